@@ -1,0 +1,3 @@
+from ptbill.cli.main import main
+
+main()

@@ -1,0 +1,37 @@
+"""The `ptbill` command line."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ptbill import __version__
+from ptbill.cli.coding_cmds import code, units
+from ptbill.domain.visit import Visit
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ptbill")
+@click.option("--config", "config_path", envvar="PTBILL_CONFIG", type=click.Path(dir_okay=False),
+              help="Clinic configuration (TOML). Default: the bundled demo clinic.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """ptbill: billing for outpatient physical therapy, from visit notes to paid claims."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config_path
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["visit"]))
+def schema(what: str) -> None:
+    """Print the JSON Schema of the visit format."""
+    click.echo(json.dumps(Visit.model_json_schema(), indent=2))
+
+
+cli.add_command(units)
+cli.add_command(code)
+
+
+def main() -> None:
+    cli(obj={})

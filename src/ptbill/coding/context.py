@@ -1,0 +1,42 @@
+"""Resolving what a visit names (its payer profile, its clinic) against the configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ptbill.config.profiles import Clinic, Config, PayerProfile
+from ptbill.domain.visit import BillingProvider, Visit
+from ptbill.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class VisitContext:
+    profile: PayerProfile
+    clinic: Clinic | None
+    billing_provider: BillingProvider
+
+    @property
+    def chargemaster(self) -> dict[str, Decimal]:
+        return self.clinic.chargemaster if self.clinic else {}
+
+    @property
+    def locality(self) -> str | None:
+        return self.billing_provider.medicare_locality
+
+
+def resolve(visit: Visit, config: Config, origin: str) -> VisitContext:
+    profile = config.payer(visit.payer)
+    if profile is None:
+        raise InputError(origin, visit.visit_id, "payer", f"no payer profile {visit.payer!r}",
+                         f"use one of {', '.join(sorted(config.payers))} or add it to the "
+                         f"configuration ({config.source})")
+    clinic = None
+    if visit.clinic is not None:
+        clinic = config.clinic(visit.clinic)
+        if clinic is None:
+            raise InputError(origin, visit.visit_id, "clinic", f"no clinic {visit.clinic!r}",
+                             f"use one of {', '.join(sorted(config.clinics)) or '(none)'} or "
+                             f"add it to the configuration ({config.source})")
+    provider = visit.billing_provider or clinic.billing_provider()  # type: ignore[union-attr]
+    return VisitContext(profile, clinic, provider)

@@ -1,0 +1,146 @@
+"""Payer profiles and clinic configuration, as data (TOML).
+
+Bundled profiles live in payers/*.toml. A clinic's configuration file may add profiles or
+override bundled ones field by field (`base = "commercial"` starts a new profile from a
+bundled one; reusing a bundled key overrides that profile).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ptbill.domain.visit import Address, BillingProvider
+from ptbill.errors import InputError, describe_validation_error
+
+CONFIG_ENV = "PTBILL_CONFIG"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PayerProfile(_Strict):
+    key: str
+    name: str
+    unit_method: Literal["cms", "ama"]
+    discipline_modifier: str = "GP"
+    assistant_modifier: str = ""
+    cq_de_minimis_percent: int = Field(10, ge=0, le=100)
+    kx_threshold: bool = False
+    distinct_modifier: Literal["59", "X"] = "59"
+    ncci_table: str = "unverified-candidates"
+    tie_break: Literal["first_listed", "higher_paying"] = "first_listed"
+    pricing: Literal["medicare_pfs", "fee_schedule"] = "fee_schedule"
+    claim_filing_indicator: str = "CI"
+    payer_id: str
+    payer_name: str
+    timely_filing_days: int = Field(365, ge=1)
+    appeal_days: int = Field(120, ge=1)
+    requires_authorization: bool = False
+    # Scrub rule switches and parameters, by rule id.
+    rules: dict[str, dict[str, Any]] = {}
+
+
+class Submitter(_Strict):
+    name: str
+    id: str
+    contact: str
+    phone: str
+
+
+class Clinic(_Strict):
+    key: str
+    name: str
+    npi: str
+    tax_id: str
+    taxonomy: str = "225100000X"
+    medicare_locality: str | None = None
+    address: Address
+    submitter: Submitter | None = None
+    chargemaster: dict[str, Decimal] = {}
+
+    def billing_provider(self) -> BillingProvider:
+        return BillingProvider(
+            name=self.name, npi=self.npi, tax_id=self.tax_id, taxonomy=self.taxonomy,
+            address=self.address, medicare_locality=self.medicare_locality,
+        )
+
+
+class Config(_Strict):
+    source: str
+    clinics: dict[str, Clinic]
+    payers: dict[str, PayerProfile]
+
+    def payer(self, key: str) -> PayerProfile | None:
+        return self.payers.get(key)
+
+    def clinic(self, key: str) -> Clinic | None:
+        return self.clinics.get(key)
+
+
+def _read_toml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(origin, None, None, f"not valid TOML: {e}", "fix the TOML syntax") from e
+
+
+@cache
+def bundled_payer_data() -> dict[str, dict[str, Any]]:
+    out = {}
+    for entry in resources.files("ptbill.config").joinpath("payers").iterdir():
+        if entry.name.endswith(".toml"):
+            key = entry.name.removesuffix(".toml")
+            out[key] = _read_toml(entry.read_text(encoding="utf-8"), f"bundled {entry.name}")
+    return out
+
+
+def bundled_demo_config_text() -> str:
+    return resources.files("ptbill.config").joinpath("demo-clinic.toml").read_text("utf-8")
+
+
+def _build(data: dict[str, Any], origin: str) -> Config:
+    raw_payers = {k: dict(v) for k, v in bundled_payer_data().items()}
+    unknown = set(data) - {"clinics", "payers"}
+    if unknown:
+        raise InputError(origin, None, ", ".join(sorted(unknown)), "unknown section",
+                         "use only [clinics.KEY] and [payers.KEY] sections")
+    for key, override in data.get("payers", {}).items():
+        override = dict(override)
+        base = override.pop("base", key)
+        if base not in raw_payers:
+            raise InputError(origin, None, f"payers.{key}.base", f"no payer profile {base!r}",
+                             f"base a profile on one of: {', '.join(sorted(raw_payers))}")
+        raw_payers[key] = {**raw_payers[base], **override}
+    try:
+        payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
+        clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
+    except ValidationError as e:
+        field, problem = describe_validation_error(e)
+        raise InputError(origin, None, field, problem,
+                         "correct that setting (see docs/configuration.md)") from None
+    return Config(source=origin, clinics=clinics, payers=payers)
+
+
+@cache
+def load_config(path: str | None = None) -> Config:
+    """The configuration at `path`, else $PTBILL_CONFIG, else the bundled demo clinic."""
+    path = path or os.environ.get(CONFIG_ENV)
+    if path is None:
+        return _build(_read_toml(bundled_demo_config_text(), "bundled demo-clinic.toml"),
+                      "bundled demo-clinic.toml")
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(str(p), None, None, f"cannot read the configuration: {e.strerror}",
+                         "check the path given with --config or PTBILL_CONFIG") from None
+    return _build(_read_toml(text, str(p)), str(p))

@@ -1,0 +1,52 @@
+"""What the coding engine answers: claim lines with units, modifiers and the reasons for both."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+UnitMethod = Literal["cms", "ama"]
+
+
+class CodedLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    units: int
+    modifiers: tuple[str, ...]
+    diagnosis_pointers: tuple[int, ...]
+    minutes: int | None
+    assistant_minutes: int = 0
+    charge: Decimal | None
+    # Index (0-based) of the documented service(s) this line comes from.
+    services: tuple[int, ...]
+    # Why these units and modifiers, one sentence per decision.
+    explanation: tuple[str, ...]
+    # Units the visit asked for, when it gave any (the scrubber compares them).
+    requested_units: int | None = None
+    # Set when the line earns no unit: why it is not billed.
+    reason: str | None = None
+
+
+class CodedVisit(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    visit_id: str
+    date_of_service: dt.date
+    payer: str
+    unit_method: UnitMethod
+    total_timed_minutes: int
+    timed_units: int
+    lines: tuple[CodedLine, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def billed_lines(self) -> tuple[CodedLine, ...]:
+        return tuple(line for line in self.lines if line.units > 0)
+
+    @property
+    def total_charge(self) -> Decimal:
+        return sum((line.charge or Decimal(0) for line in self.billed_lines), Decimal(0))

@@ -1,0 +1,82 @@
+"""Reading visit files: one JSON visit, a JSON list of visits, or JSON Lines.
+
+Every visit is validated before any is returned: a file with one bad visit yields errors
+for all its bad visits and no result at all.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ptbill.domain.visit import Visit
+from ptbill.errors import InputError, InputErrors, validation_errors
+
+FIX_JSON = "save the file as JSON (one visit, a list of visits) or JSON Lines"
+
+
+def parse_documents(text: str, origin: str) -> list[Any]:
+    """The raw visit objects in a file, in order, whatever of the three layouts it uses."""
+    stripped = text.strip()
+    if not stripped:
+        raise InputError(origin, None, None, "the file is empty", FIX_JSON)
+    try:
+        doc = json.loads(stripped, parse_float=Decimal)
+    except json.JSONDecodeError as first:
+        if first.msg != "Extra data":
+            raise InputError(origin, None, f"line {first.lineno} column {first.colno}",
+                             f"not valid JSON ({first.msg})", FIX_JSON) from None
+        return _json_lines(text, origin)
+    return doc if isinstance(doc, list) else [doc]
+
+
+def _json_lines(text: str, origin: str) -> list[Any]:
+    docs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            docs.append(json.loads(line, parse_float=Decimal))
+        except json.JSONDecodeError as e:
+            raise InputError(origin, None, f"line {number} column {e.colno}",
+                             f"not valid JSON ({e.msg})", FIX_JSON) from None
+    return docs
+
+
+def validate_visits(docs: list[Any], origin: str) -> list[Visit]:
+    visits: list[Visit] = []
+    errors: list[InputError] = []
+    for index, doc in enumerate(docs, start=1):
+        if not isinstance(doc, dict):
+            errors.append(InputError(origin, None, f"item {index}",
+                                     f"expected a visit object, found {type(doc).__name__}",
+                                     "each visit is a JSON object"))
+            continue
+        visit_id = doc.get("visit_id")
+        label = str(visit_id) if isinstance(visit_id, str | int) else f"#{index}"
+        try:
+            visits.append(Visit.model_validate(doc))
+        except ValidationError as e:
+            errors.extend(validation_errors(e, origin, label))
+    if errors:
+        raise InputErrors(errors)
+    return visits
+
+
+def load_visits(path: str | Path) -> list[Visit]:
+    """All visits in a file, or InputError(s) naming the file, visit and field."""
+    origin = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(origin, None, None, "no such file", "check the path") from None
+    except UnicodeDecodeError:
+        raise InputError(origin, None, None, "not UTF-8 text", FIX_JSON) from None
+    except OSError as e:
+        raise InputError(origin, None, None, f"cannot read the file ({e.strerror})",
+                         "check the path and its permissions") from None
+    return validate_visits(parse_documents(text, origin), origin)

@@ -1,0 +1,1 @@
+"""Pricing: what each line should be paid."""
