@@ -21,7 +21,6 @@ from pydantic import (
 )
 
 
-
 def _iso_date(value: Any) -> Any:
     # Dates are ISO strings in files (or date objects in memory), never numbers or datetimes.
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):

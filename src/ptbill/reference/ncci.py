@@ -20,7 +20,8 @@ UNVERIFIED_RELEASE = "unverified-candidates (third-party derivative, not a CMS r
 class PtpEdit:
     column1: str
     column2: str
-    modifier_indicator: str  # "0" never bypassed, "1" bypass with a distinct-service modifier, "9" n/a
+    # "0" never bypassed, "1" bypassed by a distinct-service modifier, "9" not in effect
+    modifier_indicator: str
     rationale: str
     effective: dt.date | None
     deletion: dt.date | None

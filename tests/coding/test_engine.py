@@ -1,0 +1,231 @@
+"""The coding engine end to end: modifiers, CQ, KX, NCCI, pointers, charges, explanations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ptbill.coding import code_visit, resolve
+from ptbill.config import load_config
+from ptbill.domain import CodedVisit, Visit
+from tests.factories import timed, visit
+
+
+def code(v: Visit) -> CodedVisit:
+    ctx = resolve(v, load_config(), "test")
+    return code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
+
+
+def lines(c: CodedVisit) -> list[tuple[str, int, tuple[str, ...]]]:
+    return [(x.code, x.units, x.modifiers) for x in c.lines]
+
+
+def test_interfaces_example_is_coded_with_gp_and_charges() -> None:
+    c = code(visit(timed("97110", 24, diagnosis_pointers=[1, 2]),
+                   timed("97140", 13, body_region="right knee"), {"code": "97010"}))
+    assert lines(c) == [("97110", 1, ("GP",)), ("97140", 1, ("GP",)), ("97010", 1, ("GP",))]
+    assert c.unit_method == "cms" and c.total_timed_minutes == 37 and c.timed_units == 2
+    # demo chargemaster: 97110 48.00, 97140 47.00, 97010 15.00 per unit
+    assert [x.charge for x in c.lines] == [Decimal("48.00"), Decimal("47.00"), Decimal("15.00")]
+    assert c.total_charge == Decimal("110.00")
+
+
+def test_commercial_uses_the_ama_method() -> None:
+    c = code(visit(timed("97110", 33), timed("97140", 7), payer="commercial"))
+    assert lines(c)[:2] == [("97110", 2, ("GP",)), ("97140", 0, ())]
+    assert c.unit_method == "ama"
+
+
+def test_a_service_that_earns_no_unit_stays_with_its_reason() -> None:
+    c = code(visit(timed("97110", 18), timed("97140", 13), timed("97116", 10), timed("97035", 8)))
+    zero = [x for x in c.lines if x.units == 0]
+    assert [x.code for x in zero] == ["97035"]
+    assert zero[0].reason and "no unit" in zero[0].reason
+    assert zero[0].modifiers == ()
+
+
+def test_timed_code_without_minutes_gets_zero_units_and_a_reason() -> None:
+    c = code(visit({"code": "97110"}))
+    assert c.lines[0].units == 0 and "without minutes" in (c.lines[0].reason or "")
+
+
+def test_every_decision_is_explained() -> None:
+    c = code(visit(timed("97110", 33), timed("97140", 7)))
+    for x in c.lines:
+        assert x.explanation, x.code
+    assert any("leftover" in why for why in c.lines[1].explanation)
+
+
+# --- CQ (billing-rules.md M-9..M-12) ---------------------------------------------------------
+
+def test_cq_on_the_assistants_unit_only() -> None:
+    # 30 min of 97110: PT 20, PTA 10 -> 2 units. PT alone has one whole block; the last unit
+    # (PT 5 + PTA 10) is 67% assistant, over 10%: that unit carries CQ on its own line (M-12).
+    c = code(visit(timed("97110", 30, assistant_minutes=10), supervising_provider=None))
+    assert lines(c) == [("97110", 1, ("GP",)), ("97110", 1, ("GP", "CQ"))]
+    assert sum(x.minutes or 0 for x in c.lines) == 30
+
+
+def test_cq_all_units_when_the_assistant_furnished_everything() -> None:
+    c = code(visit(timed("97110", 25, assistant_minutes=25)))
+    assert lines(c) == [("97110", 2, ("GP", "CQ"))]
+
+
+def test_cq_de_minimis_on_untimed_code() -> None:
+    # Untimed: the assistant's minutes against the service's total. 2 of 20 = 10%: not over.
+    c = code(visit({"code": "97012", "minutes": 20, "assistant_minutes": 2}))
+    assert lines(c) == [("97012", 1, ("GP",))]
+    c = code(visit({"code": "97012", "minutes": 20, "assistant_minutes": 3}))
+    assert lines(c) == [("97012", 1, ("GP", "CQ"))]
+
+
+def test_cq_two_remaining_units_split_one_each() -> None:
+    # M-11: PT 14 and PTA 14 of the same code, 28 min = 2 units: one with CQ, one without.
+    c = code(visit(timed("97110", 28, assistant_minutes=14)))
+    assert lines(c) == [("97110", 1, ("GP",)), ("97110", 1, ("GP", "CQ"))]
+
+
+def test_cq_whole_blocks_by_each_person() -> None:
+    # 45 min: PT 30 (2 whole units), PTA 15 (1 whole unit, CQ).
+    c = code(visit(timed("97110", 45, assistant_minutes=15)))
+    assert lines(c) == [("97110", 2, ("GP",)), ("97110", 1, ("GP", "CQ"))]
+
+
+def test_cq_within_de_minimis_on_the_last_unit() -> None:
+    # 53 min = 4 units (CMS): PT 52 has 3 whole blocks; the last unit is PT 7 + PTA 1 = 8 min,
+    # 1/8 = 12.5% > 10%: CQ. With PTA 1 of a 16-min remainder it would be 6.25%: no CQ.
+    c = code(visit(timed("97110", 53, assistant_minutes=1)))
+    assert lines(c) == [("97110", 3, ("GP",)), ("97110", 1, ("GP", "CQ"))]
+    c = code(visit(timed("97110", 61, assistant_minutes=1)))  # 4 units: 4 PT blocks, 1 min left
+    assert lines(c) == [("97110", 4, ("GP",))]
+
+
+def test_payer_without_cq_does_not_split() -> None:
+    c = code(visit(timed("97110", 30, assistant_minutes=10), payer="commercial"))
+    assert lines(c) == [("97110", 2, ("GP",))]
+
+
+# --- KX (M-3..M-6) ----------------------------------------------------------------------------
+
+def _episode(ytd: str, documented: bool) -> dict:
+    return {"therapy_amount_ytd": ytd, "kx_medical_necessity_documented": documented}
+
+
+def test_kx_when_the_visit_passes_the_threshold_and_necessity_is_documented() -> None:
+    # 2026 threshold $2,480 (constants.csv). No 2026 RVUs are bundled, so the visit's amount is
+    # its charges (2 x $48): 2,470 + 96 > 2,480.
+    c = code(visit(timed("97110", 30), episode=_episode("2470", True)))
+    assert lines(c) == [("97110", 2, ("GP", "KX"))]
+    assert "charges" in c.notes[0]
+
+
+def test_no_kx_without_documented_medical_necessity() -> None:
+    c = code(visit(timed("97110", 30), episode=_episode("2470", False)))
+    assert lines(c) == [("97110", 2, ("GP",))]
+    assert "not documented" in c.notes[0]
+
+
+def test_no_kx_below_the_threshold() -> None:
+    c = code(visit(timed("97110", 30), episode=_episode("1000", True)))
+    assert lines(c) == [("97110", 2, ("GP",))]
+
+
+def test_kx_2025_uses_the_fee_schedule_amount() -> None:
+    # 2025 threshold $2,410. 97110 in locality 06102-99 (Rest of Illinois), 2025:
+    # (0.45 x 1.000 + 0.43 x 0.912 + 0.01 x 1.381) x 32.3465 = 0.85597 x 32.3465 = $27.69/unit.
+    on = {"date_of_service": "2025-06-02", "signed": {"by_npi": "1234567893", "date": "2025-06-02"}}
+    below = code(visit(timed("97110", 15), episode=_episode("2382.31", True), **on))
+    assert lines(below) == [("97110", 1, ("GP",))]  # 2382.31 + 27.69 = 2410.00, not above
+    above = code(visit(timed("97110", 15), episode=_episode("2382.32", True), **on))
+    assert lines(above) == [("97110", 1, ("GP", "KX"))]
+    assert "$27.69" in above.notes[0]
+
+
+def test_kx_not_decided_without_a_threshold_for_the_year() -> None:
+    on = {"date_of_service": "2027-01-04"}
+    c = code(visit(timed("97110", 30), episode=_episode("5000", True), **on))
+    assert lines(c) == [("97110", 2, ("GP",))]
+    assert "no 2027 KX threshold" in c.notes[0]
+
+
+# --- NCCI distinct-service modifiers (M-14..M-17) -------------------------------------------
+
+def test_ncci_pair_without_distinct_documentation_gets_no_modifier() -> None:
+    c = code(visit(timed("97140", 15), timed("97530", 15)))
+    assert lines(c) == [("97140", 1, ("GP",)), ("97530", 1, ("GP",))]
+    why = " ".join(c.lines[1].explanation)
+    assert "97140/97530" in why and "unverified" in why
+
+
+def test_ncci_distinct_time_block_gets_xu_for_medicare_x_style() -> None:
+    c = code(visit(timed("97140", 15), timed("97530", 15, distinct={
+        "reason": "separate 15-minute block after manual therapy", "kind": "time_block"})))
+    assert lines(c) == [("97140", 1, ("GP",)), ("97530", 1, ("GP", "XU"))]
+
+
+def test_ncci_separate_body_regions_get_xs() -> None:
+    c = code(visit(timed("97140", 15, body_region="cervical spine"),
+                   timed("97530", 15, body_region="right knee")))
+    assert lines(c)[1] == ("97530", 1, ("GP", "XS"))
+
+
+def test_ncci_commercial_profile_uses_59() -> None:
+    c = code(visit(timed("97140", 15), timed("97530", 15, distinct={"reason": "separate block"}),
+                   payer="commercial"))
+    assert lines(c)[1] == ("97530", 1, ("GP", "59"))
+
+
+def test_ncci_modifier_goes_on_column_two_only() -> None:
+    c = code(visit(timed("97530", 15, distinct={"reason": "x", "kind": "session"}),
+                   timed("97140", 15, distinct={"reason": "y", "kind": "session"})))
+    assert dict((x.code, x.modifiers) for x in c.lines) == {
+        "97530": ("GP", "XE"), "97140": ("GP",)}
+
+
+def test_requested_distinct_modifier_is_kept_not_doubled() -> None:
+    c = code(visit(timed("97140", 15), timed("97530", 15, modifiers=["59"])))
+    assert lines(c)[1] == ("97530", 1, ("GP", "59"))
+
+
+# --- pointers and charges -------------------------------------------------------------------
+
+def test_pointers_are_assigned_skipping_external_cause_codes() -> None:
+    c = code(visit(timed("97110", 15),
+                   diagnoses=["W19.XXXA", "S72.001D", "M62.81", "R26.89", "Z91.81", "M25.551"]))
+    assert c.lines[0].diagnosis_pointers == (2, 3, 4, 5)
+
+
+def test_given_pointers_are_kept() -> None:
+    c = code(visit(timed("97110", 15, diagnosis_pointers=[2])))
+    assert c.lines[0].diagnosis_pointers == (2,)
+
+
+def test_code_missing_from_the_chargemaster_has_no_charge() -> None:
+    c = code(visit({"code": "97024"}))
+    assert c.lines[0].charge is None
+    assert any("chargemaster" in why for why in c.lines[0].explanation)
+
+
+def test_untimed_code_with_documented_units() -> None:
+    c = code(visit({"code": "97012", "units": 2}))
+    assert c.lines[0].units == 2
+
+
+def test_higher_paying_tie_break_from_profile(tmp_path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[clinics.c]\nname="C"\nnpi="1234567893"\ntax_id="371234567"\n'
+        'address={line1="1 A St",city="X",state="IL",zip="62701"}\n'
+        'chargemaster={"97110"="40.00","97112"="60.00"}\n'
+        '[payers.hp]\nbase="medicare"\ntie_break="higher_paying"\n')
+    v = visit(timed("97110", 20), timed("97112", 20), payer="hp", clinic="c")
+    ctx = resolve(v, load_config(str(cfg)), "t")
+    c = code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
+    assert [(x.code, x.units) for x in c.lines] == [("97110", 1), ("97112", 2)]
+
+
+@pytest.mark.parametrize("payer", ["medicare", "medicaid", "commercial", "acme-ppo"])
+def test_every_bundled_profile_codes(payer: str) -> None:
+    c = code(visit(timed("97110", 24), timed("97140", 13), payer=payer))
+    assert all("GP" in x.modifiers for x in c.lines if x.units)
