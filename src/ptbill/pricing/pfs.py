@@ -8,6 +8,7 @@ Values come only from the date's own year; a missing year is reported, never bor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from ptbill.reference.catalog import lookup
@@ -24,6 +25,7 @@ class UnitPrice:
     basis: str
 
 
+@lru_cache(maxsize=4096)
 def unit_amount(code: str, year: int, locality: str | None) -> UnitPrice:
     info = lookup(code)
     if info is None:
