@@ -26,6 +26,7 @@ def test_interfaces_example_is_coded_with_gp_and_charges() -> None:
                    timed("97140", 13, body_region="right knee"), {"code": "97010"}))
     assert lines(c) == [("97110", 1, ("GP",)), ("97140", 1, ("GP",)), ("97010", 1, ("GP",))]
     assert c.unit_method == "cms" and c.total_timed_minutes == 37 and c.timed_units == 2
+    assert "37 timed minutes today make 2 unit(s)" in c.notes[0]
     # demo chargemaster: 97110 48.00, 97140 47.00, 97010 15.00 per unit
     assert [x.charge for x in c.lines] == [Decimal("48.00"), Decimal("47.00"), Decimal("15.00")]
     assert c.total_charge == Decimal("110.00")
@@ -117,13 +118,13 @@ def test_kx_when_the_visit_passes_the_threshold_and_necessity_is_documented() ->
     # its charges (2 x $48): 2,470 + 96 > 2,480.
     c = code(visit(timed("97110", 30), episode=_episode("2470", True)))
     assert lines(c) == [("97110", 2, ("GP", "KX"))]
-    assert "charges" in c.notes[0]
+    assert "charges" in c.notes[-1]
 
 
 def test_no_kx_without_documented_medical_necessity() -> None:
     c = code(visit(timed("97110", 30), episode=_episode("2470", False)))
     assert lines(c) == [("97110", 2, ("GP",))]
-    assert "not documented" in c.notes[0]
+    assert "not documented" in c.notes[-1]
 
 
 def test_no_kx_below_the_threshold() -> None:
@@ -139,14 +140,14 @@ def test_kx_2025_uses_the_fee_schedule_amount() -> None:
     assert lines(below) == [("97110", 1, ("GP",))]  # 2382.31 + 27.69 = 2410.00, not above
     above = code(visit(timed("97110", 15), episode=_episode("2382.32", True), **on))
     assert lines(above) == [("97110", 1, ("GP", "KX"))]
-    assert "$27.69" in above.notes[0]
+    assert "$27.69" in above.notes[-1]
 
 
 def test_kx_not_decided_without_a_threshold_for_the_year() -> None:
     on = {"date_of_service": "2027-01-04"}
     c = code(visit(timed("97110", 30), episode=_episode("5000", True), **on))
     assert lines(c) == [("97110", 2, ("GP",))]
-    assert "no 2027 KX threshold" in c.notes[0]
+    assert "no 2027 KX threshold" in c.notes[-1]
 
 
 # --- NCCI distinct-service modifiers (M-14..M-17) -------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from ptbill.bulk import batch
 from ptbill.cli.common import EXIT_INPUT, err, out, print_json, user_errors
 from ptbill.coding import code_visit, resolve, units_for
 from ptbill.config import PayerProfile, load_config
@@ -49,7 +50,7 @@ def units(method: str, as_json: bool, pairs: tuple[str, ...]) -> None:
                     "units": result.units})
         return
     table = Table(title=f"{method.upper()} method: {result.total_timed_minutes} timed minutes",
-                  title_justify="left")
+                  title_justify="left", caption=result.rule, caption_justify="left")
     for col in ("Code", "Units", "Why"):
         table.add_column(col)
     for code, n in result.units.items():
@@ -80,11 +81,12 @@ def coded_json(c: CodedVisit) -> dict[str, Any]:
 def code_files(files: tuple[str, ...], config_path: str | None) -> list[CodedVisit]:
     """Load every file, then code every visit; any input error stops all before any output."""
     config = load_config(config_path)
-    loaded = [(f, v) for f in files for v in load_visits(f)]
-    coded = []
-    for origin, visit in loaded:
-        ctx = resolve(visit, config, origin)
-        coded.append(code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality))
+    with batch():
+        loaded = [(f, v) for f in files for v in load_visits(f)]
+        coded = []
+        for origin, visit in loaded:
+            ctx = resolve(visit, config, origin)
+            coded.append(code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality))
     return coded
 
 

@@ -25,12 +25,12 @@ from ptbill.coding.units import FAMILIES, FAMILY_OF, allocate_per_code, allocate
 from ptbill.config.profiles import PayerProfile
 from ptbill.domain.coded import CodedLine, CodedVisit
 from ptbill.domain.visit import Distinct, Service, Visit
-from ptbill.pricing.pfs import unit_amount
+from ptbill.pricing.pfs import cached_unit_amount, pfs_stamp
 from ptbill.reference.catalog import lookup
 from ptbill.reference.ncci import ptp_table
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     """One code of the day, after merging repeated entries of it (U-21)."""
 
@@ -46,7 +46,7 @@ class _Entry:
     why: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     entry: _Entry
     code: str
@@ -105,10 +105,12 @@ def _priorities(entries: list[_Entry], profile: PayerProfile, prices: dict[str, 
 
 
 def _unit_lines(profile: PayerProfile, entries: list[_Entry],
-                prices: dict[str, Decimal]) -> tuple[list[_Line], int, int]:
-    """Units for every entry; returns the lines, the timed minutes and the pooled timed units."""
+                prices: dict[str, Decimal]) -> tuple[list[_Line], int, int, str]:
+    """Units for every entry: the lines, the timed minutes, the pooled timed units and how the
+    day's units were decided."""
     lines: list[_Line] = []
     pool: list[int] = []
+    pooled: list[_Line] = []
     for i, e in enumerate(entries):
         info = lookup(e.code)
         if e.code in FAMILIES:
@@ -119,7 +121,8 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
                                    reason="timed code without minutes: document the minutes"))
             else:
                 pool.append(i)
-                lines.append(_Line(e, e.code, 0, e.minutes, e.assistant, list(e.why)))
+                pooled.append(_Line(e, e.code, 0, e.minutes, e.assistant, list(e.why)))
+                lines.append(pooled[-1])
         else:
             units = e.requested_units if e.requested_units is not None else 1
             why = list(e.why)
@@ -135,8 +138,6 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
                 why.append("untimed (service-based) code: 1 unit whatever the minutes (U-2)")
             lines.append(_Line(e, e.code, units, e.minutes, e.assistant, why,
                                reason=None if units else "documented with 0 units"))
-    by_entry = {id(line.entry): line for line in lines if line.code == line.entry.code}
-    pooled = [by_entry[id(entries[i])] for i in pool]
     minutes = [line.minutes or 0 for line in pooled]
     timed_minutes = sum(minutes) + sum(
         e.minutes or 0 for e in entries if e.code in FAMILIES
@@ -152,7 +153,6 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
     for line, m, units, extra in zip(pooled, minutes, alloc.units, alloc.extra, strict=True):
         line.units = units
         full, left = divmod(m, 15)
-        line.why.append(head)
         if profile.unit_method == "ama":
             line.why.append(f"{m} min -> {units} unit(s): a unit once 8 minutes of it pass")
         elif extra:
@@ -169,7 +169,7 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
         if line.entry.requested_units not in (None, units):
             line.why.append(f"the visit asked for {line.entry.requested_units} unit(s); the "
                             f"minutes support {units}")
-    return lines, timed_minutes, alloc.total_units
+    return lines, timed_minutes, alloc.total_units, head
 
 
 def _family_lines(e: _Entry) -> list[_Line]:
@@ -255,11 +255,12 @@ def _estimate_amount(visit: Visit, lines: list[_Line], locality: str | None,
     bound), or the charges when the fee schedule for the year is not in the data."""
     year = visit.date_of_service.year
     total, basis = Decimal(0), f"{year} PFS before reductions"
+    data_stamp = pfs_stamp()
     for line in (x for x in lines if x.units > 0):
         info = lookup(line.code)
         if info is not None and info.mpfs_status in UNPAID_STATUSES:
             continue
-        price = unit_amount(line.code, year, locality)
+        price = cached_unit_amount(line.code, year, locality, data_stamp)
         if price.amount is not None:
             total += price.amount * line.units
             continue
@@ -270,10 +271,12 @@ def _estimate_amount(visit: Visit, lines: list[_Line], locality: str | None,
     return total, basis
 
 
-def _order(line: _Line, profile: PayerProfile, kx: bool) -> tuple[str, ...]:
-    head = [profile.discipline_modifier] if profile.discipline_modifier else []
-    tail = [*line.modifiers, *(["KX"] if kx else []), *line.entry.modifiers]
-    return tuple(dict.fromkeys(m for m in head + tail if m))
+def _order(line: _Line, discipline: str, kx: bool) -> tuple[str, ...]:
+    mods = [discipline, *line.modifiers] if discipline else list(line.modifiers)
+    if kx:
+        mods.append("KX")
+    mods.extend(m for m in line.entry.modifiers if m not in mods)
+    return tuple(mods)
 
 
 def code_visit(
@@ -286,11 +289,11 @@ def code_visit(
     Medicare locality ("MAC-locality"), used to estimate the amount for the KX threshold."""
     prices = chargemaster or {}
     entries = _merge(visit.services)
-    lines, timed_minutes, timed_units = _unit_lines(profile, entries, prices)
+    lines, timed_minutes, timed_units, method = _unit_lines(profile, entries, prices)
     lines = _apply_cq(lines, profile)
     _apply_ncci(visit, profile, lines)
 
-    notes: list[str] = []
+    notes: list[str] = [method]
     kx = False
     if profile.kx_threshold and any(line.units for line in lines):
         episode = visit.episode
@@ -301,7 +304,7 @@ def code_visit(
         kx = decision.apply
         notes.append(decision.why)
 
-    default_pointers, pointer_why = assign_pointers(visit.diagnoses)
+    default_pointers, pointer_why = assign_pointers(tuple(visit.diagnoses))
     coded = []
     for line in lines:
         why = list(line.why)
@@ -319,7 +322,7 @@ def code_visit(
             why.append("KX: past the therapy threshold with medical necessity documented")
         coded.append(CodedLine(
             code=line.code, units=line.units,
-            modifiers=_order(line, profile, kx) if billed else (),
+            modifiers=_order(line, profile.discipline_modifier, kx) if billed else (),
             diagnosis_pointers=pointers, minutes=line.minutes, assistant_minutes=line.assistant,
             charge=charge, services=tuple(line.entry.services), explanation=tuple(why),
             requested_units=line.entry.requested_units, reason=line.reason,
@@ -337,13 +340,15 @@ class UnitResult:
     timed_units: int
     units: dict[str, int]
     explanation: dict[str, tuple[str, ...]]
+    rule: str
 
 
 def units_for(services: Sequence[Service], profile: PayerProfile) -> UnitResult:
     """Units only (the 8-minute-rule calculator): no modifiers, pointers or charges."""
-    lines, minutes, timed_units = _unit_lines(profile, _merge(services), {})
+    lines, minutes, timed_units, rule = _unit_lines(profile, _merge(services), {})
     return UnitResult(
         minutes, timed_units,
         {line.code: line.units for line in lines},
         {line.code: tuple(line.why) + ((line.reason,) if line.reason else ()) for line in lines},
+        rule,
     )

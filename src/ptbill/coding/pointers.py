@@ -3,6 +3,8 @@ claim-level diagnoses."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 MAX_CLAIM_DIAGNOSES = 12
 MAX_LINE_POINTERS = 4
 
@@ -13,7 +15,8 @@ def is_external_cause(code: str) -> bool:
     return code[:1].upper() in "VWXY"
 
 
-def assign_pointers(diagnoses: list[str]) -> tuple[tuple[int, ...], str]:
+@lru_cache(maxsize=4096)
+def assign_pointers(diagnoses: tuple[str, ...]) -> tuple[tuple[int, ...], str]:
     """The default pointers for a line whose visit gave none, and why."""
     usable = [
         i for i, code in enumerate(diagnoses[:MAX_CLAIM_DIAGNOSES], start=1)

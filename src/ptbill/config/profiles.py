@@ -45,6 +45,15 @@ class PayerProfile(_Strict):
     timely_filing_days: int = Field(365, ge=1)
     appeal_days: int = Field(120, ge=1)
     requires_authorization: bool = False
+    # Pricing (docs/pricing.md). None means: Medicare's value for medicare_pfs, none otherwise.
+    fee_schedule: str | None = None  # pin an imported fee schedule release by name
+    percent_of_medicare: Decimal | None = Field(None, gt=0, le=1000)
+    coinsurance_percent: Decimal | None = Field(None, ge=0, le=100)
+    annual_deductible: dict[int, Decimal] = {}  # by calendar year; no verified default
+    sequestration_percent: Decimal | None = Field(None, ge=0, le=100)
+    assistant_reduction_percent: Decimal | None = Field(None, ge=0, le=100)
+    underpayment_tolerance: Decimal = Field(Decimal("1.00"), ge=0)
+    underpayment_tolerance_percent: Decimal = Field(Decimal("1"), ge=0, le=100)
     # Scrub rule switches and parameters, by rule id.
     rules: dict[str, dict[str, Any]] = {}
 

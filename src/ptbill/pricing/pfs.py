@@ -7,15 +7,51 @@ Values come only from the date's own year; a missing year is reported, never bor
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
-from decimal import ROUND_HALF_UP, Decimal
 
-from ptbill.reference.catalog import lookup
-from ptbill.reference.constants import CONVERSION_FACTOR_BY_YEAR, constant
-from ptbill.reference.gpci import gpci
+from ptbill.pricing.money import CENT, cents
+from ptbill.pricing.sources import DEFAULT_DATA, ReferenceData, RvuTable
+from ptbill.reference.gpci import Gpci
+from ptbill.reference.importers.gpci import GPCI_KIND
+from ptbill.reference.importers.pfs import PFS_KIND, RvuRow
+from ptbill.reference.store import stamp
 
-CENT = Decimal("0.01")
+__all__ = [
+    "CENT", "FeeComponents", "UnitPrice", "cached_unit_amount", "fee_components", "pfs_stamp",
+    "unit_amount",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FeeComponents:
+    """One unit's fee schedule amount split into its three parts, in dollars (unrounded)."""
+
+    row: RvuRow
+    gpci: Gpci
+    conversion_factor: Decimal
+    work: Decimal
+    pe: Decimal
+    mp: Decimal
+    # The fee schedule amount of one unit, rounded to the cent (rounding point 1).
+    amount: Decimal
+
+    @property
+    def formula(self) -> str:
+        r, g = self.row, self.gpci
+        return (f"({r.work_rvu} x {g.work} + {r.nonfacility_pe_rvu} x {g.pe} + "
+                f"{r.mp_rvu or Decimal(0)} x {g.mp}) x {self.conversion_factor} = "
+                f"${self.amount} (PE part ${self.pe.quantize(Decimal('0.0001'))})")
+
+
+def fee_components(row: RvuRow, gpci: Gpci, conversion_factor: Decimal) -> FeeComponents:
+    work, pe = row.work_rvu or Decimal(0), row.nonfacility_pe_rvu or Decimal(0)
+    mp = row.mp_rvu or Decimal(0)
+    cf = conversion_factor
+    parts = (work * gpci.work * cf, pe * gpci.pe * cf, mp * gpci.mp * cf)
+    return FeeComponents(row, gpci, cf, *parts, amount=cents(sum(parts, Decimal(0))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,25 +61,40 @@ class UnitPrice:
     basis: str
 
 
-@lru_cache(maxsize=4096)
-def unit_amount(code: str, year: int, locality: str | None) -> UnitPrice:
-    info = lookup(code)
-    if info is None:
-        return UnitPrice(None, f"{code} is not in the code catalog")
-    if info.rvu_year != year or info.work_rvu is None or info.nonfacility_pe_rvu is None:
-        return UnitPrice(None, f"no {year} PFS RVUs for {code} in the reference data "
-                               f"(bundled: {info.rvu_year}, {info.rvu_release})")
+def pfs_stamp() -> tuple[int, ...]:
+    """Changes when a PFS or GPCI release is imported (see cached_unit_amount)."""
+    return stamp(PFS_KIND, GPCI_KIND)
+
+
+def cached_unit_amount(code: str, year: int, locality: str | None,
+                       data_stamp: tuple[int, ...]) -> UnitPrice:
+    """unit_amount on the default data, memoised per `pfs_stamp()`: the coder asks for it on
+    every Medicare line, tens of thousands of times a second."""
+    return _memo(code, year, locality, data_stamp)
+
+
+@lru_cache(maxsize=8192)
+def _memo(code: str, year: int, locality: str | None, _stamp: tuple[int, ...]) -> UnitPrice:
+    return unit_amount(code, year, locality)
+
+
+def unit_amount(code: str, year: int, locality: str | None,
+                data: ReferenceData = DEFAULT_DATA, on: dt.date | None = None) -> UnitPrice:
+    """One unit of `code` before any reduction (the coder's KX estimate uses it)."""
+    found = data.rvu_table(year, on)
+    if found.value is None:
+        return UnitPrice(None, found.text)
+    table: RvuTable = found.value
+    row = table.row(code)
+    if row is None or row.work_rvu is None or row.nonfacility_pe_rvu is None:
+        return UnitPrice(None, f"no {year} PFS RVUs for {code} in {table.release}")
     if locality is None:
         return UnitPrice(None, "no Medicare locality for the billing provider")
-    g = gpci(year, locality)
+    gpcis = data.gpci_table(year)
+    g = gpcis.value.localities.get(locality) if gpcis.value else None
     if g is None:
         return UnitPrice(None, f"no {year} GPCI for locality {locality}")
-    cf_name = CONVERSION_FACTOR_BY_YEAR.get(year)
-    cf = constant(cf_name, year) if cf_name else None
-    if cf is None or cf.value is None:
+    if table.conversion_factor is None:
         return UnitPrice(None, f"no {year} conversion factor in the reference data")
-    mp = info.mp_rvu or Decimal(0)
-    rvus = info.work_rvu * g.work + info.nonfacility_pe_rvu * g.pe + mp * g.mp
-    amount = (rvus * cf.value).quantize(CENT, ROUND_HALF_UP)
-    return UnitPrice(amount, f"({info.work_rvu}x{g.work} + {info.nonfacility_pe_rvu}x{g.pe} + "
-                             f"{mp}x{g.mp}) x {cf.value} [{year}, {locality}]")
+    fee = fee_components(row, g, table.conversion_factor)
+    return UnitPrice(fee.amount, f"{fee.formula} [{year}, {locality}, {table.release}]")

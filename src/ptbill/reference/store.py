@@ -8,6 +8,7 @@ The folder is $PTBILL_DATA, else ~/.local/share/ptbill. Layout: <kind>/<release>
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -57,3 +58,21 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def stamp(*kinds: str) -> tuple[int, ...]:
+    """A cheap token that changes whenever a release of these kinds is imported (every write
+    renames a file into the kind's folder), for caches of values derived from them."""
+    base = os.environ.get(DATA_ENV) or _default_dir()
+    out = []
+    for kind in kinds:
+        try:
+            out.append(os.stat(os.path.join(base, kind)).st_mtime_ns)
+        except OSError:
+            out.append(-1)
+    return tuple(out)
+
+
+@functools.cache
+def _default_dir() -> str:
+    return str(Path.home() / ".local" / "share" / "ptbill")

@@ -1,0 +1,1 @@
+"""Synthetic demo data: a clinic's visits for trying ptbill, tests and benchmarks."""

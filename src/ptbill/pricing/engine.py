@@ -1,0 +1,160 @@
+"""price_visit: what each billed line of a coded visit should be paid, and by whom.
+
+A pure function of the coded visit, the payer profile, the billing provider and the reference
+data (bundled, plus releases imported into the data folder); the date that decides every value
+is the visit's date of service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+from ptbill.config.profiles import PayerProfile
+from ptbill.domain.coded import CodedVisit
+from ptbill.domain.visit import BillingProvider
+from ptbill.pricing.contract import contract_lines
+from ptbill.pricing.locality import resolve_locality
+from ptbill.pricing.medicare import (
+    PART_B_COINSURANCE,
+    PfsLine,
+    SharePolicy,
+    medicare_sequestration,
+    pfs_lines,
+)
+from ptbill.pricing.model import PricedLine, PricedVisit, Settlement
+from ptbill.pricing.money import HUNDRED, ZERO, money
+from ptbill.pricing.settle import settle_line
+from ptbill.pricing.sources import DEFAULT_DATA, Found, ReferenceData
+from ptbill.reference.constants import CQ_REDUCTION, constant
+from ptbill.reference.importers.fees import FeeSchedule
+
+ORDER_NOTE = ("MPPR is applied before the CQ/CO 15% reduction, which is taken on the line "
+              "after MPPR (the order is open in billing-rules.md 9.5; see docs/pricing.md)")
+
+
+def price_visit(
+    coded: CodedVisit,
+    profile: PayerProfile,
+    billing_provider: BillingProvider | None,
+    fee_schedules: Mapping[str, FeeSchedule] | None = None,
+    *,
+    deductible_remaining: Decimal | None = None,
+    as_of: dt.date | None = None,
+    data: ReferenceData = DEFAULT_DATA,
+) -> PricedVisit:
+    """Price every billed line of `coded`.
+
+    `fee_schedules`: contract fee schedules by payer key; when None, the imported ones are used.
+    `deductible_remaining`: the patient's deductible still to meet this year (e.g. from an
+    eligibility response); when None the patient share excludes any deductible, and says so.
+    `as_of`: leave out PFS releases CMS published after this date and contracts effective after.
+    """
+    on = coded.date_of_service
+    locality = resolve_locality(billing_provider, on, data)
+    notes: list[str] = []
+    cq_constant = constant(CQ_REDUCTION, on.year)
+    cq_possible = (cq_constant.value if cq_constant else None) or Decimal(0)
+    if profile.pricing == "medicare_pfs":
+        coinsurance = (profile.coinsurance_percent if profile.coinsurance_percent is not None
+                       else PART_B_COINSURANCE)
+        seq, seq_text = medicare_sequestration(on.year, profile.sequestration_percent)
+        policy = SharePolicy(coinsurance, seq, applies_sequestration=True)
+        lines, pfs_notes = pfs_lines(coded, locality, data, policy, as_of)
+        notes += [*pfs_notes, ORDER_NOTE, seq_text]
+    else:
+        coinsurance = profile.coinsurance_percent or Decimal(0)
+        scale = profile.percent_of_medicare or HUNDRED
+        policy = SharePolicy(coinsurance, None, applies_sequestration=False, scale_percent=scale)
+        if profile.percent_of_medicare is not None:
+            medicare, pfs_notes = pfs_lines(coded, locality, data, policy, as_of)
+        else:  # Medicare's amounts are not needed
+            medicare = [PfsLine(i, x) for i, x in enumerate(coded.lines) if x.units > 0]
+        schedule = _schedule(profile, on, fee_schedules, as_of, data)
+        lines = contract_lines(medicare, schedule, profile, coinsurance, cq_possible)
+        if profile.percent_of_medicare is not None:
+            notes += [*pfs_notes, ORDER_NOTE]
+        if profile.coinsurance_percent is None:
+            notes.append("no coinsurance_percent in the payer profile: the whole allowed amount "
+                         "is expected from the payer and the patient share shows $0")
+    notes.append(_deductible_note(profile, on.year, deductible_remaining))
+    priced = _settle(lines, deductible_remaining)
+    return PricedVisit(coded.visit_id, on, coded.payer, profile.pricing, locality.value,
+                       tuple(priced), tuple(dict.fromkeys(notes)))
+
+
+def _schedule(profile: PayerProfile, on: dt.date, given: Mapping[str, FeeSchedule] | None,
+              as_of: dt.date | None, data: ReferenceData) -> Found[FeeSchedule]:
+    if given is not None:
+        schedule = given.get(profile.key)
+        if schedule is None:
+            return Found(None, f"no fee schedule given for payer {profile.key!r}")
+        return Found(schedule, f"fee schedule {schedule.name}")
+    return data.fee_schedule(profile.key, on, profile.fee_schedule, as_of)
+
+
+def _deductible_note(profile: PayerProfile, year: int, remaining: Decimal | None) -> str:
+    if remaining is not None:
+        return f"deductible: {money(remaining)} still to meet this year, applied line by line"
+    annual = profile.annual_deductible.get(year)
+    amount = f"{money(annual)} a year per the payer profile" if annual is not None else \
+        "amount not configured (annual_deductible in the payer profile)"
+    return (f"the patient share EXCLUDES the deductible ({amount}); whether the patient has met "
+            "it is unknown here, so Medicare or the plan may pay less than shown")
+
+
+def _settle(lines: list[PfsLine], deductible_remaining: Decimal | None) -> list[PricedLine]:
+    remaining = deductible_remaining if deductible_remaining is not None else ZERO
+    out = []
+    for p in lines:
+        line = p.line
+        common = dict(index=p.index, code=line.code, units=line.units, modifiers=line.modifiers,
+                      charge=line.charge, source=p.source)
+        if p.status == "not_paid":
+            out.append(PricedLine(**common, status="not_paid", allowed=ZERO,
+                                  expected_payment=ZERO, patient_responsibility=ZERO,
+                                  basis=tuple(p.basis)))
+            continue
+        if p.status != "priced" or p.math is None:
+            out.append(PricedLine(**common, status="unpriced", allowed=None,
+                                  expected_payment=None, patient_responsibility=None,
+                                  basis=tuple(p.basis), sequestration=None))
+            continue
+        parts, s = settle_line(p.math, remaining)
+        remaining -= s.deductible
+        basis = [*p.basis]
+        if p.math.scale_percent != HUNDRED:
+            basis.append(f"{p.math.scale_percent}% of the Medicare amount "
+                         f"{money(parts.gross - parts.mppr - parts.cq)}")
+        basis.append(f"allowed {money(s.allowed)} = {line.units} x {money(p.math.unit_fee)}"
+                     + (f" - MPPR {money(parts.mppr)}" if parts.mppr else "")
+                     + (f" - CQ/CO {money(parts.cq)}" if parts.cq else ""))
+        basis.append(_split_text(s, p.math.coinsurance_percent, p.math.sequestration_percent,
+                                 p.math.applies_sequestration))
+        if line.charge is not None and line.charge < s.allowed:
+            basis.append(f"the charge {money(line.charge)} is below the allowed amount: check "
+                         "the chargemaster (payers commonly allow the lower of the two; not "
+                         "applied here)")
+        out.append(PricedLine(
+            **common, status="priced", allowed=s.allowed, expected_payment=s.expected_payment,
+            patient_responsibility=s.patient_responsibility, basis=tuple(basis),
+            unit_fee=p.math.unit_fee, mppr_reduction=parts.mppr, cq_reduction=parts.cq,
+            deductible=s.deductible, coinsurance=s.coinsurance, sequestration=s.sequestration,
+            math=p.math,
+        ))
+    return out
+
+
+def _split_text(s: Settlement, coinsurance: Decimal, seq_percent: Decimal | None,
+                applies: bool) -> str:
+    text = (f"patient: deductible {money(s.deductible)} + coinsurance {coinsurance}% of "
+            f"{money(s.allowed - s.deductible)} = {money(s.coinsurance)}; payer's share "
+            f"{money(s.payer_before_sequestration)}")
+    if not applies:
+        return text + f"; expected payment {money(s.expected_payment)}"
+    if s.sequestration is None:
+        return text + (f"; sequestration unknown for the year, not applied: expected payment "
+                       f"{money(s.expected_payment)} before sequestration")
+    return text + (f" - sequestration {seq_percent}% {money(s.sequestration)} = expected "
+                   f"payment {money(s.expected_payment)}")

@@ -1,0 +1,327 @@
+"""The ISA/GS/ST ... SE/GE/IEA envelope: read with its counts and control numbers checked,
+and written around the transaction sets a writer builds.
+
+`read_transactions` is the one loop every reader shares: it splits the stream, checks the
+envelope, hands each segment inside a transaction set to the parser's handler for its id and
+yields what the parser builds at each SE. An error anywhere names the segment number (counted
+from the ISA, 1-based), the segment id, the element and what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from ptbill.x12.errors import X12Error
+from ptbill.x12.tokenizer import Delimiters, SegmentReader, Source, open_source
+from ptbill.x12.values import count, element_name, shown, text
+
+T = TypeVar("T", covariant=True)
+Handler = Callable[[list[str]], None]
+
+ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+# What a functional group holds (GS01), for a clear "this is not an 835" message.
+FUNCTIONAL_GROUPS = {
+    "HC": "health care claims (837)",
+    "HP": "claim payments (835)",
+    "FA": "functional acknowledgments (999/997)",
+    "HN": "claim status notifications (277)",
+    "HS": "eligibility inquiries (270)",
+    "HB": "eligibility responses (271)",
+    "HR": "claim status requests (276)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One transaction set type as the envelope declares it."""
+
+    name: str
+    functional_id: str  # GS01
+    transaction: str  # ST01
+    version: str  # GS08; any errata suffix after the first 10 characters is accepted
+    st03: bool = True  # whether ST03 repeats the version (the 835 guide leaves it out)
+
+    def check_version(self, version: str) -> bool:
+        return version[:10] == self.version[:10]
+
+
+REMITTANCE = Kind("835 remittance", "HP", "835", "005010X221A1", st03=False)
+ACKNOWLEDGMENT = Kind("999 acknowledgment", "FA", "999", "005010X231A1")
+CLAIM_ACK = Kind("277CA claim acknowledgment", "HN", "277", "005010X214")
+CLAIM = Kind("837P claim", "HC", "837", "005010X222A1")
+
+
+class TransactionParser(Protocol[T]):
+    """What a reader gives `read_transactions`: a handler per segment id, and the result of
+    each transaction set."""
+
+    handlers: Mapping[str, Handler]
+
+    def begin(self, st: list[str], delimiters: Delimiters) -> None: ...
+
+    def end(self) -> T: ...
+
+
+def _control(e: list[str], i: int, low: int, high: int) -> str:
+    s = text(e, i)
+    if not (s.isascii() and s.isdigit()) or not low <= len(s) <= high:
+        raise X12Error(f"{shown(s)} is not a control number of {low} to {high} digits",
+                       element=element_name(e, i))
+    return s
+
+
+class _Envelope:
+    """The state of the envelope while reading: which headers are open, counts and numbers."""
+
+    def __init__(self, kind: Kind, reader: SegmentReader) -> None:
+        self.kind, self.reader = kind, reader
+        self.isa: str | None = None
+        self.gs: str | None = None
+        self.st: str | None = None
+        self.st_at = 0
+        self.groups = self.sets = 0
+        self.interchanges = 0
+
+    def open_isa(self, e: list[str]) -> None:
+        if self.isa is not None:
+            raise X12Error(f"ISA inside interchange {self.isa}: its IEA is missing")
+        if len(e) != 17:
+            raise X12Error(f"the ISA has {len(e) - 1} elements instead of 16")
+        d = self.reader.delimiters
+        if e[16] != d.component or (d.repetition is not None and e[11] != d.repetition):
+            raise X12Error("this interchange declares other delimiters than the first one: "
+                           "split the file into one file per interchange")
+        self.isa = _control(e, 13, 9, 9)
+        self.groups = 0
+        self.interchanges += 1
+
+    def open_gs(self, e: list[str]) -> None:
+        if self.isa is None:
+            raise X12Error("GS outside an interchange (no ISA before it)")
+        if self.gs is not None:
+            raise X12Error(f"GS inside functional group {self.gs}: its GE is missing")
+        kind = self.kind
+        gs01 = text(e, 1)
+        if gs01 != kind.functional_id:
+            holds = FUNCTIONAL_GROUPS.get(gs01, f"functional group {gs01!r}")
+            raise X12Error(f"this group holds {holds}, not {kind.name} "
+                           f"(GS01 {kind.functional_id})", element="GS01")
+        version = text(e, 8)
+        if not kind.check_version(version):
+            raise X12Error(f"version {version!r} is not {kind.version}: ptbill reads "
+                           f"{kind.name} {kind.version}", element="GS08")
+        self.gs = _control(e, 6, 1, 9)
+        self.sets = 0
+        self.groups += 1
+
+    def open_st(self, e: list[str], number: int) -> None:
+        if self.gs is None:
+            raise X12Error("ST outside a functional group (no GS before it)")
+        if self.st is not None:
+            raise X12Error(f"ST inside transaction set {self.st}: its SE is missing")
+        st01 = text(e, 1)
+        if st01 != self.kind.transaction:
+            raise X12Error(f"transaction set {st01!r} is not a {self.kind.name}", element="ST01")
+        self.st = _control(e, 2, 4, 9)
+        self.st_at = number
+        self.sets += 1
+
+    def close_st(self, e: list[str], number: int) -> None:
+        if self.st is None:
+            raise X12Error("SE without an ST before it")
+        counted = number - self.st_at + 1
+        declared = count(e, 1)
+        if declared != counted:
+            raise X12Error(f"transaction set {self.st} has {counted} segments from ST to SE, "
+                           f"but SE01 says {declared}", element="SE01")
+        if text(e, 2) != self.st:
+            raise X12Error(f"SE02 {shown(e[2])} does not match ST02 {self.st!r}", element="SE02")
+        self.st = None
+
+    def close_gs(self, e: list[str]) -> None:
+        if self.gs is None or self.st is not None:
+            raise X12Error("GE without its GS" if self.gs is None else
+                           f"GE before the SE of transaction set {self.st}")
+        declared = count(e, 1)
+        if declared != self.sets:
+            raise X12Error(f"functional group {self.gs} holds {self.sets} transaction sets, "
+                           f"but GE01 says {declared}", element="GE01")
+        if text(e, 2) != self.gs:
+            raise X12Error(f"GE02 {shown(e[2])} does not match GS06 {self.gs!r}", element="GE02")
+        self.gs = None
+
+    def close_isa(self, e: list[str]) -> None:
+        if self.isa is None or self.gs is not None:
+            raise X12Error("IEA without its ISA" if self.isa is None else
+                           f"IEA before the GE of functional group {self.gs}")
+        declared = count(e, 1)
+        if declared != self.groups:
+            raise X12Error(f"interchange {self.isa} holds {self.groups} functional groups, "
+                           f"but IEA01 says {declared}", element="IEA01")
+        if text(e, 2) != self.isa:
+            raise X12Error(f"IEA02 {shown(e[2])} does not match ISA13 {self.isa!r}",
+                           element="IEA02")
+        self.isa = None
+
+    def finish(self, number: int) -> None:
+        if self.st is not None:
+            raise X12Error(f"the file ends inside transaction set {self.st} (no SE): "
+                           "it is cut short", segment_number=number)
+        if self.isa is not None:
+            raise X12Error("the file ends before the IEA that closes the interchange: "
+                           "it is cut short", segment_number=number)
+
+
+def read_transactions(
+    source: Source,
+    kind: Kind,
+    parser: TransactionParser[T],
+    outside: Mapping[str, Handler] | None = None,
+) -> Iterator[T]:
+    """Yield `parser.end()` for every transaction set in `source`, checking the envelope.
+
+    `outside` handles segments allowed between the envelope headers (TA1 in a 999 file).
+    """
+    stream, owned = open_source(source)
+    n = 0
+    e: list[str] = [""]
+    try:
+        reader = SegmentReader(stream)
+        env = _Envelope(kind, reader)
+        sep = reader.delimiters.element
+        outside = outside or {}
+        body: Mapping[str, Handler] = {}  # the parser's handlers while a set is open
+        for batch in reader.batches():
+            for n, raw in enumerate(batch, start=n + 1):  # noqa: B020 (n runs on)
+                e = raw.split(sep)
+                handler = body.get(e[0])
+                if handler is not None:
+                    handler(e)
+                    continue
+                sid = e[0]
+                if sid == "SE":
+                    env.close_st(e, n)
+                    body = {}
+                    yield parser.end()
+                elif sid == "ST":
+                    env.open_st(e, n)
+                    parser.begin(e, reader.delimiters)
+                    body = parser.handlers
+                elif sid == "GS":
+                    env.open_gs(e)
+                elif sid == "GE":
+                    env.close_gs(e)
+                elif sid == "ISA":
+                    env.open_isa(e)
+                elif sid == "IEA":
+                    env.close_isa(e)
+                elif sid in outside and env.gs is None:
+                    outside[sid](e)
+                else:
+                    raise _misplaced(sid, kind, env.st is not None)
+        env.finish(n)
+    except X12Error as err:
+        raise err.located(n, e[0]) from None
+    except (IndexError, ValueError, ArithmeticError) as exc:
+        # A safety net: handlers check what they read, so this names no element.
+        raise X12Error(f"the segment is malformed ({type(exc).__name__})",
+                       segment_number=n, segment_id=e[0][:3]) from None
+    finally:
+        if owned:
+            stream.close()
+
+
+def _misplaced(sid: str, kind: Kind, in_set: bool) -> X12Error:
+    if not sid:
+        return X12Error("empty segment (two terminators in a row)")
+    if len(sid) > 3 or not sid.isalnum():
+        return X12Error(f"a segment starts with {shown(sid)}, not a segment id: the text is "
+                        "damaged or the delimiters are wrong")
+    if in_set:
+        return X12Error(f"{sid} is not a segment of a {kind.name}")
+    return X12Error(f"{sid} outside a transaction set (between the envelope segments)")
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InterchangeSettings:
+    """What the caller decides for an outgoing interchange. The control numbers must be unique
+    per sender: the caller keeps them (the ledger persists the last one used)."""
+
+    sender_id: str
+    receiver_id: str
+    interchange_control_number: int
+    group_control_number: int
+    created: dt.datetime  # explicit: output is reproducible, never the clock
+    sender_qualifier: str = "ZZ"
+    receiver_qualifier: str = "ZZ"
+    usage: str = "P"  # P production, T test
+    ack_requested: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("interchange_control_number", "group_control_number"):
+            if not 1 <= getattr(self, name) <= 999_999_999:
+                raise ValueError(f"{name} must be 1 to 999999999")
+        if self.usage not in ("P", "T"):
+            raise ValueError("usage must be P (production) or T (test)")
+        for name in ("sender_id", "receiver_id"):
+            if not 1 <= len(getattr(self, name)) <= 15:
+                raise ValueError(f"{name} must be 1 to 15 characters")
+
+
+def segment(*elements: str) -> str:
+    """One segment (without terminator), trailing empty elements dropped."""
+    return "*".join(elements).rstrip("*")
+
+
+def write_interchange(
+    settings: InterchangeSettings, kind: Kind, bodies: Sequence[Sequence[str]],
+    line_breaks: bool = True,
+) -> str:
+    """The interchange text: one functional group holding a transaction set per body.
+
+    A body is the list of segments between ST and SE; ST02 numbers the sets 0001, 0002...
+    """
+    s = settings
+    when = s.created
+    isa = segment(
+        "ISA", "00", " " * 10, "00", " " * 10,
+        s.sender_qualifier, s.sender_id.ljust(15), s.receiver_qualifier, s.receiver_id.ljust(15),
+        when.strftime("%y%m%d"), when.strftime("%H%M"), "^", "00501",
+        f"{s.interchange_control_number:09d}", "1" if s.ack_requested else "0", s.usage, ":",
+    )
+    out = [isa, segment("GS", kind.functional_id, s.sender_id, s.receiver_id,
+                        when.strftime("%Y%m%d"), when.strftime("%H%M"),
+                        str(s.group_control_number), "X", kind.version)]
+    for number, body in enumerate(bodies, start=1):
+        st02 = f"{number:04d}"
+        out.append(segment("ST", kind.transaction, st02, kind.version if kind.st03 else ""))
+        out.extend(body)
+        out.append(segment("SE", str(len(body) + 2), st02))
+    out.append(segment("GE", str(len(bodies)), str(s.group_control_number)))
+    out.append(segment("IEA", "1", f"{s.interchange_control_number:09d}"))
+    end = "~\n" if line_breaks else "~"
+    return end.join(out) + end
+
+
+def functional_group_of(source: Source) -> str | None:
+    """GS01 of the first functional group in `source` (None when the interchange has none,
+    as a lone TA1 acknowledgment). Reads only the head of the file."""
+    stream, owned = open_source(source)
+    try:
+        reader = SegmentReader(stream, chunk_size=1 << 14)
+        sep = reader.delimiters.element
+        for batch in reader.batches():
+            for raw in batch[:20]:
+                if raw.startswith("GS" + sep):
+                    return raw.split(sep)[1]
+            return None
+        return None
+    finally:
+        if owned:
+            stream.close()

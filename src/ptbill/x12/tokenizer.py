@@ -1,0 +1,123 @@
+"""Splitting an X12 interchange into segments and elements.
+
+The interchange declares its own delimiters in the fixed-length ISA segment: the element
+separator is its 4th character, the repetition separator ISA11, the component separator
+ISA16 and the segment terminator the 106th character. Line breaks after terminators are
+allowed and dropped. The text is read in chunks, so a file of any size is split in flat memory.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ptbill.x12.errors import X12Error
+
+ISA_LENGTH = 106
+# Where the element separator must stand in the fixed-length ISA (0-based).
+_ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+CHUNK_SIZE = 1 << 20
+MAX_SEGMENT = 1 << 20  # far longer than any real segment: past it, the terminator is wrong
+
+Source = str | os.PathLike[str] | TextIO
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    element: str = "*"
+    component: str = ":"
+    repetition: str | None = "^"
+    segment: str = "~"
+
+
+def read_isa(head: str) -> Delimiters:
+    """The delimiters declared by the ISA segment at the start of `head`."""
+    if not head.startswith("ISA"):
+        raise X12Error("the file does not start with an ISA segment: it is not an X12 "
+                       "interchange", segment_number=1)
+    if len(head) < ISA_LENGTH:
+        raise X12Error(f"the ISA segment is cut short ({len(head)} of {ISA_LENGTH} characters)",
+                       segment_number=1, segment_id="ISA")
+    sep = head[3]
+    if any(head[i] != sep for i in _ISA_SEPARATORS) or head.count(sep, 0, 105) != 16:
+        raise X12Error(f"the ISA segment is not {ISA_LENGTH} characters of 16 fixed-width "
+                       "elements", segment_number=1, segment_id="ISA")
+    component, terminator, repetition = head[104], head[105], head[82]
+    used = {sep, component, terminator}
+    if len(used) != 3 or any(c.isalnum() or c == " " for c in used):
+        raise X12Error("the element separator, component separator (ISA16) and segment "
+                       "terminator must be three different non-alphanumeric characters",
+                       segment_number=1, segment_id="ISA", element="ISA16")
+    # ISA11 is the repetition separator from version 00501 on (a letter, "U", before that).
+    rep: str | None = repetition
+    if repetition.isalnum() or repetition == " ":
+        rep = None
+    elif repetition in used:
+        raise X12Error("the repetition separator (ISA11) repeats another delimiter",
+                       segment_number=1, segment_id="ISA", element="ISA11")
+    return Delimiters(sep, component, rep, terminator)
+
+
+def open_source(source: Source) -> tuple[TextIO, bool]:
+    """A text stream for a path or an open stream; True when we opened it (and must close)."""
+    if hasattr(source, "read"):
+        return source, False  # type: ignore[return-value]
+    # Undecodable bytes become U+FFFD: they can only sit in free text, never in an amount.
+    return open(Path(source), encoding="utf-8", errors="replace", newline=""), True  # noqa: SIM115
+
+
+class SegmentReader:
+    """The segments of one X12 stream, in batches of raw segment strings."""
+
+    def __init__(self, stream: TextIO, chunk_size: int = CHUNK_SIZE) -> None:
+        self._stream = stream
+        self._chunk_size = chunk_size
+        first = stream.read(max(chunk_size, ISA_LENGTH))
+        while len(first) < ISA_LENGTH + 3:  # a short read from a pipe: keep reading
+            more = stream.read(chunk_size)
+            if not more:
+                break
+            first += more
+        first = first.lstrip("\ufeff \t\r\n")
+        if not first:
+            raise X12Error("the file is empty")
+        self.delimiters = read_isa(first)
+        term = self.delimiters.segment
+        # Line breaks after terminators are layout, unless a line break is the terminator.
+        self._breaks = tuple(c for c in "\r\n" if c != term)
+        self._first = first
+
+    def _clean(self, chunk: str) -> str:
+        for c in self._breaks:
+            if c in chunk:
+                chunk = chunk.replace(c, "")
+        return chunk
+
+    def batches(self) -> Iterator[list[str]]:
+        term = self.delimiters.segment
+        tail = ""
+        chunk = self._first
+        while chunk:
+            parts = (tail + self._clean(chunk)).split(term)
+            tail = parts.pop()
+            if parts:
+                yield parts
+            elif len(tail) > MAX_SEGMENT:
+                raise X12Error(f"no segment terminator ({term!r}) in {len(tail):,} characters: "
+                               "the file is damaged or not X12")
+            chunk = self._stream.read(self._chunk_size)
+        # A last segment without its terminator is still read; blanks after the end are not.
+        tail = tail.strip()
+        if tail:
+            yield [tail]
+
+
+def split_text(text: str) -> list[list[str]]:
+    """Every segment of an interchange as its list of elements (for small texts and tests)."""
+    reader = SegmentReader(io.StringIO(text))
+    sep = reader.delimiters.element
+    return [raw.split(sep) for batch in reader.batches() for raw in batch]

@@ -1,0 +1,136 @@
+"""Reading and writing X12 element values: amounts (type R), dates (CCYYMMDD), codes.
+
+Readers take the element by position so that an error can name it (`CLP03`); an amount is
+read exactly as written (Decimal, never float) and anything that is not a plain decimal number
+(`1E5`, `NaN`, `1_000`, ` 12`) is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from ptbill.x12.errors import X12Error
+
+T = TypeVar("T")
+_NUMBER_CHARS = "0123456789.-"
+_MAX_NUMBER = 18  # X12 type R: at most 18 digits
+_CENT = Decimal("0.01")
+
+
+# The X12 extended character set less the delimiters ptbill writes with (* : ^ ~).
+NOT_TEXT = re.compile(r"[^A-Za-z0-9 !\"&'()+,\-./;?=%@\[\]_{}\\|<>#$]")
+
+
+def element_name(e: list[str], i: int) -> str:
+    return f"{e[0][:3]}{i:02d}"
+
+
+_NUMBER_LIKE = frozenset("0123456789.-+eE_ ")
+
+
+def shown(value: str) -> str:
+    """A bad value as an error message may quote it: a short code or number-like text, never
+    what could be a name or a member id (a misaligned file can put those anywhere)."""
+    if len(value) <= 4 or (len(value) <= 20 and set(value) <= _NUMBER_LIKE):
+        return repr(value)
+    return f"a {len(value)}-character value"
+
+
+# Amounts and dates repeat a great deal in a remittance (fee-schedule amounts, one date of
+# service per visit): parsed values are kept in small memos. Decimal and date are immutable.
+_MEMO_SIZE = 1 << 16
+_amounts: dict[str, Decimal] = {}
+_dates: dict[str, dt.date] = {}
+
+
+def _remember(memo: dict[str, T], key: str, value: T) -> T:
+    if len(memo) >= _MEMO_SIZE:  # bounded: a file of all-different values cannot grow it
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def amount(e: list[str], i: int) -> Decimal:
+    """Element i as a decimal amount; it must be present."""
+    try:
+        return _amounts[e[i]]
+    except KeyError:
+        pass
+    except IndexError:
+        raise X12Error("a required number is missing", element=element_name(e, i)) from None
+    s = e[i]
+    if s and len(s) <= _MAX_NUMBER + 2 and not s.strip(_NUMBER_CHARS):
+        try:
+            value = Decimal(s)
+        except InvalidOperation:
+            pass
+        else:
+            return _remember(_amounts, s, value)
+    problem = f"{shown(s)} is not a decimal number" if s else "a required number is missing"
+    raise X12Error(problem, element=element_name(e, i))
+
+
+def text(e: list[str], i: int) -> str:
+    """Element i, which must be present and not empty."""
+    if i < len(e) and e[i]:
+        return e[i]
+    raise X12Error("a required element is missing", element=element_name(e, i))
+
+
+def count(e: list[str], i: int) -> int:
+    """Element i as a whole number (segment and set counts, quantities in a 999)."""
+    s = text(e, i)
+    if not (s.isascii() and s.isdigit()) or len(s) > 9:
+        raise X12Error(f"{shown(s)} is not a whole number", element=element_name(e, i))
+    return int(s)
+
+
+def optional(e: list[str], i: int) -> str:
+    return e[i] if i < len(e) else ""
+
+
+def code(e: list[str], i: int, allowed: frozenset[str] | dict[str, str], what: str) -> str:
+    """Element i, which must be one of the allowed codes."""
+    s = e[i] if i < len(e) else ""
+    if s in allowed:
+        return s
+    problem = f"{shown(s)} is not a {what}" if s else f"the {what} is missing"
+    raise X12Error(problem, element=element_name(e, i))
+
+
+def date8(e: list[str], i: int) -> dt.date:
+    """Element i as a CCYYMMDD date (the value is not echoed: dates can be PHI)."""
+    try:
+        return _dates[e[i]]
+    except (KeyError, IndexError):
+        return parse_date8(e[i] if i < len(e) else "", element_name(e, i))
+
+
+def parse_date8(s: str, element: str) -> dt.date:
+    if len(s) == 8 and s.isascii() and s.isdigit():
+        try:
+            value = dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
+        except ValueError:
+            pass
+        else:
+            return _remember(_dates, s, value)
+    raise X12Error("not a date written CCYYMMDD" if s else "the date is missing",
+                   element=element)
+
+
+def format_amount(value: Decimal) -> str:
+    """An amount as X12 writes it: no trailing zeros after the point (96, 96.5, 96.25)."""
+    if not value.is_finite():
+        raise ValueError(f"not an amount: {value}")
+    q = value.quantize(_CENT)
+    if not q:
+        return "0"
+    s = format(q, "f")
+    return s.rstrip("0").rstrip(".")
+
+
+def format_date(value: dt.date) -> str:
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"

@@ -1,0 +1,202 @@
+"""Writing X12 837P professional claims, 005010X222A1.
+
+A pure function: claims and the interchange settings in, X12 text out. Claims are grouped
+under their billing provider (2000A); each claim gets its own subscriber loop (2000B) and, when
+the patient is not the subscriber, a patient loop (2000C). Transaction sets hold at most
+`claims_per_set` claims (the guide advises at most 5000) and are numbered 0001, 0002...
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ptbill.config.profiles import Submitter
+from ptbill.domain.visit import Address, BillingProvider
+from ptbill.x12.claim import Claim, ClaimLine, ClaimProvider, Person
+from ptbill.x12.envelope import CLAIM, InterchangeSettings, segment, write_interchange
+from ptbill.x12.values import NOT_TEXT, format_amount, format_date
+
+MAX_CLAIMS_PER_SET = 5000
+_SPACES = re.compile(r" {2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """1000B: who receives the interchange (a clearinghouse or the payer)."""
+
+    name: str
+    id: str
+
+
+def clean(value: str, limit: int) -> str:
+    """Free text as X12 carries it: upper case ASCII, no delimiters, at most `limit` long."""
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return _SPACES.sub(" ", NOT_TEXT.sub(" ", ascii_text.upper())).strip()[:limit]
+
+
+def _digits(value: str) -> str:
+    return "".join(c for c in value if c.isdigit())
+
+
+def _address(a: Address) -> list[str]:
+    return [segment("N3", clean(a.line1, 55), clean(a.line2 or "", 55)),
+            segment("N4", clean(a.city, 30), a.state, _digits(a.zip))]
+
+
+def _person(entity: str, p: Person, id_qualifier: str = "", ident: str = "") -> str:
+    return segment("NM1", entity, "1", clean(p.last, 60), clean(p.first, 35), "", "", "",
+                   id_qualifier, ident)
+
+
+def _provider_name(entity: str, p: ClaimProvider) -> str:
+    return segment("NM1", entity, "1", clean(p.last, 60), clean(p.first, 35), "", "", "",
+                   "XX", p.npi)
+
+
+def _demographics(p: Person) -> str:
+    if p.birth_date is None or p.sex is None:
+        raise ValueError("birth date and sex are required for DMG")
+    return segment("DMG", "D8", format_date(p.birth_date), p.sex)
+
+
+def loop_1000(submitter: Submitter, receiver: Receiver) -> list[str]:
+    """1000A submitter (with its EDI contact) and 1000B receiver."""
+    return [
+        segment("NM1", "41", "2", clean(submitter.name, 60), "", "", "", "", "46",
+                clean(submitter.id, 80)),
+        segment("PER", "IC", clean(submitter.contact, 60), "TE", _digits(submitter.phone)),
+        segment("NM1", "40", "2", clean(receiver.name, 60), "", "", "", "", "46",
+                clean(receiver.id, 80)),
+    ]
+
+
+def loop_2000a(hl: int, billing: BillingProvider, pay_to: Address | None) -> list[str]:
+    """2000A billing provider level, 2010AA billing provider, 2010AB pay-to when different."""
+    out = [
+        segment("HL", str(hl), "", "20", "1"),
+        segment("PRV", "BI", "PXC", billing.taxonomy),
+        segment("NM1", "85", "2", clean(billing.name, 60), "", "", "", "", "XX", billing.npi),
+        *_address(billing.address),
+        segment("REF", "EI", _digits(billing.tax_id)),
+    ]
+    if pay_to is not None and pay_to != billing.address:
+        out += [segment("NM1", "87", "2"), *_address(pay_to)]
+    return out
+
+
+def loop_2000b(hl: int, parent: int, claim: Claim) -> list[str]:
+    """2000B subscriber level (SBR), 2010BA subscriber, 2010BB payer."""
+    self_pay = claim.patient is None
+    out = [
+        segment("HL", str(hl), str(parent), "22", "0" if self_pay else "1"),
+        segment("SBR", "P", "18" if self_pay else "", claim.group_number or "",
+                "", "", "", "", "", claim.filing_indicator),
+        _person("IL", claim.subscriber, "MI", claim.member_id),
+    ]
+    if claim.subscriber.address is not None:
+        out += _address(claim.subscriber.address)
+    if self_pay:
+        out.append(_demographics(claim.subscriber))
+    out.append(segment("NM1", "PR", "2", clean(claim.payer_name, 60), "", "", "", "", "PI",
+                       clean(claim.payer_id, 80)))
+    return out
+
+
+def loop_2000c(hl: int, parent: int, claim: Claim) -> list[str]:
+    """2000C patient level and 2010CA patient, when the patient is not the subscriber."""
+    patient = claim.patient
+    if patient is None or patient.address is None:
+        raise ValueError("the patient loop needs a patient with an address")
+    return [
+        segment("HL", str(hl), str(parent), "23", "0"),
+        segment("PAT", claim.relationship),
+        _person("QC", patient),
+        *_address(patient.address),
+        _demographics(patient),
+    ]
+
+
+def loop_2300(claim: Claim) -> list[str]:
+    """2300 claim (CLM, REF, HI) and its 2310A referring and 2310B rendering providers."""
+    facility = f"{claim.place_of_service}:B:{claim.frequency_code}"
+    out = [segment("CLM", claim.claim_id, format_amount(claim.total_charge), "", "", facility,
+                   "Y", "A", "Y", "Y")]
+    if claim.prior_authorization:
+        out.append(segment("REF", "G1", claim.prior_authorization))
+    if claim.frequency_code in ("7", "8"):
+        if not claim.original_claim_id:
+            raise ValueError(f"claim {claim.claim_id}: frequency {claim.frequency_code} "
+                             "needs the original claim id")
+        out.append(segment("REF", "F8", claim.original_claim_id))
+    codes = [("ABK" if i == 0 else "ABF") + ":" + d for i, d in enumerate(claim.diagnoses)]
+    out.append(segment("HI", *codes))
+    if claim.referring is not None:
+        out.append(_provider_name("DN", claim.referring))
+    if claim.rendering is not None:
+        out.append(_provider_name("82", claim.rendering))
+        out.append(segment("PRV", "PE", "PXC",
+                           claim.rendering.taxonomy or claim.billing.taxonomy))
+    return out
+
+
+def loop_2400(number: int, line: ClaimLine) -> list[str]:
+    """2400 service line: LX, SV1, DTP*472, REF*6R."""
+    procedure = ":".join(("HC", line.code, *line.modifiers))
+    pointers = ":".join(str(p) for p in line.pointers)
+    return [
+        segment("LX", str(number)),
+        segment("SV1", procedure, format_amount(line.charge), "UN", str(line.units), "", "",
+                pointers),
+        segment("DTP", "472", "D8", format_date(line.date_of_service)),
+        segment("REF", "6R", line.control_number),
+    ]
+
+
+def _transaction(claims: Sequence[Claim], reference: str, settings: InterchangeSettings,
+                 submitter: Submitter, receiver: Receiver) -> list[str]:
+    when = settings.created
+    out = [segment("BHT", "0019", "00", reference, when.strftime("%Y%m%d"),
+                   when.strftime("%H%M"), "CH")]
+    out += loop_1000(submitter, receiver)
+    by_provider: dict[tuple[BillingProvider, Address | None], list[Claim]] = {}
+    for claim in claims:
+        by_provider.setdefault((claim.billing, claim.pay_to), []).append(claim)
+    hl = 0
+    for (billing, pay_to), provider_claims in by_provider.items():
+        hl += 1
+        provider_hl = hl
+        out += loop_2000a(hl, billing, pay_to)
+        for claim in provider_claims:
+            hl += 1
+            subscriber_hl = hl
+            out += loop_2000b(hl, provider_hl, claim)
+            if claim.patient is not None:
+                hl += 1
+                out += loop_2000c(hl, subscriber_hl, claim)
+            out += loop_2300(claim)
+            for number, line in enumerate(claim.lines, start=1):
+                out += loop_2400(number, line)
+    return out
+
+
+def write_837p(
+    claims: Sequence[Claim],
+    settings: InterchangeSettings,
+    submitter: Submitter,
+    receiver: Receiver,
+    claims_per_set: int = MAX_CLAIMS_PER_SET,
+) -> str:
+    """One interchange (ISA13/GS06 from `settings`) holding every claim, as X12 text."""
+    if not claims:
+        raise ValueError("no claims to write")
+    if not 1 <= claims_per_set <= MAX_CLAIMS_PER_SET:
+        raise ValueError(f"claims_per_set must be 1 to {MAX_CLAIMS_PER_SET}")
+    bodies = []
+    for number, first in enumerate(range(0, len(claims), claims_per_set), start=1):
+        reference = f"{settings.interchange_control_number:09d}{number:04d}"
+        bodies.append(_transaction(claims[first:first + claims_per_set], reference, settings,
+                                   submitter, receiver))
+    return write_interchange(settings, CLAIM, bodies)

@@ -1,0 +1,127 @@
+"""999 (with TA1) and 277CA readers against hand-made acknowledgments of the claims the 837P
+tests write (V-TEST-1 accepted, V-2 rejected)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+
+from ptbill.x12.errors import X12Error
+from ptbill.x12.read_277ca import read_277ca
+from ptbill.x12.read_999 import read_999
+from tests.x12.helpers import DATA
+from tests.x12.pyx12_check import pyx12_errors
+
+ACK999 = (DATA / "ack_partial.999").read_text()
+ACK277 = (DATA / "claims_ack.277").read_text()
+TA1 = (DATA / "ack_rejected_interchange.ta1").read_text()
+
+
+@pytest.mark.parametrize("text", [ACK999, ACK277, TA1])
+def test_the_fixtures_are_valid_x12(text):
+    assert pyx12_errors(text) == []
+
+
+def test_999_group_verdict_and_counts():
+    acks = read_999(io.StringIO(ACK999))
+    (group,) = acks.groups
+    assert (group.functional_id, group.group_control_number, group.version) == (
+        "HC", "1", "005010X222A1")
+    assert group.status_code == "P" and group.status == "partially accepted"
+    assert (group.included, group.received, group.accepted_count) == (2, 2, 1)
+    assert not group.accepted and not acks.accepted
+
+
+def test_999_transaction_sets_accepted_and_rejected_with_reasons():
+    first, second = read_999(io.StringIO(ACK999)).groups[0].transactions
+    assert (first.control_number, first.accepted, first.status) == ("0001", True, "accepted")
+    assert (second.control_number, second.accepted) == ("0002", False)
+    assert second.error_codes == ["5"] and second.messages == ["one or more segments in error"]
+    sv1, nm1 = second.segments
+    assert (sv1.segment_id, sv1.position, sv1.loop, sv1.code) == ("SV1", 30, "2400", "8")
+    assert sv1.claim_id == "V-2"
+    (element,) = sv1.elements
+    assert (element.position, element.reference, element.code, element.bad_value) == (
+        "1:2", "234", "7", "97999")
+    assert element.message == "code value not allowed"
+    assert nm1.elements[0].message == "a required element is missing"
+
+
+def test_ta1_rejecting_an_interchange():
+    acks = read_999(io.StringIO(TA1))
+    assert acks.groups == []
+    (ta1,) = acks.interchanges
+    assert (ta1.control_number, ta1.date, ta1.status) == (
+        "000000001", dt.date(2026, 3, 5), "rejected")
+    assert ta1.message == "invalid sender id" and not acks.accepted
+
+
+def test_999_structure_errors():
+    with pytest.raises(X12Error, match="IK4 outside an IK3"):
+        read_999(io.StringIO(ACK999.replace("IK3*SV1*30*2400*8~", "CTX*X~")))
+    with pytest.raises(X12Error, match="no AK9"):
+        read_999(io.StringIO(ACK999.replace("AK9*P*2*2*1~\n", "").replace("SE*14*", "SE*13*")))
+    with pytest.raises(X12Error, match="AK904"):
+        read_999(io.StringIO(ACK999.replace("AK9*P*2*2*1~", "AK9*P*2*2*one~")))
+
+
+def test_277ca_claims_accepted_and_rejected():
+    (ack,) = read_277ca(io.StringIO(ACK277))
+    assert (ack.payer, ack.reference, ack.created) == (
+        "MEDICARE PART B", "BATCH0001", dt.date(2026, 3, 6))
+    accepted, rejected = ack.claims
+    assert (accepted.claim_id, accepted.status) == ("V-TEST-1", "accepted")
+    assert accepted.payer_claim_control_number == "26123456789012"
+    assert accepted.total_charge == Decimal("110") and accepted.billing_npi == "1234567893"
+    assert accepted.service_start == dt.date(2026, 3, 2)
+    assert (rejected.claim_id, rejected.status) == ("V-2", "rejected")
+    assert rejected.clearinghouse_trace == "CH0000002"
+    (status,) = rejected.reports[0].statuses
+    assert (status.category, status.code, status.entity) == ("A7", "562", "82")
+    assert status.message == ("rejected: information invalid; the entity's NPI "
+                              "(rendering provider)")
+    (line,) = rejected.lines
+    assert (line.control_number, line.status, line.units) == ("V-2-1", "rejected", Decimal(2))
+
+
+def test_277ca_receiver_and_provider_levels():
+    (ack,) = read_277ca(io.StringIO(ACK277))
+    assert [s.category for r in ack.receiver_reports for s in r.statuses] == ["A1"]
+    (provider,) = ack.providers
+    assert (provider.npi, provider.status) == ("1234567893", "accepted")
+    assert provider.quantities == {"QA": Decimal(1), "QC": Decimal(1)}
+    assert provider.amounts == {"YU": Decimal(110), "YY": Decimal(96)}
+
+
+@pytest.mark.parametrize(("category", "verdict"), [
+    ("A1", "accepted"), ("A2", "accepted"), ("A5", "accepted"), ("A3", "rejected"),
+    ("A4", "rejected"), ("A6", "rejected"), ("A7", "rejected"), ("A8", "rejected"),
+    ("P1", "unknown")])
+def test_277ca_categories(category, verdict):
+    text = ACK277.replace("STC*A2:20:PR*", f"STC*{category}:20:PR*")
+    assert read_277ca(io.StringIO(text))[0].claims[0].status == verdict
+
+
+def test_277ca_a_rejection_in_stc10_wins():
+    text = ACK277.replace("STC*A2:20:PR*20260306*WQ*110~",
+                          "STC*A2:20:PR*20260306*WQ*110*******A7:164:IL~")
+    claim = read_277ca(io.StringIO(text))[0].claims[0]
+    assert claim.status == "rejected"
+    assert claim.reports[0].statuses[1].message == (
+        "rejected: information invalid; the entity's contract or member number (subscriber)")
+
+
+def test_277ca_unknown_codes_are_still_shown():
+    text = ACK277.replace("STC*A7:562:82*", "STC*A7:9999:82*")
+    status = read_277ca(io.StringIO(text))[0].claims[1].reports[0].statuses[0]
+    assert "status code 9999" in status.message
+
+
+def test_277ca_structure_errors():
+    with pytest.raises(X12Error, match="HL03"):
+        read_277ca(io.StringIO(ACK277.replace("HL*4*3*PT~", "HL*4*3*XX~")))
+    with pytest.raises(X12Error, match="DTP03"):
+        read_277ca(io.StringIO(ACK277.replace("RD8*20260302-20260302", "RD8*20260302-2026")))
