@@ -230,3 +230,24 @@ def test_higher_paying_tie_break_from_profile(tmp_path) -> None:
 def test_every_bundled_profile_codes(payer: str) -> None:
     c = code(visit(timed("97110", 24), timed("97140", 13), payer=payer))
     assert all("GP" in x.modifiers for x in c.lines if x.units)
+
+
+def test_clinic_rule_override_keeps_the_profiles_other_rule_settings(tmp_path) -> None:
+    base = load_config().payer("medicare")
+    assert base is not None and len(base.rules) >= 2
+    first, second = list(base.rules)[:2]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[payers.medicare.rules.{first}]\nenabled = false\n')
+    merged = load_config(str(cfg)).payer("medicare")
+    assert merged is not None
+    assert merged.rules[first]["enabled"] is False
+    assert merged.rules[second] == base.rules[second]
+
+
+def test_a_code_meeting_several_ncci_partners_gets_its_modifier_once() -> None:
+    # 97530 is column 2 of both 97140/97530 and 97164/97530 in the bundled candidate table.
+    c = code(visit({"code": "97164", "minutes": 20, "reevaluation_reason": "new fall"},
+                   timed("97140", 15),
+                   timed("97530", 15, distinct={"reason": "separate block", "kind": "time_block"})))
+    mods = dict((x.code, x.modifiers) for x in c.lines)["97530"]
+    assert mods.count("XU") == 1

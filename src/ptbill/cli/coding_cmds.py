@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -10,9 +11,9 @@ from rich.table import Table
 
 from ptbill.bulk import batch
 from ptbill.cli.common import EXIT_INPUT, err, out, print_json, user_errors
-from ptbill.coding import code_visit, resolve, units_for
+from ptbill.coding import VisitContext, code_visit, resolve, units_for
 from ptbill.config import PayerProfile, load_config
-from ptbill.domain import CodedVisit, Service
+from ptbill.domain import CodedVisit, Service, Visit
 from ptbill.errors import InputError
 from ptbill.intake import load_visits
 from ptbill.reference.catalog import lookup
@@ -78,16 +79,32 @@ def coded_json(c: CodedVisit) -> dict[str, Any]:
     }
 
 
-def code_files(files: tuple[str, ...], config_path: str | None) -> list[CodedVisit]:
+@dataclass(frozen=True, slots=True)
+class CodedItem:
+    """One visit of the input with what every later step needs: where it came from, its
+    payer and clinic resolved, and its coded lines."""
+
+    origin: str
+    visit: Visit
+    ctx: VisitContext
+    coded: CodedVisit
+
+
+def load_and_code(files: tuple[str, ...], config_path: str | None) -> list[CodedItem]:
     """Load every file, then code every visit; any input error stops all before any output."""
     config = load_config(config_path)
     with batch():
         loaded = [(f, v) for f in files for v in load_visits(f)]
-        coded = []
+        items = []
         for origin, visit in loaded:
             ctx = resolve(visit, config, origin)
-            coded.append(code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality))
-    return coded
+            coded = code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality)
+            items.append(CodedItem(origin, visit, ctx, coded))
+    return items
+
+
+def code_files(files: tuple[str, ...], config_path: str | None) -> list[CodedVisit]:
+    return [item.coded for item in load_and_code(files, config_path)]
 
 
 def render_coded(c: CodedVisit) -> None:

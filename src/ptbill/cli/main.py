@@ -7,7 +7,13 @@ import json
 import click
 
 from ptbill import __version__
+from ptbill.cli.claim_cmds import claim
 from ptbill.cli.coding_cmds import code, units
+from ptbill.cli.demo_cmds import demo_data
+from ptbill.cli.pricing_cmds import price
+from ptbill.cli.reference_cmds import reference
+from ptbill.cli.scrub_cmds import rules, scrub
+from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
 
@@ -31,6 +37,14 @@ def schema(what: str) -> None:
 
 cli.add_command(units)
 cli.add_command(code)
+cli.add_command(claim)
+cli.add_command(demo_data)
+cli.add_command(scrub)
+cli.add_command(rules)
+cli.add_command(reference)
+cli.add_command(remit)
+cli.add_command(ack)
+cli.add_command(price)
 
 
 def main() -> None:

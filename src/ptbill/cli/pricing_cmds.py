@@ -10,13 +10,11 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ptbill.cli.coding_cmds import code_files
+from ptbill.cli.coding_cmds import load_and_code
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
 from ptbill.cli.reference_cmds import reference_import, report_import
-from ptbill.coding import resolve
 from ptbill.config import load_config
 from ptbill.errors import InputError
-from ptbill.intake import load_visits
 from ptbill.pricing import PricedVisit, price_visit
 from ptbill.pricing.money import money
 from ptbill.reference.importers.fees import import_fee_schedule
@@ -29,11 +27,8 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 def price_files(files: tuple[str, ...], config_path: str | None,
                 as_of: dt.date | None) -> list[PricedVisit]:
     """Load and code every visit (all input errors first), then price each."""
-    coded = code_files(files, config_path)
-    config = load_config(config_path)
-    contexts = [resolve(v, config, f) for f in files for v in load_visits(f)]
-    return [price_visit(c, ctx.profile, ctx.billing_provider, as_of=as_of)
-            for c, ctx in zip(coded, contexts, strict=True)]
+    return [price_visit(x.coded, x.ctx.profile, x.ctx.billing_provider, as_of=as_of)
+            for x in load_and_code(files, config_path)]
 
 
 def priced_json(p: PricedVisit) -> dict[str, Any]:

@@ -245,7 +245,8 @@ def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None
                                     "block, body region or session), so no modifier")
                 else:
                     mod = distinct_modifier(profile.distinct_modifier, ev.kind)
-                    line.modifiers.append(mod)
+                    if mod not in line.modifiers:  # one code may meet several partners
+                        line.modifiers.append(mod)
                     line.why.append(f"{mod} on the column-2 code: {edit}; {ev.text}")
 
 
@@ -295,6 +296,7 @@ def code_visit(
 
     notes: list[str] = [method]
     kx = False
+    amount, basis = None, ""
     if profile.kx_threshold and any(line.units for line in lines):
         episode = visit.episode
         ytd = episode.therapy_amount_ytd if episode else Decimal(0)
@@ -331,6 +333,7 @@ def code_visit(
         visit_id=visit.visit_id, date_of_service=visit.date_of_service, payer=visit.payer,
         unit_method=profile.unit_method, total_timed_minutes=timed_minutes,
         timed_units=timed_units, lines=tuple(coded), notes=tuple(notes),
+        therapy_amount=amount, therapy_amount_basis=basis,
     )
 
 

@@ -65,6 +65,13 @@ class Submitter(_Strict):
     phone: str
 
 
+class Receiver(_Strict):
+    """Who receives the clinic's 837P interchanges (its clearinghouse): 1000B and ISA08."""
+
+    name: str
+    id: str
+
+
 class Clinic(_Strict):
     key: str
     name: str
@@ -74,6 +81,7 @@ class Clinic(_Strict):
     medicare_locality: str | None = None
     address: Address
     submitter: Submitter | None = None
+    receiver: Receiver | None = None
     chargemaster: dict[str, Decimal] = {}
 
     def billing_provider(self) -> BillingProvider:
@@ -128,7 +136,13 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         if base not in raw_payers:
             raise InputError(origin, None, f"payers.{key}.base", f"no payer profile {base!r}",
                              f"base a profile on one of: {', '.join(sorted(raw_payers))}")
-        raw_payers[key] = {**raw_payers[base], **override}
+        merged = {**raw_payers[base], **override}
+        # Rule settings merge per rule: overriding one switch keeps the profile's others.
+        rules = {rid: dict(v) for rid, v in raw_payers[base].get("rules", {}).items()}
+        for rid, settings in override.get("rules", {}).items():
+            rules[rid] = {**rules.get(rid, {}), **settings}
+        merged["rules"] = rules
+        raw_payers[key] = merged
     try:
         payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}

@@ -43,6 +43,10 @@ class CodedVisit:
     timed_units: int
     lines: tuple[CodedLine, ...]
     notes: tuple[str, ...] = ()
+    # For payers with a KX threshold: this visit's estimated Medicare amount and how it was
+    # estimated (None: unknown), the figure the KX decision used.
+    therapy_amount: Decimal | None = None
+    therapy_amount_basis: str = ""
 
     @property
     def billed_lines(self) -> tuple[CodedLine, ...]:

@@ -2,25 +2,32 @@
 
 ptbill ships no verified Medicare PTP table (see data/SOURCES.md section 2). The bundled
 table is the *unverified* candidate list and says so in its release name, which every
-decision that uses it repeats. Official CMS quarterly files replace it once imported.
+decision that uses it repeats. Official CMS quarterly files replace it once imported
+(`ptbill reference import ncci-ptp FILE...`, stored by ptbill.reference.store as a release
+such as `ptp-2026q3`); a payer profile's `ncci_table` names the release to use.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
+from ptbill.errors import InputError
+from ptbill.reference import store
 from ptbill.reference._csv import rows
 
+BUNDLED = "unverified-candidates"
 UNVERIFIED_RELEASE = "unverified-candidates (third-party derivative, not a CMS release)"
+PTP_KIND = "ncci-ptp"
 
 
 @dataclass(frozen=True, slots=True)
 class PtpEdit:
     column1: str
     column2: str
-    # "0" never bypassed, "1" bypassed by a distinct-service modifier, "9" not in effect
+    # "0" never bypassed, "1" bypassed by a distinct-service modifier, "9" not applicable.
     modifier_indicator: str
     rationale: str
     effective: dt.date | None
@@ -31,6 +38,7 @@ class PtpEdit:
             return False
         if self.effective and on < self.effective:
             return False
+        # The deletion date is the last day the edit applies.
         return not (self.deletion and on > self.deletion)
 
 
@@ -38,14 +46,15 @@ class PtpEdit:
 class PtpTable:
     release: str
     verified: bool
-    edits: dict[tuple[str, str], PtpEdit]
+    # Every row for a pair (CMS files may list a pair again for another period).
+    edits: dict[tuple[str, str], tuple[PtpEdit, ...]]
 
     def edit_for(self, a: str, b: str, on: dt.date) -> PtpEdit | None:
         """The edit in effect on that date between two codes, in either column order."""
         for key in ((a, b), (b, a)):
-            edit = self.edits.get(key)
-            if edit and edit.in_effect(on):
-                return edit
+            for edit in self.edits.get(key, ()):
+                if edit.in_effect(on):
+                    return edit
         return None
 
 
@@ -54,19 +63,51 @@ def _date(text: str) -> dt.date | None:
     return None if text in ("", "unknown", "*") else dt.date.fromisoformat(text)
 
 
+def _index(edits: list[PtpEdit]) -> dict[tuple[str, str], tuple[PtpEdit, ...]]:
+    out: dict[tuple[str, str], tuple[PtpEdit, ...]] = {}
+    for e in edits:
+        key = (e.column1, e.column2)
+        out[key] = (*out.get(key, ()), e)
+    return out
+
+
 @cache
 def bundled_candidates() -> PtpTable:
-    edits = {}
-    for r in rows("ncci_ptp_unverified_candidates.csv"):
-        e = PtpEdit(
-            r["column1"], r["column2"], r["modifier_indicator"], r["rationale"],
-            _date(r["effective_date"]), _date(r["deletion_date"]),
-        )
-        edits[(e.column1, e.column2)] = e
-    return PtpTable(UNVERIFIED_RELEASE, verified=False, edits=edits)
+    edits = [
+        PtpEdit(r["column1"], r["column2"], r["modifier_indicator"], r["rationale"],
+                _date(r["effective_date"]), _date(r["deletion_date"]))
+        for r in rows("ncci_ptp_unverified_candidates.csv")
+    ]
+    return PtpTable(UNVERIFIED_RELEASE, verified=False, edits=_index(edits))
+
+
+@lru_cache(maxsize=8)
+def _imported(release: str, path: str, mtime_ns: int) -> PtpTable:
+    with open(path, encoding="utf-8", newline="") as f:
+        edits = [
+            PtpEdit(r["column1"], r["column2"], r["modifier_indicator"], r["rationale"],
+                    _date(r["effective_date"]), _date(r["deletion_date"]))
+            for r in csv.DictReader(f)
+        ]
+    return PtpTable(release, verified=True, edits=_index(edits))
+
+
+def unknown_release(kind: str, name: str, command: str) -> InputError:
+    have = ", ".join(store.releases(kind)) or "none imported yet"
+    return InputError(f"reference data ({store.data_dir()})", None, f"{kind} release {name!r}",
+                      "no such release", f"import it with `ptbill reference import {command} "
+                      f"FILE...` or name one of: {have}")
 
 
 def ptp_table(name: str) -> PtpTable:
-    if name in ("", "unverified-candidates"):
+    """The bundled unverified candidates, or an imported CMS release by name."""
+    if name in ("", BUNDLED):
         return bundled_candidates()
-    raise KeyError(f"unknown NCCI PTP table {name!r}")
+    try:
+        path = store.release_path(PTP_KIND, name)
+    except ValueError as e:
+        raise InputError("payer profile", None, "ncci_table", str(e),
+                         "name an imported release such as ptp-2026q3") from None
+    if not path.exists():
+        raise unknown_release(PTP_KIND, name, "ncci-ptp")
+    return _imported(name, str(path), path.stat().st_mtime_ns)
