@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -251,3 +252,19 @@ def test_a_code_meeting_several_ncci_partners_gets_its_modifier_once() -> None:
                    timed("97530", 15, distinct={"reason": "separate block", "kind": "time_block"})))
     mods = dict((x.code, x.modifiers) for x in c.lines)["97530"]
     assert mods.count("XU") == 1
+
+
+def test_kx_estimate_uses_a_pfs_release_imported_in_this_process(tmp_path, monkeypatch) -> None:
+    from ptbill.reference.importers.pfs import import_pfs
+
+    monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))
+    fixture = Path(__file__).parents[1] / "pricing" / "fixtures" / "PPRRVU2026_fixture.csv"
+    before = code(visit(timed("97110", 15), episode=_episode("2451.46", True)))
+    assert "charges" in before.notes[-1]  # no 2026 RVUs yet: the charges stand in
+    import_pfs(fixture)
+    # The fixture's 97110: (0.44 x 1.000 + 0.42 x 0.913 + 0.02 x 1.563) x 33.4009 = $28.55 in
+    # 06102-99 (2026 GPCIs); 2451.45 + 28.55 = 2480.00 is not above the $2,480 threshold.
+    below = code(visit(timed("97110", 15), episode=_episode("2451.45", True)))
+    assert lines(below) == [("97110", 1, ("GP",))] and "$28.55" in below.notes[-1]
+    above = code(visit(timed("97110", 15), episode=_episode("2451.46", True)))
+    assert lines(above) == [("97110", 1, ("GP", "KX"))]

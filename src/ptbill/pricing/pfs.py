@@ -18,6 +18,7 @@ from ptbill.reference.gpci import Gpci
 from ptbill.reference.importers.gpci import GPCI_KIND
 from ptbill.reference.importers.pfs import PFS_KIND, RvuRow
 from ptbill.reference.store import stamp
+from ptbill.reference.store import writes as store_writes
 
 __all__ = [
     "CENT", "FeeComponents", "UnitPrice", "cached_unit_amount", "fee_components", "pfs_stamp",
@@ -61,9 +62,20 @@ class UnitPrice:
     basis: str
 
 
+_STAMP_EVERY = 256
+# calls since the data folder was last looked at, this process's write count then, the stamp
+_stamp_state: list = [0, -1, ()]
+
+
 def pfs_stamp() -> tuple[int, ...]:
-    """Changes when a PFS or GPCI release is imported (see cached_unit_amount)."""
-    return stamp(PFS_KIND, GPCI_KIND)
+    """Changes when a PFS or GPCI release is imported (see cached_unit_amount). The data
+    folder is looked at once every 256 calls, not on every visit: a release imported by
+    another process is seen within 256 visits, one imported by this process at once."""
+    if _stamp_state[0] == 0 or _stamp_state[1] != store_writes():
+        _stamp_state[1] = store_writes()
+        _stamp_state[2] = stamp(PFS_KIND, GPCI_KIND)
+    _stamp_state[0] = (_stamp_state[0] + 1) % _STAMP_EVERY
+    return _stamp_state[2]
 
 
 def cached_unit_amount(code: str, year: int, locality: str | None,

@@ -40,8 +40,16 @@ def manifest(kind: str, release: str) -> dict[str, Any] | None:
     return json.loads(path.read_text("utf-8")) if path.exists() else None
 
 
+_writes = [0]  # releases written by this process: lets caches notice an import at once
+
+
+def writes() -> int:
+    return _writes[0]
+
+
 def write_release(kind: str, release: str, csv_text: str, meta: dict[str, Any]) -> Path:
     """Write a table and its manifest atomically (a temp file renamed into place)."""
+    _writes[0] += 1
     path = release_path(kind, release)
     path.parent.mkdir(parents=True, exist_ok=True)
     for target, text in ((path, csv_text),
