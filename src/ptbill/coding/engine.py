@@ -96,12 +96,14 @@ def _merge(services: Sequence[Service]) -> list[_Entry]:
     return list(entries.values())
 
 
-def _priorities(entries: list[_Entry], profile: PayerProfile, prices: dict[str, Decimal]):
-    if profile.tie_break == "higher_paying":
-        ranked = sorted(range(len(entries)),
-                        key=lambda i: (-prices.get(entries[i].code, Decimal(0)), i))
-        return {i: rank for rank, i in enumerate(ranked)}
-    return {i: i for i in range(len(entries))}
+def _priorities(pooled: list[_Line], prices: dict[str, Decimal]) -> list[int]:
+    """Tie-break ranks for the higher-paying policy: the higher charge per unit first."""
+    ranked = sorted(range(len(pooled)),
+                    key=lambda i: (-prices.get(pooled[i].code, Decimal(0)), i))
+    ranks = [0] * len(pooled)
+    for rank, i in enumerate(ranked):
+        ranks[i] = rank
+    return ranks
 
 
 def _unit_lines(profile: PayerProfile, entries: list[_Entry],
@@ -109,9 +111,8 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
     """Units for every entry: the lines, the timed minutes, the pooled timed units and how the
     day's units were decided."""
     lines: list[_Line] = []
-    pool: list[int] = []
     pooled: list[_Line] = []
-    for i, e in enumerate(entries):
+    for e in entries:
         info = lookup(e.code)
         if e.code in FAMILIES:
             lines.extend(_family_lines(e))
@@ -120,7 +121,6 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
                 lines.append(_Line(e, e.code, 0, None, 0, list(e.why),
                                    reason="timed code without minutes: document the minutes"))
             else:
-                pool.append(i)
                 pooled.append(_Line(e, e.code, 0, e.minutes, e.assistant, list(e.why)))
                 lines.append(pooled[-1])
         else:
@@ -143,8 +143,9 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
         e.minutes or 0 for e in entries if e.code in FAMILIES
     )
     if profile.unit_method == "cms":
-        prio = _priorities(entries, profile, prices)
-        alloc = allocate_total_time(minutes, [prio[i] for i in pool])
+        # first_listed: the pooled lines are already in the order the visit lists them
+        prio = _priorities(pooled, prices) if profile.tie_break == "higher_paying" else None
+        alloc = allocate_total_time(minutes, prio)
         head = (f"CMS total-time method: {alloc.total_minutes} timed minutes today make "
                 f"{alloc.total_units} unit(s) (8-minute rule)")
     else:
