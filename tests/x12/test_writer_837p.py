@@ -13,6 +13,7 @@ from ptbill.config import load_config
 from ptbill.domain.visit import Address
 from ptbill.errors import InputError
 from ptbill.x12.claim import claim_from_visit
+from ptbill.x12.tokenizer import split_text
 from ptbill.x12.writer_837p import clean, write_837p
 from tests.factories import timed, visit
 from tests.x12.helpers import (
@@ -26,6 +27,7 @@ from tests.x12.helpers import (
     write,
     write_text,
 )
+from tests.x12.pyx12_check import pyx12_errors
 
 
 def test_envelope_carries_the_callers_control_numbers_and_time():
@@ -185,6 +187,41 @@ def test_loop_2310b_rendering_provider_only_when_not_the_billing_npi():
     segs = joined(write(claim(rendering_provider=other)))
     at = segs.index("NM1*82*1*KIM*PAT****XX*1245319599")
     assert segs[at + 1] == "PRV*PE*PXC*225100000X"
+
+
+SUPERVISOR = {"npi": "1306849450", "first_name": "Lena", "last_name": "Park",
+              "credential": "PT"}
+
+
+def test_loop_2310d_supervising_provider_after_the_rendering_provider():
+    # A PTA renders (2310B) under a supervising PT (2310D, NM101 DQ): the loops in TR3 order.
+    pta = {"npi": "1245319599", "first_name": "Pat", "last_name": "Kim", "credential": "PTA"}
+    text = write_text(claim(rendering_provider=pta, supervising_provider=SUPERVISOR))
+    assert pyx12_errors(text) == []
+    segs = joined(split_text(text))
+    at = segs.index("NM1*DQ*1*PARK*LENA****XX*1306849450")
+    assert segs.index("NM1*82*1*KIM*PAT****XX*1245319599") < at
+    assert segs[at + 1].startswith("LX*1")  # 2310D closes the claim's provider loops
+
+
+def test_loop_2310d_also_under_a_solo_practitioner():
+    # The rendering PT bills under their own NPI (no 2310B); the supervisor still differs.
+    segs = write(claim(supervising_provider=SUPERVISOR))
+    assert not find(segs, "NM1", "82")
+    assert find(segs, "NM1", "DQ") == [
+        ["NM1", "DQ", "1", "PARK", "LENA", "", "", "", "XX", "1306849450"]]
+
+
+def test_no_loop_2310d_when_the_supervisor_is_the_rendering_provider():
+    itself = {"npi": "1234567893", "last_name": "Ortiz"}  # the test visit's rendering NPI
+    assert not find(write(claim(supervising_provider=itself)), "NM1", "DQ")
+    assert not find(write(claim()), "NM1", "DQ")  # and none without a supervisor
+
+
+def test_a_supervising_provider_without_a_name_is_refused():
+    with pytest.raises(InputError, match="supervising provider has no last name") as caught:
+        claim(supervising_provider={"npi": "1306849450"})
+    assert caught.value.field == "supervising_provider.last_name"
 
 
 def test_loop_2400_service_lines():

@@ -10,9 +10,21 @@ from ptbill import __version__
 from ptbill.cli.claim_cmds import claim
 from ptbill.cli.coding_cmds import code, units
 from ptbill.cli.demo_cmds import demo_data
+from ptbill.cli.ledger_cmds import (
+    ack_apply,
+    appeal,
+    correct,
+    import_cmd,
+    post,
+    report,
+    submit,
+    worklist,
+    writeoff,
+)
 from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
+from ptbill.cli.web_cmds import serve, token, user
 from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
@@ -21,11 +33,14 @@ from ptbill.domain.visit import Visit
 @click.version_option(__version__, prog_name="ptbill")
 @click.option("--config", "config_path", envvar="PTBILL_CONFIG", type=click.Path(dir_okay=False),
               help="Clinic configuration (TOML). Default: the bundled demo clinic.")
+@click.option("--db", "db", envvar="PTBILL_DB", default="ptbill.db", show_default=True,
+              help="The ledger database: a SQLite file or postgresql://USER:PASSWORD@HOST/DB.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, db: str) -> None:
     """ptbill: billing for outpatient physical therapy, from visit notes to paid claims."""
     ctx.ensure_object(dict)
     ctx.obj["config"] = config_path
+    ctx.obj["db"] = db
 
 
 @cli.command()
@@ -45,6 +60,18 @@ cli.add_command(reference)
 cli.add_command(remit)
 cli.add_command(ack)
 cli.add_command(price)
+cli.add_command(import_cmd)
+cli.add_command(submit)
+cli.add_command(ack_apply)
+cli.add_command(post)
+cli.add_command(worklist)
+cli.add_command(correct)
+cli.add_command(appeal)
+cli.add_command(writeoff)
+cli.add_command(report)
+cli.add_command(serve)
+cli.add_command(user)
+cli.add_command(token)
 
 
 def main() -> None:

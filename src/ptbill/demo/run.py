@@ -1,14 +1,19 @@
-"""`make demo`: one day of the bundled demo clinic, generated, coded and summarised.
+"""`make demo`: the demo clinic end to end on an embedded SQLite database.
 
-Writes the day's visits to out/demo/visits.jsonl (the same file `ptbill code` reads) and prints
-what a biller would look at: the day by payer, the lines and units billed, the modifiers the
-payers require, the services that earned no unit and why, and one visit explained in full.
+1. One clinic day generated and coded, with one visit explained line by line.
+2. The whole claim loop on a month of visits (ptbill.demo.loop): import (code, price, scrub),
+   submit an 837P, the simulated payer's 999/277CA and 835s, posting, the worklist and the
+   report.
+3. How to open the workbench on the demo database.
+
+Files land in out/demo/; the database is out/demo/ptbill.db, made anew each run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -17,27 +22,27 @@ from rich.console import Console
 from rich.table import Table
 
 from ptbill.cli.coding_cmds import code_files, render_coded
+from ptbill.cli.ledger_cmds import render_report
 from ptbill.demo.generator import generate
+from ptbill.demo.loop import run_loop
+from ptbill.ledger.db import Ledger
+from ptbill.web.demo import demo_hint, ensure_demo_users
 
 DAY = dt.date(2026, 3, 2)
-VISITS = 60
-SEED = 2026
+AS_OF = dt.date(2026, 4, 24)  # the loop's report date: its month of visits ends in March
+OUT = Path("out/demo")
 
 
-def main() -> None:
-    console = Console(highlight=False)
-    out = Path("out/demo")
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "visits.jsonl"
-    visits = generate(VISITS, SEED, start=DAY, days=1)
+def coding_day(console: Console) -> None:
+    path = OUT / "day.jsonl"
+    visits = generate(60, 2026, start=DAY, days=1)
     path.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
     coded = code_files((str(path),), None)
-
-    console.rule(f"[bold]Elm Street PT, {DAY}: {len(coded)} visits coded[/]")
-    console.print(f"visits written to {path}; re-run with: .venv/bin/ptbill code {path}\n")
-
+    console.rule(f"[bold]1. Elm Street PT, {DAY}: {len(coded)} visits coded[/]")
+    console.print(f"(re-run with: .venv/bin/ptbill code {path}; scrub it with "
+                  f".venv/bin/ptbill scrub {path})")
     by_payer = Table("Payer", "Method", "Visits", "Lines billed", "Units", "Charges",
-                     title="The day by payer", title_justify="left")
+                     title_justify="left")
     rows: dict[str, list] = {}
     for c in coded:
         r = rows.setdefault(c.payer, [c.unit_method, 0, 0, 0, Decimal(0)])
@@ -48,24 +53,51 @@ def main() -> None:
     for payer, (method, n, lines, units, charge) in sorted(rows.items()):
         by_payer.add_row(payer, method.upper(), str(n), str(lines), str(units), f"${charge:,}")
     console.print(by_payer)
-
-    codes = Counter()
-    mods = Counter()
-    for c in coded:
-        for x in c.billed_lines:
-            codes[x.code] += x.units
-            mods.update(m for m in x.modifiers)
-    console.print("units by code: " + ", ".join(f"{k} x{v}" for k, v in codes.most_common()))
-    console.print("modifiers:     " + ", ".join(f"{k} {v}" for k, v in mods.most_common()))
-
-    unbilled = [(c.visit_id, x) for c in coded for x in c.lines if x.units == 0]
-    console.print(f"\n[bold]{len(unbilled)} documented service(s) earned no unit:[/]")
-    for visit_id, x in unbilled[:8]:
-        console.print(f"  {visit_id} {x.code}: {x.reason}")
-
+    mods = Counter(m for c in coded for x in c.billed_lines for m in x.modifiers)
+    console.print("modifiers: " + ", ".join(f"{k} {v}" for k, v in mods.most_common()))
+    unbilled = sum(1 for c in coded for x in c.lines if x.units == 0)
+    console.print(f"{unbilled} documented service(s) earned no unit (each with its reason)")
     example = max(coded, key=lambda c: (len(c.billed_lines), c.visit_id))
-    console.print("\n[bold]One visit explained line by line:[/]")
+    console.print("\nOne visit explained:")
     render_coded(example)
+
+
+def claim_loop(console: Console) -> str:
+    db_path = OUT / "ptbill.db"
+    db_path.unlink(missing_ok=True)
+    db = f"sqlite:///{db_path}"
+    console.rule("[bold]2. A month of claims: import, submit, payer answers, posting[/]")
+    started = time.perf_counter()
+    result = run_loop(db, OUT, AS_OF)
+    console.print(f"done in {time.perf_counter() - started:.1f} s; files in {OUT}/: "
+                  + ", ".join(sorted(Path(p).name for p in result["files"].values())))
+    for step, what in result["steps"].items():
+        if isinstance(what, dict):
+            shown = ", ".join(f"{k} {v}" for k, v in what.items()
+                              if isinstance(v, int | str | Decimal) and len(str(v)) < 40)
+            console.print(f"  {step}: {shown}")
+    items = result["worklist"]
+    console.print(f"\n[bold]Worklist: {len(items)} open item(s)[/]")
+    kinds = Counter((w["kind"], w["category"]) for w in items)
+    for (kind, category), n in kinds.most_common():
+        console.print(f"  {n:4d}  {kind:<12} {category or ''}")
+    for w in items[:5]:
+        console.print(f"  e.g. {w['claim_id']}: {w['kind']} {w['category'] or ''} "
+                      f"CARC {w['carc'] or '-'} -> {w['action']} by {w['due_date']}")
+    console.print()
+    render_report(result["report"])
+    with Ledger(db) as ledger:
+        ensure_demo_users(ledger.sessions)
+    return db
+
+
+def main() -> None:
+    console = Console(highlight=False)
+    OUT.mkdir(parents=True, exist_ok=True)
+    coding_day(console)
+    db = claim_loop(console)
+    console.rule("[bold]3. The biller's workbench[/]")
+    console.print(demo_hint(db))
 
 
 if __name__ == "__main__":

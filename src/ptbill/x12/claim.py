@@ -38,7 +38,7 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class ClaimProvider:
-    """A referring or rendering provider (an individual, identified by NPI)."""
+    """A referring, rendering or supervising provider (an individual, identified by NPI)."""
 
     npi: str
     last: str
@@ -78,6 +78,7 @@ class Claim:
     prior_authorization: str | None
     lines: tuple[ClaimLine, ...]
     pay_to: Address | None = None  # 2010AB, when payment goes to another address
+    supervising: ClaimProvider | None = None  # 2310D, when not the rendering provider
 
     @property
     def total_charge(self) -> Decimal:
@@ -181,6 +182,10 @@ def claim_from_visit(
     rendering = _provider(visit.rendering_provider, "rendering_provider", refuse)
     if rendering is not None and rendering.npi == ctx.billing_provider.npi:
         rendering = None  # 2310B only when the rendering NPI differs (billing-rules C-5)
+    supervising = None  # 2310D only for someone other than the rendering provider
+    if (visit.supervising_provider is not None
+            and visit.supervising_provider.npi != visit.rendering_provider.npi):
+        supervising = _provider(visit.supervising_provider, "supervising_provider", refuse)
     episode = visit.episode
     auth = episode.authorization.number if episode and episode.authorization else None
     sub, profile = visit.subscriber, ctx.profile
@@ -198,7 +203,7 @@ def claim_from_visit(
         referring=_provider(visit.referring_provider, "referring_provider", refuse),
         rendering=rendering,
         prior_authorization=refuse.identifier(auth, "episode.authorization.number", 50),
-        lines=lines,
+        lines=lines, supervising=supervising,
     )
 
 

@@ -2,20 +2,22 @@
 and written around the transaction sets a writer builds.
 
 `read_transactions` is the one loop every reader shares: it splits the stream, checks the
-envelope, hands each segment inside a transaction set to the parser's handler for its id and
-yields what the parser builds at each SE. An error anywhere names the segment number (counted
-from the ISA, 1-based), the segment id, the element and what is wrong.
+envelope, hands the segments inside a transaction set to the parser (to its handler for each
+segment id, or to its own `body` loop) and yields what the parser builds at each SE. An error
+anywhere names the segment number (counted from the ISA, 1-based), the segment id, the element
+and what is wrong.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from ptbill.x12.errors import X12Error
-from ptbill.x12.tokenizer import Delimiters, SegmentReader, Source, open_source
+from ptbill.x12.tokenizer import Delimiters, SegmentReader, Segments, Source, open_source
 from ptbill.x12.values import count, element_name, shown, text
 
 T = TypeVar("T", covariant=True)
@@ -56,13 +58,43 @@ CLAIM = Kind("837P claim", "HC", "837", "005010X222A1")
 
 class TransactionParser(Protocol[T]):
     """What a reader gives `read_transactions`: a handler per segment id, and the result of
-    each transaction set."""
+    each transaction set. A parser may instead read the body of a set itself with a method
+    `body(segments) -> first segment not its own` (as `run_handlers` does with the handlers),
+    as the 835 reader does for speed."""
 
     handlers: Mapping[str, Handler]
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None: ...
 
     def end(self) -> T: ...
+
+
+def located(exc: Exception, n: int, e: list[str]) -> X12Error:
+    """An error raised while reading segment n (elements e), as the X12Error that names it.
+
+    Handlers check what they read; IndexError, ValueError and ArithmeticError are a safety
+    net and name no element."""
+    if isinstance(exc, X12Error):
+        return exc.located(n, e[0])
+    return X12Error(f"the segment is malformed ({type(exc).__name__})",
+                    segment_number=n, segment_id=e[0][:3])
+
+
+def run_handlers(handlers: Mapping[str, Handler], segments: Segments) -> list[str] | None:
+    """The body of a transaction set: each segment to the handler for its id. Returns the
+    first segment without one (SE, or one out of place), None at the end of the input."""
+    e: list[str] = [""]
+    try:
+        while True:
+            for e in segments.batch:
+                handler = handlers.get(e[0])
+                if handler is None:
+                    return e
+                handler(e)
+            if not segments.advance():
+                return None
+    except (X12Error, IndexError, ValueError, ArithmeticError) as exc:
+        raise located(exc, segments.number(), e) from None
 
 
 def _control(e: list[str], i: int, low: int, high: int) -> str:
@@ -186,50 +218,58 @@ def read_transactions(
     `outside` handles segments allowed between the envelope headers (TA1 in a 999 file).
     """
     stream, owned = open_source(source)
-    n = 0
-    e: list[str] = [""]
+    segments: Segments | None = None
+    e: list[str] | None = [""]
+    # From each ST to just before its result is yielded the cyclic garbage collector is
+    # paused (if it was on): what a parser builds is acyclic and alive until then, and the
+    # collector would only walk it again and again (as Mercurial's nogc). It is on again
+    # before any code of the caller runs, and on any way out.
+    paused = False
     try:
         reader = SegmentReader(stream)
         env = _Envelope(kind, reader)
-        sep = reader.delimiters.element
         outside = outside or {}
-        body: Mapping[str, Handler] = {}  # the parser's handlers while a set is open
-        for batch in reader.batches():
-            for n, raw in enumerate(batch, start=n + 1):  # noqa: B020 (n runs on)
-                e = raw.split(sep)
-                handler = body.get(e[0])
-                if handler is not None:
-                    handler(e)
-                    continue
-                sid = e[0]
-                if sid == "SE":
-                    env.close_st(e, n)
-                    body = {}
-                    yield parser.end()
-                elif sid == "ST":
-                    env.open_st(e, n)
-                    parser.begin(e, reader.delimiters)
-                    body = parser.handlers
-                elif sid == "GS":
-                    env.open_gs(e)
-                elif sid == "GE":
-                    env.close_gs(e)
-                elif sid == "ISA":
-                    env.open_isa(e)
-                elif sid == "IEA":
-                    env.close_isa(e)
-                elif sid in outside and env.gs is None:
-                    outside[sid](e)
-                else:
-                    raise _misplaced(sid, kind, env.st is not None)
-        env.finish(n)
-    except X12Error as err:
-        raise err.located(n, e[0]) from None
-    except (IndexError, ValueError, ArithmeticError) as exc:
-        # A safety net: handlers check what they read, so this names no element.
-        raise X12Error(f"the segment is malformed ({type(exc).__name__})",
-                       segment_number=n, segment_id=e[0][:3]) from None
+        own_body = getattr(parser, "body", None)
+        segments = Segments(reader)
+        e = segments.next()
+        while e is not None:
+            n = segments.number()
+            sid = e[0]
+            if sid == "ST":
+                env.open_st(e, n)
+                parser.begin(e, reader.delimiters)
+                if gc.isenabled():
+                    gc.disable()
+                    paused = True
+                e = (own_body(segments) if own_body is not None
+                     else run_handlers(parser.handlers, segments))
+                continue
+            if sid == "SE":
+                env.close_st(e, n)
+                result = parser.end()
+                if paused:
+                    gc.enable()
+                    paused = False
+                yield result
+            elif sid == "GS":
+                env.open_gs(e)
+            elif sid == "GE":
+                env.close_gs(e)
+            elif sid == "ISA":
+                env.open_isa(e)
+            elif sid == "IEA":
+                env.close_isa(e)
+            elif sid in outside and env.gs is None:
+                outside[sid](e)
+            else:
+                raise _misplaced(sid, kind, env.st is not None)
+            e = segments.next()
+        env.finish(segments.number())
+    except (X12Error, IndexError, ValueError, ArithmeticError) as exc:
+        raise located(exc, segments.number() if segments else 0, e or [""]) from None
     finally:
+        if paused:
+            gc.enable()
         if owned:
             stream.close()
 

@@ -4,6 +4,9 @@ The file is read in chunks and each payment (BPR/TRN up to SE) is yielded as soo
 is read, so memory holds one transaction set at a time whatever the file size. Amounts are
 Decimal exactly as written. Totals that do not balance are reported on the payment
 (`Payment.imbalances`), never corrected.
+
+Speed: a remittance of 200,000 claims is some two million segments, so the frequent segments
+are read inline in one loop (`_Parser.body`) rather than through a handler call each; see there.
 """
 
 from __future__ import annotations
@@ -21,14 +24,18 @@ from ptbill.x12.codes import (
     PAYMENT_METHODS,
     REVERSAL,
 )
-from ptbill.x12.envelope import REMITTANCE, read_transactions
+from ptbill.x12.envelope import REMITTANCE, located, read_transactions
 from ptbill.x12.errors import X12Error
-from ptbill.x12.tokenizer import Delimiters, Source
+from ptbill.x12.tokenizer import Delimiters, Segments, Source
 from ptbill.x12.values import (
+    DATES,
+    MONEY,
+    Cents,
     amount,
     code,
     date8,
     element_name,
+    money,
     optional,
     shown,
     text,
@@ -201,18 +208,32 @@ def _missing(e: list[str]) -> X12Error:
     return X12Error("a required element is missing", element=element_name(e, len(e)))
 
 
+_new = object.__new__
+# Where the reason, amount and quantity (0 past the end) of each CAS triplet stand, by the
+# number of elements (4 to 20): a tuple is faster to walk than a range made per segment.
+_TRIPLETS = {k: tuple((i, i + 1, i + 2 if i + 2 < k else 0) for i in range(2, k, 3))
+             for k in range(4, 21)}
+
+
 class _Parser:
     """Builds one Payment from the segments of one 835 transaction set.
 
-    The handlers run once per segment of files of any size, so they read elements directly
-    after one length check; every problem still names its element.
+    `body` reads the frequent segments (CLP, SVC, CAS, DTM, REF, AMT, NM1, LQ) inline and
+    keeps where it stands (the open claim and line) in locals; the others go to the handler
+    methods. Every problem still names its element.
+
+    Balance is checked in whole cents while reading (the memo of amounts holds each amount's
+    cents): a residual per line (charge - paid - its CAS) and per claim (the same with the
+    claim's and its lines' CAS) must come to zero, and the payment's (claims paid - PLB -
+    BPR02). Only a payment where one does not, or that holds an amount in other than whole
+    cents, is checked again with Decimal by `check_payment`, which writes the report; so the
+    report is exactly that of the Decimal rules.
     """
 
     def __init__(self) -> None:
+        # The segments `body` does not read inline.
         self.handlers = {
-            "CLP": self._clp, "SVC": self._svc, "CAS": self._cas, "DTM": self._dtm,
-            "REF": self._ref, "AMT": self._amt, "QTY": self._qty, "NM1": self._nm1,
-            "LQ": self._lq, "MIA": self._mia, "MOA": self._moa, "LX": self._lx,
+            "MIA": self._mia, "MOA": self._moa, "LX": self._lx, "QTY": self._qty,
             "TS3": self._ts3, "PLB": self._plb, "BPR": self._bpr, "TRN": self._trn,
             "N1": self._n1,
             # Read past: free text, addresses and contacts, currency, Part A summaries.
@@ -230,6 +251,12 @@ class _Parser:
         self.header_number: str | None = None
         self.summary = False  # after the first PLB only PLBs may follow
         self.seen_bpr = self.seen_trn = False
+        # The payment's balance in cents: BPR02 signed, the PLB amounts, and whether a line
+        # or claim did not come to zero (body sets the claims paid and that flag).
+        self.bpr_cents: Cents = 0
+        self.plb_cents: Cents = 0
+        self.paid_cents: Cents = 0
+        self.unbalanced = False
 
     def end(self) -> Payment:
         if not self.seen_bpr:
@@ -237,8 +264,275 @@ class _Parser:
         if not self.seen_trn:
             raise X12Error("the transaction set has no TRN (trace number)")
         payment = self.payment
-        payment.imbalances = check_payment(payment)
+        if self.unbalanced or self.paid_cents - self.plb_cents - self.bpr_cents:
+            payment.imbalances = check_payment(payment)
         return payment
+
+    def body(self, segments: Segments) -> list[str] | None:
+        """Read the segments of the transaction set up to the first that is not an 835 body
+        segment (its SE, or one out of place) and return that one (None at the end).
+
+        The objects are slotted dataclasses filled attribute by attribute after
+        object.__new__ (faster than their generated __init__; every field is set), and
+        amounts and dates are looked up in the memos of values already read before parsing.
+        """
+        money_memo, dates, handlers, new = MONEY, DATES, self.handlers, _new
+        sep = self.component
+        payment = self.payment
+        claims = payment.claims
+        claim, line, header_number = self.claim, self.line, self.header_number
+        claim_res: Cents = 0  # charge - paid - adjustments of the open claim, in cents
+        line_res: Cents = 0  # the same for the open service line
+        paid_total: Cents = 0
+        unbalanced = False
+        stop: list[str] | None = None
+        e: list[str] = [""]
+        try:
+            while True:
+                for e in segments.batch:
+                    sid = e[0]
+                    if sid == "CAS":
+                        if claim is None:
+                            raise _outside_claim("CAS")
+                        k = len(e)
+                        if k < 4:
+                            raise _missing(e)
+                        if k > 20:
+                            raise X12Error(f"CAS has {k - 1} elements; at most 19 (six reason "
+                                           "triplets)")
+                        group = e[1]
+                        if group not in ADJUSTMENT_GROUPS:
+                            code(e, 1, ADJUSTMENT_GROUPS, "claim adjustment group code")
+                        if not e[2]:
+                            raise X12Error("the adjustment reason code is missing",
+                                           element="CAS02")
+                        target = claim.adjustments if line is None else line.adjustments
+                        for i, j, q in _TRIPLETS[k]:
+                            reason = e[i]
+                            if reason:
+                                try:
+                                    value, cents = money_memo[e[j]]
+                                except (KeyError, IndexError):
+                                    value, cents = money(e, j)
+                                adjustment = new(Adjustment)
+                                adjustment.group = group
+                                adjustment.reason = reason
+                                adjustment.amount = value
+                                adjustment.quantity = amount(e, q) if q and e[q] else None
+                                target.append(adjustment)
+                                claim_res -= cents
+                                if line is not None:
+                                    line_res -= cents
+                            elif any(e[j:j + 2]):
+                                raise X12Error("an adjustment amount without its reason code",
+                                               element=element_name(e, i))
+
+                    elif sid == "DTM":
+                        if len(e) < 3:
+                            raise _missing(e)
+                        qualifier = e[1]
+                        if not qualifier:
+                            raise X12Error("the date qualifier is missing", element="DTM01")
+                        try:
+                            when = dates[e[2]]
+                        except KeyError:
+                            when = date8(e, 2)
+                        if line is not None:
+                            if qualifier == "472" or qualifier == "150":
+                                line.date_of_service = when
+                            elif qualifier == "151":
+                                line.service_end = when
+                        elif claim is not None:
+                            if qualifier == "050":
+                                claim.received = when
+                            elif qualifier == "232":
+                                claim.statement_start = when
+                            elif qualifier == "233":
+                                claim.statement_end = when
+                            elif qualifier == "036":
+                                claim.coverage_expiration = when
+                        elif qualifier == "405":
+                            payment.production_date = when
+
+                    elif sid == "REF":
+                        if len(e) < 3 or not e[1] or not e[2]:
+                            raise X12Error("a required element is missing",
+                                           element="REF01" if len(e) < 2 or not e[1] else "REF02")
+                        qualifier, reference = e[1], e[2]
+                        if line is not None:
+                            if qualifier == "6R":
+                                line.control_number = reference
+                            else:
+                                if line.references is None:
+                                    line.references = {}
+                                line.references[qualifier] = reference
+                        elif claim is not None:
+                            if claim.references is None:
+                                claim.references = {}
+                            claim.references[qualifier] = reference
+                        else:
+                            self._payment_ref(qualifier, reference)
+
+                    elif sid == "SVC":
+                        if claim is None:
+                            raise _outside_claim("SVC")
+                        k = len(e)
+                        if k < 4:
+                            raise _missing(e)
+                        billed = e[1].split(sep)
+                        if len(billed) < 2 or not billed[0] or not billed[1]:
+                            _procedure(e, 1, sep)  # raises: no qualifier or code
+                        original = None
+                        if k > 6 and e[6]:
+                            parts = _procedure(e, 6, sep)
+                            original = Procedure(parts[0], parts[1], _modifiers(parts))
+                        try:
+                            charge, charge_cents = money_memo[e[2]]
+                            paid, paid_cents = money_memo[e[3]]
+                        except KeyError:
+                            (charge, charge_cents), (paid, paid_cents) = money(e, 2), money(e, 3)
+                        if line_res:
+                            unbalanced = True
+                        line_res = charge_cents - paid_cents
+                        line = new(ServiceLine)
+                        line.qualifier = billed[0]
+                        line.code = billed[1]
+                        line.modifiers = (billed[2:] if len(billed) == 3 and billed[2]
+                                          else _modifiers(billed))
+                        line.charge = charge
+                        line.paid = paid
+                        line.revenue_code = e[4] if k > 4 else ""
+                        if k > 5 and e[5]:
+                            try:
+                                line.units = money_memo[e[5]][0]
+                            except KeyError:
+                                line.units = amount(e, 5)
+                        else:
+                            line.units = _ONE
+                        line.original = original
+                        line.original_units = amount(e, 7) if k > 7 and e[7] else None
+                        line.adjustments = []
+                        line.remarks = []
+                        line.date_of_service = line.service_end = line.control_number = None
+                        line.allowed = line.references = line.amounts = line.quantities = None
+                        claim.lines.append(line)
+
+                    elif sid == "AMT":
+                        qualifier = e[1] if len(e) > 1 else ""
+                        if not qualifier:
+                            text(e, 1)  # raises: AMT01 is missing
+                        try:
+                            value = money_memo[e[2]][0]
+                        except (KeyError, IndexError):
+                            value = amount(e, 2)
+                        if line is not None:
+                            if qualifier == "B6":
+                                line.allowed = value
+                            else:
+                                if line.amounts is None:
+                                    line.amounts = {}
+                                line.amounts[qualifier] = value
+                        else:
+                            if claim is None:
+                                raise _outside_claim("AMT")
+                            if claim.amounts is None:
+                                claim.amounts = {}
+                            claim.amounts[qualifier] = value
+
+                    elif sid == "CLP":
+                        if self.summary or not self.seen_bpr:
+                            self._no_summary("CLP")
+                            raise X12Error("CLP before the BPR: the payment header is missing")
+                        k = len(e)
+                        if k < 8:
+                            raise _missing(e)
+                        if not e[1]:
+                            raise X12Error("the claim id is missing", element="CLP01")
+                        if e[2] not in CLAIM_STATUS:
+                            code(e, 2, CLAIM_STATUS, "claim status code")
+                        if not e[6]:
+                            raise X12Error("the claim filing indicator is missing",
+                                           element="CLP06")
+                        try:
+                            charge, charge_cents = money_memo[e[3]]
+                            paid, paid_cents = money_memo[e[4]]
+                        except KeyError:
+                            (charge, charge_cents), (paid, paid_cents) = money(e, 3), money(e, 4)
+                        if line_res or claim_res:
+                            unbalanced = True
+                        claim_res = charge_cents - paid_cents
+                        line_res = 0
+                        paid_total += paid_cents
+                        line = None
+                        claim = new(ClaimPayment)
+                        claim.claim_id = e[1]
+                        claim.status = e[2]
+                        claim.charge = charge
+                        claim.paid = paid
+                        if e[5]:
+                            try:
+                                claim.patient_responsibility = money_memo[e[5]][0]
+                            except KeyError:
+                                claim.patient_responsibility = amount(e, 5)
+                        else:
+                            claim.patient_responsibility = None
+                        claim.filing_indicator = e[6]
+                        claim.payer_claim_control_number = e[7]
+                        if k < 10:
+                            e = e + [""] * (10 - k)
+                        claim.facility_code = e[8]
+                        claim.frequency_code = e[9]
+                        claim.header_number = header_number
+                        claim.adjustments = []
+                        claim.lines = []
+                        claim.parties = []
+                        claim.remarks = []
+                        claim.inpatient = claim.outpatient = None
+                        claim.statement_start = claim.statement_end = None
+                        claim.received = claim.coverage_expiration = None
+                        claim.references = claim.amounts = claim.quantities = None
+                        claims.append(claim)
+
+                    elif sid == "NM1":
+                        if claim is None:
+                            raise _outside_claim("NM1")
+                        k = len(e)
+                        if k < 3 or not e[1]:
+                            raise X12Error("the entity code is missing", element="NM101")
+                        if k < 10:  # trailing elements left out: pad, as they are empty
+                            e = e + [""] * (10 - k)
+                        party = new(Party)
+                        party.entity = e[1]
+                        party.last_or_organization = e[3]
+                        party.first = e[4]
+                        party.id_qualifier = e[8]
+                        party.id = e[9]
+                        claim.parties.append(party)
+
+                    elif sid == "LQ":
+                        if line is None:
+                            raise X12Error("LQ (remark code) outside a service line")
+                        text(e, 1)
+                        line.remarks.append(text(e, 2))
+
+                    else:
+                        handler = handlers.get(sid)
+                        if handler is None:
+                            stop = e
+                            break
+                        self.claim, self.line = claim, line
+                        handler(e)
+                        claim, line, header_number = self.claim, self.line, self.header_number
+                else:  # the batch ran out: on to the next, if any
+                    if segments.advance():
+                        continue
+                break
+        except (X12Error, IndexError, ValueError, ArithmeticError) as exc:
+            raise located(exc, segments.number(), e) from None
+        self.claim, self.line = claim, line
+        self.paid_cents = paid_total
+        self.unbalanced = unbalanced or bool(line_res) or bool(claim_res)
+        return stop
 
     # --- header ------------------------------------------------------------------------
 
@@ -247,9 +541,10 @@ class _Parser:
             raise X12Error("BPR must come once, first in the transaction set")
         p = self.payment
         p.handling = code(e, 1, PAYMENT_HANDLING, "transaction handling code")
-        total = amount(e, 2)
+        total, cents = money(e, 2)
         debit = code(e, 3, _CREDIT_DEBIT, "credit/debit flag (C or D)") == "D"
         p.amount = -total if debit else total
+        self.bpr_cents = -cents if debit else cents
         p.method = code(e, 4, PAYMENT_METHODS, "payment method (ACH, CHK, NON, BOP, FWT)")
         p.payment_date = date8(e, 16)
         self.seen_bpr = True
@@ -279,6 +574,15 @@ class _Parser:
             raise X12Error(f"N1 entity {shown(entity)} is neither PR (payer) nor PE (payee)",
                            element="N101")
 
+    def _payment_ref(self, qualifier: str, value: str) -> None:
+        """A REF of the payment header or of its payer / payee loop."""
+        p = self.payment
+        p.references[qualifier] = value
+        if self.party == "PE" and qualifier == "TJ" and p.payee_tax_id is None:
+            p.payee_tax_id = value
+        elif self.party == "PR" and qualifier == "2U" and not p.payer_id:
+            p.payer_id = value
+
     # --- claims --------------------------------------------------------------------------
 
     def _lx(self, e: list[str]) -> None:
@@ -292,81 +596,6 @@ class _Parser:
         self.payment.summaries.append(ProviderSummary(
             text(e, 1), text(e, 2), date8(e, 3), amount(e, 4), amount(e, 5)))
 
-    def _clp(self, e: list[str]) -> None:
-        if self.summary or not self.seen_bpr:
-            self._no_summary("CLP")
-            raise X12Error("CLP before the BPR: the payment header is missing")
-        n = len(e)
-        if n < 8:
-            raise _missing(e)
-        if not e[1]:
-            raise X12Error("the claim id is missing", element="CLP01")
-        if e[2] not in CLAIM_STATUS:
-            code(e, 2, CLAIM_STATUS, "claim status code")
-        if not e[6]:
-            raise X12Error("the claim filing indicator is missing", element="CLP06")
-        self.line = None
-        self.claim = claim = ClaimPayment(
-            e[1], e[2], amount(e, 3), amount(e, 4), amount(e, 5) if e[5] else None,
-            e[6], e[7], e[8] if n > 8 else "", e[9] if n > 9 else "", self.header_number)
-        self.payment.claims.append(claim)
-
-    def _svc(self, e: list[str]) -> None:
-        claim = self.claim
-        if claim is None:
-            raise _outside_claim("SVC")
-        n = len(e)
-        if n < 4:
-            raise _missing(e)
-        sep = self.component
-        billed = _procedure(e, 1, sep)
-        original = None
-        if n > 6 and e[6]:
-            parts = _procedure(e, 6, sep)
-            original = Procedure(parts[0], parts[1], _modifiers(parts))
-        self.line = line = ServiceLine(
-            billed[0], billed[1], _modifiers(billed),
-            amount(e, 2), amount(e, 3), e[4] if n > 4 else "",
-            amount(e, 5) if n > 5 and e[5] else _ONE,
-            original, amount(e, 7) if n > 7 and e[7] else None)
-        claim.lines.append(line)
-
-    def _cas(self, e: list[str]) -> None:
-        claim = self.claim
-        if claim is None:
-            raise _outside_claim("CAS")
-        n = len(e)
-        if n < 4:
-            raise _missing(e)
-        if n > 20:
-            raise X12Error(f"CAS has {n - 1} elements; at most 19 (six reason triplets)")
-        group = e[1]
-        if group not in ADJUSTMENT_GROUPS:
-            code(e, 1, ADJUSTMENT_GROUPS, "claim adjustment group code")
-        if not e[2]:
-            raise X12Error("the adjustment reason code is missing", element="CAS02")
-        line = self.line
-        target = claim.adjustments if line is None else line.adjustments
-        for i in range(2, n, 3):
-            reason = e[i]
-            if reason:
-                target.append(Adjustment(group, reason, amount(e, i + 1),
-                                         amount(e, i + 2) if i + 2 < n and e[i + 2] else None))
-            elif any(e[i + 1:i + 3]):
-                raise X12Error("an adjustment amount without its reason code",
-                               element=element_name(e, i))
-
-    def _nm1(self, e: list[str]) -> None:
-        claim = self.claim
-        if claim is None:
-            raise _outside_claim("NM1")
-        n = len(e)
-        if n < 3 or not e[1]:
-            raise X12Error("the entity code is missing", element="NM101")
-        claim.parties.append(Party(
-            e[1], e[3] if n > 3 else "", e[4] if n > 4 else "",
-            e[8] if n > 8 else "", e[9] if n > 9 else ""))
-
     def _mia(self, e: list[str]) -> None:
         claim = self._claim("MIA")
         claim.inpatient = e[1:]
@@ -376,82 +605,6 @@ class _Parser:
         claim = self._claim("MOA")
         claim.outpatient = e[1:]
         claim.remarks.extend(r for r in e[3:8] if r)
-
-    def _lq(self, e: list[str]) -> None:
-        if self.line is None:
-            raise X12Error("LQ (remark code) outside a service line")
-        text(e, 1)
-        self.line.remarks.append(text(e, 2))
-
-    # --- segments whose meaning depends on where they stand --------------------------
-
-    def _dtm(self, e: list[str]) -> None:
-        if len(e) < 3:
-            raise _missing(e)
-        qualifier = e[1]
-        if not qualifier:
-            raise X12Error("the date qualifier is missing", element="DTM01")
-        when = date8(e, 2)
-        line = self.line
-        if line is not None:
-            if qualifier == "472" or qualifier == "150":
-                line.date_of_service = when
-            elif qualifier == "151":
-                line.service_end = when
-        elif self.claim is not None:
-            claim = self.claim
-            if qualifier == "050":
-                claim.received = when
-            elif qualifier == "232":
-                claim.statement_start = when
-            elif qualifier == "233":
-                claim.statement_end = when
-            elif qualifier == "036":
-                claim.coverage_expiration = when
-        elif qualifier == "405":
-            self.payment.production_date = when
-
-    def _ref(self, e: list[str]) -> None:
-        if len(e) < 3 or not e[1] or not e[2]:
-            raise X12Error("a required element is missing",
-                           element="REF01" if len(e) < 2 or not e[1] else "REF02")
-        qualifier, value = e[1], e[2]
-        line = self.line
-        if line is not None:
-            if qualifier == "6R":
-                line.control_number = value
-            else:
-                if line.references is None:
-                    line.references = {}
-                line.references[qualifier] = value
-        elif self.claim is not None:
-            claim = self.claim
-            if claim.references is None:
-                claim.references = {}
-            claim.references[qualifier] = value
-        else:
-            p = self.payment
-            p.references[qualifier] = value
-            if self.party == "PE" and qualifier == "TJ" and p.payee_tax_id is None:
-                p.payee_tax_id = value
-            elif self.party == "PR" and qualifier == "2U" and not p.payer_id:
-                p.payer_id = value
-
-    def _amt(self, e: list[str]) -> None:
-        qualifier, value = text(e, 1), amount(e, 2)
-        line = self.line
-        if line is not None:
-            if qualifier == "B6":
-                line.allowed = value
-            else:
-                if line.amounts is None:
-                    line.amounts = {}
-                line.amounts[qualifier] = value
-        else:
-            claim = self._claim("AMT")
-            if claim.amounts is None:
-                claim.amounts = {}
-            claim.amounts[qualifier] = value
 
     def _qty(self, e: list[str]) -> None:
         qualifier, value = text(e, 1), amount(e, 2)
@@ -489,8 +642,9 @@ class _Parser:
             if not reason:
                 raise X12Error("the adjustment reason code is missing",
                                element=element_name(e, i))
-            adjustments.append(ProviderAdjustment(provider, period, reason, reference,
-                                                  amount(e, i + 1)))
+            value, cents = money(e, i + 1)
+            adjustments.append(ProviderAdjustment(provider, period, reason, reference, value))
+            self.plb_cents += cents
 
     # --- helpers -----------------------------------------------------------------------
 

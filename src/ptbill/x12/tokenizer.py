@@ -12,6 +12,8 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
+from operator import length_hint
 from pathlib import Path
 from typing import TextIO
 
@@ -114,6 +116,45 @@ class SegmentReader:
         tail = tail.strip()
         if tail:
             yield [tail]
+
+
+class Segments:
+    """The segments of a stream, each split into its list of elements, one batch at a time.
+
+    A reader loops `for e in segments.batch` (a C iterator: each segment is split and handed
+    over without a Python call) and calls `advance()` when the batch runs out. `number()` is
+    the number of the last segment handed over, counted from the ISA (1-based): it is worked
+    out from the position in the batch, not counted one segment at a time.
+    """
+
+    def __init__(self, reader: SegmentReader) -> None:
+        self._batches = reader.batches()
+        self._sep = reader.delimiters.element
+        self._before = 0  # segments in the batches before this one
+        self._size = 0
+        self._raws: Iterator[str] = iter(())
+        self.batch: Iterator[list[str]] = iter(())
+
+    def advance(self) -> bool:
+        """Move on to the next batch; False at the end of the stream."""
+        raws = next(self._batches, None)
+        if raws is None:
+            return False
+        self._before += self._size
+        self._size = len(raws)
+        self._raws = iter(raws)
+        self.batch = map(str.split, self._raws, repeat(self._sep))
+        return True
+
+    def next(self) -> list[str] | None:
+        """The next segment (None at the end), for the few segments read one at a time."""
+        while True:
+            e = next(self.batch, None)
+            if e is not None or not self.advance():
+                return e
+
+    def number(self) -> int:
+        return self._before + self._size - length_hint(self._raws)
 
 
 def split_text(text: str) -> list[list[str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import TypeVar
 
 from ptbill.x12.errors import X12Error
@@ -42,8 +42,41 @@ def shown(value: str) -> str:
 # Amounts and dates repeat a great deal in a remittance (fee-schedule amounts, one date of
 # service per visit): parsed values are kept in small memos. Decimal and date are immutable.
 _MEMO_SIZE = 1 << 16
-_amounts: dict[str, Decimal] = {}
-_dates: dict[str, dt.date] = {}
+DATES: dict[str, dt.date] = {}  # CCYYMMDD texts read, as MONEY
+
+
+class _NotCents:
+    """Stands in for the cents of an amount that is not a whole number of cents (or is too
+    large for the cents check to be exact): any sum it enters stays itself and is never zero,
+    so a balance check in cents can only say "look again with Decimal"."""
+
+    __slots__ = ()
+
+    def __add__(self, other: object) -> _NotCents:
+        return self
+
+    __radd__ = __sub__ = __rsub__ = __add__
+
+    def __neg__(self) -> _NotCents:
+        return self
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "NOT_CENTS"
+
+
+NOT_CENTS = _NotCents()
+Cents = int | _NotCents
+# Amounts within this many cents sum exactly both as int and as Decimal (28 digits) for any
+# transaction set short of 10**11 claims; larger ones are left to Decimal.
+_CENTS_LIMIT = 10**15
+_EXACT = Context(prec=60)  # scaling by 100 never rounds, whatever the caller's context
+
+# Each amount text read: its exact Decimal and its whole cents (or NOT_CENTS). A hot loop may
+# look an element up here directly and call `money` on a miss (which also fills the memo).
+MONEY: dict[str, tuple[Decimal, Cents]] = {}
 
 
 def _remember(memo: dict[str, T], key: str, value: T) -> T:
@@ -53,10 +86,17 @@ def _remember(memo: dict[str, T], key: str, value: T) -> T:
     return value
 
 
-def amount(e: list[str], i: int) -> Decimal:
-    """Element i as a decimal amount; it must be present."""
+def _cents(value: Decimal) -> Cents:
+    scaled = value.scaleb(2, _EXACT)
+    if scaled == scaled.to_integral_value(context=_EXACT) and scaled.copy_abs() < _CENTS_LIMIT:
+        return int(scaled)
+    return NOT_CENTS
+
+
+def money(e: list[str], i: int) -> tuple[Decimal, Cents]:
+    """Element i as a decimal amount, with its cents for balance checks; it must be present."""
     try:
-        return _amounts[e[i]]
+        return MONEY[e[i]]
     except KeyError:
         pass
     except IndexError:
@@ -68,9 +108,17 @@ def amount(e: list[str], i: int) -> Decimal:
         except InvalidOperation:
             pass
         else:
-            return _remember(_amounts, s, value)
+            return _remember(MONEY, s, (value, _cents(value)))
     problem = f"{shown(s)} is not a decimal number" if s else "a required number is missing"
     raise X12Error(problem, element=element_name(e, i))
+
+
+def amount(e: list[str], i: int) -> Decimal:
+    """Element i as a decimal amount; it must be present."""
+    try:
+        return MONEY[e[i]][0]
+    except (KeyError, IndexError):
+        return money(e, i)[0]
 
 
 def text(e: list[str], i: int) -> str:
@@ -104,7 +152,7 @@ def code(e: list[str], i: int, allowed: frozenset[str] | dict[str, str], what: s
 def date8(e: list[str], i: int) -> dt.date:
     """Element i as a CCYYMMDD date (the value is not echoed: dates can be PHI)."""
     try:
-        return _dates[e[i]]
+        return DATES[e[i]]
     except (KeyError, IndexError):
         return parse_date8(e[i] if i < len(e) else "", element_name(e, i))
 
@@ -116,7 +164,7 @@ def parse_date8(s: str, element: str) -> dt.date:
         except ValueError:
             pass
         else:
-            return _remember(_dates, s, value)
+            return _remember(DATES, s, value)
     raise X12Error("not a date written CCYYMMDD" if s else "the date is missing",
                    element=element)
 

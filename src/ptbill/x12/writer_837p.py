@@ -120,7 +120,8 @@ def loop_2000c(hl: int, parent: int, claim: Claim) -> list[str]:
 
 
 def loop_2300(claim: Claim) -> list[str]:
-    """2300 claim (CLM, REF, HI) and its 2310A referring and 2310B rendering providers."""
+    """2300 claim (CLM, REF, HI) and its 2310A referring, 2310B rendering and 2310D
+    supervising providers."""
     facility = f"{claim.place_of_service}:B:{claim.frequency_code}"
     out = [segment("CLM", claim.claim_id, format_amount(claim.total_charge), "", "", facility,
                    "Y", "A", "Y", "Y")]
@@ -139,6 +140,8 @@ def loop_2300(claim: Claim) -> list[str]:
         out.append(_provider_name("82", claim.rendering))
         out.append(segment("PRV", "PE", "PXC",
                            claim.rendering.taxonomy or claim.billing.taxonomy))
+    if claim.supervising is not None:
+        out.append(_provider_name("DQ", claim.supervising))
     return out
 
 

@@ -1,0 +1,435 @@
+"""The ledger's commands: import, submit, ack-apply, post, worklist, correct, appeal, writeoff
+and report. Each works on the database of `ptbill --db URL` (PTBILL_DB; default ptbill.db)
+in one transaction: it changes all it means to, or nothing.
+
+Without --as-of a command works as of the latest date the ledger has recorded (import: the
+latest date of service in its input), never the machine's clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import getpass
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
+from ptbill.config import load_config
+
+# The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
+# every other `ptbill` command starts as fast as before.
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+AS_OF_HELP = "Business date of the action (default: the latest date the ledger has recorded)."
+
+
+def who() -> str:
+    """Who acts, for the audit trail: PTBILL_USER, else the login name."""
+    try:
+        return os.environ.get("PTBILL_USER") or getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "ptbill"
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A database that fails mid-command: a one-line message (no parameters: they may hold
+    patient data), exit 2; the transaction was rolled back."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return fn(*args, **kwargs)
+        except SQLAlchemyError as e:
+            orig = getattr(e, "orig", None) or e
+            first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+            err.print(f"[red]error:[/] database: {first}. Nothing was changed. Fix: check the "
+                      "database given with --db / PTBILL_DB", markup=True, soft_wrap=True)
+            sys.exit(EXIT_INPUT)
+
+    return wrapper
+
+
+@contextmanager
+def ledger_session(ctx: click.Context) -> Iterator[Any]:
+    from ptbill.ledger.db import Ledger
+
+    ledger = Ledger(ctx.obj.get("db"))
+    try:
+        with ledger.transaction() as session:
+            yield session
+    finally:
+        ledger.close()
+
+
+def _config(ctx: click.Context) -> Any:
+    return load_config(ctx.obj.get("config"))
+
+
+def _money(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _percent(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="The scrub date (timely filing...). Default: the latest date of service in "
+                   "the input.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+@user_errors
+@database_errors
+def import_cmd(ctx: click.Context, files: tuple[str, ...], as_of: dt.datetime | None,
+               as_json: bool) -> None:
+    """Store visits (idempotent by visit id), derive missing episode context from history,
+    code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
+    is blocked."""
+    from ptbill.ledger.importer import import_files
+    from ptbill.ledger.reading import count_visits, latest_date_of_service
+
+    config = _config(ctx)
+    # Without a date of service to go by, the input is unreadable: the import says why.
+    day = _day(as_of) or latest_date_of_service(files) or dt.date.min
+    total = sum(n for f in files if (n := count_visits(f)) is not None)
+    with ledger_session(ctx) as session, _progress("importing", total) as advance:
+        summary = import_files(session, files, as_of=day, config=config, who=who(),
+                               progress=advance)
+    if as_json:
+        print_json({"as_of": day, **summary.as_json()})
+    else:
+        out.print(f"imported as of {day}: {summary.read} visit(s) read, {summary.new} new, "
+                  f"{summary.updated} updated, {summary.unchanged} unchanged; "
+                  f"{summary.ready} ready, {len(summary.blocked)} blocked; episode context "
+                  f"derived for {summary.derived}")
+        for vid, rules in list(summary.blocked.items())[:20]:
+            out.print(f"  blocked {vid}: {', '.join(rules)}")
+        if len(summary.blocked) > 20:
+            out.print(f"  ... and {len(summary.blocked) - 20} more (see `ptbill worklist`)")
+        for vid in summary.held[:20]:
+            out.print(f"  {vid} was already submitted: the new visit is stored; send a "
+                      f"replacement with `ptbill correct {vid}`")
+    if summary.blocked:
+        ctx.exit(EXIT_FOUND)
+
+
+@contextmanager
+def _progress(what: str, total: int) -> Iterator[Callable[[int], None] | None]:
+    if not err.is_terminal or total < 1000:
+        yield None
+        return
+    with Progress(TextColumn(f"{what}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+# --- submit, acknowledgements, remittances ------------------------------------------------------
+
+
+@click.command()
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the 837P interchange.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+@user_errors
+@database_errors
+def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: bool) -> None:
+    """Every ready (or corrected) claim into one 837P; the claims become submitted."""
+    from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.ledger.submit import submit as submit_claims
+
+    config = _config(ctx)
+    target = Path(output)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with ledger_session(ctx) as session:
+            day = as_of_or_latest(session, _day(as_of))
+            result = submit_claims(session, config, as_of=day, who=who(), file_name=output)
+            if result.text:
+                tmp.write_text(result.text, encoding="ascii")
+        if result.text:
+            os.replace(tmp, target)  # after the commit: never a file the ledger did not record
+    finally:
+        tmp.unlink(missing_ok=True)
+    if as_json:
+        print_json({"as_of": day, "file": output if result.text else None,
+                    "interchange_control_number": result.interchange_control_number,
+                    "claims": result.claims, "total_charge": result.total_charge,
+                    "late": result.late})
+        return
+    if not result.claims:
+        out.print("no ready claim to submit: nothing written")
+    else:
+        out.print(f"{len(result.claims)} claim(s), {_money(result.total_charge)} billed, written "
+                  f"to {output} (interchange {result.interchange_control_number:09d})")
+    for number in result.late:
+        out.print(f"  {number}: past the timely filing limit, not sent (see the worklist)")
+
+
+@click.command("ack-apply")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+@user_errors
+@database_errors
+def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
+    """Apply a 999 or 277CA acknowledgement to the ledger: rejected claims become rejected
+    (with a work item), accepted ones accepted. (`ptbill ack FILE` only reads the file.)"""
+    from ptbill.ledger.acks import apply_ack_file
+    from ptbill.ledger.dates import as_of_or_latest
+
+    with ledger_session(ctx) as session:
+        day = as_of_or_latest(session, _day(as_of))
+        summary = apply_ack_file(session, file, as_of=day, who=who())
+    if as_json:
+        print_json({"as_of": day, **summary.as_json()})
+        return
+    out.print(f"{summary.kind} applied as of {day}: {len(summary.accepted)} accepted, "
+              f"{len(summary.rejected)} rejected, {len(summary.unchanged)} unchanged, "
+              f"{len(summary.unknown)} not in the ledger")
+    for number in summary.rejected[:20]:
+        out.print(f"  rejected {number} (see `ptbill worklist --kind rejection`)")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Posting date (default: the 835's production or payment date).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+@user_errors
+@database_errors
+def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
+    """Post an 835 remittance: all of it or nothing, once. Denials, underpayments and what
+    matches no claim go to the worklist."""
+    from ptbill.remit.post import post_file
+
+    config = _config(ctx)
+    with ledger_session(ctx) as session:
+        summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
+    if as_json:
+        print_json(summary.as_json())
+        return
+    out.print(f"posted {file}: {summary.payments} payment(s), {summary.claims} claim(s), "
+              f"{_money(summary.paid_total)} paid; {summary.matched} matched, "
+              f"{len(summary.unmatched)} unmatched, {summary.reversals} reversal(s); "
+              f"{summary.denial_items} denial and {summary.underpayment_items} underpayment "
+              "work item(s)")
+    if summary.states:
+        out.print("  claims now: " + ", ".join(f"{k} {v}" for k, v in
+                                               sorted(summary.states.items())))
+    for text in summary.imbalances[:10]:
+        out.print(f"  [yellow]does not balance:[/] {text}")
+
+
+# --- worklist and actions ----------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--kind", type=click.Choice(["denial", "rejection", "underpayment", "unmatched",
+                                           "blocked"]), default=None)
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Mark items due before this date as overdue.")
+@click.option("--details", is_flag=True, help="Show what each item is about and how to fix it.")
+@click.pass_context
+@user_errors
+@database_errors
+def worklist(ctx: click.Context, as_json: bool, kind: str | None,
+             as_of: dt.datetime | None, details: bool) -> None:
+    """Open work items, earliest deadline first: what to do about each claim and by when."""
+    from ptbill.remit.actions import worklist as open_items
+
+    with ledger_session(ctx) as session:
+        day = _day(as_of)
+        items = open_items(session, kind=kind, as_of=day)
+    if as_json:
+        print_json(items)
+        return
+    if not items:
+        out.print("the worklist is empty")
+        return
+    rows = []
+    for w in items:
+        codes = "/".join(x for x in (w["carc"], w["rarc"]) if x) or "-"
+        rows.append([str(w["due_date"]) + (" overdue" if w["overdue"] else ""), w["claim_id"],
+                     w["kind"], w["category"], codes, _money(w["amount"]), w["action"]])
+    if not out.is_terminal:  # plain aligned lines for files and pipes
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        click.echo(f"{len(items)} open work item(s)")
+        for r, w in zip(rows, items, strict=True):
+            click.echo("  ".join(c.ljust(n) for c, n in zip(r, widths, strict=True)).rstrip())
+            if details:
+                click.echo(f"    {w['detail']}")
+        return
+    table = Table(title=f"{len(items)} open work item(s)", title_justify="left")
+    for col in ["Due", "Claim", "Kind", "Category", "CARC/RARC", "Amount", "Action"] + (
+            ["Detail"] if details else []):
+        table.add_column(col, overflow="fold")
+    for r, w in zip(rows, items, strict=True):
+        if w["overdue"]:
+            r[0] = f"[red]{r[0]}[/]"
+        table.add_row(*r, *([w["detail"]] if details else []))
+    out.print(table)
+
+
+@click.command()
+@click.argument("claim")
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+@user_errors
+@database_errors
+def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: bool) -> None:
+    """Make a corrected claim from the stored (re-imported) visit: a replacement (frequency 7,
+    with the payer's claim number) or, if the payer never processed it, a new original.
+    Exit 1 when the corrected claim would still be blocked (nothing changes)."""
+    from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.remit.actions import CorrectionBlocked
+    from ptbill.remit.actions import correct as correct_claim
+
+    config = _config(ctx)
+    try:
+        with ledger_session(ctx) as session:
+            day = as_of_or_latest(session, _day(as_of))
+            result = correct_claim(session, config, claim, as_of=day, who=who())
+    except CorrectionBlocked as e:
+        err.print(f"[red]blocked:[/] {e.render()}", markup=True, soft_wrap=True)
+        ctx.exit(EXIT_FOUND)
+    if as_json:
+        print_json(result.as_json())
+        return
+    what = (f"replacement of payer claim {result.original_claim_id} (frequency 7)"
+            if result.frequency_code == "7" else "new original claim (frequency 1)")
+    out.print(f"claim {claim} version {result.version}: {what}, {_money(result.charge)}; "
+              "send it with `ptbill submit`")
+
+
+@click.command()
+@click.argument("claim")
+@click.option("-o", "--output-dir", default=".", type=click.Path(file_okay=False),
+              show_default=True, help="Where to write appeal-CLAIM.html and .pdf.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+@user_errors
+@database_errors
+def appeal(ctx: click.Context, claim: str, output_dir: str, as_of: dt.datetime | None,
+           as_json: bool) -> None:
+    """Write an appeal letter (HTML and PDF) for a denied or short-paid claim; the claim
+    becomes appealed."""
+    from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.remit.appeal import appeal as appeal_claim
+
+    config = _config(ctx)
+    with ledger_session(ctx) as session:
+        day = as_of_or_latest(session, _day(as_of))
+        result = appeal_claim(session, config, claim, as_of=day, who=who(),
+                              out_dir=output_dir)
+    if as_json:
+        print_json(result.as_json())
+        return
+    out.print(f"{result.level} for claim {claim}, due {result.due_date}: {result.html_path}, "
+              f"{result.pdf_path}")
+
+
+@click.command()
+@click.argument("claim")
+@click.option("--reason", required=True, help="Why the balance is written off.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.pass_context
+@user_errors
+@database_errors
+def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None) -> None:
+    """Write off what is outstanding on a claim, and close it."""
+    from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.remit.actions import writeoff as write_off
+
+    with ledger_session(ctx) as session:
+        day = as_of_or_latest(session, _day(as_of))
+        amount = write_off(session, claim, reason, as_of=day, who=who())
+    out.print(f"claim {claim}: wrote off {_money(amount)} and closed it")
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Report as of this date (default: the latest date the ledger recorded).")
+@click.pass_context
+@user_errors
+@database_errors
+def report(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None:
+    """Claims submitted, first-pass acceptance, clean claims, denials by category and CARC,
+    paid, expected vs paid, A/R with aging and days in A/R: overall and per payer."""
+    from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.reports.report import build_report
+
+    with ledger_session(ctx) as session:
+        day = as_of_or_latest(session, _day(as_of))
+        data = build_report(session, day)
+    if as_json:
+        print_json(data)
+        return
+    render_report(data)
+
+
+def render_report(data: dict[str, Any]) -> None:
+    """Two tables narrow enough for 80 columns: outcomes, then A/R with its aging."""
+    from ptbill.reports.report import BUCKETS
+
+    rows = [("overall", data)] + list(data["payers"].items())
+    claims = Table(title=f"Claims as of {data['as_of']}", title_justify="left")
+    for col in ("", "Submitted", "1st pass", "Clean", "Denials", "Paid", "Expected"):
+        claims.add_column(col, justify="right" if col else "left")
+    for name, r in rows:
+        claims.add_row(name, str(r["claims_submitted"]),
+                       _percent(r["first_pass_acceptance_rate"]),
+                       _percent(r["clean_claim_rate"]), _percent(r["denial_rate"]),
+                       _money(r["paid_total"]), _money(r["expected_vs_paid"]["expected"]))
+    out.print(claims)
+    aging = Table(title="A/R by days since first submission", title_justify="left")
+    for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Days"):
+        aging.add_column(col, justify="right" if col else "left")
+    for name, r in rows:
+        aging.add_row(name, _money(r["ar_total"]), *[_money(r["ar_aging"][b]) for b, _ in BUCKETS],
+                      "-" if r["days_in_ar"] is None else str(r["days_in_ar"]))
+    out.print(aging)
+    if data["denials_by_category"]:
+        out.print("denials by category: " + ", ".join(
+            f"{k} {v['claims']} ({_money(v['amount'])})"
+            for k, v in data["denials_by_category"].items()))
+        out.print("denials by CARC: " + ", ".join(
+            f"{k} {v['claims']}" for k, v in data["denials_by_carc"].items()))
+    ev = data["expected_vs_paid"]
+    out.print(f"expected vs paid on {ev['claims']} decided claim(s) with a known expected "
+              f"payment: expected {_money(ev['expected'])}, paid {_money(ev['paid'])} "
+              f"({_money(ev['difference'])}); {ev['claims_without_expected']} without one")
+
+

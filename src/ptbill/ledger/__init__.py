@@ -1,0 +1,1 @@
+"""The ledger: claims, their lifecycle, submissions, acknowledgements and payments."""

@@ -1,0 +1,242 @@
+"""Applying 999 and 277CA acknowledgements to the ledger.
+
+- 999 (and TA1): a rejected transaction set (AK2/IK5 R) rejects every claim the set carried
+  (found by GS06 -> submission, ST02 -> transaction set); a rejected group or interchange
+  rejects all its claims. An accepted 999 changes no claim: the 277CA decides per claim.
+- 277CA: each claim (TRN02 = our CLM01) is accepted into adjudication (A1/A2/A5) or rejected
+  (A3/A4/A6/A7/A8/E0/E3/E4); the payer's claim number (REF*1K) is kept for replacements.
+- A rejection is a `rejection` work item: correct and resubmit before the timely-filing limit
+  (a rejected claim does not stop the clock, billing-rules C-8).
+
+A file applies once: its sha256 is unique in `acknowledgements`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ptbill.errors import InputError
+from ptbill.ledger import models as m
+from ptbill.ledger.refs import bulk_insert
+from ptbill.ledger.states import State, allowed, audit_row
+from ptbill.remit.classify import due_date, rejection_category
+from ptbill.x12 import Acknowledgments, ClaimAcknowledgment, X12Error, read_277ca, read_999
+from ptbill.x12.envelope import functional_group_of
+
+FIX_ACK = ("check that this is the whole 999 or 277CA file as it was received; if it was cut "
+           "or altered, ask the clearinghouse to send it again")
+
+
+@dataclass
+class AckSummary:
+    kind: str
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # references that match no claim
+    unchanged: list[str] = field(default_factory=list)  # already past this point
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "accepted": self.accepted, "rejected": self.rejected,
+                "unknown": self.unknown, "unchanged": self.unchanged}
+
+
+def read_ack_file(path: str) -> Acknowledgments | list[ClaimAcknowledgment]:
+    """A 999 (with any TA1) or a 277CA, by its functional group; InputError otherwise."""
+    try:
+        group = functional_group_of(path)
+        if group == "HN":
+            return read_277ca(path)
+        if group in ("FA", None):
+            return read_999(path)
+    except X12Error as e:
+        raise InputError(path, None, e.where() or None, e.problem, FIX_ACK) from None
+    except OSError as e:
+        raise InputError(path, None, None, f"cannot read the file: {e.strerror}",
+                         "check the path") from None
+    raise InputError(path, None, "GS01", f"this file holds functional group {group!r}, not a "
+                     "999 or 277CA acknowledgment", "give a 999 or 277CA file")
+
+
+def apply_ack_file(session: Session, path: str, *, as_of: dt.date, who: str) -> AckSummary:
+    parsed = read_ack_file(path)
+    content = Path(path).read_text(encoding="utf-8", errors="replace")
+    return apply_acks(session, parsed, as_of=as_of, who=who, file_name=path, content=content)
+
+
+def apply_acks(session: Session, parsed: Acknowledgments | list[ClaimAcknowledgment], *,
+               as_of: dt.date, who: str, file_name: str = "(parsed)",
+               content: str | None = None) -> AckSummary:
+    """Apply a parsed 999 (Acknowledgments) or 277CA (list of ClaimAcknowledgment)."""
+    kind = "999" if isinstance(parsed, Acknowledgments) else "277CA"
+    text = content if content is not None else repr(parsed)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    before = session.scalar(select(m.Acknowledgement).where(m.Acknowledgement.sha256 == sha))
+    if before is not None:
+        raise _already(file_name, before)
+    ack = m.Acknowledgement(kind=kind, sha256=sha, file_name=file_name[-300:], content=text,
+                            received_on=as_of)
+    session.add(ack)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _already(file_name, None) from None
+    run = _Apply(session, ack, as_of, who)
+    if isinstance(parsed, Acknowledgments):
+        run.apply_999(parsed)
+    else:
+        run.apply_277(parsed)
+    run.finish()
+    return run.summary
+
+
+def _already(file_name: str, before: m.Acknowledgement | None) -> InputError:
+    when = f" on {before.received_on} (acknowledgement #{before.id})" if before else ""
+    return InputError(file_name, None, None, f"this acknowledgement was already applied{when}; "
+                      "nothing was changed", "nothing to do")
+
+
+class _Apply:
+    def __init__(self, session: Session, ack: m.Acknowledgement, as_of: dt.date,
+                 who: str) -> None:
+        self.s, self.ack, self.as_of, self.who = session, ack, as_of, who
+        self.summary = AckSummary(ack.kind)
+        self.results: list[dict[str, Any]] = []
+        self.audit: list[dict[str, Any]] = []
+        self.work: list[dict[str, Any]] = []
+        self.payers: dict[int, m.Payer] = {}
+
+    def _payer(self, claim: m.Claim) -> m.Payer:
+        if claim.payer_id not in self.payers:
+            self.payers[claim.payer_id] = self.s.get(m.Payer, claim.payer_id)  # type: ignore[assignment]
+        return self.payers[claim.payer_id]
+
+    def _claims_of(self, gcn: str | None, st02: str | None = None,
+                   icn: str | None = None) -> list[m.Claim]:
+        q = (select(m.Claim).join(m.SubmissionClaim, m.SubmissionClaim.claim_id == m.Claim.id)
+             .join(m.Submission, m.Submission.id == m.SubmissionClaim.submission_id))
+        if gcn is not None:
+            q = q.where(m.Submission.group_control_number == int(gcn))
+        if icn is not None:
+            q = q.where(m.Submission.interchange_control_number == int(icn))
+        if st02 is not None:
+            q = q.where(m.SubmissionClaim.transaction_set == st02.zfill(4))
+        return list(self.s.scalars(q))
+
+    def apply_999(self, a: Acknowledgments) -> None:
+        for ta1 in a.interchanges:
+            if not ta1.accepted and ta1.control_number.isdigit():
+                why = f"interchange {ta1.control_number} rejected (TA1): {ta1.message}"
+                for claim in self._claims_of(None, icn=ta1.control_number):
+                    self._reject(claim, why, [])
+        for g in a.groups:
+            if not g.group_control_number.isdigit():
+                self.summary.unknown.append(f"group {g.group_control_number}")
+                continue
+            sets = {t.control_number: t for t in g.transactions}
+            claims = self._claims_of(g.group_control_number)
+            if not claims:
+                self.summary.unknown.append(f"group {g.group_control_number}")
+            for claim in claims:
+                link = self.s.scalar(select(m.SubmissionClaim.transaction_set).where(
+                    m.SubmissionClaim.claim_id == claim.id).order_by(
+                    m.SubmissionClaim.id.desc()))
+                t = next((t for st02, t in sets.items() if st02.zfill(4) == link), None)
+                if t is not None and not t.accepted:
+                    errors = "; ".join(t.messages + [
+                        f"{s.segment_id} at {s.position}: {s.message}" for s in t.segments])
+                    self._reject(claim, f"999 rejected transaction set {t.control_number}: "
+                                        f"{errors or t.status}", [])
+                elif t is None and not g.accepted:
+                    self._reject(claim, f"999 rejected group {g.group_control_number}: "
+                                        f"{'; '.join(g.messages) or g.status}", [])
+                else:
+                    self._result(claim, claim.claim_number, "accepted",
+                                 "999: transaction set accepted")
+                    self.summary.accepted.append(claim.claim_number)
+
+    def apply_277(self, acks: list[ClaimAcknowledgment]) -> None:
+        for a in acks:
+            numbers = [c.claim_id for c in a.claims]
+            found = {c.claim_number: c for c in self.s.scalars(
+                select(m.Claim).where(m.Claim.claim_number.in_(numbers)))}
+            for c in a.claims:
+                claim = found.get(c.claim_id)
+                words = [s.message for r in c.reports for s in r.statuses]
+                words += [f"line {line.control_number or line.procedure}: {s.message}"
+                          for line in c.lines for r in line.reports for s in r.statuses]
+                detail = "; ".join(words) or c.status
+                if claim is None:
+                    self.summary.unknown.append(c.claim_id)
+                    self._result(None, c.claim_id, c.status, f"no such claim: {detail}")
+                    continue
+                if c.payer_claim_control_number:
+                    claim.payer_control_number = c.payer_claim_control_number
+                if c.status == "rejected":
+                    codes = [s.code for r in c.reports for s in r.statuses if s.rejected]
+                    codes += [s.code for line in c.lines for r in line.reports
+                              for s in r.statuses if s.rejected]
+                    self._reject(claim, f"277CA rejected: {detail}", codes)
+                elif c.status == "accepted":
+                    self._accept(claim, f"277CA accepted: {detail}")
+                else:
+                    self._result(claim, claim.claim_number, "unknown", f"277CA: {detail}")
+                    self.summary.unchanged.append(claim.claim_number)
+
+    def _result(self, claim: m.Claim | None, reference: str, status: str, detail: str) -> None:
+        self.results.append({"ack_id": self.ack.id, "claim_id": claim.id if claim else None,
+                             "version": claim.version if claim else None,
+                             "reference": reference[:50], "status": status, "detail": detail})
+
+    def _first(self, claim: m.Claim, verdict: str) -> None:
+        if claim.version == 1 and claim.first_response is None:
+            claim.first_response = verdict
+
+    def _accept(self, claim: m.Claim, why: str) -> None:
+        self._result(claim, claim.claim_number, "accepted", why)
+        self._first(claim, "accepted")
+        if claim.state == State.SUBMITTED:
+            self.audit.append(audit_row(claim.id, claim.state, State.ACCEPTED, self.who,
+                                        self.as_of, why))
+            claim.state = str(State.ACCEPTED)
+            self.summary.accepted.append(claim.claim_number)
+        else:
+            self.summary.unchanged.append(claim.claim_number)
+
+    def _reject(self, claim: m.Claim, why: str, codes: list[str]) -> None:
+        self._result(claim, claim.claim_number, "rejected", why)
+        self._first(claim, "rejected")
+        if not allowed(claim.state, State.REJECTED):
+            self.summary.unchanged.append(claim.claim_number)
+            return
+        self.audit.append(audit_row(claim.id, claim.state, State.REJECTED, self.who,
+                                    self.as_of, why))
+        claim.state = str(State.REJECTED)
+        self.summary.rejected.append(claim.claim_number)
+        payer = self._payer(claim)
+        due = due_date("correct_and_resubmit", medicare=payer.medicare,
+                       appeal_days=payer.appeal_days,
+                       timely_filing_days=payer.timely_filing_days,
+                       date_of_service=claim.date_of_service, determined_on=self.as_of,
+                       processed=False)
+        self.work.append({
+            "claim_id": claim.id, "reference": claim.claim_number,
+            "visit_id": claim.claim_number, "kind": "rejection",
+            "category": rejection_category(codes), "carc": None, "rarc": None,
+            "amount": claim.charge, "action": "correct_and_resubmit",
+            "detail": f"{why}. Fix the claim (re-import the corrected visit), then "
+                      f"`ptbill correct {claim.claim_number}` and submit again",
+            "due_date": due, "status": "open", "created_on": self.as_of, "closed_on": None,
+            "resolution": None, "source": f"ack:{self.ack.id}"})
+
+    def finish(self) -> None:
+        bulk_insert(self.s, m.AckResult, self.results)
+        bulk_insert(self.s, m.AuditEntry, self.audit)
+        bulk_insert(self.s, m.WorkItem, self.work)

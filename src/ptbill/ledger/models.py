@@ -1,0 +1,439 @@
+"""The ledger's tables (SQLAlchemy 2). The schema itself is created by the Alembic migrations
+in ptbill/ledger/migrations; a test checks that these models and the migrated schema agree.
+
+Money columns are `Money` (NUMERIC on PostgreSQL, integer cents on SQLite; Decimal in Python).
+Dates are business dates given to the commands (`--as-of`, the 835's dates), never the clock;
+only `audit_log.recorded_at` is a database timestamp, written for the audit trail and read by
+nothing that computes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ptbill.ledger.types import Money
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _fk(target: str, nullable: bool = False, index: bool = True) -> Mapped[int]:
+    return mapped_column(Integer, ForeignKey(target), nullable=nullable, index=index)
+
+
+# --- who and what ---------------------------------------------------------------------------
+
+
+class Clinic(Base):
+    """A billing provider: a configured clinic, or one a visit file carried (key `npi:NPI`)."""
+
+    __tablename__ = "clinics"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    npi: Mapped[str] = mapped_column(String(10))
+    tax_id: Mapped[str] = mapped_column(String(12))
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    npi: Mapped[str] = mapped_column(String(10), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(60))
+    last_name: Mapped[str | None] = mapped_column(String(60))
+    credential: Mapped[str | None] = mapped_column(String(20))
+
+
+class Payer(Base):
+    """A payer profile as it stood when a visit of it was last imported."""
+
+    __tablename__ = "payers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    payer_id: Mapped[str] = mapped_column(String(80))
+    medicare: Mapped[bool] = mapped_column(Boolean, default=False)
+    kx_threshold: Mapped[bool] = mapped_column(Boolean, default=False)
+    timely_filing_days: Mapped[int] = mapped_column(Integer)
+    appeal_days: Mapped[int] = mapped_column(Integer)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("clinic_id", "external_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic_id: Mapped[int] = _fk("clinics.id", index=False)
+    external_id: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(60))
+    last_name: Mapped[str] = mapped_column(String(60))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+
+
+class Coverage(Base):
+    __tablename__ = "coverages"
+    __table_args__ = (UniqueConstraint("patient_id", "payer_id", "member_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = _fk("patients.id", index=False)
+    payer_id: Mapped[int] = _fk("payers.id")
+    member_id: Mapped[str] = mapped_column(String(80))
+    relationship: Mapped[str] = mapped_column(String(10))
+    group_number: Mapped[str | None] = mapped_column(String(50))
+
+
+class PlanOfCare(Base):
+    __tablename__ = "plans_of_care"
+    __table_args__ = (UniqueConstraint("patient_id", "start_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = _fk("patients.id", index=False)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    certified_date: Mapped[dt.date | None] = mapped_column(Date)
+    certifying_npi: Mapped[str | None] = mapped_column(String(10))
+
+
+class Authorization(Base):
+    __tablename__ = "authorizations"
+    __table_args__ = (UniqueConstraint("patient_id", "payer_id", "auth_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = _fk("patients.id", index=False)
+    payer_id: Mapped[int] = _fk("payers.id")
+    # number|start_date: an authorization without a number is still one row per start date.
+    auth_key: Mapped[str] = mapped_column(String(80))
+    number: Mapped[str | None] = mapped_column(String(50))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    visits_authorized: Mapped[int | None] = mapped_column(Integer)
+    units_authorized: Mapped[int | None] = mapped_column(Integer)
+
+
+class Visit(Base):
+    """A visit as imported: the JSON as given, and the episode context the ledger derived."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_patient_dos", "patient_id", "date_of_service"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_id: Mapped[str] = mapped_column(String(38), unique=True)
+    clinic_id: Mapped[int] = _fk("clinics.id", index=False)
+    patient_id: Mapped[int] = _fk("patients.id", index=False)
+    payer_id: Mapped[int] = _fk("payers.id")
+    coverage_id: Mapped[int] = _fk("coverages.id", index=False)
+    plan_of_care_id: Mapped[int | None] = _fk("plans_of_care.id", nullable=True, index=False)
+    authorization_id: Mapped[int | None] = _fk("authorizations.id", nullable=True, index=False)
+    rendering_npi: Mapped[str] = mapped_column(String(10))
+    date_of_service: Mapped[dt.date] = mapped_column(Date)
+    visit_number: Mapped[int | None] = mapped_column(Integer)
+    progress_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    units_billed: Mapped[int] = mapped_column(Integer, default=0)
+    # The authorization's use before this visit, as given or derived (the next visit's anchor).
+    auth_visits_used: Mapped[int | None] = mapped_column(Integer)
+    auth_units_used: Mapped[int | None] = mapped_column(Integer)
+    therapy_amount_ytd: Mapped[Decimal | None] = mapped_column(Money)
+    # The visit as given (pydantic dump of the fields the file set) and its hash.
+    source_json: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    # The visit with the derived episode, when anything was derived (else NULL).
+    effective_json: Mapped[str | None] = mapped_column(Text)
+    derived: Mapped[str | None] = mapped_column(String(200))  # derived fields, comma separated
+    source_file: Mapped[str] = mapped_column(String(300))
+    imported_on: Mapped[dt.date] = mapped_column(Date)
+
+
+# --- claims -----------------------------------------------------------------------------------
+
+
+class Claim(Base):
+    """One claim per visit; `claim_number` (CLM01, the 835's CLP01) is the visit id."""
+
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_number: Mapped[str] = mapped_column(String(38), unique=True)
+    visit_pk: Mapped[int] = mapped_column(ForeignKey("visits.id"), unique=True)
+    patient_id: Mapped[int] = _fk("patients.id")
+    payer_id: Mapped[int] = _fk("payers.id")
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    date_of_service: Mapped[dt.date] = mapped_column(Date)
+    charge: Mapped[Decimal] = mapped_column(Money)
+    expected_allowed: Mapped[Decimal | None] = mapped_column(Money)
+    expected_payment: Mapped[Decimal | None] = mapped_column(Money)
+    # Running totals of what was posted (signed: reversals subtract).
+    paid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    patient_responsibility: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    contractual: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    denied: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    written_off: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    payer_control_number: Mapped[str | None] = mapped_column(String(50))
+    first_submitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_submitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The payer's first verdict on the first submission: accepted or rejected.
+    first_response: Mapped[str | None] = mapped_column(String(10))
+    first_determined_on: Mapped[dt.date | None] = mapped_column(Date)
+    determined_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ClaimVersion(Base):
+    __tablename__ = "claim_versions"
+    __table_args__ = (UniqueConstraint("claim_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = _fk("claims.id", index=False)
+    version: Mapped[int] = mapped_column(Integer)
+    frequency_code: Mapped[str] = mapped_column(String(1))
+    original_claim_id: Mapped[str | None] = mapped_column(String(50))
+    scrub_status: Mapped[str] = mapped_column(String(10))
+    findings_json: Mapped[str] = mapped_column(Text)
+    pricing_notes_json: Mapped[str | None] = mapped_column(Text)
+    charge: Mapped[Decimal] = mapped_column(Money)
+    expected_payment: Mapped[Decimal | None] = mapped_column(Money)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ClaimLine(Base):
+    __tablename__ = "claim_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _fk("claim_versions.id")
+    line_number: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(5))
+    modifiers: Mapped[str] = mapped_column(String(20))  # space separated
+    units: Mapped[int] = mapped_column(Integer)
+    charge: Mapped[Decimal | None] = mapped_column(Money)  # None: no chargemaster entry
+    pointers: Mapped[str] = mapped_column(String(20))  # comma separated, 1-based
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    assistant_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    date_of_service: Mapped[dt.date] = mapped_column(Date)
+    # REF*6R: unique across the ledger; the 835 returns it.
+    control_number: Mapped[str] = mapped_column(String(50), unique=True)
+    explanation_json: Mapped[str] = mapped_column(Text)
+    price_status: Mapped[str] = mapped_column(String(10))
+    expected_allowed: Mapped[Decimal | None] = mapped_column(Money)
+    expected_payment: Mapped[Decimal | None] = mapped_column(Money)
+    expected_patient: Mapped[Decimal | None] = mapped_column(Money)
+    price_json: Mapped[str | None] = mapped_column(Text)
+
+
+# --- submissions and acknowledgements ---------------------------------------------------------
+
+
+class Counter(Base):
+    """Persistent counters (ISA13, GS06): each number is used once, ever."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interchange_control_number: Mapped[int] = mapped_column(Integer, unique=True)
+    group_control_number: Mapped[int] = mapped_column(Integer, unique=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    claim_count: Mapped[int] = mapped_column(Integer)
+    total_charge: Mapped[Decimal] = mapped_column(Money)
+
+
+class SubmissionClaim(Base):
+    __tablename__ = "submission_claims"
+    __table_args__ = (UniqueConstraint("submission_id", "claim_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = _fk("submissions.id", index=False)
+    claim_id: Mapped[int] = _fk("claims.id")
+    version_id: Mapped[int] = _fk("claim_versions.id", index=False)
+    transaction_set: Mapped[str] = mapped_column(String(9))  # ST02
+
+
+class Acknowledgement(Base):
+    __tablename__ = "acknowledgements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(6))  # 999 or 277CA
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class AckResult(Base):
+    __tablename__ = "ack_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ack_id: Mapped[int] = _fk("acknowledgements.id")
+    claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(50))  # CLM01, or the ST02 for a 999
+    status: Mapped[str] = mapped_column(String(10))  # accepted, rejected, unknown
+    detail: Mapped[str] = mapped_column(Text)
+
+
+# --- remittances ------------------------------------------------------------------------------
+
+
+class Remittance(Base):
+    """An 835 file as posted; its sha256 is unique, so one file posts once."""
+
+    __tablename__ = "remittances"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    payment_count: Mapped[int] = mapped_column(Integer, default=0)
+    claim_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class Payment(Base):
+    """One 835 transaction set: BPR/TRN."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remittance_id: Mapped[int] = _fk("remittances.id")
+    control_number: Mapped[str] = mapped_column(String(9))
+    trace_number: Mapped[str] = mapped_column(String(50))
+    payment_date: Mapped[dt.date | None] = mapped_column(Date)
+    determined_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    method: Mapped[str] = mapped_column(String(3))
+    payer_name: Mapped[str] = mapped_column(String(60))
+    payer_identifier: Mapped[str] = mapped_column(String(80))
+    payee_npi: Mapped[str | None] = mapped_column(String(10))
+
+
+class ClaimPayment(Base):
+    """One CLP: the payer's decision on one claim (claim_id NULL: matched no claim)."""
+
+    __tablename__ = "claim_payments"
+    __table_args__ = (UniqueConstraint("payment_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = _fk("payments.id", index=False)
+    seq: Mapped[int] = mapped_column(Integer)  # position in the payment
+    claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    clp01: Mapped[str] = mapped_column(String(38))
+    status: Mapped[str] = mapped_column(String(2))
+    charge: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money)
+    patient_responsibility: Mapped[Decimal] = mapped_column(Money)
+    payer_control_number: Mapped[str] = mapped_column(String(50))
+    reversal: Mapped[bool] = mapped_column(Boolean, default=False)
+    determined_on: Mapped[dt.date] = mapped_column(Date)
+    state_after: Mapped[str | None] = mapped_column(String(20))
+
+
+class LinePayment(Base):
+    __tablename__ = "line_payments"
+    __table_args__ = (UniqueConstraint("claim_payment_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_payment_id: Mapped[int] = _fk("claim_payments.id", index=False)
+    seq: Mapped[int] = mapped_column(Integer)  # position in the claim payment
+    claim_line_id: Mapped[int | None] = _fk("claim_lines.id", nullable=True)
+    code: Mapped[str] = mapped_column(String(8))
+    modifiers: Mapped[str] = mapped_column(String(20))
+    charge: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money)
+    allowed: Mapped[Decimal] = mapped_column(Money)
+    units: Mapped[str] = mapped_column(String(12))  # as sent (a decimal number)
+    control_number: Mapped[str | None] = mapped_column(String(50))
+    remarks: Mapped[str] = mapped_column(String(200))  # RARCs, space separated
+    date_of_service: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Adjustment(Base):
+    """One CAS reason, with how ptbill classified it."""
+
+    __tablename__ = "adjustments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_payment_id: Mapped[int] = _fk("claim_payments.id")
+    line_payment_id: Mapped[int | None] = _fk("line_payments.id", nullable=True)
+    group_code: Mapped[str] = mapped_column(String(2))
+    carc: Mapped[str] = mapped_column(String(5))
+    rarc: Mapped[str | None] = mapped_column(String(10))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    category: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(30))
+
+
+class ProviderAdjustment(Base):
+    """One PLB pair: money taken back (positive) or paid extra (negative) outside claims."""
+
+    __tablename__ = "provider_adjustments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = _fk("payments.id")
+    claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
+    reason: Mapped[str] = mapped_column(String(4))
+    reference: Mapped[str] = mapped_column(String(50))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    fiscal_period_end: Mapped[dt.date] = mapped_column(Date)
+
+
+# --- work -------------------------------------------------------------------------------------
+
+
+class WorkItem(Base):
+    __tablename__ = "work_items"
+    __table_args__ = (Index("ix_work_items_status_due", "status", "due_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
+    reference: Mapped[str] = mapped_column(String(50))  # claim number, or CLP01 when unmatched
+    visit_id: Mapped[str | None] = mapped_column(String(38))
+    kind: Mapped[str] = mapped_column(String(15))  # denial rejection underpayment unmatched blocked
+    category: Mapped[str] = mapped_column(String(30))
+    carc: Mapped[str | None] = mapped_column(String(5))
+    rarc: Mapped[str | None] = mapped_column(String(10))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open, done
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(40))  # import, ack:ID, remittance:ID
+
+
+class Appeal(Base):
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = _fk("claims.id")
+    level: Mapped[str] = mapped_column(String(80))
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    html: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditEntry(Base):
+    """Every change of a claim's state: who, on which business date, from, to and why."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = _fk("claims.id")
+    who: Mapped[str] = mapped_column(String(64))
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    why: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp())

@@ -1,0 +1,81 @@
+"""The database-free part of an import: what a visit becomes before it is written (its
+stored text and hash, its payer context, its coded, scrubbed and priced claim).
+
+A visit whose file leaves out episode context it needs has that context derived from the
+ledger's history first (ptbill.ledger.episode).
+
+(Worker processes were tried for this part: moving coded, scrubbed and priced results between
+processes costs more than computing them -- about 600 microseconds a visit to pickle and
+unpickle, against about 500 to compute -- see docs/benchmarks/ledger.md.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ptbill.coding import code_visit, resolve
+from ptbill.coding.context import VisitContext
+from ptbill.config.profiles import Config, PayerProfile
+from ptbill.domain.coded import CodedVisit
+from ptbill.domain.visit import Visit
+from ptbill.pricing import PricedVisit, price_visit
+from ptbill.scrub import Batch, ScrubResult, scrub_visit
+
+# The episode fields the ledger derives when a file leaves them out (ptbill.ledger.episode).
+_CONTEXT = frozenset({"plan_of_care", "visit_number", "authorization",
+                      "last_progress_report_visit"})
+
+
+@dataclass(slots=True)
+class Prepared:
+    visit: Visit
+    source_json: str
+    sha: str
+    coded: CodedVisit | None = None
+    scrub: ScrubResult | None = None
+    priced: PricedVisit | None = None
+
+
+def needs_history(visit: Visit, profile: PayerProfile) -> bool:
+    """Whether the visit leaves out episode context the ledger derives from history."""
+    e = visit.episode
+    if e is None:
+        return True
+    given = e.model_fields_set
+    return not given >= _CONTEXT or (profile.kx_threshold and "therapy_amount_ytd" not in given)
+
+
+def source_of(visit: Visit) -> tuple[str, str]:
+    """The visit as stored (the fields its file set) and that text's sha256."""
+    source = visit.model_dump_json(exclude_unset=True)
+    return source, hashlib.sha256(source.encode()).hexdigest()
+
+
+class Contexts:
+    """Payer profile and billing provider per (payer, clinic, billing provider), resolved once."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.cache: dict[tuple[str, str | None, str | None], VisitContext] = {}
+
+    def of(self, visit: Visit, origin: str) -> VisitContext:
+        bp = visit.billing_provider.model_dump_json() if visit.billing_provider else None
+        key = (visit.payer, visit.clinic, bp)
+        ctx = self.cache.get(key)
+        if ctx is None:
+            ctx = self.cache[key] = resolve(visit, self.config, origin)
+        return ctx
+
+
+def compute(p: Prepared, ctx: VisitContext, as_of: dt.date, batch: Batch | None,
+            history: Sequence[CodedVisit] | None = None) -> None:
+    """Code, scrub and price one visit (what is not done yet)."""
+    v = p.visit
+    if p.coded is None:
+        p.coded = code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
+    p.scrub = scrub_visit(v, p.coded, ctx, as_of, history=history, batch=batch)
+    if p.priced is None:
+        p.priced = price_visit(p.coded, ctx.profile, ctx.billing_provider, as_of=as_of)

@@ -1,0 +1,143 @@
+"""Reading visit files for import in batches, so that memory does not grow with the file.
+
+JSON Lines files are read a line at a time; a JSON list or a single pretty-printed object is
+read whole (ptbill.intake). Each batch is validated as ptbill.intake validates a file; the
+import decides what an invalid batch means (nothing is written, every error is reported).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ptbill.domain.visit import Visit
+from ptbill.errors import InputError, validation_errors
+from ptbill.intake.load import FIX_JSON, parse_documents
+
+
+def _open(path: str) -> Any:
+    try:
+        return Path(path).open(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, None, None, "no such file", "check the path") from None
+    except OSError as e:
+        raise InputError(path, None, None, f"cannot read the file ({e.strerror})",
+                         "check the path and its permissions") from None
+
+
+def _is_json_lines(path: str) -> bool:
+    with _open(path) as f:
+        for line in f:
+            if line.strip():
+                if line.lstrip().startswith("["):
+                    return False
+                try:
+                    return isinstance(json.loads(line), dict)
+                except json.JSONDecodeError:
+                    return False
+    return False
+
+
+def count_visits(path: str) -> int | None:
+    """How many visits a JSON Lines file holds (for a progress bar); None for other layouts."""
+    try:
+        if not _is_json_lines(path):
+            return None
+        with _open(path) as f:
+            return sum(1 for line in f if line.strip())
+    except (InputError, UnicodeDecodeError):
+        return None
+
+
+def _raw_items(path: str) -> Iterator[tuple[str, str | Any]]:
+    """(label, JSON text or parsed document) per visit, in file order."""
+    try:
+        if _is_json_lines(path):
+            with _open(path) as f:
+                for number, line in enumerate(f, start=1):
+                    if line.strip():
+                        yield f"line {number}", line
+            return
+        with _open(path) as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise InputError(path, None, None, "not UTF-8 text", FIX_JSON) from None
+    for index, doc in enumerate(parse_documents(text, path), start=1):
+        yield f"item {index}", doc
+
+
+def _errors_of(path: str, label: str, item: str | Any) -> list[InputError]:
+    if isinstance(item, str):
+        try:
+            item = json.loads(item, parse_float=Decimal)
+        except json.JSONDecodeError as e:
+            return [InputError(path, None, f"{label} column {e.colno}",
+                               f"not valid JSON ({e.msg})", FIX_JSON)]
+    if not isinstance(item, dict):
+        return [InputError(path, None, label, f"expected a visit object, found "
+                           f"{type(item).__name__}", "each visit is a JSON object")]
+    vid = item.get("visit_id")
+    try:
+        Visit.model_validate(item)
+    except ValidationError as e:
+        return validation_errors(e, path, str(vid) if isinstance(vid, str | int) else label)
+    return []
+
+
+def raw_batches(path: str, size: int) -> Iterator[list[tuple[str, str | Any]]]:
+    """The file's items (label, JSON text or parsed document), `size` at a time."""
+    batch: list[tuple[str, str | Any]] = []
+    for item in _raw_items(path):
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def validate_items(path: str, items: list[tuple[str, str | Any]],
+                   ) -> tuple[list[Visit], list[InputError]]:
+    visits: list[Visit] = []
+    errors: list[InputError] = []
+    for label, item in items:
+        try:
+            if isinstance(item, str):
+                visits.append(Visit.model_validate_json(item))
+            else:
+                visits.append(Visit.model_validate(item))
+        except ValidationError:
+            errors.extend(_errors_of(path, label, item))
+    return visits, errors
+
+
+def visit_batches(path: str, size: int) -> Iterator[tuple[list[Visit], list[InputError]]]:
+    """Batches of (valid visits, input errors) of one file, `size` items at a time."""
+    for items in raw_batches(path, size):
+        yield validate_items(path, items)
+
+
+def latest_date_of_service(paths: Sequence[str]) -> dt.date | None:
+    """The latest date of service in the files (the import's default as-of date); None when
+    no visit can be read (the import then reports why)."""
+    latest: dt.date | None = None
+    for path in paths:
+        try:
+            for _, item in _raw_items(path):
+                doc = json.loads(item) if isinstance(item, str) else item
+                value = doc.get("date_of_service") if isinstance(doc, dict) else None
+                try:
+                    day = dt.date.fromisoformat(value) if isinstance(value, str) else None
+                except ValueError:
+                    day = None
+                if day is not None and (latest is None or day > latest):
+                    latest = day
+        except (InputError, json.JSONDecodeError):
+            continue
+    return latest

@@ -1,0 +1,88 @@
+"""Get-or-create for the reference rows visits point to (clinics, payers, providers, patients,
+coverages, plans of care, authorizations), in bulk: one query for the keys a batch of visits
+names that the run has not seen yet, one multi-row insert for the new ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import Session
+
+from ptbill.ledger.models import Base
+
+Key = tuple[Any, ...]
+_CHUNK = 500
+
+
+class Refs:
+    """Caches key -> id per table for one run (a run is one transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cache: dict[type[Base], dict[Key, int]] = {}
+
+    def ids(self, model: type[Base], key_cols: Sequence[str],
+            rows: Sequence[dict[str, Any]], refresh: Sequence[str] = ()) -> list[int]:
+        """The id of each row's key, inserting rows whose key is new. `refresh` columns are
+        updated on existing rows the first time the run meets them (payer settings)."""
+        cache = self.cache.setdefault(model, {})
+        keys = [tuple(r[c] for c in key_cols) for r in rows]
+        wanted: dict[Key, dict[str, Any]] = {}
+        for k, r in zip(keys, rows, strict=True):
+            if k not in cache and k not in wanted:
+                wanted[k] = r
+        if wanted:
+            self._find(model, key_cols, wanted, cache, refresh)
+            new = {k: r for k, r in wanted.items() if k not in cache}
+            if new:
+                # Insert, then read the ids back by key: a multi-row INSERT .. RETURNING does
+                # not promise its rows' order on SQLite, and SQLAlchemy would fall back to one
+                # statement a row.
+                bulk_insert(self.session, model, list(new.values()))
+                self._find(model, key_cols, new, cache, ())
+        return [cache[k] for k in keys]
+
+    def _find(self, model: type[Base], key_cols: Sequence[str], wanted: dict[Key, dict],
+              cache: dict[Key, int], refresh: Sequence[str]) -> None:
+        table = model.__table__  # type: ignore[attr-defined]
+        cols = [table.c[c] for c in key_cols]
+        items = list(wanted)
+        for i in range(0, len(items), _CHUNK):
+            part = items[i:i + _CHUNK]
+            cond = (cols[0].in_([k[0] for k in part]) if len(cols) == 1
+                    else tuple_(*cols).in_(part))
+            for row in self.session.execute(select(table.c.id, *cols).where(cond)):
+                cache[tuple(row[1:])] = row[0]
+        if refresh:
+            changes = [{"id": cache[k], **{c: r[c] for c in refresh}}
+                       for k, r in wanted.items() if k in cache]
+            if changes:
+                self.session.execute(update(model), changes)
+
+
+def bulk_insert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """A Core executemany INSERT (the ORM's bulk path may send one statement per row when it
+    wants server defaults back; we never need them)."""
+    if rows:
+        session.execute(model.__table__.insert(), list(rows))  # type: ignore[attr-defined]
+
+
+def insert_ids(session: Session, model: type[Base], rows: Sequence[dict[str, Any]],
+               key_cols: Sequence[str]) -> list[int]:
+    """Insert rows (a unique key each) and return their ids in row order."""
+    if not rows:
+        return []
+    bulk_insert(session, model, rows)
+    table = model.__table__  # type: ignore[attr-defined]
+    cols = [table.c[c] for c in key_cols]
+    keys = [tuple(r[c] for c in key_cols) for r in rows]
+    found: dict[Key, int] = {}
+    for i in range(0, len(keys), _CHUNK):
+        part = keys[i:i + _CHUNK]
+        cond = (cols[0].in_([k[0] for k in part]) if len(cols) == 1
+                else tuple_(*cols).in_(part))
+        for row in session.execute(select(table.c.id, *cols).where(cond)):
+            found[tuple(row[1:])] = row[0]
+    return [found[k] for k in keys]

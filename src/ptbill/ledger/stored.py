@@ -1,0 +1,74 @@
+"""Core results as the ledger stores them, and back: priced lines (so that an underpayment can
+be explained when its 835 is posted, without pricing the claim again) and coded claim lines
+(so that the 837P carries exactly the lines that were scrubbed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from ptbill.domain.coded import CodedLine, CodedVisit
+from ptbill.ledger import models as m
+from ptbill.ledger.types import to_json
+from ptbill.pricing.model import LineMath, PricedLine, PricedVisit
+
+T = TypeVar("T")
+
+
+def _revive(cls: type[T], data: dict[str, Any]) -> T:
+    """A dataclass from its JSON dict: Decimal fields from their strings, tuples from lists."""
+    kwargs = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        kind = str(f.type)
+        if value is not None and "Decimal" in kind:
+            value = Decimal(value)
+        elif value is not None and "tuple" in kind:
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+_LINE_FIELDS = tuple(f.name for f in dataclasses.fields(PricedLine) if f.name != "math")
+_MATH_FIELDS = tuple(f.name for f in dataclasses.fields(LineMath))
+
+
+def priced_line_json(line: PricedLine) -> str:
+    data = {name: getattr(line, name) for name in _LINE_FIELDS}
+    math = line.math
+    data["math"] = None if math is None else {name: getattr(math, name) for name in _MATH_FIELDS}
+    return to_json(data)
+
+
+def priced_line_from_json(text: str) -> PricedLine:
+    data = json.loads(text)
+    math = data.pop("math", None)
+    line = _revive(PricedLine, data)
+    if math is not None:
+        line = dataclasses.replace(line, math=_revive(LineMath, math))
+    return line
+
+
+def priced_visit(claim: m.Claim, version: m.ClaimVersion, lines: list[m.ClaimLine],
+                 pricing: str) -> PricedVisit:
+    """The PricedVisit of a stored claim version (lines that were priced at import)."""
+    priced = [priced_line_from_json(x.price_json) for x in lines if x.price_json]
+    notes = tuple(json.loads(version.pricing_notes_json or "[]"))
+    return PricedVisit(claim.claim_number, claim.date_of_service, "", pricing,  # type: ignore[arg-type]
+                       None, tuple(priced), notes)
+
+
+def coded_from_lines(visit_id: str, payer: str, lines: list[m.ClaimLine]) -> CodedVisit:
+    """A CodedVisit holding the stored billed lines, in their order (their line numbers)."""
+    coded = tuple(
+        CodedLine(code=x.code, units=x.units, modifiers=tuple(x.modifiers.split()),
+                  diagnosis_pointers=tuple(int(p) for p in x.pointers.split(",") if p),
+                  minutes=x.minutes, assistant_minutes=x.assistant_minutes, charge=x.charge,
+                  services=(), explanation=tuple(json.loads(x.explanation_json)))
+        for x in sorted(lines, key=lambda x: x.line_number))
+    dos = min(x.date_of_service for x in lines)
+    return CodedVisit(visit_id, dos, payer, "cms", 0, 0, coded)

@@ -1,0 +1,192 @@
+"""`ptbill report`: the billing office's numbers as of a date, overall and per payer.
+
+Everything is computed from dated events (submissions, acknowledgements, the 835 decisions and
+write-offs on or before `as_of`), so a report as of an earlier date shows what was known then.
+
+- claims_submitted: claims first submitted on or before as_of.
+- first_pass_acceptance_rate: of the submitted claims whose first submission has a verdict (an
+  acknowledgement or a decision), the share the payer did not reject.
+- clean_claim_rate: of the claims the payer decided, the share paid on the first submission
+  with no rejection, no denial and no correction.
+- denial_rate: of the decided claims, the share with at least one denial (an adjustment whose
+  category is not contractual or the patient's share); by category and by CARC (claims and
+  amounts).
+- paid_total: what the payers paid on claims (reversals net); expected vs paid over the decided
+  claims whose expected payment is known.
+- A/R: per submitted claim not written off, charge - paid - patient share - contractual
+  reductions (denied amounts stay until written off or paid); aged from the first submission
+  in buckets 0-30, 31-60, 61-90, 91-120 and over 120 days. days_in_ar = A/R / the average daily
+  charges of the 90 days up to as_of (claims by date of service).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ptbill.ledger import models as m
+from ptbill.ledger.states import State
+from ptbill.remit.classify import NOT_DENIALS
+
+ZERO = Decimal(0)
+BUCKETS = (("0-30", 30), ("31-60", 60), ("61-90", 90), ("91-120", 120), ("over_120", None))
+WINDOW_DAYS = 90
+
+
+@dataclass
+class _Claim:
+    payer: str
+    dos: dt.date
+    charge: Decimal
+    submitted: dt.date | None
+    expected: Decimal | None
+    paid: Decimal = ZERO
+    patient: Decimal = ZERO
+    contractual: Decimal = ZERO
+    decided: bool = False
+    first_state: str | None = None
+    first_version: int | None = None
+    rejected_first: bool = False
+    accepted_first: bool = False
+    corrected: bool = False
+    written_off: bool = False
+    denials: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (category, carc)
+
+
+def _rate(part: int, whole: int) -> Decimal | None:
+    return None if whole == 0 else (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
+
+
+def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]:
+    claims: dict[int, _Claim] = {}
+    q = (select(m.Claim.id, m.Payer.key, m.Claim.date_of_service, m.Claim.charge,
+                m.Claim.first_submitted_on, m.Claim.expected_payment)
+         .join(m.Payer, m.Payer.id == m.Claim.payer_id))
+    for cid, payer, dos, charge, submitted, expected in session.execute(q):
+        claims[cid] = _Claim(payer, dos, charge or ZERO,
+                             submitted if submitted and submitted <= as_of else None, expected)
+    q = (select(m.ClaimPayment.id, m.ClaimPayment.claim_id, m.ClaimPayment.paid,
+                m.ClaimPayment.patient_responsibility, m.ClaimPayment.reversal,
+                m.ClaimPayment.version, m.ClaimPayment.state_after)
+         .where(m.ClaimPayment.determined_on <= as_of).order_by(m.ClaimPayment.id))
+    unmatched = ZERO
+    for _, cid, paid, patient, reversal, version, state in session.execute(q):
+        if cid is None:
+            unmatched += paid
+            continue
+        c = claims[cid]
+        c.paid += paid
+        c.patient += patient
+        if not reversal:
+            c.decided = True
+            if c.first_state is None:
+                c.first_state, c.first_version = state, version
+    q = (select(m.ClaimPayment.claim_id, m.Adjustment.group_code, m.Adjustment.carc,
+                m.Adjustment.category, func.sum(m.Adjustment.amount))
+         .join(m.ClaimPayment, m.ClaimPayment.id == m.Adjustment.claim_payment_id)
+         .where(m.ClaimPayment.determined_on <= as_of, m.ClaimPayment.claim_id.is_not(None))
+         .group_by(m.ClaimPayment.claim_id, m.Adjustment.group_code, m.Adjustment.carc,
+                   m.Adjustment.category))
+    for cid, group, carc, category, amount in session.execute(q):
+        c = claims[cid]
+        if group != "PR" and category == "contractual":
+            c.contractual += amount
+        if category not in NOT_DENIALS and amount > 0:
+            key = (category, carc)
+            c.denials[key] = c.denials.get(key, ZERO) + amount
+    q = (select(m.AckResult.claim_id, m.AckResult.status, m.AckResult.version)
+         .join(m.Acknowledgement, m.Acknowledgement.id == m.AckResult.ack_id)
+         .where(m.Acknowledgement.received_on <= as_of, m.AckResult.claim_id.is_not(None)))
+    for cid, status, version in session.execute(q):
+        if version == 1:
+            c = claims[cid]
+            c.rejected_first |= status == "rejected"
+            c.accepted_first |= status == "accepted"
+    q = (select(m.AuditEntry.claim_id, m.AuditEntry.to_state)
+         .where(m.AuditEntry.on_date <= as_of,
+                m.AuditEntry.to_state.in_([State.WRITTEN_OFF, State.CORRECTED])))
+    for cid, to in session.execute(q):
+        if to == State.WRITTEN_OFF:
+            claims[cid].written_off = True
+        else:
+            claims[cid].corrected = True
+    return claims, unmatched
+
+
+def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
+    submitted = [c for c in claims if c.submitted]
+    verdicts = [c for c in submitted if c.rejected_first or c.accepted_first or c.decided]
+    first_pass = [c for c in verdicts if not c.rejected_first]
+    decided = [c for c in submitted if c.decided]
+    clean = [c for c in decided if c.first_version == 1 and c.first_state == State.PAID
+             and not c.rejected_first and not c.corrected and not c.denials]
+    denied = [c for c in decided if c.denials]
+    by_category: dict[str, dict[str, Any]] = defaultdict(lambda: {"claims": 0, "amount": ZERO})
+    by_carc: dict[str, dict[str, Any]] = defaultdict(lambda: {"claims": 0, "amount": ZERO})
+    for c in denied:
+        for cat in {k[0] for k in c.denials}:
+            by_category[cat]["claims"] += 1
+        for carc in {k[1] for k in c.denials}:
+            by_carc[carc]["claims"] += 1
+        for (cat, carc), amount in c.denials.items():
+            by_category[cat]["amount"] += amount
+            by_carc[carc]["amount"] += amount
+    known = [c for c in decided if c.expected is not None]
+    aging = {name: ZERO for name, _ in BUCKETS}
+    ar_claims = 0
+    ar_total = ZERO
+    for c in submitted:
+        if c.written_off:
+            continue
+        balance = c.charge - c.paid - c.patient - c.contractual
+        if balance <= 0:
+            continue
+        ar_claims += 1
+        ar_total += balance
+        age = (as_of - c.submitted).days  # type: ignore[operator]
+        for name, limit in BUCKETS:
+            if limit is None or age <= limit:
+                aging[name] += balance
+                break
+    since = as_of - dt.timedelta(days=WINDOW_DAYS)
+    window = sum((c.charge for c in claims if since < c.dos <= as_of and c.submitted), ZERO)
+    days_in_ar = None
+    if window > 0:
+        days_in_ar = (ar_total / (window / WINDOW_DAYS)).quantize(Decimal("0.1"))
+    expected = sum((c.expected for c in known), ZERO)  # type: ignore[misc]
+    paid_known = sum((c.paid for c in known), ZERO)
+    return {
+        "claims_submitted": len(submitted),
+        "claims_with_verdict": len(verdicts),
+        "first_pass_acceptance_rate": _rate(len(first_pass), len(verdicts)),
+        "claims_decided": len(decided),
+        "clean_claim_rate": _rate(len(clean), len(decided)),
+        "denial_rate": _rate(len(denied), len(decided)),
+        "denials_by_category": dict(sorted(by_category.items())),
+        "denials_by_carc": dict(sorted(by_carc.items(), key=lambda kv: (len(kv[0]), kv[0]))),
+        "paid_total": sum((c.paid for c in claims), ZERO),
+        "expected_vs_paid": {"claims": len(known), "expected": expected, "paid": paid_known,
+                             "difference": paid_known - expected,
+                             "claims_without_expected": len(decided) - len(known)},
+        "ar_total": ar_total,
+        "ar_claims": ar_claims,
+        "ar_aging": aging,
+        "days_in_ar": days_in_ar,
+    }
+
+
+def build_report(session: Session, as_of: dt.date) -> dict[str, Any]:
+    claims, unmatched = _load(session, as_of)
+    by_payer: dict[str, list[_Claim]] = defaultdict(list)
+    for c in claims.values():
+        by_payer[c.payer].append(c)
+    overall = _metrics(list(claims.values()), as_of)
+    overall["unmatched_paid"] = unmatched
+    return {"as_of": as_of, **overall,
+            "payers": {k: _metrics(v, as_of) for k, v in sorted(by_payer.items())}}

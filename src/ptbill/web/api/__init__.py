@@ -1,0 +1,9 @@
+"""The REST API under /api/v1 (OpenAPI at /api/v1/openapi.json, docs at /api/docs)."""
+
+from fastapi import APIRouter
+
+from ptbill.web.api import claims, ledger_files, patients, reports, scrub, visits, worklist
+
+router = APIRouter(prefix="/api/v1")
+for module in (claims, visits, scrub, ledger_files, worklist, reports, patients):
+    router.include_router(module.router)

@@ -1,0 +1,38 @@
+"""Claims: the list, one claim in full, and the 837P/835 segments that concern it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from ptbill.ledger.states import State
+from ptbill.web import queries
+from ptbill.web.api.common import LedgerJSON, Limit, Offset, answer
+from ptbill.web.auth import ReadDB, Reader
+
+router = APIRouter(tags=["claims"])
+
+
+@router.get("/claims", response_class=LedgerJSON)
+def list_claims(session: ReadDB, who: Reader,
+                state: Annotated[State | None, Query(description="Claim state")] = None,
+                payer: str | None = None, patient_id: int | None = None,
+                q: Annotated[str | None, Query(description="Part of a claim number")] = None,
+                limit: Limit = 50, offset: Offset = 0) -> LedgerJSON:
+    """Claims, newest date of service first, with their money and state."""
+    return answer(queries.list_claims(session, state=state, payer=payer, patient_id=patient_id,
+                                      search=q, limit=limit, offset=offset))
+
+
+@router.get("/claims/{claim_number}", response_class=LedgerJSON)
+def get_claim(claim_number: str, session: ReadDB, who: Reader) -> LedgerJSON:
+    """One claim: lines (units explained, modifiers, price), findings, versions, audit trail,
+    submissions, acknowledgements, payments with their adjustments, work items, appeals."""
+    return answer(queries.claim_detail(session, claim_number))
+
+
+@router.get("/claims/{claim_number}/segments", response_class=LedgerJSON)
+def claim_segments(claim_number: str, session: ReadDB, who: Reader) -> LedgerJSON:
+    """The 837P segments that sent the claim and the 835 segments that paid or denied it."""
+    return answer(queries.claim_segments(session, claim_number))

@@ -1,0 +1,34 @@
+"""What every API route shares: JSON with exact money, and the request's business date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import Response
+
+from ptbill.ledger.types import to_json
+
+AsOf = Annotated[dt.date | None, Query(description="Business date (YYYY-MM-DD); default: the "
+                                                    "app's --as-of, else the latest date in "
+                                                    "the data")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class LedgerJSON(Response):
+    """JSON whose money is a decimal string and whose dates are ISO (never a float)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return to_json(content).encode()
+
+
+def answer(data: Any, status_code: int = 200) -> LedgerJSON:
+    return LedgerJSON(data, status_code=status_code)
+
+
+def app_state(request: Request) -> Any:
+    return request.app.state

@@ -1,0 +1,27 @@
+"""Patients: the list, and one patient's claims and billing status."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from ptbill.web import queries
+from ptbill.web.api.common import AsOf, LedgerJSON, Limit, Offset, answer
+from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.patient_status import patient_view
+
+router = APIRouter(tags=["patients"])
+
+
+@router.get("/patients", response_class=LedgerJSON)
+def list_patients(session: ReadDB, who: Reader, q: str | None = None, limit: Limit = 50,
+                  offset: Offset = 0) -> LedgerJSON:
+    return answer(queries.list_patients(session, search=q, limit=limit, offset=offset))
+
+
+@router.get("/patients/{patient_id}", response_class=LedgerJSON)
+def get_patient(patient_id: int, request: Request, session: ReadDB, who: Reader,
+                as_of: AsOf = None) -> LedgerJSON:
+    """One patient: claims, plan of care status, progress report due, authorization left and
+    the KX threshold tracker, as of the business date."""
+    state = request.app.state
+    return answer(patient_view(session, state.config, state.settings, patient_id, as_of))

@@ -1,0 +1,31 @@
+"""Scrub one visit as given: the findings, nothing stored (any signed-in user)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from ptbill.web import actions, queries
+from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web.auth import ReadDB, Reader
+
+router = APIRouter(tags=["scrub"])
+
+
+@router.post("/scrub", response_class=LedgerJSON)
+async def scrub(request: Request, who: Reader, as_of: AsOf = None) -> LedgerJSON:
+    """Code and scrub one visit (JSON body: a visit in the interchange format). The answer is
+    `ptbill scrub --json`'s: visit_id, status (ready or blocked) and the findings, plus the
+    coded lines. as_of defaults to the app's --as-of, else the visit's date of service."""
+    state = request.app.state
+    body = await request.body()
+    doc = actions.parse_json(body, "request")
+    return answer(actions.scrub_document(state.config, doc, as_of, state.settings))
+
+
+@router.get("/findings", response_class=LedgerJSON)
+def findings(session: ReadDB, who: Reader, severity: str | None = None, rule: str | None = None,
+             category: str | None = None, state: str | None = None) -> LedgerJSON:
+    """Scrub findings of every claim's current version (filter by severity, rule, category,
+    claim state)."""
+    return answer(queries.list_findings(session, severity=severity, rule=rule,
+                                        category=category, state=state))

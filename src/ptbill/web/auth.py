@@ -1,0 +1,121 @@
+"""Who may do what: FastAPI dependencies for the API (Bearer token or session cookie) and the
+pages (session cookie, CSRF token on every form).
+
+- No credentials: the API answers 401, a page redirects to the login form.
+- A viewer asking to change anything: 403.
+- A write authenticated by the session cookie must carry the session's CSRF token: the
+  `csrf_token` form field (pages) or the `X-CSRF-Token` header (the API from our own JS).
+  A Bearer token is not sent by browsers on their own, so it needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from ptbill.web.accounts import Principal, same_secret, session_principal, token_principal
+
+SESSION_COOKIE = "ptbill_session"
+LOGIN_CSRF_COOKIE = "ptbill_login_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+class NotAuthenticated(Exception):
+    """No valid credentials (API: 401; page: redirect to the login form)."""
+
+
+class Forbidden(Exception):
+    """Authenticated, but not allowed (403)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def db(request: Request) -> Iterator[Session]:
+    """A session for a route that changes the ledger (it commits itself)."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+async def read_db(request: Request) -> AsyncIterator[Session]:
+    """A session for a route that only reads (ptbill.web.db: it never waits on a writer).
+    Opening and closing it does no I/O worth a thread, so it stays on the event loop."""
+    with request.app.state.read_sessions() as session:
+        yield session
+
+
+def _principal(request: Request, session: Session) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return token_principal(session, header[7:].strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return session_principal(session, cookie)
+    return None
+
+
+async def current_user(request: Request,
+                       session: Annotated[Session, Depends(read_db)]) -> Principal | None:
+    """Who is asking. One indexed lookup of well under a millisecond, run on the event loop
+    rather than handed to a worker thread (a thread hop costs more than the query)."""
+    who = _principal(request, session)
+    request.state.principal = who
+    return who
+
+
+async def reader(who: Annotated[Principal | None, Depends(current_user)]) -> Principal:
+    if who is None:
+        raise NotAuthenticated()
+    return who
+
+
+def _check_writer(who: Principal) -> None:
+    if not who.can_write:
+        raise Forbidden(f"the {who.role} role cannot change anything; ask an admin for the "
+                        "biller role")
+
+
+async def api_writer(request: Request,
+                     who: Annotated[Principal, Depends(reader)]) -> Principal:
+    _check_writer(who)
+    if who.via == "session" and not same_secret(request.headers.get(CSRF_HEADER), who.csrf):
+        raise Forbidden(f"a change made with the session cookie needs the {CSRF_HEADER} header")
+    return who
+
+
+async def _check_form_csrf(request: Request, who: Principal) -> None:
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not same_secret(sent, who.csrf):
+        raise Forbidden("the form's security token is missing or stale; reload the page and "
+                        "try again")
+
+
+async def page_poster(request: Request,
+                      who: Annotated[Principal, Depends(reader)]) -> Principal:
+    """A form post by any signed-in user (logging out), with the session's CSRF token."""
+    await _check_form_csrf(request, who)
+    return who
+
+
+async def page_writer(request: Request,
+                      who: Annotated[Principal, Depends(reader)]) -> Principal:
+    """A form post that changes the ledger: a biller or admin, with the CSRF token."""
+    _check_writer(who)
+    await _check_form_csrf(request, who)
+    return who
+
+
+# For route signatures: `def route(session: DB, who: Reader)`.
+DB = Annotated[Session, Depends(db)]
+ReadDB = Annotated[Session, Depends(read_db)]
+MaybeUser = Annotated[Principal | None, Depends(current_user)]
+Reader = Annotated[Principal, Depends(reader)]
+ApiWriter = Annotated[Principal, Depends(api_writer)]
+PagePoster = Annotated[Principal, Depends(page_poster)]
+PageWriter = Annotated[Principal, Depends(page_writer)]

@@ -1,0 +1,54 @@
+"""What every page shares: the business date in the header, flash messages by code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from ptbill.web.asof import business_date
+from ptbill.web.rendering import page
+
+# Messages a redirect may ask for (?done=CODE): fixed text, so a link cannot inject words.
+DONE = {
+    "edited": "The visit was saved and scrubbed again.",
+    "held": "The visit was saved. The claim was already sent: make a corrected claim to send "
+            "the change.",
+    "corrected": "A replacement claim was made; it goes out with the next submission.",
+    "written_off": "The claim was written off.",
+    "appealed": "The appeal letter was made.",
+    "submitted": "The ready claims were submitted.",
+    "nothing_to_submit": "There was no ready claim to submit.",
+    "imported": "The visits were imported.",
+    "acknowledged": "The acknowledgement was applied.",
+    "closed": "The work item was closed.",
+}
+
+
+def show(request: Request, session: Session, name: str, status_code: int = 200,
+         **context: Any) -> HTMLResponse:
+    """Render a page with the business date it was computed as of."""
+    if "as_of" not in context:
+        context["as_of"] = business_date(session, request.app.state.settings,
+                                         context.pop("requested_as_of", None))
+    done = request.query_params.get("done")
+    if done in DONE and "flash" not in context:
+        context["flash"] = DONE[done]
+    return page(request, name, status_code=status_code, **context)
+
+
+def back_to(url: str, done: str) -> RedirectResponse:
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(f"{url}{sep}done={done}", status_code=303)
+
+
+def parse_day(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None

@@ -1,0 +1,47 @@
+"""The dashboard: the report's rates and A/R, with server-side SVG charts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from ptbill.reports.report import build_report
+from ptbill.web import charts, queries
+from ptbill.web.asof import business_date
+from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.pages.common import show
+from ptbill.web.rendering import label, money
+
+router = APIRouter(include_in_schema=False)
+
+
+def _pct(value: Decimal | float | int) -> str:
+    return f"{float(value) * 100:.1f}%"
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
+    day = business_date(session, request.app.state.settings)
+    if day is None:
+        return show(request, session, "dashboard.html", as_of=None, report=None)
+    report = build_report(session, day)
+    decided = report["claims_decided"] or 0
+    by_category = [(label(cat), Decimal(v["claims"]) / decided)
+                   for cat, v in sorted(report["denials_by_category"].items(),
+                                        key=lambda kv: -kv[1]["claims"])] if decided else []
+    states = sorted(queries.state_counts(session).items(), key=lambda kv: -kv[1])
+    collections = queries.collections_by_month(session, day)
+    svg = {
+        "denials": charts.hbars(by_category, "Denial rate by category (share of decided "
+                                             "claims)", fmt=_pct),
+        "aging": charts.vbars([(k.replace("_", " "), v) for k, v in report["ar_aging"].items()],
+                              "A/R aging (days since first submission)", fmt=money),
+        "collections": charts.vbars(collections, "Collections by month", fmt=money,
+                                    color=charts.COLORS[1]),
+        "states": charts.hbars([(label(k), v) for k, v in states], "Claims by state"),
+        "clean": charts.gauge(report["clean_claim_rate"], "Clean-claim rate"),
+    }
+    return show(request, session, "dashboard.html", as_of=day, report=report, svg=svg,
+                collected=sum((v for _, v in collections), Decimal(0)))

@@ -1,0 +1,58 @@
+"""The workbench's settings: from `ptbill serve` options or the environment (so that every
+uvicorn worker process builds the same app)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+from ptbill.errors import InputError
+
+MiB = 1024 * 1024
+ROLES = ("admin", "biller", "viewer")  # admin and biller may write; viewer only reads
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    db: str | None = None  # a path or URL, as `ptbill --db` takes it (None: PTBILL_DB, ptbill.db)
+    config: str | None = None  # clinic configuration TOML (None: PTBILL_CONFIG, the demo clinic)
+    # The business date the app works on (never the clock). None: the latest date in the data.
+    as_of: dt.date | None = None
+    secure_cookies: bool = False  # set the Secure flag: on whenever served over HTTPS
+    max_upload_bytes: int = 20 * MiB
+    session_hours: int = 12
+
+    @classmethod
+    def from_env(cls) -> WebSettings:
+        env = os.environ
+        as_of = env.get("PTBILL_AS_OF") or None
+        return cls(
+            db=env.get("PTBILL_DB") or None,
+            config=env.get("PTBILL_CONFIG") or None,
+            as_of=parse_date(as_of, "PTBILL_AS_OF") if as_of else None,
+            secure_cookies=env.get("PTBILL_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
+            max_upload_bytes=int(float(env.get("PTBILL_MAX_UPLOAD_MB", "20")) * MiB),
+            session_hours=int(env.get("PTBILL_SESSION_HOURS", "12")),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes `from_env` give these settings back."""
+        out = {"PTBILL_SECURE_COOKIES": "1" if self.secure_cookies else "0",
+               "PTBILL_MAX_UPLOAD_MB": str(self.max_upload_bytes / MiB),
+               "PTBILL_SESSION_HOURS": str(self.session_hours)}
+        if self.db:
+            out["PTBILL_DB"] = self.db
+        if self.config:
+            out["PTBILL_CONFIG"] = self.config
+        if self.as_of:
+            out["PTBILL_AS_OF"] = self.as_of.isoformat()
+        return out
+
+
+def parse_date(text: str, where: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(where, None, None, f"{text!r} is not a date",
+                         "write the date as YYYY-MM-DD") from None

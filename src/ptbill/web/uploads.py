@@ -1,0 +1,112 @@
+"""Uploaded files, checked before any workflow sees them: size, type and content.
+
+A file that passes is written to a private temporary folder under its own (cleaned) name, so
+that the ledger's readers, which take paths, report problems under the name the user knows.
+Nothing is posted from a file that fails: the error names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from starlette.datastructures import UploadFile
+
+from ptbill.errors import InputError, InputErrors
+
+Kind = Literal["x12", "visits"]
+_EXTENSIONS: dict[Kind, tuple[str, ...]] = {
+    "x12": (".835", ".999", ".277", ".x12", ".edi", ".txt", ".dat", ""),
+    "visits": (".json", ".jsonl", ".ndjson"),
+}
+_WHAT = {"x12": "an X12 file (835, 999 or 277CA)", "visits": "a visit file (JSON or JSON Lines)"}
+_BINARY_TYPES = ("image/", "audio/", "video/", "application/pdf", "application/zip",
+                 "application/x-zip", "application/vnd.", "application/msword",
+                 "application/octet-stream+zip")
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    name: str  # as the user named it (cleaned)
+    path: Path  # where it was written for the reader
+    text: str
+
+
+def clean_name(name: str | None, kind: Kind) -> str:
+    base = Path(name or "").name
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or f"upload-{kind}"
+    return base[-120:]
+
+
+def _refuse(name: str, problem: str, fix: str) -> InputError:
+    return InputError(name, None, "file", problem, fix)
+
+
+async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[str, str]:
+    """(cleaned name, text) of an upload, or InputError naming what is wrong with it."""
+    if file is None or not isinstance(file, UploadFile):
+        raise InputError("upload", None, "file", "no file was sent",
+                         f"send {_WHAT[kind]} as the multipart field `file`")
+    name = clean_name(file.filename, kind)
+    suffix = Path(name).suffix.lower()
+    if suffix not in _EXTENSIONS[kind]:
+        raise _refuse(name, f"a {suffix or 'nameless'} file is not {_WHAT[kind]}",
+                      f"upload a file ending in {', '.join(e for e in _EXTENSIONS[kind] if e)}")
+    ctype = (file.content_type or "").lower()
+    if ctype.startswith(_BINARY_TYPES):
+        raise _refuse(name, f"the file was sent as {ctype}, not text",
+                      f"upload {_WHAT[kind]}")
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise _refuse(name, f"the file is larger than the upload limit of {limit:,} bytes",
+                      "split it into smaller files, or raise PTBILL_MAX_UPLOAD_MB")
+    if not data.strip():
+        raise _refuse(name, "the file is empty", f"upload {_WHAT[kind]}")
+    if b"\x00" in data:
+        raise _refuse(name, "the file holds binary data (NUL bytes)", f"upload {_WHAT[kind]}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _refuse(name, f"not UTF-8 text (byte {e.start + 1})",
+                      f"save it as UTF-8 {_WHAT[kind]}") from None
+    head = text.lstrip()[:3]
+    if kind == "x12" and head != "ISA":
+        raise _refuse(name, "the file does not start with an ISA segment: it is not X12",
+                      "upload the 835/999/277CA file exactly as the payer sent it")
+    if kind == "visits" and head[:1] not in ("{", "["):
+        raise _refuse(name, "the file does not start with a JSON object or list",
+                      "upload visits as JSON (one visit or a list) or JSON Lines")
+    return name, text
+
+
+@contextmanager
+def saved(name: str, text: str) -> Iterator[Upload]:
+    """The upload written to a private temporary folder for the length of the block; input
+    errors raised inside name the upload, not the temporary path."""
+    folder = Path(tempfile.mkdtemp(prefix="ptbill-upload-"))
+    path = folder / name
+    try:
+        path.write_text(text, encoding="utf-8")
+        try:
+            yield Upload(name, path, text)
+        except InputErrors as e:
+            for err in e.errors:
+                _rename(err, str(path), name)
+            raise InputErrors(e.errors) from None
+        except InputError as e:
+            _rename(e, str(path), name)
+            raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _rename(err: InputError, temp: str, name: str) -> None:
+    if err.file == temp or err.file.startswith(temp):
+        err.file = name + err.file[len(temp):]
+    err.args = (err.render(),)

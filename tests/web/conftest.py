@@ -1,0 +1,129 @@
+"""A demo ledger built once per run (generated visits through import, submit and a simulated
+payer), copied for every test that changes it; one user and API token per role."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from ptbill.web import WebSettings, create_app
+from ptbill.web.db import open_database
+from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
+
+VISITS = 160
+SEED = 7
+
+
+@dataclass(frozen=True)
+class Templates:
+    pending: Path  # submitted and acknowledged; the 835 not posted yet
+    posted: Path  # the same with the 835 posted
+    demo: DemoLedger
+    tokens: dict[str, str]  # role -> API token (valid in both)
+    visits: list[dict[str, Any]]  # the generated visits, as written
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    folder = tmp_path_factory.mktemp("web-ledger")
+    pending = folder / "pending.db"
+    demo = build_demo_ledger(f"sqlite:///{pending}", folder, visits=VISITS, seed=SEED,
+                             post=False)
+    db = open_database(f"sqlite:///{pending}")
+    tokens = ensure_demo_users(db.sessions)
+    db.dispose()
+    posted = folder / "posted.db"
+    shutil.copyfile(pending, posted)
+    from ptbill.config import load_config
+    from ptbill.remit.post import post_text
+
+    db = open_database(f"sqlite:///{posted}")
+    with db.sessions.begin() as s:
+        post_text(s, demo.remit_835, "demo-1.835", who="demo", config=load_config(None),
+                  as_of=None)
+    db.dispose()
+    visits = [json.loads(line) for line in demo.visits_path.read_text().splitlines()]
+    return Templates(pending, posted, demo, tokens, visits)
+
+
+@dataclass
+class Workbench:
+    app: FastAPI
+    client: TestClient
+    db: Path
+    tokens: dict[str, str]
+    templates: Templates
+
+    def as_role(self, role: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+
+    def get(self, url: str, role: str | None = "viewer", **kw: Any) -> Any:
+        return self.client.get(url, headers=self.as_role(role), **kw)
+
+    def post(self, url: str, role: str | None = "biller", **kw: Any) -> Any:
+        return self.client.post(url, headers=self.as_role(role), **kw)
+
+    def sessions(self) -> Any:
+        return self.app.state.sessions
+
+    def login(self, role: str, password: str = DEMO_PASSWORD) -> Any:
+        """Log this client in through the form (cookie session); returns the response."""
+        self.client.cookies.clear()
+        form = self.client.get("/login")
+        token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        return self.client.post("/login", data={"username": role, "password": password,
+                                                "csrf_token": token, "next": "/"},
+                                follow_redirects=False)
+
+    def csrf(self) -> str:
+        page = self.client.get("/claims")
+        return page.text.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
+MakeBench = Callable[..., Workbench]
+
+
+@pytest.fixture
+def make_bench(templates: Templates, tmp_path: Path) -> Iterator[MakeBench]:
+    made: list[Workbench] = []
+
+    def make(which: str = "posted", **settings: Any) -> Workbench:
+        db = tmp_path / f"{which}-{len(made)}.db"
+        shutil.copyfile(getattr(templates, which), db)
+        app = create_app(WebSettings(db=f"sqlite:///{db}", **settings))
+        bench = Workbench(app, TestClient(app, base_url="http://127.0.0.1"), db,
+                          templates.tokens, templates)
+        made.append(bench)
+        return bench
+
+    yield make
+    for bench in made:
+        bench.client.close()
+        bench.app.state.db.dispose()
+
+
+@pytest.fixture
+def bench(make_bench: MakeBench) -> Workbench:
+    """The workbench on a copy of the posted demo ledger."""
+    return make_bench("posted")
+
+
+@pytest.fixture(scope="session")
+def shared_bench(templates: Templates, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[Workbench]:
+    """One workbench for read-only tests (they must not change the ledger)."""
+    db = tmp_path_factory.mktemp("web-shared") / "shared.db"
+    shutil.copyfile(templates.posted, db)
+    app = create_app(WebSettings(db=f"sqlite:///{db}"))
+    client = TestClient(app, base_url="http://127.0.0.1")
+    yield Workbench(app, client, db, templates.tokens, templates)
+    client.close()
+    app.state.db.dispose()

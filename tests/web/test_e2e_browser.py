@@ -1,0 +1,154 @@
+"""End to end in a real headless Chromium (Debian's chromium, driven by Playwright): the app
+served by uvicorn on 127.0.0.1; a biller logs in, uploads an 835, works the queue (fixes a
+blocked visit, which is scrubbed again), and produces an appeal letter. Screenshots of each
+step go to out/screenshots/."""
+
+from __future__ import annotations
+
+import copy
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from tests.web.conftest import MakeBench, Workbench
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium "
+           "chromium-driver; .ci/run installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(make_bench: MakeBench) -> Iterator[tuple[Workbench, str]]:
+    """The workbench on a ledger whose 835 is not posted yet, served on a loopback port."""
+    bench = make_bench("pending")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(bench.app, host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield bench, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
+        served: tuple[Workbench, str], browser: Any, tmp_path: Path) -> None:
+    bench, base = served
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(base) or r.url.startswith("data:")
+            else outside.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # Log in.
+    page.goto(f"{base}/worklist")
+    assert page.url.startswith(f"{base}/login")
+    page.fill("input[name=username]", "biller")
+    page.fill("input[name=password]", "ptbill-demo")
+    _shot(page, "01-login")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/worklist")
+
+    # Upload the payer's 835.
+    remit = tmp_path / "payer.835"
+    remit.write_text(bench.templates.demo.remit_835, encoding="utf-8")
+    page.goto(f"{base}/remittances")
+    page.set_input_files("#remit-file", str(remit))
+    page.click("#upload-835 button[type=submit]")
+    page.wait_for_selector("h1:has-text('Posted remittance payer.835')")
+    assert "did not match a claim" in page.inner_text("main")
+    _shot(page, "02-remittance-posted")
+
+    # The dashboard now has decided claims to chart.
+    page.goto(f"{base}/")
+    assert page.locator("svg.chart").count() >= 4
+    _shot(page, "03-dashboard")
+
+    # The work queue: fix a blocked visit (an unsigned note) and scrub it again.
+    page.goto(f"{base}/worklist")
+    visit = next(v for v in bench.templates.visits
+                 if "unsigned_note" in v.get("extensions", {}).get("synthetic", {})
+                 .get("mistakes", []))
+    number = visit["visit_id"]
+    card = page.locator(f"#claim-{number}")
+    assert "Fix:" in card.inner_text()
+    _shot(page, "04-worklist")
+    card.locator("text=Fix the visit and scrub again").click()
+    page.wait_for_url(f"{base}/visits/{number}/edit")
+    fixed = copy.deepcopy(visit)
+    fixed["signed"] = {"by_npi": visit["rendering_provider"]["npi"],
+                       "date": visit["date_of_service"]}
+    page.fill("textarea[name=visit_json]", json.dumps(fixed, indent=2))
+    page.click("text=Save and scrub again")
+    page.wait_for_url(f"{base}/claims/{number}?done=edited")
+    assert page.locator("h1 .badge").inner_text() == "ready"
+    _shot(page, "05-claim-rescrubbed")
+
+    # Denials by category, then an appeal letter for a denied claim.
+    page.goto(f"{base}/denials?kind=denial")
+    _shot(page, "06-denials")
+    row = page.locator("#items tbody tr", has=page.locator("text=Appeal letter")).first
+    claim = row.locator("td").nth(1).locator("a").first.inner_text()
+    row.locator("text=Appeal letter").click()
+    page.wait_for_url(f"{base}/claims/{claim}?done=appealed")
+    assert page.locator("h1 .badge").inner_text() == "appealed"
+    _shot(page, "07-claim-appealed")
+    letter_url = page.locator("a:has-text('read')").first.get_attribute("href")
+    page.goto(f"{base}{letter_url}")
+    letter = page.inner_text("body")
+    assert claim in letter and "Work queue" not in letter  # the letter itself, not our page
+    _shot(page, "08-appeal-letter")
+
+    # The patient's billing status.
+    page.goto(f"{base}/claims/{claim}")
+    page.locator("dl.facts a").first.click()
+    page.wait_for_selector("h2:has-text('Plan of care')")
+    _shot(page, "09-patient")
+
+    assert outside == [], f"the pages fetched from elsewhere: {outside}"
+    assert errors == [], errors
+    assert bench.get(f"/api/v1/claims/{number}").json()["audit"][-1]["who"] == "web:biller"

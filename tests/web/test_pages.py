@@ -1,0 +1,243 @@
+"""The server-rendered pages: login and sessions, CSRF on forms, roles, and what each page
+shows (rendered by the app, every asset served by it)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import MakeBench, Workbench
+
+PAGES = ["/", "/worklist", "/denials", "/claims", "/claims?state=denied", "/patients",
+         "/submissions", "/remittances", "/remittances/1", "/submissions/1", "/api/docs"]
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def form_csrf(bench: Workbench, url: str, action: str) -> str:
+    """The CSRF token inside the page's own form that posts to `action` (what a browser
+    sends), failing when the form has none."""
+    html = bench.client.get(url).text
+    form = html.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    token = _csrf(form)
+    assert token == bench.csrf(), "the form's token is the session's"
+    return token
+
+
+def test_pages_send_an_anonymous_visitor_to_the_login_form(shared_bench: Workbench) -> None:
+    r = shared_bench.client.get("/worklist?kind=x", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=%2Fworklist%3Fkind%3Dx"
+    form = shared_bench.client.get(r.headers["location"])
+    assert form.status_code == 200 and 'name="password"' in form.text
+
+
+def test_login_sets_a_protected_session_cookie_and_logout_ends_it(make_bench: MakeBench
+                                                                  ) -> None:
+    bench = make_bench("posted")
+    r = bench.login("viewer")
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookie = r.headers["set-cookie"]
+    assert "ptbill_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # off by default (plain HTTP on 127.0.0.1)
+    assert bench.client.get("/").status_code == 200
+    logout = bench.client.post("/logout", data={"csrf_token": bench.csrf()},
+                               follow_redirects=False)
+    assert logout.status_code == 303
+    assert bench.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_secure_flag_when_configured(make_bench: MakeBench) -> None:
+    bench = make_bench("posted", secure_cookies=True)
+    assert "Secure" in bench.client.get("/login").headers["set-cookie"]
+    # The test client speaks plain HTTP and would not send a Secure cookie back; the flag on
+    # the session cookie is what matters.
+    assert "Secure" in bench.login("viewer").headers["set-cookie"]
+
+
+def test_a_wrong_password_or_a_forged_login_form_is_refused(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    wrong = bench.login("biller", password="not-the-password")
+    assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
+    assert "set-cookie" not in wrong.headers or "ptbill_session" not in wrong.headers[
+        "set-cookie"]
+    forged = bench.client.post("/login", data={"username": "biller", "password": "x" * 11,
+                                                "csrf_token": "forged"})
+    assert forged.status_code == 403
+
+
+def test_login_never_redirects_off_site(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    form = bench.client.get("/login?next=//evil.example/")
+    r = bench.client.post("/login", data={"username": "viewer", "password": "ptbill-demo",
+                                          "csrf_token": _csrf(form.text),
+                                          "next": "//evil.example/"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_renders_with_only_its_own_assets(make_bench: MakeBench, url: str) -> None:
+    bench = make_bench("posted")
+    bench.login("viewer")
+    r = bench.client.get(url)
+    assert r.status_code == 200, r.text[:500]
+    html = r.text
+    if url != "/api/docs":
+        assert "as of 2026-" in html  # the business date in the header, never the clock
+    for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert not re.match(r"(https?:)?//", ref), f"{url} loads {ref} from elsewhere"
+        if ref.startswith("/static/"):
+            assert bench.client.get(ref).status_code == 200, ref
+
+
+def test_the_claim_page_shows_lines_findings_audit_and_segments(shared_bench: Workbench
+                                                                ) -> None:
+    shared_bench.login("viewer")
+    denied = shared_bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]
+    html = shared_bench.client.get(f"/claims/{denied['claim_number']}").text
+    claim = shared_bench.get(f"/api/v1/claims/{denied['claim_number']}").json()
+    for line in claim["lines"]:
+        assert line["code"] in html
+        for why in line["units_explanation"]:
+            assert why.replace("'", "&#39;").replace('"', "&#34;") in html
+    assert f"CLM*{denied['claim_number']}*" in html  # the 837 loop
+    assert f"CLP*{denied['claim_number']}*" in html  # the 835 claim payment
+    assert "Audit trail" in html and "demo" in html
+    # A viewer sees no action buttons.
+    assert "Make an appeal letter" not in html
+
+
+def test_the_work_queue_lists_each_blocked_claim_with_its_findings_and_fixes(
+        shared_bench: Workbench) -> None:
+    shared_bench.login("biller")
+    items = shared_bench.get("/api/v1/worklist?kind=blocked").json()["items"]
+    claims = {i["claim_id"] for i in items}
+    assert claims
+    html = ""
+    for page in range(1, len(claims) // 25 + 2):
+        html += shared_bench.client.get(f"/worklist?page={page}").text
+    for number in claims:
+        assert html.count(f'id="claim-{number}"') == 1, number
+        assert f'href="/visits/{number}/edit"' in html
+    assert html.count('class="fix"') >= len(items)
+    claim = shared_bench.get(f"/api/v1/claims/{items[0]['claim_id']}").json()
+    for f in claim["findings"]:
+        if f["severity"] == "error":
+            assert f["fix"].replace("'", "&#39;").replace('"', "&#34;") in html
+
+
+def test_a_viewer_cannot_post_any_form(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    bench.login("viewer")
+    csrf = bench.csrf()
+    number = bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]["claim_number"]
+    for url, data in ((f"/claims/{number}/appeal", {}), (f"/claims/{number}/writeoff",
+                                                         {"reason": "x"}),
+                      ("/submissions", {})):
+        r = bench.client.post(url, data={"csrf_token": csrf, **data})
+        assert r.status_code == 403, url
+        assert "viewer role cannot change anything" in r.text
+    assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "denied"
+
+
+def test_a_form_without_its_csrf_token_is_refused(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    bench.login("biller")
+    number = bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]["claim_number"]
+    r = bench.client.post(f"/claims/{number}/writeoff", data={"reason": "x"})
+    assert r.status_code == 403 and "security token" in r.text
+    r = bench.client.post(f"/claims/{number}/writeoff",
+                          data={"reason": "x", "csrf_token": "guess"})
+    assert r.status_code == 403
+    assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "denied"
+    token = form_csrf(bench, f"/claims/{number}", f"/claims/{number}/writeoff")
+    ok = bench.client.post(f"/claims/{number}/writeoff",
+                           data={"reason": "small balance", "csrf_token": token},
+                           follow_redirects=False)
+    assert ok.status_code == 303
+    assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "closed"
+
+
+def test_uploading_a_bad_835_shows_the_problem_and_posts_nothing(make_bench: MakeBench) -> None:
+    bench = make_bench("pending")
+    bench.login("biller")
+    token = form_csrf(bench, "/remittances", "/remittances")
+    r = bench.client.post("/remittances", data={"csrf_token": token},
+                          files={"file": ("x.835", b"ISA*garbage~", "text/plain")})
+    assert r.status_code == 422
+    assert "x.835" in r.text and "Fix:" in r.text
+    assert bench.get("/api/v1/remittances").json() == []
+
+
+def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: MakeBench
+                                                                    ) -> None:
+    bench = make_bench("pending")
+    bench.login("biller")
+    remit = bench.templates.demo.remit_835
+    # A claim payment for a claim the ledger never sent: it cannot match.
+    first = remit[remit.index("CLP*"):].split("*", 2)[1]
+    # Its CLP01 and its lines' control numbers (REF*6R) both name no claim of ours.
+    stranger = remit.replace(first, "V-NOT-OURS")
+    token = form_csrf(bench, "/remittances", "/remittances")
+    r = bench.client.post("/remittances", data={"csrf_token": token},
+                          files={"file": ("payer.835", stranger.encode(), "text/plain")})
+    assert r.status_code == 200, r.text[:800]
+    assert "Posted remittance payer.835" in r.text
+    assert "V-NOT-OURS" in r.text and "no claim in the ledger" in r.text
+    unmatched = bench.get("/api/v1/worklist?kind=unmatched").json()["items"]
+    assert [i["claim_id"] for i in unmatched] == ["V-NOT-OURS"]
+
+
+def test_editing_a_visit_with_an_error_keeps_the_text_and_saves_nothing(make_bench: MakeBench
+                                                                        ) -> None:
+    bench = make_bench("posted")
+    bench.login("biller")
+    number = bench.get("/api/v1/claims?state=blocked&limit=1").json()["claims"][0]["claim_number"]
+    form = bench.client.get(f"/visits/{number}/edit")
+    assert form.status_code == 200 and "visit_json" in form.text
+    token = form_csrf(bench, f"/visits/{number}/edit", f"/visits/{number}/edit")
+    r = bench.client.post(f"/visits/{number}/edit",
+                          data={"csrf_token": token, "visit_json": '{"visit_id": 1'})
+    assert r.status_code == 422
+    assert "not valid JSON" in r.text and "Nothing was saved" in r.text
+    assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "blocked"
+
+
+def test_pages_carry_security_headers_and_are_not_cached(shared_bench: Workbench) -> None:
+    shared_bench.login("viewer")
+    page = shared_bench.client.get("/claims")
+    assert page.headers["cache-control"] == "no-store"  # patient data stays off disk caches
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self'
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    api = shared_bench.get("/api/v1/claims")
+    assert api.headers["cache-control"] == "no-store"
+    asset = shared_bench.client.get("/static/app.css")
+    assert "cache-control" not in asset.headers
+
+
+def test_an_empty_ledger_renders_every_page(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from ptbill.web import WebSettings, create_app
+    from ptbill.web.demo import DEMO_PASSWORD, ensure_demo_users
+
+    app = create_app(WebSettings(db=f"sqlite:///{tmp_path / 'empty.db'}"))
+    try:
+        ensure_demo_users(app.state.sessions)
+        client = TestClient(app)
+        form = client.get("/login").text
+        client.post("/login", data={"username": "viewer", "password": DEMO_PASSWORD,
+                                    "csrf_token": _csrf(form)})
+        for url in [u for u in PAGES if not u[-1].isdigit()]:
+            r = client.get(url)
+            assert r.status_code == 200, (url, r.text[:300])
+        assert "The ledger is empty" in client.get("/").text
+        body = client.get("/api/v1/reports", headers={"Authorization": "Bearer x"})
+        assert body.status_code == 401
+    finally:
+        app.state.db.dispose()

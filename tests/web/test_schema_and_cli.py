@@ -1,0 +1,123 @@
+"""The web tables' migration (the `web` Alembic branch) and the commands: `ptbill user add`,
+`ptbill token create`, `ptbill serve`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+from sqlalchemy import MetaData, inspect
+
+from ptbill.cli.main import cli
+from ptbill.ledger.migrate import alembic_config
+from ptbill.web import WebSettings, create_app
+from ptbill.web.db import open_database
+from ptbill.web.models import ApiToken, User, WebSession
+
+WEB_TABLES = {"web_users", "web_api_tokens", "web_sessions"}
+
+
+def test_the_web_branch_migrates_to_exactly_the_models(tmp_path: Path) -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    web = script.get_revision("web")  # the branch label
+    assert web is not None and web.revision == "w001"
+    assert web.down_revision == "0001"  # built on the ledger's first schema
+    db = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    engine = db.engine
+    try:
+        assert set(inspect(engine).get_table_names()) >= WEB_TABLES
+        with engine.connect() as conn:
+            heads = set(MigrationContext.configure(conn).get_current_heads())
+            assert heads == set(script.get_heads())
+            mine = MetaData()
+            for model in (User, ApiToken, WebSession):
+                model.__table__.to_metadata(mine)  # type: ignore[attr-defined]
+            diffs = compare_metadata(MigrationContext.configure(conn, opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, _: kind != "table" or name in WEB_TABLES}),
+                mine)
+        assert diffs == []
+    finally:
+        db.dispose()
+
+
+def _run(args: list[str], stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args, input=stdin, obj={})
+    return result.exit_code, result.output
+
+
+def test_user_add_and_token_create(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    code, out = _run(["--db", db, "user", "add", "maria", "--role", "biller",
+                      "--password-stdin"], "correct horse battery\n")
+    assert code == 0 and "user maria added (biller)" in out
+    assert "correct horse" not in out
+    code, out = _run(["--db", db, "user", "add", "maria", "--role", "viewer",
+                      "--password-stdin"], "another password\n")
+    assert code == 2 and "exists already" in out
+    code, out = _run(["--db", db, "user", "add", "sam", "--role", "boss",
+                      "--password-stdin"], "long enough pw\n")
+    assert code == 2 and "boss" in out
+    code, out = _run(["--db", db, "user", "add", "sam", "--role", "viewer",
+                      "--password-stdin"], "short\n")
+    assert code == 2 and "shorter than 8 characters" in out
+    code, out = _run(["--db", db, "user", "add", "sam", "--role", "viewer",
+                      "--password-stdin"], "")
+    assert code == 2 and "no password" in out
+    code, out = _run(["--db", db, "token", "create", "nobody"])
+    assert code == 2 and "no user 'nobody'" in out
+    code, out = _run(["--db", db, "token", "create", "maria"])
+    assert code == 0
+    token = out.strip()
+    assert token.startswith("ptb_")
+    app = create_app(WebSettings(db=db))
+    try:
+        from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            ok = client.get("/api/v1/claims", headers={"Authorization": f"Bearer {token}"})
+            assert ok.status_code == 200 and ok.json()["total"] == 0
+            # The password works on the login form.
+            form = client.get("/login").text
+            csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            r = client.post("/login", data={"username": "maria",
+                                            "password": "correct horse battery",
+                                            "csrf_token": csrf}, follow_redirects=False)
+            assert r.status_code == 303
+    finally:
+        app.state.db.dispose()
+
+
+def test_serve_answers_on_loopback(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ptbill", "--db", str(tmp_path / "served.db"), "serve",
+         "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("ptbill serve did not answer") from None
+                time.sleep(0.2)
+        assert r.status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/claims").status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
