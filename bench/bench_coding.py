@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> None:
         config = load_config()
         contexts = [resolve(v, config, "bench") for v in visits]
         t0 = time.perf_counter()
-        coded = [code_visit(v, c.profile, c.chargemaster, c.locality)
-                 for v, c in zip(visits, contexts, strict=True)]
+        coded = [
+            code_visit(v, c.profile, c.chargemaster, c.locality)
+            for v, c in zip(visits, contexts, strict=True)
+        ]
         code_s = time.perf_counter() - t0
     lines = sum(len(c.lines) for c in coded)
 

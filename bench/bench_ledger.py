@@ -48,8 +48,14 @@ def _progress(label: str, total: int) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    return Progress("  " + label, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True)
+    return Progress(
+        "  " + label,
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
 
 
 # --- phases (each in a child process) ------------------------------------------------------
@@ -84,7 +90,7 @@ def phase_anchor_pipeline(path: str, n: int) -> dict[str, Any]:
 
     def run() -> int:
         for start in range(0, n, 1000):
-            visits = [Visit.model_validate_json(x) for x in lines[start:start + 1000]]
+            visits = [Visit.model_validate_json(x) for x in lines[start : start + 1000]]
             batch = Batch(visits)
             for v in visits:
                 compute(Prepared(v, *source_of(v)), contexts.of(v, path), AS_OF, batch)
@@ -105,13 +111,25 @@ def phase_import(url: str, path: str, n: int) -> dict[str, Any]:
     def run() -> Any:
         with _progress("import", n) as bar, ledger.transaction() as s:
             task = bar.add_task("import", total=n)
-            return import_files(s, [path], as_of=AS_OF, config=config, who="bench",
-                                progress=lambda k: bar.advance(task, k))
+            return import_files(
+                s,
+                [path],
+                as_of=AS_OF,
+                config=config,
+                who="bench",
+                progress=lambda k: bar.advance(task, k),
+            )
 
     summary, wall, cpu = _timed(run)
     ledger.close()
-    return {"count": summary.read, "wall": wall, "cpu": cpu, "peak_mb": _peak_mb(),
-            "ready": summary.ready, "blocked": len(summary.blocked)}
+    return {
+        "count": summary.read,
+        "wall": wall,
+        "cpu": cpu,
+        "peak_mb": _peak_mb(),
+        "ready": summary.ready,
+        "blocked": len(summary.blocked),
+    }
 
 
 def phase_submit(url: str, out: str) -> dict[str, Any]:
@@ -137,9 +155,11 @@ def phase_payer(claims_837: str, remit: str) -> dict[str, Any]:
     from ptbill.payer_sim import SimConfig, simulate
 
     text = Path(claims_837).read_text(encoding="ascii")
-    out, wall, cpu = _timed(lambda: simulate(text, load_config(None),
-                                             SimConfig(seed=SEED, reject_rate=0),
-                                             received=RECEIVED))
+    out, wall, cpu = _timed(
+        lambda: simulate(
+            text, load_config(None), SimConfig(seed=SEED, reject_rate=0), received=RECEIVED
+        )
+    )
     Path(remit).write_text(out.remit_835 or "", encoding="ascii")
     return {"count": len(out.decisions), "wall": wall, "cpu": cpu, "peak_mb": _peak_mb()}
 
@@ -165,8 +185,13 @@ def phase_post(url: str, remit: str) -> dict[str, Any]:
 
     summary, wall, cpu = _timed(run)
     ledger.close()
-    return {"count": summary.claims, "wall": wall, "cpu": cpu, "peak_mb": _peak_mb(),
-            "matched": summary.matched}
+    return {
+        "count": summary.claims,
+        "wall": wall,
+        "cpu": cpu,
+        "peak_mb": _peak_mb(),
+        "matched": summary.matched,
+    }
 
 
 def _child(conn: Any, fn: Any, args: tuple[Any, ...]) -> None:
@@ -208,8 +233,10 @@ def _reset_postgres(url: str) -> None:
 def _line(name: str, r: dict[str, Any], unit: str, anchor: dict[str, Any] | None = None) -> str:
     rate = r["count"] / r["wall"] if r["wall"] else 0.0
     cpu = r["count"] / r["cpu"] if r["cpu"] else 0.0
-    text = (f"  {name:<26} {r['count']:>8,} {unit:<7} {r['wall']:7.1f} s {rate:9,.0f}/s "
-            f"(per CPU second {cpu:9,.0f})  peak {r['peak_mb']:5.0f} MB")
+    text = (
+        f"  {name:<26} {r['count']:>8,} {unit:<7} {r['wall']:7.1f} s {rate:9,.0f}/s "
+        f"(per CPU second {cpu:9,.0f})  peak {r['peak_mb']:5.0f} MB"
+    )
     if anchor is not None and anchor["wall"]:
         text += f"  = {rate / (anchor['count'] / anchor['wall']):.2f} x anchor"
     return text
@@ -219,8 +246,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5,000 visits")
     parser.add_argument("--visits", type=int, default=None)
-    parser.add_argument("--pg", default=os.environ.get("PTBILL_BENCH_PG")
-                        or os.environ.get("PTBILL_TEST_PG"))
+    parser.add_argument(
+        "--pg", default=os.environ.get("PTBILL_BENCH_PG") or os.environ.get("PTBILL_TEST_PG")
+    )
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args(argv)
     n = args.visits or (5000 if args.quick else 100_000)
@@ -256,10 +284,12 @@ def main(argv: list[str] | None = None) -> None:
         imp_rate = sq["import"]["count"] / sq["import"]["wall"]
         post_rate = sq["post"]["count"] / sq["post"]["wall"]
         peak = max(r[k]["peak_mb"] for r in results.values() for k in ("import", "post"))
-        print(f"goals on SQLite: import {imp_rate:,.0f}/s (>= 2,000: "
-              f"{'met' if imp_rate >= 2000 else 'NOT met'}), posting {post_rate:,.0f}/s "
-              f"(>= 5,000: {'met' if post_rate >= 5000 else 'NOT met'}); peak memory "
-              f"{peak:.0f} MB (< 300: {'met' if peak < 300 else 'NOT met'})")
+        print(
+            f"goals on SQLite: import {imp_rate:,.0f}/s (>= 2,000: "
+            f"{'met' if imp_rate >= 2000 else 'NOT met'}), posting {post_rate:,.0f}/s "
+            f"(>= 5,000: {'met' if post_rate >= 5000 else 'NOT met'}); peak memory "
+            f"{peak:.0f} MB (< 300: {'met' if peak < 300 else 'NOT met'})"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     sys.stdout.flush()

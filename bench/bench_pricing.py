@@ -38,25 +38,30 @@ def main(argv: list[str] | None = None) -> None:
         from ptbill.reference.catalog import catalog
         from ptbill.reference.importers.fees import import_fee_schedule
 
-        visits = validate_visits(list(generate(n, args.seed, start=dt.date(2025, 3, 3))),
-                                 "bench")
+        visits = validate_visits(list(generate(n, args.seed, start=dt.date(2025, 3, 3))), "bench")
         config = load_config()
         fees = os.path.join(folder, "fees.csv")
         with open(fees, "w", encoding="utf-8") as f:
-            f.write("code,modifier,allowed\n" + "".join(
-                f"{code},,{40 + i % 30}.00\n" for i, code in enumerate(sorted(catalog()))))
+            f.write(
+                "code,modifier,allowed\n"
+                + "".join(f"{code},,{40 + i % 30}.00\n" for i, code in enumerate(sorted(catalog())))
+            )
         for key, profile in config.payers.items():
             if profile.pricing == "fee_schedule":
                 import_fee_schedule(key, Path(fees))
         contexts = [resolve(v, config, "bench") for v in visits]
         t0 = time.perf_counter()
-        coded = [code_visit(v, c.profile, c.chargemaster, c.locality)
-                 for v, c in zip(visits, contexts, strict=True)]
+        coded = [
+            code_visit(v, c.profile, c.chargemaster, c.locality)
+            for v, c in zip(visits, contexts, strict=True)
+        ]
         code_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        priced = [price_visit(cv, c.profile, c.billing_provider)
-                  for cv, c in zip(coded, contexts, strict=True)]
+        priced = [
+            price_visit(cv, c.profile, c.billing_provider)
+            for cv, c in zip(coded, contexts, strict=True)
+        ]
         price_s = time.perf_counter() - t0
 
     lines = sum(len(p.lines) for p in priced)

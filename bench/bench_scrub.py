@@ -54,8 +54,10 @@ def main(argv: list[str] | None = None) -> None:
         config = load_config()
         contexts = [resolve(v, config, "bench") for v in visits]
         t0 = time.perf_counter()
-        coded = [code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
-                 for v, ctx in zip(visits, contexts, strict=True)]
+        coded = [
+            code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
+            for v, ctx in zip(visits, contexts, strict=True)
+        ]
         code_s = time.perf_counter() - t0
 
         items = list(zip(visits, coded, contexts, strict=True))
@@ -68,8 +70,10 @@ def main(argv: list[str] | None = None) -> None:
     blocked = sum(r.blocked for r in results)
     findings = sum(len(r.findings) for r in results)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"visits: {n:,} ({len(text) / 1e6:.1f} MB of JSON Lines); {blocked:,} blocked, "
-          f"{findings:,} findings")
+    print(
+        f"visits: {n:,} ({len(text) / 1e6:.1f} MB of JSON Lines); {blocked:,} blocked, "
+        f"{findings:,} findings"
+    )
     print(f"one-time ICD-10-CM load        : {icd_s:6.2f} s (not in the figures below)")
     print(f"anchor  json.loads per line    : {loads_s:6.2f} s  {n / loads_s:9,.0f} visits/s")
     print(f"anchor  parse+validate (intake): {parse_s:6.2f} s  {n / parse_s:9,.0f} visits/s")

@@ -38,7 +38,7 @@ from ptbill.web.demo import build_demo_ledger, ensure_demo_users
 # bursts of users on the same beat. Few users keep locust's own overhead small.
 PACE = 10.0
 
-LOCUSTFILE = '''
+LOCUSTFILE = """
 import itertools, json, os
 from locust import constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -62,7 +62,7 @@ class Biller(FastHttpUser):
             self.client.get("/worklist", headers=HEADERS, name="worklist")
         else:
             self.client.get("/healthz", name="healthz")
-'''
+"""
 
 
 def _free_port() -> int:
@@ -94,16 +94,34 @@ def _serve(db: Path, port: int, token: str) -> subprocess.Popen[bytes]:
     """`ptbill serve` with 4 workers, once it answers for this ledger (a token of this ledger
     accepted: not some other server that holds the port)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ptbill", "--db", str(db), "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "4"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "ptbill",
+            "--db",
+            str(db),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "4",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 90
     while True:
         if proc.poll() is not None:
             raise SystemExit(f"ptbill serve exited ({proc.returncode}): is port {port} taken?")
         try:
-            r = httpx.get(f"http://127.0.0.1:{port}/api/v1/claims?limit=1", timeout=1,
-                          headers={"Authorization": f"Bearer {token}"})
+            r = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/claims?limit=1",
+                timeout=1,
+                headers={"Authorization": f"Bearer {token}"},
+            )
             if r.status_code == 200:
                 return proc
             if r.status_code == 401:
@@ -130,30 +148,72 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-def _locust(folder: Path, port: int, target: str, rate: float, seconds: int,
-            token: str, visits: Path, server_pid: int) -> dict[str, float]:
+def _locust(
+    folder: Path,
+    port: int,
+    target: str,
+    rate: float,
+    seconds: int,
+    token: str,
+    visits: Path,
+    server_pid: int,
+) -> dict[str, float]:
     prefix = folder / target
     users = max(1, round(rate / PACE))
-    env = {**os.environ, "BENCH_TARGET": target, "BENCH_TOKEN": token,
-           "BENCH_VISITS": str(visits), "BENCH_PACE": str(PACE)}
+    env = {
+        **os.environ,
+        "BENCH_TARGET": target,
+        "BENCH_TOKEN": token,
+        "BENCH_VISITS": str(visits),
+        "BENCH_PACE": str(PACE),
+    }
     server_cpu = _cpu_seconds(server_pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(folder / "locustfile.py"), "--headless",
-         "-u", str(users), "-r", f"{PACE / 0.618:.3f}", "-t", f"{seconds}s", "--host",
-         f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
-         "--loglevel", "ERROR", "--stop-timeout", "5"],
-        env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(folder / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            f"{PACE / 0.618:.3f}",
+            "-t",
+            f"{seconds}s",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "ERROR",
+            "--stop-timeout",
+            "5",
+        ],
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     locust_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     server_cpu = _cpu_seconds(server_pid) - server_cpu
     with open(f"{prefix}_stats.csv", newline="") as f:
         row = next(r for r in csv.DictReader(f) if r["Name"] == target)
-    return {"requests": float(row["Request Count"]), "failures": float(row["Failure Count"]),
-            "rps": float(row["Requests/s"]), "p50": float(row["50%"]),
-            "p95": float(row["95%"]), "p99": float(row["99%"]),
-            "mean": float(row["Average Response Time"]),
-            "server_cpu": server_cpu / seconds, "locust_cpu": locust_cpu / seconds}
+    return {
+        "requests": float(row["Request Count"]),
+        "failures": float(row["Failure Count"]),
+        "rps": float(row["Requests/s"]),
+        "p50": float(row["50%"]),
+        "p95": float(row["95%"]),
+        "p99": float(row["99%"]),
+        "mean": float(row["Average Response Time"]),
+        "server_cpu": server_cpu / seconds,
+        "locust_cpu": locust_cpu / seconds,
+    }
 
 
 def _warm(port: int, token: str, visits: list[dict]) -> int:
@@ -169,14 +229,17 @@ def _warm(port: int, token: str, visits: list[dict]) -> int:
     return len({i["claim_id"] for i in items})
 
 
-def _one_at_a_time(port: int, token: str, visits: list[dict],
-                   n: int = 200) -> dict[str, tuple[float, float]]:
+def _one_at_a_time(
+    port: int, token: str, visits: list[dict], n: int = 200
+) -> dict[str, tuple[float, float]]:
     """p50 and p95 (ms) of each endpoint with one request in flight: the cost of a request
     without queueing, the floor the loaded figures are read against."""
     headers = {"Authorization": f"Bearer {token}"}
-    calls = {"healthz": lambda c, i: c.get("/healthz"),
-             "scrub": lambda c, i: c.post("/api/v1/scrub", json=visits[i % len(visits)]),
-             "worklist": lambda c, i: c.get("/worklist")}
+    calls = {
+        "healthz": lambda c, i: c.get("/healthz"),
+        "scrub": lambda c, i: c.post("/api/v1/scrub", json=visits[i % len(visits)]),
+        "worklist": lambda c, i: c.get("/worklist"),
+    }
     out = {}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as c:
         for name, call in calls.items():
@@ -220,9 +283,12 @@ def main(argv: list[str] | None = None) -> None:
         try:
             blocked = _warm(port, token, scrub_visits)
             alone = _one_at_a_time(port, token, scrub_visits)
-            results = {target: _locust(folder, port, target, args.rate, seconds, token,
-                                       visits_file, server.pid)
-                       for target in ("healthz", "scrub", "worklist")}
+            results = {
+                target: _locust(
+                    folder, port, target, args.rate, seconds, token, visits_file, server.pid
+                )
+                for target in ("healthz", "scrub", "worklist")
+            }
         finally:
             watch.stop.set()
             server.send_signal(signal.SIGINT)
@@ -232,29 +298,45 @@ def main(argv: list[str] | None = None) -> None:
                 os.killpg(server.pid, signal.SIGKILL)  # the server's own process group
                 server.wait()
 
-    print(f"demo ledger: {n} visits ({blocked} blocked claims on the work queue page), built in "
-          f"{build_s:.1f} s; 4 uvicorn workers on 127.0.0.1; locust {round(args.rate / PACE)} "
-          f"users at {PACE:g} req/s each ({args.rate:g} req/s) for {seconds} s a phase")
-    print("one request at a time (ms): " + ", ".join(
-        f"{k} p50 {v[0]:.1f} p95 {v[1]:.1f}" for k, v in alone.items()))
-    print(f"{'endpoint':<22}{'requests':>9}{'fail':>6}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
-          f"{'p99 ms':>8}{'p95/anchor':>12}{'server CPU':>12}{'locust CPU':>12}")
+    print(
+        f"demo ledger: {n} visits ({blocked} blocked claims on the work queue page), built in "
+        f"{build_s:.1f} s; 4 uvicorn workers on 127.0.0.1; locust {round(args.rate / PACE)} "
+        f"users at {PACE:g} req/s each ({args.rate:g} req/s) for {seconds} s a phase"
+    )
+    print(
+        "one request at a time (ms): "
+        + ", ".join(f"{k} p50 {v[0]:.1f} p95 {v[1]:.1f}" for k, v in alone.items())
+    )
+    print(
+        f"{'endpoint':<22}{'requests':>9}{'fail':>6}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+        f"{'p99 ms':>8}{'p95/anchor':>12}{'server CPU':>12}{'locust CPU':>12}"
+    )
     anchor = results["healthz"]["p95"] or 1.0
-    names = {"healthz": "GET /healthz (anchor)", "scrub": "POST /api/v1/scrub",
-             "worklist": "GET /worklist"}
+    names = {
+        "healthz": "GET /healthz (anchor)",
+        "scrub": "POST /api/v1/scrub",
+        "worklist": "GET /worklist",
+    }
     for target, r in results.items():
-        print(f"{names[target]:<22}{r['requests']:>9.0f}{r['failures']:>6.0f}{r['rps']:>8.1f}"
-              f"{r['p50']:>8.0f}{r['p95']:>8.0f}{r['p99']:>8.0f}{r['p95'] / anchor:>12.1f}"
-              f"{r['server_cpu']:>11.2f}c{r['locust_cpu']:>11.2f}c")
-    print("(CPU in cores: seconds of CPU a second of the phase; this machine has "
-          f"{os.cpu_count()})")
+        print(
+            f"{names[target]:<22}{r['requests']:>9.0f}{r['failures']:>6.0f}{r['rps']:>8.1f}"
+            f"{r['p50']:>8.0f}{r['p95']:>8.0f}{r['p99']:>8.0f}{r['p95'] / anchor:>12.1f}"
+            f"{r['server_cpu']:>11.2f}c{r['locust_cpu']:>11.2f}c"
+        )
+    print(
+        f"(CPU in cores: seconds of CPU a second of the phase; this machine has {os.cpu_count()})"
+    )
     load = os.getloadavg()
-    print(f"machine load average during the run (1/5 min): {load[0]:.1f} / {load[1]:.1f} on "
-          f"{os.cpu_count()} CPUs: anything above the server's and locust's CPU is other work")
+    print(
+        f"machine load average during the run (1/5 min): {load[0]:.1f} / {load[1]:.1f} on "
+        f"{os.cpu_count()} CPUs: anything above the server's and locust's CPU is other work"
+    )
     goal = "met" if results["scrub"]["p95"] < 50 else "NOT met"
     print(f"goal scrub p95 < 50 ms at {args.rate:g} req/s: {goal}")
-    print(f"peak memory: server (supervisor + 4 workers) {watch.peak / 2**20:.0f} MB; "
-          f"this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"peak memory: server (supervisor + 4 workers) {watch.peak / 2**20:.0f} MB; "
+        f"this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -70,7 +70,12 @@ def validation_errors(e: ValidationError, file: str, visit_id: str | None) -> li
         elif err["type"] == "string_pattern_mismatch":
             problem = f"{err['input']!r} is not in the expected format"
         out.append(
-            InputError(file, visit_id, field_path(loc) or "(visit)", problem,
-                       _FIXES.get(err["type"], "correct the value (see `ptbill schema visit`)"))
+            InputError(
+                file,
+                visit_id,
+                field_path(loc) or "(visit)",
+                problem,
+                _FIXES.get(err["type"], "correct the value (see `ptbill schema visit`)"),
+            )
         )
     return out

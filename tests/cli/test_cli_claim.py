@@ -18,11 +18,20 @@ def run(*args: str):
 
 def test_claim_writes_ready_visits_and_lists_blocked_ones(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))
-    good = visit_dict(timed("97110", 24, diagnosis_pointers=[1, 2]),
-                      timed("97140", 13, body_region="right knee"), visit_id="GOOD-1",
-                      total_timed_minutes=37, total_treatment_minutes=40)
-    bad = visit_dict(timed("97110", 24), visit_id="BAD-1", diagnoses=[], signed=None,
-                     date_of_service="2026-03-03")
+    good = visit_dict(
+        timed("97110", 24, diagnosis_pointers=[1, 2]),
+        timed("97140", 13, body_region="right knee"),
+        visit_id="GOOD-1",
+        total_timed_minutes=37,
+        total_treatment_minutes=40,
+    )
+    bad = visit_dict(
+        timed("97110", 24),
+        visit_id="BAD-1",
+        diagnoses=[],
+        signed=None,
+        date_of_service="2026-03-03",
+    )
     f = tmp_path / "v.jsonl"
     f.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     out = tmp_path / "out.837"
@@ -53,8 +62,11 @@ def test_claim_of_a_generated_day_is_valid_x12_and_reproducible(tmp_path, monkey
 def test_control_numbers_persist_between_runs(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))
     f = tmp_path / "v.json"
-    f.write_text(json.dumps(visit_dict(timed("97110", 24), total_timed_minutes=24,
-                                       total_treatment_minutes=24)))
+    f.write_text(
+        json.dumps(
+            visit_dict(timed("97110", 24), total_timed_minutes=24, total_treatment_minutes=24)
+        )
+    )
     numbers = []
     for name in ("1.837", "2.837"):
         r = run("claim", str(f), "-o", str(tmp_path / name), "--as-of", "2026-03-10")

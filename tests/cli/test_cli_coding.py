@@ -24,8 +24,11 @@ def write(tmp_path, name: str, text: str) -> str:
 def test_units_json_contract() -> None:
     code, out, _ = run("units", "--json", "97110=33", "97140=7", "97010=5")
     assert code == 0
-    assert json.loads(out) == {"method": "cms", "total_timed_minutes": 40,
-                               "units": {"97110": 2, "97140": 1, "97010": 1}}
+    assert json.loads(out) == {
+        "method": "cms",
+        "total_timed_minutes": 40,
+        "units": {"97110": 2, "97140": 1, "97010": 1},
+    }
     code, out, _ = run("units", "--method", "ama", "--json", "97110=33", "97140=7")
     assert json.loads(out)["units"] == {"97110": 2, "97140": 0}
 
@@ -136,15 +139,29 @@ def test_schema_visit_is_a_strict_json_schema() -> None:
 
 def test_custom_configuration_file(tmp_path) -> None:
     cfg = write(tmp_path, "c.toml", '[payers.mine]\nbase = "commercial"\nunit_method = "cms"\n')
-    f = write(tmp_path, "v.json", json.dumps(visit_dict(timed("97110", 33), timed("97140", 7),
-                                                        payer="mine", clinic=None,
-                                                        billing_provider={
-                                                            "name": "Solo PT", "npi": "1234567893",
-                                                            "tax_id": "37-1234567",
-                                                            "address": {"line1": "1 A St",
-                                                                        "city": "Springfield",
-                                                                        "state": "IL",
-                                                                        "zip": "62701"}})))
+    f = write(
+        tmp_path,
+        "v.json",
+        json.dumps(
+            visit_dict(
+                timed("97110", 33),
+                timed("97140", 7),
+                payer="mine",
+                clinic=None,
+                billing_provider={
+                    "name": "Solo PT",
+                    "npi": "1234567893",
+                    "tax_id": "37-1234567",
+                    "address": {
+                        "line1": "1 A St",
+                        "city": "Springfield",
+                        "state": "IL",
+                        "zip": "62701",
+                    },
+                },
+            )
+        ),
+    )
     code, out, _ = run("--config", cfg, "code", f, "--json")
     assert code == 0
     units = {x["code"]: x["units"] for x in json.loads(out)[0]["lines"]}

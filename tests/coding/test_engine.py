@@ -23,8 +23,13 @@ def lines(c: CodedVisit) -> list[tuple[str, int, tuple[str, ...]]]:
 
 
 def test_interfaces_example_is_coded_with_gp_and_charges() -> None:
-    c = code(visit(timed("97110", 24, diagnosis_pointers=[1, 2]),
-                   timed("97140", 13, body_region="right knee"), {"code": "97010"}))
+    c = code(
+        visit(
+            timed("97110", 24, diagnosis_pointers=[1, 2]),
+            timed("97140", 13, body_region="right knee"),
+            {"code": "97010"},
+        )
+    )
     assert lines(c) == [("97110", 1, ("GP",)), ("97140", 1, ("GP",)), ("97010", 1, ("GP",))]
     assert c.unit_method == "cms" and c.total_timed_minutes == 37 and c.timed_units == 2
     assert "37 timed minutes today make 2 unit(s)" in c.notes[0]
@@ -60,6 +65,7 @@ def test_every_decision_is_explained() -> None:
 
 
 # --- CQ (billing-rules.md M-9..M-12) ---------------------------------------------------------
+
 
 def test_cq_on_the_assistants_unit_only() -> None:
     # 30 min of 97110: PT 20, PTA 10 -> 2 units. PT alone has one whole block; the last unit
@@ -110,6 +116,7 @@ def test_payer_without_cq_does_not_split() -> None:
 
 # --- KX (M-3..M-6) ----------------------------------------------------------------------------
 
+
 def _episode(ytd: str, documented: bool) -> dict:
     return {"therapy_amount_ytd": ytd, "kx_medical_necessity_documented": documented}
 
@@ -153,6 +160,7 @@ def test_kx_not_decided_without_a_threshold_for_the_year() -> None:
 
 # --- NCCI distinct-service modifiers (M-14..M-17) -------------------------------------------
 
+
 def test_ncci_pair_without_distinct_documentation_gets_no_modifier() -> None:
     c = code(visit(timed("97140", 15), timed("97530", 15)))
     assert lines(c) == [("97140", 1, ("GP",)), ("97530", 1, ("GP",))]
@@ -161,28 +169,51 @@ def test_ncci_pair_without_distinct_documentation_gets_no_modifier() -> None:
 
 
 def test_ncci_distinct_time_block_gets_xu_for_medicare_x_style() -> None:
-    c = code(visit(timed("97140", 15), timed("97530", 15, distinct={
-        "reason": "separate 15-minute block after manual therapy", "kind": "time_block"})))
+    c = code(
+        visit(
+            timed("97140", 15),
+            timed(
+                "97530",
+                15,
+                distinct={
+                    "reason": "separate 15-minute block after manual therapy",
+                    "kind": "time_block",
+                },
+            ),
+        )
+    )
     assert lines(c) == [("97140", 1, ("GP",)), ("97530", 1, ("GP", "XU"))]
 
 
 def test_ncci_separate_body_regions_get_xs() -> None:
-    c = code(visit(timed("97140", 15, body_region="cervical spine"),
-                   timed("97530", 15, body_region="right knee")))
+    c = code(
+        visit(
+            timed("97140", 15, body_region="cervical spine"),
+            timed("97530", 15, body_region="right knee"),
+        )
+    )
     assert lines(c)[1] == ("97530", 1, ("GP", "XS"))
 
 
 def test_ncci_commercial_profile_uses_59() -> None:
-    c = code(visit(timed("97140", 15), timed("97530", 15, distinct={"reason": "separate block"}),
-                   payer="commercial"))
+    c = code(
+        visit(
+            timed("97140", 15),
+            timed("97530", 15, distinct={"reason": "separate block"}),
+            payer="commercial",
+        )
+    )
     assert lines(c)[1] == ("97530", 1, ("GP", "59"))
 
 
 def test_ncci_modifier_goes_on_column_two_only() -> None:
-    c = code(visit(timed("97530", 15, distinct={"reason": "x", "kind": "session"}),
-                   timed("97140", 15, distinct={"reason": "y", "kind": "session"})))
-    assert dict((x.code, x.modifiers) for x in c.lines) == {
-        "97530": ("GP", "XE"), "97140": ("GP",)}
+    c = code(
+        visit(
+            timed("97530", 15, distinct={"reason": "x", "kind": "session"}),
+            timed("97140", 15, distinct={"reason": "y", "kind": "session"}),
+        )
+    )
+    assert dict((x.code, x.modifiers) for x in c.lines) == {"97530": ("GP", "XE"), "97140": ("GP",)}
 
 
 def test_requested_distinct_modifier_is_kept_not_doubled() -> None:
@@ -192,9 +223,14 @@ def test_requested_distinct_modifier_is_kept_not_doubled() -> None:
 
 # --- pointers and charges -------------------------------------------------------------------
 
+
 def test_pointers_are_assigned_skipping_external_cause_codes() -> None:
-    c = code(visit(timed("97110", 15),
-                   diagnoses=["W19.XXXA", "S72.001D", "M62.81", "R26.89", "Z91.81", "M25.551"]))
+    c = code(
+        visit(
+            timed("97110", 15),
+            diagnoses=["W19.XXXA", "S72.001D", "M62.81", "R26.89", "Z91.81", "M25.551"],
+        )
+    )
     assert c.lines[0].diagnosis_pointers == (2, 3, 4, 5)
 
 
@@ -220,7 +256,8 @@ def test_higher_paying_tie_break_from_profile(tmp_path) -> None:
         '[clinics.c]\nname="C"\nnpi="1234567893"\ntax_id="371234567"\n'
         'address={line1="1 A St",city="X",state="IL",zip="62701"}\n'
         'chargemaster={"97110"="40.00","97112"="60.00"}\n'
-        '[payers.hp]\nbase="medicare"\ntie_break="higher_paying"\n')
+        '[payers.hp]\nbase="medicare"\ntie_break="higher_paying"\n'
+    )
     v = visit(timed("97110", 20), timed("97112", 20), payer="hp", clinic="c")
     ctx = resolve(v, load_config(str(cfg)), "t")
     c = code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
@@ -238,7 +275,7 @@ def test_clinic_rule_override_keeps_the_profiles_other_rule_settings(tmp_path) -
     assert base is not None and len(base.rules) >= 2
     first, second = list(base.rules)[:2]
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[payers.medicare.rules.{first}]\nenabled = false\n')
+    cfg.write_text(f"[payers.medicare.rules.{first}]\nenabled = false\n")
     merged = load_config(str(cfg)).payer("medicare")
     assert merged is not None
     assert merged.rules[first]["enabled"] is False
@@ -247,9 +284,13 @@ def test_clinic_rule_override_keeps_the_profiles_other_rule_settings(tmp_path) -
 
 def test_a_code_meeting_several_ncci_partners_gets_its_modifier_once() -> None:
     # 97530 is column 2 of both 97140/97530 and 97164/97530 in the bundled candidate table.
-    c = code(visit({"code": "97164", "minutes": 20, "reevaluation_reason": "new fall"},
-                   timed("97140", 15),
-                   timed("97530", 15, distinct={"reason": "separate block", "kind": "time_block"})))
+    c = code(
+        visit(
+            {"code": "97164", "minutes": 20, "reevaluation_reason": "new fall"},
+            timed("97140", 15),
+            timed("97530", 15, distinct={"reason": "separate block", "kind": "time_block"}),
+        )
+    )
     mods = dict((x.code, x.modifiers) for x in c.lines)["97530"]
     assert mods.count("XU") == 1
 

@@ -48,8 +48,10 @@ def test_ama_is_per_code(minutes: list[int]) -> None:
     assert allocate_per_code([*minutes, 9]).units[: len(minutes)] == a.units
 
 
-@given(st.lists(st.tuples(st.sampled_from(TIMED), st.integers(1, 60)), min_size=1, max_size=5),
-       st.sampled_from(["medicare", "commercial"]))
+@given(
+    st.lists(st.tuples(st.sampled_from(TIMED), st.integers(1, 60)), min_size=1, max_size=5),
+    st.sampled_from(["medicare", "commercial"]),
+)
 def test_engine_units_match_the_method(services, payer) -> None:
     v = visit(*(timed(c, m) for c, m in services), payer=payer)
     ctx = resolve(v, load_config(), "t")

@@ -11,8 +11,15 @@ from ptbill.domain import Service
 
 
 def profile(method: str, tie_break: str = "first_listed") -> PayerProfile:
-    return PayerProfile(key="t", name="t", unit_method=method, payer_id="X", payer_name="X",
-                        tie_break=tie_break, ncci_table="none")
+    return PayerProfile(
+        key="t",
+        name="t",
+        unit_method=method,
+        payer_id="X",
+        payer_name="X",
+        tie_break=tie_break,
+        ncci_table="none",
+    )
 
 
 def units(method: str, *pairs: tuple[str, int]) -> dict[str, int]:
@@ -23,8 +30,17 @@ def units(method: str, *pairs: tuple[str, int]) -> dict[str, int]:
 # U-10: the CMS table of total timed minutes -> units, row by row.
 @pytest.mark.parametrize(
     "low,high,expected",
-    [(0, 7, 0), (8, 22, 1), (23, 37, 2), (38, 52, 3), (53, 67, 4), (68, 82, 5), (83, 97, 6),
-     (98, 112, 7), (113, 127, 8)],
+    [
+        (0, 7, 0),
+        (8, 22, 1),
+        (23, 37, 2),
+        (38, 52, 3),
+        (53, 67, 4),
+        (68, 82, 5),
+        (83, 97, 6),
+        (98, 112, 7),
+        (113, 127, 8),
+    ],
 )
 def test_cms_total_time_table(low: int, high: int, expected: int) -> None:
     for t in (low, high):
@@ -80,8 +96,11 @@ def test_u19_tie_on_leftovers_accepts_either_answer() -> None:
         ((("97110", 10), ("97140", 10)), None, {"97110": 1, "97140": 1}),
         ((("97112", 24), ("97110", 23)), {"97112": 2, "97110": 1}, {"97112": 2, "97110": 2}),
         ((("97112", 20), ("97110", 20)), None, {"97112": 1, "97110": 1}),
-        ((("97110", 18), ("97140", 13), ("97116", 10), ("97035", 8)), None,
-         {"97110": 1, "97140": 1, "97116": 1, "97035": 1}),
+        (
+            (("97110", 18), ("97140", 13), ("97116", 10), ("97035", 8)),
+            None,
+            {"97110": 1, "97140": 1, "97116": 1, "97035": 1},
+        ),
     ],
 )
 def test_methods_compared(pairs, cms, ama) -> None:
@@ -110,14 +129,16 @@ def test_untimed_codes_are_one_unit_under_both_methods() -> None:  # U-2, U-32
 
 
 def test_untimed_minutes_never_count_as_timed_minutes() -> None:  # U-7
-    result = units_for([Service(code="97161", minutes=45), Service(code="97110", minutes=10)],
-                       profile("cms"))
+    result = units_for(
+        [Service(code="97161", minutes=45), Service(code="97110", minutes=10)], profile("cms")
+    )
     assert result.total_timed_minutes == 10 and result.units["97110"] == 1
 
 
 def test_same_code_entered_twice_is_one_line() -> None:  # U-21
-    result = units_for([Service(code="97110", minutes=10), Service(code="97110", minutes=10)],
-                       profile("cms"))
+    result = units_for(
+        [Service(code="97110", minutes=10), Service(code="97110", minutes=10)], profile("cms")
+    )
     assert result.units == {"97110": 1} and result.total_timed_minutes == 20
 
 
@@ -137,12 +158,12 @@ def test_priority_decides_equal_leftovers() -> None:
     [
         ("97129", 7, {"97129": 0}),
         ("97129", 8, {"97129": 1}),
-        ("97129", 22, {"97129": 1}),            # 7 past the first 15: below the add-on midpoint
+        ("97129", 22, {"97129": 1}),  # 7 past the first 15: below the add-on midpoint
         ("97129", 40, {"97129": 1, "97130": 2}),  # 25 past: 2 add-on units
-        ("97550", 15, {"97550": 0}),            # first unit is 30 min: midpoint at 16
+        ("97550", 15, {"97550": 0}),  # first unit is 30 min: midpoint at 16
         ("97550", 16, {"97550": 1}),
         ("97550", 53, {"97550": 1, "97551": 2}),  # 23 past the first 30
-        ("97545", 150, {"97545": 1}),           # 30 past two hours: the hour add-on needs 31
+        ("97545", 150, {"97545": 1}),  # 30 past two hours: the hour add-on needs 31
         ("97545", 151, {"97545": 1, "97546": 1}),
     ],
 )

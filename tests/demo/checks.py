@@ -22,8 +22,22 @@ A = "[ACDEFGHJKMNPQRTUVWXY]"
 AN = "[ACDEFGHJKMNPQRTUVWXY0-9]"
 MBI = re.compile(f"^[1-9]{A}{AN}[0-9]{A}{AN}[0-9]{A}{A}[0-9]{{2}}$")
 
-TIMED = {"97110", "97112", "97113", "97116", "97124", "97140", "97530", "97535", "97750",
-         "97032", "97033", "97034", "97035", "97036"}
+TIMED = {
+    "97110",
+    "97112",
+    "97113",
+    "97116",
+    "97124",
+    "97140",
+    "97530",
+    "97535",
+    "97750",
+    "97032",
+    "97033",
+    "97034",
+    "97035",
+    "97036",
+}
 INITIAL_EVALS = {"97161", "97162", "97163"}
 KX_2026 = Decimal("2480")  # billing-rules.md M-4
 KX = {2025: Decimal("2410"), 2026: KX_2026}
@@ -70,7 +84,7 @@ def _ncci_not_distinct(visit: dict[str, Any], dos: dt.date) -> bool:
     table = ptp_table("unverified-candidates")
     services = visit["services"]
     for i, a in enumerate(services):
-        for b in services[i + 1:]:
+        for b in services[i + 1 :]:
             edit = table.edit_for(a["code"], b["code"], dos)
             if edit is None or edit.modifier_indicator != "1":
                 continue
@@ -113,13 +127,16 @@ def problems(visit: dict[str, Any], start: dt.date) -> set[str]:
         found.add("ncci_not_distinct")
     if visit["signed"] is None:
         found.add("unsigned_note")
-    if any(not (s.get("note") or {}).get("purpose") or not (s.get("note") or {}).get("response")
-           for s in timed):
+    if any(
+        not (s.get("note") or {}).get("purpose") or not (s.get("note") or {}).get("response")
+        for s in timed
+    ):
         found.add("missing_note")
     if dos > _date(poc["end_date"]):
         found.add("plan_of_care_expired")
-    if ((_date(poc["certified_date"]) - _date(poc["start_date"])).days > 30
-            and not poc.get("delayed_certification_reason")):
+    if (_date(poc["certified_date"]) - _date(poc["start_date"])).days > 30 and not poc.get(
+        "delayed_certification_reason"
+    ):
         found.add("certification_late")
     if treatment_day(ep) > 10 and not ep["progress_report_this_visit"]:
         found.add("progress_report_overdue")
@@ -127,8 +144,12 @@ def problems(visit: dict[str, Any], start: dt.date) -> set[str]:
     if not medicare and auth is not None and auth["visits_used"] >= auth["visits_authorized"]:
         found.add("authorization_exhausted")
     threshold = KX.get(dos.year)
-    if (medicare and threshold is not None and Decimal(ep["therapy_amount_ytd"]) > threshold
-            and not ep["kx_medical_necessity_documented"]):
+    if (
+        medicare
+        and threshold is not None
+        and Decimal(ep["therapy_amount_ytd"]) > threshold
+        and not ep["kx_medical_necessity_documented"]
+    ):
         found.add("kx_not_documented")
     if not luhn_npi_ok(visit["rendering_provider"]["npi"]):
         found.add("invalid_npi")

@@ -40,21 +40,27 @@ def test_summary_has_counts_and_no_patient_data(tmp_path: Path) -> None:
 
 
 def test_stdout_and_options() -> None:
-    result = run("--visits", "15", "--seed", "2", "--start", "2026-06-01", "--days", "3",
-                 "--error-rate", "0")
+    result = run(
+        "--visits", "15", "--seed", "2", "--start", "2026-06-01", "--days", "3", "--error-rate", "0"
+    )
     assert result.exit_code == 0
     visits = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(visits) == 15
     assert {v["date_of_service"] for v in visits} <= {"2026-06-01", "2026-06-02", "2026-06-03"}
     assert not any(v["extensions"]["synthetic"]["mistakes"] for v in visits)
-    again = run("--visits", "15", "--seed", "2", "--start", "2026-06-01", "--days", "3",
-                "--error-rate", "0")
+    again = run(
+        "--visits", "15", "--seed", "2", "--start", "2026-06-01", "--days", "3", "--error-rate", "0"
+    )
     assert again.stdout == result.stdout
 
 
 def test_bad_input_exits_2_without_output(tmp_path: Path) -> None:
-    for args in (["--visits", "0"], ["--visits", "5", "--error-rate", "2"],
-                 ["--visits", "5", "--start", "2026-13-01"], ["--seed", "1"]):
+    for args in (
+        ["--visits", "0"],
+        ["--visits", "5", "--error-rate", "2"],
+        ["--visits", "5", "--start", "2026-13-01"],
+        ["--seed", "1"],
+    ):
         result = run(*args)
         assert result.exit_code == 2, args
         assert result.stdout == ""

@@ -37,6 +37,7 @@ def clean(visits: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # -- identifiers --
 
+
 def test_npi_check_digit_cms_example() -> None:
     # CMS's worked example in the NPI check-digit paper: base 123456789 -> check digit 3.
     assert npi_check_digit("123456789") == 3
@@ -62,8 +63,7 @@ def test_every_provider_npi_is_valid(visits: list[dict[str, Any]]) -> None:
     assert all(luhn_npi_ok(npi) for npi in npis)
 
 
-def test_medicare_member_ids_are_mbis_and_others_alphanumeric(
-        visits: list[dict[str, Any]]) -> None:
+def test_medicare_member_ids_are_mbis_and_others_alphanumeric(visits: list[dict[str, Any]]) -> None:
     for v in visits:
         member = v["subscriber"]["member_id"]
         if v["payer"] == "medicare" and "invalid_member_id" not in mistakes(v):
@@ -73,6 +73,7 @@ def test_medicare_member_ids_are_mbis_and_others_alphanumeric(
 
 
 # -- determinism and shape --
+
 
 def test_same_seed_same_visits_other_seed_other_visits() -> None:
     assert generate(300, 11) == generate(300, 11)
@@ -128,6 +129,7 @@ def test_payer_mix_and_mistake_share(visits: list[dict[str, Any]]) -> None:
 
 # -- the clinical content of clean visits --
 
+
 def test_every_diagnosis_code_the_generator_knows_is_billable() -> None:
     known = {c for cond in data.CONDITIONS + data.SENIOR_CONDITIONS for c in cond.diagnoses}
     known |= {c.external_cause for c in data.CONDITIONS if c.external_cause}
@@ -151,8 +153,9 @@ def test_clean_visit_content(visits: list[dict[str, Any]]) -> None:
         assert v["diagnoses"] and not is_external_cause(v["diagnoses"][0])
         for s in services:
             assert s["diagnosis_pointers"]
-            assert all(not is_external_cause(v["diagnoses"][p - 1])
-                       for p in s["diagnosis_pointers"])
+            assert all(
+                not is_external_cause(v["diagnoses"][p - 1]) for p in s["diagnosis_pointers"]
+            )
         for s in timed:
             assert 8 <= s["minutes"] <= 38 and 0 <= s["assistant_minutes"] <= s["minutes"]
             assert s["note"]["purpose"] and s["note"]["response"]
@@ -166,8 +169,10 @@ def test_clean_visit_content(visits: list[dict[str, Any]]) -> None:
         assert len(evals) <= 1
         if any(s.get("assistant_minutes") for s in services):
             assert v["supervising_provider"]["credential"] == "PT"
-        assert v["signed"] == {"by_npi": v["rendering_provider"]["npi"],
-                               "date": v["date_of_service"]}
+        assert v["signed"] == {
+            "by_npi": v["rendering_provider"]["npi"],
+            "date": v["date_of_service"],
+        }
         assert v["rendering_provider"]["credential"] == "PT"
         if v["payer"] == "medicare":
             assert "97010" not in codes and "97014" not in codes
@@ -234,7 +239,8 @@ def test_medicare_patients_are_65_or_older(visits: list[dict[str, Any]]) -> None
 
 
 def test_therapy_amount_grows_and_kx_is_documented_past_the_threshold(
-        visits: list[dict[str, Any]]) -> None:
+    visits: list[dict[str, Any]],
+) -> None:
     by_patient: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for v in clean(visits):
         if v["payer"] == "medicare":
@@ -245,13 +251,18 @@ def test_therapy_amount_grows_and_kx_is_documented_past_the_threshold(
         assert amounts == sorted(amounts)
         growing += len(set(amounts)) > 1
     assert growing > 10
-    over = [v for vs in by_patient.values() for v in vs
-            if Decimal(v["episode"]["therapy_amount_ytd"]) > KX_2026]
+    over = [
+        v
+        for vs in by_patient.values()
+        for v in vs
+        if Decimal(v["episode"]["therapy_amount_ytd"]) > KX_2026
+    ]
     assert over, "some Medicare patients pass the 2026 KX threshold"
     assert all(v["episode"]["kx_medical_necessity_documented"] for v in over)
 
 
 # -- the coding engine takes every visit --
+
 
 def test_the_coding_engine_codes_every_visit(visits: list[dict[str, Any]]) -> None:
     config = load_config()

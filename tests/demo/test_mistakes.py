@@ -25,17 +25,24 @@ def test_every_kind_is_produced_once_per_mistaken_visit(visits: list[dict[str, A
 
 
 def test_labels_match_the_problems(visits: list[dict[str, Any]]) -> None:
-    wrong = [(v["visit_id"], labels(v), sorted(problems(v, START))) for v in visits
-             if set(labels(v)) != problems(v, START)]
+    wrong = [
+        (v["visit_id"], labels(v), sorted(problems(v, START)))
+        for v in visits
+        if set(labels(v)) != problems(v, START)
+    ]
     assert wrong == []
 
 
-@pytest.mark.parametrize(("seed", "start"), [(1, START), (7, START), (99, START),
-                                             (5, dt.date(2025, 12, 15))])  # across New Year
+@pytest.mark.parametrize(
+    ("seed", "start"), [(1, START), (7, START), (99, START), (5, dt.date(2025, 12, 15))]
+)  # across New Year
 def test_labels_match_the_problems_when_mistakes_are_common(seed: int, start: dt.date) -> None:
     visits = generate(1200, seed, start=start, error_rate=0.6)
-    wrong = [(v["visit_id"], labels(v), sorted(problems(v, start))) for v in visits
-             if set(labels(v)) != problems(v, start)]
+    wrong = [
+        (v["visit_id"], labels(v), sorted(problems(v, start)))
+        for v in visits
+        if set(labels(v)) != problems(v, start)
+    ]
     assert wrong == []
 
 
@@ -63,8 +70,9 @@ def test_a_few_kinds_concretely(visits: list[dict[str, Any]]) -> None:
     v = _one(visits, "ncci_not_distinct")
     by_code = {s["code"]: s for s in v["services"]}
     assert {"97140", "97530"} <= set(by_code)
-    assert all("distinct" not in by_code[c] and "body_region" not in by_code[c]
-               for c in ("97140", "97530"))
+    assert all(
+        "distinct" not in by_code[c] and "body_region" not in by_code[c] for c in ("97140", "97530")
+    )
 
     v = _one(visits, "invalid_member_id")
     assert v["payer"] == "medicare" and not MBI.match(v["subscriber"]["member_id"])

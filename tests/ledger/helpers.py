@@ -33,33 +33,54 @@ D = Decimal
 ZERO = Decimal(0)
 
 
-def medicare_visit(visit_id: str, patient: str = "P-1", dos: dt.date = DOS,
-                   **overrides: Any) -> dict[str, Any]:
+def medicare_visit(
+    visit_id: str, patient: str = "P-1", dos: dt.date = DOS, **overrides: Any
+) -> dict[str, Any]:
     """A clean Medicare visit: 97110 24 min + 97140 14 min = 38 timed minutes -> 2 + 1 units
     (CMS total-time rule, billing-rules U-10/U-16); charges 2 x $48 + $47 = $143 from the demo
     clinic's chargemaster."""
     v = visit_dict(
-        timed("97110", 24), timed("97140", 14, body_region="right knee"),
-        visit_id=visit_id, date_of_service=dos.isoformat(),
+        timed("97110", 24),
+        timed("97140", 14, body_region="right knee"),
+        visit_id=visit_id,
+        date_of_service=dos.isoformat(),
         signed={"by_npi": "1234567893", "date": dos.isoformat()},
-        total_timed_minutes=38, total_treatment_minutes=38,
-        episode={"plan_of_care": {"start_date": "2025-02-17", "end_date": "2025-05-16",
-                                  "certified_date": "2025-02-20",
-                                  "certifying_npi": "1245319599"},
-                 "visit_number": 6, "therapy_amount_ytd": "0"})
+        total_timed_minutes=38,
+        total_treatment_minutes=38,
+        episode={
+            "plan_of_care": {
+                "start_date": "2025-02-17",
+                "end_date": "2025-05-16",
+                "certified_date": "2025-02-20",
+                "certifying_npi": "1245319599",
+            },
+            "visit_number": 6,
+            "therapy_amount_ytd": "0",
+        },
+    )
     v["patient"]["id"] = patient
     v.update(copy.deepcopy(overrides))
     return v
 
 
-def commercial_visit(visit_id: str, patient: str = "P-9", dos: dt.date = DOS,
-                     **overrides: Any) -> dict[str, Any]:
-    v = medicare_visit(visit_id, patient, dos, payer="commercial",
-                       subscriber={"member_id": "XYH123456789", "relationship": "self",
-                                   "group_number": "G12345"}, **overrides)
-    v["episode"]["authorization"] = {"number": "PA1234567", "start_date": "2025-02-17",
-                                     "end_date": "2025-05-16", "visits_authorized": 20,
-                                     "visits_used": 5}
+def commercial_visit(
+    visit_id: str, patient: str = "P-9", dos: dt.date = DOS, **overrides: Any
+) -> dict[str, Any]:
+    v = medicare_visit(
+        visit_id,
+        patient,
+        dos,
+        payer="commercial",
+        subscriber={"member_id": "XYH123456789", "relationship": "self", "group_number": "G12345"},
+        **overrides,
+    )
+    v["episode"]["authorization"] = {
+        "number": "PA1234567",
+        "start_date": "2025-02-17",
+        "end_date": "2025-05-16",
+        "visits_authorized": 20,
+        "visits_used": 5,
+    }
     return v
 
 
@@ -68,8 +89,9 @@ def write_visits(path: Path, visits: Sequence[dict[str, Any]]) -> str:
     return str(path)
 
 
-def import_and_submit(ledger: Ledger, config: Config, path: str,
-                      as_of: dt.date = SUBMIT_DAY) -> SubmitResult:
+def import_and_submit(
+    ledger: Ledger, config: Config, path: str, as_of: dt.date = SUBMIT_DAY
+) -> SubmitResult:
     with ledger.transaction() as s:
         import_files(s, [path], as_of=as_of, config=config, who=WHO)
     with ledger.transaction() as s:
@@ -80,8 +102,9 @@ def sim_claims(text_837: str) -> dict[str, SimClaim]:
     return {c.claim_id: c for t in read_837p(io.StringIO(text_837)) for c in t.claims}
 
 
-def paid(line: SimLine, allowed: Decimal, coinsurance: Decimal = ZERO,
-         sequestration: Decimal = ZERO) -> LineDecision:
+def paid(
+    line: SimLine, allowed: Decimal, coinsurance: Decimal = ZERO, sequestration: Decimal = ZERO
+) -> LineDecision:
     adjustments = []
     if line.charge != allowed:
         adjustments.append(("CO", "45", line.charge - allowed))
@@ -96,15 +119,29 @@ def denied(line: SimLine, group: str, carc: str, rarc: str | None = None) -> Lin
     return LineDecision(line, D(0), D(0), [(group, carc, line.charge)], [rarc] if rarc else [])
 
 
-def decision(claim: SimClaim, lines: list[LineDecision], status: str = "1",
-             icn: str = "22012345678900", received: dt.date = SUBMIT_DAY) -> Decision:
+def decision(
+    claim: SimClaim,
+    lines: list[LineDecision],
+    status: str = "1",
+    icn: str = "22012345678900",
+    received: dt.date = SUBMIT_DAY,
+) -> Decision:
     return Decision(claim, "medicare", icn, received, status=status, lines=lines)
 
 
-def remit(entries: list[tuple[list[str], Decimal]], when: dt.date = PAID_DAY,
-          number: int = 1, payer: str = "MEDICARE PART B") -> str:
-    return write_835([(payer, "MEDICARE", entries)], payee=("ELM STREET PT", "1234567893"),
-                     receiver="ELMST001", number=number, when=when)
+def remit(
+    entries: list[tuple[list[str], Decimal]],
+    when: dt.date = PAID_DAY,
+    number: int = 1,
+    payer: str = "MEDICARE PART B",
+) -> str:
+    return write_835(
+        [(payer, "MEDICARE", entries)],
+        payee=("ELM STREET PT", "1234567893"),
+        receiver="ELMST001",
+        number=number,
+        when=when,
+    )
 
 
 def remit_of(decisions: list[Decision], **kwargs: Any) -> str:
@@ -133,8 +170,18 @@ def open_items(session: Session, number: str | None = None) -> list[m.WorkItem]:
 
 
 def table_counts(session: Session) -> dict[str, int]:
-    return {t: count(session, model) for t, model in (
-        ("claims", m.Claim), ("audit", m.AuditEntry), ("work", m.WorkItem),
-        ("remittances", m.Remittance), ("payments", m.Payment),
-        ("claim_payments", m.ClaimPayment), ("line_payments", m.LinePayment),
-        ("adjustments", m.Adjustment), ("visits", m.Visit), ("lines", m.ClaimLine))}
+    return {
+        t: count(session, model)
+        for t, model in (
+            ("claims", m.Claim),
+            ("audit", m.AuditEntry),
+            ("work", m.WorkItem),
+            ("remittances", m.Remittance),
+            ("payments", m.Payment),
+            ("claim_payments", m.ClaimPayment),
+            ("line_payments", m.LinePayment),
+            ("adjustments", m.Adjustment),
+            ("visits", m.Visit),
+            ("lines", m.ClaimLine),
+        )
+    }

@@ -41,23 +41,36 @@ LATER = PAID_DAY + dt.timedelta(days=3)
 @pytest.fixture
 def denied_claim(ledger: Ledger, config: Config, tmp_path: Path) -> str:
     """V-1: 97110 paid, 97140 denied CO-50 N115 by Medicare (payer claim number ICN-1)."""
-    sent = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl",
-                                                          [medicare_visit("V-1")]))
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
     c = sim_claims(sent.text)["V-1"]
-    lines = [paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
-             denied(c.lines[1], "CO", "50", "N115")]
+    lines = [
+        paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
+        denied(c.lines[1], "CO", "50", "N115"),
+    ]
     with ledger.transaction() as s:
-        post_text(s, remit_of([decision(c, lines, icn="ICN-1")]), "r.835", who=WHO,
-                  config=config, as_of=None)
+        post_text(
+            s,
+            remit_of([decision(c, lines, icn="ICN-1")]),
+            "r.835",
+            who=WHO,
+            config=config,
+            as_of=None,
+        )
     return "V-1"
 
 
 def test_a_correction_is_a_replacement_with_the_payers_claim_number(
-        ledger: Ledger, config: Config, denied_claim: str) -> None:
+    ledger: Ledger, config: Config, denied_claim: str
+) -> None:
     with ledger.transaction() as s:
         result = correct(s, config, denied_claim, as_of=LATER, who=WHO)
         assert (result.version, result.frequency_code, result.original_claim_id) == (
-            2, "7", "ICN-1")
+            2,
+            "7",
+            "ICN-1",
+        )
         c = claim(s, denied_claim)
         assert (c.state, c.version) == (State.CORRECTED, 2)
         assert open_items(s, denied_claim) == []
@@ -71,10 +84,10 @@ def test_a_correction_is_a_replacement_with_the_payers_claim_number(
         assert claim(s, denied_claim).state == State.SUBMITTED
 
 
-def test_a_rejected_claim_is_sent_again_as_a_new_original(ledger: Ledger, config: Config,
-                                                          tmp_path: Path) -> None:
-    import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl",
-                                                   [medicare_visit("V-1")]))
+def test_a_rejected_claim_is_sent_again_as_a_new_original(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")]))
     with ledger.transaction() as s:  # as a 277CA rejection would
         c = claim(s, "V-1")
         c.state = State.REJECTED
@@ -84,11 +97,13 @@ def test_a_rejected_claim_is_sent_again_as_a_new_original(ledger: Ledger, config
 
 
 def test_a_correction_that_would_still_be_blocked_changes_nothing(
-        ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path) -> None:
+    ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path
+) -> None:
     broken = medicare_visit("V-1", diagnoses=[])
     with ledger.transaction() as s:  # the new documentation is stored (held)
-        import_files(s, [write_visits(tmp_path / "b.jsonl", [broken])], as_of=LATER,
-                     config=config, who=WHO)
+        import_files(
+            s, [write_visits(tmp_path / "b.jsonl", [broken])], as_of=LATER, config=config, who=WHO
+        )
     with ledger.transaction() as s:
         before = table_counts(s)
     with ledger.transaction() as s, pytest.raises(CorrectionBlocked) as e:
@@ -99,21 +114,35 @@ def test_a_correction_that_would_still_be_blocked_changes_nothing(
         assert claim(s, denied_claim).state == State.PARTIALLY_PAID
 
 
-def test_an_appeal_letter_in_html_and_pdf(ledger: Ledger, config: Config, denied_claim: str,
-                                          tmp_path: Path) -> None:
+def test_an_appeal_letter_in_html_and_pdf(
+    ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path
+) -> None:
     with ledger.transaction() as s:
-        result = appeal(s, config, denied_claim, as_of=LATER, who=WHO,
-                        out_dir=str(tmp_path / "out"))
+        result = appeal(
+            s, config, denied_claim, as_of=LATER, who=WHO, out_dir=str(tmp_path / "out")
+        )
         assert claim(s, denied_claim).state == State.APPEALED
         stored = s.scalar(select(m.Appeal))
         assert stored.due_date == PAID_DAY + dt.timedelta(days=120)  # redetermination
     assert result.level.startswith("Medicare Part B redetermination")
     html = Path(result.html_path).read_text()
-    for expected in ("V-1", "ICN-1", "CO-50", "not consider the service medically necessary",
-                     "local coverage determination", "97140",
-                     "restore function", "tolerated well",  # purpose and response (notes)
-                     "Total timed minutes 38", "visit 6", "certified on 2025-02-20",
-                     "[CMS-CPM5-20.2]", "[MBPM15-220.3E]", "[NORIDIAN-CO50]", "[NGS-APPEALS]"):
+    for expected in (
+        "V-1",
+        "ICN-1",
+        "CO-50",
+        "not consider the service medically necessary",
+        "local coverage determination",
+        "97140",
+        "restore function",
+        "tolerated well",  # purpose and response (notes)
+        "Total timed minutes 38",
+        "visit 6",
+        "certified on 2025-02-20",
+        "[CMS-CPM5-20.2]",
+        "[MBPM15-220.3E]",
+        "[NORIDIAN-CO50]",
+        "[NGS-APPEALS]",
+    ):
         assert expected in html, expected
     pdf = Path(result.pdf_path).read_bytes()
     assert pdf.startswith(b"%PDF") and stored.pdf == pdf
@@ -128,8 +157,12 @@ def test_write_off_closes_the_claim(ledger: Ledger, config: Config, denied_claim
         assert amount == D("47.00")
         assert (c.state, c.written_off, c.closed_on) == (State.CLOSED, D("47.00"), LATER)
         assert open_items(s, denied_claim) == []
-        moves = [(a.to_state, a.why) for a in s.scalars(select(m.AuditEntry).where(
-            m.AuditEntry.claim_id == c.id).order_by(m.AuditEntry.id))][-2:]
+        moves = [
+            (a.to_state, a.why)
+            for a in s.scalars(
+                select(m.AuditEntry).where(m.AuditEntry.claim_id == c.id).order_by(m.AuditEntry.id)
+            )
+        ][-2:]
         assert moves[0][0] == "written_off" and "not worth appealing" in moves[0][1]
         assert moves[1][0] == "closed"
     with ledger.transaction() as s, pytest.raises(IllegalTransition):

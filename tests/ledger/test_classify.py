@@ -32,8 +32,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("group", "carc", "rarc", "category", "action"), CASES)
-def test_classification(group: str, carc: str, rarc: str | None, category: str,
-                        action: str) -> None:
+def test_classification(
+    group: str, carc: str, rarc: str | None, category: str, action: str
+) -> None:
     c = classify(group, carc, rarc)
     assert (c.category, c.action) == (category, action)
     assert c.is_denial == (category not in ("contractual", "patient_responsibility"))
@@ -49,28 +50,52 @@ DOS = dt.date(2026, 3, 2)
 
 
 def test_medicare_redetermination_is_120_days_from_the_initial_determination() -> None:
-    due = due_date("appeal_with_records", medicare=True, appeal_days=120,
-                   timely_filing_days=365, date_of_service=DOS, determined_on=DETERMINED)
+    due = due_date(
+        "appeal_with_records",
+        medicare=True,
+        appeal_days=120,
+        timely_filing_days=365,
+        date_of_service=DOS,
+        determined_on=DETERMINED,
+    )
     assert due == dt.date(2026, 8, 14)  # 2026-04-16 + 120 days
 
 
 def test_appeal_window_follows_the_payer_profile() -> None:
-    due = due_date("appeal_with_records", medicare=False, appeal_days=180,
-                   timely_filing_days=90, date_of_service=DOS, determined_on=DETERMINED)
+    due = due_date(
+        "appeal_with_records",
+        medicare=False,
+        appeal_days=180,
+        timely_filing_days=90,
+        date_of_service=DOS,
+        determined_on=DETERMINED,
+    )
     assert due == DETERMINED + dt.timedelta(days=180)
 
 
 def test_medicare_reopening_within_a_year_of_the_determination() -> None:
-    due = due_date("reopen", medicare=True, appeal_days=120, timely_filing_days=365,
-                   date_of_service=DOS, determined_on=DETERMINED)
+    due = due_date(
+        "reopen",
+        medicare=True,
+        appeal_days=120,
+        timely_filing_days=365,
+        date_of_service=DOS,
+        determined_on=DETERMINED,
+    )
     assert due == dt.date(2027, 4, 16)  # C-10: one year
 
 
 def test_an_unprocessed_claim_is_corrected_within_timely_filing_from_the_service() -> None:
     # Rejected or unprocessable claims do not stop the clock (C-8).
-    due = due_date("correct_and_resubmit", medicare=True, appeal_days=120,
-                   timely_filing_days=365, date_of_service=DOS, determined_on=DETERMINED,
-                   processed=False)
+    due = due_date(
+        "correct_and_resubmit",
+        medicare=True,
+        appeal_days=120,
+        timely_filing_days=365,
+        date_of_service=DOS,
+        determined_on=DETERMINED,
+        processed=False,
+    )
     assert due == dt.date(2027, 3, 2)
 
 

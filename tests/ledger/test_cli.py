@@ -25,8 +25,9 @@ def db(tmp_path: Path) -> str:
 
 
 def test_the_loop_from_the_command_line(db: str, tmp_path: Path) -> None:
-    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1"),
-                                                  medicare_visit("V-2", patient="P-2")])
+    visits = write_visits(
+        tmp_path / "v.jsonl", [medicare_visit("V-1"), medicare_visit("V-2", patient="P-2")]
+    )
     r = run("--db", db, "import", visits, "--as-of", "2025-03-10", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["ready"] == 2
@@ -43,14 +44,32 @@ def test_the_loop_from_the_command_line(db: str, tmp_path: Path) -> None:
     r = run("--db", db, "worklist", "--json")
     assert r.exit_code == 0
     for item in json.loads(r.output):
-        assert {"claim_id", "visit_id", "kind", "category", "carc", "rarc", "amount", "action",
-                "due_date"} <= set(item)
+        assert {
+            "claim_id",
+            "visit_id",
+            "kind",
+            "category",
+            "carc",
+            "rarc",
+            "amount",
+            "action",
+            "due_date",
+        } <= set(item)
     r = run("--db", db, "report", "--json")
     data = json.loads(r.output)
     assert data["claims_submitted"] == 2 and "medicare" in data["payers"]
-    for key in ("first_pass_acceptance_rate", "clean_claim_rate", "denial_rate", "paid_total",
-                "expected_vs_paid", "ar_total", "ar_aging", "days_in_ar",
-                "denials_by_category", "denials_by_carc"):
+    for key in (
+        "first_pass_acceptance_rate",
+        "clean_claim_rate",
+        "denial_rate",
+        "paid_total",
+        "expected_vs_paid",
+        "ar_total",
+        "ar_aging",
+        "days_in_ar",
+        "denials_by_category",
+        "denials_by_carc",
+    ):
         assert key in data
     assert data["as_of"] == str(answer.paid_on)  # the ledger's latest date, not the clock
     r = run("--db", db, "submit", "-o", str(tmp_path / "none.837"))

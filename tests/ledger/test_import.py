@@ -43,8 +43,9 @@ def _import(ledger: Ledger, config: Config, path: str, as_of: dt.date = SUBMIT_D
         return import_files(s, [path], as_of=as_of, config=config, who=WHO)
 
 
-def test_generated_visits_become_ready_or_blocked_claims(ledger: Ledger, config: Config,
-                                                         tmp_path: Path) -> None:
+def test_generated_visits_become_ready_or_blocked_claims(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
     visits = generate(60, 7, start=dt.date(2025, 3, 3), days=5)
     path = write_visits(tmp_path / "v.jsonl", visits)
     summary = _import(ledger, config, path, dt.date(2025, 3, 12))
@@ -59,8 +60,7 @@ def test_generated_visits_become_ready_or_blocked_claims(ledger: Ledger, config:
         assert table_counts(s)["audit"] == 2 * 60
 
 
-def test_import_is_idempotent_by_visit_id(ledger: Ledger, config: Config,
-                                          tmp_path: Path) -> None:
+def test_import_is_idempotent_by_visit_id(ledger: Ledger, config: Config, tmp_path: Path) -> None:
     path = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1"), medicare_visit("V-2")])
     _import(ledger, config, path)
     with ledger.transaction() as s:
@@ -79,33 +79,39 @@ def test_money_is_exact(ledger: Ledger, config: Config, tmp_path: Path) -> None:
         assert c.charge == D("143.00") and isinstance(c.charge, Decimal)
         lines = s.scalars(select(m.ClaimLine).order_by(m.ClaimLine.line_number)).all()
         assert [(x.code, x.units, x.charge) for x in lines] == [
-            ("97110", 2, D("96.00")), ("97140", 1, D("47.00"))]
+            ("97110", 2, D("96.00")),
+            ("97140", 1, D("47.00")),
+        ]
         assert [x.control_number for x in lines] == ["V-1-1", "V-1-2"]
 
 
-def test_a_changed_visit_updates_its_unsubmitted_claim(ledger: Ledger, config: Config,
-                                                       tmp_path: Path) -> None:
+def test_a_changed_visit_updates_its_unsubmitted_claim(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
     bad = medicare_visit("V-1", diagnoses=[])  # no diagnosis: blocked
     _import(ledger, config, write_visits(tmp_path / "a.jsonl", [bad]))
     with ledger.transaction() as s:
         assert claim(s, "V-1").state == State.BLOCKED
         assert any(w.kind == "blocked" for w in open_items(s, "V-1"))
-    summary = _import(ledger, config, write_visits(tmp_path / "b.jsonl",
-                                                   [medicare_visit("V-1")]))
+    summary = _import(ledger, config, write_visits(tmp_path / "b.jsonl", [medicare_visit("V-1")]))
     assert (summary.new, summary.updated) == (0, 1)
     with ledger.transaction() as s:
         c = claim(s, "V-1")
         assert (c.state, c.version) == (State.READY, 1)
         assert [w.kind for w in open_items(s, "V-1")] == []  # the fix closed the item
-        moves = [(a.from_state, a.to_state) for a in s.scalars(
-            select(m.AuditEntry).where(m.AuditEntry.claim_id == c.id).order_by(m.AuditEntry.id))]
+        moves = [
+            (a.from_state, a.to_state)
+            for a in s.scalars(
+                select(m.AuditEntry).where(m.AuditEntry.claim_id == c.id).order_by(m.AuditEntry.id)
+            )
+        ]
         assert moves == [(None, "draft"), ("draft", "blocked"), ("blocked", "ready")]
         assert table_counts(s)["claims"] == 1
 
 
-def test_a_visit_changed_after_submission_is_stored_but_not_sent(ledger: Ledger,
-                                                                  config: Config,
-                                                                  tmp_path: Path) -> None:
+def test_a_visit_changed_after_submission_is_stored_but_not_sent(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
     import_submit(ledger, config, write_visits(tmp_path / "a.jsonl", [medicare_visit("V-1")]))
     changed = medicare_visit("V-1", total_timed_minutes=38)
     changed["services"][1]["minutes"] = 14
@@ -119,8 +125,9 @@ def test_a_visit_changed_after_submission_is_stored_but_not_sent(ledger: Ledger,
         assert "documented better" in stored["services"][0]["note"]["purpose"]
 
 
-def test_bad_input_writes_nothing_and_names_every_bad_visit(ledger: Ledger, config: Config,
-                                                            tmp_path: Path) -> None:
+def test_bad_input_writes_nothing_and_names_every_bad_visit(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
     good = medicare_visit("V-1")
     bad1 = medicare_visit("V-2", date_of_service="03/02/2025")
     bad2 = medicare_visit("V-3")
@@ -149,8 +156,9 @@ def _bare(visit_id: str, dos: str) -> dict:
     return v
 
 
-def test_episode_context_is_derived_from_history(ledger: Ledger, config: Config,
-                                                 tmp_path: Path) -> None:
+def test_episode_context_is_derived_from_history(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
     first = medicare_visit("A", patient="P-7", dos=dt.date(2025, 3, 3))
     first["episode"]["progress_report_this_visit"] = True  # visit 6 carries a progress report
     sent = import_submit(ledger, config, write_visits(tmp_path / "a.jsonl", [first]))
@@ -159,8 +167,12 @@ def test_episode_context_is_derived_from_history(ledger: Ledger, config: Config,
         b = s.scalar(select(m.Visit).where(m.Visit.visit_id == "B"))
         a_expected = claim(s, "A").expected_allowed
         e = Visit.model_validate_json(b.effective_json).episode
-        assert b.derived.split(",") == ["plan_of_care", "visit_number",
-                                        "last_progress_report_visit", "therapy_amount_ytd"]
+        assert b.derived.split(",") == [
+            "plan_of_care",
+            "visit_number",
+            "last_progress_report_visit",
+            "therapy_amount_ytd",
+        ]
         assert e.plan_of_care.start_date == dt.date(2025, 2, 17)  # the stored plan
         assert e.visit_number == 7  # the visit after visit 6 under the same plan
         assert e.last_progress_report_visit == 6
@@ -168,11 +180,9 @@ def test_episode_context_is_derived_from_history(ledger: Ledger, config: Config,
         assert e.therapy_amount_ytd == a_expected and a_expected > 0
     # The payer allows A at $60.00 + $20.00: the remitted amounts replace the estimate.
     sim = sim_claims(sent.text)["A"]
-    lines = [paid(sim.lines[0], D("60.00"), D("12.00")), paid(sim.lines[1], D("20.00"),
-                                                             D("4.00"))]
+    lines = [paid(sim.lines[0], D("60.00"), D("12.00")), paid(sim.lines[1], D("20.00"), D("4.00"))]
     with ledger.transaction() as s:
-        post_text(s, remit_of([decision(sim, lines)]), "a.835", who=WHO, config=config,
-                  as_of=None)
+        post_text(s, remit_of([decision(sim, lines)]), "a.835", who=WHO, config=config, as_of=None)
     _import(ledger, config, write_visits(tmp_path / "c.jsonl", [_bare("C", "2025-03-07")]))
     with ledger.transaction() as s:
         b_expected = claim(s, "B").expected_allowed
@@ -201,4 +211,3 @@ def test_authorization_use_is_derived(ledger: Ledger, config: Config, tmp_path: 
             used.append((auth.visits_used, auth.units_used))
         # A said 5 visits were used before it; A itself used one visit and 3 units (2 + 1)
         assert used == [(6, 3), (7, 6)]
-

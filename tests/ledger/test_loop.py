@@ -19,8 +19,7 @@ def test_the_loop_runs_end_to_end(db_url: str, tmp_path: Path) -> None:
         assert Path(result["files"][name]).exists()
     assert report["as_of"] == AS_OF
     assert report["claims_submitted"] == steps["submit"]["claims"] > 0
-    assert steps["ack.277"]["accepted"] + steps["ack.277"]["rejected"] == \
-        steps["submit"]["claims"]
+    assert steps["ack.277"]["accepted"] + steps["ack.277"]["rejected"] == steps["submit"]["claims"]
     assert steps["post-1"]["matched"] == steps["ack.277"]["accepted"]
     assert steps["post-1"]["unmatched"] == [] and steps["post-1"]["imbalances"] == []
     kinds = {w["kind"] for w in result["worklist"]}
@@ -34,5 +33,6 @@ def test_the_loop_is_deterministic(tmp_path: Path) -> None:
     b = run_loop(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "b", AS_OF, visits=80)
     assert to_json(a["report"]) == to_json(b["report"])
     assert json.loads(to_json(a["worklist"])) == json.loads(to_json(b["worklist"]))
-    assert (tmp_path / "a" / "remit-1.835").read_text() == \
-        (tmp_path / "b" / "remit-1.835").read_text()
+    assert (tmp_path / "a" / "remit-1.835").read_text() == (
+        tmp_path / "b" / "remit-1.835"
+    ).read_text()

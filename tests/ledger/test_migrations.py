@@ -27,16 +27,26 @@ def test_first_use_creates_the_schema_at_the_latest_migration(db_url: str) -> No
 
 def test_the_models_and_the_migrations_agree(db_url: str) -> None:
     with Ledger(db_url) as ledger, ledger.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={
-            "compare_type": True,
-            "include_object": lambda obj, name, kind, *_: (
-                kind != "table" or name in LEDGER_TABLES) and not (
-                kind in ("index", "column", "unique_constraint", "foreign_key_constraint")
-                and getattr(getattr(obj, "table", None), "name", "").startswith("web_")),
-        })
-        diffs = [d for d in compare_metadata(context, Base.metadata)
-                 if not (isinstance(d, tuple) and d[0] == "remove_table"
-                         and d[1].name not in LEDGER_TABLES)]
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "include_object": lambda obj, name, kind, *_: (
+                    (kind != "table" or name in LEDGER_TABLES)
+                    and not (
+                        kind in ("index", "column", "unique_constraint", "foreign_key_constraint")
+                        and getattr(getattr(obj, "table", None), "name", "").startswith("web_")
+                    )
+                ),
+            },
+        )
+        diffs = [
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if not (
+                isinstance(d, tuple) and d[0] == "remove_table" and d[1].name not in LEDGER_TABLES
+            )
+        ]
         assert diffs == []
 
 

@@ -21,8 +21,9 @@ def _claims_837(tmp_path: Path) -> str:
     visits = generate(80, 3, start=dt.date(2025, 3, 3), days=10, error_rate=0)
     ledger = Ledger(f"sqlite:///{tmp_path / 's.db'}")
     try:
-        sent = import_and_submit(ledger, load_config(None),
-                                 write_visits(tmp_path / "v.jsonl", visits), RECEIVED)
+        sent = import_and_submit(
+            ledger, load_config(None), write_visits(tmp_path / "v.jsonl", visits), RECEIVED
+        )
     finally:
         ledger.close()
     return sent.text
@@ -47,8 +48,11 @@ def test_answers_are_valid_balanced_and_deterministic(tmp_path: Path) -> None:
 
 def test_a_pattern_that_always_fires(tmp_path: Path) -> None:
     text = _claims_837(tmp_path)
-    sim = SimConfig(reject_rate=0, underpay_rate=0, denials=(
-        DenialPattern("auth", 1.0, "CO", "197", None, "claim"),))
+    sim = SimConfig(
+        reject_rate=0,
+        underpay_rate=0,
+        denials=(DenialPattern("auth", 1.0, "CO", "197", None, "claim"),),
+    )
     out = simulate(text, load_config(None), sim, received=RECEIVED)
     claims = [c for p in read_835(io.StringIO(out.remit_835 or "")) for c in p.claims]
     assert claims and all(c.status == "4" and c.paid == 0 for c in claims)
@@ -70,8 +74,10 @@ def test_timely_filing_and_duplicates_are_rules_not_chance(tmp_path: Path) -> No
 
 def test_settings_from_toml(tmp_path: Path) -> None:
     path = tmp_path / "sim.toml"
-    path.write_text('seed = 9\nreject_rate = 0.5\n[[denial]]\nname = "x"\nprobability = 0.2\n'
-                    'group = "CO"\ncarc = 50\nrarc = "N115"\n')
+    path.write_text(
+        'seed = 9\nreject_rate = 0.5\n[[denial]]\nname = "x"\nprobability = 0.2\n'
+        'group = "CO"\ncarc = 50\nrarc = "N115"\n'
+    )
     sim = SimConfig.from_toml(str(path))
     assert (sim.seed, sim.reject_rate) == (9, 0.5)
     assert sim.denials == (DenialPattern("x", 0.2, "CO", "50", "N115"),)

@@ -42,8 +42,11 @@ D = Decimal
 
 @pytest.fixture
 def sent(ledger: Ledger, config: Config, tmp_path: Path) -> dict:
-    visits = [medicare_visit("V-1"), medicare_visit("V-2", patient="P-2"),
-              medicare_visit("V-3", patient="P-3")]
+    visits = [
+        medicare_visit("V-1"),
+        medicare_visit("V-2", patient="P-2"),
+        medicare_visit("V-3", patient="P-3"),
+    ]
     result = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits))
     return sim_claims(result.text)
 
@@ -54,42 +57,57 @@ def _post(ledger: Ledger, config: Config, text: str, name: str = "r.835"):
 
 
 def _paid_in_full(c):  # 97110 x2 ($96) allowed $60, 97140 ($47) allowed $20; 20% and 2%
-    return [paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
-            paid(c.lines[1], D("20.00"), D("4.00"), D("0.32"))]
+    return [
+        paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
+        paid(c.lines[1], D("20.00"), D("4.00"), D("0.32")),
+    ]
 
 
 def test_paid_partially_paid_and_denied(ledger: Ledger, config: Config, sent: dict) -> None:
     v1, v2, v3 = sent["V-1"], sent["V-2"], sent["V-3"]
-    text = remit_of([
-        decision(v1, _paid_in_full(v1), icn="A1"),
-        decision(v2, [_paid_in_full(v2)[0], denied(v2.lines[1], "CO", "50", "N115")],
-                 icn="A2"),
-        decision(v3, [denied(x, "CO", "16", "MA130") for x in v3.lines], status="4",
-                 icn="A3"),
-    ])
+    text = remit_of(
+        [
+            decision(v1, _paid_in_full(v1), icn="A1"),
+            decision(v2, [_paid_in_full(v2)[0], denied(v2.lines[1], "CO", "50", "N115")], icn="A2"),
+            decision(v3, [denied(x, "CO", "16", "MA130") for x in v3.lines], status="4", icn="A3"),
+        ]
+    )
     summary = _post(ledger, config, text)
     assert (summary.matched, summary.unmatched, summary.imbalances) == (3, [], [])
     with ledger.transaction() as s:
         c1, c2, c3 = claim(s, "V-1"), claim(s, "V-2"), claim(s, "V-3")
-        assert (c1.state, c2.state, c3.state) == (State.PAID, State.PARTIALLY_PAID,
-                                                   State.DENIED)
+        assert (c1.state, c2.state, c3.state) == (State.PAID, State.PARTIALLY_PAID, State.DENIED)
         # V-1: paid 47.04 + 15.68; patient 12 + 4; contractual 36 + 27 + 0.96 + 0.32
         assert (c1.paid, c1.patient_responsibility, c1.contractual) == (
-            D("62.72"), D("16.00"), D("64.28"))
+            D("62.72"),
+            D("16.00"),
+            D("64.28"),
+        )
         assert c1.paid + c1.patient_responsibility + c1.contractual == c1.charge
         assert (c2.paid, c2.denied, c2.payer_control_number) == (D("47.04"), D("47.00"), "A2")
         assert open_items(s, "V-1") == []
         [item] = open_items(s, "V-2")
         assert (item.kind, item.category, item.carc, item.rarc, item.amount, item.action) == (
-            "denial", "medical_necessity", "50", "N115", D("47.00"), "appeal_with_records")
+            "denial",
+            "medical_necessity",
+            "50",
+            "N115",
+            D("47.00"),
+            "appeal_with_records",
+        )
         assert item.due_date == PAID_DAY + dt.timedelta(days=120)  # Medicare redetermination
         items = open_items(s, "V-3")
         assert {(w.category, w.action) for w in items} == {
-            ("documentation", "correct_and_resubmit")}
+            ("documentation", "correct_and_resubmit")
+        }
         # CO-16 with MA130: unprocessable, so the timely-filing clock runs from the service
         assert {w.due_date for w in items} == {dt.date(2026, 3, 3)}
-        moves = [(a.from_state, a.to_state) for a in s.scalars(
-            select(m.AuditEntry).where(m.AuditEntry.claim_id == c1.id).order_by(m.AuditEntry.id))]
+        moves = [
+            (a.from_state, a.to_state)
+            for a in s.scalars(
+                select(m.AuditEntry).where(m.AuditEntry.claim_id == c1.id).order_by(m.AuditEntry.id)
+            )
+        ]
         assert moves[-2:] == [("ready", "submitted"), ("submitted", "paid")]
 
 
@@ -111,9 +129,15 @@ def _two_payments(sent: dict) -> str:
 
     v1, v2 = sent["V-1"], sent["V-2"]
     return write_835(
-        [("MEDICARE A", "MEDICARE", [remittance_claims(decision(v1, _paid_in_full(v1)))]),
-         ("MEDICARE B", "MEDICARE", [remittance_claims(decision(v2, _paid_in_full(v2)))])],
-        payee=("ELM", "1234567893"), receiver="ELMST001", number=3, when=PAID_DAY)
+        [
+            ("MEDICARE A", "MEDICARE", [remittance_claims(decision(v1, _paid_in_full(v1)))]),
+            ("MEDICARE B", "MEDICARE", [remittance_claims(decision(v2, _paid_in_full(v2)))]),
+        ],
+        payee=("ELM", "1234567893"),
+        receiver="ELMST001",
+        number=3,
+        when=PAID_DAY,
+    )
 
 
 def test_a_file_cut_short_posts_nothing(ledger: Ledger, config: Config, sent: dict) -> None:
@@ -129,10 +153,9 @@ def test_a_file_cut_short_posts_nothing(ledger: Ledger, config: Config, sent: di
         assert claim(s, "V-1").state == State.SUBMITTED and claim(s, "V-1").paid == 0
 
 
-def test_a_failure_in_the_middle_of_posting_leaves_nothing(ledger: Ledger, config: Config,
-                                                           sent: dict,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_a_failure_in_the_middle_of_posting_leaves_nothing(
+    ledger: Ledger, config: Config, sent: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = posting._Batch.write
     calls = []
 
@@ -152,8 +175,9 @@ def test_a_failure_in_the_middle_of_posting_leaves_nothing(ledger: Ledger, confi
         assert claim(s, "V-1").state == State.SUBMITTED
 
 
-def test_posting_the_same_file_twice_at_once_posts_it_once(ledger: Ledger, config: Config,
-                                                           sent: dict, db_url: str) -> None:
+def test_posting_the_same_file_twice_at_once_posts_it_once(
+    ledger: Ledger, config: Config, sent: dict, db_url: str
+) -> None:
     text = remit_of([decision(sent["V-1"], _paid_in_full(sent["V-1"]))])
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -188,11 +212,17 @@ def test_matching_by_line_control_number(ledger: Ledger, config: Config, sent: d
         assert claim(s, "V-1").state == State.PAID
 
 
-def test_what_matches_nothing_goes_to_the_worklist(ledger: Ledger, config: Config,
-                                                   sent: dict) -> None:
-    stranger = dataclasses.replace(sent["V-1"], claim_id="NOT-OURS", lines=[
-        dataclasses.replace(x, control_number=f"NOPE-{n}")
-        for n, x in enumerate(sent["V-1"].lines)])
+def test_what_matches_nothing_goes_to_the_worklist(
+    ledger: Ledger, config: Config, sent: dict
+) -> None:
+    stranger = dataclasses.replace(
+        sent["V-1"],
+        claim_id="NOT-OURS",
+        lines=[
+            dataclasses.replace(x, control_number=f"NOPE-{n}")
+            for n, x in enumerate(sent["V-1"].lines)
+        ],
+    )
     summary = _post(ledger, config, remit_of([decision(stranger, _paid_in_full(stranger))]))
     assert summary.unmatched == ["NOT-OURS"]
     with ledger.transaction() as s:
@@ -204,23 +234,32 @@ def test_what_matches_nothing_goes_to_the_worklist(ledger: Ledger, config: Confi
 
 def test_reversal_and_correction(ledger: Ledger, config: Config, sent: dict) -> None:
     v1 = sent["V-1"]
-    first = decision(v1, [_paid_in_full(v1)[0], denied(v1.lines[1], "CO", "50", "N115")],
-                     icn="ORIG1")
+    first = decision(
+        v1, [_paid_in_full(v1)[0], denied(v1.lines[1], "CO", "50", "N115")], icn="ORIG1"
+    )
     _post(ledger, config, remit_of([first]))
     with ledger.transaction() as s:
         assert claim(s, "V-1").state == State.PARTIALLY_PAID
         assert [w.kind for w in open_items(s, "V-1")] == ["denial"]
     corrected = decision(v1, _paid_in_full(v1), icn="CORR1")
-    summary = _post(ledger, config, reversal(first, corrected, number=2,
-                                             when=PAID_DAY + dt.timedelta(days=20)), "r2.835")
+    summary = _post(
+        ledger,
+        config,
+        reversal(first, corrected, number=2, when=PAID_DAY + dt.timedelta(days=20)),
+        "r2.835",
+    )
     assert summary.reversals == 1
     with ledger.transaction() as s:
         c = claim(s, "V-1")
         assert c.state == State.PAID
         assert (c.paid, c.payer_control_number, c.denied) == (D("62.72"), "CORR1", D("0.00"))
         assert open_items(s, "V-1") == []  # the new decision superseded the denial
-        moves = [(a.from_state, a.to_state) for a in s.scalars(
-            select(m.AuditEntry).where(m.AuditEntry.claim_id == c.id).order_by(m.AuditEntry.id))]
+        moves = [
+            (a.from_state, a.to_state)
+            for a in s.scalars(
+                select(m.AuditEntry).where(m.AuditEntry.claim_id == c.id).order_by(m.AuditEntry.id)
+            )
+        ]
         assert moves[-2:] == [("partially_paid", "accepted"), ("accepted", "paid")]
 
 
@@ -235,8 +274,9 @@ def test_provider_level_adjustments_are_recorded(ledger: Ledger, config: Config)
         assert all(w.kind == "unmatched" for w in open_items(s))
 
 
-def test_a_short_payment_becomes_an_underpayment(ledger: Ledger, config: Config,
-                                                 sent: dict) -> None:
+def test_a_short_payment_becomes_an_underpayment(
+    ledger: Ledger, config: Config, sent: dict
+) -> None:
     v1 = sent["V-1"]
     # 97110 allowed $40.00 (AMT*B6), far from the fee schedule; 97140 as expected
     lines = [paid(v1.lines[0], D("40.00"), D("8.00"), D("0.64")), _paid_in_full(v1)[1]]

@@ -43,25 +43,31 @@ def month(ledger: Ledger, config: Config, tmp_path: Path) -> Ledger:
     visits = [medicare_visit(f"V-{n}", patient=f"P-{n}") for n in range(1, 5)]
     sent = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits))
     claims = sim_claims(sent.text)
-    acks = [Decision(c, "medicare", f"ICN-{n}", ACK_DAY,
-                     Rejection("A7", "164", "IL") if n == "V-4" else None)
-            for n, c in claims.items()]
+    acks = [
+        Decision(
+            c, "medicare", f"ICN-{n}", ACK_DAY, Rejection("A7", "164", "IL") if n == "V-4" else None
+        )
+        for n, c in claims.items()
+    ]
     path = tmp_path / "a.277"
-    path.write_text(write_277ca(acks, payer_name="MEDICARE", receiver="X", number=1,
-                                when=ACK_DAY))
+    path.write_text(write_277ca(acks, payer_name="MEDICARE", receiver="X", number=1, when=ACK_DAY))
     with ledger.transaction() as s:
         apply_acks(s, read_277ca(str(path)), as_of=ACK_DAY, who=WHO, content=path.read_text())
 
     def full(c):
-        return [paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
-                paid(c.lines[1], D("20.00"), D("4.00"), D("0.32"))]
+        return [
+            paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
+            paid(c.lines[1], D("20.00"), D("4.00"), D("0.32")),
+        ]
 
     v1, v2, v3 = claims["V-1"], claims["V-2"], claims["V-3"]
-    text = remit_of([
-        decision(v1, full(v1)),
-        decision(v2, [full(v2)[0], denied(v2.lines[1], "CO", "50", "N115")]),
-        decision(v3, [denied(x, "CO", "197") for x in v3.lines], status="4"),
-    ])
+    text = remit_of(
+        [
+            decision(v1, full(v1)),
+            decision(v2, [full(v2)[0], denied(v2.lines[1], "CO", "50", "N115")]),
+            decision(v3, [denied(x, "CO", "197") for x in v3.lines], status="4"),
+        ]
+    )
     with ledger.transaction() as s:
         post_text(s, text, "r.835", who=WHO, config=config, as_of=None)
     return ledger
@@ -78,17 +84,25 @@ def test_the_month_as_of_april_15(month: Ledger) -> None:
     assert r["denial_rate"] == D("0.6667")  # V-2 and V-3
     assert r["denials_by_category"] == {
         "authorization": {"claims": 1, "amount": D("143.00")},
-        "medical_necessity": {"claims": 1, "amount": D("47.00")}}
-    assert r["denials_by_carc"] == {"50": {"claims": 1, "amount": D("47.00")},
-                                    "197": {"claims": 1, "amount": D("143.00")}}
+        "medical_necessity": {"claims": 1, "amount": D("47.00")},
+    }
+    assert r["denials_by_carc"] == {
+        "50": {"claims": 1, "amount": D("47.00")},
+        "197": {"claims": 1, "amount": D("143.00")},
+    }
     assert r["paid_total"] == D("109.76")  # 62.72 + 47.04
     assert r["expected_vs_paid"]["expected"] == expected
     assert r["expected_vs_paid"]["paid"] == D("109.76")
     # A/R: V-2's denied 47.00 + V-3's 143.00 + V-4's 143.00 (rejected, not yet paid)
     assert r["ar_total"] == D("333.00") and r["ar_claims"] == 3
     # first submitted 2025-03-10: 36 days before 2025-04-15
-    assert r["ar_aging"] == {"0-30": D(0), "31-60": D("333.00"), "61-90": D(0),
-                             "91-120": D(0), "over_120": D(0)}
+    assert r["ar_aging"] == {
+        "0-30": D(0),
+        "31-60": D("333.00"),
+        "61-90": D(0),
+        "91-120": D(0),
+        "over_120": D(0),
+    }
     # 4 x $143 billed in the 90 days: 333 / (572 / 90) = 52.4 days
     assert r["days_in_ar"] == D("52.4")
     assert r["payers"]["medicare"]["ar_total"] == D("333.00")

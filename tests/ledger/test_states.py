@@ -9,23 +9,45 @@ from ptbill.ledger.states import TRANSITIONS, IllegalTransition, State, allowed,
 S = State
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    (S.DRAFT, S.READY), (S.DRAFT, S.BLOCKED), (S.READY, S.SUBMITTED),
-    (S.SUBMITTED, S.ACCEPTED), (S.SUBMITTED, S.REJECTED), (S.ACCEPTED, S.PAID),
-    (S.ACCEPTED, S.PARTIALLY_PAID), (S.ACCEPTED, S.DENIED), (S.DENIED, S.CORRECTED),
-    (S.DENIED, S.APPEALED), (S.DENIED, S.WRITTEN_OFF), (S.WRITTEN_OFF, S.CLOSED),
-    (S.PAID, S.CLOSED), (S.CORRECTED, S.SUBMITTED), (S.REJECTED, S.CORRECTED),
-    (S.PAID, S.ACCEPTED),  # a reversal
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (S.DRAFT, S.READY),
+        (S.DRAFT, S.BLOCKED),
+        (S.READY, S.SUBMITTED),
+        (S.SUBMITTED, S.ACCEPTED),
+        (S.SUBMITTED, S.REJECTED),
+        (S.ACCEPTED, S.PAID),
+        (S.ACCEPTED, S.PARTIALLY_PAID),
+        (S.ACCEPTED, S.DENIED),
+        (S.DENIED, S.CORRECTED),
+        (S.DENIED, S.APPEALED),
+        (S.DENIED, S.WRITTEN_OFF),
+        (S.WRITTEN_OFF, S.CLOSED),
+        (S.PAID, S.CLOSED),
+        (S.CORRECTED, S.SUBMITTED),
+        (S.REJECTED, S.CORRECTED),
+        (S.PAID, S.ACCEPTED),  # a reversal
+    ],
+)
 def test_the_lifecycle_allows(a: State, b: State) -> None:
     assert allowed(a, b)
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    (S.DRAFT, S.SUBMITTED), (S.BLOCKED, S.SUBMITTED), (S.READY, S.PAID),
-    (S.SUBMITTED, S.CORRECTED), (S.CLOSED, S.PAID), (S.WRITTEN_OFF, S.SUBMITTED),
-    (S.REJECTED, S.PAID), (S.APPEALED, S.APPEALED), (S.CLOSED, S.WRITTEN_OFF),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (S.DRAFT, S.SUBMITTED),
+        (S.BLOCKED, S.SUBMITTED),
+        (S.READY, S.PAID),
+        (S.SUBMITTED, S.CORRECTED),
+        (S.CLOSED, S.PAID),
+        (S.WRITTEN_OFF, S.SUBMITTED),
+        (S.REJECTED, S.PAID),
+        (S.APPEALED, S.APPEALED),
+        (S.CLOSED, S.WRITTEN_OFF),
+    ],
+)
 def test_the_lifecycle_refuses(a: State, b: State) -> None:
     assert not allowed(a, b)
     with pytest.raises(IllegalTransition) as e:

@@ -36,10 +36,14 @@ from tests.ledger.helpers import (
 ACK_DAY = dt.date(2025, 3, 11)
 
 
-def test_submit_sends_every_ready_claim_once(ledger: Ledger, config: Config,
-                                             tmp_path: Path) -> None:
-    visits = [medicare_visit("V-1"), medicare_visit("V-2", patient="P-2"),
-              medicare_visit("V-3", patient="P-3", diagnoses=[])]  # V-3 is blocked
+def test_submit_sends_every_ready_claim_once(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    visits = [
+        medicare_visit("V-1"),
+        medicare_visit("V-2", patient="P-2"),
+        medicare_visit("V-3", patient="P-3", diagnoses=[]),
+    ]  # V-3 is blocked
     sent = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits))
     assert sent.claims == ["V-1", "V-2"]
     claims = sim_claims(sent.text)
@@ -48,32 +52,41 @@ def test_submit_sends_every_ready_claim_once(ledger: Ledger, config: Config,
     assert claims["V-1"].frequency_code == "1"
     with ledger.transaction() as s:
         assert [claim(s, n).state for n in ("V-1", "V-2", "V-3")] == [
-            State.SUBMITTED, State.SUBMITTED, State.BLOCKED]
+            State.SUBMITTED,
+            State.SUBMITTED,
+            State.BLOCKED,
+        ]
         stored = s.scalar(select(m.Submission))
         assert stored.content == sent.text and stored.claim_count == 2
         again = submit(s, config, as_of=SUBMIT_DAY, who=WHO, file_name="again.837")
     assert again.claims == [] and again.text == ""
 
 
-def test_control_numbers_are_persistent_and_unique(ledger: Ledger, config: Config,
-                                                   tmp_path: Path) -> None:
+def test_control_numbers_are_persistent_and_unique(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
     numbers = []
     for n in range(3):
-        sent = import_and_submit(ledger, config, write_visits(
-            tmp_path / f"{n}.jsonl", [medicare_visit(f"V-{n}", patient=f"P-{n}")]))
+        sent = import_and_submit(
+            ledger,
+            config,
+            write_visits(tmp_path / f"{n}.jsonl", [medicare_visit(f"V-{n}", patient=f"P-{n}")]),
+        )
         numbers.append(sent.interchange_control_number)
         assert read_837p(io.StringIO(sent.text))  # envelope counts and numbers check out
     assert numbers == [1, 2, 3]
     ledger.close()
     reopened = Ledger(ledger.url)  # the counter lives in the database, not the process
-    sent = import_and_submit(reopened, config, write_visits(
-        tmp_path / "x.jsonl", [medicare_visit("V-9", patient="P-9")]))
+    sent = import_and_submit(
+        reopened, config, write_visits(tmp_path / "x.jsonl", [medicare_visit("V-9", patient="P-9")])
+    )
     assert sent.interchange_control_number == 4
     reopened.close()
 
 
-def test_a_claim_past_timely_filing_is_not_sent(ledger: Ledger, config: Config,
-                                                tmp_path: Path) -> None:
+def test_a_claim_past_timely_filing_is_not_sent(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
     path = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
     late = dt.date(2026, 3, 4)  # Medicare: 365 days after 2025-03-03 (C-8)
     sent = import_and_submit(ledger, config, path, as_of=dt.date(2025, 3, 10))
@@ -95,20 +108,32 @@ def test_a_claim_past_timely_filing_is_not_sent(ledger: Ledger, config: Config,
 def _ack_files(tmp_path: Path, text_837: str, reject: set[str]) -> tuple[str, str]:
     sender, gcn = envelope_of(text_837)
     sets = read_837p(io.StringIO(text_837))
-    decisions = [Decision(c, "medicare", f"9{n:013d}", ACK_DAY,
-                          Rejection("A7", "164", "IL") if c.claim_id in reject else None)
-                 for n, c in enumerate(c for s in sets for c in s.claims)]
+    decisions = [
+        Decision(
+            c,
+            "medicare",
+            f"9{n:013d}",
+            ACK_DAY,
+            Rejection("A7", "164", "IL") if c.claim_id in reject else None,
+        )
+        for n, c in enumerate(c for s in sets for c in s.claims)
+    ]
     a999 = tmp_path / "a.999"
-    a999.write_text(write_999(gcn, [s.control_number for s in sets], (), receiver=sender,
-                              number=1, when=ACK_DAY))
+    a999.write_text(
+        write_999(
+            gcn, [s.control_number for s in sets], (), receiver=sender, number=1, when=ACK_DAY
+        )
+    )
     a277 = tmp_path / "a.277"
-    a277.write_text(write_277ca(decisions, payer_name="MEDICARE", receiver=sender, number=1,
-                                when=ACK_DAY))
+    a277.write_text(
+        write_277ca(decisions, payer_name="MEDICARE", receiver=sender, number=1, when=ACK_DAY)
+    )
     return str(a999), str(a277)
 
 
-def test_acknowledgements_accept_and_reject_claims(ledger: Ledger, config: Config,
-                                                   tmp_path: Path) -> None:
+def test_acknowledgements_accept_and_reject_claims(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
     visits = [medicare_visit("V-1"), medicare_visit("V-2", patient="P-2")]
     sent = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits))
     a999, a277 = _ack_files(tmp_path, sent.text, {"V-2"})
@@ -121,11 +146,17 @@ def test_acknowledgements_accept_and_reject_claims(ledger: Ledger, config: Confi
         assert (summary.accepted, summary.rejected) == (["V-1"], ["V-2"])
         v1, v2 = claim(s, "V-1"), claim(s, "V-2")
         assert (v1.state, v1.first_response, v1.payer_control_number) == (
-            State.ACCEPTED, "accepted", "90000000000000")
+            State.ACCEPTED,
+            "accepted",
+            "90000000000000",
+        )
         assert (v2.state, v2.first_response) == (State.REJECTED, "rejected")
         [item] = open_items(s, "V-2")
         assert (item.kind, item.category, item.action) == (
-            "rejection", "eligibility", "correct_and_resubmit")
+            "rejection",
+            "eligibility",
+            "correct_and_resubmit",
+        )
         # a rejected claim does not stop the timely-filing clock (C-8): 2025-03-03 + 365
         assert item.due_date == dt.date(2026, 3, 3)
     with ledger.transaction() as s, pytest.raises(InputError) as e:
@@ -133,14 +164,15 @@ def test_acknowledgements_accept_and_reject_claims(ledger: Ledger, config: Confi
     assert "already applied" in e.value.render()
 
 
-def test_a_rejected_transaction_set_rejects_its_claims(ledger: Ledger, config: Config,
-                                                       tmp_path: Path) -> None:
-    sent = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl",
-                                                          [medicare_visit("V-1")]))
+def test_a_rejected_transaction_set_rejects_its_claims(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
     sender, gcn = envelope_of(sent.text)
     path = tmp_path / "r.999"
-    path.write_text(write_999(gcn, ["0001"], ["0001"], receiver=sender, number=5,
-                              when=ACK_DAY))
+    path.write_text(write_999(gcn, ["0001"], ["0001"], receiver=sender, number=5, when=ACK_DAY))
     with ledger.transaction() as s:
         summary = apply_ack_file(s, str(path), as_of=ACK_DAY, who=WHO)
         assert summary.rejected == ["V-1"]
@@ -149,8 +181,8 @@ def test_a_rejected_transaction_set_rejects_its_claims(ledger: Ledger, config: C
 
 
 def test_large_submissions_are_split_into_transaction_sets(
-        ledger: Ledger, config: Config, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger: Ledger, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import ptbill.ledger.submit as submitting
 
     monkeypatch.setattr(submitting, "MAX_CLAIMS_PER_SET", 2)  # the guide's 5000, made small
@@ -158,15 +190,18 @@ def test_large_submissions_are_split_into_transaction_sets(
     sent = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits))
     sets = read_837p(io.StringIO(sent.text))
     assert [[c.claim_id for c in t.claims] for t in sets] == [
-        ["V-0", "V-1"], ["V-2", "V-3"], ["V-4"]]
+        ["V-0", "V-1"],
+        ["V-2", "V-3"],
+        ["V-4"],
+    ]
     assert [t.control_number for t in sets] == ["0001", "0002", "0003"]
-    references = [line.split("*")[3] for line in sent.text.split("~\n")
-                  if line.startswith("BHT*")]
+    references = [line.split("*")[3] for line in sent.text.split("~\n") if line.startswith("BHT*")]
     assert len(set(references)) == 3  # each set its own BHT03
     sender, gcn = envelope_of(sent.text)
     path = tmp_path / "r.999"
-    path.write_text(write_999(gcn, ["0001", "0002", "0003"], ["0002"], receiver=sender,
-                              number=7, when=ACK_DAY))
+    path.write_text(
+        write_999(gcn, ["0001", "0002", "0003"], ["0002"], receiver=sender, number=7, when=ACK_DAY)
+    )
     with ledger.transaction() as s:
         summary = apply_ack_file(s, str(path), as_of=ACK_DAY, who=WHO)
     assert sorted(summary.rejected) == ["V-2", "V-3"]

@@ -14,8 +14,12 @@ from tests.factories import visit
 D = Decimal
 
 
-def coded(*services: dict[str, Any], dos: str = "2025-03-03", payer: str = "medicare",
-          visit_id: str = "V-TEST-1") -> CodedVisit:
+def coded(
+    *services: dict[str, Any],
+    dos: str = "2025-03-03",
+    payer: str = "medicare",
+    visit_id: str = "V-TEST-1",
+) -> CodedVisit:
     """The visit coded by the real coder under the bundled profile `payer`."""
     v = visit(*services, date_of_service=dos, payer=payer, visit_id=visit_id)
     ctx = resolve(v, load_config(), "test")
@@ -30,7 +34,9 @@ def profile(key: str = "medicare", **changes: Any) -> PayerProfile:
 
 def provider(locality: str | None = "06102-16", zip_code: str = "60601") -> BillingProvider:
     return BillingProvider(
-        name="Test PT", npi="1234567893", tax_id="37-1234567",
+        name="Test PT",
+        npi="1234567893",
+        tax_id="37-1234567",
         address=Address(line1="1 Main St", city="Chicago", state="IL", zip=zip_code),
         medicare_locality=locality,
     )

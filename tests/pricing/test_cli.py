@@ -11,7 +11,9 @@ from tests.factories import timed, visit_dict
 from tests.pricing.conftest import FIXTURES
 
 CHICAGO_PROVIDER = {
-    "name": "Test PT", "npi": "1234567893", "tax_id": "37-1234567",
+    "name": "Test PT",
+    "npi": "1234567893",
+    "tax_id": "37-1234567",
     "address": {"line1": "1 Main St", "city": "Chicago", "state": "IL", "zip": "60601"},
     "medicare_locality": "06102-16",
 }
@@ -28,8 +30,13 @@ def write_visits(tmp_path, *visits) -> str:
 
 
 def chicago_visit(date_of_service: str = "2025-03-03"):
-    return visit_dict(timed("97110", 30), timed("97140", 15), date_of_service=date_of_service,
-                      clinic=None, billing_provider=CHICAGO_PROVIDER)
+    return visit_dict(
+        timed("97110", 30),
+        timed("97140", 15),
+        date_of_service=date_of_service,
+        clinic=None,
+        billing_provider=CHICAGO_PROVIDER,
+    )
 
 
 def test_price_json_per_line(tmp_path):
@@ -38,11 +45,18 @@ def test_price_json_per_line(tmp_path):
     assert result.exit_code == 0, result.output
     (v,) = json.loads(result.output)
     assert (v["allowed"], v["expected_payment"], v["patient_responsibility"]) == (
-        "73.25", "57.43", "14.65")
+        "73.25",
+        "57.43",
+        "14.65",
+    )
     first = v["lines"][0]
-    assert (first["code"], first["allowed"], first["expected_payment"],
-            first["patient_responsibility"], first["mppr_reduction"]) == (
-        "97110", "51.97", "40.75", "10.39", "7.11")
+    assert (
+        first["code"],
+        first["allowed"],
+        first["expected_payment"],
+        first["patient_responsibility"],
+        first["mppr_reduction"],
+    ) == ("97110", "51.97", "40.75", "10.39", "7.11")
     assert any("32.3465" in b for b in first["basis"])
     assert v["locality"] == "06102-16" and v["complete"] is True
 
@@ -54,8 +68,9 @@ def test_price_table(tmp_path):
 
 
 def test_price_unpriceable_year_exits_1_and_says_why(tmp_path):
-    result = run("price", write_visits(tmp_path, chicago_visit(date_of_service="2026-03-02")),
-                 "--json")
+    result = run(
+        "price", write_visits(tmp_path, chicago_visit(date_of_service="2026-03-02")), "--json"
+    )
     assert result.exit_code == 1
     (v,) = json.loads(result.output)
     assert v["complete"] is False and v["allowed"] is None
@@ -74,24 +89,35 @@ def test_import_pfs_then_price_2026(tmp_path, data_dir):
     assert result.exit_code == 0, result.output
     assert "PPRRVU2026_fixture" in result.output and "year 2026" in result.output
     assert "conversion factor 33.4009" in result.output
-    priced = run("price", write_visits(tmp_path, chicago_visit(date_of_service="2026-08-03")),
-                 "--json")
+    priced = run(
+        "price", write_visits(tmp_path, chicago_visit(date_of_service="2026-08-03")), "--json"
+    )
     assert priced.exit_code == 0, priced.output
     (v,) = json.loads(priced.output)
     assert "imported PPRRVU2026_fixture" in v["lines"][0]["source"]
     # --as-of before the file's RELEASED date (06/30/2026): as if it were not imported.
-    early = run("price", write_visits(tmp_path, chicago_visit(date_of_service="2026-08-03")),
-                "--as-of", "2026-06-01")
+    early = run(
+        "price",
+        write_visits(tmp_path, chicago_visit(date_of_service="2026-08-03")),
+        "--as-of",
+        "2026-06-01",
+    )
     assert early.exit_code == 1
 
 
 def test_import_gpci_zip_and_fees(data_dir):
-    assert run("reference", "import", "gpci",
-               str(FIXTURES / "GPCI2026_excerpt.csv")).exit_code == 0
+    assert run("reference", "import", "gpci", str(FIXTURES / "GPCI2026_excerpt.csv")).exit_code == 0
     zips = run("reference", "import", "zip-locality", str(FIXTURES / "ZIP5_fixture.txt"))
     assert zips.exit_code == 0 and "5 rows" in zips.output and "year quarter 20251" in zips.output
-    fees = run("reference", "import", "fees", "acme-ppo", str(FIXTURES / "fees_acme.csv"),
-               "--effective", "2025-01-01")
+    fees = run(
+        "reference",
+        "import",
+        "fees",
+        "acme-ppo",
+        str(FIXTURES / "fees_acme.csv"),
+        "--effective",
+        "2025-01-01",
+    )
     assert fees.exit_code == 0, fees.output
     assert (data_dir / "fees-acme-ppo" / "fees_acme.json").exists()
 

@@ -11,9 +11,17 @@ from tests.factories import timed
 from tests.pricing.conftest import FIXTURES
 from tests.pricing.helpers import D, coded, line, profile, provider
 
-ACME = FeeSchedule("acme-2025", "commercial", None, "fees.csv", {
-    ("97110", ""): D("50.00"), ("97110", "CQ"): D("42.50"), ("97140", ""): D("45.00"),
-})
+ACME = FeeSchedule(
+    "acme-2025",
+    "commercial",
+    None,
+    "fees.csv",
+    {
+        ("97110", ""): D("50.00"),
+        ("97110", "CQ"): D("42.50"),
+        ("97140", ""): D("45.00"),
+    },
+)
 
 
 def test_fee_schedule_amounts_times_units():
@@ -23,7 +31,10 @@ def test_fee_schedule_amounts_times_units():
     a, b = line(p, "97110"), line(p, "97140")
     # No coinsurance configured: the whole allowed amount is expected from the payer.
     assert (a.allowed, a.expected_payment, a.patient_responsibility) == (
-        D("100.00"), D("100.00"), D(0))
+        D("100.00"),
+        D("100.00"),
+        D(0),
+    )
     assert (b.allowed, b.expected_payment) == (D("45.00"), D("45.00"))
     assert a.mppr_reduction == 0 and a.sequestration == 0  # no MPPR, no sequestration
     assert any("no coinsurance_percent" in n for n in p.notes)
@@ -32,11 +43,14 @@ def test_fee_schedule_amounts_times_units():
 
 def test_contract_coinsurance_from_the_profile():
     c = coded(timed("97110", 30), payer="commercial")
-    p = price_visit(c, profile("commercial", coinsurance_percent=D(20)), provider(),
-                    {"commercial": ACME})
+    p = price_visit(
+        c, profile("commercial", coinsurance_percent=D(20)), provider(), {"commercial": ACME}
+    )
     # 2 x 50.00 = 100.00; patient 20% = 20.00; payer 80.00
     assert (p.lines[0].patient_responsibility, p.lines[0].expected_payment) == (
-        D("20.00"), D("80.00"))
+        D("20.00"),
+        D("80.00"),
+    )
 
 
 def test_percent_of_medicare_for_codes_the_schedule_lacks():
@@ -44,8 +58,12 @@ def test_percent_of_medicare_for_codes_the_schedule_lacks():
     # = 14.33208722 + 20.51609109 + 0.65275237 = 35.50093068 = $35.50; its PE (20.52) beats
     # 97110's (14.23), so it is the full-price unit. 120% x 35.50 = 42.60.
     c = coded(timed("97110", 30), timed("97530", 15), payer="commercial")
-    p = price_visit(c, profile("commercial", percent_of_medicare=D(120)),
-                    provider("06102-16"), {"commercial": ACME})
+    p = price_visit(
+        c,
+        profile("commercial", percent_of_medicare=D(120)),
+        provider("06102-16"),
+        {"commercial": ACME},
+    )
     assert line(p, "97110").allowed == D("100.00")
     ta = line(p, "97530")
     assert ta.allowed == D("42.60") and ta.expected_payment == D("42.60")
@@ -59,14 +77,16 @@ def test_code_missing_from_the_schedule_without_percent_is_unpriced():
 
 
 def test_no_schedule_imported_says_how_to_import_one():
-    p = price_visit(coded(timed("97110", 15), payer="commercial"), profile("commercial"),
-                    provider())
+    p = price_visit(
+        coded(timed("97110", 15), payer="commercial"), profile("commercial"), provider()
+    )
     assert "ptbill reference import fees commercial" in p.lines[0].basis[0]
 
 
 def test_imported_schedule_in_force_on_the_date(data_dir):
-    import_fee_schedule("commercial", FIXTURES / "fees_acme.csv", release="acme-2025",
-                        effective=dt.date(2025, 1, 1))
+    import_fee_schedule(
+        "commercial", FIXTURES / "fees_acme.csv", release="acme-2025", effective=dt.date(2025, 1, 1)
+    )
     c = coded(timed("97110", 15), payer="commercial")
     assert price_visit(c, profile("commercial"), provider()).lines[0].allowed == D("50.00")
     before = coded(timed("97110", 15), payer="commercial", dos="2024-12-30")
@@ -81,18 +101,21 @@ def test_assistant_reduction_only_when_the_profile_sets_it():
     schedules = {"medicaid": ACME}
     plain = price_visit(c, profile("medicaid"), provider(), schedules)
     assert plain.lines[0].allowed == D("45.00")
-    reduced = price_visit(c, profile("medicaid", assistant_reduction_percent=D(15)), provider(),
-                          schedules)
+    reduced = price_visit(
+        c, profile("medicaid", assistant_reduction_percent=D(15)), provider(), schedules
+    )
     # 45.00 - 15% (6.75) = 38.25
     assert (reduced.lines[0].cq_reduction, reduced.lines[0].allowed) == (D("6.75"), D("38.25"))
 
 
 def test_pricing_settings_load_from_the_clinic_configuration(tmp_path):
     path = tmp_path / "clinic.toml"
-    path.write_text('[payers.acme-ppo]\nbase = "commercial"\npayer_id = "ACME1"\n'
-                    'percent_of_medicare = "110"\ncoinsurance_percent = 20\n'
-                    'annual_deductible = { 2025 = "500.00" }\nfee_schedule = "acme-2025"\n'
-                    'underpayment_tolerance = "2.50"\n')
+    path.write_text(
+        '[payers.acme-ppo]\nbase = "commercial"\npayer_id = "ACME1"\n'
+        'percent_of_medicare = "110"\ncoinsurance_percent = 20\n'
+        'annual_deductible = { 2025 = "500.00" }\nfee_schedule = "acme-2025"\n'
+        'underpayment_tolerance = "2.50"\n'
+    )
     acme = load_config(str(path)).payer("acme-ppo")
     assert acme is not None
     assert (acme.percent_of_medicare, acme.coinsurance_percent) == (D(110), D(20))

@@ -29,12 +29,20 @@ def test_pprrvu_2025_layout_columns_by_label():
     path = FIXTURES / "PPRRVU2025_fixture.csv"
     parsed = parse_pprrvu(path.read_text(), str(path))
     assert (parsed.year, parsed.released, parsed.effective) == (
-        2025, dt.date(2025, 9, 11), dt.date(2025, 10, 1))
+        2025,
+        dt.date(2025, 9, 11),
+        dt.date(2025, 10, 1),
+    )
     assert parsed.conversion_factor == D("32.3465")
     rows = {(r.code, r.modifier): r for r in parsed.rows}
     r = rows[("97110", "")]
     assert (r.status, r.work_rvu, r.nonfacility_pe_rvu, r.facility_pe_rvu, r.mp_rvu) == (
-        "A", D("0.45"), D("0.50"), D("0.50"), D("0.01"))
+        "A",
+        D("0.45"),
+        D("0.50"),
+        D("0.50"),
+        D("0.01"),
+    )
     assert r.mppr_applies and not r.not_used_for_medicare
     assert rows[("97010", "")].not_used_for_medicare and rows[("97010", "")].status == "B"
     assert ("0075T", "26") in rows
@@ -59,7 +67,10 @@ def test_import_drops_descriptions_and_writes_a_manifest(data_dir):
     assert manifest["source_file"] == "PPRRVU2025_fixture.csv"
     assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert (manifest["rows"], manifest["year"], manifest["conversion_factor"]) == (
-        5, 2025, "32.3465")
+        5,
+        2025,
+        "32.3465",
+    )
     assert store.releases("pfs") == ["PPRRVU2025_fixture"]
     release = load_pfs_release("PPRRVU2025_fixture")
     assert release is not None and release.row("97110").nonfacility_pe_rvu == D("0.50")
@@ -108,7 +119,11 @@ def test_zip5_fixed_width_positions():
     rows = {z.zip: z for z in parse_zip5(text, "ZIP5_fixture.txt")}
     chicago = rows["60601"]
     assert (chicago.state, chicago.carrier, chicago.locality, chicago.key) == (
-        "IL", "06102", "16", "06102-16")
+        "IL",
+        "06102",
+        "16",
+        "06102-16",
+    )
     assert (chicago.rural, chicago.plus_four, chicago.year_quarter) == ("", False, "20251")
     assert rows["62701"].rural == "R"
     assert rows["10021"].plus_four
@@ -122,8 +137,9 @@ def test_zip5_rejects_other_layouts(tmp_path):
 
 
 def test_fee_schedule_import(data_dir):
-    imported = import_fee_schedule("acme-ppo", FIXTURES / "fees_acme.csv",
-                                   effective=dt.date(2025, 1, 1))
+    imported = import_fee_schedule(
+        "acme-ppo", FIXTURES / "fees_acme.csv", effective=dt.date(2025, 1, 1)
+    )
     assert imported.kind == "fees-acme-ppo" and imported.manifest["rows"] == 4
     (schedule,) = stored_fee_schedules("acme-ppo")
     assert schedule.effective == dt.date(2025, 1, 1)
@@ -132,13 +148,16 @@ def test_fee_schedule_import(data_dir):
     assert schedule.amount_for("97530", ("GP",)) is None
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("code,modifier,allowed\n97110,,50\n97110,,51\n", "appears twice"),
-    ("code,modifier,allowed\n97110,,-5\n", "negative"),
-    ("code,modifier,allowed\n9711,,5\n", "not a 5-character"),
-    ("cpt,price\n97110,5\n", "allowed amount column"),
-    ("code,allowed\n97110,abc\n", "not a number"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("code,modifier,allowed\n97110,,50\n97110,,51\n", "appears twice"),
+        ("code,modifier,allowed\n97110,,-5\n", "negative"),
+        ("code,modifier,allowed\n9711,,5\n", "not a 5-character"),
+        ("cpt,price\n97110,5\n", "allowed amount column"),
+        ("code,allowed\n97110,abc\n", "not a number"),
+    ],
+)
 def test_fee_schedule_bad_rows(tmp_path, text, problem):
     path = tmp_path / "fees.csv"
     path.write_text(text)

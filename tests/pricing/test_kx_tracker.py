@@ -35,8 +35,9 @@ def test_priced_claims_add_up_before_the_visit():
     assert (ytd.amount, ytd.claims, ytd.estimated_claims) == (D("102.79"), 2, 2)
     # Before the second visit only the first counts; the visit being coded never counts itself.
     assert tracker.therapy_amount_ytd("P-1", dt.date(2025, 2, 9)).amount == D("29.54")
-    assert tracker.therapy_amount_ytd("P-1", dt.date(2025, 2, 10),
-                                      exclude_claim="V2").amount == D("29.54")
+    assert tracker.therapy_amount_ytd("P-1", dt.date(2025, 2, 10), exclude_claim="V2").amount == D(
+        "29.54"
+    )
     # Another patient, another year, the OT bucket: nothing.
     assert tracker.therapy_amount_ytd("P-2", dt.date(2025, 2, 17)).amount == 0
     assert tracker.therapy_amount_ytd("P-1", dt.date(2026, 1, 5)).amount == 0
@@ -46,8 +47,12 @@ def test_priced_claims_add_up_before_the_visit():
 def test_remittance_replaces_the_priced_estimate_of_its_claim():
     first = priced(timed("97110", 15), dos="2025-02-03", visit_id="V1")
     second = priced(timed("97110", 15), dos="2025-02-10", visit_id="V2")
-    tracker = (KxTracker().with_priced("P-1", first).with_priced("P-1", second)
-               .with_remit("P-1", "V1", [RemitLine(dt.date(2025, 2, 3), ("GP",), D("28.90"))]))
+    tracker = (
+        KxTracker()
+        .with_priced("P-1", first)
+        .with_priced("P-1", second)
+        .with_remit("P-1", "V1", [RemitLine(dt.date(2025, 2, 3), ("GP",), D("28.90"))])
+    )
     ytd = tracker.therapy_amount_ytd("P-1", dt.date(2025, 3, 1))
     # 28.90 posted for V1 + 29.54 priced for V2
     assert (ytd.amount, ytd.claims, ytd.estimated_claims) == (D("58.44"), 2, 1)
@@ -55,11 +60,15 @@ def test_remittance_replaces_the_priced_estimate_of_its_claim():
 
 
 def test_ot_lines_go_to_their_own_bucket():
-    tracker = KxTracker().with_remit("P-1", "C9", [
-        RemitLine(dt.date(2025, 5, 1), ("GO",), D("40.00")),
-        RemitLine(dt.date(2025, 5, 1), ("GP",), D("30.00")),
-        RemitLine(dt.date(2025, 5, 1), ("GN",), D("20.00")),
-    ])
+    tracker = KxTracker().with_remit(
+        "P-1",
+        "C9",
+        [
+            RemitLine(dt.date(2025, 5, 1), ("GO",), D("40.00")),
+            RemitLine(dt.date(2025, 5, 1), ("GP",), D("30.00")),
+            RemitLine(dt.date(2025, 5, 1), ("GN",), D("20.00")),
+        ],
+    )
     on = dt.date(2025, 5, 2)
     assert tracker.therapy_amount_ytd("P-1", on, "ot").amount == D("40.00")
     assert tracker.therapy_amount_ytd("P-1", on, "pt_slp").amount == D("50.00")
@@ -72,7 +81,8 @@ def test_unpriced_lines_are_counted_as_unknown():
 
 
 def test_only_medicare_claims_feed_the_tracker():
-    commercial = price_visit(coded(timed("97110", 15), payer="commercial"), profile("commercial"),
-                             CHICAGO, {})
+    commercial = price_visit(
+        coded(timed("97110", 15), payer="commercial"), profile("commercial"), CHICAGO, {}
+    )
     with pytest.raises(ValueError, match="Medicare"):
         KxTracker().with_priced("P-1", commercial)

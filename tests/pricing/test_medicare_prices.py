@@ -34,14 +34,24 @@ def test_chicago_two_codes_with_mppr():
     c = coded(timed("97110", 30), timed("97140", 15))
     p = price_visit(c, profile(), provider("06102-16"))
     a, b = line(p, "97110"), line(p, "97140")
-    assert (a.units, a.unit_fee, a.mppr_reduction, a.allowed) == (2, D("29.54"), D("7.11"),
-                                                                  D("51.97"))
-    assert (a.coinsurance, a.sequestration, a.expected_payment) == (D("10.39"), D("0.83"),
-                                                                    D("40.75"))
+    assert (a.units, a.unit_fee, a.mppr_reduction, a.allowed) == (
+        2,
+        D("29.54"),
+        D("7.11"),
+        D("51.97"),
+    )
+    assert (a.coinsurance, a.sequestration, a.expected_payment) == (
+        D("10.39"),
+        D("0.83"),
+        D("40.75"),
+    )
     assert a.patient_responsibility == D("10.39")
     assert (b.unit_fee, b.mppr_reduction, b.allowed) == (D("27.90"), D("6.62"), D("21.28"))
     assert (b.patient_responsibility, b.sequestration, b.expected_payment) == (
-        D("4.26"), D("0.34"), D("16.68"))
+        D("4.26"),
+        D("0.34"),
+        D("16.68"),
+    )
     assert p.allowed == D("73.25") and p.expected_payment == D("57.43")
     assert p.patient_responsibility == D("14.65")
     assert p.complete and p.locality == "06102-16"
@@ -68,10 +78,16 @@ def test_alabama_evaluation_is_the_full_price_unit():
     p = price_visit(c, profile(), provider("10112-00"))
     ev, ta, te = line(p, "97161"), line(p, "97530"), line(p, "97110")
     assert (ev.allowed, ev.mppr_reduction, ev.expected_payment) == (D("91.32"), D(0), D("71.60"))
-    assert (ta.allowed, ta.mppr_reduction, ta.expected_payment) == (D("23.14"), D("8.71"),
-                                                                    D("18.14"))
+    assert (ta.allowed, ta.mppr_reduction, ta.expected_payment) == (
+        D("23.14"),
+        D("8.71"),
+        D("18.14"),
+    )
     assert (te.allowed, te.patient_responsibility, te.expected_payment) == (
-        D("20.79"), D("4.16"), D("16.30"))
+        D("20.79"),
+        D("4.16"),
+        D("16.30"),
+    )
 
 
 def test_san_francisco_assistant_line_mppr_then_cq():
@@ -87,9 +103,16 @@ def test_san_francisco_assistant_line_mppr_then_cq():
     p = price_visit(c, profile(), provider("01112-05"))
     cq, ne = line(p, "97110", cq=True), line(p, "97112")
     assert (cq.units, cq.mppr_reduction, cq.cq_reduction, cq.allowed) == (
-        2, D("19.74"), D("7.76"), D("43.94"))
+        2,
+        D("19.74"),
+        D("7.76"),
+        D("43.94"),
+    )
     assert (cq.patient_responsibility, cq.sequestration, cq.expected_payment) == (
-        D("8.79"), D("0.70"), D("34.45"))
+        D("8.79"),
+        D("0.70"),
+        D("34.45"),
+    )
     assert (ne.allowed, ne.mppr_reduction, ne.expected_payment) == (D("39.77"), D(0), D("31.18"))
     assert ORDER_NOTE in p.notes
     assert any("85%" in b for b in cq.basis)
@@ -107,9 +130,16 @@ def test_alaska_tie_in_pe_goes_to_the_unit_without_cq():
     p = price_visit(c, profile(), provider("02102-01"))
     plain, cq = line(p, "97110"), line(p, "97110", cq=True)
     assert (plain.allowed, plain.mppr_reduction, plain.expected_payment) == (
-        D("37.06"), D(0), D("29.06"))
+        D("37.06"),
+        D(0),
+        D("29.06"),
+    )
     assert (cq.mppr_reduction, cq.cq_reduction, cq.allowed, cq.expected_payment) == (
-        D("7.52"), D("4.43"), D("25.11"), D("19.69"))
+        D("7.52"),
+        D("4.43"),
+        D("25.11"),
+        D("19.69"),
+    )
 
 
 def test_bundled_code_pays_nothing_with_the_reason():
@@ -134,7 +164,11 @@ def test_deductible_applies_line_by_line_before_coinsurance():
     a, b = line(p, "97110"), line(p, "97140")
     assert (a.deductible, a.coinsurance, a.expected_payment) == (D("51.97"), D(0), D(0))
     assert (b.deductible, b.coinsurance, b.sequestration, b.expected_payment) == (
-        D("8.03"), D("2.65"), D("0.21"), D("10.39"))
+        D("8.03"),
+        D("2.65"),
+        D("0.21"),
+        D("10.39"),
+    )
     assert b.patient_responsibility == D("10.68")
 
 
@@ -150,9 +184,15 @@ def test_sequestration_example_from_the_rules():
     # P-7: allowed $100, $50 to the deductible, Medicare would pay $40, pays $39.20.
     s = settle(D("100.00"), D("50.00"), D(20), D(2), True)
     assert (s.deductible, s.coinsurance, s.payer_before_sequestration) == (
-        D("50.00"), D("10.00"), D("40.00"))
+        D("50.00"),
+        D("10.00"),
+        D("40.00"),
+    )
     assert (s.sequestration, s.expected_payment, s.patient_responsibility) == (
-        D("0.80"), D("39.20"), D("60.00"))
+        D("0.80"),
+        D("39.20"),
+        D("60.00"),
+    )
 
 
 def test_no_locality_is_reported_on_every_line():

@@ -16,8 +16,11 @@ from ptbill.reference.catalog import catalog
 from ptbill.reference.gpci import gpcis
 from tests.pricing.helpers import D, profile, provider
 
-PAYABLE = sorted(c for c, i in catalog().items()
-                 if i.rvu_year == 2025 and i.mpfs_status == "A" and i.work_rvu is not None)
+PAYABLE = sorted(
+    c
+    for c, i in catalog().items()
+    if i.rvu_year == 2025 and i.mpfs_status == "A" and i.work_rvu is not None
+)
 MPPR_CODES = [c for c in PAYABLE if catalog()[c].mppr_applies]
 OTHER_CODES = [c for c in PAYABLE if not catalog()[c].mppr_applies]
 LOCALITIES = sorted(gpcis(2025))
@@ -25,15 +28,29 @@ MEDICARE = profile()
 
 
 def coded_line(code: str, units: int, cq: bool) -> CodedLine:
-    return CodedLine(code=code, units=units, modifiers=("GP", "CQ") if cq else ("GP",),
-                     diagnosis_pointers=(1,), minutes=None, assistant_minutes=0, charge=None,
-                     services=(0,), explanation=())
+    return CodedLine(
+        code=code,
+        units=units,
+        modifiers=("GP", "CQ") if cq else ("GP",),
+        diagnosis_pointers=(1,),
+        minutes=None,
+        assistant_minutes=0,
+        charge=None,
+        services=(0,),
+        explanation=(),
+    )
 
 
 def visit(lines: list[CodedLine]) -> CodedVisit:
-    return CodedVisit(visit_id="V-P", date_of_service=dt.date(2025, 6, 2), payer="medicare",
-                      unit_method="cms", total_timed_minutes=0, timed_units=0,
-                      lines=tuple(lines))
+    return CodedVisit(
+        visit_id="V-P",
+        date_of_service=dt.date(2025, 6, 2),
+        payer="medicare",
+        unit_method="cms",
+        total_timed_minutes=0,
+        timed_units=0,
+        lines=tuple(lines),
+    )
 
 
 line_specs = st.tuples(st.sampled_from(PAYABLE), st.integers(1, 4), st.booleans())
@@ -61,10 +78,12 @@ def test_mppr_never_raises_a_price_and_leaves_one_full_unit(specs, locality):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(MPPR_CODES), st.booleans(),
-       st.lists(st.tuples(st.sampled_from(OTHER_CODES), st.integers(1, 3), st.booleans()),
-                max_size=3),
-       st.sampled_from(LOCALITIES))
+@given(
+    st.sampled_from(MPPR_CODES),
+    st.booleans(),
+    st.lists(st.tuples(st.sampled_from(OTHER_CODES), st.integers(1, 3), st.booleans()), max_size=3),
+    st.sampled_from(LOCALITIES),
+)
 def test_a_single_always_therapy_unit_is_never_reduced(code, cq, others, locality):
     lines = [coded_line(code, 1, cq)] + [coded_line(*o) for o in others]
     p = price_visit(visit(lines), MEDICARE, provider(locality))

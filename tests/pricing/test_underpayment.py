@@ -16,8 +16,7 @@ from tests.pricing.test_contracts import ACME
 
 
 def chicago_visit():
-    p = price_visit(coded(timed("97110", 30), timed("97140", 15)), profile(),
-                    provider("06102-16"))
+    p = price_visit(coded(timed("97110", 30), timed("97140", 15)), profile(), provider("06102-16"))
     return p, line(p, "97110"), line(p, "97140")
 
 
@@ -43,9 +42,16 @@ def test_deductible_named_by_the_835():
     # $20.00 of 97110's allowed 51.97 went to the deductible: coins 20% x 31.97 = 6.394 ->
     # 6.39; Medicare 25.58; sequestration 0.5116 -> 0.51; paid 25.07.
     p, a, _ = chicago_visit()
-    paid = PaidLine(a.index, D("25.07"), payer_allowed=D("51.97"), adjustments=(
-        Adjustment("PR", "1", D("20.00")), Adjustment("PR", "2", D("6.39")),
-        Adjustment("CO", "253", D("0.51"))))
+    paid = PaidLine(
+        a.index,
+        D("25.07"),
+        payer_allowed=D("51.97"),
+        adjustments=(
+            Adjustment("PR", "1", D("20.00")),
+            Adjustment("PR", "2", D("6.39")),
+            Adjustment("CO", "253", D("0.51")),
+        ),
+    )
     (u,) = find_underpayments(p, [paid])
     assert u.likely_cause == "deductible" and "$20.00" in u.explanation
     assert "CARC" in u.explanation
@@ -53,8 +59,16 @@ def test_deductible_named_by_the_835():
 
 def test_within_tolerance_is_not_a_finding():
     p, a, b = chicago_visit()
-    assert find_underpayments(p, [PaidLine(a.index, D("40.00")),  # short 0.75 <= $1.00
-                                  PaidLine(b.index, D("17.00"))]) == []  # overpaid
+    assert (
+        find_underpayments(
+            p,
+            [
+                PaidLine(a.index, D("40.00")),  # short 0.75 <= $1.00
+                PaidLine(b.index, D("17.00")),
+            ],
+        )
+        == []
+    )  # overpaid
     tight = Tolerance(D("0.10"), D(0))
     (u,) = find_underpayments(p, [PaidLine(a.index, D("40.00"))], tight)
     assert u.gap == D("0.75")
@@ -95,8 +109,7 @@ def test_single_unexplained_short_line_on_a_contract_points_to_the_deductible():
     (u,) = find_underpayments(p, [PaidLine(p.lines[0].index, D("70.00"))])
     assert u.likely_cause == "deductible" and "deductible" in u.candidates
     # With itemised 835 adjustments and no PR-1, a deductible is ruled out.
-    paid = PaidLine(p.lines[0].index, D("70.00"), adjustments=(Adjustment("CO", "45",
-                                                                          D("30.00")),))
+    paid = PaidLine(p.lines[0].index, D("70.00"), adjustments=(Adjustment("CO", "45", D("30.00")),))
     (u,) = find_underpayments(p, [paid])
     assert u.likely_cause == "unexplained" and "deductible" not in u.candidates
 
@@ -111,6 +124,9 @@ def test_sequestration_when_the_year_rate_is_unknown():
 
 
 def test_lines_without_an_expected_amount_are_not_judged():
-    p = price_visit(coded(timed("97110", 15), {"code": "97010"}, dos="2026-02-02"), profile(),
-                    provider("06102-16"))
+    p = price_visit(
+        coded(timed("97110", 15), {"code": "97010"}, dos="2026-02-02"),
+        profile(),
+        provider("06102-16"),
+    )
     assert find_underpayments(p, [PaidLine(x.index, D(0)) for x in p.lines]) == []

@@ -15,8 +15,11 @@ from tests.pricing.helpers import D, coded, line, profile, provider
 
 
 def test_2026_dates_are_unpriceable_until_the_2026_file_is_imported():
-    p = price_visit(coded({"code": "97161"}, timed("97110", 15), dos="2026-03-02"), profile(),
-                    provider("06102-16"))
+    p = price_visit(
+        coded({"code": "97161"}, timed("97110", 15), dos="2026-03-02"),
+        profile(),
+        provider("06102-16"),
+    )
     assert not p.complete and p.allowed is None and p.expected_payment is None
     for x in p.lines:
         assert x.status == "unpriced" and x.allowed is None
@@ -35,13 +38,19 @@ def test_imported_2026_release_prices_and_is_named():
     #        MPPR 14.09851989 / 2 = 7.049 -> 7.05; allowed 23.38
     # 2026 sequestration unknown: expected payment = Medicare's share before sequestration.
     #   97161: coins 20.256 -> 20.26; expected 81.02.   97110: coins 4.676 -> 4.68; 18.70
-    p = price_visit(coded({"code": "97161"}, timed("97110", 15), dos="2026-08-03"), profile(),
-                    provider("06102-16"))
+    p = price_visit(
+        coded({"code": "97161"}, timed("97110", 15), dos="2026-08-03"),
+        profile(),
+        provider("06102-16"),
+    )
     ev, te = line(p, "97161"), line(p, "97110")
-    assert (ev.unit_fee, ev.allowed, ev.expected_payment) == (D("101.28"), D("101.28"),
-                                                              D("81.02"))
+    assert (ev.unit_fee, ev.allowed, ev.expected_payment) == (D("101.28"), D("101.28"), D("81.02"))
     assert (te.unit_fee, te.mppr_reduction, te.allowed, te.expected_payment) == (
-        D("30.43"), D("7.05"), D("23.38"), D("18.70"))
+        D("30.43"),
+        D("7.05"),
+        D("23.38"),
+        D("18.70"),
+    )
     assert ev.sequestration is None and te.sequestration is None
     assert "imported PPRRVU2026_fixture" in ev.source and "gpci_2026" in ev.source
     assert any("33.4009" in b for b in ev.basis)
@@ -60,8 +69,11 @@ def test_release_taking_effect_after_the_date_is_used_with_a_caveat():
 def test_sequestration_rate_from_the_profile_when_the_reference_has_none():
     import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")
     # 97110 alone: 30.43; coins 6.086 -> 6.09; Medicare 24.34; 2% = 0.4868 -> 0.49; 23.85
-    p = price_visit(coded(timed("97110", 15), dos="2026-08-03"),
-                    profile(sequestration_percent=D(2)), provider("06102-16"))
+    p = price_visit(
+        coded(timed("97110", 15), dos="2026-08-03"),
+        profile(sequestration_percent=D(2)),
+        provider("06102-16"),
+    )
     assert (p.lines[0].sequestration, p.lines[0].expected_payment) == (D("0.49"), D("23.85"))
 
 
@@ -76,13 +88,18 @@ def test_imported_release_replaces_the_bundled_one_for_its_year():
 
 def test_as_of_leaves_out_releases_published_later():
     import_pfs(FIXTURES / "PPRRVU2025_fixture.csv")  # RELEASED 09/11/2025
-    before = price_visit(coded(timed("97110", 15)), profile(), provider("06102-16"),
-                         as_of=dt.date(2025, 9, 1))
+    before = price_visit(
+        coded(timed("97110", 15)), profile(), provider("06102-16"), as_of=dt.date(2025, 9, 1)
+    )
     assert before.lines[0].allowed == D("29.54")  # bundled RVU25D again
     assert "bundled" in before.lines[0].source
     import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")  # RELEASED 06/30/2026
-    early = price_visit(coded(timed("97110", 15), dos="2026-08-03"), profile(),
-                        provider("06102-16"), as_of=dt.date(2026, 6, 1))
+    early = price_visit(
+        coded(timed("97110", 15), dos="2026-08-03"),
+        profile(),
+        provider("06102-16"),
+        as_of=dt.date(2026, 6, 1),
+    )
     assert early.lines[0].status == "unpriced"
 
 

@@ -91,14 +91,18 @@ def evaluate(n: int, seed: int, error_rate: float = 0.25) -> Evaluation:
 
 
 def table(ev: Evaluation) -> str:
-    rows = [f"{ev.visits} visits, {ev.clean} clean; error findings on clean visits: "
-            f"{sum(ev.clean_errors.values())} {dict(ev.clean_errors.most_common())}",
-            f"{'kind':26} {'labelled':>8} {'caught':>6} {'recall':>7} {'precision':>9} "
-            f"{'also on other-mistake visits':>28}"]
+    rows = [
+        f"{ev.visits} visits, {ev.clean} clean; error findings on clean visits: "
+        f"{sum(ev.clean_errors.values())} {dict(ev.clean_errors.most_common())}",
+        f"{'kind':26} {'labelled':>8} {'caught':>6} {'recall':>7} {'precision':>9} "
+        f"{'also on other-mistake visits':>28}",
+    ]
     for kind in MISTAKE_KINDS:
-        rows.append(f"{kind:26} {ev.labelled[kind]:8} {ev.caught[kind]:6} "
-                    f"{ev.recall(kind):7.1%} {ev.precision(kind):9.1%} "
-                    f"{ev.fired_other[kind]:28}")
+        rows.append(
+            f"{kind:26} {ev.labelled[kind]:8} {ev.caught[kind]:6} "
+            f"{ev.recall(kind):7.1%} {ev.precision(kind):9.1%} "
+            f"{ev.fired_other[kind]:28}"
+        )
     return "\n".join(rows)
 
 

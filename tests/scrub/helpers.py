@@ -27,8 +27,13 @@ CLINIC_TOML = (
     '[clinics.elm-street-pt.chargemaster]\n"97110" = "48.00"\n"97112" = "52.00"\n'
     '"97140" = "47.00"\n'
 )
-AUTHORIZATION = {"number": "A123", "start_date": "2026-02-16", "end_date": "2026-04-30",
-                 "visits_authorized": 12, "visits_used": 5}
+AUTHORIZATION = {
+    "number": "A123",
+    "start_date": "2026-02-16",
+    "end_date": "2026-04-30",
+    "visits_authorized": 12,
+    "visits_used": 5,
+}
 
 
 def base_services() -> list[dict[str, Any]]:
@@ -37,8 +42,9 @@ def base_services() -> list[dict[str, Any]]:
 
 def base_dict(payer: str = "medicare") -> dict[str, Any]:
     """The clean visit every case starts from: no finding for any bundled payer."""
-    d = visit_dict(*base_services(), payer=payer, total_timed_minutes=37,
-                   total_treatment_minutes=45)
+    d = visit_dict(
+        *base_services(), payer=payer, total_timed_minutes=37, total_treatment_minutes=45
+    )
     d["episode"]["authorization"] = copy.deepcopy(AUTHORIZATION)
     if payer != "medicare":
         d["subscriber"] = {"member_id": "XYZ123456789", "relationship": "self"}
@@ -58,16 +64,18 @@ def build_dict(case: dict[str, Any], payer: str | None = None) -> dict[str, Any]
         d["services"] = copy.deepcopy(case["services"])
         # The note's totals agree with the services unless the case says otherwise.
         minutes = [(s["code"], s.get("minutes") or 0) for s in d["services"]]
-        d["total_timed_minutes"] = sum(m for code, m in minutes
-                                       if (i := lookup(code)) is not None and i.timed)
+        d["total_timed_minutes"] = sum(
+            m for code, m in minutes if (i := lookup(code)) is not None and i.timed
+        )
         d["total_treatment_minutes"] = sum(m for _, m in minutes)
     for dotted, value in case.get("set", {}).items():
         set_path(d, dotted, value)
     return d
 
 
-def profile_for(payer: str, rules: dict[str, Any] | None = None,
-                fields: dict[str, Any] | None = None) -> PayerProfile:
+def profile_for(
+    payer: str, rules: dict[str, Any] | None = None, fields: dict[str, Any] | None = None
+) -> PayerProfile:
     profile = load_config().payer(payer)
     assert profile is not None
     update = dict(fields or {})

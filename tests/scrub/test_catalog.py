@@ -20,9 +20,23 @@ BILLING_RULES = ROOT.parent / "shared" / "spec" / "billing-rules.md"
 
 # The category vocabulary of interfaces.md, copied here so that a change on either side shows.
 INTERFACE_CATEGORIES = [
-    "units", "modifier", "ncci", "mue", "bundled", "diagnosis", "evaluation", "plan_of_care",
-    "progress_report", "authorization", "threshold", "timely_filing", "documentation",
-    "provider", "patient", "coverage", "duplicate",
+    "units",
+    "modifier",
+    "ncci",
+    "mue",
+    "bundled",
+    "diagnosis",
+    "evaluation",
+    "plan_of_care",
+    "progress_report",
+    "authorization",
+    "threshold",
+    "timely_filing",
+    "documentation",
+    "provider",
+    "patient",
+    "coverage",
+    "duplicate",
 ]
 
 
@@ -33,8 +47,15 @@ def test_categories_are_the_interface_vocabulary() -> None:
 
 def test_issue_3_rule_ids_exist() -> None:
     # the ids the design and the issue name
-    for rid in ("NCCI-PTP", "MUE-UNITS", "DX-NOT-BILLABLE", "CODE-BUNDLED", "POC-EXPIRED",
-                "AUTH-MISSING", "TIMELY-FILING"):
+    for rid in (
+        "NCCI-PTP",
+        "MUE-UNITS",
+        "DX-NOT-BILLABLE",
+        "CODE-BUNDLED",
+        "POC-EXPIRED",
+        "AUTH-MISSING",
+        "TIMELY-FILING",
+    ):
         assert rid in RULES
 
 
@@ -75,14 +96,15 @@ def test_every_citation_is_in_billing_rules_or_listed() -> None:
 def test_docs_rules_md_is_current() -> None:
     path = ROOT / "docs" / "rules.md"
     assert path.read_text(encoding="utf-8") == rules_markdown(), (
-        "docs/rules.md is stale: run `ptbill rules --markdown > docs/rules.md`")
+        "docs/rules.md is stale: run `ptbill rules --markdown > docs/rules.md`"
+    )
 
 
 def test_docs_name_every_rule_and_the_payer_settings() -> None:
     md = rules_markdown()
     for rid in RULES:
         assert f"## {rid}\n" in md
-    assert "`medicare`: allowed = [\"PT\", \"DPT\", \"MPT\", \"MSPT\"]" in md
+    assert '`medicare`: allowed = ["PT", "DPT", "MPT", "MSPT"]' in md
 
 
 def test_bundled_profiles_switch_medicare_rules_on_in_data() -> None:
@@ -99,13 +121,16 @@ def test_bundled_profiles_switch_medicare_rules_on_in_data() -> None:
     assert "AUTH-MISSING" not in medicare and "KX-NOT-DOCUMENTED" not in commercial
 
 
-@pytest.mark.parametrize(("rules", "field", "problem"), [
-    ({"NO-SUCH-RULE": {}}, "rules.NO-SUCH-RULE", "no scrub rule"),
-    ({"TIMELY-FILING": {"warn_dayz": 3}}, "rules.TIMELY-FILING.warn_dayz", "not a parameter"),
-    ({"TIMELY-FILING": {"warn_days": "30"}}, "rules.TIMELY-FILING.warn_days", "wrong type"),
-    ({"TIMELY-FILING": {"enabled": "no"}}, "rules.TIMELY-FILING.enabled", "not a boolean"),
-    ({"TIMELY-FILING": {"severity": "fatal"}}, "rules.TIMELY-FILING.severity", "severity"),
-])
+@pytest.mark.parametrize(
+    ("rules", "field", "problem"),
+    [
+        ({"NO-SUCH-RULE": {}}, "rules.NO-SUCH-RULE", "no scrub rule"),
+        ({"TIMELY-FILING": {"warn_dayz": 3}}, "rules.TIMELY-FILING.warn_dayz", "not a parameter"),
+        ({"TIMELY-FILING": {"warn_days": "30"}}, "rules.TIMELY-FILING.warn_days", "wrong type"),
+        ({"TIMELY-FILING": {"enabled": "no"}}, "rules.TIMELY-FILING.enabled", "not a boolean"),
+        ({"TIMELY-FILING": {"severity": "fatal"}}, "rules.TIMELY-FILING.severity", "severity"),
+    ],
+)
 def test_bad_rule_settings_are_input_errors(rules, field, problem) -> None:
     profile = profile_for("medicare", rules)
     with pytest.raises(InputError) as e:

@@ -38,12 +38,18 @@ def test_json_contract_and_exit_1_when_any_visit_is_blocked(tmp_path: Path) -> N
     code, out, _ = run("scrub", "--json", write(tmp_path, [base_dict(), blocked_visit()]))
     assert code == 1
     data = json.loads(out)
-    assert [(d["visit_id"], d["status"]) for d in data] == [("V-TEST-1", "ready"),
-                                                           ("V-TEST-2", "blocked")]
+    assert [(d["visit_id"], d["status"]) for d in data] == [
+        ("V-TEST-1", "ready"),
+        ("V-TEST-2", "blocked"),
+    ]
     [f] = data[1]["findings"]
     assert {"rule", "category", "severity", "line", "message", "fix"} <= set(f)
     assert (f["rule"], f["category"], f["severity"], f["line"]) == (
-        "DOC-UNSIGNED", "documentation", "error", None)
+        "DOC-UNSIGNED",
+        "documentation",
+        "error",
+        None,
+    )
     assert f["rule"] in RULES and f["category"] in CATEGORIES
 
 
@@ -111,7 +117,7 @@ def test_rules_listing_and_markdown() -> None:
 
 def test_bad_rule_settings_in_the_configuration_exit_2(tmp_path: Path) -> None:
     config = tmp_path / "clinic.toml"
-    config.write_text(CLINIC_TOML + '[payers.medicare.rules.TIMELY-FILING]\nwarn_dayz = 10\n')
+    config.write_text(CLINIC_TOML + "[payers.medicare.rules.TIMELY-FILING]\nwarn_dayz = 10\n")
     code, out, err = run("--config", str(config), "scrub", write(tmp_path, [base_dict()]))
     assert code == 2 and out == ""
     assert "rules.TIMELY-FILING.warn_dayz" in err and "not a parameter" in err

@@ -36,11 +36,21 @@ def test_same_input_same_result_and_json_shape() -> None:
     a = scrub_visit(v2, coded, ctx, AS_OF)
     b = scrub_visit(v2, coded, ctx, AS_OF)
     assert a == b and a.status == "blocked"
-    assert a.to_json() == {"visit_id": "V-TEST-1", "status": "blocked", "findings": [
-        {"rule": "DOC-UNSIGNED", "category": "documentation", "severity": "error",
-         "line": None, "message": "the treatment note for 2026-03-02 is not signed",
-         "fix": "have the treating therapist sign the note before billing",
-         "citation": ["D-9", "MBPM15-220.3E"]}]}
+    assert a.to_json() == {
+        "visit_id": "V-TEST-1",
+        "status": "blocked",
+        "findings": [
+            {
+                "rule": "DOC-UNSIGNED",
+                "category": "documentation",
+                "severity": "error",
+                "line": None,
+                "message": "the treatment note for 2026-03-02 is not signed",
+                "fix": "have the treating therapist sign the note before billing",
+                "citation": ["D-9", "MBPM15-220.3E"],
+            }
+        ],
+    }
 
 
 def test_batch_as_a_plain_list_or_prebuilt_gives_the_same_findings() -> None:
@@ -74,8 +84,12 @@ def test_as_of_is_explicit_nothing_reads_the_clock() -> None:
 
 
 def test_findings_come_in_catalog_order_with_lines_in_range() -> None:
-    r = run_case({"services": [{"code": "97010"}, {"code": "97014"}],
-                  "set": {"signed": None, "diagnoses": ["M17.1"]}})
+    r = run_case(
+        {
+            "services": [{"code": "97010"}, {"code": "97014"}],
+            "set": {"signed": None, "diagnoses": ["M17.1"]},
+        }
+    )
     from ptbill.scrub import RULES
 
     order = list(RULES)
@@ -100,14 +114,32 @@ def test_messages_never_carry_patient_or_person_identifiers() -> None:
 
 
 def test_a_day_without_kx_threshold_data_is_reported_not_guessed() -> None:
-    r = run_case({"set": {"date_of_service": "2027-01-04", "signed.date": "2027-01-04",
-                          "episode.therapy_amount_ytd": "9000.00"},
-                  "as_of": "2027-01-10"})
+    r = run_case(
+        {
+            "set": {
+                "date_of_service": "2027-01-04",
+                "signed.date": "2027-01-04",
+                "episode.therapy_amount_ytd": "9000.00",
+            },
+            "as_of": "2027-01-10",
+        }
+    )
     assert "KX-THRESHOLD-UNKNOWN" in r.rules() and "KX-NOT-DOCUMENTED" not in r.rules()
 
 
 def test_history_only_counts_the_same_day() -> None:
-    r = run_case({"history": [{"set": {"visit_id": "V-0", "date_of_service": "2026-03-01",
-                                       "signed.date": "2026-03-01"}}]})
+    r = run_case(
+        {
+            "history": [
+                {
+                    "set": {
+                        "visit_id": "V-0",
+                        "date_of_service": "2026-03-01",
+                        "signed.date": "2026-03-01",
+                    }
+                }
+            ]
+        }
+    )
     assert r.findings == ()
     assert run_case({"history": [{"set": {"visit_id": "V-0"}}]}).blocked

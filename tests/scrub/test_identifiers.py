@@ -19,16 +19,19 @@ def test_npi_check_digit_is_luhn_with_the_80840_prefix() -> None:
     assert not npi_valid("123456789X")
 
 
-@pytest.mark.parametrize(("mbi", "problem"), [
-    ("1EG4TE5MK73", None),  # CMS's published example
-    ("1EG4-TE5-MK73", "dashes"),
-    ("1EG4TE5MK7", "10 characters"),
-    ("0EG4TE5MK73", "character 1 must be a 1-9"),
-    ("1SG4TE5MK73", "character 2 must be a letter"),
-    ("1EG4TE5MK7A", "character 11 must be a digit"),
-    ("1E04TE5MK73", None),  # position 3 may be a digit
-    ("1EGATE5MK73", "character 4 must be a digit"),
-])
+@pytest.mark.parametrize(
+    ("mbi", "problem"),
+    [
+        ("1EG4TE5MK73", None),  # CMS's published example
+        ("1EG4-TE5-MK73", "dashes"),
+        ("1EG4TE5MK7", "10 characters"),
+        ("0EG4TE5MK73", "character 1 must be a 1-9"),
+        ("1SG4TE5MK73", "character 2 must be a letter"),
+        ("1EG4TE5MK7A", "character 11 must be a digit"),
+        ("1E04TE5MK73", None),  # position 3 may be a digit
+        ("1EGATE5MK73", "character 4 must be a digit"),
+    ],
+)
 def test_mbi_format(mbi: str, problem: str | None) -> None:
     got = mbi_problem(mbi)
     if problem is None:
@@ -49,12 +52,22 @@ def test_icd10_package_version_matches_the_code_set_window() -> None:
     assert icd10.pinned_version_installed()
 
 
-@pytest.mark.parametrize(("code", "status"), [
-    ("M17.11", "billable"), ("M1711", "billable"), ("S83.511D", "billable"),
-    ("M17.1", "not_billable"), ("M17", "not_billable"),
-    ("S83.511", "needs_7th"), ("T14.90", "needs_7th"),
-    ("M17.99", "invalid"), ("M15-M19", "invalid"), ("13", "invalid"), ("", "invalid"),
-])
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("M17.11", "billable"),
+        ("M1711", "billable"),
+        ("S83.511D", "billable"),
+        ("M17.1", "not_billable"),
+        ("M17", "not_billable"),
+        ("S83.511", "needs_7th"),
+        ("T14.90", "needs_7th"),
+        ("M17.99", "invalid"),
+        ("M15-M19", "invalid"),
+        ("13", "invalid"),
+        ("", "invalid"),
+    ],
+)
 def test_dx_status(code: str, status: str) -> None:
     assert icd10.dx(code).status == status
 

@@ -37,18 +37,24 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_ptp_file_rows_and_dates() -> None:
     rows = parse_ptp(PTP[0].read_text(), "f1")
     assert [(r.column1, r.column2, r.indicator) for r in rows] == [
-        ("0001A", "0591T", "1"), ("97110", "97112", "1"), ("97110", "97116", "1"),
-        ("97110", "97535", "0")]
+        ("0001A", "0591T", "1"),
+        ("97110", "97112", "1"),
+        ("97110", "97116", "1"),
+        ("97110", "97535", "0"),
+    ]
     deleted = rows[2]
     assert str(deleted.effective) == "2025-01-01" and str(deleted.deletion) == "2026-02-28"
     assert rows[1].deletion is None and not rows[1].prior_1996
 
 
-@pytest.mark.parametrize(("names", "release"), [
-    (["ccipra-v322r0-f1.txt", "ccipra-v322r0-f4.txt"], "ptp-2026q3"),
-    (["ccipra-v310r0-f1.txt"], "ptp-2025q1"),
-    (["ccipra-v323r1-f2.txt"], "ptp-2026q4r1"),
-])
+@pytest.mark.parametrize(
+    ("names", "release"),
+    [
+        (["ccipra-v322r0-f1.txt", "ccipra-v322r0-f4.txt"], "ptp-2026q3"),
+        (["ccipra-v310r0-f1.txt"], "ptp-2025q1"),
+        (["ccipra-v323r1-f2.txt"], "ptp-2026q4r1"),
+    ],
+)
 def test_release_names_come_from_the_ncci_version(names: list[str], release: str) -> None:
     assert ptp_release_name([Path(n) for n in names])[0] == release
 
@@ -89,8 +95,10 @@ def test_imported_ptp_dates_and_indicators(data_dir: Path) -> None:
 
 def test_scrub_names_the_imported_release(data_dir: Path) -> None:
     import_ptp(PTP)
-    case = {"services": [timed("97110", 15), timed("97112", 15)],
-            "profile": {"ncci_table": "ptp-2026q3"}}
+    case = {
+        "services": [timed("97110", 15), timed("97112", 15)],
+        "profile": {"ncci_table": "ptp-2026q3"},
+    }
     r = run_case(case)
     f = [x for x in r.findings if x.rule == "NCCI-PTP"]
     assert len(f) == 1 and f[0].severity == "error" and f[0].line == 2
@@ -133,8 +141,13 @@ def test_import_mue_and_mai_semantics(data_dir: Path) -> None:
     use = {"MUE-UNITS": {"table": "mue-2026q3"}}
     # MAI 1 (line edit): 60 minutes, 30 by the assistant -> 2 plain + 2 CQ units on two lines,
     # each line within 2: no finding, although the day's 4 units pass 2.
-    split = run_case({"services": [timed("97110", 60, assistant_minutes=30)], "rules": use,
-                      "set": {"supervising_provider": {"npi": "1234567893"}}})
+    split = run_case(
+        {
+            "services": [timed("97110", 60, assistant_minutes=30)],
+            "rules": use,
+            "set": {"supervising_provider": {"npi": "1234567893"}},
+        }
+    )
     assert "MUE-UNITS" not in split.rules()
     # the same code on one line of 3 units fails its line edit
     one = run_case({"services": [timed("97110", 45)], "rules": use})
@@ -148,8 +161,12 @@ def test_import_mue_and_mai_semantics(data_dir: Path) -> None:
 
 def test_mue_day_edit_sums_cq_and_plain_lines() -> None:
     # catalog MUE for 97110 is 6 with MAI 3: 100 minutes = 7 units over two lines (CQ split)
-    r = run_case({"services": [timed("97110", 100, assistant_minutes=50)],
-                  "set": {"supervising_provider": {"npi": "1234567893"}}})
+    r = run_case(
+        {
+            "services": [timed("97110", 100, assistant_minutes=50)],
+            "set": {"supervising_provider": {"npi": "1234567893"}},
+        }
+    )
     [f] = [x for x in r.findings if x.rule == "MUE-UNITS"]
     assert "7 units" in f.message and "MAI 3" in f.message
 
@@ -182,7 +199,8 @@ def test_cli_imports_then_scrubs_with_the_release(tmp_path: Path, data_dir: Path
     config = tmp_path / "clinic.toml"
     config.write_text(
         CLINIC_TOML + '[payers.medicare]\nncci_table = "ptp-2026q3"\n'
-        '[payers.medicare.rules.MUE-UNITS]\ntable = "mue-2026q3"\n')
+        '[payers.medicare.rules.MUE-UNITS]\ntable = "mue-2026q3"\n'
+    )
     visit = base_dict()
     visit["services"] = [timed("97110", 15), timed("97112", 15)]
     visit["total_timed_minutes"] = visit["total_treatment_minutes"] = 30
@@ -193,6 +211,7 @@ def test_cli_imports_then_scrubs_with_the_release(tmp_path: Path, data_dir: Path
     [result] = json.loads(r.stdout)
     ncci = [f for f in result["findings"] if f["rule"] == "NCCI-PTP"]
     assert ncci and ncci[0]["data_release"] == "ptp-2026q3"
-    r = runner.invoke(cli, ["reference", "import", "ncci-ptp", str(tmp_path / "missing.txt")],
-                      obj={})
+    r = runner.invoke(
+        cli, ["reference", "import", "ncci-ptp", str(tmp_path / "missing.txt")], obj={}
+    )
     assert r.exit_code == 2 and "missing.txt" in r.stderr

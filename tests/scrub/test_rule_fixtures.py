@@ -41,8 +41,9 @@ def _matches(f: Finding, case: dict[str, Any]) -> bool:
         return False
     if any(s not in f.fix for s in case.get("fix_has", [])):
         return False
-    return all(s.lower() in (f.data_release or "").lower()
-               for s in case.get("data_release_has", []))
+    return all(
+        s.lower() in (f.data_release or "").lower() for s in case.get("data_release_has", [])
+    )
 
 
 @pytest.mark.parametrize(("rule_id", "case"), CASES)
@@ -54,7 +55,8 @@ def test_fixture_case(rule_id: str, case: dict[str, Any]) -> None:
         return
     assert mine, f"{rule_id} did not fire; findings: {[f.rule for f in result.findings]}"
     assert any(_matches(f, case) for f in mine), [
-        (f.severity, f.line, f.message, f.fix, f.data_release) for f in mine]
+        (f.severity, f.line, f.message, f.fix, f.data_release) for f in mine
+    ]
     for f in mine:
         assert f.fix, "every finding has a fix"
         assert f.category == RULES[rule_id].category

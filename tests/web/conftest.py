@@ -35,8 +35,7 @@ class Templates:
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
     folder = tmp_path_factory.mktemp("web-ledger")
     pending = folder / "pending.db"
-    demo = build_demo_ledger(f"sqlite:///{pending}", folder, visits=VISITS, seed=SEED,
-                             post=False)
+    demo = build_demo_ledger(f"sqlite:///{pending}", folder, visits=VISITS, seed=SEED, post=False)
     db = open_database(f"sqlite:///{pending}")
     tokens = ensure_demo_users(db.sessions)
     db.dispose()
@@ -47,8 +46,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
 
     db = open_database(f"sqlite:///{posted}")
     with db.sessions.begin() as s:
-        post_text(s, demo.remit_835, "demo-1.835", who="demo", config=load_config(None),
-                  as_of=None)
+        post_text(s, demo.remit_835, "demo-1.835", who="demo", config=load_config(None), as_of=None)
     db.dispose()
     visits = [json.loads(line) for line in demo.visits_path.read_text().splitlines()]
     return Templates(pending, posted, demo, tokens, visits)
@@ -79,9 +77,11 @@ class Workbench:
         self.client.cookies.clear()
         form = self.client.get("/login")
         token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        return self.client.post("/login", data={"username": role, "password": password,
-                                                "csrf_token": token, "next": "/"},
-                                follow_redirects=False)
+        return self.client.post(
+            "/login",
+            data={"username": role, "password": password, "csrf_token": token, "next": "/"},
+            follow_redirects=False,
+        )
 
     def csrf(self) -> str:
         page = self.client.get("/claims")
@@ -99,8 +99,9 @@ def make_bench(templates: Templates, tmp_path: Path) -> Iterator[MakeBench]:
         db = tmp_path / f"{which}-{len(made)}.db"
         shutil.copyfile(getattr(templates, which), db)
         app = create_app(WebSettings(db=f"sqlite:///{db}", **settings))
-        bench = Workbench(app, TestClient(app, base_url="http://127.0.0.1"), db,
-                          templates.tokens, templates)
+        bench = Workbench(
+            app, TestClient(app, base_url="http://127.0.0.1"), db, templates.tokens, templates
+        )
         made.append(bench)
         return bench
 
@@ -117,8 +118,9 @@ def bench(make_bench: MakeBench) -> Workbench:
 
 
 @pytest.fixture(scope="session")
-def shared_bench(templates: Templates, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[Workbench]:
+def shared_bench(
+    templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Workbench]:
     """One workbench for read-only tests (they must not change the ledger)."""
     db = tmp_path_factory.mktemp("web-shared") / "shared.db"
     shutil.copyfile(templates.posted, db)

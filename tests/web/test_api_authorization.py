@@ -58,8 +58,9 @@ def test_reads_need_credentials_and_any_role_may_read(shared_bench: Workbench, u
 
 
 @pytest.mark.parametrize(("method", "url"), WRITES)
-def test_writes_need_credentials_and_a_writing_role(shared_bench: Workbench, method: str,
-                                                    url: str) -> None:
+def test_writes_need_credentials_and_a_writing_role(
+    shared_bench: Workbench, method: str, url: str
+) -> None:
     url = _url(shared_bench, url)
     call = getattr(shared_bench.client, method)
     assert call(url).status_code == 401
@@ -69,8 +70,9 @@ def test_writes_need_credentials_and_a_writing_role(shared_bench: Workbench, met
 
 
 def test_a_wrong_or_revoked_token_is_not_accepted(shared_bench: Workbench) -> None:
-    bad = shared_bench.client.get("/api/v1/claims",
-                                  headers={"Authorization": "Bearer ptb_not-a-token"})
+    bad = shared_bench.client.get(
+        "/api/v1/claims", headers={"Authorization": "Bearer ptb_not-a-token"}
+    )
     assert bad.status_code == 401
     from sqlalchemy import update
 
@@ -79,14 +81,16 @@ def test_a_wrong_or_revoked_token_is_not_accepted(shared_bench: Workbench) -> No
 
     token = shared_bench.tokens["viewer"]
     with shared_bench.sessions().begin() as s:
-        s.execute(update(ApiToken).where(ApiToken.token_sha256 == digest(token))
-                  .values(revoked=True))
+        s.execute(
+            update(ApiToken).where(ApiToken.token_sha256 == digest(token)).values(revoked=True)
+        )
     try:
         assert shared_bench.get("/api/v1/claims", role="viewer").status_code == 401
     finally:
         with shared_bench.sessions().begin() as s:
-            s.execute(update(ApiToken).where(ApiToken.token_sha256 == digest(token))
-                      .values(revoked=False))
+            s.execute(
+                update(ApiToken).where(ApiToken.token_sha256 == digest(token)).values(revoked=False)
+            )
 
 
 def test_tokens_are_stored_hashed(shared_bench: Workbench) -> None:
@@ -107,8 +111,9 @@ def test_billers_and_admins_may_write(make_bench: MakeBench, role: str) -> None:
     denied = [c for c in bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"]]
     assert denied, "the demo ledger has denied claims"
     number = denied[0]["claim_number"]
-    done = bench.post(f"/api/v1/claims/{number}/writeoff", role=role,
-                      json={"reason": "small balance"})
+    done = bench.post(
+        f"/api/v1/claims/{number}/writeoff", role=role, json={"reason": "small balance"}
+    )
     assert done.status_code == 200, done.text
     claim = bench.get(f"/api/v1/claims/{number}").json()
     assert claim["state"] == "closed"
@@ -118,8 +123,7 @@ def test_billers_and_admins_may_write(make_bench: MakeBench, role: str) -> None:
     assert ("closed", f"web:{role}") in moves
 
 
-def test_a_cookie_session_writing_to_the_api_needs_the_csrf_header(make_bench: MakeBench
-                                                                   ) -> None:
+def test_a_cookie_session_writing_to_the_api_needs_the_csrf_header(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
     assert bench.login("biller").status_code == 303
     number = bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]["claim_number"]

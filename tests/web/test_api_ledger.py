@@ -16,8 +16,11 @@ def _claims(bench: Workbench, **filters: Any) -> list[dict[str, Any]]:
 
 
 def _mistake(visits: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    return next(v for v in visits
-                if kind in v.get("extensions", {}).get("synthetic", {}).get("mistakes", []))
+    return next(
+        v
+        for v in visits
+        if kind in v.get("extensions", {}).get("synthetic", {}).get("mistakes", [])
+    )
 
 
 # --- remittances --------------------------------------------------------------------------------
@@ -58,8 +61,7 @@ def test_the_claim_shows_the_835_and_837_segments_that_concern_it(bench: Workben
     assert any(s.startswith("SVC*") for s in answered)
 
 
-def test_a_bad_835_is_refused_with_the_problem_and_nothing_is_posted(
-        make_bench: MakeBench) -> None:
+def test_a_bad_835_is_refused_with_the_problem_and_nothing_is_posted(make_bench: MakeBench) -> None:
     bench = make_bench("pending")
     remit = bench.templates.demo.remit_835
     cases = {
@@ -67,8 +69,7 @@ def test_a_bad_835_is_refused_with_the_problem_and_nothing_is_posted(
         "empty": ("empty.835", b"   ", "empty"),
         "binary": ("bin.835", b"ISA\x00\x01\x02", "binary"),
         "wrong type": ("remit.pdf", remit.encode(), "not an X12 file"),
-        "cut short": ("cut.835", remit[: len(remit) // 2].rsplit("~", 1)[0].encode() + b"~",
-                      None),
+        "cut short": ("cut.835", remit[: len(remit) // 2].rsplit("~", 1)[0].encode() + b"~", None),
         "not UTF-8": ("latin.835", b"ISA*\xff\xfe", "not UTF-8"),
     }
     for label, (name, data, words) in cases.items():
@@ -111,8 +112,10 @@ def test_scrub_answers_findings_for_one_visit(shared_bench: Workbench) -> None:
     assert errors and all(f["fix"] for f in errors)
     assert any(f["category"] == "documentation" for f in errors)
     # The same visit signed by its therapist on the day passes.
-    unsigned["signed"] = {"by_npi": unsigned["rendering_provider"]["npi"],
-                          "date": unsigned["date_of_service"]}
+    unsigned["signed"] = {
+        "by_npi": unsigned["rendering_provider"]["npi"],
+        "date": unsigned["date_of_service"],
+    }
     fixed = shared_bench.post("/api/v1/scrub", role="viewer", json=unsigned).json()
     assert fixed["status"] == "ready", fixed["findings"]
     assert fixed["as_of"] == unsigned["date_of_service"]  # no clock: the date of service
@@ -125,9 +128,11 @@ def test_scrub_refuses_bad_input_with_the_field(shared_bench: Workbench) -> None
     assert r.status_code == 422
     errors = r.json()["errors"]
     assert errors[0]["field"] == "minutez" and "unknown key" in errors[0]["problem"]
-    r = shared_bench.client.post("/api/v1/scrub", content=b"{not json",
-                                 headers={**shared_bench.as_role("viewer"),
-                                          "content-type": "application/json"})
+    r = shared_bench.client.post(
+        "/api/v1/scrub",
+        content=b"{not json",
+        headers={**shared_bench.as_role("viewer"), "content-type": "application/json"},
+    )
     assert r.status_code == 422
     assert "not valid JSON" in r.json()["error"]["problem"]
 
@@ -140,21 +145,28 @@ def test_editing_a_blocked_visit_scrubs_it_again(make_bench: MakeBench) -> None:
     visit = copy.deepcopy(_mistake(bench.templates.visits, "unsigned_note"))
     number = visit["visit_id"]
     assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "blocked"
-    blocked_items = [i for i in bench.get("/api/v1/worklist?kind=blocked").json()["items"]
-                     if i["claim_id"] == number]
+    blocked_items = [
+        i
+        for i in bench.get("/api/v1/worklist?kind=blocked").json()["items"]
+        if i["claim_id"] == number
+    ]
     assert blocked_items
-    visit["signed"] = {"by_npi": visit["rendering_provider"]["npi"],
-                       "date": visit["date_of_service"]}
-    r = bench.client.put(f"/api/v1/visits/{number}", json=visit,
-                         headers=bench.as_role("biller"))
+    visit["signed"] = {
+        "by_npi": visit["rendering_provider"]["npi"],
+        "date": visit["date_of_service"],
+    }
+    r = bench.client.put(f"/api/v1/visits/{number}", json=visit, headers=bench.as_role("biller"))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["updated"] == 1
     assert body["claim"]["state"] == "ready"
     assert body["claim"]["audit"][-1]["who"] == "web:biller"
     assert body["claim"]["audit"][-1]["to_state"] == "ready"
-    still = [i for i in bench.get("/api/v1/worklist?kind=blocked").json()["items"]
-             if i["claim_id"] == number]
+    still = [
+        i
+        for i in bench.get("/api/v1/worklist?kind=blocked").json()["items"]
+        if i["claim_id"] == number
+    ]
     assert still == []
 
 
@@ -171,8 +183,9 @@ def test_importing_a_visit_file(make_bench: MakeBench) -> None:
     new = copy.deepcopy(bench.templates.visits[0])
     new["visit_id"] = "V-WEB-0001"
     lines = json.dumps(new) + "\n"
-    r = bench.post("/api/v1/visits", files={"file": ("more.jsonl", lines.encode(),
-                                                     "application/json")})
+    r = bench.post(
+        "/api/v1/visits", files={"file": ("more.jsonl", lines.encode(), "application/json")}
+    )
     assert r.status_code == 201, r.text
     assert r.json()["new"] == 1
     stored = bench.get("/api/v1/visits/V-WEB-0001").json()
@@ -180,8 +193,7 @@ def test_importing_a_visit_file(make_bench: MakeBench) -> None:
     assert stored["source_file"].endswith("more.jsonl")
 
 
-def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: MakeBench
-                                                                   ) -> None:
+def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
     before = bench.get("/api/v1/visits").json()["total"]
     good = copy.deepcopy(bench.templates.visits[0])
@@ -190,8 +202,9 @@ def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: Ma
     bad["visit_id"] = "V-WEB-BAD"
     bad["date_of_service"] = "03/02/2026"
     text = json.dumps(good) + "\n" + json.dumps(bad) + "\n"
-    r = bench.post("/api/v1/visits", files={"file": ("mixed.jsonl", text.encode(),
-                                                     "application/json")})
+    r = bench.post(
+        "/api/v1/visits", files={"file": ("mixed.jsonl", text.encode(), "application/json")}
+    )
     assert r.status_code == 422
     errors = r.json()["errors"]
     assert [e["visit_id"] for e in errors] == ["V-WEB-BAD"]
@@ -209,10 +222,13 @@ def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: Ma
 def test_submitting_sends_every_ready_claim(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
     visit = copy.deepcopy(_mistake(bench.templates.visits, "unsigned_note"))
-    visit["signed"] = {"by_npi": visit["rendering_provider"]["npi"],
-                       "date": visit["date_of_service"]}
-    bench.client.put(f"/api/v1/visits/{visit['visit_id']}", json=visit,
-                     headers=bench.as_role("biller"))
+    visit["signed"] = {
+        "by_npi": visit["rendering_provider"]["npi"],
+        "date": visit["date_of_service"],
+    }
+    bench.client.put(
+        f"/api/v1/visits/{visit['visit_id']}", json=visit, headers=bench.as_role("biller")
+    )
     ready = [c["claim_number"] for c in _claims(bench, state="ready")]
     assert ready == [visit["visit_id"]]
     r = bench.post("/api/v1/submissions")
@@ -280,8 +296,12 @@ def test_a_corrected_claim_for_a_rejected_one(make_bench: MakeBench) -> None:
     assert r.json()["frequency_code"] == "1"
     claim = bench.get(f"/api/v1/claims/{number}").json()
     assert claim["state"] == "corrected" and claim["version"] == 2
-    assert claim["audit"][-1] == {**claim["audit"][-1], "from_state": "rejected",
-                                  "to_state": "corrected", "who": "web:biller"}
+    assert claim["audit"][-1] == {
+        **claim["audit"][-1],
+        "from_state": "rejected",
+        "to_state": "corrected",
+        "who": "web:biller",
+    }
     # It goes out with the next submission.
     assert number in bench.post("/api/v1/submissions").json()["claims"]
 
@@ -330,12 +350,20 @@ def test_collections_by_month_add_up_to_what_was_paid(shared_bench: Workbench) -
 
 def test_patient_status_authorization_left(shared_bench: Workbench) -> None:
     visits = shared_bench.templates.visits
-    with_auth = [v for v in visits if v["episode"].get("authorization")
-                 and not v.get("extensions", {}).get("synthetic", {}).get("mistakes")]
+    with_auth = [
+        v
+        for v in visits
+        if v["episode"].get("authorization")
+        and not v.get("extensions", {}).get("synthetic", {}).get("mistakes")
+    ]
     patient = with_auth[-1]["patient"]["id"]
     auth = with_auth[-1]["episode"]["authorization"]
-    used = sum(1 for v in visits if v["patient"]["id"] == patient
-               and (v["episode"].get("authorization") or {}).get("number") == auth["number"])
+    used = sum(
+        1
+        for v in visits
+        if v["patient"]["id"] == patient
+        and (v["episode"].get("authorization") or {}).get("number") == auth["number"]
+    )
     found = shared_bench.get(f"/api/v1/patients?q={patient}").json()["patients"]
     assert len(found) == 1
     status = shared_bench.get(f"/api/v1/patients/{found[0]['id']}").json()["status"]
@@ -349,8 +377,10 @@ def test_patient_status_kx_tracker_and_progress_report(make_bench: MakeBench) ->
     bench = make_bench("pending")  # no 835: every amount is the priced estimate
     visits = bench.templates.visits
     medicare = [v for v in visits if v["payer"] == "medicare"]
-    patient = max({v["patient"]["id"] for v in medicare},
-                  key=lambda p: sum(v["patient"]["id"] == p for v in medicare))
+    patient = max(
+        {v["patient"]["id"] for v in medicare},
+        key=lambda p: sum(v["patient"]["id"] == p for v in medicare),
+    )
     pid = bench.get(f"/api/v1/patients?q={patient}").json()["patients"][0]["id"]
     view = bench.get(f"/api/v1/patients/{pid}").json()
     kx = view["status"]["kx"]
@@ -358,15 +388,25 @@ def test_patient_status_kx_tracker_and_progress_report(make_bench: MakeBench) ->
     expected = Decimal(0)
     for c in view["claims"]:
         lines = bench.get(f"/api/v1/claims/{c['claim_number']}").json()["lines"]
-        expected += sum((Decimal(x["expected_allowed"]) for x in lines
-                         if "GP" in x["modifiers"] and x["expected_allowed"]), Decimal(0))
+        expected += sum(
+            (
+                Decimal(x["expected_allowed"])
+                for x in lines
+                if "GP" in x["modifiers"] and x["expected_allowed"]
+            ),
+            Decimal(0),
+        )
     assert Decimal(kx["amount_ytd"]) == expected
     # Progress report: every 10 treatment days from the last report (billing-rules D-8).
-    mine = sorted((v for v in medicare if v["patient"]["id"] == patient),
-                  key=lambda v: v["date_of_service"])
+    mine = sorted(
+        (v for v in medicare if v["patient"]["id"] == patient), key=lambda v: v["date_of_service"]
+    )
     last = mine[-1]["episode"]
-    report = last["visit_number"] if last.get("progress_report_this_visit") \
+    report = (
+        last["visit_number"]
+        if last.get("progress_report_this_visit")
         else last.get("last_progress_report_visit")
+    )
     start = 1 if report in (None, 1) else report + 1
     progress = view["status"]["progress_report"]
     assert progress["due_by_visit"] == start + 9
@@ -374,8 +414,13 @@ def test_patient_status_kx_tracker_and_progress_report(make_bench: MakeBench) ->
 
 
 def test_unknown_ids_answer_404(shared_bench: Workbench) -> None:
-    for url in ("/api/v1/claims/NOPE", "/api/v1/patients/999999", "/api/v1/remittances/999",
-                "/api/v1/submissions/999", "/api/v1/visits/NOPE"):
+    for url in (
+        "/api/v1/claims/NOPE",
+        "/api/v1/patients/999999",
+        "/api/v1/remittances/999",
+        "/api/v1/submissions/999",
+        "/api/v1/visits/NOPE",
+    ):
         r = shared_bench.get(url)
         assert r.status_code == 404, url
         assert r.json()["error"]["problem"].startswith("no ")
@@ -384,11 +429,23 @@ def test_unknown_ids_answer_404(shared_bench: Workbench) -> None:
 def test_the_openapi_document_lists_every_resource(shared_bench: Workbench) -> None:
     spec = shared_bench.client.get("/api/v1/openapi.json").json()
     paths = set(spec["paths"])
-    for resource in ("claims", "visits", "findings", "submissions", "remittances", "worklist",
-                     "reports", "patients", "scrub", "acknowledgements"):
+    for resource in (
+        "claims",
+        "visits",
+        "findings",
+        "submissions",
+        "remittances",
+        "worklist",
+        "reports",
+        "patients",
+        "scrub",
+        "acknowledgements",
+    ):
         assert f"/api/v1/{resource}" in paths, resource
-    assert "multipart/form-data" in spec["paths"]["/api/v1/remittances"]["post"][
-        "requestBody"]["content"]
+    assert (
+        "multipart/form-data"
+        in spec["paths"]["/api/v1/remittances"]["post"]["requestBody"]["content"]
+    )
     docs = shared_bench.client.get("/api/docs")
     assert docs.status_code == 200 and "/api/v1/remittances" in docs.text
     assert "cdn" not in docs.text.lower()

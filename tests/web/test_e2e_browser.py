@@ -21,13 +21,20 @@ from tests.web.conftest import MakeBench, Workbench
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium "
-           "chromium-driver; .ci/run installs it)")
+    "chromium-driver; .ci/run installs it)",
+)
 
 
 def _free_port() -> int:
@@ -41,8 +48,11 @@ def served(make_bench: MakeBench) -> Iterator[tuple[Workbench, str]]:
     """The workbench on a ledger whose 835 is not posted yet, served on a loopback port."""
     bench = make_bench("pending")
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(bench.app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            bench.app, host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -75,12 +85,17 @@ def _shot(page: Any, name: str) -> None:
 
 
 def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
-        served: tuple[Workbench, str], browser: Any, tmp_path: Path) -> None:
+    served: tuple[Workbench, str], browser: Any, tmp_path: Path
+) -> None:
     bench, base = served
     page = browser.new_page(viewport={"width": 1360, "height": 900})
     outside: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(base) or r.url.startswith("data:")
-            else outside.append(r.url))
+    page.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith(base) or r.url.startswith("data:") else outside.append(r.url)
+        ),
+    )
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 
@@ -110,9 +125,11 @@ def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
 
     # The work queue: fix a blocked visit (an unsigned note) and scrub it again.
     page.goto(f"{base}/worklist")
-    visit = next(v for v in bench.templates.visits
-                 if "unsigned_note" in v.get("extensions", {}).get("synthetic", {})
-                 .get("mistakes", []))
+    visit = next(
+        v
+        for v in bench.templates.visits
+        if "unsigned_note" in v.get("extensions", {}).get("synthetic", {}).get("mistakes", [])
+    )
     number = visit["visit_id"]
     card = page.locator(f"#claim-{number}")
     assert "Fix:" in card.inner_text()
@@ -120,8 +137,10 @@ def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
     card.locator("text=Fix the visit and scrub again").click()
     page.wait_for_url(f"{base}/visits/{number}/edit")
     fixed = copy.deepcopy(visit)
-    fixed["signed"] = {"by_npi": visit["rendering_provider"]["npi"],
-                       "date": visit["date_of_service"]}
+    fixed["signed"] = {
+        "by_npi": visit["rendering_provider"]["npi"],
+        "date": visit["date_of_service"],
+    }
     page.fill("textarea[name=visit_json]", json.dumps(fixed, indent=2))
     page.click("text=Save and scrub again")
     page.wait_for_url(f"{base}/claims/{number}?done=edited")

@@ -10,8 +10,19 @@ import pytest
 
 from tests.web.conftest import MakeBench, Workbench
 
-PAGES = ["/", "/worklist", "/denials", "/claims", "/claims?state=denied", "/patients",
-         "/submissions", "/remittances", "/remittances/1", "/submissions/1", "/api/docs"]
+PAGES = [
+    "/",
+    "/worklist",
+    "/denials",
+    "/claims",
+    "/claims?state=denied",
+    "/patients",
+    "/submissions",
+    "/remittances",
+    "/remittances/1",
+    "/submissions/1",
+    "/api/docs",
+]
 
 
 def _csrf(html: str) -> str:
@@ -36,8 +47,7 @@ def test_pages_send_an_anonymous_visitor_to_the_login_form(shared_bench: Workben
     assert form.status_code == 200 and 'name="password"' in form.text
 
 
-def test_login_sets_a_protected_session_cookie_and_logout_ends_it(make_bench: MakeBench
-                                                                  ) -> None:
+def test_login_sets_a_protected_session_cookie_and_logout_ends_it(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
     r = bench.login("viewer")
     assert r.status_code == 303 and r.headers["location"] == "/"
@@ -45,8 +55,7 @@ def test_login_sets_a_protected_session_cookie_and_logout_ends_it(make_bench: Ma
     assert "ptbill_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # off by default (plain HTTP on 127.0.0.1)
     assert bench.client.get("/").status_code == 200
-    logout = bench.client.post("/logout", data={"csrf_token": bench.csrf()},
-                               follow_redirects=False)
+    logout = bench.client.post("/logout", data={"csrf_token": bench.csrf()}, follow_redirects=False)
     assert logout.status_code == 303
     assert bench.client.get("/", follow_redirects=False).status_code == 303
 
@@ -63,19 +72,26 @@ def test_a_wrong_password_or_a_forged_login_form_is_refused(make_bench: MakeBenc
     bench = make_bench("posted")
     wrong = bench.login("biller", password="not-the-password")
     assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
-    assert "set-cookie" not in wrong.headers or "ptbill_session" not in wrong.headers[
-        "set-cookie"]
-    forged = bench.client.post("/login", data={"username": "biller", "password": "x" * 11,
-                                                "csrf_token": "forged"})
+    assert "set-cookie" not in wrong.headers or "ptbill_session" not in wrong.headers["set-cookie"]
+    forged = bench.client.post(
+        "/login", data={"username": "biller", "password": "x" * 11, "csrf_token": "forged"}
+    )
     assert forged.status_code == 403
 
 
 def test_login_never_redirects_off_site(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
     form = bench.client.get("/login?next=//evil.example/")
-    r = bench.client.post("/login", data={"username": "viewer", "password": "ptbill-demo",
-                                          "csrf_token": _csrf(form.text),
-                                          "next": "//evil.example/"}, follow_redirects=False)
+    r = bench.client.post(
+        "/login",
+        data={
+            "username": "viewer",
+            "password": "ptbill-demo",
+            "csrf_token": _csrf(form.text),
+            "next": "//evil.example/",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/"
 
 
@@ -94,8 +110,7 @@ def test_every_page_renders_with_only_its_own_assets(make_bench: MakeBench, url:
             assert bench.client.get(ref).status_code == 200, ref
 
 
-def test_the_claim_page_shows_lines_findings_audit_and_segments(shared_bench: Workbench
-                                                                ) -> None:
+def test_the_claim_page_shows_lines_findings_audit_and_segments(shared_bench: Workbench) -> None:
     shared_bench.login("viewer")
     denied = shared_bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]
     html = shared_bench.client.get(f"/claims/{denied['claim_number']}").text
@@ -112,7 +127,8 @@ def test_the_claim_page_shows_lines_findings_audit_and_segments(shared_bench: Wo
 
 
 def test_the_work_queue_lists_each_blocked_claim_with_its_findings_and_fixes(
-        shared_bench: Workbench) -> None:
+    shared_bench: Workbench,
+) -> None:
     shared_bench.login("biller")
     items = shared_bench.get("/api/v1/worklist?kind=blocked").json()["items"]
     claims = {i["claim_id"] for i in items}
@@ -135,9 +151,11 @@ def test_a_viewer_cannot_post_any_form(make_bench: MakeBench) -> None:
     bench.login("viewer")
     csrf = bench.csrf()
     number = bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]["claim_number"]
-    for url, data in ((f"/claims/{number}/appeal", {}), (f"/claims/{number}/writeoff",
-                                                         {"reason": "x"}),
-                      ("/submissions", {})):
+    for url, data in (
+        (f"/claims/{number}/appeal", {}),
+        (f"/claims/{number}/writeoff", {"reason": "x"}),
+        ("/submissions", {}),
+    ):
         r = bench.client.post(url, data={"csrf_token": csrf, **data})
         assert r.status_code == 403, url
         assert "viewer role cannot change anything" in r.text
@@ -150,14 +168,15 @@ def test_a_form_without_its_csrf_token_is_refused(make_bench: MakeBench) -> None
     number = bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]["claim_number"]
     r = bench.client.post(f"/claims/{number}/writeoff", data={"reason": "x"})
     assert r.status_code == 403 and "security token" in r.text
-    r = bench.client.post(f"/claims/{number}/writeoff",
-                          data={"reason": "x", "csrf_token": "guess"})
+    r = bench.client.post(f"/claims/{number}/writeoff", data={"reason": "x", "csrf_token": "guess"})
     assert r.status_code == 403
     assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "denied"
     token = form_csrf(bench, f"/claims/{number}", f"/claims/{number}/writeoff")
-    ok = bench.client.post(f"/claims/{number}/writeoff",
-                           data={"reason": "small balance", "csrf_token": token},
-                           follow_redirects=False)
+    ok = bench.client.post(
+        f"/claims/{number}/writeoff",
+        data={"reason": "small balance", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "closed"
 
@@ -166,25 +185,30 @@ def test_uploading_a_bad_835_shows_the_problem_and_posts_nothing(make_bench: Mak
     bench = make_bench("pending")
     bench.login("biller")
     token = form_csrf(bench, "/remittances", "/remittances")
-    r = bench.client.post("/remittances", data={"csrf_token": token},
-                          files={"file": ("x.835", b"ISA*garbage~", "text/plain")})
+    r = bench.client.post(
+        "/remittances",
+        data={"csrf_token": token},
+        files={"file": ("x.835", b"ISA*garbage~", "text/plain")},
+    )
     assert r.status_code == 422
     assert "x.835" in r.text and "Fix:" in r.text
     assert bench.get("/api/v1/remittances").json() == []
 
 
-def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: MakeBench
-                                                                    ) -> None:
+def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: MakeBench) -> None:
     bench = make_bench("pending")
     bench.login("biller")
     remit = bench.templates.demo.remit_835
     # A claim payment for a claim the ledger never sent: it cannot match.
-    first = remit[remit.index("CLP*"):].split("*", 2)[1]
+    first = remit[remit.index("CLP*") :].split("*", 2)[1]
     # Its CLP01 and its lines' control numbers (REF*6R) both name no claim of ours.
     stranger = remit.replace(first, "V-NOT-OURS")
     token = form_csrf(bench, "/remittances", "/remittances")
-    r = bench.client.post("/remittances", data={"csrf_token": token},
-                          files={"file": ("payer.835", stranger.encode(), "text/plain")})
+    r = bench.client.post(
+        "/remittances",
+        data={"csrf_token": token},
+        files={"file": ("payer.835", stranger.encode(), "text/plain")},
+    )
     assert r.status_code == 200, r.text[:800]
     assert "Posted remittance payer.835" in r.text
     assert "V-NOT-OURS" in r.text and "no claim in the ledger" in r.text
@@ -192,16 +216,18 @@ def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: M
     assert [i["claim_id"] for i in unmatched] == ["V-NOT-OURS"]
 
 
-def test_editing_a_visit_with_an_error_keeps_the_text_and_saves_nothing(make_bench: MakeBench
-                                                                        ) -> None:
+def test_editing_a_visit_with_an_error_keeps_the_text_and_saves_nothing(
+    make_bench: MakeBench,
+) -> None:
     bench = make_bench("posted")
     bench.login("biller")
     number = bench.get("/api/v1/claims?state=blocked&limit=1").json()["claims"][0]["claim_number"]
     form = bench.client.get(f"/visits/{number}/edit")
     assert form.status_code == 200 and "visit_json" in form.text
     token = form_csrf(bench, f"/visits/{number}/edit", f"/visits/{number}/edit")
-    r = bench.client.post(f"/visits/{number}/edit",
-                          data={"csrf_token": token, "visit_json": '{"visit_id": 1'})
+    r = bench.client.post(
+        f"/visits/{number}/edit", data={"csrf_token": token, "visit_json": '{"visit_id": 1'}
+    )
     assert r.status_code == 422
     assert "not valid JSON" in r.text and "Nothing was saved" in r.text
     assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "blocked"
@@ -231,8 +257,10 @@ def test_an_empty_ledger_renders_every_page(tmp_path: Path) -> None:
         ensure_demo_users(app.state.sessions)
         client = TestClient(app)
         form = client.get("/login").text
-        client.post("/login", data={"username": "viewer", "password": DEMO_PASSWORD,
-                                    "csrf_token": _csrf(form)})
+        client.post(
+            "/login",
+            data={"username": "viewer", "password": DEMO_PASSWORD, "csrf_token": _csrf(form)},
+        )
         for url in [u for u in PAGES if not u[-1].isdigit()]:
             r = client.get(url)
             assert r.status_code == 200, (url, r.text[:300])

@@ -42,10 +42,16 @@ def test_the_web_branch_migrates_to_exactly_the_models(tmp_path: Path) -> None:
             mine = MetaData()
             for model in (User, ApiToken, WebSession):
                 model.__table__.to_metadata(mine)  # type: ignore[attr-defined]
-            diffs = compare_metadata(MigrationContext.configure(conn, opts={
-                "compare_type": True,
-                "include_name": lambda name, kind, _: kind != "table" or name in WEB_TABLES}),
-                mine)
+            diffs = compare_metadata(
+                MigrationContext.configure(
+                    conn,
+                    opts={
+                        "compare_type": True,
+                        "include_name": lambda name, kind, _: kind != "table" or name in WEB_TABLES,
+                    },
+                ),
+                mine,
+            )
         assert diffs == []
     finally:
         db.dispose()
@@ -58,21 +64,26 @@ def _run(args: list[str], stdin: str | None = None) -> tuple[int, str]:
 
 def test_user_add_and_token_create(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.db")
-    code, out = _run(["--db", db, "user", "add", "maria", "--role", "biller",
-                      "--password-stdin"], "correct horse battery\n")
+    code, out = _run(
+        ["--db", db, "user", "add", "maria", "--role", "biller", "--password-stdin"],
+        "correct horse battery\n",
+    )
     assert code == 0 and "user maria added (biller)" in out
     assert "correct horse" not in out
-    code, out = _run(["--db", db, "user", "add", "maria", "--role", "viewer",
-                      "--password-stdin"], "another password\n")
+    code, out = _run(
+        ["--db", db, "user", "add", "maria", "--role", "viewer", "--password-stdin"],
+        "another password\n",
+    )
     assert code == 2 and "exists already" in out
-    code, out = _run(["--db", db, "user", "add", "sam", "--role", "boss",
-                      "--password-stdin"], "long enough pw\n")
+    code, out = _run(
+        ["--db", db, "user", "add", "sam", "--role", "boss", "--password-stdin"], "long enough pw\n"
+    )
     assert code == 2 and "boss" in out
-    code, out = _run(["--db", db, "user", "add", "sam", "--role", "viewer",
-                      "--password-stdin"], "short\n")
+    code, out = _run(
+        ["--db", db, "user", "add", "sam", "--role", "viewer", "--password-stdin"], "short\n"
+    )
     assert code == 2 and "shorter than 8 characters" in out
-    code, out = _run(["--db", db, "user", "add", "sam", "--role", "viewer",
-                      "--password-stdin"], "")
+    code, out = _run(["--db", db, "user", "add", "sam", "--role", "viewer", "--password-stdin"], "")
     assert code == 2 and "no password" in out
     code, out = _run(["--db", db, "token", "create", "nobody"])
     assert code == 2 and "no user 'nobody'" in out
@@ -90,9 +101,11 @@ def test_user_add_and_token_create(tmp_path: Path) -> None:
             # The password works on the login form.
             form = client.get("/login").text
             csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-            r = client.post("/login", data={"username": "maria",
-                                            "password": "correct horse battery",
-                                            "csrf_token": csrf}, follow_redirects=False)
+            r = client.post(
+                "/login",
+                data={"username": "maria", "password": "correct horse battery", "csrf_token": csrf},
+                follow_redirects=False,
+            )
             assert r.status_code == 303
     finally:
         app.state.db.dispose()
@@ -104,8 +117,20 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ptbill", "--db", str(tmp_path / "served.db"), "serve",
-         "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "ptbill",
+            "--db",
+            str(tmp_path / "served.db"),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

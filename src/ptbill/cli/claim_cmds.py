@@ -38,17 +38,36 @@ def next_control_number(sender_id: str) -> int:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the 837P interchange.")
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="Scrub date and the interchange's date and time (00:00). Default: the "
-                   "latest date of service in the input.")
-@click.option("--control-number", type=click.IntRange(1, 999_999_999), default=None,
-              help="ISA13/GS06 to use (default: the next number kept for this submitter).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the 837P interchange.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Scrub date and the interchange's date and time (00:00). Default: the "
+    "latest date of service in the input.",
+)
+@click.option(
+    "--control-number",
+    type=click.IntRange(1, 999_999_999),
+    default=None,
+    help="ISA13/GS06 to use (default: the next number kept for this submitter).",
+)
 @click.pass_context
 @user_errors
-def claim(ctx: click.Context, files: tuple[str, ...], output: str, as_of: dt.datetime | None,
-          control_number: int | None) -> None:
+def claim(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    output: str,
+    as_of: dt.datetime | None,
+    control_number: int | None,
+) -> None:
     """Write an X12 837P (005010X222A1) for every ready visit in FILE(s); blocked visits are
     left out and listed on stderr with their findings."""
     config_path = ctx.obj.get("config")
@@ -69,25 +88,34 @@ def claim(ctx: click.Context, files: tuple[str, ...], output: str, as_of: dt.dat
     clinics = {ictx.clinic.key if ictx.clinic else None for _, _, ictx in items}
     first = items[0][2].clinic
     if len(clinics) != 1 or first is None or first.submitter is None or first.receiver is None:
-        raise InputError(", ".join(files), None, "clinic",
-                         "one 837P interchange needs one clinic with a submitter and a receiver "
-                         "in the configuration",
-                         "claim one clinic's visits at a time, and give the clinic `submitter` "
-                         "and `receiver` (see docs/configuration.md)")
+        raise InputError(
+            ", ".join(files),
+            None,
+            "clinic",
+            "one 837P interchange needs one clinic with a submitter and a receiver "
+            "in the configuration",
+            "claim one clinic's visits at a time, and give the clinic `submitter` "
+            "and `receiver` (see docs/configuration.md)",
+        )
     claims = claims_from_visits(items, ", ".join(files))
     number = control_number or next_control_number(first.submitter.id)
     settings = InterchangeSettings(
-        sender_id=first.submitter.id, receiver_id=first.receiver.id,
-        interchange_control_number=number, group_control_number=number,
+        sender_id=first.submitter.id,
+        receiver_id=first.receiver.id,
+        interchange_control_number=number,
+        group_control_number=number,
         created=dt.datetime.combine(day, dt.time()),
     )
-    text = write_837p(claims, settings, first.submitter,
-                      Receiver(first.receiver.name, first.receiver.id))
+    text = write_837p(
+        claims, settings, first.submitter, Receiver(first.receiver.name, first.receiver.id)
+    )
     out = Path(output)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="ascii")
     os.replace(tmp, out)  # never a half-written claim file
-    err.print(f"{len(claims)} claim(s) written to {out} (interchange {number}); "
-              f"{len(blocked)} blocked visit(s) left out")
+    err.print(
+        f"{len(claims)} claim(s) written to {out} (interchange {number}); "
+        f"{len(blocked)} blocked visit(s) left out"
+    )
     if blocked:
         ctx.exit(1)

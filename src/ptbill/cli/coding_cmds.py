@@ -22,13 +22,25 @@ ARG = re.compile(r"^([A-Za-z0-9]{5})=(\d{1,4})$")
 
 
 def calculator_profile(method: str) -> PayerProfile:
-    return PayerProfile(key=f"{method}-calculator", name="calculator", unit_method=method,
-                        discipline_modifier="", payer_id="-", payer_name="-", ncci_table="none")
+    return PayerProfile(
+        key=f"{method}-calculator",
+        name="calculator",
+        unit_method=method,
+        discipline_modifier="",
+        payer_id="-",
+        payer_name="-",
+        ncci_table="none",
+    )
 
 
 @click.command()
-@click.option("--method", type=click.Choice(["cms", "ama"]), default="cms", show_default=True,
-              help="cms: Medicare total-time 8-minute rule; ama: CPT per-code midpoint rule.")
+@click.option(
+    "--method",
+    type=click.Choice(["cms", "ama"]),
+    default="cms",
+    show_default=True,
+    help="cms: Medicare total-time 8-minute rule; ama: CPT per-code midpoint rule.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.argument("pairs", nargs=-1, required=True, metavar="CODE=MINUTES...")
 @user_errors
@@ -38,20 +50,39 @@ def units(method: str, as_json: bool, pairs: tuple[str, ...]) -> None:
     for pair in pairs:
         m = ARG.match(pair)
         if not m:
-            raise InputError("command line", None, pair, "not CODE=MINUTES",
-                             "write each service as e.g. 97110=24")
+            raise InputError(
+                "command line",
+                None,
+                pair,
+                "not CODE=MINUTES",
+                "write each service as e.g. 97110=24",
+            )
         code = m.group(1).upper()
         if lookup(code) is None:
-            raise InputError("command line", None, pair, f"{code} is not in the PT code catalog",
-                             "check the code (`ptbill units 97110=24 97140=13`)")
+            raise InputError(
+                "command line",
+                None,
+                pair,
+                f"{code} is not in the PT code catalog",
+                "check the code (`ptbill units 97110=24 97140=13`)",
+            )
         services.append(Service(code=code, minutes=int(m.group(2))))
     result = units_for(services, calculator_profile(method))
     if as_json:
-        print_json({"method": method, "total_timed_minutes": result.total_timed_minutes,
-                    "units": result.units})
+        print_json(
+            {
+                "method": method,
+                "total_timed_minutes": result.total_timed_minutes,
+                "units": result.units,
+            }
+        )
         return
-    table = Table(title=f"{method.upper()} method: {result.total_timed_minutes} timed minutes",
-                  title_justify="left", caption=result.rule, caption_justify="left")
+    table = Table(
+        title=f"{method.upper()} method: {result.total_timed_minutes} timed minutes",
+        title_justify="left",
+        caption=result.rule,
+        caption_justify="left",
+    )
     for col in ("Code", "Units", "Why"):
         table.add_column(col)
     for code, n in result.units.items():
@@ -65,10 +96,17 @@ def coded_json(c: CodedVisit) -> dict[str, Any]:
         "date_of_service": c.date_of_service,
         "payer": c.payer,
         "lines": [
-            {"code": x.code, "units": x.units, "modifiers": list(x.modifiers),
-             "diagnosis_pointers": list(x.diagnosis_pointers), "minutes": x.minutes,
-             "assistant_minutes": x.assistant_minutes, "charge": x.charge,
-             "explanation": list(x.explanation), "reason": x.reason}
+            {
+                "code": x.code,
+                "units": x.units,
+                "modifiers": list(x.modifiers),
+                "diagnosis_pointers": list(x.diagnosis_pointers),
+                "minutes": x.minutes,
+                "assistant_minutes": x.assistant_minutes,
+                "charge": x.charge,
+                "explanation": list(x.explanation),
+                "reason": x.reason,
+            }
             for x in c.lines
         ],
         "total_timed_minutes": c.total_timed_minutes,
@@ -108,18 +146,26 @@ def code_files(files: tuple[str, ...], config_path: str | None) -> list[CodedVis
 
 
 def render_coded(c: CodedVisit) -> None:
-    table = Table(title=f"{c.visit_id}  {c.date_of_service}  {c.payer}  "
-                        f"{c.unit_method.upper()}: {c.total_timed_minutes} timed min, "
-                        f"{c.timed_units} timed unit(s), charge ${c.total_charge}",
-                  title_justify="left", show_lines=True)
+    table = Table(
+        title=f"{c.visit_id}  {c.date_of_service}  {c.payer}  "
+        f"{c.unit_method.upper()}: {c.total_timed_minutes} timed min, "
+        f"{c.timed_units} timed unit(s), charge ${c.total_charge}",
+        title_justify="left",
+        show_lines=True,
+    )
     for col in ("Code", "Units", "Modifiers", "Dx", "Min", "Charge", "Why"):
         table.add_column(col, overflow="fold")
     for x in c.lines:
         why = list(x.explanation) + ([f"NOT BILLED: {x.reason}"] if x.reason else [])
-        table.add_row(x.code, str(x.units), " ".join(x.modifiers),
-                      ",".join(map(str, x.diagnosis_pointers)),
-                      "" if x.minutes is None else str(x.minutes),
-                      "" if x.charge is None else f"{x.charge}", "\n".join(why))
+        table.add_row(
+            x.code,
+            str(x.units),
+            " ".join(x.modifiers),
+            ",".join(map(str, x.diagnosis_pointers)),
+            "" if x.minutes is None else str(x.minutes),
+            "" if x.charge is None else f"{x.charge}",
+            "\n".join(why),
+        )
     out.print(table)
     for note in c.notes:
         out.print(f"  {note}")

@@ -22,9 +22,11 @@ def summary_line(visits: list[dict[str, Any]], seed: int, start: dt.date, days: 
     n = s["visits"] or 1
     payers = ", ".join(f"{k} {v} ({100 * v / n:.1f}%)" for k, v in s["payers"].items())
     kinds = ", ".join(f"{k} {v}" for k, v in s["mistakes"].items()) or "none"
-    return (f"demo-data: {s['visits']} visits (seed {seed}, {days} working days from "
-            f"{start.isoformat()}); payers: {payers}; visits with a mistake: "
-            f"{s['mistaken_visits']} ({100 * s['mistaken_visits'] / n:.1f}%): {kinds}")
+    return (
+        f"demo-data: {s['visits']} visits (seed {seed}, {days} working days from "
+        f"{start.isoformat()}); payers: {payers}; visits with a mistake: "
+        f"{s['mistaken_visits']} ({100 * s['mistaken_visits'] / n:.1f}%): {kinds}"
+    )
 
 
 def write_lines(out: TextIO, visits: list[dict[str, Any]]) -> None:
@@ -42,27 +44,57 @@ def write_file(path: Path, visits: list[dict[str, Any]]) -> None:
         tmp.replace(path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise InputError(str(path), None, None, f"cannot write the file ({e.strerror})",
-                         "check that the folder exists and is writable") from None
+        raise InputError(
+            str(path),
+            None,
+            None,
+            f"cannot write the file ({e.strerror})",
+            "check that the folder exists and is writable",
+        ) from None
 
 
 @click.command("demo-data")
-@click.option("--visits", "n", type=click.IntRange(min=1), required=True,
-              help="How many visits to generate.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Same seed, same visits.")
-@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]),
-              default=START.isoformat(), show_default=True,
-              help="First date of service (YYYY-MM-DD).")
-@click.option("--days", type=click.IntRange(min=1, max=2000), default=20, show_default=True,
-              help="Working days (Monday to Friday) the visits spread over.")
-@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.12, show_default=True,
-              help="Share of visits with one labelled mistake (extensions.synthetic.mistakes).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--visits", "n", type=click.IntRange(min=1), required=True, help="How many visits to generate."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Same seed, same visits.",
+)
+@click.option(
+    "--start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=START.isoformat(),
+    show_default=True,
+    help="First date of service (YYYY-MM-DD).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1, max=2000),
+    default=20,
+    show_default=True,
+    help="Working days (Monday to Friday) the visits spread over.",
+)
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.12,
+    show_default=True,
+    help="Share of visits with one labelled mistake (extensions.synthetic.mistakes).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @user_errors
-def demo_data(n: int, seed: int, start: dt.datetime, days: int, error_rate: float,
-              output: Path | None) -> None:
+def demo_data(
+    n: int, seed: int, start: dt.datetime, days: int, error_rate: float, output: Path | None
+) -> None:
     """Synthetic visits of the demo clinic (elm-street-pt) as JSON Lines, one visit a line.
 
     Every person is invented. About --error-rate of the visits carry one mistake a payer

@@ -58,8 +58,12 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except SQLAlchemyError as e:
             orig = getattr(e, "orig", None) or e
             first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-            err.print(f"[red]error:[/] database: {first}. Nothing was changed. Fix: check the "
-                      "database given with --db / PTBILL_DB", markup=True, soft_wrap=True)
+            err.print(
+                f"[red]error:[/] database: {first}. Nothing was changed. Fix: check the "
+                "database given with --db / PTBILL_DB",
+                markup=True,
+                soft_wrap=True,
+            )
             sys.exit(EXIT_INPUT)
 
     return wrapper
@@ -94,15 +98,20 @@ def _percent(value: Decimal | None) -> str:
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="The scrub date (timely filing...). Default: the latest date of service in "
-                   "the input.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="The scrub date (timely filing...). Default: the latest date of service in the input.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 @user_errors
 @database_errors
-def import_cmd(ctx: click.Context, files: tuple[str, ...], as_of: dt.datetime | None,
-               as_json: bool) -> None:
+def import_cmd(
+    ctx: click.Context, files: tuple[str, ...], as_of: dt.datetime | None, as_json: bool
+) -> None:
     """Store visits (idempotent by visit id), derive missing episode context from history,
     code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
     is blocked."""
@@ -114,22 +123,27 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], as_of: dt.datetime | 
     day = _day(as_of) or latest_date_of_service(files) or dt.date.min
     total = sum(n for f in files if (n := count_visits(f)) is not None)
     with ledger_session(ctx) as session, _progress("importing", total) as advance:
-        summary = import_files(session, files, as_of=day, config=config, who=who(),
-                               progress=advance)
+        summary = import_files(
+            session, files, as_of=day, config=config, who=who(), progress=advance
+        )
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
     else:
-        out.print(f"imported as of {day}: {summary.read} visit(s) read, {summary.new} new, "
-                  f"{summary.updated} updated, {summary.unchanged} unchanged; "
-                  f"{summary.ready} ready, {len(summary.blocked)} blocked; episode context "
-                  f"derived for {summary.derived}")
+        out.print(
+            f"imported as of {day}: {summary.read} visit(s) read, {summary.new} new, "
+            f"{summary.updated} updated, {summary.unchanged} unchanged; "
+            f"{summary.ready} ready, {len(summary.blocked)} blocked; episode context "
+            f"derived for {summary.derived}"
+        )
         for vid, rules in list(summary.blocked.items())[:20]:
             out.print(f"  blocked {vid}: {', '.join(rules)}")
         if len(summary.blocked) > 20:
             out.print(f"  ... and {len(summary.blocked) - 20} more (see `ptbill worklist`)")
         for vid in summary.held[:20]:
-            out.print(f"  {vid} was already submitted: the new visit is stored; send a "
-                      f"replacement with `ptbill correct {vid}`")
+            out.print(
+                f"  {vid} was already submitted: the new visit is stored; send a "
+                f"replacement with `ptbill correct {vid}`"
+            )
     if summary.blocked:
         ctx.exit(EXIT_FOUND)
 
@@ -139,8 +153,14 @@ def _progress(what: str, total: int) -> Iterator[Callable[[int], None] | None]:
     if not err.is_terminal or total < 1000:
         yield None
         return
-    with Progress(TextColumn(f"{what}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(
+        TextColumn(f"{what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(what, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -149,8 +169,13 @@ def _progress(what: str, total: int) -> Iterator[Callable[[int], None] | None]:
 
 
 @click.command()
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the 837P interchange.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the 837P interchange.",
+)
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
@@ -175,16 +200,24 @@ def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: 
     finally:
         tmp.unlink(missing_ok=True)
     if as_json:
-        print_json({"as_of": day, "file": output if result.text else None,
-                    "interchange_control_number": result.interchange_control_number,
-                    "claims": result.claims, "total_charge": result.total_charge,
-                    "late": result.late})
+        print_json(
+            {
+                "as_of": day,
+                "file": output if result.text else None,
+                "interchange_control_number": result.interchange_control_number,
+                "claims": result.claims,
+                "total_charge": result.total_charge,
+                "late": result.late,
+            }
+        )
         return
     if not result.claims:
         out.print("no ready claim to submit: nothing written")
     else:
-        out.print(f"{len(result.claims)} claim(s), {_money(result.total_charge)} billed, written "
-                  f"to {output} (interchange {result.interchange_control_number:09d})")
+        out.print(
+            f"{len(result.claims)} claim(s), {_money(result.total_charge)} billed, written "
+            f"to {output} (interchange {result.interchange_control_number:09d})"
+        )
     for number in result.late:
         out.print(f"  {number}: past the timely filing limit, not sent (see the worklist)")
 
@@ -208,17 +241,24 @@ def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json:
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return
-    out.print(f"{summary.kind} applied as of {day}: {len(summary.accepted)} accepted, "
-              f"{len(summary.rejected)} rejected, {len(summary.unchanged)} unchanged, "
-              f"{len(summary.unknown)} not in the ledger")
+    out.print(
+        f"{summary.kind} applied as of {day}: {len(summary.accepted)} accepted, "
+        f"{len(summary.rejected)} rejected, {len(summary.unchanged)} unchanged, "
+        f"{len(summary.unknown)} not in the ledger"
+    )
     for number in summary.rejected[:20]:
         out.print(f"  rejected {number} (see `ptbill worklist --kind rejection`)")
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="Posting date (default: the 835's production or payment date).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Posting date (default: the 835's production or payment date).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 @user_errors
@@ -234,14 +274,17 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
     if as_json:
         print_json(summary.as_json())
         return
-    out.print(f"posted {file}: {summary.payments} payment(s), {summary.claims} claim(s), "
-              f"{_money(summary.paid_total)} paid; {summary.matched} matched, "
-              f"{len(summary.unmatched)} unmatched, {summary.reversals} reversal(s); "
-              f"{summary.denial_items} denial and {summary.underpayment_items} underpayment "
-              "work item(s)")
+    out.print(
+        f"posted {file}: {summary.payments} payment(s), {summary.claims} claim(s), "
+        f"{_money(summary.paid_total)} paid; {summary.matched} matched, "
+        f"{len(summary.unmatched)} unmatched, {summary.reversals} reversal(s); "
+        f"{summary.denial_items} denial and {summary.underpayment_items} underpayment "
+        "work item(s)"
+    )
     if summary.states:
-        out.print("  claims now: " + ", ".join(f"{k} {v}" for k, v in
-                                               sorted(summary.states.items())))
+        out.print(
+            "  claims now: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
+        )
     for text in summary.imbalances[:10]:
         out.print(f"  [yellow]does not balance:[/] {text}")
 
@@ -251,16 +294,21 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--kind", type=click.Choice(["denial", "rejection", "underpayment", "unmatched",
-                                           "blocked"]), default=None)
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="Mark items due before this date as overdue.")
+@click.option(
+    "--kind",
+    type=click.Choice(["denial", "rejection", "underpayment", "unmatched", "blocked"]),
+    default=None,
+)
+@click.option(
+    "--as-of", "as_of", type=DATE, default=None, help="Mark items due before this date as overdue."
+)
 @click.option("--details", is_flag=True, help="Show what each item is about and how to fix it.")
 @click.pass_context
 @user_errors
 @database_errors
-def worklist(ctx: click.Context, as_json: bool, kind: str | None,
-             as_of: dt.datetime | None, details: bool) -> None:
+def worklist(
+    ctx: click.Context, as_json: bool, kind: str | None, as_of: dt.datetime | None, details: bool
+) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when."""
     from ptbill.remit.actions import worklist as open_items
 
@@ -276,8 +324,17 @@ def worklist(ctx: click.Context, as_json: bool, kind: str | None,
     rows = []
     for w in items:
         codes = "/".join(x for x in (w["carc"], w["rarc"]) if x) or "-"
-        rows.append([str(w["due_date"]) + (" overdue" if w["overdue"] else ""), w["claim_id"],
-                     w["kind"], w["category"], codes, _money(w["amount"]), w["action"]])
+        rows.append(
+            [
+                str(w["due_date"]) + (" overdue" if w["overdue"] else ""),
+                w["claim_id"],
+                w["kind"],
+                w["category"],
+                codes,
+                _money(w["amount"]),
+                w["action"],
+            ]
+        )
     if not out.is_terminal:  # plain aligned lines for files and pipes
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         click.echo(f"{len(items)} open work item(s)")
@@ -288,7 +345,8 @@ def worklist(ctx: click.Context, as_json: bool, kind: str | None,
         return
     table = Table(title=f"{len(items)} open work item(s)", title_justify="left")
     for col in ["Due", "Claim", "Kind", "Category", "CARC/RARC", "Amount", "Action"] + (
-            ["Detail"] if details else []):
+        ["Detail"] if details else []
+    ):
         table.add_column(col, overflow="fold")
     for r, w in zip(rows, items, strict=True):
         if w["overdue"]:
@@ -323,23 +381,35 @@ def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
     if as_json:
         print_json(result.as_json())
         return
-    what = (f"replacement of payer claim {result.original_claim_id} (frequency 7)"
-            if result.frequency_code == "7" else "new original claim (frequency 1)")
-    out.print(f"claim {claim} version {result.version}: {what}, {_money(result.charge)}; "
-              "send it with `ptbill submit`")
+    what = (
+        f"replacement of payer claim {result.original_claim_id} (frequency 7)"
+        if result.frequency_code == "7"
+        else "new original claim (frequency 1)"
+    )
+    out.print(
+        f"claim {claim} version {result.version}: {what}, {_money(result.charge)}; "
+        "send it with `ptbill submit`"
+    )
 
 
 @click.command()
 @click.argument("claim")
-@click.option("-o", "--output-dir", default=".", type=click.Path(file_okay=False),
-              show_default=True, help="Where to write appeal-CLAIM.html and .pdf.")
+@click.option(
+    "-o",
+    "--output-dir",
+    default=".",
+    type=click.Path(file_okay=False),
+    show_default=True,
+    help="Where to write appeal-CLAIM.html and .pdf.",
+)
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 @user_errors
 @database_errors
-def appeal(ctx: click.Context, claim: str, output_dir: str, as_of: dt.datetime | None,
-           as_json: bool) -> None:
+def appeal(
+    ctx: click.Context, claim: str, output_dir: str, as_of: dt.datetime | None, as_json: bool
+) -> None:
     """Write an appeal letter (HTML and PDF) for a denied or short-paid claim; the claim
     becomes appealed."""
     from ptbill.ledger.dates import as_of_or_latest
@@ -348,13 +418,14 @@ def appeal(ctx: click.Context, claim: str, output_dir: str, as_of: dt.datetime |
     config = _config(ctx)
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
-        result = appeal_claim(session, config, claim, as_of=day, who=who(),
-                              out_dir=output_dir)
+        result = appeal_claim(session, config, claim, as_of=day, who=who(), out_dir=output_dir)
     if as_json:
         print_json(result.as_json())
         return
-    out.print(f"{result.level} for claim {claim}, due {result.due_date}: {result.html_path}, "
-              f"{result.pdf_path}")
+    out.print(
+        f"{result.level} for claim {claim}, due {result.due_date}: {result.html_path}, "
+        f"{result.pdf_path}"
+    )
 
 
 @click.command()
@@ -380,8 +451,13 @@ def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | N
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="Report as of this date (default: the latest date the ledger recorded).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Report as of this date (default: the latest date the ledger recorded).",
+)
 @click.pass_context
 @user_errors
 @database_errors
@@ -409,27 +485,42 @@ def render_report(data: dict[str, Any]) -> None:
     for col in ("", "Submitted", "1st pass", "Clean", "Denials", "Paid", "Expected"):
         claims.add_column(col, justify="right" if col else "left")
     for name, r in rows:
-        claims.add_row(name, str(r["claims_submitted"]),
-                       _percent(r["first_pass_acceptance_rate"]),
-                       _percent(r["clean_claim_rate"]), _percent(r["denial_rate"]),
-                       _money(r["paid_total"]), _money(r["expected_vs_paid"]["expected"]))
+        claims.add_row(
+            name,
+            str(r["claims_submitted"]),
+            _percent(r["first_pass_acceptance_rate"]),
+            _percent(r["clean_claim_rate"]),
+            _percent(r["denial_rate"]),
+            _money(r["paid_total"]),
+            _money(r["expected_vs_paid"]["expected"]),
+        )
     out.print(claims)
     aging = Table(title="A/R by days since first submission", title_justify="left")
     for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Days"):
         aging.add_column(col, justify="right" if col else "left")
     for name, r in rows:
-        aging.add_row(name, _money(r["ar_total"]), *[_money(r["ar_aging"][b]) for b, _ in BUCKETS],
-                      "-" if r["days_in_ar"] is None else str(r["days_in_ar"]))
+        aging.add_row(
+            name,
+            _money(r["ar_total"]),
+            *[_money(r["ar_aging"][b]) for b, _ in BUCKETS],
+            "-" if r["days_in_ar"] is None else str(r["days_in_ar"]),
+        )
     out.print(aging)
     if data["denials_by_category"]:
-        out.print("denials by category: " + ", ".join(
-            f"{k} {v['claims']} ({_money(v['amount'])})"
-            for k, v in data["denials_by_category"].items()))
-        out.print("denials by CARC: " + ", ".join(
-            f"{k} {v['claims']}" for k, v in data["denials_by_carc"].items()))
+        out.print(
+            "denials by category: "
+            + ", ".join(
+                f"{k} {v['claims']} ({_money(v['amount'])})"
+                for k, v in data["denials_by_category"].items()
+            )
+        )
+        out.print(
+            "denials by CARC: "
+            + ", ".join(f"{k} {v['claims']}" for k, v in data["denials_by_carc"].items())
+        )
     ev = data["expected_vs_paid"]
-    out.print(f"expected vs paid on {ev['claims']} decided claim(s) with a known expected "
-              f"payment: expected {_money(ev['expected'])}, paid {_money(ev['paid'])} "
-              f"({_money(ev['difference'])}); {ev['claims_without_expected']} without one")
-
-
+    out.print(
+        f"expected vs paid on {ev['claims']} decided claim(s) with a known expected "
+        f"payment: expected {_money(ev['expected'])}, paid {_money(ev['paid'])} "
+        f"({_money(ev['difference'])}); {ev['claims_without_expected']} without one"
+    )

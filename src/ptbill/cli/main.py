@@ -31,10 +31,21 @@ from ptbill.domain.visit import Visit
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ptbill")
-@click.option("--config", "config_path", envvar="PTBILL_CONFIG", type=click.Path(dir_okay=False),
-              help="Clinic configuration (TOML). Default: the bundled demo clinic.")
-@click.option("--db", "db", envvar="PTBILL_DB", default="ptbill.db", show_default=True,
-              help="The ledger database: a SQLite file or postgresql://USER:PASSWORD@HOST/DB.")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="PTBILL_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Clinic configuration (TOML). Default: the bundled demo clinic.",
+)
+@click.option(
+    "--db",
+    "db",
+    envvar="PTBILL_DB",
+    default="ptbill.db",
+    show_default=True,
+    help="The ledger database: a SQLite file or postgresql://USER:PASSWORD@HOST/DB.",
+)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db: str) -> None:
     """ptbill: billing for outpatient physical therapy, from visit notes to paid claims."""

@@ -24,27 +24,46 @@ from ptbill.reference.importers.pfs import Imported, import_pfs
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def price_files(files: tuple[str, ...], config_path: str | None,
-                as_of: dt.date | None) -> list[PricedVisit]:
+def price_files(
+    files: tuple[str, ...], config_path: str | None, as_of: dt.date | None
+) -> list[PricedVisit]:
     """Load and code every visit (all input errors first), then price each."""
-    return [price_visit(x.coded, x.ctx.profile, x.ctx.billing_provider, as_of=as_of)
-            for x in load_and_code(files, config_path)]
+    return [
+        price_visit(x.coded, x.ctx.profile, x.ctx.billing_provider, as_of=as_of)
+        for x in load_and_code(files, config_path)
+    ]
 
 
 def priced_json(p: PricedVisit) -> dict[str, Any]:
     return {
-        "visit_id": p.visit_id, "date_of_service": p.date_of_service, "payer": p.payer,
-        "pricing": p.pricing, "locality": p.locality, "complete": p.complete,
-        "allowed": p.allowed, "expected_payment": p.expected_payment,
+        "visit_id": p.visit_id,
+        "date_of_service": p.date_of_service,
+        "payer": p.payer,
+        "pricing": p.pricing,
+        "locality": p.locality,
+        "complete": p.complete,
+        "allowed": p.allowed,
+        "expected_payment": p.expected_payment,
         "patient_responsibility": p.patient_responsibility,
         "lines": [
-            {"code": x.code, "units": x.units, "modifiers": list(x.modifiers),
-             "charge": x.charge, "status": x.status, "allowed": x.allowed,
-             "expected_payment": x.expected_payment,
-             "patient_responsibility": x.patient_responsibility, "unit_fee": x.unit_fee,
-             "mppr_reduction": x.mppr_reduction, "cq_reduction": x.cq_reduction,
-             "deductible": x.deductible, "coinsurance": x.coinsurance,
-             "sequestration": x.sequestration, "source": x.source, "basis": list(x.basis)}
+            {
+                "code": x.code,
+                "units": x.units,
+                "modifiers": list(x.modifiers),
+                "charge": x.charge,
+                "status": x.status,
+                "allowed": x.allowed,
+                "expected_payment": x.expected_payment,
+                "patient_responsibility": x.patient_responsibility,
+                "unit_fee": x.unit_fee,
+                "mppr_reduction": x.mppr_reduction,
+                "cq_reduction": x.cq_reduction,
+                "deductible": x.deductible,
+                "coinsurance": x.coinsurance,
+                "sequestration": x.sequestration,
+                "source": x.source,
+                "basis": list(x.basis),
+            }
             for x in p.lines
         ],
         "notes": list(p.notes),
@@ -52,17 +71,26 @@ def priced_json(p: PricedVisit) -> dict[str, Any]:
 
 
 def render_priced(p: PricedVisit) -> None:
-    total = ("" if p.complete else "  INCOMPLETE: some lines could not be priced")
-    table = Table(title=f"{p.visit_id}  {p.date_of_service}  {p.payer} ({p.pricing})  "
-                        f"allowed {money(p.allowed)}, payer {money(p.expected_payment)}, "
-                        f"patient {money(p.patient_responsibility)}{total}",
-                  title_justify="left", show_lines=True)
+    total = "" if p.complete else "  INCOMPLETE: some lines could not be priced"
+    table = Table(
+        title=f"{p.visit_id}  {p.date_of_service}  {p.payer} ({p.pricing})  "
+        f"allowed {money(p.allowed)}, payer {money(p.expected_payment)}, "
+        f"patient {money(p.patient_responsibility)}{total}",
+        title_justify="left",
+        show_lines=True,
+    )
     for col in ("Code", "Units", "Modifiers", "Allowed", "Payer", "Patient", "How"):
         table.add_column(col, overflow="fold")
     for x in p.lines:
-        table.add_row(x.code, str(x.units), " ".join(x.modifiers), money(x.allowed),
-                      money(x.expected_payment), money(x.patient_responsibility),
-                      "\n".join(x.basis))
+        table.add_row(
+            x.code,
+            str(x.units),
+            " ".join(x.modifiers),
+            money(x.allowed),
+            money(x.expected_payment),
+            money(x.patient_responsibility),
+            "\n".join(x.basis),
+        )
     out.print(table)
     for note in p.notes:
         out.print(f"  {note}")
@@ -71,13 +99,19 @@ def render_priced(p: PricedVisit) -> None:
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="Leave out PFS releases published and contracts effective after DATE "
-                   "(reproduce an earlier expectation).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Leave out PFS releases published and contracts effective after DATE "
+    "(reproduce an earlier expectation).",
+)
 @click.pass_context
 @user_errors
-def price(ctx: click.Context, files: tuple[str, ...], as_json: bool,
-          as_of: dt.datetime | None) -> None:
+def price(
+    ctx: click.Context, files: tuple[str, ...], as_json: bool, as_of: dt.datetime | None
+) -> None:
     """Price the visits in FILE(s): per line the allowed amount, the payer's expected payment and
     the patient's share, and how each was computed. Exit 1 when a line cannot be priced."""
     priced = price_files(files, ctx.obj.get("config"), as_of.date() if as_of else None)
@@ -96,9 +130,11 @@ def price(ctx: click.Context, files: tuple[str, ...], as_json: bool,
 def _report(imported: Imported) -> None:
     report_import(imported)
     m = imported.manifest
-    facts = ", ".join(f"{k.replace('_', ' ')} {m[k]}" for k in (
-        "year", "year_quarter", "payer", "released", "effective", "conversion_factor")
-        if m.get(k))
+    facts = ", ".join(
+        f"{k.replace('_', ' ')} {m[k]}"
+        for k in ("year", "year_quarter", "payer", "released", "effective", "conversion_factor")
+        if m.get(k)
+    )
     if facts:
         click.echo(f"  {facts}")
 
@@ -136,21 +172,32 @@ def import_zip_cmd(file: str, release: str | None) -> None:
 @click.argument("payer")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--release", help="Release name (default: the file name without extension).")
-@click.option("--effective", type=DATE, default=None,
-              help="First date of service the contract amounts apply to.")
+@click.option(
+    "--effective",
+    type=DATE,
+    default=None,
+    help="First date of service the contract amounts apply to.",
+)
 @click.pass_context
 @user_errors
-def import_fees_cmd(ctx: click.Context, payer: str, file: str, release: str | None,
-                    effective: dt.datetime | None) -> None:
+def import_fees_cmd(
+    ctx: click.Context, payer: str, file: str, release: str | None, effective: dt.datetime | None
+) -> None:
     """Import PAYER's contracted fee schedule (CSV: code, modifier, allowed)."""
     root = ctx.find_root().obj or {}
     config = load_config(root.get("config"))
     if config.payer(payer) is None:
-        raise InputError("command line", None, "PAYER", f"no payer profile {payer!r}",
-                         f"use one of {', '.join(sorted(config.payers))} or add the profile "
-                         f"to the configuration ({config.source})")
-    _report(import_fee_schedule(payer, Path(file), release,
-                                effective.date() if effective else None))
+        raise InputError(
+            "command line",
+            None,
+            "PAYER",
+            f"no payer profile {payer!r}",
+            f"use one of {', '.join(sorted(config.payers))} or add the profile "
+            f"to the configuration ({config.source})",
+        )
+    _report(
+        import_fee_schedule(payer, Path(file), release, effective.date() if effective else None)
+    )
 
 
 for _command in (import_pfs_cmd, import_gpci_cmd, import_zip_cmd, import_fees_cmd):

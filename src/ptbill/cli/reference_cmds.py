@@ -29,8 +29,10 @@ def reference_import() -> None:
 def report_import(imported: Imported) -> None:
     m = imported.manifest
     sources = m.get("sources") or [{"file": m.get("source_file"), "sha256": m.get("sha256")}]
-    click.echo(f"imported {imported.kind} release {imported.release}: {m.get('rows')} rows"
-               + (f" ({m['filter']}, of {m['rows_read']} read)" if m.get("filter") else ""))
+    click.echo(
+        f"imported {imported.kind} release {imported.release}: {m.get('rows')} rows"
+        + (f" ({m['filter']}, of {m['rows_read']} read)" if m.get("filter") else "")
+    )
     for s in sources:
         click.echo(f"  from {s['file']} sha256 {s['sha256']}")
     click.echo(f"stored in {imported.path}")
@@ -38,10 +40,15 @@ def report_import(imported: Imported) -> None:
 
 @reference_import.command("ncci-ptp")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default from the file names: ccipra-v322r0-f1.txt "
-                                "is ptp-2026q3).")
-@click.option("--all-codes", is_flag=True,
-              help="Keep every edit, not only those between two codes of the PT code catalog.")
+@click.option(
+    "--release",
+    help="Release name (default from the file names: ccipra-v322r0-f1.txt is ptp-2026q3).",
+)
+@click.option(
+    "--all-codes",
+    is_flag=True,
+    help="Keep every edit, not only those between two codes of the PT code catalog.",
+)
 @user_errors
 def import_ncci_ptp(files: tuple[str, ...], release: str | None, all_codes: bool) -> None:
     """Import CMS's Medicare NCCI practitioner PTP edits (all parts of one quarter, unzipped).
@@ -52,8 +59,10 @@ def import_ncci_ptp(files: tuple[str, ...], release: str | None, all_codes: bool
 
 @reference_import.command("ncci-mue")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default from the file name: "
-                                "..._Eff_07-01-2026.csv is mue-2026q3).")
+@click.option(
+    "--release",
+    help="Release name (default from the file name: ..._Eff_07-01-2026.csv is mue-2026q3).",
+)
 @user_errors
 def import_ncci_mue(files: tuple[str, ...], release: str | None) -> None:
     """Import CMS's Medicare NCCI practitioner services MUE table (CSV, unzipped).
@@ -67,8 +76,9 @@ def list_releases() -> None:
     """The imported releases, by kind."""
     folder = store.data_dir()
     kinds = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    table = Table("Kind", "Release", "Rows", "Sources", title=f"Releases in {folder}",
-                  title_justify="left")
+    table = Table(
+        "Kind", "Release", "Rows", "Sources", title=f"Releases in {folder}", title_justify="left"
+    )
     for kind in kinds:
         for name in store.releases(kind):
             m = store.manifest(kind, name) or {}

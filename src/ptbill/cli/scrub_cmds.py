@@ -22,32 +22,45 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
-def scrub_files(files: tuple[str, ...], config_path: str | None,
-                as_of: dt.date | None) -> tuple[list[tuple[Visit, CodedVisit]], list[ScrubResult],
-                                                dt.date]:
+def scrub_files(
+    files: tuple[str, ...], config_path: str | None, as_of: dt.date | None
+) -> tuple[list[tuple[Visit, CodedVisit]], list[ScrubResult], dt.date]:
     """Load and code every visit (all input errors first), then scrub them as one batch."""
     items = [(x.visit, x.coded, x.ctx) for x in load_and_code(files, config_path)]
     if not items:
-        raise InputError(", ".join(files), None, None, "no visits in the input",
-                         "give files that hold at least one visit")
+        raise InputError(
+            ", ".join(files),
+            None,
+            None,
+            "no visits in the input",
+            "give files that hold at least one visit",
+        )
     day = as_of or max(v.date_of_service for v, _, _ in items)
     results = scrub_batch(items, day)
     return [(v, c) for v, c, _ in items], results, day
 
 
 def result_json(v: Visit, r: ScrubResult) -> dict[str, Any]:
-    return {"visit_id": r.visit_id, "date_of_service": v.date_of_service, "payer": v.payer,
-            "status": r.status, "findings": [f.to_json() for f in r.findings]}
+    return {
+        "visit_id": r.visit_id,
+        "date_of_service": v.date_of_service,
+        "payer": v.payer,
+        "status": r.status,
+        "findings": [f.to_json() for f in r.findings],
+    }
 
 
 def render_result(v: Visit, c: CodedVisit, r: ScrubResult, show_info: bool) -> None:
     counts = Counter(f.severity for f in r.findings)
     shown = [f for f in r.findings if show_info or f.severity != "info"]
     state = "[red]BLOCKED[/]" if r.blocked else "[green]ready[/]"
-    tally = ", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s in ("error", "warning", "info")
-                      if (n := counts[s]))
-    out.print(f"\n[bold]{r.visit_id}[/]  {v.date_of_service}  {v.payer}  {state}"
-              + (f"  ({tally})" if tally else ""))
+    tally = ", ".join(
+        f"{n} {s}{'s' if n > 1 else ''}" for s in ("error", "warning", "info") if (n := counts[s])
+    )
+    out.print(
+        f"\n[bold]{r.visit_id}[/]  {v.date_of_service}  {v.payer}  {state}"
+        + (f"  ({tally})" if tally else "")
+    )
     if not shown:
         return
     table = Table(show_header=True, show_lines=False, box=None, pad_edge=False)
@@ -56,17 +69,19 @@ def render_result(v: Visit, c: CodedVisit, r: ScrubResult, show_info: bool) -> N
     for f in shown:
         line = "" if f.line is None else f"{f.line} {c.lines[f.line - 1].code}"
         release = f.data_release and f.data_release not in f.message  # name it once
-        message = escape(f.message) + (f" [dim]\\[{escape(f.data_release)}][/]"
-                                       if release else "")
-        table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f.rule, line, message,
-                      escape(f.fix))
+        message = escape(f.message) + (f" [dim]\\[{escape(f.data_release)}][/]" if release else "")
+        table.add_row(
+            f"[{_STYLE[f.severity]}]{f.severity}[/]", f.rule, line, message, escape(f.fix)
+        )
     out.print(table)
 
 
 def render_summary(results: list[ScrubResult], as_of: dt.date, defaulted: bool) -> None:
     blocked = sum(r.blocked for r in results)
-    out.print(f"\n[bold]{len(results)} visit(s): {len(results) - blocked} ready, {blocked} "
-              f"blocked[/] (as of {as_of}{', the latest date of service' if defaulted else ''})")
+    out.print(
+        f"\n[bold]{len(results)} visit(s): {len(results) - blocked} ready, {blocked} "
+        f"blocked[/] (as of {as_of}{', the latest date of service' if defaulted else ''})"
+    )
     by_rule = Counter(f.rule for r in results for f in r.findings if f.severity == "error")
     if by_rule:
         out.print("errors by rule: " + ", ".join(f"{k} {n}" for k, n in by_rule.most_common()))
@@ -75,15 +90,26 @@ def render_summary(results: list[ScrubResult], as_of: dt.date, defaulted: bool) 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="The day the claims would be sent (timely filing, signatures). Default: the "
-                   "latest date of service in the input (there is no clock).")
-@click.option("--all", "show_all", is_flag=True,
-              help="Also list visits without findings, and info findings.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="The day the claims would be sent (timely filing, signatures). Default: the "
+    "latest date of service in the input (there is no clock).",
+)
+@click.option(
+    "--all", "show_all", is_flag=True, help="Also list visits without findings, and info findings."
+)
 @click.pass_context
 @user_errors
-def scrub(ctx: click.Context, files: tuple[str, ...], as_json: bool, as_of: dt.datetime | None,
-          show_all: bool) -> None:
+def scrub(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    as_json: bool,
+    as_of: dt.datetime | None,
+    show_all: bool,
+) -> None:
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
 
     Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable input."""
@@ -116,13 +142,21 @@ def rules(ctx: click.Context, markdown: bool, payer: str | None) -> None:
         config = load_config(root.get("config"))
         profile = config.payer(payer)
         if profile is None:
-            err.print(f"[red]error:[/] no payer profile {payer!r}; use one of "
-                      f"{', '.join(sorted(config.payers))}")
+            err.print(
+                f"[red]error:[/] no payer profile {payer!r}; use one of "
+                f"{', '.join(sorted(config.payers))}"
+            )
             ctx.exit(EXIT_INPUT)
         active = {a.rule.id: a for a in active_rules(profile)}
-    table = Table("Rule", "Category", "Severity", "On", "What it finds",
-                  title=f"Scrub rules{f' for {payer}' if payer else ''} (details: docs/rules.md)",
-                  title_justify="left")
+    table = Table(
+        "Rule",
+        "Category",
+        "Severity",
+        "On",
+        "What it finds",
+        title=f"Scrub rules{f' for {payer}' if payer else ''} (details: docs/rules.md)",
+        title_justify="left",
+    )
     for r in RULES.values():
         a = active.get(r.id) if active is not None else None
         on = (a is not None) if active is not None else r.enabled

@@ -32,22 +32,46 @@ def _database(ctx: click.Context) -> Database:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on (127.0.0.1: this machine only).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (127.0.0.1: this machine only).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes.")
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="The business date the pages and actions use. Default: the latest date in "
-                   "the data (there is no clock).")
-@click.option("--secure-cookies/--no-secure-cookies", default=None,
-              help="Mark cookies Secure (needed behind HTTPS). Default: PTBILL_SECURE_COOKIES.")
-@click.option("--max-upload-mb", type=click.FloatRange(0.01, 1024), default=None,
-              help="Largest file an upload may be (default 20, or PTBILL_MAX_UPLOAD_MB).")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="The business date the pages and actions use. Default: the latest date in "
+    "the data (there is no clock).",
+)
+@click.option(
+    "--secure-cookies/--no-secure-cookies",
+    default=None,
+    help="Mark cookies Secure (needed behind HTTPS). Default: PTBILL_SECURE_COOKIES.",
+)
+@click.option(
+    "--max-upload-mb",
+    type=click.FloatRange(0.01, 1024),
+    default=None,
+    help="Largest file an upload may be (default 20, or PTBILL_MAX_UPLOAD_MB).",
+)
 @click.pass_context
 @user_errors
-def serve(ctx: click.Context, host: str, port: int, workers: int, as_of: dt.datetime | None,
-          secure_cookies: bool | None, max_upload_mb: float | None) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    as_of: dt.datetime | None,
+    secure_cookies: bool | None,
+    max_upload_mb: float | None,
+) -> None:
     """Run the biller's workbench (web pages and the REST API under /api/v1)."""
     import uvicorn
 
@@ -55,8 +79,10 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, as_of: dt.date
 
     root = ctx.find_root().obj or {}
     settings = WebSettings.from_env()
-    changes: dict[str, object] = {"db": root.get("db") or settings.db,
-                                  "config": root.get("config") or settings.config}
+    changes: dict[str, object] = {
+        "db": root.get("db") or settings.db,
+        "config": root.get("config") or settings.config,
+    }
     if as_of is not None:
         changes["as_of"] = as_of.date()
     if secure_cookies is not None:
@@ -68,8 +94,15 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, as_of: dt.date
     os.environ.update(settings.to_env())
     open_database(root.get("db")).dispose()  # migrate once, before the workers start
     err.print(f"ptbill workbench on http://{host}:{port}/ (API docs: /api/docs)")
-    uvicorn.run("ptbill.web.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info", access_log=False)
+    uvicorn.run(
+        "ptbill.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @click.group()
@@ -79,10 +112,18 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True,
-              help="admin and biller may change the ledger; viewer only reads.")
-@click.option("--password-stdin", is_flag=True, required=True,
-              help="Read the password from standard input (never from the command line).")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="admin and biller may change the ledger; viewer only reads.",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (never from the command line).",
+)
 @click.pass_context
 @user_errors
 def user_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
@@ -91,9 +132,14 @@ def user_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> 
 
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise InputError("standard input", None, "password", "no password was given",
-                         "pipe the password in: printf '%s\\n' \"$PASSWORD\" | ptbill user add "
-                         "NAME --role ROLE --password-stdin")
+        raise InputError(
+            "standard input",
+            None,
+            "password",
+            "no password was given",
+            "pipe the password in: printf '%s\\n' \"$PASSWORD\" | ptbill user add "
+            "NAME --role ROLE --password-stdin",
+        )
     db = _database(ctx)
     try:
         with db.sessions.begin() as session:

@@ -22,9 +22,9 @@ T = TypeVar("T")
 
 _FIX = {
     "835": "check that this is the whole 835 file as the payer sent it (005010X221A1); if it "
-           "was cut or altered, ask the payer or clearinghouse to send it again",
+    "was cut or altered, ask the payer or clearinghouse to send it again",
     "ack": "check that this is the whole 999 or 277CA file as it was received; if it was cut "
-           "or altered, ask the clearinghouse to send it again",
+    "or altered, ask the clearinghouse to send it again",
 }
 
 
@@ -35,8 +35,9 @@ def _read(path: str, what: str, read: Callable[[], T]) -> T:
     except X12Error as e:
         raise InputError(path, None, e.where() or None, e.problem, _FIX[what]) from None
     except OSError as e:
-        raise InputError(path, None, None, f"cannot read the file: {e.strerror}",
-                         "check the path") from None
+        raise InputError(
+            path, None, None, f"cannot read the file: {e.strerror}", "check the path"
+        ) from None
 
 
 _CENT = Decimal("0.01")
@@ -57,37 +58,68 @@ def _count(value: Decimal | None) -> int | str | None:
 
 
 def _adjustments(items: list[Adjustment]) -> list[dict[str, Any]]:
-    return [{"group": a.group, "reason": a.reason, "amount": _money(a.amount),
-             "quantity": _count(a.quantity)} for a in items]
+    return [
+        {
+            "group": a.group,
+            "reason": a.reason,
+            "amount": _money(a.amount),
+            "quantity": _count(a.quantity),
+        }
+        for a in items
+    ]
 
 
 def _line_json(line: ServiceLine, claim: ClaimPayment) -> dict[str, Any]:
     return {
-        "code": line.code, "modifiers": line.modifiers, "charge": _money(line.charge),
-        "paid": _money(line.paid), "units": _count(line.units),
+        "code": line.code,
+        "modifiers": line.modifiers,
+        "charge": _money(line.charge),
+        "paid": _money(line.paid),
+        "units": _count(line.units),
         # A line without its own date is dated by the claim's statement period.
         "date_of_service": line.date_of_service or claim.statement_start,
-        "adjustments": _adjustments(line.adjustments), "remarks": line.remarks,
+        "adjustments": _adjustments(line.adjustments),
+        "remarks": line.remarks,
     }
 
 
 def payment_json(p: Payment) -> dict[str, Any]:
     """A payment in the shape of the interfaces contract, plus its imbalances."""
     return {
-        "payer": p.payer, "payee_npi": p.payee_npi, "trace_number": p.trace_number,
-        "payment_date": p.payment_date, "amount": _money(p.amount), "method": p.method,
-        "claims": [{
-            "claim_id": c.claim_id, "status": c.status, "charge": _money(c.charge),
-            "paid": _money(c.paid), "patient_responsibility": _money(c.patient_responsibility),
-            "payer_claim_control_number": c.payer_claim_control_number or None,
-            "adjustments": _adjustments(c.adjustments),
-            "lines": [_line_json(line, c) for line in c.lines],
-        } for c in p.claims],
-        "provider_adjustments": [{"reason": a.reason, "reference": a.reference or None,
-                                  "amount": _money(a.amount)} for a in p.provider_adjustments],
-        "imbalances": [{"level": i.level, "claim_id": i.claim_id, "line": i.line,
-                        "expected": _money(i.expected), "found": _money(i.found),
-                        "message": i.message} for i in p.imbalances],
+        "payer": p.payer,
+        "payee_npi": p.payee_npi,
+        "trace_number": p.trace_number,
+        "payment_date": p.payment_date,
+        "amount": _money(p.amount),
+        "method": p.method,
+        "claims": [
+            {
+                "claim_id": c.claim_id,
+                "status": c.status,
+                "charge": _money(c.charge),
+                "paid": _money(c.paid),
+                "patient_responsibility": _money(c.patient_responsibility),
+                "payer_claim_control_number": c.payer_claim_control_number or None,
+                "adjustments": _adjustments(c.adjustments),
+                "lines": [_line_json(line, c) for line in c.lines],
+            }
+            for c in p.claims
+        ],
+        "provider_adjustments": [
+            {"reason": a.reason, "reference": a.reference or None, "amount": _money(a.amount)}
+            for a in p.provider_adjustments
+        ],
+        "imbalances": [
+            {
+                "level": i.level,
+                "claim_id": i.claim_id,
+                "line": i.line,
+                "expected": _money(i.expected),
+                "found": _money(i.found),
+                "message": i.message,
+            }
+            for i in p.imbalances
+        ],
     }
 
 
@@ -96,22 +128,34 @@ def _adjustment_text(items: list[Adjustment]) -> str:
 
 
 def _render_payment(p: Payment) -> None:
-    out.print(f"[bold]{p.payer}[/] paid {_money(p.amount)} by {p.method} on {p.payment_date} "
-              f"(trace {p.trace_number}) to NPI {p.payee_npi or '-'}")
+    out.print(
+        f"[bold]{p.payer}[/] paid {_money(p.amount)} by {p.method} on {p.payment_date} "
+        f"(trace {p.trace_number}) to NPI {p.payee_npi or '-'}"
+    )
     table = Table(title_justify="left")
-    for col in ("Claim", "Status / line", "Charge", "Paid", "Patient", "Adjustments",
-                "Remarks"):
+    for col in ("Claim", "Status / line", "Charge", "Paid", "Patient", "Adjustments", "Remarks"):
         table.add_column(col, overflow="fold", no_wrap=col == "Adjustments")
     for c in p.claims:
-        table.add_row(c.claim_id, f"{c.status} {c.status_meaning}", str(_money(c.charge)),
-                      str(_money(c.paid)), "" if c.patient_responsibility is None
-                      else str(_money(c.patient_responsibility)),
-                      _adjustment_text(c.adjustments), " ".join(c.remarks))
+        table.add_row(
+            c.claim_id,
+            f"{c.status} {c.status_meaning}",
+            str(_money(c.charge)),
+            str(_money(c.paid)),
+            "" if c.patient_responsibility is None else str(_money(c.patient_responsibility)),
+            _adjustment_text(c.adjustments),
+            " ".join(c.remarks),
+        )
         for line in c.lines:
             code = ":".join([line.code, *line.modifiers])
-            table.add_row("", f"{code} x{_count(line.units)}", str(_money(line.charge)),
-                          str(_money(line.paid)), "", _adjustment_text(line.adjustments),
-                          " ".join(line.remarks))
+            table.add_row(
+                "",
+                f"{code} x{_count(line.units)}",
+                str(_money(line.charge)),
+                str(_money(line.paid)),
+                "",
+                _adjustment_text(line.adjustments),
+                " ".join(line.remarks),
+            )
     out.print(table)
     for a in p.provider_adjustments:
         ref = f" ({a.reference})" if a.reference else ""
@@ -167,33 +211,74 @@ def acknowledgments_json(a: Acknowledgments) -> dict[str, Any]:
     return {
         "type": "999",
         "accepted": a.accepted,
-        "interchanges": [{"control_number": i.control_number, "status": i.status,
-                          "note_code": i.note_code, "message": i.message}
-                         for i in a.interchanges],
-        "groups": [{
-            "group_control_number": g.group_control_number, "functional_id": g.functional_id,
-            "status": g.status, "included": g.included, "received": g.received,
-            "accepted": g.accepted_count, "errors": _codes(g.error_codes, g.messages),
-            "transactions": [{
-                "transaction_set": t.transaction_set, "control_number": t.control_number,
-                "status": t.status, "errors": _codes(t.error_codes, t.messages),
-                "segments": [{
-                    "segment": s.segment_id, "position": s.position, "loop": s.loop or None,
-                    "code": s.code, "message": s.message, "claim_id": s.claim_id,
-                    "elements": [{"position": x.position, "reference": x.reference or None,
-                                  "code": x.code, "message": x.message,
-                                  "bad_value": x.bad_value or None} for x in s.elements],
-                } for s in t.segments],
-            } for t in g.transactions],
-        } for g in a.groups],
+        "interchanges": [
+            {
+                "control_number": i.control_number,
+                "status": i.status,
+                "note_code": i.note_code,
+                "message": i.message,
+            }
+            for i in a.interchanges
+        ],
+        "groups": [
+            {
+                "group_control_number": g.group_control_number,
+                "functional_id": g.functional_id,
+                "status": g.status,
+                "included": g.included,
+                "received": g.received,
+                "accepted": g.accepted_count,
+                "errors": _codes(g.error_codes, g.messages),
+                "transactions": [
+                    {
+                        "transaction_set": t.transaction_set,
+                        "control_number": t.control_number,
+                        "status": t.status,
+                        "errors": _codes(t.error_codes, t.messages),
+                        "segments": [
+                            {
+                                "segment": s.segment_id,
+                                "position": s.position,
+                                "loop": s.loop or None,
+                                "code": s.code,
+                                "message": s.message,
+                                "claim_id": s.claim_id,
+                                "elements": [
+                                    {
+                                        "position": x.position,
+                                        "reference": x.reference or None,
+                                        "code": x.code,
+                                        "message": x.message,
+                                        "bad_value": x.bad_value or None,
+                                    }
+                                    for x in s.elements
+                                ],
+                            }
+                            for s in t.segments
+                        ],
+                    }
+                    for t in g.transactions
+                ],
+            }
+            for g in a.groups
+        ],
     }
 
 
 def _reports(reports: list[StatusReport]) -> list[dict[str, Any]]:
-    return [{"category": s.category, "code": s.code or None, "entity": s.entity or None,
-             "message": s.message, "date": r.date, "amount": _money(r.amount),
-             "text": r.text or None}
-            for r in reports for s in r.statuses]
+    return [
+        {
+            "category": s.category,
+            "code": s.code or None,
+            "entity": s.entity or None,
+            "message": s.message,
+            "date": r.date,
+            "amount": _money(r.amount),
+            "text": r.text or None,
+        }
+        for r in reports
+        for s in r.statuses
+    ]
 
 
 def claim_acks_json(acks: list[ClaimAcknowledgment]) -> dict[str, Any]:
@@ -201,25 +286,50 @@ def claim_acks_json(acks: list[ClaimAcknowledgment]) -> dict[str, Any]:
     return {
         "type": "277CA",
         "accepted": all(c.status == "accepted" for c in claims),
-        "transactions": [{
-            "control_number": a.control_number, "reference": a.reference,
-            "created": a.created, "payer": a.payer,
-            "receiver_statuses": _reports(a.receiver_reports),
-            "providers": [{"name": p.name, "npi": p.npi, "status": p.status,
-                           "statuses": _reports(p.reports)} for p in a.providers],
-            "claims": [{
-                "claim_id": c.claim_id, "status": c.status, "billing_npi": c.billing_npi,
-                "payer_claim_control_number": c.payer_claim_control_number,
-                "clearinghouse_trace": c.clearinghouse_trace,
-                "total_charge": _money(c.total_charge),
-                "service_start": c.service_start, "service_end": c.service_end,
-                "statuses": _reports(c.reports),
-                "lines": [{"procedure": line.procedure, "control_number": line.control_number,
-                           "charge": _money(line.charge), "units": _count(line.units),
-                           "status": line.status, "statuses": _reports(line.reports)}
-                          for line in c.lines],
-            } for c in a.claims],
-        } for a in acks],
+        "transactions": [
+            {
+                "control_number": a.control_number,
+                "reference": a.reference,
+                "created": a.created,
+                "payer": a.payer,
+                "receiver_statuses": _reports(a.receiver_reports),
+                "providers": [
+                    {
+                        "name": p.name,
+                        "npi": p.npi,
+                        "status": p.status,
+                        "statuses": _reports(p.reports),
+                    }
+                    for p in a.providers
+                ],
+                "claims": [
+                    {
+                        "claim_id": c.claim_id,
+                        "status": c.status,
+                        "billing_npi": c.billing_npi,
+                        "payer_claim_control_number": c.payer_claim_control_number,
+                        "clearinghouse_trace": c.clearinghouse_trace,
+                        "total_charge": _money(c.total_charge),
+                        "service_start": c.service_start,
+                        "service_end": c.service_end,
+                        "statuses": _reports(c.reports),
+                        "lines": [
+                            {
+                                "procedure": line.procedure,
+                                "control_number": line.control_number,
+                                "charge": _money(line.charge),
+                                "units": _count(line.units),
+                                "status": line.status,
+                                "statuses": _reports(line.reports),
+                            }
+                            for line in c.lines
+                        ],
+                    }
+                    for c in a.claims
+                ],
+            }
+            for a in acks
+        ],
     }
 
 
@@ -227,21 +337,28 @@ def _render_999(a: Acknowledgments) -> None:
     for i in a.interchanges:
         out.print(f"interchange {i.control_number}: {i.status} ({i.note_code} {i.message})")
     for g in a.groups:
-        out.print(f"[bold]group {g.group_control_number}[/] ({g.functional_id}): {g.status}, "
-                  f"{g.accepted_count} of {g.received} transaction sets accepted")
+        out.print(
+            f"[bold]group {g.group_control_number}[/] ({g.functional_id}): {g.status}, "
+            f"{g.accepted_count} of {g.received} transaction sets accepted"
+        )
         for m in g.messages:
             out.print(f"  {m}")
         for t in g.transactions:
-            out.print(f"  transaction set {t.control_number} ({t.transaction_set}): {t.status}"
-                      + "".join(f"; {m}" for m in t.messages))
+            out.print(
+                f"  transaction set {t.control_number} ({t.transaction_set}): {t.status}"
+                + "".join(f"; {m}" for m in t.messages)
+            )
             for s in t.segments:
                 claim = f", claim {s.claim_id}" if s.claim_id else ""
-                out.print(f"    segment {s.segment_id} at position {s.position}{claim}: "
-                          f"{s.message}")
+                out.print(
+                    f"    segment {s.segment_id} at position {s.position}{claim}: {s.message}"
+                )
                 for x in s.elements:
                     bad = f" (sent {x.bad_value!r})" if x.bad_value else ""
-                    out.print(f"      element {s.segment_id}{x.position.split(':')[0].zfill(2)}"
-                              f" ({x.reference or '?'}): {x.message}{bad}")
+                    out.print(
+                        f"      element {s.segment_id}{x.position.split(':')[0].zfill(2)}"
+                        f" ({x.reference or '?'}): {x.message}{bad}"
+                    )
 
 
 def _render_277(acks: list[ClaimAcknowledgment]) -> None:
@@ -254,11 +371,19 @@ def _render_277(acks: list[ClaimAcknowledgment]) -> None:
             table.add_column(col, overflow="fold")
         for c in a.claims:
             why = [s.message for r in c.reports for s in r.statuses]
-            why += [f"line {line.control_number or line.procedure}: {s.message}"
-                    for line in c.lines for r in line.reports for s in r.statuses]
-            table.add_row(c.claim_id, c.status, "" if c.total_charge is None
-                          else str(c.total_charge), c.payer_claim_control_number or "",
-                          "\n".join(why))
+            why += [
+                f"line {line.control_number or line.procedure}: {s.message}"
+                for line in c.lines
+                for r in line.reports
+                for s in r.statuses
+            ]
+            table.add_row(
+                c.claim_id,
+                c.status,
+                "" if c.total_charge is None else str(c.total_charge),
+                c.payer_claim_control_number or "",
+                "\n".join(why),
+            )
         out.print(table)
 
 
@@ -288,7 +413,12 @@ def ack(ctx: click.Context, file: str, as_json: bool) -> None:
     else:
         holds = FUNCTIONAL_GROUPS.get(group, f"functional group {group!r}")
         use = " (use `ptbill remit` for an 835)" if group == "HP" else ""
-        raise InputError(file, None, "GS01", f"this file holds {holds}, not a 999 or 277CA "
-                         "acknowledgment", f"give `ptbill ack` a 999 or 277CA file{use}")
+        raise InputError(
+            file,
+            None,
+            "GS01",
+            f"this file holds {holds}, not a 999 or 277CA acknowledgment",
+            f"give `ptbill ack` a 999 or 277CA file{use}",
+        )
     if not accepted:
         ctx.exit(EXIT_FOUND)

@@ -57,8 +57,10 @@ def split_timed(units: int, minutes: int, assistant: int, percent: int) -> CqSpl
     plain_m, cq_m = UNIT_MINUTES * pt_blocks, UNIT_MINUTES * pta_blocks
     if rest == 2 and rp >= 8 and ra >= 8:
         plain_u, cq_u, plain_m, cq_m = plain_u + 1, cq_u + 1, plain_m + rp, cq_m + ra
-        parts.append(f"of the last 2 units, one is the therapist's ({rp} min) and one the "
-                     f"assistant's ({ra} min, CQ)")
+        parts.append(
+            f"of the last 2 units, one is the therapist's ({rp} min) and one the "
+            f"assistant's ({ra} min, CQ)"
+        )
     elif rest:
         share = f"{ra} of {rp + ra} remaining minutes by the assistant"
         if _over(ra, rp + ra, percent):
@@ -76,10 +78,21 @@ def split_untimed(units: int, minutes: int | None, assistant: int, percent: int)
     if assistant == 0:
         return CqSplit(units, minutes or 0, 0, 0, "no assistant minutes")
     if minutes is None or minutes == 0:
-        return CqSplit(0, 0, units, assistant,
-                       f"{assistant} assistant minutes and no total minutes to show de minimis")
+        return CqSplit(
+            0,
+            0,
+            units,
+            assistant,
+            f"{assistant} assistant minutes and no total minutes to show de minimis",
+        )
     if _over(assistant, minutes, percent):
-        return CqSplit(0, 0, units, minutes,
-                       f"assistant {assistant} of {minutes} minutes is over {percent}%")
-    return CqSplit(units, minutes, 0, 0,
-                   f"assistant {assistant} of {minutes} minutes is within {percent}% de minimis")
+        return CqSplit(
+            0, 0, units, minutes, f"assistant {assistant} of {minutes} minutes is over {percent}%"
+        )
+    return CqSplit(
+        units,
+        minutes,
+        0,
+        0,
+        f"assistant {assistant} of {minutes} minutes is within {percent}% de minimis",
+    )

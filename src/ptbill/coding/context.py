@@ -28,15 +28,25 @@ class VisitContext:
 def resolve(visit: Visit, config: Config, origin: str) -> VisitContext:
     profile = config.payer(visit.payer)
     if profile is None:
-        raise InputError(origin, visit.visit_id, "payer", f"no payer profile {visit.payer!r}",
-                         f"use one of {', '.join(sorted(config.payers))} or add it to the "
-                         f"configuration ({config.source})")
+        raise InputError(
+            origin,
+            visit.visit_id,
+            "payer",
+            f"no payer profile {visit.payer!r}",
+            f"use one of {', '.join(sorted(config.payers))} or add it to the "
+            f"configuration ({config.source})",
+        )
     clinic = None
     if visit.clinic is not None:
         clinic = config.clinic(visit.clinic)
         if clinic is None:
-            raise InputError(origin, visit.visit_id, "clinic", f"no clinic {visit.clinic!r}",
-                             f"use one of {', '.join(sorted(config.clinics)) or '(none)'} or "
-                             f"add it to the configuration ({config.source})")
+            raise InputError(
+                origin,
+                visit.visit_id,
+                "clinic",
+                f"no clinic {visit.clinic!r}",
+                f"use one of {', '.join(sorted(config.clinics)) or '(none)'} or "
+                f"add it to the configuration ({config.source})",
+            )
     provider = visit.billing_provider or clinic.billing_provider()  # type: ignore[union-attr]
     return VisitContext(profile, clinic, provider)

@@ -67,13 +67,20 @@ def _merge(services: Sequence[Service]) -> list[_Entry]:
         e = entries.get(key)
         if e is None:
             entries[key] = _Entry(
-                key, [index], s.minutes, s.assistant_minutes,
+                key,
+                [index],
+                s.minutes,
+                s.assistant_minutes,
                 list(s.diagnosis_pointers) if s.diagnosis_pointers is not None else None,
-                s.body_region, s.distinct, list(s.modifiers), s.units,
+                s.body_region,
+                s.distinct,
+                list(s.modifiers),
+                s.units,
             )
             if key != s.code:
-                entries[key].why.append(f"{s.code} entered: its minutes count toward {key} "
-                                        "and its add-on")
+                entries[key].why.append(
+                    f"{s.code} entered: its minutes count toward {key} and its add-on"
+                )
             continue
         e.services.append(index)
         if s.minutes is not None:
@@ -86,28 +93,32 @@ def _merge(services: Sequence[Service]) -> list[_Entry]:
         e.modifiers = list(dict.fromkeys(e.modifiers + list(s.modifiers)))
         if s.units is not None:
             e.requested_units = (e.requested_units or 0) + s.units
-        e.why.append(f"{s.code} entered {len(e.services)} times: merged into one line with "
-                     f"{e.minutes} minutes (one line per code per day, U-21)")
+        e.why.append(
+            f"{s.code} entered {len(e.services)} times: merged into one line with "
+            f"{e.minutes} minutes (one line per code per day, U-21)"
+        )
     for e in entries.values():
         if e.minutes is not None and e.assistant > e.minutes:
-            e.why.append(f"assistant minutes {e.assistant} exceed the service's {e.minutes}; "
-                         f"counted as {e.minutes}")
+            e.why.append(
+                f"assistant minutes {e.assistant} exceed the service's {e.minutes}; "
+                f"counted as {e.minutes}"
+            )
             e.assistant = e.minutes
     return list(entries.values())
 
 
 def _priorities(pooled: list[_Line], prices: dict[str, Decimal]) -> list[int]:
     """Tie-break ranks for the higher-paying policy: the higher charge per unit first."""
-    ranked = sorted(range(len(pooled)),
-                    key=lambda i: (-prices.get(pooled[i].code, Decimal(0)), i))
+    ranked = sorted(range(len(pooled)), key=lambda i: (-prices.get(pooled[i].code, Decimal(0)), i))
     ranks = [0] * len(pooled)
     for rank, i in enumerate(ranked):
         ranks[i] = rank
     return ranks
 
 
-def _unit_lines(profile: PayerProfile, entries: list[_Entry],
-                prices: dict[str, Decimal]) -> tuple[list[_Line], int, int, str]:
+def _unit_lines(
+    profile: PayerProfile, entries: list[_Entry], prices: dict[str, Decimal]
+) -> tuple[list[_Line], int, int, str]:
     """Units for every entry: the lines, the timed minutes, the pooled timed units and how the
     day's units were decided."""
     lines: list[_Line] = []
@@ -118,8 +129,17 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
             lines.extend(_family_lines(e))
         elif info is not None and info.timed:
             if e.minutes is None:
-                lines.append(_Line(e, e.code, 0, None, 0, list(e.why),
-                                   reason="timed code without minutes: document the minutes"))
+                lines.append(
+                    _Line(
+                        e,
+                        e.code,
+                        0,
+                        None,
+                        0,
+                        list(e.why),
+                        reason="timed code without minutes: document the minutes",
+                    )
+                )
             else:
                 pooled.append(_Line(e, e.code, 0, e.minutes, e.assistant, list(e.why)))
                 lines.append(pooled[-1])
@@ -127,27 +147,39 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
             units = e.requested_units if e.requested_units is not None else 1
             why = list(e.why)
             if info is None:
-                why.append(f"{e.code} is not in the code catalog: billed as documented, "
-                           f"{units} unit(s)")
+                why.append(
+                    f"{e.code} is not in the code catalog: billed as documented, {units} unit(s)"
+                )
             elif info.timed is None:
-                why.append(f"the catalog does not say whether {e.code} is timed: billed as a "
-                           f"service, {units} unit(s)")
+                why.append(
+                    f"the catalog does not say whether {e.code} is timed: billed as a "
+                    f"service, {units} unit(s)"
+                )
             elif e.requested_units is not None:
                 why.append(f"untimed: {units} unit(s) as documented")
             else:
                 why.append("untimed (service-based) code: 1 unit whatever the minutes (U-2)")
-            lines.append(_Line(e, e.code, units, e.minutes, e.assistant, why,
-                               reason=None if units else "documented with 0 units"))
+            lines.append(
+                _Line(
+                    e,
+                    e.code,
+                    units,
+                    e.minutes,
+                    e.assistant,
+                    why,
+                    reason=None if units else "documented with 0 units",
+                )
+            )
     minutes = [line.minutes or 0 for line in pooled]
-    timed_minutes = sum(minutes) + sum(
-        e.minutes or 0 for e in entries if e.code in FAMILIES
-    )
+    timed_minutes = sum(minutes) + sum(e.minutes or 0 for e in entries if e.code in FAMILIES)
     if profile.unit_method == "cms":
         # first_listed: the pooled lines are already in the order the visit lists them
         prio = _priorities(pooled, prices) if profile.tie_break == "higher_paying" else None
         alloc = allocate_total_time(minutes, prio)
-        head = (f"CMS total-time method: {alloc.total_minutes} timed minutes today make "
-                f"{alloc.total_units} unit(s) (8-minute rule)")
+        head = (
+            f"CMS total-time method: {alloc.total_minutes} timed minutes today make "
+            f"{alloc.total_units} unit(s) (8-minute rule)"
+        )
     else:
         alloc = allocate_per_code(minutes)
         head = "AMA per-code method: this code's own minutes decide its units"
@@ -157,40 +189,78 @@ def _unit_lines(profile: PayerProfile, entries: list[_Entry],
         if profile.unit_method == "ama":
             line.why.append(f"{m} min -> {units} unit(s): a unit once 8 minutes of it pass")
         elif extra:
-            line.why.append(f"{m} min = {full} full unit(s) + {left} leftover min; the leftover "
-                            "won one of the day's remaining units (largest leftover first)")
+            line.why.append(
+                f"{m} min = {full} full unit(s) + {left} leftover min; the leftover "
+                "won one of the day's remaining units (largest leftover first)"
+            )
         else:
-            line.why.append(f"{m} min = {full} full unit(s) + {left} leftover min"
-                            + ("; the leftover did not win a remaining unit" if left else ""))
+            line.why.append(
+                f"{m} min = {full} full unit(s) + {left} leftover min"
+                + ("; the leftover did not win a remaining unit" if left else "")
+            )
         if units == 0:
-            line.reason = (f"{m} minutes earn no unit" + (
+            line.reason = f"{m} minutes earn no unit" + (
                 " once the day's units went to larger leftovers (U-14)"
-                if profile.unit_method == "cms" and alloc.total_units else
-                " (under 8 minutes)"))
+                if profile.unit_method == "cms" and alloc.total_units
+                else " (under 8 minutes)"
+            )
         if line.entry.requested_units not in (None, units):
-            line.why.append(f"the visit asked for {line.entry.requested_units} unit(s); the "
-                            f"minutes support {units}")
+            line.why.append(
+                f"the visit asked for {line.entry.requested_units} unit(s); the "
+                f"minutes support {units}"
+            )
     return lines, timed_minutes, alloc.total_units, head
 
 
 def _family_lines(e: _Entry) -> list[_Line]:
     fam = FAMILIES[e.code]
     if e.minutes is None:
-        return [_Line(e, fam.base, 0, None, 0, list(e.why),
-                      reason="timed code without minutes: document the minutes")]
+        return [
+            _Line(
+                e,
+                fam.base,
+                0,
+                None,
+                0,
+                list(e.why),
+                reason="timed code without minutes: document the minutes",
+            )
+        ]
     base, addon = fam.units(e.minutes)
-    rule = (f"{fam.base} is the first {fam.first_minutes} min and {fam.addon} each further "
-            f"{fam.addon_minutes} min; a unit once its midpoint passes")
+    rule = (
+        f"{fam.base} is the first {fam.first_minutes} min and {fam.addon} each further "
+        f"{fam.addon_minutes} min; a unit once its midpoint passes"
+    )
     first = min(e.minutes, fam.first_minutes)
-    lines = [_Line(e, fam.base, base, first, min(e.assistant, first),
-                   [*e.why, f"{e.minutes} min: {rule}"],
-                   reason=None if base else f"{e.minutes} minutes do not reach the midpoint of "
-                                            f"{fam.base}'s first {fam.first_minutes} minutes")]
+    lines = [
+        _Line(
+            e,
+            fam.base,
+            base,
+            first,
+            min(e.assistant, first),
+            [*e.why, f"{e.minutes} min: {rule}"],
+            reason=None
+            if base
+            else f"{e.minutes} minutes do not reach the midpoint of "
+            f"{fam.base}'s first {fam.first_minutes} minutes",
+        )
+    ]
     if addon:
         rest = e.minutes - first
-        lines.append(_Line(e, fam.addon, addon, rest, max(0, e.assistant - first),
-                           [f"{rest} min past the first {fam.first_minutes}: {addon} add-on "
-                            f"unit(s) of {fam.addon}"]))
+        lines.append(
+            _Line(
+                e,
+                fam.addon,
+                addon,
+                rest,
+                max(0, e.assistant - first),
+                [
+                    f"{rest} min past the first {fam.first_minutes}: {addon} add-on "
+                    f"unit(s) of {fam.addon}"
+                ],
+            )
+        )
     return lines
 
 
@@ -205,20 +275,33 @@ def _apply_cq(lines: list[_Line], profile: PayerProfile) -> list[_Line]:
             continue
         info = lookup(line.code)
         timed = info is not None and info.timed and line.code not in FAMILY_OF
-        split: CqSplit = (split_timed(line.units, line.minutes or 0, line.assistant, pct)
-                          if timed else
-                          split_untimed(line.units, line.minutes, line.assistant, pct))
+        split: CqSplit = (
+            split_timed(line.units, line.minutes or 0, line.assistant, pct)
+            if timed
+            else split_untimed(line.units, line.minutes, line.assistant, pct)
+        )
         if split.plain_units:
-            plain = _Line(line.entry, line.code, split.plain_units, split.plain_minutes,
-                          max(0, line.assistant - split.cq_minutes) if split.cq_units else
-                          line.assistant, [*line.why, f"{mod}: {split.why}"])
+            plain = _Line(
+                line.entry,
+                line.code,
+                split.plain_units,
+                split.plain_minutes,
+                max(0, line.assistant - split.cq_minutes) if split.cq_units else line.assistant,
+                [*line.why, f"{mod}: {split.why}"],
+            )
             out.append(plain)
         if split.cq_units:
-            cq = _Line(line.entry, line.code, split.cq_units, split.cq_minutes,
-                       min(line.assistant, split.cq_minutes),
-                       [*line.why, f"{mod}: {split.why}"] if not split.plain_units else
-                       [f"{mod} line for the assistant's units of {line.code}: {split.why}"],
-                       cq=True)
+            cq = _Line(
+                line.entry,
+                line.code,
+                split.cq_units,
+                split.cq_minutes,
+                min(line.assistant, split.cq_minutes),
+                [*line.why, f"{mod}: {split.why}"]
+                if not split.plain_units
+                else [f"{mod} line for the assistant's units of {line.code}: {split.why}"],
+                cq=True,
+            )
             cq.modifiers.append(mod)
             out.append(cq)
     return out
@@ -229,21 +312,28 @@ def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None
     billed = [line for line in lines if line.units > 0]
     for hit in ncci_pairs(table, [line.code for line in billed], visit.date_of_service):
         col1 = next(line for line in billed if line.code == hit.column1)
-        edit = (f"NCCI PTP edit {hit.column1}/{hit.column2} (modifier indicator "
-                f"{hit.indicator}; table: {hit.release})")
+        edit = (
+            f"NCCI PTP edit {hit.column1}/{hit.column2} (modifier indicator "
+            f"{hit.indicator}; table: {hit.release})"
+        )
         for line in (x for x in billed if x.code == hit.column2):
             requested = [m for m in line.entry.modifiers if m in DISTINCT_MODIFIERS]
             if hit.indicator == "0":
-                line.why.append(f"{edit}: no modifier can bypass it; {hit.column2} will be "
-                                "denied with " + hit.column1)
+                line.why.append(
+                    f"{edit}: no modifier can bypass it; {hit.column2} will be "
+                    "denied with " + hit.column1
+                )
             elif requested:
                 line.why.append(f"{edit}: {', '.join(requested)} as requested by the clinician")
             else:
-                ev = distinct_evidence(line.entry.distinct, line.entry.body_region,
-                                       col1.entry.body_region)
+                ev = distinct_evidence(
+                    line.entry.distinct, line.entry.body_region, col1.entry.body_region
+                )
                 if ev is None:
-                    line.why.append(f"{edit}: no distinct service documented (separate time "
-                                    "block, body region or session), so no modifier")
+                    line.why.append(
+                        f"{edit}: no distinct service documented (separate time "
+                        "block, body region or session), so no modifier"
+                    )
                 else:
                     mod = distinct_modifier(profile.distinct_modifier, ev.kind)
                     if mod not in line.modifiers:  # one code may meet several partners
@@ -251,8 +341,9 @@ def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None
                     line.why.append(f"{mod} on the column-2 code: {edit}; {ev.text}")
 
 
-def _estimate_amount(visit: Visit, lines: list[_Line], locality: str | None,
-                     prices: dict[str, Decimal]) -> tuple[Decimal | None, str]:
+def _estimate_amount(
+    visit: Visit, lines: list[_Line], locality: str | None, prices: dict[str, Decimal]
+) -> tuple[Decimal | None, str]:
     """This visit's Medicare amount for the KX test: PFS per unit before MPPR (an upper
     bound), or the charges when the fee schedule for the year is not in the data."""
     year = visit.date_of_service.year
@@ -302,8 +393,13 @@ def code_visit(
         episode = visit.episode
         ytd = episode.therapy_amount_ytd if episode else Decimal(0)
         amount, basis = _estimate_amount(visit, lines, locality, prices)
-        decision = kx_decision(visit.date_of_service.year, ytd, amount, basis,
-                               bool(episode and episode.kx_medical_necessity_documented))
+        decision = kx_decision(
+            visit.date_of_service.year,
+            ytd,
+            amount,
+            basis,
+            bool(episode and episode.kx_medical_necessity_documented),
+        )
         kx = decision.apply
         notes.append(decision.why)
 
@@ -323,18 +419,32 @@ def code_visit(
         billed = line.units > 0
         if billed and kx:
             why.append("KX: past the therapy threshold with medical necessity documented")
-        coded.append(CodedLine(
-            code=line.code, units=line.units,
-            modifiers=_order(line, profile.discipline_modifier, kx) if billed else (),
-            diagnosis_pointers=pointers, minutes=line.minutes, assistant_minutes=line.assistant,
-            charge=charge, services=tuple(line.entry.services), explanation=tuple(why),
-            requested_units=line.entry.requested_units, reason=line.reason,
-        ))
+        coded.append(
+            CodedLine(
+                code=line.code,
+                units=line.units,
+                modifiers=_order(line, profile.discipline_modifier, kx) if billed else (),
+                diagnosis_pointers=pointers,
+                minutes=line.minutes,
+                assistant_minutes=line.assistant,
+                charge=charge,
+                services=tuple(line.entry.services),
+                explanation=tuple(why),
+                requested_units=line.entry.requested_units,
+                reason=line.reason,
+            )
+        )
     return CodedVisit(
-        visit_id=visit.visit_id, date_of_service=visit.date_of_service, payer=visit.payer,
-        unit_method=profile.unit_method, total_timed_minutes=timed_minutes,
-        timed_units=timed_units, lines=tuple(coded), notes=tuple(notes),
-        therapy_amount=amount, therapy_amount_basis=basis,
+        visit_id=visit.visit_id,
+        date_of_service=visit.date_of_service,
+        payer=visit.payer,
+        unit_method=profile.unit_method,
+        total_timed_minutes=timed_minutes,
+        timed_units=timed_units,
+        lines=tuple(coded),
+        notes=tuple(notes),
+        therapy_amount=amount,
+        therapy_amount_basis=basis,
     )
 
 
@@ -351,7 +461,8 @@ def units_for(services: Sequence[Service], profile: PayerProfile) -> UnitResult:
     """Units only (the 8-minute-rule calculator): no modifiers, pointers or charges."""
     lines, minutes, timed_units, rule = _unit_lines(profile, _merge(services), {})
     return UnitResult(
-        minutes, timed_units,
+        minutes,
+        timed_units,
         {line.code: line.units for line in lines},
         {line.code: tuple(line.why) + ((line.reason,) if line.reason else ()) for line in lines},
         rule,

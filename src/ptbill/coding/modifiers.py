@@ -58,11 +58,18 @@ def ncci_pairs(table: PtpTable | None, codes: list[str], on: dt.date) -> list[Nc
     hits = []
     unique = list(dict.fromkeys(codes))
     for i, a in enumerate(unique):
-        for b in unique[i + 1:]:
+        for b in unique[i + 1 :]:
             edit = table.edit_for(a, b, on)
             if edit:
-                hits.append(NcciHit(edit.column1, edit.column2, edit.modifier_indicator,
-                                    edit.rationale, table.release))
+                hits.append(
+                    NcciHit(
+                        edit.column1,
+                        edit.column2,
+                        edit.modifier_indicator,
+                        edit.rationale,
+                        table.release,
+                    )
+                )
     return hits
 
 
@@ -85,10 +92,17 @@ def kx_decision(
         total = ytd + visit_amount
         counted = f"${ytd} before this visit + ${visit_amount} ({amount_basis}) = ${total}"
     if total <= limit:
-        return KxDecision(False, f"therapy amount {counted} is within the {year} KX threshold "
-                                 f"${limit}")
+        return KxDecision(
+            False, f"therapy amount {counted} is within the {year} KX threshold ${limit}"
+        )
     if not documented:
-        return KxDecision(False, f"therapy amount {counted} passes the {year} KX threshold "
-                                 f"${limit}, but medical necessity is not documented: no KX")
-    return KxDecision(True, f"KX: therapy amount {counted} passes the {year} threshold ${limit} "
-                            "and medical necessity is documented")
+        return KxDecision(
+            False,
+            f"therapy amount {counted} passes the {year} KX threshold "
+            f"${limit}, but medical necessity is not documented: no KX",
+        )
+    return KxDecision(
+        True,
+        f"KX: therapy amount {counted} passes the {year} threshold ${limit} "
+        "and medical necessity is documented",
+    )

@@ -19,7 +19,8 @@ def is_external_cause(code: str) -> bool:
 def assign_pointers(diagnoses: tuple[str, ...]) -> tuple[tuple[int, ...], str]:
     """The default pointers for a line whose visit gave none, and why."""
     usable = [
-        i for i, code in enumerate(diagnoses[:MAX_CLAIM_DIAGNOSES], start=1)
+        i
+        for i, code in enumerate(diagnoses[:MAX_CLAIM_DIAGNOSES], start=1)
         if not is_external_cause(code)
     ][:MAX_LINE_POINTERS]
     if not usable:

@@ -86,8 +86,12 @@ class Clinic(_Strict):
 
     def billing_provider(self) -> BillingProvider:
         return BillingProvider(
-            name=self.name, npi=self.npi, tax_id=self.tax_id, taxonomy=self.taxonomy,
-            address=self.address, medicare_locality=self.medicare_locality,
+            name=self.name,
+            npi=self.npi,
+            tax_id=self.tax_id,
+            taxonomy=self.taxonomy,
+            address=self.address,
+            medicare_locality=self.medicare_locality,
         )
 
 
@@ -128,14 +132,24 @@ def _build(data: dict[str, Any], origin: str) -> Config:
     raw_payers = {k: dict(v) for k, v in bundled_payer_data().items()}
     unknown = set(data) - {"clinics", "payers"}
     if unknown:
-        raise InputError(origin, None, ", ".join(sorted(unknown)), "unknown section",
-                         "use only [clinics.KEY] and [payers.KEY] sections")
+        raise InputError(
+            origin,
+            None,
+            ", ".join(sorted(unknown)),
+            "unknown section",
+            "use only [clinics.KEY] and [payers.KEY] sections",
+        )
     for key, override in data.get("payers", {}).items():
         override = dict(override)
         base = override.pop("base", key)
         if base not in raw_payers:
-            raise InputError(origin, None, f"payers.{key}.base", f"no payer profile {base!r}",
-                             f"base a profile on one of: {', '.join(sorted(raw_payers))}")
+            raise InputError(
+                origin,
+                None,
+                f"payers.{key}.base",
+                f"no payer profile {base!r}",
+                f"base a profile on one of: {', '.join(sorted(raw_payers))}",
+            )
         merged = {**raw_payers[base], **override}
         # Rule settings merge per rule: overriding one switch keeps the profile's others.
         rules = {rid: dict(v) for rid, v in raw_payers[base].get("rules", {}).items()}
@@ -148,8 +162,9 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
     except ValidationError as e:
         field, problem = describe_validation_error(e)
-        raise InputError(origin, None, field, problem,
-                         "correct that setting (see docs/configuration.md)") from None
+        raise InputError(
+            origin, None, field, problem, "correct that setting (see docs/configuration.md)"
+        ) from None
     return Config(source=origin, clinics=clinics, payers=payers)
 
 
@@ -158,12 +173,19 @@ def load_config(path: str | None = None) -> Config:
     """The configuration at `path`, else $PTBILL_CONFIG, else the bundled demo clinic."""
     path = path or os.environ.get(CONFIG_ENV)
     if path is None:
-        return _build(_read_toml(bundled_demo_config_text(), "bundled demo-clinic.toml"),
-                      "bundled demo-clinic.toml")
+        return _build(
+            _read_toml(bundled_demo_config_text(), "bundled demo-clinic.toml"),
+            "bundled demo-clinic.toml",
+        )
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
-        raise InputError(str(p), None, None, f"cannot read the configuration: {e.strerror}",
-                         "check the path given with --config or PTBILL_CONFIG") from None
+        raise InputError(
+            str(p),
+            None,
+            None,
+            f"cannot read the configuration: {e.strerror}",
+            "check the path given with --config or PTBILL_CONFIG",
+        ) from None
     return _build(_read_toml(text, str(p)), str(p))

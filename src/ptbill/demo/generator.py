@@ -35,35 +35,68 @@ MEDICARE = "medicare"
 
 # Stable names: the scrubber's recall is measured against them.
 MISTAKE_KINDS = (
-    "invalid_diagnosis", "no_diagnosis", "external_cause_first", "bad_pointer",
-    "timed_code_no_minutes", "minutes_total_mismatch", "medicare_bundled_code",
-    "medicare_invalid_code", "ncci_not_distinct", "unsigned_note", "missing_note",
-    "plan_of_care_expired", "certification_late", "progress_report_overdue",
-    "authorization_exhausted", "kx_not_documented", "invalid_npi", "missing_referring",
-    "invalid_member_id", "eval_and_reeval_same_day", "timely_filing",
+    "invalid_diagnosis",
+    "no_diagnosis",
+    "external_cause_first",
+    "bad_pointer",
+    "timed_code_no_minutes",
+    "minutes_total_mismatch",
+    "medicare_bundled_code",
+    "medicare_invalid_code",
+    "ncci_not_distinct",
+    "unsigned_note",
+    "missing_note",
+    "plan_of_care_expired",
+    "certification_late",
+    "progress_report_overdue",
+    "authorization_exhausted",
+    "kx_not_documented",
+    "invalid_npi",
+    "missing_referring",
+    "invalid_member_id",
+    "eval_and_reeval_same_day",
+    "timely_filing",
 )
 # Kinds whose rule is a Medicare rule (billing-rules.md §3.2, §5, C-7; CMS MBI format), so they
 # are put on Medicare visits only; authorizations are asked by the other payers.
-MEDICARE_ONLY = frozenset({
-    "medicare_bundled_code", "medicare_invalid_code", "plan_of_care_expired",
-    "certification_late", "progress_report_overdue", "kx_not_documented", "missing_referring",
-    "invalid_member_id",
-})
+MEDICARE_ONLY = frozenset(
+    {
+        "medicare_bundled_code",
+        "medicare_invalid_code",
+        "plan_of_care_expired",
+        "certification_late",
+        "progress_report_overdue",
+        "kx_not_documented",
+        "missing_referring",
+        "invalid_member_id",
+    }
+)
 NON_MEDICARE_ONLY = frozenset({"authorization_exhausted"})
 
 # The Medicare Beneficiary Identifier: C A AN N A AN N A A N N, letters without S L O I B Z.
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
 _MBI_SLOTS = ("C", "A", "AN", "N", "A", "AN", "N", "A", "A", "N", "N")
-_SLOT_CHARS = {"C": "123456789", "A": MBI_LETTERS, "AN": MBI_LETTERS + "0123456789",
-               "N": "0123456789"}
+_SLOT_CHARS = {
+    "C": "123456789",
+    "A": MBI_LETTERS,
+    "AN": MBI_LETTERS + "0123456789",
+    "N": "0123456789",
+}
 
 TIMED = frozenset(code for code, info in catalog().items() if info.timed)
 # Rough Medicare amounts in cents, only to grow the year-to-date therapy amount: total RVUs
 # (codes.csv) x the 2026 conversion factor $33.40, no GPCI or MPPR, rounded. 97010 and 97014
 # are not paid by Medicare, so they add nothing.
 _CENTS_PER_TIMED_UNIT = 3000
-_CENTS_UNTIMED = {"97161": 10100, "97162": 10100, "97163": 10100, "97164": 7000,
-                  "97012": 1500, "97016": 1200, "G0283": 1300}
+_CENTS_UNTIMED = {
+    "97161": 10100,
+    "97162": 10100,
+    "97163": 10100,
+    "97164": 7000,
+    "97012": 1500,
+    "97016": 1200,
+    "G0283": 1300,
+}
 _FALLBACK_KX_CENTS = 248000  # 2026; used only when the reference data lacks the year
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -127,8 +160,12 @@ class _Person:
     template: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.template = {"npi": self.npi, "first_name": self.first_name,
-                         "last_name": self.last_name, "credential": self.credential}
+        self.template = {
+            "npi": self.npi,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "credential": self.credential,
+        }
 
     def provider(self) -> dict[str, str]:
         return dict(self.template)  # a fresh dict per visit: callers may edit one visit
@@ -151,18 +188,28 @@ class _Episode:
     plan_end: dt.date
     certified: dt.date
     authorization: tuple[str, int] | None  # (number, visits authorized); dates = the plan's
-    report_gap: int                        # visits between progress reports (at most 9)
+    report_gap: int  # visits between progress reports (at most 9)
     plan_of_care: dict[str, str] = field(init=False)
     auth_template: dict[str, Any] | None = field(init=False)
 
     def __post_init__(self) -> None:
         start, end = self.plan_start.isoformat(), self.plan_end.isoformat()
-        self.plan_of_care = {"start_date": start, "end_date": end,
-                             "certified_date": self.certified.isoformat(),
-                             "certifying_npi": self.referrer.npi}
-        self.auth_template = None if self.authorization is None else {
-            "number": self.authorization[0], "start_date": start, "end_date": end,
-            "visits_authorized": self.authorization[1]}
+        self.plan_of_care = {
+            "start_date": start,
+            "end_date": end,
+            "certified_date": self.certified.isoformat(),
+            "certifying_npi": self.referrer.npi,
+        }
+        self.auth_template = (
+            None
+            if self.authorization is None
+            else {
+                "number": self.authorization[0],
+                "start_date": start,
+                "end_date": end,
+                "visits_authorized": self.authorization[1],
+            }
+        )
 
 
 @dataclass(slots=True)
@@ -191,8 +238,10 @@ class _Clinic:
         clinicians = max(3, -(-n // (days * 11)))  # ~11 visits a clinician a day
         self.pts = [self._person("PT") for _ in range(clinicians)]
         self.ptas = [self._person("PTA") for _ in range(max(1, clinicians // 2))]
-        self.referrers = [self._person(self.pick(data.REFERRER_CREDENTIALS))
-                          for _ in range(max(6, 2 * clinicians))]
+        self.referrers = [
+            self._person(self.pick(data.REFERRER_CREDENTIALS))
+            for _ in range(max(6, 2 * clinicians))
+        ]
 
     # -- small random helpers (random() and indexing are the fast path) --
 
@@ -244,8 +293,12 @@ class _Clinic:
             "last_name": self.pick(data.LAST),
             "birth_date": born.isoformat(),
             "sex": sex,
-            "address": {"line1": f"{self.between(1, 4999)} {self.pick(data.STREETS)}",
-                        "city": city, "state": "IL", "zip": self.pick(zips)},
+            "address": {
+                "line1": f"{self.between(1, 4999)} {self.pick(data.STREETS)}",
+                "city": city,
+                "state": "IL",
+                "zip": self.pick(zips),
+            },
         }
 
     def _member(self, payer: str) -> tuple[str, str | None]:
@@ -306,25 +359,43 @@ class _Clinic:
             auth = ("PA" + self.digits(7), -(-(total + self.between(1, 6)) // 4) * 4)
         member_id, group = self._member(payer)
         ep = _Episode(
-            payer, self._patient(payer), member_id, group, cond, dx, self.pick(self.pts),
-            self.pick(self.ptas) if self.r() < 0.35 else None, self.pick(self.referrers),
-            plan_start, plan_end, certified, auth, self.between(7, 9),
+            payer,
+            self._patient(payer),
+            member_id,
+            group,
+            cond,
+            dx,
+            self.pick(self.pts),
+            self.pick(self.ptas) if self.r() < 0.35 else None,
+            self.pick(self.referrers),
+            plan_start,
+            plan_end,
+            certified,
+            auth,
+            self.between(7, 9),
         )
         ytd = 0
         if payer == MEDICARE:
             jan1 = dt.date(first.year, 1, 1)
-            this_year = prior if plan_start >= jan1 else prior * (first - jan1).days // max(
-                1, (first - plan_start).days)
+            this_year = (
+                prior
+                if plan_start >= jan1
+                else prior * (first - jan1).days // max(1, (first - plan_start).days)
+            )
             other = self.weighted((60, 25, 15))  # therapy elsewhere earlier this year
-            ytd = this_year * self.between(8000, 11000) + (
-                0, self.between(20000, 120000), self.between(150000, 240000))[other]
+            ytd = (
+                this_year * self.between(8000, 11000)
+                + (0, self.between(20000, 120000), self.between(150000, 240000))[other]
+            )
         return ep, days, prior + 1, ytd
 
     # -- services --
 
     def note(self, code: str, region: str) -> dict[str, str]:
-        return {"purpose": self.pick(_purposes(code, region)),
-                "response": self.pick(data.RESPONSE[code])}
+        return {
+            "purpose": self.pick(_purposes(code, region)),
+            "response": self.pick(data.RESPONSE[code]),
+        }
 
     def split_minutes(self, k: int, lo: int, hi: int) -> list[int]:
         """k per-code minutes, each 8..38, totalling lo..hi."""
@@ -339,14 +410,19 @@ class _Clinic:
                 parts[j] += p - 30
         return [8 + p for p in parts]
 
-    def timed_services(self, ep: _Episode, codes: list[str], minutes: list[int],
-                       pointers: list[list[int]]) -> list[dict[str, Any]]:
+    def timed_services(
+        self, ep: _Episode, codes: list[str], minutes: list[int], pointers: list[list[int]]
+    ) -> list[dict[str, Any]]:
         region = ep.condition.region
         out = []
         for code, m in zip(codes, minutes, strict=True):
-            s: dict[str, Any] = {"code": code, "minutes": m, "assistant_minutes": 0,
-                                 "diagnosis_pointers": list(self.pick(pointers)),
-                                 "note": self.note(code, region)}
+            s: dict[str, Any] = {
+                "code": code,
+                "minutes": m,
+                "assistant_minutes": 0,
+                "diagnosis_pointers": list(self.pick(pointers)),
+                "note": self.note(code, region),
+            }
             if code == "97140":
                 s["body_region"] = region
             out.append(s)
@@ -372,45 +448,63 @@ class _Clinic:
         return [*self.split_minutes(len(codes) - 1, lo - m, hi - m), m]
 
     def untimed_service(self, ep: _Episode, pointers: list[int]) -> dict[str, Any] | None:
-        options = [c for c in ep.condition.untimed
-                   if not (c == "97010" and ep.payer == MEDICARE)]  # bundled: a mistake there
+        options = [
+            c for c in ep.condition.untimed if not (c == "97010" and ep.payer == MEDICARE)
+        ]  # bundled: a mistake there
         if not options:
             return None
         code = self.pick(options)
         if code == "estim":
             code = "G0283" if ep.payer == MEDICARE else "97014"
         purpose, response = data.UNTIMED_NOTE[code]
-        return {"code": code, "minutes": self.between(10, 15), "diagnosis_pointers": list(pointers),
-                "note": {"purpose": purpose.format(region=ep.condition.region),
-                         "response": response}}
+        return {
+            "code": code,
+            "minutes": self.between(10, 15),
+            "diagnosis_pointers": list(pointers),
+            "note": {"purpose": purpose.format(region=ep.condition.region), "response": response},
+        }
 
     def evaluation(self, ep: _Episode, pointers: list[int]) -> dict[str, Any]:
         """An initial evaluation whose components all support its level (billing-rules E-1)."""
         level = self.weighted(ep.condition.complexity)
-        history, exam = ((0, self.between(1, 2)), (self.between(1, 2), self.between(3, 4)),
-                         (self.between(3, 5), self.between(4, 6)))[level]
+        history, exam = (
+            (0, self.between(1, 2)),
+            (self.between(1, 2), self.between(3, 4)),
+            (self.between(3, 5), self.between(4, 6)),
+        )[level]
         return {
             "code": ("97161", "97162", "97163")[level],
             "minutes": (20, 30, 45)[level] + self.between(-5, 10),
             "diagnosis_pointers": list(pointers),
-            "note": {"purpose": data.EVALUATION_NOTE[0].format(region=ep.condition.region),
-                     "response": data.EVALUATION_NOTE[1]},
-            "evaluation": {"history_factors": history, "exam_elements": exam,
-                           "presentation": ("stable", "evolving", "unstable")[level],
-                           "decision_making": ("low", "moderate", "high")[level]},
+            "note": {
+                "purpose": data.EVALUATION_NOTE[0].format(region=ep.condition.region),
+                "response": data.EVALUATION_NOTE[1],
+            },
+            "evaluation": {
+                "history_factors": history,
+                "exam_elements": exam,
+                "presentation": ("stable", "evolving", "unstable")[level],
+                "decision_making": ("low", "moderate", "high")[level],
+            },
         }
 
     def reevaluation(self, region: str, pointers: list[int]) -> dict[str, Any]:
-        return {"code": REEVALUATION_CODE, "minutes": self.between(15, 25),
-                "diagnosis_pointers": list(pointers),
-                "note": {"purpose": f"re-examination of the {region}; plan revised",
-                         "response": "goals updated; plan of care continued"},
-                "reevaluation_reason": self.pick(data.REEVALUATION_REASONS)}
+        return {
+            "code": REEVALUATION_CODE,
+            "minutes": self.between(15, 25),
+            "diagnosis_pointers": list(pointers),
+            "note": {
+                "purpose": f"re-examination of the {region}; plan revised",
+                "response": "goals updated; plan of care continued",
+            },
+            "reevaluation_reason": self.pick(data.REEVALUATION_REASONS),
+        }
 
     # -- visits --
 
-    def visit(self, ep: _Episode, dos: dt.date, number: int, last_report: int,
-              ytd: int) -> tuple[_Made, int]:
+    def visit(
+        self, ep: _Episode, dos: dt.date, number: int, last_report: int, ytd: int
+    ) -> tuple[_Made, int]:
         """One clean visit; returns it and the therapy amount (cents) it adds."""
         dx = ep.diagnoses
         treatable = _treatable(dx)
@@ -421,19 +515,22 @@ class _Clinic:
         if is_eval:
             k = self.pick((0, 1, 1, 2))
             codes = [ep.condition.timed[0], "97535"][:k]
-            services = [self.evaluation(ep, treatable),
-                        *self.timed_services(ep, codes, [self.between(8, 15) for _ in codes],
-                                             pointers)]
+            services = [
+                self.evaluation(ep, treatable),
+                *self.timed_services(ep, codes, [self.between(8, 15) for _ in codes], pointers),
+            ]
         elif is_reeval:
             k = self.between(1, 3)
             codes = self.treatment_codes(ep, k)
-            services = [self.reevaluation(ep.condition.region, treatable),
-                        *self.timed_services(ep, codes, self.treatment_minutes(codes, 23, 45),
-                                             pointers)]
+            services = [
+                self.reevaluation(ep.condition.region, treatable),
+                *self.timed_services(ep, codes, self.treatment_minutes(codes, 23, 45), pointers),
+            ]
         else:
             codes = self.treatment_codes(ep, self.between(2, 4))
-            services = self.timed_services(ep, codes, self.treatment_minutes(codes, 23, 60),
-                                           pointers)
+            services = self.timed_services(
+                ep, codes, self.treatment_minutes(codes, 23, 60), pointers
+            )
         if self.r() < (0.2 if is_eval else 0.3):
             extra = self.untimed_service(ep, treatable[:1])
             if extra is not None:
@@ -456,8 +553,11 @@ class _Clinic:
             "payer": ep.payer,
             "clinic": CLINIC,
             "patient": {**ep.patient, "address": ep.patient["address"].copy()},
-            "subscriber": {"member_id": ep.member_id, "relationship": "self",
-                           "group_number": ep.group_number},
+            "subscriber": {
+                "member_id": ep.member_id,
+                "relationship": "self",
+                "group_number": ep.group_number,
+            },
             "rendering_provider": ep.pt.provider(),
             "supervising_provider": supervising,
             "referring_provider": ep.referrer.provider(),
@@ -470,8 +570,9 @@ class _Clinic:
                 "visit_number": number,
                 "last_progress_report_visit": last_report if last_report > 1 else None,
                 "progress_report_this_visit": report,
-                "authorization": None if ep.auth_template is None else {
-                    **ep.auth_template, "visits_used": number - 1},
+                "authorization": None
+                if ep.auth_template is None
+                else {**ep.auth_template, "visits_used": number - 1},
                 "therapy_amount_ytd": _money(ytd) if ep.payer == MEDICARE else "0.00",
                 "kx_medical_necessity_documented": ep.payer == MEDICARE and kx_due(dos, ytd, cents),
             },
@@ -531,13 +632,15 @@ def mark_distinct(services: list[dict[str, Any]], dos: dt.date) -> None:
     bypass (M-14, M-17): a clean visit's pairs were done in separate time blocks."""
     codes = [s["code"] for s in services]
     for i, a in enumerate(codes):
-        for b in codes[i + 1:]:
+        for b in codes[i + 1 :]:
             edit = _ncci_edit(a, b, dos)
             if edit is None or edit.modifier_indicator != "1":
                 continue
             col2 = services[codes.index(edit.column2)]
-            col2.setdefault("distinct", {"reason": data.DISTINCT_REASON.format(other=edit.column1),
-                                         "kind": "time_block"})
+            col2.setdefault(
+                "distinct",
+                {"reason": data.DISTINCT_REASON.format(other=edit.column1), "kind": "time_block"},
+            )
 
 
 def totals(services: list[dict[str, Any]]) -> tuple[int, int]:
@@ -556,8 +659,7 @@ def totals(services: list[dict[str, Any]]) -> tuple[int, int]:
 
 def amount_cents(services: list[dict[str, Any]], timed_minutes: int) -> int:
     units = 0 if timed_minutes < 8 else (timed_minutes + 7) // 15  # U-11
-    return units * _CENTS_PER_TIMED_UNIT + sum(_CENTS_UNTIMED.get(s["code"], 0)
-                                               for s in services)
+    return units * _CENTS_PER_TIMED_UNIT + sum(_CENTS_UNTIMED.get(s["code"], 0) for s in services)
 
 
 def kx_due(dos: dt.date, ytd_cents: int, visit_cents: int) -> bool:
@@ -612,6 +714,7 @@ def _applies(kind: str, m: _Made) -> bool:
 
 # Each mistake changes one thing; the rest of the visit stays as the clean generator made it.
 
+
 def _invalid_diagnosis(c: _Clinic, m: _Made) -> None:
     # Coded short of its required characters: the parent category or subcategory, which is
     # never billable (billing-rules.md C-1), or no code at all.
@@ -658,10 +761,14 @@ def _minutes_total_mismatch(c: _Clinic, m: _Made) -> None:
 
 def _add_service(c: _Clinic, m: _Made, code: str) -> None:
     purpose, response = data.UNTIMED_NOTE[code]
-    m.visit["services"].append({"code": code, "minutes": c.between(10, 15),
-                                "diagnosis_pointers": [1],
-                                "note": {"purpose": purpose.format(region=m.region),
-                                         "response": response}})
+    m.visit["services"].append(
+        {
+            "code": code,
+            "minutes": c.between(10, 15),
+            "diagnosis_pointers": [1],
+            "note": {"purpose": purpose.format(region=m.region), "response": response},
+        }
+    )
     mark_distinct(m.visit["services"], m.dos)
     _refresh(m)
 
@@ -683,15 +790,20 @@ def _ncci_not_distinct(c: _Clinic, m: _Made) -> None:
     # 97140 and 97530 in one block, with nothing that documents them as distinct (M-17); no
     # other NCCI partner of either code stays in the visit.
     partners = {"97012", REEVALUATION_CODE}
-    kept = [s for s in m.visit["services"]
-            if s["code"] not in TIMED and s["code"] not in partners]
+    kept = [s for s in m.visit["services"] if s["code"] not in TIMED and s["code"] not in partners]
     codes = ["97140", "97530"] + (["97110"] if c.r() < 0.4 else [])
     # 15+ minutes each, so both earn a unit under either method and the pair reaches the claim.
     minutes = [c.between(15, 25), c.between(15, 25)] + [c.between(8, 10)] * (len(codes) - 2)
     for code, minute in zip(codes, minutes, strict=True):
-        kept.append({"code": code, "minutes": minute, "assistant_minutes": 0,
-                     "diagnosis_pointers": [1],
-                     "note": c.note(code, m.region)})
+        kept.append(
+            {
+                "code": code,
+                "minutes": minute,
+                "assistant_minutes": 0,
+                "diagnosis_pointers": [1],
+                "note": c.note(code, m.region),
+            }
+        )
     m.visit["services"] = kept
     m.visit["supervising_provider"] = None
     _refresh(m)
@@ -854,6 +966,9 @@ def summarize(visits: list[dict[str, Any]]) -> dict[str, Any]:
     """Counts without patient data: visits, visits per payer, mistakes per kind."""
     payers = Counter(v["payer"] for v in visits)
     mistakes = Counter(k for v in visits for k in v["extensions"]["synthetic"]["mistakes"])
-    return {"visits": len(visits), "payers": dict(payers.most_common()),
-            "mistaken_visits": sum(1 for v in visits if v["extensions"]["synthetic"]["mistakes"]),
-            "mistakes": dict(sorted(mistakes.items()))}
+    return {
+        "visits": len(visits),
+        "payers": dict(payers.most_common()),
+        "mistaken_visits": sum(1 for v in visits if v["extensions"]["synthetic"]["mistakes"]),
+        "mistakes": dict(sorted(mistakes.items())),
+    }

@@ -39,9 +39,16 @@ SEED = 2026
 WHO = "demo"
 
 
-def run_loop(db_url: str, out_dir: str | Path, as_of: dt.date, *, visits: int = VISITS,
-             seed: int = SEED, config: Config | None = None,
-             sim: SimConfig | None = None) -> dict[str, Any]:
+def run_loop(
+    db_url: str,
+    out_dir: str | Path,
+    as_of: dt.date,
+    *,
+    visits: int = VISITS,
+    seed: int = SEED,
+    config: Config | None = None,
+    sim: SimConfig | None = None,
+) -> dict[str, Any]:
     """Run the loop into the ledger at `db_url`; returns the worklist, the report, what each
     step did and the files written."""
     config = config or load_config(None)
@@ -66,13 +73,16 @@ def run_loop(db_url: str, out_dir: str | Path, as_of: dt.date, *, visits: int = 
     ledger = Ledger(db_url)
     try:
         with ledger.transaction() as s:
-            steps["import"] = import_files(s, [visits_path], as_of=submit_day, config=config,
-                                           who=WHO).as_json()
+            steps["import"] = import_files(
+                s, [visits_path], as_of=submit_day, config=config, who=WHO
+            ).as_json()
         with ledger.transaction() as s:
-            sent = submit(s, config, as_of=submit_day, who=WHO,
-                          file_name=str(out / "claims.837"))
-        steps["submit"] = {"claims": len(sent.claims), "late": sent.late,
-                           "total_charge": sent.total_charge}
+            sent = submit(s, config, as_of=submit_day, who=WHO, file_name=str(out / "claims.837"))
+        steps["submit"] = {
+            "claims": len(sent.claims),
+            "late": sent.late,
+            "total_charge": sent.total_charge,
+        }
         if not sent.text:
             return _result(ledger, as_of, steps, files)
         write("claims.837", sent.text)
@@ -87,8 +97,13 @@ def run_loop(db_url: str, out_dir: str | Path, as_of: dt.date, *, visits: int = 
             path = write("remit-1.835", answer.remit_835)
             with ledger.transaction() as s:
                 steps["post-1"] = post_file(s, path, who=WHO, config=config).as_json()
-            again, _ = recoup(payer, answer.decisions, received=recouped_on, number=2,
-                              receiver=envelope_of(sent.text)[0])
+            again, _ = recoup(
+                payer,
+                answer.decisions,
+                received=recouped_on,
+                number=2,
+                receiver=envelope_of(sent.text)[0],
+            )
             if again:
                 path = write("remit-2.835", again)
                 with ledger.transaction() as s:
@@ -99,21 +114,31 @@ def run_loop(db_url: str, out_dir: str | Path, as_of: dt.date, *, visits: int = 
         ledger.close()
 
 
-def _appeal_one(ledger: Ledger, config: Config, as_of: dt.date, out: Path,
-                steps: dict[str, Any], files: dict[str, str]) -> None:
+def _appeal_one(
+    ledger: Ledger,
+    config: Config,
+    as_of: dt.date,
+    out: Path,
+    steps: dict[str, Any],
+    files: dict[str, str],
+) -> None:
     with ledger.transaction() as s:
-        items = [w for w in worklist(s, kind="denial")
-                 if w["category"] == "medical_necessity"]
+        items = [w for w in worklist(s, kind="denial") if w["category"] == "medical_necessity"]
         if not items:
             return
-        result = appeal(s, config, items[0]["claim_id"], as_of=as_of, who=WHO,
-                        out_dir=str(out))
+        result = appeal(s, config, items[0]["claim_id"], as_of=as_of, who=WHO, out_dir=str(out))
     steps["appeal"] = result.as_json()
     files["appeal.html"], files["appeal.pdf"] = result.html_path, result.pdf_path
 
 
-def _result(ledger: Ledger, as_of: dt.date, steps: dict[str, Any],
-            files: dict[str, str]) -> dict[str, Any]:
+def _result(
+    ledger: Ledger, as_of: dt.date, steps: dict[str, Any], files: dict[str, str]
+) -> dict[str, Any]:
     with ledger.transaction() as s:
-        return {"as_of": as_of, "steps": steps, "files": files,
-                "worklist": worklist(s, as_of=as_of), "report": build_report(s, as_of)}
+        return {
+            "as_of": as_of,
+            "steps": steps,
+            "files": files,
+            "worklist": worklist(s, as_of=as_of),
+            "report": build_report(s, as_of),
+        }

@@ -39,10 +39,12 @@ def coding_day(console: Console) -> None:
     path.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
     coded = code_files((str(path),), None)
     console.rule(f"[bold]1. Elm Street PT, {DAY}: {len(coded)} visits coded[/]")
-    console.print(f"(re-run with: .venv/bin/ptbill code {path}; scrub it with "
-                  f".venv/bin/ptbill scrub {path})")
-    by_payer = Table("Payer", "Method", "Visits", "Lines billed", "Units", "Charges",
-                     title_justify="left")
+    console.print(
+        f"(re-run with: .venv/bin/ptbill code {path}; scrub it with .venv/bin/ptbill scrub {path})"
+    )
+    by_payer = Table(
+        "Payer", "Method", "Visits", "Lines billed", "Units", "Charges", title_justify="left"
+    )
     rows: dict[str, list] = {}
     for c in coded:
         r = rows.setdefault(c.payer, [c.unit_method, 0, 0, 0, Decimal(0)])
@@ -69,12 +71,17 @@ def claim_loop(console: Console) -> str:
     console.rule("[bold]2. A month of claims: import, submit, payer answers, posting[/]")
     started = time.perf_counter()
     result = run_loop(db, OUT, AS_OF)
-    console.print(f"done in {time.perf_counter() - started:.1f} s; files in {OUT}/: "
-                  + ", ".join(sorted(Path(p).name for p in result["files"].values())))
+    console.print(
+        f"done in {time.perf_counter() - started:.1f} s; files in {OUT}/: "
+        + ", ".join(sorted(Path(p).name for p in result["files"].values()))
+    )
     for step, what in result["steps"].items():
         if isinstance(what, dict):
-            shown = ", ".join(f"{k} {v}" for k, v in what.items()
-                              if isinstance(v, int | str | Decimal) and len(str(v)) < 40)
+            shown = ", ".join(
+                f"{k} {v}"
+                for k, v in what.items()
+                if isinstance(v, int | str | Decimal) and len(str(v)) < 40
+            )
             console.print(f"  {step}: {shown}")
     items = result["worklist"]
     console.print(f"\n[bold]Worklist: {len(items)} open item(s)[/]")
@@ -82,8 +89,10 @@ def claim_loop(console: Console) -> str:
     for (kind, category), n in kinds.most_common():
         console.print(f"  {n:4d}  {kind:<12} {category or ''}")
     for w in items[:5]:
-        console.print(f"  e.g. {w['claim_id']}: {w['kind']} {w['category'] or ''} "
-                      f"CARC {w['carc'] or '-'} -> {w['action']} by {w['due_date']}")
+        console.print(
+            f"  e.g. {w['claim_id']}: {w['kind']} {w['category'] or ''} "
+            f"CARC {w['carc'] or '-'} -> {w['action']} by {w['due_date']}"
+        )
     console.print()
     render_report(result["report"])
     with Ledger(db) as ledger:

@@ -28,8 +28,13 @@ def parse_documents(text: str, origin: str) -> list[Any]:
         doc = json.loads(stripped, parse_float=Decimal)
     except json.JSONDecodeError as first:
         if first.msg != "Extra data":
-            raise InputError(origin, None, f"line {first.lineno} column {first.colno}",
-                             f"not valid JSON ({first.msg})", FIX_JSON) from None
+            raise InputError(
+                origin,
+                None,
+                f"line {first.lineno} column {first.colno}",
+                f"not valid JSON ({first.msg})",
+                FIX_JSON,
+            ) from None
         return _json_lines(text, origin)
     return doc if isinstance(doc, list) else [doc]
 
@@ -42,8 +47,13 @@ def _json_lines(text: str, origin: str) -> list[Any]:
         try:
             docs.append(json.loads(line, parse_float=Decimal))
         except json.JSONDecodeError as e:
-            raise InputError(origin, None, f"line {number} column {e.colno}",
-                             f"not valid JSON ({e.msg})", FIX_JSON) from None
+            raise InputError(
+                origin,
+                None,
+                f"line {number} column {e.colno}",
+                f"not valid JSON ({e.msg})",
+                FIX_JSON,
+            ) from None
     return docs
 
 
@@ -52,9 +62,15 @@ def validate_visits(docs: list[Any], origin: str) -> list[Visit]:
     errors: list[InputError] = []
     for index, doc in enumerate(docs, start=1):
         if not isinstance(doc, dict):
-            errors.append(InputError(origin, None, f"item {index}",
-                                     f"expected a visit object, found {type(doc).__name__}",
-                                     "each visit is a JSON object"))
+            errors.append(
+                InputError(
+                    origin,
+                    None,
+                    f"item {index}",
+                    f"expected a visit object, found {type(doc).__name__}",
+                    "each visit is a JSON object",
+                )
+            )
             continue
         visit_id = doc.get("visit_id")
         label = str(visit_id) if isinstance(visit_id, str | int) else f"#{index}"
@@ -77,6 +93,11 @@ def load_visits(path: str | Path) -> list[Visit]:
     except UnicodeDecodeError:
         raise InputError(origin, None, None, "not UTF-8 text", FIX_JSON) from None
     except OSError as e:
-        raise InputError(origin, None, None, f"cannot read the file ({e.strerror})",
-                         "check the path and its permissions") from None
+        raise InputError(
+            origin,
+            None,
+            None,
+            f"cannot read the file ({e.strerror})",
+            "check the path and its permissions",
+        ) from None
     return validate_visits(parse_documents(text, origin), origin)

@@ -31,8 +31,10 @@ from ptbill.remit.classify import due_date, rejection_category
 from ptbill.x12 import Acknowledgments, ClaimAcknowledgment, X12Error, read_277ca, read_999
 from ptbill.x12.envelope import functional_group_of
 
-FIX_ACK = ("check that this is the whole 999 or 277CA file as it was received; if it was cut "
-           "or altered, ask the clearinghouse to send it again")
+FIX_ACK = (
+    "check that this is the whole 999 or 277CA file as it was received; if it was cut "
+    "or altered, ask the clearinghouse to send it again"
+)
 
 
 @dataclass
@@ -44,8 +46,13 @@ class AckSummary:
     unchanged: list[str] = field(default_factory=list)  # already past this point
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "accepted": self.accepted, "rejected": self.rejected,
-                "unknown": self.unknown, "unchanged": self.unchanged}
+        return {
+            "kind": self.kind,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "unknown": self.unknown,
+            "unchanged": self.unchanged,
+        }
 
 
 def read_ack_file(path: str) -> Acknowledgments | list[ClaimAcknowledgment]:
@@ -59,10 +66,16 @@ def read_ack_file(path: str) -> Acknowledgments | list[ClaimAcknowledgment]:
     except X12Error as e:
         raise InputError(path, None, e.where() or None, e.problem, FIX_ACK) from None
     except OSError as e:
-        raise InputError(path, None, None, f"cannot read the file: {e.strerror}",
-                         "check the path") from None
-    raise InputError(path, None, "GS01", f"this file holds functional group {group!r}, not a "
-                     "999 or 277CA acknowledgment", "give a 999 or 277CA file")
+        raise InputError(
+            path, None, None, f"cannot read the file: {e.strerror}", "check the path"
+        ) from None
+    raise InputError(
+        path,
+        None,
+        "GS01",
+        f"this file holds functional group {group!r}, not a 999 or 277CA acknowledgment",
+        "give a 999 or 277CA file",
+    )
 
 
 def apply_ack_file(session: Session, path: str, *, as_of: dt.date, who: str) -> AckSummary:
@@ -71,9 +84,15 @@ def apply_ack_file(session: Session, path: str, *, as_of: dt.date, who: str) -> 
     return apply_acks(session, parsed, as_of=as_of, who=who, file_name=path, content=content)
 
 
-def apply_acks(session: Session, parsed: Acknowledgments | list[ClaimAcknowledgment], *,
-               as_of: dt.date, who: str, file_name: str = "(parsed)",
-               content: str | None = None) -> AckSummary:
+def apply_acks(
+    session: Session,
+    parsed: Acknowledgments | list[ClaimAcknowledgment],
+    *,
+    as_of: dt.date,
+    who: str,
+    file_name: str = "(parsed)",
+    content: str | None = None,
+) -> AckSummary:
     """Apply a parsed 999 (Acknowledgments) or 277CA (list of ClaimAcknowledgment)."""
     kind = "999" if isinstance(parsed, Acknowledgments) else "277CA"
     text = content if content is not None else repr(parsed)
@@ -81,8 +100,9 @@ def apply_acks(session: Session, parsed: Acknowledgments | list[ClaimAcknowledgm
     before = session.scalar(select(m.Acknowledgement).where(m.Acknowledgement.sha256 == sha))
     if before is not None:
         raise _already(file_name, before)
-    ack = m.Acknowledgement(kind=kind, sha256=sha, file_name=file_name[-300:], content=text,
-                            received_on=as_of)
+    ack = m.Acknowledgement(
+        kind=kind, sha256=sha, file_name=file_name[-300:], content=text, received_on=as_of
+    )
     session.add(ack)
     try:
         session.flush()
@@ -99,13 +119,17 @@ def apply_acks(session: Session, parsed: Acknowledgments | list[ClaimAcknowledgm
 
 def _already(file_name: str, before: m.Acknowledgement | None) -> InputError:
     when = f" on {before.received_on} (acknowledgement #{before.id})" if before else ""
-    return InputError(file_name, None, None, f"this acknowledgement was already applied{when}; "
-                      "nothing was changed", "nothing to do")
+    return InputError(
+        file_name,
+        None,
+        None,
+        f"this acknowledgement was already applied{when}; nothing was changed",
+        "nothing to do",
+    )
 
 
 class _Apply:
-    def __init__(self, session: Session, ack: m.Acknowledgement, as_of: dt.date,
-                 who: str) -> None:
+    def __init__(self, session: Session, ack: m.Acknowledgement, as_of: dt.date, who: str) -> None:
         self.s, self.ack, self.as_of, self.who = session, ack, as_of, who
         self.summary = AckSummary(ack.kind)
         self.results: list[dict[str, Any]] = []
@@ -118,10 +142,14 @@ class _Apply:
             self.payers[claim.payer_id] = self.s.get(m.Payer, claim.payer_id)  # type: ignore[assignment]
         return self.payers[claim.payer_id]
 
-    def _claims_of(self, gcn: str | None, st02: str | None = None,
-                   icn: str | None = None) -> list[m.Claim]:
-        q = (select(m.Claim).join(m.SubmissionClaim, m.SubmissionClaim.claim_id == m.Claim.id)
-             .join(m.Submission, m.Submission.id == m.SubmissionClaim.submission_id))
+    def _claims_of(
+        self, gcn: str | None, st02: str | None = None, icn: str | None = None
+    ) -> list[m.Claim]:
+        q = (
+            select(m.Claim)
+            .join(m.SubmissionClaim, m.SubmissionClaim.claim_id == m.Claim.id)
+            .join(m.Submission, m.Submission.id == m.SubmissionClaim.submission_id)
+        )
         if gcn is not None:
             q = q.where(m.Submission.group_control_number == int(gcn))
         if icn is not None:
@@ -145,33 +173,51 @@ class _Apply:
             if not claims:
                 self.summary.unknown.append(f"group {g.group_control_number}")
             for claim in claims:
-                link = self.s.scalar(select(m.SubmissionClaim.transaction_set).where(
-                    m.SubmissionClaim.claim_id == claim.id).order_by(
-                    m.SubmissionClaim.id.desc()))
+                link = self.s.scalar(
+                    select(m.SubmissionClaim.transaction_set)
+                    .where(m.SubmissionClaim.claim_id == claim.id)
+                    .order_by(m.SubmissionClaim.id.desc())
+                )
                 t = next((t for st02, t in sets.items() if st02.zfill(4) == link), None)
                 if t is not None and not t.accepted:
-                    errors = "; ".join(t.messages + [
-                        f"{s.segment_id} at {s.position}: {s.message}" for s in t.segments])
-                    self._reject(claim, f"999 rejected transaction set {t.control_number}: "
-                                        f"{errors or t.status}", [])
+                    errors = "; ".join(
+                        t.messages
+                        + [f"{s.segment_id} at {s.position}: {s.message}" for s in t.segments]
+                    )
+                    self._reject(
+                        claim,
+                        f"999 rejected transaction set {t.control_number}: {errors or t.status}",
+                        [],
+                    )
                 elif t is None and not g.accepted:
-                    self._reject(claim, f"999 rejected group {g.group_control_number}: "
-                                        f"{'; '.join(g.messages) or g.status}", [])
+                    self._reject(
+                        claim,
+                        f"999 rejected group {g.group_control_number}: "
+                        f"{'; '.join(g.messages) or g.status}",
+                        [],
+                    )
                 else:
-                    self._result(claim, claim.claim_number, "accepted",
-                                 "999: transaction set accepted")
+                    self._result(
+                        claim, claim.claim_number, "accepted", "999: transaction set accepted"
+                    )
                     self.summary.accepted.append(claim.claim_number)
 
     def apply_277(self, acks: list[ClaimAcknowledgment]) -> None:
         for a in acks:
             numbers = [c.claim_id for c in a.claims]
-            found = {c.claim_number: c for c in self.s.scalars(
-                select(m.Claim).where(m.Claim.claim_number.in_(numbers)))}
+            found = {
+                c.claim_number: c
+                for c in self.s.scalars(select(m.Claim).where(m.Claim.claim_number.in_(numbers)))
+            }
             for c in a.claims:
                 claim = found.get(c.claim_id)
                 words = [s.message for r in c.reports for s in r.statuses]
-                words += [f"line {line.control_number or line.procedure}: {s.message}"
-                          for line in c.lines for r in line.reports for s in r.statuses]
+                words += [
+                    f"line {line.control_number or line.procedure}: {s.message}"
+                    for line in c.lines
+                    for r in line.reports
+                    for s in r.statuses
+                ]
                 detail = "; ".join(words) or c.status
                 if claim is None:
                     self.summary.unknown.append(c.claim_id)
@@ -181,8 +227,13 @@ class _Apply:
                     claim.payer_control_number = c.payer_claim_control_number
                 if c.status == "rejected":
                     codes = [s.code for r in c.reports for s in r.statuses if s.rejected]
-                    codes += [s.code for line in c.lines for r in line.reports
-                              for s in r.statuses if s.rejected]
+                    codes += [
+                        s.code
+                        for line in c.lines
+                        for r in line.reports
+                        for s in r.statuses
+                        if s.rejected
+                    ]
                     self._reject(claim, f"277CA rejected: {detail}", codes)
                 elif c.status == "accepted":
                     self._accept(claim, f"277CA accepted: {detail}")
@@ -191,9 +242,16 @@ class _Apply:
                     self.summary.unchanged.append(claim.claim_number)
 
     def _result(self, claim: m.Claim | None, reference: str, status: str, detail: str) -> None:
-        self.results.append({"ack_id": self.ack.id, "claim_id": claim.id if claim else None,
-                             "version": claim.version if claim else None,
-                             "reference": reference[:50], "status": status, "detail": detail})
+        self.results.append(
+            {
+                "ack_id": self.ack.id,
+                "claim_id": claim.id if claim else None,
+                "version": claim.version if claim else None,
+                "reference": reference[:50],
+                "status": status,
+                "detail": detail,
+            }
+        )
 
     def _first(self, claim: m.Claim, verdict: str) -> None:
         if claim.version == 1 and claim.first_response is None:
@@ -203,8 +261,9 @@ class _Apply:
         self._result(claim, claim.claim_number, "accepted", why)
         self._first(claim, "accepted")
         if claim.state == State.SUBMITTED:
-            self.audit.append(audit_row(claim.id, claim.state, State.ACCEPTED, self.who,
-                                        self.as_of, why))
+            self.audit.append(
+                audit_row(claim.id, claim.state, State.ACCEPTED, self.who, self.as_of, why)
+            )
             claim.state = str(State.ACCEPTED)
             self.summary.accepted.append(claim.claim_number)
         else:
@@ -216,25 +275,42 @@ class _Apply:
         if not allowed(claim.state, State.REJECTED):
             self.summary.unchanged.append(claim.claim_number)
             return
-        self.audit.append(audit_row(claim.id, claim.state, State.REJECTED, self.who,
-                                    self.as_of, why))
+        self.audit.append(
+            audit_row(claim.id, claim.state, State.REJECTED, self.who, self.as_of, why)
+        )
         claim.state = str(State.REJECTED)
         self.summary.rejected.append(claim.claim_number)
         payer = self._payer(claim)
-        due = due_date("correct_and_resubmit", medicare=payer.medicare,
-                       appeal_days=payer.appeal_days,
-                       timely_filing_days=payer.timely_filing_days,
-                       date_of_service=claim.date_of_service, determined_on=self.as_of,
-                       processed=False)
-        self.work.append({
-            "claim_id": claim.id, "reference": claim.claim_number,
-            "visit_id": claim.claim_number, "kind": "rejection",
-            "category": rejection_category(codes), "carc": None, "rarc": None,
-            "amount": claim.charge, "action": "correct_and_resubmit",
-            "detail": f"{why}. Fix the claim (re-import the corrected visit), then "
-                      f"`ptbill correct {claim.claim_number}` and submit again",
-            "due_date": due, "status": "open", "created_on": self.as_of, "closed_on": None,
-            "resolution": None, "source": f"ack:{self.ack.id}"})
+        due = due_date(
+            "correct_and_resubmit",
+            medicare=payer.medicare,
+            appeal_days=payer.appeal_days,
+            timely_filing_days=payer.timely_filing_days,
+            date_of_service=claim.date_of_service,
+            determined_on=self.as_of,
+            processed=False,
+        )
+        self.work.append(
+            {
+                "claim_id": claim.id,
+                "reference": claim.claim_number,
+                "visit_id": claim.claim_number,
+                "kind": "rejection",
+                "category": rejection_category(codes),
+                "carc": None,
+                "rarc": None,
+                "amount": claim.charge,
+                "action": "correct_and_resubmit",
+                "detail": f"{why}. Fix the claim (re-import the corrected visit), then "
+                f"`ptbill correct {claim.claim_number}` and submit again",
+                "due_date": due,
+                "status": "open",
+                "created_on": self.as_of,
+                "closed_on": None,
+                "resolution": None,
+                "source": f"ack:{self.ack.id}",
+            }
+        )
 
     def finish(self) -> None:
         bulk_insert(self.s, m.AckResult, self.results)

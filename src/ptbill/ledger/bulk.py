@@ -101,10 +101,12 @@ class Bulk:
             return []
         table = _table(model)
         if self.dialect.name == "postgresql":
-            seq = self.conn.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"),
-                                   {"t": table.name})
-            rows = self.conn.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
-                                     {"s": seq, "n": n})
+            seq = self.conn.scalar(
+                text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
+            )
+            rows = self.conn.execute(
+                text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": seq, "n": n}
+            )
             return [r[0] for r in rows]
         start = self._next.get(table.name)
         if start is None:
@@ -112,17 +114,22 @@ class Bulk:
         self._next[table.name] = start + n
         return list(range(start, start + n))
 
-    def insert(self, model: type[Base], rows: Sequence[dict[str, Any]],
-               with_ids: bool = False) -> list[int]:
+    def insert(
+        self, model: type[Base], rows: Sequence[dict[str, Any]], with_ids: bool = False
+    ) -> list[int]:
         """Insert rows (all with the same keys); with_ids: allocate and return their ids."""
         if not rows:
             return []
         keys = list(rows[0])
-        return self.insert_tuples(model, keys, [[row[k] for k in keys] for row in rows],
-                                  with_ids)
+        return self.insert_tuples(model, keys, [[row[k] for k in keys] for row in rows], with_ids)
 
-    def insert_tuples(self, model: type[Base], names: Sequence[str],
-                      rows: Sequence[Sequence[Any]], with_ids: bool = False) -> list[int]:
+    def insert_tuples(
+        self,
+        model: type[Base],
+        names: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        with_ids: bool = False,
+    ) -> list[int]:
         """Insert rows given as value sequences in the order of `names`."""
         if not rows:
             return []
@@ -131,8 +138,10 @@ class Bulk:
         columns = [*(["id"] if with_ids else []), *names, *defaults]
         procs = [self._proc(table.c[n]) for n in columns]
         extra = tuple(defaults.values())
-        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-               f"({', '.join([self.mark] * len(columns))})")
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+            f"({', '.join([self.mark] * len(columns))})"
+        )
         ids = self.ids(model, len(rows)) if with_ids else []
         if with_ids:
             raw = [(i, *row, *extra) for i, row in zip(ids, rows, strict=True)]
@@ -140,7 +149,7 @@ class Bulk:
             raw = [(*row, *extra) for row in rows]
         values = self._rows(raw, procs)
         for i in range(0, len(values), _CHUNK):
-            self.conn.exec_driver_sql(sql, values[i:i + _CHUNK])
+            self.conn.exec_driver_sql(sql, values[i : i + _CHUNK])
         return ids
 
     def update(self, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
@@ -151,8 +160,10 @@ class Bulk:
         keys = [k for k in rows[0] if k != "id"]
         cols = [table.c[k] for k in keys] + [table.c.id]
         procs = [self._proc(c) for c in cols]
-        sql = (f"UPDATE {table.name} SET {', '.join(f'{k} = {self.mark}' for k in keys)} "
-               f"WHERE id = {self.mark}")
+        sql = (
+            f"UPDATE {table.name} SET {', '.join(f'{k} = {self.mark}' for k in keys)} "
+            f"WHERE id = {self.mark}"
+        )
         values = self._rows([[*[row[k] for k in keys], row["id"]] for row in rows], procs)
         for i in range(0, len(values), _CHUNK):
-            self.conn.exec_driver_sql(sql, values[i:i + _CHUNK])
+            self.conn.exec_driver_sql(sql, values[i : i + _CHUNK])

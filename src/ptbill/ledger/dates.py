@@ -17,9 +17,15 @@ from ptbill.ledger import models as m
 
 
 def latest_date(session: Session) -> dt.date | None:
-    found = [session.scalar(select(func.max(column))) for column in (
-        m.AuditEntry.on_date, m.Payment.determined_on, m.Acknowledgement.received_on,
-        m.Remittance.received_on)]
+    found = [
+        session.scalar(select(func.max(column)))
+        for column in (
+            m.AuditEntry.on_date,
+            m.Payment.determined_on,
+            m.Acknowledgement.received_on,
+            m.Remittance.received_on,
+        )
+    ]
     dates = [d for d in found if d is not None]
     return max(dates) if dates else None
 
@@ -29,6 +35,11 @@ def as_of_or_latest(session: Session, as_of: dt.date | None) -> dt.date:
         return as_of
     latest = latest_date(session)
     if latest is None:
-        raise InputError("--as-of", None, None, "the ledger is empty, so it has no date to "
-                         "work as of", "give --as-of YYYY-MM-DD")
+        raise InputError(
+            "--as-of",
+            None,
+            None,
+            "the ledger is empty, so it has no date to work as of",
+            "give --as-of YYYY-MM-DD",
+        )
     return latest

@@ -25,8 +25,10 @@ from ptbill.errors import InputError
 DB_ENV = "PTBILL_DB"
 DEFAULT_DB = "ptbill.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
-_FIX_URL = ("give --db (or PTBILL_DB) a SQLite file path, sqlite:///FILE or "
-            "postgresql://USER:PASSWORD@HOST/DATABASE")
+_FIX_URL = (
+    "give --db (or PTBILL_DB) a SQLite file path, sqlite:///FILE or "
+    "postgresql://USER:PASSWORD@HOST/DATABASE"
+)
 
 
 def normalize_url(url: str | None) -> str:
@@ -82,13 +84,17 @@ def make_engine(url: str) -> Engine:
         _sqlite_setup(engine)
         return engine
     if parsed.get_backend_name() != "postgresql":
-        raise InputError("--db", None, None, f"{parsed.get_backend_name()!r} databases are not "
-                         "supported", _FIX_URL)
+        raise InputError(
+            "--db",
+            None,
+            None,
+            f"{parsed.get_backend_name()!r} databases are not supported",
+            _FIX_URL,
+        )
     try:
         return create_engine(url, pool_pre_ping=True)
     except Exception as e:  # a missing driver, a bad option
-        raise InputError("--db", None, None, f"cannot use {safe_url(url)}: {e}", _FIX_URL) \
-            from None
+        raise InputError("--db", None, None, f"cannot use {safe_url(url)}: {e}", _FIX_URL) from None
 
 
 @cache
@@ -126,8 +132,13 @@ class Ledger:
             ensure_schema(self.engine)
         except OperationalError as e:
             self.engine.dispose()
-            raise InputError("--db", None, None, f"cannot open {safe_url(self.url)}: "
-                             f"{str(e.orig).strip().splitlines()[0]}", _FIX_URL) from None
+            raise InputError(
+                "--db",
+                None,
+                None,
+                f"cannot open {safe_url(self.url)}: {str(e.orig).strip().splitlines()[0]}",
+                _FIX_URL,
+            ) from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

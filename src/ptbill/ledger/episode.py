@@ -37,8 +37,13 @@ from ptbill.ledger import models as m
 from ptbill.pricing import KxTracker, bucket_of
 from ptbill.pricing.kx import TherapyEntry
 
-DERIVABLE = ("plan_of_care", "visit_number", "last_progress_report_visit", "authorization",
-             "therapy_amount_ytd")
+DERIVABLE = (
+    "plan_of_care",
+    "visit_number",
+    "last_progress_report_visit",
+    "authorization",
+    "therapy_amount_ytd",
+)
 
 
 def auth_key(number: str | None, start: dt.date | None) -> str:
@@ -70,8 +75,11 @@ class PatientHistory:
 
     def before(self, visit: Visit) -> list[Prior]:
         key = (visit.date_of_service, visit.visit_id)
-        return [p for p in self.visits.values()
-                if p.visit_id != visit.visit_id and (p.dos, p.visit_id) < key]
+        return [
+            p
+            for p in self.visits.values()
+            if p.visit_id != visit.visit_id and (p.dos, p.visit_id) < key
+        ]
 
     def plan_on(self, on: dt.date) -> PlanOfCare | None:
         started = [p for start, p in self.plans.items() if start <= on]
@@ -80,16 +88,21 @@ class PatientHistory:
         return max(pool, key=lambda p: p.start_date) if pool else None
 
     def auth_on(self, payer: str, on: dt.date) -> tuple[str, Authorization] | None:
-        found = [(key, a) for (p, key), a in self.auths.items() if p == payer
-                 and (a.start_date is None or a.start_date <= on)
-                 and (a.end_date is None or a.end_date >= on)]
+        found = [
+            (key, a)
+            for (p, key), a in self.auths.items()
+            if p == payer
+            and (a.start_date is None or a.start_date <= on)
+            and (a.end_date is None or a.end_date >= on)
+        ]
         if not found:
             return None
         return max(found, key=lambda ka: ka[1].start_date or dt.date.min)
 
 
-def derive(visit: Visit, profile: PayerProfile, history: PatientHistory,
-           patient_key: str) -> tuple[Visit, tuple[str, ...]]:
+def derive(
+    visit: Visit, profile: PayerProfile, history: PatientHistory, patient_key: str
+) -> tuple[Visit, tuple[str, ...]]:
     """The visit with its missing episode fields derived, and the names of those fields."""
     episode = visit.episode
     given = episode.model_fields_set if episode is not None else set()
@@ -115,9 +128,13 @@ def derive(visit: Visit, profile: PayerProfile, history: PatientHistory,
             values["visit_number"] = number
             derived.append("visit_number")
         if "last_progress_report_visit" in missing:
-            reports = [p.visit_number for p in under_plan if p.progress_report
-                       and p.visit_number is not None and (number is None or p.visit_number
-                                                           < number)]
+            reports = [
+                p.visit_number
+                for p in under_plan
+                if p.progress_report
+                and p.visit_number is not None
+                and (number is None or p.visit_number < number)
+            ]
             last = max(reports, default=None)
             # The evaluation (visit 1) counts as the first report: null means "none since".
             values["last_progress_report_visit"] = last if last and last > 1 else None
@@ -128,8 +145,11 @@ def derive(visit: Visit, profile: PayerProfile, history: PatientHistory,
             key, auth = found
             used = [p for p in earlier if p.auth == key and p.payer == visit.payer]
             visits_used, units_used = _used(used)
-            values["authorization"] = {**auth.model_dump(), "visits_used": visits_used,
-                                       "units_used": units_used}
+            values["authorization"] = {
+                **auth.model_dump(),
+                "visits_used": visits_used,
+                "units_used": units_used,
+            }
             derived.append("authorization")
     if "therapy_amount_ytd" in missing and profile.kx_threshold:
         bucket = bucket_of((profile.discipline_modifier,)) or "pt_slp"
@@ -164,8 +184,9 @@ def _used(earlier: list[Prior]) -> tuple[int, int]:
     return visits + len(since), units + sum(p.units for p in since)
 
 
-def remember(history: PatientHistory, visit: Visit, units: int,
-             entries: Iterable[TherapyEntry]) -> None:
+def remember(
+    history: PatientHistory, visit: Visit, units: int, entries: Iterable[TherapyEntry]
+) -> None:
     """Add a just-imported visit to the in-run history (it is stored too, in the same
     transaction, but the run keeps its own copy to avoid a query per visit)."""
     e = visit.episode
@@ -176,12 +197,20 @@ def remember(history: PatientHistory, visit: Visit, units: int,
         history.plans[plan.start_date] = plan
     if auth is not None:
         key = auth_key(auth.number, auth.start_date)
-        history.auths.setdefault((visit.payer, key), auth.model_copy(
-            update={"visits_used": 0, "units_used": 0}))
+        history.auths.setdefault(
+            (visit.payer, key), auth.model_copy(update={"visits_used": 0, "units_used": 0})
+        )
     history.visits[visit.visit_id] = Prior(
-        visit.visit_id, visit.date_of_service, plan.start_date if plan else None,
-        e.visit_number if e else None, bool(e and e.progress_report_this_visit), visit.payer,
-        key, units, (auth.visits_used, auth.units_used) if auth is not None else None)
+        visit.visit_id,
+        visit.date_of_service,
+        plan.start_date if plan else None,
+        e.visit_number if e else None,
+        bool(e and e.progress_report_this_visit),
+        visit.payer,
+        key,
+        units,
+        (auth.visits_used, auth.units_used) if auth is not None else None,
+    )
     history.therapy[visit.visit_id] = list(entries)
 
 
@@ -191,51 +220,85 @@ def load_histories(session: Session, patients: dict[int, str]) -> dict[str, Pati
     if not patients:
         return out
     ids = list(patients)
-    for row in session.execute(select(m.PlanOfCare).where(m.PlanOfCare.patient_id.in_(ids))
-                               ).scalars():
+    for row in session.execute(
+        select(m.PlanOfCare).where(m.PlanOfCare.patient_id.in_(ids))
+    ).scalars():
         out[patients[row.patient_id]].plans[row.start_date] = PlanOfCare(
-            start_date=row.start_date, end_date=row.end_date,
-            certified_date=row.certified_date, certifying_npi=row.certifying_npi)
-    q = (select(m.Authorization, m.Payer.key).join(m.Payer)
-         .where(m.Authorization.patient_id.in_(ids)))
+            start_date=row.start_date,
+            end_date=row.end_date,
+            certified_date=row.certified_date,
+            certifying_npi=row.certifying_npi,
+        )
+    q = (
+        select(m.Authorization, m.Payer.key)
+        .join(m.Payer)
+        .where(m.Authorization.patient_id.in_(ids))
+    )
     for auth, payer in session.execute(q):
         out[patients[auth.patient_id]].auths[(payer, auth.auth_key)] = Authorization(
-            number=auth.number, start_date=auth.start_date, end_date=auth.end_date,
-            visits_authorized=auth.visits_authorized, units_authorized=auth.units_authorized)
-    q = (select(m.Visit.patient_id, m.Visit.visit_id, m.Visit.date_of_service,
-                m.PlanOfCare.start_date, m.Visit.visit_number, m.Visit.progress_report,
-                m.Payer.key, m.Authorization.auth_key, m.Visit.units_billed,
-                m.Visit.auth_visits_used, m.Visit.auth_units_used)
-         .join(m.Payer, m.Payer.id == m.Visit.payer_id)
-         .outerjoin(m.PlanOfCare, m.PlanOfCare.id == m.Visit.plan_of_care_id)
-         .outerjoin(m.Authorization, m.Authorization.id == m.Visit.authorization_id)
-         .where(m.Visit.patient_id.in_(ids)))
+            number=auth.number,
+            start_date=auth.start_date,
+            end_date=auth.end_date,
+            visits_authorized=auth.visits_authorized,
+            units_authorized=auth.units_authorized,
+        )
+    q = (
+        select(
+            m.Visit.patient_id,
+            m.Visit.visit_id,
+            m.Visit.date_of_service,
+            m.PlanOfCare.start_date,
+            m.Visit.visit_number,
+            m.Visit.progress_report,
+            m.Payer.key,
+            m.Authorization.auth_key,
+            m.Visit.units_billed,
+            m.Visit.auth_visits_used,
+            m.Visit.auth_units_used,
+        )
+        .join(m.Payer, m.Payer.id == m.Visit.payer_id)
+        .outerjoin(m.PlanOfCare, m.PlanOfCare.id == m.Visit.plan_of_care_id)
+        .outerjoin(m.Authorization, m.Authorization.id == m.Visit.authorization_id)
+        .where(m.Visit.patient_id.in_(ids))
+    )
     for pid, vid, dos, start, number, report, payer, key, units, av, au in session.execute(q):
-        out[patients[pid]].visits[vid] = Prior(vid, dos, start, number, report, payer, key,
-                                              units, (av, au) if av is not None else None)
+        out[patients[pid]].visits[vid] = Prior(
+            vid, dos, start, number, report, payer, key, units, (av, au) if av is not None else None
+        )
     _load_therapy(session, patients, out)
     return out
 
 
-def _load_therapy(session: Session, patients: dict[int, str],
-                  out: dict[str, PatientHistory]) -> None:
+def _load_therapy(
+    session: Session, patients: dict[int, str], out: dict[str, PatientHistory]
+) -> None:
     """Therapy amounts of the patients' claims with payers that track the KX threshold: the
     835's allowed amounts where a remittance was posted, else the priced estimate."""
     ids = list(patients)
-    lines = (select(m.Claim.patient_id, m.Claim.claim_number, m.ClaimLine.id,
-                    m.ClaimLine.date_of_service, m.ClaimLine.modifiers,
-                    m.ClaimLine.expected_allowed)
-             .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-             .join(m.ClaimVersion, (m.ClaimVersion.claim_id == m.Claim.id)
-                   & (m.ClaimVersion.version == m.Claim.version))
-             .join(m.ClaimLine, m.ClaimLine.version_id == m.ClaimVersion.id)
-             .where(m.Claim.patient_id.in_(ids), m.Payer.kx_threshold.is_(True)))
+    lines = (
+        select(
+            m.Claim.patient_id,
+            m.Claim.claim_number,
+            m.ClaimLine.id,
+            m.ClaimLine.date_of_service,
+            m.ClaimLine.modifiers,
+            m.ClaimLine.expected_allowed,
+        )
+        .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+        .join(
+            m.ClaimVersion,
+            (m.ClaimVersion.claim_id == m.Claim.id) & (m.ClaimVersion.version == m.Claim.version),
+        )
+        .join(m.ClaimLine, m.ClaimLine.version_id == m.ClaimVersion.id)
+        .where(m.Claim.patient_id.in_(ids), m.Payer.kx_threshold.is_(True))
+    )
     rows = session.execute(lines).all()
     if not rows:
         return
     remitted: dict[int, Decimal] = {}
-    q = (select(m.LinePayment.claim_line_id, m.LinePayment.allowed)
-         .where(m.LinePayment.claim_line_id.in_([r[2] for r in rows])))
+    q = select(m.LinePayment.claim_line_id, m.LinePayment.allowed).where(
+        m.LinePayment.claim_line_id.in_([r[2] for r in rows])
+    )
     for line_id, allowed in session.execute(q):
         remitted[line_id] = remitted.get(line_id, Decimal(0)) + allowed
     by_claim: dict[str, list[TherapyEntry]] = {}
@@ -246,8 +309,9 @@ def _load_therapy(session: Session, patients: dict[int, str],
             continue
         key = patients[pid]
         if claim in claims_remitted:
-            entry = TherapyEntry(key, claim, dos, bucket, remitted.get(line_id, Decimal(0)),
-                                 "remit")
+            entry = TherapyEntry(
+                key, claim, dos, bucket, remitted.get(line_id, Decimal(0)), "remit"
+            )
         else:
             entry = TherapyEntry(key, claim, dos, bucket, expected, "priced")
         by_claim.setdefault(claim, []).append(entry)

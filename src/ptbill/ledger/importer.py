@@ -65,10 +65,17 @@ class ImportSummary:
     derived: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"read": self.read, "new": self.new, "updated": self.updated,
-                "unchanged": self.unchanged, "held": self.held, "ready": self.ready,
-                "blocked": len(self.blocked), "derived": self.derived,
-                "blocked_visits": [{"visit_id": k, "rules": v} for k, v in self.blocked.items()]}
+        return {
+            "read": self.read,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "held": self.held,
+            "ready": self.ready,
+            "blocked": len(self.blocked),
+            "derived": self.derived,
+            "blocked_visits": [{"visit_id": k, "rules": v} for k, v in self.blocked.items()],
+        }
 
 
 @dataclass(slots=True)
@@ -91,9 +98,16 @@ class _Item:
     priced: PricedVisit | None = None
 
 
-def import_files(session: Session, paths: Sequence[str], *, as_of: dt.date, config: Config,
-                 who: str, progress: Progress | None = None,
-                 batch_size: int = BATCH) -> ImportSummary:
+def import_files(
+    session: Session,
+    paths: Sequence[str],
+    *,
+    as_of: dt.date,
+    config: Config,
+    who: str,
+    progress: Progress | None = None,
+    batch_size: int = BATCH,
+) -> ImportSummary:
     """Import every visit of `paths`; raise InputErrors (the caller rolls back) when any visit
     cannot be read or resolved."""
     run = _Run(session, config, as_of, who)
@@ -155,20 +169,40 @@ class _Run:
             except InputError as e:
                 errors.append(e)
                 continue
-            items.append(_Item(p.visit, ctx, p.source_json, p.sha, coded=p.coded,
-                               scrub=p.scrub, priced=p.priced))
+            items.append(
+                _Item(
+                    p.visit,
+                    ctx,
+                    p.source_json,
+                    p.sha,
+                    coded=p.coded,
+                    scrub=p.scrub,
+                    priced=p.priced,
+                )
+            )
         if errors:
             raise InputErrors(errors)
         return items
 
     def _existing(self, items: list[_Item]) -> None:
         by_id = {i.visit.visit_id: i for i in items}
-        q = (select(m.Visit.visit_id, m.Visit.id, m.Claim.id, m.Claim.state, m.ClaimVersion.id,
-                    m.Visit.source_sha256)
-             .join(m.Claim, m.Claim.visit_pk == m.Visit.id)
-             .join(m.ClaimVersion, (m.ClaimVersion.claim_id == m.Claim.id)
-                   & (m.ClaimVersion.version == m.Claim.version))
-             .where(m.Visit.visit_id.in_(list(by_id))))
+        q = (
+            select(
+                m.Visit.visit_id,
+                m.Visit.id,
+                m.Claim.id,
+                m.Claim.state,
+                m.ClaimVersion.id,
+                m.Visit.source_sha256,
+            )
+            .join(m.Claim, m.Claim.visit_pk == m.Visit.id)
+            .join(
+                m.ClaimVersion,
+                (m.ClaimVersion.claim_id == m.Claim.id)
+                & (m.ClaimVersion.version == m.Claim.version),
+            )
+            .where(m.Visit.visit_id.in_(list(by_id)))
+        )
         for vid, visit_pk, claim_pk, state, version_id, sha in self.s.execute(q):
             by_id[vid].existing = (visit_pk, claim_pk, state, version_id, sha)
 
@@ -176,48 +210,87 @@ class _Run:
         clinics, payers = [], []
         for i in items:
             bp, c = i.ctx.billing_provider, i.ctx.clinic
-            clinics.append({"key": c.key if c else f"npi:{bp.npi}", "name": bp.name,
-                            "npi": bp.npi, "tax_id": bp.tax_id})
+            clinics.append(
+                {
+                    "key": c.key if c else f"npi:{bp.npi}",
+                    "name": bp.name,
+                    "npi": bp.npi,
+                    "tax_id": bp.tax_id,
+                }
+            )
             p = i.ctx.profile
-            payers.append({"key": p.key, "name": p.name, "payer_id": p.payer_id,
-                           "medicare": p.claim_filing_indicator == "MB",
-                           "kx_threshold": p.kx_threshold,
-                           "timely_filing_days": p.timely_filing_days,
-                           "appeal_days": p.appeal_days})
-        clinic_ids = self.refs.ids(m.Clinic, ("key",), clinics, refresh=("name", "npi",
-                                                                          "tax_id"))
-        payer_ids = self.refs.ids(m.Payer, ("key",), payers, refresh=(
-            "name", "payer_id", "medicare", "kx_threshold", "timely_filing_days", "appeal_days"))
+            payers.append(
+                {
+                    "key": p.key,
+                    "name": p.name,
+                    "payer_id": p.payer_id,
+                    "medicare": p.claim_filing_indicator == "MB",
+                    "kx_threshold": p.kx_threshold,
+                    "timely_filing_days": p.timely_filing_days,
+                    "appeal_days": p.appeal_days,
+                }
+            )
+        clinic_ids = self.refs.ids(m.Clinic, ("key",), clinics, refresh=("name", "npi", "tax_id"))
+        payer_ids = self.refs.ids(
+            m.Payer,
+            ("key",),
+            payers,
+            refresh=(
+                "name",
+                "payer_id",
+                "medicare",
+                "kx_threshold",
+                "timely_filing_days",
+                "appeal_days",
+            ),
+        )
         providers = {}
         for i in items:
             v = i.visit
             for p in (v.rendering_provider, v.referring_provider, v.supervising_provider):
                 if p is not None and p.npi not in providers:
-                    providers[p.npi] = {"npi": p.npi, "first_name": p.first_name,
-                                        "last_name": p.last_name, "credential": p.credential}
+                    providers[p.npi] = {
+                        "npi": p.npi,
+                        "first_name": p.first_name,
+                        "last_name": p.last_name,
+                        "credential": p.credential,
+                    }
         self.refs.ids(m.Provider, ("npi",), list(providers.values()))
-        patients = [{"clinic_id": cid, "external_id": i.visit.patient.id,
-                     "first_name": i.visit.patient.first_name,
-                     "last_name": i.visit.patient.last_name,
-                     "birth_date": i.visit.patient.birth_date, "sex": i.visit.patient.sex}
-                    for i, cid in zip(items, clinic_ids, strict=True)]
+        patients = [
+            {
+                "clinic_id": cid,
+                "external_id": i.visit.patient.id,
+                "first_name": i.visit.patient.first_name,
+                "last_name": i.visit.patient.last_name,
+                "birth_date": i.visit.patient.birth_date,
+                "sex": i.visit.patient.sex,
+            }
+            for i, cid in zip(items, clinic_ids, strict=True)
+        ]
         patient_ids = self.refs.ids(m.Patient, ("clinic_id", "external_id"), patients)
-        coverages = [{"patient_id": pid, "payer_id": payer,
-                      "member_id": i.visit.subscriber.member_id,
-                      "relationship": i.visit.subscriber.relationship,
-                      "group_number": i.visit.subscriber.group_number}
-                     for i, pid, payer in zip(items, patient_ids, payer_ids, strict=True)]
-        coverage_ids = self.refs.ids(m.Coverage, ("patient_id", "payer_id", "member_id"),
-                                     coverages)
-        for i, cid, pay, pid, cov in zip(items, clinic_ids, payer_ids, patient_ids,
-                                         coverage_ids, strict=True):
+        coverages = [
+            {
+                "patient_id": pid,
+                "payer_id": payer,
+                "member_id": i.visit.subscriber.member_id,
+                "relationship": i.visit.subscriber.relationship,
+                "group_number": i.visit.subscriber.group_number,
+            }
+            for i, pid, payer in zip(items, patient_ids, payer_ids, strict=True)
+        ]
+        coverage_ids = self.refs.ids(m.Coverage, ("patient_id", "payer_id", "member_id"), coverages)
+        for i, cid, pay, pid, cov in zip(
+            items, clinic_ids, payer_ids, patient_ids, coverage_ids, strict=True
+        ):
             i.clinic_id, i.payer_id, i.patient_id, i.coverage_id = cid, pay, pid, cov
 
     def _load_histories(self, items: list[_Item]) -> None:
         """Load once the stored history of the patients whose visits need derivation."""
-        load = {i.patient_id: str(i.patient_id) for i in items
-                if needs_history(i.visit, i.ctx.profile)
-                and str(i.patient_id) not in self.histories}
+        load = {
+            i.patient_id: str(i.patient_id)
+            for i in items
+            if needs_history(i.visit, i.ctx.profile) and str(i.patient_id) not in self.histories
+        }
         self.histories.update(load_histories(self.s, load))
 
     def _episode_refs(self, items: list[_Item]) -> None:
@@ -226,23 +299,40 @@ class _Run:
             e = i.effective.episode if i.effective else None
             if e is not None and e.plan_of_care is not None:
                 p = e.plan_of_care
-                plans.append({"patient_id": i.patient_id, "start_date": p.start_date,
-                              "end_date": p.end_date, "certified_date": p.certified_date,
-                              "certifying_npi": p.certifying_npi})
+                plans.append(
+                    {
+                        "patient_id": i.patient_id,
+                        "start_date": p.start_date,
+                        "end_date": p.end_date,
+                        "certified_date": p.certified_date,
+                        "certifying_npi": p.certifying_npi,
+                    }
+                )
                 plan_of.append(n)
             if e is not None and e.authorization is not None:
                 a = e.authorization
-                auths.append({"patient_id": i.patient_id, "payer_id": i.payer_id,
-                              "auth_key": auth_key(a.number, a.start_date), "number": a.number,
-                              "start_date": a.start_date, "end_date": a.end_date,
-                              "visits_authorized": a.visits_authorized,
-                              "units_authorized": a.units_authorized})
+                auths.append(
+                    {
+                        "patient_id": i.patient_id,
+                        "payer_id": i.payer_id,
+                        "auth_key": auth_key(a.number, a.start_date),
+                        "number": a.number,
+                        "start_date": a.start_date,
+                        "end_date": a.end_date,
+                        "visits_authorized": a.visits_authorized,
+                        "units_authorized": a.units_authorized,
+                    }
+                )
                 auth_of.append(n)
-        for n, pid in zip(plan_of, self.refs.ids(m.PlanOfCare, ("patient_id", "start_date"),
-                                                 plans), strict=True):
+        for n, pid in zip(
+            plan_of, self.refs.ids(m.PlanOfCare, ("patient_id", "start_date"), plans), strict=True
+        ):
             items[n].plan_id = pid
-        for n, aid in zip(auth_of, self.refs.ids(
-                m.Authorization, ("patient_id", "payer_id", "auth_key"), auths), strict=True):
+        for n, aid in zip(
+            auth_of,
+            self.refs.ids(m.Authorization, ("patient_id", "payer_id", "auth_key"), auths),
+            strict=True,
+        ):
             items[n].auth_id = aid
 
     def _process(self, items: list[_Item]) -> None:
@@ -255,25 +345,31 @@ class _Run:
             history = self.histories.get(str(i.patient_id))
             i.effective = i.visit
             if history is not None and needs_history(i.visit, i.ctx.profile):
-                i.effective, i.derived = derive(i.visit, i.ctx.profile, history,
-                                                str(i.patient_id))
+                i.effective, i.derived = derive(i.visit, i.ctx.profile, history, str(i.patient_id))
                 self.summary.derived += bool(i.derived)
                 i.coded = i.scrub = i.priced = None
             p = Prepared(i.effective, i.source_json, i.sha, i.coded, i.scrub, i.priced)
             if history is not None:
                 if p.coded is None or p.priced is None:
-                    p.coded = p.coded or code_visit(p.visit, i.ctx.profile,
-                                                    i.ctx.chargemaster, i.ctx.locality)
-                    p.priced = p.priced or price_visit(p.coded, i.ctx.profile,
-                                                       i.ctx.billing_provider,
-                                                       as_of=self.as_of)
+                    p.coded = p.coded or code_visit(
+                        p.visit, i.ctx.profile, i.ctx.chargemaster, i.ctx.locality
+                    )
+                    p.priced = p.priced or price_visit(
+                        p.coded, i.ctx.profile, i.ctx.billing_provider, as_of=self.as_of
+                    )
                 i.coded, i.priced = p.coded, p.priced
-                remember(history, i.effective, sum(x.units for x in p.coded.billed_lines),
-                         _therapy_entries(str(i.patient_id), i))
+                remember(
+                    history,
+                    i.effective,
+                    sum(x.units for x in p.coded.billed_lines),
+                    _therapy_entries(str(i.patient_id), i),
+                )
         batch = Batch(i.effective for i in items if i.effective is not None)
-        same_day = same_day_history(self.s, {(i.patient_id, i.visit.date_of_service)
-                                             for i in items},
-                                    {i.visit.visit_id for i in items})
+        same_day = same_day_history(
+            self.s,
+            {(i.patient_id, i.visit.date_of_service) for i in items},
+            {i.visit.visit_id for i in items},
+        )
         for i in items:
             history = same_day.get((i.patient_id, i.visit.date_of_service))
             if i.scrub is None or history:
@@ -295,11 +391,19 @@ class _Run:
         if editable:
             versions = [i.existing[3] for i in editable]
             s.execute(delete(m.ClaimLine).where(m.ClaimLine.version_id.in_(versions)))
-            s.execute(update(m.WorkItem)
-                      .where(m.WorkItem.claim_id.in_([i.existing[1] for i in editable]),
-                             m.WorkItem.kind == "blocked", m.WorkItem.status == "open")
-                      .values(status="done", closed_on=as_of,
-                              resolution="visit re-imported and scrubbed again"))
+            s.execute(
+                update(m.WorkItem)
+                .where(
+                    m.WorkItem.claim_id.in_([i.existing[1] for i in editable]),
+                    m.WorkItem.kind == "blocked",
+                    m.WorkItem.status == "open",
+                )
+                .values(
+                    status="done",
+                    closed_on=as_of,
+                    resolution="visit re-imported and scrubbed again",
+                )
+            )
         # visits
         visit_rows = [self._visit_row(path, i) for i in new]
         bulk = self.bulk
@@ -314,41 +418,65 @@ class _Run:
         why_new = f"imported from {path}"
         for i, cid in zip(new, claim_ids, strict=True):
             audit.append(audit_row(cid, None, State.DRAFT, self.who, as_of, why_new))
-            audit.append(audit_row(cid, State.DRAFT, self._state(i), self.who, as_of,
-                                   self._scrub_why(i)))
+            audit.append(
+                audit_row(cid, State.DRAFT, self._state(i), self.who, as_of, self._scrub_why(i))
+            )
         claim_updates = []
         for i in editable:
             _, cid, state, _, _ = i.existing
             to = self._state(i)
             if to != state:
-                audit.append(audit_row(cid, state, to, self.who, as_of,
-                                       f"re-imported from {path}; {self._scrub_why(i)}"))
+                audit.append(
+                    audit_row(
+                        cid,
+                        state,
+                        to,
+                        self.who,
+                        as_of,
+                        f"re-imported from {path}; {self._scrub_why(i)}",
+                    )
+                )
             claim_updates.append({"id": cid, "state": str(to), **self._claim_money(i)})
         if claim_updates:
             bulk.update(m.Claim, claim_updates)
         for i in held:
             _, cid, state, _, _ = i.existing
-            audit.append(audit_row(cid, state, state, self.who, as_of,
-                                   f"visit re-imported from {path} after submission: stored; "
-                                   "send a replacement with `ptbill correct`"))
+            audit.append(
+                audit_row(
+                    cid,
+                    state,
+                    state,
+                    self.who,
+                    as_of,
+                    f"visit re-imported from {path} after submission: stored; "
+                    "send a replacement with `ptbill correct`",
+                )
+            )
         # versions and lines
-        version_rows = [self._version_row(i, cid, path) for i, cid in
-                        zip(new, claim_ids, strict=True)]
+        version_rows = [
+            self._version_row(i, cid, path) for i, cid in zip(new, claim_ids, strict=True)
+        ]
         version_ids = bulk.insert(m.ClaimVersion, version_rows, with_ids=True)
         if editable:
-            bulk.update(m.ClaimVersion, [
-                {"id": i.existing[3], **self._version_row(i, i.existing[1], path)}
-                for i in editable])
+            bulk.update(
+                m.ClaimVersion,
+                [
+                    {"id": i.existing[3], **self._version_row(i, i.existing[1], path)}
+                    for i in editable
+                ],
+            )
         lines = []
-        for i, version_id in zip(new + editable, version_ids + [i.existing[3] for i in editable],
-                                 strict=True):
+        for i, version_id in zip(
+            new + editable, version_ids + [i.existing[3] for i in editable], strict=True
+        ):
             lines += self._line_rows(i, version_id)
         if lines:
             bulk.insert(m.ClaimLine, lines)
         # blocked work items
         work = []
-        for i, cid in zip(new + editable, list(claim_ids) + [i.existing[1] for i in editable],
-                          strict=True):
+        for i, cid in zip(
+            new + editable, list(claim_ids) + [i.existing[1] for i in editable], strict=True
+        ):
             if self._state(i) == State.BLOCKED:
                 work += self._blocked_items(i, cid)
         if work:
@@ -359,7 +487,8 @@ class _Run:
             assert i.scrub is not None
             if i.scrub.blocked:
                 self.summary.blocked[i.visit.visit_id] = sorted(
-                    {f.rule for f in i.scrub.findings if f.severity == "error"})
+                    {f.rule for f in i.scrub.findings if f.severity == "error"}
+                )
             else:
                 self.summary.ready += 1
 
@@ -372,8 +501,10 @@ class _Run:
         assert i.scrub is not None
         errors = [f.rule for f in i.scrub.findings if f.severity == "error"]
         if errors:
-            return (f"scrubbed as of {self.as_of}: {len(errors)} error(s): "
-                    f"{', '.join(sorted(set(errors)))}")
+            return (
+                f"scrubbed as of {self.as_of}: {len(errors)} error(s): "
+                f"{', '.join(sorted(set(errors)))}"
+            )
         return f"scrubbed as of {self.as_of}: no errors"
 
     def _visit_row(self, path: str, i: _Item) -> dict[str, Any]:
@@ -381,79 +512,122 @@ class _Run:
         e = v.episode
         assert i.coded is not None
         return {
-            "visit_id": v.visit_id, "clinic_id": i.clinic_id, "patient_id": i.patient_id,
-            "payer_id": i.payer_id, "coverage_id": i.coverage_id,
-            "plan_of_care_id": i.plan_id, "authorization_id": i.auth_id,
-            "rendering_npi": v.rendering_provider.npi, "date_of_service": v.date_of_service,
+            "visit_id": v.visit_id,
+            "clinic_id": i.clinic_id,
+            "patient_id": i.patient_id,
+            "payer_id": i.payer_id,
+            "coverage_id": i.coverage_id,
+            "plan_of_care_id": i.plan_id,
+            "authorization_id": i.auth_id,
+            "rendering_npi": v.rendering_provider.npi,
+            "date_of_service": v.date_of_service,
             "visit_number": e.visit_number if e else None,
             "progress_report": bool(e and e.progress_report_this_visit),
             "units_billed": sum(x.units for x in i.coded.billed_lines),
             "auth_visits_used": e.authorization.visits_used if e and e.authorization else None,
             "auth_units_used": e.authorization.units_used if e and e.authorization else None,
             "therapy_amount_ytd": e.therapy_amount_ytd if e else None,
-            "source_json": i.source_json, "source_sha256": i.sha,
+            "source_json": i.source_json,
+            "source_sha256": i.sha,
             "effective_json": v.model_dump_json(exclude_unset=True) if i.derived else None,
-            "derived": ",".join(i.derived) or None, "source_file": path[-300:],
+            "derived": ",".join(i.derived) or None,
+            "source_file": path[-300:],
             "imported_on": self.as_of,
         }
 
     @staticmethod
     def _claim_money(i: _Item) -> dict[str, Any]:
         assert i.coded is not None and i.priced is not None
-        return {"charge": i.coded.total_charge, "expected_allowed": i.priced.allowed,
-                "expected_payment": i.priced.expected_payment}
+        return {
+            "charge": i.coded.total_charge,
+            "expected_allowed": i.priced.allowed,
+            "expected_payment": i.priced.expected_payment,
+        }
 
     def _claim_row(self, i: _Item, visit_pk: int) -> dict[str, Any]:
-        return {"claim_number": i.visit.visit_id, "visit_pk": visit_pk,
-                "patient_id": i.patient_id, "payer_id": i.payer_id,
-                "state": str(self._state(i)), "version": 1,
-                "date_of_service": i.visit.date_of_service, "created_on": self.as_of,
-                **self._claim_money(i)}
+        return {
+            "claim_number": i.visit.visit_id,
+            "visit_pk": visit_pk,
+            "patient_id": i.patient_id,
+            "payer_id": i.payer_id,
+            "state": str(self._state(i)),
+            "version": 1,
+            "date_of_service": i.visit.date_of_service,
+            "created_on": self.as_of,
+            **self._claim_money(i),
+        }
 
     def _version_row(self, i: _Item, claim_pk: int, path: str) -> dict[str, Any]:
         assert i.scrub is not None and i.priced is not None and i.coded is not None
         v = i.effective or i.visit
-        return {"claim_id": claim_pk, "version": 1, "frequency_code": v.frequency_code,
-                "original_claim_id": v.original_claim_id, "scrub_status": i.scrub.status,
-                "findings_json": to_json([f.to_json() for f in i.scrub.findings]),
-                "pricing_notes_json": to_json(list(i.priced.notes)),
-                "charge": i.coded.total_charge, "expected_payment": i.priced.expected_payment,
-                "created_on": self.as_of, "reason": f"imported from {path}"}
+        return {
+            "claim_id": claim_pk,
+            "version": 1,
+            "frequency_code": v.frequency_code,
+            "original_claim_id": v.original_claim_id,
+            "scrub_status": i.scrub.status,
+            "findings_json": to_json([f.to_json() for f in i.scrub.findings]),
+            "pricing_notes_json": to_json(list(i.priced.notes)),
+            "charge": i.coded.total_charge,
+            "expected_payment": i.priced.expected_payment,
+            "created_on": self.as_of,
+            "reason": f"imported from {path}",
+        }
 
     def _line_rows(self, i: _Item, version_id: int) -> list[dict[str, Any]]:
-        return line_rows(i.visit.visit_id, 1, i.coded, i.priced, version_id,
-                         i.visit.date_of_service)
+        return line_rows(
+            i.visit.visit_id, 1, i.coded, i.priced, version_id, i.visit.date_of_service
+        )
 
     def _blocked_items(self, i: _Item, claim_pk: int) -> list[dict[str, Any]]:
         assert i.scrub is not None and i.coded is not None
         due = i.visit.date_of_service + dt.timedelta(days=i.ctx.profile.timely_filing_days)
-        return [{"claim_id": claim_pk, "reference": i.visit.visit_id,
-                 "visit_id": i.visit.visit_id, "kind": "blocked", "category": f.category,
-                 "carc": None, "rarc": None, "amount": i.coded.total_charge,
-                 "action": "write_off" if f.category == "timely_filing"
-                 else "fix_and_reimport",
-                 "detail": f"{f.rule}: {f.message}. Fix: {f.fix}", "due_date": due,
-                 "status": "open", "created_on": self.as_of, "closed_on": None,
-                 "resolution": None, "source": "import"}
-                for f in i.scrub.findings if f.severity == "error"]
+        return [
+            {
+                "claim_id": claim_pk,
+                "reference": i.visit.visit_id,
+                "visit_id": i.visit.visit_id,
+                "kind": "blocked",
+                "category": f.category,
+                "carc": None,
+                "rarc": None,
+                "amount": i.coded.total_charge,
+                "action": "write_off" if f.category == "timely_filing" else "fix_and_reimport",
+                "detail": f"{f.rule}: {f.message}. Fix: {f.fix}",
+                "due_date": due,
+                "status": "open",
+                "created_on": self.as_of,
+                "closed_on": None,
+                "resolution": None,
+                "source": "import",
+            }
+            for f in i.scrub.findings
+            if f.severity == "error"
+        ]
 
 
-def same_day_history(session: Session, pairs: set[tuple[int, dt.date]],
-                     exclude: set[str]) -> dict[tuple[int, dt.date], list[CodedVisit]]:
+def same_day_history(
+    session: Session, pairs: set[tuple[int, dt.date]], exclude: set[str]
+) -> dict[tuple[int, dt.date], list[CodedVisit]]:
     """Stored visits of these (patient, date of service) pairs, other than `exclude` (the
     scrubber's history for its duplicate checks), as coded visits of their current lines."""
     if not pairs:
         return {}
     patients = {p for p, _ in pairs}
     dates = {d for _, d in pairs}
-    q = (select(m.Visit.patient_id, m.Visit.date_of_service, m.Visit.visit_id,
-                m.Payer.key, m.ClaimLine)
-         .join(m.Payer, m.Payer.id == m.Visit.payer_id)
-         .join(m.Claim, m.Claim.visit_pk == m.Visit.id)
-         .join(m.ClaimVersion, (m.ClaimVersion.claim_id == m.Claim.id)
-               & (m.ClaimVersion.version == m.Claim.version))
-         .join(m.ClaimLine, m.ClaimLine.version_id == m.ClaimVersion.id)
-         .where(m.Visit.patient_id.in_(patients), m.Visit.date_of_service.in_(dates)))
+    q = (
+        select(
+            m.Visit.patient_id, m.Visit.date_of_service, m.Visit.visit_id, m.Payer.key, m.ClaimLine
+        )
+        .join(m.Payer, m.Payer.id == m.Visit.payer_id)
+        .join(m.Claim, m.Claim.visit_pk == m.Visit.id)
+        .join(
+            m.ClaimVersion,
+            (m.ClaimVersion.claim_id == m.Claim.id) & (m.ClaimVersion.version == m.Claim.version),
+        )
+        .join(m.ClaimLine, m.ClaimLine.version_id == m.ClaimVersion.id)
+        .where(m.Visit.patient_id.in_(patients), m.Visit.date_of_service.in_(dates))
+    )
     lines: dict[tuple[int, dt.date, str, str], list[m.ClaimLine]] = {}
     for pid, dos, vid, payer, line in session.execute(q):
         if vid not in exclude and (pid, dos) in pairs:
@@ -472,9 +646,14 @@ def control_number(claim_number: str, version: int, line_number: int) -> str:
     return f"{claim_number}-v{version}-{line_number}"
 
 
-def line_rows(claim_number: str, version: int, coded: CodedVisit | None,
-              priced: PricedVisit | None, version_id: int,
-              dos: dt.date) -> list[dict[str, Any]]:
+def line_rows(
+    claim_number: str,
+    version: int,
+    coded: CodedVisit | None,
+    priced: PricedVisit | None,
+    version_id: int,
+    dos: dt.date,
+) -> list[dict[str, Any]]:
     """The claim_lines rows of a coded and priced visit (billed lines only, numbered 1..)."""
     assert coded is not None and priced is not None
     by_index = {p.index: p for p in priced.lines}
@@ -485,19 +664,27 @@ def line_rows(claim_number: str, version: int, coded: CodedVisit | None,
             continue
         number += 1
         p = by_index.get(index)
-        rows.append({
-            "version_id": version_id, "line_number": number, "code": x.code,
-            "modifiers": " ".join(x.modifiers), "units": x.units, "charge": x.charge,
-            "pointers": ",".join(map(str, x.diagnosis_pointers)), "minutes": x.minutes,
-            "assistant_minutes": x.assistant_minutes, "date_of_service": dos,
-            "control_number": control_number(claim_number, version, number),
-            "explanation_json": to_json(list(x.explanation)),
-            "price_status": p.status if p else "unpriced",
-            "expected_allowed": p.allowed if p else None,
-            "expected_payment": p.expected_payment if p else None,
-            "expected_patient": p.patient_responsibility if p else None,
-            "price_json": priced_line_json(p) if p else None,
-        })
+        rows.append(
+            {
+                "version_id": version_id,
+                "line_number": number,
+                "code": x.code,
+                "modifiers": " ".join(x.modifiers),
+                "units": x.units,
+                "charge": x.charge,
+                "pointers": ",".join(map(str, x.diagnosis_pointers)),
+                "minutes": x.minutes,
+                "assistant_minutes": x.assistant_minutes,
+                "date_of_service": dos,
+                "control_number": control_number(claim_number, version, number),
+                "explanation_json": to_json(list(x.explanation)),
+                "price_status": p.status if p else "unpriced",
+                "expected_allowed": p.allowed if p else None,
+                "expected_payment": p.expected_payment if p else None,
+                "expected_patient": p.patient_responsibility if p else None,
+                "price_json": priced_line_json(p) if p else None,
+            }
+        )
     return rows
 
 
@@ -508,6 +695,14 @@ def _therapy_entries(patient_key: str, i: _Item) -> list[TherapyEntry]:
     for line in i.priced.lines:
         bucket = bucket_of(line.modifiers)
         if bucket is not None:
-            out.append(TherapyEntry(patient_key, i.visit.visit_id, i.visit.date_of_service,
-                                    bucket, line.allowed, "priced"))
+            out.append(
+                TherapyEntry(
+                    patient_key,
+                    i.visit.visit_id,
+                    i.visit.date_of_service,
+                    bucket,
+                    line.allowed,
+                    "priced",
+                )
+            )
     return out

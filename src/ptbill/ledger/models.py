@@ -436,4 +436,5 @@ class AuditEntry(Base):
     to_state: Mapped[str] = mapped_column(String(20))
     why: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime] = mapped_column(
-        DateTime, server_default=func.current_timestamp())
+        DateTime, server_default=func.current_timestamp()
+    )

@@ -25,8 +25,9 @@ from ptbill.pricing import PricedVisit, price_visit
 from ptbill.scrub import Batch, ScrubResult, scrub_visit
 
 # The episode fields the ledger derives when a file leaves them out (ptbill.ledger.episode).
-_CONTEXT = frozenset({"plan_of_care", "visit_number", "authorization",
-                      "last_progress_report_visit"})
+_CONTEXT = frozenset(
+    {"plan_of_care", "visit_number", "authorization", "last_progress_report_visit"}
+)
 
 
 @dataclass(slots=True)
@@ -70,8 +71,13 @@ class Contexts:
         return ctx
 
 
-def compute(p: Prepared, ctx: VisitContext, as_of: dt.date, batch: Batch | None,
-            history: Sequence[CodedVisit] | None = None) -> None:
+def compute(
+    p: Prepared,
+    ctx: VisitContext,
+    as_of: dt.date,
+    batch: Batch | None,
+    history: Sequence[CodedVisit] | None = None,
+) -> None:
     """Code, scrub and price one visit (what is not done yet)."""
     v = p.visit
     if p.coded is None:

@@ -27,8 +27,13 @@ def _open(path: str) -> Any:
     except FileNotFoundError:
         raise InputError(path, None, None, "no such file", "check the path") from None
     except OSError as e:
-        raise InputError(path, None, None, f"cannot read the file ({e.strerror})",
-                         "check the path and its permissions") from None
+        raise InputError(
+            path,
+            None,
+            None,
+            f"cannot read the file ({e.strerror})",
+            "check the path and its permissions",
+        ) from None
 
 
 def _is_json_lines(path: str) -> bool:
@@ -77,11 +82,21 @@ def _errors_of(path: str, label: str, item: str | Any) -> list[InputError]:
         try:
             item = json.loads(item, parse_float=Decimal)
         except json.JSONDecodeError as e:
-            return [InputError(path, None, f"{label} column {e.colno}",
-                               f"not valid JSON ({e.msg})", FIX_JSON)]
+            return [
+                InputError(
+                    path, None, f"{label} column {e.colno}", f"not valid JSON ({e.msg})", FIX_JSON
+                )
+            ]
     if not isinstance(item, dict):
-        return [InputError(path, None, label, f"expected a visit object, found "
-                           f"{type(item).__name__}", "each visit is a JSON object")]
+        return [
+            InputError(
+                path,
+                None,
+                label,
+                f"expected a visit object, found {type(item).__name__}",
+                "each visit is a JSON object",
+            )
+        ]
     vid = item.get("visit_id")
     try:
         Visit.model_validate(item)
@@ -102,8 +117,10 @@ def raw_batches(path: str, size: int) -> Iterator[list[tuple[str, str | Any]]]:
         yield batch
 
 
-def validate_items(path: str, items: list[tuple[str, str | Any]],
-                   ) -> tuple[list[Visit], list[InputError]]:
+def validate_items(
+    path: str,
+    items: list[tuple[str, str | Any]],
+) -> tuple[list[Visit], list[InputError]]:
     visits: list[Visit] = []
     errors: list[InputError] = []
     for label, item in items:

@@ -23,8 +23,13 @@ class Refs:
         self.session = session
         self.cache: dict[type[Base], dict[Key, int]] = {}
 
-    def ids(self, model: type[Base], key_cols: Sequence[str],
-            rows: Sequence[dict[str, Any]], refresh: Sequence[str] = ()) -> list[int]:
+    def ids(
+        self,
+        model: type[Base],
+        key_cols: Sequence[str],
+        rows: Sequence[dict[str, Any]],
+        refresh: Sequence[str] = (),
+    ) -> list[int]:
         """The id of each row's key, inserting rows whose key is new. `refresh` columns are
         updated on existing rows the first time the run meets them (payer settings)."""
         cache = self.cache.setdefault(model, {})
@@ -44,20 +49,28 @@ class Refs:
                 self._find(model, key_cols, new, cache, ())
         return [cache[k] for k in keys]
 
-    def _find(self, model: type[Base], key_cols: Sequence[str], wanted: dict[Key, dict],
-              cache: dict[Key, int], refresh: Sequence[str]) -> None:
+    def _find(
+        self,
+        model: type[Base],
+        key_cols: Sequence[str],
+        wanted: dict[Key, dict],
+        cache: dict[Key, int],
+        refresh: Sequence[str],
+    ) -> None:
         table = model.__table__  # type: ignore[attr-defined]
         cols = [table.c[c] for c in key_cols]
         items = list(wanted)
         for i in range(0, len(items), _CHUNK):
-            part = items[i:i + _CHUNK]
-            cond = (cols[0].in_([k[0] for k in part]) if len(cols) == 1
-                    else tuple_(*cols).in_(part))
+            part = items[i : i + _CHUNK]
+            cond = cols[0].in_([k[0] for k in part]) if len(cols) == 1 else tuple_(*cols).in_(part)
             for row in self.session.execute(select(table.c.id, *cols).where(cond)):
                 cache[tuple(row[1:])] = row[0]
         if refresh:
-            changes = [{"id": cache[k], **{c: r[c] for c in refresh}}
-                       for k, r in wanted.items() if k in cache]
+            changes = [
+                {"id": cache[k], **{c: r[c] for c in refresh}}
+                for k, r in wanted.items()
+                if k in cache
+            ]
             if changes:
                 self.session.execute(update(model), changes)
 
@@ -69,8 +82,9 @@ def bulk_insert(session: Session, model: type[Base], rows: Sequence[dict[str, An
         session.execute(model.__table__.insert(), list(rows))  # type: ignore[attr-defined]
 
 
-def insert_ids(session: Session, model: type[Base], rows: Sequence[dict[str, Any]],
-               key_cols: Sequence[str]) -> list[int]:
+def insert_ids(
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]], key_cols: Sequence[str]
+) -> list[int]:
     """Insert rows (a unique key each) and return their ids in row order."""
     if not rows:
         return []
@@ -80,9 +94,8 @@ def insert_ids(session: Session, model: type[Base], rows: Sequence[dict[str, Any
     keys = [tuple(r[c] for c in key_cols) for r in rows]
     found: dict[Key, int] = {}
     for i in range(0, len(keys), _CHUNK):
-        part = keys[i:i + _CHUNK]
-        cond = (cols[0].in_([k[0] for k in part]) if len(cols) == 1
-                else tuple_(*cols).in_(part))
+        part = keys[i : i + _CHUNK]
+        cond = cols[0].in_([k[0] for k in part]) if len(cols) == 1 else tuple_(*cols).in_(part)
         for row in session.execute(select(table.c.id, *cols).where(cond)):
             found[tuple(row[1:])] = row[0]
     return [found[k] for k in keys]

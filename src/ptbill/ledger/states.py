@@ -52,32 +52,39 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.ACCEPTED: frozenset({S.REJECTED, *DECIDED}),
     S.REJECTED: frozenset({S.CORRECTED, S.WRITTEN_OFF}),
     S.PAID: frozenset({S.CLOSED, S.ACCEPTED, S.CORRECTED, S.APPEALED, S.WRITTEN_OFF}),
-    S.PARTIALLY_PAID: frozenset({S.PAID, S.DENIED, S.CORRECTED, S.APPEALED, S.WRITTEN_OFF,
-                                 S.CLOSED, S.ACCEPTED}),
-    S.DENIED: frozenset({S.PAID, S.PARTIALLY_PAID, S.CORRECTED, S.APPEALED, S.WRITTEN_OFF,
-                         S.ACCEPTED}),
+    S.PARTIALLY_PAID: frozenset(
+        {S.PAID, S.DENIED, S.CORRECTED, S.APPEALED, S.WRITTEN_OFF, S.CLOSED, S.ACCEPTED}
+    ),
+    S.DENIED: frozenset(
+        {S.PAID, S.PARTIALLY_PAID, S.CORRECTED, S.APPEALED, S.WRITTEN_OFF, S.ACCEPTED}
+    ),
     S.CORRECTED: frozenset({S.SUBMITTED, S.WRITTEN_OFF, *DECIDED}),
     S.APPEALED: frozenset({*DECIDED, S.WRITTEN_OFF, S.ACCEPTED}),
     S.WRITTEN_OFF: frozenset({S.CLOSED}),
     S.CLOSED: frozenset({S.ACCEPTED}),
 }
 # Claims the payer still owes a decision or money on (insurance A/R).
-OPEN_WITH_PAYER = frozenset({S.SUBMITTED, S.ACCEPTED, S.REJECTED, S.PARTIALLY_PAID, S.DENIED,
-                             S.CORRECTED, S.APPEALED})
+OPEN_WITH_PAYER = frozenset(
+    {S.SUBMITTED, S.ACCEPTED, S.REJECTED, S.PARTIALLY_PAID, S.DENIED, S.CORRECTED, S.APPEALED}
+)
 # States in which a remittance may be posted to the claim.
-POSTABLE = frozenset({S.SUBMITTED, S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.DENIED,
-                      S.CORRECTED, S.APPEALED, S.CLOSED})
+POSTABLE = frozenset(
+    {S.SUBMITTED, S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CORRECTED, S.APPEALED, S.CLOSED}
+)
 
 
 class IllegalTransition(InputError):
     def __init__(self, claim: str, current: str, wanted: str, what: str) -> None:
         allowed = sorted(TRANSITIONS.get(State(current), ()))
         super().__init__(
-            f"claim {claim}", None, "state",
+            f"claim {claim}",
+            None,
+            "state",
             f"{what} needs the claim to move from {current} to {wanted}, which the claim "
             f"lifecycle does not allow (from {current} it can go to: "
             f"{', '.join(allowed) or 'nowhere'})",
-            "check the claim's state with `ptbill worklist` or `ptbill report`")
+            "check the claim's state with `ptbill worklist` or `ptbill report`",
+        )
 
 
 def allowed(current: str | None, wanted: str) -> bool:
@@ -91,15 +98,23 @@ def check(claim: str, current: str | None, wanted: str, what: str) -> None:
         raise IllegalTransition(claim, current or "(new)", wanted, what)
 
 
-def audit_row(claim_id: int, current: str | None, wanted: str, who: str, on: dt.date,
-              why: str) -> dict[str, Any]:
+def audit_row(
+    claim_id: int, current: str | None, wanted: str, who: str, on: dt.date, why: str
+) -> dict[str, Any]:
     """The audit_log row of one move (for bulk inserts)."""
-    return {"claim_id": claim_id, "who": who, "on_date": on, "from_state": current,
-            "to_state": str(wanted), "why": why}
+    return {
+        "claim_id": claim_id,
+        "who": who,
+        "on_date": on,
+        "from_state": current,
+        "to_state": str(wanted),
+        "why": why,
+    }
 
 
-def move(session: Session, claim: Claim, wanted: State, who: str, on: dt.date, why: str,
-         what: str) -> None:
+def move(
+    session: Session, claim: Claim, wanted: State, who: str, on: dt.date, why: str, what: str
+) -> None:
     """Move one claim (ORM) to `wanted`, writing its audit row; refuse an illegal move."""
     check(claim.claim_number, claim.state, wanted, what)
     session.add(AuditEntry(**audit_row(claim.id, claim.state, wanted, who, on, why)))

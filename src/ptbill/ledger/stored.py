@@ -53,22 +53,38 @@ def priced_line_from_json(text: str) -> PricedLine:
     return line
 
 
-def priced_visit(claim: m.Claim, version: m.ClaimVersion, lines: list[m.ClaimLine],
-                 pricing: str) -> PricedVisit:
+def priced_visit(
+    claim: m.Claim, version: m.ClaimVersion, lines: list[m.ClaimLine], pricing: str
+) -> PricedVisit:
     """The PricedVisit of a stored claim version (lines that were priced at import)."""
     priced = [priced_line_from_json(x.price_json) for x in lines if x.price_json]
     notes = tuple(json.loads(version.pricing_notes_json or "[]"))
-    return PricedVisit(claim.claim_number, claim.date_of_service, "", pricing,  # type: ignore[arg-type]
-                       None, tuple(priced), notes)
+    return PricedVisit(
+        claim.claim_number,
+        claim.date_of_service,
+        "",
+        pricing,  # type: ignore[arg-type]
+        None,
+        tuple(priced),
+        notes,
+    )
 
 
 def coded_from_lines(visit_id: str, payer: str, lines: list[m.ClaimLine]) -> CodedVisit:
     """A CodedVisit holding the stored billed lines, in their order (their line numbers)."""
     coded = tuple(
-        CodedLine(code=x.code, units=x.units, modifiers=tuple(x.modifiers.split()),
-                  diagnosis_pointers=tuple(int(p) for p in x.pointers.split(",") if p),
-                  minutes=x.minutes, assistant_minutes=x.assistant_minutes, charge=x.charge,
-                  services=(), explanation=tuple(json.loads(x.explanation_json)))
-        for x in sorted(lines, key=lambda x: x.line_number))
+        CodedLine(
+            code=x.code,
+            units=x.units,
+            modifiers=tuple(x.modifiers.split()),
+            diagnosis_pointers=tuple(int(p) for p in x.pointers.split(",") if p),
+            minutes=x.minutes,
+            assistant_minutes=x.assistant_minutes,
+            charge=x.charge,
+            services=(),
+            explanation=tuple(json.loads(x.explanation_json)),
+        )
+        for x in sorted(lines, key=lambda x: x.line_number)
+    )
     dos = min(x.date_of_service for x in lines)
     return CodedVisit(visit_id, dos, payer, "cms", 0, 0, coded)

@@ -62,8 +62,13 @@ def next_number(session: Session, name: str) -> int:
         session.flush()
         return 1
     if row.value >= MAX_CONTROL_NUMBER:
-        raise InputError("ledger", None, f"counter {name}", "all 9-digit control numbers are "
-                         "used", "start a new ledger database for new interchanges")
+        raise InputError(
+            "ledger",
+            None,
+            f"counter {name}",
+            "all 9-digit control numbers are used",
+            "start a new ledger database for new interchanges",
+        )
     row.value += 1
     return row.value
 
@@ -73,19 +78,30 @@ def stored_visit(visit: m.Visit) -> Visit:
     return Visit.model_validate_json(visit.effective_json or visit.source_json)
 
 
-def claim_for(claim_number: str, version: _Version, lines: list[_LineRow], visit: Visit,
-              ctx: VisitContext) -> Claim:
+def claim_for(
+    claim_number: str, version: _Version, lines: list[_LineRow], visit: Visit, ctx: VisitContext
+) -> Claim:
     """The x12 Claim of one stored claim version."""
-    if version.frequency_code != visit.frequency_code or \
-            version.original_claim_id != visit.original_claim_id:
-        visit = visit.model_copy(update={"frequency_code": version.frequency_code,
-                                         "original_claim_id": version.original_claim_id})
+    if (
+        version.frequency_code != visit.frequency_code
+        or version.original_claim_id != visit.original_claim_id
+    ):
+        visit = visit.model_copy(
+            update={
+                "frequency_code": version.frequency_code,
+                "original_claim_id": version.original_claim_id,
+            }
+        )
     coded = coded_from_lines(claim_number, visit.payer, lines)  # type: ignore[arg-type]
     built = claim_from_visit(visit, coded, ctx, origin=f"ledger claim {claim_number}")
     ordered = sorted(lines, key=lambda x: x.line_number)
-    return dataclasses.replace(built, lines=tuple(
-        dataclasses.replace(x, control_number=stored.control_number)
-        for x, stored in zip(built.lines, ordered, strict=True)))
+    return dataclasses.replace(
+        built,
+        lines=tuple(
+            dataclasses.replace(x, control_number=stored.control_number)
+            for x, stored in zip(built.lines, ordered, strict=True)
+        ),
+    )
 
 
 @dataclass(slots=True)
@@ -114,24 +130,44 @@ class _LineRow:
     explanation_json: str
 
 
-_CLAIM_FIELDS = (m.Claim.id, m.Claim.claim_number, m.Claim.state, m.Claim.date_of_service,
-                 m.Claim.charge, m.Claim.first_submitted_on, m.ClaimVersion.id,
-                 m.ClaimVersion.version, m.ClaimVersion.frequency_code,
-                 m.ClaimVersion.original_claim_id, m.Visit.effective_json, m.Visit.source_json,
-                 m.Payer.timely_filing_days)
-_LINE_FIELDS = (m.ClaimLine.version_id, m.ClaimLine.line_number, m.ClaimLine.code,
-                m.ClaimLine.modifiers, m.ClaimLine.units, m.ClaimLine.charge,
-                m.ClaimLine.pointers, m.ClaimLine.minutes, m.ClaimLine.assistant_minutes,
-                m.ClaimLine.date_of_service, m.ClaimLine.control_number,
-                m.ClaimLine.explanation_json)
+_CLAIM_FIELDS = (
+    m.Claim.id,
+    m.Claim.claim_number,
+    m.Claim.state,
+    m.Claim.date_of_service,
+    m.Claim.charge,
+    m.Claim.first_submitted_on,
+    m.ClaimVersion.id,
+    m.ClaimVersion.version,
+    m.ClaimVersion.frequency_code,
+    m.ClaimVersion.original_claim_id,
+    m.Visit.effective_json,
+    m.Visit.source_json,
+    m.Payer.timely_filing_days,
+)
+_LINE_FIELDS = (
+    m.ClaimLine.version_id,
+    m.ClaimLine.line_number,
+    m.ClaimLine.code,
+    m.ClaimLine.modifiers,
+    m.ClaimLine.units,
+    m.ClaimLine.charge,
+    m.ClaimLine.pointers,
+    m.ClaimLine.minutes,
+    m.ClaimLine.assistant_minutes,
+    m.ClaimLine.date_of_service,
+    m.ClaimLine.control_number,
+    m.ClaimLine.explanation_json,
+)
 
 
 class _Submission:
     """One run of `submit`: claims read, built and written a transaction set at a time, so
     that memory holds one set's claims, not the whole interchange's."""
 
-    def __init__(self, session: Session, config: Config, as_of: dt.date, who: str,
-                 file_name: str) -> None:
+    def __init__(
+        self, session: Session, config: Config, as_of: dt.date, who: str, file_name: str
+    ) -> None:
         self.s, self.config, self.as_of, self.who = session, config, as_of, who
         self.file_name = file_name
         self.conn = session.connection()
@@ -149,18 +185,24 @@ class _Submission:
         for i in range(0, len(ids), 500):
             out += self.conn.execute(
                 select(*_CLAIM_FIELDS)
-                .join(m.ClaimVersion, (m.ClaimVersion.claim_id == m.Claim.id)
-                      & (m.ClaimVersion.version == m.Claim.version))
+                .join(
+                    m.ClaimVersion,
+                    (m.ClaimVersion.claim_id == m.Claim.id)
+                    & (m.ClaimVersion.version == m.Claim.version),
+                )
                 .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
                 .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-                .where(m.Claim.id.in_(ids[i:i + 500])).order_by(m.Claim.id)).all()
+                .where(m.Claim.id.in_(ids[i : i + 500]))
+                .order_by(m.Claim.id)
+            ).all()
         return out
 
     def lines(self, version_ids: list[int]) -> dict[int, list[_LineRow]]:
         out: dict[int, list[_LineRow]] = {}
         for i in range(0, len(version_ids), 500):
-            for row in self.conn.execute(select(*_LINE_FIELDS).where(
-                    m.ClaimLine.version_id.in_(version_ids[i:i + 500]))):
+            for row in self.conn.execute(
+                select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids[i : i + 500]))
+            ):
                 out.setdefault(row[0], []).append(_LineRow(*row))
         return out
 
@@ -179,15 +221,35 @@ class _Submission:
         rows = self.rows(ids)
         lines = self.lines([r[6] for r in rows])
         claims = []
-        for (cid, number, state, dos, charge, first, vid, version, freq, original, effective,
-             source, tf_days) in rows:
+        for (
+            cid,
+            number,
+            state,
+            dos,
+            charge,
+            first,
+            vid,
+            version,
+            freq,
+            original,
+            effective,
+            source,
+            tf_days,
+        ) in rows:
             deadline = dos + dt.timedelta(days=tf_days)
             if state == State.READY and self.as_of > deadline:
                 self.late.append((cid, number, state, charge, deadline))
                 continue
             visit = Visit.model_validate_json(effective or source)
-            claims.append(claim_for(number, _Version(vid, version, freq, original),
-                                    lines.get(vid, []), visit, self.context(visit, number)))
+            claims.append(
+                claim_for(
+                    number,
+                    _Version(vid, version, freq, original),
+                    lines.get(vid, []),
+                    visit,
+                    self.context(visit, number),
+                )
+            )
             self.sent.append((cid, number, state, first, vid, version, freq))
         if claims:
             self.write(claims)
@@ -195,21 +257,26 @@ class _Submission:
     def write(self, claims: list[Claim]) -> None:
         if self.settings is None:
             if self.submitter is None:
-                raise InputError(self.config.source, None, "clinics.*.submitter",
-                                 "no clinic has a submitter (the 837P's 1000A: name, id, "
-                                 "contact, phone)", "add `submitter = {...}` to the clinic in "
-                                 "the configuration")
+                raise InputError(
+                    self.config.source,
+                    None,
+                    "clinics.*.submitter",
+                    "no clinic has a submitter (the 837P's 1000A: name, id, contact, phone)",
+                    "add `submitter = {...}` to the clinic in the configuration",
+                )
             self.settings = InterchangeSettings(
-                sender_id=self.submitter.id[:15], receiver_id=self.receiver.id[:15],
+                sender_id=self.submitter.id[:15],
+                receiver_id=self.receiver.id[:15],
                 interchange_control_number=next_number(self.s, "interchange_control_number"),
                 group_control_number=next_number(self.s, "group_control_number"),
-                created=dt.datetime.combine(self.as_of, dt.time(0, 0)))
+                created=dt.datetime.combine(self.as_of, dt.time(0, 0)),
+            )
         assert self.submitter is not None
         text = write_837p(claims, self.settings, self.submitter, self.receiver)
         segments = split_text(text)
         st = next(i for i, e in enumerate(segments) if e[0] == "ST")
         se = max(i for i, e in enumerate(segments) if e[0] == "SE")
-        body = segments[st + 1:se]
+        body = segments[st + 1 : se]
         number = len(self.bodies) + 1
         for e in body:  # BHT03: this set's reference, as one write_837p call would number it
             if e[0] == "BHT":
@@ -221,9 +288,16 @@ class _Submission:
         bulk = Bulk(self.s)
         audit, as_of, who = [], self.as_of, self.who
         for cid, number, state, _, deadline in self.late:
-            audit.append(audit_row(cid, state, State.BLOCKED, who, as_of,
-                                   f"not submitted: the timely filing limit ({deadline}) has "
-                                   "passed"))
+            audit.append(
+                audit_row(
+                    cid,
+                    state,
+                    State.BLOCKED,
+                    who,
+                    as_of,
+                    f"not submitted: the timely filing limit ({deadline}) has passed",
+                )
+            )
             result.late.append(number)
         bulk.update(m.Claim, [{"id": c[0], "state": str(State.BLOCKED)} for c in self.late])
         bulk.insert(m.WorkItem, [late_item(c[0], c[1], c[3], c[4], as_of) for c in self.late])
@@ -235,20 +309,44 @@ class _Submission:
         submission = m.Submission(
             interchange_control_number=icn,
             group_control_number=self.settings.group_control_number,
-            file_name=self.file_name[-300:], sha256=hashlib.sha256(text.encode()).hexdigest(),
-            content=text, created_on=as_of, claim_count=len(self.sent),
-            total_charge=self.total)
+            file_name=self.file_name[-300:],
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            content=text,
+            created_on=as_of,
+            claim_count=len(self.sent),
+            total_charge=self.total,
+        )
         self.s.add(submission)
         self.s.flush()
         links, updates = [], []
         for n, (cid, number, state, first, vid, version, freq) in enumerate(self.sent):
-            links.append({"submission_id": submission.id, "claim_id": cid, "version_id": vid,
-                          "transaction_set": f"{n // MAX_CLAIMS_PER_SET + 1:04d}"})
-            audit.append(audit_row(cid, state, State.SUBMITTED, who, as_of,
-                                   f"sent in interchange {icn:09d} ({self.file_name}), "
-                                   f"version {version}, frequency {freq}"))
-            updates.append({"id": cid, "state": str(State.SUBMITTED),
-                            "first_submitted_on": first or as_of, "last_submitted_on": as_of})
+            links.append(
+                {
+                    "submission_id": submission.id,
+                    "claim_id": cid,
+                    "version_id": vid,
+                    "transaction_set": f"{n // MAX_CLAIMS_PER_SET + 1:04d}",
+                }
+            )
+            audit.append(
+                audit_row(
+                    cid,
+                    state,
+                    State.SUBMITTED,
+                    who,
+                    as_of,
+                    f"sent in interchange {icn:09d} ({self.file_name}), "
+                    f"version {version}, frequency {freq}",
+                )
+            )
+            updates.append(
+                {
+                    "id": cid,
+                    "state": str(State.SUBMITTED),
+                    "first_submitted_on": first or as_of,
+                    "last_submitted_on": as_of,
+                }
+            )
             result.claims.append(number)
         bulk.update(m.Claim, updates)
         bulk.insert(m.SubmissionClaim, links)
@@ -257,27 +355,47 @@ class _Submission:
         result.total_charge = self.total
 
 
-def submit(session: Session, config: Config, *, as_of: dt.date, who: str,
-           file_name: str) -> SubmitResult:
+def submit(
+    session: Session, config: Config, *, as_of: dt.date, who: str, file_name: str
+) -> SubmitResult:
     result = SubmitResult()
-    ids = list(session.connection().execute(
-        select(m.Claim.id).where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]))
-        .order_by(m.Claim.id)).scalars())
+    ids = list(
+        session.connection()
+        .execute(
+            select(m.Claim.id)
+            .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]))
+            .order_by(m.Claim.id)
+        )
+        .scalars()
+    )
     if not ids:
         return result
     run = _Submission(session, config, as_of, who, file_name)
     for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
-        run.chunk(ids[i:i + MAX_CLAIMS_PER_SET])
+        run.chunk(ids[i : i + MAX_CLAIMS_PER_SET])
     run.finish(result)
     return result
 
 
-def late_item(claim_id: int, number: str, charge: Decimal, deadline: dt.date,
-              as_of: dt.date) -> dict[str, object]:
-    return {"claim_id": claim_id, "reference": number, "visit_id": number, "kind": "blocked",
-            "category": "timely_filing", "carc": None, "rarc": None, "amount": charge,
-            "action": "write_off",
-            "detail": f"the timely filing limit passed on {deadline}: the payer would deny "
-                      "the claim (CARC 29); write it off unless an exception applies (C-8)",
-            "due_date": as_of + dt.timedelta(days=30), "status": "open", "created_on": as_of,
-            "closed_on": None, "resolution": None, "source": "submit"}
+def late_item(
+    claim_id: int, number: str, charge: Decimal, deadline: dt.date, as_of: dt.date
+) -> dict[str, object]:
+    return {
+        "claim_id": claim_id,
+        "reference": number,
+        "visit_id": number,
+        "kind": "blocked",
+        "category": "timely_filing",
+        "carc": None,
+        "rarc": None,
+        "amount": charge,
+        "action": "write_off",
+        "detail": f"the timely filing limit passed on {deadline}: the payer would deny "
+        "the claim (CARC 29); write it off unless an exception applies (C-8)",
+        "due_date": as_of + dt.timedelta(days=30),
+        "status": "open",
+        "created_on": as_of,
+        "closed_on": None,
+        "resolution": None,
+        "source": "submit",
+    }

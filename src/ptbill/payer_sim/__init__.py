@@ -22,8 +22,16 @@ from ptbill.payer_sim.write import (
 )
 from ptbill.x12.tokenizer import SegmentReader
 
-__all__ = ["DenialPattern", "PayerSim", "Rejection", "SimConfig", "SimOutput", "envelope_of",
-           "recoup", "simulate"]
+__all__ = [
+    "DenialPattern",
+    "PayerSim",
+    "Rejection",
+    "SimConfig",
+    "SimOutput",
+    "envelope_of",
+    "recoup",
+    "simulate",
+]
 
 
 @dataclass
@@ -51,8 +59,13 @@ def envelope_of(text: str) -> tuple[str, str]:
     return sender, gcn
 
 
-def _remit(payer: PayerSim, items: list[tuple[SimClaim, list[str], object]],
-           receiver: str, number: int, when: dt.date) -> str:
+def _remit(
+    payer: PayerSim,
+    items: list[tuple[SimClaim, list[str], object]],
+    receiver: str,
+    number: int,
+    when: dt.date,
+) -> str:
     by_payer: dict[tuple[str, str], list] = defaultdict(list)
     payee = ("", "")
     for claim, _, entry in items:
@@ -62,27 +75,37 @@ def _remit(payer: PayerSim, items: list[tuple[SimClaim, list[str], object]],
     return write_835(payments, payee=payee, receiver=receiver, number=number, when=when)
 
 
-def simulate(text_837: str, config: Config, sim: SimConfig | None = None, *,
-             received: dt.date, number: int = 1, payer: PayerSim | None = None) -> SimOutput:
+def simulate(
+    text_837: str,
+    config: Config,
+    sim: SimConfig | None = None,
+    *,
+    received: dt.date,
+    number: int = 1,
+    payer: PayerSim | None = None,
+) -> SimOutput:
     """Adjudicate every claim of an 837P received on `received`. The 999 and 277CA are dated
     that day, the 835 `days_to_pay` later. `number` numbers the answer interchanges."""
     payer = payer or PayerSim(config, sim)
     sender, gcn = envelope_of(text_837)
     sets = read_837p(io.StringIO(text_837))
     decisions = [payer.adjudicate(c, received) for s in sets for c in s.claims]
-    ack_999 = write_999(gcn, [s.control_number for s in sets], (), receiver=sender,
-                        number=number, when=received)
+    ack_999 = write_999(
+        gcn, [s.control_number for s in sets], (), receiver=sender, number=number, when=received
+    )
     payer_name = next((d.claim.payer_name for d in decisions), "PAYER")
-    ack_277 = write_277ca(decisions, payer_name=payer_name, receiver=sender, number=number,
-                          when=received)
+    ack_277 = write_277ca(
+        decisions, payer_name=payer_name, receiver=sender, number=number, when=received
+    )
     paid_on = received + dt.timedelta(days=payer.sim.days_to_pay)
     items = [(d.claim, [], remittance_claims(d)) for d in decisions if d.rejection is None]
     remit = _remit(payer, items, sender, number, paid_on) if items else None
     return SimOutput(ack_999, ack_277, remit, decisions, paid_on)
 
 
-def recoup(payer: PayerSim, decisions: list[Decision], *, received: dt.date, number: int,
-           receiver: str) -> tuple[str | None, list[Decision]]:
+def recoup(
+    payer: PayerSim, decisions: list[Decision], *, received: dt.date, number: int, receiver: str
+) -> tuple[str | None, list[Decision]]:
     """A later 835 in which the payer reverses some paid claims and pays them again, correctly
     (every underpaid claim, and `recoup_rate` of the others): reversal + correction pairs."""
     chosen = []
@@ -94,6 +117,5 @@ def recoup(payer: PayerSim, decisions: list[Decision], *, received: dt.date, num
     if not chosen:
         return None, []
     corrected = [payer.correction(d, received) for d in chosen]
-    items = [(d.claim, [], reversal_claims(d, c)) for d, c in zip(chosen, corrected,
-                                                                    strict=True)]
+    items = [(d.claim, [], reversal_claims(d, c)) for d, c in zip(chosen, corrected, strict=True)]
     return _remit(payer, items, receiver, number, received), corrected

@@ -40,9 +40,13 @@ class LineDecision:
     remarks: list[str] = field(default_factory=list)
 
     def negated(self) -> LineDecision:
-        return LineDecision(dataclasses.replace(self.line, charge=-self.line.charge),
-                            -self.allowed, -self.paid,
-                            [(g, c, -a) for g, c, a in self.adjustments], list(self.remarks))
+        return LineDecision(
+            dataclasses.replace(self.line, charge=-self.line.charge),
+            -self.allowed,
+            -self.paid,
+            [(g, c, -a) for g, c, a in self.adjustments],
+            list(self.remarks),
+        )
 
 
 @dataclass(slots=True)
@@ -77,8 +81,10 @@ class PayerSim:
         self.seen: dict[str, Decision] = {}  # claims adjudicated (frequency 1), by claim id
 
     def rng(self, claim: SimClaim, salt: str = "") -> random.Random:
-        return random.Random(f"{self.sim.seed}|{claim.claim_id}|{claim.frequency_code}|"
-                             f"{claim.original_claim_id or ''}|{salt}")
+        return random.Random(
+            f"{self.sim.seed}|{claim.claim_id}|{claim.frequency_code}|"
+            f"{claim.original_claim_id or ''}|{salt}"
+        )
 
     def profile(self, claim: SimClaim) -> PayerProfile:
         found = self.by_payer_id.get(claim.payer_id)
@@ -92,8 +98,7 @@ class PayerSim:
         icn = f"9{rng.randrange(10**13):013d}"
         decision = Decision(claim, profile.key, icn, received)
         if rng.random() < self.sim.reject_rate:
-            decision.rejection = self.sim.rejections[
-                int(rng.random() * len(self.sim.rejections))]
+            decision.rejection = self.sim.rejections[int(rng.random() * len(self.sim.rejections))]
             return decision
         decision.lines = self._price(claim, profile)
         deadline = claim.date_of_service + dt.timedelta(days=profile.timely_filing_days)
@@ -111,10 +116,18 @@ class PayerSim:
     # -- pricing --------------------------------------------------------------------------------
 
     def _price(self, claim: SimClaim, profile: PayerProfile) -> list[LineDecision]:
-        coded = CodedVisit(claim.claim_id, claim.date_of_service, profile.key,
-                           profile.unit_method, 0, 0, tuple(
-                               CodedLine(x.code, x.units, x.modifiers, (1,), None, 0, x.charge,
-                                         (), ()) for x in claim.lines))
+        coded = CodedVisit(
+            claim.claim_id,
+            claim.date_of_service,
+            profile.key,
+            profile.unit_method,
+            0,
+            0,
+            tuple(
+                CodedLine(x.code, x.units, x.modifiers, (1,), None, 0, x.charge, (), ())
+                for x in claim.lines
+            ),
+        )
         provider: BillingProvider | None = self.providers.get(claim.billing_npi)
         priced = price_visit(coded, profile, provider, as_of=claim.date_of_service)
         by_index = {p.index: p for p in priced.lines}
@@ -143,10 +156,11 @@ class PayerSim:
 
     # -- patterns -------------------------------------------------------------------------------
 
-    def _deny_all(self, d: Decision, group: str, carc: str, rarc: str | None,
-                  name: str) -> None:
-        d.lines = [LineDecision(x.line, ZERO, ZERO, [(group, carc, x.line.charge)],
-                                [rarc] if rarc else []) for x in d.lines]
+    def _deny_all(self, d: Decision, group: str, carc: str, rarc: str | None, name: str) -> None:
+        d.lines = [
+            LineDecision(x.line, ZERO, ZERO, [(group, carc, x.line.charge)], [rarc] if rarc else [])
+            for x in d.lines
+        ]
         d.status = "4"
         d.pattern = name
 
@@ -168,10 +182,17 @@ class PayerSim:
                 return
             target = lines[int(rng.random() * len(lines))]
             i = d.lines.index(target)
-            d.lines[i] = (_patient_owes(target, pattern) if pattern.group == "PR" else
-                          LineDecision(target.line, ZERO, ZERO,
-                                       [(pattern.group, pattern.carc, target.line.charge)],
-                                       [pattern.rarc] if pattern.rarc else []))
+            d.lines[i] = (
+                _patient_owes(target, pattern)
+                if pattern.group == "PR"
+                else LineDecision(
+                    target.line,
+                    ZERO,
+                    ZERO,
+                    [(pattern.group, pattern.carc, target.line.charge)],
+                    [pattern.rarc] if pattern.rarc else [],
+                )
+            )
             if all(x.paid == 0 and x.allowed == 0 for x in d.lines):
                 d.status = "4"
             d.pattern = pattern.name
@@ -193,8 +214,9 @@ class PayerSim:
         return again
 
 
-def _settled(line: SimLine, allowed: Decimal, coinsurance: Decimal,
-             sequestration: Decimal) -> LineDecision:
+def _settled(
+    line: SimLine, allowed: Decimal, coinsurance: Decimal, sequestration: Decimal
+) -> LineDecision:
     paid = allowed - coinsurance - sequestration
     adjustments = []
     if line.charge - allowed:
@@ -207,8 +229,13 @@ def _settled(line: SimLine, allowed: Decimal, coinsurance: Decimal,
 
 
 def _patient_owes(x: LineDecision, pattern: DenialPattern) -> LineDecision:
-    return LineDecision(x.line, ZERO, ZERO, [(pattern.group, pattern.carc, x.line.charge)],
-                        [pattern.rarc] if pattern.rarc else [])
+    return LineDecision(
+        x.line,
+        ZERO,
+        ZERO,
+        [(pattern.group, pattern.carc, x.line.charge)],
+        [pattern.rarc] if pattern.rarc else [],
+    )
 
 
 def _applies(pattern: DenialPattern, payer: str, codes: set[str]) -> bool:

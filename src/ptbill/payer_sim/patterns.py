@@ -59,13 +59,29 @@ class Rejection:
 
 DEFAULT_DENIALS = (
     DenialPattern("medical_necessity", 0.03, "CO", "50", "N115", "line"),
-    DenialPattern("authorization", 0.04, "CO", "197", None, "claim",
-                  payers=("commercial", "medicaid", "acme-ppo")),
+    DenialPattern(
+        "authorization",
+        0.04,
+        "CO",
+        "197",
+        None,
+        "claim",
+        payers=("commercial", "medicaid", "acme-ppo"),
+    ),
     DenialPattern("documentation", 0.02, "CO", "16", "M51", "line"),
-    DenialPattern("ncci_bundling", 0.25, "CO", "236", "N657", "line", codes=("97530",),
-                  requires=("97140",)),
-    DenialPattern("benefit_maximum", 0.01, "PR", "119", None, "line", payers=("medicare",),
-                  without_modifier="KX"),
+    DenialPattern(
+        "ncci_bundling", 0.25, "CO", "236", "N657", "line", codes=("97530",), requires=("97140",)
+    ),
+    DenialPattern(
+        "benefit_maximum",
+        0.01,
+        "PR",
+        "119",
+        None,
+        "line",
+        payers=("medicare",),
+        without_modifier="KX",
+    ),
     DenialPattern("eligibility", 0.01, "CO", "27", None, "claim"),
 )
 DEFAULT_REJECTIONS = (
@@ -96,17 +112,33 @@ class SimConfig:
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as e:
-            raise InputError(path, None, None, f"cannot read the payer simulation settings: "
-                             f"{e}", "fix the TOML file") from None
+            raise InputError(
+                path,
+                None,
+                None,
+                f"cannot read the payer simulation settings: {e}",
+                "fix the TOML file",
+            ) from None
         denials = tuple(
-            DenialPattern(d["name"], float(d["probability"]), d["group"], str(d["carc"]),
-                          d.get("rarc"), d.get("scope", "line"), tuple(d.get("payers", ())),
-                          tuple(d.get("codes", ())), d.get("without_modifier"),
-                          tuple(d.get("requires", ())))
-            for d in data.pop("denial", []))
-        kwargs: dict[str, Any] = {k: v for k, v in data.items()
-                                  if k in ("seed", "reject_rate", "underpay_rate",
-                                           "recoup_rate", "days_to_pay")}
+            DenialPattern(
+                d["name"],
+                float(d["probability"]),
+                d["group"],
+                str(d["carc"]),
+                d.get("rarc"),
+                d.get("scope", "line"),
+                tuple(d.get("payers", ())),
+                tuple(d.get("codes", ())),
+                d.get("without_modifier"),
+                tuple(d.get("requires", ())),
+            )
+            for d in data.pop("denial", [])
+        )
+        kwargs: dict[str, Any] = {
+            k: v
+            for k, v in data.items()
+            if k in ("seed", "reject_rate", "underpay_rate", "recoup_rate", "days_to_pay")
+        }
         for k in ("underpay_percent", "contract_percent"):
             if k in data:
                 kwargs[k] = Decimal(str(data[k]))

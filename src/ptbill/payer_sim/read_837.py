@@ -72,9 +72,18 @@ class _Handlers(dict[str, Handler]):
 
 class _Parser:
     def __init__(self) -> None:
-        self.handlers = _Handlers({
-            "NM1": self._nm1, "SBR": self._sbr, "CLM": self._clm, "REF": self._ref,
-            "HI": self._hi, "SV1": self._sv1, "DTP": self._dtp, "HL": self._hl})
+        self.handlers = _Handlers(
+            {
+                "NM1": self._nm1,
+                "SBR": self._sbr,
+                "CLM": self._clm,
+                "REF": self._ref,
+                "HI": self._hi,
+                "SV1": self._sv1,
+                "DTP": self._dtp,
+                "HL": self._hl,
+            }
+        )
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None:
         self.component = delimiters.component
@@ -107,9 +116,18 @@ class _Parser:
     def _clm(self, e: list[str]) -> None:
         facility = text(e, 5).split(self.component)
         self.claim = SimClaim(
-            text(e, 1), amount(e, 2), facility[2] if len(facility) > 2 else "1", facility[0],
-            self.set.control_number, self.billing[0], self.billing[1], self.payer[0],
-            self.payer[1], self.filing, *self.subscriber)
+            text(e, 1),
+            amount(e, 2),
+            facility[2] if len(facility) > 2 else "1",
+            facility[0],
+            self.set.control_number,
+            self.billing[0],
+            self.billing[1],
+            self.payer[0],
+            self.payer[1],
+            self.filing,
+            *self.subscriber,
+        )
         self.line = None
         self.set.claims.append(self.claim)
 
@@ -133,8 +151,7 @@ class _Parser:
             raise X12Error("SV1 outside a claim")
         parts = text(e, 1).split(self.component)
         units = Decimal(text(e, 4))
-        self.line = SimLine(parts[1], tuple(p for p in parts[2:6] if p), amount(e, 2),
-                            int(units))
+        self.line = SimLine(parts[1], tuple(p for p in parts[2:6] if p), amount(e, 2), int(units))
         self.claim.lines.append(self.line)
 
     def _dtp(self, e: list[str]) -> None:

@@ -25,13 +25,24 @@ MAX_CLAIMS_PER_PAYMENT = 5000
 
 
 def _settings(receiver: str, number: int, when: dt.date) -> InterchangeSettings:
-    return InterchangeSettings(sender_id=SENDER, receiver_id=receiver[:15] or "RECEIVER",
-                               interchange_control_number=number, group_control_number=number,
-                               created=dt.datetime.combine(when, dt.time(8, 0)))
+    return InterchangeSettings(
+        sender_id=SENDER,
+        receiver_id=receiver[:15] or "RECEIVER",
+        interchange_control_number=number,
+        group_control_number=number,
+        created=dt.datetime.combine(when, dt.time(8, 0)),
+    )
 
 
-def write_999(group_control_number: str, transaction_sets: Sequence[str],
-              rejected: Iterable[str], *, receiver: str, number: int, when: dt.date) -> str:
+def write_999(
+    group_control_number: str,
+    transaction_sets: Sequence[str],
+    rejected: Iterable[str],
+    *,
+    receiver: str,
+    number: int,
+    when: dt.date,
+) -> str:
     """A 999 answering one 837P functional group: each transaction set A, or R if rejected."""
     bad = set(rejected)
     body = [segment("AK1", "HC", group_control_number, "005010X222A1")]
@@ -40,28 +51,34 @@ def write_999(group_control_number: str, transaction_sets: Sequence[str],
         body.append(segment("IK5", "R", "5") if st02 in bad else segment("IK5", "A"))
     ok = len([s for s in transaction_sets if s not in bad])
     verdict = "A" if ok == len(transaction_sets) else ("R" if ok == 0 else "P")
-    body.append(segment("AK9", verdict, str(len(transaction_sets)),
-                        str(len(transaction_sets)), str(ok)))
+    body.append(
+        segment("AK9", verdict, str(len(transaction_sets)), str(len(transaction_sets)), str(ok))
+    )
     return write_interchange(_settings(receiver, number, when), ACKNOWLEDGMENT, [body])
 
 
-def write_277ca(decisions: Sequence[Decision], *, payer_name: str, receiver: str,
-                number: int, when: dt.date) -> str:
+def write_277ca(
+    decisions: Sequence[Decision], *, payer_name: str, receiver: str, number: int, when: dt.date
+) -> str:
     """One 277CA: every claim accepted into adjudication (A2:20) or rejected (A6/A7...)."""
     d8 = format_date(when)
     accepted = [d for d in decisions if d.rejection is None]
     rejected = [d for d in decisions if d.rejection is not None]
     total = sum((d.claim.charge for d in decisions), Decimal(0))
-    body = [segment("BHT", "0085", "08", f"SIM{number:09d}", d8, "0800", "TH"),
-            segment("HL", "1", "", "20", "1"),
-            segment("NM1", "PR", "2", payer_name[:60], "", "", "", "", "PI", "PTBILLSIM"),
-            segment("TRN", "1", f"SIM{number:09d}"),
-            segment("DTP", "050", "D8", d8), segment("DTP", "009", "D8", d8),
-            segment("HL", "2", "1", "21", "1"),
-            segment("NM1", "41", "2", "SUBMITTER", "", "", "", "", "46", receiver[:15]),
-            segment("TRN", "2", f"SIM{number:09d}"),
-            segment("STC", "A1:19:PR", d8, "WQ", format_amount(total)),
-            segment("QTY", "90", str(len(accepted))), segment("QTY", "AA", str(len(rejected)))]
+    body = [
+        segment("BHT", "0085", "08", f"SIM{number:09d}", d8, "0800", "TH"),
+        segment("HL", "1", "", "20", "1"),
+        segment("NM1", "PR", "2", payer_name[:60], "", "", "", "", "PI", "PTBILLSIM"),
+        segment("TRN", "1", f"SIM{number:09d}"),
+        segment("DTP", "050", "D8", d8),
+        segment("DTP", "009", "D8", d8),
+        segment("HL", "2", "1", "21", "1"),
+        segment("NM1", "41", "2", "SUBMITTER", "", "", "", "", "46", receiver[:15]),
+        segment("TRN", "2", f"SIM{number:09d}"),
+        segment("STC", "A1:19:PR", d8, "WQ", format_amount(total)),
+        segment("QTY", "90", str(len(accepted))),
+        segment("QTY", "AA", str(len(rejected))),
+    ]
     hl = 2
     by_provider: dict[tuple[str, str], list[Decision]] = {}
     for d in decisions:
@@ -69,15 +86,29 @@ def write_277ca(decisions: Sequence[Decision], *, payer_name: str, receiver: str
     for (npi, name), group in by_provider.items():
         hl += 1
         provider_hl = hl
-        body += [segment("HL", str(hl), "2", "19", "1"),
-                 segment("NM1", "85", "2", name[:60], "", "", "", "", "XX", npi),
-                 segment("TRN", "1", "0")]
+        body += [
+            segment("HL", str(hl), "2", "19", "1"),
+            segment("NM1", "85", "2", name[:60], "", "", "", "", "XX", npi),
+            segment("TRN", "1", "0"),
+        ]
         for d in group:
             hl += 1
             c = d.claim
-            body += [segment("HL", str(hl), str(provider_hl), "PT"),
-                     segment("NM1", "QC", "1", c.subscriber_last[:60], c.subscriber_first[:35],
-                             "", "", "", "MI", c.member_id)]
+            body += [
+                segment("HL", str(hl), str(provider_hl), "PT"),
+                segment(
+                    "NM1",
+                    "QC",
+                    "1",
+                    c.subscriber_last[:60],
+                    c.subscriber_first[:35],
+                    "",
+                    "",
+                    "",
+                    "MI",
+                    c.member_id,
+                ),
+            ]
             body.append(segment("TRN", "2", c.claim_id))
             if d.rejection is None:
                 body.append(segment("STC", "A2:20:PR", d8, "WQ", format_amount(c.charge)))
@@ -92,8 +123,16 @@ def write_277ca(decisions: Sequence[Decision], *, payer_name: str, receiver: str
 
 def _line_segments(x: LineDecision) -> list[str]:
     line = x.line
-    out = [segment("SVC", ":".join(("HC", line.code, *line.modifiers)),
-                   format_amount(line.charge), format_amount(x.paid), "", str(line.units))]
+    out = [
+        segment(
+            "SVC",
+            ":".join(("HC", line.code, *line.modifiers)),
+            format_amount(line.charge),
+            format_amount(x.paid),
+            "",
+            str(line.units),
+        )
+    ]
     if line.date_of_service is not None:
         out.append(segment("DTM", "472", format_date(line.date_of_service)))
     by_group: dict[str, list[tuple[str, Decimal]]] = {}
@@ -102,7 +141,7 @@ def _line_segments(x: LineDecision) -> list[str]:
     for group, items in by_group.items():
         for i in range(0, len(items), 6):
             parts: list[str] = ["CAS", group]
-            for carc, amount in items[i:i + 6]:
+            for carc, amount in items[i : i + 6]:
                 parts += [carc, format_amount(amount), ""]
             out.append(segment(*parts))
     if line.control_number:
@@ -118,12 +157,33 @@ def _clp(d: Decision, status: str, lines: list[LineDecision], icn: str) -> list[
     charge = sum((x.line.charge for x in lines), Decimal(0))
     paid = sum((x.paid for x in lines), Decimal(0))
     patient = sum((a for x in lines for g, _, a in x.adjustments if g == "PR"), Decimal(0))
-    out = [segment("CLP", c.claim_id, status, format_amount(charge), format_amount(paid),
-                   format_amount(patient), c.filing_indicator or "CI", icn,
-                   c.place_of_service or "11", c.frequency_code),
-           segment("NM1", "QC", "1", c.subscriber_last[:60], c.subscriber_first[:35], "", "",
-                   "", "MI", c.member_id),
-           segment("DTM", "050", format_date(d.received))]
+    out = [
+        segment(
+            "CLP",
+            c.claim_id,
+            status,
+            format_amount(charge),
+            format_amount(paid),
+            format_amount(patient),
+            c.filing_indicator or "CI",
+            icn,
+            c.place_of_service or "11",
+            c.frequency_code,
+        ),
+        segment(
+            "NM1",
+            "QC",
+            "1",
+            c.subscriber_last[:60],
+            c.subscriber_first[:35],
+            "",
+            "",
+            "",
+            "MI",
+            c.member_id,
+        ),
+        segment("DTM", "050", format_date(d.received)),
+    ]
     for x in lines:
         out += _line_segments(x)
     return out
@@ -141,8 +201,14 @@ def reversal_claims(original: Decision, corrected: Decision) -> tuple[list[str],
     return out, corrected.paid - original.paid
 
 
-def write_835(payments: Sequence[tuple[str, str, Sequence[tuple[list[str], Decimal]]]], *,
-              payee: tuple[str, str], receiver: str, number: int, when: dt.date) -> str:
+def write_835(
+    payments: Sequence[tuple[str, str, Sequence[tuple[list[str], Decimal]]]],
+    *,
+    payee: tuple[str, str],
+    receiver: str,
+    number: int,
+    when: dt.date,
+) -> str:
     """An 835 interchange: per (payer name, payer id, claims) one payment (transaction set),
     split at MAX_CLAIMS_PER_PAYMENT claims. BPR02 is the sum of the claims' payments."""
     d8 = format_date(when)
@@ -150,17 +216,35 @@ def write_835(payments: Sequence[tuple[str, str, Sequence[tuple[list[str], Decim
     trace = 0
     for payer_name, payer_id, claims in payments:
         for first in range(0, len(claims), MAX_CLAIMS_PER_PAYMENT):
-            part = claims[first:first + MAX_CLAIMS_PER_PAYMENT]
+            part = claims[first : first + MAX_CLAIMS_PER_PAYMENT]
             trace += 1
             total = sum((paid for _, paid in part), Decimal(0))
-            body = [segment("BPR", "I", format_amount(abs(total)), "C" if total >= 0 else "D",
-                            "ACH" if total else "NON", "CCP", "01", "999999992", "DA", "123456",
-                            "1512345678", "", "01", "999988880", "DA", "98765", d8),
-                    segment("TRN", "1", f"SIM{number:06d}{trace:04d}", "1512345678"),
-                    segment("DTM", "405", d8),
-                    segment("N1", "PR", payer_name[:60], "XV", payer_id),
-                    segment("N1", "PE", payee[0][:60], "XX", payee[1]),
-                    segment("LX", "1")]
+            body = [
+                segment(
+                    "BPR",
+                    "I",
+                    format_amount(abs(total)),
+                    "C" if total >= 0 else "D",
+                    "ACH" if total else "NON",
+                    "CCP",
+                    "01",
+                    "999999992",
+                    "DA",
+                    "123456",
+                    "1512345678",
+                    "",
+                    "01",
+                    "999988880",
+                    "DA",
+                    "98765",
+                    d8,
+                ),
+                segment("TRN", "1", f"SIM{number:06d}{trace:04d}", "1512345678"),
+                segment("DTM", "405", d8),
+                segment("N1", "PR", payer_name[:60], "XV", payer_id),
+                segment("N1", "PE", payee[0][:60], "XX", payee[1]),
+                segment("LX", "1"),
+            ]
             for segments, _ in part:
                 body += segments
             bodies.append(body)

@@ -19,9 +19,13 @@ from ptbill.pricing.sources import Found
 from ptbill.reference.importers.fees import FeeSchedule
 
 
-def contract_lines(medicare: list[PfsLine], schedule: Found[FeeSchedule],
-                   profile: PayerProfile, coinsurance: Decimal,
-                   cq_possible: Decimal) -> list[PfsLine]:
+def contract_lines(
+    medicare: list[PfsLine],
+    schedule: Found[FeeSchedule],
+    profile: PayerProfile,
+    coinsurance: Decimal,
+    cq_possible: Decimal,
+) -> list[PfsLine]:
     """The same billed lines priced by contract. `medicare` is the visit priced as Medicare
     would (scaled by percent_of_medicare already); it is used only for codes the schedule lacks.
     """
@@ -35,29 +39,45 @@ def contract_lines(medicare: list[PfsLine], schedule: Found[FeeSchedule],
             amount, matched = found
             cq = reduction if any(x in ASSISTANT_MODIFIERS for x in line.modifiers) else Decimal(0)
             p.source = schedule.text
-            p.basis.append(f"{schedule.text}: {line.code}"
-                           f"{' ' + matched if matched else ''} ${amount} per unit")
+            p.basis.append(
+                f"{schedule.text}: {line.code}{' ' + matched if matched else ''} ${amount} per unit"
+            )
             if cq:
-                p.basis.append(f"assistant (CQ/CO) line: paid at {HUNDRED - cq}% "
-                               "(payer profile assistant_reduction_percent)")
-            p.math = LineMath(unit_fee=amount, units=line.units, full_units=line.units,
-                              mppr_cut=Decimal(0), cq_percent=cq,
-                              cq_possible_percent=reduction or cq_possible,
-                              scale_percent=HUNDRED, coinsurance_percent=coinsurance,
-                              sequestration_percent=None, applies_sequestration=False)
+                p.basis.append(
+                    f"assistant (CQ/CO) line: paid at {HUNDRED - cq}% "
+                    "(payer profile assistant_reduction_percent)"
+                )
+            p.math = LineMath(
+                unit_fee=amount,
+                units=line.units,
+                full_units=line.units,
+                mppr_cut=Decimal(0),
+                cq_percent=cq,
+                cq_possible_percent=reduction or cq_possible,
+                scale_percent=HUNDRED,
+                coinsurance_percent=coinsurance,
+                sequestration_percent=None,
+                applies_sequestration=False,
+            )
         elif profile.percent_of_medicare is not None:
             p.status, p.math, p.source = m.status, m.math, m.source
-            missing = (f"{line.code} is not in {schedule.value.name}" if schedule.value
-                       else schedule.text)
-            p.basis = [f"{missing}: priced at {profile.percent_of_medicare}% of Medicare "
-                       "(payer profile percent_of_medicare)", *m.basis]
+            missing = (
+                f"{line.code} is not in {schedule.value.name}" if schedule.value else schedule.text
+            )
+            p.basis = [
+                f"{missing}: priced at {profile.percent_of_medicare}% of Medicare "
+                "(payer profile percent_of_medicare)",
+                *m.basis,
+            ]
         else:
             p.status = "unpriced"
-            p.basis.append(f"not priced: {line.code} is not in {schedule.value.name}; add it to "
-                           "the contract's fee schedule or set percent_of_medicare"
-                           if schedule.value else
-                           f"not priced: {schedule.text}; import the contract with `ptbill "
-                           f"reference import fees {profile.key} FILE` or set "
-                           "percent_of_medicare")
+            p.basis.append(
+                f"not priced: {line.code} is not in {schedule.value.name}; add it to "
+                "the contract's fee schedule or set percent_of_medicare"
+                if schedule.value
+                else f"not priced: {schedule.text}; import the contract with `ptbill "
+                f"reference import fees {profile.key} FILE` or set "
+                "percent_of_medicare"
+            )
         out.append(p)
     return out

@@ -30,8 +30,10 @@ from ptbill.pricing.sources import DEFAULT_DATA, Found, ReferenceData
 from ptbill.reference.constants import CQ_REDUCTION, constant
 from ptbill.reference.importers.fees import FeeSchedule
 
-ORDER_NOTE = ("MPPR is applied before the CQ/CO 15% reduction, which is taken on the line "
-              "after MPPR (the order is open in billing-rules.md 9.5; see docs/pricing.md)")
+ORDER_NOTE = (
+    "MPPR is applied before the CQ/CO 15% reduction, which is taken on the line "
+    "after MPPR (the order is open in billing-rules.md 9.5; see docs/pricing.md)"
+)
 
 
 def price_visit(
@@ -57,8 +59,11 @@ def price_visit(
     cq_constant = constant(CQ_REDUCTION, on.year)
     cq_possible = (cq_constant.value if cq_constant else None) or Decimal(0)
     if profile.pricing == "medicare_pfs":
-        coinsurance = (profile.coinsurance_percent if profile.coinsurance_percent is not None
-                       else PART_B_COINSURANCE)
+        coinsurance = (
+            profile.coinsurance_percent
+            if profile.coinsurance_percent is not None
+            else PART_B_COINSURANCE
+        )
         seq, seq_text = medicare_sequestration(on.year, profile.sequestration_percent)
         policy = SharePolicy(coinsurance, seq, applies_sequestration=True)
         lines, pfs_notes = pfs_lines(coded, locality, data, policy, as_of)
@@ -76,16 +81,30 @@ def price_visit(
         if profile.percent_of_medicare is not None:
             notes += [*pfs_notes, ORDER_NOTE]
         if profile.coinsurance_percent is None:
-            notes.append("no coinsurance_percent in the payer profile: the whole allowed amount "
-                         "is expected from the payer and the patient share shows $0")
+            notes.append(
+                "no coinsurance_percent in the payer profile: the whole allowed amount "
+                "is expected from the payer and the patient share shows $0"
+            )
     notes.append(_deductible_note(profile, on.year, deductible_remaining))
     priced = _settle(lines, deductible_remaining)
-    return PricedVisit(coded.visit_id, on, coded.payer, profile.pricing, locality.value,
-                       tuple(priced), tuple(dict.fromkeys(notes)))
+    return PricedVisit(
+        coded.visit_id,
+        on,
+        coded.payer,
+        profile.pricing,
+        locality.value,
+        tuple(priced),
+        tuple(dict.fromkeys(notes)),
+    )
 
 
-def _schedule(profile: PayerProfile, on: dt.date, given: Mapping[str, FeeSchedule] | None,
-              as_of: dt.date | None, data: ReferenceData) -> Found[FeeSchedule]:
+def _schedule(
+    profile: PayerProfile,
+    on: dt.date,
+    given: Mapping[str, FeeSchedule] | None,
+    as_of: dt.date | None,
+    data: ReferenceData,
+) -> Found[FeeSchedule]:
     if given is not None:
         schedule = given.get(profile.key)
         if schedule is None:
@@ -98,10 +117,15 @@ def _deductible_note(profile: PayerProfile, year: int, remaining: Decimal | None
     if remaining is not None:
         return f"deductible: {money(remaining)} still to meet this year, applied line by line"
     annual = profile.annual_deductible.get(year)
-    amount = f"{money(annual)} a year per the payer profile" if annual is not None else \
-        "amount not configured (annual_deductible in the payer profile)"
-    return (f"the patient share EXCLUDES the deductible ({amount}); whether the patient has met "
-            "it is unknown here, so Medicare or the plan may pay less than shown")
+    amount = (
+        f"{money(annual)} a year per the payer profile"
+        if annual is not None
+        else "amount not configured (annual_deductible in the payer profile)"
+    )
+    return (
+        f"the patient share EXCLUDES the deductible ({amount}); whether the patient has met "
+        "it is unknown here, so Medicare or the plan may pay less than shown"
+    )
 
 
 def _settle(lines: list[PfsLine], deductible_remaining: Decimal | None) -> list[PricedLine]:
@@ -109,52 +133,102 @@ def _settle(lines: list[PfsLine], deductible_remaining: Decimal | None) -> list[
     out = []
     for p in lines:
         line = p.line
-        common = dict(index=p.index, code=line.code, units=line.units, modifiers=line.modifiers,
-                      charge=line.charge, source=p.source)
+        common = dict(
+            index=p.index,
+            code=line.code,
+            units=line.units,
+            modifiers=line.modifiers,
+            charge=line.charge,
+            source=p.source,
+        )
         if p.status == "not_paid":
-            out.append(PricedLine(**common, status="not_paid", allowed=ZERO,
-                                  expected_payment=ZERO, patient_responsibility=ZERO,
-                                  basis=tuple(p.basis)))
+            out.append(
+                PricedLine(
+                    **common,
+                    status="not_paid",
+                    allowed=ZERO,
+                    expected_payment=ZERO,
+                    patient_responsibility=ZERO,
+                    basis=tuple(p.basis),
+                )
+            )
             continue
         if p.status != "priced" or p.math is None:
-            out.append(PricedLine(**common, status="unpriced", allowed=None,
-                                  expected_payment=None, patient_responsibility=None,
-                                  basis=tuple(p.basis), sequestration=None))
+            out.append(
+                PricedLine(
+                    **common,
+                    status="unpriced",
+                    allowed=None,
+                    expected_payment=None,
+                    patient_responsibility=None,
+                    basis=tuple(p.basis),
+                    sequestration=None,
+                )
+            )
             continue
         parts, s = settle_line(p.math, remaining)
         remaining -= s.deductible
         basis = [*p.basis]
         if p.math.scale_percent != HUNDRED:
-            basis.append(f"{p.math.scale_percent}% of the Medicare amount "
-                         f"{money(parts.gross - parts.mppr - parts.cq)}")
-        basis.append(f"allowed {money(s.allowed)} = {line.units} x {money(p.math.unit_fee)}"
-                     + (f" - MPPR {money(parts.mppr)}" if parts.mppr else "")
-                     + (f" - CQ/CO {money(parts.cq)}" if parts.cq else ""))
-        basis.append(_split_text(s, p.math.coinsurance_percent, p.math.sequestration_percent,
-                                 p.math.applies_sequestration))
+            basis.append(
+                f"{p.math.scale_percent}% of the Medicare amount "
+                f"{money(parts.gross - parts.mppr - parts.cq)}"
+            )
+        basis.append(
+            f"allowed {money(s.allowed)} = {line.units} x {money(p.math.unit_fee)}"
+            + (f" - MPPR {money(parts.mppr)}" if parts.mppr else "")
+            + (f" - CQ/CO {money(parts.cq)}" if parts.cq else "")
+        )
+        basis.append(
+            _split_text(
+                s,
+                p.math.coinsurance_percent,
+                p.math.sequestration_percent,
+                p.math.applies_sequestration,
+            )
+        )
         if line.charge is not None and line.charge < s.allowed:
-            basis.append(f"the charge {money(line.charge)} is below the allowed amount: check "
-                         "the chargemaster (payers commonly allow the lower of the two; not "
-                         "applied here)")
-        out.append(PricedLine(
-            **common, status="priced", allowed=s.allowed, expected_payment=s.expected_payment,
-            patient_responsibility=s.patient_responsibility, basis=tuple(basis),
-            unit_fee=p.math.unit_fee, mppr_reduction=parts.mppr, cq_reduction=parts.cq,
-            deductible=s.deductible, coinsurance=s.coinsurance, sequestration=s.sequestration,
-            math=p.math,
-        ))
+            basis.append(
+                f"the charge {money(line.charge)} is below the allowed amount: check "
+                "the chargemaster (payers commonly allow the lower of the two; not "
+                "applied here)"
+            )
+        out.append(
+            PricedLine(
+                **common,
+                status="priced",
+                allowed=s.allowed,
+                expected_payment=s.expected_payment,
+                patient_responsibility=s.patient_responsibility,
+                basis=tuple(basis),
+                unit_fee=p.math.unit_fee,
+                mppr_reduction=parts.mppr,
+                cq_reduction=parts.cq,
+                deductible=s.deductible,
+                coinsurance=s.coinsurance,
+                sequestration=s.sequestration,
+                math=p.math,
+            )
+        )
     return out
 
 
-def _split_text(s: Settlement, coinsurance: Decimal, seq_percent: Decimal | None,
-                applies: bool) -> str:
-    text = (f"patient: deductible {money(s.deductible)} + coinsurance {coinsurance}% of "
-            f"{money(s.allowed - s.deductible)} = {money(s.coinsurance)}; payer's share "
-            f"{money(s.payer_before_sequestration)}")
+def _split_text(
+    s: Settlement, coinsurance: Decimal, seq_percent: Decimal | None, applies: bool
+) -> str:
+    text = (
+        f"patient: deductible {money(s.deductible)} + coinsurance {coinsurance}% of "
+        f"{money(s.allowed - s.deductible)} = {money(s.coinsurance)}; payer's share "
+        f"{money(s.payer_before_sequestration)}"
+    )
     if not applies:
         return text + f"; expected payment {money(s.expected_payment)}"
     if s.sequestration is None:
-        return text + (f"; sequestration unknown for the year, not applied: expected payment "
-                       f"{money(s.expected_payment)} before sequestration")
-    return text + (f" - sequestration {seq_percent}% {money(s.sequestration)} = expected "
-                   f"payment {money(s.expected_payment)}")
+        return text + (
+            f"; sequestration unknown for the year, not applied: expected payment "
+            f"{money(s.expected_payment)} before sequestration"
+        )
+    return text + (
+        f" - sequestration {seq_percent}% {money(s.sequestration)} = expected "
+        f"payment {money(s.expected_payment)}"
+    )

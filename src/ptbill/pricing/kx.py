@@ -81,29 +81,49 @@ class KxTracker:
         for line in priced.lines:
             bucket = bucket_of(line.modifiers)
             if bucket is not None:
-                new.append(TherapyEntry(patient_id, priced.visit_id, priced.date_of_service,
-                                        bucket, line.allowed, "priced"))
+                new.append(
+                    TherapyEntry(
+                        patient_id,
+                        priced.visit_id,
+                        priced.date_of_service,
+                        bucket,
+                        line.allowed,
+                        "priced",
+                    )
+                )
         return KxTracker(self.entries + tuple(new))
 
-    def with_remit(self, patient_id: str, claim_id: str,
-                   lines: Iterable[RemitLine]) -> KxTracker:
+    def with_remit(self, patient_id: str, claim_id: str, lines: Iterable[RemitLine]) -> KxTracker:
         """Add a posted remittance's lines for a claim; they supersede its priced estimate."""
-        new = tuple(TherapyEntry(patient_id, claim_id, line.date_of_service, bucket,
-                                 line.allowed, "remit")
-                    for line in lines if (bucket := bucket_of(line.modifiers)) is not None)
+        new = tuple(
+            TherapyEntry(patient_id, claim_id, line.date_of_service, bucket, line.allowed, "remit")
+            for line in lines
+            if (bucket := bucket_of(line.modifiers)) is not None
+        )
         return KxTracker(self.entries + new)
 
-    def therapy_amount_ytd(self, patient_id: str, on: dt.date, bucket: Bucket = "pt_slp",
-                           exclude_claim: str | None = None) -> TherapyYtd:
+    def therapy_amount_ytd(
+        self,
+        patient_id: str,
+        on: dt.date,
+        bucket: Bucket = "pt_slp",
+        exclude_claim: str | None = None,
+    ) -> TherapyYtd:
         """Allowed amounts of the calendar year of `on`, dated on or before `on`, of every claim
         but `exclude_claim` (the visit being coded). Same-day claims count as already incurred.
         """
-        remitted = {e.claim_id for e in self.entries
-                    if e.source == "remit" and e.patient_id == patient_id}
+        remitted = {
+            e.claim_id for e in self.entries if e.source == "remit" and e.patient_id == patient_id
+        }
         total, claims, estimated, unknown = ZERO, set(), set(), 0
         for e in self.entries:
-            if (e.patient_id != patient_id or e.bucket != bucket or e.claim_id == exclude_claim
-                    or e.date_of_service.year != on.year or e.date_of_service > on):
+            if (
+                e.patient_id != patient_id
+                or e.bucket != bucket
+                or e.claim_id == exclude_claim
+                or e.date_of_service.year != on.year
+                or e.date_of_service > on
+            ):
                 continue
             if e.source == "priced" and e.claim_id in remitted:
                 continue  # the remittance replaced this estimate

@@ -86,14 +86,21 @@ def medicare_sequestration(year: int, override: Decimal | None) -> tuple[Decimal
         return override, f"sequestration {override}% (payer profile setting)"
     value = _percent(SEQUESTRATION, year)
     if value is None:
-        return None, (f"the {year} sequestration rate is blank in the reference data "
-                      "(constants.csv: not verified): expected payments are BEFORE "
-                      "sequestration; set sequestration_percent in the payer profile once known")
+        return None, (
+            f"the {year} sequestration rate is blank in the reference data "
+            "(constants.csv: not verified): expected payments are BEFORE "
+            "sequestration; set sequestration_percent in the payer profile once known"
+        )
     return value, f"sequestration {value}% of Medicare's share (P-7; constants.csv {year})"
 
 
-def pfs_lines(coded: CodedVisit, locality: Found[str], data: ReferenceData,
-              policy: SharePolicy, as_of: dt.date | None = None) -> tuple[list[PfsLine], list[str]]:
+def pfs_lines(
+    coded: CodedVisit,
+    locality: Found[str],
+    data: ReferenceData,
+    policy: SharePolicy,
+    as_of: dt.date | None = None,
+) -> tuple[list[PfsLine], list[str]]:
     """Each billed line with its PFS math (or why it has none), and notes for the visit."""
     on = coded.date_of_service
     year = on.year
@@ -119,9 +126,11 @@ def pfs_lines(coded: CodedVisit, locality: Found[str], data: ReferenceData,
         return lines, notes
     assert table.conversion_factor is not None
     g = gpcis.localities[locality.value]
-    notes.append(f"{year} PFS: RVUs {table.release}; CF {table.conversion_factor} "
-                 f"({table.cf_source}); {locality.text}, {g.name}: GPCI work {g.work}, PE {g.pe}, "
-                 f"MP {g.mp} ({gpcis.release}); non-facility PE in every setting (P-1)")
+    notes.append(
+        f"{year} PFS: RVUs {table.release}; CF {table.conversion_factor} "
+        f"({table.cf_source}); {locality.text}, {g.name}: GPCI work {g.work}, PE {g.pe}, "
+        f"MP {g.mp} ({gpcis.release}); non-facility PE in every setting (P-1)"
+    )
     if table.caveat:
         notes.append(table.caveat)
     mppr_percent, cq_percent = _percent(MPPR, year), _percent(CQ_REDUCTION, year)
@@ -135,8 +144,11 @@ def pfs_lines(coded: CodedVisit, locality: Found[str], data: ReferenceData,
             p.fail("not_paid", f"Medicare pays $0: {p.line.code} is {NOT_PAID[row.status]}")
             continue
         if row.status == CONTRACTOR_PRICED:
-            p.fail("unpriced", f"not priced: {p.line.code} is contractor-priced (status C): "
-                               "the MAC sets its amount")
+            p.fail(
+                "unpriced",
+                f"not priced: {p.line.code} is contractor-priced (status C): "
+                "the MAC sets its amount",
+            )
             continue
         if row.work_rvu is None or row.nonfacility_pe_rvu is None:
             p.fail("unpriced", f"not priced: {table.release} has no RVUs for {p.line.code}")
@@ -146,23 +158,36 @@ def pfs_lines(coded: CodedVisit, locality: Found[str], data: ReferenceData,
         p.fee = fee_components(row, g, table.conversion_factor)
         p.basis.append(f"one unit: {p.fee.formula}")
         if any(m in ASSISTANT_MODIFIERS for m in p.line.modifiers) and cq_percent is None:
-            p.fail("unpriced", f"not priced: no {year} CQ/CO reduction percent in the "
-                               "reference data")
+            p.fail(
+                "unpriced", f"not priced: no {year} CQ/CO reduction percent in the reference data"
+            )
         if row.mppr_applies and mppr_percent is None:
             p.fail("unpriced", f"not priced: no {year} MPPR percent in the reference data")
     summary = _apply_mppr_and_cq(lines, mppr_percent, cq_percent or Decimal(0), policy, year)
     return lines, [*notes, summary]
 
 
-def _apply_mppr_and_cq(lines: list[PfsLine], mppr_percent: Decimal | None, cq_percent: Decimal,
-                       policy: SharePolicy, year: int) -> str:
+def _apply_mppr_and_cq(
+    lines: list[PfsLine],
+    mppr_percent: Decimal | None,
+    cq_percent: Decimal,
+    policy: SharePolicy,
+    year: int,
+) -> str:
     """Set each priced line's math; returns the day's MPPR summary."""
     priced = [p for p in lines if p.status == "priced" and p.fee is not None]
     subject = [p for p in priced if p.fee and p.fee.row.mppr_applies]
-    cq = {p.index: cq_percent if any(m in ASSISTANT_MODIFIERS for m in p.line.modifiers)
-          else Decimal(0) for p in priced}
-    units = [MpprUnit(p.index, p.line.code, p.line.units, p.fee.pe, p.fee.amount, cq[p.index])
-             for p in subject if p.fee]
+    cq = {
+        p.index: cq_percent
+        if any(m in ASSISTANT_MODIFIERS for m in p.line.modifiers)
+        else Decimal(0)
+        for p in priced
+    }
+    units = [
+        MpprUnit(p.index, p.line.code, p.line.units, p.fee.pe, p.fee.amount, cq[p.index])
+        for p in subject
+        if p.fee
+    ]
     full_line = full_price_line(units)
     summary = explain(units, full_line)
     for p in priced:
@@ -174,20 +199,28 @@ def _apply_mppr_and_cq(lines: list[PfsLine], mppr_percent: Decimal | None, cq_pe
             if reduced:
                 each = f" each, -${cut * reduced}" if reduced > 1 else ""
                 mine = "; the line's other unit is the day's full-price unit" if full else ""
-                p.basis.append(f"MPPR: {reduced} unit(s) at {mppr_percent}% of the PE part "
-                               f"${p.fee.pe.quantize(PE_PLACES)}: -${cut}{each} (P-3){mine}")
+                p.basis.append(
+                    f"MPPR: {reduced} unit(s) at {mppr_percent}% of the PE part "
+                    f"${p.fee.pe.quantize(PE_PLACES)}: -${cut}{each} (P-3){mine}"
+                )
             else:
                 p.basis.append("MPPR: this line holds the day's full-price unit (highest PE)")
         else:
             full, cut = p.line.units, Decimal(0)
             p.basis.append(f"MPPR does not apply to {p.line.code} (not an always-therapy code)")
         if cq[p.index]:
-            p.basis.append(f"{'/'.join(m for m in p.line.modifiers if m in ASSISTANT_MODIFIERS)}"
-                           f": paid at {HUNDRED - cq[p.index]}% of the amount after MPPR "
-                           f"(M-8, P-5; {year})")
+            p.basis.append(
+                f"{'/'.join(m for m in p.line.modifiers if m in ASSISTANT_MODIFIERS)}"
+                f": paid at {HUNDRED - cq[p.index]}% of the amount after MPPR "
+                f"(M-8, P-5; {year})"
+            )
         p.math = LineMath(
-            unit_fee=p.fee.amount, units=p.line.units, full_units=full, mppr_cut=cut,
-            cq_percent=cq[p.index], cq_possible_percent=cq_percent,
+            unit_fee=p.fee.amount,
+            units=p.line.units,
+            full_units=full,
+            mppr_cut=cut,
+            cq_percent=cq[p.index],
+            cq_possible_percent=cq_percent,
             scale_percent=policy.scale_percent,
             coinsurance_percent=policy.coinsurance_percent,
             sequestration_percent=policy.sequestration_percent,

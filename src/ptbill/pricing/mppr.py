@@ -44,6 +44,8 @@ def explain(candidates: Sequence[MpprUnit], full_line: int | None) -> str:
     best = next(c for c in candidates if c.line == full_line)
     if units == 1:
         return f"MPPR: {best.code} is the day's only always-therapy unit: paid in full"
-    return (f"MPPR: {units} always-therapy units today; one unit of {best.code} has the highest "
-            f"PE payment (${best.pe.quantize(Decimal('0.0001'))}) and is paid in full; the other "
-            f"{units - 1} get 50% of their PE (P-3)")
+    return (
+        f"MPPR: {units} always-therapy units today; one unit of {best.code} has the highest "
+        f"PE payment (${best.pe.quantize(Decimal('0.0001'))}) and is paid in full; the other "
+        f"{units - 1} get 50% of their PE (P-3)"
+    )

@@ -21,7 +21,12 @@ from ptbill.reference.store import stamp
 from ptbill.reference.store import writes as store_writes
 
 __all__ = [
-    "CENT", "FeeComponents", "UnitPrice", "cached_unit_amount", "fee_components", "pfs_stamp",
+    "CENT",
+    "FeeComponents",
+    "UnitPrice",
+    "cached_unit_amount",
+    "fee_components",
+    "pfs_stamp",
     "unit_amount",
 ]
 
@@ -42,9 +47,11 @@ class FeeComponents:
     @property
     def formula(self) -> str:
         r, g = self.row, self.gpci
-        return (f"({r.work_rvu} x {g.work} + {r.nonfacility_pe_rvu} x {g.pe} + "
-                f"{r.mp_rvu or Decimal(0)} x {g.mp}) x {self.conversion_factor} = "
-                f"${self.amount} (PE part ${self.pe.quantize(Decimal('0.0001'))})")
+        return (
+            f"({r.work_rvu} x {g.work} + {r.nonfacility_pe_rvu} x {g.pe} + "
+            f"{r.mp_rvu or Decimal(0)} x {g.mp}) x {self.conversion_factor} = "
+            f"${self.amount} (PE part ${self.pe.quantize(Decimal('0.0001'))})"
+        )
 
 
 def fee_components(row: RvuRow, gpci: Gpci, conversion_factor: Decimal) -> FeeComponents:
@@ -78,8 +85,9 @@ def pfs_stamp() -> tuple[int, ...]:
     return _stamp_state[2]
 
 
-def cached_unit_amount(code: str, year: int, locality: str | None,
-                       data_stamp: tuple[int, ...]) -> UnitPrice:
+def cached_unit_amount(
+    code: str, year: int, locality: str | None, data_stamp: tuple[int, ...]
+) -> UnitPrice:
     """unit_amount on the default data, memoised per `pfs_stamp()`: the coder asks for it on
     every Medicare line, tens of thousands of times a second."""
     return _memo(code, year, locality, data_stamp)
@@ -90,8 +98,13 @@ def _memo(code: str, year: int, locality: str | None, _stamp: tuple[int, ...]) -
     return unit_amount(code, year, locality)
 
 
-def unit_amount(code: str, year: int, locality: str | None,
-                data: ReferenceData = DEFAULT_DATA, on: dt.date | None = None) -> UnitPrice:
+def unit_amount(
+    code: str,
+    year: int,
+    locality: str | None,
+    data: ReferenceData = DEFAULT_DATA,
+    on: dt.date | None = None,
+) -> UnitPrice:
     """One unit of `code` before any reduction (the coder's KX estimate uses it)."""
     found = data.rvu_table(year, on)
     if found.value is None:

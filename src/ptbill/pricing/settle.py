@@ -36,8 +36,13 @@ def allowed_parts(m: LineMath) -> AllowedParts:
     return AllowedParts(gross, mppr, cq, allowed)
 
 
-def settle(allowed: Decimal, deductible_available: Decimal, coinsurance_percent: Decimal,
-           sequestration_percent: Decimal | None, applies_sequestration: bool) -> Settlement:
+def settle(
+    allowed: Decimal,
+    deductible_available: Decimal,
+    coinsurance_percent: Decimal,
+    sequestration_percent: Decimal | None,
+    applies_sequestration: bool,
+) -> Settlement:
     """Deductible first, then coinsurance on the rest (P-6); sequestration cuts the payer's
     share only, after both (P-7)."""
     deductible = max(ZERO, min(allowed, deductible_available))
@@ -49,11 +54,17 @@ def settle(allowed: Decimal, deductible_available: Decimal, coinsurance_percent:
         sequestration = None
     else:
         sequestration = percent_of(payer, sequestration_percent)
-    return Settlement(allowed, deductible, coinsurance, payer, sequestration,
-                      payer - (sequestration or ZERO))
+    return Settlement(
+        allowed, deductible, coinsurance, payer, sequestration, payer - (sequestration or ZERO)
+    )
 
 
 def settle_line(m: LineMath, deductible_available: Decimal) -> tuple[AllowedParts, Settlement]:
     parts = allowed_parts(m)
-    return parts, settle(parts.allowed, deductible_available, m.coinsurance_percent,
-                         m.sequestration_percent, m.applies_sequestration)
+    return parts, settle(
+        parts.allowed,
+        deductible_available,
+        m.coinsurance_percent,
+        m.sequestration_percent,
+        m.applies_sequestration,
+    )

@@ -72,8 +72,14 @@ def _bundled_rvus(year: int) -> RvuTable | None:
             continue
         releases.add(info.rvu_release)
         rows[info.code] = RvuRow(
-            info.code, "", info.mpfs_status or "", False, info.work_rvu,
-            info.nonfacility_pe_rvu, info.facility_pe_rvu, info.mp_rvu,
+            info.code,
+            "",
+            info.mpfs_status or "",
+            False,
+            info.work_rvu,
+            info.nonfacility_pe_rvu,
+            info.facility_pe_rvu,
+            info.mp_rvu,
             "5" if info.mppr_applies else "",
         )
     if not rows:
@@ -81,7 +87,8 @@ def _bundled_rvus(year: int) -> RvuTable | None:
     cf_name = CONVERSION_FACTOR_BY_YEAR.get(year)
     cf = constant(cf_name, year) if cf_name else None
     return RvuTable(
-        year, f"bundled {', '.join(sorted(releases))} (codes.csv)",
+        year,
+        f"bundled {', '.join(sorted(releases))} (codes.csv)",
         cf.value if cf else None,
         f"constants.csv {cf_name} {year}" if cf and cf.value is not None else "none",
         rows,
@@ -91,30 +98,41 @@ def _bundled_rvus(year: int) -> RvuTable | None:
 class ReferenceData:
     """Bundled data plus the releases imported into the data folder ($PTBILL_DATA)."""
 
-    def rvu_table(self, year: int, on: dt.date | None = None,
-                  as_of: dt.date | None = None) -> Found[RvuTable]:
-        known = [r for r in stored_pfs_releases() if r.year == year
-                 and (as_of is None or r.released is None or r.released <= as_of)]
+    def rvu_table(
+        self, year: int, on: dt.date | None = None, as_of: dt.date | None = None
+    ) -> Found[RvuTable]:
+        known = [
+            r
+            for r in stored_pfs_releases()
+            if r.year == year and (as_of is None or r.released is None or r.released <= as_of)
+        ]
         if known:
             in_force = [r for r in known if on is None or r.effective <= on]
             caveat = None
             if in_force:
-                chosen = max(in_force, key=lambda r: (r.effective, r.released or dt.date.min,
-                                                      r.name))
+                chosen = max(
+                    in_force, key=lambda r: (r.effective, r.released or dt.date.min, r.name)
+                )
             else:
                 chosen = min(known, key=lambda r: (r.effective, r.name))
-                caveat = (f"release {chosen.name} takes effect {chosen.effective}, after the "
-                          f"date of service; no earlier {year} release is imported")
+                caveat = (
+                    f"release {chosen.name} takes effect {chosen.effective}, after the "
+                    f"date of service; no earlier {year} release is imported"
+                )
             rows = {code: row for (code, mod), row in chosen.rows.items() if mod == ""}
             label = f"imported {chosen.name} ({chosen.source_file}, effective {chosen.effective})"
-            table = RvuTable(year, label, chosen.conversion_factor,
-                             f"CONV FACTOR of {chosen.name}", rows, caveat)
+            table = RvuTable(
+                year, label, chosen.conversion_factor, f"CONV FACTOR of {chosen.name}", rows, caveat
+            )
             return Found(table, label)
         bundled = _bundled_rvus(year)
         if bundled is None:
-            return Found(None, f"no {year} PFS RVUs: the bundled RVUs are for other years; "
-                               f"import CMS's {year} file with `ptbill reference import pfs "
-                               f"PPRRVU{year}_....csv`")
+            return Found(
+                None,
+                f"no {year} PFS RVUs: the bundled RVUs are for other years; "
+                f"import CMS's {year} file with `ptbill reference import pfs "
+                f"PPRRVU{year}_....csv`",
+            )
         return Found(bundled, bundled.release)
 
     def gpci_table(self, year: int) -> Found[GpciTable]:
@@ -127,14 +145,20 @@ class ReferenceData:
         if bundled:
             label = f"bundled gpci_{year}.csv (CY {year} PFS final rule, Addendum E)"
             return Found(GpciTable(year, label, bundled), label)
-        return Found(None, f"no {year} GPCIs: import CMS's {year} GPCI addendum with "
-                           "`ptbill reference import gpci FILE`")
+        return Found(
+            None,
+            f"no {year} GPCIs: import CMS's {year} GPCI addendum with "
+            "`ptbill reference import gpci FILE`",
+        )
 
     def zip_locality(self, zip_code: str, on: dt.date) -> Found[ZipLocality]:
         releases = stored_zip_releases()
         if not releases:
-            return Found(None, "CMS's ZIP code to carrier locality file is not imported "
-                               "(`ptbill reference import zip-locality ZIP5_....txt`)")
+            return Found(
+                None,
+                "CMS's ZIP code to carrier locality file is not imported "
+                "(`ptbill reference import zip-locality ZIP5_....txt`)",
+            )
         quarter = f"{on.year}{(on.month - 1) // 3 + 1}"
         earlier = [r for r in releases if (r.year_quarter or "") <= quarter]
         chosen = max(earlier or releases, key=lambda r: (r.year_quarter or "", r.name))
@@ -144,21 +168,28 @@ class ReferenceData:
             return Found(None, f"ZIP {zip_code[:5]} is not in {label}")
         return Found(z, label)
 
-    def fee_schedule(self, payer: str, on: dt.date, pinned: str | None = None,
-                     as_of: dt.date | None = None) -> Found[FeeSchedule]:
+    def fee_schedule(
+        self, payer: str, on: dt.date, pinned: str | None = None, as_of: dt.date | None = None
+    ) -> Found[FeeSchedule]:
         schedules = stored_fee_schedules(payer)
         if pinned:
             chosen = next((s for s in schedules if s.name == pinned), None)
             if chosen is None:
-                return Found(None, f"the payer profile names fee schedule {pinned!r}, which is "
-                                   f"not imported (`ptbill reference import fees {payer} FILE "
-                                   f"--release {pinned}`)")
+                return Found(
+                    None,
+                    f"the payer profile names fee schedule {pinned!r}, which is "
+                    f"not imported (`ptbill reference import fees {payer} FILE "
+                    f"--release {pinned}`)",
+                )
             return Found(chosen, f"fee schedule {chosen.name} (pinned by the payer profile)")
         limit = min(on, as_of) if as_of else on
         in_force = [s for s in schedules if s.effective is None or s.effective <= limit]
         if not in_force:
-            return Found(None, f"no fee schedule for payer {payer!r} in force on {on}"
-                               + (f" (as of {as_of})" if as_of else ""))
+            return Found(
+                None,
+                f"no fee schedule for payer {payer!r} in force on {on}"
+                + (f" (as of {as_of})" if as_of else ""),
+            )
         chosen = max(in_force, key=lambda s: (s.effective or dt.date.min, s.name))
         since = f"effective {chosen.effective}" if chosen.effective else "no effective date"
         return Found(chosen, f"fee schedule {chosen.name} ({chosen.source_file}, {since})")

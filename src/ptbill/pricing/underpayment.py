@@ -108,22 +108,40 @@ def _fits(line: PricedLine, m: LineMath, paid: PaidLine) -> list[_Fit]:
     for k in range(1, m.full_units + 1 if m.mppr_cut > 0 else 1):
         alt_allowed, alt = _payment(replace(m, full_units=m.full_units - k), d)
         if close(alt):
-            fits.append(_Fit("mppr", f"the payer took the MPPR cut (50% of the PE, "
-                                     f"{money(m.mppr_cut)} a unit) on {k} more unit(s) than "
-                                     f"expected: it ranked another unit of the day as the "
-                                     f"full-price one; that pays {money(alt)}", True))
+            fits.append(
+                _Fit(
+                    "mppr",
+                    f"the payer took the MPPR cut (50% of the PE, "
+                    f"{money(m.mppr_cut)} a unit) on {k} more unit(s) than "
+                    f"expected: it ranked another unit of the day as the "
+                    f"full-price one; that pays {money(alt)}",
+                    True,
+                )
+            )
     if m.cq_percent == 0 and m.cq_possible_percent > 0:
         alt_allowed, alt = _payment(replace(m, cq_percent=m.cq_possible_percent), d)
         if close(alt):
-            fits.append(_Fit("cq", f"the payer took the {m.cq_possible_percent}% assistant "
-                                   f"(CQ/CO) reduction, which pays {money(alt)}: check whether "
-                                   "a PTA furnished part of the service", True))
+            fits.append(
+                _Fit(
+                    "cq",
+                    f"the payer took the {m.cq_possible_percent}% assistant "
+                    f"(CQ/CO) reduction, which pays {money(alt)}: check whether "
+                    "a PTA furnished part of the service",
+                    True,
+                )
+            )
     if m.applies_sequestration and m.sequestration_percent is None:
         _, alt = _payment(replace(m, sequestration_percent=ASSUMED_SEQUESTRATION), d)
         if close(alt):
-            fits.append(_Fit("sequestration", f"the payer applied {ASSUMED_SEQUESTRATION}% "
-                                              f"sequestration ({money(alt)}); set the year's "
-                                              "rate in the payer profile", True))
+            fits.append(
+                _Fit(
+                    "sequestration",
+                    f"the payer applied {ASSUMED_SEQUESTRATION}% "
+                    f"sequestration ({money(alt)}); set the year's "
+                    "rate in the payer profile",
+                    True,
+                )
+            )
     allowed = line.allowed or ZERO
     _, floor = _payment(m, allowed)  # the whole allowed amount to the deductible
     if floor - MATCH <= paid.paid < (line.expected_payment or ZERO):
@@ -131,14 +149,19 @@ def _fits(line: PricedLine, m: LineMath, paid: PaidLine) -> list[_Fit]:
         if m.applies_sequestration and m.sequestration_percent:
             keep = keep * (HUNDRED - m.sequestration_percent) / HUNDRED
         applied = cents((line.expected_payment - paid.paid) * HUNDRED / keep) if keep else ZERO
-        fits.append(_Fit("deductible", f"about {money(applied)} of the allowed amount went to "
-                                       "the patient's deductible: bill the patient, not the "
-                                       "payer", close(_payment(m, d + applied)[1])))
+        fits.append(
+            _Fit(
+                "deductible",
+                f"about {money(applied)} of the allowed amount went to "
+                "the patient's deductible: bill the patient, not the "
+                "payer",
+                close(_payment(m, d + applied)[1]),
+            )
+        )
     return fits
 
 
-def _explain(line: PricedLine, m: LineMath,
-             paid: PaidLine) -> tuple[Cause, str, list[Cause], bool]:
+def _explain(line: PricedLine, m: LineMath, paid: PaidLine) -> tuple[Cause, str, list[Cause], bool]:
     """The likely cause, its explanation, every cause that fits, and whether the choice is
     firm (a CARC, an exact recomputation or the payer's allowed amount backs it)."""
     fits = _fits(line, m, paid)
@@ -154,40 +177,65 @@ def _explain(line: PricedLine, m: LineMath,
     exact = next((f for f in fits if f.exact and f.cause != "deductible"), None)
     if exact is not None:
         return exact.cause, exact.text, candidates, True
-    if paid.payer_allowed is not None and line.allowed is not None \
-            and abs(paid.payer_allowed - line.allowed) > MATCH:
+    if (
+        paid.payer_allowed is not None
+        and line.allowed is not None
+        and abs(paid.payer_allowed - line.allowed) > MATCH
+    ):
         explained = _allowed_explained(m, paid.payer_allowed)
         if explained is None:
             candidates.append("wrong_fee_schedule")
-            return "wrong_fee_schedule", (
-                f"the payer allowed {money(paid.payer_allowed)} where the fee schedule gives "
-                f"{money(line.allowed)}: it priced the line from another fee schedule (year, "
-                "locality or contract version); ask for reprocessing"), candidates, True
-        return explained, (f"the payer's allowed amount {money(paid.payer_allowed)} is the "
-                           f"expected one after the {explained.upper()} reduction"), \
-            candidates, True
+            return (
+                "wrong_fee_schedule",
+                (
+                    f"the payer allowed {money(paid.payer_allowed)} where the fee schedule gives "
+                    f"{money(line.allowed)}: it priced the line from another fee schedule (year, "
+                    "locality or contract version); ask for reprocessing"
+                ),
+                candidates,
+                True,
+            )
+        return (
+            explained,
+            (
+                f"the payer's allowed amount {money(paid.payer_allowed)} is the "
+                f"expected one after the {explained.upper()} reduction"
+            ),
+            candidates,
+            True,
+        )
     deductible = next((f for f in fits if f.cause == "deductible"), None)
     if deductible is not None:
         return "deductible", deductible.text, candidates, False
-    return "unexplained", ("no single cause explains the gap: compare the 835's adjustments "
-                           "with the expected basis"), candidates, False
+    return (
+        "unexplained",
+        ("no single cause explains the gap: compare the 835's adjustments with the expected basis"),
+        candidates,
+        False,
+    )
 
 
 def _allowed_explained(m: LineMath, payer_allowed: Decimal) -> Cause | None:
     """Whether the payer's allowed amount is ours under the MPPR or CQ alternative."""
     for k in range(1, m.full_units + 1 if m.mppr_cut > 0 else 1):
-        if abs(allowed_parts(replace(m, full_units=m.full_units - k)).allowed
-               - payer_allowed) <= MATCH:
+        if (
+            abs(allowed_parts(replace(m, full_units=m.full_units - k)).allowed - payer_allowed)
+            <= MATCH
+        ):
             return "mppr"
-    if m.cq_percent == 0 and m.cq_possible_percent > 0 and abs(
-            allowed_parts(replace(m, cq_percent=m.cq_possible_percent)).allowed
-            - payer_allowed) <= MATCH:
+    if (
+        m.cq_percent == 0
+        and m.cq_possible_percent > 0
+        and abs(allowed_parts(replace(m, cq_percent=m.cq_possible_percent)).allowed - payer_allowed)
+        <= MATCH
+    ):
         return "cq"
     return None
 
 
-def find_underpayments(priced: PricedVisit, paid_lines: Sequence[PaidLine],
-                       tolerance: Tolerance | None = None) -> list[Underpayment]:
+def find_underpayments(
+    priced: PricedVisit, paid_lines: Sequence[PaidLine], tolerance: Tolerance | None = None
+) -> list[Underpayment]:
     """Lines paid short of their expected payment beyond the tolerance, each with its cause."""
     tolerance = tolerance or Tolerance()
     by_index = {line.index: line for line in priced.lines}
@@ -195,8 +243,12 @@ def find_underpayments(priced: PricedVisit, paid_lines: Sequence[PaidLine],
     loose: list[int] = []  # positions in `found` of findings no evidence pins down
     for paid in paid_lines:
         line = by_index.get(paid.index)
-        if line is None or line.status != "priced" or line.math is None \
-                or line.expected_payment is None:
+        if (
+            line is None
+            or line.status != "priced"
+            or line.math is None
+            or line.expected_payment is None
+        ):
             continue  # nothing expected to compare with
         gap = line.expected_payment - paid.paid
         if gap <= 0 or tolerance.allows(gap, line.expected_payment):
@@ -204,11 +256,20 @@ def find_underpayments(priced: PricedVisit, paid_lines: Sequence[PaidLine],
         cause, text, candidates, firm = _explain(line, line.math, paid)
         if not firm:
             loose.append(len(found))
-        found.append(Underpayment(priced.visit_id, line.index, line.code, line.modifiers,
-                                  line.expected_payment, paid.paid, cause,
-                                  f"expected {money(line.expected_payment)}, paid "
-                                  f"{money(paid.paid)} (short {money(gap)}): {text}",
-                                  tuple(candidates)))
+        found.append(
+            Underpayment(
+                priced.visit_id,
+                line.index,
+                line.code,
+                line.modifiers,
+                line.expected_payment,
+                paid.paid,
+                cause,
+                f"expected {money(line.expected_payment)}, paid "
+                f"{money(paid.paid)} (short {money(gap)}): {text}",
+                tuple(candidates),
+            )
+        )
     return _uniform_shortfall(found, loose)
 
 
@@ -227,9 +288,11 @@ def _uniform_shortfall(found: list[Underpayment], loose: list[int]) -> list[Unde
     for i in weak:
         u = found[i]
         out[i] = replace(
-            u, likely_cause="wrong_fee_schedule",
+            u,
+            likely_cause="wrong_fee_schedule",
             candidates=(*u.candidates, "wrong_fee_schedule"),
             explanation=f"expected {money(u.expected)}, paid {money(u.paid)}: every short line "
-                        f"of the claim was paid about {share}% of expected, as from another fee "
-                        "schedule (year, locality or contract version)")
+            f"of the claim was paid about {share}% of expected, as from another fee "
+            "schedule (year, locality or contract version)",
+        )
     return out

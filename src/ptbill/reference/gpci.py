@@ -33,8 +33,13 @@ def gpcis(year: int) -> dict[str, Gpci]:
     out = {}
     for r in rows(f"gpci_{year}.csv"):
         g = Gpci(
-            r["mac"], r["locality"], r["state"], r["locality_name"],
-            Decimal(r["pw_gpci"]), Decimal(r["pe_gpci"]), Decimal(r["mp_gpci"]),
+            r["mac"],
+            r["locality"],
+            r["state"],
+            r["locality_name"],
+            Decimal(r["pw_gpci"]),
+            Decimal(r["pe_gpci"]),
+            Decimal(r["mp_gpci"]),
         )
         out[g.key] = g
     return out

@@ -68,8 +68,9 @@ def catalog_mues() -> MueTable:
 def _imported(release: str, path: str, mtime_ns: int) -> MueTable:
     with open(path, encoding="utf-8", newline="") as f:
         entries = {
-            r["code"]: MueEntry(r["code"], int(r["mue"]), int(r["mai"]) if r["mai"] else None,
-                                r["rationale"])
+            r["code"]: MueEntry(
+                r["code"], int(r["mue"]), int(r["mai"]) if r["mai"] else None, r["rationale"]
+            )
             for r in csv.DictReader(f)
         }
     return MueTable(release, entries, {})
@@ -82,8 +83,13 @@ def mue_table(name: str) -> MueTable:
     try:
         path = store.release_path(MUE_KIND, name)
     except ValueError as e:
-        raise InputError("payer profile", None, "rules.MUE-UNITS.table", str(e),
-                         "name an imported release such as mue-2026q3") from None
+        raise InputError(
+            "payer profile",
+            None,
+            "rules.MUE-UNITS.table",
+            str(e),
+            "name an imported release such as mue-2026q3",
+        ) from None
     if not path.exists():
         raise unknown_release(MUE_KIND, name, "ncci-mue")
     return _imported(name, str(path), path.stat().st_mtime_ns)

@@ -74,8 +74,14 @@ def _index(edits: list[PtpEdit]) -> dict[tuple[str, str], tuple[PtpEdit, ...]]:
 @cache
 def bundled_candidates() -> PtpTable:
     edits = [
-        PtpEdit(r["column1"], r["column2"], r["modifier_indicator"], r["rationale"],
-                _date(r["effective_date"]), _date(r["deletion_date"]))
+        PtpEdit(
+            r["column1"],
+            r["column2"],
+            r["modifier_indicator"],
+            r["rationale"],
+            _date(r["effective_date"]),
+            _date(r["deletion_date"]),
+        )
         for r in rows("ncci_ptp_unverified_candidates.csv")
     ]
     return PtpTable(UNVERIFIED_RELEASE, verified=False, edits=_index(edits))
@@ -85,8 +91,14 @@ def bundled_candidates() -> PtpTable:
 def _imported(release: str, path: str, mtime_ns: int) -> PtpTable:
     with open(path, encoding="utf-8", newline="") as f:
         edits = [
-            PtpEdit(r["column1"], r["column2"], r["modifier_indicator"], r["rationale"],
-                    _date(r["effective_date"]), _date(r["deletion_date"]))
+            PtpEdit(
+                r["column1"],
+                r["column2"],
+                r["modifier_indicator"],
+                r["rationale"],
+                _date(r["effective_date"]),
+                _date(r["deletion_date"]),
+            )
             for r in csv.DictReader(f)
         ]
     return PtpTable(release, verified=True, edits=_index(edits))
@@ -94,9 +106,13 @@ def _imported(release: str, path: str, mtime_ns: int) -> PtpTable:
 
 def unknown_release(kind: str, name: str, command: str) -> InputError:
     have = ", ".join(store.releases(kind)) or "none imported yet"
-    return InputError(f"reference data ({store.data_dir()})", None, f"{kind} release {name!r}",
-                      "no such release", f"import it with `ptbill reference import {command} "
-                      f"FILE...` or name one of: {have}")
+    return InputError(
+        f"reference data ({store.data_dir()})",
+        None,
+        f"{kind} release {name!r}",
+        "no such release",
+        f"import it with `ptbill reference import {command} FILE...` or name one of: {have}",
+    )
 
 
 def ptp_table(name: str) -> PtpTable:
@@ -106,8 +122,13 @@ def ptp_table(name: str) -> PtpTable:
     try:
         path = store.release_path(PTP_KIND, name)
     except ValueError as e:
-        raise InputError("payer profile", None, "ncci_table", str(e),
-                         "name an imported release such as ptp-2026q3") from None
+        raise InputError(
+            "payer profile",
+            None,
+            "ncci_table",
+            str(e),
+            "name an imported release such as ptp-2026q3",
+        ) from None
     if not path.exists():
         raise unknown_release(PTP_KIND, name, "ncci-ptp")
     return _imported(name, str(path), path.stat().st_mtime_ns)

@@ -52,8 +52,10 @@ def write_release(kind: str, release: str, csv_text: str, meta: dict[str, Any]) 
     _writes[0] += 1
     path = release_path(kind, release)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for target, text in ((path, csv_text),
-                         (path.with_suffix(".json"), json.dumps(meta, indent=2, default=str))):
+    for target, text in (
+        (path, csv_text),
+        (path.with_suffix(".json"), json.dumps(meta, indent=2, default=str)),
+    ):
         tmp = target.with_suffix(target.suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(target)

@@ -34,20 +34,32 @@ _OPEN_ITEMS = ("denial", "rejection", "underpayment", "blocked")
 
 
 def find_claim(session: Session, number: str) -> m.Claim:
-    claim = session.scalar(select(m.Claim).where(m.Claim.claim_number == number)
-                           .with_for_update())
+    claim = session.scalar(select(m.Claim).where(m.Claim.claim_number == number).with_for_update())
     if claim is None:
-        raise InputError(f"claim {number}", None, None, "no such claim in the ledger",
-                         "use the claim id shown by `ptbill worklist` (the visit id)")
+        raise InputError(
+            f"claim {number}",
+            None,
+            None,
+            "no such claim in the ledger",
+            "use the claim id shown by `ptbill worklist` (the visit id)",
+        )
     return claim
 
 
-def close_items(session: Session, claim: m.Claim, on: dt.date, resolution: str,
-                kinds: tuple[str, ...] = _OPEN_ITEMS) -> int:
+def close_items(
+    session: Session,
+    claim: m.Claim,
+    on: dt.date,
+    resolution: str,
+    kinds: tuple[str, ...] = _OPEN_ITEMS,
+) -> int:
     result = session.execute(
-        update(m.WorkItem).where(m.WorkItem.claim_id == claim.id, m.WorkItem.status == "open",
-                                 m.WorkItem.kind.in_(kinds))
-        .values(status="done", closed_on=on, resolution=resolution))
+        update(m.WorkItem)
+        .where(
+            m.WorkItem.claim_id == claim.id, m.WorkItem.status == "open", m.WorkItem.kind.in_(kinds)
+        )
+        .values(status="done", closed_on=on, resolution=resolution)
+    )
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
@@ -55,9 +67,13 @@ class CorrectionBlocked(InputError):
     def __init__(self, number: str, findings: list[Finding]) -> None:
         self.findings = findings
         listing = "; ".join(f"{f.rule}: {f.message}" for f in findings if f.severity == "error")
-        super().__init__(f"claim {number}", None, None,
-                         f"the corrected claim would still be blocked ({listing})",
-                         "fix the visit, re-import it with `ptbill import`, then correct again")
+        super().__init__(
+            f"claim {number}",
+            None,
+            None,
+            f"the corrected claim would still be blocked ({listing})",
+            "fix the visit, re-import it with `ptbill import`, then correct again",
+        )
 
 
 @dataclass
@@ -70,111 +86,193 @@ class Correction:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"claim_id": self.claim, "version": self.version,
-                "frequency_code": self.frequency_code,
-                "original_claim_id": self.original_claim_id, "charge": self.charge,
-                "warnings": self.warnings}
+        return {
+            "claim_id": self.claim,
+            "version": self.version,
+            "frequency_code": self.frequency_code,
+            "original_claim_id": self.original_claim_id,
+            "charge": self.charge,
+            "warnings": self.warnings,
+        }
 
 
-def correct(session: Session, config: Config, number: str, *, as_of: dt.date,
-            who: str) -> Correction:
+def correct(
+    session: Session, config: Config, number: str, *, as_of: dt.date, who: str
+) -> Correction:
     claim = find_claim(session, number)
     pending = claim.state == State.CORRECTED  # a replacement not sent yet: rebuild it
     if not pending:
         check(number, claim.state, State.CORRECTED, "a correction")
     visit_row = session.get(m.Visit, claim.visit_pk)
     assert visit_row is not None
-    frequency, original = ("7", claim.payer_control_number) if claim.payer_control_number \
-        else ("1", None)
+    frequency, original = (
+        ("7", claim.payer_control_number) if claim.payer_control_number else ("1", None)
+    )
     visit = stored_visit(visit_row).model_copy(
-        update={"frequency_code": frequency, "original_claim_id": original})
+        update={"frequency_code": frequency, "original_claim_id": original}
+    )
     ctx = resolve(visit, config, f"claim {number}")
     coded = code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality)
-    history = same_day_history(session, {(claim.patient_id, visit.date_of_service)},
-                               {visit.visit_id})
-    scrub = scrub_visit(visit, coded, ctx, as_of,
-                        history=history.get((claim.patient_id, visit.date_of_service)))
+    history = same_day_history(
+        session, {(claim.patient_id, visit.date_of_service)}, {visit.visit_id}
+    )
+    scrub = scrub_visit(
+        visit, coded, ctx, as_of, history=history.get((claim.patient_id, visit.date_of_service))
+    )
     if scrub.blocked:
         raise CorrectionBlocked(number, list(scrub.findings))
     priced = price_visit(coded, ctx.profile, ctx.billing_provider, as_of=as_of)
     version_no = claim.version if pending else claim.version + 1
-    row = dict(claim_id=claim.id, version=version_no, frequency_code=frequency,
-               original_claim_id=original, scrub_status=scrub.status,
-               findings_json=to_json([f.to_json() for f in scrub.findings]),
-               pricing_notes_json=to_json(list(priced.notes)), charge=coded.total_charge,
-               expected_payment=priced.expected_payment, created_on=as_of,
-               reason=f"correction by {who}")
+    row = dict(
+        claim_id=claim.id,
+        version=version_no,
+        frequency_code=frequency,
+        original_claim_id=original,
+        scrub_status=scrub.status,
+        findings_json=to_json([f.to_json() for f in scrub.findings]),
+        pricing_notes_json=to_json(list(priced.notes)),
+        charge=coded.total_charge,
+        expected_payment=priced.expected_payment,
+        created_on=as_of,
+        reason=f"correction by {who}",
+    )
     if pending:
-        version = session.scalar(select(m.ClaimVersion).where(
-            m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == version_no))
+        version = session.scalar(
+            select(m.ClaimVersion).where(
+                m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == version_no
+            )
+        )
         assert version is not None
-        session.execute(m.ClaimLine.__table__.delete().where(  # type: ignore[attr-defined]
-            m.ClaimLine.version_id == version.id))
+        session.execute(
+            m.ClaimLine.__table__.delete().where(  # type: ignore[attr-defined]
+                m.ClaimLine.version_id == version.id
+            )
+        )
         for k, v in row.items():
             setattr(version, k, v)
     else:
         version = m.ClaimVersion(**row)
         session.add(version)
     session.flush()
-    bulk_insert(session, m.ClaimLine, line_rows(number, version_no, coded, priced, version.id,
-                                                visit.date_of_service))
+    bulk_insert(
+        session,
+        m.ClaimLine,
+        line_rows(number, version_no, coded, priced, version.id, visit.date_of_service),
+    )
     claim.version = version_no
     claim.charge = coded.total_charge
     claim.expected_allowed = priced.allowed
     claim.expected_payment = priced.expected_payment
-    kind = (f"replacement (frequency 7) of payer claim {original}" if original
-            else "new original claim (the payer never processed the first)")
+    kind = (
+        f"replacement (frequency 7) of payer claim {original}"
+        if original
+        else "new original claim (the payer never processed the first)"
+    )
     if not pending:
-        move(session, claim, State.CORRECTED, who, as_of, f"version {version_no}: {kind}",
-             "a correction")
-    close_items(session, claim, as_of, f"corrected: version {version_no}, {kind}",
-                ("denial", "rejection", "underpayment"))
-    return Correction(number, version_no, frequency, original, coded.total_charge,
-                      [f.to_json() for f in scrub.findings])
+        move(
+            session,
+            claim,
+            State.CORRECTED,
+            who,
+            as_of,
+            f"version {version_no}: {kind}",
+            "a correction",
+        )
+    close_items(
+        session,
+        claim,
+        as_of,
+        f"corrected: version {version_no}, {kind}",
+        ("denial", "rejection", "underpayment"),
+    )
+    return Correction(
+        number,
+        version_no,
+        frequency,
+        original,
+        coded.total_charge,
+        [f.to_json() for f in scrub.findings],
+    )
 
 
 def outstanding(claim: m.Claim) -> Decimal:
     """What the payer still owes on the claim's charge: neither paid, nor the patient's, nor a
     contractual reduction, nor written off. Denied amounts stay outstanding until resolved."""
-    value = (claim.charge - claim.paid - claim.patient_responsibility - claim.contractual
-             - claim.written_off)
+    value = (
+        claim.charge
+        - claim.paid
+        - claim.patient_responsibility
+        - claim.contractual
+        - claim.written_off
+    )
     return max(value, ZERO)
 
 
-def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date,
-             who: str) -> Decimal:
+def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who: str) -> Decimal:
     """Write off what is outstanding on the claim and close it; returns the amount."""
     if not reason.strip():
-        raise InputError("--reason", None, None, "a write-off needs a reason",
-                         "say why, e.g. --reason 'timely filing passed'")
+        raise InputError(
+            "--reason",
+            None,
+            None,
+            "a write-off needs a reason",
+            "say why, e.g. --reason 'timely filing passed'",
+        )
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")
     amount = outstanding(claim)
     claim.written_off += amount
-    move(session, claim, State.WRITTEN_OFF, who, as_of, f"wrote off {amount}: {reason}",
-         "a write-off")
+    move(
+        session,
+        claim,
+        State.WRITTEN_OFF,
+        who,
+        as_of,
+        f"wrote off {amount}: {reason}",
+        "a write-off",
+    )
     move(session, claim, State.CLOSED, who, as_of, "closed after the write-off", "closing")
     claim.closed_on = as_of
-    close_items(session, claim, as_of, f"written off ({amount}): {reason}",
-                ("denial", "rejection", "underpayment", "blocked", "unmatched"))
+    close_items(
+        session,
+        claim,
+        as_of,
+        f"written off ({amount}): {reason}",
+        ("denial", "rejection", "underpayment", "blocked", "unmatched"),
+    )
     return amount
 
 
-def worklist(session: Session, *, kind: str | None = None,
-             as_of: dt.date | None = None) -> list[dict[str, Any]]:
+def worklist(
+    session: Session, *, kind: str | None = None, as_of: dt.date | None = None
+) -> list[dict[str, Any]]:
     """Open work items, the earliest deadline first."""
-    q = (select(m.WorkItem, m.Payer.key).outerjoin(m.Claim, m.Claim.id == m.WorkItem.claim_id)
-         .outerjoin(m.Payer, m.Payer.id == m.Claim.payer_id)
-         .where(m.WorkItem.status == "open")
-         .order_by(m.WorkItem.due_date, m.WorkItem.id))
+    q = (
+        select(m.WorkItem, m.Payer.key)
+        .outerjoin(m.Claim, m.Claim.id == m.WorkItem.claim_id)
+        .outerjoin(m.Payer, m.Payer.id == m.Claim.payer_id)
+        .where(m.WorkItem.status == "open")
+        .order_by(m.WorkItem.due_date, m.WorkItem.id)
+    )
     if kind:
         q = q.where(m.WorkItem.kind == kind)
     out = []
     for w, payer in session.execute(q):
-        out.append({
-            "id": w.id, "claim_id": w.reference, "visit_id": w.visit_id, "kind": w.kind,
-            "category": w.category, "carc": w.carc, "rarc": w.rarc, "amount": w.amount,
-            "action": w.action, "due_date": w.due_date,
-            "overdue": bool(as_of and w.due_date < as_of), "payer": payer,
-            "detail": w.detail})
+        out.append(
+            {
+                "id": w.id,
+                "claim_id": w.reference,
+                "visit_id": w.visit_id,
+                "kind": w.kind,
+                "category": w.category,
+                "carc": w.carc,
+                "rarc": w.rarc,
+                "amount": w.amount,
+                "action": w.action,
+                "due_date": w.due_date,
+                "overdue": bool(as_of and w.due_date < as_of),
+                "payer": payer,
+                "detail": w.detail,
+            }
+        )
     return out

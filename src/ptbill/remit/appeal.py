@@ -37,20 +37,20 @@ from ptbill.remit.letter import Letter, to_html, to_pdf
 # The sources the letter cites (billing-rules.md "Sources"), in our words.
 CITATIONS = {
     "CMS-CPM5-20.2": "CMS Pub. 100-04, Medicare Claims Processing Manual, ch. 5, section 20.2: "
-                     "units of 15-minute timed codes from the total timed minutes",
+    "units of 15-minute timed codes from the total timed minutes",
     "MBPM15-220.3E": "CMS Pub. 100-02, Medicare Benefit Policy Manual, ch. 15, section "
-                     "220.3.E: what each treatment note documents (services, minutes, "
-                     "signature)",
+    "220.3.E: what each treatment note documents (services, minutes, "
+    "signature)",
     "MBPM15-220.1.2": "CMS Pub. 100-02, ch. 15, section 220.1.2: the plan of care (diagnoses, "
-                      "goals, type, amount, duration and frequency of therapy)",
+    "goals, type, amount, duration and frequency of therapy)",
     "MBPM15-220.1.3": "CMS Pub. 100-02, ch. 15, section 220.1.3: certification of the plan of "
-                      "care by a physician or NPP",
+    "care by a physician or NPP",
     "MBPM15-220.3D": "CMS Pub. 100-02, ch. 15, section 220.3.D: progress reports at least "
-                     "every 10 treatment days",
+    "every 10 treatment days",
     "NORIDIAN-CO50": "Noridian, reason code guidance CO-50 (medical necessity and the "
-                     "diagnosis-procedure relationship)",
+    "diagnosis-procedure relationship)",
     "MLN1783722": "CMS MLN fact sheet 1783722: proper use of modifiers 59, XE, XP, XS and XU "
-                  "(distinct procedural services)",
+    "(distinct procedural services)",
     "NGS-KX-2024": "NGS Medicare: the therapy threshold and the KX modifier",
     "NGS-APPEALS": "NGS Medicare: the appeals process (redetermination within 120 days)",
     "X12-CARC": "X12 Claim Adjustment Reason Codes list",
@@ -60,8 +60,14 @@ _BY_CATEGORY = {
     "ncci_bundling": ("MLN1783722",),
     "benefit_maximum": ("NGS-KX-2024",),
 }
-_BASE = ("CMS-CPM5-20.2", "MBPM15-220.3E", "MBPM15-220.1.2", "MBPM15-220.1.3",
-         "MBPM15-220.3D", "X12-CARC")
+_BASE = (
+    "CMS-CPM5-20.2",
+    "MBPM15-220.3E",
+    "MBPM15-220.1.2",
+    "MBPM15-220.1.3",
+    "MBPM15-220.3D",
+    "X12-CARC",
+)
 APPEALABLE = (State.DENIED, State.PARTIALLY_PAID, State.PAID)
 
 
@@ -75,8 +81,14 @@ class AppealResult:
     pdf_path: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"claim_id": self.claim, "appeal_id": self.appeal_id, "level": self.level,
-                "due_date": self.due_date, "html": self.html_path, "pdf": self.pdf_path}
+        return {
+            "claim_id": self.claim,
+            "appeal_id": self.appeal_id,
+            "level": self.level,
+            "due_date": self.due_date,
+            "html": self.html_path,
+            "pdf": self.pdf_path,
+        }
 
 
 def _money(value: Decimal | None) -> str:
@@ -87,36 +99,55 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
-def appeal(session: Session, config: Config, number: str, *, as_of: dt.date, who: str,
-           out_dir: str) -> AppealResult:
+def appeal(
+    session: Session, config: Config, number: str, *, as_of: dt.date, who: str, out_dir: str
+) -> AppealResult:
     claim = find_claim(session, number)
     if claim.state not in APPEALABLE:
         check(number, claim.state, State.APPEALED, "an appeal")
     decision = session.scalar(
-        select(m.ClaimPayment).where(m.ClaimPayment.claim_id == claim.id,
-                                     m.ClaimPayment.reversal.is_(False))
-        .order_by(m.ClaimPayment.id.desc()))
+        select(m.ClaimPayment)
+        .where(m.ClaimPayment.claim_id == claim.id, m.ClaimPayment.reversal.is_(False))
+        .order_by(m.ClaimPayment.id.desc())
+    )
     if decision is None:
-        raise InputError(f"claim {number}", None, None, "the payer has not decided this claim "
-                         "yet (no remittance posted)", "appeal after the 835 is posted")
+        raise InputError(
+            f"claim {number}",
+            None,
+            None,
+            "the payer has not decided this claim yet (no remittance posted)",
+            "appeal after the 835 is posted",
+        )
     payer = session.get(m.Payer, claim.payer_id)
     assert payer is not None
-    level = ("Medicare Part B redetermination (first level of appeal)" if payer.medicare
-             else "request for reconsideration")
+    level = (
+        "Medicare Part B redetermination (first level of appeal)"
+        if payer.medicare
+        else "request for reconsideration"
+    )
     due = decision.determined_on + dt.timedelta(days=payer.appeal_days)
     visit_row = session.get(m.Visit, claim.visit_pk)
     assert visit_row is not None
     visit = stored_visit(visit_row)
     letter = _letter(session, config, claim, decision, payer, visit, level, due, as_of)
     html_text, pdf = to_html(letter), to_pdf(letter)
-    row = m.Appeal(claim_id=claim.id, level=level, created_on=as_of, due_date=due,
-                   html=html_text, pdf=pdf)
+    row = m.Appeal(
+        claim_id=claim.id, level=level, created_on=as_of, due_date=due, html=html_text, pdf=pdf
+    )
     session.add(row)
     session.flush()
-    move(session, claim, State.APPEALED, who, as_of,
-         f"{level} (appeal #{row.id}), due {due}", "an appeal")
-    close_items(session, claim, as_of, f"appealed on {as_of} (appeal #{row.id})",
-                ("denial", "underpayment"))
+    move(
+        session,
+        claim,
+        State.APPEALED,
+        who,
+        as_of,
+        f"{level} (appeal #{row.id}), due {due}",
+        "an appeal",
+    )
+    close_items(
+        session, claim, as_of, f"appealed on {as_of} (appeal #{row.id})", ("denial", "underpayment")
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     base = out / f"appeal-{_safe(number)}"
@@ -128,11 +159,18 @@ def appeal(session: Session, config: Config, number: str, *, as_of: dt.date, who
 
 def _denials(session: Session, decision: m.ClaimPayment) -> list[dict[str, Any]]:
     """The denied or reduced lines of the payer's decision, with their adjustments."""
-    lines = {lp.id: lp for lp in session.scalars(
-        select(m.LinePayment).where(m.LinePayment.claim_payment_id == decision.id))}
+    lines = {
+        lp.id: lp
+        for lp in session.scalars(
+            select(m.LinePayment).where(m.LinePayment.claim_payment_id == decision.id)
+        )
+    }
     out = []
-    for a in session.scalars(select(m.Adjustment).where(
-            m.Adjustment.claim_payment_id == decision.id).order_by(m.Adjustment.id)):
+    for a in session.scalars(
+        select(m.Adjustment)
+        .where(m.Adjustment.claim_payment_id == decision.id)
+        .order_by(m.Adjustment.id)
+    ):
         c = classify(a.group_code, a.carc, a.rarc)
         if not c.is_denial:
             continue
@@ -141,34 +179,54 @@ def _denials(session: Session, decision: m.ClaimPayment) -> list[dict[str, Any]]
     return out
 
 
-def _letter(session: Session, config: Config, claim: m.Claim, decision: m.ClaimPayment,
-            payer: m.Payer, visit: Visit, level: str, due: dt.date, on: dt.date) -> Letter:
+def _letter(
+    session: Session,
+    config: Config,
+    claim: m.Claim,
+    decision: m.ClaimPayment,
+    payer: m.Payer,
+    visit: Visit,
+    level: str,
+    due: dt.date,
+    on: dt.date,
+) -> Letter:
     ctx = resolve(visit, config, f"claim {claim.claim_number}")
     bp = ctx.billing_provider
     profile = ctx.profile
     letter = Letter(f"Appeal: {level}", on)
-    letter.lines(bp.name, bp.address.line1, f"{bp.address.city}, {bp.address.state} "
-                 f"{bp.address.zip}", f"NPI {bp.npi}, TIN {bp.tax_id}", "", on.isoformat(), "",
-                 f"To: {profile.payer_name} ({profile.name}), appeals department")
+    letter.lines(
+        bp.name,
+        bp.address.line1,
+        f"{bp.address.city}, {bp.address.state} {bp.address.zip}",
+        f"NPI {bp.npi}, TIN {bp.tax_id}",
+        "",
+        on.isoformat(),
+        "",
+        f"To: {profile.payer_name} ({profile.name}), appeals department",
+    )
     p = visit.patient
     letter.heading("The claim")
-    letter.table([
-        ["Item", "Value"],
-        ["Patient", f"{p.first_name} {p.last_name} (born {p.birth_date})"],
-        ["Member id", visit.subscriber.member_id],
-        ["Our claim number", claim.claim_number],
-        ["Payer's claim number", decision.payer_control_number or "-"],
-        ["Date of service", visit.date_of_service.isoformat()],
-        ["Billed", _money(claim.charge)],
-        ["Paid", _money(claim.paid)],
-        ["Initial determination", decision.determined_on.isoformat()],
-        ["Appeal due by", due.isoformat()],
-    ])
+    letter.table(
+        [
+            ["Item", "Value"],
+            ["Patient", f"{p.first_name} {p.last_name} (born {p.birth_date})"],
+            ["Member id", visit.subscriber.member_id],
+            ["Our claim number", claim.claim_number],
+            ["Payer's claim number", decision.payer_control_number or "-"],
+            ["Date of service", visit.date_of_service.isoformat()],
+            ["Billed", _money(claim.charge)],
+            ["Paid", _money(claim.paid)],
+            ["Initial determination", decision.determined_on.isoformat()],
+            ["Appeal due by", due.isoformat()],
+        ]
+    )
     asked = "a redetermination" if payer.medicare else "a reconsideration"
-    letter.para(f"We ask for {asked} of the decision of {decision.determined_on} on the "
-                "services below. The treatment record shows that each billed service was "
-                "skilled physical therapy under a certified plan of care, furnished and "
-                "documented as the rules cited at the end require.")
+    letter.para(
+        f"We ask for {asked} of the decision of {decision.determined_on} on the "
+        "services below. The treatment record shows that each billed service was "
+        "skilled physical therapy under a certified plan of care, furnished and "
+        "documented as the rules cited at the end require."
+    )
     denials = _denials(session, decision)
     letter.heading("What was denied, in plain words")
     rows = [["Line", "Billed", "Paid", "Adjustment", "What it means"]]
@@ -180,18 +238,34 @@ def _letter(session: Session, config: Config, claim: m.Claim, decision: m.ClaimP
         meaning = f"{GROUPS.get(a.group_code, a.group_code)}; {carc_words(a.carc)}"
         if a.rarc:
             meaning += f"; {rarc_words(a.rarc)}"
-        rows.append([where, _money(lp.charge) if lp else _money(decision.charge),
-                     _money(lp.paid) if lp else _money(decision.paid),
-                     f"{a.group_code}-{a.carc} {a.rarc or ''} {_money(a.amount)}".strip(),
-                     meaning])
-    for w in session.scalars(select(m.WorkItem).where(
-            m.WorkItem.claim_id == claim.id, m.WorkItem.kind == "underpayment",
-            m.WorkItem.status == "open")):
+        rows.append(
+            [
+                where,
+                _money(lp.charge) if lp else _money(decision.charge),
+                _money(lp.paid) if lp else _money(decision.paid),
+                f"{a.group_code}-{a.carc} {a.rarc or ''} {_money(a.amount)}".strip(),
+                meaning,
+            ]
+        )
+    for w in session.scalars(
+        select(m.WorkItem).where(
+            m.WorkItem.claim_id == claim.id,
+            m.WorkItem.kind == "underpayment",
+            m.WorkItem.status == "open",
+        )
+    ):
         categories.add("underpayment")
         rows.append(["(see detail)", "", "", f"short paid {_money(w.amount)}", w.detail])
     if len(rows) == 1:
-        rows.append(["whole claim", _money(decision.charge), _money(decision.paid),
-                     f"CLP02 {decision.status}", "the payer did not pay the claim in full"])
+        rows.append(
+            [
+                "whole claim",
+                _money(decision.charge),
+                _money(decision.paid),
+                f"CLP02 {decision.status}",
+                "the payer did not pay the claim in full",
+            ]
+        )
     letter.table(rows)
     _documentation(letter, session, claim, visit, ctx)
     letter.heading("Citations")
@@ -202,27 +276,40 @@ def _letter(session: Session, config: Config, claim: m.Claim, decision: m.ClaimP
         keys.append("NGS-APPEALS")
     letter.items([f"[{k}] {CITATIONS[k]}" for k in keys])
     letter.heading("Enclosures")
-    enclosures = [f"Treatment note of {visit.date_of_service} (signed)",
-                  "Plan of care and its certification"]
+    enclosures = [
+        f"Treatment note of {visit.date_of_service} (signed)",
+        "Plan of care and its certification",
+    ]
     e = visit.episode
     if e and e.progress_report_this_visit:
         enclosures.append("Progress report written at this visit")
     elif e and e.last_progress_report_visit:
         enclosures.append(f"Latest progress report (visit {e.last_progress_report_visit})")
     letter.items(enclosures)
-    letter.para("Please reprocess the claim and pay the services as billed. For questions, "
-                f"contact the billing office of {bp.name}.")
+    letter.para(
+        "Please reprocess the claim and pay the services as billed. For questions, "
+        f"contact the billing office of {bp.name}."
+    )
     letter.lines("Sincerely,", "", f"Billing office, {bp.name}")
     return letter
 
 
-def _documentation(letter: Letter, session: Session, claim: m.Claim, visit: Visit,
-                   ctx: Any) -> None:
-    version = session.scalar(select(m.ClaimVersion).where(
-        m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version))
+def _documentation(
+    letter: Letter, session: Session, claim: m.Claim, visit: Visit, ctx: Any
+) -> None:
+    version = session.scalar(
+        select(m.ClaimVersion).where(
+            m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version
+        )
+    )
     assert version is not None
-    lines = list(session.scalars(select(m.ClaimLine).where(
-        m.ClaimLine.version_id == version.id).order_by(m.ClaimLine.line_number)))
+    lines = list(
+        session.scalars(
+            select(m.ClaimLine)
+            .where(m.ClaimLine.version_id == version.id)
+            .order_by(m.ClaimLine.line_number)
+        )
+    )
     coded = code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality)
     services_of = {x.code: x.services for x in coded.lines}
     letter.heading("The documentation that supports each code")
@@ -238,40 +325,62 @@ def _documentation(letter: Letter, session: Session, claim: m.Claim, visit: Visi
         extra += [f"distinct: {s.distinct.reason}" for s in services if s.distinct]
         if extra:
             purpose += f" ({'; '.join(extra)})"
-        rows.append([f"{x.code} {x.modifiers}".strip(), str(x.units), minutes,
-                     " ".join(json.loads(x.explanation_json)) or "-", purpose,
-                     "; ".join(n.response for n in notes if n.response) or "-"])
+        rows.append(
+            [
+                f"{x.code} {x.modifiers}".strip(),
+                str(x.units),
+                minutes,
+                " ".join(json.loads(x.explanation_json)) or "-",
+                purpose,
+                "; ".join(n.response for n in notes if n.response) or "-",
+            ]
+        )
     letter.table(rows)
     timed = visit.total_timed_minutes
     total = visit.total_treatment_minutes
-    method = ("the CMS total-time (8-minute) rule" if ctx.profile.unit_method == "cms"
-              else "the CPT per-code midpoint rule")
-    letter.para(f"Total timed minutes {timed if timed is not None else '-'}, total treatment "
-                f"minutes {total if total is not None else '-'}; the units follow {method} "
-                f"[CMS-CPM5-20.2]. Diagnoses treated: {', '.join(visit.diagnoses) or '-'}.")
+    method = (
+        "the CMS total-time (8-minute) rule"
+        if ctx.profile.unit_method == "cms"
+        else "the CPT per-code midpoint rule"
+    )
+    letter.para(
+        f"Total timed minutes {timed if timed is not None else '-'}, total treatment "
+        f"minutes {total if total is not None else '-'}; the units follow {method} "
+        f"[CMS-CPM5-20.2]. Diagnoses treated: {', '.join(visit.diagnoses) or '-'}."
+    )
     e = visit.episode
     facts = []
     if e and e.plan_of_care:
         poc = e.plan_of_care
-        facts.append(f"Plan of care from {poc.start_date} to {poc.end_date or '(open)'}, "
-                     f"certified on {poc.certified_date or '(not recorded)'} by NPI "
-                     f"{poc.certifying_npi or '-'} [MBPM15-220.1.2] [MBPM15-220.1.3]")
+        facts.append(
+            f"Plan of care from {poc.start_date} to {poc.end_date or '(open)'}, "
+            f"certified on {poc.certified_date or '(not recorded)'} by NPI "
+            f"{poc.certifying_npi or '-'} [MBPM15-220.1.2] [MBPM15-220.1.3]"
+        )
     if e and e.visit_number:
         facts.append(f"This was visit {e.visit_number} of the plan of care")
     if e and e.progress_report_this_visit:
         facts.append("A progress report was written at this visit [MBPM15-220.3D]")
     elif e and e.last_progress_report_visit:
-        facts.append(f"The latest progress report was written at visit "
-                     f"{e.last_progress_report_visit} [MBPM15-220.3D]")
+        facts.append(
+            f"The latest progress report was written at visit "
+            f"{e.last_progress_report_visit} [MBPM15-220.3D]"
+        )
     if e and e.authorization and e.authorization.number:
-        facts.append(f"Authorization {e.authorization.number} "
-                     f"({e.authorization.start_date} to {e.authorization.end_date})")
+        facts.append(
+            f"Authorization {e.authorization.number} "
+            f"({e.authorization.start_date} to {e.authorization.end_date})"
+        )
     if e and e.kx_medical_necessity_documented:
-        facts.append("The medical necessity of therapy above the yearly threshold is "
-                     "documented (KX) [NGS-KX-2024]")
+        facts.append(
+            "The medical necessity of therapy above the yearly threshold is "
+            "documented (KX) [NGS-KX-2024]"
+        )
     if visit.signed:
-        facts.append(f"The note was signed on {visit.signed.date} by NPI {visit.signed.by_npi} "
-                     "[MBPM15-220.3E]")
+        facts.append(
+            f"The note was signed on {visit.signed.date} by NPI {visit.signed.by_npi} "
+            "[MBPM15-220.3E]"
+        )
     if facts:
         letter.heading("Plan of care and progress")
         letter.items(facts)

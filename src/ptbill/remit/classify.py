@@ -30,11 +30,29 @@ from functools import cache
 
 from ptbill.remit.codes import carc_words, rarc_words
 
-CATEGORIES = ("ncci_bundling", "medical_necessity", "authorization", "eligibility",
-              "timely_filing", "duplicate", "documentation", "benefit_maximum", "contractual",
-              "patient_responsibility", "non_covered", "other")
-ACTIONS = ("correct_and_resubmit", "reopen", "appeal_with_records", "write_off",
-           "bill_patient", "informational", "review")
+CATEGORIES = (
+    "ncci_bundling",
+    "medical_necessity",
+    "authorization",
+    "eligibility",
+    "timely_filing",
+    "duplicate",
+    "documentation",
+    "benefit_maximum",
+    "contractual",
+    "patient_responsibility",
+    "non_covered",
+    "other",
+)
+ACTIONS = (
+    "correct_and_resubmit",
+    "reopen",
+    "appeal_with_records",
+    "write_off",
+    "bill_patient",
+    "informational",
+    "review",
+)
 NOT_DENIALS = frozenset({"contractual", "patient_responsibility"})
 HOUSEKEEPING_DAYS = 30
 MEDICARE_REOPENING_DAYS = 365
@@ -43,8 +61,12 @@ UNPROCESSABLE = frozenset({"MA130"})
 # CARC -> (category, action, advice). Group-specific exceptions are in `classify`.
 _TABLE: dict[str, tuple[str, str, str]] = {
     "45": ("contractual", "informational", "the contracted reduction; nothing to do"),
-    "59": ("contractual", "informational", "the multiple procedure reduction (MPPR); nothing "
-                                           "to do unless it was taken on the wrong unit"),
+    "59": (
+        "contractual",
+        "informational",
+        "the multiple procedure reduction (MPPR); nothing "
+        "to do unless it was taken on the wrong unit",
+    ),
     "253": ("contractual", "informational", "sequestration; nothing to do"),
     "23": ("contractual", "informational", "the other payer's payment; nothing to do"),
     "42": ("contractual", "informational", "over the maximum allowable fee; nothing to do"),
@@ -53,64 +75,142 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "1": ("patient_responsibility", "bill_patient", "bill the patient (deductible)"),
     "2": ("patient_responsibility", "bill_patient", "bill the patient (coinsurance)"),
     "3": ("patient_responsibility", "bill_patient", "bill the patient (copayment)"),
-    "97": ("ncci_bundling", "write_off", "the service is bundled into another one: do not bill "
-                                         "it separately; write the line off"),
-    "234": ("ncci_bundling", "write_off", "not paid separately: remove or combine the line; "
-                                          "write it off"),
-    "236": ("ncci_bundling", "correct_and_resubmit", "an NCCI pair edit: if the services were "
-            "distinct (separate time blocks or regions, M-17), add 59/X and send a corrected "
-            "claim; if not, write the line off"),
-    "50": ("medical_necessity", "appeal_with_records", "check the diagnosis and pointers; if "
-           "they are right, appeal with the plan of care and treatment notes"),
+    "97": (
+        "ncci_bundling",
+        "write_off",
+        "the service is bundled into another one: do not bill it separately; write the line off",
+    ),
+    "234": (
+        "ncci_bundling",
+        "write_off",
+        "not paid separately: remove or combine the line; write it off",
+    ),
+    "236": (
+        "ncci_bundling",
+        "correct_and_resubmit",
+        "an NCCI pair edit: if the services were "
+        "distinct (separate time blocks or regions, M-17), add 59/X and send a corrected "
+        "claim; if not, write the line off",
+    ),
+    "50": (
+        "medical_necessity",
+        "appeal_with_records",
+        "check the diagnosis and pointers; if "
+        "they are right, appeal with the plan of care and treatment notes",
+    ),
     "55": ("medical_necessity", "appeal_with_records", "appeal with the records"),
     "56": ("medical_necessity", "appeal_with_records", "appeal with the records"),
-    "150": ("medical_necessity", "appeal_with_records", "appeal with the records that support "
-            "the level of service"),
-    "151": ("medical_necessity", "appeal_with_records", "verify the units; appeal with the "
-            "treatment notes showing the minutes"),
-    "167": ("medical_necessity", "appeal_with_records", "check the diagnosis coding; appeal "
-            "with the records if it is right"),
-    "11": ("medical_necessity", "correct_and_resubmit", "point the line at the diagnosis it "
-           "treats and send a corrected claim"),
-    "15": ("authorization", "correct_and_resubmit", "add the valid authorization number and "
-           "send a corrected claim"),
-    "197": ("authorization", "appeal_with_records", "get a retroactive authorization if the "
-            "payer allows it, then appeal with it"),
-    "198": ("authorization", "appeal_with_records", "ask for more authorized visits and appeal "
-            "with the approval"),
-    "22": ("eligibility", "correct_and_resubmit", "bill the primary payer first, then this one "
-           "with the primary's payment"),
-    "26": ("eligibility", "correct_and_resubmit", "verify the coverage dates and bill the payer "
-           "that covered the date"),
-    "27": ("eligibility", "correct_and_resubmit", "verify the coverage dates and bill the payer "
-           "that covered the date"),
-    "31": ("eligibility", "correct_and_resubmit", "verify the member id and name against the "
-           "card and send a corrected claim"),
+    "150": (
+        "medical_necessity",
+        "appeal_with_records",
+        "appeal with the records that support the level of service",
+    ),
+    "151": (
+        "medical_necessity",
+        "appeal_with_records",
+        "verify the units; appeal with the treatment notes showing the minutes",
+    ),
+    "167": (
+        "medical_necessity",
+        "appeal_with_records",
+        "check the diagnosis coding; appeal with the records if it is right",
+    ),
+    "11": (
+        "medical_necessity",
+        "correct_and_resubmit",
+        "point the line at the diagnosis it treats and send a corrected claim",
+    ),
+    "15": (
+        "authorization",
+        "correct_and_resubmit",
+        "add the valid authorization number and send a corrected claim",
+    ),
+    "197": (
+        "authorization",
+        "appeal_with_records",
+        "get a retroactive authorization if the payer allows it, then appeal with it",
+    ),
+    "198": (
+        "authorization",
+        "appeal_with_records",
+        "ask for more authorized visits and appeal with the approval",
+    ),
+    "22": (
+        "eligibility",
+        "correct_and_resubmit",
+        "bill the primary payer first, then this one with the primary's payment",
+    ),
+    "26": (
+        "eligibility",
+        "correct_and_resubmit",
+        "verify the coverage dates and bill the payer that covered the date",
+    ),
+    "27": (
+        "eligibility",
+        "correct_and_resubmit",
+        "verify the coverage dates and bill the payer that covered the date",
+    ),
+    "31": (
+        "eligibility",
+        "correct_and_resubmit",
+        "verify the member id and name against the card and send a corrected claim",
+    ),
     "109": ("eligibility", "correct_and_resubmit", "send the claim to the right payer"),
     "170": ("eligibility", "review", "check the rendering provider's enrollment with the payer"),
     "185": ("eligibility", "review", "check the rendering provider's enrollment with the payer"),
-    "29": ("timely_filing", "write_off", "filed too late: write off unless an exception applies "
-           "(proof of timely filing, a payer error) (C-8)"),
-    "18": ("duplicate", "reopen", "do not send it again: check the original claim; if it was "
-           "wrong, ask for a reopening or send a replacement (C-10)"),
-    "16": ("documentation", "correct_and_resubmit", "add or fix what the remark code names and "
-           "send a corrected claim (not an appeal)"),
-    "125": ("documentation", "correct_and_resubmit", "fix the billing error the remark code "
-            "names and send a corrected claim"),
-    "4": ("documentation", "correct_and_resubmit", "add or fix the modifier (GP, KX, CQ, 59/X) "
-          "and send a corrected claim"),
-    "5": ("documentation", "correct_and_resubmit", "fix the place of service and send a "
-          "corrected claim"),
+    "29": (
+        "timely_filing",
+        "write_off",
+        "filed too late: write off unless an exception applies "
+        "(proof of timely filing, a payer error) (C-8)",
+    ),
+    "18": (
+        "duplicate",
+        "reopen",
+        "do not send it again: check the original claim; if it was "
+        "wrong, ask for a reopening or send a replacement (C-10)",
+    ),
+    "16": (
+        "documentation",
+        "correct_and_resubmit",
+        "add or fix what the remark code names and send a corrected claim (not an appeal)",
+    ),
+    "125": (
+        "documentation",
+        "correct_and_resubmit",
+        "fix the billing error the remark code names and send a corrected claim",
+    ),
+    "4": (
+        "documentation",
+        "correct_and_resubmit",
+        "add or fix the modifier (GP, KX, CQ, 59/X) and send a corrected claim",
+    ),
+    "5": (
+        "documentation",
+        "correct_and_resubmit",
+        "fix the place of service and send a corrected claim",
+    ),
     "181": ("documentation", "correct_and_resubmit", "use a code valid on the date of service"),
     "226": ("documentation", "appeal_with_records", "send the records the payer asked for"),
     "252": ("documentation", "appeal_with_records", "send the required documentation"),
-    "119": ("benefit_maximum", "correct_and_resubmit", "if the therapy is medically necessary "
-            "and documented, add KX and send a corrected claim; otherwise the patient is "
-            "liable only with a valid ABN (M-3, M-6)"),
-    "96": ("non_covered", "write_off", "a non-covered service: the patient is liable only with "
-           "a valid advance notice; else write it off"),
-    "204": ("non_covered", "write_off", "not covered by the patient's plan: bill the patient "
-            "only if the contract allows"),
+    "119": (
+        "benefit_maximum",
+        "correct_and_resubmit",
+        "if the therapy is medically necessary "
+        "and documented, add KX and send a corrected claim; otherwise the patient is "
+        "liable only with a valid ABN (M-3, M-6)",
+    ),
+    "96": (
+        "non_covered",
+        "write_off",
+        "a non-covered service: the patient is liable only with "
+        "a valid advance notice; else write it off",
+    ),
+    "204": (
+        "non_covered",
+        "write_off",
+        "not covered by the patient's plan: bill the patient only if the contract allows",
+    ),
 }
 
 
@@ -130,8 +230,8 @@ class Classification:
 def classify(group: str, carc: str, rarc: str | None = None) -> Classification:
     """The category and action of one adjustment."""
     category, action, advice = _TABLE.get(
-        carc, ("other", "review", "a combination ptbill does not know: read the codes and "
-                                  "decide"))
+        carc, ("other", "review", "a combination ptbill does not know: read the codes and decide")
+    )
     if group == "PR" and (category == "non_covered" or carc == "119"):
         action = "bill_patient"
         advice = f"{advice} (the payer assigned it to the patient)"
@@ -144,9 +244,16 @@ def classify(group: str, carc: str, rarc: str | None = None) -> Classification:
     return Classification(category, action, advice, plain)
 
 
-def due_date(action: str, *, medicare: bool, appeal_days: int, timely_filing_days: int,
-             date_of_service: dt.date, determined_on: dt.date,
-             processed: bool = True) -> dt.date:
+def due_date(
+    action: str,
+    *,
+    medicare: bool,
+    appeal_days: int,
+    timely_filing_days: int,
+    date_of_service: dt.date,
+    determined_on: dt.date,
+    processed: bool = True,
+) -> dt.date:
     """The deadline for acting on a classified adjustment (module docstring)."""
     if action == "appeal_with_records":
         return determined_on + dt.timedelta(days=appeal_days)
@@ -161,8 +268,13 @@ def due_date(action: str, *, medicare: bool, appeal_days: int, timely_filing_day
 
 
 # 277CA status codes (STC01-2) -> the category of a front-end rejection.
-_REJECTION = {"97": "eligibility", "164": "eligibility", "33": "eligibility",
-              "54": "duplicate", "78": "duplicate"}
+_REJECTION = {
+    "97": "eligibility",
+    "164": "eligibility",
+    "33": "eligibility",
+    "54": "duplicate",
+    "78": "duplicate",
+}
 
 
 def rejection_category(status_codes: list[str]) -> str:

@@ -40,14 +40,13 @@ CARC = {
     "226": "the information the payer asked for was not given, or was not enough",
     "234": "the procedure is not paid separately (the remark code says why)",
     "236": "this code, or code and modifier, is not allowed with another service that day "
-           "under the NCCI edits",
+    "under the NCCI edits",
     "252": "an attachment or other documentation is required",
     "253": "sequestration: the federal reduction of the payment",
 }
 
 RARC = {
-    "M15": "separately billed services and tests were bundled: they are part of another "
-           "service",
+    "M15": "separately billed services and tests were bundled: they are part of another service",
     "M51": "the procedure code is missing, incomplete or invalid",
     "M76": "the diagnosis is missing, incomplete or invalid",
     "M80": "not covered when performed during the same session as another service",
@@ -59,8 +58,7 @@ RARC = {
     "N290": "the rendering provider's identifier is missing, incomplete or invalid",
     "N362": "the number of days or units exceeds what is acceptable",
     "N386": "decided under a national coverage determination (NCD)",
-    "N54": "the claim information is not consistent with the pre-certified or authorized "
-           "services",
+    "N54": "the claim information is not consistent with the pre-certified or authorized services",
     "N657": "this should be billed with the appropriate code for these services",
     "MA01": "you may appeal if you disagree: see the appeal rights",
 }

@@ -11,9 +11,19 @@ from dataclasses import dataclass, field
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-_ASCII = {"\u2192": "->", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
-          "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u00a7": "section ", "\u2264": "<=",
-          "\u2265": ">="}
+_ASCII = {
+    "\u2192": "->",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2026": "...",
+    "\u00a7": "section ",
+    "\u2264": "<=",
+    "\u2265": ">=",
+}
 
 
 @dataclass
@@ -48,12 +58,16 @@ class Letter:
 
 def to_html(letter: Letter) -> str:
     e = html.escape
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{e(letter.title)}</title>",
-           "<style>body{font-family:Helvetica,Arial,sans-serif;max-width:48em;margin:2em auto;"
-           "line-height:1.4}table{border-collapse:collapse;width:100%}td,th{border:1px solid "
-           "#999;padding:.3em;vertical-align:top;text-align:left}h2{margin-top:1.4em}</style>",
-           "</head><body>", f"<h1>{e(letter.title)}</h1>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(letter.title)}</title>",
+        "<style>body{font-family:Helvetica,Arial,sans-serif;max-width:48em;margin:2em auto;"
+        "line-height:1.4}table{border-collapse:collapse;width:100%}td,th{border:1px solid "
+        "#999;padding:.3em;vertical-align:top;text-align:left}h2{margin-top:1.4em}</style>",
+        "</head><body>",
+        f"<h1>{e(letter.title)}</h1>",
+    ]
     for b in letter.blocks:
         if b.kind == "heading":
             out.append(f"<h2>{e(b.text)}</h2>")
@@ -65,8 +79,11 @@ def to_html(letter: Letter) -> str:
             out.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in b.items) + "</ul>")
         elif b.kind == "table" and b.rows:
             head, *body = b.rows
-            out.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in head)
-                       + "</tr></thead><tbody>")
+            out.append(
+                "<table><thead><tr>"
+                + "".join(f"<th>{e(c)}</th>" for c in head)
+                + "</tr></thead><tbody>"
+            )
             for row in body:
                 out.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
             out.append("</tbody></table>")
@@ -83,8 +100,7 @@ def latin1(text: str) -> str:
 
 def to_pdf(letter: Letter) -> bytes:
     pdf = FPDF(format="Letter")
-    pdf.set_creation_date(dt.datetime.combine(letter.on, dt.time(0, 0),
-                                              tzinfo=dt.UTC))
+    pdf.set_creation_date(dt.datetime.combine(letter.on, dt.time(0, 0), tzinfo=dt.UTC))
     pdf.set_title(latin1(letter.title))
     pdf.set_margins(18, 18, 18)
     pdf.set_auto_page_break(True, margin=18)

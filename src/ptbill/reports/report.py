@@ -65,16 +65,35 @@ def _rate(part: int, whole: int) -> Decimal | None:
 
 def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]:
     claims: dict[int, _Claim] = {}
-    q = (select(m.Claim.id, m.Payer.key, m.Claim.date_of_service, m.Claim.charge,
-                m.Claim.first_submitted_on, m.Claim.expected_payment)
-         .join(m.Payer, m.Payer.id == m.Claim.payer_id))
+    q = select(
+        m.Claim.id,
+        m.Payer.key,
+        m.Claim.date_of_service,
+        m.Claim.charge,
+        m.Claim.first_submitted_on,
+        m.Claim.expected_payment,
+    ).join(m.Payer, m.Payer.id == m.Claim.payer_id)
     for cid, payer, dos, charge, submitted, expected in session.execute(q):
-        claims[cid] = _Claim(payer, dos, charge or ZERO,
-                             submitted if submitted and submitted <= as_of else None, expected)
-    q = (select(m.ClaimPayment.id, m.ClaimPayment.claim_id, m.ClaimPayment.paid,
-                m.ClaimPayment.patient_responsibility, m.ClaimPayment.reversal,
-                m.ClaimPayment.version, m.ClaimPayment.state_after)
-         .where(m.ClaimPayment.determined_on <= as_of).order_by(m.ClaimPayment.id))
+        claims[cid] = _Claim(
+            payer,
+            dos,
+            charge or ZERO,
+            submitted if submitted and submitted <= as_of else None,
+            expected,
+        )
+    q = (
+        select(
+            m.ClaimPayment.id,
+            m.ClaimPayment.claim_id,
+            m.ClaimPayment.paid,
+            m.ClaimPayment.patient_responsibility,
+            m.ClaimPayment.reversal,
+            m.ClaimPayment.version,
+            m.ClaimPayment.state_after,
+        )
+        .where(m.ClaimPayment.determined_on <= as_of)
+        .order_by(m.ClaimPayment.id)
+    )
     unmatched = ZERO
     for _, cid, paid, patient, reversal, version, state in session.execute(q):
         if cid is None:
@@ -87,12 +106,23 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
             c.decided = True
             if c.first_state is None:
                 c.first_state, c.first_version = state, version
-    q = (select(m.ClaimPayment.claim_id, m.Adjustment.group_code, m.Adjustment.carc,
-                m.Adjustment.category, func.sum(m.Adjustment.amount))
-         .join(m.ClaimPayment, m.ClaimPayment.id == m.Adjustment.claim_payment_id)
-         .where(m.ClaimPayment.determined_on <= as_of, m.ClaimPayment.claim_id.is_not(None))
-         .group_by(m.ClaimPayment.claim_id, m.Adjustment.group_code, m.Adjustment.carc,
-                   m.Adjustment.category))
+    q = (
+        select(
+            m.ClaimPayment.claim_id,
+            m.Adjustment.group_code,
+            m.Adjustment.carc,
+            m.Adjustment.category,
+            func.sum(m.Adjustment.amount),
+        )
+        .join(m.ClaimPayment, m.ClaimPayment.id == m.Adjustment.claim_payment_id)
+        .where(m.ClaimPayment.determined_on <= as_of, m.ClaimPayment.claim_id.is_not(None))
+        .group_by(
+            m.ClaimPayment.claim_id,
+            m.Adjustment.group_code,
+            m.Adjustment.carc,
+            m.Adjustment.category,
+        )
+    )
     for cid, group, carc, category, amount in session.execute(q):
         c = claims[cid]
         if group != "PR" and category == "contractual":
@@ -100,17 +130,20 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
         if category not in NOT_DENIALS and amount > 0:
             key = (category, carc)
             c.denials[key] = c.denials.get(key, ZERO) + amount
-    q = (select(m.AckResult.claim_id, m.AckResult.status, m.AckResult.version)
-         .join(m.Acknowledgement, m.Acknowledgement.id == m.AckResult.ack_id)
-         .where(m.Acknowledgement.received_on <= as_of, m.AckResult.claim_id.is_not(None)))
+    q = (
+        select(m.AckResult.claim_id, m.AckResult.status, m.AckResult.version)
+        .join(m.Acknowledgement, m.Acknowledgement.id == m.AckResult.ack_id)
+        .where(m.Acknowledgement.received_on <= as_of, m.AckResult.claim_id.is_not(None))
+    )
     for cid, status, version in session.execute(q):
         if version == 1:
             c = claims[cid]
             c.rejected_first |= status == "rejected"
             c.accepted_first |= status == "accepted"
-    q = (select(m.AuditEntry.claim_id, m.AuditEntry.to_state)
-         .where(m.AuditEntry.on_date <= as_of,
-                m.AuditEntry.to_state.in_([State.WRITTEN_OFF, State.CORRECTED])))
+    q = select(m.AuditEntry.claim_id, m.AuditEntry.to_state).where(
+        m.AuditEntry.on_date <= as_of,
+        m.AuditEntry.to_state.in_([State.WRITTEN_OFF, State.CORRECTED]),
+    )
     for cid, to in session.execute(q):
         if to == State.WRITTEN_OFF:
             claims[cid].written_off = True
@@ -124,8 +157,15 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
     verdicts = [c for c in submitted if c.rejected_first or c.accepted_first or c.decided]
     first_pass = [c for c in verdicts if not c.rejected_first]
     decided = [c for c in submitted if c.decided]
-    clean = [c for c in decided if c.first_version == 1 and c.first_state == State.PAID
-             and not c.rejected_first and not c.corrected and not c.denials]
+    clean = [
+        c
+        for c in decided
+        if c.first_version == 1
+        and c.first_state == State.PAID
+        and not c.rejected_first
+        and not c.corrected
+        and not c.denials
+    ]
     denied = [c for c in decided if c.denials]
     by_category: dict[str, dict[str, Any]] = defaultdict(lambda: {"claims": 0, "amount": ZERO})
     by_carc: dict[str, dict[str, Any]] = defaultdict(lambda: {"claims": 0, "amount": ZERO})
@@ -171,9 +211,13 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
         "denials_by_category": dict(sorted(by_category.items())),
         "denials_by_carc": dict(sorted(by_carc.items(), key=lambda kv: (len(kv[0]), kv[0]))),
         "paid_total": sum((c.paid for c in claims), ZERO),
-        "expected_vs_paid": {"claims": len(known), "expected": expected, "paid": paid_known,
-                             "difference": paid_known - expected,
-                             "claims_without_expected": len(decided) - len(known)},
+        "expected_vs_paid": {
+            "claims": len(known),
+            "expected": expected,
+            "paid": paid_known,
+            "difference": paid_known - expected,
+            "claims_without_expected": len(decided) - len(known),
+        },
         "ar_total": ar_total,
         "ar_claims": ar_claims,
         "ar_aging": aging,
@@ -188,5 +232,8 @@ def build_report(session: Session, as_of: dt.date) -> dict[str, Any]:
         by_payer[c.payer].append(c)
     overall = _metrics(list(claims.values()), as_of)
     overall["unmatched_paid"] = unmatched
-    return {"as_of": as_of, **overall,
-            "payers": {k: _metrics(v, as_of) for k, v in sorted(by_payer.items())}}
+    return {
+        "as_of": as_of,
+        **overall,
+        "payers": {k: _metrics(v, as_of) for k, v in sorted(by_payer.items())},
+    }

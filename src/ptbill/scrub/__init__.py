@@ -9,5 +9,14 @@ from ptbill.scrub.findings import CATEGORIES, Finding, ScrubResult
 from ptbill.scrub.registry import RULES, Rule, active_rules
 from ptbill.scrub.review import Batch
 
-__all__ = ["CATEGORIES", "RULES", "Batch", "Finding", "Rule", "ScrubResult", "active_rules",
-           "scrub_batch", "scrub_visit"]
+__all__ = [
+    "CATEGORIES",
+    "RULES",
+    "Batch",
+    "Finding",
+    "Rule",
+    "ScrubResult",
+    "active_rules",
+    "scrub_batch",
+    "scrub_visit",
+]

@@ -44,16 +44,26 @@ def scrub_visit(
         for hit in active.check(review, active.params):
             r, severity = active.rule, active.severity
             if hit.severity is not None:
-                severity = (_softer(hit.severity, severity) if active.severity_set
-                            else hit.severity)
-            findings.append(Finding(r.id, r.category, severity, hit.line, hit.message, hit.fix,
-                                    r.citation, hit.data_release))
+                severity = _softer(hit.severity, severity) if active.severity_set else hit.severity
+            findings.append(
+                Finding(
+                    r.id,
+                    r.category,
+                    severity,
+                    hit.line,
+                    hit.message,
+                    hit.fix,
+                    r.citation,
+                    hit.data_release,
+                )
+            )
     blocked = any(f.severity == "error" for f in findings)
     return ScrubResult(visit.visit_id, "blocked" if blocked else "ready", tuple(findings))
 
 
 def scrub_batch(
-    items: Sequence[tuple[Visit, CodedVisit, VisitContext]], as_of: dt.date,
+    items: Sequence[tuple[Visit, CodedVisit, VisitContext]],
+    as_of: dt.date,
 ) -> list[ScrubResult]:
     """Scrub the visits of one run against each other (duplicates in the batch)."""
     batch = Batch(v for v, _, _ in items)

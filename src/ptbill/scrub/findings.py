@@ -10,9 +10,23 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 # The category vocabulary of interfaces.md (`ptbill scrub --json`); nothing else is allowed.
 CATEGORIES = (
-    "units", "modifier", "ncci", "mue", "bundled", "diagnosis", "evaluation", "plan_of_care",
-    "progress_report", "authorization", "threshold", "timely_filing", "documentation",
-    "provider", "patient", "coverage", "duplicate",
+    "units",
+    "modifier",
+    "ncci",
+    "mue",
+    "bundled",
+    "diagnosis",
+    "evaluation",
+    "plan_of_care",
+    "progress_report",
+    "authorization",
+    "threshold",
+    "timely_filing",
+    "documentation",
+    "provider",
+    "patient",
+    "coverage",
+    "duplicate",
 )
 
 
@@ -42,8 +56,12 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "rule": self.rule, "category": self.category, "severity": self.severity,
-            "line": self.line, "message": self.message, "fix": self.fix,
+            "rule": self.rule,
+            "category": self.category,
+            "severity": self.severity,
+            "line": self.line,
+            "message": self.message,
+            "fix": self.fix,
             "citation": list(self.citation),
         }
         if self.data_release is not None:
@@ -65,5 +83,8 @@ class ScrubResult:
         return {f.rule for f in self.findings}
 
     def to_json(self) -> dict[str, Any]:
-        return {"visit_id": self.visit_id, "status": self.status,
-                "findings": [f.to_json() for f in self.findings]}
+        return {
+            "visit_id": self.visit_id,
+            "status": self.status,
+            "findings": [f.to_json() for f in self.findings],
+        }

@@ -29,10 +29,17 @@ def npi_valid(npi: str) -> bool:
 # MBI: 11 characters, no dashes on a claim. Letters exclude S, L, O, I, B and Z.
 _LETTER = "ACDEFGHJKMNPQRTUVWXY"
 _MBI_POSITIONS = (
-    ("1-9", "123456789"), ("letter", _LETTER), ("letter or digit", _LETTER + "0123456789"),
-    ("digit", "0123456789"), ("letter", _LETTER), ("letter or digit", _LETTER + "0123456789"),
-    ("digit", "0123456789"), ("letter", _LETTER), ("letter", _LETTER),
-    ("digit", "0123456789"), ("digit", "0123456789"),
+    ("1-9", "123456789"),
+    ("letter", _LETTER),
+    ("letter or digit", _LETTER + "0123456789"),
+    ("digit", "0123456789"),
+    ("letter", _LETTER),
+    ("letter or digit", _LETTER + "0123456789"),
+    ("digit", "0123456789"),
+    ("letter", _LETTER),
+    ("letter", _LETTER),
+    ("digit", "0123456789"),
+    ("digit", "0123456789"),
 )
 
 
@@ -43,8 +50,9 @@ def mbi_problem(member_id: str) -> str | None:
         return "it contains dashes (they are for display only, never on a claim)"
     if len(member_id) != 11:
         return f"it has {len(member_id)} characters, an MBI has 11"
-    for position, (ch, (kind, allowed)) in enumerate(zip(member_id.upper(), _MBI_POSITIONS,
-                                                         strict=True), start=1):
+    for position, (ch, (kind, allowed)) in enumerate(
+        zip(member_id.upper(), _MBI_POSITIONS, strict=True), start=1
+    ):
         if ch not in allowed:
             extra = " (never S, L, O, I, B or Z)" if "letter" in kind else ""
             return f"character {position} must be a {kind}{extra}"

@@ -61,8 +61,14 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(
-    id: str, category: str, severity: Severity, cite: tuple[str, ...], *,
-    enabled: bool = True, when: Callable[[PayerProfile], bool] | None = None, **params: Any,
+    id: str,
+    category: str,
+    severity: Severity,
+    cite: tuple[str, ...],
+    *,
+    enabled: bool = True,
+    when: Callable[[PayerProfile], bool] | None = None,
+    **params: Any,
 ) -> Callable[[Check], Check]:
     """Register a rule. `enabled=False` rules run only where a payer profile switches them on;
     `when` says from the profile alone whether the rule can apply (e.g. only payers that require
@@ -90,8 +96,17 @@ def rule(
             problems.append(f"parameter names {sorted(clash)} are reserved")
         if problems:
             raise ValueError(f"rule {id}: " + "; ".join(problems))
-        RULES[id] = Rule(id, category, severity, tuple(cite), enabled,
-                         MappingProxyType(dict(params)), fn, doc, when)
+        RULES[id] = Rule(
+            id,
+            category,
+            severity,
+            tuple(cite),
+            enabled,
+            MappingProxyType(dict(params)),
+            fn,
+            doc,
+            when,
+        )
         return fn
 
     return register
@@ -119,34 +134,60 @@ def _resolve(profile: PayerProfile) -> tuple[ActiveRule, ...]:
     where = f"payer profile {profile.key!r}"
     for rule_id in profile.rules:
         if rule_id not in RULES:
-            raise InputError(where, None, f"rules.{rule_id}", "no scrub rule with that id",
-                             "use an id listed by `ptbill rules`")
+            raise InputError(
+                where,
+                None,
+                f"rules.{rule_id}",
+                "no scrub rule with that id",
+                "use an id listed by `ptbill rules`",
+            )
     active = []
     for r in RULES.values():
         settings = profile.rules.get(r.id, {})
         enabled = settings.get("enabled", r.enabled)
         severity = settings.get("severity", r.severity)
         if not isinstance(enabled, bool):
-            raise InputError(where, None, f"rules.{r.id}.enabled", f"{enabled!r} is not a "
-                             "boolean", "write enabled = true or enabled = false")
+            raise InputError(
+                where,
+                None,
+                f"rules.{r.id}.enabled",
+                f"{enabled!r} is not a boolean",
+                "write enabled = true or enabled = false",
+            )
         if severity not in SEVERITIES:
-            raise InputError(where, None, f"rules.{r.id}.severity", f"{severity!r} is not a "
-                             "severity", "use error, warning or info")
+            raise InputError(
+                where,
+                None,
+                f"rules.{r.id}.severity",
+                f"{severity!r} is not a severity",
+                "use error, warning or info",
+            )
         params = dict(r.params)
         for key, value in settings.items():
             if key in SWITCHES:
                 continue
             if key not in r.params:
                 known = ", ".join(sorted(r.params)) or "none"
-                raise InputError(where, None, f"rules.{r.id}.{key}", "not a parameter of this "
-                                 "rule", f"use one of: {known} (see docs/rules.md)")
+                raise InputError(
+                    where,
+                    None,
+                    f"rules.{r.id}.{key}",
+                    "not a parameter of this rule",
+                    f"use one of: {known} (see docs/rules.md)",
+                )
             if not _same_type(r.params[key], value):
-                raise InputError(where, None, f"rules.{r.id}.{key}", f"{value!r} has the wrong "
-                                 "type", f"give a value like the default {r.params[key]!r}")
+                raise InputError(
+                    where,
+                    None,
+                    f"rules.{r.id}.{key}",
+                    f"{value!r} has the wrong type",
+                    f"give a value like the default {r.params[key]!r}",
+                )
             params[key] = value
         if enabled and (r.when is None or r.when(profile)):
-            active.append(ActiveRule(r, r.check, severity, MappingProxyType(params),
-                                     "severity" in settings))
+            active.append(
+                ActiveRule(r, r.check, severity, MappingProxyType(params), "severity" in settings)
+            )
     return tuple(active)
 
 

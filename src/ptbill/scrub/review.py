@@ -55,8 +55,13 @@ class Review:
     properties for what only some rules need."""
 
     def __init__(
-        self, visit: Visit, coded: CodedVisit, ctx: VisitContext, as_of: dt.date,
-        history: Sequence[CodedVisit] | None, batch: Batch | None,
+        self,
+        visit: Visit,
+        coded: CodedVisit,
+        ctx: VisitContext,
+        as_of: dt.date,
+        history: Sequence[CodedVisit] | None,
+        batch: Batch | None,
     ) -> None:
         self.visit = visit
         self.coded = coded

@@ -14,18 +14,18 @@ from ptbill.scrub.registry import RULES, SECTIONS, Rule
 # others; "SOURCES.md §..." points at reference/data/SOURCES.md).
 EXTRA_SOURCES = {
     "CMS-MBI": "CMS, Medicare Beneficiary Identifier (MBI) format specification: 11 characters, "
-               "positions C A AN N A AN N A A N N, letters other than S, L, O, I, B, Z.",
+    "positions C A AN N A AN N A A N N, letters other than S, L, O, I, B, Z.",
     "ICD10-GUIDE-I.A.13": "ICD-10-CM Official Guidelines, Section I.A.13: etiology/manifestation "
-                          "convention (\"in diseases classified elsewhere\" codes are never "
-                          "first-listed).",
+    'convention ("in diseases classified elsewhere" codes are never '
+    "first-listed).",
     "ICD10-GUIDE-I.C.20": "ICD-10-CM Official Guidelines, Section I.C.20: external cause codes "
-                          "are never principal or first-listed.",
+    "are never principal or first-listed.",
     "X12-837P-DMG": "ASC X12 005010X222A1 837P, DMG segment (patient/subscriber birth date and "
-                    "sex).",
+    "sex).",
     "X12-837P-SBR": "ASC X12 005010X222A1 837P, SBR segment and loop 2000C (subscriber and "
-                    "patient relationship).",
+    "patient relationship).",
     "X12-837P-SV101": "ASC X12 005010X222A1 837P, SV101-3..SV101-6: up to four procedure "
-                      "modifiers per service line.",
+    "modifiers per service line.",
     "X12-837P-SV102": "ASC X12 005010X222A1 837P, SV102: the line charge amount (required).",
 }
 
@@ -49,16 +49,20 @@ def _settings_text(settings: Mapping[str, Any]) -> str:
 
 def _rule_section(r: Rule, by_payer: Mapping[str, Mapping[str, Any]]) -> list[str]:
     lines = [
-        f"## {r.id}", "",
-        f"{r.title}", "",
+        f"## {r.id}",
+        "",
+        f"{r.title}",
+        "",
         f"- category: `{r.category}`; default severity: `{r.severity}`; "
         f"on by default: {'yes' if r.enabled else 'no'}",
         f"- parameters: {_params(r.params)}",
         f"- citation: {', '.join(r.citation)}",
     ]
     if by_payer:
-        lines.append("- bundled payer profiles: " + "; ".join(
-            f"`{payer}`: {_settings_text(s)}" for payer, s in sorted(by_payer.items())))
+        lines.append(
+            "- bundled payer profiles: "
+            + "; ".join(f"`{payer}`: {_settings_text(s)}" for payer, s in sorted(by_payer.items()))
+        )
     lines.append("")
     sections = r.sections()
     for name in SECTIONS:
@@ -85,13 +89,17 @@ def rules_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for r in RULES.values():
-        out.append(f"| [{r.id}](#{r.id.lower()}) | {r.category} | {r.severity} | "
-                   f"{'yes' if r.enabled else 'no'} | {r.title} |")
+        out.append(
+            f"| [{r.id}](#{r.id.lower()}) | {r.category} | {r.severity} | "
+            f"{'yes' if r.enabled else 'no'} | {r.title} |"
+        )
     out.append("")
     for r in RULES.values():
         out += _rule_section(r, settings.get(r.id, {}))
     out += ["## Citations outside billing-rules.md", ""]
     out += [f"- **{key}**: {text}" for key, text in EXTRA_SOURCES.items()]
-    out.append("- **SOURCES.md §...**: src/ptbill/reference/data/SOURCES.md, the provenance of "
-               "the packaged reference data.")
+    out.append(
+        "- **SOURCES.md §...**: src/ptbill/reference/data/SOURCES.md, the provenance of "
+        "the packaged reference data."
+    )
     return "\n".join(out) + "\n"

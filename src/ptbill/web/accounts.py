@@ -61,19 +61,30 @@ def _now() -> dt.datetime:
 def add_user(session: Session, name: str, role: str, password: str) -> User:
     """A new user; an existing name is refused (never silently re-keyed)."""
     if not _NAME.match(name):
-        raise InputError("user", None, "NAME", f"{name!r} is not a valid user name",
-                         "use 1 to 64 letters, digits, '.', '_', '@' or '-'")
+        raise InputError(
+            "user",
+            None,
+            "NAME",
+            f"{name!r} is not a valid user name",
+            "use 1 to 64 letters, digits, '.', '_', '@' or '-'",
+        )
     if role not in ROLES:
-        raise InputError("user", None, "--role", f"no role {role!r}",
-                         f"use one of {', '.join(ROLES)}")
+        raise InputError(
+            "user", None, "--role", f"no role {role!r}", f"use one of {', '.join(ROLES)}"
+        )
     if len(password) < MIN_PASSWORD:
-        raise InputError("user", None, "password", f"shorter than {MIN_PASSWORD} characters",
-                         "choose a longer password")
+        raise InputError(
+            "user",
+            None,
+            "password",
+            f"shorter than {MIN_PASSWORD} characters",
+            "choose a longer password",
+        )
     if session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise InputError("user", None, "NAME", f"user {name!r} exists already",
-                         "pick another name")
-    user = User(name=name, role=role, password_hash=_hasher.hash(password), active=True,
-                created_at=_now())
+        raise InputError("user", None, "NAME", f"user {name!r} exists already", "pick another name")
+    user = User(
+        name=name, role=role, password_hash=_hasher.hash(password), active=True, created_at=_now()
+    )
     session.add(user)
     session.flush()
     return user
@@ -82,8 +93,13 @@ def add_user(session: Session, name: str, role: str, password: str) -> User:
 def _user(session: Session, name: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise InputError("user", None, "NAME", f"no user {name!r}",
-                         "add it with `ptbill user add NAME --role ROLE --password-stdin`")
+        raise InputError(
+            "user",
+            None,
+            "NAME",
+            f"no user {name!r}",
+            "add it with `ptbill user add NAME --role ROLE --password-stdin`",
+        )
     return user
 
 
@@ -91,8 +107,15 @@ def create_token(session: Session, name: str) -> str:
     """A new API token for user `name`; the plain token is returned once and never stored."""
     user = _user(session, name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, prefix=token[:12], token_sha256=digest(token),
-                         created_at=_now(), revoked=False))
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            prefix=token[:12],
+            token_sha256=digest(token),
+            created_at=_now(),
+            revoked=False,
+        )
+    )
     session.flush()
     return token
 
@@ -113,8 +136,12 @@ def token_principal(session: Session, token: str) -> Principal | None:
     row = session.execute(
         select(User.id, User.name, User.role)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_sha256 == digest(token), ApiToken.revoked.is_(False),
-               User.active.is_(True))).first()
+        .where(
+            ApiToken.token_sha256 == digest(token),
+            ApiToken.revoked.is_(False),
+            User.active.is_(True),
+        )
+    ).first()
     return None if row is None else Principal(row[0], row[1], row[2], "token")
 
 
@@ -123,9 +150,15 @@ def start_session(session: Session, user: User, hours: int) -> str:
     cookie = secrets.token_urlsafe(32)
     now = _now()
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
-    session.add(WebSession(user_id=user.id, token_sha256=digest(cookie),
-                           csrf_token=secrets.token_urlsafe(32), created_at=now,
-                           expires_at=now + dt.timedelta(hours=hours)))
+    session.add(
+        WebSession(
+            user_id=user.id,
+            token_sha256=digest(cookie),
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+        )
+    )
     session.flush()
     return cookie
 
@@ -134,8 +167,12 @@ def session_principal(session: Session, cookie: str) -> Principal | None:
     row = session.execute(
         select(User.id, User.name, User.role, WebSession.csrf_token)
         .join(WebSession, WebSession.user_id == User.id)
-        .where(WebSession.token_sha256 == digest(cookie), WebSession.expires_at > _now(),
-               User.active.is_(True))).first()
+        .where(
+            WebSession.token_sha256 == digest(cookie),
+            WebSession.expires_at > _now(),
+            User.active.is_(True),
+        )
+    ).first()
     return None if row is None else Principal(row[0], row[1], row[2], "session", row[3])
 
 

@@ -45,118 +45,172 @@ def _latest_dos(docs: list[Any]) -> dt.date | None:
     return max(days, default=None)
 
 
-def import_date(session: Session, settings: WebSettings, requested: dt.date | None,
-                docs: list[Any]) -> dt.date:
+def import_date(
+    session: Session, settings: WebSettings, requested: dt.date | None, docs: list[Any]
+) -> dt.date:
     """The as_of of an import: given, configured, or the latest date in the data including
     the visits being imported (a visit is never scrubbed as if it were in the future)."""
     if requested or settings.as_of:
         return requested or settings.as_of  # type: ignore[return-value]
     found = [d for d in (latest_date(session), _latest_dos(docs)) if d is not None]
     if not found:
-        raise InputError("upload", None, "as_of", "no date to scrub the visits as of",
-                         "give as_of=YYYY-MM-DD")
+        raise InputError(
+            "upload", None, "as_of", "no date to scrub the visits as of", "give as_of=YYYY-MM-DD"
+        )
     return max(found)
 
 
-def import_visits(session: Session, config: Config, settings: WebSettings, who: Principal,
-                  name: str, text: str, as_of: dt.date | None) -> tuple[ImportSummary, dt.date]:
+def import_visits(
+    session: Session,
+    config: Config,
+    settings: WebSettings,
+    who: Principal,
+    name: str,
+    text: str,
+    as_of: dt.date | None,
+) -> tuple[ImportSummary, dt.date]:
     """Import an uploaded visit file (all of it, or nothing when any visit is bad)."""
     docs = parse_documents(text, name)
     day = import_date(session, settings, as_of, docs)
     with saved(name, text) as upload:
-        summary = import_files(session, [str(upload.path)], as_of=day, config=config,
-                               who=who.who)
+        summary = import_files(session, [str(upload.path)], as_of=day, config=config, who=who.who)
     return summary, day
 
 
-def edit_visit(session: Session, config: Config, settings: WebSettings, who: Principal,
-               visit_id: str, text: str, as_of: dt.date | None) -> tuple[ImportSummary, dt.date]:
+def edit_visit(
+    session: Session,
+    config: Config,
+    settings: WebSettings,
+    who: Principal,
+    visit_id: str,
+    text: str,
+    as_of: dt.date | None,
+) -> tuple[ImportSummary, dt.date]:
     """Store an edited visit and scrub it again (the importer re-codes, re-prices and
     re-scrubs a claim not yet submitted; a submitted one keeps what was sent)."""
     origin = f"visit {visit_id}"
     docs = parse_documents(text, origin)
     if len(docs) != 1 or not isinstance(docs[0], dict):
-        raise InputError(origin, visit_id, None, "the edit must be one visit object",
-                         "send the visit as one JSON object")
+        raise InputError(
+            origin,
+            visit_id,
+            None,
+            "the edit must be one visit object",
+            "send the visit as one JSON object",
+        )
     if docs[0].get("visit_id") != visit_id:
-        raise InputError(origin, visit_id, "visit_id",
-                         f"the edited visit has visit_id {docs[0].get('visit_id')!r}",
-                         f"keep visit_id {visit_id!r}: a new id is a new visit")
+        raise InputError(
+            origin,
+            visit_id,
+            "visit_id",
+            f"the edited visit has visit_id {docs[0].get('visit_id')!r}",
+            f"keep visit_id {visit_id!r}: a new id is a new visit",
+        )
     return import_visits(session, config, settings, who, f"edit-{visit_id}.json", text, as_of)
 
 
-def post_remittance(session: Session, config: Config, who: Principal, name: str, text: str,
-                    as_of: dt.date | None) -> PostSummary:
+def post_remittance(
+    session: Session, config: Config, who: Principal, name: str, text: str, as_of: dt.date | None
+) -> PostSummary:
     """Post an uploaded 835 (all of it or nothing; the same file twice is refused)."""
     return post_text(session, text, name, who=who.who, config=config, as_of=as_of)
 
 
 def need_date(as_of: dt.date | None, what: str) -> dt.date:
     if as_of is None:
-        raise InputError(what, None, "as_of", "the ledger is empty, so there is no business "
-                         "date to work on", "import visits first, or give as_of=YYYY-MM-DD")
+        raise InputError(
+            what,
+            None,
+            "as_of",
+            "the ledger is empty, so there is no business date to work on",
+            "import visits first, or give as_of=YYYY-MM-DD",
+        )
     return as_of
 
 
-def apply_acknowledgement(session: Session, who: Principal, name: str, text: str,
-                          as_of: dt.date | None) -> AckSummary:
+def apply_acknowledgement(
+    session: Session, who: Principal, name: str, text: str, as_of: dt.date | None
+) -> AckSummary:
     as_of = need_date(as_of, name)
     with saved(name, text) as upload:
         parsed = read_ack_file(str(upload.path))
     return apply_acks(session, parsed, as_of=as_of, who=who.who, file_name=name, content=text)
 
 
-def submit_claims(session: Session, config: Config, who: Principal,
-                  as_of: dt.date | None) -> SubmitResult:
+def submit_claims(
+    session: Session, config: Config, who: Principal, as_of: dt.date | None
+) -> SubmitResult:
     as_of = need_date(as_of, "submission")
-    return submit(session, config, as_of=as_of, who=who.who,
-                  file_name=f"ptbill-{as_of.isoformat()}.837")
+    return submit(
+        session, config, as_of=as_of, who=who.who, file_name=f"ptbill-{as_of.isoformat()}.837"
+    )
 
 
-def scrub_document(config: Config, doc: Any, as_of: dt.date | None,
-                   settings: WebSettings) -> dict[str, Any]:
+def scrub_document(
+    config: Config, doc: Any, as_of: dt.date | None, settings: WebSettings
+) -> dict[str, Any]:
     """Code and scrub one visit as given (nothing stored; the episode is what it carries)."""
     if not isinstance(doc, dict):
-        raise InputError("request", None, "(body)", f"expected a visit object, found "
-                         f"{type(doc).__name__}", "send one visit as a JSON object")
+        raise InputError(
+            "request",
+            None,
+            "(body)",
+            f"expected a visit object, found {type(doc).__name__}",
+            "send one visit as a JSON object",
+        )
     try:
         visit = Visit.model_validate(doc)
     except ValidationError as e:
         vid = doc.get("visit_id")
-        raise InputErrors(validation_errors(e, "request", vid if isinstance(vid, str) else None)
-                          ) from None
+        raise InputErrors(
+            validation_errors(e, "request", vid if isinstance(vid, str) else None)
+        ) from None
     ctx = resolve(visit, config, "request")
     coded = code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality)
     day = as_of or settings.as_of or visit.date_of_service
     result = scrub_visit(visit, coded, ctx, day)
-    return {**result.to_json(), "as_of": day.isoformat(),
-            "lines": [{"code": x.code, "units": x.units, "modifiers": list(x.modifiers),
-                       "diagnosis_pointers": list(x.diagnosis_pointers), "minutes": x.minutes,
-                       "charge": x.charge} for x in coded.billed_lines]}
+    return {
+        **result.to_json(),
+        "as_of": day.isoformat(),
+        "lines": [
+            {
+                "code": x.code,
+                "units": x.units,
+                "modifiers": list(x.modifiers),
+                "diagnosis_pointers": list(x.diagnosis_pointers),
+                "minutes": x.minutes,
+                "charge": x.charge,
+            }
+            for x in coded.billed_lines
+        ],
+    }
 
 
 def parse_json(text: str | bytes, origin: str) -> Any:
     try:
         return json.loads(text, parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(origin, None, "(body)", f"not valid JSON ({e})",
-                         "send a JSON object") from None
+        raise InputError(
+            origin, None, "(body)", f"not valid JSON ({e})", "send a JSON object"
+        ) from None
 
 
-def correct_claim(session: Session, config: Config, who: Principal, claim_number: str,
-                  as_of: dt.date) -> Correction:
+def correct_claim(
+    session: Session, config: Config, who: Principal, claim_number: str, as_of: dt.date
+) -> Correction:
     return correct(session, config, claim_number, as_of=as_of, who=who.who)
 
 
-def write_off_claim(session: Session, who: Principal, claim_number: str, reason: str,
-                    as_of: dt.date) -> Decimal:
+def write_off_claim(
+    session: Session, who: Principal, claim_number: str, reason: str, as_of: dt.date
+) -> Decimal:
     return writeoff(session, claim_number, reason[:200], as_of=as_of, who=who.who)
 
 
-def appeal_claim(session: Session, config: Config, who: Principal, claim_number: str,
-                 as_of: dt.date) -> AppealResult:
+def appeal_claim(
+    session: Session, config: Config, who: Principal, claim_number: str, as_of: dt.date
+) -> AppealResult:
     """Make the appeal letter; it is kept in the ledger (the files the workflow also writes
     go to a scratch folder that is removed: the app serves the stored letter)."""
     with tempfile.TemporaryDirectory(prefix="ptbill-appeal-") as scratch:
-        return appeal(session, config, claim_number, as_of=as_of, who=who.who,
-                      out_dir=scratch)
+        return appeal(session, config, claim_number, as_of=as_of, who=who.who, out_dir=scratch)

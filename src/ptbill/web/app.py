@@ -46,8 +46,10 @@ class UploadLimit:
             limit = request.app.state.settings.max_upload_bytes
             length = request.headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > limit + 64 * 1024:
-                problem = (f"the request is {int(length):,} bytes, over the upload limit of "
-                           f"{limit:,} bytes")
+                problem = (
+                    f"the request is {int(length):,} bytes, over the upload limit of "
+                    f"{limit:,} bytes"
+                )
                 fix = "split the file, or raise PTBILL_MAX_UPLOAD_MB"
                 response: Response
                 if _is_api(request):
@@ -65,9 +67,12 @@ _SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
     # Our own scripts and styles only; style attributes for the bar widths.
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; "
-                                 b"style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
-                                 b"form-action 'self'; base-uri 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; "
+        b"style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+        b"form-action 'self'; base-uri 'none'",
+    ),
 ]
 
 
@@ -102,17 +107,23 @@ def _handlers(app: FastAPI) -> None:
     async def _unauthenticated(request: Request, _: NotAuthenticated) -> Response:
         if _is_api(request):
             return JSONResponse(
-                error_json("authorization", "not authenticated",
-                           "send `Authorization: Bearer TOKEN` (see `ptbill token create`)"),
-                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                error_json(
+                    "authorization",
+                    "not authenticated",
+                    "send `Authorization: Bearer TOKEN` (see `ptbill token create`)",
+                ),
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         if _is_api(request):
-            return JSONResponse(error_json("authorization", exc.why, "ask an admin"),
-                                status_code=403)
+            return JSONResponse(
+                error_json("authorization", exc.why, "ask an admin"), status_code=403
+            )
         return render_error(request, 403, exc.why, "ask an admin for the access you need")
 
     @app.exception_handler(NotFound)
@@ -125,30 +136,48 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(InputErrors)
     async def _input_errors(request: Request, exc: InputErrors) -> Response:
         if _is_api(request):
-            return JSONResponse({"errors": [error_json(e.field or e.file, e.problem, e.fix,
-                                                       e.visit_id)["error"]
-                                            for e in exc.errors[:200]]}, status_code=422)
-        return render_error(request, 422, "the input has errors; nothing was changed", None,
-                            errors=exc.errors[:200])
+            return JSONResponse(
+                {
+                    "errors": [
+                        error_json(e.field or e.file, e.problem, e.fix, e.visit_id)["error"]
+                        for e in exc.errors[:200]
+                    ]
+                },
+                status_code=422,
+            )
+        return render_error(
+            request, 422, "the input has errors; nothing was changed", None, errors=exc.errors[:200]
+        )
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> Response:
         if _is_api(request):
-            return JSONResponse(error_json(exc.field or exc.file, exc.problem, exc.fix,
-                                           exc.visit_id), status_code=422)
+            return JSONResponse(
+                error_json(exc.field or exc.file, exc.problem, exc.fix, exc.visit_id),
+                status_code=422,
+            )
         return render_error(request, 422, exc.render(), None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
-            return JSONResponse(error_json("request", str(exc.detail), "check the URL"),
-                                status_code=exc.status_code, headers=exc.headers)
+            return JSONResponse(
+                error_json("request", str(exc.detail), "check the URL"),
+                status_code=exc.status_code,
+                headers=exc.headers,
+            )
         return render_error(request, exc.status_code, str(exc.detail), None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"],
-                   "fix": "correct the value"} for e in exc.errors()]
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"]),
+                "problem": e["msg"],
+                "fix": "correct the value",
+            }
+            for e in exc.errors()
+        ]
         if _is_api(request):
             return JSONResponse({"errors": errors}, status_code=422)
         text = "; ".join(f"{e['field']}: {e['problem']}" for e in errors)
@@ -176,10 +205,15 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings.from_env()
     db = open_database(settings.db)
     app = FastAPI(
-        title="ptbill workbench", version=__version__,
+        title="ptbill workbench",
+        version=__version__,
         description="The REST API over the ptbill ledger. Authenticate with "
-                    "`Authorization: Bearer TOKEN` (`ptbill token create NAME`).",
-        docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json", lifespan=_lifespan)
+        "`Authorization: Bearer TOKEN` (`ptbill token create NAME`).",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=_lifespan,
+    )
     app.state.settings = settings
     app.state.db = db
     app.state.sessions = db.sessions

@@ -17,7 +17,8 @@ from ptbill.web.settings import WebSettings
 __all__ = ["business_date", "latest_date"]
 
 
-def business_date(session: Session, settings: WebSettings,
-                  requested: dt.date | None = None) -> dt.date | None:
+def business_date(
+    session: Session, settings: WebSettings, requested: dt.date | None = None
+) -> dt.date | None:
     """The date to work on; None only when the ledger is empty and nothing was given."""
     return requested or settings.as_of or latest_date(session)

@@ -59,8 +59,9 @@ def _principal(request: Request, session: Session) -> Principal | None:
     return None
 
 
-async def current_user(request: Request,
-                       session: Annotated[Session, Depends(read_db)]) -> Principal | None:
+async def current_user(
+    request: Request, session: Annotated[Session, Depends(read_db)]
+) -> Principal | None:
     """Who is asking. One indexed lookup of well under a millisecond, run on the event loop
     rather than handed to a worker thread (a thread hop costs more than the query)."""
     who = _principal(request, session)
@@ -76,12 +77,12 @@ async def reader(who: Annotated[Principal | None, Depends(current_user)]) -> Pri
 
 def _check_writer(who: Principal) -> None:
     if not who.can_write:
-        raise Forbidden(f"the {who.role} role cannot change anything; ask an admin for the "
-                        "biller role")
+        raise Forbidden(
+            f"the {who.role} role cannot change anything; ask an admin for the biller role"
+        )
 
 
-async def api_writer(request: Request,
-                     who: Annotated[Principal, Depends(reader)]) -> Principal:
+async def api_writer(request: Request, who: Annotated[Principal, Depends(reader)]) -> Principal:
     _check_writer(who)
     if who.via == "session" and not same_secret(request.headers.get(CSRF_HEADER), who.csrf):
         raise Forbidden(f"a change made with the session cookie needs the {CSRF_HEADER} header")
@@ -92,19 +93,18 @@ async def _check_form_csrf(request: Request, who: Principal) -> None:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not same_secret(sent, who.csrf):
-        raise Forbidden("the form's security token is missing or stale; reload the page and "
-                        "try again")
+        raise Forbidden(
+            "the form's security token is missing or stale; reload the page and try again"
+        )
 
 
-async def page_poster(request: Request,
-                      who: Annotated[Principal, Depends(reader)]) -> Principal:
+async def page_poster(request: Request, who: Annotated[Principal, Depends(reader)]) -> Principal:
     """A form post by any signed-in user (logging out), with the session's CSRF token."""
     await _check_form_csrf(request, who)
     return who
 
 
-async def page_writer(request: Request,
-                      who: Annotated[Principal, Depends(reader)]) -> Principal:
+async def page_writer(request: Request, who: Annotated[Principal, Depends(reader)]) -> Principal:
     """A form post that changes the ledger: a biller or admin, with the CSRF token."""
     _check_writer(who)
     await _check_form_csrf(request, who)

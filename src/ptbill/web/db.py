@@ -60,8 +60,12 @@ def open_database(url: str | None) -> Database:
     """The ledger at `url` (a path or URL as `--db` takes it), migrated, with its sessions."""
     ledger = Ledger(url)
     reader = ledger.engine
-    if ledger.engine.url.get_backend_name() == "sqlite" and \
-            ledger.engine.url.database not in (None, "", ":memory:"):
+    if ledger.engine.url.get_backend_name() == "sqlite" and ledger.engine.url.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
         reader = _sqlite_reader(ledger.url)
-    return Database(ledger.engine, ledger.sessions, reader,
-                    sessionmaker(reader, expire_on_commit=False))
+    return Database(
+        ledger.engine, ledger.sessions, reader, sessionmaker(reader, expire_on_commit=False)
+    )

@@ -39,9 +39,16 @@ class DemoLedger:
     as_of: dt.date  # the day the 835 was paid: the ledger's latest date once it is posted
 
 
-def build_demo_ledger(url: str, folder: Path, *, visits: int = 200, seed: int = 7,
-                      start: dt.date = dt.date(2026, 2, 2), days: int = 15,
-                      post: bool = True) -> DemoLedger:
+def build_demo_ledger(
+    url: str,
+    folder: Path,
+    *,
+    visits: int = 200,
+    seed: int = 7,
+    start: dt.date = dt.date(2026, 2, 2),
+    days: int = 15,
+    post: bool = True,
+) -> DemoLedger:
     """Generate `visits` visits, import them, submit the ready claims, apply the simulated
     payer's 999 and 277CA, and (when `post`) post its 835."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -60,15 +67,26 @@ def build_demo_ledger(url: str, folder: Path, *, visits: int = 200, seed: int = 
             text = submit(s, config, as_of=sent_on, who=WHO, file_name="demo-1.837").text
         answer = simulate(text, config, received=sent_on)
         with sessions.begin() as s:
-            apply_acks(s, read_999(_stream(answer.ack_999)), as_of=sent_on, who=WHO,
-                       file_name="demo-1.999", content=answer.ack_999)
-            apply_acks(s, read_277ca(_stream(answer.ack_277)), as_of=sent_on, who=WHO,
-                       file_name="demo-1.277", content=answer.ack_277)
+            apply_acks(
+                s,
+                read_999(_stream(answer.ack_999)),
+                as_of=sent_on,
+                who=WHO,
+                file_name="demo-1.999",
+                content=answer.ack_999,
+            )
+            apply_acks(
+                s,
+                read_277ca(_stream(answer.ack_277)),
+                as_of=sent_on,
+                who=WHO,
+                file_name="demo-1.277",
+                content=answer.ack_277,
+            )
         assert answer.remit_835 is not None and answer.paid_on is not None
         if post:
             with sessions.begin() as s:
-                post_text(s, answer.remit_835, "demo-1.835", who=WHO, config=config,
-                          as_of=None)
+                post_text(s, answer.remit_835, "demo-1.835", who=WHO, config=config, as_of=None)
     finally:
         db.dispose()
     return DemoLedger(url, path, answer.remit_835, answer.paid_on)
@@ -94,6 +112,8 @@ def ensure_demo_users(sessions: sessionmaker[Session]) -> dict[str, str]:
 
 def demo_hint(db: str, port: int = 8000) -> str:
     """What `make demo` prints at its end: how to open the workbench on the demo database."""
-    return (f"Open the workbench: .venv/bin/ptbill --db {db} serve --port {port}\n"
-            f"  then http://127.0.0.1:{port}/ and log in as biller (or admin, viewer) with the "
-            f"password {DEMO_PASSWORD}")
+    return (
+        f"Open the workbench: .venv/bin/ptbill --db {db} serve --port {port}\n"
+        f"  then http://127.0.0.1:{port}/ and log in as biller (or admin, viewer) with the "
+        f"password {DEMO_PASSWORD}"
+    )

@@ -53,19 +53,26 @@ def _plan_status(history: PatientHistory, on: dt.date, cert_days: int) -> dict[s
     else:
         status = "ok"
         left = (plan.end_date - on).days if plan.end_date else None
-        note = (f"certified {plan.certified_date}"
-                + (f"; ends {plan.end_date} ({left} days left)" if left is not None else ""))
-    return {"start_date": plan.start_date, "end_date": plan.end_date,
-            "certified_date": plan.certified_date, "certifying_npi": plan.certifying_npi,
-            "status": status, "note": note}
+        note = f"certified {plan.certified_date}" + (
+            f"; ends {plan.end_date} ({left} days left)" if left is not None else ""
+        )
+    return {
+        "start_date": plan.start_date,
+        "end_date": plan.end_date,
+        "certified_date": plan.certified_date,
+        "certifying_npi": plan.certifying_npi,
+        "status": status,
+        "note": note,
+    }
 
 
 def _declared_report(session: Session, visit_id: str) -> int | None:
     """The last progress report a stored visit's own episode declares (its visit number when
     it carries one, else its `last_progress_report_visit`): reports written before the
     ledger's history begins are known only from there."""
-    row = session.execute(select(m.Visit.effective_json, m.Visit.source_json)
-                          .where(m.Visit.visit_id == visit_id)).first()
+    row = session.execute(
+        select(m.Visit.effective_json, m.Visit.source_json).where(m.Visit.visit_id == visit_id)
+    ).first()
     if row is None:
         return None
     episode = json.loads(row[0] or row[1]).get("episode") or {}
@@ -75,14 +82,16 @@ def _declared_report(session: Session, visit_id: str) -> int | None:
     return int(last) if last else None
 
 
-def _progress(session: Session, history: PatientHistory, on: dt.date,
-              every: int) -> dict[str, Any] | None:
+def _progress(
+    session: Session, history: PatientHistory, on: dt.date, every: int
+) -> dict[str, Any] | None:
     plan = history.plan_on(on)
     if plan is None:
         return None
-    visits = sorted((p for p in history.visits.values()
-                     if p.plan_start == plan.start_date and p.dos <= on),
-                    key=lambda p: (p.dos, p.visit_id))
+    visits = sorted(
+        (p for p in history.visits.values() if p.plan_start == plan.start_date and p.dos <= on),
+        key=lambda p: (p.dos, p.visit_id),
+    )
     numbers = [p.visit_number for p in visits if p.visit_number is not None]
     last_visit = max(numbers, default=0)
     reports = [p.visit_number for p in visits if p.progress_report and p.visit_number]
@@ -100,9 +109,15 @@ def _progress(session: Session, history: PatientHistory, on: dt.date,
         status, note = "due", f"due at the next visit (visit {due_by})"
     else:
         status, note = "ok", f"due by visit {due_by} ({due_by - last_visit} visits from now)"
-    return {"visits_under_plan": len(visits), "last_visit_number": last_visit or None,
-            "last_progress_report_visit": last_report, "due_by_visit": due_by,
-            "every": every, "status": status, "note": note}
+    return {
+        "visits_under_plan": len(visits),
+        "last_visit_number": last_visit or None,
+        "last_progress_report_visit": last_report,
+        "due_by_visit": due_by,
+        "every": every,
+        "status": status,
+        "note": note,
+    }
 
 
 def _authorizations(history: PatientHistory, on: dt.date) -> list[dict[str, Any]]:
@@ -112,16 +127,25 @@ def _authorizations(history: PatientHistory, on: dt.date) -> list[dict[str, Any]
         if found is None:
             continue
         key, auth = found
-        used = [p for p in history.visits.values()
-                if p.auth == key and p.payer == payer and p.dos <= on]
-        left = (None if auth.visits_authorized is None
-                else auth.visits_authorized - len(used))
+        used = [
+            p for p in history.visits.values() if p.auth == key and p.payer == payer and p.dos <= on
+        ]
+        left = None if auth.visits_authorized is None else auth.visits_authorized - len(used)
         status = "ok" if left is None or left > 2 else ("overdue" if left <= 0 else "due")
-        out.append({"payer": payer, "number": auth.number, "start_date": auth.start_date,
-                    "end_date": auth.end_date, "visits_authorized": auth.visits_authorized,
-                    "visits_used": len(used), "visits_left": left,
-                    "units_authorized": auth.units_authorized,
-                    "units_used": sum(p.units for p in used), "status": status})
+        out.append(
+            {
+                "payer": payer,
+                "number": auth.number,
+                "start_date": auth.start_date,
+                "end_date": auth.end_date,
+                "visits_authorized": auth.visits_authorized,
+                "visits_used": len(used),
+                "visits_left": left,
+                "units_authorized": auth.units_authorized,
+                "units_used": sum(p.units for p in used),
+                "status": status,
+            }
+        )
     return out
 
 
@@ -137,42 +161,78 @@ def _kx(history: PatientHistory, key: str, on: dt.date) -> dict[str, Any] | None
     if threshold is None:
         status, note = "unknown", f"no KX threshold in the reference data for {on.year}"
     elif ytd.amount >= threshold:
-        status, note = "over", "over the threshold: every therapy line needs KX and " \
-                                  "documented medical necessity"
+        status, note = (
+            "over",
+            "over the threshold: every therapy line needs KX and documented medical necessity",
+        )
     elif share is not None and share >= Decimal("0.8"):
         status, note = "due", f"${threshold - ytd.amount} left before KX is required"
     else:
         status, note = "ok", f"${threshold - ytd.amount} left before KX is required"
-    return {"year": on.year, "amount_ytd": ytd.amount, "threshold": threshold,
-            "review_threshold": review.value if review is not None else None,
-            "share": share, "claims": ytd.claims, "estimated_claims": ytd.estimated_claims,
-            "explanation": ytd.explanation, "status": status, "note": note,
-            "source": limit.source if limit is not None else None}
+    return {
+        "year": on.year,
+        "amount_ytd": ytd.amount,
+        "threshold": threshold,
+        "review_threshold": review.value if review is not None else None,
+        "share": share,
+        "claims": ytd.claims,
+        "estimated_claims": ytd.estimated_claims,
+        "explanation": ytd.explanation,
+        "status": status,
+        "note": note,
+        "source": limit.source if limit is not None else None,
+    }
 
 
-def patient_status(session: Session, config: Config, patient_id: int,
-                   on: dt.date) -> dict[str, Any]:
+def patient_status(
+    session: Session, config: Config, patient_id: int, on: dt.date
+) -> dict[str, Any]:
     """Plan of care, progress report, authorizations and KX tracker of one patient on `on`."""
     key = str(patient_id)
     history = load_histories(session, {patient_id: key})[key]
-    payers = session.scalars(select(m.Payer.key).join(m.Coverage, m.Coverage.payer_id == m.Payer.id)
-                             .where(m.Coverage.patient_id == patient_id).distinct()).all()
-    every = next((v for p in payers if (v := _rule_param(
-        config, p, "PROGRESS-REPORT-OVERDUE", "every")) is not None), DEFAULT_REPORT_EVERY)
-    cert_days = next((v for p in payers if (v := _rule_param(
-        config, p, "POC-NOT-CERTIFIED", "days")) is not None), 30)
-    return {"as_of": on, "payers": list(payers),
-            "plan_of_care": _plan_status(history, on, cert_days),
-            "progress_report": _progress(session, history, on, every),
-            "authorizations": _authorizations(history, on),
-            "kx": _kx(history, key, on)}
+    payers = session.scalars(
+        select(m.Payer.key)
+        .join(m.Coverage, m.Coverage.payer_id == m.Payer.id)
+        .where(m.Coverage.patient_id == patient_id)
+        .distinct()
+    ).all()
+    every = next(
+        (
+            v
+            for p in payers
+            if (v := _rule_param(config, p, "PROGRESS-REPORT-OVERDUE", "every")) is not None
+        ),
+        DEFAULT_REPORT_EVERY,
+    )
+    cert_days = next(
+        (
+            v
+            for p in payers
+            if (v := _rule_param(config, p, "POC-NOT-CERTIFIED", "days")) is not None
+        ),
+        30,
+    )
+    return {
+        "as_of": on,
+        "payers": list(payers),
+        "plan_of_care": _plan_status(history, on, cert_days),
+        "progress_report": _progress(session, history, on, every),
+        "authorizations": _authorizations(history, on),
+        "kx": _kx(history, key, on),
+    }
 
 
-def patient_view(session: Session, config: Config, settings: WebSettings, patient_id: int,
-                 as_of: dt.date | None) -> dict[str, Any]:
+def patient_view(
+    session: Session, config: Config, settings: WebSettings, patient_id: int, as_of: dt.date | None
+) -> dict[str, Any]:
     p = queries.patient_row(session, patient_id)
     day = business_date(session, settings, as_of)
     claims = queries.list_claims(session, patient_id=patient_id, limit=200)
-    return {"id": p.id, "external_id": p.external_id, "name": f"{p.last_name}, {p.first_name}",
-            "sex": p.sex, "claims": claims["claims"],
-            "status": patient_status(session, config, p.id, day) if day else None}
+    return {
+        "id": p.id,
+        "external_id": p.external_id,
+        "name": f"{p.last_name}, {p.first_name}",
+        "sex": p.sex,
+        "claims": claims["claims"],
+        "status": patient_status(session, config, p.id, day) if day else None,
+    }

@@ -53,20 +53,40 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
     who = getattr(request.state, "principal", None)
     settings = request.app.state.settings
     return templates.TemplateResponse(
-        request, name, {"user": who, "csrf": who.csrf if who else None,
-                        "secure": settings.secure_cookies, **context},
-        status_code=status_code)
+        request,
+        name,
+        {
+            "user": who,
+            "csrf": who.csrf if who else None,
+            "secure": settings.secure_cookies,
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
-def error_json(field: str | None, problem: str, fix: str | None,
-               visit_id: str | None = None) -> dict[str, Any]:
+def error_json(
+    field: str | None, problem: str, fix: str | None, visit_id: str | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {"field": field, "problem": problem, "fix": fix}
     if visit_id:
         out["visit_id"] = visit_id
     return {"error": out}
 
 
-def render_error(request: Request, status: int, problem: str, fix: str | None,
-                 errors: list[InputError] | None = None) -> HTMLResponse:
-    return page(request, "error.html", status_code=status, status=status, problem=problem,
-                fix=fix, errors=errors or [])
+def render_error(
+    request: Request,
+    status: int,
+    problem: str,
+    fix: str | None,
+    errors: list[InputError] | None = None,
+) -> HTMLResponse:
+    return page(
+        request,
+        "error.html",
+        status_code=status,
+        status=status,
+        problem=problem,
+        fix=fix,
+        errors=errors or [],
+    )

@@ -38,9 +38,11 @@ class WebSettings:
 
     def to_env(self) -> dict[str, str]:
         """The environment that makes `from_env` give these settings back."""
-        out = {"PTBILL_SECURE_COOKIES": "1" if self.secure_cookies else "0",
-               "PTBILL_MAX_UPLOAD_MB": str(self.max_upload_bytes / MiB),
-               "PTBILL_SESSION_HOURS": str(self.session_hours)}
+        out = {
+            "PTBILL_SECURE_COOKIES": "1" if self.secure_cookies else "0",
+            "PTBILL_MAX_UPLOAD_MB": str(self.max_upload_bytes / MiB),
+            "PTBILL_SESSION_HOURS": str(self.session_hours),
+        }
         if self.db:
             out["PTBILL_DB"] = self.db
         if self.config:
@@ -54,5 +56,6 @@ def parse_date(text: str, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError(where, None, None, f"{text!r} is not a date",
-                         "write the date as YYYY-MM-DD") from None
+        raise InputError(
+            where, None, None, f"{text!r} is not a date", "write the date as YYYY-MM-DD"
+        ) from None

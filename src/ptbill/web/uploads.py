@@ -26,9 +26,17 @@ _EXTENSIONS: dict[Kind, tuple[str, ...]] = {
     "visits": (".json", ".jsonl", ".ndjson"),
 }
 _WHAT = {"x12": "an X12 file (835, 999 or 277CA)", "visits": "a visit file (JSON or JSON Lines)"}
-_BINARY_TYPES = ("image/", "audio/", "video/", "application/pdf", "application/zip",
-                 "application/x-zip", "application/vnd.", "application/msword",
-                 "application/octet-stream+zip")
+_BINARY_TYPES = (
+    "image/",
+    "audio/",
+    "video/",
+    "application/pdf",
+    "application/zip",
+    "application/x-zip",
+    "application/vnd.",
+    "application/msword",
+    "application/octet-stream+zip",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +59,31 @@ def _refuse(name: str, problem: str, fix: str) -> InputError:
 async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[str, str]:
     """(cleaned name, text) of an upload, or InputError naming what is wrong with it."""
     if file is None or not isinstance(file, UploadFile):
-        raise InputError("upload", None, "file", "no file was sent",
-                         f"send {_WHAT[kind]} as the multipart field `file`")
+        raise InputError(
+            "upload",
+            None,
+            "file",
+            "no file was sent",
+            f"send {_WHAT[kind]} as the multipart field `file`",
+        )
     name = clean_name(file.filename, kind)
     suffix = Path(name).suffix.lower()
     if suffix not in _EXTENSIONS[kind]:
-        raise _refuse(name, f"a {suffix or 'nameless'} file is not {_WHAT[kind]}",
-                      f"upload a file ending in {', '.join(e for e in _EXTENSIONS[kind] if e)}")
+        raise _refuse(
+            name,
+            f"a {suffix or 'nameless'} file is not {_WHAT[kind]}",
+            f"upload a file ending in {', '.join(e for e in _EXTENSIONS[kind] if e)}",
+        )
     ctype = (file.content_type or "").lower()
     if ctype.startswith(_BINARY_TYPES):
-        raise _refuse(name, f"the file was sent as {ctype}, not text",
-                      f"upload {_WHAT[kind]}")
+        raise _refuse(name, f"the file was sent as {ctype}, not text", f"upload {_WHAT[kind]}")
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise _refuse(name, f"the file is larger than the upload limit of {limit:,} bytes",
-                      "split it into smaller files, or raise PTBILL_MAX_UPLOAD_MB")
+        raise _refuse(
+            name,
+            f"the file is larger than the upload limit of {limit:,} bytes",
+            "split it into smaller files, or raise PTBILL_MAX_UPLOAD_MB",
+        )
     if not data.strip():
         raise _refuse(name, "the file is empty", f"upload {_WHAT[kind]}")
     if b"\x00" in data:
@@ -73,15 +91,22 @@ async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise _refuse(name, f"not UTF-8 text (byte {e.start + 1})",
-                      f"save it as UTF-8 {_WHAT[kind]}") from None
+        raise _refuse(
+            name, f"not UTF-8 text (byte {e.start + 1})", f"save it as UTF-8 {_WHAT[kind]}"
+        ) from None
     head = text.lstrip()[:3]
     if kind == "x12" and head != "ISA":
-        raise _refuse(name, "the file does not start with an ISA segment: it is not X12",
-                      "upload the 835/999/277CA file exactly as the payer sent it")
+        raise _refuse(
+            name,
+            "the file does not start with an ISA segment: it is not X12",
+            "upload the 835/999/277CA file exactly as the payer sent it",
+        )
     if kind == "visits" and head[:1] not in ("{", "["):
-        raise _refuse(name, "the file does not start with a JSON object or list",
-                      "upload visits as JSON (one visit or a list) or JSON Lines")
+        raise _refuse(
+            name,
+            "the file does not start with a JSON object or list",
+            "upload visits as JSON (one visit or a list) or JSON Lines",
+        )
     return name, text
 
 
@@ -108,5 +133,5 @@ def saved(name: str, text: str) -> Iterator[Upload]:
 
 def _rename(err: InputError, temp: str, name: str) -> None:
     if err.file == temp or err.file.startswith(temp):
-        err.file = name + err.file[len(temp):]
+        err.file = name + err.file[len(temp) :]
     err.args = (err.render(),)

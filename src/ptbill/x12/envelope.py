@@ -83,7 +83,7 @@ def located(exc: Exception, n: int, e: list[str]) -> X12Error:
 def run_handlers(handlers: Mapping[str, Handler], segments: Segments) -> list[str] | None:
     """The body of a transaction set: each segment to the handler for its id. Returns the
     first segment without one (SE, or one out of place), None at the end of the input."""
-    e: list[str] = [""]
+    e = ["ST"]  # the segment before the first of the body, should reading it fail
     try:
         while True:
             for e in segments.batch:

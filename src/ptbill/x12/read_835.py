@@ -286,7 +286,7 @@ class _Parser:
         paid_total: Cents = 0
         unbalanced = False
         stop: list[str] | None = None
-        e: list[str] = [""]
+        e = ["ST"]  # the segment before the first of the body, should reading it fail
         try:
             while True:
                 for e in segments.batch:

@@ -10,8 +10,9 @@ from ptbill.ledger.models import Base
 _MIGRATION_LOCK = 0x707462696C6C
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                  compare_type=True)
+context.configure(
+    connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
+)
 
 with context.begin_transaction():
     if connection.dialect.name == "postgresql":

@@ -44,8 +44,9 @@ def fees_kind(payer: str) -> str:
 def parse_fee_schedule(text: str, origin: str) -> dict[tuple[str, str], Decimal]:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
-        raise InputError(origin, None, None, "the file is empty",
-                         "a CSV with columns code, modifier, allowed")
+        raise InputError(
+            origin, None, None, "the file is empty", "a CSV with columns code, modifier, allowed"
+        )
     header = [c.strip().lower() for c in rows[0]]
     cols: dict[str, int] = {}
     for column, names in _NAMES.items():
@@ -53,9 +54,14 @@ def parse_fee_schedule(text: str, origin: str) -> dict[tuple[str, str], Decimal]
         if hits:
             cols[column] = hits[0]
     if "code" not in cols or "allowed" not in cols:
-        raise InputError(origin, None, "header row", "needs a code column and an allowed "
-                         f"amount column (found: {', '.join(header) or 'nothing'})",
-                         "name the columns code, modifier, allowed")
+        raise InputError(
+            origin,
+            None,
+            "header row",
+            "needs a code column and an allowed "
+            f"amount column (found: {', '.join(header) or 'nothing'})",
+            "name the columns code, modifier, allowed",
+        )
     out: dict[tuple[str, str], Decimal] = {}
     for number, r in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in r):
@@ -63,40 +69,79 @@ def parse_fee_schedule(text: str, origin: str) -> dict[tuple[str, str], Decimal]
         where = f"row {number}"
         code = r[cols["code"]].strip().upper() if len(r) > cols["code"] else ""
         if len(code) != 5 or not code.isalnum():
-            raise InputError(origin, None, f"{where}, code", f"{code!r} is not a 5-character "
-                             "CPT/HCPCS code", "write the code as e.g. 97110")
-        modifier = (r[cols["modifier"]].strip().upper()
-                    if "modifier" in cols and len(r) > cols["modifier"] else "")
+            raise InputError(
+                origin,
+                None,
+                f"{where}, code",
+                f"{code!r} is not a 5-character CPT/HCPCS code",
+                "write the code as e.g. 97110",
+            )
+        modifier = (
+            r[cols["modifier"]].strip().upper()
+            if "modifier" in cols and len(r) > cols["modifier"]
+            else ""
+        )
         if modifier and (len(modifier) != 2 or not modifier.isalnum()):
-            raise InputError(origin, None, f"{where}, modifier", f"{modifier!r} is not a "
-                             "modifier", "write a 2-character modifier or leave it blank")
+            raise InputError(
+                origin,
+                None,
+                f"{where}, modifier",
+                f"{modifier!r} is not a modifier",
+                "write a 2-character modifier or leave it blank",
+            )
         cell = r[cols["allowed"]] if len(r) > cols["allowed"] else ""
         amount = decimal_cell(cell, origin, where, "allowed")
         if amount is None or amount < 0:
-            raise InputError(origin, None, f"{where}, allowed", "missing or negative amount",
-                             "write the allowed amount per unit, e.g. 31.50")
+            raise InputError(
+                origin,
+                None,
+                f"{where}, allowed",
+                "missing or negative amount",
+                "write the allowed amount per unit, e.g. 31.50",
+            )
         if (code, modifier) in out:
-            raise InputError(origin, None, where, f"{code} {modifier or '(no modifier)'} "
-                             "appears twice", "keep one amount per code and modifier")
+            raise InputError(
+                origin,
+                None,
+                where,
+                f"{code} {modifier or '(no modifier)'} appears twice",
+                "keep one amount per code and modifier",
+            )
         out[(code, modifier)] = amount.quantize(Decimal("0.01"))
     if not out:
         raise InputError(origin, None, None, "no fee rows", "add one row per code")
     return out
 
 
-def import_fee_schedule(payer: str, path: Path, release: str | None = None,
-                        effective: dt.date | None = None) -> Imported:
+def import_fee_schedule(
+    payer: str, path: Path, release: str | None = None, effective: dt.date | None = None
+) -> Imported:
     origin = str(path)
     if not store.RELEASE_NAME.match(payer):
-        raise InputError(origin, None, "PAYER", f"{payer!r} is not a payer key",
-                         "use the key of a payer profile, e.g. acme-ppo")
+        raise InputError(
+            origin,
+            None,
+            "PAYER",
+            f"{payer!r} is not a payer key",
+            "use the key of a payer profile, e.g. acme-ppo",
+        )
     name = check_release_name(release or default_release_name(path), origin)
     amounts = parse_fee_schedule(read_text(path), origin)
-    text = csv_text(FEES_COLUMNS, ({"code": c, "modifier": m, "allowed": a}
-                                   for (c, m), a in sorted(amounts.items())))
-    return save(fees_kind(payer), name, path, text, {
-        "payer": payer, "rows": len(amounts),
-        "effective": effective.isoformat() if effective else None})
+    text = csv_text(
+        FEES_COLUMNS,
+        ({"code": c, "modifier": m, "allowed": a} for (c, m), a in sorted(amounts.items())),
+    )
+    return save(
+        fees_kind(payer),
+        name,
+        path,
+        text,
+        {
+            "payer": payer,
+            "rows": len(amounts),
+            "effective": effective.isoformat() if effective else None,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -130,6 +175,10 @@ def _load(kind: str, path: Path) -> FeeSchedule | None:
     with path.open(encoding="utf-8") as f:
         amounts = {(r["code"], r["modifier"]): Decimal(r["allowed"]) for r in csv.DictReader(f)}
     effective = meta.get("effective")
-    return FeeSchedule(path.stem, meta.get("payer", ""),
-                       dt.date.fromisoformat(effective) if effective else None,
-                       meta.get("source_file", ""), amounts)
+    return FeeSchedule(
+        path.stem,
+        meta.get("payer", ""),
+        dt.date.fromisoformat(effective) if effective else None,
+        meta.get("source_file", ""),
+        amounts,
+    )

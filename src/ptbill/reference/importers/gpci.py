@@ -44,6 +44,7 @@ _YEAR = re.compile(r"\b(?:CY\s*)?(20\d\d)\b")
 
 # ---- GPCI addendum ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GpciFile:
     year: int
@@ -62,11 +63,22 @@ def _column(labels: list[str], *alternatives: tuple[str, ...]) -> int | None:
 
 def parse_gpci(text: str, origin: str, year: int | None = None) -> GpciFile:
     rows = list(csv.reader(io.StringIO(text)))
-    header_at = next((i for i, r in enumerate(rows[:20])
-                      if any("LOCALITY" in c.upper() and "NUMBER" in c.upper() for c in r)), None)
+    header_at = next(
+        (
+            i
+            for i, r in enumerate(rows[:20])
+            if any("LOCALITY" in c.upper() and "NUMBER" in c.upper() for c in r)
+        ),
+        None,
+    )
     if header_at is None:
-        raise InputError(origin, None, None, "no header row naming 'Locality Number'",
-                         "import CMS's GPCI addendum CSV (Addendum E / GPCIyyyy.csv)")
+        raise InputError(
+            origin,
+            None,
+            None,
+            "no header row naming 'Locality Number'",
+            "import CMS's GPCI addendum CSV (Addendum E / GPCIyyyy.csv)",
+        )
     labels = [c.strip().upper() for c in rows[header_at]]
     found = {
         "mac": _column(labels, ("CONTRACTOR",), ("MAC",)),
@@ -79,32 +91,52 @@ def parse_gpci(text: str, origin: str, year: int | None = None) -> GpciFile:
     }
     missing = [k for k, v in found.items() if v is None]
     if missing:
-        raise InputError(origin, None, f"header row {header_at + 1}",
-                         f"columns not found: {', '.join(missing)}",
-                         "import an unmodified GPCI addendum CSV")
+        raise InputError(
+            origin,
+            None,
+            f"header row {header_at + 1}",
+            f"columns not found: {', '.join(missing)}",
+            "import an unmodified GPCI addendum CSV",
+        )
     cols = {k: v for k, v in found.items() if v is not None}
     title = " ".join(c.strip() for r in rows[:header_at] for c in r if c.strip())
     if year is None:
         named = _YEAR.search(title) or _YEAR.search(" ".join(rows[header_at]))
         if named is None:
-            raise InputError(origin, None, "title row", "the file does not name its year",
-                             "pass --year YEAR")
+            raise InputError(
+                origin, None, "title row", "the file does not name its year", "pass --year YEAR"
+            )
         year = int(named.group(1))
     out = []
-    for number, r in enumerate(rows[header_at + 1:], start=header_at + 2):
+    for number, r in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if len(r) <= max(cols.values()) or not r[cols["mac"]].strip().isdigit():
             continue  # blank rows and footnotes
         cell = {k: r[i].strip() for k, i in cols.items()}
         mac = cell["mac"]
         where = f"row {number}"
-        values = {k: decimal_cell(cell[k], origin, where, k.upper() + " GPCI")
-                  for k in ("pw", "pe", "mp")}
+        values = {
+            k: decimal_cell(cell[k], origin, where, k.upper() + " GPCI") for k in ("pw", "pe", "mp")
+        }
         pw, pe, mp = values["pw"], values["pe"], values["mp"]
         if pw is None or pe is None or mp is None or not cell["locality"].isdigit():
-            raise InputError(origin, None, where, "a locality row without its number or GPCIs",
-                             "import an unmodified GPCI addendum CSV")
-        out.append(Gpci(mac.zfill(5), cell["locality"].zfill(2), cell["state"].upper(),
-                        cell["name"].replace("*", "").strip(), pw, pe, mp))
+            raise InputError(
+                origin,
+                None,
+                where,
+                "a locality row without its number or GPCIs",
+                "import an unmodified GPCI addendum CSV",
+            )
+        out.append(
+            Gpci(
+                mac.zfill(5),
+                cell["locality"].zfill(2),
+                cell["state"].upper(),
+                cell["name"].replace("*", "").strip(),
+                pw,
+                pe,
+                mp,
+            )
+        )
     if not out:
         raise InputError(origin, None, None, "no locality rows", "import the complete file")
     return GpciFile(year, title, out)
@@ -114,11 +146,28 @@ def import_gpci(path: Path, release: str | None = None, year: int | None = None)
     origin = str(path)
     name = check_release_name(release or default_release_name(path), origin)
     parsed = parse_gpci(read_text(path), origin, year)
-    text = csv_text(GPCI_COLUMNS, (
-        {"mac": g.mac, "state": g.state, "locality": g.locality, "locality_name": g.name,
-         "pw_gpci": g.work, "pe_gpci": g.pe, "mp_gpci": g.mp} for g in parsed.rows))
-    return save(GPCI_KIND, name, path, text,
-                {"year": parsed.year, "title": parsed.title, "rows": len(parsed.rows)})
+    text = csv_text(
+        GPCI_COLUMNS,
+        (
+            {
+                "mac": g.mac,
+                "state": g.state,
+                "locality": g.locality,
+                "locality_name": g.name,
+                "pw_gpci": g.work,
+                "pe_gpci": g.pe,
+                "mp_gpci": g.mp,
+            }
+            for g in parsed.rows
+        ),
+    )
+    return save(
+        GPCI_KIND,
+        name,
+        path,
+        text,
+        {"year": parsed.year, "title": parsed.title, "rows": len(parsed.rows)},
+    )
 
 
 @dataclass(frozen=True)
@@ -140,13 +189,21 @@ def _load_gpci(path: Path) -> GpciRelease | None:
     localities = {}
     with path.open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
-            g = Gpci(r["mac"], r["locality"], r["state"], r["locality_name"],
-                     Decimal(r["pw_gpci"]), Decimal(r["pe_gpci"]), Decimal(r["mp_gpci"]))
+            g = Gpci(
+                r["mac"],
+                r["locality"],
+                r["state"],
+                r["locality_name"],
+                Decimal(r["pw_gpci"]),
+                Decimal(r["pe_gpci"]),
+                Decimal(r["mp_gpci"]),
+            )
             localities[g.key] = g
     return GpciRelease(path.stem, int(meta["year"]), meta.get("source_file", ""), localities)
 
 
 # ---- ZIP code to carrier locality (ZIP5) ------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class ZipLocality:
@@ -170,15 +227,26 @@ def parse_zip5(text: str, origin: str) -> list[ZipLocality]:
         if not line.strip():
             continue
         state, zip5, carrier, locality = line[0:2], line[2:7], line[7:12], line[12:14]
-        if not (zip5.isdigit() and carrier.isdigit() and locality.isdigit()
-                and state.isalpha()):
-            raise InputError(origin, None, f"line {number}",
-                             "not a ZIP5 record (state 1-2, ZIP 3-7, carrier 8-12, "
-                             "locality 13-14)",
-                             "import CMS's ZIP5 fixed-width file (ZIP5_*.txt), not the xlsx")
+        if not (zip5.isdigit() and carrier.isdigit() and locality.isdigit() and state.isalpha()):
+            raise InputError(
+                origin,
+                None,
+                f"line {number}",
+                "not a ZIP5 record (state 1-2, ZIP 3-7, carrier 8-12, locality 13-14)",
+                "import CMS's ZIP5 fixed-width file (ZIP5_*.txt), not the xlsx",
+            )
         year_quarter = line[75:80].strip()
-        out.append(ZipLocality(zip5, state.upper(), carrier, locality, line[14:15].strip(),
-                               line[20:21] == "1", year_quarter))
+        out.append(
+            ZipLocality(
+                zip5,
+                state.upper(),
+                carrier,
+                locality,
+                line[14:15].strip(),
+                line[20:21] == "1",
+                year_quarter,
+            )
+        )
     if not out:
         raise InputError(origin, None, None, "no ZIP records", "import the complete ZIP5 file")
     return out
@@ -189,12 +257,28 @@ def import_zip_localities(path: Path, release: str | None = None) -> Imported:
     name = check_release_name(release or default_release_name(path), origin)
     parsed = parse_zip5(read_text(path), origin)
     quarters = sorted({z.year_quarter for z in parsed if z.year_quarter})
-    text = csv_text(ZIP_COLUMNS, (
-        {"zip": z.zip, "state": z.state, "carrier": z.carrier, "locality": z.locality,
-         "rural": z.rural, "plus_four": "1" if z.plus_four else "0",
-         "year_quarter": z.year_quarter} for z in parsed))
-    return save(ZIP_KIND, name, path, text, {
-        "rows": len(parsed), "year_quarter": quarters[-1] if quarters else None})
+    text = csv_text(
+        ZIP_COLUMNS,
+        (
+            {
+                "zip": z.zip,
+                "state": z.state,
+                "carrier": z.carrier,
+                "locality": z.locality,
+                "rural": z.rural,
+                "plus_four": "1" if z.plus_four else "0",
+                "year_quarter": z.year_quarter,
+            }
+            for z in parsed
+        ),
+    )
+    return save(
+        ZIP_KIND,
+        name,
+        path,
+        text,
+        {"rows": len(parsed), "year_quarter": quarters[-1] if quarters else None},
+    )
 
 
 @dataclass(frozen=True)
@@ -216,7 +300,14 @@ def _load_zip(path: Path) -> ZipRelease | None:
     zips = {}
     with path.open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
-            z = ZipLocality(r["zip"], r["state"], r["carrier"], r["locality"], r["rural"],
-                            r["plus_four"] == "1", r["year_quarter"])
+            z = ZipLocality(
+                r["zip"],
+                r["state"],
+                r["carrier"],
+                r["locality"],
+                r["rural"],
+                r["plus_four"] == "1",
+                r["year_quarter"],
+            )
             zips[z.zip] = z
     return ZipRelease(path.stem, meta.get("year_quarter"), meta.get("source_file", ""), zips)

@@ -37,13 +37,21 @@ from ptbill.reference.ncci import PTP_KIND
 
 CODE = re.compile(r"^[0-9A-Z]{5}$")
 YMD = re.compile(r"^\d{8}$")
-PTP_COLUMNS = ("column1", "column2", "prior_1996", "effective_date", "deletion_date",
-               "modifier_indicator", "rationale")
+PTP_COLUMNS = (
+    "column1",
+    "column2",
+    "prior_1996",
+    "effective_date",
+    "deletion_date",
+    "modifier_indicator",
+    "rationale",
+)
 MUE_COLUMNS = ("code", "mue", "mai", "rationale")
 _PTP_VERSION = re.compile(r"ccipra-v(\d\d)(\d)r(\d+)", re.IGNORECASE)
 _MUE_EFFECTIVE = re.compile(r"Eff_(\d\d)-(\d\d)-(\d{4})", re.IGNORECASE)
-FIX_PTP = ("give the practitioner PTP files as CMS publishes them (ccipra-v...-f1.txt .. f4.txt, "
-           "unzipped)")
+FIX_PTP = (
+    "give the practitioner PTP files as CMS publishes them (ccipra-v...-f1.txt .. f4.txt, unzipped)"
+)
 FIX_MUE = "give the practitioner MUE table as CMS publishes it (MCR_MUE_PractitionerServices...csv)"
 
 
@@ -68,11 +76,17 @@ def _ptp_row(cells: list[str]) -> PtpRow | None:
         return None
     c1, c2, prior, eff, dele, ind = (c.strip() for c in cells[:6])
     rationale = cells[6].strip() if len(cells) > 6 else ""
-    if not (CODE.match(c1) and CODE.match(c2) and YMD.match(eff)
-            and (dele == "*" or YMD.match(dele)) and ind in ("0", "1", "9")):
+    if not (
+        CODE.match(c1)
+        and CODE.match(c2)
+        and YMD.match(eff)
+        and (dele == "*" or YMD.match(dele))
+        and ind in ("0", "1", "9")
+    ):
         return None
-    return PtpRow(c1, c2, prior == "*", _ymd(eff), None if dele == "*" else _ymd(dele), ind,
-                  rationale)
+    return PtpRow(
+        c1, c2, prior == "*", _ymd(eff), None if dele == "*" else _ymd(dele), ind, rationale
+    )
 
 
 def parse_ptp(text: str, origin: str) -> list[PtpRow]:
@@ -88,16 +102,27 @@ def parse_ptp(text: str, origin: str) -> list[PtpRow]:
         if row is not None:
             rows.append(row)
         elif rows:
-            raise InputError(origin, None, f"line {number}", "not a PTP edit (expected column 1, "
-                             "column 2, *, effective YYYYMMDD, deletion YYYYMMDD or *, modifier "
-                             "indicator 0/1/9, rationale, separated by tabs)", FIX_PTP)
+            raise InputError(
+                origin,
+                None,
+                f"line {number}",
+                "not a PTP edit (expected column 1, "
+                "column 2, *, effective YYYYMMDD, deletion YYYYMMDD or *, modifier "
+                "indicator 0/1/9, rationale, separated by tabs)",
+                FIX_PTP,
+            )
         elif "column 1" in line.lower() and "column 2" in line.lower():
             header = True
     if not rows:
         raise InputError(origin, None, None, "no PTP edits found", FIX_PTP)
     if not header:
-        raise InputError(origin, None, None, "no 'Column 1 / Column 2' header before the edits: "
-                         "not a CMS PTP file", FIX_PTP)
+        raise InputError(
+            origin,
+            None,
+            None,
+            "no 'Column 1 / Column 2' header before the edits: not a CMS PTP file",
+            FIX_PTP,
+        )
     return rows
 
 
@@ -112,28 +137,51 @@ class MueRow:
 def parse_mue(text: str, origin: str) -> list[MueRow]:
     """Every code in a practitioner MUE table."""
     records = list(csv.reader(io.StringIO(text)))
-    at = next((i for i, r in enumerate(records[:10])
-               if len(r) >= 3 and "mue values" in r[1].lower()), None)
+    at = next(
+        (i for i, r in enumerate(records[:10]) if len(r) >= 3 and "mue values" in r[1].lower()),
+        None,
+    )
     if at is None:
-        raise InputError(origin, None, None, "no header record with 'MUE Values' in the first "
-                         "10 records: not a CMS MUE table", FIX_MUE)
+        raise InputError(
+            origin,
+            None,
+            None,
+            "no header record with 'MUE Values' in the first 10 records: not a CMS MUE table",
+            FIX_MUE,
+        )
     label = " ".join(records[at][1].split())
     if "practitioner" not in label.lower():
-        raise InputError(origin, None, "header", f"this is the {label!r} table; ptbill bills "
-                         "practitioner services", "import the practitioner services MUE table")
+        raise InputError(
+            origin,
+            None,
+            "header",
+            f"this is the {label!r} table; ptbill bills practitioner services",
+            "import the practitioner services MUE table",
+        )
     rows = []
-    for number, r in enumerate(records[at + 1:], start=at + 2):
+    for number, r in enumerate(records[at + 1 :], start=at + 2):
         if not any(cell.strip() for cell in r):
             continue
         code = r[0].strip() if r else ""
         value = r[1].strip() if len(r) > 1 else ""
         mai_text = r[2].strip() if len(r) > 2 else ""
-        if not CODE.match(code) or not value.isdigit() or (mai_text and
-                                                           mai_text[0] not in "123"):
-            raise InputError(origin, None, f"record {number}", "not an MUE row (expected code, "
-                             "MUE value, adjudication indicator 1/2/3, rationale)", FIX_MUE)
-        rows.append(MueRow(code, int(value), int(mai_text[0]) if mai_text else None,
-                           r[3].strip() if len(r) > 3 else ""))
+        if not CODE.match(code) or not value.isdigit() or (mai_text and mai_text[0] not in "123"):
+            raise InputError(
+                origin,
+                None,
+                f"record {number}",
+                "not an MUE row (expected code, "
+                "MUE value, adjudication indicator 1/2/3, rationale)",
+                FIX_MUE,
+            )
+        rows.append(
+            MueRow(
+                code,
+                int(value),
+                int(mai_text[0]) if mai_text else None,
+                r[3].strip() if len(r) > 3 else "",
+            )
+        )
     if not rows:
         raise InputError(origin, None, None, "no MUE rows after the header", FIX_MUE)
     return rows
@@ -152,8 +200,13 @@ def ptp_release_name(paths: Sequence[Path]) -> tuple[str, str, dt.date]:
     found = {m.groups() for p in paths if (m := _PTP_VERSION.search(p.name))}
     if len(found) != 1 or any(not _PTP_VERSION.search(p.name) for p in paths):
         names = ", ".join(p.name for p in paths)
-        raise InputError(names, None, "--release", "the file names do not give one NCCI version "
-                         "(ccipra-vXYrN)", "name the release with --release, e.g. ptp-2026q3")
+        raise InputError(
+            names,
+            None,
+            "--release",
+            "the file names do not give one NCCI version (ccipra-vXYrN)",
+            "name the release with --release, e.g. ptp-2026q3",
+        )
     major, minor, rev = found.pop()
     year, quarter = 1994 + int(major), int(minor) + 1
     name = f"ptp-{year}q{quarter}" + (f"r{int(rev)}" if int(rev) else "")
@@ -171,8 +224,9 @@ def _readable(paths: Iterable[str | Path], fix: str) -> list[Path]:
     return out
 
 
-def import_ptp(files: Sequence[str | Path], release: str | None = None,
-               all_codes: bool = False) -> Imported:
+def import_ptp(
+    files: Sequence[str | Path], release: str | None = None, all_codes: bool = False
+) -> Imported:
     """Read the practitioner PTP file(s) of one quarter and store them as one release. By
     default only edits between two codes of the PT code catalog are kept (the rest of the
     ~1.5 million edits concern codes a PT clinic does not bill); `all_codes` keeps every edit."""
@@ -184,19 +238,33 @@ def import_ptp(files: Sequence[str | Path], release: str | None = None,
     check_release_name(release, ", ".join(p.name for p in paths))
     known = catalog()
     kept = rows if all_codes else [r for r in rows if r.column1 in known and r.column2 in known]
-    text = csv_text(PTP_COLUMNS, (
-        {"column1": r.column1, "column2": r.column2, "prior_1996": "*" if r.prior_1996 else "",
-         "effective_date": r.effective.isoformat(),
-         "deletion_date": r.deletion.isoformat() if r.deletion else "",
-         "modifier_indicator": r.indicator, "rationale": r.rationale}
-        for r in kept))
+    text = csv_text(
+        PTP_COLUMNS,
+        (
+            {
+                "column1": r.column1,
+                "column2": r.column2,
+                "prior_1996": "*" if r.prior_1996 else "",
+                "effective_date": r.effective.isoformat(),
+                "deletion_date": r.deletion.isoformat() if r.deletion else "",
+                "modifier_indicator": r.indicator,
+                "rationale": r.rationale,
+            }
+            for r in kept
+        ),
+    )
     manifest = {
-        "kind": PTP_KIND, "release": release,
+        "kind": PTP_KIND,
+        "release": release,
         "what": "CMS Medicare NCCI practitioner PTP edits",
-        "ncci_version": version, "quarter_starts": effective,
-        "sources": _sources(paths), "rows_read": len(rows), "rows": len(kept),
-        "filter": "every edit" if all_codes else
-                  f"edits between two of the {len(known)} codes of the PT code catalog",
+        "ncci_version": version,
+        "quarter_starts": effective,
+        "sources": _sources(paths),
+        "rows_read": len(rows),
+        "rows": len(kept),
+        "filter": "every edit"
+        if all_codes
+        else f"edits between two of the {len(known)} codes of the PT code catalog",
     }
     path = store.write_release(PTP_KIND, release, text, manifest)
     return Imported(PTP_KIND, release, path, manifest)
@@ -205,9 +273,13 @@ def import_ptp(files: Sequence[str | Path], release: str | None = None,
 def mue_release_name(path: Path) -> tuple[str, dt.date]:
     m = _MUE_EFFECTIVE.search(path.name)
     if m is None:
-        raise InputError(path.name, None, "--release", "the file name does not give the "
-                         "effective date (..._Eff_MM-DD-YYYY.csv)",
-                         "name the release with --release, e.g. mue-2026q3")
+        raise InputError(
+            path.name,
+            None,
+            "--release",
+            "the file name does not give the effective date (..._Eff_MM-DD-YYYY.csv)",
+            "name the release with --release, e.g. mue-2026q3",
+        )
     month, year = int(m.group(1)), int(m.group(3))
     quarter = (month - 1) // 3 + 1
     prefix = "mue-medicaid" if path.name.upper().startswith("MCD") else "mue"
@@ -221,22 +293,46 @@ def import_mue(files: Sequence[str | Path], release: str | None = None) -> Impor
     if release is None:
         names = {mue_release_name(p) for p in paths}
         if len(names) != 1:
-            raise InputError(", ".join(p.name for p in paths), None, "--release", "the files "
-                             "are of different quarters", "import one quarter at a time")
+            raise InputError(
+                ", ".join(p.name for p in paths),
+                None,
+                "--release",
+                "the files are of different quarters",
+                "import one quarter at a time",
+            )
         release, effective = names.pop()
     check_release_name(release, ", ".join(p.name for p in paths))
     by_code: dict[str, MueRow] = {}
     for p in paths:
         for row in parse_mue(read_text(p), str(p)):
             if row.code in by_code and by_code[row.code] != row:
-                raise InputError(str(p), None, row.code, "listed twice with different values",
-                                 "import the files of one table only")
+                raise InputError(
+                    str(p),
+                    None,
+                    row.code,
+                    "listed twice with different values",
+                    "import the files of one table only",
+                )
             by_code[row.code] = row
-    text = csv_text(MUE_COLUMNS, ({"code": r.code, "mue": r.mue,
-                                   "mai": "" if r.mai is None else r.mai,
-                                   "rationale": r.rationale} for r in by_code.values()))
-    manifest = {"kind": MUE_KIND, "release": release,
-                "what": "CMS Medicare NCCI practitioner services MUE table",
-                "effective": effective, "sources": _sources(paths), "rows": len(by_code)}
+    text = csv_text(
+        MUE_COLUMNS,
+        (
+            {
+                "code": r.code,
+                "mue": r.mue,
+                "mai": "" if r.mai is None else r.mai,
+                "rationale": r.rationale,
+            }
+            for r in by_code.values()
+        ),
+    )
+    manifest = {
+        "kind": MUE_KIND,
+        "release": release,
+        "what": "CMS Medicare NCCI practitioner services MUE table",
+        "effective": effective,
+        "sources": _sources(paths),
+        "rows": len(by_code),
+    }
     path = store.write_release(MUE_KIND, release, text, manifest)
     return Imported(MUE_KIND, release, path, manifest)

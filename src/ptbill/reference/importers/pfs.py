@@ -45,8 +45,9 @@ _LABELS = {
 }
 STORED_COLUMNS = tuple(_LABELS)
 _DECIMALS = ("work_rvu", "nonfacility_pe_rvu", "facility_pe_rvu", "mp_rvu")
-_TITLE = re.compile(r"(\d{4}) National Physician Fee Schedule Relative Value File\s+(\w+)",
-                    re.IGNORECASE)
+_TITLE = re.compile(
+    r"(\d{4}) National Physician Fee Schedule Relative Value File\s+(\w+)", re.IGNORECASE
+)
 _RELEASED = re.compile(r"RELEASED\s+(\d{1,2})/(\d{1,2})/(\d{4})", re.IGNORECASE)
 _CODE = re.compile(r"^[A-Z0-9]{5}$")
 # CMS's quarterly releases take effect on the first day of the quarter they are named for.
@@ -56,13 +57,15 @@ MPPR_INDICATOR = "5"  # MULT PROC 5: the therapy multiple procedure payment redu
 
 # ---- helpers shared by the pricing importers -------------------------------------------------
 
+
 def read_text(path: Path) -> str:
     """A CMS or contract file as text: UTF-8 (with or without BOM), else Windows-1252."""
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise InputError(str(path), None, None, f"cannot read the file: {e.strerror}",
-                         "check the path") from None
+        raise InputError(
+            str(path), None, None, f"cannot read the file: {e.strerror}", "check the path"
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -77,8 +80,13 @@ def default_release_name(path: Path) -> str:
 
 def check_release_name(name: str, origin: str) -> str:
     if not store.RELEASE_NAME.match(name):
-        raise InputError(origin, None, "--release", f"release name {name!r} is not allowed",
-                         "use letters, digits, '.', '_' or '-' (at most 81 characters)")
+        raise InputError(
+            origin,
+            None,
+            "--release",
+            f"release name {name!r} is not allowed",
+            "use letters, digits, '.', '_' or '-' (at most 81 characters)",
+        )
     return name
 
 
@@ -98,8 +106,13 @@ def decimal_cell(text: str, origin: str, where: str, column: str) -> Decimal | N
     try:
         return Decimal(text.replace(",", "").replace("$", ""))
     except InvalidOperation:
-        raise InputError(origin, None, f"{where}, {column}", f"{text!r} is not a number",
-                         "check that the file is the unmodified published layout") from None
+        raise InputError(
+            origin,
+            None,
+            f"{where}, {column}",
+            f"{text!r} is not a number",
+            "check that the file is the unmodified published layout",
+        ) from None
 
 
 T = TypeVar("T")
@@ -122,8 +135,11 @@ def stored(kind: str, load: Callable[[Path], T | None]) -> list[T]:
     cached = _LISTINGS.get((folder, kind))
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    loaded = [x for x in (load(store.release_path(kind, name)) for name in store.releases(kind))
-              if x is not None]
+    loaded = [
+        x
+        for x in (load(store.release_path(kind, name)) for name in store.releases(kind))
+        if x is not None
+    ]
     _LISTINGS[(folder, kind)] = (stamp, loaded)
     return loaded
 
@@ -137,12 +153,18 @@ class Imported:
 
 
 def save(kind: str, release: str, source: Path, text: str, meta: dict[str, Any]) -> Imported:
-    manifest = {"kind": kind, "release": release, "source_file": source.name,
-                "sha256": store.sha256_of(source), **meta}
+    manifest = {
+        "kind": kind,
+        "release": release,
+        "source_file": source.name,
+        "sha256": store.sha256_of(source),
+        **meta,
+    }
     return Imported(kind, release, store.write_release(kind, release, text, manifest), manifest)
 
 
 # ---- the PPRRVU layout ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class RvuRow:
@@ -173,7 +195,7 @@ class PfsFile:
 
 def _stacked_labels(rows: list[list[str]], header_at: int) -> list[str]:
     width = len(rows[header_at])
-    captions = rows[max(0, header_at - 4):header_at + 1]
+    captions = rows[max(0, header_at - 4) : header_at + 1]
     labels = []
     for col in range(width):
         parts = [r[col].strip() for r in captions if col < len(r) and r[col].strip()]
@@ -183,62 +205,101 @@ def _stacked_labels(rows: list[list[str]], header_at: int) -> list[str]:
 
 def parse_pprrvu(text: str, origin: str, year: int | None = None) -> PfsFile:
     rows = list(csv.reader(io.StringIO(text)))
-    header_at = next((i for i, r in enumerate(rows[:40]) if r and r[0].strip().upper() == "HCPCS"),
-                     None)
+    header_at = next(
+        (i for i, r in enumerate(rows[:40]) if r and r[0].strip().upper() == "HCPCS"), None
+    )
     if header_at is None:
-        raise InputError(origin, None, None, "no header row starting with HCPCS in the first 40 "
-                         "rows: not a PPRRVU file", "import the PPRRVU*.csv file from CMS's "
-                         "RVU zip (not the .xlsx or .txt variant)")
+        raise InputError(
+            origin,
+            None,
+            None,
+            "no header row starting with HCPCS in the first 40 rows: not a PPRRVU file",
+            "import the PPRRVU*.csv file from CMS's RVU zip (not the .xlsx or .txt variant)",
+        )
     labels = _stacked_labels(rows, header_at)
     where: dict[str, int] = {}
     for column, label in _LABELS.items():
         # The two PE RVU labels share words with the indicator columns: match whole labels.
         hits = [i for i, lab in enumerate(labels) if lab == label]
         if not hits:
-            raise InputError(origin, None, f"column {label}", "not found in the header rows",
-                             "import an unmodified PPRRVU CSV (10 header rows, then data)")
+            raise InputError(
+                origin,
+                None,
+                f"column {label}",
+                "not found in the header rows",
+                "import an unmodified PPRRVU CSV (10 header rows, then data)",
+            )
         where[column] = hits[0]
     preamble = " ".join(c for r in rows[:header_at] for c in r if c.strip())
     title_m = _TITLE.search(preamble)
     title = title_m.group(0) if title_m else ""
     if year is None:
         if title_m is None:
-            raise InputError(origin, None, "title row", "the file does not name its year",
-                             "pass --year YEAR")
+            raise InputError(
+                origin, None, "title row", "the file does not name its year", "pass --year YEAR"
+            )
         year = int(title_m.group(1))
     released_m = _RELEASED.search(preamble)
-    released = (dt.date(int(released_m.group(3)), int(released_m.group(1)),
-                        int(released_m.group(2))) if released_m else None)
+    released = (
+        dt.date(int(released_m.group(3)), int(released_m.group(1)), int(released_m.group(2)))
+        if released_m
+        else None
+    )
     month = _QUARTER_MONTH.get(title_m.group(2).lower(), 1) if title_m else 1
     out: list[RvuRow] = []
     factors: set[Decimal] = set()
-    for number, r in enumerate(rows[header_at + 1:], start=header_at + 2):
+    for number, r in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not r or not r[0].strip():
             continue
         code = r[0].strip().upper()
         if not _CODE.match(code):
             continue  # trailing notes, if any
         if len(r) <= max(where.values()):
-            raise InputError(origin, None, f"row {number}", f"{len(r)} cells, fewer than the "
-                             "header", "import an unmodified PPRRVU CSV")
+            raise InputError(
+                origin,
+                None,
+                f"row {number}",
+                f"{len(r)} cells, fewer than the header",
+                "import an unmodified PPRRVU CSV",
+            )
         cell = {c: r[i] for c, i in where.items()}
         values = {c: decimal_cell(cell[c], origin, f"row {number}", _LABELS[c]) for c in _DECIMALS}
         cf = decimal_cell(cell["conv_factor"], origin, f"row {number}", "CONV FACTOR")
         if cf is not None:
             factors.add(cf)
-        out.append(RvuRow(code, cell["modifier"].strip().upper(), cell["status"].strip().upper(),
-                          cell["not_used_for_medicare"].strip() != "", values["work_rvu"],
-                          values["nonfacility_pe_rvu"], values["facility_pe_rvu"],
-                          values["mp_rvu"], cell["mult_proc"].strip()))
+        out.append(
+            RvuRow(
+                code,
+                cell["modifier"].strip().upper(),
+                cell["status"].strip().upper(),
+                cell["not_used_for_medicare"].strip() != "",
+                values["work_rvu"],
+                values["nonfacility_pe_rvu"],
+                values["facility_pe_rvu"],
+                values["mp_rvu"],
+                cell["mult_proc"].strip(),
+            )
+        )
     if not out:
-        raise InputError(origin, None, None, "no code rows after the header",
-                         "import the complete PPRRVU CSV")
+        raise InputError(
+            origin, None, None, "no code rows after the header", "import the complete PPRRVU CSV"
+        )
     if len(factors) > 1:
-        raise InputError(origin, None, "CONV FACTOR", f"several conversion factors "
-                         f"({', '.join(map(str, sorted(factors)))})",
-                         "import one PPRRVU file per conversion factor (QPP and non-QPP apart)")
-    return PfsFile(year, title, released, dt.date(year, month, 1),
-                   next(iter(factors)) if factors else None, out)
+        raise InputError(
+            origin,
+            None,
+            "CONV FACTOR",
+            f"several conversion factors ({', '.join(map(str, sorted(factors)))})",
+            "import one PPRRVU file per conversion factor (QPP and non-QPP apart)",
+        )
+    return PfsFile(
+        year,
+        title,
+        released,
+        dt.date(year, month, 1),
+        next(iter(factors)) if factors else None,
+        out,
+    )
 
 
 def import_pfs(path: Path, release: str | None = None, year: int | None = None) -> Imported:
@@ -246,20 +307,39 @@ def import_pfs(path: Path, release: str | None = None, year: int | None = None) 
     origin = str(path)
     name = check_release_name(release or default_release_name(path), origin)
     parsed = parse_pprrvu(read_text(path), origin, year)
-    text = csv_text(STORED_COLUMNS, (
-        {"code": r.code, "modifier": r.modifier, "status": r.status,
-         "not_used_for_medicare": "+" if r.not_used_for_medicare else "",
-         "work_rvu": _s(r.work_rvu), "nonfacility_pe_rvu": _s(r.nonfacility_pe_rvu),
-         "facility_pe_rvu": _s(r.facility_pe_rvu), "mp_rvu": _s(r.mp_rvu),
-         "mult_proc": r.mult_proc, "conv_factor": _s(parsed.conversion_factor)}
-        for r in parsed.rows))
-    return save(PFS_KIND, name, path, text, {
-        "year": parsed.year, "title": parsed.title,
-        "released": parsed.released.isoformat() if parsed.released else None,
-        "effective": parsed.effective.isoformat(),
-        "conversion_factor": _s(parsed.conversion_factor), "rows": len(parsed.rows),
-        "dropped_columns": ["DESCRIPTION (AMA CPT descriptors are never stored)"],
-    })
+    text = csv_text(
+        STORED_COLUMNS,
+        (
+            {
+                "code": r.code,
+                "modifier": r.modifier,
+                "status": r.status,
+                "not_used_for_medicare": "+" if r.not_used_for_medicare else "",
+                "work_rvu": _s(r.work_rvu),
+                "nonfacility_pe_rvu": _s(r.nonfacility_pe_rvu),
+                "facility_pe_rvu": _s(r.facility_pe_rvu),
+                "mp_rvu": _s(r.mp_rvu),
+                "mult_proc": r.mult_proc,
+                "conv_factor": _s(parsed.conversion_factor),
+            }
+            for r in parsed.rows
+        ),
+    )
+    return save(
+        PFS_KIND,
+        name,
+        path,
+        text,
+        {
+            "year": parsed.year,
+            "title": parsed.title,
+            "released": parsed.released.isoformat() if parsed.released else None,
+            "effective": parsed.effective.isoformat(),
+            "conversion_factor": _s(parsed.conversion_factor),
+            "rows": len(parsed.rows),
+            "dropped_columns": ["DESCRIPTION (AMA CPT descriptors are never stored)"],
+        },
+    )
 
 
 def _s(value: Decimal | None) -> str:
@@ -267,6 +347,7 @@ def _s(value: Decimal | None) -> str:
 
 
 # ---- reading stored releases back ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PfsRelease:
@@ -297,13 +378,21 @@ def _load(path: Path) -> PfsRelease | None:
     rows = {}
     with path.open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
-            row = RvuRow(r["code"], r["modifier"], r["status"], r["not_used_for_medicare"] == "+",
-                         *(Decimal(r[c]) if r[c] else None for c in _DECIMALS),
-                         r["mult_proc"])
+            row = RvuRow(
+                r["code"],
+                r["modifier"],
+                r["status"],
+                r["not_used_for_medicare"] == "+",
+                *(Decimal(r[c]) if r[c] else None for c in _DECIMALS),
+                r["mult_proc"],
+            )
             rows[(row.code, row.modifier)] = row
     return PfsRelease(
-        path.stem, int(meta["year"]), dt.date.fromisoformat(meta["effective"]),
+        path.stem,
+        int(meta["year"]),
+        dt.date.fromisoformat(meta["effective"]),
         dt.date.fromisoformat(meta["released"]) if meta.get("released") else None,
         Decimal(meta["conversion_factor"]) if meta.get("conversion_factor") else None,
-        meta.get("source_file", ""), rows,
+        meta.get("source_file", ""),
+        rows,
     )

@@ -4,9 +4,24 @@ catalog order below (the order of docs/rules.md and of a visit's findings)."""
 from importlib import import_module
 
 GROUPS = (
-    "codes", "units", "mue", "ncci", "modifiers", "diagnosis", "evaluation", "plan_of_care",
-    "progress_report", "authorization", "threshold", "assistants", "timely_filing", "providers",
-    "patient", "documentation", "duplicates", "claim",
+    "codes",
+    "units",
+    "mue",
+    "ncci",
+    "modifiers",
+    "diagnosis",
+    "evaluation",
+    "plan_of_care",
+    "progress_report",
+    "authorization",
+    "threshold",
+    "assistants",
+    "timely_filing",
+    "providers",
+    "patient",
+    "documentation",
+    "duplicates",
+    "claim",
 )
 
 for _group in GROUPS:

@@ -18,8 +18,13 @@ from ptbill.scrub.rules.progress_report import ASSISTANT_CREDENTIALS, credential
 GENERAL_SUPERVISION_FROM = dt.date(2025, 1, 1)
 
 
-@rule("CQ-MISSING", "modifier", "error", ("M-7", "M-9", "M-10", "CMS-CQEX"),
-      when=lambda profile: bool(profile.assistant_modifier))
+@rule(
+    "CQ-MISSING",
+    "modifier",
+    "error",
+    ("M-7", "M-9", "M-10", "CMS-CQEX"),
+    when=lambda profile: bool(profile.assistant_modifier),
+)
 def cq_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """Assistant minutes above de minimis billed without CQ.
 
@@ -52,24 +57,35 @@ def cq_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         else:
             services = {i for _, x in numbered for i in x.services}
             minutes = sum(r.visit.services[i].minutes or 0 for i in services)
-            assistant = min(minutes, sum(r.visit.services[i].assistant_minutes
-                                         for i in services))
+            assistant = min(minutes, sum(r.visit.services[i].assistant_minutes for i in services))
             info = r.code_info[code]
             timed = bool(info is not None and info.timed)
         if not assistant:
             continue
-        split = (split_timed(total_units, minutes, assistant, pct) if timed else
-                 split_untimed(total_units, minutes or None, assistant, pct))
+        split = (
+            split_timed(total_units, minutes, assistant, pct)
+            if timed
+            else split_untimed(total_units, minutes or None, assistant, pct)
+        )
         have = sum(x.units for _, x in numbered if mod in x.modifiers)
         if have < split.cq_units:
             first = next((n for n, x in numbered if mod not in x.modifiers), numbered[0][0])
-            yield Hit(f"{code}: {assistant} of {minutes} minutes by the assistant call for "
-                      f"{units(split.cq_units)} with {mod} ({split.why}); the claim has "
-                      f"{units(have)}", f"re-code the visit so {mod} is applied", first)
+            yield Hit(
+                f"{code}: {assistant} of {minutes} minutes by the assistant call for "
+                f"{units(split.cq_units)} with {mod} ({split.why}); the claim has "
+                f"{units(have)}",
+                f"re-code the visit so {mod} is applied",
+                first,
+            )
 
 
-@rule("PROVIDER-CREDENTIAL", "provider", "error", ("C-5", "M-7", "D-12", "MBPM15-230.4"),
-      allowed=["PT", "DPT", "MPT", "MSPT", "PTA"])
+@rule(
+    "PROVIDER-CREDENTIAL",
+    "provider",
+    "error",
+    ("C-5", "M-7", "D-12", "MBPM15-230.4"),
+    allowed=["PT", "DPT", "MPT", "MSPT", "PTA"],
+)
 def provider_credential(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A rendering provider whose credential the payer does not accept, e.g. a PTA on Medicare.
 
@@ -86,16 +102,22 @@ def provider_credential(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     raw = r.visit.rendering_provider.credential
     cred = credential(raw)
     if not cred:
-        yield Hit("the rendering provider has no credential: cannot check it is one "
-                  f"{r.profile.name} accepts", "record the rendering provider's credential "
-                  "(PT, PTA...)", severity="warning")
+        yield Hit(
+            "the rendering provider has no credential: cannot check it is one "
+            f"{r.profile.name} accepts",
+            "record the rendering provider's credential (PT, PTA...)",
+            severity="warning",
+        )
     elif cred not in p["allowed"]:
         assistant = cred in ASSISTANT_CREDENTIALS
-        yield Hit(f"rendering provider credential {raw!r} is not accepted by {r.profile.name}"
-                  + (": an assistant cannot be the rendering provider" if assistant else ""),
-                  "bill under the supervising PT's NPI as rendering provider (CQ marks the "
-                  "assistant's part)" if assistant else
-                  "bill under a rendering provider the payer has enrolled")
+        yield Hit(
+            f"rendering provider credential {raw!r} is not accepted by {r.profile.name}"
+            + (": an assistant cannot be the rendering provider" if assistant else ""),
+            "bill under the supervising PT's NPI as rendering provider (CQ marks the "
+            "assistant's part)"
+            if assistant
+            else "bill under a rendering provider the payer has enrolled",
+        )
 
 
 @rule("SUPERVISION-MISSING", "provider", "warning", ("D-12", "MBPM15-230.4", "SUMMIT-2025"))
@@ -118,9 +140,15 @@ def supervision_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     level = "general" if r.dos >= GENERAL_SUPERVISION_FROM else "direct (on-site)"
     sup = r.visit.supervising_provider
     if sup is None:
-        yield Hit(f"{minutes} assistant minutes on {r.dos} and no supervising therapist named "
-                  f"({level} supervision applies on that date)",
-                  "record the supervising PT in supervising_provider")
+        yield Hit(
+            f"{minutes} assistant minutes on {r.dos} and no supervising therapist named "
+            f"({level} supervision applies on that date)",
+            "record the supervising PT in supervising_provider",
+        )
     elif credential(sup.credential) in ASSISTANT_CREDENTIALS:
-        yield Hit(f"the supervising provider is a {credential(sup.credential)}; an assistant "
-                  "cannot supervise", "name the supervising PT", severity="error")
+        yield Hit(
+            f"the supervising provider is a {credential(sup.credential)}; an assistant "
+            "cannot supervise",
+            "name the supervising PT",
+            severity="error",
+        )

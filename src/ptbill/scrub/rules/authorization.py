@@ -29,9 +29,11 @@ def auth_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: obtain the authorization (retroactively if the payer allows) and record its number.
     """
     if not (r.auth and r.auth.number):
-        yield Hit(f"{r.profile.name} requires prior authorization and the visit has no "
-                  "authorization number", "record the authorization number (obtain one, "
-                  "retroactively if the payer allows)")
+        yield Hit(
+            f"{r.profile.name} requires prior authorization and the visit has no "
+            "authorization number",
+            "record the authorization number (obtain one, retroactively if the payer allows)",
+        )
 
 
 @rule("AUTH-EXHAUSTED", "authorization", "error", ("R-2",), when=_needs_auth)
@@ -52,19 +54,28 @@ def auth_exhausted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     if a.visits_authorized is not None:
         if a.visits_used >= a.visits_authorized:
-            yield Hit(f"authorization {a.number or '(no number)'}: {a.visits_used} of "
-                      f"{a.visits_authorized} authorized visits already used; none left for "
-                      f"{r.dos}", "request more visits from the payer before billing this one")
+            yield Hit(
+                f"authorization {a.number or '(no number)'}: {a.visits_used} of "
+                f"{a.visits_authorized} authorized visits already used; none left for "
+                f"{r.dos}",
+                "request more visits from the payer before billing this one",
+            )
         elif a.visits_used + 1 == a.visits_authorized:
-            yield Hit(f"authorization {a.number or '(no number)'}: this visit uses the last of "
-                      f"{a.visits_authorized} authorized visits",
-                      "request more visits before the next one", severity="warning")
+            yield Hit(
+                f"authorization {a.number or '(no number)'}: this visit uses the last of "
+                f"{a.visits_authorized} authorized visits",
+                "request more visits before the next one",
+                severity="warning",
+            )
     if a.units_authorized is not None:
         billed = sum(x.units for _, x in r.billed)
         if a.units_used + billed > a.units_authorized:
-            yield Hit(f"authorization {a.number or '(no number)'}: {a.units_used} units used "
-                      f"+ {billed} billed today = {a.units_used + billed}, over the "
-                      f"{a.units_authorized} authorized", "request more units from the payer")
+            yield Hit(
+                f"authorization {a.number or '(no number)'}: {a.units_used} units used "
+                f"+ {billed} billed today = {a.units_used + billed}, over the "
+                f"{a.units_authorized} authorized",
+                "request more units from the payer",
+            )
 
 
 @rule("AUTH-DATES", "authorization", "error", ("R-2",), when=_needs_auth)
@@ -83,10 +94,14 @@ def auth_dates(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if a is None:
         return
     if a.start_date and r.dos < a.start_date:
-        yield Hit(f"date of service {r.dos} is before authorization "
-                  f"{a.number or '(no number)'} starts ({a.start_date})",
-                  "request an authorization that covers the date of service")
+        yield Hit(
+            f"date of service {r.dos} is before authorization "
+            f"{a.number or '(no number)'} starts ({a.start_date})",
+            "request an authorization that covers the date of service",
+        )
     if a.end_date and r.dos > a.end_date:
-        yield Hit(f"date of service {r.dos} is after authorization "
-                  f"{a.number or '(no number)'} ended ({a.end_date})",
-                  "request an extension or a new authorization")
+        yield Hit(
+            f"date of service {r.dos} is after authorization "
+            f"{a.number or '(no number)'} ended ({a.end_date})",
+            "request an extension or a new authorization",
+        )

@@ -29,10 +29,16 @@ def charge_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     for n, line in r.billed:
         if line.charge is None:
-            where = (f"clinic {r.ctx.clinic.key!r}" if r.ctx.clinic is not None
-                     else "the visit's billing provider (no chargemaster)")
-            yield Hit(f"{line.code} has no charge: {where} has no chargemaster entry for it",
-                      f"add {line.code} to the clinic's chargemaster and re-code", n)
+            where = (
+                f"clinic {r.ctx.clinic.key!r}"
+                if r.ctx.clinic is not None
+                else "the visit's billing provider (no chargemaster)"
+            )
+            yield Hit(
+                f"{line.code} has no charge: {where} has no chargemaster entry for it",
+                f"add {line.code} to the clinic's chargemaster and re-code",
+                n,
+            )
 
 
 @rule("FREQ-ORIGINAL-MISSING", "duplicate", "error", ("C-10", "STEDI-FREQ"))
@@ -49,9 +55,12 @@ def original_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     v = r.visit
     if v.frequency_code in REPLACEMENT_FREQUENCIES and not (v.original_claim_id or "").strip():
-        yield Hit(f"frequency code {v.frequency_code} ({_FREQUENCY[v.frequency_code]}) without "
-                  "the original claim's id", "give original_claim_id: the payer's claim control "
-                  "number from the original claim's remittance")
+        yield Hit(
+            f"frequency code {v.frequency_code} ({_FREQUENCY[v.frequency_code]}) without "
+            "the original claim's id",
+            "give original_claim_id: the payer's claim control "
+            "number from the original claim's remittance",
+        )
 
 
 @rule("FREQ-REOPENING", "duplicate", "warning", ("C-10", "NORIDIAN-REOPEN"), enabled=False)
@@ -68,6 +77,8 @@ def reopening(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     code = r.visit.frequency_code
     if code in REPLACEMENT_FREQUENCIES:
-        yield Hit(f"frequency code {code} ({_FREQUENCY[code]}) to {r.profile.name}: its "
-                  "contractors usually correct claims through a reopening",
-                  "check the contractor accepts 7/8 claims; otherwise request a reopening")
+        yield Hit(
+            f"frequency code {code} ({_FREQUENCY[code]}) to {r.profile.name}: its "
+            "contractors usually correct claims through a reopening",
+            "check the contractor accepts 7/8 claims; otherwise request a reopening",
+        )

@@ -28,13 +28,22 @@ def code_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     for n, line in r.billed:
         if r.code_info[line.code] is None:
-            yield Hit(f"{line.code} is not in the PT code catalog: its class, payment status "
-                      "and unit limits are unknown",
-                      f"check {line.code} for a typo; bill a catalog code", n)
+            yield Hit(
+                f"{line.code} is not in the PT code catalog: its class, payment status "
+                "and unit limits are unknown",
+                f"check {line.code} for a typo; bill a catalog code",
+                n,
+            )
 
 
-@rule("CODE-BUNDLED", "bundled", "error", ("U-3", "FCSO-CO97", "R-2"), enabled=False,
-      statuses=["B", "P"])
+@rule(
+    "CODE-BUNDLED",
+    "bundled",
+    "error",
+    ("U-3", "FCSO-CO97", "R-2"),
+    enabled=False,
+    statuses=["B", "P"],
+)
 def code_bundled(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A code the payer never pays separately (Medicare PFS status B), such as 97010.
 
@@ -50,9 +59,12 @@ def code_bundled(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for n, line in r.billed:
         info = r.code_info[line.code]
         if info is not None and info.mpfs_status in p["statuses"]:
-            yield Hit(f"{line.code} has PFS status {info.mpfs_status} (bundled): "
-                      f"{r.profile.name} never pays it separately (CARC 97)",
-                      f"remove {line.code} from the claim; document it in the note only", n)
+            yield Hit(
+                f"{line.code} has PFS status {info.mpfs_status} (bundled): "
+                f"{r.profile.name} never pays it separately (CARC 97)",
+                f"remove {line.code} from the claim; document it in the note only",
+                n,
+            )
 
 
 _NOT_PAYABLE = {
@@ -63,8 +75,15 @@ _NOT_PAYABLE = {
 }
 
 
-@rule("CODE-NOT-PAYABLE", "coverage", "error", ("U-3", "PABAU-97014", "UNDENY-G0283", "R-2"),
-      enabled=False, statuses=["I", "N", "X", "E"], replacements={"97014": "G0283"})
+@rule(
+    "CODE-NOT-PAYABLE",
+    "coverage",
+    "error",
+    ("U-3", "PABAU-97014", "UNDENY-G0283", "R-2"),
+    enabled=False,
+    statuses=["I", "N", "X", "E"],
+    replacements={"97014": "G0283"},
+)
 def code_not_payable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A code the payer does not accept at all (Medicare PFS status I, N, X or E), such as
     97014.
@@ -85,16 +104,21 @@ def code_not_payable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             continue
         what = _NOT_PAYABLE.get(info.mpfs_status, "not payable")
         instead = p["replacements"].get(line.code)
-        fix = (f"bill {instead} instead of {line.code}" if instead else
-               f"remove {line.code}, or give the patient the payer's advance notice (ABN) "
-               "before a non-covered service")
-        yield Hit(f"{line.code} has PFS status {info.mpfs_status}: {what} for "
-                  f"{r.profile.name}" + (f"; the payer's code is {instead}" if instead else ""),
-                  fix, n)
+        fix = (
+            f"bill {instead} instead of {line.code}"
+            if instead
+            else f"remove {line.code}, or give the patient the payer's advance notice (ABN) "
+            "before a non-covered service"
+        )
+        yield Hit(
+            f"{line.code} has PFS status {info.mpfs_status}: {what} for "
+            f"{r.profile.name}" + (f"; the payer's code is {instead}" if instead else ""),
+            fix,
+            n,
+        )
 
 
-@rule("CODE-RESTRICTED", "coverage", "warning", ("U-3", "R-2"), enabled=False,
-      statuses=["R"])
+@rule("CODE-RESTRICTED", "coverage", "warning", ("U-3", "R-2"), enabled=False, statuses=["R"])
 def code_restricted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A code with restricted coverage (Medicare PFS status R), such as 97026.
 
@@ -109,9 +133,12 @@ def code_restricted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for n, line in r.billed:
         info = r.code_info[line.code]
         if info is not None and info.mpfs_status in p["statuses"]:
-            yield Hit(f"{line.code} has PFS status {info.mpfs_status}: {r.profile.name} "
-                      "covers it only in restricted circumstances",
-                      f"document the coverage condition for {line.code}, or remove it", n)
+            yield Hit(
+                f"{line.code} has PFS status {info.mpfs_status}: {r.profile.name} "
+                "covers it only in restricted circumstances",
+                f"document the coverage condition for {line.code}, or remove it",
+                n,
+            )
 
 
 @rule("CODE-NEEDS-DESCRIPTION", "documentation", "error", ("U-3", "SOURCES.md §1a"))
@@ -132,9 +159,12 @@ def code_needs_description(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         if info is None or info.mpfs_status != "C":
             continue
         if not any(s.description and s.description.strip() for s in r.services_of(line)):
-            yield Hit(f"{line.code} is an unlisted / contractor-priced code (PFS status C) and "
-                      "has no description of the service",
-                      f"add a description of what was done under {line.code}", n)
+            yield Hit(
+                f"{line.code} is an unlisted / contractor-priced code (PFS status C) and "
+                "has no description of the service",
+                f"add a description of what was done under {line.code}",
+                n,
+            )
 
 
 @rule("CODE-TIMED-NO-MINUTES", "units", "error", ("U-1", "U-9", "D-9"))
@@ -152,12 +182,20 @@ def timed_no_minutes(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for n, line in enumerate(r.coded.lines, start=1):
         info = r.code_info[line.code]
         if info is not None and info.timed and line.minutes is None:
-            yield Hit(f"{line.code} is a timed code but no minutes are documented, so it earns "
-                      "no unit", f"document the minutes spent on {line.code}", n)
+            yield Hit(
+                f"{line.code} is a timed code but no minutes are documented, so it earns no unit",
+                f"document the minutes spent on {line.code}",
+                n,
+            )
 
 
-@rule("UNITS-UNTIMED-MULTIPLE", "units", "error", ("U-2", "U-32", "C-11"),
-      multi_unit_codes=["97598", "97546", "98981"])
+@rule(
+    "UNITS-UNTIMED-MULTIPLE",
+    "units",
+    "error",
+    ("U-2", "U-32", "C-11"),
+    multi_unit_codes=["97598", "97546", "98981"],
+)
 def untimed_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """An untimed (service-based) code billed with more than one unit.
 
@@ -172,7 +210,15 @@ def untimed_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     for n, line in r.billed:
         info = r.code_info[line.code]
-        if (info is not None and info.timed is False and line.units > 1
-                and line.code not in p["multi_unit_codes"]):
-            yield Hit(f"{line.code} is untimed (one unit per service) but is billed with "
-                      f"{units(line.units)}", f"bill 1 unit of {line.code}", n)
+        if (
+            info is not None
+            and info.timed is False
+            and line.units > 1
+            and line.code not in p["multi_unit_codes"]
+        ):
+            yield Hit(
+                f"{line.code} is untimed (one unit per service) but is billed with "
+                f"{units(line.units)}",
+                f"bill 1 unit of {line.code}",
+                n,
+            )

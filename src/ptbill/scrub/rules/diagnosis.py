@@ -26,8 +26,10 @@ def dx_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: add the treated condition's ICD-10-CM code from the plan of care.
     """
     if not r.visit.diagnoses:
-        yield Hit("the visit has no diagnosis code",
-                  "add the ICD-10-CM code of the condition treated (from the plan of care)")
+        yield Hit(
+            "the visit has no diagnosis code",
+            "add the ICD-10-CM code of the condition treated (from the plan of care)",
+        )
 
 
 @rule("DX-INVALID", "diagnosis", "error", ("C-1", "ICD10-GUIDE-I.B.2"))
@@ -46,10 +48,16 @@ def dx_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         if icd10.dx(code).status != "invalid":
             continue
         upper = code.strip().upper()
-        fix = (f"write it as {upper}" if upper != code and icd10.dx(upper).status != "invalid"
-               else "use a current ICD-10-CM code for the condition")
-        yield Hit(f"diagnosis {i} {code!r} is not an ICD-10-CM code", fix,
-                  data_release=icd10.code_set_release())
+        fix = (
+            f"write it as {upper}"
+            if upper != code and icd10.dx(upper).status != "invalid"
+            else "use a current ICD-10-CM code for the condition"
+        )
+        yield Hit(
+            f"diagnosis {i} {code!r} is not an ICD-10-CM code",
+            fix,
+            data_release=icd10.code_set_release(),
+        )
 
 
 @rule("DX-NOT-BILLABLE", "diagnosis", "error", ("C-1", "ICD10-GUIDE-I.B.2", "FINDACODE-ICD"))
@@ -68,15 +76,18 @@ def dx_not_billable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for i, code in enumerate(r.visit.diagnoses, start=1):
         d = icd10.dx(code)
         if d.status == "needs_7th":
-            yield Hit(f"diagnosis {i} {code} needs its 7th character "
-                      f"({listing(d.completions, 'or')})",
-                      "add the 7th character (rehabilitation during healing is usually "
-                      f"{next((c for c in d.completions if c.endswith('D')), d.completions[0])})",
-                      data_release=icd10.code_set_release())
+            yield Hit(
+                f"diagnosis {i} {code} needs its 7th character ({listing(d.completions, 'or')})",
+                "add the 7th character (rehabilitation during healing is usually "
+                f"{next((c for c in d.completions if c.endswith('D')), d.completions[0])})",
+                data_release=icd10.code_set_release(),
+            )
         elif d.status == "not_billable":
-            yield Hit(f"diagnosis {i} {code} is a category, not a billable code",
-                      f"use the specific code, e.g. {listing(d.completions[:4], 'or')}",
-                      data_release=icd10.code_set_release())
+            yield Hit(
+                f"diagnosis {i} {code} is a category, not a billable code",
+                f"use the specific code, e.g. {listing(d.completions[:4], 'or')}",
+                data_release=icd10.code_set_release(),
+            )
 
 
 def _first_pointed(r: Review) -> Iterator[tuple[int, str, str]]:
@@ -103,12 +114,17 @@ def external_cause_first(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     codes = r.visit.diagnoses
     if codes and icd10.dx(codes[0]).external_cause:
-        yield Hit(f"the first diagnosis {codes[0]} is an external-cause code (V00-Y99)",
-                  "list the condition treated first, the external cause after it")
+        yield Hit(
+            f"the first diagnosis {codes[0]} is an external-cause code (V00-Y99)",
+            "list the condition treated first, the external cause after it",
+        )
     for n, code, dx in _first_pointed(r):
         if dx != codes[0] and icd10.dx(dx).external_cause:
-            yield Hit(f"{code} points first to external-cause code {dx}",
-                      f"point {code} first to the condition it treats", n)
+            yield Hit(
+                f"{code} points first to external-cause code {dx}",
+                f"point {code} first to the condition it treats",
+                n,
+            )
 
 
 @rule("DX-MANIFESTATION-FIRST", "diagnosis", "error", ("C-2", "C-3", "ICD10-GUIDE-I.A.13"))
@@ -126,13 +142,18 @@ def manifestation_first(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     codes = r.visit.diagnoses
     if codes and icd10.dx(codes[0]).manifestation:
-        yield Hit(f"the first diagnosis {codes[0]} is a manifestation code (it describes a "
-                  "disease classified elsewhere)",
-                  "list the underlying condition first, the manifestation after it")
+        yield Hit(
+            f"the first diagnosis {codes[0]} is a manifestation code (it describes a "
+            "disease classified elsewhere)",
+            "list the underlying condition first, the manifestation after it",
+        )
     for n, code, dx in _first_pointed(r):
         if dx != codes[0] and icd10.dx(dx).manifestation:
-            yield Hit(f"{code} points first to manifestation code {dx}",
-                      f"point {code} first to the underlying condition", n)
+            yield Hit(
+                f"{code} points first to manifestation code {dx}",
+                f"point {code} first to the underlying condition",
+                n,
+            )
 
 
 @rule("DX-POINTER-INVALID", "diagnosis", "error", ("C-2", "STEDI-POINTER", "STEDI-C004"))
@@ -154,17 +175,28 @@ def pointer_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         ptrs = line.diagnosis_pointers
         bad = [x for x in ptrs if not 1 <= x <= count]
         if not ptrs:
-            yield Hit(f"{line.code} points to no diagnosis",
-                      f"give {line.code} the pointer(s) of the diagnoses it treats", n)
+            yield Hit(
+                f"{line.code} points to no diagnosis",
+                f"give {line.code} the pointer(s) of the diagnoses it treats",
+                n,
+            )
         elif bad:
-            yield Hit(f"{line.code} points to diagnosis {listing(map(str, bad))}, but the claim "
-                      f"has {count}", f"point {line.code} at positions 1 to {count}", n)
+            yield Hit(
+                f"{line.code} points to diagnosis {listing(map(str, bad))}, but the claim "
+                f"has {count}",
+                f"point {line.code} at positions 1 to {count}",
+                n,
+            )
         elif len(ptrs) > MAX_LINE_POINTERS:
-            yield Hit(f"{line.code} has {len(ptrs)} diagnosis pointers; a line holds "
-                      f"{MAX_LINE_POINTERS}", f"keep the {MAX_LINE_POINTERS} most relevant", n)
+            yield Hit(
+                f"{line.code} has {len(ptrs)} diagnosis pointers; a line holds {MAX_LINE_POINTERS}",
+                f"keep the {MAX_LINE_POINTERS} most relevant",
+                n,
+            )
         elif len(set(ptrs)) != len(ptrs):
-            yield Hit(f"{line.code} repeats a diagnosis pointer ({ptrs})",
-                      "list each pointer once", n)
+            yield Hit(
+                f"{line.code} repeats a diagnosis pointer ({ptrs})", "list each pointer once", n
+            )
 
 
 @rule("DX-DUPLICATE", "diagnosis", "error", ("C-2", "STEDI-DUPDX"))
@@ -182,8 +214,10 @@ def dx_duplicate(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for i, code in enumerate(r.visit.diagnoses, start=1):
         key = code.replace(".", "").strip().upper()
         if key in seen:
-            yield Hit(f"diagnosis {i} {code} repeats diagnosis {seen[key]}",
-                      "remove the repeated code and renumber the pointers")
+            yield Hit(
+                f"diagnosis {i} {code} repeats diagnosis {seen[key]}",
+                "remove the repeated code and renumber the pointers",
+            )
         else:
             seen[key] = i
 
@@ -200,8 +234,11 @@ def dx_too_many(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: keep the 12 codes that the billed services treat.
     """
     if len(r.visit.diagnoses) > MAX_CLAIM_DIAGNOSES:
-        yield Hit(f"the visit lists {len(r.visit.diagnoses)} diagnoses; a claim holds "
-                  f"{MAX_CLAIM_DIAGNOSES}", f"keep the {MAX_CLAIM_DIAGNOSES} most relevant codes")
+        yield Hit(
+            f"the visit lists {len(r.visit.diagnoses)} diagnoses; a claim holds "
+            f"{MAX_CLAIM_DIAGNOSES}",
+            f"keep the {MAX_CLAIM_DIAGNOSES} most relevant codes",
+        )
 
 
 @rule("DX-CODE-SET-DATE", "diagnosis", "info", ("C-1",))
@@ -217,7 +254,9 @@ def code_set_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: confirm the diagnosis codes against the code set of the date of service.
     """
     if r.visit.diagnoses and not icd10.VALID_FROM <= r.dos <= icd10.VALID_TO:
-        yield Hit(f"date of service {r.dos} is outside {icd10.VALID_FROM}..{icd10.VALID_TO}: the "
-                  "diagnoses were checked against that code set, not the one in force then",
-                  "confirm the codes against the ICD-10-CM release for the date of service",
-                  data_release=icd10.code_set_release())
+        yield Hit(
+            f"date of service {r.dos} is outside {icd10.VALID_FROM}..{icd10.VALID_TO}: the "
+            "diagnoses were checked against that code set, not the one in force then",
+            "confirm the codes against the ICD-10-CM release for the date of service",
+            data_release=icd10.code_set_release(),
+        )

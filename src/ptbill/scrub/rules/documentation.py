@@ -26,12 +26,13 @@ def unsigned(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: have the treating therapist sign the note, then bill.
     """
     if r.visit.signed is None:
-        yield Hit(f"the treatment note for {r.dos} is not signed",
-                  "have the treating therapist sign the note before billing")
+        yield Hit(
+            f"the treatment note for {r.dos} is not signed",
+            "have the treating therapist sign the note before billing",
+        )
 
 
-@rule("DOC-SIGNATURE-DATE", "documentation", "error", ("D-9", "D-13", "MBPM15-220.3"),
-      late_days=7)
+@rule("DOC-SIGNATURE-DATE", "documentation", "error", ("D-9", "D-13", "MBPM15-220.3"), late_days=7)
 def signature_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A note signed before the visit, after the as-of date, or long after the visit.
 
@@ -47,15 +48,21 @@ def signature_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if s is None:
         return
     if s.date < r.dos:
-        yield Hit(f"the note is signed {s.date}, before the date of service {r.dos}",
-                  "correct the signature date")
+        yield Hit(
+            f"the note is signed {s.date}, before the date of service {r.dos}",
+            "correct the signature date",
+        )
     elif s.date > r.as_of:
-        yield Hit(f"the note is signed {s.date}, after the as-of date {r.as_of}",
-                  "correct the signature date")
+        yield Hit(
+            f"the note is signed {s.date}, after the as-of date {r.as_of}",
+            "correct the signature date",
+        )
     elif s.date > r.dos + dt.timedelta(days=p["late_days"]):
-        yield Hit(f"the note for {r.dos} was signed {s.date}, "
-                  f"{(s.date - r.dos).days} days later", "sign notes within a week of the visit",
-                  severity="warning")
+        yield Hit(
+            f"the note for {r.dos} was signed {s.date}, {(s.date - r.dos).days} days later",
+            "sign notes within a week of the visit",
+            severity="warning",
+        )
 
 
 @rule("DOC-SIGNER", "documentation", "warning", ("D-9",))
@@ -76,8 +83,11 @@ def signer(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if v.supervising_provider is not None:
         allowed.add(v.supervising_provider.npi)
     if s.by_npi not in allowed:
-        yield Hit(f"the note is signed by NPI {s.by_npi}, who is neither the rendering nor the "
-                  "supervising provider", "have the treating or supervising therapist sign")
+        yield Hit(
+            f"the note is signed by NPI {s.by_npi}, who is neither the rendering nor the "
+            "supervising provider",
+            "have the treating or supervising therapist sign",
+        )
 
 
 @rule("DOC-NOTE-MISSING", "documentation", "error", ("D-9", "U-8", "THERAPYCOMPLY-TN"))
@@ -100,20 +110,33 @@ def note_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             continue
         for s in r.services_of(line):
             n_ = s.note
-            if n_ is not None and n_.purpose and n_.response and n_.purpose.strip() \
-                    and n_.response.strip():
+            if (
+                n_ is not None
+                and n_.purpose
+                and n_.response
+                and n_.purpose.strip()
+                and n_.response.strip()
+            ):
                 continue
-            missing = [k for k in ("purpose", "response")
-                       if not (n_ and (getattr(n_, k) or "").strip())]
+            missing = [
+                k for k in ("purpose", "response") if not (n_ and (getattr(n_, k) or "").strip())
+            ]
             if missing:
-                yield Hit(f"{s.code} ({s.minutes} min) is billed without a note of its "
-                          f"{' and '.join(missing)}",
-                          f"document the {' and '.join(missing)} of {s.code}", n)
+                yield Hit(
+                    f"{s.code} ({s.minutes} min) is billed without a note of its "
+                    f"{' and '.join(missing)}",
+                    f"document the {' and '.join(missing)} of {s.code}",
+                    n,
+                )
                 break
 
 
-@rule("DOC-TOTALS-MISSING", "documentation", "error", ("U-9", "D-9", "MBPM15-220.3E",
-                                                       "AAPC-TOTALTIME"))
+@rule(
+    "DOC-TOTALS-MISSING",
+    "documentation",
+    "error",
+    ("U-9", "D-9", "MBPM15-220.3E", "AAPC-TOTALTIME"),
+)
 def totals_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A note without its total timed minutes or total treatment minutes.
 
@@ -126,16 +149,20 @@ def totals_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: `"total_timed_minutes": 24, "total_treatment_minutes": 30`.
     *Fix*: record both totals in the note.
     """
-    timed = any(r.code_info[x.code] is not None and r.code_info[x.code].timed  # type: ignore[union-attr]
-                for _, x in r.billed)
+    timed = any(
+        r.code_info[x.code] is not None and r.code_info[x.code].timed  # type: ignore[union-attr]
+        for _, x in r.billed
+    )
     missing = []
     if timed and r.visit.total_timed_minutes is None:
         missing.append("total timed minutes")
     if r.visit.total_treatment_minutes is None:
         missing.append("total treatment minutes")
     if missing:
-        yield Hit(f"the note does not record its {' or '.join(missing)}",
-                  f"record the {' and '.join(missing)} in the note")
+        yield Hit(
+            f"the note does not record its {' or '.join(missing)}",
+            f"record the {' and '.join(missing)} in the note",
+        )
 
 
 @rule("DOC-TREATMENT-MINUTES", "documentation", "error", ("U-7", "U-9", "D-9"))
@@ -154,12 +181,18 @@ def treatment_minutes(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if total is None:
         return
     timed = r.coded.total_timed_minutes
-    untimed = sum(s.minutes or 0 for s in r.visit.services
-                  if (i := lookup(s.code)) is None or not i.timed)
+    untimed = sum(
+        s.minutes or 0 for s in r.visit.services if (i := lookup(s.code)) is None or not i.timed
+    )
     if total < timed:
-        yield Hit(f"total treatment minutes {total} are fewer than the {timed} timed minutes",
-                  "correct total_treatment_minutes (timed + untimed minutes)")
+        yield Hit(
+            f"total treatment minutes {total} are fewer than the {timed} timed minutes",
+            "correct total_treatment_minutes (timed + untimed minutes)",
+        )
     elif total < timed + untimed:
-        yield Hit(f"total treatment minutes {total} are fewer than {timed} timed + {untimed} "
-                  "untimed minutes documented", "correct total_treatment_minutes",
-                  severity="warning")
+        yield Hit(
+            f"total treatment minutes {total} are fewer than {timed} timed + {untimed} "
+            "untimed minutes documented",
+            "correct total_treatment_minutes",
+            severity="warning",
+        )

@@ -30,15 +30,20 @@ def dup_in_batch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     same_id, same_day = r.batch.others(r.visit)
     if same_id:
-        yield Hit(f"visit {r.visit.visit_id} appears {len(same_id) + 1} times in this run",
-                  "remove the duplicate visit from the input")
+        yield Hit(
+            f"visit {r.visit.visit_id} appears {len(same_id) + 1} times in this run",
+            "remove the duplicate visit from the input",
+        )
     mine = {s.code for s in r.visit.services}
     for other in same_day:
         common = sorted(mine & {s.code for s in other.services})
         if common:
-            yield Hit(f"visit {other.visit_id} of the same patient on {r.dos} also bills "
-                      f"{listing(common)}", "merge the day's services into one visit (one line "
-                      "per code per day) or remove the duplicate")
+            yield Hit(
+                f"visit {other.visit_id} of the same patient on {r.dos} also bills "
+                f"{listing(common)}",
+                "merge the day's services into one visit (one line "
+                "per code per day) or remove the duplicate",
+            )
 
 
 @rule("DUP-BILLED-BEFORE", "duplicate", "error", ("R-2", "C-10", "NGS-APPEALS"))
@@ -59,14 +64,19 @@ def dup_billed_before(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     for prior in r.history:
         if prior.visit_id == r.visit.visit_id:
-            yield Hit(f"visit {r.visit.visit_id} was already billed",
-                      "send a replacement claim (frequency 7) instead of the original again")
+            yield Hit(
+                f"visit {r.visit.visit_id} was already billed",
+                "send a replacement claim (frequency 7) instead of the original again",
+            )
             continue
         if prior.date_of_service != r.dos:
             continue
         before = {x.code for x in prior.billed_lines}
         for code, n in r.billed_codes.items():
             if code in before:
-                yield Hit(f"{code} was already billed for {r.dos} (visit {prior.visit_id})",
-                          "do not bill it again; correct the first claim with a replacement "
-                          "(frequency 7) if it was wrong", n)
+                yield Hit(
+                    f"{code} was already billed for {r.dos} (visit {prior.visit_id})",
+                    "do not bill it again; correct the first claim with a replacement "
+                    "(frequency 7) if it was wrong",
+                    n,
+                )

@@ -33,9 +33,11 @@ def eval_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     units = sum(x.units for _, x in evals)
     if units > 1:
         codes = listing(f"{x.code} x{x.units}" if x.units > 1 else x.code for _, x in evals)
-        yield Hit(f"{units} initial evaluation units billed on {r.dos} ({codes}); one a day",
-                  "bill one initial evaluation, at the level the documentation supports",
-                  evals[-1][0] if len(evals) > 1 else evals[0][0])
+        yield Hit(
+            f"{units} initial evaluation units billed on {r.dos} ({codes}); one a day",
+            "bill one initial evaluation, at the level the documentation supports",
+            evals[-1][0] if len(evals) > 1 else evals[0][0],
+        )
 
 
 @rule("EVAL-WITH-REEVAL", "evaluation", "error", ("E-4", "E-7", "MBPM15-220.3C"))
@@ -52,13 +54,14 @@ def eval_with_reeval(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     initial = [x.code for _, x in r.evaluation_lines if x.code in INITIAL_EVALUATION_CODES]
     for n, x in r.evaluation_lines:
         if x.code == REEVALUATION_CODE and initial:
-            yield Hit(f"re-evaluation 97164 billed with initial evaluation "
-                      f"{listing(initial)} on {r.dos}",
-                      "remove 97164: the initial evaluation covers the day", n)
+            yield Hit(
+                f"re-evaluation 97164 billed with initial evaluation {listing(initial)} on {r.dos}",
+                "remove 97164: the initial evaluation covers the day",
+                n,
+            )
 
 
-@rule("REEVAL-NO-REASON", "evaluation", "warning", ("E-5", "MBPM15-220.3C",
-                                                     "NORIDIAN-97164-TPE"))
+@rule("REEVAL-NO-REASON", "evaluation", "warning", ("E-5", "MBPM15-220.3C", "NORIDIAN-97164-TPE"))
 def reeval_no_reason(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A re-evaluation (97164) without the reason that makes it payable.
 
@@ -74,35 +77,56 @@ def reeval_no_reason(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for n, x in r.evaluation_lines:
         if x.code != REEVALUATION_CODE:
             continue
-        reasons = [s.reevaluation_reason for s in r.services_of(x)
-                   if s.reevaluation_reason and s.reevaluation_reason.strip()]
+        reasons = [
+            s.reevaluation_reason
+            for s in r.services_of(x)
+            if s.reevaluation_reason and s.reevaluation_reason.strip()
+        ]
         if not reasons:
-            yield Hit("97164 (re-evaluation) has no documented reason: routine re-evaluations "
-                      f"are not payable by {r.profile.name}",
-                      "document the new findings, change in condition or failure to respond "
-                      "(reevaluation_reason), or do not bill 97164", n)
+            yield Hit(
+                "97164 (re-evaluation) has no documented reason: routine re-evaluations "
+                f"are not payable by {r.profile.name}",
+                "document the new findings, change in condition or failure to respond "
+                "(reevaluation_reason), or do not bill 97164",
+                n,
+            )
 
 
 def _supported(c: EvaluationComponents) -> list[tuple[str, int]]:
     """The highest level each documented component supports (E-1), by component."""
     out = []
     if c.history_factors is not None:
-        out.append((f"{c.history_factors} history factor(s)",
-                    0 if c.history_factors == 0 else 1 if c.history_factors <= 2 else 2))
+        out.append(
+            (
+                f"{c.history_factors} history factor(s)",
+                0 if c.history_factors == 0 else 1 if c.history_factors <= 2 else 2,
+            )
+        )
     if c.exam_elements is not None:
-        level = -1 if c.exam_elements == 0 else (
-            0 if c.exam_elements <= 2 else 1 if c.exam_elements == 3 else 2)
+        level = (
+            -1
+            if c.exam_elements == 0
+            else (0 if c.exam_elements <= 2 else 1 if c.exam_elements == 3 else 2)
+        )
         out.append((f"{c.exam_elements} examination element(s)", level))
     if c.presentation is not None:
-        out.append((f"a {c.presentation} presentation",
-                    ("stable", "evolving", "unstable").index(c.presentation)))
+        out.append(
+            (
+                f"a {c.presentation} presentation",
+                ("stable", "evolving", "unstable").index(c.presentation),
+            )
+        )
     if c.decision_making is not None:
         out.append((f"{c.decision_making} decision making", LEVELS.index(c.decision_making)))
     return out
 
 
-@rule("EVAL-COMPLEXITY", "evaluation", "error", ("E-1", "E-2", "E-3", "CLINICIENT-EVAL",
-                                                  "APTA-2017-EVAL"))
+@rule(
+    "EVAL-COMPLEXITY",
+    "evaluation",
+    "error",
+    ("E-1", "E-2", "E-3", "CLINICIENT-EVAL", "APTA-2017-EVAL"),
+)
 def eval_complexity(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """An evaluation level higher than its documented components support.
 
@@ -132,14 +156,24 @@ def eval_complexity(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             supported = min(level for _, level in parts)
             limiting = listing(name for name, level in parts if level == supported)
             if supported < 0:
-                yield Hit(f"{x.code}: {limiting} support no evaluation level",
-                          "document the examination elements assessed", n)
+                yield Hit(
+                    f"{x.code}: {limiting} support no evaluation level",
+                    "document the examination elements assessed",
+                    n,
+                )
             elif billed > supported:
-                yield Hit(f"{x.code} ({LEVELS[billed]} complexity) is billed, but {limiting} "
-                          f"support only {LEVELS[supported]} ({CODE_OF_LEVEL[supported]})",
-                          f"bill {CODE_OF_LEVEL[supported]}, or document the components that "
-                          "support the higher level", n)
+                yield Hit(
+                    f"{x.code} ({LEVELS[billed]} complexity) is billed, but {limiting} "
+                    f"support only {LEVELS[supported]} ({CODE_OF_LEVEL[supported]})",
+                    f"bill {CODE_OF_LEVEL[supported]}, or document the components that "
+                    "support the higher level",
+                    n,
+                )
             elif billed < supported:
-                yield Hit(f"{x.code} ({LEVELS[billed]}) is billed; the documented components "
-                          f"support {LEVELS[supported]} ({CODE_OF_LEVEL[supported]})",
-                          f"consider {CODE_OF_LEVEL[supported]}", n, "info")
+                yield Hit(
+                    f"{x.code} ({LEVELS[billed]}) is billed; the documented components "
+                    f"support {LEVELS[supported]} ({CODE_OF_LEVEL[supported]})",
+                    f"consider {CODE_OF_LEVEL[supported]}",
+                    n,
+                    "info",
+                )

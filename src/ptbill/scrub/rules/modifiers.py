@@ -13,12 +13,16 @@ from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import listing
 
 X_MODIFIERS = frozenset({"XE", "XS", "XP", "XU"})
-DISCIPLINES = {"GP": "physical therapy", "GO": "occupational therapy",
-               "GN": "speech-language pathology"}
+DISCIPLINES = {
+    "GP": "physical therapy",
+    "GO": "occupational therapy",
+    "GN": "speech-language pathology",
+}
 
 
-@rule("MOD-DISTINCT-NO-EDIT", "modifier", "warning", ("M-14", "M-19", "CAHABA-59",
-                                                        "DENIALGUIDE-236"))
+@rule(
+    "MOD-DISTINCT-NO-EDIT", "modifier", "warning", ("M-14", "M-19", "CAHABA-59", "DENIALGUIDE-236")
+)
 def distinct_no_edit(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A distinct-service modifier on a code that no PTP edit of the day pairs.
 
@@ -37,10 +41,13 @@ def distinct_no_edit(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for n, line in r.billed:
         mods = [m for m in line.modifiers if m in DISTINCT_MODIFIERS]
         if mods and line.code not in paired:
-            yield Hit(f"{listing(mods)} on {line.code}, but no PTP edit pairs {line.code} with "
-                      f"another code billed on {r.dos} ({release})",
-                      f"remove {listing(mods)} from {line.code}", n,
-                      data_release=table.release if table is not None else None)
+            yield Hit(
+                f"{listing(mods)} on {line.code}, but no PTP edit pairs {line.code} with "
+                f"another code billed on {r.dos} ({release})",
+                f"remove {listing(mods)} from {line.code}",
+                n,
+                data_release=table.release if table is not None else None,
+            )
 
 
 @rule("MOD-59-WITH-X", "modifier", "error", ("M-15", "MLN1783722", "HMSA-X", "MODA-X"))
@@ -57,8 +64,11 @@ def mod_59_with_x(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for n, line in r.billed:
         xs = [m for m in line.modifiers if m in X_MODIFIERS]
         if "59" in line.modifiers and xs:
-            yield Hit(f"{line.code} carries 59 together with {listing(xs)}",
-                      f"keep {xs[0]} and remove 59 from {line.code}", n)
+            yield Hit(
+                f"{line.code} carries 59 together with {listing(xs)}",
+                f"keep {xs[0]} and remove 59 from {line.code}",
+                n,
+            )
 
 
 @rule("MOD-TOO-MANY", "modifier", "error", ("C-12", "X12-837P-SV101"), limit=4)
@@ -74,9 +84,12 @@ def too_many(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     for n, line in r.billed:
         if len(line.modifiers) > p["limit"]:
-            yield Hit(f"{line.code} carries {len(line.modifiers)} modifiers "
-                      f"({' '.join(line.modifiers)}); a claim line holds {p['limit']}",
-                      "remove the least necessary modifier", n)
+            yield Hit(
+                f"{line.code} carries {len(line.modifiers)} modifiers "
+                f"({' '.join(line.modifiers)}); a claim line holds {p['limit']}",
+                "remove the least necessary modifier",
+                n,
+            )
 
 
 @rule("MOD-DUPLICATE", "modifier", "error", ("C-12", "X12-837P-SV101"))
@@ -94,9 +107,13 @@ def duplicate_modifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     for n, line in r.billed:
         repeated = sorted({m for m in line.modifiers if line.modifiers.count(m) > 1})
         if repeated:
-            yield Hit(f"{line.code} carries " + listing(
-                f"{m} {line.modifiers.count(m)} times" for m in repeated)
-                + f" ({' '.join(line.modifiers)})", "list each modifier once", n)
+            yield Hit(
+                f"{line.code} carries "
+                + listing(f"{m} {line.modifiers.count(m)} times" for m in repeated)
+                + f" ({' '.join(line.modifiers)})",
+                "list each modifier once",
+                n,
+            )
 
 
 @rule("MOD-DISCIPLINE-CONFLICT", "modifier", "error", ("M-1", "M-2", "C-12"))
@@ -116,8 +133,15 @@ def discipline_conflict(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         found = [m for m in line.modifiers if m in DISCIPLINES]
         wrong = [m for m in found if expected and m != expected]
         if len(found) > 1 or wrong:
-            yield Hit(f"{line.code} carries {listing(found)}: "
-                      f"{listing(DISCIPLINES[m] for m in found)}"
-                      + (f", but this claim is billed under a {DISCIPLINES.get(expected, '?')} "
-                         f"plan ({expected})" if wrong else ""),
-                      f"keep only {expected or found[0]} on {line.code}", n)
+            yield Hit(
+                f"{line.code} carries {listing(found)}: "
+                f"{listing(DISCIPLINES[m] for m in found)}"
+                + (
+                    f", but this claim is billed under a {DISCIPLINES.get(expected, '?')} "
+                    f"plan ({expected})"
+                    if wrong
+                    else ""
+                ),
+                f"keep only {expected or found[0]} on {line.code}",
+                n,
+            )

@@ -39,20 +39,32 @@ def mue_units(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             continue
         release = table.release_for(code)
         meaning = MAI_MEANING.get(entry.mai or 0, "no adjudication indicator")
-        appeal = ("; a clinical limit may be paid on appeal with records" if entry.mai == 3
-                  else "; a policy limit cannot be exceeded" if entry.mai == 2 else "")
+        appeal = (
+            "; a clinical limit may be paid on appeal with records"
+            if entry.mai == 3
+            else "; a policy limit cannot be exceeded"
+            if entry.mai == 2
+            else ""
+        )
         if entry.mai == 1:
             groups = [(n, u) for n, u in numbered]
         else:
             groups = [(numbered[0][0], sum(u for _, u in numbered))]
         for n, total in groups:
             if total > entry.value and entry.value == 0:
-                yield Hit(f"{code}: MUE 0 ({release}): no units of {code} are allowed from a "
-                          f"practitioner, {units(total)} billed for {r.dos}",
-                          f"remove {code} from the claim", n, data_release=release)
+                yield Hit(
+                    f"{code}: MUE 0 ({release}): no units of {code} are allowed from a "
+                    f"practitioner, {units(total)} billed for {r.dos}",
+                    f"remove {code} from the claim",
+                    n,
+                    data_release=release,
+                )
             elif total > entry.value:
-                yield Hit(f"{code}: {units(total)} billed for {r.dos}, over its MUE of "
-                          f"{entry.value} (MAI {entry.mai}, {meaning}){appeal}",
-                          f"bill at most {entry.value} of {code} for the day"
-                          + (" and appeal the rest with the records" if entry.mai == 3 else ""),
-                          n, data_release=release)
+                yield Hit(
+                    f"{code}: {units(total)} billed for {r.dos}, over its MUE of "
+                    f"{entry.value} (MAI {entry.mai}, {meaning}){appeal}",
+                    f"bill at most {entry.value} of {code} for the day"
+                    + (" and appeal the rest with the records" if entry.mai == 3 else ""),
+                    n,
+                    data_release=release,
+                )

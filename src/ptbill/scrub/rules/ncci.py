@@ -23,12 +23,17 @@ def _distinct(line: CodedLine) -> list[str]:
 def _source(table: PtpTable) -> str:
     if table.verified:
         return f"NCCI PTP release {table.release}"
-    return (f"UNVERIFIED candidate pair ({table.release}; not checked against a CMS PTP "
-            "file)")
+    return f"UNVERIFIED candidate pair ({table.release}; not checked against a CMS PTP file)"
 
 
-@rule("NCCI-PTP", "ncci", "error", ("M-14", "M-16", "M-17", "MLN1783722", "FCSO-CO236"),
-      either_code=False, unverified_severity="error")
+@rule(
+    "NCCI-PTP",
+    "ncci",
+    "error",
+    ("M-14", "M-16", "M-17", "MLN1783722", "FCSO-CO236"),
+    either_code=False,
+    unverified_severity="error",
+)
 def ncci_ptp(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """Two codes billed the same day that an NCCI procedure-to-procedure edit pairs.
 
@@ -54,33 +59,49 @@ def ncci_ptp(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     severity = None if table.verified else p["unverified_severity"]
     for hit in hits:
-        edit = (f"{_source(table)}: {hit.column1}/{hit.column2}, modifier indicator "
-                f"{hit.indicator} ({hit.rationale})")
+        edit = (
+            f"{_source(table)}: {hit.column1}/{hit.column2}, modifier indicator "
+            f"{hit.indicator} ({hit.rationale})"
+        )
         col1 = r.lines_of(hit.column1)
         col1_mods = [m for _, x in col1 for m in _distinct(x)]
         for n, line in r.lines_of(hit.column2):
             mods = _distinct(line)
             if hit.indicator == "0":
-                yield Hit(f"{edit}: {hit.column2} is denied when billed with {hit.column1} on "
-                          f"{r.dos}; no modifier can bypass this edit",
-                          f"remove {hit.column2} (or {hit.column1}) from the claim", n,
-                          severity, table.release)
+                yield Hit(
+                    f"{edit}: {hit.column2} is denied when billed with {hit.column1} on "
+                    f"{r.dos}; no modifier can bypass this edit",
+                    f"remove {hit.column2} (or {hit.column1}) from the claim",
+                    n,
+                    severity,
+                    table.release,
+                )
             elif not mods and not col1_mods:
-                yield Hit(f"{edit}: {hit.column2} will be denied with {hit.column1} on {r.dos}:"
-                          " no distinct-service modifier, and nothing documents a separate "
-                          "time block, body region or session",
-                          f"if {hit.column2} was distinct, document how (services[].distinct or "
-                          f"body_region) and re-code; otherwise remove {hit.column2}", n,
-                          severity, table.release)
+                yield Hit(
+                    f"{edit}: {hit.column2} will be denied with {hit.column1} on {r.dos}:"
+                    " no distinct-service modifier, and nothing documents a separate "
+                    "time block, body region or session",
+                    f"if {hit.column2} was distinct, document how (services[].distinct or "
+                    f"body_region) and re-code; otherwise remove {hit.column2}",
+                    n,
+                    severity,
+                    table.release,
+                )
             elif not mods and not p["either_code"]:
-                yield Hit(f"{edit}: the modifier ({listing(col1_mods)}) is on column-1 code "
-                          f"{hit.column1}; {r.profile.name} expects it on column-2 code "
-                          f"{hit.column2}", f"move {listing(col1_mods)} to {hit.column2}", n,
-                          "warning", table.release)
+                yield Hit(
+                    f"{edit}: the modifier ({listing(col1_mods)}) is on column-1 code "
+                    f"{hit.column1}; {r.profile.name} expects it on column-2 code "
+                    f"{hit.column2}",
+                    f"move {listing(col1_mods)} to {hit.column2}",
+                    n,
+                    "warning",
+                    table.release,
+                )
 
 
-@rule("NCCI-MODIFIER-UNSUPPORTED", "ncci", "error", ("M-15", "M-17", "M-19", "MLN1783722",
-                                                      "WEBPT-59"))
+@rule(
+    "NCCI-MODIFIER-UNSUPPORTED", "ncci", "error", ("M-15", "M-17", "M-19", "MLN1783722", "WEBPT-59")
+)
 def modifier_unsupported(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A distinct-service modifier (59, XE, XS, XP, XU) with nothing documented behind it.
 
@@ -108,22 +129,31 @@ def modifier_unsupported(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             continue
         services = r.services_of(line)
         others = partners.get(line.code) or {c for c in r.billed_codes if c != line.code}
-        regions = [s.body_region for code in others for _, x in r.lines_of(code)
-                   for s in r.services_of(x)]
+        regions = [
+            s.body_region for code in others for _, x in r.lines_of(code) for s in r.services_of(x)
+        ]
         evidence = None
         for s in services:
             for region in regions or [None]:
                 evidence = evidence or distinct_evidence(s.distinct, s.body_region, region)
         if evidence is None:
-            yield Hit(f"{listing(mods)} on {line.code} claims a distinct service, but nothing "
-                      "documents one (no distinct reason, no separate body region)",
-                      f"document why {line.code} was distinct (services[].distinct), or remove "
-                      f"{listing(mods)}", n, data_release=release)
+            yield Hit(
+                f"{listing(mods)} on {line.code} claims a distinct service, but nothing "
+                "documents one (no distinct reason, no separate body region)",
+                f"document why {line.code} was distinct (services[].distinct), or remove "
+                f"{listing(mods)}",
+                n,
+                data_release=release,
+            )
             continue
         for mod in mods:
             kind = KIND_OF_X.get(mod)
             if kind and evidence.kind and evidence.kind != kind:
-                yield Hit(f"{mod} on {line.code} means a separate {kind.replace('_', ' ')}, but "
-                          f"the documentation says {evidence.kind.replace('_', ' ')}",
-                          f"use {X_BY_KIND[evidence.kind]} (or 59) on {line.code}", n,
-                          "warning", release)
+                yield Hit(
+                    f"{mod} on {line.code} means a separate {kind.replace('_', ' ')}, but "
+                    f"the documentation says {evidence.kind.replace('_', ' ')}",
+                    f"use {X_BY_KIND[evidence.kind]} (or 59) on {line.code}",
+                    n,
+                    "warning",
+                    release,
+                )

@@ -26,11 +26,16 @@ def birth_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     born = r.visit.patient.birth_date
     if born > r.dos:
-        yield Hit(f"the patient's birth date is after the date of service {r.dos}",
-                  "correct the patient's birth date")
+        yield Hit(
+            f"the patient's birth date is after the date of service {r.dos}",
+            "correct the patient's birth date",
+        )
     elif (r.dos.year - born.year) > p["max_age"]:
-        yield Hit(f"the patient's birth date is more than {p['max_age']} years before the date "
-                  "of service", "correct the patient's birth date")
+        yield Hit(
+            f"the patient's birth date is more than {p['max_age']} years before the date "
+            "of service",
+            "correct the patient's birth date",
+        )
 
 
 @rule("PATIENT-SEX", "patient", "warning", ("X12-837P-DMG",))
@@ -45,8 +50,10 @@ def patient_sex(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: record the sex on the patient's insurance record.
     """
     if r.visit.patient.sex == "U":
-        yield Hit("the patient's sex is recorded as unknown (U)",
-                  "record the sex shown on the patient's insurance record")
+        yield Hit(
+            "the patient's sex is recorded as unknown (U)",
+            "record the sex shown on the patient's insurance record",
+        )
 
 
 @rule("PATIENT-MEMBER-ID", "patient", "error", ("C-5", "CMS-MBI"), format="any")
@@ -70,9 +77,10 @@ def member_id(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if p["format"] == "mbi":
         why = mbi_problem(mid)
         if why:
-            yield Hit(f"the member id is not a Medicare Beneficiary Identifier: {why}",
-                      "copy the MBI from the patient's Medicare card (11 characters, no "
-                      "dashes)")
+            yield Hit(
+                f"the member id is not a Medicare Beneficiary Identifier: {why}",
+                "copy the MBI from the patient's Medicare card (11 characters, no dashes)",
+            )
 
 
 @rule("SUBSCRIBER-RELATIONSHIP", "patient", "error", ("C-5", "X12-837P-SBR"), self_only=False)
@@ -93,9 +101,14 @@ def subscriber_relationship(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if sub.relationship == "self":
         return
     if p["self_only"]:
-        yield Hit(f"subscriber relationship is {sub.relationship!r}, but {r.profile.name} "
-                  "beneficiaries are always their own subscriber",
-                  "set relationship to self with the patient's own member id")
+        yield Hit(
+            f"subscriber relationship is {sub.relationship!r}, but {r.profile.name} "
+            "beneficiaries are always their own subscriber",
+            "set relationship to self with the patient's own member id",
+        )
     elif not (sub.first_name and sub.last_name):
-        yield Hit(f"the subscriber is the patient's {sub.relationship} but the subscriber's "
-                  "name is missing", "record the policy holder's first and last name")
+        yield Hit(
+            f"the subscriber is the patient's {sub.relationship} but the subscriber's "
+            "name is missing",
+            "record the policy holder's first and last name",
+        )

@@ -30,9 +30,11 @@ def poc_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: attach the plan of care established at the evaluation.
     """
     if r.poc is None and not _evaluation_only(r):
-        yield Hit("treatment is billed without a plan of care",
-                  "give episode.plan_of_care (start and end date, certification date and the "
-                  "certifying NPI)")
+        yield Hit(
+            "treatment is billed without a plan of care",
+            "give episode.plan_of_care (start and end date, certification date and the "
+            "certifying NPI)",
+        )
 
 
 @rule("POC-NOT-CERTIFIED", "plan_of_care", "error", ("D-3", "D-6", "MBPM15-220.1.3"), days=30)
@@ -51,9 +53,12 @@ def poc_not_certified(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if r.poc is None or r.poc.certified_date is not None or _evaluation_only(r):
         return
     due = r.poc.start_date + dt.timedelta(days=p["days"])
-    yield Hit(f"the plan of care starting {r.poc.start_date} is not certified (certification "
-              f"due by {due})", "hold the claim until the physician/NPP certifies the plan; "
-              "record certified_date and certifying_npi")
+    yield Hit(
+        f"the plan of care starting {r.poc.start_date} is not certified (certification "
+        f"due by {due})",
+        "hold the claim until the physician/NPP certifies the plan; "
+        "record certified_date and certifying_npi",
+    )
 
 
 @rule("POC-CERT-LATE", "plan_of_care", "error", ("D-3", "D-5", "MBPM15-220.1.3"), days=30)
@@ -77,15 +82,16 @@ def poc_cert_late(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     due = poc.start_date + dt.timedelta(days=p["days"])
     if poc.certified_date > due and not (poc.delayed_certification_reason or "").strip():
         late = (poc.certified_date - due).days
-        yield Hit(f"the plan of care starting {poc.start_date} was certified "
-                  f"{poc.certified_date}, {late} day(s) after the {p['days']}-day limit "
-                  f"({due}), with no reason for the delay",
-                  "record delayed_certification_reason and keep the evidence of the "
-                  "physician's involvement")
+        yield Hit(
+            f"the plan of care starting {poc.start_date} was certified "
+            f"{poc.certified_date}, {late} day(s) after the {p['days']}-day limit "
+            f"({due}), with no reason for the delay",
+            "record delayed_certification_reason and keep the evidence of the "
+            "physician's involvement",
+        )
 
 
-@rule("POC-EXPIRED", "plan_of_care", "error", ("D-4", "MBPM15-220.1.3"), max_days=90,
-      warn_days=7)
+@rule("POC-EXPIRED", "plan_of_care", "error", ("D-4", "MBPM15-220.1.3"), max_days=90, warn_days=7)
 def poc_expired(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A date of service outside the plan of care's certified period.
 
@@ -105,22 +111,31 @@ def poc_expired(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     limit = poc.start_date + dt.timedelta(days=p["max_days"])
     end = min(poc.end_date, limit) if poc.end_date else limit
-    why = (f"its end date {poc.end_date}" if poc.end_date and poc.end_date <= limit
-           else f"{p['max_days']} days after its start {poc.start_date}")
+    why = (
+        f"its end date {poc.end_date}"
+        if poc.end_date and poc.end_date <= limit
+        else f"{p['max_days']} days after its start {poc.start_date}"
+    )
     if r.dos < poc.start_date:
-        yield Hit(f"date of service {r.dos} is before the plan of care starts "
-                  f"({poc.start_date})", "bill under the plan in force on the date of service")
+        yield Hit(
+            f"date of service {r.dos} is before the plan of care starts ({poc.start_date})",
+            "bill under the plan in force on the date of service",
+        )
     elif r.dos > end:
-        yield Hit(f"the plan of care expired on {end} ({why}); date of service {r.dos} is "
-                  f"{(r.dos - end).days} day(s) later",
-                  "have the physician/NPP recertify the plan of care, then bill")
+        yield Hit(
+            f"the plan of care expired on {end} ({why}); date of service {r.dos} is "
+            f"{(r.dos - end).days} day(s) later",
+            "have the physician/NPP recertify the plan of care, then bill",
+        )
     elif (end - r.dos).days <= p["warn_days"]:
-        yield Hit(f"the plan of care ends {end} ({why}), {(end - r.dos).days} day(s) after this "
-                  "visit", "request recertification before the next visits", severity="info")
+        yield Hit(
+            f"the plan of care ends {end} ({why}), {(end - r.dos).days} day(s) after this visit",
+            "request recertification before the next visits",
+            severity="info",
+        )
 
 
-@rule("POC-CERTIFIER-MISSING", "plan_of_care", "error", ("D-3", "D-7", "C-7",
-                                                           "NORIDIAN-CERTNPI"))
+@rule("POC-CERTIFIER-MISSING", "plan_of_care", "error", ("D-3", "D-7", "C-7", "NORIDIAN-CERTNPI"))
 def poc_certifier_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A certified plan of care that does not name the certifying practitioner.
 
@@ -132,5 +147,7 @@ def poc_certifier_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: record the NPI of the physician/NPP who signed the plan.
     """
     if r.poc is not None and r.poc.certified_date is not None and not r.poc.certifying_npi:
-        yield Hit(f"the plan of care was certified {r.poc.certified_date} but names no "
-                  "certifying NPI", "record certifying_npi (the physician/NPP who signed)")
+        yield Hit(
+            f"the plan of care was certified {r.poc.certified_date} but names no certifying NPI",
+            "record certifying_npi (the physician/NPP who signed)",
+        )

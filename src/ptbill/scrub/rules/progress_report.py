@@ -17,8 +17,13 @@ def credential(raw: str | None) -> str:
     return (raw or "").replace(".", "").replace(" ", "").upper()
 
 
-@rule("PROGRESS-REPORT-OVERDUE", "progress_report", "error", ("D-8", "MBPM15-220.3D",
-                                                               "CMS-FAQ2003"), every=10)
+@rule(
+    "PROGRESS-REPORT-OVERDUE",
+    "progress_report",
+    "error",
+    ("D-8", "MBPM15-220.3D", "CMS-FAQ2003"),
+    every=10,
+)
 def progress_overdue(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A visit past the 10th treatment day since the last progress report, without one.
 
@@ -43,17 +48,27 @@ def progress_overdue(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     since = "the evaluation" if last is None else f"the progress report on visit {last}"
     due_by = start + p["every"] - 1
     if day > p["every"]:
-        yield Hit(f"visit {ep.visit_number} is treatment day {day} since {since}: a progress "
-                  f"report was due by visit {due_by}",
-                  "have the therapist write the progress report before billing this visit")
+        yield Hit(
+            f"visit {ep.visit_number} is treatment day {day} since {since}: a progress "
+            f"report was due by visit {due_by}",
+            "have the therapist write the progress report before billing this visit",
+        )
     elif day == p["every"]:
-        yield Hit(f"visit {ep.visit_number} is treatment day {day} since {since}: the progress "
-                  "report is due this visit", "write the progress report today",
-                  severity="warning")
+        yield Hit(
+            f"visit {ep.visit_number} is treatment day {day} since {since}: the progress "
+            "report is due this visit",
+            "write the progress report today",
+            severity="warning",
+        )
 
 
-@rule("PROGRESS-REPORT-BY-ASSISTANT", "progress_report", "error", ("D-8", "MBPM15-220.3D"),
-      assistant_credentials=ASSISTANT_CREDENTIALS)
+@rule(
+    "PROGRESS-REPORT-BY-ASSISTANT",
+    "progress_report",
+    "error",
+    ("D-8", "MBPM15-220.3D"),
+    assistant_credentials=ASSISTANT_CREDENTIALS,
+)
 def progress_by_assistant(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A progress report on a visit whose rendering provider is an assistant.
 
@@ -70,6 +85,8 @@ def progress_by_assistant(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     cred = credential(r.visit.rendering_provider.credential)
     if cred in p["assistant_credentials"]:
-        yield Hit(f"the progress report on visit {ep.visit_number or '?'} is attributed to a "
-                  f"{cred}; only the therapist may write it",
-                  "have the supervising PT write and sign the progress report")
+        yield Hit(
+            f"the progress report on visit {ep.visit_number or '?'} is attributed to a "
+            f"{cred}; only the therapist may write it",
+            "have the supervising PT write and sign the progress report",
+        )

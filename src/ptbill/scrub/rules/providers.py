@@ -14,8 +14,10 @@ from ptbill.scrub.review import Review
 
 def _npis(r: Review) -> list[tuple[str, str]]:
     v = r.visit
-    out = [("billing provider", r.ctx.billing_provider.npi),
-           ("rendering provider", v.rendering_provider.npi)]
+    out = [
+        ("billing provider", r.ctx.billing_provider.npi),
+        ("rendering provider", v.rendering_provider.npi),
+    ]
     if v.referring_provider is not None:
         out.append(("referring provider", v.referring_provider.npi))
     if v.supervising_provider is not None:
@@ -42,12 +44,19 @@ def npi_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     for role, npi in _npis(r):
         if not npi_valid(npi):
-            yield Hit(f"the {role}'s NPI {npi} fails the NPI check digit (Luhn with prefix "
-                      "80840)", f"correct the {role}'s NPI (look it up in NPPES)")
+            yield Hit(
+                f"the {role}'s NPI {npi} fails the NPI check digit (Luhn with prefix 80840)",
+                f"correct the {role}'s NPI (look it up in NPPES)",
+            )
 
 
-@rule("PROVIDER-TAXONOMY", "provider", "error", ("C-6", "HL7-PACIO-PT", "NUCC"),
-      expected=["2251", "2252", "261QP2000X"])
+@rule(
+    "PROVIDER-TAXONOMY",
+    "provider",
+    "error",
+    ("C-6", "HL7-PACIO-PT", "NUCC"),
+    expected=["2251", "2252", "261QP2000X"],
+)
 def provider_taxonomy(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A provider taxonomy that is malformed, or not a physical-therapy taxonomy.
 
@@ -63,20 +72,32 @@ def provider_taxonomy(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     bp = r.ctx.billing_provider.taxonomy
     if not TAXONOMY.match(bp):
-        yield Hit(f"billing provider taxonomy {bp!r} is not a NUCC taxonomy code (10 "
-                  "characters ending in X)", "use the NUCC code, e.g. 225100000X")
+        yield Hit(
+            f"billing provider taxonomy {bp!r} is not a NUCC taxonomy code (10 "
+            "characters ending in X)",
+            "use the NUCC code, e.g. 225100000X",
+        )
     elif not bp.startswith(tuple(p["expected"])):
-        yield Hit(f"billing provider taxonomy {bp} is not a physical-therapy taxonomy",
-                  "check the taxonomy the clinic enrolled with (225100000X for a PT)",
-                  severity="warning")
+        yield Hit(
+            f"billing provider taxonomy {bp} is not a physical-therapy taxonomy",
+            "check the taxonomy the clinic enrolled with (225100000X for a PT)",
+            severity="warning",
+        )
     rt = r.visit.rendering_provider.taxonomy
     if rt is not None and not TAXONOMY.match(rt):
-        yield Hit(f"rendering provider taxonomy {rt!r} is not a NUCC taxonomy code",
-                  "use the NUCC code, e.g. 225100000X")
+        yield Hit(
+            f"rendering provider taxonomy {rt!r} is not a NUCC taxonomy code",
+            "use the NUCC code, e.g. 225100000X",
+        )
 
 
-@rule("REFERRING-MISSING", "provider", "error", ("C-7", "NORIDIAN-CERTNPI", "CMS-CPM5-10.3.5"),
-      enabled=False)
+@rule(
+    "REFERRING-MISSING",
+    "provider",
+    "error",
+    ("C-7", "NORIDIAN-CERTNPI", "CMS-CPM5-10.3.5"),
+    enabled=False,
+)
 def referring_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A therapy claim without the referring (certifying) practitioner.
 
@@ -89,13 +110,14 @@ def referring_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: add the certifying physician/NPP as referring provider.
     """
     if r.visit.referring_provider is None:
-        yield Hit(f"{r.profile.name} therapy claims need the referring (certifying) "
-                  "practitioner, and none is given",
-                  "add the physician/NPP who certified the plan as referring_provider")
+        yield Hit(
+            f"{r.profile.name} therapy claims need the referring (certifying) "
+            "practitioner, and none is given",
+            "add the physician/NPP who certified the plan as referring_provider",
+        )
 
 
-@rule("REFERRING-NOT-CERTIFIER", "provider", "error", ("C-7", "NORIDIAN-CERTNPI"),
-      enabled=False)
+@rule("REFERRING-NOT-CERTIFIER", "provider", "error", ("C-7", "NORIDIAN-CERTNPI"), enabled=False)
 def referring_not_certifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A referring provider who is not the practitioner who certified the plan of care.
 
@@ -108,8 +130,9 @@ def referring_not_certifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: put the certifying physician/NPP in referring_provider.
     """
     ref, poc = r.visit.referring_provider, r.poc
-    if ref is not None and poc is not None and poc.certifying_npi and \
-            ref.npi != poc.certifying_npi:
-        yield Hit(f"referring NPI {ref.npi} is not the plan of care's certifying NPI "
-                  f"{poc.certifying_npi}",
-                  "use the certifying physician/NPP as referring provider")
+    if ref is not None and poc is not None and poc.certifying_npi and ref.npi != poc.certifying_npi:
+        yield Hit(
+            f"referring NPI {ref.npi} is not the plan of care's certifying NPI "
+            f"{poc.certifying_npi}",
+            "use the certifying physician/NPP as referring provider",
+        )

@@ -47,8 +47,13 @@ def _amounts(r: Review) -> _Amounts | None:
     return r.shared("kx_amounts", _Amounts)
 
 
-@rule("KX-NOT-DOCUMENTED", "threshold", "error", ("M-3", "M-6", "NGS-KX-2024", "PALMETTO-119"),
-      when=_kx_payer)
+@rule(
+    "KX-NOT-DOCUMENTED",
+    "threshold",
+    "error",
+    ("M-3", "M-6", "NGS-KX-2024", "PALMETTO-119"),
+    when=_kx_payer,
+)
 def kx_not_documented(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """The visit passes the KX threshold, but medical necessity is not documented.
 
@@ -71,12 +76,14 @@ def kx_not_documented(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     decision = kx_decision(r.dos.year, a.ytd, amount, basis, documented=True)
     if decision.apply:
         limit = constant(KX_THRESHOLD, r.dos.year)
-        yield Hit(f"therapy amount ${a.ytd} before this visit + this visit's "
-                  f"{'$' + str(amount) if amount is not None else 'unknown amount'} passes the "
-                  f"{r.dos.year} KX threshold ${limit.value if limit else '?'}, but medical "
-                  "necessity is not documented: the lines carry no KX and will be denied",
-                  "document medical necessity and set kx_medical_necessity_documented; "
-                  "otherwise give an ABN and do not bill Medicare")
+        yield Hit(
+            f"therapy amount ${a.ytd} before this visit + this visit's "
+            f"{'$' + str(amount) if amount is not None else 'unknown amount'} passes the "
+            f"{r.dos.year} KX threshold ${limit.value if limit else '?'}, but medical "
+            "necessity is not documented: the lines carry no KX and will be denied",
+            "document medical necessity and set kx_medical_necessity_documented; "
+            "otherwise give an ABN and do not bill Medicare",
+        )
 
 
 @rule("KX-BELOW-THRESHOLD", "threshold", "warning", ("M-3", "M-6", "NORIDIAN-KX"), when=_kx_payer)
@@ -102,14 +109,22 @@ def kx_below(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if not kx_decision(r.dos.year, a.ytd, amount, basis, documented=True).apply:
         limit = constant(KX_THRESHOLD, r.dos.year)
         for n, x in with_kx:
-            yield Hit(f"{x.code} carries KX, but the therapy amount with this visit "
-                      f"(${a.total}) is within the {r.dos.year} KX threshold "
-                      f"${limit.value if limit and limit.value else '?'}",
-                      f"remove KX from {x.code}", n)
+            yield Hit(
+                f"{x.code} carries KX, but the therapy amount with this visit "
+                f"(${a.total}) is within the {r.dos.year} KX threshold "
+                f"${limit.value if limit and limit.value else '?'}",
+                f"remove KX from {x.code}",
+                n,
+            )
 
 
-@rule("KX-REVIEW-THRESHOLD", "threshold", "warning", ("M-5", "NGS-KX-2024", "NORIDIAN-KX"),
-      when=_kx_payer)
+@rule(
+    "KX-REVIEW-THRESHOLD",
+    "threshold",
+    "warning",
+    ("M-5", "NGS-KX-2024", "NORIDIAN-KX"),
+    when=_kx_payer,
+)
 def kx_review(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """The year's therapy amount reaches the targeted medical review threshold ($3,000).
 
@@ -129,10 +144,12 @@ def kx_review(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     review = constant(REVIEW_THRESHOLD, r.dos.year)
     if review is not None and review.value is not None and a.total > review.value:
-        yield Hit(f"the therapy amount with this visit (${a.total}) passes the {r.dos.year} "
-                  f"targeted medical review threshold ${review.value}: the claim may be "
-                  "reviewed", "check that the plan, progress reports and notes support "
-                  "medical necessity")
+        yield Hit(
+            f"the therapy amount with this visit (${a.total}) passes the {r.dos.year} "
+            f"targeted medical review threshold ${review.value}: the claim may be "
+            "reviewed",
+            "check that the plan, progress reports and notes support medical necessity",
+        )
 
 
 @rule("KX-THRESHOLD-UNKNOWN", "threshold", "warning", ("M-4", "SOURCES.md §3"), when=_kx_payer)
@@ -151,5 +168,7 @@ def kx_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     limit = constant(KX_THRESHOLD, r.dos.year)
     if limit is None or limit.value is None:
-        yield Hit(f"no {r.dos.year} KX threshold in the reference data: KX was not decided",
-                  f"add the {r.dos.year} KX threshold to reference/data/constants.csv")
+        yield Hit(
+            f"no {r.dos.year} KX threshold in the reference data: KX was not decided",
+            f"add the {r.dos.year} KX threshold to reference/data/constants.csv",
+        )

@@ -11,8 +11,13 @@ from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 
 
-@rule("TIMELY-FILING", "timely_filing", "error", ("C-8", "C-9", "42 CFR 424.44", "CMS-CPM1-70",
-                                                  "NORIDIAN-TF"), warn_days=30)
+@rule(
+    "TIMELY-FILING",
+    "timely_filing",
+    "error",
+    ("C-8", "C-9", "42 CFR 424.44", "CMS-CPM1-70", "NORIDIAN-TF"),
+    warn_days=30,
+)
 def timely_filing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A claim past, or close to, the payer's timely-filing limit.
 
@@ -31,12 +36,18 @@ def timely_filing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     deadline = r.dos + dt.timedelta(days=limit)
     left = (deadline - r.as_of).days
     if left < 0:
-        yield Hit(f"as of {r.as_of} the claim is {-left} day(s) past {r.profile.name}'s "
-                  f"{limit}-day filing limit (date of service {r.dos}, deadline {deadline})",
-                  "do not send: write it off unless a filing-limit exception applies (CO-29)")
+        yield Hit(
+            f"as of {r.as_of} the claim is {-left} day(s) past {r.profile.name}'s "
+            f"{limit}-day filing limit (date of service {r.dos}, deadline {deadline})",
+            "do not send: write it off unless a filing-limit exception applies (CO-29)",
+        )
     elif left <= p["warn_days"]:
-        yield Hit(f"the {limit}-day filing limit for date of service {r.dos} ends {deadline}, "
-                  f"{left} day(s) after {r.as_of}", "send the claim now", severity="warning")
+        yield Hit(
+            f"the {limit}-day filing limit for date of service {r.dos} ends {deadline}, "
+            f"{left} day(s) after {r.as_of}",
+            "send the claim now",
+            severity="warning",
+        )
 
 
 @rule("DOS-AFTER-AS-OF", "timely_filing", "error", ("C-8",))
@@ -51,5 +62,7 @@ def dos_after_as_of(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: correct the date of service, or wait until after the visit.
     """
     if r.dos > r.as_of:
-        yield Hit(f"date of service {r.dos} is after the as-of date {r.as_of}",
-                  "correct the date of service, or scrub on or after it")
+        yield Hit(
+            f"date of service {r.dos} is after the as-of date {r.as_of}",
+            "correct the date of service, or scrub on or after it",
+        )

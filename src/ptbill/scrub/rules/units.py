@@ -31,8 +31,7 @@ def minutes_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     seen: dict[tuple[str, tuple[int, ...]], list[tuple[int, int]]] = {}
     for n, line in enumerate(r.coded.lines, start=1):
         info = r.code_info[line.code]
-        if (line.requested_units is None or info is None or not info.timed
-                or line.code in FAMILY_OF):
+        if line.requested_units is None or info is None or not info.timed or line.code in FAMILY_OF:
             continue
         seen.setdefault((line.code, line.services), []).append((n, line.units))
     method = _METHOD[r.coded.unit_method]
@@ -41,10 +40,12 @@ def minutes_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         asked = r.coded.lines[numbered[0][0] - 1].requested_units
         minutes = sum(r.visit.services[i].minutes or 0 for i in services)
         if asked != got:
-            yield Hit(f"{code}: the visit asks for {units(asked or 0)}, but {minutes} documented "
-                      f"minutes support {units(got)} under the {method} method",
-                      f"bill {units(got)} of {code} (the claim does), or correct the minutes",
-                      numbered[0][0])
+            yield Hit(
+                f"{code}: the visit asks for {units(asked or 0)}, but {minutes} documented "
+                f"minutes support {units(got)} under the {method} method",
+                f"bill {units(got)} of {code} (the claim does), or correct the minutes",
+                numbered[0][0],
+            )
 
 
 @rule("UNITS-TOTAL-MISMATCH", "units", "error", ("U-9", "D-9"))
@@ -62,12 +63,18 @@ def total_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     recorded = r.visit.total_timed_minutes
     if recorded is None or recorded == r.coded.total_timed_minutes:
         return
-    parts = [f"{line.code} {line.minutes}" for line in r.coded.lines
-             if line.minutes is not None and r.code_info[line.code] is not None
-             and r.code_info[line.code].timed]  # type: ignore[union-attr]
-    yield Hit(f"recorded total timed minutes {recorded} differ from {r.coded.total_timed_minutes}"
-              f", the sum of the per-code minutes ({listing(parts) or 'none'})",
-              "correct the per-code minutes or total_timed_minutes so they agree")
+    parts = [
+        f"{line.code} {line.minutes}"
+        for line in r.coded.lines
+        if line.minutes is not None
+        and r.code_info[line.code] is not None
+        and r.code_info[line.code].timed
+    ]  # type: ignore[union-attr]
+    yield Hit(
+        f"recorded total timed minutes {recorded} differ from {r.coded.total_timed_minutes}"
+        f", the sum of the per-code minutes ({listing(parts) or 'none'})",
+        "correct the per-code minutes or total_timed_minutes so they agree",
+    )
 
 
 @rule("UNITS-NOT-BILLED", "units", "info", ("U-12", "U-14", "U-17", "U-30"))
@@ -85,8 +92,11 @@ def not_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     for n, line in enumerate(r.coded.lines, start=1):
         if line.units == 0 and line.minutes is not None:
-            yield Hit(f"{line.code} is documented but not billed: {line.reason}",
-                      "nothing to do if the minutes are right; it stays in the note", n)
+            yield Hit(
+                f"{line.code} is documented but not billed: {line.reason}",
+                "nothing to do if the minutes are right; it stays in the note",
+                n,
+            )
 
 
 @rule("UNITS-NOTHING-BILLED", "units", "error", ("U-12", "U-14"))
@@ -102,5 +112,7 @@ def nothing_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     if not r.billed:
         documented = listing(line.code for line in r.coded.lines) or "no service"
-        yield Hit(f"no line earns a unit ({documented} documented): there is nothing to bill",
-                  "do not send a claim for this visit, or correct the documented minutes")
+        yield Hit(
+            f"no line earns a unit ({documented} documented): there is nothing to bill",
+            "do not send a claim for this visit, or correct the documented minutes",
+        )

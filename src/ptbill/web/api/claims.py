@@ -15,14 +15,28 @@ router = APIRouter(tags=["claims"])
 
 
 @router.get("/claims", response_class=LedgerJSON)
-def list_claims(session: ReadDB, who: Reader,
-                state: Annotated[State | None, Query(description="Claim state")] = None,
-                payer: str | None = None, patient_id: int | None = None,
-                q: Annotated[str | None, Query(description="Part of a claim number")] = None,
-                limit: Limit = 50, offset: Offset = 0) -> LedgerJSON:
+def list_claims(
+    session: ReadDB,
+    who: Reader,
+    state: Annotated[State | None, Query(description="Claim state")] = None,
+    payer: str | None = None,
+    patient_id: int | None = None,
+    q: Annotated[str | None, Query(description="Part of a claim number")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> LedgerJSON:
     """Claims, newest date of service first, with their money and state."""
-    return answer(queries.list_claims(session, state=state, payer=payer, patient_id=patient_id,
-                                      search=q, limit=limit, offset=offset))
+    return answer(
+        queries.list_claims(
+            session,
+            state=state,
+            payer=payer,
+            patient_id=patient_id,
+            search=q,
+            limit=limit,
+            offset=offset,
+        )
+    )
 
 
 @router.get("/claims/{claim_number}", response_class=LedgerJSON)

@@ -10,9 +10,14 @@ from fastapi.responses import Response
 
 from ptbill.ledger.types import to_json
 
-AsOf = Annotated[dt.date | None, Query(description="Business date (YYYY-MM-DD); default: the "
-                                                    "app's --as-of, else the latest date in "
-                                                    "the data")]
+AsOf = Annotated[
+    dt.date | None,
+    Query(
+        description="Business date (YYYY-MM-DD); default: the "
+        "app's --as-of, else the latest date in "
+        "the data"
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
 

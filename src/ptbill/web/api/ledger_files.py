@@ -24,17 +24,25 @@ def list_submissions(session: ReadDB, who: Reader) -> LedgerJSON:
 
 
 @router.post("/submissions", response_class=LedgerJSON, status_code=201)
-def create_submission(request: Request, session: DB, who: ApiWriter,
-                      as_of: AsOf = None) -> LedgerJSON:
+def create_submission(
+    request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+) -> LedgerJSON:
     """Send every ready (and corrected) claim in one 837P; claims past the timely-filing limit
     are blocked instead. The answer names the claims sent and the interchange number."""
     state = request.app.state
     day = business_date(session, state.settings, as_of)
     result = actions.submit_claims(session, state.config, who, day)
     session.commit()
-    return answer({"interchange_control_number": result.interchange_control_number,
-                   "claims": result.claims, "total_charge": result.total_charge,
-                   "late": result.late, "as_of": day}, status_code=201)
+    return answer(
+        {
+            "interchange_control_number": result.interchange_control_number,
+            "claims": result.claims,
+            "total_charge": result.total_charge,
+            "late": result.late,
+            "as_of": day,
+        },
+        status_code=201,
+    )
 
 
 @router.get("/submissions/{submission_id}", response_class=LedgerJSON)
@@ -46,8 +54,9 @@ def get_submission(submission_id: int, session: ReadDB, who: Reader) -> LedgerJS
 def get_submission_file(submission_id: int, session: ReadDB, who: Reader) -> PlainTextResponse:
     """The 837P interchange exactly as it was written."""
     name, text = queries.submission_text(session, submission_id)
-    return PlainTextResponse(text, headers={
-        "Content-Disposition": f'attachment; filename="{name.rsplit("/", 1)[-1]}"'})
+    return PlainTextResponse(
+        text, headers={"Content-Disposition": f'attachment; filename="{name.rsplit("/", 1)[-1]}"'}
+    )
 
 
 @router.get("/acknowledgements", response_class=LedgerJSON)
@@ -61,8 +70,9 @@ def get_acknowledgement(ack_id: int, session: ReadDB, who: Reader) -> LedgerJSON
 
 
 @router.post("/acknowledgements", response_class=LedgerJSON, status_code=201)
-async def apply_acknowledgement(request: Request, session: DB, who: ApiWriter, file: X12File,
-                                as_of: AsOf = None) -> LedgerJSON:
+async def apply_acknowledgement(
+    request: Request, session: DB, who: ApiWriter, file: X12File, as_of: AsOf = None
+) -> LedgerJSON:
     """Apply a 999 or 277CA: rejected claims become rejections in the work queue."""
     state = request.app.state
     name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
@@ -84,13 +94,15 @@ def get_remittance(remittance_id: int, session: ReadDB, who: Reader) -> LedgerJS
 
 
 @router.post("/remittances", response_class=LedgerJSON, status_code=201)
-async def post_remittance(request: Request, session: DB, who: ApiWriter, file: X12File,
-                          as_of: AsOf = None) -> LedgerJSON:
+async def post_remittance(
+    request: Request, session: DB, who: ApiWriter, file: X12File, as_of: AsOf = None
+) -> LedgerJSON:
     """Post an 835 (multipart field `file`): the whole file or nothing; the same file twice is
     refused (422). The answer says what posted and what did not match a claim."""
     state = request.app.state
     name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
-    summary = actions.post_remittance(session, state.config, who, name, text,
-                                      as_of or state.settings.as_of)
+    summary = actions.post_remittance(
+        session, state.config, who, name, text, as_of or state.settings.as_of
+    )
     session.commit()
     return answer(summary.as_json(), status_code=201)

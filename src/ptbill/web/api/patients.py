@@ -13,14 +13,16 @@ router = APIRouter(tags=["patients"])
 
 
 @router.get("/patients", response_class=LedgerJSON)
-def list_patients(session: ReadDB, who: Reader, q: str | None = None, limit: Limit = 50,
-                  offset: Offset = 0) -> LedgerJSON:
+def list_patients(
+    session: ReadDB, who: Reader, q: str | None = None, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
     return answer(queries.list_patients(session, search=q, limit=limit, offset=offset))
 
 
 @router.get("/patients/{patient_id}", response_class=LedgerJSON)
-def get_patient(patient_id: int, request: Request, session: ReadDB, who: Reader,
-                as_of: AsOf = None) -> LedgerJSON:
+def get_patient(
+    patient_id: int, request: Request, session: ReadDB, who: Reader, as_of: AsOf = None
+) -> LedgerJSON:
     """One patient: claims, plan of care status, progress report due, authorization left and
     the KX threshold tracker, as of the business date."""
     state = request.app.state

@@ -23,9 +23,16 @@ async def scrub(request: Request, who: Reader, as_of: AsOf = None) -> LedgerJSON
 
 
 @router.get("/findings", response_class=LedgerJSON)
-def findings(session: ReadDB, who: Reader, severity: str | None = None, rule: str | None = None,
-             category: str | None = None, state: str | None = None) -> LedgerJSON:
+def findings(
+    session: ReadDB,
+    who: Reader,
+    severity: str | None = None,
+    rule: str | None = None,
+    category: str | None = None,
+    state: str | None = None,
+) -> LedgerJSON:
     """Scrub findings of every claim's current version (filter by severity, rule, category,
     claim state)."""
-    return answer(queries.list_findings(session, severity=severity, rule=rule,
-                                        category=category, state=state))
+    return answer(
+        queries.list_findings(session, severity=severity, rule=rule, category=category, state=state)
+    )

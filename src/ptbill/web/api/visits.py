@@ -26,31 +26,53 @@ def get_visit(visit_id: str, session: ReadDB, who: Reader) -> LedgerJSON:
 
 
 @router.post("/visits", response_class=LedgerJSON, status_code=201)
-async def import_visits(request: Request, session: DB, who: ApiWriter,
-                        file: Annotated[UploadFile, File(description="JSON or JSON Lines")],
-                        as_of: AsOf = None) -> LedgerJSON:
+async def import_visits(
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    file: Annotated[UploadFile, File(description="JSON or JSON Lines")],
+    as_of: AsOf = None,
+) -> LedgerJSON:
     """Import a visit file: each visit is stored, coded, priced and scrubbed into a ready or
     blocked claim (idempotent by visit id). One bad visit: nothing is imported (422)."""
     state = request.app.state
     name, text = await read_upload(file, "visits", state.settings.max_upload_bytes)
-    summary, day = actions.import_visits(session, state.config, state.settings, who, name, text,
-                                         as_of)
+    summary, day = actions.import_visits(
+        session, state.config, state.settings, who, name, text, as_of
+    )
     session.commit()
     return answer({**summary.as_json(), "as_of": day}, status_code=201)
 
 
 @router.put("/visits/{visit_id}", response_class=LedgerJSON)
-async def edit_visit(visit_id: str, request: Request, session: DB, who: ApiWriter,
-                     as_of: AsOf = None) -> LedgerJSON:
+async def edit_visit(
+    visit_id: str, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+) -> LedgerJSON:
     """Replace a visit's documentation (JSON body: the whole visit) and scrub it again; the
     answer is the claim as it now stands."""
     state = request.app.state
     body = await request.body()
     if len(body) > state.settings.max_upload_bytes:
-        return answer({"error": {"field": "(body)", "problem": "the visit is too large",
-                                 "fix": "send one visit"}}, status_code=413)
-    summary, day = actions.edit_visit(session, state.config, state.settings, who, visit_id,
-                                      body.decode("utf-8", errors="replace"), as_of)
+        return answer(
+            {
+                "error": {
+                    "field": "(body)",
+                    "problem": "the visit is too large",
+                    "fix": "send one visit",
+                }
+            },
+            status_code=413,
+        )
+    summary, day = actions.edit_visit(
+        session,
+        state.config,
+        state.settings,
+        who,
+        visit_id,
+        body.decode("utf-8", errors="replace"),
+        as_of,
+    )
     session.commit()
-    return answer({**summary.as_json(), "as_of": day,
-                   "claim": queries.claim_detail(session, visit_id)})
+    return answer(
+        {**summary.as_json(), "as_of": day, "claim": queries.claim_detail(session, visit_id)}
+    )

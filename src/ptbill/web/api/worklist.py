@@ -19,13 +19,18 @@ KINDS = ("denial", "rejection", "underpayment", "unmatched", "blocked")
 
 
 class WriteOff(BaseModel):
-    reason: str = Field(min_length=1, max_length=200, description="Why the balance is "
-                                                                  "written off")
+    reason: str = Field(min_length=1, max_length=200, description="Why the balance is written off")
 
 
 @router.get("/worklist", response_class=LedgerJSON)
-def get_worklist(request: Request, session: ReadDB, who: Reader, kind: str | None = None,
-                 category: str | None = None, as_of: AsOf = None) -> LedgerJSON:
+def get_worklist(
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    kind: str | None = None,
+    category: str | None = None,
+    as_of: AsOf = None,
+) -> LedgerJSON:
     """Open work items, the earliest deadline first: claim_id, visit_id, kind (denial,
     rejection, underpayment, unmatched, blocked), category, carc, rarc, amount, action,
     due_date, overdue (as of the business date)."""
@@ -37,8 +42,9 @@ def get_worklist(request: Request, session: ReadDB, who: Reader, kind: str | Non
 
 
 @router.post("/claims/{claim_number}/correct", response_class=LedgerJSON, tags=["claims"])
-def correct_claim(claim_number: str, request: Request, session: DB, who: ApiWriter,
-                  as_of: AsOf = None) -> LedgerJSON:
+def correct_claim(
+    claim_number: str, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+) -> LedgerJSON:
     """Make a corrected claim from the stored (fixed) visit: a replacement (frequency 7) when
     the payer processed the original; it goes out with the next submission."""
     state = request.app.state
@@ -49,8 +55,9 @@ def correct_claim(claim_number: str, request: Request, session: DB, who: ApiWrit
 
 
 @router.post("/claims/{claim_number}/appeal", response_class=LedgerJSON, tags=["claims"])
-def appeal_claim(claim_number: str, request: Request, session: DB, who: ApiWriter,
-                 as_of: AsOf = None) -> LedgerJSON:
+def appeal_claim(
+    claim_number: str, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+) -> LedgerJSON:
     """Make an appeal letter (HTML and PDF, kept in the ledger) for a denied or underpaid
     claim; the answer links to both."""
     state = request.app.state
@@ -58,14 +65,28 @@ def appeal_claim(claim_number: str, request: Request, session: DB, who: ApiWrite
     result = actions.appeal_claim(session, state.config, who, claim_number, day)
     session.commit()
     base = f"/claims/{claim_number}/appeals/{result.appeal_id}"
-    return answer({"claim_id": claim_number, "appeal_id": result.appeal_id,
-                   "level": result.level, "due_date": result.due_date,
-                   "html": f"{base}.html", "pdf": f"{base}.pdf"}, status_code=201)
+    return answer(
+        {
+            "claim_id": claim_number,
+            "appeal_id": result.appeal_id,
+            "level": result.level,
+            "due_date": result.due_date,
+            "html": f"{base}.html",
+            "pdf": f"{base}.pdf",
+        },
+        status_code=201,
+    )
 
 
 @router.post("/claims/{claim_number}/writeoff", response_class=LedgerJSON, tags=["claims"])
-def write_off(claim_number: str, request: Request, session: DB, who: ApiWriter,
-              body: Annotated[WriteOff, Body()], as_of: AsOf = None) -> LedgerJSON:
+def write_off(
+    claim_number: str,
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    body: Annotated[WriteOff, Body()],
+    as_of: AsOf = None,
+) -> LedgerJSON:
     """Write off what is outstanding on the claim, with a reason, and close it."""
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings, as_of), claim_number)

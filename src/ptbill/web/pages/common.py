@@ -16,7 +16,7 @@ from ptbill.web.rendering import page
 DONE = {
     "edited": "The visit was saved and scrubbed again.",
     "held": "The visit was saved. The claim was already sent: make a corrected claim to send "
-            "the change.",
+    "the change.",
     "corrected": "A replacement claim was made; it goes out with the next submission.",
     "written_off": "The claim was written off.",
     "appealed": "The appeal letter was made.",
@@ -28,12 +28,14 @@ DONE = {
 }
 
 
-def show(request: Request, session: Session, name: str, status_code: int = 200,
-         **context: Any) -> HTMLResponse:
+def show(
+    request: Request, session: Session, name: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     """Render a page with the business date it was computed as of."""
     if "as_of" not in context:
-        context["as_of"] = business_date(session, request.app.state.settings,
-                                         context.pop("requested_as_of", None))
+        context["as_of"] = business_date(
+            session, request.app.state.settings, context.pop("requested_as_of", None)
+        )
     done = request.query_params.get("done")
     if done in DONE and "flash" not in context:
         context["flash"] = DONE[done]

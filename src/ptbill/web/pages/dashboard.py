@@ -28,20 +28,39 @@ def dashboard(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
         return show(request, session, "dashboard.html", as_of=None, report=None)
     report = build_report(session, day)
     decided = report["claims_decided"] or 0
-    by_category = [(label(cat), Decimal(v["claims"]) / decided)
-                   for cat, v in sorted(report["denials_by_category"].items(),
-                                        key=lambda kv: -kv[1]["claims"])] if decided else []
+    by_category = (
+        [
+            (label(cat), Decimal(v["claims"]) / decided)
+            for cat, v in sorted(
+                report["denials_by_category"].items(), key=lambda kv: -kv[1]["claims"]
+            )
+        ]
+        if decided
+        else []
+    )
     states = sorted(queries.state_counts(session).items(), key=lambda kv: -kv[1])
     collections = queries.collections_by_month(session, day)
     svg = {
-        "denials": charts.hbars(by_category, "Denial rate by category (share of decided "
-                                             "claims)", fmt=_pct),
-        "aging": charts.vbars([(k.replace("_", " "), v) for k, v in report["ar_aging"].items()],
-                              "A/R aging (days since first submission)", fmt=money),
-        "collections": charts.vbars(collections, "Collections by month", fmt=money,
-                                    color=charts.COLORS[1]),
+        "denials": charts.hbars(
+            by_category, "Denial rate by category (share of decided claims)", fmt=_pct
+        ),
+        "aging": charts.vbars(
+            [(k.replace("_", " "), v) for k, v in report["ar_aging"].items()],
+            "A/R aging (days since first submission)",
+            fmt=money,
+        ),
+        "collections": charts.vbars(
+            collections, "Collections by month", fmt=money, color=charts.COLORS[1]
+        ),
         "states": charts.hbars([(label(k), v) for k, v in states], "Claims by state"),
         "clean": charts.gauge(report["clean_claim_rate"], "Clean-claim rate"),
     }
-    return show(request, session, "dashboard.html", as_of=day, report=report, svg=svg,
-                collected=sum((v for _, v in collections), Decimal(0)))
+    return show(
+        request,
+        session,
+        "dashboard.html",
+        as_of=day,
+        report=report,
+        svg=svg,
+        collected=sum((v for _, v in collections), Decimal(0)),
+    )

@@ -18,15 +18,29 @@ def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
-            params = [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
-                       "description": p.get("description") or p.get("schema", {})
-                       .get("description", "")} for p in op.get("parameters", [])]
+            params = [
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": p.get("required", False),
+                    "description": p.get("description")
+                    or p.get("schema", {}).get("description", ""),
+                }
+                for p in op.get("parameters", [])
+            ]
             body = op.get("requestBody", {}).get("content", {})
-            out.append({"method": method.upper(), "path": path,
-                        "tag": (op.get("tags") or ["other"])[0],
-                        "summary": op.get("summary", ""), "description":
-                        op.get("description", ""), "params": params,
-                        "body": ", ".join(body), "responses": sorted(op.get("responses", {}))})
+            out.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "tag": (op.get("tags") or ["other"])[0],
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "params": params,
+                    "body": ", ".join(body),
+                    "responses": sorted(op.get("responses", {})),
+                }
+            )
     return sorted(out, key=lambda o: (o["tag"], o["path"], o["method"]))
 
 

@@ -21,11 +21,15 @@ X12Upload = Annotated[UploadFile, File()]
 @router.get("/submissions", response_class=HTMLResponse)
 def submissions_page(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
     ready = queries.state_counts(session)
-    return show(request, session, "submissions.html",
-                submissions=queries.list_submissions(session),
-                acknowledgements=queries.list_acknowledgements(session),
-                ready=ready.get("ready", 0) + ready.get("corrected", 0),
-                max_bytes=request.app.state.settings.max_upload_bytes)
+    return show(
+        request,
+        session,
+        "submissions.html",
+        submissions=queries.list_submissions(session),
+        acknowledgements=queries.list_acknowledgements(session),
+        ready=ready.get("ready", 0) + ready.get("corrected", 0),
+        max_bytes=request.app.state.settings.max_upload_bytes,
+    )
 
 
 @router.post("/submissions")
@@ -41,15 +45,25 @@ def submit(request: Request, session: DB, who: PageWriter) -> Response:
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def submission_page(submission_id: int, request: Request, session: ReadDB,
-                    who: Reader) -> HTMLResponse:
-    return show(request, session, "submission.html",
-                submission=queries.submission_detail(session, submission_id))
+def submission_page(
+    submission_id: int, request: Request, session: ReadDB, who: Reader
+) -> HTMLResponse:
+    return show(
+        request,
+        session,
+        "submission.html",
+        submission=queries.submission_detail(session, submission_id),
+    )
 
 
 @router.post("/acknowledgements", response_class=HTMLResponse)
-async def upload_ack(request: Request, session: DB, who: PageWriter, file: X12Upload,
-                     as_of: Annotated[str, Form()] = "") -> HTMLResponse:
+async def upload_ack(
+    request: Request,
+    session: DB,
+    who: PageWriter,
+    file: X12Upload,
+    as_of: Annotated[str, Form()] = "",
+) -> HTMLResponse:
     state = request.app.state
     name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
     day = business_date(session, state.settings, parse_day(as_of))
@@ -65,27 +79,43 @@ def ack_page(ack_id: int, request: Request, session: ReadDB, who: Reader) -> HTM
 
 @router.get("/remittances", response_class=HTMLResponse)
 def remittances_page(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
-    return show(request, session, "remittances.html",
-                remittances=queries.list_remittances(session),
-                max_bytes=request.app.state.settings.max_upload_bytes)
+    return show(
+        request,
+        session,
+        "remittances.html",
+        remittances=queries.list_remittances(session),
+        max_bytes=request.app.state.settings.max_upload_bytes,
+    )
 
 
 @router.post("/remittances", response_class=HTMLResponse)
-async def upload_remittance(request: Request, session: DB, who: PageWriter, file: X12Upload,
-                            as_of: Annotated[str, Form()] = "") -> HTMLResponse:
+async def upload_remittance(
+    request: Request,
+    session: DB,
+    who: PageWriter,
+    file: X12Upload,
+    as_of: Annotated[str, Form()] = "",
+) -> HTMLResponse:
     """Post an 835, then show what posted and what did not match."""
     state = request.app.state
     name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
-    summary = actions.post_remittance(session, state.config, who, name, text,
-                                      parse_day(as_of) or state.settings.as_of)
+    summary = actions.post_remittance(
+        session, state.config, who, name, text, parse_day(as_of) or state.settings.as_of
+    )
     session.commit()
     detail = queries.remittance_detail(session, summary.remittance_id)
-    return show(request, session, "remittance.html", remittance=detail, summary=summary,
-                just_posted=True)
+    return show(
+        request, session, "remittance.html", remittance=detail, summary=summary, just_posted=True
+    )
 
 
 @router.get("/remittances/{remittance_id}", response_class=HTMLResponse)
-def remittance_page(remittance_id: int, request: Request, session: ReadDB,
-                    who: Reader) -> HTMLResponse:
-    return show(request, session, "remittance.html",
-                remittance=queries.remittance_detail(session, remittance_id))
+def remittance_page(
+    remittance_id: int, request: Request, session: ReadDB, who: Reader
+) -> HTMLResponse:
+    return show(
+        request,
+        session,
+        "remittance.html",
+        remittance=queries.remittance_detail(session, remittance_id),
+    )

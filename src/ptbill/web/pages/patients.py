@@ -14,11 +14,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/patients", response_class=HTMLResponse)
-def patients_page(request: Request, session: ReadDB, who: Reader, q: str | None = None,
-                  page: int = 1) -> HTMLResponse:
+def patients_page(
+    request: Request, session: ReadDB, who: Reader, q: str | None = None, page: int = 1
+) -> HTMLResponse:
     page = max(page, 1)
-    data = queries.list_patients(session, search=q or None, limit=queries.PAGE,
-                                 offset=(page - 1) * queries.PAGE)
+    data = queries.list_patients(
+        session, search=q or None, limit=queries.PAGE, offset=(page - 1) * queries.PAGE
+    )
     return show(request, session, "patients.html", data=data, q=q, page=page)
 
 
@@ -26,5 +28,10 @@ def patients_page(request: Request, session: ReadDB, who: Reader, q: str | None 
 def patient_page(patient_id: int, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
     state = request.app.state
     view = patient_view(session, state.config, state.settings, patient_id, None)
-    return show(request, session, "patient.html", patient=view,
-                as_of=view["status"]["as_of"] if view["status"] else None)
+    return show(
+        request,
+        session,
+        "patient.html",
+        patient=view,
+        as_of=view["status"]["as_of"] if view["status"] else None,
+    )

@@ -22,14 +22,32 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _login_form(request: Request, next_url: str, status: int = 200, problem: str | None = None,
-                username: str | None = None) -> HTMLResponse:
+def _login_form(
+    request: Request,
+    next_url: str,
+    status: int = 200,
+    problem: str | None = None,
+    username: str | None = None,
+) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
-    response = page(request, "login.html", status_code=status, login_csrf=token,
-                    next=next_url, problem=problem, username=username)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.app.state.settings.secure_cookies, path="/login",
-                        max_age=3600)
+    response = page(
+        request,
+        "login.html",
+        status_code=status,
+        login_csrf=token,
+        next=next_url,
+        problem=problem,
+        username=username,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.secure_cookies,
+        path="/login",
+        max_age=3600,
+    )
     return response
 
 
@@ -41,16 +59,18 @@ def login_form(request: Request, who: MaybeUser, next: str | None = None) -> Res
 
 
 @router.post("/login")
-def login(request: Request, session: DB,
-          username: Annotated[str, Form(max_length=64)],
-          password: Annotated[str, Form(max_length=1024)],
-          csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/") -> Response:
+def login(
+    request: Request,
+    session: DB,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     request.state.principal = None
     target = _safe_next(next)
     if not same_secret(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
-        return _login_form(request, target, 403, "The form expired; please log in again.",
-                           username)
+        return _login_form(request, target, 403, "The form expired; please log in again.", username)
     user = check_password(session, username, password)
     if user is None:
         session.commit()
@@ -59,9 +79,15 @@ def login(request: Request, session: DB,
     cookie = start_session(session, user, settings.session_hours)
     session.commit()
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax",
-                        secure=settings.secure_cookies, path="/",
-                        max_age=settings.session_hours * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+        max_age=settings.session_hours * 3600,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
