@@ -3,7 +3,7 @@ anchor, run in the same process on the first claims of the same generated remitt
 pyx12 reads at well under 1 MB/s), the peak memory of a streaming read (a child process), and
 writing 837P claims against serialising the same claims as JSON (anchor).
 
-    .venv/bin/python bench/bench_x12.py [--claims 200000] [--pyx12-claims 5000] [--runs 3]
+    .venv/bin/python bench/bench_x12.py [--claims 200000] [--pyx12-claims 5000] [--runs 5]
                                         [--quick]
 
 Writes its files to a temporary folder and removes them.
@@ -70,8 +70,9 @@ def _read_pyx12(path: Path) -> tuple[int, float]:
     """pyx12's reading API: walk the claim loops (2100) and take CLP01, CLP03 and CLP04."""
     logging.getLogger("pyx12").setLevel(logging.CRITICAL)
     t0 = time.perf_counter()
-    reader = pyx12.x12context.X12ContextReader(pyx12.params.params(),
-                                               pyx12.error_handler.errh_null(), str(path))
+    reader = pyx12.x12context.X12ContextReader(
+        pyx12.params.params(), pyx12.error_handler.errh_null(), str(path)
+    )
     claims = 0
     for node in reader.iter_segments("2100"):
         if node.id == "2100":
@@ -82,35 +83,45 @@ def _read_pyx12(path: Path) -> tuple[int, float]:
 
 def _peak_read(path: Path) -> tuple[int, float, float]:
     """Claims read, and peak RSS in MB after imports and after the read, in a fresh process."""
-    done = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(path)], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, str(path)], check=True, capture_output=True, text=True
+    )
     claims, base, peak = (int(x) for x in done.stdout.split())
     return claims, base / 1024, peak / 1024
 
 
 def _visits() -> list[Visit]:
     base = {
-        "date_of_service": "2026-03-02", "payer": "medicare", "clinic": "elm-street-pt",
-        "patient": {"id": "P-1", "first_name": "Ann", "last_name": "Lee",
-                    "birth_date": "1951-04-09", "sex": "F",
-                    "address": {"line1": "12 Elm St", "city": "Springfield", "state": "IL",
-                                "zip": "62701"}},
+        "date_of_service": "2026-03-02",
+        "payer": "medicare",
+        "clinic": "elm-street-pt",
+        "patient": {
+            "id": "P-1",
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "birth_date": "1951-04-09",
+            "sex": "F",
+            "address": {"line1": "12 Elm St", "city": "Springfield", "state": "IL", "zip": "62701"},
+        },
         "subscriber": {"member_id": "1EG4TE5MK73", "relationship": "self"},
-        "rendering_provider": {"npi": "1234567893", "first_name": "Maya",
-                               "last_name": "Ortiz"},
-        "referring_provider": {"npi": "1245319599", "first_name": "Sam",
-                               "last_name": "Nguyen"},
+        "rendering_provider": {"npi": "1234567893", "first_name": "Maya", "last_name": "Ortiz"},
+        "referring_provider": {"npi": "1245319599", "first_name": "Sam", "last_name": "Nguyen"},
         "diagnoses": ["M17.11", "M25.561"],
     }
     services = [
         [{"code": "97110", "minutes": 24}, {"code": "97140", "minutes": 13}],
-        [{"code": "97110", "minutes": 38}, {"code": "97530", "minutes": 15},
-         {"code": "97112", "minutes": 10}],
+        [
+            {"code": "97110", "minutes": 38},
+            {"code": "97530", "minutes": 15},
+            {"code": "97112", "minutes": 10},
+        ],
         [{"code": "97161", "minutes": 30}],
         [{"code": "97116", "minutes": 23}, {"code": "G0283"}],
     ]
-    return [Visit.model_validate({**base, "visit_id": f"T-{i}", "services": s})
-            for i, s in enumerate(services)]
+    return [
+        Visit.model_validate({**base, "visit_id": f"T-{i}", "services": s})
+        for i, s in enumerate(services)
+    ]
 
 
 def _claims(n: int) -> list[Claim]:
@@ -118,14 +129,17 @@ def _claims(n: int) -> list[Claim]:
     templates = []
     for v in _visits():
         ctx = resolve(v, config, "bench")
-        templates.append(claim_from_visit(
-            v, code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality), ctx))
+        templates.append(
+            claim_from_visit(v, code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality), ctx)
+        )
     out = []
     for i in range(n):
         t = templates[i % len(templates)]
         claim_id = f"V-{i:07d}"
-        lines = tuple(dataclasses.replace(line, control_number=f"{claim_id}-{k}")
-                      for k, line in enumerate(t.lines, start=1))
+        lines = tuple(
+            dataclasses.replace(line, control_number=f"{claim_id}-{k}")
+            for k, line in enumerate(t.lines, start=1)
+        )
         out.append(dataclasses.replace(t, claim_id=claim_id, lines=lines))
     return out
 
@@ -140,10 +154,14 @@ def bench_837p(n: int) -> None:
     t0 = time.perf_counter()
     json.dumps([dataclasses.asdict(c) for c in claims], default=str)
     json_s = time.perf_counter() - t0
-    print(f"837P write  {n:,} claims ({len(text) / 1e6:.1f} MB): {write_s:6.2f} s "
-          f"{n / write_s:9,.0f} claims/s")
-    print(f"anchor JSON of the same claims    : {json_s:6.2f} s {n / json_s:9,.0f} claims/s "
-          f"(837P / JSON speed {json_s / write_s:.2f})")
+    print(
+        f"837P write  {n:,} claims ({len(text) / 1e6:.1f} MB): {write_s:6.2f} s "
+        f"{n / write_s:9,.0f} claims/s"
+    )
+    print(
+        f"anchor JSON of the same claims    : {json_s:6.2f} s {n / json_s:9,.0f} claims/s "
+        f"(837P / JSON speed {json_s / write_s:.2f})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pyx12-claims", type=int, default=5_000)
     ap.add_argument("--write-claims", type=int, default=50_000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--runs", type=int, default=3, help="reads of each file (median shown)")
+    ap.add_argument("--runs", type=int, default=5, help="reads of each file (median shown)")
     ap.add_argument("--quick", action="store_true", help="20,000 claims: a smoke run")
     args = ap.parse_args(argv)
     claims = 20_000 if args.quick else args.claims
@@ -173,24 +191,36 @@ def main(argv: list[str] | None = None) -> None:
         n_peak, base_mb, peak_mb = _peak_read(full)
 
     ours_full, ours_head = statistics.median(walls), statistics.median(head_walls)
-    print(f"835: {claims:,} claims, {full_mb:.1f} MB (synthetic, seed {args.seed}); "
-          f"load average at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    print(f"ptbill read, whole file   : {ours_full:6.2f} s {full_mb / ours_full:7.1f} MB/s "
-          f"{claims / ours_full:9,.0f} claims/s (median of {args.runs} reads)")
-    print(f"  best read / CPU time    : {walls[0]:6.2f} s {full_mb / walls[0]:7.1f} MB/s; "
-          f"CPU {statistics.median(cpus):.2f} s {full_mb / statistics.median(cpus):7.1f} MB/s "
-          f"(median)")
+    print(
+        f"835: {claims:,} claims, {full_mb:.1f} MB (synthetic, seed {args.seed}); "
+        f"load average at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    )
+    print(
+        f"ptbill read, whole file   : {ours_full:6.2f} s {full_mb / ours_full:7.1f} MB/s "
+        f"{claims / ours_full:9,.0f} claims/s (median of {args.runs} reads)"
+    )
+    print(
+        f"  best read / CPU time    : {walls[0]:6.2f} s {full_mb / walls[0]:7.1f} MB/s; "
+        f"CPU {statistics.median(cpus):.2f} s {full_mb / statistics.median(cpus):7.1f} MB/s "
+        f"(median)"
+    )
     print(f"first {slice_claims:,} claims ({head_mb:.1f} MB):")
     print(f"  ptbill read             : {ours_head:6.2f} s {head_mb / ours_head:7.1f} MB/s")
     print(f"  anchor pyx12 read       : {pyx12_head:6.2f} s {head_mb / pyx12_head:7.2f} MB/s")
     print(f"  ptbill / pyx12 speed    : {pyx12_head / ours_head:.0f}x")
-    print(f"  whole-file ptbill MB/s / pyx12 MB/s: "
-          f"{(full_mb / ours_full) / (head_mb / pyx12_head):.0f}x")
-    print(f"streaming read peak RSS   : {peak_mb:,.0f} MB ({base_mb:,.0f} MB after imports; "
-          f"{n_peak:,} claims, child process)")
+    print(
+        f"  whole-file ptbill MB/s / pyx12 MB/s: "
+        f"{(full_mb / ours_full) / (head_mb / pyx12_head):.0f}x"
+    )
+    print(
+        f"streaming read peak RSS   : {peak_mb:,.0f} MB ({base_mb:,.0f} MB after imports; "
+        f"{n_peak:,} claims, child process)"
+    )
     bench_837p(write_claims)
-    print(f"bench peak RSS            : "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    print(
+        f"bench peak RSS            : "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"
+    )
     sys.stdout.flush()
 
 

@@ -20,8 +20,12 @@ from tests.x12.pyx12_check import assert_valid
 
 DATA = Path(__file__).parent / "data"
 SETTINGS = InterchangeSettings(
-    sender_id="ELMST001", receiver_id="CLEARHOUSE", interchange_control_number=17,
-    group_control_number=17, created=dt.datetime(2026, 3, 5, 10, 30))
+    sender_id="ELMST001",
+    receiver_id="CLEARHOUSE",
+    interchange_control_number=17,
+    group_control_number=17,
+    created=dt.datetime(2026, 3, 5, 10, 30),
+)
 RECEIVER = Receiver("ACME CLEARINGHOUSE", "CLEARHOUSE")
 
 
@@ -29,20 +33,39 @@ def submitter() -> Any:
     return load_config().clinic("elm-street-pt").submitter
 
 
-def line(code: str, units: int, charge: str, modifiers: tuple[str, ...] = ("GP",),
-         pointers: tuple[int, ...] = (1,)) -> CodedLine:
-    return CodedLine(code=code, units=units, modifiers=modifiers, diagnosis_pointers=pointers,
-                     minutes=None, assistant_minutes=0, charge=Decimal(charge), services=(0,),
-                     explanation=())
+def line(
+    code: str,
+    units: int,
+    charge: str,
+    modifiers: tuple[str, ...] = ("GP",),
+    pointers: tuple[int, ...] = (1,),
+) -> CodedLine:
+    return CodedLine(
+        code=code,
+        units=units,
+        modifiers=modifiers,
+        diagnosis_pointers=pointers,
+        minutes=None,
+        assistant_minutes=0,
+        charge=Decimal(charge),
+        services=(0,),
+        explanation=(),
+    )
 
 
 def claim(*lines: CodedLine, **overrides: Any) -> Claim:
     """The claim for the factories' test visit (overridden as given), with these coded lines."""
     v = visit({"code": "97110", "minutes": 30}, **overrides)
     ctx = resolve(v, load_config(), "test")
-    coded = CodedVisit(visit_id=v.visit_id, date_of_service=v.date_of_service, payer=v.payer,
-                       unit_method="cms", total_timed_minutes=0, timed_units=0,
-                       lines=lines or (line("97110", 2, "96.00"),))
+    coded = CodedVisit(
+        visit_id=v.visit_id,
+        date_of_service=v.date_of_service,
+        payer=v.payer,
+        unit_method="cms",
+        total_timed_minutes=0,
+        timed_units=0,
+        lines=lines or (line("97110", 2, "96.00"),),
+    )
     return claim_from_visit(v, coded, ctx, "test")
 
 
@@ -59,7 +82,7 @@ def write(*claims: Claim, **kwargs: Any) -> list[list[str]]:
 def find(segments: list[list[str]], sid: str, *qualifiers: str) -> list[list[str]]:
     """The segments with this id whose first elements are these qualifiers."""
     n = len(qualifiers)
-    return [s for s in segments if s[0] == sid and s[1:1 + n] == list(qualifiers)]
+    return [s for s in segments if s[0] == sid and s[1 : 1 + n] == list(qualifiers)]
 
 
 def joined(segments: list[list[str]]) -> list[str]:

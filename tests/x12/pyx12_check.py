@@ -32,7 +32,8 @@ def pyx12_errors(text: str) -> list[str]:
     try:
         report = io.StringIO()
         ok = pyx12.x12n_document.x12n_document(
-            pyx12.params.params(), io.StringIO(text), None, None, None, report)
+            pyx12.params.params(), io.StringIO(text), None, None, None, report
+        )
     finally:
         logger.setLevel(level)
     errors = list(_errors(json.loads(report.getvalue())))

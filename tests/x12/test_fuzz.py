@@ -24,13 +24,13 @@ from ptbill.x12.synthetic import synthetic_835
 from tests.x12.helpers import DATA
 
 REMITS = [(DATA / "remit_basic.835").read_text(), synthetic_835(8, claims_per_payment=4, seed=2)]
-ACKS = [(DATA / "ack_partial.999").read_text(),
-        (DATA / "ack_rejected_interchange.ta1").read_text()]
+ACKS = [(DATA / "ack_partial.999").read_text(), (DATA / "ack_rejected_interchange.ta1").read_text()]
 CLAIM_ACKS = [(DATA / "claims_ack.277").read_text()]
 DELIMITERS = "*:~^|>\n"
 NOISE = "*:~^0123456789.-E+ _NaNx\n\r\t\x00é"
-FUZZ = settings(max_examples=300, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _segments(text: str) -> list[str]:
@@ -39,11 +39,14 @@ def _segments(text: str) -> list[str]:
 
 def _mutate(data: st.DataObject, text: str) -> str:
     segs = _segments(text)
-    op = data.draw(st.sampled_from(
-        ["cut", "duplicate", "drop", "swap", "delimiter", "number", "noise", "element"]))
+    op = data.draw(
+        st.sampled_from(
+            ["cut", "duplicate", "drop", "swap", "delimiter", "number", "noise", "element"]
+        )
+    )
     index = st.integers(0, len(segs) - 1)
     if op == "cut":
-        return text[:data.draw(st.integers(0, len(text)))]
+        return text[: data.draw(st.integers(0, len(text)))]
     if op == "duplicate":
         i = data.draw(index)
         segs.insert(i, segs[i])
@@ -59,7 +62,7 @@ def _mutate(data: st.DataObject, text: str) -> str:
             return text
         k = data.draw(st.sampled_from(spots))
         new = data.draw(st.sampled_from(NOISE + DELIMITERS) | st.just(""))
-        return text[:k] + new + text[k + 1:]
+        return text[:k] + new + text[k + 1 :]
     elif op == "noise":
         k = data.draw(st.integers(0, len(text)))
         return text[:k] + data.draw(st.text(alphabet=NOISE, max_size=6)) + text[k:]
@@ -88,8 +91,7 @@ def _fuzz(data: st.DataObject, seeds: list[str], read: Callable[[str], Any]) -> 
 @FUZZ
 @given(st.data())
 def test_835_reader_only_raises_its_own_error(data):
-    _fuzz(data, REMITS,
-          lambda t: [payment_json(p) for p in read_835(io.StringIO(t))])
+    _fuzz(data, REMITS, lambda t: [payment_json(p) for p in read_835(io.StringIO(t))])
 
 
 @FUZZ

@@ -32,9 +32,13 @@ Claim = tuple[str, str, list[str], list[Line]]
 def remittance(bpr: str, claims: list[Claim], plb: list[str] | None = None) -> str:
     """An 835 of one payment: BPR02, then per claim (charge, paid, claim CAS amounts, lines of
     (charge, paid, line CAS amounts)), then the PLB amounts."""
-    body = [f"BPR*I*{bpr}*C*ACH*CCP*01*999999992*DA*123456*1512345678**01*999988880*DA*98765*"
-            "20260320", "TRN*1*EFT0001*1512345678", "N1*PR*PAYER", "N1*PE*CLINIC*XX*1234567893",
-            "LX*1"]
+    body = [
+        f"BPR*I*{bpr}*C*ACH*CCP*01*999999992*DA*123456*1512345678**01*999988880*DA*98765*20260320",
+        "TRN*1*EFT0001*1512345678",
+        "N1*PR*PAYER",
+        "N1*PE*CLINIC*XX*1234567893",
+        "LX*1",
+    ]
     for k, (charge, paid, claim_cas, lines) in enumerate(claims):
         body.append(f"CLP*V-{k}*1*{charge}*{paid}**MB*ICN{k}*11*1")
         body += [f"CAS*CO*45*{a}" for a in claim_cas]
@@ -55,14 +59,24 @@ def one(text: str):
 # --- amounts --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("written", "value", "cents"), [
-    ("96", D("96"), 9600), ("17.3", D("17.3"), 1730), ("0.94", D("0.94"), 94),
-    ("1.", D("1"), 100), (".5", D("0.5"), 50), ("-.5", D("-0.5"), -50),
-    ("00012.50", D("12.50"), 1250), ("-0", D("0"), 0), ("-100", D("-100"), -10000),
-    ("1.500", D("1.500"), 150),  # trailing zeros are still whole cents
-    ("10.005", D("10.005"), NOT_CENTS), ("0.001", D("0.001"), NOT_CENTS),
-    ("99999999999999999.99", D("99999999999999999.99"), NOT_CENTS),  # past the cents limit
-])
+@pytest.mark.parametrize(
+    ("written", "value", "cents"),
+    [
+        ("96", D("96"), 9600),
+        ("17.3", D("17.3"), 1730),
+        ("0.94", D("0.94"), 94),
+        ("1.", D("1"), 100),
+        (".5", D("0.5"), 50),
+        ("-.5", D("-0.5"), -50),
+        ("00012.50", D("12.50"), 1250),
+        ("-0", D("0"), 0),
+        ("-100", D("-100"), -10000),
+        ("1.500", D("1.500"), 150),  # trailing zeros are still whole cents
+        ("10.005", D("10.005"), NOT_CENTS),
+        ("0.001", D("0.001"), NOT_CENTS),
+        ("99999999999999999.99", D("99999999999999999.99"), NOT_CENTS),  # past the cents limit
+    ],
+)
 def test_an_amount_and_its_cents(written, value, cents):
     read, read_cents = money(["AMT", written], 1)
     assert read == value and str(read) == str(D(written))  # as written, exponent and all
@@ -77,8 +91,9 @@ def test_not_cents_never_comes_to_zero():
     assert total is NOT_CENTS
 
 
-@pytest.mark.parametrize("bad", ["1E5", "NaN", "+5", "--1", "1-", ".", "-", "1_000", " 12",
-                                 "123456789012345678901"])
+@pytest.mark.parametrize(
+    "bad", ["1E5", "NaN", "+5", "--1", "1-", ".", "-", "1_000", " 12", "123456789012345678901"]
+)
 def test_what_is_not_a_plain_decimal_is_refused(bad):
     text = remittance("5", [("10", "5", [], [("10", "5", [bad])])])
     with pytest.raises(X12Error, match="CAS03") as caught:
@@ -100,7 +115,9 @@ def test_three_decimals_that_do_not_balance_are_reported_exactly():
     # Line and claim: 10.005 - 5 = 5.005, but the payer paid 5.
     p = one(remittance("5", [("10.005", "5", [], [("10.005", "5", ["5"])])]))
     assert [(i.level, i.expected, i.found) for i in p.imbalances] == [
-        ("line", D("5.005"), D("5")), ("claim", D("5.005"), D("5"))]
+        ("line", D("5.005"), D("5")),
+        ("claim", D("5.005"), D("5")),
+    ]
     assert "charge 10.005 - adjustments 5 = 5.005" in p.imbalances[0].message
 
 
@@ -108,7 +125,9 @@ def test_a_half_cent_difference_is_not_rounded_away():
     # 20.00 - 10.005 = 9.995 (not 10.00): the line, the claim and nothing else.
     p = one(remittance("10", [("20.00", "10", [], [("20.00", "10", ["10.005"])])]))
     assert [(i.level, i.expected) for i in p.imbalances] == [
-        ("line", D("9.995")), ("claim", D("9.995"))]
+        ("line", D("9.995")),
+        ("claim", D("9.995")),
+    ]
 
 
 def test_amounts_too_large_for_cents_are_checked_with_decimal():
@@ -117,7 +136,8 @@ def test_amounts_too_large_for_cents_are_checked_with_decimal():
     assert p.imbalances == []
     p = one(remittance(big, [(big, big, [], [(big, "99999999999999999.98", [])])]))
     assert [(i.level, i.expected, i.found) for i in p.imbalances] == [
-        ("line", D(big), D("99999999999999999.98"))]
+        ("line", D(big), D("99999999999999999.98"))
+    ]
 
 
 def test_negative_amounts_of_a_reversal_balance():
@@ -129,31 +149,33 @@ def test_negative_amounts_of_a_reversal_balance():
 def test_a_claim_level_adjustment_counts_for_the_claim_not_the_line():
     # Claim 100 - CO-45 30 (claim) - PR-2 10 (line) = 60; line 100 - 10 = 90, paid 60.
     p = one(remittance("60", [("100", "60", ["30"], [("100", "60", ["10"])])]))
-    assert [(i.level, i.expected, i.found) for i in p.imbalances] == [
-        ("line", D("90"), D("60"))]
+    assert [(i.level, i.expected, i.found) for i in p.imbalances] == [("line", D("90"), D("60"))]
 
 
 def test_each_line_is_checked_on_its_own():
     # Two lines off by +1 and -1: the claim balances, both lines are reported.
     p = one(remittance("20", [("40", "20", [], [("20", "11", ["10"]), ("20", "9", ["10"])])]))
     assert [(i.level, i.line, i.expected) for i in p.imbalances] == [
-        ("line", 1, D("10")), ("line", 2, D("10"))]
+        ("line", 1, D("10")),
+        ("line", 2, D("10")),
+    ]
 
 
 def test_a_line_off_before_a_balanced_one_is_found():
     # Line 1: 20 - 10 = 10, paid 11; line 2: 20 - 10 = 10, paid 10; the claim balances
     # through a claim-level CO-45 of -1: 40 - (-1 + 10 + 10) = 21 paid.
-    p = one(remittance("21", [("40", "21", ["-1"], [("20", "11", ["10"]),
-                                                   ("20", "10", ["10"])])]))
+    p = one(remittance("21", [("40", "21", ["-1"], [("20", "11", ["10"]), ("20", "10", ["10"])])]))
     assert [(i.level, i.line, i.expected, i.found) for i in p.imbalances] == [
-        ("line", 1, D("10"), D("11"))]
+        ("line", 1, D("10"), D("11"))
+    ]
 
 
 def test_a_claim_off_before_a_balanced_one_is_found():
     # V-0: 10 - 5 = 5, paid 6; V-1: 10 - 5 = 5, paid 5; BPR02 = 6 + 5 = 11 balances.
     p = one(remittance("11", [("10", "6", ["5"], []), ("10", "5", ["5"], [])]))
     assert [(i.level, i.claim_id, i.expected, i.found) for i in p.imbalances] == [
-        ("claim", "V-0", D("5"), D("6"))]
+        ("claim", "V-0", D("5"), D("6"))
+    ]
 
 
 # --- balance: the cents check says what the Decimal rules say ---------------------------
@@ -161,7 +183,10 @@ def test_a_claim_off_before_a_balanced_one_is_found():
 
 _amounts = st.builds(
     lambda units, places, sign: (-1 if sign else 1) * D(units).scaleb(-places),
-    st.integers(0, 10**7), st.sampled_from([0, 0, 1, 2, 2, 2, 3, 4]), st.booleans())
+    st.integers(0, 10**7),
+    st.sampled_from([0, 0, 1, 2, 2, 2, 3, 4]),
+    st.booleans(),
+)
 
 
 def _text(d: Decimal) -> str:
@@ -223,8 +248,10 @@ def test_every_field_of_every_object_is_set():
         assert dataclasses.replace(o) == o, type(o).__name__
 
 
-@pytest.mark.parametrize("composite", ["HC:97110", "HC:97110:", "HC:97110::GP", "HC:97110:GP:KX",
-                                       "HC:97110:GP:59:KX:XU:ZZ"])
+@pytest.mark.parametrize(
+    "composite",
+    ["HC:97110", "HC:97110:", "HC:97110::GP", "HC:97110:GP:KX", "HC:97110:GP:59:KX:XU:ZZ"],
+)
 def test_procedure_modifiers_as_written(composite):
     text = REMIT.replace("SVC*HC:97110:GP*96", f"SVC*{composite}*96")
     expected = [m for m in composite.split(":")[2:6] if m]

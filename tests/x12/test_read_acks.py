@@ -29,7 +29,10 @@ def test_999_group_verdict_and_counts():
     acks = read_999(io.StringIO(ACK999))
     (group,) = acks.groups
     assert (group.functional_id, group.group_control_number, group.version) == (
-        "HC", "1", "005010X222A1")
+        "HC",
+        "1",
+        "005010X222A1",
+    )
     assert group.status_code == "P" and group.status == "partially accepted"
     assert (group.included, group.received, group.accepted_count) == (2, 2, 1)
     assert not group.accepted and not acks.accepted
@@ -45,7 +48,11 @@ def test_999_transaction_sets_accepted_and_rejected_with_reasons():
     assert sv1.claim_id == "V-2"
     (element,) = sv1.elements
     assert (element.position, element.reference, element.code, element.bad_value) == (
-        "1:2", "234", "7", "97999")
+        "1:2",
+        "234",
+        "7",
+        "97999",
+    )
     assert element.message == "code value not allowed"
     assert nm1.elements[0].message == "a required element is missing"
 
@@ -55,7 +62,10 @@ def test_ta1_rejecting_an_interchange():
     assert acks.groups == []
     (ta1,) = acks.interchanges
     assert (ta1.control_number, ta1.date, ta1.status) == (
-        "000000001", dt.date(2026, 3, 5), "rejected")
+        "000000001",
+        dt.date(2026, 3, 5),
+        "rejected",
+    )
     assert ta1.message == "invalid sender id" and not acks.accepted
 
 
@@ -71,7 +81,10 @@ def test_999_structure_errors():
 def test_277ca_claims_accepted_and_rejected():
     (ack,) = read_277ca(io.StringIO(ACK277))
     assert (ack.payer, ack.reference, ack.created) == (
-        "MEDICARE PART B", "BATCH0001", dt.date(2026, 3, 6))
+        "MEDICARE PART B",
+        "BATCH0001",
+        dt.date(2026, 3, 6),
+    )
     accepted, rejected = ack.claims
     assert (accepted.claim_id, accepted.status) == ("V-TEST-1", "accepted")
     assert accepted.payer_claim_control_number == "26123456789012"
@@ -81,8 +94,9 @@ def test_277ca_claims_accepted_and_rejected():
     assert rejected.clearinghouse_trace == "CH0000002"
     (status,) = rejected.reports[0].statuses
     assert (status.category, status.code, status.entity) == ("A7", "562", "82")
-    assert status.message == ("rejected: information invalid; the entity's NPI "
-                              "(rendering provider)")
+    assert status.message == (
+        "rejected: information invalid; the entity's NPI (rendering provider)"
+    )
     (line,) = rejected.lines
     assert (line.control_number, line.status, line.units) == ("V-2-1", "rejected", Decimal(2))
 
@@ -96,22 +110,34 @@ def test_277ca_receiver_and_provider_levels():
     assert provider.amounts == {"YU": Decimal(110), "YY": Decimal(96)}
 
 
-@pytest.mark.parametrize(("category", "verdict"), [
-    ("A1", "accepted"), ("A2", "accepted"), ("A5", "accepted"), ("A3", "rejected"),
-    ("A4", "rejected"), ("A6", "rejected"), ("A7", "rejected"), ("A8", "rejected"),
-    ("P1", "unknown")])
+@pytest.mark.parametrize(
+    ("category", "verdict"),
+    [
+        ("A1", "accepted"),
+        ("A2", "accepted"),
+        ("A5", "accepted"),
+        ("A3", "rejected"),
+        ("A4", "rejected"),
+        ("A6", "rejected"),
+        ("A7", "rejected"),
+        ("A8", "rejected"),
+        ("P1", "unknown"),
+    ],
+)
 def test_277ca_categories(category, verdict):
     text = ACK277.replace("STC*A2:20:PR*", f"STC*{category}:20:PR*")
     assert read_277ca(io.StringIO(text))[0].claims[0].status == verdict
 
 
 def test_277ca_a_rejection_in_stc10_wins():
-    text = ACK277.replace("STC*A2:20:PR*20260306*WQ*110~",
-                          "STC*A2:20:PR*20260306*WQ*110*******A7:164:IL~")
+    text = ACK277.replace(
+        "STC*A2:20:PR*20260306*WQ*110~", "STC*A2:20:PR*20260306*WQ*110*******A7:164:IL~"
+    )
     claim = read_277ca(io.StringIO(text))[0].claims[0]
     assert claim.status == "rejected"
     assert claim.reports[0].statuses[1].message == (
-        "rejected: information invalid; the entity's contract or member number (subscriber)")
+        "rejected: information invalid; the entity's contract or member number (subscriber)"
+    )
 
 
 def test_277ca_unknown_codes_are_still_shown():

@@ -30,13 +30,16 @@ def test_a_4010_isa_has_no_repetition_separator():
     assert d.repetition is None
 
 
-@pytest.mark.parametrize(("isa", "problem"), [
-    ("ISB" + ISA[3:], "does not start with an ISA"),
-    (ISA[:60], "cut short"),
-    (ISA.replace("*ZZ*ELMST001", "ZZ**ELMST001"), "fixed-width"),
-    (ISA[:104] + "~~", "three different"),
-    (ISA[:82] + ":" + ISA[83:], "repetition separator"),
-])
+@pytest.mark.parametrize(
+    ("isa", "problem"),
+    [
+        ("ISB" + ISA[3:], "does not start with an ISA"),
+        (ISA[:60], "cut short"),
+        (ISA.replace("*ZZ*ELMST001", "ZZ**ELMST001"), "fixed-width"),
+        (ISA[:104] + "~~", "three different"),
+        (ISA[:82] + ":" + ISA[83:], "repetition separator"),
+    ],
+)
 def test_a_malformed_isa_is_refused(isa, problem):
     with pytest.raises(X12Error, match=problem) as caught:
         read_isa(isa)
@@ -88,18 +91,21 @@ def test_a_good_envelope():
     assert read(ACK) == ["0001"]
 
 
-@pytest.mark.parametrize(("old", "new", "segment", "element", "problem"), [
-    ("SE*14*0001", "SE*13*0001", 16, "SE01", "14 segments from ST to SE, but SE01 says 13"),
-    ("SE*14*0001", "SE*14*0002", 16, "SE02", "does not match ST02"),
-    ("GE*1*201", "GE*2*201", 17, "GE01", "holds 1 transaction sets, but GE01 says 2"),
-    ("GE*1*201", "GE*1*202", 17, "GE02", "does not match GS06"),
-    ("IEA*1*000000201", "IEA*2*000000201", 18, "IEA01", "holds 1 functional groups"),
-    ("IEA*1*000000201", "IEA*1*000000999", 18, "IEA02", "does not match ISA13"),
-    ("SE*14*0001", "SE*X*0001", 16, "SE01", "not a whole number"),
-    ("GS*FA*", "GS*HP*", 2, "GS01", "claim payments (835)"),
-    ("*005010X231A1~\nST", "*004010~\nST", 2, "GS08", "ptbill reads"),
-    ("ST*999*", "ST*997*", 3, "ST01", "'997' is not a 999"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "segment", "element", "problem"),
+    [
+        ("SE*14*0001", "SE*13*0001", 16, "SE01", "14 segments from ST to SE, but SE01 says 13"),
+        ("SE*14*0001", "SE*14*0002", 16, "SE02", "does not match ST02"),
+        ("GE*1*201", "GE*2*201", 17, "GE01", "holds 1 transaction sets, but GE01 says 2"),
+        ("GE*1*201", "GE*1*202", 17, "GE02", "does not match GS06"),
+        ("IEA*1*000000201", "IEA*2*000000201", 18, "IEA01", "holds 1 functional groups"),
+        ("IEA*1*000000201", "IEA*1*000000999", 18, "IEA02", "does not match ISA13"),
+        ("SE*14*0001", "SE*X*0001", 16, "SE01", "not a whole number"),
+        ("GS*FA*", "GS*HP*", 2, "GS01", "claim payments (835)"),
+        ("*005010X231A1~\nST", "*004010~\nST", 2, "GS08", "ptbill reads"),
+        ("ST*999*", "ST*997*", 3, "ST01", "'997' is not a 999"),
+    ],
+)
 def test_envelope_errors_name_segment_and_element(old, new, segment, element, problem):
     e = error(ACK.replace(old, new))
     assert (e.segment_number, e.element) == (segment, element)
@@ -107,16 +113,19 @@ def test_envelope_errors_name_segment_and_element(old, new, segment, element, pr
     assert str(e).startswith(f"segment {segment} (")
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    (ACK.replace("SE*14*0001~\n", ""), "GE before the SE of transaction set 0001"),
-    (ACK.replace("GE*1*201~\n", ""), "GE of functional group 201"),
-    (ACK.replace("IEA*1*000000201~\n", ""), "ends before the IEA"),
-    (ACK[:ACK.index("\nSE*")], "ends inside transaction set 0001"),
-    (ACK.replace("AK1*", "AK1~~AK1*"), "empty segment"),
-    (ACK.replace("GE*1*201~", "GE*1*201~\nAK9*A*1*1*1~"), "outside a transaction set"),
-    (ACK.replace("AK1*", "ZZ#*1~\nAK1*"), "not a segment id"),
-    (ACK.replace("ST*999*0001*005010X231A1~\n", ""), "outside a transaction set"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (ACK.replace("SE*14*0001~\n", ""), "GE before the SE of transaction set 0001"),
+        (ACK.replace("GE*1*201~\n", ""), "GE of functional group 201"),
+        (ACK.replace("IEA*1*000000201~\n", ""), "ends before the IEA"),
+        (ACK[: ACK.index("\nSE*")], "ends inside transaction set 0001"),
+        (ACK.replace("AK1*", "AK1~~AK1*"), "empty segment"),
+        (ACK.replace("GE*1*201~", "GE*1*201~\nAK9*A*1*1*1~"), "outside a transaction set"),
+        (ACK.replace("AK1*", "ZZ#*1~\nAK1*"), "not a segment id"),
+        (ACK.replace("ST*999*0001*005010X231A1~\n", ""), "outside a transaction set"),
+    ],
+)
 def test_envelope_order_errors(text, problem):
     assert problem in error(text).problem
 

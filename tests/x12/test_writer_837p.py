@@ -60,7 +60,7 @@ def test_loop_1000_submitter_and_receiver():
 def test_loop_2000a_billing_provider():
     segs = joined(write(claim()))
     start = segs.index("HL*1**20*1")
-    assert segs[start:start + 6] == [
+    assert segs[start : start + 6] == [
         "HL*1**20*1",
         "PRV*BI*PXC*225100000X",
         "NM1*85*2*ELM STREET PHYSICAL THERAPY*****XX*1234567893",
@@ -75,15 +75,21 @@ def test_loop_2010ab_pay_to_only_when_it_differs():
     lockbox = Address(line1="PO Box 77", city="Springfield", state="IL", zip="62705-0077")
     segs = joined(write(dataclasses.replace(claim(), pay_to=lockbox)))
     start = segs.index("NM1*87*2")
-    assert segs[start:start + 3] == ["NM1*87*2", "N3*PO BOX 77", "N4*SPRINGFIELD*IL*627050077"]
+    assert segs[start : start + 3] == ["NM1*87*2", "N3*PO BOX 77", "N4*SPRINGFIELD*IL*627050077"]
 
 
 def test_claims_are_grouped_under_each_billing_provider():
-    other = {"name": "River PT", "npi": "1245319599", "tax_id": "371111111",
-             "address": {"line1": "1 River Rd", "city": "Peoria", "state": "IL",
-                         "zip": "61602"}}
-    claims = [claim(visit_id="A"), claim(visit_id="B", clinic=None, billing_provider=other),
-              claim(visit_id="C")]
+    other = {
+        "name": "River PT",
+        "npi": "1245319599",
+        "tax_id": "371111111",
+        "address": {"line1": "1 River Rd", "city": "Peoria", "state": "IL", "zip": "61602"},
+    }
+    claims = [
+        claim(visit_id="A"),
+        claim(visit_id="B", clinic=None, billing_provider=other),
+        claim(visit_id="C"),
+    ]
     segs = write(*claims)
     providers = [s for s in segs if s[0] == "HL" and s[3] == "20"]
     assert [s[1] for s in providers] == ["1", "4"]
@@ -95,7 +101,7 @@ def test_claims_are_grouped_under_each_billing_provider():
 def test_loop_2000b_subscriber_who_is_the_patient():
     segs = joined(write(claim()))
     start = segs.index("HL*2*1*22*0")  # no child level: the patient is the subscriber
-    assert segs[start:start + 7] == [
+    assert segs[start : start + 7] == [
         "HL*2*1*22*0",
         "SBR*P*18*******MB",  # primary, self, Medicare Part B
         "NM1*IL*1*LEE*ANN****MI*1EG4TE5MK73",
@@ -119,15 +125,14 @@ def test_group_number_goes_in_sbr03():
 
 
 def test_loop_2000c_patient_who_is_not_the_subscriber():
-    sub = {"member_id": "XYZ123", "relationship": "child", "first_name": "Bob",
-           "last_name": "Lee"}
+    sub = {"member_id": "XYZ123", "relationship": "child", "first_name": "Bob", "last_name": "Lee"}
     segs = joined(write(claim(subscriber=sub, payer="commercial")))
     sbr = segs.index("HL*2*1*22*1")  # the subscriber level now has a child
     assert segs[sbr + 1] == "SBR*P********CI"  # no SBR02 when the patient is not the insured
     assert segs[sbr + 2] == "NM1*IL*1*LEE*BOB****MI*XYZ123"
     assert segs[sbr + 3] == "NM1*PR*2*COMMERCIAL PAYER*****PI*COMMERCIAL"  # no DMG here
     pat = segs.index("HL*3*2*23*0")
-    assert segs[pat:pat + 6] == [
+    assert segs[pat : pat + 6] == [
         "HL*3*2*23*0",
         "PAT*19",  # child
         "NM1*QC*1*LEE*ANN",
@@ -163,7 +168,8 @@ def test_replacement_without_the_original_claim_id_is_refused():
 def test_prior_authorization_number():
     episode = {"authorization": {"number": "A123", "visits_authorized": 12}}
     assert find(write(claim(episode=episode, payer="commercial")), "REF", "G1") == [
-        ["REF", "G1", "A123"]]
+        ["REF", "G1", "A123"]
+    ]
 
 
 def test_twelve_diagnoses_fit_and_a_thirteenth_is_refused():
@@ -177,7 +183,8 @@ def test_twelve_diagnoses_fit_and_a_thirteenth_is_refused():
 def test_loop_2310a_referring_provider():
     segs = write(claim())
     assert find(segs, "NM1", "DN") == [
-        ["NM1", "DN", "1", "NGUYEN", "SAM", "", "", "", "XX", "1245319599"]]
+        ["NM1", "DN", "1", "NGUYEN", "SAM", "", "", "", "XX", "1245319599"]
+    ]
     assert not find(write(claim(referring_provider=None)), "NM1", "DN")
 
 
@@ -189,8 +196,7 @@ def test_loop_2310b_rendering_provider_only_when_not_the_billing_npi():
     assert segs[at + 1] == "PRV*PE*PXC*225100000X"
 
 
-SUPERVISOR = {"npi": "1306849450", "first_name": "Lena", "last_name": "Park",
-              "credential": "PT"}
+SUPERVISOR = {"npi": "1306849450", "first_name": "Lena", "last_name": "Park", "credential": "PT"}
 
 
 def test_loop_2310d_supervising_provider_after_the_rendering_provider():
@@ -209,7 +215,8 @@ def test_loop_2310d_also_under_a_solo_practitioner():
     segs = write(claim(supervising_provider=SUPERVISOR))
     assert not find(segs, "NM1", "82")
     assert find(segs, "NM1", "DQ") == [
-        ["NM1", "DQ", "1", "PARK", "LENA", "", "", "", "XX", "1306849450"]]
+        ["NM1", "DQ", "1", "PARK", "LENA", "", "", "", "XX", "1306849450"]
+    ]
 
 
 def test_no_loop_2310d_when_the_supervisor_is_the_rendering_provider():
@@ -225,11 +232,12 @@ def test_a_supervising_provider_without_a_name_is_refused():
 
 
 def test_loop_2400_service_lines():
-    c = claim(line("97110", 2, "96.00", ("GP", "KX"), (1, 2)),
-              line("97140", 1, "47.00", ("GP",), (2,)))
+    c = claim(
+        line("97110", 2, "96.00", ("GP", "KX"), (1, 2)), line("97140", 1, "47.00", ("GP",), (2,))
+    )
     segs = joined(write(c))
     start = segs.index("LX*1")
-    assert segs[start:start + 8] == [
+    assert segs[start : start + 8] == [
         "LX*1",
         "SV1*HC:97110:GP:KX*96*UN*2***1:2",  # place of service left to the claim's
         "DTP*472*D8*20260302",
@@ -276,18 +284,21 @@ def test_transaction_sets_are_split_and_numbered_in_sequence():
     segs = write(*claims, claims_per_set=2)
     sts = find(segs, "ST")
     assert [s[2] for s in sts] == ["0001", "0002", "0003"]
-    assert [s[3] for s in find(segs, "BHT")] == ["0000000170001", "0000000170002",
-                                                  "0000000170003"]
+    assert [s[3] for s in find(segs, "BHT")] == ["0000000170001", "0000000170002", "0000000170003"]
     assert find(segs, "GE")[0][1] == "3"
     assert [s[1] for s in find(segs, "CLM")] == [f"V-{i}" for i in range(5)]
 
 
 def test_free_text_is_cleaned_of_delimiters_and_accents():
     assert clean("José O'Brien*Smith~:^", 60) == "JOSE O'BRIEN SMITH"
-    patient = {"id": "P-9", "first_name": "Zoë", "last_name": "Núñez*Ruiz",
-               "birth_date": "1960-01-02", "sex": "F",
-               "address": {"line1": "5 Main St ~ Apt 2", "city": "Peoria", "state": "IL",
-                           "zip": "61602"}}
+    patient = {
+        "id": "P-9",
+        "first_name": "Zoë",
+        "last_name": "Núñez*Ruiz",
+        "birth_date": "1960-01-02",
+        "sex": "F",
+        "address": {"line1": "5 Main St ~ Apt 2", "city": "Peoria", "state": "IL", "zip": "61602"},
+    }
     segs = joined(write(claim(patient=patient)))
     assert "NM1*IL*1*NUNEZ RUIZ*ZOE****MI*1EG4TE5MK73" in segs
     assert "N3*5 MAIN ST APT 2" in segs
@@ -301,8 +312,7 @@ def test_a_visit_coded_by_the_engine_makes_a_valid_claim():
     coded = code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
     segs = write(claim_from_visit(v, coded, ctx))
     assert find(segs, "CLM")[0][2] == "95"
-    assert [(s[1], s[4]) for s in find(segs, "SV1")] == [("HC:97110:GP", "1"),
-                                                         ("HC:97140:GP", "1")]
+    assert [(s[1], s[4]) for s in find(segs, "SV1")] == [("HC:97110:GP", "1"), ("HC:97140:GP", "1")]
 
 
 def test_no_claims_is_an_error():

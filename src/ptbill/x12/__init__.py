@@ -13,8 +13,23 @@ from ptbill.x12.tokenizer import Delimiters, split_text
 from ptbill.x12.writer_837p import Receiver, write_837p
 
 __all__ = [
-    "Acknowledgments", "Claim", "ClaimAcknowledgment", "ClaimLine", "ClaimPayment",
-    "Delimiters", "InterchangeSettings", "Payment", "Receiver", "ServiceLine", "X12Error",
-    "claim_from_visit", "claims_from_visits", "functional_group_of", "read_277ca", "read_835",
-    "read_999", "split_text", "write_837p",
+    "Acknowledgments",
+    "Claim",
+    "ClaimAcknowledgment",
+    "ClaimLine",
+    "ClaimPayment",
+    "Delimiters",
+    "InterchangeSettings",
+    "Payment",
+    "Receiver",
+    "ServiceLine",
+    "X12Error",
+    "claim_from_visit",
+    "claims_from_visits",
+    "functional_group_of",
+    "read_277ca",
+    "read_835",
+    "read_999",
+    "split_text",
+    "write_837p",
 ]

@@ -50,22 +50,43 @@ def check_payment(payment: Payment) -> list[Imbalance]:
             adjusted += line_adjusted
             expected = line.charge - line_adjusted
             if expected != line.paid:
-                out.append(Imbalance(
-                    "line", claim.claim_id, number, expected, line.paid,
-                    f"claim {claim.claim_id} line {number} ({line.code}): charge {line.charge} "
-                    f"- adjustments {line_adjusted} = {expected}, but the payer paid "
-                    f"{line.paid}"))
+                out.append(
+                    Imbalance(
+                        "line",
+                        claim.claim_id,
+                        number,
+                        expected,
+                        line.paid,
+                        f"claim {claim.claim_id} line {number} ({line.code}): charge {line.charge} "
+                        f"- adjustments {line_adjusted} = {expected}, but the payer paid "
+                        f"{line.paid}",
+                    )
+                )
         expected = claim.charge - adjusted
         if expected != claim.paid:
-            out.append(Imbalance(
-                "claim", claim.claim_id, None, expected, claim.paid,
-                f"claim {claim.claim_id}: charge {claim.charge} - adjustments {adjusted} "
-                f"(claim and lines) = {expected}, but the payer paid {claim.paid}"))
+            out.append(
+                Imbalance(
+                    "claim",
+                    claim.claim_id,
+                    None,
+                    expected,
+                    claim.paid,
+                    f"claim {claim.claim_id}: charge {claim.charge} - adjustments {adjusted} "
+                    f"(claim and lines) = {expected}, but the payer paid {claim.paid}",
+                )
+            )
     taken = _total(payment.provider_adjustments)
     expected = paid_total - taken
     if expected != payment.amount:
-        out.append(Imbalance(
-            "payment", None, None, expected, payment.amount,
-            f"payment {payment.trace_number}: claims paid {paid_total} - provider adjustments "
-            f"{taken} = {expected}, but the payment amount (BPR02) is {payment.amount}"))
+        out.append(
+            Imbalance(
+                "payment",
+                None,
+                None,
+                expected,
+                payment.amount,
+                f"payment {payment.trace_number}: claims paid {paid_total} - provider adjustments "
+                f"{taken} = {expected}, but the payment amount (BPR02) is {payment.amount}",
+            )
+        )
     return out

@@ -98,8 +98,12 @@ class _Refusals:
         """Ids are written as given (they come back unchanged in 835s and 277CAs), so they
         must already be X12 text."""
         if value is not None and (not value or len(value) > limit or NOT_TEXT.search(value)):
-            raise self(field, f"not an id an 837P can carry (1 to {limit} letters, digits or "
-                       "plain punctuation; no * : ^ ~)", "correct the id")
+            raise self(
+                field,
+                f"not an id an 837P can carry (1 to {limit} letters, digits or "
+                "plain punctuation; no * : ^ ~)",
+                "correct the id",
+            )
         return value
 
 
@@ -107,8 +111,11 @@ def _provider(p: Provider | None, role: str, refuse: _Refusals) -> ClaimProvider
     if p is None:
         return None
     if not p.last_name:
-        raise refuse(f"{role}.last_name", f"the {role.replace('_', ' ')} has no last name",
-                     "add the provider's name: the claim names every provider it lists")
+        raise refuse(
+            f"{role}.last_name",
+            f"the {role.replace('_', ' ')} has no last name",
+            "add the provider's name: the claim names every provider it lists",
+        )
     return ClaimProvider(p.npi, p.last_name, p.first_name or "", p.taxonomy)
 
 
@@ -117,37 +124,62 @@ def _diagnoses(visit: Visit, refuse: _Refusals) -> tuple[str, ...]:
     if not codes:
         raise refuse("diagnoses", "no diagnosis", "add the ICD-10-CM codes treated")
     if len(codes) > MAX_DIAGNOSES:
-        raise refuse("diagnoses", f"{len(codes)} diagnoses; an 837P carries at most "
-                     f"{MAX_DIAGNOSES}", "keep the 12 that the billed services point to")
+        raise refuse(
+            "diagnoses",
+            f"{len(codes)} diagnoses; an 837P carries at most {MAX_DIAGNOSES}",
+            "keep the 12 that the billed services point to",
+        )
     if len(set(codes)) != len(codes):
         raise refuse("diagnoses", "a diagnosis code is listed twice", "list each code once")
     if not all(_ICD10.match(c) for c in codes):
-        raise refuse("diagnoses", "a diagnosis is not written as an ICD-10-CM code",
-                     "write codes as letter, digits, optional point (M17.11)")
+        raise refuse(
+            "diagnoses",
+            "a diagnosis is not written as an ICD-10-CM code",
+            "write codes as letter, digits, optional point (M17.11)",
+        )
     return codes
 
 
-def _lines(visit: Visit, coded: CodedVisit, diagnoses: int,
-           refuse: _Refusals) -> tuple[ClaimLine, ...]:
+def _lines(
+    visit: Visit, coded: CodedVisit, diagnoses: int, refuse: _Refusals
+) -> tuple[ClaimLine, ...]:
     billed = coded.billed_lines
     if not billed:
-        raise refuse("services", "no billable line (every line has 0 units)",
-                      "document billable services or do not bill this visit")
+        raise refuse(
+            "services",
+            "no billable line (every line has 0 units)",
+            "document billable services or do not bill this visit",
+        )
     out = []
     for number, line in enumerate(billed, start=1):
         where = f"line {number} ({line.code})"
         if line.charge is None:
             raise refuse(where, "no charge", "add the code to the clinic's chargemaster")
         if not 1 <= len(line.diagnosis_pointers) <= MAX_POINTERS or any(
-                not 1 <= p <= diagnoses for p in line.diagnosis_pointers):
-            raise refuse(where, "diagnosis pointers must be 1 to 4 positions in the diagnoses",
-                         "point the line at the diagnoses it treats")
+            not 1 <= p <= diagnoses for p in line.diagnosis_pointers
+        ):
+            raise refuse(
+                where,
+                "diagnosis pointers must be 1 to 4 positions in the diagnoses",
+                "point the line at the diagnoses it treats",
+            )
         if len(line.modifiers) > MAX_MODIFIERS:
-            raise refuse(where, f"{len(line.modifiers)} modifiers; a line carries at most 4",
-                         "keep the four that decide payment")
-        out.append(ClaimLine(line.code, line.modifiers, line.charge, line.units,
-                             line.diagnosis_pointers, visit.date_of_service,
-                             f"{visit.visit_id}-{number}"))
+            raise refuse(
+                where,
+                f"{len(line.modifiers)} modifiers; a line carries at most 4",
+                "keep the four that decide payment",
+            )
+        out.append(
+            ClaimLine(
+                line.code,
+                line.modifiers,
+                line.charge,
+                line.units,
+                line.diagnosis_pointers,
+                visit.date_of_service,
+                f"{visit.visit_id}-{number}",
+            )
+        )
     return tuple(out)
 
 
@@ -156,13 +188,17 @@ def _people(visit: Visit, refuse: _Refusals) -> tuple[Person, Person | None]:
     patient, sub = visit.patient, visit.subscriber
     if patient.address is None:
         raise refuse("patient.address", "no address for the patient", "add the address")
-    person = Person(patient.last_name, patient.first_name, patient.address,
-                    patient.birth_date, patient.sex)
+    person = Person(
+        patient.last_name, patient.first_name, patient.address, patient.birth_date, patient.sex
+    )
     if sub.relationship == "self":
         return person, None
     if not sub.last_name or not sub.first_name:
-        raise refuse("subscriber.last_name", "the subscriber is not the patient and has no "
-                     "name", "add the subscriber's first and last name")
+        raise refuse(
+            "subscriber.last_name",
+            "the subscriber is not the patient and has no name",
+            "add the subscriber's first and last name",
+        )
     return Person(sub.last_name, sub.first_name, sub.address, None, None), person
 
 
@@ -175,35 +211,45 @@ def claim_from_visit(
     diagnoses = _diagnoses(visit, refuse)
     lines = _lines(visit, coded, len(diagnoses), refuse)
     if visit.frequency_code in ("7", "8") and not visit.original_claim_id:
-        raise refuse("original_claim_id", f"frequency {visit.frequency_code} needs the "
-                     "payer's claim number of the claim it replaces or voids",
-                     "copy the payer claim control number (CLP07 of the 835)")
+        raise refuse(
+            "original_claim_id",
+            f"frequency {visit.frequency_code} needs the "
+            "payer's claim number of the claim it replaces or voids",
+            "copy the payer claim control number (CLP07 of the 835)",
+        )
     subscriber, patient = _people(visit, refuse)
     rendering = _provider(visit.rendering_provider, "rendering_provider", refuse)
     if rendering is not None and rendering.npi == ctx.billing_provider.npi:
         rendering = None  # 2310B only when the rendering NPI differs (billing-rules C-5)
     supervising = None  # 2310D only for someone other than the rendering provider
-    if (visit.supervising_provider is not None
-            and visit.supervising_provider.npi != visit.rendering_provider.npi):
+    if (
+        visit.supervising_provider is not None
+        and visit.supervising_provider.npi != visit.rendering_provider.npi
+    ):
         supervising = _provider(visit.supervising_provider, "supervising_provider", refuse)
     episode = visit.episode
     auth = episode.authorization.number if episode and episode.authorization else None
     sub, profile = visit.subscriber, ctx.profile
     return Claim(
-        claim_id=visit.visit_id, place_of_service=visit.place_of_service,
+        claim_id=visit.visit_id,
+        place_of_service=visit.place_of_service,
         frequency_code=visit.frequency_code,
         original_claim_id=refuse.identifier(visit.original_claim_id, "original_claim_id", 50),
-        diagnoses=diagnoses, billing=ctx.billing_provider,
-        payer_id=profile.payer_id, payer_name=profile.payer_name,
+        diagnoses=diagnoses,
+        billing=ctx.billing_provider,
+        payer_id=profile.payer_id,
+        payer_name=profile.payer_name,
         filing_indicator=profile.claim_filing_indicator,
         member_id=refuse.identifier(sub.member_id, "subscriber.member_id", 80) or "",
         group_number=refuse.identifier(sub.group_number, "subscriber.group_number", 50),
-        subscriber=subscriber, patient=patient,
+        subscriber=subscriber,
+        patient=patient,
         relationship=RELATIONSHIP_CODES.get(sub.relationship, "18"),
         referring=_provider(visit.referring_provider, "referring_provider", refuse),
         rendering=rendering,
         prior_authorization=refuse.identifier(auth, "episode.authorization.number", 50),
-        lines=lines, supervising=supervising,
+        lines=lines,
+        supervising=supervising,
     )
 
 

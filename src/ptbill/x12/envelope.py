@@ -76,8 +76,9 @@ def located(exc: Exception, n: int, e: list[str]) -> X12Error:
     net and name no element."""
     if isinstance(exc, X12Error):
         return exc.located(n, e[0])
-    return X12Error(f"the segment is malformed ({type(exc).__name__})",
-                    segment_number=n, segment_id=e[0][:3])
+    return X12Error(
+        f"the segment is malformed ({type(exc).__name__})", segment_number=n, segment_id=e[0][:3]
+    )
 
 
 def run_handlers(handlers: Mapping[str, Handler], segments: Segments) -> list[str] | None:
@@ -100,8 +101,10 @@ def run_handlers(handlers: Mapping[str, Handler], segments: Segments) -> list[st
 def _control(e: list[str], i: int, low: int, high: int) -> str:
     s = text(e, i)
     if not (s.isascii() and s.isdigit()) or not low <= len(s) <= high:
-        raise X12Error(f"{shown(s)} is not a control number of {low} to {high} digits",
-                       element=element_name(e, i))
+        raise X12Error(
+            f"{shown(s)} is not a control number of {low} to {high} digits",
+            element=element_name(e, i),
+        )
     return s
 
 
@@ -124,8 +127,10 @@ class _Envelope:
             raise X12Error(f"the ISA has {len(e) - 1} elements instead of 16")
         d = self.reader.delimiters
         if e[16] != d.component or (d.repetition is not None and e[11] != d.repetition):
-            raise X12Error("this interchange declares other delimiters than the first one: "
-                           "split the file into one file per interchange")
+            raise X12Error(
+                "this interchange declares other delimiters than the first one: "
+                "split the file into one file per interchange"
+            )
         self.isa = _control(e, 13, 9, 9)
         self.groups = 0
         self.interchanges += 1
@@ -139,12 +144,17 @@ class _Envelope:
         gs01 = text(e, 1)
         if gs01 != kind.functional_id:
             holds = FUNCTIONAL_GROUPS.get(gs01, f"functional group {gs01!r}")
-            raise X12Error(f"this group holds {holds}, not {kind.name} "
-                           f"(GS01 {kind.functional_id})", element="GS01")
+            raise X12Error(
+                f"this group holds {holds}, not {kind.name} (GS01 {kind.functional_id})",
+                element="GS01",
+            )
         version = text(e, 8)
         if not kind.check_version(version):
-            raise X12Error(f"version {version!r} is not {kind.version}: ptbill reads "
-                           f"{kind.name} {kind.version}", element="GS08")
+            raise X12Error(
+                f"version {version!r} is not {kind.version}: ptbill reads "
+                f"{kind.name} {kind.version}",
+                element="GS08",
+            )
         self.gs = _control(e, 6, 1, 9)
         self.sets = 0
         self.groups += 1
@@ -167,44 +177,64 @@ class _Envelope:
         counted = number - self.st_at + 1
         declared = count(e, 1)
         if declared != counted:
-            raise X12Error(f"transaction set {self.st} has {counted} segments from ST to SE, "
-                           f"but SE01 says {declared}", element="SE01")
+            raise X12Error(
+                f"transaction set {self.st} has {counted} segments from ST to SE, "
+                f"but SE01 says {declared}",
+                element="SE01",
+            )
         if text(e, 2) != self.st:
             raise X12Error(f"SE02 {shown(e[2])} does not match ST02 {self.st!r}", element="SE02")
         self.st = None
 
     def close_gs(self, e: list[str]) -> None:
         if self.gs is None or self.st is not None:
-            raise X12Error("GE without its GS" if self.gs is None else
-                           f"GE before the SE of transaction set {self.st}")
+            raise X12Error(
+                "GE without its GS"
+                if self.gs is None
+                else f"GE before the SE of transaction set {self.st}"
+            )
         declared = count(e, 1)
         if declared != self.sets:
-            raise X12Error(f"functional group {self.gs} holds {self.sets} transaction sets, "
-                           f"but GE01 says {declared}", element="GE01")
+            raise X12Error(
+                f"functional group {self.gs} holds {self.sets} transaction sets, "
+                f"but GE01 says {declared}",
+                element="GE01",
+            )
         if text(e, 2) != self.gs:
             raise X12Error(f"GE02 {shown(e[2])} does not match GS06 {self.gs!r}", element="GE02")
         self.gs = None
 
     def close_isa(self, e: list[str]) -> None:
         if self.isa is None or self.gs is not None:
-            raise X12Error("IEA without its ISA" if self.isa is None else
-                           f"IEA before the GE of functional group {self.gs}")
+            raise X12Error(
+                "IEA without its ISA"
+                if self.isa is None
+                else f"IEA before the GE of functional group {self.gs}"
+            )
         declared = count(e, 1)
         if declared != self.groups:
-            raise X12Error(f"interchange {self.isa} holds {self.groups} functional groups, "
-                           f"but IEA01 says {declared}", element="IEA01")
+            raise X12Error(
+                f"interchange {self.isa} holds {self.groups} functional groups, "
+                f"but IEA01 says {declared}",
+                element="IEA01",
+            )
         if text(e, 2) != self.isa:
-            raise X12Error(f"IEA02 {shown(e[2])} does not match ISA13 {self.isa!r}",
-                           element="IEA02")
+            raise X12Error(
+                f"IEA02 {shown(e[2])} does not match ISA13 {self.isa!r}", element="IEA02"
+            )
         self.isa = None
 
     def finish(self, number: int) -> None:
         if self.st is not None:
-            raise X12Error(f"the file ends inside transaction set {self.st} (no SE): "
-                           "it is cut short", segment_number=number)
+            raise X12Error(
+                f"the file ends inside transaction set {self.st} (no SE): it is cut short",
+                segment_number=number,
+            )
         if self.isa is not None:
-            raise X12Error("the file ends before the IEA that closes the interchange: "
-                           "it is cut short", segment_number=number)
+            raise X12Error(
+                "the file ends before the IEA that closes the interchange: it is cut short",
+                segment_number=number,
+            )
 
 
 def read_transactions(
@@ -241,8 +271,11 @@ def read_transactions(
                 if gc.isenabled():
                     gc.disable()
                     paused = True
-                e = (own_body(segments) if own_body is not None
-                     else run_handlers(parser.handlers, segments))
+                e = (
+                    own_body(segments)
+                    if own_body is not None
+                    else run_handlers(parser.handlers, segments)
+                )
                 continue
             if sid == "SE":
                 env.close_st(e, n)
@@ -278,8 +311,10 @@ def _misplaced(sid: str, kind: Kind, in_set: bool) -> X12Error:
     if not sid:
         return X12Error("empty segment (two terminators in a row)")
     if len(sid) > 3 or not sid.isalnum():
-        return X12Error(f"a segment starts with {shown(sid)}, not a segment id: the text is "
-                        "damaged or the delimiters are wrong")
+        return X12Error(
+            f"a segment starts with {shown(sid)}, not a segment id: the text is "
+            "damaged or the delimiters are wrong"
+        )
     if in_set:
         return X12Error(f"{sid} is not a segment of a {kind.name}")
     return X12Error(f"{sid} outside a transaction set (between the envelope segments)")
@@ -320,7 +355,9 @@ def segment(*elements: str) -> str:
 
 
 def write_interchange(
-    settings: InterchangeSettings, kind: Kind, bodies: Sequence[Sequence[str]],
+    settings: InterchangeSettings,
+    kind: Kind,
+    bodies: Sequence[Sequence[str]],
     line_breaks: bool = True,
 ) -> str:
     """The interchange text: one functional group holding a transaction set per body.
@@ -330,14 +367,38 @@ def write_interchange(
     s = settings
     when = s.created
     isa = segment(
-        "ISA", "00", " " * 10, "00", " " * 10,
-        s.sender_qualifier, s.sender_id.ljust(15), s.receiver_qualifier, s.receiver_id.ljust(15),
-        when.strftime("%y%m%d"), when.strftime("%H%M"), "^", "00501",
-        f"{s.interchange_control_number:09d}", "1" if s.ack_requested else "0", s.usage, ":",
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        s.sender_qualifier,
+        s.sender_id.ljust(15),
+        s.receiver_qualifier,
+        s.receiver_id.ljust(15),
+        when.strftime("%y%m%d"),
+        when.strftime("%H%M"),
+        "^",
+        "00501",
+        f"{s.interchange_control_number:09d}",
+        "1" if s.ack_requested else "0",
+        s.usage,
+        ":",
     )
-    out = [isa, segment("GS", kind.functional_id, s.sender_id, s.receiver_id,
-                        when.strftime("%Y%m%d"), when.strftime("%H%M"),
-                        str(s.group_control_number), "X", kind.version)]
+    out = [
+        isa,
+        segment(
+            "GS",
+            kind.functional_id,
+            s.sender_id,
+            s.receiver_id,
+            when.strftime("%Y%m%d"),
+            when.strftime("%H%M"),
+            str(s.group_control_number),
+            "X",
+            kind.version,
+        ),
+    ]
     for number, body in enumerate(bodies, start=1):
         st02 = f"{number:04d}"
         out.append(segment("ST", kind.transaction, st02, kind.version if kind.st03 else ""))

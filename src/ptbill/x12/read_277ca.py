@@ -144,9 +144,18 @@ class ClaimAcknowledgment:
 
 class _Parser:
     def __init__(self) -> None:
-        self.handlers = {"BHT": self._bht, "HL": self._hl, "NM1": self._nm1, "TRN": self._trn,
-                         "STC": self._stc, "REF": self._ref, "DTP": self._dtp, "SVC": self._svc,
-                         "QTY": self._qty, "AMT": self._amt}
+        self.handlers = {
+            "BHT": self._bht,
+            "HL": self._hl,
+            "NM1": self._nm1,
+            "TRN": self._trn,
+            "STC": self._stc,
+            "REF": self._ref,
+            "DTP": self._dtp,
+            "SVC": self._svc,
+            "QTY": self._qty,
+            "AMT": self._amt,
+        }
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None:
         self.component = delimiters.component
@@ -172,8 +181,10 @@ class _Parser:
     def _hl(self, e: list[str]) -> None:
         level = text(e, 3)
         if level not in _LEVELS:
-            raise X12Error(f"hierarchical level {shown(level)} is not one of a 277CA "
-                           "(20, 21, 19, PT)", element="HL03")
+            raise X12Error(
+                f"hierarchical level {shown(level)} is not one of a 277CA (20, 21, 19, PT)",
+                element="HL03",
+            )
         self.level = _LEVELS[level]
         self.claim = self.line = None
         if self.level != "patient":
@@ -205,17 +216,22 @@ class _Parser:
         parts = composite.split(self.component)
         if not parts[0]:
             raise X12Error("the status category is missing", element=element_name(e, i))
-        return Status(parts[0], parts[1] if len(parts) > 1 else "",
-                      parts[2] if len(parts) > 2 else "")
+        return Status(
+            parts[0], parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+        )
 
     def _stc(self, e: list[str]) -> None:
         first = self._status(e, 1)
         if first is None:
             raise X12Error("the claim status is missing", element="STC01")
         statuses = [first] + [s for i in (10, 11) if (s := self._status(e, i)) is not None]
-        report = StatusReport(statuses, date8(e, 2) if optional(e, 2) else None,
-                              optional(e, 3), amount(e, 4) if optional(e, 4) else None,
-                              optional(e, 12))
+        report = StatusReport(
+            statuses,
+            date8(e, 2) if optional(e, 2) else None,
+            optional(e, 3),
+            amount(e, 4) if optional(e, 4) else None,
+            optional(e, 12),
+        )
         if self.line is not None:
             self.line.reports.append(report)
         elif self.claim is not None:
@@ -252,8 +268,12 @@ class _Parser:
     def _svc(self, e: list[str]) -> None:
         if self.claim is None:
             raise X12Error("SVC outside a claim")
-        self.line = LineAck(text(e, 1), amount(e, 2) if optional(e, 2) else None,
-                            amount(e, 7) if optional(e, 7) else None, None)
+        self.line = LineAck(
+            text(e, 1),
+            amount(e, 2) if optional(e, 2) else None,
+            amount(e, 7) if optional(e, 7) else None,
+            None,
+        )
         self.claim.lines.append(self.line)
 
     def _qty(self, e: list[str]) -> None:

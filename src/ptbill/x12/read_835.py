@@ -183,8 +183,11 @@ class Payment:
         out: list[tuple[ClaimPayment, ClaimPayment | None]] = []
         for i, claim in enumerate(self.claims):
             if claim.is_reversal:
-                after = (c for c in self.claims[i + 1:]
-                         if c.claim_id == claim.claim_id and not c.is_reversal)
+                after = (
+                    c
+                    for c in self.claims[i + 1 :]
+                    if c.claim_id == claim.claim_id and not c.is_reversal
+                )
                 out.append((claim, next(after, None)))
         return out
 
@@ -193,8 +196,9 @@ def _procedure(e: list[str], i: int, sep: str) -> list[str]:
     """An SVC composite split: qualifier, code, then modifiers (and more)."""
     parts = e[i].split(sep)
     if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise X12Error("the procedure needs a qualifier and a code (HC:97110)",
-                       element=element_name(e, i))
+        raise X12Error(
+            "the procedure needs a qualifier and a code (HC:97110)", element=element_name(e, i)
+        )
     return parts
 
 
@@ -211,8 +215,9 @@ def _missing(e: list[str]) -> X12Error:
 _new = object.__new__
 # Where the reason, amount and quantity (0 past the end) of each CAS triplet stand, by the
 # number of elements (4 to 20): a tuple is faster to walk than a range made per segment.
-_TRIPLETS = {k: tuple((i, i + 1, i + 2 if i + 2 < k else 0) for i in range(2, k, 3))
-             for k in range(4, 21)}
+_TRIPLETS = {
+    k: tuple((i, i + 1, i + 2 if i + 2 < k else 0) for i in range(2, k, 3)) for k in range(4, 21)
+}
 
 
 class _Parser:
@@ -233,12 +238,24 @@ class _Parser:
     def __init__(self) -> None:
         # The segments `body` does not read inline.
         self.handlers = {
-            "MIA": self._mia, "MOA": self._moa, "LX": self._lx, "QTY": self._qty,
-            "TS3": self._ts3, "PLB": self._plb, "BPR": self._bpr, "TRN": self._trn,
+            "MIA": self._mia,
+            "MOA": self._moa,
+            "LX": self._lx,
+            "QTY": self._qty,
+            "TS3": self._ts3,
+            "PLB": self._plb,
+            "BPR": self._bpr,
+            "TRN": self._trn,
             "N1": self._n1,
             # Read past: free text, addresses and contacts, currency, Part A summaries.
-            "NTE": _skip, "CUR": _skip, "N2": _skip, "N3": _skip, "N4": _skip,
-            "PER": _skip, "RDM": _skip, "TS2": _skip,
+            "NTE": _skip,
+            "CUR": _skip,
+            "N2": _skip,
+            "N3": _skip,
+            "N4": _skip,
+            "PER": _skip,
+            "RDM": _skip,
+            "TS2": _skip,
         }
         self.component = ":"
 
@@ -298,14 +315,14 @@ class _Parser:
                         if k < 4:
                             raise _missing(e)
                         if k > 20:
-                            raise X12Error(f"CAS has {k - 1} elements; at most 19 (six reason "
-                                           "triplets)")
+                            raise X12Error(
+                                f"CAS has {k - 1} elements; at most 19 (six reason triplets)"
+                            )
                         group = e[1]
                         if group not in ADJUSTMENT_GROUPS:
                             code(e, 1, ADJUSTMENT_GROUPS, "claim adjustment group code")
                         if not e[2]:
-                            raise X12Error("the adjustment reason code is missing",
-                                           element="CAS02")
+                            raise X12Error("the adjustment reason code is missing", element="CAS02")
                         target = claim.adjustments if line is None else line.adjustments
                         for i, j, q in _TRIPLETS[k]:
                             reason = e[i]
@@ -323,9 +340,11 @@ class _Parser:
                                 claim_res -= cents
                                 if line is not None:
                                     line_res -= cents
-                            elif any(e[j:j + 2]):
-                                raise X12Error("an adjustment amount without its reason code",
-                                               element=element_name(e, i))
+                            elif any(e[j : j + 2]):
+                                raise X12Error(
+                                    "an adjustment amount without its reason code",
+                                    element=element_name(e, i),
+                                )
 
                     elif sid == "DTM":
                         if len(e) < 3:
@@ -356,8 +375,10 @@ class _Parser:
 
                     elif sid == "REF":
                         if len(e) < 3 or not e[1] or not e[2]:
-                            raise X12Error("a required element is missing",
-                                           element="REF01" if len(e) < 2 or not e[1] else "REF02")
+                            raise X12Error(
+                                "a required element is missing",
+                                element="REF01" if len(e) < 2 or not e[1] else "REF02",
+                            )
                         qualifier, reference = e[1], e[2]
                         if line is not None:
                             if qualifier == "6R":
@@ -397,8 +418,9 @@ class _Parser:
                         line = new(ServiceLine)
                         line.qualifier = billed[0]
                         line.code = billed[1]
-                        line.modifiers = (billed[2:] if len(billed) == 3 and billed[2]
-                                          else _modifiers(billed))
+                        line.modifiers = (
+                            billed[2:] if len(billed) == 3 and billed[2] else _modifiers(billed)
+                        )
                         line.charge = charge
                         line.paid = paid
                         line.revenue_code = e[4] if k > 4 else ""
@@ -451,8 +473,7 @@ class _Parser:
                         if e[2] not in CLAIM_STATUS:
                             code(e, 2, CLAIM_STATUS, "claim status code")
                         if not e[6]:
-                            raise X12Error("the claim filing indicator is missing",
-                                           element="CLP06")
+                            raise X12Error("the claim filing indicator is missing", element="CLP06")
                         try:
                             charge, charge_cents = money_memo[e[3]]
                             paid, paid_cents = money_memo[e[4]]
@@ -571,8 +592,9 @@ class _Parser:
             elif qualifier == "FI":
                 p.payee_tax_id = ident
         else:
-            raise X12Error(f"N1 entity {shown(entity)} is neither PR (payer) nor PE (payee)",
-                           element="N101")
+            raise X12Error(
+                f"N1 entity {shown(entity)} is neither PR (payer) nor PE (payee)", element="N101"
+            )
 
     def _payment_ref(self, qualifier: str, value: str) -> None:
         """A REF of the payment header or of its payer / payee loop."""
@@ -593,8 +615,9 @@ class _Parser:
     def _ts3(self, e: list[str]) -> None:
         if self.header_number is None or self.claim is not None:
             raise X12Error("TS3 belongs right after LX")
-        self.payment.summaries.append(ProviderSummary(
-            text(e, 1), text(e, 2), date8(e, 3), amount(e, 4), amount(e, 5)))
+        self.payment.summaries.append(
+            ProviderSummary(text(e, 1), text(e, 2), date8(e, 3), amount(e, 4), amount(e, 5))
+        )
 
     def _mia(self, e: list[str]) -> None:
         claim = self._claim("MIA")
@@ -640,8 +663,7 @@ class _Parser:
                 continue
             reason, _, reference = composite.partition(sep)
             if not reason:
-                raise X12Error("the adjustment reason code is missing",
-                               element=element_name(e, i))
+                raise X12Error("the adjustment reason code is missing", element=element_name(e, i))
             value, cents = money(e, i + 1)
             adjustments.append(ProviderAdjustment(provider, period, reason, reference, value))
             self.plb_cents += cents

@@ -100,8 +100,11 @@ class GroupAck(_Verdict):
 
     @property
     def messages(self) -> list[str]:
-        return [GROUP_ERRORS.get(c) or (SECURITY_ERROR if c.isdigit() and 10 <= int(c) <= 26
-                                        else f"group error {c}") for c in self.error_codes]
+        return [
+            GROUP_ERRORS.get(c)
+            or (SECURITY_ERROR if c.isdigit() and 10 <= int(c) <= 26 else f"group error {c}")
+            for c in self.error_codes
+        ]
 
 
 @dataclass(slots=True)
@@ -133,14 +136,22 @@ class Acknowledgments:
 
     @property
     def accepted(self) -> bool:
-        return (all(g.accepted and all(t.accepted for t in g.transactions) for g in self.groups)
-                and all(i.accepted for i in self.interchanges))
+        return all(
+            g.accepted and all(t.accepted for t in g.transactions) for g in self.groups
+        ) and all(i.accepted for i in self.interchanges)
 
 
 class _Parser:
     def __init__(self) -> None:
-        self.handlers = {"AK1": self._ak1, "AK2": self._ak2, "IK3": self._ik3, "CTX": self._ctx,
-                         "IK4": self._ik4, "IK5": self._ik5, "AK9": self._ak9}
+        self.handlers = {
+            "AK1": self._ak1,
+            "AK2": self._ak2,
+            "IK3": self._ik3,
+            "CTX": self._ctx,
+            "IK4": self._ik4,
+            "IK5": self._ik5,
+            "AK9": self._ak9,
+        }
         self.interchanges: list[InterchangeAck] = []
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None:
@@ -178,17 +189,21 @@ class _Parser:
     def _ak2(self, e: list[str]) -> None:
         group = self._open_group("AK2")
         if self.transaction is not None:
-            raise X12Error(f"AK2 before the IK5 of transaction set "
-                           f"{self.transaction.control_number}")
+            raise X12Error(
+                f"AK2 before the IK5 of transaction set {self.transaction.control_number}"
+            )
         self.transaction = TransactionAck(text(e, 1), text(e, 2), optional(e, 3))
         self.segment = None
         group.transactions.append(self.transaction)
 
     def _ik3(self, e: list[str]) -> None:
         transaction = self._open_transaction("IK3")
-        self.segment = SegmentError(text(e, 1), count(e, 2), optional(e, 3),
-                                    code(e, 4, SEGMENT_ERRORS, "segment error code")
-                                    if optional(e, 4) else "")
+        self.segment = SegmentError(
+            text(e, 1),
+            count(e, 2),
+            optional(e, 3),
+            code(e, 4, SEGMENT_ERRORS, "segment error code") if optional(e, 4) else "",
+        )
         transaction.segments.append(self.segment)
 
     def _ctx(self, e: list[str]) -> None:
@@ -200,9 +215,14 @@ class _Parser:
     def _ik4(self, e: list[str]) -> None:
         if self.segment is None:
             raise X12Error("IK4 outside an IK3 segment error")
-        self.segment.elements.append(ElementError(
-            text(e, 1), optional(e, 2), code(e, 3, ELEMENT_ERRORS, "element error code"),
-            optional(e, 4)))
+        self.segment.elements.append(
+            ElementError(
+                text(e, 1),
+                optional(e, 2),
+                code(e, 3, ELEMENT_ERRORS, "element error code"),
+                optional(e, 4),
+            )
+        )
 
     def _ik5(self, e: list[str]) -> None:
         transaction = self._open_transaction("IK5")
@@ -213,8 +233,9 @@ class _Parser:
     def _ak9(self, e: list[str]) -> None:
         group = self._open_group("AK9")
         if self.transaction is not None:
-            raise X12Error(f"AK9 before the IK5 of transaction set "
-                           f"{self.transaction.control_number}")
+            raise X12Error(
+                f"AK9 before the IK5 of transaction set {self.transaction.control_number}"
+            )
         group.status_code = code(e, 1, ACK_STATUS, "acknowledgment code")
         group.included, group.received = count(e, 2), count(e, 3)
         group.accepted_count = count(e, 4)
@@ -231,9 +252,14 @@ class _Parser:
                 date = dt.date(2000 + int(s[:2]), int(s[2:4]), int(s[4:]))
             except ValueError:
                 raise X12Error("not a date written YYMMDD", element="TA102") from None
-        self.interchanges.append(InterchangeAck(
-            text(e, 1), date, code(e, 4, _TA1_STATUS, "interchange acknowledgment code"),
-            optional(e, 5)))
+        self.interchanges.append(
+            InterchangeAck(
+                text(e, 1),
+                date,
+                code(e, 4, _TA1_STATUS, "interchange acknowledgment code"),
+                optional(e, 5),
+            )
+        )
 
 
 def read_999(source: Source) -> Acknowledgments:

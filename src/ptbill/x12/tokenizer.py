@@ -39,28 +39,44 @@ class Delimiters:
 def read_isa(head: str) -> Delimiters:
     """The delimiters declared by the ISA segment at the start of `head`."""
     if not head.startswith("ISA"):
-        raise X12Error("the file does not start with an ISA segment: it is not an X12 "
-                       "interchange", segment_number=1)
+        raise X12Error(
+            "the file does not start with an ISA segment: it is not an X12 interchange",
+            segment_number=1,
+        )
     if len(head) < ISA_LENGTH:
-        raise X12Error(f"the ISA segment is cut short ({len(head)} of {ISA_LENGTH} characters)",
-                       segment_number=1, segment_id="ISA")
+        raise X12Error(
+            f"the ISA segment is cut short ({len(head)} of {ISA_LENGTH} characters)",
+            segment_number=1,
+            segment_id="ISA",
+        )
     sep = head[3]
     if any(head[i] != sep for i in _ISA_SEPARATORS) or head.count(sep, 0, 105) != 16:
-        raise X12Error(f"the ISA segment is not {ISA_LENGTH} characters of 16 fixed-width "
-                       "elements", segment_number=1, segment_id="ISA")
+        raise X12Error(
+            f"the ISA segment is not {ISA_LENGTH} characters of 16 fixed-width elements",
+            segment_number=1,
+            segment_id="ISA",
+        )
     component, terminator, repetition = head[104], head[105], head[82]
     used = {sep, component, terminator}
     if len(used) != 3 or any(c.isalnum() or c == " " for c in used):
-        raise X12Error("the element separator, component separator (ISA16) and segment "
-                       "terminator must be three different non-alphanumeric characters",
-                       segment_number=1, segment_id="ISA", element="ISA16")
+        raise X12Error(
+            "the element separator, component separator (ISA16) and segment "
+            "terminator must be three different non-alphanumeric characters",
+            segment_number=1,
+            segment_id="ISA",
+            element="ISA16",
+        )
     # ISA11 is the repetition separator from version 00501 on (a letter, "U", before that).
     rep: str | None = repetition
     if repetition.isalnum() or repetition == " ":
         rep = None
     elif repetition in used:
-        raise X12Error("the repetition separator (ISA11) repeats another delimiter",
-                       segment_number=1, segment_id="ISA", element="ISA11")
+        raise X12Error(
+            "the repetition separator (ISA11) repeats another delimiter",
+            segment_number=1,
+            segment_id="ISA",
+            element="ISA11",
+        )
     return Delimiters(sep, component, rep, terminator)
 
 
@@ -109,8 +125,10 @@ class SegmentReader:
             if parts:
                 yield parts
             elif len(tail) > MAX_SEGMENT:
-                raise X12Error(f"no segment terminator ({term!r}) in {len(tail):,} characters: "
-                               "the file is damaged or not X12")
+                raise X12Error(
+                    f"no segment terminator ({term!r}) in {len(tail):,} characters: "
+                    "the file is damaged or not X12"
+                )
             chunk = self._stream.read(self._chunk_size)
         # A last segment without its terminator is still read; blanks after the end are not.
         tail = tail.strip()

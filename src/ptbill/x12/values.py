@@ -165,8 +165,7 @@ def parse_date8(s: str, element: str) -> dt.date:
             pass
         else:
             return _remember(DATES, s, value)
-    raise X12Error("not a date written CCYYMMDD" if s else "the date is missing",
-                   element=element)
+    raise X12Error("not a date written CCYYMMDD" if s else "the date is missing", element=element)
 
 
 def format_amount(value: Decimal) -> str:

@@ -42,18 +42,22 @@ def _digits(value: str) -> str:
 
 
 def _address(a: Address) -> list[str]:
-    return [segment("N3", clean(a.line1, 55), clean(a.line2 or "", 55)),
-            segment("N4", clean(a.city, 30), a.state, _digits(a.zip))]
+    return [
+        segment("N3", clean(a.line1, 55), clean(a.line2 or "", 55)),
+        segment("N4", clean(a.city, 30), a.state, _digits(a.zip)),
+    ]
 
 
 def _person(entity: str, p: Person, id_qualifier: str = "", ident: str = "") -> str:
-    return segment("NM1", entity, "1", clean(p.last, 60), clean(p.first, 35), "", "", "",
-                   id_qualifier, ident)
+    return segment(
+        "NM1", entity, "1", clean(p.last, 60), clean(p.first, 35), "", "", "", id_qualifier, ident
+    )
 
 
 def _provider_name(entity: str, p: ClaimProvider) -> str:
-    return segment("NM1", entity, "1", clean(p.last, 60), clean(p.first, 35), "", "", "",
-                   "XX", p.npi)
+    return segment(
+        "NM1", entity, "1", clean(p.last, 60), clean(p.first, 35), "", "", "", "XX", p.npi
+    )
 
 
 def _demographics(p: Person) -> str:
@@ -65,11 +69,22 @@ def _demographics(p: Person) -> str:
 def loop_1000(submitter: Submitter, receiver: Receiver) -> list[str]:
     """1000A submitter (with its EDI contact) and 1000B receiver."""
     return [
-        segment("NM1", "41", "2", clean(submitter.name, 60), "", "", "", "", "46",
-                clean(submitter.id, 80)),
+        segment(
+            "NM1",
+            "41",
+            "2",
+            clean(submitter.name, 60),
+            "",
+            "",
+            "",
+            "",
+            "46",
+            clean(submitter.id, 80),
+        ),
         segment("PER", "IC", clean(submitter.contact, 60), "TE", _digits(submitter.phone)),
-        segment("NM1", "40", "2", clean(receiver.name, 60), "", "", "", "", "46",
-                clean(receiver.id, 80)),
+        segment(
+            "NM1", "40", "2", clean(receiver.name, 60), "", "", "", "", "46", clean(receiver.id, 80)
+        ),
     ]
 
 
@@ -92,16 +107,38 @@ def loop_2000b(hl: int, parent: int, claim: Claim) -> list[str]:
     self_pay = claim.patient is None
     out = [
         segment("HL", str(hl), str(parent), "22", "0" if self_pay else "1"),
-        segment("SBR", "P", "18" if self_pay else "", claim.group_number or "",
-                "", "", "", "", "", claim.filing_indicator),
+        segment(
+            "SBR",
+            "P",
+            "18" if self_pay else "",
+            claim.group_number or "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            claim.filing_indicator,
+        ),
         _person("IL", claim.subscriber, "MI", claim.member_id),
     ]
     if claim.subscriber.address is not None:
         out += _address(claim.subscriber.address)
     if self_pay:
         out.append(_demographics(claim.subscriber))
-    out.append(segment("NM1", "PR", "2", clean(claim.payer_name, 60), "", "", "", "", "PI",
-                       clean(claim.payer_id, 80)))
+    out.append(
+        segment(
+            "NM1",
+            "PR",
+            "2",
+            clean(claim.payer_name, 60),
+            "",
+            "",
+            "",
+            "",
+            "PI",
+            clean(claim.payer_id, 80),
+        )
+    )
     return out
 
 
@@ -123,14 +160,28 @@ def loop_2300(claim: Claim) -> list[str]:
     """2300 claim (CLM, REF, HI) and its 2310A referring, 2310B rendering and 2310D
     supervising providers."""
     facility = f"{claim.place_of_service}:B:{claim.frequency_code}"
-    out = [segment("CLM", claim.claim_id, format_amount(claim.total_charge), "", "", facility,
-                   "Y", "A", "Y", "Y")]
+    out = [
+        segment(
+            "CLM",
+            claim.claim_id,
+            format_amount(claim.total_charge),
+            "",
+            "",
+            facility,
+            "Y",
+            "A",
+            "Y",
+            "Y",
+        )
+    ]
     if claim.prior_authorization:
         out.append(segment("REF", "G1", claim.prior_authorization))
     if claim.frequency_code in ("7", "8"):
         if not claim.original_claim_id:
-            raise ValueError(f"claim {claim.claim_id}: frequency {claim.frequency_code} "
-                             "needs the original claim id")
+            raise ValueError(
+                f"claim {claim.claim_id}: frequency {claim.frequency_code} "
+                "needs the original claim id"
+            )
         out.append(segment("REF", "F8", claim.original_claim_id))
     codes = [("ABK" if i == 0 else "ABF") + ":" + d for i, d in enumerate(claim.diagnoses)]
     out.append(segment("HI", *codes))
@@ -138,8 +189,7 @@ def loop_2300(claim: Claim) -> list[str]:
         out.append(_provider_name("DN", claim.referring))
     if claim.rendering is not None:
         out.append(_provider_name("82", claim.rendering))
-        out.append(segment("PRV", "PE", "PXC",
-                           claim.rendering.taxonomy or claim.billing.taxonomy))
+        out.append(segment("PRV", "PE", "PXC", claim.rendering.taxonomy or claim.billing.taxonomy))
     if claim.supervising is not None:
         out.append(_provider_name("DQ", claim.supervising))
     return out
@@ -151,18 +201,27 @@ def loop_2400(number: int, line: ClaimLine) -> list[str]:
     pointers = ":".join(str(p) for p in line.pointers)
     return [
         segment("LX", str(number)),
-        segment("SV1", procedure, format_amount(line.charge), "UN", str(line.units), "", "",
-                pointers),
+        segment(
+            "SV1", procedure, format_amount(line.charge), "UN", str(line.units), "", "", pointers
+        ),
         segment("DTP", "472", "D8", format_date(line.date_of_service)),
         segment("REF", "6R", line.control_number),
     ]
 
 
-def _transaction(claims: Sequence[Claim], reference: str, settings: InterchangeSettings,
-                 submitter: Submitter, receiver: Receiver) -> list[str]:
+def _transaction(
+    claims: Sequence[Claim],
+    reference: str,
+    settings: InterchangeSettings,
+    submitter: Submitter,
+    receiver: Receiver,
+) -> list[str]:
     when = settings.created
-    out = [segment("BHT", "0019", "00", reference, when.strftime("%Y%m%d"),
-                   when.strftime("%H%M"), "CH")]
+    out = [
+        segment(
+            "BHT", "0019", "00", reference, when.strftime("%Y%m%d"), when.strftime("%H%M"), "CH"
+        )
+    ]
     out += loop_1000(submitter, receiver)
     by_provider: dict[tuple[BillingProvider, Address | None], list[Claim]] = {}
     for claim in claims:
@@ -200,6 +259,9 @@ def write_837p(
     bodies = []
     for number, first in enumerate(range(0, len(claims), claims_per_set), start=1):
         reference = f"{settings.interchange_control_number:09d}{number:04d}"
-        bodies.append(_transaction(claims[first:first + claims_per_set], reference, settings,
-                                   submitter, receiver))
+        bodies.append(
+            _transaction(
+                claims[first : first + claims_per_set], reference, settings, submitter, receiver
+            )
+        )
     return write_interchange(settings, CLAIM, bodies)
