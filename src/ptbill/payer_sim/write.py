@@ -18,6 +18,7 @@ from ptbill.x12.envelope import (
     segment,
     write_interchange,
 )
+from ptbill.x12.synthetic import synthetic_bpr
 from ptbill.x12.values import format_amount, format_date
 
 SENDER = "PTBILLSIM"
@@ -220,25 +221,7 @@ def write_835(
             trace += 1
             total = sum((paid for _, paid in part), Decimal(0))
             body = [
-                segment(
-                    "BPR",
-                    "I",
-                    format_amount(abs(total)),
-                    "C" if total >= 0 else "D",
-                    "ACH" if total else "NON",
-                    "CCP",
-                    "01",
-                    "999999992",
-                    "DA",
-                    "123456",
-                    "1512345678",
-                    "",
-                    "01",
-                    "999988880",
-                    "DA",
-                    "98765",
-                    d8,
-                ),
+                synthetic_bpr(format_amount(abs(total)), d8, total >= 0, "ACH" if total else "NON"),
                 segment("TRN", "1", f"SIM{number:06d}{trace:04d}", "1512345678"),
                 segment("DTM", "405", d8),
                 segment("N1", "PR", payer_name[:60], "XV", payer_id),

@@ -27,6 +27,29 @@ _CODES = (
 _PAYEE_NPI = "1234567893"
 
 
+def synthetic_bpr(amount: str, when: str, credit: bool = True, method: str = "ACH") -> str:
+    """BPR of a test or simulated 835: made-up bank routing and account numbers."""
+    return segment(
+        "BPR",
+        "I",
+        amount,
+        "C" if credit else "D",
+        method,
+        "CCP",
+        "01",
+        "999999992",
+        "DA",
+        "123456",
+        "1512345678",
+        "",
+        "01",
+        "999988880",
+        "DA",
+        "98765",
+        when,
+    )
+
+
 def _money(cents: int) -> str:
     return format_amount(Decimal(cents).scaleb(-2))
 
@@ -169,25 +192,7 @@ def _payment(
         paid -= withheld - interest
     when = format_date(day)
     header = [
-        segment(
-            "BPR",
-            "I",
-            _money(paid),
-            "C",
-            "ACH",
-            "CCP",
-            "01",
-            "999999992",
-            "DA",
-            "123456",
-            "1512345678",
-            "",
-            "01",
-            "999988880",
-            "DA",
-            "98765",
-            when,
-        ),
+        synthetic_bpr(_money(paid), when),
         segment("TRN", "1", f"EFT{number:09d}", "1512345678"),
         segment("DTM", "405", when),
         segment("N1", "PR", "SYNTHETIC MAC PART B"),
