@@ -27,6 +27,8 @@ EXTRA_SOURCES = {
     "X12-837P-SV101": "ASC X12 005010X222A1 837P, SV101-3..SV101-6: up to four procedure "
     "modifiers per service line.",
     "X12-837P-SV102": "ASC X12 005010X222A1 837P, SV102: the line charge amount (required).",
+    "X12-837P-2010AA-N4": "ASC X12 005010X222A1 837P, loop 2010AA N403: the billing provider's "
+    "ZIP code is the nine-digit ZIP+4.",
 }
 
 

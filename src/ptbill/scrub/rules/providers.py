@@ -136,3 +136,23 @@ def referring_not_certifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             f"{poc.certifying_npi}",
             "use the certifying physician/NPP as referring provider",
         )
+
+
+@rule("BILLING-ZIP4", "provider", "error", ("C-5", "X12-837P-2010AA-N4"))
+def billing_zip4(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+    """A billing provider address without its ZIP+4.
+
+    *What it checks*: the billing provider's ZIP code has nine digits (ZIP+4).
+    *Why payers care*: the 837P implementation guide requires the nine-digit ZIP in the billing
+    provider's address (loop 2010AA, N403), and payers' front ends reject a claim with five.
+    *Fails*: billing provider `"zip": "62701"`.
+    *Passes*: `"zip": "62701-1234"`.
+    *Fix*: add the last four digits of the ZIP code to the clinic's address in the configuration.
+    """
+    digits = r.ctx.billing_provider.address.zip.replace("-", "")
+    if len(digits) != 9:
+        yield Hit(
+            f"the billing provider's ZIP code {r.ctx.billing_provider.address.zip} has "
+            f"{len(digits)} digits; the 837P needs the nine-digit ZIP+4",
+            "give the billing provider's full ZIP+4 in the configuration (e.g. 62701-1234)",
+        )
