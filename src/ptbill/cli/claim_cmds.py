@@ -11,8 +11,6 @@ import click
 
 from ptbill.cli.common import err, user_errors
 from ptbill.cli.scrub_cmds import DATE, scrub_files
-from ptbill.coding import resolve
-from ptbill.config import load_config
 from ptbill.errors import InputError
 from ptbill.reference.store import data_dir
 from ptbill.x12.claim import claims_from_visits
@@ -71,20 +69,19 @@ def claim(
     """Write an X12 837P (005010X222A1) for every ready visit in FILE(s); blocked visits are
     left out and listed on stderr with their findings."""
     config_path = ctx.obj.get("config")
-    pairs, results, day = scrub_files(files, config_path, as_of.date() if as_of else None)
-    config = load_config(config_path)
+    scrubbed, results, day = scrub_files(files, config_path, as_of.date() if as_of else None)
     ready, blocked = [], []
-    for (visit, coded), result in zip(pairs, results, strict=True):
-        (blocked if result.blocked else ready).append((visit, coded, result))
-    for visit, _, result in blocked:
-        err.print(f"blocked: {visit.visit_id}", soft_wrap=True)
+    for item, result in zip(scrubbed, results, strict=True):
+        (blocked if result.blocked else ready).append((item, result))
+    for item, result in blocked:
+        err.print(f"blocked: {item.visit.visit_id}", soft_wrap=True)
         for f in result.findings:
             if f.severity == "error":
                 err.print(f"  {f.rule}: {f.message} Fix: {f.fix}", soft_wrap=True)
     if not ready:
         err.print("no ready visit: nothing written")
         ctx.exit(1)
-    items = [(v, c, resolve(v, config, ", ".join(files))) for v, c, _ in ready]
+    items = [(x.visit, x.coded, x.ctx) for x, _ in ready]
     clinics = {ictx.clinic.key if ictx.clinic else None for _, _, ictx in items}
     first = items[0][2].clinic
     if len(clinics) != 1 or first is None or first.submitter is None or first.receiver is None:

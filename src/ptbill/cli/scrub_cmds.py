@@ -10,7 +10,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ptbill.cli.coding_cmds import load_and_code
+from ptbill.cli.coding_cmds import CodedItem, load_and_code
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
 from ptbill.config import load_config
 from ptbill.domain import CodedVisit, Visit
@@ -24,9 +24,9 @@ _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 def scrub_files(
     files: tuple[str, ...], config_path: str | None, as_of: dt.date | None
-) -> tuple[list[tuple[Visit, CodedVisit]], list[ScrubResult], dt.date]:
+) -> tuple[list[CodedItem], list[ScrubResult], dt.date]:
     """Load and code every visit (all input errors first), then scrub them as one batch."""
-    items = [(x.visit, x.coded, x.ctx) for x in load_and_code(files, config_path)]
+    items = load_and_code(files, config_path)
     if not items:
         raise InputError(
             ", ".join(files),
@@ -35,9 +35,9 @@ def scrub_files(
             "no visits in the input",
             "give files that hold at least one visit",
         )
-    day = as_of or max(v.date_of_service for v, _, _ in items)
-    results = scrub_batch(items, day)
-    return [(v, c) for v, c, _ in items], results, day
+    day = as_of or max(x.visit.date_of_service for x in items)
+    results = scrub_batch([(x.visit, x.coded, x.ctx) for x in items], day)
+    return items, results, day
 
 
 def result_json(v: Visit, r: ScrubResult) -> dict[str, Any]:
@@ -114,13 +114,13 @@ def scrub(
 
     Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable input."""
     root = ctx.find_root().obj or {}
-    pairs, results, day = scrub_files(files, root.get("config"), as_of.date() if as_of else None)
+    items, results, day = scrub_files(files, root.get("config"), as_of.date() if as_of else None)
     if as_json:
-        print_json([result_json(v, r) for (v, _), r in zip(pairs, results, strict=True)])
+        print_json([result_json(x.visit, r) for x, r in zip(items, results, strict=True)])
     else:
-        for (v, c), r in zip(pairs, results, strict=True):
+        for x, r in zip(items, results, strict=True):
             if show_all or any(f.severity != "info" for f in r.findings):
-                render_result(v, c, r, show_all)
+                render_result(x.visit, x.coded, r, show_all)
         render_summary(results, day, as_of is None)
     if any(r.blocked for r in results):
         ctx.exit(EXIT_FOUND)

@@ -27,6 +27,7 @@ from ptbill.demo.data import Condition
 from ptbill.reference.catalog import REEVALUATION_CODE, catalog
 from ptbill.reference.constants import KX_THRESHOLD, constant
 from ptbill.reference.ncci import BUNDLED, PtpEdit, ptp_table
+from ptbill.scrub.identifiers import npi_check_digit
 
 CLINIC = "elm-street-pt"
 START = dt.date(2026, 3, 2)
@@ -99,20 +100,6 @@ _CENTS_UNTIMED = {
 }
 _FALLBACK_KX_CENTS = 248000  # 2026; used only when the reference data lacks the year
 _ONE_DAY = dt.timedelta(days=1)
-
-
-def npi_check_digit(base: str) -> int:
-    """The NPI check digit of a 9-digit base: Luhn over the base prefixed by 80840 (the
-    ISO card-issuer prefix CMS assigns to the NPI). CMS's example: 123456789 -> 3."""
-    if len(base) != 9 or not base.isdigit():
-        raise ValueError("an NPI base is 9 digits")
-    total = 0
-    for position, ch in enumerate(reversed("80840" + base)):
-        d = int(ch)
-        if position % 2 == 0:  # every second digit from the right, starting with the last
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return (10 - total % 10) % 10
 
 
 def working_days(start: dt.date, days: int) -> list[dt.date]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -26,12 +27,11 @@ class Gpci:
         return f"{self.mac}-{self.locality}"
 
 
-@cache
-def gpcis(year: int) -> dict[str, Gpci]:
-    if year not in GPCI_YEARS:
-        return {}
+def read_gpcis(rows: Iterable[dict[str, str]]) -> dict[str, Gpci]:
+    """GPCIs keyed by "MAC-locality", from rows with the columns of gpci_YYYY.csv (the
+    bundled files and the imported releases share them)."""
     out = {}
-    for r in rows(f"gpci_{year}.csv"):
+    for r in rows:
         g = Gpci(
             r["mac"],
             r["locality"],
@@ -43,6 +43,11 @@ def gpcis(year: int) -> dict[str, Gpci]:
         )
         out[g.key] = g
     return out
+
+
+@cache
+def gpcis(year: int) -> dict[str, Gpci]:
+    return read_gpcis(rows(f"gpci_{year}.csv")) if year in GPCI_YEARS else {}
 
 
 def gpci(year: int, locality: str) -> Gpci | None:

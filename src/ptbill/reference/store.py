@@ -8,6 +8,7 @@ The folder is $PTBILL_DATA, else ~/.local/share/ptbill. Layout: <kind>/<release>
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import json
@@ -45,6 +46,15 @@ _writes = [0]  # releases written by this process: lets caches notice an import 
 
 def writes() -> int:
     return _writes[0]
+
+
+def read_release(kind: str, path: Path) -> tuple[dict[str, Any], list[dict[str, str]]] | None:
+    """A stored release's manifest and rows, or None when either file is missing."""
+    meta = manifest(kind, path.stem)
+    if meta is None or not path.exists():
+        return None
+    with path.open(encoding="utf-8") as f:
+        return meta, list(csv.DictReader(f))
 
 
 def write_release(kind: str, release: str, csv_text: str, meta: dict[str, Any]) -> Path:

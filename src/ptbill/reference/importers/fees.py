@@ -169,11 +169,11 @@ def stored_fee_schedules(payer: str) -> list[FeeSchedule]:
 
 
 def _load(kind: str, path: Path) -> FeeSchedule | None:
-    meta = store.manifest(kind, path.stem)
-    if meta is None or not path.exists():
+    found = store.read_release(kind, path)
+    if found is None:
         return None
-    with path.open(encoding="utf-8") as f:
-        amounts = {(r["code"], r["modifier"]): Decimal(r["allowed"]) for r in csv.DictReader(f)}
+    meta, rows = found
+    amounts = {(r["code"], r["modifier"]): Decimal(r["allowed"]) for r in rows}
     effective = meta.get("effective")
     return FeeSchedule(
         path.stem,

@@ -18,12 +18,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from ptbill.errors import InputError
 from ptbill.reference import store
-from ptbill.reference.gpci import Gpci
+from ptbill.reference.gpci import Gpci, read_gpcis
 from ptbill.reference.importers.pfs import (
     Imported,
     check_release_name,
@@ -183,22 +182,11 @@ def stored_gpci_releases() -> list[GpciRelease]:
 
 
 def _load_gpci(path: Path) -> GpciRelease | None:
-    meta = store.manifest(GPCI_KIND, path.stem)
-    if meta is None or not path.exists():
+    found = store.read_release(GPCI_KIND, path)
+    if found is None:
         return None
-    localities = {}
-    with path.open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            g = Gpci(
-                r["mac"],
-                r["locality"],
-                r["state"],
-                r["locality_name"],
-                Decimal(r["pw_gpci"]),
-                Decimal(r["pe_gpci"]),
-                Decimal(r["mp_gpci"]),
-            )
-            localities[g.key] = g
+    meta, rows = found
+    localities = read_gpcis(rows)
     return GpciRelease(path.stem, int(meta["year"]), meta.get("source_file", ""), localities)
 
 
@@ -294,20 +282,20 @@ def stored_zip_releases() -> list[ZipRelease]:
 
 
 def _load_zip(path: Path) -> ZipRelease | None:
-    meta = store.manifest(ZIP_KIND, path.stem)
-    if meta is None or not path.exists():
+    found = store.read_release(ZIP_KIND, path)
+    if found is None:
         return None
+    meta, rows = found
     zips = {}
-    with path.open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            z = ZipLocality(
-                r["zip"],
-                r["state"],
-                r["carrier"],
-                r["locality"],
-                r["rural"],
-                r["plus_four"] == "1",
-                r["year_quarter"],
-            )
-            zips[z.zip] = z
+    for r in rows:
+        z = ZipLocality(
+            r["zip"],
+            r["state"],
+            r["carrier"],
+            r["locality"],
+            r["rural"],
+            r["plus_four"] == "1",
+            r["year_quarter"],
+        )
+        zips[z.zip] = z
     return ZipRelease(path.stem, meta.get("year_quarter"), meta.get("source_file", ""), zips)

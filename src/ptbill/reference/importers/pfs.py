@@ -372,21 +372,21 @@ def load_pfs_release(name: str) -> PfsRelease | None:
 
 
 def _load(path: Path) -> PfsRelease | None:
-    meta = store.manifest(PFS_KIND, path.stem)
-    if meta is None or not path.exists():
+    found = store.read_release(PFS_KIND, path)
+    if found is None:
         return None
+    meta, stored_rows = found
     rows = {}
-    with path.open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            row = RvuRow(
-                r["code"],
-                r["modifier"],
-                r["status"],
-                r["not_used_for_medicare"] == "+",
-                *(Decimal(r[c]) if r[c] else None for c in _DECIMALS),
-                r["mult_proc"],
-            )
-            rows[(row.code, row.modifier)] = row
+    for r in stored_rows:
+        row = RvuRow(
+            r["code"],
+            r["modifier"],
+            r["status"],
+            r["not_used_for_medicare"] == "+",
+            *(Decimal(r[c]) if r[c] else None for c in _DECIMALS),
+            r["mult_proc"],
+        )
+        rows[(row.code, row.modifier)] = row
     return PfsRelease(
         path.stem,
         int(meta["year"]),
