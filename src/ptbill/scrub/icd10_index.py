@@ -1,0 +1,176 @@
+"""A compact ICD-10-CM index read from the data files inside the simple-icd-10-cm package.
+
+The package ships CMS's public-domain ICD-10-CM release files; importing the package parses
+the whole tabular list into objects (seconds, and over 100 MB). This module reads the same
+two files, in place, into far less:
+
+- the code list (every chapter, block and code without dots, 7th-character codes included,
+  in the tabular list's pre-order) stays one string; each category's run of lines is located
+  once, and a run is split into lines only when a code of that category is asked about. A
+  code's descendants are the lines after it that begin with it, and its parent is the nearest
+  preceding code that is a prefix of it.
+- the tabular list XML is streamed once, only for the codes whose title reads "in diseases
+  classified elsewhere" (manifestations).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from functools import cache, lru_cache
+from importlib.metadata import distribution
+from pathlib import Path
+
+PACKAGE = "simple-icd-10-cm"
+# The two release files of simple-icd-10-cm 1.5.0 (CMS ICD-10-CM FY2026, April 1, 2026 update).
+CODE_LIST_FILE = "code-list-April-2026.txt"
+TABULAR_FILE = "icd10c-tabular-April-1-2026.xml"
+MANIFESTATION_PHRASE = "in diseases classified elsewhere"
+
+# Chapters ("13"), blocks ("M15-M19", or "B20" for a block of one category) and categories
+# ("M17"): the lines that start a category's run or end one.
+_HEAD_LINE = re.compile(r"^(?:[^\n]{1,3}|[^\n]*-[^\n]*)$", re.MULTILINE)
+
+
+def data_file(name: str) -> Path:
+    """A data file of the installed package, found without importing it (importing parses)."""
+    path = Path(str(distribution(PACKAGE).locate_file(f"simple_icd_10_cm/data/{name}")))
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{PACKAGE} does not hold data/{name}; install the version pinned in constraints.txt"
+        )
+    return path
+
+
+def undot(name: str) -> str:
+    """The code list's spelling of a tabular-list name: M17.11 -> M1711."""
+    return name[:3] + name[4:] if len(name) > 4 and name[3] == "." else name
+
+
+def dotted(code: str) -> str:
+    """The tabular list's spelling of a code: M1711 -> M17.11, M17 stays M17."""
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+@cache
+def _code_list() -> tuple[str, dict[str, tuple[int, int]]]:
+    """The code list's text and, per category, the character span of its run of lines."""
+    text = data_file(CODE_LIST_FILE).read_text(encoding="utf-8").rstrip("\n")
+    heads = [m.span() for m in _HEAD_LINE.finditer(text)]
+    spans: dict[str, tuple[int, int]] = {}
+    for (start, end), (after, _) in zip(heads, heads[1:] + [(len(text) + 1, 0)], strict=True):
+        if end - start == 3:  # a category, or a block named like its one category
+            # The block comes first and the category of the same name overwrites it.
+            spans[text[start:end]] = (start, after - 1)
+    return text, spans
+
+
+@lru_cache(maxsize=256)
+def _category_run(category: str) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The category and its descendants in pre-order, and each one's position in that run."""
+    text, spans = _code_list()
+    span = spans.get(category)
+    if span is None:
+        return (), {}
+    lines = tuple(text[span[0] : span[1]].split("\n"))
+    return lines, {code: i for i, code in enumerate(lines)}
+
+
+def family(code: str) -> tuple[str, ...]:
+    """`code` (dotless) followed by its descendants in pre-order; () if it is not a category or
+    subcategory of the code list."""
+    lines, position = _category_run(code[:3])
+    i = position.get(code)
+    if i is None:
+        return ()
+    end = i + 1
+    while end < len(lines) and lines[end].startswith(code):
+        end += 1
+    return lines[i:end]
+
+
+def children(descendants: tuple[str, ...]) -> Iterator[str]:
+    """The direct children among a code's descendants (pre-order): each code not inside the
+    subtree of the child before it."""
+    current = None
+    for code in descendants:
+        if current is None or not code.startswith(current):
+            current = code
+            yield code
+
+
+def leaves(descendants: tuple[str, ...]) -> Iterator[str]:
+    """The descendants that have no code beneath them."""
+    for code, after in zip(descendants, descendants[1:] + ("",), strict=True):
+        if not after.startswith(code):
+            yield code
+
+
+def _read_seven_chr_def(element: ET.Element, table: dict[str, str]) -> None:
+    # As simple-icd-10-cm reads it: a <note> after an <extension> is appended to its text.
+    last = None
+    for item in element:
+        if item.tag == "extension":
+            last = item.attrib["char"]
+            table[last] = item.text or ""
+        elif item.tag == "note" and last is not None and item.text is not None:
+            table[last] = f"{table[last]}/{item.text}"
+
+
+def _manifestations_in(diag: ET.Element, inherited: dict[str, str] | None) -> Iterator[str]:
+    """The dotless codes of `diag`'s subtree, and of the 7th-character codes built beneath it,
+    whose description has the manifestation phrase.
+
+    Walks the subtree as simple-icd-10-cm builds it: a <sevenChrDef> applies to the element's
+    later children; a leaf with a table (its own, else the nearest ancestor's) gets one code
+    per 7th character, described as the leaf's description, ", " and the character's text."""
+    name = desc = ""
+    seven: dict[str, str] | None = None
+    has_children = False
+    passed_down = inherited
+    for child in diag:
+        if child.tag == "diag":
+            has_children = True
+            yield from _manifestations_in(child, passed_down)
+        elif child.tag == "name" and child.text is not None:
+            name = child.text
+        elif child.tag == "desc" and child.text is not None:
+            desc = child.text
+        elif child.tag == "sevenChrDef":
+            seven = {} if seven is None else seven
+            _read_seven_chr_def(child, seven)
+            passed_down = seven
+    if MANIFESTATION_PHRASE in desc.lower():
+        yield undot(name)
+    table = seven or inherited
+    if has_children or not table:
+        return
+    # The package's naming: a dot after a category, then placeholder X up to six characters.
+    stem = undot((name + "." if len(name) == 3 else name).ljust(7, "X"))
+    for char, text in table.items():
+        if MANIFESTATION_PHRASE in f"{desc}, {text}".lower():
+            yield stem + char
+
+
+@cache
+def manifestation_codes() -> frozenset[str]:
+    """Dotless codes whose description (as simple-icd-10-cm gives it) reads "in diseases
+    classified elsewhere". Streams the tabular list a category at a time, clearing each."""
+    found: set[str] = set()
+    with data_file(TABULAR_FILE).open("rb") as stream:
+        for _, element in ET.iterparse(stream):
+            if element.tag == "diag":
+                name = element.findtext("name") or ""
+                if len(name) == 3:  # a category: its whole subtree has been read
+                    found.update(_manifestations_in(element, None))
+                    element.clear()
+            elif element.tag in ("section", "chapter"):
+                if element.find("sevenChrDef") is not None:
+                    # Categories are read without their section's or chapter's context.
+                    raise ValueError(
+                        f"{TABULAR_FILE}: a 7th-character table on a {element.tag}, which "
+                        "this index does not read; check it against simple-icd-10-cm"
+                    )
+                element.clear()
+    return frozenset(found)

@@ -1,0 +1,116 @@
+"""ICD-10-CM lookups: expected values read from the ICD-10-CM FY2026 (April 1, 2026) tabular
+list, the release simple-icd-10-cm 1.5.0 ships."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ptbill.scrub import icd10
+from ptbill.scrub.icd10_index import _manifestations_in
+
+# The 7th characters of category S72 (fracture of femur) in the tabular list.
+S72_CHARACTERS = "ABCDEFGHJKMNPQRS"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "completions"),
+    [
+        ("M17.11", "billable", ()),
+        ("M1711", "billable", ()),  # the dot is optional
+        ("M17.1", "not_billable", ("M17.10", "M17.11", "M17.12")),
+        # The first six billable codes under M17, in tabular order.
+        ("M17", "not_billable", ("M17.0", "M17.10", "M17.11", "M17.12", "M17.2", "M17.30")),
+        ("S83.511", "needs_7th", ("S83.511A", "S83.511D", "S83.511S")),
+        ("S83511", "needs_7th", ("S83.511A", "S83.511D", "S83.511S")),
+        ("S83.511D", "billable", ()),
+        ("S83511D", "billable", ()),
+        ("S72.001", "needs_7th", tuple(f"S72.001{c}" for c in S72_CHARACTERS)),
+        # O36.593's 7th character (the fetus) comes from category O36's table: 0-5 and 9.
+        ("O36.593", "needs_7th", tuple(f"O36.593{c}" for c in "0123459")),
+        ("O36.5930", "billable", ()),
+        # A short code takes placeholder X before its 7th character.
+        ("W19", "needs_7th", ("W19.XXXA", "W19.XXXD", "W19.XXXS")),
+        ("W19.XXXD", "billable", ()),
+        ("W19XXXD", "billable", ()),
+        ("T14.90", "needs_7th", ("T14.90XA", "T14.90XD", "T14.90XS")),
+        ("T14.90XA", "billable", ()),
+        # B20 and Z68 are each a block holding one category of the same name: the code counts.
+        ("B20", "billable", ()),
+        ("Z68", "not_billable", ("Z68.1", "Z68.20", "Z68.21", "Z68.22", "Z68.23", "Z68.24")),
+        ("M17.99", "invalid", ()),  # no such code
+        ("M15-M19", "invalid", ()),  # a block
+        ("13", "invalid", ()),  # a chapter
+        ("m17.11", "invalid", ()),  # codes are read as written: upper case only
+        ("M17.", "invalid", ()),
+        ("M17.1.1", "invalid", ()),
+        ("M1.711", "invalid", ()),
+        ("M17.11 ", "invalid", ()),
+        ("S83.511Z", "invalid", ()),  # Z is not one of S83's 7th characters
+        ("S83.511DD", "invalid", ()),
+        ("W19.XXX", "invalid", ()),  # placeholders alone make no code
+        ("W19.XXD", "invalid", ()),
+        ("", "invalid", ()),
+    ],
+)
+def test_dx_status_and_completions(code: str, status: str, completions: tuple[str, ...]) -> None:
+    d = icd10.dx(code)
+    assert (d.code, d.status, d.completions) == (code, status, completions)
+
+
+@pytest.mark.parametrize(
+    ("code", "manifestation"),
+    [
+        ("G63", True),  # Polyneuropathy in diseases classified elsewhere
+        ("M49.80", True),  # Spondylopathy in diseases classified elsewhere, site unspecified
+        ("M4980", True),
+        ("E11.42", False),  # Type 2 diabetes mellitus with diabetic polyneuropathy
+        ("M17.11", False),
+        ("M49.8", False),  # a header: not billable, so never flagged
+    ],
+)
+def test_manifestation_flag(code: str, manifestation: bool) -> None:
+    assert icd10.dx(code).manifestation is manifestation
+
+
+def test_external_cause_flag() -> None:
+    assert icd10.dx("W19.XXXD").external_cause and icd10.dx("W19").external_cause
+    assert not icd10.dx("S72.001D").external_cause
+
+
+def test_built_7th_character_codes_are_described_as_parent_plus_extension() -> None:
+    # simple-icd-10-cm describes a 7th-character code it builds as "<parent's description>,
+    # <extension's text>", taking the table from the leaf or its nearest ancestor. No code of
+    # the FY2026 release has the phrase in either part, so a small tabular fragment shows it.
+    fragment = ET.fromstring(
+        "<diag><name>Q99</name><desc>Disorder</desc>"
+        '<sevenChrDef><extension char="A">initial encounter</extension>'
+        '<extension char="M">in diseases classified elsewhere</extension></sevenChrDef>'
+        "<diag><name>Q99.1</name><desc>Arthritis in diseases classified elsewhere</desc></diag>"
+        "<diag><name>Q99.2</name><desc>Other</desc>"
+        '<sevenChrDef><extension char="D">subsequent encounter</extension></sevenChrDef></diag>'
+        "<diag><name>Q99.3</name><desc>Other arthritis</desc></diag>"
+        "</diag>"
+    )
+    # Q99.1 by its own title (and so each code built on it), Q99.3XXM by its extension's text;
+    # Q99.2 has a table of its own, so Q99's does not apply to it.
+    assert set(_manifestations_in(fragment, None)) == {"Q991", "Q991XXA", "Q991XXM", "Q993XXM"}
+
+
+def test_lookups_do_not_import_the_package() -> None:
+    # Importing simple_icd_10_cm builds its whole tree (seconds, over 100 MB per process).
+    probe = (
+        "import sys\nfrom ptbill.scrub import icd10\n"
+        "assert icd10.dx('G63').manifestation and icd10.dx('S83.511').status == 'needs_7th'\n"
+        "assert not any(m.startswith('simple_icd_10_cm') for m in sys.modules), sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)
+
+
+def test_release_names_the_code_set_and_package() -> None:
+    assert icd10.code_set_release() == (
+        "ICD-10-CM FY2026 (April 1, 2026 update), simple-icd-10-cm 1.5.0"
+    )
