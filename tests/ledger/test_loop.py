@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ptbill.demo.loop import run_loop
-from ptbill.ledger.types import to_json
+from ptbill.ledger.jsontext import to_json
 
 AS_OF = dt.date(2025, 4, 30)
 

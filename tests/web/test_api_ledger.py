@@ -329,7 +329,7 @@ def test_an_illegal_move_is_refused_and_named(make_bench: MakeBench) -> None:
 
 
 def test_the_report_is_the_ledger_report_as_of_the_latest_date(shared_bench: Workbench) -> None:
-    from ptbill.ledger.types import to_json
+    from ptbill.ledger.jsontext import to_json
     from ptbill.reports.report import build_report
 
     body = shared_bench.get("/api/v1/reports").json()

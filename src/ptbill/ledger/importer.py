@@ -38,12 +38,11 @@ from ptbill.ledger.episode import (
     load_histories,
     remember,
 )
-from ptbill.ledger.prepare import Contexts, Prepared, compute, needs_history, source_of
-from ptbill.ledger.reading import visit_batches
+from ptbill.ledger.precompute import Precompute, default_workers
+from ptbill.ledger.prepare import Contexts, Prepared, compute, needs_history
 from ptbill.ledger.refs import Refs
 from ptbill.ledger.states import State, audit_row
-from ptbill.ledger.stored import coded_from_lines, priced_line_json
-from ptbill.ledger.types import to_json
+from ptbill.ledger.stored import Stored, coded_from_lines
 from ptbill.pricing import PricedVisit, bucket_of, price_visit
 from ptbill.pricing.kx import TherapyEntry
 from ptbill.scrub import Batch, ScrubResult
@@ -96,6 +95,7 @@ class _Item:
     coded: CodedVisit | None = None
     scrub: ScrubResult | None = None
     priced: PricedVisit | None = None
+    stored: Stored | None = None  # what the rows are made of
 
 
 def import_files(
@@ -107,22 +107,24 @@ def import_files(
     who: str,
     progress: Progress | None = None,
     batch_size: int = BATCH,
+    workers: int | None = None,
 ) -> ImportSummary:
     """Import every visit of `paths`; raise InputErrors (the caller rolls back) when any visit
-    cannot be read or resolved."""
+    cannot be read or resolved. `workers` processes (default: one per core, 0 for none) code,
+    scrub and price ahead when the input holds more than one batch (ptbill.ledger.precompute)."""
     run = _Run(session, config, as_of, who)
     errors: list[InputError] = []
-    for path in paths:
-        for visits, bad in visit_batches(path, batch_size):
-            prepared = [Prepared(v, *source_of(v)) for v in visits]
-            errors.extend(bad)
-            if not errors:
-                try:
-                    run.batch(path, prepared)
-                except InputErrors as e:
-                    errors.extend(e.errors)
-            if progress is not None:
-                progress(len(prepared) + len(bad))
+    with Precompute(config, as_of, default_workers() if workers is None else workers) as pre:
+        for path in paths:
+            for prepared, bad in pre.batches(path, batch_size):
+                errors.extend(bad)
+                if not errors:
+                    try:
+                        run.batch(path, prepared)
+                    except InputErrors as e:
+                        errors.extend(e.errors)
+                if progress is not None:
+                    progress(len(prepared) + len(bad))
     if errors:
         raise InputErrors(errors)
     return run.summary
@@ -178,6 +180,7 @@ class _Run:
                     coded=p.coded,
                     scrub=p.scrub,
                     priced=p.priced,
+                    stored=p.stored,
                 )
             )
         if errors:
@@ -339,7 +342,8 @@ class _Run:
         """Derive and code each visit in date order, so that a visit's derived context sees
         the visits of the same run before it; then scrub and price what is not done yet
         (worker processes did the visits that need no history), and scrub again any visit
-        with a stored visit of the same patient that day (the duplicate checks' history)."""
+        that shares its patient and day with another visit, of this batch or stored (the
+        duplicate checks look across visits; the workers saw neither)."""
         self._load_histories(items)
         for i in items:
             history = self.histories.get(str(i.patient_id))
@@ -347,7 +351,7 @@ class _Run:
             if history is not None and needs_history(i.visit, i.ctx.profile):
                 i.effective, i.derived = derive(i.visit, i.ctx.profile, history, str(i.patient_id))
                 self.summary.derived += bool(i.derived)
-                i.coded = i.scrub = i.priced = None
+                i.coded = i.scrub = i.priced = i.stored = None
             p = Prepared(i.effective, i.source_json, i.sha, i.coded, i.scrub, i.priced)
             if history is not None:
                 if p.coded is None or p.priced is None:
@@ -371,12 +375,12 @@ class _Run:
             {i.visit.visit_id for i in items},
         )
         for i in items:
+            assert i.effective is not None
             history = same_day.get((i.patient_id, i.visit.date_of_service))
-            if i.scrub is None or history:
-                assert i.effective is not None
+            if i.stored is None or history or batch.others(i.effective) != ([], []):
                 p = Prepared(i.effective, i.source_json, i.sha, i.coded, None, i.priced)
                 compute(p, i.ctx, self.as_of, batch, history)
-                i.coded, i.scrub, i.priced = p.coded, p.scrub, p.priced
+                i.stored = p.stored
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -484,22 +488,20 @@ class _Run:
         if audit:
             bulk.insert(m.AuditEntry, audit)
         for i in new + editable:
-            assert i.scrub is not None
-            if i.scrub.blocked:
-                self.summary.blocked[i.visit.visit_id] = sorted(
-                    {f.rule for f in i.scrub.findings if f.severity == "error"}
-                )
+            assert i.stored is not None
+            if i.stored.blocked:
+                self.summary.blocked[i.visit.visit_id] = sorted({b.rule for b in i.stored.blockers})
             else:
                 self.summary.ready += 1
 
     @staticmethod
     def _state(i: _Item) -> State:
-        assert i.scrub is not None
-        return State.BLOCKED if i.scrub.blocked else State.READY
+        assert i.stored is not None
+        return State.BLOCKED if i.stored.blocked else State.READY
 
     def _scrub_why(self, i: _Item) -> str:
-        assert i.scrub is not None
-        errors = [f.rule for f in i.scrub.findings if f.severity == "error"]
+        assert i.stored is not None
+        errors = [b.rule for b in i.stored.blockers]
         if errors:
             return (
                 f"scrubbed as of {self.as_of}: {len(errors)} error(s): "
@@ -510,7 +512,7 @@ class _Run:
     def _visit_row(self, path: str, i: _Item) -> dict[str, Any]:
         v = i.effective or i.visit
         e = v.episode
-        assert i.coded is not None
+        assert i.stored is not None
         return {
             "visit_id": v.visit_id,
             "clinic_id": i.clinic_id,
@@ -523,7 +525,7 @@ class _Run:
             "date_of_service": v.date_of_service,
             "visit_number": e.visit_number if e else None,
             "progress_report": bool(e and e.progress_report_this_visit),
-            "units_billed": sum(x.units for x in i.coded.billed_lines),
+            "units_billed": i.stored.units_billed,
             "auth_visits_used": e.authorization.visits_used if e and e.authorization else None,
             "auth_units_used": e.authorization.units_used if e and e.authorization else None,
             "therapy_amount_ytd": e.therapy_amount_ytd if e else None,
@@ -537,11 +539,11 @@ class _Run:
 
     @staticmethod
     def _claim_money(i: _Item) -> dict[str, Any]:
-        assert i.coded is not None and i.priced is not None
+        assert i.stored is not None
         return {
-            "charge": i.coded.total_charge,
-            "expected_allowed": i.priced.allowed,
-            "expected_payment": i.priced.expected_payment,
+            "charge": i.stored.charge,
+            "expected_allowed": i.stored.expected_allowed,
+            "expected_payment": i.stored.expected_payment,
         }
 
     def _claim_row(self, i: _Item, visit_pk: int) -> dict[str, Any]:
@@ -558,29 +560,27 @@ class _Run:
         }
 
     def _version_row(self, i: _Item, claim_pk: int, path: str) -> dict[str, Any]:
-        assert i.scrub is not None and i.priced is not None and i.coded is not None
+        assert i.stored is not None
         v = i.effective or i.visit
         return {
             "claim_id": claim_pk,
             "version": 1,
             "frequency_code": v.frequency_code,
             "original_claim_id": v.original_claim_id,
-            "scrub_status": i.scrub.status,
-            "findings_json": to_json([f.to_json() for f in i.scrub.findings]),
-            "pricing_notes_json": to_json(list(i.priced.notes)),
-            "charge": i.coded.total_charge,
-            "expected_payment": i.priced.expected_payment,
+            "scrub_status": i.stored.scrub_status,
+            "findings_json": i.stored.findings_json,
+            "pricing_notes_json": i.stored.pricing_notes_json,
+            "charge": i.stored.charge,
+            "expected_payment": i.stored.expected_payment,
             "created_on": self.as_of,
             "reason": f"imported from {path}",
         }
 
     def _line_rows(self, i: _Item, version_id: int) -> list[dict[str, Any]]:
-        return line_rows(
-            i.visit.visit_id, 1, i.coded, i.priced, version_id, i.visit.date_of_service
-        )
+        return line_rows(i.visit.visit_id, 1, i.stored, version_id, i.visit.date_of_service)
 
     def _blocked_items(self, i: _Item, claim_pk: int) -> list[dict[str, Any]]:
-        assert i.scrub is not None and i.coded is not None
+        assert i.stored is not None
         due = i.visit.date_of_service + dt.timedelta(days=i.ctx.profile.timely_filing_days)
         return [
             {
@@ -591,7 +591,7 @@ class _Run:
                 "category": f.category,
                 "carc": None,
                 "rarc": None,
-                "amount": i.coded.total_charge,
+                "amount": i.stored.charge,
                 "action": "write_off" if f.category == "timely_filing" else "fix_and_reimport",
                 "detail": f"{f.rule}: {f.message}. Fix: {f.fix}",
                 "due_date": due,
@@ -601,8 +601,7 @@ class _Run:
                 "resolution": None,
                 "source": "import",
             }
-            for f in i.scrub.findings
-            if f.severity == "error"
+            for f in i.stored.blockers
         ]
 
 
@@ -647,45 +646,20 @@ def control_number(claim_number: str, version: int, line_number: int) -> str:
 
 
 def line_rows(
-    claim_number: str,
-    version: int,
-    coded: CodedVisit | None,
-    priced: PricedVisit | None,
-    version_id: int,
-    dos: dt.date,
+    claim_number: str, version: int, stored: Stored | None, version_id: int, dos: dt.date
 ) -> list[dict[str, Any]]:
-    """The claim_lines rows of a coded and priced visit (billed lines only, numbered 1..)."""
-    assert coded is not None and priced is not None
-    by_index = {p.index: p for p in priced.lines}
-    rows = []
-    number = 0
-    for index, x in enumerate(coded.lines):
-        if x.units <= 0:
-            continue
-        number += 1
-        p = by_index.get(index)
-        rows.append(
-            {
-                "version_id": version_id,
-                "line_number": number,
-                "code": x.code,
-                "modifiers": " ".join(x.modifiers),
-                "units": x.units,
-                "charge": x.charge,
-                "pointers": ",".join(map(str, x.diagnosis_pointers)),
-                "minutes": x.minutes,
-                "assistant_minutes": x.assistant_minutes,
-                "date_of_service": dos,
-                "control_number": control_number(claim_number, version, number),
-                "explanation_json": to_json(list(x.explanation)),
-                "price_status": p.status if p else "unpriced",
-                "expected_allowed": p.allowed if p else None,
-                "expected_payment": p.expected_payment if p else None,
-                "expected_patient": p.patient_responsibility if p else None,
-                "price_json": priced_line_json(p) if p else None,
-            }
-        )
-    return rows
+    """The claim_lines rows of a claim version (billed lines only, numbered 1..)."""
+    assert stored is not None
+    return [
+        {
+            "version_id": version_id,
+            "line_number": number,
+            "date_of_service": dos,
+            "control_number": control_number(claim_number, version, number),
+            **line._asdict(),
+        }
+        for number, line in enumerate(stored.lines, start=1)
+    ]
 
 
 def _therapy_entries(patient_key: str, i: _Item) -> list[TherapyEntry]:

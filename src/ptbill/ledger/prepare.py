@@ -4,9 +4,7 @@ stored text and hash, its payer context, its coded, scrubbed and priced claim).
 A visit whose file leaves out episode context it needs has that context derived from the
 ledger's history first (ptbill.ledger.episode).
 
-(Worker processes were tried for this part: moving coded, scrubbed and priced results between
-processes costs more than computing them -- about 600 microseconds a visit to pickle and
-unpickle, against about 500 to compute -- see docs/benchmarks/ledger.md.)
+Worker processes do this part for large imports (ptbill.ledger.precompute).
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
+from ptbill.ledger.stored import Stored, stored_of
 from ptbill.pricing import PricedVisit, price_visit
 from ptbill.scrub import Batch, ScrubResult, scrub_visit
 
@@ -38,6 +37,7 @@ class Prepared:
     coded: CodedVisit | None = None
     scrub: ScrubResult | None = None
     priced: PricedVisit | None = None
+    stored: Stored | None = None  # what the ledger keeps of the three above
 
 
 def needs_history(visit: Visit, profile: PayerProfile) -> bool:
@@ -78,10 +78,11 @@ def compute(
     batch: Batch | None,
     history: Sequence[CodedVisit] | None = None,
 ) -> None:
-    """Code, scrub and price one visit (what is not done yet)."""
+    """Code, scrub and price one visit (what is not done yet): what the ledger stores."""
     v = p.visit
     if p.coded is None:
         p.coded = code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
     p.scrub = scrub_visit(v, p.coded, ctx, as_of, history=history, batch=batch)
     if p.priced is None:
         p.priced = price_visit(p.coded, ctx.profile, ctx.billing_provider, as_of=as_of)
+    p.stored = stored_of(p.coded, p.scrub, p.priced)

@@ -117,27 +117,27 @@ def raw_batches(path: str, size: int) -> Iterator[list[tuple[str, str | Any]]]:
         yield batch
 
 
+def parse_item(item: str | Any) -> Visit:
+    """A visit from its JSON text or parsed document (raises pydantic's ValidationError)."""
+    if isinstance(item, str):
+        return Visit.model_validate_json(item)
+    return Visit.model_validate(item)
+
+
 def validate_items(
     path: str,
     items: list[tuple[str, str | Any]],
-) -> tuple[list[Visit], list[InputError]]:
-    visits: list[Visit] = []
+) -> tuple[list[Visit | None], list[InputError]]:
+    """Each item's visit (None where it is invalid) and the input errors of the invalid ones."""
+    visits: list[Visit | None] = []
     errors: list[InputError] = []
     for label, item in items:
         try:
-            if isinstance(item, str):
-                visits.append(Visit.model_validate_json(item))
-            else:
-                visits.append(Visit.model_validate(item))
+            visits.append(parse_item(item))
         except ValidationError:
+            visits.append(None)
             errors.extend(_errors_of(path, label, item))
     return visits, errors
-
-
-def visit_batches(path: str, size: int) -> Iterator[tuple[list[Visit], list[InputError]]]:
-    """Batches of (valid visits, input errors) of one file, `size` items at a time."""
-    for items in raw_batches(path, size):
-        yield validate_items(path, items)
 
 
 def latest_date_of_service(paths: Sequence[str]) -> dt.date | None:

@@ -7,12 +7,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ptbill.domain.coded import CodedLine, CodedVisit
-from ptbill.ledger import models as m
-from ptbill.ledger.types import to_json
+from ptbill.ledger.jsontext import to_json
 from ptbill.pricing.model import LineMath, PricedLine, PricedVisit
+from ptbill.scrub import ScrubResult
+
+if TYPE_CHECKING:  # workers of an import compute texts without loading the database layer
+    from ptbill.ledger import models as m
 
 T = TypeVar("T")
 
@@ -42,6 +45,95 @@ def priced_line_json(line: PricedLine) -> str:
     math = line.math
     data["math"] = None if math is None else {name: getattr(math, name) for name in _MATH_FIELDS}
     return to_json(data)
+
+
+class StoredLine(NamedTuple):
+    """A billed line as the claim_lines table keeps it (without its ids and numbers)."""
+
+    code: str
+    modifiers: str
+    units: int
+    charge: Decimal | None
+    pointers: str
+    minutes: int | None
+    assistant_minutes: int
+    explanation_json: str
+    price_status: str
+    expected_allowed: Decimal | None
+    expected_payment: Decimal | None
+    expected_patient: Decimal | None
+    price_json: str | None
+
+
+class Blocker(NamedTuple):
+    """An error finding, as the blocked work item and the import summary tell it."""
+
+    rule: str
+    category: str
+    message: str
+    fix: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stored:
+    """What the ledger keeps of a coded, scrubbed and priced visit: plain values and JSON text,
+    made where the results are computed (an import's worker processes send this back, about a
+    third of the pickled size of the results themselves)."""
+
+    charge: Decimal
+    expected_allowed: Decimal | None
+    expected_payment: Decimal | None
+    units_billed: int
+    scrub_status: str
+    blockers: tuple[Blocker, ...]
+    findings_json: str
+    pricing_notes_json: str
+    lines: tuple[StoredLine, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return self.scrub_status == "blocked"
+
+
+def stored_of(coded: CodedVisit, scrub: ScrubResult, priced: PricedVisit) -> Stored:
+    by_index = {p.index: p for p in priced.lines}
+    lines = []
+    for index, x in enumerate(coded.lines):
+        if x.units <= 0:
+            continue
+        p = by_index.get(index)
+        lines.append(
+            StoredLine(
+                x.code,
+                " ".join(x.modifiers),
+                x.units,
+                x.charge,
+                ",".join(map(str, x.diagnosis_pointers)),
+                x.minutes,
+                x.assistant_minutes,
+                to_json(x.explanation),
+                p.status if p else "unpriced",
+                p.allowed if p else None,
+                p.expected_payment if p else None,
+                p.patient_responsibility if p else None,
+                priced_line_json(p) if p else None,
+            )
+        )
+    return Stored(
+        coded.total_charge,
+        priced.allowed,
+        priced.expected_payment,
+        sum(x.units for x in lines),
+        scrub.status,
+        tuple(
+            Blocker(f.rule, f.category, f.message, f.fix)
+            for f in scrub.findings
+            if f.severity == "error"
+        ),
+        to_json([f.to_json() for f in scrub.findings]),
+        to_json(priced.notes),
+        tuple(lines),
+    )
 
 
 def priced_line_from_json(text: str) -> PricedLine:

@@ -7,7 +7,6 @@ Either way Python sees a Decimal with two places, never a float.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -45,18 +44,3 @@ class Money(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return Decimal(int(value)).scaleb(-2)
         return Decimal(value).quantize(CENT)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, tuple | frozenset | set):
-        return list(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def to_json(value: Any) -> str:
-    """Compact JSON for the text columns (Decimal as a string: exact)."""
-    return json.dumps(value, default=_default, separators=(",", ":"))

@@ -24,8 +24,8 @@ from ptbill.ledger import models as m
 from ptbill.ledger.importer import line_rows, same_day_history
 from ptbill.ledger.refs import bulk_insert
 from ptbill.ledger.states import State, check, move
+from ptbill.ledger.stored import stored_of
 from ptbill.ledger.submit import stored_visit
-from ptbill.ledger.types import to_json
 from ptbill.pricing import price_visit
 from ptbill.scrub import Finding, scrub_visit
 
@@ -122,6 +122,7 @@ def correct(
     if scrub.blocked:
         raise CorrectionBlocked(number, list(scrub.findings))
     priced = price_visit(coded, ctx.profile, ctx.billing_provider, as_of=as_of)
+    stored = stored_of(coded, scrub, priced)
     version_no = claim.version if pending else claim.version + 1
     row = dict(
         claim_id=claim.id,
@@ -129,8 +130,8 @@ def correct(
         frequency_code=frequency,
         original_claim_id=original,
         scrub_status=scrub.status,
-        findings_json=to_json([f.to_json() for f in scrub.findings]),
-        pricing_notes_json=to_json(list(priced.notes)),
+        findings_json=stored.findings_json,
+        pricing_notes_json=stored.pricing_notes_json,
         charge=coded.total_charge,
         expected_payment=priced.expected_payment,
         created_on=as_of,
@@ -157,7 +158,7 @@ def correct(
     bulk_insert(
         session,
         m.ClaimLine,
-        line_rows(number, version_no, coded, priced, version.id, visit.date_of_service),
+        line_rows(number, version_no, stored, version.id, visit.date_of_service),
     )
     claim.version = version_no
     claim.charge = coded.total_charge

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from ptbill.ledger.types import to_json
+from ptbill.ledger.jsontext import to_json
 
 AsOf = Annotated[
     dt.date | None,

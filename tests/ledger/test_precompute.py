@@ -1,0 +1,69 @@
+"""Worker processes code, scrub and price ahead of a large import: the ledger they leave must be
+the one a single process leaves, row for row, including the visits the importer must redo
+itself (context derived from history, two visits of one patient on one day)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ptbill.config.profiles import Config
+from ptbill.demo.generator import generate
+from ptbill.ledger import models as m
+from ptbill.ledger.db import Ledger
+from ptbill.ledger.importer import import_files
+from tests.ledger.helpers import WHO, write_visits
+
+AS_OF = dt.date(2025, 3, 31)
+CLOCK = {"recorded_at"}  # the audit's wall-clock time of writing, not a billing fact
+TABLES = (m.Visit, m.Claim, m.ClaimVersion, m.ClaimLine, m.WorkItem, m.AuditEntry, m.Patient)
+
+
+def _visits() -> list[dict[str, Any]]:
+    visits = generate(240, 11, start=dt.date(2025, 3, 3), days=10)
+    # A second visit of a patient on the same day, in the same batch, without its episode
+    # context: the importer derives that context from history itself, so no worker sees this
+    # visit, and the duplicate checks of the first visit must see it: the importer scrubs both.
+    twin = copy.deepcopy(visits[50])
+    twin["visit_id"] = twin["visit_id"] + "-B"
+    twin.pop("episode", None)
+    # A visit id twice in one batch: the last copy wins, and the duplicate checks never see
+    # the first.
+    first = copy.deepcopy(visits[60])
+    first["diagnoses"] = list(reversed(first["diagnoses"]))
+    return [*visits[:51], twin, *visits[51:60], first, *visits[60:]]
+
+
+def _import(url: str, path: str, config: Config, workers: int) -> dict[str, list[tuple]]:
+    ledger = Ledger(url)
+    try:
+        with ledger.transaction() as s:
+            summary = import_files(
+                s, [path], as_of=AS_OF, config=config, who=WHO, batch_size=40, workers=workers
+            )
+        assert summary.new == 241 and summary.read == 242 and summary.derived >= 1
+        with ledger.transaction() as s:
+            return {
+                t.__tablename__: [
+                    tuple(getattr(row, c.key) for c in t.__table__.columns if c.key not in CLOCK)
+                    for row in s.scalars(select(t).order_by(t.id))
+                ]
+                for t in TABLES
+            }
+    finally:
+        ledger.close()
+
+
+def test_workers_leave_the_ledger_one_process_leaves(config: Config, tmp_path: Path) -> None:
+    path = write_visits(tmp_path / "v.jsonl", _visits())
+    alone = _import(f"sqlite:///{tmp_path / 'alone.db'}", path, config, workers=0)
+    pooled = _import(f"sqlite:///{tmp_path / 'pooled.db'}", path, config, workers=2)
+    assert sum(len(rows) for rows in alone.values()) > 1000
+    blocked = [r for r in alone["claims"] if "blocked" in r]
+    assert blocked, "the generated month has blocked claims (their work items are compared too)"
+    for table, rows in alone.items():
+        assert pooled[table] == rows, table
