@@ -38,6 +38,49 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class TreeMemory:
+    """Samples, every 50 ms, the memory of this process and its children (the import's
+    workers): the peak of their summed PSS (shared pages split between the processes that
+    share them) and of their summed RSS (shared pages counted in each: an upper bound)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.pss = self.rss = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            pss = rss = 0.0
+            for pid in [os.getpid(), *_children(os.getpid())]:
+                try:
+                    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+                        for line in f:
+                            if line.startswith(("Pss:", "Rss:")):
+                                kb = int(line.split()[1]) / 1024
+                                pss, rss = (pss + kb, rss) if line[0] == "P" else (pss, rss + kb)
+                except OSError:
+                    continue  # a worker that just ended
+            self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 def _timed(fn: Any) -> tuple[Any, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     out = fn()
@@ -100,7 +143,7 @@ def phase_anchor_pipeline(path: str, n: int) -> dict[str, Any]:
     return {"count": count, "wall": wall, "cpu": cpu, "peak_mb": _peak_mb()}
 
 
-def phase_import(url: str, path: str, n: int) -> dict[str, Any]:
+def phase_import(url: str, path: str, n: int, workers: int | None) -> dict[str, Any]:
     from ptbill.config import load_config
     from ptbill.ledger.db import Ledger
     from ptbill.ledger.importer import import_files
@@ -118,10 +161,13 @@ def phase_import(url: str, path: str, n: int) -> dict[str, Any]:
                 config=config,
                 who="bench",
                 progress=lambda k: bar.advance(task, k),
+                workers=workers,
             )
 
-    summary, wall, cpu = _timed(run)
+    with TreeMemory() as tree:
+        summary, wall, cpu = _timed(run)
     ledger.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "count": summary.read,
         "wall": wall,
@@ -129,6 +175,10 @@ def phase_import(url: str, path: str, n: int) -> dict[str, Any]:
         "peak_mb": _peak_mb(),
         "ready": summary.ready,
         "blocked": len(summary.blocked),
+        "workers_cpu": children.ru_utime + children.ru_stime,
+        "worker_peak_mb": children.ru_maxrss / 1024,
+        "tree_pss_mb": tree.pss,
+        "tree_rss_mb": tree.rss,
     }
 
 
@@ -250,6 +300,9 @@ def main(argv: list[str] | None = None) -> None:
         "--pg", default=os.environ.get("PTBILL_BENCH_PG") or os.environ.get("PTBILL_TEST_PG")
     )
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="import workers (default: one per core)"
+    )
     args = parser.parse_args(argv)
     n = args.visits or (5000 if args.quick else 100_000)
     tmp = Path(tempfile.mkdtemp(prefix="ptbill-bench-"))
@@ -268,8 +321,13 @@ def main(argv: list[str] | None = None) -> None:
         for name, url in dbs:
             if name == "postgresql":
                 _reset_postgres(url)
-            imp = _in_child(phase_import, url, visits, n)
+            imp = _in_child(phase_import, url, visits, n, args.workers)
             print(_line(f"{name}: import", imp, "visits", pipeline))
+            print(
+                f"  {'':<26} workers: CPU {imp['workers_cpu']:.1f} s, each <= "
+                f"{imp['worker_peak_mb']:.0f} MB; all processes: peak PSS "
+                f"{imp['tree_pss_mb']:.0f} MB (summed RSS {imp['tree_rss_mb']:.0f} MB)"
+            )
             sub = _in_child(phase_submit, url, claims_837)
             print(_line(f"{name}: submit (837P)", sub, "claims"))
             if reader is None:
@@ -283,7 +341,11 @@ def main(argv: list[str] | None = None) -> None:
         sq = results["sqlite"]
         imp_rate = sq["import"]["count"] / sq["import"]["wall"]
         post_rate = sq["post"]["count"] / sq["post"]["wall"]
-        peak = max(r[k]["peak_mb"] for r in results.values() for k in ("import", "post"))
+        # the import's memory is its whole process tree's (its workers' too)
+        peak = max(
+            max(r["import"]["tree_pss_mb"], r["import"]["peak_mb"], r["post"]["peak_mb"])
+            for r in results.values()
+        )
         print(
             f"goals on SQLite: import {imp_rate:,.0f}/s (>= 2,000: "
             f"{'met' if imp_rate >= 2000 else 'NOT met'}), posting {post_rate:,.0f}/s "

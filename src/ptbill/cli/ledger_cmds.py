@@ -105,12 +105,23 @@ def _percent(value: Decimal | None) -> str:
     default=None,
     help="The scrub date (timely filing...). Default: the latest date of service in the input.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes that code, scrub and price ahead on inputs over 1,000 visits. "
+    "Default: one per core; 0: none.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 @user_errors
 @database_errors
 def import_cmd(
-    ctx: click.Context, files: tuple[str, ...], as_of: dt.datetime | None, as_json: bool
+    ctx: click.Context,
+    files: tuple[str, ...],
+    as_of: dt.datetime | None,
+    workers: int | None,
+    as_json: bool,
 ) -> None:
     """Store visits (idempotent by visit id), derive missing episode context from history,
     code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
@@ -124,7 +135,13 @@ def import_cmd(
     total = sum(n for f in files if (n := count_visits(f)) is not None)
     with ledger_session(ctx) as session, _progress("importing", total) as advance:
         summary = import_files(
-            session, files, as_of=day, config=config, who=who(), progress=advance
+            session,
+            files,
+            as_of=day,
+            config=config,
+            who=who(),
+            progress=advance,
+            workers=workers,
         )
     if as_json:
         print_json({"as_of": day, **summary.as_json()})

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from ptbill.bulk import batch as no_gc_pauses
 from ptbill.coding import code_visit
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config
@@ -114,7 +115,8 @@ def import_files(
     scrub and price ahead when the input holds more than one batch (ptbill.ledger.precompute)."""
     run = _Run(session, config, as_of, who)
     errors: list[InputError] = []
-    with Precompute(config, as_of, default_workers() if workers is None else workers) as pre:
+    pool = Precompute(config, as_of, default_workers() if workers is None else workers)
+    with no_gc_pauses(), pool as pre:
         for path in paths:
             for prepared, bad in pre.batches(path, batch_size):
                 errors.extend(bad)

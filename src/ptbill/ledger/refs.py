@@ -5,6 +5,7 @@ names that the run has not seen yet, one multi-row insert for the new ones."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select, tuple_, update
@@ -14,6 +15,14 @@ from ptbill.ledger.models import Base
 
 Key = tuple[Any, ...]
 _CHUNK = 500
+
+
+def _keys(rows: Sequence[dict[str, Any]], key_cols: Sequence[str]) -> list[Key]:
+    """Each row's key, as a tuple (itemgetter: a bulk import asks for a million of these)."""
+    get = itemgetter(*key_cols)
+    if len(key_cols) == 1:
+        return [(get(r),) for r in rows]
+    return [get(r) for r in rows]
 
 
 class Refs:
@@ -33,7 +42,7 @@ class Refs:
         """The id of each row's key, inserting rows whose key is new. `refresh` columns are
         updated on existing rows the first time the run meets them (payer settings)."""
         cache = self.cache.setdefault(model, {})
-        keys = [tuple(r[c] for c in key_cols) for r in rows]
+        keys = _keys(rows, key_cols)
         wanted: dict[Key, dict[str, Any]] = {}
         for k, r in zip(keys, rows, strict=True):
             if k not in cache and k not in wanted:
@@ -91,7 +100,7 @@ def insert_ids(
     bulk_insert(session, model, rows)
     table = model.__table__  # type: ignore[attr-defined]
     cols = [table.c[c] for c in key_cols]
-    keys = [tuple(r[c] for c in key_cols) for r in rows]
+    keys = _keys(rows, key_cols)
     found: dict[Key, int] = {}
     for i in range(0, len(keys), _CHUNK):
         part = keys[i : i + _CHUNK]

@@ -36,15 +36,8 @@ def _revive(cls: type[T], data: dict[str, Any]) -> T:
     return cls(**kwargs)
 
 
-_LINE_FIELDS = tuple(f.name for f in dataclasses.fields(PricedLine) if f.name != "math")
-_MATH_FIELDS = tuple(f.name for f in dataclasses.fields(LineMath))
-
-
 def priced_line_json(line: PricedLine) -> str:
-    data = {name: getattr(line, name) for name in _LINE_FIELDS}
-    math = line.math
-    data["math"] = None if math is None else {name: getattr(math, name) for name in _MATH_FIELDS}
-    return to_json(data)
+    return to_json(line)  # a dataclass: its fields in order, `math` nested (or null)
 
 
 class StoredLine(NamedTuple):

@@ -20,7 +20,9 @@ class _Amounts:
     (coding.engine), so scrub findings and the coder's KX decision never disagree."""
 
     def __init__(self, r: Review) -> None:
-        self.r = r
+        # The coded visit, not the review: the review keeps this object, and a reference
+        # back would make a cycle that only the garbage collector frees.
+        self.coded = r.coded
         ep = r.episode
         self.ytd = ep.therapy_amount_ytd if ep else Decimal(0)
         self.documented = bool(ep and ep.kx_medical_necessity_documented)
@@ -28,8 +30,7 @@ class _Amounts:
     @property
     def visit(self) -> tuple[Decimal | None, str]:
         # The coder's own estimate (CodedVisit.therapy_amount), so KX and its checks agree.
-        coded = self.r.coded
-        return coded.therapy_amount, coded.therapy_amount_basis
+        return self.coded.therapy_amount, self.coded.therapy_amount_basis
 
     @property
     def total(self) -> Decimal:
