@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import io
+import sys
 from decimal import Decimal
 
 import pytest
@@ -54,6 +55,12 @@ def remittance(bpr: str, claims: list[Claim], plb: list[str] | None = None) -> s
 def one(text: str):
     (payment,) = read_835(io.StringIO(text))
     return payment
+
+
+def error(text: str) -> X12Error:
+    with pytest.raises(X12Error) as caught:
+        list(read_835(io.StringIO(text)))
+    return caught.value
 
 
 # --- amounts --------------------------------------------------------------------------------
@@ -273,3 +280,58 @@ def test_the_collector_is_given_back_as_it_was(collecting):
         assert gc.isenabled() is collecting
     finally:
         gc.enable() if was else gc.disable()
+
+
+# --- segments read once per distinct text ---------------------------------------------------
+
+
+@pytest.mark.parametrize("segment", ["CAS*PR*2*11.7", "SVC*HC:97110:GP*96*45.86**2", "AMT*B6*58.5"])
+def test_a_repeated_segment_is_checked_where_it_stands(segment):
+    # Each of these texts is read inside claim V-1 first (segments 18 to 23); again after a
+    # second LX, no claim is open: refused there as a first reading would be (LX 45, 46).
+    e = error(REMIT.replace("PLB*", f"LX*2~\n{segment}~\nPLB*"))
+    sid = segment[:3]
+    assert (e.segment_number, e.segment_id) == (46, sid)
+    assert e.problem == f"{sid} outside a claim (no CLP before it)"
+
+
+def test_a_repeated_remark_code_outside_a_line_is_refused():
+    # LQ*HE*N115 is read in V-2's line (segment 35); again on the reversal V-0, which has no
+    # service line (right after its CLP, segment 36).
+    reversal = "CLP*V-0*22*-100*-60*-20*MB*ICN000*11*1~\n"
+    e = error(REMIT.replace(reversal, reversal + "LQ*HE*N115~\n"))
+    assert (e.segment_number, e.segment_id) == (37, "LQ")
+    assert e.problem == "LQ (remark code) outside a service line"
+
+
+def test_repeated_segments_build_objects_of_their_own():
+    # Two claims with the same service line, CAS and changed procedure, word for word.
+    text = remittance("10", [("10", "5", [], [("10", "5", ["5"])])] * 2).replace(
+        "SVC*HC:97110:GP*10*5**1", "SVC*HC:97110:GP*10*5**1*HC:97150:GP"
+    )
+    first, second = (c.lines[0] for c in one(text).claims)
+    assert first == second
+    assert first is not second and first.modifiers is not second.modifiers
+    assert first.original is not second.original
+    assert first.original.modifiers is not second.original.modifiers
+    assert first.adjustments[0] is not second.adjustments[0]
+    first.modifiers.append("KX")
+    first.adjustments[0].amount = D("4")
+    assert second.modifiers == ["GP"] and second.adjustments[0].amount == D("5")
+
+
+def test_a_full_memo_starts_again(monkeypatch):
+    expected = one(REMIT)
+    # The module (the package's read_835 is the function).
+    monkeypatch.setattr(sys.modules["ptbill.x12.read_835"], "_SEGMENT_MEMO_SIZE", 1)
+    p = one(REMIT)
+    assert p == expected
+    assert [a.amount for a in p.claims[0].lines[0].adjustments] == [D("37.5"), D("0.94"), D("11.7")]
+
+
+def test_what_a_segment_reads_as_is_not_kept_across_files():
+    # The same SVC text means another thing where ISA16 makes ">" the component separator.
+    one(REMIT)
+    other = REMIT.replace("*:~\nGS", "*>~\nGS", 1)
+    e = error(other)
+    assert (e.segment_id, e.element) == ("SVC", "SVC01")

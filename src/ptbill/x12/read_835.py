@@ -6,7 +6,8 @@ Decimal exactly as written. Totals that do not balance are reported on the payme
 (`Payment.imbalances`), never corrected.
 
 Speed: a remittance of 200,000 claims is some two million segments, so the frequent segments
-are read inline in one loop (`_Parser.body`) rather than through a handler call each; see there.
+are read inline in one loop (`_Parser.body`) rather than through a handler call each, and the
+many that repeat word for word are read once per distinct text (`_READ_ONCE`); see there.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from ptbill.x12.envelope import REMITTANCE, located, read_transactions
 from ptbill.x12.errors import X12Error
 from ptbill.x12.tokenizer import Delimiters, Segments, Source
 from ptbill.x12.values import (
-    DATES,
     MONEY,
     Cents,
     amount,
@@ -219,6 +219,113 @@ _TRIPLETS = {
     k: tuple((i, i + 1, i + 2 if i + 2 < k else 0) for i in range(2, k, 3)) for k in range(4, 21)
 }
 
+# --- the segments read once per distinct text ---------------------------------------------
+#
+# Most segments of a remittance repeat word for word (the date of service, the fee-schedule
+# CAS and AMT amounts, SVC of the same code, charge and payment), so `body` keeps what each
+# distinct CAS, DTM, SVC, AMT and LQ text reads as, checked, in a memo of the transaction
+# set's reader: a repeat is neither split nor checked again, only applied to the open claim
+# or line. What one of these segments reads as depends on its text and the delimiters only
+# (one set per interchange file, hence per reader); where it stands is checked every time.
+
+_CAS, _DTM, _SVC, _AMT, _LQ = range(5)
+_SEGMENT_MEMO_SIZE = 1 << 14  # distinct texts kept; past it the memo starts again
+
+
+def _read_cas(e: list[str], component: str) -> tuple:
+    """(_CAS, ((group, reason, amount, quantity), ...), the amounts' total cents)."""
+    k = len(e)
+    if k < 4:
+        raise _missing(e)
+    if k > 20:
+        raise X12Error(f"CAS has {k - 1} elements; at most 19 (six reason triplets)")
+    group = e[1]
+    if group not in ADJUSTMENT_GROUPS:
+        code(e, 1, ADJUSTMENT_GROUPS, "claim adjustment group code")
+    if not e[2]:
+        raise X12Error("the adjustment reason code is missing", element="CAS02")
+    reasons = []
+    total: Cents = 0
+    for i, j, q in _TRIPLETS[k]:
+        reason = e[i]
+        if reason:
+            value, cents = money(e, j)
+            reasons.append((group, reason, value, amount(e, q) if q and e[q] else None))
+            total += cents
+        elif any(e[j : j + 2]):
+            raise X12Error(
+                "an adjustment amount without its reason code", element=element_name(e, i)
+            )
+    return (_CAS, tuple(reasons), total)
+
+
+def _read_dtm(e: list[str], component: str) -> tuple:
+    """(_DTM, qualifier, date)."""
+    if len(e) < 3:
+        raise _missing(e)
+    if not e[1]:
+        raise X12Error("the date qualifier is missing", element="DTM01")
+    return (_DTM, e[1], date8(e, 2))
+
+
+def _read_svc(e: list[str], component: str) -> tuple:
+    """(_SVC, (qualifier, code, modifiers, charge, paid, revenue code, units, the original
+    procedure as (qualifier, code, modifiers) or None, original units), charge - paid in
+    cents)."""
+    k = len(e)
+    if k < 4:
+        raise _missing(e)
+    billed = e[1].split(component)
+    if len(billed) < 2 or not billed[0] or not billed[1]:
+        _procedure(e, 1, component)  # raises: no qualifier or code
+    original = None
+    if k > 6 and e[6]:
+        parts = _procedure(e, 6, component)
+        original = (parts[0], parts[1], tuple(_modifiers(parts)))
+    (charge, charge_cents), (paid, paid_cents) = money(e, 2), money(e, 3)
+    line = (
+        billed[0],
+        billed[1],
+        tuple(_modifiers(billed)),
+        charge,
+        paid,
+        e[4] if k > 4 else "",
+        amount(e, 5) if k > 5 and e[5] else _ONE,
+        original,
+        amount(e, 7) if k > 7 and e[7] else None,
+    )
+    return (_SVC, line, charge_cents - paid_cents)
+
+
+def _read_amt(e: list[str], component: str) -> tuple:
+    """(_AMT, qualifier, amount)."""
+    text(e, 1)
+    return (_AMT, e[1], amount(e, 2))
+
+
+def _read_lq(e: list[str], component: str) -> tuple:
+    """(_LQ, remark code, None)."""
+    text(e, 1)
+    return (_LQ, text(e, 2), None)
+
+
+# What a CAS, DTM, SVC, AMT or LQ segment reads as, checked: (kind, what, value).
+_READ_ONCE = {
+    "CAS": _read_cas,
+    "DTM": _read_dtm,
+    "SVC": _read_svc,
+    "AMT": _read_amt,
+    "LQ": _read_lq,
+}
+
+
+def _outside_claim(sid: str) -> X12Error:
+    return X12Error(f"{sid} outside a claim (no CLP before it)")
+
+
+def _outside_line() -> X12Error:
+    return X12Error("LQ (remark code) outside a service line")
+
 
 class _Parser:
     """Builds one Payment from the segments of one 835 transaction set.
@@ -258,6 +365,8 @@ class _Parser:
             "TS2": _skip,
         }
         self.component = ":"
+        # What each distinct text of a segment in _READ_ONCE reads as, for the whole file.
+        self.memo: dict[str, tuple] = {}
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None:
         self.component = delimiters.component
@@ -289,12 +398,15 @@ class _Parser:
         """Read the segments of the transaction set up to the first that is not an 835 body
         segment (its SE, or one out of place) and return that one (None at the end).
 
-        The objects are slotted dataclasses filled attribute by attribute after
-        object.__new__ (faster than their generated __init__; every field is set), and
-        amounts and dates are looked up in the memos of values already read before parsing.
+        Each segment is first looked up in the memo of texts already read (see _READ_ONCE);
+        only the others are split. The objects are slotted dataclasses filled attribute by
+        attribute after object.__new__ (faster than their generated __init__; every field is
+        set), and amounts and dates come from the memos of values already parsed.
         """
-        money_memo, dates, handlers, new = MONEY, DATES, self.handlers, _new
-        sep = self.component
+        money_memo, handlers, new = MONEY, self.handlers, _new
+        memo = self.memo
+        remembered = memo.get
+        sep, component = segments.separator, self.component
         payment = self.payment
         claims = payment.claims
         claim, line, header_number = self.claim, self.line, self.header_number
@@ -303,253 +415,226 @@ class _Parser:
         paid_total: Cents = 0
         unbalanced = False
         stop: list[str] | None = None
-        e = ["ST"]  # the segment before the first of the body, should reading it fail
+        raw = "ST"  # the segment before the first of the body, should reading it fail
         try:
             while True:
-                for e in segments.batch:
-                    sid = e[0]
-                    if sid == "CAS":
+                for raw in segments.raws:
+                    read = remembered(raw)
+                    if read is None:
+                        e = raw.split(sep)
+                        sid = e[0]
+                        if sid == "REF":
+                            if len(e) < 3 or not e[1] or not e[2]:
+                                raise X12Error(
+                                    "a required element is missing",
+                                    element="REF01" if len(e) < 2 or not e[1] else "REF02",
+                                )
+                            qualifier, reference = e[1], e[2]
+                            if line is not None:
+                                if qualifier == "6R":
+                                    line.control_number = reference
+                                else:
+                                    if line.references is None:
+                                        line.references = {}
+                                    line.references[qualifier] = reference
+                            elif claim is not None:
+                                if claim.references is None:
+                                    claim.references = {}
+                                claim.references[qualifier] = reference
+                            else:
+                                self._payment_ref(qualifier, reference)
+                            continue
+
+                        if sid == "CLP":
+                            if self.summary or not self.seen_bpr:
+                                self._no_summary("CLP")
+                                raise X12Error("CLP before the BPR: the payment header is missing")
+                            k = len(e)
+                            if k < 8:
+                                raise _missing(e)
+                            if not e[1]:
+                                raise X12Error("the claim id is missing", element="CLP01")
+                            if e[2] not in CLAIM_STATUS:
+                                code(e, 2, CLAIM_STATUS, "claim status code")
+                            if not e[6]:
+                                raise X12Error(
+                                    "the claim filing indicator is missing", element="CLP06"
+                                )
+                            try:
+                                charge, charge_cents = money_memo[e[3]]
+                                paid, paid_cents = money_memo[e[4]]
+                            except KeyError:
+                                (charge, charge_cents), (paid, paid_cents) = (
+                                    money(e, 3),
+                                    money(e, 4),
+                                )
+                            if line_res or claim_res:
+                                unbalanced = True
+                            claim_res = charge_cents - paid_cents
+                            line_res = 0
+                            paid_total += paid_cents
+                            line = None
+                            claim = new(ClaimPayment)
+                            claim.claim_id = e[1]
+                            claim.status = e[2]
+                            claim.charge = charge
+                            claim.paid = paid
+                            if e[5]:
+                                try:
+                                    claim.patient_responsibility = money_memo[e[5]][0]
+                                except KeyError:
+                                    claim.patient_responsibility = amount(e, 5)
+                            else:
+                                claim.patient_responsibility = None
+                            claim.filing_indicator = e[6]
+                            claim.payer_claim_control_number = e[7]
+                            if k < 10:
+                                e = e + [""] * (10 - k)
+                            claim.facility_code = e[8]
+                            claim.frequency_code = e[9]
+                            claim.header_number = header_number
+                            claim.adjustments = []
+                            claim.lines = []
+                            claim.parties = []
+                            claim.remarks = []
+                            claim.inpatient = claim.outpatient = None
+                            claim.statement_start = claim.statement_end = None
+                            claim.received = claim.coverage_expiration = None
+                            claim.references = claim.amounts = claim.quantities = None
+                            claims.append(claim)
+                            continue
+
+                        if sid == "NM1":
+                            if claim is None:
+                                raise _outside_claim("NM1")
+                            k = len(e)
+                            if k < 3 or not e[1]:
+                                raise X12Error("the entity code is missing", element="NM101")
+                            if k < 10:  # trailing elements left out: pad, as they are empty
+                                e = e + [""] * (10 - k)
+                            party = new(Party)
+                            party.entity = e[1]
+                            party.last_or_organization = e[3]
+                            party.first = e[4]
+                            party.id_qualifier = e[8]
+                            party.id = e[9]
+                            claim.parties.append(party)
+                            continue
+
+                        reader = _READ_ONCE.get(sid)
+                        if reader is None:
+                            handler = handlers.get(sid)
+                            if handler is None:
+                                stop = e
+                                break
+                            self.claim, self.line = claim, line
+                            handler(e)
+                            claim, line, header_number = self.claim, self.line, self.header_number
+                            continue
+                        # Where CAS, SVC and LQ stand is checked before what they hold.
+                        if sid == "LQ":
+                            if line is None:
+                                raise _outside_line()
+                        elif claim is None and (sid == "CAS" or sid == "SVC"):
+                            raise _outside_claim(sid)
+                        read = reader(e, component)
+                        if len(memo) >= _SEGMENT_MEMO_SIZE:
+                            memo.clear()
+                        memo[raw] = read
+
+                    # Each read is (kind, what, value): see _READ_ONCE.
+                    kind, what, value = read
+                    if kind == _CAS:
                         if claim is None:
                             raise _outside_claim("CAS")
-                        k = len(e)
-                        if k < 4:
-                            raise _missing(e)
-                        if k > 20:
-                            raise X12Error(
-                                f"CAS has {k - 1} elements; at most 19 (six reason triplets)"
-                            )
-                        group = e[1]
-                        if group not in ADJUSTMENT_GROUPS:
-                            code(e, 1, ADJUSTMENT_GROUPS, "claim adjustment group code")
-                        if not e[2]:
-                            raise X12Error("the adjustment reason code is missing", element="CAS02")
                         target = claim.adjustments if line is None else line.adjustments
-                        for i, j, q in _TRIPLETS[k]:
-                            reason = e[i]
-                            if reason:
-                                try:
-                                    value, cents = money_memo[e[j]]
-                                except (KeyError, IndexError):
-                                    value, cents = money(e, j)
-                                adjustment = new(Adjustment)
-                                adjustment.group = group
-                                adjustment.reason = reason
-                                adjustment.amount = value
-                                adjustment.quantity = amount(e, q) if q and e[q] else None
-                                target.append(adjustment)
-                                claim_res -= cents
-                                if line is not None:
-                                    line_res -= cents
-                            elif any(e[j : j + 2]):
-                                raise X12Error(
-                                    "an adjustment amount without its reason code",
-                                    element=element_name(e, i),
-                                )
-
-                    elif sid == "DTM":
-                        if len(e) < 3:
-                            raise _missing(e)
-                        qualifier = e[1]
-                        if not qualifier:
-                            raise X12Error("the date qualifier is missing", element="DTM01")
-                        try:
-                            when = dates[e[2]]
-                        except KeyError:
-                            when = date8(e, 2)
+                        for fields in what:
+                            adjustment = new(Adjustment)
+                            (
+                                adjustment.group,
+                                adjustment.reason,
+                                adjustment.amount,
+                                adjustment.quantity,
+                            ) = fields
+                            target.append(adjustment)
+                        claim_res -= value
                         if line is not None:
-                            if qualifier == "472" or qualifier == "150":
-                                line.date_of_service = when
-                            elif qualifier == "151":
-                                line.service_end = when
-                        elif claim is not None:
-                            if qualifier == "050":
-                                claim.received = when
-                            elif qualifier == "232":
-                                claim.statement_start = when
-                            elif qualifier == "233":
-                                claim.statement_end = when
-                            elif qualifier == "036":
-                                claim.coverage_expiration = when
-                        elif qualifier == "405":
-                            payment.production_date = when
+                            line_res -= value
 
-                    elif sid == "REF":
-                        if len(e) < 3 or not e[1] or not e[2]:
-                            raise X12Error(
-                                "a required element is missing",
-                                element="REF01" if len(e) < 2 or not e[1] else "REF02",
-                            )
-                        qualifier, reference = e[1], e[2]
+                    elif kind == _DTM:
                         if line is not None:
-                            if qualifier == "6R":
-                                line.control_number = reference
-                            else:
-                                if line.references is None:
-                                    line.references = {}
-                                line.references[qualifier] = reference
+                            if what == "472" or what == "150":
+                                line.date_of_service = value
+                            elif what == "151":
+                                line.service_end = value
                         elif claim is not None:
-                            if claim.references is None:
-                                claim.references = {}
-                            claim.references[qualifier] = reference
-                        else:
-                            self._payment_ref(qualifier, reference)
+                            if what == "050":
+                                claim.received = value
+                            elif what == "232":
+                                claim.statement_start = value
+                            elif what == "233":
+                                claim.statement_end = value
+                            elif what == "036":
+                                claim.coverage_expiration = value
+                        elif what == "405":
+                            payment.production_date = value
 
-                    elif sid == "SVC":
+                    elif kind == _SVC:
                         if claim is None:
                             raise _outside_claim("SVC")
-                        k = len(e)
-                        if k < 4:
-                            raise _missing(e)
-                        billed = e[1].split(sep)
-                        if len(billed) < 2 or not billed[0] or not billed[1]:
-                            _procedure(e, 1, sep)  # raises: no qualifier or code
-                        original = None
-                        if k > 6 and e[6]:
-                            parts = _procedure(e, 6, sep)
-                            original = Procedure(parts[0], parts[1], _modifiers(parts))
-                        try:
-                            charge, charge_cents = money_memo[e[2]]
-                            paid, paid_cents = money_memo[e[3]]
-                        except KeyError:
-                            (charge, charge_cents), (paid, paid_cents) = money(e, 2), money(e, 3)
                         if line_res:
                             unbalanced = True
-                        line_res = charge_cents - paid_cents
+                        line_res = value
                         line = new(ServiceLine)
-                        line.qualifier = billed[0]
-                        line.code = billed[1]
-                        line.modifiers = (
-                            billed[2:] if len(billed) == 3 and billed[2] else _modifiers(billed)
+                        (
+                            line.qualifier,
+                            line.code,
+                            modifiers,
+                            line.charge,
+                            line.paid,
+                            line.revenue_code,
+                            line.units,
+                            original,
+                            line.original_units,
+                        ) = what
+                        line.modifiers = [*modifiers]
+                        line.original = (
+                            None
+                            if original is None
+                            else Procedure(original[0], original[1], [*original[2]])
                         )
-                        line.charge = charge
-                        line.paid = paid
-                        line.revenue_code = e[4] if k > 4 else ""
-                        if k > 5 and e[5]:
-                            try:
-                                line.units = money_memo[e[5]][0]
-                            except KeyError:
-                                line.units = amount(e, 5)
-                        else:
-                            line.units = _ONE
-                        line.original = original
-                        line.original_units = amount(e, 7) if k > 7 and e[7] else None
                         line.adjustments = []
                         line.remarks = []
                         line.date_of_service = line.service_end = line.control_number = None
                         line.allowed = line.references = line.amounts = line.quantities = None
                         claim.lines.append(line)
 
-                    elif sid == "AMT":
-                        qualifier = e[1] if len(e) > 1 else ""
-                        if not qualifier:
-                            text(e, 1)  # raises: AMT01 is missing
-                        try:
-                            value = money_memo[e[2]][0]
-                        except (KeyError, IndexError):
-                            value = amount(e, 2)
+                    elif kind == _AMT:
                         if line is not None:
-                            if qualifier == "B6":
+                            if what == "B6":
                                 line.allowed = value
                             else:
                                 if line.amounts is None:
                                     line.amounts = {}
-                                line.amounts[qualifier] = value
+                                line.amounts[what] = value
                         else:
                             if claim is None:
                                 raise _outside_claim("AMT")
                             if claim.amounts is None:
                                 claim.amounts = {}
-                            claim.amounts[qualifier] = value
+                            claim.amounts[what] = value
 
-                    elif sid == "CLP":
-                        if self.summary or not self.seen_bpr:
-                            self._no_summary("CLP")
-                            raise X12Error("CLP before the BPR: the payment header is missing")
-                        k = len(e)
-                        if k < 8:
-                            raise _missing(e)
-                        if not e[1]:
-                            raise X12Error("the claim id is missing", element="CLP01")
-                        if e[2] not in CLAIM_STATUS:
-                            code(e, 2, CLAIM_STATUS, "claim status code")
-                        if not e[6]:
-                            raise X12Error("the claim filing indicator is missing", element="CLP06")
-                        try:
-                            charge, charge_cents = money_memo[e[3]]
-                            paid, paid_cents = money_memo[e[4]]
-                        except KeyError:
-                            (charge, charge_cents), (paid, paid_cents) = money(e, 3), money(e, 4)
-                        if line_res or claim_res:
-                            unbalanced = True
-                        claim_res = charge_cents - paid_cents
-                        line_res = 0
-                        paid_total += paid_cents
-                        line = None
-                        claim = new(ClaimPayment)
-                        claim.claim_id = e[1]
-                        claim.status = e[2]
-                        claim.charge = charge
-                        claim.paid = paid
-                        if e[5]:
-                            try:
-                                claim.patient_responsibility = money_memo[e[5]][0]
-                            except KeyError:
-                                claim.patient_responsibility = amount(e, 5)
-                        else:
-                            claim.patient_responsibility = None
-                        claim.filing_indicator = e[6]
-                        claim.payer_claim_control_number = e[7]
-                        if k < 10:
-                            e = e + [""] * (10 - k)
-                        claim.facility_code = e[8]
-                        claim.frequency_code = e[9]
-                        claim.header_number = header_number
-                        claim.adjustments = []
-                        claim.lines = []
-                        claim.parties = []
-                        claim.remarks = []
-                        claim.inpatient = claim.outpatient = None
-                        claim.statement_start = claim.statement_end = None
-                        claim.received = claim.coverage_expiration = None
-                        claim.references = claim.amounts = claim.quantities = None
-                        claims.append(claim)
-
-                    elif sid == "NM1":
-                        if claim is None:
-                            raise _outside_claim("NM1")
-                        k = len(e)
-                        if k < 3 or not e[1]:
-                            raise X12Error("the entity code is missing", element="NM101")
-                        if k < 10:  # trailing elements left out: pad, as they are empty
-                            e = e + [""] * (10 - k)
-                        party = new(Party)
-                        party.entity = e[1]
-                        party.last_or_organization = e[3]
-                        party.first = e[4]
-                        party.id_qualifier = e[8]
-                        party.id = e[9]
-                        claim.parties.append(party)
-
-                    elif sid == "LQ":
+                    else:  # _LQ
                         if line is None:
-                            raise X12Error("LQ (remark code) outside a service line")
-                        text(e, 1)
-                        line.remarks.append(text(e, 2))
+                            raise _outside_line()
+                        line.remarks.append(what)
 
-                    else:
-                        handler = handlers.get(sid)
-                        if handler is None:
-                            stop = e
-                            break
-                        self.claim, self.line = claim, line
-                        handler(e)
-                        claim, line, header_number = self.claim, self.line, self.header_number
                 else:  # the batch ran out: on to the next, if any
                     if segments.advance():
                         continue
                 break
         except (X12Error, IndexError, ValueError, ArithmeticError) as exc:
-            raise located(exc, segments.number(), e) from None
+            raise located(exc, segments.number(), raw.split(sep)) from None
         self.claim, self.line = claim, line
         self.paid_cents = paid_total
         self.unbalanced = unbalanced or bool(line_res) or bool(claim_res)
@@ -678,10 +763,6 @@ class _Parser:
     def _no_summary(self, sid: str) -> None:
         if self.summary:
             raise X12Error(f"{sid} after the provider adjustments (PLB): the order is wrong")
-
-
-def _outside_claim(sid: str) -> X12Error:
-    return X12Error(f"{sid} outside a claim (no CLP before it)")
 
 
 def _skip(e: list[str]) -> None:

@@ -120,7 +120,10 @@ class SegmentReader:
         tail = ""
         chunk = self._first
         while chunk:
-            parts = (tail + self._clean(chunk)).split(term)
+            parts = self._clean(chunk).split(term)
+            # The tail is a segment cut by the chunk's end (no terminator in it): joining it to
+            # the first segment copies less than joining it to the whole chunk.
+            parts[0] = tail + parts[0]
             tail = parts.pop()
             if parts:
                 yield parts
@@ -140,17 +143,19 @@ class Segments:
     """The segments of a stream, each split into its list of elements, one batch at a time.
 
     A reader loops `for e in segments.batch` (a C iterator: each segment is split and handed
-    over without a Python call) and calls `advance()` when the batch runs out. `number()` is
-    the number of the last segment handed over, counted from the ISA (1-based): it is worked
-    out from the position in the batch, not counted one segment at a time.
+    over without a Python call) and calls `advance()` when the batch runs out. A reader that
+    would rather split only some segments loops `for raw in segments.raws` (the same batch
+    unsplit: both draw from one iterator, so they can take turns). `number()` is the number of
+    the last segment handed over, counted from the ISA (1-based): it is worked out from the
+    position in the batch, not counted one segment at a time.
     """
 
     def __init__(self, reader: SegmentReader) -> None:
         self._batches = reader.batches()
-        self._sep = reader.delimiters.element
+        self.separator = reader.delimiters.element
         self._before = 0  # segments in the batches before this one
         self._size = 0
-        self._raws: Iterator[str] = iter(())
+        self.raws: Iterator[str] = iter(())
         self.batch: Iterator[list[str]] = iter(())
 
     def advance(self) -> bool:
@@ -160,8 +165,8 @@ class Segments:
             return False
         self._before += self._size
         self._size = len(raws)
-        self._raws = iter(raws)
-        self.batch = map(str.split, self._raws, repeat(self._sep))
+        self.raws = iter(raws)
+        self.batch = map(str.split, self.raws, repeat(self.separator))
         return True
 
     def next(self) -> list[str] | None:
@@ -172,7 +177,7 @@ class Segments:
                 return e
 
     def number(self) -> int:
-        return self._before + self._size - length_hint(self._raws)
+        return self._before + self._size - length_hint(self.raws)
 
 
 def split_text(text: str) -> list[list[str]]:
