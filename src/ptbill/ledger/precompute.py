@@ -34,6 +34,9 @@ from ptbill.ledger.stored import Stored
 from ptbill.scrub import Batch
 
 Batches = Iterator[tuple[list[Prepared], list[InputError]]]
+# What a worker sends back of a visit: its stored text and hash, and what the ledger stores of
+# its coded, scrubbed and priced claim (all the importer needs of those results).
+Done = tuple[str, str, Stored | None]
 
 
 def default_workers() -> int:
@@ -88,8 +91,8 @@ def _finish(
     visits, errors = validate_items(path, items)
     results = job.get() if job is not None else [None] * len(visits)
     prepared = [
-        Prepared(v, *source_of(v), stored=stored)
-        for v, stored in zip(visits, results, strict=True)
+        Prepared(v, *source_of(v)) if done is None else Prepared(v, *done[:2], stored=done[2])
+        for v, done in zip(visits, results, strict=True)
         if v is not None
     ]
     return prepared, errors
@@ -104,10 +107,11 @@ def _init(config: Config, as_of: dt.date) -> None:
     _worker["contexts"], _worker["as_of"] = Contexts(config), as_of
 
 
-def _compute(path: str, items: list[Any]) -> list[Stored | None]:
-    """What the ledger stores of each item's visit; None for the importer to do itself (an
-    invalid visit, one whose context cannot be resolved or comes from history, or an
-    earlier copy of a visit id: the last copy wins, as in the importer)."""
+def _compute(path: str, items: list[Any]) -> list[Done | None]:
+    """Each item's stored text, its hash and what the ledger stores of its visit (None: the
+    importer does it itself: the visit's context cannot be resolved or comes from history, or
+    it is an earlier copy of a visit id, for the last copy wins, as in the importer); None for
+    an invalid item (the importer reports it)."""
     from ptbill.bulk import batch as bulk
 
     contexts: Contexts = _worker["contexts"]
@@ -120,16 +124,18 @@ def _compute(path: str, items: list[Any]) -> list[Stored | None]:
                 visits.append(None)
         last = {v.visit_id: n for n, v in enumerate(visits) if v is not None}
         together = Batch(visits[n] for n in last.values())
-        out: list[Stored | None] = [None] * len(visits)
-        for n in last.values():
-            v = visits[n]
-            assert v is not None
-            try:
-                ctx = contexts.of(v, path)
-            except InputError:
+        out: list[Done | None] = []
+        for n, v in enumerate(visits):
+            if v is None:
+                out.append(None)
                 continue
-            if not needs_history(v, ctx.profile):
-                p = Prepared(v, "", "")
-                compute(p, ctx, _worker["as_of"], together)
-                out[n] = p.stored
+            p = Prepared(v, *source_of(v))
+            if last[v.visit_id] == n:
+                try:
+                    ctx = contexts.of(v, path)
+                except InputError:
+                    ctx = None
+                if ctx is not None and not needs_history(v, ctx.profile):
+                    compute(p, ctx, _worker["as_of"], together)
+            out.append((p.source_json, p.sha, p.stored))
         return out
