@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from ptbill.config.profiles import Config
 from ptbill.demo.generator import generate
+from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
+from ptbill.ledger.precompute import Precompute
 from tests.ledger.helpers import WHO, write_visits
 
 AS_OF = dt.date(2025, 3, 31)
@@ -67,3 +71,16 @@ def test_workers_leave_the_ledger_one_process_leaves(config: Config, tmp_path: P
     assert blocked, "the generated month has blocked claims (their work items are compared too)"
     for table, rows in alone.items():
         assert pooled[table] == rows, table
+
+
+def _dies(path: str, items: list[Any]) -> list[Any]:
+    os._exit(3)  # a worker killed (out of memory...) in the middle of a batch
+
+
+def test_a_worker_that_dies_fails_the_import_cleanly(config: Config, tmp_path: Path) -> None:
+    path = write_visits(tmp_path / "v.jsonl", _visits()[:90])
+    with Precompute(config, AS_OF, workers=1) as pre:
+        pre.task = _dies
+        with pytest.raises(InputError) as e:
+            list(pre.batches(path, 40))
+    assert "worker process" in e.value.problem and "--workers 0" in e.value.fix

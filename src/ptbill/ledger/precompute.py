@@ -20,7 +20,8 @@ import multiprocessing as mp
 import os
 from collections import deque
 from collections.abc import Iterator
-from multiprocessing.pool import AsyncResult, Pool
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from pydantic import ValidationError
@@ -49,15 +50,15 @@ class Precompute:
 
     def __init__(self, config: Config, as_of: dt.date, workers: int) -> None:
         self.config, self.as_of, self.workers = config, as_of, workers
-        self.pool: Pool | None = None
+        self.pool: ProcessPoolExecutor | None = None
+        self.task = _compute  # what a worker runs on a batch
 
     def __enter__(self) -> Precompute:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+        if self.pool is not None:  # a worker that dies makes the import fail, never hang
+            self.pool.shutdown(cancel_futures=True)
 
     def batches(self, path: str, size: int) -> Batches:
         """The file's batches of prepared visits (with what workers computed of them) and
@@ -77,19 +78,32 @@ class Precompute:
         while pending:
             yield _finish(path, *pending.popleft())
 
-    def _start(self, path: str, items: list[tuple[str, Any]]) -> AsyncResult[Any]:
+    def _start(self, path: str, items: list[tuple[str, Any]]) -> Future[list[Done | None]]:
         if self.pool is None:
-            self.pool = mp.get_context("spawn").Pool(
-                self.workers, initializer=_init, initargs=(self.config, self.as_of)
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=mp.get_context("spawn"),
+                initializer=_init,
+                initargs=(self.config, self.as_of),
             )
-        return self.pool.apply_async(_compute, (path, [item for _, item in items]))
+        return self.pool.submit(self.task, path, [item for _, item in items])
 
 
 def _finish(
-    path: str, items: list[tuple[str, Any]], job: AsyncResult[Any] | None
+    path: str, items: list[tuple[str, Any]], job: Future[list[Done | None]] | None
 ) -> tuple[list[Prepared], list[InputError]]:
     visits, errors = validate_items(path, items)
-    results = job.get() if job is not None else [None] * len(visits)
+    try:
+        results = job.result() if job is not None else [None] * len(visits)
+    except BrokenProcessPool:
+        raise InputError(
+            path,
+            None,
+            None,
+            "a worker process of the import ended unexpectedly (killed, or out of memory); "
+            "nothing was imported",
+            "run the import again; `--workers 0` imports in one process",
+        ) from None
     prepared = [
         Prepared(v, *source_of(v)) if done is None else Prepared(v, *done[:2], stored=done[2])
         for v, done in zip(visits, results, strict=True)
