@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
+import hashlib
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -156,16 +158,16 @@ def test_a_file_cut_short_posts_nothing(ledger: Ledger, config: Config, sent: di
 def test_a_failure_in_the_middle_of_posting_leaves_nothing(
     ledger: Ledger, config: Config, sent: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = posting._Batch.write
+    real = posting.Batch.write
     calls = []
 
-    def failing(self: posting._Batch) -> None:
+    def failing(self: posting.Batch) -> None:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk full")
         real(self)
 
-    monkeypatch.setattr(posting._Batch, "write", failing)
+    monkeypatch.setattr(posting.Batch, "write", failing)
     with ledger.transaction() as s:
         before = table_counts(s)
     with pytest.raises(RuntimeError):
@@ -295,3 +297,87 @@ def test_unreadable_835_is_refused(ledger: Ledger, config: Config) -> None:
     assert "r.835" in e.value.render()
     with ledger.transaction() as s:
         assert table_counts(s)["remittances"] == 0
+
+
+def _post_file(ledger: Ledger, config: Config, path: Path):
+    with ledger.transaction() as s:
+        return posting.post_file(s, str(path), who=WHO, config=config)
+
+
+def test_a_file_is_stored_as_read_with_its_sha256(
+    ledger: Ledger, config: Config, sent: dict, tmp_path: Path
+) -> None:
+    text = remit_of([decision(sent["V-1"], _paid_in_full(sent["V-1"]))])
+    # a byte that is not UTF-8 in free text (the payer's name): stored as U+FFFD, as read
+    data = text.replace("MEDICARE PART B", "MEDICARE PART \xff").encode("latin-1")
+    path = tmp_path / "r.835"
+    path.write_bytes(data)
+    summary = _post_file(ledger, config, path)
+    assert (summary.payments, summary.claims, summary.matched) == (1, 1, 1)
+    with ledger.transaction() as s:
+        [stored] = s.scalars(select(m.Remittance)).all()
+        assert stored.sha256 == hashlib.sha256(data).hexdigest()
+        assert stored.content == data.decode("utf-8", errors="replace")
+        assert "MEDICARE PART \ufffd" in stored.content
+        assert (stored.payment_count, stored.claim_count, stored.total_paid) == (
+            1,
+            1,
+            D("62.72"),
+        )
+        assert stored.received_on == PAID_DAY
+        assert claim(s, "V-1").paid == D("62.72")
+
+
+def test_a_file_changed_before_its_text_is_stored_posts_nothing(
+    ledger: Ledger, config: Config, sent: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "r.835"
+    path.write_text(remit_of([decision(sent["V-1"], _paid_in_full(sent["V-1"]))]))
+    real = posting._content
+
+    def rewritten(where: str, sha: str) -> str:  # another program saves the file meanwhile
+        path.write_text(remit_of([decision(sent["V-2"], _paid_in_full(sent["V-2"]))]))
+        return real(where, sha)
+
+    monkeypatch.setattr(posting, "_content", rewritten)
+    with ledger.transaction() as s:
+        before = table_counts(s)
+    with pytest.raises(InputError) as e:
+        _post_file(ledger, config, path)
+    assert "changed while it was being posted" in e.value.render()
+    with ledger.transaction() as s:
+        assert table_counts(s) == before
+
+
+def test_a_file_changed_while_it_is_read_posts_nothing(
+    ledger: Ledger, config: Config, sent: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "r.835"
+    path.write_text(remit_of([decision(sent["V-1"], _paid_in_full(sent["V-1"]))]))
+    real = posting.Poster.open
+
+    def rewritten(self: posting.Poster, sha: str, content: str) -> None:
+        real(self, sha, content)  # the text stored matches the hash; what is parsed does not
+        path.write_text(remit_of([decision(sent["V-2"], _paid_in_full(sent["V-2"]))]))
+
+    monkeypatch.setattr(posting.Poster, "open", rewritten)
+    with ledger.transaction() as s:
+        before = table_counts(s)
+    with pytest.raises(InputError) as e:
+        _post_file(ledger, config, path)
+    assert "changed while it was being posted" in e.value.render()
+    with ledger.transaction() as s:
+        assert table_counts(s) == before
+        assert claim(s, "V-2").state == State.SUBMITTED
+
+
+def test_the_garbage_collector_is_back_on_after_posting(
+    ledger: Ledger, config: Config, sent: dict
+) -> None:
+    text = _two_payments(sent)
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        _post(ledger, config, text[: text.rindex("SE*")])
+    assert gc.isenabled()
+    _post(ledger, config, text)
+    assert gc.isenabled()

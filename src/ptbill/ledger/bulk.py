@@ -12,17 +12,18 @@ BEGIN IMMEDIATE) -- so no select is needed to learn them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Table, func, select, text
+from sqlalchemy import Column, Date, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from ptbill.ledger.models import Base
 from ptbill.ledger.types import CENT, Money
 
 _CHUNK = 5000
+_MEMO_SIZE = 20_000  # distinct values a converter remembers (amounts, dates, flags repeat)
 
 
 def _table(model: type[Base]) -> Table:
@@ -51,6 +52,29 @@ def _memo(proc: Any) -> Any:
             return out
         except TypeError:  # unhashable
             return proc(value)
+
+    return convert
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _remembered(proc: Any) -> Callable[[Any], Any]:
+    """proc for values that repeat, each distinct value converted once (bounded: values that
+    never repeat do not grow it); None stays None."""
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return seen[value]
+        except KeyError:
+            if len(seen) >= _MEMO_SIZE:
+                seen.clear()
+            seen[value] = out = proc(value)
+            return out
 
     return convert
 
@@ -167,3 +191,57 @@ class Bulk:
         values = self._rows([[*[row[k] for k in keys], row["id"]] for row in rows], procs)
         for i in range(0, len(values), _CHUNK):
             self.conn.exec_driver_sql(sql, values[i : i + _CHUNK])
+
+    # -- rows in the driver's own values (for the hottest paths: no per-row conversion pass) --
+
+    def to_driver(self, model: type[Base], name: str) -> Callable[[Any], Any]:
+        """The column's Python value -> the value insert_values / update_values take (what its
+        bind processor makes of it: cents for Money on SQLite, ISO text for dates...)."""
+        proc = self._proc(_table(model).c[name])
+        return _same if proc is None else _remembered(proc)
+
+    def from_driver(self, model: type[Base], name: str) -> Callable[[Any], Any]:
+        """The driver's value of a Money or Date column -> the Python value SQLAlchemy would
+        return, for rows read with exec_driver_sql."""
+        col = _table(model).c[name]
+        if isinstance(col.type, Money):
+            money = col.type
+            return _remembered(lambda v: money.process_result_value(v, self.dialect))
+        if not isinstance(col.type, Date):
+            raise TypeError(f"{col} is neither Money nor Date")
+        proc = col.type._cached_result_processor(self.dialect, None)  # noqa: SLF001
+        return _same if proc is None else _remembered(proc)
+
+    def insert_values(
+        self, model: type[Base], names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert rows already in driver values (see to_driver), in the order of `names`; ids,
+        when wanted, are among them (from ids())."""
+        if not rows:
+            return
+        table = _table(model)
+        defaults = self._defaults(table, names)  # columns not given: their scalar default
+        extra = tuple(self.to_driver(model, k)(v) for k, v in defaults.items())
+        columns = [*names, *defaults]
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+            f"({', '.join([self.mark] * len(columns))})"
+        )
+        if extra:
+            rows = [(*row, *extra) for row in rows]
+        for i in range(0, len(rows), _CHUNK):
+            self.conn.exec_driver_sql(sql, rows[i : i + _CHUNK])
+
+    def update_values(
+        self, model: type[Base], names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """UPDATE ... SET names WHERE id = the last value of each row (driver values)."""
+        if not rows:
+            return
+        table = _table(model)
+        sql = (
+            f"UPDATE {table.name} SET {', '.join(f'{k} = {self.mark}' for k in names)} "
+            f"WHERE id = {self.mark}"
+        )
+        for i in range(0, len(rows), _CHUNK):
+            self.conn.exec_driver_sql(sql, rows[i : i + _CHUNK])

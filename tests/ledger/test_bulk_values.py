@@ -1,0 +1,61 @@
+"""Bulk rows in the driver's own values (ptbill.ledger.bulk: to_driver, from_driver,
+insert_values, update_values), as posting writes and reads them: stored and read back exactly as
+SQLAlchemy stores and reads the same Python values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ptbill.ledger import models as m
+from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.db import Ledger
+
+D = Decimal
+COLUMNS = ("id", "sha256", "file_name", "content", "received_on", "total_paid")
+
+
+def test_rows_in_driver_values_store_what_the_orm_stores(ledger: Ledger) -> None:
+    with ledger.transaction() as s:
+        s.add(
+            m.Remittance(
+                sha256="a" * 64,
+                file_name="orm.835",
+                content="x",
+                received_on=dt.date(2025, 3, 1),
+                total_paid=D("12.3"),
+            )
+        )
+        s.flush()
+        bulk = Bulk(s)
+        money = bulk.to_driver(m.Remittance, "total_paid")
+        date = bulk.to_driver(m.Remittance, "received_on")
+        ids = bulk.ids(m.Remittance, 2)
+        rows = [
+            (ids[0], "b" * 64, "one.835", "y", date(dt.date(2025, 3, 1)), money(D("12.3"))),
+            (ids[1], "c" * 64, "two.835", "z", date(dt.date(2024, 2, 29)), money(D("-0.07"))),
+        ]
+        bulk.insert_values(m.Remittance, COLUMNS, rows)
+        # the columns left out take their defaults, as through the ORM
+        bulk.update_values(m.Remittance, ("total_paid",), [(money(D("1000000.01")), ids[1])])
+    with ledger.transaction() as s:
+        orm, one, two = s.scalars(select(m.Remittance).order_by(m.Remittance.id)).all()
+        assert [r.id for r in (one, two)] == ids and ids[0] == orm.id + 1
+        assert (one.total_paid, one.received_on) == (orm.total_paid, orm.received_on)
+        assert (
+            (one.payment_count, one.claim_count) == (orm.payment_count, orm.claim_count) == (0, 0)
+        )
+        assert (two.total_paid, two.received_on) == (D("1000000.01"), dt.date(2024, 2, 29))
+        # read as plain driver values, converted back: what the ORM reads
+        bulk = Bulk(s)
+        read_money = bulk.from_driver(m.Remittance, "total_paid")
+        read_date = bulk.from_driver(m.Remittance, "received_on")
+        raw = s.connection().exec_driver_sql(
+            "SELECT total_paid, received_on FROM remittances ORDER BY id"
+        )
+        assert [(read_money(a), read_date(b)) for a, b in raw] == [
+            (r.total_paid, r.received_on) for r in (orm, one, two)
+        ]
+        assert read_money(None) is None and read_date(None) is None
