@@ -40,29 +40,13 @@ def _exact(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
 
-def _memo(proc: Any) -> Any:
-    """A bind processor that converts each distinct value once (dates and flags repeat)."""
-    seen: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = out = proc(value)
-            return out
-        except TypeError:  # unhashable
-            return proc(value)
-
-    return convert
-
-
 def _same(value: Any) -> Any:
     return value
 
 
 def _remembered(proc: Any) -> Callable[[Any], Any]:
-    """proc for values that repeat, each distinct value converted once (bounded: values that
-    never repeat do not grow it); None stays None."""
+    """proc for values that repeat (amounts, dates, flags), each distinct value converted once
+    (bounded: values that never repeat do not grow it); None stays None."""
     seen: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:
@@ -75,6 +59,8 @@ def _remembered(proc: Any) -> Callable[[Any], Any]:
                 seen.clear()
             seen[value] = out = proc(value)
             return out
+        except TypeError:  # unhashable
+            return proc(value)
 
     return convert
 
@@ -91,10 +77,10 @@ class Bulk:
     def _proc(self, col: Column[Any]) -> Any:
         if col not in self._procs:
             if isinstance(col.type, Money):  # the hot path: skip the TypeDecorator wrapper
-                self._procs[col] = _cents if self.dialect.name == "sqlite" else _exact
+                proc = _cents if self.dialect.name == "sqlite" else _exact
             else:
                 proc = col.type._cached_bind_processor(self.dialect)  # noqa: SLF001
-                self._procs[col] = _memo(proc) if proc is not None else None
+            self._procs[col] = _remembered(proc) if proc is not None else None
         return self._procs[col]
 
     def _rows(self, rows: Sequence[Sequence[Any]], procs: list[Any]) -> list[tuple[Any, ...]]:
@@ -198,7 +184,7 @@ class Bulk:
         """The column's Python value -> the value insert_values / update_values take (what its
         bind processor makes of it: cents for Money on SQLite, ISO text for dates...)."""
         proc = self._proc(_table(model).c[name])
-        return _same if proc is None else _remembered(proc)
+        return _same if proc is None else proc
 
     def from_driver(self, model: type[Base], name: str) -> Callable[[Any], Any]:
         """The driver's value of a Money or Date column -> the Python value SQLAlchemy would
