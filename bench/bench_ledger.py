@@ -143,7 +143,7 @@ def phase_anchor_pipeline(path: str, n: int) -> dict[str, Any]:
     return {"count": count, "wall": wall, "cpu": cpu, "peak_mb": _peak_mb()}
 
 
-def phase_import(url: str, path: str, n: int, workers: int | None) -> dict[str, Any]:
+def phase_import(url: str, path: str, n: int, workers: int) -> dict[str, Any]:
     from ptbill.config import load_config
     from ptbill.ledger.db import Ledger
     from ptbill.ledger.importer import import_files
@@ -301,7 +301,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument(
-        "--workers", type=int, default=None, help="import workers (default: one per core)"
+        "--workers",
+        type=int,
+        default=2,
+        help="also import with this many worker processes (SQLite; 0: skip)",
     )
     args = parser.parse_args(argv)
     n = args.visits or (5000 if args.quick else 100_000)
@@ -317,17 +320,24 @@ def main(argv: list[str] | None = None) -> None:
         if args.pg and not args.no_pg:
             dbs.append(("postgresql", args.pg))
         results: dict[str, dict[str, Any]] = {}
+        with_workers: dict[str, Any] | None = None
         reader = None
         for name, url in dbs:
             if name == "postgresql":
                 _reset_postgres(url)
-            imp = _in_child(phase_import, url, visits, n, args.workers)
+            imp = _in_child(phase_import, url, visits, n, 0)
             print(_line(f"{name}: import", imp, "visits", pipeline))
-            print(
-                f"  {'':<26} workers: CPU {imp['workers_cpu']:.1f} s, each <= "
-                f"{imp['worker_peak_mb']:.0f} MB; all processes: peak PSS "
-                f"{imp['tree_pss_mb']:.0f} MB (summed RSS {imp['tree_rss_mb']:.0f} MB)"
-            )
+            if name == "sqlite" and args.workers:
+                # the same import with worker processes, into a database of its own
+                url_w = f"sqlite:///{tmp / 'bench-workers.db'}"
+                imp_w = _in_child(phase_import, url_w, visits, n, args.workers)
+                print(_line(f"  with {args.workers} workers", imp_w, "visits", pipeline))
+                with_workers = imp_w
+                print(
+                    f"  {'':<26} workers' CPU {imp_w['workers_cpu']:.1f} s, each <= "
+                    f"{imp_w['worker_peak_mb']:.0f} MB; all processes: peak PSS "
+                    f"{imp_w['tree_pss_mb']:.0f} MB (summed RSS {imp_w['tree_rss_mb']:.0f} MB)"
+                )
             sub = _in_child(phase_submit, url, claims_837)
             print(_line(f"{name}: submit (837P)", sub, "claims"))
             if reader is None:
@@ -352,6 +362,12 @@ def main(argv: list[str] | None = None) -> None:
             f"(>= 5,000: {'met' if post_rate >= 5000 else 'NOT met'}); peak memory "
             f"{peak:.0f} MB (< 300: {'met' if peak < 300 else 'NOT met'})"
         )
+        if with_workers is not None:
+            print(
+                f"  import with {args.workers} workers: "
+                f"{with_workers['count'] / with_workers['wall']:,.0f}/s, all processes "
+                f"{with_workers['tree_pss_mb']:.0f} MB"
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     sys.stdout.flush()

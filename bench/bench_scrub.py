@@ -5,9 +5,9 @@ peak memory; writes nothing.
     .venv/bin/python bench/bench_scrub.py [--visits 100000] [--seed 7] [--quick]
 
 Anchors: `json.loads` of every line alone, and the intake (`parse_documents` +
-`validate_visits`: JSON plus the visit-format validation every command pays). simple-icd-10-cm
-parses its code set once per process (a few seconds); that one-time cost is measured apart
-and kept out of the throughput.
+`validate_visits`: JSON plus the visit-format validation every command pays). The ICD-10-CM
+index is read once per process (ptbill.scrub.icd10_index, a fraction of a second); that
+one-time cost is measured apart and kept out of the throughput.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from ptbill.ledger.episode import (
     load_histories,
     remember,
 )
-from ptbill.ledger.precompute import Precompute, default_workers
+from ptbill.ledger.precompute import Precompute
 from ptbill.ledger.prepare import Contexts, Prepared, compute, needs_history
 from ptbill.ledger.refs import Refs
 from ptbill.ledger.states import State, audit_row
@@ -108,14 +108,14 @@ def import_files(
     who: str,
     progress: Progress | None = None,
     batch_size: int = BATCH,
-    workers: int | None = None,
+    workers: int = 0,
 ) -> ImportSummary:
     """Import every visit of `paths`; raise InputErrors (the caller rolls back) when any visit
-    cannot be read or resolved. `workers` processes (default: one per core, 0 for none) code,
-    scrub and price ahead when the input holds more than one batch (ptbill.ledger.precompute)."""
+    cannot be read or resolved. `workers` processes code, scrub and price ahead when the input
+    holds more than one batch (ptbill.ledger.precompute)."""
     run = _Run(session, config, as_of, who)
     errors: list[InputError] = []
-    pool = Precompute(config, as_of, default_workers() if workers is None else workers)
+    pool = Precompute(config, as_of, workers)
     with no_gc_pauses(), pool as pre:
         for path in paths:
             for prepared, bad in pre.batches(path, batch_size):

@@ -11,13 +11,16 @@ The results are a head start, not a decision: the importer recomputes a visit wh
 derives from history, or that shares a patient and a day with another visit (the duplicate
 checks look across visits). An input of one batch is computed in-process: starting workers
 costs more than they save on a thousand visits; the pool starts when a second batch shows.
+
+Workers are asked for (`ptbill import --workers N`), not the default: each repeats the
+validation and costs 80 MB, so on two cores (main process + 2 workers) a 100,000-visit import
+ran 1.45x faster for 160 MB more (docs/benchmarks/ledger.md). With cores to spare they pay.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
-import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,11 +41,6 @@ Batches = Iterator[tuple[list[Prepared], list[InputError]]]
 # What a worker sends back of a visit: its stored text and hash, and what the ledger stores of
 # its coded, scrubbed and priced claim (all the importer needs of those results).
 Done = tuple[str, str, Stored | None]
-
-
-def default_workers() -> int:
-    """One worker per core: the main process's own share (validating, storing) leaves room."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Precompute:
