@@ -211,3 +211,37 @@ def test_authorization_use_is_derived(ledger: Ledger, config: Config, tmp_path: 
             used.append((auth.visits_used, auth.units_used))
         # A said 5 visits were used before it; A itself used one visit and 3 units (2 + 1)
         assert used == [(6, 3), (7, 6)]
+
+
+def test_an_import_of_many_batches_is_the_import_of_one(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """Batches are how the import bounds its memory (and when it refreshes PostgreSQL's
+    statistics): the claims do not depend on where a batch ends."""
+    visits = generate(90, 5, start=dt.date(2025, 3, 3), days=5)
+    path = write_visits(tmp_path / "v.jsonl", visits)
+    with ledger.transaction() as s:
+        small = import_files(
+            s, [path], as_of=dt.date(2025, 3, 12), config=config, who=WHO, batch_size=10
+        )
+    assert small.new == 90
+    with ledger.transaction() as s:
+        rows = s.execute(
+            select(m.Claim.claim_number, m.Claim.state, m.Claim.charge).order_by(
+                m.Claim.claim_number
+            )
+        ).all()
+    single = Ledger(f"sqlite:///{tmp_path / 'one.db'}")
+    try:
+        with single.transaction() as s:
+            one = import_files(s, [path], as_of=dt.date(2025, 3, 12), config=config, who=WHO)
+        with single.transaction() as s:
+            expected = s.execute(
+                select(m.Claim.claim_number, m.Claim.state, m.Claim.charge).order_by(
+                    m.Claim.claim_number
+                )
+            ).all()
+    finally:
+        single.close()
+    assert (small.ready, small.blocked) == (one.ready, one.blocked)
+    assert rows == expected

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from ptbill.bulk import batch as no_gc_pauses
@@ -143,6 +143,8 @@ class _Run:
         self.summary = ImportSummary()
         self.contexts = Contexts(config)
         self.histories: dict[str, PatientHistory] = {}
+        self.written = 0  # batches written
+        self.postgres = session.get_bind().dialect.name == "postgresql"
 
     # -- one batch ----------------------------------------------------------------------------
 
@@ -164,6 +166,17 @@ class _Run:
         self._process(todo)
         self._episode_refs(todo)
         self._write(path, todo)
+        self.written += 1
+        if self.postgres and self.written >= 2 and self.written & (self.written - 1) == 0:
+            self._analyze()
+
+    def _analyze(self) -> None:
+        """PostgreSQL plans the import's lookups from table statistics, which autovacuum cannot
+        gather while the import's transaction is open: a plan made for the empty tables then
+        scans whole tables every batch (100,000 visits took 396 s). ANALYZE at 2, 4, 8...
+        batches keeps the statistics within twice the truth (40,000 visits: 81 s -> 56 s)."""
+        tables = (m.Visit, m.Claim, m.ClaimVersion, m.ClaimLine, m.Patient, m.Coverage)
+        self.s.execute(text(f"ANALYZE {', '.join(t.__tablename__ for t in tables)}"))
 
     def _items(self, path: str, prepared: list[Prepared]) -> list[_Item]:
         items, errors = [], []
