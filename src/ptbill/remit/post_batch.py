@@ -378,6 +378,20 @@ class Batch:
             reference=cp.claim_id,
         )
 
+    def _due(
+        self, action: str, payer: m.Payer, claim: PostedClaim, processed: bool = True
+    ) -> dt.date:
+        """The work item's deadline for `action` under the payer's windows."""
+        return due_date(
+            action,
+            medicare=payer.medicare,
+            appeal_days=payer.appeal_days,
+            timely_filing_days=payer.timely_filing_days,
+            date_of_service=claim.date_of_service,
+            determined_on=self.determined,
+            processed=processed,
+        )
+
     def _work(
         self,
         claim: PostedClaim,
@@ -396,15 +410,7 @@ class Batch:
             where = (
                 f"line {cp.lines[line_seq - 1].code[:8]}" if line_seq is not None else "the claim"
             )
-            due = due_date(
-                c.action,
-                medicare=payer.medicare,
-                appeal_days=payer.appeal_days,
-                timely_filing_days=payer.timely_filing_days,
-                date_of_service=claim.date_of_service,
-                determined_on=self.determined,
-                processed=k.processed,
-            )
+            due = self._due(c.action, payer, claim, k.processed)
             self._item(
                 claim,
                 "denial",
@@ -471,14 +477,7 @@ class Batch:
             )
             for u in find_underpayments(visit, paid, self.p.tolerance(payer)):
                 action = _UNDERPAYMENT_ACTION.get(u.likely_cause, "reopen")
-                due = due_date(
-                    action,
-                    medicare=payer.medicare,
-                    appeal_days=payer.appeal_days,
-                    timely_filing_days=payer.timely_filing_days,
-                    date_of_service=claim.date_of_service,
-                    determined_on=self.determined,
-                )
+                due = self._due(action, payer, claim)
                 self._item(
                     claim,
                     "underpayment",
