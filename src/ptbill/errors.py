@@ -25,6 +25,19 @@ class InputError(Exception):
         return f"{': '.join(where)}: {self.problem}. Fix: {self.fix}"
 
 
+def unreadable(path: str, error: OSError) -> InputError:
+    """The InputError for a file that cannot be opened or read (missing, a folder, no access)."""
+    if isinstance(error, FileNotFoundError):
+        return InputError(path, None, None, "cannot read the file: no such file", "check the path")
+    return InputError(
+        path,
+        None,
+        None,
+        f"cannot read the file ({error.strerror})",
+        "check the path and its permissions",
+    )
+
+
 class InputErrors(Exception):
     """Several input errors found in one pass (all are reported, none is acted on)."""
 

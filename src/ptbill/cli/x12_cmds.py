@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from ptbill.cli.common import EXIT_FOUND, _default, out, print_json, user_errors
-from ptbill.errors import InputError
+from ptbill.errors import InputError, unreadable
 from ptbill.x12.envelope import FUNCTIONAL_GROUPS, functional_group_of
 from ptbill.x12.errors import X12Error
 from ptbill.x12.read_277ca import ClaimAcknowledgment, StatusReport, read_277ca
@@ -35,9 +35,7 @@ def _read(path: str, what: str, read: Callable[[], T]) -> T:
     except X12Error as e:
         raise InputError(path, None, e.where() or None, e.problem, _FIX[what]) from None
     except OSError as e:
-        raise InputError(
-            path, None, None, f"cannot read the file: {e.strerror}", "check the path"
-        ) from None
+        raise unreadable(path, e) from None
 
 
 _CENT = Decimal("0.01")

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, InputErrors, validation_errors
+from ptbill.errors import InputError, InputErrors, unreadable, validation_errors
 
 FIX_JSON = "save the file as JSON (one visit, a list of visits) or JSON Lines"
 
@@ -88,16 +88,8 @@ def load_visits(path: str | Path) -> list[Visit]:
     origin = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(origin, None, None, "no such file", "check the path") from None
     except UnicodeDecodeError:
         raise InputError(origin, None, None, "not UTF-8 text", FIX_JSON) from None
     except OSError as e:
-        raise InputError(
-            origin,
-            None,
-            None,
-            f"cannot read the file ({e.strerror})",
-            "check the path and its permissions",
-        ) from None
+        raise unreadable(origin, e) from None
     return validate_visits(parse_documents(text, origin), origin)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ptbill.errors import InputError
+from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.refs import bulk_insert
 from ptbill.ledger.states import State, allowed, audit_row
@@ -66,9 +66,7 @@ def read_ack_file(path: str) -> Acknowledgments | list[ClaimAcknowledgment]:
     except X12Error as e:
         raise InputError(path, None, e.where() or None, e.problem, FIX_ACK) from None
     except OSError as e:
-        raise InputError(
-            path, None, None, f"cannot read the file: {e.strerror}", "check the path"
-        ) from None
+        raise unreadable(path, e) from None
     raise InputError(
         path,
         None,

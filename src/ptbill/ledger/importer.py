@@ -46,7 +46,7 @@ from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import Stored, coded_from_lines
 from ptbill.pricing import PricedVisit, bucket_of, price_visit
 from ptbill.pricing.kx import TherapyEntry
-from ptbill.scrub import Batch, ScrubResult
+from ptbill.scrub import Batch
 
 BATCH = 1000
 EDITABLE = frozenset({State.DRAFT, State.BLOCKED, State.READY})
@@ -94,7 +94,6 @@ class _Item:
     plan_id: int | None = None
     auth_id: int | None = None
     coded: CodedVisit | None = None
-    scrub: ScrubResult | None = None
     priced: PricedVisit | None = None
     stored: Stored | None = None  # what the rows are made of
 
@@ -192,9 +191,6 @@ class _Run:
                     ctx,
                     p.source_json,
                     p.sha,
-                    coded=p.coded,
-                    scrub=p.scrub,
-                    priced=p.priced,
                     stored=p.stored,
                 )
             )
@@ -366,21 +362,17 @@ class _Run:
             if history is not None and needs_history(i.visit, i.ctx.profile):
                 i.effective, i.derived = derive(i.visit, i.ctx.profile, history, str(i.patient_id))
                 self.summary.derived += bool(i.derived)
-                i.coded = i.scrub = i.priced = i.stored = None
-            p = Prepared(i.effective, i.source_json, i.sha, i.coded, i.scrub, i.priced)
+                i.stored = None
             if history is not None:
-                if p.coded is None or p.priced is None:
-                    p.coded = p.coded or code_visit(
-                        p.visit, i.ctx.profile, i.ctx.chargemaster, i.ctx.locality
-                    )
-                    p.priced = p.priced or price_visit(
-                        p.coded, i.ctx.profile, i.ctx.billing_provider, as_of=self.as_of
-                    )
-                i.coded, i.priced = p.coded, p.priced
+                # The patient's history learns this visit's units and therapy amount.
+                i.coded = code_visit(i.effective, i.ctx.profile, i.ctx.chargemaster, i.ctx.locality)
+                i.priced = price_visit(
+                    i.coded, i.ctx.profile, i.ctx.billing_provider, as_of=self.as_of
+                )
                 remember(
                     history,
                     i.effective,
-                    sum(x.units for x in p.coded.billed_lines),
+                    sum(x.units for x in i.coded.billed_lines),
                     _therapy_entries(str(i.patient_id), i),
                 )
         batch = Batch(i.effective for i in items if i.effective is not None)

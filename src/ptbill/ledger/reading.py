@@ -17,23 +17,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, validation_errors
+from ptbill.errors import InputError, unreadable, validation_errors
 from ptbill.intake.load import FIX_JSON, parse_documents
 
 
 def _open(path: str) -> Any:
     try:
         return Path(path).open(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, None, None, "no such file", "check the path") from None
     except OSError as e:
-        raise InputError(
-            path,
-            None,
-            None,
-            f"cannot read the file ({e.strerror})",
-            "check the path and its permissions",
-        ) from None
+        raise unreadable(path, e) from None
 
 
 def _is_json_lines(path: str) -> bool:

@@ -97,18 +97,7 @@ def write_277ca(
             c = d.claim
             body += [
                 segment("HL", str(hl), str(provider_hl), "PT"),
-                segment(
-                    "NM1",
-                    "QC",
-                    "1",
-                    c.subscriber_last[:60],
-                    c.subscriber_first[:35],
-                    "",
-                    "",
-                    "",
-                    "MI",
-                    c.member_id,
-                ),
+                _patient(c),
             ]
             body.append(segment("TRN", "2", c.claim_id))
             if d.rejection is None:
@@ -120,6 +109,22 @@ def write_277ca(
                 body.append(segment("STC", status, d8, "U", format_amount(c.charge)))
             body.append(segment("DTP", "472", "D8", format_date(c.date_of_service)))
     return write_interchange(_settings(receiver, number, when), CLAIM_ACK, [body])
+
+
+def _patient(c: SimClaim) -> str:
+    """NM1*QC, the patient as the claim named the subscriber (277CA 2100D, 835 2100)."""
+    return segment(
+        "NM1",
+        "QC",
+        "1",
+        c.subscriber_last[:60],
+        c.subscriber_first[:35],
+        "",
+        "",
+        "",
+        "MI",
+        c.member_id,
+    )
 
 
 def _line_segments(x: LineDecision) -> list[str]:
@@ -171,18 +176,7 @@ def _clp(d: Decision, status: str, lines: list[LineDecision], icn: str) -> list[
             c.place_of_service or "11",
             c.frequency_code,
         ),
-        segment(
-            "NM1",
-            "QC",
-            "1",
-            c.subscriber_last[:60],
-            c.subscriber_first[:35],
-            "",
-            "",
-            "",
-            "MI",
-            c.member_id,
-        ),
+        _patient(c),
         segment("DTM", "050", format_date(d.received)),
     ]
     for x in lines:

@@ -71,36 +71,28 @@ def _index(edits: list[PtpEdit]) -> dict[tuple[str, str], tuple[PtpEdit, ...]]:
     return out
 
 
+def _edit(r: dict[str, str]) -> PtpEdit:
+    """One PTP edit from a row of our stored layout (bundled or imported)."""
+    return PtpEdit(
+        r["column1"],
+        r["column2"],
+        r["modifier_indicator"],
+        r["rationale"],
+        _date(r["effective_date"]),
+        _date(r["deletion_date"]),
+    )
+
+
 @cache
 def bundled_candidates() -> PtpTable:
-    edits = [
-        PtpEdit(
-            r["column1"],
-            r["column2"],
-            r["modifier_indicator"],
-            r["rationale"],
-            _date(r["effective_date"]),
-            _date(r["deletion_date"]),
-        )
-        for r in rows("ncci_ptp_unverified_candidates.csv")
-    ]
+    edits = [_edit(r) for r in rows("ncci_ptp_unverified_candidates.csv")]
     return PtpTable(UNVERIFIED_RELEASE, verified=False, edits=_index(edits))
 
 
 @lru_cache(maxsize=8)
 def _imported(release: str, path: str, mtime_ns: int) -> PtpTable:
     with open(path, encoding="utf-8", newline="") as f:
-        edits = [
-            PtpEdit(
-                r["column1"],
-                r["column2"],
-                r["modifier_indicator"],
-                r["rationale"],
-                _date(r["effective_date"]),
-                _date(r["deletion_date"]),
-            )
-            for r in csv.DictReader(f)
-        ]
+        edits = [_edit(r) for r in csv.DictReader(f)]
     return PtpTable(release, verified=True, edits=_index(edits))
 
 

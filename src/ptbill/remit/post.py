@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.bulk import batch
 from ptbill.config.profiles import Config
-from ptbill.errors import InputError
+from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.pricing import Tolerance
@@ -137,16 +137,8 @@ def post_file(
         with open(path, "rb") as f:
             sha = hashlib.file_digest(f, "sha256").hexdigest()
         raw = _HashedFile(path)
-    except FileNotFoundError:
-        raise InputError(path, None, None, "no such file", "check the path") from None
     except OSError as e:
-        raise InputError(
-            path,
-            None,
-            None,
-            f"cannot read the file ({e.strerror})",
-            "check the path and its permissions",
-        ) from None
+        raise unreadable(path, e) from None
     # Decoded as the text kept for the ledger is: undecodable bytes become U+FFFD.
     with io.TextIOWrapper(
         io.BufferedReader(raw), encoding="utf-8", errors="replace", newline=""

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ptbill.errors import InputError
+from ptbill.errors import InputError, unreadable
 from ptbill.reference import store
 
 PFS_KIND = "pfs"
@@ -63,9 +63,7 @@ def read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise InputError(
-            str(path), None, None, f"cannot read the file: {e.strerror}", "check the path"
-        ) from None
+        raise unreadable(str(path), e) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
