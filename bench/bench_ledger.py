@@ -122,21 +122,22 @@ def phase_anchor_pipeline(path: str, n: int) -> dict[str, Any]:
     """The core alone on the first n visits: validate, code, scrub, price (no database)."""
     from ptbill.config import load_config
     from ptbill.domain.visit import Visit
-    from ptbill.ledger.prepare import Contexts, Prepared, compute, source_of
+    from ptbill.ledger.prepare import Contexts, Prepared, Prices, compute, source_of
     from ptbill.scrub import Batch
 
     with open(path, encoding="utf-8") as f:
         lines = [next(f) for _ in range(n)]
     contexts = Contexts(load_config(None))
     warm = Visit.model_validate_json(lines[0])  # load reference data outside the timing
-    compute(Prepared(warm, *source_of(warm)), contexts.of(warm, path), AS_OF, None)
+    compute(Prepared(warm, *source_of(warm)), contexts.of(warm, path), Prices(AS_OF), None)
+    prices = Prices(AS_OF)
 
     def run() -> int:
         for start in range(0, n, 1000):
             visits = [Visit.model_validate_json(x) for x in lines[start : start + 1000]]
             batch = Batch(visits)
             for v in visits:
-                compute(Prepared(v, *source_of(v)), contexts.of(v, path), AS_OF, batch)
+                compute(Prepared(v, *source_of(v)), contexts.of(v, path), prices, batch)
         return n
 
     count, wall, cpu = _timed(run)

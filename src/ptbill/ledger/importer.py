@@ -40,11 +40,11 @@ from ptbill.ledger.episode import (
     remember,
 )
 from ptbill.ledger.precompute import Precompute
-from ptbill.ledger.prepare import Contexts, Prepared, compute, needs_history
+from ptbill.ledger.prepare import Contexts, Prepared, Prices, compute, needs_history
 from ptbill.ledger.refs import Refs
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import Stored, coded_from_lines
-from ptbill.pricing import PricedVisit, bucket_of, price_visit
+from ptbill.pricing import PricedVisit, bucket_of
 from ptbill.pricing.kx import TherapyEntry
 from ptbill.scrub import Batch
 
@@ -141,6 +141,7 @@ class _Run:
         self.bulk = Bulk(session)
         self.summary = ImportSummary()
         self.contexts = Contexts(config)
+        self.prices = Prices(as_of)
         self.histories: dict[str, PatientHistory] = {}
         self.written = 0  # batches written
         self.postgres = session.get_bind().dialect.name == "postgresql"
@@ -366,9 +367,7 @@ class _Run:
             if history is not None:
                 # The patient's history learns this visit's units and therapy amount.
                 i.coded = code_visit(i.effective, i.ctx.profile, i.ctx.chargemaster, i.ctx.locality)
-                i.priced = price_visit(
-                    i.coded, i.ctx.profile, i.ctx.billing_provider, as_of=self.as_of
-                )
+                i.priced, _ = self.prices.of(i.coded, i.ctx)
                 remember(
                     history,
                     i.effective,
@@ -385,8 +384,8 @@ class _Run:
             assert i.effective is not None
             history = same_day.get((i.patient_id, i.visit.date_of_service))
             if i.stored is None or history or batch.others(i.effective) != ([], []):
-                p = Prepared(i.effective, i.source_json, i.sha, i.coded, None, i.priced)
-                compute(p, i.ctx, self.as_of, batch, history)
+                p = Prepared(i.effective, i.source_json, i.sha, i.coded)
+                compute(p, i.ctx, self.prices, batch, history)
                 i.stored = p.stored
 
     # -- writing --------------------------------------------------------------------------------

@@ -32,7 +32,14 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
-from ptbill.ledger.prepare import Contexts, Prepared, compute, needs_history, source_of
+from ptbill.ledger.prepare import (
+    Contexts,
+    Prepared,
+    Prices,
+    compute,
+    needs_history,
+    source_of,
+)
 from ptbill.ledger.reading import parse_item, raw_batches, validate_items
 from ptbill.ledger.stored import Stored
 from ptbill.scrub import Batch
@@ -116,7 +123,7 @@ _worker: dict[str, Any] = {}
 
 
 def _init(config: Config, as_of: dt.date) -> None:
-    _worker["contexts"], _worker["as_of"] = Contexts(config), as_of
+    _worker["contexts"], _worker["prices"] = Contexts(config), Prices(as_of)
 
 
 def _compute(path: str, items: list[Any]) -> list[Done | None]:
@@ -148,6 +155,6 @@ def _compute(path: str, items: list[Any]) -> list[Done | None]:
                 except InputError:
                     ctx = None
                 if ctx is not None and not needs_history(v, ctx.profile):
-                    compute(p, ctx, _worker["as_of"], together)
+                    compute(p, ctx, _worker["prices"], together)
             out.append((p.source_json, p.sha, p.stored))
         return out

@@ -19,8 +19,9 @@ from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
-from ptbill.ledger.stored import Stored, stored_of
-from ptbill.pricing import PricedVisit, price_visit
+from ptbill.ledger.stored import PricedPart, Stored, priced_part, stored_of
+from ptbill.pricing import PricedVisit
+from ptbill.pricing.memo import PriceMemo
 from ptbill.scrub import Batch, ScrubResult, scrub_visit
 
 # The episode fields the ledger derives when a file leaves them out (ptbill.ledger.episode).
@@ -71,18 +72,28 @@ class Contexts:
         return ctx
 
 
+class Prices(PriceMemo[PricedPart]):
+    """An import's pricing memo: each kind of visit priced, and its stored text made, once."""
+
+    def __init__(self, as_of: dt.date) -> None:
+        super().__init__(as_of, priced_part)
+
+    def of(self, coded: CodedVisit, ctx: VisitContext) -> tuple[PricedVisit, PricedPart]:
+        return self.price(coded, ctx.profile, ctx.billing_provider)
+
+
 def compute(
     p: Prepared,
     ctx: VisitContext,
-    as_of: dt.date,
+    prices: Prices,
     batch: Batch | None,
     history: Sequence[CodedVisit] | None = None,
 ) -> None:
-    """Code, scrub and price one visit (what is not done yet): what the ledger stores."""
+    """Code, scrub and price one visit (what is not done yet), as of the pricing memo's date:
+    what the ledger stores."""
     v = p.visit
     if p.coded is None:
         p.coded = code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
-    p.scrub = scrub_visit(v, p.coded, ctx, as_of, history=history, batch=batch)
-    if p.priced is None:
-        p.priced = price_visit(p.coded, ctx.profile, ctx.billing_provider, as_of=as_of)
-    p.stored = stored_of(p.coded, p.scrub, p.priced)
+    p.scrub = scrub_visit(v, p.coded, ctx, prices.as_of, history=history, batch=batch)
+    p.priced, part = prices.of(p.coded, ctx)
+    p.stored = stored_of(p.coded, p.scrub, p.priced, part)

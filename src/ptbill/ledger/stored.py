@@ -88,13 +88,48 @@ class Stored:
         return self.scrub_status == "blocked"
 
 
-def stored_of(coded: CodedVisit, scrub: ScrubResult, priced: PricedVisit) -> Stored:
-    by_index = {p.index: p for p in priced.lines}
+class PricedPart(NamedTuple):
+    """What the ledger keeps of a pricing: per priced line (by its index in the coded visit)
+    its status, amounts and JSON text, and the visit's notes as JSON. Made once per kind of
+    visit during an import (ptbill.pricing.memo)."""
+
+    lines: dict[int, tuple[str, Decimal | None, Decimal | None, Decimal | None, str]]
+    allowed: Decimal | None
+    expected_payment: Decimal | None
+    notes_json: str
+
+
+def priced_part(priced: PricedVisit) -> PricedPart:
+    return PricedPart(
+        {
+            p.index: (
+                p.status,
+                p.allowed,
+                p.expected_payment,
+                p.patient_responsibility,
+                priced_line_json(p),
+            )
+            for p in priced.lines
+        },
+        priced.allowed,
+        priced.expected_payment,
+        to_json(priced.notes),
+    )
+
+
+_UNPRICED = ("unpriced", None, None, None, None)
+
+
+def stored_of(
+    coded: CodedVisit, scrub: ScrubResult, priced: PricedVisit, part: PricedPart | None = None
+) -> Stored:
+    """`part`: priced_part(priced), when the caller has it already."""
+    if part is None:
+        part = priced_part(priced)
     lines = []
     for index, x in enumerate(coded.lines):
         if x.units <= 0:
             continue
-        p = by_index.get(index)
         lines.append(
             StoredLine(
                 x.code,
@@ -105,17 +140,13 @@ def stored_of(coded: CodedVisit, scrub: ScrubResult, priced: PricedVisit) -> Sto
                 x.minutes,
                 x.assistant_minutes,
                 to_json(x.explanation),
-                p.status if p else "unpriced",
-                p.allowed if p else None,
-                p.expected_payment if p else None,
-                p.patient_responsibility if p else None,
-                priced_line_json(p) if p else None,
+                *part.lines.get(index, _UNPRICED),
             )
         )
     return Stored(
         coded.total_charge,
-        priced.allowed,
-        priced.expected_payment,
+        part.allowed,
+        part.expected_payment,
         sum(x.units for x in lines),
         scrub.status,
         tuple(
@@ -124,7 +155,7 @@ def stored_of(coded: CodedVisit, scrub: ScrubResult, priced: PricedVisit) -> Sto
             if f.severity == "error"
         ),
         to_json([f.to_json() for f in scrub.findings]),
-        to_json(priced.notes),
+        part.notes_json,
         tuple(lines),
     )
 

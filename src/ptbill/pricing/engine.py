@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ptbill.config.profiles import PayerProfile
@@ -26,7 +27,13 @@ from ptbill.pricing.medicare import (
 from ptbill.pricing.model import PricedLine, PricedVisit, Settlement
 from ptbill.pricing.money import HUNDRED, ZERO, money
 from ptbill.pricing.settle import settle_line
-from ptbill.pricing.sources import DEFAULT_DATA, Found, ReferenceData
+from ptbill.pricing.sources import (
+    DEFAULT_DATA,
+    Found,
+    GpciTable,
+    ReferenceData,
+    RvuTable,
+)
 from ptbill.reference.constants import CQ_REDUCTION, constant
 from ptbill.reference.importers.fees import FeeSchedule
 
@@ -34,6 +41,56 @@ ORDER_NOTE = (
     "MPPR is applied before the CQ/CO 15% reduction, which is taken on the line "
     "after MPPR (the order is open in billing-rules.md 9.5; see docs/pricing.md)"
 )
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The reference data a visit's date of service (and `as_of`) selects for pricing. Visits
+    of one payer whose sources have the same `key` and whose billed lines are alike price
+    alike (ptbill.pricing.memo)."""
+
+    year: int
+    locality: Found[str]
+    rvus: Found[RvuTable] | None  # None: the payer's pricing needs no Medicare amounts
+    gpcis: Found[GpciTable] | None
+    schedule: Found[FeeSchedule] | None  # contract pricing only
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """The sources by the names of their releases (each text names the release it found,
+        or why none was found)."""
+        rvus = self.rvus
+        caveat = rvus.value.caveat if rvus is not None and rvus.value is not None else None
+        return (
+            self.year,
+            self.locality.value,
+            self.locality.text,
+            rvus and rvus.text,
+            caveat,
+            self.gpcis and self.gpcis.text,
+            self.schedule and self.schedule.text,
+        )
+
+
+def sources_for(
+    profile: PayerProfile,
+    billing_provider: BillingProvider | None,
+    on: dt.date,
+    fee_schedules: Mapping[str, FeeSchedule] | None = None,
+    as_of: dt.date | None = None,
+    data: ReferenceData = DEFAULT_DATA,
+) -> Sources:
+    """What prices a visit of this payer and billing provider on `on`: see price_visit."""
+    medicare = profile.pricing == "medicare_pfs" or profile.percent_of_medicare is not None
+    return Sources(
+        on.year,
+        resolve_locality(billing_provider, on, data),
+        data.rvu_table(on.year, on, as_of) if medicare else None,
+        data.gpci_table(on.year) if medicare else None,
+        None
+        if profile.pricing == "medicare_pfs"
+        else _schedule(profile, on, fee_schedules, as_of, data),
+    )
 
 
 def price_visit(
@@ -53,10 +110,23 @@ def price_visit(
     eligibility response); when None the patient share excludes any deductible, and says so.
     `as_of`: leave out PFS releases CMS published after this date and contracts effective after.
     """
-    on = coded.date_of_service
-    locality = resolve_locality(billing_provider, on, data)
+    sources = sources_for(
+        profile, billing_provider, coded.date_of_service, fee_schedules, as_of, data
+    )
+    return price_from(coded, profile, sources, deductible_remaining)
+
+
+def price_from(
+    coded: CodedVisit,
+    profile: PayerProfile,
+    sources: Sources,
+    deductible_remaining: Decimal | None = None,
+) -> PricedVisit:
+    """Price every billed line of `coded` from the sources its date selected."""
+    year = sources.year
+    locality = sources.locality
     notes: list[str] = []
-    cq_constant = constant(CQ_REDUCTION, on.year)
+    cq_constant = constant(CQ_REDUCTION, year)
     cq_possible = (cq_constant.value if cq_constant else None) or Decimal(0)
     if profile.pricing == "medicare_pfs":
         coinsurance = (
@@ -64,20 +134,20 @@ def price_visit(
             if profile.coinsurance_percent is not None
             else PART_B_COINSURANCE
         )
-        seq, seq_text = medicare_sequestration(on.year, profile.sequestration_percent)
+        seq, seq_text = medicare_sequestration(year, profile.sequestration_percent)
         policy = SharePolicy(coinsurance, seq, applies_sequestration=True)
-        lines, pfs_notes = pfs_lines(coded, locality, data, policy, as_of)
+        lines, pfs_notes = _pfs(coded, sources, policy)
         notes += [*pfs_notes, ORDER_NOTE, seq_text]
     else:
         coinsurance = profile.coinsurance_percent or Decimal(0)
         scale = profile.percent_of_medicare or HUNDRED
         policy = SharePolicy(coinsurance, None, applies_sequestration=False, scale_percent=scale)
         if profile.percent_of_medicare is not None:
-            medicare, pfs_notes = pfs_lines(coded, locality, data, policy, as_of)
+            medicare, pfs_notes = _pfs(coded, sources, policy)
         else:  # Medicare's amounts are not needed
             medicare = [PfsLine(i, x) for i, x in enumerate(coded.lines) if x.units > 0]
-        schedule = _schedule(profile, on, fee_schedules, as_of, data)
-        lines = contract_lines(medicare, schedule, profile, coinsurance, cq_possible)
+        assert sources.schedule is not None
+        lines = contract_lines(medicare, sources.schedule, profile, coinsurance, cq_possible)
         if profile.percent_of_medicare is not None:
             notes += [*pfs_notes, ORDER_NOTE]
         if profile.coinsurance_percent is None:
@@ -85,17 +155,24 @@ def price_visit(
                 "no coinsurance_percent in the payer profile: the whole allowed amount "
                 "is expected from the payer and the patient share shows $0"
             )
-    notes.append(_deductible_note(profile, on.year, deductible_remaining))
+    notes.append(_deductible_note(profile, year, deductible_remaining))
     priced = _settle(lines, deductible_remaining)
     return PricedVisit(
         coded.visit_id,
-        on,
+        coded.date_of_service,
         coded.payer,
         profile.pricing,
         locality.value,
         tuple(priced),
         tuple(dict.fromkeys(notes)),
     )
+
+
+def _pfs(
+    coded: CodedVisit, sources: Sources, policy: SharePolicy
+) -> tuple[list[PfsLine], list[str]]:
+    assert sources.rvus is not None and sources.gpcis is not None
+    return pfs_lines(coded, sources.locality, sources.rvus, sources.gpcis, policy)
 
 
 def _schedule(

@@ -11,7 +11,6 @@ first (by PE before CQ; see mppr.py) and where cents are rounded (settle.py).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,7 +19,7 @@ from ptbill.pricing.model import LineMath, LineStatus
 from ptbill.pricing.money import HUNDRED, percent_of
 from ptbill.pricing.mppr import MpprUnit, explain, full_price_line
 from ptbill.pricing.pfs import FeeComponents, fee_components
-from ptbill.pricing.sources import Found, ReferenceData
+from ptbill.pricing.sources import Found, GpciTable, RvuTable
 from ptbill.reference.constants import CQ_REDUCTION, MPPR, SEQUESTRATION, constant
 
 ASSISTANT_MODIFIERS = ("CQ", "CO")
@@ -97,17 +96,14 @@ def medicare_sequestration(year: int, override: Decimal | None) -> tuple[Decimal
 def pfs_lines(
     coded: CodedVisit,
     locality: Found[str],
-    data: ReferenceData,
+    table_found: Found[RvuTable],
+    gpci_found: Found[GpciTable],
     policy: SharePolicy,
-    as_of: dt.date | None = None,
 ) -> tuple[list[PfsLine], list[str]]:
     """Each billed line with its PFS math (or why it has none), and notes for the visit."""
-    on = coded.date_of_service
-    year = on.year
+    year = coded.date_of_service.year
     lines = [PfsLine(i, line) for i, line in enumerate(coded.lines) if line.units > 0]
     notes: list[str] = []
-    table_found = data.rvu_table(year, on, as_of)
-    gpci_found = data.gpci_table(year)
     table, gpcis = table_found.value, gpci_found.value
     problem = None
     if table is None:
