@@ -76,7 +76,8 @@ class Prices(PriceMemo[PricedPart]):
     """An import's pricing memo: each kind of visit priced, and its stored text made, once."""
 
     def __init__(self, as_of: dt.date) -> None:
-        super().__init__(as_of, priced_part)
+        texts: dict[object, str] = {}  # of the distinct priced lines and notes
+        super().__init__(as_of, lambda priced: priced_part(priced, texts))
 
     def of(self, coded: CodedVisit, ctx: VisitContext) -> tuple[PricedVisit, PricedPart]:
         return self.price(coded, ctx.profile, ctx.billing_provider)

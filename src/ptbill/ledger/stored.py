@@ -36,10 +36,6 @@ def _revive(cls: type[T], data: dict[str, Any]) -> T:
     return cls(**kwargs)
 
 
-def priced_line_json(line: PricedLine) -> str:
-    return to_json(line)  # a dataclass: its fields in order, `math` nested (or null)
-
-
 class StoredLine(NamedTuple):
     """A billed line as the claim_lines table keeps it (without its ids and numbers)."""
 
@@ -99,21 +95,27 @@ class PricedPart(NamedTuple):
     notes_json: str
 
 
-def priced_part(priced: PricedVisit) -> PricedPart:
+def priced_part(priced: PricedVisit, texts: dict[object, str] | None = None) -> PricedPart:
+    """`texts`: the JSON text of lines and notes made before, by value (a memo of the run).
+    A priced line's text is its dataclass fields in order, `math` nested (or null)."""
+    texts = {} if texts is None else texts
+
+    def text(x: object) -> str:
+        made = texts.get(x)
+        if made is None:
+            if len(texts) >= 65536:  # a bound, never reached by one clinic's codes
+                texts.clear()
+            made = texts[x] = to_json(x)
+        return made
+
     return PricedPart(
         {
-            p.index: (
-                p.status,
-                p.allowed,
-                p.expected_payment,
-                p.patient_responsibility,
-                priced_line_json(p),
-            )
+            p.index: (p.status, p.allowed, p.expected_payment, p.patient_responsibility, text(p))
             for p in priced.lines
         },
         priced.allowed,
         priced.expected_payment,
-        to_json(priced.notes),
+        text(priced.notes),
     )
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from ptbill.config.profiles import PayerProfile
 from ptbill.domain.coded import CodedVisit
@@ -55,7 +56,7 @@ class Sources:
     gpcis: Found[GpciTable] | None
     schedule: Found[FeeSchedule] | None  # contract pricing only
 
-    @property
+    @cached_property
     def key(self) -> tuple[object, ...]:
         """The sources by the names of their releases (each text names the release it found,
         or why none was found)."""

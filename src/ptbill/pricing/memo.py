@@ -12,6 +12,7 @@ one state of the reference data (the data do not change during an import).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -38,12 +39,15 @@ class PriceMemo(Generic[T]):
         self,
         as_of: dt.date,
         derive: Callable[[PricedVisit], T] = _none,  # type: ignore[assignment]
-        size: int = 4096,
+        size: int = 65536,
     ) -> None:
         self.as_of, self.derive, self.size = as_of, derive, size
         # (payer, billing provider, date) -> (the billing provider, its sources that day)
         self._sources: dict[tuple[str, int, dt.date], tuple[object, Sources]] = {}
         self._priced: dict[tuple[object, ...], tuple[PricedVisit, T]] = {}
+        # One copy of each distinct priced line and notes (the demo's 100,000 visits have 786
+        # and 49): the kinds kept share them, and so does what `derive` makes of them.
+        self._one: dict[object, object] = {}
         self.hits = self.misses = 0
 
     def price(
@@ -58,7 +62,7 @@ class PriceMemo(Generic[T]):
         found = self._priced.pop(key, None)
         if found is None:
             self.misses += 1
-            priced = price_from(coded, profile, sources)
+            priced = self._shared(price_from(coded, profile, sources))
             found = (priced, self.derive(priced))
             if len(self._priced) >= self.size:  # the least recently used kind goes
                 del self._priced[next(iter(self._priced))]
@@ -76,6 +80,16 @@ class PriceMemo(Generic[T]):
             kind.notes,
         )
         return priced, derived
+
+    def _shared(self, priced: PricedVisit) -> PricedVisit:
+        if len(self._one) >= self.size:  # a bound, never reached by one clinic's codes
+            self._one.clear()
+        one = self._one.setdefault
+        return dataclasses.replace(
+            priced,
+            lines=tuple(one(x, x) for x in priced.lines),  # type: ignore[misc]
+            notes=one(priced.notes, priced.notes),  # type: ignore[arg-type]
+        )
 
     def _sources_of(
         self, profile: PayerProfile, provider: BillingProvider | None, on: dt.date

@@ -182,6 +182,8 @@ class ReferenceData:
                     f"--release {pinned}`)",
                 )
             return Found(chosen, f"fee schedule {chosen.name} (pinned by the payer profile)")
+        if not schedules:  # said without the date, which adds nothing here
+            return Found(None, f"no fee schedule is imported for payer {payer!r}")
         limit = min(on, as_of) if as_of else on
         in_force = [s for s in schedules if s.effective is None or s.effective <= limit]
         if not in_force:
