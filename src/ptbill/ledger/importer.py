@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ptbill.bulk import batch as no_gc_pauses
 from ptbill.coding import code_visit
 from ptbill.coding.context import VisitContext
-from ptbill.config.profiles import Config
+from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
@@ -222,34 +222,21 @@ class _Run:
             by_id[vid].existing = (visit_pk, claim_pk, state, version_id, sha)
 
     def _refs(self, items: list[_Item]) -> None:
-        clinics, payers = [], []
-        for i in items:
-            bp, c = i.ctx.billing_provider, i.ctx.clinic
-            clinics.append(
-                {
-                    "key": c.key if c else f"npi:{bp.npi}",
-                    "name": bp.name,
-                    "npi": bp.npi,
-                    "tax_id": bp.tax_id,
-                }
-            )
-            p = i.ctx.profile
-            payers.append(
-                {
-                    "key": p.key,
-                    "name": p.name,
-                    "payer_id": p.payer_id,
-                    "medicare": p.claim_filing_indicator == "MB",
-                    "kx_threshold": p.kx_threshold,
-                    "timely_filing_days": p.timely_filing_days,
-                    "appeal_days": p.appeal_days,
-                }
-            )
-        clinic_ids = self.refs.ids(m.Clinic, ("key",), clinics, refresh=("name", "npi", "tax_id"))
+        """The ids of each visit's clinic, payer, providers, patient and coverage (rows made
+        only for those the run has not met)."""
+        ctxs = [i.ctx for i in items]
+        clinic_ids = self.refs.ids(
+            m.Clinic,
+            ("key",),
+            [(_clinic_key(c),) for c in ctxs],
+            lambda n: _clinic_row(ctxs[n]),
+            refresh=("name", "npi", "tax_id"),
+        )
         payer_ids = self.refs.ids(
             m.Payer,
             ("key",),
-            payers,
+            [(c.profile.key,) for c in ctxs],
+            lambda n: _payer_row(ctxs[n].profile),
             refresh=(
                 "name",
                 "payer_id",
@@ -259,41 +246,54 @@ class _Run:
                 "appeal_days",
             ),
         )
-        providers = {}
-        for i in items:
-            v = i.visit
-            for p in (v.rendering_provider, v.referring_provider, v.supervising_provider):
-                if p is not None and p.npi not in providers:
-                    providers[p.npi] = {
-                        "npi": p.npi,
-                        "first_name": p.first_name,
-                        "last_name": p.last_name,
-                        "credential": p.credential,
-                    }
-        self.refs.ids(m.Provider, ("npi",), list(providers.values()))
-        patients = [
-            {
-                "clinic_id": cid,
-                "external_id": i.visit.patient.id,
-                "first_name": i.visit.patient.first_name,
-                "last_name": i.visit.patient.last_name,
-                "birth_date": i.visit.patient.birth_date,
-                "sex": i.visit.patient.sex,
-            }
-            for i, cid in zip(items, clinic_ids, strict=True)
+        providers = [
+            p
+            for i in items
+            for p in (i.visit.rendering_provider, i.visit.referring_provider)
+            + (i.visit.supervising_provider,)
+            if p is not None
         ]
-        patient_ids = self.refs.ids(m.Patient, ("clinic_id", "external_id"), patients)
-        coverages = [
-            {
-                "patient_id": pid,
-                "payer_id": payer,
-                "member_id": i.visit.subscriber.member_id,
-                "relationship": i.visit.subscriber.relationship,
-                "group_number": i.visit.subscriber.group_number,
-            }
-            for i, pid, payer in zip(items, patient_ids, payer_ids, strict=True)
-        ]
-        coverage_ids = self.refs.ids(m.Coverage, ("patient_id", "payer_id", "member_id"), coverages)
+        self.refs.ids(
+            m.Provider,
+            ("npi",),
+            [(p.npi,) for p in providers],
+            lambda n: {
+                "npi": providers[n].npi,
+                "first_name": providers[n].first_name,
+                "last_name": providers[n].last_name,
+                "credential": providers[n].credential,
+            },
+        )
+        people = [i.visit.patient for i in items]
+        patient_ids = self.refs.ids(
+            m.Patient,
+            ("clinic_id", "external_id"),
+            [(cid, p.id) for cid, p in zip(clinic_ids, people, strict=True)],
+            lambda n: {
+                "clinic_id": clinic_ids[n],
+                "external_id": people[n].id,
+                "first_name": people[n].first_name,
+                "last_name": people[n].last_name,
+                "birth_date": people[n].birth_date,
+                "sex": people[n].sex,
+            },
+        )
+        subscribers = [i.visit.subscriber for i in items]
+        coverage_ids = self.refs.ids(
+            m.Coverage,
+            ("patient_id", "payer_id", "member_id"),
+            [
+                (pid, payer, s.member_id)
+                for pid, payer, s in zip(patient_ids, payer_ids, subscribers, strict=True)
+            ],
+            lambda n: {
+                "patient_id": patient_ids[n],
+                "payer_id": payer_ids[n],
+                "member_id": subscribers[n].member_id,
+                "relationship": subscribers[n].relationship,
+                "group_number": subscribers[n].group_number,
+            },
+        )
         for i, cid, pay, pid, cov in zip(
             items, clinic_ids, payer_ids, patient_ids, coverage_ids, strict=True
         ):
@@ -309,45 +309,47 @@ class _Run:
         self.histories.update(load_histories(self.s, load))
 
     def _episode_refs(self, items: list[_Item]) -> None:
-        plans, plan_of, auths, auth_of = [], [], [], []
-        for n, i in enumerate(items):
-            e = i.effective.episode if i.effective else None
-            if e is not None and e.plan_of_care is not None:
-                p = e.plan_of_care
-                plans.append(
-                    {
-                        "patient_id": i.patient_id,
-                        "start_date": p.start_date,
-                        "end_date": p.end_date,
-                        "certified_date": p.certified_date,
-                        "certifying_npi": p.certifying_npi,
-                    }
-                )
-                plan_of.append(n)
-            if e is not None and e.authorization is not None:
-                a = e.authorization
-                auths.append(
-                    {
-                        "patient_id": i.patient_id,
-                        "payer_id": i.payer_id,
-                        "auth_key": auth_key(a.number, a.start_date),
-                        "number": a.number,
-                        "start_date": a.start_date,
-                        "end_date": a.end_date,
-                        "visits_authorized": a.visits_authorized,
-                        "units_authorized": a.units_authorized,
-                    }
-                )
-                auth_of.append(n)
-        for n, pid in zip(
-            plan_of, self.refs.ids(m.PlanOfCare, ("patient_id", "start_date"), plans), strict=True
-        ):
+        """The ids of each visit's plan of care and authorization (rows made only for those
+        the run has not met)."""
+        episodes = [i.effective.episode if i.effective else None for i in items]
+        planned = [n for n, e in enumerate(episodes) if e and e.plan_of_care]
+        plans = [episodes[n].plan_of_care for n in planned]  # type: ignore[union-attr]
+        plan_ids = self.refs.ids(
+            m.PlanOfCare,
+            ("patient_id", "start_date"),
+            [(items[n].patient_id, p.start_date) for n, p in zip(planned, plans, strict=True)],
+            lambda k: {
+                "patient_id": items[planned[k]].patient_id,
+                "start_date": plans[k].start_date,
+                "end_date": plans[k].end_date,
+                "certified_date": plans[k].certified_date,
+                "certifying_npi": plans[k].certifying_npi,
+            },
+        )
+        for n, pid in zip(planned, plan_ids, strict=True):
             items[n].plan_id = pid
-        for n, aid in zip(
-            auth_of,
-            self.refs.ids(m.Authorization, ("patient_id", "payer_id", "auth_key"), auths),
-            strict=True,
-        ):
+        authorized = [n for n, e in enumerate(episodes) if e and e.authorization]
+        auths = [episodes[n].authorization for n in authorized]  # type: ignore[union-attr]
+        keys = [
+            (items[n].patient_id, items[n].payer_id, auth_key(a.number, a.start_date))
+            for n, a in zip(authorized, auths, strict=True)
+        ]
+        auth_ids = self.refs.ids(
+            m.Authorization,
+            ("patient_id", "payer_id", "auth_key"),
+            keys,
+            lambda k: {
+                "patient_id": keys[k][0],
+                "payer_id": keys[k][1],
+                "auth_key": keys[k][2],
+                "number": auths[k].number,
+                "start_date": auths[k].start_date,
+                "end_date": auths[k].end_date,
+                "visits_authorized": auths[k].visits_authorized,
+                "units_authorized": auths[k].units_authorized,
+            },
+        )
+        for n, aid in zip(authorized, auth_ids, strict=True):
             items[n].auth_id = aid
 
     def _process(self, items: list[_Item]) -> None:
@@ -609,6 +611,27 @@ class _Run:
             }
             for f in i.stored.blockers
         ]
+
+
+def _clinic_key(ctx: VisitContext) -> str:
+    return ctx.clinic.key if ctx.clinic else f"npi:{ctx.billing_provider.npi}"
+
+
+def _clinic_row(ctx: VisitContext) -> dict[str, Any]:
+    bp = ctx.billing_provider
+    return {"key": _clinic_key(ctx), "name": bp.name, "npi": bp.npi, "tax_id": bp.tax_id}
+
+
+def _payer_row(p: PayerProfile) -> dict[str, Any]:
+    return {
+        "key": p.key,
+        "name": p.name,
+        "payer_id": p.payer_id,
+        "medicare": p.claim_filing_indicator == "MB",
+        "kx_threshold": p.kx_threshold,
+        "timely_filing_days": p.timely_filing_days,
+        "appeal_days": p.appeal_days,
+    }
 
 
 def same_day_history(

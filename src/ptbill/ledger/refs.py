@@ -4,8 +4,7 @@ names that the run has not seen yet, one multi-row insert for the new ones."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from operator import itemgetter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select, tuple_, update
@@ -15,14 +14,6 @@ from ptbill.ledger.models import Base
 
 Key = tuple[Any, ...]
 _CHUNK = 500
-
-
-def _keys(rows: Sequence[dict[str, Any]], key_cols: Sequence[str]) -> list[Key]:
-    """Each row's key, as a tuple (itemgetter: a bulk import asks for a million of these)."""
-    get = itemgetter(*key_cols)
-    if len(key_cols) == 1:
-        return [(get(r),) for r in rows]
-    return [get(r) for r in rows]
 
 
 class Refs:
@@ -36,17 +27,20 @@ class Refs:
         self,
         model: type[Base],
         key_cols: Sequence[str],
-        rows: Sequence[dict[str, Any]],
+        keys: Sequence[Key],
+        row: Callable[[int], dict[str, Any]],
         refresh: Sequence[str] = (),
     ) -> list[int]:
-        """The id of each row's key, inserting rows whose key is new. `refresh` columns are
-        updated on existing rows the first time the run meets them (payer settings)."""
+        """The id of each key (its key_cols values), inserting a row for a key that is new.
+        `row(n)` makes the whole row of keys[n]; it is asked only for keys the run has not met
+        (a batch's visits name mostly the same clinics, payers and patients). `refresh`
+        columns are updated on existing rows the first time the run meets them (payer
+        settings)."""
         cache = self.cache.setdefault(model, {})
-        keys = _keys(rows, key_cols)
         wanted: dict[Key, dict[str, Any]] = {}
-        for k, r in zip(keys, rows, strict=True):
+        for n, k in enumerate(keys):
             if k not in cache and k not in wanted:
-                wanted[k] = r
+                wanted[k] = row(n)
         if wanted:
             self._find(model, key_cols, wanted, cache, refresh)
             new = {k: r for k, r in wanted.items() if k not in cache}
@@ -89,22 +83,3 @@ def bulk_insert(session: Session, model: type[Base], rows: Sequence[dict[str, An
     wants server defaults back; we never need them)."""
     if rows:
         session.execute(model.__table__.insert(), list(rows))  # type: ignore[attr-defined]
-
-
-def insert_ids(
-    session: Session, model: type[Base], rows: Sequence[dict[str, Any]], key_cols: Sequence[str]
-) -> list[int]:
-    """Insert rows (a unique key each) and return their ids in row order."""
-    if not rows:
-        return []
-    bulk_insert(session, model, rows)
-    table = model.__table__  # type: ignore[attr-defined]
-    cols = [table.c[c] for c in key_cols]
-    keys = _keys(rows, key_cols)
-    found: dict[Key, int] = {}
-    for i in range(0, len(keys), _CHUNK):
-        part = keys[i : i + _CHUNK]
-        cond = cols[0].in_([k[0] for k in part]) if len(cols) == 1 else tuple_(*cols).in_(part)
-        for row in session.execute(select(table.c.id, *cols).where(cond)):
-            found[tuple(row[1:])] = row[0]
-    return [found[k] for k in keys]
