@@ -43,7 +43,7 @@ from ptbill.ledger.precompute import Precompute
 from ptbill.ledger.prepare import Contexts, Prepared, Prices, compute, needs_history
 from ptbill.ledger.refs import Refs
 from ptbill.ledger.states import State, audit_row
-from ptbill.ledger.stored import Stored, coded_from_lines
+from ptbill.ledger.stored import Stored, StoredLine, coded_from_lines
 from ptbill.pricing import PricedVisit, bucket_of
 from ptbill.pricing.kx import TherapyEntry
 from ptbill.scrub import Batch
@@ -482,8 +482,7 @@ class _Run:
             new + editable, version_ids + [i.existing[3] for i in editable], strict=True
         ):
             lines += self._line_rows(i, version_id)
-        if lines:
-            bulk.insert(m.ClaimLine, lines)
+        bulk.insert_tuples(m.ClaimLine, LINE_COLUMNS, lines)
         # blocked work items
         work = []
         for i, cid in zip(
@@ -584,7 +583,7 @@ class _Run:
             "reason": f"imported from {path}",
         }
 
-    def _line_rows(self, i: _Item, version_id: int) -> list[dict[str, Any]]:
+    def _line_rows(self, i: _Item, version_id: int) -> list[tuple[Any, ...]]:
         return line_rows(i.visit.visit_id, 1, i.stored, version_id, i.visit.date_of_service)
 
     def _blocked_items(self, i: _Item, claim_pk: int) -> list[dict[str, Any]]:
@@ -674,19 +673,24 @@ def control_number(claim_number: str, version: int, line_number: int) -> str:
     return f"{claim_number}-v{version}-{line_number}"
 
 
+# The columns of line_rows' rows.
+LINE_COLUMNS = (
+    "version_id",
+    "line_number",
+    "date_of_service",
+    "control_number",
+    *StoredLine._fields,
+)
+
+
 def line_rows(
     claim_number: str, version: int, stored: Stored | None, version_id: int, dos: dt.date
-) -> list[dict[str, Any]]:
-    """The claim_lines rows of a claim version (billed lines only, numbered 1..)."""
+) -> list[tuple[Any, ...]]:
+    """The claim_lines rows of a claim version (billed lines only, numbered 1..), as values
+    in the order of LINE_COLUMNS."""
     assert stored is not None
     return [
-        {
-            "version_id": version_id,
-            "line_number": number,
-            "date_of_service": dos,
-            "control_number": control_number(claim_number, version, number),
-            **line._asdict(),
-        }
+        (version_id, number, dos, control_number(claim_number, version, number), *line)
         for number, line in enumerate(stored.lines, start=1)
     ]
 

@@ -21,8 +21,8 @@ from ptbill.coding import code_visit, resolve
 from ptbill.config.profiles import Config
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
-from ptbill.ledger.importer import line_rows, same_day_history
-from ptbill.ledger.refs import bulk_insert
+from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.importer import LINE_COLUMNS, line_rows, same_day_history
 from ptbill.ledger.states import State, check, move
 from ptbill.ledger.stored import stored_of
 from ptbill.ledger.submit import stored_visit
@@ -155,9 +155,9 @@ def correct(
         version = m.ClaimVersion(**row)
         session.add(version)
     session.flush()
-    bulk_insert(
-        session,
+    Bulk(session).insert_tuples(
         m.ClaimLine,
+        LINE_COLUMNS,
         line_rows(number, version_no, stored, version.id, visit.date_of_service),
     )
     claim.version = version_no
