@@ -114,6 +114,44 @@ def test_payer_without_cq_does_not_split() -> None:
     assert lines(c) == [("97110", 2, ("GP",))]
 
 
+# --- One line per code (U-21), and the lines split from it ------------------------------------
+
+
+def test_a_repeated_code_is_one_line_with_both_entries_documentation() -> None:
+    # 10 + 15 min of 97110 = 25 min: 2 units (U-11), one line (U-21) holding both entries'
+    # pointers and requested modifiers in the order given.
+    c = code(
+        visit(
+            timed("97110", 10, diagnosis_pointers=[2]),
+            {"code": "97010"},
+            timed("97110", 15, diagnosis_pointers=[1, 2], modifiers=["XU"]),
+        )
+    )
+    line = c.lines[0]
+    assert (line.code, line.units, line.minutes, line.services) == ("97110", 2, 25, (0, 2))
+    assert line.diagnosis_pointers == (2, 1) and line.modifiers == ("GP", "XU")
+    assert any("entered 2 times" in why for why in line.explanation)
+    assert [(x.code, x.services) for x in c.lines[1:]] == [("97010", (1,))]
+
+
+def test_an_add_on_line_keeps_the_documentation_of_its_service() -> None:
+    # 97129 for 40 min: 97129 x1 for the first 15, 97130 x2 for the 25 after (midpoint rule).
+    c = code(visit(timed("97129", 40, diagnosis_pointers=[2]), payer="commercial"))
+    assert [(x.code, x.units, x.minutes, x.services, x.diagnosis_pointers) for x in c.lines] == [
+        ("97129", 1, 15, (0,), (2,)),
+        ("97130", 2, 25, (0,), (2,)),
+    ]
+
+
+def test_a_cq_line_keeps_the_documentation_of_its_service() -> None:
+    # As in test_cq_on_the_assistants_unit_only: 1 unit without CQ, 1 with (M-12).
+    c = code(visit(timed("97110", 30, assistant_minutes=10, diagnosis_pointers=[2])))
+    assert [(x.units, x.modifiers, x.diagnosis_pointers, x.services) for x in c.lines] == [
+        (1, ("GP",), (2,), (0,)),
+        (1, ("GP", "CQ"), (2,), (0,)),
+    ]
+
+
 # --- KX (M-3..M-6) ----------------------------------------------------------------------------
 
 

@@ -3,13 +3,18 @@ diagnosis pointers and charges, each decision explained.
 
 A pure function of the visit, its payer profile and the clinic's chargemaster; the date that
 matters (NCCI edit dates, the KX year) is the visit's date of service.
+
+It codes every visit of a bulk import, so it keeps to one working object per claim line: the
+line that `_merge` makes for a code carries what the visit documented and collects the
+decisions; only a time family and a CQ split add lines, copies of that documentation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from ptbill.coding.assistant import CqSplit, split_timed, split_untimed
 from ptbill.coding.modifiers import (
@@ -21,90 +26,111 @@ from ptbill.coding.modifiers import (
     ncci_pairs,
 )
 from ptbill.coding.pointers import assign_pointers
-from ptbill.coding.units import FAMILIES, FAMILY_OF, allocate_per_code, allocate_total_time
+from ptbill.coding.units import (
+    FAMILIES,
+    FAMILY_OF,
+    UNIT_MINUTES,
+    TimeFamily,
+    allocate_per_code,
+    allocate_total_time,
+)
 from ptbill.config.profiles import PayerProfile
 from ptbill.domain.coded import CodedLine, CodedVisit
 from ptbill.domain.visit import Distinct, Service, Visit
 from ptbill.pricing.pfs import cached_unit_amount, pfs_stamp
-from ptbill.reference.catalog import lookup
+from ptbill.reference.catalog import catalog
 from ptbill.reference.ncci import ptp_table
 
 
 @dataclass(slots=True)
-class _Entry:
-    """One code of the day, after merging repeated entries of it (U-21)."""
+class _Line:
+    """A claim line in the making."""
 
     code: str
-    services: list[int]
-    minutes: int | None
-    assistant: int
-    pointers: list[int] | None
+    # What the visit documented for the code, after merging repeated entries of it (U-21);
+    # the lines split from it share these.
+    services: tuple[int, ...]
+    pointers: tuple[int, ...] | None
     body_region: str | None
     distinct: Distinct | None
-    modifiers: list[str]
+    requested_modifiers: tuple[str, ...]
     requested_units: int | None
-    why: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Line:
-    entry: _Entry
-    code: str
-    units: int
+    # This line's minutes (the code's documented minutes until a split) and decisions.
     minutes: int | None
     assistant: int
-    why: list[str]
+    why: list[str]  # this line's own list: every step appends to it
+    units: int = 0
     reason: str | None = None
-    modifiers: list[str] = field(default_factory=list)
-    cq: bool = False
+    modifiers: tuple[str, ...] = ()  # the coder's: CQ, distinct-service
+
+    def split(
+        self, code: str, units: int, minutes: int | None, assistant: int, why: list[str]
+    ) -> _Line:
+        """A line for part of this one (a family add-on, a CQ share): same documentation."""
+        return _Line(
+            code,
+            self.services,
+            self.pointers,
+            self.body_region,
+            self.distinct,
+            self.requested_modifiers,
+            self.requested_units,
+            minutes,
+            assistant,
+            why,
+            units,
+        )
 
 
-def _merge(services: Sequence[Service]) -> list[_Entry]:
-    entries: dict[str, _Entry] = {}
+def _merge(services: Sequence[Service]) -> list[_Line]:
+    """One line per code of the day: repeated entries of a code, or of a family's codes, are
+    merged (U-21)."""
+    lines: dict[str, _Line] = {}
     for index, s in enumerate(services):
-        family = FAMILY_OF.get(s.code)
-        key = family.base if family else s.code
-        e = entries.get(key)
-        if e is None:
-            entries[key] = _Entry(
+        code = s.code
+        family = FAMILY_OF.get(code)
+        key = family.base if family else code
+        line = lines.get(key)
+        if line is None:
+            pointers = s.diagnosis_pointers
+            lines[key] = line = _Line(
                 key,
-                [index],
-                s.minutes,
-                s.assistant_minutes,
-                list(s.diagnosis_pointers) if s.diagnosis_pointers is not None else None,
+                (index,),
+                tuple(pointers) if pointers is not None else None,
                 s.body_region,
                 s.distinct,
-                list(s.modifiers),
+                tuple(s.modifiers),
                 s.units,
+                s.minutes,
+                s.assistant_minutes,
+                [],
             )
-            if key != s.code:
-                entries[key].why.append(
-                    f"{s.code} entered: its minutes count toward {key} and its add-on"
-                )
+            if key != code:
+                line.why.append(f"{code} entered: its minutes count toward {key} and its add-on")
             continue
-        e.services.append(index)
+        line.services += (index,)
         if s.minutes is not None:
-            e.minutes = (e.minutes or 0) + s.minutes
-        e.assistant += s.assistant_minutes
+            line.minutes = (line.minutes or 0) + s.minutes
+        line.assistant += s.assistant_minutes
         if s.diagnosis_pointers is not None:
-            e.pointers = list(dict.fromkeys((e.pointers or []) + list(s.diagnosis_pointers)))
-        e.body_region = e.body_region or s.body_region
-        e.distinct = e.distinct or s.distinct
-        e.modifiers = list(dict.fromkeys(e.modifiers + list(s.modifiers)))
+            line.pointers = tuple(dict.fromkeys((*(line.pointers or ()), *s.diagnosis_pointers)))
+        line.body_region = line.body_region or s.body_region
+        line.distinct = line.distinct or s.distinct
+        line.requested_modifiers = tuple(dict.fromkeys((*line.requested_modifiers, *s.modifiers)))
         if s.units is not None:
-            e.requested_units = (e.requested_units or 0) + s.units
-        e.why.append(
-            f"{s.code} entered {len(e.services)} times: merged into one line with "
-            f"{e.minutes} minutes (one line per code per day, U-21)"
+            line.requested_units = (line.requested_units or 0) + s.units
+        line.why.append(
+            f"{code} entered {len(line.services)} times: merged into one line with "
+            f"{line.minutes} minutes (one line per code per day, U-21)"
         )
-    for e in entries.values():
-        if e.minutes is not None and e.assistant > e.minutes:
-            e.why.append(
-                f"assistant minutes {e.assistant} exceed the service's {e.minutes}; "
-                f"counted as {e.minutes}"
+    for line in lines.values():
+        if line.minutes is not None and line.assistant > line.minutes:
+            line.why.append(
+                f"assistant minutes {line.assistant} exceed the service's {line.minutes}; "
+                f"counted as {line.minutes}"
             )
-            e.assistant = e.minutes
-    return list(entries.values())
+            line.assistant = line.minutes
+    return list(lines.values())
 
 
 def _priorities(pooled: list[_Line], prices: dict[str, Decimal]) -> list[int]:
@@ -117,62 +143,51 @@ def _priorities(pooled: list[_Line], prices: dict[str, Decimal]) -> list[int]:
 
 
 def _unit_lines(
-    profile: PayerProfile, entries: list[_Entry], prices: dict[str, Decimal]
+    profile: PayerProfile, merged: list[_Line], prices: dict[str, Decimal]
 ) -> tuple[list[_Line], int, int, str]:
-    """Units for every entry: the lines, the timed minutes, the pooled timed units and how the
+    """Units for every code: the lines, the timed minutes, the pooled timed units and how the
     day's units were decided."""
+    codes = catalog()
     lines: list[_Line] = []
-    pooled: list[_Line] = []
-    for e in entries:
-        info = lookup(e.code)
-        if e.code in FAMILIES:
-            lines.extend(_family_lines(e))
-        elif info is not None and info.timed:
-            if e.minutes is None:
-                lines.append(
-                    _Line(
-                        e,
-                        e.code,
-                        0,
-                        None,
-                        0,
-                        list(e.why),
-                        reason="timed code without minutes: document the minutes",
-                    )
-                )
+    pooled: list[_Line] = []  # timed codes with minutes: their units come from the day's pool
+    minutes: list[int] = []  # the pooled lines' minutes
+    family_minutes = 0
+    for line in merged:
+        family = FAMILIES.get(line.code)
+        if family is not None:
+            family_minutes += line.minutes or 0
+            lines.extend(_family_lines(line, family))
+            continue
+        lines.append(line)
+        info = codes.get(line.code)
+        if info is not None and info.timed:
+            if line.minutes is None:
+                line.assistant = 0
+                line.reason = "timed code without minutes: document the minutes"
             else:
-                pooled.append(_Line(e, e.code, 0, e.minutes, e.assistant, list(e.why)))
-                lines.append(pooled[-1])
-        else:
-            units = e.requested_units if e.requested_units is not None else 1
-            why = list(e.why)
-            if info is None:
-                why.append(
-                    f"{e.code} is not in the code catalog: billed as documented, {units} unit(s)"
-                )
-            elif info.timed is None:
-                why.append(
-                    f"the catalog does not say whether {e.code} is timed: billed as a "
-                    f"service, {units} unit(s)"
-                )
-            elif e.requested_units is not None:
-                why.append(f"untimed: {units} unit(s) as documented")
-            else:
-                why.append("untimed (service-based) code: 1 unit whatever the minutes (U-2)")
-            lines.append(
-                _Line(
-                    e,
-                    e.code,
-                    units,
-                    e.minutes,
-                    e.assistant,
-                    why,
-                    reason=None if units else "documented with 0 units",
-                )
+                pooled.append(line)
+                minutes.append(line.minutes)
+            continue
+        units = line.requested_units if line.requested_units is not None else 1
+        if info is None:
+            line.why.append(
+                f"{line.code} is not in the code catalog: billed as documented, {units} unit(s)"
             )
-    minutes = [line.minutes or 0 for line in pooled]
-    timed_minutes = sum(minutes) + sum(e.minutes or 0 for e in entries if e.code in FAMILIES)
-    if profile.unit_method == "cms":
+        elif info.timed is None:
+            line.why.append(
+                f"the catalog does not say whether {line.code} is timed: billed as a "
+                f"service, {units} unit(s)"
+            )
+        elif line.requested_units is not None:
+            line.why.append(f"untimed: {units} unit(s) as documented")
+        else:
+            line.why.append("untimed (service-based) code: 1 unit whatever the minutes (U-2)")
+        line.units = units
+        if not units:
+            line.reason = "documented with 0 units"
+    timed_minutes = sum(minutes) + family_minutes
+    cms = profile.unit_method == "cms"
+    if cms:
         # first_listed: the pooled lines are already in the order the visit lists them
         prio = _priorities(pooled, prices) if profile.tie_break == "higher_paying" else None
         alloc = allocate_total_time(minutes, prio)
@@ -185,95 +200,78 @@ def _unit_lines(
         head = "AMA per-code method: this code's own minutes decide its units"
     for line, m, units, extra in zip(pooled, minutes, alloc.units, alloc.extra, strict=True):
         line.units = units
-        full, left = divmod(m, 15)
-        if profile.unit_method == "ama":
-            line.why.append(f"{m} min -> {units} unit(s): a unit once 8 minutes of it pass")
-        elif extra:
-            line.why.append(
-                f"{m} min = {full} full unit(s) + {left} leftover min; the leftover "
-                "won one of the day's remaining units (largest leftover first)"
-            )
-        else:
-            line.why.append(
-                f"{m} min = {full} full unit(s) + {left} leftover min"
-                + ("; the leftover did not win a remaining unit" if left else "")
-            )
+        line.why.append(_pooled_why(cms, m, units, extra))
         if units == 0:
             line.reason = f"{m} minutes earn no unit" + (
                 " once the day's units went to larger leftovers (U-14)"
-                if profile.unit_method == "cms" and alloc.total_units
+                if cms and alloc.total_units
                 else " (under 8 minutes)"
             )
-        if line.entry.requested_units not in (None, units):
-            line.why.append(
-                f"the visit asked for {line.entry.requested_units} unit(s); the "
-                f"minutes support {units}"
-            )
+        requested = line.requested_units
+        if requested is not None and requested != units:
+            line.why.append(f"the visit asked for {requested} unit(s); the minutes support {units}")
     return lines, timed_minutes, alloc.total_units, head
 
 
-def _family_lines(e: _Entry) -> list[_Line]:
-    fam = FAMILIES[e.code]
-    if e.minutes is None:
-        return [
-            _Line(
-                e,
-                fam.base,
-                0,
-                None,
-                0,
-                list(e.why),
-                reason="timed code without minutes: document the minutes",
-            )
-        ]
-    base, addon = fam.units(e.minutes)
+@lru_cache(maxsize=4096)
+def _pooled_why(cms: bool, m: int, units: int, extra: bool) -> str:
+    """How a pooled timed code's minutes made its units. Memoised: the same few minute counts
+    come back visit after visit."""
+    if not cms:
+        return f"{m} min -> {units} unit(s): a unit once 8 minutes of it pass"
+    full, left = divmod(m, UNIT_MINUTES)
+    if extra:
+        return (
+            f"{m} min = {full} full unit(s) + {left} leftover min; the leftover "
+            "won one of the day's remaining units (largest leftover first)"
+        )
+    if left:
+        return (
+            f"{m} min = {full} full unit(s) + {left} leftover min; "
+            "the leftover did not win a remaining unit"
+        )
+    return f"{m} min = {full} full unit(s) + 0 leftover min"
+
+
+def _family_lines(line: _Line, fam: TimeFamily) -> list[_Line]:
+    """A time family (U-30): the base code's line and, past its first unit, an add-on line."""
+    minutes, assistant = line.minutes, line.assistant
+    if minutes is None:
+        line.assistant = 0
+        line.reason = "timed code without minutes: document the minutes"
+        return [line]
+    base, addon = fam.units(minutes)
     rule = (
         f"{fam.base} is the first {fam.first_minutes} min and {fam.addon} each further "
         f"{fam.addon_minutes} min; a unit once its midpoint passes"
     )
-    first = min(e.minutes, fam.first_minutes)
-    lines = [
-        _Line(
-            e,
-            fam.base,
-            base,
-            first,
-            min(e.assistant, first),
-            [*e.why, f"{e.minutes} min: {rule}"],
-            reason=None
-            if base
-            else f"{e.minutes} minutes do not reach the midpoint of "
-            f"{fam.base}'s first {fam.first_minutes} minutes",
+    first = min(minutes, fam.first_minutes)
+    line.units, line.minutes, line.assistant = base, first, min(assistant, first)
+    line.why.append(f"{minutes} min: {rule}")
+    if not base:
+        line.reason = (
+            f"{minutes} minutes do not reach the midpoint of "
+            f"{fam.base}'s first {fam.first_minutes} minutes"
         )
-    ]
-    if addon:
-        rest = e.minutes - first
-        lines.append(
-            _Line(
-                e,
-                fam.addon,
-                addon,
-                rest,
-                max(0, e.assistant - first),
-                [
-                    f"{rest} min past the first {fam.first_minutes}: {addon} add-on "
-                    f"unit(s) of {fam.addon}"
-                ],
-            )
-        )
-    return lines
+    if not addon:
+        return [line]
+    rest = minutes - first
+    why = f"{rest} min past the first {fam.first_minutes}: {addon} add-on unit(s) of {fam.addon}"
+    return [line, line.split(fam.addon, addon, rest, max(0, assistant - first), [why])]
 
 
 def _apply_cq(lines: list[_Line], profile: PayerProfile) -> list[_Line]:
-    if not profile.assistant_modifier:
+    """The assistant's units on their own line with the payer's CQ modifier (M-7..M-12)."""
+    if not profile.assistant_modifier or not any(line.assistant for line in lines):
         return lines
     mod, pct = profile.assistant_modifier, profile.cq_de_minimis_percent
+    codes = catalog()
     out: list[_Line] = []
     for line in lines:
         if line.units == 0 or line.assistant == 0:
             out.append(line)
             continue
-        info = lookup(line.code)
+        info = codes.get(line.code)
         timed = info is not None and info.timed and line.code not in FAMILY_OF
         split: CqSplit = (
             split_timed(line.units, line.minutes or 0, line.assistant, pct)
@@ -281,18 +279,17 @@ def _apply_cq(lines: list[_Line], profile: PayerProfile) -> list[_Line]:
             else split_untimed(line.units, line.minutes, line.assistant, pct)
         )
         if split.plain_units:
-            plain = _Line(
-                line.entry,
-                line.code,
-                split.plain_units,
-                split.plain_minutes,
-                max(0, line.assistant - split.cq_minutes) if split.cq_units else line.assistant,
-                [*line.why, f"{mod}: {split.why}"],
+            out.append(
+                line.split(
+                    line.code,
+                    split.plain_units,
+                    split.plain_minutes,
+                    max(0, line.assistant - split.cq_minutes) if split.cq_units else line.assistant,
+                    [*line.why, f"{mod}: {split.why}"],
+                )
             )
-            out.append(plain)
         if split.cq_units:
-            cq = _Line(
-                line.entry,
+            cq = line.split(
                 line.code,
                 split.cq_units,
                 split.cq_minutes,
@@ -300,24 +297,29 @@ def _apply_cq(lines: list[_Line], profile: PayerProfile) -> list[_Line]:
                 [*line.why, f"{mod}: {split.why}"]
                 if not split.plain_units
                 else [f"{mod} line for the assistant's units of {line.code}: {split.why}"],
-                cq=True,
             )
-            cq.modifiers.append(mod)
+            cq.modifiers = (mod,)
             out.append(cq)
     return out
 
 
 def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None:
-    table = None if profile.ncci_table == "none" else ptp_table(profile.ncci_table)
+    if profile.ncci_table == "none":
+        return
+    table = ptp_table(profile.ncci_table)
+    codes = [line.code for line in lines if line.units > 0]
+    hits = ncci_pairs(table, codes, visit.date_of_service)
+    if not hits:  # the usual visit
+        return
     billed = [line for line in lines if line.units > 0]
-    for hit in ncci_pairs(table, [line.code for line in billed], visit.date_of_service):
+    for hit in hits:
         col1 = next(line for line in billed if line.code == hit.column1)
         edit = (
             f"NCCI PTP edit {hit.column1}/{hit.column2} (modifier indicator "
             f"{hit.indicator}; table: {hit.release})"
         )
         for line in (x for x in billed if x.code == hit.column2):
-            requested = [m for m in line.entry.modifiers if m in DISTINCT_MODIFIERS]
+            requested = [m for m in line.requested_modifiers if m in DISTINCT_MODIFIERS]
             if hit.indicator == "0":
                 line.why.append(
                     f"{edit}: no modifier can bypass it; {hit.column2} will be "
@@ -326,9 +328,7 @@ def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None
             elif requested:
                 line.why.append(f"{edit}: {', '.join(requested)} as requested by the clinician")
             else:
-                ev = distinct_evidence(
-                    line.entry.distinct, line.entry.body_region, col1.entry.body_region
-                )
+                ev = distinct_evidence(line.distinct, line.body_region, col1.body_region)
                 if ev is None:
                     line.why.append(
                         f"{edit}: no distinct service documented (separate time "
@@ -337,7 +337,7 @@ def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None
                 else:
                     mod = distinct_modifier(profile.distinct_modifier, ev.kind)
                     if mod not in line.modifiers:  # one code may meet several partners
-                        line.modifiers.append(mod)
+                        line.modifiers += (mod,)
                     line.why.append(f"{mod} on the column-2 code: {edit}; {ev.text}")
 
 
@@ -349,8 +349,11 @@ def _estimate_amount(
     year = visit.date_of_service.year
     total, basis = Decimal(0), f"{year} PFS before reductions"
     data_stamp = pfs_stamp()
-    for line in (x for x in lines if x.units > 0):
-        info = lookup(line.code)
+    codes = catalog()
+    for line in lines:
+        if line.units <= 0:
+            continue
+        info = codes.get(line.code)
         if info is not None and info.mpfs_status in UNPAID_STATUSES:
             continue
         price = cached_unit_amount(line.code, year, locality, data_stamp)
@@ -364,12 +367,20 @@ def _estimate_amount(
     return total, basis
 
 
-def _order(line: _Line, discipline: str, kx: bool) -> tuple[str, ...]:
-    mods = [discipline, *line.modifiers] if discipline else list(line.modifiers)
+@lru_cache(maxsize=1024)
+def _order(
+    discipline: str, coder: tuple[str, ...], kx: bool, requested: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A billed line's modifiers: discipline, the coder's (CQ, distinct), KX, then any others
+    the clinician asked for. Memoised: a handful of combinations make every claim."""
+    mods = [discipline, *coder] if discipline else list(coder)
     if kx:
         mods.append("KX")
-    mods.extend(m for m in line.entry.modifiers if m not in mods)
+    mods.extend(m for m in requested if m not in mods)
     return tuple(mods)
+
+
+_KX_WHY = "KX: past the therapy threshold with medical necessity documented"
 
 
 def code_visit(
@@ -381,12 +392,11 @@ def code_visit(
     """Code one visit. `chargemaster` is the clinic's charge per unit by code; `locality` its
     Medicare locality ("MAC-locality"), used to estimate the amount for the KX threshold."""
     prices = chargemaster or {}
-    entries = _merge(visit.services)
-    lines, timed_minutes, timed_units, method = _unit_lines(profile, entries, prices)
+    lines, timed_minutes, timed_units, method = _unit_lines(profile, _merge(visit.services), prices)
     lines = _apply_cq(lines, profile)
     _apply_ncci(visit, profile, lines)
 
-    notes: list[str] = [method]
+    notes = (method,)
     kx = False
     amount, basis = None, ""
     if profile.kx_threshold and any(line.units for line in lines):
@@ -401,50 +411,52 @@ def code_visit(
             bool(episode and episode.kx_medical_necessity_documented),
         )
         kx = decision.apply
-        notes.append(decision.why)
+        notes = (method, decision.why)
 
-    default_pointers, pointer_why = assign_pointers(tuple(visit.diagnoses))
+    discipline = profile.discipline_modifier
     coded = []
     for line in lines:
-        why = list(line.why)
-        if line.entry.pointers is not None:
-            pointers = tuple(line.entry.pointers)
-        else:
-            pointers = default_pointers
+        why = line.why  # the decisions below are the line's last
+        pointers = line.pointers
+        if pointers is None:
+            pointers, pointer_why = assign_pointers(tuple(visit.diagnoses))
             why.append(pointer_why)
         per_unit = prices.get(line.code)
-        charge = per_unit * line.units if per_unit is not None else None
         if per_unit is None:
+            charge = None
             why.append(f"no charge for {line.code} in the clinic's chargemaster")
+        else:
+            charge = per_unit * line.units
         billed = line.units > 0
         if billed and kx:
-            why.append("KX: past the therapy threshold with medical necessity documented")
+            why.append(_KX_WHY)
+        # Positional, in CodedLine's field order: keyword arguments cost more here.
         coded.append(
             CodedLine(
-                code=line.code,
-                units=line.units,
-                modifiers=_order(line, profile.discipline_modifier, kx) if billed else (),
-                diagnosis_pointers=pointers,
-                minutes=line.minutes,
-                assistant_minutes=line.assistant,
-                charge=charge,
-                services=tuple(line.entry.services),
-                explanation=tuple(why),
-                requested_units=line.entry.requested_units,
-                reason=line.reason,
+                line.code,
+                line.units,
+                _order(discipline, line.modifiers, kx, line.requested_modifiers) if billed else (),
+                pointers,
+                line.minutes,
+                line.assistant,
+                charge,
+                line.services,
+                tuple(why),  # explanation
+                line.requested_units,
+                line.reason,
             )
         )
     return CodedVisit(
-        visit_id=visit.visit_id,
-        date_of_service=visit.date_of_service,
-        payer=visit.payer,
-        unit_method=profile.unit_method,
-        total_timed_minutes=timed_minutes,
-        timed_units=timed_units,
-        lines=tuple(coded),
-        notes=tuple(notes),
-        therapy_amount=amount,
-        therapy_amount_basis=basis,
+        visit.visit_id,
+        visit.date_of_service,
+        visit.payer,
+        profile.unit_method,
+        timed_minutes,
+        timed_units,
+        tuple(coded),
+        notes,
+        amount,  # therapy_amount
+        basis,  # therapy_amount_basis
     )
 
 

@@ -55,22 +55,35 @@ def ncci_pairs(table: PtpTable | None, codes: list[str], on: dt.date) -> list[Nc
     """Every PTP edit in effect among the billed codes of the day."""
     if table is None:
         return []
-    hits = []
+    key = (id(table), tuple(codes))
+    found = _PAIRS.get(key)
+    if found is None or found[0] is not table:
+        if len(_PAIRS) >= _PAIRS_MAX:
+            _PAIRS.clear()
+        found = _PAIRS[key] = (table, _pairs_with_rows(table, codes))
+    return [
+        NcciHit(edit.column1, edit.column2, edit.modifier_indicator, edit.rationale, table.release)
+        for a, b in found[1]
+        if (edit := table.edit_for(a, b, on))
+    ]
+
+
+# The pairs of a day's codes that have any row in a table, whatever the date, by table and
+# codes: a clinic bills a few hundred code combinations and most pairs have no row at all, so
+# only these few are looked up by date. An entry keeps its table alive: its id() stays unique.
+_PAIRS: dict[tuple[int, tuple[str, ...]], tuple[PtpTable, tuple[tuple[str, str], ...]]] = {}
+_PAIRS_MAX = 8192
+
+
+def _pairs_with_rows(table: PtpTable, codes: list[str]) -> tuple[tuple[str, str], ...]:
     unique = list(dict.fromkeys(codes))
-    for i, a in enumerate(unique):
-        for b in unique[i + 1 :]:
-            edit = table.edit_for(a, b, on)
-            if edit:
-                hits.append(
-                    NcciHit(
-                        edit.column1,
-                        edit.column2,
-                        edit.modifier_indicator,
-                        edit.rationale,
-                        table.release,
-                    )
-                )
-    return hits
+    edits = table.edits
+    return tuple(
+        (a, b)
+        for i, a in enumerate(unique)
+        for b in unique[i + 1 :]
+        if (a, b) in edits or (b, a) in edits
+    )
 
 
 @dataclass(frozen=True, slots=True)

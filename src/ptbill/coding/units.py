@@ -6,6 +6,7 @@ billing-rules.md §1-§2. Pure arithmetic on integers; the engine adds the expla
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 UNIT_MINUTES = 15
 
@@ -19,8 +20,7 @@ def midpoint_units(minutes: int, unit: int = UNIT_MINUTES) -> int:
     return (minutes + unit - midpoint) // unit
 
 
-@dataclass(frozen=True, slots=True)
-class Allocation:
+class Allocation(NamedTuple):  # made once a visit: a named tuple is cheaper than a dataclass
     total_minutes: int
     total_units: int
     units: tuple[int, ...]
@@ -36,18 +36,20 @@ def allocate_total_time(minutes: list[int], priority: list[int] | None = None) -
     (U-16). Equal leftovers go to the lower `priority` value (by default the code listed first,
     U-18). No code can take more than one extra unit (U-16 step 5).
     """
-    n = len(minutes)
-    priority = priority if priority is not None else list(range(n))
     total_minutes = sum(minutes)
     total = midpoint_units(total_minutes)
     units = [m // UNIT_MINUTES for m in minutes]
-    leftover = [m % UNIT_MINUTES for m in minutes]
+    extra = [False] * len(minutes)
     remaining = total - sum(units)
-    extra = [False] * n
-    order = sorted((i for i in range(n) if leftover[i]), key=lambda i: (-leftover[i], priority[i]))
-    for i in order[:remaining]:
-        units[i] += 1
-        extra[i] = True
+    if remaining:
+        rank = priority if priority is not None else range(len(minutes))
+        # Codes with leftover minutes as (-leftover, priority, index): the most leftover first.
+        leftovers = [
+            (-(m % UNIT_MINUTES), rank[i], i) for i, m in enumerate(minutes) if m % UNIT_MINUTES
+        ]
+        for _, _, i in sorted(leftovers)[:remaining]:
+            units[i] += 1
+            extra[i] = True
     return Allocation(total_minutes, total, tuple(units), tuple(extra))
 
 
