@@ -137,8 +137,8 @@ class _Run:
         self.config = config
         self.as_of = as_of
         self.who = who
-        self.refs = Refs(session)
         self.bulk = Bulk(session)
+        self.refs = Refs(session, self.bulk)
         self.summary = ImportSummary()
         self.contexts = Contexts(config)
         self.prices = Prices(as_of)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
+from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.models import Base
 
 Key = tuple[Any, ...]
@@ -19,8 +20,8 @@ _CHUNK = 500
 class Refs:
     """Caches key -> id per table for one run (a run is one transaction)."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, bulk: Bulk) -> None:
+        self.session, self.bulk = session, bulk
         self.cache: dict[type[Base], dict[Key, int]] = {}
 
     def ids(
@@ -44,12 +45,9 @@ class Refs:
         if wanted:
             self._find(model, key_cols, wanted, cache, refresh)
             new = {k: r for k, r in wanted.items() if k not in cache}
-            if new:
-                # Insert, then read the ids back by key: a multi-row INSERT .. RETURNING does
-                # not promise its rows' order on SQLite, and SQLAlchemy would fall back to one
-                # statement a row.
-                bulk_insert(self.session, model, list(new.values()))
-                self._find(model, key_cols, new, cache, ())
+            if new:  # ids allocated ahead (ptbill.ledger.bulk)
+                ids = self.bulk.insert(model, list(new.values()), with_ids=True)
+                cache.update(zip(new, ids, strict=True))
         return [cache[k] for k in keys]
 
     def _find(
