@@ -14,15 +14,9 @@ from ptbill.coding.context import VisitContext
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
 from ptbill.scrub import rules as _rules  # noqa: F401  (registers every rule)
-from ptbill.scrub.findings import Finding, ScrubResult, Severity
-from ptbill.scrub.registry import active_rules
+from ptbill.scrub.findings import Finding, ScrubResult
+from ptbill.scrub.registry import rule_steps
 from ptbill.scrub.review import Batch, Review
-
-_RANK = {"error": 0, "warning": 1, "info": 2}
-
-
-def _softer(a: Severity, b: Severity) -> Severity:
-    return a if _RANK[a] >= _RANK[b] else b
 
 
 def scrub_visit(
@@ -40,24 +34,12 @@ def scrub_visit(
     """
     review = Review(visit, coded, ctx, as_of, history, Batch.of(batch))
     findings: list[Finding] = []
-    for active in active_rules(ctx.profile):
-        for hit in active.check(review, active.params):
-            r, severity = active.rule, active.severity
-            if hit.severity is not None:
-                severity = _softer(hit.severity, severity) if active.severity_set else hit.severity
-            findings.append(
-                Finding(
-                    r.id,
-                    r.category,
-                    severity,
-                    hit.line,
-                    hit.message,
-                    hit.fix,
-                    r.citation,
-                    hit.data_release,
-                )
-            )
-    blocked = any(f.severity == "error" for f in findings)
+    blocked = False
+    for check, params, active in rule_steps(ctx.profile):
+        for hit in check(review, params):
+            finding = active.finding(hit)
+            findings.append(finding)
+            blocked = blocked or finding.severity == "error"
     return ScrubResult(visit.visit_id, "blocked" if blocked else "ready", tuple(findings))
 
 

@@ -64,3 +64,9 @@ def mbi_problem(member_id: str) -> str | None:
 
 
 TAXONOMY = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
+
+
+@lru_cache(maxsize=1024)  # a clinic has few providers
+def is_taxonomy(code: str) -> bool:
+    """Whether `code` has the form of a NUCC taxonomy code: 10 characters ending in X."""
+    return TAXONOMY.match(code) is not None

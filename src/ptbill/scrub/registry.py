@@ -11,13 +11,13 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ptbill.config.profiles import PayerProfile
 from ptbill.errors import InputError
-from ptbill.scrub.findings import CATEGORIES, SEVERITIES, Hit, Severity
+from ptbill.scrub.findings import CATEGORIES, SEVERITIES, Finding, Hit, Severity
 
 if TYPE_CHECKING:
     from ptbill.scrub.review import Review
@@ -112,6 +112,15 @@ def rule(
     return register
 
 
+_RANK = {"error": 0, "warning": 1, "info": 2}
+# Findings kept per active rule for reuse (see ActiveRule.finding).
+_MADE_MAX = 512
+
+
+def _softer(a: Severity, b: Severity) -> Severity:
+    return a if _RANK[a] >= _RANK[b] else b
+
+
 @dataclass(frozen=True, slots=True)
 class ActiveRule:
     rule: Rule
@@ -120,6 +129,32 @@ class ActiveRule:
     params: Mapping[str, Any]
     # True when the payer profile set the severity: it then caps every hit of the rule.
     severity_set: bool = False
+    # Findings already made, by hit: many visits get an equal one (one per date of service,
+    # say). Findings are immutable, so results may share them.
+    made: dict[Hit, Finding] = field(default_factory=dict, compare=False, repr=False)
+
+    def finding(self, hit: Hit) -> Finding:
+        """The finding for a hit of this rule: the rule's id, category, citation and severity
+        (a hit's own severity replaces it, or is capped by it when the payer profile set it)."""
+        made = self.made.get(hit)
+        if made is None:
+            r, severity = self.rule, self.severity
+            if hit.severity is not None:
+                severity = _softer(hit.severity, severity) if self.severity_set else hit.severity
+            made = Finding(
+                r.id,
+                r.category,
+                severity,
+                hit.line,
+                hit.message,
+                hit.fix,
+                r.citation,
+                hit.data_release,
+            )
+            if len(self.made) >= _MADE_MAX:
+                self.made.clear()
+            self.made[hit] = made
+        return made
 
 
 def _same_type(default: Any, value: Any) -> bool:
@@ -191,16 +226,32 @@ def _resolve(profile: PayerProfile) -> tuple[ActiveRule, ...]:
     return tuple(active)
 
 
+# What the engine runs for an active rule: its check, its parameters, and the rule.
+Step = tuple[Check, Mapping[str, Any], ActiveRule]
+
 # Resolved once per profile object (profiles are frozen; the identity check guards id reuse).
-_ACTIVE: dict[int, tuple[PayerProfile, tuple[ActiveRule, ...]]] = {}
+_ACTIVE: dict[int, tuple[PayerProfile, tuple[ActiveRule, ...], tuple[Step, ...]]] = {}
 
 
-def active_rules(profile: PayerProfile) -> tuple[ActiveRule, ...]:
+def _resolved(
+    profile: PayerProfile,
+) -> tuple[PayerProfile, tuple[ActiveRule, ...], tuple[Step, ...]]:
     hit = _ACTIVE.get(id(profile))
     if hit is not None and hit[0] is profile:
-        return hit[1]
+        return hit
     resolved = _resolve(profile)
     if len(_ACTIVE) >= 256:  # profiles made on the fly (tests, tools): keep the cache small
         _ACTIVE.clear()
-    _ACTIVE[id(profile)] = (profile, resolved)
-    return resolved
+    entry = (profile, resolved, tuple((a.check, a.params, a) for a in resolved))
+    _ACTIVE[id(profile)] = entry
+    return entry
+
+
+def active_rules(profile: PayerProfile) -> tuple[ActiveRule, ...]:
+    return _resolved(profile)[1]
+
+
+def rule_steps(profile: PayerProfile) -> tuple[Step, ...]:
+    """The active rules as (check, params, active rule), in catalog order: what the engine
+    loops over for every visit (unpacking a triple is cheaper than three attribute lookups)."""
+    return _resolved(profile)[2]

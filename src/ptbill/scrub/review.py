@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from functools import cached_property
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ptbill.coding.context import VisitContext
-from ptbill.coding.modifiers import NcciHit, ncci_pairs
+from ptbill.coding.modifiers import DISTINCT_MODIFIERS, NcciHit, ncci_pairs
 from ptbill.config.profiles import PayerProfile
 from ptbill.domain.coded import CodedLine, CodedVisit
 from ptbill.domain.visit import Authorization, PlanOfCare, Service, Visit
@@ -32,6 +31,14 @@ class Batch:
         for v in visits:
             self.by_id[v.visit_id].append(v)
             self.by_patient_day[(v.patient.id, v.date_of_service)].append(v)
+        # The usual visit: the only one with its visit_id and the only one of its patient that
+        # day. By id(): the batch holds its visits, so no other live object has these ids.
+        self._alone = {
+            id(vs[0])
+            for vs in self.by_id.values()
+            if len(vs) == 1
+            and len(self.by_patient_day[(vs[0].patient.id, vs[0].date_of_service)]) == 1
+        }
 
     @classmethod
     def of(cls, batch: Batch | Iterable[Visit] | None) -> Batch | None:
@@ -41,6 +48,8 @@ class Batch:
 
     def others(self, visit: Visit) -> tuple[list[Visit], list[Visit]]:
         """(other visits with this visit_id, other visits of this patient on this day)."""
+        if id(visit) in self._alone:
+            return [], []
         by_id = self.by_id.get(visit.visit_id, ())
         by_day = self.by_patient_day.get((visit.patient.id, visit.date_of_service), ())
         if len(by_day) <= 1 and len(by_id) <= 1:  # the usual case: only the visit itself
@@ -50,9 +59,30 @@ class Batch:
         return same_id, same_day
 
 
+class _PerVisit(Generic[T]):
+    """A value computed on first use and then kept on the review, like
+    functools.cached_property but without its per-access lock (Python 3.11), which costs more
+    than most rules."""
+
+    def __init__(self, make: Callable[[Review], T]) -> None:
+        self.make = make
+        self.name = make.__name__
+        self.__doc__ = make.__doc__
+
+    def __get__(self, review: Review, owner: type | None = None) -> T:
+        if review is None:
+            return self  # type: ignore[return-value]  # looked up on the class
+        # Stored under the same name, the value shadows this descriptor from now on. Set as an
+        # attribute: writing to review.__dict__ would turn every later attribute lookup on the
+        # review into a slower dictionary lookup (CPython 3.11+).
+        value = self.make(review)
+        setattr(review, self.name, value)
+        return value
+
+
 class Review:
-    """Everything a rule may look at. Plain attributes for what every visit needs; cached
-    properties for what only some rules need."""
+    """Everything a rule may look at. Plain attributes for what every visit needs; values
+    computed on first use for what only some rules need."""
 
     def __init__(
         self,
@@ -71,13 +101,30 @@ class Review:
         self.as_of = as_of
         self.history = tuple(history or ())
         self.batch = batch
-        self.episode = visit.episode
-        self.poc: PlanOfCare | None = self.episode.plan_of_care if self.episode else None
-        self.auth: Authorization | None = self.episode.authorization if self.episode else None
-        # (1-based line number, line) for lines that carry at least one unit.
-        self.billed: list[tuple[int, CodedLine]] = [
-            (n, line) for n, line in enumerate(coded.lines, start=1) if line.units > 0
-        ]
+        self.episode = episode = visit.episode
+        self.poc: PlanOfCare | None = episode.plan_of_care if episode else None
+        self.auth: Authorization | None = episode.authorization if episode else None
+        # The coded lines, indexed in one pass:
+        # (1-based line number, line) for lines that carry at least one unit;
+        self.billed: list[tuple[int, CodedLine]] = []
+        # billed code -> the number of its first billed line;
+        self.billed_codes: dict[str, int] = {}
+        # the billed evaluation and re-evaluation lines (97161-97164);
+        self.evaluation_lines: list[tuple[int, CodedLine]] = []
+        # the billed lines that carry a distinct-service modifier (59, XE, XS, XP, XU);
+        self.distinct_lines: list[tuple[int, CodedLine]] = []
+        # every coded line's code -> its catalog entry (None: not in the catalog).
+        self.code_info: dict[str, CodeInfo | None] = {}
+        known = catalog()
+        for n, line in enumerate(coded.lines, start=1):
+            self.code_info[line.code] = known.get(line.code)
+            if line.units > 0:
+                self.billed.append((n, line))
+                self.billed_codes.setdefault(line.code, n)
+                if line.code in EVALUATION_CODES:
+                    self.evaluation_lines.append((n, line))
+                if not DISTINCT_MODIFIERS.isdisjoint(line.modifiers):
+                    self.distinct_lines.append((n, line))
         self._shared: dict[str, object] = {}
 
     def shared(self, key: str, make: Callable[[Review], T]) -> T:
@@ -86,40 +133,26 @@ class Review:
             self._shared[key] = make(self)
         return self._shared[key]  # type: ignore[return-value]
 
-    @cached_property
-    def billed_codes(self) -> dict[str, int]:
-        """Billed code -> the number of its first billed line."""
-        out: dict[str, int] = {}
-        for n, line in self.billed:
-            out.setdefault(line.code, n)
-        return out
-
-    @cached_property
-    def code_info(self) -> dict[str, CodeInfo | None]:
-        known = catalog()
-        return {line.code: known.get(line.code) for line in self.coded.lines}
-
     def services_of(self, line: CodedLine) -> list[Service]:
-        return [self.visit.services[i] for i in line.services]
+        return list(map(self.visit.services.__getitem__, line.services))
 
-    @cached_property
-    def evaluation_lines(self) -> list[tuple[int, CodedLine]]:
-        return [(n, x) for n, x in self.billed if x.code in EVALUATION_CODES]
-
-    @cached_property
+    @_PerVisit
     def ncci(self) -> tuple[PtpTable | None, list[NcciHit]]:
         """The payer's PTP table and every edit in effect among the day's billed codes."""
         name = self.profile.ncci_table
-        table = None if name == "none" else ptp_table(name)
-        codes = list(self.billed_codes)
         if self.batch is None:
-            return table, ncci_pairs(table, codes, self.dos)
-        # The same codes on the same day meet the same edits: computed once per run.
-        key = ("ncci", name, self.dos, tuple(codes))
-        memo = self.batch.memo
-        if key not in memo:
-            memo[key] = ncci_pairs(table, codes, self.dos)
-        return table, memo[key]  # type: ignore[return-value]
+            return self._ncci(name)
+        # Reference data do not change during a run: the same codes on the same day meet the
+        # same edits of the same table, computed once per run.
+        key = ("ncci", name, self.dos, tuple(self.billed_codes))
+        found = self.batch.memo.get(key)
+        if found is None:
+            found = self.batch.memo[key] = self._ncci(name)
+        return found  # type: ignore[return-value]
+
+    def _ncci(self, name: str) -> tuple[PtpTable | None, list[NcciHit]]:
+        table = None if name == "none" else ptp_table(name)
+        return table, ncci_pairs(table, list(self.billed_codes), self.dos)
 
     def lines_of(self, code: str) -> list[tuple[int, CodedLine]]:
         return [(n, x) for n, x in self.billed if x.code == code]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ptbill.coding.assistant import split_timed, split_untimed
@@ -16,6 +17,10 @@ from ptbill.scrub.rules._text import units
 from ptbill.scrub.rules.progress_report import ASSISTANT_CREDENTIALS, credential
 
 GENERAL_SUPERVISION_FROM = dt.date(2025, 1, 1)
+
+# The coder's CQ splits are pure functions of a few small numbers, which visits repeat.
+_split_timed = lru_cache(maxsize=4096)(split_timed)
+_split_untimed = lru_cache(maxsize=4096)(split_untimed)
 
 
 @rule(
@@ -50,7 +55,6 @@ def cq_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         groups.setdefault((x.code, n) if x.code in FAMILY_OF else x.code, []).append((n, x))
     for numbered in groups.values():
         code = numbered[0][1].code
-        total_units = sum(x.units for _, x in numbered)
         if code in FAMILY_OF:
             x = numbered[0][1]
             minutes, assistant, timed = x.minutes or 0, x.assistant_minutes, False
@@ -62,10 +66,11 @@ def cq_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             timed = bool(info is not None and info.timed)
         if not assistant:
             continue
+        total_units = sum(x.units for _, x in numbered)
         split = (
-            split_timed(total_units, minutes, assistant, pct)
+            _split_timed(total_units, minutes, assistant, pct)
             if timed
-            else split_untimed(total_units, minutes or None, assistant, pct)
+            else _split_untimed(total_units, minutes or None, assistant, pct)
         )
         have = sum(x.units for _, x in numbered if mod in x.modifiers)
         if have < split.cq_units:
@@ -134,7 +139,9 @@ def supervision_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: the same with `"supervising_provider": {"npi": "...", "credential": "PT"}`.
     *Fix*: record the supervising PT (and make sure the supervision level was met).
     """
-    minutes = sum(s.assistant_minutes for s in r.visit.services)
+    minutes = 0
+    for s in r.visit.services:
+        minutes += s.assistant_minutes
     if not minutes:
         return
     level = "general" if r.dos >= GENERAL_SUPERVISION_FROM else "direct (on-site)"

@@ -26,8 +26,11 @@ def code_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: correct the code; if it really is a code the clinic bills, ask for it to be added to
     the catalog with its CMS values.
     """
+    known = r.code_info
+    if all(known.values()):
+        return  # the usual visit: every code is in the catalog
     for n, line in r.billed:
-        if r.code_info[line.code] is None:
+        if known[line.code] is None:
             yield Hit(
                 f"{line.code} is not in the PT code catalog: its class, payment status "
                 "and unit limits are unknown",
@@ -56,9 +59,10 @@ def code_bundled(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: the same visit without 97010 (the packs stay in the note).
     *Fix*: take the bundled code off the claim; keep it documented in the treatment note.
     """
+    statuses = p["statuses"]
     for n, line in r.billed:
         info = r.code_info[line.code]
-        if info is not None and info.mpfs_status in p["statuses"]:
+        if info is not None and info.mpfs_status in statuses:
             yield Hit(
                 f"{line.code} has PFS status {info.mpfs_status} (bundled): "
                 f"{r.profile.name} never pays it separately (CARC 97)",
@@ -98,9 +102,10 @@ def code_not_payable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: bill the payer's code for the service (G0283 for 97014), or take the line off and
     follow the payer's non-covered-service (ABN) process.
     """
+    statuses = p["statuses"]
     for n, line in r.billed:
         info = r.code_info[line.code]
-        if info is None or info.mpfs_status not in p["statuses"]:
+        if info is None or info.mpfs_status not in statuses:
             continue
         what = _NOT_PAYABLE.get(info.mpfs_status, "not payable")
         instead = p["replacements"].get(line.code)
@@ -130,9 +135,10 @@ def code_restricted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: the same visit without 97026.
     *Fix*: confirm the payer's coverage condition is met and documented, or take the line off.
     """
+    statuses = p["statuses"]
     for n, line in r.billed:
         info = r.code_info[line.code]
-        if info is not None and info.mpfs_status in p["statuses"]:
+        if info is not None and info.mpfs_status in statuses:
             yield Hit(
                 f"{line.code} has PFS status {info.mpfs_status}: {r.profile.name} "
                 "covers it only in restricted circumstances",
@@ -180,8 +186,10 @@ def timed_no_minutes(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: document the minutes of direct one-on-one time for the code.
     """
     for n, line in enumerate(r.coded.lines, start=1):
+        if line.minutes is not None:
+            continue
         info = r.code_info[line.code]
-        if info is not None and info.timed and line.minutes is None:
+        if info is not None and info.timed:
             yield Hit(
                 f"{line.code} is a timed code but no minutes are documented, so it earns no unit",
                 f"document the minutes spent on {line.code}",
@@ -209,13 +217,10 @@ def untimed_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     both sessions.
     """
     for n, line in r.billed:
+        if line.units <= 1:
+            continue
         info = r.code_info[line.code]
-        if (
-            info is not None
-            and info.timed is False
-            and line.units > 1
-            and line.code not in p["multi_unit_codes"]
-        ):
+        if info is not None and info.timed is False and line.code not in p["multi_unit_codes"]:
             yield Hit(
                 f"{line.code} is untimed (one unit per service) but is billed with "
                 f"{units(line.units)}",

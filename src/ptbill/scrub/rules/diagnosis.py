@@ -3,7 +3,10 @@ that point at them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ptbill.coding.pointers import MAX_CLAIM_DIAGNOSES, MAX_LINE_POINTERS
@@ -32,6 +35,26 @@ def dx_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """What the ICD-10-CM lookups say about a visit's diagnoses taken together: the rules
+    below look at single codes only when the list holds what they look for."""
+
+    statuses: frozenset[icd10.Status]
+    external_cause: bool
+    manifestation: bool
+
+
+@lru_cache(maxsize=4096)  # a clinic's visits repeat a few hundred diagnosis lists
+def _listed(codes: tuple[str, ...]) -> _Listed:
+    found = [icd10.dx(code) for code in codes]
+    return _Listed(
+        frozenset(d.status for d in found),
+        any(d.external_cause for d in found),
+        any(d.manifestation for d in found),
+    )
+
+
 @rule("DX-INVALID", "diagnosis", "error", ("C-1", "ICD10-GUIDE-I.B.2"))
 def dx_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """A diagnosis that is not an ICD-10-CM code.
@@ -44,6 +67,8 @@ def dx_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: `"diagnoses": ["M17.11"]`.
     *Fix*: look the condition up and use a current ICD-10-CM code.
     """
+    if "invalid" not in _listed(tuple(r.visit.diagnoses)).statuses:
+        return
     for i, code in enumerate(r.visit.diagnoses, start=1):
         if icd10.dx(code).status != "invalid":
             continue
@@ -73,6 +98,8 @@ def dx_not_billable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: code to the full number of characters; rehabilitation after an injury usually takes
     the 7th character D (subsequent encounter).
     """
+    if _listed(tuple(r.visit.diagnoses)).statuses.isdisjoint(("needs_7th", "not_billable")):
+        return
     for i, code in enumerate(r.visit.diagnoses, start=1):
         d = icd10.dx(code)
         if d.status == "needs_7th":
@@ -113,6 +140,8 @@ def external_cause_first(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: list the injury or condition first and the external cause after it.
     """
     codes = r.visit.diagnoses
+    if not _listed(tuple(codes)).external_cause:
+        return
     if codes and icd10.dx(codes[0]).external_cause:
         yield Hit(
             f"the first diagnosis {codes[0]} is an external-cause code (V00-Y99)",
@@ -141,6 +170,8 @@ def manifestation_first(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: list the underlying condition first, then the manifestation.
     """
     codes = r.visit.diagnoses
+    if not _listed(tuple(codes)).manifestation:
+        return
     if codes and icd10.dx(codes[0]).manifestation:
         yield Hit(
             f"the first diagnosis {codes[0]} is a manifestation code (it describes a "
@@ -172,31 +203,33 @@ def pointer_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if not r.visit.diagnoses:
         return  # DX-MISSING says it
     for n, line in r.billed:
-        ptrs = line.diagnosis_pointers
-        bad = [x for x in ptrs if not 1 <= x <= count]
-        if not ptrs:
-            yield Hit(
-                f"{line.code} points to no diagnosis",
-                f"give {line.code} the pointer(s) of the diagnoses it treats",
-                n,
-            )
-        elif bad:
-            yield Hit(
-                f"{line.code} points to diagnosis {listing(map(str, bad))}, but the claim "
-                f"has {count}",
-                f"point {line.code} at positions 1 to {count}",
-                n,
-            )
-        elif len(ptrs) > MAX_LINE_POINTERS:
-            yield Hit(
-                f"{line.code} has {len(ptrs)} diagnosis pointers; a line holds {MAX_LINE_POINTERS}",
-                f"keep the {MAX_LINE_POINTERS} most relevant",
-                n,
-            )
-        elif len(set(ptrs)) != len(ptrs):
-            yield Hit(
-                f"{line.code} repeats a diagnosis pointer ({ptrs})", "list each pointer once", n
-            )
+        problem = _pointer_problem(line.code, line.diagnosis_pointers, count)
+        if problem is not None:
+            yield Hit(*problem, n)
+
+
+@lru_cache(maxsize=4096)  # lines repeat a few codes and pointer lists
+def _pointer_problem(code: str, ptrs: tuple[int, ...], count: int) -> tuple[str, str] | None:
+    """(message, fix) when a line's pointers into `count` diagnoses are wrong, else None."""
+    bad = [x for x in ptrs if not 1 <= x <= count]
+    if not ptrs:
+        return (
+            f"{code} points to no diagnosis",
+            f"give {code} the pointer(s) of the diagnoses it treats",
+        )
+    if bad:
+        return (
+            f"{code} points to diagnosis {listing(map(str, bad))}, but the claim has {count}",
+            f"point {code} at positions 1 to {count}",
+        )
+    if len(ptrs) > MAX_LINE_POINTERS:
+        return (
+            f"{code} has {len(ptrs)} diagnosis pointers; a line holds {MAX_LINE_POINTERS}",
+            f"keep the {MAX_LINE_POINTERS} most relevant",
+        )
+    if len(set(ptrs)) != len(ptrs):
+        return f"{code} repeats a diagnosis pointer ({ptrs})", "list each pointer once"
+    return None
 
 
 @rule("DX-DUPLICATE", "diagnosis", "error", ("C-2", "STEDI-DUPDX"))
@@ -210,16 +243,26 @@ def dx_duplicate(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: `"diagnoses": ["M17.11", "M25.561"]`.
     *Fix*: remove the repeat and renumber the pointers.
     """
+    if len(r.visit.diagnoses) > 1:
+        yield from _repeats(tuple(r.visit.diagnoses))
+
+
+@lru_cache(maxsize=4096)  # a clinic's visits repeat a few hundred diagnosis lists
+def _repeats(codes: tuple[str, ...]) -> tuple[Hit, ...]:
+    hits = []
     seen: dict[str, int] = {}
-    for i, code in enumerate(r.visit.diagnoses, start=1):
+    for i, code in enumerate(codes, start=1):
         key = code.replace(".", "").strip().upper()
         if key in seen:
-            yield Hit(
-                f"diagnosis {i} {code} repeats diagnosis {seen[key]}",
-                "remove the repeated code and renumber the pointers",
+            hits.append(
+                Hit(
+                    f"diagnosis {i} {code} repeats diagnosis {seen[key]}",
+                    "remove the repeated code and renumber the pointers",
+                )
             )
         else:
             seen[key] = i
+    return tuple(hits)
 
 
 @rule("DX-TOO-MANY", "diagnosis", "error", ("C-2", "STEDI-POINTER"))
@@ -254,9 +297,14 @@ def code_set_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: confirm the diagnosis codes against the code set of the date of service.
     """
     if r.visit.diagnoses and not icd10.VALID_FROM <= r.dos <= icd10.VALID_TO:
-        yield Hit(
-            f"date of service {r.dos} is outside {icd10.VALID_FROM}..{icd10.VALID_TO}: the "
-            "diagnoses were checked against that code set, not the one in force then",
-            "confirm the codes against the ICD-10-CM release for the date of service",
-            data_release=icd10.code_set_release(),
-        )
+        yield _outside_code_set(r.dos)
+
+
+@lru_cache(maxsize=1024)  # a run spans a few hundred dates of service
+def _outside_code_set(dos: dt.date) -> Hit:
+    return Hit(
+        f"date of service {dos} is outside {icd10.VALID_FROM}..{icd10.VALID_TO}: the "
+        "diagnoses were checked against that code set, not the one in force then",
+        "confirm the codes against the ICD-10-CM release for the date of service",
+        data_release=icd10.code_set_release(),
+    )

@@ -3,14 +3,14 @@ total times (billing-rules.md D-9, U-9, D-13)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ptbill.reference.catalog import lookup
+from ptbill.reference.catalog import catalog
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
+from ptbill.scrub.rules._dates import days_after
 
 
 @rule("DOC-UNSIGNED", "documentation", "error", ("D-9", "MBPM15-220.3E"))
@@ -57,7 +57,7 @@ def signature_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             f"the note is signed {s.date}, after the as-of date {r.as_of}",
             "correct the signature date",
         )
-    elif s.date > r.dos + dt.timedelta(days=p["late_days"]):
+    elif s.date > days_after(r.dos, p["late_days"]):
         yield Hit(
             f"the note for {r.dos} was signed {s.date}, {(s.date - r.dos).days} days later",
             "sign notes within a week of the visit",
@@ -77,12 +77,9 @@ def signer(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: have the treating (or supervising) therapist sign the note.
     """
     s, v = r.visit.signed, r.visit
-    if s is None:
+    if s is None or s.by_npi == v.rendering_provider.npi:
         return
-    allowed = {v.rendering_provider.npi}
-    if v.supervising_provider is not None:
-        allowed.add(v.supervising_provider.npi)
-    if s.by_npi not in allowed:
+    if v.supervising_provider is None or s.by_npi != v.supervising_provider.npi:
         yield Hit(
             f"the note is signed by NPI {s.by_npi}, who is neither the rendering nor the "
             "supervising provider",
@@ -104,20 +101,16 @@ def note_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     "response": "3x10 with cues"}}`.
     *Fix*: have the therapist document the purpose and the patient's response for the code.
     """
+    services = r.visit.services
     for n, line in r.billed:
         info = r.code_info[line.code]
         if info is None or not info.timed:
             continue
-        for s in r.services_of(line):
+        for i in line.services:
+            s = services[i]
             n_ = s.note
-            if (
-                n_ is not None
-                and n_.purpose
-                and n_.response
-                and n_.purpose.strip()
-                and n_.response.strip()
-            ):
-                continue
+            if n_ is not None and (n_.purpose or "").strip() and (n_.response or "").strip():
+                continue  # the usual service: both written
             missing = [
                 k for k in ("purpose", "response") if not (n_ and (getattr(n_, k) or "").strip())
             ]
@@ -149,12 +142,8 @@ def totals_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: `"total_timed_minutes": 24, "total_treatment_minutes": 30`.
     *Fix*: record both totals in the note.
     """
-    timed = any(
-        r.code_info[x.code] is not None and r.code_info[x.code].timed  # type: ignore[union-attr]
-        for _, x in r.billed
-    )
     missing = []
-    if timed and r.visit.total_timed_minutes is None:
+    if r.visit.total_timed_minutes is None and _bills_timed_code(r):
         missing.append("total timed minutes")
     if r.visit.total_treatment_minutes is None:
         missing.append("total treatment minutes")
@@ -163,6 +152,13 @@ def totals_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             f"the note does not record its {' or '.join(missing)}",
             f"record the {' and '.join(missing)} in the note",
         )
+
+
+def _bills_timed_code(r: Review) -> bool:
+    return any(
+        r.code_info[x.code] is not None and r.code_info[x.code].timed  # type: ignore[union-attr]
+        for _, x in r.billed
+    )
 
 
 @rule("DOC-TREATMENT-MINUTES", "documentation", "error", ("U-7", "U-9", "D-9"))
@@ -181,15 +177,19 @@ def treatment_minutes(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if total is None:
         return
     timed = r.coded.total_timed_minutes
-    untimed = sum(
-        s.minutes or 0 for s in r.visit.services if (i := lookup(s.code)) is None or not i.timed
-    )
     if total < timed:
         yield Hit(
             f"total treatment minutes {total} are fewer than the {timed} timed minutes",
             "correct total_treatment_minutes (timed + untimed minutes)",
         )
-    elif total < timed + untimed:
+        return
+    untimed = 0
+    known = catalog()
+    for s in r.visit.services:
+        info = known.get(s.code)
+        if info is None or not info.timed:
+            untimed += s.minutes or 0
+    if total < timed + untimed:
         yield Hit(
             f"total treatment minutes {total} are fewer than {timed} timed + {untimed} "
             "untimed minutes documented",

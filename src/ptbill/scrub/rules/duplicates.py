@@ -34,6 +34,8 @@ def dup_in_batch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             f"visit {r.visit.visit_id} appears {len(same_id) + 1} times in this run",
             "remove the duplicate visit from the input",
         )
+    if not same_day:
+        return
     mine = {s.code for s in r.visit.services}
     for other in same_day:
         common = sorted(mine & {s.code for s in other.services})

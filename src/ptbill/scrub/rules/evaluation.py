@@ -29,6 +29,8 @@ def eval_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: 97163 alone.
     *Fix*: bill the one evaluation level the documentation supports.
     """
+    if not r.evaluation_lines:
+        return
     evals = [(n, x) for n, x in r.evaluation_lines if x.code in INITIAL_EVALUATION_CODES]
     units = sum(x.units for _, x in evals)
     if units > 1:
@@ -51,6 +53,8 @@ def eval_with_reeval(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: 97162 alone.
     *Fix*: bill only the initial evaluation.
     """
+    if not r.evaluation_lines:
+        return
     initial = [x.code for _, x in r.evaluation_lines if x.code in INITIAL_EVALUATION_CODES]
     for n, x in r.evaluation_lines:
         if x.code == REEVALUATION_CODE and initial:
@@ -154,6 +158,8 @@ def eval_complexity(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             if not parts:
                 continue
             supported = min(level for _, level in parts)
+            if billed == supported:
+                continue  # the usual case: the level the components support
             limiting = listing(name for name, level in parts if level == supported)
             if supported < 0:
                 yield Hit(

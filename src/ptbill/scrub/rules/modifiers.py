@@ -4,6 +4,7 @@ limit of an 837P line."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ptbill.coding.modifiers import DISTINCT_MODIFIERS
@@ -18,6 +19,12 @@ DISCIPLINES = {
     "GO": "occupational therapy",
     "GN": "speech-language pathology",
 }
+
+
+@lru_cache(maxsize=1024)  # a line's modifiers come in few combinations
+def _disciplines(modifiers: tuple[str, ...]) -> tuple[str, ...]:
+    """The discipline modifiers (GP, GO, GN) among a line's modifiers, in order."""
+    return tuple(m for m in modifiers if m in DISCIPLINES)
 
 
 @rule(
@@ -36,11 +43,13 @@ def distinct_no_edit(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     current CMS table (`ptbill reference import ncci-ptp`).
     """
     table, hits = r.ncci
+    if not r.distinct_lines:
+        return  # the usual case: no line carries 59 or an X modifier
     paired = {c for h in hits for c in (h.column1, h.column2)}
     release = table.release if table is not None else "no PTP table (ncci_table = none)"
-    for n, line in r.billed:
+    for n, line in r.distinct_lines:
         mods = [m for m in line.modifiers if m in DISTINCT_MODIFIERS]
-        if mods and line.code not in paired:
+        if line.code not in paired:
             yield Hit(
                 f"{listing(mods)} on {line.code}, but no PTP edit pairs {line.code} with "
                 f"another code billed on {r.dos} ({release})",
@@ -62,8 +71,10 @@ def mod_59_with_x(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: keep the X modifier that names the reason and drop 59.
     """
     for n, line in r.billed:
+        if "59" not in line.modifiers:
+            continue
         xs = [m for m in line.modifiers if m in X_MODIFIERS]
-        if "59" in line.modifiers and xs:
+        if xs:
             yield Hit(
                 f"{line.code} carries 59 together with {listing(xs)}",
                 f"keep {xs[0]} and remove 59 from {line.code}",
@@ -82,8 +93,9 @@ def too_many(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: the same without 76.
     *Fix*: remove the modifier the payer needs least (never GP, CQ or KX when they apply).
     """
+    limit = p["limit"]
     for n, line in r.billed:
-        if len(line.modifiers) > p["limit"]:
+        if len(line.modifiers) > limit:
             yield Hit(
                 f"{line.code} carries {len(line.modifiers)} modifiers "
                 f"({' '.join(line.modifiers)}); a claim line holds {p['limit']}",
@@ -105,6 +117,8 @@ def duplicate_modifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: list each modifier once (re-code the visit; report the coding defect).
     """
     for n, line in r.billed:
+        if len(set(line.modifiers)) == len(line.modifiers):
+            continue  # the usual line: no modifier twice
         repeated = sorted({m for m in line.modifiers if line.modifiers.count(m) > 1})
         if repeated:
             yield Hit(
@@ -130,7 +144,9 @@ def discipline_conflict(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     expected = r.profile.discipline_modifier
     for n, line in r.billed:
-        found = [m for m in line.modifiers if m in DISCIPLINES]
+        found = _disciplines(line.modifiers)
+        if found == (expected,):
+            continue  # the usual line: the payer's own discipline modifier, once
         wrong = [m for m in found if expected and m != expected]
         if len(found) > 1 or wrong:
             yield Hit(

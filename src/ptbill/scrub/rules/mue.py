@@ -5,11 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ptbill.reference.mue import MAI_MEANING, mue_table
+from ptbill.reference.mue import MAI_MEANING, MueTable, mue_table
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import units
+
+
+def _table(r: Review, name: str) -> MueTable:
+    """The named MUE table, looked up once per run: reference data do not change during a run,
+    and an imported release is found on disk."""
+    if r.batch is None:
+        return mue_table(name)
+    key = ("mue_table", name)
+    found = r.batch.memo.get(key)
+    if found is None:
+        found = r.batch.memo[key] = mue_table(name)
+    return found  # type: ignore[return-value]
 
 
 @rule("MUE-UNITS", "mue", "error", ("R-2", "C-11", "SOURCES.md §1b"), table="catalog")
@@ -29,7 +41,7 @@ def mue_units(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: bill no more than the MUE; if more was truly medically necessary (MAI 3), bill the
     MUE and appeal the rest with the records.
     """
-    table = mue_table(p["table"])
+    table = _table(r, p["table"])
     by_code: dict[str, list[tuple[int, int]]] = {}
     for n, line in r.billed:
         by_code.setdefault(line.code, []).append((n, line.units))
@@ -37,21 +49,24 @@ def mue_units(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         entry = table.get(code)
         if entry is None:
             continue
-        release = table.release_for(code)
-        meaning = MAI_MEANING.get(entry.mai or 0, "no adjudication indicator")
-        appeal = (
-            "; a clinical limit may be paid on appeal with records"
-            if entry.mai == 3
-            else "; a policy limit cannot be exceeded"
-            if entry.mai == 2
-            else ""
-        )
-        if entry.mai == 1:
-            groups = [(n, u) for n, u in numbered]
+        # MAI 1 tests each line; MAI 2 and 3 the code's units of the day (on its first line).
+        if entry.mai == 1 or len(numbered) == 1:
+            groups = numbered
         else:
             groups = [(numbered[0][0], sum(u for _, u in numbered))]
         for n, total in groups:
-            if total > entry.value and entry.value == 0:
+            if total <= entry.value:
+                continue  # the usual case: within the MUE
+            release = table.release_for(code)
+            meaning = MAI_MEANING.get(entry.mai or 0, "no adjudication indicator")
+            appeal = (
+                "; a clinical limit may be paid on appeal with records"
+                if entry.mai == 3
+                else "; a policy limit cannot be exceeded"
+                if entry.mai == 2
+                else ""
+            )
+            if entry.value == 0:
                 yield Hit(
                     f"{code}: MUE 0 ({release}): no units of {code} are allowed from a "
                     f"practitioner, {units(total)} billed for {r.dos}",
@@ -59,7 +74,7 @@ def mue_units(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
                     n,
                     data_release=release,
                 )
-            elif total > entry.value:
+            else:
                 yield Hit(
                     f"{code}: {units(total)} billed for {r.dos}, over its MUE of "
                     f"{entry.value} (MAI {entry.mai}, {meaning}){appeal}",

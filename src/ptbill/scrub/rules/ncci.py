@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ptbill.coding.modifiers import DISTINCT_MODIFIERS, X_BY_KIND, distinct_evidence
+from ptbill.coding.modifiers import DISTINCT_MODIFIERS, X_BY_KIND, NcciHit, distinct_evidence
 from ptbill.domain.coded import CodedLine
 from ptbill.reference.ncci import PtpTable
 from ptbill.scrub.findings import Hit
@@ -24,6 +24,13 @@ def _source(table: PtpTable) -> str:
     if table.verified:
         return f"NCCI PTP release {table.release}"
     return f"UNVERIFIED candidate pair ({table.release}; not checked against a CMS PTP file)"
+
+
+def _edit_text(table: PtpTable, hit: NcciHit) -> str:
+    return (
+        f"{_source(table)}: {hit.column1}/{hit.column2}, modifier indicator "
+        f"{hit.indicator} ({hit.rationale})"
+    )
 
 
 @rule(
@@ -59,14 +66,14 @@ def ncci_ptp(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         return
     severity = None if table.verified else p["unverified_severity"]
     for hit in hits:
-        edit = (
-            f"{_source(table)}: {hit.column1}/{hit.column2}, modifier indicator "
-            f"{hit.indicator} ({hit.rationale})"
-        )
-        col1 = r.lines_of(hit.column1)
-        col1_mods = [m for _, x in col1 for m in _distinct(x)]
+        col1_mods = None  # the distinct-service modifiers on the column-1 code, when needed
         for n, line in r.lines_of(hit.column2):
+            if hit.indicator != "0" and not DISTINCT_MODIFIERS.isdisjoint(line.modifiers):
+                continue  # the usual case: a distinct-service modifier bypasses the edit
             mods = _distinct(line)
+            if col1_mods is None:
+                col1_mods = [m for _, x in r.lines_of(hit.column1) for m in _distinct(x)]
+            edit = _edit_text(table, hit)
             if hit.indicator == "0":
                 yield Hit(
                     f"{edit}: {hit.column2} is denied when billed with {hit.column1} on "
@@ -118,22 +125,28 @@ def modifier_unsupported(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: document why the service was distinct, or remove the modifier (and accept the edit).
     """
     table, hits = r.ncci
+    if not r.distinct_lines:
+        return  # the usual case: no line claims a distinct service
     release = table.release if table is not None else None
     partners: dict[str, set[str]] = {}
     for hit in hits:
         partners.setdefault(hit.column1, set()).add(hit.column2)
         partners.setdefault(hit.column2, set()).add(hit.column1)
-    for n, line in r.billed:
+    for n, line in r.distinct_lines:
         mods = _distinct(line)
-        if not mods:
-            continue
-        services = r.services_of(line)
-        others = partners.get(line.code) or {c for c in r.billed_codes if c != line.code}
-        regions = [
-            s.body_region for code in others for _, x in r.lines_of(code) for s in r.services_of(x)
-        ]
+        regions: list[str | None] | None = None  # the partners' body regions, once needed
         evidence = None
-        for s in services:
+        for s in r.services_of(line):
+            # A documented distinct reason is evidence whatever the partners' regions.
+            evidence = evidence or distinct_evidence(s.distinct, s.body_region, None)
+            if evidence is None and regions is None:
+                others = partners.get(line.code) or {c for c in r.billed_codes if c != line.code}
+                regions = [
+                    o.body_region
+                    for code in others
+                    for _, x in r.lines_of(code)
+                    for o in r.services_of(x)
+                ]
             for region in regions or [None]:
                 evidence = evidence or distinct_evidence(s.distinct, s.body_region, region)
         if evidence is None:

@@ -7,10 +7,12 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ptbill.domain.visit import PlanOfCare
 from ptbill.reference.catalog import INITIAL_EVALUATION_CODES
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
+from ptbill.scrub.rules._dates import days_after
 
 
 def _evaluation_only(r: Review) -> bool:
@@ -52,7 +54,7 @@ def poc_not_certified(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     if r.poc is None or r.poc.certified_date is not None or _evaluation_only(r):
         return
-    due = r.poc.start_date + dt.timedelta(days=p["days"])
+    due = days_after(r.poc.start_date, p["days"])
     yield Hit(
         f"the plan of care starting {r.poc.start_date} is not certified (certification "
         f"due by {due})",
@@ -79,7 +81,7 @@ def poc_cert_late(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     poc = r.poc
     if poc is None or poc.certified_date is None:
         return
-    due = poc.start_date + dt.timedelta(days=p["days"])
+    due = days_after(poc.start_date, p["days"])
     if poc.certified_date > due and not (poc.delayed_certification_reason or "").strip():
         late = (poc.certified_date - due).days
         yield Hit(
@@ -109,13 +111,9 @@ def poc_expired(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     poc = r.poc
     if poc is None:
         return
-    limit = poc.start_date + dt.timedelta(days=p["max_days"])
-    end = min(poc.end_date, limit) if poc.end_date else limit
-    why = (
-        f"its end date {poc.end_date}"
-        if poc.end_date and poc.end_date <= limit
-        else f"{p['max_days']} days after its start {poc.start_date}"
-    )
+    limit = days_after(poc.start_date, p["max_days"])
+    # The certified period ends on the plan's end date or at the limit, whichever is first.
+    end = poc.end_date if poc.end_date and poc.end_date <= limit else limit
     if r.dos < poc.start_date:
         yield Hit(
             f"date of service {r.dos} is before the plan of care starts ({poc.start_date})",
@@ -123,16 +121,26 @@ def poc_expired(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         )
     elif r.dos > end:
         yield Hit(
-            f"the plan of care expired on {end} ({why}); date of service {r.dos} is "
-            f"{(r.dos - end).days} day(s) later",
+            f"the plan of care expired on {end} ({_ends_why(poc, limit, p)}); date of service "
+            f"{r.dos} is {(r.dos - end).days} day(s) later",
             "have the physician/NPP recertify the plan of care, then bill",
         )
     elif (end - r.dos).days <= p["warn_days"]:
         yield Hit(
-            f"the plan of care ends {end} ({why}), {(end - r.dos).days} day(s) after this visit",
+            f"the plan of care ends {end} ({_ends_why(poc, limit, p)}), {(end - r.dos).days} "
+            "day(s) after this visit",
             "request recertification before the next visits",
             severity="info",
         )
+
+
+def _ends_why(poc: PlanOfCare, limit: dt.date, p: Mapping[str, Any]) -> str:
+    """Which bound ends the certified period: the plan's end date or the `max_days` limit."""
+    return (
+        f"its end date {poc.end_date}"
+        if poc.end_date and poc.end_date <= limit
+        else f"{p['max_days']} days after its start {poc.start_date}"
+    )
 
 
 @rule("POC-CERTIFIER-MISSING", "plan_of_care", "error", ("D-3", "D-7", "C-7", "NORIDIAN-CERTNPI"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ptbill.scrub.findings import Hit
@@ -13,6 +14,7 @@ from ptbill.scrub.review import Review
 ASSISTANT_CREDENTIALS = ["PTA", "LPTA"]
 
 
+@lru_cache(maxsize=1024)  # a clinic has few providers
 def credential(raw: str | None) -> str:
     return (raw or "").replace(".", "").replace(" ", "").upper()
 
@@ -45,6 +47,8 @@ def progress_overdue(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     last = ep.last_progress_report_visit
     start = 1 if last is None else last + 1
     day = ep.visit_number - start + 1
+    if day < p["every"]:
+        return  # the usual visit: the report is not due yet
     since = "the evaluation" if last is None else f"the progress report on visit {last}"
     due_by = start + p["every"] - 1
     if day > p["every"]:

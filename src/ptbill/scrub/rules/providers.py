@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ptbill.scrub.findings import Hit
-from ptbill.scrub.identifiers import TAXONOMY, npi_valid
+from ptbill.scrub.identifiers import is_taxonomy, npi_valid
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 
@@ -71,7 +71,7 @@ def provider_taxonomy(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: use the NUCC code the provider enrolled with (225100000X for a physical therapist).
     """
     bp = r.ctx.billing_provider.taxonomy
-    if not TAXONOMY.match(bp):
+    if not is_taxonomy(bp):
         yield Hit(
             f"billing provider taxonomy {bp!r} is not a NUCC taxonomy code (10 "
             "characters ending in X)",
@@ -84,7 +84,7 @@ def provider_taxonomy(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             severity="warning",
         )
     rt = r.visit.rendering_provider.taxonomy
-    if rt is not None and not TAXONOMY.match(rt):
+    if rt is not None and not is_taxonomy(rt):
         yield Hit(
             f"rendering provider taxonomy {rt!r} is not a NUCC taxonomy code",
             "use the NUCC code, e.g. 225100000X",

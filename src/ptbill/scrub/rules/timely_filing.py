@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
+from ptbill.scrub.rules._dates import days_after
 
 
 @rule(
@@ -33,7 +33,7 @@ def timely_filing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     administrative error applies); close to it: send now.
     """
     limit = r.profile.timely_filing_days
-    deadline = r.dos + dt.timedelta(days=limit)
+    deadline = days_after(r.dos, limit)
     left = (deadline - r.as_of).days
     if left < 0:
         yield Hit(

@@ -30,8 +30,10 @@ def minutes_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     seen: dict[tuple[str, tuple[int, ...]], list[tuple[int, int]]] = {}
     for n, line in enumerate(r.coded.lines, start=1):
+        if line.requested_units is None:
+            continue
         info = r.code_info[line.code]
-        if line.requested_units is None or info is None or not info.timed or line.code in FAMILY_OF:
+        if info is None or not info.timed or line.code in FAMILY_OF:
             continue
         seen.setdefault((line.code, line.services), []).append((n, line.units))
     method = _METHOD[r.coded.unit_method]
@@ -90,6 +92,8 @@ def not_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: `{"code": "97035", "minutes": 8}`.
     *Fix*: nothing when the minutes are right; the service stays documented.
     """
+    if len(r.billed) == len(r.coded.lines):
+        return  # every line earns a unit
     for n, line in enumerate(r.coded.lines, start=1):
         if line.units == 0 and line.minutes is not None:
             yield Hit(
