@@ -3,14 +3,22 @@ models."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.orm import Session
 
-from ptbill.ledger.db import Ledger
-from ptbill.ledger.migrate import alembic_config, upgrade
+from ptbill.config.profiles import Config
+from ptbill.ledger import models as m
+from ptbill.ledger.db import Ledger, make_engine
+from ptbill.ledger.importer import import_files
+from ptbill.ledger.migrate import alembic_config, downgrade, upgrade
 from ptbill.ledger.models import Base
+from tests.ledger.helpers import write_visits
 
 LEDGER_TABLES = {t.name for t in Base.metadata.sorted_tables if not t.name.startswith("web_")}
 
@@ -68,3 +76,50 @@ def test_opening_again_changes_nothing(db_url: str) -> None:
     Ledger(db_url).close()
     with Ledger(db_url) as ledger, ledger.engine.connect() as conn:
         assert set(MigrationContext.configure(conn).get_current_heads()) == _heads()
+
+
+def test_the_shared_texts_migrate_down_and_up_with_their_content(
+    db_url: str, config: Config, tmp_path: Path
+) -> None:
+    """Migration 0002 moves the four JSON texts of claim versions and lines into `texts`, once
+    per distinct text; going back to 0001 and up again keeps every text as it was."""
+    from ptbill.demo.generator import generate
+
+    path = write_visits(tmp_path / "v.jsonl", generate(120, 3, start=dt.date(2025, 3, 3), days=3))
+    with Ledger(db_url) as ledger, ledger.transaction() as s:
+        import_files(s, [path], as_of=dt.date(2025, 4, 1), config=config, who="test")
+        before = _texts(s)
+        distinct = s.scalar(select(func.count(m.StoredText.id)))
+    # One row per distinct text, however many rows use it.
+    used = [t for rows in before for row in rows for t in row if t is not None]
+    assert distinct == len(set(used)) and distinct < len(used)
+    engine = make_engine(db_url) if db_url.startswith("sqlite") else create_engine(db_url)
+    downgrade(engine, "0001")
+    with engine.connect() as conn:
+        old = conn.execute(
+            text("SELECT findings_json, pricing_notes_json FROM claim_versions ORDER BY id")
+        ).all()
+        assert [tuple(r) for r in old] == before[0]
+        old = conn.execute(
+            text("SELECT explanation_json, price_json FROM claim_lines ORDER BY id")
+        ).all()
+        assert [tuple(r) for r in old] == before[1]
+        assert "texts" not in inspect(conn).get_table_names()
+    engine.dispose()
+    with Ledger(db_url) as ledger, ledger.transaction() as s:  # opening upgrades again
+        assert _texts(s) == before
+        assert s.scalar(select(func.count(m.StoredText.id))) == distinct
+
+
+def _texts(s: Session) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    versions = s.execute(
+        select(m.ClaimVersion.findings_json, m.ClaimVersion.pricing_notes_json)
+        .select_from(m.ClaimVersion)
+        .order_by(m.ClaimVersion.id)
+    )
+    lines = s.execute(
+        select(m.ClaimLine.explanation_json, m.ClaimLine.price_json)
+        .select_from(m.ClaimLine)
+        .order_by(m.ClaimLine.id)
+    )
+    return [tuple(r) for r in versions], [tuple(r) for r in lines]

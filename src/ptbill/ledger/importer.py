@@ -16,7 +16,7 @@ memory used does not grow with the file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,8 @@ from ptbill.ledger.precompute import Precompute
 from ptbill.ledger.prepare import Contexts, Prepared, Prices, compute, needs_history
 from ptbill.ledger.refs import Refs
 from ptbill.ledger.states import State, audit_row
-from ptbill.ledger.stored import Stored, StoredLine, coded_from_lines
+from ptbill.ledger.stored import Stored, coded_from_lines
+from ptbill.ledger.texts import Texts
 from ptbill.pricing import PricedVisit, bucket_of
 from ptbill.pricing.kx import TherapyEntry
 from ptbill.scrub import Batch
@@ -139,6 +140,7 @@ class _Run:
         self.who = who
         self.bulk = Bulk(session)
         self.refs = Refs(session, self.bulk)
+        self.texts = Texts(session, self.bulk)
         self.summary = ImportSummary()
         self.contexts = Contexts(config)
         self.prices = Prices(as_of)
@@ -416,6 +418,7 @@ class _Run:
                     resolution="visit re-imported and scrubbed again",
                 )
             )
+        self.texts.store(text for i in new + editable for text in texts_of(i.stored))
         # visits
         visit_rows = [self._visit_row(path, i) for i in new]
         bulk = self.bulk
@@ -575,8 +578,8 @@ class _Run:
             "frequency_code": v.frequency_code,
             "original_claim_id": v.original_claim_id,
             "scrub_status": i.stored.scrub_status,
-            "findings_json": i.stored.findings_json,
-            "pricing_notes_json": i.stored.pricing_notes_json,
+            "findings_text_id": self.texts.id(i.stored.findings_json),
+            "pricing_notes_text_id": self.texts.id(i.stored.pricing_notes_json),
             "charge": i.stored.charge,
             "expected_payment": i.stored.expected_payment,
             "created_on": self.as_of,
@@ -584,7 +587,9 @@ class _Run:
         }
 
     def _line_rows(self, i: _Item, version_id: int) -> list[tuple[Any, ...]]:
-        return line_rows(i.visit.visit_id, 1, i.stored, version_id, i.visit.date_of_service)
+        return line_rows(
+            i.visit.visit_id, 1, i.stored, version_id, i.visit.date_of_service, self.texts
+        )
 
     def _blocked_items(self, i: _Item, claim_pk: int) -> list[dict[str, Any]]:
         assert i.stored is not None
@@ -679,20 +684,65 @@ LINE_COLUMNS = (
     "line_number",
     "date_of_service",
     "control_number",
-    *StoredLine._fields,
+    "code",
+    "modifiers",
+    "units",
+    "charge",
+    "pointers",
+    "minutes",
+    "assistant_minutes",
+    "explanation_text_id",
+    "price_status",
+    "expected_allowed",
+    "expected_payment",
+    "expected_patient",
+    "price_text_id",
 )
 
 
 def line_rows(
-    claim_number: str, version: int, stored: Stored | None, version_id: int, dos: dt.date
+    claim_number: str,
+    version: int,
+    stored: Stored | None,
+    version_id: int,
+    dos: dt.date,
+    texts: Texts,
 ) -> list[tuple[Any, ...]]:
     """The claim_lines rows of a claim version (billed lines only, numbered 1..), as values
-    in the order of LINE_COLUMNS."""
+    in the order of LINE_COLUMNS; `texts` has stored the lines' texts (texts_of)."""
     assert stored is not None
     return [
-        (version_id, number, dos, control_number(claim_number, version, number), *line)
-        for number, line in enumerate(stored.lines, start=1)
+        (
+            version_id,
+            number,
+            dos,
+            control_number(claim_number, version, number),
+            x.code,
+            x.modifiers,
+            x.units,
+            x.charge,
+            x.pointers,
+            x.minutes,
+            x.assistant_minutes,
+            texts.id(x.explanation_json),
+            x.price_status,
+            x.expected_allowed,
+            x.expected_payment,
+            x.expected_patient,
+            texts.id(x.price_json),
+        )
+        for number, x in enumerate(stored.lines, start=1)
     ]
+
+
+def texts_of(stored: Stored | None) -> Iterator[str | None]:
+    """The shared texts (ptbill.ledger.texts) a stored visit's version and lines point to."""
+    assert stored is not None
+    yield stored.findings_json
+    yield stored.pricing_notes_json
+    for x in stored.lines:
+        yield x.explanation_json
+        yield x.price_json
 
 
 def _therapy_entries(patient_key: str, i: _Item) -> list[TherapyEntry]:

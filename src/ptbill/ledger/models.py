@@ -25,8 +25,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import ColumnProperty, DeclarativeBase, Mapped, column_property, mapped_column
 
 from ptbill.ledger.types import Money
 
@@ -192,6 +193,28 @@ class Claim(Base):
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class StoredText(Base):
+    """A JSON text many rows share, stored once: a priced line's math and basis, a visit's
+    pricing notes, a line's explanation, a version's findings. 100,000 demo visits hold 19,710
+    distinct ones among 772,000 uses (ptbill.ledger.texts)."""
+
+    __tablename__ = "texts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+def _text_id() -> Mapped[int | None]:
+    # Nullable: SQLite cannot make a column it adds NOT NULL (migration 0002). Not indexed:
+    # texts are never deleted.
+    return _fk("texts.id", nullable=True, index=False)
+
+
+def _text(column: Mapped[int | None]) -> ColumnProperty[str]:
+    """The body of the text a column points to, read with the row (read-only)."""
+    return column_property(select(StoredText.body).where(StoredText.id == column).scalar_subquery())
+
+
 class ClaimVersion(Base):
     __tablename__ = "claim_versions"
     __table_args__ = (UniqueConstraint("claim_id", "version"),)
@@ -201,8 +224,10 @@ class ClaimVersion(Base):
     frequency_code: Mapped[str] = mapped_column(String(1))
     original_claim_id: Mapped[str | None] = mapped_column(String(50))
     scrub_status: Mapped[str] = mapped_column(String(10))
-    findings_json: Mapped[str] = mapped_column(Text)
-    pricing_notes_json: Mapped[str | None] = mapped_column(Text)
+    findings_text_id: Mapped[int | None] = _text_id()
+    pricing_notes_text_id: Mapped[int | None] = _text_id()
+    findings_json: Mapped[str] = _text(findings_text_id)
+    pricing_notes_json: Mapped[str | None] = _text(pricing_notes_text_id)
     charge: Mapped[Decimal] = mapped_column(Money)
     expected_payment: Mapped[Decimal | None] = mapped_column(Money)
     created_on: Mapped[dt.date] = mapped_column(Date)
@@ -224,12 +249,14 @@ class ClaimLine(Base):
     date_of_service: Mapped[dt.date] = mapped_column(Date)
     # REF*6R: unique across the ledger; the 835 returns it.
     control_number: Mapped[str] = mapped_column(String(50), unique=True)
-    explanation_json: Mapped[str] = mapped_column(Text)
+    explanation_text_id: Mapped[int | None] = _text_id()
     price_status: Mapped[str] = mapped_column(String(10))
     expected_allowed: Mapped[Decimal | None] = mapped_column(Money)
     expected_payment: Mapped[Decimal | None] = mapped_column(Money)
     expected_patient: Mapped[Decimal | None] = mapped_column(Money)
-    price_json: Mapped[str | None] = mapped_column(Text)
+    price_text_id: Mapped[int | None] = _text_id()
+    explanation_json: Mapped[str] = _text(explanation_text_id)
+    price_json: Mapped[str | None] = _text(price_text_id)
 
 
 # --- submissions and acknowledgements ---------------------------------------------------------

@@ -22,10 +22,11 @@ from ptbill.config.profiles import Config
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
-from ptbill.ledger.importer import LINE_COLUMNS, line_rows, same_day_history
+from ptbill.ledger.importer import LINE_COLUMNS, line_rows, same_day_history, texts_of
 from ptbill.ledger.states import State, check, move
 from ptbill.ledger.stored import stored_of
 from ptbill.ledger.submit import stored_visit
+from ptbill.ledger.texts import Texts
 from ptbill.pricing import price_visit
 from ptbill.scrub import Finding, scrub_visit
 
@@ -123,6 +124,9 @@ def correct(
         raise CorrectionBlocked(number, list(scrub.findings))
     priced = price_visit(coded, ctx.profile, ctx.billing_provider, as_of=as_of)
     stored = stored_of(coded, scrub, priced)
+    bulk = Bulk(session)
+    texts = Texts(session, bulk)
+    texts.store(texts_of(stored))
     version_no = claim.version if pending else claim.version + 1
     row = dict(
         claim_id=claim.id,
@@ -130,8 +134,8 @@ def correct(
         frequency_code=frequency,
         original_claim_id=original,
         scrub_status=scrub.status,
-        findings_json=stored.findings_json,
-        pricing_notes_json=stored.pricing_notes_json,
+        findings_text_id=texts.id(stored.findings_json),
+        pricing_notes_text_id=texts.id(stored.pricing_notes_json),
         charge=coded.total_charge,
         expected_payment=priced.expected_payment,
         created_on=as_of,
@@ -155,10 +159,11 @@ def correct(
         version = m.ClaimVersion(**row)
         session.add(version)
     session.flush()
-    Bulk(session).insert_tuples(
+    session.expire(version, ["findings_json", "pricing_notes_json"])  # read from the new texts
+    bulk.insert_tuples(
         m.ClaimLine,
         LINE_COLUMNS,
-        line_rows(number, version_no, stored, version.id, visit.date_of_service),
+        line_rows(number, version_no, stored, version.id, visit.date_of_service, texts),
     )
     claim.version = version_no
     claim.charge = coded.total_charge
