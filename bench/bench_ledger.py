@@ -17,6 +17,7 @@ removed at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import multiprocessing as mp
@@ -165,7 +166,10 @@ def phase_import(url: str, path: str, n: int, workers: int) -> dict[str, Any]:
                 workers=workers,
             )
 
-    with TreeMemory() as tree:
+    # Sampling the process tree costs the sampled process CPU (the kernel walks its pages for
+    # smaps_rollup): only done where there are workers to add up.
+    tree = TreeMemory()
+    with tree if workers else contextlib.nullcontext():
         summary, wall, cpu = _timed(run)
     ledger.close()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -33,7 +33,7 @@ def _none(priced: PricedVisit) -> None:
 class PriceMemo(Generic[T]):
     """`price` answers what price_visit(coded, profile, billing_provider, as_of=as_of) would,
     with `derive(priced)` (what the caller makes of a pricing, e.g. its stored text) made once
-    per kind of visit too. The last `size` kinds are kept."""
+    per kind of visit too. At most `size` kinds are kept: when full, the oldest gives way."""
 
     def __init__(
         self,
@@ -59,16 +59,16 @@ class PriceMemo(Generic[T]):
             sources.key,
             tuple((x.code, x.units, x.modifiers, x.charge) for x in coded.lines),
         )
-        found = self._priced.pop(key, None)
+        found = self._priced.get(key)
         if found is None:
             self.misses += 1
             priced = self._shared(price_from(coded, profile, sources))
             found = (priced, self.derive(priced))
-            if len(self._priced) >= self.size:  # the least recently used kind goes
+            if len(self._priced) >= self.size:  # the oldest kind goes
                 del self._priced[next(iter(self._priced))]
+            self._priced[key] = found
         else:
             self.hits += 1
-        self._priced[key] = found  # (again) the most recently used
         kind, derived = found
         priced = PricedVisit(
             coded.visit_id,
