@@ -13,8 +13,9 @@ checks look across visits). An input of one batch is computed in-process: starti
 costs more than they save on a thousand visits; the pool starts when a second batch shows.
 
 Workers are asked for (`ptbill import --workers N`), not the default: each repeats the
-validation and holds about 100 MB, so on two cores (main process + 2 workers) a 100,000-visit import
-ran 1.2-1.3x faster for 150 MB more (docs/benchmarks/ledger.md). With cores to spare they pay.
+validation and holds about 100 MB, so on two cores (main process + 2 workers) a 100,000-visit
+import ran 1.2-1.3x faster for 150 MB more (docs/benchmarks/ledger.md). With cores to spare
+they pay.
 """
 
 from __future__ import annotations
