@@ -99,11 +99,8 @@ def downgrade() -> None:
         sets = ", ".join(f"{old} = :{old}" for old, _ in moves)
         for rows in _pages(conn, table, news):
             wanted = {v for row in rows for v in row[1:] if v is not None}
-            body = dict(
-                conn.execute(sa.select(TEXTS.c.id, TEXTS.c.body).where(TEXTS.c.id.in_(wanted)))
-                .tuples()
-                .all()
-            )
+            found = conn.execute(sa.select(TEXTS.c.id, TEXTS.c.body).where(TEXTS.c.id.in_(wanted)))
+            body = {id_: text for id_, text in found}
             conn.execute(
                 sa.text(f"UPDATE {table} SET {sets} WHERE id = :id"),
                 [
