@@ -259,26 +259,22 @@ class _Run:
             m.Provider,
             ("npi",),
             [(p.npi,) for p in providers],
-            lambda n: {
-                "npi": providers[n].npi,
-                "first_name": providers[n].first_name,
-                "last_name": providers[n].last_name,
-                "credential": providers[n].credential,
-            },
+            lambda n: _row(providers[n], "npi", "first_name", "last_name", "credential"),
         )
         people = [i.visit.patient for i in items]
         patient_ids = self.refs.ids(
             m.Patient,
             ("clinic_id", "external_id"),
             [(cid, p.id) for cid, p in zip(clinic_ids, people, strict=True)],
-            lambda n: {
-                "clinic_id": clinic_ids[n],
-                "external_id": people[n].id,
-                "first_name": people[n].first_name,
-                "last_name": people[n].last_name,
-                "birth_date": people[n].birth_date,
-                "sex": people[n].sex,
-            },
+            lambda n: _row(
+                people[n],
+                "first_name",
+                "last_name",
+                "birth_date",
+                "sex",
+                clinic_id=clinic_ids[n],
+                external_id=people[n].id,
+            ),
         )
         subscribers = [i.visit.subscriber for i in items]
         coverage_ids = self.refs.ids(
@@ -288,13 +284,14 @@ class _Run:
                 (pid, payer, s.member_id)
                 for pid, payer, s in zip(patient_ids, payer_ids, subscribers, strict=True)
             ],
-            lambda n: {
-                "patient_id": patient_ids[n],
-                "payer_id": payer_ids[n],
-                "member_id": subscribers[n].member_id,
-                "relationship": subscribers[n].relationship,
-                "group_number": subscribers[n].group_number,
-            },
+            lambda n: _row(
+                subscribers[n],
+                "member_id",
+                "relationship",
+                "group_number",
+                patient_id=patient_ids[n],
+                payer_id=payer_ids[n],
+            ),
         )
         for i, cid, pay, pid, cov in zip(
             items, clinic_ids, payer_ids, patient_ids, coverage_ids, strict=True
@@ -320,13 +317,14 @@ class _Run:
             m.PlanOfCare,
             ("patient_id", "start_date"),
             [(items[n].patient_id, p.start_date) for n, p in zip(planned, plans, strict=True)],
-            lambda k: {
-                "patient_id": items[planned[k]].patient_id,
-                "start_date": plans[k].start_date,
-                "end_date": plans[k].end_date,
-                "certified_date": plans[k].certified_date,
-                "certifying_npi": plans[k].certifying_npi,
-            },
+            lambda k: _row(
+                plans[k],
+                "start_date",
+                "end_date",
+                "certified_date",
+                "certifying_npi",
+                patient_id=items[planned[k]].patient_id,
+            ),
         )
         for n, pid in zip(planned, plan_ids, strict=True):
             items[n].plan_id = pid
@@ -340,16 +338,17 @@ class _Run:
             m.Authorization,
             ("patient_id", "payer_id", "auth_key"),
             keys,
-            lambda k: {
-                "patient_id": keys[k][0],
-                "payer_id": keys[k][1],
-                "auth_key": keys[k][2],
-                "number": auths[k].number,
-                "start_date": auths[k].start_date,
-                "end_date": auths[k].end_date,
-                "visits_authorized": auths[k].visits_authorized,
-                "units_authorized": auths[k].units_authorized,
-            },
+            lambda k: _row(
+                auths[k],
+                "number",
+                "start_date",
+                "end_date",
+                "visits_authorized",
+                "units_authorized",
+                patient_id=keys[k][0],
+                payer_id=keys[k][1],
+                auth_key=keys[k][2],
+            ),
         )
         for n, aid in zip(authorized, auth_ids, strict=True):
             items[n].auth_id = aid
@@ -615,6 +614,11 @@ class _Run:
             }
             for f in i.stored.blockers
         ]
+
+
+def _row(source: object, *names: str, **values: Any) -> dict[str, Any]:
+    """A reference row: `values`, then the attributes `names` of `source` (a visit part)."""
+    return {**values, **{name: getattr(source, name) for name in names}}
 
 
 def _clinic_key(ctx: VisitContext) -> str:
