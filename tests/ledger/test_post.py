@@ -7,6 +7,7 @@ import datetime as dt
 import gc
 import hashlib
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -142,16 +143,22 @@ def _two_payments(sent: dict) -> str:
     )
 
 
-def test_a_file_cut_short_posts_nothing(ledger: Ledger, config: Config, sent: dict) -> None:
-    text = _two_payments(sent)
-    cut = text[: text.rindex("SE*")]  # the second payment never ends
+def _posts_nothing(ledger: Ledger, post: Callable[[], object], message: str) -> None:
+    """`post` fails with `message` and the ledger has not changed."""
     with ledger.transaction() as s:
         before = table_counts(s)
     with pytest.raises(InputError) as e:
-        _post(ledger, config, cut)
-    assert "cut short" in e.value.render()
+        post()
+    assert message in e.value.render()
     with ledger.transaction() as s:
-        assert table_counts(s) == before  # the first payment is not half-posted either
+        assert table_counts(s) == before
+
+
+def test_a_file_cut_short_posts_nothing(ledger: Ledger, config: Config, sent: dict) -> None:
+    text = _two_payments(sent)
+    cut = text[: text.rindex("SE*")]  # the second payment never ends
+    _posts_nothing(ledger, lambda: _post(ledger, config, cut), "cut short")
+    with ledger.transaction() as s:  # the first payment is not half-posted either
         assert claim(s, "V-1").state == State.SUBMITTED and claim(s, "V-1").paid == 0
 
 
@@ -328,6 +335,11 @@ def test_a_file_is_stored_as_read_with_its_sha256(
         assert claim(s, "V-1").paid == D("62.72")
 
 
+def _refused_as_changed(ledger: Ledger, config: Config, path: Path) -> None:
+    message = "changed while it was being posted"
+    _posts_nothing(ledger, lambda: _post_file(ledger, config, path), message)
+
+
 def test_a_file_changed_before_its_text_is_stored_posts_nothing(
     ledger: Ledger, config: Config, sent: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -340,13 +352,7 @@ def test_a_file_changed_before_its_text_is_stored_posts_nothing(
         return real(where, sha)
 
     monkeypatch.setattr(posting, "_content", rewritten)
-    with ledger.transaction() as s:
-        before = table_counts(s)
-    with pytest.raises(InputError) as e:
-        _post_file(ledger, config, path)
-    assert "changed while it was being posted" in e.value.render()
-    with ledger.transaction() as s:
-        assert table_counts(s) == before
+    _refused_as_changed(ledger, config, path)
 
 
 def test_a_file_changed_while_it_is_read_posts_nothing(
@@ -361,13 +367,8 @@ def test_a_file_changed_while_it_is_read_posts_nothing(
         path.write_text(remit_of([decision(sent["V-2"], _paid_in_full(sent["V-2"]))]))
 
     monkeypatch.setattr(posting.Poster, "open", rewritten)
+    _refused_as_changed(ledger, config, path)
     with ledger.transaction() as s:
-        before = table_counts(s)
-    with pytest.raises(InputError) as e:
-        _post_file(ledger, config, path)
-    assert "changed while it was being posted" in e.value.render()
-    with ledger.transaction() as s:
-        assert table_counts(s) == before
         assert claim(s, "V-2").state == State.SUBMITTED
 
 

@@ -27,7 +27,7 @@ from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.refs import bulk_insert
 from ptbill.ledger.states import State, allowed, audit_row
-from ptbill.remit.classify import due_date, rejection_category
+from ptbill.remit.classify import payer_due_date, rejection_category
 from ptbill.x12 import Acknowledgments, ClaimAcknowledgment, X12Error, read_277ca, read_999
 from ptbill.x12.envelope import functional_group_of
 
@@ -279,11 +279,9 @@ class _Apply:
         claim.state = str(State.REJECTED)
         self.summary.rejected.append(claim.claim_number)
         payer = self._payer(claim)
-        due = due_date(
+        due = payer_due_date(
             "correct_and_resubmit",
-            medicare=payer.medicare,
-            appeal_days=payer.appeal_days,
-            timely_filing_days=payer.timely_filing_days,
+            payer,
             date_of_service=claim.date_of_service,
             determined_on=self.as_of,
             processed=False,

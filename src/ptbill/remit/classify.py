@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
 from ptbill.remit.codes import carc_words, rarc_words
 
@@ -265,6 +266,34 @@ def due_date(
             return date_of_service + dt.timedelta(days=timely_filing_days)
         return determined_on + dt.timedelta(days=appeal_days)
     return determined_on + dt.timedelta(days=HOUSEKEEPING_DAYS)
+
+
+class PayerWindows(Protocol):
+    """What due_date reads of a payer (the ledger's payers row)."""
+
+    medicare: bool
+    appeal_days: int
+    timely_filing_days: int
+
+
+def payer_due_date(
+    action: str,
+    payer: PayerWindows,
+    *,
+    date_of_service: dt.date,
+    determined_on: dt.date,
+    processed: bool = True,
+) -> dt.date:
+    """due_date under the payer's own windows."""
+    return due_date(
+        action,
+        medicare=payer.medicare,
+        appeal_days=payer.appeal_days,
+        timely_filing_days=payer.timely_filing_days,
+        date_of_service=date_of_service,
+        determined_on=determined_on,
+        processed=processed,
+    )
 
 
 # 277CA status codes (STC01-2) -> the category of a front-end rejection.

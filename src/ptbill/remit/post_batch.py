@@ -29,7 +29,7 @@ from ptbill.remit.classify import (
     UNPROCESSABLE,
     Classification,
     classify,
-    due_date,
+    payer_due_date,
 )
 from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
 from ptbill.x12 import ClaimPayment, Payment
@@ -382,11 +382,9 @@ class Batch:
         self, action: str, payer: m.Payer, claim: PostedClaim, processed: bool = True
     ) -> dt.date:
         """The work item's deadline for `action` under the payer's windows."""
-        return due_date(
+        return payer_due_date(
             action,
-            medicare=payer.medicare,
-            appeal_days=payer.appeal_days,
-            timely_filing_days=payer.timely_filing_days,
+            payer,
             date_of_service=claim.date_of_service,
             determined_on=self.determined,
             processed=processed,
