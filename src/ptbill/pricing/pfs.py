@@ -10,15 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from ptbill.pricing.money import CENT, cents
-from ptbill.pricing.sources import DEFAULT_DATA, ReferenceData, RvuTable
+from ptbill.pricing.sources import RvuTable, gpci_table, rvu_table
 from ptbill.reference.gpci import Gpci
-from ptbill.reference.importers.gpci import GPCI_KIND
-from ptbill.reference.importers.pfs import PFS_KIND, RvuRow
-from ptbill.reference.store import stamp
-from ptbill.reference.store import writes as store_writes
+from ptbill.reference.importers.pfs import RvuRow
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 
 __all__ = [
     "CENT",
@@ -26,7 +23,6 @@ __all__ = [
     "UnitPrice",
     "cached_unit_amount",
     "fee_components",
-    "pfs_stamp",
     "unit_amount",
 ]
 
@@ -69,44 +65,28 @@ class UnitPrice:
     basis: str
 
 
-_STAMP_EVERY = 256
-# calls since the data folder was last looked at, this process's write count then, the stamp
-_stamp_state: list = [0, -1, ()]
-
-
-def pfs_stamp() -> tuple[int, ...]:
-    """Changes when a PFS or GPCI release is imported (see cached_unit_amount). The data
-    folder is looked at once every 256 calls, not on every visit: a release imported by
-    another process is seen within 256 visits, one imported by this process at once."""
-    if _stamp_state[0] == 0 or _stamp_state[1] != store_writes():
-        _stamp_state[1] = store_writes()
-        _stamp_state[2] = stamp(PFS_KIND, GPCI_KIND)
-    _stamp_state[0] = (_stamp_state[0] + 1) % _STAMP_EVERY
-    return _stamp_state[2]
-
-
 def cached_unit_amount(
-    code: str, year: int, locality: str | None, data_stamp: tuple[int, ...]
+    code: str, year: int, locality: str | None, reference: ReferenceSnapshot
 ) -> UnitPrice:
-    """unit_amount on the default data, memoised per `pfs_stamp()`: the coder asks for it on
-    every Medicare line, tens of thousands of times a second."""
-    return _memo(code, year, locality, data_stamp)
-
-
-@lru_cache(maxsize=8192)
-def _memo(code: str, year: int, locality: str | None, _stamp: tuple[int, ...]) -> UnitPrice:
-    return unit_amount(code, year, locality)
+    """unit_amount, kept on the snapshot: the coder asks for it on every Medicare line, tens
+    of thousands of times a second, and its answer depends on the snapshot's data only."""
+    memo = reference.memo("unit_amount")
+    key = (code, year, locality)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = unit_amount(code, year, locality, reference)
+    return found  # type: ignore[no-any-return]
 
 
 def unit_amount(
     code: str,
     year: int,
     locality: str | None,
-    data: ReferenceData = DEFAULT_DATA,
+    reference: ReferenceSnapshot = BUNDLED_ONLY,
     on: dt.date | None = None,
 ) -> UnitPrice:
     """One unit of `code` before any reduction (the coder's KX estimate uses it)."""
-    found = data.rvu_table(year, on)
+    found = rvu_table(reference, year, on)
     if found.value is None:
         return UnitPrice(None, found.text)
     table: RvuTable = found.value
@@ -115,7 +95,7 @@ def unit_amount(
         return UnitPrice(None, f"no {year} PFS RVUs for {code} in {table.release}")
     if locality is None:
         return UnitPrice(None, "no Medicare locality for the billing provider")
-    gpcis = data.gpci_table(year)
+    gpcis = gpci_table(reference, year)
     g = gpcis.value.localities.get(locality) if gpcis.value else None
     if g is None:
         return UnitPrice(None, f"no {year} GPCI for locality {locality}")
