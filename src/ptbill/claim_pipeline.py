@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar, overload
+from typing import Any
 
 from ptbill.coding import VisitContext, code_visit
 from ptbill.domain.coded import CodedVisit
@@ -28,18 +28,17 @@ from ptbill.pricing import PricedVisit, price_visit
 from ptbill.pricing.memo import PriceMemo
 from ptbill.scrub import Batch, ScrubResult, scrub_visit
 
-T = TypeVar("T")
-
 
 @dataclass(frozen=True, slots=True)
-class PreparedClaim(Generic[T]):
+class PreparedClaim:
     """A visit's claim: its coded lines, its scrub findings and its expected prices."""
 
     coded: CodedVisit
     scrub: ScrubResult
     priced: PricedVisit
-    # What the run's price memo derives from the pricing (e.g. the ledger's stored text).
-    derived: T | None = None
+    # What the run's price memo derives from the pricing (the import's: the ledger's text of
+    # it, ptbill.ledger.stored.PricedPart); None without a memo.
+    derived: Any = None
 
 
 def code_claim(visit: Visit, context: VisitContext) -> CodedVisit:
@@ -50,7 +49,6 @@ def code_claim(visit: Visit, context: VisitContext) -> CodedVisit:
     )
 
 
-@overload
 def prepare_claim(
     visit: Visit,
     context: VisitContext,
@@ -58,34 +56,9 @@ def prepare_claim(
     history: Sequence[CodedVisit] | None = None,
     batch: Batch | Iterable[Visit] | None = None,
     *,
-    memo: None = None,
+    memo: PriceMemo[Any] | None = None,
     coded: CodedVisit | None = None,
-) -> PreparedClaim[None]: ...
-
-
-@overload
-def prepare_claim(
-    visit: Visit,
-    context: VisitContext,
-    as_of: dt.date | None,
-    history: Sequence[CodedVisit] | None = None,
-    batch: Batch | Iterable[Visit] | None = None,
-    *,
-    memo: PriceMemo[T],
-    coded: CodedVisit | None = None,
-) -> PreparedClaim[T]: ...
-
-
-def prepare_claim(
-    visit: Visit,
-    context: VisitContext,
-    as_of: dt.date | None,
-    history: Sequence[CodedVisit] | None = None,
-    batch: Batch | Iterable[Visit] | None = None,
-    *,
-    memo: PriceMemo[T] | None = None,
-    coded: CodedVisit | None = None,
-) -> PreparedClaim[T] | PreparedClaim[None]:
+) -> PreparedClaim:
     """The visit coded, scrubbed and priced.
 
     `as_of`: the day the claim would be sent. The scrub works as of that day (timely filing,

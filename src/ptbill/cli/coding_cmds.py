@@ -145,7 +145,7 @@ class ClaimItem:
     origin: str
     visit: Visit
     ctx: VisitContext
-    claim: PreparedClaim[None]
+    claim: PreparedClaim
 
     @property
     def coded(self) -> CodedVisit:

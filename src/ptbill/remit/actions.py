@@ -22,20 +22,13 @@ from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger import versions
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.importer import same_day_history
 from ptbill.ledger.states import State, check, move
 from ptbill.ledger.stored import stored_of
 from ptbill.ledger.submit import stored_visit
 from ptbill.ledger.texts import Texts
-from ptbill.ledger.versions import (
-    LINE_COLUMNS,
-    claim_money,
-    delete_lines,
-    line_rows,
-    texts_of,
-    version_row,
-)
 from ptbill.scrub import Finding
 
 ZERO = Decimal(0)
@@ -133,9 +126,11 @@ def correct(
     stored = stored_of(prepared.coded, scrub, prepared.priced)
     bulk = Bulk(session)
     texts = Texts(session, bulk)
-    texts.store(texts_of(stored))
+    texts.store(versions.texts_of(stored))
     version_no = claim.version if pending else claim.version + 1
-    row = version_row(claim.id, version_no, visit, stored, texts, as_of, f"correction by {who}")
+    row = versions.version_row(
+        claim.id, version_no, visit, stored, texts, as_of, f"correction by {who}"
+    )
     if pending:
         version = session.scalar(
             select(m.ClaimVersion).where(
@@ -143,7 +138,7 @@ def correct(
             )
         )
         assert version is not None
-        delete_lines(session, [version.id])
+        versions.delete_lines(session, [version.id])
         for k, v in row.items():
             setattr(version, k, v)
     else:
@@ -153,11 +148,11 @@ def correct(
     session.expire(version, ["findings_json", "pricing_notes_json"])  # read from the new texts
     bulk.insert_tuples(
         m.ClaimLine,
-        LINE_COLUMNS,
-        line_rows(number, version_no, stored, version.id, visit.date_of_service, texts),
+        versions.LINE_COLUMNS,
+        versions.line_rows(number, version_no, stored, version.id, visit.date_of_service, texts),
     )
     claim.version = version_no
-    for k, v in claim_money(stored).items():
+    for k, v in versions.claim_money(stored).items():
         setattr(claim, k, v)
     kind = (
         f"replacement (frequency 7) of payer claim {original}"
