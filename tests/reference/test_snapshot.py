@@ -35,6 +35,7 @@ def test_it_holds_what_the_folder_held_when_taken(tmp_path: Path) -> None:
     # Taken again from an unchanged folder: an equal snapshot, as a memo key too.
     again = take_snapshot(tmp_path)
     assert again == after and hash(again) == hash(after) and again != before
+    assert again.key == after.key != before.key  # what memos key on
 
 
 def test_it_pickles_as_its_description(tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ combinations day after day: on the demo clinic's 100,000 visits, 83% of the visi
 from the memo.
 
 One memo serves one run of one configuration (profiles are told apart by their key); the
-reference snapshot is part of every key (a snapshot is equal to another only when it names the
-same releases in the same files, and hashes in constant time).
+reference snapshot's key (its releases by name and file stamp) is part of every key.
 """
 
 from __future__ import annotations
@@ -46,10 +45,8 @@ class PriceMemo(Generic[T]):
         size: int = 65536,
     ) -> None:
         self.as_of, self.derive, self.size = as_of, derive, size
-        # (payer, billing provider, date, snapshot) -> (the billing provider, its sources)
-        self._sources: dict[
-            tuple[str, int, dt.date, ReferenceSnapshot], tuple[object, Sources]
-        ] = {}
+        # (payer, billing provider, date, snapshot key) -> (the billing provider, its sources)
+        self._sources: dict[tuple[str, int, dt.date, str], tuple[object, Sources]] = {}
         self._priced: dict[tuple[object, ...], tuple[PricedVisit, T]] = {}
         # One copy of each distinct priced line and notes (the demo's 100,000 visits have 786
         # and 49): the kinds kept share them, and so does what `derive` makes of them.
@@ -66,7 +63,7 @@ class PriceMemo(Generic[T]):
         sources = self._sources_of(profile, billing_provider, coded.date_of_service, reference)
         key = (
             profile.key,
-            reference,
+            reference.key,
             sources.key,
             tuple((x.code, x.units, x.modifiers, x.charge) for x in coded.lines),
         )
@@ -109,7 +106,7 @@ class PriceMemo(Generic[T]):
         on: dt.date,
         reference: ReferenceSnapshot,
     ) -> Sources:
-        key = (profile.key, id(provider), on, reference)
+        key = (profile.key, id(provider), on, reference.key)
         found = self._sources.get(key)
         if found is None or found[0] is not provider:  # an id reused by another provider
             found = self._sources[key] = (

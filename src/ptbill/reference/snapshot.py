@@ -9,10 +9,10 @@ A release imported later is seen by the next snapshot, never by one already take
 
 A snapshot is a small description -- the folder, and per kind the releases it held, each by
 name and file stamp -- so it pickles cheaply to worker processes, and equal descriptions are
-equal snapshots (a memo may key on one). The tables themselves are read from their files on
-first use and kept on the snapshot; a file that changed after the snapshot was taken is
-refused rather than read, so every process of a run reads the same data. Bundled data are
-loaded once per process by their own modules (they never change).
+equal snapshots: memos key on the description (`key`, one string). The tables themselves are
+read from their files on first use and kept on the snapshot; a file that changed after the
+snapshot was taken is refused rather than read, so every process of a run reads the same
+data. Bundled data are loaded once per process by their own modules (they never change).
 """
 
 from __future__ import annotations
@@ -36,13 +36,15 @@ _MEMO_MAX = 65536  # entries of one memo (never reached by one clinic's codes)
 class ReferenceSnapshot:
     """The imported releases of a data folder at one moment (none: the bundled data only)."""
 
-    __slots__ = ("_hash", "_index", "_loaded", "_memos", "folder", "releases")
+    __slots__ = ("_index", "_loaded", "_memos", "folder", "key", "releases")
 
     def __init__(self, folder: Path | None, releases: Releases = ()) -> None:
         self.folder = folder
         self.releases = releases
+        # The description as one string, for memo keys: a string keeps its hash once computed,
+        # so a key that holds it costs no more to look up than one without it.
+        self.key = repr((str(folder) if folder is not None else None, releases))
         self._index = {kind: dict(named) for kind, named in releases}
-        self._hash = hash((folder, releases))
         self._loaded: dict[tuple[str, str], Any] = {}
         self._memos: dict[str, dict[Any, Any]] = {}
 
@@ -110,10 +112,10 @@ class ReferenceSnapshot:
             return True
         if not isinstance(other, ReferenceSnapshot):
             return NotImplemented
-        return (self.folder, self.releases) == (other.folder, other.releases)
+        return self.key == other.key
 
     def __hash__(self) -> int:
-        return self._hash
+        return hash(self.key)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A worker process gets the description and reads the tables it needs itself.

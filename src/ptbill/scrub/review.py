@@ -144,7 +144,7 @@ class Review:
             return self._ncci(name)
         # The same codes on the same day meet the same edits of the same table of the same
         # reference snapshot: computed once per run.
-        key = ("ncci", self.ctx.reference, name, self.dos, tuple(self.billed_codes))
+        key = ("ncci", self.ctx.reference.key, name, self.dos, tuple(self.billed_codes))
         found = self.batch.memo.get(key)
         if found is None:
             found = self.batch.memo[key] = self._ncci(name)

@@ -16,7 +16,7 @@ def _table(r: Review, name: str) -> MueTable:
     """The named MUE table of the visit's reference snapshot, looked up once per run."""
     if r.batch is None:
         return mue_table(name, r.ctx.reference)
-    key = ("mue_table", r.ctx.reference, name)
+    key = ("mue_table", r.ctx.reference.key, name)
     found = r.batch.memo.get(key)
     if found is None:
         found = r.batch.memo[key] = mue_table(name, r.ctx.reference)
