@@ -58,7 +58,7 @@ def test_the_entries_are_the_rule_families_in_order() -> None:
 
 
 def test_every_cited_rule_id_has_an_entry() -> None:
-    missing = {}
+    missing: dict[str, list[str]] = {}
     for path in _text_files(*CITING):
         for m in CITED_ID.finditer(path.read_text(encoding="utf-8", errors="replace")):
             if m.group(1) not in ENTRIES:
