@@ -109,6 +109,47 @@ def test_cq_within_de_minimis_on_the_last_unit() -> None:
     assert lines(c) == [("97110", 4, ("GP",))]
 
 
+def test_cq_cms_scenario_1_the_final_unit_is_the_therapists() -> None:
+    # CMS CQ/CO billing examples, scenario 1 (M-11a): PTA 23 and PT 13 minutes of 97110, PT 30
+    # minutes of 97140: 66 min = 4 units, 97110 x2 and 97140 x2. The PTA's whole 15-minute block
+    # is one unit with CQ; the final unit (PTA 8 + PT 13 min) is billed without CQ because the
+    # PT alone furnished 8 minutes or more of it. Two lines for 97110 (M-12).
+    c = code(visit(timed("97110", 36, assistant_minutes=23), timed("97140", 30)))
+    assert lines(c) == [
+        ("97110", 1, ("GP",)),
+        ("97110", 1, ("GP", "CQ")),
+        ("97140", 2, ("GP",)),
+    ]
+    plain, cq = c.lines[0], c.lines[1]
+    assert (plain.minutes, plain.assistant_minutes) == (21, 8)  # PT 13 + PTA 8
+    assert (cq.minutes, cq.assistant_minutes) == (15, 15)  # the PTA's whole block
+    assert any("M-11a" in why for why in plain.explanation)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "assistant", "expected"),
+    [
+        # 30 min = 2 units; the PTA's whole block is one CQ unit, the final unit is the rest.
+        (30, 22, [("97110", 1, ("GP",)), ("97110", 1, ("GP", "CQ"))]),  # PT 8 of it: no CQ
+        (30, 23, [("97110", 2, ("GP", "CQ"))]),  # PT 7 of it, PTA 8: CQ (M-9)
+        # One unit only, PT 10 + PTA 10: the therapist's 10 minutes bill it alone (M-11a).
+        (20, 10, [("97110", 1, ("GP",))]),
+        (20, 13, [("97110", 1, ("GP", "CQ"))]),  # PT 7: the de minimis test decides (M-9)
+    ],
+)
+def test_cq_final_unit_exception_at_8_therapist_minutes(
+    minutes: int, assistant: int, expected: list
+) -> None:
+    c = code(visit(timed("97110", minutes, assistant_minutes=assistant)))
+    assert lines(c) == expected
+
+
+def test_cq_m11_two_units_left_at_9_and_14_minutes() -> None:
+    # M-11: two units left, PT 9 and PTA 14 minutes (23 together): one with CQ, one without.
+    c = code(visit(timed("97110", 23, assistant_minutes=14)))
+    assert lines(c) == [("97110", 1, ("GP",)), ("97110", 1, ("GP", "CQ"))]
+
+
 def test_payer_without_cq_does_not_split() -> None:
     c = code(visit(timed("97110", 30, assistant_minutes=10), payer="commercial"))
     assert lines(c) == [("97110", 2, ("GP",))]
