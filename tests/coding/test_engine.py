@@ -9,6 +9,7 @@ import pytest
 
 from ptbill.coding import code_visit, resolve
 from ptbill.config import load_config
+from ptbill.config.profiles import bundled_demo_config_text
 from ptbill.domain import CodedVisit, Visit
 from tests.factories import timed, visit
 
@@ -202,10 +203,46 @@ def _episode(ytd: str, documented: bool) -> dict:
 
 def test_kx_when_the_visit_passes_the_threshold_and_necessity_is_documented() -> None:
     # 2026 threshold $2,480 (constants.csv). No 2026 RVUs are bundled, so the visit's amount is
-    # its charges (2 x $48): 2,470 + 96 > 2,480.
+    # estimated from the 2025 RVUs (codes.csv, RVU25D) with the 2026 CF and the 2026 GPCIs of
+    # 06102-99: (0.45 x 1.000 + 0.43 x 0.913 + 0.01 x 1.563) x 33.4009 = $28.67 a unit, 2 units
+    # $57.34; 2,470 + 57.34 > 2,480.
     c = code(visit(timed("97110", 30), episode=_episode("2470", True)))
     assert lines(c) == [("97110", 2, ("GP", "KX"))]
-    assert "charges" in c.notes[-1]
+    assert c.therapy_amount == Decimal("57.34")
+    assert "$57.34 (estimated" in c.notes[-1]
+
+
+def test_kx_never_from_charges() -> None:
+    # Charges $47 + $55 = $102 would pass 2,400 over the 2026 threshold $2,480: a false
+    # attestation, as the threshold counts allowed amounts (M-3). The estimate (2025 RVUs, 2026
+    # CF 33.4009, GPCIs 1.000 / 0.913 / 1.563): 97140 (0.43 + 0.40 x 0.913 + 0.01 x 1.563) x
+    # 33.4009 = $27.08; 97530 (0.44 + 0.62 x 0.913 + 0.01 x 1.563) x 33.4009 = $34.13.
+    c = code(visit(timed("97140", 15), timed("97530", 15), episode=_episode("2400", True)))
+    assert sum(x.charge or 0 for x in c.lines) == Decimal("102.00")
+    assert c.therapy_amount == Decimal("61.21")  # 2,400 + 61.21 = 2,461.21: within
+    assert all("KX" not in x.modifiers for x in c.lines)
+    assert "within the 2026 KX threshold" in c.notes[-1] and "estimated" in c.notes[-1]
+    assert "charge" not in c.notes[-1]
+
+
+def test_kx_left_to_the_biller_when_the_profile_does_not_estimate(tmp_path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        bundled_demo_config_text()
+        + '\n[payers.medicare]\nkx_when_rvus_missing = "leave_to_biller"\n'
+    )
+    config = load_config(str(cfg))
+
+    def coded(ytd: str) -> CodedVisit:
+        v = visit(timed("97110", 30), episode=_episode(ytd, True))
+        ctx = resolve(v, config, "t")
+        return code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
+
+    open_ = coded("2470")  # the visit may or may not pass $2,480: not decided, never charges
+    assert lines(open_) == [("97110", 2, ("GP",))] and open_.therapy_amount is None
+    assert "left to the biller" in open_.notes[-1] and "no 2026 PFS RVUs" in open_.notes[-1]
+    past = coded("2500")  # already past the threshold before this visit: KX whatever it adds
+    assert lines(past) == [("97110", 2, ("GP", "KX"))]
 
 
 def test_no_kx_without_documented_medical_necessity() -> None:
@@ -380,7 +417,7 @@ def test_kx_estimate_uses_a_pfs_release_imported_in_this_process(tmp_path, monke
     monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))
     fixture = Path(__file__).parents[1] / "pricing" / "fixtures" / "PPRRVU2026_fixture.csv"
     before = code(visit(timed("97110", 15), episode=_episode("2451.46", True)))
-    assert "charges" in before.notes[-1]  # no 2026 RVUs yet: the charges stand in
+    assert "$28.67 (estimated" in before.notes[-1]  # no 2026 RVUs yet: the 2025 RVUs stand in
     import_pfs(fixture)
     # The fixture's 97110: (0.44 x 1.000 + 0.42 x 0.913 + 0.02 x 1.563) x 33.4009 = $28.55 in
     # 06102-99 (2026 GPCIs); 2451.45 + 28.55 = 2480.00 is not above the $2,480 threshold.

@@ -342,12 +342,14 @@ def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None
 
 
 def _estimate_amount(
-    visit: Visit, lines: list[_Line], locality: str | None, prices: dict[str, Decimal]
+    visit: Visit, lines: list[_Line], locality: str | None, estimate: bool
 ) -> tuple[Decimal | None, str]:
-    """This visit's Medicare amount for the KX test: PFS per unit before MPPR (an upper
-    bound), or the charges when the fee schedule for the year is not in the data."""
+    """This visit's Medicare amount for the KX test: the PFS amount per unit before MPPR (an
+    upper bound of the allowed amount), estimated when the year's RVUs are missing and the
+    profile allows it (pricing.pfs.kx_unit_amount); None, with the reason, when unknown.
+    Never the charges: the threshold counts allowed amounts (M-3)."""
     year = visit.date_of_service.year
-    total, basis = Decimal(0), f"{year} PFS before reductions"
+    total, estimated = Decimal(0), False
     data_stamp = pfs_stamp()
     codes = catalog()
     for line in lines:
@@ -356,15 +358,17 @@ def _estimate_amount(
         info = codes.get(line.code)
         if info is not None and info.mpfs_status in UNPAID_STATUSES:
             continue
-        price = cached_unit_amount(line.code, year, locality, data_stamp)
-        if price.amount is not None:
-            total += price.amount * line.units
-            continue
-        if line.code not in prices:
+        price = cached_unit_amount(line.code, year, locality, estimate, data_stamp)
+        if price.amount is None:
             return None, price.basis
-        total += prices[line.code] * line.units
-        basis = f"charges, an upper bound: {price.basis}"
-    return total, basis
+        total += price.amount * line.units
+        estimated = estimated or price.estimated
+    if estimated:
+        return total, (
+            f"estimated: {year} PFS before reductions from the latest bundled RVUs with the "
+            f"{year} conversion factor and GPCIs, as no {year} RVUs are in the reference data"
+        )
+    return total, f"{year} PFS before reductions"
 
 
 @lru_cache(maxsize=1024)
@@ -390,7 +394,7 @@ def code_visit(
     locality: str | None = None,
 ) -> CodedVisit:
     """Code one visit. `chargemaster` is the clinic's charge per unit by code; `locality` its
-    Medicare locality ("MAC-locality"), used to estimate the amount for the KX threshold."""
+    Medicare locality ("MAC-locality"), used to find the visit's amount for the KX threshold."""
     prices = chargemaster or {}
     lines, timed_minutes, timed_units, method = _unit_lines(profile, _merge(visit.services), prices)
     lines = _apply_cq(lines, profile)
@@ -402,7 +406,8 @@ def code_visit(
     if profile.kx_threshold and any(line.units for line in lines):
         episode = visit.episode
         ytd = episode.therapy_amount_ytd if episode else Decimal(0)
-        amount, basis = _estimate_amount(visit, lines, locality, prices)
+        estimate = profile.kx_when_rvus_missing == "estimate"
+        amount, basis = _estimate_amount(visit, lines, locality, estimate)
         decision = kx_decision(
             visit.date_of_service.year,
             ytd,

@@ -35,6 +35,10 @@ class PayerProfile(_Strict):
     assistant_modifier: str = ""
     cq_de_minimis_percent: int = Field(10, ge=0, le=100)
     kx_threshold: bool = False
+    # With no PFS RVUs for the year of service, the KX test's visit amount is "estimate"d from
+    # the latest bundled RVUs and the year's own CF and GPCIs, or left unknown with a warning
+    # ("leave_to_biller"): KX is then decided by the biller (docs/coding.md).
+    kx_when_rvus_missing: Literal["estimate", "leave_to_biller"] = "estimate"
     distinct_modifier: Literal["59", "X"] = "59"
     ncci_table: str = "unverified-candidates"
     tie_break: Literal["first_listed", "higher_paying"] = "first_listed"
