@@ -361,6 +361,23 @@ def test_code_missing_from_the_chargemaster_has_no_charge() -> None:
     assert any("chargemaster" in why for why in c.lines[0].explanation)
 
 
+def test_a_code_not_in_the_catalog_gets_no_discipline_modifier_or_kx() -> None:
+    # GP marks a therapy service (M-1) and KX attests one (M-3); a code the catalog does not
+    # know may be neither, so the coder adds neither. The clinician's own modifiers stay.
+    c = code(
+        visit(
+            timed("97110", 24),
+            {"code": "97999", "minutes": 10},
+            {"code": "99211", "modifiers": ["GP"]},
+            episode=_episode("2600", True),
+        )
+    )
+    assert lines(c) == [("97110", 2, ("GP", "KX")), ("97999", 1, ()), ("99211", 1, ("GP",))]
+    assert any(
+        "not in the code catalog" in why and "no GP or KX" in why for why in c.lines[1].explanation
+    )
+
+
 def test_untimed_code_with_documented_units() -> None:
     c = code(visit({"code": "97012", "units": 2}))
     assert c.lines[0].units == 2

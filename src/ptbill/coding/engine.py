@@ -385,6 +385,10 @@ def _order(
 
 
 _KX_WHY = "KX: past the therapy threshold with medical necessity documented"
+_UNKNOWN_WHY = (
+    "{code} is not in the code catalog, so it may not be a therapy service: no {mods} added "
+    "(add it by hand if the service is therapy under the plan of care)"
+)
 
 
 def code_visit(
@@ -419,6 +423,7 @@ def code_visit(
         notes = (method, decision.why)
 
     discipline = profile.discipline_modifier
+    codes = catalog()
     coded = []
     for line in lines:
         why = line.why  # the decisions below are the line's last
@@ -432,15 +437,26 @@ def code_visit(
             why.append(f"no charge for {line.code} in the clinic's chargemaster")
         else:
             charge = per_unit * line.units
-        billed = line.units > 0
-        if billed and kx:
-            why.append(_KX_WHY)
+        mods: tuple[str, ...] = ()
+        if line.units <= 0:
+            pass
+        elif line.code in codes:
+            mods = _order(discipline, line.modifiers, kx, line.requested_modifiers)
+            if kx:
+                why.append(_KX_WHY)
+        else:
+            # A code the catalog does not know may not be a therapy service: the coder adds no
+            # discipline modifier (nor KX) to it; the clinician's own modifiers stay.
+            mods = _order("", line.modifiers, False, line.requested_modifiers)
+            if discipline or kx:
+                added = " or ".join(m for m in (discipline, "KX" if kx else "") if m)
+                why.append(_UNKNOWN_WHY.format(code=line.code, mods=added))
         # Positional, in CodedLine's field order: keyword arguments cost more here.
         coded.append(
             CodedLine(
                 line.code,
                 line.units,
-                _order(discipline, line.modifiers, kx, line.requested_modifiers) if billed else (),
+                mods,
                 pointers,
                 line.minutes,
                 line.assistant,
