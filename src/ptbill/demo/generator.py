@@ -30,7 +30,7 @@ from ptbill.reference.ncci import BUNDLED, PtpEdit, ptp_table
 from ptbill.scrub.identifiers import npi_check_digit
 
 CLINIC = "elm-street-pt"
-START = dt.date(2026, 3, 2)
+START = dt.date(2025, 3, 3)  # a month the bundled reference data prices (2025 RVUs, CF, GPCIs)
 PAYER_MIX = (("medicare", 45), ("medicaid", 15), ("commercial", 35), ("acme-ppo", 5))
 MEDICARE = "medicare"
 
