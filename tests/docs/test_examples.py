@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from ptbill.cli.main import cli
+from ptbill.config import load_config
 from ptbill.intake import load_visits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,9 +258,15 @@ def test_a_prior_authorization(tmp_path: Path) -> None:
     assert o.lines == [("97110", 1, ["GP"]), ("97112", 1, ["GP"])]
     assert o.scrubbed["status"] == "ready"
     assert not [r for r in o.findings("error", "warning") if r.startswith("AUTH-")]
-    # C-9: a commercial plan's amounts are its contract's; none ships, so nothing is guessed.
-    assert {x["status"] for x in o.priced["lines"]} == {"unpriced"}
-    assert o.priced["complete"] is False
+    # C-9: a commercial plan's amounts are its contract's: here the demo clinic's SAMPLE
+    # contract fees (demo-clinic.toml, labelled as invented), units x the amount per unit.
+    fees = load_config().payer("commercial").contract_fees
+    assert fees is not None
+    assert [(x["status"], Decimal(x["allowed"])) for x in o.priced["lines"]] == [
+        ("priced", fees.allowed["97110"]),
+        ("priced", fees.allowed["97112"]),
+    ]
+    assert all("SAMPLE" in x["source"] for x in o.priced["lines"])
     # R-2 (CARC 197): no number, no visits left, too many units, or outside the dates.
     cases = {
         "AUTH-MISSING": set_path("episode.authorization", None),
