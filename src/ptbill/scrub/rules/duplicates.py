@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import listing
@@ -14,7 +14,7 @@ REPLACEMENT_FREQUENCIES = ("7", "8")
 
 
 @rule("DUP-IN-BATCH", "duplicate", "error", ("R-2", "U-21", "NGS-APPEALS"))
-def dup_in_batch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def dup_in_batch(r: Review, p: NoParams) -> Iterator[Hit]:
     """The same visit twice in one run, or two visits of one patient on one day billing the
     same code.
 
@@ -49,7 +49,7 @@ def dup_in_batch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("DUP-BILLED-BEFORE", "duplicate", "error", ("R-2", "C-10", "NGS-APPEALS"))
-def dup_billed_before(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def dup_billed_before(r: Review, p: NoParams) -> Iterator[Hit]:
     """A code already billed for this patient on this date of service (given the history).
 
     *What it checks*: with `history` (this patient's prior coded visits), no prior visit of the

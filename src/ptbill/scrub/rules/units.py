@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from ptbill.coding.units import FAMILY_OF
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import listing, units
@@ -15,7 +15,7 @@ _METHOD = {"cms": "CMS total-time (8-minute rule)", "ama": "AMA per-code (midpoi
 
 
 @rule("UNITS-MINUTES-MISMATCH", "units", "warning", ("U-10", "U-16", "U-31", "U-34"))
-def minutes_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def minutes_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
     """Units asked for on a timed code differ from what the documented minutes support.
 
     *What it checks*: when a service gives `units`, they equal the units the coder derived from
@@ -51,7 +51,7 @@ def minutes_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("UNITS-TOTAL-MISMATCH", "units", "error", ("U-9", "D-9"))
-def total_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def total_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
     """The recorded total timed minutes differ from the sum of the per-code minutes.
 
     *What it checks*: `total_timed_minutes`, when given, equals the sum of the timed codes'
@@ -80,7 +80,7 @@ def total_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("UNITS-NOT-BILLED", "units", "info", ("U-12", "U-14", "U-17", "U-30"))
-def not_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def not_billed(r: Review, p: NoParams) -> Iterator[Hit]:
     """A documented service that earns no unit today.
 
     *What it checks*: lines the coder left at 0 units because of their minutes (a single
@@ -104,7 +104,7 @@ def not_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("UNITS-NOTHING-BILLED", "units", "error", ("U-12", "U-14"))
-def nothing_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def nothing_billed(r: Review, p: NoParams) -> Iterator[Hit]:
     """A visit with no line that earns a unit.
 
     *What it checks*: at least one coded line carries a unit.
