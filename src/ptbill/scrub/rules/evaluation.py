@@ -22,7 +22,9 @@ CODE_OF_LEVEL = {v: k for k, v in LEVEL_OF_CODE.items()}
 def eval_multiple(r: Review, p: NoParams) -> Iterator[Hit]:
     """More than one initial evaluation on one day.
 
-    *What it checks*: at most one of 97161, 97162, 97163 is billed, with 1 unit.
+    *What it checks*: at most one of 97161, 97162, 97163 is billed, with 1 unit. Where the
+    payer's PTP table pairs two of them, this finding stands for that edit too (NCCI-PTP leaves
+    the pair to it).
     *Why payers care*: one evaluation code per discipline per day, 1 unit (E-7); a second is
     denied as a duplicate.
     *Fails*: 97161 and 97163 on one visit.
@@ -46,7 +48,8 @@ def eval_multiple(r: Review, p: NoParams) -> Iterator[Hit]:
 def eval_with_reeval(r: Review, p: NoParams) -> Iterator[Hit]:
     """An initial evaluation and a re-evaluation billed the same day.
 
-    *What it checks*: 97164 is not billed with 97161, 97162 or 97163.
+    *What it checks*: 97164 is not billed with 97161, 97162 or 97163. Where the payer's PTP
+    table pairs them, this finding stands for that edit too (NCCI-PTP leaves the pair to it).
     *Why payers care*: a re-evaluation revisits an existing plan of care (E-4); on the day of
     the initial evaluation there is none, and one evaluation code per day applies (E-7).
     *Fails*: 97162 and 97164 on one visit.

@@ -12,6 +12,7 @@ from ptbill.scrub.findings import Hit, Severity
 from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
+from ptbill.scrub.rules._evaluations import said_by_evaluation_rules
 from ptbill.scrub.rules._text import listing
 
 KIND_OF_X = {mod: kind for kind, mod in X_BY_KIND.items()}
@@ -60,7 +61,8 @@ def ncci_ptp(r: Review, p: PtpParams) -> Iterator[Hit]:
     denied whatever the modifiers. Indicator 1: denied unless a distinct-service modifier (59,
     XE, XS, XP, XU) is on the column-2 code, or on either code where the payer accepts that
     (`either_code`, Medicare from 2019-07-01). Findings from an unverified table say so and use
-    `unverified_severity`.
+    `unverified_severity`. A pair of two evaluation codes (97161-97164) is left to
+    EVAL-MULTIPLE or EVAL-WITH-REEVAL where the payer has them on (E-7): said once.
     *Why payers care*: the column-2 code is denied with CARC 236 (M-14, FCSO-CO236); a modifier
     is allowed only for a distinct service, e.g. a separate time block for two timed therapy
     codes (M-17, MLN1783722); placement rules are M-16.
@@ -76,6 +78,8 @@ def ncci_ptp(r: Review, p: PtpParams) -> Iterator[Hit]:
         return
     severity = None if table.verified else p.unverified_severity
     for hit in hits:
+        if r.evaluation_lines and said_by_evaluation_rules(r, hit.column1, hit.column2):
+            continue  # two evaluation codes: EVAL-MULTIPLE or EVAL-WITH-REEVAL says it (E-7)
         col1_mods = None  # the distinct-service modifiers on the column-1 code, when needed
         for n, line in r.lines_of(hit.column2):
             if hit.indicator != "0" and not DISTINCT_MODIFIERS.isdisjoint(line.modifiers):

@@ -50,12 +50,21 @@ def minutes_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
+def _sums(base: int, optional: list[int]) -> set[int]:
+    """Every total of `base` plus some of the `optional` minutes (each counted or not)."""
+    sums = {base}
+    for m in optional:
+        sums |= {s + m for s in sums}
+    return sums
+
+
 @rule("UNITS-TOTAL-MISMATCH", "units", "error", ("U-9", "D-9"))
 def total_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
     """The recorded total timed minutes differ from the sum of the per-code minutes.
 
     *What it checks*: `total_timed_minutes`, when given, equals the sum of the timed codes'
-    minutes.
+    minutes. A code not in the catalog may be timed or not (CODE-UNKNOWN reports it, U-3): its
+    minutes are real, so the total may count them or not.
     *Why payers care*: the note must show total timed minutes, and the minutes billed and the
     minutes recorded must agree (U-9, D-9); a mismatch is what an auditor looks for first.
     *Fails*: 97110 24 min + 97140 13 min with `"total_timed_minutes": 40`.
@@ -63,18 +72,27 @@ def total_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
     *Fix*: correct whichever is wrong: the per-code minutes or the recorded total.
     """
     recorded = r.visit.total_timed_minutes
-    if recorded is None or recorded == r.coded.total_timed_minutes:
+    summed = r.coded.total_timed_minutes
+    if recorded is None or recorded == summed:
         return
-    parts = [
-        f"{line.code} {line.minutes}"
-        for line in r.coded.lines
-        if line.minutes is not None
-        and r.code_info[line.code] is not None
-        and r.code_info[line.code].timed
-    ]  # type: ignore[union-attr]
+    timed, unknown = [], []
+    for line in r.coded.lines:
+        info = r.code_info[line.code]
+        if line.minutes is None:
+            continue
+        if info is None:
+            unknown.append(line)
+        elif info.timed:
+            timed.append(f"{line.code} {line.minutes}")
+    if unknown and recorded in _sums(summed, [x.minutes or 0 for x in unknown]):
+        return  # the recorded total counts some unknown code's minutes as timed
+    also = "".join(
+        f"; {x.code} ({x.minutes} min) is not in the catalog, so may or may not be timed"
+        for x in unknown
+    )
     yield Hit(
-        f"recorded total timed minutes {recorded} differ from {r.coded.total_timed_minutes}"
-        f", the sum of the per-code minutes ({listing(parts) or 'none'})",
+        f"recorded total timed minutes {recorded} differ from {summed}"
+        f", the sum of the per-code minutes ({listing(timed) or 'none'}){also}",
         "correct the per-code minutes or total_timed_minutes so they agree",
     )
 
