@@ -16,7 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+)
 
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.errors import InputError, describe_validation_error
@@ -75,8 +82,16 @@ class PayerProfile(_Strict):
     assistant_reduction_percent: Decimal | None = Field(None, ge=0, le=100)
     underpayment_tolerance: Decimal = Field(Decimal("1.00"), ge=0)
     underpayment_tolerance_percent: Decimal = Field(Decimal("1"), ge=0, le=100)
-    # Scrub rule switches and parameters, by rule id.
+    # Scrub rule switches and parameters, by rule id (ptbill.scrub checks them: docs/rules.md).
     rules: dict[str, dict[str, Any]] = {}
+    # Where each rule's settings were written, rule id -> (file, TOML key), so that a bad
+    # setting is reported where it can be fixed. Not an input: set by the configuration loader.
+    _rule_sources: dict[str, tuple[str, str]] = PrivateAttr(default_factory=dict)
+
+    def rule_source(self, rule_id: str) -> tuple[str, str]:
+        """(file, TOML key) of this profile's settings of a rule."""
+        found = self._rule_sources.get(rule_id)
+        return found or (f"payer profile {self.key!r}", f"rules.{rule_id}")
 
 
 class Submitter(_Strict):
@@ -135,13 +150,17 @@ def _read_toml(text: str, origin: str) -> dict[str, Any]:
         raise InputError(origin, None, None, f"not valid TOML: {e}", "fix the TOML syntax") from e
 
 
+def _bundled_origin(key: str) -> str:
+    return f"bundled payers/{key}.toml"
+
+
 @cache
 def bundled_payer_data() -> dict[str, dict[str, Any]]:
     out = {}
     for entry in resources.files("ptbill.config").joinpath("payers").iterdir():
         if entry.name.endswith(".toml"):
             key = entry.name.removesuffix(".toml")
-            out[key] = _read_toml(entry.read_text(encoding="utf-8"), f"bundled {entry.name}")
+            out[key] = _read_toml(entry.read_text(encoding="utf-8"), _bundled_origin(key))
     return out
 
 
@@ -151,6 +170,11 @@ def bundled_demo_config_text() -> str:
 
 def _build(data: dict[str, Any], origin: str) -> Config:
     raw_payers = {k: dict(v) for k, v in bundled_payer_data().items()}
+    # payer -> rule id -> (file, TOML key) of the rule's settings
+    sources = {
+        k: {rid: (_bundled_origin(k), f"rules.{rid}") for rid in v.get("rules", {})}
+        for k, v in raw_payers.items()
+    }
     unknown = set(data) - {"clinics", "payers"}
     if unknown:
         raise InputError(
@@ -174,8 +198,18 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         merged = {**raw_payers[base], **override}
         # Rule settings merge per rule: overriding one switch keeps the profile's others.
         rules = {rid: dict(v) for rid, v in raw_payers[base].get("rules", {}).items()}
+        sources[key] = dict(sources[base])
         for rid, settings in override.get("rules", {}).items():
+            if not isinstance(settings, dict):
+                raise InputError(
+                    origin,
+                    None,
+                    f"payers.{key}.rules.{rid}",
+                    "not a table of rule settings",
+                    f"write the settings under [payers.{key}.rules.{rid}] (see docs/rules.md)",
+                )
             rules[rid] = {**rules.get(rid, {}), **settings}
+            sources[key][rid] = (origin, f"payers.{key}.rules.{rid}")
         merged["rules"] = rules
         raw_payers[key] = merged
     try:
@@ -186,6 +220,8 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         raise InputError(
             origin, None, field, problem, "correct that setting (see docs/configuration.md)"
         ) from None
+    for k, profile in payers.items():
+        profile._rule_sources = sources[k]
     return Config(source=origin, clinics=clinics, payers=payers)
 
 
