@@ -76,10 +76,10 @@ def test_without_as_of_it_prices_from_every_release_and_scrubs_as_of_the_visit(
 
 
 def test_the_context_is_all_it_reads(tmp_path: Path) -> None:
-    # The same visit over the bundled data only: no contract, so its lines stay unpriced,
-    # whatever data folder the environment may name.
+    # A Medicaid visit over the bundled data only: no contract (the demo clinic configures
+    # none for Medicaid), so its lines stay unpriced; over the snapshot, the imported one.
     folder = _contract_folder(tmp_path)
-    v = next(v for v in _visits(60) if v.payer == "commercial")
+    v = next(v for v in _visits(60) if v.payer == "medicaid")
     bundled = prepare_claim(v, resolve(v, load_config(), "test"), AS_OF)
     assert not bundled.priced.complete
     with_contracts = load_config().with_reference(take_snapshot(folder))

@@ -101,7 +101,7 @@ def test_a_worker_that_dies_fails_the_import_cleanly(config: Config, tmp_path: P
 def test_workers_read_the_runs_reference_snapshot(config: Config, tmp_path: Path) -> None:
     # Contracts for the fee-schedule payers, imported before the run's snapshot is taken: the
     # workers get the snapshot (its description) and price those visits from it, as the main
-    # process does. Over the bundled data only, the same visits have no expected amounts.
+    # process does.
     folder, fees = tmp_path / "data", tmp_path / "fees.csv"
     fees.write_text("code,modifier,allowed\n" + "".join(f"{c},,45.00\n" for c in catalog()))
     contracts = [k for k, p in config.payers.items() if p.pricing == "fee_schedule"]
@@ -122,4 +122,7 @@ def test_workers_read_the_runs_reference_snapshot(config: Config, tmp_path: Path
         return [r[allowed] for r in rows["claims"] if payer_ids[r[payer]] in contracts]
 
     assert contract_allowed(pooled) and None not in contract_allowed(pooled)
-    assert set(contract_allowed(bundled)) == {None}
+    # Over the bundled data, Medicaid has no contract and the others the configuration's
+    # SAMPLE fees: other amounts.
+    assert None in contract_allowed(bundled)
+    assert contract_allowed(bundled) != contract_allowed(pooled)
