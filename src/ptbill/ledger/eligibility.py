@@ -438,3 +438,19 @@ def check_json(c: pm.EligibilityCheck, payer: str | None) -> dict[str, Any]:
         "errors": json.loads(c.errors),
         "other_payers": json.loads(c.result_json).get("other_payers", []),
     }
+
+
+def recent_checks(
+    session: Session, patient: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The latest answers in the ledger, newest first; of one patient (its visit-format id)."""
+    q = (
+        select(pm.EligibilityCheck, m.Payer.key, m.Patient.external_id)
+        .outerjoin(m.Payer, m.Payer.id == pm.EligibilityCheck.payer_id)
+        .outerjoin(m.Patient, m.Patient.id == pm.EligibilityCheck.patient_id)
+        .order_by(pm.EligibilityCheck.checked_on.desc(), pm.EligibilityCheck.id.desc())
+        .limit(limit)
+    )
+    if patient is not None:
+        q = q.where(m.Patient.external_id == patient)
+    return [{**check_json(c, payer), "patient": ext} for c, payer, ext in session.execute(q)]
