@@ -139,7 +139,8 @@ def test_the_simulated_271_follows_the_tr3_and_reads_back() -> None:
 
 # A 271 as a commercial payer would send it, with coordination of benefits (TR3 examples'
 # shapes; every value synthetic).
-COB_271 = """ISA*00*          *00*          *ZZ*PAYER          *ZZ*ELMST001       *260301*0800*^*00501*000000042*0*P*:~
+ISA = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*ELMST001       *260301*0800*"
+COB_271 = ISA + """^*00501*000000042*0*P*:~
 GS*HB*PAYER*ELMST001*20260301*0800*42*X*005010X279A1~
 ST*271*0001*005010X279A1~
 BHT*0022*11*R1*20260301*0800~
