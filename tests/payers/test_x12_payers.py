@@ -140,7 +140,9 @@ def test_the_simulated_271_follows_the_tr3_and_reads_back() -> None:
 # A 271 as a commercial payer would send it, with coordination of benefits (TR3 examples'
 # shapes; every value synthetic).
 ISA = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*ELMST001       *260301*0800*"
-COB_271 = ISA + """^*00501*000000042*0*P*:~
+COB_271 = (
+    ISA
+    + """^*00501*000000042*0*P*:~
 GS*HB*PAYER*ELMST001*20260301*0800*42*X*005010X279A1~
 ST*271*0001*005010X279A1~
 BHT*0022*11*R1*20260301*0800~
@@ -176,6 +178,7 @@ SE*31*0001~
 GE*1*42~
 IEA*1*000000042~
 """
+)
 
 
 def test_the_271_reader_takes_what_a_pt_biller_needs() -> None:

@@ -236,65 +236,8 @@ def upgrade() -> None:
             batch_op.f("ix_outbound_items_patient_id"), ["patient_id"], unique=False
         )
 
-    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
-
-    op.drop_table("web_sessions")
-    op.drop_table("web_users")
-    with op.batch_alter_table("web_api_tokens", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_web_api_tokens_user_id"))
-
-    op.drop_table("web_api_tokens")
-
 
 def downgrade() -> None:
-    op.create_table(
-        "web_api_tokens",
-        sa.Column("id", sa.INTEGER(), nullable=False),
-        sa.Column("user_id", sa.INTEGER(), nullable=False),
-        sa.Column("prefix", sa.VARCHAR(length=12), nullable=False),
-        sa.Column("token_sha256", sa.VARCHAR(length=64), nullable=False),
-        sa.Column("created_at", sa.DATETIME(), nullable=False),
-        sa.Column("revoked", sa.BOOLEAN(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["web_users.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("token_sha256"),
-    )
-    with op.batch_alter_table("web_api_tokens", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_web_api_tokens_user_id"), ["user_id"], unique=False)
-
-    op.create_table(
-        "web_users",
-        sa.Column("id", sa.INTEGER(), nullable=False),
-        sa.Column("name", sa.VARCHAR(length=64), nullable=False),
-        sa.Column("role", sa.VARCHAR(length=10), nullable=False),
-        sa.Column("password_hash", sa.VARCHAR(length=200), nullable=False),
-        sa.Column("active", sa.BOOLEAN(), nullable=False),
-        sa.Column("created_at", sa.DATETIME(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("name"),
-    )
-    op.create_table(
-        "web_sessions",
-        sa.Column("id", sa.INTEGER(), nullable=False),
-        sa.Column("user_id", sa.INTEGER(), nullable=False),
-        sa.Column("token_sha256", sa.VARCHAR(length=64), nullable=False),
-        sa.Column("csrf_token", sa.VARCHAR(length=64), nullable=False),
-        sa.Column("created_at", sa.DATETIME(), nullable=False),
-        sa.Column("expires_at", sa.DATETIME(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["web_users.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("token_sha256"),
-    )
-    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
-
     with op.batch_alter_table("outbound_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbound_items_patient_id"))
         batch_op.drop_index(batch_op.f("ix_outbound_items_outbound_id"))
