@@ -256,15 +256,20 @@ class _Run:
         try:
             kind = recognize(text[:HEAD])
         except X12Error as e:
-            return self.set_aside(f, text, "unknown", f"not an X12 file ptbill takes in: {e}")
+            return self.set_aside(f, text, "other", f"not an X12 file ptbill takes in: {e}")
         if kind not in _APPLIED_KINDS:
             return self.set_aside(f, text, kind, f"a {kind} is sent to payers, not received")
         try:
             with self.ledger.transaction() as s:
                 detail = self._apply(s, kind, local, text, f.path)
-                register_inbound(
-                    s, text, f.path, kind, as_of=self.as_of, detail=detail, run_id=self.run_id
-                )
+                if kind in ("271", "277"):  # their entry points keep the file themselves
+                    row = s.scalar(select(pm.InboundFile).where(pm.InboundFile.sha256 == sha))
+                    assert row is not None
+                    row.detail = detail
+                else:
+                    register_inbound(
+                        s, text, f.path, kind, as_of=self.as_of, detail=detail, run_id=self.run_id
+                    )
                 self.note(Outcome("apply", f.path, kind, "ok", detail), s)
             return True
         except (AlreadyApplied, AlreadyPosted) as e:

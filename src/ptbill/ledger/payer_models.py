@@ -54,7 +54,7 @@ class InboundFile(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(6))  # 999 TA1 277CA 277 271 835, or unknown
+    kind: Mapped[str] = mapped_column(String(6))  # 999 TA1 277CA 277 271 835, or other
     status: Mapped[str] = mapped_column(String(12))  # applied, set_aside
     detail: Mapped[str] = mapped_column(Text)
     received_on: Mapped[dt.date] = mapped_column(Date)
