@@ -122,3 +122,38 @@ def test_claim_status_after_the_payers_window(
         assert item.category == "not_on_file" and "ptbill correct V-3" in item.detail
         # Asked within the window: not asked again the next day.
         assert candidates(s, config, asked_on + dt.timedelta(days=1)) == []
+
+
+def test_the_latest_271_reaches_the_scrubber_and_the_kx_tracker(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    first = [medicare_visit("V-1"), commercial_visit("V-2")]
+    _import(ledger, config, write_visits(tmp_path / "a.jsonl", first))
+    with ledger.transaction() as s:
+        written = eligibility_request(s, config, ledger_visits(s, DOS), as_of=DOS, file_name="x")
+    # Seed 1: Medicare reports $1,955.95 applied this year, more than this ledger's own claims.
+    sim = EligibilitySim(seed=1, scenarios={"XYH123456789": "inactive"})
+    answer = answer_270(written.text, config, sim, number=3, when=DOS)
+    with ledger.transaction() as s:
+        apply_271(s, answer, "x.271", as_of=DOS, who=WHO)
+        reported = s.scalar(
+            select(pm.EligibilityCheck.therapy_amount_applied).where(
+                pm.EligibilityCheck.medicare.is_(True)
+            )
+        )
+    later = DOS + dt.timedelta(days=7)
+    kx = medicare_visit("V-5", dos=later)
+    del kx["episode"]["therapy_amount_ytd"]  # derived: the 271's amount counts
+    _import(
+        ledger,
+        config,
+        write_visits(tmp_path / "b.jsonl", [kx, commercial_visit("V-6", dos=later)]),
+    )
+    with ledger.transaction() as s:
+        v5 = s.scalar(select(m.Visit).where(m.Visit.visit_id == "V-5"))
+        assert v5 is not None and reported is not None
+        # The 271's amount (applied as of DOS) plus this ledger's Medicare claims after DOS: none.
+        assert reported == D("1955.95") and v5.therapy_amount_ytd == reported
+        v6 = s.scalar(select(m.ClaimVersion).join(m.Claim).where(m.Claim.claim_number == "V-6"))
+        assert v6 is not None and v6.scrub_status == "blocked"
+        assert "ELIGIBILITY-INACTIVE" in v6.findings_json

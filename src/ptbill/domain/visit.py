@@ -158,6 +158,18 @@ class Authorization(Strict):
     units_used: Annotated[int, Field(ge=0)] = 0
 
 
+class Eligibility(Strict):
+    """The payer's latest eligibility answer (271) for this coverage: derived by the ledger
+    from the 271s it applied (docs/payers.md); a visit file may give it too."""
+
+    checked_on: IsoDate
+    asked_for: IsoDate | None = None  # the date the inquiry asked about
+    active: bool | None = None
+    plan_begin: IsoDate | None = None
+    plan_end: IsoDate | None = None
+    visits_remaining: Annotated[int, Field(ge=0)] | None = None
+
+
 class Episode(Strict):
     plan_of_care: PlanOfCare | None = None
     visit_number: Annotated[int, Field(ge=1)] | None = None
@@ -166,6 +178,7 @@ class Episode(Strict):
     authorization: Authorization | None = None
     therapy_amount_ytd: Money = Decimal("0")
     kx_medical_necessity_documented: bool = False
+    eligibility: Eligibility | None = None
 
 
 class Signature(Strict):
