@@ -167,10 +167,10 @@ class EligibilitySummary:
         }
 
 
-def read_271_text(text: str, name: str) -> list[dict[str, Any]]:
+def read_271_text(text: str, name: str, detail: bool = True) -> list[dict[str, Any]]:
     """The people a 271 answers, each as `summarize` reads it; InputError when unreadable."""
     try:
-        return [summarize(e, PT_SERVICE_TYPES) for e in read_271(io.StringIO(text))]
+        return [summarize(e, PT_SERVICE_TYPES, detail) for e in read_271(io.StringIO(text))]
     except X12Error as e:
         raise InputError(name, None, e.where() or None, e.problem, FIX_271) from None
 
@@ -193,7 +193,7 @@ def apply_271(
     run_id: int | None = None,
 ) -> EligibilitySummary:
     """Apply a 271 (its text) in the caller's transaction: all of it, once."""
-    people = read_271_text(text, name)
+    people = read_271_text(text, name, detail=False)  # the 271 itself is kept, whole
     inbound = register_inbound(session, text, name, "271", as_of=as_of, run_id=run_id)
     summary = EligibilitySummary(name, inbound.id)
     traces = [p["trace"] for p in people if p["trace"]]
@@ -232,13 +232,9 @@ def apply_271(
         )
         session.add(check)
         session.flush()
-        summary.people.append({**_short(person), "check_id": check.id})
+        summary.people.append({**person, "check_id": check.id})
         _consequences(session, check, item, person, summary, as_of, who)
     return summary
-
-
-def _short(person: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in person.items() if k != "benefits"}
 
 
 def _who(

@@ -22,7 +22,7 @@ Pure: a function of the parsed 271 (ptbill.x12.read_271).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +52,9 @@ _LEVEL_RANK = {"IND": 0, "": 1, "EMP": 1, "FAM": 2}
 _THERAPY_TYPES = frozenset({"PT", "AE"})
 
 
+Rank = tuple[int, int, int]
+
+
 def _service_rank(b: Benefit, wanted: tuple[str, ...]) -> int:
     for i, code in enumerate(wanted):
         if code in b.service_types:
@@ -61,25 +64,35 @@ def _service_rank(b: Benefit, wanted: tuple[str, ...]) -> int:
     return len(wanted) + 1
 
 
-def _best(
-    benefits: Iterable[Benefit], keep: Callable[[Benefit], bool], wanted: tuple[str, ...]
-) -> Benefit | None:
-    """The benefit a PT visit is held to, among those `keep` accepts (see the module doc)."""
-    found = [b for b in benefits if keep(b)]
-    if not found:
-        return None
-    return min(
-        found,
-        key=lambda b: (
-            _service_rank(b, wanted),
-            _LEVEL_RANK.get(b.coverage_level, 1),
-            _NETWORK_RANK.get(b.in_network, 1),
-        ),
-    )
+class _Ranked:
+    """A person's benefits by EB01, each with its rank for a PT visit (see the module doc),
+    worked out once."""
 
+    def __init__(self, benefits: Iterable[Benefit], wanted: tuple[str, ...]) -> None:
+        self.limit = len(wanted)
+        self.by_code: dict[str, list[tuple[Rank, Benefit]]] = {}
+        for b in benefits:
+            rank = (
+                _service_rank(b, wanted),
+                _LEVEL_RANK.get(b.coverage_level, 1),
+                _NETWORK_RANK.get(b.in_network, 1),
+            )
+            self.by_code.setdefault(b.code, []).append((rank, b))
 
-def _relevant(b: Benefit, wanted: tuple[str, ...]) -> bool:
-    return _service_rank(b, wanted) <= len(wanted)
+    def best(self, code: str, keep: Callable[[Benefit], bool]) -> Benefit | None:
+        """The relevant benefit of this EB01 that `keep` accepts and ranks first."""
+        chosen: Benefit | None = None
+        chosen_rank: Rank | None = None
+        for rank, b in self.by_code.get(code, ()):
+            if rank[0] <= self.limit and (chosen_rank is None or rank < chosen_rank) and keep(b):
+                chosen, chosen_rank = b, rank
+        return chosen
+
+    def relevant(self) -> Iterator[Benefit]:
+        for items in self.by_code.values():
+            for rank, b in items:
+                if rank[0] <= self.limit:
+                    yield b
 
 
 def coverage_active(e: Eligibility) -> bool | None:
@@ -112,28 +125,16 @@ def plan_dates(e: Eligibility) -> tuple[dt.date | None, dt.date | None]:
     return begin, end
 
 
-def _amount(
-    e: Eligibility, code: str, periods: frozenset[str], wanted: tuple[str, ...]
-) -> Decimal | None:
-    best = _best(
-        e.benefits,
-        lambda b: (
-            b.code == code and b.amount is not None and b.period in periods and _relevant(b, wanted)
-        ),
-        wanted,
-    )
+def _amount(r: _Ranked, code: str, periods: frozenset[str]) -> Decimal | None:
+    best = r.best(code, lambda b: b.amount is not None and b.period in periods)
     return best.amount if best else None
 
 
-def _visits(e: Eligibility, wanted: tuple[str, ...]) -> tuple[int | None, int | None, int | None]:
+def _visits(r: _Ranked) -> tuple[int | None, int | None, int | None]:
     """(limit, used, remaining) visits for PT in the benefit period."""
 
     def quantity(keep: Callable[[Benefit], bool]) -> int | None:
-        best = _best(
-            e.benefits,
-            lambda b: b.code == "F" and b.quantity is not None and _relevant(b, wanted) and keep(b),
-            wanted,
-        )
+        best = r.best("F", lambda b: b.quantity is not None and keep(b))
         return int(best.quantity) if best and best.quantity is not None else None
 
     remaining = quantity(lambda b: b.quantity_qualifier in VISITS and b.period in REMAINING)
@@ -148,8 +149,8 @@ def _visits(e: Eligibility, wanted: tuple[str, ...]) -> tuple[int | None, int | 
     return limit, used, remaining
 
 
-def _prior_authorization(e: Eligibility, wanted: tuple[str, ...]) -> bool | None:
-    flags = {b.authorization for b in e.benefits if _relevant(b, wanted) and b.authorization}
+def _prior_authorization(r: _Ranked) -> bool | None:
+    flags = {b.authorization for b in r.relevant() if b.authorization}
     if "Y" in flags:
         return True
     if "N" in flags:
@@ -203,6 +204,8 @@ def _other_payers(e: Eligibility) -> list[dict[str, Any]]:
 
 
 def _dates_json(dates: dict[str, DateRange]) -> dict[str, Any]:
+    if not dates:
+        return {}
     return {
         q: start.isoformat() if end is None else f"{start.isoformat()}/{end.isoformat()}"
         for q, (start, end) in dates.items()
@@ -237,21 +240,17 @@ def _benefit_json(b: Benefit) -> dict[str, Any]:
     }
 
 
-def summarize(e: Eligibility, service_types: tuple[str, ...] = PT_SERVICE_TYPES) -> dict[str, Any]:
-    """One person's answer in the shape of `ptbill eligibility read --json`."""
+def summarize(
+    e: Eligibility, service_types: tuple[str, ...] = PT_SERVICE_TYPES, detail: bool = True
+) -> dict[str, Any]:
+    """One person's answer in the shape of `ptbill eligibility read --json`; `detail` adds
+    every EB segment in plain words (`benefits`)."""
     begin, end = plan_dates(e)
-    limit, used, remaining = _visits(e, service_types)
+    ranked = _Ranked(e.benefits, service_types)
+    limit, used, remaining = _visits(ranked)
     is_medicare = medicare(e)
-    copay = _best(
-        e.benefits,
-        lambda b: b.code == "B" and b.amount is not None and _relevant(b, service_types),
-        service_types,
-    )
-    coinsurance = _best(
-        e.benefits,
-        lambda b: b.code == "A" and b.percent is not None and _relevant(b, service_types),
-        service_types,
-    )
+    copay = ranked.best("B", lambda b: b.amount is not None)
+    coinsurance = ranked.best("A", lambda b: b.percent is not None)
     other = _other_payers(e)
     return {
         "trace": e.trace,
@@ -262,19 +261,19 @@ def summarize(e: Eligibility, service_types: tuple[str, ...] = PT_SERVICE_TYPES)
         "active": coverage_active(e),
         "plan_begin": begin,
         "plan_end": end,
-        "deductible": _amount(e, "C", YEARLY, service_types),
-        "deductible_remaining": _amount(e, "C", REMAINING, service_types),
-        "out_of_pocket_remaining": _amount(e, "G", REMAINING, service_types),
+        "deductible": _amount(ranked, "C", YEARLY),
+        "deductible_remaining": _amount(ranked, "C", REMAINING),
+        "out_of_pocket_remaining": _amount(ranked, "G", REMAINING),
         "coinsurance_percent": _percent(coinsurance.percent) if coinsurance else None,
         "copay": copay.amount if copay else None,
         "visit_limit": limit,
         "visits_used": used,
         "visits_remaining": remaining,
-        "prior_authorization_required": _prior_authorization(e, service_types),
+        "prior_authorization_required": _prior_authorization(ranked),
         "medicare": is_medicare,
         "therapy_amount_applied": therapy_amount_applied(e),
         "other_payers": other,
         "medicare_secondary_payer": [p["meaning"] for p in other if p["medicare_secondary_payer"]],
         "errors": [r.as_json() for r in e.errors],
-        "benefits": [_benefit_json(b) for b in e.benefits],
+        **({"benefits": [_benefit_json(b) for b in e.benefits]} if detail else {}),
     }

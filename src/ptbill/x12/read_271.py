@@ -24,6 +24,7 @@ _LEVELS = {"20": "source", "21": "receiver", "22": "subscriber", "23": "dependen
 _AAA_LEVEL = {"source": "payer", "receiver": "provider", "subscriber": "subscriber"}
 
 DateRange = tuple[dt.date, dt.date | None]
+_PAD = [""] * 15
 
 
 @dataclass(slots=True)
@@ -262,22 +263,24 @@ class _Parser:
     def _eb(self, e: list[str]) -> None:
         if self.person is None:
             raise X12Error("EB outside a subscriber or dependent")
-        services = optional(e, 3)
-        split = services.split(self.repetition) if self.repetition and services else [services]
+        if len(e) < 15:
+            e = e + _PAD[: 15 - len(e)]
+        services = e[3]
+        rep = self.repetition
         self.benefit = Benefit(
-            text(e, 1),
-            optional(e, 2),
-            tuple(s for s in split if s),
-            optional(e, 4),
-            optional(e, 5),
-            optional(e, 6),
-            amount(e, 7) if optional(e, 7) else None,
-            amount(e, 8) if optional(e, 8) else None,
-            optional(e, 9),
-            amount(e, 10) if optional(e, 10) else None,
-            optional(e, 11),
-            optional(e, 12),
-            optional(e, 13),
+            e[1] or text(e, 1),
+            e[2],
+            tuple(s for s in services.split(rep) if s) if rep and services else (services,),
+            e[4],
+            e[5],
+            e[6],
+            amount(e, 7) if e[7] else None,
+            amount(e, 8) if e[8] else None,
+            e[9],
+            amount(e, 10) if e[10] else None,
+            e[11],
+            e[12],
+            e[13],
         )
         self.in_entities = False
         self.person.benefits.append(self.benefit)
