@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from ptbill.cli.main import cli
 from ptbill.config import load_config
+from ptbill.config.profiles import bundled_demo_config_text
 from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
 from tests.ledger.helpers import DOS, commercial_visit, medicare_visit, write_visits
 
@@ -89,11 +90,7 @@ def test_claim_status_and_exchange_commands(tmp_path: Path) -> None:
     code, _, err = _run("--db", db, "status", "read", str(tmp_path / "bad.277"))
     assert code == 2 and "not an X12 interchange" in err
     config = tmp_path / "clinic.toml"
-    config.write_text(
-        load_config(None).source
-        and (Path(__file__).parents[2] / "src/ptbill/config/demo-clinic.toml").read_text()
-        + '\n[clearinghouses.box]\nlocal = "box"\n'
-    )
+    config.write_text(bundled_demo_config_text() + '\n[clearinghouses.box]\nlocal = "box"\n')
     code, out, _ = _run(
         "--config", str(config), "--db", db, "exchange", "run", "--as-of", later, "--json"
     )
