@@ -46,6 +46,7 @@ def exchange_cycle(db_url: str, out: Path, as_of: dt.date) -> dict[str, Any]:
                     )
                 )
             day = s.scalar(select(func.max(m.Visit.date_of_service)))
+            assert day is not None, "the demo loop imported no visit"
             asked = eligibility_request(
                 s, config, ledger_visits(s, day), as_of=as_of, file_name="eligibility.270"
             )

@@ -17,6 +17,7 @@ import os
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -206,9 +207,7 @@ class SftpMailbox:
     def inbound(self) -> list[RemoteFile]:
         out = []
         for folder in self.house.inbound:
-            entries = self._call(
-                f"cannot list {folder}", lambda f=folder: self.sftp.listdir_attr(f)
-            )
+            entries = self._call(f"cannot list {folder}", partial(self.sftp.listdir_attr, folder))
             for a in sorted(entries, key=lambda a: a.filename):
                 if _taken(a.filename, self.house.patterns) and not _is_dir(a):
                     out.append(RemoteFile(folder, a.filename, a.st_size or 0))

@@ -10,11 +10,12 @@ another payer, 2120C). ptbill.x12.benefits reads what a PT biller needs out of t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ptbill.x12.eligibility_codes import FOLLOW_UPS, REJECT_REASONS
-from ptbill.x12.envelope import Kind, read_transactions
+from ptbill.x12.envelope import Handler, Kind, read_transactions
 from ptbill.x12.errors import X12Error
 from ptbill.x12.tokenizer import Delimiters, Source
 from ptbill.x12.values import amount, date8, optional, parse_date8, shown, text
@@ -106,7 +107,7 @@ class Eligibility:
 
 class _Parser:
     def __init__(self) -> None:
-        self.handlers = {
+        self.handlers: Mapping[str, Handler] = {
             "BHT": self._bht,
             "HL": self._hl,
             "AAA": self._aaa,

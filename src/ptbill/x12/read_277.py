@@ -13,11 +13,12 @@ F3, F4), `pending` (P*, A0 to A2, A5, R*), `error` (E*), else `unknown`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ptbill.x12.codes import ENTITIES, STATUS_CATEGORIES, STATUS_CODES, describe
-from ptbill.x12.envelope import Kind, read_transactions
+from ptbill.x12.envelope import Handler, Kind, read_transactions
 from ptbill.x12.errors import X12Error
 from ptbill.x12.tokenizer import Delimiters, Source
 from ptbill.x12.values import amount, date8, element_name, optional, parse_date8, shown, text
@@ -134,7 +135,7 @@ class ClaimStatus:
 
 class _Parser:
     def __init__(self) -> None:
-        self.handlers = {
+        self.handlers: Mapping[str, Handler] = {
             "BHT": self._bht,
             "HL": self._hl,
             "NM1": self._nm1,
