@@ -50,6 +50,8 @@ HUNDRED = Decimal(100)
 _NETWORK_RANK = {"Y": 0, "": 1, "W": 1, "U": 2, "N": 3}
 _LEVEL_RANK = {"IND": 0, "": 1, "EMP": 1, "FAM": 2}
 _THERAPY_TYPES = frozenset({"PT", "AE"})
+_COVERAGE = ACTIVE | INACTIVE
+_LIMIT_PERIODS_NOT = REMAINING | {YEAR_TO_DATE}
 
 
 Rank = tuple[int, int, int]
@@ -119,7 +121,7 @@ def _range(dates: dict[str, DateRange]) -> tuple[dt.date | None, dt.date | None]
 def plan_dates(e: Eligibility) -> tuple[dt.date | None, dt.date | None]:
     begin, end = _range(e.dates)
     for b in e.benefits:
-        if b.code in ACTIVE | INACTIVE and (begin is None or end is None):
+        if b.code in _COVERAGE and (begin is None or end is None):
             b_begin, b_end = _range(b.dates)
             begin, end = begin or b_begin, end or b_end
     return begin, end
@@ -132,6 +134,8 @@ def _amount(r: _Ranked, code: str, periods: frozenset[str]) -> Decimal | None:
 
 def _visits(r: _Ranked) -> tuple[int | None, int | None, int | None]:
     """(limit, used, remaining) visits for PT in the benefit period."""
+    if "F" not in r.by_code:
+        return None, None, None
 
     def quantity(keep: Callable[[Benefit], bool]) -> int | None:
         best = r.best("F", lambda b: b.quantity is not None and keep(b))
@@ -139,7 +143,7 @@ def _visits(r: _Ranked) -> tuple[int | None, int | None, int | None]:
 
     remaining = quantity(lambda b: b.quantity_qualifier in VISITS and b.period in REMAINING)
     limit = quantity(
-        lambda b: b.quantity_qualifier in VISITS and b.period not in REMAINING | {YEAR_TO_DATE}
+        lambda b: b.quantity_qualifier in VISITS and b.period not in _LIMIT_PERIODS_NOT
     )
     used = quantity(lambda b: b.quantity_qualifier == USED)
     if used is None:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from ptbill.x12.eligibility_codes import FOLLOW_UPS, REJECT_REASONS
 from ptbill.x12.envelope import Handler, Kind, read_transactions
@@ -79,11 +80,31 @@ class Benefit:
     authorization: str  # EB11: Y prior authorization or certification required
     in_network: str  # EB12: Y in network, N out of network, W not applicable, U unknown
     procedure: str  # EB13, e.g. HC:97110
+    # Most EB segments come alone: these stay the shared empty values below until a DTP,
+    # MSG, AAA, NM1 or REF of the benefit gives the parser something to put in them.
     dates: dict[str, DateRange] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     errors: list[Rejection] = field(default_factory=list)
     entities: list[RelatedEntity] = field(default_factory=list)
     references: dict[str, str] = field(default_factory=dict)
+
+    def own(self, name: str) -> Any:
+        """The container `name`, made this benefit's own before it is first written to."""
+        value = getattr(self, name)
+        if value is _SHARED[name]:
+            value = type(value)()
+            setattr(self, name, value)
+        return value
+
+
+# Read-only stand-ins for a benefit's empty containers (never written to: see Benefit.own).
+_SHARED: dict[str, Any] = {
+    "dates": {},
+    "messages": [],
+    "errors": [],
+    "entities": [],
+    "references": {},
+}
 
 
 @dataclass(slots=True)
@@ -211,7 +232,7 @@ class _Parser:
             optional(e, 4),
         )
         if self.benefit is not None:
-            self.benefit.errors.append(rejection)
+            self.benefit.own("errors").append(rejection)
         if self.person is not None:
             self.person.errors.append(rejection)
         else:
@@ -220,7 +241,7 @@ class _Parser:
     def _nm1(self, e: list[str]) -> None:
         entity = text(e, 1)
         if self.in_entities and self.benefit is not None:
-            self.benefit.entities.append(
+            self.benefit.own("entities").append(
                 RelatedEntity(entity, optional(e, 3), optional(e, 8), optional(e, 9))
             )
         elif self.level == "source":
@@ -241,7 +262,7 @@ class _Parser:
 
     def _ref(self, e: list[str]) -> None:
         if self.benefit is not None:
-            self.benefit.references[text(e, 1)] = optional(e, 2)
+            self.benefit.own("references")[text(e, 1)] = optional(e, 2)
 
     def _dmg(self, e: list[str]) -> None:
         if self.person is not None and optional(e, 1) == "D8" and optional(e, 2):
@@ -257,7 +278,7 @@ class _Parser:
         else:
             raise X12Error(f"date format {shown(fmt)} is neither D8 nor RD8", element="DTP02")
         if self.benefit is not None:
-            self.benefit.dates[qualifier] = when
+            self.benefit.own("dates")[qualifier] = when
         elif self.person is not None:
             self.person.dates[qualifier] = when
 
@@ -282,13 +303,14 @@ class _Parser:
             e[11],
             e[12],
             e[13],
+            *_EMPTY,
         )
         self.in_entities = False
         self.person.benefits.append(self.benefit)
 
     def _msg(self, e: list[str]) -> None:
         if self.benefit is not None:
-            self.benefit.messages.append(optional(e, 1))
+            self.benefit.own("messages").append(optional(e, 1))
 
     def _ls(self, e: list[str]) -> None:
         if self.benefit is None:
@@ -297,6 +319,9 @@ class _Parser:
 
     def _le(self, e: list[str]) -> None:
         self.in_entities = False
+
+
+_EMPTY = tuple(_SHARED.values())
 
 
 def _ignore(e: list[str]) -> None:
