@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,11 @@ from ptbill.cli.ledger_cmds import (
     who,
 )
 from ptbill.errors import InputError
+
+TODAY = click.option(
+    "--as-of", "as_of", type=DATE, default=None, help="Business date (default today)."
+)
+JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
 def _write(target: str, text: str) -> None:
@@ -41,6 +47,18 @@ def _today(as_of: dt.datetime | None) -> dt.date:
     return _day(as_of) or dt.date.today()
 
 
+def _apply(
+    ctx: click.Context, file: str, as_of: dt.datetime | None, apply: Callable[..., Any]
+) -> tuple[dt.date, Any]:
+    """Apply an answer file (271 or 277) to the ledger, in one transaction."""
+    from ptbill.ledger.eligibility import read_file
+
+    day = _today(as_of)
+    text = read_file(file)
+    with ledger_session(ctx) as session:
+        return day, apply(session, text, file, as_of=day, who=who())
+
+
 def _money(value: Any) -> str:
     return "-" if value is None else str(value)
 
@@ -57,8 +75,8 @@ def eligibility() -> None:
 @click.argument("visits_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--date", "on", type=DATE, default=None, help="The ledger's visits on this date.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The 270.")
-@click.option("--as-of", "as_of", type=DATE, default=None, help="Business date (default today).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@TODAY
+@JSON
 @click.pass_context
 @user_errors
 @database_errors
@@ -111,7 +129,7 @@ def eligibility_request(
 
 @eligibility.command("read")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@JSON
 @user_errors
 def eligibility_read(file: str, as_json: bool) -> None:
     """Read a 271: per subscriber, coverage active or not, plan dates, deductible and
@@ -155,8 +173,8 @@ def _render_person(p: dict[str, Any]) -> None:
 
 @eligibility.command("apply")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--as-of", "as_of", type=DATE, default=None, help="Business date (default today).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@TODAY
+@JSON
 @click.pass_context
 @user_errors
 @database_errors
@@ -166,12 +184,9 @@ def eligibility_apply(
     """Apply a 271 to the ledger, once: each answer is kept with its patient; inactive
     coverage, no visits left and the payer's errors become work items (ready claims the
     coverage does not reach are blocked); Medicare's therapy amount feeds the KX tracker."""
-    from ptbill.ledger.eligibility import apply_271, read_file
+    from ptbill.ledger.eligibility import apply_271
 
-    day = _today(as_of)
-    text = read_file(file)
-    with ledger_session(ctx) as session:
-        summary = apply_271(session, text, file, as_of=day, who=who())
+    day, summary = _apply(ctx, file, as_of, apply_271)
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return
@@ -184,7 +199,7 @@ def eligibility_apply(
 
 @eligibility.command("list")
 @click.option("--patient", "patient", default=None, help="A patient id (as in the visits).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@JSON
 @click.pass_context
 @user_errors
 @database_errors
@@ -219,8 +234,8 @@ def status() -> None:
 @status.command("request")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The 276.")
 @click.option("--claim", "claims", multiple=True, help="Ask about this claim (repeatable).")
-@click.option("--as-of", "as_of", type=DATE, default=None, help="Business date (default today).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@TODAY
+@JSON
 @click.pass_context
 @user_errors
 @database_errors
@@ -252,8 +267,8 @@ def status_request(
 
 @status.command("read")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--as-of", "as_of", type=DATE, default=None, help="Business date (default today).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@TODAY
+@JSON
 @click.pass_context
 @user_errors
 @database_errors
@@ -262,12 +277,8 @@ def status_read(ctx: click.Context, file: str, as_of: dt.datetime | None, as_jso
     finalized or denied ones get a work item to post their remittance, claims the payer has
     not on file become rejected with a resubmission work item."""
     from ptbill.ledger.claim_status import apply_277
-    from ptbill.ledger.eligibility import read_file
 
-    day = _today(as_of)
-    text = read_file(file)
-    with ledger_session(ctx) as session:
-        summary = apply_277(session, text, file, as_of=day, who=who())
+    day, summary = _apply(ctx, file, as_of, apply_277)
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return
@@ -311,7 +322,7 @@ def exchange() -> None:
     help=AS_OF_HELP.replace("the latest date the ledger has recorded", "today"),
 )
 @click.option("--watch", "watch", default=None, help="Run again every interval (15m, 1h).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@JSON
 @click.pass_context
 @user_errors
 @database_errors
@@ -366,7 +377,7 @@ def _render_run(summary: Any) -> None:
 
 
 @exchange.command("runs")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@JSON
 @click.pass_context
 @user_errors
 @database_errors

@@ -318,31 +318,22 @@ class _Run:
     def _known(self, f: RemoteFile, text: str, kind: str, why: str) -> bool:
         """A file applied before by a command (`ptbill post` ...): remembered, not applied."""
         with self.ledger.transaction() as s:
-            register_inbound(
-                s,
-                text,
-                f.path,
-                kind,
-                as_of=self.as_of,
-                status="duplicate",
-                detail=why,
-                run_id=self.run_id,
-            )
-            self.note(Outcome("apply", f.path, kind, "duplicate", why), s)
+            self._keep(s, f, text, kind, "duplicate", why)
         return True
+
+    def _keep(
+        self, s: Session, f: RemoteFile, text: str, kind: str, status: str, why: str
+    ) -> pm.InboundFile:
+        """The file's row (not applied: a duplicate or set aside) and its outcome."""
+        row = register_inbound(
+            s, text, f.path, kind, as_of=self.as_of, status=status, detail=why, run_id=self.run_id
+        )
+        self.note(Outcome("apply", f.path, kind, status, why), s)
+        return row
 
     def set_aside(self, f: RemoteFile, text: str, kind: str, why: str) -> bool:
         with self.ledger.transaction() as s:
-            row = register_inbound(
-                s,
-                text,
-                f.path,
-                kind,
-                as_of=self.as_of,
-                status="set_aside",
-                detail=why,
-                run_id=self.run_id,
-            )
+            row = self._keep(s, f, text, kind, "set_aside", why)
             s.add(
                 m.WorkItem(
                     claim_id=None,
@@ -362,7 +353,6 @@ class _Run:
                     source=f"exchange:{self.run_id}",
                 )
             )
-            self.note(Outcome("apply", f.path, kind, "set_aside", why), s)
         return True
 
     def finish(self, status: str) -> RunSummary:

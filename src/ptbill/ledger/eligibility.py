@@ -39,6 +39,22 @@ from ptbill.x12.eligibility_codes import PT_SERVICE_TYPES
 from ptbill.x12.read_271 import read_271
 from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 
+# The summary's values an eligibility_checks row keeps, by the same names.
+_CHECK_FIELDS = (
+    "active",
+    "plan_begin",
+    "plan_end",
+    "deductible_remaining",
+    "out_of_pocket_remaining",
+    "coinsurance_percent",
+    "copay",
+    "visit_limit",
+    "visits_used",
+    "visits_remaining",
+    "prior_authorization_required",
+    "medicare",
+    "therapy_amount_applied",
+)
 FIX_271 = (
     "check that this is the whole 271 as the payer or clearinghouse sent it (005010X279A1); "
     "if it was cut or altered, ask for it again"
@@ -214,19 +230,7 @@ def apply_271(
             member_id=person["member_id"],
             checked_on=as_of,
             service_date=item.service_date if item else None,
-            active=person["active"],
-            plan_begin=person["plan_begin"],
-            plan_end=person["plan_end"],
-            deductible_remaining=person["deductible_remaining"],
-            out_of_pocket_remaining=person["out_of_pocket_remaining"],
-            coinsurance_percent=person["coinsurance_percent"],
-            copay=person["copay"],
-            visit_limit=person["visit_limit"],
-            visits_used=person["visits_used"],
-            visits_remaining=person["visits_remaining"],
-            prior_authorization_required=person["prior_authorization_required"],
-            medicare=person["medicare"],
-            therapy_amount_applied=person["therapy_amount_applied"],
+            **{name: person[name] for name in _CHECK_FIELDS},
             errors=dumps(person["errors"]),
             result_json=dumps(person),
         )

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ptbill.config.profiles import Config, PayerProfile
-from ptbill.x12.envelope import InterchangeSettings, Kind, segment, write_interchange
+from ptbill.payer_sim.write import answer_settings
+from ptbill.x12.envelope import Kind, segment, write_interchange
 from ptbill.x12.tokenizer import split_text
 from ptbill.x12.values import format_amount, format_date
 
 RESPONSE = Kind("271 eligibility response", "HB", "271", "005010X279A1")
 SCENARIOS = ("active", "inactive", "visit_limit", "not_found")
-SENDER = "PTBILLSIM"
 
 
 @dataclass(frozen=True)
@@ -246,11 +246,4 @@ def answer_270(
             hl += 1
             body += [segment("HL", str(hl), str(hl - 1), "23", "0"), trn]
             body += _person(a, scenario, profile, sim.seed, "23")
-    settings = InterchangeSettings(
-        sender_id=SENDER,
-        receiver_id=sender[:15] or "RECEIVER",
-        interchange_control_number=number,
-        group_control_number=number,
-        created=dt.datetime.combine(when, dt.time(8, 0)),
-    )
-    return write_interchange(settings, RESPONSE, [body])
+    return write_interchange(answer_settings(sender, number, when), RESPONSE, [body])

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ptbill.x12.envelope import InterchangeSettings, Kind, segment, write_interchange
+from ptbill.payer_sim.write import answer_settings
+from ptbill.x12.envelope import Kind, segment, write_interchange
 from ptbill.x12.tokenizer import split_text
 from ptbill.x12.values import format_amount, format_date
 
 RESPONSE = Kind("277 claim status response", "HN", "277", "005010X212")
-SENDER = "PTBILLSIM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +107,4 @@ def answer_276(
             elif pending and sid == "DTP":
                 pending.append(e)
         flush()
-    settings = InterchangeSettings(
-        sender_id=SENDER,
-        receiver_id=sender[:15] or "RECEIVER",
-        interchange_control_number=number,
-        group_control_number=number,
-        created=dt.datetime.combine(when, dt.time(8, 0)),
-    )
-    return write_interchange(settings, RESPONSE, [body])
+    return write_interchange(answer_settings(sender, number, when), RESPONSE, [body])

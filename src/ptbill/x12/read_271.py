@@ -29,6 +29,34 @@ DateRange = tuple[dt.date, dt.date | None]
 _PAD = [""] * 15
 
 
+def date_or_range(e: list[str]) -> DateRange:
+    """A DTP's date (D8: the date and None) or range (RD8: its first and last dates)."""
+    text(e, 1)
+    fmt, value = text(e, 2), text(e, 3)
+    if fmt == "D8":
+        return date8(e, 3), None
+    if fmt == "RD8":
+        start, _, stop = value.partition("-")
+        return parse_date8(start, "DTP03"), parse_date8(stop, "DTP03")
+    raise X12Error(f"date format {shown(fmt)} is neither D8 nor RD8", element="DTP02")
+
+
+class OneBht:
+    """A BHT, once per transaction set (`seen_bht` is reset by the parser's `begin`)."""
+
+    seen_bht = False
+    transaction = ""
+
+    def _bht(self, e: list[str]) -> None:
+        if self.seen_bht:
+            raise X12Error("a second BHT in one transaction set")
+        self.seen_bht = True
+
+    def _check_bht(self) -> None:
+        if not self.seen_bht:
+            raise X12Error(f"the {self.transaction} has no BHT")
+
+
 @dataclass(slots=True)
 class Rejection:
     """One AAA: the payer could not (fully) answer, why, and what it allows next."""
@@ -126,7 +154,9 @@ class Eligibility:
     benefits: list[Benefit] = field(default_factory=list)
 
 
-class _Parser:
+class _Parser(OneBht):
+    transaction = "271"
+
     def __init__(self) -> None:
         self.handlers: Mapping[str, Handler] = {
             "BHT": self._bht,
@@ -168,8 +198,7 @@ class _Parser:
         self.holders: set[int] = set()  # subscribers with a dependent level
 
     def end(self) -> list[Eligibility]:
-        if not self.seen_bht:
-            raise X12Error("the 271 has no BHT")
+        self._check_bht()
         # A subscriber who is only the holder of a dependent's coverage says nothing alone.
         self.results = [
             p
@@ -191,11 +220,6 @@ class _Parser:
                 )
             )
         return self.results
-
-    def _bht(self, e: list[str]) -> None:
-        if self.seen_bht:
-            raise X12Error("a second BHT in one transaction set")
-        self.seen_bht = True
 
     def _hl(self, e: list[str]) -> None:
         code = text(e, 3)
@@ -269,18 +293,11 @@ class _Parser:
             self.person.birth_date = date8(e, 2)
 
     def _dtp(self, e: list[str]) -> None:
-        qualifier, fmt, value = text(e, 1), text(e, 2), text(e, 3)
-        if fmt == "D8":
-            when: DateRange = (date8(e, 3), None)
-        elif fmt == "RD8":
-            start, _, stop = value.partition("-")
-            when = (parse_date8(start, "DTP03"), parse_date8(stop, "DTP03"))
-        else:
-            raise X12Error(f"date format {shown(fmt)} is neither D8 nor RD8", element="DTP02")
+        when = date_or_range(e)
         if self.benefit is not None:
-            self.benefit.own("dates")[qualifier] = when
+            self.benefit.own("dates")[e[1]] = when
         elif self.person is not None:
-            self.person.dates[qualifier] = when
+            self.person.dates[e[1]] = when
 
     def _eb(self, e: list[str]) -> None:
         if self.person is None:

@@ -20,8 +20,9 @@ from decimal import Decimal
 from ptbill.x12.codes import ENTITIES, STATUS_CATEGORIES, STATUS_CODES, describe
 from ptbill.x12.envelope import Handler, Kind, read_transactions
 from ptbill.x12.errors import X12Error
+from ptbill.x12.read_271 import OneBht, date_or_range
 from ptbill.x12.tokenizer import Delimiters, Source
-from ptbill.x12.values import amount, date8, element_name, optional, parse_date8, shown, text
+from ptbill.x12.values import amount, date8, element_name, optional, shown, text
 
 STATUS_RESPONSE = Kind("277 claim status response", "HN", "277", "005010X212")
 _LEVELS = {
@@ -133,7 +134,9 @@ class ClaimStatus:
         return "; ".join(c.message for s in self.statuses[:1] for c in s.codes) or self.status
 
 
-class _Parser:
+class _Parser(OneBht):
+    transaction = "277"
+
     def __init__(self) -> None:
         self.handlers: Mapping[str, Handler] = {
             "BHT": self._bht,
@@ -163,14 +166,8 @@ class _Parser:
         self.seen_bht = False
 
     def end(self) -> list[ClaimStatus]:
-        if not self.seen_bht:
-            raise X12Error("the 277 has no BHT")
+        self._check_bht()
         return self.claims
-
-    def _bht(self, e: list[str]) -> None:
-        if self.seen_bht:
-            raise X12Error("a second BHT in one transaction set")
-        self.seen_bht = True
 
     def _hl(self, e: list[str]) -> None:
         code = text(e, 3)
@@ -240,15 +237,8 @@ class _Parser:
     def _dtp(self, e: list[str]) -> None:
         if self.claim is None or self.line is not None:
             return
-        fmt, value = text(e, 2), text(e, 3)
-        if fmt == "D8":
-            self.claim.service_start = self.claim.service_end = date8(e, 3)
-        elif fmt == "RD8":
-            start, _, stop = value.partition("-")
-            self.claim.service_start = parse_date8(start, "DTP03")
-            self.claim.service_end = parse_date8(stop, "DTP03")
-        else:
-            raise X12Error(f"date format {shown(fmt)} is neither D8 nor RD8", element="DTP02")
+        self.claim.service_start, end = date_or_range(e)
+        self.claim.service_end = end or self.claim.service_start
 
     def _svc(self, e: list[str]) -> None:
         if self.claim is None:

@@ -280,96 +280,6 @@ def _source_and_receiver(response: bool) -> Loop:
     )
 
 
-ELIGIBILITY_INQUIRY = Guide(
-    "270",
-    "005010X279A1",
-    "HS",
-    "270 eligibility, coverage or benefit inquiry",
-    Loop(
-        "header",
-        "header",
-        "R",
-        1,
-        (
-            Seg(
-                "BHT",
-                "R",
-                1,
-                "beginning of hierarchical transaction",
-                "01=0022 02=01|13 ?03 04 05 ?06=RT",
-            ),
-            _source_and_receiver(response=False),
-        ),
-    ),
-)
-
-ELIGIBILITY_RESPONSE = Guide(
-    "271",
-    "005010X279A1",
-    "HB",
-    "271 eligibility, coverage or benefit information",
-    Loop(
-        "header",
-        "header",
-        "R",
-        1,
-        (
-            Seg(
-                "BHT",
-                "R",
-                1,
-                "beginning of hierarchical transaction",
-                "01=0022 02=06|11 ?03 04 05 -06",
-            ),
-            _source_and_receiver(response=True),
-        ),
-    ),
-)
-
-
-def _claim_status(level: str, usage: str) -> Loop:
-    """2200D / 2200E of a 276: one claim asked about, and its lines (2210)."""
-    refs = [
-        Seg("REF", "S", 1, ref_name, f"01={code} 02 -03 -04")
-        for code, ref_name in (
-            ("1K", "payer claim control number"),
-            ("BLT", "institutional bill type"),
-            ("LU", "application or location system identifier"),
-            ("EJ", "patient control number"),
-            ("XZ", "pharmacy prescription number"),
-            ("D9", "clearinghouse trace number"),
-        )
-    ]
-    return Loop(
-        f"2200{level}",
-        "claim status tracking number",
-        usage,
-        _ANY,
-        (
-            Seg("TRN", "R", 1, "claim status tracking number", "01=1 02 -03 -04"),
-            *refs,
-            Seg("AMT", "S", 1, "claim submitted charges", "01=T3 02 -03"),
-            Seg("DTP", "S", 1, "claim service date", "01=472 02=D8|RD8 03"),
-            Loop(
-                f"2210{level}",
-                "service line information",
-                "S",
-                _ANY,
-                (
-                    Seg("SVC", "R", 1, "service line information", "01 02 -03 ?04 -05 -06 ?07"),
-                    Seg("REF", "S", 1, "service line item identification", "01=FJ 02 -03 -04"),
-                    Seg("DTP", "R", 1, "service line date", "01=472 02=D8|RD8 03"),
-                ),
-            ),
-        ),
-    )
-
-
-def _named(loop_id: str, name: str, spec: str, repeat: int = 1) -> Loop:
-    """A name loop holding only its NM1."""
-    return Loop(loop_id, name, "R", repeat, (Seg("NM1", "R", 1, name, f"{spec} {_NM1_TAIL}"),))
-
-
 def _header(bht: str, source: Loop) -> Loop:
     return Loop(
         "header",
@@ -378,6 +288,84 @@ def _header(bht: str, source: Loop) -> Loop:
         1,
         (Seg("BHT", "R", 1, "beginning of hierarchical transaction", bht), source),
     )
+
+
+ELIGIBILITY_INQUIRY = Guide(
+    "270",
+    "005010X279A1",
+    "HS",
+    "270 eligibility, coverage or benefit inquiry",
+    _header("01=0022 02=01|13 ?03 04 05 ?06=RT", _source_and_receiver(response=False)),
+)
+
+ELIGIBILITY_RESPONSE = Guide(
+    "271",
+    "005010X279A1",
+    "HB",
+    "271 eligibility, coverage or benefit information",
+    _header("01=0022 02=06|11 ?03 04 05 -06", _source_and_receiver(response=True)),
+)
+
+
+def _stc(claim: bool) -> Seg:
+    amounts = "?04 ?05 ?06 -07 ?08 ?09" if claim else "-04 -05 -06 -07 -08 -09"
+    return Seg("STC", "R", _ANY, "status information", f"01 02 -03 {amounts} ?10 ?11 -12")
+
+
+def _claim_loop(level: str, usage: str, answer: bool) -> Loop:
+    """2200D / 2200E: one claim asked about (276) or answered (277), and its lines."""
+    codes = (
+        ("1K", "BLT", "LU", "EJ", "XZ", "D9")
+        if not answer
+        else ("1K", "BLT", "EJ", "XZ", "VV", "D9")
+    )
+    tail = "-03" if answer else "-03 -04"
+    refs = [Seg("REF", "S", 1, f"reference {code}", f"01={code} 02 {tail}") for code in codes]
+    head: list[Seg] = [
+        Seg(
+            "TRN", "R", 1, "claim status tracking number", f"01={'2' if answer else '1'} 02 -03 -04"
+        )
+    ]
+    if answer:
+        head.append(_stc(claim=True))
+    amount = [] if answer else [Seg("AMT", "S", 1, "claim submitted charges", "01=T3 02 -03")]
+    line_head = (
+        [
+            Seg("SVC", "R", 1, "service line information", "01 02 03 ?04 -05 ?06 07"),
+            _stc(claim=False),
+        ]
+        if answer
+        else [Seg("SVC", "R", 1, "service line information", "01 02 -03 ?04 -05 -06 ?07")]
+    )
+    lines = Loop(
+        f"22{'2' if answer else '1'}0{level}",
+        "service line information",
+        "S",
+        _ANY,
+        (
+            *line_head,
+            Seg("REF", "S", 1, "service line item identification", f"01=FJ 02 {tail}"),
+            Seg("DTP", "R", 1, "service line date", "01=472 02=D8|RD8 03"),
+        ),
+    )
+    return Loop(
+        f"2200{level}",
+        "claim status tracking number",
+        usage,
+        _ANY,
+        (
+            *head,
+            *refs,
+            *amount,
+            Seg("DTP", "S", 1, "claim service date", "01=472 02=D8|RD8 03"),
+            lines,
+        ),
+    )
+
+
+def _named(loop_id: str, name: str, spec: str, repeat: int = 1) -> Loop:
+    """A name loop holding only its NM1."""
+    return Loop(loop_id, name, "R", repeat, (Seg("NM1", "R", 1, name, f"{spec} {_NM1_TAIL}"),))
 
 
 _PAYER_NAME = "01=PR 02=2 03 -04 -05 -06 -07 08=PI|XV 09"
@@ -396,7 +384,7 @@ _REQUEST_DEPENDENT = Loop(
         _hl("23", "?04=0"),
         Seg("DMG", "R", 1, "patient demographics", _DEMOGRAPHICS),
         _named("2100E", "patient name", _PATIENT_NAME),
-        _claim_status("E", "R"),
+        _claim_loop("E", "R", answer=False),
     ),
 )
 _REQUEST_SUBSCRIBER = Loop(
@@ -408,7 +396,7 @@ _REQUEST_SUBSCRIBER = Loop(
         _hl("22", "04=0|1"),
         Seg("DMG", "S", 1, "subscriber demographics", _DEMOGRAPHICS),
         _named("2100D", "subscriber name", _SUBSCRIBER_NAME),
-        _claim_status("D", "S"),
+        _claim_loop("D", "S", answer=False),
         _REQUEST_DEPENDENT,
     ),
 )
@@ -452,50 +440,6 @@ STATUS_REQUEST = Guide(
 )
 
 
-def _stc(claim: bool) -> Seg:
-    amounts = "?04 ?05 ?06 -07 ?08 ?09" if claim else "-04 -05 -06 -07 -08 -09"
-    return Seg("STC", "R", _ANY, "status information", f"01 02 -03 {amounts} ?10 ?11 -12")
-
-
-def _claim_answer(level: str, usage: str) -> Loop:
-    """2200D / 2200E of a 277: one claim answered, and its lines (2220)."""
-    refs = [
-        Seg("REF", "S", 1, ref_name, f"01={code} 02 -03")
-        for code, ref_name in (
-            ("1K", "payer claim control number"),
-            ("BLT", "institutional bill type"),
-            ("EJ", "patient control number"),
-            ("XZ", "pharmacy prescription number"),
-            ("VV", "voucher identifier"),
-            ("D9", "clearinghouse trace number"),
-        )
-    ]
-    return Loop(
-        f"2200{level}",
-        "claim status tracking number",
-        usage,
-        _ANY,
-        (
-            Seg("TRN", "R", 1, "claim status tracking number", "01=2 02 -03 -04"),
-            _stc(claim=True),
-            *refs,
-            Seg("DTP", "S", 1, "claim service date", "01=472 02=D8|RD8 03"),
-            Loop(
-                f"2220{level}",
-                "service line information",
-                "S",
-                _ANY,
-                (
-                    Seg("SVC", "R", 1, "service line information", "01 02 03 ?04 -05 ?06 07"),
-                    _stc(claim=False),
-                    Seg("REF", "S", 1, "service line item identification", "01=FJ 02 -03"),
-                    Seg("DTP", "R", 1, "service line date", "01=472 02=D8|RD8 03"),
-                ),
-            ),
-        ),
-    )
-
-
 def _trace(trace_type: str) -> Loop:
     level = "B" if trace_type == "2" else "C"
     return Loop(
@@ -515,7 +459,7 @@ _ANSWER_DEPENDENT = Loop(
     (
         _hl("23", "-04"),
         _named("2100E", "dependent name", _PATIENT_NAME),
-        _claim_answer("E", "R"),
+        _claim_loop("E", "R", answer=True),
     ),
 )
 _ANSWER_SUBSCRIBER = Loop(
@@ -526,7 +470,7 @@ _ANSWER_SUBSCRIBER = Loop(
     (
         _hl("22", "04=0|1"),
         _named("2100D", "subscriber name", _SUBSCRIBER_NAME),
-        _claim_answer("D", "S"),
+        _claim_loop("D", "S", answer=True),
         _ANSWER_DEPENDENT,
     ),
 )

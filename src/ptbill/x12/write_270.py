@@ -11,13 +11,15 @@ returns, so that an answer finds its patient. A transaction set holds at most 99
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ptbill.x12.envelope import InterchangeSettings, Kind, segment, write_interchange
 from ptbill.x12.values import format_date
 from ptbill.x12.writer_837p import clean
 
+T = TypeVar("T")
 INQUIRY = Kind("270 eligibility inquiry", "HS", "270", "005010X279A1")
 MAX_PER_SET = 99
 
@@ -111,6 +113,14 @@ def _subscriber(hl: int, parent: int, q: EligibilityInquiry) -> list[str]:
     return out
 
 
+def payer_level(hl: int, payer_id: str, payer_name: str) -> list[str]:
+    """2000A and 2100A: the payer asked (information source), identified by its payer id."""
+    return [
+        segment("HL", str(hl), "", "20", "1"),
+        segment("NM1", "PR", "2", clean(payer_name, 60), "", "", "", "", "PI", clean(payer_id, 80)),
+    ]
+
+
 def _transaction(
     inquiries: Sequence[EligibilityInquiry], reference: str, when: dt.datetime
 ) -> list[str]:
@@ -124,12 +134,7 @@ def _transaction(
     for (payer_id, payer_name), providers in by_payer.items():
         hl += 1
         source = hl
-        out += [
-            segment("HL", str(hl), "", "20", "1"),
-            segment(
-                "NM1", "PR", "2", clean(payer_name, 60), "", "", "", "", "PI", clean(payer_id, 80)
-            ),
-        ]
+        out += payer_level(hl, payer_id, payer_name)
         for (npi, name), items in providers.items():
             hl += 1
             receiver = hl
@@ -145,17 +150,27 @@ def _transaction(
     return out
 
 
-def write_270(inquiries: Sequence[EligibilityInquiry], settings: InterchangeSettings) -> str:
-    """One interchange (ISA13/GS06 from `settings`) asking every inquiry, as X12 text."""
-    if not inquiries:
-        raise ValueError("no eligibility inquiry to write")
-    traces = [q.trace for q in inquiries]
-    if len(set(traces)) != len(traces):
+def write_sets(
+    items: Sequence[T],
+    settings: InterchangeSettings,
+    kind: Kind,
+    transaction: Callable[[Sequence[T], str, dt.datetime], list[str]],
+    traces: Callable[[T], str],
+) -> str:
+    """One interchange of transaction sets of at most MAX_PER_SET items each (BHT03 numbers
+    them as the 837P writer does), the trace numbers unique within it."""
+    if not items:
+        raise ValueError(f"nothing to write in a {kind.name}")
+    found = [traces(i) for i in items]
+    if len(set(found)) != len(found):
         raise ValueError("trace numbers must be unique within an interchange")
     bodies = []
-    for number, first in enumerate(range(0, len(inquiries), MAX_PER_SET), start=1):
+    for number, first in enumerate(range(0, len(items), MAX_PER_SET), start=1):
         reference = f"{settings.interchange_control_number:09d}{number:04d}"
-        bodies.append(
-            _transaction(inquiries[first : first + MAX_PER_SET], reference, settings.created)
-        )
-    return write_interchange(settings, INQUIRY, bodies)
+        bodies.append(transaction(items[first : first + MAX_PER_SET], reference, settings.created))
+    return write_interchange(settings, kind, bodies)
+
+
+def write_270(inquiries: Sequence[EligibilityInquiry], settings: InterchangeSettings) -> str:
+    """One interchange (ISA13/GS06 from `settings`) asking every inquiry, as X12 text."""
+    return write_sets(inquiries, settings, INQUIRY, _transaction, lambda q: q.trace)

@@ -5,7 +5,7 @@ asks (2000B/2100B, NM1*41 with its submitter id), then the billing provider (200
 claim sits under its subscriber (2000D/2100D) or, when the patient is a dependent, under the
 patient (2000E/2100E): TRN*1 the trace number the 277 returns, REF*1K the payer's claim number
 when known, REF*EJ our claim id (the 837P's CLM01), AMT*T3 the charge and DTP*472 the dates of
-service. A transaction set holds at most 99 requests.
+service. A transaction set holds at most 99 requests (ptbill.x12.write_270.write_sets).
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ptbill.x12.envelope import InterchangeSettings, Kind, segment, write_interchange
+from ptbill.x12.envelope import InterchangeSettings, Kind, segment
 from ptbill.x12.values import format_amount, format_date
-from ptbill.x12.write_270 import Person
+from ptbill.x12.write_270 import Person, payer_level, write_sets
 from ptbill.x12.writer_837p import clean
 
 STATUS_REQUEST = Kind("276 claim status request", "HR", "276", "005010X212")
-MAX_PER_SET = 99
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +112,7 @@ def _transaction(items: Sequence[StatusInquiry], reference: str, when: dt.dateti
     for (payer_id, payer_name), receivers in tree.items():
         hl += 1
         source = hl
-        out += [
-            segment("HL", str(hl), "", "20", "1"),
-            segment(
-                "NM1", "PR", "2", clean(payer_name, 60), "", "", "", "", "PI", clean(payer_id, 80)
-            ),
-        ]
+        out += payer_level(hl, payer_id, payer_name)
         for (receiver_id, receiver_name), providers in receivers.items():
             hl += 1
             receiver = hl
@@ -152,15 +146,4 @@ def _transaction(items: Sequence[StatusInquiry], reference: str, when: dt.dateti
 
 def write_276(requests: Sequence[StatusInquiry], settings: InterchangeSettings) -> str:
     """One interchange (ISA13/GS06 from `settings`) asking the status of every claim."""
-    if not requests:
-        raise ValueError("no claim status request to write")
-    traces = [q.trace for q in requests]
-    if len(set(traces)) != len(traces):
-        raise ValueError("trace numbers must be unique within an interchange")
-    bodies = []
-    for number, first in enumerate(range(0, len(requests), MAX_PER_SET), start=1):
-        reference = f"{settings.interchange_control_number:09d}{number:04d}"
-        bodies.append(
-            _transaction(requests[first : first + MAX_PER_SET], reference, settings.created)
-        )
-    return write_interchange(settings, STATUS_REQUEST, bodies)
+    return write_sets(requests, settings, STATUS_REQUEST, _transaction, lambda q: q.trace)
