@@ -7,6 +7,7 @@ bundled one; reusing a bundled key overrides that profile).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from decimal import Decimal
@@ -27,6 +28,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ContractFees(_Strict):
+    """A contract fee schedule written in the configuration: the allowed amount per unit by
+    code, for a clinic whose contract is short enough to type in (docs/pricing.md). A release
+    imported with `ptbill reference import fees` takes precedence over it."""
+
+    name: str = Field(min_length=1)
+    # Where the figures come from, said on every line priced from them.
+    label: str = Field(min_length=1)
+    effective: dt.date | None = None
+    allowed: dict[
+        Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{5}$")],
+        Annotated[Decimal, Field(ge=0, decimal_places=2)],
+    ] = Field(min_length=1)
+
+
 class PayerProfile(_Strict):
     key: str
     name: str
@@ -35,6 +51,10 @@ class PayerProfile(_Strict):
     assistant_modifier: str = ""
     cq_de_minimis_percent: int = Field(10, ge=0, le=100)
     kx_threshold: bool = False
+    # With no PFS RVUs for the year of service, the KX test's visit amount is "estimate"d from
+    # the latest bundled RVUs and the year's own CF and GPCIs, or left unknown with a warning
+    # ("leave_to_biller"): KX is then decided by the biller (docs/coding.md).
+    kx_when_rvus_missing: Literal["estimate", "leave_to_biller"] = "estimate"
     distinct_modifier: Literal["59", "X"] = "59"
     ncci_table: str = "unverified-candidates"
     tie_break: Literal["first_listed", "higher_paying"] = "first_listed"
@@ -47,6 +67,7 @@ class PayerProfile(_Strict):
     requires_authorization: bool = False
     # Pricing (docs/pricing.md). None means: Medicare's value for medicare_pfs, none otherwise.
     fee_schedule: str | None = None  # pin an imported fee schedule release by name
+    contract_fees: ContractFees | None = None  # used when no imported release is in force
     percent_of_medicare: Decimal | None = Field(None, gt=0, le=1000)
     coinsurance_percent: Decimal | None = Field(None, ge=0, le=100)
     annual_deductible: dict[int, Decimal] = {}  # by calendar year; no verified default
