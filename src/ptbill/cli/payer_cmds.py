@@ -47,6 +47,20 @@ def _today(as_of: dt.datetime | None) -> dt.date:
     return _day(as_of) or dt.date.today()
 
 
+def _applies_a_file(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """FILE, --as-of, --json and the ledger's error handling of a command applying a file."""
+    for decorate in (
+        database_errors,
+        user_errors,
+        click.pass_context,
+        JSON,
+        TODAY,
+        click.argument("file", type=click.Path(dir_okay=False)),
+    ):
+        fn = decorate(fn)
+    return fn
+
+
 def _apply(
     ctx: click.Context, file: str, as_of: dt.datetime | None, apply: Callable[..., Any]
 ) -> tuple[dt.date, Any]:
@@ -172,12 +186,7 @@ def _render_person(p: dict[str, Any]) -> None:
 
 
 @eligibility.command("apply")
-@click.argument("file", type=click.Path(dir_okay=False))
-@TODAY
-@JSON
-@click.pass_context
-@user_errors
-@database_errors
+@_applies_a_file
 def eligibility_apply(
     ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
 ) -> None:
@@ -266,12 +275,7 @@ def status_request(
 
 
 @status.command("read")
-@click.argument("file", type=click.Path(dir_okay=False))
-@TODAY
-@JSON
-@click.pass_context
-@user_errors
-@database_errors
+@_applies_a_file
 def status_read(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Apply a 277 claim status response to the claims, once: pending claims become accepted,
     finalized or denied ones get a work item to post their remittance, claims the payer has

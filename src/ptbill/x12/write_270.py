@@ -79,18 +79,7 @@ def _subscriber(hl: int, parent: int, q: EligibilityInquiry) -> list[str]:
     out = [
         segment("HL", str(hl), str(parent), "22", "1" if dependent else "0"),
         trace,
-        segment(
-            "NM1",
-            "IL",
-            "1",
-            clean(sub.last, 60),
-            clean(sub.first, 35),
-            "",
-            "",
-            "",
-            "MI",
-            q.member_id,
-        ),
+        subscriber_name(sub, q.member_id),
     ]
     if q.group_number:
         out.append(segment("REF", "6P", q.group_number[:50]))
@@ -111,6 +100,13 @@ def _subscriber(hl: int, parent: int, q: EligibilityInquiry) -> list[str]:
     else:
         out += [*_person_segments(sub, q.service_date), *_inquiries(q.service_types)]
     return out
+
+
+def subscriber_name(p: Person, member_id: str) -> str:
+    """NM1*IL: the subscriber, identified by the member id (2100C of a 270, 2100D of a 276)."""
+    return segment(
+        "NM1", "IL", "1", clean(p.last, 60), clean(p.first, 35), "", "", "", "MI", member_id
+    )
 
 
 def payer_level(hl: int, payer_id: str, payer_name: str) -> list[str]:

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from ptbill.x12.envelope import InterchangeSettings, Kind, segment
 from ptbill.x12.values import format_amount, format_date
-from ptbill.x12.write_270 import Person, payer_level, write_sets
+from ptbill.x12.write_270 import Person, payer_level, subscriber_name, write_sets
 from ptbill.x12.writer_837p import clean
 
 STATUS_REQUEST = Kind("276 claim status request", "HR", "276", "005010X212")
@@ -73,20 +73,7 @@ def _subscriber(hl: int, parent: int, q: StatusInquiry) -> tuple[list[str], int]
     out = [segment("HL", str(hl), str(parent), "22", "1" if patient else "0")]
     if patient is None:
         out += _demographics(sub)
-    out.append(
-        segment(
-            "NM1",
-            "IL",
-            "1",
-            clean(sub.last, 60),
-            clean(sub.first, 35),
-            "",
-            "",
-            "",
-            "MI",
-            q.member_id,
-        )
-    )
+    out.append(subscriber_name(sub, q.member_id))
     if patient is None:
         return out + _claim(q), hl
     if patient.birth_date is None:
