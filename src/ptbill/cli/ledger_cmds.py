@@ -313,7 +313,18 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--kind",
-    type=click.Choice(["denial", "rejection", "underpayment", "unmatched", "blocked"]),
+    type=click.Choice(
+        [
+            "denial",
+            "rejection",
+            "underpayment",
+            "unmatched",
+            "blocked",
+            "eligibility",
+            "status",
+            "exchange",
+        ]
+    ),
     default=None,
 )
 @click.option(

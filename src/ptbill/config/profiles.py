@@ -91,6 +91,13 @@ class PayerProfile(_Strict):
         found = self._rule_sources.get(rule_id)
         return found or (f"payer profile {self.key!r}", f"rules.{rule_id}")
 
+    # Talking to the payer (docs/payers.md): the service types a 270 asks about (EQ01), and
+    # the days after submission (or acceptance) without an answer before a 276 asks.
+    eligibility_service_types: tuple[
+        Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,2}$")], ...
+    ] = ("30",)
+    status_after_days: int = Field(30, ge=1)
+
 
 class Submitter(_Strict):
     name: str
@@ -106,6 +113,28 @@ class Receiver(_Strict):
     id: str
 
 
+class Clearinghouse(_Strict):
+    """A clearinghouse mailbox (docs/payers.md): SFTP, or a local folder (`local`), with the
+    folder ptbill uploads to, the folders it downloads from and an archive folder."""
+
+    name: str = ""
+    host: str | None = None
+    port: int = Field(22, ge=1, le=65535)
+    user: str | None = None
+    key_file: str | None = None
+    password_env: str | None = None  # the name of the environment variable holding it
+    password_file: str | None = None
+    known_hosts: str | None = None  # default ~/.ssh/known_hosts
+    local: str | None = None  # a local folder standing in for the server (demo, tests)
+    outbound: str = "inbound"  # where ptbill puts files (the clearinghouse's inbound)
+    inbound: tuple[str, ...] = ("outbound",)  # where ptbill takes files from
+    archive: str | None = "archive"  # where taken files go (None: left where they are)
+    patterns: tuple[str, ...] = ("*",)  # inbound file names taken
+    upload_name: str = "{kind}-{control:09d}.x12"  # {kind} {control} {sha}
+    receiver_id: str | None = None  # only files whose ISA08 is this go here (None: all)
+    timeout_seconds: int = Field(30, ge=1)
+
+
 class Clinic(_Strict):
     key: str
     name: str
@@ -116,6 +145,7 @@ class Clinic(_Strict):
     address: Address
     submitter: Submitter | None = None
     receiver: Receiver | None = None
+    clearinghouse: str | None = None  # the key of its [clearinghouses.KEY]
     chargemaster: dict[str, Decimal] = {}
 
     def billing_provider(self) -> BillingProvider:
@@ -130,15 +160,16 @@ class Clinic(_Strict):
 
 
 class Config(_Strict):
-    """What a run works with besides its input: the clinics, the payer profiles, and the
-    reference data snapshot (the releases imported when the run began; the bundled data only
-    until an edge gives one: `with_reference`)."""
+    """What a run works with besides its input: the clinics, the payer profiles, the
+    clearinghouses, and the reference data snapshot (the releases imported when the run
+    began; the bundled data only until an edge gives one: `with_reference`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     source: str
     clinics: dict[str, Clinic]
     payers: dict[str, PayerProfile]
+    clearinghouses: dict[str, Clearinghouse] = {}
     reference: ReferenceSnapshot = BUNDLED_ONLY
 
     def with_reference(self, reference: ReferenceSnapshot) -> Config:
@@ -184,14 +215,14 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         k: {rid: (_bundled_origin(k), f"rules.{rid}") for rid in v.get("rules", {})}
         for k, v in raw_payers.items()
     }
-    unknown = set(data) - {"clinics", "payers"}
+    unknown = set(data) - {"clinics", "payers", "clearinghouses"}
     if unknown:
         raise InputError(
             origin,
             None,
             ", ".join(sorted(unknown)),
             "unknown section",
-            "use only [clinics.KEY] and [payers.KEY] sections",
+            "use only [clinics.KEY], [payers.KEY] and [clearinghouses.KEY] sections",
         )
     for key, override in data.get("payers", {}).items():
         override = dict(override)
@@ -224,6 +255,7 @@ def _build(data: dict[str, Any], origin: str) -> Config:
     try:
         payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
+        houses = {k: Clearinghouse(**v) for k, v in data.get("clearinghouses", {}).items()}
     except ValidationError as e:
         field, problem = describe_validation_error(e)
         raise InputError(
@@ -231,7 +263,17 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         ) from None
     for k, profile in payers.items():
         profile._rule_sources = sources[k]
-    return Config(source=origin, clinics=clinics, payers=payers)
+    for clinic in clinics.values():
+        if clinic.clearinghouse is not None and clinic.clearinghouse not in houses:
+            raise InputError(
+                origin,
+                None,
+                f"clinics.{clinic.key}.clearinghouse",
+                f"no clearinghouse {clinic.clearinghouse!r}",
+                f"add [clearinghouses.{clinic.clearinghouse}] or name one of: "
+                f"{', '.join(sorted(houses)) or '(none)'}",
+            )
+    return Config(source=origin, clinics=clinics, payers=payers, clearinghouses=houses)
 
 
 @cache

@@ -267,6 +267,22 @@ class Authorization(Strict):
     )
 
 
+class Eligibility(Strict):
+    """The payer's latest eligibility answer (271) for this coverage: derived by the ledger
+    from the 271s it applied (docs/payers.md); a visit file may give it too."""
+
+    checked_on: IsoDate = Field(description="The business date the 271 was applied.")
+    asked_for: IsoDate | None = Field(None, description="The date the inquiry asked about.")
+    active: bool | None = Field(
+        None, description="Coverage active (true), inactive (false) or not said (null)."
+    )
+    plan_begin: IsoDate | None = Field(None, description="First day of the plan, if given.")
+    plan_end: IsoDate | None = Field(None, description="Last day of the plan, if given.")
+    visits_remaining: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="PT visits left in the benefit period, if given."
+    )
+
+
 class Episode(Strict):
     """The context of the visit in its episode of care, which the scrubber and the KX decision
     need; the ledger derives it from stored history when the file leaves it out."""
@@ -295,6 +311,11 @@ class Episode(Strict):
         False,
         description="Whether the record documents medical necessity above the KX threshold; "
         "without it the coder adds no KX and says so.",
+    )
+    eligibility: Eligibility | None = Field(
+        None,
+        description="The payer's latest eligibility answer (271) for this coverage; the ledger "
+        "derives it from the 271s it applied (docs/payers.md).",
     )
 
 

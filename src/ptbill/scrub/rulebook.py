@@ -14,6 +14,8 @@ from ptbill.scrub.registry import RULES, SECTIONS, Rule
 # Citation keys that are not in billing-rules.md (its rule ids and its Sources list are the
 # others; "SOURCES.md §..." points at reference/data/SOURCES.md).
 EXTRA_SOURCES = {
+    "X12-271-EB": "ASC X12 005010X279A1 271, loop 2110C/2110D EB segment (EB01 1 to 5 active, "
+    "6 to 8 inactive) and the plan dates of loop 2100C/2110C (DTP 346/347, 291).",
     "CMS-MBI": "CMS, Medicare Beneficiary Identifier (MBI) format specification: 11 characters, "
     "positions C A AN N A AN N A A N N, letters other than S, L, O, I, B, Z.",
     "ICD10-GUIDE-I.A.13": "ICD-10-CM Official Guidelines, Section I.A.13: etiology/manifestation "
