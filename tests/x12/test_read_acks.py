@@ -249,3 +249,16 @@ def test_ta1_bad_dates_are_refused(written):
     text = TA1.replace("TA1*000000001*260305*", f"TA1*000000001*{written}*")
     with pytest.raises(X12Error, match="TA102"):
         read_999(io.StringIO(text))
+
+
+@pytest.mark.parametrize(("action", "expected"), [("U", "rejected"), ("WQ", "accepted")])
+def test_277ca_a_category_outside_the_code_list_leaves_the_verdict_to_the_action(action, expected):
+    text = ACK277.replace("STC*A2:20:PR*20260306*WQ*110", f"STC*X9:99:99*20260306*{action}*110")
+    claim = read_277ca(io.StringIO(text))[0].claims[0]
+    assert claim.status == expected
+    assert claim.reports[0].statuses[0].message.startswith("category X9 (not in ptbill's")
+
+
+def test_277ca_a_known_category_wins_over_the_action():
+    text = ACK277.replace("STC*A2:20:PR*20260306*WQ*110", "STC*A2:20:PR*20260306*U*110")
+    assert read_277ca(io.StringIO(text))[0].claims[0].status == "accepted"

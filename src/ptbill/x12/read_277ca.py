@@ -48,14 +48,21 @@ class Status:
     category: str
     code: str
     entity: str
+    action: str = ""  # STC03 of its segment: WQ accepted, U rejected
 
+    # The category decides; one not in the code list (de-identified files write X9) leaves
+    # the verdict to the action code.
     @property
     def accepted(self) -> bool:
-        return self.category in ACCEPTED_CATEGORIES
+        if self.category in STATUS_CATEGORIES:
+            return self.category in ACCEPTED_CATEGORIES
+        return self.action == "WQ"
 
     @property
     def rejected(self) -> bool:
-        return self.category in REJECTED_CATEGORIES
+        if self.category in STATUS_CATEGORIES:
+            return self.category in REJECTED_CATEGORIES
+        return self.action == "U"
 
     @property
     def message(self) -> str:
@@ -307,7 +314,10 @@ class _Parser:
         if not parts[0]:
             raise X12Error("the status category is missing", element=element_name(e, i))
         return Status(
-            parts[0], parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+            parts[0],
+            parts[1] if len(parts) > 1 else "",
+            parts[2] if len(parts) > 2 else "",
+            optional(e, 3),
         )
 
     def _stc(self, e: list[str]) -> None:
