@@ -363,17 +363,25 @@ def test_ptbill_remit_says_what_the_835_says(entry: Entry) -> None:
     assert code == (0 if balanced else 1)
 
 
-@pytest.mark.parametrize(
-    "entry", [e for e in MANIFEST if e.type in ("999", "TA1")], ids=lambda e: e.file
-)
-def test_ptbill_ack_says_what_the_999_or_ta1_says(entry: Entry) -> None:
+def _ack_read(entry: Entry) -> tuple[list[list[str]], int, dict] | None:
+    """(the file's segments, exit status, JSON) of `ptbill ack --json`; None when ptbill
+    refused the file, as it must (asserted)."""
     segs = segments(entry.path)
     code, out, err = run("ack", str(entry.path), "--json")
     if not ptbill_should_read(entry, segs):
         _assert_refused(entry, code, out, err)
+        return None
+    return segs, code, json.loads(out)
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in MANIFEST if e.type in ("999", "TA1")], ids=lambda e: e.file
+)
+def test_ptbill_ack_says_what_the_999_or_ta1_says(entry: Entry) -> None:
+    if (read := _ack_read(entry)) is None:
         return
+    segs, code, doc = read
     accepted, ta1, groups = acks_said(segs)
-    doc = json.loads(out)
     assert doc["type"] == ("TA1" if not groups else "999")
     assert doc["accepted"] is accepted and code == (0 if accepted else 1)
     assert len(doc["interchanges"]) == ta1
@@ -385,13 +393,10 @@ def test_ptbill_ack_says_what_the_999_or_ta1_says(entry: Entry) -> None:
 
 @pytest.mark.parametrize("entry", [e for e in MANIFEST if e.type == "277CA"], ids=lambda e: e.file)
 def test_ptbill_ack_says_what_the_277ca_says(entry: Entry) -> None:
-    segs = segments(entry.path)
-    code, out, err = run("ack", str(entry.path), "--json")
-    if not ptbill_should_read(entry, segs):
-        _assert_refused(entry, code, out, err)
+    if (read := _ack_read(entry)) is None:
         return
+    segs, code, doc = read
     verdict, claims = claim_acks_said(segs)
-    doc = json.loads(out)
     got = [(c["claim_id"], c["status"]) for t in doc["transactions"] for c in t["claims"]]
     assert got == claims
     assert code == (1 if verdict == "rejected" else 0)

@@ -14,13 +14,7 @@ from ptbill.cli.common import EXIT_FOUND, _default, err, out, print_json, user_e
 from ptbill.errors import unreadable
 from ptbill.x12.errors import X12Error
 from ptbill.x12.kinds import input_error
-from ptbill.x12.read_277ca import (
-    ClaimAcknowledgment,
-    ProviderAck,
-    ReceiverAck,
-    StatusReport,
-    verdict,
-)
+from ptbill.x12.read_277ca import ClaimAcknowledgment, Level, StatusReport, verdict
 from ptbill.x12.read_835 import Adjustment, ClaimPayment, Payment, ServiceLine, read_835
 from ptbill.x12.read_999 import Acknowledgments
 from ptbill.x12.read_ack import read_ack
@@ -296,7 +290,7 @@ def _reports(reports: list[StatusReport]) -> list[dict[str, Any]]:
     ]
 
 
-def _level_json(level: ReceiverAck | ProviderAck) -> dict[str, Any]:
+def _level_json(level: Level) -> dict[str, Any]:
     """What a receiver and a billing provider both say: status, counts and amounts."""
     return {
         "name": level.name,
@@ -386,7 +380,7 @@ def _render_999(a: Acknowledgments) -> None:
                     )
 
 
-def _render_level(what: str, level: ReceiverAck | ProviderAck) -> None:
+def _render_level(what: str, level: Level) -> None:
     counts = [f"QTY {k} {_count(v)}" for k, v in level.quantities.items()]
     counts += [f"AMT {k} {_money(v)}" for k, v in level.amounts.items()]
     out.print(f"  {what}: {level.status}" + (f" ({', '.join(counts)})" if counts else ""))

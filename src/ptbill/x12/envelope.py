@@ -63,7 +63,8 @@ class TransactionParser(Protocol[T]):
     `body(segments) -> first segment not its own` (as `run_handlers` does with the handlers),
     as the 835 reader does for speed."""
 
-    handlers: Mapping[str, Handler]
+    @property
+    def handlers(self) -> Mapping[str, Handler]: ...  # read-only: a parser's dict will do
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None: ...
 

@@ -108,13 +108,13 @@ class LineAck:
 
 
 @dataclass(slots=True)
-class ReceiverAck:
-    """The information receiver (2000B: the submitter of the 837) and the batch's status."""
+class Level:
+    """What an information receiver and a billing provider both carry: their statuses, the
+    counts (QTY) and amounts (AMT) of claims accepted and rejected, the claims listed."""
 
     name: str = ""
-    batch: str | None = None  # TRN02: the claim transaction batch number, the 837's BHT03
     reports: list[StatusReport] = field(default_factory=list)
-    quantities: dict[str, Decimal] = field(default_factory=dict)  # QTY: 90 accepted, AA rejected
+    quantities: dict[str, Decimal] = field(default_factory=dict)  # QTY: 90/QA accepted...
     amounts: dict[str, Decimal] = field(default_factory=dict)  # AMT: YU accepted, YY rejected
     claims: int = 0  # claim loops beneath it
 
@@ -124,18 +124,18 @@ class ReceiverAck:
 
 
 @dataclass(slots=True)
-class ProviderAck:
-    name: str = ""
-    npi: str | None = None
-    reports: list[StatusReport] = field(default_factory=list)
-    quantities: dict[str, Decimal] = field(default_factory=dict)  # QTY: QA accepted...
-    amounts: dict[str, Decimal] = field(default_factory=dict)  # AMT: YU accepted...
-    receiver: ReceiverAck | None = None  # the level above
-    claims: int = 0  # claim loops beneath it
+class ReceiverAck(Level):
+    """The information receiver (2000B: the submitter of the 837) and the batch's status."""
 
-    @property
-    def status(self) -> str:
-        return _verdict(self.reports)
+    batch: str | None = None  # TRN02: the claim transaction batch number, the 837's BHT03
+
+
+@dataclass(slots=True)
+class ProviderAck(Level):
+    """A billing provider (2000C) and the status of its claims as a whole."""
+
+    npi: str | None = None
+    receiver: ReceiverAck | None = None  # the level above
 
 
 def rejecting(level: str, reports: list[StatusReport]) -> list[tuple[str, Status]]:
@@ -376,7 +376,7 @@ class _Parser:
         )
         self.claim.lines.append(self.line)
 
-    def _level(self) -> ReceiverAck | ProviderAck | None:
+    def _level(self) -> Level | None:
         """The receiver or provider whose QTY and AMT segments these are."""
         if self.level == "provider":
             return self.provider
