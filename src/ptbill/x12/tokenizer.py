@@ -26,6 +26,7 @@ ISA_LENGTH = 106
 _ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 CHUNK_SIZE = 1 << 20
 MAX_SEGMENT = 1 << 20  # far longer than any real segment: past it, the terminator is wrong
+_SPACES_LOOKED_AT = 2048  # per chunk, before one search for a terminator and a space
 
 Source = str | os.PathLike[str] | TextIO
 
@@ -138,7 +139,6 @@ class SegmentReader:
         term = self.delimiters.segment
         # Line breaks after terminators are layout, unless a line break is the terminator.
         self._breaks = tuple(c for c in "\r\n" if c != term)
-        self._indents = (term + " ", term + "\t")
         self._indented = False  # set for good once a segment is seen to start with a blank
         self._first = first
 
@@ -147,6 +147,25 @@ class SegmentReader:
             if c in chunk:
                 chunk = chunk.replace(c, "")
         return chunk
+
+    def _blank_after_terminator(self, chunk: str) -> bool:
+        """Whether a space or tab follows a segment terminator in `chunk` (or starts it).
+
+        A search of the whole chunk for "~ " would cost a third of splitting it; spaces are
+        few in X12 (names, addresses), so each is looked at, found by memchr, up to a bound."""
+        if chunk[:1] in (" ", "\t"):
+            return True
+        term = self.delimiters.segment
+        if "\t" in chunk and term + "\t" in chunk:
+            return True
+        find, at = chunk.find, chunk.find(" ")
+        for _ in range(_SPACES_LOOKED_AT):
+            if at < 0:
+                return False
+            if chunk[at - 1] == term:
+                return True
+            at = find(" ", at + 1)
+        return term + " " in chunk  # many spaces: one search of the rest
 
     def batches(self) -> Iterator[list[str]]:
         term = self.delimiters.segment
@@ -159,8 +178,7 @@ class SegmentReader:
             # the first segment copies less than joining it to the whole chunk.
             parts[0] = tail + parts[0]
             if not self._indented:
-                # Two searches of the chunk: the usual file pays nothing more.
-                self._indented = chunk[:1] in (" ", "\t") or any(i in chunk for i in self._indents)
+                self._indented = self._blank_after_terminator(chunk)
             if self._indented:
                 # A segment id never starts with a blank: only indentation is dropped.
                 parts = [p.lstrip(" \t") for p in parts]
