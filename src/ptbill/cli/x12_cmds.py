@@ -21,21 +21,14 @@ from ptbill.x12.read_ack import read_ack
 
 T = TypeVar("T")
 
-_FIX = {
-    "835": "check that this is the whole 835 file as the payer sent it (005010X221A1); if it "
-    "was cut or altered, ask the payer or clearinghouse to send it again",
-    "ack": "check that this is the whole 999, 277CA or TA1 file as it was received; if it was "
-    "cut or altered, ask the clearinghouse to send it again",
-}
 
-
-def _read(path: str, what: str, read: Callable[[], T]) -> T:
+def _read(path: str, reader: str, read: Callable[[], T]) -> T:
     """Read fully, turning an X12Error into an InputError (nothing printed before it): a file
     of another kind is named, with the command that reads it."""
     try:
         return read()
     except X12Error as e:
-        raise input_error(path, e, _FIX[what]) from None
+        raise input_error(path, e, reader) from None
     except OSError as e:
         raise unreadable(path, e) from None
 
@@ -195,9 +188,9 @@ def remit(ctx: click.Context, file: str, as_json: bool) -> None:
                 unbalanced |= bool(p.imbalances)
                 yield json.dumps(payment_json(p), indent=2, default=_default)
 
-        click.echo(_read(file, "835", lambda: _json_list(texts())))
+        click.echo(_read(file, "remit", lambda: _json_list(texts())))
     else:
-        payments = _read(file, "835", lambda: list(read_835(file, warnings)))
+        payments = _read(file, "remit", lambda: list(read_835(file, warnings)))
         for p in payments:
             _render_payment(p)
         if not payments:

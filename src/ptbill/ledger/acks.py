@@ -37,11 +37,6 @@ from ptbill.x12.kinds import input_error
 from ptbill.x12.read_277ca import ProviderAck, ReceiverAck, rejecting
 from ptbill.x12.read_ack import read_ack
 
-FIX_ACK = (
-    "check that this is the whole 999, 277CA or TA1 file as it was received; if it was cut "
-    "or altered, ask the clearinghouse to send it again"
-)
-
 
 @dataclass
 class AckSummary:
@@ -71,7 +66,7 @@ def read_ack_file(
     try:
         return read_ack(path, warnings)
     except X12Error as e:
-        raise input_error(path, e, FIX_ACK) from None
+        raise input_error(path, e, "ack") from None
     except OSError as e:
         raise unreadable(path, e) from None
 

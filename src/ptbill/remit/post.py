@@ -51,13 +51,10 @@ from ptbill.pricing import Tolerance
 from ptbill.remit.post_batch import Batch
 from ptbill.remit.post_match import Matcher
 from ptbill.x12 import Payment, X12Error, read_835
-from ptbill.x12.kinds import input_error
+from ptbill.x12.kinds import DAMAGED, input_error
 
 ZERO = Decimal(0)
-FIX_835 = (
-    "check that this is the whole 835 file as the payer sent it (005010X221A1); if it "
-    "was cut or altered, ask the payer or clearinghouse to send it again"
-)
+FIX_835 = DAMAGED["remit"]
 
 
 @dataclass
@@ -239,7 +236,7 @@ def _post(
             for payment in read_835(stream, poster.summary.warnings):
                 poster.post(payment)
     except X12Error as e:
-        raise input_error(name, e, FIX_835) from None
+        raise input_error(name, e, "remit") from None
     if not poster.summary.payments:
         raise InputError(
             name, None, None, "the file holds no payment (835 transaction set)", FIX_835

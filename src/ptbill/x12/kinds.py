@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from ptbill.errors import InputError
 from ptbill.x12.errors import X12Error
 
+# What to do about a damaged file of each kind ptbill reads (by FileKind.reads).
+DAMAGED = {
+    "remit": "check that this is the whole 835 file as the payer sent it (005010X221A1); if "
+    "it was cut or altered, ask the payer or clearinghouse to send it again",
+    "ack": "check that this is the whole 999, 277CA or TA1 file as it was received; if it was "
+    "cut or altered, ask the clearinghouse to send it again",
+}
 # The ptbill commands that read a kind (FileKind.reads), and what they do with it.
 READERS = {
     "ack": "read it with `ptbill ack`; `ptbill ack-apply` applies it to the ledger",
@@ -108,10 +115,11 @@ class WrongKindError(InputError):
         return InputError(self.file, None, self.field, self.problem, fix)
 
 
-def input_error(file: str, error: X12Error, fix: str) -> InputError:
-    """The InputError for an X12Error met reading `file`: a file of another kind is named with
-    what reads it; for any other error, `fix` (what to do about a damaged file)."""
+def input_error(file: str, error: X12Error, reader: str) -> InputError:
+    """The InputError for an X12Error met by `reader` (remit or ack) reading `file`: a file of
+    another kind is named with what reads it; any other error gets what to do about a damaged
+    file."""
     where = error.where() or None
     if isinstance(error, WrongKind):
         return WrongKindError(file, where, error.problem, error.found)
-    return InputError(file, None, where, error.problem, fix)
+    return InputError(file, None, where, error.problem, DAMAGED[reader])
