@@ -514,7 +514,8 @@ def render_report(data: dict[str, Any]) -> None:
             _percent(r["clean_claim_rate"]),
             _percent(r["denial_rate"]),
             _money(r["paid_total"]),
-            _money(r["expected_vs_paid"]["expected"]),
+            # No claim with a known expected payment: unknown, not $0.00.
+            _money(r["expected_vs_paid"]["expected"]) if r["expected_vs_paid"]["claims"] else "-",
         )
     out.print(claims)
     aging = Table(title="A/R by days since first submission", title_justify="left")
