@@ -55,3 +55,13 @@ def test_the_page_upload_names_the_kind_too(make_bench: MakeBench) -> None:
     assert r.status_code == 422
     assert "this is a 999 acknowledgment, not an 835 remittance" in r.text
     assert "upload it on the Acknowledgements page" in r.text
+
+
+def test_a_ta1_is_taken_as_an_acknowledgement(make_bench: MakeBench) -> None:
+    bench = make_bench("pending")
+    ta1 = (Path(__file__).parents[1] / "x12" / "data" / "ack_rejected_interchange.ta1").read_text()
+    accepted = ta1.replace("*R*006~", "*A*000~").encode()
+    r = bench.post("/api/v1/acknowledgements", files={"file": ("x.ta1", accepted, "text/plain")})
+    assert r.status_code == 201, r.text
+    assert (r.json()["kind"], r.json()["rejected"]) == ("TA1", [])
+    assert "TA1" in {a["kind"] for a in bench.get("/api/v1/acknowledgements").json()}
