@@ -292,3 +292,21 @@ def test_kinds_ptbill_does_not_read_are_named(tmp_path, command, gs01, version, 
     code, out, err = run(command, path)
     assert code == 2 and out == ""
     assert "segment 2 (GS), GS0" in err and said in err and fix in err
+
+
+def test_a_file_of_another_version_is_told_to_ask_for_5010(tmp_path):
+    text = REMIT.read_text().replace("*005010X221A1~", "*004010X091A1~", 1)
+    code, out, err = run("remit", write(tmp_path, "old.835", text))
+    assert code == 2 and out == ""
+    assert "segment 2 (GS), GS08: version '004010X091A1' is not 005010X221A1" in err
+    assert "Fix: ask the sender for the file in version 005010X221A1 (HIPAA 5010)" in err
+
+
+def test_a_ta1_without_its_note_code(tmp_path):
+    text = (DATA / "ack_rejected_interchange.ta1").read_text().replace("*A*000~", "")
+    text = text.replace("*R*006~", "*A~")
+    code, out, _ = run("ack", write(tmp_path, "a.ta1", text))
+    assert code == 0 and out.strip() == "TA1 for interchange 000000001: accepted"
+    code, out, _ = run("ack", write(tmp_path, "a.ta1", text), "--json")
+    (interchange,) = json.loads(out)["interchanges"]
+    assert (interchange["note_code"], interchange["message"]) == (None, None)

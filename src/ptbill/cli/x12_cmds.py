@@ -217,8 +217,8 @@ def acknowledgments_json(a: Acknowledgments) -> dict[str, Any]:
             {
                 "control_number": i.control_number,
                 "status": i.status,
-                "note_code": i.note_code,
-                "message": i.message,
+                "note_code": i.note_code or None,
+                "message": i.message or None,
             }
             for i in a.interchanges
         ],
@@ -347,7 +347,8 @@ def claim_acks_json(acks: list[ClaimAcknowledgment]) -> dict[str, Any]:
 
 def _render_999(a: Acknowledgments) -> None:
     for i in a.interchanges:
-        out.print(f"TA1 for interchange {i.control_number}: {i.status} ({i.note_code} {i.message})")
+        note = f" ({i.note_code} {i.message})" if i.note_code else ""
+        out.print(f"TA1 for interchange {i.control_number}: {i.status}{note}")
     for g in a.groups:
         out.print(
             f"[bold]group {g.group_control_number}[/] ({g.functional_id}): {g.status}, "

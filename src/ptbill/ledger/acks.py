@@ -163,7 +163,7 @@ class _Apply:
         for ta1 in a.interchanges:
             if ta1.accepted:
                 continue
-            why = f"TA1 rejected interchange {ta1.control_number}: {ta1.message}"
+            why = f"TA1 rejected interchange {ta1.control_number}: {ta1.message or ta1.status}"
             icn = ta1.control_number
             claims = self._claims_of(None, icn=icn) if _digits(icn, 9) else []
             if not claims:

@@ -174,6 +174,7 @@ class _Envelope:
                 f"version {version!r} is not {kind.version}: ptbill reads "
                 f"{kind.name} {kind.version}",
                 element="GS08",
+                fix=f"ask the sender for the file in version {kind.version} (HIPAA 5010)",
             )
         self.gs = _control(e, 6, 1, 9)
         self.sets = 0

@@ -122,4 +122,4 @@ def input_error(file: str, error: X12Error, reader: str) -> InputError:
     where = error.where() or None
     if isinstance(error, WrongKind):
         return WrongKindError(file, where, error.problem, error.found)
-    return InputError(file, None, where, error.problem, DAMAGED[reader])
+    return InputError(file, None, where, error.problem, error.fix or DAMAGED[reader])

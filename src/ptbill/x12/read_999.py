@@ -126,6 +126,9 @@ class InterchangeAck:
 
     @property
     def message(self) -> str:
+        """The note in words; empty when the TA1 sends none (TA105 left out)."""
+        if not self.note_code:
+            return ""
         return describe(INTERCHANGE_NOTES, self.note_code, "interchange note")
 
 
