@@ -126,9 +126,10 @@ def _kind_named_for_the_web() -> Iterator[None]:
     try:
         yield
     except WrongKindError as e:
-        if e.found.reads is None:
+        upload = _UPLOAD_TO.get(e.found.reads or "")
+        if upload is None:  # no upload takes it: the command line's words stand
             raise
-        raise e.reworded(_UPLOAD_TO[e.found.reads]) from None
+        raise e.reworded(upload) from None
 
 
 def post_remittance(

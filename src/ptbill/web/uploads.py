@@ -23,7 +23,21 @@ from ptbill.errors import InputError, InputErrors
 Kind = Literal["x12", "visits"]
 _EXTENSIONS: dict[Kind, tuple[str, ...]] = {
     # .837 too: the readers then name the kind and what takes it, not the extension.
-    "x12": (".835", ".999", ".277", ".ta1", ".837", ".x12", ".edi", ".txt", ".dat", ""),
+    "x12": (
+        ".835",
+        ".999",
+        ".277",
+        ".ta1",
+        ".837",
+        ".270",
+        ".271",
+        ".276",
+        ".x12",
+        ".edi",
+        ".txt",
+        ".dat",
+        "",
+    ),
     "visits": (".json", ".jsonl", ".ndjson"),
 }
 _WHAT = {
