@@ -49,12 +49,14 @@ templates.env.filters.update(money=money, percent=percent, day=day, label=label)
 templates.env.globals["Markup"] = Markup
 
 
-def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def page(
+    request: Request, template: str, /, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     who = getattr(request.state, "principal", None)
     settings = request.app.state.settings
     return templates.TemplateResponse(
         request,
-        name,
+        template,
         {
             "user": who,
             "csrf": who.csrf if who else None,
