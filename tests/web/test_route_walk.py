@@ -78,7 +78,7 @@ def _urls(path: str, bindings: list[dict[str, str]]) -> list[str]:
     for binding in bindings:
         missing = [n for n in _names(path) if n not in binding]
         assert not missing, f"the walk has no value for {missing} in {path}"
-        url = re.sub(r"{(\w+)(?::\w+)?}", lambda g: binding[g.group(1)], path)
+        url = re.sub(r"{(\w+)(?::\w+)?}", lambda g, b=binding: b[g.group(1)], path)
         if url not in out:
             out.append(url)
     return out
