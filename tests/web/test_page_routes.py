@@ -34,8 +34,8 @@ def _unsigned(bench: Workbench) -> dict:
     )
 
 
-def test_the_detail_pages_render(shared_bench: Workbench) -> None:
-    bench = shared_bench
+def test_the_detail_pages_render(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
     bench.login("viewer")
     number = _first(bench, "denied")
     claim = bench.get(f"/api/v1/claims/{number}").json()

@@ -16,15 +16,10 @@ from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
 from ptbill.remit.actions import outstanding
+from ptbill.web.errors import NotFound
 from ptbill.web.segments import claim_segments_835, claim_segments_837
 
 PAGE = 50
-
-
-class NotFound(LookupError):
-    def __init__(self, what: str, key: object) -> None:
-        super().__init__(f"no {what} {key}")
-        self.what, self.key = what, key
 
 
 def _patient_name(p: m.Patient) -> str:

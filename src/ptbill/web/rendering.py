@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
-
-from ptbill.errors import InputError
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -67,28 +66,23 @@ def page(
     )
 
 
-def error_json(
-    field: str | None, problem: str, fix: str | None, visit_id: str | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"field": field, "problem": problem, "fix": fix}
-    if visit_id:
-        out["visit_id"] = visit_id
-    return {"error": out}
-
-
 def render_error(
     request: Request,
     status: int,
     problem: str,
     fix: str | None,
-    errors: list[InputError] | None = None,
+    errors: Sequence[Any] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    return page(
+    """The error page; `errors`: each with its file, visit_id, field, problem and fix."""
+    response = page(
         request,
         "error.html",
         status_code=status,
         status=status,
         problem=problem,
         fix=fix,
-        errors=errors or [],
+        errors=errors,
     )
+    response.headers.update(headers or {})
+    return response

@@ -9,6 +9,7 @@ from ptbill.ledger.models import Appeal, Claim
 from ptbill.ledger.states import State
 from ptbill.web import queries
 from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.errors import NotFound
 from ptbill.web.pages.common import show
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +74,7 @@ def appeal_letter(
         or claim.claim_number != claim_number
         or fmt not in ("html", "pdf")
     ):
-        raise queries.NotFound("appeal letter", appeal_id)
+        raise NotFound("appeal letter", appeal_id)
     name = f"appeal-{claim_number}-{appeal_id}.{fmt}"
     if fmt == "pdf":
         return Response(
