@@ -8,7 +8,6 @@ audit log. Business dates come from ptbill.web.asof, never the clock.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from decimal import Decimal
 from typing import Any
@@ -184,15 +183,6 @@ def scrub_document(
             for x in coded.billed_lines
         ],
     }
-
-
-def parse_json(text: str | bytes, origin: str) -> Any:
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(
-            origin, None, "(body)", f"not valid JSON ({e})", "send a JSON object"
-        ) from None
 
 
 def correct_claim(

@@ -11,39 +11,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ptbill import __version__
 from ptbill.config import load_config
 from ptbill.web import errors
+from ptbill.web.bodies import BodyLimit
 from ptbill.web.db import open_database
-from ptbill.web.errors import TooLarge
 from ptbill.web.rendering import STATIC
 from ptbill.web.settings import WebSettings
-
-
-class UploadLimit:
-    """Refuse a request body larger than the upload limit before reading it (a plain ASGI
-    middleware: it only looks at the headers)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope)
-            limit = request.app.state.settings.max_upload_bytes
-            length = request.headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > limit + 64 * 1024:
-                request.state.principal = None
-                error = TooLarge("upload", limit, "split the file, or raise PTBILL_MAX_UPLOAD_MB")
-                response = await errors.answer(request, error)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -120,7 +98,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.sessions = db.sessions
     app.state.read_sessions = db.read_sessions
     app.state.config = load_config(settings.config)
-    app.add_middleware(UploadLimit)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     errors.install(app)

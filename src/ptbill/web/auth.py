@@ -79,7 +79,7 @@ async def api_writer(request: Request, who: Annotated[Principal, Depends(reader)
 
 
 async def _check_form_csrf(request: Request, who: Principal) -> None:
-    form = await request.form()
+    form = await request.form(max_files=1, max_fields=10)
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not same_secret(sent, who.csrf):
         raise Forbidden(

@@ -128,10 +128,10 @@ class NotFound(WebError):
 class TooLarge(WebError):
     status = 413
 
-    def __init__(self, what: str, limit: int, fix: str) -> None:
-        super().__init__(
-            f"the request body is over the {what} limit of {limit:,} bytes", fix, "(body)"
-        )
+    def __init__(self, limit: int, fix: str, upload: bool = False) -> None:
+        what = "upload limit" if upload else "limit for a JSON body or a form"
+        super().__init__(f"the request body is over the {what} of {limit:,} bytes", fix, "(body)")
+        self.limit = limit
 
 
 class Busy(WebError):
@@ -203,6 +203,8 @@ def install(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if isinstance(exc.__cause__, WebError):  # FastAPI's "error parsing the body"
+            return await answer(request, exc.__cause__)
         error = WebError(
             str(exc.detail), "check the URL", "request", headers=exc.headers, status=exc.status_code
         )

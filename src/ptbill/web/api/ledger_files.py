@@ -3,19 +3,17 @@ acknowledgements and 835 remittances in."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from ptbill.web import actions, queries
-from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web.api.common import AsOf, LedgerJSON, answer, file_body
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
-from ptbill.web.uploads import read_upload
+from ptbill.web.uploads import ApiX12
 
 router = APIRouter(tags=["submissions, acknowledgements, remittances"])
-X12File = Annotated[UploadFile, File(description="The X12 file as received")]
+X12_FILE = file_body("The X12 file as received")
 
 
 @router.get("/submissions", response_class=LedgerJSON)
@@ -69,13 +67,16 @@ def get_acknowledgement(ack_id: int, session: ReadDB, who: Reader) -> LedgerJSON
     return answer(queries.acknowledgement_detail(session, ack_id))
 
 
-@router.post("/acknowledgements", response_class=LedgerJSON, status_code=201)
-async def apply_acknowledgement(
-    request: Request, session: DB, who: ApiWriter, file: X12File, as_of: AsOf = None
+@router.post(
+    "/acknowledgements", response_class=LedgerJSON, status_code=201, openapi_extra=X12_FILE
+)
+def apply_acknowledgement(
+    request: Request, session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None
 ) -> LedgerJSON:
-    """Apply a 999 or 277CA: rejected claims become rejections in the work queue."""
+    """Apply a 999 or 277CA (multipart field `file`): rejected claims become rejections in
+    the work queue."""
     state = request.app.state
-    name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
+    name, text = upload
     day = business_date(session, state.settings, as_of)
     summary = actions.apply_acknowledgement(session, who, name, text, day)
     session.commit()
@@ -93,14 +94,14 @@ def get_remittance(remittance_id: int, session: ReadDB, who: Reader) -> LedgerJS
     return answer(queries.remittance_detail(session, remittance_id))
 
 
-@router.post("/remittances", response_class=LedgerJSON, status_code=201)
-async def post_remittance(
-    request: Request, session: DB, who: ApiWriter, file: X12File, as_of: AsOf = None
+@router.post("/remittances", response_class=LedgerJSON, status_code=201, openapi_extra=X12_FILE)
+def post_remittance(
+    request: Request, session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None
 ) -> LedgerJSON:
     """Post an 835 (multipart field `file`): the whole file or nothing; the same file twice is
     refused (422). The answer says what posted and what did not match a claim."""
     state = request.app.state
-    name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
+    name, text = upload
     summary = actions.post_remittance(
         session, state.config, who, name, text, as_of or state.settings.as_of
     )

@@ -5,20 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from ptbill.web import actions, queries
-from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer
 from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.bodies import ReaderJSON
 
 router = APIRouter(tags=["scrub"])
 
 
-@router.post("/scrub", response_class=LedgerJSON)
-async def scrub(request: Request, who: Reader, as_of: AsOf = None) -> LedgerJSON:
+@router.post("/scrub", response_class=LedgerJSON, openapi_extra=VISIT_BODY)
+def scrub(request: Request, who: Reader, doc: ReaderJSON, as_of: AsOf = None) -> LedgerJSON:
     """Code and scrub one visit (JSON body: a visit in the interchange format). The answer is
     `ptbill scrub --json`'s: visit_id, status (ready or blocked) and the findings, plus the
     coded lines. as_of defaults to the app's --as-of, else the visit's date of service."""
     state = request.app.state
-    body = await request.body()
-    doc = actions.parse_json(body, "request")
     return answer(actions.scrub_document(state.config, doc, as_of, state.settings))
 
 

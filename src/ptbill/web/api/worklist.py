@@ -3,16 +3,16 @@ a write-off."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
 
-from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel, Field
-
+from ptbill.errors import InputErrors, validation_errors
 from ptbill.remit.actions import worklist
 from ptbill.web import actions
-from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web.api.common import AsOf, LedgerJSON, answer, json_body
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
+from ptbill.web.bodies import WriterBody
 
 router = APIRouter(tags=["worklist"])
 KINDS = ("denial", "rejection", "underpayment", "unmatched", "blocked")
@@ -78,18 +78,27 @@ def appeal_claim(
     )
 
 
-@router.post("/claims/{claim_number}/writeoff", response_class=LedgerJSON, tags=["claims"])
+@router.post(
+    "/claims/{claim_number}/writeoff",
+    response_class=LedgerJSON,
+    tags=["claims"],
+    openapi_extra=json_body(WriteOff.model_json_schema(), "Why the balance is written off"),
+)
 def write_off(
     claim_number: str,
     request: Request,
     session: DB,
     who: ApiWriter,
-    body: Annotated[WriteOff, Body()],
+    body: WriterBody,
     as_of: AsOf = None,
 ) -> LedgerJSON:
     """Write off what is outstanding on the claim, with a reason, and close it."""
+    try:
+        reason = WriteOff.model_validate_json(body).reason
+    except ValidationError as e:
+        raise InputErrors(validation_errors(e, "request", None)) from None
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings, as_of), claim_number)
-    amount = actions.write_off_claim(session, who, claim_number, body.reason, day)
+    amount = actions.write_off_claim(session, who, claim_number, reason, day)
     session.commit()
     return answer({"claim_id": claim_number, "written_off": amount})

@@ -3,19 +3,17 @@ in): the lists, the details, submitting ready claims and uploading payer files."
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ptbill.web import actions, queries
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
+from ptbill.web.bodies import PageForm, form_text
 from ptbill.web.pages.common import back_to, parse_day, show
-from ptbill.web.uploads import read_upload
+from ptbill.web.uploads import PageX12
 
 router = APIRouter(include_in_schema=False)
-X12Upload = Annotated[UploadFile, File()]
 
 
 @router.get("/submissions", response_class=HTMLResponse)
@@ -57,16 +55,12 @@ def submission_page(
 
 
 @router.post("/acknowledgements", response_class=HTMLResponse)
-async def upload_ack(
-    request: Request,
-    session: DB,
-    who: PageWriter,
-    file: X12Upload,
-    as_of: Annotated[str, Form()] = "",
+def upload_ack(
+    request: Request, session: DB, who: PageWriter, upload: PageX12, form: PageForm
 ) -> HTMLResponse:
     state = request.app.state
-    name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
-    day = business_date(session, state.settings, parse_day(as_of))
+    name, text = upload
+    day = business_date(session, state.settings, parse_day(form_text(form, "as_of", 10)))
     summary = actions.apply_acknowledgement(session, who, name, text, day)
     session.commit()
     return show(request, session, "ack_result.html", name=name, summary=summary)
@@ -89,19 +83,14 @@ def remittances_page(request: Request, session: ReadDB, who: Reader) -> HTMLResp
 
 
 @router.post("/remittances", response_class=HTMLResponse)
-async def upload_remittance(
-    request: Request,
-    session: DB,
-    who: PageWriter,
-    file: X12Upload,
-    as_of: Annotated[str, Form()] = "",
+def upload_remittance(
+    request: Request, session: DB, who: PageWriter, upload: PageX12, form: PageForm
 ) -> HTMLResponse:
     """Post an 835, then show what posted and what did not match."""
     state = request.app.state
-    name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
-    summary = actions.post_remittance(
-        session, state.config, who, name, text, parse_day(as_of) or state.settings.as_of
-    )
+    name, text = upload
+    as_of = parse_day(form_text(form, "as_of", 10)) or state.settings.as_of
+    summary = actions.post_remittance(session, state.config, who, name, text, as_of)
     session.commit()
     detail = queries.remittance_detail(session, summary.remittance_id)
     return show(

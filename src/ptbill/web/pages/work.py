@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ptbill.errors import InputError, InputErrors
@@ -16,8 +16,9 @@ from ptbill.remit.actions import worklist
 from ptbill.web import actions, queries
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
+from ptbill.web.bodies import PageForm, form_text
 from ptbill.web.pages.common import back_to, parse_day, show
-from ptbill.web.uploads import read_upload
+from ptbill.web.uploads import PageVisits
 
 router = APIRouter(include_in_schema=False)
 FOLLOW_UP = ("denial", "rejection", "underpayment", "unmatched")
@@ -132,14 +133,11 @@ def edit_visit_form(visit_id: str, request: Request, session: ReadDB, who: Reade
 
 @router.post("/visits/{visit_id}/edit", response_class=HTMLResponse)
 def edit_visit(
-    visit_id: str,
-    request: Request,
-    session: DB,
-    who: PageWriter,
-    visit_json: Annotated[str, Form(max_length=1_000_000)],
-    as_of: Annotated[str, Form()] = "",
+    visit_id: str, request: Request, session: DB, who: PageWriter, form: PageForm
 ) -> Response:
     state = request.app.state
+    visit_json = form_text(form, "visit_json", 1_000_000)
+    as_of = form_text(form, "as_of", 10)
     try:
         summary, _ = actions.edit_visit(
             session, state.config, state.settings, who, visit_id, visit_json, parse_day(as_of)
@@ -166,17 +164,14 @@ def edit_visit(
 
 
 @router.post("/visits/import", response_class=HTMLResponse)
-async def import_visits(
-    request: Request,
-    session: DB,
-    who: PageWriter,
-    file: Annotated[UploadFile, File()],
-    as_of: Annotated[str, Form()] = "",
+def import_visits(
+    request: Request, session: DB, who: PageWriter, upload: PageVisits, form: PageForm
 ) -> HTMLResponse:
     state = request.app.state
-    name, text = await read_upload(file, "visits", state.settings.max_upload_bytes)
+    name, text = upload
+    as_of = parse_day(form_text(form, "as_of", 10))
     summary, day = actions.import_visits(
-        session, state.config, state.settings, who, name, text, parse_day(as_of)
+        session, state.config, state.settings, who, name, text, as_of
     )
     session.commit()
     return show(
@@ -195,12 +190,9 @@ def correct(claim_number: str, request: Request, session: DB, who: PageWriter) -
 
 @router.post("/claims/{claim_number}/writeoff")
 def write_off(
-    claim_number: str,
-    request: Request,
-    session: DB,
-    who: PageWriter,
-    reason: Annotated[str, Form(min_length=1, max_length=200)],
+    claim_number: str, request: Request, session: DB, who: PageWriter, form: PageForm
 ) -> Response:
+    reason = form_text(form, "reason", 200)
     day = actions.need_date(business_date(session, request.app.state.settings), claim_number)
     actions.write_off_claim(session, who, claim_number, reason, day)
     session.commit()
