@@ -328,7 +328,7 @@ def worklist(
     ctx: click.Context, as_json: bool, kind: str | None, as_of: dt.datetime | None, details: bool
 ) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when."""
-    from ptbill.remit.actions import worklist as open_items
+    from ptbill.remit.worklist import open_items
 
     with ledger_session(ctx) as session:
         day = _day(as_of)

@@ -206,7 +206,11 @@ def install(app: FastAPI) -> None:
         if isinstance(exc.__cause__, WebError):  # FastAPI's "error parsing the body"
             return await answer(request, exc.__cause__)
         error = WebError(
-            str(exc.detail), "check the URL", "request", headers=exc.headers, status=exc.status_code
+            str(exc.detail),
+            "check the URL",
+            "request",
+            headers=dict(exc.headers or {}),
+            status=exc.status_code,
         )
         return await answer(request, error)
 

@@ -18,8 +18,6 @@ AsOf = Annotated[
         "the data"
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class LedgerJSON(Response):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ptbill.web import actions, queries
+from ptbill.web import actions
 from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer
 from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.bodies import ReaderJSON
+from ptbill.web.params import Limit, Offset
+from ptbill.web.queries.claims import list_findings
 
 router = APIRouter(tags=["scrub"])
 
@@ -29,9 +31,20 @@ def findings(
     rule: str | None = None,
     category: str | None = None,
     state: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> LedgerJSON:
-    """Scrub findings of every claim's current version (filter by severity, rule, category,
-    claim state)."""
+    """A page of the scrub findings of every claim's current version, newest claims first
+    (filter by severity, rule, category, claim state). No total: next_offset is null on the
+    last page."""
     return answer(
-        queries.list_findings(session, severity=severity, rule=rule, category=category, state=state)
+        list_findings(
+            session,
+            severity=severity,
+            rule=rule,
+            category=category,
+            state=state,
+            limit=limit,
+            offset=offset,
+        )
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ptbill.web import actions, queries
-from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, Limit, Offset, answer, file_body
+from ptbill.web import actions
+from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer, file_body
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.bodies import WriterBody
+from ptbill.web.params import Limit, Offset
+from ptbill.web.queries import claims, visits
 from ptbill.web.uploads import ApiVisits
 
 router = APIRouter(tags=["visits"])
@@ -15,13 +17,14 @@ router = APIRouter(tags=["visits"])
 
 @router.get("/visits", response_class=LedgerJSON)
 def list_visits(session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0) -> LedgerJSON:
-    return answer(queries.list_visits(session, limit=limit, offset=offset))
+    """A page of the stored visits, newest date of service first."""
+    return answer(visits.list_visits(session, limit=limit, offset=offset))
 
 
 @router.get("/visits/{visit_id}", response_class=LedgerJSON)
 def get_visit(visit_id: str, session: ReadDB, who: Reader) -> LedgerJSON:
     """The visit as given, and as the ledger completed it (derived episode fields)."""
-    return answer(queries.visit_detail(session, visit_id))
+    return answer(visits.visit_detail(session, visit_id))
 
 
 @router.post(
@@ -68,5 +71,5 @@ def edit_visit(
     )
     session.commit()
     return answer(
-        {**summary.as_json(), "as_of": day, "claim": queries.claim_detail(session, visit_id)}
+        {**summary.as_json(), "as_of": day, "claim": claims.claim_detail(session, visit_id)}
     )

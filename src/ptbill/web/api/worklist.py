@@ -3,19 +3,22 @@ a write-off."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from ptbill.errors import InputErrors, validation_errors
-from ptbill.remit.actions import worklist
+from ptbill.remit.worklist import Kind, count_open, open_items
 from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, json_body
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.bodies import WriterBody
+from ptbill.web.params import Limit, Offset
+from ptbill.web.queries.common import paged
 
 router = APIRouter(tags=["worklist"])
-KINDS = ("denial", "rejection", "underpayment", "unmatched", "blocked")
 
 
 class WriteOff(BaseModel):
@@ -27,18 +30,20 @@ def get_worklist(
     request: Request,
     session: ReadDB,
     who: Reader,
-    kind: str | None = None,
+    kind: Annotated[Kind | None, Query(description="One kind of item")] = None,
     category: str | None = None,
     as_of: AsOf = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> LedgerJSON:
-    """Open work items, the earliest deadline first: claim_id, visit_id, kind (denial,
-    rejection, underpayment, unmatched, blocked), category, carc, rarc, amount, action,
-    due_date, overdue (as of the business date)."""
+    """A page of the open work items, the earliest deadline first (the items of
+    `ptbill worklist --json`): id, claim_id, visit_id, kind (denial, rejection,
+    underpayment, unmatched, blocked), category, carc, rarc, amount, action, detail,
+    due_date, overdue (as of the business date), payer, status, created_on, source."""
     day = business_date(session, request.app.state.settings, as_of)
-    items = worklist(session, kind=kind, as_of=day)
-    if category:
-        items = [i for i in items if i["category"] == category]
-    return answer({"as_of": day, "items": items})
+    items = open_items(session, kind=kind, category=category, as_of=day, limit=limit, offset=offset)
+    total = count_open(session, kind=kind, category=category)
+    return answer({"as_of": day, **paged("items", items, limit=limit, offset=offset, total=total)})
 
 
 @router.post("/claims/{claim_number}/correct", response_class=LedgerJSON, tags=["claims"])
