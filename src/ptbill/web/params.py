@@ -22,5 +22,18 @@ Offset = Annotated[
     int,
     Query(ge=0, le=MAX_OFFSET, description="Rows to skip: the previous page's next_offset"),
 ]
+# A claim's number is its visit's id: at most 38 characters (ptbill.domain.visit), none a
+# control character. Routes take it with the `path` converter, so that a claim whose id has a
+# `/` (imported before intake refused one) still opens.
+ClaimNumber = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=38,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="The claim's id (its visit's id)",
+    ),
+]
+VisitId = ClaimNumber  # the same id
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1")]
 PatientFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="A patient's id")]

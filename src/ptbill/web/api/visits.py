@@ -8,7 +8,7 @@ from ptbill.web import actions
 from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer, file_body
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.bodies import WriterBody
-from ptbill.web.params import Limit, Offset
+from ptbill.web.params import Limit, Offset, VisitId
 from ptbill.web.queries import claims, visits
 from ptbill.web.uploads import ApiVisits
 
@@ -21,8 +21,8 @@ def list_visits(session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset 
     return answer(visits.list_visits(session, limit=limit, offset=offset))
 
 
-@router.get("/visits/{visit_id}", response_class=LedgerJSON)
-def get_visit(visit_id: str, session: ReadDB, who: Reader) -> LedgerJSON:
+@router.get("/visits/{visit_id:path}", response_class=LedgerJSON)
+def get_visit(visit_id: VisitId, session: ReadDB, who: Reader) -> LedgerJSON:
     """The visit as given, and as the ledger completed it (derived episode fields)."""
     return answer(visits.visit_detail(session, visit_id))
 
@@ -48,9 +48,9 @@ def import_visits(
     return answer({**summary.as_json(), "as_of": day}, status_code=201)
 
 
-@router.put("/visits/{visit_id}", response_class=LedgerJSON, openapi_extra=VISIT_BODY)
+@router.put("/visits/{visit_id:path}", response_class=LedgerJSON, openapi_extra=VISIT_BODY)
 def edit_visit(
-    visit_id: str,
+    visit_id: VisitId,
     request: Request,
     session: DB,
     who: ApiWriter,

@@ -4,6 +4,7 @@ a write-off."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, ValidationError
@@ -15,7 +16,7 @@ from ptbill.web.api.common import AsOf, LedgerJSON, answer, json_body
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.bodies import WriterBody
-from ptbill.web.params import Limit, Offset
+from ptbill.web.params import ClaimNumber, Limit, Offset
 from ptbill.web.queries.common import paged
 
 router = APIRouter(tags=["worklist"])
@@ -46,9 +47,9 @@ def get_worklist(
     return answer({"as_of": day, **paged("items", items, limit=limit, offset=offset, total=total)})
 
 
-@router.post("/claims/{claim_number}/correct", response_class=LedgerJSON, tags=["claims"])
+@router.post("/claims/{claim_number:path}/correct", response_class=LedgerJSON, tags=["claims"])
 def correct_claim(
-    claim_number: str, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+    claim_number: ClaimNumber, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
 ) -> LedgerJSON:
     """Make a corrected claim from the stored (fixed) visit: a replacement (frequency 7) when
     the payer processed the original; it goes out with the next submission."""
@@ -59,9 +60,9 @@ def correct_claim(
     return answer(result.as_json())
 
 
-@router.post("/claims/{claim_number}/appeal", response_class=LedgerJSON, tags=["claims"])
+@router.post("/claims/{claim_number:path}/appeal", response_class=LedgerJSON, tags=["claims"])
 def appeal_claim(
-    claim_number: str, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+    claim_number: ClaimNumber, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
 ) -> LedgerJSON:
     """Make an appeal letter (HTML and PDF, kept in the ledger) for a denied or underpaid
     claim; the answer links to both."""
@@ -69,7 +70,7 @@ def appeal_claim(
     day = actions.need_date(business_date(session, state.settings, as_of), claim_number)
     result = actions.appeal_claim(session, state.config, who, claim_number, day)
     session.commit()
-    base = f"/claims/{claim_number}/appeals/{result.appeal_id}"
+    base = f"/claims/{quote(claim_number)}/appeals/{result.appeal_id}"
     return answer(
         {
             "claim_id": claim_number,
@@ -84,13 +85,13 @@ def appeal_claim(
 
 
 @router.post(
-    "/claims/{claim_number}/writeoff",
+    "/claims/{claim_number:path}/writeoff",
     response_class=LedgerJSON,
     tags=["claims"],
     openapi_extra=json_body(WriteOff.model_json_schema(), "Why the balance is written off"),
 )
 def write_off(
-    claim_number: str,
+    claim_number: ClaimNumber,
     request: Request,
     session: DB,
     who: ApiWriter,

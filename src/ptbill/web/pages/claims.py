@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -10,10 +12,11 @@ from ptbill.ledger.states import State
 from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.errors import NotFound
 from ptbill.web.pages.common import show
-from ptbill.web.params import PageNumber, PatientFilter, RowId
+from ptbill.web.params import ClaimNumber, PageNumber, PatientFilter, RowId
 from ptbill.web.queries import claims
 from ptbill.web.queries.common import PAGE
 
+# A claim's own routes come before `/claims/{claim_number:path}`, which would match them too.
 router = APIRouter(include_in_schema=False)
 
 
@@ -54,21 +57,9 @@ def claims_page(
     )
 
 
-@router.get("/claims/{claim_number}", response_class=HTMLResponse)
-def claim_page(claim_number: str, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
-    claim = claims.claim_detail(session, claim_number)
-    return show(
-        request,
-        session,
-        "claim.html",
-        claim=claim,
-        segments=claims.claim_segments(session, claim_number),
-    )
-
-
-@router.get("/claims/{claim_number}/appeals/{appeal_id}.{fmt}")
+@router.get("/claims/{claim_number:path}/appeals/{appeal_id}.{fmt}")
 def appeal_letter(
-    claim_number: str, appeal_id: RowId, fmt: str, session: ReadDB, who: Reader
+    claim_number: ClaimNumber, appeal_id: RowId, fmt: str, session: ReadDB, who: Reader
 ) -> Response:
     """An appeal letter as it was made (HTML to read, PDF to send)."""
     appeal = session.get(Appeal, appeal_id)
@@ -80,7 +71,7 @@ def appeal_letter(
         or fmt not in ("html", "pdf")
     ):
         raise NotFound("appeal letter", appeal_id)
-    name = f"appeal-{claim_number}-{appeal_id}.{fmt}"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"appeal-{claim_number}-{appeal_id}.{fmt}")
     if fmt == "pdf":
         return Response(
             appeal.pdf,
@@ -90,4 +81,18 @@ def appeal_letter(
     return HTMLResponse(
         appeal.html,
         headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+    )
+
+
+@router.get("/claims/{claim_number:path}", response_class=HTMLResponse)
+def claim_page(
+    claim_number: ClaimNumber, request: Request, session: ReadDB, who: Reader
+) -> HTMLResponse:
+    claim = claims.claim_detail(session, claim_number)
+    return show(
+        request,
+        session,
+        "claim.html",
+        claim=claim,
+        segments=claims.claim_segments(session, claim_number),
     )

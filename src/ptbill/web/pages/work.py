@@ -4,6 +4,7 @@ rejections and underpayments by category with their deadlines and actions."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,7 +15,7 @@ from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
 from ptbill.web.bodies import PageForm, form_text
 from ptbill.web.pages.common import back_to, parse_day, show
-from ptbill.web.params import PageNumber
+from ptbill.web.params import ClaimNumber, PageNumber, VisitId
 from ptbill.web.queries import claims, visits
 from ptbill.web.queries import worklist as work
 from ptbill.web.uploads import PageVisits
@@ -84,8 +85,10 @@ def denials_page(
     )
 
 
-@router.get("/visits/{visit_id}/edit", response_class=HTMLResponse)
-def edit_visit_form(visit_id: str, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
+@router.get("/visits/{visit_id:path}/edit", response_class=HTMLResponse)
+def edit_visit_form(
+    visit_id: VisitId, request: Request, session: ReadDB, who: Reader
+) -> HTMLResponse:
     visit = visits.visit_detail(session, visit_id)
     claim = claims.claim_detail(session, visit["claim_number"])
     return show(
@@ -98,9 +101,9 @@ def edit_visit_form(visit_id: str, request: Request, session: ReadDB, who: Reade
     )
 
 
-@router.post("/visits/{visit_id}/edit", response_class=HTMLResponse)
+@router.post("/visits/{visit_id:path}/edit", response_class=HTMLResponse)
 def edit_visit(
-    visit_id: str, request: Request, session: DB, who: PageWriter, form: PageForm
+    visit_id: VisitId, request: Request, session: DB, who: PageWriter, form: PageForm
 ) -> Response:
     state = request.app.state
     visit_json = form_text(form, "visit_json", 1_000_000)
@@ -127,7 +130,7 @@ def edit_visit(
             flash_kind="error",
         )
     session.commit()
-    return back_to(f"/claims/{visit_id}", "held" if visit_id in summary.held else "edited")
+    return back_to(f"/claims/{quote(visit_id)}", "held" if visit_id in summary.held else "edited")
 
 
 @router.post("/visits/import", response_class=HTMLResponse)
@@ -146,30 +149,30 @@ def import_visits(
     )
 
 
-@router.post("/claims/{claim_number}/correct")
-def correct(claim_number: str, request: Request, session: DB, who: PageWriter) -> Response:
+@router.post("/claims/{claim_number:path}/correct")
+def correct(claim_number: ClaimNumber, request: Request, session: DB, who: PageWriter) -> Response:
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings), claim_number)
     actions.correct_claim(session, state.config, who, claim_number, day)
     session.commit()
-    return back_to(f"/claims/{claim_number}", "corrected")
+    return back_to(f"/claims/{quote(claim_number)}", "corrected")
 
 
-@router.post("/claims/{claim_number}/writeoff")
+@router.post("/claims/{claim_number:path}/writeoff")
 def write_off(
-    claim_number: str, request: Request, session: DB, who: PageWriter, form: PageForm
+    claim_number: ClaimNumber, request: Request, session: DB, who: PageWriter, form: PageForm
 ) -> Response:
     reason = form_text(form, "reason", 200)
     day = actions.need_date(business_date(session, request.app.state.settings), claim_number)
     actions.write_off_claim(session, who, claim_number, reason, day)
     session.commit()
-    return back_to(f"/claims/{claim_number}", "written_off")
+    return back_to(f"/claims/{quote(claim_number)}", "written_off")
 
 
-@router.post("/claims/{claim_number}/appeal")
-def appeal(claim_number: str, request: Request, session: DB, who: PageWriter) -> Response:
+@router.post("/claims/{claim_number:path}/appeal")
+def appeal(claim_number: ClaimNumber, request: Request, session: DB, who: PageWriter) -> Response:
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings), claim_number)
     actions.appeal_claim(session, state.config, who, claim_number, day)
     session.commit()
-    return back_to(f"/claims/{claim_number}", "appealed")
+    return back_to(f"/claims/{quote(claim_number)}", "appealed")
