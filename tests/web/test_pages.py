@@ -123,7 +123,7 @@ def test_the_claim_page_shows_lines_findings_audit_and_segments(shared_bench: Wo
     assert f"CLP*{denied['claim_number']}*" in html  # the 835 claim payment
     assert "Audit trail" in html and "demo" in html
     # A viewer sees no action buttons.
-    assert "Make an appeal letter" not in html
+    assert f'action="/claims/{denied["claim_number"]}/appeal"' not in html
 
 
 def test_the_work_queue_lists_each_blocked_claim_with_its_findings_and_fixes(

@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from ptbill.web.wording import for_web
+
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -44,7 +46,7 @@ def label(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
-templates.env.filters.update(money=money, percent=percent, day=day, label=label)
+templates.env.filters.update(money=money, percent=percent, day=day, label=label, for_web=for_web)
 templates.env.globals["Markup"] = Markup
 
 
