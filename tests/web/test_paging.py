@@ -34,6 +34,7 @@ LISTS = {
 
 def test_the_openapi_document_says_how_every_list_pages(shared_bench: Workbench) -> None:
     spec = shared_bench.client.get("/api/v1/openapi.json").json()
+    assert "next_offset" in spec["info"]["description"]
     for path in LISTS:
         template = path.replace("/1", "/{submission_id}", 1) if "submissions/" in path else path
         template = {

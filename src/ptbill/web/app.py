@@ -87,7 +87,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         title="ptbill workbench",
         version=__version__,
         description="The REST API over the ptbill ledger. Authenticate with "
-        "`Authorization: Bearer TOKEN` (`ptbill token create NAME`).",
+        "`Authorization: Bearer TOKEN` (`ptbill token create NAME`). Every list pages by "
+        "offset: `limit` (1 to 200, default 50) and `offset`; an answer carries `total` "
+        "(null where counting would read every row), `limit`, `offset` and `next_offset` "
+        "(null on the last page). A JSON body is at most 2 MiB, an upload at most the "
+        "upload limit (PTBILL_MAX_UPLOAD_MB, default 20): past it, 413. A busy ledger "
+        "answers 503 with Retry-After.",
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
