@@ -152,10 +152,7 @@ def test_a_flooded_worklist_still_answers_one_page(make_bench: MakeBench) -> Non
     ],
 )
 def test_a_page_number_out_of_range_is_named(shared_bench: Workbench, url: str) -> None:
-    shared_bench.login("viewer")
-    try:
+    with shared_bench.signed_in("viewer"):
         r = shared_bench.client.get(url)
-    finally:
-        shared_bench.client.cookies.clear()
     assert r.status_code == 422, r.text[:300]
     assert url.split("?")[1].split("=")[0] in r.text

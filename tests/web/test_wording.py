@@ -61,13 +61,10 @@ def test_every_command_a_message_names_has_its_words_on_the_pages() -> None:
 
 
 def test_the_denials_page_names_the_button_not_the_command(shared_bench: Workbench) -> None:
-    shared_bench.login("biller")
-    try:
+    with shared_bench.signed_in("biller"):
         html = shared_bench.client.get("/denials?kind=rejection").text
         rejected = shared_bench.get("/api/v1/claims?state=rejected&limit=1").json()["claims"][0]
         claim = shared_bench.client.get(f"/claims/{rejected['claim_number']}").text
-    finally:
-        shared_bench.client.cookies.clear()
     assert "rejected" in html
     for page in (html, claim):
         assert "ptbill correct" not in page
@@ -123,12 +120,9 @@ def test_a_claim_payment_status_is_a_word(shared_bench: Workbench) -> None:
     remit = shared_bench.get("/api/v1/remittances/1?limit=200").json()
     statuses = {c["status"]: c["status_text"] for c in remit["claims"]}
     assert statuses["1"] == "processed as primary" and statuses["4"] == "denied"
-    shared_bench.login("viewer")
-    try:
+    with shared_bench.signed_in("viewer"):
         html = shared_bench.client.get("/remittances/1").text
         denied = shared_bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]
         claim = shared_bench.client.get(f"/claims/{denied['claim_number']}").text
-    finally:
-        shared_bench.client.cookies.clear()
     assert "<td>denied</td>" in html and "<td>4</td>" not in html
     assert "· denied" in claim and "status 4" not in claim
