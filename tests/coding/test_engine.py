@@ -9,6 +9,7 @@ import pytest
 
 from ptbill.coding import code_visit, resolve
 from ptbill.config import load_config
+from ptbill.config.profiles import bundled_demo_config_text
 from ptbill.domain import CodedVisit, Visit
 from tests.factories import timed, visit
 
@@ -109,6 +110,47 @@ def test_cq_within_de_minimis_on_the_last_unit() -> None:
     assert lines(c) == [("97110", 4, ("GP",))]
 
 
+def test_cq_cms_scenario_1_the_final_unit_is_the_therapists() -> None:
+    # CMS CQ/CO billing examples, scenario 1 (M-11a): PTA 23 and PT 13 minutes of 97110, PT 30
+    # minutes of 97140: 66 min = 4 units, 97110 x2 and 97140 x2. The PTA's whole 15-minute block
+    # is one unit with CQ; the final unit (PTA 8 + PT 13 min) is billed without CQ because the
+    # PT alone furnished 8 minutes or more of it. Two lines for 97110 (M-12).
+    c = code(visit(timed("97110", 36, assistant_minutes=23), timed("97140", 30)))
+    assert lines(c) == [
+        ("97110", 1, ("GP",)),
+        ("97110", 1, ("GP", "CQ")),
+        ("97140", 2, ("GP",)),
+    ]
+    plain, cq = c.lines[0], c.lines[1]
+    assert (plain.minutes, plain.assistant_minutes) == (21, 8)  # PT 13 + PTA 8
+    assert (cq.minutes, cq.assistant_minutes) == (15, 15)  # the PTA's whole block
+    assert any("M-11a" in why for why in plain.explanation)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "assistant", "expected"),
+    [
+        # 30 min = 2 units; the PTA's whole block is one CQ unit, the final unit is the rest.
+        (30, 22, [("97110", 1, ("GP",)), ("97110", 1, ("GP", "CQ"))]),  # PT 8 of it: no CQ
+        (30, 23, [("97110", 2, ("GP", "CQ"))]),  # PT 7 of it, PTA 8: CQ (M-9)
+        # One unit only, PT 10 + PTA 10: the therapist's 10 minutes bill it alone (M-11a).
+        (20, 10, [("97110", 1, ("GP",))]),
+        (20, 13, [("97110", 1, ("GP", "CQ"))]),  # PT 7: the de minimis test decides (M-9)
+    ],
+)
+def test_cq_final_unit_exception_at_8_therapist_minutes(
+    minutes: int, assistant: int, expected: list
+) -> None:
+    c = code(visit(timed("97110", minutes, assistant_minutes=assistant)))
+    assert lines(c) == expected
+
+
+def test_cq_m11_two_units_left_at_9_and_14_minutes() -> None:
+    # M-11: two units left, PT 9 and PTA 14 minutes (23 together): one with CQ, one without.
+    c = code(visit(timed("97110", 23, assistant_minutes=14)))
+    assert lines(c) == [("97110", 1, ("GP",)), ("97110", 1, ("GP", "CQ"))]
+
+
 def test_payer_without_cq_does_not_split() -> None:
     c = code(visit(timed("97110", 30, assistant_minutes=10), payer="commercial"))
     assert lines(c) == [("97110", 2, ("GP",))]
@@ -161,10 +203,46 @@ def _episode(ytd: str, documented: bool) -> dict:
 
 def test_kx_when_the_visit_passes_the_threshold_and_necessity_is_documented() -> None:
     # 2026 threshold $2,480 (constants.csv). No 2026 RVUs are bundled, so the visit's amount is
-    # its charges (2 x $48): 2,470 + 96 > 2,480.
+    # estimated from the 2025 RVUs (codes.csv, RVU25D) with the 2026 CF and the 2026 GPCIs of
+    # 06102-99: (0.45 x 1.000 + 0.43 x 0.913 + 0.01 x 1.563) x 33.4009 = $28.67 a unit, 2 units
+    # $57.34; 2,470 + 57.34 > 2,480.
     c = code(visit(timed("97110", 30), episode=_episode("2470", True)))
     assert lines(c) == [("97110", 2, ("GP", "KX"))]
-    assert "charges" in c.notes[-1]
+    assert c.therapy_amount == Decimal("57.34")
+    assert "$57.34 (estimated" in c.notes[-1]
+
+
+def test_kx_never_from_charges() -> None:
+    # Charges $47 + $55 = $102 would pass 2,400 over the 2026 threshold $2,480: a false
+    # attestation, as the threshold counts allowed amounts (M-3). The estimate (2025 RVUs, 2026
+    # CF 33.4009, GPCIs 1.000 / 0.913 / 1.563): 97140 (0.43 + 0.40 x 0.913 + 0.01 x 1.563) x
+    # 33.4009 = $27.08; 97530 (0.44 + 0.62 x 0.913 + 0.01 x 1.563) x 33.4009 = $34.13.
+    c = code(visit(timed("97140", 15), timed("97530", 15), episode=_episode("2400", True)))
+    assert sum(x.charge or 0 for x in c.lines) == Decimal("102.00")
+    assert c.therapy_amount == Decimal("61.21")  # 2,400 + 61.21 = 2,461.21: within
+    assert all("KX" not in x.modifiers for x in c.lines)
+    assert "within the 2026 KX threshold" in c.notes[-1] and "estimated" in c.notes[-1]
+    assert "charge" not in c.notes[-1]
+
+
+def test_kx_left_to_the_biller_when_the_profile_does_not_estimate(tmp_path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        bundled_demo_config_text()
+        + '\n[payers.medicare]\nkx_when_rvus_missing = "leave_to_biller"\n'
+    )
+    config = load_config(str(cfg))
+
+    def coded(ytd: str) -> CodedVisit:
+        v = visit(timed("97110", 30), episode=_episode(ytd, True))
+        ctx = resolve(v, config, "t")
+        return code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
+
+    open_ = coded("2470")  # the visit may or may not pass $2,480: not decided, never charges
+    assert lines(open_) == [("97110", 2, ("GP",))] and open_.therapy_amount is None
+    assert "left to the biller" in open_.notes[-1] and "no 2026 PFS RVUs" in open_.notes[-1]
+    past = coded("2500")  # already past the threshold before this visit: KX whatever it adds
+    assert lines(past) == [("97110", 2, ("GP", "KX"))]
 
 
 def test_no_kx_without_documented_medical_necessity() -> None:
@@ -283,6 +361,23 @@ def test_code_missing_from_the_chargemaster_has_no_charge() -> None:
     assert any("chargemaster" in why for why in c.lines[0].explanation)
 
 
+def test_a_code_not_in_the_catalog_gets_no_discipline_modifier_or_kx() -> None:
+    # GP marks a therapy service (M-1) and KX attests one (M-3); a code the catalog does not
+    # know may be neither, so the coder adds neither. The clinician's own modifiers stay.
+    c = code(
+        visit(
+            timed("97110", 24),
+            {"code": "97999", "minutes": 10},
+            {"code": "99211", "modifiers": ["GP"]},
+            episode=_episode("2600", True),
+        )
+    )
+    assert lines(c) == [("97110", 2, ("GP", "KX")), ("97999", 1, ()), ("99211", 1, ("GP",))]
+    assert any(
+        "not in the code catalog" in why and "no GP or KX" in why for why in c.lines[1].explanation
+    )
+
+
 def test_untimed_code_with_documented_units() -> None:
     c = code(visit({"code": "97012", "units": 2}))
     assert c.lines[0].units == 2
@@ -339,7 +434,7 @@ def test_kx_estimate_uses_a_pfs_release_imported_in_this_process(tmp_path, monke
     monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))
     fixture = Path(__file__).parents[1] / "pricing" / "fixtures" / "PPRRVU2026_fixture.csv"
     before = code(visit(timed("97110", 15), episode=_episode("2451.46", True)))
-    assert "charges" in before.notes[-1]  # no 2026 RVUs yet: the charges stand in
+    assert "$28.67 (estimated" in before.notes[-1]  # no 2026 RVUs yet: the 2025 RVUs stand in
     import_pfs(fixture)
     # The fixture's 97110: (0.44 x 1.000 + 0.42 x 0.913 + 0.02 x 1.563) x 33.4009 = $28.55 in
     # 06102-99 (2026 GPCIs); 2451.45 + 28.55 = 2480.00 is not above the $2,480 threshold.

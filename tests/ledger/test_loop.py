@@ -6,6 +6,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
+from ptbill.demo import run as demo_run
 from ptbill.demo.loop import run_loop
 from ptbill.ledger.jsontext import to_json
 
@@ -36,3 +39,18 @@ def test_the_loop_is_deterministic(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "remit-1.835").read_text() == (
         tmp_path / "b" / "remit-1.835"
     ).read_text()
+
+
+def test_make_demos_month_has_expected_payments(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make demo` reports expected vs paid with real figures: its month is priced by the
+    # bundled 2025 PFS, and commercial and Acme claims by the demo clinic's SAMPLE contract
+    # fees. Medicaid has no fee schedule to price from: unknown, never invented.
+    monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))  # the bundled data only
+    result = run_loop(db_url, tmp_path / "out", demo_run.AS_OF, visits=200)
+    payers = result["report"]["payers"]
+    for key in ("medicare", "commercial", "acme-ppo"):
+        ev = payers[key]["expected_vs_paid"]
+        assert ev["claims"] > 0 and ev["expected"] > 0, key
+    assert payers["medicaid"]["expected_vs_paid"]["claims"] == 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from ptbill.config import load_config
+from ptbill.errors import InputError
 from ptbill.pricing import price_visit
 from ptbill.reference.importers.fees import FeeSchedule, import_fee_schedule
 from tests.factories import timed
@@ -77,10 +80,53 @@ def test_code_missing_from_the_schedule_without_percent_is_unpriced():
 
 
 def test_no_schedule_imported_says_how_to_import_one():
-    p = price_visit(
-        coded(timed("97110", 15), payer="commercial"), profile("commercial"), provider()
-    )
+    no_fees = profile("commercial", contract_fees=None)
+    p = price_visit(coded(timed("97110", 15), payer="commercial"), no_fees, provider())
     assert "ptbill reference import fees commercial" in p.lines[0].basis[0]
+
+
+def test_the_profiles_contract_fees_price_when_no_release_is_imported():
+    # The demo clinic's SAMPLE contract (demo-clinic.toml): 97110 $34.00 and 97140 $33.00 a
+    # unit; AMA per-code units: 97110 30 min = 2, 97140 15 min = 1. 2 x 34 + 33 = 101.00.
+    c = coded(timed("97110", 30), timed("97140", 15), payer="commercial")
+    p = price_visit(c, profile("commercial"), provider())
+    assert [x.allowed for x in p.lines] == [D("68.00"), D("33.00")]
+    assert p.expected_payment == D("101.00")
+    assert "elm-street-commercial-SAMPLE" in p.lines[0].source
+    assert "SAMPLE" in p.lines[0].basis[0] and "not CMS data" in p.lines[0].basis[0]
+
+
+def test_an_imported_release_takes_precedence_over_the_contract_fees(data_dir):
+    import_fee_schedule(
+        "commercial", FIXTURES / "fees_acme.csv", release="acme-2025", effective=dt.date(2025, 1, 1)
+    )
+    c = coded(timed("97110", 15), payer="commercial")
+    assert price_visit(c, profile("commercial"), provider()).lines[0].allowed == D("50.00")
+
+
+def test_contract_fees_apply_from_their_effective_date_and_never_replace_a_pinned_release():
+    before = coded(timed("97110", 15), payer="commercial", dos="2024-12-30")
+    early = price_visit(before, profile("commercial"), provider()).lines[0]
+    assert early.status == "unpriced" and "takes effect 2025-01-01" in early.basis[0]
+    c = coded(timed("97110", 15), payer="commercial")
+    pinned = price_visit(c, profile("commercial", fee_schedule="acme-2026"), provider())
+    assert pinned.lines[0].status == "unpriced" and "not imported" in pinned.lines[0].basis[0]
+
+
+def test_contract_fees_in_the_configuration_are_checked(tmp_path):
+    path = tmp_path / "clinic.toml"
+    ok = '[payers.commercial.contract_fees]\nname = "c-2025"\nlabel = "our contract"\n'
+    path.write_text(ok + 'allowed = { "97110" = "40.00" }\n')
+    fees = load_config(str(path)).payer("commercial").contract_fees
+    assert fees is not None and fees.allowed == {"97110": D("40.00")}
+    for n, (bad, field) in enumerate(
+        (('{ "97110" = "-1" }', "97110"), ('{ "9711" = "1" }', "9711"))
+    ):
+        path = tmp_path / f"bad{n}.toml"  # load_config is memoised by path
+        path.write_text(ok + f"allowed = {bad}\n")
+        with pytest.raises(InputError) as e:
+            load_config(str(path))
+        assert field in str(e.value) and "contract_fees.allowed" in str(e.value)
 
 
 def test_imported_schedule_in_force_on_the_date(data_dir):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ptbill.pricing import price_visit
-from ptbill.pricing.pfs import unit_amount
+from ptbill.pricing.pfs import kx_unit_amount, unit_amount
 from ptbill.reference.importers.gpci import import_zip_localities
 from ptbill.reference.importers.pfs import import_pfs
 from tests.factories import timed
@@ -108,6 +108,32 @@ def test_unit_amount_for_the_coder_keeps_its_contract():
     missing = unit_amount("97110", 2026, "06102-16")
     assert missing.amount is None and "no 2026 PFS RVUs" in missing.basis
     assert unit_amount("97110", 2025, None).amount is None
+
+
+def test_the_kx_amount_is_estimated_only_with_the_years_own_cf_and_gpci():
+    # The KX threshold's visit amount (M-3) when the year's RVUs are missing: the latest
+    # bundled RVUs (2025, codes.csv) with the 2026 CF 33.4009 and 2026 GPCIs of 06102-99:
+    # (0.45 x 1.000 + 0.43 x 0.913 + 0.01 x 1.563) x 33.4009 = $28.67. Never priced from it.
+    est = kx_unit_amount("97110", 2026, "06102-99", estimate=True)
+    assert est.estimated and est.amount == D("28.67")
+    assert est.basis.startswith("estimated:") and "no 2026 PFS RVUs" in est.basis
+    assert unit_amount("97110", 2026, "06102-99").amount is None  # pricing still refuses
+    # The year's own RVUs: the PFS amount, not an estimate.
+    own = kx_unit_amount("97110", 2025, "06102-16", estimate=True)
+    assert not own.estimated and own == unit_amount("97110", 2025, "06102-16")
+    # Not estimated: the profile says so; no 2027 CF; no 2026 GPCI for the locality; none.
+    assert kx_unit_amount("97110", 2026, "06102-99", estimate=False).amount is None
+    no_cf = kx_unit_amount("97110", 2027, "06102-99", estimate=True)
+    assert no_cf.amount is None and "no 2027 conversion factor" in no_cf.basis
+    no_gpci = kx_unit_amount("97110", 2026, "99999-99", estimate=True)
+    assert no_gpci.amount is None and "no 2026 GPCI for locality 99999-99" in no_gpci.basis
+    assert kx_unit_amount("97110", 2026, None, estimate=True).amount is None
+
+
+def test_the_kx_estimate_gives_way_to_the_years_imported_rvus():
+    import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")
+    own = kx_unit_amount("97110", 2026, "06102-99", estimate=True)
+    assert not own.estimated and own.amount == D("28.55")  # the fixture's 2026 RVUs
 
 
 def test_locality_from_the_zip_once_the_zip_file_is_imported():

@@ -314,7 +314,18 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--kind",
-    type=click.Choice(["denial", "rejection", "underpayment", "unmatched", "blocked"]),
+    type=click.Choice(
+        [
+            "denial",
+            "rejection",
+            "underpayment",
+            "unmatched",
+            "blocked",
+            "eligibility",
+            "status",
+            "exchange",
+        ]
+    ),
     default=None,
 )
 @click.option(
@@ -510,7 +521,8 @@ def render_report(data: dict[str, Any]) -> None:
             _percent(r["clean_claim_rate"]),
             _percent(r["denial_rate"]),
             _money(r["paid_total"]),
-            _money(r["expected_vs_paid"]["expected"]),
+            # No claim with a known expected payment: unknown, not $0.00.
+            _money(r["expected_vs_paid"]["expected"]) if r["expected_vs_paid"]["claims"] else "-",
         )
     out.print(claims)
     aging = Table(title="A/R by days since first submission", title_justify="left")

@@ -342,12 +342,14 @@ def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None
 
 
 def _estimate_amount(
-    visit: Visit, lines: list[_Line], locality: str | None, prices: dict[str, Decimal]
+    visit: Visit, lines: list[_Line], locality: str | None, estimate: bool
 ) -> tuple[Decimal | None, str]:
-    """This visit's Medicare amount for the KX test: PFS per unit before MPPR (an upper
-    bound), or the charges when the fee schedule for the year is not in the data."""
+    """This visit's Medicare amount for the KX test: the PFS amount per unit before MPPR (an
+    upper bound of the allowed amount), estimated when the year's RVUs are missing and the
+    profile allows it (pricing.pfs.kx_unit_amount); None, with the reason, when unknown.
+    Never the charges: the threshold counts allowed amounts (M-3)."""
     year = visit.date_of_service.year
-    total, basis = Decimal(0), f"{year} PFS before reductions"
+    total, estimated = Decimal(0), False
     data_stamp = pfs_stamp()
     codes = catalog()
     for line in lines:
@@ -356,15 +358,17 @@ def _estimate_amount(
         info = codes.get(line.code)
         if info is not None and info.mpfs_status in UNPAID_STATUSES:
             continue
-        price = cached_unit_amount(line.code, year, locality, data_stamp)
-        if price.amount is not None:
-            total += price.amount * line.units
-            continue
-        if line.code not in prices:
+        price = cached_unit_amount(line.code, year, locality, estimate, data_stamp)
+        if price.amount is None:
             return None, price.basis
-        total += prices[line.code] * line.units
-        basis = f"charges, an upper bound: {price.basis}"
-    return total, basis
+        total += price.amount * line.units
+        estimated = estimated or price.estimated
+    if estimated:
+        return total, (
+            f"estimated: {year} PFS before reductions from the latest bundled RVUs with the "
+            f"{year} conversion factor and GPCIs, as no {year} RVUs are in the reference data"
+        )
+    return total, f"{year} PFS before reductions"
 
 
 @lru_cache(maxsize=1024)
@@ -381,6 +385,10 @@ def _order(
 
 
 _KX_WHY = "KX: past the therapy threshold with medical necessity documented"
+_UNKNOWN_WHY = (
+    "{code} is not in the code catalog, so it may not be a therapy service: no {mods} added "
+    "(add it by hand if the service is therapy under the plan of care)"
+)
 
 
 def code_visit(
@@ -390,7 +398,7 @@ def code_visit(
     locality: str | None = None,
 ) -> CodedVisit:
     """Code one visit. `chargemaster` is the clinic's charge per unit by code; `locality` its
-    Medicare locality ("MAC-locality"), used to estimate the amount for the KX threshold."""
+    Medicare locality ("MAC-locality"), used to find the visit's amount for the KX threshold."""
     prices = chargemaster or {}
     lines, timed_minutes, timed_units, method = _unit_lines(profile, _merge(visit.services), prices)
     lines = _apply_cq(lines, profile)
@@ -402,7 +410,8 @@ def code_visit(
     if profile.kx_threshold and any(line.units for line in lines):
         episode = visit.episode
         ytd = episode.therapy_amount_ytd if episode else Decimal(0)
-        amount, basis = _estimate_amount(visit, lines, locality, prices)
+        estimate = profile.kx_when_rvus_missing == "estimate"
+        amount, basis = _estimate_amount(visit, lines, locality, estimate)
         decision = kx_decision(
             visit.date_of_service.year,
             ytd,
@@ -414,6 +423,7 @@ def code_visit(
         notes = (method, decision.why)
 
     discipline = profile.discipline_modifier
+    codes = catalog()
     coded = []
     for line in lines:
         why = line.why  # the decisions below are the line's last
@@ -427,15 +437,26 @@ def code_visit(
             why.append(f"no charge for {line.code} in the clinic's chargemaster")
         else:
             charge = per_unit * line.units
-        billed = line.units > 0
-        if billed and kx:
-            why.append(_KX_WHY)
+        mods: tuple[str, ...] = ()
+        if line.units <= 0:
+            pass
+        elif line.code in codes:
+            mods = _order(discipline, line.modifiers, kx, line.requested_modifiers)
+            if kx:
+                why.append(_KX_WHY)
+        else:
+            # A code the catalog does not know may not be a therapy service: the coder adds no
+            # discipline modifier (nor KX) to it; the clinician's own modifiers stay.
+            mods = _order("", line.modifiers, False, line.requested_modifiers)
+            if discipline or kx:
+                added = " or ".join(m for m in (discipline, "KX" if kx else "") if m)
+                why.append(_UNKNOWN_WHY.format(code=line.code, mods=added))
         # Positional, in CodedLine's field order: keyword arguments cost more here.
         coded.append(
             CodedLine(
                 line.code,
                 line.units,
-                _order(discipline, line.modifiers, kx, line.requested_modifiers) if billed else (),
+                mods,
                 pointers,
                 line.minutes,
                 line.assistant,

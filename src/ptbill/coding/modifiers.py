@@ -90,6 +90,9 @@ def _pairs_with_rows(table: PtpTable, codes: list[str]) -> tuple[tuple[str, str]
 class KxDecision:
     apply: bool
     why: str
+    # False when KX could not be decided (no threshold for the year, or this visit's amount
+    # unknown while the amount before it is within the threshold): left to the biller.
+    decided: bool = True
 
 
 def kx_decision(
@@ -97,10 +100,20 @@ def kx_decision(
 ) -> KxDecision:
     threshold = constant(KX_THRESHOLD, year)
     if threshold is None or threshold.value is None:
-        return KxDecision(False, f"no {year} KX threshold in the reference data: KX not decided")
+        return KxDecision(
+            False, f"no {year} KX threshold in the reference data: KX not decided", False
+        )
     limit = threshold.value
     if visit_amount is None:
         total, counted = ytd, f"${ytd} before this visit (this visit's amount is unknown)"
+        if total <= limit:
+            return KxDecision(
+                False,
+                f"KX left to the biller: this visit's Medicare amount is unknown "
+                f"({amount_basis}); ${ytd} before it is within the {year} KX threshold "
+                f"${limit}, and this visit may pass it",
+                False,
+            )
     else:
         total = ytd + visit_amount
         counted = f"${ytd} before this visit + ${visit_amount} ({amount_basis}) = ${total}"

@@ -30,7 +30,7 @@ from ptbill.reference.ncci import BUNDLED, PtpEdit, ptp_table
 from ptbill.scrub.identifiers import npi_check_digit
 
 CLINIC = "elm-street-pt"
-START = dt.date(2026, 3, 2)
+START = dt.date(2025, 3, 3)  # a month the bundled reference data prices (2025 RVUs, CF, GPCIs)
 PAYER_MIX = (("medicare", 45), ("medicaid", 15), ("commercial", 35), ("acme-ppo", 5))
 MEDICARE = "medicare"
 
@@ -651,8 +651,8 @@ def amount_cents(services: list[dict[str, Any]], timed_minutes: int) -> int:
 
 def kx_due(dos: dt.date, ytd_cents: int, visit_cents: int) -> bool:
     """Whether the therapist documents medical necessity for KX (M-6): from the visit that may
-    cross the threshold on. Three times our rough amount stays above any estimate of the visit
-    (the coder's fee-schedule estimate, even the demo clinic's charges)."""
+    cross the threshold on. Three times our rough amount stays above the coder's amount of the
+    visit (the year's fee schedule amount, or its estimate when the year's RVUs are missing)."""
     threshold = kx_threshold_cents(dos.year) or _FALLBACK_KX_CENTS
     return ytd_cents + 3 * visit_cents >= threshold
 

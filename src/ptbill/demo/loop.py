@@ -35,7 +35,7 @@ from ptbill.remit.worklist import open_items
 from ptbill.reports.report import build_report
 
 VISITS = 1000
-SEED = 2026
+SEED = 2025  # the visit ids read V-2025-...: the demo month is in 2025
 WHO = "demo"
 
 

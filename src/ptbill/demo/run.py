@@ -24,18 +24,18 @@ from rich.table import Table
 from ptbill.cli.coding_cmds import code_files, render_coded
 from ptbill.cli.ledger_cmds import render_report
 from ptbill.demo.generator import generate
-from ptbill.demo.loop import run_loop
+from ptbill.demo.loop import SEED, run_loop
 from ptbill.ledger.db import Ledger
 from ptbill.web.demo import demo_hint, ensure_demo_users
 
-DAY = dt.date(2026, 3, 2)
-AS_OF = dt.date(2026, 4, 24)  # the loop's report date: its month of visits ends in March
+DAY = dt.date(2025, 3, 3)  # the bundled reference data prices 2025 (no 2026 RVUs are bundled)
+AS_OF = dt.date(2025, 4, 24)  # the loop's report date: its month of visits ends in March
 OUT = Path("out/demo")
 
 
 def coding_day(console: Console) -> None:
     path = OUT / "day.jsonl"
-    visits = generate(60, 2026, start=DAY, days=1)
+    visits = generate(60, SEED, start=DAY, days=1)
     path.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
     coded = code_files((str(path),), None)
     console.rule(f"[bold]1. Elm Street PT, {DAY}: {len(coded)} visits coded[/]")
@@ -100,12 +100,30 @@ def claim_loop(console: Console) -> str:
     return db
 
 
+def mailbox_cycle(console: Console, db: str) -> None:
+    from ptbill.demo.exchange import exchange_cycle
+
+    console.rule("[bold]3. The clearinghouse mailbox: one exchange cycle[/]")
+    done = exchange_cycle(db, OUT, AS_OF)
+    console.print(
+        f"asked eligibility for {done['inquiries']} patient(s) of {done['eligibility_day']} and "
+        f"the status of {done['status_requests']} claim(s); the payer answered "
+        f"{', '.join(done['served'].written) or 'nothing'} into {OUT}/mailbox"
+    )
+    for run in (done["sent"], done["taken"]):
+        console.print(f"exchange run #{run.run_id}: {run.status}")
+        for o in run.outcomes:
+            console.print("  " + o.line(), markup=False)
+    console.print("(again: .venv/bin/ptbill --db out/demo/ptbill.db exchange runs)")
+
+
 def main() -> None:
     console = Console(highlight=False)
     OUT.mkdir(parents=True, exist_ok=True)
     coding_day(console)
     db = claim_loop(console)
-    console.rule("[bold]3. The biller's workbench[/]")
+    mailbox_cycle(console, db)
+    console.rule("[bold]4. The biller's workbench[/]")
     console.print(demo_hint(db))
 
 

@@ -188,7 +188,17 @@ def _schedule(
         if schedule is None:
             return Found(None, f"no fee schedule given for payer {profile.key!r}")
         return Found(schedule, f"fee schedule {schedule.name}")
-    return data.fee_schedule(profile.key, on, profile.fee_schedule, as_of)
+    found = data.fee_schedule(profile.key, on, profile.fee_schedule, as_of)
+    fees = profile.contract_fees
+    if found.value is not None or profile.fee_schedule or fees is None:
+        return found
+    if fees.effective is not None and fees.effective > (min(on, as_of) if as_of else on):
+        return Found(
+            None, f"{found.text}; the configured {fees.name} takes effect {fees.effective}"
+        )
+    amounts = {(code, ""): amount for code, amount in fees.allowed.items()}
+    schedule = FeeSchedule(fees.name, profile.key, fees.effective, "configuration", amounts)
+    return Found(schedule, f"fee schedule {fees.name} ({fees.label})")
 
 
 def _deductible_note(profile: PayerProfile, year: int, remaining: Decimal | None) -> str:

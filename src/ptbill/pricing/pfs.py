@@ -2,7 +2,9 @@
 
 amount = (work RVU x work GPCI + PE RVU x PE GPCI + MP RVU x MP GPCI) x conversion factor,
 with the non-facility PE RVU: therapy is paid at the non-facility rate in every setting.
-Values come only from the date's own year; a missing year is reported, never borrowed.
+Values come only from the date's own year; a missing year is reported, never borrowed. The
+one exception is labelled as such: the KX threshold's estimate of a visit's amount when the
+year's RVUs are missing (kx_unit_amount), which never prices a claim.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from functools import lru_cache
 
 from ptbill.pricing.money import CENT, cents
 from ptbill.pricing.sources import DEFAULT_DATA, ReferenceData, RvuTable
+from ptbill.reference.catalog import catalog
+from ptbill.reference.constants import CONVERSION_FACTOR_BY_YEAR, constant
 from ptbill.reference.gpci import Gpci
 from ptbill.reference.importers.gpci import GPCI_KIND
 from ptbill.reference.importers.pfs import PFS_KIND, RvuRow
@@ -26,6 +30,7 @@ __all__ = [
     "UnitPrice",
     "cached_unit_amount",
     "fee_components",
+    "kx_unit_amount",
     "pfs_stamp",
     "unit_amount",
 ]
@@ -67,6 +72,8 @@ class UnitPrice:
     amount: Decimal | None
     # How the amount was computed, or why it could not be.
     basis: str
+    # Estimated from another year's RVUs (kx_unit_amount), never a price.
+    estimated: bool = False
 
 
 _STAMP_EVERY = 256
@@ -86,16 +93,18 @@ def pfs_stamp() -> tuple[int, ...]:
 
 
 def cached_unit_amount(
-    code: str, year: int, locality: str | None, data_stamp: tuple[int, ...]
+    code: str, year: int, locality: str | None, estimate: bool, data_stamp: tuple[int, ...]
 ) -> UnitPrice:
-    """unit_amount on the default data, memoised per `pfs_stamp()`: the coder asks for it on
-    every Medicare line, tens of thousands of times a second."""
-    return _memo(code, year, locality, data_stamp)
+    """kx_unit_amount on the default data, memoised per `pfs_stamp()`: the coder asks for it
+    on every Medicare line, tens of thousands of times a second."""
+    return _memo(code, year, locality, estimate, data_stamp)
 
 
 @lru_cache(maxsize=8192)
-def _memo(code: str, year: int, locality: str | None, _stamp: tuple[int, ...]) -> UnitPrice:
-    return unit_amount(code, year, locality)
+def _memo(
+    code: str, year: int, locality: str | None, estimate: bool, _stamp: tuple[int, ...]
+) -> UnitPrice:
+    return kx_unit_amount(code, year, locality, estimate)
 
 
 def unit_amount(
@@ -123,3 +132,47 @@ def unit_amount(
         return UnitPrice(None, f"no {year} conversion factor in the reference data")
     fee = fee_components(row, g, table.conversion_factor)
     return UnitPrice(fee.amount, f"{fee.formula} [{year}, {locality}, {table.release}]")
+
+
+def kx_unit_amount(
+    code: str,
+    year: int,
+    locality: str | None,
+    estimate: bool,
+    data: ReferenceData = DEFAULT_DATA,
+) -> UnitPrice:
+    """One unit of `code` for the KX threshold, which counts allowed amounts (M-3): the year's
+    PFS amount (unit_amount). When the reference data has no RVUs for the year and `estimate`
+    is set (payer profile `kx_when_rvus_missing = "estimate"`), an estimate from the RVUs of
+    the latest year the bundled data holds, with the year's own conversion factor and GPCIs;
+    without the year's conversion factor or GPCI nothing is estimated. Never the charges."""
+    if data.rvu_table(year).value is not None:
+        return unit_amount(code, year, locality, data)
+    missing = f"no {year} PFS RVUs in the reference data"
+    if not estimate:
+        return UnitPrice(None, f"{missing} (the payer profile does not estimate the KX amount)")
+    years = {i.rvu_year for i in catalog().values() if i.rvu_year and i.work_rvu is not None}
+    earlier = [y for y in years if y < year]
+    rvus = data.rvu_table(max(earlier)).value if earlier else None
+    row = rvus.row(code) if rvus else None
+    if rvus is None or row is None or row.work_rvu is None or row.nonfacility_pe_rvu is None:
+        return UnitPrice(None, f"{missing}, and no earlier RVUs for {code} to estimate from")
+    if locality is None:
+        return UnitPrice(None, "no Medicare locality for the billing provider")
+    cf_name = CONVERSION_FACTOR_BY_YEAR.get(year)
+    cf = constant(cf_name, year) if cf_name else None
+    if cf is None or cf.value is None:
+        return UnitPrice(None, f"{missing} and no {year} conversion factor: not estimated")
+    gpcis = data.gpci_table(year).value
+    g = gpcis.localities.get(locality) if gpcis else None
+    if g is None:
+        return UnitPrice(
+            None, f"{missing} and no {year} GPCI for locality {locality}: not estimated"
+        )
+    fee = fee_components(row, g, cf.value)
+    return UnitPrice(
+        fee.amount,
+        f"estimated: {fee.formula} [{rvus.release} RVUs with the {year} conversion factor and "
+        f"GPCIs, {locality}; {missing}]",
+        estimated=True,
+    )

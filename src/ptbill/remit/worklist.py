@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
 
-Kind = Literal["denial", "rejection", "underpayment", "unmatched", "blocked"]
+Kind = Literal[
+    "denial",
+    "rejection",
+    "underpayment",
+    "unmatched",
+    "blocked",
+    "eligibility",
+    "status",
+    "exchange",
+]
 KINDS: tuple[str, ...] = get_args(Kind)
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 

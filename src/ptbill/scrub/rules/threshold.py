@@ -3,14 +3,14 @@ documented, never below it, and the targeted medical review threshold (M-3..M-6)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 from ptbill.coding.modifiers import kx_decision
 from ptbill.config.profiles import PayerProfile
 from ptbill.reference.constants import KX_THRESHOLD, REVIEW_THRESHOLD, constant
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 
@@ -55,7 +55,7 @@ def _amounts(r: Review) -> _Amounts | None:
     ("M-3", "M-6", "NGS-KX-2024", "PALMETTO-119"),
     when=_kx_payer,
 )
-def kx_not_documented(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_not_documented(r: Review, p: NoParams) -> Iterator[Hit]:
     """The visit passes the KX threshold, but medical necessity is not documented.
 
     *What it checks*: for a payer with `kx_threshold`: the year's therapy amount before this
@@ -79,7 +79,7 @@ def kx_not_documented(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         limit = constant(KX_THRESHOLD, r.dos.year)
         yield Hit(
             f"therapy amount ${a.ytd} before this visit + this visit's "
-            f"{'$' + str(amount) if amount is not None else 'unknown amount'} passes the "
+            f"{f'${amount} ({basis})' if amount is not None else 'unknown amount'} passes the "
             f"{r.dos.year} KX threshold ${limit.value if limit else '?'}, but medical "
             "necessity is not documented: the lines carry no KX and will be denied",
             "document medical necessity and set kx_medical_necessity_documented; "
@@ -88,7 +88,7 @@ def kx_not_documented(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("KX-BELOW-THRESHOLD", "threshold", "warning", ("M-3", "M-6", "NORIDIAN-KX"), when=_kx_payer)
-def kx_below(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_below(r: Review, p: NoParams) -> Iterator[Hit]:
     """KX on a line while the year's therapy amount is still below the threshold.
 
     *What it checks*: no line carries KX when the therapy amount with this visit is within the
@@ -107,7 +107,8 @@ def kx_below(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if not with_kx:
         return
     amount, basis = a.visit
-    if not kx_decision(r.dos.year, a.ytd, amount, basis, documented=True).apply:
+    decision = kx_decision(r.dos.year, a.ytd, amount, basis, documented=True)
+    if decision.decided and not decision.apply:  # undecided: KX-AMOUNT-UNKNOWN says so
         limit = constant(KX_THRESHOLD, r.dos.year)
         for n, x in with_kx:
             yield Hit(
@@ -126,7 +127,7 @@ def kx_below(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     ("M-5", "NGS-KX-2024", "NORIDIAN-KX"),
     when=_kx_payer,
 )
-def kx_review(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_review(r: Review, p: NoParams) -> Iterator[Hit]:
     """The year's therapy amount reaches the targeted medical review threshold ($3,000).
 
     *What it checks*: for a payer with `kx_threshold`, the therapy amount with this visit
@@ -154,7 +155,7 @@ def kx_review(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("KX-THRESHOLD-UNKNOWN", "threshold", "warning", ("M-4", "SOURCES.md §3"), when=_kx_payer)
-def kx_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_unknown(r: Review, p: NoParams) -> Iterator[Hit]:
     """No KX threshold for the year of service in the reference data.
 
     *What it checks*: for a payer with `kx_threshold`, the reference constants hold the KX
@@ -172,4 +173,40 @@ def kx_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         yield Hit(
             f"no {r.dos.year} KX threshold in the reference data: KX was not decided",
             f"add the {r.dos.year} KX threshold to reference/data/constants.csv",
+        )
+
+
+@rule("KX-AMOUNT-UNKNOWN", "threshold", "warning", ("M-3", "M-6"), when=_kx_payer)
+def kx_amount_unknown(r: Review, p: NoParams) -> Iterator[Hit]:
+    """KX left to the biller: this visit's Medicare amount is unknown.
+
+    *What it checks*: for a payer with `kx_threshold`, the coder knew this visit's Medicare
+    amount (the year's PFS amount, or, when the year's RVUs are missing and the profile's
+    `kx_when_rvus_missing` is "estimate", its estimate from the latest bundled RVUs with the
+    year's own conversion factor and GPCIs), or the amount before the visit already passes the
+    year's KX threshold.
+    *Why payers care*: the threshold counts allowed amounts (M-3). Without the visit's amount
+    nobody can tell whether it passes the threshold, so the coder adds no KX; a line past the
+    threshold without KX is denied (M-6), and KX below it is a false attestation. Charges are
+    never taken for the amount.
+    *Fails*: a 2026 Medicare visit with `"therapy_amount_ytd": "2470.00"`, no 2026 RVUs in the
+    reference data and `kx_when_rvus_missing = "leave_to_biller"` in the payer profile.
+    *Passes*: the same with `kx_when_rvus_missing = "estimate"` (the default).
+    *Fix*: import CMS's PFS file for the year (`ptbill reference import pfs FILE`), or decide
+    KX by hand from the visit's expected allowed amount.
+    """
+    a = _amounts(r)
+    if a is None:
+        return
+    amount, basis = a.visit
+    limit = constant(KX_THRESHOLD, r.dos.year)
+    if amount is not None or limit is None or limit.value is None:
+        return  # known, or no threshold for the year (KX-THRESHOLD-UNKNOWN)
+    if not kx_decision(r.dos.year, a.ytd, None, basis, documented=True).decided:
+        yield Hit(
+            f"KX left to the biller: this visit's Medicare amount is unknown ({basis}); "
+            f"${a.ytd} before it is within the {r.dos.year} KX threshold ${limit.value}, "
+            "and this visit may pass it",
+            f"import CMS's {r.dos.year} PFS file (`ptbill reference import pfs FILE`) and "
+            "re-code, or decide KX from the visit's expected allowed amount",
         )

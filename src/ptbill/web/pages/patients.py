@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ptbill.ledger.eligibility import latest_checks
 from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.pages.common import show
 from ptbill.web.params import PageNumber, RowId
@@ -32,5 +33,6 @@ def patient_page(patient_id: RowId, request: Request, session: ReadDB, who: Read
         session,
         "patient.html",
         patient=view,
+        eligibility=latest_checks(session, patient_id, 5),
         as_of=view["status"]["as_of"] if view["status"] else None,
     )

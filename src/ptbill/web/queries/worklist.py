@@ -1,6 +1,7 @@
 """The work pages' queries over the shared worklist (ptbill.remit.worklist): the queue of
-blocked claims, a page of claims at a time; the follow-up of denials, rejections,
-underpayments and unmatched payments, with totals by category. Each page is one query of
+blocked claims, a page of claims at a time; the follow-up of everything else (denials,
+rejections, underpayments, unmatched payments, eligibility, claim status, exchange files),
+with totals by category. Each page is one query of
 its rows; the totals are counted by the database, never by loading every item."""
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
-from ptbill.remit.worklist import count_open, open_items
+from ptbill.remit.worklist import KINDS, count_open, open_items
 from ptbill.web.queries.claims import claim_facts, current_findings
 
-FOLLOW_UP = ("denial", "rejection", "underpayment", "unmatched")
+# Every kind of open item but the blocked claims (the work queue's): the denials page's.
+FOLLOW_UP = tuple(k for k in KINDS if k != "blocked")
 
 
 def open_work_counts(session: Session) -> dict[str, int]:
