@@ -49,6 +49,7 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
         "remittance_id": [str(_listed(bench, "remittances")[0]["id"])],
         "appeal_id": [str(made.json()["appeal_id"])],
         "fmt": ["html", "pdf"],
+        "run_id": ["1"],  # the demo ledger has no exchange run: a 404
     }
 
 

@@ -15,8 +15,19 @@ from ptbill.web.wording import for_web
 from tests.web.conftest import MakeBench, Workbench
 from tests.web.test_pages import form_csrf
 
-# Commands with no page: an admin's (reference data) or a developer's.
-CLI_ONLY = ("reference", "rules", "schema", "token", "user", "serve")
+# Commands with no page that does them: an admin's (reference data, users, tokens), a
+# developer's, and the talks with the clearinghouse (the pages show their answers).
+CLI_ONLY = (
+    "reference",
+    "rules",
+    "schema",
+    "token",
+    "user",
+    "serve",
+    "eligibility",
+    "status",
+    "exchange",
+)
 
 
 def _strings(path: Path) -> list[str]:
