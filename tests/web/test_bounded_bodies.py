@@ -61,7 +61,7 @@ def call(
     path: str,
     body: Body,
     headers: dict[str, str],
-    length: int | None = None,
+    length: str | None = None,
 ) -> Answer:
     """One request straight into the ASGI app; the body is chunked unless `length`."""
     sent: dict[str, Any] = {"status": 0, "headers": {}, "body": b""}
@@ -85,7 +85,7 @@ def call(
     if length is None:
         raw.append((b"transfer-encoding", b"chunked"))
     else:
-        raw.append((b"content-length", str(length).encode()))
+        raw.append((b"content-length", length.encode()))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -172,11 +172,12 @@ def test_a_chunked_upload_over_the_limit_stops_at_the_limit(
     assert _listed(bench, "remittances") == []
 
 
-@pytest.mark.parametrize("chunked", [True, False])
-def test_an_oversized_json_body_is_refused_with_413(shared_bench: Workbench, chunked: bool) -> None:
+@pytest.mark.parametrize("length", [None, str(GIGABYTE_OF_CHUNKS * CHUNK), "9" * 5000])
+def test_an_oversized_json_body_is_refused_with_413(
+    shared_bench: Workbench, length: str | None
+) -> None:
     body = Body(GIGABYTE_OF_CHUNKS, b'{"visit_id": "')
     headers = {"content-type": "application/json", **shared_bench.as_role("viewer")}
-    length = None if chunked else GIGABYTE_OF_CHUNKS * CHUNK
     r = call(shared_bench.app, "POST", "/api/v1/scrub", body, headers, length)
     assert r.status == 413, r.body[:300]
     assert r.json()["error"]["field"] == "(body)"
