@@ -25,6 +25,7 @@ from rich.table import Table
 
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
 from ptbill.config import load_config
+from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
 # every other `ptbill` command starts as fast as before.
@@ -314,18 +315,7 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--kind",
-    type=click.Choice(
-        [
-            "denial",
-            "rejection",
-            "underpayment",
-            "unmatched",
-            "blocked",
-            "eligibility",
-            "status",
-            "exchange",
-        ]
-    ),
+    type=click.Choice(KINDS),
     default=None,
 )
 @click.option(

@@ -10,24 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from decimal import Decimal
-from typing import Any, Literal, TypedDict, TypeVar, get_args
+from typing import Any, TypedDict, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
 
-Kind = Literal[
-    "denial",
-    "rejection",
-    "underpayment",
-    "unmatched",
-    "blocked",
-    "eligibility",
-    "status",
-    "exchange",
-]
-KINDS: tuple[str, ...] = get_args(Kind)
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
 
@@ -35,7 +24,7 @@ class WorkItem(TypedDict):
     id: int
     claim_id: str  # the claim number; for a payment that matched no claim, its CLP01
     visit_id: str | None
-    kind: str  # one of KINDS
+    kind: str  # one of KINDS (ptbill.remit.work_kinds)
     category: str
     carc: str | None
     rarc: str | None

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from ptbill.errors import InputErrors, validation_errors
-from ptbill.remit.worklist import Kind, count_open, open_items
+from ptbill.remit.work_kinds import Kind
+from ptbill.remit.worklist import count_open, open_items
 from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, json_body
 from ptbill.web.asof import business_date

@@ -14,7 +14,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
-from ptbill.remit.worklist import KINDS, count_open, open_items
+from ptbill.remit.work_kinds import KINDS
+from ptbill.remit.worklist import count_open, open_items
 from ptbill.web.queries.claims import claim_facts, current_findings
 
 # Every kind of open item but the blocked claims (the work queue's): the denials page's.
