@@ -127,6 +127,11 @@ class Config(_Strict):
     def clinic(self, key: str) -> Clinic | None:
         return self.clinics.get(key)
 
+    def clinic_by_npi(self, npi: str) -> Clinic | None:
+        """The configured clinic with this billing NPI (a visit that gives its billing provider
+        in full is billed as that clinic: its chargemaster, locality and submitter)."""
+        return next((c for c in self.clinics.values() if c.npi == npi), None)
+
 
 def _read_toml(text: str, origin: str) -> dict[str, Any]:
     try:
