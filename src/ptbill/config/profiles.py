@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from ptbill.config.intake import IntakeSettings
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.errors import InputError, describe_validation_error
 
@@ -120,6 +121,7 @@ class Config(_Strict):
     source: str
     clinics: dict[str, Clinic]
     payers: dict[str, PayerProfile]
+    intake: IntakeSettings = IntakeSettings()  # how EMR exports map (ptbill.intake)
 
     def payer(self, key: str) -> PayerProfile | None:
         return self.payers.get(key)
@@ -156,14 +158,14 @@ def bundled_demo_config_text() -> str:
 
 def _build(data: dict[str, Any], origin: str) -> Config:
     raw_payers = {k: dict(v) for k, v in bundled_payer_data().items()}
-    unknown = set(data) - {"clinics", "payers"}
+    unknown = set(data) - {"clinics", "payers", "intake"}
     if unknown:
         raise InputError(
             origin,
             None,
             ", ".join(sorted(unknown)),
             "unknown section",
-            "use only [clinics.KEY] and [payers.KEY] sections",
+            "use only [clinics.KEY], [payers.KEY] and [intake] sections",
         )
     for key, override in data.get("payers", {}).items():
         override = dict(override)
@@ -186,12 +188,15 @@ def _build(data: dict[str, Any], origin: str) -> Config:
     try:
         payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
+        intake = IntakeSettings.model_validate(data.get("intake", {}))
     except ValidationError as e:
         field, problem = describe_validation_error(e)
+        if e.title == "IntakeSettings":
+            field = f"intake.{field}"
         raise InputError(
             origin, None, field, problem, "correct that setting (see docs/configuration.md)"
         ) from None
-    return Config(source=origin, clinics=clinics, payers=payers)
+    return Config(source=origin, clinics=clinics, payers=payers, intake=intake)
 
 
 @cache
