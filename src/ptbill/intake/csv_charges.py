@@ -1,0 +1,302 @@
+"""CSV charge exports, one row per service; the rows of a visit share its visit_id.
+
+A column is named by the visit-format field it holds (docs/intake.md): the Service fields
+(`code`, `minutes`, `units`, `charge`, `modifiers`, `note.purpose`...) are the row's service;
+any other name is a field of the visit written as a dotted path (`patient.last_name`,
+`episode.plan_of_care.start_date`, `coverages.1.payer`), repeated on each row of the visit or
+given on its first row only. The configuration's [intake.csv] renames an EMR's own columns to
+these, and sets its date formats, list separator and code-modifier splitting, so that the
+EMR's export is read as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from ptbill.config.intake import CsvLayout
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Service, Visit
+from ptbill.errors import InputError, InputErrors
+from ptbill.intake.build import Draft, Recognise, finish, no_clinic
+
+SERVICE_FIELDS = frozenset(Service.model_fields)
+LISTS = frozenset({"diagnoses", "modifiers", "diagnosis_pointers"})
+JSON_COLUMNS = frozenset({"extensions"})
+DATES = frozenset(
+    {"date_of_service", "birth_date", "start_date", "end_date", "certified_date", "date"}
+)
+# The documented default layout's columns, in the order the writer puts them.
+LAYOUT = (
+    "visit_id", "date_of_service", "place_of_service", "payer", "clinic",
+    "patient.id", "patient.first_name", "patient.last_name", "patient.birth_date", "patient.sex",
+    "patient.address.line1", "patient.address.line2", "patient.address.city",
+    "patient.address.state", "patient.address.zip",
+    "subscriber.member_id", "subscriber.relationship", "subscriber.group_number",
+    "rendering_provider.npi", "rendering_provider.first_name", "rendering_provider.last_name",
+    "rendering_provider.credential", "referring_provider.npi", "referring_provider.first_name",
+    "referring_provider.last_name", "referring_provider.credential", "diagnoses",
+    "code", "modifiers", "minutes", "assistant_minutes", "units", "charge", "diagnosis_pointers",
+    "body_region", "note.purpose", "note.response",
+)  # fmt: skip
+FIX_CSV = "save the export as CSV with a header row (docs/intake.md lists the columns)"
+
+
+class _Fail(Exception):
+    def __init__(self, where: str, problem: str, fix: str) -> None:
+        self.where, self.problem, self.fix = where, problem, fix
+
+
+def _set(doc: dict[str, Any], path: list[str], value: Any) -> None:
+    node: Any = doc
+    for i, key in enumerate(path[:-1]):
+        nxt: Any = [] if path[i + 1].isdigit() else {}
+        if isinstance(node, list):
+            index = int(key)
+            while len(node) <= index:
+                node.append(None)
+            if node[index] is None:
+                node[index] = nxt
+            node = node[index]
+        else:
+            node = node.setdefault(key, nxt)
+    last = path[-1]
+    if isinstance(node, list):
+        index = int(last)
+        while len(node) <= index:
+            node.append(None)
+        node[index] = value
+    else:
+        node[last] = value
+
+
+class _Reader:
+    def __init__(self, layout: CsvLayout, recognise: Recognise, origin: str) -> None:
+        self.layout, self.recognise, self.origin = layout, recognise, origin
+
+    def value(self, column: str, raw: str, where: str) -> Any:
+        name = column.rsplit(".", 1)[-1]
+        if column in JSON_COLUMNS:
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise _Fail(where, "not a JSON object", "write the column as JSON") from None
+        if name in LISTS:
+            return [x.strip() for x in raw.split(self.layout.list_separator) if x.strip()]
+        if name in DATES:
+            return self.date(raw, where)
+        return raw
+
+    def date(self, raw: str, where: str) -> str:
+        for fmt in self.layout.date_formats:
+            try:
+                return dt.datetime.strptime(raw, fmt).date().isoformat()
+            except ValueError:
+                continue
+        raise _Fail(
+            where,
+            f"{raw!r} is not a date in the export's format ({', '.join(self.layout.date_formats)})",
+            "write the date so, or set [intake.csv] date_formats in the configuration",
+        )
+
+    def visit(self, rows: list[tuple[int, dict[str, str]]], names: dict[str, str]) -> Draft:
+        first = rows[0][0]
+        where = f"row {first}" if len(rows) == 1 else f"rows {first}-{rows[-1][0]}"
+        d = Draft({}, where)
+        seen: dict[str, tuple[int, str]] = {}
+        services = []
+        for number, row in rows:
+            service: dict[str, Any] = {}
+            for column, raw in row.items():
+                raw = (raw or "").strip()
+                if not raw:
+                    continue
+                place = f"row {number}, column {names[column]}"
+                path = column.split(".")
+                if path[0] in SERVICE_FIELDS:
+                    if path[0] == "code" and self.layout.code_modifier_separator:
+                        code, *mods = raw.split(self.layout.code_modifier_separator)
+                        raw = code
+                        if mods:
+                            service["modifiers"] = [*service.get("modifiers", []), *mods]
+                    value = self.value(column, raw, place)
+                    if path[0] == "modifiers":
+                        value = [*service.get("modifiers", []), *value]
+                    _set(service, path, value)
+                    d.places[f"services[{len(services)}].{path[0]}"] = place
+                    continue
+                if column in seen:
+                    if seen[column][1] != raw:
+                        raise _Fail(
+                            place,
+                            f"{raw!r} differs from {seen[column][1]!r} in row {seen[column][0]} "
+                            "of the same visit",
+                            "give a visit's own columns the same value on each of its rows",
+                        )
+                    continue
+                seen[column] = (number, raw)
+                _set(d.doc, path, self.value(column, raw, place))
+                d.places[_field_path(path)] = place
+            services.append(service)
+        d.doc["services"] = services
+        self._payers(d)
+        if "clinic" not in d.doc and "billing_provider" not in d.doc:
+            clinic = self.recognise.default_clinic()
+            if clinic is None:
+                no_clinic(self.origin, f"{where}, column clinic", d.doc.get("visit_id"))
+            d.doc["clinic"] = clinic
+        return d
+
+    def _payers(self, d: Draft) -> None:
+        entries = [("payer", d.doc.get("payer"))]
+        entries += [
+            (f"coverages[{n}].payer", c.get("payer"))
+            for n, c in enumerate(d.doc.get("coverages") or [])
+            if isinstance(c, dict)
+        ]
+        for path, value in entries:
+            if not isinstance(value, str):
+                continue
+            key = self.recognise.payer([value])
+            if key is None:
+                self.recognise.unknown_payer(
+                    self.origin, d.places.get(path, d.where), value, d.doc.get("visit_id")
+                )
+            if path == "payer":
+                d.doc["payer"] = key
+            else:
+                d.doc["coverages"][int(path.split("[")[1].split("]")[0])]["payer"] = key
+
+
+def _field_path(path: list[str]) -> str:
+    return "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path).lstrip(".")
+
+
+def read(text: str, origin: str, config: Config) -> list[Visit]:
+    layout = config.intake.csv
+    reader = csv.DictReader(
+        io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=layout.delimiter
+    )
+    header = reader.fieldnames
+    if not header:
+        raise InputError(
+            file=origin, visit_id=None, field="row 1", problem="no header row", fix=FIX_CSV
+        )
+    names = {}  # ptbill's column -> the export's
+    for column in header:
+        names[layout.columns.get(column, column).strip()] = column
+    if "visit_id" not in names or "code" not in names:
+        missing = [c for c in ("visit_id", "code") if c not in names]
+        raise InputError(
+            file=origin,
+            visit_id=None,
+            field="row 1",
+            problem=f"no column {' or '.join(missing)}",
+            fix="name the columns as docs/intake.md does, or map the export's own names in "
+            "[intake.csv.columns]",
+        )
+    known = set(SERVICE_FIELDS) | {f for f in Visit.model_fields}
+    for mine, theirs in names.items():
+        if mine.split(".")[0] not in known:
+            raise InputError(
+                file=origin,
+                visit_id=None,
+                field=f"row 1, column {theirs}",
+                problem=f"{mine!r} is not a visit or service field",
+                fix="rename it in [intake.csv.columns], or drop the column",
+            )
+    rename = {theirs: mine for mine, theirs in names.items()}
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    errors: list[InputError] = []
+    try:
+        for number, row in enumerate(reader, start=2):
+            if None in row:
+                raise InputError(
+                    file=origin,
+                    visit_id=None,
+                    field=f"row {number}",
+                    problem=f"{len(header) + len(row[None])} cells for {len(header)} columns",  # type: ignore[index]
+                    fix="quote cells that hold the delimiter",
+                )
+            mapped = {rename[k]: v for k, v in row.items() if k in rename}
+            vid = (mapped.get("visit_id") or "").strip()
+            if not vid:
+                errors.append(
+                    InputError(
+                        file=origin,
+                        visit_id=None,
+                        field=f"row {number}, column {names['visit_id']}",
+                        problem="the row has no visit id",
+                        fix="give every row its visit's id",
+                    )
+                )
+                continue
+            groups.setdefault(vid, []).append((number, mapped))
+    except csv.Error as e:
+        raise InputError(
+            file=origin,
+            visit_id=None,
+            field=f"row {reader.line_num}",
+            problem=f"not valid CSV ({e})",
+            fix=FIX_CSV,
+        ) from None
+    if not groups and not errors:
+        raise InputError(file=origin, visit_id=None, field="row 2", problem="no rows", fix=FIX_CSV)
+    mapper = _Reader(layout, Recognise(config), origin)
+    drafts = []
+    for vid, rows in groups.items():
+        try:
+            drafts.append(mapper.visit(rows, names))
+        except _Fail as f:
+            errors.append(
+                InputError(file=origin, visit_id=vid, field=f.where, problem=f.problem, fix=f.fix)
+            )
+        except InputError as e:
+            errors.append(e)
+    if errors:
+        raise InputErrors(errors)
+    return finish(drafts, origin)
+
+
+# -- writing (the demo data, the round-trip tests) ------------------------------------------------
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, str], sep: str) -> None:
+    if isinstance(value, dict) and prefix not in JSON_COLUMNS:
+        for k, v in value.items():
+            _flatten(v, f"{prefix}.{k}" if prefix else k, out, sep)
+    elif isinstance(value, list) and prefix.rsplit(".", 1)[-1] in LISTS:
+        out[prefix] = sep.join(str(x) for x in value)
+    elif isinstance(value, list) and prefix not in JSON_COLUMNS:
+        for n, item in enumerate(value):
+            _flatten(item, f"{prefix}.{n}", out, sep)
+    elif prefix in JSON_COLUMNS:
+        out[prefix] = orjson.dumps(value).decode()
+    elif value is not None:
+        out[prefix] = str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def write(visits: Iterable[Visit], config: Config) -> str:
+    """The visits in the default layout (the configuration's list separator)."""
+    sep = config.intake.csv.list_separator
+    rows: list[dict[str, str]] = []
+    for v in visits:
+        head: dict[str, str] = {}
+        _flatten(v.model_dump(mode="json", exclude_unset=True, exclude={"services"}), "", head, sep)
+        services = v.services or []
+        for n, s in enumerate(services):
+            row = dict(head) if n == 0 else {"visit_id": v.visit_id}
+            _flatten(s.model_dump(mode="json", exclude_unset=True), "", row, sep)
+            rows.append(row)
+    columns = [c for c in LAYOUT if any(c in r for r in rows)]
+    extra = sorted({c for r in rows for c in r} - set(columns))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, [*columns, *extra], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
