@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ptbill.cli.common import err, user_errors
+from ptbill.cli.intake_opts import from_option
 from ptbill.cli.scrub_cmds import DATE, scrub_files
 from ptbill.errors import InputError
 from ptbill.reference.store import data_dir
@@ -57,6 +58,7 @@ def next_control_number(sender_id: str) -> int:
     default=None,
     help="ISA13/GS06 to use (default: the next number kept for this submitter).",
 )
+@from_option
 @click.pass_context
 @user_errors
 def claim(
@@ -65,11 +67,12 @@ def claim(
     output: str,
     as_of: dt.datetime | None,
     control_number: int | None,
+    fmt: str | None,
 ) -> None:
     """Write an X12 837P (005010X222A1) for every ready visit in FILE(s); blocked visits are
     left out and listed on stderr with their findings."""
     config_path = ctx.obj.get("config")
-    scrubbed, results, day = scrub_files(files, config_path, as_of.date() if as_of else None)
+    scrubbed, results, day = scrub_files(files, config_path, as_of.date() if as_of else None, fmt)
     ready, blocked = [], []
     for item, result in zip(scrubbed, results, strict=True):
         (blocked if result.blocked else ready).append((item, result))

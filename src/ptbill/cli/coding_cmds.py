@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ptbill.bulk import batch
 from ptbill.cli.common import EXIT_INPUT, err, out, print_json, user_errors
+from ptbill.cli.intake_opts import from_option, notify
 from ptbill.coding import VisitContext, code_visit, resolve, units_for
 from ptbill.config import PayerProfile, load_config
 from ptbill.domain import CodedVisit, Service, Visit
@@ -128,11 +129,14 @@ class CodedItem:
     coded: CodedVisit
 
 
-def load_and_code(files: tuple[str, ...], config_path: str | None) -> list[CodedItem]:
-    """Load every file, then code every visit; any input error stops all before any output."""
+def load_and_code(
+    files: tuple[str, ...], config_path: str | None, fmt: str | None = None
+) -> list[CodedItem]:
+    """Load every file (in format `fmt`, or recognised from its content), then code every
+    visit; any input error stops all before any output."""
     config = load_config(config_path)
     with batch():
-        loaded = [(f, v) for f in files for v in load_visits(f)]
+        loaded = [(f, v) for f in files for v in load_visits(f, fmt, config, notify)]
         items = []
         for origin, visit in loaded:
             ctx = resolve(visit, config, origin)
@@ -141,8 +145,10 @@ def load_and_code(files: tuple[str, ...], config_path: str | None) -> list[Coded
     return items
 
 
-def code_files(files: tuple[str, ...], config_path: str | None) -> list[CodedVisit]:
-    return [item.coded for item in load_and_code(files, config_path)]
+def code_files(
+    files: tuple[str, ...], config_path: str | None, fmt: str | None = None
+) -> list[CodedVisit]:
+    return [item.coded for item in load_and_code(files, config_path, fmt)]
 
 
 def render_coded(c: CodedVisit) -> None:
@@ -174,11 +180,12 @@ def render_coded(c: CodedVisit) -> None:
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@from_option
 @click.pass_context
 @user_errors
-def code(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
+def code(ctx: click.Context, files: tuple[str, ...], as_json: bool, fmt: str | None) -> None:
     """Code the visits in FILE(s): lines, units, modifiers, pointers, charges and why."""
-    coded = code_files(files, ctx.obj.get("config"))
+    coded = code_files(files, ctx.obj.get("config"), fmt)
     if as_json:
         print_json([coded_json(c) for c in coded])
         return

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ptbill.cli.coding_cmds import load_and_code
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
+from ptbill.cli.intake_opts import from_option
 from ptbill.cli.reference_cmds import reference_import, report_import
 from ptbill.config import load_config
 from ptbill.errors import InputError
@@ -25,12 +26,12 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def price_files(
-    files: tuple[str, ...], config_path: str | None, as_of: dt.date | None
+    files: tuple[str, ...], config_path: str | None, as_of: dt.date | None, fmt: str | None = None
 ) -> list[PricedVisit]:
     """Load and code every visit (all input errors first), then price each."""
     return [
         price_visit(x.coded, x.ctx.profile, x.ctx.billing_provider, as_of=as_of)
-        for x in load_and_code(files, config_path)
+        for x in load_and_code(files, config_path, fmt)
     ]
 
 
@@ -107,14 +108,19 @@ def render_priced(p: PricedVisit) -> None:
     help="Leave out PFS releases published and contracts effective after DATE "
     "(reproduce an earlier expectation).",
 )
+@from_option
 @click.pass_context
 @user_errors
 def price(
-    ctx: click.Context, files: tuple[str, ...], as_json: bool, as_of: dt.datetime | None
+    ctx: click.Context,
+    files: tuple[str, ...],
+    as_json: bool,
+    as_of: dt.datetime | None,
+    fmt: str | None,
 ) -> None:
     """Price the visits in FILE(s): per line the allowed amount, the payer's expected payment and
     the patient's share, and how each was computed. Exit 1 when a line cannot be priced."""
-    priced = price_files(files, ctx.obj.get("config"), as_of.date() if as_of else None)
+    priced = price_files(files, ctx.obj.get("config"), as_of.date() if as_of else None, fmt)
     if not priced:
         err.print("no visits in the input")
         ctx.exit(EXIT_INPUT)

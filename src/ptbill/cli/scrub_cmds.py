@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ptbill.cli.coding_cmds import CodedItem, load_and_code
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
+from ptbill.cli.intake_opts import from_option
 from ptbill.config import load_config
 from ptbill.domain import CodedVisit, Visit
 from ptbill.errors import InputError
@@ -23,10 +24,13 @@ _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def scrub_files(
-    files: tuple[str, ...], config_path: str | None, as_of: dt.date | None
+    files: tuple[str, ...],
+    config_path: str | None,
+    as_of: dt.date | None,
+    fmt: str | None = None,
 ) -> tuple[list[CodedItem], list[ScrubResult], dt.date]:
     """Load and code every visit (all input errors first), then scrub them as one batch."""
-    items = load_and_code(files, config_path)
+    items = load_and_code(files, config_path, fmt)
     if not items:
         raise InputError(
             ", ".join(files),
@@ -101,6 +105,7 @@ def render_summary(results: list[ScrubResult], as_of: dt.date, defaulted: bool) 
 @click.option(
     "--all", "show_all", is_flag=True, help="Also list visits without findings, and info findings."
 )
+@from_option
 @click.pass_context
 @user_errors
 def scrub(
@@ -109,12 +114,15 @@ def scrub(
     as_json: bool,
     as_of: dt.datetime | None,
     show_all: bool,
+    fmt: str | None,
 ) -> None:
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
 
     Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable input."""
     root = ctx.find_root().obj or {}
-    items, results, day = scrub_files(files, root.get("config"), as_of.date() if as_of else None)
+    items, results, day = scrub_files(
+        files, root.get("config"), as_of.date() if as_of else None, fmt
+    )
     if as_json:
         print_json([result_json(x.visit, r) for x, r in zip(items, results, strict=True)])
     else:

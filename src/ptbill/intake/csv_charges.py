@@ -44,6 +44,9 @@ LAYOUT = (
     "code", "modifiers", "minutes", "assistant_minutes", "units", "charge", "diagnosis_pointers",
     "body_region", "note.purpose", "note.response",
 )  # fmt: skip
+# A cell that says "none" (no authorization, no progress report yet), where an empty cell
+# leaves the field out (the ledger derives episode fields left out from history).
+NULL = "null"
 FIX_CSV = "save the export as CSV with a header row (docs/intake.md lists the columns)"
 
 
@@ -81,6 +84,8 @@ class _Reader:
 
     def value(self, column: str, raw: str, where: str) -> Any:
         name = column.rsplit(".", 1)[-1]
+        if raw == NULL:
+            return None
         if column in JSON_COLUMNS:
             try:
                 return orjson.loads(raw)
@@ -277,7 +282,9 @@ def _flatten(value: Any, prefix: str, out: dict[str, str], sep: str) -> None:
             _flatten(item, f"{prefix}.{n}", out, sep)
     elif prefix in JSON_COLUMNS:
         out[prefix] = orjson.dumps(value).decode()
-    elif value is not None:
+    elif value is None:
+        out[prefix] = NULL  # said to be none, which an empty cell (not known) does not say
+    else:
         out[prefix] = str(value).lower() if isinstance(value, bool) else str(value)
 
 
