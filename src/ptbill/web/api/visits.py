@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from ptbill.web import actions, queries
 from ptbill.web.api.common import AsOf, LedgerJSON, Limit, Offset, answer
@@ -12,6 +12,8 @@ from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.uploads import read_upload
 
 router = APIRouter(tags=["visits"])
+IntakeFormat = Literal["json", "fhir", "hl7", "csv"]
+FORMAT_HELP = "The file's format; recognised from its content when not given."
 
 
 @router.get("/visits", response_class=LedgerJSON)
@@ -30,15 +32,18 @@ async def import_visits(
     request: Request,
     session: DB,
     who: ApiWriter,
-    file: Annotated[UploadFile, File(description="JSON or JSON Lines")],
+    file: Annotated[
+        UploadFile, File(description="Visit JSON or JSON Lines, FHIR R4, HL7 v2 DFT^P03 or CSV")
+    ],
     as_of: AsOf = None,
+    format: Annotated[IntakeFormat | None, Query(description=FORMAT_HELP)] = None,
 ) -> LedgerJSON:
     """Import a visit file: each visit is stored, coded, priced and scrubbed into a ready or
     blocked claim (idempotent by visit id). One bad visit: nothing is imported (422)."""
     state = request.app.state
     name, text = await read_upload(file, "visits", state.settings.max_upload_bytes)
     summary, day = actions.import_visits(
-        session, state.config, state.settings, who, name, text, as_of
+        session, state.config, state.settings, who, name, text, as_of, format
     )
     session.commit()
     return answer({**summary.as_json(), "as_of": day}, status_code=201)

@@ -172,11 +172,12 @@ async def import_visits(
     who: PageWriter,
     file: Annotated[UploadFile, File()],
     as_of: Annotated[str, Form()] = "",
+    format: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     state = request.app.state
     name, text = await read_upload(file, "visits", state.settings.max_upload_bytes)
     summary, day = actions.import_visits(
-        session, state.config, state.settings, who, name, text, parse_day(as_of)
+        session, state.config, state.settings, who, name, text, parse_day(as_of), format or None
     )
     session.commit()
     return show(
