@@ -519,7 +519,11 @@ def read(text: str, origin: str, config: Config) -> list[Visit]:
 
 def read_one(text: str, origin: str, config: Config) -> Visit:
     """One message (from the listener): its visit, or Refused."""
-    found = list(messages(text))
+    try:
+        found = list(messages(text))
+    except InputError as e:
+        e.file = origin
+        raise Refused("", [e], unreadable=True) from None
     lines = found[0][1] if found else []
     cid = control_id(lines)
     try:
@@ -528,14 +532,16 @@ def read_one(text: str, origin: str, config: Config) -> Visit:
                 file=origin,
                 visit_id=None,
                 field="message",
-                problem=f"{len(found)} messages in one MLLP frame",
+                problem=f"{len(found)} messages in one MLLP frame"
+                if found
+                else "the frame holds no HL7 message",
                 fix="send one message a frame",
             )
         [visit] = finish([read_message(lines, f"message {cid}", origin, _Mapper(config))], origin)
     except InputErrors as e:
         raise Refused(cid, e.errors, unreadable=False) from None
     except InputError as e:
-        raise Refused(cid, [e], unreadable=not lines or not lines[0].startswith("MSH")) from None
+        raise Refused(cid, [e], unreadable=not lines) from None
     return visit
 
 

@@ -73,6 +73,10 @@ class Listener:
             self.tally.refused += not r.unreadable
             log.info("message %s: %s (%d problem(s))", r.control_id or "?", code, len(r.errors))
             return ack(text, code, _reason(r.errors))
+        except Exception:  # never let one message stop the listener
+            log.exception("a message could not be read")
+            self.tally.unreadable += 1
+            return ack(text, "AR", "the message could not be read")
         _, lines = next(hl7v2.messages(text))
         cid = hl7v2.control_id(lines)
         try:
@@ -109,7 +113,7 @@ def ack(text: str, code: str, reason: str) -> str:
         reply = message.create_ack(ack_code=code)
     except Exception:  # python-hl7 raises several kinds on text that is not HL7
         return _bare_ack(code, hl7v2.control_id(text.split("\r")), reason)
-    out = str(reply)
+    out = str(reply).rstrip("\r")
     if reason:
         out += f"|{hl7v2.escape(reason)}\rERR||||E||||{hl7v2.escape(reason)}"
     return out
