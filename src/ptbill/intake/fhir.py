@@ -284,10 +284,9 @@ class Index:
                 self.by_ref[f"{kind}/{data['id']}"] = res
             if isinstance(data.get("_fullUrl"), str):
                 self.by_ref[data["_fullUrl"]] = res
-                self.by_ref.setdefault(
-                    data["_fullUrl"].rsplit("/", 2)[-2] + "/" + data["_fullUrl"].rsplit("/", 1)[-1],
-                    res,
-                )
+                tail = data["_fullUrl"].rsplit("/", 2)[-2:]  # .../Patient/123 -> Patient/123
+                if len(tail) == 2:
+                    self.by_ref.setdefault("/".join(tail), res)
 
     def ref(self, owner: Res, element: str, node: Any, kinds: tuple[str, ...]) -> Res:
         reference = node.get("reference") if isinstance(node, dict) else None

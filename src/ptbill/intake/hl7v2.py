@@ -177,7 +177,7 @@ def _int(value: str | None, where: str) -> int | None:
         number = Decimal(value)
     except InvalidOperation:
         raise _Fail(where, f"{value!r} is not a number", "send a whole number") from None
-    if number != number.to_integral_value():
+    if not number.is_finite() or number != number.to_integral_value():
         raise _Fail(where, f"{value!r} is not a whole number", "send a whole number")
     return int(number)
 
