@@ -154,3 +154,21 @@ def test_a_visit_may_not_give_both_coverage_forms() -> None:
     d["payer"] = "medicare"
     errors = _refusal(json.dumps(d), "json")
     assert "not both" in errors[0]
+
+
+def test_a_value_the_visit_format_refuses_names_the_fhir_element() -> None:
+    text = (
+        (FIXTURES / "bundle.json")
+        .read_text()
+        .replace('"end": "2026-03-02T09:29:00-06:00"', '"end": "2026-03-05T09:29:00-06:00"')
+        .replace('"code": "97140"}]}', '"code": "9714"}]}')
+    )
+    errors = _refusal(text)
+    assert any("Procedure[1].performedPeriod (services[0].minutes)" in e for e in errors)
+    assert any("Procedure[2].code (services[1].code)" in e for e in errors)
+
+
+def test_a_code_the_visit_format_refuses_names_ft1_7() -> None:
+    text = _hl7().replace("|CG|97140^Manual therapy^CPT4|", "|CG|97-140|")
+    [error] = _refusal(text, config=load_config(str(EMR)))
+    assert "message 1 (MSG0001), FT1[2]-7 (services[1].code)" in error

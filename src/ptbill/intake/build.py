@@ -10,7 +10,7 @@ visit format's field beside it: the biller fixes the EMR's export, not a file th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,12 @@ class Draft:
     doc: dict[str, Any]
     where: str  # the source unit: "message 3", "rows 4-6", "Encounter/enc-1"
     places: dict[str, str] = field(default_factory=dict)  # visit field path -> source place
+    # A reader may instead work the places out only when a field is wrong (they cost more
+    # than the reading when every cell of a large file has one).
+    locate: Callable[[], dict[str, str]] | None = None
+    # The element, within a service's source place, that each of its fields comes from (e.g.
+    # minutes: ".performedPeriod" of its Procedure), for readers that name only the service.
+    elements: Mapping[str, str] = field(default_factory=dict)
 
     def put(self, path: str, value: Any, place: str) -> None:
         """Set a (dotted) field of the document and remember where its value came from."""
@@ -40,10 +46,14 @@ class Draft:
 
     def place_of(self, path: str) -> str | None:
         """The source place of a field path, or of the nearest enclosing part that has one."""
+        if self.locate is not None:
+            self.places, self.locate = {**self.locate(), **self.places}, None
+        field_name = ""
         while path:
             if path in self.places:
-                return self.places[path]
+                return self.places[path] + self.elements.get(field_name, "")
             cut = max(path.rfind("."), path.rfind("["))
+            field_name = path[cut + 1 :] if path[cut] == "." else ""
             path = path[:cut] if cut > 0 else ""
         return None
 

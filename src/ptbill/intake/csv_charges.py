@@ -15,6 +15,8 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -55,7 +57,13 @@ class _Fail(Exception):
         self.where, self.problem, self.fix = where, problem, fix
 
 
-def _set(doc: dict[str, Any], path: list[str], value: Any) -> None:
+def _set(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    if len(path) == 1:
+        doc[path[0]] = value
+        return
+    if len(path) == 2 and not path[1].isdigit():
+        doc.setdefault(path[0], {})[path[1]] = value
+        return
     node: Any = doc
     for i, key in enumerate(path[:-1]):
         nxt: Any = [] if path[i + 1].isdigit() else {}
@@ -78,77 +86,113 @@ def _set(doc: dict[str, Any], path: list[str], value: Any) -> None:
         node[last] = value
 
 
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """A column of the file, worked out once: its names, its path in the visit or service,
+    and how its cells are read."""
+
+    mine: str  # ptbill's name
+    theirs: str  # the export's
+    path: tuple[str, ...]
+    service: bool
+    kind: str  # "json", "list", "date" or "text"
+
+
+def _column(mine: str, theirs: str) -> _Column:
+    path = tuple(mine.split("."))
+    kind = (
+        "json"
+        if mine in JSON_COLUMNS
+        else "list"
+        if path[-1] in LISTS
+        else "date"
+        if path[-1] in DATES
+        else "text"
+    )
+    return _Column(mine, theirs, path, path[0] in SERVICE_FIELDS, kind)
+
+
+@lru_cache(maxsize=65536)
+def _date(raw: str, formats: tuple[str, ...]) -> str | None:
+    """The ISO date of a cell (dates repeat down a file: each is parsed once)."""
+    for fmt in formats:
+        if fmt == "%Y-%m-%d" and len(raw) == 10:
+            try:
+                return dt.date.fromisoformat(raw).isoformat()
+            except ValueError:
+                continue
+        try:
+            return dt.datetime.strptime(raw, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
 class _Reader:
     def __init__(self, layout: CsvLayout, recognise: Recognise, origin: str) -> None:
         self.layout, self.recognise, self.origin = layout, recognise, origin
+        self.formats = tuple(layout.date_formats)
+        self.split_code = layout.code_modifier_separator
 
-    def value(self, column: str, raw: str, where: str) -> Any:
-        name = column.rsplit(".", 1)[-1]
+    def value(self, col: _Column, raw: str, number: int) -> Any:
         if raw == NULL:
             return None
-        if column in JSON_COLUMNS:
-            try:
-                return orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raise _Fail(where, "not a JSON object", "write the column as JSON") from None
-        if name in LISTS:
+        kind = col.kind
+        if kind == "text":
+            return raw
+        if kind == "list":
             return [x.strip() for x in raw.split(self.layout.list_separator) if x.strip()]
-        if name in DATES:
-            return self.date(raw, where)
-        return raw
+        if kind == "date":
+            day = _date(raw, self.formats)
+            if day is None:
+                raise _Fail(
+                    _place(number, col),
+                    f"{raw!r} is not a date in the export's format ({', '.join(self.formats)})",
+                    "write the date so, or set [intake.csv] date_formats in the configuration",
+                )
+            return day
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise _Fail(_place(number, col), "not valid JSON", "write the column as JSON") from None
 
-    def date(self, raw: str, where: str) -> str:
-        for fmt in self.layout.date_formats:
-            try:
-                return dt.datetime.strptime(raw, fmt).date().isoformat()
-            except ValueError:
-                continue
-        raise _Fail(
-            where,
-            f"{raw!r} is not a date in the export's format ({', '.join(self.layout.date_formats)})",
-            "write the date so, or set [intake.csv] date_formats in the configuration",
-        )
-
-    def visit(self, rows: list[tuple[int, dict[str, str]]], names: dict[str, str]) -> Draft:
+    def visit(self, rows: list[tuple[int, list[str]]], columns: list[_Column]) -> Draft:
         first = rows[0][0]
         where = f"row {first}" if len(rows) == 1 else f"rows {first}-{rows[-1][0]}"
         d = Draft({}, where)
-        seen: dict[str, tuple[int, str]] = {}
+        seen: dict[int, tuple[int, str]] = {}
         services = []
-        for number, row in rows:
+        for number, cells in rows:
             service: dict[str, Any] = {}
-            for column, raw in row.items():
-                raw = (raw or "").strip()
+            for n, raw in enumerate(cells):
                 if not raw:
                     continue
-                place = f"row {number}, column {names[column]}"
-                path = column.split(".")
-                if path[0] in SERVICE_FIELDS:
-                    if path[0] == "code" and self.layout.code_modifier_separator:
-                        code, *mods = raw.split(self.layout.code_modifier_separator)
-                        raw = code
+                col = columns[n]
+                if col.service:
+                    if col.path[0] == "code" and self.split_code:
+                        raw, *mods = raw.split(self.split_code)
                         if mods:
                             service["modifiers"] = [*service.get("modifiers", []), *mods]
-                    value = self.value(column, raw, place)
-                    if path[0] == "modifiers":
+                    value = self.value(col, raw, number)
+                    if col.path[0] == "modifiers":
                         value = [*service.get("modifiers", []), *value]
-                    _set(service, path, value)
-                    d.places[f"services[{len(services)}].{path[0]}"] = place
+                    _set(service, col.path, value)
                     continue
-                if column in seen:
-                    if seen[column][1] != raw:
+                before = seen.get(n)
+                if before is not None:
+                    if before[1] != raw:
                         raise _Fail(
-                            place,
-                            f"{raw!r} differs from {seen[column][1]!r} in row {seen[column][0]} "
+                            _place(number, col),
+                            f"{raw!r} differs from {before[1]!r} in row {before[0]} "
                             "of the same visit",
                             "give a visit's own columns the same value on each of its rows",
                         )
                     continue
-                seen[column] = (number, raw)
-                _set(d.doc, path, self.value(column, raw, place))
-                d.places[_field_path(path)] = place
+                seen[n] = (number, raw)
+                _set(d.doc, col.path, self.value(col, raw, number))
             services.append(service)
         d.doc["services"] = services
+        d.locate = lambda: _places(rows, columns)
         self._payers(d)
         if "clinic" not in d.doc and "billing_provider" not in d.doc:
             clinic = self.recognise.default_clinic()
@@ -169,26 +213,48 @@ class _Reader:
                 continue
             key = self.recognise.payer([value])
             if key is None:
-                self.recognise.unknown_payer(
-                    self.origin, d.places.get(path, d.where), value, d.doc.get("visit_id")
-                )
+                place = _places_of(d).get(path, d.where)
+                self.recognise.unknown_payer(self.origin, place, value, d.doc.get("visit_id"))
             if path == "payer":
                 d.doc["payer"] = key
             else:
                 d.doc["coverages"][int(path.split("[")[1].split("]")[0])]["payer"] = key
 
 
-def _field_path(path: list[str]) -> str:
+def _field_path(path: tuple[str, ...]) -> str:
     return "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path).lstrip(".")
+
+
+def _place(number: int, col: _Column) -> str:
+    return f"row {number}, column {col.theirs}"
+
+
+def _places(rows: list[tuple[int, list[str]]], columns: list[_Column]) -> dict[str, str]:
+    """Where each field of a visit came from (worked out only when one is wrong)."""
+    places: dict[str, str] = {}
+    for index, (number, cells) in enumerate(rows):
+        for n, raw in enumerate(cells):
+            if raw:
+                col = columns[n]
+                key = f"services[{index}].{col.path[0]}" if col.service else _field_path(col.path)
+                places.setdefault(key, _place(number, col))
+    return places
+
+
+def _places_of(d: Draft) -> dict[str, str]:
+    return d.locate() if d.locate is not None else d.places
 
 
 def read(text: str, origin: str, config: Config) -> list[Visit]:
     layout = config.intake.csv
-    reader = csv.DictReader(
-        io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=layout.delimiter
-    )
-    header = reader.fieldnames
-    if not header:
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=layout.delimiter)
+    try:
+        header = [c.strip() for c in next(rows, [])]
+    except csv.Error as e:
+        raise InputError(
+            file=origin, visit_id=None, field="row 1", problem=f"not valid CSV ({e})", fix=FIX_CSV
+        ) from None
+    if not any(header):
         raise InputError(
             file=origin, visit_id=None, field="row 1", problem="no header row", fix=FIX_CSV
         )
@@ -215,48 +281,47 @@ def read(text: str, origin: str, config: Config) -> list[Visit]:
                 problem=f"{mine!r} is not a visit or service field",
                 fix="rename it in [intake.csv.columns], or drop the column",
             )
-    rename = {theirs: mine for mine, theirs in names.items()}
-    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    columns = [_column(layout.columns.get(c, c).strip(), c) for c in header]
+    vid_at = next(n for n, c in enumerate(columns) if c.mine == "visit_id")
+    width = len(header)
+    groups: dict[str, list[tuple[int, list[str]]]] = {}
     errors: list[InputError] = []
     try:
-        for number, row in enumerate(reader, start=2):
-            if None in row:
+        for number, row in enumerate(rows, start=2):
+            if not row:
+                continue
+            if len(row) > width:
                 raise InputError(
-                    file=origin,
-                    visit_id=None,
-                    field=f"row {number}",
-                    problem=f"{len(header) + len(row[None])} cells for {len(header)} columns",  # type: ignore[index]
+                    file=origin, visit_id=None, field=f"row {number}",
+                    problem=f"{len(row)} cells for {width} columns",
                     fix="quote cells that hold the delimiter",
-                )
-            mapped = {rename[k]: v for k, v in row.items() if k in rename}
-            vid = (mapped.get("visit_id") or "").strip()
+                )  # fmt: skip
+            cells = [c.strip() for c in row]
+            vid = cells[vid_at] if vid_at < len(cells) else ""
             if not vid:
                 errors.append(
                     InputError(
                         file=origin,
                         visit_id=None,
-                        field=f"row {number}, column {names['visit_id']}",
+                        field=f"row {number}, column {header[vid_at]}",
                         problem="the row has no visit id",
                         fix="give every row its visit's id",
-                    )
+                    )  # fmt: skip
                 )
                 continue
-            groups.setdefault(vid, []).append((number, mapped))
+            groups.setdefault(vid, []).append((number, cells))
     except csv.Error as e:
         raise InputError(
-            file=origin,
-            visit_id=None,
-            field=f"row {reader.line_num}",
-            problem=f"not valid CSV ({e})",
-            fix=FIX_CSV,
-        ) from None
+            file=origin, visit_id=None, field=f"row {rows.line_num}",
+            problem=f"not valid CSV ({e})", fix=FIX_CSV,
+        ) from None  # fmt: skip
     if not groups and not errors:
         raise InputError(file=origin, visit_id=None, field="row 2", problem="no rows", fix=FIX_CSV)
     mapper = _Reader(layout, Recognise(config), origin)
     drafts = []
-    for vid, rows in groups.items():
+    for vid, visit_rows in groups.items():
         try:
-            drafts.append(mapper.visit(rows, names))
+            drafts.append(mapper.visit(visit_rows, columns))
         except _Fail as f:
             errors.append(
                 InputError(file=origin, visit_id=vid, field=f.where, problem=f.problem, fix=f.fix)

@@ -16,6 +16,8 @@ which `ptbill demo-data --format fhir` writes and docs/intake.md documents.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -62,6 +64,19 @@ class _Fail(Exception):
 
     def __init__(self, where: str, problem: str, fix: str) -> None:
         self.where, self.problem, self.fix = where, problem, fix
+
+
+# Where a service's fields come from in its Procedure (the place of `services[n].FIELD`);
+# units and charge come from its ChargeItem, which the visit's places name.
+_PROCEDURE_ELEMENTS = {
+    "code": ".code",
+    "minutes": ".performedPeriod",
+    "assistant_minutes": ".performer",
+    "diagnosis_pointers": ".reasonReference",
+    "note": ".reasonCode/outcome",
+    "body_region": ".bodySite",
+    "modifiers": f".extension({EXT_MODIFIER})",
+}
 
 
 class Res:
@@ -181,9 +196,9 @@ def _json_ext(res: Res, node: Any, url: str, where: str) -> dict[str, Any]:
     raw = _extension(node, url)
     if raw is None:
         return {}
-    try:
-        value = orjson.loads(raw) if isinstance(raw, str) else None
-    except orjson.JSONDecodeError:
+    try:  # a float in it (money) becomes a Decimal, never a binary float
+        value = json.loads(raw, parse_float=Decimal) if isinstance(raw, str) else None
+    except json.JSONDecodeError:
         value = None
     if not isinstance(value, dict):
         raise _Fail(
@@ -191,17 +206,6 @@ def _json_ext(res: Res, node: Any, url: str, where: str) -> dict[str, Any]:
             "expected a JSON object as valueString",
             "fix the extension",
         )
-    return _decimals(value)
-
-
-def _decimals(value: Any) -> Any:
-    # Money in the extension's JSON is a decimal string already; floats never reach a visit.
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decimals(v) for v in value]
     return value
 
 
@@ -387,6 +391,10 @@ class _Mapper:
     def __init__(self, index: Index, recognise: Recognise, origin: str) -> None:
         self.index, self.recognise, self.origin = index, recognise, origin
         self._positions: dict[int, int] = {}  # a Condition's 1-based place in the diagnoses
+        # What a resource many visits share (a patient, a practitioner, an account) gives a
+        # visit, worked out once: (document fields, their places).
+        self._memo: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, str]]] = {}
+        self._providers: dict[int, dict[str, Any]] = {}
         # Procedures, Conditions and ChargeItems by the Encounter/Procedure they belong to.
         self.procedures = self._children("Procedure", "encounter")
         self.conditions = self._children("Condition", "encounter")
@@ -409,17 +417,24 @@ class _Mapper:
 
     def encounter(self, enc: Res) -> Draft:
         vid = _id_of(enc)
-        d = Draft({}, enc.label)
+        d = Draft({}, enc.label, elements=_PROCEDURE_ELEMENTS)
         d.put("visit_id", vid, f"{enc.label}.identifier")
         start = enc.get("period", "start")
         if start is None:
             raise _Fail(enc.at("period.start"), "the Encounter has no date", "give period.start")
         d.put("date_of_service", _date(start, enc.at("period.start")), enc.at("period.start"))
-        self._place_of_service(d, enc)
+        locations = tuple(map(str, enc.list("location")))
+        self._shared(("pos", locations), d, lambda x: self._place_of_service(x, enc))
         patient = self.index.ref(enc, "subject", enc.get("subject"), ("Patient",))
-        self._patient(d, patient)
-        self._coverages(d, enc, patient)
-        self._billing(d, enc, enc.get("serviceProvider"), "serviceProvider")
+        self._shared(("patient", id(patient)), d, lambda x: self._patient(x, patient))
+        account = str(enc.get("account")) if enc.get("account") else id(patient)
+        self._shared(("coverages", account), d, lambda x: self._coverages(x, enc, patient))
+        provider = str(enc.get("serviceProvider"))
+        self._shared(
+            ("billing", provider),
+            d,
+            lambda x: self._billing(x, enc, enc.get("serviceProvider"), "serviceProvider"),
+        )
         for i, part in enumerate(enc.list("participant")):
             role = None
             for t in part.get("type") or () if isinstance(part, dict) else ():
@@ -438,6 +453,15 @@ class _Mapper:
         d.put("services", services, f"{enc.label} (its Procedures)")
         self._extras(d, enc, enc.data)
         return d
+
+    def _shared(self, key: tuple[Any, ...], d: Draft, build: Callable[[Draft], None]) -> None:
+        part = self._memo.get(key)
+        if part is None:
+            scratch = Draft({}, d.where)
+            build(scratch)
+            part = self._memo[key] = (scratch.doc, scratch.places)
+        d.doc.update(part[0])
+        d.places.update(part[1])
 
     def _place_of_service(self, d: Draft, enc: Res) -> None:
         for i, loc in enumerate(enc.list("location")):
@@ -572,6 +596,12 @@ class _Mapper:
         d.put("billing_provider", {k: v for k, v in provider.items() if v is not None}, org.label)
 
     def _provider(self, p: Res) -> dict[str, Any]:
+        known = self._providers.get(id(p))
+        if known is None:
+            known = self._providers[id(p)] = self._read_provider(p)
+        return known
+
+    def _read_provider(self, p: Res) -> dict[str, Any]:
         name = p.get("name", 0) or {}
         out: dict[str, Any] = {
             "npi": p.ident(NPI),
@@ -620,7 +650,7 @@ class _Mapper:
         if code is None:
             raise _Fail(proc.at("code"), "no CPT or HCPCS coding", f"code the procedure in {CPT}")
         s: dict[str, Any] = {"code": code}
-        d.places[f"{at}.code"] = proc.at("code")
+        d.places[at] = proc.label  # its fields' elements: _PROCEDURE_ELEMENTS
         mods = _extensions(proc.data, EXT_MODIFIER, "valueCode")
         if mods:
             s["modifiers"] = mods
@@ -636,11 +666,9 @@ class _Mapper:
                     "correct start and end",
                 )
             s["minutes"] = int(seconds // 60)
-            d.places[f"{at}.minutes"] = proc.at("performedPeriod")
             assistant = self._assistant_minutes(proc, s["minutes"])
             if assistant:
                 s["assistant_minutes"] = assistant
-                d.places[f"{at}.assistant_minutes"] = proc.at("performer")
         pointers = []
         for i, reason in enumerate(proc.list("reasonReference")):
             cond = self.index.ref(proc, f"reasonReference[{i}]", reason, ("Condition",))
@@ -653,17 +681,14 @@ class _Mapper:
             pointers.append(self._positions[id(cond)])
         if pointers:
             s["diagnosis_pointers"] = pointers
-            d.places[f"{at}.diagnosis_pointers"] = proc.at("reasonReference")
         purpose, response = proc.get("reasonCode", 0, "text"), proc.get("outcome", "text")
         if purpose is not None or response is not None:
             s["note"] = {
                 k: v for k, v in (("purpose", purpose), ("response", response)) if v is not None
             }
-            d.places[f"{at}.note"] = proc.at("reasonCode/outcome")
         region = proc.get("bodySite", 0, "text")
         if region is not None:
             s["body_region"] = region
-            d.places[f"{at}.body_region"] = proc.at("bodySite")
         item = self.charges.get(id(proc))
         if item is not None:
             quantity = item.get("quantity", "value")

@@ -38,6 +38,16 @@ _SKIP = {"FHS", "BHS", "BTS", "FTS"}  # batch and file envelopes
 _ESCAPES = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\"}
 
 
+# The FT1 field of each service field (the place of `services[n].FIELD` is FT1[n+1]-N).
+_FT1_FIELDS = {
+    "code": "-7",
+    "units": "-10",
+    "charge": "-11",
+    "diagnosis_pointers": "-19",
+    "modifiers": "-26",
+}
+
+
 class Refused(Exception):
     """A message that cannot be stored: its control id, the problems and whether it could
     be read at all (an HL7 ACK answers AR then, AE otherwise)."""
@@ -75,10 +85,18 @@ class Segment:
 
     def get(self, n: int, component: int = 1) -> str | None:
         """Field n's first repetition's component (1-based), unescaped; None when empty."""
-        reps = self.reps(n)
-        if not reps or len(reps[0]) < component:
+        value = self.fields[n] if n < len(self.fields) else ""
+        if not value:
             return None
-        return reps[0][component - 1] or None
+        seps = self.seps
+        if seps[2] in value:
+            value = value.split(seps[2], 1)[0]
+        if seps[1] in value:
+            parts = value.split(seps[1])
+            value = parts[component - 1] if len(parts) >= component else ""
+        elif component > 1:
+            return None
+        return _unescape(value, seps) or None
 
     def at(self, n: int) -> str:
         return f"{self.label}-{n}"
@@ -199,7 +217,7 @@ class _Mapper:
         kind = f"{msh.get(9, 1)}^{msh.get(9, 2)}"
         if kind != "DFT^P03":
             raise _Fail("MSH-9", f"a {kind} message is not a charge", "send DFT^P03 messages")
-        d = Draft({}, where)
+        d = Draft({}, where, elements=_FT1_FIELDS)
         by_id: dict[str, list[Segment]] = {}
         for s in segs:
             by_id.setdefault(s.id, []).append(s)
@@ -341,11 +359,10 @@ class _Mapper:
                 ft1.at(7), "the charge has no procedure code", "send the CPT/HCPCS code in FT1-7"
             )
         s: dict[str, Any] = {"code": code}
-        d.places[f"{at}.code"] = ft1.at(7)
+        d.places[at] = ft1.label  # its fields' places: _FT1_FIELDS
         units = _int(ft1.get(10), ft1.at(10))
         if units is not None:
             s["units"] = units
-            d.places[f"{at}.units"] = ft1.at(10)
         amount = ft1.get(11)
         if amount is not None:
             try:
@@ -354,7 +371,6 @@ class _Mapper:
                 raise _Fail(
                     ft1.at(11), f"{amount!r} is not an amount", "send the charge as 123.45"
                 ) from None
-            d.places[f"{at}.charge"] = ft1.at(11)
         pointers = []
         for rep in ft1.reps(19):
             if not rep or not rep[0]:
@@ -365,11 +381,9 @@ class _Mapper:
             pointers.append(diagnoses.index(dx) + 1)
         if pointers:
             s["diagnosis_pointers"] = pointers
-            d.places[f"{at}.diagnosis_pointers"] = ft1.at(19)
         mods = [rep[0] for rep in ft1.reps(26) if rep and rep[0]]
         if mods:
             s["modifiers"] = mods
-            d.places[f"{at}.modifiers"] = ft1.at(26)
         minutes = self._value(after, self.minutes, d, f"{at}.minutes")
         if minutes is not None:
             s["minutes"] = minutes
