@@ -212,7 +212,10 @@ def _json_ext(res: Res, node: Any, url: str, where: str) -> dict[str, Any]:
 # -- reading the file ------------------------------------------------------------------------
 
 
-def parse(text: str, origin: str) -> list[dict[str, Any]]:
+Found = list[tuple[dict[str, Any], str | None]]  # each resource and its Bundle fullUrl
+
+
+def parse(text: str, origin: str) -> Found:
     """The resources of a FHIR JSON file: a Bundle's entries, a lone resource, or NDJSON (one
     resource or Bundle a line, as FHIR bulk export writes)."""
     try:
@@ -231,13 +234,13 @@ def parse(text: str, origin: str) -> list[dict[str, Any]]:
                         problem=f"not valid JSON ({e})",
                         fix=_FIX_FHIR,
                     ) from None
-    out: list[dict[str, Any]] = []
+    out: Found = []
     for n, doc in enumerate(docs, start=1):
-        _resources(doc, origin, f"document {n}" if len(docs) > 1 else "document", out)
+        _resources(doc, None, origin, f"document {n}" if len(docs) > 1 else "document", out)
     return out
 
 
-def _resources(doc: Any, origin: str, where: str, out: list[dict[str, Any]]) -> None:
+def _resources(doc: Any, url: str | None, origin: str, where: str, out: Found) -> None:
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
         raise InputError(
             file=origin,
@@ -247,7 +250,7 @@ def _resources(doc: Any, origin: str, where: str, out: list[dict[str, Any]]) -> 
             fix=_FIX_FHIR,
         )
     if doc["resourceType"] != "Bundle":
-        out.append(doc)
+        out.append((doc, url))
         return
     kind = doc.get("type")
     if kind not in _BUNDLE_TYPES:
@@ -268,27 +271,26 @@ def _resources(doc: Any, origin: str, where: str, out: list[dict[str, Any]]) -> 
                 problem="the entry holds no resource",
                 fix="give each entry a resource",
             )
-        if isinstance(entry.get("fullUrl"), str):
-            resource = {**resource, "_fullUrl": entry["fullUrl"]}
-        _resources(resource, origin, where, out)
+        full = entry.get("fullUrl")
+        _resources(resource, full if isinstance(full, str) else None, origin, where, out)
 
 
 class Index:
     """The file's resources by reference (Type/id and fullUrl) and by type."""
 
-    def __init__(self, resources: list[dict[str, Any]]) -> None:
+    def __init__(self, resources: Found) -> None:
         self.by_ref: dict[str, Res] = {}
         self.by_type: dict[str, list[Res]] = {}
-        for data in resources:
+        for data, url in resources:
             kind = data["resourceType"]
             same = self.by_type.setdefault(kind, [])
             res = Res(data, f"{kind}[{len(same) + 1}]")
             same.append(res)
             if isinstance(data.get("id"), str):
                 self.by_ref[f"{kind}/{data['id']}"] = res
-            if isinstance(data.get("_fullUrl"), str):
-                self.by_ref[data["_fullUrl"]] = res
-                tail = data["_fullUrl"].rsplit("/", 2)[-2:]  # .../Patient/123 -> Patient/123
+            if url is not None:
+                self.by_ref[url] = res
+                tail = url.rsplit("/", 2)[-2:]  # .../Patient/123 -> Patient/123
                 if len(tail) == 2:
                     self.by_ref.setdefault("/".join(tail), res)
 
@@ -312,17 +314,16 @@ class Index:
         return self.by_type.get(kind, [])
 
 
-def validate_models(resources: list[dict[str, Any]], origin: str) -> None:
+def validate_models(resources: Found, origin: str) -> None:
     """Every resource checked against fhir.resources' R4B model of its type (slow: see the
     module's docstring); all problems are reported."""
     from fhir.resources.R4B import get_fhir_model_class
 
     errors: list[InputError] = []
     counts: dict[str, int] = {}
-    for data in resources:
-        kind = data["resourceType"]
+    for body, _ in resources:
+        kind = body["resourceType"]
         counts[kind] = counts.get(kind, 0) + 1
-        body = {k: v for k, v in data.items() if k != "_fullUrl"}
         try:
             get_fhir_model_class(kind).model_validate(body)
         except ValueError as e:  # an unknown resource type, or pydantic's ValidationError
@@ -646,18 +647,22 @@ class _Mapper:
 
     def _procedure(self, d: Draft, proc: Res, n: int) -> dict[str, Any]:
         at = f"services[{n}]"
-        code = _code(proc.get("code"), CPT, HCPCS)
+        data = proc.data  # read directly: a bulk file has a Procedure per service
+        code = _code(data.get("code"), CPT, HCPCS)
         if code is None:
             raise _Fail(proc.at("code"), "no CPT or HCPCS coding", f"code the procedure in {CPT}")
         s: dict[str, Any] = {"code": code}
         d.places[at] = proc.label  # its fields' elements: _PROCEDURE_ELEMENTS
-        mods = _extensions(proc.data, EXT_MODIFIER, "valueCode")
-        if mods:
-            s["modifiers"] = mods
-        period = proc.get("performedPeriod")
+        if "extension" in data:
+            mods = _extensions(data, EXT_MODIFIER, "valueCode")
+            if mods:
+                s["modifiers"] = mods
+        period = data.get("performedPeriod")
         if period is not None:
-            start = _instant(proc.get("performedPeriod", "start"), proc.at("performedPeriod.start"))
-            end = _instant(proc.get("performedPeriod", "end"), proc.at("performedPeriod.end"))
+            if not isinstance(period, dict):
+                period = {}
+            start = _instant(period.get("start"), proc.at("performedPeriod.start"))
+            end = _instant(period.get("end"), proc.at("performedPeriod.end"))
             seconds = (end - start).total_seconds()
             if seconds < 0:
                 raise _Fail(
@@ -666,11 +671,20 @@ class _Mapper:
                     "correct start and end",
                 )
             s["minutes"] = int(seconds // 60)
-            assistant = self._assistant_minutes(proc, s["minutes"])
+            performers = data.get("performer")
+            assistant = (
+                self._assistant_minutes(proc, s["minutes"])
+                if isinstance(performers, list)
+                and len(performers) > 1
+                or _has_assistant(performers)
+                else 0
+            )
             if assistant:
                 s["assistant_minutes"] = assistant
         pointers = []
-        for i, reason in enumerate(proc.list("reasonReference")):
+        for i, reason in enumerate(
+            proc.list("reasonReference") if "reasonReference" in data else ()
+        ):
             cond = self.index.ref(proc, f"reasonReference[{i}]", reason, ("Condition",))
             if id(cond) not in self._positions:
                 raise _Fail(
@@ -699,7 +713,7 @@ class _Mapper:
             if price is not None:
                 s["charge"] = _money(price, item.at("priceOverride"))
                 d.places[f"{at}.charge"] = item.at("priceOverride")
-        extra = _json_ext(proc, proc.data, EXT_SERVICE, proc.label)
+        extra = _json_ext(proc, data, EXT_SERVICE, proc.label) if "extension" in data else {}
         for key in extra:
             d.places[f"{at}.{key}"] = f"{proc.label}.extension({EXT_SERVICE})"
         return {**s, **extra}
@@ -874,6 +888,12 @@ class _Mapper:
                 "give insurance with a Coverage",
             )
         self._put_coverages(d, entries)
+
+
+def _has_assistant(performers: Any) -> bool:
+    return isinstance(performers, list) and any(
+        _code(p.get("function"), FUNCTION) == "assistant" for p in performers if isinstance(p, dict)
+    )
 
 
 def _address(res: Res, element: str) -> dict[str, Any] | None:

@@ -179,24 +179,29 @@ class _Fail(Exception):
         self.where, self.problem, self.fix = where, problem, fix
 
 
-def _date(value: str | None, where: str) -> str:
+def _date(seg: Segment, n: int) -> str:
+    """Field n of a segment as an ISO date (YYYYMMDD, any time after it ignored)."""
+    value = seg.get(n)
     if value and len(value) >= 8 and value[:8].isdigit():
         try:
             return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8])).isoformat()
         except ValueError:
             pass
-    raise _Fail(where, f"{value!r} is not an HL7 date", "write the date as YYYYMMDD")
+    raise _Fail(seg.at(n), f"{value!r} is not an HL7 date", "write the date as YYYYMMDD")
 
 
-def _int(value: str | None, where: str) -> int | None:
+def _int(seg: Segment, n: int, component: int = 1) -> int | None:
+    value = seg.get(n, component)
     if value is None:
         return None
+    if value.isdigit():
+        return int(value)
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise _Fail(where, f"{value!r} is not a number", "send a whole number") from None
+        raise _Fail(seg.at(n), f"{value!r} is not a number", "send a whole number") from None
     if not number.is_finite() or number != number.to_integral_value():
-        raise _Fail(where, f"{value!r} is not a whole number", "send a whole number")
+        raise _Fail(seg.at(n), f"{value!r} is not a whole number", "send a whole number")
     return int(number)
 
 
@@ -249,7 +254,7 @@ class _Mapper:
                     "the DG1 segment has no diagnosis code",
                     "send the ICD-10-CM code in DG1-3",
                 )
-            rank = _int(dg1.get(15), dg1.at(15))
+            rank = _int(dg1, 15)
             ranked.append((rank if rank is not None else 99, len(ranked), _icd(code), dg1.at(3)))
         for n, (_, _, code, place) in enumerate(sorted(ranked)):
             diagnoses.append(code)
@@ -259,7 +264,7 @@ class _Mapper:
         days = set()
         following = _following(segs)
         for ft1 in by_id.get("FT1", []):
-            days.add(_date(ft1.get(4), ft1.at(4)))
+            days.add(_date(ft1, 4))
             services.append(self._charge(d, ft1, following[id(ft1)], diagnoses, len(services)))
         if not services:
             raise _Fail("FT1", "the message has no FT1 charge", "send one FT1 per service")
@@ -285,7 +290,7 @@ class _Mapper:
         d.put("patient.id", pid.get(3), "PID-3")
         d.put("patient.last_name", pid.get(5, 1), "PID-5.1")
         d.put("patient.first_name", pid.get(5, 2), "PID-5.2")
-        d.put("patient.birth_date", _date(pid.get(7), "PID-7"), "PID-7")
+        d.put("patient.birth_date", _date(pid, 7), "PID-7")
         d.put("patient.sex", _SEX.get(pid.get(8) or "", "U"), "PID-8")
         address = _address(pid.reps(11))
         if address:
@@ -312,7 +317,7 @@ class _Mapper:
                 "send the patient's coverage in IN1",
             )
         entries = []
-        ordered = sorted(in1s, key=lambda s: _int(s.get(1), s.at(1)) or 0)
+        ordered = sorted(in1s, key=lambda s: _int(s, 1) or 0)
         for n, in1 in enumerate(ordered):
             values = [in1.get(3), in1.get(2), in1.get(4)]
             payer = self.recognise.payer(values)
@@ -327,7 +332,7 @@ class _Mapper:
             if sub["relationship"] != "self":
                 sub["last_name"], sub["first_name"] = in1.get(16, 1), in1.get(16, 2)
                 if in1.get(18):
-                    sub["birth_date"] = _date(in1.get(18), in1.at(18))
+                    sub["birth_date"] = _date(in1, 18)
                 if in1.get(43):
                     sub["sex"] = _SEX.get(in1.get(43) or "", "U")
                 sub["address"] = _address(in1.reps(19))
@@ -360,7 +365,7 @@ class _Mapper:
             )
         s: dict[str, Any] = {"code": code}
         d.places[at] = ft1.label  # its fields' places: _FT1_FIELDS
-        units = _int(ft1.get(10), ft1.at(10))
+        units = _int(ft1, 10)
         if units is not None:
             s["units"] = units
         amount = ft1.get(11)
@@ -413,10 +418,10 @@ class _Mapper:
         seg_id, field, component = spec
         for s in after:
             if s.id == seg_id:
-                value = s.get(field, component)
+                value = _int(s, field, component)
                 if value is not None:
                     d.places[path] = s.at(field)
-                    return _int(value, s.at(field))
+                    return value
         return None
 
 
