@@ -61,9 +61,8 @@ def main() -> None:
         del got
         if fmt == "json":
             anchor = took
-        print(
-            f"{fmt:5} {took:7.2f} s  {n / took:8,.0f} visits/s  {took / anchor:5.2f}x the JSON intake"
-        )
+        rate = f"{n / took:8,.0f} visits/s"
+        print(f"{fmt:5} {took:7.2f} s  {rate}  {took / anchor:5.2f}x the JSON intake")
     sub = args.subset
     small = [Visit.model_validate(d) for d in docs[:sub]]
     sub_json = "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in docs[:sub])

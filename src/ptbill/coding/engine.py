@@ -510,10 +510,10 @@ def _sent_charges(services: Sequence[Service], lines: list[_Line]) -> dict[int, 
     out: dict[int, Decimal] = {}
     cent = Decimal("0.01")
     for indexes, numbers in groups.items():
-        charges = [services[i].charge for i in indexes]
-        if any(c is None for c in charges):
+        charges = [c for i in indexes if (c := services[i].charge) is not None]
+        if len(charges) < len(indexes):
             continue
-        total = sum(charges, Decimal(0))  # type: ignore[arg-type]
+        total = sum(charges, Decimal(0))
         billed = [n for n in numbers if lines[n].units > 0] or numbers[:1]
         units = sum(lines[n].units for n in billed)
         left = total

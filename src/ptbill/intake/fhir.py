@@ -448,7 +448,7 @@ class _Mapper:
                 )
                 d.put(role, self._provider(who), who.label)
         self._diagnoses(d, enc)
-        services = []
+        services: list[dict[str, Any]] = []
         for proc in self.procedures.get(id(enc), []):
             services.append(self._procedure(d, proc, len(services)))
         d.put("services", services, f"{enc.label} (its Procedures)")
@@ -536,7 +536,7 @@ class _Mapper:
             if org.type != "Organization":
                 continue
             values += [
-                e.get("value")
+                str(e["value"])
                 for e in org.list("identifier")
                 if isinstance(e, dict) and isinstance(e.get("value"), str)
             ]
@@ -786,7 +786,8 @@ class _Mapper:
         d.doc["diagnoses"] = [code for _, _, code in by_sequence]
         for n, (_, i, _) in enumerate(by_sequence):
             d.places[f"diagnoses[{n}]"] = claim.at(f"diagnosis[{i}]")
-        services, days = [], set()
+        services: list[dict[str, Any]] = []
+        days: set[str] = set()
         for i, item in enumerate(claim.list("item")):
             where = f"item[{i}]"
             s: dict[str, Any] = {}

@@ -96,7 +96,7 @@ class _Writer:
                 {"system": f.EIN, "value": bp.tax_id},
             ],
             "name": bp.name,
-            "address": [_address(bp.address)],
+            "address": [_address(bp.address) or {}],
         }
         return self.add("Organization", body, ("bp", bp.model_dump_json()))
 

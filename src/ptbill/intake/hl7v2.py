@@ -245,7 +245,7 @@ class _Mapper:
             if provider is not None:
                 d.put(field, provider, pv1.at(n))
         diagnoses: list[str] = []
-        ranked = []
+        ranked: list[tuple[int, int, str, str]] = []
         for dg1 in by_id.get("DG1", []):
             code = dg1.get(3)
             if code is None:

@@ -153,8 +153,8 @@ def latest_date_of_service(
         try:
             for _, item in _raw_items(path, fmt, config):
                 if isinstance(item, Visit):
-                    day = item.date_of_service
-                    latest = day if latest is None or day > latest else latest
+                    dos = item.date_of_service
+                    latest = dos if latest is None or dos > latest else latest
                     continue
                 doc = orjson.loads(item) if isinstance(item, str) else item  # 3x json's speed
                 value = doc.get("date_of_service") if isinstance(doc, dict) else None
