@@ -181,7 +181,7 @@ async def import_visits(
     )
     session.commit()
     return show(
-        request, session, "import_result.html", name=name, summary=summary, imported_as_of=day
+        request, session, "import_result.html", file_name=name, summary=summary, imported_as_of=day
     )
 
 
