@@ -6,6 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from hl7.mllp import open_hl7_connection
@@ -63,7 +69,8 @@ def test_the_listener_acks_and_stores_each_message(db_url: str, config: Config) 
     )
     second = _message("V-MLLP-3")
     store = ledger_store(db_url, config, dt.date(2026, 3, 10), "mllp-test")
-    listener = Listener(config, store)
+    heard: list[tuple[str, str, str | None, str]] = []
+    listener = Listener(config, store, heard=lambda *a: heard.append(a))
 
     async def run() -> list[str]:
         server = await serve(listener, "127.0.0.1", 0)
@@ -83,6 +90,13 @@ def test_the_listener_acks_and_stores_each_message(db_url: str, config: Config) 
     assert unreadable[1] == "AR"
     assert again[1] == "AA"  # the listener went on after the refusals
     assert _visits(db_url) == ["V-MLLP-1", "V-MLLP-3"]
+    assert [(h[1], h[2]) for h in heard] == [
+        ("AA", "V-MLLP-1"),
+        ("AE", None),
+        ("AR", None),
+        ("AA", "V-MLLP-3"),
+    ]  # what `ptbill listen --json` prints, one line each
+    assert "'ACME-X' is not recognised" in heard[1][3]
     assert (listener.tally.accepted, listener.tally.refused, listener.tally.unreadable) == (2, 1, 1)
     with Ledger(db_url) as ledger, ledger.transaction() as s:
         assert s.scalar(select(func.count()).select_from(m.Claim)) == 2
@@ -99,3 +113,34 @@ def test_a_message_the_ledger_refuses_is_answered_ae_and_nothing_is_stored(
     ack = asyncio.run(listener.answer(_message("V-MLLP-9")))
     assert _msa(ack)[1] == "AE" and "no clinic 'nowhere'" in ack
     assert _visits(db_url) == []
+
+
+def test_ptbill_listen_answers_over_loopback_and_prints_json(tmp_path: Path) -> None:
+    """The command itself, as a clinic runs it: a process listening on a loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = f"sqlite:///{tmp_path / 'listen.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ptbill", "--db", db, "listen", "--mllp", f"127.0.0.1:{port}",
+         "--json", "--as-of", "2026-03-10"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        assert "listening" in proc.stderr.readline()
+        [answer] = asyncio.run(_exchange(port, [_message("V-CLI-1").encode()]))
+        assert _msa(answer)[1] == "AA"
+        line = json.loads(proc.stdout.readline())
+        assert line == {
+            "control_id": "DEMO00000001",
+            "ack": "AA",
+            "visit_id": "V-CLI-1",
+            "problem": "",
+        }
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert _visits(db) == ["V-CLI-1"]

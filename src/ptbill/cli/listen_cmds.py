@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -50,6 +52,12 @@ def ledger_store(db: str | None, config: Config, as_of: dt.date | None, actor: s
     return store
 
 
+def _print_json(control_id: str, ack: str, visit_id: str | None, problem: str) -> None:
+    line = {"control_id": control_id, "ack": ack, "visit_id": visit_id, "problem": problem}
+    click.echo(json.dumps(line), nl=True)
+    sys.stdout.flush()
+
+
 def parse_address(value: str) -> tuple[str, int]:
     m = ADDRESS.match(value)
     if not m or not 0 < int(m.group("port")) < 65536:
@@ -69,9 +77,15 @@ def parse_address(value: str) -> tuple[str, int]:
     default=None,
     help="Scrub date of the stored visits. Default: each visit's own date of service.",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON line on stdout per message answered: control_id, ack, visit_id, problem.",
+)
 @click.pass_context
 @user_errors
-def listen(ctx: click.Context, address: str, as_of: dt.datetime | None) -> None:
+def listen(ctx: click.Context, address: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Receive DFT^P03 charge messages over MLLP and store each in the ledger as one import,
     answering AA (stored), AE with the reason (refused) or AR (unreadable). Ctrl-C stops."""
     host, port = parse_address(address)
@@ -79,7 +93,7 @@ def listen(ctx: click.Context, address: str, as_of: dt.datetime | None) -> None:
     store = ledger_store(
         ctx.obj.get("db") or os.environ.get("PTBILL_DB"), config, _day(as_of), who()
     )
-    listener = Listener(config, store)
+    listener = Listener(config, store, heard=_print_json if as_json else None)
 
     async def run() -> None:
         server = await serve(listener, host, port)

@@ -117,6 +117,11 @@ def _unescape(text: str, seps: str) -> str:
     return "".join(out)
 
 
+def unescape(text: str) -> str:
+    """A field's text with the standard separators' escapes undone."""
+    return _unescape(text, "|^~\\&")
+
+
 def escape(text: str) -> str:
     return (
         text.replace("\\", "\\E\\")

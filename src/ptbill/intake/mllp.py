@@ -28,6 +28,8 @@ from ptbill.intake import hl7v2
 
 log = logging.getLogger("ptbill.mllp")
 Store = Callable[[Visit, str], None]  # raises InputError(s) to refuse
+# Hears each answer: (control id, ACK code, visit id or None, the reason or "").
+Heard = Callable[[str, str, str | None, str], None]
 _MAX_TEXT = 900  # MSA-3 / ERR-8 length kept (ACK receivers truncate long text)
 
 
@@ -39,8 +41,10 @@ class Tally:
 
 
 class Listener:
-    def __init__(self, config: Config, store: Store, origin: str = "mllp") -> None:
-        self.config, self.store, self.origin = config, store, origin
+    def __init__(
+        self, config: Config, store: Store, origin: str = "mllp", heard: Heard | None = None
+    ) -> None:
+        self.config, self.store, self.origin, self.heard = config, store, origin, heard
         self.lock = asyncio.Lock()  # one message stored at a time (one ledger writer)
         self.tally = Tally()
 
@@ -65,6 +69,15 @@ class Listener:
 
     async def answer(self, text: str) -> str:
         """The ACK of one message, after storing it (or not)."""
+        reply, stored = await self._answer(text)
+        if self.heard is not None:
+            msa = next((s for s in reply.split("\r") if s.startswith("MSA")), "MSA||")
+            fields = msa.split("|") + ["", "", ""]
+            self.heard(fields[2], fields[1], stored, hl7v2.unescape(fields[3]))
+        return reply
+
+    async def _answer(self, text: str) -> tuple[str, str | None]:
+        """The ACK, and the id of the visit stored (None when none was)."""
         try:
             visit = hl7v2.read_one(text, self.origin, self.config)
         except hl7v2.Refused as r:
@@ -72,11 +85,11 @@ class Listener:
             self.tally.unreadable += r.unreadable
             self.tally.refused += not r.unreadable
             log.info("message %s: %s (%d problem(s))", r.control_id or "?", code, len(r.errors))
-            return ack(text, code, _reason(r.errors))
+            return ack(text, code, _reason(r.errors)), None
         except Exception:  # never let one message stop the listener
             log.exception("a message could not be read")
             self.tally.unreadable += 1
-            return ack(text, "AR", "the message could not be read")
+            return ack(text, "AR", "the message could not be read"), None
         _, lines = next(hl7v2.messages(text))
         cid = hl7v2.control_id(lines)
         try:
@@ -84,17 +97,17 @@ class Listener:
                 await asyncio.to_thread(self.store, visit, cid)
         except InputErrors as e:
             self.tally.refused += 1
-            return ack(text, "AE", _reason(e.errors))
+            return ack(text, "AE", _reason(e.errors)), None
         except InputError as e:
             self.tally.refused += 1
-            return ack(text, "AE", _reason([e]))
+            return ack(text, "AE", _reason([e])), None
         except Exception:  # a database failure: the transaction rolled back, the sender retries
             log.exception("message %s: could not be stored", cid)
             self.tally.refused += 1
-            return ack(text, "AE", "the ledger could not store the message; send it again")
+            return ack(text, "AE", "the ledger could not store the message; send it again"), None
         self.tally.accepted += 1
         log.info("message %s: AA, visit %s stored", cid, visit.visit_id)
-        return ack(text, "AA", "")
+        return ack(text, "AA", ""), visit.visit_id
 
 
 def _reason(errors: list[InputError]) -> str:
