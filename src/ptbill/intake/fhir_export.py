@@ -16,7 +16,7 @@ import orjson
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Address, Provider, Service, Visit
-from ptbill.intake import fhir as f
+from ptbill.intake import fhir_resources as f
 
 _GENDER = {"F": "female", "M": "male", "U": "unknown"}
 # The visit fields the Encounter and its resources carry natively.
