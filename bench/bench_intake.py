@@ -23,7 +23,7 @@ from ptbill.bulk import batch
 from ptbill.config import load_config
 from ptbill.demo.generator import generate
 from ptbill.domain.visit import Visit
-from ptbill.intake import csv_charges, fhir, fhir_export, hl7v2, read_visits
+from ptbill.intake import csv_charges, fhir, fhir_export, hl7v2, hl7v2_export, read_visits
 
 
 def timed(label: str, fn: Any) -> tuple[float, Any]:
@@ -46,7 +46,7 @@ def main() -> None:
     texts = {
         "json": "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in docs),
         "fhir": fhir_export.write(visits, config),
-        "hl7": hl7v2.write(visits, config),
+        "hl7": hl7v2_export.write(visits, config),
         "csv": csv_charges.write(visits, config),
     }
     del visits
@@ -79,7 +79,7 @@ def main() -> None:
     )
     import hl7
 
-    messages = hl7v2.write(small, config).split("\r\n")[:-1]
+    messages = hl7v2_export.write(small, config).split("\r\n")[:-1]
     took, _ = timed("python-hl7", lambda: [hl7.parse(m) for m in messages])
     mine, _ = timed("split", lambda: [hl7v2.split(m.split("\r"), "m") for m in messages])
     print(

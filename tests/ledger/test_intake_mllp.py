@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from ptbill.cli.listen_cmds import ledger_store
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.intake import hl7v2
+from ptbill.intake import hl7v2_export
 from ptbill.intake.mllp import Listener, serve
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
@@ -31,7 +31,7 @@ def _message(visit_id: str, payer: str = "medicare") -> str:
     d = visit_dict(timed("97110", 24), timed("97140", 13, body_region="right knee"))
     d.update(visit_id=visit_id, payer=payer, total_timed_minutes=37)
     visit = Visit.model_validate(d)
-    return hl7v2.write_message(visit, 1, _config())
+    return hl7v2_export.write_message(visit, 1, _config())
 
 
 def _config() -> Config:

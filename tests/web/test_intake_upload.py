@@ -7,10 +7,10 @@ import copy
 
 from ptbill.config import load_config
 from ptbill.domain.visit import Visit
-from ptbill.intake import csv_charges, fhir_export, hl7v2
+from ptbill.intake import csv_charges, fhir_export, hl7v2_export
 from tests.web.conftest import MakeBench
 
-WRITERS = {"fhir": fhir_export.write, "hl7": hl7v2.write, "csv": csv_charges.write}
+WRITERS = {"fhir": fhir_export.write, "hl7": hl7v2_export.write, "csv": csv_charges.write}
 NAMES = {"fhir": "visits.json", "hl7": "visits.hl7", "csv": "visits.csv"}
 
 
@@ -38,7 +38,7 @@ def test_the_api_imports_fhir_hl7_and_csv(make_bench: MakeBench) -> None:
 
 def test_a_bad_hl7_upload_names_the_message_and_segment(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
-    text = hl7v2.write(_visits(bench, "hl7"), load_config(None)).replace("|CG|", "|CD|", 1)
+    text = hl7v2_export.write(_visits(bench, "hl7"), load_config(None)).replace("|CG|", "|CD|", 1)
     r = bench.post("/api/v1/visits", files={"file": ("bad.hl7", text.encode(), "text/plain")})
     assert r.status_code == 422
     body = r.text

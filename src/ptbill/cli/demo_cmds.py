@@ -39,9 +39,9 @@ def export(visits: list[dict[str, Any]], fmt: str) -> str:
     """The demo visits in another intake format (of the bundled demo clinic)."""
     from ptbill.config import load_config
     from ptbill.domain.visit import Visit
-    from ptbill.intake import csv_charges, fhir_export, hl7v2
+    from ptbill.intake import csv_charges, fhir_export, hl7v2_export
 
-    writer = {"fhir": fhir_export.write, "hl7": hl7v2.write, "csv": csv_charges.write}[fmt]
+    writer = {"fhir": fhir_export.write, "hl7": hl7v2_export.write, "csv": csv_charges.write}[fmt]
     return writer([Visit.model_validate(v) for v in visits], load_config(None))
 
 
