@@ -220,6 +220,7 @@ class _Mapper:
     def __init__(self, config: Config) -> None:
         self.recognise = Recognise(config)
         self.minutes = _place(config.intake.hl7.minutes)
+        self.providers: dict[str, dict[str, Any] | None] = {}  # by the field's text
         self.assistant = _place(config.intake.hl7.assistant_minutes)
 
     def message(self, segs: list[Segment], where: str, origin: str) -> Draft:
@@ -246,7 +247,7 @@ class _Mapper:
             ("referring_provider", 8),
             ("supervising_provider", 9),
         ):
-            provider = _provider(pv1.reps(n))
+            provider = self._provider(pv1, n)
             if provider is not None:
                 d.put(field, provider, pv1.at(n))
         diagnoses: list[str] = []
@@ -290,6 +291,13 @@ class _Mapper:
                 )
                 d.put(key, merged, zpv.at(1))
         return d
+
+    def _provider(self, seg: Segment, n: int) -> dict[str, Any] | None:
+        """A provider field (XCN), read once per distinct text: a file repeats a few."""
+        raw = seg.raw(n)
+        if raw not in self.providers:
+            self.providers[raw] = _provider(seg.reps(n))
+        return self.providers[raw]
 
     def _patient(self, d: Draft, pid: Segment) -> None:
         d.put("patient.id", pid.get(3), "PID-3")
@@ -398,13 +406,8 @@ class _Mapper:
         if minutes is not None:
             s["minutes"] = minutes
             assistant = self._value(after, self.assistant, d, f"{at}.assistant_minutes")
-            performer = ft1.reps(20)
-            if (
-                assistant is None
-                and performer
-                and len(performer[0]) >= 7
-                and performer[0][6].upper() in _ASSISTANT_DEGREES
-            ):
+            degree = ft1.get(20, 7) if assistant is None else None
+            if degree is not None and degree.upper() in _ASSISTANT_DEGREES:
                 assistant = minutes  # the charge was performed by an assistant
                 d.places[f"{at}.assistant_minutes"] = ft1.at(20)
             if assistant:
