@@ -114,7 +114,7 @@ def test_bundled_profiles_switch_medicare_rules_on_in_data() -> None:
         assert rid in medicare and rid not in commercial
     assert medicare["REEVAL-NO-REASON"].severity == "error"
     assert commercial["REEVAL-NO-REASON"].severity == "warning"
-    assert medicare["PATIENT-MEMBER-ID"].params["format"] == "mbi"
+    assert medicare["PATIENT-MEMBER-ID"].params.format == "mbi"
     assert "MUE-UNITS" in medicare and "MUE-UNITS" not in commercial
     # payer-dependent rules are left out up front, not run per visit
     assert "AUTH-MISSING" not in medicare and "KX-NOT-DOCUMENTED" not in commercial

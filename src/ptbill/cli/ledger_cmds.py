@@ -28,6 +28,7 @@ from ptbill.cli.intake_opts import from_option, notify
 from ptbill.config import load_config
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
+from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
 # every other `ptbill` command starts as fast as before.
@@ -276,6 +277,8 @@ def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json:
     )
     for number in summary.rejected[:20]:
         out.print(f"  rejected {number} (see `ptbill worklist --kind rejection`)")
+    for text in summary.warnings:
+        out.print(f"  [yellow]warning:[/] {text}")
 
 
 @click.command()
@@ -315,6 +318,8 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
         )
     for text in summary.imbalances[:10]:
         out.print(f"  [yellow]does not balance:[/] {text}")
+    for text in summary.warnings:
+        out.print(f"  [yellow]warning:[/] {text}")
 
 
 # --- worklist and actions ----------------------------------------------------------------------
@@ -324,7 +329,7 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--kind",
-    type=click.Choice(["denial", "rejection", "underpayment", "unmatched", "blocked"]),
+    type=click.Choice(KINDS),
     default=None,
 )
 @click.option(
@@ -338,7 +343,7 @@ def worklist(
     ctx: click.Context, as_json: bool, kind: str | None, as_of: dt.datetime | None, details: bool
 ) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when."""
-    from ptbill.remit.actions import worklist as open_items
+    from ptbill.remit.worklist import open_items
 
     with ledger_session(ctx) as session:
         day = _day(as_of)

@@ -22,6 +22,7 @@ from ptbill.cli.ledger_cmds import (
     writeoff,
 )
 from ptbill.cli.listen_cmds import listen
+from ptbill.cli.payer_cmds import eligibility, exchange, status
 from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
@@ -85,6 +86,9 @@ cli.add_command(report)
 cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)
+cli.add_command(eligibility)
+cli.add_command(status)
+cli.add_command(exchange)
 
 
 def main() -> None:

@@ -16,7 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+)
 
 from ptbill.config.intake import IntakeSettings
 from ptbill.domain.visit import Address, BillingProvider
@@ -76,8 +83,23 @@ class PayerProfile(_Strict):
     assistant_reduction_percent: Decimal | None = Field(None, ge=0, le=100)
     underpayment_tolerance: Decimal = Field(Decimal("1.00"), ge=0)
     underpayment_tolerance_percent: Decimal = Field(Decimal("1"), ge=0, le=100)
-    # Scrub rule switches and parameters, by rule id.
+    # Scrub rule switches and parameters, by rule id (ptbill.scrub checks them: docs/rules.md).
     rules: dict[str, dict[str, Any]] = {}
+    # Where each rule's settings were written, rule id -> (file, TOML key), so that a bad
+    # setting is reported where it can be fixed. Not an input: set by the configuration loader.
+    _rule_sources: dict[str, tuple[str, str]] = PrivateAttr(default_factory=dict)
+
+    def rule_source(self, rule_id: str) -> tuple[str, str]:
+        """(file, TOML key) of this profile's settings of a rule."""
+        found = self._rule_sources.get(rule_id)
+        return found or (f"payer profile {self.key!r}", f"rules.{rule_id}")
+
+    # Talking to the payer (docs/payers.md): the service types a 270 asks about (EQ01), and
+    # the days after submission (or acceptance) without an answer before a 276 asks.
+    eligibility_service_types: tuple[
+        Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,2}$")], ...
+    ] = ("30",)
+    status_after_days: int = Field(30, ge=1)
 
 
 class Submitter(_Strict):
@@ -94,6 +116,28 @@ class Receiver(_Strict):
     id: str
 
 
+class Clearinghouse(_Strict):
+    """A clearinghouse mailbox (docs/payers.md): SFTP, or a local folder (`local`), with the
+    folder ptbill uploads to, the folders it downloads from and an archive folder."""
+
+    name: str = ""
+    host: str | None = None
+    port: int = Field(22, ge=1, le=65535)
+    user: str | None = None
+    key_file: str | None = None
+    password_env: str | None = None  # the name of the environment variable holding it
+    password_file: str | None = None
+    known_hosts: str | None = None  # default ~/.ssh/known_hosts
+    local: str | None = None  # a local folder standing in for the server (demo, tests)
+    outbound: str = "inbound"  # where ptbill puts files (the clearinghouse's inbound)
+    inbound: tuple[str, ...] = ("outbound",)  # where ptbill takes files from
+    archive: str | None = "archive"  # where taken files go (None: left where they are)
+    patterns: tuple[str, ...] = ("*",)  # inbound file names taken
+    upload_name: str = "{kind}-{control:09d}.x12"  # {kind} {control} {sha}
+    receiver_id: str | None = None  # only files whose ISA08 is this go here (None: all)
+    timeout_seconds: int = Field(30, ge=1)
+
+
 class Clinic(_Strict):
     key: str
     name: str
@@ -104,6 +148,7 @@ class Clinic(_Strict):
     address: Address
     submitter: Submitter | None = None
     receiver: Receiver | None = None
+    clearinghouse: str | None = None  # the key of its [clearinghouses.KEY]
     chargemaster: dict[str, Decimal] = {}
 
     def billing_provider(self) -> BillingProvider:
@@ -122,6 +167,7 @@ class Config(_Strict):
     clinics: dict[str, Clinic]
     payers: dict[str, PayerProfile]
     intake: IntakeSettings = IntakeSettings()  # how EMR exports map (ptbill.intake)
+    clearinghouses: dict[str, Clearinghouse] = {}
 
     def payer(self, key: str) -> PayerProfile | None:
         return self.payers.get(key)
@@ -142,13 +188,17 @@ def _read_toml(text: str, origin: str) -> dict[str, Any]:
         raise InputError(origin, None, None, f"not valid TOML: {e}", "fix the TOML syntax") from e
 
 
+def _bundled_origin(key: str) -> str:
+    return f"bundled payers/{key}.toml"
+
+
 @cache
 def bundled_payer_data() -> dict[str, dict[str, Any]]:
     out = {}
     for entry in resources.files("ptbill.config").joinpath("payers").iterdir():
         if entry.name.endswith(".toml"):
             key = entry.name.removesuffix(".toml")
-            out[key] = _read_toml(entry.read_text(encoding="utf-8"), f"bundled {entry.name}")
+            out[key] = _read_toml(entry.read_text(encoding="utf-8"), _bundled_origin(key))
     return out
 
 
@@ -158,14 +208,19 @@ def bundled_demo_config_text() -> str:
 
 def _build(data: dict[str, Any], origin: str) -> Config:
     raw_payers = {k: dict(v) for k, v in bundled_payer_data().items()}
-    unknown = set(data) - {"clinics", "payers", "intake"}
+    # payer -> rule id -> (file, TOML key) of the rule's settings
+    sources = {
+        k: {rid: (_bundled_origin(k), f"rules.{rid}") for rid in v.get("rules", {})}
+        for k, v in raw_payers.items()
+    }
+    unknown = set(data) - {"clinics", "payers", "clearinghouses", "intake"}
     if unknown:
         raise InputError(
             origin,
             None,
             ", ".join(sorted(unknown)),
             "unknown section",
-            "use only [clinics.KEY], [payers.KEY] and [intake] sections",
+            "use only [clinics.KEY], [payers.KEY], [clearinghouses.KEY] and [intake] sections",
         )
     for key, override in data.get("payers", {}).items():
         override = dict(override)
@@ -181,14 +236,25 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         merged = {**raw_payers[base], **override}
         # Rule settings merge per rule: overriding one switch keeps the profile's others.
         rules = {rid: dict(v) for rid, v in raw_payers[base].get("rules", {}).items()}
+        sources[key] = dict(sources[base])
         for rid, settings in override.get("rules", {}).items():
+            if not isinstance(settings, dict):
+                raise InputError(
+                    origin,
+                    None,
+                    f"payers.{key}.rules.{rid}",
+                    "not a table of rule settings",
+                    f"write the settings under [payers.{key}.rules.{rid}] (see docs/rules.md)",
+                )
             rules[rid] = {**rules.get(rid, {}), **settings}
+            sources[key][rid] = (origin, f"payers.{key}.rules.{rid}")
         merged["rules"] = rules
         raw_payers[key] = merged
     try:
         payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
         intake = IntakeSettings.model_validate(data.get("intake", {}))
+        houses = {k: Clearinghouse(**v) for k, v in data.get("clearinghouses", {}).items()}
     except ValidationError as e:
         field, problem = describe_validation_error(e)
         if e.title == "IntakeSettings":
@@ -196,7 +262,21 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         raise InputError(
             origin, None, field, problem, "correct that setting (see docs/configuration.md)"
         ) from None
-    return Config(source=origin, clinics=clinics, payers=payers, intake=intake)
+    for k, profile in payers.items():
+        profile._rule_sources = sources[k]
+    for clinic in clinics.values():
+        if clinic.clearinghouse is not None and clinic.clearinghouse not in houses:
+            raise InputError(
+                origin,
+                None,
+                f"clinics.{clinic.key}.clearinghouse",
+                f"no clearinghouse {clinic.clearinghouse!r}",
+                f"add [clearinghouses.{clinic.clearinghouse}] or name one of: "
+                f"{', '.join(sorted(houses)) or '(none)'}",
+            )
+    return Config(
+        source=origin, clinics=clinics, payers=payers, clearinghouses=houses, intake=intake
+    )
 
 
 @cache

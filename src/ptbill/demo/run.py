@@ -100,12 +100,30 @@ def claim_loop(console: Console) -> str:
     return db
 
 
+def mailbox_cycle(console: Console, db: str) -> None:
+    from ptbill.demo.exchange import exchange_cycle
+
+    console.rule("[bold]3. The clearinghouse mailbox: one exchange cycle[/]")
+    done = exchange_cycle(db, OUT, AS_OF)
+    console.print(
+        f"asked eligibility for {done['inquiries']} patient(s) of {done['eligibility_day']} and "
+        f"the status of {done['status_requests']} claim(s); the payer answered "
+        f"{', '.join(done['served'].written) or 'nothing'} into {OUT}/mailbox"
+    )
+    for run in (done["sent"], done["taken"]):
+        console.print(f"exchange run #{run.run_id}: {run.status}")
+        for o in run.outcomes:
+            console.print("  " + o.line(), markup=False)
+    console.print("(again: .venv/bin/ptbill --db out/demo/ptbill.db exchange runs)")
+
+
 def main() -> None:
     console = Console(highlight=False)
     OUT.mkdir(parents=True, exist_ok=True)
     coding_day(console)
     db = claim_loop(console)
-    console.rule("[bold]3. The biller's workbench[/]")
+    mailbox_cycle(console, db)
+    console.rule("[bold]4. The biller's workbench[/]")
     console.print(demo_hint(db))
 
 

@@ -15,7 +15,11 @@ file did not give are derived (pydantic's `model_fields_set` tells given from de
   `visits_used` = earlier visits under it and `units_used` = units billed on them;
 - `therapy_amount_ytd` (payers with the KX threshold): this calendar year's allowed amounts
   for PT and SLP before this visit, from pricing and, once posted, the 835's allowed amounts
-  (ptbill.pricing.KxTracker adds them up).
+  (ptbill.pricing.KxTracker adds them up); when a Medicare 271 reported the amount applied this
+  year (claims of other providers count, M-6), at least that amount plus this ledger's amounts
+  dated after the date it answered for;
+- `eligibility`: the latest 271 answer applied for the patient and payer
+  (ptbill.ledger.eligibility).
 
 "Earlier" means an earlier date of service, or the same date and a smaller visit id. Visits
 imported later with earlier dates do not renumber visits already imported.
@@ -32,8 +36,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import PayerProfile
-from ptbill.domain.visit import Authorization, Episode, PlanOfCare, Visit
+from ptbill.domain.visit import Authorization, Eligibility, Episode, PlanOfCare, Visit
 from ptbill.ledger import models as m
+from ptbill.ledger import payer_models as pm
 from ptbill.pricing import KxTracker, bucket_of
 from ptbill.pricing.kx import TherapyEntry
 
@@ -43,6 +48,7 @@ DERIVABLE = (
     "last_progress_report_visit",
     "authorization",
     "therapy_amount_ytd",
+    "eligibility",
 )
 
 
@@ -72,6 +78,10 @@ class PatientHistory:
     visits: dict[str, Prior] = field(default_factory=dict)
     # Therapy amounts by claim (the claim number is the visit id), priced or remitted.
     therapy: dict[str, list[TherapyEntry]] = field(default_factory=dict)
+    # The latest 271 answer per payer key, and Medicare's reported therapy amounts (date the
+    # 271 answered for, amount applied that year).
+    eligibility: dict[str, Eligibility] = field(default_factory=dict)
+    therapy_reported: list[tuple[dt.date, Decimal]] = field(default_factory=list)
 
     def before(self, visit: Visit) -> list[Prior]:
         key = (visit.date_of_service, visit.visit_id)
@@ -155,8 +165,19 @@ def derive(
         bucket = bucket_of((profile.discipline_modifier,)) or "pt_slp"
         tracker = KxTracker(tuple(e for entries in history.therapy.values() for e in entries))
         ytd = tracker.therapy_amount_ytd(patient_key, dos, bucket, exclude_claim=visit.visit_id)
-        values["therapy_amount_ytd"] = ytd.amount
+        amount = ytd.amount
+        reported = [r for r in history.therapy_reported if r[0].year == dos.year and r[0] < dos]
+        if reported:
+            on, applied = max(reported)
+            since = tracker.therapy_amount_ytd(
+                patient_key, on, bucket, exclude_claim=visit.visit_id
+            )
+            amount = max(amount, applied + ytd.amount - since.amount)
+        values["therapy_amount_ytd"] = amount
         derived.append("therapy_amount_ytd")
+    if "eligibility" in missing and visit.payer in history.eligibility:
+        values["eligibility"] = history.eligibility[visit.payer].model_dump()
+        derived.append("eligibility")
     if not derived:
         return visit, ()
     effective = visit.model_copy(update={"episode": Episode.model_validate(values)})
@@ -266,7 +287,34 @@ def load_histories(session: Session, patients: dict[int, str]) -> dict[str, Pati
             vid, dos, start, number, report, payer, key, units, (av, au) if av is not None else None
         )
     _load_therapy(session, patients, out)
+    _load_eligibility(session, patients, out)
     return out
+
+
+def _load_eligibility(
+    session: Session, patients: dict[int, str], out: dict[str, PatientHistory]
+) -> None:
+    """The latest 271 answer of each patient and payer, and Medicare's reported amounts."""
+    c = pm.EligibilityCheck
+    q = (
+        select(c, m.Payer.key)
+        .join(m.Payer, m.Payer.id == c.payer_id)
+        .where(c.patient_id.in_(list(patients)))
+        .order_by(c.checked_on, c.id)
+    )
+    for check, payer in session.execute(q):
+        history = out[patients[check.patient_id]]
+        history.eligibility[payer] = Eligibility(
+            checked_on=check.checked_on,
+            asked_for=check.service_date,
+            active=check.active,
+            plan_begin=check.plan_begin,
+            plan_end=check.plan_end,
+            visits_remaining=check.visits_remaining,
+        )
+        if check.medicare and check.therapy_amount_applied is not None:
+            on = check.service_date or check.checked_on
+            history.therapy_reported.append((on, check.therapy_amount_applied))
 
 
 def _load_therapy(

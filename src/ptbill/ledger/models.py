@@ -465,3 +465,7 @@ class AuditEntry(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(
         DateTime, server_default=func.current_timestamp()
     )
+
+
+# The tables for talking to payers live in their own module, on this metadata.
+from ptbill.ledger import payer_models as _payer_models  # noqa: E402, F401

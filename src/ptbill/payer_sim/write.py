@@ -25,6 +25,11 @@ SENDER = "PTBILLSIM"
 MAX_CLAIMS_PER_PAYMENT = 5000
 
 
+def answer_settings(receiver: str, number: int, when: dt.date) -> InterchangeSettings:
+    """The envelope of an answer to `receiver`, numbered `number`, made at 08:00 on `when`."""
+    return _settings(receiver, number, when)
+
+
 def _settings(receiver: str, number: int, when: dt.date) -> InterchangeSettings:
     return InterchangeSettings(
         sender_id=SENDER,

@@ -2,8 +2,14 @@
 citation, parameters and docstring; payer profiles switch rules and set parameters in data.
 
 A rule is a function `check(review, params) -> Iterable[Hit]` decorated with `@rule(...)`.
-Its docstring has the same five sections as a ruff rule page (SECTIONS below); docs/rules.md is
-generated from these objects (`ptbill rules --markdown`).
+Its parameters are a small frozen dataclass (ptbill.scrub.params: a type, a default and a doc
+for each); its docstring has the same five sections as a ruff rule page (SECTIONS below);
+docs/rules.md is generated from these objects (`ptbill rules --markdown`).
+
+Rules are versioned like a linter's: `since` is the ptbill release that introduced the rule
+under its id, and `aliases` are the ids it had before (CMS renames and splits rules): a payer
+profile, or anything else that names a rule, may use a former id and reaches the rule; findings
+always carry the current id.
 """
 
 from __future__ import annotations
@@ -12,23 +18,27 @@ import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ptbill.config.profiles import PayerProfile
 from ptbill.errors import InputError
 from ptbill.scrub.findings import CATEGORIES, SEVERITIES, Finding, Hit, Severity
+from ptbill.scrub.params import NoParams, Parameter, Params, WrongValue, parameters, settle
 
 if TYPE_CHECKING:
     from ptbill.scrub.review import Review
 
-Check = Callable[["Review", Mapping[str, Any]], Iterable[Hit]]
+# A rule's check takes the review and the rule's own Params dataclass.
+Check = Callable[["Review", Any], Iterable[Hit]]
 
 SECTIONS = ("What it checks", "Why payers care", "Fails", "Passes", "Fix")
 _SECTION = re.compile(r"^\*(" + "|".join(SECTIONS) + r")\*:\s*", re.MULTILINE)
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+_RELEASE = re.compile(r"^\d+\.\d+\.\d+$")
 # Keys of a profile's rule settings that are not rule parameters.
 SWITCHES = ("enabled", "severity")
+# The release of the first rule catalog: the `since` of every rule that came with it.
+FIRST_RELEASE = "0.1.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +48,17 @@ class Rule:
     severity: Severity
     citation: tuple[str, ...]
     enabled: bool
-    params: Mapping[str, Any]
+    # The rule's Params dataclass, its declared parameters and its defaults.
+    params_type: type[Params]
+    parameters: tuple[Parameter, ...]
+    defaults: Params
     check: Check
     doc: str
     # Whether the rule can apply to a payer at all (decided once per profile, not per visit).
     when: Callable[[PayerProfile], bool] | None = None
+    # The ptbill release that introduced the rule under this id, and its former ids.
+    since: str = FIRST_RELEASE
+    aliases: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -58,6 +74,13 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+# Former rule id -> current rule id.
+ALIASES: dict[str, str] = {}
+
+
+def find_rule(rule_id: str) -> Rule | None:
+    """The rule with this id or former id (alias), or None."""
+    return RULES.get(ALIASES.get(rule_id, rule_id))
 
 
 def rule(
@@ -66,22 +89,31 @@ def rule(
     severity: Severity,
     cite: tuple[str, ...],
     *,
+    params: type[Params] = NoParams,
     enabled: bool = True,
     when: Callable[[PayerProfile], bool] | None = None,
-    **params: Any,
+    since: str = FIRST_RELEASE,
+    aliases: tuple[str, ...] = (),
 ) -> Callable[[Check], Check]:
-    """Register a rule. `enabled=False` rules run only where a payer profile switches them on;
-    `when` says from the profile alone whether the rule can apply (e.g. only payers that require
-    authorization); `params` are the defaults a profile may override (same type as the
-    default)."""
+    """Register a rule. `params` is its Params dataclass (the defaults a profile may override);
+    `enabled=False` rules run only where a payer profile switches them on; `when` says from the
+    profile alone whether the rule can apply (e.g. only payers that require authorization);
+    `since` and `aliases` version the rule id (module docstring)."""
 
     def register(fn: Check) -> Check:
         doc = inspect.cleandoc(fn.__doc__ or "")
         problems = []
         if not _RULE_ID.match(id):
             problems.append("id must be UPPER-CASE words joined by '-'")
-        if id in RULES:
+        if find_rule(id) is not None:
             problems.append("id registered twice")
+        for alias in aliases:
+            if not _RULE_ID.match(alias) or alias == id:
+                problems.append(f"alias {alias!r} must be another UPPER-CASE id")
+            elif find_rule(alias) is not None:
+                problems.append(f"alias {alias!r} is already a rule id or alias")
+        if not _RELEASE.match(since):
+            problems.append(f"since {since!r} is not a release number like {FIRST_RELEASE}")
         if category not in CATEGORIES:
             problems.append(f"category {category!r} is not in the interfaces.md vocabulary")
         if severity not in SEVERITIES:
@@ -91,7 +123,12 @@ def rule(
         found = _SECTION.findall(doc)
         if tuple(found) != SECTIONS:
             problems.append(f"docstring sections {found} (need {list(SECTIONS)} in order)")
-        clash = set(params) & set(SWITCHES)
+        try:
+            declared = parameters(params)
+        except ValueError as e:
+            problems.append(str(e))
+            declared = ()
+        clash = {p.name for p in declared} & set(SWITCHES)
         if clash:
             problems.append(f"parameter names {sorted(clash)} are reserved")
         if problems:
@@ -102,11 +139,17 @@ def rule(
             severity,
             tuple(cite),
             enabled,
-            MappingProxyType(dict(params)),
+            params,
+            declared,
+            params(),
             fn,
             doc,
             when,
+            since,
+            tuple(aliases),
         )
+        for alias in aliases:
+            ALIASES[alias] = id
         return fn
 
     return register
@@ -126,7 +169,7 @@ class ActiveRule:
     rule: Rule
     check: Check
     severity: Severity
-    params: Mapping[str, Any]
+    params: Params
     # True when the payer profile set the severity: it then caps every hit of the rule.
     severity_set: bool = False
     # Findings already made, by hit: many visits get an equal one (one per date of service,
@@ -157,77 +200,78 @@ class ActiveRule:
         return made
 
 
-def _same_type(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, list | tuple):
-        return isinstance(value, list | tuple)
-    return isinstance(value, type(default))
+def _settings(profile: PayerProfile, r: Rule) -> list[tuple[str, Mapping[str, Any]]]:
+    """The profile's settings of a rule, under its id and its former ids, as (id, settings):
+    the current id first, so that a former id's settings (from a clinic's file written before
+    the rename: bundled profiles use current ids) override it."""
+    named: list[tuple[str, Mapping[str, Any]]] = [
+        (rid, profile.rules[rid]) for rid in (r.id, *r.aliases) if rid in profile.rules
+    ]
+    files = [profile.rule_source(rid)[0] for rid, _ in named]
+    if len(set(files)) < len(files):
+        file, key = profile.rule_source(named[-1][0])
+        ids = " and ".join(rid for rid, _ in named)
+        raise InputError(
+            file,
+            None,
+            key,
+            f"the rule {r.id} is set twice, as {ids} (former ids are aliases of {r.id})",
+            f"keep one section, under the current id {r.id}",
+        )
+    return named
+
+
+def _checked(r: Rule, file: str, key: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """One section of a profile's settings of a rule, checked where it was written (an
+    InputError names the file, the rule's section and the setting)."""
+    enabled, severity = settings.get("enabled", True), settings.get("severity", "error")
+    if not isinstance(enabled, bool):
+        raise InputError(
+            file,
+            None,
+            f"{key}.enabled",
+            f"{enabled!r} is not a boolean",
+            "write enabled = true or enabled = false",
+        )
+    if severity not in SEVERITIES:
+        raise InputError(
+            file,
+            None,
+            f"{key}.severity",
+            f"{severity!r} is not a severity",
+            "use error, warning or info",
+        )
+    params = {k: v for k, v in settings.items() if k not in SWITCHES}
+    try:
+        settle(r.params_type, r.parameters, params)
+    except WrongValue as e:
+        raise InputError(file, None, f"{key}.{e.name}", f"{r.id}: {e.problem}", e.fix) from None
+    return dict(settings)
 
 
 def _resolve(profile: PayerProfile) -> tuple[ActiveRule, ...]:
-    where = f"payer profile {profile.key!r}"
     for rule_id in profile.rules:
-        if rule_id not in RULES:
+        if find_rule(rule_id) is None:
+            file, key = profile.rule_source(rule_id)
             raise InputError(
-                where,
-                None,
-                f"rules.{rule_id}",
-                "no scrub rule with that id",
-                "use an id listed by `ptbill rules`",
+                file, None, key, "no scrub rule with that id", "use an id listed by `ptbill rules`"
             )
     active = []
     for r in RULES.values():
-        settings = profile.rules.get(r.id, {})
-        enabled = settings.get("enabled", r.enabled)
+        settings: dict[str, Any] = {}
+        for rid, section in _settings(profile, r):
+            settings.update(_checked(r, *profile.rule_source(rid), section))
+        if not settings.get("enabled", r.enabled) or (r.when is not None and not r.when(profile)):
+            continue
+        values = {k: v for k, v in settings.items() if k not in SWITCHES}
+        params = settle(r.params_type, r.parameters, values) if values else r.defaults
         severity = settings.get("severity", r.severity)
-        if not isinstance(enabled, bool):
-            raise InputError(
-                where,
-                None,
-                f"rules.{r.id}.enabled",
-                f"{enabled!r} is not a boolean",
-                "write enabled = true or enabled = false",
-            )
-        if severity not in SEVERITIES:
-            raise InputError(
-                where,
-                None,
-                f"rules.{r.id}.severity",
-                f"{severity!r} is not a severity",
-                "use error, warning or info",
-            )
-        params = dict(r.params)
-        for key, value in settings.items():
-            if key in SWITCHES:
-                continue
-            if key not in r.params:
-                known = ", ".join(sorted(r.params)) or "none"
-                raise InputError(
-                    where,
-                    None,
-                    f"rules.{r.id}.{key}",
-                    "not a parameter of this rule",
-                    f"use one of: {known} (see docs/rules.md)",
-                )
-            if not _same_type(r.params[key], value):
-                raise InputError(
-                    where,
-                    None,
-                    f"rules.{r.id}.{key}",
-                    f"{value!r} has the wrong type",
-                    f"give a value like the default {r.params[key]!r}",
-                )
-            params[key] = value
-        if enabled and (r.when is None or r.when(profile)):
-            active.append(
-                ActiveRule(r, r.check, severity, MappingProxyType(params), "severity" in settings)
-            )
+        active.append(ActiveRule(r, r.check, severity, params, "severity" in settings))
     return tuple(active)
 
 
 # What the engine runs for an active rule: its check, its parameters, and the rule.
-Step = tuple[Check, Mapping[str, Any], ActiveRule]
+Step = tuple[Check, Params, ActiveRule]
 
 # Resolved once per profile object (profiles are frozen; the identity check guards id reuse).
 _ACTIVE: dict[int, tuple[PayerProfile, tuple[ActiveRule, ...], tuple[Step, ...]]] = {}

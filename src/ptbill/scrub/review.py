@@ -4,9 +4,9 @@ lookups several rules share computed once."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from ptbill.coding.context import VisitContext
 from ptbill.coding.modifiers import DISTINCT_MODIFIERS, NcciHit, ncci_pairs
@@ -17,6 +17,66 @@ from ptbill.reference.catalog import EVALUATION_CODES, CodeInfo, catalog
 from ptbill.reference.ncci import PtpTable, ptp_table
 
 T = TypeVar("T")
+
+
+# How many other visits a duplicate finding names (it counts them all).
+NAMED_MAX = 3
+
+
+class SameDay(NamedTuple):
+    """The other visits of a visit's patient and day (other visit ids) that bill a code it
+    bills: how many, the codes they share, and the first few of their visit ids."""
+
+    visits: int
+    codes: tuple[str, ...]
+    first: tuple[str, ...]
+
+
+class _Day:
+    """One patient's visits of one day (two or more), indexed so that what a visit shares with
+    the others is counted from the index, not by comparing it with each of them: a visit
+    copied 3,000 times into a run stays linear. Answers depend only on a visit's id and codes,
+    so they are computed once per distinct (visit id, codes)."""
+
+    def __init__(self, visits: list[Visit]) -> None:
+        self.sets: Counter[frozenset[str]] = Counter()  # a visit's codes -> how many visits
+        self.codes: Counter[str] = Counter()  # code -> how many visits bill it
+        self.sets_of: dict[str, list[frozenset[str]]] = defaultdict(list)  # by visit id
+        self.position: dict[str, int] = {}  # visit id -> where it first appears
+        # code -> the first visit ids billing it, enough to name NAMED_MAX besides any one id
+        self.first: dict[str, dict[str, None]] = defaultdict(dict)
+        for v in visits:
+            codes = frozenset(s.code for s in v.services)
+            self.sets[codes] += 1
+            self.codes.update(codes)
+            self.sets_of[v.visit_id].append(codes)
+            self.position.setdefault(v.visit_id, len(self.position))
+            for code in codes:
+                ids = self.first[code]
+                if len(ids) <= NAMED_MAX:
+                    ids[v.visit_id] = None
+        self._answers: dict[tuple[str, frozenset[str]], SameDay | None] = {}
+
+    def same_day(self, visit_id: str, codes: frozenset[str]) -> SameDay | None:
+        key = (visit_id, codes)
+        if key not in self._answers:
+            self._answers[key] = self._same_day(visit_id, codes)
+        return self._answers[key]
+
+    def _same_day(self, visit_id: str, codes: frozenset[str]) -> SameDay | None:
+        mine = self.sets_of.get(visit_id, [])
+        # Visits sharing a code, less those with this visit id (this visit among them).
+        count = sum(n for other, n in self.sets.items() if not codes.isdisjoint(other))
+        count -= sum(1 for other in mine if not codes.isdisjoint(other))
+        if count == 0:
+            return None
+        own: Counter[str] = Counter()
+        for other in mine:
+            own.update(other)
+        shared = tuple(sorted(c for c in codes if self.codes[c] > own[c]))
+        named = {i for code in shared for i in self.first[code] if i != visit_id}
+        first = sorted(named, key=self.position.__getitem__)[:NAMED_MAX]
+        return SameDay(count, shared, tuple(first))
 
 
 class Batch:
@@ -31,14 +91,17 @@ class Batch:
         for v in visits:
             self.by_id[v.visit_id].append(v)
             self.by_patient_day[(v.patient.id, v.date_of_service)].append(v)
+        # By id(): the batch holds its visits, so no other live object has these ids.
+        self._members = {id(v) for vs in self.by_id.values() for v in vs}
         # The usual visit: the only one with its visit_id and the only one of its patient that
-        # day. By id(): the batch holds its visits, so no other live object has these ids.
+        # day.
         self._alone = {
             id(vs[0])
             for vs in self.by_id.values()
             if len(vs) == 1
             and len(self.by_patient_day[(vs[0].patient.id, vs[0].date_of_service)]) == 1
         }
+        self._days: dict[tuple[str, dt.date], _Day] = {}
 
     @classmethod
     def of(cls, batch: Batch | Iterable[Visit] | None) -> Batch | None:
@@ -46,8 +109,34 @@ class Batch:
             return batch
         return cls(batch)
 
+    def alone(self, visit: Visit) -> bool:
+        """Whether the visit is one of the batch's and has no other visit with its visit_id,
+        nor of its patient on its day."""
+        return id(visit) in self._alone
+
+    def copies(self, visit: Visit) -> int:
+        """How many other visits of the batch have this visit's visit_id."""
+        if id(visit) in self._alone:
+            return 0
+        return len(self.by_id.get(visit.visit_id, ())) - (id(visit) in self._members)
+
+    def same_day(self, visit: Visit) -> SameDay | None:
+        """The other visits (other visit ids) of this visit's patient and day that bill a
+        code it bills, or None."""
+        if id(visit) in self._alone:
+            return None
+        key = (visit.patient.id, visit.date_of_service)
+        day = self._days.get(key)
+        if day is None:
+            visits = self.by_patient_day.get(key)
+            if not visits:
+                return None
+            day = self._days[key] = _Day(visits)
+        return day.same_day(visit.visit_id, frozenset(s.code for s in visit.services))
+
     def others(self, visit: Visit) -> tuple[list[Visit], list[Visit]]:
-        """(other visits with this visit_id, other visits of this patient on this day)."""
+        """(other visits with this visit_id, other visits of this patient on this day): lists
+        as long as the duplicates; the rules use copies() and same_day(), which count them."""
         if id(visit) in self._alone:
             return [], []
         by_id = self.by_id.get(visit.visit_id, ())

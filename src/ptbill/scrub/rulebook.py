@@ -8,11 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from ptbill.config.profiles import bundled_payer_data
+from ptbill.scrub.params import shown
 from ptbill.scrub.registry import RULES, SECTIONS, Rule
 
 # Citation keys that are not in billing-rules.md (its rule ids and its Sources list are the
 # others; "SOURCES.md §..." points at reference/data/SOURCES.md).
 EXTRA_SOURCES = {
+    "X12-271-EB": "ASC X12 005010X279A1 271, loop 2110C/2110D EB segment (EB01 1 to 5 active, "
+    "6 to 8 inactive) and the plan dates of loop 2100C/2110C (DTP 346/347, 291).",
     "CMS-MBI": "CMS, Medicare Beneficiary Identifier (MBI) format specification: 11 characters, "
     "positions C A AN N A AN N A A N N, letters other than S, L, O, I, B, Z.",
     "ICD10-GUIDE-I.A.13": "ICD-10-CM Official Guidelines, Section I.A.13: etiology/manifestation "
@@ -32,8 +35,13 @@ EXTRA_SOURCES = {
 }
 
 
-def _params(params: Mapping[str, Any]) -> str:
-    return ", ".join(f"`{k}` = `{json.dumps(v)}`" for k, v in params.items()) or "none"
+def _params(r: Rule) -> list[str]:
+    if not r.parameters:
+        return ["- parameters: none"]
+    return ["- parameters:"] + [
+        f"  - `{p.name}` ({p.kind.text}; default `{shown(p.default)}`): {p.doc}"
+        for p in r.parameters
+    ]
 
 
 def payer_settings() -> dict[str, dict[str, dict[str, Any]]]:
@@ -57,8 +65,10 @@ def _rule_section(r: Rule, by_payer: Mapping[str, Mapping[str, Any]]) -> list[st
         "",
         f"- category: `{r.category}`; default severity: `{r.severity}`; "
         f"on by default: {'yes' if r.enabled else 'no'}",
-        f"- parameters: {_params(r.params)}",
+        *_params(r),
         f"- citation: {', '.join(r.citation)}",
+        f"- since: ptbill {r.since}"
+        + (f"; former ids: {', '.join(f'`{a}`' for a in r.aliases)}" if r.aliases else ""),
     ]
     if by_payer:
         lines.append(
@@ -84,7 +94,10 @@ def rules_markdown() -> str:
         "Every rule the scrubber runs, in the order findings are reported. A finding with "
         "severity `error` blocks the claim; `warning` needs a look; `info` is for the record. "
         "Payer profiles switch rules on or off and set their parameters under `[rules.RULE-ID]` "
-        "(`enabled`, `severity` and the parameters listed), see docs/configuration.md. "
+        "(`enabled`, `severity` and the parameters listed, each of the type shown: a setting "
+        "that is not a parameter, or not of its type, is refused), see docs/configuration.md. "
+        "Rule ids are stable; when a rule is renamed its former ids stay valid (in payer "
+        "profiles too) and are listed under the rule, and findings carry the current id. "
         "Citations are rule ids and source keys of billing-rules.md unless listed at the end.",
         "",
         "| Rule | Category | Severity | On by default | What it finds |",

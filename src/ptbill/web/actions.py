@@ -8,8 +8,9 @@ audit log. Business dates come from ptbill.web.asof, never the clock.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from ptbill.coding import code_visit, resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, InputErrors, validation_errors
+from ptbill.errors import InputError, InputErrors, clip, validation_errors
 from ptbill.intake.detect import choose
 from ptbill.intake.load import parse_documents, read_visits
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
@@ -33,6 +34,7 @@ from ptbill.web.accounts import Principal
 from ptbill.web.asof import latest_date
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
+from ptbill.x12.kinds import WrongKindError
 
 
 def _latest_dos(docs: list[Any]) -> dt.date | None:
@@ -76,10 +78,8 @@ def import_visits(
     if choose(text, name, fmt)[0] == "json":
         docs = parse_documents(text, name)
     else:  # read once here for the dates (the import reads it again: uploads are small)
-        docs = [
-            {"date_of_service": v.date_of_service.isoformat()}
-            for v in read_visits(text, name, fmt, config)
-        ]
+        visits = read_visits(text, name, fmt, config)
+        docs = [{"date_of_service": v.date_of_service.isoformat()} for v in visits]
     day = import_date(session, settings, as_of, docs)
     with saved(name, text) as upload:
         summary = import_files(
@@ -114,17 +114,38 @@ def edit_visit(
             origin,
             visit_id,
             "visit_id",
-            f"the edited visit has visit_id {docs[0].get('visit_id')!r}",
+            f"the edited visit has visit_id {clip(docs[0].get('visit_id'), quote=True)}",
             f"keep visit_id {visit_id!r}: a new id is a new visit",
         )
     return import_visits(session, config, settings, who, f"edit-{visit_id}.json", text, as_of)
+
+
+# Where the workbench takes each kind of file (ptbill.x12.kinds.FileKind.reads).
+_UPLOAD_TO = {
+    "ack": "upload it on the Acknowledgements page (API: POST /api/v1/acknowledgements)",
+    "remit": "upload it on the Remittances page (API: POST /api/v1/remittances)",
+}
+
+
+@contextmanager
+def _kind_named_for_the_web() -> Iterator[None]:
+    """A file of another kind is refused with where the workbench takes it (the readers'
+    fix names the command line's commands)."""
+    try:
+        yield
+    except WrongKindError as e:
+        upload = _UPLOAD_TO.get(e.found.reads or "")
+        if upload is None:  # no upload takes it: the command line's words stand
+            raise
+        raise e.reworded(upload) from None
 
 
 def post_remittance(
     session: Session, config: Config, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> PostSummary:
     """Post an uploaded 835 (all of it or nothing; the same file twice is refused)."""
-    return post_text(session, text, name, who=who.who, config=config, as_of=as_of)
+    with _kind_named_for_the_web():
+        return post_text(session, text, name, who=who.who, config=config, as_of=as_of)
 
 
 def need_date(as_of: dt.date | None, what: str) -> dt.date:
@@ -143,9 +164,12 @@ def apply_acknowledgement(
     session: Session, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> AckSummary:
     as_of = need_date(as_of, name)
-    with saved(name, text) as upload:
-        parsed = read_ack_file(str(upload.path))
-    return apply_acks(session, parsed, as_of=as_of, who=who.who, file_name=name, content=text)
+    warnings: list[str] = []
+    with saved(name, text) as upload, _kind_named_for_the_web():
+        parsed = read_ack_file(str(upload.path), warnings)
+    summary = apply_acks(session, parsed, as_of=as_of, who=who.who, file_name=name, content=text)
+    summary.warnings += warnings
+    return summary
 
 
 def submit_claims(
@@ -195,15 +219,6 @@ def scrub_document(
             for x in coded.billed_lines
         ],
     }
-
-
-def parse_json(text: str | bytes, origin: str) -> Any:
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(
-            origin, None, "(body)", f"not valid JSON ({e})", "send a JSON object"
-        ) from None
 
 
 def correct_claim(

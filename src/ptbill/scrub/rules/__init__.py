@@ -22,6 +22,7 @@ GROUPS = (
     "documentation",
     "duplicates",
     "claim",
+    "eligibility",
 )
 
 for _group in GROUPS:

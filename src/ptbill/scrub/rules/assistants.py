@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from ptbill.coding.assistant import split_timed, split_untimed
 from ptbill.coding.units import FAMILY_OF
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import units
@@ -30,7 +32,7 @@ _split_untimed = lru_cache(maxsize=4096)(split_untimed)
     ("M-7", "M-9", "M-10", "CMS-CQEX"),
     when=lambda profile: bool(profile.assistant_modifier),
 )
-def cq_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def cq_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """Assistant minutes above de minimis billed without CQ.
 
     *What it checks*: for a payer that uses the assistant modifier (profile
@@ -84,14 +86,21 @@ def cq_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialParams(Params):
+    allowed: tuple[str, ...] = param(
+        ("PT", "DPT", "MPT", "MSPT", "PTA"), "credentials the payer accepts as rendering provider"
+    )
+
+
 @rule(
     "PROVIDER-CREDENTIAL",
     "provider",
     "error",
     ("C-5", "M-7", "D-12", "MBPM15-230.4"),
-    allowed=["PT", "DPT", "MPT", "MSPT", "PTA"],
+    params=CredentialParams,
 )
-def provider_credential(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def provider_credential(r: Review, p: CredentialParams) -> Iterator[Hit]:
     """A rendering provider whose credential the payer does not accept, e.g. a PTA on Medicare.
 
     *What it checks*: the rendering provider's `credential` is in `allowed` (Medicare: PT
@@ -113,7 +122,7 @@ def provider_credential(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             "record the rendering provider's credential (PT, PTA...)",
             severity="warning",
         )
-    elif cred not in p["allowed"]:
+    elif cred not in p.allowed:
         assistant = cred in ASSISTANT_CREDENTIALS
         yield Hit(
             f"rendering provider credential {raw!r} is not accepted by {r.profile.name}"
@@ -126,7 +135,7 @@ def provider_credential(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("SUPERVISION-MISSING", "provider", "warning", ("D-12", "MBPM15-230.4", "SUMMIT-2025"))
-def supervision_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def supervision_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """Assistant minutes with no supervising therapist named.
 
     *What it checks*: when any service has `assistant_minutes`, the visit names a

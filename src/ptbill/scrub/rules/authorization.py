@@ -3,11 +3,11 @@ authorized date range (R-2, CARC 197)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from ptbill.config.profiles import PayerProfile
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 
@@ -17,7 +17,7 @@ def _needs_auth(profile: PayerProfile) -> bool:
 
 
 @rule("AUTH-MISSING", "authorization", "error", ("R-2", "M-13"), when=_needs_auth)
-def auth_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def auth_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """No authorization number for a payer that requires prior authorization.
 
     *What it checks*: when the payer profile has `requires_authorization`, the visit's
@@ -37,7 +37,7 @@ def auth_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("AUTH-EXHAUSTED", "authorization", "error", ("R-2",), when=_needs_auth)
-def auth_exhausted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def auth_exhausted(r: Review, p: NoParams) -> Iterator[Hit]:
     """An authorization with no visits or units left for this visit.
 
     *What it checks*: for a payer that requires authorization: `visits_used` (before this
@@ -79,7 +79,7 @@ def auth_exhausted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("AUTH-DATES", "authorization", "error", ("R-2",), when=_needs_auth)
-def auth_dates(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def auth_dates(r: Review, p: NoParams) -> Iterator[Hit]:
     """A date of service outside the authorization's date range.
 
     *What it checks*: for a payer that requires authorization, the date of service lies

@@ -3,10 +3,10 @@ they replace."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules.duplicates import REPLACEMENT_FREQUENCIES
@@ -15,7 +15,7 @@ _FREQUENCY = {"7": "replacement", "8": "void"}
 
 
 @rule("CHARGE-MISSING", "documentation", "error", ("C-11", "X12-837P-SV102"))
-def charge_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def charge_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A billed line without a charge (no chargemaster entry for its code).
 
     *What it checks*: every billed line has a charge, which comes from the clinic's
@@ -42,7 +42,7 @@ def charge_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("CHARGE-DIFFERS", "documentation", "info", ("C-11", "X12-837P-SV102"))
-def charge_differs(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def charge_differs(r: Review, p: NoParams) -> Iterator[Hit]:
     """A line whose charge the EMR sent differs from the clinic's chargemaster.
 
     *What it checks*: a billed line whose services carry `charge` (the EMR's) and whose code
@@ -71,7 +71,7 @@ def charge_differs(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("FREQ-ORIGINAL-MISSING", "duplicate", "error", ("C-10", "STEDI-FREQ"))
-def original_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def original_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A replacement or void claim (frequency 7 or 8) that does not name the original claim.
 
     *What it checks*: `frequency_code` 7 or 8 comes with `original_claim_id` (the payer's
@@ -93,7 +93,7 @@ def original_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("FREQ-REOPENING", "duplicate", "warning", ("C-10", "NORIDIAN-REOPEN"), enabled=False)
-def reopening(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def reopening(r: Review, p: NoParams) -> Iterator[Hit]:
     """A replacement or void claim sent to a payer that corrects claims through reopenings.
 
     *What it checks*: `frequency_code` 7 or 8 on a payer where this rule is on (Medicare).

@@ -4,16 +4,17 @@ billed the way its class (timed or untimed) requires."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import units
 
 
 @rule("CODE-UNKNOWN", "coverage", "error", ("U-3", "CMS-CPM5-20.2"))
-def code_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def code_unknown(r: Review, p: NoParams) -> Iterator[Hit]:
     """A billed code that is not in the PT code catalog.
 
     *What it checks*: every billed line's CPT/HCPCS code is in ptbill's code catalog
@@ -39,15 +40,22 @@ def code_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class BundledParams(Params):
+    statuses: tuple[str, ...] = param(
+        ("B", "P"), "PFS status codes the payer never pays separately"
+    )
+
+
 @rule(
     "CODE-BUNDLED",
     "bundled",
     "error",
     ("U-3", "FCSO-CO97", "R-2"),
+    params=BundledParams,
     enabled=False,
-    statuses=["B", "P"],
 )
-def code_bundled(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def code_bundled(r: Review, p: BundledParams) -> Iterator[Hit]:
     """A code the payer never pays separately (Medicare PFS status B), such as 97010.
 
     *What it checks*: the PFS status of each billed code against the bundled statuses
@@ -59,7 +67,7 @@ def code_bundled(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: the same visit without 97010 (the packs stay in the note).
     *Fix*: take the bundled code off the claim; keep it documented in the treatment note.
     """
-    statuses = p["statuses"]
+    statuses = p.statuses
     for n, line in r.billed:
         info = r.code_info[line.code]
         if info is not None and info.mpfs_status in statuses:
@@ -79,16 +87,25 @@ _NOT_PAYABLE = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class NotPayableParams(Params):
+    statuses: tuple[str, ...] = param(
+        ("I", "N", "X", "E"), "PFS status codes the payer does not accept at all"
+    )
+    replacements: Mapping[str, str] = param(
+        {"97014": "G0283"}, "code -> the code the payer uses instead"
+    )
+
+
 @rule(
     "CODE-NOT-PAYABLE",
     "coverage",
     "error",
     ("U-3", "PABAU-97014", "UNDENY-G0283", "R-2"),
+    params=NotPayableParams,
     enabled=False,
-    statuses=["I", "N", "X", "E"],
-    replacements={"97014": "G0283"},
 )
-def code_not_payable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def code_not_payable(r: Review, p: NotPayableParams) -> Iterator[Hit]:
     """A code the payer does not accept at all (Medicare PFS status I, N, X or E), such as
     97014.
 
@@ -102,13 +119,13 @@ def code_not_payable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: bill the payer's code for the service (G0283 for 97014), or take the line off and
     follow the payer's non-covered-service (ABN) process.
     """
-    statuses = p["statuses"]
+    statuses = p.statuses
     for n, line in r.billed:
         info = r.code_info[line.code]
         if info is None or info.mpfs_status not in statuses:
             continue
         what = _NOT_PAYABLE.get(info.mpfs_status, "not payable")
-        instead = p["replacements"].get(line.code)
+        instead = p.replacements.get(line.code)
         fix = (
             f"bill {instead} instead of {line.code}"
             if instead
@@ -123,8 +140,20 @@ def code_not_payable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         )
 
 
-@rule("CODE-RESTRICTED", "coverage", "warning", ("U-3", "R-2"), enabled=False, statuses=["R"])
-def code_restricted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class RestrictedParams(Params):
+    statuses: tuple[str, ...] = param(("R",), "PFS status codes with restricted coverage")
+
+
+@rule(
+    "CODE-RESTRICTED",
+    "coverage",
+    "warning",
+    ("U-3", "R-2"),
+    params=RestrictedParams,
+    enabled=False,
+)
+def code_restricted(r: Review, p: RestrictedParams) -> Iterator[Hit]:
     """A code with restricted coverage (Medicare PFS status R), such as 97026.
 
     *What it checks*: the PFS status of each billed code against `statuses` (default R).
@@ -135,7 +164,7 @@ def code_restricted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: the same visit without 97026.
     *Fix*: confirm the payer's coverage condition is met and documented, or take the line off.
     """
-    statuses = p["statuses"]
+    statuses = p.statuses
     for n, line in r.billed:
         info = r.code_info[line.code]
         if info is not None and info.mpfs_status in statuses:
@@ -148,7 +177,7 @@ def code_restricted(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("CODE-NEEDS-DESCRIPTION", "documentation", "error", ("U-3", "SOURCES.md §1a"))
-def code_needs_description(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def code_needs_description(r: Review, p: NoParams) -> Iterator[Hit]:
     """An unlisted or contractor-priced code (PFS status C) billed without a description.
 
     *What it checks*: every billed code whose PFS status is C (97039, 97139, 97799) has a
@@ -174,7 +203,7 @@ def code_needs_description(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("CODE-TIMED-NO-MINUTES", "units", "error", ("U-1", "U-9", "D-9"))
-def timed_no_minutes(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def timed_no_minutes(r: Review, p: NoParams) -> Iterator[Hit]:
     """A timed code documented without minutes.
 
     *What it checks*: every documented timed code (catalog `timed` = true) has minutes.
@@ -197,14 +226,15 @@ def timed_no_minutes(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@rule(
-    "UNITS-UNTIMED-MULTIPLE",
-    "units",
-    "error",
-    ("U-2", "U-32", "C-11"),
-    multi_unit_codes=["97598", "97546", "98981"],
-)
-def untimed_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class UntimedParams(Params):
+    multi_unit_codes: tuple[str, ...] = param(
+        ("97598", "97546", "98981"), "untimed codes whose definition counts an increment"
+    )
+
+
+@rule("UNITS-UNTIMED-MULTIPLE", "units", "error", ("U-2", "U-32", "C-11"), params=UntimedParams)
+def untimed_multiple(r: Review, p: UntimedParams) -> Iterator[Hit]:
     """An untimed (service-based) code billed with more than one unit.
 
     *What it checks*: untimed codes carry 1 unit, except codes whose definition counts an
@@ -220,7 +250,7 @@ def untimed_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         if line.units <= 1:
             continue
         info = r.code_info[line.code]
-        if info is not None and info.timed is False and line.code not in p["multi_unit_codes"]:
+        if info is not None and info.timed is False and line.code not in p.multi_unit_codes:
             yield Hit(
                 f"{line.code} is untimed (one unit per service) but is billed with "
                 f"{units(line.units)}",

@@ -4,21 +4,21 @@ that point at them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from ptbill.coding.pointers import MAX_CLAIM_DIAGNOSES, MAX_LINE_POINTERS
 from ptbill.scrub import icd10
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import listing
 
 
 @rule("DX-MISSING", "diagnosis", "error", ("C-2", "C-3", "D-2"))
-def dx_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def dx_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A visit with no diagnosis.
 
     *What it checks*: `diagnoses` holds at least one code.
@@ -56,7 +56,7 @@ def _listed(codes: tuple[str, ...]) -> _Listed:
 
 
 @rule("DX-INVALID", "diagnosis", "error", ("C-1", "ICD10-GUIDE-I.B.2"))
-def dx_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def dx_invalid(r: Review, p: NoParams) -> Iterator[Hit]:
     """A diagnosis that is not an ICD-10-CM code.
 
     *What it checks*: each diagnosis is a code (category or subcategory) in the ICD-10-CM code
@@ -86,7 +86,7 @@ def dx_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("DX-NOT-BILLABLE", "diagnosis", "error", ("C-1", "ICD10-GUIDE-I.B.2", "FINDACODE-ICD"))
-def dx_not_billable(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def dx_not_billable(r: Review, p: NoParams) -> Iterator[Hit]:
     """A diagnosis that is a category header or lacks its 7th character.
 
     *What it checks*: each diagnosis is a billable leaf of ICD-10-CM: not a header with more
@@ -127,7 +127,7 @@ def _first_pointed(r: Review) -> Iterator[tuple[int, str, str]]:
 
 
 @rule("DX-EXTERNAL-CAUSE-FIRST", "diagnosis", "error", ("C-2", "C-3", "ICD10-GUIDE-I.C.20"))
-def external_cause_first(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def external_cause_first(r: Review, p: NoParams) -> Iterator[Hit]:
     """An external-cause code (V00-Y99) listed first on the claim or first on a line.
 
     *What it checks*: the first diagnosis, and the first diagnosis each line points to, is not
@@ -157,7 +157,7 @@ def external_cause_first(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("DX-MANIFESTATION-FIRST", "diagnosis", "error", ("C-2", "C-3", "ICD10-GUIDE-I.A.13"))
-def manifestation_first(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def manifestation_first(r: Review, p: NoParams) -> Iterator[Hit]:
     """A manifestation code ("in diseases classified elsewhere") listed first.
 
     *What it checks*: the first diagnosis, and the first diagnosis each line points to, is not
@@ -188,7 +188,7 @@ def manifestation_first(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("DX-POINTER-INVALID", "diagnosis", "error", ("C-2", "STEDI-POINTER", "STEDI-C004"))
-def pointer_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def pointer_invalid(r: Review, p: NoParams) -> Iterator[Hit]:
     """A line whose diagnosis pointers are missing, too many, repeated or out of range.
 
     *What it checks*: each billed line has 1 to 4 distinct pointers, each between 1 and the
@@ -233,7 +233,7 @@ def _pointer_problem(code: str, ptrs: tuple[int, ...], count: int) -> tuple[str,
 
 
 @rule("DX-DUPLICATE", "diagnosis", "error", ("C-2", "STEDI-DUPDX"))
-def dx_duplicate(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def dx_duplicate(r: Review, p: NoParams) -> Iterator[Hit]:
     """The same diagnosis code listed twice.
 
     *What it checks*: no diagnosis code appears twice (ignoring the dot).
@@ -266,7 +266,7 @@ def _repeats(codes: tuple[str, ...]) -> tuple[Hit, ...]:
 
 
 @rule("DX-TOO-MANY", "diagnosis", "error", ("C-2", "STEDI-POINTER"))
-def dx_too_many(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def dx_too_many(r: Review, p: NoParams) -> Iterator[Hit]:
     """More diagnoses than an 837P claim holds.
 
     *What it checks*: at most 12 diagnoses.
@@ -285,7 +285,7 @@ def dx_too_many(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("DX-CODE-SET-DATE", "diagnosis", "info", ("C-1",))
-def code_set_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def code_set_date(r: Review, p: NoParams) -> Iterator[Hit]:
     """The date of service falls outside the ICD-10-CM year the checks used.
 
     *What it checks*: the date of service lies in the fiscal year of the installed ICD-10-CM

@@ -3,18 +3,19 @@ total times (billing-rules.md D-9, U-9, D-13)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ptbill.reference.catalog import catalog
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._dates import days_after
 
 
 @rule("DOC-UNSIGNED", "documentation", "error", ("D-9", "MBPM15-220.3E"))
-def unsigned(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def unsigned(r: Review, p: NoParams) -> Iterator[Hit]:
     """A treatment note that is not signed.
 
     *What it checks*: the visit has `signed` (the signer's NPI and the date).
@@ -32,8 +33,19 @@ def unsigned(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         )
 
 
-@rule("DOC-SIGNATURE-DATE", "documentation", "error", ("D-9", "D-13", "MBPM15-220.3"), late_days=7)
-def signature_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class SignatureParams(Params):
+    late_days: int = param(7, "a signature more than this many days after the visit is late")
+
+
+@rule(
+    "DOC-SIGNATURE-DATE",
+    "documentation",
+    "error",
+    ("D-9", "D-13", "MBPM15-220.3"),
+    params=SignatureParams,
+)
+def signature_date(r: Review, p: SignatureParams) -> Iterator[Hit]:
     """A note signed before the visit, after the as-of date, or long after the visit.
 
     *What it checks*: the signature date is on or after the date of service and on or before
@@ -57,7 +69,7 @@ def signature_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             f"the note is signed {s.date}, after the as-of date {r.as_of}",
             "correct the signature date",
         )
-    elif s.date > days_after(r.dos, p["late_days"]):
+    elif s.date > days_after(r.dos, p.late_days):
         yield Hit(
             f"the note for {r.dos} was signed {s.date}, {(s.date - r.dos).days} days later",
             "sign notes within a week of the visit",
@@ -66,7 +78,7 @@ def signature_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("DOC-SIGNER", "documentation", "warning", ("D-9",))
-def signer(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def signer(r: Review, p: NoParams) -> Iterator[Hit]:
     """A note signed by someone other than the rendering or supervising provider.
 
     *What it checks*: `signed.by_npi` is the rendering or the supervising provider's NPI.
@@ -88,7 +100,7 @@ def signer(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("DOC-NOTE-MISSING", "documentation", "error", ("D-9", "U-8", "THERAPYCOMPLY-TN"))
-def note_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def note_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A billed timed code without a note of its purpose and the patient's response.
 
     *What it checks*: every service behind a billed timed line has `note.purpose` and
@@ -130,7 +142,7 @@ def note_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     "error",
     ("U-9", "D-9", "MBPM15-220.3E", "AAPC-TOTALTIME"),
 )
-def totals_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def totals_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A note without its total timed minutes or total treatment minutes.
 
     *What it checks*: when timed codes are billed, `total_timed_minutes` is given; and
@@ -162,7 +174,7 @@ def _bills_timed_code(r: Review) -> bool:
 
 
 @rule("DOC-TREATMENT-MINUTES", "documentation", "error", ("U-7", "U-9", "D-9"))
-def treatment_minutes(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def treatment_minutes(r: Review, p: NoParams) -> Iterator[Hit]:
     """Total treatment minutes that do not cover the timed (and untimed) minutes.
 
     *What it checks*: `total_treatment_minutes` is at least the timed minutes (error) and at

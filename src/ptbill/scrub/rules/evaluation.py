@@ -3,12 +3,12 @@ reason, and the complexity level the documented components support (billing-rule
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from ptbill.domain.visit import EvaluationComponents
 from ptbill.reference.catalog import INITIAL_EVALUATION_CODES, REEVALUATION_CODE
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import listing
@@ -19,10 +19,12 @@ CODE_OF_LEVEL = {v: k for k, v in LEVEL_OF_CODE.items()}
 
 
 @rule("EVAL-MULTIPLE", "evaluation", "error", ("E-7",))
-def eval_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def eval_multiple(r: Review, p: NoParams) -> Iterator[Hit]:
     """More than one initial evaluation on one day.
 
-    *What it checks*: at most one of 97161, 97162, 97163 is billed, with 1 unit.
+    *What it checks*: at most one of 97161, 97162, 97163 is billed, with 1 unit. Where the
+    payer's PTP table pairs two of them, this finding stands for that edit too (NCCI-PTP leaves
+    the pair to it).
     *Why payers care*: one evaluation code per discipline per day, 1 unit (E-7); a second is
     denied as a duplicate.
     *Fails*: 97161 and 97163 on one visit.
@@ -43,10 +45,11 @@ def eval_multiple(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("EVAL-WITH-REEVAL", "evaluation", "error", ("E-4", "E-7", "MBPM15-220.3C"))
-def eval_with_reeval(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def eval_with_reeval(r: Review, p: NoParams) -> Iterator[Hit]:
     """An initial evaluation and a re-evaluation billed the same day.
 
-    *What it checks*: 97164 is not billed with 97161, 97162 or 97163.
+    *What it checks*: 97164 is not billed with 97161, 97162 or 97163. Where the payer's PTP
+    table pairs them, this finding stands for that edit too (NCCI-PTP leaves the pair to it).
     *Why payers care*: a re-evaluation revisits an existing plan of care (E-4); on the day of
     the initial evaluation there is none, and one evaluation code per day applies (E-7).
     *Fails*: 97162 and 97164 on one visit.
@@ -66,7 +69,7 @@ def eval_with_reeval(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("REEVAL-NO-REASON", "evaluation", "warning", ("E-5", "MBPM15-220.3C", "NORIDIAN-97164-TPE"))
-def reeval_no_reason(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def reeval_no_reason(r: Review, p: NoParams) -> Iterator[Hit]:
     """A re-evaluation (97164) without the reason that makes it payable.
 
     *What it checks*: a billed 97164 has `reevaluation_reason` (new clinical findings, a
@@ -131,7 +134,7 @@ def _supported(c: EvaluationComponents) -> list[tuple[str, int]]:
     "error",
     ("E-1", "E-2", "E-3", "CLINICIENT-EVAL", "APTA-2017-EVAL"),
 )
-def eval_complexity(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def eval_complexity(r: Review, p: NoParams) -> Iterator[Hit]:
     """An evaluation level higher than its documented components support.
 
     *What it checks*: when a 97161-97163 service gives `evaluation` components, the billed level

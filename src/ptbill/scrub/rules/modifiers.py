@@ -3,12 +3,13 @@ limit of an 837P line."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from ptbill.coding.modifiers import DISTINCT_MODIFIERS
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import listing
@@ -30,7 +31,7 @@ def _disciplines(modifiers: tuple[str, ...]) -> tuple[str, ...]:
 @rule(
     "MOD-DISTINCT-NO-EDIT", "modifier", "warning", ("M-14", "M-19", "CAHABA-59", "DENIALGUIDE-236")
 )
-def distinct_no_edit(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def distinct_no_edit(r: Review, p: NoParams) -> Iterator[Hit]:
     """A distinct-service modifier on a code that no PTP edit of the day pairs.
 
     *What it checks*: a line with 59 or an X modifier has a partner code in an NCCI PTP edit in
@@ -60,7 +61,7 @@ def distinct_no_edit(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("MOD-59-WITH-X", "modifier", "error", ("M-15", "MLN1783722", "HMSA-X", "MODA-X"))
-def mod_59_with_x(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def mod_59_with_x(r: Review, p: NoParams) -> Iterator[Hit]:
     """Modifier 59 and an X{EPSU} modifier on the same line.
 
     *What it checks*: no line carries both 59 and one of XE, XS, XP, XU.
@@ -82,8 +83,13 @@ def mod_59_with_x(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@rule("MOD-TOO-MANY", "modifier", "error", ("C-12", "X12-837P-SV101"), limit=4)
-def too_many(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class TooManyParams(Params):
+    limit: int = param(4, "the most modifiers one claim line carries")
+
+
+@rule("MOD-TOO-MANY", "modifier", "error", ("C-12", "X12-837P-SV101"), params=TooManyParams)
+def too_many(r: Review, p: TooManyParams) -> Iterator[Hit]:
     """A line with more modifiers than the 837P line can carry.
 
     *What it checks*: each line has at most `limit` (4) modifiers.
@@ -93,19 +99,19 @@ def too_many(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Passes*: the same without 76.
     *Fix*: remove the modifier the payer needs least (never GP, CQ or KX when they apply).
     """
-    limit = p["limit"]
+    limit = p.limit
     for n, line in r.billed:
         if len(line.modifiers) > limit:
             yield Hit(
                 f"{line.code} carries {len(line.modifiers)} modifiers "
-                f"({' '.join(line.modifiers)}); a claim line holds {p['limit']}",
+                f"({' '.join(line.modifiers)}); a claim line holds {p.limit}",
                 "remove the least necessary modifier",
                 n,
             )
 
 
 @rule("MOD-DUPLICATE", "modifier", "error", ("C-12", "X12-837P-SV101"))
-def duplicate_modifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def duplicate_modifier(r: Review, p: NoParams) -> Iterator[Hit]:
     """The same modifier twice on one line.
 
     *What it checks*: no modifier appears more than once on a billed line.
@@ -131,7 +137,7 @@ def duplicate_modifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("MOD-DISCIPLINE-CONFLICT", "modifier", "error", ("M-1", "M-2", "C-12"))
-def discipline_conflict(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def discipline_conflict(r: Review, p: NoParams) -> Iterator[Hit]:
     """A line whose discipline modifier contradicts the plan it is billed under.
 
     *What it checks*: each line carries at most one of GP, GO, GN, and it is the payer

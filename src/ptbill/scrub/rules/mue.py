@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ptbill.reference.mue import MAI_MEANING, MueTable, mue_table
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import units
@@ -24,8 +25,15 @@ def _table(r: Review, name: str) -> MueTable:
     return found  # type: ignore[return-value]
 
 
-@rule("MUE-UNITS", "mue", "error", ("R-2", "C-11", "SOURCES.md §1b"), table="catalog")
-def mue_units(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class MueParams(Params):
+    table: str = param(
+        "catalog", "the MUE table: catalog (the code catalog's values) or an imported release"
+    )
+
+
+@rule("MUE-UNITS", "mue", "error", ("R-2", "C-11", "SOURCES.md §1b"), params=MueParams)
+def mue_units(r: Review, p: MueParams) -> Iterator[Hit]:
     """Units of a code over its Medically Unlikely Edit for the day.
 
     *What it checks*: the units of each code against the practitioner MUE of the table named by
@@ -41,7 +49,7 @@ def mue_units(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: bill no more than the MUE; if more was truly medically necessary (MAI 3), bill the
     MUE and appeal the rest with the records.
     """
-    table = _table(r, p["table"])
+    table = _table(r, p.table)
     by_code: dict[str, list[tuple[int, int]]] = {}
     for n, line in r.billed:
         by_code.setdefault(line.code, []).append((n, line.units))

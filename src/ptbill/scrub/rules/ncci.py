@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ptbill.coding.modifiers import DISTINCT_MODIFIERS, X_BY_KIND, NcciHit, distinct_evidence
 from ptbill.domain.coded import CodedLine
 from ptbill.reference.ncci import PtpTable
-from ptbill.scrub.findings import Hit
+from ptbill.scrub.findings import Hit, Severity
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
+from ptbill.scrub.rules._evaluations import said_by_evaluation_rules
 from ptbill.scrub.rules._text import listing
 
 KIND_OF_X = {mod: kind for kind, mod in X_BY_KIND.items()}
@@ -33,15 +35,24 @@ def _edit_text(table: PtpTable, hit: NcciHit) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PtpParams(Params):
+    either_code: bool = param(
+        False, "a distinct-service modifier on either code of the pair bypasses the edit (M-16)"
+    )
+    unverified_severity: Severity = param(
+        "error", "the severity of findings from a PTP table not checked against a CMS release"
+    )
+
+
 @rule(
     "NCCI-PTP",
     "ncci",
     "error",
     ("M-14", "M-16", "M-17", "MLN1783722", "FCSO-CO236"),
-    either_code=False,
-    unverified_severity="error",
+    params=PtpParams,
 )
-def ncci_ptp(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def ncci_ptp(r: Review, p: PtpParams) -> Iterator[Hit]:
     """Two codes billed the same day that an NCCI procedure-to-procedure edit pairs.
 
     *What it checks*: every PTP edit in effect on the date of service among the billed codes
@@ -50,7 +61,8 @@ def ncci_ptp(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     denied whatever the modifiers. Indicator 1: denied unless a distinct-service modifier (59,
     XE, XS, XP, XU) is on the column-2 code, or on either code where the payer accepts that
     (`either_code`, Medicare from 2019-07-01). Findings from an unverified table say so and use
-    `unverified_severity`.
+    `unverified_severity`. A pair of two evaluation codes (97161-97164) is left to
+    EVAL-MULTIPLE or EVAL-WITH-REEVAL where the payer has them on (E-7): said once.
     *Why payers care*: the column-2 code is denied with CARC 236 (M-14, FCSO-CO236); a modifier
     is allowed only for a distinct service, e.g. a separate time block for two timed therapy
     codes (M-17, MLN1783722); placement rules are M-16.
@@ -64,8 +76,10 @@ def ncci_ptp(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     table, hits = r.ncci
     if table is None:
         return
-    severity = None if table.verified else p["unverified_severity"]
+    severity = None if table.verified else p.unverified_severity
     for hit in hits:
+        if r.evaluation_lines and said_by_evaluation_rules(r, hit.column1, hit.column2):
+            continue  # two evaluation codes: EVAL-MULTIPLE or EVAL-WITH-REEVAL says it (E-7)
         col1_mods = None  # the distinct-service modifiers on the column-1 code, when needed
         for n, line in r.lines_of(hit.column2):
             if hit.indicator != "0" and not DISTINCT_MODIFIERS.isdisjoint(line.modifiers):
@@ -94,7 +108,7 @@ def ncci_ptp(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
                     severity,
                     table.release,
                 )
-            elif not mods and not p["either_code"]:
+            elif not mods and not p.either_code:
                 yield Hit(
                     f"{edit}: the modifier ({listing(col1_mods)}) is on column-1 code "
                     f"{hit.column1}; {r.profile.name} expects it on column-2 code "
@@ -109,7 +123,7 @@ def ncci_ptp(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 @rule(
     "NCCI-MODIFIER-UNSUPPORTED", "ncci", "error", ("M-15", "M-17", "M-19", "MLN1783722", "WEBPT-59")
 )
-def modifier_unsupported(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def modifier_unsupported(r: Review, p: NoParams) -> Iterator[Hit]:
     """A distinct-service modifier (59, XE, XS, XP, XU) with nothing documented behind it.
 
     *What it checks*: every line carrying 59 or an X modifier has documentation of a distinct

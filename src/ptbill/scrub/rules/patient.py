@@ -3,17 +3,24 @@ never repeat a birth date, a name or a member id (PHI)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
 
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.identifiers import mbi_problem
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 
 
-@rule("PATIENT-BIRTH-DATE", "patient", "error", ("C-5", "X12-837P-DMG"), max_age=120)
-def birth_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class BirthDateParams(Params):
+    max_age: int = param(120, "the oldest plausible age, in years, on the date of service")
+
+
+@rule("PATIENT-BIRTH-DATE", "patient", "error", ("C-5", "X12-837P-DMG"), params=BirthDateParams)
+def birth_date(r: Review, p: BirthDateParams) -> Iterator[Hit]:
     """A patient birth date after the date of service or implausibly long ago.
 
     *What it checks*: the patient's birth date is on or before the date of service and less
@@ -30,16 +37,15 @@ def birth_date(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             f"the patient's birth date is after the date of service {r.dos}",
             "correct the patient's birth date",
         )
-    elif (r.dos.year - born.year) > p["max_age"]:
+    elif (r.dos.year - born.year) > p.max_age:
         yield Hit(
-            f"the patient's birth date is more than {p['max_age']} years before the date "
-            "of service",
+            f"the patient's birth date is more than {p.max_age} years before the date of service",
             "correct the patient's birth date",
         )
 
 
 @rule("PATIENT-SEX", "patient", "warning", ("X12-837P-DMG",))
-def patient_sex(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def patient_sex(r: Review, p: NoParams) -> Iterator[Hit]:
     """A patient sex recorded as unknown.
 
     *What it checks*: the patient's `sex` is F or M.
@@ -56,8 +62,15 @@ def patient_sex(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         )
 
 
-@rule("PATIENT-MEMBER-ID", "patient", "error", ("C-5", "CMS-MBI"), format="any")
-def member_id(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class MemberIdParams(Params):
+    format: Literal["any", "mbi"] = param(
+        "any", "mbi: the member id must be a Medicare Beneficiary Identifier"
+    )
+
+
+@rule("PATIENT-MEMBER-ID", "patient", "error", ("C-5", "CMS-MBI"), params=MemberIdParams)
+def member_id(r: Review, p: MemberIdParams) -> Iterator[Hit]:
     """A missing member id, or one not in the payer's format (the Medicare Beneficiary
     Identifier for Medicare).
 
@@ -74,7 +87,7 @@ def member_id(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if not mid:
         yield Hit("the subscriber has no member id", "copy the member id from the patient's card")
         return
-    if p["format"] == "mbi":
+    if p.format == "mbi":
         why = mbi_problem(mid)
         if why:
             yield Hit(
@@ -83,8 +96,19 @@ def member_id(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
-@rule("SUBSCRIBER-RELATIONSHIP", "patient", "error", ("C-5", "X12-837P-SBR"), self_only=False)
-def subscriber_relationship(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class RelationshipParams(Params):
+    self_only: bool = param(False, "the patient must be the subscriber (Medicare)")
+
+
+@rule(
+    "SUBSCRIBER-RELATIONSHIP",
+    "patient",
+    "error",
+    ("C-5", "X12-837P-SBR"),
+    params=RelationshipParams,
+)
+def subscriber_relationship(r: Review, p: RelationshipParams) -> Iterator[Hit]:
     """A subscriber other than the patient without a name, or where the payer allows only
     self (Medicare).
 
@@ -100,7 +124,7 @@ def subscriber_relationship(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     sub = r.visit.subscriber
     if sub.relationship == "self":
         return
-    if p["self_only"]:
+    if p.self_only:
         yield Hit(
             f"subscriber relationship is {sub.relationship!r}, but {r.profile.name} "
             "beneficiaries are always their own subscriber",

@@ -4,12 +4,13 @@ of service (billing-rules.md D-2..D-7)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ptbill.domain.visit import PlanOfCare
 from ptbill.reference.catalog import INITIAL_EVALUATION_CODES
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._dates import days_after
@@ -20,7 +21,7 @@ def _evaluation_only(r: Review) -> bool:
 
 
 @rule("POC-MISSING", "plan_of_care", "error", ("D-2", "D-3", "D-1", "MBPM15-220.1.2"))
-def poc_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def poc_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """Treatment billed without a plan of care.
 
     *What it checks*: the visit's `episode.plan_of_care` is given, unless the only billed
@@ -39,8 +40,19 @@ def poc_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         )
 
 
-@rule("POC-NOT-CERTIFIED", "plan_of_care", "error", ("D-3", "D-6", "MBPM15-220.1.3"), days=30)
-def poc_not_certified(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class CertificationParams(Params):
+    days: int = param(30, "days after the plan's start within which it is certified")
+
+
+@rule(
+    "POC-NOT-CERTIFIED",
+    "plan_of_care",
+    "error",
+    ("D-3", "D-6", "MBPM15-220.1.3"),
+    params=CertificationParams,
+)
+def poc_not_certified(r: Review, p: CertificationParams) -> Iterator[Hit]:
     """A plan of care that no physician or NPP has certified.
 
     *What it checks*: the plan of care has a `certified_date` (except on an evaluation-only
@@ -54,7 +66,7 @@ def poc_not_certified(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """
     if r.poc is None or r.poc.certified_date is not None or _evaluation_only(r):
         return
-    due = days_after(r.poc.start_date, p["days"])
+    due = days_after(r.poc.start_date, p.days)
     yield Hit(
         f"the plan of care starting {r.poc.start_date} is not certified (certification "
         f"due by {due})",
@@ -63,8 +75,14 @@ def poc_not_certified(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     )
 
 
-@rule("POC-CERT-LATE", "plan_of_care", "error", ("D-3", "D-5", "MBPM15-220.1.3"), days=30)
-def poc_cert_late(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@rule(
+    "POC-CERT-LATE",
+    "plan_of_care",
+    "error",
+    ("D-3", "D-5", "MBPM15-220.1.3"),
+    params=CertificationParams,
+)
+def poc_cert_late(r: Review, p: CertificationParams) -> Iterator[Hit]:
     """A plan of care certified more than 30 days after the first treatment, without the
     reason for the delay.
 
@@ -81,20 +99,26 @@ def poc_cert_late(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     poc = r.poc
     if poc is None or poc.certified_date is None:
         return
-    due = days_after(poc.start_date, p["days"])
+    due = days_after(poc.start_date, p.days)
     if poc.certified_date > due and not (poc.delayed_certification_reason or "").strip():
         late = (poc.certified_date - due).days
         yield Hit(
             f"the plan of care starting {poc.start_date} was certified "
-            f"{poc.certified_date}, {late} day(s) after the {p['days']}-day limit "
+            f"{poc.certified_date}, {late} day(s) after the {p.days}-day limit "
             f"({due}), with no reason for the delay",
             "record delayed_certification_reason and keep the evidence of the "
             "physician's involvement",
         )
 
 
-@rule("POC-EXPIRED", "plan_of_care", "error", ("D-4", "MBPM15-220.1.3"), max_days=90, warn_days=7)
-def poc_expired(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class ExpiryParams(Params):
+    max_days: int = param(90, "a certification covers at most this many days from the start")
+    warn_days: int = param(7, "report (info) this many days or fewer before the plan ends")
+
+
+@rule("POC-EXPIRED", "plan_of_care", "error", ("D-4", "MBPM15-220.1.3"), params=ExpiryParams)
+def poc_expired(r: Review, p: ExpiryParams) -> Iterator[Hit]:
     """A date of service outside the plan of care's certified period.
 
     *What it checks*: the date of service is on or after the plan's start date and on or before
@@ -111,7 +135,7 @@ def poc_expired(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     poc = r.poc
     if poc is None:
         return
-    limit = days_after(poc.start_date, p["max_days"])
+    limit = days_after(poc.start_date, p.max_days)
     # The certified period ends on the plan's end date or at the limit, whichever is first.
     end = poc.end_date if poc.end_date and poc.end_date <= limit else limit
     if r.dos < poc.start_date:
@@ -125,7 +149,7 @@ def poc_expired(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             f"{r.dos} is {(r.dos - end).days} day(s) later",
             "have the physician/NPP recertify the plan of care, then bill",
         )
-    elif (end - r.dos).days <= p["warn_days"]:
+    elif (end - r.dos).days <= p.warn_days:
         yield Hit(
             f"the plan of care ends {end} ({_ends_why(poc, limit, p)}), {(end - r.dos).days} "
             "day(s) after this visit",
@@ -134,17 +158,17 @@ def poc_expired(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         )
 
 
-def _ends_why(poc: PlanOfCare, limit: dt.date, p: Mapping[str, Any]) -> str:
+def _ends_why(poc: PlanOfCare, limit: dt.date, p: ExpiryParams) -> str:
     """Which bound ends the certified period: the plan's end date or the `max_days` limit."""
     return (
         f"its end date {poc.end_date}"
         if poc.end_date and poc.end_date <= limit
-        else f"{p['max_days']} days after its start {poc.start_date}"
+        else f"{p.max_days} days after its start {poc.start_date}"
     )
 
 
 @rule("POC-CERTIFIER-MISSING", "plan_of_care", "error", ("D-3", "D-7", "C-7", "NORIDIAN-CERTNPI"))
-def poc_certifier_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def poc_certifier_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A certified plan of care that does not name the certifying practitioner.
 
     *What it checks*: a plan with a `certified_date` has a `certifying_npi`.

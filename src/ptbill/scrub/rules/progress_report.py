@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 
-ASSISTANT_CREDENTIALS = ["PTA", "LPTA"]
+ASSISTANT_CREDENTIALS = ("PTA", "LPTA")
 
 
 @lru_cache(maxsize=1024)  # a clinic has few providers
@@ -19,14 +20,19 @@ def credential(raw: str | None) -> str:
     return (raw or "").replace(".", "").replace(" ", "").upper()
 
 
+@dataclass(frozen=True, slots=True)
+class OverdueParams(Params):
+    every: int = param(10, "a progress report at least once every this many treatment days")
+
+
 @rule(
     "PROGRESS-REPORT-OVERDUE",
     "progress_report",
     "error",
     ("D-8", "MBPM15-220.3D", "CMS-FAQ2003"),
-    every=10,
+    params=OverdueParams,
 )
-def progress_overdue(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def progress_overdue(r: Review, p: OverdueParams) -> Iterator[Hit]:
     """A visit past the 10th treatment day since the last progress report, without one.
 
     *What it checks*: from `episode.visit_number` and `last_progress_report_visit`: the first
@@ -47,17 +53,17 @@ def progress_overdue(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     last = ep.last_progress_report_visit
     start = 1 if last is None else last + 1
     day = ep.visit_number - start + 1
-    if day < p["every"]:
+    if day < p.every:
         return  # the usual visit: the report is not due yet
     since = "the evaluation" if last is None else f"the progress report on visit {last}"
-    due_by = start + p["every"] - 1
-    if day > p["every"]:
+    due_by = start + p.every - 1
+    if day > p.every:
         yield Hit(
             f"visit {ep.visit_number} is treatment day {day} since {since}: a progress "
             f"report was due by visit {due_by}",
             "have the therapist write the progress report before billing this visit",
         )
-    elif day == p["every"]:
+    elif day == p.every:
         yield Hit(
             f"visit {ep.visit_number} is treatment day {day} since {since}: the progress "
             "report is due this visit",
@@ -66,14 +72,21 @@ def progress_overdue(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ByAssistantParams(Params):
+    assistant_credentials: tuple[str, ...] = param(
+        ASSISTANT_CREDENTIALS, "credentials of assistants, who may not write a progress report"
+    )
+
+
 @rule(
     "PROGRESS-REPORT-BY-ASSISTANT",
     "progress_report",
     "error",
     ("D-8", "MBPM15-220.3D"),
-    assistant_credentials=ASSISTANT_CREDENTIALS,
+    params=ByAssistantParams,
 )
-def progress_by_assistant(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def progress_by_assistant(r: Review, p: ByAssistantParams) -> Iterator[Hit]:
     """A progress report on a visit whose rendering provider is an assistant.
 
     *What it checks*: when `progress_report_this_visit` is true, the rendering provider's
@@ -88,7 +101,7 @@ def progress_by_assistant(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     if ep is None or not ep.progress_report_this_visit:
         return
     cred = credential(r.visit.rendering_provider.credential)
-    if cred in p["assistant_credentials"]:
+    if cred in p.assistant_credentials:
         yield Hit(
             f"the progress report on visit {ep.visit_number or '?'} is attributed to a "
             f"{cred}; only the therapist may write it",

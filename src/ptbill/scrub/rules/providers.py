@@ -3,11 +3,12 @@ therapy claims carry (C-5..C-7)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.identifiers import is_taxonomy, npi_valid
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 
@@ -30,7 +31,7 @@ def _npis(r: Review) -> list[tuple[str, str]]:
 
 
 @rule("NPI-INVALID", "provider", "error", ("C-5", "FCSO-NPI", "FCSO-BILLNPI"))
-def npi_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def npi_invalid(r: Review, p: NoParams) -> Iterator[Hit]:
     """An NPI whose check digit is wrong.
 
     *What it checks*: every NPI on the visit (billing, rendering, referring, supervising,
@@ -50,14 +51,21 @@ def npi_invalid(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class TaxonomyParams(Params):
+    expected: tuple[str, ...] = param(
+        ("2251", "2252", "261QP2000X"), "physical-therapy taxonomy codes, or their beginnings"
+    )
+
+
 @rule(
     "PROVIDER-TAXONOMY",
     "provider",
     "error",
     ("C-6", "HL7-PACIO-PT", "NUCC"),
-    expected=["2251", "2252", "261QP2000X"],
+    params=TaxonomyParams,
 )
-def provider_taxonomy(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def provider_taxonomy(r: Review, p: TaxonomyParams) -> Iterator[Hit]:
     """A provider taxonomy that is malformed, or not a physical-therapy taxonomy.
 
     *What it checks*: the billing provider's taxonomy, and the rendering provider's when given,
@@ -77,7 +85,7 @@ def provider_taxonomy(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             "characters ending in X)",
             "use the NUCC code, e.g. 225100000X",
         )
-    elif not bp.startswith(tuple(p["expected"])):
+    elif not bp.startswith(p.expected):
         yield Hit(
             f"billing provider taxonomy {bp} is not a physical-therapy taxonomy",
             "check the taxonomy the clinic enrolled with (225100000X for a PT)",
@@ -98,7 +106,7 @@ def provider_taxonomy(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     ("C-7", "NORIDIAN-CERTNPI", "CMS-CPM5-10.3.5"),
     enabled=False,
 )
-def referring_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def referring_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A therapy claim without the referring (certifying) practitioner.
 
     *What it checks*: the visit names a `referring_provider`. Switched on for Medicare.
@@ -118,7 +126,7 @@ def referring_missing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("REFERRING-NOT-CERTIFIER", "provider", "error", ("C-7", "NORIDIAN-CERTNPI"), enabled=False)
-def referring_not_certifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def referring_not_certifier(r: Review, p: NoParams) -> Iterator[Hit]:
     """A referring provider who is not the practitioner who certified the plan of care.
 
     *What it checks*: the referring provider's NPI equals the plan of care's `certifying_npi`.
@@ -139,7 +147,7 @@ def referring_not_certifier(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("BILLING-ZIP4", "provider", "error", ("C-5", "X12-837P-2010AA-N4"))
-def billing_zip4(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def billing_zip4(r: Review, p: NoParams) -> Iterator[Hit]:
     """A billing provider address without its ZIP+4.
 
     *What it checks*: the billing provider's ZIP code has nine digits (ZIP+4).

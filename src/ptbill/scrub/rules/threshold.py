@@ -3,14 +3,14 @@ documented, never below it, and the targeted medical review threshold (M-3..M-6)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 from ptbill.coding.modifiers import kx_decision
 from ptbill.config.profiles import PayerProfile
 from ptbill.reference.constants import KX_THRESHOLD, REVIEW_THRESHOLD, constant
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 
@@ -55,7 +55,7 @@ def _amounts(r: Review) -> _Amounts | None:
     ("M-3", "M-6", "NGS-KX-2024", "PALMETTO-119"),
     when=_kx_payer,
 )
-def kx_not_documented(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_not_documented(r: Review, p: NoParams) -> Iterator[Hit]:
     """The visit passes the KX threshold, but medical necessity is not documented.
 
     *What it checks*: for a payer with `kx_threshold`: the year's therapy amount before this
@@ -88,7 +88,7 @@ def kx_not_documented(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("KX-BELOW-THRESHOLD", "threshold", "warning", ("M-3", "M-6", "NORIDIAN-KX"), when=_kx_payer)
-def kx_below(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_below(r: Review, p: NoParams) -> Iterator[Hit]:
     """KX on a line while the year's therapy amount is still below the threshold.
 
     *What it checks*: no line carries KX when the therapy amount with this visit is within the
@@ -127,7 +127,7 @@ def kx_below(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     ("M-5", "NGS-KX-2024", "NORIDIAN-KX"),
     when=_kx_payer,
 )
-def kx_review(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_review(r: Review, p: NoParams) -> Iterator[Hit]:
     """The year's therapy amount reaches the targeted medical review threshold ($3,000).
 
     *What it checks*: for a payer with `kx_threshold`, the therapy amount with this visit
@@ -155,7 +155,7 @@ def kx_review(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("KX-THRESHOLD-UNKNOWN", "threshold", "warning", ("M-4", "SOURCES.md §3"), when=_kx_payer)
-def kx_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_unknown(r: Review, p: NoParams) -> Iterator[Hit]:
     """No KX threshold for the year of service in the reference data.
 
     *What it checks*: for a payer with `kx_threshold`, the reference constants hold the KX
@@ -177,7 +177,7 @@ def kx_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("KX-AMOUNT-UNKNOWN", "threshold", "warning", ("M-3", "M-6"), when=_kx_payer)
-def kx_amount_unknown(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def kx_amount_unknown(r: Review, p: NoParams) -> Iterator[Hit]:
     """KX left to the biller: this visit's Medicare amount is unknown.
 
     *What it checks*: for a payer with `kx_threshold`, the coder knew this visit's Medicare

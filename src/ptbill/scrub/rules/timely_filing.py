@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._dates import days_after
+
+
+@dataclass(frozen=True, slots=True)
+class TimelyParams(Params):
+    warn_days: int = param(30, "warn this many days or fewer before the filing deadline")
 
 
 @rule(
@@ -16,9 +22,9 @@ from ptbill.scrub.rules._dates import days_after
     "timely_filing",
     "error",
     ("C-8", "C-9", "42 CFR 424.44", "CMS-CPM1-70", "NORIDIAN-TF"),
-    warn_days=30,
+    params=TimelyParams,
 )
-def timely_filing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def timely_filing(r: Review, p: TimelyParams) -> Iterator[Hit]:
     """A claim past, or close to, the payer's timely-filing limit.
 
     *What it checks*: the as-of date (the day the claim would be sent) against the date of
@@ -41,7 +47,7 @@ def timely_filing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             f"{limit}-day filing limit (date of service {r.dos}, deadline {deadline})",
             "do not send: write it off unless a filing-limit exception applies (CO-29)",
         )
-    elif left <= p["warn_days"]:
+    elif left <= p.warn_days:
         yield Hit(
             f"the {limit}-day filing limit for date of service {r.dos} ends {deadline}, "
             f"{left} day(s) after {r.as_of}",
@@ -51,7 +57,7 @@ def timely_filing(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("DOS-AFTER-AS-OF", "timely_filing", "error", ("C-8",))
-def dos_after_as_of(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def dos_after_as_of(r: Review, p: NoParams) -> Iterator[Hit]:
     """A date of service after the as-of date.
 
     *What it checks*: the date of service is on or before the as-of date.

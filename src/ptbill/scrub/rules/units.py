@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from ptbill.coding.units import FAMILY_OF
 from ptbill.scrub.findings import Hit
+from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
 from ptbill.scrub.review import Review
 from ptbill.scrub.rules._text import listing, units
@@ -15,7 +15,7 @@ _METHOD = {"cms": "CMS total-time (8-minute rule)", "ama": "AMA per-code (midpoi
 
 
 @rule("UNITS-MINUTES-MISMATCH", "units", "warning", ("U-10", "U-16", "U-31", "U-34"))
-def minutes_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def minutes_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
     """Units asked for on a timed code differ from what the documented minutes support.
 
     *What it checks*: when a service gives `units`, they equal the units the coder derived from
@@ -51,7 +51,7 @@ def minutes_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("UNITS-UNCHECKED", "units", "warning", ("U-1", "U-9", "D-9"))
-def units_unchecked(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def units_unchecked(r: Review, p: NoParams) -> Iterator[Hit]:
     """A timed code billed with the units the EMR sent, without minutes to check them.
 
     *What it checks*: a timed code that came with units but no minutes (an HL7 charge, a
@@ -75,12 +75,21 @@ def units_unchecked(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
             )
 
 
+def _sums(base: int, optional: list[int]) -> set[int]:
+    """Every total of `base` plus some of the `optional` minutes (each counted or not)."""
+    sums = {base}
+    for m in optional:
+        sums |= {s + m for s in sums}
+    return sums
+
+
 @rule("UNITS-TOTAL-MISMATCH", "units", "error", ("U-9", "D-9"))
-def total_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def total_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
     """The recorded total timed minutes differ from the sum of the per-code minutes.
 
     *What it checks*: `total_timed_minutes`, when given, equals the sum of the timed codes'
-    minutes.
+    minutes. A code not in the catalog may be timed or not (CODE-UNKNOWN reports it, U-3): its
+    minutes are real, so the total may count them or not.
     *Why payers care*: the note must show total timed minutes, and the minutes billed and the
     minutes recorded must agree (U-9, D-9); a mismatch is what an auditor looks for first.
     *Fails*: 97110 24 min + 97140 13 min with `"total_timed_minutes": 40`.
@@ -88,24 +97,33 @@ def total_mismatch(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     *Fix*: correct whichever is wrong: the per-code minutes or the recorded total.
     """
     recorded = r.visit.total_timed_minutes
-    if recorded is None or recorded == r.coded.total_timed_minutes:
+    summed = r.coded.total_timed_minutes
+    if recorded is None or recorded == summed:
         return
-    parts = [
-        f"{line.code} {line.minutes}"
-        for line in r.coded.lines
-        if line.minutes is not None
-        and r.code_info[line.code] is not None
-        and r.code_info[line.code].timed
-    ]  # type: ignore[union-attr]
+    timed, unknown = [], []
+    for line in r.coded.lines:
+        info = r.code_info[line.code]
+        if line.minutes is None:
+            continue
+        if info is None:
+            unknown.append(line)
+        elif info.timed:
+            timed.append(f"{line.code} {line.minutes}")
+    if unknown and recorded in _sums(summed, [x.minutes or 0 for x in unknown]):
+        return  # the recorded total counts some unknown code's minutes as timed
+    also = "".join(
+        f"; {x.code} ({x.minutes} min) is not in the catalog, so may or may not be timed"
+        for x in unknown
+    )
     yield Hit(
-        f"recorded total timed minutes {recorded} differ from {r.coded.total_timed_minutes}"
-        f", the sum of the per-code minutes ({listing(parts) or 'none'})",
+        f"recorded total timed minutes {recorded} differ from {summed}"
+        f", the sum of the per-code minutes ({listing(timed) or 'none'}){also}",
         "correct the per-code minutes or total_timed_minutes so they agree",
     )
 
 
 @rule("UNITS-NOT-BILLED", "units", "info", ("U-12", "U-14", "U-17", "U-30"))
-def not_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def not_billed(r: Review, p: NoParams) -> Iterator[Hit]:
     """A documented service that earns no unit today.
 
     *What it checks*: lines the coder left at 0 units because of their minutes (a single
@@ -129,7 +147,7 @@ def not_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 @rule("UNITS-NOTHING-BILLED", "units", "error", ("U-12", "U-14"))
-def nothing_billed(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
+def nothing_billed(r: Review, p: NoParams) -> Iterator[Hit]:
     """A visit with no line that earns a unit.
 
     *What it checks*: at least one coded line carries a unit.

@@ -2,8 +2,17 @@
 
 from fastapi import APIRouter
 
-from ptbill.web.api import claims, ledger_files, patients, reports, scrub, visits, worklist
+from ptbill.web.api import (
+    claims,
+    ledger_files,
+    patients,
+    payers,
+    reports,
+    scrub,
+    visits,
+    worklist,
+)
 
 router = APIRouter(prefix="/api/v1")
-for module in (claims, visits, scrub, ledger_files, worklist, reports, patients):
+for module in (claims, visits, scrub, ledger_files, worklist, reports, patients, payers):
     router.include_router(module.router)

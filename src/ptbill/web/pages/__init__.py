@@ -2,8 +2,17 @@
 
 from fastapi import APIRouter
 
-from ptbill.web.pages import claims, dashboard, docs, files, patients, session, work
+from ptbill.web.pages import (
+    claims,
+    dashboard,
+    docs,
+    exchange,
+    files,
+    patients,
+    session,
+    work,
+)
 
 router = APIRouter()
-for module in (session, dashboard, work, claims, files, patients, docs):
+for module in (session, dashboard, work, claims, files, patients, exchange, docs):
     router.include_router(module.router)

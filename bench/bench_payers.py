@@ -1,0 +1,160 @@
+"""Talking to payers: reading 271s, and one exchange run applying 100 inbound files.
+
+    .venv/bin/python bench/bench_payers.py [--patients 20000] [--visits 1000] [--quick]
+
+1. 271 reading: a 271 the simulated payer wrote for `--patients` patients, read
+   (ptbill.x12.read_271) and read and summarised (+ ptbill.x12.benefits.summarize, what
+   `eligibility apply` does), with the 835 reader on an 835 of about as many bytes as the
+   anchor of the same run (the machine's speed at that moment). Goal: >= 10 MB/s.
+2. Exchange: `--visits` visits imported and submitted in 25 submissions, the simulated payer's
+   999, 277CA and 835 for each and 25 271s (40 patients each) in a local mailbox: 100 files of
+   mixed types taken in by one `run_exchange`: download, recognise, apply, archive, each in its
+   own transaction. Goal: < 30 s.
+
+Writes its files to a temporary folder and removes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from ptbill.config import load_config
+from ptbill.config.profiles import Clearinghouse
+from ptbill.demo.generator import generate
+from ptbill.exchange.run import run_exchange
+from ptbill.ledger.db import Ledger
+from ptbill.ledger.importer import import_files
+from ptbill.ledger.submit import submit
+from ptbill.payer_sim import simulate
+from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
+from ptbill.x12.benefits import summarize
+from ptbill.x12.envelope import InterchangeSettings
+from ptbill.x12.read_271 import read_271
+from ptbill.x12.read_835 import read_835
+from ptbill.x12.synthetic import synthetic_835
+from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
+
+DAY = dt.date(2026, 3, 2)
+
+
+def big_271(patients: int, number: int = 2) -> str:
+    config = load_config(None)
+    inquiries = [
+        EligibilityInquiry(
+            f"T{i}",
+            *(
+                ("MEDICARE PART B", "MEDICARE")
+                if i % 3 == 0
+                else ("COMMERCIAL PAYER", "COMMERCIAL")
+            ),
+            "ELM STREET PT",
+            "1234567893",
+            "37-1234567",
+            f"W{i:08d}",
+            Person("Doe", f"Jo{i}", dt.date(1950 + i % 40, 1 + i % 12, 1 + i % 28), "F"),
+            None,
+            DAY,
+            ("30", "PT"),
+        )
+        for i in range(patients)
+    ]
+    settings = InterchangeSettings("ELMST001", "CH", 1, 1, dt.datetime(2026, 3, 1))
+    sim = EligibilitySim(inactive_rate=0.1, limit_rate=0.1, not_found_rate=0.05)
+    return answer_270(write_270(inquiries, settings), config, sim, number=number, when=DAY)
+
+
+def bench_271(patients: int, runs: int) -> dict[str, float]:
+    text = big_271(patients)
+    size = len(text.encode()) / 1e6
+    per_claim = len(synthetic_835(1000)) / 1000
+    claims = max(1, int(len(text) / per_claim))
+    remit = synthetic_835(claims)  # the machine's speed: the 835 reader on as many bytes
+    times: dict[str, list[float]] = {"anchor_835": [], "read": [], "read_and_summarize": []}
+    for _ in range(runs):
+        t = time.perf_counter()
+        sum(len(p.claims) for p in read_835(io.StringIO(remit)))
+        times["anchor_835"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        people = read_271(io.StringIO(text))
+        times["read"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        summaries = [summarize(e, detail=False) for e in read_271(io.StringIO(text))]
+        times["read_and_summarize"].append(time.perf_counter() - t)
+    assert len(people) == len(summaries) == patients
+    best = {k: min(v) for k, v in times.items()}
+    return {
+        "mb_271": round(size, 2),
+        "mb_835": round(len(remit.encode()) / 1e6, 2),
+        "patients": patients,
+        "anchor_835_mb_per_s": round(len(remit.encode()) / 1e6 / best["anchor_835"], 1),
+        "read_mb_per_s": round(size / best["read"], 1),
+        "read_and_summarize_mb_per_s": round(size / best["read_and_summarize"], 1),
+    }
+
+
+def bench_exchange(visits: int, work: Path) -> dict[str, float]:
+    """25 submissions of a 25th of the visits each; the payer's 999, 277CA and 835 for each,
+    and 25 271s: 100 files taken in by one run."""
+    config = load_config(None)
+    generated = generate(visits, 7, start=DAY, days=5)
+    ledger = Ledger(f"sqlite:///{work / 'bench.db'}")
+    submit_day = DAY + dt.timedelta(days=10)
+    received = submit_day + dt.timedelta(days=1)
+    inbound = work / "box" / "outbound"
+    inbound.mkdir(parents=True)
+    for n in range(25):
+        path = work / f"visits-{n}.jsonl"
+        path.write_text("".join(json.dumps(v) + "\n" for v in generated[n::25]))
+        with ledger.transaction() as s:
+            import_files(s, [str(path)], as_of=submit_day, config=config, who="bench")
+        with ledger.transaction() as s:
+            sent = submit(s, config, as_of=submit_day, who="bench", file_name=f"{n}.837")
+        if not sent.text:
+            continue
+        answers = simulate(sent.text, config, received=received, number=100 + n)
+        for kind, text in (("999", answers.ack_999), ("277", answers.ack_277)):
+            (inbound / f"{n:02d}.{kind}").write_text(text)
+        if answers.remit_835:
+            (inbound / f"{n:02d}.835").write_text(answers.remit_835)
+        (inbound / f"{n:02d}.271").write_text(big_271(40, 200 + n))
+    files = len(list(inbound.iterdir()))
+    house = Clearinghouse(local=str(work / "box"))
+    bench_config = config.model_copy(update={"clearinghouses": {"ch": house}})
+    t = time.perf_counter()
+    run = run_exchange(ledger, bench_config, as_of=received, who="bench")
+    elapsed = time.perf_counter() - t
+    ledger.close()
+    summary = run.as_json()
+    return {
+        "files": files,
+        "applied": summary["applied"],
+        "duplicates": summary["duplicates"],
+        "set_aside": summary["set_aside"],
+        "failed": summary["failed"],
+        "seconds": round(elapsed, 2),
+        "files_per_s": round(files / elapsed, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, default=20000)
+    parser.add_argument("--visits", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.patients, args.visits, args.runs = 2000, 200, 1
+    print("271 reading:", bench_271(args.patients, args.runs), flush=True)
+    with tempfile.TemporaryDirectory() as work:
+        print("exchange run:", bench_exchange(args.visits, Path(work)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

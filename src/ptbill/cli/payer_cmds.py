@@ -1,0 +1,403 @@
+"""Talking to payers: `ptbill eligibility` (270/271), `ptbill status` (276/277) and
+`ptbill exchange` (the clearinghouse mailbox). docs/payers.md tells the whole story."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
+from ptbill.cli.ledger_cmds import (
+    AS_OF_HELP,
+    DATE,
+    _config,
+    _day,
+    database_errors,
+    ledger_session,
+    who,
+)
+from ptbill.errors import InputError
+
+TODAY = click.option(
+    "--as-of", "as_of", type=DATE, default=None, help="Business date (default today)."
+)
+JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+def _write(target: str, text: str) -> None:
+    """Write the file whole (a temporary name, then renamed): never half a file."""
+    path = Path(target)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="ascii")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _today(as_of: dt.datetime | None) -> dt.date:
+    """The business date: --as-of, else today (the command line is where the clock is read)."""
+    return _day(as_of) or dt.date.today()
+
+
+def _applies_a_file(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """FILE, --as-of, --json and the ledger's error handling of a command applying a file."""
+    for decorate in (
+        database_errors,
+        user_errors,
+        click.pass_context,
+        JSON,
+        TODAY,
+        click.argument("file", type=click.Path(dir_okay=False)),
+    ):
+        fn = decorate(fn)
+    return fn
+
+
+def _apply(
+    ctx: click.Context, file: str, as_of: dt.datetime | None, apply: Callable[..., Any]
+) -> tuple[dt.date, Any]:
+    """Apply an answer file (271 or 277) to the ledger, in one transaction."""
+    from ptbill.ledger.eligibility import read_file
+
+    day = _today(as_of)
+    text = read_file(file)
+    with ledger_session(ctx) as session:
+        return day, apply(session, text, file, as_of=day, who=who())
+
+
+def _money(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+# --- eligibility -------------------------------------------------------------------------------
+
+
+@click.group()
+def eligibility() -> None:
+    """Eligibility before the visit: 270 inquiries out, 271 answers in."""
+
+
+@eligibility.command("request")
+@click.argument("visits_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--date", "on", type=DATE, default=None, help="The ledger's visits on this date.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The 270.")
+@TODAY
+@JSON
+@click.pass_context
+@user_errors
+@database_errors
+def eligibility_request(
+    ctx: click.Context,
+    visits_file: str | None,
+    on: dt.datetime | None,
+    output: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """Write a 270 (005010X279A1) for the patients of VISITS_FILE, or of the ledger's visits on
+    --date: one inquiry per patient and payer, for the service types the payer profile names.
+    The ledger keeps each inquiry's trace number, so that `eligibility apply` finds the
+    patient of each answer."""
+    from ptbill.intake.load import load_visits
+    from ptbill.ledger.eligibility import ledger_visits, request
+
+    if (visits_file is None) == (on is None):
+        raise InputError(
+            "eligibility request",
+            None,
+            None,
+            "give a visits file or --date (one of them)",
+            "ptbill eligibility request visits.jsonl -o out.270, or --date 2026-03-02",
+        )
+    config = _config(ctx)
+    day = _today(as_of)
+    visits = load_visits(visits_file) if visits_file else None
+    with ledger_session(ctx) as session:
+        if visits is None:
+            assert on is not None
+            visits = ledger_visits(session, on.date())
+        written = request(
+            session, config, visits, as_of=day, file_name=output, origin=visits_file or "ledger"
+        )
+        if written.text:
+            _write(output, written.text)
+    if as_json:
+        print_json({"as_of": day, "file": output if written.text else None, **written.as_json()})
+        return
+    if not written.text:
+        out.print("no visit to ask about: nothing written")
+        return
+    out.print(
+        f"{len(written.items)} inquiry(ies) written to {output} "
+        f"(interchange {written.interchange_control_number:09d})"
+    )
+
+
+@eligibility.command("read")
+@click.argument("file", type=click.Path(dir_okay=False))
+@JSON
+@user_errors
+def eligibility_read(file: str, as_json: bool) -> None:
+    """Read a 271: per subscriber, coverage active or not, plan dates, deductible and
+    out-of-pocket remaining, coinsurance and copay for PT, visits left, prior authorization,
+    other payers, the payer's errors and, for Medicare, the therapy amount applied this year.
+    Exit 1 when anyone's coverage is inactive or the payer returned errors."""
+    from ptbill.ledger.eligibility import read_271_text, read_file
+
+    people = read_271_text(read_file(file), file)
+    if as_json:
+        print_json(people)
+    else:
+        for p in people:
+            _render_person(p)
+    if any(p["active"] is False or p["errors"] for p in people):
+        raise SystemExit(EXIT_FOUND)
+
+
+def _render_person(p: dict[str, Any]) -> None:
+    state = {True: "[green]active[/]", False: "[red]inactive[/]", None: "unknown"}[p["active"]]
+    out.print(
+        f"[bold]{p['member_id'] or '(no member id)'}[/] ({p['level']}, trace {p['trace'] or '-'}) "
+        f"{p['payer'] or ''}: {state}, plan {p['plan_begin'] or '?'} to {p['plan_end'] or '?'}"
+    )
+    out.print(
+        f"  deductible remaining {_money(p['deductible_remaining'])}, out of pocket remaining "
+        f"{_money(p['out_of_pocket_remaining'])}, coinsurance {_money(p['coinsurance_percent'])}%, "
+        f"copay {_money(p['copay'])}, visits {_money(p['visits_remaining'])} left of "
+        f"{_money(p['visit_limit'])}"
+    )
+    if p["prior_authorization_required"]:
+        out.print("  prior authorization required")
+    if p["therapy_amount_applied"] is not None:
+        out.print(f"  Medicare therapy amount applied this year: {p['therapy_amount_applied']}")
+    for other in p["other_payers"]:
+        kind = other["meaning"] or other["insurance_type"] or ""
+        out.print(f"  other payer: {kind} {other['plan'] or ''}")
+    for e in p["errors"]:
+        out.print(f"  [red]error:[/] {e['message']}")
+
+
+@eligibility.command("apply")
+@_applies_a_file
+def eligibility_apply(
+    ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
+) -> None:
+    """Apply a 271 to the ledger, once: each answer is kept with its patient; inactive
+    coverage, no visits left and the payer's errors become work items (ready claims the
+    coverage does not reach are blocked); Medicare's therapy amount feeds the KX tracker."""
+    from ptbill.ledger.eligibility import apply_271
+
+    day, summary = _apply(ctx, file, as_of, apply_271)
+    if as_json:
+        print_json({"as_of": day, **summary.as_json()})
+        return
+    out.print(
+        f"271 applied as of {day}: {len(summary.people)} answer(s), {summary.work_items} work "
+        f"item(s), {len(summary.blocked_claims)} claim(s) blocked, "
+        f"{len(summary.unmatched)} not matched to an inquiry"
+    )
+
+
+@eligibility.command("list")
+@click.option("--patient", "patient", default=None, help="A patient id (as in the visits).")
+@JSON
+@click.pass_context
+@user_errors
+@database_errors
+def eligibility_list(ctx: click.Context, patient: str | None, as_json: bool) -> None:
+    """The latest eligibility answers in the ledger (of one patient with --patient)."""
+    from ptbill.ledger.eligibility import recent_checks
+
+    with ledger_session(ctx) as session:
+        checks = recent_checks(session, patient)
+    if as_json:
+        print_json(checks)
+        return
+    if not checks:
+        out.print("no eligibility answer in the ledger")
+    for c in checks:
+        state = {True: "active", False: "inactive", None: "unknown"}[c["active"]]
+        out.print(
+            f"{c['checked_on']} {c['patient'] or '-'} {c['payer'] or '-'}: {state}, visits left "
+            f"{_money(c['visits_remaining'])}"
+            + (f", {len(c['errors'])} error(s)" if c["errors"] else "")
+        )
+
+
+# --- claim status ------------------------------------------------------------------------------
+
+
+@click.group()
+def status() -> None:
+    """Claim status: 276 requests out, 277 answers in."""
+
+
+@status.command("request")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The 276.")
+@click.option("--claim", "claims", multiple=True, help="Ask about this claim (repeatable).")
+@TODAY
+@JSON
+@click.pass_context
+@user_errors
+@database_errors
+def status_request(
+    ctx: click.Context,
+    output: str,
+    claims: tuple[str, ...],
+    as_of: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """Write a 276 (005010X212) for the claims the payer has not answered within its window
+    (`status_after_days` of the payer profile, after submission or acceptance), or for the
+    claims named with --claim."""
+    from ptbill.ledger.claim_status import request
+
+    config = _config(ctx)
+    day = _today(as_of)
+    with ledger_session(ctx) as session:
+        written = request(session, config, as_of=day, file_name=output, claims=list(claims) or None)
+        if written.text:
+            _write(output, written.text)
+    if as_json:
+        print_json({"as_of": day, "file": output if written.text else None, **written.as_json()})
+    elif not written.text:
+        out.print("no claim is waiting past its payer's window: nothing written")
+    else:
+        out.print(f"{len(written.items)} claim status request(s) written to {output}")
+
+
+@status.command("read")
+@_applies_a_file
+def status_read(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
+    """Apply a 277 claim status response to the claims, once: pending claims become accepted,
+    finalized or denied ones get a work item to post their remittance, claims the payer has
+    not on file become rejected with a resubmission work item."""
+    from ptbill.ledger.claim_status import apply_277
+
+    day, summary = _apply(ctx, file, as_of, apply_277)
+    if as_json:
+        print_json({"as_of": day, **summary.as_json()})
+        return
+    for c in summary.claims:
+        out.print(f"{c['claim_id'] or c['trace']}: {c['status']} ({c['detail']})")
+    out.print(
+        f"277 applied as of {day}: {len(summary.claims)} claim(s), {len(summary.accepted)} now "
+        f"accepted, {len(summary.rejected)} not on file (to resubmit), {summary.work_items} "
+        "work item(s)"
+    )
+
+
+# --- exchange ----------------------------------------------------------------------------------
+
+_INTERVAL = re.compile(r"^(\d+)([smhd]?)$")
+_SECONDS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def interval(value: str) -> int:
+    """Seconds of an interval written 90s, 15m, 2h or 1d (a bare number is minutes)."""
+    match = _INTERVAL.match(value.strip())
+    if not match or int(match[1]) == 0:
+        raise InputError(
+            "--watch", None, None, f"{value!r} is not an interval", "write 15m, 1h or 90s"
+        )
+    return int(match[1]) * _SECONDS[match[2]]
+
+
+@click.group()
+def exchange() -> None:
+    """The clearinghouse mailbox: send what is waiting, apply what came back."""
+
+
+@exchange.command("run")
+@click.option("--clearinghouse", "house", default=None, help="Its key (default: the only one).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help=AS_OF_HELP.replace("the latest date the ledger has recorded", "today"),
+)
+@click.option("--watch", "watch", default=None, help="Run again every interval (15m, 1h).")
+@JSON
+@click.pass_context
+@user_errors
+@database_errors
+def exchange_run(
+    ctx: click.Context,
+    house: str | None,
+    as_of: dt.datetime | None,
+    watch: str | None,
+    as_json: bool,
+) -> None:
+    """Upload every submission, 270 and 276 not yet sent; download every new file, recognise
+    it (999, TA1, 277CA, 277, 271, 835) and apply it, each file exactly once; archive what was
+    processed. Exit 1 when a file was set aside or failed, 2 when the mailbox cannot be used."""
+    from ptbill.exchange.run import run_exchange
+    from ptbill.ledger.db import Ledger
+
+    config = _config(ctx)
+    every = interval(watch) if watch else None
+    base = Path(config.source).parent if Path(config.source).exists() else Path.cwd()
+    while True:
+        ledger = Ledger(ctx.obj.get("db"))
+        try:
+            summary = run_exchange(ledger, config, house, as_of=_today(as_of), who=who(), base=base)
+        finally:
+            ledger.close()
+        if as_json:
+            print_json(summary.as_json())
+        else:
+            _render_run(summary)
+        if every is None:
+            break
+        time.sleep(every)
+    if summary.status == "failed":
+        ctx.exit(2)
+    if summary.status == "problems":
+        ctx.exit(EXIT_FOUND)
+
+
+def _render_run(summary: Any) -> None:
+    data = summary.as_json()
+    colour = {"ok": "green", "problems": "yellow", "failed": "red"}[summary.status]
+    out.print(
+        f"exchange run #{data['run_id']} with {data['clearinghouse']} on {data['run_on']}: "
+        f"[{colour}]{summary.status}[/]; {data['uploaded']} uploaded, {data['downloaded']} "
+        f"downloaded, {data['applied']} applied, {data['duplicates']} already applied, "
+        f"{data['set_aside']} set aside, {data['failed']} failed"
+    )
+    for o in summary.outcomes:
+        out.print("  " + o.line(), markup=False)
+    if summary.status == "failed":
+        err.print("[red]error:[/] the exchange did not finish; see the lines above", markup=True)
+
+
+@exchange.command("runs")
+@JSON
+@click.pass_context
+@user_errors
+@database_errors
+def exchange_runs(ctx: click.Context, as_json: bool) -> None:
+    """The latest exchange runs, newest first."""
+    from ptbill.exchange.run import runs
+
+    with ledger_session(ctx) as session:
+        items = runs(session)
+    if as_json:
+        print_json(items)
+        return
+    if not items:
+        out.print("no exchange run yet")
+    for r in items:
+        out.print(
+            f"#{r['id']} {r['run_on']} {r['clearinghouse']}: {r['status']}; {r['uploaded']} "
+            f"uploaded, {r['applied']} applied, {r['set_aside']} set aside, {r['failed']} failed"
+        )

@@ -1,0 +1,290 @@
+"""The clearinghouse mailbox: an SFTP server (paramiko), or a local folder standing in for one.
+
+Both do the same five things, so that the exchange does not care which it talks to: list the
+inbound files, download one (whole or not at all), upload one (written under a temporary name
+and renamed, so the clearinghouse never picks up half a file), tell whether an upload is
+already there, and move a file it has processed to the archive folder.
+
+Secrets stay secret: a password is read from the environment variable or the file the
+configuration names, never from the configuration itself, and no message shows it. The server's
+host key must be known (known_hosts): an unknown server is refused, not trusted.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+from ptbill.config.profiles import Clearinghouse
+
+
+class MailboxError(Exception):
+    """The mailbox cannot be reached or a transfer failed (a clear, secret-free message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFile:
+    folder: str
+    name: str
+    size: int
+
+    @property
+    def path(self) -> str:
+        return posixpath.join(self.folder, self.name)
+
+
+class Mailbox(Protocol):
+    def inbound(self) -> list[RemoteFile]: ...
+
+    def download(self, f: RemoteFile, local: Path) -> None: ...
+
+    def upload(self, name: str, data: bytes) -> str: ...
+
+    def exists(self, name: str) -> bool: ...
+
+    def archive(self, f: RemoteFile) -> str | None: ...
+
+    def close(self) -> None: ...
+
+
+def _taken(name: str, patterns: tuple[str, ...]) -> bool:
+    return not name.startswith(".") and any(fnmatch.fnmatch(name, p) for p in patterns)
+
+
+class LocalMailbox:
+    """A folder laid out as the server would be: the outbound, inbound and archive folders
+    under `root` (the simulated payer works the other side of it)."""
+
+    def __init__(self, house: Clearinghouse, root: Path) -> None:
+        self.house, self.root = house, root
+        for folder in (house.outbound, *house.inbound, house.archive):
+            if folder:
+                (root / folder.strip("/")).mkdir(parents=True, exist_ok=True)
+
+    def _dir(self, folder: str) -> Path:
+        return self.root / folder.strip("/")
+
+    def inbound(self) -> list[RemoteFile]:
+        out = []
+        for folder in self.house.inbound:
+            for entry in sorted(self._dir(folder).iterdir()):
+                if entry.is_file() and _taken(entry.name, self.house.patterns):
+                    out.append(RemoteFile(folder, entry.name, entry.stat().st_size))
+        return out
+
+    def download(self, f: RemoteFile, local: Path) -> None:
+        data = (self._dir(f.folder) / f.name).read_bytes()
+        _write_whole(local, data)
+
+    def upload(self, name: str, data: bytes) -> str:
+        target = self._dir(self.house.outbound) / name
+        _write_whole(target, data)
+        return posixpath.join(self.house.outbound, name)
+
+    def exists(self, name: str) -> bool:
+        return (self._dir(self.house.outbound) / name).exists()
+
+    def archive(self, f: RemoteFile) -> str | None:
+        if not self.house.archive:
+            return None
+        folder = self._dir(self.house.archive)
+        target = _free_name(f.name, lambda n: (folder / n).exists())
+        os.replace(self._dir(f.folder) / f.name, folder / target)
+        return posixpath.join(self.house.archive, target)
+
+    def close(self) -> None:
+        return None
+
+
+def _write_whole(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+def _free_name(name: str, taken: Callable[[str], bool]) -> str:
+    candidate, n = name, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{name}.{n}"
+    return candidate
+
+
+def password_of(house: Clearinghouse) -> str | None:
+    """The password the configuration points to (environment variable or file), if any."""
+    if house.password_env:
+        value = os.environ.get(house.password_env)
+        if value is None:
+            raise MailboxError(
+                f"the environment variable {house.password_env} (password_env) is not set"
+            )
+        return value
+    if house.password_file:
+        try:
+            return Path(house.password_file).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise MailboxError(
+                f"cannot read the password file {house.password_file}: {e.strerror}"
+            ) from None
+    return None
+
+
+class SftpMailbox:
+    """The clearinghouse's SFTP server. `hook(event, nbytes)` is called as bytes move (the
+    tests use it to drop the connection mid-transfer)."""
+
+    def __init__(
+        self, house: Clearinghouse, hook: Callable[[str, int], None] | None = None
+    ) -> None:
+        import paramiko
+
+        self.house, self.hook = house, hook
+        self._paramiko = paramiko
+        where = f"{house.user}@{house.host}:{house.port}"
+        client = paramiko.SSHClient()
+        known = Path(house.known_hosts or "~/.ssh/known_hosts").expanduser()
+        try:
+            client.load_host_keys(str(known))
+        except OSError:
+            raise MailboxError(
+                f"cannot read the known hosts file {known}: add the clearinghouse's host key "
+                "there (ssh-keyscan) or name the file with known_hosts"
+            ) from None
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        try:
+            client.connect(
+                house.host or "",
+                port=house.port,
+                username=house.user,
+                password=password_of(house),
+                key_filename=str(Path(house.key_file).expanduser()) if house.key_file else None,
+                timeout=house.timeout_seconds,
+                banner_timeout=house.timeout_seconds,
+                auth_timeout=house.timeout_seconds,
+                allow_agent=False,
+                look_for_keys=False,
+            )
+        except paramiko.AuthenticationException:
+            client.close()
+            how = (
+                f"the password from {house.password_env or house.password_file}"
+                if house.password_env or house.password_file
+                else f"the key file {house.key_file}"
+            )
+            raise MailboxError(
+                f"authentication failed for {where}: check the user name and {how}"
+            ) from None
+        except paramiko.SSHException as e:
+            client.close()
+            raise MailboxError(f"cannot connect to {where}: {e}") from None
+        except OSError as e:
+            client.close()
+            raise MailboxError(f"cannot connect to {where}: {e.strerror or e}") from None
+        self.client = client
+        self.sftp = client.open_sftp()
+        self.sftp.get_channel().settimeout(house.timeout_seconds)
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except (OSError, EOFError, self._paramiko.SSHException) as e:
+            raise MailboxError(
+                f"{what}: {getattr(e, 'strerror', None) or e or 'connection lost'}"
+            ) from None
+
+    def _progress(self, event: str) -> Callable[[int, int], None] | None:
+        hook = self.hook
+        if hook is None:
+            return None
+        return lambda done, _total: hook(event, done)
+
+    def inbound(self) -> list[RemoteFile]:
+        out = []
+        for folder in self.house.inbound:
+            entries = self._call(f"cannot list {folder}", partial(self.sftp.listdir_attr, folder))
+            for a in sorted(entries, key=lambda a: a.filename):
+                if _taken(a.filename, self.house.patterns) and not _is_dir(a):
+                    out.append(RemoteFile(folder, a.filename, a.st_size or 0))
+        return out
+
+    def download(self, f: RemoteFile, local: Path) -> None:
+        tmp = local.with_name(f".{local.name}.part")
+        with open(tmp, "wb") as out:
+            self._call(
+                f"download of {f.path} failed",
+                lambda: self.sftp.getfo(f.path, out, callback=self._progress("download")),
+            )
+        if tmp.stat().st_size != f.size:
+            tmp.unlink(missing_ok=True)
+            raise MailboxError(f"download of {f.path} is incomplete: the connection dropped")
+        os.replace(tmp, local)
+
+    def upload(self, name: str, data: bytes) -> str:
+        import io
+
+        target = posixpath.join(self.house.outbound, name)
+        tmp = posixpath.join(self.house.outbound, f".{name}.part")
+        self._call(
+            f"upload of {name} failed",
+            lambda: self.sftp.putfo(
+                io.BytesIO(data), tmp, file_size=len(data), callback=self._progress("upload")
+            ),
+        )
+        self._call(f"cannot rename {tmp}", lambda: self.sftp.posix_rename(tmp, target))
+        return target
+
+    def exists(self, name: str) -> bool:
+        try:
+            self.sftp.stat(posixpath.join(self.house.outbound, name))
+            return True
+        except FileNotFoundError:
+            return False
+        except (OSError, EOFError, self._paramiko.SSHException) as e:
+            raise MailboxError(f"cannot look into {self.house.outbound}: {e}") from None
+
+    def archive(self, f: RemoteFile) -> str | None:
+        folder = self.house.archive
+        if not folder:
+            return None
+        self._call(f"cannot make {folder}", lambda: self._ensure(folder))
+        existing = set(self._call(f"cannot list {folder}", lambda: self.sftp.listdir(folder)))
+        target = posixpath.join(folder, _free_name(f.name, existing.__contains__))
+        self._call(f"cannot archive {f.path}", lambda: self.sftp.posix_rename(f.path, target))
+        return target
+
+    def _ensure(self, folder: str) -> None:
+        try:
+            self.sftp.stat(folder)
+        except FileNotFoundError:
+            self.sftp.mkdir(folder)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _is_dir(attr: Any) -> bool:
+    import stat
+
+    return stat.S_ISDIR(attr.st_mode or 0)
+
+
+def open_mailbox(
+    house: Clearinghouse,
+    base: Path | None = None,
+    hook: Callable[[str, int], None] | None = None,
+) -> Mailbox:
+    """The mailbox a clearinghouse's configuration describes (`local` relative to `base`)."""
+    if house.local is not None:
+        root = Path(house.local).expanduser()
+        if not root.is_absolute() and base is not None:
+            root = base / root
+        return LocalMailbox(house, root)
+    if not house.host or not house.user:
+        raise MailboxError("the clearinghouse needs host and user (or local, for a folder)")
+    return SftpMailbox(house, hook)

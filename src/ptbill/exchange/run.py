@@ -1,0 +1,429 @@
+"""`ptbill exchange run`: one cycle with the clearinghouse's mailbox.
+
+1. Upload every 837P submission, 270 and 276 the ledger holds and has not sent (by sha256 in
+   `exchange_uploads`). A file already in the outbound folder under its name counts as sent
+   (a run that lost the connection after the rename and before recording it).
+2. Download every inbound file, recognise it from its content (999, TA1, 277CA, 277, 271,
+   835) and apply it with the command's own entry point (ack-apply, status, eligibility,
+   post), each in its own transaction together with its `inbound_files` row: a file applies
+   exactly once, by its sha256, however often it is downloaded.
+3. Move what was processed to the archive folder (when the clearinghouse has one).
+
+One failing file never stops the others. A file that is not X12, or that cannot be read or
+applied, is set aside: recorded (with its text) and archived, with an `exchange` work item. A
+file whose application fails for another reason (the database) is left in the mailbox, to be
+tried again by the next run. A lost connection ends the run: nothing half-done is recorded,
+and the next run finishes the work. Every outcome is a line of the run's summary and a row of
+the exchange's audit trail (`exchange_events`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ptbill.config.profiles import Clearinghouse, Config
+from ptbill.errors import InputError
+from ptbill.exchange.mailbox import Mailbox, MailboxError, RemoteFile, open_mailbox
+from ptbill.ledger import models as m
+from ptbill.ledger import payer_models as pm
+from ptbill.ledger.acks import apply_ack_file
+from ptbill.ledger.claim_status import apply_277
+from ptbill.ledger.db import Ledger
+from ptbill.ledger.eligibility import apply_271
+from ptbill.ledger.outbound import AlreadyApplied, register_inbound
+from ptbill.remit.post import AlreadyPosted, post_file
+from ptbill.x12 import X12Error
+from ptbill.x12.recognize import HEAD, recognize
+
+_APPLIED_KINDS = ("999", "TA1", "277CA", "277", "271", "835")
+
+
+@dataclass
+class Outcome:
+    action: str  # connect upload download apply archive
+    file: str
+    kind: str
+    outcome: str  # ok, duplicate, set_aside, failed
+    detail: str
+
+    def line(self) -> str:
+        kind = f" ({self.kind})" if self.kind else ""
+        return f"{self.action:8} {self.outcome:9} {self.file}{kind}: {self.detail}"
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "action": self.action,
+            "file": self.file,
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    clearinghouse: str
+    run_on: dt.date
+    outcomes: list[Outcome] = field(default_factory=list)
+    status: str = "ok"
+
+    def count(self, action: str, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.action == action and o.outcome == outcome)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "clearinghouse": self.clearinghouse,
+            "run_on": self.run_on,
+            "status": self.status,
+            "uploaded": self.count("upload", "ok"),
+            "downloaded": sum(1 for o in self.outcomes if o.action == "download"),
+            "applied": self.count("apply", "ok"),
+            "duplicates": self.count("apply", "duplicate"),
+            "set_aside": self.count("apply", "set_aside"),
+            "failed": sum(1 for o in self.outcomes if o.outcome == "failed"),
+            "outcomes": [o.as_json() for o in self.outcomes],
+        }
+
+
+def clearinghouse_for(config: Config, key: str | None) -> tuple[str, Clearinghouse]:
+    """The clearinghouse named, else the only one configured."""
+    houses = config.clearinghouses
+    if key is None and len(houses) == 1:
+        key = next(iter(houses))
+    if key is None or key not in houses:
+        raise InputError(
+            config.source,
+            None,
+            "clearinghouses",
+            f"no clearinghouse {key!r}"
+            if key
+            else "no clearinghouse is configured"
+            if not houses
+            else "several clearinghouses are configured",
+            "add [clearinghouses.KEY] to the configuration (docs/payers.md)"
+            if not houses
+            else f"name one with --clearinghouse: {', '.join(sorted(houses))}",
+        )
+    return key, houses[key]
+
+
+class _Run:
+    def __init__(
+        self,
+        ledger: Ledger,
+        config: Config,
+        key: str,
+        house: Clearinghouse,
+        as_of: dt.date,
+        who: str,
+        work: Path,
+    ) -> None:
+        self.ledger, self.config, self.key, self.house = ledger, config, key, house
+        self.as_of, self.who, self.work = as_of, who, work
+        with ledger.transaction() as s:
+            run = pm.ExchangeRun(clearinghouse=key, run_on=as_of, who=who, status="running")
+            s.add(run)
+            s.flush()
+            self.run_id = run.id
+        self.summary = RunSummary(self.run_id, key, as_of)
+
+    def note(self, o: Outcome, session: Session | None = None) -> None:
+        """An outcome: a summary line and an audit row (in `session`, with the work it
+        records, or on its own)."""
+        self.summary.outcomes.append(o)
+        row = pm.ExchangeEvent(
+            run_id=self.run_id,
+            action=o.action,
+            file=o.file[-300:],
+            kind=o.kind,
+            outcome=o.outcome,
+            detail=o.detail,
+        )
+        if session is not None:
+            session.add(row)
+            return
+        with self.ledger.transaction() as s:
+            s.add(row)
+
+    # --- uploads ---------------------------------------------------------------------------
+
+    def pending(self) -> Iterator[tuple[str, int, int, str, str]]:
+        """(kind, source id, control number, sha256, text) of every file not yet sent."""
+        with self.ledger.transaction() as s:
+            sent = set(s.scalars(select(pm.Upload.sha256)))
+            rows: list[tuple[str, int, int, str]] = [
+                ("837", i, icn, sha)
+                for i, icn, sha in s.execute(
+                    select(
+                        m.Submission.id,
+                        m.Submission.interchange_control_number,
+                        m.Submission.sha256,
+                    ).order_by(m.Submission.id)
+                )
+            ]
+            rows += [
+                (kind, i, icn, sha)
+                for i, kind, icn, sha in s.execute(
+                    select(
+                        pm.OutboundFile.id,
+                        pm.OutboundFile.kind,
+                        pm.OutboundFile.interchange_control_number,
+                        pm.OutboundFile.sha256,
+                    ).order_by(pm.OutboundFile.id)
+                )
+            ]
+        for kind, source, icn, sha in rows:
+            if sha in sent:
+                continue
+            with self.ledger.transaction() as s:
+                table = m.Submission if kind == "837" else pm.OutboundFile
+                text = s.scalar(select(table.content).where(table.id == source)) or ""
+            if self._for_this_house(text):
+                yield kind, source, icn, sha, text
+
+    def _for_this_house(self, text: str) -> bool:
+        wanted = self.house.receiver_id
+        if wanted is None:
+            return True
+        return text[:106][54:69].strip() == wanted  # ISA08
+
+    def upload_all(self, box: Mailbox) -> None:
+        for kind, source, icn, sha, text in self.pending():
+            name = self.house.upload_name.format(kind=kind, control=icn, sha=sha[:12])
+            if box.exists(name):
+                detail = "already in the mailbox (sent by an earlier run): recorded as sent"
+            else:
+                box.upload(name, text.encode("utf-8"))
+                detail = f"sent as {name} ({len(text):,} bytes)"
+            with self.ledger.transaction() as s:
+                s.add(
+                    pm.Upload(
+                        sha256=sha,
+                        kind=kind,
+                        source_id=source,
+                        remote_name=name,
+                        uploaded_on=self.as_of,
+                        run_id=self.run_id,
+                    )
+                )
+                self.note(Outcome("upload", name, kind, "ok", detail), s)
+
+    # --- downloads -------------------------------------------------------------------------
+
+    def download_all(self, box: Mailbox) -> None:
+        for f in box.inbound():
+            local = self.work / f"{len(self.summary.outcomes):05d}-{f.name}"
+            box.download(f, local)
+            self.note(Outcome("download", f.path, "", "ok", f"{f.size:,} bytes"))
+            archived = self.apply(local, f)
+            if archived:
+                where = box.archive(f)
+                if where is not None:
+                    self.note(Outcome("archive", f.path, "", "ok", f"moved to {where}"))
+
+    def apply(self, local: Path, f: RemoteFile) -> bool:
+        """Apply one downloaded file; True when it is done with (applied, a duplicate, or set
+        aside), False when it should stay in the mailbox for the next run."""
+        data = local.read_bytes()
+        text = data.decode("utf-8", errors="replace")
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        with self.ledger.transaction() as s:
+            before = s.scalar(select(pm.InboundFile).where(pm.InboundFile.sha256 == sha))
+        if before is not None:
+            self.note(
+                Outcome(
+                    "apply",
+                    f.path,
+                    before.kind,
+                    "duplicate",
+                    f"already {before.status.replace('_', ' ')} on {before.received_on} "
+                    f"(inbound file #{before.id}): not applied again",
+                )
+            )
+            return True
+        try:
+            kind = recognize(text[:HEAD])
+        except X12Error as e:
+            return self.set_aside(f, text, "other", f"not an X12 file ptbill takes in: {e}")
+        if kind not in _APPLIED_KINDS:
+            return self.set_aside(f, text, kind, f"a {kind} is sent to payers, not received")
+        try:
+            with self.ledger.transaction() as s:
+                detail = self._apply(s, kind, local, text, f.path)
+                if kind in ("271", "277"):  # their entry points keep the file themselves
+                    row = s.scalar(select(pm.InboundFile).where(pm.InboundFile.sha256 == sha))
+                    assert row is not None
+                    row.detail = detail
+                else:
+                    register_inbound(
+                        s, text, f.path, kind, as_of=self.as_of, detail=detail, run_id=self.run_id
+                    )
+                self.note(Outcome("apply", f.path, kind, "ok", detail), s)
+            return True
+        except (AlreadyApplied, AlreadyPosted) as e:
+            return self._known(f, text, kind, e.render())
+        except InputError as e:
+            if "already applied" in e.problem:
+                return self._known(f, text, kind, e.render())
+            return self.set_aside(f, text, kind, e.render())
+        except Exception as e:  # the database or the disk: keep the file for the next run
+            self.note(
+                Outcome(
+                    "apply",
+                    f.path,
+                    kind,
+                    "failed",
+                    f"{type(e).__name__}: {_first_line(e)}; left in the mailbox for the next run",
+                )
+            )
+            return False
+
+    def _apply(self, s: Session, kind: str, local: Path, text: str, name: str) -> str:
+        if kind in ("999", "TA1", "277CA"):
+            ack = apply_ack_file(s, str(local), as_of=self.as_of, who=self.who)
+            return (
+                f"{len(ack.accepted)} accepted, {len(ack.rejected)} rejected, "
+                f"{len(ack.unknown)} not in the ledger"
+            )
+        if kind == "835":
+            posted = post_file(s, str(local), who=self.who, config=self.config)
+            return (
+                f"{posted.payments} payment(s), {posted.claims} claim(s), {posted.paid_total} "
+                f"paid; {len(posted.unmatched)} unmatched"
+            )
+        if kind == "271":
+            e = apply_271(s, text, name, as_of=self.as_of, who=self.who, run_id=self.run_id)
+            return (
+                f"{len(e.people)} answer(s), {e.work_items} work item(s), "
+                f"{len(e.blocked_claims)} claim(s) blocked"
+            )
+        st = apply_277(s, text, name, as_of=self.as_of, who=self.who, run_id=self.run_id)
+        return (
+            f"{len(st.claims)} claim(s): {len(st.accepted)} accepted, {len(st.rejected)} not "
+            f"on file, {st.work_items} work item(s)"
+        )
+
+    def _known(self, f: RemoteFile, text: str, kind: str, why: str) -> bool:
+        """A file applied before by a command (`ptbill post` ...): remembered, not applied."""
+        with self.ledger.transaction() as s:
+            self._keep(s, f, text, kind, "duplicate", why)
+        return True
+
+    def _keep(
+        self, s: Session, f: RemoteFile, text: str, kind: str, status: str, why: str
+    ) -> pm.InboundFile:
+        """The file's row (not applied: a duplicate or set aside) and its outcome."""
+        row = register_inbound(
+            s, text, f.path, kind, as_of=self.as_of, status=status, detail=why, run_id=self.run_id
+        )
+        self.note(Outcome("apply", f.path, kind, status, why), s)
+        return row
+
+    def set_aside(self, f: RemoteFile, text: str, kind: str, why: str) -> bool:
+        with self.ledger.transaction() as s:
+            row = self._keep(s, f, text, kind, "set_aside", why)
+            s.add(
+                m.WorkItem(
+                    claim_id=None,
+                    reference=f.name[-50:],
+                    visit_id=None,
+                    kind="exchange",
+                    category="unreadable_file",
+                    carc=None,
+                    rarc=None,
+                    amount=None,
+                    action="review_file",
+                    detail=f"{f.path} from {self.key} was set aside: {why}. Its text is kept "
+                    f"(inbound file #{row.id}); ask the clearinghouse what it is",
+                    due_date=self.as_of + dt.timedelta(days=7),
+                    status="open",
+                    created_on=self.as_of,
+                    source=f"exchange:{self.run_id}",
+                )
+            )
+        return True
+
+    def finish(self, status: str) -> RunSummary:
+        self.summary.status = status
+        counts = self.summary.as_json()
+        with self.ledger.transaction() as s:
+            run = s.get(pm.ExchangeRun, self.run_id)
+            assert run is not None
+            run.status = status
+            for name in ("uploaded", "downloaded", "applied", "duplicates", "set_aside", "failed"):
+                setattr(run, name, counts[name])
+            run.detail = json.dumps([o.as_json() for o in self.summary.outcomes])
+        return self.summary
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [""])[0][:200]
+
+
+def run_exchange(
+    ledger: Ledger,
+    config: Config,
+    clearinghouse: str | None = None,
+    *,
+    as_of: dt.date,
+    who: str,
+    base: Path | None = None,
+    hook: Callable[[str, int], None] | None = None,
+) -> RunSummary:
+    """One exchange cycle (see the module doc). Raises nothing for a mailbox that fails: the
+    run's status says `failed` and its summary why."""
+    key, house = clearinghouse_for(config, clearinghouse)
+    with tempfile.TemporaryDirectory(prefix="ptbill-exchange-") as work:
+        run = _Run(ledger, config, key, house, as_of, who, Path(work))
+        try:
+            box = open_mailbox(house, base, hook)
+        except MailboxError as e:
+            run.note(Outcome("connect", key, "", "failed", str(e)))
+            return run.finish("failed")
+        try:
+            run.upload_all(box)
+            run.download_all(box)
+        except MailboxError as e:
+            run.note(Outcome("transfer", key, "", "failed", f"{e}; the next run finishes the work"))
+            return run.finish("failed")
+        finally:
+            box.close()
+        problems = any(o.outcome in ("failed", "set_aside") for o in run.summary.outcomes)
+        return run.finish("problems" if problems else "ok")
+
+
+def runs(session: Session, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
+    """The latest exchange runs, newest first (for the CLI, the web and the API)."""
+    q = select(pm.ExchangeRun).order_by(pm.ExchangeRun.id.desc()).limit(limit).offset(offset)
+    return [run_json(r) for r in session.scalars(q)]
+
+
+def run_json(r: pm.ExchangeRun, with_outcomes: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "clearinghouse": r.clearinghouse,
+        "run_on": r.run_on,
+        "who": r.who,
+        "status": r.status,
+        "uploaded": r.uploaded,
+        "downloaded": r.downloaded,
+        "applied": r.applied,
+        "duplicates": r.duplicates,
+        "set_aside": r.set_aside,
+        "failed": r.failed,
+    }
+    if with_outcomes:
+        out["outcomes"] = json.loads(r.detail or "[]")
+    return out

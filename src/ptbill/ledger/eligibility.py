@@ -1,0 +1,460 @@
+"""Eligibility before the visit: 270 inquiries from visits, 271 answers applied to the ledger.
+
+- `request`: one inquiry per patient and payer of the visits given (a visit file, or the
+  ledger's visits of a date), asking the service types of the payer profile
+  (`eligibility_service_types`) for the date of service; the 270 and what each trace asks
+  about are kept (ptbill.ledger.outbound).
+- `apply_271`: each person answered becomes an `eligibility_checks` row, found by the trace
+  number of the inquiry (else by member id). What a biller must act on before the claim is
+  made becomes an `eligibility` work item: coverage inactive on the date asked (its ready
+  claims on dates the coverage does not reach are blocked), no PT visit left, or the payer's
+  own errors (AAA) with its follow-up. For Medicare, the therapy amount applied this year feeds
+  the KX tracker (ptbill.ledger.episode).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ptbill.coding import resolve
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Visit
+from ptbill.errors import InputError, unreadable
+from ptbill.ledger import models as m
+from ptbill.ledger import payer_models as pm
+from ptbill.ledger.jsontext import to_json as dumps
+from ptbill.ledger.outbound import Written, record, register_inbound, settings
+from ptbill.ledger.states import State, audit_row
+from ptbill.ledger.submit import stored_visit
+from ptbill.x12 import X12Error
+from ptbill.x12.benefits import summarize
+from ptbill.x12.eligibility_codes import PT_SERVICE_TYPES
+from ptbill.x12.read_271 import read_271
+from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
+
+# The summary's values an eligibility_checks row keeps, by the same names.
+_CHECK_FIELDS = (
+    "active",
+    "plan_begin",
+    "plan_end",
+    "deductible_remaining",
+    "out_of_pocket_remaining",
+    "coinsurance_percent",
+    "copay",
+    "visit_limit",
+    "visits_used",
+    "visits_remaining",
+    "prior_authorization_required",
+    "medicare",
+    "therapy_amount_applied",
+)
+FIX_271 = (
+    "check that this is the whole 271 as the payer or clearinghouse sent it (005010X279A1); "
+    "if it was cut or altered, ask for it again"
+)
+
+
+def _person(first: str | None, last: str | None, birth: dt.date | None, sex: str | None) -> Person:
+    return Person(last or "", first or "", birth, sex)
+
+
+def inquiry_for(visit: Visit, config: Config, trace: str, origin: str) -> EligibilityInquiry:
+    """The 270 inquiry for the patient of one visit, on its date of service."""
+    ctx = resolve(visit, config, origin)
+    p, sub = visit.patient, visit.subscriber
+    patient = _person(p.first_name, p.last_name, p.birth_date, p.sex)
+    if sub.relationship == "self":
+        subscriber, dependent = patient, None
+    else:
+        if not sub.last_name or not sub.first_name:
+            raise InputError(
+                origin,
+                visit.visit_id,
+                "subscriber.last_name",
+                "the subscriber is not the patient and has no name",
+                "add the subscriber's first and last name",
+            )
+        subscriber = _person(sub.first_name, sub.last_name, sub.birth_date, sub.sex)
+        dependent = patient
+    bp = ctx.billing_provider
+    return EligibilityInquiry(
+        trace=trace,
+        payer_name=ctx.profile.payer_name,
+        payer_id=ctx.profile.payer_id,
+        provider_name=bp.name,
+        provider_npi=bp.npi,
+        provider_tax_id=bp.tax_id,
+        member_id=sub.member_id,
+        subscriber=subscriber,
+        patient=dependent,
+        service_date=visit.date_of_service,
+        service_types=tuple(ctx.profile.eligibility_service_types),
+        group_number=sub.group_number,
+    )
+
+
+def ledger_visits(session: Session, on: dt.date) -> list[Visit]:
+    """The ledger's visits on a date (the day's schedule), in visit id order."""
+    rows = session.scalars(
+        select(m.Visit).where(m.Visit.date_of_service == on).order_by(m.Visit.visit_id)
+    )
+    return [stored_visit(row) for row in rows]
+
+
+def request(
+    session: Session,
+    config: Config,
+    visits: list[Visit],
+    *,
+    as_of: dt.date,
+    file_name: str,
+    origin: str = "visits",
+) -> Written:
+    """The 270 for these visits' patients (one inquiry per patient, payer and member id)."""
+    written = Written("270")
+    chosen: dict[tuple[str, str, str], Visit] = {}
+    for v in visits:
+        chosen.setdefault((v.patient.id, v.payer, v.subscriber.member_id), v)
+    if not chosen:
+        return written
+    patients = _patient_ids(session, [v.patient.id for v in chosen.values()])
+    payers = {p.key: p.id for p in session.scalars(select(m.Payer))}
+    s = settings(session, config, as_of)
+    inquiries, rows = [], []
+    for n, v in enumerate(chosen.values(), start=1):
+        trace = f"E{s.interchange_control_number:09d}{n:04d}"
+        inquiries.append(inquiry_for(v, config, trace, origin))
+        rows.append(
+            {
+                "trace": trace,
+                "patient_id": patients.get((v.clinic or "", v.patient.id)),
+                "payer_id": payers.get(v.payer),
+                "claim_id": None,
+                "visit_id": v.visit_id,
+                "payer_key": v.payer,
+                "service_date": v.date_of_service,
+            }
+        )
+        written.items.append(
+            {"trace": trace, "visit_id": v.visit_id, "payer": v.payer, "date": v.date_of_service}
+        )
+    written.text = write_270(inquiries, s)
+    written.interchange_control_number = s.interchange_control_number
+    record(session, written, file_name, as_of, rows)
+    return written
+
+
+def _patient_ids(session: Session, external: list[str]) -> dict[tuple[str, str], int]:
+    q = (
+        select(m.Clinic.key, m.Patient.external_id, m.Patient.id)
+        .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+        .where(m.Patient.external_id.in_(external))
+    )
+    return {(clinic, ext): pid for clinic, ext, pid in session.execute(q)}
+
+
+# --- applying a 271 -------------------------------------------------------------------------
+
+
+@dataclass
+class EligibilitySummary:
+    file: str
+    inbound_id: int = 0
+    people: list[dict[str, Any]] = field(default_factory=list)
+    work_items: int = 0
+    blocked_claims: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # traces that match no inquiry
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "inbound_id": self.inbound_id,
+            "subscribers": self.people,
+            "work_items": self.work_items,
+            "blocked_claims": self.blocked_claims,
+            "unmatched": self.unmatched,
+        }
+
+
+def read_271_text(text: str, name: str, detail: bool = True) -> list[dict[str, Any]]:
+    """The people a 271 answers, each as `summarize` reads it; InputError when unreadable."""
+    try:
+        return [summarize(e, PT_SERVICE_TYPES, detail) for e in read_271(io.StringIO(text))]
+    except X12Error as e:
+        raise InputError(name, None, e.where() or None, e.problem, FIX_271) from None
+
+
+def read_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            return f.read()
+    except OSError as e:
+        raise unreadable(path, e) from None
+
+
+def apply_271(
+    session: Session,
+    text: str,
+    name: str,
+    *,
+    as_of: dt.date,
+    who: str,
+    run_id: int | None = None,
+) -> EligibilitySummary:
+    """Apply a 271 (its text) in the caller's transaction: all of it, once."""
+    people = read_271_text(text, name, detail=False)  # the 271 itself is kept, whole
+    inbound = register_inbound(session, text, name, "271", as_of=as_of, run_id=run_id)
+    summary = EligibilitySummary(name, inbound.id)
+    traces = [p["trace"] for p in people if p["trace"]]
+    items = {
+        i.trace: i
+        for i in session.scalars(select(pm.OutboundItem).where(pm.OutboundItem.trace.in_(traces)))
+    }
+    for person in people:
+        item = items.get(person["trace"] or "")
+        patient_id, payer_id = _who(session, item, person["member_id"])
+        if item is None:
+            summary.unmatched.append(person["trace"] or "(no trace)")
+        check = pm.EligibilityCheck(
+            inbound_id=inbound.id,
+            trace=(person["trace"] or "")[:50] or None,
+            patient_id=patient_id,
+            payer_id=payer_id,
+            member_id=person["member_id"],
+            checked_on=as_of,
+            service_date=item.service_date if item else None,
+            **{name: person[name] for name in _CHECK_FIELDS},
+            errors=dumps(person["errors"]),
+            result_json=dumps(person),
+        )
+        session.add(check)
+        session.flush()
+        summary.people.append({**person, "check_id": check.id})
+        _consequences(session, check, item, person, summary, as_of, who)
+    return summary
+
+
+def _who(
+    session: Session, item: pm.OutboundItem | None, member_id: str | None
+) -> tuple[int | None, int | None]:
+    if item is not None and item.patient_id is not None:
+        return item.patient_id, item.payer_id
+    if member_id:
+        row = session.execute(
+            select(m.Coverage.patient_id, m.Coverage.payer_id).where(
+                m.Coverage.member_id == member_id
+            )
+        ).first()
+        if row is not None:
+            return row[0], row[1]
+    return None, item.payer_id if item else None
+
+
+def covers(check: pm.EligibilityCheck, on: dt.date) -> bool | None:
+    """Whether the answer says the coverage reaches `on` (None: it does not say)."""
+    if check.plan_begin is not None and on < check.plan_begin:
+        return False
+    if check.plan_end is not None and on > check.plan_end:
+        return False
+    if check.active is False:
+        asked = check.service_date or check.checked_on
+        return False if on >= asked or check.plan_end is not None else None
+    return check.active
+
+
+def _consequences(
+    session: Session,
+    check: pm.EligibilityCheck,
+    item: pm.OutboundItem | None,
+    person: dict[str, Any],
+    summary: EligibilitySummary,
+    as_of: dt.date,
+    who: str,
+) -> None:
+    reference = item.visit_id if item and item.visit_id else f"271 #{check.inbound_id}"
+    due = max(as_of, item.service_date) if item else as_of
+    if person["errors"]:
+        words = "; ".join(e["message"] for e in person["errors"])
+        _item(
+            session,
+            check,
+            reference,
+            None,
+            "eligibility_error",
+            "correct_and_resend",
+            f"the payer could not answer the eligibility inquiry: {words}. Check the "
+            "member id, name and birth date, then ask again with `ptbill eligibility request`",
+            due,
+            as_of,
+            summary,
+        )
+        return
+    if check.active is False or (
+        check.plan_end is not None and item and item.service_date > check.plan_end
+    ):
+        blocked = _block_uncovered(session, check, who, as_of)
+        summary.blocked_claims += blocked
+        listed = f"; claims blocked: {', '.join(blocked)}" if blocked else ""
+        _item(
+            session,
+            check,
+            reference,
+            _first_claim(session, blocked),
+            "coverage_inactive",
+            "verify_coverage",
+            f"the payer says coverage is not active (plan {check.plan_begin or '?'} to "
+            f"{check.plan_end or '?'}){listed}. Ask the patient for current insurance before "
+            "the visit; bill the right payer or the patient",
+            due,
+            as_of,
+            summary,
+        )
+    elif check.visits_remaining == 0:
+        _item(
+            session,
+            check,
+            reference,
+            None,
+            "visit_limit",
+            "request_more_visits",
+            f"no PT visit left this benefit period (limit {check.visit_limit or '?'}): "
+            "ask the payer for more visits or tell the patient before treating",
+            due,
+            as_of,
+            summary,
+        )
+
+
+def _first_claim(session: Session, numbers: list[str]) -> int | None:
+    if not numbers:
+        return None
+    return session.scalar(select(m.Claim.id).where(m.Claim.claim_number == numbers[0]))
+
+
+def _block_uncovered(
+    session: Session, check: pm.EligibilityCheck, who: str, as_of: dt.date
+) -> list[str]:
+    """Ready claims of the patient with this payer on dates the coverage does not reach."""
+    if check.patient_id is None:
+        return []
+    q = select(m.Claim).where(
+        m.Claim.patient_id == check.patient_id, m.Claim.state == str(State.READY)
+    )
+    if check.payer_id is not None:
+        q = q.where(m.Claim.payer_id == check.payer_id)
+    blocked = []
+    for claim in session.scalars(q.order_by(m.Claim.date_of_service)):
+        if covers(check, claim.date_of_service) is False:
+            session.add(
+                m.AuditEntry(
+                    **audit_row(
+                        claim.id,
+                        claim.state,
+                        State.BLOCKED,
+                        who,
+                        as_of,
+                        f"eligibility: the 271 applied on {as_of} says coverage does not reach "
+                        f"{claim.date_of_service}",
+                    )
+                )
+            )
+            claim.state = str(State.BLOCKED)
+            blocked.append(claim.claim_number)
+    return blocked
+
+
+def _item(
+    session: Session,
+    check: pm.EligibilityCheck,
+    reference: str,
+    claim_id: int | None,
+    category: str,
+    action: str,
+    detail: str,
+    due: dt.date,
+    as_of: dt.date,
+    summary: EligibilitySummary,
+) -> None:
+    session.add(
+        m.WorkItem(
+            claim_id=claim_id,
+            reference=reference[:50],
+            visit_id=reference[:38] if not reference.startswith("271 #") else None,
+            kind="eligibility",
+            category=category,
+            carc=None,
+            rarc=None,
+            amount=None,
+            action=action,
+            detail=detail,
+            due_date=due,
+            status="open",
+            created_on=as_of,
+            source=f"271:{check.inbound_id}",
+        )
+    )
+    summary.work_items += 1
+
+
+def latest_checks(
+    session: Session, patient_id: int, limit: int = 10, offset: int = 0
+) -> list[dict[str, Any]]:
+    """A patient's latest eligibility answers, newest first (for the web and the API)."""
+    q = (
+        select(pm.EligibilityCheck, m.Payer.key)
+        .outerjoin(m.Payer, m.Payer.id == pm.EligibilityCheck.payer_id)
+        .where(pm.EligibilityCheck.patient_id == patient_id)
+        .order_by(pm.EligibilityCheck.checked_on.desc(), pm.EligibilityCheck.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [check_json(c, payer) for c, payer in session.execute(q)]
+
+
+def check_json(c: pm.EligibilityCheck, payer: str | None) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "payer": payer,
+        "checked_on": c.checked_on,
+        "service_date": c.service_date,
+        "member_id": c.member_id,
+        "active": c.active,
+        "plan_begin": c.plan_begin,
+        "plan_end": c.plan_end,
+        "deductible_remaining": c.deductible_remaining,
+        "out_of_pocket_remaining": c.out_of_pocket_remaining,
+        "coinsurance_percent": c.coinsurance_percent,
+        "copay": c.copay,
+        "visit_limit": c.visit_limit,
+        "visits_used": c.visits_used,
+        "visits_remaining": c.visits_remaining,
+        "prior_authorization_required": c.prior_authorization_required,
+        "medicare": c.medicare,
+        "therapy_amount_applied": c.therapy_amount_applied,
+        "errors": json.loads(c.errors),
+        "other_payers": json.loads(c.result_json).get("other_payers", []),
+    }
+
+
+def recent_checks(
+    session: Session, patient: str | None = None, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    """The latest answers in the ledger, newest first; of one patient (its visit-format id)."""
+    q = (
+        select(pm.EligibilityCheck, m.Payer.key, m.Patient.external_id)
+        .outerjoin(m.Payer, m.Payer.id == pm.EligibilityCheck.payer_id)
+        .outerjoin(m.Patient, m.Patient.id == pm.EligibilityCheck.patient_id)
+        .order_by(pm.EligibilityCheck.checked_on.desc(), pm.EligibilityCheck.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if patient is not None:
+        q = q.where(m.Patient.external_id == patient)
+    return [{**check_json(c, payer), "patient": ext} for c, payer, ext in session.execute(q)]

@@ -1,0 +1,106 @@
+"""The commands: eligibility request/read/apply/list, status request/read, exchange run/runs,
+with --json, exit statuses and clear errors (never a traceback)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ptbill.cli.main import cli
+from ptbill.config import load_config
+from ptbill.config.profiles import bundled_demo_config_text
+from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
+from tests.ledger.helpers import DOS, commercial_visit, medicare_visit, write_visits
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), obj={})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_eligibility_through_the_command_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1"), commercial_visit("V-2")])
+    code, out, _ = _run("--db", db, "import", visits, "--as-of", "2025-03-10")
+    assert code == 0, out
+    code, out, err = _run(
+        "--db",
+        db,
+        "eligibility",
+        "request",
+        "--date",
+        DOS.isoformat(),
+        "-o",
+        str(tmp_path / "d.270"),
+        "--as-of",
+        DOS.isoformat(),
+        "--json",
+    )
+    assert code == 0, err
+    assert len(json.loads(out)["items"]) == 2
+    sim = EligibilitySim(scenarios={"XYH123456789": "inactive"})
+    text = answer_270((tmp_path / "d.270").read_text(), load_config(None), sim, number=2, when=DOS)
+    (tmp_path / "d.271").write_text(text)
+    code, out, _ = _run("eligibility", "read", str(tmp_path / "d.271"), "--json")
+    people = json.loads(out)
+    assert code == 1  # someone's coverage is inactive
+    assert sorted(p["active"] for p in people) == [False, True]
+    assert {"member_id", "plan_begin", "visits_remaining", "therapy_amount_applied"} <= set(
+        people[0]
+    )
+    code, out, _ = _run(
+        "--db",
+        db,
+        "eligibility",
+        "apply",
+        str(tmp_path / "d.271"),
+        "--as-of",
+        DOS.isoformat(),
+        "--json",
+    )
+    assert code == 0 and json.loads(out)["blocked_claims"] == ["V-2"]
+    code, _, err = _run("--db", db, "eligibility", "apply", str(tmp_path / "d.271"))
+    assert code == 2 and "already applied" in err and "Traceback" not in err
+    code, out, _ = _run("--db", db, "eligibility", "list", "--patient", "P-9", "--json")
+    assert code == 0 and json.loads(out)[0]["active"] is False
+    code, out, _ = _run("--db", db, "worklist", "--kind", "eligibility", "--json")
+    assert [w["category"] for w in json.loads(out)] == ["coverage_inactive"]
+
+
+def test_claim_status_and_exchange_commands(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    assert _run("--db", db, "import", visits, "--as-of", "2025-03-10")[0] == 0
+    assert (
+        _run("--db", db, "submit", "-o", str(tmp_path / "c.837"), "--as-of", "2025-03-10")[0] == 0
+    )
+    code, out, _ = _run(
+        "--db", db, "status", "request", "-o", str(tmp_path / "s.276"), "--as-of", "2025-03-20"
+    )
+    assert code == 0 and "nothing written" in out  # inside the payer's 30 days
+    later = (dt.date(2025, 3, 10) + dt.timedelta(days=30)).isoformat()
+    code, out, _ = _run(
+        "--db", db, "status", "request", "-o", str(tmp_path / "s.276"), "--as-of", later, "--json"
+    )
+    assert code == 0 and [i["claim_id"] for i in json.loads(out)["items"]] == ["V-1"]
+    (tmp_path / "bad.277").write_text("not x12")
+    code, _, err = _run("--db", db, "status", "read", str(tmp_path / "bad.277"))
+    assert code == 2 and "not an X12 interchange" in err
+    config = tmp_path / "clinic.toml"
+    config.write_text(bundled_demo_config_text() + '\n[clearinghouses.box]\nlocal = "box"\n')
+    code, out, _ = _run(
+        "--config", str(config), "--db", db, "exchange", "run", "--as-of", later, "--json"
+    )
+    summary = json.loads(out)
+    assert code == 0 and summary["uploaded"] == 2  # the 837P and the 276
+    assert sorted(p.name for p in (tmp_path / "box" / "inbound").iterdir()) == [
+        "276-000000002.x12",
+        "837-000000001.x12",
+    ]
+    code, out, _ = _run("--db", db, "exchange", "runs", "--json")
+    assert code == 0 and json.loads(out)[0]["status"] == "ok"
+    code, _, err = _run("--db", db, "exchange", "run", "--watch", "soon")
+    assert code == 2 and "--watch" in err
