@@ -15,8 +15,14 @@ from ptbill.errors import InputError, unreadable
 from ptbill.x12.envelope import FUNCTIONAL_GROUPS, functional_group_of
 from ptbill.x12.errors import X12Error
 from ptbill.x12.read_277ca import ClaimAcknowledgment, StatusReport, read_277ca
-from ptbill.x12.read_835 import Adjustment, ClaimPayment, Payment, ServiceLine, read_835
+from ptbill.x12.read_835 import read_835
 from ptbill.x12.read_999 import Acknowledgments, read_999
+from ptbill.x12.remittance import (
+    RemittanceAdjustment,
+    RemittanceAdvice,
+    RemittanceClaim,
+    ServicePayment,
+)
 
 T = TypeVar("T")
 
@@ -55,7 +61,7 @@ def _count(value: Decimal | None) -> int | str | None:
     return int(value) if value == value.to_integral_value() else str(value)
 
 
-def _adjustments(items: list[Adjustment]) -> list[dict[str, Any]]:
+def _adjustments(items: list[RemittanceAdjustment]) -> list[dict[str, Any]]:
     return [
         {
             "group": a.group,
@@ -67,7 +73,7 @@ def _adjustments(items: list[Adjustment]) -> list[dict[str, Any]]:
     ]
 
 
-def _line_json(line: ServiceLine, claim: ClaimPayment) -> dict[str, Any]:
+def _line_json(line: ServicePayment, claim: RemittanceClaim) -> dict[str, Any]:
     return {
         "code": line.code,
         "modifiers": line.modifiers,
@@ -81,7 +87,7 @@ def _line_json(line: ServiceLine, claim: ClaimPayment) -> dict[str, Any]:
     }
 
 
-def payment_json(p: Payment) -> dict[str, Any]:
+def payment_json(p: RemittanceAdvice) -> dict[str, Any]:
     """A payment in the shape of the interfaces contract, plus its imbalances."""
     return {
         "payer": p.payer,
@@ -121,11 +127,11 @@ def payment_json(p: Payment) -> dict[str, Any]:
     }
 
 
-def _adjustment_text(items: list[Adjustment]) -> str:
+def _adjustment_text(items: list[RemittanceAdjustment]) -> str:
     return "\n".join(f"{a.group}-{a.reason} {_money(a.amount)}" for a in items)
 
 
-def _render_payment(p: Payment) -> None:
+def _render_payment(p: RemittanceAdvice) -> None:
     out.print(
         f"[bold]{p.payer}[/] paid {_money(p.amount)} by {p.method} on {p.payment_date} "
         f"(trace {p.trace_number}) to NPI {p.payee_npi or '-'}"

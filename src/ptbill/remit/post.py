@@ -48,9 +48,9 @@ from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.pricing import Tolerance
-from ptbill.remit.post_batch import Batch
+from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
-from ptbill.x12 import Payment, X12Error, read_835
+from ptbill.x12 import RemittanceAdvice, X12Error, read_835
 
 ZERO = Decimal(0)
 FIX_835 = (
@@ -323,7 +323,7 @@ class Poster:
         )
         s.states = Counter(self.decided.values())
 
-    def post(self, p: Payment) -> None:
+    def post(self, p: RemittanceAdvice) -> None:
         """One payment (an 835 transaction set)."""
         if not self.summary.payments:  # the first: its date is the remittance's
             received = self.as_of or p.production_date or p.payment_date
@@ -356,7 +356,7 @@ class Poster:
         self.summary.paid_total += p.amount
         self.summary.imbalances += [f"payment {p.trace_number}: {i.message}" for i in p.imbalances]
         matched = self.matcher.match(p.claims)
-        batch = Batch(self, p, payment_id, determined, on)
+        batch = PostingBatch(self, p, payment_id, determined, on)
         for seq, (cp, claim) in enumerate(zip(p.claims, matched, strict=True), start=1):
             batch.claim_payment(seq, cp, claim)
         batch.provider_adjustments(p)

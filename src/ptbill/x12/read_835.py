@@ -1,9 +1,9 @@
-"""Reading X12 835 remittances (005010X221A1), streaming: one Payment per transaction set.
+"""Reading X12 835 remittances (005010X221A1), streaming: one RemittanceAdvice per transaction set.
 
 The file is read in chunks and each payment (BPR/TRN up to SE) is yielded as soon as its SE
 is read, so memory holds one transaction set at a time whatever the file size. Amounts are
 Decimal exactly as written. Totals that do not balance are reported on the payment
-(`Payment.imbalances`), never corrected.
+(`RemittanceAdvice.imbalances`), never corrected.
 
 Speed: a remittance of 200,000 claims is some two million segments, so the frequent segments
 are read inline in one loop (`_Parser.body`) rather than through a handler call each, and the
@@ -12,21 +12,28 @@ many that repeat word for word are read once per distinct text (`_READ_ONCE`); s
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ptbill.x12.balance import Imbalance, check_payment
+from ptbill.x12.balance import check_payment
 from ptbill.x12.codes import (
     ADJUSTMENT_GROUPS,
     CLAIM_STATUS,
     PAYMENT_HANDLING,
     PAYMENT_METHODS,
-    REVERSAL,
 )
 from ptbill.x12.envelope import REMITTANCE, located, read_transactions
 from ptbill.x12.errors import X12Error
+from ptbill.x12.remittance import (
+    Party,
+    Procedure,
+    ProviderLevelAdjustment,
+    ProviderSummary,
+    RemittanceAdjustment,
+    RemittanceAdvice,
+    RemittanceClaim,
+    ServicePayment,
+)
 from ptbill.x12.tokenizer import Delimiters, Segments, Source
 from ptbill.x12.values import (
     MONEY,
@@ -43,153 +50,6 @@ from ptbill.x12.values import (
 
 _ONE = Decimal(1)
 _CREDIT_DEBIT = frozenset({"C", "D"})
-
-
-@dataclass(slots=True)
-class Adjustment:
-    """One CAS reason: group (CO, PR, OA, PI), reason code (CARC), amount and quantity."""
-
-    group: str
-    reason: str
-    amount: Decimal
-    quantity: Decimal | None
-
-
-@dataclass(slots=True)
-class Procedure:
-    """An SVC01/SVC06 composite: qualifier (HC for CPT/HCPCS), code, up to four modifiers."""
-
-    qualifier: str
-    code: str
-    modifiers: list[str]
-
-
-@dataclass(slots=True)
-class Party:
-    """An NM1 in a claim: entity (QC patient, IL insured, 82 rendering...), name and id."""
-
-    entity: str
-    last_or_organization: str
-    first: str
-    id_qualifier: str
-    id: str
-
-
-@dataclass(slots=True)
-class ServiceLine:
-    qualifier: str  # SVC01-1: HC for CPT/HCPCS
-    code: str
-    modifiers: list[str]
-    charge: Decimal
-    paid: Decimal
-    revenue_code: str
-    units: Decimal  # SVC05, 1 when not sent
-    original: Procedure | None  # SVC06: the code as billed, when the payer paid another
-    original_units: Decimal | None  # SVC07
-    adjustments: list[Adjustment] = field(default_factory=list)
-    remarks: list[str] = field(default_factory=list)  # LQ codes (RARCs)
-    date_of_service: dt.date | None = None  # DTM*472, or the start of a DTM*150/151 period
-    service_end: dt.date | None = None  # DTM*151
-    control_number: str | None = None  # REF*6R: our line item control number from the 837
-    allowed: Decimal | None = None  # AMT*B6
-    # The other REF / AMT / QTY segments of the line, by qualifier (None when there are none).
-    references: dict[str, str] | None = None
-    amounts: dict[str, Decimal] | None = None
-    quantities: dict[str, Decimal] | None = None
-
-
-@dataclass(slots=True)
-class ClaimPayment:
-    claim_id: str  # CLP01: our claim id (the 837's CLM01)
-    status: str  # CLP02
-    charge: Decimal
-    paid: Decimal
-    patient_responsibility: Decimal | None
-    filing_indicator: str
-    payer_claim_control_number: str
-    facility_code: str
-    frequency_code: str
-    header_number: str | None  # LX01 of the group the claim is in
-    adjustments: list[Adjustment] = field(default_factory=list)
-    lines: list[ServiceLine] = field(default_factory=list)
-    parties: list[Party] = field(default_factory=list)
-    remarks: list[str] = field(default_factory=list)  # claim-level RARCs from MIA/MOA
-    inpatient: list[str] | None = None  # MIA elements, as sent
-    outpatient: list[str] | None = None  # MOA elements, as sent
-    statement_start: dt.date | None = None  # DTM*232
-    statement_end: dt.date | None = None  # DTM*233
-    received: dt.date | None = None  # DTM*050
-    coverage_expiration: dt.date | None = None  # DTM*036
-    # The REF / AMT / QTY segments of the claim, by qualifier (None when there are none).
-    references: dict[str, str] | None = None
-    amounts: dict[str, Decimal] | None = None
-    quantities: dict[str, Decimal] | None = None
-
-    @property
-    def is_reversal(self) -> bool:
-        return self.status == REVERSAL
-
-    @property
-    def status_meaning(self) -> str:
-        return CLAIM_STATUS[self.status]
-
-
-@dataclass(slots=True)
-class ProviderAdjustment:
-    """A PLB pair: reason code (e.g. WO, L6, FB), its reference, and the amount taken back
-    (positive) or paid extra (negative)."""
-
-    provider_id: str
-    fiscal_period_end: dt.date
-    reason: str
-    reference: str
-    amount: Decimal
-
-
-@dataclass(slots=True)
-class ProviderSummary:
-    """TS3: the payer's totals for one provider and facility type within the payment."""
-
-    provider_id: str
-    facility_code: str
-    fiscal_period_end: dt.date
-    claim_count: Decimal
-    total_charge: Decimal
-
-
-@dataclass(slots=True)
-class Payment:
-    control_number: str  # ST02
-    handling: str = ""  # BPR01: I remittance with payment, H notification only...
-    amount: Decimal = Decimal(0)  # BPR02, signed: a debit (BPR03 = D) is negative
-    method: str = ""  # BPR04: ACH, CHK, NON...
-    payment_date: dt.date | None = None  # BPR16
-    trace_number: str = ""  # TRN02: check or EFT number
-    trace_originator: str = ""  # TRN03
-    production_date: dt.date | None = None  # DTM*405
-    payer: str = ""
-    payer_id: str = ""
-    payee: str = ""
-    payee_npi: str | None = None
-    payee_tax_id: str | None = None
-    references: dict[str, str] = field(default_factory=dict)
-    claims: list[ClaimPayment] = field(default_factory=list)
-    provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
-    summaries: list[ProviderSummary] = field(default_factory=list)
-    imbalances: list[Imbalance] = field(default_factory=list)
-
-    def corrections(self) -> list[tuple[ClaimPayment, ClaimPayment | None]]:
-        """Each reversal (CLP02 = 22) with the corrected claim that follows it, if any."""
-        out: list[tuple[ClaimPayment, ClaimPayment | None]] = []
-        for i, claim in enumerate(self.claims):
-            if claim.is_reversal:
-                after = (
-                    c
-                    for c in self.claims[i + 1 :]
-                    if c.claim_id == claim.claim_id and not c.is_reversal
-                )
-                out.append((claim, next(after, None)))
-        return out
 
 
 def _procedure(e: list[str], i: int, sep: str) -> list[str]:
@@ -328,7 +188,7 @@ def _outside_line() -> X12Error:
 
 
 class _Parser:
-    """Builds one Payment from the segments of one 835 transaction set.
+    """Builds one RemittanceAdvice from the segments of one 835 transaction set.
 
     `body` reads the frequent segments (CLP, SVC, CAS, DTM, REF, AMT, NM1, LQ) inline and
     keeps where it stands (the open claim and line) in locals; the others go to the handler
@@ -370,9 +230,9 @@ class _Parser:
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None:
         self.component = delimiters.component
-        self.payment = Payment(control_number=st[2])
-        self.claim: ClaimPayment | None = None
-        self.line: ServiceLine | None = None
+        self.payment = RemittanceAdvice(control_number=st[2])
+        self.claim: RemittanceClaim | None = None
+        self.line: ServicePayment | None = None
         self.party = ""  # the open N1 loop: PR payer, PE payee
         self.header_number: str | None = None
         self.summary = False  # after the first PLB only PLBs may follow
@@ -384,7 +244,7 @@ class _Parser:
         self.paid_cents: Cents = 0
         self.unbalanced = False
 
-    def end(self) -> Payment:
+    def end(self) -> RemittanceAdvice:
         if not self.seen_bpr:
             raise X12Error("the transaction set has no BPR (financial information)")
         if not self.seen_trn:
@@ -474,7 +334,7 @@ class _Parser:
                             line_res = 0
                             paid_total += paid_cents
                             line = None
-                            claim = new(ClaimPayment)
+                            claim = new(RemittanceClaim)
                             claim.claim_id = e[1]
                             claim.status = e[2]
                             claim.charge = charge
@@ -549,7 +409,7 @@ class _Parser:
                             raise _outside_claim("CAS")
                         target = claim.adjustments if line is None else line.adjustments
                         for fields in what:
-                            adjustment = new(Adjustment)
+                            adjustment = new(RemittanceAdjustment)
                             (
                                 adjustment.group,
                                 adjustment.reason,
@@ -585,7 +445,7 @@ class _Parser:
                         if line_res:
                             unbalanced = True
                         line_res = value
-                        line = new(ServiceLine)
+                        line = new(ServicePayment)
                         (
                             line.qualifier,
                             line.code,
@@ -750,12 +610,12 @@ class _Parser:
             if not reason:
                 raise X12Error("the adjustment reason code is missing", element=element_name(e, i))
             value, cents = money(e, i + 1)
-            adjustments.append(ProviderAdjustment(provider, period, reason, reference, value))
+            adjustments.append(ProviderLevelAdjustment(provider, period, reason, reference, value))
             self.plb_cents += cents
 
     # --- helpers -----------------------------------------------------------------------
 
-    def _claim(self, sid: str) -> ClaimPayment:
+    def _claim(self, sid: str) -> RemittanceClaim:
         if self.claim is None:
             raise _outside_claim(sid)
         return self.claim
@@ -769,7 +629,7 @@ def _skip(e: list[str]) -> None:
     return None
 
 
-def read_835(source: Source) -> Iterator[Payment]:
+def read_835(source: Source) -> Iterator[RemittanceAdvice]:
     """Yield each payment (835 transaction set) in `source`: a path or an open text stream.
 
     Raises X12Error (with the segment number, id, element and problem) for anything that is
