@@ -7,6 +7,12 @@ posting writes from them (ptbill.ledger.models): a RemittanceAdvice posts as a P
 Remittance (the file), a RemittanceClaim as a ClaimPayment, a ServicePayment (the TR3's loop
 2110, Service Payment Information) as a LinePayment, a RemittanceAdjustment (one CAS reason)
 as an Adjustment and a ProviderLevelAdjustment (PLB) as a ProviderAdjustment.
+
+The classes are slotted, but for RemittanceClaim and ServicePayment: their optional fields are
+class attributes (the declared defaults), which the reader leaves as they are unless a segment
+sets them. So an optional field is added here, with its default, and set where it is read,
+and nowhere else (a collection field defaults to None, as `references` does, for the same
+reason: the lists the reader makes for every claim and line are its own).
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ class Party:
     id: str
 
 
-@dataclass(slots=True)
+@dataclass  # not slotted: see the module's docstring
 class ServicePayment:
     """One service line as the payer paid it (SVC and what follows it, loop 2110)."""
 
@@ -74,7 +80,7 @@ class ServicePayment:
     quantities: dict[str, Decimal] | None = None
 
 
-@dataclass(slots=True)
+@dataclass  # not slotted: see the module's docstring
 class RemittanceClaim:
     """The payer's decision on one claim (CLP and what follows it, loop 2100)."""
 
