@@ -240,6 +240,9 @@ class ClaimVersion(Base):
     expected_payment: Mapped[Decimal | None] = mapped_column(Money)
     created_on: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
+    # A secondary or tertiary claim's version: the earlier payer's decision (claim payment)
+    # its loops 2320/2430 carry (migration 0004).
+    basis_payment_id: Mapped[int | None] = _fk("claim_payments.id", nullable=True, index=False)
 
 
 class ClaimLine(Base):

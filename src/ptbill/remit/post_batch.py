@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 ZERO = Decimal(0)
 # Work items a new decision on a claim replaces.
-DECISION_ITEMS = ("denial", "underpayment", "rejection")
+DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover")
 _UNDERPAYMENT_ACTION = {"deductible": "bill_patient", "sequestration": "informational"}
 
 # Column order of the rows built below.
@@ -59,6 +59,8 @@ _PAYMENT_COLUMNS = (
     "reversal",
     "determined_on",
     "state_after",
+    "remarks",
+    "crossover_to",
 )
 _LINE_COLUMNS = (
     "id",
@@ -178,11 +180,16 @@ class Batch:
 
     # -- one CLP ------------------------------------------------------------------------------
 
-    def claim_payment(self, seq: int, cp: ClaimPayment, claim: PostedClaim | None) -> None:
+    def claim_payment(
+        self, seq: int, cp: ClaimPayment, claim: PostedClaim | None, reason: str | None = None
+    ) -> None:
+        """`reason`: why a claim payment that matched a claim cannot post to it (the wrong
+        payer: ptbill.remit.cob_route)."""
         summary = self.p.summary
         summary.claims += 1
-        reason = None
-        if claim is None:
+        if reason is not None:
+            claim = None
+        elif claim is None:
             reason = "no claim has this claim number (CLP01) or these line control numbers"
         elif claim.state not in POSTABLE:
             reason = f"claim {claim.claim_number} is {claim.state}: it cannot take a payment"
@@ -257,6 +264,8 @@ class Batch:
                 self.flag(cp.is_reversal),
                 self.determined_value,
                 state_after,
+                " ".join(cp.remarks)[:200] or None,
+                next((p.last_or_organization[:80] for p in cp.parties if p.entity == "TT"), None),
             )
         )
 

@@ -48,6 +48,14 @@ def upgrade() -> None:
     with op.batch_alter_table("claim_payments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("remarks", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("crossover_to", sa.String(length=80), nullable=True))
+    with op.batch_alter_table("claim_versions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("basis_payment_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_claim_versions_basis_payment_id",
+            "claim_payments",
+            ["basis_payment_id"],
+            ["id"],
+        )
 
     op.create_table(
         "patient_coverages",
@@ -123,6 +131,9 @@ def downgrade() -> None:
     for table in ("statements", "patient_applications", "patient_transactions"):
         op.drop_table(table)
     op.drop_table("patient_coverages")
+    with op.batch_alter_table("claim_versions", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_claim_versions_basis_payment_id", type_="foreignkey")
+        batch_op.drop_column("basis_payment_id")
     with op.batch_alter_table("claim_payments", schema=None) as batch_op:
         batch_op.drop_column("crossover_to")
         batch_op.drop_column("remarks")
