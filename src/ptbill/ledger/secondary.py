@@ -57,6 +57,10 @@ from ptbill.x12.cob import (
 ZERO = Decimal(0)
 MAX_NUMBER = 38  # CLM01
 _DECIDED = frozenset(str(s) for s in DECIDED)
+# The scrub findings that concern the next payer: who is billed, by whom and when. The lines
+# are the ones the primary decided (a COB claim repeats them as billed); the visit's
+# authorization is the primary payer's.
+NEXT_PAYER_CATEGORIES = frozenset({"patient", "provider", "timely_filing", "coverage"})
 _NOT_SENT = frozenset({str(State.READY), str(State.BLOCKED), str(State.DRAFT)})
 
 
@@ -208,9 +212,12 @@ class Advance:
 
     def make(self, items: list[tuple[_Claim, cov.InForce, Decided]]) -> None:
         heads = {c.head for c, _, _ in items} | {c.id for c, _, _ in items}
-        numbers = dict(
-            self.s.execute(select(m.Claim.id, m.Claim.claim_number).where(m.Claim.id.in_(heads)))
-        )
+        numbers: dict[int, str] = {
+            cid: number
+            for cid, number in self.s.execute(
+                select(m.Claim.id, m.Claim.claim_number).where(m.Claim.id.in_(heads))
+            )
+        }
         wanted = {next_number(numbers[c.head], c.sequence + 1) for c, _, _ in items}
         taken = set(
             self.s.scalars(select(m.Claim.claim_number).where(m.Claim.claim_number.in_(wanted)))
@@ -401,7 +408,11 @@ class Advance:
         """The next payer's scrub rules on the claim's lines, and the COB balancing rules."""
         ctx = self.context(visit, f"ledger claim {number}")
         coded = coded_from_lines(number, visit.payer, [_Line(x, "[]") for x in own])
-        findings = [f.to_json() for f in scrub_visit(visit, coded, ctx, self.as_of).findings]
+        findings = [
+            f.to_json()
+            for f in scrub_visit(visit, coded, ctx, self.as_of).findings
+            if f.category in NEXT_PAYER_CATEGORIES
+        ]
         others, lines = self.earlier.of(step, primary)
         return findings + cob_findings(
             others, lines, [(x["line_number"], x["charge"] or ZERO) for x in own]

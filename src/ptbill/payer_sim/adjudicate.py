@@ -60,6 +60,9 @@ class Decision:
     lines: list[LineDecision] = field(default_factory=list)
     pattern: str | None = None  # the denial pattern that fired, if any
     underpaid: bool = False
+    # The payer forwarded the claim to this supplemental payer (a Medicare crossover: the
+    # 835 says MA18 and names it in NM1*TT).
+    crossover: tuple[str, str] | None = None  # (name, id)
 
     @property
     def paid(self) -> Decimal:
