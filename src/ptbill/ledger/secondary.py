@@ -38,12 +38,15 @@ from ptbill.config.profiles import Config
 from ptbill.domain.visit import Subscriber, Visit
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
+from ptbill.ledger import overpayments
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.cob_data import Decided, DecidedLine, in_force, read
 from ptbill.ledger.jsontext import to_json
+from ptbill.ledger.patient_pay import apply_credits
 from ptbill.ledger.states import DECIDED, State, audit_row, move
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.ledger.texts import Texts
+from ptbill.remit.post_match import select_in
 from ptbill.scrub import scrub_visit
 from ptbill.x12.claim import RELATIONSHIP_CODES
 from ptbill.x12.cob import (
@@ -700,3 +703,36 @@ def advance(
 ) -> CobSummary:
     """Send on to the next payer what these claims' decisions left (see the module)."""
     return Advance(session, config, as_of, who, source).run(claim_ids)
+
+
+_WITH_NEXT_SQL = (
+    "SELECT DISTINCT claims.id FROM claims JOIN patient_coverages ON "
+    "patient_coverages.patient_id = claims.patient_id AND patient_coverages.rank > claims.sequence "
+    "WHERE claims.id IN ({})"
+)
+_PAYING_PATIENTS_SQL = (
+    "SELECT DISTINCT claims.patient_id FROM claims JOIN patient_transactions ON "
+    "patient_transactions.patient_id = claims.patient_id WHERE claims.id IN ({})"
+)
+
+
+def after_posting(
+    session: Session,
+    config: Config,
+    claim_ids: list[int],
+    *,
+    as_of: dt.date,
+    who: str,
+    source: str,
+) -> CobSummary:
+    """What follows a posting: claims to the next payers, insurance over-payments to refund,
+    and the patients' credits applied to their new balances. Each step first narrows the
+    claims to those it can concern (a patient with a next coverage, a claim paid more than
+    once...), so that a posting of claims with one payer and no patient money stays as fast."""
+    conn = session.connection()
+    with_next = [cid for (cid,) in select_in(conn, _WITH_NEXT_SQL, claim_ids)]
+    summary = advance(session, config, with_next, as_of=as_of, who=who, source=source)
+    overpayments.find(session, overpayments.candidates(conn, claim_ids), on=as_of, source=source)
+    paying = [pid for (pid,) in select_in(conn, _PAYING_PATIENTS_SQL, claim_ids)]
+    apply_credits(session, paying, on=as_of, who=who)
+    return summary

@@ -47,7 +47,7 @@ from ptbill.config.profiles import Config
 from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
-from ptbill.ledger.secondary import CobSummary, advance
+from ptbill.ledger.secondary import CobSummary, after_posting
 from ptbill.pricing import Tolerance
 from ptbill.remit.cob_route import Router
 from ptbill.remit.post_batch import Batch
@@ -246,8 +246,8 @@ def _post(
             name, None, None, "the file holds no payment (835 transaction set)", FIX_835
         )
     poster.close()
-    if config is not None:  # the next payers of what the file decided
-        poster.summary.cob = advance(
+    if config is not None:  # the next payers, refunds and patient credits of what it decided
+        poster.summary.cob = after_posting(
             session,
             config,
             list(poster.decided),
