@@ -74,6 +74,6 @@ class Statement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = _fk("patients.id")
     statement_date: Mapped[dt.date] = mapped_column(Date)
-    step: Mapped[str] = mapped_column(String(10))
+    step: Mapped[str] = mapped_column(String(12))
     balance: Mapped[Decimal] = mapped_column(Money)
     detail_json: Mapped[str] = mapped_column(Text)

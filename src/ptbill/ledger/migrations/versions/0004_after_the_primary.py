@@ -117,7 +117,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
         sa.Column("statement_date", sa.Date(), nullable=False),
-        sa.Column("step", sa.String(length=10), nullable=False),
+        sa.Column("step", sa.String(length=12), nullable=False),
         sa.Column("balance", Money(), nullable=False),
         sa.Column("detail_json", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["patient_id"], ["patients.id"]),
