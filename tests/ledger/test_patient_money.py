@@ -251,3 +251,32 @@ def test_bad_amounts_and_methods_are_refused(ledger: Ledger, config: Config, sen
         pay(s, patient="P-1", amount=D("5"), method="bitcoin", reference="", on=PAID_DAY, who=WHO)
     with ledger.transaction() as s, pytest.raises(InputError, match="no patient"):
         pay(s, patient="P-404", amount=D("5"), method="card", reference="", on=PAID_DAY, who=WHO)
+
+
+def test_the_report_counts_each_dollar_once(ledger: Ledger, config: Config, sent) -> None:
+    """V-1: Medicare paid 62.72 and left 16.00 to the Medigap plan, then the plan paid it.
+    V-2 is still with Medicare (143.00)."""
+    from ptbill.ledger.submit import submit
+    from ptbill.reports.report import build_report
+    from tests.ledger.test_secondary import _remit_from, _secondary_pays
+
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(sent["V-1"], _primary_lines(sent["V-1"]), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        assert build_report(s, PAID_DAY)["ar_total"] == D("143.00")  # V-1-S not sent yet
+        sent2 = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="s.837")
+        r = build_report(s, PAID_DAY)
+        assert r["ar_total"] == D("159.00")  # 143.00 with Medicare + 16.00 with the plan
+        assert (r["patient_ar_total"], r["patient_pending_insurance"]) == (D(0), D("16.00"))
+    answer = _secondary_pays(sim_claims(sent2.text)["V-1-S"], first)
+    _post(ledger, config, _remit_from("MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [answer], PAID_DAY))
+    with ledger.transaction() as s:
+        pay(s, patient="P-1", amount=D("5.00"), method="cash", reference="", on=PAID_DAY, who=WHO)
+        r = build_report(s, PAID_DAY)
+    assert r["ar_total"] == D("143.00")
+    assert (r["patient_ar_total"], r["patient_credits"]) == (D(0), D("5.00"))
+    assert r["collections_by_payer"] == {"medicare": D("62.72"), "medigap": D("16.00")}
+    assert r["collections_by_patient"] == {"P-1": D("5.00")}
+    # (62.72 + 16.00 + 5.00) / (286.00 charges - 64.28 CO-45 and CO-253 on V-1)
+    assert r["net_collection_rate"] == D("0.3776")
