@@ -293,6 +293,18 @@ def _pdf(as_of: dt.date) -> FPDF:
     return pdf
 
 
+def _money(value: Any) -> str:
+    """An amount as the statement prints it (a Decimal, or its text in a stored statement)."""
+    return f"{Decimal(str(value)):,.2f}"
+
+
+def statement_pdf(detail: dict[str, Any], clinic: Any) -> bytes:
+    """One statement as PDF, from what it listed (a stored statement's detail)."""
+    pdf = _pdf(dt.date.fromisoformat(str(detail["statement_date"])))
+    _page(pdf, detail, clinic)
+    return bytes(pdf.output())
+
+
 _WIDTHS = (26, 24, 24, 24, 22, 22, 22)
 _HEAD = ("Date", "Charges", "Insurance paid", "Adjustments", "Your share", "You paid", "Owed")
 
@@ -334,7 +346,7 @@ def _page(pdf: FPDF, p: dict[str, Any], clinic: Any) -> None:
         values = (
             str(v["date_of_service"]),
             *(
-                f"{v[k]:,.2f}"
+                _money(v[k])
                 for k in (
                     "charges",
                     "insurance_paid",
@@ -353,13 +365,13 @@ def _page(pdf: FPDF, p: dict[str, Any], clinic: Any) -> None:
     pdf.cell(
         0,
         6,
-        f"Amount due: ${p['balance']:,.2f}   Please pay by {p['pay_by']}",
+        f"Amount due: ${_money(p['balance'])}   Please pay by {p['pay_by']}",
         new_x="LMARGIN",
         new_y="NEXT",
     )
     pdf.set_font("Helvetica", "", 8.5)
     aging = "   ".join(
-        f"{name.replace('_', ' ')}: {amount:,.2f}" for name, amount in p["aging"].items()
+        f"{name.replace('_', ' ')}: {_money(amount)}" for name, amount in p["aging"].items()
     )
     pdf.cell(0, 5, f"Aging (days since insurance decided): {aging}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from ptbill.web.api import (
     claims,
     ledger_files,
+    patient_money,
     patients,
     payers,
     reports,
@@ -14,5 +15,15 @@ from ptbill.web.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (claims, visits, scrub, ledger_files, worklist, reports, patients, payers):
+for module in (
+    claims,
+    visits,
+    scrub,
+    ledger_files,
+    worklist,
+    reports,
+    patients,
+    patient_money,
+    payers,
+):
     router.include_router(module.router)

@@ -10,6 +10,7 @@ from ptbill.ledger.states import State
 from ptbill.web import queries
 from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.pages.common import show
+from ptbill.web.patient_money import chain
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,6 +58,7 @@ def claim_page(claim_number: str, request: Request, session: ReadDB, who: Reader
         "claim.html",
         claim=claim,
         segments=queries.claim_segments(session, claim_number),
+        payers=chain(session, claim_number),
     )
 
 
