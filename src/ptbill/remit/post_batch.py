@@ -436,7 +436,7 @@ class Batch:
             if line is not None
             and line.expected_payment is not None
             and n not in denied_lines
-            and svc.paid < line.expected_payment
+            and svc.paid + _patient_fixed(svc) < line.expected_payment
         ]
         if short and not any(
             k.claim_level_block for line_seq, k, _ in adjustments if line_seq is None
@@ -587,6 +587,15 @@ def _all_adjustments(cp: ClaimPayment) -> Iterable[Adjustment]:
     yield from cp.adjustments
     for line in cp.lines:
         yield from line.adjustments
+
+
+def _patient_fixed(svc: ServiceLine) -> Decimal:
+    """The line's deductible and copay as the 835 itemises them (PR-1, PR-3): the patient's
+    share, which the expected payment (allowed less coinsurance) leaves out and the patient's
+    balance bills (ptbill.ledger.balances) -- not an underpayment."""
+    return sum(
+        (a.amount for a in svc.adjustments if a.group == "PR" and a.reason in ("1", "3")), ZERO
+    )
 
 
 def _allowed(svc: ServiceLine) -> Decimal:
