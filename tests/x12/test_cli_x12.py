@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from ptbill.cli.main import cli
@@ -195,3 +196,111 @@ def test_ack_ta1():
 def test_ack_refuses_a_remittance_with_a_hint():
     code, _, err = run("ack", str(REMIT))
     assert code == 2 and "ptbill remit" in err
+
+
+def test_ack_ta1_reports_type_ta1():
+    code, out, _ = run("ack", str(DATA / "ack_rejected_interchange.ta1"), "--json")
+    doc = json.loads(out)
+    assert code == 1 and (doc["type"], doc["verdict"], doc["groups"]) == ("TA1", "rejected", [])
+    code, out, _ = run("ack", str(DATA / "ack_rejected_interchange.ta1"))
+    assert out.startswith("TA1 for interchange 000000001: rejected")
+
+
+def test_ack_277ca_rejected_above_the_claims_exits_1(tmp_path):
+    text = (DATA / "claims_ack.277").read_text()
+    head = text[: text.index("HL*3*2*19*1~")].replace(
+        "STC*A1:19:PR*20260306*WQ*206~", "STC*A3:24:41*20260306*U*206~"
+    )
+    count = head[head.index("ST*277") :].count("~") + 1
+    batch = head + f"SE*{count}*0001~\nGE*1*301~\nIEA*1*000000301~\n"
+    code, out, _ = run("ack", write(tmp_path, "batch.277", batch), "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert (doc["accepted"], doc["verdict"]) == (False, "rejected")
+    (receiver,) = doc["transactions"][0]["receivers"]
+    assert (receiver["batch"], receiver["status"], receiver["claims"]) == (
+        "0000000010001",
+        "rejected",
+        0,
+    )
+    assert receiver["quantities"] == {"90": 1, "AA": 1} and receiver["amounts"]["YY"] == "96.00"
+    code, out, _ = run("ack", write(tmp_path, "batch.277", batch))
+    assert code == 1 and "every claim it covers is rejected" in out
+
+
+def test_ack_277ca_pending_only_exits_0(tmp_path):
+    text = (DATA / "claims_ack.277").read_text()
+    for old in ("STC*A2:20:PR*", "STC*A7:562:82*", "STC*A7:453*"):
+        text = text.replace(old, "STC*P1:20*")
+    code, out, _ = run("ack", write(tmp_path, "pending.277", text), "--json")
+    doc = json.loads(out)
+    assert code == 0 and (doc["accepted"], doc["verdict"]) == (False, "pending")
+    assert {c["status"] for c in doc["transactions"][0]["claims"]} == {"unknown"}
+
+
+# --- files of the wrong kind: named, with the command that reads them --------------------------
+
+ACK_TEXT = (DATA / "ack_partial.999").read_text()
+
+
+def _as(gs01: str, version: str, st01: str) -> str:
+    """The 999 fixture re-enveloped as another kind (only the envelope changes: the readers
+    tell the kind from it)."""
+    return (
+        ACK_TEXT.replace("GS*FA*", f"GS*{gs01}*")
+        .replace("*005010X231A1~\nST*999*", f"*{version}~\nST*{st01}*")
+        .replace("ST*999*", f"ST*{st01}*")
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "path", "said", "fix"),
+    [
+        ("remit", DATA / "ack_partial.999", "this is a 999 acknowledgment", "`ptbill ack`"),
+        ("remit", DATA / "claims_ack.277", "this is a 277CA claim acknowledgment", "`ptbill ack`"),
+        ("remit", DATA / "ack_rejected_interchange.ta1", "this is a TA1", "`ptbill ack`"),
+        ("ack", REMIT, "this is an 835 remittance", "`ptbill remit`"),
+    ],
+)
+def test_a_file_of_another_kind_is_named_with_its_command(command, path, said, fix):
+    code, out, err = run(command, str(path))
+    assert code == 2 and out == ""
+    assert said in err and fix in err and "whole" not in err  # no advice about a cut file
+
+
+@pytest.mark.parametrize(
+    ("gs01", "version", "st01", "said", "fix"),
+    [
+        ("HC", "005010X222A1", "837", "an 837P professional claim", "ptbill writes 837"),
+        ("HC", "005010X223A2", "837", "an 837I institutional claim", "ptbill writes 837"),
+        ("HS", "005010X279A1", "270", "a 270 eligibility inquiry", "give it the 271"),
+        ("HB", "005010X279A1", "271", "a 271 eligibility response", "ptbill eligibility read"),
+        ("HR", "005010X212", "276", "a 276 claim status request", "give it the 277"),
+        ("HN", "005010X212", "277", "a 277 claim status response", "ptbill status read"),
+        ("FA", "005010X230", "997", "a 997 functional acknowledgment", "does not read 997"),
+    ],
+)
+@pytest.mark.parametrize("command", ["remit", "ack"])
+def test_kinds_other_commands_read_are_named(tmp_path, command, gs01, version, st01, said, fix):
+    path = write(tmp_path, "other.x12", _as(gs01, version, st01))
+    code, out, err = run(command, path)
+    assert code == 2 and out == ""
+    assert "segment 2 (GS), GS0" in err and said in err and fix in err
+
+
+def test_a_file_of_another_version_is_told_to_ask_for_5010(tmp_path):
+    text = REMIT.read_text().replace("*005010X221A1~", "*004010X091A1~", 1)
+    code, out, err = run("remit", write(tmp_path, "old.835", text))
+    assert code == 2 and out == ""
+    assert "segment 2 (GS), GS08: version '004010X091A1' is not 005010X221A1" in err
+    assert "Fix: ask the sender for the file in version 005010X221A1 (HIPAA 5010)" in err
+
+
+def test_a_ta1_without_its_note_code(tmp_path):
+    text = (DATA / "ack_rejected_interchange.ta1").read_text().replace("*A*000~", "")
+    text = text.replace("*R*006~", "*A~")
+    code, out, _ = run("ack", write(tmp_path, "a.ta1", text))
+    assert code == 0 and out.strip() == "TA1 for interchange 000000001: accepted"
+    code, out, _ = run("ack", write(tmp_path, "a.ta1", text), "--json")
+    (interchange,) = json.loads(out)["interchanges"]
+    assert (interchange["note_code"], interchange["message"]) == (None, None)

@@ -254,7 +254,7 @@ def test_a_claim_file_is_not_a_remittance():
     claim_file = REMIT.replace("GS*HP*", "GS*HC*")
     e = error(claim_file)
     assert (e.segment_number, e.segment_id, e.element) == (2, "GS", "GS01")
-    assert "health care claims (837)" in e.problem
+    assert e.problem == "this is an 837 claim, not an 835 remittance"
 
 
 def test_a_cut_file_is_refused():

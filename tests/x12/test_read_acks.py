@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from ptbill.x12.errors import X12Error
-from ptbill.x12.read_277ca import read_277ca
+from ptbill.x12.read_277ca import read_277ca, verdict
 from ptbill.x12.read_999 import read_999
 from tests.x12.helpers import DATA
 from tests.x12.pyx12_check import pyx12_errors
@@ -151,3 +151,114 @@ def test_277ca_structure_errors():
         read_277ca(io.StringIO(ACK277.replace("HL*4*3*PT~", "HL*4*3*XX~")))
     with pytest.raises(X12Error, match="DTP03"):
         read_277ca(io.StringIO(ACK277.replace("RD8*20260302-20260302", "RD8*20260302-2026")))
+
+
+# --- levels above the claims (2200B receiver, 2200C billing provider) ---------------------------
+
+RECEIVER_OK = "STC*A1:19:PR*20260306*WQ*206~\nQTY*90*1~\nQTY*AA*1~"
+RECEIVER_REJECTS = "STC*A3:24:41*20260306*U*206~\nQTY*90*0~\nQTY*AA*2~"
+PROVIDER_OK = "STC*A1:19:PR**WQ*206~"
+
+
+def _only_receiver(text: str) -> str:
+    """The 277CA cut after its receiver loop (2000B with no provider or claim beneath), with
+    SE01 counted again."""
+    head = text[: text.index("HL*3*2*19*1~")]
+    segments = head[head.index("ST*277") :].count("~") + 1
+    return head + f"SE*{segments}*0001~\nGE*1*301~\nIEA*1*000000301~\n"
+
+
+def test_277ca_receiver_rejection_rejects_the_claims_beneath_it():
+    (ack,) = read_277ca(io.StringIO(ACK277.replace(RECEIVER_OK, RECEIVER_REJECTS)))
+    (receiver,) = ack.receivers
+    assert (receiver.name, receiver.batch, receiver.status) == (
+        "ELM STREET PT",
+        "0000000010001",
+        "rejected",
+    )
+    assert receiver.quantities == {"90": 0, "AA": 2} and receiver.claims == 2
+    accepted_alone, rejected = ack.claims
+    assert [c.status for c in ack.claims] == ["rejected", "rejected"]
+    assert [(level, s.category) for level, s in accepted_alone.inherited] == [("receiver", "A3")]
+    assert accepted_alone.reasons()[-1] == (
+        "receiver: returned as unprocessable: rejected; the entity is not approved to submit "
+        "electronically (submitter)"
+    )
+    assert accepted_alone.rejection_codes() == ["24"]
+    assert rejected.rejection_codes() == ["562", "453", "24"]
+    assert verdict([ack]) == "rejected"
+
+
+def test_277ca_provider_rejection_rejects_its_claims_only():
+    text = ACK277.replace(PROVIDER_OK, "STC*A7:562:85**U*206~")
+    (ack,) = read_277ca(io.StringIO(text))
+    (provider,) = ack.providers
+    assert (provider.status, provider.claims, provider.receiver) == (
+        "rejected",
+        2,
+        ack.receivers[0],
+    )
+    assert ack.receivers[0].status == "accepted"
+    assert [[level for level, _ in c.inherited] for c in ack.claims] == [
+        ["billing provider"],
+        ["billing provider"],
+    ]
+    assert all(c.status == "rejected" for c in ack.claims)
+
+
+def test_277ca_receiver_rejection_without_claims_rejects_the_batch():
+    (ack,) = read_277ca(io.StringIO(_only_receiver(ACK277.replace(RECEIVER_OK, RECEIVER_REJECTS))))
+    assert ack.claims == [] and ack.providers == []
+    assert (ack.receivers[0].status, ack.receivers[0].claims) == ("rejected", 0)
+    assert verdict([ack]) == "rejected"  # not accepted: all([]) of no claims
+
+
+@pytest.mark.parametrize(
+    ("claim_category", "expected"),
+    [("A1", "accepted"), ("P1", "pending"), ("A3", "rejected")],
+)
+def test_277ca_verdict_of_the_file(claim_category, expected):
+    text = ACK277.replace("STC*A7:562:82*", "STC*A2:20:PR*").replace("STC*A7:453*", "STC*A2:20*")
+    text = text.replace("STC*A2:20:PR*20260306*WQ*110", f"STC*{claim_category}:20*20260306*WQ*110")
+    assert verdict(read_277ca(io.StringIO(text))) == expected
+
+
+def test_277ca_pending_only_receiver_is_pending():
+    text = _only_receiver(ACK277.replace(RECEIVER_OK, "STC*P1:20:PR*20260306*WQ*206~"))
+    assert verdict(read_277ca(io.StringIO(text))) == "pending"
+
+
+# --- TA1 ---------------------------------------------------------------------------------------
+
+
+def test_a_ta1_file_is_of_kind_ta1_and_a_999_with_ta1_of_kind_999():
+    assert read_999(io.StringIO(TA1)).kind == "TA1"
+    assert read_999(io.StringIO(ACK999)).kind == "999"
+
+
+@pytest.mark.parametrize(
+    ("written", "day"), [("260305", dt.date(2026, 3, 5)), ("20260305", dt.date(2026, 3, 5))]
+)
+def test_ta1_date_as_yymmdd_or_ccyymmdd(written, day):
+    text = TA1.replace("TA1*000000001*260305*", f"TA1*000000001*{written}*")
+    assert read_999(io.StringIO(text)).interchanges[0].date == day
+
+
+@pytest.mark.parametrize("written", ["2603", "261305", "2026030"])
+def test_ta1_bad_dates_are_refused(written):
+    text = TA1.replace("TA1*000000001*260305*", f"TA1*000000001*{written}*")
+    with pytest.raises(X12Error, match="TA102"):
+        read_999(io.StringIO(text))
+
+
+@pytest.mark.parametrize(("action", "expected"), [("U", "rejected"), ("WQ", "accepted")])
+def test_277ca_a_category_outside_the_code_list_leaves_the_verdict_to_the_action(action, expected):
+    text = ACK277.replace("STC*A2:20:PR*20260306*WQ*110", f"STC*X9:99:99*20260306*{action}*110")
+    claim = read_277ca(io.StringIO(text))[0].claims[0]
+    assert claim.status == expected
+    assert claim.reports[0].statuses[0].message.startswith("category X9 (not in ptbill's")
+
+
+def test_277ca_a_known_category_wins_over_the_action():
+    text = ACK277.replace("STC*A2:20:PR*20260306*WQ*110", "STC*A2:20:PR*20260306*U*110")
+    assert read_277ca(io.StringIO(text))[0].claims[0].status == "accepted"

@@ -266,6 +266,8 @@ def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json:
     )
     for number in summary.rejected[:20]:
         out.print(f"  rejected {number} (see `ptbill worklist --kind rejection`)")
+    for text in summary.warnings:
+        out.print(f"  [yellow]warning:[/] {text}")
 
 
 @click.command()
@@ -305,6 +307,8 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
         )
     for text in summary.imbalances[:10]:
         out.print(f"  [yellow]does not balance:[/] {text}")
+    for text in summary.warnings:
+        out.print(f"  [yellow]warning:[/] {text}")
 
 
 # --- worklist and actions ----------------------------------------------------------------------

@@ -10,32 +10,33 @@ from typing import Any, TypeVar
 import click
 from rich.table import Table
 
-from ptbill.cli.common import EXIT_FOUND, _default, out, print_json, user_errors
-from ptbill.errors import InputError, unreadable
-from ptbill.x12.envelope import FUNCTIONAL_GROUPS, functional_group_of
+from ptbill.cli.common import EXIT_FOUND, _default, err, out, print_json, user_errors
+from ptbill.errors import unreadable
 from ptbill.x12.errors import X12Error
-from ptbill.x12.read_277ca import ClaimAcknowledgment, StatusReport, read_277ca
+from ptbill.x12.kinds import input_error
+from ptbill.x12.read_277ca import ClaimAcknowledgment, Level, StatusReport, verdict
 from ptbill.x12.read_835 import Adjustment, ClaimPayment, Payment, ServiceLine, read_835
-from ptbill.x12.read_999 import Acknowledgments, read_999
+from ptbill.x12.read_999 import Acknowledgments
+from ptbill.x12.read_ack import read_ack
 
 T = TypeVar("T")
 
-_FIX = {
-    "835": "check that this is the whole 835 file as the payer sent it (005010X221A1); if it "
-    "was cut or altered, ask the payer or clearinghouse to send it again",
-    "ack": "check that this is the whole 999 or 277CA file as it was received; if it was cut "
-    "or altered, ask the clearinghouse to send it again",
-}
 
-
-def _read(path: str, what: str, read: Callable[[], T]) -> T:
-    """Read fully, turning an X12Error into an InputError (nothing printed before it)."""
+def _read(path: str, reader: str, read: Callable[[], T]) -> T:
+    """Read fully, turning an X12Error into an InputError (nothing printed before it): a file
+    of another kind is named, with the command that reads it."""
     try:
         return read()
     except X12Error as e:
-        raise InputError(path, None, e.where() or None, e.problem, _FIX[what]) from None
+        raise input_error(path, e, reader) from None
     except OSError as e:
         raise unreadable(path, e) from None
+
+
+def _warn(path: str, warnings: list[str]) -> None:
+    """What is odd but readable in the file, on stderr (stdout stays the report)."""
+    for text in warnings:
+        err.print(f"[yellow]warning:[/] {path}: {text}", markup=True, soft_wrap=True)
 
 
 _CENT = Decimal("0.01")
@@ -175,6 +176,7 @@ def _json_list(items: Iterator[str]) -> str:
 def remit(ctx: click.Context, file: str, as_json: bool) -> None:
     """Read an X12 835 remittance: payments, claims, lines, adjustments and whether the totals
     balance. Exit status 1 when any total does not balance, 2 when the file cannot be read."""
+    warnings: list[str] = []
     if as_json:
         # Each payment becomes its JSON text as it is read, so memory follows the output,
         # and nothing is printed unless the whole file reads.
@@ -182,18 +184,19 @@ def remit(ctx: click.Context, file: str, as_json: bool) -> None:
 
         def texts() -> Iterator[str]:
             nonlocal unbalanced
-            for p in read_835(file):
+            for p in read_835(file, warnings):
                 unbalanced |= bool(p.imbalances)
                 yield json.dumps(payment_json(p), indent=2, default=_default)
 
-        click.echo(_read(file, "835", lambda: _json_list(texts())))
+        click.echo(_read(file, "remit", lambda: _json_list(texts())))
     else:
-        payments = _read(file, "835", lambda: list(read_835(file)))
+        payments = _read(file, "remit", lambda: list(read_835(file, warnings)))
         for p in payments:
             _render_payment(p)
         if not payments:
             out.print("no payments in the file")
         unbalanced = any(p.imbalances for p in payments)
+    _warn(file, warnings)
     if unbalanced:
         ctx.exit(EXIT_FOUND)
 
@@ -207,14 +210,15 @@ def _codes(codes: list[str], messages: list[str]) -> list[dict[str, str]]:
 
 def acknowledgments_json(a: Acknowledgments) -> dict[str, Any]:
     return {
-        "type": "999",
+        "type": a.kind,
         "accepted": a.accepted,
+        "verdict": "accepted" if a.accepted else "rejected",
         "interchanges": [
             {
                 "control_number": i.control_number,
                 "status": i.status,
-                "note_code": i.note_code,
-                "message": i.message,
+                "note_code": i.note_code or None,
+                "message": i.message or None,
             }
             for i in a.interchanges
         ],
@@ -279,11 +283,24 @@ def _reports(reports: list[StatusReport]) -> list[dict[str, Any]]:
     ]
 
 
+def _level_json(level: Level) -> dict[str, Any]:
+    """What a receiver and a billing provider both say: status, counts and amounts."""
+    return {
+        "name": level.name,
+        "status": level.status,
+        "statuses": _reports(level.reports),
+        "quantities": {k: _count(v) for k, v in level.quantities.items()},
+        "amounts": {k: _money(v) for k, v in level.amounts.items()},
+        "claims": level.claims,
+    }
+
+
 def claim_acks_json(acks: list[ClaimAcknowledgment]) -> dict[str, Any]:
-    claims = [c for a in acks for c in a.claims]
+    said = verdict(acks)
     return {
         "type": "277CA",
-        "accepted": all(c.status == "accepted" for c in claims),
+        "accepted": said == "accepted",
+        "verdict": said,
         "transactions": [
             {
                 "control_number": a.control_number,
@@ -291,19 +308,16 @@ def claim_acks_json(acks: list[ClaimAcknowledgment]) -> dict[str, Any]:
                 "created": a.created,
                 "payer": a.payer,
                 "receiver_statuses": _reports(a.receiver_reports),
-                "providers": [
-                    {
-                        "name": p.name,
-                        "npi": p.npi,
-                        "status": p.status,
-                        "statuses": _reports(p.reports),
-                    }
-                    for p in a.providers
-                ],
+                "receivers": [{**_level_json(r), "batch": r.batch} for r in a.receivers],
+                "providers": [{**_level_json(p), "npi": p.npi} for p in a.providers],
                 "claims": [
                     {
                         "claim_id": c.claim_id,
                         "status": c.status,
+                        "rejected_above": [
+                            {"level": level, "category": s.category, "message": s.message}
+                            for level, s in c.inherited
+                        ],
                         "billing_npi": c.billing_npi,
                         "payer_claim_control_number": c.payer_claim_control_number,
                         "clearinghouse_trace": c.clearinghouse_trace,
@@ -333,7 +347,8 @@ def claim_acks_json(acks: list[ClaimAcknowledgment]) -> dict[str, Any]:
 
 def _render_999(a: Acknowledgments) -> None:
     for i in a.interchanges:
-        out.print(f"interchange {i.control_number}: {i.status} ({i.note_code} {i.message})")
+        note = f" ({i.note_code} {i.message})" if i.note_code else ""
+        out.print(f"TA1 for interchange {i.control_number}: {i.status}{note}")
     for g in a.groups:
         out.print(
             f"[bold]group {g.group_control_number}[/] ({g.functional_id}): {g.status}, "
@@ -359,28 +374,36 @@ def _render_999(a: Acknowledgments) -> None:
                     )
 
 
+def _render_level(what: str, level: Level) -> None:
+    counts = [f"QTY {k} {_count(v)}" for k, v in level.quantities.items()]
+    counts += [f"AMT {k} {_money(v)}" for k, v in level.amounts.items()]
+    out.print(f"  {what}: {level.status}" + (f" ({', '.join(counts)})" if counts else ""))
+    for r in level.reports:
+        for s in r.statuses:
+            out.print(f"    {s.message}")
+    if level.status == "rejected" and not level.claims:
+        out.print("    no claim is listed beneath it: every claim it covers is rejected")
+
+
 def _render_277(acks: list[ClaimAcknowledgment]) -> None:
     for a in acks:
         out.print(f"[bold]{a.payer or 'payer'}[/] acknowledgment {a.reference} ({a.created})")
+        for r in a.receivers:
+            _render_level(f"receiver {r.name} (batch {r.batch or '-'})", r)
         for p in a.providers:
-            out.print(f"  billing provider {p.name} ({p.npi or '-'}): {p.status}")
+            _render_level(f"billing provider {p.name} ({p.npi or '-'})", p)
+        if not a.claims:
+            continue
         table = Table(title_justify="left")
         for col in ("Claim", "Status", "Charge", "Payer claim no.", "Why"):
             table.add_column(col, overflow="fold")
         for c in a.claims:
-            why = [s.message for r in c.reports for s in r.statuses]
-            why += [
-                f"line {line.control_number or line.procedure}: {s.message}"
-                for line in c.lines
-                for r in line.reports
-                for s in r.statuses
-            ]
             table.add_row(
                 c.claim_id,
                 c.status,
                 "" if c.total_charge is None else str(c.total_charge),
                 c.payer_claim_control_number or "",
-                "\n".join(why),
+                "\n".join(c.reasons()),
             )
         out.print(table)
 
@@ -391,32 +414,23 @@ def _render_277(acks: list[ClaimAcknowledgment]) -> None:
 @click.pass_context
 @user_errors
 def ack(ctx: click.Context, file: str, as_json: bool) -> None:
-    """Read a 999 (or TA1) or 277CA acknowledgment: what was accepted, what was rejected and
-    why. Exit status 1 when anything was rejected, 2 when the file cannot be read."""
-    group = _read(file, "ack", lambda: functional_group_of(file))
-    if group == "HN":
-        acks = _read(file, "ack", lambda: read_277ca(file))
-        accepted = all(c.status == "accepted" for a in acks for c in a.claims)
+    """Read a 999, TA1 or 277CA acknowledgment: what was accepted, what was rejected and why.
+    Exit status 1 when anything was rejected (not when claims are only pending), 2 when the
+    file cannot be read."""
+    warnings: list[str] = []
+    parsed = _read(file, "ack", lambda: read_ack(file, warnings))
+    if isinstance(parsed, Acknowledgments):
+        rejected = not parsed.accepted
         if as_json:
-            print_json(claim_acks_json(acks))
+            print_json(acknowledgments_json(parsed))
         else:
-            _render_277(acks)
-    elif group in ("FA", None):
-        acknowledgments = _read(file, "ack", lambda: read_999(file))
-        accepted = acknowledgments.accepted
-        if as_json:
-            print_json(acknowledgments_json(acknowledgments))
-        else:
-            _render_999(acknowledgments)
+            _render_999(parsed)
     else:
-        holds = FUNCTIONAL_GROUPS.get(group, f"functional group {group!r}")
-        use = " (use `ptbill remit` for an 835)" if group == "HP" else ""
-        raise InputError(
-            file,
-            None,
-            "GS01",
-            f"this file holds {holds}, not a 999 or 277CA acknowledgment",
-            f"give `ptbill ack` a 999 or 277CA file{use}",
-        )
-    if not accepted:
+        rejected = verdict(parsed) == "rejected"
+        if as_json:
+            print_json(claim_acks_json(parsed))
+        else:
+            _render_277(parsed)
+    _warn(file, warnings)
+    if rejected:
         ctx.exit(EXIT_FOUND)

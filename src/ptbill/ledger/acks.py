@@ -1,10 +1,14 @@
-"""Applying 999 and 277CA acknowledgements to the ledger.
+"""Applying 999, TA1 and 277CA acknowledgements to the ledger.
 
 - 999 (and TA1): a rejected transaction set (AK2/IK5 R) rejects every claim the set carried
-  (found by GS06 -> submission, ST02 -> transaction set); a rejected group or interchange
-  rejects all its claims. An accepted 999 changes no claim: the 277CA decides per claim.
+  (found by GS06 -> submission, ST02 -> transaction set); a rejected group, or interchange (TA1
+  TA104 R, found by TA101 = our ISA13), rejects all its claims. An accepted 999 changes no
+  claim: the 277CA decides per claim.
 - 277CA: each claim (TRN02 = our CLM01) is accepted into adjudication (A1/A2/A5) or rejected
-  (A3/A4/A6/A7/A8/E0/E3/E4); the payer's claim number (REF*1K) is kept for replacements.
+  (A3/A4/A6/A7/A8/E0/E3/E4); the payer's claim number (REF*1K) is kept for replacements. A
+  rejection at the information receiver (2200B) or billing provider (2200C) rejects the claims
+  beneath it; with no claim beneath it, every claim of the batch it answers (its TRN02 is our
+  BHT03: interchange control number and transaction set), of that provider's NPI.
 - A rejection is a `rejection` work item: correct and resubmit before the timely-filing limit
   (a rejected claim does not stop the clock, billing-rules C-8).
 
@@ -28,13 +32,10 @@ from ptbill.ledger import models as m
 from ptbill.ledger.refs import bulk_insert
 from ptbill.ledger.states import State, allowed, audit_row
 from ptbill.remit.classify import payer_due_date, rejection_category
-from ptbill.x12 import Acknowledgments, ClaimAcknowledgment, X12Error, read_277ca, read_999
-from ptbill.x12.envelope import functional_group_of
-
-FIX_ACK = (
-    "check that this is the whole 999 or 277CA file as it was received; if it was cut "
-    "or altered, ask the clearinghouse to send it again"
-)
+from ptbill.x12 import Acknowledgments, ClaimAcknowledgment, X12Error
+from ptbill.x12.kinds import input_error
+from ptbill.x12.read_277ca import ProviderAck, ReceiverAck, rejecting
+from ptbill.x12.read_ack import read_ack
 
 
 @dataclass
@@ -44,6 +45,7 @@ class AckSummary:
     rejected: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # references that match no claim
     unchanged: list[str] = field(default_factory=list)  # already past this point
+    warnings: list[str] = field(default_factory=list)  # odd but readable (ISA13 used twice)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,34 +54,30 @@ class AckSummary:
             "rejected": self.rejected,
             "unknown": self.unknown,
             "unchanged": self.unchanged,
+            "warnings": self.warnings,
         }
 
 
-def read_ack_file(path: str) -> Acknowledgments | list[ClaimAcknowledgment]:
-    """A 999 (with any TA1) or a 277CA, by its functional group; InputError otherwise."""
+def read_ack_file(
+    path: str, warnings: list[str] | None = None
+) -> Acknowledgments | list[ClaimAcknowledgment]:
+    """A 999 (with any TA1), a TA1 or a 277CA, by its envelope; InputError otherwise (a file of
+    another kind is named, with the command that reads it)."""
     try:
-        group = functional_group_of(path)
-        if group == "HN":
-            return read_277ca(path)
-        if group in ("FA", None):
-            return read_999(path)
+        return read_ack(path, warnings)
     except X12Error as e:
-        raise InputError(path, None, e.where() or None, e.problem, FIX_ACK) from None
+        raise input_error(path, e, "ack") from None
     except OSError as e:
         raise unreadable(path, e) from None
-    raise InputError(
-        path,
-        None,
-        "GS01",
-        f"this file holds functional group {group!r}, not a 999 or 277CA acknowledgment",
-        "give a 999 or 277CA file",
-    )
 
 
 def apply_ack_file(session: Session, path: str, *, as_of: dt.date, who: str) -> AckSummary:
-    parsed = read_ack_file(path)
+    warnings: list[str] = []
+    parsed = read_ack_file(path, warnings)
     content = Path(path).read_text(encoding="utf-8", errors="replace")
-    return apply_acks(session, parsed, as_of=as_of, who=who, file_name=path, content=content)
+    summary = apply_acks(session, parsed, as_of=as_of, who=who, file_name=path, content=content)
+    summary.warnings += warnings
+    return summary
 
 
 def apply_acks(
@@ -91,8 +89,8 @@ def apply_acks(
     file_name: str = "(parsed)",
     content: str | None = None,
 ) -> AckSummary:
-    """Apply a parsed 999 (Acknowledgments) or 277CA (list of ClaimAcknowledgment)."""
-    kind = "999" if isinstance(parsed, Acknowledgments) else "277CA"
+    """Apply a parsed 999 or TA1 (Acknowledgments) or 277CA (list of ClaimAcknowledgment)."""
+    kind = parsed.kind if isinstance(parsed, Acknowledgments) else "277CA"
     text = content if content is not None else repr(parsed)
     sha = hashlib.sha256(text.encode()).hexdigest()
     before = session.scalar(select(m.Acknowledgement).where(m.Acknowledgement.sha256 == sha))
@@ -113,6 +111,11 @@ def apply_acks(
         run.apply_277(parsed)
     run.finish()
     return run.summary
+
+
+def _digits(text: str, most: int) -> bool:
+    """Digits only, at most `most` of them (a control number fits the ledger's columns)."""
+    return text.isascii() and text.isdigit() and len(text) <= most
 
 
 def _already(file_name: str, before: m.Acknowledgement | None) -> InputError:
@@ -158,10 +161,16 @@ class _Apply:
 
     def apply_999(self, a: Acknowledgments) -> None:
         for ta1 in a.interchanges:
-            if not ta1.accepted and ta1.control_number.isdigit():
-                why = f"interchange {ta1.control_number} rejected (TA1): {ta1.message}"
-                for claim in self._claims_of(None, icn=ta1.control_number):
-                    self._reject(claim, why, [])
+            if ta1.accepted:
+                continue
+            why = f"TA1 rejected interchange {ta1.control_number}: {ta1.message or ta1.status}"
+            icn = ta1.control_number
+            claims = self._claims_of(None, icn=icn) if _digits(icn, 9) else []
+            if not claims:
+                self.summary.unknown.append(f"interchange {ta1.control_number}")
+                self._result(None, f"interchange {ta1.control_number}", "rejected", why)
+            for claim in claims:
+                self._reject(claim, why, [])
         for g in a.groups:
             if not g.group_control_number.isdigit():
                 self.summary.unknown.append(f"group {g.group_control_number}")
@@ -209,14 +218,7 @@ class _Apply:
             }
             for c in a.claims:
                 claim = found.get(c.claim_id)
-                words = [s.message for r in c.reports for s in r.statuses]
-                words += [
-                    f"line {line.control_number or line.procedure}: {s.message}"
-                    for line in c.lines
-                    for r in line.reports
-                    for s in r.statuses
-                ]
-                detail = "; ".join(words) or c.status
+                detail = "; ".join(c.reasons()) or c.status
                 if claim is None:
                     self.summary.unknown.append(c.claim_id)
                     self._result(None, c.claim_id, c.status, f"no such claim: {detail}")
@@ -224,20 +226,61 @@ class _Apply:
                 if c.payer_claim_control_number:
                     claim.payer_control_number = c.payer_claim_control_number
                 if c.status == "rejected":
-                    codes = [s.code for r in c.reports for s in r.statuses if s.rejected]
-                    codes += [
-                        s.code
-                        for line in c.lines
-                        for r in line.reports
-                        for s in r.statuses
-                        if s.rejected
-                    ]
-                    self._reject(claim, f"277CA rejected: {detail}", codes)
+                    self._reject(claim, f"277CA rejected: {detail}", c.rejection_codes())
                 elif c.status == "accepted":
                     self._accept(claim, f"277CA accepted: {detail}")
                 else:
                     self._result(claim, claim.claim_number, "unknown", f"277CA: {detail}")
                     self.summary.unchanged.append(claim.claim_number)
+            self._unlisted(a)
+
+    def _unlisted(self, a: ClaimAcknowledgment) -> None:
+        """A receiver or billing provider rejected with no claim beneath it rejects every claim
+        of the batch it answers (a provider: those of its NPI), unnamed."""
+        for r in a.receivers:
+            if r.status == "rejected" and not r.claims:
+                self._reject_batch(r, None, rejecting("receiver", r.reports))
+        for p in a.providers:
+            above = p.receiver
+            if above is not None and above.status == "rejected" and not above.claims:
+                continue  # the whole batch is rejected already
+            if p.status == "rejected" and not p.claims:
+                self._reject_batch(above, p, rejecting("billing provider", p.reports))
+
+    def _reject_batch(
+        self, receiver: ReceiverAck | None, provider: ProviderAck | None, statuses: list[Any]
+    ) -> None:
+        batch = receiver.batch if receiver is not None and receiver.batch else "-"
+        words = "; ".join(f"{level}: {s.message}" for level, s in statuses)
+        who = f"billing provider {provider.npi or provider.name}" if provider else "the batch"
+        why = f"277CA rejected {who} of batch {batch}: {words}"
+        claims = self._batch_claims(batch, provider.npi if provider else None)
+        if provider is not None and provider.npi is None:
+            claims = []  # a provider without its NPI: its claims cannot be told apart
+        if not claims:
+            reference = f"batch {batch}" + (f" provider {provider.npi}" if provider else "")
+            self.summary.unknown.append(reference)
+            self._result(None, reference, "rejected", f"no claim of the ledger found: {why}")
+        for claim in claims:
+            self._reject(claim, why, [s.code for _, s in statuses])
+
+    def _batch_claims(self, batch: str, npi: str | None) -> list[m.Claim]:
+        """The claims of the transaction set whose BHT03 is `batch` (ptbill writes the
+        interchange control number, 9 digits, and the ST02, 4 digits), of billing NPI `npi`."""
+        if len(batch) != 13 or not _digits(batch, 13):
+            return []
+        claims = self._claims_of(None, st02=batch[9:], icn=batch[:9])
+        if npi is None:
+            return claims
+        clinics = {
+            visit: clinic_npi
+            for visit, clinic_npi in self.s.execute(
+                select(m.Visit.id, m.Clinic.npi)
+                .join(m.Clinic, m.Clinic.id == m.Visit.clinic_id)
+                .where(m.Visit.id.in_([c.visit_pk for c in claims]))
+            )
+        }
+        return [c for c in claims if clinics.get(c.visit_pk) == npi]
 
     def _result(self, claim: m.Claim | None, reference: str, status: str, detail: str) -> None:
         self.results.append(

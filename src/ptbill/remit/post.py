@@ -53,12 +53,10 @@ from ptbill.remit.cob_route import Router
 from ptbill.remit.post_batch import Batch
 from ptbill.remit.post_match import Matcher
 from ptbill.x12 import Payment, X12Error, read_835
+from ptbill.x12.kinds import DAMAGED, input_error
 
 ZERO = Decimal(0)
-FIX_835 = (
-    "check that this is the whole 835 file as the payer sent it (005010X221A1); if it "
-    "was cut or altered, ask the payer or clearinghouse to send it again"
-)
+FIX_835 = DAMAGED["remit"]
 
 
 @dataclass
@@ -76,6 +74,7 @@ class PostSummary:
     underpayment_items: int = 0
     states: Counter[str] = field(default_factory=Counter)
     imbalances: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # odd but readable: a repeated ISA13...
     cob: CobSummary = field(default_factory=CobSummary)
 
     def as_json(self) -> dict[str, Any]:
@@ -93,6 +92,7 @@ class PostSummary:
             "underpayment_items": self.underpayment_items,
             "states": dict(sorted(self.states.items())),
             "imbalances": self.imbalances,
+            "warnings": self.warnings,
             "next_payers": self.cob.as_json(),
         }
 
@@ -237,10 +237,10 @@ def _post(
         # Millions of objects that live for one payment, hardly any in a reference cycle: the
         # cyclic collector would only rescan them again and again (some 15% of the time).
         with batch():
-            for payment in read_835(stream):
+            for payment in read_835(stream, poster.summary.warnings):
                 poster.post(payment)
     except X12Error as e:
-        raise InputError(name, None, e.where() or None, e.problem, FIX_835) from None
+        raise input_error(name, e, "remit") from None
     if not poster.summary.payments:
         raise InputError(
             name, None, None, "the file holds no payment (835 transaction set)", FIX_835
@@ -300,6 +300,7 @@ class Poster:
         self.date = self.bulk.to_driver(m.ClaimPayment, "determined_on")
         self.flag = self.bulk.to_driver(m.ClaimPayment, "reversal")
         self._tolerances: dict[int, Tolerance] = {}
+        self.posted: dict[tuple[Any, ...], tuple[str, int]] = {}  # payments already posted
 
     def open(self, sha: str, content: str) -> None:
         """The remittance's row, with the file's text, which is not kept after: inserted
@@ -338,7 +339,16 @@ class Poster:
         s.states = Counter(self.decided.values())
 
     def post(self, p: Payment) -> None:
-        """One payment (an 835 transaction set)."""
+        """One payment (an 835 transaction set); one that repeats a payment of the file (an
+        interchange sent twice) is not posted again: money is counted once."""
+        key = (p.payer_id, p.trace_number, p.trace_originator, p.amount, p.payment_date)
+        if self.posted.get(key) == (p.control_number, len(p.claims)):
+            self.summary.warnings.append(
+                f"payment {p.trace_number} (ST02 {p.control_number}) repeats one earlier in "
+                "the file (same payer, trace number, amount, date and claims): posted once"
+            )
+            return
+        self.posted[key] = (p.control_number, len(p.claims))
         if not self.summary.payments:  # the first: its date is the remittance's
             received = self.as_of or p.production_date or p.payment_date
             if received is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +34,7 @@ from ptbill.web.accounts import Principal
 from ptbill.web.asof import latest_date
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
+from ptbill.x12.kinds import WrongKindError
 
 
 def _latest_dos(docs: list[Any]) -> dt.date | None:
@@ -109,11 +112,32 @@ def edit_visit(
     return import_visits(session, config, settings, who, f"edit-{visit_id}.json", text, as_of)
 
 
+# Where the workbench takes each kind of file (ptbill.x12.kinds.FileKind.reads).
+_UPLOAD_TO = {
+    "ack": "upload it on the Acknowledgements page (API: POST /api/v1/acknowledgements)",
+    "remit": "upload it on the Remittances page (API: POST /api/v1/remittances)",
+}
+
+
+@contextmanager
+def _kind_named_for_the_web() -> Iterator[None]:
+    """A file of another kind is refused with where the workbench takes it (the readers'
+    fix names the command line's commands)."""
+    try:
+        yield
+    except WrongKindError as e:
+        upload = _UPLOAD_TO.get(e.found.reads or "")
+        if upload is None:  # no upload takes it: the command line's words stand
+            raise
+        raise e.reworded(upload) from None
+
+
 def post_remittance(
     session: Session, config: Config, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> PostSummary:
     """Post an uploaded 835 (all of it or nothing; the same file twice is refused)."""
-    return post_text(session, text, name, who=who.who, config=config, as_of=as_of)
+    with _kind_named_for_the_web():
+        return post_text(session, text, name, who=who.who, config=config, as_of=as_of)
 
 
 def need_date(as_of: dt.date | None, what: str) -> dt.date:
@@ -132,9 +156,12 @@ def apply_acknowledgement(
     session: Session, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> AckSummary:
     as_of = need_date(as_of, name)
-    with saved(name, text) as upload:
-        parsed = read_ack_file(str(upload.path))
-    return apply_acks(session, parsed, as_of=as_of, who=who.who, file_name=name, content=text)
+    warnings: list[str] = []
+    with saved(name, text) as upload, _kind_named_for_the_web():
+        parsed = read_ack_file(str(upload.path), warnings)
+    summary = apply_acks(session, parsed, as_of=as_of, who=who.who, file_name=name, content=text)
+    summary.warnings += warnings
+    return summary
 
 
 def submit_claims(

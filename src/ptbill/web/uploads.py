@@ -22,10 +22,28 @@ from ptbill.errors import InputError, InputErrors
 
 Kind = Literal["x12", "visits"]
 _EXTENSIONS: dict[Kind, tuple[str, ...]] = {
-    "x12": (".835", ".999", ".277", ".x12", ".edi", ".txt", ".dat", ""),
+    # .837 too: the readers then name the kind and what takes it, not the extension.
+    "x12": (
+        ".835",
+        ".999",
+        ".277",
+        ".ta1",
+        ".837",
+        ".270",
+        ".271",
+        ".276",
+        ".x12",
+        ".edi",
+        ".txt",
+        ".dat",
+        "",
+    ),
     "visits": (".json", ".jsonl", ".ndjson"),
 }
-_WHAT = {"x12": "an X12 file (835, 999 or 277CA)", "visits": "a visit file (JSON or JSON Lines)"}
+_WHAT = {
+    "x12": "an X12 file (835, 999, 277CA or TA1)",
+    "visits": "a visit file (JSON or JSON Lines)",
+}
 _BINARY_TYPES = (
     "image/",
     "audio/",

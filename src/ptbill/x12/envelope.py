@@ -17,23 +17,23 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import (
+    KIND_277CA,
+    KIND_835,
+    KIND_837P,
+    KIND_999,
+    KIND_TA1,
+    FileKind,
+    WrongKind,
+    kind_of_group,
+)
 from ptbill.x12.tokenizer import Delimiters, SegmentReader, Segments, Source, open_source
-from ptbill.x12.values import count, element_name, shown, text
+from ptbill.x12.values import count, element_name, optional, shown, text
 
 T = TypeVar("T", covariant=True)
 Handler = Callable[[list[str]], None]
 
 ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
-# What a functional group holds (GS01), for a clear "this is not an 835" message.
-FUNCTIONAL_GROUPS = {
-    "HC": "health care claims (837)",
-    "HP": "claim payments (835)",
-    "FA": "functional acknowledgments (999/997)",
-    "HN": "claim status notifications (277)",
-    "HS": "eligibility inquiries (270)",
-    "HB": "eligibility responses (271)",
-    "HR": "claim status requests (276)",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +44,17 @@ class Kind:
     functional_id: str  # GS01
     transaction: str  # ST01
     version: str  # GS08; any errata suffix after the first 10 characters is accepted
+    file_kind: FileKind
     st03: bool = True  # whether ST03 repeats the version (the 835 guide leaves it out)
 
     def check_version(self, version: str) -> bool:
         return version[:10] == self.version[:10]
 
 
-REMITTANCE = Kind("835 remittance", "HP", "835", "005010X221A1", st03=False)
-ACKNOWLEDGMENT = Kind("999 acknowledgment", "FA", "999", "005010X231A1")
-CLAIM_ACK = Kind("277CA claim acknowledgment", "HN", "277", "005010X214")
-CLAIM = Kind("837P claim", "HC", "837", "005010X222A1")
+REMITTANCE = Kind("835 remittance", "HP", "835", "005010X221A1", KIND_835, st03=False)
+ACKNOWLEDGMENT = Kind("999 acknowledgment", "FA", "999", "005010X231A1", KIND_999)
+CLAIM_ACK = Kind("277CA claim acknowledgment", "HN", "277", "005010X214", KIND_277CA)
+CLAIM = Kind("837P claim", "HC", "837", "005010X222A1", KIND_837P)
 
 
 class TransactionParser(Protocol[T]):
@@ -62,7 +63,8 @@ class TransactionParser(Protocol[T]):
     `body(segments) -> first segment not its own` (as `run_handlers` does with the handlers),
     as the 835 reader does for speed."""
 
-    handlers: Mapping[str, Handler]
+    @property
+    def handlers(self) -> Mapping[str, Handler]: ...  # read-only: a parser's dict will do
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None: ...
 
@@ -119,6 +121,7 @@ class _Envelope:
         self.st_at = 0
         self.groups = self.sets = 0
         self.interchanges = 0
+        self.seen: dict[tuple[str, str, str], int] = {}  # interchanges by sender and ISA13
 
     def open_isa(self, e: list[str]) -> None:
         if self.isa is not None:
@@ -132,8 +135,21 @@ class _Envelope:
                 "split the file into one file per interchange"
             )
         self.isa = _control(e, 13, 9, 9)
+        # A control number is the sender's (ISA05/ISA06): two senders may use the same one.
+        key = (e[5], e[6].strip(), self.isa)
+        self.seen[key] = self.seen.get(key, 0) + 1
         self.groups = 0
         self.interchanges += 1
+
+    def repeats(self) -> list[str]:
+        """A warning for each interchange control number used more than once in the file."""
+        return [
+            f"interchange control number (ISA13) {icn} is used by {n} interchanges of this "
+            "file: a sender numbers each interchange once, so the same interchange may have "
+            "been sent more than once"
+            for (_, _, icn), n in self.seen.items()
+            if n > 1
+        ]
 
     def open_gs(self, e: list[str]) -> None:
         if self.isa is None:
@@ -141,19 +157,24 @@ class _Envelope:
         if self.gs is not None:
             raise X12Error(f"GS inside functional group {self.gs}: its GE is missing")
         kind = self.kind
-        gs01 = text(e, 1)
+        gs01, version = text(e, 1), optional(e, 8)
+        found = kind_of_group(gs01, version)
+        if found is not None and found.label != kind.file_kind.label:
+            raise WrongKind(
+                found, kind.file_kind.what, element="GS01" if gs01 != kind.functional_id else "GS08"
+            )
         if gs01 != kind.functional_id:
-            holds = FUNCTIONAL_GROUPS.get(gs01, f"functional group {gs01!r}")
             raise X12Error(
-                f"this group holds {holds}, not {kind.name} (GS01 {kind.functional_id})",
+                f"this group holds functional group {shown(gs01)}, not {kind.name} "
+                f"(GS01 {kind.functional_id})",
                 element="GS01",
             )
-        version = text(e, 8)
         if not kind.check_version(version):
             raise X12Error(
                 f"version {version!r} is not {kind.version}: ptbill reads "
                 f"{kind.name} {kind.version}",
                 element="GS08",
+                fix=f"ask the sender for the file in version {kind.version} (HIPAA 5010)",
             )
         self.gs = _control(e, 6, 1, 9)
         self.sets = 0
@@ -242,10 +263,13 @@ def read_transactions(
     kind: Kind,
     parser: TransactionParser[T],
     outside: Mapping[str, Handler] | None = None,
+    warnings: list[str] | None = None,
 ) -> Iterator[T]:
     """Yield `parser.end()` for every transaction set in `source`, checking the envelope.
 
     `outside` handles segments allowed between the envelope headers (TA1 in a 999 file).
+    What is odd but readable (an interchange control number used twice) is added to
+    `warnings` once the whole file is read.
     """
     stream, owned = open_source(source)
     segments: Segments | None = None
@@ -294,10 +318,14 @@ def read_transactions(
                 env.close_isa(e)
             elif sid in outside and env.gs is None:
                 outside[sid](e)
+            elif sid == "TA1" and env.gs is None:
+                raise WrongKind(KIND_TA1, kind.file_kind.what)
             else:
                 raise _misplaced(sid, kind, env.st is not None)
             e = segments.next()
         env.finish(segments.number())
+        if warnings is not None:
+            warnings += env.repeats()
     except (X12Error, IndexError, ValueError, ArithmeticError) as exc:
         raise located(exc, segments.number() if segments else 0, e or [""]) from None
     finally:
@@ -423,6 +451,33 @@ def functional_group_of(source: Source) -> str | None:
                     return raw.split(sep)[1]
             return None
         return None
+    finally:
+        if owned:
+            stream.close()
+
+
+def identify(source: Source) -> tuple[FileKind | None, int]:
+    """The kind of the file by its head, and the number of the segment that tells it: the
+    first functional group (GS01 and GS08), or TA1 when a TA1 comes before any group. None
+    when the group is one ptbill does not know or there is none (the reader then says what is
+    wrong). Reads up to the first GS."""
+    stream, owned = open_source(source)
+    try:
+        reader = SegmentReader(stream, chunk_size=1 << 14)
+        sep = reader.delimiters.element
+        ta1, number = 0, 0
+        for batch in reader.batches():
+            for raw in batch:
+                number += 1
+                sid = raw.partition(sep)[0]
+                if sid == "GS":
+                    e = raw.split(sep)
+                    return kind_of_group(optional(e, 1), optional(e, 8)), number
+                if sid == "TA1":
+                    ta1 = ta1 or number
+                elif sid not in ("ISA", "IEA"):
+                    return (KIND_TA1, ta1) if ta1 else (None, number)
+        return (KIND_TA1, ta1) if ta1 else (None, number)
     finally:
         if owned:
             stream.close()

@@ -12,8 +12,10 @@ class X12Error(Exception):
         segment_number: int | None = None,
         segment_id: str | None = None,
         element: str | None = None,
+        fix: str | None = None,
     ) -> None:
         self.problem = problem
+        self.fix = fix  # what to do, when it is not "get the whole file again"
         self.segment_number = segment_number
         self.segment_id = segment_id
         self.element = element

@@ -769,10 +769,11 @@ def _skip(e: list[str]) -> None:
     return None
 
 
-def read_835(source: Source) -> Iterator[Payment]:
+def read_835(source: Source, warnings: list[str] | None = None) -> Iterator[Payment]:
     """Yield each payment (835 transaction set) in `source`: a path or an open text stream.
 
     Raises X12Error (with the segment number, id, element and problem) for anything that is
-    not a readable 835; payments already yielded stay valid.
+    not a readable 835; payments already yielded stay valid. What is odd but readable is
+    added to `warnings` once the whole file is read.
     """
-    return read_transactions(source, REMITTANCE, _Parser())
+    return read_transactions(source, REMITTANCE, _Parser(), warnings=warnings)

@@ -126,6 +126,9 @@ class InterchangeAck:
 
     @property
     def message(self) -> str:
+        """The note in words; empty when the TA1 sends none (TA105 left out)."""
+        if not self.note_code:
+            return ""
         return describe(INTERCHANGE_NOTES, self.note_code, "interchange note")
 
 
@@ -133,6 +136,11 @@ class InterchangeAck:
 class Acknowledgments:
     groups: list[GroupAck] = field(default_factory=list)
     interchanges: list[InterchangeAck] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """TA1 for a file of interchange acknowledgments only, else 999."""
+        return "TA1" if self.interchanges and not self.groups else "999"
 
     @property
     def accepted(self) -> bool:
@@ -245,13 +253,7 @@ class _Parser:
     def _ta1(self, e: list[str]) -> None:
         date = None
         if optional(e, 2):
-            s = e[2]
-            if len(s) != 6 or not (s.isascii() and s.isdigit()):
-                raise X12Error("not a date written YYMMDD", element="TA102")
-            try:
-                date = dt.date(2000 + int(s[:2]), int(s[2:4]), int(s[4:]))
-            except ValueError:
-                raise X12Error("not a date written YYMMDD", element="TA102") from None
+            date = _ta1_date(e[2])
         self.interchanges.append(
             InterchangeAck(
                 text(e, 1),
@@ -262,8 +264,20 @@ class _Parser:
         )
 
 
-def read_999(source: Source) -> Acknowledgments:
-    """Every functional group acknowledgment (999) and interchange acknowledgment (TA1)."""
+def _ta1_date(s: str) -> dt.date:
+    """TA102, written YYMMDD; some senders write CCYYMMDD, which says the same unambiguously."""
+    if len(s) not in (6, 8) or not (s.isascii() and s.isdigit()):
+        raise X12Error("not a date written YYMMDD", element="TA102")
+    year = 2000 + int(s[:2]) if len(s) == 6 else int(s[:4])
+    try:
+        return dt.date(year, int(s[-4:-2]), int(s[-2:]))
+    except ValueError:
+        raise X12Error("not a date written YYMMDD", element="TA102") from None
+
+
+def read_999(source: Source, warnings: list[str] | None = None) -> Acknowledgments:
+    """Every functional group acknowledgment (999) and interchange acknowledgment (TA1).
+    What is odd but readable is added to `warnings`."""
     parser = _Parser()
-    groups = list(read_transactions(source, ACKNOWLEDGMENT, parser, {"TA1": parser._ta1}))
+    groups = list(read_transactions(source, ACKNOWLEDGMENT, parser, {"TA1": parser._ta1}, warnings))
     return Acknowledgments(groups, parser.interchanges)

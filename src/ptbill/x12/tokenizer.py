@@ -2,8 +2,10 @@
 
 The interchange declares its own delimiters in the fixed-length ISA segment: the element
 separator is its 4th character, the repetition separator ISA11, the component separator
-ISA16 and the segment terminator the 106th character. Line breaks after terminators are
-allowed and dropped. The text is read in chunks, so a file of any size is split in flat memory.
+ISA16 and the segment terminator the 106th character. Line breaks are layout and dropped, and
+so are spaces and tabs between a terminator and the next segment id (files pretty-printed with
+one indented segment a line). The text is read in chunks, so a file of any size is split in
+flat memory.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ ISA_LENGTH = 106
 _ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 CHUNK_SIZE = 1 << 20
 MAX_SEGMENT = 1 << 20  # far longer than any real segment: past it, the terminator is wrong
+_SPACES_LOOKED_AT = 2048  # per chunk, before one search for a terminator and a space
 
 Source = str | os.PathLike[str] | TextIO
 
@@ -43,20 +46,27 @@ def read_isa(head: str) -> Delimiters:
             "the file does not start with an ISA segment: it is not an X12 interchange",
             segment_number=1,
         )
-    if len(head) < ISA_LENGTH:
+    sep = head[3:4]
+    if (
+        len(head) >= ISA_LENGTH
+        and all(head[i] == sep for i in _ISA_SEPARATORS)
+        and head.count(sep, 0, 105) == 16
+    ):
+        component, terminator, repetition = head[104], head[105], head[82]
+    elif (trimmed := _read_trimmed_isa(head, sep)) is not None:
+        component, terminator, repetition = trimmed
+    elif len(head) < ISA_LENGTH:
         raise X12Error(
             f"the ISA segment is cut short ({len(head)} of {ISA_LENGTH} characters)",
             segment_number=1,
             segment_id="ISA",
         )
-    sep = head[3]
-    if any(head[i] != sep for i in _ISA_SEPARATORS) or head.count(sep, 0, 105) != 16:
+    else:
         raise X12Error(
             f"the ISA segment is not {ISA_LENGTH} characters of 16 fixed-width elements",
             segment_number=1,
             segment_id="ISA",
         )
-    component, terminator, repetition = head[104], head[105], head[82]
     used = {sep, component, terminator}
     if len(used) != 3 or any(c.isalnum() or c == " " for c in used):
         raise X12Error(
@@ -78,6 +88,28 @@ def read_isa(head: str) -> Delimiters:
             element="ISA11",
         )
     return Delimiters(sep, component, rep, terminator)
+
+
+# The ISA elements whose length and digits are fixed even when the padding is left out.
+_ISA_SHAPES = {1: 2, 3: 2, 5: 2, 7: 2, 11: 1, 14: 1, 15: 1}
+_ISA_DIGITS = {9: 6, 10: 4, 12: 5, 13: 9}
+
+
+def _read_trimmed_isa(head: str, sep: str) -> tuple[str, str, str] | None:
+    """(component, terminator, repetition) of an ISA whose elements are not padded to their
+    fixed widths (some senders trim them), when every element that has one fixed length has
+    it; None otherwise. The component separator (ISA16) follows the 16th element separator
+    and the segment terminator follows it."""
+    if not sep or sep.isalnum() or sep == " ":
+        return None
+    elements = head[: 2 * ISA_LENGTH].split(sep, 16)
+    if len(elements) != 17 or len(elements[16]) < 2:
+        return None
+    if any(len(elements[i]) != n for i, n in _ISA_SHAPES.items()):
+        return None
+    if any(len(elements[i]) != n or not elements[i].isdigit() for i, n in _ISA_DIGITS.items()):
+        return None
+    return elements[16][0], elements[16][1], elements[11]
 
 
 def open_source(source: Source) -> tuple[TextIO, bool]:
@@ -107,6 +139,7 @@ class SegmentReader:
         term = self.delimiters.segment
         # Line breaks after terminators are layout, unless a line break is the terminator.
         self._breaks = tuple(c for c in "\r\n" if c != term)
+        self._indented = False  # set for good once a segment is seen to start with a blank
         self._first = first
 
     def _clean(self, chunk: str) -> str:
@@ -115,15 +148,40 @@ class SegmentReader:
                 chunk = chunk.replace(c, "")
         return chunk
 
+    def _blank_after_terminator(self, chunk: str) -> bool:
+        """Whether a space or tab follows a segment terminator in `chunk` (or starts it).
+
+        A search of the whole chunk for "~ " would cost a third of splitting it; spaces are
+        few in X12 (names, addresses), so each is looked at, found by memchr, up to a bound."""
+        if chunk[:1] in (" ", "\t"):
+            return True
+        term = self.delimiters.segment
+        if "\t" in chunk and term + "\t" in chunk:
+            return True
+        find, at = chunk.find, chunk.find(" ")
+        for _ in range(_SPACES_LOOKED_AT):
+            if at < 0:
+                return False
+            if chunk[at - 1] == term:
+                return True
+            at = find(" ", at + 1)
+        return term + " " in chunk  # many spaces: one search of the rest
+
     def batches(self) -> Iterator[list[str]]:
         term = self.delimiters.segment
         tail = ""
         chunk = self._first
         while chunk:
-            parts = self._clean(chunk).split(term)
+            chunk = self._clean(chunk)
+            parts = chunk.split(term)
             # The tail is a segment cut by the chunk's end (no terminator in it): joining it to
             # the first segment copies less than joining it to the whole chunk.
             parts[0] = tail + parts[0]
+            if not self._indented:
+                self._indented = self._blank_after_terminator(chunk)
+            if self._indented:
+                # A segment id never starts with a blank: only indentation is dropped.
+                parts = [p.lstrip(" \t") for p in parts]
             tail = parts.pop()
             if parts:
                 yield parts
