@@ -35,6 +35,7 @@ from ptbill.ledger.states import DECIDED, State
 from ptbill.remit.post_match import select_in
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 REASONS = {"1": "deductible", "2": "coinsurance", "3": "copay", "96": "non_covered"}
 REASONS["204"] = "non_covered"
 REASON_NAMES = ("deductible", "coinsurance", "copay", "non_covered", "other")
@@ -70,20 +71,22 @@ class VisitBalance:
         return ZERO if self.pending_with else self.share - self.applied
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "claim_id": self.claim_number,
-            "date_of_service": self.date_of_service,
-            "charge": self.charge,
-            "insurance_paid": self.insurance_paid,
-            "adjustments": self.adjustments,
-            "patient_share": self.share,
-            "by_reason": self.by_reason,
-            "not_billable": self.not_billable,
-            "applied": self.applied,
-            "balance": self.balance,
-            "pending_with": self.pending_with,
-            "determined_on": self.determined_on,
-        }
+        return cents(
+            {
+                "claim_id": self.claim_number,
+                "date_of_service": self.date_of_service,
+                "charge": self.charge,
+                "insurance_paid": self.insurance_paid,
+                "adjustments": self.adjustments,
+                "patient_share": self.share,
+                "by_reason": self.by_reason,
+                "not_billable": self.not_billable,
+                "applied": self.applied,
+                "balance": self.balance,
+                "pending_with": self.pending_with,
+                "determined_on": self.determined_on,
+            }
+        )
 
 
 @dataclass
@@ -123,17 +126,30 @@ class PatientBalance:
         return out
 
     def as_json(self, as_of: dt.date) -> dict[str, Any]:
-        return {
-            "patient_id": self.external_id,
-            "name": self.name,
-            "balance": self.balance,
-            "credit": self.credit,
-            "pending_insurance": self.pending,
-            "by_reason": self.by_reason(),
-            "not_billable": sum((v.not_billable for v in self.visits), ZERO),
-            "aging": self.aging(as_of),
-            "visits": [v.as_json() for v in self.visits],
-        }
+        return cents(
+            {
+                "patient_id": self.external_id,
+                "name": self.name,
+                "balance": self.balance,
+                "credit": self.credit,
+                "pending_insurance": self.pending,
+                "by_reason": self.by_reason(),
+                "not_billable": sum((v.not_billable for v in self.visits), ZERO),
+                "aging": self.aging(as_of),
+                "visits": [v.as_json() for v in self.visits],
+            }
+        )
+
+
+def cents(value: Any) -> Any:
+    """Every amount in a JSON-bound structure with its two decimal places (0 -> 0.00)."""
+    if isinstance(value, Decimal):
+        return value.quantize(CENT)
+    if isinstance(value, dict):
+        return {k: cents(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cents(v) for v in value]
+    return value
 
 
 def _share(d: Decided, medicare: bool) -> tuple[dict[str, Decimal], Decimal]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
-from ptbill.ledger.balances import PatientBalance, balances
+from ptbill.ledger.balances import PatientBalance, balances, cents
 from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
 
 ZERO = Decimal(0)
@@ -42,14 +42,16 @@ class Applied:
     balance: Decimal = ZERO  # the patient's balance afterwards
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "patient_id": self.patient,
-            "kind": self.kind,
-            "amount": self.amount,
-            "applied": self.applied,
-            "credit": self.credit,
-            "balance": self.balance,
-        }
+        return cents(
+            {
+                "patient_id": self.patient,
+                "kind": self.kind,
+                "amount": self.amount,
+                "applied": self.applied,
+                "credit": self.credit,
+                "balance": self.balance,
+            }
+        )
 
 
 def _refuse(field_name: str, problem: str, fix: str) -> InputError:

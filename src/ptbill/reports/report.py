@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
-from ptbill.ledger.balances import BUCKETS, balances
+from ptbill.ledger.balances import BUCKETS, balances, cents
 from ptbill.ledger.patient_models import PatientTransaction
 from ptbill.ledger.states import State
 from ptbill.remit.classify import NOT_DENIALS
@@ -303,16 +303,16 @@ def patient_money(session: Session, as_of: dt.date, claims: list[_Claim]) -> dic
     charges = sum((c.charge for c in submitted if c.sequence == 1), ZERO)
     contractual = sum((c.contractual for c in submitted), ZERO)
     base = charges - contractual
-    return {
-        "patient_ar_total": sum((p.balance for p in owed.values()), ZERO),
-        "patient_ar_patients": sum(1 for p in owed.values() if p.balance > 0),
-        "patient_ar_aging": aging,
-        "patient_credits": sum((p.credit for p in owed.values()), ZERO),
-        "patient_pending_insurance": sum((p.pending for p in owed.values()), ZERO),
-        "collections_by_payer": dict(sorted(by_payer.items())),
-        "collections_by_patient": dict(sorted(by_patient.items())),
-        "collections_total": collected,
-        "net_collection_rate": None
-        if base <= 0
-        else (collected / base).quantize(Decimal("0.0001")),
-    }
+    rate = None if base <= 0 else (collected / base).quantize(Decimal("0.0001"))
+    return cents(
+        {
+            "patient_ar_total": sum((p.balance for p in owed.values()), ZERO),
+            "patient_ar_patients": sum(1 for p in owed.values() if p.balance > 0),
+            "patient_ar_aging": aging,
+            "patient_credits": sum((p.credit for p in owed.values()), ZERO),
+            "patient_pending_insurance": sum((p.pending for p in owed.values()), ZERO),
+            "collections_by_payer": dict(sorted(by_payer.items())),
+            "collections_by_patient": dict(sorted(by_patient.items())),
+            "collections_total": collected,
+        }
+    ) | {"net_collection_rate": rate}
