@@ -280,3 +280,33 @@ def test_the_report_counts_each_dollar_once(ledger: Ledger, config: Config, sent
     assert r["collections_by_patient"] == {"P-1": D("5.00")}
     # (62.72 + 16.00 + 5.00) / (286.00 charges - 64.28 CO-45 and CO-253 on V-1)
     assert r["net_collection_rate"] == D("0.3776")
+
+
+def test_a_long_statement_goes_on_over_pages_and_the_batch_holds_every_page() -> None:
+    import datetime as _dt
+
+    from ptbill.config import load_config
+    from ptbill.reports.statements import render, statement_pdf
+
+    clinic = next(iter(load_config(None).clinics.values()))
+    visit = {
+        "claim_id": "V-1",
+        "date_of_service": _dt.date(2025, 3, 3),
+        **{k: D("1.00") for k in ("charges", "insurance_paid", "adjustments")},
+        **{k: D("1.00") for k in ("your_share", "you_paid", "owed")},
+    }
+    detail = {
+        "patient_id": "P-1",
+        "name": "Ann (Lee)",  # PDF text escapes the parentheses
+        "address": {},
+        "statement_date": "2025-04-01",
+        "step": "first",
+        "balance": "60.00",
+        "aging": {"0-30": "60.00"},
+        "pay_by": "2025-05-01",
+        "visits": [visit] * 60,
+    }
+    assert len(render(detail, clinic)) == 2
+    pdf = statement_pdf(detail, clinic)
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.count(b"/Type /Page ") == 2 and b"/Count 2" in pdf

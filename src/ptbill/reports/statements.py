@@ -24,7 +24,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +34,7 @@ from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_models import Statement
 from ptbill.ledger.patient_pay import apply_credits
 from ptbill.remit.letter import latin1
+from ptbill.reports.pdftext import Page, write_pdf
 
 ZERO = Decimal(0)
 REMINDER_DAYS, FINAL_DAYS, COLLECTIONS_DAYS = 30, 60, 30
@@ -235,20 +235,20 @@ def _detail(
 def write_files(
     pages: list[dict[str, Any]], clinic: Any, as_of: dt.date, out_dir: Path
 ) -> list[str]:
-    """One PDF per patient, one batch PDF with every statement, and the mail vendor's CSV."""
+    """One PDF per patient, one batch PDF with every statement, and the mail vendor's CSV.
+    Each page is rendered once (ptbill.reports.pdftext) and written into both PDFs."""
     out_dir.mkdir(parents=True, exist_ok=True)
     day = as_of.isoformat()
-    batch = _pdf(as_of)
+    streams: list[bytes] = []
     files = []
     for page in pages:
-        single = _pdf(as_of)
-        for pdf in (single, batch):
-            _page(pdf, page, clinic)
+        mine = [x.stream() for x in render(page, clinic)]
+        streams += mine
         path = out_dir / f"statement-{_safe(page['patient_id'])}-{day}.pdf"
-        path.write_bytes(bytes(single.output()))
+        path.write_bytes(write_pdf(mine, f"Statement {page['patient_id']}", as_of))
         files.append(str(path))
     batch_path = out_dir / f"statements-{day}.pdf"
-    batch_path.write_bytes(bytes(batch.output()))
+    batch_path.write_bytes(write_pdf(streams, f"Statements {day}", as_of))
     csv_path = out_dir / f"statements-{day}.csv"
     csv_path.write_text(to_csv(pages), encoding="utf-8")
     return [str(batch_path), str(csv_path), *files]
@@ -284,15 +284,6 @@ def to_csv(pages: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _pdf(as_of: dt.date) -> FPDF:
-    pdf = FPDF(format="Letter")
-    pdf.set_creation_date(dt.datetime.combine(as_of, dt.time(0, 0), tzinfo=dt.UTC))
-    pdf.set_margins(18, 16, 18)
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.set_compression(True)
-    return pdf
-
-
 def _money(value: Any) -> str:
     """An amount as the statement prints it (a Decimal, or its text in a stored statement)."""
     return f"{Decimal(str(value)):,.2f}"
@@ -300,92 +291,81 @@ def _money(value: Any) -> str:
 
 def statement_pdf(detail: dict[str, Any], clinic: Any) -> bytes:
     """One statement as PDF, from what it listed (a stored statement's detail)."""
-    pdf = _pdf(dt.date.fromisoformat(str(detail["statement_date"])))
-    _page(pdf, detail, clinic)
-    return bytes(pdf.output())
+    on = dt.date.fromisoformat(str(detail["statement_date"]))
+    pages = [x.stream() for x in render(detail, clinic)]
+    return write_pdf(pages, f"Statement {detail['patient_id']}", on)
 
 
-_WIDTHS = (26, 24, 24, 24, 22, 22, 22)
-_HEAD = ("Date", "Charges", "Insurance paid", "Adjustments", "Your share", "You paid", "Owed")
+# Columns of the visits table: (header, right edge in mm from the left, key).
+_COLUMNS = (
+    ("Date", 18, "date_of_service"),
+    ("Charges", 68, "charges"),
+    ("Insurance paid", 98, "insurance_paid"),
+    ("Adjustments", 126, "adjustments"),
+    ("Your share", 150, "your_share"),
+    ("You paid", 172, "you_paid"),
+    ("Owed", 194, "owed"),
+)
 
 
-def _page(pdf: FPDF, p: dict[str, Any], clinic: Any) -> None:
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(0, 7, latin1(clinic.name if clinic else "Statement"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
+BOTTOM_MM = 250  # a longer list of visits goes on over the next page
+
+
+def render(p: dict[str, Any], clinic: Any) -> list[Page]:
+    """One patient's statement: a page, and more when the visits do not fit on it."""
+    page, y = Page(), 20.0
+    pages = [page]
+
+    def line(text: str, size: float = 10, bold: bool = False, step: float = 5.0) -> None:
+        nonlocal y
+        page.text(18, y, latin1(text), size, bold)
+        y += step
+
     if clinic is not None:
         a = clinic.address
-        pdf.cell(
-            0, 4.5, latin1(f"{a.line1}, {a.city}, {a.state} {a.zip}"), new_x="LMARGIN", new_y="NEXT"
-        )
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(0, 6, f"Patient statement - {p['statement_date']}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+        line(clinic.name, 14, True, 6)
+        line(f"{a.line1}, {a.city}, {a.state} {a.zip}", 9, step=9)
+    line(f"Patient statement - {p['statement_date']}", 11, True, 7)
     address = p["address"]
-    for line in (
-        p["name"],
-        address.get("line1", ""),
-        address.get("line2") or "",
-        f"{address.get('city', '')} {address.get('state', '')} {address.get('zip', '')}".strip(),
-    ):
-        if line:
-            pdf.cell(0, 5, latin1(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 5, latin1(f"Account: {p['patient_id']}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.multi_cell(0, 5, NOTICE[p["step"]], new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 8.5)
-    for w, h in zip(_WIDTHS, _HEAD, strict=True):
-        pdf.cell(w, 5, h, border="B")
-    pdf.ln()
-    pdf.set_font("Helvetica", "", 8.5)
+    city = f"{address.get('city', '')} {address.get('state', '')} {address.get('zip', '')}"
+    for text in (p["name"], address.get("line1", ""), address.get("line2") or "", city.strip()):
+        if text:
+            line(text)
+    line(f"Account: {p['patient_id']}", step=8)
+    line(NOTICE[p["step"]], 10, True, 8)
+
+    def headers() -> None:
+        nonlocal y
+        for header, right, _ in _COLUMNS:
+            if right == 18:
+                page.text(18, y, header, 8.5, True)
+            else:
+                page.right(right, y, header, 8.5, True)
+        page.rule(18, 194, y + 1.5)
+        y += 5.5
+
+    headers()
     for v in p["visits"]:
-        values = (
-            str(v["date_of_service"]),
-            *(
-                _money(v[k])
-                for k in (
-                    "charges",
-                    "insurance_paid",
-                    "adjustments",
-                    "your_share",
-                    "you_paid",
-                    "owed",
-                )
-            ),
-        )
-        for w, text in zip(_WIDTHS, values, strict=True):
-            pdf.cell(w, 5, text)
-        pdf.ln()
-    pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(
-        0,
-        6,
-        f"Amount due: ${_money(p['balance'])}   Please pay by {p['pay_by']}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.set_font("Helvetica", "", 8.5)
-    aging = "   ".join(
-        f"{name.replace('_', ' ')}: {_money(amount)}" for name, amount in p["aging"].items()
-    )
-    pdf.cell(0, 5, f"Aging (days since insurance decided): {aging}", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font("Helvetica", "", 9)
+        if y > BOTTOM_MM:
+            page, y = Page(), 20.0
+            pages.append(page)
+            line(f"{p['name']}, account {p['patient_id']} (continued)", 9, step=7)
+            headers()
+        page.text(18, y, str(v["date_of_service"]), 8.5)
+        for _, right, key in _COLUMNS[1:]:
+            page.right(right, y, _money(v[key]), 8.5)
+        y += 4.8
+    y += 3
+    line(f"Amount due: ${_money(p['balance'])}    Please pay by {p['pay_by']}", 11, True, 6)
+    aging = "   ".join(f"{k.replace('_', ' ')}: {_money(v)}" for k, v in p["aging"].items())
+    line(f"Aging (days since insurance decided): {aging}", 8.5, step=8)
     pay = "Pay by card or cash at the front desk, or mail a check payable to the clinic"
     if clinic is not None:
         a = clinic.address
         pay += f" to {a.line1}, {a.city}, {a.state} {a.zip}"
-        if clinic.submitter is not None and clinic.submitter.phone:
-            pay += f". Questions: call {clinic.submitter.phone}"
-    pdf.multi_cell(
-        0,
-        4.5,
-        latin1(pay + f". Write your account number ({p['patient_id']}) on the check."),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    line(pay + ".", 9, step=4.5)
+    tail = f"Write your account number ({p['patient_id']}) on the check."
+    if clinic is not None and clinic.submitter is not None and clinic.submitter.phone:
+        tail += f" Questions: call {clinic.submitter.phone}."
+    line(tail, 9)
+    return pages
