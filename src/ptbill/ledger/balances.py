@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
-from ptbill.ledger.cob_data import Decided, in_force, read
+from ptbill.ledger.cob_data import Share, in_force, shares
 from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
 from ptbill.ledger.states import DECIDED, State
 from ptbill.remit.post_match import select_in
@@ -152,25 +152,20 @@ def cents(value: Any) -> Any:
     return value
 
 
-def _share(d: Decided, medicare: bool) -> tuple[dict[str, Decimal], Decimal]:
+def _share(d: Share, medicare: bool) -> tuple[dict[str, Decimal], Decimal]:
     """(billable share by reason, non-covered share that may not be billed)."""
     out = {r: ZERO for r in REASON_NAMES}
     not_billable = ZERO
-    items = [(a, ()) for a in d.adjustments] + [
-        (a, x.modifiers) for ls in d.lines.values() for x in ls for a in x.adjustments
-    ]
-    for a, modifiers in items:
-        if a.group != "PR":
-            continue
-        reason = REASONS.get(a.reason, "other")
+    for carc, amount, modifiers in d.patient:
+        reason = REASONS.get(carc, "other")
         if (
             reason == "non_covered"
             and medicare
             and (NO_ABN in modifiers or ABN_ON_FILE not in modifiers)
         ):
-            not_billable += a.amount
+            not_billable += amount
             continue
-        out[reason] += a.amount
+        out[reason] += amount
     return out, not_billable
 
 
@@ -205,7 +200,7 @@ def balances(
     for row in rows:
         chains.setdefault(row[5] or row[0], []).append(row)
     basis = in_force(conn, [r[0] for r in rows])
-    decided = read(bulk, [p for p in basis.values() if p is not None])
+    decided = shares(bulk, [p for p in basis.values() if p is not None])
     applied = _applied(session, list(chains))
     for head, chain in chains.items():
         chain.sort(key=lambda r: r[4])
@@ -227,7 +222,7 @@ def balances(
 def _visit(
     chain: list[Any],
     basis: dict[int, int | None],
-    decided: dict[int, Decided],
+    decided: dict[int, Share],
     money: Any,
     date: Any,
 ) -> VisitBalance | None:
@@ -236,7 +231,7 @@ def _visit(
     if not live:
         return None
     paid = ZERO
-    last: Decided | None = None
+    last: Share | None = None
     pending = None
     for row in live:
         payment = basis.get(row[0])

@@ -125,3 +125,34 @@ def read(bulk: Bulk, payment_ids: Iterable[int]) -> dict[int, Decided]:
         else:
             lines[lid].adjustments.append(a)
     return out
+
+
+@dataclass(slots=True)
+class Share:
+    """What a decision left the patient (ptbill.ledger.balances): its payment and date, and its
+    PR adjustments as (CARC, amount, the line's modifiers)."""
+
+    paid: Decimal
+    determined_on: dt.date
+    patient: list[tuple[str, Decimal, tuple[str, ...]]] = field(default_factory=list)
+
+
+_SHARE_SQL = "SELECT id, paid, determined_on FROM claim_payments WHERE id IN ({})"
+_PR_SQL = (
+    "SELECT adjustments.claim_payment_id, adjustments.carc, adjustments.amount, "
+    "line_payments.modifiers FROM adjustments "
+    "LEFT JOIN line_payments ON line_payments.id = adjustments.line_payment_id "
+    "WHERE adjustments.group_code = 'PR' AND adjustments.claim_payment_id IN ({})"
+)
+
+
+def shares(bulk: Bulk, payment_ids: Iterable[int]) -> dict[int, Share]:
+    """The patient's side of these decisions, read lighter than `read`."""
+    conn = bulk.conn
+    money = bulk.from_driver(m.ClaimPayment, "paid")
+    date = bulk.from_driver(m.ClaimPayment, "determined_on")
+    ids = list(dict.fromkeys(payment_ids))
+    out = {pid: Share(money(paid), date(on)) for pid, paid, on in select_in(conn, _SHARE_SQL, ids)}
+    for pid, carc, amount, modifiers in select_in(conn, _PR_SQL, ids):
+        out[pid].patient.append((carc, money(amount), tuple((modifiers or "").split())))
+    return out

@@ -47,7 +47,9 @@ from ptbill.ledger.states import DECIDED, State, audit_row, move
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.ledger.texts import Texts
 from ptbill.remit.post_match import select_in
-from ptbill.scrub import scrub_visit
+from ptbill.scrub.registry import Step as RuleStep
+from ptbill.scrub.registry import rule_steps
+from ptbill.scrub.review import Review
 from ptbill.x12.claim import RELATIONSHIP_CODES
 from ptbill.x12.cob import (
     SEQUENCE_CODES,
@@ -64,6 +66,19 @@ _DECIDED = frozenset(str(s) for s in DECIDED)
 # are the ones the primary decided (a COB claim repeats them as billed); the visit's
 # authorization is the primary payer's.
 NEXT_PAYER_CATEGORIES = frozenset({"patient", "provider", "timely_filing", "coverage"})
+_STEPS: dict[str, tuple[RuleStep, ...]] = {}
+
+
+def next_payer_steps(profile: Any) -> tuple[RuleStep, ...]:
+    """The payer's active scrub rules of the categories that concern a next payer's claim."""
+    found = _STEPS.get(profile.key)
+    if found is None or len(_STEPS) > 256:
+        found = _STEPS[profile.key] = tuple(
+            x for x in rule_steps(profile) if x[2].rule.category in NEXT_PAYER_CATEGORIES
+        )
+    return found
+
+
 _NOT_SENT = frozenset({str(State.READY), str(State.BLOCKED), str(State.DRAFT)})
 
 
@@ -206,7 +221,8 @@ class Advance:
                 [
                     Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
                     for c, _, d in new
-                ]
+                ],
+                decisions,
             )
             self.make(new)
         return self.summary
@@ -411,10 +427,11 @@ class Advance:
         """The next payer's scrub rules on the claim's lines, and the COB balancing rules."""
         ctx = self.context(visit, f"ledger claim {number}")
         coded = coded_from_lines(number, visit.payer, [_Line(x, "[]") for x in own])
+        review = Review(visit, coded, ctx, self.as_of, None, None)
         findings = [
-            f.to_json()
-            for f in scrub_visit(visit, coded, ctx, self.as_of).findings
-            if f.category in NEXT_PAYER_CATEGORIES
+            active.finding(hit).to_json()
+            for check, params, active in next_payer_steps(ctx.profile)
+            for hit in check(review, params)
         ]
         others, lines = self.earlier.of(step, primary)
         return findings + cob_findings(
@@ -587,7 +604,9 @@ class EarlierPayers:
         self.decisions: dict[int, Decided] = {}
         self.coverage: dict[int, list[cov.InForce]] = {}
 
-    def load(self, steps: list[Step]) -> None:
+    def load(self, steps: list[Step], known: dict[int, Decided] | None = None) -> None:
+        """Read what the steps need (`known`: decisions read already, by claim payment)."""
+        self.decisions.update(known or {})
         heads = list({x.head for x in steps})
         for i in range(0, len(heads), 500):
             part = heads[i : i + 500]

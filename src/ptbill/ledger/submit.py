@@ -189,7 +189,6 @@ class _Submission:
         self.total = Decimal(0)
         self.transaction_sets: list[str] = []  # ST02 of each claim sent, in order
         self.earlier: EarlierPayers | None = None
-        self.primary_visits: dict[int, Visit] = {}
 
     def rows(self, ids: list[int]) -> list[Any]:
         out = []
@@ -257,7 +256,7 @@ class _Submission:
             if state == State.READY and self.as_of > deadline:
                 self.late.append((cid, number, state, charge, deadline))
                 continue
-            visit = Visit.model_validate_json(effective or source)
+            visit = given = Visit.model_validate_json(effective or source)
             step = None
             if sequence > 1 and primary is not None and basis is not None:
                 step = Step(primary, sequence, patient, dos, basis)
@@ -269,8 +268,8 @@ class _Submission:
                 visit,
                 self.context(visit, number),
             )
-            if step is not None:
-                claim = self.with_earlier_payers(claim, step, number)
+            if step is not None:  # `given`: the visit as its primary claim named it
+                claim = self.with_earlier_payers(claim, step, given, number)
             claims.append(claim)
             self.sent.append((cid, number, state, first, vid, version, freq))
         if claims:
@@ -293,10 +292,9 @@ class _Submission:
             )
         return for_payer(visit, payer_key, found.subscriber)
 
-    def with_earlier_payers(self, claim: Claim, step: Step, number: str) -> Claim:
+    def with_earlier_payers(self, claim: Claim, step: Step, primary: Visit, number: str) -> Claim:
         """The claim with the earlier payers' decisions (loops 2320/2330/2430)."""
         assert self.earlier is not None
-        primary = self.primary_visits[step.head]
         others, decided = self.earlier.of(step, primary)
         return dataclasses.replace(
             claim,
@@ -320,13 +318,6 @@ class _Submission:
             return
         self.earlier = EarlierPayers(self.s, Bulk(self.s), self.config)
         self.earlier.load(steps)
-        heads = [x.head for x in steps]
-        for cid, effective, source in self.s.execute(
-            select(m.Claim.id, m.Visit.effective_json, m.Visit.source_json)
-            .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
-            .where(m.Claim.id.in_(heads))
-        ):
-            self.primary_visits[cid] = Visit.model_validate_json(effective or source)
 
     def write(self, claims: list[Claim]) -> None:
         if self.settings is None:

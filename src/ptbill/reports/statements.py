@@ -31,7 +31,7 @@ from ptbill.config.profiles import Config
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import BUCKETS, PatientBalance, balances
 from ptbill.ledger.jsontext import to_json
-from ptbill.ledger.patient_models import Statement
+from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import apply_credits
 from ptbill.remit.letter import latin1
 from ptbill.reports.pdftext import Page, write_pdf
@@ -132,8 +132,8 @@ def run_statements(
     out_dir: Path | None = None,
 ) -> StatementRun:
     """Make the statements due as of a date (and their files in `out_dir`, when given)."""
-    patients = [pid for (pid,) in session.execute(select(m.Patient.id))]
-    apply_credits(session, patients, on=as_of, who=who)
+    paying = session.scalars(select(PatientTransaction.patient_id).distinct())
+    apply_credits(session, list(paying), on=as_of, who=who)
     owed = balances(session, as_of)
     history: dict[int, list[Statement]] = {}
     for s in session.scalars(select(Statement).order_by(Statement.statement_date, Statement.id)):
