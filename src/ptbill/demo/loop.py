@@ -48,9 +48,9 @@ from ptbill.payer_sim import (
     recoup,
     simulate,
 )
-from ptbill.remit.actions import worklist
 from ptbill.remit.appeal import appeal
 from ptbill.remit.post import post_file
+from ptbill.remit.worklist import open_items
 from ptbill.reports.report import build_report
 from ptbill.reports.statements import run_statements
 
@@ -230,7 +230,7 @@ def _appeal_one(
     files: dict[str, str],
 ) -> None:
     with ledger.transaction() as s:
-        items = [w for w in worklist(s, kind="denial") if w["category"] == "medical_necessity"]
+        items = open_items(s, kind="denial", category="medical_necessity")
         if not items:
             return
         result = appeal(s, config, items[0]["claim_id"], as_of=as_of, who=WHO, out_dir=str(out))
@@ -246,6 +246,6 @@ def _result(
             "as_of": as_of,
             "steps": steps,
             "files": files,
-            "worklist": worklist(s, as_of=as_of),
+            "worklist": open_items(s, as_of=as_of),
             "report": build_report(s, as_of),
         }

@@ -23,7 +23,7 @@ from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
 from ptbill.reports.statements import StatementRun, run_statements
 from ptbill.web.accounts import Principal
-from ptbill.web.queries import NotFound
+from ptbill.web.errors import NotFound
 
 SEQUENCE_NAMES = {1: "primary", 2: "secondary", 3: "tertiary"}
 

@@ -15,7 +15,10 @@ from ptbill.web.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
+# patient_money before claims: its /claims/{claim}/payers goes before the claim's own route
+# (a claim number takes the path converter, which would swallow the rest).
 for module in (
+    patient_money,
     claims,
     visits,
     scrub,
@@ -23,7 +26,6 @@ for module in (
     worklist,
     reports,
     patients,
-    patient_money,
     payers,
 ):
     router.include_router(module.router)

@@ -14,9 +14,10 @@ from pydantic import BaseModel, Field
 from ptbill.ledger.patient_pay import Applied
 from ptbill.web import actions
 from ptbill.web import patient_money as money
-from ptbill.web.api.common import AsOf, LedgerJSON, Limit, Offset, answer
+from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
+from ptbill.web.params import ClaimNumber, Limit, Offset, RowId
 
 router = APIRouter(tags=["patients"])
 Amount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
@@ -72,7 +73,7 @@ def list_balances(
 
 @router.get("/patients/{patient_id}/account", response_class=LedgerJSON)
 def get_account(
-    patient_id: int, request: Request, session: ReadDB, who: Reader, as_of: AsOf = None
+    patient_id: RowId, request: Request, session: ReadDB, who: Reader, as_of: AsOf = None
 ) -> LedgerJSON:
     """A patient's balance by visit and reason, its aging, credit, coverages, payments and
     statements."""
@@ -86,7 +87,7 @@ def _applied(result: Applied) -> LedgerJSON:
 
 @router.post("/patients/{patient_id}/payments", response_class=LedgerJSON, status_code=201)
 def post_payment(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     session: DB,
     who: ApiWriter,
@@ -102,7 +103,7 @@ def post_payment(
 
 @router.post("/patients/{patient_id}/refunds", response_class=LedgerJSON, status_code=201)
 def post_refund(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     session: DB,
     who: ApiWriter,
@@ -118,7 +119,7 @@ def post_refund(
 
 @router.post("/patients/{patient_id}/writeoff", response_class=LedgerJSON, status_code=201)
 def post_patient_writeoff(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     session: DB,
     who: ApiWriter,
@@ -134,7 +135,7 @@ def post_patient_writeoff(
 
 @router.post("/patients/{patient_id}/coverages", response_class=LedgerJSON, status_code=201)
 def post_coverage(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     session: DB,
     who: ApiWriter,
@@ -166,15 +167,15 @@ def list_statements(
 
 @router.get("/statements/{statement_id}.pdf")
 def get_statement_pdf(
-    statement_id: int, request: Request, session: ReadDB, who: Reader
+    statement_id: RowId, request: Request, session: ReadDB, who: Reader
 ) -> Response:
     """A statement as it was sent."""
     pdf = money.statement_pdf(session, request.app.state.config, statement_id)
     return Response(pdf, media_type="application/pdf")
 
 
-@router.get("/claims/{claim_number}/payers", response_class=LedgerJSON, tags=["claims"])
-def get_claim_payers(claim_number: str, session: ReadDB, who: Reader) -> LedgerJSON:
+@router.get("/claims/{claim_number:path}/payers", response_class=LedgerJSON, tags=["claims"])
+def get_claim_payers(claim_number: ClaimNumber, session: ReadDB, who: Reader) -> LedgerJSON:
     """The visit's claims, one per payer in order: primary, secondary (or crossover),
     tertiary."""
     return answer({"claim_id": claim_number, "payers": money.chain(session, claim_number)})

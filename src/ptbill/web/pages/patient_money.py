@@ -16,6 +16,7 @@ from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
 from ptbill.web.pages.common import DONE, back_to, show
+from ptbill.web.params import PageNumber, RowId
 
 router = APIRouter(include_in_schema=False)
 DONE.update(
@@ -49,7 +50,7 @@ def _day(request: Request, session: Any, what: str) -> dt.date:
 
 
 @router.get("/patients/{patient_id}/account", response_class=HTMLResponse)
-def account_page(patient_id: int, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
+def account_page(patient_id: RowId, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
     day = business_date(session, request.app.state.settings)
     payers = sorted(request.app.state.config.payers)
     data = money.account(session, patient_id, day)
@@ -58,7 +59,7 @@ def account_page(patient_id: int, request: Request, session: ReadDB, who: Reader
 
 @router.post("/patients/{patient_id}/payments")
 def pay_form(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     session: DB,
     who: PageWriter,
@@ -75,7 +76,7 @@ def pay_form(
 
 @router.post("/patients/{patient_id}/refunds")
 def refund_form(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     session: DB,
     who: PageWriter,
@@ -91,7 +92,7 @@ def refund_form(
 
 @router.post("/patients/{patient_id}/writeoff")
 def writeoff_form(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     session: DB,
     who: PageWriter,
@@ -106,7 +107,7 @@ def writeoff_form(
 
 @router.post("/patients/{patient_id}/coverages")
 def coverage_form(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     session: DB,
     who: PageWriter,
@@ -122,8 +123,9 @@ def coverage_form(
 
 
 @router.get("/statements", response_class=HTMLResponse)
-def statements_page(request: Request, session: ReadDB, who: Reader, page: int = 1) -> HTMLResponse:
-    page = max(page, 1)
+def statements_page(
+    request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+) -> HTMLResponse:
     data = money.statements(session, 50, (page - 1) * 50)
     return show(request, session, "statements.html", data=data, page=page)
 
@@ -138,7 +140,7 @@ def statements_form(request: Request, session: DB, who: PageWriter) -> Response:
 
 
 @router.get("/statements/{statement_id}.pdf")
-def statement_file(statement_id: int, request: Request, session: ReadDB, who: Reader) -> Response:
+def statement_file(statement_id: RowId, request: Request, session: ReadDB, who: Reader) -> Response:
     pdf = money.statement_pdf(session, request.app.state.config, statement_id)
     return Response(
         pdf,
