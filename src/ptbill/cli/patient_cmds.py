@@ -41,6 +41,18 @@ def _amount(value: str) -> Decimal:
         ) from None
 
 
+def _patient_options(fn: Any) -> Any:
+    """What every command about one patient's money takes: --as-of, --clinic, --json; run in
+    the ledger with its errors said plainly."""
+    for option in (
+        click.option("--json", "as_json", is_flag=True, help=JSON_HELP),
+        click.option("--clinic", default=None, help="The clinic, when several have this id."),
+        click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP),
+    ):
+        fn = option(fn)
+    return click.pass_context(user_errors(database_errors(fn)))
+
+
 def _as_of(session: Any, as_of: dt.datetime | None) -> dt.date:
     from ptbill.ledger.dates import as_of_or_latest
 
@@ -93,16 +105,7 @@ def coverage_add(
     from ptbill.ledger import coverages
     from ptbill.ledger.patient_pay import find_patient
 
-    config = _config(ctx)
-    profile = config.payer(payer)
-    if profile is None:
-        raise InputError(
-            file="command line",
-            visit_id=None,
-            field="PAYER",
-            problem=f"no payer profile {payer!r}",
-            fix=f"use one of {', '.join(sorted(config.payers))}",
-        )
+    profile = coverages.profile_of(_config(ctx), payer, "command line")
     with ledger_session(ctx) as session:
         p = find_patient(session, patient, clinic)
         sub = Subscriber(member_id=member_id, relationship=relationship, group_number=group_number)  # type: ignore[arg-type]
@@ -175,12 +178,7 @@ def _show_coverages(patient: str, rows: list[dict[str, Any]], as_json: bool) -> 
 
 @click.command()
 @click.argument("patient", required=False)
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--clinic", default=None, help="The clinic, when several have this patient id.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@click.pass_context
-@user_errors
-@database_errors
+@_patient_options
 def balance(
     ctx: click.Context,
     patient: str | None,
@@ -232,6 +230,15 @@ def balance(
 # --- payments ----------------------------------------------------------------------------------
 
 
+def _record(
+    ctx: click.Context, fn: Any, as_of: dt.datetime | None, as_json: bool, **kwargs: Any
+) -> None:
+    """A payment, refund or write-off (`fn` of ptbill.ledger.patient_pay), and what it did."""
+    with ledger_session(ctx) as session:
+        result = fn(session, on=_as_of(session, as_of), who=who(), **kwargs)
+    _show_applied(result, as_json)
+
+
 def _show_applied(result: Any, as_json: bool) -> None:
     if as_json:
         print_json(result.as_json())
@@ -251,12 +258,7 @@ _METHOD = click.Choice(["card", "cash", "check"])
 @click.option("--method", type=_METHOD, required=True)
 @click.option("--ref", "reference", default="", help="The card authorization or check number.")
 @click.option("--claim", default=None, help="Apply it to this claim (default: oldest first).")
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--clinic", default=None, help="The clinic, when several have this patient id.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@click.pass_context
-@user_errors
-@database_errors
+@_patient_options
 def pay(
     ctx: click.Context,
     patient: str,
@@ -272,20 +274,8 @@ def pay(
     is left is a credit (a refund work item says how much)."""
     from ptbill.ledger.patient_pay import pay as record
 
-    with ledger_session(ctx) as session:
-        day = _as_of(session, as_of)
-        result = record(
-            session,
-            patient=patient,
-            amount=_amount(amount),
-            method=method,
-            reference=reference,
-            on=day,
-            who=who(),
-            claim=claim,
-            clinic=clinic,
-        )
-    _show_applied(result, as_json)
+    money = {"amount": _amount(amount), "method": method, "reference": reference}
+    _record(ctx, record, as_of, as_json, patient=patient, clinic=clinic, claim=claim, **money)
 
 
 @click.command()
@@ -293,12 +283,7 @@ def pay(
 @click.argument("amount")
 @click.option("--method", type=_METHOD, required=True)
 @click.option("--ref", "reference", default="", help="The check number or card reference.")
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--clinic", default=None, help="The clinic, when several have this patient id.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@click.pass_context
-@user_errors
-@database_errors
+@_patient_options
 def refund(
     ctx: click.Context,
     patient: str,
@@ -312,19 +297,8 @@ def refund(
     """Pay a patient's credit back (at most the credit)."""
     from ptbill.ledger.patient_pay import refund as record
 
-    with ledger_session(ctx) as session:
-        day = _as_of(session, as_of)
-        result = record(
-            session,
-            patient=patient,
-            amount=_amount(amount),
-            method=method,
-            reference=reference,
-            on=day,
-            who=who(),
-            clinic=clinic,
-        )
-    _show_applied(result, as_json)
+    money = {"amount": _amount(amount), "method": method, "reference": reference}
+    _record(ctx, record, as_of, as_json, patient=patient, clinic=clinic, **money)
 
 
 @click.command("patient-writeoff")
@@ -332,12 +306,7 @@ def refund(
 @click.option("--reason", required=True, help="Why (hardship, small balance, collections...).")
 @click.option("--claim", default=None, help="Only this claim's balance.")
 @click.option("--amount", default=None, help="Only this amount (default: the whole balance).")
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--clinic", default=None, help="The clinic, when several have this patient id.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@click.pass_context
-@user_errors
-@database_errors
+@_patient_options
 def patient_writeoff(
     ctx: click.Context,
     patient: str,
@@ -351,19 +320,18 @@ def patient_writeoff(
     """Write off what a patient owes (its statements stop)."""
     from ptbill.ledger.patient_pay import write_off
 
-    with ledger_session(ctx) as session:
-        day = _as_of(session, as_of)
-        result = write_off(
-            session,
-            patient=patient,
-            reason=reason,
-            on=day,
-            who=who(),
-            claim=claim,
-            amount=_amount(amount) if amount else None,
-            clinic=clinic,
-        )
-    _show_applied(result, as_json)
+    wanted = _amount(amount) if amount else None
+    _record(
+        ctx,
+        write_off,
+        as_of,
+        as_json,
+        patient=patient,
+        clinic=clinic,
+        claim=claim,
+        reason=reason,
+        amount=wanted,
+    )
 
 
 # --- statements --------------------------------------------------------------------------------

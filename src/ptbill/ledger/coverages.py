@@ -21,6 +21,7 @@ from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.visit import Subscriber
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger.importer import _payer_row
 from ptbill.ledger.patient_models import PatientCoverage
 
 MAX_RANK = 3  # primary, secondary, tertiary (SBR01 P, S, T)
@@ -43,17 +44,21 @@ class InForce:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
 
 
-def payer_row(p: PayerProfile) -> dict[str, object]:
-    """The payers row of a profile (as the import writes it)."""
-    return {
-        "key": p.key,
-        "name": p.name,
-        "payer_id": p.payer_id,
-        "medicare": p.claim_filing_indicator == "MB",
-        "kx_threshold": p.kx_threshold,
-        "timely_filing_days": p.timely_filing_days,
-        "appeal_days": p.appeal_days,
-    }
+def _refuse(origin: str, field: str, problem: str, fix: str) -> InputError:
+    return InputError(file=origin, visit_id=None, field=field, problem=problem, fix=fix)
+
+
+def profile_of(config: Config, key: str, origin: str) -> PayerProfile:
+    """The payer profile a coverage names, or an error that lists the ones there are."""
+    profile = config.payer(key)
+    if profile is None:
+        raise _refuse(
+            origin,
+            "payer",
+            f"no payer profile {key!r}",
+            f"use one of {', '.join(sorted(config.payers))}",
+        )
+    return profile
 
 
 def payer_pk(session: Session, profile: PayerProfile) -> int:
@@ -61,7 +66,7 @@ def payer_pk(session: Session, profile: PayerProfile) -> int:
     found = session.scalar(select(m.Payer.id).where(m.Payer.key == profile.key))
     if found is not None:
         return found
-    row = m.Payer(**payer_row(profile))
+    row = m.Payer(**_payer_row(profile))
     session.add(row)
     session.flush()
     return row.id
@@ -103,20 +108,18 @@ def record(
     """Record a coverage at a rank from `start`: an open row of the same coverage and rank that
     began earlier goes on; another coverage open at that rank ends the day before."""
     if not 1 <= rank <= MAX_RANK:
-        raise InputError(
-            file="coverage",
-            visit_id=None,
-            field="rank",
-            problem=f"rank {rank} is not 1 (primary), 2 (secondary) or 3 (tertiary)",
-            fix="give the coverage's place in the order of payers",
+        raise _refuse(
+            "coverage",
+            "rank",
+            f"rank {rank} is not 1 (primary), 2 (secondary) or 3 (tertiary)",
+            "give the coverage's place in the order of payers",
         )
     if end is not None and end < start:
-        raise InputError(
-            file="coverage",
-            visit_id=None,
-            field="end_date",
-            problem=f"the coverage ends ({end}) before it starts ({start})",
-            fix="give an end date on or after the start date",
+        raise _refuse(
+            "coverage",
+            "end_date",
+            f"the coverage ends ({end}) before it starts ({start})",
+            "give an end date on or after the start date",
         )
     coverage = _coverage_pk(session, patient_pk, payer_pk(session, profile), subscriber)
     text = subscriber.model_dump_json(exclude_none=True)

@@ -84,6 +84,28 @@ def _amount(value: Decimal, name: str = "AMOUNT") -> Decimal:
     return value
 
 
+def _money_in(
+    session: Session, patient: str, clinic: str | None, amount: Decimal, method: str, what: str
+) -> tuple[m.Patient, Decimal]:
+    """The patient and amount of a payment or refund, refused when either is wrong."""
+    if method not in METHODS:
+        raise _refuse(
+            "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
+        )
+    return find_patient(session, patient, clinic), _amount(amount)
+
+
+def _money_in(
+    session: Session, patient: str, clinic: str | None, amount: Decimal, method: str, what: str
+) -> tuple[m.Patient, Decimal]:
+    """The patient and amount of a payment or refund, refused when either is wrong."""
+    if method not in METHODS:
+        raise _refuse(
+            "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
+        )
+    return find_patient(session, patient, clinic), _amount(amount)
+
+
 def _claim_of(session: Session, patient: m.Patient, number: str) -> int:
     claim = session.scalar(select(m.Claim).where(m.Claim.claim_number == number))
     if claim is None or claim.patient_id != patient.id:
@@ -130,12 +152,7 @@ def pay(
     clinic: str | None = None,
 ) -> Applied:
     """Record a patient payment and apply it (oldest balance first, or to `claim`)."""
-    if method not in METHODS:
-        raise _refuse(
-            "--method", f"{method!r} is not a payment method", f"use one of {', '.join(METHODS)}"
-        )
-    amount = _amount(amount)
-    p = find_patient(session, patient, clinic)
+    p, amount = _money_in(session, patient, clinic, amount, method, "payment")
     only = _claim_of(session, p, claim) if claim else None
     tx = _transaction(session, p, "payment", amount, method, reference, on, who, "")
     result = _result(session, p, "payment", amount, on)
@@ -187,12 +204,7 @@ def refund(
     clinic: str | None = None,
 ) -> Applied:
     """Pay back part or all of the patient's credit."""
-    if method not in METHODS:
-        raise _refuse(
-            "--method", f"{method!r} is not a refund method", f"use one of {', '.join(METHODS)}"
-        )
-    amount = _amount(amount)
-    p = find_patient(session, patient, clinic)
+    p, amount = _money_in(session, patient, clinic, amount, method, "refund")
     credit = balances(session, on, [p.id])[p.id].credit
     if amount > credit:
         raise _refuse(

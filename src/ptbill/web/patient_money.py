@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Subscriber
-from ptbill.errors import InputError
 from ptbill.ledger import coverages
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import balances
@@ -104,69 +103,46 @@ def patient_balances(session: Session, as_of: dt.date, limit: int, offset: int) 
     }
 
 
-def record_payment(
-    session: Session, who: Principal, patient_id: int, body: dict[str, Any], day: dt.date
+def _money(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def record(
+    session: Session,
+    who: Principal,
+    patient_id: int,
+    kind: str,
+    body: dict[str, Any],
+    day: dt.date,
 ) -> Applied:
+    """A patient's payment, refund or write-off (`kind`), from a request's fields."""
     p = _patient(session, patient_id)
-    return pay(
-        session,
-        patient=p.external_id,
-        clinic=_clinic_key(session, p),
-        amount=Decimal(str(body["amount"])),
-        method=body["method"],
-        reference=body.get("reference") or "",
-        claim=body.get("claim") or None,
-        on=day,
-        who=who.who,
-    )
-
-
-def record_refund(
-    session: Session, who: Principal, patient_id: int, body: dict[str, Any], day: dt.date
-) -> Applied:
-    p = _patient(session, patient_id)
-    return refund(
-        session,
-        patient=p.external_id,
-        clinic=_clinic_key(session, p),
-        amount=Decimal(str(body["amount"])),
-        method=body["method"],
-        reference=body.get("reference") or "",
-        on=day,
-        who=who.who,
-    )
-
-
-def record_write_off(
-    session: Session, who: Principal, patient_id: int, body: dict[str, Any], day: dt.date
-) -> Applied:
-    p = _patient(session, patient_id)
-    amount = body.get("amount")
-    return write_off(
-        session,
-        patient=p.external_id,
-        clinic=_clinic_key(session, p),
-        reason=body["reason"],
-        claim=body.get("claim") or None,
-        amount=Decimal(str(amount)) if amount not in (None, "") else None,
-        on=day,
-        who=who.who,
-    )
+    common = {
+        "patient": p.external_id,
+        "clinic": _clinic_key(session, p),
+        "on": day,
+        "who": who.who,
+    }
+    if kind == "writeoff":
+        return write_off(
+            session,
+            **common,
+            reason=body["reason"],
+            claim=body.get("claim") or None,
+            amount=_money(body.get("amount")),
+        )
+    money = {"amount": _money(body["amount"]), "method": body["method"]}
+    reference = body.get("reference") or ""
+    if kind == "refund":
+        return refund(session, **common, **money, reference=reference)
+    return pay(session, **common, **money, reference=reference, claim=body.get("claim") or None)
 
 
 def add_coverage(
     session: Session, config: Config, who: Principal, patient_id: int, body: dict[str, Any]
 ) -> None:
     p = _patient(session, patient_id)
-    profile = config.payer(body["payer"])
-    if profile is None:
-        raise InputError(
-            file="request",
-            visit_id=None,
-            field="payer",
-            problem=f"no payer profile {body['payer']!r}",
-            fix=f"use one of {', '.join(sorted(config.payers))}",
-        )
+    profile = coverages.profile_of(config, body["payer"], "request")
     coverages.record(
         session,
         patient_pk=p.id,

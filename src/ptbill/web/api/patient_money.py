@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ptbill.ledger.patient_pay import Applied
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
@@ -81,7 +80,19 @@ def get_account(
     return answer(money.account(session, patient_id, day))
 
 
-def _applied(result: Applied) -> LedgerJSON:
+def _record(
+    kind: str,
+    patient_id: int,
+    request: Request,
+    session: DB,
+    who: Any,
+    body: dict[str, Any],
+    as_of: dt.date | None,
+) -> LedgerJSON:
+    """A payment, refund or write-off (ptbill.web.patient_money.record), committed."""
+    day = _day(request, session, as_of, kind)
+    result = money.record(session, who, patient_id, kind, body, day)
+    session.commit()
     return answer(result.as_json(), status_code=201)
 
 
@@ -95,10 +106,7 @@ def post_payment(
     as_of: AsOf = None,
 ) -> LedgerJSON:
     """A patient payment: applied oldest balance first (or to `claim`); the rest is credit."""
-    day = _day(request, session, as_of, "payment")
-    result = money.record_payment(session, who, patient_id, body.model_dump(), day)
-    session.commit()
-    return _applied(result)
+    return _record("payment", patient_id, request, session, who, body.model_dump(), as_of)
 
 
 @router.post("/patients/{patient_id}/refunds", response_class=LedgerJSON, status_code=201)
@@ -111,10 +119,7 @@ def post_refund(
     as_of: AsOf = None,
 ) -> LedgerJSON:
     """Pay back part or all of a patient's credit."""
-    day = _day(request, session, as_of, "refund")
-    result = money.record_refund(session, who, patient_id, body.model_dump(), day)
-    session.commit()
-    return _applied(result)
+    return _record("refund", patient_id, request, session, who, body.model_dump(), as_of)
 
 
 @router.post("/patients/{patient_id}/writeoff", response_class=LedgerJSON, status_code=201)
@@ -127,10 +132,7 @@ def post_patient_writeoff(
     as_of: AsOf = None,
 ) -> LedgerJSON:
     """Write off what the patient owes (all, a claim's, or an amount)."""
-    day = _day(request, session, as_of, "write-off")
-    result = money.record_write_off(session, who, patient_id, body.model_dump(), day)
-    session.commit()
-    return _applied(result)
+    return _record("writeoff", patient_id, request, session, who, body.model_dump(), as_of)
 
 
 @router.post("/patients/{patient_id}/coverages", response_class=LedgerJSON, status_code=201)

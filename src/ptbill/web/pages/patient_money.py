@@ -49,6 +49,20 @@ def _day(request: Request, session: Any, what: str) -> dt.date:
     return actions.need_date(business_date(session, request.app.state.settings), what)
 
 
+def _record(
+    kind: str,
+    patient_id: int,
+    request: Request,
+    session: Any,
+    who: Any,
+    body: dict[str, Any],
+    done: str,
+) -> Response:
+    money.record(session, who, patient_id, kind, body, _day(request, session, kind))
+    session.commit()
+    return back_to(f"/patients/{patient_id}/account", done)
+
+
 @router.get("/patients/{patient_id}/account", response_class=HTMLResponse)
 def account_page(patient_id: RowId, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
     day = business_date(session, request.app.state.settings)
@@ -69,9 +83,7 @@ def pay_form(
     claim: Text = "",
 ) -> Response:
     body = {"amount": _amount(amount), "method": method, "reference": reference, "claim": claim}
-    money.record_payment(session, who, patient_id, body, _day(request, session, "payment"))
-    session.commit()
-    return back_to(f"/patients/{patient_id}/account", "paid")
+    return _record("payment", patient_id, request, session, who, body, "paid")
 
 
 @router.post("/patients/{patient_id}/refunds")
@@ -85,9 +97,7 @@ def refund_form(
     reference: Text = "",
 ) -> Response:
     body = {"amount": _amount(amount), "method": method, "reference": reference}
-    money.record_refund(session, who, patient_id, body, _day(request, session, "refund"))
-    session.commit()
-    return back_to(f"/patients/{patient_id}/account", "refunded")
+    return _record("refund", patient_id, request, session, who, body, "refunded")
 
 
 @router.post("/patients/{patient_id}/writeoff")
@@ -100,9 +110,7 @@ def writeoff_form(
     claim: Text = "",
 ) -> Response:
     body = {"reason": reason, "claim": claim}
-    money.record_write_off(session, who, patient_id, body, _day(request, session, "write-off"))
-    session.commit()
-    return back_to(f"/patients/{patient_id}/account", "patient_written_off")
+    return _record("writeoff", patient_id, request, session, who, body, "patient_written_off")
 
 
 @router.post("/patients/{patient_id}/coverages")
