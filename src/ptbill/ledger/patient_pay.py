@@ -184,7 +184,7 @@ def write_off(
         raise _refuse(
             "AMOUNT",
             f"the patient owes {owed} there; nothing to write off {wanted}",
-            "check the balance (ptbill balance)",
+            "check the balance (`ptbill balance`)",
         )
     tx = _transaction(session, p, "writeoff", wanted, "none", "", on, who, reason)
     result = _result(session, p, "writeoff", wanted, on)
@@ -375,7 +375,7 @@ def _sync_refund_item(session: Session, p: m.Patient, on: dt.date, who: str) -> 
                 amount=credit,
                 action="refund",
                 detail=f"patient {p.external_id} has a credit of {credit}: it is applied to the "
-                "next balance, or refund it (ptbill refund)",
+                "next balance, or refund it (`ptbill refund`)",
                 due_date=on + dt.timedelta(days=REFUND_DAYS),
                 status="open",
                 created_on=on,

@@ -288,7 +288,7 @@ class _Submission:
                 field=f"claim {number}",
                 problem=f"the patient has no {payer_key} coverage at rank {step.sequence} on "
                 f"{step.date_of_service} any more",
-                fix="record the coverage again (ptbill coverage add) or write the claim off",
+                fix="record the coverage again (`ptbill coverage add`) or write the claim off",
             )
         return for_payer(visit, payer_key, found.subscriber)
 

@@ -189,7 +189,7 @@ def _collections_item(bal: PatientBalance, on: dt.date) -> m.WorkItem:
         action="collections",
         detail=f"patient {bal.external_id} owes {bal.balance} after a first statement, a "
         "reminder and a final notice: refer to collections, arrange a payment plan, or write "
-        "it off (ptbill patient-writeoff)",
+        "it off (`ptbill patient-writeoff`)",
         due_date=on + dt.timedelta(days=30),
         status="open",
         created_on=on,
