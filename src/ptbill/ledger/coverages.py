@@ -18,10 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config, PayerProfile
-from ptbill.domain.visit import Subscriber
+from ptbill.domain.visit import Subscriber, Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
-from ptbill.ledger.importer import _payer_row
 from ptbill.ledger.patient_models import PatientCoverage
 
 MAX_RANK = 3  # primary, secondary, tertiary (SBR01 P, S, T)
@@ -66,6 +65,8 @@ def payer_pk(session: Session, profile: PayerProfile) -> int:
     found = session.scalar(select(m.Payer.id).where(m.Payer.key == profile.key))
     if found is not None:
         return found
+    from ptbill.ledger.importer import _payer_row  # the import's own row (it imports us)
+
     row = m.Payer(**_payer_row(profile))
     session.add(row)
     session.flush()
@@ -192,6 +193,22 @@ def record_visit(
     ):
         if _open_on(row, date_of_service):
             row.end_date = date_of_service - ONE_DAY
+
+
+def record_imported(session: Session, config: Config, items: Iterable[tuple[int, Visit]]) -> None:
+    """The coverages of imported visits that list them (`coverages`), by patient id: the
+    one-coverage shorthand (`payer` + `subscriber`) records nothing (its payer is the claim's)."""
+    for patient_pk, visit in items:
+        listed = getattr(visit, "coverages", None)
+        if listed:
+            record_visit(
+                session,
+                config,
+                patient_pk=patient_pk,
+                coverages=[(c.payer, c.subscriber) for c in listed],
+                date_of_service=visit.date_of_service,
+                visit_id=visit.visit_id,
+            )
 
 
 def of_patients(session: Session, patient_pks: Iterable[int]) -> dict[int, list[InForce]]:
