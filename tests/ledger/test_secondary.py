@@ -269,3 +269,34 @@ def test_a_reversal_before_the_secondary_was_sent_rebuilds_it_in_place(
     with ledger.transaction() as s:
         assert claim(s, "V-1-S").state == State.WRITTEN_OFF
         assert submit(s, config, as_of=LATER, who=WHO, file_name="x.837").claims == []
+
+
+def test_a_denied_and_a_partly_paid_line_carry_their_decisions_to_the_secondary(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """97110 partly paid (allowed 60: CO-45 36, PR-1 deductible 10, PR-2 10, CO-253 0.80),
+    97140 denied (CO-50): each 2430 balances against its line's charge."""
+    from tests.ledger.helpers import denied
+
+    _add_coverage(ledger, config, "medigap", "MG123")
+    partly = LineDecision(
+        primary.lines[0],
+        D("60.00"),
+        D("39.20"),
+        [
+            ("CO", "45", D("36.00")),
+            ("PR", "1", D("10.00")),
+            ("PR", "2", D("10.00")),
+            ("CO", "253", D("0.80")),
+        ],
+    )
+    first = decision(primary, [partly, denied(primary.lines[1], "CO", "50", "N115")], icn="A1")
+    assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == ["V-1-S"]
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]
+    line1 = segs.index("SVD*MEDICARE*39.2*HC:97110:GP**2")
+    assert segs[line1 + 1 : line1 + 3] == ["CAS*CO*45*36**253*0.8", "CAS*PR*1*10**2*10"]
+    line2 = segs.index("SVD*MEDICARE*0*HC:97140:GP**1")
+    assert segs[line2 + 1] == "CAS*CO*50*47"
+    assert "AMT*D*39.2" in segs and "AMT*EAF*20" in segs
