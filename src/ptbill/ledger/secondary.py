@@ -46,6 +46,7 @@ from ptbill.ledger.patient_pay import apply_credits
 from ptbill.ledger.states import DECIDED, State, audit_row, move
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.ledger.texts import Texts
+from ptbill.ledger.versions import control_number
 from ptbill.remit.post_match import select_in
 from ptbill.scrub.registry import Step as RuleStep
 from ptbill.scrub.registry import rule_steps
@@ -375,7 +376,7 @@ class Advance:
                     {
                         **x,
                         "version_id": vid,
-                        "control_number": f"{number}-{x['line_number']}",
+                        "control_number": control_number(number, 1, x["line_number"]),
                         "price_status": "unpriced",
                         "expected_allowed": None,
                         "expected_payment": None,
@@ -540,7 +541,9 @@ class Advance:
                 {
                     **x,
                     "version_id": new.id,
-                    "control_number": f"{claim.claim_number}-v{new.version}-{x['line_number']}",
+                    "control_number": control_number(
+                        claim.claim_number, new.version, x["line_number"]
+                    ),
                     "price_status": "unpriced",
                     "expected_allowed": None,
                     "expected_payment": None,
