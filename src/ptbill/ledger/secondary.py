@@ -62,6 +62,7 @@ from ptbill.x12.cob import (
 
 ZERO = Decimal(0)
 MAX_NUMBER = 38  # CLM01
+CHUNK = 2000  # claims read and made at a time
 _DECIDED = frozenset(str(s) for s in DECIDED)
 # The scrub findings that concern the next payer: who is billed, by whom and when. The lines
 # are the ones the primary decided (a COB claim repeats them as billed); the visit's
@@ -197,9 +198,18 @@ class Advance:
     # -- the run ------------------------------------------------------------------------------
 
     def run(self, claim_ids: Iterable[int]) -> CobSummary:
+        """A chunk of claims at a time, so that memory holds one chunk's decisions and
+        visits, not the whole posting's."""
+        ids = list(dict.fromkeys(claim_ids))
+        for i in range(0, len(ids), CHUNK):
+            self.earlier = EarlierPayers(self.s, self.bulk, self.config)
+            self.run_chunk(ids[i : i + CHUNK])
+        return self.summary
+
+    def run_chunk(self, claim_ids: list[int]) -> None:
         decided = [c for c in self.claims(claim_ids) if c.state in _DECIDED]
         if not decided:
-            return self.summary
+            return
         basis = in_force(self.bulk.conn, [c.id for c in decided])
         existing = self.next_claims(list({c.head for c in decided}))
         coverage = cov.of_patients(self.s, [c.patient_id for c in decided])
@@ -226,7 +236,6 @@ class Advance:
                 decisions,
             )
             self.make(new)
-        return self.summary
 
     # -- new claims to the next payer ---------------------------------------------------------
 
