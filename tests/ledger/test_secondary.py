@@ -300,3 +300,45 @@ def test_a_denied_and_a_partly_paid_line_carry_their_decisions_to_the_secondary(
     line2 = segs.index("SVD*MEDICARE*0*HC:97140:GP**1")
     assert segs[line2 + 1] == "CAS*CO*50*47"
     assert "AMT*D*39.2" in segs and "AMT*EAF*20" in segs
+
+
+def _secondary_sent(ledger: Ledger, config: Config, primary, paid_by_plan: bool):  # type: ignore[no-untyped-def]
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    if paid_by_plan:
+        answer = _secondary_pays(sim_claims(sent.text)["V-1-S"], first)
+        _post(
+            ledger,
+            config,
+            _remit_from("MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [answer], SECOND_DAY),
+        )
+    return first
+
+
+def test_a_reversal_that_leaves_nothing_voids_the_paid_secondary(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    first = _secondary_sent(ledger, config, primary, paid_by_plan=True)
+    corrected = decision(primary, _primary_lines(primary, (D(0), D(0))), icn="A2")
+    summary = _post(ledger, config, reversal(first, corrected, when=LATER, number=3))
+    assert summary.cob.corrected == ["V-1-S"]
+    with ledger.transaction() as s:
+        again = submit(s, config, as_of=LATER, who=WHO, file_name="void.837")
+    segs = ["*".join(e) for e in split_text(assert_valid(again.text))]
+    assert "CLM*V-1-S*143***11:B:8*Y*A*Y*Y" in segs and "REF*F8*MG1" in segs
+
+
+def test_a_reversal_while_the_secondary_awaits_its_payer_is_work(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    first = _secondary_sent(ledger, config, primary, paid_by_plan=False)
+    corrected = decision(primary, _primary_lines(primary, (D("6.00"), D("2.00"))), icn="A2")
+    summary = _post(ledger, config, reversal(first, corrected, when=LATER, number=3))
+    assert summary.cob.review == ["V-1-S"]
+    with ledger.transaction() as s:
+        (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "cob"]
+        assert item.amount == D("8.00") and "decided again" in item.detail
+        assert claim(s, "V-1-S").state == State.SUBMITTED
