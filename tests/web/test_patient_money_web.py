@@ -56,7 +56,10 @@ def test_the_account_page_records_a_payment_from_its_form(make_bench: MakeBench)
     assert D(bench.get(f"/api/v1/patients/{p['id']}/account").json()["balance"]) == D(
         p["balance"]
     ) - D("2.50")
-    assert f"/patients/{p['id']}/account" in bench.client.get(f"/patients/{p['id']}").text
+    patient_page = bench.client.get(f"/patients/{p['id']}").text
+    assert f"/patients/{p['id']}/account" in patient_page
+    owes = patient_page.split('id="patient-owes"', 1)[1].split("</strong>", 1)[0]
+    assert f"{D(p['balance']) - D('2.50'):,.2f}" in owes  # the balance on the patient page
 
 
 def test_statements_are_made_listed_and_shown_as_pdf(bench: Workbench) -> None:

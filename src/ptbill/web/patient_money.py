@@ -86,6 +86,14 @@ def account(session: Session, patient_id: int, as_of: dt.date | None) -> dict[st
     }
 
 
+def balance_of(session: Session, patient_id: int, as_of: dt.date | None) -> dict[str, Any]:
+    """What the patient page shows of the account: owed, credit, waiting on insurance."""
+    bal = balances(session, as_of or dt.date.max, [patient_id]).get(patient_id)
+    if bal is None:
+        return {"balance": Decimal(0), "credit": Decimal(0), "pending": Decimal(0)}
+    return {"balance": bal.balance, "credit": bal.credit, "pending": bal.pending}
+
+
 def patient_balances(session: Session, as_of: dt.date, limit: int, offset: int) -> dict[str, Any]:
     """The patients who owe or hold a credit, largest balance first, a page at a time."""
     owed = [
