@@ -111,11 +111,11 @@ def after_primary(console: Console, result: dict) -> None:
     console.print(
         f"  {len(first.get('secondary', []))} claim(s) went on to a Medigap plan: "
         f"{steps.get('secondary', {}).get('claims', 0)} submitted (secondary.837), "
-        f"{second.get('claims', 0)} paid {second.get('paid_total', 0)}"
+        f"{second.get('claims', 0)} paid ${second.get('paid_total', 0):,.2f}"
     )
     console.print(
         f"  {len(first.get('crossover', []))} claim(s) Medicare crossed over to Medicaid: "
-        f"{crossed.get('claims', 0)} paid {crossed.get('paid_total', 0)} (crossover.835)"
+        f"{crossed.get('claims', 0)} paid ${crossed.get('paid_total', 0):,.2f} (crossover.835)"
     )
     corrected = steps.get("post-2", {}).get("next_payers", {}).get("corrected", [])
     if corrected:
@@ -123,10 +123,12 @@ def after_primary(console: Console, result: dict) -> None:
             f"  {len(corrected)} secondary claim(s) corrected after Medicare reversed its payment"
         )
     paid = steps.get("patient-payments", {})
-    console.print(f"  {paid.get('patients', 0)} patient(s) paid {paid.get('paid', 0)} at the desk")
+    console.print(
+        f"  {paid.get('patients', 0)} patient(s) paid ${paid.get('paid', 0):,.2f} at the desk"
+    )
     st = steps.get("statements", {})
     console.print(
-        f"  {st.get('statements', 0)} statement(s) printed for {st.get('balance', 0)} due: "
+        f"  {st.get('statements', 0)} statement(s) printed for ${st.get('balance', 0):,.2f} due: "
         f"{result['files'].get('statements.pdf', '-')} and the mail vendor's "
         f"{result['files'].get('statements.csv', '-')}"
     )
