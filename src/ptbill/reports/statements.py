@@ -275,13 +275,18 @@ def to_csv(pages: list[dict[str, Any]]) -> str:
                 a.get("zip", ""),
                 p["statement_date"],
                 p["step"],
-                p["balance"],
-                *(p["aging"][name] for name, _ in BUCKETS),
+                _plain(p["balance"]),
+                *(_plain(p["aging"][name]) for name, _ in BUCKETS),
                 p["pay_by"],
                 len(p["visits"]),
             ]
         )
     return buffer.getvalue()
+
+
+def _plain(value: Any) -> str:
+    """An amount as the CSV writes it: two places, no thousands separator."""
+    return f"{Decimal(str(value)):.2f}"
 
 
 def _money(value: Any) -> str:
