@@ -342,3 +342,40 @@ def test_a_reversal_while_the_secondary_awaits_its_payer_is_work(
         (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "cob"]
         assert item.amount == D("8.00") and "decided again" in item.detail
         assert claim(s, "V-1-S").state == State.SUBMITTED
+
+
+def test_a_visit_that_lists_its_coverages_records_them_and_bills_the_next_one(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """Visit format v1.1: `coverages` in order. The first visit records Medicare (rank 1) and
+    the Medigap plan (rank 2) from its date; a later visit that lists Medicare alone ends the
+    plan the day before it."""
+    visit = medicare_visit("V-1")
+    medicare_sub = visit.pop("subscriber")
+    payer = visit.pop("payer")
+    visit["coverages"] = [
+        {"payer": payer, "subscriber": medicare_sub},
+        {"payer": "medigap", "subscriber": {"member_id": "MG777", "relationship": "self"}},
+    ]
+    later = medicare_visit("V-2", dos=DOS + dt.timedelta(days=4))
+    later.pop("subscriber")
+    later.pop("payer")
+    later["coverages"] = [{"payer": payer, "subscriber": medicare_sub}]
+    sent = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", [visit, later]))
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        found = coverages.of_patients(s, [patient])[patient]
+    assert [(c.rank, c.payer_key, c.start_date, c.end_date) for c in found] == [
+        (1, "medicare", DOS, None),
+        (2, "medigap", DOS, DOS + dt.timedelta(days=3)),
+    ]
+    claims = sim_claims(sent.text)
+    first = decision(claims["V-1"], _primary_lines(claims["V-1"]), icn="A1")
+    second = decision(claims["V-2"], _primary_lines(claims["V-2"]), icn="A2")
+    summary = _post(ledger, config, remit([remittance_claims(first), remittance_claims(second)]))
+    assert summary.cob.secondary == ["V-1-S"]  # V-2's date is after the plan ended
+    with ledger.transaction() as s:
+        out = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    segs = ["*".join(e) for e in split_text(assert_valid(out.text))]
+    assert "NM1*IL*1*LEE*ANN****MI*MG777" in segs  # 2010BA: the plan's member
+    assert "NM1*IL*1*LEE*ANN****MI*1EG4TE5MK73" in segs  # 2330A: the Medicare beneficiary
