@@ -379,3 +379,14 @@ def test_a_visit_that_lists_its_coverages_records_them_and_bills_the_next_one(
     segs = ["*".join(e) for e in split_text(assert_valid(out.text))]
     assert "NM1*IL*1*LEE*ANN****MI*MG777" in segs  # 2010BA: the plan's member
     assert "NM1*IL*1*LEE*ANN****MI*1EG4TE5MK73" in segs  # 2330A: the Medicare beneficiary
+
+
+def test_no_next_payer_when_the_claims_payer_is_not_the_patients_at_its_rank(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The patient's recorded primary is a commercial plan, the claim was billed to Medicare:
+    the recorded secondary does not follow a claim that is not the recorded primary's."""
+    _add_coverage(ledger, config, "commercial", "XYZ1", rank=1)
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == []

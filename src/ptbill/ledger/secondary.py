@@ -217,9 +217,12 @@ class Advance:
         new: list[tuple[_Claim, cov.InForce, Decided]] = []
         for c in decided:
             after = cov.at(coverage[c.patient_id], c.sequence + 1, c.date_of_service)
+            mine = cov.at(coverage[c.patient_id], c.sequence, c.date_of_service)
             payment = basis.get(c.id)
             if after is None or payment is None or after.payer_pk == c.payer_id:
                 continue
+            if mine is not None and mine.payer_pk != c.payer_id:
+                continue  # the claim's payer is not the patient's coverage at that rank
             d = decisions[payment]
             nxt = existing.get((c.head, c.sequence + 1))
             if nxt is None:
