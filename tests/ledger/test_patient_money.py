@@ -145,6 +145,7 @@ def test_payments_apply_oldest_first_and_leave_a_credit(
         )
     assert first.applied == [{"claim_id": "V-1", "amount": D("10.00")}]
     assert (first.balance, first.credit) == (D("6.00"), D(0))
+    assert _owed(ledger, later).by_reason()["coinsurance"] == D("6.00")  # net of the payment
     with ledger.transaction() as s:
         second = pay(
             s, patient="P-1", amount=D("20.00"), method="check", reference="1001", on=later, who=WHO

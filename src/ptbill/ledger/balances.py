@@ -65,6 +65,18 @@ class VisitBalance:
     def share(self) -> Decimal:
         return sum(self.by_reason.values(), ZERO)
 
+    def owed_by_reason(self) -> dict[str, Decimal]:
+        """The balance by reason: what was applied pays the reasons in REASON_NAMES order
+        (the deductible first)."""
+        out = {r: ZERO for r in REASON_NAMES}
+        if self.pending_with or self.balance <= 0:
+            return out
+        paid = self.applied
+        for r in REASON_NAMES:
+            take = min(paid, self.by_reason[r]) if paid > 0 else ZERO
+            out[r], paid = self.by_reason[r] - take, paid - take
+        return out
+
     @property
     def balance(self) -> Decimal:
         """What the patient owes now (0 while pending insurance; negative: over-applied)."""
@@ -80,6 +92,7 @@ class VisitBalance:
                 "adjustments": self.adjustments,
                 "patient_share": self.share,
                 "by_reason": self.by_reason,
+                "owed_by_reason": self.owed_by_reason(),
                 "not_billable": self.not_billable,
                 "applied": self.applied,
                 "balance": self.balance,
@@ -106,11 +119,11 @@ class PatientBalance:
         return sum((v.share - v.applied for v in self.visits if v.pending_with), ZERO)
 
     def by_reason(self) -> dict[str, Decimal]:
+        """What the patient owes now, by reason (each visit's, net of what was paid on it)."""
         out = {r: ZERO for r in REASON_NAMES}
         for v in self.visits:
-            if not v.pending_with:
-                for r, amount in v.by_reason.items():
-                    out[r] += amount
+            for r, amount in v.owed_by_reason().items():
+                out[r] += amount
         return out
 
     def aging(self, as_of: dt.date) -> dict[str, Decimal]:
