@@ -557,3 +557,33 @@ def render_report(data: dict[str, Any]) -> None:
         f"payment: expected {_money(ev['expected'])}, paid {_money(ev['paid'])} "
         f"({_money(ev['difference'])}); {ev['claims_without_expected']} without one"
     )
+    if "patient_ar_total" in data:
+        render_patient_money(data)
+
+
+def render_patient_money(data: dict[str, Any]) -> None:
+    """Patient A/R beside the insurance A/R, collections and the net collection rate."""
+    from ptbill.reports.report import BUCKETS
+
+    ar = Table(title="Patient A/R by days since the payer decided", title_justify="left")
+    for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Credits"):
+        ar.add_column(col, justify="right" if col else "left")
+    ar.add_row(
+        "patients",
+        _money(data["patient_ar_total"]),
+        *[_money(data["patient_ar_aging"][b]) for b, _ in BUCKETS],
+        _money(data["patient_credits"]),
+    )
+    ar.add_row(
+        "insurance",
+        _money(data["ar_total"]),
+        *[_money(data["ar_aging"][b]) for b, _ in BUCKETS],
+        "",
+    )
+    out.print(ar)
+    payers = ", ".join(f"{k} {_money(v)}" for k, v in data["collections_by_payer"].items())
+    patients = sum(data["collections_by_patient"].values(), Decimal(0))
+    out.print(
+        f"collections: {_money(data['collections_total'])} (payers: {payers or '-'}; patients "
+        f"{_money(patients)}); net collection rate {_percent(data['net_collection_rate'])}"
+    )

@@ -22,6 +22,14 @@ from ptbill.cli.ledger_cmds import (
     writeoff,
 )
 from ptbill.cli.listen_cmds import listen
+from ptbill.cli.patient_cmds import (
+    balance,
+    coverage,
+    patient_writeoff,
+    pay,
+    refund,
+    statements,
+)
 from ptbill.cli.payer_cmds import eligibility, exchange, status
 from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
@@ -100,6 +108,12 @@ cli.add_command(token)
 cli.add_command(eligibility)
 cli.add_command(status)
 cli.add_command(exchange)
+cli.add_command(coverage)
+cli.add_command(balance)
+cli.add_command(pay)
+cli.add_command(refund)
+cli.add_command(patient_writeoff)
+cli.add_command(statements)
 
 
 def main() -> None:

@@ -8,11 +8,12 @@ from ptbill.web.pages import (
     docs,
     exchange,
     files,
+    patient_money,
     patients,
     session,
     work,
 )
 
 router = APIRouter()
-for module in (session, dashboard, work, claims, files, patients, exchange, docs):
+for module in (session, dashboard, work, claims, files, patient_money, patients, exchange, docs):
     router.include_router(module.router)

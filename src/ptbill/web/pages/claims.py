@@ -13,6 +13,7 @@ from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.errors import NotFound
 from ptbill.web.pages.common import show
 from ptbill.web.params import ClaimNumber, PageNumber, PatientFilter, RowId
+from ptbill.web.patient_money import chain
 from ptbill.web.queries import claims
 from ptbill.web.queries.common import PAGE
 
@@ -95,4 +96,5 @@ def claim_page(
         "claim.html",
         claim=claim,
         segments=claims.claim_segments(session, claim_number),
+        payers=chain(session, claim_number),
     )

@@ -9,6 +9,7 @@ from ptbill.ledger.eligibility import latest_checks
 from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.pages.common import show
 from ptbill.web.params import PageNumber, RowId
+from ptbill.web.patient_money import balance_of
 from ptbill.web.patient_status import patient_view
 from ptbill.web.queries.common import PAGE
 from ptbill.web.queries.patients import list_patients
@@ -35,4 +36,5 @@ def patient_page(patient_id: RowId, request: Request, session: ReadDB, who: Read
         patient=view,
         eligibility=latest_checks(session, patient_id, 5),
         as_of=view["status"]["as_of"] if view["status"] else None,
+        owed=balance_of(session, patient_id, view["status"]["as_of"] if view["status"] else None),
     )
