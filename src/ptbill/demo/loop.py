@@ -27,6 +27,7 @@ from ptbill.demo.generator import generate
 from ptbill.ledger.acks import apply_ack_file
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
+from ptbill.ledger.scope import EVERYTHING
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import PayerSim, SimConfig, envelope_of, recoup, simulate
 from ptbill.remit.appeal import appeal
@@ -123,7 +124,7 @@ def _appeal_one(
     files: dict[str, str],
 ) -> None:
     with ledger.transaction() as s:
-        items = open_items(s, kind="denial", category="medical_necessity")
+        items = open_items(s, EVERYTHING, kind="denial", category="medical_necessity")
         if not items:
             return
         result = appeal(s, config, items[0]["claim_id"], as_of=as_of, who=WHO, out_dir=str(out))
@@ -139,6 +140,6 @@ def _result(
             "as_of": as_of,
             "steps": steps,
             "files": files,
-            "worklist": open_items(s, as_of=as_of),
+            "worklist": open_items(s, EVERYTHING, as_of=as_of),
             "report": build_report(s, as_of),
         }

@@ -25,6 +25,7 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.x12 import (
@@ -356,14 +357,21 @@ class _Submission:
 
 
 def submit(
-    session: Session, config: Config, *, as_of: dt.date, who: str, file_name: str
+    session: Session,
+    config: Config,
+    *,
+    as_of: dt.date,
+    who: str,
+    file_name: str,
+    scope: Scope = EVERYTHING,
 ) -> SubmitResult:
+    """Every ready (or corrected) claim of the clinics of `scope` into one 837P."""
     result = SubmitResult()
     ids = list(
         session.connection()
         .execute(
             select(m.Claim.id)
-            .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]))
+            .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]), scope.claims())
             .order_by(m.Claim.id)
         )
         .scalars()

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from ptbill.web import actions
 from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer
-from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.auth import Access, ReadDB, Reader
 from ptbill.web.bodies import ReaderJSON
 from ptbill.web.params import Limit, Offset
 from ptbill.web.queries.claims import list_findings
@@ -26,7 +26,7 @@ def scrub(request: Request, who: Reader, doc: ReaderJSON, as_of: AsOf = None) ->
 @router.get("/findings", response_class=LedgerJSON)
 def findings(
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     severity: str | None = None,
     rule: str | None = None,
     category: str | None = None,
@@ -40,6 +40,7 @@ def findings(
     return answer(
         list_findings(
             session,
+            scope,
             severity=severity,
             rule=rule,
             category=category,
