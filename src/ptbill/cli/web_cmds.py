@@ -132,9 +132,12 @@ def _admin_session(ctx: click.Context) -> Iterator[Any]:
         db.dispose()
 
 
-def _clinic_ids(session: Any, keys: tuple[str, ...]) -> list[int]:
-    from ptbill.ledger.scope import clinic_ids
+def _clinic_ids(ctx: click.Context, session: Any, keys: tuple[str, ...]) -> list[int]:
+    """The clinics named, a configured one added to the ledger if it has no visit yet."""
+    from ptbill.config import load_config
+    from ptbill.ledger.scope import clinic_ids, ensure_clinics
 
+    ensure_clinics(session, load_config((ctx.find_root().obj or {}).get("config")), keys)
     return clinic_ids(session, keys)
 
 
@@ -194,7 +197,7 @@ def user_add(
         "ptbill user add NAME --role ROLE [--clinic KEY] --password-stdin"
     )
     with _admin_session(ctx) as session:
-        add_user(session, name, role, password, _clinic_ids(session, clinics))
+        add_user(session, name, role, password, _clinic_ids(ctx, session, clinics))
         _record(session, "user-added", f"{name} as {role} {' '.join(clinics)}".strip())
     where = f" at {', '.join(clinics)}" if clinics else ""
     click.echo(f"user {name} added ({role}{where})")
@@ -211,7 +214,7 @@ def user_grant(ctx: click.Context, name: str, clinic: str, role: str) -> None:
     from ptbill.web.accounts import grant
 
     with _admin_session(ctx) as session:
-        (clinic_id,) = _clinic_ids(session, (clinic,))
+        (clinic_id,) = _clinic_ids(ctx, session, (clinic,))
         grant(session, name, clinic_id, role)
         _record(session, "grant", f"{name} {role}", clinic_id)
     click.echo(f"user {name}: {role} at {clinic}")
@@ -229,7 +232,7 @@ def user_revoke(ctx: click.Context, name: str, clinic: str, role: str | None) ->
     from ptbill.web.accounts import revoke
 
     with _admin_session(ctx) as session:
-        (clinic_id,) = _clinic_ids(session, (clinic,))
+        (clinic_id,) = _clinic_ids(ctx, session, (clinic,))
         had = revoke(session, name, clinic_id)
         _record(session, "revoke", name, clinic_id)
     click.echo(f"user {name}: no role at {clinic}" + ("" if had else " (had none)"))
@@ -349,7 +352,7 @@ def token_create(
     from ptbill.web.accounts import create_token
 
     with _admin_session(ctx) as session:
-        clinic_id = _clinic_ids(session, (clinic,))[0] if clinic else None
+        clinic_id = _clinic_ids(ctx, session, (clinic,))[0] if clinic else None
         value = create_token(session, name, clinic_id, expires)
         _record(session, "token-created", f"{name} {value[:12]}", clinic_id)
     click.echo(value)
@@ -419,7 +422,7 @@ def access_log(
     with _admin_session(ctx) as session:
         rows = events(
             session,
-            clinic_ids=_clinic_ids(session, clinics) if clinics else None,
+            clinic_ids=_clinic_ids(ctx, session, clinics) if clinics else None,
             patient_id=patient_id,
             event=event,
             since=since.date() if since else None,

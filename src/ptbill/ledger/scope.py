@@ -10,8 +10,9 @@ What belongs to a clinic:
 
 - a patient and a visit (their `clinic_id`), and a claim through its patient; everything of
   a claim (versions, lines, work items, appeals, payments, audit entries) through the claim;
-- a work item with no claim (a payment that matched no claim, an exchange file) belongs to
-  no clinic: only an unscoped caller sees it;
+- a work item with no claim: a payment that matched no claim belongs to the clinic its 835
+  paid (the payee's NPI); any other (an eligibility answer of no claim, an exchange file)
+  belongs to no clinic: only an unscoped caller sees it;
 - a file that spans clinics is split for viewing: an 837P submission shows a scoped caller
   only the claims of its clinics (and is listed when it carries one of them), an
   acknowledgement only its results for those claims, an 835 only its claim payments for those
@@ -21,9 +22,9 @@ What belongs to a clinic:
 
 Use: `scope.claims()` is a predicate on `m.Claim`; `patients()`, `visits()`,
 `claim_payments()` (needs `m.Payment` joined), `payments()`, `submissions()`,
-`acknowledgements()`, `remittances()` likewise; `scope.claim_ids(column)` filters any row
-that carries a claim id. Add the predicate to the query's WHERE: that is all a new query
-needs.
+`acknowledgements()`, `remittances()`, `work_items()` likewise; `scope.claim_ids(column)`
+filters any row that carries a claim id. Add the predicate to the query's WHERE: that is all
+a new query needs.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select, true
+from sqlalchemy import ColumnElement, Select, String, cast, exists, literal, select, true, tuple_
 from sqlalchemy.orm import Session
 
+from ptbill.config.profiles import Config
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 
@@ -87,6 +89,24 @@ class Scope:
         if self.clinics is None:
             return true()
         return column.in_(select(m.Claim.id).where(self.claims()))
+
+    def work_items(self) -> ColumnElement[bool]:
+        """Work items of these clinics: of their claims, and those of a payment that matched
+        no claim in an 835 paid to their NPI (by the item's source and CLP01)."""
+        if self.clinics is None:
+            return true()
+        unmatched = (
+            select(
+                literal("remittance:") + cast(m.Payment.remittance_id, String),
+                m.ClaimPayment.clp01,
+            )
+            .join(m.Payment, m.Payment.id == m.ClaimPayment.payment_id)
+            .where(m.ClaimPayment.claim_id.is_(None), m.Payment.payee_npi.in_(self.npis()))
+        )
+        return self.claim_ids(m.WorkItem.claim_id) | (
+            m.WorkItem.claim_id.is_(None)
+            & tuple_(m.WorkItem.source, m.WorkItem.reference).in_(unmatched)
+        )
 
     def npis(self) -> Select[tuple[str]]:
         return select(m.Clinic.npi).where(m.Clinic.id.in_(self._ids()))
@@ -168,6 +188,18 @@ def clinic_ids(session: Session, keys: Iterable[str], what: str = "--clinic") ->
             fix=f"use one of: {', '.join(known) or '(none yet: import its visits first)'}",
         )
     return [found[k] for k in keys]
+
+
+def ensure_clinics(session: Session, config: Config, keys: Iterable[str]) -> None:
+    """Rows for the configured clinics among `keys` that the ledger has not met yet (so that
+    users can be given a clinic before its first import; the importer refreshes the row)."""
+    keys = list(keys)
+    have = set(session.scalars(select(m.Clinic.key).where(m.Clinic.key.in_(keys))))
+    for key in keys:
+        clinic = config.clinic(key)
+        if key not in have and clinic is not None:
+            session.add(m.Clinic(key=key, name=clinic.name, npi=clinic.npi, tax_id=clinic.tax_id))
+    session.flush()
 
 
 def scope_of(session: Session, keys: Iterable[str]) -> Scope:

@@ -73,7 +73,7 @@ def _where(
     category: str | None,
     claims: Collection[int] | None,
 ) -> SelectT:
-    q = q.where(m.WorkItem.status == "open", scope.claim_ids(m.WorkItem.claim_id))
+    q = q.where(m.WorkItem.status == "open", scope.work_items())
     if kinds is not None:
         q = q.where(m.WorkItem.kind.in_(list(kinds)))
     if category:

@@ -154,10 +154,10 @@ def add_user(
             f"{name!r} is not a valid user name",
             "use 1 to 64 letters, digits, '.', '_', '@' or '-'",
         )
-    _check_role(role, clinic_ids)
     _check_password(password)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise _problem("NAME", f"user {name!r} exists already", "pick another name")
+    _check_role(role, clinic_ids)
     user = User(
         name=name,
         role=role if role in COMPANY_ROLES else NO_COMPANY_ROLE,

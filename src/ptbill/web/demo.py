@@ -21,7 +21,7 @@ from ptbill.demo.generator import generate
 from ptbill.ledger.acks import apply_acks
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.models import Clinic
-from ptbill.ledger.scope import scope_of
+from ptbill.ledger.scope import ensure_clinics, scope_of
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import simulate
 from ptbill.remit.post import post_text
@@ -145,6 +145,8 @@ def ensure_demo_users(sessions: sessionmaker[Session]) -> dict[str, str]:
     token each call)."""
     tokens = {}
     with sessions.begin() as s:
+        config = load_config(None)
+        ensure_clinics(s, config, sorted(config.clinics))  # an empty ledger has them too
         for name, (role, clinic_ids) in demo_users(s).items():
             if s.scalar(select(User.id).where(User.name == name)) is None:
                 add_user(s, name, role, DEMO_PASSWORD, clinic_ids)

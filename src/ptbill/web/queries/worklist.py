@@ -28,7 +28,7 @@ def open_work_counts(session: Session, scope: Scope) -> dict[str, int]:
     return dict(
         session.execute(
             select(m.WorkItem.kind, func.count())
-            .where(m.WorkItem.status == "open", scope.claim_ids(m.WorkItem.claim_id))
+            .where(m.WorkItem.status == "open", scope.work_items())
             .group_by(m.WorkItem.kind)
         ).all()
     )
@@ -39,11 +39,7 @@ def blocked_queue(
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the blocked claims, the earliest deadline first, each with its open items
     and its findings; and how many blocked claims there are in all."""
-    blocked = (
-        (m.WorkItem.status == "open")
-        & (m.WorkItem.kind == "blocked")
-        & scope.claim_ids(m.WorkItem.claim_id)
-    )
+    blocked = (m.WorkItem.status == "open") & (m.WorkItem.kind == "blocked") & scope.work_items()
     by_claim = (
         select(m.WorkItem.claim_id, func.min(m.WorkItem.due_date), func.min(m.WorkItem.id))
         .where(blocked)
@@ -97,7 +93,7 @@ def follow_up_totals(session: Session, scope: Scope, as_of: dt.date | None) -> l
         .where(
             m.WorkItem.status == "open",
             m.WorkItem.kind.in_(FOLLOW_UP),
-            scope.claim_ids(m.WorkItem.claim_id),
+            scope.work_items(),
         )
         .group_by(m.WorkItem.category)
     ).all()
