@@ -132,21 +132,17 @@ def _admin_session(ctx: click.Context) -> Iterator[Any]:
         db.dispose()
 
 
-def _clinic_ids(ctx: click.Context, session: Any, keys: tuple[str, ...]) -> list[int]:
-    """The clinics named, a configured one added to the ledger if it has no visit yet."""
+def _config(ctx: click.Context) -> Any:
     from ptbill.config import load_config
-    from ptbill.ledger.scope import clinic_ids, ensure_clinics
 
-    ensure_clinics(session, load_config((ctx.find_root().obj or {}).get("config")), keys)
-    return clinic_ids(session, keys)
+    return load_config((ctx.find_root().obj or {}).get("config"))
 
 
-def _record(session: Any, event: str, detail: str, clinic_id: int | None = None) -> None:
-    """The security audit of a change made at the command line."""
+def _actor() -> str:
+    """Who makes a change at the command line (the security audit's `who`)."""
     from ptbill.cli.ledger_cmds import who
-    from ptbill.web.security import record
 
-    record(session, who(), event, clinic_id=clinic_id, detail=detail)
+    return who()
 
 
 def _as_json_or(rows: list[dict[str, Any]], as_json: bool, line: Any) -> None:
@@ -191,14 +187,13 @@ def user_add(
     ctx: click.Context, name: str, role: str, clinics: tuple[str, ...], password_stdin: bool
 ) -> None:
     """Add a user who logs in with a password (read from standard input)."""
-    from ptbill.web.accounts import add_user
+    from ptbill.web import admin
 
     password = _password_from_stdin(
         "ptbill user add NAME --role ROLE [--clinic KEY] --password-stdin"
     )
     with _admin_session(ctx) as session:
-        add_user(session, name, role, password, _clinic_ids(ctx, session, clinics))
-        _record(session, "user-added", f"{name} as {role} {' '.join(clinics)}".strip())
+        admin.add_user(session, _config(ctx), _actor(), name, role, password, clinics)
     where = f" at {', '.join(clinics)}" if clinics else ""
     click.echo(f"user {name} added ({role}{where})")
 
@@ -211,12 +206,10 @@ def user_add(
 @user_errors
 def user_grant(ctx: click.Context, name: str, clinic: str, role: str) -> None:
     """Give a user a role at one clinic (replacing the role they had there)."""
-    from ptbill.web.accounts import grant
+    from ptbill.web import admin
 
     with _admin_session(ctx) as session:
-        (clinic_id,) = _clinic_ids(ctx, session, (clinic,))
-        grant(session, name, clinic_id, role)
-        _record(session, "grant", f"{name} {role}", clinic_id)
+        admin.grant(session, _config(ctx), _actor(), name, clinic, role)
     click.echo(f"user {name}: {role} at {clinic}")
 
 
@@ -229,12 +222,10 @@ def user_grant(ctx: click.Context, name: str, clinic: str, role: str) -> None:
 def user_revoke(ctx: click.Context, name: str, clinic: str, role: str | None) -> None:
     """Take away a user's role at one clinic: their sessions end at once, and so do their
     tokens narrowed to that clinic (all their tokens when no access is left)."""
-    from ptbill.web.accounts import revoke
+    from ptbill.web import admin
 
     with _admin_session(ctx) as session:
-        (clinic_id,) = _clinic_ids(ctx, session, (clinic,))
-        had = revoke(session, name, clinic_id)
-        _record(session, "revoke", name, clinic_id)
+        had = admin.revoke(session, _config(ctx), _actor(), name, clinic)
     click.echo(f"user {name}: no role at {clinic}" + ("" if had else " (had none)"))
 
 
@@ -245,11 +236,10 @@ def user_revoke(ctx: click.Context, name: str, clinic: str, role: str | None) ->
 @user_errors
 def user_role(ctx: click.Context, name: str, role: str) -> None:
     """Set a user's company-wide role (admin, manager), or none (only their clinics' roles)."""
-    from ptbill.web.accounts import set_company_role
+    from ptbill.web import admin
 
     with _admin_session(ctx) as session:
-        set_company_role(session, name, role)
-        _record(session, "role", f"{name} {role}")
+        admin.set_role(session, _actor(), name, role)
     click.echo(f"user {name}: company-wide role {role}")
 
 
@@ -274,11 +264,10 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
 
 
 def _set_active(ctx: click.Context, name: str, active: bool) -> None:
-    from ptbill.web.accounts import set_active
+    from ptbill.web import admin
 
     with _admin_session(ctx) as session:
-        set_active(session, name, active)
-        _record(session, "enabled" if active else "disabled", name)
+        admin.set_active(session, _actor(), name, active)
     click.echo(f"user {name} {'enabled' if active else 'disabled'}")
 
 
@@ -307,12 +296,11 @@ def user_enable(ctx: click.Context, name: str) -> None:
 @user_errors
 def user_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Set a user's password (read from standard input); their sessions end."""
-    from ptbill.web.accounts import set_password
+    from ptbill.web import admin
 
     password = _password_from_stdin("ptbill user passwd NAME --password-stdin")
     with _admin_session(ctx) as session:
-        set_password(session, name, password)
-        _record(session, "password", name)
+        admin.set_password(session, _actor(), name, password)
     click.echo(f"user {name}: password changed")
 
 
@@ -322,13 +310,10 @@ def user_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
 @user_errors
 def user_unlock(ctx: click.Context, name: str) -> None:
     """Lift a login lockout (after repeated failed logins) for a user."""
-    from ptbill.web.accounts import find_user
-    from ptbill.web.security import clear_failures
+    from ptbill.web import admin
 
     with _admin_session(ctx) as session:
-        find_user(session, name)
-        clear_failures(session, name)
-        _record(session, "unlock", name)
+        admin.unlock(session, _actor(), name)
     click.echo(f"user {name} unlocked")
 
 
@@ -349,12 +334,12 @@ def token_create(
     ctx: click.Context, name: str, clinic: str | None, expires: dt.datetime | None
 ) -> None:
     """Make an API token for user NAME and print it (it is shown only this once)."""
-    from ptbill.web.accounts import create_token
+    from ptbill.web import admin
 
     with _admin_session(ctx) as session:
-        clinic_id = _clinic_ids(ctx, session, (clinic,))[0] if clinic else None
-        value = create_token(session, name, clinic_id, expires)
-        _record(session, "token-created", f"{name} {value[:12]}", clinic_id)
+        value = admin.create_token(
+            session, _config(ctx), _actor(), name, clinic, expires.date() if expires else None
+        )
     click.echo(value)
 
 
@@ -387,11 +372,10 @@ def token_list(ctx: click.Context, name: str | None, as_json: bool) -> None:
 @user_errors
 def token_revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token (its id from `ptbill token list`): refused at once (401)."""
-    from ptbill.web.accounts import revoke_token
+    from ptbill.web import admin
 
     with _admin_session(ctx) as session:
-        owner = revoke_token(session, token_id)
-        _record(session, "token-revoked", f"{owner} token {token_id}")
+        owner = admin.revoke_token(session, _actor(), token_id)
     click.echo(f"token {token_id} of {owner} revoked")
 
 
@@ -417,12 +401,13 @@ def access_log(
 ) -> None:
     """The security audit, newest first: who read which patient's record or exported what,
     per clinic and date range; refused and locked-out logins; user and token changes."""
+    from ptbill.ledger.scope import clinic_ids
     from ptbill.web.security import events
 
     with _admin_session(ctx) as session:
         rows = events(
             session,
-            clinic_ids=_clinic_ids(ctx, session, clinics) if clinics else None,
+            clinic_ids=clinic_ids(session, clinics) if clinics else None,
             patient_id=patient_id,
             event=event,
             since=since.date() if since else None,

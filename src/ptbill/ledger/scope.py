@@ -67,6 +67,10 @@ class Scope:
     def _ids(self) -> list[int]:
         return sorted(self.clinics or ())
 
+    def clinic_rows(self) -> ColumnElement[bool]:
+        """The `clinics` rows themselves."""
+        return true() if self.clinics is None else m.Clinic.id.in_(self._ids())
+
     def patients(self) -> ColumnElement[bool]:
         return true() if self.clinics is None else m.Patient.clinic_id.in_(self._ids())
 

@@ -213,6 +213,24 @@ def submit_claims(
     )
 
 
+def check_scrub_clinic(session: Session, who: Principal, doc: Any) -> None:
+    """A visit scrubbed for a caller of some clinics must name one of theirs (a configured
+    clinic's chargemaster and settings are its own); one with its own billing provider and
+    no `clinic` is scrubbed as given."""
+    clinic = doc.get("clinic") if isinstance(doc, dict) else None
+    if not isinstance(clinic, str) or who.scope.everything:
+        return
+    found = session.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+    if not who.scope.allows(found) or found is None:
+        raise InputError(
+            file="request",
+            visit_id=None,
+            field="clinic",
+            problem=f"{clip(clinic, quote=True)} is not one of your clinics",
+            fix="scrub visits of your own clinics (see the Clinics page)",
+        )
+
+
 def scrub_document(
     config: Config, doc: Any, as_of: dt.date | None, settings: WebSettings
 ) -> dict[str, Any]:

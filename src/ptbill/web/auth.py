@@ -100,10 +100,14 @@ async def access(
     return scope.narrow(clinic_id)
 
 
-async def admin(who: Annotated[Principal, Depends(reader)]) -> Principal:
+def _check_admin(who: Principal) -> Principal:
     if not who.is_admin:
         raise Forbidden("only a company admin manages users, tokens and the security audit")
     return who
+
+
+async def admin(who: Annotated[Principal, Depends(reader)]) -> Principal:
+    return _check_admin(who)
 
 
 async def api_writer(request: Request, who: Annotated[Principal, Depends(reader)]) -> Principal:
@@ -135,6 +139,16 @@ async def page_writer(request: Request, who: Annotated[Principal, Depends(reader
     return who
 
 
+async def api_admin(who: Annotated[Principal, Depends(api_writer)]) -> Principal:
+    """A change by the company admin through the API (CSRF header with the cookie)."""
+    return _check_admin(who)
+
+
+async def page_admin(who: Annotated[Principal, Depends(page_writer)]) -> Principal:
+    """A form post by the company admin (with the CSRF token)."""
+    return _check_admin(who)
+
+
 # For route signatures: `def route(session: DB, who: Reader)`.
 DB = Annotated[Session, Depends(db)]
 ReadDB = Annotated[Session, Depends(read_db)]
@@ -145,3 +159,5 @@ Reader = Annotated[Principal, Depends(reader)]
 ApiWriter = Annotated[Principal, Depends(api_writer)]
 PagePoster = Annotated[Principal, Depends(page_poster)]
 PageWriter = Annotated[Principal, Depends(page_writer)]
+ApiAdmin = Annotated[Principal, Depends(api_admin)]
+PageAdmin = Annotated[Principal, Depends(page_admin)]

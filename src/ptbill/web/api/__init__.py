@@ -3,7 +3,9 @@
 from fastapi import APIRouter
 
 from ptbill.web.api import (
+    admin,
     claims,
+    clinics,
     ledger_files,
     patients,
     payers,
@@ -14,5 +16,16 @@ from ptbill.web.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (claims, visits, scrub, ledger_files, worklist, reports, patients, payers):
+for module in (
+    claims,
+    visits,
+    scrub,
+    ledger_files,
+    worklist,
+    reports,
+    patients,
+    payers,
+    clinics,
+    admin,
+):
     router.include_router(module.router)

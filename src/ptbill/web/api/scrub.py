@@ -15,11 +15,14 @@ router = APIRouter(tags=["scrub"])
 
 
 @router.post("/scrub", response_class=LedgerJSON, openapi_extra=VISIT_BODY)
-def scrub(request: Request, who: Reader, doc: ReaderJSON, as_of: AsOf = None) -> LedgerJSON:
+def scrub(
+    request: Request, session: ReadDB, who: Reader, doc: ReaderJSON, as_of: AsOf = None
+) -> LedgerJSON:
     """Code and scrub one visit (JSON body: a visit in the interchange format). The answer is
     `ptbill scrub --json`'s: visit_id, status (ready or blocked) and the findings, plus the
     coded lines. as_of defaults to the app's --as-of, else the visit's date of service."""
     state = request.app.state
+    actions.check_scrub_clinic(session, who, doc)
     return answer(actions.scrub_document(state.config, doc, as_of, state.settings))
 
 
