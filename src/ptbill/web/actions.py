@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.coding import code_visit, resolve
@@ -28,6 +29,7 @@ from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
 from ptbill.intake.load import parse_documents
+from ptbill.ledger import models as m
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
 from ptbill.ledger.importer import ImportSummary, import_files
 from ptbill.ledger.scope import (
