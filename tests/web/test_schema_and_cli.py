@@ -20,9 +20,9 @@ from sqlalchemy import MetaData, inspect
 
 from ptbill.cli.main import cli
 from ptbill.ledger.migrate import alembic_config
+from ptbill.ledger.models import Clinic
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
-from ptbill.ledger.models import Clinic
 from ptbill.web.models import ApiToken, Grant, LoginFailure, SecurityEvent, User, WebSession
 
 WEB_MODELS = (User, ApiToken, WebSession, Grant, LoginFailure, SecurityEvent)
