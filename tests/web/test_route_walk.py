@@ -50,6 +50,9 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
         "appeal_id": [str(made.json()["appeal_id"])],
         "fmt": ["html", "pdf"],
         "run_id": ["1"],  # the demo ledger has no exchange run: a 404
+        "name": ["viewer"],  # a user (the admin's routes: the walk's biller is refused)
+        "action": ["unlock"],
+        "token_id": ["1"],
     }
 
 

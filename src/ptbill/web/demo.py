@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,26 +72,35 @@ def build_demo_ledger(
     start: dt.date = dt.date(2026, 2, 2),
     days: int = 15,
     post: bool = True,
+    clinics: Sequence[str] | None = None,
 ) -> DemoLedger:
-    """Generate `visits` visits for two clinics, import them, submit each clinic's ready
-    claims (an 837P each), apply the simulated payer's 999 and 277CA, and (when `post`) post
-    its 835s."""
+    """Generate `visits` visits for two clinics; then for each clinic in turn (of `clinics`,
+    in that order; default: both, by key) import its visits, submit its ready claims (an
+    837P), apply the simulated payer's 999 and 277CA and (when `post`) post its 835. A
+    clinic's rows are all made before the next clinic's: a ledger of the first clinic alone
+    gives them the same ids."""
     folder.mkdir(parents=True, exist_ok=True)
     config = load_config(None)
-    path = folder / "visits.jsonl"
     docs = generate(visits, seed, start, days)
     _two_clinics(docs)
-    path.write_text("".join(json.dumps(v) + "\n" for v in docs), encoding="utf-8")
+    keys = list(clinics) if clinics is not None else sorted({d["clinic"] for d in docs})
+    path = folder / "visits.jsonl"
+    kept = [d for d in docs if d["clinic"] in keys]
+    path.write_text("".join(json.dumps(v) + "\n" for v in kept), encoding="utf-8")
     last_dos = max(dt.date.fromisoformat(v["date_of_service"]) for v in docs)
+    sent_on = last_dos + dt.timedelta(days=1)
     db = open_database(url)
     sessions = db.sessions
     remits: list[str] = []
     paid_on = last_dos
     try:
-        with sessions.begin() as s:
-            import_files(s, [str(path)], as_of=last_dos, config=config, who=WHO)
-        sent_on = last_dos + dt.timedelta(days=1)
-        for n, key in enumerate(sorted(config.clinics), start=1):
+        for n, key in enumerate(keys, start=1):
+            part = folder / f"visits-{key}.jsonl"
+            part.write_text(
+                "".join(json.dumps(v) + "\n" for v in kept if v["clinic"] == key), "utf-8"
+            )
+            with sessions.begin() as s:
+                import_files(s, [str(part)], as_of=last_dos, config=config, who=WHO)
             with sessions.begin() as s:
                 scope = scope_of(s, [key])
                 text = submit(
@@ -115,10 +125,11 @@ def build_demo_ledger(
             assert answer.remit_835 is not None and answer.paid_on is not None
             remits.append(answer.remit_835)
             paid_on = max(paid_on, answer.paid_on)
-        if post:
-            for n, remit in enumerate(remits, start=1):
+            if post:
                 with sessions.begin() as s:
-                    post_text(s, remit, f"demo-{n}.835", who=WHO, config=config, as_of=None)
+                    post_text(
+                        s, answer.remit_835, f"demo-{n}.835", who=WHO, config=config, as_of=None
+                    )
     finally:
         db.dispose()
     return DemoLedger(url, path, tuple(remits), paid_on)
