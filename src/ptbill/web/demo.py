@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.config import load_config
+from ptbill.config.profiles import Config
 from ptbill.demo.generator import generate
 from ptbill.ledger.acks import apply_acks
 from ptbill.ledger.importer import import_files
@@ -36,11 +37,6 @@ DEMO_PASSWORD = "ptbill-demo"  # printed by `make demo`; a demo database holds i
 WHO = "demo"
 
 
-# The demo's second clinic (the bundled configuration's oak-avenue-pt): the patients of every
-# third generated patient id are its, the rest stay at elm-street-pt.
-SECOND_CLINIC = "oak-avenue-pt"
-
-
 @dataclass(frozen=True)
 class DemoLedger:
     url: str
@@ -54,13 +50,12 @@ class DemoLedger:
         return self.remits[0]
 
 
-def _two_clinics(docs: list[dict]) -> None:
-    """Move every third patient (and all their visits) to the second clinic."""
+def _spread(docs: list[dict], keys: list[str]) -> None:
+    """The patients (and all their visits) dealt to the clinics in turn."""
     patients = sorted({d["patient"]["id"] for d in docs})
-    theirs = set(patients[2::3])
+    clinic = {p: keys[i % len(keys)] for i, p in enumerate(patients)}
     for d in docs:
-        if d["patient"]["id"] in theirs:
-            d["clinic"] = SECOND_CLINIC
+        d["clinic"] = clinic[d["patient"]["id"]]
 
 
 def build_demo_ledger(
@@ -73,16 +68,17 @@ def build_demo_ledger(
     days: int = 15,
     post: bool = True,
     clinics: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> DemoLedger:
-    """Generate `visits` visits for two clinics; then for each clinic in turn (of `clinics`,
-    in that order; default: both, by key) import its visits, submit its ready claims (an
-    837P), apply the simulated payer's 999 and 277CA and (when `post`) post its 835. A
-    clinic's rows are all made before the next clinic's: a ledger of the first clinic alone
-    gives them the same ids."""
+    """Generate `visits` visits, their patients dealt to the configuration's clinics (the
+    bundled one's two); then for each clinic in turn (of `clinics`, in that order; default:
+    all, by key) import its visits, submit its ready claims (an 837P), apply the simulated
+    payer's 999 and 277CA and (when `post`) post its 835. A clinic's rows are all made before
+    the next clinic's: a ledger of the first clinic alone gives them the same ids."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = load_config(None)
+    config = config or load_config(None)
     docs = generate(visits, seed, start, days)
-    _two_clinics(docs)
+    _spread(docs, sorted(config.clinics))
     keys = list(clinics) if clinics is not None else sorted({d["clinic"] for d in docs})
     path = folder / "visits.jsonl"
     kept = [d for d in docs if d["clinic"] in keys]
