@@ -154,3 +154,53 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=15)
+
+
+def test_the_tenancy_migration_keeps_what_each_user_could_reach(tmp_path: Path) -> None:
+    """Before 0006 a biller or viewer reached every clinic: after it, a grant at each."""
+    from sqlalchemy import text
+
+    from ptbill.ledger.db import make_engine
+    from ptbill.ledger.migrate import downgrade, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(engine, "w001")
+        with engine.begin() as conn:
+            for n, key in enumerate(("elm", "oak"), start=1):
+                conn.execute(
+                    text(
+                        "INSERT INTO clinics (id, key, name, npi, tax_id) "
+                        "VALUES (:id, :key, :key, '1234567893', '12-3456789')"
+                    ),
+                    {"id": n, "key": key},
+                )
+            for n, (name, role) in enumerate(
+                (("al", "admin"), ("bea", "biller"), ("vi", "viewer"))
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO web_users (id, name, role, password_hash, active, created_at)"
+                        " VALUES (:id, :name, :role, 'x', true, '2026-01-01')"
+                    ),
+                    {"id": n + 1, "name": name, "role": role},
+                )
+        upgrade(engine)
+        with engine.connect() as conn:
+            roles = dict(conn.execute(text("SELECT name, role FROM web_users")).all())
+            grants = conn.execute(
+                text("SELECT user_id, clinic_id, role FROM web_grants ORDER BY user_id, clinic_id")
+            ).all()
+        assert roles == {"al": "admin", "bea": "clinic", "vi": "clinic"}
+        assert [tuple(g) for g in grants] == [
+            (2, 1, "biller"),
+            (2, 2, "biller"),
+            (3, 1, "viewer"),
+            (3, 2, "viewer"),
+        ]
+        downgrade(engine, "w001")
+        with engine.connect() as conn:
+            roles = dict(conn.execute(text("SELECT name, role FROM web_users")).all())
+        assert roles == {"al": "admin", "bea": "biller", "vi": "viewer"}
+    finally:
+        engine.dispose()
