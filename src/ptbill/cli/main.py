@@ -34,7 +34,7 @@ from ptbill.cli.payer_cmds import eligibility, exchange, status
 from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
-from ptbill.cli.web_cmds import serve, token, user
+from ptbill.cli.web_cmds import access_log, serve, token, user
 from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
@@ -105,6 +105,7 @@ cli.add_command(report)
 cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)
+cli.add_command(access_log)
 cli.add_command(eligibility)
 cli.add_command(status)
 cli.add_command(exchange)

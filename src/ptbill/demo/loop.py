@@ -39,6 +39,7 @@ from ptbill.ledger.balances import balances
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.patient_pay import pay
+from ptbill.ledger.scope import EVERYTHING
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import (
     PayerSim,
@@ -230,7 +231,7 @@ def _appeal_one(
     files: dict[str, str],
 ) -> None:
     with ledger.transaction() as s:
-        items = open_items(s, kind="denial", category="medical_necessity")
+        items = open_items(s, EVERYTHING, kind="denial", category="medical_necessity")
         if not items:
             return
         result = appeal(s, config, items[0]["claim_id"], as_of=as_of, who=WHO, out_dir=str(out))
@@ -246,6 +247,6 @@ def _result(
             "as_of": as_of,
             "steps": steps,
             "files": files,
-            "worklist": open_items(s, as_of=as_of),
+            "worklist": open_items(s, EVERYTHING, as_of=as_of),
             "report": build_report(s, as_of),
         }

@@ -31,6 +31,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.cob_data import Share, in_force, shares
 from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import DECIDED, State
 from ptbill.remit.post_match import select_in
 
@@ -190,9 +191,13 @@ _CLAIMS_SQL = (
 
 
 def balances(
-    session: Session, as_of: dt.date, patient_ids: Iterable[int] | None = None
+    session: Session,
+    as_of: dt.date,
+    patient_ids: Iterable[int] | None = None,
+    scope: Scope = EVERYTHING,
 ) -> dict[int, PatientBalance]:
-    """Every patient's balance (or these patients'), by patient id."""
+    """Every patient's balance (or these patients'), by patient id; only the patients of
+    `scope`'s clinics."""
     bulk = Bulk(session)
     conn = bulk.conn
     money = bulk.from_driver(m.Claim, "charge")
@@ -202,8 +207,10 @@ def balances(
     q = select(m.Patient.id, m.Patient.external_id, m.Patient.first_name, m.Patient.last_name)
     if wanted is not None:
         q = q.where(m.Patient.id.in_(wanted))
-    for pid, ext, first, last in session.execute(q):
+    for pid, ext, first, last in session.execute(q.where(scope.patients())):
         patients[pid] = PatientBalance(pid, ext, f"{first} {last}")
+    if wanted is None and not scope.everything:
+        wanted = list(patients)  # their claims alone, read in chunks below
     rows: list[Any] = []
     if wanted is None:
         rows = list(conn.exec_driver_sql(_CLAIMS_SQL))

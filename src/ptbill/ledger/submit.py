@@ -26,6 +26,7 @@ from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.coverages import at as coverage_at
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.secondary import EarlierPayers, Step, for_payer
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import coded_from_lines
@@ -422,13 +423,20 @@ class _Submission:
 
 
 def submit(
-    session: Session, config: Config, *, as_of: dt.date, who: str, file_name: str
+    session: Session,
+    config: Config,
+    *,
+    as_of: dt.date,
+    who: str,
+    file_name: str,
+    scope: Scope = EVERYTHING,
 ) -> SubmitResult:
+    """Every ready (or corrected) claim of the clinics of `scope` into one 837P."""
     result = SubmitResult()
     by_payer: dict[int, list[int]] = {}
     for cid, payer in session.connection().execute(
         select(m.Claim.id, m.Claim.payer_id)
-        .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]))
+        .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]), scope.claims())
         .order_by(m.Claim.id)
     ):
         by_payer.setdefault(payer, []).append(cid)

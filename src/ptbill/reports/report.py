@@ -23,6 +23,9 @@ write-offs on or before `as_of`), so a report as of an earlier date shows what w
   their payments), with its aging from the payer's decision, and the credits they hold.
 - collections: what came in, by payer (835 payments, reversals net) and by patient (payments
   less refunds). net_collection_rate = all collections / (charges - contractual reductions).
+
+A report covers the clinics of its `Scope` (ptbill.ledger.scope; `ptbill report --clinic`,
+the web's `clinic=`): overall, per payer, and per clinic (the roll-up of a billing company).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from sqlalchemy.orm import Session
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import BUCKETS, balances, cents
 from ptbill.ledger.patient_models import PatientTransaction
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State
 from ptbill.remit.classify import NOT_DENIALS
 
@@ -49,6 +53,7 @@ WINDOW_DAYS = 90
 @dataclass
 class _Claim:
     payer: str
+    clinic: str
     dos: dt.date
     charge: Decimal
     submitted: dt.date | None
@@ -73,21 +78,31 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return None if whole == 0 else (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
 
 
-def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]:
+def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Claim], Decimal]:
     claims: dict[int, _Claim] = {}
-    q = select(
-        m.Claim.id,
-        m.Payer.key,
-        m.Claim.date_of_service,
-        m.Claim.charge,
-        m.Claim.first_submitted_on,
-        m.Claim.expected_payment,
-        m.Claim.sequence,
-        m.Claim.primary_claim_id,
-    ).join(m.Payer, m.Payer.id == m.Claim.payer_id)
-    for cid, payer, dos, charge, submitted, expected, sequence, primary in session.execute(q):
+    q = (
+        select(
+            m.Claim.id,
+            m.Payer.key,
+            m.Clinic.key,
+            m.Claim.date_of_service,
+            m.Claim.charge,
+            m.Claim.first_submitted_on,
+            m.Claim.expected_payment,
+            m.Claim.sequence,
+            m.Claim.primary_claim_id,
+        )
+        .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+        .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+        .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+        .where(scope.patients())
+    )
+    for cid, payer, clinic, dos, charge, submitted, expected, sequence, primary in session.execute(
+        q
+    ):
         claims[cid] = _Claim(
             payer,
+            clinic,
             dos,
             charge or ZERO,
             submitted if submitted and submitted <= as_of else None,
@@ -105,7 +120,8 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
             m.ClaimPayment.version,
             m.ClaimPayment.state_after,
         )
-        .where(m.ClaimPayment.determined_on <= as_of)
+        .join(m.Payment, m.Payment.id == m.ClaimPayment.payment_id)
+        .where(m.ClaimPayment.determined_on <= as_of, scope.claim_payments())
         .order_by(m.ClaimPayment.id)
     )
     unmatched = ZERO
@@ -129,7 +145,11 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
             func.sum(m.Adjustment.amount),
         )
         .join(m.ClaimPayment, m.ClaimPayment.id == m.Adjustment.claim_payment_id)
-        .where(m.ClaimPayment.determined_on <= as_of, m.ClaimPayment.claim_id.is_not(None))
+        .where(
+            m.ClaimPayment.determined_on <= as_of,
+            m.ClaimPayment.claim_id.is_not(None),
+            scope.claim_ids(m.ClaimPayment.claim_id),
+        )
         .group_by(
             m.ClaimPayment.claim_id,
             m.Adjustment.group_code,
@@ -147,7 +167,11 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
     q = (
         select(m.AckResult.claim_id, m.AckResult.status, m.AckResult.version)
         .join(m.Acknowledgement, m.Acknowledgement.id == m.AckResult.ack_id)
-        .where(m.Acknowledgement.received_on <= as_of, m.AckResult.claim_id.is_not(None))
+        .where(
+            m.Acknowledgement.received_on <= as_of,
+            m.AckResult.claim_id.is_not(None),
+            scope.claim_ids(m.AckResult.claim_id),
+        )
     )
     for cid, status, version in session.execute(q):
         if version == 1:
@@ -157,6 +181,7 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
     q = select(m.AuditEntry.claim_id, m.AuditEntry.to_state).where(
         m.AuditEntry.on_date <= as_of,
         m.AuditEntry.to_state.in_([State.WRITTEN_OFF, State.CORRECTED]),
+        scope.claim_ids(m.AuditEntry.claim_id),
     )
     for cid, to in session.execute(q):
         if to == State.WRITTEN_OFF:
@@ -260,26 +285,32 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def build_report(session: Session, as_of: dt.date) -> dict[str, Any]:
-    claims, unmatched = _load(session, as_of)
+def build_report(session: Session, as_of: dt.date, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """The report of the clinics of `scope` (default: the whole ledger)."""
+    claims, unmatched = _load(session, as_of, scope)
     by_payer: dict[str, list[_Claim]] = defaultdict(list)
+    by_clinic: dict[str, list[_Claim]] = defaultdict(list)
     for c in claims.values():
         by_payer[c.payer].append(c)
+        by_clinic[c.clinic].append(c)
     overall = _metrics(list(claims.values()), as_of)
     overall["unmatched_paid"] = unmatched
-    patients = patient_money(session, as_of, list(claims.values()))
+    patients = patient_money(session, as_of, list(claims.values()), scope)
     return {
         "as_of": as_of,
         **overall,
         **patients,
         "payers": {k: _metrics(v, as_of) for k, v in sorted(by_payer.items())},
+        "clinics": {k: _metrics(v, as_of) for k, v in sorted(by_clinic.items())},
     }
 
 
-def patient_money(session: Session, as_of: dt.date, claims: list[_Claim]) -> dict[str, Any]:
+def patient_money(
+    session: Session, as_of: dt.date, claims: list[_Claim], scope: Scope = EVERYTHING
+) -> dict[str, Any]:
     """Patient A/R and its aging, collections by payer and by patient, the net collection
-    rate."""
-    owed = balances(session, as_of)
+    rate, of the patients of `scope`."""
+    owed = balances(session, as_of, scope=scope)
     aging = {name: ZERO for name, _ in BUCKETS}
     for p in owed.values():
         for name, amount in p.aging(as_of).items():
@@ -289,7 +320,7 @@ def patient_money(session: Session, as_of: dt.date, claims: list[_Claim]) -> dic
     q = (
         select(m.Patient.external_id, t.kind, func.sum(t.amount))
         .join(m.Patient, m.Patient.id == t.patient_id)
-        .where(t.on_date <= as_of, t.kind != "writeoff")
+        .where(t.on_date <= as_of, t.kind != "writeoff", scope.patients())
         .group_by(m.Patient.external_id, t.kind)
     )
     for patient, kind, total in session.execute(q):

@@ -20,6 +20,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger.balances import balances
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
+from ptbill.ledger.scope import Scope
 from ptbill.reports.statements import StatementRun, run_statements
 from ptbill.web.accounts import Principal
 from ptbill.web.errors import NotFound
@@ -216,9 +217,11 @@ def statement_pdf(session: Session, config: Config, statement_id: int) -> bytes:
     return render(json.loads(s.detail_json), next(iter(config.clinics.values()), None))
 
 
-def chain(session: Session, claim_number: str) -> list[dict[str, Any]]:
+def chain(session: Session, scope: Scope, claim_number: str) -> list[dict[str, Any]]:
     """The claims of a claim's visit, one per payer in order (primary, secondary...)."""
-    claim = session.scalar(select(m.Claim).where(m.Claim.claim_number == claim_number))
+    claim = session.scalar(
+        select(m.Claim).where(m.Claim.claim_number == claim_number, scope.claims())
+    )
     if claim is None:
         raise NotFound("claim", claim_number)
     head = claim.primary_claim_id or claim.id

@@ -3,7 +3,9 @@
 from fastapi import APIRouter
 
 from ptbill.web.api import (
+    admin,
     claims,
+    clinics,
     ledger_files,
     patient_money,
     patients,
@@ -27,5 +29,7 @@ for module in (
     reports,
     patients,
     payers,
+    clinics,
+    admin,
 ):
     router.include_router(module.router)

@@ -15,7 +15,7 @@ from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, ApiWriter, ReadDB, Reader
 from ptbill.web.params import ClaimNumber, Limit, Offset, RowId
 
 router = APIRouter(tags=["patients"])
@@ -177,7 +177,7 @@ def get_statement_pdf(
 
 
 @router.get("/claims/{claim_number:path}/payers", response_class=LedgerJSON, tags=["claims"])
-def get_claim_payers(claim_number: ClaimNumber, session: ReadDB, who: Reader) -> LedgerJSON:
+def get_claim_payers(claim_number: ClaimNumber, session: ReadDB, scope: Access) -> LedgerJSON:
     """The visit's claims, one per payer in order: primary, secondary (or crossover),
     tertiary."""
-    return answer({"claim_id": claim_number, "payers": money.chain(session, claim_number)})
+    return answer({"claim_id": claim_number, "payers": money.chain(session, scope, claim_number)})

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from ptbill.web.pages import (
+    admin,
     claims,
     dashboard,
     docs,
@@ -15,5 +16,16 @@ from ptbill.web.pages import (
 )
 
 router = APIRouter()
-for module in (session, dashboard, work, claims, files, patient_money, patients, exchange, docs):
+for module in (
+    session,
+    dashboard,
+    work,
+    claims,
+    files,
+    patient_money,
+    patients,
+    exchange,
+    docs,
+    admin,
+):
     router.include_router(module.router)
