@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 
 from ptbill.coding import resolve
 from ptbill.config.profiles import Config
+from ptbill.denials.classify import payer_due_date
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.outbound import Written, record, register_inbound, settings, submitter_of
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.submit import stored_visit
-from ptbill.remit.classify import payer_due_date
 from ptbill.x12 import X12Error
 from ptbill.x12.read_277 import ClaimStatus, read_277
 from ptbill.x12.write_270 import Person

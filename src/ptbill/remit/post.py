@@ -15,7 +15,7 @@
   claim closes the work items of the decision it replaces.
 - Provider-level adjustments (PLB) are recorded against the payment (and the claim, when their
   reference names one).
-- Every adjustment is classified (ptbill.remit.classify); denials become `denial` work items
+- Every adjustment is classified (ptbill.denials.classify); denials become `denial` work items
   with their deadline; lines paid short of the expected payment beyond the payer's tolerance
   become `underpayment` work items with their likely cause (ptbill.pricing).
 

@@ -18,12 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from ptbill.ledger import models as m
-from ptbill.ledger.states import POSTABLE, State, allowed, audit_row
-from ptbill.ledger.stored import priced_line_from_json
-from ptbill.pricing import Adjustment as PricingAdjustment
-from ptbill.pricing import PaidLine, PricedVisit, find_underpayments
-from ptbill.remit.classify import (
+from ptbill.denials.classify import (
     HOUSEKEEPING_DAYS,
     NOT_DENIALS,
     UNPROCESSABLE,
@@ -31,6 +26,11 @@ from ptbill.remit.classify import (
     classify,
     payer_due_date,
 )
+from ptbill.ledger import models as m
+from ptbill.ledger.states import POSTABLE, State, allowed, audit_row
+from ptbill.ledger.stored import priced_line_from_json
+from ptbill.pricing import Adjustment as PricingAdjustment
+from ptbill.pricing import PaidLine, PricedVisit, find_underpayments
 from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
 from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
 

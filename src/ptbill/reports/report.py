@@ -39,12 +39,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ptbill.denials.classify import NOT_DENIALS
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import BUCKETS, balances, cents
 from ptbill.ledger.patient_models import PatientTransaction
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State
-from ptbill.remit.classify import NOT_DENIALS
 
 ZERO = Decimal(0)
 WINDOW_DAYS = 90
