@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python -m ptbill.demo.run
+	$(BIN)/ptbill demo
 
 test: setup
 	$(BIN)/python -m pytest

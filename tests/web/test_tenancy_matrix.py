@@ -28,10 +28,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from ptbill.demo.workbench import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
 from ptbill.ledger import models as m
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
-from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
 from tests.web.test_route_walk import _names, _routes
 
 A, B = "elm-street-pt", "oak-avenue-pt"
