@@ -360,13 +360,13 @@ def test_a_file_changed_while_it_is_read_posts_nothing(
 ) -> None:
     path = tmp_path / "r.835"
     path.write_text(remit_of([decision(sent["V-1"], _paid_in_full(sent["V-1"]))]))
-    real = posting.Poster.open
+    real = posting.RemittancePoster.open
 
-    def rewritten(self: posting.Poster, sha: str, content: str) -> None:
+    def rewritten(self: posting.RemittancePoster, sha: str, content: str) -> None:
         real(self, sha, content)  # the text stored matches the hash; what is parsed does not
         path.write_text(remit_of([decision(sent["V-2"], _paid_in_full(sent["V-2"]))]))
 
-    monkeypatch.setattr(posting.Poster, "open", rewritten)
+    monkeypatch.setattr(posting.RemittancePoster, "open", rewritten)
     _refused_as_changed(ledger, config, path)
     with ledger.transaction() as s:
         assert claim(s, "V-2").state == State.SUBMITTED

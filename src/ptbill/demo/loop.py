@@ -51,7 +51,8 @@ from ptbill.payer_sim import (
     simulate,
 )
 from ptbill.remit.appeal import appeal
-from ptbill.remit.post import PostSummary, post_file
+from ptbill.remit.post import post_file
+from ptbill.remit.post_summary import PostSummary
 from ptbill.remit.worklist import open_items
 from ptbill.reports.report import build_report
 from ptbill.reports.statements import run_statements

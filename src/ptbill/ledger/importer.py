@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ptbill.bulk import batch as no_gc_pauses
 from ptbill.claim_pipeline import code_claim
 from ptbill.coding.context import VisitContext
-from ptbill.config.profiles import Config, PayerProfile
+from ptbill.config.profiles import Config
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
@@ -250,7 +250,7 @@ class _Run:
             m.Payer,
             ("key",),
             [(c.profile.key,) for c in ctxs],
-            lambda n: _payer_row(ctxs[n].profile),
+            lambda n: coverages.payer_row(ctxs[n].profile),
             refresh=(
                 "name",
                 "payer_id",
@@ -619,18 +619,6 @@ def _clinic_key(ctx: VisitContext) -> str:
 def _clinic_row(ctx: VisitContext) -> dict[str, Any]:
     bp = ctx.billing_provider
     return {"key": _clinic_key(ctx), "name": bp.name, "npi": bp.npi, "tax_id": bp.tax_id}
-
-
-def _payer_row(p: PayerProfile) -> dict[str, Any]:
-    return {
-        "key": p.key,
-        "name": p.name,
-        "payer_id": p.payer_id,
-        "medicare": p.claim_filing_indicator == "MB",
-        "kx_threshold": p.kx_threshold,
-        "timely_filing_days": p.timely_filing_days,
-        "appeal_days": p.appeal_days,
-    }
 
 
 def same_day_history(

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from ptbill.ledger.db import MIGRATIONS, make_engine, normalize_url
+from ptbill.ledger.engine import make_engine, normalize_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def alembic_config() -> Config:
@@ -57,6 +61,26 @@ def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
         finally:
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys = ON")
+
+
+@cache
+def _heads() -> frozenset[str]:
+    """The latest revision of every migration branch shipped (the ledger's and, for example,
+    the web workbench's branch on top of it)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the schema to the latest migrations (nothing to do when it is there already)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        current = frozenset(MigrationContext.configure(conn).get_current_heads())
+        conn.rollback()
+    if current != _heads():
+        upgrade(engine)
 
 
 def main(argv: list[str] | None = None) -> None:

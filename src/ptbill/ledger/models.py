@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -27,18 +26,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import ColumnProperty, DeclarativeBase, Mapped, column_property, mapped_column
+from sqlalchemy.orm import ColumnProperty, Mapped, column_property, mapped_column
 
+from ptbill.ledger.base import Base, _fk
 from ptbill.ledger.types import Money
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-def _fk(target: str, nullable: bool = False, index: bool = True) -> Mapped[int]:
-    return mapped_column(Integer, ForeignKey(target), nullable=nullable, index=index)
-
 
 # --- who and what ---------------------------------------------------------------------------
 

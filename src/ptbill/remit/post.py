@@ -33,7 +33,6 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -47,54 +46,17 @@ from ptbill.config.profiles import Config
 from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
-from ptbill.ledger.secondary import CobSummary, after_posting
+from ptbill.ledger.secondary import after_posting
 from ptbill.pricing import Tolerance
 from ptbill.remit.cob_route import Router
 from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
+from ptbill.remit.post_summary import PostSummary
 from ptbill.x12 import RemittanceAdvice, X12Error, read_835
 from ptbill.x12.kinds import DAMAGED, input_error
 
 ZERO = Decimal(0)
 FIX_835 = DAMAGED["remit"]
-
-
-@dataclass
-class PostSummary:
-    file: str
-    remittance_id: int = 0
-    payments: int = 0
-    claims: int = 0
-    matched: int = 0
-    unmatched: list[str] = field(default_factory=list)
-    reversals: int = 0
-    paid_total: Decimal = ZERO
-    provider_adjustments: Decimal = ZERO
-    denial_items: int = 0
-    underpayment_items: int = 0
-    states: Counter[str] = field(default_factory=Counter)
-    imbalances: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # odd but readable: a repeated ISA13...
-    cob: CobSummary = field(default_factory=CobSummary)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "remittance_id": self.remittance_id,
-            "payments": self.payments,
-            "claims": self.claims,
-            "matched": self.matched,
-            "unmatched": self.unmatched,
-            "reversals": self.reversals,
-            "paid_total": self.paid_total,
-            "provider_adjustments": self.provider_adjustments,
-            "denial_items": self.denial_items,
-            "underpayment_items": self.underpayment_items,
-            "states": dict(sorted(self.states.items())),
-            "imbalances": self.imbalances,
-            "warnings": self.warnings,
-            "next_payers": self.cob.as_json(),
-        }
 
 
 class AlreadyPosted(InputError):
@@ -231,7 +193,7 @@ def _post(
     ).first()
     if before is not None:
         raise _already(name, before, sha)
-    poster = Poster(session, name, who, config, as_of)
+    poster = RemittancePoster(session, name, who, config, as_of)
     poster.open(sha, content())
     try:
         # Millions of objects that live for one payment, hardly any in a reference cycle: the
@@ -279,8 +241,9 @@ def _text_value_done(conn: Connection) -> None:
         sqlite.create_function(_TEXT_FUNCTION, 0, None)
 
 
-class Poster:
-    """Posts the payments of one remittance, one after the other."""
+class RemittancePoster:
+    """Posts the payments of one remittance, one after the other (the `Poster` each of its
+    PostingBatches reads: ptbill.remit.post_batch)."""
 
     def __init__(
         self, session: Session, name: str, who: str, config: Config | None, as_of: dt.date | None

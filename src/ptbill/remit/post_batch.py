@@ -10,11 +10,11 @@ combination (`_posting`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
@@ -27,15 +27,21 @@ from ptbill.denials.classify import (
     payer_due_date,
 )
 from ptbill.ledger import models as m
+from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.states import POSTABLE, State, allowed, audit_row
 from ptbill.ledger.stored import priced_line_from_json
 from ptbill.pricing import Adjustment as PricingAdjustment
-from ptbill.pricing import PaidLine, PricedVisit, find_underpayments
-from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
+from ptbill.pricing import PaidLine, PricedVisit, Tolerance, find_underpayments
+from ptbill.remit.post_match import (
+    CLAIM_CHANGES,
+    Matcher,
+    PostedClaim,
+    PostedLine,
+    match_lines,
+    select_in,
+)
+from ptbill.remit.post_summary import PostSummary
 from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
-
-if TYPE_CHECKING:
-    from ptbill.remit.post import Poster
 
 ZERO = Decimal(0)
 # Work items a new decision on a claim replaces.
@@ -150,6 +156,24 @@ def _posting(group: str, reason: str, rarc: str | None) -> _Posting:
         f"{stored_group}-{carc} {w.plain}. {w.advice[:1].upper()}{w.advice[1:]}",
         rarc not in UNPROCESSABLE,
     )
+
+
+class Poster(Protocol):
+    """What a batch reads and counts in the posting of its remittance (the poster:
+    ptbill.remit.post.RemittancePoster, which makes one batch a payment)."""
+
+    who: str
+    remittance_id: int
+    summary: PostSummary
+    payers: dict[int, m.Payer]
+    decided: dict[int, str]  # claims the file moved: id -> state
+    bulk: Bulk
+    matcher: Matcher
+    money: Callable[[Any], Any]  # Python values -> the driver's (Bulk.to_driver)
+    date: Callable[[Any], Any]
+    flag: Callable[[Any], Any]
+
+    def tolerance(self, payer: m.Payer) -> Tolerance: ...
 
 
 class PostingBatch:

@@ -44,7 +44,8 @@ from ptbill.ledger.scope import (
 from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.remit.actions import Correction, correct, writeoff
 from ptbill.remit.appeal import AppealResult, appeal
-from ptbill.remit.post import PostSummary, post_text
+from ptbill.remit.post import post_text
+from ptbill.remit.post_summary import PostSummary
 from ptbill.web.accounts import Principal
 from ptbill.web.asof import latest_date
 from ptbill.web.errors import Forbidden, NotFound

@@ -1,0 +1,87 @@
+"""A database URL -> a configured SQLAlchemy engine: what the user wrote (a path, sqlite:...,
+postgresql:...) normalised, SQLite set up for one writer at a time, PostgreSQL through psycopg 3.
+The ledger (ptbill.ledger.db) and the migrations (ptbill.ledger.migrate) both open theirs here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ptbill.errors import InputError
+
+DEFAULT_DB = "ptbill.db"
+FIX_URL = (
+    "give --db (or PTBILL_DB) a SQLite file path, sqlite:///FILE or "
+    "postgresql://USER:PASSWORD@HOST/DATABASE"
+)
+
+
+def normalize_url(url: str | None) -> str:
+    """A SQLAlchemy URL from what the user gave (a path, sqlite:..., postgresql:...)."""
+    url = url or DEFAULT_DB
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable database URL)"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """Foreign keys on; WAL for file databases; every transaction BEGIN IMMEDIATE, so that two
+    writers queue on the database lock instead of failing halfway (posting the same 835 from
+    two processes: the second waits, then finds the first one's remittance)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA cache_size = -16384")  # 16 MB: bulk inserts into indexes
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError("--db", None, None, "not a database URL", FIX_URL) from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+        _sqlite_setup(engine)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise InputError(
+            "--db",
+            None,
+            None,
+            f"{parsed.get_backend_name()!r} databases are not supported",
+            FIX_URL,
+        )
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except Exception as e:  # a missing driver, a bad option
+        raise InputError("--db", None, None, f"cannot use {safe_url(url)}: {e}", FIX_URL) from None
