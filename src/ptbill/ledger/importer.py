@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
@@ -88,13 +88,23 @@ class ImportSummary:
         }
 
 
+class Existing(NamedTuple):
+    """A visit the ledger holds already: its row, its claim's, and the claim's current version."""
+
+    visit_pk: int
+    claim_pk: int
+    state: str
+    version_id: int
+    sha: str  # the sha256 of the visit's JSON as last imported
+
+
 @dataclass(slots=True)
 class _Item:
     visit: Visit  # as given
     ctx: VisitContext
     source_json: str
     sha: str
-    existing: Any = None  # (visit pk, claim pk, state, version id) when stored before
+    existing: Existing | None = None  # when imported before
     clinic_id: int = 0
     payer_id: int = 0
     patient_id: int = 0
@@ -106,6 +116,12 @@ class _Item:
     coded: CodedVisit | None = None
     priced: PricedVisit | None = None
     stored: Stored | None = None  # what the rows are made of
+
+    @property
+    def before(self) -> Existing:
+        """`existing`, of an item known to have been imported before."""
+        assert self.existing is not None
+        return self.existing
 
 
 def import_files(
@@ -168,7 +184,7 @@ class _Run:
         self._existing(items)
         todo = []
         for item in items:
-            if item.existing is not None and item.existing[4] == item.sha:
+            if item.existing is not None and item.existing.sha == item.sha:
                 self.summary.unchanged += 1
             else:
                 todo.append(item)
@@ -233,7 +249,7 @@ class _Run:
             .where(m.Visit.visit_id.in_(list(by_id)))
         )
         for vid, visit_pk, claim_pk, state, version_id, sha in self.s.execute(q):
-            by_id[vid].existing = (visit_pk, claim_pk, state, version_id, sha)
+            by_id[vid].existing = Existing(visit_pk, claim_pk, state, version_id, sha)
 
     def _refs(self, items: list[_Item]) -> None:
         """The ids of each visit's clinic, payer, providers, patient and coverage (rows made
@@ -408,17 +424,17 @@ class _Run:
     def _write(self, path: str, items: list[_Item]) -> None:
         s, as_of = self.s, self.as_of
         new = [i for i in items if i.existing is None]
-        editable = [i for i in items if i.existing is not None and i.existing[2] in EDITABLE]
-        held = [i for i in items if i.existing is not None and i.existing[2] not in EDITABLE]
+        editable = [i for i in items if i.existing is not None and i.existing.state in EDITABLE]
+        held = [i for i in items if i.existing is not None and i.existing.state not in EDITABLE]
         self.summary.new += len(new)
         self.summary.updated += len(editable) + len(held)
         self.summary.held += [i.visit.visit_id for i in held]
         if editable:
-            delete_lines(s, [i.existing[3] for i in editable])
+            delete_lines(s, [i.before.version_id for i in editable])
             s.execute(
                 update(m.WorkItem)
                 .where(
-                    m.WorkItem.claim_id.in_([i.existing[1] for i in editable]),
+                    m.WorkItem.claim_id.in_([i.before.claim_pk for i in editable]),
                     m.WorkItem.kind == "blocked",
                     m.WorkItem.status == "open",
                 )
@@ -433,7 +449,7 @@ class _Run:
         visit_rows = [self._visit_row(path, i) for i in new]
         bulk = self.bulk
         visit_ids = bulk.insert(m.Visit, visit_rows, with_ids=True)
-        changed = [{"id": i.existing[0], **self._visit_row(path, i)} for i in editable + held]
+        changed = [{"id": i.before.visit_pk, **self._visit_row(path, i)} for i in editable + held]
         if changed:
             bulk.update(m.Visit, changed)
         # claims
@@ -448,7 +464,7 @@ class _Run:
             )
         claim_updates = []
         for i in editable:
-            _, cid, state, _, _ = i.existing
+            cid, state = i.before.claim_pk, i.before.state
             to = self._state(i)
             if to != state:
                 audit.append(
@@ -465,7 +481,7 @@ class _Run:
         if claim_updates:
             bulk.update(m.Claim, claim_updates)
         for i in held:
-            _, cid, state, _, _ = i.existing
+            cid, state = i.before.claim_pk, i.before.state
             audit.append(
                 audit_row(
                     cid,
@@ -486,20 +502,20 @@ class _Run:
             bulk.update(
                 m.ClaimVersion,
                 [
-                    {"id": i.existing[3], **self._version_row(i, i.existing[1], path)}
+                    {"id": i.before.version_id, **self._version_row(i, i.before.claim_pk, path)}
                     for i in editable
                 ],
             )
         lines = []
         for i, version_id in zip(
-            new + editable, version_ids + [i.existing[3] for i in editable], strict=True
+            new + editable, version_ids + [i.before.version_id for i in editable], strict=True
         ):
             lines += self._line_rows(i, version_id)
         bulk.insert_tuples(m.ClaimLine, LINE_COLUMNS, lines)
         # blocked work items
         work = []
         for i, cid in zip(
-            new + editable, list(claim_ids) + [i.existing[1] for i in editable], strict=True
+            new + editable, list(claim_ids) + [i.before.claim_pk for i in editable], strict=True
         ):
             if self._state(i) == State.BLOCKED:
                 work += self._blocked_items(i, cid)
