@@ -87,12 +87,11 @@ def claim(
     if len(clinics) != 1 or first is None or first.submitter is None or first.receiver is None:
         raise InputError(
             ", ".join(files),
-            None,
-            "clinic",
             "one 837P interchange needs one clinic with a submitter and a receiver "
             "in the configuration",
             "claim one clinic's visits at a time, and give the clinic `submitter` "
             "and `receiver` (see docs/configuration.md)",
+            field="clinic",
         )
     claims = claims_from_visits(items, ", ".join(files))
     number = control_number or next_control_number(data_dir(ctx), first.submitter.id)

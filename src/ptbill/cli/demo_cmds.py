@@ -59,8 +59,6 @@ def write_file(path: Path, visits: list[dict[str, Any]], text: str | None = None
         tmp.unlink(missing_ok=True)
         raise InputError(
             str(path),
-            None,
-            None,
             f"cannot write the file ({e.strerror})",
             "check that the folder exists and is writable",
         ) from None

@@ -40,8 +40,6 @@ def scrub_files(
     if not items:
         raise InputError(
             ", ".join(files),
-            None,
-            None,
             "no visits in the input",
             "give files that hold at least one visit",
         )

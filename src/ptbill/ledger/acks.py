@@ -122,8 +122,6 @@ def _already(file_name: str, before: m.Acknowledgement | None) -> InputError:
     when = f" on {before.received_on} (acknowledgement #{before.id})" if before else ""
     return InputError(
         file_name,
-        None,
-        None,
         f"this acknowledgement was already applied{when}; nothing was changed",
         "nothing to do",
     )

@@ -95,8 +95,6 @@ def request(
         if missing:
             raise InputError(
                 f"claim {missing[0]}",
-                None,
-                None,
                 "no such claim in the ledger",
                 "use the claim id shown by `ptbill worklist` (the visit id)",
             )
@@ -183,7 +181,7 @@ def read_277_text(text: str, name: str) -> list[ClaimStatus]:
     try:
         return read_277(io.StringIO(text))
     except X12Error as e:
-        raise InputError(name, None, e.where() or None, e.problem, FIX_277) from None
+        raise InputError(name, e.problem, FIX_277, field=e.where() or None) from None
 
 
 def status_json(c: ClaimStatus) -> dict[str, Any]:

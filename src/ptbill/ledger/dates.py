@@ -40,8 +40,6 @@ def as_of_or_latest(session: Session, as_of: dt.date | None) -> dt.date:
     if latest is None:
         raise InputError(
             "--as-of",
-            None,
-            None,
             "the ledger is empty, so it has no date to work as of",
             "give --as-of YYYY-MM-DD",
         )

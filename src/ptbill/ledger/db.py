@@ -34,8 +34,6 @@ class Ledger:
             self.engine.dispose()
             raise InputError(
                 "--db",
-                None,
-                None,
                 f"cannot open {safe_url(self.url)}: {str(e.orig).strip().splitlines()[0]}",
                 FIX_URL,
             ) from None

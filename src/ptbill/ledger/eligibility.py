@@ -77,10 +77,10 @@ def inquiry_for(visit: Visit, config: Config, trace: str, origin: str) -> Eligib
         if not sub.last_name or not sub.first_name:
             raise InputError(
                 origin,
-                visit.visit_id,
-                "subscriber.last_name",
                 "the subscriber is not the patient and has no name",
                 "add the subscriber's first and last name",
+                visit_id=visit.visit_id,
+                field="subscriber.last_name",
             )
         subscriber = _person(sub.first_name, sub.last_name, sub.birth_date, sub.sex)
         dependent = patient
@@ -189,7 +189,7 @@ def read_271_text(text: str, name: str, detail: bool = True) -> list[dict[str, A
     try:
         return [summarize(e, PT_SERVICE_TYPES, detail) for e in read_271(io.StringIO(text))]
     except X12Error as e:
-        raise InputError(name, None, e.where() or None, e.problem, FIX_271) from None
+        raise InputError(name, e.problem, FIX_271, field=e.where() or None) from None
 
 
 def read_file(path: str) -> str:

@@ -66,7 +66,7 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise InputError("--db", None, None, "not a database URL", FIX_URL) from None
+        raise InputError("--db", "not a database URL", FIX_URL) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -76,12 +76,10 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "postgresql":
         raise InputError(
             "--db",
-            None,
-            None,
             f"{parsed.get_backend_name()!r} databases are not supported",
             FIX_URL,
         )
     try:
         return create_engine(url, pool_pre_ping=True)
     except Exception as e:  # a missing driver, a bad option
-        raise InputError("--db", None, None, f"cannot use {safe_url(url)}: {e}", FIX_URL) from None
+        raise InputError("--db", f"cannot use {safe_url(url)}: {e}", FIX_URL) from None

@@ -104,8 +104,6 @@ def _finish(
     except BrokenProcessPool:
         raise InputError(
             path,
-            None,
-            None,
             "a worker process of the import ended unexpectedly (killed, or out of memory); "
             "nothing was imported",
             "run the import again; `--workers 0` imports in one process",

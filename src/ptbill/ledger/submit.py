@@ -68,10 +68,9 @@ def next_number(session: Session, name: str) -> int:
     if row.value >= MAX_CONTROL_NUMBER:
         raise InputError(
             "ledger",
-            None,
-            f"counter {name}",
             "all 9-digit control numbers are used",
             "start a new ledger database for new interchanges",
+            field=f"counter {name}",
         )
     row.value += 1
     return row.value
@@ -325,10 +324,9 @@ class _Submission:
             if self.submitter is None:
                 raise InputError(
                     self.config.source,
-                    None,
-                    "clinics.*.submitter",
                     "no clinic has a submitter (the 837P's 1000A: name, id, contact, phone)",
                     "add `submitter = {...}` to the clinic in the configuration",
+                    field="clinics.*.submitter",
                 )
             self.settings = InterchangeSettings(
                 sender_id=self.submitter.id[:15],

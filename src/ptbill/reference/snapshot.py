@@ -97,11 +97,10 @@ class ReferenceSnapshot:
         if now != self._index[kind][name]:
             raise InputError(
                 f"reference data ({self.folder})",
-                None,
-                f"{kind} release {name!r}",
                 "the release's file was replaced or removed after this run listed the "
                 "releases (imported again meanwhile?)",
                 "run the command again: it reads the releases as they are now",
+                field=f"{kind} release {name!r}",
             )
         return path
 

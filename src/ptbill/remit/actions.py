@@ -40,8 +40,6 @@ def find_claim(session: Session, number: str) -> m.Claim:
     if claim is None:
         raise InputError(
             f"claim {number}",
-            None,
-            None,
             "no such claim in the ledger",
             "use the claim id shown by `ptbill worklist` (the visit id)",
         )
@@ -71,8 +69,6 @@ class CorrectionBlocked(InputError):
         listing = "; ".join(f"{f.rule}: {f.message}" for f in findings if f.severity == "error")
         super().__init__(
             f"claim {number}",
-            None,
-            None,
             f"the corrected claim would still be blocked ({listing})",
             "fix the visit, re-import it with `ptbill import`, then correct again",
         )
@@ -204,8 +200,6 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
     if not reason.strip():
         raise InputError(
             "--reason",
-            None,
-            None,
             "a write-off needs a reason",
             "say why, e.g. --reason 'timely filing passed'",
         )

@@ -114,8 +114,6 @@ def appeal(
     if decision is None:
         raise InputError(
             f"claim {number}",
-            None,
-            None,
             "the payer has not decided this claim yet (no remittance posted)",
             "appeal after the 835 is posted",
         )

@@ -73,8 +73,6 @@ def _already(path: str, before: Any, sha: str) -> AlreadyPosted:
     )
     return AlreadyPosted(
         path,
-        None,
-        None,
         f"this 835 (sha256 {sha[:12]}...) was already posted{when}; nothing was changed",
         "nothing to do: a remittance posts once",
     )
@@ -83,8 +81,6 @@ def _already(path: str, before: Any, sha: str) -> AlreadyPosted:
 def _changed(path: str) -> InputError:
     return InputError(
         path,
-        None,
-        None,
         "the file changed while it was being posted; nothing was posted",
         "post it again once nothing is writing to it",
     )
@@ -204,9 +200,7 @@ def _post(
     except X12Error as e:
         raise input_error(name, e, "remit") from None
     if not poster.summary.payments:
-        raise InputError(
-            name, None, None, "the file holds no payment (835 transaction set)", FIX_835
-        )
+        raise InputError(name, "the file holds no payment (835 transaction set)", FIX_835)
     poster.close()
     if config is not None:  # the next payers, refunds and patient credits of what it decided
         poster.summary.cob = after_posting(
@@ -317,10 +311,9 @@ class RemittancePoster:
             if received is None:
                 raise InputError(
                     self.name,
-                    None,
-                    "BPR16",
                     "the payment has no date",
                     "give the posting date with --as-of",
+                    field="BPR16",
                 )
             self.received_on = received
         determined = p.production_date or p.payment_date or self.received_on
