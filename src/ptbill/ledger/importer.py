@@ -340,7 +340,7 @@ class _Run:
         the run has not met)."""
         episodes = [i.effective.episode if i.effective else None for i in items]
         planned = [n for n, e in enumerate(episodes) if e and e.plan_of_care]
-        plans = [episodes[n].plan_of_care for n in planned]  # type: ignore[union-attr]
+        plans = [p for e in episodes if e and (p := e.plan_of_care)]  # in the order of planned
         plan_ids = self.refs.ids(
             m.PlanOfCare,
             ("patient_id", "start_date"),
@@ -357,7 +357,7 @@ class _Run:
         for n, pid in zip(planned, plan_ids, strict=True):
             items[n].plan_id = pid
         authorized = [n for n, e in enumerate(episodes) if e and e.authorization]
-        auths = [episodes[n].authorization for n in authorized]  # type: ignore[union-attr]
+        auths = [a for e in episodes if e and (a := e.authorization)]  # as authorized
         keys = [
             (items[n].patient_id, items[n].payer_id, auth_key(a.number, a.start_date))
             for n, a in zip(authorized, auths, strict=True)
@@ -413,10 +413,10 @@ class _Run:
         )
         for i in items:
             assert i.effective is not None
-            history = same_day.get((i.patient_id, i.visit.date_of_service))
-            if i.stored is None or history or batch.others(i.effective) != ([], []):
+            same_day_visits = same_day.get((i.patient_id, i.visit.date_of_service))
+            if i.stored is None or same_day_visits or batch.others(i.effective) != ([], []):
                 p = Prepared(i.effective, i.source_json, i.sha, i.coded)
-                compute(p, i.ctx, self.prices, batch, history)
+                compute(p, i.ctx, self.prices, batch, same_day_visits)
                 i.stored = p.stored
 
     # -- writing --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -26,7 +27,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import ColumnProperty, Mapped, column_property, mapped_column
+from sqlalchemy.orm import Mapped, MappedSQLExpression, column_property, mapped_column
 
 from ptbill.ledger.base import Base, _fk
 from ptbill.ledger.types import Money
@@ -209,7 +210,7 @@ def _text_id() -> Mapped[int | None]:
     return _fk("texts.id", nullable=True, index=False)
 
 
-def _text(column: Mapped[int | None]) -> ColumnProperty[str]:
+def _text(column: Mapped[int | None]) -> MappedSQLExpression[Any]:
     """The body of the text a column points to, read with the row (read-only)."""
     return column_property(select(StoredText.body).where(StoredText.id == column).scalar_subquery())
 

@@ -95,7 +95,7 @@ def claim_for(
                 "original_claim_id": version.original_claim_id,
             }
         )
-    coded = coded_from_lines(claim_number, visit.payer, lines)  # type: ignore[arg-type]
+    coded = coded_from_lines(claim_number, visit.payer, lines)
     built = claim_from_visit(visit, coded, ctx, origin=f"ledger claim {claim_number}")
     ordered = sorted(lines, key=lambda x: x.line_number)
     return dataclasses.replace(
@@ -191,7 +191,7 @@ class _Submission:
         self.earlier: EarlierPayers | None = None
 
     def rows(self, ids: list[int]) -> list[Any]:
-        out = []
+        out: list[Any] = []
         for i in range(0, len(ids), 500):
             out += self.conn.execute(
                 select(*_CLAIM_FIELDS)
@@ -213,7 +213,7 @@ class _Submission:
             for row in self.conn.execute(
                 select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids[i : i + 500]))
             ):
-                out.setdefault(row[0], []).append(_LineRow(*row))
+                out.setdefault(row[0], []).append(_LineRow(*row))  # type: ignore[call-arg]  # _LINE_FIELDS
         return out
 
     def context(self, visit: Visit, number: str) -> VisitContext:

@@ -124,7 +124,8 @@ def post_text(
 ) -> PostSummary:
     """Post an 835 given as text (an upload) in the caller's transaction."""
     sha = hashlib.sha256(text.encode()).hexdigest()
-    return _post(session, name, sha, _TextStream(text), lambda: text, who, config, as_of)
+    stream = _TextStream(text)  # read as a TextIO is (read(n), readline)
+    return _post(session, name, sha, stream, lambda: text, who, config, as_of)  # type: ignore[arg-type]
 
 
 class _HashedFile(io.FileIO):
@@ -274,7 +275,7 @@ class RemittancePoster:
         try:
             self.remittance_id = self.conn.execute(
                 insert(m.Remittance).values(**values, content=_text_value(self.conn, content))
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]  # an INSERT of one row: its key
         except IntegrityError:
             raise _already(self.name, None, sha) from None
         finally:
@@ -331,7 +332,7 @@ class RemittancePoster:
                 payer_identifier=p.payer_id[:80],
                 payee_npi=p.payee_npi,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]  # an INSERT of one row: its key
         self.summary.payments += 1
         self.summary.paid_total += p.amount
         self.summary.imbalances += [f"payment {p.trace_number}: {i.message}" for i in p.imbalances]

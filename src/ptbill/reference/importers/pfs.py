@@ -345,12 +345,16 @@ def _load(path: Path) -> PfsRelease | None:
     meta, stored_rows = found
     rows = {}
     for r in stored_rows:
+        work, nonfacility_pe, facility_pe, mp = (Decimal(r[c]) if r[c] else None for c in _DECIMALS)
         row = RvuRow(
             r["code"],
             r["modifier"],
             r["status"],
             r["not_used_for_medicare"] == "+",
-            *(Decimal(r[c]) if r[c] else None for c in _DECIMALS),
+            work,
+            nonfacility_pe,
+            facility_pe,
+            mp,
             r["mult_proc"],
         )
         rows[(row.code, row.modifier)] = row
