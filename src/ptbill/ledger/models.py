@@ -425,8 +425,9 @@ class WorkItem(Base):
     claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
     reference: Mapped[str] = mapped_column(String(50))  # claim number, or CLP01 when unmatched
     visit_id: Mapped[str | None] = mapped_column(String(38))
-    kind: Mapped[str] = mapped_column(String(15))  # denial rejection underpayment unmatched blocked
+    kind: Mapped[str] = mapped_column(String(15))  # ptbill.remit.work_kinds
     category: Mapped[str] = mapped_column(String(30))
+    rule: Mapped[str | None] = mapped_column(String(40))  # the scrub rule of a blocked item
     carc: Mapped[str | None] = mapped_column(String(5))
     rarc: Mapped[str | None] = mapped_column(String(10))
     amount: Mapped[Decimal | None] = mapped_column(Money)
