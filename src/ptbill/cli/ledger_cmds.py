@@ -1,6 +1,7 @@
-"""The ledger's commands: import, submit, ack-apply, post, worklist, correct, appeal, writeoff
-and report. Each works on the database of `ptbill --db URL` (PTBILL_DB; default ptbill.db)
-in one transaction: it changes all it means to, or nothing.
+"""The ledger's commands: import, submit, ack-apply, post, correct, appeal, writeoff and report
+(the worklist and the bulk form of the actions: ptbill.cli.work_cmds). Each works on the
+database of `ptbill --db URL` (PTBILL_DB; default ptbill.db) in one transaction: it changes
+all it means to, or nothing.
 
 Without --as-of a command works as of the latest date the ledger has recorded (import: the
 latest date of service in its input), never the machine's clock.
@@ -23,8 +24,17 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, run_config, user_errors
-from ptbill.remit.work_kinds import KINDS
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    EXIT_INPUT,
+    err,
+    from_stdin_option,
+    one_claim,
+    out,
+    print_json,
+    run_config,
+    user_errors,
+)
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
 # every other `ptbill` command starts as fast as before.
@@ -315,83 +325,31 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option(
-    "--kind",
-    type=click.Choice(KINDS),
-    default=None,
-)
-@click.option(
-    "--as-of", "as_of", type=DATE, default=None, help="Mark items due before this date as overdue."
-)
-@click.option("--details", is_flag=True, help="Show what each item is about and how to fix it.")
-@click.pass_context
-@user_errors
-@database_errors
-def worklist(
-    ctx: click.Context, as_json: bool, kind: str | None, as_of: dt.datetime | None, details: bool
-) -> None:
-    """Open work items, earliest deadline first: what to do about each claim and by when."""
-    from ptbill.remit.worklist import open_items
-
-    with ledger_session(ctx) as session:
-        day = _day(as_of)
-        items = open_items(session, kind=kind, as_of=day)
-    if as_json:
-        print_json(items)
-        return
-    if not items:
-        out.print("the worklist is empty")
-        return
-    rows = []
-    for w in items:
-        codes = "/".join(x for x in (w["carc"], w["rarc"]) if x) or "-"
-        rows.append(
-            [
-                str(w["due_date"]) + (" overdue" if w["overdue"] else ""),
-                w["claim_id"],
-                w["kind"],
-                w["category"],
-                codes,
-                _money(w["amount"]),
-                w["action"],
-            ]
-        )
-    if not out.is_terminal:  # plain aligned lines for files and pipes
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        click.echo(f"{len(items)} open work item(s)")
-        for r, w in zip(rows, items, strict=True):
-            click.echo("  ".join(c.ljust(n) for c, n in zip(r, widths, strict=True)).rstrip())
-            if details:
-                click.echo(f"    {w['detail']}")
-        return
-    table = Table(title=f"{len(items)} open work item(s)", title_justify="left")
-    for col in ["Due", "Claim", "Kind", "Category", "CARC/RARC", "Amount", "Action"] + (
-        ["Detail"] if details else []
-    ):
-        table.add_column(col, overflow="fold")
-    for r, w in zip(rows, items, strict=True):
-        if w["overdue"]:
-            r[0] = f"[red]{r[0]}[/]"
-        table.add_row(*r, *([w["detail"]] if details else []))
-    out.print(table)
-
-
-@click.command()
-@click.argument("claim")
+@click.argument("claim", required=False)
+@from_stdin_option
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 @user_errors
 @database_errors
-def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def correct(
+    ctx: click.Context,
+    claim: str | None,
+    from_stdin: bool,
+    as_of: dt.datetime | None,
+    as_json: bool,
+) -> None:
     """Make a corrected claim from the stored (re-imported) visit: a replacement (frequency 7,
     with the payer's claim number) or, if the payer never processed it, a new original.
     Exit 1 when the corrected claim would still be blocked (nothing changes)."""
+    from ptbill.cli.work_cmds import run_bulk_command
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import CorrectionBlocked
     from ptbill.remit.actions import correct as correct_claim
 
+    if one_claim(claim, from_stdin) is None:
+        run_bulk_command(ctx, "correct", as_of, as_json)
+        return
     config = _config(ctx)
     try:
         with ledger_session(ctx) as session:
@@ -415,7 +373,8 @@ def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
 
 
 @click.command()
-@click.argument("claim")
+@click.argument("claim", required=False)
+@from_stdin_option
 @click.option(
     "-o",
     "--output-dir",
@@ -430,13 +389,22 @@ def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
 @user_errors
 @database_errors
 def appeal(
-    ctx: click.Context, claim: str, output_dir: str, as_of: dt.datetime | None, as_json: bool
+    ctx: click.Context,
+    claim: str | None,
+    from_stdin: bool,
+    output_dir: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
 ) -> None:
     """Write an appeal letter (HTML and PDF) for a denied or short-paid claim; the claim
     becomes appealed."""
+    from ptbill.cli.work_cmds import run_bulk_command
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.appeal import appeal as appeal_claim
 
+    if one_claim(claim, from_stdin) is None:
+        run_bulk_command(ctx, "appeal", as_of, as_json, out_dir=output_dir)
+        return
     config = _config(ctx)
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
@@ -451,17 +419,30 @@ def appeal(
 
 
 @click.command()
-@click.argument("claim")
+@click.argument("claim", required=False)
+@from_stdin_option
 @click.option("--reason", required=True, help="Why the balance is written off.")
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (--from-stdin).")
 @click.pass_context
 @user_errors
 @database_errors
-def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None) -> None:
+def writeoff(
+    ctx: click.Context,
+    claim: str | None,
+    from_stdin: bool,
+    reason: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+) -> None:
     """Write off what is outstanding on a claim, and close it."""
+    from ptbill.cli.work_cmds import run_bulk_command
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import writeoff as write_off
 
+    if one_claim(claim, from_stdin) is None:
+        run_bulk_command(ctx, "writeoff", as_of, as_json, reason=reason)
+        return
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
         amount = write_off(session, claim, reason, as_of=day, who=who())

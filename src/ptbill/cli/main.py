@@ -18,7 +18,6 @@ from ptbill.cli.ledger_cmds import (
     post,
     report,
     submit,
-    worklist,
     writeoff,
 )
 from ptbill.cli.payer_cmds import eligibility, exchange, status
@@ -26,6 +25,7 @@ from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
 from ptbill.cli.web_cmds import serve, token, user
+from ptbill.cli.work_cmds import rescrub, worklist
 from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
@@ -89,6 +89,7 @@ cli.add_command(ack_apply)
 cli.add_command(post)
 cli.add_command(worklist)
 cli.add_command(correct)
+cli.add_command(rescrub)
 cli.add_command(appeal)
 cli.add_command(writeoff)
 cli.add_command(report)

@@ -231,12 +231,14 @@ def run_bulk(
     check: Callable[[str], object] | None = None,
     refusals: tuple[type[Exception], ...] = (InputError,),
     done_before: Sequence[ClaimOutcome] = (),
+    progress: Callable[[ClaimOutcome], object] | None = None,
 ) -> BulkResult:
     """Act on each claim of `targets` in its own transaction (the session commits after each
     claim and rolls back a refused or failed one: it must not be inside `begin()`).
     `check(claim_number)` runs first for each claim (whether the caller may change it); an
     exception of `refusals` is a refusal, anything else a failure. `done_before`: outcomes
-    decided before (items that cannot be acted on), listed first."""
+    decided before (items that cannot be acted on), listed first. `progress` is told each
+    claim's outcome as soon as it is decided."""
     result = BulkResult(action.name, list(done_before))
     for number, items in targets:
         try:
@@ -263,4 +265,6 @@ def run_bulk(
             )
         else:
             result.claims.append(ClaimOutcome(number, items, "done", detail, None, data))
+        if progress is not None:
+            progress(result.claims[-1])
     return result

@@ -410,12 +410,12 @@ def selection(session: Session, filters: WorkFilter, as_of: dt.date | None = Non
 
 
 def selected_items(
-    session: Session, filters: WorkFilter, as_of: dt.date | None = None
+    session: Session, filters: WorkFilter, as_of: dt.date | None = None, limit: int | None = None
 ) -> list[tuple[int, str, int | None]]:
     """(item id, claim number or reference, claim key) of the open items `filters` selects,
     the earliest deadline first: what a bulk action acts on."""
     q = _query(filters, as_of, m.WorkItem.id, m.WorkItem.reference, m.WorkItem.claim_id)
-    q = q.order_by(m.WorkItem.due_date, m.WorkItem.id)
+    q = q.order_by(m.WorkItem.due_date, m.WorkItem.id).limit(limit)
     return [(i, ref, claim) for i, ref, claim in session.execute(q)]
 
 
