@@ -316,7 +316,7 @@ def run_bulk_command(
     from ptbill.remit.bulk_actions import BulkAction, ClaimOutcome, claim_targets, run_bulk
 
     action = BulkAction(name, reason, out_dir)
-    targets = claim_targets(read_claim_ids(click.get_text_stream("stdin")))
+    targets = claim_targets(read_claim_ids(sys.stdin))
     config = run_config(ctx)
 
     def tell(c: ClaimOutcome) -> None:

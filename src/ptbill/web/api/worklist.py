@@ -37,6 +37,12 @@ class Expect(BaseModel):
     version: str = Field(min_length=1, max_length=64)
 
 
+class GroupFilter(WorkFilterParams):
+    """The filter of GET /worklist (its `filter`), or of a group of GET /worklist/groups."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class Bulk(BaseModel):
     """One action on many claims: of the `items` named, or of every item `filter` selects
     (a group) with the `expect`ed count and version."""
@@ -47,7 +53,7 @@ class Bulk(BaseModel):
     items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
         None, max_length=MAX_ITEMS, description="Work item ids"
     )
-    filter: WorkFilterParams | None = Field(None, description="The group's filter")
+    filter: GroupFilter | None = Field(None, description="The group's filter")
     expect: Expect | None = None
 
     @model_validator(mode="after")
