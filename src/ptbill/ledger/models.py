@@ -418,9 +418,24 @@ class ProviderAdjustment(Base):
 # --- work -------------------------------------------------------------------------------------
 
 
+WORK_ITEM_INDEX = (
+    "status",
+    "due_date",
+    "kind",
+    "category",
+    "rule",
+    "carc",
+    "claim_id",
+    "amount",
+    "created_on",
+)
+
+
 class WorkItem(Base):
     __tablename__ = "work_items"
-    __table_args__ = (Index("ix_work_items_status_due", "status", "due_date"),)
+    # The open items by deadline, with what the work queue filters and groups them by: its
+    # counts and groups read this index alone, not the rows (ptbill.remit.worklist).
+    __table_args__ = (Index("ix_work_items_open", *WORK_ITEM_INDEX),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
     reference: Mapped[str] = mapped_column(String(50))  # claim number, or CLP01 when unmatched
