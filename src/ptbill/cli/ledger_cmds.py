@@ -357,7 +357,8 @@ def correct(
     from ptbill.remit.actions import CorrectionBlocked
     from ptbill.remit.actions import correct as correct_claim
 
-    if one_claim(claim, from_stdin) is None:
+    claim = one_claim(claim, from_stdin)
+    if claim is None:
         run_bulk_command(ctx, "correct", as_of, as_json)
         return
     config = _config(ctx)
@@ -412,7 +413,8 @@ def appeal(
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.appeal import appeal as appeal_claim
 
-    if one_claim(claim, from_stdin) is None:
+    claim = one_claim(claim, from_stdin)
+    if claim is None:
         run_bulk_command(ctx, "appeal", as_of, as_json, out_dir=output_dir)
         return
     config = _config(ctx)
@@ -450,7 +452,8 @@ def writeoff(
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import writeoff as write_off
 
-    if one_claim(claim, from_stdin) is None:
+    claim = one_claim(claim, from_stdin)
+    if claim is None:
         run_bulk_command(ctx, "writeoff", as_of, as_json, reason=reason)
         return
     with ledger_session(ctx) as session:

@@ -3,6 +3,7 @@ a write-off; the queue filtered, grouped, and acted on in bulk."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ptbill.errors import InputErrors, validation_errors
 from ptbill.remit.bulk_actions import MAX_ITEMS, BulkAction
 from ptbill.remit.work_kinds import GROUP_HELP, BulkName, GroupBy
-from ptbill.remit.worklist import group_filter, open_groups, open_items, selection
+from ptbill.remit.worklist import EVERY_ITEM, group_filter, open_groups, open_items, selection
 from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, inlined, json_body
 from ptbill.web.asof import business_date
@@ -65,7 +66,7 @@ class Bulk(BaseModel):
         return self
 
 
-def _totals(whole: dict[str, Any]) -> dict[str, Any]:
+def _totals(whole: Mapping[str, Any]) -> dict[str, Any]:
     return {k: whole[k] for k in ("claims", "amount", "overdue", "version")}
 
 
@@ -146,7 +147,7 @@ def bulk(
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings, as_of), "bulk action")
     action = BulkAction(sent.action, sent.reason)
-    filters = sent.filter.to_filter() if sent.filter else WorkFilterParams().to_filter()
+    filters = sent.filter.to_filter() if sent.filter else EVERY_ITEM
     expect = (sent.expect.count, sent.expect.version) if sent.expect else None
     targets, not_acted = actions.bulk_targets(session, filters, day, sent.items, expect)
     result = actions.bulk_action(session, state.config, who, action, targets, not_acted, day)
