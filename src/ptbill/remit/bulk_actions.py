@@ -48,6 +48,10 @@ MAX_CLAIMS = 5000  # claims a bulk action, at most (a larger one is split by its
 MAX_ITEMS = 20_000  # item ids a request may name
 
 
+def _bad(field: str, problem: str, fix: str) -> InputError:
+    return InputError("bulk action", None, field, problem, fix)
+
+
 @dataclass(frozen=True, slots=True)
 class BulkAction:
     name: str  # one of BULK_ACTIONS
@@ -56,20 +60,16 @@ class BulkAction:
 
     def __post_init__(self) -> None:
         if self.name not in BULK_ACTIONS:
-            raise InputError(
-                file="bulk action",
-                visit_id=None,
-                field="action",
-                problem=f"no action {clip(self.name, 20, quote=True)}",
-                fix=f"use one of: {', '.join(BULK_ACTIONS)}",
+            raise _bad(
+                "action",
+                f"no action {clip(self.name, 20, quote=True)}",
+                f"use one of: {', '.join(BULK_ACTIONS)}",
             )
         if self.name == "writeoff" and not self.reason.strip():
-            raise InputError(
-                file="bulk action",
-                visit_id=None,
-                field="reason",
-                problem="a write-off needs a reason",
-                fix="say why, e.g. reason 'timely filing passed'",
+            raise _bad(
+                "reason",
+                "a write-off needs a reason",
+                "say why, e.g. reason 'timely filing passed'",
             )
 
 
@@ -130,12 +130,10 @@ class GroupChanged(InputError):
 
 
 def _too_many(n: int) -> InputError:
-    return InputError(
-        file="bulk action",
-        visit_id=None,
-        field="items",
-        problem=f"{n:,} claims, over the limit of {MAX_CLAIMS:,} a bulk action",
-        fix="narrow the selection (by payer, clinic or due window) and act on each part",
+    return _bad(
+        "items",
+        f"{n:,} claims, over the limit of {MAX_CLAIMS:,} a bulk action",
+        "narrow the selection (by payer, clinic or due window) and act on each part",
     )
 
 

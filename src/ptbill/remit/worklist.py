@@ -135,6 +135,10 @@ class WorkFilter:
 EVERY_ITEM = WorkFilter()
 
 
+def _bad(field: str, problem: str, fix: str) -> InputError:
+    return InputError("worklist", None, field, problem, fix)
+
+
 def _equal_or_none(column: Any, value: str) -> ColumnElement[bool]:
     return column.is_(None) if value == NONE else column == value
 
@@ -147,20 +151,12 @@ def _in_or_none(column: Any, values: tuple[str, ...]) -> ColumnElement[bool]:
 
 def _due(window: str, as_of: dt.date | None) -> ColumnElement[bool]:
     if window not in DUE_WINDOWS:
-        raise InputError(
-            file="worklist",
-            visit_id=None,
-            field="due",
-            problem=f"no due window {window[:20]!r}",
-            fix=f"use one of: {', '.join(DUE_WINDOWS)}",
-        )
+        raise _bad("due", f"no due window {window[:20]!r}", f"use one of: {', '.join(DUE_WINDOWS)}")
     if as_of is None:
-        raise InputError(
-            file="worklist",
-            visit_id=None,
-            field="due",
-            problem="a due window needs a business date and the ledger has none",
-            fix="give the business date (--as-of, as_of=YYYY-MM-DD)",
+        raise _bad(
+            "due",
+            "a due window needs a business date and the ledger has none",
+            "give the business date (--as-of, as_of=YYYY-MM-DD)",
         )
     due = m.WorkItem.due_date
     week, month = as_of + dt.timedelta(days=7), as_of + dt.timedelta(days=30)
@@ -370,12 +366,8 @@ def open_groups(
     """The open items `filters` selects, grouped `by` one of GROUP_BYS: the largest amount
     first, then the most items."""
     if by not in _KEYS:
-        raise InputError(
-            file="worklist",
-            visit_id=None,
-            field="group_by",
-            problem=f"cannot group by {by[:20]!r}",
-            fix=f"group by one of: {', '.join(GROUP_BYS)}",
+        raise _bad(
+            "group_by", f"cannot group by {by[:20]!r}", f"group by one of: {', '.join(GROUP_BYS)}"
         )
     groups = _aggregate(session, _KEYS[by], filters or EVERY_ITEM, as_of)
     return sorted(

@@ -86,6 +86,10 @@ def worklist_page(
     )
 
 
+def _form_error(field: str, problem: str, fix: str) -> InputError:
+    return InputError("form", None, field, problem, fix)
+
+
 def _form_filter(form: FormData) -> WorkFilterParams:
     """The filter fields a bulk form carries (the list's or a group's)."""
     sent = {k: form_text(form, k, 64) for k in FILTER_FIELDS if form.get(k)}
@@ -99,21 +103,17 @@ def _form_ids(form: FormData) -> list[int]:
     ids = []
     for value in form.getlist("item"):
         if not isinstance(value, str) or not value.isdigit() or not 0 < int(value) <= MAX_ID:
-            raise InputError(
-                file="form",
-                visit_id=None,
-                field="item",
-                problem=f"{clip(value, 20, quote=True)} is not a work item id",
-                fix="tick the items in the list and send the form again",
+            raise _form_error(
+                "item",
+                f"{clip(value, 20, quote=True)} is not a work item id",
+                "tick the items in the list and send the form again",
             )
         ids.append(int(value))
     if not ids:
-        raise InputError(
-            file="form",
-            visit_id=None,
-            field="item",
-            problem="no item is selected",
-            fix="tick the items to act on, or act on all the items of the list",
+        raise _form_error(
+            "item",
+            "no item is selected",
+            "tick the items to act on, or act on all the items of the list",
         )
     return ids
 
@@ -122,12 +122,10 @@ def _form_expect(form: FormData) -> tuple[int, str]:
     count = form_text(form, "expect_count", 12)
     version = form_text(form, "expect_version", 64)
     if not count.isdigit() or not version:
-        raise InputError(
-            file="form",
-            visit_id=None,
-            field="expect_version",
-            problem="the form does not say which group it was shown",
-            fix="reload the work queue and act on the group again",
+        raise _form_error(
+            "expect_version",
+            "the form does not say which group it was shown",
+            "reload the work queue and act on the group again",
         )
     return int(count), version
 
@@ -148,12 +146,10 @@ def bulk(request: Request, session: DB, who: PageBulkWriter, form: PageBulkForm)
         filters = params.to_filter()
         selected = actions.bulk_targets(session, filters, shown_on or day, None, _form_expect(form))
     else:
-        raise InputError(
-            file="form",
-            visit_id=None,
-            field="target",
-            problem="the form does not say what to act on",
-            fix="use the buttons of the work queue: the ticked items, or all the items",
+        raise _form_error(
+            "target",
+            "the form does not say what to act on",
+            "use the buttons of the work queue: the ticked items, or all the items",
         )
     result = actions.bulk_action(session, state.config, who, action, *selected, day)
     back = {k: v for k, v in params.model_dump().items() if v}
