@@ -83,12 +83,14 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def ledger_session(ctx: click.Context) -> Iterator[Any]:
+def ledger_session(ctx: click.Context, *, per_claim: bool = False) -> Iterator[Any]:
+    """One transaction for the command; `per_claim`: a session whose caller commits claim by
+    claim (a bulk action)."""
     from ptbill.ledger.db import Ledger
 
     ledger = Ledger(ctx.obj.get("db"))
     try:
-        with ledger.transaction() as session:
+        with ledger.sessions() if per_claim else ledger.transaction() as session:
             yield session
     finally:
         ledger.close()
@@ -334,33 +336,58 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
 # --- worklist and actions ----------------------------------------------------------------------
 
 
-@click.command()
-@click.argument("claim", required=False)
-@from_stdin_option
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-@user_errors
-@database_errors
-def correct(
-    ctx: click.Context,
-    claim: str | None,
-    from_stdin: bool,
-    as_of: dt.datetime | None,
-    as_json: bool,
-) -> None:
+def claim_action(
+    name: str, *options: Callable[[Any], Any], json_help: str = "Machine-readable output."
+) -> Callable[[Callable[..., Any]], click.Command]:
+    """A claim action's command: CLAIM or --from-stdin, then `options`, --as-of and --json.
+    The command's function acts on one CLAIM; --from-stdin runs the bulk action `name`
+    (ptbill.cli.work_cmds.run_bulk_command) on the claim ids of standard input instead."""
+
+    def wrap(fn: Callable[..., Any]) -> click.Command:
+        @functools.wraps(fn)
+        def one_or_bulk(
+            ctx: click.Context,
+            claim: str | None,
+            from_stdin: bool,
+            as_of: dt.datetime | None,
+            as_json: bool,
+            **extra: Any,
+        ) -> None:
+            if one_claim(claim, from_stdin) is not None:
+                fn(ctx, claim=claim, as_of=as_of, as_json=as_json, **extra)
+                return
+            from ptbill.cli.work_cmds import run_bulk_command
+
+            out_dir = extra.get("output_dir", ".")
+            reason = extra.get("reason", "")
+            run_bulk_command(ctx, name, as_of, as_json, reason=reason, out_dir=out_dir)
+
+        command: Callable[..., Any] = one_or_bulk
+        for deco in (
+            database_errors,
+            user_errors,
+            click.pass_context,
+            click.option("--json", "as_json", is_flag=True, help=json_help),
+            click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP),
+            *reversed(options),
+            from_stdin_option,
+            click.argument("claim", required=False),
+        ):
+            command = deco(command)
+        return click.command()(command)
+
+    return wrap
+
+
+@claim_action("correct")
+def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Make a corrected claim from the stored (re-imported) visit: a replacement (frequency 7,
     with the payer's claim number) or, if the payer never processed it, a new original.
     Exit 1 when the corrected claim would still be blocked (nothing changes)."""
-    from ptbill.cli.work_cmds import run_bulk_command
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import CorrectionBlocked
     from ptbill.remit.actions import correct as correct_claim
 
-    claim = one_claim(claim, from_stdin)
-    if claim is None:
-        run_bulk_command(ctx, "correct", as_of, as_json)
-        return
     config = _config(ctx)
     try:
         with ledger_session(ctx) as session:
@@ -383,40 +410,25 @@ def correct(
     )
 
 
-@click.command()
-@click.argument("claim", required=False)
-@from_stdin_option
-@click.option(
-    "-o",
-    "--output-dir",
-    default=".",
-    type=click.Path(file_okay=False),
-    show_default=True,
-    help="Where to write appeal-CLAIM.html and .pdf.",
+@claim_action(
+    "appeal",
+    click.option(
+        "-o",
+        "--output-dir",
+        default=".",
+        type=click.Path(file_okay=False),
+        show_default=True,
+        help="Where to write appeal-CLAIM.html and .pdf.",
+    ),
 )
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-@user_errors
-@database_errors
 def appeal(
-    ctx: click.Context,
-    claim: str | None,
-    from_stdin: bool,
-    output_dir: str,
-    as_of: dt.datetime | None,
-    as_json: bool,
+    ctx: click.Context, claim: str, output_dir: str, as_of: dt.datetime | None, as_json: bool
 ) -> None:
     """Write an appeal letter (HTML and PDF) for a denied or short-paid claim; the claim
     becomes appealed."""
-    from ptbill.cli.work_cmds import run_bulk_command
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.appeal import appeal as appeal_claim
 
-    claim = one_claim(claim, from_stdin)
-    if claim is None:
-        run_bulk_command(ctx, "appeal", as_of, as_json, out_dir=output_dir)
-        return
     config = _config(ctx)
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
@@ -430,32 +442,18 @@ def appeal(
     )
 
 
-@click.command()
-@click.argument("claim", required=False)
-@from_stdin_option
-@click.option("--reason", required=True, help="Why the balance is written off.")
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (--from-stdin).")
-@click.pass_context
-@user_errors
-@database_errors
+@claim_action(
+    "writeoff",
+    click.option("--reason", required=True, help="Why the balance is written off."),
+    json_help="Machine-readable output (--from-stdin).",
+)
 def writeoff(
-    ctx: click.Context,
-    claim: str | None,
-    from_stdin: bool,
-    reason: str,
-    as_of: dt.datetime | None,
-    as_json: bool,
+    ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None, as_json: bool
 ) -> None:
     """Write off what is outstanding on a claim, and close it."""
-    from ptbill.cli.work_cmds import run_bulk_command
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import writeoff as write_off
 
-    claim = one_claim(claim, from_stdin)
-    if claim is None:
-        run_bulk_command(ctx, "writeoff", as_of, as_json, reason=reason)
-        return
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
         amount = write_off(session, claim, reason, as_of=day, who=who())

@@ -14,7 +14,6 @@ import datetime as dt
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -24,14 +23,19 @@ from rich.table import Table
 from ptbill.cli.common import (
     EXIT_FOUND,
     err,
-    from_stdin_option,
-    one_claim,
     out,
     print_json,
     run_config,
     user_errors,
 )
-from ptbill.cli.ledger_cmds import AS_OF_HELP, DATE, database_errors, ledger_session, who
+from ptbill.cli.ledger_cmds import (
+    AS_OF_HELP,
+    DATE,
+    claim_action,
+    database_errors,
+    ledger_session,
+    who,
+)
 from ptbill.errors import InputError
 from ptbill.remit.work_kinds import DUE_HELP, DUE_WINDOWS, GROUP_BYS, GROUP_HELP, KINDS
 
@@ -288,19 +292,6 @@ def read_claim_ids(stream: Any) -> list[str]:
     return ids
 
 
-@contextmanager
-def _bulk_session(ctx: click.Context) -> Iterator[Any]:
-    """A session that commits claim by claim (not one transaction for the command)."""
-    from ptbill.ledger.db import Ledger
-
-    ledger = Ledger(ctx.obj.get("db"))
-    try:
-        with ledger.sessions() as session:
-            yield session
-    finally:
-        ledger.close()
-
-
 def run_bulk_command(
     ctx: click.Context,
     name: str,
@@ -325,7 +316,7 @@ def run_bulk_command(
         line = f"{c.outcome:<8} {c.claim_id}: {c.detail}" + (f". Fix: {c.fix}" if c.fix else "")
         (click.echo if c.outcome == "done" else lambda t: click.echo(t, err=True))(line)
 
-    with _bulk_session(ctx) as session:
+    with ledger_session(ctx, per_claim=True) as session:
         day = as_of_or_latest(session, as_of.date() if as_of else None)
         session.commit()  # the date's read: each claim then has a transaction of its own
         result = run_bulk(session, config, action, targets, as_of=day, who=who(), progress=tell)
@@ -341,39 +332,22 @@ def run_bulk_command(
         ctx.exit(EXIT_FOUND)
 
 
-@click.command()
-@click.argument("claim", required=False)
-@from_stdin_option
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-@user_errors
-@database_errors
-def rescrub(
-    ctx: click.Context,
-    claim: str | None,
-    from_stdin: bool,
-    as_of: dt.datetime | None,
-    as_json: bool,
-) -> None:
+@claim_action("rescrub")
+def rescrub(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Code, scrub and price a claim not sent yet (blocked or ready) again from its stored
     visit, with today's configuration and reference data: it becomes ready, or stays blocked
     with new work items. Exit 1 when it is still blocked."""
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import rescrub as scrub_again
 
-    number = one_claim(claim, from_stdin)
-    if number is None:
-        run_bulk_command(ctx, "rescrub", as_of, as_json)
-        return
     config = run_config(ctx)
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, as_of.date() if as_of else None)
-        result = scrub_again(session, config, number, as_of=day, who=who())
+        result = scrub_again(session, config, claim, as_of=day, who=who())
     if as_json:
         print_json(result.as_json())
     else:
         still = f": {', '.join(result.rules)}" if result.rules else ""
-        out.print(f"claim {number} scrubbed again as of {day}: {result.state}{still}")
+        out.print(f"claim {claim} scrubbed again as of {day}: {result.state}{still}")
     if result.rules:
         ctx.exit(EXIT_FOUND)
