@@ -21,6 +21,7 @@ from ptbill.ledger.dates import latest_date
 from ptbill.ledger.db import Ledger, make_engine
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.migrate import upgrade
+from ptbill.ledger.scope import EVERYTHING
 from ptbill.ledger.states import State, move
 from ptbill.remit.actions import outstanding, rescrub
 from ptbill.remit.bulk_actions import (
@@ -70,13 +71,13 @@ def test_groups_and_filters_agree_with_the_items_counted_one_by_one(
     with ledger.transaction() as s:
         rows = truth.open_rows(s)
         assert len(rows) > 40 and {"blocked", "denial"} <= {r.kind for r in rows}
-        whole = selection(s, WorkFilter(), day)
+        whole = selection(s, EVERYTHING, WorkFilter(), day)
         assert {k: whole[k] for k in ("count", "claims", "amount", "overdue")} == truth.figures(
             rows, day
         )
         for by in GROUP_BYS:
             expected = truth.groups(rows, by, day)
-            found = open_groups(s, by, as_of=day)
+            found = open_groups(s, EVERYTHING, by, as_of=day)
             assert {tuple(g["key"].values()) for g in found} == set(expected), by
             amounts = [g["amount"] for g in found]
             assert amounts == sorted(amounts, reverse=True)  # the largest amount first
@@ -90,23 +91,30 @@ def test_groups_and_filters_agree_with_the_items_counted_one_by_one(
                 ), (by, g["key"])
                 # The group opens as a filter: exactly its items, with the same version.
                 f = group_filter(WorkFilter(), g["key"])
-                assert _ids(open_items(s, filters=f, as_of=day)) == want["ids"], (by, g["key"])
+                assert _ids(open_items(s, EVERYTHING, filters=f, as_of=day)) == want["ids"], (
+                    by,
+                    g["key"],
+                )
                 assert g["version"] == version_of(want["ids"])
-                assert [i for i, _, _ in selected_items(s, f, day)] == [
-                    i["id"] for i in open_items(s, filters=f, as_of=day)
+                assert [i for i, _, _ in selected_items(s, EVERYTHING, f, day)] == [
+                    i["id"] for i in open_items(s, EVERYTHING, filters=f, as_of=day)
                 ]
         # A blocked claim with several findings counts its charge once.
         blocked = [r for r in rows if r.kind == "blocked"]
         assert len(blocked) > len({r.claim for r in blocked})
-        kind = next(g for g in open_groups(s, "kind", as_of=day) if g["key"]["kind"] == "blocked")
+        kind = next(
+            g
+            for g in open_groups(s, EVERYTHING, "kind", as_of=day)
+            if g["key"]["kind"] == "blocked"
+        )
         charges = dict(s.execute(select(m.Claim.id, m.Claim.charge)).all())
         assert kind["amount"] == sum(charges[c] for c in {r.claim for r in blocked})
 
 
 def _check_filter(s: Session, rows: list[Any], day: dt.date, f: WorkFilter, keep: Any) -> None:
     want = {r.id for r in rows if keep(r)}
-    assert _ids(open_items(s, filters=f, as_of=day)) == want, f
-    assert count_open(s, filters=f, as_of=day) == len(want), f
+    assert _ids(open_items(s, EVERYTHING, filters=f, as_of=day)) == want, f
+    assert count_open(s, EVERYTHING, filters=f, as_of=day) == len(want), f
 
 
 def test_each_filter_selects_what_it_says(demo: tuple[Ledger, dt.date]) -> None:
@@ -146,11 +154,14 @@ def test_each_filter_selects_what_it_says(demo: tuple[Ledger, dt.date]) -> None:
         # The windows from an earlier date hold other items: the business date decides.
         early = day - dt.timedelta(days=60)
         overdue = {r.id for r in rows if r.due < early}
-        assert _ids(open_items(s, filters=WorkFilter(due="overdue"), as_of=early)) == overdue
+        assert (
+            _ids(open_items(s, EVERYTHING, filters=WorkFilter(due="overdue"), as_of=early))
+            == overdue
+        )
         with pytest.raises(InputError, match="business date"):
-            open_items(s, filters=WorkFilter(due="overdue"), as_of=None)
+            open_items(s, EVERYTHING, filters=WorkFilter(due="overdue"), as_of=None)
         with pytest.raises(InputError, match="group by one of"):
-            open_groups(s, "patient")
+            open_groups(s, EVERYTHING, "patient")
 
 
 def _close_one(s: Session, numbers: list[str]) -> str:
@@ -184,7 +195,7 @@ def test_a_bulk_write_off_of_a_group_refuses_the_claim_it_does_not_apply_to(
         states = dict(s.execute(select(m.Claim.id, m.Claim.state)).all())
         group = next(
             g
-            for g in open_groups(s, "reason", as_of=day)
+            for g in open_groups(s, EVERYTHING, "reason", as_of=day)
             if g["key"]["kind"] == "denial"
             and g["claims"] >= 3
             and any(
@@ -194,15 +205,17 @@ def test_a_bulk_write_off_of_a_group_refuses_the_claim_it_does_not_apply_to(
             )
         )
         f = group_filter(WorkFilter(), group["key"])
-        numbers = sorted({ref for _, ref, _ in selected_items(s, f, day)})
+        numbers = sorted({ref for _, ref, _ in selected_items(s, EVERYTHING, f, day)})
         closed = _close_one(s, numbers)
     with ledger.sessions() as s:
-        shown = selection(s, f, day)  # the group as the biller sees it now
+        shown = selection(s, EVERYTHING, f, day)  # the group as the biller sees it now
         owed = {
             c.claim_number: outstanding(c)
             for c in s.scalars(select(m.Claim).where(m.Claim.claim_number.in_(numbers)))
         }
-        targets, not_acted = item_targets(s, f, day, expect=(shown["count"], shown["version"]))
+        targets, not_acted = item_targets(
+            s, EVERYTHING, f, day, expect=(shown["count"], shown["version"])
+        )
         s.commit()
         result = run_bulk(
             s,
@@ -234,13 +247,13 @@ def test_a_bulk_write_off_of_a_group_refuses_the_claim_it_does_not_apply_to(
             assert entry.who == WHO and entry.on_date == day
             assert entry.why == f"wrote off {owed[n]}: authorization never obtained"
         # What is left of the group: the refused claim's items; the version says it changed.
-        left = selection(s, f, day)
+        left = selection(s, EVERYTHING, f, day)
         assert left["claims"] == 1 and left["version"] != shown["version"]
         with pytest.raises(GroupChanged):
-            item_targets(s, f, day, expect=(shown["count"], shown["version"]))
+            item_targets(s, EVERYTHING, f, day, expect=(shown["count"], shown["version"]))
         # Named by id, items done meanwhile are refused as no longer open.
         gone = [i for c in result.claims if c.outcome == "done" for i in c.items]
-        targets, not_acted = item_targets(s, WorkFilter(), day, ids=gone[:2])
+        targets, not_acted = item_targets(s, EVERYTHING, WorkFilter(), day, ids=gone[:2])
         assert targets == [] and [c.outcome for c in not_acted] == ["refused", "refused"]
         assert "not open" in not_acted[0].detail
 
@@ -335,7 +348,7 @@ def test_scrubbing_again_moves_a_claim_and_replaces_its_items(
 
 def test_the_migration_names_the_rule_of_the_blocked_items_already_stored(db_url: str) -> None:
     engine = make_engine(db_url) if db_url.startswith("sqlite") else create_engine(db_url)
-    upgrade(engine, "0003")
+    upgrade(engine, "0004")  # the revision before the rule's
     day = dt.date(2026, 3, 2)
     with engine.begin() as conn:
         for kind, category, detail, source in (
@@ -373,7 +386,7 @@ def test_money_is_a_decimal_in_every_group(demo: tuple[Ledger, dt.date]) -> None
     ledger, day = demo
     with ledger.transaction() as s:
         for by in GROUP_BYS:
-            for g in open_groups(s, by, as_of=day):
+            for g in open_groups(s, EVERYTHING, by, as_of=day):
                 assert isinstance(g["amount"], Decimal) and g["amount"] == g["amount"].quantize(
                     Decimal("0.01")
                 )

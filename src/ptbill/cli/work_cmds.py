@@ -31,7 +31,9 @@ from ptbill.cli.common import (
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
+    _claim_in,
     claim_action,
+    clinic_option,
     database_errors,
     ledger_session,
     who,
@@ -131,7 +133,7 @@ def _csv(columns: Sequence[str], rows: Iterator[dict[str, Any]]) -> None:
 @click.option("--rule", default=None, help="The scrub rule of blocked items ('-': none).")
 @click.option("--carc", default=None, help="The CARC of denials ('-': none).")
 @click.option("--payer", "payers", multiple=True, metavar="KEY", help="Repeatable.")
-@click.option("--clinic", "clinics", multiple=True, metavar="KEY", help="Repeatable.")
+@clinic_option
 @click.option("--since", type=DATE, default=None, help="Items created on or after this date.")
 @click.option("--until", type=DATE, default=None, help="Items created on or before this date.")
 @click.option("--due", type=click.Choice(DUE_WINDOWS), default=None, help=DUE_HELP + ".")
@@ -172,6 +174,7 @@ def worklist(
     """Open work items, earliest deadline first: what to do about each claim and by when,
     with a summary by denial reason (or only the groups, with --group-by)."""
     from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.ledger.scope import scope_of
     from ptbill.remit.worklist import (
         WorkFilter,
         open_groups,
@@ -187,25 +190,25 @@ def worklist(
         rule=rule,
         carc=carc,
         payers=payers,
-        clinics=clinics,
         since=since.date() if since else None,
         until=until.date() if until else None,
         due=due,
     )
     with ledger_session(ctx) as session:
+        scope = scope_of(session, clinics)
         day = as_of_or_latest(session, as_of.date() if as_of else None)
         if fmt == "ids":
-            found = selected_items(session, filters, day, limit)
+            found = selected_items(session, scope, filters, day, limit)
             for number in dict.fromkeys(ref for _, ref, claim in found if claim is not None):
                 click.echo(number)
             return
         if group_by:
-            groups = open_groups(session, group_by, filters=filters, as_of=day)
+            groups = open_groups(session, scope, group_by, filters=filters, as_of=day)
             items = []
         else:
-            groups = open_groups(session, "reason", filters=filters, as_of=day)
-            items = open_items(session, filters=filters, as_of=day, limit=limit)
-        whole = selection(session, filters, day)
+            groups = open_groups(session, scope, "reason", filters=filters, as_of=day)
+            items = open_items(session, scope, filters=filters, as_of=day, limit=limit)
+        whole = selection(session, scope, filters, day)
     if fmt == "json":
         print_json(groups if group_by else items)
     elif fmt == "csv" and group_by:
@@ -297,12 +300,14 @@ def run_bulk_command(
     name: str,
     as_of: dt.datetime | None,
     as_json: bool,
+    clinics: tuple[str, ...] = (),
     *,
     reason: str = "",
     out_dir: str = ".",
 ) -> None:
     """`name` on every claim id of standard input; prints each outcome as it is decided (or
-    the whole answer as JSON) and exits 1 unless every claim was done."""
+    the whole answer as JSON) and exits 1 unless every claim was done. With `clinics`, a
+    claim of another clinic is refused (as not found)."""
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.bulk_actions import BulkAction, ClaimOutcome, claim_targets, run_bulk
 
@@ -319,7 +324,16 @@ def run_bulk_command(
     with ledger_session(ctx, per_claim=True) as session:
         day = as_of_or_latest(session, as_of.date() if as_of else None)
         session.commit()  # the date's read: each claim then has a transaction of its own
-        result = run_bulk(session, config, action, targets, as_of=day, who=who(), progress=tell)
+        result = run_bulk(
+            session,
+            config,
+            action,
+            targets,
+            as_of=day,
+            who=who(),
+            check=lambda number: _claim_in(session, clinics, number),
+            progress=tell,
+        )
     if as_json:
         print_json({"as_of": day, **result.as_json()})
     else:
@@ -333,7 +347,13 @@ def run_bulk_command(
 
 
 @claim_action("rescrub")
-def rescrub(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def rescrub(
+    ctx: click.Context,
+    claim: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
     """Code, scrub and price a claim not sent yet (blocked or ready) again from its stored
     visit, with today's configuration and reference data: it becomes ready, or stays blocked
     with new work items. Exit 1 when it is still blocked."""
@@ -342,6 +362,7 @@ def rescrub(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
 
     config = run_config(ctx)
     with ledger_session(ctx) as session:
+        _claim_in(session, clinics, claim)
         day = as_of_or_latest(session, as_of.date() if as_of else None)
         result = scrub_again(session, config, claim, as_of=day, who=who())
     if as_json:

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
 from ptbill.errors import InputError, clip
+from ptbill.ledger.scope import Scope
 from ptbill.remit.actions import correct, rescrub, writeoff
 from ptbill.remit.appeal import appeal
 from ptbill.remit.work_kinds import BULK_ACTIONS
@@ -147,21 +148,23 @@ def claim_targets(numbers: Sequence[str]) -> list[Target]:
 
 def item_targets(
     session: Session,
+    scope: Scope,
     filters: WorkFilter,
     as_of: dt.date | None,
     *,
     ids: Sequence[int] | None = None,
     expect: tuple[int, str] | None = None,
 ) -> tuple[list[Target], list[ClaimOutcome]]:
-    """The claims of the open items `filters` selects (narrowed to `ids` when given), in
-    deadline order, each with its items; and the outcomes of what cannot be acted on (an id
-    no longer open, an item of no claim). `expect`: the (count, version) the caller was shown,
-    checked against the items read here (GroupChanged when they differ)."""
+    """The claims of the open items of `scope` that `filters` selects (narrowed to `ids` when
+    given), in deadline order, each with its items; and the outcomes of what cannot be acted
+    on (an id no longer open, or not of the scope; an item of no claim). `expect`: the
+    (count, version) the caller was shown, checked against the items read here (GroupChanged
+    when they differ)."""
     if ids is not None:
         if len(ids) > MAX_ITEMS:
             raise _too_many(len(ids))
         filters = filters.but(ids=tuple(ids))
-    found = selected_items(session, filters, as_of)
+    found = selected_items(session, scope, filters, as_of)
     if expect is not None and (len(found), version_of([i for i, _, _ in found])) != expect:
         raise GroupChanged(expect[0], len(found))
     by_claim: dict[str, list[int]] = {}

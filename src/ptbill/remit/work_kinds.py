@@ -23,6 +23,10 @@ Kind = Literal[
     "eligibility",
     "status",
     "exchange",
+    "crossover",
+    "cob",
+    "refund",
+    "collections",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 CHARGE_KINDS: tuple[str, ...] = ("blocked", "rejection", "status")

@@ -4,7 +4,8 @@ One shape, `WorkItem`, and one query for the command line, the REST API and the 
 read of the open work items is built by `_query` (the joins to the claim, its payer and its
 clinic) and filtered by `_where` from a `WorkFilter` (kind, category, rule, CARC, payer,
 clinic, created since/until, the due window), so that whatever narrows what a caller may see
-is added there once. On it:
+is added there once: the caller's `Scope` (ptbill.ledger.scope: the items of its clinics'
+claims, and of the payments to their NPIs that matched no claim) and the filter. On it:
 
 - `open_items`: a page of items (`limit`, `offset`), the earliest deadline first;
 - `count_open`: how many;
@@ -40,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger.scope import Scope
 from ptbill.remit.work_kinds import CHARGE_KINDS, DUE_WINDOWS, GROUP_BYS, NONE
 
 SelectT = TypeVar("SelectT", bound=Select[Any])
@@ -168,10 +170,11 @@ def _due(window: str, as_of: dt.date | None) -> ColumnElement[bool]:
     }[window]
 
 
-def _where(q: SelectT, f: WorkFilter, as_of: dt.date | None) -> SelectT:
-    """The open items `f` selects (the one place every read of the open items is narrowed)."""
+def _where(q: SelectT, f: WorkFilter, scope: Scope, as_of: dt.date | None) -> SelectT:
+    """The open items of `scope` that `f` selects (the one place every read of the open items
+    is narrowed)."""
     w = m.WorkItem
-    q = q.where(w.status == "open")
+    q = q.where(w.status == "open", scope.work_items())
     if f.kinds:
         q = q.where(w.kind.in_(f.kinds))
     if f.category:
@@ -198,7 +201,12 @@ def _where(q: SelectT, f: WorkFilter, as_of: dt.date | None) -> SelectT:
 
 
 def _query(
-    f: WorkFilter, as_of: dt.date | None, *columns: Any, payer: bool = False, clinic: bool = False
+    f: WorkFilter,
+    scope: Scope,
+    as_of: dt.date | None,
+    *columns: Any,
+    payer: bool = False,
+    clinic: bool = False,
 ) -> Select[Any]:
     """`columns` of the open items `f` selects; each item joined to its claim's payer
     (`payer`: for a column of m.Payer) and clinic (`clinic`: m.Clinic) when the columns or
@@ -213,7 +221,7 @@ def _query(
     if clinic:
         q = q.outerjoin(m.Patient, m.Patient.id == m.Claim.patient_id)
         q = q.outerjoin(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
-    return _where(q, f, as_of)
+    return _where(q, f, scope, as_of)
 
 
 def _filter(
@@ -236,6 +244,7 @@ def _filter(
 
 def open_items(
     session: Session,
+    scope: Scope,
     *,
     kind: str | None = None,
     kinds: Collection[str] | None = None,
@@ -250,7 +259,7 @@ def open_items(
     of the claims whose keys are `claims`), the earliest deadline first; all of them unless
     `limit`."""
     f = _filter(filters, kind, kinds, category, claims)
-    q = _query(f, as_of, m.WorkItem, m.Payer.key, m.Clinic.key, payer=True, clinic=True)
+    q = _query(f, scope, as_of, m.WorkItem, m.Payer.key, m.Clinic.key, payer=True, clinic=True)
     q = q.order_by(m.WorkItem.due_date, m.WorkItem.id)
     if limit is not None:
         q = q.limit(limit).offset(offset)
@@ -259,6 +268,7 @@ def open_items(
 
 def count_open(
     session: Session,
+    scope: Scope,
     *,
     kind: str | None = None,
     kinds: Collection[str] | None = None,
@@ -267,7 +277,7 @@ def count_open(
     as_of: dt.date | None = None,
 ) -> int:
     f = _filter(filters, kind, kinds, category, None)
-    return session.scalar(_query(f, as_of, func.count())) or 0
+    return session.scalar(_query(f, scope, as_of, func.count())) or 0
 
 
 # --- groups ----------------------------------------------------------------------------------
@@ -307,7 +317,11 @@ def version_of(ids: Collection[int]) -> str:
 
 
 def _aggregate(
-    session: Session, keys: Sequence[tuple[str, Any]], f: WorkFilter, as_of: dt.date | None
+    session: Session,
+    scope: Scope,
+    keys: Sequence[tuple[str, Any]],
+    f: WorkFilter,
+    as_of: dt.date | None,
 ) -> list[WorkGroup]:
     """Count, claims, amount (once), overdue and version of the open items `f` selects, by
     the `keys` columns; two levels of GROUP BY in the database, no item loaded."""
@@ -319,6 +333,7 @@ def _aggregate(
     inner = (
         _query(
             f,
+            scope,
             as_of,
             *columns,
             func.count().label("n"),
@@ -361,7 +376,12 @@ def _aggregate(
 
 
 def open_groups(
-    session: Session, by: str, *, filters: WorkFilter | None = None, as_of: dt.date | None = None
+    session: Session,
+    scope: Scope,
+    by: str,
+    *,
+    filters: WorkFilter | None = None,
+    as_of: dt.date | None = None,
 ) -> list[WorkGroup]:
     """The open items `filters` selects, grouped `by` one of GROUP_BYS: the largest amount
     first, then the most items."""
@@ -369,7 +389,7 @@ def open_groups(
         raise _bad(
             "group_by", f"cannot group by {by[:20]!r}", f"group by one of: {', '.join(GROUP_BYS)}"
         )
-    groups = _aggregate(session, _KEYS[by], filters or EVERY_ITEM, as_of)
+    groups = _aggregate(session, scope, _KEYS[by], filters or EVERY_ITEM, as_of)
     return sorted(
         groups,
         key=lambda g: (-g["amount"], -g["count"], [str(v or "") for v in g["key"].values()]),
@@ -397,9 +417,11 @@ class Selection(TypedDict):
     version: str
 
 
-def selection(session: Session, filters: WorkFilter, as_of: dt.date | None = None) -> Selection:
+def selection(
+    session: Session, scope: Scope, filters: WorkFilter, as_of: dt.date | None = None
+) -> Selection:
     """Everything `filters` selects, as one group (its figures and version)."""
-    (whole,) = _aggregate(session, (), filters, as_of)  # no GROUP BY: always one row
+    (whole,) = _aggregate(session, scope, (), filters, as_of)  # no GROUP BY: always one row
     return {
         "count": whole["count"],
         "claims": whole["claims"],
@@ -410,11 +432,15 @@ def selection(session: Session, filters: WorkFilter, as_of: dt.date | None = Non
 
 
 def selected_items(
-    session: Session, filters: WorkFilter, as_of: dt.date | None = None, limit: int | None = None
+    session: Session,
+    scope: Scope,
+    filters: WorkFilter,
+    as_of: dt.date | None = None,
+    limit: int | None = None,
 ) -> list[tuple[int, str, int | None]]:
     """(item id, claim number or reference, claim key) of the open items `filters` selects,
     the earliest deadline first: what a bulk action acts on."""
-    q = _query(filters, as_of, m.WorkItem.id, m.WorkItem.reference, m.WorkItem.claim_id)
+    q = _query(filters, scope, as_of, m.WorkItem.id, m.WorkItem.reference, m.WorkItem.claim_id)
     q = q.order_by(m.WorkItem.due_date, m.WorkItem.id).limit(limit)
     return [(i, ref, claim) for i, ref, claim in session.execute(q)]
 

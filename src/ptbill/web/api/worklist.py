@@ -87,8 +87,8 @@ def get_worklist(
     `amount` at stake (a claim's charge counted once), `overdue` and the selection's `version`
     (for a bulk action on all of them)."""
     day = business_date(session, request.app.state.settings, as_of)
-    items = open_items(session, filters=filters, as_of=day, limit=limit, offset=offset)
-    whole = selection(session, filters, day)
+    items = open_items(session, who.scope, filters=filters, as_of=day, limit=limit, offset=offset)
+    whole = selection(session, who.scope, filters, day)
     page = paged("items", items, limit=limit, offset=offset, total=whole["count"])
     return answer({"as_of": day, "filter": filters.params(), **page, **_totals(whole)})
 
@@ -110,9 +110,9 @@ def get_groups(
     day = business_date(session, request.app.state.settings, as_of)
     groups = [
         {**g, "filter": group_filter(filters, g["key"]).params()}
-        for g in open_groups(session, by, filters=filters, as_of=day)
+        for g in open_groups(session, who.scope, by, filters=filters, as_of=day)
     ]
-    whole = selection(session, filters, day)
+    whole = selection(session, who.scope, filters, day)
     return answer(
         {
             "as_of": day,
@@ -149,7 +149,7 @@ def bulk(
     action = BulkAction(sent.action, sent.reason)
     filters = sent.filter.to_filter() if sent.filter else EVERY_ITEM
     expect = (sent.expect.count, sent.expect.version) if sent.expect else None
-    targets, not_acted = actions.bulk_targets(session, filters, day, sent.items, expect)
+    targets, not_acted = actions.bulk_targets(session, who, filters, day, sent.items, expect)
     result = actions.bulk_action(session, state.config, who, action, targets, not_acted, day)
     return answer({"as_of": day, **result.as_json()})
 

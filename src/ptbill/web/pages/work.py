@@ -19,7 +19,7 @@ from ptbill.remit.work_kinds import BULK_ACTIONS, DUE_WINDOWS, GROUP_BYS, KINDS,
 from ptbill.remit.worklist import EVERY_ITEM
 from ptbill.web import actions
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, PageBulkWriter, PageWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, PageBulkWriter, PageWriter, ReadDB, Reader
 from ptbill.web.bodies import PageBulkForm, PageForm, form_text
 from ptbill.web.pages.common import back_to, parse_day, show
 from ptbill.web.params import (
@@ -56,13 +56,15 @@ def worklist_page(
     page: PageNumber = 1,
     size: PageSize = QUEUE_PAGE,
 ) -> HTMLResponse:
-    """The work queue: the open items the filters select, a page of a compact table or their
-    groups, with bulk actions on a selection or a whole group."""
+    """The work queue: the open items of the user's clinics the filters select (`clinic`
+    narrows to some of them), a page of a compact table or their groups, with bulk actions on
+    a selection or a whole group."""
     day = business_date(session, request.app.state.settings)
+    scope = who.scope
     shown = (
-        work.queue_groups(session, filters, by, day)
+        work.queue_groups(session, scope, filters, by, day)
         if view == "groups"
-        else work.queue_page(session, filters, day, limit=size, offset=(page - 1) * size)
+        else work.queue_page(session, scope, filters, day, limit=size, offset=(page - 1) * size)
     )
     params = filters.params()
     return show(
@@ -76,7 +78,7 @@ def worklist_page(
         filter_fields=FILTER_FIELDS,
         page=page,
         size=size,
-        choices=work.choices(session, day),
+        choices=work.choices(session, scope, day),
         kinds=KINDS,
         due_windows=DUE_WINDOWS,
         group_bys=GROUP_BYS,
@@ -141,10 +143,11 @@ def bulk(request: Request, session: DB, who: PageBulkWriter, form: PageBulkForm)
     day = actions.need_date(business_date(session, state.settings), "bulk action")
     target = form_text(form, "target", 10)
     if target == "selected":
-        selected = actions.bulk_targets(session, EVERY_ITEM, shown_on or day, _form_ids(form), None)
+        ids = _form_ids(form)
+        selected = actions.bulk_targets(session, who, EVERY_ITEM, shown_on or day, ids, None)
     elif target == "all":
-        filters = params.to_filter()
-        selected = actions.bulk_targets(session, filters, shown_on or day, None, _form_expect(form))
+        filters, expect = params.to_filter(), _form_expect(form)
+        selected = actions.bulk_targets(session, who, filters, shown_on or day, None, expect)
     else:
         raise _form_error(
             "target",
@@ -160,7 +163,7 @@ def bulk(request: Request, session: DB, who: PageBulkWriter, form: PageBulkForm)
 def denials_page(
     request: Request,
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     kind: str | None = None,
     category: str | None = None,
     page: PageNumber = 1,
@@ -169,13 +172,14 @@ def denials_page(
     kind = kind if kind in work.FOLLOW_UP else None
     items, total = work.follow_up(
         session,
+        scope,
         day,
         kind=kind,
         category=category or None,
         limit=DENIALS_PAGE,
         offset=(page - 1) * DENIALS_PAGE,
     )
-    facts = claims.claim_facts(session, sorted({i["claim_id"] for i in items}))
+    facts = claims.claim_facts(session, scope, sorted({i["claim_id"] for i in items}))
     return show(
         request,
         session,
@@ -183,7 +187,7 @@ def denials_page(
         as_of=day,
         items=items,
         facts=facts,
-        totals=work.follow_up_totals(session, day),
+        totals=work.follow_up_totals(session, scope, day),
         kind=kind,
         category=category,
         kinds=work.FOLLOW_UP,
@@ -195,10 +199,10 @@ def denials_page(
 
 @router.get("/visits/{visit_id:path}/edit", response_class=HTMLResponse)
 def edit_visit_form(
-    visit_id: VisitId, request: Request, session: ReadDB, who: Reader
+    visit_id: VisitId, request: Request, session: ReadDB, scope: Access
 ) -> HTMLResponse:
-    visit = visits.visit_detail(session, visit_id)
-    claim = claims.claim_detail(session, visit["claim_number"])
+    visit = visits.visit_detail(session, scope, visit_id)
+    claim = claims.claim_detail(session, scope, visit["claim_number"])
     return show(
         request,
         session,
@@ -223,8 +227,8 @@ def edit_visit(
     except (InputError, InputErrors) as e:
         session.rollback()
         errors = e.errors if isinstance(e, InputErrors) else [e]
-        visit = visits.visit_detail(session, visit_id)
-        claim = claims.claim_detail(session, visit["claim_number"])
+        visit = visits.visit_detail(session, who.scope, visit_id)
+        claim = claims.claim_detail(session, who.scope, visit["claim_number"])
         return show(
             request,
             session,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
+from ptbill.ledger.scope import Scope
 from ptbill.remit.work_kinds import KINDS
 from ptbill.remit.worklist import (
     EVERY_ITEM,
@@ -31,29 +32,35 @@ FOLLOW_UP = tuple(k for k in KINDS if k != "blocked")
 
 
 def queue_page(
-    session: Session, filters: WorkFilter, as_of: dt.date | None, *, limit: int, offset: int
+    session: Session,
+    scope: Scope,
+    filters: WorkFilter,
+    as_of: dt.date | None,
+    *,
+    limit: int,
+    offset: int,
 ) -> dict[str, Any]:
     """A page of the items `filters` selects (the earliest deadline first) with their claims'
     facts, and the figures of everything selected (`whole`: count, claims, amount, overdue,
     version)."""
-    items = open_items(session, filters=filters, as_of=as_of, limit=limit, offset=offset)
+    items = open_items(session, scope, filters=filters, as_of=as_of, limit=limit, offset=offset)
     numbers = sorted({i["claim_id"] for i in items if i["kind"] != "unmatched"})
     return {
         "items": items,
-        "facts": claim_facts(session, numbers),
-        "whole": selection(session, filters, as_of),
+        "facts": claim_facts(session, scope, numbers),
+        "whole": selection(session, scope, filters, as_of),
     }
 
 
 def queue_groups(
-    session: Session, filters: WorkFilter, by: str, as_of: dt.date | None
+    session: Session, scope: Scope, filters: WorkFilter, by: str, as_of: dt.date | None
 ) -> dict[str, Any]:
     """The groups of the items `filters` selects, each with the query that opens it."""
     groups = [
         {**g, "label": group_label(g["key"]), "params": group_filter(filters, g["key"]).params()}
-        for g in open_groups(session, by, filters=filters, as_of=as_of)
+        for g in open_groups(session, scope, by, filters=filters, as_of=as_of)
     ]
-    return {"groups": groups, "whole": selection(session, filters, as_of)}
+    return {"groups": groups, "whole": selection(session, scope, filters, as_of)}
 
 
 def group_label(key: dict[str, str | None]) -> str:
@@ -72,16 +79,19 @@ def group_label(key: dict[str, str | None]) -> str:
     return " · ".join(words) or "everything"
 
 
-def choices(session: Session, as_of: dt.date | None) -> dict[str, Any]:
-    """What the filters offer: the rules that hold open items (with their counts), the
-    payers and the clinics."""
+def choices(session: Session, scope: Scope, as_of: dt.date | None) -> dict[str, Any]:
+    """What the filters offer: the rules that hold open items of the scope (with their
+    counts), the payers and the scope's clinics."""
+    blocked = EVERY_ITEM.but(kinds=("blocked",))
     rules = [
         (g["key"]["rule"], g["count"])
-        for g in open_groups(session, "rule", filters=EVERY_ITEM.but(kinds=("blocked",)))
+        for g in open_groups(session, scope, "rule", filters=blocked)
         if g["key"]["rule"]
     ]
     payers = session.execute(select(m.Payer.key, m.Payer.name).order_by(m.Payer.key)).all()
-    clinics = session.execute(select(m.Clinic.key, m.Clinic.name).order_by(m.Clinic.key)).all()
+    clinics = session.execute(
+        select(m.Clinic.key, m.Clinic.name).where(scope.clinic_rows()).order_by(m.Clinic.key)
+    ).all()
     return {
         "rules": sorted(rules),
         "payers": [tuple(p) for p in payers],
@@ -89,10 +99,11 @@ def choices(session: Session, as_of: dt.date | None) -> dict[str, Any]:
     }
 
 
-def follow_up_totals(session: Session, as_of: dt.date | None) -> list[dict[str, Any]]:
+def follow_up_totals(session: Session, scope: Scope, as_of: dt.date | None) -> list[dict[str, Any]]:
     """Open follow-up items by category (count, amount, how many overdue), the largest
     amount first."""
-    groups = open_groups(session, "category", filters=EVERY_ITEM.but(kinds=FOLLOW_UP), as_of=as_of)
+    follow = EVERY_ITEM.but(kinds=FOLLOW_UP)
+    groups = open_groups(session, scope, "category", filters=follow, as_of=as_of)
     return [
         {
             "category": g["key"]["category"],
@@ -106,6 +117,7 @@ def follow_up_totals(session: Session, as_of: dt.date | None) -> list[dict[str, 
 
 def follow_up(
     session: Session,
+    scope: Scope,
     as_of: dt.date | None,
     *,
     kind: str | None,
@@ -117,6 +129,6 @@ def follow_up(
     deadline first; and how many match in all."""
     kinds = [kind] if kind in FOLLOW_UP else FOLLOW_UP
     items = open_items(
-        session, kinds=kinds, category=category, as_of=as_of, limit=limit, offset=offset
+        session, scope, kinds=kinds, category=category, as_of=as_of, limit=limit, offset=offset
     )
-    return items, count_open(session, kinds=kinds, category=category)
+    return items, count_open(session, scope, kinds=kinds, category=category)

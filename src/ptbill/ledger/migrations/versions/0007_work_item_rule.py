@@ -8,7 +8,7 @@ with the rule's id (`RULE-ID: message. Fix: ...`); a claim held back at submissi
 filing limit by TIMELY-FILING.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
