@@ -341,3 +341,34 @@ def test_ticked_items_from_the_page(make_bench: MakeBench) -> None:
     )
     assert again.status_code == 200 and "Scrubbed again: " in again.text
     assert "scrubbed again: blocked (blocked by" in again.text
+
+
+def test_a_clinics_biller_lists_groups_and_acts_on_their_clinics_items_only(
+    make_bench: MakeBench,
+) -> None:
+    """The work queue of the demo's two clinics: elm's biller lists, counts and groups only
+    elm's items, and a bulk action naming oak's items changes nothing of oak."""
+    bench = make_bench("posted")
+    everything = _walk(bench, "kind=blocked")  # the company-wide view
+    elm = [i for i in everything if i["clinic"] == "elm-street-pt"]
+    oak = [i for i in everything if i["clinic"] == "oak-avenue-pt"]
+    assert elm and oak
+    mine = bench.get("/api/v1/worklist?kind=blocked&limit=200", role="elm-biller").json()
+    assert mine["total"] == len(elm)
+    assert {i["id"] for i in mine["items"]} == {i["id"] for i in elm}
+    groups = bench.get("/api/v1/worklist/groups?by=clinic", role="elm-biller").json()["groups"]
+    assert {g["key"]["clinic"] for g in groups} == {"elm-street-pt"}
+    # Their clinic named as a filter is no way in either.
+    named = bench.get("/api/v1/worklist?clinic=oak-avenue-pt", role="elm-biller").json()
+    assert named["total"] == 0 and named["items"] == []
+    page = bench.get("/worklist", role="elm-biller").text
+    assert "oak-avenue-pt" not in page and "elm-street-pt" in page
+    # Oak's items by id, acted on by elm's biller: unknown to them, nothing changed.
+    ids = [i["id"] for i in oak[:3]]
+    body = {"action": "writeoff", "reason": REASON, "items": ids}
+    answer = bench.post("/api/v1/worklist/bulk", role="elm-biller", json=body).json()
+    assert (answer["done"], answer["refused"]) == (0, len(ids))
+    assert all("not open" in c["detail"] for c in answer["claims"])
+    for item in oak[:3]:
+        claim = bench.get(f"/api/v1/claims/{item['claim_id']}").json()
+        assert claim["state"] != "closed"
