@@ -156,3 +156,35 @@ def test_a_real_shell_pipe(db: str) -> None:
             select(m.AuditEntry.who).where(m.AuditEntry.why.like("scrubbed again as of %"))
         ).all()
     assert whos and set(whos) == {"pipe-test"}
+
+
+def test_clinic_narrows_the_worklist_and_its_bulk_actions(db: str) -> None:
+    """--clinic is every ledger command's: the worklist lists that clinic's items only, and a
+    bulk action given another clinic's claim refuses it as not found (the others are done)."""
+    items = json.loads(run("--db", db, "worklist", "--json").output)
+    elm = json.loads(run("--db", db, "worklist", "--json", "--clinic", "elm-street-pt").output)
+    assert elm and {i["clinic"] for i in elm} == {"elm-street-pt"}
+    assert {i["id"] for i in elm} == {i["id"] for i in items if i["clinic"] == "elm-street-pt"}
+    mine = run("--db", db, "worklist", "--kind", "blocked", "--clinic", "elm-street-pt")
+    assert mine.exit_code == 0 and "oak-avenue-pt" not in mine.output
+    ids = "--format", "ids", "--kind", "blocked", "--limit", "1"
+    ours = run("--db", db, "worklist", *ids, "--clinic", "elm-street-pt").output.split()
+    theirs = run("--db", db, "worklist", *ids, "--clinic", "oak-avenue-pt").output.split()
+    numbers = ours + theirs
+    before = _states(db, numbers)
+    r = run(
+        "--db",
+        db,
+        "writeoff",
+        "--from-stdin",
+        "--clinic",
+        "elm-street-pt",
+        "--reason",
+        "filing limit passed",
+        stdin="\n".join(numbers) + "\n",
+    )
+    assert r.exit_code == 1
+    assert f"no claim {theirs[0]!r} at elm-street-pt" in r.output
+    after = _states(db, numbers)
+    assert after[ours[0]] == "closed"
+    assert after[theirs[0]] == before[theirs[0]]
