@@ -155,7 +155,7 @@ def demo(out: Path) -> None:
     """The demo clinic end to end (`make demo`): a day of visits coded, a month of claims
     through the whole loop (import, submit, the simulated payer's 999, 277CA and 835s, posting,
     secondary claims, patient statements), one clearinghouse exchange cycle, and how to open the
-    workbench on the demo database. Every person is invented; the clock is never read."""
+    workbench on the demo database. Every person is invented; no date comes from the clock."""
     from ptbill.cli.demo_tour import run_demo  # the whole ledger: loaded when asked for
 
     run_demo(out)
