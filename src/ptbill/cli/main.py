@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
@@ -55,8 +56,23 @@ from ptbill.domain.visit import Visit
     help="The reference data folder (imported CMS releases, fee schedules). "
     "Default: ~/.local/share/ptbill.",
 )
+@click.option(
+    "--today",
+    "today",
+    envvar="PTBILL_TODAY",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Freeze the clock: the date commands work as of when given no --as-of "
+    "(default: today in the clinic's time zone).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db: str, data: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    config_path: str | None,
+    db: str,
+    data: str | None,
+    today: dt.datetime | None,
+) -> None:
     """ptbill: billing for outpatient physical therapy, from visit notes to paid claims."""
     # Every setting from the command line or the environment is resolved here, once; the
     # commands pass them down (the configuration with its reference snapshot: run_config).
@@ -64,6 +80,7 @@ def cli(ctx: click.Context, config_path: str | None, db: str, data: str | None) 
     ctx.obj["config"] = config_path
     ctx.obj["db"] = db
     ctx.obj["data"] = data
+    ctx.obj["today"] = today.date() if today else None
 
 
 @cli.command()

@@ -14,8 +14,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -27,6 +29,20 @@ from pydantic import (
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.errors import InputError, describe_validation_error
 from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
+
+
+def _zone_name(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not a time zone: use an IANA name such as 'America/Chicago'"
+        ) from None
+    return name
+
+
+# An IANA time zone name: where "today" is, for the dates a command works as of.
+TimeZone = Annotated[str, AfterValidator(_zone_name)]
 
 
 class _Strict(BaseModel):
@@ -146,6 +162,7 @@ class Clinic(_Strict):
     submitter: Submitter | None = None
     receiver: Receiver | None = None
     clearinghouse: str | None = None  # the key of its [clearinghouses.KEY]
+    timezone: TimeZone | None = None  # None: the company's (Config.timezone)
     chargemaster: dict[str, Decimal] = {}
 
     def billing_provider(self) -> BillingProvider:
@@ -170,6 +187,8 @@ class Config(_Strict):
     clinics: dict[str, Clinic]
     payers: dict[str, PayerProfile]
     clearinghouses: dict[str, Clearinghouse] = {}
+    # The company's time zone, for clinics that name none (None: the machine's own).
+    timezone: TimeZone | None = None
     reference: ReferenceSnapshot = BUNDLED_ONLY
 
     def with_reference(self, reference: ReferenceSnapshot) -> Config:
@@ -181,6 +200,13 @@ class Config(_Strict):
 
     def clinic(self, key: str) -> Clinic | None:
         return self.clinics.get(key)
+
+    def zone(self, clinic: str | None = None) -> ZoneInfo | None:
+        """The time zone of a clinic's "today": its own, else the company's; None when
+        neither is set (the machine's local time). The edges read the clock in it."""
+        found = self.clinics.get(clinic) if clinic else None
+        name = (found.timezone if found else None) or self.timezone
+        return ZoneInfo(name) if name else None
 
 
 def _read_toml(text: str, origin: str) -> dict[str, Any]:
@@ -215,14 +241,15 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         k: {rid: (_bundled_origin(k), f"rules.{rid}") for rid in v.get("rules", {})}
         for k, v in raw_payers.items()
     }
-    unknown = set(data) - {"clinics", "payers", "clearinghouses"}
+    unknown = set(data) - {"clinics", "payers", "clearinghouses", "timezone"}
     if unknown:
         raise InputError(
             origin,
             None,
             ", ".join(sorted(unknown)),
             "unknown section",
-            "use only [clinics.KEY], [payers.KEY] and [clearinghouses.KEY] sections",
+            "use only [clinics.KEY], [payers.KEY] and [clearinghouses.KEY] sections "
+            "(and `timezone` above them)",
         )
     for key, override in data.get("payers", {}).items():
         override = dict(override)
@@ -256,6 +283,13 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
         houses = {k: Clearinghouse(**v) for k, v in data.get("clearinghouses", {}).items()}
+        config = Config(
+            source=origin,
+            clinics=clinics,
+            payers=payers,
+            clearinghouses=houses,
+            timezone=data.get("timezone"),
+        )
     except ValidationError as e:
         field, problem = describe_validation_error(e)
         raise InputError(
@@ -273,7 +307,7 @@ def _build(data: dict[str, Any], origin: str) -> Config:
                 f"add [clearinghouses.{clinic.clearinghouse}] or name one of: "
                 f"{', '.join(sorted(houses)) or '(none)'}",
             )
-    return Config(source=origin, clinics=clinics, payers=payers, clearinghouses=houses)
+    return config
 
 
 @cache
