@@ -2,8 +2,8 @@
 and report. Each works on the database of `ptbill --db URL` (PTBILL_DB; default ptbill.db)
 in one transaction: it changes all it means to, or nothing.
 
-Without --as-of a command works as of the latest date the ledger has recorded (import: the
-latest date of service in its input), never the machine's clock.
+Without --as-of a command works as of today in the clinic's time zone (ptbill.cli.clock;
+`ptbill --today DATE` or PTBILL_TODAY freezes the clock for a reproducible run).
 """
 
 from __future__ import annotations
@@ -20,17 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, run_config, user_errors
+from ptbill.cli.output import quiet_option
+from ptbill.cli.progress import progress
 from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
 # every other `ptbill` command starts as fast as before.
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-AS_OF_HELP = "Business date of the action (default: the latest date the ledger has recorded)."
+AS_OF_HELP = "Business date of the action (default: today in the clinic's time zone)."
 
 
 def who() -> str:
@@ -103,7 +105,12 @@ def _percent(value: Decimal | None) -> str:
     "as_of",
     type=DATE,
     default=None,
-    help="The scrub date (timely filing...). Default: the latest date of service in the input.",
+    help="The scrub date (timely filing...). Default: today in the clinic's time zone.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when a visit is blocked (without it, blocked claims are work: exit 0).",
 )
 @click.option(
     "--workers",
@@ -114,6 +121,7 @@ def _percent(value: Decimal | None) -> str:
     "(faster with cores to spare, about 80 MB each).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@quiet_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -121,20 +129,27 @@ def import_cmd(
     ctx: click.Context,
     files: tuple[str, ...],
     as_of: dt.datetime | None,
+    strict: bool,
     workers: int,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """Store visits (idempotent by visit id), derive missing episode context from history,
-    code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
-    is blocked."""
+    code, price and scrub them: each becomes a ready or blocked claim.
+
+    Exit 0 when every visit was stored (blocked claims are work, counted in the summary and
+    listed by `ptbill worklist`), 1 with --strict when a visit is blocked, 2 for bad input
+    (nothing stored)."""
     from ptbill.ledger.importer import import_files
-    from ptbill.ledger.reading import count_visits, latest_date_of_service
+    from ptbill.ledger.reading import count_visits
 
     config = _config(ctx)
-    # Without a date of service to go by, the input is unreadable: the import says why.
-    day = _day(as_of) or latest_date_of_service(files) or dt.date.min
+    day = as_of_or_today(ctx, as_of, config)
     total = sum(n for f in files if (n := count_visits(f)) is not None)
-    with ledger_session(ctx) as session, _progress("importing", total) as advance:
+    with (
+        ledger_session(ctx) as session,
+        progress("importing", total, quiet=quiet or as_json) as advance,
+    ):
         summary = import_files(
             session,
             files,
@@ -146,7 +161,7 @@ def import_cmd(
         )
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
-    else:
+    elif not quiet:
         out.print(
             f"imported as of {day}: {summary.read} visit(s) read, {summary.new} new, "
             f"{summary.updated} updated, {summary.unchanged} unchanged; "
@@ -162,25 +177,8 @@ def import_cmd(
                 f"  {vid} was already submitted: the new visit is stored; send a "
                 f"replacement with `ptbill correct {vid}`"
             )
-    if summary.blocked:
+    if strict and summary.blocked:
         ctx.exit(EXIT_FOUND)
-
-
-@contextmanager
-def _progress(what: str, total: int) -> Iterator[Callable[[int], None] | None]:
-    if not err.is_terminal or total < 1000:
-        yield None
-        return
-    with Progress(
-        TextColumn(f"{what}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 # --- submit, acknowledgements, remittances ------------------------------------------------------
@@ -201,7 +199,6 @@ def _progress(what: str, total: int) -> Iterator[Callable[[int], None] | None]:
 @database_errors
 def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Every ready (or corrected) claim into one 837P; the claims become submitted."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.ledger.submit import submit as submit_claims
 
     config = _config(ctx)
@@ -209,7 +206,7 @@ def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: 
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with ledger_session(ctx) as session:
-            day = as_of_or_latest(session, _day(as_of))
+            day = as_of_or_today(ctx, as_of, config)
             result = submit_claims(session, config, as_of=day, who=who(), file_name=output)
             if result.text:
                 tmp.write_text(result.text, encoding="ascii")
@@ -251,10 +248,9 @@ def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json:
     """Apply a 999 or 277CA acknowledgement to the ledger: rejected claims become rejected
     (with a work item), accepted ones accepted. (`ptbill ack FILE` only reads the file.)"""
     from ptbill.ledger.acks import apply_ack_file
-    from ptbill.ledger.dates import as_of_or_latest
 
     with ledger_session(ctx) as session:
-        day = as_of_or_latest(session, _day(as_of))
+        day = as_of_or_today(ctx, as_of)
         summary = apply_ack_file(session, file, as_of=day, who=who())
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
@@ -322,7 +318,11 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
     default=None,
 )
 @click.option(
-    "--as-of", "as_of", type=DATE, default=None, help="Mark items due before this date as overdue."
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Mark items due before this date as overdue (default: today in the clinic's time zone).",
 )
 @click.option("--details", is_flag=True, help="Show what each item is about and how to fix it.")
 @click.pass_context
@@ -335,7 +335,7 @@ def worklist(
     from ptbill.remit.worklist import open_items
 
     with ledger_session(ctx) as session:
-        day = _day(as_of)
+        day = as_of_or_today(ctx, as_of)
         items = open_items(session, kind=kind, as_of=day)
     if as_json:
         print_json(items)
@@ -388,14 +388,13 @@ def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
     """Make a corrected claim from the stored (re-imported) visit: a replacement (frequency 7,
     with the payer's claim number) or, if the payer never processed it, a new original.
     Exit 1 when the corrected claim would still be blocked (nothing changes)."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import CorrectionBlocked
     from ptbill.remit.actions import correct as correct_claim
 
     config = _config(ctx)
     try:
         with ledger_session(ctx) as session:
-            day = as_of_or_latest(session, _day(as_of))
+            day = as_of_or_today(ctx, as_of, config)
             result = correct_claim(session, config, claim, as_of=day, who=who())
     except CorrectionBlocked as e:
         err.print(f"[red]blocked:[/] {e.render()}", markup=True, soft_wrap=True)
@@ -434,12 +433,11 @@ def appeal(
 ) -> None:
     """Write an appeal letter (HTML and PDF) for a denied or short-paid claim; the claim
     becomes appealed."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.appeal import appeal as appeal_claim
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
-        day = as_of_or_latest(session, _day(as_of))
+        day = as_of_or_today(ctx, as_of, config)
         result = appeal_claim(session, config, claim, as_of=day, who=who(), out_dir=output_dir)
     if as_json:
         print_json(result.as_json())
@@ -459,11 +457,10 @@ def appeal(
 @database_errors
 def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None) -> None:
     """Write off what is outstanding on a claim, and close it."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import writeoff as write_off
 
     with ledger_session(ctx) as session:
-        day = as_of_or_latest(session, _day(as_of))
+        day = as_of_or_today(ctx, as_of)
         amount = write_off(session, claim, reason, as_of=day, who=who())
     out.print(f"claim {claim}: wrote off {_money(amount)} and closed it")
 
@@ -478,7 +475,7 @@ def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | N
     "as_of",
     type=DATE,
     default=None,
-    help="Report as of this date (default: the latest date the ledger recorded).",
+    help="Report as of this date (default: today in the clinic's time zone).",
 )
 @click.pass_context
 @user_errors
@@ -486,11 +483,10 @@ def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | N
 def report(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None:
     """Claims submitted, first-pass acceptance, clean claims, denials by category and CARC,
     paid, expected vs paid, A/R with aging and days in A/R: overall and per payer."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.reports.report import build_report
 
     with ledger_session(ctx) as session:
-        day = as_of_or_latest(session, _day(as_of))
+        day = as_of_or_today(ctx, as_of)
         data = build_report(session, day)
     if as_json:
         print_json(data)
