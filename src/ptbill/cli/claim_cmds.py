@@ -13,6 +13,7 @@ from ptbill.bulk import batch
 from ptbill.cli import visits
 from ptbill.cli.clock import as_of_or_today, one_clinic
 from ptbill.cli.common import EXIT_FOUND, data_dir, err, run_config, user_errors
+from ptbill.cli.intake_opts import from_option
 from ptbill.cli.output import quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.scrub_cmds import DATE
@@ -61,6 +62,7 @@ def next_control_number(folder: Path, sender_id: str) -> int:
     default=None,
     help="ISA13/GS06 to use (default: the next number kept for this submitter).",
 )
+@from_option
 @quiet_option
 @click.pass_context
 @user_errors
@@ -70,14 +72,17 @@ def claim(
     output: str,
     as_of: dt.datetime | None,
     control_number: int | None,
+    fmt: str | None,
     quiet: bool,
 ) -> None:
     """Write an X12 837P (005010X222A1) for every ready visit in FILE(s); blocked visits are
     left out and listed on stderr with their findings. Exit 1 when any visit is blocked."""
     with batch():
-        found = visits.check(files, run_config(ctx), quiet=quiet)
+        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
         clinic = found.config.clinic(one_clinic(found.clinics) or "")
-        if len(found.clinics) != 1 or clinic is None or not (clinic.submitter and clinic.receiver):
+        submitter = clinic.submitter if clinic else None
+        receiver = clinic.receiver if clinic else None
+        if len(found.clinics) != 1 or clinic is None or submitter is None or receiver is None:
             raise InputError(
                 file=", ".join(files),
                 visit_id=None,
@@ -99,18 +104,15 @@ def claim(
     if not claims:
         err.print("no ready visit: nothing written")
         ctx.exit(EXIT_FOUND)
-    first = clinic
-    number = control_number or next_control_number(data_dir(ctx), first.submitter.id)
+    number = control_number or next_control_number(data_dir(ctx), submitter.id)
     settings = InterchangeSettings(
-        sender_id=first.submitter.id,
-        receiver_id=first.receiver.id,
+        sender_id=submitter.id,
+        receiver_id=receiver.id,
         interchange_control_number=number,
         group_control_number=number,
         created=dt.datetime.combine(day, dt.time()),
     )
-    text = write_837p(
-        claims, settings, first.submitter, Receiver(first.receiver.name, first.receiver.id)
-    )
+    text = write_837p(claims, settings, submitter, Receiver(receiver.name, receiver.id))
     out = Path(output)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="ascii")

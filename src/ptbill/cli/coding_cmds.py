@@ -12,7 +12,8 @@ from ptbill.bulk import batch
 from ptbill.claim_pipeline import code_claim
 from ptbill.cli import visits
 from ptbill.cli.common import out, print_json, run_config, user_errors
-from ptbill.cli.output import JsonList, format_options, quiet_option
+from ptbill.cli.intake_opts import from_option
+from ptbill.cli.output import JsonList, format_options, output_of, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.summary import Totals, dollars
 from ptbill.coding import units_for
@@ -120,9 +121,9 @@ def coded_json(c: CodedVisit) -> dict[str, Any]:
     }
 
 
-def code_files(files: tuple[str, ...], config: Config) -> list[CodedVisit]:
+def code_files(files: tuple[str, ...], config: Config, fmt: str | None = None) -> list[CodedVisit]:
     """Every visit of the files coded, held in a list (the demo's one clinic day)."""
-    return [code_claim(x.visit, x.ctx) for x in visits.read(visits.check(files, config))]
+    return [code_claim(x.visit, x.ctx) for x in visits.read(visits.check(files, config, fmt))]
 
 
 def render_coded(c: CodedVisit) -> None:
@@ -173,22 +174,28 @@ def coded_line(c: CodedVisit) -> str:
     is_flag=True,
     help="Every line with why (its units, modifiers and pointers); the default for one visit.",
 )
+@from_option
 @quiet_option
 @click.pass_context
 @user_errors
 def code(
-    ctx: click.Context, files: tuple[str, ...], fmt: str | None, explain: bool, quiet: bool
+    ctx: click.Context,
+    files: tuple[str, ...],
+    output: str | None,
+    explain: bool,
+    fmt: str | None,
+    quiet: bool,
 ) -> None:
     """Code the visits in FILE(s): lines, units, modifiers, pointers, charges and why.
 
     On a terminal: a line per visit and the totals (--explain: every decision); --json and
     --jsonl: every visit in full, written as it is coded."""
     with batch():
-        found = visits.check(files, run_config(ctx), quiet=quiet)
-        fmt = fmt or "text"
+        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
+        output = output_of(output)
         explain = explain or found.count == 1
         totals = Totals()
-        sink = JsonList(lines=fmt == "jsonl") if fmt != "text" else None
+        sink = JsonList(lines=output == "jsonl") if output != "text" else None
         with progress("coding", found.count, quiet=quiet) as advance:
             for x in visits.read(found):
                 c = code_claim(x.visit, x.ctx)

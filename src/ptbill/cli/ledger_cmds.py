@@ -24,8 +24,11 @@ from rich.table import Table
 
 from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, run_config, user_errors
+from ptbill.cli.intake_opts import from_option, notify
 from ptbill.cli.output import quiet_option
 from ptbill.cli.progress import progress
+from ptbill.intake.detect import notice
+from ptbill.intake.load import file_format
 from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
@@ -121,6 +124,7 @@ def _percent(value: Decimal | None) -> str:
     "(faster with cores to spare, about 80 MB each).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@from_option
 @quiet_option
 @click.pass_context
 @user_errors
@@ -132,6 +136,7 @@ def import_cmd(
     strict: bool,
     workers: int,
     as_json: bool,
+    fmt: str | None,
     quiet: bool,
 ) -> None:
     """Store visits (idempotent by visit id), derive missing episode context from history,
@@ -144,6 +149,10 @@ def import_cmd(
     from ptbill.ledger.reading import count_visits
 
     config = _config(ctx)
+    for f in files:
+        chosen, recognised = file_format(f, fmt)
+        if recognised and chosen != "json":
+            notify(notice(f, chosen))
     day = as_of_or_today(ctx, as_of, config)
     total = sum(n for f in files if (n := count_visits(f)) is not None)
     with (
@@ -158,6 +167,7 @@ def import_cmd(
             who=who(),
             progress=advance,
             workers=workers,
+            fmt=fmt,
         )
     if as_json:
         print_json({"as_of": day, **summary.as_json()})

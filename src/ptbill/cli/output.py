@@ -125,13 +125,14 @@ def write_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
 
 def format_options(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--json, --jsonl (where a command writes a list) and --format (text, json and `formats`),
-    resolved into one `fmt` argument: 'text', 'json', 'jsonl' or 'csv'."""
+    resolved into one `output` argument: 'text', 'json', 'jsonl' or 'csv' (--from is the
+    input's format)."""
     choices = ("text", "json", *formats)
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn = click.option(
             "--format",
-            "fmt",
+            "output",
             type=click.Choice(choices),
             default=None,
             help="Output format (default text; --json and --jsonl are short for two of them).",
@@ -139,18 +140,21 @@ def format_options(*formats: str) -> Callable[[Callable[..., Any]], Callable[...
         if "jsonl" in formats:
             fn = click.option(
                 "--jsonl",
-                "fmt",
+                "output",
                 flag_value="jsonl",
                 help="JSON Lines: one compact JSON object a line, written as it is made.",
             )(fn)
         return click.option(
-            "--json", "fmt", flag_value="json", help="Machine-readable output (one JSON document)."
+            "--json",
+            "output",
+            flag_value="json",
+            help="Machine-readable output (one JSON document).",
         )(fn)
 
     return decorate
 
 
-def fmt_of(value: str | None) -> str:
+def output_of(value: str | None) -> str:
     return value or "text"
 
 

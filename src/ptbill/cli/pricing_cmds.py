@@ -21,7 +21,8 @@ from ptbill.cli.common import (
     settings_of,
     user_errors,
 )
-from ptbill.cli.output import CsvRows, JsonList, fmt_of, format_options, quiet_option
+from ptbill.cli.intake_opts import from_option
+from ptbill.cli.output import CsvRows, JsonList, format_options, output_of, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.reference_cmds import reference_import, report_import
 from ptbill.cli.summary import Totals
@@ -162,15 +163,17 @@ def priced_line(p: PricedVisit) -> str:
     is_flag=True,
     help="Every line with how it was priced; the default for one visit.",
 )
+@from_option
 @quiet_option
 @click.pass_context
 @user_errors
 def price(
     ctx: click.Context,
     files: tuple[str, ...],
-    fmt: str | None,
+    output: str | None,
     as_of: dt.datetime | None,
     explain: bool,
+    fmt: str | None,
     quiet: bool,
 ) -> None:
     """Price the visits in FILE(s): per line the allowed amount, the payer's expected payment and
@@ -179,15 +182,15 @@ def price(
     On a terminal: a line per visit and the totals (--explain: how each line was priced);
     --json, --jsonl and --format csv (a row per line): written as each visit is priced. Exit 1
     when a line cannot be priced."""
-    fmt = fmt_of(fmt)
+    output = output_of(output)
     with batch():
-        found = visits.check(files, run_config(ctx), quiet=quiet)
+        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
         explain = explain or found.count == 1
         totals = Totals()
         sink: JsonList | CsvRows | None = None
-        if fmt in ("json", "jsonl"):
-            sink = JsonList(lines=fmt == "jsonl")
-        elif fmt == "csv":
+        if output in ("json", "jsonl"):
+            sink = JsonList(lines=output == "jsonl")
+        elif output == "csv":
             sink = CsvRows(PRICE_COLUMNS)
         with progress("pricing", found.count, quiet=quiet) as advance:
             for x in visits.claims(found, as_of.date() if as_of else None, advance):

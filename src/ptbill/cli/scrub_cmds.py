@@ -14,7 +14,8 @@ from ptbill.bulk import batch
 from ptbill.cli import visits
 from ptbill.cli.clock import as_of_or_today, one_clinic
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, run_config, user_errors
-from ptbill.cli.output import JsonList, fmt_of, format_options, quiet_option
+from ptbill.cli.intake_opts import from_option
+from ptbill.cli.output import JsonList, format_options, output_of, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.summary import Totals
 from ptbill.config import load_config
@@ -88,15 +89,17 @@ def as_of_told(
 @click.option(
     "--all", "show_all", is_flag=True, help="Also list visits without findings, and info findings."
 )
+@from_option
 @quiet_option
 @click.pass_context
 @user_errors
 def scrub(
     ctx: click.Context,
     files: tuple[str, ...],
-    fmt: str | None,
+    output: str | None,
     as_of: dt.datetime | None,
     show_all: bool,
+    fmt: str | None,
     quiet: bool,
 ) -> None:
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
@@ -106,9 +109,10 @@ def scrub(
     it is scrubbed. Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable
     input (nothing printed)."""
     with batch():
-        found = visits.check(files, run_config(ctx), quiet=quiet)
+        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
         day, how = as_of_told(ctx, as_of, found)
-        sink = JsonList(lines=fmt == "jsonl") if fmt_of(fmt) != "text" else None
+        output = output_of(output)
+        sink = JsonList(lines=output == "jsonl") if output != "text" else None
         totals = Totals()
         # Prices only for the summary's expected payment.
         priced = sink is None and not quiet

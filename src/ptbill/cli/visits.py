@@ -28,11 +28,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ptbill.claim_pipeline import prepare_claim, scrub_claim
+from ptbill.cli.intake_opts import notify
 from ptbill.cli.progress import Advance, progress
 from ptbill.coding import VisitContext
 from ptbill.config import Config
 from ptbill.domain import CodedVisit, Visit
 from ptbill.errors import InputError, InputErrors
+from ptbill.intake.detect import notice
+from ptbill.intake.load import file_format
 from ptbill.intake.stream import item_errors, parse_visit, raw_items
 from ptbill.ledger.prepare import Contexts
 from ptbill.pricing import PricedVisit
@@ -82,6 +85,7 @@ class Input:
 
     files: tuple[str, ...]
     config: Config
+    fmt: str | None = None  # --from: the files' format (None: recognised from each)
     count: int = 0
     clinics: set[str | None] = field(default_factory=set)
     latest: dt.date | None = None
@@ -98,31 +102,42 @@ class Input:
         return sum(s[0] for s in self.stamps if s is not None)
 
 
-def _raw(files: tuple[str, ...]) -> Iterator[tuple[str, str, object]]:
-    for origin in files:
-        for label, raw in raw_items(origin):
+def _raw(found: Input) -> Iterator[tuple[str, str, object]]:
+    for origin in found.files:
+        for label, raw in raw_items(origin, found.fmt, found.config):
             yield origin, label, raw
 
 
-def check(files: tuple[str, ...], config: Config, *, quiet: bool = False) -> Input:
+def check(
+    files: tuple[str, ...], config: Config, fmt: str | None = None, *, quiet: bool = False
+) -> Input:
     """The first pass: every visit validated and resolved (InputErrors: all that is wrong, up
-    to MAX_ERRORS), nothing kept but what the run needs to know of the whole input."""
-    found = Input(files, config, stamps=[_stamp(f) for f in files])
+    to MAX_ERRORS), nothing kept but what the run needs to know of the whole input. `fmt`:
+    the files' format (--from; None: recognised from each file, with a notice on stderr when
+    it is not ptbill's JSON)."""
+    found = Input(files, config, fmt, stamps=[_stamp(f) for f in files])
+    for f in files:
+        try:
+            chosen, recognised = file_format(f, fmt)
+        except InputError:
+            continue  # the file is unreadable: raw_items says why
+        if recognised and chosen != "json":
+            notify(notice(f, chosen))
     contexts = Contexts(config)
     errors: list[InputError] = []
     with progress("checking", found.size, quiet=quiet, in_bytes=True) as advance:
-        for origin, label, raw in _raw(files):
+        for origin, label, raw in _raw(found):
             advance(len(raw) if isinstance(raw, bytes) else 0)
             try:
                 visit = parse_visit(raw)
-                contexts.of(visit, origin)
+                ctx = contexts.of(visit, origin)
             except InputError as e:
                 errors.append(e)
             except ValueError:
                 errors.extend(item_errors(origin, label, raw))
             else:
                 if not errors:
-                    _note(found, visit)
+                    _note(found, visit, ctx)
                 continue
             if len(errors) >= MAX_ERRORS:
                 errors.append(
@@ -149,9 +164,10 @@ def check(files: tuple[str, ...], config: Config, *, quiet: bool = False) -> Inp
     return found
 
 
-def _note(found: Input, visit: Visit) -> None:
+def _note(found: Input, visit: Visit, ctx: VisitContext) -> None:
     found.count += 1
-    found.clinics.add(visit.clinic)
+    # The clinic it is billed as (named, or found by its billing provider's NPI).
+    found.clinics.add(ctx.clinic.key if ctx.clinic else None)
     dos = visit.date_of_service
     if found.latest is None or dos > found.latest:
         found.latest = dos
@@ -175,7 +191,7 @@ def _group(found: Input) -> None:
     ids, days = _repeated(found.ids), _repeated(found.days)
     if not ids and not days:
         return
-    for index, (_, _, raw) in enumerate(_raw(found.files)):
+    for index, (_, _, raw) in enumerate(_raw(found)):
         if found.ids[index] in ids or found.days[index] in days:
             found.grouped[index] = parse_visit(raw)
     found.batch = Batch(found.grouped.values())
@@ -194,7 +210,7 @@ def read(found: Input) -> Iterator[Item]:
         )
     # One context per payer and clinic: the price memo knows a billing provider by identity.
     contexts = Contexts(found.config)
-    for index, (origin, _, raw) in enumerate(_raw(found.files)):
+    for index, (origin, _, raw) in enumerate(_raw(found)):
         visit = found.grouped.get(index) or parse_visit(raw)
         yield Item(origin, visit, contexts.of(visit, origin))
 

@@ -26,6 +26,7 @@ from pydantic import (
     ValidationError,
 )
 
+from ptbill.config.intake import IntakeSettings
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.errors import InputError, describe_validation_error
 from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
@@ -186,6 +187,7 @@ class Config(_Strict):
     source: str
     clinics: dict[str, Clinic]
     payers: dict[str, PayerProfile]
+    intake: IntakeSettings = IntakeSettings()  # how EMR exports map (ptbill.intake)
     clearinghouses: dict[str, Clearinghouse] = {}
     # The company's time zone, for clinics that name none (None: the machine's own).
     timezone: TimeZone | None = None
@@ -207,6 +209,11 @@ class Config(_Strict):
         found = self.clinics.get(clinic) if clinic else None
         name = (found.timezone if found else None) or self.timezone
         return ZoneInfo(name) if name else None
+
+    def clinic_by_npi(self, npi: str) -> Clinic | None:
+        """The configured clinic with this billing NPI (a visit that gives its billing provider
+        in full is billed as that clinic: its chargemaster, locality and submitter)."""
+        return next((c for c in self.clinics.values() if c.npi == npi), None)
 
 
 def _read_toml(text: str, origin: str) -> dict[str, Any]:
@@ -241,14 +248,14 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         k: {rid: (_bundled_origin(k), f"rules.{rid}") for rid in v.get("rules", {})}
         for k, v in raw_payers.items()
     }
-    unknown = set(data) - {"clinics", "payers", "clearinghouses", "timezone"}
+    unknown = set(data) - {"clinics", "payers", "clearinghouses", "intake", "timezone"}
     if unknown:
         raise InputError(
             origin,
             None,
             ", ".join(sorted(unknown)),
             "unknown section",
-            "use only [clinics.KEY], [payers.KEY] and [clearinghouses.KEY] sections "
+            "use only [clinics.KEY], [payers.KEY], [clearinghouses.KEY] and [intake] sections "
             "(and `timezone` above them)",
         )
     for key, override in data.get("payers", {}).items():
@@ -282,16 +289,20 @@ def _build(data: dict[str, Any], origin: str) -> Config:
     try:
         payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
+        intake = IntakeSettings.model_validate(data.get("intake", {}))
         houses = {k: Clearinghouse(**v) for k, v in data.get("clearinghouses", {}).items()}
         config = Config(
             source=origin,
             clinics=clinics,
             payers=payers,
             clearinghouses=houses,
+            intake=intake,
             timezone=data.get("timezone"),
         )
     except ValidationError as e:
         field, problem = describe_validation_error(e)
+        if e.title == "IntakeSettings":
+            field = f"intake.{field}"
         raise InputError(
             origin, None, field, problem, "correct that setting (see docs/configuration.md)"
         ) from None

@@ -1,6 +1,7 @@
 """Visit files read one visit at a time, so that a command's memory does not grow with its
 input: JSON Lines a line at a time, a JSON list an element at a time (from a window of the
-file that slides past what was read), a single object whole.
+file that slides past what was read), a single object whole. A file in another intake format
+(FHIR, HL7 v2, CSV: ptbill.intake.load.read_visits) is read and validated whole.
 
 `raw_items` gives each visit's raw form (its JSON text, or the parsed document), labelled by
 where it is in the file; `parse_visit` makes a Visit of it, and `item_errors` says what is
@@ -20,11 +21,14 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
+from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, unreadable, validation_errors
-from ptbill.intake.load import FIX_JSON, loads
+from ptbill.intake.load import FIX_JSON, file_format, loads, read_file, read_visits
 
-Raw = bytes | Any  # a JSON Lines line as read, or a document parsed from a list or an object
+# A JSON Lines line as read, a document parsed from a list or an object, or (another format)
+# a Visit already read.
+Raw = bytes | Any
 
 _CHUNK = 1 << 20
 # A visit bigger than this is not waited for: the decoder's complaint about it is the error.
@@ -73,9 +77,12 @@ def is_json_lines(head: bytes) -> bool:
         return False
 
 
-def raw_items(path: str) -> Iterator[tuple[str, Raw]]:
+def raw_items(
+    path: str, fmt: str | None = None, config: Config | None = None
+) -> Iterator[tuple[str, Raw]]:
     """(label, raw visit) for each visit of the file, in order: 'line N' and the line's bytes
-    for JSON Lines, 'item N' and the parsed document for a list or a single object. Raises
+    for JSON Lines, 'item N' and the parsed document for a list or a single object, 'visit N'
+    and the Visit for another format (`fmt`, else recognised; `config` maps it). Raises
     InputError for what makes the file unreadable (missing, empty, not JSON)."""
     with _open(path) as f:
         head = _head(f)
@@ -83,6 +90,12 @@ def raw_items(path: str) -> Iterator[tuple[str, Raw]]:
             raise InputError(
                 file=path, visit_id=None, field=None, problem="the file is empty", fix=FIX_JSON
             )
+        chosen = file_format(path, fmt)[0]
+        if chosen != "json":
+            text = read_file(path)
+            for index, visit in enumerate(read_visits(text, path, chosen, config), start=1):
+                yield f"visit {index}", visit
+            return
         if is_json_lines(head):
             for number, line in enumerate(f, start=1):
                 if number == 1:
@@ -198,6 +211,8 @@ def parse_visit(raw: Raw) -> Visit:
     """A Visit of a raw item (raises pydantic's ValidationError, or ValueError for a line that
     is not JSON or not UTF-8: item_errors says which). A JSON Lines line goes to pydantic's
     JSON parser (about twice json's speed) unless it may hold a fraction."""
+    if isinstance(raw, Visit):
+        return raw
     if isinstance(raw, bytes):
         if _MAYBE_FLOAT.search(raw) is None:
             try:

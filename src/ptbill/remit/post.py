@@ -48,9 +48,9 @@ from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.pricing import Tolerance
-from ptbill.remit.post_batch import Batch
+from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
-from ptbill.x12 import Payment, X12Error, read_835
+from ptbill.x12 import RemittanceAdvice, X12Error, read_835
 from ptbill.x12.kinds import DAMAGED, input_error
 
 ZERO = Decimal(0)
@@ -324,7 +324,7 @@ class Poster:
         )
         s.states = Counter(self.decided.values())
 
-    def post(self, p: Payment) -> None:
+    def post(self, p: RemittanceAdvice) -> None:
         """One payment (an 835 transaction set); one that repeats a payment of the file (an
         interchange sent twice) is not posted again: money is counted once."""
         key = (p.payer_id, p.trace_number, p.trace_originator, p.amount, p.payment_date)
@@ -366,7 +366,7 @@ class Poster:
         self.summary.paid_total += p.amount
         self.summary.imbalances += [f"payment {p.trace_number}: {i.message}" for i in p.imbalances]
         matched = self.matcher.match(p.claims)
-        batch = Batch(self, p, payment_id, determined, on)
+        batch = PostingBatch(self, p, payment_id, determined, on)
         for seq, (cp, claim) in enumerate(zip(p.claims, matched, strict=True), start=1):
             batch.claim_payment(seq, cp, claim)
         batch.provider_adjustments(p)

@@ -32,8 +32,7 @@ from ptbill.remit.classify import (
     payer_due_date,
 )
 from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
-from ptbill.x12 import ClaimPayment, Payment
-from ptbill.x12.read_835 import Adjustment, ServiceLine
+from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
 
 if TYPE_CHECKING:
     from ptbill.remit.post import Poster
@@ -151,11 +150,16 @@ def _posting(group: str, reason: str, rarc: str | None) -> _Posting:
     )
 
 
-class Batch:
+class PostingBatch:
     """The rows one payment writes, collected and then inserted in bulk."""
 
     def __init__(
-        self, poster: Poster, payment: Payment, payment_id: int, determined: dt.date, on: dt.date
+        self,
+        poster: Poster,
+        payment: RemittanceAdvice,
+        payment_id: int,
+        determined: dt.date,
+        on: dt.date,
     ) -> None:
         self.p = poster
         self.payment_id, self.determined, self.on = payment_id, determined, on
@@ -174,11 +178,11 @@ class Batch:
         self.denials = 0
         self.decided: set[int] = set()  # claims whose older decision items close
         self.touched: dict[int, PostedClaim] = {}
-        self.underpaid: list[tuple[PostedClaim, list[tuple[PostedLine, ServiceLine]]]] = []
+        self.underpaid: list[tuple[PostedClaim, list[tuple[PostedLine, ServicePayment]]]] = []
 
     # -- one CLP ------------------------------------------------------------------------------
 
-    def claim_payment(self, seq: int, cp: ClaimPayment, claim: PostedClaim | None) -> None:
+    def claim_payment(self, seq: int, cp: RemittanceClaim, claim: PostedClaim | None) -> None:
         summary = self.p.summary
         summary.claims += 1
         reason = None
@@ -263,7 +267,7 @@ class Batch:
     def _apply(
         self,
         claim: PostedClaim,
-        cp: ClaimPayment,
+        cp: RemittanceClaim,
         patient: Decimal,
         adjustments: list[tuple[int | None, _Posting, Decimal]],
         version: int | None,
@@ -362,7 +366,7 @@ class Batch:
             )
         )
 
-    def _unmatched(self, cp: ClaimPayment, reason: str) -> None:
+    def _unmatched(self, cp: RemittanceClaim, reason: str) -> None:
         self._item(
             None,
             "unmatched",
@@ -393,7 +397,7 @@ class Batch:
     def _work(
         self,
         claim: PostedClaim,
-        cp: ClaimPayment,
+        cp: RemittanceClaim,
         adjustments: list[tuple[int | None, _Posting, Decimal]],
         matches: list[PostedLine | None],
     ) -> None:
@@ -489,7 +493,7 @@ class Batch:
                 )
                 self.p.summary.underpayment_items += 1
 
-    def provider_adjustments(self, p: Payment) -> None:
+    def provider_adjustments(self, p: RemittanceAdvice) -> None:
         if not p.provider_adjustments:
             return
         refs = {a.reference for a in p.provider_adjustments if a.reference}
@@ -574,13 +578,13 @@ def _allowed_move(current: str, wanted: str) -> bool:
     return allowed(current, wanted)
 
 
-def _all_adjustments(cp: ClaimPayment) -> Iterable[Adjustment]:
+def _all_adjustments(cp: RemittanceClaim) -> Iterable[RemittanceAdjustment]:
     yield from cp.adjustments
     for line in cp.lines:
         yield from line.adjustments
 
 
-def _allowed(svc: ServiceLine) -> Decimal:
+def _allowed(svc: ServicePayment) -> Decimal:
     """The payer's allowed amount for a line: AMT*B6, else paid + patient share + the
     reductions taken after allowing (sequestration)."""
     if svc.allowed is not None:

@@ -45,11 +45,15 @@ def import_visits(
     name: str,
     text: str,
     as_of: dt.date | None,
+    fmt: str | None = None,
 ) -> tuple[ImportSummary, dt.date]:
-    """Import an uploaded visit file (all of it, or nothing when any visit is bad)."""
+    """Import an uploaded visit file in any intake format (all of it, or nothing when any
+    visit is bad)."""
     day = business_date(session, settings, as_of)
     with saved(name, text) as upload:
-        summary = import_files(session, [str(upload.path)], as_of=day, config=config, who=who.who)
+        summary = import_files(
+            session, [str(upload.path)], as_of=day, config=config, who=who.who, fmt=fmt
+        )
     return summary, day
 
 
