@@ -291,15 +291,32 @@ def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json:
 @database_errors
 def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Post an 835 remittance: all of it or nothing, once. Denials, underpayments and what
-    matches no claim go to the worklist."""
-    from ptbill.remit.post import post_file
+    matches no claim go to the worklist.
+
+    Exit 0 when posted, or already posted before (nothing changes); 1 when it posted but
+    nothing in it matched the ledger, or a payment matched no claim or does not balance (a
+    person must look); 2 for bad input (nothing posted)."""
+    from ptbill.remit.post import AlreadyPosted, post_file
 
     config = _config(ctx)
-    with ledger_session(ctx) as session:
-        summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
-    if as_json:
-        print_json(summary.as_json())
+    try:
+        with ledger_session(ctx) as session:
+            summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
+    except AlreadyPosted as e:
+        if as_json:
+            print_json({"file": file, "already_posted": True, "message": e.problem})
+        else:
+            out.print(f"{file}: {e.problem}", markup=False, soft_wrap=True)
         return
+    if as_json:
+        print_json({**summary.as_json(), "already_posted": False})
+    else:
+        _tell_posted(file, summary)
+    if summary.needs_a_person:
+        ctx.exit(EXIT_FOUND)
+
+
+def _tell_posted(file: str, summary: Any) -> None:
     out.print(
         f"posted {file}: {summary.payments} payment(s), {summary.claims} claim(s), "
         f"{_money(summary.paid_total)} paid; {summary.matched} matched, "
@@ -307,6 +324,11 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
         f"{summary.denial_items} denial and {summary.underpayment_items} underpayment "
         "work item(s)"
     )
+    if summary.claims and not summary.matched:
+        out.print(
+            "  [yellow]nothing in this 835 matched a claim of the ledger:[/] is it for another "
+            "clinic or another database (--db)? See `ptbill worklist --kind unmatched`"
+        )
     if summary.states:
         out.print(
             "  claims now: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))

@@ -11,6 +11,7 @@ from ptbill import __version__
 from ptbill.cli.claim_cmds import claim
 from ptbill.cli.coding_cmds import code, units
 from ptbill.cli.demo_cmds import demo_data
+from ptbill.cli.exit_codes import help_text
 from ptbill.cli.ledger_cmds import (
     ack_apply,
     appeal,
@@ -32,7 +33,7 @@ from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=help_text())
 @click.version_option(__version__, prog_name="ptbill")
 @click.option(
     "--config",

@@ -74,6 +74,12 @@ class PostSummary:
     imbalances: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # odd but readable: a repeated ISA13...
 
+    @property
+    def needs_a_person(self) -> bool:
+        """Nothing in the file matched the ledger, or a payment matched no claim or does not
+        balance: `ptbill post` exits 1."""
+        return bool(self.unmatched or self.imbalances or (self.claims and not self.matched))
+
     def as_json(self) -> dict[str, Any]:
         return {
             "file": self.file,
