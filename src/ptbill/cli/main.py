@@ -28,6 +28,7 @@ from ptbill.cli.payer_cmds import eligibility, exchange, status
 from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
+from ptbill.cli.show_cmds import show
 from ptbill.cli.web_cmds import serve, token, user
 from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
@@ -112,6 +113,7 @@ cli.add_command(correct)
 cli.add_command(appeal)
 cli.add_command(writeoff)
 cli.add_command(report)
+cli.add_command(show)
 cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)
