@@ -12,8 +12,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from contextlib import contextmanager
+from typing import IO, Any
 
 import click
 
@@ -23,10 +26,10 @@ _BLOCK = 64 * 1024
 
 
 class Writer:
-    """Bytes to stdout in blocks."""
+    """Bytes to stdout (or `stream`) in blocks."""
 
-    def __init__(self) -> None:
-        self.stream = binary_stdout()
+    def __init__(self, stream: IO[bytes] | None = None) -> None:
+        self.stream = stream or binary_stdout()
         self.parts: list[bytes] = []
         self.size = 0
 
@@ -47,8 +50,8 @@ class Writer:
 class JsonList:
     """A JSON list written element by element: `add` each record as it is made."""
 
-    def __init__(self, lines: bool) -> None:
-        self.lines, self.writer, self.count = lines, Writer(), 0
+    def __init__(self, lines: bool, stream: IO[bytes] | None = None) -> None:
+        self.lines, self.writer, self.count = lines, Writer(stream), 0
 
     def add(self, record: Any) -> None:
         w = self.writer
@@ -91,11 +94,11 @@ def csv_cell(value: Any) -> str:
 class CsvRows:
     """CSV with a header, a row at a time."""
 
-    def __init__(self, columns: Sequence[str]) -> None:
+    def __init__(self, columns: Sequence[str], stream: IO[bytes] | None = None) -> None:
         self.columns = list(columns)
         self.text = io.StringIO()
         self.csv = csv.writer(self.text, lineterminator="\n")
-        self.writer = Writer()
+        self.writer = Writer(stream)
         self.csv.writerow(self.columns)
 
     def add(self, row: dict[str, Any]) -> None:
@@ -118,6 +121,23 @@ def write_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
     for row in rows:
         sink.add(row)
     sink.close()
+
+
+@contextmanager
+def held() -> Iterator[IO[bytes]]:
+    """A place to write output that must not be seen half-made (a file read in one pass that
+    may still turn out bad): memory up to 8 MB, then a temporary file. `release` it to stdout
+    once the whole input has read; an exception discards it."""
+    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
+        yield spool  # type: ignore[misc]
+
+
+def release(spool: IO[bytes]) -> None:
+    """What was held, to stdout."""
+    spool.seek(0)
+    stream = binary_stdout()
+    shutil.copyfileobj(spool, stream, 1 << 20)
+    stream.flush()
 
 
 # --- the options ---------------------------------------------------------------------------
