@@ -13,7 +13,7 @@ import click
 from rich.markup import escape
 
 from ptbill.cli.common import out, print_json, user_errors
-from ptbill.cli.ledger_cmds import database_errors, ledger_session
+from ptbill.cli.ledger_cmds import _scope, clinic_option, database_errors, ledger_session
 from ptbill.errors import InputError
 
 
@@ -132,18 +132,20 @@ def render(d: dict[str, Any]) -> None:
 @click.command()
 @click.argument("claim")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def show(ctx: click.Context, claim: str, as_json: bool) -> None:
+def show(ctx: click.Context, claim: str, as_json: bool, clinics: tuple[str, ...]) -> None:
     """One claim's whole story: its lines, versions, findings, submissions, acknowledgements,
-    payments, work items, appeals and audit trail."""
+    payments, work items, appeals and audit trail. With --clinic, another clinic's claim is
+    not found."""
     from ptbill.web.errors import NotFound
     from ptbill.web.queries.claims import claim_detail
 
     with ledger_session(ctx) as session:
         try:
-            detail = claim_detail(session, claim)
+            detail = claim_detail(session, _scope(session, clinics), claim)
         except NotFound:
             raise InputError(
                 "claim", None, claim, "no such claim", "give a claim number (the visit id)"

@@ -47,7 +47,9 @@ from ptbill.config.profiles import Config
 from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.secondary import CobSummary, after_posting
 from ptbill.pricing import Tolerance
+from ptbill.remit.cob_route import Router
 from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
 from ptbill.x12 import RemittanceAdvice, X12Error, read_835
@@ -73,6 +75,7 @@ class PostSummary:
     states: Counter[str] = field(default_factory=Counter)
     imbalances: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # odd but readable: a repeated ISA13...
+    cob: CobSummary = field(default_factory=CobSummary)
 
     @property
     def needs_a_person(self) -> bool:
@@ -96,6 +99,7 @@ class PostSummary:
             "states": dict(sorted(self.states.items())),
             "imbalances": self.imbalances,
             "warnings": self.warnings,
+            "next_payers": self.cob.as_json(),
         }
 
 
@@ -248,6 +252,15 @@ def _post(
             name, None, None, "the file holds no payment (835 transaction set)", FIX_835
         )
     poster.close()
+    if config is not None:  # the next payers, refunds and patient credits of what it decided
+        poster.summary.cob = after_posting(
+            session,
+            config,
+            list(poster.decided),
+            as_of=as_of or poster.received_on,
+            who=who,
+            source=f"remittance:{poster.remittance_id}",
+        )
     return poster.summary
 
 
@@ -287,6 +300,7 @@ class Poster:
         self.bulk = Bulk(session)
         self.conn = self.bulk.conn
         self.matcher = Matcher(self.bulk)
+        self.router = Router(self.matcher, self.payers)
         # Python values -> the driver's, each distinct value converted once.
         self.money = self.bulk.to_driver(m.ClaimPayment, "paid")
         self.date = self.bulk.to_driver(m.ClaimPayment, "determined_on")
@@ -371,10 +385,10 @@ class Poster:
         self.summary.payments += 1
         self.summary.paid_total += p.amount
         self.summary.imbalances += [f"payment {p.trace_number}: {i.message}" for i in p.imbalances]
-        matched = self.matcher.match(p.claims)
+        routed = self.router.route(p, self.matcher.match(p.claims))
         batch = PostingBatch(self, p, payment_id, determined, on)
-        for seq, (cp, claim) in enumerate(zip(p.claims, matched, strict=True), start=1):
-            batch.claim_payment(seq, cp, claim)
+        for seq, (cp, (claim, wrong)) in enumerate(zip(p.claims, routed, strict=True), start=1):
+            batch.claim_payment(seq, cp, claim, wrong)
         batch.provider_adjustments(p)
         batch.write()
         self.matcher.clear()

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 ZERO = Decimal(0)
 # Work items a new decision on a claim replaces.
-DECISION_ITEMS = ("denial", "underpayment", "rejection")
+DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover")
 _UNDERPAYMENT_ACTION = {"deductible": "bill_patient", "sequestration": "informational"}
 
 # Column order of the rows built below.
@@ -58,6 +58,8 @@ _PAYMENT_COLUMNS = (
     "reversal",
     "determined_on",
     "state_after",
+    "remarks",
+    "crossover_to",
 )
 _LINE_COLUMNS = (
     "id",
@@ -182,11 +184,16 @@ class PostingBatch:
 
     # -- one CLP ------------------------------------------------------------------------------
 
-    def claim_payment(self, seq: int, cp: RemittanceClaim, claim: PostedClaim | None) -> None:
+    def claim_payment(
+        self, seq: int, cp: RemittanceClaim, claim: PostedClaim | None, reason: str | None = None
+    ) -> None:
+        """`reason`: why a claim payment that matched a claim cannot post to it (the wrong
+        payer: ptbill.remit.cob_route)."""
         summary = self.p.summary
         summary.claims += 1
-        reason = None
-        if claim is None:
+        if reason is not None:
+            claim = None
+        elif claim is None:
             reason = "no claim has this claim number (CLP01) or these line control numbers"
         elif claim.state not in POSTABLE:
             reason = f"claim {claim.claim_number} is {claim.state}: it cannot take a payment"
@@ -261,6 +268,8 @@ class PostingBatch:
                 self.flag(cp.is_reversal),
                 self.determined_value,
                 state_after,
+                " ".join(cp.remarks)[:200] or None,
+                next((p.last_or_organization[:80] for p in cp.parties if p.entity == "TT"), None),
             )
         )
 
@@ -431,7 +440,7 @@ class PostingBatch:
             if line is not None
             and line.expected_payment is not None
             and n not in denied_lines
-            and svc.paid < line.expected_payment
+            and svc.paid + _patient_fixed(svc) < line.expected_payment
         ]
         if short and not any(
             k.claim_level_block for line_seq, k, _ in adjustments if line_seq is None
@@ -582,6 +591,15 @@ def _all_adjustments(cp: RemittanceClaim) -> Iterable[RemittanceAdjustment]:
     yield from cp.adjustments
     for line in cp.lines:
         yield from line.adjustments
+
+
+def _patient_fixed(svc: ServicePayment) -> Decimal:
+    """The line's deductible and copay as the 835 itemises them (PR-1, PR-3): the patient's
+    share, which the expected payment (allowed less coinsurance) leaves out and the patient's
+    balance bills (ptbill.ledger.balances) -- not an underpayment."""
+    return sum(
+        (a.amount for a in svc.adjustments if a.group == "PR" and a.reason in ("1", "3")), ZERO
+    )
 
 
 def _allowed(svc: ServicePayment) -> Decimal:
