@@ -73,14 +73,17 @@ def test_the_summary_counts_ready_and_blocked_by_category(tmp_path: Path) -> Non
     assert "ready" not in text
 
 
+# The child's own high-water mark (VmHWM: ru_maxrss would carry the parent's peak over
+# through fork and exec on Linux).
 _PEAK = """
-import resource, sys
+import sys
 from ptbill.cli.main import cli
 try:
     cli(sys.argv[1:], obj={})
 except SystemExit:
     pass
-sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+with open("/proc/self/status") as f:
+    sys.stderr.write(next(x.split()[1] for x in f if x.startswith("VmHWM:")))
 """
 
 
