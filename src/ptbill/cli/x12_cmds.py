@@ -112,8 +112,8 @@ def _line_json(line: ServicePayment, claim: RemittanceClaim) -> dict[str, Any]:
     }
 
 
-def claim_json(c: RemittanceClaim) -> dict[str, Any]:
-    """A claim of a payment in the shape of the interfaces contract."""
+def _claim_head(c: RemittanceClaim) -> dict[str, Any]:
+    """A claim's own figures (what the JSON and the CSV row share)."""
     return {
         "claim_id": c.claim_id,
         "status": c.status,
@@ -121,6 +121,13 @@ def claim_json(c: RemittanceClaim) -> dict[str, Any]:
         "paid": _amount(c.paid),
         "patient_responsibility": _amount(c.patient_responsibility),
         "payer_claim_control_number": c.payer_claim_control_number or None,
+    }
+
+
+def claim_json(c: RemittanceClaim) -> dict[str, Any]:
+    """A claim of a payment in the shape of the interfaces contract."""
+    return {
+        **_claim_head(c),
         "adjustments": _adjustments(c.adjustments),
         "lines": [_line_json(line, c) for line in c.lines],
     }
@@ -186,12 +193,7 @@ def claim_row(p: RemittanceAdvice, c: RemittanceClaim) -> dict[str, Any]:
         "payer": p.payer,
         "trace_number": p.trace_number,
         "payment_date": p.payment_date,
-        "claim_id": c.claim_id,
-        "status": c.status,
-        "charge": _amount(c.charge),
-        "paid": _amount(c.paid),
-        "patient_responsibility": _amount(c.patient_responsibility),
-        "payer_claim_control_number": c.payer_claim_control_number or None,
+        **_claim_head(c),
         "adjustments": [f"{a.group}-{a.reason}:{_amount(a.amount)}" for a in c.adjustments],
         "remarks": c.remarks,
         "lines": len(c.lines),
@@ -248,27 +250,21 @@ def _total(value: Decimal) -> str:
     return f"{_money(value):,}"
 
 
+def _told(head: str, adjustments: list[RemittanceAdjustment], remarks: list[str]) -> str:
+    said = head + (f"; {_adjustment_text(adjustments)}" if adjustments else "")
+    return said + (f"; remarks {' '.join(remarks)}" if remarks else "")
+
+
 def claim_lines(c: RemittanceClaim) -> Iterator[str]:
     """A claim for people (--claims): one line, then a line per service line."""
-    patient = (
-        "" if c.patient_responsibility is None else f", patient {_money(c.patient_responsibility)}"
-    )
-    said = f"  {c.claim_id}  {c.status} {c.status_meaning}: charge {_money(c.charge)}, paid "
-    said += f"{_money(c.paid)}{patient}"
-    if c.adjustments:
-        said += f"; {_adjustment_text(c.adjustments)}"
-    if c.remarks:
-        said += f"; remarks {' '.join(c.remarks)}"
-    yield said
+    owed = c.patient_responsibility
+    patient = "" if owed is None else f", patient {_money(owed)}"
+    head = f"  {c.claim_id}  {c.status} {c.status_meaning}: charge {_money(c.charge)}, paid "
+    yield _told(f"{head}{_money(c.paid)}{patient}", c.adjustments, c.remarks)
     for line in c.lines:
         code = ":".join([line.code, *line.modifiers])
-        said = f"    {code} x{_count(line.units)}: charge {_money(line.charge)}, paid "
-        said += f"{_money(line.paid)}"
-        if line.adjustments:
-            said += f"; {_adjustment_text(line.adjustments)}"
-        if line.remarks:
-            said += f"; remarks {' '.join(line.remarks)}"
-        yield said
+        head = f"    {code} x{_count(line.units)}: charge {_money(line.charge)}, paid "
+        yield _told(f"{head}{_money(line.paid)}", line.adjustments, line.remarks)
 
 
 @click.command()
