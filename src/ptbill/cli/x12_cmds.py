@@ -222,10 +222,10 @@ def payment_summary(p: RemittanceAdvice) -> Iterator[str]:
         row[1] += c.charge or ZERO
         row[2] += c.paid or ZERO
         row[3] += c.patient_responsibility or ZERO
-        for a in [*c.adjustments, *(a for line in c.lines for a in line.adjustments)]:
-            r = reasons.setdefault(f"{a.group}-{a.reason}", [0, ZERO])
+        for adj in [*c.adjustments, *(a for line in c.lines for a in line.adjustments)]:
+            r = reasons.setdefault(f"{adj.group}-{adj.reason}", [0, ZERO])
             r[0] += 1
-            r[1] += a.amount
+            r[1] += adj.amount
     yield f"  {len(p.claims):,} claim(s) by status:"
     for status, (n, charge, paid, patient) in sorted(by_status.items(), key=lambda kv: -kv[1][0]):
         yield (
