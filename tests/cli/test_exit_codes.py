@@ -92,3 +92,18 @@ def test_scrub_and_claim_exit_1_when_a_visit_is_blocked(tmp_path: Path) -> None:
     r = run("claim", visits, "-o", str(tmp_path / "o.837"))
     assert r.exit_code == 1 and (tmp_path / "o.837").read_text().count("CLM*") == 2
     assert run("scrub", str(tmp_path / "missing.jsonl")).exit_code == 2
+
+
+def test_post_needs_a_person_for_work_items_and_nothing_else() -> None:
+    from ptbill.remit.post import PostSummary
+
+    clean = PostSummary("r.835", claims=2, matched=2)
+    assert not clean.needs_a_person
+    for left in (
+        {"denial_items": 1},
+        {"underpayment_items": 1},
+        {"unmatched": ["X-1"]},
+        {"imbalances": ["claim X-1 does not balance"]},
+        {"matched": 0},
+    ):
+        assert PostSummary("r.835", **{"claims": 2, "matched": 2, **left}).needs_a_person, left

@@ -28,8 +28,8 @@ EXIT_CODES: tuple[tuple[str, str, str, str], ...] = (
     (
         "post",
         "posted, or already posted before (nothing changes)",
-        "posted, but nothing in it matched the ledger, or a payment matched no claim or "
-        "does not balance",
+        "posted, but nothing in it matched the ledger, or it left work items (a denial, an "
+        "underpayment, a payment that matched no claim or does not balance)",
         "bad input: nothing posted",
     ),
     ("remit", "read", "a total does not balance", "bad input"),

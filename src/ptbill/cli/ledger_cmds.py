@@ -370,8 +370,8 @@ def post(
     matches no claim go to the worklist.
 
     Exit 0 when posted, or already posted before (nothing changes); 1 when it posted but
-    nothing in it matched the ledger, or a payment matched no claim or does not balance (a
-    person must look); 2 for bad input (nothing posted)."""
+    nothing in it matched the ledger, or it left work items for a person (denials,
+    underpayments, unmatched or unbalanced payments); 2 for bad input (nothing posted)."""
     from ptbill.ledger.scope import remittance_clinics
     from ptbill.remit.post import AlreadyPosted, post_file
 

@@ -79,9 +79,11 @@ class PostSummary:
 
     @property
     def needs_a_person(self) -> bool:
-        """Nothing in the file matched the ledger, or a payment matched no claim or does not
-        balance: `ptbill post` exits 1."""
-        return bool(self.unmatched or self.imbalances or (self.claims and not self.matched))
+        """Nothing in the file matched the ledger, or it left work for a person (a payment
+        that matched no claim or does not balance, a denial, an underpayment): `ptbill post`
+        exits 1 (docs: the exit-code table)."""
+        work = self.unmatched or self.imbalances or self.denial_items or self.underpayment_items
+        return bool(work or (self.claims and not self.matched))
 
     def as_json(self) -> dict[str, Any]:
         return {
