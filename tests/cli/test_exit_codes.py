@@ -107,3 +107,50 @@ def test_post_needs_a_person_for_work_items_and_nothing_else() -> None:
         {"matched": 0},
     ):
         assert PostSummary("r.835", **{"claims": 2, "matched": 2, **left}).needs_a_person, left
+
+
+def test_the_report_never_cuts_money_in_80_columns() -> None:
+    from decimal import Decimal
+
+    from ptbill.cli import output
+    from ptbill.cli.ledger_cmds import render_report
+    from ptbill.reports.report import BUCKETS
+
+    big = Decimal("2898296.12")
+    figures = {
+        "claims_submitted": 123456,
+        "first_pass_acceptance_rate": Decimal("0.9"),
+        "clean_claim_rate": Decimal("0.8"),
+        "denial_rate": Decimal("0.1"),
+        "paid_total": big,
+        "expected_vs_paid": {
+            "claims": 1,
+            "expected": big,
+            "paid": big,
+            "difference": Decimal(0),
+            "claims_without_expected": 0,
+        },
+        "ar_total": big,
+        "ar_aging": {b: big for b, _ in BUCKETS},
+        "days_in_ar": 45,
+    }
+    data = {
+        "as_of": "2026-12-06",
+        **figures,
+        "payers": {"commercial-blue-cross-blue-shield": figures},
+        "denials_by_category": {},
+        "denials_by_carc": {},
+    }
+    console = output.out
+    with console.capture() as captured:
+        width, console.width = console.width, 80
+        try:
+            render_report(data)
+        finally:
+            console.width = width
+    text = captured.get()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    # Every figure whole: paid and expected, A/R and its buckets, for both rows, and the
+    # expected-vs-paid line's two.
+    assert text.count("2,898,296.12") == 2 * 2 + 2 * (1 + len(BUCKETS)) + 2
+    assert text.count("commercial-blue-cross-blue-shield") >= 2  # each split table names it

@@ -29,7 +29,7 @@ from rich.table import Table
 from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, run_config, user_errors
 from ptbill.cli.intake_opts import from_option, notify
-from ptbill.cli.output import quiet_option
+from ptbill.cli.output import print_table, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
@@ -633,36 +633,43 @@ def report(
 
 
 def render_report(data: dict[str, Any]) -> None:
-    """Two tables narrow enough for 80 columns: outcomes, then A/R with its aging."""
+    """Two tables, outcomes then A/R with its aging, split by columns where the terminal is
+    too narrow for them: money is never cut."""
     from ptbill.reports.report import BUCKETS
 
     rows = [("overall", data)] + list(data["payers"].items())
-    claims = Table(title=f"Claims as of {data['as_of']}", title_justify="left")
-    for col in ("", "Submitted", "1st pass", "Clean", "Denials", "Paid", "Expected"):
-        claims.add_column(col, justify="right" if col else "left")
-    for name, r in rows:
-        claims.add_row(
-            name,
-            str(r["claims_submitted"]),
-            _percent(r["first_pass_acceptance_rate"]),
-            _percent(r["clean_claim_rate"]),
-            _percent(r["denial_rate"]),
-            _money(r["paid_total"]),
-            # No claim with a known expected payment: unknown, not $0.00.
-            _money(r["expected_vs_paid"]["expected"]) if r["expected_vs_paid"]["claims"] else "-",
-        )
-    out.print(claims)
-    aging = Table(title="A/R by days since first submission", title_justify="left")
-    for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Days"):
-        aging.add_column(col, justify="right" if col else "left")
-    for name, r in rows:
-        aging.add_row(
-            name,
-            _money(r["ar_total"]),
-            *[_money(r["ar_aging"][b]) for b, _ in BUCKETS],
-            "-" if r["days_in_ar"] is None else str(r["days_in_ar"]),
-        )
-    out.print(aging)
+    print_table(
+        f"Claims as of {data['as_of']}",
+        ("", "Submitted", "1st pass", "Clean", "Denials", "Paid", "Expected"),
+        [
+            (
+                name,
+                str(r["claims_submitted"]),
+                _percent(r["first_pass_acceptance_rate"]),
+                _percent(r["clean_claim_rate"]),
+                _percent(r["denial_rate"]),
+                _money(r["paid_total"]),
+                # No claim with a known expected payment: unknown, not $0.00.
+                _money(r["expected_vs_paid"]["expected"])
+                if r["expected_vs_paid"]["claims"]
+                else "-",
+            )
+            for name, r in rows
+        ],
+    )
+    print_table(
+        "A/R by days since first submission",
+        ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Days"),
+        [
+            (
+                name,
+                _money(r["ar_total"]),
+                *[_money(r["ar_aging"][b]) for b, _ in BUCKETS],
+                "-" if r["days_in_ar"] is None else str(r["days_in_ar"]),
+            )
+            for name, r in rows
+        ],
+    )
     if data["denials_by_category"]:
         out.print(
             "denials by category: "
@@ -689,22 +696,24 @@ def render_patient_money(data: dict[str, Any]) -> None:
     """Patient A/R beside the insurance A/R, collections and the net collection rate."""
     from ptbill.reports.report import BUCKETS
 
-    ar = Table(title="Patient A/R by days since the payer decided", title_justify="left")
-    for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Credits"):
-        ar.add_column(col, justify="right" if col else "left")
-    ar.add_row(
-        "patients",
-        _money(data["patient_ar_total"]),
-        *[_money(data["patient_ar_aging"][b]) for b, _ in BUCKETS],
-        _money(data["patient_credits"]),
+    print_table(
+        "Patient A/R by days since the payer decided",
+        ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Credits"),
+        [
+            (
+                "patients",
+                _money(data["patient_ar_total"]),
+                *[_money(data["patient_ar_aging"][b]) for b, _ in BUCKETS],
+                _money(data["patient_credits"]),
+            ),
+            (
+                "insurance",
+                _money(data["ar_total"]),
+                *[_money(data["ar_aging"][b]) for b, _ in BUCKETS],
+                "",
+            ),
+        ],
     )
-    ar.add_row(
-        "insurance",
-        _money(data["ar_total"]),
-        *[_money(data["ar_aging"][b]) for b, _ in BUCKETS],
-        "",
-    )
-    out.print(ar)
     payers = ", ".join(f"{k} {_money(v)}" for k, v in data["collections_by_payer"].items())
     patients = sum(data["collections_by_patient"].values(), Decimal(0))
     out.print(

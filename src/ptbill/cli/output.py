@@ -183,6 +183,32 @@ quiet_option = click.option(
 )
 
 
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table for people whose cells are never cut (money above all): when it is wider than
+    the terminal, its columns go into as many tables as it takes, each with the first column
+    (the row's name). Right-aligned but the first."""
+    from rich.table import Table
+
+    # A cell's width plus rich's borders and padding (3 a column, 1 at the end).
+    widths = [max(len(c), *(len(r[i]) for r in rows), 1) + 3 for i, c in enumerate(columns)]
+    chunks: list[list[int]] = [[]]
+    used = widths[0] + 1
+    for i in range(1, len(columns)):
+        if chunks[-1] and used + widths[i] > out.width:
+            chunks.append([])
+            used = widths[0] + 1
+        chunks[-1].append(i)
+        used += widths[i]
+    for n, chunk in enumerate(chunks):
+        table = Table(title=title if n == 0 else None, title_justify="left")
+        table.add_column(columns[0], no_wrap=True)
+        for i in chunk:
+            table.add_column(columns[i], justify="right", no_wrap=True)
+        for r in rows:
+            table.add_row(r[0], *(r[i] for i in chunk))
+        out.print(table)
+
+
 def page(lines: Iterator[str]) -> None:
     """Lines for people: through a pager on a terminal, else straight to stdout."""
     if out.is_terminal:
