@@ -20,7 +20,6 @@ from ptbill.cli.ledger_cmds import (
     post,
     report,
     submit,
-    worklist,
     writeoff,
 )
 from ptbill.cli.listen_cmds import listen
@@ -38,6 +37,7 @@ from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
 from ptbill.cli.show_cmds import show
 from ptbill.cli.web_cmds import access_log, serve, token, user
+from ptbill.cli.work_cmds import rescrub, worklist
 from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
@@ -118,6 +118,7 @@ cli.add_command(ack_apply)
 cli.add_command(post)
 cli.add_command(worklist)
 cli.add_command(correct)
+cli.add_command(rescrub)
 cli.add_command(appeal)
 cli.add_command(writeoff)
 cli.add_command(report)

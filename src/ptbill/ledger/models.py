@@ -433,15 +433,31 @@ class ProviderAdjustment(Base):
 # --- work -------------------------------------------------------------------------------------
 
 
+WORK_ITEM_INDEX = (
+    "status",
+    "due_date",
+    "kind",
+    "category",
+    "rule",
+    "carc",
+    "claim_id",
+    "amount",
+    "created_on",
+)
+
+
 class WorkItem(Base):
     __tablename__ = "work_items"
-    __table_args__ = (Index("ix_work_items_status_due", "status", "due_date"),)
+    # The open items by deadline, with what the work queue filters and groups them by: its
+    # counts and groups read this index alone, not the rows (ptbill.remit.worklist).
+    __table_args__ = (Index("ix_work_items_open", *WORK_ITEM_INDEX),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
     reference: Mapped[str] = mapped_column(String(50))  # claim number, or CLP01 when unmatched
     visit_id: Mapped[str | None] = mapped_column(String(38))
-    kind: Mapped[str] = mapped_column(String(15))  # denial rejection underpayment unmatched blocked
+    kind: Mapped[str] = mapped_column(String(15))  # ptbill.remit.work_kinds
     category: Mapped[str] = mapped_column(String(30))
+    rule: Mapped[str | None] = mapped_column(String(40))  # the scrub rule of a blocked item
     carc: Mapped[str | None] = mapped_column(String(5))
     rarc: Mapped[str | None] = mapped_column(String(10))
     amount: Mapped[Decimal | None] = mapped_column(Money)

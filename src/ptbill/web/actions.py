@@ -14,6 +14,7 @@ refused whole (posting stays one action: a company admin posts such a file).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from collections.abc import Iterator
@@ -44,10 +45,20 @@ from ptbill.ledger.scope import (
 from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.remit.actions import Correction, correct, writeoff
 from ptbill.remit.appeal import AppealResult, appeal
+from ptbill.remit.bulk_actions import (
+    BulkAction,
+    BulkResult,
+    ClaimOutcome,
+    GroupChanged,
+    Target,
+    item_targets,
+    run_bulk,
+)
 from ptbill.remit.post import PostSummary, post_text
+from ptbill.remit.worklist import WorkFilter
 from ptbill.web.accounts import Principal
 from ptbill.web.asof import business_date
-from ptbill.web.errors import Forbidden, NotFound
+from ptbill.web.errors import Conflict, Forbidden, NotFound, WebError
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
 from ptbill.x12.kinds import WrongKindError
@@ -272,3 +283,46 @@ def appeal_claim(
     writable_claim(session, who, claim_number)
     with tempfile.TemporaryDirectory(prefix="ptbill-appeal-") as scratch:
         return appeal(session, config, claim_number, as_of=as_of, who=who.who, out_dir=scratch)
+
+
+def bulk_targets(
+    session: Session,
+    who: Principal,
+    filters: WorkFilter,
+    as_of: dt.date | None,
+    ids: list[int] | None,
+    expect: tuple[int, str] | None,
+) -> tuple[list[Target], list[ClaimOutcome]]:
+    """The claims a bulk action acts on, of the user's clinics: of the items `ids` (another
+    clinic's item is as unknown), or of the whole group `filters` selects as the caller saw it
+    (`expect`: its count and version; 409 when it changed)."""
+    try:
+        return item_targets(session, who.scope, filters, as_of, ids=ids, expect=expect)
+    except GroupChanged as e:
+        raise Conflict(e.problem, e.fix, "version") from None
+
+
+def bulk_action(
+    session: Session,
+    config: Config,
+    who: Principal,
+    action: BulkAction,
+    targets: list[Target],
+    not_acted: list[ClaimOutcome],
+    as_of: dt.date,
+) -> BulkResult:
+    """The action on each claim, each in its own transaction (ptbill.remit.bulk_actions says
+    why); a claim the action does not apply to, or the user may not change, is refused. Appeal
+    letters are kept in the ledger (the files go to a scratch folder that is removed)."""
+    with tempfile.TemporaryDirectory(prefix="ptbill-appeal-") as scratch:
+        return run_bulk(
+            session,
+            config,
+            dataclasses.replace(action, out_dir=scratch),
+            targets,
+            as_of=as_of,
+            who=who.who,
+            check=lambda number: writable_claim(session, who, number),
+            refusals=(InputError, WebError),
+            done_before=not_acted,
+        )
