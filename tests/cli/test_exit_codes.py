@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from ptbill.cli.exit_codes import EXIT_CODES, markdown_table
@@ -109,11 +110,12 @@ def test_post_needs_a_person_for_work_items_and_nothing_else() -> None:
         assert PostSummary("r.835", **{"claims": 2, "matched": 2, **left}).needs_a_person, left
 
 
-def test_the_report_never_cuts_money_in_80_columns() -> None:
+def test_the_report_never_cuts_money_in_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     from decimal import Decimal
 
-    from ptbill.cli import output
-    from ptbill.cli.ledger_cmds import render_report
+    from rich.console import Console
+
+    from ptbill.cli import ledger_cmds, output
     from ptbill.reports.report import BUCKETS
 
     big = Decimal("2898296.12")
@@ -141,13 +143,11 @@ def test_the_report_never_cuts_money_in_80_columns() -> None:
         "denials_by_category": {},
         "denials_by_carc": {},
     }
-    console = output.out
+    console = Console(width=80, record=True)  # an 80-column terminal
+    monkeypatch.setattr(output, "out", console)
+    monkeypatch.setattr(ledger_cmds, "out", console)
     with console.capture() as captured:
-        width, console.width = console.width, 80
-        try:
-            render_report(data)
-        finally:
-            console.width = width
+        ledger_cmds.render_report(data)
     text = captured.get()
     assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
     # Every figure whole: paid and expected, A/R and its buckets, for both rows, and the
