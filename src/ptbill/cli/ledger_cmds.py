@@ -284,8 +284,10 @@ def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json:
 @user_errors
 @database_errors
 def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
-    """Post an 835 remittance: all of it or nothing, once. Denials, underpayments and what
-    matches no claim go to the worklist."""
+    """Post an 835 remittance: all of it or nothing, each payment once (a payment posted before,
+    in any file, is reported, not posted again). Denials, underpayments, overpayments and what
+    matches no claim go to the worklist. Exit 0 when posted or already posted, 1 when a claim
+    matched nothing or work items were opened, 2 for bad input."""
     from ptbill.remit.post import post_file
 
     config = _config(ctx)
@@ -293,18 +295,30 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
         summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
     if as_json:
         print_json(summary.as_json())
-        return
+    elif summary.wholly_posted_before:
+        for earlier in summary.already_posted:
+            out.print(f"{file}: {earlier.text()}", soft_wrap=True)
+        out.print("nothing was changed: every payment of the file was posted before")
+    else:
+        _render_posted(file, summary)
+    if summary.needs_a_person:
+        ctx.exit(EXIT_FOUND)
+
+
+def _render_posted(file: str, summary: Any) -> None:
     out.print(
         f"posted {file}: {summary.payments} payment(s), {summary.claims} claim(s), "
         f"{_money(summary.paid_total)} paid; {summary.matched} matched, "
         f"{len(summary.unmatched)} unmatched, {summary.reversals} reversal(s); "
-        f"{summary.denial_items} denial and {summary.underpayment_items} underpayment "
-        "work item(s)"
+        f"{summary.denial_items} denial, {summary.underpayment_items} underpayment and "
+        f"{summary.overpayment_items} overpayment work item(s)"
     )
     if summary.states:
         out.print(
             "  claims now: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
         )
+    for earlier in summary.already_posted:
+        out.print(f"  not posted again: {earlier.text()}", soft_wrap=True)
     for text in summary.imbalances[:10]:
         out.print(f"  [yellow]does not balance:[/] {text}")
     for text in summary.warnings:
@@ -323,6 +337,7 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
             "denial",
             "rejection",
             "underpayment",
+            "overpayment",
             "unmatched",
             "blocked",
             "eligibility",

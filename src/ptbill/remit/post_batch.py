@@ -32,6 +32,7 @@ from ptbill.remit.classify import (
     payer_due_date,
 )
 from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
+from ptbill.remit.post_once import ClaimPostings, Earlier
 from ptbill.x12 import ClaimPayment, Payment
 from ptbill.x12.read_835 import Adjustment, ServiceLine
 
@@ -40,7 +41,10 @@ if TYPE_CHECKING:
 
 ZERO = Decimal(0)
 # Work items a new decision on a claim replaces.
-DECISION_ITEMS = ("denial", "underpayment", "rejection")
+DECISION_ITEMS = ("denial", "underpayment", "rejection", "overpayment")
+# The work item of money the payer paid above what it owes (docs/ledger.md, "Work items"):
+# category above_charge, above_allowed or paid_twice; action refund.
+OVERPAYMENT = "overpayment"
 _UNDERPAYMENT_ACTION = {"deductible": "bill_patient", "sequestration": "informational"}
 
 # Column order of the rows built below.
@@ -59,6 +63,8 @@ _PAYMENT_COLUMNS = (
     "reversal",
     "determined_on",
     "state_after",
+    "identity",
+    "occurrence",
 )
 _LINE_COLUMNS = (
     "id",
@@ -155,9 +161,16 @@ class Batch:
     """The rows one payment writes, collected and then inserted in bulk."""
 
     def __init__(
-        self, poster: Poster, payment: Payment, payment_id: int, determined: dt.date, on: dt.date
+        self,
+        poster: Poster,
+        payment: Payment,
+        payment_id: int,
+        determined: dt.date,
+        on: dt.date,
+        postings: ClaimPostings,
     ) -> None:
         self.p = poster
+        self.postings, self.trace = postings, payment.trace_number
         self.payment_id, self.determined, self.on = payment_id, determined, on
         self.source = f"remittance:{poster.remittance_id}"
         bulk = poster.bulk
@@ -182,7 +195,11 @@ class Batch:
         summary = self.p.summary
         summary.claims += 1
         reason = None
-        if claim is None:
+        identity, occurrence, already = self.postings.take(seq, cp)
+        earlier = self.postings.earlier(seq, cp, self.trace) if already else None
+        if already:
+            claim = None  # recorded with this payment's money, not applied again
+        elif claim is None:
             reason = "no claim has this claim number (CLP01) or these line control numbers"
         elif claim.state not in POSTABLE:
             reason = f"claim {claim.claim_number} is {claim.state}: it cannot take a payment"
@@ -233,7 +250,9 @@ class Batch:
                     (payment_id, line_id, k.group, k.carc, k.rarc, amount, k.category, k.action)
                 )
         state_after = None
-        if claim is None:
+        if already:
+            self._paid_again(cp, earlier)
+        elif claim is None:
             summary.unmatched.append(cp.claim_id)
             self._unmatched(cp, reason or "")
         else:
@@ -241,6 +260,7 @@ class Batch:
             state_after = self._apply(claim, cp, patient, adjustments, version)
             if not cp.is_reversal:
                 self._work(claim, cp, adjustments, matches)
+                self._overpaid(claim, cp)
         self.payments.append(
             (
                 payment_id,
@@ -257,6 +277,8 @@ class Batch:
                 self.flag(cp.is_reversal),
                 self.determined_value,
                 state_after,
+                identity,
+                occurrence,
             )
         )
 
@@ -377,6 +399,73 @@ class Batch:
             self.due_unmatched,
             reference=cp.claim_id,
         )
+
+    def _paid_again(self, cp: ClaimPayment, earlier: Earlier | None) -> None:
+        """A decision posted before, carried again by this (new) payment: recorded with the
+        payment's money, not applied to its claim. Money paid again is an overpayment to
+        refund; money taken back again (a reversal) is for a person to look at."""
+        if earlier is None:
+            said = f"repeats a claim payment earlier in payment {self.trace}"
+        else:
+            self.p.summary.already_posted.append(earlier)
+            said = (
+                f"was posted on {earlier.posted_on} (trace {earlier.trace_number}, remittance "
+                f"#{earlier.remittance_id})"
+            )
+        self.p.summary.warnings.append(
+            f"claim {cp.claim_id} (payer claim {cp.payer_claim_control_number}, paid "
+            f"{cp.paid}) {said}: not applied again"
+        )
+        if not cp.paid:
+            return
+        what = (
+            ("unmatched", "reversed_twice", "review", "takes it back a second time")
+            if cp.is_reversal
+            else (OVERPAYMENT, "paid_twice", "refund", "pays it a second time")
+        )
+        kind, category, action, does = what
+        self._item(
+            None,
+            kind,
+            category,
+            None,
+            None,
+            cp.paid,
+            action,
+            f"835 claim {cp.claim_id} (payer claim {cp.payer_claim_control_number}, status "
+            f"{cp.status}, paid {cp.paid}) {said}; payment {self.trace} {does}: ask the payer "
+            "to take back the repeat, or return it",
+            self.due_unmatched,
+            reference=cp.claim_id,
+        )
+        if kind == OVERPAYMENT:
+            self.p.summary.overpayment_items += 1
+
+    def _overpaid(self, claim: PostedClaim, cp: ClaimPayment) -> None:
+        """A claim paid above its charge (all its payments counted), or a decision paying
+        more than the payer allowed for its lines, is an overpayment to refund."""
+        allowed = sum((_allowed(svc) for svc in cp.lines), ZERO)
+        if claim.paid > claim.charge:
+            category, excess = "above_charge", claim.paid - claim.charge
+            why = f"paid {claim.paid} in all on a charge of {claim.charge}"
+        elif cp.lines and cp.paid > allowed:
+            category, excess = "above_allowed", cp.paid - allowed
+            why = f"paid {cp.paid} where the payer allowed {allowed}"
+        else:
+            return
+        self._item(
+            claim,
+            OVERPAYMENT,
+            category,
+            None,
+            None,
+            excess,
+            "refund",
+            f"{why} (payer claim {cp.payer_claim_control_number}, payment {self.trace}): "
+            f"{excess} more than owed; confirm with the payer and refund it",
+            self.due_unmatched,
+        )
+        self.p.summary.overpayment_items += 1
 
     def _due(
         self, action: str, payer: m.Payer, claim: PostedClaim, processed: bool = True
@@ -532,6 +621,7 @@ class Batch:
         bulk.insert_values(m.AuditEntry, _AUDIT_COLUMNS, self.audit)
         bulk.insert_values(m.WorkItem, _WORK_COLUMNS, self.work)
         self.p.summary.denial_items += self.denials
+        self.p.summary.work_items += len(self.work)
 
     def _close_replaced_items(self) -> None:
         """A new decision on a claim closes the open items of the decision it replaces. The
