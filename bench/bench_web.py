@@ -225,8 +225,13 @@ def _warm(port: int, token: str, visits: list[dict]) -> int:
         for v in visits[:40]:
             c.post("/api/v1/scrub", json=v).raise_for_status()
             c.get("/worklist").raise_for_status()
-        items = c.get("/api/v1/worklist?kind=blocked").json()["items"]
-    return len({i["claim_id"] for i in items})
+        claims: set[str] = set()
+        offset: int | None = 0
+        while offset is not None:  # the API pages its lists
+            page = c.get(f"/api/v1/worklist?kind=blocked&limit=200&offset={offset}").json()
+            claims |= {i["claim_id"] for i in page["items"]}
+            offset = page["next_offset"]
+    return len(claims)
 
 
 def _one_at_a_time(

@@ -8,10 +8,21 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 
+def clip(value: object, limit: int = 40, quote: bool = False) -> str:
+    """A value as a message shows it: at most `limit` characters of it, then its length (an
+    error never echoes a long input back). `quote`: as repr() shows a string."""
+    text = value if isinstance(value, str) else repr(value)
+    short = text if len(text) <= limit else text[:limit]
+    shown = repr(short) if quote and isinstance(value, str) else short
+    return shown if short is text else f"{shown}… ({len(text):,} characters)"
+
+
 class InputError(Exception):
     def __init__(
         self, file: str, visit_id: str | None, field: str | None, problem: str, fix: str
     ) -> None:
+        # A visit id is at most 38 characters; a longer one is input to be clipped.
+        visit_id = clip(visit_id) if isinstance(visit_id, str) else visit_id
         self.file, self.visit_id, self.field = file, visit_id, field
         self.problem, self.fix = problem, fix
         super().__init__(self.render())
@@ -53,7 +64,8 @@ def field_path(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            name = clip(part)  # a key is input too: an unknown one may be long
+            out += f".{name}" if out else name
     return out
 
 
@@ -79,9 +91,9 @@ def validation_errors(e: ValidationError, file: str, visit_id: str | None) -> li
         loc = tuple(err["loc"])
         problem = err["msg"]
         if err["type"] == "extra_forbidden":
-            problem = f"unknown key {loc[-1]!r}"
+            problem = f"unknown key {clip(loc[-1], quote=True)}"
         elif err["type"] == "string_pattern_mismatch":
-            problem = f"{err['input']!r} is not in the expected format"
+            problem = f"{clip(err['input'], quote=True)} is not in the expected format"
         out.append(
             InputError(
                 file,

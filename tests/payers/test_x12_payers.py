@@ -276,3 +276,9 @@ def test_files_are_recognised_from_their_content(head: str, kind: str) -> None:
     assert recognize(f"{isa}\nGS*{head}~\n") == kind
     with pytest.raises(X12Error):
         recognize("%PDF-1.4 not x12")
+
+
+def test_a_kind_ptbill_does_not_take_in_is_named() -> None:
+    isa = COB_271.splitlines()[0]
+    with pytest.raises(X12Error, match="997 functional acknowledgment"):
+        recognize(f"{isa}\nGS*FA*A*B*20260101*0800*1*X*004010X093A1~\n")

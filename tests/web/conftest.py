@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,16 @@ class Workbench:
             data={"username": role, "password": password, "csrf_token": token, "next": "/"},
             follow_redirects=False,
         )
+
+    @contextmanager
+    def signed_in(self, role: str) -> Iterator[None]:
+        """Logged in as `role` for the block, then anonymous again (a shared workbench's
+        client must not stay logged in for the next test)."""
+        self.login(role)
+        try:
+            yield
+        finally:
+            self.client.cookies.clear()
 
     def csrf(self) -> str:
         page = self.client.get("/claims")

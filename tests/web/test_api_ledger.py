@@ -12,7 +12,13 @@ from tests.web.conftest import MakeBench, Workbench
 
 def _claims(bench: Workbench, **filters: Any) -> list[dict[str, Any]]:
     query = "&".join(f"{k}={v}" for k, v in filters.items())
-    return bench.get(f"/api/v1/claims?limit=1000&{query}").json()["claims"]
+    out: list[dict[str, Any]] = []
+    offset: int | None = 0
+    while offset is not None:  # every page
+        page = bench.get(f"/api/v1/claims?limit=200&offset={offset}&{query}").json()
+        out += page["claims"]
+        offset = page["next_offset"]
+    return out
 
 
 def _mistake(visits: list[dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -40,13 +46,13 @@ def test_posting_an_835_posts_every_claim_payment_once(make_bench: MakeBench) ->
     # Money is an exact decimal string, never a float.
     assert isinstance(body["paid_total"], str)
     assert Decimal(body["paid_total"]) > 0
-    listed = bench.get("/api/v1/remittances").json()
+    listed = bench.get("/api/v1/remittances").json()["remittances"]
     assert [x["file_name"] for x in listed] == ["payer.835"]
     # The same file again is refused and changes nothing.
     again = bench.post("/api/v1/remittances", files=files)
     assert again.status_code == 422
     assert "already posted" in again.json()["error"]["problem"]
-    assert len(bench.get("/api/v1/remittances").json()) == 1
+    assert bench.get("/api/v1/remittances").json()["total"] == 1
 
 
 def test_the_claim_shows_the_835_and_837_segments_that_concern_it(bench: Workbench) -> None:
@@ -79,7 +85,7 @@ def test_a_bad_835_is_refused_with_the_problem_and_nothing_is_posted(make_bench:
         assert error["problem"] and error["fix"], label
         if words:
             assert words in error["problem"], (label, error)
-    assert bench.get("/api/v1/remittances").json() == []
+    assert bench.get("/api/v1/remittances").json()["total"] == 0
     assert _claims(bench, state="paid") == []
 
 
@@ -94,7 +100,7 @@ def test_an_upload_over_the_size_limit_is_refused(make_bench: MakeBench) -> None
     r = bench.post("/api/v1/remittances", files={"file": ("big.835", small, "text/plain")})
     assert r.status_code == 422
     assert "larger than the upload limit of 2,048 bytes" in r.json()["error"]["problem"]
-    assert bench.get("/api/v1/remittances").json() == []
+    assert bench.get("/api/v1/remittances").json()["total"] == 0
 
 
 # --- scrub ----------------------------------------------------------------------------------------
@@ -147,7 +153,7 @@ def test_editing_a_blocked_visit_scrubs_it_again(make_bench: MakeBench) -> None:
     assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "blocked"
     blocked_items = [
         i
-        for i in bench.get("/api/v1/worklist?kind=blocked").json()["items"]
+        for i in bench.get("/api/v1/worklist?kind=blocked&limit=200").json()["items"]
         if i["claim_id"] == number
     ]
     assert blocked_items
@@ -164,7 +170,7 @@ def test_editing_a_blocked_visit_scrubs_it_again(make_bench: MakeBench) -> None:
     assert body["claim"]["audit"][-1]["to_state"] == "ready"
     still = [
         i
-        for i in bench.get("/api/v1/worklist?kind=blocked").json()["items"]
+        for i in bench.get("/api/v1/worklist?kind=blocked&limit=200").json()["items"]
         if i["claim_id"] == number
     ]
     assert still == []
@@ -235,7 +241,7 @@ def test_submitting_sends_every_ready_claim(make_bench: MakeBench) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["claims"] == ready
     assert _claims(bench, state="ready") == []
-    subs = bench.get("/api/v1/submissions").json()
+    subs = bench.get("/api/v1/submissions").json()["submissions"]
     assert len(subs) == 2 and subs[0]["claim_count"] == 1
     text = bench.get(f"/api/v1/submissions/{subs[0]['id']}/837").text
     assert text.startswith("ISA*") and f"CLM*{ready[0]}*" in text
@@ -244,10 +250,11 @@ def test_submitting_sends_every_ready_claim(make_bench: MakeBench) -> None:
 
 
 def test_acknowledgements_list_their_results(shared_bench: Workbench) -> None:
-    acks = shared_bench.get("/api/v1/acknowledgements").json()
+    acks = shared_bench.get("/api/v1/acknowledgements").json()["acknowledgements"]
     assert sorted(a["kind"] for a in acks) == ["277CA", "999"]
     ca = next(a for a in acks if a["kind"] == "277CA")
-    detail = shared_bench.get(f"/api/v1/acknowledgements/{ca['id']}").json()
+    detail = shared_bench.get(f"/api/v1/acknowledgements/{ca['id']}?limit=200").json()
+    assert detail["total"] == ca["results"] <= 200
     rejected = [r["claim_number"] for r in detail["results"] if r["status"] == "rejected"]
     assert len(rejected) == ca["rejected"]
     for number in rejected:
@@ -258,7 +265,7 @@ def test_acknowledgements_list_their_results(shared_bench: Workbench) -> None:
 
 
 def test_worklist_items_carry_their_deadline_and_action(shared_bench: Workbench) -> None:
-    body = shared_bench.get("/api/v1/worklist").json()
+    body = shared_bench.get("/api/v1/worklist?limit=200").json()
     assert body["as_of"] == shared_bench.templates.demo.as_of.isoformat()
     items = body["items"]
     kinds = {i["kind"] for i in items}

@@ -123,14 +123,14 @@ def test_the_claim_page_shows_lines_findings_audit_and_segments(shared_bench: Wo
     assert f"CLP*{denied['claim_number']}*" in html  # the 835 claim payment
     assert "Audit trail" in html and "demo" in html
     # A viewer sees no action buttons.
-    assert "Make an appeal letter" not in html
+    assert f'action="/claims/{denied["claim_number"]}/appeal"' not in html
 
 
 def test_the_work_queue_lists_each_blocked_claim_with_its_findings_and_fixes(
     shared_bench: Workbench,
 ) -> None:
     shared_bench.login("biller")
-    items = shared_bench.get("/api/v1/worklist?kind=blocked").json()["items"]
+    items = shared_bench.get("/api/v1/worklist?kind=blocked&limit=200").json()["items"]
     claims = {i["claim_id"] for i in items}
     assert claims
     html = ""
@@ -192,7 +192,7 @@ def test_uploading_a_bad_835_shows_the_problem_and_posts_nothing(make_bench: Mak
     )
     assert r.status_code == 422
     assert "x.835" in r.text and "Fix:" in r.text
-    assert bench.get("/api/v1/remittances").json() == []
+    assert bench.get("/api/v1/remittances").json()["total"] == 0
 
 
 def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: MakeBench) -> None:

@@ -56,10 +56,10 @@ def test_eligibility_and_exchange_runs_through_the_api_and_the_pages(
     bench: Workbench, tmp_path: Path
 ) -> None:
     patient = _with_answers(bench, tmp_path)
-    answers = bench.get(f"/api/v1/patients/{patient}/eligibility").json()
+    answers = bench.get(f"/api/v1/patients/{patient}/eligibility").json()["checks"]
     assert answers and answers[0]["active"] is False and answers[0]["plan_end"]
-    assert bench.get("/api/v1/eligibility?limit=5").json()
-    runs = bench.get("/api/v1/exchange/runs").json()
+    assert bench.get("/api/v1/eligibility?limit=5").json()["checks"]
+    runs = bench.get("/api/v1/exchange/runs").json()["runs"]
     assert runs[0]["status"] == "ok" and runs[0]["uploaded"] >= 2
     one = bench.get(f"/api/v1/exchange/runs/{runs[0]['id']}").json()
     assert {o["action"] for o in one["outcomes"]} == {"upload"}

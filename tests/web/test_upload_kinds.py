@@ -65,3 +65,15 @@ def test_a_ta1_is_taken_as_an_acknowledgement(make_bench: MakeBench) -> None:
     assert r.status_code == 201, r.text
     assert (r.json()["kind"], r.json()["rejected"]) == ("TA1", [])
     assert "TA1" in {a["kind"] for a in bench.get("/api/v1/acknowledgements").json()}
+
+
+def test_a_271_uploaded_as_a_remittance_names_the_command_that_reads_it(
+    make_bench: MakeBench,
+) -> None:
+    from tests.payers.test_x12_payers import COB_271
+
+    bench = make_bench("pending")
+    r = bench.post("/api/v1/remittances", files={"file": ("e.271", COB_271.encode(), "text/plain")})
+    error = _refused(r)
+    assert error["problem"].startswith("this is a 271 eligibility response")
+    assert "ptbill eligibility read" in error["fix"]

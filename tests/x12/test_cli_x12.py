@@ -273,21 +273,15 @@ def test_a_file_of_another_kind_is_named_with_its_command(command, path, said, f
     [
         ("HC", "005010X222A1", "837", "an 837P professional claim", "ptbill writes 837"),
         ("HC", "005010X223A2", "837", "an 837I institutional claim", "ptbill writes 837"),
-        ("HS", "005010X279A1", "270", "a 270 eligibility inquiry", "does not read 270 files"),
-        ("HB", "005010X279A1", "271", "a 271 eligibility response", "does not read 271 files"),
-        ("HR", "005010X212", "276", "a 276 claim status request", "does not read 276 files"),
-        (
-            "HN",
-            "005010X212",
-            "277",
-            "a 277 claim status response",
-            "read 277 claim status responses",
-        ),
+        ("HS", "005010X279A1", "270", "a 270 eligibility inquiry", "give it the 271"),
+        ("HB", "005010X279A1", "271", "a 271 eligibility response", "ptbill eligibility read"),
+        ("HR", "005010X212", "276", "a 276 claim status request", "give it the 277"),
+        ("HN", "005010X212", "277", "a 277 claim status response", "ptbill status read"),
         ("FA", "005010X230", "997", "a 997 functional acknowledgment", "does not read 997"),
     ],
 )
 @pytest.mark.parametrize("command", ["remit", "ack"])
-def test_kinds_ptbill_does_not_read_are_named(tmp_path, command, gs01, version, st01, said, fix):
+def test_kinds_other_commands_read_are_named(tmp_path, command, gs01, version, st01, said, fix):
     path = write(tmp_path, "other.x12", _as(gs01, version, st01))
     code, out, err = run(command, path)
     assert code == 2 and out == ""

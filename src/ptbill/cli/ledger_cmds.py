@@ -25,6 +25,7 @@ from rich.table import Table
 
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
 from ptbill.config import load_config
+from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
 # every other `ptbill` command starts as fast as before.
@@ -332,19 +333,7 @@ def _render_posted(file: str, summary: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--kind",
-    type=click.Choice(
-        [
-            "denial",
-            "rejection",
-            "underpayment",
-            "overpayment",
-            "unmatched",
-            "blocked",
-            "eligibility",
-            "status",
-            "exchange",
-        ]
-    ),
+    type=click.Choice(KINDS),
     default=None,
 )
 @click.option(
@@ -358,7 +347,7 @@ def worklist(
     ctx: click.Context, as_json: bool, kind: str | None, as_of: dt.datetime | None, details: bool
 ) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when."""
-    from ptbill.remit.actions import worklist as open_items
+    from ptbill.remit.worklist import open_items
 
     with ledger_session(ctx) as session:
         day = _day(as_of)

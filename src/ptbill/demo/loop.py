@@ -29,9 +29,9 @@ from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import PayerSim, SimConfig, envelope_of, recoup, simulate
-from ptbill.remit.actions import worklist
 from ptbill.remit.appeal import appeal
 from ptbill.remit.post import post_file
+from ptbill.remit.worklist import open_items
 from ptbill.reports.report import build_report
 
 VISITS = 1000
@@ -123,7 +123,7 @@ def _appeal_one(
     files: dict[str, str],
 ) -> None:
     with ledger.transaction() as s:
-        items = [w for w in worklist(s, kind="denial") if w["category"] == "medical_necessity"]
+        items = open_items(s, kind="denial", category="medical_necessity")
         if not items:
             return
         result = appeal(s, config, items[0]["claim_id"], as_of=as_of, who=WHO, out_dir=str(out))
@@ -139,6 +139,6 @@ def _result(
             "as_of": as_of,
             "steps": steps,
             "files": files,
-            "worklist": worklist(s, as_of=as_of),
+            "worklist": open_items(s, as_of=as_of),
             "report": build_report(s, as_of),
         }

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,6 +32,24 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+# A visit id is the claim's id in web addresses, where a slash or a backslash would split the
+# path (the X12 delimiters are refused where the 837P is built).
+_NOT_IN_ID = frozenset("/\\")
+
+
+def _travels(value: str) -> str:
+    bad = sorted({c for c in value if c in _NOT_IN_ID or not c.isprintable()})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise ValueError(
+            f"a visit id may not contain {shown}: it names the claim in web addresses; "
+            "use letters, digits, '-', '.' or '_'"
+        )
+    return value
+
+
+VisitId = Annotated[str, StringConstraints(min_length=1, max_length=38), AfterValidator(_travels)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{5}$", to_upper=True)]
 Npi = Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
@@ -329,9 +348,10 @@ class Signature(Strict):
 class Visit(Strict):
     """One physical-therapy visit: the documentation ptbill codes, scrubs, prices and bills."""
 
-    visit_id: Annotated[str, StringConstraints(min_length=1, max_length=38)] = Field(
-        description="The clinic's id of the visit, unique and at most 38 characters: it becomes "
-        "the claim id (837P CLM01)."
+    visit_id: VisitId = Field(
+        description="The clinic's id of the visit, unique and at most 38 characters, without a "
+        "slash, a backslash or a control character: it becomes the claim id (837P CLM01) and "
+        "names the claim in the workbench's addresses."
     )
     date_of_service: IsoDate = Field(description="The day of the visit, YYYY-MM-DD.")
     place_of_service: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] = Field(

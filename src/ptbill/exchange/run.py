@@ -406,9 +406,9 @@ def run_exchange(
         return run.finish("problems" if problems else "ok")
 
 
-def runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+def runs(session: Session, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
     """The latest exchange runs, newest first (for the CLI, the web and the API)."""
-    q = select(pm.ExchangeRun).order_by(pm.ExchangeRun.id.desc()).limit(limit)
+    q = select(pm.ExchangeRun).order_by(pm.ExchangeRun.id.desc()).limit(limit).offset(offset)
     return [run_json(r) for r in session.scalars(q)]
 
 

@@ -19,13 +19,26 @@ from ptbill.errors import InputError, InputErrors, unreadable, validation_errors
 FIX_JSON = "save the file as JSON (one visit, a list of visits) or JSON Lines"
 
 
+def loads(text: str | bytes) -> Any:
+    """JSON with exact decimals; a number too long for Python or nesting too deep for its
+    parser is a JSONDecodeError like any other fault of the text (never a traceback)."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", "", 0) from None
+    except ValueError as e:  # an integer of more than 4,300 digits (sys.int_info)
+        if isinstance(e, json.JSONDecodeError | UnicodeDecodeError) or "digits" not in str(e):
+            raise
+        raise json.JSONDecodeError("a number has too many digits", "", 0) from None
+
+
 def parse_documents(text: str, origin: str) -> list[Any]:
     """The raw visit objects in a file, in order, whatever of the three layouts it uses."""
     stripped = text.strip()
     if not stripped:
         raise InputError(origin, None, None, "the file is empty", FIX_JSON)
     try:
-        doc = json.loads(stripped, parse_float=Decimal)
+        doc = loads(stripped)
     except json.JSONDecodeError as first:
         if first.msg != "Extra data":
             raise InputError(
@@ -45,7 +58,7 @@ def _json_lines(text: str, origin: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            docs.append(json.loads(line, parse_float=Decimal))
+            docs.append(loads(line))
         except json.JSONDecodeError as e:
             raise InputError(
                 origin,

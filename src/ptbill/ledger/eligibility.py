@@ -403,7 +403,9 @@ def _item(
     summary.work_items += 1
 
 
-def latest_checks(session: Session, patient_id: int, limit: int = 10) -> list[dict[str, Any]]:
+def latest_checks(
+    session: Session, patient_id: int, limit: int = 10, offset: int = 0
+) -> list[dict[str, Any]]:
     """A patient's latest eligibility answers, newest first (for the web and the API)."""
     q = (
         select(pm.EligibilityCheck, m.Payer.key)
@@ -411,6 +413,7 @@ def latest_checks(session: Session, patient_id: int, limit: int = 10) -> list[di
         .where(pm.EligibilityCheck.patient_id == patient_id)
         .order_by(pm.EligibilityCheck.checked_on.desc(), pm.EligibilityCheck.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [check_json(c, payer) for c, payer in session.execute(q)]
 
@@ -441,7 +444,7 @@ def check_json(c: pm.EligibilityCheck, payer: str | None) -> dict[str, Any]:
 
 
 def recent_checks(
-    session: Session, patient: str | None = None, limit: int = 50
+    session: Session, patient: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
     """The latest answers in the ledger, newest first; of one patient (its visit-format id)."""
     q = (
@@ -450,6 +453,7 @@ def recent_checks(
         .outerjoin(m.Patient, m.Patient.id == pm.EligibilityCheck.patient_id)
         .order_by(pm.EligibilityCheck.checked_on.desc(), pm.EligibilityCheck.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     if patient is not None:
         q = q.where(m.Patient.external_id == patient)

@@ -25,11 +25,11 @@ from decimal import Decimal
 
 from ptbill.config.profiles import Config, PayerProfile
 from ptbill.payer_sim.write import answer_settings
-from ptbill.x12.envelope import Kind, segment, write_interchange
+from ptbill.x12.envelope import segment, write_interchange
+from ptbill.x12.read_271 import RESPONSE
 from ptbill.x12.tokenizer import split_text
 from ptbill.x12.values import format_amount, format_date
 
-RESPONSE = Kind("271 eligibility response", "HB", "271", "005010X279A1")
 SCENARIOS = ("active", "inactive", "visit_limit", "not_found")
 
 

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ptbill.payer_sim.write import answer_settings
-from ptbill.x12.envelope import Kind, segment, write_interchange
+from ptbill.x12.envelope import segment, write_interchange
+from ptbill.x12.read_277 import STATUS_RESPONSE as RESPONSE
 from ptbill.x12.tokenizer import split_text
 from ptbill.x12.values import format_amount, format_date
-
-RESPONSE = Kind("277 claim status response", "HN", "277", "005010X212")
 
 
 @dataclass(frozen=True, slots=True)

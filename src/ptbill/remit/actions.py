@@ -247,38 +247,3 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
         ("denial", "rejection", "underpayment", "blocked", "unmatched"),
     )
     return amount
-
-
-def worklist(
-    session: Session, *, kind: str | None = None, as_of: dt.date | None = None
-) -> list[dict[str, Any]]:
-    """Open work items, the earliest deadline first."""
-    q = (
-        select(m.WorkItem, m.Payer.key)
-        .outerjoin(m.Claim, m.Claim.id == m.WorkItem.claim_id)
-        .outerjoin(m.Payer, m.Payer.id == m.Claim.payer_id)
-        .where(m.WorkItem.status == "open")
-        .order_by(m.WorkItem.due_date, m.WorkItem.id)
-    )
-    if kind:
-        q = q.where(m.WorkItem.kind == kind)
-    out = []
-    for w, payer in session.execute(q):
-        out.append(
-            {
-                "id": w.id,
-                "claim_id": w.reference,
-                "visit_id": w.visit_id,
-                "kind": w.kind,
-                "category": w.category,
-                "carc": w.carc,
-                "rarc": w.rarc,
-                "amount": w.amount,
-                "action": w.action,
-                "due_date": w.due_date,
-                "overdue": bool(as_of and w.due_date < as_of),
-                "payer": payer,
-                "detail": w.detail,
-            }
-        )
-    return out

@@ -8,7 +8,6 @@ audit log. Business dates come from ptbill.web.asof, never the clock.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from ptbill.coding import code_visit, resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, InputErrors, validation_errors
+from ptbill.errors import InputError, InputErrors, clip, validation_errors
 from ptbill.intake.load import parse_documents
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
 from ptbill.ledger.importer import ImportSummary, import_files
@@ -106,7 +105,7 @@ def edit_visit(
             origin,
             visit_id,
             "visit_id",
-            f"the edited visit has visit_id {docs[0].get('visit_id')!r}",
+            f"the edited visit has visit_id {clip(docs[0].get('visit_id'), quote=True)}",
             f"keep visit_id {visit_id!r}: a new id is a new visit",
         )
     return import_visits(session, config, settings, who, f"edit-{visit_id}.json", text, as_of)
@@ -126,9 +125,10 @@ def _kind_named_for_the_web() -> Iterator[None]:
     try:
         yield
     except WrongKindError as e:
-        if e.found.reads is None:
+        upload = _UPLOAD_TO.get(e.found.reads or "")
+        if upload is None:  # no upload takes it: the command line's words stand
             raise
-        raise e.reworded(_UPLOAD_TO[e.found.reads]) from None
+        raise e.reworded(upload) from None
 
 
 def post_remittance(
@@ -210,15 +210,6 @@ def scrub_document(
             for x in coded.billed_lines
         ],
     }
-
-
-def parse_json(text: str | bytes, origin: str) -> Any:
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(
-            origin, None, "(body)", f"not valid JSON ({e})", "send a JSON object"
-        ) from None
 
 
 def correct_claim(

@@ -17,23 +17,12 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from ptbill.web.accounts import Principal, same_secret, session_principal, token_principal
+from ptbill.web.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "ptbill_session"
 LOGIN_CSRF_COOKIE = "ptbill_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
-
-
-class NotAuthenticated(Exception):
-    """No valid credentials (API: 401; page: redirect to the login form)."""
-
-
-class Forbidden(Exception):
-    """Authenticated, but not allowed (403)."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
 
 
 def db(request: Request) -> Iterator[Session]:
@@ -90,7 +79,7 @@ async def api_writer(request: Request, who: Annotated[Principal, Depends(reader)
 
 
 async def _check_form_csrf(request: Request, who: Principal) -> None:
-    form = await request.form()
+    form = await request.form(max_files=1, max_fields=10)
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not same_secret(sent, who.csrf):
         raise Forbidden(

@@ -8,6 +8,10 @@ view queue behind every other; the reader engine begins deferred (read) transact
 which SQLite's WAL mode lets run beside a writer, and is opened `query_only` so that it cannot
 write.
 On PostgreSQL both are the same engine.
+
+`lock_wait` bounds how long a statement waits for a lock another writer holds (SQLite's
+busy_timeout, PostgreSQL's lock_timeout); past it the database raises OperationalError, which
+the app answers with 503 and Retry-After (ptbill.web.errors).
 """
 
 from __future__ import annotations
@@ -35,6 +39,22 @@ class Database:
             self.read_engine.dispose()
 
 
+def _lock_wait(engine: Engine, seconds: float) -> None:
+    """Every new connection of `engine` waits at most `seconds` for a lock (after the
+    ledger's own connect hook, which sets its longer default)."""
+    ms = max(int(seconds * 1000), 1)
+    sqlite = engine.url.get_backend_name() == "sqlite"
+    statement = f"PRAGMA busy_timeout = {ms}" if sqlite else f"SET lock_timeout = {ms}"
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(statement)
+        cursor.close()
+        if not sqlite:
+            dbapi_connection.commit()  # psycopg opened a transaction for the SET
+
+
 def _sqlite_reader(url: str) -> Engine:
     # As many connections as the worker threads that may read at once (anyio's default 40).
     engine = create_engine(url, connect_args={"timeout": 60}, pool_size=40, max_overflow=10)
@@ -56,8 +76,9 @@ def _sqlite_reader(url: str) -> Engine:
     return engine
 
 
-def open_database(url: str | None) -> Database:
-    """The ledger at `url` (a path or URL as `--db` takes it), migrated, with its sessions."""
+def open_database(url: str | None, lock_wait: float | None = None) -> Database:
+    """The ledger at `url` (a path or URL as `--db` takes it), migrated, with its sessions;
+    `lock_wait`: seconds a statement waits for another writer's lock (None: the ledger's)."""
     ledger = Ledger(url)
     reader = ledger.engine
     if ledger.engine.url.get_backend_name() == "sqlite" and ledger.engine.url.database not in (
@@ -66,6 +87,11 @@ def open_database(url: str | None) -> Database:
         ":memory:",
     ):
         reader = _sqlite_reader(ledger.url)
+    if lock_wait is not None:
+        for engine in {ledger.engine, reader}:
+            _lock_wait(engine, lock_wait)
+            if engine.url.database not in (None, "", ":memory:"):
+                engine.dispose()  # the migration's connections had the ledger's wait
     return Database(
         ledger.engine, ledger.sessions, reader, sessionmaker(reader, expire_on_commit=False)
     )

@@ -23,8 +23,10 @@ from ptbill.ledger.episode import PatientHistory, load_histories
 from ptbill.pricing import KxTracker
 from ptbill.reference.constants import KX_THRESHOLD, REVIEW_THRESHOLD, constant
 from ptbill.scrub import active_rules
-from ptbill.web import queries
 from ptbill.web.asof import business_date
+from ptbill.web.queries.claims import list_claims
+from ptbill.web.queries.common import MAX_LIMIT
+from ptbill.web.queries.patients import patient_row
 from ptbill.web.settings import WebSettings
 
 DEFAULT_REPORT_EVERY = 10  # the rule's default, when a payer has no progress-report rule
@@ -225,14 +227,15 @@ def patient_status(
 def patient_view(
     session: Session, config: Config, settings: WebSettings, patient_id: int, as_of: dt.date | None
 ) -> dict[str, Any]:
-    p = queries.patient_row(session, patient_id)
+    p = patient_row(session, patient_id)
     day = business_date(session, settings, as_of)
-    claims = queries.list_claims(session, patient_id=patient_id, limit=200)
+    claims = list_claims(session, patient_id=patient_id, limit=MAX_LIMIT)
     return {
         "id": p.id,
         "external_id": p.external_id,
         "name": f"{p.last_name}, {p.first_name}",
         "sex": p.sex,
-        "claims": claims["claims"],
+        "claims": claims["claims"],  # the latest MAX_LIMIT
+        "claims_total": claims["total"],
         "status": patient_status(session, config, p.id, day) if day else None,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from ptbill.errors import InputError
+from ptbill.web.wording import for_web
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -45,16 +46,18 @@ def label(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
-templates.env.filters.update(money=money, percent=percent, day=day, label=label)
+templates.env.filters.update(money=money, percent=percent, day=day, label=label, for_web=for_web)
 templates.env.globals["Markup"] = Markup
 
 
-def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def page(
+    request: Request, template: str, /, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     who = getattr(request.state, "principal", None)
     settings = request.app.state.settings
     return templates.TemplateResponse(
         request,
-        name,
+        template,
         {
             "user": who,
             "csrf": who.csrf if who else None,
@@ -65,28 +68,23 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
     )
 
 
-def error_json(
-    field: str | None, problem: str, fix: str | None, visit_id: str | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"field": field, "problem": problem, "fix": fix}
-    if visit_id:
-        out["visit_id"] = visit_id
-    return {"error": out}
-
-
 def render_error(
     request: Request,
     status: int,
     problem: str,
     fix: str | None,
-    errors: list[InputError] | None = None,
+    errors: Sequence[Any] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    return page(
+    """The error page; `errors`: each with its file, visit_id, field, problem and fix."""
+    response = page(
         request,
         "error.html",
         status_code=status,
         status=status,
         problem=problem,
         fix=fix,
-        errors=errors or [],
+        errors=errors,
     )
+    response.headers.update(headers or {})
+    return response

@@ -22,6 +22,8 @@ class WebSettings:
     secure_cookies: bool = False  # set the Secure flag: on whenever served over HTTPS
     max_upload_bytes: int = 20 * MiB
     session_hours: int = 12
+    # How long a write waits for the database lock (another writer) before answering 503.
+    lock_wait_seconds: float = 60.0
 
     @classmethod
     def from_env(cls) -> WebSettings:
@@ -34,6 +36,7 @@ class WebSettings:
             secure_cookies=env.get("PTBILL_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
             max_upload_bytes=int(float(env.get("PTBILL_MAX_UPLOAD_MB", "20")) * MiB),
             session_hours=int(env.get("PTBILL_SESSION_HOURS", "12")),
+            lock_wait_seconds=float(env.get("PTBILL_LOCK_WAIT_SECONDS", "60")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -42,6 +45,7 @@ class WebSettings:
             "PTBILL_SECURE_COOKIES": "1" if self.secure_cookies else "0",
             "PTBILL_MAX_UPLOAD_MB": str(self.max_upload_bytes / MiB),
             "PTBILL_SESSION_HOURS": str(self.session_hours),
+            "PTBILL_LOCK_WAIT_SECONDS": str(self.lock_wait_seconds),
         }
         if self.db:
             out["PTBILL_DB"] = self.db

@@ -14,16 +14,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Depends
 from starlette.datastructures import UploadFile
+from starlette.requests import Request
 
 from ptbill.errors import InputError, InputErrors
+from ptbill.web.auth import ApiWriter, PageWriter
 
 Kind = Literal["x12", "visits"]
 _EXTENSIONS: dict[Kind, tuple[str, ...]] = {
     # .837 too: the readers then name the kind and what takes it, not the extension.
-    "x12": (".835", ".999", ".277", ".ta1", ".837", ".x12", ".edi", ".txt", ".dat", ""),
+    "x12": (
+        ".835",
+        ".999",
+        ".277",
+        ".ta1",
+        ".837",
+        ".270",
+        ".271",
+        ".276",
+        ".x12",
+        ".edi",
+        ".txt",
+        ".dat",
+        "",
+    ),
     "visits": (".json", ".jsonl", ".ndjson"),
 }
 _WHAT = {
@@ -112,6 +129,47 @@ async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[
             "upload visits as JSON (one visit or a list) or JSON Lines",
         )
     return name, text
+
+
+async def upload_from(request: Request, kind: Kind) -> tuple[str, str]:
+    """read_upload of the form's `file` (ptbill.web.bodies.BodyLimit bounds it as it
+    streams)."""
+    form = await request.form(max_files=1, max_fields=10)
+    file = form.get("file")
+    try:
+        return await read_upload(
+            file if isinstance(file, UploadFile) else None,
+            kind,
+            request.app.state.settings.max_upload_bytes,
+        )
+    finally:
+        await form.close()  # the spooled file, now read
+
+
+# An upload as a dependency of the check of who is asking (see ptbill.web.bodies): the API's
+# (Bearer token or cookie and X-CSRF-Token) and a page form's (cookie and csrf_token).
+
+
+async def _api_x12(request: Request, who: ApiWriter) -> tuple[str, str]:
+    return await upload_from(request, "x12")
+
+
+async def _api_visits(request: Request, who: ApiWriter) -> tuple[str, str]:
+    return await upload_from(request, "visits")
+
+
+async def _page_x12(request: Request, who: PageWriter) -> tuple[str, str]:
+    return await upload_from(request, "x12")
+
+
+async def _page_visits(request: Request, who: PageWriter) -> tuple[str, str]:
+    return await upload_from(request, "visits")
+
+
+ApiX12 = Annotated[tuple[str, str], Depends(_api_x12)]
+ApiVisits = Annotated[tuple[str, str], Depends(_api_visits)]
+PageX12 = Annotated[tuple[str, str], Depends(_page_x12)]
+PageVisits = Annotated[tuple[str, str], Depends(_page_visits)]
 
 
 @contextmanager

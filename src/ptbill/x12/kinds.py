@@ -1,8 +1,10 @@
 """What kind of X12 file this is, from its envelope: the functional group (GS01), its version
 (GS08) and transaction set (ST01), or a TA1 with no group at all.
 
-ptbill reads 835 remittances (`ptbill remit`, `ptbill post`) and 999, 277CA and TA1
-acknowledgments (`ptbill ack`, `ptbill ack-apply`); it writes 837P claims. A file of another
+ptbill reads 835 remittances (`ptbill remit`, `ptbill post`), 999, 277CA and TA1
+acknowledgments (`ptbill ack`, `ptbill ack-apply`), 271 eligibility responses (`ptbill
+eligibility read`) and 277 claim status responses (`ptbill status read`); it writes 837P claims,
+270 inquiries and 276 requests. A file of another
 kind given to a reader is refused by naming what it is and what reads it (`WrongKind`), never
 with advice about a damaged file.
 """
@@ -25,11 +27,21 @@ DAMAGED = {
 READERS = {
     "ack": "read it with `ptbill ack`; `ptbill ack-apply` applies it to the ledger",
     "remit": "read it with `ptbill remit`; `ptbill post` posts it to the ledger",
+    "eligibility": "read it with `ptbill eligibility read`; `ptbill eligibility apply` applies "
+    "it to the ledger",
+    "status": "apply it with `ptbill status read`",
 }
 _CLAIMS_FIX = (
     "ptbill writes 837 claims and reads the answers to them: give it the 999, 277CA or 835 "
     "that came back"
 )
+# What ptbill writes, and the answer to give it instead (by label).
+_REQUESTS = {
+    "270": "ptbill writes 270 inquiries (`ptbill eligibility request`) and reads the 271 "
+    "answers: give it the 271 that came back",
+    "276": "ptbill writes 276 requests (`ptbill status request`) and reads the 277 answers: "
+    "give it the 277 that came back",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +52,6 @@ class FileKind:
     label: str  # 835, 999, 277CA, TA1, 837P...
     what: str  # "a 999 acknowledgment"
     reads: str | None = None
-    plural: str = ""  # for "ptbill does not read ... yet" (default: "{label} files")
 
     @property
     def fix(self) -> str:
@@ -49,8 +60,10 @@ class FileKind:
             return READERS[self.reads]
         if self.label.startswith("837"):
             return _CLAIMS_FIX
+        if self.label in _REQUESTS:
+            return _REQUESTS[self.label]
         return (
-            f"ptbill does not read {self.plural or self.label + ' files'} yet; look the "
+            f"ptbill does not read {self.label} files yet; look the "
             "answer up in the payer's "
             "or clearinghouse's portal"
         )
@@ -61,7 +74,10 @@ KIND_999 = FileKind("999", "a 999 acknowledgment", "ack")
 KIND_277CA = FileKind("277CA", "a 277CA claim acknowledgment", "ack")
 KIND_TA1 = FileKind("TA1", "a TA1 interchange acknowledgment", "ack")
 _997 = FileKind("997", "a 997 functional acknowledgment (the 4010 form of the 999)")
-_277 = FileKind("277", "a 277 claim status response", plural="277 claim status responses")
+KIND_277 = FileKind("277", "a 277 claim status response", "status")
+KIND_270 = FileKind("270", "a 270 eligibility inquiry")
+KIND_271 = FileKind("271", "a 271 eligibility response", "eligibility")
+KIND_276 = FileKind("276", "a 276 claim status request")
 KIND_837P = FileKind("837P", "an 837P professional claim")
 _837 = {
     "X222": KIND_837P,
@@ -73,9 +89,9 @@ _837 = {
 }
 _OTHER_GROUPS = {
     "HC": FileKind("837", "an 837 claim"),
-    "HS": FileKind("270", "a 270 eligibility inquiry"),
-    "HB": FileKind("271", "a 271 eligibility response"),
-    "HR": FileKind("276", "a 276 claim status request"),
+    "HS": KIND_270,
+    "HB": KIND_271,
+    "HR": KIND_276,
     "HI": FileKind("278", "a 278 services review"),
     "BE": FileKind("834", "an 834 benefit enrollment"),
     "RA": FileKind("820", "an 820 premium payment"),
@@ -90,7 +106,7 @@ def kind_of_group(gs01: str, version: str) -> FileKind | None:
     if gs01 == "FA":
         return KIND_999 if release != "X230" and not version.startswith("004") else _997
     if gs01 == "HN":
-        return KIND_277CA if release == "X214" else _277
+        return KIND_277CA if release == "X214" else KIND_277
     if gs01 == "HC":
         return _837.get(release, _OTHER_GROUPS["HC"])
     return _OTHER_GROUPS.get(gs01)

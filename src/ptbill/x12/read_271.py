@@ -18,10 +18,11 @@ from typing import Any
 from ptbill.x12.eligibility_codes import FOLLOW_UPS, REJECT_REASONS
 from ptbill.x12.envelope import Handler, Kind, read_transactions
 from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import KIND_271
 from ptbill.x12.tokenizer import Delimiters, Source
 from ptbill.x12.values import amount, date8, optional, parse_date8, shown, text
 
-RESPONSE = Kind("271 eligibility response", "HB", "271", "005010X279A1")
+RESPONSE = Kind("271 eligibility response", "HB", "271", "005010X279A1", KIND_271)
 _LEVELS = {"20": "source", "21": "receiver", "22": "subscriber", "23": "dependent"}
 _AAA_LEVEL = {"source": "payer", "receiver": "provider", "subscriber": "subscriber"}
 

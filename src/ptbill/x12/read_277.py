@@ -20,11 +20,12 @@ from decimal import Decimal
 from ptbill.x12.codes import ENTITIES, STATUS_CATEGORIES, STATUS_CODES, describe
 from ptbill.x12.envelope import Handler, Kind, read_transactions
 from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import KIND_277
 from ptbill.x12.read_271 import OneBht, date_or_range
 from ptbill.x12.tokenizer import Delimiters, Source
 from ptbill.x12.values import amount, date8, element_name, optional, shown, text
 
-STATUS_RESPONSE = Kind("277 claim status response", "HN", "277", "005010X212")
+STATUS_RESPONSE = Kind("277 claim status response", "HN", "277", "005010X212", KIND_277)
 _LEVELS = {
     "20": "source",
     "21": "receiver",

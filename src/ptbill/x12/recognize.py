@@ -9,10 +9,12 @@ from __future__ import annotations
 import io
 
 from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import kind_of_group
 from ptbill.x12.tokenizer import SegmentReader
 
+# What an inbound file may be, by the label of its kind (ptbill.x12.kinds); 837 and its
+# variants, 270 and 276 are ptbill's own outbound files.
 KINDS = ("999", "TA1", "277CA", "277", "271", "835", "837", "270", "276")
-_BY_GROUP = {"FA": "999", "HB": "271", "HP": "835", "HC": "837", "HS": "270", "HR": "276"}
 HEAD = 1 << 14
 
 
@@ -29,14 +31,12 @@ def recognize(head: str) -> str:
                 seen_ta1 = True
             elif e[0] == "GS":
                 group = e[1] if len(e) > 1 else ""
-                version = e[8] if len(e) > 8 else ""
-                if group == "HN":
-                    return "277CA" if version.startswith("005010X214") else "277"
-                if group in _BY_GROUP:
-                    return _BY_GROUP[group]
-                raise X12Error(
-                    f"functional group {group!r} is not one ptbill takes in", element="GS01"
-                )
+                kind = kind_of_group(group, e[8] if len(e) > 8 else "")
+                label = "837" if kind and kind.label.startswith("837") else kind and kind.label
+                if label in KINDS:
+                    return label
+                what = f"{kind.what}, which" if kind else f"functional group {group!r}:"
+                raise X12Error(f"{what} ptbill does not take in", element="GS01")
         break
     if seen_ta1:
         return "TA1"

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ptbill.x12.envelope import InterchangeSettings, Kind, segment, write_interchange
+from ptbill.x12.kinds import KIND_270
 from ptbill.x12.values import format_date
 from ptbill.x12.writer_837p import clean
 
 T = TypeVar("T")
-INQUIRY = Kind("270 eligibility inquiry", "HS", "270", "005010X279A1")
+INQUIRY = Kind("270 eligibility inquiry", "HS", "270", "005010X279A1", KIND_270)
 MAX_PER_SET = 99
 
 

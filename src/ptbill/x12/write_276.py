@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ptbill.x12.envelope import InterchangeSettings, Kind, segment
+from ptbill.x12.kinds import KIND_276
 from ptbill.x12.values import format_amount, format_date
 from ptbill.x12.write_270 import Person, payer_level, subscriber_name, write_sets
 from ptbill.x12.writer_837p import clean
 
-STATUS_REQUEST = Kind("276 claim status request", "HR", "276", "005010X212")
+STATUS_REQUEST = Kind("276 claim status request", "HR", "276", "005010X212", KIND_276)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ptbill.ledger.states import State
-from ptbill.web import queries
-from ptbill.web.api.common import LedgerJSON, Limit, Offset, answer
+from ptbill.web.api.common import LedgerJSON, answer
 from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.params import ClaimNumber, Limit, Offset, PatientFilter
+from ptbill.web.queries import claims
 
+# A claim's own routes come before `/claims/{claim_number:path}`, which would match them too.
 router = APIRouter(tags=["claims"])
 
 
@@ -20,14 +22,14 @@ def list_claims(
     who: Reader,
     state: Annotated[State | None, Query(description="Claim state")] = None,
     payer: str | None = None,
-    patient_id: int | None = None,
+    patient_id: PatientFilter = None,
     q: Annotated[str | None, Query(description="Part of a claim number")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> LedgerJSON:
-    """Claims, newest date of service first, with their money and state."""
+    """A page of claims, newest date of service first, with their money and state."""
     return answer(
-        queries.list_claims(
+        claims.list_claims(
             session,
             state=state,
             payer=payer,
@@ -39,14 +41,14 @@ def list_claims(
     )
 
 
-@router.get("/claims/{claim_number}", response_class=LedgerJSON)
-def get_claim(claim_number: str, session: ReadDB, who: Reader) -> LedgerJSON:
+@router.get("/claims/{claim_number:path}/segments", response_class=LedgerJSON)
+def claim_segments(claim_number: ClaimNumber, session: ReadDB, who: Reader) -> LedgerJSON:
+    """The 837P segments that sent the claim and the 835 segments that paid or denied it."""
+    return answer(claims.claim_segments(session, claim_number))
+
+
+@router.get("/claims/{claim_number:path}", response_class=LedgerJSON)
+def get_claim(claim_number: ClaimNumber, session: ReadDB, who: Reader) -> LedgerJSON:
     """One claim: lines (units explained, modifiers, price), findings, versions, audit trail,
     submissions, acknowledgements, payments with their adjustments, work items, appeals."""
-    return answer(queries.claim_detail(session, claim_number))
-
-
-@router.get("/claims/{claim_number}/segments", response_class=LedgerJSON)
-def claim_segments(claim_number: str, session: ReadDB, who: Reader) -> LedgerJSON:
-    """The 837P segments that sent the claim and the 835 segments that paid or denied it."""
-    return answer(queries.claim_segments(session, claim_number))
+    return answer(claims.claim_detail(session, claim_number))

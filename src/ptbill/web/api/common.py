@@ -18,8 +18,6 @@ AsOf = Annotated[
         "the data"
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class LedgerJSON(Response):
@@ -37,3 +35,44 @@ def answer(data: Any, status_code: int = 200) -> LedgerJSON:
 
 def app_state(request: Request) -> Any:
     return request.app.state
+
+
+# The request bodies, for the OpenAPI document: no route declares its body as a parameter
+# (FastAPI would read it before checking who is asking; see ptbill.web.bodies).
+def file_body(description: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": description,
+                            }
+                        },
+                    }
+                }
+            },
+        }
+    }
+
+
+def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+VISIT_BODY = json_body(
+    {"type": "object", "description": "a visit in the interchange format (`ptbill schema visit`)"},
+    "One visit, at most 2 MiB",
+)

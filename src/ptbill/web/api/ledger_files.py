@@ -3,24 +3,27 @@ acknowledgements and 835 remittances in."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from ptbill.web import actions, queries
-from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web import actions
+from ptbill.web.api.common import AsOf, LedgerJSON, answer, file_body
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
-from ptbill.web.uploads import read_upload
+from ptbill.web.params import Limit, Offset, RowId
+from ptbill.web.queries import files
+from ptbill.web.uploads import ApiX12
 
 router = APIRouter(tags=["submissions, acknowledgements, remittances"])
-X12File = Annotated[UploadFile, File(description="The X12 file as received")]
+X12_FILE = file_body("The X12 file as received")
 
 
 @router.get("/submissions", response_class=LedgerJSON)
-def list_submissions(session: ReadDB, who: Reader) -> LedgerJSON:
-    return answer(queries.list_submissions(session))
+def list_submissions(
+    session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
+    """A page of the 837P interchanges sent, the newest first."""
+    return answer(files.list_submissions(session, limit=limit, offset=offset))
 
 
 @router.post("/submissions", response_class=LedgerJSON, status_code=201)
@@ -46,36 +49,48 @@ def create_submission(
 
 
 @router.get("/submissions/{submission_id}", response_class=LedgerJSON)
-def get_submission(submission_id: int, session: ReadDB, who: Reader) -> LedgerJSON:
-    return answer(queries.submission_detail(session, submission_id))
+def get_submission(
+    submission_id: RowId, session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
+    """One interchange, and a page of the claims it carried."""
+    return answer(files.submission_detail(session, submission_id, limit=limit, offset=offset))
 
 
 @router.get("/submissions/{submission_id}/837", response_class=PlainTextResponse)
-def get_submission_file(submission_id: int, session: ReadDB, who: Reader) -> PlainTextResponse:
+def get_submission_file(submission_id: RowId, session: ReadDB, who: Reader) -> PlainTextResponse:
     """The 837P interchange exactly as it was written."""
-    name, text = queries.submission_text(session, submission_id)
+    name, text = files.submission_text(session, submission_id)
     return PlainTextResponse(
         text, headers={"Content-Disposition": f'attachment; filename="{name.rsplit("/", 1)[-1]}"'}
     )
 
 
 @router.get("/acknowledgements", response_class=LedgerJSON)
-def list_acknowledgements(session: ReadDB, who: Reader) -> LedgerJSON:
-    return answer(queries.list_acknowledgements(session))
+def list_acknowledgements(
+    session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
+    """A page of the 999s and 277CAs applied, the newest first."""
+    return answer(files.list_acknowledgements(session, limit=limit, offset=offset))
 
 
 @router.get("/acknowledgements/{ack_id}", response_class=LedgerJSON)
-def get_acknowledgement(ack_id: int, session: ReadDB, who: Reader) -> LedgerJSON:
-    return answer(queries.acknowledgement_detail(session, ack_id))
-
-
-@router.post("/acknowledgements", response_class=LedgerJSON, status_code=201)
-async def apply_acknowledgement(
-    request: Request, session: DB, who: ApiWriter, file: X12File, as_of: AsOf = None
+def get_acknowledgement(
+    ack_id: RowId, session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
-    """Apply a 999 or 277CA: rejected claims become rejections in the work queue."""
+    """One acknowledgement, and a page of its results."""
+    return answer(files.acknowledgement_detail(session, ack_id, limit=limit, offset=offset))
+
+
+@router.post(
+    "/acknowledgements", response_class=LedgerJSON, status_code=201, openapi_extra=X12_FILE
+)
+def apply_acknowledgement(
+    request: Request, session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None
+) -> LedgerJSON:
+    """Apply a 999 or 277CA (multipart field `file`): rejected claims become rejections in
+    the work queue."""
     state = request.app.state
-    name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
+    name, text = upload
     day = business_date(session, state.settings, as_of)
     summary = actions.apply_acknowledgement(session, who, name, text, day)
     session.commit()
@@ -83,24 +98,30 @@ async def apply_acknowledgement(
 
 
 @router.get("/remittances", response_class=LedgerJSON)
-def list_remittances(session: ReadDB, who: Reader) -> LedgerJSON:
-    return answer(queries.list_remittances(session))
+def list_remittances(
+    session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
+    """A page of the 835s posted, the newest first."""
+    return answer(files.list_remittances(session, limit=limit, offset=offset))
 
 
 @router.get("/remittances/{remittance_id}", response_class=LedgerJSON)
-def get_remittance(remittance_id: int, session: ReadDB, who: Reader) -> LedgerJSON:
-    """What one 835 posted: per payment, each claim payment matched or not, and PLB."""
-    return answer(queries.remittance_detail(session, remittance_id))
+def get_remittance(
+    remittance_id: RowId, session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
+    """What one 835 posted: its payments (with PLB), and a page of its claim payments, each
+    matched to a claim or not, with its adjustments."""
+    return answer(files.remittance_detail(session, remittance_id, limit=limit, offset=offset))
 
 
-@router.post("/remittances", response_class=LedgerJSON, status_code=201)
-async def post_remittance(
-    request: Request, session: DB, who: ApiWriter, file: X12File, as_of: AsOf = None
+@router.post("/remittances", response_class=LedgerJSON, status_code=201, openapi_extra=X12_FILE)
+def post_remittance(
+    request: Request, session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None
 ) -> LedgerJSON:
     """Post an 835 (multipart field `file`): the whole file or nothing; the same file twice is
     refused (422). The answer says what posted and what did not match a claim."""
     state = request.app.state
-    name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
+    name, text = upload
     summary = actions.post_remittance(
         session, state.config, who, name, text, as_of or state.settings.as_of
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ptbill.web import queries
-from ptbill.web.api.common import AsOf, LedgerJSON, Limit, Offset, answer
+from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.params import Limit, Offset, RowId
 from ptbill.web.patient_status import patient_view
+from ptbill.web.queries import patients
 
 router = APIRouter(tags=["patients"])
 
@@ -16,12 +17,13 @@ router = APIRouter(tags=["patients"])
 def list_patients(
     session: ReadDB, who: Reader, q: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
-    return answer(queries.list_patients(session, search=q, limit=limit, offset=offset))
+    """A page of patients by name (search `q`: part of a name or the patient's own id)."""
+    return answer(patients.list_patients(session, search=q, limit=limit, offset=offset))
 
 
 @router.get("/patients/{patient_id}", response_class=LedgerJSON)
 def get_patient(
-    patient_id: int, request: Request, session: ReadDB, who: Reader, as_of: AsOf = None
+    patient_id: RowId, request: Request, session: ReadDB, who: Reader, as_of: AsOf = None
 ) -> LedgerJSON:
     """One patient: claims, plan of care status, progress report due, authorization left and
     the KX threshold tracker, as of the business date."""

@@ -7,38 +7,48 @@ from fastapi import APIRouter
 from ptbill.exchange.run import run_json, runs
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.eligibility import latest_checks, recent_checks
-from ptbill.web import queries
-from ptbill.web.api.common import LedgerJSON, Limit, answer
+from ptbill.web.api.common import LedgerJSON, answer
 from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.params import Limit, Offset, RowId
+from ptbill.web.queries.common import get_or_404, paged
 
 router = APIRouter(tags=["payers"])
 
 
 @router.get("/eligibility", response_class=LedgerJSON)
 def list_eligibility(
-    session: ReadDB, who: Reader, patient: str | None = None, limit: Limit = 50
+    session: ReadDB,
+    who: Reader,
+    patient: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> LedgerJSON:
-    """The latest eligibility answers (271), newest first; of one patient by its visit id."""
-    return answer(recent_checks(session, patient, limit))
+    """A page of the latest eligibility answers (271), newest first; of one patient by its
+    visit-format id. No total: next_offset is null on the last page."""
+    rows = recent_checks(session, patient, limit + 1, offset)
+    return answer(paged("checks", rows, limit=limit, offset=offset, total=None))
 
 
 @router.get("/patients/{patient_id}/eligibility", response_class=LedgerJSON)
-def patient_eligibility(patient_id: int, session: ReadDB, who: Reader) -> LedgerJSON:
-    """One patient's eligibility answers, newest first: coverage, plan dates, deductible and
-    out-of-pocket remaining, coinsurance, copay, visits left, errors, Medicare's therapy amount."""
-    return answer(latest_checks(session, patient_id))
+def patient_eligibility(
+    patient_id: RowId, session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
+    """A page of one patient's eligibility answers, newest first: coverage, plan dates,
+    deductible and out-of-pocket remaining, coinsurance, copay, visits left, errors,
+    Medicare's therapy amount."""
+    rows = latest_checks(session, patient_id, limit + 1, offset)
+    return answer(paged("checks", rows, limit=limit, offset=offset, total=None))
 
 
 @router.get("/exchange/runs", response_class=LedgerJSON)
-def list_runs(session: ReadDB, who: Reader, limit: Limit = 20) -> LedgerJSON:
-    """The clearinghouse exchange runs, newest first."""
-    return answer(runs(session, limit))
+def list_runs(session: ReadDB, who: Reader, limit: Limit = 20, offset: Offset = 0) -> LedgerJSON:
+    """A page of the clearinghouse exchange runs, newest first."""
+    rows = runs(session, limit + 1, offset)
+    return answer(paged("runs", rows, limit=limit, offset=offset, total=None))
 
 
 @router.get("/exchange/runs/{run_id}", response_class=LedgerJSON)
-def get_run(run_id: int, session: ReadDB, who: Reader) -> LedgerJSON:
+def get_run(run_id: RowId, session: ReadDB, who: Reader) -> LedgerJSON:
     """One exchange run with every outcome (upload, download, apply, archive)."""
-    run = session.get(pm.ExchangeRun, run_id)
-    if run is None:
-        raise queries.NotFound("exchange run", run_id)
+    run = get_or_404(session, pm.ExchangeRun, run_id, "exchange run")
     return answer(run_json(run, with_outcomes=True))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from ptbill.reports.report import build_report
-from ptbill.web import actions, queries
+from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.asof import business_date
 from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.queries.reports import collections_by_month
 
 router = APIRouter(tags=["reports"])
 
@@ -23,17 +26,19 @@ def report(request: Request, session: ReadDB, who: Reader, as_of: AsOf = None) -
 
 @router.get("/reports/collections", response_class=LedgerJSON)
 def collections(
-    request: Request, session: ReadDB, who: Reader, as_of: AsOf = None, months: int = 6
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    as_of: AsOf = None,
+    months: Annotated[int, Query(ge=1, le=36, description="Months up to as_of")] = 6,
 ) -> LedgerJSON:
     """What payers paid on claims by month of decision, for the months up to as_of."""
     day = actions.need_date(business_date(session, request.app.state.settings, as_of), "report")
-    months = min(max(months, 1), 36)
     return answer(
         {
             "as_of": day,
             "months": [
-                {"month": k, "paid": v}
-                for k, v in queries.collections_by_month(session, day, months)
+                {"month": k, "paid": v} for k, v in collections_by_month(session, day, months)
             ],
         }
     )

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ptbill.web import actions, queries
-from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web import actions
+from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer
 from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.bodies import ReaderJSON
+from ptbill.web.params import Limit, Offset
+from ptbill.web.queries.claims import list_findings
 
 router = APIRouter(tags=["scrub"])
 
 
-@router.post("/scrub", response_class=LedgerJSON)
-async def scrub(request: Request, who: Reader, as_of: AsOf = None) -> LedgerJSON:
+@router.post("/scrub", response_class=LedgerJSON, openapi_extra=VISIT_BODY)
+def scrub(request: Request, who: Reader, doc: ReaderJSON, as_of: AsOf = None) -> LedgerJSON:
     """Code and scrub one visit (JSON body: a visit in the interchange format). The answer is
     `ptbill scrub --json`'s: visit_id, status (ready or blocked) and the findings, plus the
     coded lines. as_of defaults to the app's --as-of, else the visit's date of service."""
     state = request.app.state
-    body = await request.body()
-    doc = actions.parse_json(body, "request")
     return answer(actions.scrub_document(state.config, doc, as_of, state.settings))
 
 
@@ -30,9 +31,20 @@ def findings(
     rule: str | None = None,
     category: str | None = None,
     state: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> LedgerJSON:
-    """Scrub findings of every claim's current version (filter by severity, rule, category,
-    claim state)."""
+    """A page of the scrub findings of every claim's current version, newest claims first
+    (filter by severity, rule, category, claim state). No total: next_offset is null on the
+    last page."""
     return answer(
-        queries.list_findings(session, severity=severity, rule=rule, category=category, state=state)
+        list_findings(
+            session,
+            severity=severity,
+            rule=rule,
+            category=category,
+            state=state,
+            limit=limit,
+            offset=offset,
+        )
     )

@@ -2,41 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, File, Request, UploadFile
-
-from ptbill.web import actions, queries
-from ptbill.web.api.common import AsOf, LedgerJSON, Limit, Offset, answer
+from ptbill.web import actions
+from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer, file_body
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
-from ptbill.web.uploads import read_upload
+from ptbill.web.bodies import WriterBody
+from ptbill.web.params import Limit, Offset, VisitId
+from ptbill.web.queries import claims, visits
+from ptbill.web.uploads import ApiVisits
 
 router = APIRouter(tags=["visits"])
 
 
 @router.get("/visits", response_class=LedgerJSON)
 def list_visits(session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0) -> LedgerJSON:
-    return answer(queries.list_visits(session, limit=limit, offset=offset))
+    """A page of the stored visits, newest date of service first."""
+    return answer(visits.list_visits(session, limit=limit, offset=offset))
 
 
-@router.get("/visits/{visit_id}", response_class=LedgerJSON)
-def get_visit(visit_id: str, session: ReadDB, who: Reader) -> LedgerJSON:
+@router.get("/visits/{visit_id:path}", response_class=LedgerJSON)
+def get_visit(visit_id: VisitId, session: ReadDB, who: Reader) -> LedgerJSON:
     """The visit as given, and as the ledger completed it (derived episode fields)."""
-    return answer(queries.visit_detail(session, visit_id))
+    return answer(visits.visit_detail(session, visit_id))
 
 
-@router.post("/visits", response_class=LedgerJSON, status_code=201)
-async def import_visits(
-    request: Request,
-    session: DB,
-    who: ApiWriter,
-    file: Annotated[UploadFile, File(description="JSON or JSON Lines")],
-    as_of: AsOf = None,
+@router.post(
+    "/visits",
+    response_class=LedgerJSON,
+    status_code=201,
+    openapi_extra=file_body("JSON or JSON Lines"),
+)
+def import_visits(
+    request: Request, session: DB, who: ApiWriter, upload: ApiVisits, as_of: AsOf = None
 ) -> LedgerJSON:
-    """Import a visit file: each visit is stored, coded, priced and scrubbed into a ready or
-    blocked claim (idempotent by visit id). One bad visit: nothing is imported (422)."""
+    """Import a visit file (multipart field `file`): each visit is stored, coded, priced and
+    scrubbed into a ready or blocked claim (idempotent by visit id). One bad visit: nothing
+    is imported (422)."""
     state = request.app.state
-    name, text = await read_upload(file, "visits", state.settings.max_upload_bytes)
+    name, text = upload
     summary, day = actions.import_visits(
         session, state.config, state.settings, who, name, text, as_of
     )
@@ -44,25 +48,18 @@ async def import_visits(
     return answer({**summary.as_json(), "as_of": day}, status_code=201)
 
 
-@router.put("/visits/{visit_id}", response_class=LedgerJSON)
-async def edit_visit(
-    visit_id: str, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+@router.put("/visits/{visit_id:path}", response_class=LedgerJSON, openapi_extra=VISIT_BODY)
+def edit_visit(
+    visit_id: VisitId,
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    body: WriterBody,
+    as_of: AsOf = None,
 ) -> LedgerJSON:
     """Replace a visit's documentation (JSON body: the whole visit) and scrub it again; the
     answer is the claim as it now stands."""
     state = request.app.state
-    body = await request.body()
-    if len(body) > state.settings.max_upload_bytes:
-        return answer(
-            {
-                "error": {
-                    "field": "(body)",
-                    "problem": "the visit is too large",
-                    "fix": "send one visit",
-                }
-            },
-            status_code=413,
-        )
     summary, day = actions.edit_visit(
         session,
         state.config,
@@ -74,5 +71,5 @@ async def edit_visit(
     )
     session.commit()
     return answer(
-        {**summary.as_json(), "as_of": day, "claim": queries.claim_detail(session, visit_id)}
+        {**summary.as_json(), "as_of": day, "claim": claims.claim_detail(session, visit_id)}
     )

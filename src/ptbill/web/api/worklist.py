@@ -4,18 +4,23 @@ a write-off."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field, ValidationError
 
-from ptbill.remit.actions import worklist
+from ptbill.errors import InputErrors, validation_errors
+from ptbill.remit.work_kinds import Kind
+from ptbill.remit.worklist import count_open, open_items
 from ptbill.web import actions
-from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web.api.common import AsOf, LedgerJSON, answer, json_body
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
+from ptbill.web.bodies import WriterBody
+from ptbill.web.params import ClaimNumber, Limit, Offset
+from ptbill.web.queries.common import paged
 
 router = APIRouter(tags=["worklist"])
-KINDS = ("denial", "rejection", "underpayment", "unmatched", "blocked")
 
 
 class WriteOff(BaseModel):
@@ -27,23 +32,25 @@ def get_worklist(
     request: Request,
     session: ReadDB,
     who: Reader,
-    kind: str | None = None,
+    kind: Annotated[Kind | None, Query(description="One kind of item")] = None,
     category: str | None = None,
     as_of: AsOf = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> LedgerJSON:
-    """Open work items, the earliest deadline first: claim_id, visit_id, kind (denial,
-    rejection, underpayment, unmatched, blocked), category, carc, rarc, amount, action,
-    due_date, overdue (as of the business date)."""
+    """A page of the open work items, the earliest deadline first (the items of
+    `ptbill worklist --json`): id, claim_id, visit_id, kind (denial, rejection,
+    underpayment, unmatched, blocked), category, carc, rarc, amount, action, detail,
+    due_date, overdue (as of the business date), payer, status, created_on, source."""
     day = business_date(session, request.app.state.settings, as_of)
-    items = worklist(session, kind=kind, as_of=day)
-    if category:
-        items = [i for i in items if i["category"] == category]
-    return answer({"as_of": day, "items": items})
+    items = open_items(session, kind=kind, category=category, as_of=day, limit=limit, offset=offset)
+    total = count_open(session, kind=kind, category=category)
+    return answer({"as_of": day, **paged("items", items, limit=limit, offset=offset, total=total)})
 
 
-@router.post("/claims/{claim_number}/correct", response_class=LedgerJSON, tags=["claims"])
+@router.post("/claims/{claim_number:path}/correct", response_class=LedgerJSON, tags=["claims"])
 def correct_claim(
-    claim_number: str, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+    claim_number: ClaimNumber, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
 ) -> LedgerJSON:
     """Make a corrected claim from the stored (fixed) visit: a replacement (frequency 7) when
     the payer processed the original; it goes out with the next submission."""
@@ -54,9 +61,9 @@ def correct_claim(
     return answer(result.as_json())
 
 
-@router.post("/claims/{claim_number}/appeal", response_class=LedgerJSON, tags=["claims"])
+@router.post("/claims/{claim_number:path}/appeal", response_class=LedgerJSON, tags=["claims"])
 def appeal_claim(
-    claim_number: str, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+    claim_number: ClaimNumber, request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
 ) -> LedgerJSON:
     """Make an appeal letter (HTML and PDF, kept in the ledger) for a denied or underpaid
     claim; the answer links to both."""
@@ -64,7 +71,7 @@ def appeal_claim(
     day = actions.need_date(business_date(session, state.settings, as_of), claim_number)
     result = actions.appeal_claim(session, state.config, who, claim_number, day)
     session.commit()
-    base = f"/claims/{claim_number}/appeals/{result.appeal_id}"
+    base = f"/claims/{quote(claim_number)}/appeals/{result.appeal_id}"
     return answer(
         {
             "claim_id": claim_number,
@@ -78,18 +85,27 @@ def appeal_claim(
     )
 
 
-@router.post("/claims/{claim_number}/writeoff", response_class=LedgerJSON, tags=["claims"])
+@router.post(
+    "/claims/{claim_number:path}/writeoff",
+    response_class=LedgerJSON,
+    tags=["claims"],
+    openapi_extra=json_body(WriteOff.model_json_schema(), "Why the balance is written off"),
+)
 def write_off(
-    claim_number: str,
+    claim_number: ClaimNumber,
     request: Request,
     session: DB,
     who: ApiWriter,
-    body: Annotated[WriteOff, Body()],
+    body: WriterBody,
     as_of: AsOf = None,
 ) -> LedgerJSON:
     """Write off what is outstanding on the claim, with a reason, and close it."""
+    try:
+        reason = WriteOff.model_validate_json(body).reason
+    except ValidationError as e:
+        raise InputErrors(validation_errors(e, "request", None)) from None
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings, as_of), claim_number)
-    amount = actions.write_off_claim(session, who, claim_number, body.reason, day)
+    amount = actions.write_off_claim(session, who, claim_number, reason, day)
     session.commit()
     return answer({"claim_id": claim_number, "written_off": amount})

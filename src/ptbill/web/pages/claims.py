@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ptbill.ledger.models import Appeal, Claim
 from ptbill.ledger.states import State
-from ptbill.web import queries
 from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.errors import NotFound
 from ptbill.web.pages.common import show
+from ptbill.web.params import ClaimNumber, PageNumber, PatientFilter, RowId
+from ptbill.web.queries import claims
+from ptbill.web.queries.common import PAGE
 
+# A claim's own routes come before `/claims/{claim_number:path}`, which would match them too.
 router = APIRouter(include_in_schema=False)
 
 
@@ -22,17 +28,18 @@ def claims_page(
     state: str | None = None,
     payer: str | None = None,
     q: str | None = None,
-    page: int = 1,
+    patient_id: PatientFilter = None,
+    page: PageNumber = 1,
 ) -> HTMLResponse:
-    page = max(page, 1)
     state = state if state in {s.value for s in State} else None
-    data = queries.list_claims(
+    data = claims.list_claims(
         session,
         state=state,
         payer=payer or None,
+        patient_id=patient_id,
         search=q or None,
-        limit=queries.PAGE,
-        offset=(page - 1) * queries.PAGE,
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
     )
     return show(
         request,
@@ -42,27 +49,17 @@ def claims_page(
         state=state,
         payer=payer,
         q=q,
+        patient_id=patient_id,
         page=page,
+        size=PAGE,
         states=[s.value for s in State],
-        counts=queries.state_counts(session),
+        counts=claims.state_counts(session),
     )
 
 
-@router.get("/claims/{claim_number}", response_class=HTMLResponse)
-def claim_page(claim_number: str, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
-    claim = queries.claim_detail(session, claim_number)
-    return show(
-        request,
-        session,
-        "claim.html",
-        claim=claim,
-        segments=queries.claim_segments(session, claim_number),
-    )
-
-
-@router.get("/claims/{claim_number}/appeals/{appeal_id}.{fmt}")
+@router.get("/claims/{claim_number:path}/appeals/{appeal_id}.{fmt}")
 def appeal_letter(
-    claim_number: str, appeal_id: int, fmt: str, session: ReadDB, who: Reader
+    claim_number: ClaimNumber, appeal_id: RowId, fmt: str, session: ReadDB, who: Reader
 ) -> Response:
     """An appeal letter as it was made (HTML to read, PDF to send)."""
     appeal = session.get(Appeal, appeal_id)
@@ -73,8 +70,8 @@ def appeal_letter(
         or claim.claim_number != claim_number
         or fmt not in ("html", "pdf")
     ):
-        raise queries.NotFound("appeal letter", appeal_id)
-    name = f"appeal-{claim_number}-{appeal_id}.{fmt}"
+        raise NotFound("appeal letter", appeal_id)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"appeal-{claim_number}-{appeal_id}.{fmt}")
     if fmt == "pdf":
         return Response(
             appeal.pdf,
@@ -84,4 +81,18 @@ def appeal_letter(
     return HTMLResponse(
         appeal.html,
         headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+    )
+
+
+@router.get("/claims/{claim_number:path}", response_class=HTMLResponse)
+def claim_page(
+    claim_number: ClaimNumber, request: Request, session: ReadDB, who: Reader
+) -> HTMLResponse:
+    claim = claims.claim_detail(session, claim_number)
+    return show(
+        request,
+        session,
+        "claim.html",
+        claim=claim,
+        segments=claims.claim_segments(session, claim_number),
     )

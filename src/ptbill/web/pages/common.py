@@ -29,9 +29,10 @@ DONE = {
 
 
 def show(
-    request: Request, session: Session, name: str, status_code: int = 200, **context: Any
+    request: Request, session: Session, template: str, /, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render a page with the business date it was computed as of."""
+    """Render a page with the business date it was computed as of. The first three are
+    positional only, so that the context may hold any name (`name=`, the upload's)."""
     if "as_of" not in context:
         context["as_of"] = business_date(
             session, request.app.state.settings, context.pop("requested_as_of", None)
@@ -39,7 +40,7 @@ def show(
     done = request.query_params.get("done")
     if done in DONE and "flash" not in context:
         context["flash"] = DONE[done]
-    return page(request, name, status_code=status_code, **context)
+    return page(request, template, status_code=status_code, **context)
 
 
 def back_to(url: str, done: str) -> RedirectResponse:

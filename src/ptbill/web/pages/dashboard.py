@@ -8,10 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ptbill.reports.report import build_report
-from ptbill.web import charts, queries
+from ptbill.web import charts
 from ptbill.web.asof import business_date
 from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.pages.common import show
+from ptbill.web.queries.claims import state_counts
+from ptbill.web.queries.reports import collections_by_month
 from ptbill.web.rendering import label, money
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +40,8 @@ def dashboard(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
         if decided
         else []
     )
-    states = sorted(queries.state_counts(session).items(), key=lambda kv: -kv[1])
-    collections = queries.collections_by_month(session, day)
+    states = sorted(state_counts(session).items(), key=lambda kv: -kv[1])
+    collections = collections_by_month(session, day)
     svg = {
         "denials": charts.hbars(
             by_category, "Denial rate by category (share of decided claims)", fmt=_pct

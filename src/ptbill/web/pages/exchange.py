@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ptbill.exchange.run import run_json, runs
 from ptbill.ledger import payer_models as pm
 from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.pages.common import show
+from ptbill.web.params import MAX_ID
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/exchange", response_class=HTMLResponse)
 def exchange_page(
-    request: Request, session: ReadDB, who: Reader, run: int | None = None
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A run's id")] = None,
 ) -> HTMLResponse:
     latest = runs(session, 30)
     chosen = session.get(pm.ExchangeRun, run or (latest[0]["id"] if latest else 0))

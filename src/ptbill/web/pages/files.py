@@ -3,30 +3,44 @@ in): the lists, the details, submitting ready claims and uploading payer files."
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ptbill.web import actions, queries
+from ptbill.web import actions
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
+from ptbill.web.bodies import PageForm, form_text
 from ptbill.web.pages.common import back_to, parse_day, show
-from ptbill.web.uploads import read_upload
+from ptbill.web.params import PageNumber, RowId
+from ptbill.web.queries import files
+from ptbill.web.queries.claims import state_counts
+from ptbill.web.queries.common import PAGE
+from ptbill.web.uploads import PageX12
 
 router = APIRouter(include_in_schema=False)
-X12Upload = Annotated[UploadFile, File()]
+DETAIL_PAGE = 100  # a file's rows a page
 
 
 @router.get("/submissions", response_class=HTMLResponse)
-def submissions_page(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
-    ready = queries.state_counts(session)
+def submissions_page(
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    page: PageNumber = 1,
+    acks_page: PageNumber = 1,
+) -> HTMLResponse:
+    ready = state_counts(session)
     return show(
         request,
         session,
         "submissions.html",
-        submissions=queries.list_submissions(session),
-        acknowledgements=queries.list_acknowledgements(session),
+        submissions=files.list_submissions(session, limit=PAGE, offset=(page - 1) * PAGE),
+        acknowledgements=files.list_acknowledgements(
+            session, limit=PAGE, offset=(acks_page - 1) * PAGE
+        ),
+        page=page,
+        acks_page=acks_page,
+        size=PAGE,
         ready=ready.get("ready", 0) + ready.get("corrected", 0),
         max_bytes=request.app.state.settings.max_upload_bytes,
     )
@@ -40,82 +54,85 @@ def submit(request: Request, session: DB, who: PageWriter) -> Response:
     session.commit()
     if result.interchange_control_number is None:
         return back_to("/submissions", "nothing_to_submit")
-    submission = queries.list_submissions(session)[0]
+    submission = files.list_submissions(session, limit=1)["submissions"][0]
     return back_to(f"/submissions/{submission['id']}", "submitted")
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(
-    submission_id: int, request: Request, session: ReadDB, who: Reader
+    submission_id: RowId, request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
 ) -> HTMLResponse:
-    return show(
-        request,
-        session,
-        "submission.html",
-        submission=queries.submission_detail(session, submission_id),
+    detail = files.submission_detail(
+        session, submission_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
     )
+    return show(request, session, "submission.html", submission=detail, page=page, size=DETAIL_PAGE)
 
 
 @router.post("/acknowledgements", response_class=HTMLResponse)
-async def upload_ack(
-    request: Request,
-    session: DB,
-    who: PageWriter,
-    file: X12Upload,
-    as_of: Annotated[str, Form()] = "",
+def upload_ack(
+    request: Request, session: DB, who: PageWriter, upload: PageX12, form: PageForm
 ) -> HTMLResponse:
     state = request.app.state
-    name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
-    day = business_date(session, state.settings, parse_day(as_of))
+    name, text = upload
+    day = business_date(session, state.settings, parse_day(form_text(form, "as_of", 10)))
     summary = actions.apply_acknowledgement(session, who, name, text, day)
     session.commit()
     return show(request, session, "ack_result.html", name=name, summary=summary)
 
 
 @router.get("/acknowledgements/{ack_id}", response_class=HTMLResponse)
-def ack_page(ack_id: int, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
-    return show(request, session, "ack.html", ack=queries.acknowledgement_detail(session, ack_id))
+def ack_page(
+    ack_id: RowId, request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+) -> HTMLResponse:
+    ack = files.acknowledgement_detail(
+        session, ack_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
+    )
+    return show(request, session, "ack.html", ack=ack, page=page, size=DETAIL_PAGE)
 
 
 @router.get("/remittances", response_class=HTMLResponse)
-def remittances_page(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
+def remittances_page(
+    request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+) -> HTMLResponse:
     return show(
         request,
         session,
         "remittances.html",
-        remittances=queries.list_remittances(session),
+        remittances=files.list_remittances(session, limit=PAGE, offset=(page - 1) * PAGE),
+        page=page,
+        size=PAGE,
         max_bytes=request.app.state.settings.max_upload_bytes,
     )
 
 
 @router.post("/remittances", response_class=HTMLResponse)
-async def upload_remittance(
-    request: Request,
-    session: DB,
-    who: PageWriter,
-    file: X12Upload,
-    as_of: Annotated[str, Form()] = "",
+def upload_remittance(
+    request: Request, session: DB, who: PageWriter, upload: PageX12, form: PageForm
 ) -> HTMLResponse:
     """Post an 835, then show what posted and what did not match."""
     state = request.app.state
-    name, text = await read_upload(file, "x12", state.settings.max_upload_bytes)
-    summary = actions.post_remittance(
-        session, state.config, who, name, text, parse_day(as_of) or state.settings.as_of
-    )
+    name, text = upload
+    as_of = parse_day(form_text(form, "as_of", 10)) or state.settings.as_of
+    summary = actions.post_remittance(session, state.config, who, name, text, as_of)
     session.commit()
-    detail = queries.remittance_detail(session, summary.remittance_id)
+    detail = files.remittance_detail(session, summary.remittance_id, limit=DETAIL_PAGE)
     return show(
-        request, session, "remittance.html", remittance=detail, summary=summary, just_posted=True
+        request,
+        session,
+        "remittance.html",
+        remittance=detail,
+        summary=summary,
+        just_posted=True,
+        page=1,
+        size=DETAIL_PAGE,
     )
 
 
 @router.get("/remittances/{remittance_id}", response_class=HTMLResponse)
 def remittance_page(
-    remittance_id: int, request: Request, session: ReadDB, who: Reader
+    remittance_id: RowId, request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
 ) -> HTMLResponse:
-    return show(
-        request,
-        session,
-        "remittance.html",
-        remittance=queries.remittance_detail(session, remittance_id),
+    detail = files.remittance_detail(
+        session, remittance_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
     )
+    return show(request, session, "remittance.html", remittance=detail, page=page, size=DETAIL_PAGE)

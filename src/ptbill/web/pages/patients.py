@@ -6,27 +6,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ptbill.ledger.eligibility import latest_checks
-from ptbill.web import queries
 from ptbill.web.auth import ReadDB, Reader
 from ptbill.web.pages.common import show
+from ptbill.web.params import PageNumber, RowId
 from ptbill.web.patient_status import patient_view
+from ptbill.web.queries.common import PAGE
+from ptbill.web.queries.patients import list_patients
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/patients", response_class=HTMLResponse)
 def patients_page(
-    request: Request, session: ReadDB, who: Reader, q: str | None = None, page: int = 1
+    request: Request, session: ReadDB, who: Reader, q: str | None = None, page: PageNumber = 1
 ) -> HTMLResponse:
-    page = max(page, 1)
-    data = queries.list_patients(
-        session, search=q or None, limit=queries.PAGE, offset=(page - 1) * queries.PAGE
-    )
-    return show(request, session, "patients.html", data=data, q=q, page=page)
+    data = list_patients(session, search=q or None, limit=PAGE, offset=(page - 1) * PAGE)
+    return show(request, session, "patients.html", data=data, q=q, page=page, size=PAGE)
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def patient_page(patient_id: int, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
+def patient_page(patient_id: RowId, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
     state = request.app.state
     view = patient_view(session, state.config, state.settings, patient_id, None)
     return show(

@@ -1,0 +1,42 @@
+"""The workflow's messages in the pages' words.
+
+The ledger writes its messages for the command line ("then `ptbill correct V-1` and submit
+again"), and keeps them (a work item's detail is stored when it is made). On a page the same
+advice names the button or the page that does it: `for_web` rewrites each `ptbill COMMAND`
+the workflow names. The admin's commands with no page (reference data, users, tokens) stay
+as they are: that is where they are done.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Whole phrases first (a command's own verb), then any mention of a command.
+_PHRASES = [
+    (
+        re.compile(r"then `ptbill correct [^`]*` and submit again"),
+        'then make a corrected claim (the "Corrected claim" button) and submit it again',
+    ),
+]
+_PAGES = {
+    "correct": 'the "Corrected claim" button',
+    "appeal": 'the "Appeal letter" button',
+    "writeoff": 'the "Write off" button',
+    "import": '"Import visits" on the work queue (or "Fix the visit and scrub again")',
+    "submit": '"Submit" on the Submissions page',
+    "post": "the Remittances page",
+    "ack-apply": "the Submissions page",
+    "worklist": "the work queue",
+    "report": "the dashboard",
+}
+_NAMES = "|".join(map(re.escape, _PAGES))
+_COMMAND = re.compile(rf"`ptbill ({_NAMES})(?: [^`]*)?`")
+
+
+def for_web(text: str | None) -> str:
+    """`text` with each command the pages do replaced by the button or page that does it."""
+    if not text or "`ptbill " not in text:
+        return text or ""
+    for pattern, words in _PHRASES:
+        text = pattern.sub(words, text)
+    return _COMMAND.sub(lambda m: _PAGES[m.group(1)], text)
