@@ -216,6 +216,24 @@ def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: M
     assert [i["claim_id"] for i in unmatched] == ["V-NOT-OURS"]
 
 
+def test_uploading_an_835_posted_before_in_other_bytes_posts_nothing(
+    make_bench: MakeBench,
+) -> None:
+    bench = make_bench("posted")  # the demo's 835 posted as demo-1.835
+    bench.login("biller")
+    crlf = bench.templates.demo.remit_835.replace("~", "~\r\n")
+    token = form_csrf(bench, "/remittances", "/remittances")
+    r = bench.client.post(
+        "/remittances",
+        data={"csrf_token": token},
+        files={"file": ("resaved.835", crlf.encode(), "text/plain")},
+    )
+    assert r.status_code == 200, r.text[:800]
+    assert "Nothing new: every payment of resaved.835 was posted before" in r.text
+    assert "already posted on" in r.text and "Remittance demo-1.835" in r.text
+    assert bench.get("/api/v1/remittances").json()["total"] == 1
+
+
 def test_editing_a_visit_with_an_error_keeps_the_text_and_saves_nothing(
     make_bench: MakeBench,
 ) -> None:

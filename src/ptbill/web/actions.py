@@ -134,7 +134,8 @@ def _kind_named_for_the_web() -> Iterator[None]:
 def post_remittance(
     session: Session, config: Config, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> PostSummary:
-    """Post an uploaded 835 (all of it or nothing; the same file twice is refused)."""
+    """Post an uploaded 835 (all of it or nothing; a payment posted before is not posted
+    again)."""
     with _kind_named_for_the_web():
         return post_text(session, text, name, who=who.who, config=config, as_of=as_of)
 
