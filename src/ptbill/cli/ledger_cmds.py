@@ -71,10 +71,12 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def ledger_session(ctx: click.Context) -> Iterator[Any]:
+def ledger_session(ctx: click.Context, *, read_only: bool = False) -> Iterator[Any]:
+    """A session on the ledger of --db, in one transaction. read_only: for the commands that
+    only read (the database opened so that it cannot be written, and not migrated)."""
     from ptbill.ledger.db import Ledger
 
-    ledger = Ledger(ctx.obj.get("db"))
+    ledger = Ledger(ctx.obj.get("db"), read_only=read_only)
     try:
         with ledger.transaction() as session:
             yield session
@@ -349,7 +351,7 @@ def worklist(
     """Open work items, earliest deadline first: what to do about each claim and by when."""
     from ptbill.remit.worklist import open_items
 
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         day = _day(as_of)
         items = open_items(session, kind=kind, as_of=day)
     if as_json:
@@ -504,7 +506,7 @@ def report(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.reports.report import build_report
 
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         day = as_of_or_latest(session, _day(as_of))
         data = build_report(session, day)
     if as_json:

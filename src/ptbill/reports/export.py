@@ -1,0 +1,348 @@
+"""`ptbill export`: the ledger's claims, payments, adjustments and work items as CSV or JSON
+Lines, per clinic and date range, streamed (memory flat in the ledger's size: rows are read
+from the database a batch at a time and written as they come).
+
+- claims: one row per claim; the date range is the date of service.
+- payments: one row per claim payment (CLP) with the payment (BPR/TRN) it came in; the date
+  is the payer's decision date (DTM*405, else BPR16). Its clinic is its claim's, or, for a
+  payment that matched no claim, the clinic whose NPI is the payee's.
+- adjustments: one row per adjustment: the CAS reasons of claims and lines (level claim or
+  line) and the provider-level adjustments (PLB, level provider); the date is the payment's.
+- work-items: one row per work item, open or done; the date is the day it was opened. An item
+  of no claim (a payment that matched none) has no clinic.
+
+Both formats hold the same values: money as a decimal string (12.30), dates as YYYY-MM-DD,
+flags true/false; in CSV an empty cell where JSON has null.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TextIO
+
+from sqlalchemy import Select, case, func, literal, null, select
+from sqlalchemy.orm import Session, aliased
+
+from ptbill.errors import InputError
+from ptbill.ledger import models as m
+from ptbill.reports.export_names import WHATS, Format, What
+
+_BATCH = 1000  # rows fetched from the database at a time
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    what: What
+    clinic: str | None = None  # a clinic key
+    since: dt.date | None = None  # inclusive
+    until: dt.date | None = None  # inclusive
+
+    def file_name(self, fmt: Format) -> str:
+        parts = ["ptbill", self.what, self.clinic, self.since, self.until]
+        return "-".join(str(p) for p in parts if p) + f".{fmt}"
+
+
+def check(session: Session, query: ExportQuery) -> None:
+    """Refuse what cannot be exported (before anything is written)."""
+    if query.what not in WHATS:
+        raise InputError(
+            file="--what",
+            visit_id=None,
+            field=None,
+            problem=f"{query.what!r} is not something the ledger exports",
+            fix=f"use one of {', '.join(WHATS)}",
+        )
+    if query.since and query.until and query.since > query.until:
+        raise InputError(
+            file="--since",
+            visit_id=None,
+            field=None,
+            problem=f"the range starts ({query.since}) after it ends ({query.until})",
+            fix="give --since on or before --until",
+        )
+    if query.clinic is not None:
+        keys = list(session.scalars(select(m.Clinic.key).order_by(m.Clinic.key)))
+        if query.clinic not in keys:
+            raise InputError(
+                file="--clinic",
+                visit_id=None,
+                field=None,
+                problem=f"no clinic {query.clinic!r} in the ledger",
+                fix=f"use one of {', '.join(keys) or '(none yet: import visits first)'}",
+            )
+
+
+# --- the queries ----------------------------------------------------------------------------
+
+
+def _dated(q: Select[Any], column: Any, query: ExportQuery) -> Select[Any]:
+    if query.since is not None:
+        q = q.where(column >= query.since)
+    if query.until is not None:
+        q = q.where(column <= query.until)
+    return q
+
+
+def _of_clinic(q: Select[Any], column: Any, query: ExportQuery) -> Select[Any]:
+    return q.where(column == query.clinic) if query.clinic is not None else q
+
+
+def _claim_clinic() -> tuple[Any, Any, Any]:
+    """Aliases to reach a claim's clinic: (claim, its visit, the visit's clinic)."""
+    return aliased(m.Claim), aliased(m.Visit), aliased(m.Clinic)
+
+
+def _payee_clinic(payment: Any) -> Any:
+    """The clinic whose NPI is the payment's payee NPI (the first by key)."""
+    return select(func.min(m.Clinic.key)).where(m.Clinic.npi == payment.payee_npi).scalar_subquery()
+
+
+def _claims(query: ExportQuery) -> Select[Any]:
+    c, v, k, pay, pat = m.Claim, m.Visit, m.Clinic, m.Payer, m.Patient
+    q = (
+        select(
+            c.claim_number,
+            k.key.label("clinic"),
+            pay.key.label("payer"),
+            pat.external_id.label("patient"),
+            c.state,
+            c.version,
+            c.date_of_service,
+            c.charge,
+            c.expected_allowed,
+            c.expected_payment,
+            c.paid,
+            c.patient_responsibility,
+            c.contractual,
+            c.denied,
+            c.written_off,
+            c.payer_control_number,
+            c.first_submitted_on,
+            c.last_submitted_on,
+            c.determined_on,
+            c.created_on,
+            c.closed_on,
+        )
+        .join(v, v.id == c.visit_pk)
+        .join(k, k.id == v.clinic_id)
+        .join(pay, pay.id == c.payer_id)
+        .join(pat, pat.id == c.patient_id)
+        .order_by(c.id)
+    )
+    return _of_clinic(_dated(q, c.date_of_service, query), k.key, query)
+
+
+def _payments(query: ExportQuery) -> Select[Any]:
+    cp, p = m.ClaimPayment, m.Payment
+    claim, visit, clinic = _claim_clinic()
+    clinic_key = func.coalesce(clinic.key, _payee_clinic(p))
+    q = (
+        select(
+            p.trace_number,
+            p.payment_date,
+            p.payer_name.label("payer"),
+            p.payer_identifier,
+            p.payee_npi,
+            cp.clp01,
+            claim.claim_number,
+            clinic_key.label("clinic"),
+            cp.status,
+            cp.reversal,
+            cp.charge,
+            cp.paid,
+            cp.patient_responsibility,
+            cp.payer_control_number,
+            cp.determined_on,
+            cp.state_after,
+            p.remittance_id,
+        )
+        .join(p, p.id == cp.payment_id)
+        .outerjoin(claim, claim.id == cp.claim_id)
+        .outerjoin(visit, visit.id == claim.visit_pk)
+        .outerjoin(clinic, clinic.id == visit.clinic_id)
+        .order_by(cp.id)
+    )
+    return _of_clinic(_dated(q, cp.determined_on, query), clinic_key, query)
+
+
+def _cas(query: ExportQuery) -> Select[Any]:
+    a, cp, p, lp = m.Adjustment, m.ClaimPayment, m.Payment, m.LinePayment
+    claim, visit, clinic = _claim_clinic()
+    clinic_key = func.coalesce(clinic.key, _payee_clinic(p))
+    q = (
+        select(
+            case((a.line_payment_id.is_(None), "claim"), else_="line").label("level"),
+            p.trace_number,
+            cp.clp01,
+            claim.claim_number,
+            clinic_key.label("clinic"),
+            lp.code,
+            lp.modifiers,
+            a.group_code,
+            a.carc,
+            a.rarc,
+            null().label("reference"),
+            a.amount,
+            a.category,
+            a.action,
+            cp.determined_on,
+        )
+        .join(cp, cp.id == a.claim_payment_id)
+        .join(p, p.id == cp.payment_id)
+        .outerjoin(lp, lp.id == a.line_payment_id)
+        .outerjoin(claim, claim.id == cp.claim_id)
+        .outerjoin(visit, visit.id == claim.visit_pk)
+        .outerjoin(clinic, clinic.id == visit.clinic_id)
+        .order_by(a.id)
+    )
+    return _of_clinic(_dated(q, cp.determined_on, query), clinic_key, query)
+
+
+def _plb(query: ExportQuery) -> Select[Any]:
+    pa, p = m.ProviderAdjustment, m.Payment
+    claim, visit, clinic = _claim_clinic()
+    clinic_key = func.coalesce(clinic.key, _payee_clinic(p))
+    q = (
+        select(
+            literal("provider").label("level"),
+            p.trace_number,
+            null().label("clp01"),
+            claim.claim_number,
+            clinic_key.label("clinic"),
+            null().label("code"),
+            null().label("modifiers"),
+            null().label("group_code"),
+            pa.reason.label("carc"),
+            null().label("rarc"),
+            pa.reference,
+            pa.amount,
+            null().label("category"),
+            null().label("action"),
+            p.determined_on,
+        )
+        .join(p, p.id == pa.payment_id)
+        .outerjoin(claim, claim.id == pa.claim_id)
+        .outerjoin(visit, visit.id == claim.visit_pk)
+        .outerjoin(clinic, clinic.id == visit.clinic_id)
+        .order_by(pa.id)
+    )
+    return _of_clinic(_dated(q, p.determined_on, query), clinic_key, query)
+
+
+def _work_items(query: ExportQuery) -> Select[Any]:
+    w = m.WorkItem
+    claim, visit, clinic = _claim_clinic()
+    q = (
+        select(
+            w.id,
+            w.kind,
+            w.category,
+            w.reference,
+            claim.claim_number,
+            clinic.key.label("clinic"),
+            w.carc,
+            w.rarc,
+            w.amount,
+            w.action,
+            w.detail,
+            w.due_date,
+            w.status,
+            w.created_on,
+            w.closed_on,
+            w.resolution,
+            w.source,
+        )
+        .outerjoin(claim, claim.id == w.claim_id)
+        .outerjoin(visit, visit.id == claim.visit_pk)
+        .outerjoin(clinic, clinic.id == visit.clinic_id)
+        .order_by(w.id)
+    )
+    return _of_clinic(_dated(q, w.created_on, query), clinic.key, query)
+
+
+def _selects(query: ExportQuery) -> list[Select[Any]]:
+    if query.what == "claims":
+        return [_claims(query)]
+    if query.what == "payments":
+        return [_payments(query)]
+    if query.what == "adjustments":
+        return [_cas(query), _plb(query)]
+    return [_work_items(query)]
+
+
+def columns(query: ExportQuery) -> list[str]:
+    return [c.name for c in _selects(query)[0].selected_columns]
+
+
+def rows(session: Session, query: ExportQuery) -> Iterator[dict[str, Any]]:
+    """The export's rows as dicts of Python values, read a batch at a time (PostgreSQL: a
+    server-side cursor)."""
+    for q in _selects(query):
+        result = session.execute(q.execution_options(yield_per=_BATCH))
+        names = list(result.keys())
+        for row in result:
+            yield dict(zip(names, row, strict=True))
+
+
+# --- the formats ----------------------------------------------------------------------------
+
+
+def _value(value: Any) -> Any:
+    """A JSON value: money and dates as text, flags and whole numbers as they are."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _cell(value: Any) -> str:
+    """The CSV cell of a JSON value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def chunks(
+    data: Iterable[dict[str, Any]], names: list[str], fmt: Format, size: int = 1 << 16
+) -> Iterator[str]:
+    """The export as text, in pieces of about `size` characters (a CSV header first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if fmt == "csv":
+        writer.writerow(names)
+    for row in data:
+        values = [_value(row[n]) for n in names]
+        if fmt == "csv":
+            writer.writerow([_cell(v) for v in values])
+        else:
+            buffer.write(json.dumps(dict(zip(names, values, strict=True))) + "\n")
+        if buffer.tell() >= size:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def write(session: Session, query: ExportQuery, fmt: Format, out: TextIO) -> int:
+    """Write the export to `out`; the number of rows."""
+    count = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for row in rows(session, query):
+            count += 1
+            yield row
+
+    for piece in chunks(counted(), columns(query), fmt):
+        out.write(piece)
+    return count
