@@ -21,6 +21,7 @@ PAGES = [
     "/remittances",
     "/remittances/1",
     "/submissions/1",
+    "/export",
     "/api/docs",
 ]
 

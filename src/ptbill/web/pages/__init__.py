@@ -7,6 +7,7 @@ from ptbill.web.pages import (
     dashboard,
     docs,
     exchange,
+    export,
     files,
     patients,
     session,
@@ -14,5 +15,5 @@ from ptbill.web.pages import (
 )
 
 router = APIRouter()
-for module in (session, dashboard, work, claims, files, patients, exchange, docs):
+for module in (session, dashboard, work, claims, files, patients, exchange, export, docs):
     router.include_router(module.router)
