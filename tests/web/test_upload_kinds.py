@@ -22,26 +22,26 @@ def test_an_acknowledgement_uploaded_as_a_remittance_is_named(make_bench: MakeBe
     error = _refused(r)
     assert error["problem"] == "this is a 999 acknowledgment, not an 835 remittance"
     assert error["fix"].startswith("upload it on the Acknowledgements page")
-    assert bench.get("/api/v1/remittances").json() == []
+    assert bench.get("/api/v1/remittances").json()["remittances"] == []
 
 
 def test_a_remittance_or_a_claim_file_uploaded_as_an_acknowledgement_is_named(
     make_bench: MakeBench,
 ) -> None:
     bench = make_bench("pending")
-    before = bench.get("/api/v1/acknowledgements").json()
+    before = bench.get("/api/v1/acknowledgements").json()["acknowledgements"]
     remit = bench.templates.demo.remit_835.encode()
     r = bench.post("/api/v1/acknowledgements", files={"file": ("p.835", remit, "text/plain")})
     error = _refused(r)
     assert error["problem"].startswith("this is an 835 remittance, not a 999")
     assert error["fix"].startswith("upload it on the Remittances page")
-    submission = bench.get("/api/v1/submissions").json()[0]["id"]
+    submission = bench.get("/api/v1/submissions").json()["submissions"][0]["id"]
     claims = bench.get(f"/api/v1/submissions/{submission}/837").content
     r = bench.post("/api/v1/acknowledgements", files={"file": ("c.837", claims, "text/plain")})
     error = _refused(r)
     assert error["problem"].startswith("this is an 837P professional claim")
     assert "give it the 999, 277CA or 835 that came back" in error["fix"]
-    assert bench.get("/api/v1/acknowledgements").json() == before
+    assert bench.get("/api/v1/acknowledgements").json()["acknowledgements"] == before
 
 
 def test_the_page_upload_names_the_kind_too(make_bench: MakeBench) -> None:
@@ -64,7 +64,9 @@ def test_a_ta1_is_taken_as_an_acknowledgement(make_bench: MakeBench) -> None:
     r = bench.post("/api/v1/acknowledgements", files={"file": ("x.ta1", accepted, "text/plain")})
     assert r.status_code == 201, r.text
     assert (r.json()["kind"], r.json()["rejected"]) == ("TA1", [])
-    assert "TA1" in {a["kind"] for a in bench.get("/api/v1/acknowledgements").json()}
+    assert "TA1" in {
+        a["kind"] for a in bench.get("/api/v1/acknowledgements").json()["acknowledgements"]
+    }
 
 
 def test_a_271_uploaded_as_a_remittance_names_the_command_that_reads_it(

@@ -26,6 +26,8 @@ _PAGES = {
     "submit": '"Submit" on the Submissions page',
     "post": "the Remittances page",
     "ack-apply": "the Submissions page",
+    "ack": "the Acknowledgements page",
+    "remit": "the Remittances page",
     "worklist": "the work queue",
     "report": "the dashboard",
 }
