@@ -33,6 +33,8 @@ from tests.ledger.helpers import (
     medicare_visit,
     open_items,
     paid,
+    paid_in_full,
+    post_835,
     remit_of,
     reversal,
     sim_claims,
@@ -54,16 +56,7 @@ def sent(ledger: Ledger, config: Config, tmp_path: Path) -> dict:
     return sim_claims(result.text)
 
 
-def _post(ledger: Ledger, config: Config, text: str, name: str = "r.835"):
-    with ledger.transaction() as s:
-        return post_text(s, text, name, who=WHO, config=config, as_of=None)
-
-
-def _paid_in_full(c):  # 97110 x2 ($96) allowed $60, 97140 ($47) allowed $20; 20% and 2%
-    return [
-        paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
-        paid(c.lines[1], D("20.00"), D("4.00"), D("0.32")),
-    ]
+_post, _paid_in_full = post_835, paid_in_full
 
 
 def test_paid_partially_paid_and_denied(ledger: Ledger, config: Config, sent: dict) -> None:

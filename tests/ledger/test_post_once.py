@@ -14,14 +14,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ptbill.config.profiles import Config
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
+from ptbill.ledger.migrate import downgrade, upgrade
 from ptbill.payer_sim.write import remittance_claims, reversal_claims, write_835
-from ptbill.remit.post import AlreadyPosted, PostSummary, post_text
+from ptbill.remit.post import AlreadyPosted, post_text
 from ptbill.x12.read_835 import read_835
 from tests.ledger.helpers import (
     PAID_DAY,
@@ -33,6 +34,8 @@ from tests.ledger.helpers import (
     medicare_visit,
     open_items,
     paid,
+    paid_in_full,
+    post_835,
     remit_of,
     sim_claims,
     table_counts,
@@ -49,16 +52,7 @@ def sent(ledger: Ledger, config: Config, tmp_path: Path) -> dict:
     return sim_claims(result.text)
 
 
-def _post(ledger: Ledger, config: Config, text_: str, name: str = "r.835") -> PostSummary:
-    with ledger.transaction() as s:
-        return post_text(s, text_, name, who=WHO, config=config, as_of=None)
-
-
-def _in_full(c):  # 97110 x2 ($96) allowed $60, 97140 ($47) allowed $20; 20% and 2%
-    return [
-        paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
-        paid(c.lines[1], D("20.00"), D("4.00"), D("0.32")),
-    ]
+_post, _in_full = post_835, paid_in_full
 
 
 def _crlf(x12: str) -> str:
@@ -312,3 +306,47 @@ def _wait_until_blocked(db_url: str, worker: threading.Thread) -> None:
             time.sleep(0.05)
     finally:
         engine.dispose()
+
+
+def test_migration_0005_knows_the_payments_posted_before_it(
+    ledger: Ledger, config: Config, sent: dict, db_url: str
+) -> None:
+    """A ledger that posted a payment twice before 0005 (re-saved bytes): after the upgrade
+    the first posting holds the identity, the repeat none, the claim payments are numbered,
+    and the payment in other bytes again is known as posted."""
+    x12 = remit_of([decision(sent["V-1"], _in_full(sent["V-1"]))])
+    _post(ledger, config, x12)
+    downgrade(ledger.engine, "0003")
+    payment_columns = (
+        "remittance_id, control_number, trace_number, payment_date, determined_on, amount, "
+        "method, payer_name, payer_identifier, payee_npi"
+    )
+    claim_columns = (
+        "seq, claim_id, version, clp01, status, charge, paid, patient_responsibility, "
+        "payer_control_number, reversal, determined_on, state_after"
+    )
+    with ledger.engine.begin() as conn:  # the double posting of the bug
+        conn.execute(
+            text(f"INSERT INTO payments ({payment_columns}) SELECT {payment_columns} FROM payments")
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO claim_payments (payment_id, {claim_columns}) SELECT "
+                f"(SELECT max(id) FROM payments), {claim_columns} FROM claim_payments"
+            )
+        )
+    upgrade(ledger.engine)
+    with ledger.transaction() as s:
+        first, repeat = s.scalars(select(m.Payment).order_by(m.Payment.id)).all()
+        assert first.identity and repeat.identity is None
+        postings = s.scalars(select(m.ClaimPayment).order_by(m.ClaimPayment.id)).all()
+        assert [(c.identity == postings[0].identity, c.occurrence) for c in postings] == [
+            (True, 1),
+            (True, 2),
+        ]
+    again = _post(ledger, config, _crlf(x12), "again.835")
+    assert again.wholly_posted_before
+    downgrade(ledger.engine, "0003")  # and back down: the columns go
+    with ledger.engine.connect() as conn:
+        assert "identity" not in {c["name"] for c in inspect(conn).get_columns("payments")}
+    upgrade(ledger.engine)

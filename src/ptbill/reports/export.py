@@ -81,26 +81,34 @@ def check(session: Session, query: ExportQuery) -> None:
 # --- the queries ----------------------------------------------------------------------------
 
 
-def _dated(q: Select[Any], column: Any, query: ExportQuery) -> Select[Any]:
+class _ClaimOf:
+    """A row's claim (when it has one) and that claim's clinic, joined from the row's claim
+    id; for money, the clinic of the payee's NPI when the row has no claim."""
+
+    def __init__(self) -> None:
+        self.claim, self.visit, self.clinic = aliased(m.Claim), aliased(m.Visit), aliased(m.Clinic)
+
+    def join(self, q: Select[Any], claim_id: Any) -> Select[Any]:
+        return (
+            q.outerjoin(self.claim, self.claim.id == claim_id)
+            .outerjoin(self.visit, self.visit.id == self.claim.visit_pk)
+            .outerjoin(self.clinic, self.clinic.id == self.visit.clinic_id)
+        )
+
+    def clinic_key(self, payment: Any = None) -> Any:
+        if payment is None:
+            return self.clinic.key
+        payee = select(func.min(m.Clinic.key)).where(m.Clinic.npi == payment.payee_npi)
+        return func.coalesce(self.clinic.key, payee.scalar_subquery())
+
+
+def _kept(q: Select[Any], date: Any, clinic: Any, query: ExportQuery) -> Select[Any]:
+    """The rows of the query's date range and clinic."""
     if query.since is not None:
-        q = q.where(column >= query.since)
+        q = q.where(date >= query.since)
     if query.until is not None:
-        q = q.where(column <= query.until)
-    return q
-
-
-def _of_clinic(q: Select[Any], column: Any, query: ExportQuery) -> Select[Any]:
-    return q.where(column == query.clinic) if query.clinic is not None else q
-
-
-def _claim_clinic() -> tuple[Any, Any, Any]:
-    """Aliases to reach a claim's clinic: (claim, its visit, the visit's clinic)."""
-    return aliased(m.Claim), aliased(m.Visit), aliased(m.Clinic)
-
-
-def _payee_clinic(payment: Any) -> Any:
-    """The clinic whose NPI is the payment's payee NPI (the first by key)."""
-    return select(func.min(m.Clinic.key)).where(m.Clinic.npi == payment.payee_npi).scalar_subquery()
+        q = q.where(date <= query.until)
+    return q.where(clinic == query.clinic) if query.clinic is not None else q
 
 
 def _claims(query: ExportQuery) -> Select[Any]:
@@ -135,53 +143,44 @@ def _claims(query: ExportQuery) -> Select[Any]:
         .join(pat, pat.id == c.patient_id)
         .order_by(c.id)
     )
-    return _of_clinic(_dated(q, c.date_of_service, query), k.key, query)
+    return _kept(q, c.date_of_service, k.key, query)
 
 
 def _payments(query: ExportQuery) -> Select[Any]:
-    cp, p = m.ClaimPayment, m.Payment
-    claim, visit, clinic = _claim_clinic()
-    clinic_key = func.coalesce(clinic.key, _payee_clinic(p))
-    q = (
-        select(
-            p.trace_number,
-            p.payment_date,
-            p.payer_name.label("payer"),
-            p.payer_identifier,
-            p.payee_npi,
-            cp.clp01,
-            claim.claim_number,
-            clinic_key.label("clinic"),
-            cp.status,
-            cp.reversal,
-            cp.charge,
-            cp.paid,
-            cp.patient_responsibility,
-            cp.payer_control_number,
-            cp.determined_on,
-            cp.state_after,
-            p.remittance_id,
-        )
-        .join(p, p.id == cp.payment_id)
-        .outerjoin(claim, claim.id == cp.claim_id)
-        .outerjoin(visit, visit.id == claim.visit_pk)
-        .outerjoin(clinic, clinic.id == visit.clinic_id)
-        .order_by(cp.id)
-    )
-    return _of_clinic(_dated(q, cp.determined_on, query), clinic_key, query)
+    cp, p, of = m.ClaimPayment, m.Payment, _ClaimOf()
+    clinic = of.clinic_key(p)
+    q = select(
+        p.trace_number,
+        p.payment_date,
+        p.payer_name.label("payer"),
+        p.payer_identifier,
+        p.payee_npi,
+        cp.clp01,
+        of.claim.claim_number,
+        clinic.label("clinic"),
+        cp.status,
+        cp.reversal,
+        cp.charge,
+        cp.paid,
+        cp.patient_responsibility,
+        cp.payer_control_number,
+        cp.determined_on,
+        cp.state_after,
+        p.remittance_id,
+    ).join(p, p.id == cp.payment_id)
+    return _kept(of.join(q, cp.claim_id).order_by(cp.id), cp.determined_on, clinic, query)
 
 
 def _cas(query: ExportQuery) -> Select[Any]:
-    a, cp, p, lp = m.Adjustment, m.ClaimPayment, m.Payment, m.LinePayment
-    claim, visit, clinic = _claim_clinic()
-    clinic_key = func.coalesce(clinic.key, _payee_clinic(p))
+    a, cp, p, lp, of = m.Adjustment, m.ClaimPayment, m.Payment, m.LinePayment, _ClaimOf()
+    clinic = of.clinic_key(p)
     q = (
         select(
             case((a.line_payment_id.is_(None), "claim"), else_="line").label("level"),
             p.trace_number,
             cp.clp01,
-            claim.claim_number,
-            clinic_key.label("clinic"),
+            of.claim.claim_number,
+            clinic.label("clinic"),
             lp.code,
             lp.modifiers,
             a.group_code,
@@ -196,74 +195,57 @@ def _cas(query: ExportQuery) -> Select[Any]:
         .join(cp, cp.id == a.claim_payment_id)
         .join(p, p.id == cp.payment_id)
         .outerjoin(lp, lp.id == a.line_payment_id)
-        .outerjoin(claim, claim.id == cp.claim_id)
-        .outerjoin(visit, visit.id == claim.visit_pk)
-        .outerjoin(clinic, clinic.id == visit.clinic_id)
-        .order_by(a.id)
     )
-    return _of_clinic(_dated(q, cp.determined_on, query), clinic_key, query)
+    return _kept(of.join(q, cp.claim_id).order_by(a.id), cp.determined_on, clinic, query)
 
 
 def _plb(query: ExportQuery) -> Select[Any]:
-    pa, p = m.ProviderAdjustment, m.Payment
-    claim, visit, clinic = _claim_clinic()
-    clinic_key = func.coalesce(clinic.key, _payee_clinic(p))
-    q = (
-        select(
-            literal("provider").label("level"),
-            p.trace_number,
-            null().label("clp01"),
-            claim.claim_number,
-            clinic_key.label("clinic"),
-            null().label("code"),
-            null().label("modifiers"),
-            null().label("group_code"),
-            pa.reason.label("carc"),
-            null().label("rarc"),
-            pa.reference,
-            pa.amount,
-            null().label("category"),
-            null().label("action"),
-            p.determined_on,
-        )
-        .join(p, p.id == pa.payment_id)
-        .outerjoin(claim, claim.id == pa.claim_id)
-        .outerjoin(visit, visit.id == claim.visit_pk)
-        .outerjoin(clinic, clinic.id == visit.clinic_id)
-        .order_by(pa.id)
-    )
-    return _of_clinic(_dated(q, p.determined_on, query), clinic_key, query)
+    """The provider-level adjustments, in the columns of _cas."""
+    pa, p, of = m.ProviderAdjustment, m.Payment, _ClaimOf()
+    clinic = of.clinic_key(p)
+    q = select(
+        literal("provider").label("level"),
+        p.trace_number,
+        null().label("clp01"),
+        of.claim.claim_number,
+        clinic.label("clinic"),
+        null().label("code"),
+        null().label("modifiers"),
+        null().label("group_code"),
+        pa.reason.label("carc"),
+        null().label("rarc"),
+        pa.reference,
+        pa.amount,
+        null().label("category"),
+        null().label("action"),
+        p.determined_on,
+    ).join(p, p.id == pa.payment_id)
+    return _kept(of.join(q, pa.claim_id).order_by(pa.id), p.determined_on, clinic, query)
 
 
 def _work_items(query: ExportQuery) -> Select[Any]:
-    w = m.WorkItem
-    claim, visit, clinic = _claim_clinic()
-    q = (
-        select(
-            w.id,
-            w.kind,
-            w.category,
-            w.reference,
-            claim.claim_number,
-            clinic.key.label("clinic"),
-            w.carc,
-            w.rarc,
-            w.amount,
-            w.action,
-            w.detail,
-            w.due_date,
-            w.status,
-            w.created_on,
-            w.closed_on,
-            w.resolution,
-            w.source,
-        )
-        .outerjoin(claim, claim.id == w.claim_id)
-        .outerjoin(visit, visit.id == claim.visit_pk)
-        .outerjoin(clinic, clinic.id == visit.clinic_id)
-        .order_by(w.id)
+    w, of = m.WorkItem, _ClaimOf()
+    clinic = of.clinic_key()
+    q = select(
+        w.id,
+        w.kind,
+        w.category,
+        w.reference,
+        of.claim.claim_number,
+        clinic.label("clinic"),
+        w.carc,
+        w.rarc,
+        w.amount,
+        w.action,
+        w.detail,
+        w.due_date,
+        w.status,
+        w.created_on,
+        w.closed_on,
+        w.resolution,
+        w.source,
     )
-    return _of_clinic(_dated(q, w.created_on, query), clinic.key, query)
+    return _kept(of.join(q, w.claim_id).order_by(w.id), w.created_on, clinic, query)
 
 
 def _selects(query: ExportQuery) -> list[Select[Any]]:

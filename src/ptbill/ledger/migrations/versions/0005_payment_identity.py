@@ -61,6 +61,18 @@ def _pages(conn: sa.Connection, query: sa.Select[Any], key: Any) -> Iterator[lis
         last = rows[-1].id
 
 
+def _set(conn: sa.Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """UPDATE table SET (each row's other keys) WHERE id = its "pk"."""
+    if rows:
+        names = [k for k in rows[0] if k != "pk"]
+        conn.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("pk"))
+            .values({n: sa.bindparam(f"new_{n}") for n in names}),
+            [{"pk": r["pk"], **{f"new_{n}": r[n] for n in names}} for r in rows],
+        )
+
+
 def _backfill_payments(conn: sa.Connection) -> None:
     p = _payments.c
     seen: set[str] = set()
@@ -78,14 +90,8 @@ def _backfill_payments(conn: sa.Connection) -> None:
             )
             if identity is not None and identity not in seen:
                 seen.add(identity)
-                updates.append({"pk": r.id, "value": identity})
-        if updates:
-            conn.execute(
-                sa.update(_payments)
-                .where(p.id == sa.bindparam("pk"))
-                .values(identity=sa.bindparam("value")),
-                updates,
-            )
+                updates.append({"pk": r.id, "identity": identity})
+        _set(conn, _payments, updates)
 
 
 def _backfill_claim_payments(conn: sa.Connection) -> None:
@@ -115,14 +121,8 @@ def _backfill_claim_payments(conn: sa.Connection) -> None:
                 continue
             occurrences[identity, bool(r.reversal)] += 1
             n = occurrences[identity, bool(r.reversal)]
-            updates.append({"pk": r.id, "value": identity, "n": n})
-        if updates:
-            conn.execute(
-                sa.update(_claim_payments)
-                .where(c.id == sa.bindparam("pk"))
-                .values(identity=sa.bindparam("value"), occurrence=sa.bindparam("n")),
-                updates,
-            )
+            updates.append({"pk": r.id, "identity": identity, "occurrence": n})
+        _set(conn, _claim_payments, updates)
 
 
 def upgrade() -> None:
