@@ -30,6 +30,7 @@ _PAGES = {
     "remit": "the Remittances page",
     "worklist": "the work queue",
     "report": "the dashboard",
+    "export": "the Export page",
 }
 _NAMES = "|".join(map(re.escape, _PAGES))
 _COMMAND = re.compile(rf"`ptbill ({_NAMES})(?: [^`]*)?`")
