@@ -29,7 +29,6 @@ def main(argv: list[str] | None = None) -> None:
     n = 5_000 if args.quick else args.visits
 
     with tempfile.TemporaryDirectory() as folder:
-        os.environ["PTBILL_DATA"] = folder
         from ptbill.coding import code_visit, resolve
         from ptbill.config import load_config
         from ptbill.demo.generator import generate
@@ -37,29 +36,30 @@ def main(argv: list[str] | None = None) -> None:
         from ptbill.pricing import price_visit
         from ptbill.reference.catalog import catalog
         from ptbill.reference.importers.fees import import_fee_schedule
+        from ptbill.reference.snapshot import take_snapshot
 
         visits = validate_visits(list(generate(n, args.seed, start=dt.date(2025, 3, 3))), "bench")
-        config = load_config()
         fees = os.path.join(folder, "fees.csv")
         with open(fees, "w", encoding="utf-8") as f:
             f.write(
                 "code,modifier,allowed\n"
                 + "".join(f"{code},,{40 + i % 30}.00\n" for i, code in enumerate(sorted(catalog())))
             )
-        for key, profile in config.payers.items():
+        for key, profile in load_config().payers.items():
             if profile.pricing == "fee_schedule":
-                import_fee_schedule(key, Path(fees))
+                import_fee_schedule(Path(folder), key, Path(fees))
+        config = load_config().with_reference(take_snapshot(folder))
         contexts = [resolve(v, config, "bench") for v in visits]
         t0 = time.perf_counter()
         coded = [
-            code_visit(v, c.profile, c.chargemaster, c.locality)
+            code_visit(v, c.profile, c.chargemaster, c.locality, c.reference)
             for v, c in zip(visits, contexts, strict=True)
         ]
         code_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         priced = [
-            price_visit(cv, c.profile, c.billing_provider)
+            price_visit(cv, c.profile, c.billing_provider, reference=c.reference)
             for cv, c in zip(coded, contexts, strict=True)
         ]
         price_s = time.perf_counter() - t0

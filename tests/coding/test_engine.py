@@ -7,16 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from ptbill.claim_pipeline import code_claim
 from ptbill.coding import code_visit, resolve
 from ptbill.config import load_config
 from ptbill.config.profiles import bundled_demo_config_text
 from ptbill.domain import CodedVisit, Visit
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot, take_snapshot
 from tests.factories import timed, visit
 
 
-def code(v: Visit) -> CodedVisit:
-    ctx = resolve(v, load_config(), "test")
-    return code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
+def code(v: Visit, reference: ReferenceSnapshot = BUNDLED_ONLY) -> CodedVisit:
+    ctx = resolve(v, load_config().with_reference(reference), "test")
+    return code_claim(v, ctx)
 
 
 def lines(c: CodedVisit) -> list[tuple[str, int, tuple[str, ...]]]:
@@ -428,17 +430,21 @@ def test_a_code_meeting_several_ncci_partners_gets_its_modifier_once() -> None:
     assert mods.count("XU") == 1
 
 
-def test_kx_estimate_uses_a_pfs_release_imported_in_this_process(tmp_path, monkeypatch) -> None:
+def test_kx_estimate_uses_a_pfs_release_of_the_snapshot(tmp_path) -> None:
     from ptbill.reference.importers.pfs import import_pfs
 
-    monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))
+    folder = tmp_path / "data"
     fixture = Path(__file__).parents[1] / "pricing" / "fixtures" / "PPRRVU2026_fixture.csv"
-    before = code(visit(timed("97110", 15), episode=_episode("2451.46", True)))
-    assert "$28.67 (estimated" in before.notes[-1]  # no 2026 RVUs yet: the 2025 RVUs stand in
-    import_pfs(fixture)
+    taken_before = take_snapshot(folder)
+    over = visit(timed("97110", 15), episode=_episode("2451.46", True))
+    # no 2026 RVUs yet: the 2025 RVUs stand in
+    assert "$28.67 (estimated" in code(over, taken_before).notes[-1]
+    import_pfs(folder, fixture)
+    # A snapshot taken before the import stays without the release; a new one has it.
+    assert "$28.67 (estimated" in code(over, taken_before).notes[-1]
+    taken_after = take_snapshot(folder)
     # The fixture's 97110: (0.44 x 1.000 + 0.42 x 0.913 + 0.02 x 1.563) x 33.4009 = $28.55 in
     # 06102-99 (2026 GPCIs); 2451.45 + 28.55 = 2480.00 is not above the $2,480 threshold.
-    below = code(visit(timed("97110", 15), episode=_episode("2451.45", True)))
+    below = code(visit(timed("97110", 15), episode=_episode("2451.45", True)), taken_after)
     assert lines(below) == [("97110", 1, ("GP",))] and "$28.55" in below.notes[-1]
-    above = code(visit(timed("97110", 15), episode=_episode("2451.46", True)))
-    assert lines(above) == [("97110", 1, ("GP", "KX"))]
+    assert lines(code(over, taken_after)) == [("97110", 1, ("GP", "KX"))]

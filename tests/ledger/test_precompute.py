@@ -20,11 +20,23 @@ from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.precompute import Precompute
+from ptbill.reference.catalog import catalog
+from ptbill.reference.importers.fees import import_fee_schedule
+from ptbill.reference.snapshot import take_snapshot
 from tests.ledger.helpers import WHO, write_visits
 
 AS_OF = dt.date(2025, 3, 31)
 CLOCK = {"recorded_at"}  # the audit's wall-clock time of writing, not a billing fact
-TABLES = (m.Visit, m.Claim, m.ClaimVersion, m.ClaimLine, m.WorkItem, m.AuditEntry, m.Patient)
+TABLES = (
+    m.Visit,
+    m.Claim,
+    m.ClaimVersion,
+    m.ClaimLine,
+    m.WorkItem,
+    m.AuditEntry,
+    m.Patient,
+    m.Payer,
+)
 
 
 def _visits() -> list[dict[str, Any]]:
@@ -84,3 +96,33 @@ def test_a_worker_that_dies_fails_the_import_cleanly(config: Config, tmp_path: P
         with pytest.raises(InputError) as e:
             list(pre.batches(path, 40))
     assert "worker process" in e.value.problem and "--workers 0" in e.value.fix
+
+
+def test_workers_read_the_runs_reference_snapshot(config: Config, tmp_path: Path) -> None:
+    # Contracts for the fee-schedule payers, imported before the run's snapshot is taken: the
+    # workers get the snapshot (its description) and price those visits from it, as the main
+    # process does.
+    folder, fees = tmp_path / "data", tmp_path / "fees.csv"
+    fees.write_text("code,modifier,allowed\n" + "".join(f"{c},,45.00\n" for c in catalog()))
+    contracts = [k for k, p in config.payers.items() if p.pricing == "fee_schedule"]
+    for key in contracts:
+        import_fee_schedule(folder, key, fees)
+    with_contracts = config.with_reference(take_snapshot(folder))
+    path = write_visits(tmp_path / "v.jsonl", _visits())
+    alone = _import(f"sqlite:///{tmp_path / 'alone.db'}", path, with_contracts, workers=0)
+    pooled = _import(f"sqlite:///{tmp_path / 'pooled.db'}", path, with_contracts, workers=2)
+    bundled = _import(f"sqlite:///{tmp_path / 'bundled.db'}", path, config, workers=2)
+    for table, rows in alone.items():
+        assert pooled[table] == rows, table
+
+    def contract_allowed(rows: dict[str, list[tuple]]) -> list[object]:
+        columns = [c.key for c in m.Claim.__table__.columns if c.key not in CLOCK]
+        allowed, payer = columns.index("expected_allowed"), columns.index("payer_id")
+        payer_ids = {r[0]: r[1] for r in rows["payers"]}
+        return [r[allowed] for r in rows["claims"] if payer_ids[r[payer]] in contracts]
+
+    assert contract_allowed(pooled) and None not in contract_allowed(pooled)
+    # Over the bundled data, Medicaid has no contract and the others the configuration's
+    # SAMPLE fees: other amounts.
+    assert None in contract_allowed(bundled)
+    assert contract_allowed(bundled) != contract_allowed(pooled)

@@ -129,3 +129,19 @@ def test_import_errors_exit_2(tmp_path):
     assert missing.exit_code == 2 and "cannot read" in missing.output
     wrong = run("reference", "import", "pfs", str(FIXTURES / "GPCI2026_excerpt.csv"))
     assert wrong.exit_code == 2 and "HCPCS" in wrong.output
+
+
+def test_data_option_names_the_folder_each_command_reads(tmp_path, data_dir):
+    # --data wins over PTBILL_DATA (the conftest's data_dir); each command takes its snapshot
+    # of the folder it is given.
+    other = tmp_path / "other-data"
+    fixture = str(FIXTURES / "PPRRVU2026_fixture.csv")
+    assert run("--data", str(other), "reference", "import", "pfs", fixture).exit_code == 0
+    assert (other / "pfs" / "PPRRVU2026_fixture.csv").exists() and not data_dir.exists()
+    visits = write_visits(tmp_path, chicago_visit(date_of_service="2026-08-03"))
+    priced = run("--data", str(other), "price", visits, "--json")
+    assert priced.exit_code == 0, priced.output
+    assert "imported PPRRVU2026_fixture" in json.loads(priced.output)[0]["lines"][0]["source"]
+    assert run("price", visits).exit_code == 1  # PTBILL_DATA's folder has no 2026 RVUs
+    listed = run("--data", str(other), "reference", "list")
+    assert listed.exit_code == 0 and "PPRRVU2026_fixture" in listed.output  # title cut short

@@ -10,6 +10,7 @@ from ptbill.config import load_config
 from ptbill.errors import InputError
 from ptbill.pricing import price_visit
 from ptbill.reference.importers.fees import FeeSchedule, import_fee_schedule
+from ptbill.reference.snapshot import take_snapshot
 from tests.factories import timed
 from tests.pricing.conftest import FIXTURES
 from tests.pricing.helpers import D, coded, line, profile, provider
@@ -98,10 +99,15 @@ def test_the_profiles_contract_fees_price_when_no_release_is_imported():
 
 def test_an_imported_release_takes_precedence_over_the_contract_fees(data_dir):
     import_fee_schedule(
-        "commercial", FIXTURES / "fees_acme.csv", release="acme-2025", effective=dt.date(2025, 1, 1)
+        data_dir,
+        "commercial",
+        FIXTURES / "fees_acme.csv",
+        release="acme-2025",
+        effective=dt.date(2025, 1, 1),
     )
     c = coded(timed("97110", 15), payer="commercial")
-    assert price_visit(c, profile("commercial"), provider()).lines[0].allowed == D("50.00")
+    priced = price_visit(c, profile("commercial"), provider(), reference=take_snapshot(data_dir))
+    assert priced.lines[0].allowed == D("50.00")
 
 
 def test_contract_fees_apply_from_their_effective_date_and_never_replace_a_pinned_release():
@@ -131,14 +137,21 @@ def test_contract_fees_in_the_configuration_are_checked(tmp_path):
 
 def test_imported_schedule_in_force_on_the_date(data_dir):
     import_fee_schedule(
-        "commercial", FIXTURES / "fees_acme.csv", release="acme-2025", effective=dt.date(2025, 1, 1)
+        data_dir,
+        "commercial",
+        FIXTURES / "fees_acme.csv",
+        release="acme-2025",
+        effective=dt.date(2025, 1, 1),
     )
+    ref = take_snapshot(data_dir)
     c = coded(timed("97110", 15), payer="commercial")
-    assert price_visit(c, profile("commercial"), provider()).lines[0].allowed == D("50.00")
+    commercial = profile("commercial")
+    assert price_visit(c, commercial, provider(), reference=ref).lines[0].allowed == D("50.00")
     before = coded(timed("97110", 15), payer="commercial", dos="2024-12-30")
-    assert price_visit(before, profile("commercial"), provider()).lines[0].status == "unpriced"
+    priced_before = price_visit(before, commercial, provider(), reference=ref)
+    assert priced_before.lines[0].status == "unpriced"
     pinned = profile("commercial", fee_schedule="acme-2026")
-    assert "not imported" in price_visit(c, pinned, provider()).lines[0].basis[0]
+    assert "not imported" in price_visit(c, pinned, provider(), reference=ref).lines[0].basis[0]
 
 
 def test_assistant_reduction_only_when_the_profile_sets_it():

@@ -20,6 +20,7 @@ from ptbill.reference.importers.gpci import (
     stored_gpci_releases,
 )
 from ptbill.reference.importers.pfs import import_pfs, load_pfs_release, parse_pprrvu
+from ptbill.reference.snapshot import take_snapshot
 from tests.pricing.conftest import FIXTURES
 
 D = Decimal
@@ -59,7 +60,7 @@ def test_pprrvu_2026_layout_has_an_extra_column_before_conv_factor():
 
 def test_import_drops_descriptions_and_writes_a_manifest(data_dir):
     path = FIXTURES / "PPRRVU2025_fixture.csv"
-    imported = import_pfs(path)
+    imported = import_pfs(data_dir, path)
     assert imported.release == "PPRRVU2025_fixture"
     stored = imported.path.read_text()
     assert "DESCRIPTION" not in stored.upper() and "FIXTURE-TEXT" not in stored
@@ -71,16 +72,16 @@ def test_import_drops_descriptions_and_writes_a_manifest(data_dir):
         2025,
         "32.3465",
     )
-    assert store.releases("pfs") == ["PPRRVU2025_fixture"]
-    release = load_pfs_release("PPRRVU2025_fixture")
+    assert store.releases(data_dir, "pfs") == ["PPRRVU2025_fixture"]
+    release = load_pfs_release(data_dir, "PPRRVU2025_fixture")
     assert release is not None and release.row("97110").nonfacility_pe_rvu == D("0.50")
 
 
 def test_release_name_option_and_bad_names(data_dir):
     path = FIXTURES / "PPRRVU2025_fixture.csv"
-    assert import_pfs(path, release="RVU25D").release == "RVU25D"
+    assert import_pfs(data_dir, path, release="RVU25D").release == "RVU25D"
     with pytest.raises(InputError, match="release name"):
-        import_pfs(path, release="../evil")
+        import_pfs(data_dir, path, release="../evil")
 
 
 def test_pprrvu_missing_column_is_an_input_error(tmp_path):
@@ -88,28 +89,28 @@ def test_pprrvu_missing_column_is_an_input_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(text)
     with pytest.raises(InputError, match="CONV FACTOR"):
-        import_pfs(bad)
+        import_pfs(tmp_path, bad)
 
 
 def test_not_a_pprrvu_file(tmp_path):
     bad = tmp_path / "x.csv"
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(InputError, match="HCPCS"):
-        import_pfs(bad)
+        import_pfs(tmp_path, bad)
 
 
 def test_gpci_addendum_real_layout(data_dir):
-    imported = import_gpci(FIXTURES / "GPCI2026_excerpt.csv")
+    imported = import_gpci(data_dir, FIXTURES / "GPCI2026_excerpt.csv")
     assert imported.manifest["year"] == 2026 and imported.manifest["rows"] == 5
-    (release,) = stored_gpci_releases()
+    (release,) = stored_gpci_releases(take_snapshot(data_dir))
     ak = release.localities["02102-01"]
     assert (ak.name, ak.work, ak.pe, ak.mp) == ("ALASKA", D("1.500"), D("1.065"), D("0.551"))
     assert release.localities["03202-01"].name == "MONTANA"
 
 
 def test_gpci_padded_after_a_spreadsheet_dropped_zeros(data_dir):
-    import_gpci(FIXTURES / "GPCI2025_spreadsheet.csv")
-    (release,) = stored_gpci_releases()
+    import_gpci(data_dir, FIXTURES / "GPCI2025_spreadsheet.csv")
+    (release,) = stored_gpci_releases(take_snapshot(data_dir))
     assert set(release.localities) == {"10112-00", "02102-01", "06102-16"}
     assert release.localities["06102-16"].pe == D("1.023")
 
@@ -132,16 +133,16 @@ def test_zip5_fixed_width_positions():
 def test_zip5_rejects_other_layouts(tmp_path):
     with pytest.raises(InputError, match="line 1"):
         parse_zip5("STATE,ZIP,CARRIER\n", "zip.csv")
-    imported = import_zip_localities(FIXTURES / "ZIP5_fixture.txt", release="zip-2025q1")
+    imported = import_zip_localities(tmp_path, FIXTURES / "ZIP5_fixture.txt", release="zip-2025q1")
     assert imported.manifest["year_quarter"] == "20251" and imported.manifest["rows"] == 5
 
 
 def test_fee_schedule_import(data_dir):
     imported = import_fee_schedule(
-        "acme-ppo", FIXTURES / "fees_acme.csv", effective=dt.date(2025, 1, 1)
+        data_dir, "acme-ppo", FIXTURES / "fees_acme.csv", effective=dt.date(2025, 1, 1)
     )
     assert imported.kind == "fees-acme-ppo" and imported.manifest["rows"] == 4
-    (schedule,) = stored_fee_schedules("acme-ppo")
+    (schedule,) = stored_fee_schedules(take_snapshot(data_dir), "acme-ppo")
     assert schedule.effective == dt.date(2025, 1, 1)
     assert schedule.amount_for("97110", ("GP",)) == (D("50.00"), "")
     assert schedule.amount_for("97110", ("GP", "CQ")) == (D("42.50"), "CQ")
@@ -162,4 +163,4 @@ def test_fee_schedule_bad_rows(tmp_path, text, problem):
     path = tmp_path / "fees.csv"
     path.write_text(text)
     with pytest.raises(InputError, match=problem):
-        import_fee_schedule("acme-ppo", path)
+        import_fee_schedule(tmp_path, "acme-ppo", path)

@@ -13,6 +13,7 @@ from ptbill.domain.visit import Visit
 from ptbill.pricing import price_visit
 from ptbill.pricing.memo import PriceMemo
 from ptbill.reference.importers.pfs import import_pfs
+from ptbill.reference.snapshot import take_snapshot
 from tests.factories import timed
 from tests.pricing.conftest import FIXTURES
 from tests.pricing.helpers import coded, profile, provider
@@ -52,18 +53,37 @@ def test_a_kept_size_smaller_than_the_kinds_changes_no_answer():
         assert isinstance(first, str)
 
 
-def test_dates_that_select_other_data_are_priced_apart():
+def test_dates_that_select_other_data_are_priced_apart(data_dir):
     # The fixture release takes effect 2026-07-01: a March visit is priced from it with a
     # caveat, an August one without; a 2025 visit from the bundled 2025 RVUs.
-    import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")
+    import_pfs(data_dir, FIXTURES / "PPRRVU2026_fixture.csv")
+    reference = take_snapshot(data_dir)
     memo: PriceMemo[None] = PriceMemo(dt.date(2026, 12, 31))
     medicare, chicago = profile(), provider("06102-16")
     for dos in ("2026-08-03", "2026-03-02", "2026-08-04", "2025-03-03", "2026-03-03"):
         c = coded(timed("97110", 15), dos=dos)
-        got, _ = memo.price(c, medicare, chicago)
-        assert got == price_visit(c, medicare, chicago, as_of=dt.date(2026, 12, 31))
+        got, _ = memo.price(c, medicare, chicago, reference)
+        assert got == price_visit(
+            c, medicare, chicago, as_of=dt.date(2026, 12, 31), reference=reference
+        )
     # March 3 shares March 2's pricing and August 4 August 3's; the other three are new.
     assert (memo.hits, memo.misses) == (2, 3)
+
+
+def test_visits_priced_from_other_snapshots_are_priced_apart(data_dir):
+    # One memo, two snapshots of one folder: before and after a 2025 release is imported.
+    # The memo keys on the snapshot, so the second visit is not given the first one's price.
+    memo: PriceMemo[None] = PriceMemo(AS_OF)
+    medicare, chicago = profile(), provider("06102-16")
+    c = coded(timed("97110", 15))
+    before = take_snapshot(data_dir)
+    import_pfs(data_dir, FIXTURES / "PPRRVU2025_fixture.csv", release="later-release")
+    after = take_snapshot(data_dir)
+    first, _ = memo.price(c, medicare, chicago, before)
+    second, _ = memo.price(c, medicare, chicago, after)
+    assert (memo.hits, memo.misses) == (0, 2)
+    assert first == price_visit(c, medicare, chicago, as_of=AS_OF, reference=before)
+    assert second == price_visit(c, medicare, chicago, as_of=AS_OF, reference=after)
 
 
 def test_lines_that_differ_in_any_priced_field_are_priced_apart():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ptbill.pricing import Adjustment, PaidLine, Tolerance, find_underpayments, price_visit
 from ptbill.reference.importers.pfs import import_pfs
+from ptbill.reference.snapshot import take_snapshot
 from tests.factories import timed
 from tests.pricing.conftest import FIXTURES
 from tests.pricing.helpers import D, coded, line, profile, provider
@@ -114,11 +115,16 @@ def test_single_unexplained_short_line_on_a_contract_points_to_the_deductible():
     assert u.likely_cause == "unexplained" and "deductible" not in u.candidates
 
 
-def test_sequestration_when_the_year_rate_is_unknown():
+def test_sequestration_when_the_year_rate_is_unknown(data_dir):
     # 2026 (imported fixture release): 97161 alone in Chicago = 101.28; coins 20.256 -> 20.26;
     # expected before sequestration 81.02. The payer took 2%: 1.6204 -> 1.62; paid 79.40.
-    import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")
-    p = price_visit(coded({"code": "97161"}, dos="2026-08-03"), profile(), provider("06102-16"))
+    import_pfs(data_dir, FIXTURES / "PPRRVU2026_fixture.csv")
+    p = price_visit(
+        coded({"code": "97161"}, dos="2026-08-03"),
+        profile(),
+        provider("06102-16"),
+        reference=take_snapshot(data_dir),
+    )
     (u,) = find_underpayments(p, [PaidLine(p.lines[0].index, D("79.40"))])
     assert u.likely_cause == "sequestration" and u.gap == D("1.62")
 

@@ -9,6 +9,7 @@ from ptbill.pricing import price_visit
 from ptbill.pricing.pfs import kx_unit_amount, unit_amount
 from ptbill.reference.importers.gpci import import_zip_localities
 from ptbill.reference.importers.pfs import import_pfs
+from ptbill.reference.snapshot import take_snapshot
 from tests.factories import timed
 from tests.pricing.conftest import FIXTURES
 from tests.pricing.helpers import D, coded, line, profile, provider
@@ -29,8 +30,8 @@ def test_2026_dates_are_unpriceable_until_the_2026_file_is_imported():
     assert any("2026 sequestration rate is blank" in n for n in p.notes)
 
 
-def test_imported_2026_release_prices_and_is_named():
-    import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")
+def test_imported_2026_release_prices_and_is_named(data_dir):
+    import_pfs(data_dir, FIXTURES / "PPRRVU2026_fixture.csv")
     # Fixture RVUs (synthetic): 97110 0.44 / 0.42 / 0.02; 97161 1.50 / 1.40 / 0.05; CF from the
     # file 33.4009. 06102-16 CHICAGO 2026 GPCI (bundled): 1.007 / 1.005 / 2.295.
     # 97161: 50.45205945 + 46.9950663 + 3.832753275 = 101.279879025 = $101.28 (highest PE)
@@ -42,6 +43,7 @@ def test_imported_2026_release_prices_and_is_named():
         coded({"code": "97161"}, timed("97110", 15), dos="2026-08-03"),
         profile(),
         provider("06102-16"),
+        reference=take_snapshot(data_dir),
     )
     ev, te = line(p, "97161"), line(p, "97110")
     assert (ev.unit_fee, ev.allowed, ev.expected_payment) == (D("101.28"), D("101.28"), D("81.02"))
@@ -59,46 +61,62 @@ def test_imported_2026_release_prices_and_is_named():
     assert line(p, "97110").status == "priced"
 
 
-def test_release_taking_effect_after_the_date_is_used_with_a_caveat():
-    import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")
-    p = price_visit(coded(timed("97110", 15), dos="2026-03-02"), profile(), provider("06102-16"))
+def test_release_taking_effect_after_the_date_is_used_with_a_caveat(data_dir):
+    import_pfs(data_dir, FIXTURES / "PPRRVU2026_fixture.csv")
+    p = price_visit(
+        coded(timed("97110", 15), dos="2026-03-02"),
+        profile(),
+        provider("06102-16"),
+        reference=take_snapshot(data_dir),
+    )
     assert p.lines[0].allowed == D("30.43")
     assert any("takes effect 2026-07-01, after the date of service" in n for n in p.notes)
 
 
-def test_sequestration_rate_from_the_profile_when_the_reference_has_none():
-    import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")
+def test_sequestration_rate_from_the_profile_when_the_reference_has_none(data_dir):
+    import_pfs(data_dir, FIXTURES / "PPRRVU2026_fixture.csv")
     # 97110 alone: 30.43; coins 6.086 -> 6.09; Medicare 24.34; 2% = 0.4868 -> 0.49; 23.85
     p = price_visit(
         coded(timed("97110", 15), dos="2026-08-03"),
         profile(sequestration_percent=D(2)),
         provider("06102-16"),
+        reference=take_snapshot(data_dir),
     )
     assert (p.lines[0].sequestration, p.lines[0].expected_payment) == (D("0.49"), D("23.85"))
 
 
-def test_imported_release_replaces_the_bundled_one_for_its_year():
-    import_pfs(FIXTURES / "PPRRVU2025_fixture.csv")
+def test_imported_release_replaces_the_bundled_one_for_its_year(data_dir):
+    import_pfs(data_dir, FIXTURES / "PPRRVU2025_fixture.csv")
     # The fixture gives 97110 a PE RVU of 0.50 (bundled: 0.43). Chicago 2025:
     # 14.657816475 + 0.50 x 1.023 x 32.3465 (16.54523475) + 0.65275237 = 31.855803595 = $31.86
-    p = price_visit(coded(timed("97110", 15)), profile(), provider("06102-16"))
+    p = price_visit(
+        coded(timed("97110", 15)),
+        profile(),
+        provider("06102-16"),
+        reference=take_snapshot(data_dir),
+    )
     assert p.lines[0].allowed == D("31.86")
     assert "imported PPRRVU2025_fixture" in p.lines[0].source
 
 
-def test_as_of_leaves_out_releases_published_later():
-    import_pfs(FIXTURES / "PPRRVU2025_fixture.csv")  # RELEASED 09/11/2025
+def test_as_of_leaves_out_releases_published_later(data_dir):
+    import_pfs(data_dir, FIXTURES / "PPRRVU2025_fixture.csv")  # RELEASED 09/11/2025
     before = price_visit(
-        coded(timed("97110", 15)), profile(), provider("06102-16"), as_of=dt.date(2025, 9, 1)
+        coded(timed("97110", 15)),
+        profile(),
+        provider("06102-16"),
+        as_of=dt.date(2025, 9, 1),
+        reference=take_snapshot(data_dir),
     )
     assert before.lines[0].allowed == D("29.54")  # bundled RVU25D again
     assert "bundled" in before.lines[0].source
-    import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")  # RELEASED 06/30/2026
+    import_pfs(data_dir, FIXTURES / "PPRRVU2026_fixture.csv")  # RELEASED 06/30/2026
     early = price_visit(
         coded(timed("97110", 15), dos="2026-08-03"),
         profile(),
         provider("06102-16"),
         as_of=dt.date(2026, 6, 1),
+        reference=take_snapshot(data_dir),
     )
     assert early.lines[0].status == "unpriced"
 
@@ -130,25 +148,48 @@ def test_the_kx_amount_is_estimated_only_with_the_years_own_cf_and_gpci():
     assert kx_unit_amount("97110", 2026, None, estimate=True).amount is None
 
 
-def test_the_kx_estimate_gives_way_to_the_years_imported_rvus():
-    import_pfs(FIXTURES / "PPRRVU2026_fixture.csv")
-    own = kx_unit_amount("97110", 2026, "06102-99", estimate=True)
+def test_the_kx_estimate_gives_way_to_the_years_imported_rvus(data_dir):
+    import_pfs(data_dir, FIXTURES / "PPRRVU2026_fixture.csv")
+    own = kx_unit_amount(
+        "97110", 2026, "06102-99", estimate=True, reference=take_snapshot(data_dir)
+    )
     assert not own.estimated and own.amount == D("28.55")  # the fixture's 2026 RVUs
 
 
-def test_locality_from_the_zip_once_the_zip_file_is_imported():
+def test_locality_from_the_zip_once_the_zip_file_is_imported(data_dir):
     no_locality = provider(None, zip_code="60601")
     p = price_visit(coded(timed("97110", 15)), profile(), no_locality)
     assert p.lines[0].status == "unpriced"
     assert "ZIP code to carrier locality file is not imported" in p.lines[0].basis[0]
-    import_zip_localities(FIXTURES / "ZIP5_fixture.txt")
-    p = price_visit(coded(timed("97110", 15)), profile(), no_locality)
+    import_zip_localities(data_dir, FIXTURES / "ZIP5_fixture.txt")
+    p = price_visit(
+        coded(timed("97110", 15)), profile(), no_locality, reference=take_snapshot(data_dir)
+    )
     assert p.locality == "06102-16" and p.lines[0].allowed == D("29.54")
     assert any("from ZIP 60601" in n for n in p.notes)
 
 
-def test_a_zip_split_by_zip4_is_not_guessed():
-    import_zip_localities(FIXTURES / "ZIP5_fixture.txt")
-    p = price_visit(coded(timed("97110", 15)), profile(), provider(None, zip_code="10021"))
+def test_a_zip_split_by_zip4_is_not_guessed(data_dir):
+    import_zip_localities(data_dir, FIXTURES / "ZIP5_fixture.txt")
+    p = price_visit(
+        coded(timed("97110", 15)),
+        profile(),
+        provider(None, zip_code="10021"),
+        reference=take_snapshot(data_dir),
+    )
     assert p.locality is None
     assert "split between Medicare localities" in p.lines[0].basis[0]
+
+
+def test_a_snapshot_sees_the_releases_imported_before_it_was_taken(data_dir):
+    # A release imported after a snapshot was taken is not in it: the caller takes a new one.
+    # The fixture gives 97110 a PE RVU of 0.50, so its Chicago 2025 amount is $31.86.
+    visit = coded(timed("97110", 15))
+    before = take_snapshot(data_dir)
+    import_pfs(data_dir, FIXTURES / "PPRRVU2025_fixture.csv")
+    after = take_snapshot(data_dir)
+    old = price_visit(visit, profile(), provider("06102-16"), reference=before)
+    new = price_visit(visit, profile(), provider("06102-16"), reference=after)
+    assert (old.lines[0].allowed, new.lines[0].allowed) == (D("29.54"), D("31.86"))
+    assert unit_amount("97110", 2025, "06102-16", before).amount == D("29.54")
+    assert unit_amount("97110", 2025, "06102-16", after).amount == D("31.86")

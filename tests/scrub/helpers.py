@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ptbill.coding import VisitContext, code_visit, resolve
+from ptbill.claim_pipeline import code_claim
+from ptbill.coding import VisitContext, resolve
 from ptbill.config import PayerProfile, load_config
 from ptbill.domain import CodedVisit, Visit
 from ptbill.reference.catalog import lookup
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 from ptbill.scrub import Batch, ScrubResult, scrub_visit
 from tests.factories import note, timed, visit_dict
 
@@ -85,22 +87,25 @@ def profile_for(
 
 
 def coded_for(v: Visit, ctx: VisitContext) -> CodedVisit:
-    return code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
+    return code_claim(v, ctx)
 
 
-def context(v: Visit, profile: PayerProfile) -> VisitContext:
-    ctx = resolve(v, load_config(), "test")
-    return VisitContext(profile, ctx.clinic, ctx.billing_provider)
+def context(
+    v: Visit, profile: PayerProfile, reference: ReferenceSnapshot = BUNDLED_ONLY
+) -> VisitContext:
+    ctx = resolve(v, load_config().with_reference(reference), "test")
+    return dataclasses.replace(ctx, profile=profile)
 
 
-def run_case(case: dict[str, Any]) -> ScrubResult:
+def run_case(case: dict[str, Any], reference: ReferenceSnapshot = BUNDLED_ONLY) -> ScrubResult:
+    """Scrub the case's visit; `reference`: the reference snapshot (imported releases)."""
     payer = case.get("payer", "medicare")
     v = Visit.model_validate(build_dict(case))
     profile = profile_for(payer, case.get("rules"), case.get("profile"))
-    ctx = context(v, profile)
+    ctx = context(v, profile, reference)
     code_ctx = ctx
     if "code_profile" in case:
-        code_ctx = context(v, profile.model_copy(update=case["code_profile"]))
+        code_ctx = context(v, profile.model_copy(update=case["code_profile"]), reference)
     coded = coded_for(v, code_ctx)
     if "coded_lines" in case:  # a coded line changed by hand (what a coding defect would give)
         lines = list(coded.lines)

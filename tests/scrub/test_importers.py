@@ -21,6 +21,7 @@ from ptbill.reference.importers.ncci import (
 )
 from ptbill.reference.mue import mue_table
 from ptbill.reference.ncci import ptp_table
+from ptbill.reference.snapshot import take_snapshot
 from tests.scrub.helpers import CLINIC_TOML, base_dict, run_case, timed
 
 DATA = Path(__file__).parent / "data"
@@ -30,7 +31,8 @@ MUE = DATA / "MCR_MUE_PractitionerServices_Eff_07-01-2026.csv"
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(store.DATA_ENV, str(tmp_path / "data"))
+    # The folder the importers write to; the command line finds it through PTBILL_DATA.
+    monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))
     return tmp_path / "data"
 
 
@@ -67,22 +69,22 @@ def test_mixed_versions_or_unknown_names_need_release() -> None:
 
 
 def test_import_ptp_keeps_pt_edits_with_provenance(data_dir: Path) -> None:
-    imported = import_ptp(PTP)
+    imported = import_ptp(data_dir, PTP)
     assert imported.release == "ptp-2026q3"
     m = imported.manifest
     assert m["rows_read"] == 7 and m["rows"] == 5  # 0001A/0591T and 99213/97110 dropped
     assert [s["file"] for s in m["sources"]] == [p.name for p in PTP]
     assert m["sources"][0]["sha256"] == store.sha256_of(PTP[0])
     assert m["ncci_version"] == "32.2r0" and str(m["quarter_starts"]) == "2026-07-01"
-    assert store.manifest("ncci-ptp", "ptp-2026q3")["rows"] == 5
-    assert import_ptp(PTP, "ptp-all", all_codes=True).manifest["rows"] == 7
+    assert store.manifest(data_dir, "ncci-ptp", "ptp-2026q3")["rows"] == 5
+    assert import_ptp(data_dir, PTP, "ptp-all", all_codes=True).manifest["rows"] == 7
 
 
 def test_imported_ptp_dates_and_indicators(data_dir: Path) -> None:
     import datetime as dt
 
-    import_ptp(PTP)
-    table = ptp_table("ptp-2026q3")
+    import_ptp(data_dir, PTP)
+    table = ptp_table("ptp-2026q3", take_snapshot(data_dir))
     assert table.verified and table.release == "ptp-2026q3"
     day = dt.date(2026, 3, 2)
     assert table.edit_for("97112", "97110", day).column2 == "97112"  # either order
@@ -94,12 +96,12 @@ def test_imported_ptp_dates_and_indicators(data_dir: Path) -> None:
 
 
 def test_scrub_names_the_imported_release(data_dir: Path) -> None:
-    import_ptp(PTP)
+    import_ptp(data_dir, PTP)
     case = {
         "services": [timed("97110", 15), timed("97112", 15)],
         "profile": {"ncci_table": "ptp-2026q3"},
     }
-    r = run_case(case)
+    r = run_case(case, take_snapshot(data_dir))
     f = [x for x in r.findings if x.rule == "NCCI-PTP"]
     assert len(f) == 1 and f[0].severity == "error" and f[0].line == 2
     assert f[0].data_release == "ptp-2026q3"
@@ -112,29 +114,36 @@ def test_bad_ptp_files_are_input_errors(tmp_path: Path) -> None:
     broken = tmp_path / "ccipra-v322r0-f1.txt"
     broken.write_text(PTP[0].read_text() + "97110\t97112\tnot a date\n")
     with pytest.raises(InputError) as e:
-        import_ptp([broken])
+        import_ptp(tmp_path, [broken])
     assert e.value.field == "line 11" and "not a PTP edit" in e.value.problem
     headless = tmp_path / "ccipra-v322r0-f3.txt"
     headless.write_text("97110\t97112\t\t20260101\t*\t1\tx\n")
     with pytest.raises(InputError, match="header"):
-        import_ptp([headless])
+        import_ptp(tmp_path, [headless])
     with pytest.raises(InputError, match="unzip"):
-        import_ptp([tmp_path / "ccipra.zip"])
+        import_ptp(tmp_path, [tmp_path / "ccipra.zip"])
 
 
-def test_unknown_release_in_a_profile_is_an_input_error() -> None:
+def test_unknown_release_in_a_profile_is_an_input_error(data_dir: Path) -> None:
+    import_ptp(data_dir, PTP)
+    reference = take_snapshot(data_dir)
     with pytest.raises(InputError) as e:
-        ptp_table("ptp-2031q1")
+        ptp_table("ptp-2031q1", reference)
     assert "ncci-ptp" in e.value.fix and "no such release" in e.value.problem
+    assert "ptp-2026q3" in e.value.fix and str(data_dir) in e.value.file
     with pytest.raises(InputError):
-        mue_table("mue-2031q1")
+        mue_table("mue-2031q1", reference)
+    # a release the snapshot does not hold is not read from the folder behind its back
+    with pytest.raises(InputError, match="no such release"):
+        ptp_table("ptp-2026q3", take_snapshot(None))
 
 
 def test_import_mue_and_mai_semantics(data_dir: Path) -> None:
-    imported = import_mue([MUE])
+    imported = import_mue(data_dir, [MUE])
     assert imported.release == "mue-2026q3" and imported.manifest["rows"] == 4
     assert str(imported.manifest["effective"]) == "2026-07-01"
-    table = mue_table("mue-2026q3")
+    reference = take_snapshot(data_dir)
+    table = mue_table("mue-2026q3", reference)
     assert (table.get("97110").value, table.get("97110").mai) == (2, 1)
     assert table.get("97112").mai == 2 and table.release_for("97112") == "mue-2026q3"
 
@@ -146,15 +155,16 @@ def test_import_mue_and_mai_semantics(data_dir: Path) -> None:
             "services": [timed("97110", 60, assistant_minutes=30)],
             "rules": use,
             "set": {"supervising_provider": {"npi": "1234567893"}},
-        }
+        },
+        reference,
     )
     assert "MUE-UNITS" not in split.rules()
     # the same code on one line of 3 units fails its line edit
-    one = run_case({"services": [timed("97110", 45)], "rules": use})
+    one = run_case({"services": [timed("97110", 45)], "rules": use}, reference)
     [f] = [x for x in one.findings if x.rule == "MUE-UNITS"]
     assert "MAI 1" in f.message and f.data_release == "mue-2026q3" and f.line == 1
     # MAI 2 (policy, per day): 30 minutes of 97112 = 2 units over 1
-    policy = run_case({"services": [timed("97112", 30)], "rules": use})
+    policy = run_case({"services": [timed("97112", 30)], "rules": use}, reference)
     [f] = [x for x in policy.findings if x.rule == "MUE-UNITS"]
     assert "MAI 2" in f.message and "cannot be exceeded" in f.message
 
@@ -173,17 +183,17 @@ def test_mue_day_edit_sums_cq_and_plain_lines() -> None:
 
 def test_bad_mue_files_are_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="practitioner"):
-        import_mue([DATA / "MCR_MUE_OutpatientHospitalServices_Eff_07-01-2026.csv"])
+        import_mue(tmp_path, [DATA / "MCR_MUE_OutpatientHospitalServices_Eff_07-01-2026.csv"])
     bad = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2026.csv"
     bad.write_text(MUE.read_text(encoding="latin-1") + "97116,many,3 x,y\n", encoding="latin-1")
     with pytest.raises(InputError) as e:
-        import_mue([bad])
+        import_mue(tmp_path, [bad])
     assert e.value.field.startswith("record")
     nameless = tmp_path / "mue.csv"
     shutil.copy(MUE, nameless)
     with pytest.raises(InputError, match="--release"):
-        import_mue([nameless])
-    assert import_mue([nameless], "mue-test").release == "mue-test"
+        import_mue(tmp_path, [nameless])
+    assert import_mue(tmp_path, [nameless], "mue-test").release == "mue-test"
 
 
 def test_cli_imports_then_scrubs_with_the_release(tmp_path: Path, data_dir: Path) -> None:

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import click
 
-from ptbill.cli.common import err, user_errors
+from ptbill.cli.common import data_dir, err, run_config, user_errors
 from ptbill.cli.scrub_cmds import DATE, scrub_files
 from ptbill.errors import InputError
-from ptbill.reference.store import data_dir
 from ptbill.x12.claim import claims_from_visits
 from ptbill.x12.envelope import InterchangeSettings
 from ptbill.x12.writer_837p import Receiver, write_837p
@@ -20,10 +19,10 @@ from ptbill.x12.writer_837p import Receiver, write_837p
 CONTROL_FILE = "x12-control-numbers.json"
 
 
-def next_control_number(sender_id: str) -> int:
+def next_control_number(folder: Path, sender_id: str) -> int:
     """The next interchange control number for this sender, kept in the data folder so that
     numbers stay unique across runs (the ledger keeps its own in the database)."""
-    path = data_dir() / CONTROL_FILE
+    path = folder / CONTROL_FILE
     used = json.loads(path.read_text("utf-8")) if path.exists() else {}
     number = used.get(sender_id, 0) % 999_999_999 + 1
     used[sender_id] = number
@@ -68,20 +67,18 @@ def claim(
 ) -> None:
     """Write an X12 837P (005010X222A1) for every ready visit in FILE(s); blocked visits are
     left out and listed on stderr with their findings."""
-    config_path = ctx.obj.get("config")
-    scrubbed, results, day = scrub_files(files, config_path, as_of.date() if as_of else None)
-    ready, blocked = [], []
-    for item, result in zip(scrubbed, results, strict=True):
-        (blocked if result.blocked else ready).append((item, result))
-    for item, result in blocked:
+    scrubbed, day = scrub_files(files, run_config(ctx), as_of.date() if as_of else None)
+    ready = [x for x in scrubbed if not x.claim.scrub.blocked]
+    blocked = [x for x in scrubbed if x.claim.scrub.blocked]
+    for item in blocked:
         err.print(f"blocked: {item.visit.visit_id}", soft_wrap=True)
-        for f in result.findings:
+        for f in item.claim.scrub.findings:
             if f.severity == "error":
                 err.print(f"  {f.rule}: {f.message} Fix: {f.fix}", soft_wrap=True)
     if not ready:
         err.print("no ready visit: nothing written")
         ctx.exit(1)
-    items = [(x.visit, x.coded, x.ctx) for x, _ in ready]
+    items = [(x.visit, x.coded, x.ctx) for x in ready]
     clinics = {ictx.clinic.key if ictx.clinic else None for _, _, ictx in items}
     first = items[0][2].clinic
     if len(clinics) != 1 or first is None or first.submitter is None or first.receiver is None:
@@ -95,7 +92,7 @@ def claim(
             "and `receiver` (see docs/configuration.md)",
         )
     claims = claims_from_visits(items, ", ".join(files))
-    number = control_number or next_control_number(first.submitter.id)
+    number = control_number or next_control_number(data_dir(ctx), first.submitter.id)
     settings = InterchangeSettings(
         sender_id=first.submitter.id,
         receiver_id=first.receiver.id,

@@ -1,7 +1,9 @@
-"""`ptbill units` and `ptbill code`."""
+"""`ptbill units` and `ptbill code`, and loading the visits of the input files, which `ptbill
+scrub`, `price` and `claim` also make claims of (prepare_items)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -10,13 +12,15 @@ import click
 from rich.table import Table
 
 from ptbill.bulk import batch
-from ptbill.cli.common import EXIT_INPUT, err, out, print_json, user_errors
-from ptbill.coding import VisitContext, code_visit, resolve, units_for
-from ptbill.config import PayerProfile, load_config
+from ptbill.claim_pipeline import PreparedClaim, code_claim, prepare_claim
+from ptbill.cli.common import EXIT_INPUT, err, out, print_json, run_config, user_errors
+from ptbill.coding import VisitContext, resolve, units_for
+from ptbill.config import Config, PayerProfile
 from ptbill.domain import CodedVisit, Service, Visit
 from ptbill.errors import InputError
 from ptbill.intake import load_visits
 from ptbill.reference.catalog import lookup
+from ptbill.scrub import Batch
 
 ARG = re.compile(r"^([A-Za-z0-9]{5})=(\d{1,4})$")
 
@@ -118,31 +122,49 @@ def coded_json(c: CodedVisit) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class CodedItem:
-    """One visit of the input with what every later step needs: where it came from, its
-    payer and clinic resolved, and its coded lines."""
+class Item:
+    """One visit of the input, where it came from, and its context: its payer and clinic
+    resolved, and the run's reference snapshot."""
 
     origin: str
     visit: Visit
     ctx: VisitContext
-    coded: CodedVisit
 
 
-def load_and_code(files: tuple[str, ...], config_path: str | None) -> list[CodedItem]:
-    """Load every file, then code every visit; any input error stops all before any output."""
-    config = load_config(config_path)
+def load_items(files: tuple[str, ...], config: Config) -> list[Item]:
+    """Load every file and resolve every visit: any input error stops all before any output."""
     with batch():
         loaded = [(f, v) for f in files for v in load_visits(f)]
-        items = []
-        for origin, visit in loaded:
-            ctx = resolve(visit, config, origin)
-            coded = code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality)
-            items.append(CodedItem(origin, visit, ctx, coded))
-    return items
+        return [Item(origin, v, resolve(v, config, origin)) for origin, v in loaded]
 
 
-def code_files(files: tuple[str, ...], config_path: str | None) -> list[CodedVisit]:
-    return [item.coded for item in load_and_code(files, config_path)]
+@dataclass(frozen=True, slots=True)
+class ClaimItem:
+    """A visit of the input made a claim (coded, scrubbed and priced)."""
+
+    origin: str
+    visit: Visit
+    ctx: VisitContext
+    claim: PreparedClaim
+
+    @property
+    def coded(self) -> CodedVisit:
+        return self.claim.coded
+
+
+def prepare_items(items: list[Item], as_of: dt.date | None) -> list[ClaimItem]:
+    """Every visit made a claim as of `as_of` (see prepare_claim), the input one batch: the
+    duplicate checks look across its visits."""
+    with batch():
+        run = Batch(x.visit for x in items)
+        return [
+            ClaimItem(x.origin, x.visit, x.ctx, prepare_claim(x.visit, x.ctx, as_of, batch=run))
+            for x in items
+        ]
+
+
+def code_files(files: tuple[str, ...], config: Config) -> list[CodedVisit]:
+    return [code_claim(x.visit, x.ctx) for x in load_items(files, config)]
 
 
 def render_coded(c: CodedVisit) -> None:
@@ -178,7 +200,7 @@ def render_coded(c: CodedVisit) -> None:
 @user_errors
 def code(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
     """Code the visits in FILE(s): lines, units, modifiers, pointers, charges and why."""
-    coded = code_files(files, ctx.obj.get("config"))
+    coded = code_files(files, run_config(ctx))
     if as_json:
         print_json([coded_json(c) for c in coded])
         return

@@ -1,4 +1,5 @@
-"""What every command shares: input errors exit 2 with a message, never a traceback."""
+"""What every command shares: input errors exit 2 with a message, never a traceback; the
+settings `ptbill` resolved (--config, --db, --data) and the run's configuration."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import json
 import sys
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
+from ptbill.config import Config, load_config
 from ptbill.errors import InputError, InputErrors
+from ptbill.reference.snapshot import take_snapshot
+from ptbill.reference.store import data_folder
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -50,3 +55,21 @@ def _default(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=_default))
+
+
+def settings_of(ctx: click.Context) -> dict[str, Any]:
+    """What `ptbill` resolved from its options and the environment (empty for a command
+    invoked on its own)."""
+    return ctx.find_root().obj or {}
+
+
+def data_dir(ctx: click.Context) -> Path:
+    """The reference data folder: --data, $PTBILL_DATA, else ~/.local/share/ptbill."""
+    return data_folder(settings_of(ctx).get("data"))
+
+
+def run_config(ctx: click.Context) -> Config:
+    """The configuration (--config) over a snapshot of the reference data folder taken now:
+    what the command's coding, scrubbing and pricing read."""
+    config = load_config(settings_of(ctx).get("config"))
+    return config.with_reference(take_snapshot(data_dir(ctx)))

@@ -23,8 +23,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
-from ptbill.config import load_config
+from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, run_config, user_errors
 from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
@@ -85,7 +84,7 @@ def ledger_session(ctx: click.Context, *, read_only: bool = False) -> Iterator[A
 
 
 def _config(ctx: click.Context) -> Any:
-    return load_config(ctx.obj.get("config"))
+    return run_config(ctx)
 
 
 def _money(value: Decimal | None) -> str:

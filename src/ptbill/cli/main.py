@@ -48,12 +48,23 @@ from ptbill.domain.visit import Visit
     show_default=True,
     help="The ledger database: a SQLite file or postgresql://USER:PASSWORD@HOST/DB.",
 )
+@click.option(
+    "--data",
+    "data",
+    envvar="PTBILL_DATA",
+    type=click.Path(file_okay=False),
+    help="The reference data folder (imported CMS releases, fee schedules). "
+    "Default: ~/.local/share/ptbill.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db: str) -> None:
+def cli(ctx: click.Context, config_path: str | None, db: str, data: str | None) -> None:
     """ptbill: billing for outpatient physical therapy, from visit notes to paid claims."""
+    # Every setting from the command line or the environment is resolved here, once; the
+    # commands pass them down (the configuration with its reference snapshot: run_config).
     ctx.ensure_object(dict)
     ctx.obj["config"] = config_path
     ctx.obj["db"] = db
+    ctx.obj["data"] = data
 
 
 @cli.command()

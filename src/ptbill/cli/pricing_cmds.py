@@ -10,12 +10,22 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ptbill.cli.coding_cmds import load_and_code
-from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
+from ptbill.cli.coding_cmds import load_items, prepare_items
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    EXIT_INPUT,
+    data_dir,
+    err,
+    out,
+    print_json,
+    run_config,
+    settings_of,
+    user_errors,
+)
 from ptbill.cli.reference_cmds import reference_import, report_import
-from ptbill.config import load_config
+from ptbill.config import Config, load_config
 from ptbill.errors import InputError
-from ptbill.pricing import PricedVisit, price_visit
+from ptbill.pricing import PricedVisit
 from ptbill.pricing.money import money
 from ptbill.reference.importers.fees import import_fee_schedule
 from ptbill.reference.importers.gpci import import_gpci, import_zip_localities
@@ -24,14 +34,9 @@ from ptbill.reference.importers.pfs import Imported, import_pfs
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def price_files(
-    files: tuple[str, ...], config_path: str | None, as_of: dt.date | None
-) -> list[PricedVisit]:
-    """Load and code every visit (all input errors first), then price each."""
-    return [
-        price_visit(x.coded, x.ctx.profile, x.ctx.billing_provider, as_of=as_of)
-        for x in load_and_code(files, config_path)
-    ]
+def price_files(files: tuple[str, ...], config: Config, as_of: dt.date | None) -> list[PricedVisit]:
+    """Load every visit (all input errors first), then make each a claim: its prices."""
+    return [x.claim.priced for x in prepare_items(load_items(files, config), as_of)]
 
 
 def priced_json(p: PricedVisit) -> dict[str, Any]:
@@ -114,7 +119,7 @@ def price(
 ) -> None:
     """Price the visits in FILE(s): per line the allowed amount, the payer's expected payment and
     the patient's share, and how each was computed. Exit 1 when a line cannot be priced."""
-    priced = price_files(files, ctx.obj.get("config"), as_of.date() if as_of else None)
+    priced = price_files(files, run_config(ctx), as_of.date() if as_of else None)
     if not priced:
         err.print("no visits in the input")
         ctx.exit(EXIT_INPUT)
@@ -143,29 +148,32 @@ def _report(imported: Imported) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--release", help="Release name (default: the file name without extension).")
 @click.option("--year", type=int, help="The PFS year, when the file's title row lacks it.")
+@click.pass_context
 @user_errors
-def import_pfs_cmd(file: str, release: str | None, year: int | None) -> None:
+def import_pfs_cmd(ctx: click.Context, file: str, release: str | None, year: int | None) -> None:
     """Import CMS's PFS Relative Value File (PPRRVU*.csv); the DESCRIPTION column is dropped."""
-    _report(import_pfs(Path(file), release, year))
+    _report(import_pfs(data_dir(ctx), Path(file), release, year))
 
 
 @click.command("gpci")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--release", help="Release name (default: the file name without extension).")
 @click.option("--year", type=int, help="The year, when the file's title row lacks it.")
+@click.pass_context
 @user_errors
-def import_gpci_cmd(file: str, release: str | None, year: int | None) -> None:
+def import_gpci_cmd(ctx: click.Context, file: str, release: str | None, year: int | None) -> None:
     """Import CMS's GPCI addendum (Addendum E / GPCIyyyy.csv)."""
-    _report(import_gpci(Path(file), release, year))
+    _report(import_gpci(data_dir(ctx), Path(file), release, year))
 
 
 @click.command("zip-locality")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--release", help="Release name (default: the file name without extension).")
+@click.pass_context
 @user_errors
-def import_zip_cmd(file: str, release: str | None) -> None:
+def import_zip_cmd(ctx: click.Context, file: str, release: str | None) -> None:
     """Import CMS's ZIP code to carrier locality file (ZIP5, fixed width)."""
-    _report(import_zip_localities(Path(file), release))
+    _report(import_zip_localities(data_dir(ctx), Path(file), release))
 
 
 @click.command("fees")
@@ -184,8 +192,7 @@ def import_fees_cmd(
     ctx: click.Context, payer: str, file: str, release: str | None, effective: dt.datetime | None
 ) -> None:
     """Import PAYER's contracted fee schedule (CSV: code, modifier, allowed)."""
-    root = ctx.find_root().obj or {}
-    config = load_config(root.get("config"))
+    config = load_config(settings_of(ctx).get("config"))
     if config.payer(payer) is None:
         raise InputError(
             "command line",
@@ -196,7 +203,9 @@ def import_fees_cmd(
             f"to the configuration ({config.source})",
         )
     _report(
-        import_fee_schedule(payer, Path(file), release, effective.date() if effective else None)
+        import_fee_schedule(
+            data_dir(ctx), payer, Path(file), release, effective.date() if effective else None
+        )
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from ptbill.cli.common import out, user_errors
+from ptbill.cli.common import data_dir, out, user_errors
 from ptbill.reference import store
 from ptbill.reference.importers.ncci import import_mue, import_ptp
 from ptbill.reference.importers.pfs import Imported
@@ -18,7 +18,7 @@ from ptbill.reference.importers.pfs import Imported
 
 @click.group()
 def reference() -> None:
-    """Reference data: CMS releases imported into the data folder ($PTBILL_DATA)."""
+    """Reference data: CMS releases imported into the data folder (--data, $PTBILL_DATA)."""
 
 
 @reference.group("import")
@@ -49,12 +49,15 @@ def report_import(imported: Imported) -> None:
     is_flag=True,
     help="Keep every edit, not only those between two codes of the PT code catalog.",
 )
+@click.pass_context
 @user_errors
-def import_ncci_ptp(files: tuple[str, ...], release: str | None, all_codes: bool) -> None:
+def import_ncci_ptp(
+    ctx: click.Context, files: tuple[str, ...], release: str | None, all_codes: bool
+) -> None:
     """Import CMS's Medicare NCCI practitioner PTP edits (all parts of one quarter, unzipped).
 
     Name the release in a payer profile's `ncci_table` to use it."""
-    report_import(import_ptp(files, release, all_codes))
+    report_import(import_ptp(data_dir(ctx), files, release, all_codes))
 
 
 @reference_import.command("ncci-mue")
@@ -63,25 +66,27 @@ def import_ncci_ptp(files: tuple[str, ...], release: str | None, all_codes: bool
     "--release",
     help="Release name (default from the file name: ..._Eff_07-01-2026.csv is mue-2026q3).",
 )
+@click.pass_context
 @user_errors
-def import_ncci_mue(files: tuple[str, ...], release: str | None) -> None:
+def import_ncci_mue(ctx: click.Context, files: tuple[str, ...], release: str | None) -> None:
     """Import CMS's Medicare NCCI practitioner services MUE table (CSV, unzipped).
 
     Name the release in a payer profile's `[rules.MUE-UNITS] table` to use it."""
-    report_import(import_mue(files, release))
+    report_import(import_mue(data_dir(ctx), files, release))
 
 
 @reference.command("list")
-def list_releases() -> None:
+@click.pass_context
+def list_releases(ctx: click.Context) -> None:
     """The imported releases, by kind."""
-    folder = store.data_dir()
+    folder = data_dir(ctx)
     kinds = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     table = Table(
         "Kind", "Release", "Rows", "Sources", title=f"Releases in {folder}", title_justify="left"
     )
     for kind in kinds:
-        for name in store.releases(kind):
-            m = store.manifest(kind, name) or {}
+        for name in store.releases(folder, kind):
+            m = store.manifest(folder, kind, name) or {}
             files = [s["file"] for s in m.get("sources", [])] or [m.get("source_file", "?")]
             table.add_row(kind, name, str(m.get("rows", "?")), ", ".join(map(str, files)))
     out.print(table)

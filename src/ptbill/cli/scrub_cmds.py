@@ -10,12 +10,20 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ptbill.cli.coding_cmds import CodedItem, load_and_code
-from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, user_errors
-from ptbill.config import load_config
+from ptbill.cli.coding_cmds import ClaimItem, load_items, prepare_items
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    EXIT_INPUT,
+    err,
+    out,
+    print_json,
+    run_config,
+    user_errors,
+)
+from ptbill.config import Config, load_config
 from ptbill.domain import CodedVisit, Visit
 from ptbill.errors import InputError
-from ptbill.scrub import RULES, ScrubResult, active_rules, scrub_batch
+from ptbill.scrub import RULES, ScrubResult, active_rules
 from ptbill.scrub.rulebook import rules_markdown
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -23,10 +31,11 @@ _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def scrub_files(
-    files: tuple[str, ...], config_path: str | None, as_of: dt.date | None
-) -> tuple[list[CodedItem], list[ScrubResult], dt.date]:
-    """Load and code every visit (all input errors first), then scrub them as one batch."""
-    items = load_and_code(files, config_path)
+    files: tuple[str, ...], config: Config, as_of: dt.date | None
+) -> tuple[list[ClaimItem], dt.date]:
+    """Load every visit (all input errors first), then make each a claim as of `as_of`
+    (default: the latest date of service), the input one batch."""
+    items = load_items(files, config)
     if not items:
         raise InputError(
             ", ".join(files),
@@ -36,8 +45,7 @@ def scrub_files(
             "give files that hold at least one visit",
         )
     day = as_of or max(x.visit.date_of_service for x in items)
-    results = scrub_batch([(x.visit, x.coded, x.ctx) for x in items], day)
-    return items, results, day
+    return prepare_items(items, day), day
 
 
 def result_json(v: Visit, r: ScrubResult) -> dict[str, Any]:
@@ -113,12 +121,13 @@ def scrub(
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
 
     Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable input."""
-    root = ctx.find_root().obj or {}
-    items, results, day = scrub_files(files, root.get("config"), as_of.date() if as_of else None)
+    items, day = scrub_files(files, run_config(ctx), as_of.date() if as_of else None)
+    results = [x.claim.scrub for x in items]
     if as_json:
-        print_json([result_json(x.visit, r) for x, r in zip(items, results, strict=True)])
+        print_json([result_json(x.visit, x.claim.scrub) for x in items])
     else:
-        for x, r in zip(items, results, strict=True):
+        for x in items:
+            r = x.claim.scrub
             if show_all or any(f.severity != "info" for f in r.findings):
                 render_result(x.visit, x.coded, r, show_all)
         render_summary(results, day, as_of is None)

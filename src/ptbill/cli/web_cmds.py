@@ -82,6 +82,7 @@ def serve(
     changes: dict[str, object] = {
         "db": root.get("db") or settings.db,
         "config": root.get("config") or settings.config,
+        "data": root.get("data") or settings.data,
     }
     if as_of is not None:
         changes["as_of"] = as_of.date()

@@ -1,4 +1,6 @@
-"""Resolving what a visit names (its payer profile, its clinic) against the configuration."""
+"""Resolving what a visit names (its payer profile, its clinic) against the configuration, and
+the reference snapshot the configuration carries: everything coding, scrubbing and pricing
+read besides the visit."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from decimal import Decimal
 from ptbill.config.profiles import Clinic, Config, PayerProfile
 from ptbill.domain.visit import BillingProvider, Visit
 from ptbill.errors import InputError
+from ptbill.reference.snapshot import ReferenceSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +18,8 @@ class VisitContext:
     profile: PayerProfile
     clinic: Clinic | None
     billing_provider: BillingProvider
+    # The run's reference data (Config.reference, taken by the edge that started the run).
+    reference: ReferenceSnapshot
 
     @property
     def chargemaster(self) -> dict[str, Decimal]:
@@ -49,4 +54,4 @@ def resolve(visit: Visit, config: Config, origin: str) -> VisitContext:
                 f"add it to the configuration ({config.source})",
             )
     provider = visit.billing_provider or clinic.billing_provider()  # type: ignore[union-attr]
-    return VisitContext(profile, clinic, provider)
+    return VisitContext(profile, clinic, provider, config.reference)

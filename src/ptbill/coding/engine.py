@@ -1,8 +1,8 @@
 """The coding engine: a visit's documented services -> claim lines with units, modifiers,
 diagnosis pointers and charges, each decision explained.
 
-A pure function of the visit, its payer profile and the clinic's chargemaster; the date that
-matters (NCCI edit dates, the KX year) is the visit's date of service.
+A pure function of the visit, its payer profile, the clinic's chargemaster and the reference
+snapshot; the date that matters (NCCI edit dates, the KX year) is the visit's date of service.
 
 It codes every visit of a bulk import, so it keeps to one working object per claim line: the
 line that `_merge` makes for a code carries what the visit documented and collects the
@@ -37,9 +37,10 @@ from ptbill.coding.units import (
 from ptbill.config.profiles import PayerProfile
 from ptbill.domain.coded import CodedLine, CodedVisit
 from ptbill.domain.visit import Distinct, Service, Visit
-from ptbill.pricing.pfs import cached_unit_amount, pfs_stamp
+from ptbill.pricing.pfs import cached_unit_amount
 from ptbill.reference.catalog import catalog
 from ptbill.reference.ncci import ptp_table
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 
 
 @dataclass(slots=True)
@@ -303,10 +304,12 @@ def _apply_cq(lines: list[_Line], profile: PayerProfile) -> list[_Line]:
     return out
 
 
-def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None:
+def _apply_ncci(
+    visit: Visit, profile: PayerProfile, lines: list[_Line], reference: ReferenceSnapshot
+) -> None:
     if profile.ncci_table == "none":
         return
-    table = ptp_table(profile.ncci_table)
+    table = ptp_table(profile.ncci_table, reference)
     codes = [line.code for line in lines if line.units > 0]
     hits = ncci_pairs(table, codes, visit.date_of_service)
     if not hits:  # the usual visit
@@ -342,7 +345,11 @@ def _apply_ncci(visit: Visit, profile: PayerProfile, lines: list[_Line]) -> None
 
 
 def _estimate_amount(
-    visit: Visit, lines: list[_Line], locality: str | None, estimate: bool
+    visit: Visit,
+    lines: list[_Line],
+    locality: str | None,
+    estimate: bool,
+    reference: ReferenceSnapshot,
 ) -> tuple[Decimal | None, str]:
     """This visit's Medicare amount for the KX test: the PFS amount per unit before MPPR (an
     upper bound of the allowed amount), estimated when the year's RVUs are missing and the
@@ -350,7 +357,6 @@ def _estimate_amount(
     Never the charges: the threshold counts allowed amounts (M-3)."""
     year = visit.date_of_service.year
     total, estimated = Decimal(0), False
-    data_stamp = pfs_stamp()
     codes = catalog()
     for line in lines:
         if line.units <= 0:
@@ -358,7 +364,7 @@ def _estimate_amount(
         info = codes.get(line.code)
         if info is not None and info.mpfs_status in UNPAID_STATUSES:
             continue
-        price = cached_unit_amount(line.code, year, locality, estimate, data_stamp)
+        price = cached_unit_amount(line.code, year, locality, estimate, reference)
         if price.amount is None:
             return None, price.basis
         total += price.amount * line.units
@@ -396,13 +402,15 @@ def code_visit(
     profile: PayerProfile,
     chargemaster: dict[str, Decimal] | None = None,
     locality: str | None = None,
+    reference: ReferenceSnapshot = BUNDLED_ONLY,
 ) -> CodedVisit:
     """Code one visit. `chargemaster` is the clinic's charge per unit by code; `locality` its
-    Medicare locality ("MAC-locality"), used to find the visit's amount for the KX threshold."""
+    Medicare locality ("MAC-locality"), used to find the visit's amount for the KX threshold;
+    `reference` the run's reference snapshot (NCCI edits, the PFS for that amount)."""
     prices = chargemaster or {}
     lines, timed_minutes, timed_units, method = _unit_lines(profile, _merge(visit.services), prices)
     lines = _apply_cq(lines, profile)
-    _apply_ncci(visit, profile, lines)
+    _apply_ncci(visit, profile, lines, reference)
 
     notes = (method,)
     kx = False
@@ -411,7 +419,7 @@ def code_visit(
         episode = visit.episode
         ytd = episode.therapy_amount_ytd if episode else Decimal(0)
         estimate = profile.kx_when_rvus_missing == "estimate"
-        amount, basis = _estimate_amount(visit, lines, locality, estimate)
+        amount, basis = _estimate_amount(visit, lines, locality, estimate, reference)
         decision = kx_decision(
             visit.date_of_service.year,
             ytd,

@@ -8,7 +8,6 @@ bundled one; reusing a bundled key overrides that profile).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tomllib
 from decimal import Decimal
 from functools import cache
@@ -27,8 +26,7 @@ from pydantic import (
 
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.errors import InputError, describe_validation_error
-
-CONFIG_ENV = "PTBILL_CONFIG"
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 
 
 class _Strict(BaseModel):
@@ -162,10 +160,21 @@ class Clinic(_Strict):
 
 
 class Config(_Strict):
+    """What a run works with besides its input: the clinics, the payer profiles, the
+    clearinghouses, and the reference data snapshot (the releases imported when the run
+    began; the bundled data only until an edge gives one: `with_reference`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
     source: str
     clinics: dict[str, Clinic]
     payers: dict[str, PayerProfile]
     clearinghouses: dict[str, Clearinghouse] = {}
+    reference: ReferenceSnapshot = BUNDLED_ONLY
+
+    def with_reference(self, reference: ReferenceSnapshot) -> Config:
+        """This configuration over another reference snapshot."""
+        return self.model_copy(update={"reference": reference})
 
     def payer(self, key: str) -> PayerProfile | None:
         return self.payers.get(key)
@@ -269,9 +278,9 @@ def _build(data: dict[str, Any], origin: str) -> Config:
 
 @cache
 def load_config(path: str | None = None) -> Config:
-    """The configuration at `path`, else $PTBILL_CONFIG, else the bundled demo clinic."""
-    path = path or os.environ.get(CONFIG_ENV)
-    if path is None:
+    """The configuration at `path` (the edges resolve `--config` and $PTBILL_CONFIG), else
+    the bundled demo clinic; over the bundled reference data (Config.with_reference)."""
+    if not path:
         return _build(
             _read_toml(bundled_demo_config_text(), "bundled demo-clinic.toml"),
             "bundled demo-clinic.toml",

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from ptbill.cli.coding_cmds import code_files, render_coded
 from ptbill.cli.ledger_cmds import render_report
+from ptbill.config import load_config
 from ptbill.demo.generator import generate
 from ptbill.demo.loop import SEED, run_loop
 from ptbill.ledger.db import Ledger
@@ -37,7 +38,7 @@ def coding_day(console: Console) -> None:
     path = OUT / "day.jsonl"
     visits = generate(60, SEED, start=DAY, days=1)
     path.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
-    coded = code_files((str(path),), None)
+    coded = code_files((str(path),), load_config(None))
     console.rule(f"[bold]1. Elm Street PT, {DAY}: {len(coded)} visits coded[/]")
     console.print(
         f"(re-run with: .venv/bin/ptbill code {path}; scrub it with .venv/bin/ptbill scrub {path})"

@@ -1,8 +1,8 @@
 """Opening the ledger: a database URL -> an engine whose schema is migrated to the latest
 version (Alembic, on first use and after an upgrade of ptbill), and sessions on it.
 
-`ptbill --db URL` (or PTBILL_DB) names the database; the default is the SQLite file
-`ptbill.db` in the current directory. A plain path means a SQLite file; `postgresql://...`
+`ptbill --db URL` (or PTBILL_DB, which the edges read) names the database; the default is the
+SQLite file `ptbill.db` in the current directory. A plain path means a SQLite file; `postgresql://...`
 means PostgreSQL through psycopg 3.
 
 The commands that only read (worklist, report, export, the lists) open it read-only
@@ -14,7 +14,6 @@ behind this ptbill's is a clear error that says how to upgrade it.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.errors import InputError
 
-DB_ENV = "PTBILL_DB"
 DEFAULT_DB = "ptbill.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
 _FIX_URL = (
@@ -41,7 +39,7 @@ _FIX_URL = (
 
 def normalize_url(url: str | None) -> str:
     """A SQLAlchemy URL from what the user gave (a path, sqlite:..., postgresql:...)."""
-    url = url or os.environ.get(DB_ENV) or DEFAULT_DB
+    url = url or DEFAULT_DB
     if "://" not in url:
         return f"sqlite:///{url}"
     scheme, rest = url.split("://", 1)

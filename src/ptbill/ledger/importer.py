@@ -16,15 +16,15 @@ memory used does not grow with the file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from ptbill.bulk import batch as no_gc_pauses
-from ptbill.coding import code_visit
+from ptbill.claim_pipeline import code_claim
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.coded import CodedVisit
@@ -45,6 +45,14 @@ from ptbill.ledger.refs import Refs
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import Stored, coded_from_lines
 from ptbill.ledger.texts import Texts
+from ptbill.ledger.versions import (
+    LINE_COLUMNS,
+    claim_money,
+    delete_lines,
+    line_rows,
+    texts_of,
+    version_row,
+)
 from ptbill.pricing import PricedVisit, bucket_of
 from ptbill.pricing.kx import TherapyEntry
 from ptbill.scrub import Batch
@@ -369,7 +377,7 @@ class _Run:
                 i.stored = None
             if history is not None:
                 # The patient's history learns this visit's units and therapy amount.
-                i.coded = code_visit(i.effective, i.ctx.profile, i.ctx.chargemaster, i.ctx.locality)
+                i.coded = code_claim(i.effective, i.ctx)
                 i.priced, _ = self.prices.of(i.coded, i.ctx)
                 remember(
                     history,
@@ -402,8 +410,7 @@ class _Run:
         self.summary.updated += len(editable) + len(held)
         self.summary.held += [i.visit.visit_id for i in held]
         if editable:
-            versions = [i.existing[3] for i in editable]
-            s.execute(delete(m.ClaimLine).where(m.ClaimLine.version_id.in_(versions)))
+            delete_lines(s, [i.existing[3] for i in editable])
             s.execute(
                 update(m.WorkItem)
                 .where(
@@ -450,7 +457,7 @@ class _Run:
                         f"re-imported from {path}; {self._scrub_why(i)}",
                     )
                 )
-            claim_updates.append({"id": cid, "state": str(to), **self._claim_money(i)})
+            claim_updates.append({"id": cid, "state": str(to), **claim_money(i.stored)})
         if claim_updates:
             bulk.update(m.Claim, claim_updates)
         for i in held:
@@ -546,15 +553,6 @@ class _Run:
             "imported_on": self.as_of,
         }
 
-    @staticmethod
-    def _claim_money(i: _Item) -> dict[str, Any]:
-        assert i.stored is not None
-        return {
-            "charge": i.stored.charge,
-            "expected_allowed": i.stored.expected_allowed,
-            "expected_payment": i.stored.expected_payment,
-        }
-
     def _claim_row(self, i: _Item, visit_pk: int) -> dict[str, Any]:
         return {
             "claim_number": i.visit.visit_id,
@@ -565,25 +563,14 @@ class _Run:
             "version": 1,
             "date_of_service": i.visit.date_of_service,
             "created_on": self.as_of,
-            **self._claim_money(i),
+            **claim_money(i.stored),
         }
 
     def _version_row(self, i: _Item, claim_pk: int, path: str) -> dict[str, Any]:
-        assert i.stored is not None
         v = i.effective or i.visit
-        return {
-            "claim_id": claim_pk,
-            "version": 1,
-            "frequency_code": v.frequency_code,
-            "original_claim_id": v.original_claim_id,
-            "scrub_status": i.stored.scrub_status,
-            "findings_text_id": self.texts.id(i.stored.findings_json),
-            "pricing_notes_text_id": self.texts.id(i.stored.pricing_notes_json),
-            "charge": i.stored.charge,
-            "expected_payment": i.stored.expected_payment,
-            "created_on": self.as_of,
-            "reason": f"imported from {path}",
-        }
+        return version_row(
+            claim_pk, 1, v, i.stored, self.texts, self.as_of, f"imported from {path}"
+        )
 
     def _line_rows(self, i: _Item, version_id: int) -> list[tuple[Any, ...]]:
         return line_rows(
@@ -672,81 +659,6 @@ def same_day_history(
     for (pid, dos, vid, payer), found in lines.items():
         out.setdefault((pid, dos), []).append(coded_from_lines(vid, payer, found))
     return out
-
-
-def control_number(claim_number: str, version: int, line_number: int) -> str:
-    """REF*6R of a line: `CLAIM-N` for the first version (what ptbill.x12 writes by default),
-    `CLAIM-vK-N` for version K, so that every version's lines match their own 835 lines."""
-    if version == 1:
-        return f"{claim_number}-{line_number}"
-    return f"{claim_number}-v{version}-{line_number}"
-
-
-# The columns of line_rows' rows.
-LINE_COLUMNS = (
-    "version_id",
-    "line_number",
-    "date_of_service",
-    "control_number",
-    "code",
-    "modifiers",
-    "units",
-    "charge",
-    "pointers",
-    "minutes",
-    "assistant_minutes",
-    "explanation_text_id",
-    "price_status",
-    "expected_allowed",
-    "expected_payment",
-    "expected_patient",
-    "price_text_id",
-)
-
-
-def line_rows(
-    claim_number: str,
-    version: int,
-    stored: Stored | None,
-    version_id: int,
-    dos: dt.date,
-    texts: Texts,
-) -> list[tuple[Any, ...]]:
-    """The claim_lines rows of a claim version (billed lines only, numbered 1..), as values
-    in the order of LINE_COLUMNS; `texts` has stored the lines' texts (texts_of)."""
-    assert stored is not None
-    return [
-        (
-            version_id,
-            number,
-            dos,
-            control_number(claim_number, version, number),
-            x.code,
-            x.modifiers,
-            x.units,
-            x.charge,
-            x.pointers,
-            x.minutes,
-            x.assistant_minutes,
-            texts.id(x.explanation_json),
-            x.price_status,
-            x.expected_allowed,
-            x.expected_payment,
-            x.expected_patient,
-            texts.id(x.price_json),
-        )
-        for number, x in enumerate(stored.lines, start=1)
-    ]
-
-
-def texts_of(stored: Stored | None) -> Iterator[str | None]:
-    """The shared texts (ptbill.ledger.texts) a stored visit's version and lines point to."""
-    assert stored is not None
-    yield stored.findings_json
-    yield stored.pricing_notes_json
-    for x in stored.lines:
-        yield x.explanation_json
-        yield x.price_json
 
 
 def _therapy_entries(patient_key: str, i: _Item) -> list[TherapyEntry]:

@@ -14,7 +14,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ptbill.coding import code_visit, resolve
+from ptbill.claim_pipeline import prepare_claim
+from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.coded import CodedVisit
@@ -22,7 +23,7 @@ from ptbill.domain.visit import Visit
 from ptbill.ledger.stored import PricedPart, Stored, priced_part, stored_of
 from ptbill.pricing import PricedVisit
 from ptbill.pricing.memo import PriceMemo
-from ptbill.scrub import Batch, ScrubResult, scrub_visit
+from ptbill.scrub import Batch, ScrubResult
 
 # The episode fields the ledger derives when a file leaves them out (ptbill.ledger.episode).
 _CONTEXT = frozenset(
@@ -80,7 +81,7 @@ class Prices(PriceMemo[PricedPart]):
         super().__init__(as_of, lambda priced: priced_part(priced, texts))
 
     def of(self, coded: CodedVisit, ctx: VisitContext) -> tuple[PricedVisit, PricedPart]:
-        return self.price(coded, ctx.profile, ctx.billing_provider)
+        return self.price(coded, ctx.profile, ctx.billing_provider, ctx.reference)
 
 
 def compute(
@@ -90,11 +91,8 @@ def compute(
     batch: Batch | None,
     history: Sequence[CodedVisit] | None = None,
 ) -> None:
-    """Code, scrub and price one visit (what is not done yet), as of the pricing memo's date:
-    what the ledger stores."""
-    v = p.visit
-    if p.coded is None:
-        p.coded = code_visit(v, ctx.profile, ctx.chargemaster, ctx.locality)
-    p.scrub = scrub_visit(v, p.coded, ctx, prices.as_of, history=history, batch=batch)
-    p.priced, part = prices.of(p.coded, ctx)
-    p.stored = stored_of(p.coded, p.scrub, p.priced, part)
+    """Code (unless done), scrub and price one visit as of the pricing memo's date, and make
+    what the ledger stores of it."""
+    claim = prepare_claim(p.visit, ctx, prices.as_of, history, batch, memo=prices, coded=p.coded)
+    p.coded, p.scrub, p.priced = claim.coded, claim.scrub, claim.priced
+    p.stored = stored_of(claim.coded, claim.scrub, claim.priced, claim.derived)

@@ -129,7 +129,13 @@ class PayerSim:
             ),
         )
         provider: BillingProvider | None = self.providers.get(claim.billing_npi)
-        priced = price_visit(coded, profile, provider, as_of=claim.date_of_service)
+        priced = price_visit(
+            coded,
+            profile,
+            provider,
+            as_of=claim.date_of_service,
+            reference=self.config.reference,
+        )
         by_index = {p.index: p for p in priced.lines}
         return [self._line(x, by_index.get(i), profile) for i, x in enumerate(claim.lines)]
 

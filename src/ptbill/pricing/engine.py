@@ -1,8 +1,8 @@
 """price_visit: what each billed line of a coded visit should be paid, and by whom.
 
 A pure function of the coded visit, the payer profile, the billing provider and the reference
-data (bundled, plus releases imported into the data folder); the date that decides every value
-is the visit's date of service.
+snapshot (the bundled data, plus the releases imported into the data folder when the snapshot
+was taken); the date that decides every value is the visit's date of service.
 """
 
 from __future__ import annotations
@@ -29,14 +29,16 @@ from ptbill.pricing.model import PricedLine, PricedVisit, Settlement
 from ptbill.pricing.money import HUNDRED, ZERO, money
 from ptbill.pricing.settle import settle_line
 from ptbill.pricing.sources import (
-    DEFAULT_DATA,
     Found,
     GpciTable,
-    ReferenceData,
     RvuTable,
+    fee_schedule,
+    gpci_table,
+    rvu_table,
 )
 from ptbill.reference.constants import CQ_REDUCTION, constant
 from ptbill.reference.importers.fees import FeeSchedule
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 
 ORDER_NOTE = (
     "MPPR is applied before the CQ/CO 15% reduction, which is taken on the line "
@@ -79,18 +81,18 @@ def sources_for(
     on: dt.date,
     fee_schedules: Mapping[str, FeeSchedule] | None = None,
     as_of: dt.date | None = None,
-    data: ReferenceData = DEFAULT_DATA,
+    reference: ReferenceSnapshot = BUNDLED_ONLY,
 ) -> Sources:
     """What prices a visit of this payer and billing provider on `on`: see price_visit."""
     medicare = profile.pricing == "medicare_pfs" or profile.percent_of_medicare is not None
     return Sources(
         on.year,
-        resolve_locality(billing_provider, on, data),
-        data.rvu_table(on.year, on, as_of) if medicare else None,
-        data.gpci_table(on.year) if medicare else None,
+        resolve_locality(billing_provider, on, reference),
+        rvu_table(reference, on.year, on, as_of) if medicare else None,
+        gpci_table(reference, on.year) if medicare else None,
         None
         if profile.pricing == "medicare_pfs"
-        else _schedule(profile, on, fee_schedules, as_of, data),
+        else _schedule(profile, on, fee_schedules, as_of, reference),
     )
 
 
@@ -102,17 +104,18 @@ def price_visit(
     *,
     deductible_remaining: Decimal | None = None,
     as_of: dt.date | None = None,
-    data: ReferenceData = DEFAULT_DATA,
+    reference: ReferenceSnapshot = BUNDLED_ONLY,
 ) -> PricedVisit:
     """Price every billed line of `coded`.
 
-    `fee_schedules`: contract fee schedules by payer key; when None, the imported ones are used.
+    `fee_schedules`: contract fee schedules by payer key; when None, the snapshot's are used.
     `deductible_remaining`: the patient's deductible still to meet this year (e.g. from an
     eligibility response); when None the patient share excludes any deductible, and says so.
     `as_of`: leave out PFS releases CMS published after this date and contracts effective after.
+    `reference`: the reference snapshot of the run (default: the bundled data only).
     """
     sources = sources_for(
-        profile, billing_provider, coded.date_of_service, fee_schedules, as_of, data
+        profile, billing_provider, coded.date_of_service, fee_schedules, as_of, reference
     )
     return price_from(coded, profile, sources, deductible_remaining)
 
@@ -181,14 +184,14 @@ def _schedule(
     on: dt.date,
     given: Mapping[str, FeeSchedule] | None,
     as_of: dt.date | None,
-    data: ReferenceData,
+    reference: ReferenceSnapshot,
 ) -> Found[FeeSchedule]:
     if given is not None:
         schedule = given.get(profile.key)
         if schedule is None:
             return Found(None, f"no fee schedule given for payer {profile.key!r}")
         return Found(schedule, f"fee schedule {schedule.name}")
-    found = data.fee_schedule(profile.key, on, profile.fee_schedule, as_of)
+    found = fee_schedule(reference, profile.key, on, profile.fee_schedule, as_of)
     fees = profile.contract_fees
     if found.value is not None or profile.fee_schedule or fees is None:
         return found

@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 from ptbill.domain.visit import BillingProvider
-from ptbill.pricing.sources import Found, ReferenceData
+from ptbill.pricing.sources import Found, zip_locality
+from ptbill.reference.snapshot import ReferenceSnapshot
 
 
 def resolve_locality(
-    provider: BillingProvider | None, on: dt.date, data: ReferenceData
+    provider: BillingProvider | None, on: dt.date, reference: ReferenceSnapshot
 ) -> Found[str]:
     if provider is None:
         return Found(None, "no billing provider, so no Medicare locality")
@@ -21,7 +22,7 @@ def resolve_locality(
             f"locality {provider.medicare_locality} (billing provider's medicare_locality)",
         )
     zip_code = provider.address.zip[:5]
-    found = data.zip_locality(zip_code, on)
+    found = zip_locality(reference, zip_code, on)
     if found.value is None:
         return Found(
             None,

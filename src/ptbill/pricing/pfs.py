@@ -12,17 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from ptbill.pricing.money import CENT, cents
-from ptbill.pricing.sources import DEFAULT_DATA, ReferenceData, RvuTable
+from ptbill.pricing.sources import RvuTable, gpci_table, rvu_table
 from ptbill.reference.catalog import catalog
 from ptbill.reference.constants import CONVERSION_FACTOR_BY_YEAR, constant
 from ptbill.reference.gpci import Gpci
-from ptbill.reference.importers.gpci import GPCI_KIND
-from ptbill.reference.importers.pfs import PFS_KIND, RvuRow
-from ptbill.reference.store import stamp
-from ptbill.reference.store import writes as store_writes
+from ptbill.reference.importers.pfs import RvuRow
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 
 __all__ = [
     "CENT",
@@ -31,7 +28,6 @@ __all__ = [
     "cached_unit_amount",
     "fee_components",
     "kx_unit_amount",
-    "pfs_stamp",
     "unit_amount",
 ]
 
@@ -76,46 +72,28 @@ class UnitPrice:
     estimated: bool = False
 
 
-_STAMP_EVERY = 256
-# calls since the data folder was last looked at, this process's write count then, the stamp
-_stamp_state: list = [0, -1, ()]
-
-
-def pfs_stamp() -> tuple[int, ...]:
-    """Changes when a PFS or GPCI release is imported (see cached_unit_amount). The data
-    folder is looked at once every 256 calls, not on every visit: a release imported by
-    another process is seen within 256 visits, one imported by this process at once."""
-    if _stamp_state[0] == 0 or _stamp_state[1] != store_writes():
-        _stamp_state[1] = store_writes()
-        _stamp_state[2] = stamp(PFS_KIND, GPCI_KIND)
-    _stamp_state[0] = (_stamp_state[0] + 1) % _STAMP_EVERY
-    return _stamp_state[2]
-
-
 def cached_unit_amount(
-    code: str, year: int, locality: str | None, estimate: bool, data_stamp: tuple[int, ...]
+    code: str, year: int, locality: str | None, estimate: bool, reference: ReferenceSnapshot
 ) -> UnitPrice:
-    """kx_unit_amount on the default data, memoised per `pfs_stamp()`: the coder asks for it
-    on every Medicare line, tens of thousands of times a second."""
-    return _memo(code, year, locality, estimate, data_stamp)
-
-
-@lru_cache(maxsize=8192)
-def _memo(
-    code: str, year: int, locality: str | None, estimate: bool, _stamp: tuple[int, ...]
-) -> UnitPrice:
-    return kx_unit_amount(code, year, locality, estimate)
+    """kx_unit_amount, kept on the snapshot: the coder asks for it on every Medicare line, tens
+    of thousands of times a second, and its answer depends on the snapshot's data only."""
+    memo = reference.memo("kx_unit_amount")
+    key = (code, year, locality, estimate)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = kx_unit_amount(code, year, locality, estimate, reference)
+    return found  # type: ignore[no-any-return]
 
 
 def unit_amount(
     code: str,
     year: int,
     locality: str | None,
-    data: ReferenceData = DEFAULT_DATA,
+    reference: ReferenceSnapshot = BUNDLED_ONLY,
     on: dt.date | None = None,
 ) -> UnitPrice:
     """One unit of `code` before any reduction (the coder's KX estimate uses it)."""
-    found = data.rvu_table(year, on)
+    found = rvu_table(reference, year, on)
     if found.value is None:
         return UnitPrice(None, found.text)
     table: RvuTable = found.value
@@ -124,7 +102,7 @@ def unit_amount(
         return UnitPrice(None, f"no {year} PFS RVUs for {code} in {table.release}")
     if locality is None:
         return UnitPrice(None, "no Medicare locality for the billing provider")
-    gpcis = data.gpci_table(year)
+    gpcis = gpci_table(reference, year)
     g = gpcis.value.localities.get(locality) if gpcis.value else None
     if g is None:
         return UnitPrice(None, f"no {year} GPCI for locality {locality}")
@@ -139,21 +117,21 @@ def kx_unit_amount(
     year: int,
     locality: str | None,
     estimate: bool,
-    data: ReferenceData = DEFAULT_DATA,
+    reference: ReferenceSnapshot = BUNDLED_ONLY,
 ) -> UnitPrice:
     """One unit of `code` for the KX threshold, which counts allowed amounts (M-3): the year's
     PFS amount (unit_amount). When the reference data has no RVUs for the year and `estimate`
     is set (payer profile `kx_when_rvus_missing = "estimate"`), an estimate from the RVUs of
     the latest year the bundled data holds, with the year's own conversion factor and GPCIs;
     without the year's conversion factor or GPCI nothing is estimated. Never the charges."""
-    if data.rvu_table(year).value is not None:
-        return unit_amount(code, year, locality, data)
+    if rvu_table(reference, year).value is not None:
+        return unit_amount(code, year, locality, reference)
     missing = f"no {year} PFS RVUs in the reference data"
     if not estimate:
         return UnitPrice(None, f"{missing} (the payer profile does not estimate the KX amount)")
     years = {i.rvu_year for i in catalog().values() if i.rvu_year and i.work_rvu is not None}
     earlier = [y for y in years if y < year]
-    rvus = data.rvu_table(max(earlier)).value if earlier else None
+    rvus = rvu_table(reference, max(earlier)).value if earlier else None
     row = rvus.row(code) if rvus else None
     if rvus is None or row is None or row.work_rvu is None or row.nonfacility_pe_rvu is None:
         return UnitPrice(None, f"{missing}, and no earlier RVUs for {code} to estimate from")
@@ -163,7 +141,7 @@ def kx_unit_amount(
     cf = constant(cf_name, year) if cf_name else None
     if cf is None or cf.value is None:
         return UnitPrice(None, f"{missing} and no {year} conversion factor: not estimated")
-    gpcis = data.gpci_table(year).value
+    gpcis = gpci_table(reference, year).value
     g = gpcis.localities.get(locality) if gpcis else None
     if g is None:
         return UnitPrice(

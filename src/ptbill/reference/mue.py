@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
+from pathlib import Path
 
-from ptbill.errors import InputError
-from ptbill.reference import store
 from ptbill.reference.catalog import catalog
-from ptbill.reference.ncci import unknown_release
+from ptbill.reference.ncci import check_release
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 
 CATALOG = "catalog"
 MUE_KIND = "ncci-mue"
@@ -64,32 +64,20 @@ def catalog_mues() -> MueTable:
     return MueTable("; ".join(names) or "code catalog", entries, release_of)
 
 
-@lru_cache(maxsize=8)
-def _imported(release: str, path: str, mtime_ns: int) -> MueTable:
-    with open(path, encoding="utf-8", newline="") as f:
+def _read_release(path: Path) -> MueTable:
+    with path.open(encoding="utf-8", newline="") as f:
         entries = {
             r["code"]: MueEntry(
                 r["code"], int(r["mue"]), int(r["mai"]) if r["mai"] else None, r["rationale"]
             )
             for r in csv.DictReader(f)
         }
-    return MueTable(release, entries, {})
+    return MueTable(path.stem, entries, {})
 
 
-def mue_table(name: str) -> MueTable:
-    """The catalog's MUEs, or an imported CMS practitioner MUE release by name."""
+def mue_table(name: str, reference: ReferenceSnapshot = BUNDLED_ONLY) -> MueTable:
+    """The catalog's MUEs, or a CMS practitioner MUE release imported in the snapshot."""
     if name in ("", CATALOG):
         return catalog_mues()
-    try:
-        path = store.release_path(MUE_KIND, name)
-    except ValueError as e:
-        raise InputError(
-            "payer profile",
-            None,
-            "rules.MUE-UNITS.table",
-            str(e),
-            "name an imported release such as mue-2026q3",
-        ) from None
-    if not path.exists():
-        raise unknown_release(MUE_KIND, name, "ncci-mue")
-    return _imported(name, str(path), path.stat().st_mtime_ns)
+    check_release(reference, MUE_KIND, name, "rules.MUE-UNITS.table", "ncci-mue")
+    return reference.one(MUE_KIND, name, _read_release)

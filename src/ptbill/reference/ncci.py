@@ -4,7 +4,8 @@ ptbill ships no verified Medicare PTP table (see data/SOURCES.md section 2). The
 table is the *unverified* candidate list and says so in its release name, which every
 decision that uses it repeats. Official CMS quarterly files replace it once imported
 (`ptbill reference import ncci-ptp FILE...`, stored by ptbill.reference.store as a release
-such as `ptp-2026q3`); a payer profile's `ncci_table` names the release to use.
+such as `ptp-2026q3`); a payer profile's `ncci_table` names the release to use, which the
+run's reference snapshot must hold.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
+from pathlib import Path
 
 from ptbill.errors import InputError
 from ptbill.reference import store
 from ptbill.reference._csv import rows
+from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 
 BUNDLED = "unverified-candidates"
 UNVERIFIED_RELEASE = "unverified-candidates (third-party derivative, not a CMS release)"
@@ -89,38 +92,39 @@ def bundled_candidates() -> PtpTable:
     return PtpTable(UNVERIFIED_RELEASE, verified=False, edits=_index(edits))
 
 
-@lru_cache(maxsize=8)
-def _imported(release: str, path: str, mtime_ns: int) -> PtpTable:
-    with open(path, encoding="utf-8", newline="") as f:
+def _read_release(path: Path) -> PtpTable:
+    with path.open(encoding="utf-8", newline="") as f:
         edits = [_edit(r) for r in csv.DictReader(f)]
-    return PtpTable(release, verified=True, edits=_index(edits))
+    return PtpTable(path.stem, verified=True, edits=_index(edits))
 
 
-def unknown_release(kind: str, name: str, command: str) -> InputError:
-    have = ", ".join(store.releases(kind)) or "none imported yet"
-    return InputError(
-        f"reference data ({store.data_dir()})",
-        None,
-        f"{kind} release {name!r}",
-        "no such release",
-        f"import it with `ptbill reference import {command} FILE...` or name one of: {have}",
-    )
-
-
-def ptp_table(name: str) -> PtpTable:
-    """The bundled unverified candidates, or an imported CMS release by name."""
-    if name in ("", BUNDLED):
-        return bundled_candidates()
-    try:
-        path = store.release_path(PTP_KIND, name)
-    except ValueError as e:
+def check_release(
+    reference: ReferenceSnapshot, kind: str, name: str, setting: str, command: str
+) -> None:
+    """Refuse, naming the payer profile's `setting` and the fix, a release name that the
+    snapshot does not hold (the release file name rules: ptbill.reference.store)."""
+    if not store.RELEASE_NAME.match(name):
         raise InputError(
             "payer profile",
             None,
-            "ncci_table",
-            str(e),
-            "name an imported release such as ptp-2026q3",
-        ) from None
-    if not path.exists():
-        raise unknown_release(PTP_KIND, name, "ncci-ptp")
-    return _imported(name, str(path), path.stat().st_mtime_ns)
+            setting,
+            f"release name {name!r}: use letters, digits, '.', '_' or '-'",
+            f"name an imported release such as {kind.removeprefix('ncci-')}-2026q3",
+        )
+    if name not in reference.names(kind):
+        have = ", ".join(reference.names(kind)) or "none imported yet"
+        raise InputError(
+            f"reference data ({reference.where()})",
+            None,
+            f"{kind} release {name!r}",
+            "no such release",
+            f"import it with `ptbill reference import {command} FILE...` or name one of: {have}",
+        )
+
+
+def ptp_table(name: str, reference: ReferenceSnapshot = BUNDLED_ONLY) -> PtpTable:
+    """The bundled unverified candidates, or a CMS release imported in the snapshot, by name."""
+    if name in ("", BUNDLED):
+        return bundled_candidates()
+    check_release(reference, PTP_KIND, name, "ncci_table", "ncci-ptp")
+    return reference.one(PTP_KIND, name, _read_release)

@@ -2,17 +2,17 @@
 quarters, PFS RVU releases, GPCIs, contract fee schedules) are kept as versioned CSV tables,
 one file per release, each with a manifest naming its source files and their sha256.
 
-The folder is $PTBILL_DATA, else ~/.local/share/ptbill. Layout: <kind>/<release>.csv and
-<kind>/<release>.json (the manifest).
+The folder (the data folder) is given by the caller: the edges resolve it once (`ptbill
+--data`, $PTBILL_DATA, else ~/.local/share/ptbill; see `data_folder`). Layout:
+<kind>/<release>.csv and <kind>/<release>.json (the manifest). What a run reads of it is a
+ptbill.reference.snapshot.ReferenceSnapshot, taken once.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,46 +21,46 @@ DATA_ENV = "PTBILL_DATA"
 RELEASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get(DATA_ENV) or Path.home() / ".local" / "share" / "ptbill")
+def data_folder(setting: str | Path | None) -> Path:
+    """The data folder a setting names (`--data`, $PTBILL_DATA), else ~/.local/share/ptbill.
+    Called by the edges (the command line, the workbench) only."""
+    return Path(setting) if setting else Path.home() / ".local" / "share" / "ptbill"
 
 
-def release_path(kind: str, release: str) -> Path:
+def release_path(folder: Path, kind: str, release: str) -> Path:
     if not RELEASE_NAME.match(release):
         raise ValueError(f"release name {release!r}: use letters, digits, '.', '_' or '-'")
-    return data_dir() / kind / f"{release}.csv"
+    return folder / kind / f"{release}.csv"
 
 
-def releases(kind: str) -> list[str]:
-    folder = data_dir() / kind
-    return sorted(p.stem for p in folder.glob("*.csv")) if folder.is_dir() else []
+def releases(folder: Path, kind: str) -> list[str]:
+    path = folder / kind
+    return sorted(p.stem for p in path.glob("*.csv")) if path.is_dir() else []
 
 
-def manifest(kind: str, release: str) -> dict[str, Any] | None:
-    path = release_path(kind, release).with_suffix(".json")
-    return json.loads(path.read_text("utf-8")) if path.exists() else None
+def manifest(folder: Path, kind: str, release: str) -> dict[str, Any] | None:
+    return _manifest(release_path(folder, kind, release))
 
 
-_writes = [0]  # releases written by this process: lets caches notice an import at once
+def _manifest(path: Path) -> dict[str, Any] | None:
+    meta = path.with_suffix(".json")
+    return json.loads(meta.read_text("utf-8")) if meta.exists() else None
 
 
-def writes() -> int:
-    return _writes[0]
-
-
-def read_release(kind: str, path: Path) -> tuple[dict[str, Any], list[dict[str, str]]] | None:
+def read_release(path: Path) -> tuple[dict[str, Any], list[dict[str, str]]] | None:
     """A stored release's manifest and rows, or None when either file is missing."""
-    meta = manifest(kind, path.stem)
+    meta = _manifest(path)
     if meta is None or not path.exists():
         return None
     with path.open(encoding="utf-8") as f:
         return meta, list(csv.DictReader(f))
 
 
-def write_release(kind: str, release: str, csv_text: str, meta: dict[str, Any]) -> Path:
+def write_release(
+    folder: Path, kind: str, release: str, csv_text: str, meta: dict[str, Any]
+) -> Path:
     """Write a table and its manifest atomically (a temp file renamed into place)."""
-    _writes[0] += 1
-    path = release_path(kind, release)
+    path = release_path(folder, kind, release)
     path.parent.mkdir(parents=True, exist_ok=True)
     for target, text in (
         (path, csv_text),
@@ -78,21 +78,3 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def stamp(*kinds: str) -> tuple[int, ...]:
-    """A cheap token that changes whenever a release of these kinds is imported (every write
-    renames a file into the kind's folder), for caches of values derived from them."""
-    base = os.environ.get(DATA_ENV) or _default_dir()
-    out = []
-    for kind in kinds:
-        try:
-            out.append(os.stat(os.path.join(base, kind)).st_mtime_ns)
-        except OSError:
-            out.append(-1)
-    return tuple(out)
-
-
-@functools.cache
-def _default_dir() -> str:
-    return str(Path.home() / ".local" / "share" / "ptbill")

@@ -17,18 +17,19 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ptbill.coding import code_visit, resolve
+from ptbill.claim_pipeline import prepare_claim
+from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger import versions
 from ptbill.ledger.bulk import Bulk
-from ptbill.ledger.importer import LINE_COLUMNS, line_rows, same_day_history, texts_of
+from ptbill.ledger.importer import same_day_history
 from ptbill.ledger.states import State, check, move
 from ptbill.ledger.stored import stored_of
 from ptbill.ledger.submit import stored_visit
 from ptbill.ledger.texts import Texts
-from ptbill.pricing import price_visit
-from ptbill.scrub import Finding, scrub_visit
+from ptbill.scrub import Finding
 
 ZERO = Decimal(0)
 _OPEN_ITEMS = ("denial", "rejection", "underpayment", "blocked")
@@ -113,33 +114,22 @@ def correct(
         update={"frequency_code": frequency, "original_claim_id": original}
     )
     ctx = resolve(visit, config, f"claim {number}")
-    coded = code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality)
     history = same_day_history(
         session, {(claim.patient_id, visit.date_of_service)}, {visit.visit_id}
     )
-    scrub = scrub_visit(
-        visit, coded, ctx, as_of, history=history.get((claim.patient_id, visit.date_of_service))
+    prepared = prepare_claim(
+        visit, ctx, as_of, history.get((claim.patient_id, visit.date_of_service))
     )
+    scrub = prepared.scrub
     if scrub.blocked:
         raise CorrectionBlocked(number, list(scrub.findings))
-    priced = price_visit(coded, ctx.profile, ctx.billing_provider, as_of=as_of)
-    stored = stored_of(coded, scrub, priced)
+    stored = stored_of(prepared.coded, scrub, prepared.priced)
     bulk = Bulk(session)
     texts = Texts(session, bulk)
-    texts.store(texts_of(stored))
+    texts.store(versions.texts_of(stored))
     version_no = claim.version if pending else claim.version + 1
-    row = dict(
-        claim_id=claim.id,
-        version=version_no,
-        frequency_code=frequency,
-        original_claim_id=original,
-        scrub_status=scrub.status,
-        findings_text_id=texts.id(stored.findings_json),
-        pricing_notes_text_id=texts.id(stored.pricing_notes_json),
-        charge=coded.total_charge,
-        expected_payment=priced.expected_payment,
-        created_on=as_of,
-        reason=f"correction by {who}",
+    row = versions.version_row(
+        claim.id, version_no, visit, stored, texts, as_of, f"correction by {who}"
     )
     if pending:
         version = session.scalar(
@@ -148,11 +138,7 @@ def correct(
             )
         )
         assert version is not None
-        session.execute(
-            m.ClaimLine.__table__.delete().where(  # type: ignore[attr-defined]
-                m.ClaimLine.version_id == version.id
-            )
-        )
+        versions.delete_lines(session, [version.id])
         for k, v in row.items():
             setattr(version, k, v)
     else:
@@ -162,13 +148,12 @@ def correct(
     session.expire(version, ["findings_json", "pricing_notes_json"])  # read from the new texts
     bulk.insert_tuples(
         m.ClaimLine,
-        LINE_COLUMNS,
-        line_rows(number, version_no, stored, version.id, visit.date_of_service, texts),
+        versions.LINE_COLUMNS,
+        versions.line_rows(number, version_no, stored, version.id, visit.date_of_service, texts),
     )
     claim.version = version_no
-    claim.charge = coded.total_charge
-    claim.expected_allowed = priced.allowed
-    claim.expected_payment = priced.expected_payment
+    for k, v in versions.claim_money(stored).items():
+        setattr(claim, k, v)
     kind = (
         f"replacement (frequency 7) of payer claim {original}"
         if original
@@ -196,7 +181,7 @@ def correct(
         version_no,
         frequency,
         original,
-        coded.total_charge,
+        stored.charge,
         [f.to_json() for f in scrub.findings],
     )
 

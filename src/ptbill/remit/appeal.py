@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ptbill.coding import code_visit, resolve
+from ptbill.claim_pipeline import code_claim
+from ptbill.coding import VisitContext, resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
@@ -295,7 +296,7 @@ def _letter(
 
 
 def _documentation(
-    letter: Letter, session: Session, claim: m.Claim, visit: Visit, ctx: Any
+    letter: Letter, session: Session, claim: m.Claim, visit: Visit, ctx: VisitContext
 ) -> None:
     version = session.scalar(
         select(m.ClaimVersion).where(
@@ -310,7 +311,7 @@ def _documentation(
             .order_by(m.ClaimLine.line_number)
         )
     )
-    coded = code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality)
+    coded = code_claim(visit, ctx)
     services_of = {x.code: x.services for x in coded.lines}
     letter.heading("The documentation that supports each code")
     rows = [["Code", "Units", "Minutes", "Why these units", "Purpose", "Response / progress"]]

@@ -83,8 +83,8 @@ class Batch:
     """The visits of one run, indexed once, so duplicate checks stay linear in the batch."""
 
     def __init__(self, visits: Iterable[Visit]) -> None:
-        # Values that depend only on reference data and their key, shared by the run's visits
-        # (reference data do not change during a run).
+        # Values that depend only on reference data and their key (which names the reference
+        # snapshot), shared by the run's visits.
         self.memo: dict[object, object] = {}
         self.by_id: dict[str, list[Visit]] = defaultdict(list)
         self.by_patient_day: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
@@ -231,16 +231,16 @@ class Review:
         name = self.profile.ncci_table
         if self.batch is None:
             return self._ncci(name)
-        # Reference data do not change during a run: the same codes on the same day meet the
-        # same edits of the same table, computed once per run.
-        key = ("ncci", name, self.dos, tuple(self.billed_codes))
+        # The same codes on the same day meet the same edits of the same table of the same
+        # reference snapshot: computed once per run.
+        key = ("ncci", self.ctx.reference.key, name, self.dos, tuple(self.billed_codes))
         found = self.batch.memo.get(key)
         if found is None:
             found = self.batch.memo[key] = self._ncci(name)
         return found  # type: ignore[return-value]
 
     def _ncci(self, name: str) -> tuple[PtpTable | None, list[NcciHit]]:
-        table = None if name == "none" else ptp_table(name)
+        table = None if name == "none" else ptp_table(name, self.ctx.reference)
         return table, ncci_pairs(table, list(self.billed_codes), self.dos)
 
     def lines_of(self, code: str) -> list[tuple[int, CodedLine]]:

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from ptbill.coding import code_visit, resolve
+from ptbill.claim_pipeline import prepare_claim
+from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
@@ -28,7 +29,6 @@ from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.remit.actions import Correction, correct, writeoff
 from ptbill.remit.appeal import AppealResult, appeal
 from ptbill.remit.post import PostSummary, post_text
-from ptbill.scrub import scrub_visit
 from ptbill.web.accounts import Principal
 from ptbill.web.asof import latest_date
 from ptbill.web.settings import WebSettings
@@ -192,12 +192,11 @@ def scrub_document(
         raise InputErrors(
             validation_errors(e, "request", vid if isinstance(vid, str) else None)
         ) from None
-    ctx = resolve(visit, config, "request")
-    coded = code_visit(visit, ctx.profile, ctx.chargemaster, ctx.locality)
     day = as_of or settings.as_of or visit.date_of_service
-    result = scrub_visit(visit, coded, ctx, day)
+    claim = prepare_claim(visit, resolve(visit, config, "request"), day)
+    coded = claim.coded
     return {
-        **result.to_json(),
+        **claim.scrub.to_json(),
         "as_of": day.isoformat(),
         "lines": [
             {

@@ -17,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ptbill import __version__
 from ptbill.config import load_config
+from ptbill.reference.snapshot import take_snapshot
+from ptbill.reference.store import data_folder
 from ptbill.web import errors
 from ptbill.web.bodies import BodyLimit
 from ptbill.web.db import open_database
@@ -102,7 +104,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.db = db
     app.state.sessions = db.sessions
     app.state.read_sessions = db.read_sessions
-    app.state.config = load_config(settings.config)
+    # The releases of the data folder as the app starts: every request works with them.
+    reference = take_snapshot(data_folder(settings.data))
+    app.state.config = load_config(settings.config).with_reference(reference)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -17,6 +17,9 @@ ROLES = ("admin", "biller", "viewer")  # admin and biller may write; viewer only
 class WebSettings:
     db: str | None = None  # a path or URL, as `ptbill --db` takes it (None: PTBILL_DB, ptbill.db)
     config: str | None = None  # clinic configuration TOML (None: PTBILL_CONFIG, the demo clinic)
+    # The reference data folder (None: PTBILL_DATA, ~/.local/share/ptbill); its releases are
+    # read when the app starts (restart it after `ptbill reference import`).
+    data: str | None = None
     # The business date the app works on (never the clock). None: the latest date in the data.
     as_of: dt.date | None = None
     secure_cookies: bool = False  # set the Secure flag: on whenever served over HTTPS
@@ -32,6 +35,7 @@ class WebSettings:
         return cls(
             db=env.get("PTBILL_DB") or None,
             config=env.get("PTBILL_CONFIG") or None,
+            data=env.get("PTBILL_DATA") or None,
             as_of=parse_date(as_of, "PTBILL_AS_OF") if as_of else None,
             secure_cookies=env.get("PTBILL_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
             max_upload_bytes=int(float(env.get("PTBILL_MAX_UPLOAD_MB", "20")) * MiB),
@@ -51,6 +55,8 @@ class WebSettings:
             out["PTBILL_DB"] = self.db
         if self.config:
             out["PTBILL_CONFIG"] = self.config
+        if self.data:
+            out["PTBILL_DATA"] = self.data
         if self.as_of:
             out["PTBILL_AS_OF"] = self.as_of.isoformat()
         return out

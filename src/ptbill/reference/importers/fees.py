@@ -26,8 +26,8 @@ from ptbill.reference.importers.pfs import (
     default_release_name,
     read_text,
     save,
-    stored,
 )
+from ptbill.reference.snapshot import ReferenceSnapshot
 
 FEES_COLUMNS = ("code", "modifier", "allowed")
 _NAMES = {
@@ -114,7 +114,11 @@ def parse_fee_schedule(text: str, origin: str) -> dict[tuple[str, str], Decimal]
 
 
 def import_fee_schedule(
-    payer: str, path: Path, release: str | None = None, effective: dt.date | None = None
+    folder: Path,
+    payer: str,
+    path: Path,
+    release: str | None = None,
+    effective: dt.date | None = None,
 ) -> Imported:
     origin = str(path)
     if not store.RELEASE_NAME.match(payer):
@@ -132,6 +136,7 @@ def import_fee_schedule(
         ({"code": c, "modifier": m, "allowed": a} for (c, m), a in sorted(amounts.items())),
     )
     return save(
+        folder,
         fees_kind(payer),
         name,
         path,
@@ -163,13 +168,12 @@ class FeeSchedule:
         return None
 
 
-def stored_fee_schedules(payer: str) -> list[FeeSchedule]:
-    kind = fees_kind(payer)
-    return stored(kind, lambda path: _load(kind, path))
+def stored_fee_schedules(reference: ReferenceSnapshot, payer: str) -> list[FeeSchedule]:
+    return reference.all(fees_kind(payer), _load)
 
 
-def _load(kind: str, path: Path) -> FeeSchedule | None:
-    found = store.read_release(kind, path)
+def _load(path: Path) -> FeeSchedule | None:
+    found = store.read_release(path)
     if found is None:
         return None
     meta, rows = found

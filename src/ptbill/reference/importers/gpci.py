@@ -31,8 +31,8 @@ from ptbill.reference.importers.pfs import (
     default_release_name,
     read_text,
     save,
-    stored,
 )
+from ptbill.reference.snapshot import ReferenceSnapshot
 
 GPCI_KIND = "gpci"
 ZIP_KIND = "zip-locality"
@@ -141,7 +141,9 @@ def parse_gpci(text: str, origin: str, year: int | None = None) -> GpciFile:
     return GpciFile(year, title, out)
 
 
-def import_gpci(path: Path, release: str | None = None, year: int | None = None) -> Imported:
+def import_gpci(
+    folder: Path, path: Path, release: str | None = None, year: int | None = None
+) -> Imported:
     origin = str(path)
     name = check_release_name(release or default_release_name(path), origin)
     parsed = parse_gpci(read_text(path), origin, year)
@@ -161,6 +163,7 @@ def import_gpci(path: Path, release: str | None = None, year: int | None = None)
         ),
     )
     return save(
+        folder,
         GPCI_KIND,
         name,
         path,
@@ -177,12 +180,12 @@ class GpciRelease:
     localities: dict[str, Gpci]
 
 
-def stored_gpci_releases() -> list[GpciRelease]:
-    return stored(GPCI_KIND, _load_gpci)
+def stored_gpci_releases(reference: ReferenceSnapshot) -> list[GpciRelease]:
+    return reference.all(GPCI_KIND, _load_gpci)
 
 
 def _load_gpci(path: Path) -> GpciRelease | None:
-    found = store.read_release(GPCI_KIND, path)
+    found = store.read_release(path)
     if found is None:
         return None
     meta, rows = found
@@ -240,7 +243,7 @@ def parse_zip5(text: str, origin: str) -> list[ZipLocality]:
     return out
 
 
-def import_zip_localities(path: Path, release: str | None = None) -> Imported:
+def import_zip_localities(folder: Path, path: Path, release: str | None = None) -> Imported:
     origin = str(path)
     name = check_release_name(release or default_release_name(path), origin)
     parsed = parse_zip5(read_text(path), origin)
@@ -261,6 +264,7 @@ def import_zip_localities(path: Path, release: str | None = None) -> Imported:
         ),
     )
     return save(
+        folder,
         ZIP_KIND,
         name,
         path,
@@ -277,12 +281,12 @@ class ZipRelease:
     zips: dict[str, ZipLocality]
 
 
-def stored_zip_releases() -> list[ZipRelease]:
-    return stored(ZIP_KIND, _load_zip)
+def stored_zip_releases(reference: ReferenceSnapshot) -> list[ZipRelease]:
+    return reference.all(ZIP_KIND, _load_zip)
 
 
 def _load_zip(path: Path) -> ZipRelease | None:
-    found = store.read_release(ZIP_KIND, path)
+    found = store.read_release(path)
     if found is None:
         return None
     meta, rows = found

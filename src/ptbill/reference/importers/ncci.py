@@ -225,7 +225,10 @@ def _readable(paths: Iterable[str | Path], fix: str) -> list[Path]:
 
 
 def import_ptp(
-    files: Sequence[str | Path], release: str | None = None, all_codes: bool = False
+    folder: Path,
+    files: Sequence[str | Path],
+    release: str | None = None,
+    all_codes: bool = False,
 ) -> Imported:
     """Read the practitioner PTP file(s) of one quarter and store them as one release. By
     default only edits between two codes of the PT code catalog are kept (the rest of the
@@ -266,7 +269,7 @@ def import_ptp(
         if all_codes
         else f"edits between two of the {len(known)} codes of the PT code catalog",
     }
-    path = store.write_release(PTP_KIND, release, text, manifest)
+    path = store.write_release(folder, PTP_KIND, release, text, manifest)
     return Imported(PTP_KIND, release, path, manifest)
 
 
@@ -286,7 +289,7 @@ def mue_release_name(path: Path) -> tuple[str, dt.date]:
     return f"{prefix}-{year}q{quarter}", dt.date(year, month, int(m.group(2)))
 
 
-def import_mue(files: Sequence[str | Path], release: str | None = None) -> Imported:
+def import_mue(folder: Path, files: Sequence[str | Path], release: str | None = None) -> Imported:
     """Read a practitioner MUE table and store it as one release (all codes)."""
     paths = _readable(files, FIX_MUE)
     effective = None
@@ -334,5 +337,5 @@ def import_mue(files: Sequence[str | Path], release: str | None = None) -> Impor
         "sources": _sources(paths),
         "rows": len(by_code),
     }
-    path = store.write_release(MUE_KIND, release, text, manifest)
+    path = store.write_release(folder, MUE_KIND, release, text, manifest)
     return Imported(MUE_KIND, release, path, manifest)

@@ -17,16 +17,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ptbill.errors import InputError, unreadable
 from ptbill.reference import store
+from ptbill.reference.snapshot import ReferenceSnapshot
 
 PFS_KIND = "pfs"
 
@@ -113,35 +113,6 @@ def decimal_cell(text: str, origin: str, where: str, column: str) -> Decimal | N
         ) from None
 
 
-T = TypeVar("T")
-_FOLDERS: dict[str, str] = {}
-_LISTINGS: dict[tuple[str, str], tuple[int, list[Any]]] = {}
-
-
-def stored(kind: str, load: Callable[[Path], T | None]) -> list[T]:
-    """Every stored release of `kind`, loaded. Pricing asks for them once per visit, so the
-    loaded list is kept until the folder changes (every write renames a file into it)."""
-    env = os.environ.get(store.DATA_ENV, "")
-    base = _FOLDERS.get(env)
-    if base is None:
-        base = _FOLDERS[env] = str(store.data_dir())
-    folder = os.path.join(base, kind)
-    try:
-        stamp = os.stat(folder).st_mtime_ns
-    except OSError:
-        return []
-    cached = _LISTINGS.get((folder, kind))
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    loaded = [
-        x
-        for x in (load(store.release_path(kind, name)) for name in store.releases(kind))
-        if x is not None
-    ]
-    _LISTINGS[(folder, kind)] = (stamp, loaded)
-    return loaded
-
-
 @dataclass(frozen=True, slots=True)
 class Imported:
     kind: str
@@ -150,7 +121,9 @@ class Imported:
     manifest: dict[str, Any]
 
 
-def save(kind: str, release: str, source: Path, text: str, meta: dict[str, Any]) -> Imported:
+def save(
+    folder: Path, kind: str, release: str, source: Path, text: str, meta: dict[str, Any]
+) -> Imported:
     manifest = {
         "kind": kind,
         "release": release,
@@ -158,7 +131,8 @@ def save(kind: str, release: str, source: Path, text: str, meta: dict[str, Any])
         "sha256": store.sha256_of(source),
         **meta,
     }
-    return Imported(kind, release, store.write_release(kind, release, text, manifest), manifest)
+    path = store.write_release(folder, kind, release, text, manifest)
+    return Imported(kind, release, path, manifest)
 
 
 # ---- the PPRRVU layout ------------------------------------------------------------------------
@@ -300,8 +274,11 @@ def parse_pprrvu(text: str, origin: str, year: int | None = None) -> PfsFile:
     )
 
 
-def import_pfs(path: Path, release: str | None = None, year: int | None = None) -> Imported:
-    """Read a PPRRVU CSV and store it as a release (without the DESCRIPTION column)."""
+def import_pfs(
+    folder: Path, path: Path, release: str | None = None, year: int | None = None
+) -> Imported:
+    """Read a PPRRVU CSV and store it as a release in the data folder `folder` (without the
+    DESCRIPTION column)."""
     origin = str(path)
     name = check_release_name(release or default_release_name(path), origin)
     parsed = parse_pprrvu(read_text(path), origin, year)
@@ -324,6 +301,7 @@ def import_pfs(path: Path, release: str | None = None, year: int | None = None) 
         ),
     )
     return save(
+        folder,
         PFS_KIND,
         name,
         path,
@@ -361,16 +339,16 @@ class PfsRelease:
         return self.rows.get((code, modifier))
 
 
-def stored_pfs_releases() -> list[PfsRelease]:
-    return stored(PFS_KIND, _load)
+def stored_pfs_releases(reference: ReferenceSnapshot) -> list[PfsRelease]:
+    return reference.all(PFS_KIND, _load)
 
 
-def load_pfs_release(name: str) -> PfsRelease | None:
-    return _load(store.release_path(PFS_KIND, name))
+def load_pfs_release(folder: Path, name: str) -> PfsRelease | None:
+    return _load(store.release_path(folder, PFS_KIND, name))
 
 
 def _load(path: Path) -> PfsRelease | None:
-    found = store.read_release(PFS_KIND, path)
+    found = store.read_release(path)
     if found is None:
         return None
     meta, stored_rows = found

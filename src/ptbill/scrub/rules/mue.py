@@ -14,14 +14,13 @@ from ptbill.scrub.rules._text import units
 
 
 def _table(r: Review, name: str) -> MueTable:
-    """The named MUE table, looked up once per run: reference data do not change during a run,
-    and an imported release is found on disk."""
+    """The named MUE table of the visit's reference snapshot, looked up once per run."""
     if r.batch is None:
-        return mue_table(name)
-    key = ("mue_table", name)
+        return mue_table(name, r.ctx.reference)
+    key = ("mue_table", r.ctx.reference.key, name)
     found = r.batch.memo.get(key)
     if found is None:
-        found = r.batch.memo[key] = mue_table(name)
+        found = r.batch.memo[key] = mue_table(name, r.ctx.reference)
     return found  # type: ignore[return-value]
 
 
