@@ -240,6 +240,22 @@ def test_a_claim_paid_above_what_the_payer_allowed_is_an_overpayment(
         assert (item.category, item.amount) == ("above_allowed", D("5.68"))
 
 
+def test_late_payment_interest_is_not_an_overpayment(
+    ledger: Ledger, config: Config, sent: dict
+) -> None:
+    v1 = sent["V-1"]
+    lines = _in_full(v1)
+    lines[0] = type(lines[0])(lines[0].line, D("60.00"), D("70.00"), [("CO", "45", D("26.00"))])
+    x12 = remit_of([decision(v1, lines)])
+    received = re.search(r"DTM\*050\*\d+~", x12).group(0)  # type: ignore[union-attr]
+    with_interest = x12.replace(received, received + "AMT*I*5.68~")
+    with_interest = re.sub(  # one more segment in the transaction set
+        r"SE\*(\d+)\*", lambda g: f"SE*{int(g.group(1)) + 1}*", with_interest
+    )
+    summary = _post(ledger, config, with_interest)
+    assert summary.overpayment_items == 0 and summary.matched == 1
+
+
 def test_the_database_refuses_a_payment_twice(ledger: Ledger, config: Config, sent: dict) -> None:
     _post(ledger, config, remit_of([decision(sent["V-1"], _in_full(sent["V-1"]))]))
     with ledger.transaction() as s:

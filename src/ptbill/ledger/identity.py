@@ -22,16 +22,12 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 
-CENT = Decimal("0.01")
+# The unit separator cannot occur in X12 element values as stored.
+_SEP = "\x1f"
 
 
-def _amount(value: Decimal) -> str:
-    return format(value.quantize(CENT), "f")
-
-
-def _digest(*parts: str) -> str:
-    # The unit separator cannot occur in X12 element values as stored.
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def payer_of(identifier: str, name: str) -> str:
@@ -47,7 +43,7 @@ def payment_identity(
     if not trace:
         return None
     when = payment_date.isoformat() if payment_date else ""
-    return _digest("payment", payer, trace, _amount(amount), when)
+    return _digest(f"payment{_SEP}{payer}{_SEP}{trace}{_SEP}{amount:.2f}{_SEP}{when}")
 
 
 def claim_payment_identity(
@@ -57,4 +53,8 @@ def claim_payment_identity(
     icn = control_number[:50]
     if not icn:
         return None
-    return _digest("claim", payer, claim_number[:38], icn, _amount(abs(charge)), _amount(abs(paid)))
+    # One f-string: this runs for every claim an 835 posts.
+    return _digest(
+        f"claim{_SEP}{payer}{_SEP}{claim_number[:38]}{_SEP}{icn}{_SEP}{abs(charge):.2f}{_SEP}"
+        f"{abs(paid):.2f}"
+    )

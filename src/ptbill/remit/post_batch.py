@@ -443,14 +443,20 @@ class Batch:
 
     def _overpaid(self, claim: PostedClaim, cp: ClaimPayment) -> None:
         """A claim paid above its charge (all its payments counted), or a decision paying
-        more than the payer allowed for its lines, is an overpayment to refund."""
-        allowed = sum((_allowed(svc) for svc in cp.lines), ZERO)
-        if claim.paid > claim.charge:
-            category, excess = "above_charge", claim.paid - claim.charge
-            why = f"paid {claim.paid} in all on a charge of {claim.charge}"
-        elif cp.lines and cp.paid > allowed:
-            category, excess = "above_allowed", cp.paid - allowed
-            why = f"paid {cp.paid} where the payer allowed {allowed}"
+        more than the payer allowed for its lines, is an overpayment to refund. Late-payment
+        interest (AMT*I) is paid on top of what is owed: it is left out."""
+        interest = cp.amounts.get("I", ZERO) if cp.amounts else ZERO
+        if claim.paid - interest > claim.charge:
+            category, excess = "above_charge", claim.paid - interest - claim.charge
+            why = f"paid {claim.paid - interest} in all on a charge of {claim.charge}"
+        elif cp.lines and cp.paid - interest > 0:
+            allowed = ZERO
+            for svc in cp.lines:
+                allowed += _allowed(svc)
+            if cp.paid - interest <= allowed:
+                return
+            category, excess = "above_allowed", cp.paid - interest - allowed
+            why = f"paid {cp.paid - interest} where the payer allowed {allowed}"
         else:
             return
         self._item(
