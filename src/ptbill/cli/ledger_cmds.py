@@ -24,6 +24,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, run_config, user_errors
+from ptbill.cli.intake_opts import from_option, notify
+from ptbill.intake.detect import notice
+from ptbill.intake.load import file_format
 from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
@@ -116,6 +119,7 @@ def _percent(value: Decimal | None) -> str:
     "(faster with cores to spare, about 80 MB each).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@from_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -125,6 +129,7 @@ def import_cmd(
     as_of: dt.datetime | None,
     workers: int,
     as_json: bool,
+    fmt: str | None,
 ) -> None:
     """Store visits (idempotent by visit id), derive missing episode context from history,
     code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
@@ -133,8 +138,12 @@ def import_cmd(
     from ptbill.ledger.reading import count_visits, latest_date_of_service
 
     config = _config(ctx)
+    for f in files:
+        chosen, recognised = file_format(f, fmt)
+        if recognised and chosen != "json":
+            notify(notice(f, chosen))
     # Without a date of service to go by, the input is unreadable: the import says why.
-    day = _day(as_of) or latest_date_of_service(files) or dt.date.min
+    day = _day(as_of) or latest_date_of_service(files, fmt, config) or dt.date.min
     total = sum(n for f in files if (n := count_visits(f)) is not None)
     with ledger_session(ctx) as session, _progress("importing", total) as advance:
         summary = import_files(
@@ -145,6 +154,7 @@ def import_cmd(
             who=who(),
             progress=advance,
             workers=workers,
+            fmt=fmt,
         )
     if as_json:
         print_json({"as_of": day, **summary.as_json()})

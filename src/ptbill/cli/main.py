@@ -22,6 +22,7 @@ from ptbill.cli.ledger_cmds import (
     worklist,
     writeoff,
 )
+from ptbill.cli.listen_cmds import listen
 from ptbill.cli.payer_cmds import eligibility, exchange, status
 from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
@@ -85,6 +86,7 @@ cli.add_command(remit)
 cli.add_command(ack)
 cli.add_command(price)
 cli.add_command(import_cmd)
+cli.add_command(listen)
 cli.add_command(submit)
 cli.add_command(ack_apply)
 cli.add_command(post)

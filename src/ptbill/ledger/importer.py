@@ -117,16 +117,18 @@ def import_files(
     progress: Progress | None = None,
     batch_size: int = BATCH,
     workers: int = 0,
+    fmt: str | None = None,
 ) -> ImportSummary:
     """Import every visit of `paths`; raise InputErrors (the caller rolls back) when any visit
     cannot be read or resolved. `workers` processes code, scrub and price ahead when the input
-    holds more than one batch (ptbill.ledger.precompute)."""
+    holds more than one batch (ptbill.ledger.precompute). `fmt` is the files' format (json,
+    fhir, hl7, csv), recognised from each file's content when None."""
     run = _Run(session, config, as_of, who)
     errors: list[InputError] = []
     pool = Precompute(config, as_of, workers)
     with no_gc_pauses(), pool as pre:
         for path in paths:
-            for prepared, bad in pre.batches(path, batch_size):
+            for prepared, bad in pre.batches(path, batch_size, fmt):
                 errors.extend(bad)
                 if not errors:
                     try:

@@ -22,7 +22,8 @@ from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
-from ptbill.intake.load import parse_documents
+from ptbill.intake.detect import choose
+from ptbill.intake.load import parse_documents, read_visits
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
 from ptbill.ledger.importer import ImportSummary, import_files
 from ptbill.ledger.submit import SubmitResult, submit
@@ -70,12 +71,20 @@ def import_visits(
     name: str,
     text: str,
     as_of: dt.date | None,
+    fmt: str | None = None,
 ) -> tuple[ImportSummary, dt.date]:
-    """Import an uploaded visit file (all of it, or nothing when any visit is bad)."""
-    docs = parse_documents(text, name)
+    """Import an uploaded visit file in any intake format (all of it, or nothing when any
+    visit is bad)."""
+    if choose(text, name, fmt)[0] == "json":
+        docs = parse_documents(text, name)
+    else:  # read once here for the dates (the import reads it again: uploads are small)
+        visits = read_visits(text, name, fmt, config)
+        docs = [{"date_of_service": v.date_of_service.isoformat()} for v in visits]
     day = import_date(session, settings, as_of, docs)
     with saved(name, text) as upload:
-        summary = import_files(session, [str(upload.path)], as_of=day, config=config, who=who.who)
+        summary = import_files(
+            session, [str(upload.path)], as_of=day, config=config, who=who.who, fmt=fmt
+        )
     return summary, day
 
 

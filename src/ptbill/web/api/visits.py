@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
 
 from ptbill.web import actions
 from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer, file_body
@@ -13,6 +15,8 @@ from ptbill.web.queries import claims, visits
 from ptbill.web.uploads import ApiVisits
 
 router = APIRouter(tags=["visits"])
+IntakeFormat = Literal["json", "fhir", "hl7", "csv"]
+FORMAT_HELP = "The file's format; recognised from its content when not given (docs/intake.md)."
 
 
 @router.get("/visits", response_class=LedgerJSON)
@@ -31,10 +35,15 @@ def get_visit(visit_id: VisitId, session: ReadDB, who: Reader) -> LedgerJSON:
     "/visits",
     response_class=LedgerJSON,
     status_code=201,
-    openapi_extra=file_body("JSON or JSON Lines"),
+    openapi_extra=file_body("Visit JSON or JSON Lines, FHIR R4, HL7 v2 DFT^P03 or CSV"),
 )
 def import_visits(
-    request: Request, session: DB, who: ApiWriter, upload: ApiVisits, as_of: AsOf = None
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    upload: ApiVisits,
+    as_of: AsOf = None,
+    format: Annotated[IntakeFormat | None, Query(description=FORMAT_HELP)] = None,
 ) -> LedgerJSON:
     """Import a visit file (multipart field `file`): each visit is stored, coded, priced and
     scrubbed into a ready or blocked claim (idempotent by visit id). One bad visit: nothing
@@ -42,7 +51,7 @@ def import_visits(
     state = request.app.state
     name, text = upload
     summary, day = actions.import_visits(
-        session, state.config, state.settings, who, name, text, as_of
+        session, state.config, state.settings, who, name, text, as_of, format
     )
     session.commit()
     return answer({**summary.as_json(), "as_of": day}, status_code=201)

@@ -140,8 +140,9 @@ def import_visits(
     state = request.app.state
     name, text = upload
     as_of = parse_day(form_text(form, "as_of", 10))
+    fmt = form_text(form, "format", 10) or None
     summary, day = actions.import_visits(
-        session, state.config, state.settings, who, name, text, as_of
+        session, state.config, state.settings, who, name, text, as_of, fmt
     )
     session.commit()
     return show(
