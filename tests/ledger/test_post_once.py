@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import threading
 import time
@@ -14,9 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from ptbill.cli.main import cli
 from ptbill.config.profiles import Config
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
@@ -366,3 +369,28 @@ def test_migration_0005_knows_the_payments_posted_before_it(
     with ledger.engine.connect() as conn:
         assert "identity" not in {c["name"] for c in inspect(conn).get_columns("payments")}
     upgrade(ledger.engine)
+
+
+def test_the_command_line_reports_a_payment_posted_before(
+    ledger: Ledger, sent: dict, db_url: str, tmp_path: Path
+) -> None:
+    """`ptbill post` on both databases: the 835, then it re-saved with CRLF and under new
+    control numbers: exit 0, already posted on DATE (trace TRN02), the report's paid total
+    unchanged."""
+    x12 = remit_of([decision(sent["V-1"], _in_full(sent["V-1"]))])
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--db", db_url, *args], obj={}, catch_exceptions=False)
+
+    first = tmp_path / "r.835"
+    first.write_text(x12)
+    r = run("post", str(first))
+    assert r.exit_code == 0, r.output  # paid in full: nothing for a person
+    paid = json.loads(run("report", "--json").output)["paid_total"]
+    for n, variant in enumerate((_crlf(x12), _renumbered(x12), _crlf(_renumbered(x12, 9)))):
+        again = tmp_path / f"again-{n}.835"
+        again.write_bytes(variant.encode())
+        r = run("post", str(again))
+        assert r.exit_code == 0, r.output
+        assert f"already posted on {PAID_DAY} (trace {_trace(x12)})" in r.output
+        assert json.loads(run("report", "--json").output)["paid_total"] == paid == "62.72"
