@@ -8,6 +8,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
+import shlex
 import shutil
 import site
 import sqlite3
@@ -22,6 +24,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from ptbill.cli.main import cli
@@ -32,6 +35,7 @@ from ptbill.ledger.migrate import upgrade
 from ptbill.payer_sim import simulate
 from ptbill.remit.post import post_text
 from ptbill.reports.export_names import WHATS
+from tests.ledger.conftest import _reset_postgres
 from tests.ledger.helpers import (
     DOS,
     WHO,
@@ -336,11 +340,54 @@ def test_a_backup_is_consistent_while_another_connection_writes(
     assert written[0] > 0
 
 
+def _quoted_commands(output: str) -> dict[str, list[str]]:
+    """The commands a message names between backticks, by program."""
+    found = re.findall(r"`([^`]+)`", " ".join(output.split()))
+    return {args[0]: args for args in map(shlex.split, found)}
+
+
+def test_backup_and_restore_round_trip_on_postgresql(posted: str, tmp_path: Path) -> None:
+    """The pg_dump and pg_restore commands `ptbill backup` names, run as it names them: the
+    ledger restored into an emptied database is the ledger as it was backed up, and takes
+    new writes."""
+    if not posted.startswith("postgresql"):
+        pytest.skip("a PostgreSQL database")
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("pg_dump and pg_restore are not installed")
+    dump = tmp_path / "ledger.dump"
+    r = run("--db", posted, "backup", str(dump))
+    assert r.exit_code == 2, r.output
+    commands = _quoted_commands(r.output)
+    url = make_url(posted)
+    env = {**os.environ, "PGPASSWORD": url.password or ""}
+
+    def pg(program: str, **names: str) -> None:
+        args = [names.get(a, a) for a in commands[program]]
+        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, (args, done.stderr)
+
+    pg("pg_dump")
+    assert dump.stat().st_size > 0
+    as_backed_up = _claims_export(posted, tmp_path, "before.jsonl")
+    r = run("--db", posted, "writeoff", "V-4", "--reason", "test", "--as-of", "2025-04-01")
+    assert r.exit_code == 0, r.output
+    assert _claims_export(posted, tmp_path, "after.jsonl") != as_backed_up
+    _reset_postgres(posted)  # the empty database to restore into
+    pg("pg_restore", **{"--dbname=NEWDB": f"--dbname={url.database}"})
+    assert _claims_export(posted, tmp_path, "restored.jsonl") == as_backed_up
+    # Its sequences came back too: the write done after the backup can be done again.
+    r = run("--db", posted, "writeoff", "V-4", "--reason", "test", "--as-of", "2025-04-01")
+    assert r.exit_code == 0, r.output
+    assert _claims_export(posted, tmp_path, "again.jsonl") == (tmp_path / "after.jsonl").read_text()
+
+
 def test_backup_of_a_postgresql_ledger_says_how_to_use_pg_dump(tmp_path: Path) -> None:
     r = run("--db", "postgresql://biller:s3cret@db.example:6543/ledger", "backup", "x.dump")
     assert r.exit_code == 2
     assert "pg_dump --format=custom --host=db.example --port=6543 --username=biller" in r.output
-    assert "--file=x.dump ledger" in r.output and "pg_restore" in r.output
+    assert "--file=x.dump ledger" in r.output
+    restore = "pg_restore --host=db.example --port=6543 --username=biller --dbname=NEWDB x.dump"
+    assert restore in r.output
     assert "s3cret" not in r.output
     socket = "postgresql+psycopg://ptbill:pw@/ledger_a?host=/tmp/pg-socket"
     r = run("--db", socket, "backup", "y.dump")

@@ -44,7 +44,9 @@ def pg_dump_advice(url: str, target: str) -> InputError:
     if parsed.username:
         options.append(f"--username={parsed.username}")
     database = parsed.database or "(the database)"
-    command = f"pg_dump --format=custom {' '.join(options)} --file={target} {database}"
+    connect = " ".join(options)
+    dump = f"pg_dump --format=custom {connect} --file={target} {database}"
+    restore = f"pg_restore {connect} --dbname=NEWDB {target}"
     return InputError(
         file="--db",
         visit_id=None,
@@ -54,8 +56,8 @@ def pg_dump_advice(url: str, target: str) -> InputError:
             "copies SQLite ledgers"
         ),
         fix=(
-            f"back it up with `{command}` (the password from PGPASSWORD or ~/.pgpass), and "
-            f"restore it into an empty database with `pg_restore --dbname=NEWDB {target}`"
+            f"back it up with `{dump}` (the password from PGPASSWORD or ~/.pgpass), and "
+            f"restore it into a new, empty database with `{restore}`"
         ),
     )
 
