@@ -24,6 +24,8 @@ from ptbill.config.profiles import Config
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.migrate import downgrade, upgrade
+from ptbill.payer_sim.adjudicate import LineDecision
+from ptbill.payer_sim.read_837 import SimClaim
 from ptbill.payer_sim.write import remittance_claims, reversal_claims, write_835
 from ptbill.remit.post import AlreadyPosted, post_text
 from ptbill.x12.read_835 import read_835
@@ -229,13 +231,18 @@ def test_a_claim_paid_above_its_charge_is_an_overpayment(
         assert (item.category, item.amount, item.action) == ("above_charge", D("62.72"), "refund")
 
 
+def _above_allowed(sent_claim: SimClaim) -> list[LineDecision]:
+    """Paid in full, but the first line (charged 96.00, allowed 60.00) paid 70.00 with CO-45
+    26.00."""
+    lines = _in_full(sent_claim)
+    lines[0] = type(lines[0])(lines[0].line, D("60.00"), D("70.00"), [("CO", "45", D("26.00"))])
+    return lines
+
+
 def test_a_claim_paid_above_what_the_payer_allowed_is_an_overpayment(
     ledger: Ledger, config: Config, sent: dict
 ) -> None:
-    v1 = sent["V-1"]
-    lines = _in_full(v1)
-    lines[0] = type(lines[0])(lines[0].line, D("60.00"), D("70.00"), [("CO", "45", D("26.00"))])
-    summary = _post(ledger, config, remit_of([decision(v1, lines)]))
+    summary = _post(ledger, config, remit_of([decision(sent["V-1"], _above_allowed(sent["V-1"]))]))
     assert summary.overpayment_items == 1
     with ledger.transaction() as s:
         [item] = [w for w in open_items(s, "V-1") if w.kind == "overpayment"]
@@ -246,10 +253,7 @@ def test_a_claim_paid_above_what_the_payer_allowed_is_an_overpayment(
 def test_late_payment_interest_is_not_an_overpayment(
     ledger: Ledger, config: Config, sent: dict
 ) -> None:
-    v1 = sent["V-1"]
-    lines = _in_full(v1)
-    lines[0] = type(lines[0])(lines[0].line, D("60.00"), D("70.00"), [("CO", "45", D("26.00"))])
-    x12 = remit_of([decision(v1, lines)])
+    x12 = remit_of([decision(sent["V-1"], _above_allowed(sent["V-1"]))])
     received = re.search(r"DTM\*050\*\d+~", x12).group(0)  # type: ignore[union-attr]
     with_interest = x12.replace(received, received + "AMT*I*5.68~")
     with_interest = re.sub(  # one more segment in the transaction set
