@@ -210,50 +210,66 @@ def test_a_decision_a_new_payment_carries_again_is_not_applied_again(
         items = {(w.kind, w.category, w.amount) for w in open_items(s, "V-1")}
     assert items == {
         ("unmatched", "reversed_twice", D("-47.04")),
-        ("overpayment", "paid_twice", D("62.72")),
+        ("refund", "paid_twice", D("62.72")),
     }
     assert summary.overpayment_items == 1 and summary.needs_a_person
 
 
-def test_a_claim_paid_above_its_charge_is_an_overpayment(
+def _refunds(ledger: Ledger) -> list[tuple[str, Decimal, str]]:
+    with ledger.transaction() as s:
+        return [
+            (w.category, w.amount, w.action) for w in open_items(s, "V-1") if w.kind == "refund"
+        ]
+
+
+def test_a_second_decision_paying_again_is_one_refund(
     ledger: Ledger, config: Config, sent: dict
 ) -> None:
+    """Another ICN, another payment, paying the whole charge again: the claim is paid above
+    its charge, and that money is one refund (paid twice), not two."""
     v1 = sent["V-1"]
     _post(ledger, config, remit_of([decision(v1, _in_full(v1), icn="A1")]))
-    # A second decision (another ICN, another payment) paying the whole charge again.
     again = [paid(x, x.charge) for x in v1.lines]
     summary = _post(ledger, config, remit_of([decision(v1, again, icn="A9")], number=4), "b.835")
-    assert summary.overpayment_items == 1
     with ledger.transaction() as s:
         c = claim(s, "V-1")
         assert c.paid == D("62.72") + c.charge
-        [item] = [w for w in open_items(s, "V-1") if w.kind == "overpayment"]
-        assert (item.category, item.amount, item.action) == ("above_charge", D("62.72"), "refund")
+    assert _refunds(ledger) == [("paid_twice", D("62.72"), "refund_payer")]
+    assert summary.overpayment_items == 1 and summary.needs_a_person
 
 
-def _above_allowed(sent_claim: SimClaim) -> list[LineDecision]:
-    """Paid in full, but the first line (charged 96.00, allowed 60.00) paid 70.00 with CO-45
-    26.00."""
+def _line_paid(sent_claim: SimClaim, allowed: str, paid_: str, co45: str) -> list[LineDecision]:
+    """Paid in full, but the first line (charged 96.00) allowed and paid as given."""
     lines = _in_full(sent_claim)
-    lines[0] = type(lines[0])(lines[0].line, D("60.00"), D("70.00"), [("CO", "45", D("26.00"))])
+    lines[0] = type(lines[0])(lines[0].line, D(allowed), D(paid_), [("CO", "45", D(co45))])
     return lines
 
 
-def test_a_claim_paid_above_what_the_payer_allowed_is_an_overpayment(
+def test_a_line_paid_above_what_the_payer_allowed_is_a_refund(
     ledger: Ledger, config: Config, sent: dict
 ) -> None:
-    summary = _post(ledger, config, remit_of([decision(sent["V-1"], _above_allowed(sent["V-1"]))]))
+    lines = _line_paid(sent["V-1"], "60.00", "70.00", "26.00")
+    summary = _post(ledger, config, remit_of([decision(sent["V-1"], lines)]))
     assert summary.overpayment_items == 1
-    with ledger.transaction() as s:
-        [item] = [w for w in open_items(s, "V-1") if w.kind == "overpayment"]
-        # paid 70.00 + 15.68 against 60.00 + 20.00 allowed (AMT*B6)
-        assert (item.category, item.amount) == ("above_allowed", D("5.68"))
+    # 97110 paid 70.00 where the payer allowed 60.00 (AMT*B6)
+    assert _refunds(ledger) == [("above_allowed", D("10.00"), "refund_payer")]
 
 
-def test_late_payment_interest_is_not_an_overpayment(
+def test_a_claim_paid_above_its_charge_is_a_refund(
     ledger: Ledger, config: Config, sent: dict
 ) -> None:
-    x12 = remit_of([decision(sent["V-1"], _above_allowed(sent["V-1"]))])
+    """One decision, each line within what the payer allowed, the claim paid above its charge:
+    97110 allowed and paid 140.00 on 96.00 (CO-45 -44.00), 97140 15.68: 155.68 on 143.00."""
+    lines = _line_paid(sent["V-1"], "140.00", "140.00", "-44.00")
+    summary = _post(ledger, config, remit_of([decision(sent["V-1"], lines)]))
+    assert summary.overpayment_items == 1
+    assert _refunds(ledger) == [("above_charge", D("12.68"), "refund_payer")]
+
+
+def test_late_payment_interest_on_a_claim_paid_as_allowed_is_no_refund(
+    ledger: Ledger, config: Config, sent: dict
+) -> None:
+    x12 = remit_of([decision(sent["V-1"], _in_full(sent["V-1"]))])
     received = re.search(r"DTM\*050\*\d+~", x12).group(0)  # type: ignore[union-attr]
     with_interest = x12.replace(received, received + "AMT*I*5.68~")
     with_interest = re.sub(  # one more segment in the transaction set
@@ -261,6 +277,7 @@ def test_late_payment_interest_is_not_an_overpayment(
     )
     summary = _post(ledger, config, with_interest)
     assert summary.overpayment_items == 0 and summary.matched == 1
+    assert _refunds(ledger) == []
 
 
 def test_the_database_refuses_a_payment_twice(ledger: Ledger, config: Config, sent: dict) -> None:
@@ -339,7 +356,7 @@ def test_migration_0005_knows_the_payments_posted_before_it(
     and the payment in other bytes again is known as posted."""
     x12 = remit_of([decision(sent["V-1"], _in_full(sent["V-1"]))])
     _post(ledger, config, x12)
-    downgrade(ledger.engine, "0003")
+    downgrade(ledger.engine, "0004")
     payment_columns = (
         "remittance_id, control_number, trace_number, payment_date, determined_on, amount, "
         "method, payer_name, payer_identifier, payee_npi"
@@ -369,7 +386,7 @@ def test_migration_0005_knows_the_payments_posted_before_it(
         ]
     again = _post(ledger, config, _crlf(x12), "again.835")
     assert again.wholly_posted_before
-    downgrade(ledger.engine, "0003")  # and back down: the columns go
+    downgrade(ledger.engine, "0004")  # and back down: the columns go
     with ledger.engine.connect() as conn:
         assert "identity" not in {c["name"] for c in inspect(conn).get_columns("payments")}
     upgrade(ledger.engine)

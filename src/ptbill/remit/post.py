@@ -9,7 +9,7 @@ once.
   posted in. A file all of whose payments were posted before changes nothing (the same bytes
   again are known by their sha256 without being read). A claim payment that a new payment
   carries again is recorded with the new payment's money but not applied to its claim a second
-  time (an `overpayment` work item when it pays money: the payer paid twice); a reversal (CLP02
+  time (a `refund` work item when it pays money: the payer paid twice); a reversal (CLP02
   22) is applied once for each posting of the decision it reverses. The database holds it too
   (unique indexes on the identities, migration 0005): of two processes posting the same
   payment at once, the second waits for the first (PostgreSQL: the unique index; SQLite: the
@@ -27,8 +27,9 @@ once.
   reference names one).
 - Every adjustment is classified (ptbill.remit.classify); denials become `denial` work items
   with their deadline; lines paid short of the expected payment beyond the payer's tolerance
-  become `underpayment` work items with their likely cause (ptbill.pricing); a claim paid above
-  its charge, or above what the payer allowed, becomes an `overpayment` work item.
+  become `underpayment` work items with their likely cause (ptbill.pricing); after the posting,
+  a claim paid twice, above what the payer allowed or above its charge becomes a `refund` work
+  item (ptbill.ledger.overpayments).
 
 Memory: the file is parsed as a stream, one payment at a time (ptbill.x12.read_835). Its text,
 which the ledger keeps (`remittances.content`), is in memory only while that row is inserted,
@@ -59,11 +60,14 @@ from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.identity import payer_of, payment_identity
+from ptbill.ledger.scope import remittance_clinics
+from ptbill.ledger.secondary import CobSummary, after_posting
 from ptbill.pricing import Tolerance
-from ptbill.remit.post_batch import Batch
+from ptbill.remit.cob_route import Router
+from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
 from ptbill.remit.post_once import ClaimPostings, Earlier, earlier_payment, earlier_payments
-from ptbill.x12 import Payment, X12Error, read_835
+from ptbill.x12 import RemittanceAdvice, X12Error, read_835
 from ptbill.x12.kinds import DAMAGED, input_error
 
 ZERO = Decimal(0)
@@ -89,11 +93,21 @@ class PostSummary:
     states: Counter[str] = field(default_factory=Counter)
     imbalances: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # odd but readable: a repeated ISA13...
+    cob: CobSummary = field(default_factory=CobSummary)
 
     @property
     def wholly_posted_before(self) -> bool:
         """Nothing new: every payment of the file was posted before."""
         return not self.payments and bool(self.already_posted)
+
+    def clinics(self, session: Session) -> set[int | None]:
+        """The clinics the file concerns (ptbill.ledger.scope): of what it posted, and of the
+        remittances its payments were posted with before -- a user held to some clinics is
+        told about a payment posted before only when they hold its clinic too."""
+        out: set[int | None] = set()
+        for rid in {self.remittance_id, *(e.remittance_id for e in self.already_posted)} - {0}:
+            out |= remittance_clinics(session, rid)
+        return out
 
     @property
     def needs_a_person(self) -> bool:
@@ -121,6 +135,7 @@ class PostSummary:
             "states": dict(sorted(self.states.items())),
             "imbalances": self.imbalances,
             "warnings": self.warnings,
+            "next_payers": self.cob.as_json(),
         }
 
 
@@ -284,6 +299,27 @@ def _post(
             fix=FIX_835,
         )
     poster.close()
+    if config is not None and poster.summary.remittance_id:
+        # The next payers, refunds and patient credits of what it decided.
+        source = f"remittance:{poster.remittance_id}"
+        summary = poster.summary
+        summary.cob = after_posting(
+            session,
+            config,
+            list(poster.decided),
+            as_of=as_of or poster.received_on,
+            who=who,
+            source=source,
+        )
+        refunds = session.scalar(
+            select(func.count()).where(
+                m.WorkItem.kind == "refund",
+                m.WorkItem.source == source,
+                m.WorkItem.status == "open",
+            )
+        )
+        summary.work_items += (refunds or 0) - summary.overpayment_items  # opened after
+        summary.overpayment_items = refunds or 0
     return poster.summary
 
 
@@ -323,6 +359,7 @@ class Poster:
         self.bulk = Bulk(session)
         self.conn = self.bulk.conn
         self.matcher = Matcher(self.bulk)
+        self.router = Router(self.matcher, self.payers)
         # Python values -> the driver's, each distinct value converted once.
         self.money = self.bulk.to_driver(m.ClaimPayment, "paid")
         self.date = self.bulk.to_driver(m.ClaimPayment, "determined_on")
@@ -370,7 +407,7 @@ class Poster:
         )
         s.states = Counter(self.decided.values())
 
-    def _posted_before(self, p: Payment, identity: str | None) -> bool:
+    def _posted_before(self, p: RemittanceAdvice, identity: str | None) -> bool:
         """Whether the payment was posted before, earlier in this file or in another (noted
         in the summary); money is counted once."""
         if identity is None:
@@ -396,7 +433,7 @@ class Poster:
         self.posted[identity] = (p.control_number, len(p.claims))
         return False
 
-    def post(self, p: Payment) -> None:
+    def post(self, p: RemittanceAdvice) -> None:
         """One payment (an 835 transaction set), unless it was posted before."""
         payer = payer_of(p.payer_id, p.payer)
         identity = payment_identity(payer, p.trace_number, p.amount, p.payment_date)
@@ -422,11 +459,11 @@ class Poster:
         self.summary.payments += 1
         self.summary.paid_total += p.amount
         self.summary.imbalances += [f"payment {p.trace_number}: {i.message}" for i in p.imbalances]
-        matched = self.matcher.match(p.claims)
+        routed = self.router.route(p, self.matcher.match(p.claims))
         postings = ClaimPostings(self.conn, payer, p.claims)
-        batch = Batch(self, p, payment_id, determined, on, postings)
-        for seq, (cp, claim) in enumerate(zip(p.claims, matched, strict=True), start=1):
-            batch.claim_payment(seq, cp, claim)
+        batch = PostingBatch(self, p, payment_id, determined, on, postings)
+        for seq, (cp, (claim, wrong)) in enumerate(zip(p.claims, routed, strict=True), start=1):
+            batch.claim_payment(seq, cp, claim, wrong)
         batch.provider_adjustments(p)
         try:
             batch.write()
@@ -434,7 +471,9 @@ class Poster:
             raise _posted_meanwhile(self.name) from None
         self.matcher.clear()
 
-    def _insert_payment(self, p: Payment, identity: str | None, determined: dt.date) -> int:
+    def _insert_payment(
+        self, p: RemittanceAdvice, identity: str | None, determined: dt.date
+    ) -> int:
         return self.conn.execute(
             insert(m.Payment).values(
                 remittance_id=self.remittance_id,

@@ -33,18 +33,17 @@ from ptbill.remit.classify import (
 )
 from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
 from ptbill.remit.post_once import ClaimPostings, Earlier
-from ptbill.x12 import ClaimPayment, Payment
-from ptbill.x12.read_835 import Adjustment, ServiceLine
+from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
 
 if TYPE_CHECKING:
     from ptbill.remit.post import Poster
 
 ZERO = Decimal(0)
 # Work items a new decision on a claim replaces.
-DECISION_ITEMS = ("denial", "underpayment", "rejection", "overpayment")
-# The work item of money the payer paid above what it owes (docs/ledger.md, "Work items"):
-# category above_charge, above_allowed or paid_twice; action refund.
-OVERPAYMENT = "overpayment"
+DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover")
+# Money a payer paid twice, to give back: the kind ptbill.ledger.overpayments opens after a
+# posting for the other over-payments (above the charge or the allowed amount...).
+REFUND = "refund"
 _UNDERPAYMENT_ACTION = {"deductible": "bill_patient", "sequestration": "informational"}
 
 # Column order of the rows built below.
@@ -63,6 +62,8 @@ _PAYMENT_COLUMNS = (
     "reversal",
     "determined_on",
     "state_after",
+    "remarks",
+    "crossover_to",
     "identity",
     "occurrence",
 )
@@ -157,13 +158,13 @@ def _posting(group: str, reason: str, rarc: str | None) -> _Posting:
     )
 
 
-class Batch:
+class PostingBatch:
     """The rows one payment writes, collected and then inserted in bulk."""
 
     def __init__(
         self,
         poster: Poster,
-        payment: Payment,
+        payment: RemittanceAdvice,
         payment_id: int,
         determined: dt.date,
         on: dt.date,
@@ -187,18 +188,21 @@ class Batch:
         self.denials = 0
         self.decided: set[int] = set()  # claims whose older decision items close
         self.touched: dict[int, PostedClaim] = {}
-        self.underpaid: list[tuple[PostedClaim, list[tuple[PostedLine, ServiceLine]]]] = []
+        self.underpaid: list[tuple[PostedClaim, list[tuple[PostedLine, ServicePayment]]]] = []
 
     # -- one CLP ------------------------------------------------------------------------------
 
-    def claim_payment(self, seq: int, cp: ClaimPayment, claim: PostedClaim | None) -> None:
+    def claim_payment(
+        self, seq: int, cp: RemittanceClaim, claim: PostedClaim | None, reason: str | None = None
+    ) -> None:
+        """`reason`: why a claim payment that matched a claim cannot post to it (the wrong
+        payer: ptbill.remit.cob_route)."""
         summary = self.p.summary
         summary.claims += 1
-        reason = None
         identity, occurrence, already = self.postings.take(seq, cp)
         earlier = self.postings.earlier(seq, cp, self.trace) if already else None
-        if already:
-            claim = None  # recorded with this payment's money, not applied again
+        if already or reason is not None:
+            claim = None  # recorded with this payment's money, not applied (again)
         elif claim is None:
             reason = "no claim has this claim number (CLP01) or these line control numbers"
         elif claim.state not in POSTABLE:
@@ -260,7 +264,6 @@ class Batch:
             state_after = self._apply(claim, cp, patient, adjustments, version)
             if not cp.is_reversal:
                 self._work(claim, cp, adjustments, matches)
-                self._overpaid(claim, cp)
         self.payments.append(
             (
                 payment_id,
@@ -277,6 +280,8 @@ class Batch:
                 self.flag(cp.is_reversal),
                 self.determined_value,
                 state_after,
+                " ".join(cp.remarks)[:200] or None,
+                next((p.last_or_organization[:80] for p in cp.parties if p.entity == "TT"), None),
                 identity,
                 occurrence,
             )
@@ -285,7 +290,7 @@ class Batch:
     def _apply(
         self,
         claim: PostedClaim,
-        cp: ClaimPayment,
+        cp: RemittanceClaim,
         patient: Decimal,
         adjustments: list[tuple[int | None, _Posting, Decimal]],
         version: int | None,
@@ -384,7 +389,7 @@ class Batch:
             )
         )
 
-    def _unmatched(self, cp: ClaimPayment, reason: str) -> None:
+    def _unmatched(self, cp: RemittanceClaim, reason: str) -> None:
         self._item(
             None,
             "unmatched",
@@ -400,7 +405,7 @@ class Batch:
             reference=cp.claim_id,
         )
 
-    def _paid_again(self, cp: ClaimPayment, earlier: Earlier | None) -> None:
+    def _paid_again(self, cp: RemittanceClaim, earlier: Earlier | None) -> None:
         """A decision posted before, carried again by this (new) payment: recorded with the
         payment's money, not applied to its claim. Money paid again is an overpayment to
         refund; money taken back again (a reversal) is for a person to look at."""
@@ -421,7 +426,7 @@ class Batch:
         what = (
             ("unmatched", "reversed_twice", "review", "takes it back a second time")
             if cp.is_reversal
-            else (OVERPAYMENT, "paid_twice", "refund", "pays it a second time")
+            else (REFUND, "paid_twice", "refund_payer", "pays it a second time")
         )
         kind, category, action, does = what
         self._item(
@@ -438,40 +443,8 @@ class Batch:
             self.due_unmatched,
             reference=cp.claim_id,
         )
-        if kind == OVERPAYMENT:
+        if kind == REFUND:
             self.p.summary.overpayment_items += 1
-
-    def _overpaid(self, claim: PostedClaim, cp: ClaimPayment) -> None:
-        """A claim paid above its charge (all its payments counted), or a decision paying
-        more than the payer allowed for its lines, is an overpayment to refund. Late-payment
-        interest (AMT*I) is paid on top of what is owed: it is left out."""
-        interest = cp.amounts.get("I", ZERO) if cp.amounts else ZERO
-        if claim.paid - interest > claim.charge:
-            category, excess = "above_charge", claim.paid - interest - claim.charge
-            why = f"paid {claim.paid - interest} in all on a charge of {claim.charge}"
-        elif cp.lines and cp.paid - interest > 0:
-            allowed = ZERO
-            for svc in cp.lines:
-                allowed += _allowed(svc)
-            if cp.paid - interest <= allowed:
-                return
-            category, excess = "above_allowed", cp.paid - interest - allowed
-            why = f"paid {cp.paid - interest} where the payer allowed {allowed}"
-        else:
-            return
-        self._item(
-            claim,
-            OVERPAYMENT,
-            category,
-            None,
-            None,
-            excess,
-            "refund",
-            f"{why} (payer claim {cp.payer_claim_control_number}, payment {self.trace}): "
-            f"{excess} more than owed; confirm with the payer and refund it",
-            self.due_unmatched,
-        )
-        self.p.summary.overpayment_items += 1
 
     def _due(
         self, action: str, payer: m.Payer, claim: PostedClaim, processed: bool = True
@@ -488,7 +461,7 @@ class Batch:
     def _work(
         self,
         claim: PostedClaim,
-        cp: ClaimPayment,
+        cp: RemittanceClaim,
         adjustments: list[tuple[int | None, _Posting, Decimal]],
         matches: list[PostedLine | None],
     ) -> None:
@@ -522,7 +495,7 @@ class Batch:
             if line is not None
             and line.expected_payment is not None
             and n not in denied_lines
-            and svc.paid < line.expected_payment
+            and svc.paid + _patient_fixed(svc) < line.expected_payment
         ]
         if short and not any(
             k.claim_level_block for line_seq, k, _ in adjustments if line_seq is None
@@ -584,7 +557,7 @@ class Batch:
                 )
                 self.p.summary.underpayment_items += 1
 
-    def provider_adjustments(self, p: Payment) -> None:
+    def provider_adjustments(self, p: RemittanceAdvice) -> None:
         if not p.provider_adjustments:
             return
         refs = {a.reference for a in p.provider_adjustments if a.reference}
@@ -670,13 +643,22 @@ def _allowed_move(current: str, wanted: str) -> bool:
     return allowed(current, wanted)
 
 
-def _all_adjustments(cp: ClaimPayment) -> Iterable[Adjustment]:
+def _all_adjustments(cp: RemittanceClaim) -> Iterable[RemittanceAdjustment]:
     yield from cp.adjustments
     for line in cp.lines:
         yield from line.adjustments
 
 
-def _allowed(svc: ServiceLine) -> Decimal:
+def _patient_fixed(svc: ServicePayment) -> Decimal:
+    """The line's deductible and copay as the 835 itemises them (PR-1, PR-3): the patient's
+    share, which the expected payment (allowed less coinsurance) leaves out and the patient's
+    balance bills (ptbill.ledger.balances) -- not an underpayment."""
+    return sum(
+        (a.amount for a in svc.adjustments if a.group == "PR" and a.reason in ("1", "3")), ZERO
+    )
+
+
+def _allowed(svc: ServicePayment) -> Decimal:
     """The payer's allowed amount for a line: AMT*B6, else paid + patient share + the
     reductions taken after allowing (sequestration)."""
     if svc.allowed is not None:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from ptbill.ledger import models as m
 from ptbill.ledger.identity import claim_payment_identity
 from ptbill.remit.post_match import select_in
-from ptbill.x12 import ClaimPayment
+from ptbill.x12 import RemittanceClaim
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class ClaimPostings:
     """The claim payments of one payment against what was posted before. take() each in
     order: its identity and occurrence to store, or the Earlier posting it repeats."""
 
-    def __init__(self, conn: Connection, payer: str, claims: list[ClaimPayment]) -> None:
+    def __init__(self, conn: Connection, payer: str, claims: list[RemittanceClaim]) -> None:
         self.conn = conn
         self.identities = [
             claim_payment_identity(
@@ -121,7 +121,7 @@ class ClaimPostings:
             i for i, cp in zip(self.identities, claims, strict=True) if i and cp.is_reversal
         )
 
-    def take(self, seq: int, cp: ClaimPayment) -> tuple[str | None, int | None, bool]:
+    def take(self, seq: int, cp: RemittanceClaim) -> tuple[str | None, int | None, bool]:
         """(identity, occurrence, already posted) of the payment's claim payment `seq`
         (1-based): identity and occurrence None when it is not stored as a posting."""
         identity = self.identities[seq - 1]
@@ -138,7 +138,7 @@ class ClaimPostings:
         self.posted[identity, cp.is_reversal] += 1
         return identity, self.posted[identity, cp.is_reversal], False
 
-    def earlier(self, seq: int, cp: ClaimPayment, in_trace: str) -> Earlier | None:
+    def earlier(self, seq: int, cp: RemittanceClaim, in_trace: str) -> Earlier | None:
         """The posting that claim payment `seq` repeats (the latest one; None: one earlier in
         the same payment, not written yet)."""
         c = m.ClaimPayment

@@ -9,11 +9,14 @@ Kind = Literal[
     "denial",
     "rejection",
     "underpayment",
-    "overpayment",  # money paid above what is owed, to refund (docs/ledger.md)
     "unmatched",
     "blocked",
     "eligibility",
     "status",
     "exchange",
+    "crossover",
+    "cob",
+    "refund",  # money to give back: to a payer (over-payments) or a patient (credits)
+    "collections",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)

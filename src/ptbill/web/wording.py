@@ -31,6 +31,12 @@ _PAGES = {
     "worklist": "the work queue",
     "report": "the dashboard",
     "export": "the Export page",
+    "balance": "the patient's account page",
+    "pay": '"Record the payment" on the patient\'s account page',
+    "refund": '"Record the refund" on the patient\'s account page',
+    "patient-writeoff": '"Write off the balance" on the patient\'s account page',
+    "coverage": '"Add the coverage" on the patient\'s account page',
+    "statements": "the Statements page",
 }
 _NAMES = "|".join(map(re.escape, _PAGES))
 _COMMAND = re.compile(rf"`ptbill ({_NAMES})(?: [^`]*)?`")

@@ -7,7 +7,7 @@ this migration) keeps both: the first keeps the identity, the repeat has none. C
 posted twice are numbered 1, 2... in the order they were posted.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ptbill.ledger.identity import claim_payment_identity, payer_of, payment_ide
 from ptbill.ledger.types import Money
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
