@@ -309,3 +309,26 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
         files={"file": ("b-again.835", crlf.encode(), "text/plain")},
     )
     assert r.status_code == 200 and r.json()["already_posted"], r.text
+
+
+def test_an_export_holds_only_the_callers_clinics(benches: tuple[Bench, Bench]) -> None:
+    """`GET /api/v1/export` and the Export page: A's biller gets A's rows only (a row of no
+    clinic neither), B's key is not known to them; a company role gets both clinics'."""
+    import json
+
+    _, both = benches
+    for what in ("claims", "payments", "adjustments", "work-items"):
+        url = f"/api/v1/export?what={what}&format=jsonl"
+        mine = [json.loads(x) for x in both.get(url, A_USER).text.splitlines()]
+        every = [json.loads(x) for x in both.get(url, "manager").text.splitlines()]
+        assert {x["clinic"] for x in mine} <= {A}, what
+        assert mine == [x for x in every if x["clinic"] == A], what
+        if what != "work-items":
+            assert {x["clinic"] for x in every} >= {A, B}, what
+    r = both.get(f"/api/v1/export?what=claims&clinic={B}", A_USER)
+    assert r.status_code == 422 and B not in r.json()["error"]["fix"], r.text
+    both.login(A_USER)
+    page = both.client.get("/export").text
+    assert A in page and B not in page
+    r = both.client.get(f"/export/download?what=claims&format=jsonl&clinic={A}")
+    assert r.status_code == 200 and {json.loads(x)["clinic"] for x in r.text.splitlines()} == {A}

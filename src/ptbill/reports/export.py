@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.reports.export_names import WHATS, Format, What
 
 _BATCH = 1000  # rows fetched from the database at a time
@@ -42,6 +43,9 @@ class ExportQuery:
     clinic: str | None = None  # a clinic key
     since: dt.date | None = None  # inclusive
     until: dt.date | None = None  # inclusive
+    # The clinics the caller may reach (ptbill.ledger.scope): a row of another clinic, or of
+    # none, is left out for a scoped caller, and another clinic's key is not known.
+    scope: Scope = EVERYTHING
 
     def file_name(self, fmt: Format) -> str:
         parts = ["ptbill", self.what, self.clinic, self.since, self.until]
@@ -67,7 +71,7 @@ def check(session: Session, query: ExportQuery) -> None:
             fix="give --since on or before --until",
         )
     if query.clinic is not None:
-        keys = list(session.scalars(select(m.Clinic.key).order_by(m.Clinic.key)))
+        keys = list(session.scalars(_clinic_keys(query.scope).order_by(m.Clinic.key)))
         if query.clinic not in keys:
             raise InputError(
                 file="--clinic",
@@ -102,12 +106,18 @@ class _ClaimOf:
         return func.coalesce(self.clinic.key, payee.scalar_subquery())
 
 
+def _clinic_keys(scope: Scope) -> Select[tuple[str]]:
+    return select(m.Clinic.key).where(scope.clinic_rows())
+
+
 def _kept(q: Select[Any], date: Any, clinic: Any, query: ExportQuery) -> Select[Any]:
-    """The rows of the query's date range and clinic."""
+    """The rows of the query's date range and clinic, within its scope."""
     if query.since is not None:
         q = q.where(date >= query.since)
     if query.until is not None:
         q = q.where(date <= query.until)
+    if not query.scope.everything:
+        q = q.where(clinic.in_(_clinic_keys(query.scope)))
     return q.where(clinic == query.clinic) if query.clinic is not None else q
 
 

@@ -12,6 +12,7 @@ from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from ptbill.ledger.scope import Scope
 from ptbill.reports import export
 from ptbill.reports.export_names import MEDIA_TYPES, Format, What
 
@@ -42,8 +43,9 @@ def export_download(
     clinic: str | None,
     since: dt.date | None,
     until: dt.date | None,
+    scope: Scope,
 ) -> StreamingResponse:
-    query = export.ExportQuery(what, clinic or None, since, until)
+    query = export.ExportQuery(what, clinic or None, since, until, scope)
     export.check(session, query)  # an error is an answer of its own, before any row
     name = query.file_name(fmt)
     return StreamingResponse(

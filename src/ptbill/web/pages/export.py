@@ -21,7 +21,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/export", response_class=HTMLResponse)
 def export_page(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
-    clinics = list(session.execute(select(m.Clinic.key, m.Clinic.name).order_by(m.Clinic.key)))
+    mine = select(m.Clinic.key, m.Clinic.name).where(who.scope.clinic_rows())
+    clinics = list(session.execute(mine.order_by(m.Clinic.key)))
     return show(request, session, "export.html", whats=WHATS, formats=FORMATS, clinics=clinics)
 
 
@@ -56,4 +57,4 @@ def export_file(
     until: FormDate = "",
 ) -> StreamingResponse:
     day_from, day_to = _day("since", since), _day("until", until)
-    return export_download(request, session, what, format, clinic, day_from, day_to)
+    return export_download(request, session, what, format, clinic, day_from, day_to, who.scope)
