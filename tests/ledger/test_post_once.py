@@ -245,25 +245,30 @@ def _line_paid(sent_claim: SimClaim, allowed: str, paid_: str, co45: str) -> lis
     return lines
 
 
-def test_a_line_paid_above_what_the_payer_allowed_is_a_refund(
-    ledger: Ledger, config: Config, sent: dict
+@pytest.mark.parametrize(
+    ("allowed", "paid_", "co45", "refund"),
+    [
+        # 97110 paid 70.00 where the payer allowed 60.00 (AMT*B6)
+        ("60.00", "70.00", "26.00", ("above_allowed", D("10.00"))),
+        # each line within what the payer allowed (97110 140.00 on a charge of 96.00, CO-45
+        # -44.00), the claim paid 155.68 on 143.00
+        ("140.00", "140.00", "-44.00", ("above_charge", D("12.68"))),
+    ],
+    ids=["above the allowed", "above the charge"],
+)
+def test_a_claim_paid_above_what_is_owed_is_a_refund(
+    ledger: Ledger,
+    config: Config,
+    sent: dict,
+    allowed: str,
+    paid_: str,
+    co45: str,
+    refund: tuple[str, Decimal],
 ) -> None:
-    lines = _line_paid(sent["V-1"], "60.00", "70.00", "26.00")
+    lines = _line_paid(sent["V-1"], allowed, paid_, co45)
     summary = _post(ledger, config, remit_of([decision(sent["V-1"], lines)]))
     assert summary.overpayment_items == 1
-    # 97110 paid 70.00 where the payer allowed 60.00 (AMT*B6)
-    assert _refunds(ledger) == [("above_allowed", D("10.00"), "refund_payer")]
-
-
-def test_a_claim_paid_above_its_charge_is_a_refund(
-    ledger: Ledger, config: Config, sent: dict
-) -> None:
-    """One decision, each line within what the payer allowed, the claim paid above its charge:
-    97110 allowed and paid 140.00 on 96.00 (CO-45 -44.00), 97140 15.68: 155.68 on 143.00."""
-    lines = _line_paid(sent["V-1"], "140.00", "140.00", "-44.00")
-    summary = _post(ledger, config, remit_of([decision(sent["V-1"], lines)]))
-    assert summary.overpayment_items == 1
-    assert _refunds(ledger) == [("above_charge", D("12.68"), "refund_payer")]
+    assert _refunds(ledger) == [(*refund, "refund_payer")]
 
 
 def test_late_payment_interest_on_a_claim_paid_as_allowed_is_no_refund(
