@@ -123,12 +123,15 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def ledger_session(ctx: click.Context, *, per_claim: bool = False) -> Iterator[Any]:
+def ledger_session(
+    ctx: click.Context, *, per_claim: bool = False, read_only: bool = False
+) -> Iterator[Any]:
     """One transaction for the command; `per_claim`: a session whose caller commits claim by
-    claim (a bulk action)."""
+    claim (a bulk action); `read_only`: for the commands that only read (the database opened
+    so that it cannot be written, and not migrated)."""
     from ptbill.ledger.db import Ledger
 
-    ledger = Ledger(ctx.obj.get("db"))
+    ledger = Ledger(ctx.obj.get("db"), read_only=read_only)
     try:
         with ledger.sessions() if per_claim else ledger.transaction() as session:
             yield session
@@ -382,29 +385,42 @@ def post(
     as_json: bool,
     clinics: tuple[str, ...],
 ) -> None:
-    """Post an 835 remittance: all of it or nothing, once. Denials, underpayments and what
-    matches no claim go to the worklist."""
-    from ptbill.ledger.scope import remittance_clinics
+    """Post an 835 remittance: all of it or nothing, each payment once (a payment posted before,
+    in any file, is reported, not posted again). Denials, underpayments, overpayments and what
+    matches no claim go to the worklist. Exit 0 when posted or already posted, 1 when a claim
+    matched nothing or work items were opened, 2 for bad input."""
     from ptbill.remit.post import post_file
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
         summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
-        _held_to(session, clinics, file, remittance_clinics(session, summary.remittance_id))
+        _held_to(session, clinics, file, summary.clinics(session))
     if as_json:
         print_json(summary.as_json())
-        return
+    elif summary.wholly_posted_before:
+        for earlier in summary.already_posted:
+            out.print(f"{file}: {earlier.text()}", soft_wrap=True)
+        out.print("nothing was changed: every payment of the file was posted before")
+    else:
+        _render_posted(file, summary)
+    if summary.needs_a_person:
+        ctx.exit(EXIT_FOUND)
+
+
+def _render_posted(file: str, summary: Any) -> None:
     out.print(
         f"posted {file}: {summary.payments} payment(s), {summary.claims} claim(s), "
         f"{_money(summary.paid_total)} paid; {summary.matched} matched, "
         f"{len(summary.unmatched)} unmatched, {summary.reversals} reversal(s); "
-        f"{summary.denial_items} denial and {summary.underpayment_items} underpayment "
-        "work item(s)"
+        f"{summary.denial_items} denial, {summary.underpayment_items} underpayment and "
+        f"{summary.overpayment_items} overpayment work item(s)"
     )
     if summary.states:
         out.print(
             "  claims now: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
         )
+    for earlier in summary.already_posted:
+        out.print(f"  not posted again: {earlier.text()}", soft_wrap=True)
     for text in summary.imbalances[:10]:
         out.print(f"  [yellow]does not balance:[/] {text}")
     for text in summary.warnings:
@@ -584,7 +600,7 @@ def report(
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.reports.report import build_report
 
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         day = as_of_or_latest(session, _day(as_of))
         data = build_report(session, day, _scope(session, clinics))
     if as_json:
