@@ -76,10 +76,11 @@ def test_post_exits_0_when_posted_or_already_posted_and_1_when_nothing_matched(
     r = run("--db", db, "post", str(remit))
     assert r.exit_code == 0 and "already posted on 2025-03-" in r.output, r.output
     r = run("--db", db, "post", str(remit), "--json")
-    assert r.exit_code == 0 and '"already_posted": true' in r.output
+    assert r.exit_code == 0 and '"posted": false' in r.output
     # The same 835 posted to a ledger that never sent its claim: nothing matches.
     r = run("--db", str(tmp_path / "other.db"), "post", str(remit))
     assert r.exit_code == 1 and "nothing in this 835 matched" in r.output, r.output
+    assert "1 unmatched" in r.output
     (tmp_path / "cut.835").write_text((answer.remit_835 or "")[:200])
     r = run("--db", str(tmp_path / "other.db"), "post", str(tmp_path / "cut.835"))
     assert r.exit_code == 2
@@ -93,21 +94,6 @@ def test_scrub_and_claim_exit_1_when_a_visit_is_blocked(tmp_path: Path) -> None:
     r = run("claim", visits, "-o", str(tmp_path / "o.837"))
     assert r.exit_code == 1 and (tmp_path / "o.837").read_text().count("CLM*") == 2
     assert run("scrub", str(tmp_path / "missing.jsonl")).exit_code == 2
-
-
-def test_post_needs_a_person_for_work_items_and_nothing_else() -> None:
-    from ptbill.remit.post import PostSummary
-
-    clean = PostSummary("r.835", claims=2, matched=2)
-    assert not clean.needs_a_person
-    for left in (
-        {"denial_items": 1},
-        {"underpayment_items": 1},
-        {"unmatched": ["X-1"]},
-        {"imbalances": ["claim X-1 does not balance"]},
-        {"matched": 0},
-    ):
-        assert PostSummary("r.835", **{"claims": 2, "matched": 2, **left}).needs_a_person, left
 
 
 def test_the_report_never_cuts_money_in_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ptbill.ledger.dates import latest_date
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger.dates import latest_date
 from ptbill.ledger.db import Ledger, make_engine
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.migrate import upgrade
@@ -348,7 +348,7 @@ def test_scrubbing_again_moves_a_claim_and_replaces_its_items(
 
 def test_the_migration_names_the_rule_of_the_blocked_items_already_stored(db_url: str) -> None:
     engine = make_engine(db_url) if db_url.startswith("sqlite") else create_engine(db_url)
-    upgrade(engine, "0004")  # the revision before the rule's
+    upgrade(engine, "0005")  # the revision before the rule's
     day = dt.date(2026, 3, 2)
     with engine.begin() as conn:
         for kind, category, detail, source in (

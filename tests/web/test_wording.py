@@ -15,9 +15,12 @@ from ptbill.web.wording import for_web
 from tests.web.conftest import MakeBench, Workbench
 from tests.web.test_pages import form_csrf
 
-# Commands with no page that does them: an admin's (reference data, users, tokens), a
-# developer's, and the talks with the clearinghouse (the pages show their answers).
+# Commands with no page that does them: an admin's (reference data, users, tokens, the
+# schema's upgrade and backups), a developer's, and the talks with the clearinghouse (the
+# pages show their answers).
 CLI_ONLY = (
+    "migrate",
+    "backup",
     "reference",
     "rules",
     "schema",

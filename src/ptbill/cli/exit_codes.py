@@ -27,9 +27,9 @@ EXIT_CODES: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "post",
-        "posted, or already posted before (nothing changes)",
-        "posted, but nothing in it matched the ledger, or it left work items (a denial, an "
-        "underpayment, a payment that matched no claim or does not balance)",
+        "posted, or every payment already posted before (nothing changes)",
+        "posted, but a claim in it matched nothing in the ledger, or it opened work items "
+        "(denials, underpayments, overpayments)",
         "bad input: nothing posted",
     ),
     ("remit", "read", "a total does not balance", "bad input"),

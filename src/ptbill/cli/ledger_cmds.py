@@ -124,12 +124,15 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def ledger_session(ctx: click.Context, *, per_claim: bool = False) -> Iterator[Any]:
+def ledger_session(
+    ctx: click.Context, *, per_claim: bool = False, read_only: bool = False
+) -> Iterator[Any]:
     """One transaction for the command; `per_claim`: a session whose caller commits claim by
-    claim (a bulk action)."""
+    claim (a bulk action); `read_only`: for the commands that only read (the database opened
+    so that it cannot be written, and not migrated)."""
     from ptbill.ledger.db import Ledger
 
-    ledger = Ledger(ctx.obj.get("db"))
+    ledger = Ledger(ctx.obj.get("db"), read_only=read_only)
     try:
         with ledger.sessions() if per_claim else ledger.transaction() as session:
             yield session
@@ -377,41 +380,35 @@ def post(
     as_json: bool,
     clinics: tuple[str, ...],
 ) -> None:
-    """Post an 835 remittance: all of it or nothing, once. Denials, underpayments and what
-    matches no claim go to the worklist.
-
-    Exit 0 when posted, or already posted before (nothing changes); 1 when it posted but
-    nothing in it matched the ledger, or it left work items for a person (denials,
-    underpayments, unmatched or unbalanced payments); 2 for bad input (nothing posted)."""
-    from ptbill.ledger.scope import remittance_clinics
-    from ptbill.remit.post import AlreadyPosted, post_file
+    """Post an 835 remittance: all of it or nothing, each payment once (a payment posted before,
+    in any file, is reported, not posted again). Denials, underpayments, overpayments and what
+    matches no claim go to the worklist. Exit 0 when posted or already posted, 1 when a claim
+    matched nothing or work items were opened, 2 for bad input."""
+    from ptbill.remit.post import post_file
 
     config = _config(ctx)
-    try:
-        with ledger_session(ctx) as session:
-            summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
-            _held_to(session, clinics, file, remittance_clinics(session, summary.remittance_id))
-    except AlreadyPosted as e:
-        if as_json:
-            print_json({"file": file, "already_posted": True, "message": e.problem})
-        else:
-            out.print(f"{file}: {e.problem}", markup=False, soft_wrap=True)
-        return
+    with ledger_session(ctx) as session:
+        summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
+        _held_to(session, clinics, file, summary.clinics(session))
     if as_json:
-        print_json({**summary.as_json(), "already_posted": False})
+        print_json(summary.as_json())
+    elif summary.wholly_posted_before:
+        for earlier in summary.already_posted:
+            out.print(f"{file}: {earlier.text()}", soft_wrap=True)
+        out.print("nothing was changed: every payment of the file was posted before")
     else:
-        _tell_posted(file, summary)
+        _render_posted(file, summary)
     if summary.needs_a_person:
         ctx.exit(EXIT_FOUND)
 
 
-def _tell_posted(file: str, summary: Any) -> None:
+def _render_posted(file: str, summary: Any) -> None:
     out.print(
         f"posted {file}: {summary.payments} payment(s), {summary.claims} claim(s), "
         f"{_money(summary.paid_total)} paid; {summary.matched} matched, "
         f"{len(summary.unmatched)} unmatched, {summary.reversals} reversal(s); "
-        f"{summary.denial_items} denial and {summary.underpayment_items} underpayment "
-        "work item(s)"
+        f"{summary.denial_items} denial, {summary.underpayment_items} underpayment and "
+        f"{summary.overpayment_items} overpayment work item(s)"
     )
     if summary.claims and not summary.matched:
         out.print(
@@ -422,6 +419,8 @@ def _tell_posted(file: str, summary: Any) -> None:
         out.print(
             "  claims now: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
         )
+    for earlier in summary.already_posted:
+        out.print(f"  not posted again: {earlier.text()}", soft_wrap=True)
     for text in summary.imbalances[:10]:
         out.print(f"  [yellow]does not balance:[/] {text}")
     for text in summary.warnings:
@@ -597,7 +596,7 @@ def report(
     paid, expected vs paid, A/R with aging and days in A/R: overall and per payer."""
     from ptbill.reports.report import build_report
 
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         day = as_of_or_today(ctx, as_of)
         data = build_report(session, day, _scope(session, clinics))
     if as_json:

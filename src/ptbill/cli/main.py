@@ -10,6 +10,7 @@ import click
 from ptbill import __version__
 from ptbill.cli.claim_cmds import claim
 from ptbill.cli.coding_cmds import code, units
+from ptbill.cli.data_cmds import backup, export, migrate
 from ptbill.cli.demo_cmds import demo_data
 from ptbill.cli.exit_codes import help_text
 from ptbill.cli.ledger_cmds import (
@@ -123,6 +124,9 @@ cli.add_command(appeal)
 cli.add_command(writeoff)
 cli.add_command(report)
 cli.add_command(show)
+cli.add_command(export)
+cli.add_command(backup)
+cli.add_command(migrate)
 cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)

@@ -194,7 +194,7 @@ def worklist(
         until=until.date() if until else None,
         due=due,
     )
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         scope = scope_of(session, clinics)
         day = as_of_or_today(ctx, as_of)
         if fmt == "ids":

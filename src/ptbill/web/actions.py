@@ -40,7 +40,6 @@ from ptbill.ledger.scope import (
     clinic_of_claim,
     import_clinics,
     refuse_outside,
-    remittance_clinics,
 )
 from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.remit.actions import Correction, correct, writeoff
@@ -155,11 +154,12 @@ def _kind_named_for_the_web() -> Iterator[None]:
 def post_remittance(
     session: Session, config: Config, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> PostSummary:
-    """Post an uploaded 835 (all of it or nothing; the same file twice is refused)."""
+    """Post an uploaded 835 (all of it or nothing; a payment posted before is not posted
+    again)."""
     with _kind_named_for_the_web():
         summary = post_text(session, text, name, who=who.who, config=config, as_of=as_of)
     if not who.is_admin:
-        refuse_outside(name, who.writes, remittance_clinics(session, summary.remittance_id))
+        refuse_outside(name, who.writes, summary.clinics(session))
     return summary
 
 
