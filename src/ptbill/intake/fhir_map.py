@@ -80,7 +80,7 @@ class Mapper:
         # visit, worked out once: (document fields, their places).
         self._memo: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, str]]] = {}
         self._providers: dict[int, dict[str, Any]] = {}
-        self._codes: dict[int, str] = {}  # a Condition's ICD-10-CM code
+        self._codes: dict[int, tuple[str, str]] = {}  # a Condition: its ICD-10-CM code, place
         self._days: dict[str, str] = {}  # FHIR date(Time) text -> its ISO date
         self._instants: dict[str, dt.datetime] = {}  # FHIR dateTime text -> its instant
         # Procedures, Conditions and ChargeItems by the Encounter/Procedure they belong to.
@@ -207,10 +207,10 @@ class Mapper:
                     return
 
     def _patient(self, d: Draft, p: Res) -> None:
-        name = p.get("name", 0) or {}
+        first, family = p.name()
         d.put("patient.id", p.get("identifier", 0, "value") or p.data.get("id"), p.at("identifier"))
-        d.put("patient.first_name", (name.get("given") or [None])[0], p.at("name.given"))
-        d.put("patient.last_name", name.get("family"), p.at("name.family"))
+        d.put("patient.first_name", first, p.at("name.given"))
+        d.put("patient.last_name", family, p.at("name.family"))
         d.put("patient.birth_date", p.text("birthDate"), p.at("birthDate"))
         d.put("patient.sex", _SEX.get(p.text("gender") or "", p.get("gender")), p.at("gender"))
         address = address_of(p, "address")
@@ -290,10 +290,10 @@ class Mapper:
         holder = cov.get("subscriber")
         if holder is not None and sub.get("relationship", "self") != "self":
             person = self.index.ref(cov, "subscriber", holder, ("Patient", "RelatedPerson"))
-            name = person.get("name", 0) or {}
+            first, family = person.name()
             sub.update(
-                first_name=(name.get("given") or [None])[0],
-                last_name=name.get("family"),
+                first_name=first,
+                last_name=family,
                 birth_date=person.text("birthDate"),
             )
             if person.get("gender"):
@@ -331,11 +331,11 @@ class Mapper:
         return known
 
     def _read_provider(self, p: Res) -> dict[str, Any]:
-        name = p.get("name", 0) or {}
+        first, family = p.name()
         out: dict[str, Any] = {
             "npi": p.ident(NPI),
-            "first_name": (name.get("given") or [None])[0],
-            "last_name": name.get("family"),
+            "first_name": first,
+            "last_name": family,
         }
         for q in p.list("qualification"):
             concept = q.get("code") if isinstance(q, dict) else None

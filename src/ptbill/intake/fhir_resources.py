@@ -79,6 +79,37 @@ class Res:
             raise Fail(self.at(name), "expected a list", f"send {name} as a JSON array")
         return value
 
+    def objects(self, name: str) -> list[tuple[int, dict[str, Any]]]:
+        """A list element whose entries must be objects (Claim.item, careTeam, insurance)."""
+        out = []
+        for i, entry in enumerate(self.list(name)):
+            if not isinstance(entry, dict):
+                raise Fail(
+                    self.at(f"{name}[{i}]"),
+                    "expected an object",
+                    f"send {name} as a list of JSON objects",
+                )
+            out.append((i, entry))
+        return out
+
+    def name(self) -> tuple[Any, Any]:
+        """The first given name and the family name of the resource's first HumanName."""
+        name = self.get("name", 0) or {}
+        if not isinstance(name, dict):
+            raise Fail(
+                self.at("name[0]"),
+                "expected a HumanName object",
+                "send name as a list of HumanName objects",
+            )
+        given = name.get("given") or [None]
+        if not isinstance(given, list | str):
+            raise Fail(
+                self.at("name[0].given"),
+                "expected a list of given names",
+                "send given as a JSON array",
+            )
+        return given[0], name.get("family")
+
     def ident(self, system: str) -> str | None:
         for entry in self.list("identifier"):
             if isinstance(entry, dict) and entry.get("system") == system:
@@ -113,9 +144,7 @@ def extensions(node: Any, url: str, key: str) -> list[Any]:
     if not isinstance(node, dict):
         return []
     return [
-        e.get(key)
-        for e in _list(node, "extension")
-        if isinstance(e, dict) and e.get("url") == url
+        e.get(key) for e in _list(node, "extension") if isinstance(e, dict) and e.get("url") == url
     ]
 
 
@@ -160,7 +189,9 @@ def fhir_date(value: Any, where: str) -> str:
     raise Fail(where, f"{value!r} is not a FHIR date", "write the date as YYYY-MM-DD")
 
 
-_FLOAT = re.compile(r"\d[.eE]")  # in a JSON number with a fraction or an exponent
+# A JSON number that orjson reads as a float: a fraction, an exponent, or an integer too long
+# for 64 bits (which the json module reads as an int).
+_FLOAT = re.compile(r"\d[.eE]|\d{19}")
 _DECIMALS = json.JSONDecoder(parse_float=Decimal)
 
 
