@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -189,35 +188,15 @@ def fhir_date(value: Any, where: str) -> str:
     raise Fail(where, f"{value!r} is not a FHIR date", "write the date as YYYY-MM-DD")
 
 
-# A JSON number that orjson reads as a float: a fraction, an exponent, or an integer too long
-# for 64 bits (which the json module reads as an int).
-_FLOAT = re.compile(r"\d[.eE]|\d{19}")
 _DECIMALS = json.JSONDecoder(parse_float=Decimal)
 
 
 def json_object(raw: str) -> Any:
     """A JSON text as json.loads(raw, parse_float=Decimal) reads it (a float, such as money,
-    becomes a Decimal, never a binary float): by orjson, several times faster, unless the value
-    holds a float, or orjson refuses the text (it refuses what the json module reads its own
-    way: integers past 64 bits, NaN, lone surrogates)."""
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return _DECIMALS.decode(raw)
-    return _DECIMALS.decode(raw) if _FLOAT.search(raw) and _has_float(value) else value
-
-
-def _has_float(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, float):
-            return True
-    return False
+    becomes a Decimal, never a binary float), by one decoder made once: json.loads makes a
+    decoder per call when given parse_float, which took half the time of a visit's extension
+    (orjson, then a walk for floats to read again with Decimals, took more than both)."""
+    return _DECIMALS.decode(raw)
 
 
 def json_extension(res: Res, node: Any, url: str, where: str) -> dict[str, Any]:
