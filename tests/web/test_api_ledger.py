@@ -246,7 +246,7 @@ def test_submitting_sends_every_ready_claim(make_bench: MakeBench) -> None:
     assert r.json()["claims"] == ready
     assert _claims(bench, state="ready") == []
     subs = bench.get("/api/v1/submissions").json()["submissions"]
-    assert len(subs) == 2 and subs[0]["claim_count"] == 1
+    assert len(subs) == len(bench.templates.demo.remits) + 1 and subs[0]["claim_count"] == 1
     text = bench.get(f"/api/v1/submissions/{subs[0]['id']}/837").text
     assert text.startswith("ISA*") and f"CLM*{ready[0]}*" in text
     nothing = bench.post("/api/v1/submissions").json()
@@ -255,7 +255,8 @@ def test_submitting_sends_every_ready_claim(make_bench: MakeBench) -> None:
 
 def test_acknowledgements_list_their_results(shared_bench: Workbench) -> None:
     acks = shared_bench.get("/api/v1/acknowledgements").json()["acknowledgements"]
-    assert sorted(a["kind"] for a in acks) == ["277CA", "999"]
+    clinics = len(shared_bench.templates.demo.remits)  # a 999 and a 277CA for each clinic's file
+    assert sorted(a["kind"] for a in acks) == ["277CA"] * clinics + ["999"] * clinics
     ca = next(a for a in acks if a["kind"] == "277CA")
     detail = shared_bench.get(f"/api/v1/acknowledgements/{ca['id']}?limit=200").json()
     assert detail["total"] == ca["results"] <= 200

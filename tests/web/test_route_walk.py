@@ -50,6 +50,10 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
         "appeal_id": [str(made.json()["appeal_id"])],
         "fmt": ["html", "pdf"],
         "run_id": ["1"],  # the demo ledger has no exchange run: a 404
+        "statement_id": ["1"],  # no statement made yet: a 404
+        "name": ["viewer"],  # a user (the admin's routes: the walk's biller is refused)
+        "action": ["unlock"],
+        "token_id": ["1"],
     }
 
 

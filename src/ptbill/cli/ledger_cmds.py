@@ -4,6 +4,10 @@ in one transaction: it changes all it means to, or nothing.
 
 Without --as-of a command works as of the latest date the ledger has recorded (import: the
 latest date of service in its input), never the machine's clock.
+
+The command line runs with the database owner's rights; `--clinic KEY` (repeatable) narrows a
+command to some clinics: lists and reports show only theirs, actions reach only their claims
+(another clinic's claim is not found), and a file that touches another clinic is refused whole.
 """
 
 from __future__ import annotations
@@ -34,6 +38,42 @@ from ptbill.remit.work_kinds import KINDS
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 AS_OF_HELP = "Business date of the action (default: the latest date the ledger has recorded)."
+clinic_option = click.option(
+    "--clinic",
+    "clinics",
+    multiple=True,
+    metavar="KEY",
+    help="Only this clinic (repeat for several; default: every clinic).",
+)
+
+
+def _scope(session: Any, clinics: tuple[str, ...]) -> Any:
+    from ptbill.ledger.scope import scope_of
+
+    return scope_of(session, clinics)
+
+
+def _held_to(session: Any, clinics: tuple[str, ...], name: str, touched: set[int | None]) -> None:
+    """With --clinic: refuse (roll back) a file that touched another clinic."""
+    from ptbill.ledger.scope import refuse_outside
+
+    if clinics:
+        refuse_outside(name, _scope(session, clinics).allows, touched)
+
+
+def _claim_in(session: Any, clinics: tuple[str, ...], claim: str) -> None:
+    """With --clinic: a claim of another clinic is not found (exit 2, nothing changed)."""
+    from ptbill.errors import InputError
+    from ptbill.ledger.scope import clinic_of_claim
+
+    if clinics and not _scope(session, clinics).allows(clinic_of_claim(session, claim)):
+        raise InputError(
+            file="ledger",
+            visit_id=claim,
+            field=None,
+            problem=f"no claim {claim!r} at {', '.join(clinics)}",
+            fix="check the claim number and --clinic (`ptbill worklist --clinic KEY` lists them)",
+        )
 
 
 def who() -> str:
@@ -118,6 +158,7 @@ def _percent(value: Decimal | None) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @from_option
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -128,12 +169,14 @@ def import_cmd(
     workers: int,
     as_json: bool,
     fmt: str | None,
+    clinics: tuple[str, ...],
 ) -> None:
     """Store visits (idempotent by visit id), derive missing episode context from history,
     code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
     is blocked."""
     from ptbill.ledger.importer import import_files
     from ptbill.ledger.reading import count_visits, latest_date_of_service
+    from ptbill.ledger.scope import import_clinics
 
     config = _config(ctx)
     for f in files:
@@ -154,6 +197,7 @@ def import_cmd(
             workers=workers,
             fmt=fmt,
         )
+        _held_to(session, clinics, ", ".join(files), import_clinics(session, files))
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
     else:
@@ -206,11 +250,19 @@ def _progress(what: str, total: int) -> Iterator[Callable[[int], None] | None]:
 )
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: bool) -> None:
-    """Every ready (or corrected) claim into one 837P; the claims become submitted."""
+def submit(
+    ctx: click.Context,
+    output: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
+    """Every ready (or corrected) claim (of the clinics given) into one 837P; the claims
+    become submitted."""
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.ledger.submit import submit as submit_claims
 
@@ -220,7 +272,14 @@ def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: 
     try:
         with ledger_session(ctx) as session:
             day = as_of_or_latest(session, _day(as_of))
-            result = submit_claims(session, config, as_of=day, who=who(), file_name=output)
+            result = submit_claims(
+                session,
+                config,
+                as_of=day,
+                who=who(),
+                file_name=output,
+                scope=_scope(session, clinics),
+            )
             if result.text:
                 tmp.write_text(result.text, encoding="ascii")
         if result.text:
@@ -254,18 +313,28 @@ def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: 
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def ack_apply(
+    ctx: click.Context,
+    file: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
     """Apply a 999 or 277CA acknowledgement to the ledger: rejected claims become rejected
     (with a work item), accepted ones accepted. (`ptbill ack FILE` only reads the file.)"""
     from ptbill.ledger.acks import apply_ack_file
     from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.ledger.scope import claim_clinics
 
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
         summary = apply_ack_file(session, file, as_of=day, who=who())
+        numbers = summary.accepted + summary.rejected + summary.unchanged
+        _held_to(session, clinics, file, claim_clinics(session, numbers))
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return
@@ -290,17 +359,26 @@ def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json:
     help="Posting date (default: the 835's production or payment date).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def post(
+    ctx: click.Context,
+    file: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
     """Post an 835 remittance: all of it or nothing, once. Denials, underpayments and what
     matches no claim go to the worklist."""
+    from ptbill.ledger.scope import remittance_clinics
     from ptbill.remit.post import post_file
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
         summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
+        _held_to(session, clinics, file, remittance_clinics(session, summary.remittance_id))
     if as_json:
         print_json(summary.as_json())
         return
@@ -335,18 +413,24 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
     "--as-of", "as_of", type=DATE, default=None, help="Mark items due before this date as overdue."
 )
 @click.option("--details", is_flag=True, help="Show what each item is about and how to fix it.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
 def worklist(
-    ctx: click.Context, as_json: bool, kind: str | None, as_of: dt.datetime | None, details: bool
+    ctx: click.Context,
+    as_json: bool,
+    kind: str | None,
+    as_of: dt.datetime | None,
+    details: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when."""
     from ptbill.remit.worklist import open_items
 
     with ledger_session(ctx) as session:
         day = _day(as_of)
-        items = open_items(session, kind=kind, as_of=day)
+        items = open_items(session, _scope(session, clinics), kind=kind, as_of=day)
     if as_json:
         print_json(items)
         return
@@ -391,10 +475,17 @@ def worklist(
 @click.argument("claim")
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def correct(
+    ctx: click.Context,
+    claim: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
     """Make a corrected claim from the stored (re-imported) visit: a replacement (frequency 7,
     with the payer's claim number) or, if the payer never processed it, a new original.
     Exit 1 when the corrected claim would still be blocked (nothing changes)."""
@@ -405,6 +496,7 @@ def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
     config = _config(ctx)
     try:
         with ledger_session(ctx) as session:
+            _claim_in(session, clinics, claim)
             day = as_of_or_latest(session, _day(as_of))
             result = correct_claim(session, config, claim, as_of=day, who=who())
     except CorrectionBlocked as e:
@@ -436,11 +528,17 @@ def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
 )
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
 def appeal(
-    ctx: click.Context, claim: str, output_dir: str, as_of: dt.datetime | None, as_json: bool
+    ctx: click.Context,
+    claim: str,
+    output_dir: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """Write an appeal letter (HTML and PDF) for a denied or short-paid claim; the claim
     becomes appealed."""
@@ -449,6 +547,7 @@ def appeal(
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
+        _claim_in(session, clinics, claim)
         day = as_of_or_latest(session, _day(as_of))
         result = appeal_claim(session, config, claim, as_of=day, who=who(), out_dir=output_dir)
     if as_json:
@@ -464,15 +563,19 @@ def appeal(
 @click.argument("claim")
 @click.option("--reason", required=True, help="Why the balance is written off.")
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None) -> None:
+def writeoff(
+    ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None, clinics: tuple[str, ...]
+) -> None:
     """Write off what is outstanding on a claim, and close it."""
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import writeoff as write_off
 
     with ledger_session(ctx) as session:
+        _claim_in(session, clinics, claim)
         day = as_of_or_latest(session, _day(as_of))
         amount = write_off(session, claim, reason, as_of=day, who=who())
     out.print(f"claim {claim}: wrote off {_money(amount)} and closed it")
@@ -490,10 +593,13 @@ def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | N
     default=None,
     help="Report as of this date (default: the latest date the ledger recorded).",
 )
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def report(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None:
+def report(
+    ctx: click.Context, as_json: bool, as_of: dt.datetime | None, clinics: tuple[str, ...]
+) -> None:
     """Claims submitted, first-pass acceptance, clean claims, denials by category and CARC,
     paid, expected vs paid, A/R with aging and days in A/R: overall and per payer."""
     from ptbill.ledger.dates import as_of_or_latest
@@ -501,7 +607,7 @@ def report(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None
 
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
-        data = build_report(session, day)
+        data = build_report(session, day, _scope(session, clinics))
     if as_json:
         print_json(data)
         return
@@ -556,4 +662,34 @@ def render_report(data: dict[str, Any]) -> None:
         f"expected vs paid on {ev['claims']} decided claim(s) with a known expected "
         f"payment: expected {_money(ev['expected'])}, paid {_money(ev['paid'])} "
         f"({_money(ev['difference'])}); {ev['claims_without_expected']} without one"
+    )
+    if "patient_ar_total" in data:
+        render_patient_money(data)
+
+
+def render_patient_money(data: dict[str, Any]) -> None:
+    """Patient A/R beside the insurance A/R, collections and the net collection rate."""
+    from ptbill.reports.report import BUCKETS
+
+    ar = Table(title="Patient A/R by days since the payer decided", title_justify="left")
+    for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Credits"):
+        ar.add_column(col, justify="right" if col else "left")
+    ar.add_row(
+        "patients",
+        _money(data["patient_ar_total"]),
+        *[_money(data["patient_ar_aging"][b]) for b, _ in BUCKETS],
+        _money(data["patient_credits"]),
+    )
+    ar.add_row(
+        "insurance",
+        _money(data["ar_total"]),
+        *[_money(data["ar_aging"][b]) for b, _ in BUCKETS],
+        "",
+    )
+    out.print(ar)
+    payers = ", ".join(f"{k} {_money(v)}" for k, v in data["collections_by_payer"].items())
+    patients = sum(data["collections_by_patient"].values(), Decimal(0))
+    out.print(
+        f"collections: {_money(data['collections_total'])} (payers: {payers or '-'}; patients "
+        f"{_money(patients)}); net collection rate {_percent(data['net_collection_rate'])}"
     )

@@ -30,6 +30,7 @@ from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
+from ptbill.ledger import coverages
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.episode import (
@@ -175,6 +176,7 @@ class _Run:
             return
         todo.sort(key=lambda i: (i.visit.date_of_service, i.visit.visit_id))
         self._refs(todo)
+        coverages.record_imported(self.s, self.config, ((i.patient_id, i.visit) for i in todo))
         self._process(todo)
         self._episode_refs(todo)
         self._write(path, todo)

@@ -3,8 +3,11 @@
 from fastapi import APIRouter
 
 from ptbill.web.api import (
+    admin,
     claims,
+    clinics,
     ledger_files,
+    patient_money,
     patients,
     payers,
     reports,
@@ -14,5 +17,19 @@ from ptbill.web.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (claims, visits, scrub, ledger_files, worklist, reports, patients, payers):
+# patient_money before claims: its /claims/{claim}/payers goes before the claim's own route
+# (a claim number takes the path converter, which would swallow the rest).
+for module in (
+    patient_money,
+    claims,
+    visits,
+    scrub,
+    ledger_files,
+    worklist,
+    reports,
+    patients,
+    payers,
+    clinics,
+    admin,
+):
     router.include_router(module.router)

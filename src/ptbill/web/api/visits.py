@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from ptbill.web import actions
 from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer, file_body
-from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
 from ptbill.web.bodies import WriterBody
 from ptbill.web.params import Limit, Offset, VisitId
 from ptbill.web.queries import claims, visits
@@ -20,15 +20,17 @@ FORMAT_HELP = "The file's format; recognised from its content when not given (do
 
 
 @router.get("/visits", response_class=LedgerJSON)
-def list_visits(session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0) -> LedgerJSON:
+def list_visits(
+    session: ReadDB, scope: Access, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
     """A page of the stored visits, newest date of service first."""
-    return answer(visits.list_visits(session, limit=limit, offset=offset))
+    return answer(visits.list_visits(session, scope, limit=limit, offset=offset))
 
 
 @router.get("/visits/{visit_id:path}", response_class=LedgerJSON)
-def get_visit(visit_id: VisitId, session: ReadDB, who: Reader) -> LedgerJSON:
+def get_visit(visit_id: VisitId, session: ReadDB, scope: Access) -> LedgerJSON:
     """The visit as given, and as the ledger completed it (derived episode fields)."""
-    return answer(visits.visit_detail(session, visit_id))
+    return answer(visits.visit_detail(session, scope, visit_id))
 
 
 @router.post(
@@ -80,5 +82,9 @@ def edit_visit(
     )
     session.commit()
     return answer(
-        {**summary.as_json(), "as_of": day, "claim": claims.claim_detail(session, visit_id)}
+        {
+            **summary.as_json(),
+            "as_of": day,
+            "claim": claims.claim_detail(session, who.scope, visit_id),
+        }
     )

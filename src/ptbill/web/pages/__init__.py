@@ -3,16 +3,29 @@
 from fastapi import APIRouter
 
 from ptbill.web.pages import (
+    admin,
     claims,
     dashboard,
     docs,
     exchange,
     files,
+    patient_money,
     patients,
     session,
     work,
 )
 
 router = APIRouter()
-for module in (session, dashboard, work, claims, files, patients, exchange, docs):
+for module in (
+    session,
+    dashboard,
+    work,
+    claims,
+    files,
+    patient_money,
+    patients,
+    exchange,
+    docs,
+    admin,
+):
     router.include_router(module.router)

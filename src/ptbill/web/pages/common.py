@@ -25,6 +25,9 @@ DONE = {
     "imported": "The visits were imported.",
     "acknowledged": "The acknowledgement was applied.",
     "closed": "The work item was closed.",
+    "user_added": "The user was added.",
+    "user_changed": "The user was changed.",
+    "token_revoked": "The token was revoked: it is refused from now on.",
 }
 
 
