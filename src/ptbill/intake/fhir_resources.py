@@ -101,7 +101,9 @@ class Res:
                 "send name as a list of HumanName objects",
             )
         given = name.get("given") or [None]
-        if not isinstance(given, list | str):
+        if isinstance(given, str):  # FHIR says a list; some exports send the one name bare
+            return given, name.get("family")
+        if not isinstance(given, list):
             raise Fail(
                 self.at("name[0].given"),
                 "expected a list of given names",
