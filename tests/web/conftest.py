@@ -110,6 +110,8 @@ def make_bench(templates: Templates, tmp_path: Path) -> Iterator[MakeBench]:
     def make(which: str = "posted", **settings: Any) -> Workbench:
         db = tmp_path / f"{which}-{len(made)}.db"
         shutil.copyfile(getattr(templates, which), db)
+        # The clock frozen on the demo's last business day (the 835's payment date).
+        settings.setdefault("today", templates.demo.as_of)
         app = create_app(WebSettings(db=f"sqlite:///{db}", **settings))
         bench = Workbench(
             app, TestClient(app, base_url="http://127.0.0.1"), db, templates.tokens, templates
@@ -136,7 +138,7 @@ def shared_bench(
     """One workbench for read-only tests (they must not change the ledger)."""
     db = tmp_path_factory.mktemp("web-shared") / "shared.db"
     shutil.copyfile(templates.posted, db)
-    app = create_app(WebSettings(db=f"sqlite:///{db}"))
+    app = create_app(WebSettings(db=f"sqlite:///{db}", today=templates.demo.as_of))
     client = TestClient(app, base_url="http://127.0.0.1")
     yield Workbench(app, client, db, templates.tokens, templates)
     client.close()

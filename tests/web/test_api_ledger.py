@@ -135,7 +135,7 @@ def test_scrub_answers_findings_for_one_visit(shared_bench: Workbench) -> None:
     }
     fixed = shared_bench.post("/api/v1/scrub", role="viewer", json=unsigned).json()
     assert fixed["status"] == "ready", fixed["findings"]
-    assert fixed["as_of"] == unsigned["date_of_service"]  # no clock: the date of service
+    assert fixed["as_of"] == shared_bench.templates.demo.as_of.isoformat()  # today (frozen)
 
 
 def test_scrub_refuses_bad_input_with_the_field(shared_bench: Workbench) -> None:
@@ -351,13 +351,13 @@ def test_an_illegal_move_is_refused_and_named(make_bench: MakeBench) -> None:
 # --- reports and patients -------------------------------------------------------------------------
 
 
-def test_the_report_is_the_ledger_report_as_of_the_latest_date(shared_bench: Workbench) -> None:
+def test_the_report_is_the_ledger_report_as_of_today(shared_bench: Workbench) -> None:
     from ptbill.ledger.jsontext import to_json
     from ptbill.reports.report import build_report
 
     body = shared_bench.get("/api/v1/reports").json()
     as_of = shared_bench.templates.demo.as_of
-    assert body["as_of"] == as_of.isoformat()  # no clock: the day the 835 was paid
+    assert body["as_of"] == as_of.isoformat()  # today: the clock is frozen on the 835's day
     with shared_bench.sessions()() as s:
         assert body == json.loads(to_json(build_report(s, as_of)))
     earlier = shared_bench.get("/api/v1/reports?as_of=2026-02-03").json()

@@ -13,12 +13,12 @@ from typing import Any
 
 import click
 
+from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
     _config,
-    _day,
     database_errors,
     ledger_session,
     who,
@@ -42,9 +42,9 @@ def _write(target: str, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _today(as_of: dt.datetime | None) -> dt.date:
-    """The business date: --as-of, else today (the command line is where the clock is read)."""
-    return _day(as_of) or dt.date.today()
+def _today(ctx: click.Context, as_of: dt.datetime | None) -> dt.date:
+    """The business date: --as-of, else today (ptbill.cli.clock)."""
+    return as_of_or_today(ctx, as_of)
 
 
 def _applies_a_file(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -67,7 +67,7 @@ def _apply(
     """Apply an answer file (271 or 277) to the ledger, in one transaction."""
     from ptbill.ledger.eligibility import read_file
 
-    day = _today(as_of)
+    day = _today(ctx, as_of)
     text = read_file(file)
     with ledger_session(ctx) as session:
         return day, apply(session, text, file, as_of=day, who=who())
@@ -118,7 +118,7 @@ def eligibility_request(
             "ptbill eligibility request visits.jsonl -o out.270, or --date 2026-03-02",
         )
     config = _config(ctx)
-    day = _today(as_of)
+    day = _today(ctx, as_of)
     visits = load_visits(visits_file) if visits_file else None
     with ledger_session(ctx) as session:
         if visits is None:
@@ -261,7 +261,7 @@ def status_request(
     from ptbill.ledger.claim_status import request
 
     config = _config(ctx)
-    day = _today(as_of)
+    day = _today(ctx, as_of)
     with ledger_session(ctx) as session:
         written = request(session, config, as_of=day, file_name=output, claims=list(claims) or None)
         if written.text:
@@ -349,7 +349,9 @@ def exchange_run(
     while True:
         ledger = Ledger(ctx.obj.get("db"))
         try:
-            summary = run_exchange(ledger, config, house, as_of=_today(as_of), who=who(), base=base)
+            summary = run_exchange(
+                ledger, config, house, as_of=_today(ctx, as_of), who=who(), base=base
+            )
         finally:
             ledger.close()
         if as_json:

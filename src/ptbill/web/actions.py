@@ -2,7 +2,8 @@
 transaction: the API and the pages both come through here, so a write is written once.
 
 Every write passes the signed-in user (`web:NAME`) as `who`, which the ledger records in its
-audit log. Business dates come from ptbill.web.asof, never the clock.
+audit log. Business dates come from ptbill.web.asof (by default today, in the company's time
+zone).
 
 Every write is held to the user's clinics (ptbill.ledger.scope): a claim or visit of a clinic
 the user cannot see is not found (404); one they only view is refused (403); a visit file
@@ -30,8 +31,7 @@ from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
-from ptbill.intake.detect import choose
-from ptbill.intake.load import parse_documents, read_visits
+from ptbill.intake.load import parse_documents
 from ptbill.ledger import models as m
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
 from ptbill.ledger.importer import ImportSummary, import_files
@@ -56,37 +56,11 @@ from ptbill.remit.bulk_actions import (
 from ptbill.remit.post import PostSummary, post_text
 from ptbill.remit.worklist import WorkFilter
 from ptbill.web.accounts import Principal
-from ptbill.web.asof import latest_date
+from ptbill.web.asof import business_date
 from ptbill.web.errors import Conflict, Forbidden, NotFound, WebError
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
 from ptbill.x12.kinds import WrongKindError
-
-
-def _latest_dos(docs: list[Any]) -> dt.date | None:
-    days = []
-    for d in docs:
-        if isinstance(d, dict) and isinstance(d.get("date_of_service"), str):
-            try:
-                days.append(dt.date.fromisoformat(d["date_of_service"]))
-            except ValueError:
-                continue  # the importer reports it
-    return max(days, default=None)
-
-
-def import_date(
-    session: Session, settings: WebSettings, requested: dt.date | None, docs: list[Any]
-) -> dt.date:
-    """The as_of of an import: given, configured, or the latest date in the data including
-    the visits being imported (a visit is never scrubbed as if it were in the future)."""
-    if requested or settings.as_of:
-        return requested or settings.as_of  # type: ignore[return-value]
-    found = [d for d in (latest_date(session), _latest_dos(docs)) if d is not None]
-    if not found:
-        raise InputError(
-            "upload", None, "as_of", "no date to scrub the visits as of", "give as_of=YYYY-MM-DD"
-        )
-    return max(found)
 
 
 def writable_claim(session: Session, who: Principal, claim_number: str, what: str = "claim") -> int:
@@ -114,12 +88,7 @@ def import_visits(
 ) -> tuple[ImportSummary, dt.date]:
     """Import an uploaded visit file in any intake format (all of it, or nothing when any
     visit is bad)."""
-    if choose(text, name, fmt)[0] == "json":
-        docs = parse_documents(text, name)
-    else:  # read once here for the dates (the import reads it again: uploads are small)
-        visits = read_visits(text, name, fmt, config)
-        docs = [{"date_of_service": v.date_of_service.isoformat()} for v in visits]
-    day = import_date(session, settings, as_of, docs)
+    day = business_date(session, settings, as_of)
     with saved(name, text) as upload:
         summary = import_files(
             session, [str(upload.path)], as_of=day, config=config, who=who.who, fmt=fmt
@@ -272,7 +241,7 @@ def scrub_document(
         raise InputErrors(
             validation_errors(e, "request", vid if isinstance(vid, str) else None)
         ) from None
-    day = as_of or settings.as_of or visit.date_of_service
+    day = as_of or settings.as_of or settings.current_date()
     claim = prepare_claim(visit, resolve(visit, config, "request"), day)
     coded = claim.coded
     return {

@@ -6,6 +6,7 @@ from the environment (`app_from_env`, a uvicorn factory).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -100,13 +101,16 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         lifespan=_lifespan,
     )
+    config = load_config(settings.config)
+    if settings.timezone is None:  # where the app's "today" is
+        settings = dataclasses.replace(settings, timezone=config.timezone)
     app.state.settings = settings
     app.state.db = db
     app.state.sessions = db.sessions
     app.state.read_sessions = db.read_sessions
     # The releases of the data folder as the app starts: every request works with them.
     reference = take_snapshot(data_folder(settings.data))
-    app.state.config = load_config(settings.config).with_reference(reference)
+    app.state.config = config.with_reference(reference)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
