@@ -37,6 +37,7 @@ from ptbill.ledger.submit import stored_visit
 from ptbill.x12 import X12Error
 from ptbill.x12.benefits import summarize
 from ptbill.x12.eligibility_codes import PT_SERVICE_TYPES
+from ptbill.x12.kinds import WrongKind, WrongKindError
 from ptbill.x12.read_271 import read_271
 from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 
@@ -101,10 +102,23 @@ def inquiry_for(visit: Visit, config: Config, trace: str, origin: str) -> Eligib
     )
 
 
-def ledger_visits(session: Session, on: dt.date) -> list[Visit]:
-    """The ledger's visits on a date (the day's schedule), in visit id order."""
+def ledger_visits(session: Session, on: dt.date, scope: Scope = EVERYTHING) -> list[Visit]:
+    """The ledger's visits on a date (the day's schedule) of `scope`'s clinics, in visit id
+    order."""
     rows = session.scalars(
-        select(m.Visit).where(m.Visit.date_of_service == on).order_by(m.Visit.visit_id)
+        select(m.Visit)
+        .where(m.Visit.date_of_service == on, scope.visits())
+        .order_by(m.Visit.visit_id)
+    )
+    return [stored_visit(row) for row in rows]
+
+
+def patient_visits(session: Session, patient_id: int) -> list[Visit]:
+    """A patient's visits, the latest first (`request` asks about each payer's latest)."""
+    rows = session.scalars(
+        select(m.Visit)
+        .where(m.Visit.patient_id == patient_id)
+        .order_by(m.Visit.date_of_service.desc(), m.Visit.visit_id)
     )
     return [stored_visit(row) for row in rows]
 
@@ -188,6 +202,8 @@ def read_271_text(text: str, name: str, detail: bool = True) -> list[dict[str, A
     """The people a 271 answers, each as `summarize` reads it; InputError when unreadable."""
     try:
         return [summarize(e, PT_SERVICE_TYPES, detail) for e in read_271(io.StringIO(text))]
+    except WrongKind as e:  # another kind of file: named with what reads it
+        raise WrongKindError(name, e.where() or None, e.problem, e.found) from None
     except X12Error as e:
         raise InputError(name, None, e.where() or None, e.problem, FIX_271) from None
 

@@ -11,6 +11,7 @@ from ptbill.web.pages import (
     files,
     patient_money,
     patients,
+    payers,
     session,
     work,
 )
@@ -24,6 +25,7 @@ for module in (
     files,
     patient_money,
     patients,
+    payers,
     exchange,
     docs,
     admin,
