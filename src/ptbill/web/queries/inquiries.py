@@ -35,7 +35,7 @@ def _row(f: pm.OutboundFile, sent: bool) -> dict[str, Any]:
         "interchange_control_number": f.interchange_control_number,
         "created_on": f.created_on,
         "file_name": download_name(f),
-        "items": f.item_count,
+        "item_count": f.item_count,
         "sent": sent,
     }
 
