@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, unreadable
+from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.jsontext import to_json as dumps
@@ -34,11 +33,7 @@ from ptbill.ledger.outbound import Written, record, register_inbound, settings
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.submit import stored_visit
-from ptbill.x12 import X12Error
-from ptbill.x12.benefits import summarize
-from ptbill.x12.eligibility_codes import PT_SERVICE_TYPES
-from ptbill.x12.kinds import WrongKind, WrongKindError
-from ptbill.x12.read_271 import read_271
+from ptbill.x12.benefits import read_people
 from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 
 # The summary's values an eligibility_checks row keeps, by the same names.
@@ -56,10 +51,6 @@ _CHECK_FIELDS = (
     "prior_authorization_required",
     "medicare",
     "therapy_amount_applied",
-)
-FIX_271 = (
-    "check that this is the whole 271 as the payer or clearinghouse sent it (005010X279A1); "
-    "if it was cut or altered, ask for it again"
 )
 
 
@@ -198,24 +189,6 @@ class EligibilitySummary:
         }
 
 
-def read_271_text(text: str, name: str, detail: bool = True) -> list[dict[str, Any]]:
-    """The people a 271 answers, each as `summarize` reads it; InputError when unreadable."""
-    try:
-        return [summarize(e, PT_SERVICE_TYPES, detail) for e in read_271(io.StringIO(text))]
-    except WrongKind as e:  # another kind of file: named with what reads it
-        raise WrongKindError(name, e.where() or None, e.problem, e.found) from None
-    except X12Error as e:
-        raise InputError(name, None, e.where() or None, e.problem, FIX_271) from None
-
-
-def read_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
-            return f.read()
-    except OSError as e:
-        raise unreadable(path, e) from None
-
-
 def apply_271(
     session: Session,
     text: str,
@@ -226,7 +199,7 @@ def apply_271(
     run_id: int | None = None,
 ) -> EligibilitySummary:
     """Apply a 271 (its text) in the caller's transaction: all of it, once."""
-    people = read_271_text(text, name, detail=False)  # the 271 itself is kept, whole
+    people = read_people(text, name, detail=False)  # the 271 itself is kept, whole
     inbound = register_inbound(session, text, name, "271", as_of=as_of, run_id=run_id)
     summary = EligibilitySummary(name, inbound.id)
     traces = [p["trace"] for p in people if p["trace"]]
