@@ -37,41 +37,18 @@ from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import simulate
-from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
+from ptbill.payer_sim.eligibility import EligibilitySim, answer_270, sample_270
 from ptbill.x12.benefits import summarize
-from ptbill.x12.envelope import InterchangeSettings
 from ptbill.x12.read_271 import read_271
 from ptbill.x12.read_835 import read_835
 from ptbill.x12.synthetic import synthetic_835
-from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 
 DAY = dt.date(2026, 3, 2)
 
 
 def big_271(patients: int, number: int = 2) -> str:
-    config = load_config(None)
-    inquiries = [
-        EligibilityInquiry(
-            f"T{i}",
-            *(
-                ("MEDICARE PART B", "MEDICARE")
-                if i % 3 == 0
-                else ("COMMERCIAL PAYER", "COMMERCIAL")
-            ),
-            "ELM STREET PT",
-            "1234567893",
-            "37-1234567",
-            f"W{i:08d}",
-            Person("Doe", f"Jo{i}", dt.date(1950 + i % 40, 1 + i % 12, 1 + i % 28), "F"),
-            None,
-            DAY,
-            ("30", "PT"),
-        )
-        for i in range(patients)
-    ]
-    settings = InterchangeSettings("ELMST001", "CH", 1, 1, dt.datetime(2026, 3, 1))
     sim = EligibilitySim(inactive_rate=0.1, limit_rate=0.1, not_found_rate=0.05)
-    return answer_270(write_270(inquiries, settings), config, sim, number=number, when=DAY)
+    return answer_270(sample_270(patients, DAY), load_config(None), sim, number=number, when=DAY)
 
 
 def bench_271(patients: int, runs: int) -> dict[str, float]:

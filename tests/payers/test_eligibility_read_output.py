@@ -16,11 +16,9 @@ from click.testing import CliRunner
 from ptbill.cli.common import _default
 from ptbill.cli.main import cli
 from ptbill.config import load_config
-from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
+from ptbill.payer_sim.eligibility import EligibilitySim, answer_270, sample_270
 from ptbill.x12.benefits import summarize
-from ptbill.x12.envelope import InterchangeSettings
 from ptbill.x12.read_271 import read_271
-from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 from tests.payers.test_x12_payers import COB_271
 
 DAY = dt.date(2026, 3, 2)
@@ -28,29 +26,10 @@ DAY = dt.date(2026, 3, 2)
 
 def _simulated(patients: int) -> str:
     """A 271 of every simulated answer: active, inactive, no visit left, Medicare with the
-    therapy amount applied, not found."""
-    inquiries = [
-        EligibilityInquiry(
-            f"T{i}",
-            *(
-                ("MEDICARE PART B", "MEDICARE")
-                if i % 3 == 0
-                else ("COMMERCIAL PAYER", "COMMERCIAL")
-            ),
-            "ELM STREET PT",
-            "1234567893",
-            "37-1234567",
-            f"W{i:08d}",
-            Person("Doe", f"Jo{i}", dt.date(1950 + i % 40, 1 + i % 12, 1 + i % 28), "F"),
-            Person("Doe", f"Kid{i}", dt.date(2012, 1, 1), "M") if i % 7 == 0 else None,
-            DAY,
-            ("30", "PT", "AE"),
-        )
-        for i in range(patients)
-    ]
-    settings = InterchangeSettings("ELMST001", "CH", 1, 1, dt.datetime(2026, 3, 1))
+    therapy amount applied, not found; dependents among them."""
     sim = EligibilitySim(inactive_rate=0.2, limit_rate=0.2, not_found_rate=0.1)
-    return answer_270(write_270(inquiries, settings), load_config(None), sim, number=2, when=DAY)
+    text = sample_270(patients, DAY, dependents_every=7)
+    return answer_270(text, load_config(None), sim, number=2, when=DAY)
 
 
 def _error_only() -> str:

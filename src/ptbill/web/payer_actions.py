@@ -15,10 +15,10 @@ caller's clinics:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +36,8 @@ from ptbill.web.actions import kind_named_for_the_web, need_date, writable_claim
 from ptbill.web.errors import Forbidden, NotFound
 from ptbill.x12 import X12Error
 from ptbill.x12.recognize import HEAD, recognize
+
+Summary = TypeVar("Summary", eligibility.EligibilitySummary, claim_status.StatusSummary)
 
 
 def _written(session: Session, written: Written) -> dict[str, Any]:
@@ -112,22 +114,52 @@ def request_status(
     return {"as_of": day, **_written(session, written)}
 
 
+def _held(
+    session: Session,
+    who: Principal,
+    name: str,
+    text: str,
+    as_of: dt.date | None,
+    apply: Callable[..., Summary],
+    touched: Callable[[Session, int], set[int | None]],
+) -> Summary:
+    """Apply an answer file with the command's entry point (once), then refuse it whole when
+    it `touched` a clinic the caller does not bill."""
+    day = need_date(as_of, name)
+    with kind_named_for_the_web():
+        summary = apply(session, text, name, as_of=day, who=who.who)
+    if not who.is_admin:
+        refuse_outside(name, who.writes, touched(session, summary.inbound_id))
+    return summary
+
+
+def _patients_clinics(session: Session, inbound_id: int) -> set[int | None]:
+    """The clinics of the patients a 271 answered about."""
+    return set(
+        session.scalars(
+            select(m.Patient.clinic_id)
+            .join(pm.EligibilityCheck, pm.EligibilityCheck.patient_id == m.Patient.id)
+            .where(pm.EligibilityCheck.inbound_id == inbound_id)
+            .distinct()
+        )
+    )
+
+
+def _claims_clinics(session: Session, inbound_id: int) -> set[int | None]:
+    """The clinics of the claims a 277 answered about."""
+    numbers = session.scalars(
+        select(m.Claim.claim_number)
+        .join(pm.ClaimStatusCheck, pm.ClaimStatusCheck.claim_id == m.Claim.id)
+        .where(pm.ClaimStatusCheck.inbound_id == inbound_id)
+    )
+    return claim_clinics(session, numbers)
+
+
 def apply_eligibility(
     session: Session, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> eligibility.EligibilitySummary:
     """Apply a 271 (once); refused whole when it answers about another clinic's patients."""
-    day = need_date(as_of, name)
-    with kind_named_for_the_web():
-        summary = eligibility.apply_271(session, text, name, as_of=day, who=who.who)
-    if not who.is_admin:
-        clinics = session.scalars(
-            select(m.Patient.clinic_id)
-            .join(pm.EligibilityCheck, pm.EligibilityCheck.patient_id == m.Patient.id)
-            .where(pm.EligibilityCheck.inbound_id == summary.inbound_id)
-            .distinct()
-        )
-        refuse_outside(name, who.writes, set(clinics))
-    return summary
+    return _held(session, who, name, text, as_of, eligibility.apply_271, _patients_clinics)
 
 
 def apply_status(
@@ -135,17 +167,7 @@ def apply_status(
 ) -> claim_status.StatusSummary:
     """Apply a 277 claim status response (once); refused whole when it answers about another
     clinic's claims."""
-    day = need_date(as_of, name)
-    with kind_named_for_the_web():
-        summary = claim_status.apply_277(session, text, name, as_of=day, who=who.who)
-    if not who.is_admin:
-        numbers = session.scalars(
-            select(m.Claim.claim_number)
-            .join(pm.ClaimStatusCheck, pm.ClaimStatusCheck.claim_id == m.Claim.id)
-            .where(pm.ClaimStatusCheck.inbound_id == summary.inbound_id)
-        )
-        refuse_outside(name, who.writes, claim_clinics(session, numbers))
-    return summary
+    return _held(session, who, name, text, as_of, claim_status.apply_277, _claims_clinics)
 
 
 def apply_answer(

@@ -4,16 +4,19 @@ answers (claim status), and the clearinghouse exchange runs."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.orm import Session
 
 from ptbill.exchange.run import run_json, runs
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.eligibility import latest_checks, recent_checks
 from ptbill.ledger.scope import Scope
 from ptbill.web import payer_actions
+from ptbill.web.accounts import Principal
 from ptbill.web.actions import need_date
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, file_body
 from ptbill.web.asof import business_date
@@ -115,12 +118,7 @@ def apply_eligibility(
     """Apply a 271 (multipart field `file`), once: each answer kept with its patient;
     inactive coverage, no visit left and the payer's errors become work items. Refused whole
     (422) when it answers about another clinic's patients, or was applied before."""
-    state = request.app.state
-    name, text = upload
-    day = business_date(session, state.settings, as_of)
-    summary = payer_actions.apply_eligibility(session, who, name, text, day)
-    session.commit()
-    return answer({"as_of": day, **summary.as_json()}, status_code=201)
+    return _applied(request, session, who, upload, as_of, payer_actions.apply_eligibility)
 
 
 @router.post(
@@ -135,10 +133,21 @@ def apply_claim_status(
     """Apply a 277 claim status response (multipart field `file`), once: pending claims
     become accepted, finalized ones get a work item to post their 835, claims not on file are
     rejected with a resubmission work item."""
-    state = request.app.state
+    return _applied(request, session, who, upload, as_of, payer_actions.apply_status)
+
+
+def _applied(
+    request: Request,
+    session: Session,
+    who: Principal,
+    upload: tuple[str, str],
+    as_of: dt.date | None,
+    apply: Callable[..., Any],
+) -> LedgerJSON:
+    """An uploaded answer applied in the request's transaction; 201 with its summary."""
     name, text = upload
-    day = business_date(session, state.settings, as_of)
-    summary = payer_actions.apply_status(session, who, name, text, day)
+    day = business_date(session, request.app.state.settings, as_of)
+    summary = apply(session, who, name, text, day)
     session.commit()
     return answer({"as_of": day, **summary.as_json()}, status_code=201)
 
