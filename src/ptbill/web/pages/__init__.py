@@ -8,6 +8,7 @@ from ptbill.web.pages import (
     dashboard,
     docs,
     exchange,
+    export,
     files,
     patient_money,
     patients,
@@ -27,6 +28,7 @@ for module in (
     patients,
     payers,
     exchange,
+    export,
     docs,
     admin,
 ):
