@@ -40,6 +40,8 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
     blocked = bench.get("/api/v1/claims?state=blocked&limit=1").json()["claims"]
     made = bench.post(f"/api/v1/claims/{denied[1]['claim_number']}/appeal")
     assert made.status_code == 201, made.text
+    asked = bench.post(f"/api/v1/eligibility/requests?date={denied[0]['date_of_service']}")
+    assert asked.status_code == 201, asked.text
     return {
         "claim_number": [denied[0]["claim_number"], made.json()["claim_id"]],
         "visit_id": [blocked[0]["claim_number"]],
@@ -50,6 +52,7 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
         "appeal_id": [str(made.json()["appeal_id"])],
         "fmt": ["html", "pdf"],
         "run_id": ["1"],  # the demo ledger has no exchange run: a 404
+        "inquiry_id": [str(asked.json()["inquiry_id"])],
         "statement_id": ["1"],  # no statement made yet: a 404
         "name": ["viewer"],  # a user (the admin's routes: the walk's biller is refused)
         "action": ["unlock"],

@@ -30,8 +30,11 @@ from sqlalchemy import select
 
 from ptbill.config import load_config
 from ptbill.ledger import models as m
+from ptbill.ledger import payer_models as pm
+from ptbill.ledger.eligibility import ledger_visits
+from ptbill.ledger.eligibility import request as eligibility_request
 from ptbill.ledger.patient_models import PatientTransaction, Statement
-from ptbill.ledger.scope import scope_of
+from ptbill.ledger.scope import Scope, scope_of
 from ptbill.reports.statements import run_statements
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
@@ -92,10 +95,22 @@ def benches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bench, B
     """(A's ledger alone, A's and B's), on the same business date."""
     both = _bench(tmp_path_factory.mktemp("both"), [A, B])
     alone = _bench(tmp_path_factory.mktemp("alone"), [A], both.demo.as_of)
+    _ask_about(both, B)
     yield alone, both
     for bench in (alone, both):
         bench.client.close()
         bench.app.state.db.dispose()
+
+
+def _ask_about(bench: Bench, clinic: str) -> None:
+    """A 270 for one clinic's patients (B's alone: an inquiry of A's would carry an
+    interchange number that counts B's files, so the two ledgers could not answer A alike)."""
+    with bench.app.state.sessions.begin() as s:
+        cid = s.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+        day = s.scalar(select(m.Visit.date_of_service).where(m.Visit.clinic_id == cid))
+        assert cid is not None and day is not None
+        visits = ledger_visits(s, day, Scope.of([cid]))
+        eligibility_request(s, bench.app.state.config, visits, as_of=day, file_name="b.270")
 
 
 def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
@@ -126,6 +141,11 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
             .join(m.Patient, m.Patient.id == m.Claim.patient_id)
             .where(m.Patient.clinic_id == cid)
         )
+        inquiry = s.scalar(
+            select(pm.OutboundItem.outbound_id)
+            .join(m.Patient, m.Patient.id == pm.OutboundItem.patient_id)
+            .where(m.Patient.clinic_id == cid)
+        )
         remit = s.scalar(
             select(m.Payment.remittance_id)
             .join(m.ClaimPayment, m.ClaimPayment.payment_id == m.Payment.id)
@@ -150,6 +170,7 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
         "appeal_id": ["1"],
         "fmt": ["html"],
         "run_id": ["1"],
+        "inquiry_id": [str(inquiry or 1)],  # A has none: B's, or none, is not found
         "name": [A_USER],
         "action": ["unlock"],
         "token_id": ["1"],

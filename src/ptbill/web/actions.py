@@ -135,11 +135,13 @@ def edit_visit(
 _UPLOAD_TO = {
     "ack": "upload it on the Acknowledgements page (API: POST /api/v1/acknowledgements)",
     "remit": "upload it on the Remittances page (API: POST /api/v1/remittances)",
+    "eligibility": "upload it on the Payers page (API: POST /api/v1/eligibility/responses)",
+    "status": "upload it on the Payers page (API: POST /api/v1/claim-status/responses)",
 }
 
 
 @contextmanager
-def _kind_named_for_the_web() -> Iterator[None]:
+def kind_named_for_the_web() -> Iterator[None]:
     """A file of another kind is refused with where the workbench takes it (the readers'
     fix names the command line's commands)."""
     try:
@@ -156,7 +158,7 @@ def post_remittance(
 ) -> PostSummary:
     """Post an uploaded 835 (all of it or nothing; a payment posted before is not posted
     again)."""
-    with _kind_named_for_the_web():
+    with kind_named_for_the_web():
         summary = post_text(session, text, name, who=who.who, config=config, as_of=as_of)
     if not who.is_admin:
         refuse_outside(name, who.writes, summary.clinics(session))
@@ -180,7 +182,7 @@ def apply_acknowledgement(
 ) -> AckSummary:
     as_of = need_date(as_of, name)
     warnings: list[str] = []
-    with saved(name, text) as upload, _kind_named_for_the_web():
+    with saved(name, text) as upload, kind_named_for_the_web():
         parsed = read_ack_file(str(upload.path), warnings)
     summary = apply_acks(session, parsed, as_of=as_of, who=who.who, file_name=name, content=text)
     summary.warnings += warnings

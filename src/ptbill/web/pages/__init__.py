@@ -12,6 +12,7 @@ from ptbill.web.pages import (
     files,
     patient_money,
     patients,
+    payers,
     session,
     work,
 )
@@ -25,6 +26,7 @@ for module in (
     files,
     patient_money,
     patients,
+    payers,
     exchange,
     export,
     docs,

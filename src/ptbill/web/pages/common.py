@@ -24,6 +24,8 @@ DONE = {
     "nothing_to_submit": "There was no ready claim to submit.",
     "imported": "The visits were imported.",
     "acknowledged": "The acknowledgement was applied.",
+    "inquiry_written": "The inquiry was written: download it below, or let the exchange send it.",
+    "nothing_to_ask": "There was nothing to ask about.",
     "closed": "The work item was closed.",
     "user_added": "The user was added.",
     "user_changed": "The user was changed.",
