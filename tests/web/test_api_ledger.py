@@ -38,8 +38,9 @@ def test_posting_an_835_posts_every_claim_payment_once(make_bench: MakeBench) ->
     clp = [s.split("*")[1] for s in remit.split("~") if s.strip().startswith("CLP*")]
     files = {"file": ("payer.835", remit.encode(), "text/plain")}
     r = bench.post("/api/v1/remittances", files=files)
-    assert r.status_code == 201, r.text
-    body = r.json()
+    job = bench.job(r)
+    assert job["state"] == "done" and job["kind"] == "post", job
+    body = job["result"]
     assert body["claims"] == len(clp)
     assert body["matched"] == len(clp)  # every CLP01 is one of our claim numbers
     assert body["unmatched"] == []
@@ -49,9 +50,9 @@ def test_posting_an_835_posts_every_claim_payment_once(make_bench: MakeBench) ->
     listed = bench.get("/api/v1/remittances").json()["remittances"]
     assert [x["file_name"] for x in listed] == ["payer.835"]
     # The same file again is refused and changes nothing.
-    again = bench.post("/api/v1/remittances", files=files)
-    assert again.status_code == 422
-    assert "already posted" in again.json()["error"]["problem"]
+    again = bench.job(bench.post("/api/v1/remittances", files=files))
+    assert again["state"] == "failed"
+    assert "already posted" in again["errors"][0]["problem"]
     assert bench.get("/api/v1/remittances").json()["total"] == 1
 
 
@@ -80,8 +81,13 @@ def test_a_bad_835_is_refused_with_the_problem_and_nothing_is_posted(make_bench:
     }
     for label, (name, data, words) in cases.items():
         r = bench.post("/api/v1/remittances", files={"file": (name, data, "text/plain")})
-        assert r.status_code == 422, (label, r.text)
-        error = r.json()["error"]
+        if label == "cut short":  # a file that passes the upload's checks: its job fails
+            job = bench.job(r)
+            assert job["state"] == "failed", (label, job)
+            error = job["errors"][0]
+        else:  # refused before any job
+            assert r.status_code == 422, (label, r.text)
+            error = r.json()["error"]
         assert error["problem"] and error["fix"], label
         if words:
             assert words in error["problem"], (label, error)
@@ -192,8 +198,8 @@ def test_importing_a_visit_file(make_bench: MakeBench) -> None:
     r = bench.post(
         "/api/v1/visits", files={"file": ("more.jsonl", lines.encode(), "application/json")}
     )
-    assert r.status_code == 201, r.text
-    assert r.json()["new"] == 1
+    job = bench.job(r)
+    assert job["state"] == "done" and job["result"]["new"] == 1, job
     stored = bench.get("/api/v1/visits/V-WEB-0001").json()
     assert stored["visit"]["visit_id"] == "V-WEB-0001"
     assert stored["source_file"].endswith("more.jsonl")
@@ -211,8 +217,9 @@ def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: Ma
     r = bench.post(
         "/api/v1/visits", files={"file": ("mixed.jsonl", text.encode(), "application/json")}
     )
-    assert r.status_code == 422
-    errors = r.json()["errors"]
+    job = bench.job(r)
+    assert job["state"] == "failed"
+    errors = job["errors"]
     assert [e["visit_id"] for e in errors] == ["V-WEB-BAD"]
     assert errors[0]["field"] == "date_of_service"
     assert bench.get("/api/v1/visits").json()["total"] == before

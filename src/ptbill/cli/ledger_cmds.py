@@ -70,13 +70,20 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def ledger_session(ctx: click.Context) -> Iterator[Any]:
+def ledger_session(ctx: click.Context, batches: bool = False) -> Iterator[Any]:
+    """A session in one transaction; with `batches`, one the command commits as it goes (the
+    end commits the rest, an error rolls back what was not committed)."""
     from ptbill.ledger.db import Ledger
 
     ledger = Ledger(ctx.obj.get("db"))
     try:
-        with ledger.transaction() as session:
+        if not batches:
+            with ledger.transaction() as session:
+                yield session
+            return
+        with ledger.sessions() as session:
             yield session
+            session.commit()
     finally:
         ledger.close()
 
@@ -127,23 +134,47 @@ def import_cmd(
     """Store visits (idempotent by visit id), derive missing episode context from history,
     code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
     is blocked."""
-    from ptbill.ledger.importer import import_files
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ptbill.ledger.importer import Batched, import_files
     from ptbill.ledger.reading import count_visits, latest_date_of_service
 
     config = _config(ctx)
     # Without a date of service to go by, the input is unreadable: the import says why.
     day = _day(as_of) or latest_date_of_service(files) or dt.date.min
     total = sum(n for f in files if (n := count_visits(f)) is not None)
-    with ledger_session(ctx) as session, _progress("importing", total) as advance:
-        summary = import_files(
-            session,
-            files,
-            as_of=day,
-            config=config,
-            who=who(),
-            progress=advance,
-            workers=workers,
-        )
+    committed = [0]
+
+    def commit(done: int, _summary: Any) -> None:
+        session.commit()
+        committed[0] = done
+
+    try:
+        with (
+            ledger_session(ctx, batches=True) as session,
+            _progress("importing", total) as advance,
+        ):
+            summary = import_files(
+                session,
+                files,
+                as_of=day,
+                config=config,
+                who=who(),
+                progress=advance,
+                workers=workers,
+                # Batch by batch, so that the ledger's other writers (the workbench) get
+                # their turn; the whole input is checked before the first batch commits.
+                batched=Batched(commit),
+            )
+    except SQLAlchemyError:
+        if committed[0]:
+            err.print(
+                f"note: the first {committed[0]} visit(s) of the input were stored before the "
+                "error; run the import again to go on (they are found unchanged)",
+                markup=False,
+                soft_wrap=True,
+            )
+        raise
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
     else:

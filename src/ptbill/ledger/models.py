@@ -467,5 +467,7 @@ class AuditEntry(Base):
     )
 
 
-# The tables for talking to payers live in their own module, on this metadata.
+# The tables for talking to payers, and the job queue's, live in their own modules, on this
+# metadata.
+from ptbill.ledger import job_models as _job_models  # noqa: E402, F401
 from ptbill.ledger import payer_models as _payer_models  # noqa: E402, F401

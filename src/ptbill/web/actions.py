@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
 from ptbill.intake.load import parse_documents
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
-from ptbill.ledger.importer import ImportSummary, import_files
+from ptbill.ledger.importer import Batched, ImportSummary, import_files
 from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.remit.actions import Correction, correct, writeoff
 from ptbill.remit.appeal import AppealResult, appeal
@@ -34,6 +34,9 @@ from ptbill.web.asof import latest_date
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
 from ptbill.x12.kinds import WrongKindError
+
+# A batch-by-batch import, made once the import's date and size are known.
+BatchesFor = Callable[[dt.date, int], Batched]
 
 
 def _latest_dos(docs: list[Any]) -> dt.date | None:
@@ -70,12 +73,22 @@ def import_visits(
     name: str,
     text: str,
     as_of: dt.date | None,
+    *,
+    batched: BatchesFor | None = None,
 ) -> tuple[ImportSummary, dt.date]:
-    """Import an uploaded visit file (all of it, or nothing when any visit is bad)."""
+    """Import an uploaded visit file (all of it, or nothing when any visit is bad).
+    `batched(as_of, visits)`: commit batch by batch (a job's import)."""
     docs = parse_documents(text, name)
     day = import_date(session, settings, as_of, docs)
     with saved(name, text) as upload:
-        summary = import_files(session, [str(upload.path)], as_of=day, config=config, who=who.who)
+        summary = import_files(
+            session,
+            [str(upload.path)],
+            as_of=day,
+            config=config,
+            who=who.who,
+            batched=batched(day, len(docs)) if batched else None,
+        )
     return summary, day
 
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from ptbill.web.api import (
     claims,
+    jobs,
     ledger_files,
     patients,
     payers,
@@ -14,5 +15,5 @@ from ptbill.web.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (claims, visits, scrub, ledger_files, worklist, reports, patients, payers):
+for module in (claims, visits, scrub, ledger_files, worklist, reports, patients, payers, jobs):
     router.include_router(module.router)
