@@ -107,6 +107,14 @@ class Workbench:
         self.run_jobs()
         return self.get(response.headers["location"], role=role).json()
 
+    def job_page(self, response: Any) -> Any:
+        """The page of the job an upload form queued (the form redirects to it), once the
+        queued jobs have run."""
+        assert response.status_code == 200, response.text[:800]
+        assert response.url.path.startswith("/jobs/"), response.url
+        self.run_jobs()
+        return self.client.get(response.url.path)
+
     def csrf(self) -> str:
         page = self.client.get("/claims")
         return page.text.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]

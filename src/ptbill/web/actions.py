@@ -33,7 +33,20 @@ from ptbill.web.accounts import Principal
 from ptbill.web.asof import latest_date
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
-from ptbill.x12.kinds import WrongKindError
+from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import (
+    KIND_270,
+    KIND_271,
+    KIND_276,
+    KIND_277,
+    KIND_277CA,
+    KIND_835,
+    KIND_837P,
+    KIND_999,
+    KIND_TA1,
+    WrongKindError,
+)
+from ptbill.x12.recognize import HEAD, recognize
 
 # A batch-by-batch import, made once the import's date and size are known.
 BatchesFor = Callable[[dt.date, int], Batched]
@@ -142,6 +155,26 @@ def _kind_named_for_the_web() -> Iterator[None]:
         if upload is None:  # no upload takes it: the command line's words stand
             raise
         raise e.reworded(upload) from None
+
+
+# The kinds recognize() names, for a remittance upload of another kind.
+_OTHER_KINDS = {
+    k.label[:3] if k.label.startswith("837") else k.label: k
+    for k in (KIND_999, KIND_TA1, KIND_277CA, KIND_277, KIND_271, KIND_837P, KIND_270, KIND_276)
+}
+
+
+def check_remittance(name: str, text: str) -> None:
+    """Refuse at once an upload to post that is an X12 file of another kind, named with where
+    the workbench takes it (its head only is read; the posting reads the rest)."""
+    try:
+        label = recognize(text[:HEAD])
+    except X12Error:
+        return  # the posting names what is wrong with it
+    found = _OTHER_KINDS.get(label)
+    if found is not None:
+        with _kind_named_for_the_web():
+            raise WrongKindError(name, "GS01", f"this is {found.what}, not {KIND_835.what}", found)
 
 
 def post_remittance(

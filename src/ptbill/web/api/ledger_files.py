@@ -123,6 +123,7 @@ def post_remittance(session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = N
     `result` says what posted and what did not match a claim. A bad file, or one posted
     before: the job fails with the problem, and nothing is posted."""
     name, text = upload
+    actions.check_remittance(name, text)
     job_id = start(session, who, POST, name, text, as_of)
     session.commit()
     return accepted(session, who, job_id)

@@ -8,11 +8,12 @@ from ptbill.web.pages import (
     docs,
     exchange,
     files,
+    jobs,
     patients,
     session,
     work,
 )
 
 router = APIRouter()
-for module in (session, dashboard, work, claims, files, patients, exchange, docs):
+for module in (session, dashboard, work, claims, files, jobs, patients, exchange, docs):
     router.include_router(module.router)

@@ -25,6 +25,7 @@ DONE = {
     "imported": "The visits were imported.",
     "acknowledged": "The acknowledgement was applied.",
     "closed": "The work item was closed.",
+    "cancel_asked": "The job was cancelled, or asked to stop if it was running.",
 }
 
 
