@@ -10,6 +10,7 @@ from ptbill import __version__
 from ptbill.cli.claim_cmds import claim
 from ptbill.cli.coding_cmds import code, units
 from ptbill.cli.demo_cmds import demo_data
+from ptbill.cli.job_cmds import jobs, worker
 from ptbill.cli.ledger_cmds import (
     ack_apply,
     appeal,
@@ -98,6 +99,8 @@ cli.add_command(token)
 cli.add_command(eligibility)
 cli.add_command(status)
 cli.add_command(exchange)
+cli.add_command(jobs)
+cli.add_command(worker)
 
 
 def main() -> None:
