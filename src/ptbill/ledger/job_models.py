@@ -1,4 +1,4 @@
-"""The ledger's job queue (migration 0007): work that takes longer than a request (an import,
+"""The ledger's job queue (migration 0008): work that takes longer than a request (an import,
 an 835 posting) runs as a job, claimed by one worker at a time (ptbill.ledger.jobs).
 
 A job records who started it (the audit name, and the workbench user's id when a user did)

@@ -1,6 +1,6 @@
 """The job queue: jobs, the clinics each works for, and the input each reads until it ends.
 
-Revision ID: 0007
+Revision ID: 0008
 Revises: 0003
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0008"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
