@@ -8,6 +8,14 @@ temporary folder it removes.
     .venv/bin/python bench/bench_web.py [--visits 1000] [--rate 100] [--seconds 20] [--quick]
 
 Issue #7's goal: scrub p95 < 50 ms at 100 requests/s with 4 workers.
+
+    .venv/bin/python bench/bench_web.py --tenancy [--visits 1000] [--quick]
+
+Issue #15's: what scoping costs. The same visits in a ledger of one clinic and in a ledger of
+20 clinics with 50 users (each a biller of two clinics); the read endpoints' p50/p95, one
+request in flight, for a company-wide manager on the one clinic (the figure before tenancy:
+no scope), for a user of all 20 clinics (the same rows, every query scoped), and for a biller
+of one clinic of the 20. Goal: scoped p95 within 20% of the single-clinic figure.
 """
 
 from __future__ import annotations
@@ -25,11 +33,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 
+from ptbill.config import load_config
+from ptbill.config.profiles import Config
 from ptbill.demo.generator import generate
+from ptbill.scrub.identifiers import npi_check_digit
 from ptbill.web.db import open_database
 from ptbill.web.demo import build_demo_ledger, ensure_demo_users
 
@@ -258,14 +270,119 @@ def _one_at_a_time(
     return out
 
 
+# The reads every biller makes, measured for the tenancy figures.
+READS = ("/", "/worklist", "/claims", "/api/v1/claims", "/api/v1/patients?q=a", "/api/v1/reports")
+
+
+def _clinics(n: int) -> Config:
+    """The bundled configuration with `n` clinics like its first (own keys and NPIs)."""
+    config = load_config(None)
+    first = config.clinics[sorted(config.clinics)[0]]
+    clinics = {}
+    for i in range(n):
+        base = f"15{i:07d}"
+        key = f"clinic-{i:02d}"
+        npi = base + str(npi_check_digit(base))
+        clinics[key] = first.model_copy(update={"key": key, "npi": npi, "name": f"Clinic {i}"})
+    return config.model_copy(update={"clinics": clinics})
+
+
+def _tenancy_users(db: Path) -> dict[str, str]:
+    """50 billers of two clinics each, one biller of all 20, and a manager: their tokens."""
+    from sqlalchemy import select
+
+    from ptbill.ledger.models import Clinic
+    from ptbill.web.accounts import add_user, create_token
+
+    database = open_database(f"sqlite:///{db}")
+    try:
+        with database.sessions.begin() as s:
+            ids = s.scalars(select(Clinic.id).order_by(Clinic.key)).all()
+            for i in range(50):
+                pair = [ids[i % len(ids)], ids[(i + 7) % len(ids)]]
+                add_user(s, f"biller{i:02d}", "biller", "bench password", sorted(set(pair)))
+            add_user(s, "all", "biller", "bench password", list(ids))
+            add_user(s, "boss", "manager", "bench password")
+            return {n: create_token(s, n) for n in ("biller00", "all", "boss")}
+    finally:
+        database.dispose()
+
+
+def _reads(app: Any, token: str, n: int) -> dict[str, tuple[float, float]]:
+    """p50 and p95 of the CPU milliseconds each read costs, served in this process (the CPU
+    time of the request, not the wall time: the machine is shared, and waiting on other work
+    is not what scoping costs), after a warm-up."""
+    from fastapi.testclient import TestClient
+
+    out = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(app, base_url="http://127.0.0.1", headers=headers) as c:
+        for url in READS:
+            for _ in range(5):
+                c.get(url).raise_for_status()
+            times = []
+            for _ in range(n):
+                t0 = time.process_time()
+                c.get(url).raise_for_status()
+                times.append((time.process_time() - t0) * 1000)
+            times.sort()
+            out[url] = (times[n // 2], times[int(n * 0.95)])
+    return out
+
+
+def tenancy(visits: int, n: int) -> None:
+    """Issue #15's figures (see the module's doc)."""
+    from ptbill.web import WebSettings, create_app
+
+    figures: dict[str, dict[str, tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="ptbill-bench-tenancy-") as tmp:
+        for clinics in (1, 20):
+            folder = Path(tmp) / f"c{clinics}"
+            db = folder / "bench.db"
+            config = _clinics(clinics)
+            build_demo_ledger(
+                f"sqlite:///{db}", folder, visits=visits, seed=7, days=20, config=config
+            )
+            tokens = _tenancy_users(db)
+            app = create_app(WebSettings(db=f"sqlite:///{db}"))
+            app.state.config = config
+            try:
+                if clinics == 1:
+                    figures["one clinic, manager (no scope)"] = _reads(app, tokens["boss"], n)
+                else:
+                    figures["20 clinics, manager (no scope)"] = _reads(app, tokens["boss"], n)
+                    figures["20 clinics, biller of all 20"] = _reads(app, tokens["all"], n)
+                    figures["20 clinics, biller of 2"] = _reads(app, tokens["biller00"], n)
+            finally:
+                app.state.db.dispose()
+    print(f"{visits} visits; {n} requests a read, in this process; CPU ms a request")
+    print(f"{'who':<32}" + "".join(f"{u[:20]:>21}" for u in READS))
+    for who, reads in figures.items():
+        print(f"{who:<32}" + "".join(f"{reads[u][0]:>10.1f} /{reads[u][1]:>7.1f} " for u in READS))
+    print("(p50 / p95)")
+    base = figures["one clinic, manager (no scope)"]
+    scoped = figures["20 clinics, biller of all 20"]
+    ratios = {u: scoped[u][1] / base[u][1] for u in READS}
+    print("scoped p95 / single-clinic p95: " + ", ".join(f"{u} {r:.2f}" for u, r in ratios.items()))
+    worst = max(ratios.values())
+    verdict = "met" if worst <= 1.2 else "NOT met"
+    print(f"worst read: {worst:.2f} (goal <= 1.20: {verdict})")
+    load = os.getloadavg()
+    print(f"machine load average (1/5 min): {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} CPUs")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--tenancy", action="store_true", help="issue #15's figures (scoping)")
     ap.add_argument("--visits", type=int, default=1000, help="visits in the demo ledger")
     ap.add_argument("--rate", type=float, default=100.0, help="requests a second")
     ap.add_argument("--seconds", type=int, default=20, help="length of each measured phase")
     ap.add_argument("--quick", action="store_true", help="a smoke run: 200 visits, 5 s phases")
     args = ap.parse_args(argv)
     n, seconds = (200, 5) if args.quick else (args.visits, args.seconds)
+    if args.tenancy:
+        tenancy(n, 30 if args.quick else 200)
+        return
 
     with tempfile.TemporaryDirectory(prefix="ptbill-bench-web-") as tmp:
         folder = Path(tmp)

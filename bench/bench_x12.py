@@ -4,7 +4,11 @@ pyx12 reads at well under 1 MB/s), the peak memory of a streaming read (a child 
 writing 837P claims against serialising the same claims as JSON (anchor).
 
     .venv/bin/python bench/bench_x12.py [--claims 200000] [--pyx12-claims 5000] [--runs 5]
-                                        [--quick]
+                                        [--quick] [--against REV]
+
+`--against REV` also reads the file with the 835 reader of git revision REV (its read_835.py
+loaded beside today's other modules), the two reads alternating in this process, and prints
+their CPU times: a change to the reader is judged on that, not across runs.
 
 Writes its files to a temporary folder and removes them.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import gc
+import importlib.util
 import json
 import logging
 import os
@@ -23,7 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pyx12.error_handler
 import pyx12.params
@@ -64,6 +72,51 @@ def _read_ours(path: Path, runs: int) -> tuple[int, list[float], list[float]]:
         walls.append(time.perf_counter() - w0)
         cpus.append(time.process_time() - c0)
     return claims, sorted(walls), sorted(cpus)
+
+
+def _reader_at(rev: str, folder: Path) -> Callable[[Path], Iterable[Any]]:
+    """read_835 as git revision `rev` has it (its read_835.py beside today's other modules)."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{rev}:src/ptbill/x12/read_835.py"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    path = folder / "read_835_before.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("read_835_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.read_835  # type: ignore[no-any-return]
+
+
+def _alternate(
+    path: Path, readers: dict[str, Callable[[Path], Iterable[Any]]], runs: int
+) -> list[str]:
+    """CPU seconds of each reader's reads of `path`, the readers taking turns (the order
+    swapped every round) after one warm read each, so that both see the same machine: the
+    lines to print."""
+    for read in readers.values():
+        sum(len(p.claims) for p in read(path))
+    cpus: dict[str, list[float]] = {name: [] for name in readers}
+    for i in range(runs):
+        for name in sorted(readers, reverse=i % 2 == 1):
+            gc.collect()
+            c0 = time.process_time()
+            sum(len(p.claims) for p in readers[name](path))
+            cpus[name].append(time.process_time() - c0)
+    medians = {name: statistics.median(times) for name, times in cpus.items()}
+    lines = [
+        f"  {name:<24}: CPU {medians[name]:6.2f} s (median of {runs}; "
+        f"{min(times):.2f} to {max(times):.2f})"
+        for name, times in cpus.items()
+    ]
+    before, now = medians.values()
+    return [*lines, f"  now / before CPU time     : {now / before:.3f}"]
 
 
 def _read_pyx12(path: Path) -> tuple[int, float]:
@@ -172,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--runs", type=int, default=5, help="reads of each file (median shown)")
     ap.add_argument("--quick", action="store_true", help="20,000 claims: a smoke run")
+    ap.add_argument("--against", metavar="REV", help="also read with the reader of git REV")
     args = ap.parse_args(argv)
     claims = 20_000 if args.quick else args.claims
     slice_claims = min(1_000 if args.quick else args.pyx12_claims, claims)
@@ -189,6 +243,11 @@ def main(argv: list[str] | None = None) -> None:
         n_pyx12, pyx12_head = _read_pyx12(head)
         assert n_full == claims and n_head == n_pyx12 == slice_claims
         n_peak, base_mb, peak_mb = _peak_read(full)
+        against: list[str] = []
+        if args.against:
+            readers = {f"before ({args.against})": _reader_at(args.against, Path(tmp))}
+            readers["now"] = read_835
+            against = _alternate(full, readers, args.runs)
 
     ours_full, ours_head = statistics.median(walls), statistics.median(head_walls)
     print(
@@ -216,6 +275,9 @@ def main(argv: list[str] | None = None) -> None:
         f"streaming read peak RSS   : {peak_mb:,.0f} MB ({base_mb:,.0f} MB after imports; "
         f"{n_peak:,} claims, child process)"
     )
+    if against:
+        print(f"the whole file read by the 835 reader of {args.against} and this one, in turns:")
+        print("\n".join(against))
     bench_837p(write_claims)
     print(
         f"bench peak RSS            : "

@@ -24,7 +24,7 @@ def _queue(db: str, *files: tuple[str, str]) -> list[int]:
     """Import jobs of (name, content) started by a biller, as the workbench queues them."""
     with Ledger(db) as ledger:
         with ledger.transaction() as s:
-            user = add_user(s, "biller", "biller", "a long password").id
+            user = add_user(s, "admin", "admin", "a long password").id
         with ledger.transaction() as s:
             return [
                 jobs.enqueue(
@@ -32,7 +32,7 @@ def _queue(db: str, *files: tuple[str, str]) -> list[int]:
                     IMPORT,
                     name,
                     {"as_of": "2025-03-10"},
-                    who="web:biller",
+                    who="web:admin",
                     user_id=user,
                     content=content,
                 )

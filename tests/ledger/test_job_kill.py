@@ -75,9 +75,9 @@ def workers(db_url: str, tmp_path: Path) -> Iterator[Workers]:
     made.stop()
 
 
-def _biller(ledger: Ledger) -> int:
+def _admin(ledger: Ledger) -> int:
     with ledger.transaction() as s:
-        return add_user(s, "biller", "biller", "a long password").id
+        return add_user(s, "admin", "admin", "a long password").id
 
 
 def _job(ledger: Ledger, job_id: int) -> dict[str, Any]:
@@ -129,14 +129,14 @@ def test_an_import_job_whose_worker_is_killed_is_finished_once(
 ) -> None:
     visits = generate(VISITS, 11)
     content = "".join(json.dumps(v) + "\n" for v in visits)
-    user = _biller(ledger)
+    user = _admin(ledger)
     with ledger.transaction() as s:
         job_id = jobs.enqueue(
             s,
             IMPORT,
             "big.jsonl",
             {"as_of": "2025-04-01"},
-            who="web:biller",
+            who="web:admin",
             user_id=user,
             content=content,
         )
@@ -160,7 +160,7 @@ def test_an_import_job_whose_worker_is_killed_is_finished_once(
     path.write_text(content, encoding="utf-8")
     with Ledger(plain) as other, other.transaction() as s:
         day = dt.date.fromisoformat(result["as_of"])
-        import_files(s, [str(path)], as_of=day, config=load_config(None), who="web:biller")
+        import_files(s, [str(path)], as_of=day, config=load_config(None), who="web:admin")
     assert _totals(ledger.url) == _totals(plain)
 
 
@@ -174,14 +174,14 @@ def test_a_posting_job_whose_worker_is_killed_mid_transaction_posts_once(
     demo = build_demo_ledger(ledger.url, tmp_path / "demo", visits=120, seed=3, post=False)
     clp = [s.split("*") for s in demo.remit_835.split("~") if s.strip().startswith("CLP*")]
     paid = sum(Decimal(e[4]) for e in clp)
-    user = _biller(ledger)
+    user = _admin(ledger)
     with ledger.transaction() as s:
         job_id = jobs.enqueue(
             s,
             POST,
             "payer.835",
             {"as_of": None},
-            who="web:biller",
+            who="web:admin",
             user_id=user,
             content=demo.remit_835,
         )

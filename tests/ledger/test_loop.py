@@ -21,7 +21,13 @@ def test_the_loop_runs_end_to_end(db_url: str, tmp_path: Path) -> None:
     for name in ("visits.jsonl", "claims.837", "ack.999", "ack.277", "remit-1.835"):
         assert Path(result["files"][name]).exists()
     assert report["as_of"] == AS_OF
-    assert report["claims_submitted"] == steps["submit"]["claims"] > 0
+    # Every claim sent: the month's primaries, then the next payers' (an 837P, or a crossover).
+    assert steps["submit"]["claims"] > 0
+    assert report["claims_submitted"] == (
+        steps["submit"]["claims"]
+        + steps["secondary"]["claims"]
+        + len(steps["post-1"]["next_payers"]["crossover"])
+    )
     assert steps["ack.277"]["accepted"] + steps["ack.277"]["rejected"] == steps["submit"]["claims"]
     assert steps["post-1"]["matched"] == steps["ack.277"]["accepted"]
     assert steps["post-1"]["unmatched"] == [] and steps["post-1"]["imbalances"] == []
@@ -29,6 +35,15 @@ def test_the_loop_runs_end_to_end(db_url: str, tmp_path: Path) -> None:
     assert "blocked" in kinds and "denial" in kinds
     if "appeal" in steps:
         assert Path(steps["appeal"]["pdf"]).read_bytes().startswith(b"%PDF")
+    # After the primary: Medigap claims sent and paid, Medicaid's crossovers paid, statements.
+    made = steps["post-1"]["next_payers"]
+    assert steps["secondary"]["claims"] == len(made["secondary"]) > 0
+    assert steps["secondary-835"]["matched"] > 0 and steps["secondary-835"]["unmatched"] == []
+    assert steps["crossover-835"]["matched"] == len(made["crossover"]) > 0
+    assert steps["crossover-835"]["unmatched"] == []
+    assert steps["statements"]["statements"] > 0
+    assert Path(result["files"]["statements.pdf"]).read_bytes().startswith(b"%PDF")
+    assert report["patient_ar_total"] == steps["statements"]["balance"]
 
 
 def test_the_loop_is_deterministic(tmp_path: Path) -> None:

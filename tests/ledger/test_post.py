@@ -165,16 +165,16 @@ def test_a_file_cut_short_posts_nothing(ledger: Ledger, config: Config, sent: di
 def test_a_failure_in_the_middle_of_posting_leaves_nothing(
     ledger: Ledger, config: Config, sent: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = posting.Batch.write
+    real = posting.PostingBatch.write
     calls = []
 
-    def failing(self: posting.Batch) -> None:
+    def failing(self: posting.PostingBatch) -> None:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk full")
         real(self)
 
-    monkeypatch.setattr(posting.Batch, "write", failing)
+    monkeypatch.setattr(posting.PostingBatch, "write", failing)
     with ledger.transaction() as s:
         before = table_counts(s)
     with pytest.raises(RuntimeError):

@@ -29,7 +29,7 @@ class Templates:
     pending: Path  # submitted and acknowledged; the 835 not posted yet
     posted: Path  # the same with the 835 posted
     demo: DemoLedger
-    tokens: dict[str, str]  # role -> API token (valid in both)
+    tokens: dict[str, str]  # user name (a role's, or elm-biller, oak-biller) -> API token
     visits: list[dict[str, Any]]  # the generated visits, as written
 
 
@@ -47,8 +47,9 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
     from ptbill.remit.post import post_text
 
     db = open_database(f"sqlite:///{posted}")
-    with db.sessions.begin() as s:
-        post_text(s, demo.remit_835, "demo-1.835", who="demo", config=load_config(None), as_of=None)
+    for n, remit in enumerate(demo.remits, start=1):
+        with db.sessions.begin() as s:
+            post_text(s, remit, f"demo-{n}.835", who="demo", config=load_config(None), as_of=None)
     db.dispose()
     visits = [json.loads(line) for line in demo.visits_path.read_text().splitlines()]
     return Templates(pending, posted, demo, tokens, visits)

@@ -224,9 +224,13 @@ def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: Ma
     assert errors[0]["field"] == "date_of_service"
     assert bench.get("/api/v1/visits").json()["total"] == before
     assert bench.get("/api/v1/visits/V-WEB-GOOD").status_code == 404
-    wrong = bench.post("/api/v1/visits", files={"file": ("visits.csv", b"a,b\n", "text/csv")})
+    wrong = bench.post("/api/v1/visits", files={"file": ("visits.pdf", b"a,b\n", "text/csv")})
     assert wrong.status_code == 422
     assert "not a visit file" in wrong.json()["error"]["problem"]
+    # A CSV is a charge export now (docs/intake.md): one without the visit columns says so.
+    csv = bench.post("/api/v1/visits", files={"file": ("visits.csv", b"a,b\n", "text/csv")})
+    assert csv.status_code == 422
+    assert "no column visit_id or code" in csv.json()["error"]["problem"]
 
 
 # --- submissions and acknowledgements ----------------------------------------------------------
@@ -249,7 +253,7 @@ def test_submitting_sends_every_ready_claim(make_bench: MakeBench) -> None:
     assert r.json()["claims"] == ready
     assert _claims(bench, state="ready") == []
     subs = bench.get("/api/v1/submissions").json()["submissions"]
-    assert len(subs) == 2 and subs[0]["claim_count"] == 1
+    assert len(subs) == len(bench.templates.demo.remits) + 1 and subs[0]["claim_count"] == 1
     text = bench.get(f"/api/v1/submissions/{subs[0]['id']}/837").text
     assert text.startswith("ISA*") and f"CLM*{ready[0]}*" in text
     nothing = bench.post("/api/v1/submissions").json()
@@ -258,7 +262,8 @@ def test_submitting_sends_every_ready_claim(make_bench: MakeBench) -> None:
 
 def test_acknowledgements_list_their_results(shared_bench: Workbench) -> None:
     acks = shared_bench.get("/api/v1/acknowledgements").json()["acknowledgements"]
-    assert sorted(a["kind"] for a in acks) == ["277CA", "999"]
+    clinics = len(shared_bench.templates.demo.remits)  # a 999 and a 277CA for each clinic's file
+    assert sorted(a["kind"] for a in acks) == ["277CA"] * clinics + ["999"] * clinics
     ca = next(a for a in acks if a["kind"] == "277CA")
     detail = shared_bench.get(f"/api/v1/acknowledgements/{ca['id']}?limit=200").json()
     assert detail["total"] == ca["results"] <= 200

@@ -175,3 +175,38 @@ def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
     assert outside == [], f"the pages fetched from elsewhere: {outside}"
     assert errors == [], errors
     assert bench.get(f"/api/v1/claims/{number}").json()["audit"][-1]["who"] == "web:biller"
+
+
+def _patients(bench: Workbench, clinic: str) -> list[dict[str, Any]]:
+    url = f"/api/v1/patients?clinic={clinic}&limit=200"
+    return bench.get(url, role="manager").json()["patients"]
+
+
+def test_each_clinics_biller_sees_only_their_clinic(
+    served: tuple[Workbench, str], browser: Any
+) -> None:
+    """The demo's two clinics, a biller of each: each sees only their own patients and their
+    own clinic's settings, and a patient of the other clinic is not found."""
+    bench, base = served
+    clinics = {"elm-biller": "elm-street-pt", "oak-biller": "oak-avenue-pt"}
+    patients = {user: _patients(bench, key) for user, key in clinics.items()}
+    for user, key in clinics.items():
+        other = next(u for u in clinics if u != user)
+        page = browser.new_page(viewport={"width": 1360, "height": 900})
+        page.goto(f"{base}/patients")
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", "ptbill-demo")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/patients")
+        shown = page.inner_text("main")
+        assert f"{len(patients[user])} in all" in shown or len(patients[user]) <= 50
+        assert patients[user][0]["external_id"] in shown
+        assert not any(p["external_id"] in shown for p in patients[other])
+        _shot(page, f"10-patients-{user}")
+        page.goto(f"{base}/clinics")
+        settings = page.inner_text("main")
+        assert key in settings and clinics[other] not in settings
+        _shot(page, f"11-clinics-{user}")
+        theirs = page.goto(f"{base}/patients/{patients[other][0]['id']}")
+        assert theirs is not None and theirs.status == 404
+        page.close()

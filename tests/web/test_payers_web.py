@@ -59,14 +59,18 @@ def test_eligibility_and_exchange_runs_through_the_api_and_the_pages(
     answers = bench.get(f"/api/v1/patients/{patient}/eligibility").json()["checks"]
     assert answers and answers[0]["active"] is False and answers[0]["plan_end"]
     assert bench.get("/api/v1/eligibility?limit=5").json()["checks"]
-    runs = bench.get("/api/v1/exchange/runs").json()["runs"]
+    # The exchange runs are the company's: a clinic's users see none.
+    assert bench.get("/api/v1/exchange/runs").json()["runs"] == []
+    runs = bench.get("/api/v1/exchange/runs", role="manager").json()["runs"]
     assert runs[0]["status"] == "ok" and runs[0]["uploaded"] >= 2
-    one = bench.get(f"/api/v1/exchange/runs/{runs[0]['id']}").json()
+    one = bench.get(f"/api/v1/exchange/runs/{runs[0]['id']}", role="manager").json()
     assert {o["action"] for o in one["outcomes"]} == {"upload"}
-    assert bench.get("/api/v1/exchange/runs/999999").status_code == 404
+    assert bench.get(f"/api/v1/exchange/runs/{runs[0]['id']}").status_code == 404
+    assert bench.get("/api/v1/exchange/runs/999999", role="manager").status_code == 404
     assert bench.get("/api/v1/exchange/runs", role=None).status_code == 401
     bench.login("viewer")
     page = bench.client.get(f"/patients/{patient}")
     assert page.status_code == 200 and "Eligibility" in page.text and "inactive" in page.text
+    bench.login("manager")
     runs_page = bench.client.get("/exchange")
     assert runs_page.status_code == 200 and "upload" in runs_page.text

@@ -54,6 +54,10 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
         "fmt": ["html", "pdf"],
         "run_id": ["1"],  # the demo ledger has no exchange run: a 404
         "job_id": [str(queued.json()["id"])],
+        "statement_id": ["1"],  # no statement made yet: a 404
+        "name": ["viewer"],  # a user (the admin's routes: the walk's biller is refused)
+        "action": ["unlock"],
+        "token_id": ["1"],
     }
 
 

@@ -20,11 +20,13 @@ from sqlalchemy import MetaData, inspect
 
 from ptbill.cli.main import cli
 from ptbill.ledger.migrate import alembic_config
+from ptbill.ledger.models import Clinic
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
-from ptbill.web.models import ApiToken, User, WebSession
+from ptbill.web.models import ApiToken, Grant, LoginFailure, SecurityEvent, User, WebSession
 
-WEB_TABLES = {"web_users", "web_api_tokens", "web_sessions"}
+WEB_MODELS = (User, ApiToken, WebSession, Grant, LoginFailure, SecurityEvent)
+WEB_TABLES = {model.__tablename__ for model in WEB_MODELS}
 
 
 def test_the_web_branch_migrates_to_exactly_the_models(tmp_path: Path) -> None:
@@ -40,7 +42,7 @@ def test_the_web_branch_migrates_to_exactly_the_models(tmp_path: Path) -> None:
             heads = set(MigrationContext.configure(conn).get_current_heads())
             assert heads == set(script.get_heads())
             mine = MetaData()
-            for model in (User, ApiToken, WebSession):
+            for model in (*WEB_MODELS, Clinic):  # the grants' clinics (not compared here)
                 model.__table__.to_metadata(mine)  # type: ignore[attr-defined]
             diffs = compare_metadata(
                 MigrationContext.configure(
@@ -48,6 +50,9 @@ def test_the_web_branch_migrates_to_exactly_the_models(tmp_path: Path) -> None:
                     opts={
                         "compare_type": True,
                         "include_name": lambda name, kind, _: kind != "table" or name in WEB_TABLES,
+                        "include_object": lambda _, name, kind, *__: (
+                            kind != "table" or name in WEB_TABLES
+                        ),
                     },
                 ),
                 mine,
@@ -65,10 +70,13 @@ def _run(args: list[str], stdin: str | None = None) -> tuple[int, str]:
 def test_user_add_and_token_create(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.db")
     code, out = _run(
-        ["--db", db, "user", "add", "maria", "--role", "biller", "--password-stdin"],
+        [
+            *("--db", db, "user", "add", "maria", "--role", "biller"),
+            *("--clinic", "elm-street-pt", "--password-stdin"),
+        ],
         "correct horse battery\n",
     )
-    assert code == 0 and "user maria added (biller)" in out
+    assert code == 0 and "user maria added (biller at elm-street-pt)" in out
     assert "correct horse" not in out
     code, out = _run(
         ["--db", db, "user", "add", "maria", "--role", "viewer", "--password-stdin"],
@@ -146,3 +154,53 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=15)
+
+
+def test_the_tenancy_migration_keeps_what_each_user_could_reach(tmp_path: Path) -> None:
+    """Before 0006 a biller or viewer reached every clinic: after it, a grant at each."""
+    from sqlalchemy import text
+
+    from ptbill.ledger.db import make_engine
+    from ptbill.ledger.migrate import downgrade, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(engine, "w001")
+        with engine.begin() as conn:
+            for n, key in enumerate(("elm", "oak"), start=1):
+                conn.execute(
+                    text(
+                        "INSERT INTO clinics (id, key, name, npi, tax_id) "
+                        "VALUES (:id, :key, :key, '1234567893', '12-3456789')"
+                    ),
+                    {"id": n, "key": key},
+                )
+            for n, (name, role) in enumerate(
+                (("al", "admin"), ("bea", "biller"), ("vi", "viewer"))
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO web_users (id, name, role, password_hash, active, created_at)"
+                        " VALUES (:id, :name, :role, 'x', true, '2026-01-01')"
+                    ),
+                    {"id": n + 1, "name": name, "role": role},
+                )
+        upgrade(engine)
+        with engine.connect() as conn:
+            roles = dict(conn.execute(text("SELECT name, role FROM web_users")).all())
+            grants = conn.execute(
+                text("SELECT user_id, clinic_id, role FROM web_grants ORDER BY user_id, clinic_id")
+            ).all()
+        assert roles == {"al": "admin", "bea": "clinic", "vi": "clinic"}
+        assert [tuple(g) for g in grants] == [
+            (2, 1, "biller"),
+            (2, 2, "biller"),
+            (3, 1, "viewer"),
+            (3, 2, "viewer"),
+        ]
+        downgrade(engine, "w001")
+        with engine.connect() as conn:
+            roles = dict(conn.execute(text("SELECT name, role FROM web_users")).all())
+        assert roles == {"al": "admin", "bea": "biller", "vi": "viewer"}
+    finally:
+        engine.dispose()

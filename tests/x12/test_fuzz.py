@@ -22,6 +22,7 @@ from ptbill.x12.read_835 import read_835
 from ptbill.x12.read_999 import read_999
 from ptbill.x12.synthetic import synthetic_835
 from tests.x12.helpers import DATA
+from tests.x12.remit_outcome import outcome
 
 REMITS = [(DATA / "remit_basic.835").read_text(), synthetic_835(8, claims_per_payment=4, seed=2)]
 ACKS = [(DATA / "ack_partial.999").read_text(), (DATA / "ack_rejected_interchange.ta1").read_text()]
@@ -104,3 +105,14 @@ def test_999_reader_only_raises_its_own_error(data):
 @given(st.data())
 def test_277ca_reader_only_raises_its_own_error(data):
     _fuzz(data, CLAIM_ACKS, lambda t: claim_acks_json(read_277ca(io.StringIO(t))))
+
+
+@FUZZ
+@given(st.data())
+def test_835_repeated_segments_read_as_a_first_reading_would(data):
+    # The reader reads each distinct CAS, DTM, SVC, AMT and LQ text once per file and applies
+    # the repeats: with no memo at all, the same payments and the same error.
+    text = data.draw(st.sampled_from(REMITS))
+    for _ in range(data.draw(st.integers(1, 3))):
+        text = _mutate(data, text)
+    assert outcome(text, memo=False) == outcome(text)

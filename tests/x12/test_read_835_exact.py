@@ -255,6 +255,24 @@ def test_every_field_of_every_object_is_set():
         assert dataclasses.replace(o) == o, type(o).__name__
 
 
+@pytest.mark.parametrize("name", ["RemittanceClaim", "ServicePayment"])
+def test_a_new_optional_field_is_declared_in_one_place(monkeypatch, name):
+    # The class with one more optional field, declared with its default and nothing else: every
+    # claim or line the reader makes has it, the reader unchanged (it sets only what a segment
+    # carries; the rest are the class's defaults).
+    module = sys.modules["ptbill.x12.read_835"]
+    wider = dataclasses.make_dataclass(
+        name, [("prior_authorization", str | None, None)], bases=(getattr(module, name),)
+    )
+    monkeypatch.setattr(module, name, wider)
+    p = one(REMIT)
+    made = p.claims if name == "RemittanceClaim" else [line for c in p.claims for line in c.lines]
+    assert len(made) >= 3
+    for o in made:
+        assert type(o) is wider and o.prior_authorization is None
+        assert dataclasses.replace(o) == o
+
+
 @pytest.mark.parametrize(
     "composite",
     ["HC:97110", "HC:97110:", "HC:97110::GP", "HC:97110:GP:KX", "HC:97110:GP:59:KX:XU:ZZ"],

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ptbill.cli.common import data_dir, err, run_config, user_errors
+from ptbill.cli.intake_opts import from_option
 from ptbill.cli.scrub_cmds import DATE, scrub_files
 from ptbill.errors import InputError
 from ptbill.x12.claim import claims_from_visits
@@ -56,6 +57,7 @@ def next_control_number(folder: Path, sender_id: str) -> int:
     default=None,
     help="ISA13/GS06 to use (default: the next number kept for this submitter).",
 )
+@from_option
 @click.pass_context
 @user_errors
 def claim(
@@ -64,10 +66,11 @@ def claim(
     output: str,
     as_of: dt.datetime | None,
     control_number: int | None,
+    fmt: str | None,
 ) -> None:
     """Write an X12 837P (005010X222A1) for every ready visit in FILE(s); blocked visits are
     left out and listed on stderr with their findings."""
-    scrubbed, day = scrub_files(files, run_config(ctx), as_of.date() if as_of else None)
+    scrubbed, day = scrub_files(files, run_config(ctx), as_of.date() if as_of else None, fmt)
     ready = [x for x in scrubbed if not x.claim.scrub.blocked]
     blocked = [x for x in scrubbed if x.claim.scrub.blocked]
     for item in blocked:

@@ -14,6 +14,7 @@ from rich.table import Table
 from ptbill.bulk import batch
 from ptbill.claim_pipeline import PreparedClaim, code_claim, prepare_claim
 from ptbill.cli.common import EXIT_INPUT, err, out, print_json, run_config, user_errors
+from ptbill.cli.intake_opts import from_option, notify
 from ptbill.coding import VisitContext, resolve, units_for
 from ptbill.config import Config, PayerProfile
 from ptbill.domain import CodedVisit, Service, Visit
@@ -131,10 +132,11 @@ class Item:
     ctx: VisitContext
 
 
-def load_items(files: tuple[str, ...], config: Config) -> list[Item]:
-    """Load every file and resolve every visit: any input error stops all before any output."""
+def load_items(files: tuple[str, ...], config: Config, fmt: str | None = None) -> list[Item]:
+    """Load every file (in format `fmt`, or recognised from its content) and resolve every
+    visit: any input error stops all before any output."""
     with batch():
-        loaded = [(f, v) for f in files for v in load_visits(f)]
+        loaded = [(f, v) for f in files for v in load_visits(f, fmt, config, notify)]
         return [Item(origin, v, resolve(v, config, origin)) for origin, v in loaded]
 
 
@@ -163,8 +165,8 @@ def prepare_items(items: list[Item], as_of: dt.date | None) -> list[ClaimItem]:
         ]
 
 
-def code_files(files: tuple[str, ...], config: Config) -> list[CodedVisit]:
-    return [code_claim(x.visit, x.ctx) for x in load_items(files, config)]
+def code_files(files: tuple[str, ...], config: Config, fmt: str | None = None) -> list[CodedVisit]:
+    return [code_claim(x.visit, x.ctx) for x in load_items(files, config, fmt)]
 
 
 def render_coded(c: CodedVisit) -> None:
@@ -196,11 +198,12 @@ def render_coded(c: CodedVisit) -> None:
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@from_option
 @click.pass_context
 @user_errors
-def code(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
+def code(ctx: click.Context, files: tuple[str, ...], as_json: bool, fmt: str | None) -> None:
     """Code the visits in FILE(s): lines, units, modifiers, pointers, charges and why."""
-    coded = code_files(files, run_config(ctx))
+    coded = code_files(files, run_config(ctx), fmt)
     if as_json:
         print_json([coded_json(c) for c in coded])
         return

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from ptbill.config import Config, load_config
 from ptbill.errors import InputError, InputErrors
@@ -34,12 +35,12 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except InputErrors as e:
             for error in e.errors[:50]:
-                err.print(f"[red]error:[/] {error.render()}", markup=True, soft_wrap=True)
+                err.print(f"[red]error:[/] {escape(error.render())}", markup=True, soft_wrap=True)
             if len(e.errors) > 50:
                 err.print(f"... and {len(e.errors) - 50} more errors")
             sys.exit(EXIT_INPUT)
         except InputError as e:
-            err.print(f"[red]error:[/] {e.render()}", markup=True, soft_wrap=True)
+            err.print(f"[red]error:[/] {escape(e.render())}", markup=True, soft_wrap=True)
             sys.exit(EXIT_INPUT)
 
     return wrapper

@@ -35,12 +35,25 @@ def write_lines(out: TextIO, visits: list[dict[str, Any]]) -> None:
         out.write("\n")
 
 
-def write_file(path: Path, visits: list[dict[str, Any]]) -> None:
+def export(visits: list[dict[str, Any]], fmt: str) -> str:
+    """The demo visits in another intake format (of the bundled demo clinic)."""
+    from ptbill.config import load_config
+    from ptbill.domain.visit import Visit
+    from ptbill.intake import csv_charges, fhir_export, hl7v2_export
+
+    writer = {"fhir": fhir_export.write, "hl7": hl7v2_export.write, "csv": csv_charges.write}[fmt]
+    return writer([Visit.model_validate(v) for v in visits], load_config(None))
+
+
+def write_file(path: Path, visits: list[dict[str, Any]], text: str | None = None) -> None:
     """Write the whole file or nothing: a temporary file beside it, renamed into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as f:
-            write_lines(f, visits)
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            if text is None:
+                write_lines(f, visits)
+            else:
+                f.write(text)
         tmp.replace(path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
@@ -86,6 +99,15 @@ def write_file(path: Path, visits: list[dict[str, Any]]) -> None:
     help="Share of visits with one labelled mistake (extensions.synthetic.mistakes).",
 )
 @click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "fhir", "hl7", "csv"]),
+    default="json",
+    show_default=True,
+    help="JSON Lines, or the same visits as a FHIR R4 Bundle, HL7 v2 DFT^P03 messages or a "
+    "CSV charge export (docs/intake.md).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -93,18 +115,29 @@ def write_file(path: Path, visits: list[dict[str, Any]]) -> None:
 )
 @user_errors
 def demo_data(
-    n: int, seed: int, start: dt.datetime, days: int, error_rate: float, output: Path | None
+    n: int,
+    seed: int,
+    start: dt.datetime,
+    days: int,
+    error_rate: float,
+    fmt: str,
+    output: Path | None,
 ) -> None:
-    """Synthetic visits of the demo clinic (elm-street-pt) as JSON Lines, one visit a line.
+    """Synthetic visits of the demo clinic (elm-street-pt) as JSON Lines, one visit a line
+    (or, with --format, as FHIR R4, HL7 v2 or CSV).
 
     Every person is invented. About --error-rate of the visits carry one mistake a payer
     would deny, named in the visit's extensions; a summary goes to standard error.
     """
     day = start.date()
     visits = generate(n, seed, day, days, error_rate)
+    text = None if fmt == "json" else export(visits, fmt)
     if output is None:
-        write_lines(sys.stdout, visits)
+        if text is None:
+            write_lines(sys.stdout, visits)
+        else:
+            sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        write_file(output, visits)
+        write_file(output, visits, text)
     click.echo(summary_line(visits, seed, day, days), err=True)

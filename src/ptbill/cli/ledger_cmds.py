@@ -4,6 +4,10 @@ in one transaction: it changes all it means to, or nothing.
 
 Without --as-of a command works as of the latest date the ledger has recorded (import: the
 latest date of service in its input), never the machine's clock.
+
+The command line runs with the database owner's rights; `--clinic KEY` (repeatable) narrows a
+command to some clinics: lists and reports show only theirs, actions reach only their claims
+(another clinic's claim is not found), and a file that touches another clinic is refused whole.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, run_config, user_errors
+from ptbill.cli.intake_opts import from_option, notify
+from ptbill.intake.detect import notice
+from ptbill.intake.load import file_format
 from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
@@ -31,6 +38,42 @@ from ptbill.remit.work_kinds import KINDS
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 AS_OF_HELP = "Business date of the action (default: the latest date the ledger has recorded)."
+clinic_option = click.option(
+    "--clinic",
+    "clinics",
+    multiple=True,
+    metavar="KEY",
+    help="Only this clinic (repeat for several; default: every clinic).",
+)
+
+
+def _scope(session: Any, clinics: tuple[str, ...]) -> Any:
+    from ptbill.ledger.scope import scope_of
+
+    return scope_of(session, clinics)
+
+
+def _held_to(session: Any, clinics: tuple[str, ...], name: str, touched: set[int | None]) -> None:
+    """With --clinic: refuse (roll back) a file that touched another clinic."""
+    from ptbill.ledger.scope import refuse_outside
+
+    if clinics:
+        refuse_outside(name, _scope(session, clinics).allows, touched)
+
+
+def _claim_in(session: Any, clinics: tuple[str, ...], claim: str) -> None:
+    """With --clinic: a claim of another clinic is not found (exit 2, nothing changed)."""
+    from ptbill.errors import InputError
+    from ptbill.ledger.scope import clinic_of_claim
+
+    if clinics and not _scope(session, clinics).allows(clinic_of_claim(session, claim)):
+        raise InputError(
+            file="ledger",
+            visit_id=claim,
+            field=None,
+            problem=f"no claim {claim!r} at {', '.join(clinics)}",
+            fix="check the claim number and --clinic (`ptbill worklist --clinic KEY` lists them)",
+        )
 
 
 def who() -> str:
@@ -121,6 +164,8 @@ def _percent(value: Decimal | None) -> str:
     "(faster with cores to spare, about 80 MB each).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@from_option
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -130,22 +175,32 @@ def import_cmd(
     as_of: dt.datetime | None,
     workers: int,
     as_json: bool,
+    fmt: str | None,
+    clinics: tuple[str, ...],
 ) -> None:
     """Store visits (idempotent by visit id), derive missing episode context from history,
     code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
     is blocked."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ptbill.errors import InputError, InputErrors
     from ptbill.ledger.importer import Batched, import_files
     from ptbill.ledger.reading import count_visits, latest_date_of_service
+    from ptbill.ledger.scope import import_clinics
 
     config = _config(ctx)
+    for f in files:
+        chosen, recognised = file_format(f, fmt)
+        if recognised and chosen != "json":
+            notify(notice(f, chosen))
     # Without a date of service to go by, the input is unreadable: the import says why.
-    day = _day(as_of) or latest_date_of_service(files) or dt.date.min
+    day = _day(as_of) or latest_date_of_service(files, fmt, config) or dt.date.min
     total = sum(n for f in files if (n := count_visits(f)) is not None)
     committed = [0]
 
     def commit(done: int, _summary: Any) -> None:
+        # With --clinic, a batch that touched another clinic is refused before it commits.
+        _held_to(session, clinics, ", ".join(files), import_clinics(session, files))
         session.commit()
         committed[0] = done
 
@@ -162,11 +217,13 @@ def import_cmd(
                 who=who(),
                 progress=advance,
                 workers=workers,
+                fmt=fmt,
                 # Batch by batch, so that the ledger's other writers (the workbench) get
                 # their turn; the whole input is checked before the first batch commits.
                 batched=Batched(commit),
             )
-    except SQLAlchemyError:
+            _held_to(session, clinics, ", ".join(files), import_clinics(session, files))
+    except (SQLAlchemyError, InputError, InputErrors):
         if committed[0]:
             err.print(
                 f"note: the first {committed[0]} visit(s) of the input were stored before the "
@@ -227,11 +284,19 @@ def _progress(what: str, total: int) -> Iterator[Callable[[int], None] | None]:
 )
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: bool) -> None:
-    """Every ready (or corrected) claim into one 837P; the claims become submitted."""
+def submit(
+    ctx: click.Context,
+    output: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
+    """Every ready (or corrected) claim (of the clinics given) into one 837P; the claims
+    become submitted."""
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.ledger.submit import submit as submit_claims
 
@@ -241,7 +306,14 @@ def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: 
     try:
         with ledger_session(ctx) as session:
             day = as_of_or_latest(session, _day(as_of))
-            result = submit_claims(session, config, as_of=day, who=who(), file_name=output)
+            result = submit_claims(
+                session,
+                config,
+                as_of=day,
+                who=who(),
+                file_name=output,
+                scope=_scope(session, clinics),
+            )
             if result.text:
                 tmp.write_text(result.text, encoding="ascii")
         if result.text:
@@ -275,18 +347,28 @@ def submit(ctx: click.Context, output: str, as_of: dt.datetime | None, as_json: 
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def ack_apply(
+    ctx: click.Context,
+    file: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
     """Apply a 999 or 277CA acknowledgement to the ledger: rejected claims become rejected
     (with a work item), accepted ones accepted. (`ptbill ack FILE` only reads the file.)"""
     from ptbill.ledger.acks import apply_ack_file
     from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.ledger.scope import claim_clinics
 
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
         summary = apply_ack_file(session, file, as_of=day, who=who())
+        numbers = summary.accepted + summary.rejected + summary.unchanged
+        _held_to(session, clinics, file, claim_clinics(session, numbers))
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return
@@ -311,17 +393,26 @@ def ack_apply(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json:
     help="Posting date (default: the 835's production or payment date).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def post(
+    ctx: click.Context,
+    file: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
     """Post an 835 remittance: all of it or nothing, once. Denials, underpayments and what
     matches no claim go to the worklist."""
+    from ptbill.ledger.scope import remittance_clinics
     from ptbill.remit.post import post_file
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
         summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
+        _held_to(session, clinics, file, remittance_clinics(session, summary.remittance_id))
     if as_json:
         print_json(summary.as_json())
         return
@@ -356,18 +447,24 @@ def post(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
     "--as-of", "as_of", type=DATE, default=None, help="Mark items due before this date as overdue."
 )
 @click.option("--details", is_flag=True, help="Show what each item is about and how to fix it.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
 def worklist(
-    ctx: click.Context, as_json: bool, kind: str | None, as_of: dt.datetime | None, details: bool
+    ctx: click.Context,
+    as_json: bool,
+    kind: str | None,
+    as_of: dt.datetime | None,
+    details: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when."""
     from ptbill.remit.worklist import open_items
 
     with ledger_session(ctx) as session:
         day = _day(as_of)
-        items = open_items(session, kind=kind, as_of=day)
+        items = open_items(session, _scope(session, clinics), kind=kind, as_of=day)
     if as_json:
         print_json(items)
         return
@@ -412,10 +509,17 @@ def worklist(
 @click.argument("claim")
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def correct(
+    ctx: click.Context,
+    claim: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
     """Make a corrected claim from the stored (re-imported) visit: a replacement (frequency 7,
     with the payer's claim number) or, if the payer never processed it, a new original.
     Exit 1 when the corrected claim would still be blocked (nothing changes)."""
@@ -426,6 +530,7 @@ def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
     config = _config(ctx)
     try:
         with ledger_session(ctx) as session:
+            _claim_in(session, clinics, claim)
             day = as_of_or_latest(session, _day(as_of))
             result = correct_claim(session, config, claim, as_of=day, who=who())
     except CorrectionBlocked as e:
@@ -457,11 +562,17 @@ def correct(ctx: click.Context, claim: str, as_of: dt.datetime | None, as_json: 
 )
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
 def appeal(
-    ctx: click.Context, claim: str, output_dir: str, as_of: dt.datetime | None, as_json: bool
+    ctx: click.Context,
+    claim: str,
+    output_dir: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """Write an appeal letter (HTML and PDF) for a denied or short-paid claim; the claim
     becomes appealed."""
@@ -470,6 +581,7 @@ def appeal(
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
+        _claim_in(session, clinics, claim)
         day = as_of_or_latest(session, _day(as_of))
         result = appeal_claim(session, config, claim, as_of=day, who=who(), out_dir=output_dir)
     if as_json:
@@ -485,15 +597,19 @@ def appeal(
 @click.argument("claim")
 @click.option("--reason", required=True, help="Why the balance is written off.")
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None) -> None:
+def writeoff(
+    ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None, clinics: tuple[str, ...]
+) -> None:
     """Write off what is outstanding on a claim, and close it."""
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import writeoff as write_off
 
     with ledger_session(ctx) as session:
+        _claim_in(session, clinics, claim)
         day = as_of_or_latest(session, _day(as_of))
         amount = write_off(session, claim, reason, as_of=day, who=who())
     out.print(f"claim {claim}: wrote off {_money(amount)} and closed it")
@@ -511,10 +627,13 @@ def writeoff(ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | N
     default=None,
     help="Report as of this date (default: the latest date the ledger recorded).",
 )
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def report(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None:
+def report(
+    ctx: click.Context, as_json: bool, as_of: dt.datetime | None, clinics: tuple[str, ...]
+) -> None:
     """Claims submitted, first-pass acceptance, clean claims, denials by category and CARC,
     paid, expected vs paid, A/R with aging and days in A/R: overall and per payer."""
     from ptbill.ledger.dates import as_of_or_latest
@@ -522,7 +641,7 @@ def report(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None
 
     with ledger_session(ctx) as session:
         day = as_of_or_latest(session, _day(as_of))
-        data = build_report(session, day)
+        data = build_report(session, day, _scope(session, clinics))
     if as_json:
         print_json(data)
         return
@@ -577,4 +696,34 @@ def render_report(data: dict[str, Any]) -> None:
         f"expected vs paid on {ev['claims']} decided claim(s) with a known expected "
         f"payment: expected {_money(ev['expected'])}, paid {_money(ev['paid'])} "
         f"({_money(ev['difference'])}); {ev['claims_without_expected']} without one"
+    )
+    if "patient_ar_total" in data:
+        render_patient_money(data)
+
+
+def render_patient_money(data: dict[str, Any]) -> None:
+    """Patient A/R beside the insurance A/R, collections and the net collection rate."""
+    from ptbill.reports.report import BUCKETS
+
+    ar = Table(title="Patient A/R by days since the payer decided", title_justify="left")
+    for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Credits"):
+        ar.add_column(col, justify="right" if col else "left")
+    ar.add_row(
+        "patients",
+        _money(data["patient_ar_total"]),
+        *[_money(data["patient_ar_aging"][b]) for b, _ in BUCKETS],
+        _money(data["patient_credits"]),
+    )
+    ar.add_row(
+        "insurance",
+        _money(data["ar_total"]),
+        *[_money(data["ar_aging"][b]) for b, _ in BUCKETS],
+        "",
+    )
+    out.print(ar)
+    payers = ", ".join(f"{k} {_money(v)}" for k, v in data["collections_by_payer"].items())
+    patients = sum(data["collections_by_patient"].values(), Decimal(0))
+    out.print(
+        f"collections: {_money(data['collections_total'])} (payers: {payers or '-'}; patients "
+        f"{_money(patients)}); net collection rate {_percent(data['net_collection_rate'])}"
     )

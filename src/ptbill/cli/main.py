@@ -22,11 +22,20 @@ from ptbill.cli.ledger_cmds import (
     worklist,
     writeoff,
 )
+from ptbill.cli.listen_cmds import listen
+from ptbill.cli.patient_cmds import (
+    balance,
+    coverage,
+    patient_writeoff,
+    pay,
+    refund,
+    statements,
+)
 from ptbill.cli.payer_cmds import eligibility, exchange, status
 from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
-from ptbill.cli.web_cmds import serve, token, user
+from ptbill.cli.web_cmds import access_log, serve, token, user
 from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
@@ -85,6 +94,7 @@ cli.add_command(remit)
 cli.add_command(ack)
 cli.add_command(price)
 cli.add_command(import_cmd)
+cli.add_command(listen)
 cli.add_command(submit)
 cli.add_command(ack_apply)
 cli.add_command(post)
@@ -96,9 +106,16 @@ cli.add_command(report)
 cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)
+cli.add_command(access_log)
 cli.add_command(eligibility)
 cli.add_command(status)
 cli.add_command(exchange)
+cli.add_command(coverage)
+cli.add_command(balance)
+cli.add_command(pay)
+cli.add_command(refund)
+cli.add_command(patient_writeoff)
+cli.add_command(statements)
 cli.add_command(jobs)
 cli.add_command(worker)
 

@@ -22,6 +22,7 @@ from ptbill.cli.common import (
     settings_of,
     user_errors,
 )
+from ptbill.cli.intake_opts import from_option
 from ptbill.cli.reference_cmds import reference_import, report_import
 from ptbill.config import Config, load_config
 from ptbill.errors import InputError
@@ -34,9 +35,11 @@ from ptbill.reference.importers.pfs import Imported, import_pfs
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def price_files(files: tuple[str, ...], config: Config, as_of: dt.date | None) -> list[PricedVisit]:
+def price_files(
+    files: tuple[str, ...], config: Config, as_of: dt.date | None, fmt: str | None = None
+) -> list[PricedVisit]:
     """Load every visit (all input errors first), then make each a claim: its prices."""
-    return [x.claim.priced for x in prepare_items(load_items(files, config), as_of)]
+    return [x.claim.priced for x in prepare_items(load_items(files, config, fmt), as_of)]
 
 
 def priced_json(p: PricedVisit) -> dict[str, Any]:
@@ -112,14 +115,19 @@ def render_priced(p: PricedVisit) -> None:
     help="Leave out PFS releases published and contracts effective after DATE "
     "(reproduce an earlier expectation).",
 )
+@from_option
 @click.pass_context
 @user_errors
 def price(
-    ctx: click.Context, files: tuple[str, ...], as_json: bool, as_of: dt.datetime | None
+    ctx: click.Context,
+    files: tuple[str, ...],
+    as_json: bool,
+    as_of: dt.datetime | None,
+    fmt: str | None,
 ) -> None:
     """Price the visits in FILE(s): per line the allowed amount, the payer's expected payment and
     the patient's share, and how each was computed. Exit 1 when a line cannot be priced."""
-    priced = price_files(files, run_config(ctx), as_of.date() if as_of else None)
+    priced = price_files(files, run_config(ctx), as_of.date() if as_of else None, fmt)
     if not priced:
         err.print("no visits in the input")
         ctx.exit(EXIT_INPUT)

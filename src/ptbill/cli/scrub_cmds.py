@@ -20,6 +20,7 @@ from ptbill.cli.common import (
     run_config,
     user_errors,
 )
+from ptbill.cli.intake_opts import from_option
 from ptbill.config import Config, load_config
 from ptbill.domain import CodedVisit, Visit
 from ptbill.errors import InputError
@@ -31,11 +32,11 @@ _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def scrub_files(
-    files: tuple[str, ...], config: Config, as_of: dt.date | None
+    files: tuple[str, ...], config: Config, as_of: dt.date | None, fmt: str | None = None
 ) -> tuple[list[ClaimItem], dt.date]:
     """Load every visit (all input errors first), then make each a claim as of `as_of`
     (default: the latest date of service), the input one batch."""
-    items = load_items(files, config)
+    items = load_items(files, config, fmt)
     if not items:
         raise InputError(
             ", ".join(files),
@@ -109,6 +110,7 @@ def render_summary(results: list[ScrubResult], as_of: dt.date, defaulted: bool) 
 @click.option(
     "--all", "show_all", is_flag=True, help="Also list visits without findings, and info findings."
 )
+@from_option
 @click.pass_context
 @user_errors
 def scrub(
@@ -117,11 +119,12 @@ def scrub(
     as_json: bool,
     as_of: dt.datetime | None,
     show_all: bool,
+    fmt: str | None,
 ) -> None:
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
 
     Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable input."""
-    items, day = scrub_files(files, run_config(ctx), as_of.date() if as_of else None)
+    items, day = scrub_files(files, run_config(ctx), as_of.date() if as_of else None, fmt)
     results = [x.claim.scrub for x in items]
     if as_json:
         print_json([result_json(x.visit, x.claim.scrub) for x in items])

@@ -15,9 +15,15 @@ from ptbill.errors import unreadable
 from ptbill.x12.errors import X12Error
 from ptbill.x12.kinds import input_error
 from ptbill.x12.read_277ca import ClaimAcknowledgment, Level, StatusReport, verdict
-from ptbill.x12.read_835 import Adjustment, ClaimPayment, Payment, ServiceLine, read_835
+from ptbill.x12.read_835 import read_835
 from ptbill.x12.read_999 import Acknowledgments
 from ptbill.x12.read_ack import read_ack
+from ptbill.x12.remittance import (
+    RemittanceAdjustment,
+    RemittanceAdvice,
+    RemittanceClaim,
+    ServicePayment,
+)
 
 T = TypeVar("T")
 
@@ -56,7 +62,7 @@ def _count(value: Decimal | None) -> int | str | None:
     return int(value) if value == value.to_integral_value() else str(value)
 
 
-def _adjustments(items: list[Adjustment]) -> list[dict[str, Any]]:
+def _adjustments(items: list[RemittanceAdjustment]) -> list[dict[str, Any]]:
     return [
         {
             "group": a.group,
@@ -68,7 +74,7 @@ def _adjustments(items: list[Adjustment]) -> list[dict[str, Any]]:
     ]
 
 
-def _line_json(line: ServiceLine, claim: ClaimPayment) -> dict[str, Any]:
+def _line_json(line: ServicePayment, claim: RemittanceClaim) -> dict[str, Any]:
     return {
         "code": line.code,
         "modifiers": line.modifiers,
@@ -82,7 +88,7 @@ def _line_json(line: ServiceLine, claim: ClaimPayment) -> dict[str, Any]:
     }
 
 
-def payment_json(p: Payment) -> dict[str, Any]:
+def payment_json(p: RemittanceAdvice) -> dict[str, Any]:
     """A payment in the shape of the interfaces contract, plus its imbalances."""
     return {
         "payer": p.payer,
@@ -122,11 +128,11 @@ def payment_json(p: Payment) -> dict[str, Any]:
     }
 
 
-def _adjustment_text(items: list[Adjustment]) -> str:
+def _adjustment_text(items: list[RemittanceAdjustment]) -> str:
     return "\n".join(f"{a.group}-{a.reason} {_money(a.amount)}" for a in items)
 
 
-def _render_payment(p: Payment) -> None:
+def _render_payment(p: RemittanceAdvice) -> None:
     out.print(
         f"[bold]{p.payer}[/] paid {_money(p.amount)} by {p.method} on {p.payment_date} "
         f"(trace {p.trace_number}) to NPI {p.payee_npi or '-'}"

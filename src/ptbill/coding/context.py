@@ -53,5 +53,9 @@ def resolve(visit: Visit, config: Config, origin: str) -> VisitContext:
                 f"use one of {', '.join(sorted(config.clinics)) or '(none)'} or "
                 f"add it to the configuration ({config.source})",
             )
+    elif visit.billing_provider is not None:
+        clinic = config.clinic_by_npi(visit.billing_provider.npi)
     provider = visit.billing_provider or clinic.billing_provider()  # type: ignore[union-attr]
+    if clinic is not None and provider.medicare_locality is None:
+        provider = provider.model_copy(update={"medicare_locality": clinic.medicare_locality})
     return VisitContext(profile, clinic, provider, config.reference)

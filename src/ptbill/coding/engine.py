@@ -163,8 +163,7 @@ def _unit_lines(
         info = codes.get(line.code)
         if info is not None and info.timed:
             if line.minutes is None:
-                line.assistant = 0
-                line.reason = "timed code without minutes: document the minutes"
+                _without_minutes(line)
             else:
                 pooled.append(line)
                 minutes.append(line.minutes)
@@ -214,6 +213,19 @@ def _unit_lines(
     return lines, timed_minutes, alloc.total_units, head
 
 
+def _without_minutes(line: _Line) -> None:
+    """A timed code sent without minutes: the units sent are billed (the 8-minute rule cannot
+    be checked, which the scrubber says); with no units either, it earns none."""
+    line.assistant = 0
+    if line.requested_units:
+        line.units = line.requested_units
+        line.why.append(
+            f"{line.units} unit(s) as sent: no minutes, so the 8-minute rule could not be checked"
+        )
+        return
+    line.reason = "timed code without minutes: document the minutes"
+
+
 @lru_cache(maxsize=4096)
 def _pooled_why(cms: bool, m: int, units: int, extra: bool) -> str:
     """How a pooled timed code's minutes made its units. Memoised: the same few minute counts
@@ -238,8 +250,7 @@ def _family_lines(line: _Line, fam: TimeFamily) -> list[_Line]:
     """A time family (U-30): the base code's line and, past its first unit, an add-on line."""
     minutes, assistant = line.minutes, line.assistant
     if minutes is None:
-        line.assistant = 0
-        line.reason = "timed code without minutes: document the minutes"
+        _without_minutes(line)
         return [line]
     base, addon = fam.units(minutes)
     rule = (
@@ -433,14 +444,18 @@ def code_visit(
     discipline = profile.discipline_modifier
     codes = catalog()
     coded = []
-    for line in lines:
+    sent = _sent_charges(visit.services, lines) if _has_charges(visit.services) else {}
+    for n, line in enumerate(lines):
         why = line.why  # the decisions below are the line's last
         pointers = line.pointers
         if pointers is None:
             pointers, pointer_why = assign_pointers(tuple(visit.diagnoses))
             why.append(pointer_why)
         per_unit = prices.get(line.code)
-        if per_unit is None:
+        if n in sent:
+            charge = sent[n]
+            why.append(f"charge {charge} as the EMR sent it")
+        elif per_unit is None:
             charge = None
             why.append(f"no charge for {line.code} in the clinic's chargemaster")
         else:
@@ -487,6 +502,34 @@ def code_visit(
         amount,  # therapy_amount
         basis,  # therapy_amount_basis
     )
+
+
+def _has_charges(services: Sequence[Service]) -> bool:
+    return any(s.charge is not None for s in services)
+
+
+def _sent_charges(services: Sequence[Service], lines: list[_Line]) -> dict[int, Decimal]:
+    """The EMR's charges by line index, for lines whose services all carry one. A service the
+    coder split over several lines (a CQ share, a family add-on) has its charge shared by
+    units, the last billed line taking the rounding, so that the lines add up to it."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for n, line in enumerate(lines):
+        groups.setdefault(line.services, []).append(n)
+    out: dict[int, Decimal] = {}
+    cent = Decimal("0.01")
+    for indexes, numbers in groups.items():
+        charges = [c for i in indexes if (c := services[i].charge) is not None]
+        if len(charges) < len(indexes):
+            continue
+        total = sum(charges, Decimal(0))
+        billed = [n for n in numbers if lines[n].units > 0] or numbers[:1]
+        units = sum(lines[n].units for n in billed)
+        left = total
+        for n in billed[:-1]:
+            share = (total * lines[n].units / units).quantize(cent) if units else Decimal(0)
+            out[n], left = share, left - share
+        out[billed[-1]] = left
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from pydantic import (
     ValidationError,
 )
 
+from ptbill.config.intake import IntakeSettings
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.errors import InputError, describe_validation_error
 from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
@@ -169,6 +170,7 @@ class Config(_Strict):
     source: str
     clinics: dict[str, Clinic]
     payers: dict[str, PayerProfile]
+    intake: IntakeSettings = IntakeSettings()  # how EMR exports map (ptbill.intake)
     clearinghouses: dict[str, Clearinghouse] = {}
     reference: ReferenceSnapshot = BUNDLED_ONLY
 
@@ -181,6 +183,11 @@ class Config(_Strict):
 
     def clinic(self, key: str) -> Clinic | None:
         return self.clinics.get(key)
+
+    def clinic_by_npi(self, npi: str) -> Clinic | None:
+        """The configured clinic with this billing NPI (a visit that gives its billing provider
+        in full is billed as that clinic: its chargemaster, locality and submitter)."""
+        return next((c for c in self.clinics.values() if c.npi == npi), None)
 
 
 def _read_toml(text: str, origin: str) -> dict[str, Any]:
@@ -215,14 +222,14 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         k: {rid: (_bundled_origin(k), f"rules.{rid}") for rid in v.get("rules", {})}
         for k, v in raw_payers.items()
     }
-    unknown = set(data) - {"clinics", "payers", "clearinghouses"}
+    unknown = set(data) - {"clinics", "payers", "clearinghouses", "intake"}
     if unknown:
         raise InputError(
             origin,
             None,
             ", ".join(sorted(unknown)),
             "unknown section",
-            "use only [clinics.KEY], [payers.KEY] and [clearinghouses.KEY] sections",
+            "use only [clinics.KEY], [payers.KEY], [clearinghouses.KEY] and [intake] sections",
         )
     for key, override in data.get("payers", {}).items():
         override = dict(override)
@@ -255,9 +262,12 @@ def _build(data: dict[str, Any], origin: str) -> Config:
     try:
         payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
+        intake = IntakeSettings.model_validate(data.get("intake", {}))
         houses = {k: Clearinghouse(**v) for k, v in data.get("clearinghouses", {}).items()}
     except ValidationError as e:
         field, problem = describe_validation_error(e)
+        if e.title == "IntakeSettings":
+            field = f"intake.{field}"
         raise InputError(
             origin, None, field, problem, "correct that setting (see docs/configuration.md)"
         ) from None
@@ -273,7 +283,9 @@ def _build(data: dict[str, Any], origin: str) -> Config:
                 f"add [clearinghouses.{clinic.clearinghouse}] or name one of: "
                 f"{', '.join(sorted(houses)) or '(none)'}",
             )
-    return Config(source=origin, clinics=clinics, payers=payers, clearinghouses=houses)
+    return Config(
+        source=origin, clinics=clinics, payers=payers, clearinghouses=houses, intake=intake
+    )
 
 
 @cache

@@ -84,6 +84,7 @@ def claim_loop(console: Console) -> str:
                 if isinstance(v, int | str | Decimal) and len(str(v)) < 40
             )
             console.print(f"  {step}: {shown}")
+    after_primary(console, result)
     items = result["worklist"]
     console.print(f"\n[bold]Worklist: {len(items)} open item(s)[/]")
     kinds = Counter((w["kind"], w["category"]) for w in items)
@@ -99,6 +100,38 @@ def claim_loop(console: Console) -> str:
     with Ledger(db) as ledger:
         ensure_demo_users(ledger.sessions)
     return db
+
+
+def after_primary(console: Console, result: dict) -> None:
+    """Secondary claims, crossovers, patient payments and statements."""
+    steps = result["steps"]
+    first = steps.get("post-1", {}).get("next_payers", {})
+    console.print("\n[bold]After the primary payer[/]")
+    second, crossed = steps.get("secondary-835", {}), steps.get("crossover-835", {})
+    console.print(
+        f"  {len(first.get('secondary', []))} claim(s) went on to a Medigap plan: "
+        f"{steps.get('secondary', {}).get('claims', 0)} submitted (secondary.837), "
+        f"{second.get('claims', 0)} paid ${second.get('paid_total', 0):,.2f}"
+    )
+    console.print(
+        f"  {len(first.get('crossover', []))} claim(s) Medicare crossed over to Medicaid: "
+        f"{crossed.get('claims', 0)} paid ${crossed.get('paid_total', 0):,.2f} (crossover.835)"
+    )
+    corrected = steps.get("post-2", {}).get("next_payers", {}).get("corrected", [])
+    if corrected:
+        console.print(
+            f"  {len(corrected)} secondary claim(s) corrected after Medicare reversed its payment"
+        )
+    paid = steps.get("patient-payments", {})
+    console.print(
+        f"  {paid.get('patients', 0)} patient(s) paid ${paid.get('paid', 0):,.2f} at the desk"
+    )
+    st = steps.get("statements", {})
+    console.print(
+        f"  {st.get('statements', 0)} statement(s) printed for ${st.get('balance', 0):,.2f} due: "
+        f"{result['files'].get('statements.pdf', '-')} and the mail vendor's "
+        f"{result['files'].get('statements.csv', '-')}"
+    )
 
 
 def mailbox_cycle(console: Console, db: str) -> None:

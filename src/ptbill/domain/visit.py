@@ -123,6 +123,15 @@ class Subscriber(Strict):
     )
 
 
+class Coverage(Strict):
+    """One of the visit's coverages: a payer and the insured person it covers."""
+
+    payer: str = Field(
+        description="Key of the payer profile of this coverage (as the visit's `payer`)."
+    )
+    subscriber: Subscriber = Field(description="The insured person and the member id.")
+
+
 class Provider(Strict):
     """A clinician: the rendering, supervising or referring provider."""
 
@@ -239,6 +248,11 @@ class Service(Strict):
         None,
         description="Free-text description, which payers require for unlisted and "
         "contractor-priced codes.",
+    )
+    charge: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
+        None,
+        description="The EMR's charge for the service, in dollars for all its units (a decimal "
+        "string): used when present, the clinic's chargemaster otherwise.",
     )
     evaluation: EvaluationComponents | None = Field(
         None, description="For an evaluation code (97161-97163): the components of its level."
@@ -357,9 +371,13 @@ class Visit(Strict):
     place_of_service: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] = Field(
         "11", description="CMS place-of-service code: 11 is the office."
     )
+    # payer + subscriber are the one-coverage shorthand of `coverages` (required unless it is
+    # given); with `coverages` they answer its first entry, and stay out of the stored visit.
     payer: str = Field(
+        None,  # type: ignore[assignment]
         description="Key of a payer profile: medicare, medicaid, commercial or one the clinic's "
-        "configuration adds. It decides the unit method, the rules and the claim's payer."
+        "configuration adds. It decides the unit method, the rules and the claim's payer. "
+        "Required unless the visit gives `coverages`.",
     )
     clinic: str | None = Field(
         None,
@@ -371,7 +389,17 @@ class Visit(Strict):
     )
 
     patient: Patient = Field(description="The patient.")
-    subscriber: Subscriber = Field(description="The insured person and the member id.")
+    subscriber: Subscriber = Field(
+        None,  # type: ignore[assignment]
+        description="The insured person and the member id. Required unless the visit gives "
+        "`coverages`.",
+    )
+    coverages: Annotated[list[Coverage], Field(min_length=1)] | None = Field(
+        None,
+        description="The visit's coverages in order of responsibility (primary first), instead "
+        "of `payer` + `subscriber`: the first is the claim's payer; the others are kept with "
+        "the visit for the secondary claims.",
+    )
 
     rendering_provider: Provider = Field(
         description="The therapist who furnished (or supervised) the services."
@@ -419,4 +447,23 @@ class Visit(Strict):
     def _has_billing_provider(self) -> Visit:
         if self.clinic is None and self.billing_provider is None:
             raise ValueError("give either 'clinic' (a key in configuration) or 'billing_provider'")
+        self._one_coverage_form()
         return self
+
+    def _one_coverage_form(self) -> None:
+        if self.coverages is None:
+            missing = [k for k in ("payer", "subscriber") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(
+                    f"{' and '.join(repr(k) for k in missing)} missing: give 'payer' and "
+                    "'subscriber', or 'coverages'"
+                )
+            return
+        if "payer" in self.model_fields_set or "subscriber" in self.model_fields_set:
+            raise ValueError(
+                "give either 'payer' and 'subscriber' (one coverage) or 'coverages', not both"
+            )
+        # The primary coverage answers `payer` and `subscriber`, which stay unset (the stored
+        # visit keeps the form its sender used).
+        object.__setattr__(self, "payer", self.coverages[0].payer)
+        object.__setattr__(self, "subscriber", self.coverages[0].subscriber)

@@ -1,4 +1,5 @@
-"""Reading visit files: one JSON visit, a JSON list of visits, or JSON Lines.
+"""Reading visit files: ptbill's JSON (one visit, a list of visits, or JSON Lines), and
+through `read_visits`/`load_visits` FHIR R4, HL7 v2 DFT^P03 and CSV exports.
 
 Every visit is validated before any is returned: a file with one bad visit yields errors
 for all its bad visits and no result at all.
@@ -7,14 +8,19 @@ for all its bad visits and no result at all.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, unreadable, validation_errors
+from ptbill.intake.detect import Format, choose, notice
+
+Notify = Callable[[str], None]
 
 FIX_JSON = "save the file as JSON (one visit, a list of visits) or JSON Lines"
 
@@ -96,13 +102,63 @@ def validate_visits(docs: list[Any], origin: str) -> list[Visit]:
     return visits
 
 
-def load_visits(path: str | Path) -> list[Visit]:
-    """All visits in a file, or InputError(s) naming the file, visit and field."""
+def read_file(path: str | Path) -> str:
     origin = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(origin, None, None, "not UTF-8 text", FIX_JSON) from None
     except OSError as e:
         raise unreadable(origin, e) from None
-    return validate_visits(parse_documents(text, origin), origin)
+
+
+def read_visits(
+    text: str,
+    origin: str,
+    fmt: str | None = None,
+    config: Config | None = None,
+    notify: Notify | None = None,
+) -> list[Visit]:
+    """The visits of a text in any format (given, or recognised from the content; `notify`
+    hears which was recognised), or InputError(s) naming the file, the message or row, the
+    field and the fix."""
+    chosen, recognised = choose(text, origin, fmt)
+    if recognised and notify is not None and chosen != "json":
+        notify(notice(origin, chosen))
+    if chosen == "json":
+        return validate_visits(parse_documents(text, origin), origin)
+    config = config or load_config()
+    if chosen == "fhir":
+        from ptbill.intake import fhir
+
+        return fhir.read(text, origin, config)
+    if chosen == "hl7":
+        from ptbill.intake import hl7v2
+
+        return hl7v2.read(text, origin, config)
+    from ptbill.intake import csv_charges
+
+    return csv_charges.read(text, origin, config)
+
+
+def load_visits(
+    path: str | Path,
+    fmt: str | None = None,
+    config: Config | None = None,
+    notify: Notify | None = None,
+) -> list[Visit]:
+    """All visits in a file, or InputError(s) naming the file, visit and field."""
+    return read_visits(read_file(path), str(path), fmt, config, notify)
+
+
+def file_format(path: str | Path, fmt: str | None = None) -> tuple[Format, bool]:
+    """A file's format (given, or recognised from its first 8 KB) and whether it was
+    recognised rather than given."""
+    if fmt is not None:
+        return choose("", str(path), fmt)
+    try:
+        with Path(path).open(encoding="utf-8-sig", errors="replace") as f:
+            head = f.read(8192)
+    except OSError as e:
+        raise unreadable(str(path), e) from None
+    return choose(head, str(path), None)

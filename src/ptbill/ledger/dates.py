@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger.patient_models import PatientTransaction, Statement
 
 
 def latest_date(session: Session) -> dt.date | None:
@@ -24,6 +25,8 @@ def latest_date(session: Session) -> dt.date | None:
             m.Payment.determined_on,
             m.Acknowledgement.received_on,
             m.Remittance.received_on,
+            PatientTransaction.on_date,
+            Statement.statement_date,
         )
     ]
     dates = [d for d in found if d is not None]

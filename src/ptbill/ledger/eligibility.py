@@ -31,6 +31,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.jsontext import to_json as dumps
 from ptbill.ledger.outbound import Written, record, register_inbound, settings
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.submit import stored_visit
 from ptbill.x12 import X12Error
@@ -444,13 +445,19 @@ def check_json(c: pm.EligibilityCheck, payer: str | None) -> dict[str, Any]:
 
 
 def recent_checks(
-    session: Session, patient: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    patient: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    scope: Scope = EVERYTHING,
 ) -> list[dict[str, Any]]:
-    """The latest answers in the ledger, newest first; of one patient (its visit-format id)."""
+    """The latest answers in the ledger, newest first; of one patient (its visit-format id);
+    of the patients of `scope`'s clinics."""
     q = (
         select(pm.EligibilityCheck, m.Payer.key, m.Patient.external_id)
         .outerjoin(m.Payer, m.Payer.id == pm.EligibilityCheck.payer_id)
         .outerjoin(m.Patient, m.Patient.id == pm.EligibilityCheck.patient_id)
+        .where(scope.patient_ids(pm.EligibilityCheck.patient_id))
         .order_by(pm.EligibilityCheck.checked_on.desc(), pm.EligibilityCheck.id.desc())
         .limit(limit)
         .offset(offset)

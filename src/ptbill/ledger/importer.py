@@ -36,6 +36,7 @@ from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
+from ptbill.ledger import coverages
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.episode import (
@@ -150,14 +151,16 @@ def import_files(
     progress: Progress | None = None,
     batch_size: int = BATCH,
     workers: int = 0,
+    fmt: str | None = None,
     batched: Batched | None = None,
 ) -> ImportSummary:
     """Import every visit of `paths`; raise InputErrors (the caller rolls back) when any visit
     cannot be read or resolved. `workers` processes code, scrub and price ahead when the input
-    holds more than one batch (ptbill.ledger.precompute). `batched`: commit batch by batch
-    (the whole input is checked first)."""
+    holds more than one batch (ptbill.ledger.precompute). `fmt` is the files' format (json,
+    fhir, hl7, csv), recognised from each file's content when None. `batched`: commit batch by
+    batch (the whole input is checked first)."""
     if batched is not None and not batched.done:
-        check_input(paths, config, batch_size)
+        check_input(paths, config, batch_size, fmt)
     run = _Run(session, config, as_of, who)
     skip = batched.done if batched is not None else 0
     if batched is not None and batched.summary is not None:
@@ -167,7 +170,7 @@ def import_files(
     pool = Precompute(config, as_of, workers)
     with no_gc_pauses(), pool as pre:
         for path in paths:
-            for prepared, bad in pre.batches(path, batch_size):
+            for prepared, bad in pre.batches(path, batch_size, fmt):
                 size = len(prepared) + len(bad)
                 done += size
                 if done <= skip:  # committed by an earlier run
@@ -187,17 +190,19 @@ def import_files(
     return run.summary
 
 
-def check_input(paths: Sequence[str], config: Config, batch_size: int = BATCH) -> None:
+def check_input(
+    paths: Sequence[str], config: Config, batch_size: int = BATCH, fmt: str | None = None
+) -> None:
     """Every error an import of `paths` could find in its input, raised together
     (InputErrors): each visit parsed and its payer profile and billing provider resolved.
     Nothing is kept: the import reads the input again. An input of one batch is left to the
     import, which checks it before it writes anything."""
-    if len(paths) == 1 and _one_batch(paths[0], batch_size):
+    if len(paths) == 1 and _one_batch(paths[0], batch_size, fmt, config):
         return
     contexts = Contexts(config)
     errors: list[InputError] = []
     for path in paths:
-        for items in raw_batches(path, batch_size):
+        for items in raw_batches(path, batch_size, fmt, config):
             visits, bad = validate_items(path, items)
             errors.extend(bad)
             for visit in visits:
@@ -211,8 +216,8 @@ def check_input(paths: Sequence[str], config: Config, batch_size: int = BATCH) -
         raise InputErrors(errors)
 
 
-def _one_batch(path: str, size: int) -> bool:
-    batches = raw_batches(path, size)
+def _one_batch(path: str, size: int, fmt: str | None, config: Config) -> bool:
+    batches = raw_batches(path, size, fmt, config)
     next(batches, None)
     return next(batches, None) is None
 
@@ -250,6 +255,7 @@ class _Run:
             return
         todo.sort(key=lambda i: (i.visit.date_of_service, i.visit.visit_id))
         self._refs(todo)
+        coverages.record_imported(self.s, self.config, ((i.patient_id, i.visit) for i in todo))
         self._process(todo)
         self._episode_refs(todo)
         self._write(path, todo)

@@ -162,12 +162,14 @@ class Visit(Base):
 
 
 class Claim(Base):
-    """One claim per visit; `claim_number` (CLM01, the 835's CLP01) is the visit id."""
+    """A claim to one payer for one visit. The primary claim's `claim_number` (CLM01, the
+    835's CLP01) is the visit id; a secondary or tertiary claim (ptbill.ledger.secondary) is a
+    claim of its own for the same visit, linked to the primary (migration 0004)."""
 
     __tablename__ = "claims"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_number: Mapped[str] = mapped_column(String(38), unique=True)
-    visit_pk: Mapped[int] = mapped_column(ForeignKey("visits.id"), unique=True)
+    visit_pk: Mapped[int] = _fk("visits.id")
     patient_id: Mapped[int] = _fk("patients.id")
     payer_id: Mapped[int] = _fk("payers.id")
     state: Mapped[str] = mapped_column(String(20), index=True)
@@ -191,6 +193,12 @@ class Claim(Base):
     determined_on: Mapped[dt.date | None] = mapped_column(Date)
     created_on: Mapped[dt.date] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Coordination of benefits: 1 primary, 2 secondary, 3 tertiary (SBR01 P, S, T); the
+    # primary claim of a secondary or tertiary one; crossover: the primary payer forwarded
+    # the claim itself (no 837P is sent for it).
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
+    primary_claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
+    crossover: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StoredText(Base):
@@ -232,6 +240,9 @@ class ClaimVersion(Base):
     expected_payment: Mapped[Decimal | None] = mapped_column(Money)
     created_on: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
+    # A secondary or tertiary claim's version: the earlier payer's decision (claim payment)
+    # its loops 2320/2430 carry (migration 0004).
+    basis_payment_id: Mapped[int | None] = _fk("claim_payments.id", nullable=True, index=False)
 
 
 class ClaimLine(Base):
@@ -367,6 +378,10 @@ class ClaimPayment(Base):
     reversal: Mapped[bool] = mapped_column(Boolean, default=False)
     determined_on: Mapped[dt.date] = mapped_column(Date)
     state_after: Mapped[str | None] = mapped_column(String(20))
+    # Claim-level remarks (MOA/MIA RARCs, space separated) and the crossover carrier the payer
+    # forwarded the claim to (NM1*TT name), which decide how the next payer is billed.
+    remarks: Mapped[str | None] = mapped_column(String(200))
+    crossover_to: Mapped[str | None] = mapped_column(String(80))
 
 
 class LinePayment(Base):
@@ -467,7 +482,8 @@ class AuditEntry(Base):
     )
 
 
-# The tables for talking to payers, and the job queue's, live in their own modules, on this
-# metadata.
+# The tables for talking to payers, for patients and of the job queue live in their own
+# modules, on this metadata.
 from ptbill.ledger import job_models as _job_models  # noqa: E402, F401
+from ptbill.ledger import patient_models as _patient_models  # noqa: E402, F401
 from ptbill.ledger import payer_models as _payer_models  # noqa: E402, F401

@@ -66,14 +66,14 @@ class Precompute:
         if self.pool is not None:  # a worker that dies makes the import fail, never hang
             self.pool.shutdown(cancel_futures=True)
 
-    def batches(self, path: str, size: int) -> Batches:
+    def batches(self, path: str, size: int, fmt: str | None = None) -> Batches:
         """The file's batches of prepared visits (with what workers computed of them) and
         input errors, in file order."""
         # Batches in flight, as the file's text: one a worker and one more, so that none
         # waits. (They are validated in turn: a thousand visits validated hold about 17 MB.)
         ahead = self.workers + 1 if self.workers else 0
         pending: deque[list[Any]] = deque()  # [items, job]
-        for n, items in enumerate(raw_batches(path, size)):
+        for n, items in enumerate(raw_batches(path, size, fmt, self.config)):
             pending.append([items, None])
             if n >= 1 and self.workers > 0:
                 for waiting in pending:  # the first batch too, once a second one shows

@@ -17,9 +17,10 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, unreadable, validation_errors
-from ptbill.intake.load import FIX_JSON, parse_documents
+from ptbill.intake.load import FIX_JSON, file_format, parse_documents, read_file, read_visits
 
 
 def _open(path: str) -> Any:
@@ -53,8 +54,15 @@ def count_visits(path: str) -> int | None:
         return None
 
 
-def _raw_items(path: str) -> Iterator[tuple[str, str | Any]]:
-    """(label, JSON text or parsed document) per visit, in file order."""
+def _raw_items(
+    path: str, fmt: str | None = None, config: Config | None = None
+) -> Iterator[tuple[str, str | Any]]:
+    """(label, JSON text, parsed document or, from another format, Visit) per visit, in file
+    order. A FHIR, HL7 or CSV file is read and validated whole (ptbill.intake)."""
+    if file_format(path, fmt)[0] != "json":
+        for index, visit in enumerate(read_visits(read_file(path), path, fmt, config), start=1):
+            yield f"visit {index}", visit
+        return
     try:
         if _is_json_lines(path):
             with _open(path) as f:
@@ -98,10 +106,12 @@ def _errors_of(path: str, label: str, item: str | Any) -> list[InputError]:
     return []
 
 
-def raw_batches(path: str, size: int) -> Iterator[list[tuple[str, str | Any]]]:
+def raw_batches(
+    path: str, size: int, fmt: str | None = None, config: Config | None = None
+) -> Iterator[list[tuple[str, str | Any]]]:
     """The file's items (label, JSON text or parsed document), `size` at a time."""
     batch: list[tuple[str, str | Any]] = []
-    for item in _raw_items(path):
+    for item in _raw_items(path, fmt, config):
         batch.append(item)
         if len(batch) >= size:
             yield batch
@@ -133,13 +143,19 @@ def validate_items(
     return visits, errors
 
 
-def latest_date_of_service(paths: Sequence[str]) -> dt.date | None:
+def latest_date_of_service(
+    paths: Sequence[str], fmt: str | None = None, config: Config | None = None
+) -> dt.date | None:
     """The latest date of service in the files (the import's default as-of date); None when
     no visit can be read (the import then reports why)."""
     latest: dt.date | None = None
     for path in paths:
         try:
-            for _, item in _raw_items(path):
+            for _, item in _raw_items(path, fmt, config):
+                if isinstance(item, Visit):
+                    dos = item.date_of_service
+                    latest = dos if latest is None or dos > latest else latest
+                    continue
                 doc = orjson.loads(item) if isinstance(item, str) else item  # 3x json's speed
                 value = doc.get("date_of_service") if isinstance(doc, dict) else None
                 try:

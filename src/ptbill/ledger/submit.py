@@ -25,6 +25,9 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.coverages import at as coverage_at
+from ptbill.ledger.scope import EVERYTHING, Scope
+from ptbill.ledger.secondary import EarlierPayers, Step, for_payer
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.x12 import (
@@ -35,6 +38,7 @@ from ptbill.x12 import (
     split_text,
     write_837p,
 )
+from ptbill.x12.cob import SEQUENCE_CODES
 from ptbill.x12.envelope import CLAIM, segment, write_interchange
 from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET
 
@@ -144,6 +148,11 @@ _CLAIM_FIELDS = (
     m.Visit.effective_json,
     m.Visit.source_json,
     m.Payer.timely_filing_days,
+    m.Claim.sequence,
+    m.Claim.primary_claim_id,
+    m.Claim.patient_id,
+    m.ClaimVersion.basis_payment_id,
+    m.Payer.key,
 )
 _LINE_FIELDS = (
     m.ClaimLine.version_id,
@@ -179,6 +188,8 @@ class _Submission:
         self.sent: list[tuple[Any, ...]] = []  # (claim id, number, state, first, version)
         self.late: list[tuple[Any, ...]] = []  # (claim id, number, state, charge, deadline)
         self.total = Decimal(0)
+        self.transaction_sets: list[str] = []  # ST02 of each claim sent, in order
+        self.earlier: EarlierPayers | None = None
 
     def rows(self, ids: list[int]) -> list[Any]:
         out = []
@@ -219,6 +230,7 @@ class _Submission:
 
     def chunk(self, ids: list[int]) -> None:
         rows = self.rows(ids)
+        self.load_earlier(rows)
         lines = self.lines([r[6] for r in rows])
         claims = []
         for (
@@ -235,24 +247,78 @@ class _Submission:
             effective,
             source,
             tf_days,
+            sequence,
+            primary,
+            patient,
+            basis,
+            payer_key,
         ) in rows:
             deadline = dos + dt.timedelta(days=tf_days)
             if state == State.READY and self.as_of > deadline:
                 self.late.append((cid, number, state, charge, deadline))
                 continue
-            visit = Visit.model_validate_json(effective or source)
-            claims.append(
-                claim_for(
-                    number,
-                    _Version(vid, version, freq, original),
-                    lines.get(vid, []),
-                    visit,
-                    self.context(visit, number),
-                )
+            visit = given = Visit.model_validate_json(effective or source)
+            step = None
+            if sequence > 1 and primary is not None and basis is not None:
+                step = Step(primary, sequence, patient, dos, basis)
+                visit = self.next_payer_visit(step, visit, payer_key, number)
+            claim = claim_for(
+                number,
+                _Version(vid, version, freq, original),
+                lines.get(vid, []),
+                visit,
+                self.context(visit, number),
             )
+            if step is not None:  # `given`: the visit as its primary claim named it
+                claim = self.with_earlier_payers(claim, step, given, number)
+            claims.append(claim)
             self.sent.append((cid, number, state, first, vid, version, freq))
         if claims:
             self.write(claims)
+
+    def next_payer_visit(self, step: Step, visit: Visit, payer_key: str, number: str) -> Visit:
+        """The visit as the claim to its next payer names it: that coverage's subscriber."""
+        assert self.earlier is not None
+        found = coverage_at(
+            self.earlier.coverage.get(step.patient_id, []), step.sequence, step.date_of_service
+        )
+        if found is None or found.payer_key != payer_key:
+            raise InputError(
+                file="ledger",
+                visit_id=visit.visit_id,
+                field=f"claim {number}",
+                problem=f"the patient has no {payer_key} coverage at rank {step.sequence} on "
+                f"{step.date_of_service} any more",
+                fix="record the coverage again (`ptbill coverage add`) or write the claim off",
+            )
+        return for_payer(visit, payer_key, found.subscriber)
+
+    def with_earlier_payers(self, claim: Claim, step: Step, primary: Visit, number: str) -> Claim:
+        """The claim with the earlier payers' decisions (loops 2320/2330/2430)."""
+        assert self.earlier is not None
+        others, decided = self.earlier.of(step, primary)
+        return dataclasses.replace(
+            claim,
+            claim_id=number,
+            sequence=SEQUENCE_CODES[step.sequence],
+            other_payers=tuple(others),
+            lines=tuple(
+                dataclasses.replace(x, adjudications=decided.get(n, ()))
+                for n, x in enumerate(claim.lines, start=1)
+            ),
+        )
+
+    def load_earlier(self, rows: list[Any]) -> None:
+        """The earlier payers' decisions of the chunk's next-payer claims, read in bulk."""
+        steps = [
+            Step(r[14], r[13], r[15], r[3], r[16])
+            for r in rows
+            if r[13] > 1 and r[14] is not None and r[16] is not None
+        ]
+        if not steps:
+            return
+        self.earlier = EarlierPayers(self.s, Bulk(self.s), self.config)
+        self.earlier.load(steps)
 
     def write(self, claims: list[Claim]) -> None:
         if self.settings is None:
@@ -282,6 +348,7 @@ class _Submission:
             if e[0] == "BHT":
                 e[3] = f"{self.settings.interchange_control_number:09d}{number:04d}"
         self.bodies.append([segment(*e) for e in body])
+        self.transaction_sets += [f"{number:04d}"] * len(claims)
         self.total += sum((c.total_charge for c in claims), Decimal(0))
 
     def finish(self, result: SubmitResult) -> None:
@@ -325,7 +392,7 @@ class _Submission:
                     "submission_id": submission.id,
                     "claim_id": cid,
                     "version_id": vid,
-                    "transaction_set": f"{n // MAX_CLAIMS_PER_SET + 1:04d}",
+                    "transaction_set": self.transaction_sets[n],
                 }
             )
             audit.append(
@@ -356,23 +423,30 @@ class _Submission:
 
 
 def submit(
-    session: Session, config: Config, *, as_of: dt.date, who: str, file_name: str
+    session: Session,
+    config: Config,
+    *,
+    as_of: dt.date,
+    who: str,
+    file_name: str,
+    scope: Scope = EVERYTHING,
 ) -> SubmitResult:
+    """Every ready (or corrected) claim of the clinics of `scope` into one 837P."""
     result = SubmitResult()
-    ids = list(
-        session.connection()
-        .execute(
-            select(m.Claim.id)
-            .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]))
-            .order_by(m.Claim.id)
-        )
-        .scalars()
-    )
-    if not ids:
+    by_payer: dict[int, list[int]] = {}
+    for cid, payer in session.connection().execute(
+        select(m.Claim.id, m.Claim.payer_id)
+        .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]), scope.claims())
+        .order_by(m.Claim.id)
+    ):
+        by_payer.setdefault(payer, []).append(cid)
+    if not by_payer:
         return result
     run = _Submission(session, config, as_of, who, file_name)
-    for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
-        run.chunk(ids[i : i + MAX_CLAIMS_PER_SET])
+    for payer in sorted(by_payer):  # one transaction set (or more) per destination payer
+        ids = by_payer[payer]
+        for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
+            run.chunk(ids[i : i + MAX_CLAIMS_PER_SET])
     run.finish(result)
     return result
 

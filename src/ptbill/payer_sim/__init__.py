@@ -23,6 +23,7 @@ from ptbill.payer_sim.write import (
 from ptbill.x12.tokenizer import SegmentReader
 
 __all__ = [
+    "answer_crossovers",
     "DenialPattern",
     "PayerSim",
     "Rejection",
@@ -119,3 +120,20 @@ def recoup(
     corrected = [payer.correction(d, received) for d in chosen]
     items = [(d.claim, [], reversal_claims(d, c)) for d, c in zip(chosen, corrected, strict=True)]
     return _remit(payer, items, receiver, number, received), corrected
+
+
+def answer_crossovers(
+    payer: PayerSim, decisions: list[Decision], *, received: dt.date, number: int, receiver: str
+) -> tuple[str | None, list[Decision]]:
+    """The crossover payers' 835: for every claim Medicare forwarded (MA18, NM1*TT) with a
+    share left to the patient, the supplemental plan or Medicaid pays it, answering with
+    Medicare's claim number."""
+    answers = [
+        payer.crossover_answer(d, received)
+        for d in decisions
+        if d.crossover is not None and d.rejection is None and d.patient > 0
+    ]
+    if not answers:
+        return None, []
+    items = [(d.claim, [], remittance_claims(d)) for d in answers]
+    return _remit(payer, items, receiver, number, received), answers

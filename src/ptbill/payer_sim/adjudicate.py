@@ -60,6 +60,9 @@ class Decision:
     lines: list[LineDecision] = field(default_factory=list)
     pattern: str | None = None  # the denial pattern that fired, if any
     underpaid: bool = False
+    # The payer forwarded the claim to this supplemental payer (a Medicare crossover: the
+    # 835 says MA18 and names it in NM1*TT).
+    crossover: tuple[str, str] | None = None  # (name, id)
 
     @property
     def paid(self) -> Decimal:
@@ -100,7 +103,14 @@ class PayerSim:
         if rng.random() < self.sim.reject_rate:
             decision.rejection = self.sim.rejections[int(rng.random() * len(self.sim.rejections))]
             return decision
+        if claim.sequence != "P":
+            return self.after_earlier_payer(decision)
         decision.lines = self._price(claim, profile)
+        self._patient_share(decision)
+        crossover = self.sim.crossovers.get(claim.member_id)
+        if crossover is not None and crossover in self.config.payers:
+            other = self.config.payers[crossover]
+            decision.crossover = (other.payer_name, other.payer_id)
         deadline = claim.date_of_service + dt.timedelta(days=profile.timely_filing_days)
         earlier = self.seen.get(claim.claim_id)
         if received > deadline:
@@ -112,6 +122,71 @@ class PayerSim:
         if claim.frequency_code == "1":
             self.seen.setdefault(claim.claim_id, decision)
         return decision
+
+    # -- after another payer ----------------------------------------------------------------
+
+    def after_earlier_payer(self, d: Decision) -> Decision:
+        """A secondary (or tertiary) plan pays what the earlier payers left the patient on each
+        line (a supplement's coinsurance and deductible); the rest is the earlier payer's
+        (OA-23). CLP02 2: processed as secondary."""
+        d.status = "2" if d.claim.sequence == "S" else "3"
+        d.lines = [
+            LineDecision(
+                x,
+                min(x.prior_patient, x.charge),
+                min(x.prior_patient, x.charge),
+                [("OA", "23", x.charge - min(x.prior_patient, x.charge))],
+            )
+            for x in d.claim.lines
+        ]
+        return d
+
+    def crossover_answer(self, primary: Decision, received: dt.date) -> Decision:
+        """The crossover payer's decision on a claim Medicare forwarded: it pays the patient's
+        share Medicare left, line by line, and answers with Medicare's claim number (CLP01)."""
+        key = self.sim.crossovers[primary.claim.member_id]
+        lines = [
+            dataclasses.replace(
+                x.line, prior_patient=sum((a for g, _, a in x.adjustments if g == "PR"), ZERO)
+            )
+            for x in primary.lines
+        ]
+        other = self.config.payers[key]
+        claim = dataclasses.replace(
+            primary.claim,
+            lines=lines,
+            sequence="S",
+            payer_id=other.payer_id,
+            payer_name=other.payer_name,
+        )
+        icn = f"7{self.rng(claim, 'crossover').randrange(10**13):013d}"
+        return self.after_earlier_payer(Decision(claim, key, icn, received))
+
+    # -- the patient's share --------------------------------------------------------------------
+
+    def _patient_share(self, d: Decision) -> None:
+        """A commercial plan's copay (PR-3, once per visit) and, on some claims, its
+        deductible (PR-1) taken from what it would pay."""
+        copay = self.sim.copays.get(d.payer_key)
+        if copay is None:
+            return
+        deductible = ZERO
+        if self.rng(d.claim, "deductible").random() < self.sim.deductible_rate:
+            deductible = self.sim.deductible
+        for i, x in enumerate(d.lines):
+            take_copay = min(copay, x.paid)
+            copay -= take_copay
+            take_deductible = min(deductible, x.paid - take_copay)
+            deductible -= take_deductible
+            if take_copay or take_deductible:
+                extra = [("PR", "3", take_copay), ("PR", "1", take_deductible)]
+                d.lines[i] = LineDecision(
+                    x.line,
+                    x.allowed,
+                    x.paid - take_copay - take_deductible,
+                    x.adjustments + [a for a in extra if a[2]],
+                    x.remarks,
+                )
 
     # -- pricing --------------------------------------------------------------------------------
 

@@ -105,6 +105,16 @@ class SimConfig:
     # A later 835 reverses this share of paid claims and pays them again (reversal + correction).
     recoup_rate: float = 0.02
     days_to_pay: int = 14  # the 835 is dated this many days after the claims were received
+    # What commercial plans leave the patient: a copay per visit (PR-3) by payer, and the
+    # deductible (PR-1, up to `deductible` on the visit) on this share of their claims.
+    copays: dict[str, Decimal] = field(
+        default_factory=lambda: {"commercial": Decimal(30), "acme-ppo": Decimal(25)}
+    )
+    deductible_rate: float = 0.2
+    deductible: Decimal = Decimal(150)
+    # Medicare member ids whose claims Medicare crosses over (MA18, NM1*TT) to the payer named
+    # here by its profile key: the patient's supplemental or Medicaid coverage.
+    crossovers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

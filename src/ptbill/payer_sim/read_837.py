@@ -22,6 +22,9 @@ class SimLine:
     units: int
     date_of_service: dt.date | None = None
     control_number: str = ""
+    # A claim to a later payer: what the earlier payers left the patient on the line (the PR
+    # adjustments of its 2430 loops).
+    prior_patient: Decimal = Decimal(0)
 
 
 @dataclass(slots=True)
@@ -43,6 +46,7 @@ class SimClaim:
     prior_authorization: str | None = None
     diagnoses: list[str] = field(default_factory=list)
     lines: list[SimLine] = field(default_factory=list)
+    sequence: str = "P"  # SBR01 of 2000B: P primary, S secondary, T tertiary
 
     @property
     def date_of_service(self) -> dt.date:
@@ -82,6 +86,8 @@ class _Parser:
                 "SV1": self._sv1,
                 "DTP": self._dtp,
                 "HL": self._hl,
+                "SVD": self._svd,
+                "CAS": self._cas,
             }
         )
 
@@ -92,17 +98,33 @@ class _Parser:
         self.subscriber = ("", "", "")
         self.payer = ("", "")
         self.filing = ""
+        self.sequence = "P"
         self.claim: SimClaim | None = None
         self.line: SimLine | None = None
+        self.in_2430 = False
 
     def end(self) -> SimTransaction:
         return self.set
 
     def _hl(self, e: list[str]) -> None:
         self.claim = self.line = None
+        self.in_2430 = False
 
     def _sbr(self, e: list[str]) -> None:
+        if self.claim is not None:  # 2320: an earlier payer's, not this claim's
+            return
         self.filing = optional(e, 9)
+        self.sequence = optional(e, 1) or "P"
+
+    def _svd(self, e: list[str]) -> None:
+        self.in_2430 = self.line is not None
+
+    def _cas(self, e: list[str]) -> None:
+        if not self.in_2430 or self.line is None or text(e, 1) != "PR":
+            return
+        for i in range(3, len(e), 3):  # CAS02/03, 05/06...: reason, amount
+            if e[i]:
+                self.line.prior_patient += amount(e, i)
 
     def _nm1(self, e: list[str]) -> None:
         entity = text(e, 1)
@@ -127,6 +149,7 @@ class _Parser:
             self.payer[1],
             self.filing,
             *self.subscriber,
+            sequence=self.sequence,
         )
         self.line = None
         self.set.claims.append(self.claim)
@@ -151,6 +174,7 @@ class _Parser:
             raise X12Error("SV1 outside a claim")
         parts = text(e, 1).split(self.component)
         units = Decimal(text(e, 4))
+        self.in_2430 = False
         self.line = SimLine(parts[1], tuple(p for p in parts[2:6] if p), amount(e, 2), int(units))
         self.claim.lines.append(self.line)
 

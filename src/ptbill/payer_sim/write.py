@@ -182,8 +182,13 @@ def _clp(d: Decision, status: str, lines: list[LineDecision], icn: str) -> list[
             c.frequency_code,
         ),
         _patient(c),
-        segment("DTM", "050", format_date(d.received)),
     ]
+    if d.crossover is not None and status != "22":
+        out += [
+            segment("NM1", "TT", "2", d.crossover[0][:60], "", "", "", "", "PI", d.crossover[1]),
+            segment("MOA", "", "", "MA18"),
+        ]
+    out.append(segment("DTM", "050", format_date(d.received)))
     for x in lines:
         out += _line_segments(x)
     return out

@@ -47,10 +47,12 @@ from ptbill.config.profiles import Config
 from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.secondary import CobSummary, after_posting
 from ptbill.pricing import Tolerance
-from ptbill.remit.post_batch import Batch
+from ptbill.remit.cob_route import Router
+from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
-from ptbill.x12 import Payment, X12Error, read_835
+from ptbill.x12 import RemittanceAdvice, X12Error, read_835
 from ptbill.x12.kinds import DAMAGED, input_error
 
 ZERO = Decimal(0)
@@ -73,6 +75,7 @@ class PostSummary:
     states: Counter[str] = field(default_factory=Counter)
     imbalances: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # odd but readable: a repeated ISA13...
+    cob: CobSummary = field(default_factory=CobSummary)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +93,7 @@ class PostSummary:
             "states": dict(sorted(self.states.items())),
             "imbalances": self.imbalances,
             "warnings": self.warnings,
+            "next_payers": self.cob.as_json(),
         }
 
 
@@ -242,6 +246,15 @@ def _post(
             name, None, None, "the file holds no payment (835 transaction set)", FIX_835
         )
     poster.close()
+    if config is not None:  # the next payers, refunds and patient credits of what it decided
+        poster.summary.cob = after_posting(
+            session,
+            config,
+            list(poster.decided),
+            as_of=as_of or poster.received_on,
+            who=who,
+            source=f"remittance:{poster.remittance_id}",
+        )
     return poster.summary
 
 
@@ -281,6 +294,7 @@ class Poster:
         self.bulk = Bulk(session)
         self.conn = self.bulk.conn
         self.matcher = Matcher(self.bulk)
+        self.router = Router(self.matcher, self.payers)
         # Python values -> the driver's, each distinct value converted once.
         self.money = self.bulk.to_driver(m.ClaimPayment, "paid")
         self.date = self.bulk.to_driver(m.ClaimPayment, "determined_on")
@@ -324,7 +338,7 @@ class Poster:
         )
         s.states = Counter(self.decided.values())
 
-    def post(self, p: Payment) -> None:
+    def post(self, p: RemittanceAdvice) -> None:
         """One payment (an 835 transaction set); one that repeats a payment of the file (an
         interchange sent twice) is not posted again: money is counted once."""
         key = (p.payer_id, p.trace_number, p.trace_originator, p.amount, p.payment_date)
@@ -365,10 +379,10 @@ class Poster:
         self.summary.payments += 1
         self.summary.paid_total += p.amount
         self.summary.imbalances += [f"payment {p.trace_number}: {i.message}" for i in p.imbalances]
-        matched = self.matcher.match(p.claims)
-        batch = Batch(self, p, payment_id, determined, on)
-        for seq, (cp, claim) in enumerate(zip(p.claims, matched, strict=True), start=1):
-            batch.claim_payment(seq, cp, claim)
+        routed = self.router.route(p, self.matcher.match(p.claims))
+        batch = PostingBatch(self, p, payment_id, determined, on)
+        for seq, (cp, (claim, wrong)) in enumerate(zip(p.claims, routed, strict=True), start=1):
+            batch.claim_payment(seq, cp, claim, wrong)
         batch.provider_adjustments(p)
         batch.write()
         self.matcher.clear()

@@ -32,15 +32,14 @@ from ptbill.remit.classify import (
     payer_due_date,
 )
 from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
-from ptbill.x12 import ClaimPayment, Payment
-from ptbill.x12.read_835 import Adjustment, ServiceLine
+from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
 
 if TYPE_CHECKING:
     from ptbill.remit.post import Poster
 
 ZERO = Decimal(0)
 # Work items a new decision on a claim replaces.
-DECISION_ITEMS = ("denial", "underpayment", "rejection")
+DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover")
 _UNDERPAYMENT_ACTION = {"deductible": "bill_patient", "sequestration": "informational"}
 
 # Column order of the rows built below.
@@ -59,6 +58,8 @@ _PAYMENT_COLUMNS = (
     "reversal",
     "determined_on",
     "state_after",
+    "remarks",
+    "crossover_to",
 )
 _LINE_COLUMNS = (
     "id",
@@ -151,11 +152,16 @@ def _posting(group: str, reason: str, rarc: str | None) -> _Posting:
     )
 
 
-class Batch:
+class PostingBatch:
     """The rows one payment writes, collected and then inserted in bulk."""
 
     def __init__(
-        self, poster: Poster, payment: Payment, payment_id: int, determined: dt.date, on: dt.date
+        self,
+        poster: Poster,
+        payment: RemittanceAdvice,
+        payment_id: int,
+        determined: dt.date,
+        on: dt.date,
     ) -> None:
         self.p = poster
         self.payment_id, self.determined, self.on = payment_id, determined, on
@@ -174,15 +180,20 @@ class Batch:
         self.denials = 0
         self.decided: set[int] = set()  # claims whose older decision items close
         self.touched: dict[int, PostedClaim] = {}
-        self.underpaid: list[tuple[PostedClaim, list[tuple[PostedLine, ServiceLine]]]] = []
+        self.underpaid: list[tuple[PostedClaim, list[tuple[PostedLine, ServicePayment]]]] = []
 
     # -- one CLP ------------------------------------------------------------------------------
 
-    def claim_payment(self, seq: int, cp: ClaimPayment, claim: PostedClaim | None) -> None:
+    def claim_payment(
+        self, seq: int, cp: RemittanceClaim, claim: PostedClaim | None, reason: str | None = None
+    ) -> None:
+        """`reason`: why a claim payment that matched a claim cannot post to it (the wrong
+        payer: ptbill.remit.cob_route)."""
         summary = self.p.summary
         summary.claims += 1
-        reason = None
-        if claim is None:
+        if reason is not None:
+            claim = None
+        elif claim is None:
             reason = "no claim has this claim number (CLP01) or these line control numbers"
         elif claim.state not in POSTABLE:
             reason = f"claim {claim.claim_number} is {claim.state}: it cannot take a payment"
@@ -257,13 +268,15 @@ class Batch:
                 self.flag(cp.is_reversal),
                 self.determined_value,
                 state_after,
+                " ".join(cp.remarks)[:200] or None,
+                next((p.last_or_organization[:80] for p in cp.parties if p.entity == "TT"), None),
             )
         )
 
     def _apply(
         self,
         claim: PostedClaim,
-        cp: ClaimPayment,
+        cp: RemittanceClaim,
         patient: Decimal,
         adjustments: list[tuple[int | None, _Posting, Decimal]],
         version: int | None,
@@ -362,7 +375,7 @@ class Batch:
             )
         )
 
-    def _unmatched(self, cp: ClaimPayment, reason: str) -> None:
+    def _unmatched(self, cp: RemittanceClaim, reason: str) -> None:
         self._item(
             None,
             "unmatched",
@@ -393,7 +406,7 @@ class Batch:
     def _work(
         self,
         claim: PostedClaim,
-        cp: ClaimPayment,
+        cp: RemittanceClaim,
         adjustments: list[tuple[int | None, _Posting, Decimal]],
         matches: list[PostedLine | None],
     ) -> None:
@@ -427,7 +440,7 @@ class Batch:
             if line is not None
             and line.expected_payment is not None
             and n not in denied_lines
-            and svc.paid < line.expected_payment
+            and svc.paid + _patient_fixed(svc) < line.expected_payment
         ]
         if short and not any(
             k.claim_level_block for line_seq, k, _ in adjustments if line_seq is None
@@ -489,7 +502,7 @@ class Batch:
                 )
                 self.p.summary.underpayment_items += 1
 
-    def provider_adjustments(self, p: Payment) -> None:
+    def provider_adjustments(self, p: RemittanceAdvice) -> None:
         if not p.provider_adjustments:
             return
         refs = {a.reference for a in p.provider_adjustments if a.reference}
@@ -574,13 +587,22 @@ def _allowed_move(current: str, wanted: str) -> bool:
     return allowed(current, wanted)
 
 
-def _all_adjustments(cp: ClaimPayment) -> Iterable[Adjustment]:
+def _all_adjustments(cp: RemittanceClaim) -> Iterable[RemittanceAdjustment]:
     yield from cp.adjustments
     for line in cp.lines:
         yield from line.adjustments
 
 
-def _allowed(svc: ServiceLine) -> Decimal:
+def _patient_fixed(svc: ServicePayment) -> Decimal:
+    """The line's deductible and copay as the 835 itemises them (PR-1, PR-3): the patient's
+    share, which the expected payment (allowed less coinsurance) leaves out and the patient's
+    balance bills (ptbill.ledger.balances) -- not an underpayment."""
+    return sum(
+        (a.amount for a in svc.adjustments if a.group == "PR" and a.reason in ("1", "3")), ZERO
+    )
+
+
+def _allowed(svc: ServicePayment) -> Decimal:
     """The payer's allowed amount for a line: AMT*B6, else paid + patient share + the
     reductions taken after allowing (sequestration)."""
     if svc.allowed is not None:

@@ -21,8 +21,7 @@ from sqlalchemy.engine import Connection
 
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
-from ptbill.x12 import ClaimPayment
-from ptbill.x12.read_835 import ServiceLine
+from ptbill.x12 import RemittanceClaim, ServicePayment
 
 CHUNK = 500  # values in one IN (...)
 
@@ -126,7 +125,7 @@ class Matcher:
     def _select(self, sql: str, values: list[Any]) -> Iterator[Any]:
         return select_in(self.conn, sql, values)
 
-    def match(self, payments: list[ClaimPayment]) -> list[PostedClaim | None]:
+    def match(self, payments: list[RemittanceClaim]) -> list[PostedClaim | None]:
         """Each claim payment's claim (None: no claim has its number or line control
         numbers)."""
         claims = self.claims
@@ -214,7 +213,7 @@ def select_in(conn: Connection, sql: str, values: list[Any]) -> Iterator[Any]:
 
 
 def match_lines(
-    claim: PostedClaim | None, lines: list[PostedLine], services: list[ServiceLine]
+    claim: PostedClaim | None, lines: list[PostedLine], services: list[ServicePayment]
 ) -> tuple[int | None, list[PostedLine | None]]:
     """The version the payment answers and the claim line of each service line."""
     if claim is None:

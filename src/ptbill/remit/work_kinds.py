@@ -14,5 +14,9 @@ Kind = Literal[
     "eligibility",
     "status",
     "exchange",
+    "crossover",
+    "cob",
+    "refund",
+    "collections",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)

@@ -2,7 +2,8 @@
 
 One shape, `WorkItem`, and one query, `open_items`, for the command line, the REST API and
 the pages, which page it (`limit`, `offset`); a claim's page lists its items of any status
-with `claim_items`.
+with `claim_items`. Each takes the caller's `Scope` (ptbill.ledger.scope): the items of the
+claims of its clinics (an item with no claim is of no clinic: unscoped callers only).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
+from ptbill.ledger.scope import Scope
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
@@ -66,11 +68,12 @@ def work_item(w: m.WorkItem, payer: str | None, as_of: dt.date | None) -> WorkIt
 
 def _where(
     q: SelectT,
+    scope: Scope,
     kinds: Collection[str] | None,
     category: str | None,
     claims: Collection[int] | None,
 ) -> SelectT:
-    q = q.where(m.WorkItem.status == "open")
+    q = q.where(m.WorkItem.status == "open", scope.work_items())
     if kinds is not None:
         q = q.where(m.WorkItem.kind.in_(list(kinds)))
     if category:
@@ -86,6 +89,7 @@ def _kinds(kind: str | None, kinds: Collection[str] | None) -> Collection[str] |
 
 def open_items(
     session: Session,
+    scope: Scope,
     *,
     kind: str | None = None,
     kinds: Collection[str] | None = None,
@@ -102,7 +106,7 @@ def open_items(
         .outerjoin(m.Claim, m.Claim.id == m.WorkItem.claim_id)
         .outerjoin(m.Payer, m.Payer.id == m.Claim.payer_id)
     )
-    q = _where(q, _kinds(kind, kinds), category, claims)
+    q = _where(q, scope, _kinds(kind, kinds), category, claims)
     q = q.order_by(m.WorkItem.due_date, m.WorkItem.id)
     if limit is not None:
         q = q.limit(limit).offset(offset)
@@ -111,13 +115,14 @@ def open_items(
 
 def count_open(
     session: Session,
+    scope: Scope,
     *,
     kind: str | None = None,
     kinds: Collection[str] | None = None,
     category: str | None = None,
 ) -> int:
     q = select(func.count()).select_from(m.WorkItem)
-    return session.scalar(_where(q, _kinds(kind, kinds), category, None)) or 0
+    return session.scalar(_where(q, scope, _kinds(kind, kinds), category, None)) or 0
 
 
 def claim_items(session: Session, claim_pk: int, as_of: dt.date | None) -> list[WorkItem]:

@@ -16,7 +16,16 @@ write-offs on or before `as_of`), so a report as of an earlier date shows what w
 - A/R: per submitted claim not written off, charge - paid - patient share - contractual
   reductions (denied amounts stay until written off or paid); aged from the first submission
   in buckets 0-30, 31-60, 61-90, 91-120 and over 120 days. days_in_ar = A/R / the average daily
-  charges of the 90 days up to as_of (claims by date of service).
+  charges of the 90 days up to as_of (claims by date of service). A secondary or tertiary
+  claim (ptbill.ledger.secondary) is owed the share the payer before it left, until it decides;
+  its charge repeats the visit's and is not counted again.
+- patient A/R: what patients owe (ptbill.ledger.balances: the share the last payer left, less
+  their payments), with its aging from the payer's decision, and the credits they hold.
+- collections: what came in, by payer (835 payments, reversals net) and by patient (payments
+  less refunds). net_collection_rate = all collections / (charges - contractual reductions).
+
+A report covers the clinics of its `Scope` (ptbill.ledger.scope; `ptbill report --clinic`,
+the web's `clinic=`): overall, per payer, and per clinic (the roll-up of a billing company).
 """
 
 from __future__ import annotations
@@ -31,21 +40,26 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
+from ptbill.ledger.balances import BUCKETS, balances, cents
+from ptbill.ledger.patient_models import PatientTransaction
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State
 from ptbill.remit.classify import NOT_DENIALS
 
 ZERO = Decimal(0)
-BUCKETS = (("0-30", 30), ("31-60", 60), ("61-90", 90), ("91-120", 120), ("over_120", None))
 WINDOW_DAYS = 90
 
 
 @dataclass
 class _Claim:
     payer: str
+    clinic: str
     dos: dt.date
     charge: Decimal
     submitted: dt.date | None
     expected: Decimal | None
+    sequence: int = 1
+    primary: int | None = None
     paid: Decimal = ZERO
     patient: Decimal = ZERO
     contractual: Decimal = ZERO
@@ -57,29 +71,44 @@ class _Claim:
     corrected: bool = False
     written_off: bool = False
     denials: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (category, carc)
+    left_by_earlier: Decimal | None = None  # a next payer's claim: the share it was sent for
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
     return None if whole == 0 else (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
 
 
-def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]:
+def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Claim], Decimal]:
     claims: dict[int, _Claim] = {}
-    q = select(
-        m.Claim.id,
-        m.Payer.key,
-        m.Claim.date_of_service,
-        m.Claim.charge,
-        m.Claim.first_submitted_on,
-        m.Claim.expected_payment,
-    ).join(m.Payer, m.Payer.id == m.Claim.payer_id)
-    for cid, payer, dos, charge, submitted, expected in session.execute(q):
+    q = (
+        select(
+            m.Claim.id,
+            m.Payer.key,
+            m.Clinic.key,
+            m.Claim.date_of_service,
+            m.Claim.charge,
+            m.Claim.first_submitted_on,
+            m.Claim.expected_payment,
+            m.Claim.sequence,
+            m.Claim.primary_claim_id,
+        )
+        .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+        .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+        .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+        .where(scope.patients())
+    )
+    for cid, payer, clinic, dos, charge, submitted, expected, sequence, primary in session.execute(
+        q
+    ):
         claims[cid] = _Claim(
             payer,
+            clinic,
             dos,
             charge or ZERO,
             submitted if submitted and submitted <= as_of else None,
             expected,
+            sequence,
+            primary,
         )
     q = (
         select(
@@ -91,7 +120,8 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
             m.ClaimPayment.version,
             m.ClaimPayment.state_after,
         )
-        .where(m.ClaimPayment.determined_on <= as_of)
+        .join(m.Payment, m.Payment.id == m.ClaimPayment.payment_id)
+        .where(m.ClaimPayment.determined_on <= as_of, scope.claim_payments())
         .order_by(m.ClaimPayment.id)
     )
     unmatched = ZERO
@@ -115,7 +145,11 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
             func.sum(m.Adjustment.amount),
         )
         .join(m.ClaimPayment, m.ClaimPayment.id == m.Adjustment.claim_payment_id)
-        .where(m.ClaimPayment.determined_on <= as_of, m.ClaimPayment.claim_id.is_not(None))
+        .where(
+            m.ClaimPayment.determined_on <= as_of,
+            m.ClaimPayment.claim_id.is_not(None),
+            scope.claim_ids(m.ClaimPayment.claim_id),
+        )
         .group_by(
             m.ClaimPayment.claim_id,
             m.Adjustment.group_code,
@@ -125,15 +159,19 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
     )
     for cid, group, carc, category, amount in session.execute(q):
         c = claims[cid]
-        if group != "PR" and category == "contractual":
-            c.contractual += amount
+        if group != "PR" and category == "contractual" and not (c.primary and carc == "23"):
+            c.contractual += amount  # OA-23 on a next payer's claim: the earlier payer's part
         if category not in NOT_DENIALS and amount > 0:
             key = (category, carc)
             c.denials[key] = c.denials.get(key, ZERO) + amount
     q = (
         select(m.AckResult.claim_id, m.AckResult.status, m.AckResult.version)
         .join(m.Acknowledgement, m.Acknowledgement.id == m.AckResult.ack_id)
-        .where(m.Acknowledgement.received_on <= as_of, m.AckResult.claim_id.is_not(None))
+        .where(
+            m.Acknowledgement.received_on <= as_of,
+            m.AckResult.claim_id.is_not(None),
+            scope.claim_ids(m.AckResult.claim_id),
+        )
     )
     for cid, status, version in session.execute(q):
         if version == 1:
@@ -143,13 +181,32 @@ def _load(session: Session, as_of: dt.date) -> tuple[dict[int, _Claim], Decimal]
     q = select(m.AuditEntry.claim_id, m.AuditEntry.to_state).where(
         m.AuditEntry.on_date <= as_of,
         m.AuditEntry.to_state.in_([State.WRITTEN_OFF, State.CORRECTED]),
+        scope.claim_ids(m.AuditEntry.claim_id),
     )
     for cid, to in session.execute(q):
         if to == State.WRITTEN_OFF:
             claims[cid].written_off = True
         else:
             claims[cid].corrected = True
+    _chains(claims)
     return claims, unmatched
+
+
+def _chains(claims: dict[int, _Claim]) -> None:
+    """Each next payer's claim: the share the payer before it left (what it is owed)."""
+    by_step = {(c.primary or cid, c.sequence): c for cid, c in claims.items()}
+    for c in claims.values():
+        if c.primary is not None:
+            earlier = by_step.get((c.primary, c.sequence - 1))
+            c.left_by_earlier = earlier.patient if earlier is not None else ZERO
+
+
+def _outstanding(c: _Claim) -> Decimal:
+    if c.left_by_earlier is None:
+        return c.charge - c.paid - c.patient - c.contractual
+    if c.decided:  # what the next payer did not pay is the patient's (or written off)
+        return ZERO
+    return c.left_by_earlier - c.paid - c.patient
 
 
 def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
@@ -184,7 +241,7 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
     for c in submitted:
         if c.written_off:
             continue
-        balance = c.charge - c.paid - c.patient - c.contractual
+        balance = _outstanding(c)
         if balance <= 0:
             continue
         ar_claims += 1
@@ -195,7 +252,10 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
                 aging[name] += balance
                 break
     since = as_of - dt.timedelta(days=WINDOW_DAYS)
-    window = sum((c.charge for c in claims if since < c.dos <= as_of and c.submitted), ZERO)
+    window = sum(
+        (c.charge for c in claims if since < c.dos <= as_of and c.submitted and c.sequence == 1),
+        ZERO,
+    )
     days_in_ar = None
     if window > 0:
         days_in_ar = (ar_total / (window / WINDOW_DAYS)).quantize(Decimal("0.1"))
@@ -225,15 +285,65 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def build_report(session: Session, as_of: dt.date) -> dict[str, Any]:
-    claims, unmatched = _load(session, as_of)
+def build_report(session: Session, as_of: dt.date, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """The report of the clinics of `scope` (default: the whole ledger)."""
+    claims, unmatched = _load(session, as_of, scope)
     by_payer: dict[str, list[_Claim]] = defaultdict(list)
+    by_clinic: dict[str, list[_Claim]] = defaultdict(list)
     for c in claims.values():
         by_payer[c.payer].append(c)
+        by_clinic[c.clinic].append(c)
     overall = _metrics(list(claims.values()), as_of)
     overall["unmatched_paid"] = unmatched
+    patients = patient_money(session, as_of, list(claims.values()), scope)
     return {
         "as_of": as_of,
         **overall,
+        **patients,
         "payers": {k: _metrics(v, as_of) for k, v in sorted(by_payer.items())},
+        "clinics": {k: _metrics(v, as_of) for k, v in sorted(by_clinic.items())},
     }
+
+
+def patient_money(
+    session: Session, as_of: dt.date, claims: list[_Claim], scope: Scope = EVERYTHING
+) -> dict[str, Any]:
+    """Patient A/R and its aging, collections by payer and by patient, the net collection
+    rate, of the patients of `scope`."""
+    owed = balances(session, as_of, scope=scope)
+    aging = {name: ZERO for name, _ in BUCKETS}
+    for p in owed.values():
+        for name, amount in p.aging(as_of).items():
+            aging[name] += amount
+    by_patient: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    t = PatientTransaction
+    q = (
+        select(m.Patient.external_id, t.kind, func.sum(t.amount))
+        .join(m.Patient, m.Patient.id == t.patient_id)
+        .where(t.on_date <= as_of, t.kind != "writeoff", scope.patients())
+        .group_by(m.Patient.external_id, t.kind)
+    )
+    for patient, kind, total in session.execute(q):
+        by_patient[patient] += total if kind == "payment" else -total
+    by_payer: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for c in claims:
+        if c.paid:
+            by_payer[c.payer] += c.paid
+    collected = sum(by_payer.values(), ZERO) + sum(by_patient.values(), ZERO)
+    submitted = [c for c in claims if c.submitted]
+    charges = sum((c.charge for c in submitted if c.sequence == 1), ZERO)
+    contractual = sum((c.contractual for c in submitted), ZERO)
+    base = charges - contractual
+    rate = None if base <= 0 else (collected / base).quantize(Decimal("0.0001"))
+    return cents(
+        {
+            "patient_ar_total": sum((p.balance for p in owed.values()), ZERO),
+            "patient_ar_patients": sum(1 for p in owed.values() if p.balance > 0),
+            "patient_ar_aging": aging,
+            "patient_credits": sum((p.credit for p in owed.values()), ZERO),
+            "patient_pending_insurance": sum((p.pending for p in owed.values()), ZERO),
+            "collections_by_payer": dict(sorted(by_payer.items())),
+            "collections_by_patient": dict(sorted(by_patient.items())),
+            "collections_total": collected,
+        }
+    ) | {"net_collection_rate": rate}

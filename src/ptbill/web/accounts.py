@@ -1,4 +1,12 @@
-"""Users, API tokens and browser sessions: the workbench's own small workflow.
+"""Users, their roles per clinic, API tokens and browser sessions: the workbench's own small
+workflow.
+
+A user has a company-wide role (`admin`: changes anything, manages users; `manager`: reads
+every clinic) or none, and a role per clinic (`biller`: changes that clinic's ledger;
+`viewer`: reads it). A token carries its user's access, narrowed to one clinic when made so,
+and may expire. Who is asking is read from the database on every request (`Principal`), so a
+grant revoked, a user disabled or a token revoked is refused at once; sessions (and tokens
+narrowed to a clinic lost) are ended too.
 
 Passwords are argon2id hashes (argon2-cffi's RFC 9106 low-memory profile). API tokens and
 session ids are 256-bit random strings stored as their SHA-256; a token is shown once, when it
@@ -12,15 +20,20 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ptbill.errors import InputError
-from ptbill.web.models import ROLES, ApiToken, User, WebSession
+from ptbill.ledger import models as lm
+from ptbill.ledger.scope import Scope
+from ptbill.web.models import NO_COMPANY_ROLE, ApiToken, Grant, User, WebSession
+from ptbill.web.settings import CLINIC_ROLES, COMPANY_ROLES
 
 TOKEN_PREFIX = "ptb_"
 MIN_PASSWORD = 8
@@ -32,17 +45,58 @@ _DUMMY_HASH = _hasher.hash("not a password anyone has")
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is asking: a user, how they proved it, and (for a browser session) its CSRF token."""
+    """Who is asking: a user, their company role and roles per clinic, how they proved it,
+    the clinic their token is narrowed to, and (for a browser session) its CSRF token."""
 
     user_id: int
     name: str
-    role: str
+    company_role: str | None  # admin, manager or None
+    grants: Mapping[int, str] = field(hash=False)  # clinics.id -> biller or viewer
     via: str  # "session" or "token"
     csrf: str | None = None
+    token_clinic: int | None = None  # a token narrowed to one clinic
+
+    @property
+    def role(self) -> str:
+        """The role in words: the company role, else the highest role at a clinic."""
+        if self.company_role:
+            return self.company_role
+        return "biller" if "biller" in self.grants.values() else "viewer"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.company_role == "admin" and self.token_clinic is None
+
+    @property
+    def scope(self) -> Scope:
+        """The clinics this user (through this token) may read."""
+        if self.company_role:
+            return Scope.of(None if self.token_clinic is None else [self.token_clinic])
+        ids = set(self.grants)
+        if self.token_clinic is not None:
+            ids &= {self.token_clinic}
+        return Scope.of(ids)
+
+    def writes(self, clinic_id: int | None) -> bool:
+        """May this user change the rows of clinic `clinic_id` (None: of no clinic)?"""
+        if not self.scope.allows(clinic_id):
+            return False
+        if self.company_role == "admin":
+            return True
+        return clinic_id is not None and self.grants.get(clinic_id) == "biller"
+
+    @property
+    def write_scope(self) -> Scope:
+        """The clinics this user may change."""
+        if self.company_role == "admin":
+            return self.scope
+        if self.company_role:
+            return Scope.of(())
+        return Scope.of(c for c, r in self.grants.items() if r == "biller" and self.writes(c))
 
     @property
     def can_write(self) -> bool:
-        return self.role in ("admin", "biller")
+        return self.company_role == "admin" or bool(self.write_scope.clinics)
 
     @property
     def who(self) -> str:
@@ -54,87 +108,322 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _now() -> dt.datetime:
+def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def add_user(session: Session, name: str, role: str, password: str) -> User:
-    """A new user; an existing name is refused (never silently re-keyed)."""
+def _problem(field_name: str, problem: str, fix: str) -> InputError:
+    return InputError(file="user", visit_id=None, field=field_name, problem=problem, fix=fix)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise _problem(
+            "password", f"shorter than {MIN_PASSWORD} characters", "choose a longer password"
+        )
+
+
+def _check_role(role: str, clinic_ids: list[int]) -> None:
+    if role not in COMPANY_ROLES + CLINIC_ROLES:
+        raise _problem(
+            "--role", f"no role {role!r}", f"use one of {', '.join(COMPANY_ROLES + CLINIC_ROLES)}"
+        )
+    if role in COMPANY_ROLES and clinic_ids:
+        raise _problem(
+            "--clinic",
+            f"{role} is a company-wide role: it reaches every clinic",
+            "leave out --clinic, or give a clinic role (biller, viewer)",
+        )
+    if role in CLINIC_ROLES and not clinic_ids:
+        raise _problem(
+            "--clinic",
+            f"{role} is a role at a clinic: no clinic was named",
+            f"name the clinic: --role {role} --clinic KEY (repeat --clinic for several)",
+        )
+
+
+def add_user(
+    session: Session, name: str, role: str, password: str, clinic_ids: list[int] | None = None
+) -> User:
+    """A new user with a company role, or a clinic role at each of `clinic_ids`; an existing
+    name is refused (never silently re-keyed)."""
+    clinic_ids = list(clinic_ids or [])
     if not _NAME.match(name):
-        raise InputError(
-            "user",
-            None,
+        raise _problem(
             "NAME",
             f"{name!r} is not a valid user name",
             "use 1 to 64 letters, digits, '.', '_', '@' or '-'",
         )
-    if role not in ROLES:
-        raise InputError(
-            "user", None, "--role", f"no role {role!r}", f"use one of {', '.join(ROLES)}"
-        )
-    if len(password) < MIN_PASSWORD:
-        raise InputError(
-            "user",
-            None,
-            "password",
-            f"shorter than {MIN_PASSWORD} characters",
-            "choose a longer password",
-        )
+    _check_password(password)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise InputError("user", None, "NAME", f"user {name!r} exists already", "pick another name")
+        raise _problem("NAME", f"user {name!r} exists already", "pick another name")
+    _check_role(role, clinic_ids)
     user = User(
-        name=name, role=role, password_hash=_hasher.hash(password), active=True, created_at=_now()
+        name=name,
+        role=role if role in COMPANY_ROLES else NO_COMPANY_ROLE,
+        password_hash=_hasher.hash(password),
+        active=True,
+        created_at=now(),
     )
     session.add(user)
+    session.flush()
+    for clinic_id in clinic_ids:
+        session.add(Grant(user_id=user.id, clinic_id=clinic_id, role=role))
     session.flush()
     return user
 
 
-def _user(session: Session, name: str) -> User:
+def find_user(session: Session, name: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise InputError(
-            "user",
-            None,
+        raise _problem(
             "NAME",
             f"no user {name!r}",
-            "add it with `ptbill user add NAME --role ROLE --password-stdin`",
+            "add it with `ptbill user add NAME --role ROLE [--clinic KEY] --password-stdin`",
         )
     return user
 
 
-def create_token(session: Session, name: str) -> str:
-    """A new API token for user `name`; the plain token is returned once and never stored."""
-    user = _user(session, name)
+def end_sessions(session: Session, user_id: int) -> None:
+    """Log the user out everywhere."""
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def _has_access(session: Session, user: User) -> bool:
+    if user.role != NO_COMPANY_ROLE:
+        return True
+    return session.scalar(select(Grant.id).where(Grant.user_id == user.id).limit(1)) is not None
+
+
+def _after_loss(session: Session, user: User, clinic_id: int | None) -> None:
+    """A user lost access (all of it, or one clinic's): end their sessions, and revoke their
+    tokens narrowed to the clinic lost (or every token, when nothing is left)."""
+    end_sessions(session, user.id)
+    tokens = update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True)
+    if _has_access(session, user):
+        if clinic_id is None:
+            return
+        tokens = tokens.where(ApiToken.clinic_id == clinic_id)
+    session.execute(tokens)
+
+
+def grant(session: Session, name: str, clinic_id: int, role: str) -> None:
+    """Give `name` the clinic role `role` at one clinic (replacing the role it had there)."""
+    _check_role(role, [clinic_id])
+    user = find_user(session, name)
+    row = session.scalar(
+        select(Grant).where(Grant.user_id == user.id, Grant.clinic_id == clinic_id)
+    )
+    if row is None:
+        session.add(Grant(user_id=user.id, clinic_id=clinic_id, role=role))
+    else:
+        lowered = row.role == "biller" and role == "viewer"
+        row.role = role
+        if lowered:
+            end_sessions(session, user.id)
+    session.flush()
+
+
+def revoke(session: Session, name: str, clinic_id: int) -> bool:
+    """Take away the user's role at one clinic; False when they had none there."""
+    user = find_user(session, name)
+    gone = session.execute(
+        delete(Grant).where(Grant.user_id == user.id, Grant.clinic_id == clinic_id)
+    ).rowcount
+    session.flush()
+    if gone:
+        _after_loss(session, user, clinic_id)
+    return bool(gone)
+
+
+def set_company_role(session: Session, name: str, role: str) -> None:
+    """Set the user's company-wide role (admin, manager), or `none` to leave them only their
+    clinics' roles."""
+    if role not in (*COMPANY_ROLES, "none"):
+        raise _problem(
+            "ROLE",
+            f"no company-wide role {role!r}",
+            f"use one of {', '.join(COMPANY_ROLES)} or none (a clinic's role is given with "
+            "`ptbill user grant NAME --clinic KEY --role biller|viewer`)",
+        )
+    user = find_user(session, name)
+    before = user.role
+    user.role = NO_COMPANY_ROLE if role == "none" else role
+    session.flush()
+    if before == "admin" and user.role != "admin" or user.role == NO_COMPANY_ROLE != before:
+        _after_loss(session, user, None)
+
+
+def set_active(session: Session, name: str, active: bool) -> None:
+    """Disable a user (refused at once: sessions ended, tokens refused) or enable them."""
+    user = find_user(session, name)
+    user.active = active
+    if not active:
+        end_sessions(session, user.id)
+    session.flush()
+
+
+def set_password(session: Session, name: str, password: str) -> None:
+    """A new password; the user's sessions end."""
+    _check_password(password)
+    user = find_user(session, name)
+    user.password_hash = _hasher.hash(password)
+    end_sessions(session, user.id)
+    session.flush()
+
+
+def list_users(session: Session) -> list[dict[str, Any]]:
+    keys = dict(session.execute(select(lm.Clinic.id, lm.Clinic.key)).all())
+    grants: dict[int, dict[str, str]] = {}
+    for g in session.scalars(select(Grant).order_by(Grant.clinic_id)):
+        grants.setdefault(g.user_id, {})[keys.get(g.clinic_id, str(g.clinic_id))] = g.role
+    return [
+        {
+            "name": u.name,
+            "company_role": None if u.role == NO_COMPANY_ROLE else u.role,
+            "clinics": grants.get(u.id, {}),
+            "active": u.active,
+            "created_at": u.created_at,
+        }
+        for u in session.scalars(select(User).order_by(User.name))
+    ]
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def create_token(
+    session: Session,
+    name: str,
+    clinic_id: int | None = None,
+    expires_at: dt.datetime | None = None,
+) -> str:
+    """A new API token for user `name` (narrowed to one clinic, expiring, when asked); the
+    plain token is returned once and never stored."""
+    user = find_user(session, name)
+    if clinic_id is not None and user.role == NO_COMPANY_ROLE:
+        held = session.scalar(
+            select(Grant.id).where(Grant.user_id == user.id, Grant.clinic_id == clinic_id)
+        )
+        if held is None:
+            raise _problem(
+                "--clinic",
+                f"user {name!r} has no role at that clinic",
+                "grant one first (`ptbill user grant NAME --clinic KEY --role ROLE`)",
+            )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
             user_id=user.id,
             prefix=token[:12],
             token_sha256=digest(token),
-            created_at=_now(),
+            created_at=now(),
             revoked=False,
+            clinic_id=clinic_id,
+            expires_at=expires_at,
         )
     )
     session.flush()
     return token
 
 
-def check_password(session: Session, name: str, password: str) -> User | None:
-    """The active user with this name and password, else None (same work either way)."""
-    user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
+def list_tokens(session: Session, name: str | None = None) -> list[dict[str, Any]]:
+    keys = dict(session.execute(select(lm.Clinic.id, lm.Clinic.key)).all())
+    q = select(ApiToken, User.name).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    if name is not None:
+        q = q.where(User.name == name)
+    return [
+        {
+            "id": t.id,
+            "user": user,
+            "prefix": t.prefix,
+            "clinic": keys.get(t.clinic_id) if t.clinic_id is not None else None,
+            "created_at": t.created_at,
+            "expires_at": t.expires_at,
+            "revoked": t.revoked,
+        }
+        for t, user in session.execute(q)
+    ]
+
+
+def revoke_token(session: Session, token_id: int) -> str:
+    """Revoke one token (refused at once); returns its user's name."""
+    row = session.execute(
+        select(ApiToken, User.name)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.id == token_id)
+    ).first()
+    if row is None:
+        raise InputError(
+            file="token",
+            visit_id=None,
+            field="ID",
+            problem=f"no token {token_id}",
+            fix="see the ids with `ptbill token list`",
+        )
+    row[0].revoked = True
+    session.flush()
+    return str(row[1])
+
+
+# --- who is asking ------------------------------------------------------------------------------
+
+
+def password_hash(session: Session, name: str) -> tuple[int, str] | None:
+    """The active user's id and password hash (read without taking the write lock)."""
+    row = session.execute(
+        select(User.id, User.password_hash).where(User.name == name, User.active.is_(True))
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def verify_password(stored: tuple[int, str] | None, password: str) -> bool:
+    """Does `password` match (the same work when there is no such user)? Run outside any
+    database transaction: argon2 takes tens of milliseconds."""
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(stored[1] if stored else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        return None
+        return False
+    return stored is not None
+
+
+def rehash_if_needed(session: Session, user_id: int, password: str) -> None:
+    user = session.get(User, user_id)
     if user is not None and _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    return user
+
+
+def _grants(session: Session, user_id: int) -> dict[int, str]:
+    return dict(
+        session.execute(select(Grant.clinic_id, Grant.role).where(Grant.user_id == user_id)).all()
+    )
+
+
+def _principal(session: Session, row: Any, via: str, **extra: Any) -> Principal | None:
+    if row is None:
+        return None
+    user_id, name, role = row[0], row[1], row[2]
+    company = None if role == NO_COMPANY_ROLE else role
+    grants = {} if company else _grants(session, user_id)
+    if not company and not grants:
+        return None  # a user with no access left is not signed in
+    return Principal(user_id, name, company, grants, via, **extra)
+
+
+def user_principal(
+    session: Session, user_id: int, via: str, token_clinic: int | None = None
+) -> Principal | None:
+    """An active user as they are now (a job runs as the user who started it); None when
+    they are disabled or have no access left."""
+    row = session.execute(
+        select(User.id, User.name, User.role).where(User.id == user_id, User.active.is_(True))
+    ).first()
+    return _principal(session, row, via, token_clinic=token_clinic)
 
 
 def token_principal(session: Session, token: str) -> Principal | None:
     row = session.execute(
-        select(User.id, User.name, User.role)
+        select(User.id, User.name, User.role, ApiToken.clinic_id, ApiToken.expires_at)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
             ApiToken.token_sha256 == digest(token),
@@ -142,21 +431,23 @@ def token_principal(session: Session, token: str) -> Principal | None:
             User.active.is_(True),
         )
     ).first()
-    return None if row is None else Principal(row[0], row[1], row[2], "token")
+    if row is None or (row[4] is not None and row[4] <= now()):
+        return None
+    return _principal(session, row, "token", token_clinic=row[3])
 
 
-def start_session(session: Session, user: User, hours: int) -> str:
-    """A new browser session for `user`; returns the cookie value."""
+def start_session(session: Session, user_id: int, hours: int) -> str:
+    """A new browser session for the user; returns the cookie value."""
     cookie = secrets.token_urlsafe(32)
-    now = _now()
-    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    at = now()
+    session.execute(delete(WebSession).where(WebSession.expires_at < at))
     session.add(
         WebSession(
-            user_id=user.id,
+            user_id=user_id,
             token_sha256=digest(cookie),
             csrf_token=secrets.token_urlsafe(32),
-            created_at=now,
-            expires_at=now + dt.timedelta(hours=hours),
+            created_at=at,
+            expires_at=at + dt.timedelta(hours=hours),
         )
     )
     session.flush()
@@ -169,11 +460,11 @@ def session_principal(session: Session, cookie: str) -> Principal | None:
         .join(WebSession, WebSession.user_id == User.id)
         .where(
             WebSession.token_sha256 == digest(cookie),
-            WebSession.expires_at > _now(),
+            WebSession.expires_at > now(),
             User.active.is_(True),
         )
     ).first()
-    return None if row is None else Principal(row[0], row[1], row[2], "session", row[3])
+    return _principal(session, row, "session", csrf=row[3] if row else None)
 
 
 def end_session(session: Session, cookie: str) -> None:

@@ -3,6 +3,12 @@ transaction: the API and the pages both come through here, so a write is written
 
 Every write passes the signed-in user (`web:NAME`) as `who`, which the ledger records in its
 audit log. Business dates come from ptbill.web.asof, never the clock.
+
+Every write is held to the user's clinics (ptbill.ledger.scope): a claim or visit of a clinic
+the user cannot see is not found (404); one they only view is refused (403); a visit file
+naming a clinic that is not theirs to bill is refused whole; a submission takes only their
+clinics' ready claims; an 835 or acknowledgement that touches another clinic's claims is
+refused whole (posting stays one action: a company admin posts such a file).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.claim_pipeline import prepare_claim
@@ -22,15 +29,25 @@ from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
-from ptbill.intake.load import parse_documents
+from ptbill.intake.detect import choose
+from ptbill.intake.load import parse_documents, read_visits
+from ptbill.ledger import models as m
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
 from ptbill.ledger.importer import Batched, ImportSummary, import_files
+from ptbill.ledger.scope import (
+    claim_clinics,
+    clinic_of_claim,
+    import_clinics,
+    refuse_outside,
+    remittance_clinics,
+)
 from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.remit.actions import Correction, correct, writeoff
 from ptbill.remit.appeal import AppealResult, appeal
 from ptbill.remit.post import PostSummary, post_text
 from ptbill.web.accounts import Principal
 from ptbill.web.asof import latest_date
+from ptbill.web.errors import Forbidden, NotFound
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
 from ptbill.x12.errors import X12Error
@@ -78,6 +95,19 @@ def import_date(
     return max(found)
 
 
+def writable_claim(session: Session, who: Principal, claim_number: str, what: str = "claim") -> int:
+    """The clinic of a claim the user may change: another clinic's claim is not found, one
+    of a clinic they only view is refused."""
+    clinic_id = clinic_of_claim(session, claim_number)
+    if clinic_id is None or not who.scope.allows(clinic_id):
+        raise NotFound(what, claim_number)
+    if not who.writes(clinic_id):
+        raise Forbidden(
+            "your role at this claim's clinic cannot change it; ask for the biller role"
+        )
+    return clinic_id
+
+
 def import_visits(
     session: Session,
     config: Config,
@@ -86,22 +116,40 @@ def import_visits(
     name: str,
     text: str,
     as_of: dt.date | None,
+    fmt: str | None = None,
     *,
     batched: BatchesFor | None = None,
 ) -> tuple[ImportSummary, dt.date]:
-    """Import an uploaded visit file (all of it, or nothing when any visit is bad).
-    `batched(as_of, visits)`: commit batch by batch (a job's import)."""
-    docs = parse_documents(text, name)
+    """Import an uploaded visit file in any intake format (all of it, or nothing when any
+    visit is bad). `batched(as_of, visits)`: commit batch by batch (a job's import); a batch
+    that touched a clinic outside the user's is refused before it commits."""
+    if choose(text, name, fmt)[0] == "json":
+        docs = parse_documents(text, name)
+    else:  # read once here for the dates (the import reads it again: uploads are small)
+        visits = read_visits(text, name, fmt, config)
+        docs = [{"date_of_service": v.date_of_service.isoformat()} for v in visits]
     day = import_date(session, settings, as_of, docs)
     with saved(name, text) as upload:
+        files = [str(upload.path)]
+
+        def held_to_clinics() -> None:
+            if not who.is_admin:
+                refuse_outside(name, who.writes, import_clinics(session, files))
+
+        batches = None
+        if batched is not None:
+            batches = batched(day, len(docs))
+            commit = batches.commit
+
+            def checked(done: int, summary: ImportSummary) -> None:
+                held_to_clinics()
+                commit(done, summary)
+
+            batches.commit = checked
         summary = import_files(
-            session,
-            [str(upload.path)],
-            as_of=day,
-            config=config,
-            who=who.who,
-            batched=batched(day, len(docs)) if batched else None,
+            session, files, as_of=day, config=config, who=who.who, fmt=fmt, batched=batches
         )
+        held_to_clinics()
     return summary, day
 
 
@@ -134,6 +182,7 @@ def edit_visit(
             f"the edited visit has visit_id {clip(docs[0].get('visit_id'), quote=True)}",
             f"keep visit_id {visit_id!r}: a new id is a new visit",
         )
+    writable_claim(session, who, visit_id, "visit")
     return import_visits(session, config, settings, who, f"edit-{visit_id}.json", text, as_of)
 
 
@@ -182,7 +231,10 @@ def post_remittance(
 ) -> PostSummary:
     """Post an uploaded 835 (all of it or nothing; the same file twice is refused)."""
     with _kind_named_for_the_web():
-        return post_text(session, text, name, who=who.who, config=config, as_of=as_of)
+        summary = post_text(session, text, name, who=who.who, config=config, as_of=as_of)
+    if not who.is_admin:
+        refuse_outside(name, who.writes, remittance_clinics(session, summary.remittance_id))
+    return summary
 
 
 def need_date(as_of: dt.date | None, what: str) -> dt.date:
@@ -206,6 +258,9 @@ def apply_acknowledgement(
         parsed = read_ack_file(str(upload.path), warnings)
     summary = apply_acks(session, parsed, as_of=as_of, who=who.who, file_name=name, content=text)
     summary.warnings += warnings
+    if not who.is_admin:
+        numbers = summary.accepted + summary.rejected + summary.unchanged
+        refuse_outside(name, who.writes, claim_clinics(session, numbers))
     return summary
 
 
@@ -214,8 +269,31 @@ def submit_claims(
 ) -> SubmitResult:
     as_of = need_date(as_of, "submission")
     return submit(
-        session, config, as_of=as_of, who=who.who, file_name=f"ptbill-{as_of.isoformat()}.837"
+        session,
+        config,
+        as_of=as_of,
+        who=who.who,
+        file_name=f"ptbill-{as_of.isoformat()}.837",
+        scope=who.write_scope,
     )
+
+
+def check_scrub_clinic(session: Session, who: Principal, doc: Any) -> None:
+    """A visit scrubbed for a caller of some clinics must name one of theirs (a configured
+    clinic's chargemaster and settings are its own); one with its own billing provider and
+    no `clinic` is scrubbed as given."""
+    clinic = doc.get("clinic") if isinstance(doc, dict) else None
+    if not isinstance(clinic, str) or who.scope.everything:
+        return
+    found = session.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+    if not who.scope.allows(found) or found is None:
+        raise InputError(
+            file="request",
+            visit_id=None,
+            field="clinic",
+            problem=f"{clip(clinic, quote=True)} is not one of your clinics",
+            fix="scrub visits of your own clinics (see the Clinics page)",
+        )
 
 
 def scrub_document(
@@ -260,12 +338,14 @@ def scrub_document(
 def correct_claim(
     session: Session, config: Config, who: Principal, claim_number: str, as_of: dt.date
 ) -> Correction:
+    writable_claim(session, who, claim_number)
     return correct(session, config, claim_number, as_of=as_of, who=who.who)
 
 
 def write_off_claim(
     session: Session, who: Principal, claim_number: str, reason: str, as_of: dt.date
 ) -> Decimal:
+    writable_claim(session, who, claim_number)
     return writeoff(session, claim_number, reason[:200], as_of=as_of, who=who.who)
 
 
@@ -274,5 +354,6 @@ def appeal_claim(
 ) -> AppealResult:
     """Make the appeal letter; it is kept in the ledger (the files the workflow also writes
     go to a scratch folder that is removed: the app serves the stored letter)."""
+    writable_claim(session, who, claim_number)
     with tempfile.TemporaryDirectory(prefix="ptbill-appeal-") as scratch:
         return appeal(session, config, claim_number, as_of=as_of, who=who.who, out_dir=scratch)

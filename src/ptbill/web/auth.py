@@ -2,7 +2,12 @@
 pages (session cookie, CSRF token on every form).
 
 - No credentials: the API answers 401, a page redirects to the login form.
-- A viewer asking to change anything: 403.
+- Which clinics: `Access` is the caller's `Scope` (ptbill.ledger.scope), narrowed by the
+  request's `clinic=KEY` (one of theirs; another answers 404). Every query of clinic-owned
+  rows takes it, so a row of another clinic is not found (404, never 403).
+- A viewer asking to change anything: 403 (a biller at one clinic asking to change another
+  clinic's row does not get that far: the row is not found).
+- `Admin`: the company-wide admin (users, tokens, the security audit).
 - A write authenticated by the session cookie must carry the session's CSRF token: the
   `csrf_token` form field (pages) or the `X-CSRF-Token` header (the API from our own JS).
   A Bearer token is not sent by browsers on their own, so it needs no CSRF token.
@@ -13,11 +18,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ptbill.ledger import models as m
+from ptbill.ledger.scope import Scope
 from ptbill.web.accounts import Principal, same_secret, session_principal, token_principal
-from ptbill.web.errors import Forbidden, NotAuthenticated
+from ptbill.web.errors import Forbidden, NotAuthenticated, NotFound
 
 SESSION_COOKIE = "ptbill_session"
 LOGIN_CSRF_COOKIE = "ptbill_login_csrf"
@@ -71,6 +79,37 @@ def _check_writer(who: Principal) -> None:
         )
 
 
+async def access(
+    who: Annotated[Principal, Depends(reader)],
+    session: Annotated[Session, Depends(read_db)],
+    clinic: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="One clinic's key (default: every clinic the caller may see)",
+        ),
+    ] = None,
+) -> Scope:
+    """The clinics this request reaches: the caller's, or the one `clinic` names."""
+    scope = who.scope
+    if not clinic:
+        return scope
+    clinic_id = session.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+    if clinic_id is None or not scope.allows(clinic_id):
+        raise NotFound("clinic", clinic)
+    return scope.narrow(clinic_id)
+
+
+def _check_admin(who: Principal) -> Principal:
+    if not who.is_admin:
+        raise Forbidden("only a company admin manages users, tokens and the security audit")
+    return who
+
+
+async def admin(who: Annotated[Principal, Depends(reader)]) -> Principal:
+    return _check_admin(who)
+
+
 async def api_writer(request: Request, who: Annotated[Principal, Depends(reader)]) -> Principal:
     _check_writer(who)
     if who.via == "session" and not same_secret(request.headers.get(CSRF_HEADER), who.csrf):
@@ -100,11 +139,25 @@ async def page_writer(request: Request, who: Annotated[Principal, Depends(reader
     return who
 
 
+async def api_admin(who: Annotated[Principal, Depends(api_writer)]) -> Principal:
+    """A change by the company admin through the API (CSRF header with the cookie)."""
+    return _check_admin(who)
+
+
+async def page_admin(who: Annotated[Principal, Depends(page_writer)]) -> Principal:
+    """A form post by the company admin (with the CSRF token)."""
+    return _check_admin(who)
+
+
 # For route signatures: `def route(session: DB, who: Reader)`.
 DB = Annotated[Session, Depends(db)]
 ReadDB = Annotated[Session, Depends(read_db)]
+Access = Annotated[Scope, Depends(access)]
+Admin = Annotated[Principal, Depends(admin)]
 MaybeUser = Annotated[Principal | None, Depends(current_user)]
 Reader = Annotated[Principal, Depends(reader)]
 ApiWriter = Annotated[Principal, Depends(api_writer)]
 PagePoster = Annotated[Principal, Depends(page_poster)]
 PageWriter = Annotated[Principal, Depends(page_writer)]
+ApiAdmin = Annotated[Principal, Depends(api_admin)]
+PageAdmin = Annotated[Principal, Depends(page_admin)]

@@ -1,5 +1,6 @@
-"""A demo ledger for the workbench: generated visits run through the whole claim loop
-(import, submit, a simulated payer's 999/277CA/835), plus one demo user per role.
+"""A demo ledger for the workbench: generated visits of two clinics run through the whole claim
+loop (import, submit, a simulated payer's 999/277CA/835), plus one demo user per role and a
+biller of each clinic.
 
 The tests, the load benchmark and `make demo` use it. Dates come from the generated visits and
 the simulated payer, never the clock.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,15 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.config import load_config
+from ptbill.config.profiles import Config
 from ptbill.demo.generator import generate
 from ptbill.ledger.acks import apply_acks
 from ptbill.ledger.importer import import_files
+from ptbill.ledger.models import Clinic
+from ptbill.ledger.scope import ensure_clinics, scope_of
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import simulate
 from ptbill.remit.post import post_text
 from ptbill.web.accounts import add_user, create_token
 from ptbill.web.db import open_database
-from ptbill.web.models import ROLES, User
+from ptbill.web.models import User
+from ptbill.web.settings import CLINIC_ROLES, COMPANY_ROLES
 from ptbill.x12 import read_277ca, read_999
 
 DEMO_PASSWORD = "ptbill-demo"  # printed by `make demo`; a demo database holds invented people
@@ -35,8 +41,21 @@ WHO = "demo"
 class DemoLedger:
     url: str
     visits_path: Path
-    remit_835: str  # the simulated payer's 835 (posted only when asked)
-    as_of: dt.date  # the day the 835 was paid: the ledger's latest date once it is posted
+    remits: tuple[str, ...]  # each clinic's 835 from the simulated payer (posted when asked)
+    as_of: dt.date  # the day the 835s were paid: the ledger's latest date once posted
+
+    @property
+    def remit_835(self) -> str:
+        """The first clinic's 835."""
+        return self.remits[0]
+
+
+def _spread(docs: list[dict], keys: list[str]) -> None:
+    """The patients (and all their visits) dealt to the clinics in turn."""
+    patients = sorted({d["patient"]["id"] for d in docs})
+    clinic = {p: keys[i % len(keys)] for i, p in enumerate(patients)}
+    for d in docs:
+        d["clinic"] = clinic[d["patient"]["id"]]
 
 
 def build_demo_ledger(
@@ -48,48 +67,68 @@ def build_demo_ledger(
     start: dt.date = dt.date(2026, 2, 2),
     days: int = 15,
     post: bool = True,
+    clinics: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> DemoLedger:
-    """Generate `visits` visits, import them, submit the ready claims, apply the simulated
-    payer's 999 and 277CA, and (when `post`) post its 835."""
+    """Generate `visits` visits, their patients dealt to the configuration's clinics (the
+    bundled one's two); then for each clinic in turn (of `clinics`, in that order; default:
+    all, by key) import its visits, submit its ready claims (an 837P), apply the simulated
+    payer's 999 and 277CA and (when `post`) post its 835. A clinic's rows are all made before
+    the next clinic's: a ledger of the first clinic alone gives them the same ids."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = load_config(None)
-    path = folder / "visits.jsonl"
+    config = config or load_config(None)
     docs = generate(visits, seed, start, days)
-    path.write_text("".join(json.dumps(v) + "\n" for v in docs), encoding="utf-8")
+    _spread(docs, sorted(config.clinics))
+    keys = list(clinics) if clinics is not None else sorted({d["clinic"] for d in docs})
+    path = folder / "visits.jsonl"
+    kept = [d for d in docs if d["clinic"] in keys]
+    path.write_text("".join(json.dumps(v) + "\n" for v in kept), encoding="utf-8")
     last_dos = max(dt.date.fromisoformat(v["date_of_service"]) for v in docs)
+    sent_on = last_dos + dt.timedelta(days=1)
     db = open_database(url)
     sessions = db.sessions
+    remits: list[str] = []
+    paid_on = last_dos
     try:
-        with sessions.begin() as s:
-            import_files(s, [str(path)], as_of=last_dos, config=config, who=WHO)
-        sent_on = last_dos + dt.timedelta(days=1)
-        with sessions.begin() as s:
-            text = submit(s, config, as_of=sent_on, who=WHO, file_name="demo-1.837").text
-        answer = simulate(text, config, received=sent_on)
-        with sessions.begin() as s:
-            apply_acks(
-                s,
-                read_999(_stream(answer.ack_999)),
-                as_of=sent_on,
-                who=WHO,
-                file_name="demo-1.999",
-                content=answer.ack_999,
+        for n, key in enumerate(keys, start=1):
+            part = folder / f"visits-{key}.jsonl"
+            part.write_text(
+                "".join(json.dumps(v) + "\n" for v in kept if v["clinic"] == key), "utf-8"
             )
-            apply_acks(
-                s,
-                read_277ca(_stream(answer.ack_277)),
-                as_of=sent_on,
-                who=WHO,
-                file_name="demo-1.277",
-                content=answer.ack_277,
-            )
-        assert answer.remit_835 is not None and answer.paid_on is not None
-        if post:
             with sessions.begin() as s:
-                post_text(s, answer.remit_835, "demo-1.835", who=WHO, config=config, as_of=None)
+                import_files(s, [str(part)], as_of=last_dos, config=config, who=WHO)
+            with sessions.begin() as s:
+                scope = scope_of(s, [key])
+                text = submit(
+                    s, config, as_of=sent_on, who=WHO, file_name=f"demo-{n}.837", scope=scope
+                ).text
+            if not text:
+                continue
+            answer = simulate(text, config, received=sent_on)
+            with sessions.begin() as s:
+                for kind, reader, ack in (
+                    ("999", read_999, answer.ack_999),
+                    ("277", read_277ca, answer.ack_277),
+                ):
+                    apply_acks(
+                        s,
+                        reader(_stream(ack)),
+                        as_of=sent_on,
+                        who=WHO,
+                        file_name=f"demo-{n}.{kind}",
+                        content=ack,
+                    )
+            assert answer.remit_835 is not None and answer.paid_on is not None
+            remits.append(answer.remit_835)
+            paid_on = max(paid_on, answer.paid_on)
+            if post:
+                with sessions.begin() as s:
+                    post_text(
+                        s, answer.remit_835, f"demo-{n}.835", who=WHO, config=config, as_of=None
+                    )
     finally:
         db.dispose()
-    return DemoLedger(url, path, answer.remit_835, answer.paid_on)
+    return DemoLedger(url, path, tuple(remits), paid_on)
 
 
 def _stream(text: str):  # noqa: ANN202 (a text stream for the readers)
@@ -98,15 +137,27 @@ def _stream(text: str):  # noqa: ANN202 (a text stream for the readers)
     return io.StringIO(text)
 
 
+def demo_users(session: Session) -> dict[str, tuple[str, list[int]]]:
+    """The demo's users: name -> (role, clinic ids). One per role (the clinic roles at every
+    clinic), and a biller of each clinic alone, named after the clinic's first word."""
+    clinics = dict(session.execute(select(Clinic.key, Clinic.id).order_by(Clinic.key)).all())
+    users: dict[str, tuple[str, list[int]]] = {r: (r, []) for r in COMPANY_ROLES}
+    users |= {r: (r, list(clinics.values())) for r in CLINIC_ROLES}
+    users |= {f"{key.split('-')[0]}-biller": ("biller", [cid]) for key, cid in clinics.items()}
+    return users
+
+
 def ensure_demo_users(sessions: sessionmaker[Session]) -> dict[str, str]:
-    """One user per role, named after it, with the demo password; returns role -> API token
-    (a new token each call)."""
+    """The demo users (`demo_users`), with the demo password; returns name -> API token (a new
+    token each call)."""
     tokens = {}
     with sessions.begin() as s:
-        for role in ROLES:
-            if s.scalar(select(User.id).where(User.name == role)) is None:
-                add_user(s, role, role, DEMO_PASSWORD)
-            tokens[role] = create_token(s, role)
+        config = load_config(None)
+        ensure_clinics(s, config, sorted(config.clinics))  # an empty ledger has them too
+        for name, (role, clinic_ids) in demo_users(s).items():
+            if s.scalar(select(User.id).where(User.name == name)) is None:
+                add_user(s, name, role, DEMO_PASSWORD, clinic_ids)
+            tokens[name] = create_token(s, name)
     return tokens
 
 
@@ -114,6 +165,6 @@ def demo_hint(db: str, port: int = 8000) -> str:
     """What `make demo` prints at its end: how to open the workbench on the demo database."""
     return (
         f"Open the workbench: .venv/bin/ptbill --db {db} serve --port {port}\n"
-        f"  then http://127.0.0.1:{port}/ and log in as biller (or admin, viewer) with the "
-        f"password {DEMO_PASSWORD}"
+        f"  then http://127.0.0.1:{port}/ and log in as elm-biller or oak-biller (one clinic "
+        f"each), biller, viewer, manager or admin, with the password {DEMO_PASSWORD}"
     )

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.config.profiles import Config
@@ -28,8 +27,7 @@ from ptbill.ledger.importer import Batched, ImportSummary
 from ptbill.ledger.job_runner import Handler, Running, Worker
 from ptbill.ledger.jobs import JobScope
 from ptbill.web import actions
-from ptbill.web.accounts import Principal
-from ptbill.web.models import User
+from ptbill.web.accounts import Principal, user_principal
 from ptbill.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -40,14 +38,15 @@ WHAT = {IMPORT: "Import of visits", POST: "Posting of an 835"}
 
 
 def job_scope(who: Principal) -> JobScope:
-    """The jobs `who` sees: their own, and those of the clinics they read (every clinic's,
-    until users are given clinics)."""
-    return JobScope(clinics=None, user_id=who.user_id)
+    """The jobs `who` sees: their own, and those whose clinics are all among the clinics
+    they read (a company-wide user: every job)."""
+    return JobScope(clinics=who.scope.clinics, user_id=who.user_id)
 
 
 def job_clinics(who: Principal) -> frozenset[int] | None:
-    """The clinics a job started by `who` works for (None: every clinic)."""
-    return None
+    """The clinics a job started by `who` works for: those they may change (None: every
+    clinic, for a company admin)."""
+    return who.write_scope.clinics
 
 
 def start(
@@ -57,9 +56,16 @@ def start(
     name: str,
     text: str,
     as_of: dt.date | None,
+    *,
+    fmt: str | None = None,
 ) -> int:
-    """Queue a job of `kind` over the uploaded file (committed with the caller's session)."""
-    params: dict[str, Any] = {"as_of": as_of.isoformat() if as_of else None}
+    """Queue a job of `kind` over the uploaded file (committed with the caller's session).
+    The job runs as `who` does now: a token narrowed to a clinic narrows the job."""
+    params: dict[str, Any] = {
+        "as_of": as_of.isoformat() if as_of else None,
+        "format": fmt,
+        "token_clinic": who.token_clinic,
+    }
     return jobs.enqueue(
         session,
         kind,
@@ -89,12 +95,13 @@ def handlers(ctx: JobContext) -> dict[str, Handler]:
 
 
 def _principal(job: Running) -> Principal:
-    """The user who started the job, as they are now."""
+    """The user who started the job, as they are now (their roles re-read)."""
     claim = job.claim
-    row = job.session.execute(
-        select(User.id, User.name, User.role).where(User.id == claim.user_id, User.active)
-    ).first()
-    who = None if row is None else Principal(row[0], row[1], row[2], "job")
+    who = None
+    if claim.user_id is not None:
+        who = user_principal(
+            job.session, claim.user_id, "job", token_clinic=claim.params.get("token_clinic")
+        )
     if who is None or not who.can_write:
         raise InputError(
             file=claim.name,
@@ -129,7 +136,15 @@ def _import(ctx: JobContext, job: Running) -> dict[str, Any]:
         )
 
     summary, day = actions.import_visits(
-        job.session, ctx.config, ctx.settings, who, name, text, as_of, batched=batches
+        job.session,
+        ctx.config,
+        ctx.settings,
+        who,
+        name,
+        text,
+        as_of,
+        job.claim.params.get("format"),
+        batched=batches,
     )
     return {**summary.as_json(), "as_of": day}
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ptbill.config.profiles import Config
 from ptbill.ledger import models as m
 from ptbill.ledger.episode import PatientHistory, load_histories
+from ptbill.ledger.scope import Scope
 from ptbill.pricing import KxTracker
 from ptbill.reference.constants import KX_THRESHOLD, REVIEW_THRESHOLD, constant
 from ptbill.scrub import active_rules
@@ -225,13 +226,19 @@ def patient_status(
 
 
 def patient_view(
-    session: Session, config: Config, settings: WebSettings, patient_id: int, as_of: dt.date | None
+    session: Session,
+    scope: Scope,
+    config: Config,
+    settings: WebSettings,
+    patient_id: int,
+    as_of: dt.date | None,
 ) -> dict[str, Any]:
-    p = patient_row(session, patient_id)
+    p = patient_row(session, scope, patient_id)
     day = business_date(session, settings, as_of)
-    claims = list_claims(session, patient_id=patient_id, limit=MAX_LIMIT)
+    claims = list_claims(session, scope, patient_id=patient_id, limit=MAX_LIMIT)
     return {
         "id": p.id,
+        "clinic_id": p.clinic_id,
         "external_id": p.external_id,
         "name": f"{p.last_name}, {p.first_name}",
         "sex": p.sex,

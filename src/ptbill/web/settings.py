@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from ptbill.errors import InputError
 
 MiB = 1024 * 1024
-ROLES = ("admin", "biller", "viewer")  # admin and biller may write; viewer only reads
+# Company-wide roles reach every clinic: an admin changes anything and manages the users, a
+# manager reads every clinic's rows and reports. A clinic role is granted per clinic: a biller
+# changes that clinic's ledger, a viewer reads it.
+COMPANY_ROLES = ("admin", "manager")
+CLINIC_ROLES = ("biller", "viewer")
+ROLES = COMPANY_ROLES + CLINIC_ROLES
 
 
 @dataclass(frozen=True, slots=True)

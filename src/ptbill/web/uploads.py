@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from ptbill.errors import InputError, InputErrors
+from ptbill.intake.detect import sniff
 from ptbill.web.auth import ApiWriter, PageWriter
 
 Kind = Literal["x12", "visits"]
@@ -41,11 +42,11 @@ _EXTENSIONS: dict[Kind, tuple[str, ...]] = {
         ".dat",
         "",
     ),
-    "visits": (".json", ".jsonl", ".ndjson"),
+    "visits": (".json", ".jsonl", ".ndjson", ".fhir", ".hl7", ".txt", ".csv"),
 }
 _WHAT = {
     "x12": "an X12 file (835, 999, 277CA or TA1)",
-    "visits": "a visit file (JSON or JSON Lines)",
+    "visits": "a visit file (JSON or JSON Lines, FHIR R4 JSON, HL7 v2 DFT^P03 or CSV)",
 }
 _BINARY_TYPES = (
     "image/",
@@ -122,11 +123,12 @@ async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[
             "the file does not start with an ISA segment: it is not X12",
             "upload the 835/999/277CA file exactly as the payer sent it",
         )
-    if kind == "visits" and head[:1] not in ("{", "["):
+    if kind == "visits" and sniff(text) is None:
         raise _refuse(
             name,
-            "the file does not start with a JSON object or list",
-            "upload visits as JSON (one visit or a list) or JSON Lines",
+            "the file is not visit JSON, FHIR R4 JSON, HL7 v2 or CSV",
+            "upload visits as JSON (one visit or a list), JSON Lines, a FHIR Bundle or Claim, "
+            "HL7 DFT^P03 messages or a CSV charge export",
         )
     return name, text
 

@@ -30,6 +30,12 @@ _PAGES = {
     "remit": "the Remittances page",
     "worklist": "the work queue",
     "report": "the dashboard",
+    "balance": "the patient's account page",
+    "pay": '"Record the payment" on the patient\'s account page',
+    "refund": '"Record the refund" on the patient\'s account page',
+    "patient-writeoff": '"Write off the balance" on the patient\'s account page',
+    "coverage": '"Add the coverage" on the patient\'s account page',
+    "statements": "the Statements page",
 }
 _NAMES = "|".join(map(re.escape, _PAGES))
 _COMMAND = re.compile(rf"`ptbill ({_NAMES})(?: [^`]*)?`")

@@ -7,8 +7,14 @@ from ptbill.x12.claim import Claim, ClaimLine, claim_from_visit, claims_from_vis
 from ptbill.x12.envelope import InterchangeSettings, functional_group_of
 from ptbill.x12.errors import X12Error
 from ptbill.x12.read_277ca import ClaimAcknowledgment, read_277ca
-from ptbill.x12.read_835 import ClaimPayment, Payment, ServiceLine, read_835
+from ptbill.x12.read_835 import read_835
 from ptbill.x12.read_999 import Acknowledgments, read_999
+from ptbill.x12.remittance import (
+    RemittanceAdjustment,
+    RemittanceAdvice,
+    RemittanceClaim,
+    ServicePayment,
+)
 from ptbill.x12.tokenizer import Delimiters, split_text
 from ptbill.x12.writer_837p import Receiver, write_837p
 
@@ -17,12 +23,13 @@ __all__ = [
     "Claim",
     "ClaimAcknowledgment",
     "ClaimLine",
-    "ClaimPayment",
     "Delimiters",
     "InterchangeSettings",
-    "Payment",
     "Receiver",
-    "ServiceLine",
+    "RemittanceAdjustment",
+    "RemittanceAdvice",
+    "RemittanceClaim",
+    "ServicePayment",
     "X12Error",
     "claim_from_visit",
     "claims_from_visits",

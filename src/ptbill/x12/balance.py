@@ -8,24 +8,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ptbill.x12.read_835 import Payment
+from ptbill.x12.remittance import Imbalance, RemittanceAdvice
 
 _ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class Imbalance:
-    level: Literal["line", "claim", "payment"]
-    claim_id: str | None
-    line: int | None  # 1-based position of the service line within its claim
-    expected: Decimal  # what the rule computes
-    found: Decimal  # what the payer wrote
-    message: str
 
 
 class _Amount(Protocol):
@@ -39,7 +27,7 @@ def _total(adjustments: Iterable[_Amount]) -> Decimal:
     return total
 
 
-def check_payment(payment: Payment) -> list[Imbalance]:
+def check_payment(payment: RemittanceAdvice) -> list[Imbalance]:
     out: list[Imbalance] = []
     paid_total = _ZERO
     for claim in payment.claims:

@@ -17,6 +17,7 @@ from ptbill.coding.context import VisitContext
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Address, BillingProvider, Provider, Visit
 from ptbill.errors import InputError
+from ptbill.x12.cob import LineAdjudication, OtherPayer
 from ptbill.x12.values import NOT_TEXT
 
 MAX_DIAGNOSES = 12  # HI in loop 2300 (billing-rules C-2)
@@ -55,6 +56,8 @@ class ClaimLine:
     pointers: tuple[int, ...]
     date_of_service: dt.date
     control_number: str  # REF*6R: unique per line; it comes back in the 835's REF*6R
+    # 2430: the earlier payers' decisions on the line (a secondary or tertiary claim).
+    adjudications: tuple[LineAdjudication, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ class Claim:
     lines: tuple[ClaimLine, ...]
     pay_to: Address | None = None  # 2010AB, when payment goes to another address
     supervising: ClaimProvider | None = None  # 2310D, when not the rendering provider
+    sequence: str = "P"  # SBR01: P primary, S secondary, T tertiary (ptbill.x12.cob)
+    other_payers: tuple[OtherPayer, ...] = ()  # 2320/2330A/2330B, in the order they paid
 
     @property
     def total_charge(self) -> Decimal:

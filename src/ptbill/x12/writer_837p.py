@@ -12,10 +12,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ptbill.config.profiles import Submitter
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.x12.claim import Claim, ClaimLine, ClaimProvider, Person
+from ptbill.x12.cob import LineAdjudication, OtherPayer, grouped
 from ptbill.x12.envelope import CLAIM, InterchangeSettings, segment, write_interchange
 from ptbill.x12.values import NOT_TEXT, format_amount, format_date
 
@@ -35,6 +37,12 @@ def clean(value: str, limit: int) -> str:
     """Free text as X12 carries it: upper case ASCII, no delimiters, at most `limit` long."""
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
     return _SPACES.sub(" ", NOT_TEXT.sub(" ", ascii_text.upper())).strip()[:limit]
+
+
+def format_units(units: Decimal) -> str:
+    """A unit count as X12 writes it: no exponent, no trailing zeros (2, 1.5)."""
+    text = f"{units:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _digits(value: str) -> str:
@@ -109,7 +117,7 @@ def loop_2000b(hl: int, parent: int, claim: Claim) -> list[str]:
         segment("HL", str(hl), str(parent), "22", "0" if self_pay else "1"),
         segment(
             "SBR",
-            "P",
+            claim.sequence,
             "18" if self_pay else "",
             claim.group_number or "",
             "",
@@ -192,7 +200,62 @@ def loop_2300(claim: Claim) -> list[str]:
         out.append(segment("PRV", "PE", "PXC", claim.rendering.taxonomy or claim.billing.taxonomy))
     if claim.supervising is not None:
         out.append(_provider_name("DQ", claim.supervising))
+    for other in claim.other_payers:
+        out += loop_2320(other)
     return out
+
+
+def loop_2320(other: OtherPayer) -> list[str]:
+    """2320 other subscriber information (an earlier payer's decision on the claim), 2330A
+    other subscriber and 2330B other payer (ptbill.x12.cob)."""
+    out = [
+        segment(
+            "SBR",
+            other.sequence,
+            other.relationship,
+            other.group_number or "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            other.filing_indicator,
+        ),
+        *(segment(*elements) for elements in grouped(other.adjustments)),
+        segment("AMT", "D", format_amount(other.paid)),
+        segment("AMT", "EAF", format_amount(other.patient_liability)),
+        segment("OI", "", "", "Y", "P", "", "Y"),
+        segment(
+            "NM1",
+            "IL",
+            "1",
+            clean(other.subscriber_last, 60),
+            clean(other.subscriber_first, 35),
+            "",
+            "",
+            "",
+            "MI",
+            other.member_id,
+        ),
+    ]
+    if other.subscriber_address is not None:
+        out += _address(other.subscriber_address)
+    out.append(
+        segment("NM1", "PR", "2", clean(other.payer_name, 60), "", "", "", "", "PI", other.payer_id)
+    )
+    if other.claim_control_number:
+        out.append(segment("REF", "F8", clean(other.claim_control_number, 50)))
+    return out
+
+
+def loop_2430(a: LineAdjudication) -> list[str]:
+    """2430 line adjudication: what one earlier payer paid and adjusted on the line."""
+    procedure = ":".join(("HC", a.code, *a.modifiers))
+    return [
+        segment("SVD", a.payer_id, format_amount(a.paid), procedure, "", format_units(a.units)),
+        *(segment(*elements) for elements in grouped(a.adjustments)),
+        segment("DTP", "573", "D8", format_date(a.adjudicated_on)),
+    ]
 
 
 def loop_2400(number: int, line: ClaimLine) -> list[str]:
@@ -206,6 +269,7 @@ def loop_2400(number: int, line: ClaimLine) -> list[str]:
         ),
         segment("DTP", "472", "D8", format_date(line.date_of_service)),
         segment("REF", "6R", line.control_number),
+        *(s for a in line.adjudications for s in loop_2430(a)),
     ]
 
 

@@ -41,6 +41,35 @@ def charge_missing(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
+@rule("CHARGE-DIFFERS", "documentation", "info", ("C-11", "X12-837P-SV102"))
+def charge_differs(r: Review, p: NoParams) -> Iterator[Hit]:
+    """A line whose charge the EMR sent differs from the clinic's chargemaster.
+
+    *What it checks*: a billed line whose services carry `charge` (the EMR's) and whose code
+    is also in the clinic's chargemaster, at a different amount for its units.
+    *Why payers care*: the claim carries the charge the EMR sent (SV102); two price lists that
+    disagree usually mean one of them is out of date, and every claim repeats the difference.
+    *Fails*: the chargemaster has 97110 at 48.00, the EMR sends 1 unit at 100.00.
+    *Passes*: the EMR sends 48.00, or no charge.
+    *Fix*: nothing if the EMR's charge is right; otherwise correct the EMR's fee schedule or
+    the chargemaster.
+    """
+    prices = r.ctx.chargemaster
+    services = r.visit.services
+    for n, line in r.billed:
+        per_unit = prices.get(line.code)
+        if per_unit is None or any(services[i].charge is None for i in line.services):
+            continue
+        expected = per_unit * line.units
+        if line.charge != expected:
+            yield Hit(
+                f"{line.code}: the EMR's charge {line.charge} is billed; the chargemaster "
+                f"says {expected} ({line.units} x {per_unit})",
+                "nothing if the EMR's charge is right; else correct the EMR or the chargemaster",
+                n,
+            )
+
+
 @rule("FREQ-ORIGINAL-MISSING", "duplicate", "error", ("C-10", "STEDI-FREQ"))
 def original_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A replacement or void claim (frequency 7 or 8) that does not name the original claim.

@@ -215,7 +215,7 @@ def timed_no_minutes(r: Review, p: NoParams) -> Iterator[Hit]:
     *Fix*: document the minutes of direct one-on-one time for the code.
     """
     for n, line in enumerate(r.coded.lines, start=1):
-        if line.minutes is not None:
+        if line.minutes is not None or line.units:  # units sent alone: UNITS-UNCHECKED
             continue
         info = r.code_info[line.code]
         if info is not None and info.timed:

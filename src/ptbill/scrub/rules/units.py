@@ -50,6 +50,31 @@ def minutes_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
+@rule("UNITS-UNCHECKED", "units", "warning", ("U-1", "U-9", "D-9"))
+def units_unchecked(r: Review, p: NoParams) -> Iterator[Hit]:
+    """A timed code billed with the units the EMR sent, without minutes to check them.
+
+    *What it checks*: a timed code that came with units but no minutes (an HL7 charge, a
+    charge export): the claim bills the units as sent.
+    *Why payers care*: a timed code's units follow from its minutes of direct time (U-1); an
+    auditor compares the units billed with the minutes in the note (U-9, D-9), which ptbill
+    could not do here.
+    *Fails*: `{"code": "97110", "units": 2}` (no minutes).
+    *Passes*: `{"code": "97110", "minutes": 24}`.
+    *Fix*: send the minutes with the charge (docs/intake.md names where each format carries
+    them), or check the units against the note before submitting.
+    """
+    for n, line in r.billed:
+        info = r.code_info[line.code]
+        if line.minutes is None and info is not None and info.timed:
+            yield Hit(
+                f"{line.code}: {units(line.units)} billed as sent, without minutes: the "
+                "8-minute rule could not be checked",
+                f"send the minutes of {line.code}, or check the units against the note",
+                n,
+            )
+
+
 def _sums(base: int, optional: list[int]) -> set[int]:
     """Every total of `base` plus some of the `optional` minutes (each counted or not)."""
     sums = {base}

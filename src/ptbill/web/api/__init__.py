@@ -3,9 +3,12 @@
 from fastapi import APIRouter
 
 from ptbill.web.api import (
+    admin,
     claims,
+    clinics,
     jobs,
     ledger_files,
+    patient_money,
     patients,
     payers,
     reports,
@@ -15,5 +18,20 @@ from ptbill.web.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (claims, visits, scrub, ledger_files, worklist, reports, patients, payers, jobs):
+# patient_money before claims: its /claims/{claim}/payers goes before the claim's own route
+# (a claim number takes the path converter, which would swallow the rest).
+for module in (
+    patient_money,
+    claims,
+    visits,
+    scrub,
+    ledger_files,
+    worklist,
+    reports,
+    patients,
+    payers,
+    clinics,
+    admin,
+    jobs,
+):
     router.include_router(module.router)

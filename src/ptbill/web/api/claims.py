@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from ptbill.ledger.states import State
 from ptbill.web.api.common import LedgerJSON, answer
-from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.auth import Access, ReadDB
 from ptbill.web.params import ClaimNumber, Limit, Offset, PatientFilter
 from ptbill.web.queries import claims
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["claims"])
 @router.get("/claims", response_class=LedgerJSON)
 def list_claims(
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     state: Annotated[State | None, Query(description="Claim state")] = None,
     payer: str | None = None,
     patient_id: PatientFilter = None,
@@ -31,6 +31,7 @@ def list_claims(
     return answer(
         claims.list_claims(
             session,
+            scope,
             state=state,
             payer=payer,
             patient_id=patient_id,
@@ -42,13 +43,13 @@ def list_claims(
 
 
 @router.get("/claims/{claim_number:path}/segments", response_class=LedgerJSON)
-def claim_segments(claim_number: ClaimNumber, session: ReadDB, who: Reader) -> LedgerJSON:
+def claim_segments(claim_number: ClaimNumber, session: ReadDB, scope: Access) -> LedgerJSON:
     """The 837P segments that sent the claim and the 835 segments that paid or denied it."""
-    return answer(claims.claim_segments(session, claim_number))
+    return answer(claims.claim_segments(session, scope, claim_number))
 
 
 @router.get("/claims/{claim_number:path}", response_class=LedgerJSON)
-def get_claim(claim_number: ClaimNumber, session: ReadDB, who: Reader) -> LedgerJSON:
+def get_claim(claim_number: ClaimNumber, session: ReadDB, scope: Access) -> LedgerJSON:
     """One claim: lines (units explained, modifiers, price), findings, versions, audit trail,
     submissions, acknowledgements, payments with their adjustments, work items, appeals."""
-    return answer(claims.claim_detail(session, claim_number))
+    return answer(claims.claim_detail(session, scope, claim_number))

@@ -10,7 +10,7 @@ from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, file_body
 from ptbill.web.api.jobs import accepted
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
 from ptbill.web.jobs import POST, start
 from ptbill.web.params import Limit, Offset, RowId
 from ptbill.web.queries import files
@@ -22,10 +22,10 @@ X12_FILE = file_body("The X12 file as received")
 
 @router.get("/submissions", response_class=LedgerJSON)
 def list_submissions(
-    session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+    session: ReadDB, scope: Access, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
     """A page of the 837P interchanges sent, the newest first."""
-    return answer(files.list_submissions(session, limit=limit, offset=offset))
+    return answer(files.list_submissions(session, scope, limit=limit, offset=offset))
 
 
 @router.post("/submissions", response_class=LedgerJSON, status_code=201)
@@ -52,16 +52,19 @@ def create_submission(
 
 @router.get("/submissions/{submission_id}", response_class=LedgerJSON)
 def get_submission(
-    submission_id: RowId, session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+    submission_id: RowId, session: ReadDB, scope: Access, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
     """One interchange, and a page of the claims it carried."""
-    return answer(files.submission_detail(session, submission_id, limit=limit, offset=offset))
+    return answer(
+        files.submission_detail(session, scope, submission_id, limit=limit, offset=offset)
+    )
 
 
 @router.get("/submissions/{submission_id}/837", response_class=PlainTextResponse)
-def get_submission_file(submission_id: RowId, session: ReadDB, who: Reader) -> PlainTextResponse:
-    """The 837P interchange exactly as it was written."""
-    name, text = files.submission_text(session, submission_id)
+def get_submission_file(submission_id: RowId, session: ReadDB, scope: Access) -> PlainTextResponse:
+    """The 837P interchange exactly as it was written (to a caller who may see every claim
+    it carries)."""
+    name, text = files.submission_text(session, scope, submission_id)
     return PlainTextResponse(
         text, headers={"Content-Disposition": f'attachment; filename="{name.rsplit("/", 1)[-1]}"'}
     )
@@ -69,18 +72,18 @@ def get_submission_file(submission_id: RowId, session: ReadDB, who: Reader) -> P
 
 @router.get("/acknowledgements", response_class=LedgerJSON)
 def list_acknowledgements(
-    session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+    session: ReadDB, scope: Access, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
     """A page of the 999s and 277CAs applied, the newest first."""
-    return answer(files.list_acknowledgements(session, limit=limit, offset=offset))
+    return answer(files.list_acknowledgements(session, scope, limit=limit, offset=offset))
 
 
 @router.get("/acknowledgements/{ack_id}", response_class=LedgerJSON)
 def get_acknowledgement(
-    ack_id: RowId, session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+    ack_id: RowId, session: ReadDB, scope: Access, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
     """One acknowledgement, and a page of its results."""
-    return answer(files.acknowledgement_detail(session, ack_id, limit=limit, offset=offset))
+    return answer(files.acknowledgement_detail(session, scope, ack_id, limit=limit, offset=offset))
 
 
 @router.post(
@@ -101,19 +104,21 @@ def apply_acknowledgement(
 
 @router.get("/remittances", response_class=LedgerJSON)
 def list_remittances(
-    session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+    session: ReadDB, scope: Access, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
     """A page of the 835s posted, the newest first."""
-    return answer(files.list_remittances(session, limit=limit, offset=offset))
+    return answer(files.list_remittances(session, scope, limit=limit, offset=offset))
 
 
 @router.get("/remittances/{remittance_id}", response_class=LedgerJSON)
 def get_remittance(
-    remittance_id: RowId, session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+    remittance_id: RowId, session: ReadDB, scope: Access, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
     """What one 835 posted: its payments (with PLB), and a page of its claim payments, each
     matched to a claim or not, with its adjustments."""
-    return answer(files.remittance_detail(session, remittance_id, limit=limit, offset=offset))
+    return answer(
+        files.remittance_detail(session, scope, remittance_id, limit=limit, offset=offset)
+    )
 
 
 @router.post("/remittances", response_class=LedgerJSON, status_code=202, openapi_extra=X12_FILE)

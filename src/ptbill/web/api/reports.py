@@ -10,25 +10,26 @@ from ptbill.reports.report import build_report
 from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.asof import business_date
-from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.auth import Access, ReadDB
 from ptbill.web.queries.reports import collections_by_month
 
 router = APIRouter(tags=["reports"])
 
 
 @router.get("/reports", response_class=LedgerJSON)
-def report(request: Request, session: ReadDB, who: Reader, as_of: AsOf = None) -> LedgerJSON:
+def report(request: Request, session: ReadDB, scope: Access, as_of: AsOf = None) -> LedgerJSON:
     """Claims submitted, first-pass acceptance, clean-claim rate, denial rate by category and
-    CARC, paid total, expected vs paid, A/R total and aging, days in A/R; also per payer."""
+    CARC, paid total, expected vs paid, A/R total and aging, days in A/R; also per payer and
+    per clinic (of the caller's clinics, or the one `clinic` names)."""
     day = actions.need_date(business_date(session, request.app.state.settings, as_of), "report")
-    return answer(build_report(session, day))
+    return answer(build_report(session, day, scope))
 
 
 @router.get("/reports/collections", response_class=LedgerJSON)
 def collections(
     request: Request,
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     as_of: AsOf = None,
     months: Annotated[int, Query(ge=1, le=36, description="Months up to as_of")] = 6,
 ) -> LedgerJSON:
@@ -38,7 +39,8 @@ def collections(
         {
             "as_of": day,
             "months": [
-                {"month": k, "paid": v} for k, v in collections_by_month(session, day, months)
+                {"month": k, "paid": v}
+                for k, v in collections_by_month(session, scope, day, months)
             ],
         }
     )

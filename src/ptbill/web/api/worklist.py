@@ -15,7 +15,7 @@ from ptbill.remit.worklist import count_open, open_items
 from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, json_body
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
 from ptbill.web.bodies import WriterBody
 from ptbill.web.params import ClaimNumber, Limit, Offset
 from ptbill.web.queries.common import paged
@@ -31,7 +31,7 @@ class WriteOff(BaseModel):
 def get_worklist(
     request: Request,
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     kind: Annotated[Kind | None, Query(description="One kind of item")] = None,
     category: str | None = None,
     as_of: AsOf = None,
@@ -43,8 +43,10 @@ def get_worklist(
     underpayment, unmatched, blocked), category, carc, rarc, amount, action, detail,
     due_date, overdue (as of the business date), payer, status, created_on, source."""
     day = business_date(session, request.app.state.settings, as_of)
-    items = open_items(session, kind=kind, category=category, as_of=day, limit=limit, offset=offset)
-    total = count_open(session, kind=kind, category=category)
+    items = open_items(
+        session, scope, kind=kind, category=category, as_of=day, limit=limit, offset=offset
+    )
+    total = count_open(session, scope, kind=kind, category=category)
     return answer({"as_of": day, **paged("items", items, limit=limit, offset=offset, total=total)})
 
 

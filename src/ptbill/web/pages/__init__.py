@@ -3,17 +3,31 @@
 from fastapi import APIRouter
 
 from ptbill.web.pages import (
+    admin,
     claims,
     dashboard,
     docs,
     exchange,
     files,
     jobs,
+    patient_money,
     patients,
     session,
     work,
 )
 
 router = APIRouter()
-for module in (session, dashboard, work, claims, files, jobs, patients, exchange, docs):
+for module in (
+    session,
+    dashboard,
+    work,
+    claims,
+    files,
+    jobs,
+    patient_money,
+    patients,
+    exchange,
+    docs,
+    admin,
+):
     router.include_router(module.router)

@@ -6,13 +6,15 @@ import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from ptbill.ledger.models import Appeal, Claim
 from ptbill.ledger.states import State
-from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.auth import Access, ReadDB
 from ptbill.web.errors import NotFound
 from ptbill.web.pages.common import show
 from ptbill.web.params import ClaimNumber, PageNumber, PatientFilter, RowId
+from ptbill.web.patient_money import chain
 from ptbill.web.queries import claims
 from ptbill.web.queries.common import PAGE
 
@@ -24,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 def claims_page(
     request: Request,
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     state: str | None = None,
     payer: str | None = None,
     q: str | None = None,
@@ -34,6 +36,7 @@ def claims_page(
     state = state if state in {s.value for s in State} else None
     data = claims.list_claims(
         session,
+        scope,
         state=state,
         payer=payer or None,
         patient_id=patient_id,
@@ -53,17 +56,21 @@ def claims_page(
         page=page,
         size=PAGE,
         states=[s.value for s in State],
-        counts=claims.state_counts(session),
+        counts=claims.state_counts(session, scope),
     )
 
 
 @router.get("/claims/{claim_number:path}/appeals/{appeal_id}.{fmt}")
 def appeal_letter(
-    claim_number: ClaimNumber, appeal_id: RowId, fmt: str, session: ReadDB, who: Reader
+    claim_number: ClaimNumber, appeal_id: RowId, fmt: str, session: ReadDB, scope: Access
 ) -> Response:
     """An appeal letter as it was made (HTML to read, PDF to send)."""
     appeal = session.get(Appeal, appeal_id)
-    claim = session.get(Claim, appeal.claim_id) if appeal else None
+    claim = (
+        session.scalar(select(Claim).where(Claim.id == appeal.claim_id, scope.claims()))
+        if appeal
+        else None
+    )
     if (
         appeal is None
         or claim is None
@@ -86,13 +93,14 @@ def appeal_letter(
 
 @router.get("/claims/{claim_number:path}", response_class=HTMLResponse)
 def claim_page(
-    claim_number: ClaimNumber, request: Request, session: ReadDB, who: Reader
+    claim_number: ClaimNumber, request: Request, session: ReadDB, scope: Access
 ) -> HTMLResponse:
-    claim = claims.claim_detail(session, claim_number)
+    claim = claims.claim_detail(session, scope, claim_number)
     return show(
         request,
         session,
         "claim.html",
         claim=claim,
-        segments=claims.claim_segments(session, claim_number),
+        segments=claims.claim_segments(session, scope, claim_number),
+        payers=chain(session, scope, claim_number),
     )

@@ -26,6 +26,9 @@ DONE = {
     "acknowledged": "The acknowledgement was applied.",
     "closed": "The work item was closed.",
     "cancel_asked": "The job was cancelled, or asked to stop if it was running.",
+    "user_added": "The user was added.",
+    "user_changed": "The user was changed.",
+    "token_revoked": "The token was revoked: it is refused from now on.",
 }
 
 

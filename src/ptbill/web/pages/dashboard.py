@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from ptbill.reports.report import build_report
 from ptbill.web import charts
 from ptbill.web.asof import business_date
-from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.auth import Access, ReadDB
 from ptbill.web.pages.common import show
 from ptbill.web.queries.claims import state_counts
 from ptbill.web.queries.reports import collections_by_month
@@ -24,11 +24,11 @@ def _pct(value: Decimal | float | int) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
+def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
     day = business_date(session, request.app.state.settings)
     if day is None:
         return show(request, session, "dashboard.html", as_of=None, report=None)
-    report = build_report(session, day)
+    report = build_report(session, day, scope)
     decided = report["claims_decided"] or 0
     by_category = (
         [
@@ -40,8 +40,8 @@ def dashboard(request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
         if decided
         else []
     )
-    states = sorted(state_counts(session).items(), key=lambda kv: -kv[1])
-    collections = collections_by_month(session, day)
+    states = sorted(state_counts(session, scope).items(), key=lambda kv: -kv[1])
+    collections = collections_by_month(session, scope, day)
     svg = {
         "denials": charts.hbars(
             by_category, "Denial rate by category (share of decided claims)", fmt=_pct

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from ptbill.exchange.run import run_json, runs
 from ptbill.ledger import payer_models as pm
-from ptbill.web.auth import ReadDB, Reader
+from ptbill.web.auth import Access, ReadDB
 from ptbill.web.pages.common import show
 from ptbill.web.params import MAX_ID
 
@@ -20,10 +20,15 @@ router = APIRouter(include_in_schema=False)
 def exchange_page(
     request: Request,
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A run's id")] = None,
 ) -> HTMLResponse:
-    latest = runs(session, 30)
-    chosen = session.get(pm.ExchangeRun, run or (latest[0]["id"] if latest else 0))
+    # The runs are the company's: a caller of some clinics sees none (ptbill.web.api.payers).
+    latest = runs(session, 30) if scope.everything else []
+    chosen = (
+        session.get(pm.ExchangeRun, run or (latest[0]["id"] if latest else 0))
+        if scope.everything
+        else None
+    )
     detail = run_json(chosen, with_outcomes=True) if chosen is not None else None
     return show(request, session, "exchange.html", runs=latest, run=detail)

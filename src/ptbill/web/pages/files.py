@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ptbill.web import actions
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, PageWriter, ReadDB
 from ptbill.web.bodies import PageForm, form_text
 from ptbill.web.jobs import POST, start
 from ptbill.web.pages.common import back_to, parse_day, show
@@ -26,18 +26,18 @@ DETAIL_PAGE = 100  # a file's rows a page
 def submissions_page(
     request: Request,
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     page: PageNumber = 1,
     acks_page: PageNumber = 1,
 ) -> HTMLResponse:
-    ready = state_counts(session)
+    ready = state_counts(session, scope)
     return show(
         request,
         session,
         "submissions.html",
-        submissions=files.list_submissions(session, limit=PAGE, offset=(page - 1) * PAGE),
+        submissions=files.list_submissions(session, scope, limit=PAGE, offset=(page - 1) * PAGE),
         acknowledgements=files.list_acknowledgements(
-            session, limit=PAGE, offset=(acks_page - 1) * PAGE
+            session, scope, limit=PAGE, offset=(acks_page - 1) * PAGE
         ),
         page=page,
         acks_page=acks_page,
@@ -55,16 +55,16 @@ def submit(request: Request, session: DB, who: PageWriter) -> Response:
     session.commit()
     if result.interchange_control_number is None:
         return back_to("/submissions", "nothing_to_submit")
-    submission = files.list_submissions(session, limit=1)["submissions"][0]
+    submission = files.list_submissions(session, who.scope, limit=1)["submissions"][0]
     return back_to(f"/submissions/{submission['id']}", "submitted")
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(
-    submission_id: RowId, request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+    submission_id: RowId, request: Request, session: ReadDB, scope: Access, page: PageNumber = 1
 ) -> HTMLResponse:
     detail = files.submission_detail(
-        session, submission_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
+        session, scope, submission_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
     )
     return show(request, session, "submission.html", submission=detail, page=page, size=DETAIL_PAGE)
 
@@ -83,23 +83,23 @@ def upload_ack(
 
 @router.get("/acknowledgements/{ack_id}", response_class=HTMLResponse)
 def ack_page(
-    ack_id: RowId, request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+    ack_id: RowId, request: Request, session: ReadDB, scope: Access, page: PageNumber = 1
 ) -> HTMLResponse:
     ack = files.acknowledgement_detail(
-        session, ack_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
+        session, scope, ack_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
     )
     return show(request, session, "ack.html", ack=ack, page=page, size=DETAIL_PAGE)
 
 
 @router.get("/remittances", response_class=HTMLResponse)
 def remittances_page(
-    request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+    request: Request, session: ReadDB, scope: Access, page: PageNumber = 1
 ) -> HTMLResponse:
     return show(
         request,
         session,
         "remittances.html",
-        remittances=files.list_remittances(session, limit=PAGE, offset=(page - 1) * PAGE),
+        remittances=files.list_remittances(session, scope, limit=PAGE, offset=(page - 1) * PAGE),
         page=page,
         size=PAGE,
         max_bytes=request.app.state.settings.max_upload_bytes,
@@ -119,9 +119,9 @@ def upload_remittance(session: DB, who: PageWriter, upload: PageX12, form: PageF
 
 @router.get("/remittances/{remittance_id}", response_class=HTMLResponse)
 def remittance_page(
-    remittance_id: RowId, request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+    remittance_id: RowId, request: Request, session: ReadDB, scope: Access, page: PageNumber = 1
 ) -> HTMLResponse:
     detail = files.remittance_detail(
-        session, remittance_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
+        session, scope, remittance_id, limit=DETAIL_PAGE, offset=(page - 1) * DETAIL_PAGE
     )
     return show(request, session, "remittance.html", remittance=detail, page=page, size=DETAIL_PAGE)

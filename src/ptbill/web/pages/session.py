@@ -8,9 +8,24 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ptbill.web.accounts import check_password, end_session, same_secret, start_session
-from ptbill.web.auth import DB, LOGIN_CSRF_COOKIE, SESSION_COOKIE, MaybeUser, PagePoster
+from ptbill.web.accounts import (
+    end_session,
+    password_hash,
+    rehash_if_needed,
+    same_secret,
+    start_session,
+    verify_password,
+)
+from ptbill.web.auth import (
+    DB,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    MaybeUser,
+    PagePoster,
+    ReadDB,
+)
 from ptbill.web.rendering import page
+from ptbill.web.security import clear_failures, locked_out, record, record_failure
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,7 +76,7 @@ def login_form(request: Request, who: MaybeUser, next: str | None = None) -> Res
 @router.post("/login")
 def login(
     request: Request,
-    session: DB,
+    reading: ReadDB,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form()] = "",
@@ -71,13 +86,31 @@ def login(
     target = _safe_next(next)
     if not same_secret(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return _login_form(request, target, 403, "The form expired; please log in again.", username)
-    user = check_password(session, username, password)
-    if user is None:
-        session.commit()
-        return _login_form(request, target, 401, "Wrong user name or password.", username)
+    address = request.client.host if request.client else None
+    # Throttled before the password is even checked; the password is checked on the read
+    # connection, outside the write lock (argon2 takes tens of milliseconds).
+    if locked_out(reading, username, address):
+        with request.app.state.sessions.begin() as session:
+            record(session, f"web:{username}", "login-refused", detail=f"locked; from {address}")
+        return _login_form(
+            request,
+            target,
+            429,
+            "Too many failed logins: try again in 15 minutes, or ask an admin to unlock you.",
+            username,
+        )
+    stored = password_hash(reading, username)
+    reading.rollback()  # end the read transaction before the write below
+    good = verify_password(stored, password)
     settings = request.app.state.settings
-    cookie = start_session(session, user, settings.session_hours)
-    session.commit()
+    with request.app.state.sessions.begin() as session:
+        if not good or stored is None:
+            record_failure(session, username, address)
+            return _login_form(request, target, 401, "Wrong user name or password.", username)
+        clear_failures(session, username)
+        rehash_if_needed(session, stored[0], password)
+        cookie = start_session(session, stored[0], settings.session_hours)
+        record(session, f"web:{username}", "login", detail=f"from {address}")
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ptbill.errors import InputError, InputErrors
 from ptbill.web import actions
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, PageWriter, ReadDB
 from ptbill.web.bodies import PageForm, form_text
 from ptbill.web.jobs import IMPORT, start
 from ptbill.web.pages.common import back_to, parse_day, show
@@ -28,13 +28,13 @@ DENIALS_PAGE = 100
 
 @router.get("/worklist", response_class=HTMLResponse)
 def worklist_page(
-    request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+    request: Request, session: ReadDB, scope: Access, page: PageNumber = 1
 ) -> HTMLResponse:
     day = business_date(session, request.app.state.settings)
     queue, total = work.blocked_queue(
-        session, day, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE
+        session, scope, day, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE
     )
-    others = {k: n for k, n in work.open_work_counts(session).items() if k != "blocked"}
+    others = {k: n for k, n in work.open_work_counts(session, scope).items() if k != "blocked"}
     return show(
         request,
         session,
@@ -53,7 +53,7 @@ def worklist_page(
 def denials_page(
     request: Request,
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     kind: str | None = None,
     category: str | None = None,
     page: PageNumber = 1,
@@ -62,13 +62,14 @@ def denials_page(
     kind = kind if kind in work.FOLLOW_UP else None
     items, total = work.follow_up(
         session,
+        scope,
         day,
         kind=kind,
         category=category or None,
         limit=DENIALS_PAGE,
         offset=(page - 1) * DENIALS_PAGE,
     )
-    facts = claims.claim_facts(session, sorted({i["claim_id"] for i in items}))
+    facts = claims.claim_facts(session, scope, sorted({i["claim_id"] for i in items}))
     return show(
         request,
         session,
@@ -76,7 +77,7 @@ def denials_page(
         as_of=day,
         items=items,
         facts=facts,
-        totals=work.follow_up_totals(session, day),
+        totals=work.follow_up_totals(session, scope, day),
         kind=kind,
         category=category,
         kinds=work.FOLLOW_UP,
@@ -88,10 +89,10 @@ def denials_page(
 
 @router.get("/visits/{visit_id:path}/edit", response_class=HTMLResponse)
 def edit_visit_form(
-    visit_id: VisitId, request: Request, session: ReadDB, who: Reader
+    visit_id: VisitId, request: Request, session: ReadDB, scope: Access
 ) -> HTMLResponse:
-    visit = visits.visit_detail(session, visit_id)
-    claim = claims.claim_detail(session, visit["claim_number"])
+    visit = visits.visit_detail(session, scope, visit_id)
+    claim = claims.claim_detail(session, scope, visit["claim_number"])
     return show(
         request,
         session,
@@ -116,8 +117,8 @@ def edit_visit(
     except (InputError, InputErrors) as e:
         session.rollback()
         errors = e.errors if isinstance(e, InputErrors) else [e]
-        visit = visits.visit_detail(session, visit_id)
-        claim = claims.claim_detail(session, visit["claim_number"])
+        visit = visits.visit_detail(session, who.scope, visit_id)
+        claim = claims.claim_detail(session, who.scope, visit["claim_number"])
         return show(
             request,
             session,
@@ -138,7 +139,9 @@ def edit_visit(
 def import_visits(session: DB, who: PageWriter, upload: PageVisits, form: PageForm) -> Response:
     """Queue the import; the job's page shows its progress, then its result."""
     name, text = upload
-    job_id = start(session, who, IMPORT, name, text, parse_day(form_text(form, "as_of", 10)))
+    as_of = parse_day(form_text(form, "as_of", 10))
+    fmt = form_text(form, "format", 10) or None
+    job_id = start(session, who, IMPORT, name, text, as_of, fmt=fmt)
     session.commit()
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
+from ptbill.ledger.scope import Scope
 from ptbill.remit.actions import outstanding
 from ptbill.remit.worklist import claim_items
 from ptbill.web.errors import NotFound
@@ -48,6 +49,7 @@ def claim_row(c: m.Claim, payer: m.Payer, patient: m.Patient) -> dict[str, Any]:
 
 def list_claims(
     session: Session,
+    scope: Scope,
     *,
     state: str | None = None,
     payer: str | None = None,
@@ -60,6 +62,7 @@ def list_claims(
         select(m.Claim, m.Payer, m.Patient)
         .join(m.Payer, m.Payer.id == m.Claim.payer_id)
         .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+        .where(scope.patients())
     )
     if state:
         q = q.where(m.Claim.state == state)
@@ -77,8 +80,12 @@ def list_claims(
     return paged("claims", claims, limit=limit, offset=offset, total=total)
 
 
-def state_counts(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(m.Claim.state, func.count()).group_by(m.Claim.state)).all())
+def state_counts(session: Session, scope: Scope) -> dict[str, int]:
+    return dict(
+        session.execute(
+            select(m.Claim.state, func.count()).where(scope.claims()).group_by(m.Claim.state)
+        ).all()
+    )
 
 
 def _line(x: m.ClaimLine) -> dict[str, Any]:
@@ -103,22 +110,22 @@ def _line(x: m.ClaimLine) -> dict[str, Any]:
     }
 
 
-def _claim(session: Session, claim_number: str) -> tuple[m.Claim, m.Payer, m.Patient]:
+def _claim(session: Session, scope: Scope, claim_number: str) -> tuple[m.Claim, m.Payer, m.Patient]:
     row = session.execute(
         select(m.Claim, m.Payer, m.Patient)
         .join(m.Payer, m.Payer.id == m.Claim.payer_id)
         .join(m.Patient, m.Patient.id == m.Claim.patient_id)
-        .where(m.Claim.claim_number == claim_number)
+        .where(m.Claim.claim_number == claim_number, scope.patients())
     ).first()
     if row is None:
         raise NotFound("claim", claim_number)
     return row[0], row[1], row[2]
 
 
-def claim_detail(session: Session, claim_number: str) -> dict[str, Any]:
+def claim_detail(session: Session, scope: Scope, claim_number: str) -> dict[str, Any]:
     """Everything about one claim: lines (units explained, modifiers, price), findings,
     versions, audit trail, submissions, acknowledgements, payments, work and appeals."""
-    c, payer, patient = _claim(session, claim_number)
+    c, payer, patient = _claim(session, scope, claim_number)
     version = _current_version(session, c)
     lines = session.scalars(
         select(m.ClaimLine)
@@ -130,6 +137,7 @@ def claim_detail(session: Session, claim_number: str) -> dict[str, Any]:
     assert visit is not None
     out.update(
         {
+            "clinic_id": patient.clinic_id,
             "contractual": c.contractual,
             "denied": c.denied,
             "written_off": c.written_off,
@@ -254,9 +262,11 @@ def _claim_payments(session: Session, claim_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def claim_segments(session: Session, claim_number: str) -> dict[str, list[dict[str, Any]]]:
+def claim_segments(
+    session: Session, scope: Scope, claim_number: str
+) -> dict[str, list[dict[str, Any]]]:
     """The 837P and 835 segments that concern the claim, per file that carried them."""
-    c, _, _ = _claim(session, claim_number)
+    c, _, _ = _claim(session, scope, claim_number)
     sent = []
     for s in session.scalars(
         select(m.Submission)
@@ -295,6 +305,7 @@ def claim_segments(session: Session, claim_number: str) -> dict[str, list[dict[s
 
 def list_findings(
     session: Session,
+    scope: Scope,
     *,
     severity: str | None = None,
     rule: str | None = None,
@@ -317,7 +328,7 @@ def list_findings(
             m.ClaimVersion,
             (m.ClaimVersion.claim_id == m.Claim.id) & (m.ClaimVersion.version == m.Claim.version),
         )
-        .where(m.ClaimVersion.findings_json != "[]")
+        .where(m.ClaimVersion.findings_json != "[]", scope.claims())
     )
     if state:
         q = q.where(m.Claim.state == state)
@@ -344,7 +355,9 @@ def list_findings(
     return paged("findings", out, limit=limit, offset=offset, total=None)
 
 
-def current_findings(session: Session, claim_numbers: list[str]) -> dict[str, list[dict]]:
+def current_findings(
+    session: Session, scope: Scope, claim_numbers: list[str]
+) -> dict[str, list[dict]]:
     """The current version's findings of each claim named."""
     out: dict[str, list[dict]] = {}
     for i in range(0, len(claim_numbers), 500):
@@ -355,14 +368,16 @@ def current_findings(session: Session, claim_numbers: list[str]) -> dict[str, li
                 (m.ClaimVersion.claim_id == m.Claim.id)
                 & (m.ClaimVersion.version == m.Claim.version),
             )
-            .where(m.Claim.claim_number.in_(claim_numbers[i : i + 500]))
+            .where(m.Claim.claim_number.in_(claim_numbers[i : i + 500]), scope.claims())
         )
         for number, text in session.execute(q):
             out[number] = json.loads(text)
     return out
 
 
-def claim_facts(session: Session, claim_numbers: list[str]) -> dict[str, dict[str, Any]]:
+def claim_facts(
+    session: Session, scope: Scope, claim_numbers: list[str]
+) -> dict[str, dict[str, Any]]:
     """State, date of service, patient, payer, charge and paid of each claim named (work
     lists: plain rows, no ORM objects, since a page asks for many)."""
     c, p, pt = m.Claim, m.Payer, m.Patient
@@ -383,7 +398,7 @@ def claim_facts(session: Session, claim_numbers: list[str]) -> dict[str, dict[st
             )
             .join(p, p.id == c.payer_id)
             .join(pt, pt.id == c.patient_id)
-            .where(c.claim_number.in_(claim_numbers[i : i + 500]))
+            .where(c.claim_number.in_(claim_numbers[i : i + 500]), scope.patients())
         )
         for (
             number,

@@ -1,63 +1,108 @@
 """The files the ledger exchanges with payers: the 837P submissions sent, the 999/277CA
 acknowledgements applied and the 835 remittances posted; each list paged, and each file's
-own rows (claims sent, results, claim payments) paged too."""
+own rows (claims sent, results, claim payments) paged too.
+
+A file may span clinics: a scoped caller (ptbill.ledger.scope) is shown only its clinics'
+part of it (their claims, results, payments and claim payments) with the counts and totals of
+that part; a file with nothing of theirs is not found. The 837P text itself is served only
+to a caller who may see every claim it carries."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
-from ptbill.web.queries.common import PAGE, adjustment, claim_status, get_or_404, paged
+from ptbill.ledger.scope import Scope
+from ptbill.web.errors import NotFound
+from ptbill.web.queries.common import PAGE, adjustment, claim_status, paged
 
 
 def _count(session: Session, model: Any, *where: Any) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
+def _visible(session: Session, model: Any, key: int, seen: Any, what: str) -> Any:
+    """The row of `model` whose id is `key` if the scope's predicate `seen` reaches it, else
+    NotFound (a file of another clinic is answered as one that does not exist)."""
+    row = session.scalar(select(model).where(model.id == key, seen))
+    if row is None:
+        raise NotFound(what, key)
+    return row
+
+
 # --- submissions (837P out) ---------------------------------------------------------------------
 
 
-def _submission(s: m.Submission) -> dict[str, Any]:
+def _submission(s: m.Submission, part: tuple[int, Decimal] | None) -> dict[str, Any]:
+    count, charge = part if part is not None else (s.claim_count, s.total_charge)
     return {
         "id": s.id,
         "interchange_control_number": s.interchange_control_number,
         "group_control_number": s.group_control_number,
         "file_name": s.file_name,
         "created_on": s.created_on,
-        "claim_count": s.claim_count,
-        "total_charge": s.total_charge,
+        "claim_count": count,
+        "total_charge": charge,
     }
 
 
-def list_submissions(session: Session, *, limit: int = PAGE, offset: int = 0) -> dict[str, Any]:
+def _submission_parts(
+    session: Session, scope: Scope, ids: list[int]
+) -> dict[int, tuple[int, Decimal]] | None:
+    """The scope's part of each submission: its claims and their charges (None: unscoped,
+    the whole file's stored figures stand)."""
+    if scope.everything:
+        return None
+    q = (
+        select(m.SubmissionClaim.submission_id, func.count(), func.sum(m.ClaimVersion.charge))
+        .join(m.ClaimVersion, m.ClaimVersion.id == m.SubmissionClaim.version_id)
+        .where(
+            m.SubmissionClaim.submission_id.in_(ids),
+            scope.claim_ids(m.SubmissionClaim.claim_id),
+        )
+        .group_by(m.SubmissionClaim.submission_id)
+    )
+    return {sid: (n, Decimal(total or 0)) for sid, n, total in session.execute(q)}
+
+
+def list_submissions(
+    session: Session, scope: Scope, *, limit: int = PAGE, offset: int = 0
+) -> dict[str, Any]:
     """The 837P interchanges sent, the newest first."""
     rows = session.scalars(
-        select(m.Submission).order_by(m.Submission.id.desc()).limit(limit).offset(offset)
-    )
+        select(m.Submission)
+        .where(scope.submissions())
+        .order_by(m.Submission.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    parts = _submission_parts(session, scope, [s.id for s in rows])
     return paged(
         "submissions",
-        [_submission(s) for s in rows],
+        [_submission(s, None if parts is None else parts[s.id]) for s in rows],
         limit=limit,
         offset=offset,
-        total=_count(session, m.Submission),
+        total=_count(session, m.Submission, scope.submissions()),
     )
 
 
 def submission_detail(
-    session: Session, submission_id: int, *, limit: int = PAGE, offset: int = 0
+    session: Session, scope: Scope, submission_id: int, *, limit: int = PAGE, offset: int = 0
 ) -> dict[str, Any]:
     """One interchange and a page of the claims it carried."""
-    s = get_or_404(session, m.Submission, submission_id, "submission")
+    s = _visible(session, m.Submission, submission_id, scope.submissions(), "submission")
+    mine = (m.SubmissionClaim.submission_id == s.id) & scope.claim_ids(m.SubmissionClaim.claim_id)
     rows = session.execute(
         select(
             m.Claim.claim_number, m.Claim.state, m.Claim.charge, m.SubmissionClaim.transaction_set
         )
         .join(m.SubmissionClaim, m.SubmissionClaim.claim_id == m.Claim.id)
-        .where(m.SubmissionClaim.submission_id == s.id)
+        .where(mine)
         .order_by(m.Claim.claim_number)
         .limit(limit)
         .offset(offset)
@@ -66,16 +111,27 @@ def submission_detail(
         {"claim_number": n, "state": st, "charge": ch, "transaction_set": ts}
         for n, st, ch, ts in rows
     ]
-    total = _count(session, m.SubmissionClaim, m.SubmissionClaim.submission_id == s.id)
+    total = _count(session, m.SubmissionClaim, mine)
+    parts = _submission_parts(session, scope, [s.id])
+    whole = parts is None or parts[s.id][0] == s.claim_count
     return {
-        **_submission(s),
-        "sha256": s.sha256,
+        **_submission(s, None if parts is None else parts[s.id]),
+        "sha256": s.sha256 if whole else None,
+        # The 837P text carries every claim of the file: only for who may see them all.
+        "file_available": whole,
         **paged("claims", claims, limit=limit, offset=offset, total=total),
     }
 
 
-def submission_text(session: Session, submission_id: int) -> tuple[str, str]:
-    s = get_or_404(session, m.Submission, submission_id, "submission")
+def submission_text(session: Session, scope: Scope, submission_id: int) -> tuple[str, str]:
+    """The 837P as sent, to a caller who may see every claim in it (a file that also carries
+    another clinic's claims is not found for a caller of one clinic: ask a company admin)."""
+    s = _visible(session, m.Submission, submission_id, scope.submissions(), "submission")
+    outside = ~scope.claim_ids(m.SubmissionClaim.claim_id)
+    if not scope.everything and _count(
+        session, m.SubmissionClaim, m.SubmissionClaim.submission_id == s.id, outside
+    ):
+        raise NotFound("submission file", submission_id)
     return s.file_name, s.content
 
 
@@ -83,16 +139,20 @@ def submission_text(session: Session, submission_id: int) -> tuple[str, str]:
 
 
 def list_acknowledgements(
-    session: Session, *, limit: int = PAGE, offset: int = 0
+    session: Session, scope: Scope, *, limit: int = PAGE, offset: int = 0
 ) -> dict[str, Any]:
     """The acknowledgements applied, the newest first, with their result counts."""
     acks = session.scalars(
-        select(m.Acknowledgement).order_by(m.Acknowledgement.id.desc()).limit(limit).offset(offset)
+        select(m.Acknowledgement)
+        .where(scope.acknowledgements())
+        .order_by(m.Acknowledgement.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"results": 0, "rejected": 0})
     for ack_id, status, n in session.execute(
         select(m.AckResult.ack_id, m.AckResult.status, func.count())
-        .where(m.AckResult.ack_id.in_([a.id for a in acks]))
+        .where(m.AckResult.ack_id.in_([a.id for a in acks]), scope.claim_ids(m.AckResult.claim_id))
         .group_by(m.AckResult.ack_id, m.AckResult.status)
     ):
         counts[ack_id]["results"] += n
@@ -108,19 +168,20 @@ def list_acknowledgements(
         }
         for a in acks
     ]
-    total = _count(session, m.Acknowledgement)
+    total = _count(session, m.Acknowledgement, scope.acknowledgements())
     return paged("acknowledgements", rows, limit=limit, offset=offset, total=total)
 
 
 def acknowledgement_detail(
-    session: Session, ack_id: int, *, limit: int = PAGE, offset: int = 0
+    session: Session, scope: Scope, ack_id: int, *, limit: int = PAGE, offset: int = 0
 ) -> dict[str, Any]:
     """One acknowledgement and a page of its results (a claim accepted, rejected...)."""
-    a = get_or_404(session, m.Acknowledgement, ack_id, "acknowledgement")
+    a = _visible(session, m.Acknowledgement, ack_id, scope.acknowledgements(), "acknowledgement")
+    mine = (m.AckResult.ack_id == a.id) & scope.claim_ids(m.AckResult.claim_id)
     rows = session.execute(
         select(m.AckResult, m.Claim.claim_number)
         .outerjoin(m.Claim, m.Claim.id == m.AckResult.claim_id)
-        .where(m.AckResult.ack_id == a.id)
+        .where(mine)
         .order_by(m.AckResult.id)
         .limit(limit)
         .offset(offset)
@@ -135,7 +196,7 @@ def acknowledgement_detail(
         }
         for r, n in rows
     ]
-    total = _count(session, m.AckResult, m.AckResult.ack_id == a.id)
+    total = _count(session, m.AckResult, mine)
     return {
         "id": a.id,
         "kind": a.kind,
@@ -148,43 +209,69 @@ def acknowledgement_detail(
 # --- remittances (835 in) -----------------------------------------------------------------------
 
 
-def _unmatched(session: Session, remittance_ids: list[int]) -> dict[int, int]:
-    return dict(
-        session.execute(
-            select(m.Payment.remittance_id, func.count())
-            .join(m.ClaimPayment, m.ClaimPayment.payment_id == m.Payment.id)
-            .where(m.ClaimPayment.claim_id.is_(None), m.Payment.remittance_id.in_(remittance_ids))
-            .group_by(m.Payment.remittance_id)
-        ).all()
+def _remittance_parts(session: Session, scope: Scope, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per 835: the payments, claim payments, amount paid and unmatched claim payments the
+    scope sees (unscoped: the whole file's)."""
+    parts: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"payment_count": 0, "claim_count": 0, "total_paid": Decimal(0), "unmatched": 0}
     )
+    for rid, n, paid in session.execute(
+        select(m.Payment.remittance_id, func.count(), func.sum(m.Payment.amount))
+        .where(m.Payment.remittance_id.in_(ids), scope.payments())
+        .group_by(m.Payment.remittance_id)
+    ):
+        parts[rid]["payment_count"] = n
+        parts[rid]["total_paid"] = Decimal(paid or 0)
+    for rid, unmatched, n in session.execute(
+        select(m.Payment.remittance_id, m.ClaimPayment.claim_id.is_(None), func.count())
+        .join(m.ClaimPayment, m.ClaimPayment.payment_id == m.Payment.id)
+        .where(m.Payment.remittance_id.in_(ids), scope.claim_payments())
+        .group_by(m.Payment.remittance_id, m.ClaimPayment.claim_id.is_(None))
+    ):
+        parts[rid]["claim_count"] += n
+        if unmatched:
+            parts[rid]["unmatched"] += n
+    return parts
 
 
-def list_remittances(session: Session, *, limit: int = PAGE, offset: int = 0) -> dict[str, Any]:
-    """The 835s posted, the newest first."""
+def _remittance(r: m.Remittance, part: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    whole = {
+        "payment_count": r.payment_count,
+        "claim_count": r.claim_count,
+        "total_paid": r.total_paid,
+    }
+    return {
+        "id": r.id,
+        "file_name": r.file_name,
+        "received_on": r.received_on,
+        **(whole if scope.everything else {k: part[k] for k in whole}),
+        "unmatched": part["unmatched"],
+    }
+
+
+def list_remittances(
+    session: Session, scope: Scope, *, limit: int = PAGE, offset: int = 0
+) -> dict[str, Any]:
+    """The 835s posted, the newest first (a scoped caller: its clinics' part of each)."""
     remits = session.scalars(
-        select(m.Remittance).order_by(m.Remittance.id.desc()).limit(limit).offset(offset)
+        select(m.Remittance)
+        .where(scope.remittances())
+        .order_by(m.Remittance.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
-    unmatched = _unmatched(session, [r.id for r in remits])
-    rows = [
-        {
-            "id": r.id,
-            "file_name": r.file_name,
-            "received_on": r.received_on,
-            "payment_count": r.payment_count,
-            "claim_count": r.claim_count,
-            "total_paid": r.total_paid,
-            "unmatched": unmatched.get(r.id, 0),
-        }
-        for r in remits
-    ]
-    total = _count(session, m.Remittance)
+    parts = _remittance_parts(session, scope, [r.id for r in remits])
+    rows = [_remittance(r, parts[r.id], scope) for r in remits]
+    total = _count(session, m.Remittance, scope.remittances())
     return paged("remittances", rows, limit=limit, offset=offset, total=total)
 
 
-def _payments(session: Session, remittance_id: int) -> list[dict[str, Any]]:
+def _payments(session: Session, scope: Scope, remittance_id: int) -> list[dict[str, Any]]:
     """The payments of one 835 (a BPR/TRN each) with their provider-level adjustments."""
     payments = session.scalars(
-        select(m.Payment).where(m.Payment.remittance_id == remittance_id).order_by(m.Payment.id)
+        select(m.Payment)
+        .where(m.Payment.remittance_id == remittance_id, scope.payments())
+        .order_by(m.Payment.id)
     ).all()
     plb: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for x in session.scalars(
@@ -208,16 +295,17 @@ def _payments(session: Session, remittance_id: int) -> list[dict[str, Any]]:
 
 
 def remittance_detail(
-    session: Session, remittance_id: int, *, limit: int = PAGE, offset: int = 0
+    session: Session, scope: Scope, remittance_id: int, *, limit: int = PAGE, offset: int = 0
 ) -> dict[str, Any]:
     """What one 835 posted: its payments, and a page of its claim payments (each matched to
     a claim or not, with its adjustments)."""
-    r = get_or_404(session, m.Remittance, remittance_id, "remittance")
+    r = _visible(session, m.Remittance, remittance_id, scope.remittances(), "remittance")
     of_file = (m.Payment.id == m.ClaimPayment.payment_id) & (m.Payment.remittance_id == r.id)
     rows = session.execute(
         select(m.ClaimPayment, m.Claim.claim_number, m.Payment.trace_number)
         .join(m.Payment, of_file)
         .outerjoin(m.Claim, m.Claim.id == m.ClaimPayment.claim_id)
+        .where(scope.claim_payments())
         .order_by(m.ClaimPayment.id)
         .limit(limit)
         .offset(offset)
@@ -246,19 +334,12 @@ def remittance_detail(
         }
         for cp, number, trace in rows
     ]
-    counted = select(func.count()).select_from(m.ClaimPayment).join(m.Payment, of_file)
-    total = session.scalar(counted) or 0
-    unmatched = _unmatched(session, [r.id]).get(r.id, 0)
+    part = _remittance_parts(session, scope, [r.id])[r.id]
+    total = part["claim_count"]
     return {
-        "id": r.id,
-        "file_name": r.file_name,
-        "received_on": r.received_on,
-        "payment_count": r.payment_count,
-        "claim_count": r.claim_count,
-        "total_paid": r.total_paid,
-        "sha256": r.sha256,
-        "payments": _payments(session, r.id),
-        "matched": total - unmatched,
-        "unmatched": unmatched,
+        **_remittance(r, part, scope),
+        "sha256": r.sha256 if scope.everything else None,
+        "payments": _payments(session, scope, r.id),
+        "matched": total - part["unmatched"],
         **paged("claims", claims, limit=limit, offset=offset, total=total),
     }

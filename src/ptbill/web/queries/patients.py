@@ -8,11 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
-from ptbill.web.queries.common import PAGE, get_or_404, paged, patient_name
+from ptbill.ledger.scope import Scope
+from ptbill.web.errors import NotFound
+from ptbill.web.queries.common import PAGE, paged, patient_name
 
 
 def list_patients(
-    session: Session, *, search: str | None = None, limit: int = PAGE, offset: int = 0
+    session: Session, scope: Scope, *, search: str | None = None, limit: int = PAGE, offset: int = 0
 ) -> dict[str, Any]:
     claims = (
         select(
@@ -23,10 +25,12 @@ def list_patients(
         .group_by(m.Claim.patient_id)
         .subquery()
     )
-    q = select(m.Patient, claims.c.n, claims.c.last).outerjoin(
-        claims, claims.c.patient_id == m.Patient.id
+    q = (
+        select(m.Patient, claims.c.n, claims.c.last)
+        .outerjoin(claims, claims.c.patient_id == m.Patient.id)
+        .where(scope.patients())
     )
-    count = select(func.count()).select_from(m.Patient)
+    count = select(func.count()).select_from(m.Patient).where(scope.patients())
     if search:
         like = f"%{search}%"
         cond = (
@@ -53,5 +57,9 @@ def list_patients(
     return paged("patients", patients, limit=limit, offset=offset, total=session.scalar(count))
 
 
-def patient_row(session: Session, patient_id: int) -> m.Patient:
-    return get_or_404(session, m.Patient, patient_id, "patient")
+def patient_row(session: Session, scope: Scope, patient_id: int) -> m.Patient:
+    """The patient, if the scope reaches its clinic (else not found, as if it did not exist)."""
+    p = session.get(m.Patient, patient_id)
+    if p is None or not scope.allows(p.clinic_id):
+        raise NotFound("patient", patient_id)
+    return p

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
+from ptbill.ledger.scope import Scope
 
 
 def collections_by_month(
-    session: Session, as_of: dt.date, months: int = 6
+    session: Session, scope: Scope, as_of: dt.date, months: int = 6
 ) -> list[tuple[str, Decimal]]:
     """What payers paid on claims (reversals net), by month of the payer's decision, for the
     `months` months up to as_of."""
@@ -20,8 +21,14 @@ def collections_by_month(
     for _ in range(months - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
     totals: dict[str, Decimal] = {}
-    q = select(m.ClaimPayment.determined_on, m.ClaimPayment.paid).where(
-        m.ClaimPayment.determined_on >= first, m.ClaimPayment.determined_on <= as_of
+    q = (
+        select(m.ClaimPayment.determined_on, m.ClaimPayment.paid)
+        .join(m.Payment, m.Payment.id == m.ClaimPayment.payment_id)
+        .where(
+            m.ClaimPayment.determined_on >= first,
+            m.ClaimPayment.determined_on <= as_of,
+            scope.claim_payments(),
+        )
     )
     for day, paid in session.execute(q):
         key = day.strftime("%Y-%m")

@@ -9,21 +9,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
+from ptbill.ledger.scope import Scope
 from ptbill.web.errors import NotFound
 from ptbill.web.queries.common import PAGE, paged
 
 
-def visit_detail(session: Session, visit_id: str) -> dict[str, Any]:
+def visit_detail(session: Session, scope: Scope, visit_id: str) -> dict[str, Any]:
     row = session.execute(
         select(m.Visit, m.Claim)
         .join(m.Claim, m.Claim.visit_pk == m.Visit.id)
-        .where(m.Visit.visit_id == visit_id)
+        .where(m.Visit.visit_id == visit_id, scope.visits())
     ).first()
     if row is None:
         raise NotFound("visit", visit_id)
     v, c = row
     return {
         "visit_id": v.visit_id,
+        "clinic_id": v.clinic_id,
         "date_of_service": v.date_of_service,
         "claim_number": c.claim_number,
         "claim_state": c.state,
@@ -35,7 +37,9 @@ def visit_detail(session: Session, visit_id: str) -> dict[str, Any]:
     }
 
 
-def list_visits(session: Session, *, limit: int = PAGE, offset: int = 0) -> dict[str, Any]:
+def list_visits(
+    session: Session, scope: Scope, *, limit: int = PAGE, offset: int = 0
+) -> dict[str, Any]:
     q = (
         select(
             m.Visit.visit_id,
@@ -46,8 +50,9 @@ def list_visits(session: Session, *, limit: int = PAGE, offset: int = 0) -> dict
         )
         .join(m.Claim, m.Claim.visit_pk == m.Visit.id)
         .join(m.Payer, m.Payer.id == m.Visit.payer_id)
+        .where(scope.visits())
     )
-    total = session.scalar(select(func.count()).select_from(m.Visit))
+    total = session.scalar(select(func.count()).select_from(m.Visit).where(scope.visits()))
     rows = session.execute(
         q.order_by(m.Visit.date_of_service.desc(), m.Visit.visit_id).limit(limit).offset(offset)
     ).all()

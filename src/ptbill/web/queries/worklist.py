@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
+from ptbill.ledger.scope import Scope
 from ptbill.remit.work_kinds import KINDS
 from ptbill.remit.worklist import count_open, open_items
 from ptbill.web.queries.claims import claim_facts, current_findings
@@ -22,23 +23,23 @@ from ptbill.web.queries.claims import claim_facts, current_findings
 FOLLOW_UP = tuple(k for k in KINDS if k != "blocked")
 
 
-def open_work_counts(session: Session) -> dict[str, int]:
+def open_work_counts(session: Session, scope: Scope) -> dict[str, int]:
     """Open work items by kind."""
     return dict(
         session.execute(
             select(m.WorkItem.kind, func.count())
-            .where(m.WorkItem.status == "open")
+            .where(m.WorkItem.status == "open", scope.work_items())
             .group_by(m.WorkItem.kind)
         ).all()
     )
 
 
 def blocked_queue(
-    session: Session, as_of: dt.date | None, *, limit: int, offset: int
+    session: Session, scope: Scope, as_of: dt.date | None, *, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the blocked claims, the earliest deadline first, each with its open items
     and its findings; and how many blocked claims there are in all."""
-    blocked = (m.WorkItem.status == "open") & (m.WorkItem.kind == "blocked")
+    blocked = (m.WorkItem.status == "open") & (m.WorkItem.kind == "blocked") & scope.work_items()
     by_claim = (
         select(m.WorkItem.claim_id, func.min(m.WorkItem.due_date), func.min(m.WorkItem.id))
         .where(blocked)
@@ -54,7 +55,7 @@ def blocked_queue(
         )
         if key is not None  # a blocked item always has its claim
     ]
-    items = open_items(session, kind="blocked", claims=keys, as_of=as_of)
+    items = open_items(session, scope, kind="blocked", claims=keys, as_of=as_of)
     its: dict[str, list[Any]] = {}
     for item in items:
         its.setdefault(item["claim_id"], []).append(item)
@@ -63,8 +64,8 @@ def blocked_queue(
         return min(i["due_date"] for i in its[n]), min(i["id"] for i in its[n])
 
     numbers = sorted(its, key=first)
-    findings = current_findings(session, numbers)
-    facts = claim_facts(session, numbers)
+    findings = current_findings(session, scope, numbers)
+    facts = claim_facts(session, scope, numbers)
     queue = [
         {
             "claim": facts.get(n, {"claim_number": n}),
@@ -78,7 +79,7 @@ def blocked_queue(
     return queue, total
 
 
-def follow_up_totals(session: Session, as_of: dt.date | None) -> list[dict[str, Any]]:
+def follow_up_totals(session: Session, scope: Scope, as_of: dt.date | None) -> list[dict[str, Any]]:
     """Open follow-up items by category (count, amount, how many overdue), the largest
     amount first."""
     overdue = func.sum(case((m.WorkItem.due_date < as_of, 1), else_=0)) if as_of else func.sum(0)
@@ -89,7 +90,11 @@ def follow_up_totals(session: Session, as_of: dt.date | None) -> list[dict[str, 
             func.coalesce(func.sum(m.WorkItem.amount), 0),
             overdue,
         )
-        .where(m.WorkItem.status == "open", m.WorkItem.kind.in_(FOLLOW_UP))
+        .where(
+            m.WorkItem.status == "open",
+            m.WorkItem.kind.in_(FOLLOW_UP),
+            scope.work_items(),
+        )
         .group_by(m.WorkItem.category)
     ).all()
     totals = [
@@ -101,6 +106,7 @@ def follow_up_totals(session: Session, as_of: dt.date | None) -> list[dict[str, 
 
 def follow_up(
     session: Session,
+    scope: Scope,
     as_of: dt.date | None,
     *,
     kind: str | None,
@@ -112,6 +118,6 @@ def follow_up(
     deadline first; and how many match in all."""
     kinds = [kind] if kind in FOLLOW_UP else FOLLOW_UP
     items = open_items(
-        session, kinds=kinds, category=category, as_of=as_of, limit=limit, offset=offset
+        session, scope, kinds=kinds, category=category, as_of=as_of, limit=limit, offset=offset
     )
-    return items, count_open(session, kinds=kinds, category=category)
+    return items, count_open(session, scope, kinds=kinds, category=category)

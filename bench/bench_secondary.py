@@ -1,0 +1,164 @@
+"""After the primary pays: claims to the next payer made from the posted 835s and written as
+837P, and a run of patient statements (PDF batch, one PDF per patient, CSV), on SQLite.
+
+    python bench/bench_secondary.py            # 60,000 generated visits
+    python bench/bench_secondary.py --quick    # 5,000, a smoke run
+
+Set-up, timed but not the subject: generate, import, submit and post the simulated payer's
+835 (without what follows a posting), then give each patient a second coverage (Medicare
+patients a Medigap plan, the others a commercial plan). Timed:
+
+- statements: every patient who owes (the primary's coinsurance, copay or deductible);
+- next payers (ptbill.ledger.secondary.advance): a claim to the second coverage for every
+  decided primary that left the patient a share, scrubbed and balanced;
+- submit: those claims as one 837P with loops 2320/2330/2430 read from the 835;
+- anchor: the same run's submit of the primary claims (claims/s).
+
+Goals (issue #18): secondary claims for 20,000 posted primaries at >= 5,000 claims/s (made and
+written: both phases); statements for 10,000 patients, PDF batch, under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+AS_OF = dt.date(2025, 4, 1)
+RECEIVED = dt.date(2025, 4, 2)
+POSTED = RECEIVED + dt.timedelta(days=14)
+SEED = 2026
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(fn: Any) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = fn()
+    return value, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _line(name: str, count: int, unit: str, wall: float, cpu: float) -> str:
+    rate = count / wall if wall else 0.0
+    per_cpu = count / cpu if cpu else 0.0
+    return (
+        f"  {name:<34} {count:>8,} {unit:<9} {wall:7.2f} s {rate:9,.0f}/s "
+        f"(per CPU second {per_cpu:9,.0f})  peak {_peak_mb():5.0f} MB"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    from sqlalchemy import select
+
+    from ptbill.config import load_config
+    from ptbill.demo.generator import generate
+    from ptbill.domain.visit import Subscriber
+    from ptbill.ledger import coverages
+    from ptbill.ledger import models as m
+    from ptbill.ledger.db import Ledger
+    from ptbill.ledger.importer import import_files
+    from ptbill.ledger.secondary import advance
+    from ptbill.ledger.states import DECIDED
+    from ptbill.ledger.submit import submit
+    from ptbill.payer_sim import SimConfig, simulate
+    from ptbill.remit.post import post_file
+    from ptbill.reports.statements import run_statements
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="5,000 visits")
+    parser.add_argument("--visits", type=int, default=None)
+    args = parser.parse_args(argv)
+    n = args.visits or (5000 if args.quick else 60_000)
+    config = load_config(None)
+    tmp = Path(tempfile.mkdtemp(prefix="ptbill-bench-secondary-"))
+    try:
+        print(f"after-the-primary benchmark: {n:,} generated visits")
+        visits = generate(n, SEED, start=dt.date(2025, 3, 3), days=20)
+        path = tmp / "v.jsonl"
+        path.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
+        ledger = Ledger(f"sqlite:///{tmp / 'bench.db'}")
+        started = time.perf_counter()
+        with ledger.transaction() as s:
+            import_files(s, [str(path)], as_of=AS_OF, config=config, who="bench")
+        print(f"  set-up: import {time.perf_counter() - started:.1f} s")
+
+        def submit_all(day: dt.date, name: str) -> Any:
+            with ledger.transaction() as s:
+                return submit(s, config, as_of=day, who="bench", file_name=name)
+
+        first, wall, cpu = _timed(lambda: submit_all(AS_OF, "primary.837"))
+        print(_line("anchor: submit the primaries", len(first.claims), "claims", wall, cpu))
+        sim = SimConfig(seed=SEED, reject_rate=0, recoup_rate=0)
+        answer = simulate(first.text, config, sim, received=RECEIVED)
+        remit = tmp / "r.835"
+        remit.write_text(answer.remit_835 or "", encoding="ascii")
+        started = time.perf_counter()
+        with ledger.transaction() as s:  # config None: what follows a posting is timed below
+            post_file(s, str(remit), who="bench", config=None)
+        print(f"  set-up: post the 835 {time.perf_counter() - started:.1f} s")
+
+        out = tmp / "statements"
+
+        def statements() -> Any:
+            with ledger.transaction() as s:
+                return run_statements(s, config, as_of=POSTED, who="bench", out_dir=out)
+
+        run, wall, cpu = _timed(statements)
+        batch = Path(run.files[0]).stat().st_size / 1e6 if run.files else 0.0
+        print(
+            _line("statements (PDF batch, each, CSV)", len(run.statements), "patients", wall, cpu)
+        )
+        print(f"    batch {batch:.1f} MB, {len(run.files) - 2:,} patient PDFs")
+
+        started = time.perf_counter()
+        with ledger.transaction() as s:
+            rows = s.execute(
+                select(m.Claim.patient_id, m.Payer.key, m.Claim.id, m.Claim.state).join(
+                    m.Payer, m.Payer.id == m.Claim.payer_id
+                )
+            ).all()
+            decided = [cid for _, _, cid, state in rows if state in {str(x) for x in DECIDED}]
+            firsts = {pid: key for pid, key, _, _ in rows}
+            for pid, key in firsts.items():
+                second = "medigap" if key == "medicare" else "commercial"
+                if key in ("medicaid", second):
+                    continue
+                coverages.record(
+                    s,
+                    patient_pk=pid,
+                    profile=config.payers[second],
+                    subscriber=Subscriber(member_id=f"SEC{pid:08d}"),
+                    rank=2,
+                    start=dt.date(2025, 1, 1),
+                    source="bench",
+                )
+        print(f"  set-up: second coverages {time.perf_counter() - started:.1f} s")
+
+        def next_payers() -> Any:
+            with ledger.transaction() as s:
+                return advance(s, config, decided, as_of=POSTED, who="bench")
+
+        made, wall_a, cpu_a = _timed(next_payers)
+        count = len(made.secondary) + len(made.blocked)
+        print(_line("next payers: make the claims", count, "claims", wall_a, cpu_a))
+        sent, wall_s, cpu_s = _timed(lambda: submit_all(POSTED, "secondary.837"))
+        print(_line("next payers: submit (837P)", len(sent.claims), "claims", wall_s, cpu_s))
+        print(
+            _line("next payers: both", len(sent.claims), "claims", wall_a + wall_s, cpu_a + cpu_s)
+        )
+        ledger.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,373 @@
+"""What follows the primary payer, from the command line: a patient's coverages, balances,
+payments, refunds and write-offs, and statements. Each works on the ledger of `ptbill --db`
+in one transaction; without --as-of, as of the latest date the ledger has recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from ptbill.cli.common import out, print_json, user_errors
+from ptbill.cli.ledger_cmds import (
+    AS_OF_HELP,
+    DATE,
+    _config,
+    _day,
+    _money,
+    database_errors,
+    ledger_session,
+    who,
+)
+from ptbill.errors import InputError
+
+JSON_HELP = "Machine-readable output."
+
+
+def _amount(value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise InputError(
+            file="command line",
+            visit_id=None,
+            field="AMOUNT",
+            problem=f"{value!r} is not an amount",
+            fix="give dollars and cents, e.g. 25.00",
+        ) from None
+
+
+def _patient_options(fn: Any) -> Any:
+    """What every command about one patient's money takes: --as-of, --clinic, --json; run in
+    the ledger with its errors said plainly."""
+    for option in (
+        click.option("--json", "as_json", is_flag=True, help=JSON_HELP),
+        click.option("--clinic", default=None, help="The clinic, when several have this id."),
+        click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP),
+    ):
+        fn = option(fn)
+    return click.pass_context(user_errors(database_errors(fn)))
+
+
+def _as_of(session: Any, as_of: dt.datetime | None) -> dt.date:
+    from ptbill.ledger.dates import as_of_or_latest
+
+    return as_of_or_latest(session, _day(as_of))
+
+
+# --- coverages ---------------------------------------------------------------------------------
+
+
+@click.group()
+def coverage() -> None:
+    """A patient's coverages in order (1 primary, 2 secondary, 3 tertiary) with their dates."""
+
+
+@coverage.command("add")
+@click.argument("patient")
+@click.argument("payer")
+@click.option("--member-id", required=True, help="The member id on that coverage's card.")
+@click.option("--rank", type=click.IntRange(1, 3), default=2, show_default=True)
+@click.option("--from", "start", type=DATE, required=True, help="First day in force.")
+@click.option("--to", "end", type=DATE, default=None, help="Last day in force (default: open).")
+@click.option(
+    "--relationship",
+    type=click.Choice(["self", "spouse", "child", "other"]),
+    default="self",
+    show_default=True,
+)
+@click.option("--group", "group_number", default=None, help="The plan's group number.")
+@click.option("--clinic", default=None, help="The clinic, when several have this patient id.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+@user_errors
+@database_errors
+def coverage_add(
+    ctx: click.Context,
+    patient: str,
+    payer: str,
+    member_id: str,
+    rank: int,
+    start: dt.datetime,
+    end: dt.datetime | None,
+    relationship: str,
+    group_number: str | None,
+    clinic: str | None,
+    as_json: bool,
+) -> None:
+    """Record a coverage of a patient at a rank from a date (it replaces the one at that rank
+    from then on)."""
+    from ptbill.domain.visit import Subscriber
+    from ptbill.ledger import coverages
+    from ptbill.ledger.patient_pay import find_patient
+
+    profile = coverages.profile_of(_config(ctx), payer, "command line")
+    with ledger_session(ctx) as session:
+        p = find_patient(session, patient, clinic)
+        sub = Subscriber(member_id=member_id, relationship=relationship, group_number=group_number)  # type: ignore[arg-type]
+        coverages.record(
+            session,
+            patient_pk=p.id,
+            profile=profile,
+            subscriber=sub,
+            rank=rank,
+            start=start.date(),
+            end=_day(end),
+            source=f"by {who()}",
+        )
+        rows = _coverage_rows(session, p.id)
+    _show_coverages(patient, rows, as_json)
+
+
+@coverage.command("list")
+@click.argument("patient")
+@click.option("--clinic", default=None, help="The clinic, when several have this patient id.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+@user_errors
+@database_errors
+def coverage_list(ctx: click.Context, patient: str, clinic: str | None, as_json: bool) -> None:
+    """A patient's coverages, by rank and date."""
+    from ptbill.ledger.patient_pay import find_patient
+
+    with ledger_session(ctx) as session:
+        rows = _coverage_rows(session, find_patient(session, patient, clinic).id)
+    _show_coverages(patient, rows, as_json)
+
+
+def _coverage_rows(session: Any, patient_pk: int) -> list[dict[str, Any]]:
+    from ptbill.ledger import coverages
+
+    return [
+        {
+            "rank": c.rank,
+            "payer": c.payer_key,
+            "member_id": c.subscriber.member_id,
+            "relationship": c.subscriber.relationship,
+            "start_date": c.start_date,
+            "end_date": c.end_date,
+        }
+        for c in coverages.of_patients(session, [patient_pk])[patient_pk]
+    ]
+
+
+def _show_coverages(patient: str, rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print_json({"patient_id": patient, "coverages": rows})
+        return
+    table = Table(title=f"Coverages of {patient}", title_justify="left")
+    for col in ("Rank", "Payer", "Member id", "From", "To"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["rank"]),
+            r["payer"],
+            r["member_id"],
+            str(r["start_date"]),
+            str(r["end_date"] or ""),
+        )
+    out.print(table)
+
+
+# --- balances ----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("patient", required=False)
+@_patient_options
+def balance(
+    ctx: click.Context,
+    patient: str | None,
+    as_of: dt.datetime | None,
+    clinic: str | None,
+    as_json: bool,
+) -> None:
+    """What a patient owes (or every patient who owes or holds a credit): per visit and in
+    total, by reason, with its aging."""
+    from ptbill.ledger.balances import balances
+    from ptbill.ledger.patient_pay import find_patient
+
+    with ledger_session(ctx) as session:
+        day = _as_of(session, as_of)
+        ids = [find_patient(session, patient, clinic).id] if patient else None
+        found = balances(session, day, ids)
+    shown = [b for b in found.values() if patient or b.balance > 0 or b.credit > 0 or b.pending > 0]
+    shown.sort(key=lambda b: b.external_id)
+    if as_json:
+        print_json({"as_of": day, "patients": [b.as_json(day) for b in shown]})
+        return
+    table = Table(title=f"Patient balances as of {day}", title_justify="left")
+    for col in (
+        "Patient",
+        "Owes",
+        "Credit",
+        "Pending ins.",
+        "Deductible",
+        "Coins.",
+        "Copay",
+        "Non-cov.",
+    ):
+        table.add_column(col, justify="left" if col == "Patient" else "right")
+    for b in shown:
+        r = b.by_reason()
+        table.add_row(
+            b.external_id,
+            _money(b.balance),
+            _money(b.credit),
+            _money(b.pending),
+            _money(r["deductible"]),
+            _money(r["coinsurance"]),
+            _money(r["copay"]),
+            _money(r["non_covered"]),
+        )
+    out.print(table)
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+def _record(
+    ctx: click.Context, fn: Any, as_of: dt.datetime | None, as_json: bool, **kwargs: Any
+) -> None:
+    """A payment, refund or write-off (`fn` of ptbill.ledger.patient_pay), and what it did."""
+    with ledger_session(ctx) as session:
+        result = fn(session, on=_as_of(session, as_of), who=who(), **kwargs)
+    _show_applied(result, as_json)
+
+
+def _show_applied(result: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(result.as_json())
+        return
+    out.print(f"{result.kind} of {_money(result.amount)} for patient {result.patient}")
+    for a in result.applied:
+        out.print(f"  applied {_money(a['amount'])} to {a['claim_id']}")
+    out.print(f"  balance {_money(result.balance)}, credit {_money(result.credit)}")
+
+
+_METHOD = click.Choice(["card", "cash", "check"])
+
+
+@click.command()
+@click.argument("patient")
+@click.argument("amount")
+@click.option("--method", type=_METHOD, required=True)
+@click.option("--ref", "reference", default="", help="The card authorization or check number.")
+@click.option("--claim", default=None, help="Apply it to this claim (default: oldest first).")
+@_patient_options
+def pay(
+    ctx: click.Context,
+    patient: str,
+    amount: str,
+    method: str,
+    reference: str,
+    claim: str | None,
+    as_of: dt.datetime | None,
+    clinic: str | None,
+    as_json: bool,
+) -> None:
+    """Record a patient's payment: applied to the oldest balance first (or to --claim); what
+    is left is a credit (a refund work item says how much)."""
+    from ptbill.ledger.patient_pay import pay as record
+
+    money = {"amount": _amount(amount), "method": method, "reference": reference}
+    _record(ctx, record, as_of, as_json, patient=patient, clinic=clinic, claim=claim, **money)
+
+
+@click.command()
+@click.argument("patient")
+@click.argument("amount")
+@click.option("--method", type=_METHOD, required=True)
+@click.option("--ref", "reference", default="", help="The check number or card reference.")
+@_patient_options
+def refund(
+    ctx: click.Context,
+    patient: str,
+    amount: str,
+    method: str,
+    reference: str,
+    as_of: dt.datetime | None,
+    clinic: str | None,
+    as_json: bool,
+) -> None:
+    """Pay a patient's credit back (at most the credit)."""
+    from ptbill.ledger.patient_pay import refund as record
+
+    money = {"amount": _amount(amount), "method": method, "reference": reference}
+    _record(ctx, record, as_of, as_json, patient=patient, clinic=clinic, **money)
+
+
+@click.command("patient-writeoff")
+@click.argument("patient")
+@click.option("--reason", required=True, help="Why (hardship, small balance, collections...).")
+@click.option("--claim", default=None, help="Only this claim's balance.")
+@click.option("--amount", default=None, help="Only this amount (default: the whole balance).")
+@_patient_options
+def patient_writeoff(
+    ctx: click.Context,
+    patient: str,
+    reason: str,
+    claim: str | None,
+    amount: str | None,
+    as_of: dt.datetime | None,
+    clinic: str | None,
+    as_json: bool,
+) -> None:
+    """Write off what a patient owes (its statements stop)."""
+    from ptbill.ledger.patient_pay import write_off
+
+    wanted = _amount(amount) if amount else None
+    _record(
+        ctx,
+        write_off,
+        as_of,
+        as_json,
+        patient=patient,
+        clinic=clinic,
+        claim=claim,
+        reason=reason,
+        amount=wanted,
+    )
+
+
+# --- statements --------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False),
+    default="statements",
+    show_default=True,
+    help="Folder for the PDFs (one per patient and the batch) and the mail vendor's CSV.",
+)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+@user_errors
+@database_errors
+def statements(ctx: click.Context, as_of: dt.datetime | None, output: str, as_json: bool) -> None:
+    """A statement for every patient with a balance due, by the dunning cycle: first, a
+    reminder at 30 days, a final notice at 60, then a collections work item."""
+    from ptbill.reports.statements import run_statements
+
+    config = _config(ctx)
+    with ledger_session(ctx) as session:
+        day = _as_of(session, as_of)
+        run = run_statements(session, config, as_of=day, who=who(), out_dir=Path(output))
+    if as_json:
+        print_json(run.as_json())
+        return
+    out.print(f"statements as of {day}: {len(run.statements)} sent")
+    for s in run.statements:
+        out.print(f"  {s['patient_id']}: {s['step']}, {_money(s['balance'])} due by {s['pay_by']}")
+    for p in run.collections:
+        out.print(f"  {p}: to collections (see the worklist)")
+    if run.files:
+        out.print(f"files: {run.files[0]} (batch), {run.files[1]} (CSV) and one PDF per patient")

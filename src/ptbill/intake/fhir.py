@@ -1,0 +1,97 @@
+"""FHIR R4 intake: a Bundle of clinical resources (one visit per Encounter) or Claims (one
+visit per Claim) -> visits. docs/intake.md maps every element to its visit field.
+
+Each resource is checked with fhir.resources' R4B models (which cover R4) when the file is
+read with `validate="full"`; the visits are built from the parsed JSON either way, by accessors
+that check each element the mapping reads and name it (`Procedure[3].performedPeriod`) when
+it is wrong. Validating every resource with the models costs about 18 times the JSON intake of
+the same visits (docs/benchmarks/intake.md), so a bulk file is read with `validate="mapped"`
+(the default): the elements the mapping reads are checked, the others are not.
+
+The parts: ptbill.intake.fhir_resources (parsing, the index of resources, checked accessors),
+fhir_map (an Encounter and its resources), fhir_claim (a Claim), fhir_export (the writer).
+
+What FHIR has no element for (the plan of care in force, progress reports, authorizations, the
+note's signature) comes from the ledger's history, or from the ptbill extensions named below,
+which `ptbill demo-data --format fhir` writes and docs/intake.md documents.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ValidationError
+
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Visit
+from ptbill.errors import InputError, InputErrors
+from ptbill.intake.build import Draft, Recognise, finish
+from ptbill.intake.fhir_claim import ClaimMapper
+from ptbill.intake.fhir_resources import FIX_FHIR, Fail, Found, Index, dotted, id_of, parse
+
+Validate = Literal["mapped", "full"]
+
+
+def validate_models(resources: Found, origin: str) -> None:
+    """Every resource checked against fhir.resources' R4B model of its type (slow: see the
+    module's docstring); all problems are reported."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    errors: list[InputError] = []
+    counts: dict[str, int] = {}
+    for body, _ in resources:
+        kind = body["resourceType"]
+        counts[kind] = counts.get(kind, 0) + 1
+        try:
+            get_fhir_model_class(kind).model_validate(body)
+        except ValueError as e:  # an unknown resource type, or pydantic's ValidationError
+            problems = (
+                [(dotted(tuple(x["loc"])), x["msg"]) for x in e.errors(include_url=False)]
+                if isinstance(e, ValidationError)
+                else [("resourceType", str(e))]
+            )
+            for where, problem in problems[:5]:
+                errors.append(
+                    InputError(
+                        file=origin,
+                        visit_id=None,
+                        field=f"{kind}[{counts[kind]}].{where}",
+                        problem=f"not valid FHIR R4: {problem}",
+                        fix="correct the element (FHIR R4 resource definitions)",
+                    )
+                )
+    if errors:
+        raise InputErrors(errors)
+
+
+def read(text: str, origin: str, config: Config, validate: Validate = "mapped") -> list[Visit]:
+    resources = parse(text, origin)
+    if validate == "full":
+        validate_models(resources, origin)
+    index = Index(resources)
+    mapper = ClaimMapper(index, Recognise(config), origin)
+    drafts: list[Draft] = []
+    errors: list[InputError] = []
+    units = [*index.of("Encounter"), *index.of("Claim")]
+    if not units:
+        raise InputError(
+            file=origin,
+            visit_id=None,
+            field="Bundle",
+            problem="no Encounter or Claim: nothing to bill",
+            fix=FIX_FHIR,
+        )
+    for res in units:
+        try:
+            drafts.append(mapper.encounter(res) if res.type == "Encounter" else mapper.claim(res))
+        except Fail as f:
+            errors.append(
+                InputError(
+                    file=origin, visit_id=id_of(res), field=f.where, problem=f.problem, fix=f.fix
+                )
+            )
+        except InputError as e:
+            errors.append(e)
+    if errors:
+        raise InputErrors(errors)
+    return finish(drafts, origin)

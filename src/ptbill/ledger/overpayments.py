@@ -1,0 +1,181 @@
+"""Insurance over-payments, found after a posting: money a payer will ask back, as `refund`
+work items with the amount.
+
+- **paid twice**: what the claim's posted payments add up to (reversals net) exceeds what its
+  decision in force paid -- the payer sent a second payment for a decision it did not reverse;
+- **paid above the allowed amount**: a line of the decision in force paid more than the payer
+  allowed for it (AMT*B6);
+- **a later payer paid more than was left**: a secondary or tertiary claim paid more than the
+  share the earlier payer left it.
+
+Each finding is one open item per claim and cause; a later posting that changes the amount
+replaces it, one that clears it closes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from ptbill.ledger import models as m
+from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.cob_data import in_force
+from ptbill.remit.post_match import select_in
+
+ZERO = Decimal(0)
+REFUND_DAYS = 60  # most payers ask an over-payment back within 60 days of finding it
+_CAUSES = ("paid_twice", "above_allowed", "more_than_left")
+_LINES_SQL = (
+    "SELECT claim_payment_id, code, paid, allowed FROM line_payments "
+    "WHERE claim_payment_id IN ({}) AND allowed > 0 AND paid > allowed"
+)
+
+
+_CANDIDATES_SQL = (
+    "SELECT claim_payments.claim_id FROM claim_payments "
+    "JOIN claims ON claims.id = claim_payments.claim_id WHERE claim_payments.claim_id IN ({}) "
+    "GROUP BY claim_payments.claim_id, claims.primary_claim_id "
+    "HAVING COUNT(*) > 1 OR claims.primary_claim_id IS NOT NULL"
+)
+_ABOVE_SQL = (
+    "SELECT DISTINCT claim_payments.claim_id FROM line_payments JOIN claim_payments ON "
+    "claim_payments.id = line_payments.claim_payment_id WHERE claim_payments.claim_id IN ({}) "
+    "AND line_payments.allowed > 0 AND line_payments.paid > line_payments.allowed"
+)
+
+
+def candidates(conn: Connection, claim_ids: list[int]) -> list[int]:
+    """The claims that may hold an over-payment: paid more than once, a next payer's, or with
+    a line paid above its allowed amount."""
+    out = {cid for (cid,) in select_in(conn, _CANDIDATES_SQL, claim_ids)}
+    out |= {cid for (cid,) in select_in(conn, _ABOVE_SQL, claim_ids)}
+    return sorted(out)
+
+
+def find(
+    session: Session, claim_ids: Iterable[int], *, on: dt.date, source: str
+) -> list[m.WorkItem]:
+    """Open (or update, or close) the refund items of these claims; the items opened."""
+    ids = list(dict.fromkeys(claim_ids))
+    if not ids:
+        return []
+    bulk = Bulk(session)
+    money = bulk.from_driver(m.Claim, "paid")
+    basis = in_force(bulk.conn, ids)
+    claims = {
+        c.id: c
+        for i in range(0, len(ids), 500)
+        for c in session.scalars(select(m.Claim).where(m.Claim.id.in_(ids[i : i + 500])))
+    }
+    decided_paid = {
+        pid: paid
+        for i in range(0, len(ids), 500)
+        for pid, paid in session.execute(
+            select(m.ClaimPayment.id, m.ClaimPayment.paid).where(
+                m.ClaimPayment.id.in_([p for p in list(basis.values())[i : i + 500] if p])
+            )
+        )
+    }
+    above: dict[int, Decimal] = {}
+    for pid, _code, paid, allowed in select_in(
+        bulk.conn, _LINES_SQL, [p for p in basis.values() if p is not None]
+    ):
+        above[pid] = above.get(pid, ZERO) + money(paid) - money(allowed)
+    left = _left_for_next(session, [c for c in claims.values() if c.primary_claim_id])
+    found: dict[tuple[int, str], tuple[Decimal, str]] = {}
+    for cid, c in claims.items():
+        payment = basis.get(cid)
+        if payment is None:
+            continue
+        twice = c.paid - decided_paid.get(payment, ZERO)
+        if twice > 0:
+            found[(cid, "paid_twice")] = (
+                twice,
+                f"{c.claim_number}: the payer's payments add up to {c.paid} but its decision "
+                f"in force paid {decided_paid[payment]}: {twice} was paid twice",
+            )
+        if above.get(payment, ZERO) > 0:
+            found[(cid, "above_allowed")] = (
+                above[payment],
+                f"{c.claim_number}: lines were paid {above[payment]} more than the payer allowed",
+            )
+        if cid in left and c.paid > left[cid]:
+            excess = c.paid - left[cid]
+            found[(cid, "more_than_left")] = (
+                excess,
+                f"{c.claim_number}: paid {c.paid}, but the earlier payer left only {left[cid]}",
+            )
+    return _sync(session, claims, found, on, source)
+
+
+def _left_for_next(session: Session, claims: list[m.Claim]) -> dict[int, Decimal]:
+    """For each next-payer claim, the share the payer before it left (its version's basis)."""
+    out: dict[int, Decimal] = {}
+    for c in claims:
+        q = (
+            select(m.ClaimPayment.patient_responsibility)
+            .join(m.ClaimVersion, m.ClaimVersion.basis_payment_id == m.ClaimPayment.id)
+            .where(m.ClaimVersion.claim_id == c.id, m.ClaimVersion.version == c.version)
+        )
+        share = session.scalar(q)
+        if share is not None:
+            out[c.id] = share
+    return out
+
+
+def _sync(
+    session: Session,
+    claims: dict[int, m.Claim],
+    found: dict[tuple[int, str], tuple[Decimal, str]],
+    on: dt.date,
+    source: str,
+) -> list[m.WorkItem]:
+    open_items = {
+        (w.claim_id, w.category): w
+        for w in session.scalars(
+            select(m.WorkItem).where(
+                m.WorkItem.claim_id.in_(list(claims)),
+                m.WorkItem.kind == "refund",
+                m.WorkItem.status == "open",
+            )
+        )
+    }
+    stale = [w.id for k, w in open_items.items() if found.get(k, (None,))[0] != w.amount]
+    if stale:
+        session.execute(
+            update(m.WorkItem)
+            .where(m.WorkItem.id.in_(stale))
+            .values(status="done", closed_on=on, resolution=f"recomputed after {source}")
+        )
+    made = []
+    for (cid, cause), (amount, detail) in found.items():
+        if (cid, cause) in open_items and open_items[(cid, cause)].id not in stale:
+            continue
+        c = claims[cid]
+        item = m.WorkItem(
+            claim_id=cid,
+            reference=c.claim_number[:50],
+            visit_id=c.claim_number[:38],
+            kind="refund",
+            category=cause,
+            carc=None,
+            rarc=None,
+            amount=amount,
+            action="refund_payer",
+            detail=detail + ": confirm with the payer, then refund it or let it offset (PLB)",
+            due_date=on + dt.timedelta(days=REFUND_DAYS),
+            status="open",
+            created_on=on,
+            closed_on=None,
+            resolution=None,
+            source=source[:40],
+        )
+        session.add(item)
+        made.append(item)
+    session.flush()
+    return made

@@ -1,0 +1,387 @@
+"""The patient's own money: payments, refunds and write-offs (`ptbill pay`, `ptbill refund`,
+`ptbill patient-writeoff`), applied to the visits' patient balances (ptbill.ledger.balances).
+
+A payment is applied to the oldest balance first (or to the visit asked for); what is left is
+the patient's credit, applied to the next balance as it appears (`apply_credits`, run after
+each posting and before statements) or refunded. While a patient holds a credit, an open
+`refund` work item says how much. A later decision that lowers a visit's share below what was
+applied to it gives the difference back to the credit (a negative application).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ptbill.errors import InputError
+from ptbill.ledger import models as m
+from ptbill.ledger.balances import PatientBalance, balances, cents
+from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+METHODS = ("card", "cash", "check")
+REFUND_DAYS = 30  # the refund work item's deadline (ptbill's housekeeping default)
+
+
+@dataclass
+class Applied:
+    """What a payment, write-off or refund did."""
+
+    patient: str
+    kind: str
+    amount: Decimal
+    applied: list[dict[str, Any]] = field(default_factory=list)  # claim, amount
+    credit: Decimal = ZERO  # the patient's credit afterwards
+    balance: Decimal = ZERO  # the patient's balance afterwards
+
+    def as_json(self) -> dict[str, Any]:
+        return cents(
+            {
+                "patient_id": self.patient,
+                "kind": self.kind,
+                "amount": self.amount,
+                "applied": self.applied,
+                "credit": self.credit,
+                "balance": self.balance,
+            }
+        )
+
+
+def _refuse(field_name: str, problem: str, fix: str) -> InputError:
+    return InputError(
+        file="command line", visit_id=None, field=field_name, problem=problem, fix=fix
+    )
+
+
+def find_patient(session: Session, external_id: str, clinic: str | None = None) -> m.Patient:
+    q = select(m.Patient).where(m.Patient.external_id == external_id)
+    if clinic is not None:
+        q = q.join(m.Clinic, m.Clinic.id == m.Patient.clinic_id).where(m.Clinic.key == clinic)
+    found = list(session.scalars(q))
+    if not found:
+        raise _refuse("PATIENT", f"no patient {external_id!r} in the ledger", "check the id")
+    if len(found) > 1:
+        raise _refuse(
+            "PATIENT",
+            f"{len(found)} clinics have a patient {external_id!r}",
+            "name the clinic with --clinic",
+        )
+    return found[0]
+
+
+def _amount(value: Decimal, name: str = "AMOUNT") -> Decimal:
+    if value <= 0 or value != value.quantize(CENT):
+        raise _refuse(
+            name, f"{value} is not an amount of dollars and cents above 0", "give e.g. 25.00"
+        )
+    return value
+
+
+def _money_in(
+    session: Session, patient: str, clinic: str | None, amount: Decimal, method: str, what: str
+) -> tuple[m.Patient, Decimal]:
+    """The patient and amount of a payment or refund, refused when either is wrong."""
+    if method not in METHODS:
+        raise _refuse(
+            "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
+        )
+    return find_patient(session, patient, clinic), _amount(amount)
+
+
+def _money_in(
+    session: Session, patient: str, clinic: str | None, amount: Decimal, method: str, what: str
+) -> tuple[m.Patient, Decimal]:
+    """The patient and amount of a payment or refund, refused when either is wrong."""
+    if method not in METHODS:
+        raise _refuse(
+            "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
+        )
+    return find_patient(session, patient, clinic), _amount(amount)
+
+
+def _claim_of(session: Session, patient: m.Patient, number: str) -> int:
+    claim = session.scalar(select(m.Claim).where(m.Claim.claim_number == number))
+    if claim is None or claim.patient_id != patient.id:
+        raise _refuse("--claim", f"no claim {number!r} of this patient", "check the claim number")
+    return claim.primary_claim_id or claim.id
+
+
+def _apply(
+    session: Session,
+    tx: PatientTransaction,
+    amount: Decimal,
+    bal: PatientBalance,
+    on: dt.date,
+    only: int | None,
+) -> tuple[Decimal, list[dict[str, Any]]]:
+    """Apply up to `amount` of a transaction to the patient's balances, oldest first."""
+    left, out = amount, []
+    for v in bal.visits:
+        if left <= 0:
+            break
+        if v.balance <= 0 or (only is not None and v.claim_id != only):
+            continue
+        part = min(left, v.balance)
+        session.add(
+            PatientApplication(transaction_id=tx.id, claim_id=v.claim_id, amount=part, on_date=on)
+        )
+        v.applied += part
+        left -= part
+        out.append({"claim_id": v.claim_number, "amount": part})
+    session.flush()
+    return left, out
+
+
+def pay(
+    session: Session,
+    *,
+    patient: str,
+    amount: Decimal,
+    method: str,
+    reference: str,
+    on: dt.date,
+    who: str,
+    claim: str | None = None,
+    clinic: str | None = None,
+) -> Applied:
+    """Record a patient payment and apply it (oldest balance first, or to `claim`)."""
+    p, amount = _money_in(session, patient, clinic, amount, method, "payment")
+    only = _claim_of(session, p, claim) if claim else None
+    tx = _transaction(session, p, "payment", amount, method, reference, on, who, "")
+    result = _result(session, p, "payment", amount, on)
+    _, result.applied = _apply(session, tx, amount, balances(session, on, [p.id])[p.id], on, only)
+    _sync_refund_item(session, p, on, who)
+    return _finish(session, p, result, on)
+
+
+def write_off(
+    session: Session,
+    *,
+    patient: str,
+    reason: str,
+    on: dt.date,
+    who: str,
+    claim: str | None = None,
+    amount: Decimal | None = None,
+    clinic: str | None = None,
+) -> Applied:
+    """Write off the patient's balance (all of it, a visit's, or an amount)."""
+    p = find_patient(session, patient, clinic)
+    only = _claim_of(session, p, claim) if claim else None
+    bal = balances(session, on, [p.id])[p.id]
+    owed = sum(
+        (v.balance for v in bal.visits if v.balance > 0 and only in (None, v.claim_id)), ZERO
+    )
+    wanted = owed if amount is None else _amount(amount)
+    if owed <= 0 or wanted > owed:
+        raise _refuse(
+            "AMOUNT",
+            f"the patient owes {owed} there; nothing to write off {wanted}",
+            "check the balance (`ptbill balance`)",
+        )
+    tx = _transaction(session, p, "writeoff", wanted, "none", "", on, who, reason)
+    result = _result(session, p, "writeoff", wanted, on)
+    _, result.applied = _apply(session, tx, wanted, bal, on, only)
+    return _finish(session, p, result, on)
+
+
+def refund(
+    session: Session,
+    *,
+    patient: str,
+    amount: Decimal,
+    method: str,
+    reference: str,
+    on: dt.date,
+    who: str,
+    clinic: str | None = None,
+) -> Applied:
+    """Pay back part or all of the patient's credit."""
+    p, amount = _money_in(session, patient, clinic, amount, method, "refund")
+    credit = balances(session, on, [p.id])[p.id].credit
+    if amount > credit:
+        raise _refuse(
+            "AMOUNT",
+            f"the patient's credit is {credit}, less than {amount}",
+            "refund at most the credit",
+        )
+    _transaction(session, p, "refund", amount, method, reference, on, who, "")
+    _sync_refund_item(session, p, on, who)
+    return _finish(session, p, _result(session, p, "refund", amount, on), on)
+
+
+def apply_credits(session: Session, patient_ids: Iterable[int], *, on: dt.date, who: str) -> None:
+    """Credits to new balances, and over-applied visits back to credit (after a posting)."""
+    ids = list(dict.fromkeys(patient_ids))
+    if not ids:
+        return
+    for pid, bal in balances(session, on, ids).items():
+        for v in bal.visits:
+            if v.balance < 0 and not v.pending_with:  # a later decision lowered the share
+                tx = _latest_payment_applied(session, v.claim_id)
+                if tx is not None:
+                    session.add(
+                        PatientApplication(
+                            transaction_id=tx, claim_id=v.claim_id, amount=v.balance, on_date=on
+                        )
+                    )
+                    bal.credit -= v.balance
+                    v.applied += v.balance
+        if bal.credit <= 0 or bal.balance <= 0:
+            continue
+        for tx in _payments_with_credit(session, pid):
+            left = tx[1]
+            if left <= 0:
+                continue
+            row = session.get(PatientTransaction, tx[0])
+            assert row is not None
+            _apply(session, row, left, bal, on, None)
+            if bal.balance <= 0:
+                break
+        patient = session.get(m.Patient, pid)
+        assert patient is not None
+        _sync_refund_item(session, patient, on, who)
+    session.flush()
+
+
+def _payments_with_credit(session: Session, patient_id: int) -> list[tuple[int, Decimal]]:
+    """Each payment's unapplied amount, oldest first."""
+    t, a = PatientTransaction, PatientApplication
+    out = []
+    for tx_id, amount in session.execute(
+        select(t.id, t.amount).where(t.patient_id == patient_id, t.kind == "payment").order_by(t.id)
+    ):
+        used = sum(session.scalars(select(a.amount).where(a.transaction_id == tx_id)), ZERO)
+        out.append((tx_id, amount - used))
+    refunded = sum(
+        session.scalars(select(t.amount).where(t.patient_id == patient_id, t.kind == "refund")),
+        ZERO,
+    )
+    for i, (tx_id, left) in enumerate(out):  # refunds paid out of the oldest credit
+        take = min(left, refunded)
+        out[i] = (tx_id, left - take)
+        refunded -= take
+    return out
+
+
+def _latest_payment_applied(session: Session, claim_id: int) -> int | None:
+    t, a = PatientTransaction, PatientApplication
+    return session.scalar(
+        select(a.transaction_id)
+        .join(t, t.id == a.transaction_id)
+        .where(a.claim_id == claim_id, t.kind == "payment")
+        .order_by(a.id.desc())
+        .limit(1)
+    )
+
+
+def _transaction(
+    session: Session,
+    p: m.Patient,
+    kind: str,
+    amount: Decimal,
+    method: str,
+    reference: str,
+    on: dt.date,
+    who: str,
+    note: str,
+) -> PatientTransaction:
+    tx = PatientTransaction(
+        patient_id=p.id,
+        kind=kind,
+        amount=amount,
+        method=method,
+        reference=reference[:50],
+        on_date=on,
+        who=who[:64],
+        note=note,
+    )
+    session.add(tx)
+    session.flush()
+    return tx
+
+
+def _undo(session: Session, tx: PatientTransaction) -> None:
+    for row in session.scalars(
+        select(PatientApplication).where(PatientApplication.transaction_id == tx.id)
+    ):
+        session.delete(row)
+    session.flush()
+
+
+def _applications_of(session: Session, tx: PatientTransaction) -> list[dict[str, Any]]:
+    q = (
+        select(m.Claim.claim_number, PatientApplication.amount)
+        .join(m.Claim, m.Claim.id == PatientApplication.claim_id)
+        .where(PatientApplication.transaction_id == tx.id)
+        .order_by(PatientApplication.id)
+    )
+    return [{"claim_id": number, "amount": amount} for number, amount in session.execute(q)]
+
+
+def _result(session: Session, p: m.Patient, kind: str, amount: Decimal, on: dt.date) -> Applied:
+    return Applied(p.external_id, kind, amount)
+
+
+def _finish(session: Session, p: m.Patient, result: Applied, on: dt.date) -> Applied:
+    session.flush()
+    bal = balances(session, on, [p.id])[p.id]
+    result.credit, result.balance = bal.credit, bal.balance
+    return result
+
+
+def _sync_refund_item(session: Session, p: m.Patient, on: dt.date, who: str) -> None:
+    """One open `refund` work item per patient with a credit, for the credit's amount."""
+    credit = balances(session, on, [p.id])[p.id].credit
+    reference = f"patient:{p.external_id}"[:50]
+    open_items = list(
+        session.scalars(
+            select(m.WorkItem).where(
+                m.WorkItem.reference == reference,
+                m.WorkItem.kind == "refund",
+                m.WorkItem.status == "open",
+            )
+        )
+    )
+    if open_items and credit > 0 and open_items[0].amount == credit:
+        return
+    if open_items:
+        session.execute(
+            update(m.WorkItem)
+            .where(m.WorkItem.id.in_([w.id for w in open_items]))
+            .values(
+                status="done",
+                closed_on=on,
+                resolution=f"the credit is now {credit} (by {who})",
+            )
+        )
+    if credit > 0:
+        session.add(
+            m.WorkItem(
+                claim_id=None,
+                reference=reference,
+                visit_id=None,
+                kind="refund",
+                category="patient_credit",
+                carc=None,
+                rarc=None,
+                amount=credit,
+                action="refund",
+                detail=f"patient {p.external_id} has a credit of {credit}: it is applied to the "
+                "next balance, or refund it (`ptbill refund`)",
+                due_date=on + dt.timedelta(days=REFUND_DAYS),
+                status="open",
+                created_on=on,
+                closed_on=None,
+                resolution=None,
+                source="patient",
+            )
+        )
+    session.flush()

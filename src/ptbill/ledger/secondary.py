@@ -1,0 +1,772 @@
+"""After a payer decides: the claim to the next payer (secondary, then tertiary).
+
+When an 835 decides a claim and leaves the patient a share that the patient's next coverage
+in force on the date of service may pay (ptbill.ledger.coverages), the claim goes on:
+
+- **crossover**: the payer says it forwarded the claim (MA18 or N89, or a crossover carrier in
+  NM1*TT). No 837P is sent: the next payer's claim is recorded as submitted by crossover, and
+  a `crossover` work item waits for its 835, due after the next payer's `status_after_days`;
+- **otherwise** a claim of its own to the next payer (`CLAIM-S`, tertiary `CLAIM-T`), linked
+  to the primary, with the same lines (their own line control numbers), scrubbed under the
+  next payer's profile and against the COB balancing rules (ptbill.x12.cob), ready for
+  `ptbill submit`, whose 837P carries the earlier payers' decisions (loops 2320/2330/2430)
+  read from the posted 835s (ptbill.ledger.cob_data).
+
+Each version of a next-payer claim names the decision it was built from
+(`claim_versions.basis_payment_id`). When that decision changes -- a reversal (CLP02 22) and
+its correction after the secondary was sent -- the next claim is corrected: rebuilt in place
+when not yet sent, else a replacement (frequency 7) when a balance is left for it or a void
+(frequency 8) when none is, sent by the next `submit`. What cannot be corrected by itself (not
+yet decided by the next payer, a crossover) becomes a `cob` work item.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ptbill.coding import resolve
+from ptbill.coding.context import VisitContext
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Subscriber, Visit
+from ptbill.ledger import coverages as cov
+from ptbill.ledger import models as m
+from ptbill.ledger import overpayments
+from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.cob_data import Decided, DecidedLine, in_force, read
+from ptbill.ledger.jsontext import to_json
+from ptbill.ledger.patient_pay import apply_credits
+from ptbill.ledger.states import DECIDED, State, audit_row, move
+from ptbill.ledger.stored import coded_from_lines
+from ptbill.ledger.texts import Texts
+from ptbill.ledger.versions import control_number
+from ptbill.remit.post_match import select_in
+from ptbill.scrub.registry import Step as RuleStep
+from ptbill.scrub.registry import rule_steps
+from ptbill.scrub.review import Review
+from ptbill.x12.claim import RELATIONSHIP_CODES
+from ptbill.x12.cob import (
+    SEQUENCE_CODES,
+    LineAdjudication,
+    OtherPayer,
+    imbalances,
+    patient_liability,
+)
+
+ZERO = Decimal(0)
+MAX_NUMBER = 38  # CLM01
+CHUNK = 2000  # claims read and made at a time
+_DECIDED = frozenset(str(s) for s in DECIDED)
+# The scrub findings that concern the next payer: who is billed, by whom and when. The lines
+# are the ones the primary decided (a COB claim repeats them as billed); the visit's
+# authorization is the primary payer's.
+NEXT_PAYER_CATEGORIES = frozenset({"patient", "provider", "timely_filing", "coverage"})
+_STEPS: dict[str, tuple[RuleStep, ...]] = {}
+
+
+def next_payer_steps(profile: Any) -> tuple[RuleStep, ...]:
+    """The payer's active scrub rules of the categories that concern a next payer's claim."""
+    found = _STEPS.get(profile.key)
+    if found is None or len(_STEPS) > 256:
+        found = _STEPS[profile.key] = tuple(
+            x for x in rule_steps(profile) if x[2].rule.category in NEXT_PAYER_CATEGORIES
+        )
+    return found
+
+
+_NOT_SENT = frozenset({str(State.READY), str(State.BLOCKED), str(State.DRAFT)})
+
+
+@dataclass
+class CobSummary:
+    """What one run did: claim numbers by outcome."""
+
+    secondary: list[str] = field(default_factory=list)  # next-payer claims made (837P)
+    crossover: list[str] = field(default_factory=list)  # forwarded by the payer
+    blocked: list[str] = field(default_factory=list)  # made, but the scrub blocked them
+    corrected: list[str] = field(default_factory=list)  # a replacement or void to send
+    review: list[str] = field(default_factory=list)  # a person decides (work items)
+
+    def as_json(self) -> dict[str, list[str]]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(slots=True)
+class _Claim:
+    id: int
+    number: str
+    state: str
+    version: int
+    payer_id: int
+    patient_id: int
+    visit_pk: int
+    date_of_service: dt.date
+    sequence: int
+    primary_claim_id: int | None
+    crossover: bool
+    payer_control_number: str | None
+
+    @property
+    def head(self) -> int:
+        return self.primary_claim_id or self.id
+
+
+_CLAIM_COLUMNS = (
+    m.Claim.id,
+    m.Claim.claim_number,
+    m.Claim.state,
+    m.Claim.version,
+    m.Claim.payer_id,
+    m.Claim.patient_id,
+    m.Claim.visit_pk,
+    m.Claim.date_of_service,
+    m.Claim.sequence,
+    m.Claim.primary_claim_id,
+    m.Claim.crossover,
+    m.Claim.payer_control_number,
+)
+
+
+def next_number(primary_number: str, sequence: int) -> str:
+    """The claim number of the claim to the payer at `sequence` (2: CLAIM-S, 3: CLAIM-T)."""
+    return f"{primary_number}-{SEQUENCE_CODES[sequence]}"
+
+
+def stored_visit(effective: str | None, source: str) -> Visit:
+    return Visit.model_validate_json(effective or source)
+
+
+def for_payer(visit: Visit, payer_key: str, subscriber: Subscriber) -> Visit:
+    """The visit as a claim to another of its coverages sees it."""
+    return visit.model_copy(update={"payer": payer_key, "subscriber": subscriber})
+
+
+class Advance:
+    """One run over claims an 835 decided (or a biller asked about)."""
+
+    def __init__(
+        self, session: Session, config: Config, as_of: dt.date, who: str, source: str
+    ) -> None:
+        self.s, self.config, self.as_of, self.who, self.source = (
+            session,
+            config,
+            as_of,
+            who,
+            source,
+        )
+        self.bulk = Bulk(session)
+        self.texts = Texts(session, self.bulk)
+        self.summary = CobSummary()
+        self.contexts: dict[tuple[str, str | None, str | None], VisitContext] = {}
+        self.payer_keys = {p.id: p.key for p in session.scalars(select(m.Payer))}
+        self.earlier = EarlierPayers(session, self.bulk, config)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def claims(self, ids: Iterable[int]) -> list[_Claim]:
+        wanted = list(dict.fromkeys(ids))
+        out = []
+        for i in range(0, len(wanted), 500):
+            q = select(*_CLAIM_COLUMNS).where(m.Claim.id.in_(wanted[i : i + 500]))
+            out += [_Claim(*row) for row in self.s.execute(q)]
+        return out
+
+    def next_claims(self, heads: list[int]) -> dict[tuple[int, int], _Claim]:
+        """The next-payer claims of these primaries, by (primary id, sequence)."""
+        out = {}
+        for i in range(0, len(heads), 500):
+            q = select(*_CLAIM_COLUMNS).where(m.Claim.primary_claim_id.in_(heads[i : i + 500]))
+            for row in self.s.execute(q):
+                c = _Claim(*row)
+                out[(c.head, c.sequence)] = c
+        return out
+
+    def context(self, visit: Visit, origin: str) -> VisitContext:
+        bp = visit.billing_provider.model_dump_json() if visit.billing_provider else None
+        key = (visit.payer, visit.clinic, bp)
+        if key not in self.contexts:
+            self.contexts[key] = resolve(visit, self.config, origin)
+        return self.contexts[key]
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def run(self, claim_ids: Iterable[int]) -> CobSummary:
+        """A chunk of claims at a time, so that memory holds one chunk's decisions and
+        visits, not the whole posting's."""
+        ids = list(dict.fromkeys(claim_ids))
+        for i in range(0, len(ids), CHUNK):
+            self.earlier = EarlierPayers(self.s, self.bulk, self.config)
+            self.run_chunk(ids[i : i + CHUNK])
+        return self.summary
+
+    def run_chunk(self, claim_ids: list[int]) -> None:
+        decided = [c for c in self.claims(claim_ids) if c.state in _DECIDED]
+        if not decided:
+            return
+        basis = in_force(self.bulk.conn, [c.id for c in decided])
+        existing = self.next_claims(list({c.head for c in decided}))
+        coverage = cov.of_patients(self.s, [c.patient_id for c in decided])
+        decisions = read(self.bulk, [p for p in basis.values() if p is not None])
+        new: list[tuple[_Claim, cov.InForce, Decided]] = []
+        for c in decided:
+            after = cov.at(coverage[c.patient_id], c.sequence + 1, c.date_of_service)
+            mine = cov.at(coverage[c.patient_id], c.sequence, c.date_of_service)
+            payment = basis.get(c.id)
+            if after is None or payment is None or after.payer_pk == c.payer_id:
+                continue
+            if mine is not None and mine.payer_pk != c.payer_id:
+                continue  # the claim's payer is not the patient's coverage at that rank
+            d = decisions[payment]
+            nxt = existing.get((c.head, c.sequence + 1))
+            if nxt is None:
+                if d.patient > 0:
+                    new.append((c, after, d))
+            else:
+                self.follow(c, nxt, d)
+        if new:
+            self.earlier.load(
+                [
+                    Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
+                    for c, _, d in new
+                ],
+                decisions,
+            )
+            self.make(new)
+
+    # -- new claims to the next payer ---------------------------------------------------------
+
+    def make(self, items: list[tuple[_Claim, cov.InForce, Decided]]) -> None:
+        heads = {c.head for c, _, _ in items} | {c.id for c, _, _ in items}
+        numbers: dict[int, str] = {
+            cid: number
+            for cid, number in self.s.execute(
+                select(m.Claim.id, m.Claim.claim_number).where(m.Claim.id.in_(heads))
+            )
+        }
+        wanted = {next_number(numbers[c.head], c.sequence + 1) for c, _, _ in items}
+        taken = set(
+            self.s.scalars(select(m.Claim.claim_number).where(m.Claim.claim_number.in_(wanted)))
+        )
+        visits = {
+            pk: stored_visit(e, s)
+            for pk, e, s in self.s.execute(
+                select(m.Visit.id, m.Visit.effective_json, m.Visit.source_json).where(
+                    m.Visit.id.in_({c.visit_pk for c, _, _ in items})
+                )
+            )
+        }
+        lines = self.lines([c.id for c, _, _ in items])
+        claim_ids = iter(self.bulk.ids(m.Claim, len(items)))
+        claims, versions, audit, work = [], [], [], []
+        made: list[tuple[int, str, list[Any]]] = []
+        for c, after, d in items:
+            number = next_number(numbers[c.head], c.sequence + 1)
+            if len(number) > MAX_NUMBER or number in taken:
+                work.append(
+                    self.item(
+                        c.id,
+                        numbers[c.id],
+                        "cob",
+                        "review",
+                        d.patient,
+                        f"the claim to the next payer ({after.payer_key}) cannot be numbered "
+                        f"{number} (taken, or longer than 38 characters); bill it by hand",
+                    )
+                )
+                self.summary.review.append(numbers[c.id])
+                continue
+            visit = for_payer(visits[c.visit_pk], after.payer_key, after.subscriber)
+            own = lines[c.id]
+            step = Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
+            findings = (
+                [] if d.crossed_over else self.scrub(visit, number, own, step, visits[c.visit_pk])
+            )
+            blocked = any(f["severity"] == "error" for f in findings)
+            state = (
+                State.SUBMITTED if d.crossed_over else (State.BLOCKED if blocked else State.READY)
+            )
+            cid = next(claim_ids)
+            charge = sum((x["charge"] or ZERO for x in own), ZERO)
+            claims.append(
+                {
+                    "id": cid,
+                    "claim_number": number,
+                    "visit_pk": c.visit_pk,
+                    "patient_id": c.patient_id,
+                    "payer_id": after.payer_pk,
+                    "state": str(state),
+                    "version": 1,
+                    "date_of_service": c.date_of_service,
+                    "charge": charge,
+                    "expected_allowed": None,
+                    "expected_payment": None,
+                    "paid": ZERO,
+                    "patient_responsibility": ZERO,
+                    "contractual": ZERO,
+                    "denied": ZERO,
+                    "written_off": ZERO,
+                    "first_submitted_on": self.as_of if d.crossed_over else None,
+                    "last_submitted_on": self.as_of if d.crossed_over else None,
+                    "created_on": self.as_of,
+                    "sequence": c.sequence + 1,
+                    "primary_claim_id": c.head,
+                    "crossover": d.crossed_over,
+                }
+            )
+            findings_json = to_json(findings)
+            self.texts.store([findings_json])
+            versions.append(
+                {
+                    "claim_id": cid,
+                    "version": 1,
+                    "frequency_code": "1",
+                    "original_claim_id": None,
+                    "scrub_status": "blocked" if blocked else "ready",
+                    "findings_text_id": self.texts.id(findings_json),
+                    "pricing_notes_text_id": None,
+                    "charge": charge,
+                    "expected_payment": None,
+                    "created_on": self.as_of,
+                    "reason": f"the balance {numbers[c.id]}'s payer left (decision of "
+                    f"{d.determined_on}, payer claim {d.payer_control_number or '-'})",
+                    "basis_payment_id": d.payment_id,
+                }
+            )
+            made.append((cid, number, own))
+            if d.crossed_over:
+                why = (
+                    f"forwarded by the payer of {numbers[c.id]} to "
+                    f"{d.crossover_to or self.payer_keys[after.payer_pk]} (crossover)"
+                )
+                audit.append(audit_row(cid, None, State.SUBMITTED, self.who, self.as_of, why))
+                wait = self.config.payers[after.payer_key].status_after_days
+                work.append(
+                    self.item(
+                        cid,
+                        number,
+                        "crossover",
+                        "await_payment",
+                        d.patient,
+                        f"{numbers[c.id]} was crossed over to {self.payer_keys[after.payer_pk]} "
+                        f"({', '.join(sorted(d.remarks)) or 'NM1*TT'}): wait for its 835; if "
+                        "none has come by the due date, ask the payer (claim status) or send the "
+                        "claim to it yourself",
+                        due=d.determined_on + dt.timedelta(days=wait),
+                    )
+                )
+                self.summary.crossover.append(number)
+            else:
+                why = f"claim to the next payer after {numbers[c.id]}'s decision"
+                audit.append(audit_row(cid, None, state, self.who, self.as_of, why))
+                (self.summary.blocked if blocked else self.summary.secondary).append(number)
+                for f in findings:
+                    if f["severity"] == "error":
+                        work.append(
+                            self.item(
+                                cid,
+                                number,
+                                "blocked",
+                                "correct_and_resubmit",
+                                charge,
+                                f"{f['rule']}: {f['message']}",
+                                category=f["category"],
+                            )
+                        )
+        self.bulk.insert(m.Claim, claims)
+        version_ids = self.bulk.insert(m.ClaimVersion, versions, with_ids=True)
+        rows = []
+        for vid, (_, number, own) in zip(version_ids, made, strict=True):
+            for x in own:
+                rows.append(
+                    {
+                        **x,
+                        "version_id": vid,
+                        "control_number": control_number(number, 1, x["line_number"]),
+                        "price_status": "unpriced",
+                        "expected_allowed": None,
+                        "expected_payment": None,
+                        "expected_patient": None,
+                        "price_text_id": None,
+                    }
+                )
+        self.bulk.insert(m.ClaimLine, rows)
+        self.bulk.insert(m.AuditEntry, audit)
+        self.bulk.insert(m.WorkItem, work)
+
+    def lines(self, claim_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """The billed lines of each claim's current version, as claim_lines values (without
+        ids, version and control number)."""
+        out: dict[int, list[dict[str, Any]]] = {c: [] for c in claim_ids}
+        x = m.ClaimLine
+        for i in range(0, len(claim_ids), 500):
+            q = (
+                select(
+                    m.ClaimVersion.claim_id,
+                    x.line_number,
+                    x.code,
+                    x.modifiers,
+                    x.units,
+                    x.charge,
+                    x.pointers,
+                    x.minutes,
+                    x.assistant_minutes,
+                    x.date_of_service,
+                    x.explanation_text_id,
+                )
+                .join(m.ClaimVersion, m.ClaimVersion.id == x.version_id)
+                .join(
+                    m.Claim,
+                    (m.Claim.id == m.ClaimVersion.claim_id)
+                    & (m.Claim.version == m.ClaimVersion.version),
+                )
+                .where(m.Claim.id.in_(claim_ids[i : i + 500]))
+                .order_by(x.line_number)
+            )
+            for row in self.s.execute(q):
+                claim_id, *values = row
+                out[claim_id].append(dict(zip(_LINE_KEYS, values, strict=True)))
+        return out
+
+    def scrub(
+        self, visit: Visit, number: str, own: list[dict[str, Any]], step: Step, primary: Visit
+    ) -> list[dict[str, Any]]:
+        """The next payer's scrub rules on the claim's lines, and the COB balancing rules."""
+        ctx = self.context(visit, f"ledger claim {number}")
+        coded = coded_from_lines(number, visit.payer, [_Line(x, "[]") for x in own])
+        review = Review(visit, coded, ctx, self.as_of, None, None)
+        findings = [
+            active.finding(hit).to_json()
+            for check, params, active in next_payer_steps(ctx.profile)
+            for hit in check(review, params)
+        ]
+        others, lines = self.earlier.of(step, primary)
+        return findings + cob_findings(
+            others, lines, [(x["line_number"], x["charge"] or ZERO) for x in own]
+        )
+
+    def item(
+        self,
+        claim_id: int,
+        number: str,
+        kind: str,
+        action: str,
+        amount: Decimal | None,
+        detail: str,
+        due: dt.date | None = None,
+        category: str = "cob",
+    ) -> dict[str, Any]:
+        return {
+            "claim_id": claim_id,
+            "reference": number[:50],
+            "visit_id": number[:38],
+            "kind": kind,
+            "category": category,
+            "carc": None,
+            "rarc": None,
+            "amount": amount,
+            "action": action,
+            "detail": detail,
+            "due_date": due or self.as_of + dt.timedelta(days=30),
+            "status": "open",
+            "created_on": self.as_of,
+            "closed_on": None,
+            "resolution": None,
+            "source": self.source[:40],
+        }
+
+    # -- a changed decision -------------------------------------------------------------------
+
+    def follow(self, earlier: _Claim, nxt: _Claim, d: Decided) -> None:
+        """The earlier payer decided again (a reversal and its correction): correct the next
+        payer's claim if it was built from another decision."""
+        version = self.s.scalar(
+            select(m.ClaimVersion).where(
+                m.ClaimVersion.claim_id == nxt.id, m.ClaimVersion.version == nxt.version
+            )
+        )
+        if version is None or version.basis_payment_id in (None, d.payment_id):
+            return
+        claim = self.s.get(m.Claim, nxt.id)
+        assert claim is not None
+        why = (
+            f"{earlier.number}'s payer decided again ({d.determined_on}, payer claim "
+            f"{d.payer_control_number or '-'}): the balance left is {d.patient}"
+        )
+        if claim.state in _NOT_SENT:
+            version.basis_payment_id = d.payment_id
+            if d.patient <= 0:
+                self._move(claim, State.WRITTEN_OFF, why + "; nothing is left for this payer")
+            self.summary.corrected.append(claim.claim_number)
+            return
+        if claim.crossover or claim.state not in _DECIDED or not claim.payer_control_number:
+            self.s.add(
+                m.WorkItem(
+                    **self.item(
+                        claim.id,
+                        claim.claim_number,
+                        "cob",
+                        "review",
+                        d.patient,
+                        why + f"; {claim.claim_number} ({claim.state}) was built from the "
+                        "earlier decision: ask the next payer to adjust it, or correct it "
+                        "once it is decided",
+                    )
+                )
+            )
+            self.summary.review.append(claim.claim_number)
+            return
+        frequency = "7" if d.patient > 0 else "8"
+        self.s.add(
+            m.ClaimVersion(
+                claim_id=claim.id,
+                version=claim.version + 1,
+                frequency_code=frequency,
+                original_claim_id=claim.payer_control_number,
+                scrub_status="ready",
+                findings_text_id=version.findings_text_id,
+                pricing_notes_text_id=None,
+                charge=claim.charge,
+                expected_payment=None,
+                created_on=self.as_of,
+                reason=why + ("; replacement" if frequency == "7" else "; void"),
+                basis_payment_id=d.payment_id,
+            )
+        )
+        self.s.flush()
+        new = self.s.scalar(
+            select(m.ClaimVersion).where(
+                m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version + 1
+            )
+        )
+        assert new is not None
+        lines = self.lines([claim.id])[claim.id]
+        self.bulk.insert(
+            m.ClaimLine,
+            [
+                {
+                    **x,
+                    "version_id": new.id,
+                    "control_number": control_number(
+                        claim.claim_number, new.version, x["line_number"]
+                    ),
+                    "price_status": "unpriced",
+                    "expected_allowed": None,
+                    "expected_payment": None,
+                    "expected_patient": None,
+                    "price_text_id": None,
+                }
+                for x in lines
+            ],
+        )
+        claim.version = new.version
+        self._move(
+            claim, State.CORRECTED, why + ("; replacement" if frequency == "7" else "; void")
+        )
+        self.summary.corrected.append(claim.claim_number)
+
+    def _move(self, claim: m.Claim, to: State, why: str) -> None:
+        move(self.s, claim, to, self.who, self.as_of, why, "correct the next payer's claim")
+
+
+_LINE_KEYS = (
+    "line_number",
+    "code",
+    "modifiers",
+    "units",
+    "charge",
+    "pointers",
+    "minutes",
+    "assistant_minutes",
+    "date_of_service",
+    "explanation_text_id",
+)
+
+
+class _Line:
+    """A claim line's values as coded_from_lines reads them."""
+
+    def __init__(self, values: dict[str, Any], explanation_json: str) -> None:
+        self.__dict__.update(values)
+        self.explanation_json = explanation_json
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A claim to the payer at `sequence` of a visit's chain, before it is made or sent."""
+
+    head: int  # the primary claim's id
+    sequence: int  # of the claim to be sent (2 secondary, 3 tertiary)
+    patient_id: int
+    date_of_service: dt.date
+    basis_payment_id: int  # the decision of the payer just before
+
+
+class EarlierPayers:
+    """The earlier payers' decisions of many next-payer claims, read in bulk: per claim its
+    loops 2320/2330A/2330B (one per earlier payer) and each line's 2430s."""
+
+    def __init__(self, session: Session, bulk: Bulk, config: Config) -> None:
+        self.s, self.bulk, self.config = session, bulk, config
+        self.chains: dict[int, list[tuple[int, int, str]]] = {}  # head -> (seq, id, payer key)
+        self.basis: dict[int, int | None] = {}  # claim id -> decision in force
+        self.decisions: dict[int, Decided] = {}
+        self.coverage: dict[int, list[cov.InForce]] = {}
+
+    def load(self, steps: list[Step], known: dict[int, Decided] | None = None) -> None:
+        """Read what the steps need (`known`: decisions read already, by claim payment)."""
+        self.decisions.update(known or {})
+        heads = list({x.head for x in steps})
+        for i in range(0, len(heads), 500):
+            part = heads[i : i + 500]
+            q = (
+                select(m.Claim.id, m.Claim.primary_claim_id, m.Claim.sequence, m.Payer.key)
+                .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+                .where(m.Claim.id.in_(part) | m.Claim.primary_claim_id.in_(part))
+            )
+            for cid, primary, sequence, key in self.s.execute(q):
+                self.chains.setdefault(primary or cid, []).append((sequence, cid, key))
+        ids = [cid for chain in self.chains.values() for _, cid, _ in chain]
+        self.basis.update(in_force(self.bulk.conn, ids))
+        wanted = {p for p in self.basis.values() if p is not None}
+        wanted |= {x.basis_payment_id for x in steps}
+        self.decisions.update(read(self.bulk, wanted - set(self.decisions)))
+        self.coverage.update(cov.of_patients(self.s, {x.patient_id for x in steps}))
+
+    def of(
+        self, step: Step, visit: Visit
+    ) -> tuple[list[OtherPayer], dict[int, tuple[LineAdjudication, ...]]]:
+        """(2320 loops in payer order, each line's 2430s by line number)."""
+        others: list[OtherPayer] = []
+        lines: dict[int, tuple[LineAdjudication, ...]] = {}
+        for sequence, cid, key in sorted(self.chains.get(step.head, [])):
+            if sequence >= step.sequence:
+                continue
+            payment = (
+                step.basis_payment_id if sequence == step.sequence - 1 else self.basis.get(cid)
+            )
+            if payment is None:
+                continue
+            d = self.decisions[payment]
+            profile = self.config.payers[key]
+            sub = visit.subscriber
+            if sequence > 1:
+                found = cov.at(
+                    self.coverage.get(step.patient_id, []), sequence, step.date_of_service
+                )
+                sub = found.subscriber if found is not None else sub
+            others.append(earlier_payer(d, SEQUENCE_CODES[sequence], visit, sub, profile))
+            for number, decided in d.lines.items():
+                lines[number] = (
+                    *lines.get(number, ()),
+                    *(_adjudication(x, profile.payer_id, d.determined_on) for x in decided),
+                )
+        return others, lines
+
+
+def earlier_payer(
+    d: Decided, sequence: str, visit: Visit, sub: Subscriber, profile: Any
+) -> OtherPayer:
+    """Loops 2320/2330A/2330B of an earlier payer's decision (`sub`: the subscriber of the
+    coverage it paid under)."""
+    patient = visit.patient
+    self_insured = sub.relationship == "self"
+    return OtherPayer(
+        sequence=sequence,
+        relationship="18" if self_insured else RELATIONSHIP_CODES.get(sub.relationship, "G8"),
+        group_number=sub.group_number,
+        filing_indicator=profile.claim_filing_indicator,
+        subscriber_last=patient.last_name if self_insured else (sub.last_name or ""),
+        subscriber_first=patient.first_name if self_insured else (sub.first_name or ""),
+        member_id=sub.member_id,
+        subscriber_address=patient.address if self_insured else sub.address,
+        payer_name=profile.payer_name,
+        payer_id=profile.payer_id,
+        paid=d.paid,
+        patient_liability=patient_liability(
+            [*d.adjustments, *(a for ls in d.lines.values() for x in ls for a in x.adjustments)]
+        ),
+        adjustments=tuple(d.adjustments),
+        claim_control_number=d.payer_control_number or None,
+    )
+
+
+def _adjudication(x: DecidedLine, payer_id: str, on: dt.date) -> LineAdjudication:
+    return LineAdjudication(
+        payer_id, x.paid, x.code, x.modifiers, x.units, tuple(x.adjustments), on
+    )
+
+
+def cob_findings(
+    others: list[OtherPayer],
+    lines: dict[int, tuple[LineAdjudication, ...]],
+    own: list[tuple[int, Decimal]],
+) -> list[dict[str, Any]]:
+    """The COB balancing rules as scrub findings (`own`: each line's number and charge)."""
+    charges = [charge for _, charge in own]
+    problems = imbalances(sum(charges, ZERO), charges, others, [lines.get(n, ()) for n, _ in own])
+    return [
+        {
+            "rule": "COB-UNBALANCED",
+            "category": "coverage",
+            "severity": "error",
+            "line": None,
+            "message": f"the earlier payer's decision does not balance: {problem}",
+            "fix": "post the earlier payer's complete 835 (every line answered), or send "
+            "this claim on paper with its EOB",
+            "citation": ["005010X222A1 loops 2320 and 2430 (COB balancing)"],
+        }
+        for problem in problems
+    ]
+
+
+def advance(
+    session: Session,
+    config: Config,
+    claim_ids: Iterable[int],
+    *,
+    as_of: dt.date,
+    who: str,
+    source: str = "cob",
+) -> CobSummary:
+    """Send on to the next payer what these claims' decisions left (see the module)."""
+    return Advance(session, config, as_of, who, source).run(claim_ids)
+
+
+_WITH_NEXT_SQL = (
+    "SELECT DISTINCT claims.id FROM claims JOIN patient_coverages ON "
+    "patient_coverages.patient_id = claims.patient_id AND patient_coverages.rank > claims.sequence "
+    "WHERE claims.id IN ({})"
+)
+_PAYING_PATIENTS_SQL = (
+    "SELECT DISTINCT claims.patient_id FROM claims JOIN patient_transactions ON "
+    "patient_transactions.patient_id = claims.patient_id WHERE claims.id IN ({})"
+)
+
+
+def after_posting(
+    session: Session,
+    config: Config,
+    claim_ids: list[int],
+    *,
+    as_of: dt.date,
+    who: str,
+    source: str,
+) -> CobSummary:
+    """What follows a posting: claims to the next payers, insurance over-payments to refund,
+    and the patients' credits applied to their new balances. Each step first narrows the
+    claims to those it can concern (a patient with a next coverage, a claim paid more than
+    once...), so that a posting of claims with one payer and no patient money stays as fast."""
+    conn = session.connection()
+    with_next = [cid for (cid,) in select_in(conn, _WITH_NEXT_SQL, claim_ids)]
+    summary = advance(session, config, with_next, as_of=as_of, who=who, source=source)
+    overpayments.find(session, overpayments.candidates(conn, claim_ids), on=as_of, source=source)
+    paying = [pid for (pid,) in select_in(conn, _PAYING_PATIENTS_SQL, claim_ids)]
+    apply_credits(session, paying, on=as_of, who=who)
+    return summary

@@ -1,0 +1,183 @@
+"""After the primary pays: patient balances, payments, refunds and write-offs, coverages,
+statements, and a claim's chain of payers (ptbill.web.patient_money)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from ptbill.web import actions
+from ptbill.web import patient_money as money
+from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web.asof import business_date
+from ptbill.web.auth import DB, Access, ApiWriter, ReadDB, Reader
+from ptbill.web.params import ClaimNumber, Limit, Offset, RowId
+
+router = APIRouter(tags=["patients"])
+Amount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+Method = Literal["card", "cash", "check"]
+
+
+class Payment(BaseModel):
+    amount: Amount
+    method: Method
+    reference: str = Field("", max_length=50)
+    claim: str | None = Field(None, max_length=38, description="Apply to this claim only.")
+
+
+class Refund(BaseModel):
+    amount: Amount
+    method: Method
+    reference: str = Field("", max_length=50)
+
+
+class PatientWriteOff(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+    claim: str | None = Field(None, max_length=38)
+    amount: Amount | None = None
+
+
+class NewCoverage(BaseModel):
+    payer: str = Field(max_length=64)
+    member_id: str = Field(min_length=1, max_length=80)
+    rank: int = Field(2, ge=1, le=3)
+    start_date: dt.date
+    end_date: dt.date | None = None
+    relationship: Literal["self", "spouse", "child", "other"] = "self"
+    group_number: str | None = Field(None, max_length=50)
+
+
+def _day(request: Request, session: DB, as_of: dt.date | None, what: str) -> dt.date:
+    return actions.need_date(business_date(session, request.app.state.settings, as_of), what)
+
+
+@router.get("/balances", response_class=LedgerJSON)
+def list_balances(
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    as_of: AsOf = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> LedgerJSON:
+    """Patients who owe, hold a credit or wait on insurance: largest balance first."""
+    day = _day(request, session, as_of, "balances")
+    return answer(money.patient_balances(session, day, limit, offset))
+
+
+@router.get("/patients/{patient_id}/account", response_class=LedgerJSON)
+def get_account(
+    patient_id: RowId, request: Request, session: ReadDB, who: Reader, as_of: AsOf = None
+) -> LedgerJSON:
+    """A patient's balance by visit and reason, its aging, credit, coverages, payments and
+    statements."""
+    day = business_date(session, request.app.state.settings, as_of)
+    return answer(money.account(session, patient_id, day))
+
+
+def _record(
+    kind: str,
+    patient_id: int,
+    request: Request,
+    session: DB,
+    who: Any,
+    body: dict[str, Any],
+    as_of: dt.date | None,
+) -> LedgerJSON:
+    """A payment, refund or write-off (ptbill.web.patient_money.record), committed."""
+    day = _day(request, session, as_of, kind)
+    result = money.record(session, who, patient_id, kind, body, day)
+    session.commit()
+    return answer(result.as_json(), status_code=201)
+
+
+@router.post("/patients/{patient_id}/payments", response_class=LedgerJSON, status_code=201)
+def post_payment(
+    patient_id: RowId,
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    body: Annotated[Payment, Body()],
+    as_of: AsOf = None,
+) -> LedgerJSON:
+    """A patient payment: applied oldest balance first (or to `claim`); the rest is credit."""
+    return _record("payment", patient_id, request, session, who, body.model_dump(), as_of)
+
+
+@router.post("/patients/{patient_id}/refunds", response_class=LedgerJSON, status_code=201)
+def post_refund(
+    patient_id: RowId,
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    body: Annotated[Refund, Body()],
+    as_of: AsOf = None,
+) -> LedgerJSON:
+    """Pay back part or all of a patient's credit."""
+    return _record("refund", patient_id, request, session, who, body.model_dump(), as_of)
+
+
+@router.post("/patients/{patient_id}/writeoff", response_class=LedgerJSON, status_code=201)
+def post_patient_writeoff(
+    patient_id: RowId,
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    body: Annotated[PatientWriteOff, Body()],
+    as_of: AsOf = None,
+) -> LedgerJSON:
+    """Write off what the patient owes (all, a claim's, or an amount)."""
+    return _record("writeoff", patient_id, request, session, who, body.model_dump(), as_of)
+
+
+@router.post("/patients/{patient_id}/coverages", response_class=LedgerJSON, status_code=201)
+def post_coverage(
+    patient_id: RowId,
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    body: Annotated[NewCoverage, Body()],
+) -> LedgerJSON:
+    """Record a coverage at a rank from a date (it replaces the one at that rank)."""
+    money.add_coverage(session, request.app.state.config, who, patient_id, body.model_dump())
+    session.commit()
+    return answer(money.account(session, patient_id, None)["coverages"], status_code=201)
+
+
+@router.post("/statements", response_class=LedgerJSON, status_code=201)
+def post_statements(
+    request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
+) -> LedgerJSON:
+    """Make the statements due as of the date (the dunning cycle decides who gets one)."""
+    day = _day(request, session, as_of, "statements")
+    run = money.make_statements(session, request.app.state.config, who, day)
+    session.commit()
+    return answer(run.as_json(), status_code=201)
+
+
+@router.get("/statements", response_class=LedgerJSON)
+def list_statements(
+    session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+) -> LedgerJSON:
+    return answer(money.statements(session, limit, offset))
+
+
+@router.get("/statements/{statement_id}.pdf")
+def get_statement_pdf(
+    statement_id: RowId, request: Request, session: ReadDB, who: Reader
+) -> Response:
+    """A statement as it was sent."""
+    pdf = money.statement_pdf(session, request.app.state.config, statement_id)
+    return Response(pdf, media_type="application/pdf")
+
+
+@router.get("/claims/{claim_number:path}/payers", response_class=LedgerJSON, tags=["claims"])
+def get_claim_payers(claim_number: ClaimNumber, session: ReadDB, scope: Access) -> LedgerJSON:
+    """The visit's claims, one per payer in order: primary, secondary (or crossover),
+    tertiary."""
+    return answer({"claim_id": claim_number, "payers": money.chain(session, scope, claim_number)})

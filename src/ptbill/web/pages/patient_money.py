@@ -1,0 +1,157 @@
+"""Pages after the primary pays: a patient's account (balance, payment form, coverages), the
+statements, and the claim page's chain of payers (ptbill.web.patient_money)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ptbill.errors import InputError
+from ptbill.web import actions
+from ptbill.web import patient_money as money
+from ptbill.web.asof import business_date
+from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
+from ptbill.web.pages.common import DONE, back_to, show
+from ptbill.web.params import PageNumber, RowId
+
+router = APIRouter(include_in_schema=False)
+DONE.update(
+    {
+        "paid": "The payment was recorded and applied.",
+        "refunded": "The refund was recorded.",
+        "patient_written_off": "The patient's balance was written off.",
+        "coverage_added": "The coverage was recorded.",
+        "statements": "The statements due were made.",
+    }
+)
+Text = Annotated[str, Form(max_length=200)]
+
+
+def _amount(text: str) -> str:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InputError(
+            file="form",
+            visit_id=None,
+            field="amount",
+            problem=f"{text!r} is not an amount",
+            fix="type dollars and cents, e.g. 25.00",
+        ) from None
+    return str(value)
+
+
+def _day(request: Request, session: Any, what: str) -> dt.date:
+    return actions.need_date(business_date(session, request.app.state.settings), what)
+
+
+def _record(
+    kind: str,
+    patient_id: int,
+    request: Request,
+    session: Any,
+    who: Any,
+    body: dict[str, Any],
+    done: str,
+) -> Response:
+    money.record(session, who, patient_id, kind, body, _day(request, session, kind))
+    session.commit()
+    return back_to(f"/patients/{patient_id}/account", done)
+
+
+@router.get("/patients/{patient_id}/account", response_class=HTMLResponse)
+def account_page(patient_id: RowId, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
+    day = business_date(session, request.app.state.settings)
+    payers = sorted(request.app.state.config.payers)
+    data = money.account(session, patient_id, day)
+    return show(request, session, "account.html", account=data, payers=payers)
+
+
+@router.post("/patients/{patient_id}/payments")
+def pay_form(
+    patient_id: RowId,
+    request: Request,
+    session: DB,
+    who: PageWriter,
+    amount: Annotated[str, Form(max_length=20)],
+    method: Annotated[str, Form(max_length=10)],
+    reference: Text = "",
+    claim: Text = "",
+) -> Response:
+    body = {"amount": _amount(amount), "method": method, "reference": reference, "claim": claim}
+    return _record("payment", patient_id, request, session, who, body, "paid")
+
+
+@router.post("/patients/{patient_id}/refunds")
+def refund_form(
+    patient_id: RowId,
+    request: Request,
+    session: DB,
+    who: PageWriter,
+    amount: Annotated[str, Form(max_length=20)],
+    method: Annotated[str, Form(max_length=10)],
+    reference: Text = "",
+) -> Response:
+    body = {"amount": _amount(amount), "method": method, "reference": reference}
+    return _record("refund", patient_id, request, session, who, body, "refunded")
+
+
+@router.post("/patients/{patient_id}/writeoff")
+def writeoff_form(
+    patient_id: RowId,
+    request: Request,
+    session: DB,
+    who: PageWriter,
+    reason: Annotated[str, Form(min_length=1, max_length=200)],
+    claim: Text = "",
+) -> Response:
+    body = {"reason": reason, "claim": claim}
+    return _record("writeoff", patient_id, request, session, who, body, "patient_written_off")
+
+
+@router.post("/patients/{patient_id}/coverages")
+def coverage_form(
+    patient_id: RowId,
+    request: Request,
+    session: DB,
+    who: PageWriter,
+    payer: Annotated[str, Form(max_length=64)],
+    member_id: Annotated[str, Form(min_length=1, max_length=80)],
+    start_date: Annotated[dt.date, Form()],
+    rank: Annotated[int, Form(ge=1, le=3)] = 2,
+) -> Response:
+    body = {"payer": payer, "member_id": member_id, "start_date": start_date, "rank": rank}
+    money.add_coverage(session, request.app.state.config, who, patient_id, body)
+    session.commit()
+    return back_to(f"/patients/{patient_id}/account", "coverage_added")
+
+
+@router.get("/statements", response_class=HTMLResponse)
+def statements_page(
+    request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+) -> HTMLResponse:
+    data = money.statements(session, 50, (page - 1) * 50)
+    return show(request, session, "statements.html", data=data, page=page)
+
+
+@router.post("/statements")
+def statements_form(request: Request, session: DB, who: PageWriter) -> Response:
+    money.make_statements(
+        session, request.app.state.config, who, _day(request, session, "statements")
+    )
+    session.commit()
+    return back_to("/statements", "statements")
+
+
+@router.get("/statements/{statement_id}.pdf")
+def statement_file(statement_id: RowId, request: Request, session: ReadDB, who: Reader) -> Response:
+    pdf = money.statement_pdf(session, request.app.state.config, statement_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="statement-{statement_id}.pdf"'},
+    )

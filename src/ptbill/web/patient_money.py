@@ -1,0 +1,248 @@
+"""What the workbench shows and does after the primary pays: a patient's account (balance by
+visit and reason, coverages, payments), the statements, and a claim's chain of payers. The
+API and the pages both come through here; the writes call the ledger's workflow
+(ptbill.ledger.patient_pay, ptbill.ledger.coverages, ptbill.reports.statements)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Subscriber
+from ptbill.ledger import coverages
+from ptbill.ledger import models as m
+from ptbill.ledger.balances import balances
+from ptbill.ledger.patient_models import PatientTransaction, Statement
+from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
+from ptbill.ledger.scope import Scope
+from ptbill.reports.statements import StatementRun, run_statements
+from ptbill.web.accounts import Principal
+from ptbill.web.errors import NotFound
+
+SEQUENCE_NAMES = {1: "primary", 2: "secondary", 3: "tertiary"}
+
+
+def _patient(session: Session, patient_id: int) -> m.Patient:
+    found = session.get(m.Patient, patient_id)
+    if found is None:
+        raise NotFound("patient", patient_id)
+    return found
+
+
+def _clinic_key(session: Session, p: m.Patient) -> str | None:
+    return session.scalar(select(m.Clinic.key).where(m.Clinic.id == p.clinic_id))
+
+
+def account(session: Session, patient_id: int, as_of: dt.date | None) -> dict[str, Any]:
+    """A patient's balance (by visit, reason and age), credit, coverages and transactions."""
+    p = _patient(session, patient_id)
+    day = as_of or dt.date.max
+    bal = balances(session, day, [p.id])[p.id]
+    tx = PatientTransaction
+    return {
+        "id": p.id,
+        "patient_id": p.external_id,
+        "name": f"{p.last_name}, {p.first_name}",
+        "as_of": as_of,
+        **bal.as_json(day),
+        "coverages": [
+            {
+                "rank": c.rank,
+                "role": SEQUENCE_NAMES[c.rank],
+                "payer": c.payer_key,
+                "member_id": c.subscriber.member_id,
+                "start_date": c.start_date,
+                "end_date": c.end_date,
+            }
+            for c in coverages.of_patients(session, [p.id])[p.id]
+        ],
+        "transactions": [
+            {
+                "kind": t.kind,
+                "amount": t.amount,
+                "method": t.method,
+                "reference": t.reference,
+                "on_date": t.on_date,
+                "who": t.who,
+                "note": t.note,
+            }
+            for t in session.scalars(
+                select(tx).where(tx.patient_id == p.id).order_by(tx.on_date.desc(), tx.id.desc())
+            )
+        ],
+        "statements": [
+            {"id": s.id, "statement_date": s.statement_date, "step": s.step, "balance": s.balance}
+            for s in session.scalars(
+                select(Statement)
+                .where(Statement.patient_id == p.id)
+                .order_by(Statement.statement_date.desc(), Statement.id.desc())
+            )
+        ],
+    }
+
+
+def balance_of(session: Session, patient_id: int, as_of: dt.date | None) -> dict[str, Any]:
+    """What the patient page shows of the account: owed, credit, waiting on insurance."""
+    bal = balances(session, as_of or dt.date.max, [patient_id]).get(patient_id)
+    if bal is None:
+        return {"balance": Decimal(0), "credit": Decimal(0), "pending": Decimal(0)}
+    return {"balance": bal.balance, "credit": bal.credit, "pending": bal.pending}
+
+
+def patient_balances(session: Session, as_of: dt.date, limit: int, offset: int) -> dict[str, Any]:
+    """The patients who owe or hold a credit, largest balance first, a page at a time."""
+    owed = [
+        b for b in balances(session, as_of).values() if b.balance > 0 or b.credit > 0 or b.pending
+    ]
+    owed.sort(key=lambda b: (-b.balance, b.external_id))
+    page = owed[offset : offset + limit]
+    return {
+        "as_of": as_of,
+        "total": len(owed),
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if offset + limit < len(owed) else None,
+        "patients": [{"id": b.patient_id, **b.as_json(as_of)} for b in page],
+    }
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def record(
+    session: Session,
+    who: Principal,
+    patient_id: int,
+    kind: str,
+    body: dict[str, Any],
+    day: dt.date,
+) -> Applied:
+    """A patient's payment, refund or write-off (`kind`), from a request's fields."""
+    p = _patient(session, patient_id)
+    common = {
+        "patient": p.external_id,
+        "clinic": _clinic_key(session, p),
+        "on": day,
+        "who": who.who,
+    }
+    if kind == "writeoff":
+        return write_off(
+            session,
+            **common,
+            reason=body["reason"],
+            claim=body.get("claim") or None,
+            amount=_money(body.get("amount")),
+        )
+    money = {"amount": _money(body["amount"]), "method": body["method"]}
+    reference = body.get("reference") or ""
+    if kind == "refund":
+        return refund(session, **common, **money, reference=reference)
+    return pay(session, **common, **money, reference=reference, claim=body.get("claim") or None)
+
+
+def add_coverage(
+    session: Session, config: Config, who: Principal, patient_id: int, body: dict[str, Any]
+) -> None:
+    p = _patient(session, patient_id)
+    profile = coverages.profile_of(config, body["payer"], "request")
+    coverages.record(
+        session,
+        patient_pk=p.id,
+        profile=profile,
+        subscriber=Subscriber(
+            member_id=body["member_id"],
+            relationship=body.get("relationship") or "self",
+            group_number=body.get("group_number") or None,
+        ),
+        rank=int(body.get("rank") or 2),
+        start=body["start_date"],
+        end=body.get("end_date") or None,
+        source=f"by {who.who}",
+    )
+
+
+def make_statements(session: Session, config: Config, who: Principal, day: dt.date) -> StatementRun:
+    return run_statements(session, config, as_of=day, who=who.who)
+
+
+def statements(session: Session, limit: int, offset: int) -> dict[str, Any]:
+    """The statements sent, newest first, a page at a time."""
+    total = session.scalar(
+        select(func.count())
+        .select_from(Statement)
+        .where(Statement.step.in_(("first", "reminder", "final")))
+    )
+    q = (
+        select(Statement, m.Patient.external_id)
+        .join(m.Patient, m.Patient.id == Statement.patient_id)
+        .where(Statement.step.in_(("first", "reminder", "final")))
+        .order_by(Statement.statement_date.desc(), Statement.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [
+        {
+            "id": s.id,
+            "patient": pid,
+            "patient_pk": s.patient_id,
+            "statement_date": s.statement_date,
+            "step": s.step,
+            "balance": s.balance,
+        }
+        for s, pid in session.execute(q)
+    ]
+    return {
+        "total": total or 0,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if offset + limit < (total or 0) else None,
+        "statements": rows,
+    }
+
+
+def statement_pdf(session: Session, config: Config, statement_id: int) -> bytes:
+    """A statement as it was sent, as PDF (from what it listed)."""
+    from ptbill.reports.statements import statement_pdf as render
+
+    s = session.get(Statement, statement_id)
+    if s is None or s.step not in ("first", "reminder", "final"):
+        raise NotFound("statement", statement_id)
+    return render(json.loads(s.detail_json), next(iter(config.clinics.values()), None))
+
+
+def chain(session: Session, scope: Scope, claim_number: str) -> list[dict[str, Any]]:
+    """The claims of a claim's visit, one per payer in order (primary, secondary...)."""
+    claim = session.scalar(
+        select(m.Claim).where(m.Claim.claim_number == claim_number, scope.claims())
+    )
+    if claim is None:
+        raise NotFound("claim", claim_number)
+    head = claim.primary_claim_id or claim.id
+    q = (
+        select(m.Claim, m.Payer.key)
+        .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+        .where((m.Claim.id == head) | (m.Claim.primary_claim_id == head))
+        .order_by(m.Claim.sequence)
+    )
+    return [
+        {
+            "claim_id": c.claim_number,
+            "sequence": c.sequence,
+            "role": SEQUENCE_NAMES.get(c.sequence, str(c.sequence)),
+            "payer": key,
+            "state": c.state,
+            "crossover": c.crossover,
+            "charge": c.charge,
+            "paid": c.paid,
+            "patient_responsibility": c.patient_responsibility,
+            "this": c.id == claim.id,
+        }
+        for c, key in session.execute(q)
+    ]

@@ -1,0 +1,60 @@
+"""`--from` on the commands that read visits, and the notice of a recognised format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ptbill.cli.main import cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EMR = str(FIXTURES / "intake.toml")
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(cli, list(args))
+    return r.exit_code, r.stdout, r.stderr
+
+
+def test_code_recognises_hl7_and_says_so() -> None:
+    code, out, err = _run("--config", EMR, "code", str(FIXTURES / "dft_p03.hl7"), "--json")
+    assert code == 0, err
+    assert [v["visit_id"] for v in json.loads(out)] == ["V-2026-0101", "V-2026-0102", "V-2026-0103"]
+    assert "read as HL7 v2 (DFT^P03) (recognised from its content; --from chooses)" in err
+
+
+def test_a_format_given_with_from_is_not_announced() -> None:
+    code, out, err = _run("scrub", "--from", "fhir", str(FIXTURES / "bundle.json"), "--json")
+    assert code in (0, 1) and "recognised" not in err
+    assert json.loads(out)[0]["visit_id"] == "ENC-2026-0302-01"
+
+
+def test_the_wrong_format_given_is_refused_clearly() -> None:
+    code, _, err = _run("price", "--from", "csv", str(FIXTURES / "dft_p03.hl7"))
+    assert code == 2
+    assert "row 1: no column visit_id or code" in err and "[intake.csv.columns]" in err
+
+
+def test_an_unrecognised_payer_names_the_mapping_table_on_the_command_line() -> None:
+    code, _, err = _run("code", str(FIXTURES / "dft_p03.hl7"))  # without the EMR's mapping
+    assert code == 2
+    assert "IN1[1]-3: payer 'BCBS-IL' is not recognised" in err
+    assert '[intake.payers] ("BCBS-IL" = "KEY")' in err  # shown, not taken for markup
+
+
+def test_claim_and_import_take_from(tmp_path: Path) -> None:
+    out = tmp_path / "out.837"
+    code, _, err = _run(
+        "claim", "--from", "csv", str(FIXTURES / "charges_default.csv"), "-o", str(out),
+        "--as-of", "2026-03-10",
+    )  # fmt: skip
+    assert code in (0, 1), err
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    code, stdout, err = _run(
+        "--db", db, "--config", EMR, "import", str(FIXTURES / "charges_emr.csv"), "--json",
+        "--as-of", "2026-03-10",
+    )  # fmt: skip
+    assert code in (0, 1), err
+    assert json.loads(stdout)["read"] == 2

@@ -1,0 +1,174 @@
+"""Each hand-written fixture (a FHIR Bundle, a FHIR Claim, a DFT^P03 file of several messages,
+a CSV in the default layout and one in an EMR's own layout) reads into the visits written
+beside it (NAME.expected.json), and bad input is refused naming the file, the message or row,
+the segment or element and the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ptbill.config import load_config
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Visit
+from ptbill.errors import InputError, InputErrors
+from ptbill.intake import load_visits, read_visits
+from ptbill.intake.detect import sniff
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EMR = FIXTURES / "intake.toml"
+
+
+def _config(name: str) -> Config:
+    return load_config(str(EMR)) if name in ("dft_p03.hl7", "charges_emr.csv") else load_config()
+
+
+def _dump(v: Visit) -> dict[str, Any]:
+    return v.model_dump(mode="python")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("bundle.json", "fhir"),
+        ("claim.json", "fhir"),
+        ("dft_p03.hl7", "hl7"),
+        ("charges_default.csv", "csv"),
+        ("charges_emr.csv", "csv"),
+    ],
+)
+def test_a_fixture_reads_into_its_expected_visits(name: str, fmt: str) -> None:
+    path = FIXTURES / name
+    assert sniff(path.read_text(encoding="utf-8")) == fmt
+    heard: list[str] = []
+    got = load_visits(path, config=_config(name), notify=heard.append)
+    assert heard == [f"{path}: read as {heard[0].split('read as ')[1]}"]
+    expected_file = FIXTURES / f"{name.rsplit('.', 1)[0]}.expected.json"
+    expected = [Visit.model_validate(d) for d in json.loads(expected_file.read_text())]
+    assert [_dump(v) for v in got] == [_dump(v) for v in expected]
+    # and the same with the format given
+    assert [_dump(v) for v in load_visits(path, fmt, _config(name))] == [_dump(v) for v in got]
+
+
+def test_the_bundle_maps_what_the_issue_names() -> None:
+    [v] = load_visits(FIXTURES / "bundle.json", config=load_config())
+    assert v.clinic == "elm-street-pt"  # the Organization's NPI is the configured clinic's
+    assert [c.payer for c in v.coverages or []] == ["medicare", "commercial"]
+    assert v.payer == "medicare" and v.subscriber.member_id == "1EG4TE5MK73"
+    assert v.diagnoses == ["M17.11", "M25.561"]  # by Encounter.diagnosis rank
+    first, second, third = v.services
+    assert (first.minutes, first.units, str(first.charge)) == (24, 2, "96.0")
+    assert first.diagnosis_pointers == [1, 2]
+    assert (second.minutes, second.assistant_minutes) == (13, 4)  # the PTA's 4 minutes
+    assert third.minutes is None and third.code == "97010"
+
+
+def _refusal(text: str, fmt: str | None = None, config: Config | None = None) -> list[str]:
+    with pytest.raises((InputError, InputErrors)) as caught:
+        read_visits(text, "in.txt", fmt, config or load_config())
+    e = caught.value
+    return [x.render() for x in (e.errors if isinstance(e, InputErrors) else [e])]
+
+
+def _hl7() -> str:
+    with (FIXTURES / "dft_p03.hl7").open(encoding="utf-8", newline="") as f:
+        return f.read()  # segments end with CR, messages with CRLF
+
+
+def test_an_hl7_charge_without_a_code_names_the_message_and_ft1_7() -> None:
+    text = _hl7().replace("|CG|97140^Manual therapy^CPT4|", "|CG||")
+    [error] = _refusal(text, config=load_config(str(EMR)))
+    assert error.startswith("in.txt: message 1 (MSG0001), FT1[2]-7: ")
+    assert "no procedure code" in error and "Fix: send the CPT/HCPCS code in FT1-7" in error
+
+
+def test_one_bad_message_refuses_the_whole_file() -> None:
+    text = _hl7().replace("|20260303||CG|", "|2026-03-03||CG|")
+    errors = _refusal(text, config=load_config(str(EMR)))
+    assert len(errors) == 1 and "message 2 (MSG0002), FT1[1]-4" in errors[0]
+    assert "YYYYMMDD" in errors[0]
+
+
+def test_an_unrecognised_payer_names_the_value_and_the_mapping_table() -> None:
+    # message 2 alone, read without the EMR's [intake.payers]
+    [error] = _refusal(_hl7().split("\r\n")[1], "hl7")
+    assert "IN1[1]-3" in error and "payer 'BCBS-IL' is not recognised" in error
+    assert "[intake.payers]" in error
+
+
+def test_a_value_the_visit_format_refuses_is_reported_at_its_segment() -> None:
+    text = _hl7().replace("|1EG4TE5MK73", "|")
+    errors = _refusal(text, config=load_config(str(EMR)))
+    assert any("message 1 (MSG0001), IN1[1]-36 (subscriber.member_id)" in e for e in errors)
+
+
+def test_a_fhir_procedure_with_a_bad_period_names_the_element() -> None:
+    text = (
+        (FIXTURES / "bundle.json")
+        .read_text()
+        .replace('"end": "2026-03-02T09:42:00-06:00"', '"end": "soon"')
+    )
+    [error] = _refusal(text)
+    assert "Procedure[2].performedPeriod.end" in error and "is not a FHIR dateTime" in error
+
+
+def test_a_fhir_resource_that_breaks_the_r4_model_is_refused_when_validated_in_full() -> None:
+    from ptbill.intake import fhir
+
+    text = (FIXTURES / "bundle.json").read_text().replace('"gender": "female"', '"gender": 7')
+    with pytest.raises(InputErrors) as caught:
+        fhir.read(text, "in.json", load_config(), validate="full")
+    assert any("Patient[1].gender" in e.render() for e in caught.value.errors)
+
+
+def test_a_csv_cell_names_its_row_and_column() -> None:
+    text = (FIXTURES / "charges_emr.csv").read_text().replace(";13;1;", ";thirteen;1;")
+    errors = _refusal(text, config=load_config(str(EMR)))
+    assert any("rows 2-3, row 3, column Min (services[1].minutes)" in e for e in errors), errors
+
+
+def test_a_csv_date_in_another_format_says_which_formats_it_tried() -> None:
+    text = (FIXTURES / "charges_emr.csv").read_text().replace("03/03/2026", "2026-03-03")
+    [error] = _refusal(text, config=load_config(str(EMR)))
+    assert "row 4, column DOS" in error and "%m/%d/%Y" in error
+
+
+def test_a_csv_visit_whose_rows_disagree_is_refused() -> None:
+    text = (FIXTURES / "charges_emr.csv").read_text()
+    lines = text.splitlines()
+    lines[2] = lines[2].replace(";Lee;", ";Leigh;")
+    [error] = _refusal("\n".join(lines) + "\n", config=load_config(str(EMR)))
+    assert "row 3, column Patient Last" in error and "row 2" in error
+
+
+def test_an_unknown_format_is_refused_with_the_choices() -> None:
+    [error] = _refusal("hello world")
+    assert "could not be recognised" in error and "--from json|fhir|hl7|csv" in error
+
+
+def test_a_visit_may_not_give_both_coverage_forms() -> None:
+    [d] = json.loads((FIXTURES / "bundle.expected.json").read_text())
+    d["payer"] = "medicare"
+    errors = _refusal(json.dumps(d), "json")
+    assert "not both" in errors[0]
+
+
+def test_a_value_the_visit_format_refuses_names_the_fhir_element() -> None:
+    text = (
+        (FIXTURES / "bundle.json")
+        .read_text()
+        .replace('"end": "2026-03-02T09:29:00-06:00"', '"end": "2026-03-05T09:29:00-06:00"')
+        .replace('"code": "97140"}]}', '"code": "9714"}]}')
+    )
+    errors = _refusal(text)
+    assert any("Procedure[1].performedPeriod (services[0].minutes)" in e for e in errors)
+    assert any("Procedure[2].code (services[1].code)" in e for e in errors)
+
+
+def test_a_code_the_visit_format_refuses_names_ft1_7() -> None:
+    text = _hl7().replace("|CG|97140^Manual therapy^CPT4|", "|CG|97-140|")
+    [error] = _refusal(text, config=load_config(str(EMR)))
+    assert "message 1 (MSG0001), FT1[2]-7 (services[1].code)" in error

@@ -1,0 +1,86 @@
+"""After the primary from the command line: coverage, balance, pay, refund, patient-writeoff,
+statements (--json shapes, exit codes, clear errors), and the secondary claim sent by submit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from ptbill.config import load_config
+from ptbill.payer_sim import PayerSim, SimConfig, simulate
+from tests.ledger.helpers import medicare_visit, write_visits
+from tests.ledger.test_cli import run
+from tests.x12.pyx12_check import assert_valid
+
+
+def test_the_patient_commands(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    assert run("--db", db, "import", visits, "--as-of", "2025-03-10").exit_code == 0
+    r = run(
+        "--db",
+        db,
+        "coverage",
+        "add",
+        "P-1",
+        "medigap",
+        "--member-id",
+        "MG1",
+        "--from",
+        "2025-01-01",
+        "--json",
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["coverages"][0] == {
+        "rank": 2,
+        "payer": "medigap",
+        "member_id": "MG1",
+        "relationship": "self",
+        "start_date": "2025-01-01",
+        "end_date": None,
+    }
+    first = tmp_path / "c.837"
+    assert run("--db", db, "submit", "-o", str(first), "--as-of", "2025-03-10").exit_code == 0
+    config = load_config(None)
+    payer = PayerSim(config, SimConfig(reject_rate=0, denials=(), underpay_rate=0))
+    answer = simulate(
+        first.read_text(), config, payer.sim, received=dt.date(2025, 3, 11), payer=payer
+    )
+    remit = tmp_path / "r.835"
+    remit.write_text(answer.remit_835 or "")
+    r = run("--db", db, "post", str(remit), "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["next_payers"]["secondary"] == ["V-1-S"]
+    second = tmp_path / "s.837"
+    r = run("--db", db, "submit", "-o", str(second), "--json")
+    assert json.loads(r.output)["claims"] == ["V-1-S"]
+    assert_valid(second.read_text())  # the secondary 837P, as pyx12 reads it
+    # Medigap has the patient's share until it decides: nothing owed yet.
+    r = run("--db", db, "balance", "P-1", "--json")
+    (p,) = json.loads(r.output)["patients"]
+    assert p["balance"] == "0.00" and p["pending_insurance"] == str(answer.decisions[0].patient)
+    sec = simulate(second.read_text(), config, payer.sim, received=dt.date(2025, 3, 26), number=2)
+    remit2 = tmp_path / "r2.835"
+    remit2.write_text(sec.remit_835 or "")
+    assert run("--db", db, "post", str(remit2)).exit_code == 0
+    r = run("--db", db, "balance", "P-1", "--json")
+    assert json.loads(r.output)["patients"][0]["balance"] == "0.00"  # the plan paid it all
+    r = run("--db", db, "pay", "P-1", "10.00", "--method", "cash", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == {
+        "patient_id": "P-1",
+        "kind": "payment",
+        "amount": "10.00",
+        "applied": [],
+        "credit": "10.00",
+        "balance": "0.00",
+    }
+    r = run("--db", db, "refund", "P-1", "10.00", "--method", "check", "--ref", "1001", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["credit"] == "0.00"
+    r = run("--db", db, "patient-writeoff", "P-1", "--reason", "nothing owed")
+    assert r.exit_code == 2 and "owes 0" in r.output and "Traceback" not in r.output
+    r = run("--db", db, "pay", "P-1", "ten", "--method", "cash")
+    assert r.exit_code == 2 and "not an amount" in r.output
+    r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["statements"] == []

@@ -1,0 +1,146 @@
+"""The MLLP listener, driven by a real MLLP client (python-hl7's) over loopback: AA stores the
+visit, AE refuses a message with the reason and stores nothing of it, AR answers a message it
+cannot read; the listener goes on after each."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from hl7.mllp import open_hl7_connection
+from sqlalchemy import func, select
+
+from ptbill.cli.listen_cmds import ledger_store
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Visit
+from ptbill.intake import hl7v2_export
+from ptbill.intake.mllp import Listener, serve
+from ptbill.ledger import models as m
+from ptbill.ledger.db import Ledger
+from tests.factories import timed, visit_dict
+
+
+def _message(visit_id: str, payer: str = "medicare") -> str:
+    d = visit_dict(timed("97110", 24), timed("97140", 13, body_region="right knee"))
+    d.update(visit_id=visit_id, payer=payer, total_timed_minutes=37)
+    visit = Visit.model_validate(d)
+    return hl7v2_export.write_message(visit, 1, _config())
+
+
+def _config() -> Config:
+    from ptbill.config import load_config
+
+    return load_config(None)
+
+
+async def _exchange(port: int, texts: list[bytes]) -> list[str]:
+    reader, writer = await open_hl7_connection("127.0.0.1", port, encoding="utf-8")
+    answers = []
+    for text in texts:
+        writer.writeblock(text)
+        await writer.drain()
+        block = await asyncio.wait_for(reader.readblock(), timeout=30)
+        answers.append(block.decode("utf-8"))
+    writer.close()
+    return answers
+
+
+def _msa(ack: str) -> list[str]:
+    msa = next(s for s in ack.split("\r") if s.startswith("MSA"))
+    return msa.split("|")
+
+
+def _visits(url: str) -> list[str]:
+    with Ledger(url) as ledger, ledger.transaction() as s:
+        return sorted(s.scalars(select(m.Visit.visit_id)).all())
+
+
+def test_the_listener_acks_and_stores_each_message(db_url: str, config: Config) -> None:
+    good = _message("V-MLLP-1")
+    unknown_payer = good.replace("V-MLLP-1", "V-MLLP-2").replace(
+        "|medicare|medicare|", "|ACME-X|ACME-X|"
+    )
+    second = _message("V-MLLP-3")
+    store = ledger_store(db_url, config, dt.date(2026, 3, 10), "mllp-test")
+    heard: list[tuple[str, str, str | None, str]] = []
+    listener = Listener(config, store, heard=lambda *a: heard.append(a))
+
+    async def run() -> list[str]:
+        server = await serve(listener, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            answers = await _exchange(
+                port,
+                [good.encode(), unknown_payer.encode(), b"this is not HL7", second.encode()],
+            )
+        return answers
+
+    answers: list[Any] = asyncio.run(run())
+    stored, refused, unreadable, again = (_msa(a) for a in answers)
+    assert stored[1] == "AA" and stored[2] == "DEMO00000001"
+    assert refused[1] == "AE"
+    assert "'ACME-X' is not recognised" in refused[3] and "IN1" in refused[3]
+    assert unreadable[1] == "AR"
+    assert again[1] == "AA"  # the listener went on after the refusals
+    assert _visits(db_url) == ["V-MLLP-1", "V-MLLP-3"]
+    assert [(h[1], h[2]) for h in heard] == [
+        ("AA", "V-MLLP-1"),
+        ("AE", None),
+        ("AR", None),
+        ("AA", "V-MLLP-3"),
+    ]  # what `ptbill listen --json` prints, one line each
+    assert "'ACME-X' is not recognised" in heard[1][3]
+    assert (listener.tally.accepted, listener.tally.refused, listener.tally.unreadable) == (2, 1, 1)
+    with Ledger(db_url) as ledger, ledger.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(m.Claim)) == 2
+
+
+def test_a_message_the_ledger_refuses_is_answered_ae_and_nothing_is_stored(
+    db_url: str, config: Config
+) -> None:
+    """The ledger's own refusal (here: a visit of a clinic the configuration lacks) rolls the
+    message's import back and answers AE with the reason."""
+    elsewhere = Visit.model_validate({**visit_dict(timed("97110", 24)), "clinic": "nowhere"})
+    store = ledger_store(db_url, config, None, "mllp-test")
+    listener = Listener(config, lambda visit, cid: store(elsewhere, cid))
+    ack = asyncio.run(listener.answer(_message("V-MLLP-9")))
+    assert _msa(ack)[1] == "AE" and "no clinic 'nowhere'" in ack
+    assert _visits(db_url) == []
+
+
+def test_ptbill_listen_answers_over_loopback_and_prints_json(tmp_path: Path) -> None:
+    """The command itself, as a clinic runs it: a process listening on a loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = f"sqlite:///{tmp_path / 'listen.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ptbill", "--db", db, "listen", "--mllp", f"127.0.0.1:{port}",
+         "--json", "--as-of", "2026-03-10"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        assert "listening" in proc.stderr.readline()
+        [answer] = asyncio.run(_exchange(port, [_message("V-CLI-1").encode()]))
+        assert _msa(answer)[1] == "AA"
+        line = json.loads(proc.stdout.readline())
+        assert line == {
+            "control_id": "DEMO00000001",
+            "ack": "AA",
+            "visit_id": "V-CLI-1",
+            "problem": "",
+        }
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert _visits(db) == ["V-CLI-1"]

@@ -1,0 +1,313 @@
+"""The patient's share: balances by reason (net of a later payer), the ABN rule, payments
+applied oldest first, credits and refunds, write-offs, statements and their dunning cycle, and
+insurance over-payments -- each amount counted once.
+
+The test visit bills $143 (97110 x2 $96, 97140 $47); Medicare allows $60 + $20 and pays 80%
+less 2% sequestration, leaving PR-2 coinsurance $12 + $4 = $16 (tests.ledger.test_secondary)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ptbill.config.profiles import Config
+from ptbill.errors import InputError
+from ptbill.ledger import models as m
+from ptbill.ledger.balances import balances
+from ptbill.ledger.db import Ledger
+from ptbill.ledger.patient_models import Statement
+from ptbill.ledger.patient_pay import pay, refund, write_off
+from ptbill.payer_sim.adjudicate import LineDecision
+from ptbill.payer_sim.write import remittance_claims
+from ptbill.remit.post import post_text
+from ptbill.reports.statements import run_statements
+from tests.ledger.helpers import (
+    PAID_DAY,
+    WHO,
+    decision,
+    import_and_submit,
+    medicare_visit,
+    open_items,
+    paid,
+    remit,
+    sim_claims,
+    write_visits,
+)
+from tests.ledger.test_secondary import _add_coverage, _primary_lines
+
+D = Decimal
+
+
+def _post(ledger: Ledger, config: Config, text: str) -> None:
+    with ledger.transaction() as s:
+        post_text(s, text, "r.835", who=WHO, config=config, as_of=None)
+
+
+def _owed(ledger: Ledger, day: dt.date = PAID_DAY):  # type: ignore[no-untyped-def]
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        return balances(s, day, [patient])[patient]
+
+
+@pytest.fixture
+def sent(ledger: Ledger, config: Config, tmp_path: Path) -> dict:
+    visits = [
+        medicare_visit("V-1"),
+        medicare_visit("V-2", dos=dt.date(2025, 3, 5)),
+    ]
+    result = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits))
+    return sim_claims(result.text)
+
+
+def _paid(sent: dict, *names: str, icn: str = "A", number: int = 1, **kw) -> str:  # type: ignore[no-untyped-def]
+    return remit(
+        [
+            remittance_claims(decision(sent[n], _primary_lines(sent[n], **kw), icn=f"{icn}{n}"))
+            for n in names
+        ],
+        number=number,
+    )
+
+
+def test_the_coinsurance_is_owed_by_reason_and_aged(ledger: Ledger, config: Config, sent) -> None:
+    _post(ledger, config, _paid(sent, "V-1"))
+    owed = _owed(ledger, PAID_DAY + dt.timedelta(days=40))
+    (v1, v2) = owed.visits
+    assert (v1.claim_number, v1.share, v1.balance) == ("V-1", D("16.00"), D("16.00"))
+    assert v1.insurance_paid == D("62.72") and v1.adjustments == D("64.28")  # 143 - 62.72 - 16
+    assert v1.charge == v1.insurance_paid + v1.adjustments + v1.share
+    assert v2.pending_with == "medicare" and v2.balance == 0  # not decided yet
+    assert owed.balance == D("16.00")
+    assert owed.by_reason()["coinsurance"] == D("16.00")
+    assert owed.aging(PAID_DAY + dt.timedelta(days=40))["31-60"] == D("16.00")
+
+
+def test_deductible_and_copay_are_told_apart(ledger: Ledger, config: Config, sent) -> None:
+    c = sent["V-1"]
+    lines = [
+        LineDecision(
+            c.lines[0], D("60.00"), D("0"), [("CO", "45", D("36.00")), ("PR", "1", D("60.00"))]
+        ),
+        LineDecision(
+            c.lines[1], D("20.00"), D("10.00"), [("CO", "45", D("27.00")), ("PR", "3", D("10.00"))]
+        ),
+    ]
+    _post(ledger, config, remit([remittance_claims(decision(c, lines, icn="A1"))]))
+    r = _owed(ledger).by_reason()
+    assert (r["deductible"], r["copay"], r["coinsurance"]) == (D("60.00"), D("10.00"), D(0))
+
+
+def test_a_secondary_claim_holds_the_share_until_it_decides(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    _add_coverage(ledger, config, "medigap", "MG123")
+    _post(ledger, config, _paid(sent, "V-1"))
+    owed = _owed(ledger)
+    assert owed.visits[0].pending_with == "medigap" and owed.balance == 0
+    assert owed.pending == D("16.00")  # counted once: pending, not owed too
+
+
+def test_non_covered_needs_an_abn(ledger: Ledger, config: Config, sent) -> None:
+    """Medicare denies 97140 as not covered (PR-96): with GA (ABN on file) the patient may be
+    billed; without it, not (write-off suggested)."""
+    c = sent["V-1"]
+    ga = dataclasses.replace(c.lines[1], modifiers=("GP", "GA"))
+    for line, expected_billable in ((c.lines[1], D(0)), (ga, D("47.00"))):
+        lines = [
+            paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
+            LineDecision(line, D(0), D(0), [("PR", "96", D("47.00"))]),
+        ]
+        with ledger.transaction() as s:
+            s.query(m.Claim).filter(m.Claim.claim_number == "V-1").update({"state": "submitted"})
+        _post(
+            ledger,
+            config,
+            remit([remittance_claims(decision(c, lines, icn="A1"))], number=5 if line is ga else 4),
+        )
+        v = _owed(ledger).visits[0]
+        assert v.by_reason["non_covered"] == expected_billable
+        assert v.not_billable == D("47.00") - expected_billable
+
+
+def test_payments_apply_oldest_first_and_leave_a_credit(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    _post(ledger, config, _paid(sent, "V-1"))
+    later = PAID_DAY + dt.timedelta(days=1)
+    with ledger.transaction() as s:
+        first = pay(
+            s, patient="P-1", amount=D("10.00"), method="card", reference="AUTH1", on=later, who=WHO
+        )
+    assert first.applied == [{"claim_id": "V-1", "amount": D("10.00")}]
+    assert (first.balance, first.credit) == (D("6.00"), D(0))
+    assert _owed(ledger, later).by_reason()["coinsurance"] == D("6.00")  # net of the payment
+    with ledger.transaction() as s:
+        second = pay(
+            s, patient="P-1", amount=D("20.00"), method="check", reference="1001", on=later, who=WHO
+        )
+        assert (second.balance, second.credit) == (D(0), D("14.00"))
+        (item,) = [i for i in open_items(s) if i.kind == "refund"]
+        assert item.amount == D("14.00") and item.reference == "patient:P-1"
+    # V-2's coinsurance is posted: the credit pays it (14 of 16) and the refund item closes.
+    _post(ledger, config, _paid(sent, "V-2", number=2))
+    owed = _owed(ledger, later)
+    assert (owed.balance, owed.credit) == (D("2.00"), D(0))
+    with ledger.transaction() as s:
+        assert [i for i in open_items(s) if i.kind == "refund"] == []
+
+
+def test_a_refund_pays_the_credit_back_and_no_more(ledger: Ledger, config: Config, sent) -> None:
+    _post(ledger, config, _paid(sent, "V-1"))
+    with ledger.transaction() as s:
+        pay(s, patient="P-1", amount=D("25.00"), method="cash", reference="", on=PAID_DAY, who=WHO)
+    with ledger.transaction() as s, pytest.raises(InputError, match="credit is 9.00"):
+        refund(
+            s, patient="P-1", amount=D("10.00"), method="check", reference="", on=PAID_DAY, who=WHO
+        )
+    with ledger.transaction() as s:
+        done = refund(
+            s,
+            patient="P-1",
+            amount=D("9.00"),
+            method="check",
+            reference="2001",
+            on=PAID_DAY,
+            who=WHO,
+        )
+        assert (done.credit, done.balance) == (D(0), D(0))
+        assert [i for i in open_items(s) if i.kind == "refund"] == []
+
+
+def test_a_payment_to_a_chosen_claim(ledger: Ledger, config: Config, sent) -> None:
+    _post(ledger, config, _paid(sent, "V-1", "V-2"))
+    with ledger.transaction() as s:
+        done = pay(
+            s,
+            patient="P-1",
+            amount=D("16.00"),
+            method="card",
+            reference="",
+            on=PAID_DAY,
+            who=WHO,
+            claim="V-2",
+        )
+    assert done.applied == [{"claim_id": "V-2", "amount": D("16.00")}]
+    assert [v.balance for v in _owed(ledger).visits] == [D("16.00"), D(0)]
+
+
+def test_statements_follow_the_dunning_cycle(
+    ledger: Ledger, config: Config, sent, tmp_path: Path
+) -> None:
+    _post(ledger, config, _paid(sent, "V-1"))
+    steps = []
+    for days in (0, 10, 30, 45, 60, 90, 120):
+        day = PAID_DAY + dt.timedelta(days=days)
+        with ledger.transaction() as s:
+            run = run_statements(s, config, as_of=day, who=WHO, out_dir=tmp_path / str(days))
+        steps.append([x["step"] for x in run.statements] + ["collections"] * len(run.collections))
+    assert steps == [["first"], [], ["reminder"], [], ["final"], ["collections"], []]
+    first = tmp_path / "0"
+    batch = (first / f"statements-{PAID_DAY}.pdf").read_bytes()
+    assert batch.startswith(b"%PDF") and (first / f"statement-P-1-{PAID_DAY}.pdf").exists()
+    csv_text = (first / f"statements-{PAID_DAY}.csv").read_text()
+    assert csv_text.splitlines()[1].startswith("P-1,Ann Lee,12 Elm St,,Springfield,IL,62701,")
+    assert ",first,16.00," in csv_text
+    with ledger.transaction() as s:
+        assert [i.kind for i in open_items(s) if i.kind == "collections"] == ["collections"]
+
+
+def test_a_write_off_ends_the_cycle(ledger: Ledger, config: Config, sent, tmp_path: Path) -> None:
+    _post(ledger, config, _paid(sent, "V-1"))
+    with ledger.transaction() as s:
+        run_statements(s, config, as_of=PAID_DAY, who=WHO)
+        write_off(s, patient="P-1", reason="hardship", on=PAID_DAY, who=WHO)
+    with ledger.transaction() as s:
+        run = run_statements(s, config, as_of=PAID_DAY + dt.timedelta(days=30), who=WHO)
+        assert (run.statements, run.closed) == ([], ["P-1"])
+        steps = s.scalars(select(Statement.step).order_by(Statement.id)).all()
+        assert steps == ["first", "closed"]
+
+
+def test_a_payment_posted_twice_is_a_refund_not_a_bigger_balance(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    _post(ledger, config, _paid(sent, "V-1"))
+    _post(ledger, config, _paid(sent, "V-1", icn="B", number=2))  # the same decision again
+    with ledger.transaction() as s:
+        (item,) = [i for i in open_items(s) if i.kind == "refund"]
+        assert (item.category, item.amount, item.reference) == ("paid_twice", D("62.72"), "V-1")
+    owed = _owed(ledger)
+    assert owed.balance == D("16.00") and owed.visits[0].insurance_paid == D("62.72")
+
+
+def test_bad_amounts_and_methods_are_refused(ledger: Ledger, config: Config, sent) -> None:
+    with ledger.transaction() as s, pytest.raises(InputError, match="above 0"):
+        pay(s, patient="P-1", amount=D("-5"), method="card", reference="", on=PAID_DAY, who=WHO)
+    with ledger.transaction() as s, pytest.raises(InputError, match="not a payment method"):
+        pay(s, patient="P-1", amount=D("5"), method="bitcoin", reference="", on=PAID_DAY, who=WHO)
+    with ledger.transaction() as s, pytest.raises(InputError, match="no patient"):
+        pay(s, patient="P-404", amount=D("5"), method="card", reference="", on=PAID_DAY, who=WHO)
+
+
+def test_the_report_counts_each_dollar_once(ledger: Ledger, config: Config, sent) -> None:
+    """V-1: Medicare paid 62.72 and left 16.00 to the Medigap plan, then the plan paid it.
+    V-2 is still with Medicare (143.00)."""
+    from ptbill.ledger.submit import submit
+    from ptbill.reports.report import build_report
+    from tests.ledger.test_secondary import _remit_from, _secondary_pays
+
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(sent["V-1"], _primary_lines(sent["V-1"]), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        assert build_report(s, PAID_DAY)["ar_total"] == D("143.00")  # V-1-S not sent yet
+        sent2 = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="s.837")
+        r = build_report(s, PAID_DAY)
+        assert r["ar_total"] == D("159.00")  # 143.00 with Medicare + 16.00 with the plan
+        assert (r["patient_ar_total"], r["patient_pending_insurance"]) == (D(0), D("16.00"))
+    answer = _secondary_pays(sim_claims(sent2.text)["V-1-S"], first)
+    _post(ledger, config, _remit_from("MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [answer], PAID_DAY))
+    with ledger.transaction() as s:
+        pay(s, patient="P-1", amount=D("5.00"), method="cash", reference="", on=PAID_DAY, who=WHO)
+        r = build_report(s, PAID_DAY)
+    assert r["ar_total"] == D("143.00")
+    assert (r["patient_ar_total"], r["patient_credits"]) == (D(0), D("5.00"))
+    assert r["collections_by_payer"] == {"medicare": D("62.72"), "medigap": D("16.00")}
+    assert r["collections_by_patient"] == {"P-1": D("5.00")}
+    # (62.72 + 16.00 + 5.00) / (286.00 charges - 64.28 CO-45 and CO-253 on V-1)
+    assert r["net_collection_rate"] == D("0.3776")
+
+
+def test_a_long_statement_goes_on_over_pages_and_the_batch_holds_every_page() -> None:
+    import datetime as _dt
+
+    from ptbill.config import load_config
+    from ptbill.reports.statements import render, statement_pdf
+
+    clinic = next(iter(load_config(None).clinics.values()))
+    visit = {
+        "claim_id": "V-1",
+        "date_of_service": _dt.date(2025, 3, 3),
+        **{k: D("1.00") for k in ("charges", "insurance_paid", "adjustments")},
+        **{k: D("1.00") for k in ("your_share", "you_paid", "owed")},
+    }
+    detail = {
+        "patient_id": "P-1",
+        "name": "Ann (Lee)",  # PDF text escapes the parentheses
+        "address": {},
+        "statement_date": "2025-04-01",
+        "step": "first",
+        "balance": "60.00",
+        "aging": {"0-30": "60.00"},
+        "pay_by": "2025-05-01",
+        "visits": [visit] * 60,
+    }
+    assert len(render(detail, clinic)) == 2
+    pdf = statement_pdf(detail, clinic)
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.count(b"/Type /Page ") == 2 and b"/Count 2" in pdf

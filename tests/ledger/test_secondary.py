@@ -1,0 +1,392 @@
+"""After the primary pays: claims to the next payer (secondary 837P or crossover), their 835s,
+a payment from the wrong payer, and a primary decision reversed after the secondary was sent.
+
+Amounts: the test visit bills 97110 x2 ($96) and 97140 ($47); the primary allows $60 and $20,
+takes 20% coinsurance (PR-2: $12 + $4) and 2% sequestration (CO-253: $0.96 + $0.32), so it pays
+$62.72 and leaves the patient $16.00, which the secondary is billed for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Subscriber
+from ptbill.ledger import coverages
+from ptbill.ledger import models as m
+from ptbill.ledger.db import Ledger
+from ptbill.ledger.states import State
+from ptbill.ledger.submit import submit
+from ptbill.payer_sim.adjudicate import Decision, LineDecision
+from ptbill.payer_sim.write import remittance_claims, write_835
+from ptbill.remit.post import post_text
+from ptbill.x12.tokenizer import split_text
+from tests.ledger.helpers import (
+    DOS,
+    PAID_DAY,
+    WHO,
+    claim,
+    decision,
+    import_and_submit,
+    medicare_visit,
+    open_items,
+    paid,
+    remit,
+    reversal,
+    sim_claims,
+    write_visits,
+)
+from tests.x12.pyx12_check import assert_valid
+
+D = Decimal
+SECOND_DAY = PAID_DAY + dt.timedelta(days=7)
+LATER = PAID_DAY + dt.timedelta(days=21)
+
+
+def _post(ledger: Ledger, config: Config, text: str, name: str = "r.835"):
+    with ledger.transaction() as s:
+        return post_text(s, text, name, who=WHO, config=config, as_of=None)
+
+
+def _add_coverage(ledger: Ledger, config: Config, payer: str, member: str, rank: int = 2) -> None:
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        assert patient is not None
+        coverages.record(
+            s,
+            patient_pk=patient,
+            profile=config.payers[payer],
+            subscriber=Subscriber(member_id=member),
+            rank=rank,
+            start=DOS - dt.timedelta(days=60),
+            source="test",
+        )
+
+
+COINSURANCE = (D("12.00"), D("4.00"))
+
+
+def _primary_lines(c, coinsurance=COINSURANCE):  # type: ignore[no-untyped-def]
+    return [
+        paid(c.lines[0], D("60.00"), coinsurance[0], D("0.96")),
+        paid(c.lines[1], D("20.00"), coinsurance[1], D("0.32")),
+    ]
+
+
+def _secondary_pays(c, decision_of_primary: Decision, icn: str = "MG1") -> Decision:  # type: ignore[no-untyped-def]
+    """The supplemental plan pays the coinsurance; the rest is the primary's (OA-23)."""
+    lines = []
+    for x, p in zip(c.lines, decision_of_primary.lines, strict=True):
+        owed = sum((a for g, _, a in p.adjustments if g == "PR"), D(0))
+        lines.append(LineDecision(x, owed, owed, [("OA", "23", x.charge - owed)]))
+    return Decision(c, "commercial", icn, SECOND_DAY, lines=lines)
+
+
+def _remit_from(payer: str, payer_id: str, decisions: list[Decision], when: dt.date) -> str:
+    return write_835(
+        [(payer, payer_id, [remittance_claims(d) for d in decisions])],
+        payee=("ELM STREET PT", "1234567893"),
+        receiver="ELMST001",
+        number=7,
+        when=when,
+    )
+
+
+@pytest.fixture
+def primary(ledger: Ledger, config: Config, tmp_path: Path):  # type: ignore[no-untyped-def]
+    result = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    return sim_claims(result.text)["V-1"]
+
+
+def test_the_primarys_835_makes_a_secondary_claim_and_submit_sends_it(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    summary = _post(ledger, config, remit([remittance_claims(first)]))
+    assert summary.cob.secondary == ["V-1-S"]
+    with ledger.transaction() as s:
+        sec = claim(s, "V-1-S")
+        head = claim(s, "V-1")
+        assert (sec.state, sec.sequence, sec.primary_claim_id) == ("ready", 2, head.id)
+        assert sec.charge == D("143.00") and sec.crossover is False
+        assert s.get(m.Payer, sec.payer_id).key == "medigap"
+        controls = s.scalars(
+            select(m.ClaimLine.control_number)
+            .join(m.ClaimVersion, m.ClaimVersion.id == m.ClaimLine.version_id)
+            .where(m.ClaimVersion.claim_id == sec.id)
+        ).all()
+        assert sorted(controls) == ["V-1-S-1", "V-1-S-2"]
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    assert sent.claims == ["V-1-S"]
+    segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]  # pyx12: no errors
+    assert "SBR*S*18*******CI" in segs  # 2000B: the Medigap plan pays second
+    assert "CLM*V-1-S*143***11:B:1*Y*A*Y*Y" in segs
+    start = segs.index("SBR*P*18*******MB")  # 2320: Medicare's decision
+    assert segs[start + 1 : start + 9] == [
+        "AMT*D*62.72",  # what Medicare paid
+        "AMT*EAF*16",  # the coinsurance it left
+        "OI***Y*P**Y",
+        "NM1*IL*1*LEE*ANN****MI*1EG4TE5MK73",  # 2330A: the Medicare beneficiary
+        "N3*12 ELM ST",
+        "N4*SPRINGFIELD*IL*62701",
+        "NM1*PR*2*MEDICARE PART B*****PI*MEDICARE",  # 2330B
+        "REF*F8*A1",  # Medicare's claim number
+    ]
+    first_line = segs.index("SVD*MEDICARE*47.04*HC:97110:GP**2")
+    assert segs[first_line + 1 : first_line + 4] == [
+        "CAS*CO*45*36**253*0.96",
+        "CAS*PR*2*12",
+        "DTP*573*D8*" + PAID_DAY.strftime("%Y%m%d"),
+    ]
+    # The secondary's 835 posts to the secondary claim, and the visit is settled.
+    sec_sim = sim_claims(sent.text)["V-1-S"]
+    answer = _secondary_pays(sec_sim, first)
+    _post(ledger, config, _remit_from("MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [answer], SECOND_DAY))
+    with ledger.transaction() as s:
+        sec, head = claim(s, "V-1-S"), claim(s, "V-1")
+        assert (sec.state, sec.paid, head.paid) == ("paid", D("16.00"), D("62.72"))
+
+
+def test_a_crossover_is_recorded_not_sent_and_the_supplemental_835_posts_to_it(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    _add_coverage(ledger, config, "medicaid", "MCD555")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    first.crossover = ("STATE MEDICAID", "MEDICAID")
+    summary = _post(ledger, config, remit([remittance_claims(first)]))
+    assert summary.cob.crossover == ["V-1-S"] and summary.cob.secondary == []
+    with ledger.transaction() as s:
+        sec = claim(s, "V-1-S")
+        assert (sec.state, sec.crossover) == ("submitted", True)
+        (item,) = open_items(s, "V-1-S")
+        wait = config.payers["medicaid"].status_after_days
+        assert (item.kind, item.due_date) == ("crossover", PAID_DAY + dt.timedelta(days=wait))
+        payment = s.scalar(select(m.ClaimPayment).where(m.ClaimPayment.clp01 == "V-1"))
+        assert (payment.remarks, payment.crossover_to) == ("MA18", "STATE MEDICAID")
+    with ledger.transaction() as s:  # nothing to send: Medicare forwarded it
+        assert submit(s, config, as_of=PAID_DAY, who=WHO, file_name="x.837").claims == []
+    # Medicaid answers with the primary's claim number (Medicare forwarded that claim).
+    answer = _secondary_pays(primary, first, icn="MCD1")
+    answer.payer_key = "medicaid"
+    _post(ledger, config, _remit_from("STATE MEDICAID", "MEDICAID", [answer], SECOND_DAY))
+    with ledger.transaction() as s:
+        sec, head = claim(s, "V-1-S"), claim(s, "V-1")
+        assert (sec.state, sec.paid) == ("paid", D("16.00"))
+        assert (head.state, head.paid) == ("paid", D("62.72"))  # unchanged
+        assert open_items(s, "V-1-S") == []  # the crossover item closed
+
+
+def test_a_payment_from_a_payer_the_visit_was_not_billed_to_is_a_work_item(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    stray = _secondary_pays(primary, first, icn="X1")
+    summary = _post(ledger, config, _remit_from("ACME HEALTH", "ACME1", [stray], SECOND_DAY))
+    assert summary.unmatched == ["V-1"]
+    with ledger.transaction() as s:
+        head, sec = claim(s, "V-1"), claim(s, "V-1-S")
+        assert (head.paid, sec.paid, sec.state) == (D("62.72"), D(0), "ready")
+        items = [i for i in open_items(s) if i.kind == "unmatched"]
+        assert len(items) == 1 and "none of the payers" in items[0].detail
+
+
+def test_no_secondary_without_a_next_coverage_or_a_balance(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == []
+    with ledger.transaction() as s:
+        assert s.scalar(select(m.Claim).where(m.Claim.claim_number == "V-1-S")) is None
+
+
+def test_a_reversal_after_the_secondary_was_paid_replaces_it(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    sec_sim = sim_claims(sent.text)["V-1-S"]
+    _post(
+        ledger,
+        config,
+        _remit_from(
+            "MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [_secondary_pays(sec_sim, first)], SECOND_DAY
+        ),
+    )
+    # Medicare reverses and decides again: 97140 allowed $25 (coinsurance $5), so it pays more
+    # and the patient's share the secondary was billed for changes to $17.
+    corrected = decision(
+        primary,
+        [
+            paid(primary.lines[0], D("60.00"), D("12.00"), D("0.96")),
+            paid(primary.lines[1], D("25.00"), D("5.00"), D("0.40")),
+        ],
+        icn="A2",
+    )
+    summary = _post(ledger, config, reversal(first, corrected, when=LATER, number=3))
+    assert summary.cob.corrected == ["V-1-S"]
+    with ledger.transaction() as s:
+        sec = claim(s, "V-1-S")
+        version = s.scalar(
+            select(m.ClaimVersion).where(
+                m.ClaimVersion.claim_id == sec.id, m.ClaimVersion.version == 2
+            )
+        )
+        assert (sec.state, version.frequency_code, version.original_claim_id) == (
+            "corrected",
+            "7",
+            "MG1",
+        )
+    with ledger.transaction() as s:
+        again = submit(s, config, as_of=LATER, who=WHO, file_name="again.837")
+    segs = ["*".join(e) for e in split_text(assert_valid(again.text))]
+    assert "CLM*V-1-S*143***11:B:7*Y*A*Y*Y" in segs and "REF*F8*MG1" in segs
+    assert "AMT*D*66.64" in segs and "AMT*EAF*17" in segs  # from the corrected decision
+    assert "REF*F8*A2" in segs  # 2330B: the primary's new claim number
+
+
+def test_a_reversal_before_the_secondary_was_sent_rebuilds_it_in_place(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    # Corrected: no coinsurance at all (the patient owes nothing): nothing left to bill.
+    corrected = decision(primary, _primary_lines(primary, (D(0), D(0))), icn="A2")
+    _post(ledger, config, reversal(first, corrected, when=LATER, number=3))
+    with ledger.transaction() as s:
+        assert claim(s, "V-1-S").state == State.WRITTEN_OFF
+        assert submit(s, config, as_of=LATER, who=WHO, file_name="x.837").claims == []
+
+
+def test_a_denied_and_a_partly_paid_line_carry_their_decisions_to_the_secondary(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """97110 partly paid (allowed 60: CO-45 36, PR-1 deductible 10, PR-2 10, CO-253 0.80),
+    97140 denied (CO-50): each 2430 balances against its line's charge."""
+    from tests.ledger.helpers import denied
+
+    _add_coverage(ledger, config, "medigap", "MG123")
+    partly = LineDecision(
+        primary.lines[0],
+        D("60.00"),
+        D("39.20"),
+        [
+            ("CO", "45", D("36.00")),
+            ("PR", "1", D("10.00")),
+            ("PR", "2", D("10.00")),
+            ("CO", "253", D("0.80")),
+        ],
+    )
+    first = decision(primary, [partly, denied(primary.lines[1], "CO", "50", "N115")], icn="A1")
+    assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == ["V-1-S"]
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]
+    line1 = segs.index("SVD*MEDICARE*39.2*HC:97110:GP**2")
+    assert segs[line1 + 1 : line1 + 3] == ["CAS*CO*45*36**253*0.8", "CAS*PR*1*10**2*10"]
+    line2 = segs.index("SVD*MEDICARE*0*HC:97140:GP**1")
+    assert segs[line2 + 1] == "CAS*CO*50*47"
+    assert "AMT*D*39.2" in segs and "AMT*EAF*20" in segs
+
+
+def _secondary_sent(ledger: Ledger, config: Config, primary, paid_by_plan: bool):  # type: ignore[no-untyped-def]
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    if paid_by_plan:
+        answer = _secondary_pays(sim_claims(sent.text)["V-1-S"], first)
+        _post(
+            ledger,
+            config,
+            _remit_from("MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [answer], SECOND_DAY),
+        )
+    return first
+
+
+def test_a_reversal_that_leaves_nothing_voids_the_paid_secondary(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    first = _secondary_sent(ledger, config, primary, paid_by_plan=True)
+    corrected = decision(primary, _primary_lines(primary, (D(0), D(0))), icn="A2")
+    summary = _post(ledger, config, reversal(first, corrected, when=LATER, number=3))
+    assert summary.cob.corrected == ["V-1-S"]
+    with ledger.transaction() as s:
+        again = submit(s, config, as_of=LATER, who=WHO, file_name="void.837")
+    segs = ["*".join(e) for e in split_text(assert_valid(again.text))]
+    assert "CLM*V-1-S*143***11:B:8*Y*A*Y*Y" in segs and "REF*F8*MG1" in segs
+
+
+def test_a_reversal_while_the_secondary_awaits_its_payer_is_work(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    first = _secondary_sent(ledger, config, primary, paid_by_plan=False)
+    corrected = decision(primary, _primary_lines(primary, (D("6.00"), D("2.00"))), icn="A2")
+    summary = _post(ledger, config, reversal(first, corrected, when=LATER, number=3))
+    assert summary.cob.review == ["V-1-S"]
+    with ledger.transaction() as s:
+        (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "cob"]
+        assert item.amount == D("8.00") and "decided again" in item.detail
+        assert claim(s, "V-1-S").state == State.SUBMITTED
+
+
+def test_a_visit_that_lists_its_coverages_records_them_and_bills_the_next_one(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """Visit format v1.1: `coverages` in order. The first visit records Medicare (rank 1) and
+    the Medigap plan (rank 2) from its date; a later visit that lists Medicare alone ends the
+    plan the day before it."""
+    visit = medicare_visit("V-1")
+    medicare_sub = visit.pop("subscriber")
+    payer = visit.pop("payer")
+    visit["coverages"] = [
+        {"payer": payer, "subscriber": medicare_sub},
+        {"payer": "medigap", "subscriber": {"member_id": "MG777", "relationship": "self"}},
+    ]
+    later = medicare_visit("V-2", dos=DOS + dt.timedelta(days=4))
+    later.pop("subscriber")
+    later.pop("payer")
+    later["coverages"] = [{"payer": payer, "subscriber": medicare_sub}]
+    sent = import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", [visit, later]))
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        found = coverages.of_patients(s, [patient])[patient]
+    assert [(c.rank, c.payer_key, c.start_date, c.end_date) for c in found] == [
+        (1, "medicare", DOS, None),
+        (2, "medigap", DOS, DOS + dt.timedelta(days=3)),
+    ]
+    claims = sim_claims(sent.text)
+    first = decision(claims["V-1"], _primary_lines(claims["V-1"]), icn="A1")
+    second = decision(claims["V-2"], _primary_lines(claims["V-2"]), icn="A2")
+    summary = _post(ledger, config, remit([remittance_claims(first), remittance_claims(second)]))
+    assert summary.cob.secondary == ["V-1-S"]  # V-2's date is after the plan ended
+    with ledger.transaction() as s:
+        out = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    segs = ["*".join(e) for e in split_text(assert_valid(out.text))]
+    assert "NM1*IL*1*LEE*ANN****MI*MG777" in segs  # 2010BA: the plan's member
+    assert "NM1*IL*1*LEE*ANN****MI*1EG4TE5MK73" in segs  # 2330A: the Medicare beneficiary
+
+
+def test_no_next_payer_when_the_claims_payer_is_not_the_patients_at_its_rank(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The patient's recorded primary is a commercial plan, the claim was billed to Medicare:
+    the recorded secondary does not follow a claim that is not the recorded primary's."""
+    _add_coverage(ledger, config, "commercial", "XYZ1", rank=1)
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == []

@@ -1,0 +1,222 @@
+"""Users per clinic, tokens, login protection and administration (issues #15 items 2, 5, 6
+and #19 item 8): the CLI, the admin API and pages; access refused at once when taken away."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from ptbill.cli.main import cli
+from ptbill.ledger import models as m
+from ptbill.web.demo import DEMO_PASSWORD
+from ptbill.web.models import ApiToken
+from ptbill.web.security import USER_LIMIT
+from tests.web.conftest import MakeBench, Workbench
+
+A, B = "elm-street-pt", "oak-avenue-pt"
+
+
+def _run(db: Path, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", *args], input=stdin, obj={})
+    return result.exit_code, result.output
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_cli_administers_users_and_tokens(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    db = bench.db
+
+    def add(name: str, role: str, clinic: str) -> tuple[int, str]:
+        args = ("user", "add", name, "--role", role, "--clinic", clinic, "--password-stdin")
+        return _run(db, *args, stdin="a long password\n")
+
+    assert add("ann", "biller", A)[0] == 0
+    code, out = add("bo", "manager", A)
+    assert code == 2 and "company-wide role" in out
+    code, out = add("cy", "viewer", "no-such")
+    assert code == 2 and "no clinic 'no-such'" in out
+    assert _run(db, "user", "grant", "ann", "--clinic", B, "--role", "viewer")[0] == 0
+    code, out = _run(db, "user", "list", "--json")
+    ann = next(u for u in json.loads(out) if u["name"] == "ann")
+    assert ann["clinics"] == {A: "biller", B: "viewer"} and ann["company_role"] is None
+    code, token = _run(db, "token", "create", "ann", "--clinic", B)
+    token = token.strip()
+    who = _bearer(token)
+    # Narrowed to B (where ann only views): B's claims, none of A's; no change allowed.
+    claims = bench.client.get("/api/v1/claims?limit=1", headers=who).json()["total"]
+    b_total = bench.get(f"/api/v1/claims?limit=1&clinic={B}", "manager").json()["total"]
+    assert claims == b_total
+    assert bench.client.post("/api/v1/submissions", headers=who).status_code == 403
+    # Revoking B ends the tokens narrowed to it, at once.
+    assert _run(db, "user", "revoke", "ann", "--clinic", B)[0] == 0
+    assert bench.client.get("/api/v1/claims", headers=who).status_code == 401
+    code, out = _run(db, "token", "list", "ann", "--json")
+    assert [t["revoked"] for t in json.loads(out)] == [True]
+    # A company-wide role, then none again; disable, enable, a new password.
+    assert _run(db, "user", "role", "ann", "manager")[0] == 0
+    assert json.loads(_run(db, "user", "list", "--json")[1])[1]["company_role"] == "manager"
+    assert _run(db, "user", "role", "ann", "none")[0] == 0
+    code, token = _run(db, "token", "create", "ann")
+    who = _bearer(token.strip())
+    assert bench.client.get("/api/v1/claims", headers=who).status_code == 200
+    assert _run(db, "user", "disable", "ann")[0] == 0
+    assert bench.client.get("/api/v1/claims", headers=who).status_code == 401
+    assert _run(db, "user", "enable", "ann")[0] == 0
+    assert bench.client.get("/api/v1/claims", headers=who).status_code == 200
+    code, out = _run(db, "token", "list", "--json")
+    mine = [t for t in json.loads(out) if t["user"] == "ann" and not t["revoked"]]
+    assert _run(db, "token", "revoke", str(mine[0]["id"]))[0] == 0
+    assert bench.client.get("/api/v1/claims", headers=who).status_code == 401
+    assert _run(db, "user", "passwd", "ann", "--password-stdin", stdin="another one!\n")[0] == 0
+    assert bench.login("ann", "another one!").status_code == 303
+    # Every change is in the security audit, with who made it.
+    code, out = _run(db, "access-log", "--json")
+    events = {e["event"] for e in json.loads(out)}
+    assert {"user-added", "grant", "revoke", "role", "disabled", "token-revoked"} <= events
+    code, out = _run(db, "access-log", "--clinic", B, "--json")
+    assert {e["event"] for e in json.loads(out)} == {"grant", "token-created", "revoke"}
+
+
+def test_an_expired_token_is_refused(bench: Workbench) -> None:
+    code, token = _run(bench.db, "token", "create", "viewer", "--expires", "2020-01-01")
+    assert code == 0
+    assert bench.client.get("/api/v1/claims", headers=_bearer(token.strip())).status_code == 401
+    with bench.sessions()() as s:
+        expiry = s.scalar(select(ApiToken.expires_at).order_by(ApiToken.id.desc()))
+    assert expiry == dt.datetime(2020, 1, 1)
+
+
+def test_losing_access_ends_the_session(bench: Workbench) -> None:
+    bench.login("elm-biller")
+    assert bench.client.get("/claims").status_code == 200
+    assert _run(bench.db, "user", "revoke", "elm-biller", "--clinic", A)[0] == 0
+    r = bench.client.get("/claims", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_logins_are_throttled_audited_and_unlocked_by_an_admin(bench: Workbench) -> None:
+    for _ in range(USER_LIMIT):
+        assert bench.login("viewer", "wrong password").status_code == 401
+    # Locked: even the right password is refused, without being checked.
+    r = bench.login("viewer", DEMO_PASSWORD)
+    assert r.status_code == 429 and "Too many failed logins" in r.text
+    log = bench.get("/api/v1/admin/access-log?event=login-locked", "admin").json()["events"]
+    assert log and log[0]["who"] == "web:viewer"
+    assert bench.get("/api/v1/admin/access-log", "viewer").status_code == 403
+    # The admin unlocks through the API (as the CLI's `ptbill user unlock` does).
+    r = bench.post("/api/v1/admin/users/viewer/unlock", role="admin")
+    assert r.status_code == 200, r.text
+    assert bench.login("viewer", DEMO_PASSWORD).status_code == 303
+
+
+def test_reading_a_patient_is_in_the_access_log(bench: Workbench) -> None:
+    with bench.sessions()() as s:
+        patient, clinic = s.execute(
+            select(m.Patient.id, m.Clinic.key)
+            .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+            .where(m.Clinic.key == B)
+        ).first()  # type: ignore[misc]
+    assert bench.get(f"/api/v1/patients/{patient}", "oak-biller").status_code == 200
+    assert bench.get(f"/api/v1/patients/{patient}", "elm-biller").status_code == 404
+    with bench.signed_in("viewer"):
+        assert bench.client.get(f"/patients/{patient}").status_code == 200
+    url = f"/api/v1/admin/access-log?clinic={clinic}&patient_id={patient}&event=read-patient"
+    events = bench.get(url, "admin").json()["events"]
+    assert [e["who"] for e in events] == ["web:viewer", "web:oak-biller"]
+    assert all(e["clinic"] == B for e in events)
+
+
+def test_the_admin_api_and_pages(bench: Workbench) -> None:
+    new = {"name": "dee", "role": "viewer", "clinics": [B], "password": "long enough!"}
+    assert bench.post("/api/v1/admin/users", role="biller", json=new).status_code == 403
+    r = bench.post("/api/v1/admin/users", role="admin", json=new)
+    assert r.status_code == 201, r.text
+    bad = {**new, "name": "eve", "clinics": []}
+    r = bench.post("/api/v1/admin/users", role="admin", json=bad)
+    assert r.status_code == 422 and "no clinic was named" in r.json()["error"]["problem"]
+    r = bench.post("/api/v1/admin/tokens", role="admin", json={"user": "dee", "clinic": B})
+    token = r.json()["token"]
+    assert bench.client.get("/api/v1/claims", headers=_bearer(token)).status_code == 200
+    users = bench.get("/api/v1/admin/users", "admin").json()["users"]
+    assert next(u for u in users if u["name"] == "dee")["clinics"] == {B: "viewer"}
+    r = bench.post("/api/v1/admin/users/dee/disable", role="admin")
+    assert r.status_code == 200
+    assert bench.client.get("/api/v1/claims", headers=_bearer(token)).status_code == 401
+    # The pages: the admin sees the users; a grant through the form; others are refused.
+    with bench.signed_in("biller"):
+        assert bench.client.get("/admin").status_code == 403
+    with bench.signed_in("admin"):
+        page = bench.client.get("/admin")
+        assert page.status_code == 200 and "dee" in page.text
+        r = bench.client.post(
+            "/admin/users/change",
+            data={"csrf_token": bench.csrf(), "name": "dee", "action": "grant", "clinic": A,
+                  "role": "biller"},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert r.status_code == 303, r.text
+        r = bench.client.post(
+            "/admin/tokens",
+            data={"csrf_token": bench.csrf(), "user": "dee", "clinic": "", "expires": ""},
+        )
+        assert r.status_code == 200 and 'id="new-token">ptb_' in r.text
+        log = bench.client.get(f"/admin/access-log?clinic={A}")
+        assert log.status_code == 200 and "grant" in log.text
+    users = bench.get("/api/v1/admin/users", "admin").json()["users"]
+    assert next(u for u in users if u["name"] == "dee")["clinics"] == {A: "biller", B: "viewer"}
+
+
+def test_each_clinics_configuration_is_shown_masked(bench: Workbench, tmp_path: Path) -> None:
+    elm = bench.get("/api/v1/clinics", "elm-biller").json()["clinics"]
+    assert [c["key"] for c in elm] == [A]
+    assert elm[0]["chargemaster"]["97110"] == "48.00" and elm[0]["npi"] == "1234567893"
+    both = bench.get("/api/v1/clinics", "manager").json()["clinics"]
+    assert [c["key"] for c in both] == [A, B]
+    with bench.signed_in("oak-biller"):
+        page = bench.client.get("/clinics")
+        assert "Oak Avenue" in page.text and "Elm Street Physical Therapy" not in page.text
+
+
+def test_the_clearinghouse_account_is_masked(make_bench: MakeBench, tmp_path: Path) -> None:
+    from ptbill.config.profiles import bundled_demo_config_text
+
+    config = tmp_path / "clinic.toml"
+    text = bundled_demo_config_text().replace(
+        "[clinics.elm-street-pt.chargemaster]",
+        'clearinghouse = "box"\n\n[clinics.elm-street-pt.chargemaster]',
+    )
+    text += (
+        '\n[clearinghouses.box]\nhost = "sftp.example.test"\nuser = "elm"\n'
+        'key_file = "/secret/elm_ed25519"\npassword_env = "ELM_SFTP_PASSWORD"\n'
+    )
+    config.write_text(text)
+    bench = make_bench("posted", config=str(config))
+    account = bench.get("/api/v1/clinics", "elm-biller").json()["clinics"][0]
+    shown = json.dumps(account)
+    assert account["clearinghouse_account"]["host"] == "sftp.example.test"
+    assert "/secret/elm_ed25519" not in shown and "ELM_SFTP_PASSWORD" not in shown
+
+
+def test_the_cli_narrows_to_a_clinic(bench: Workbench) -> None:
+    code, out = _run(bench.db, "worklist", "--json", "--clinic", B)
+    items = json.loads(out)
+    theirs = {c["claim_number"] for c in _claims(bench, B)}
+    assert items and {i["claim_id"] for i in items if i["kind"] != "unmatched"} <= theirs
+    code, out = _run(bench.db, "report", "--json", "--clinic", A)
+    assert code == 0 and set(json.loads(out)["clinics"]) == {A}
+    mine = _claims(bench, B)[0]["claim_number"]
+    code, out = _run(bench.db, "writeoff", mine, "--reason", "x", "--clinic", A)
+    assert code == 2 and f"no claim {mine!r} at {A}" in out
+    code, out = _run(bench.db, "report", "--clinic", "no-such")
+    assert code == 2 and "no clinic 'no-such'" in out
+
+
+def _claims(bench: Workbench, clinic: str) -> list[dict]:
+    return bench.get(f"/api/v1/claims?clinic={clinic}&limit=200", "manager").json()["claims"]

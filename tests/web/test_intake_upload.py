@@ -1,0 +1,62 @@
+"""The workbench imports every intake format: the API (format recognised, or given) and the
+worklist page's form."""
+
+from __future__ import annotations
+
+import copy
+
+from ptbill.config import load_config
+from ptbill.domain.visit import Visit
+from ptbill.intake import csv_charges, fhir_export, hl7v2_export
+from tests.web.conftest import MakeBench
+
+WRITERS = {"fhir": fhir_export.write, "hl7": hl7v2_export.write, "csv": csv_charges.write}
+NAMES = {"fhir": "visits.json", "hl7": "visits.hl7", "csv": "visits.csv"}
+
+
+def _visits(bench: object, fmt: str) -> list[Visit]:
+    out = []
+    for n, d in enumerate(bench.templates.visits[:2]):  # type: ignore[attr-defined]
+        d = copy.deepcopy(d)
+        d["visit_id"] = f"V-UP-{fmt}-{n}"
+        out.append(Visit.model_validate(d))
+    return out
+
+
+def test_the_api_imports_fhir_hl7_and_csv(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    for fmt, write in WRITERS.items():
+        text = write(_visits(bench, fmt), load_config(None))
+        given = "" if fmt == "hl7" else f"?format={fmt}"  # HL7 recognised from its content
+        r = bench.post(
+            f"/api/v1/visits{given}", files={"file": (NAMES[fmt], text.encode(), "text/plain")}
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["read"] == 2 and r.json()["new"] == 2, fmt
+        assert bench.get(f"/api/v1/visits/V-UP-{fmt}-0").status_code == 200
+
+
+def test_a_bad_hl7_upload_names_the_message_and_segment(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    text = hl7v2_export.write(_visits(bench, "hl7"), load_config(None)).replace("|CG|", "|CD|", 1)
+    r = bench.post("/api/v1/visits", files={"file": ("bad.hl7", text.encode(), "text/plain")})
+    assert r.status_code == 422
+    body = r.text
+    assert "message 1 (DEMO00000001), FT1[1]-6" in body and "not a charge" in body
+    assert bench.get("/api/v1/visits/V-UP-hl7-1").status_code == 404  # nothing of the file
+
+
+def test_the_page_form_imports_a_csv_export(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    bench.login("biller")
+    text = csv_charges.write(_visits(bench, "csv"), load_config(None))
+    page = bench.client.get("/worklist").text
+    form = page.split('action="/visits/import"', 1)[1].split("</form>", 1)[0]
+    assert 'name="format"' in form and "HL7 v2" in form and ".csv" in form
+    r = bench.client.post(
+        "/visits/import",
+        files={"file": ("export.csv", text.encode(), "text/csv")},
+        data={"csrf_token": bench.csrf(), "format": "csv"},
+    )
+    assert r.status_code == 200, r.text[:500]
+    assert bench.get("/api/v1/visits/V-UP-csv-1").status_code == 200

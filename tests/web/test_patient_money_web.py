@@ -1,0 +1,116 @@
+"""The workbench after the primary pays: patient balances and payments (API and the account
+page's form), statements (API, page and PDF), coverages and a claim's payers."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from tests.web.conftest import MakeBench, Workbench
+
+D = Decimal
+
+
+def _owing(bench: Workbench) -> dict:
+    listed = bench.get("/api/v1/balances").json()
+    owing = [p for p in listed["patients"] if D(p["balance"]) > 0]
+    assert owing, "the demo ledger's posted 835 leaves patients a share"
+    return owing[0]
+
+
+def test_a_payment_through_the_api_lowers_the_balance_once(bench: Workbench) -> None:
+    p = _owing(bench)
+    before = D(p["balance"])
+    account = bench.get(f"/api/v1/patients/{p['id']}/account").json()
+    assert D(account["balance"]) == before
+    assert sum(D(v["balance"]) for v in account["visits"] if D(v["balance"]) > 0) == before
+    body = {"amount": "1.00", "method": "card", "reference": "AUTH-1"}
+    r = bench.post(f"/api/v1/patients/{p['id']}/payments", json=body)
+    assert r.status_code == 201, r.text
+    assert D(r.json()["balance"]) == before - D("1.00")
+    after = bench.get(f"/api/v1/patients/{p['id']}/account").json()
+    assert D(after["balance"]) == before - D("1.00")
+    assert after["transactions"][0]["kind"] == "payment"
+    viewer = bench.post(f"/api/v1/patients/{p['id']}/payments", json=body, role="viewer")
+    assert viewer.status_code == 403
+    bad = bench.post(f"/api/v1/patients/{p['id']}/payments", json={**body, "amount": "-3"})
+    assert bad.status_code == 422
+
+
+def test_the_account_page_records_a_payment_from_its_form(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    p = _owing(bench)
+    bench.login("biller")
+    page = bench.client.get(f"/patients/{p['id']}/account")
+    assert page.status_code == 200 and "Record the payment" in page.text
+    assert "patient-balance" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = bench.client.post(
+        f"/patients/{p['id']}/payments",
+        data={"csrf_token": token, "amount": "2.50", "method": "cash"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("done=paid")
+    shown = bench.client.get(r.headers["location"]).text
+    assert "The payment was recorded and applied." in shown
+    assert D(bench.get(f"/api/v1/patients/{p['id']}/account").json()["balance"]) == D(
+        p["balance"]
+    ) - D("2.50")
+    patient_page = bench.client.get(f"/patients/{p['id']}").text
+    assert f"/patients/{p['id']}/account" in patient_page
+    owes = patient_page.split('id="patient-owes"', 1)[1].split("</strong>", 1)[0]
+    assert f"{D(p['balance']) - D('2.50'):,.2f}" in owes  # the balance on the patient page
+
+
+def test_statements_are_made_listed_and_shown_as_pdf(bench: Workbench) -> None:
+    owing, offset = [], 0
+    while offset is not None:  # every page of the list
+        page = bench.get(f"/api/v1/balances?limit=200&offset={offset}").json()
+        owing += page["patients"]
+        offset = page["next_offset"]
+    due = [p for p in owing if D(p["balance"]) > 0]
+    r = bench.post("/api/v1/statements")
+    assert r.status_code == 201, r.text
+    made = r.json()["statements"]
+    assert sorted(s["patient_id"] for s in made) == sorted(p["patient_id"] for p in due)
+    assert {s["step"] for s in made} == {"first"}
+    again = bench.post("/api/v1/statements").json()  # the same day: nothing new is due
+    assert again["statements"] == [] and len(again["waiting"]) == len(due)
+    listed = bench.get("/api/v1/statements").json()
+    assert listed["total"] == len(due)
+    first = listed["statements"][0]
+    pdf = bench.get(f"/api/v1/statements/{first['id']}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    page = bench.get("/statements")
+    assert page.status_code == 200 and f"/statements/{first['id']}.pdf" in page.text
+    assert bench.get("/api/v1/statements/999999.pdf").status_code == 404
+
+
+def test_a_secondary_coverage_makes_a_second_claim_shown_on_the_claim_page(
+    make_bench: MakeBench,
+) -> None:
+    bench = make_bench("pending")
+    claims = bench.get("/api/v1/claims?payer=medicare&limit=200").json()["claims"]
+    assert claims
+    patients = {c["patient_id"] for c in claims}
+    for pid in patients:
+        r = bench.post(
+            f"/api/v1/patients/{pid}/coverages",
+            json={"payer": "medigap", "member_id": f"MG{pid}", "start_date": "2024-01-01"},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()[0]["payer"] == "medigap" and r.json()[0]["rank"] == 2
+    files = {"file": ("payer.835", bench.templates.demo.remit_835.encode(), "text/plain")}
+    posted = bench.post("/api/v1/remittances", files=files)
+    assert posted.status_code == 201, posted.text
+    made = posted.json()["next_payers"]["secondary"]
+    assert made, "Medicare left coinsurance on some claims: they go on to the Medigap plan"
+    number = made[0]
+    payers = bench.get(f"/api/v1/claims/{number}/payers").json()["payers"]
+    assert [(p["role"], p["payer"]) for p in payers] == [
+        ("primary", "medicare"),
+        ("secondary", "medigap"),
+    ]
+    assert payers[0]["claim_id"] + "-S" == number
+    page = bench.get(f"/claims/{payers[0]['claim_id']}")
+    assert "Payers of this visit" in page.text and number in page.text

@@ -1,0 +1,294 @@
+"""The authorization matrix (issue #15): nothing of clinic B ever reaches a user of clinic A.
+
+Generic: it walks every GET route of the app (the OpenAPI document's and the pages, read
+from the app itself, so a route added later is walked too) with users of clinic A, of clinic
+B, of both and company-wide.
+
+- The differential check: a ledger of clinic A alone and a ledger of clinics A and B (A's
+  rows made first, so that they carry the same ids in both) must answer clinic A's user
+  the same, byte for byte (the session's CSRF token aside), on every route, with A's ids and
+  with B's: so no count, total, chart, search hit, export or error text may depend on B.
+- The 404 check: an id of clinic B answers A's user exactly as an id that does not exist.
+- The marker check: B's claim numbers and patient ids appear in no answer to A's user, and
+  A's in none to B's; the users of both clinics and the company-wide roles do see both.
+- Writes: A's user acting on B's claims finds nothing (404), and an 835 of B's is refused
+  whole; nothing of B changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from ptbill.ledger import models as m
+from ptbill.web import WebSettings, create_app
+from ptbill.web.db import open_database
+from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
+from tests.web.test_route_walk import _names, _routes
+
+A, B = "elm-street-pt", "oak-avenue-pt"
+A_USER, B_USER = "elm-biller", "oak-biller"
+VISITS = 120
+
+
+@dataclass
+class Bench:
+    app: FastAPI
+    client: TestClient
+    tokens: dict[str, str]
+    demo: DemoLedger
+    folder: str  # where its files were imported from (named in the audit trail)
+
+    def get(self, url: str, user: str, page: bool = False) -> Any:
+        if page:
+            return self.client.get(url, follow_redirects=False)
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
+        return self.client.get(url, headers=headers, follow_redirects=False)
+
+    def login(self, user: str) -> None:
+        self.client.cookies.clear()
+        form = self.client.get("/login").text
+        token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        r = self.client.post(
+            "/login",
+            data={"username": user, "password": DEMO_PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:300]
+
+
+def _bench(folder: Path, clinics: list[str], as_of: Any = None) -> Bench:
+    url = f"sqlite:///{folder / 'ledger.db'}"
+    demo = build_demo_ledger(url, folder, visits=VISITS, seed=11, clinics=clinics)
+    db = open_database(url)
+    tokens = ensure_demo_users(db.sessions)
+    db.dispose()
+    app = create_app(WebSettings(db=url, as_of=as_of or demo.as_of))
+    return Bench(app, TestClient(app, base_url="http://127.0.0.1"), tokens, demo, str(folder))
+
+
+@pytest.fixture(scope="module")
+def benches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bench, Bench]]:
+    """(A's ledger alone, A's and B's), on the same business date."""
+    both = _bench(tmp_path_factory.mktemp("both"), [A, B])
+    alone = _bench(tmp_path_factory.mktemp("alone"), [A], both.demo.as_of)
+    yield alone, both
+    for bench in (alone, both):
+        bench.client.close()
+        bench.app.state.db.dispose()
+
+
+def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
+    """A value for each path parameter, of one clinic's rows (read as the database owner)."""
+    with bench.app.state.read_sessions() as s:
+        cid = s.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+        claims = s.scalars(
+            select(m.Claim.claim_number)
+            .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+            .where(m.Patient.clinic_id == cid)
+            .order_by(m.Claim.id)
+        ).all()
+        blocked = s.scalar(
+            select(m.Claim.claim_number)
+            .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+            .where(m.Patient.clinic_id == cid, m.Claim.state == "blocked")
+        )
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.clinic_id == cid))
+        sub = s.scalar(
+            select(m.SubmissionClaim.submission_id)
+            .join(m.Claim, m.Claim.id == m.SubmissionClaim.claim_id)
+            .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+            .where(m.Patient.clinic_id == cid)
+        )
+        ack = s.scalar(
+            select(m.AckResult.ack_id)
+            .join(m.Claim, m.Claim.id == m.AckResult.claim_id)
+            .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+            .where(m.Patient.clinic_id == cid)
+        )
+        remit = s.scalar(
+            select(m.Payment.remittance_id)
+            .join(m.ClaimPayment, m.ClaimPayment.payment_id == m.Payment.id)
+            .join(m.Claim, m.Claim.id == m.ClaimPayment.claim_id)
+            .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+            .where(m.Patient.clinic_id == cid)
+        )
+    assert claims and blocked and patient and sub and ack and remit
+    return {
+        "claim_number": [claims[0]],
+        "visit_id": [blocked],
+        "patient_id": [str(patient)],
+        "submission_id": [str(sub)],
+        "ack_id": [str(ack)],
+        "remittance_id": [str(remit)],
+        "appeal_id": ["1"],
+        "fmt": ["html"],
+        "run_id": ["1"],
+        "name": [A_USER],
+        "action": ["unlock"],
+        "token_id": ["1"],
+    }
+
+
+def _markers(bench: Bench, clinic: str) -> set[str]:
+    """Strings that name only this clinic's rows: its claim numbers and patients' ids."""
+    with bench.app.state.read_sessions() as s:
+        cid = s.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+        claims = s.scalars(
+            select(m.Claim.claim_number)
+            .join(m.Patient, m.Patient.id == m.Claim.patient_id)
+            .where(m.Patient.clinic_id == cid)
+        ).all()
+        patients = s.scalars(select(m.Patient.external_id).where(m.Patient.clinic_id == cid))
+        return set(claims) | set(patients)
+
+
+def _gets(bench: Bench) -> list[str]:
+    """Every GET route's path (API and pages), but the login form and the static files."""
+    paths = {path for method, path, _ in _routes(bench) if method == "GET"}  # type: ignore[arg-type]
+    return sorted(p for p in paths if p not in ("/login", "/healthz", "/api/docs"))
+
+
+def _fill(path: str, ids: dict[str, list[str]]) -> str:
+    missing = [n for n in _names(path) if n not in ids]
+    assert not missing, f"the matrix has no value for {missing} in {path}"
+    return re.sub(r"{(\w+)(?::\w+)?}", lambda g: ids[g.group(1)][0], path)
+
+
+# Query variants every list is asked with: the default, another clinic named, a search.
+def _variants(url: str, search: str) -> list[str]:
+    return [url, f"{url}?clinic={B}", f"{url}?q={search}", f"{url}?patient={search}"]
+
+
+_CSRF = re.compile(r'((?:name="csrf_token" value|name="csrf-token" content)=")[^"]*"')
+
+
+def _normal(r: Any, folder: str = "") -> tuple[int, str]:
+    text = r.text.replace(folder, "FOLDER") if folder else r.text
+    return r.status_code, _CSRF.sub(r'\1"', text)
+
+
+def _anonymous(text: str, ids: dict[str, list[str]]) -> str:
+    """An answer with the ids asked for (and every number) blanked out, the CSRF token too."""
+    for values in ids.values():
+        if not values[0].isdigit():
+            text = text.replace(values[0], "ID")
+    return re.sub(r"\d+", "N", _CSRF.sub(r'\1"', text))
+
+
+def _answers(bench: Bench, user: str, ids: dict[str, list[str]], search: str) -> dict[str, Any]:
+    """Every GET route's answer to `user`: the API with their token, the pages signed in."""
+    bench.login(user)
+    out = {}
+    for path in _gets(bench):
+        page = not path.startswith("/api/")
+        for url in _variants(_fill(path, ids), search):
+            out[url] = _normal(bench.get(url, user, page=page), bench.folder)
+    bench.client.cookies.clear()
+    return out
+
+
+def test_clinic_a_sees_the_same_whether_or_not_clinic_b_exists(
+    benches: tuple[Bench, Bench],
+) -> None:
+    alone, both = benches
+    a_ids = _ids(alone, A)
+    assert a_ids == _ids(both, A)  # A's rows carry the same ids in both ledgers
+    b_ids = _ids(both, B)
+    search = sorted(_markers(both, B))[0]  # a B patient id or claim number, searched for
+    for ids in (a_ids, b_ids):
+        first, second = _answers(alone, A_USER, ids, search), _answers(both, A_USER, ids, search)
+        differ = [url for url in first if first[url] != second[url]]
+        assert differ == [], f"clinic A's user sees clinic B in: {differ[:10]}"
+        assert any(status == 200 for status, _ in first.values())
+
+
+def test_another_clinics_id_answers_as_one_that_does_not_exist(
+    benches: tuple[Bench, Bench],
+) -> None:
+    _, both = benches
+    b_ids = _ids(both, B)
+    made_up = {k: ["V-NO-SUCH-1" if not v[0].isdigit() else "999999"] for k, v in b_ids.items()}
+    both.login(A_USER)
+    checked = 0
+    for path in _gets(both):
+        names = set(_names(path)) - {"fmt", "name", "action", "token_id"}
+        if not names:
+            continue
+        page = not path.startswith("/api/")
+        real, fake = _fill(path, b_ids), _fill(path, made_up)
+        r, f = both.get(real, A_USER, page=page), both.get(fake, A_USER, page=page)
+        assert r.status_code == f.status_code, real
+        if r.status_code == 404:
+            checked += 1
+            asked, fake_asked = ({n: d[n] for n in names} for d in (b_ids, made_up))
+            assert _anonymous(r.text, asked) == _anonymous(f.text, fake_asked), real
+    assert checked >= 10
+    both.client.cookies.clear()
+
+
+@pytest.mark.parametrize(("user", "mine", "theirs"), [(A_USER, A, B), (B_USER, B, A)])
+def test_no_answer_names_another_clinics_rows(
+    benches: tuple[Bench, Bench], user: str, mine: str, theirs: str
+) -> None:
+    _, both = benches
+    foreign = _markers(both, theirs)
+    # Searched for by a prefix of theirs (the search box shows what was asked, which is not
+    # a leak): it would match their rows.
+    answers = _answers(both, user, _ids(both, mine), sorted(foreign)[0][:-1])
+    leaks = [url for url, (_, text) in answers.items() if any(x in text for x in foreign)]
+    assert leaks == []
+    own = _markers(both, mine)
+    assert any(any(x in text for x in own) for _, text in answers.values())
+
+
+@pytest.mark.parametrize("user", ["biller", "viewer", "manager", "admin"])
+def test_users_of_both_clinics_and_company_roles_see_both(
+    benches: tuple[Bench, Bench], user: str
+) -> None:
+    _, both = benches
+    total = both.get("/api/v1/claims?limit=1", user).json()["total"]
+    a = both.get(f"/api/v1/claims?limit=1&clinic={A}", user).json()["total"]
+    b = both.get(f"/api/v1/claims?limit=1&clinic={B}", user).json()["total"]
+    assert a > 0 and b > 0 and total == a + b
+    only_a = both.get("/api/v1/claims?limit=1", A_USER).json()["total"]
+    assert only_a == a
+    report = both.get("/api/v1/reports", user).json()
+    assert set(report["clinics"]) == {A, B}
+
+
+def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
+    _, both = benches
+    b = _ids(both, B)
+    token = {"Authorization": f"Bearer {both.tokens[A_USER]}"}
+    before = both.get(f"/api/v1/claims/{b['claim_number'][0]}", "manager").json()
+    for action in ("correct", "appeal"):
+        r = both.client.post(f"/api/v1/claims/{b['claim_number'][0]}/{action}", headers=token)
+        assert r.status_code == 404, (action, r.text)
+    r = both.client.post(
+        f"/api/v1/claims/{b['claim_number'][0]}/writeoff", headers=token, json={"reason": "x"}
+    )
+    assert r.status_code == 404
+    visit = both.get(f"/api/v1/visits/{b['visit_id'][0]}", "manager").json()["visit"]
+    r = both.client.put(f"/api/v1/visits/{b['visit_id'][0]}", headers=token, json=visit)
+    assert r.status_code == 404
+    # B's 835 posted by A's biller: refused whole (it touches B's claims); nothing posted.
+    remits = both.get("/api/v1/remittances", "manager").json()["total"]
+    again = both.demo.remits[1].replace("TRN*1*", "TRN*1*9")  # another payment, B's claims
+    r = both.client.post(
+        "/api/v1/remittances",
+        headers=token,
+        files={"file": ("b.835", again.encode(), "text/plain")},
+    )
+    assert r.status_code == 422, r.text
+    assert "clinics outside those you act for" in r.json()["error"]["problem"]
+    assert both.get("/api/v1/remittances", "manager").json()["total"] == remits
+    assert both.get(f"/api/v1/claims/{b['claim_number'][0]}", "manager").json() == before
