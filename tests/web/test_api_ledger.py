@@ -228,9 +228,11 @@ def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: Ma
     assert wrong.status_code == 422
     assert "not a visit file" in wrong.json()["error"]["problem"]
     # A CSV is a charge export now (docs/intake.md): one without the visit columns says so.
-    csv = bench.post("/api/v1/visits", files={"file": ("visits.csv", b"a,b\n", "text/csv")})
-    assert csv.status_code == 422
-    assert "no column visit_id or code" in csv.json()["error"]["problem"]
+    csv = bench.job(
+        bench.post("/api/v1/visits", files={"file": ("visits.csv", b"a,b\n", "text/csv")})
+    )
+    assert csv["state"] == "failed"  # read by the job
+    assert "no column visit_id or code" in csv["errors"][0]["problem"]
 
 
 # --- submissions and acknowledgements ----------------------------------------------------------

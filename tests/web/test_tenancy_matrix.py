@@ -32,6 +32,7 @@ from ptbill.ledger import models as m
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
 from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
+from ptbill.web.jobs import JobContext, run_queued
 from tests.web.test_route_walk import _names, _routes
 
 A, B = "elm-street-pt", "oak-avenue-pt"
@@ -132,6 +133,7 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
         "appeal_id": ["1"],
         "fmt": ["html"],
         "run_id": ["1"],
+        "job_id": ["1"],  # no job queued: a 404 (who sees which job: tests/ledger/test_jobs.py)
         "name": [A_USER],
         "action": ["unlock"],
         "token_id": ["1"],
@@ -288,7 +290,11 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
         headers=token,
         files={"file": ("b.835", again.encode(), "text/plain")},
     )
-    assert r.status_code == 422, r.text
-    assert "clinics outside those you act for" in r.json()["error"]["problem"]
+    assert r.status_code == 202, r.text  # a job, which fails
+    state = both.app.state
+    run_queued(state.sessions, JobContext(state.config, state.settings))
+    job = both.client.get(r.headers["location"], headers=token).json()
+    assert job["state"] == "failed"
+    assert "clinics outside those you act for" in job["errors"][0]["problem"]
     assert both.get("/api/v1/remittances", "manager").json()["total"] == remits
     assert both.get(f"/api/v1/claims/{b['claim_number'][0]}", "manager").json() == before
