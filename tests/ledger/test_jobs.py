@@ -212,3 +212,26 @@ def test_progress_and_checkpoints_are_recorded_with_each_commit(ledger: Ledger) 
     with ledger.transaction() as s:
         job = s.get_one(Job, job_id)
         assert job.state == "done" and job.checkpoint is None and job.done_count == 3
+
+
+def test_a_job_that_meets_a_concurrent_writers_row_runs_again_then_fails(ledger: Ledger) -> None:
+    """Two imports adding the same new patient at once: the later commit breaks a unique
+    key. The job is given back and runs again (the row is there by then); a conflict on
+    every attempt fails it, bounded."""
+    once, always = _enqueue(ledger), _enqueue(ledger)
+
+    def conflicts(job: Running) -> dict[str, Any]:
+        if job.claim.id == always or job.claim.attempt == 1:
+            with ledger.transaction() as other:  # the other writer commits first
+                other.add(_clinic(f"same-{job.claim.id}-{job.claim.attempt}"))
+            job.session.add(_clinic(f"same-{job.claim.id}-{job.claim.attempt}"))
+            job.session.flush()
+        return {"attempt": job.claim.attempt}
+
+    worker = Worker(ledger.sessions, {"test": conflicts})
+    worker.run_until_idle()
+    assert _job(ledger, once)["state"] == "done"
+    assert _job(ledger, once)["result"] == {"attempt": 2}
+    failed = _job(ledger, always)
+    assert failed["state"] == "failed" and failed["attempts"] == jobs.MAX_ATTEMPTS
+    assert "other writers were adding" in failed["errors"][0]["problem"]

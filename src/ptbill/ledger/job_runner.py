@@ -12,8 +12,9 @@ thread beats its heartbeat (every quarter of the lease) and writes its progress.
 
 What ends a job other than success: bad input (InputError) fails it with the problems listed,
 as the API would have answered them; a cancel request rolls back what was not committed; a
-busy database gives it back to the queue; anything else fails it as an internal error (logged
-by kind and id only: messages may quote patient data).
+busy database, or a row another writer added at the same time (a unique key met twice:
+bounded by jobs.MAX_ATTEMPTS), gives it back to the queue; anything else fails it as an
+internal error (logged by kind and id only: messages may quote patient data).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,6 +82,15 @@ def problems(errors: list[InputError]) -> list[dict[str, Any]]:
             item["visit_id"] = e.visit_id
         out.append(item)
     return out
+
+
+def _conflict(attempts: int) -> dict[str, Any]:
+    return {
+        "field": "job",
+        "problem": f"the job met rows other writers were adding at the same time, {attempts} "
+        "times; what it had not committed was rolled back",
+        "fix": "start the job again when the ledger is quieter",
+    }
 
 
 class _Heartbeat:
@@ -194,6 +204,16 @@ class Worker:
             outcome = f"given back (database busy: {type(getattr(e, 'orig', e)).__name__})"
             with self.sessions.begin() as s:
                 jobs.release(s, claim)
+        except IntegrityError:
+            # Most likely another writer's concurrent commit of the same new row (two imports
+            # meeting the same new patient at once): the retry finds the row. Bounded.
+            if claim.attempt < jobs.MAX_ATTEMPTS:
+                outcome = "given back (a concurrent writer's row: it runs again)"
+                with self.sessions.begin() as s:
+                    jobs.release(s, claim)
+            else:
+                outcome = "failed (IntegrityError)"
+                self._end(claim, jobs.FAILED, errors=[_conflict(claim.attempt)])
         except Exception as e:  # a bug: the job fails, the worker goes on
             outcome = f"failed ({type(e).__name__})"
             log.error("job %d (%s) failed: %s", claim.id, claim.kind, type(e).__name__)
