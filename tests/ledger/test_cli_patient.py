@@ -84,3 +84,30 @@ def test_the_patient_commands(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "not an amount" in r.output
     r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--json")
     assert r.exit_code == 0 and json.loads(r.output)["statements"] == []
+
+
+def test_the_patient_commands_held_to_a_clinic(tmp_path: Path) -> None:
+    """A patient P-1 at each clinic: --clinic says whose (and holds the lists to it)."""
+    db = str(tmp_path / "cli.db")
+    oak = medicare_visit("V-7", dos=dt.date(2025, 3, 5), clinic="oak-avenue-pt")
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1"), oak])
+    assert run("--db", db, "import", visits, "--as-of", "2025-03-10").exit_code == 0
+    r = run("--db", db, "pay", "P-1", "5.00", "--method", "cash")
+    assert r.exit_code == 2 and "2 clinics have a patient 'P-1'" in r.output
+    r = run("--db", db, "pay", "P-1", "5.00", "--method", "cash", "--clinic", "oak-avenue-pt")
+    assert r.exit_code == 0, r.output
+
+    def credits(*clinic: str) -> dict[str, str]:
+        r = run("--db", db, "balance", "--json", *clinic)
+        assert r.exit_code == 0, r.output
+        return {p["patient_id"]: p["credit"] for p in json.loads(r.output)["patients"]}
+
+    assert credits() == {"P-1": "5.00"}  # Oak's P-1 holds the credit
+    assert credits("--clinic", "oak-avenue-pt") == {"P-1": "5.00"}
+    assert credits("--clinic", "elm-street-pt") == {}
+    r = run("--db", db, "refund", "P-1", "5.00", "--method", "check", "--clinic", "elm-street-pt")
+    assert r.exit_code == 2 and "credit is 0" in r.output  # Elm's P-1 has none to refund
+    r = run("--db", db, "coverage", "list", "P-404", "--clinic", "elm-street-pt")
+    assert r.exit_code == 2 and "no patient 'P-404' at the clinics given" in r.output
+    r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--clinic", "no-such")
+    assert r.exit_code == 2 and "no clinic 'no-such'" in r.output

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+import zlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from ptbill.ledger.balances import balances
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.patient_models import Statement
 from ptbill.ledger.patient_pay import pay, refund, write_off
+from ptbill.ledger.scope import scope_of
 from ptbill.payer_sim.adjudicate import LineDecision
 from ptbill.payer_sim.write import remittance_claims
 from ptbill.remit.post import post_text
@@ -213,12 +216,58 @@ def test_statements_follow_the_dunning_cycle(
     assert steps == [["first"], [], ["reminder"], [], ["final"], ["collections"], []]
     first = tmp_path / "0"
     batch = (first / f"statements-{PAID_DAY}.pdf").read_bytes()
-    assert batch.startswith(b"%PDF") and (first / f"statement-P-1-{PAID_DAY}.pdf").exists()
+    assert (
+        batch.startswith(b"%PDF")
+        and (first / f"statement-elm-street-pt-P-1-{PAID_DAY}.pdf").exists()
+    )
     csv_text = (first / f"statements-{PAID_DAY}.csv").read_text()
     assert csv_text.splitlines()[1].startswith("P-1,Ann Lee,12 Elm St,,Springfield,IL,62701,")
     assert ",first,16.00," in csv_text
     with ledger.transaction() as s:
         assert [i.kind for i in open_items(s) if i.kind == "collections"] == ["collections"]
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text drawn on a PDF's pages (its content streams, inflated)."""
+    streams = re.findall(rb"/FlateDecode >>\nstream\n(.*?)\nendstream", pdf, re.DOTALL)
+    return "\n".join(zlib.decompress(x).decode("latin-1") for x in streams)
+
+
+def test_each_clinics_statements_carry_its_own_clinic(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A patient P-1 at each clinic (their ids are the clinics' own): a run held to Oak Avenue
+    bills only Oak's, under Oak's name and address; a run of every clinic then bills Elm's
+    under Elm's (demo-clinic.toml)."""
+    oak_visit = medicare_visit("V-7", dos=dt.date(2025, 3, 5), clinic="oak-avenue-pt")
+    visits = [medicare_visit("V-1"), oak_visit]
+    sent = sim_claims(
+        import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits)).text
+    )
+    _post(ledger, config, _paid(sent, "V-1", "V-7"))
+    elm, oak = config.clinics["elm-street-pt"], config.clinics["oak-avenue-pt"]
+    with ledger.transaction() as s:
+        held = run_statements(
+            s,
+            config,
+            as_of=PAID_DAY,
+            who=WHO,
+            out_dir=tmp_path / "oak",
+            scope=scope_of(s, [oak.key]),
+        )
+        everyone = run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=tmp_path / "all")
+    assert [x["patient_id"] for x in held.statements] == ["P-1"]
+    assert held.statements[0]["visits"][0]["claim_id"] == "V-7"
+    assert [x["visits"][0]["claim_id"] for x in everyone.statements] == ["V-1"]
+    assert everyone.waiting == ["P-1"]  # Oak's P-1: its first statement went out today
+    for folder, mine, theirs in (("oak", oak, elm), ("all", elm, oak)):
+        text = pdf_text(
+            (tmp_path / folder / f"statement-{mine.key}-P-1-{PAID_DAY}.pdf").read_bytes()
+        )
+        assert mine.name in text and mine.address.line1 in text and mine.address.zip in text
+        assert theirs.name not in text and theirs.address.line1 not in text
+        csv_text = (tmp_path / folder / f"statements-{PAID_DAY}.csv").read_text()
+        assert csv_text.splitlines()[1].endswith(f",{mine.key}")
 
 
 def test_a_write_off_ends_the_cycle(ledger: Ledger, config: Config, sent, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ B, of both and company-wide.
 - The 404 check: an id of clinic B answers A's user exactly as an id that does not exist.
 - The marker check: B's claim numbers and patient ids appear in no answer to A's user, and
   A's in none to B's; the users of both clinics and the company-wide roles do see both.
-- Writes: A's user acting on B's claims finds nothing (404), and an 835 of B's is refused
-  whole; nothing of B changes.
+- Writes: A's user acting on B's claims or B's patients' money finds nothing (404), an 835 of
+  B's is refused whole, and A's statement run makes none for B; nothing of B changes.
 """
 
 from __future__ import annotations
@@ -28,11 +28,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from ptbill.config import load_config
 from ptbill.ledger import models as m
+from ptbill.ledger.patient_models import PatientTransaction, Statement
+from ptbill.ledger.scope import scope_of
+from ptbill.reports.statements import run_statements
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
 from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
 from ptbill.web.jobs import JobContext, run_queued
+from tests.ledger.test_patient_money import pdf_text
 from tests.web.test_route_walk import _names, _routes
 
 A, B = "elm-street-pt", "oak-avenue-pt"
@@ -69,10 +74,17 @@ class Bench:
 def _bench(folder: Path, clinics: list[str], as_of: Any = None) -> Bench:
     url = f"sqlite:///{folder / 'ledger.db'}"
     demo = build_demo_ledger(url, folder, visits=VISITS, seed=11, clinics=clinics)
+    as_of = as_of or demo.as_of
     db = open_database(url)
     tokens = ensure_demo_users(db.sessions)
+    for clinic in clinics:  # each clinic's statements in turn: A's carry the same ids in both
+        with db.sessions.begin() as s:
+            run = run_statements(
+                s, load_config(None), as_of=as_of, who="test", scope=scope_of(s, [clinic])
+            )
+            assert run.statements, f"the demo leaves {clinic}'s patients a share to bill"
     db.dispose()
-    app = create_app(WebSettings(db=url, as_of=as_of or demo.as_of))
+    app = create_app(WebSettings(db=url, as_of=as_of))
     return Bench(app, TestClient(app, base_url="http://127.0.0.1"), tokens, demo, str(folder))
 
 
@@ -122,7 +134,12 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
             .join(m.Patient, m.Patient.id == m.Claim.patient_id)
             .where(m.Patient.clinic_id == cid)
         )
-    assert claims and blocked and patient and sub and ack and remit
+        statement = s.scalar(
+            select(Statement.id)
+            .join(m.Patient, m.Patient.id == Statement.patient_id)
+            .where(m.Patient.clinic_id == cid)
+        )
+    assert claims and blocked and patient and sub and ack and remit and statement
     return {
         "claim_number": [claims[0]],
         "visit_id": [blocked],
@@ -130,6 +147,7 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
         "submission_id": [str(sub)],
         "ack_id": [str(ack)],
         "remittance_id": [str(remit)],
+        "statement_id": [str(statement)],
         "appeal_id": ["1"],
         "fmt": ["html"],
         "run_id": ["1"],
@@ -298,3 +316,66 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
     assert "clinics outside those you act for" in job["errors"][0]["problem"]
     assert both.get("/api/v1/remittances", "manager").json()["total"] == remits
     assert both.get(f"/api/v1/claims/{b['claim_number'][0]}", "manager").json() == before
+
+
+def _money_of_b(both: Bench, patient: str) -> tuple[Any, ...]:
+    """Everything of B's patient money a write could change, read as the database owner."""
+    with both.app.state.read_sessions() as s:
+        return (
+            s.scalars(select(PatientTransaction.id).order_by(PatientTransaction.id)).all(),
+            s.scalars(select(Statement.id).order_by(Statement.id)).all(),
+            both.get(f"/api/v1/patients/{patient}/account", "manager").json(),
+        )
+
+
+def test_clinic_a_cannot_touch_clinic_b_patients_money(benches: tuple[Bench, Bench]) -> None:
+    _, both = benches
+    patient = _ids(both, B)["patient_id"][0]
+    token = {"Authorization": f"Bearer {both.tokens[A_USER]}"}
+    before = _money_of_b(both, patient)
+    writes = {
+        "payments": {"amount": "5.00", "method": "cash"},
+        "refunds": {"amount": "5.00", "method": "cash"},
+        "writeoff": {"reason": "hardship"},
+        "coverages": {"payer": "medigap", "member_id": "MG1", "start_date": "2026-01-01"},
+    }
+    for what, body in writes.items():
+        r = both.client.post(f"/api/v1/patients/{patient}/{what}", headers=token, json=body)
+        nobody = both.client.post(f"/api/v1/patients/999999/{what}", headers=token, json=body)
+        assert r.status_code == nobody.status_code == 404, (what, r.text)
+        assert r.text.replace(patient, "ID") == nobody.text.replace("999999", "ID")
+    # The page's form, signed in as A's biller: not found either.
+    both.login(A_USER)
+    form = both.client.get("/statements").text
+    csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    r = both.client.post(
+        f"/patients/{patient}/payments",
+        data={"csrf_token": csrf, "amount": "5.00", "method": "cash"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 404
+    # A's statement run (the same day: A's statements are made) reaches no patient of B.
+    r = both.client.post("/api/v1/statements", headers=token)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    foreign = _markers(both, B)
+    assert not foreign & {*made["waiting"], *made["closed"], *made["collections"]}
+    assert made["statements"] == [] and made["waiting"]
+    both.client.cookies.clear()
+    assert _money_of_b(both, patient) == before
+
+
+@pytest.mark.parametrize(("user", "mine", "theirs"), [(A_USER, A, B), (B_USER, B, A)])
+def test_a_statement_pdf_shows_its_patients_clinic(
+    benches: tuple[Bench, Bench], user: str, mine: str, theirs: str
+) -> None:
+    _, both = benches
+    clinics = load_config(None).clinics
+    statement = _ids(both, mine)["statement_id"][0]
+    r = both.get(f"/api/v1/statements/{statement}.pdf", user)
+    assert r.status_code == 200
+    text = pdf_text(r.content)
+    assert clinics[mine].name in text and clinics[mine].address.line1 in text
+    assert clinics[theirs].name not in text
+    other = _ids(both, theirs)["statement_id"][0]
+    assert both.get(f"/api/v1/statements/{other}.pdf", user).status_code == 404

@@ -1,6 +1,8 @@
 """What follows the primary payer, from the command line: a patient's coverages, balances,
 payments, refunds and write-offs, and statements. Each works on the ledger of `ptbill --db`
-in one transaction; without --as-of, as of the latest date the ledger has recorded."""
+in one transaction; without --as-of, as of the latest date the ledger has recorded. `--clinic KEY`
+(repeatable) holds a command to those clinics, as with the other ledger commands: a patient of
+another clinic is not found, and the balances and statements are only theirs."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from ptbill.cli.ledger_cmds import (
     _config,
     _day,
     _money,
+    _scope,
+    clinic_option,
     database_errors,
     ledger_session,
     who,
@@ -42,11 +46,12 @@ def _amount(value: str) -> Decimal:
 
 
 def _patient_options(fn: Any) -> Any:
-    """What every command about one patient's money takes: --as-of, --clinic, --json; run in
-    the ledger with its errors said plainly."""
+    """What every command about patients' money takes: --as-of, --clinic (repeatable: also
+    which clinic's patient, when several have the id), --json; run in the ledger with its
+    errors said plainly."""
     for option in (
         click.option("--json", "as_json", is_flag=True, help=JSON_HELP),
-        click.option("--clinic", default=None, help="The clinic, when several have this id."),
+        clinic_option,
         click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP),
     ):
         fn = option(fn)
@@ -81,7 +86,7 @@ def coverage() -> None:
     show_default=True,
 )
 @click.option("--group", "group_number", default=None, help="The plan's group number.")
-@click.option("--clinic", default=None, help="The clinic, when several have this patient id.")
+@clinic_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
 @user_errors
@@ -96,7 +101,7 @@ def coverage_add(
     end: dt.datetime | None,
     relationship: str,
     group_number: str | None,
-    clinic: str | None,
+    clinics: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Record a coverage of a patient at a rank from a date (it replaces the one at that rank
@@ -107,7 +112,7 @@ def coverage_add(
 
     profile = coverages.profile_of(_config(ctx), payer, "command line")
     with ledger_session(ctx) as session:
-        p = find_patient(session, patient, clinic)
+        p = find_patient(session, patient, _scope(session, clinics))
         sub = Subscriber(member_id=member_id, relationship=relationship, group_number=group_number)  # type: ignore[arg-type]
         coverages.record(
             session,
@@ -125,17 +130,20 @@ def coverage_add(
 
 @coverage.command("list")
 @click.argument("patient")
-@click.option("--clinic", default=None, help="The clinic, when several have this patient id.")
+@clinic_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
 @user_errors
 @database_errors
-def coverage_list(ctx: click.Context, patient: str, clinic: str | None, as_json: bool) -> None:
+def coverage_list(
+    ctx: click.Context, patient: str, clinics: tuple[str, ...], as_json: bool
+) -> None:
     """A patient's coverages, by rank and date."""
     from ptbill.ledger.patient_pay import find_patient
 
     with ledger_session(ctx) as session:
-        rows = _coverage_rows(session, find_patient(session, patient, clinic).id)
+        p = find_patient(session, patient, _scope(session, clinics))
+        rows = _coverage_rows(session, p.id)
     _show_coverages(patient, rows, as_json)
 
 
@@ -183,7 +191,7 @@ def balance(
     ctx: click.Context,
     patient: str | None,
     as_of: dt.datetime | None,
-    clinic: str | None,
+    clinics: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """What a patient owes (or every patient who owes or holds a credit): per visit and in
@@ -193,8 +201,9 @@ def balance(
 
     with ledger_session(ctx) as session:
         day = _as_of(session, as_of)
-        ids = [find_patient(session, patient, clinic).id] if patient else None
-        found = balances(session, day, ids)
+        scope = _scope(session, clinics)
+        ids = [find_patient(session, patient, scope).id] if patient else None
+        found = balances(session, day, ids, scope=scope)
     shown = [b for b in found.values() if patient or b.balance > 0 or b.credit > 0 or b.pending > 0]
     shown.sort(key=lambda b: b.external_id)
     if as_json:
@@ -231,11 +240,18 @@ def balance(
 
 
 def _record(
-    ctx: click.Context, fn: Any, as_of: dt.datetime | None, as_json: bool, **kwargs: Any
+    ctx: click.Context,
+    fn: Any,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+    **kwargs: Any,
 ) -> None:
-    """A payment, refund or write-off (`fn` of ptbill.ledger.patient_pay), and what it did."""
+    """A payment, refund or write-off (`fn` of ptbill.ledger.patient_pay) to a patient of the
+    clinics given, and what it did."""
     with ledger_session(ctx) as session:
-        result = fn(session, on=_as_of(session, as_of), who=who(), **kwargs)
+        scope = _scope(session, clinics)
+        result = fn(session, on=_as_of(session, as_of), who=who(), scope=scope, **kwargs)
     _show_applied(result, as_json)
 
 
@@ -267,7 +283,7 @@ def pay(
     reference: str,
     claim: str | None,
     as_of: dt.datetime | None,
-    clinic: str | None,
+    clinics: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Record a patient's payment: applied to the oldest balance first (or to --claim); what
@@ -275,7 +291,7 @@ def pay(
     from ptbill.ledger.patient_pay import pay as record
 
     money = {"amount": _amount(amount), "method": method, "reference": reference}
-    _record(ctx, record, as_of, as_json, patient=patient, clinic=clinic, claim=claim, **money)
+    _record(ctx, record, as_of, as_json, clinics, patient=patient, claim=claim, **money)
 
 
 @click.command()
@@ -291,14 +307,14 @@ def refund(
     method: str,
     reference: str,
     as_of: dt.datetime | None,
-    clinic: str | None,
+    clinics: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Pay a patient's credit back (at most the credit)."""
     from ptbill.ledger.patient_pay import refund as record
 
     money = {"amount": _amount(amount), "method": method, "reference": reference}
-    _record(ctx, record, as_of, as_json, patient=patient, clinic=clinic, **money)
+    _record(ctx, record, as_of, as_json, clinics, patient=patient, **money)
 
 
 @click.command("patient-writeoff")
@@ -314,7 +330,7 @@ def patient_writeoff(
     claim: str | None,
     amount: str | None,
     as_of: dt.datetime | None,
-    clinic: str | None,
+    clinics: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Write off what a patient owes (its statements stop)."""
@@ -326,8 +342,8 @@ def patient_writeoff(
         write_off,
         as_of,
         as_json,
+        clinics,
         patient=patient,
-        clinic=clinic,
         claim=claim,
         reason=reason,
         amount=wanted,
@@ -348,19 +364,30 @@ def patient_writeoff(
     show_default=True,
     help="Folder for the PDFs (one per patient and the batch) and the mail vendor's CSV.",
 )
+@clinic_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
 @user_errors
 @database_errors
-def statements(ctx: click.Context, as_of: dt.datetime | None, output: str, as_json: bool) -> None:
-    """A statement for every patient with a balance due, by the dunning cycle: first, a
-    reminder at 30 days, a final notice at 60, then a collections work item."""
+def statements(
+    ctx: click.Context,
+    as_of: dt.datetime | None,
+    output: str,
+    clinics: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """A statement for every patient (of the clinics given) with a balance due, by the dunning
+    cycle: first, a reminder at 30 days, a final notice at 60, then a collections work item.
+    Each statement carries its patient's clinic's name and address."""
     from ptbill.reports.statements import run_statements
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
         day = _as_of(session, as_of)
-        run = run_statements(session, config, as_of=day, who=who(), out_dir=Path(output))
+        scope = _scope(session, clinics)
+        run = run_statements(
+            session, config, as_of=day, who=who(), out_dir=Path(output), scope=scope
+        )
     if as_json:
         print_json(run.as_json())
         return

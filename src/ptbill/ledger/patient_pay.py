@@ -23,6 +23,7 @@ from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import PatientBalance, balances, cents
 from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
+from ptbill.ledger.scope import EVERYTHING, Scope
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -60,13 +61,17 @@ def _refuse(field_name: str, problem: str, fix: str) -> InputError:
     )
 
 
-def find_patient(session: Session, external_id: str, clinic: str | None = None) -> m.Patient:
-    q = select(m.Patient).where(m.Patient.external_id == external_id)
-    if clinic is not None:
-        q = q.join(m.Clinic, m.Clinic.id == m.Patient.clinic_id).where(m.Clinic.key == clinic)
-    found = list(session.scalars(q))
+def find_patient(session: Session, external_id: str, scope: Scope = EVERYTHING) -> m.Patient:
+    """The patient of this id at the clinics of `scope` (a patient of another clinic is not
+    found, as if it did not exist)."""
+    found = list(
+        session.scalars(
+            select(m.Patient).where(m.Patient.external_id == external_id, scope.patients())
+        )
+    )
     if not found:
-        raise _refuse("PATIENT", f"no patient {external_id!r} in the ledger", "check the id")
+        where = "in the ledger" if scope.everything else "at the clinics given"
+        raise _refuse("PATIENT", f"no patient {external_id!r} {where}", "check the id and --clinic")
     if len(found) > 1:
         raise _refuse(
             "PATIENT",
@@ -85,25 +90,14 @@ def _amount(value: Decimal, name: str = "AMOUNT") -> Decimal:
 
 
 def _money_in(
-    session: Session, patient: str, clinic: str | None, amount: Decimal, method: str, what: str
+    session: Session, patient: str, scope: Scope, amount: Decimal, method: str, what: str
 ) -> tuple[m.Patient, Decimal]:
     """The patient and amount of a payment or refund, refused when either is wrong."""
     if method not in METHODS:
         raise _refuse(
             "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
         )
-    return find_patient(session, patient, clinic), _amount(amount)
-
-
-def _money_in(
-    session: Session, patient: str, clinic: str | None, amount: Decimal, method: str, what: str
-) -> tuple[m.Patient, Decimal]:
-    """The patient and amount of a payment or refund, refused when either is wrong."""
-    if method not in METHODS:
-        raise _refuse(
-            "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
-        )
-    return find_patient(session, patient, clinic), _amount(amount)
+    return find_patient(session, patient, scope), _amount(amount)
 
 
 def _claim_of(session: Session, patient: m.Patient, number: str) -> int:
@@ -149,10 +143,10 @@ def pay(
     on: dt.date,
     who: str,
     claim: str | None = None,
-    clinic: str | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Applied:
     """Record a patient payment and apply it (oldest balance first, or to `claim`)."""
-    p, amount = _money_in(session, patient, clinic, amount, method, "payment")
+    p, amount = _money_in(session, patient, scope, amount, method, "payment")
     only = _claim_of(session, p, claim) if claim else None
     tx = _transaction(session, p, "payment", amount, method, reference, on, who, "")
     result = _result(session, p, "payment", amount, on)
@@ -170,10 +164,10 @@ def write_off(
     who: str,
     claim: str | None = None,
     amount: Decimal | None = None,
-    clinic: str | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Applied:
     """Write off the patient's balance (all of it, a visit's, or an amount)."""
-    p = find_patient(session, patient, clinic)
+    p = find_patient(session, patient, scope)
     only = _claim_of(session, p, claim) if claim else None
     bal = balances(session, on, [p.id])[p.id]
     owed = sum(
@@ -201,10 +195,10 @@ def refund(
     reference: str,
     on: dt.date,
     who: str,
-    clinic: str | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Applied:
     """Pay back part or all of the patient's credit."""
-    p, amount = _money_in(session, patient, clinic, amount, method, "refund")
+    p, amount = _money_in(session, patient, scope, amount, method, "refund")
     credit = balances(session, on, [p.id])[p.id].credit
     if amount > credit:
         raise _refuse(

@@ -1,16 +1,17 @@
 """Patient statements (`ptbill statements --as-of DATE`): for every patient with a balance due,
 a statement as PDF (one per patient and one batch file for printing) and a CSV row (for a mail
-vendor), and the dunning cycle that follows each balance.
+vendor, with the clinic's key), and the dunning cycle that follows each balance.
 
 The cycle: a first statement; a reminder 30 days after it; a final notice at 60 days; 30 days
 after the final notice, a `collections` work item and no more statements. Between those steps a
 run sends nothing to that patient. A balance paid or written off ends the cycle (a `closed`
 row): a later balance starts a new one. Credits are applied before (ptbill.ledger.patient_pay).
 
-Each statement lists the clinic, the patient, each visit with a balance -- charges, what
-insurance paid, adjustments, the patient's share, what the patient paid and what is owed --
-the aging of the balance, and how to pay. Statements are recorded (`statements`) with what
-they listed, so that what was sent can be shown again.
+A run reaches the patients of the clinics it is given (`--clinic`; on the web, those the writer
+bills for). Each statement lists its patient's clinic (as configured), the patient, each visit
+with a balance -- charges, what insurance paid, adjustments, the patient's share, what the
+patient paid and what is owed -- the aging of the balance, and how to pay. Statements are
+recorded (`statements`) with what they listed, so that what was sent can be shown again.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ptbill.config.profiles import Config
+from ptbill.config.profiles import Clinic, Config
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import BUCKETS, PatientBalance, balances
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import apply_credits
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.remit.letter import latin1
 from ptbill.reports.pdftext import Page, write_pdf
 
@@ -61,6 +63,7 @@ CSV_COLUMNS = (
     *(f"aging_{name}" for name, _ in BUCKETS),
     "pay_by",
     "visits",
+    "clinic",  # the configured clinic's key: whose return address the envelope carries
 )
 
 
@@ -123,6 +126,23 @@ def _addresses(session: Session, patient_ids: list[int]) -> dict[int, dict[str, 
     return out
 
 
+def clinics_of(
+    session: Session, config: Config, patient_ids: list[int]
+) -> dict[int, Clinic | None]:
+    """Each patient's clinic as configured (by the clinic's key, else its NPI; None: a
+    clinic the configuration does not name), for the statement's letterhead."""
+    out: dict[int, Clinic | None] = {}
+    for i in range(0, len(patient_ids), 500):
+        q = (
+            select(m.Patient.id, m.Clinic.key, m.Clinic.npi)
+            .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+            .where(m.Patient.id.in_(patient_ids[i : i + 500]))
+        )
+        for pid, key, npi in session.execute(q):
+            out[pid] = config.clinic(key) or config.clinic_by_npi(npi)
+    return out
+
+
 def run_statements(
     session: Session,
     config: Config,
@@ -130,13 +150,23 @@ def run_statements(
     as_of: dt.date,
     who: str,
     out_dir: Path | None = None,
+    scope: Scope = EVERYTHING,
 ) -> StatementRun:
-    """Make the statements due as of a date (and their files in `out_dir`, when given)."""
-    paying = session.scalars(select(PatientTransaction.patient_id).distinct())
+    """Make the statements due as of a date to the patients of `scope`'s clinics (and their
+    files in `out_dir`, when given), each under its patient's clinic."""
+    paying = session.scalars(
+        select(PatientTransaction.patient_id)
+        .where(scope.patient_ids(PatientTransaction.patient_id))
+        .distinct()
+    )
     apply_credits(session, list(paying), on=as_of, who=who)
-    owed = balances(session, as_of)
+    owed = balances(session, as_of, scope=scope)
     history: dict[int, list[Statement]] = {}
-    for s in session.scalars(select(Statement).order_by(Statement.statement_date, Statement.id)):
+    for s in session.scalars(
+        select(Statement)
+        .where(scope.patient_ids(Statement.patient_id))
+        .order_by(Statement.statement_date, Statement.id)
+    ):
         history.setdefault(s.patient_id, []).append(s)
     run = StatementRun(as_of)
     due: list[tuple[PatientBalance, str]] = []
@@ -156,17 +186,17 @@ def run_statements(
             run.collections.append(bal.external_id)
         else:
             due.append((bal, step))
-    clinic = next(iter(config.clinics.values()), None)
-    addresses = _addresses(session, [b.patient_id for b, _ in due])
+    ids = [b.patient_id for b, _ in due]
+    addresses, clinics = _addresses(session, ids), clinics_of(session, config, ids)
     pages = []
     for bal, step in due:
         detail = _detail(bal, step, as_of, addresses.get(bal.patient_id, {}))
         session.add(_row(bal.patient_id, as_of, step, bal.balance, detail))
         run.statements.append(detail)
-        pages.append(detail)
+        pages.append((detail, clinics.get(bal.patient_id)))
     session.flush()
     if out_dir is not None and pages:
-        run.files = write_files(pages, clinic, as_of, out_dir)
+        run.files = write_files(pages, as_of, out_dir)
     return run
 
 
@@ -233,18 +263,20 @@ def _detail(
 
 
 def write_files(
-    pages: list[dict[str, Any]], clinic: Any, as_of: dt.date, out_dir: Path
+    pages: list[tuple[dict[str, Any], Clinic | None]], as_of: dt.date, out_dir: Path
 ) -> list[str]:
-    """One PDF per patient, one batch PDF with every statement, and the mail vendor's CSV.
-    Each page is rendered once (ptbill.reports.pdftext) and written into both PDFs."""
+    """One PDF per patient (named by its clinic's key and the patient's id), one batch PDF
+    with every statement, and the mail vendor's CSV; each statement under its clinic. Each
+    page is rendered once (ptbill.reports.pdftext) and written into both PDFs."""
     out_dir.mkdir(parents=True, exist_ok=True)
     day = as_of.isoformat()
     streams: list[bytes] = []
     files = []
-    for page in pages:
+    for page, clinic in pages:
         mine = [x.stream() for x in render(page, clinic)]
         streams += mine
-        path = out_dir / f"statement-{_safe(page['patient_id'])}-{day}.pdf"
+        whose = f"{clinic.key}-" if clinic is not None else ""  # clinics may share patient ids
+        path = out_dir / f"statement-{_safe(whose + page['patient_id'])}-{day}.pdf"
         path.write_bytes(write_pdf(mine, f"Statement {page['patient_id']}", as_of))
         files.append(str(path))
     batch_path = out_dir / f"statements-{day}.pdf"
@@ -258,11 +290,11 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:64]
 
 
-def to_csv(pages: list[dict[str, Any]]) -> str:
+def to_csv(pages: list[tuple[dict[str, Any], Clinic | None]]) -> str:
     buffer = io.StringIO()
     w = csv.writer(buffer, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    for p in pages:
+    for p, clinic in pages:
         a = p["address"]
         w.writerow(
             [
@@ -279,6 +311,7 @@ def to_csv(pages: list[dict[str, Any]]) -> str:
                 *(_plain(p["aging"][name]) for name, _ in BUCKETS),
                 p["pay_by"],
                 len(p["visits"]),
+                clinic.key if clinic is not None else "",
             ]
         )
     return buffer.getvalue()
@@ -294,7 +327,7 @@ def _money(value: Any) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
-def statement_pdf(detail: dict[str, Any], clinic: Any) -> bytes:
+def statement_pdf(detail: dict[str, Any], clinic: Clinic | None) -> bytes:
     """One statement as PDF, from what it listed (a stored statement's detail)."""
     on = dt.date.fromisoformat(str(detail["statement_date"]))
     pages = [x.stream() for x in render(detail, clinic)]
@@ -316,7 +349,7 @@ _COLUMNS = (
 BOTTOM_MM = 250  # a longer list of visits goes on over the next page
 
 
-def render(p: dict[str, Any], clinic: Any) -> list[Page]:
+def render(p: dict[str, Any], clinic: Clinic | None) -> list[Page]:
     """One patient's statement: a page, and more when the visits do not fit on it."""
     page, y = Page(), 20.0
     pages = [page]

@@ -1,7 +1,11 @@
 """What the workbench shows and does after the primary pays: a patient's account (balance by
 visit and reason, coverages, payments), the statements, and a claim's chain of payers. The
 API and the pages both come through here; the writes call the ledger's workflow
-(ptbill.ledger.patient_pay, ptbill.ledger.coverages, ptbill.reports.statements)."""
+(ptbill.ledger.patient_pay, ptbill.ledger.coverages, ptbill.reports.statements).
+
+Each takes the caller's scope (ptbill.ledger.scope), as every query of clinic-owned rows does:
+a read the reader's (`Access`), a change the writer's (`Principal.write_scope`), so a patient
+or statement of another clinic is not found and a statement run reaches only their patients."""
 
 from __future__ import annotations
 
@@ -21,29 +25,22 @@ from ptbill.ledger.balances import balances
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
 from ptbill.ledger.scope import Scope
-from ptbill.reports.statements import StatementRun, run_statements
+from ptbill.reports.statements import STEPS, StatementRun, clinics_of, run_statements
+from ptbill.reports.statements import statement_pdf as render_statement
 from ptbill.web.accounts import Principal
 from ptbill.web.errors import NotFound
+from ptbill.web.queries.patients import patient_row
 
 SEQUENCE_NAMES = {1: "primary", 2: "secondary", 3: "tertiary"}
 
 
-def _patient(session: Session, patient_id: int) -> m.Patient:
-    found = session.get(m.Patient, patient_id)
-    if found is None:
-        raise NotFound("patient", patient_id)
-    return found
-
-
-def _clinic_key(session: Session, p: m.Patient) -> str | None:
-    return session.scalar(select(m.Clinic.key).where(m.Clinic.id == p.clinic_id))
-
-
-def account(session: Session, patient_id: int, as_of: dt.date | None) -> dict[str, Any]:
+def account(
+    session: Session, scope: Scope, patient_id: int, as_of: dt.date | None
+) -> dict[str, Any]:
     """A patient's balance (by visit, reason and age), credit, coverages and transactions."""
-    p = _patient(session, patient_id)
+    p = patient_row(session, scope, patient_id)
     day = as_of or dt.date.max
-    bal = balances(session, day, [p.id])[p.id]
+    bal = balances(session, day, [p.id], scope=scope)[p.id]
     tx = PatientTransaction
     return {
         "id": p.id,
@@ -87,18 +84,24 @@ def account(session: Session, patient_id: int, as_of: dt.date | None) -> dict[st
     }
 
 
-def balance_of(session: Session, patient_id: int, as_of: dt.date | None) -> dict[str, Any]:
+def balance_of(
+    session: Session, scope: Scope, patient_id: int, as_of: dt.date | None
+) -> dict[str, Any]:
     """What the patient page shows of the account: owed, credit, waiting on insurance."""
-    bal = balances(session, as_of or dt.date.max, [patient_id]).get(patient_id)
+    bal = balances(session, as_of or dt.date.max, [patient_id], scope=scope).get(patient_id)
     if bal is None:
         return {"balance": Decimal(0), "credit": Decimal(0), "pending": Decimal(0)}
     return {"balance": bal.balance, "credit": bal.credit, "pending": bal.pending}
 
 
-def patient_balances(session: Session, as_of: dt.date, limit: int, offset: int) -> dict[str, Any]:
+def patient_balances(
+    session: Session, scope: Scope, as_of: dt.date, limit: int, offset: int
+) -> dict[str, Any]:
     """The patients who owe or hold a credit, largest balance first, a page at a time."""
     owed = [
-        b for b in balances(session, as_of).values() if b.balance > 0 or b.credit > 0 or b.pending
+        b
+        for b in balances(session, as_of, scope=scope).values()
+        if b.balance > 0 or b.credit > 0 or b.pending
     ]
     owed.sort(key=lambda b: (-b.balance, b.external_id))
     page = owed[offset : offset + limit]
@@ -124,11 +127,12 @@ def record(
     body: dict[str, Any],
     day: dt.date,
 ) -> Applied:
-    """A patient's payment, refund or write-off (`kind`), from a request's fields."""
-    p = _patient(session, patient_id)
-    common = {
+    """A patient's payment, refund or write-off (`kind`), from a request's fields; a patient
+    of a clinic the writer does not bill for is not found."""
+    p = patient_row(session, who.write_scope, patient_id)
+    common: dict[str, Any] = {
         "patient": p.external_id,
-        "clinic": _clinic_key(session, p),
+        "scope": who.write_scope.narrow(p.clinic_id),  # this patient's clinic alone
         "on": day,
         "who": who.who,
     }
@@ -150,7 +154,7 @@ def record(
 def add_coverage(
     session: Session, config: Config, who: Principal, patient_id: int, body: dict[str, Any]
 ) -> None:
-    p = _patient(session, patient_id)
+    p = patient_row(session, who.write_scope, patient_id)
     profile = coverages.profile_of(config, body["payer"], "request")
     coverages.record(
         session,
@@ -169,20 +173,18 @@ def add_coverage(
 
 
 def make_statements(session: Session, config: Config, who: Principal, day: dt.date) -> StatementRun:
-    return run_statements(session, config, as_of=day, who=who.who)
+    """The statements due to the patients of the clinics the writer bills for."""
+    return run_statements(session, config, as_of=day, who=who.who, scope=who.write_scope)
 
 
-def statements(session: Session, limit: int, offset: int) -> dict[str, Any]:
-    """The statements sent, newest first, a page at a time."""
-    total = session.scalar(
-        select(func.count())
-        .select_from(Statement)
-        .where(Statement.step.in_(("first", "reminder", "final")))
-    )
+def statements(session: Session, scope: Scope, limit: int, offset: int) -> dict[str, Any]:
+    """The statements sent (to the patients of `scope`), newest first, a page at a time."""
+    sent = (Statement.step.in_(STEPS), scope.patient_ids(Statement.patient_id))
+    total = session.scalar(select(func.count()).select_from(Statement).where(*sent))
     q = (
         select(Statement, m.Patient.external_id)
         .join(m.Patient, m.Patient.id == Statement.patient_id)
-        .where(Statement.step.in_(("first", "reminder", "final")))
+        .where(*sent)
         .order_by(Statement.statement_date.desc(), Statement.id.desc())
         .limit(limit)
         .offset(offset)
@@ -207,14 +209,19 @@ def statements(session: Session, limit: int, offset: int) -> dict[str, Any]:
     }
 
 
-def statement_pdf(session: Session, config: Config, statement_id: int) -> bytes:
-    """A statement as it was sent, as PDF (from what it listed)."""
-    from ptbill.reports.statements import statement_pdf as render
-
-    s = session.get(Statement, statement_id)
-    if s is None or s.step not in ("first", "reminder", "final"):
+def statement_pdf(session: Session, scope: Scope, config: Config, statement_id: int) -> bytes:
+    """A statement as it was sent, as PDF (from what it listed), under its patient's clinic."""
+    s = session.scalar(
+        select(Statement).where(
+            Statement.id == statement_id,
+            Statement.step.in_(STEPS),
+            scope.patient_ids(Statement.patient_id),
+        )
+    )
+    if s is None:
         raise NotFound("statement", statement_id)
-    return render(json.loads(s.detail_json), next(iter(config.clinics.values()), None))
+    clinic = clinics_of(session, config, [s.patient_id]).get(s.patient_id)
+    return render_statement(json.loads(s.detail_json), clinic)
 
 
 def chain(session: Session, scope: Scope, claim_number: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, Access, ApiWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
 from ptbill.web.params import ClaimNumber, Limit, Offset, RowId
 
 router = APIRouter(tags=["patients"])
@@ -60,24 +60,24 @@ def _day(request: Request, session: DB, as_of: dt.date | None, what: str) -> dt.
 def list_balances(
     request: Request,
     session: ReadDB,
-    who: Reader,
+    scope: Access,
     as_of: AsOf = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> LedgerJSON:
     """Patients who owe, hold a credit or wait on insurance: largest balance first."""
     day = _day(request, session, as_of, "balances")
-    return answer(money.patient_balances(session, day, limit, offset))
+    return answer(money.patient_balances(session, scope, day, limit, offset))
 
 
 @router.get("/patients/{patient_id}/account", response_class=LedgerJSON)
 def get_account(
-    patient_id: RowId, request: Request, session: ReadDB, who: Reader, as_of: AsOf = None
+    patient_id: RowId, request: Request, session: ReadDB, scope: Access, as_of: AsOf = None
 ) -> LedgerJSON:
     """A patient's balance by visit and reason, its aging, credit, coverages, payments and
     statements."""
     day = business_date(session, request.app.state.settings, as_of)
-    return answer(money.account(session, patient_id, day))
+    return answer(money.account(session, scope, patient_id, day))
 
 
 def _record(
@@ -146,14 +146,16 @@ def post_coverage(
     """Record a coverage at a rank from a date (it replaces the one at that rank)."""
     money.add_coverage(session, request.app.state.config, who, patient_id, body.model_dump())
     session.commit()
-    return answer(money.account(session, patient_id, None)["coverages"], status_code=201)
+    coverages = money.account(session, who.write_scope, patient_id, None)["coverages"]
+    return answer(coverages, status_code=201)
 
 
 @router.post("/statements", response_class=LedgerJSON, status_code=201)
 def post_statements(
     request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
 ) -> LedgerJSON:
-    """Make the statements due as of the date (the dunning cycle decides who gets one)."""
+    """Make the statements due as of the date to the patients of the clinics the caller bills
+    for (the dunning cycle decides who gets one)."""
     day = _day(request, session, as_of, "statements")
     run = money.make_statements(session, request.app.state.config, who, day)
     session.commit()
@@ -162,17 +164,18 @@ def post_statements(
 
 @router.get("/statements", response_class=LedgerJSON)
 def list_statements(
-    session: ReadDB, who: Reader, limit: Limit = 50, offset: Offset = 0
+    session: ReadDB, scope: Access, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
-    return answer(money.statements(session, limit, offset))
+    """The statements sent, newest first."""
+    return answer(money.statements(session, scope, limit, offset))
 
 
 @router.get("/statements/{statement_id}.pdf")
 def get_statement_pdf(
-    statement_id: RowId, request: Request, session: ReadDB, who: Reader
+    statement_id: RowId, request: Request, session: ReadDB, scope: Access
 ) -> Response:
     """A statement as it was sent."""
-    pdf = money.statement_pdf(session, request.app.state.config, statement_id)
+    pdf = money.statement_pdf(session, scope, request.app.state.config, statement_id)
     return Response(pdf, media_type="application/pdf")
 
 

@@ -14,7 +14,7 @@ from ptbill.errors import InputError
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, PageWriter, ReadDB, Reader
+from ptbill.web.auth import DB, Access, PageWriter, ReadDB
 from ptbill.web.pages.common import DONE, back_to, show
 from ptbill.web.params import PageNumber, RowId
 
@@ -64,10 +64,12 @@ def _record(
 
 
 @router.get("/patients/{patient_id}/account", response_class=HTMLResponse)
-def account_page(patient_id: RowId, request: Request, session: ReadDB, who: Reader) -> HTMLResponse:
+def account_page(
+    patient_id: RowId, request: Request, session: ReadDB, scope: Access
+) -> HTMLResponse:
     day = business_date(session, request.app.state.settings)
     payers = sorted(request.app.state.config.payers)
-    data = money.account(session, patient_id, day)
+    data = money.account(session, scope, patient_id, day)
     return show(request, session, "account.html", account=data, payers=payers)
 
 
@@ -132,9 +134,9 @@ def coverage_form(
 
 @router.get("/statements", response_class=HTMLResponse)
 def statements_page(
-    request: Request, session: ReadDB, who: Reader, page: PageNumber = 1
+    request: Request, session: ReadDB, scope: Access, page: PageNumber = 1
 ) -> HTMLResponse:
-    data = money.statements(session, 50, (page - 1) * 50)
+    data = money.statements(session, scope, 50, (page - 1) * 50)
     return show(request, session, "statements.html", data=data, page=page)
 
 
@@ -148,8 +150,10 @@ def statements_form(request: Request, session: DB, who: PageWriter) -> Response:
 
 
 @router.get("/statements/{statement_id}.pdf")
-def statement_file(statement_id: RowId, request: Request, session: ReadDB, who: Reader) -> Response:
-    pdf = money.statement_pdf(session, request.app.state.config, statement_id)
+def statement_file(
+    statement_id: RowId, request: Request, session: ReadDB, scope: Access
+) -> Response:
+    pdf = money.statement_pdf(session, scope, request.app.state.config, statement_id)
     return Response(
         pdf,
         media_type="application/pdf",

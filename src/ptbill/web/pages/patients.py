@@ -33,12 +33,13 @@ def patient_page(
     state = request.app.state
     view = patient_view(session, scope, state.config, state.settings, patient_id, None)
     audit_read(request, who, "read-patient", view["clinic_id"], patient_id)
+    as_of = view["status"]["as_of"] if view["status"] else None
     return show(
         request,
         session,
         "patient.html",
         patient=view,
         eligibility=latest_checks(session, patient_id, 5),  # the patient is in scope
-        as_of=view["status"]["as_of"] if view["status"] else None,
-        owed=balance_of(session, patient_id, view["status"]["as_of"] if view["status"] else None),
+        as_of=as_of,
+        owed=balance_of(session, scope, patient_id, as_of),
     )
