@@ -47,6 +47,10 @@ from ptbill.config.profiles import bundled_demo_config_text
 from ptbill.demo.generator import generate
 from ptbill.scrub.identifiers import npi_check_digit
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_ledger import _reset_postgres  # noqa: E402
+from bench_web import locust_command, serve_args  # noqa: E402
+
 CLINICS = 20
 BILLERS = 50
 MAX_SECONDS = 120
@@ -173,14 +177,6 @@ class Postgres:
 
     def stop(self) -> None:
         self._as_owner(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
-
-
-def _reset(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 # --- the ledger ------------------------------------------------------------------------------
@@ -330,29 +326,7 @@ def _locust(
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     (folder / "locustfile.py").write_text(LOCUSTFILE, encoding="utf-8")
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "locust",
-            "-f",
-            str(folder / "locustfile.py"),
-            "--headless",
-            "-u",
-            str(BILLERS),
-            "-r",
-            "10",
-            "-t",
-            f"{seconds}s",
-            "--host",
-            f"http://127.0.0.1:{port}",
-            "--csv",
-            str(folder / "load"),
-            "--only-summary",
-            "--loglevel",
-            "ERROR",
-            "--stop-timeout",
-            "10",
-        ],
+        locust_command(folder / "locustfile.py", BILLERS, 10, seconds, port, folder / "load"),
         env={**os.environ, "BENCH_BILLERS": str(billers)},
         check=False,
         stdout=subprocess.DEVNULL,
@@ -473,7 +447,7 @@ def main(argv: list[str] | None = None) -> None:
         pg = None
         if args.db:
             url = args.db
-            _reset(url)
+            _reset_postgres(url)
         else:
             # Its own folder in /tmp: the postgres user cannot enter this run's private one.
             pg = Postgres(Path(tempfile.mkdtemp(prefix="ptbill-scaleout-pg-")))
@@ -494,18 +468,7 @@ def main(argv: list[str] | None = None) -> None:
             )
 
             port = _free_port()
-            server = _ptbill(
-                url,
-                config,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "4",
-                log=folder / "serve.log",
-            )
+            server = _ptbill(url, config, *serve_args(port), log=folder / "serve.log")
             procs.append(server)
             for n in range(2):
                 procs.append(

@@ -83,6 +83,16 @@ def list_cmd(
         click.echo(_line(job))
 
 
+def _no_job(job_id: int) -> InputError:
+    return InputError(
+        file="jobs",
+        visit_id=None,
+        field="ID",
+        problem=f"no job {job_id}",
+        fix="see `ptbill jobs list`",
+    )
+
+
 def _detail(ctx: click.Context, job_id: int) -> dict[str, Any]:
     from ptbill.ledger.jobs import EVERYONE, job_detail
 
@@ -90,13 +100,7 @@ def _detail(ctx: click.Context, job_id: int) -> dict[str, Any]:
         try:
             return job_detail(session, job_id, EVERYONE)
         except LookupError:
-            raise InputError(
-                file="jobs",
-                visit_id=None,
-                field="ID",
-                problem=f"no job {job_id}",
-                fix="see `ptbill jobs list`",
-            ) from None
+            raise _no_job(job_id) from None
 
 
 @jobs.command("show")
@@ -153,13 +157,7 @@ def cancel(ctx: click.Context, job_id: int, as_json: bool) -> None:
         try:
             state = cancel_job(session, job_id, EVERYONE)
         except LookupError:
-            raise InputError(
-                file="jobs",
-                visit_id=None,
-                field="ID",
-                problem=f"no job {job_id}",
-                fix="see `ptbill jobs list`",
-            ) from None
+            raise _no_job(job_id) from None
     job = _detail(ctx, job_id)
     if as_json:
         print_json(job)
