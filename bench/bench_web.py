@@ -102,14 +102,14 @@ class MemoryWatch(threading.Thread):
             self.stop.wait(0.2)
 
 
-def serve_args(port: int) -> list[str]:
-    """`ptbill serve` with 4 uvicorn workers on 127.0.0.1:`port`."""
-    return ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "4"]
+def serve_args(port: int, workers: int = 4) -> list[str]:
+    """`ptbill serve` with `workers` uvicorn workers on 127.0.0.1:`port`."""
+    return ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
 
 
-def _serve(db: Path, port: int, token: str) -> subprocess.Popen[bytes]:
-    """`ptbill serve` with 4 workers, once it answers for this ledger (a token of this ledger
-    accepted: not some other server that holds the port)."""
+def _serve(db: Path | str, port: int, token: str, workers: int = 4) -> subprocess.Popen[bytes]:
+    """`ptbill serve` with `workers` workers, once it answers for this ledger (a token of this
+    ledger accepted: not some other server that holds the port)."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -117,7 +117,7 @@ def _serve(db: Path, port: int, token: str) -> subprocess.Popen[bytes]:
             "ptbill",
             "--db",
             str(db),
-            *serve_args(port),
+            *serve_args(port, workers),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -6,6 +6,7 @@ from ptbill.web.api import (
     admin,
     claims,
     clinics,
+    export,
     jobs,
     ledger_files,
     patient_money,
@@ -31,6 +32,7 @@ for module in (
     patients,
     payers,
     clinics,
+    export,
     admin,
     jobs,
 ):

@@ -125,8 +125,10 @@ def get_remittance(
 def post_remittance(session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None) -> LedgerJSON:
     """Post an 835 (multipart field `file`) as a job: the answer (202) is the job, queued
     (`Location`: `/api/v1/jobs/{id}`). The whole file posts or nothing, once; the job's
-    `result` says what posted and what did not match a claim. A bad file, or one posted
-    before: the job fails with the problem, and nothing is posted."""
+    `result` says what posted and what did not match a claim; a payment posted before, in any
+    file, is listed in its `already_posted` (with the date, trace number and remittance it was
+    posted with) and not posted again. A bad file: the job fails with the problem, and nothing
+    is posted."""
     name, text = upload
     actions.check_remittance(name, text)
     job_id = start(session, who, POST, name, text, as_of)

@@ -8,6 +8,7 @@ from ptbill.web.pages import (
     dashboard,
     docs,
     exchange,
+    export,
     files,
     jobs,
     patient_money,
@@ -27,6 +28,7 @@ for module in (
     patient_money,
     patients,
     exchange,
+    export,
     docs,
     admin,
 ):
