@@ -114,9 +114,13 @@ def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
     page.goto(f"{base}/remittances")
     page.set_input_files("#remit-file", str(remit))
     page.click("#upload-835 button[type=submit]")
-    page.wait_for_selector("h1:has-text('Posted remittance payer.835')")
+    # The posting is a job: its page refreshes itself until the in-process worker is done.
+    page.wait_for_selector("h1:has-text('Posting of an 835: payer.835')")
+    page.wait_for_selector("text=Open the remittance", timeout=120_000)
     assert "did not match a claim" in page.inner_text("main")
     _shot(page, "02-remittance-posted")
+    page.click("text=Open the remittance")
+    page.wait_for_selector("h1:has-text('remittance payer.835')")
 
     # The dashboard now has decided claims to chart.
     page.goto(f"{base}/")

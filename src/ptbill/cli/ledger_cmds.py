@@ -136,6 +136,7 @@ def ledger_session(
     try:
         with ledger.sessions() if per_claim else ledger.transaction() as session:
             yield session
+            session.commit()
     finally:
         ledger.close()
 
@@ -201,7 +202,10 @@ def import_cmd(
     Exit 0 when every visit was stored (blocked claims are work, counted in the summary and
     listed by `ptbill worklist`), 1 with --strict when a visit is blocked, 2 for bad input
     (nothing stored)."""
-    from ptbill.ledger.importer import import_files
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ptbill.errors import InputError, InputErrors
+    from ptbill.ledger.importer import Batched, import_files
     from ptbill.ledger.reading import count_visits
     from ptbill.ledger.scope import import_clinics
 
@@ -212,21 +216,43 @@ def import_cmd(
             notify(notice(f, chosen))
     day = as_of_or_today(ctx, as_of, config)
     total = sum(n for f in files if (n := count_visits(f)) is not None)
-    with (
-        ledger_session(ctx) as session,
-        progress("importing", total, quiet=quiet or as_json) as advance,
-    ):
-        summary = import_files(
-            session,
-            files,
-            as_of=day,
-            config=config,
-            who=who(),
-            progress=advance,
-            workers=workers,
-            fmt=fmt,
-        )
+    committed = [0]
+
+    def commit(done: int, _summary: Any) -> None:
+        # With --clinic, a batch that touched another clinic is refused before it commits.
         _held_to(session, clinics, ", ".join(files), import_clinics(session, files))
+        session.commit()
+        committed[0] = done
+
+    try:
+        with (
+            ledger_session(ctx, per_claim=True) as session,
+            progress("importing", total, quiet=quiet or as_json) as advance,
+        ):
+            summary = import_files(
+                session,
+                files,
+                as_of=day,
+                config=config,
+                who=who(),
+                progress=advance,
+                workers=workers,
+                fmt=fmt,
+                # Batch by batch, so that the ledger's other writers (the workbench) get
+                # their turn; the whole input is checked before the first batch commits.
+                batched=Batched(commit),
+            )
+            _held_to(session, clinics, ", ".join(files), import_clinics(session, files))
+            session.commit()
+    except (SQLAlchemyError, InputError, InputErrors):
+        if committed[0]:
+            err.print(
+                f"note: the first {committed[0]} visit(s) of the input were stored before the "
+                "error; run the import again to go on (they are found unchanged)",
+                markup=False,
+                soft_wrap=True,
+            )
+        raise
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
     elif not quiet:

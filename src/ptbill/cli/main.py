@@ -13,6 +13,7 @@ from ptbill.cli.coding_cmds import code, units
 from ptbill.cli.data_cmds import backup, export, migrate
 from ptbill.cli.demo_cmds import demo_data
 from ptbill.cli.exit_codes import help_text
+from ptbill.cli.job_cmds import jobs, worker
 from ptbill.cli.ledger_cmds import (
     ack_apply,
     appeal,
@@ -140,6 +141,8 @@ cli.add_command(pay)
 cli.add_command(refund)
 cli.add_command(patient_writeoff)
 cli.add_command(statements)
+cli.add_command(jobs)
+cli.add_command(worker)
 
 
 def main() -> None:

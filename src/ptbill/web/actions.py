@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -34,7 +34,8 @@ from ptbill.errors import InputError, InputErrors, clip, validation_errors
 from ptbill.intake.load import parse_documents
 from ptbill.ledger import models as m
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
-from ptbill.ledger.importer import ImportSummary, import_files
+from ptbill.ledger.importer import Batched, ImportSummary, import_files
+from ptbill.ledger.reading import count_visits
 from ptbill.ledger.scope import (
     claim_clinics,
     clinic_of_claim,
@@ -60,7 +61,23 @@ from ptbill.web.asof import business_date
 from ptbill.web.errors import Conflict, Forbidden, NotFound, WebError
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
-from ptbill.x12.kinds import WrongKindError
+from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import (
+    KIND_270,
+    KIND_271,
+    KIND_276,
+    KIND_277,
+    KIND_277CA,
+    KIND_835,
+    KIND_837P,
+    KIND_999,
+    KIND_TA1,
+    WrongKindError,
+)
+from ptbill.x12.recognize import HEAD, recognize
+
+# A batch-by-batch import, made once the import's date and size are known.
+BatchesFor = Callable[[dt.date, int], Batched]
 
 
 def writable_claim(session: Session, who: Principal, claim_number: str, what: str = "claim") -> int:
@@ -85,16 +102,34 @@ def import_visits(
     text: str,
     as_of: dt.date | None,
     fmt: str | None = None,
+    *,
+    batched: BatchesFor | None = None,
 ) -> tuple[ImportSummary, dt.date]:
     """Import an uploaded visit file in any intake format (all of it, or nothing when any
-    visit is bad)."""
+    visit is bad). `batched(as_of, visits)`: commit batch by batch (a job's import); a batch
+    that touched a clinic outside the user's is refused before it commits."""
     day = business_date(session, settings, as_of)
     with saved(name, text) as upload:
+        files = [str(upload.path)]
+
+        def held_to_clinics() -> None:
+            if not who.is_admin:
+                refuse_outside(name, who.writes, import_clinics(session, files))
+
+        batches = None
+        if batched is not None:
+            batches = batched(day, count_visits(files[0]) or 0)  # 0: not known ahead
+            commit = batches.commit
+
+            def checked(done: int, summary: ImportSummary) -> None:
+                held_to_clinics()
+                commit(done, summary)
+
+            batches.commit = checked
         summary = import_files(
-            session, [str(upload.path)], as_of=day, config=config, who=who.who, fmt=fmt
+            session, files, as_of=day, config=config, who=who.who, fmt=fmt, batched=batches
         )
-        if not who.is_admin:
-            refuse_outside(name, who.writes, import_clinics(session, [str(upload.path)]))
+        held_to_clinics()
     return summary, day
 
 
@@ -151,6 +186,26 @@ def kind_named_for_the_web() -> Iterator[None]:
         if upload is None:  # no upload takes it: the command line's words stand
             raise
         raise e.reworded(upload) from None
+
+
+# The kinds recognize() names, for a remittance upload of another kind.
+_OTHER_KINDS = {
+    k.label[:3] if k.label.startswith("837") else k.label: k
+    for k in (KIND_999, KIND_TA1, KIND_277CA, KIND_277, KIND_271, KIND_837P, KIND_270, KIND_276)
+}
+
+
+def check_remittance(name: str, text: str) -> None:
+    """Refuse at once an upload to post that is an X12 file of another kind, named with where
+    the workbench takes it (its head only is read; the posting reads the rest)."""
+    try:
+        label = recognize(text[:HEAD])
+    except X12Error:
+        return  # the posting names what is wrong with it
+    found = _OTHER_KINDS.get(label)
+    if found is not None:
+        with kind_named_for_the_web():
+            raise WrongKindError(name, "GS01", f"this is {found.what}, not {KIND_835.what}", found)
 
 
 def post_remittance(

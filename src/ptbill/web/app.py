@@ -23,6 +23,7 @@ from ptbill.reference.store import data_folder
 from ptbill.web import errors
 from ptbill.web.bodies import BodyLimit
 from ptbill.web.db import open_database
+from ptbill.web.jobs import InProcessWorker, JobContext
 from ptbill.web.rendering import STATIC
 from ptbill.web.settings import WebSettings
 
@@ -71,13 +72,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the reference data a scrub needs (the ICD-10-CM code set takes seconds to parse)
     when a server process starts, not on its first request; then freeze it out of the
     garbage collector's sight: millions of long-lived objects that a full collection would
-    otherwise rescan, stalling a request now and then for a tenth of a second."""
+    otherwise rescan, stalling a request now and then for a tenth of a second. Then start
+    the in-process job worker, unless `ptbill worker` processes run the jobs."""
     from ptbill.scrub import icd10
 
     await anyio.to_thread.run_sync(icd10.dx, "M17.11")
     gc.collect()
     gc.freeze()
-    yield
+    if not app.state.settings.job_worker:
+        yield
+        return
+    with InProcessWorker(app.state.sessions, JobContext(app.state.config, app.state.settings)):
+        yield
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:

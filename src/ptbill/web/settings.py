@@ -38,6 +38,11 @@ class WebSettings:
     session_hours: int = 12
     # How long a write waits for the database lock (another writer) before answering 503.
     lock_wait_seconds: float = 60.0
+    # Run jobs (imports, postings) in a thread of the app's process; off when `ptbill worker`
+    # processes run them.
+    job_worker: bool = True
+    # A running job whose worker has been silent this long is a dead worker's: run again.
+    job_lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls) -> WebSettings:
@@ -54,6 +59,8 @@ class WebSettings:
             max_upload_bytes=int(float(env.get("PTBILL_MAX_UPLOAD_MB", "20")) * MiB),
             session_hours=int(env.get("PTBILL_SESSION_HOURS", "12")),
             lock_wait_seconds=float(env.get("PTBILL_LOCK_WAIT_SECONDS", "60")),
+            job_worker=env.get("PTBILL_JOB_WORKER", "1").lower() in ("1", "true", "yes"),
+            job_lease_seconds=float(env.get("PTBILL_JOB_LEASE_SECONDS", "60")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -63,6 +70,8 @@ class WebSettings:
             "PTBILL_MAX_UPLOAD_MB": str(self.max_upload_bytes / MiB),
             "PTBILL_SESSION_HOURS": str(self.session_hours),
             "PTBILL_LOCK_WAIT_SECONDS": str(self.lock_wait_seconds),
+            "PTBILL_JOB_WORKER": "1" if self.job_worker else "0",
+            "PTBILL_JOB_LEASE_SECONDS": str(self.job_lease_seconds),
         }
         if self.db:
             out["PTBILL_DB"] = self.db

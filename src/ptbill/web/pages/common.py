@@ -27,6 +27,7 @@ DONE = {
     "inquiry_written": "The inquiry was written: download it below, or let the exchange send it.",
     "nothing_to_ask": "There was nothing to ask about.",
     "closed": "The work item was closed.",
+    "cancel_asked": "The job was cancelled, or asked to stop if it was running.",
     "user_added": "The user was added.",
     "user_changed": "The user was changed.",
     "token_revoked": "The token was revoked: it is refused from now on.",
