@@ -349,7 +349,7 @@ def test_scrubbing_again_moves_a_claim_and_replaces_its_items(
 
 def test_the_migration_names_the_rule_of_the_blocked_items_already_stored(db_url: str) -> None:
     engine = make_engine(db_url) if db_url.startswith("sqlite") else create_engine(db_url)
-    upgrade(engine, "0004")  # the revision before the rule's
+    upgrade(engine, "0005")  # the revision before the rule's
     day = dt.date(2026, 3, 2)
     with engine.begin() as conn:
         for kind, category, detail, source in (

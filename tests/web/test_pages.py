@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ PAGES = [
     "/remittances",
     "/remittances/1",
     "/submissions/1",
+    "/export",
     "/api/docs",
 ]
 
@@ -191,9 +193,20 @@ def test_uploading_a_bad_835_shows_the_problem_and_posts_nothing(make_bench: Mak
         data={"csrf_token": token},
         files={"file": ("x.835", b"ISA*garbage~", "text/plain")},
     )
-    assert r.status_code == 422
-    assert "x.835" in r.text and "Fix:" in r.text
+    page = bench.job_page(r)
+    assert "The job failed" in page.text
+    assert "x.835" in page.text and "Fix" in page.text
     assert bench.get("/api/v1/remittances").json()["total"] == 0
+
+
+def _upload_835(bench: Workbench, name: str, x12: str) -> Any:
+    """The Remittances page's upload form, sent as a browser sends it."""
+    token = form_csrf(bench, "/remittances", "/remittances")
+    return bench.client.post(
+        "/remittances",
+        data={"csrf_token": token},
+        files={"file": (name, x12.encode(), "text/plain")},
+    )
 
 
 def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: MakeBench) -> None:
@@ -204,17 +217,24 @@ def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: M
     first = remit[remit.index("CLP*") :].split("*", 2)[1]
     # Its CLP01 and its lines' control numbers (REF*6R) both name no claim of ours.
     stranger = remit.replace(first, "V-NOT-OURS")
-    token = form_csrf(bench, "/remittances", "/remittances")
-    r = bench.client.post(
-        "/remittances",
-        data={"csrf_token": token},
-        files={"file": ("payer.835", stranger.encode(), "text/plain")},
-    )
-    assert r.status_code == 200, r.text[:800]
-    assert "Posted remittance payer.835" in r.text
-    assert "V-NOT-OURS" in r.text and "no claim in the ledger" in r.text
+    page = bench.job_page(_upload_835(bench, "payer.835", stranger))
+    assert "Posting of an 835: payer.835" in page.text
+    assert "V-NOT-OURS" in page.text and "did not match a claim" in page.text
     unmatched = bench.get("/api/v1/worklist?kind=unmatched").json()["items"]
     assert [i["claim_id"] for i in unmatched] == ["V-NOT-OURS"]
+
+
+def test_uploading_an_835_posted_before_in_other_bytes_posts_nothing(
+    make_bench: MakeBench,
+) -> None:
+    bench = make_bench("posted")  # the demo's 835 posted as demo-1.835
+    bench.login("biller")
+    before = bench.get("/api/v1/remittances").json()["total"]
+    r = _upload_835(bench, "resaved.835", bench.templates.demo.remit_835.replace("~", "~\r\n"))
+    page = bench.job_page(r).text
+    assert "Nothing new: every payment of resaved.835 was posted before" in page
+    assert "already posted on" in page and "its remittance" in page
+    assert bench.get("/api/v1/remittances").json()["total"] == before
 
 
 def test_editing_a_visit_with_an_error_keeps_the_text_and_saves_nothing(

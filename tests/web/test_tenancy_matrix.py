@@ -31,11 +31,15 @@ from sqlalchemy import select
 from ptbill.config import load_config
 from ptbill.demo.workbench import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
 from ptbill.ledger import models as m
+from ptbill.ledger import payer_models as pm
+from ptbill.ledger.eligibility import ledger_visits
+from ptbill.ledger.eligibility import request as eligibility_request
 from ptbill.ledger.patient_models import PatientTransaction, Statement
-from ptbill.ledger.scope import scope_of
+from ptbill.ledger.scope import Scope, scope_of
 from ptbill.reports.statements import run_statements
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
+from ptbill.web.jobs import JobContext, run_queued
 from tests.ledger.test_patient_money import pdf_text
 from tests.web.test_route_walk import _names, _routes
 
@@ -92,10 +96,22 @@ def benches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bench, B
     """(A's ledger alone, A's and B's), on the same business date."""
     both = _bench(tmp_path_factory.mktemp("both"), [A, B])
     alone = _bench(tmp_path_factory.mktemp("alone"), [A], both.demo.as_of)
+    _ask_about(both, B)
     yield alone, both
     for bench in (alone, both):
         bench.client.close()
         bench.app.state.db.dispose()
+
+
+def _ask_about(bench: Bench, clinic: str) -> None:
+    """A 270 for one clinic's patients (B's alone: an inquiry of A's would carry an
+    interchange number that counts B's files, so the two ledgers could not answer A alike)."""
+    with bench.app.state.sessions.begin() as s:
+        cid = s.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+        day = s.scalar(select(m.Visit.date_of_service).where(m.Visit.clinic_id == cid))
+        assert cid is not None and day is not None
+        visits = ledger_visits(s, day, Scope.of([cid]))
+        eligibility_request(s, bench.app.state.config, visits, as_of=day, file_name="b.270")
 
 
 def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
@@ -126,6 +142,11 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
             .join(m.Patient, m.Patient.id == m.Claim.patient_id)
             .where(m.Patient.clinic_id == cid)
         )
+        inquiry = s.scalar(
+            select(pm.OutboundItem.outbound_id)
+            .join(m.Patient, m.Patient.id == pm.OutboundItem.patient_id)
+            .where(m.Patient.clinic_id == cid)
+        )
         remit = s.scalar(
             select(m.Payment.remittance_id)
             .join(m.ClaimPayment, m.ClaimPayment.payment_id == m.Payment.id)
@@ -150,6 +171,8 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
         "appeal_id": ["1"],
         "fmt": ["html"],
         "run_id": ["1"],
+        "inquiry_id": [str(inquiry or 1)],  # A has none: B's, or none, is not found
+        "job_id": ["1"],  # no job queued: a 404 (who sees which job: tests/ledger/test_jobs.py)
         "name": [A_USER],
         "action": ["unlock"],
         "token_id": ["1"],
@@ -306,10 +329,61 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
         headers=token,
         files={"file": ("b.835", again.encode(), "text/plain")},
     )
-    assert r.status_code == 422, r.text
-    assert "clinics outside those you act for" in r.json()["error"]["problem"]
+    assert r.status_code == 202, r.text  # a job, which fails
+    state = both.app.state
+    run_queued(state.sessions, JobContext(state.config, state.settings))
+    job = both.client.get(r.headers["location"], headers=token).json()
+    assert job["state"] == "failed"
+    assert "clinics outside those you act for" in job["errors"][0]["problem"]
     assert both.get("/api/v1/remittances", "manager").json()["total"] == remits
     assert both.get(f"/api/v1/claims/{b['claim_number'][0]}", "manager").json() == before
+    # B's 835 as posted, re-saved with CRLF, by A's biller: posted before, but for B, so A is
+    # refused like any 835 of B's, and told neither when nor in which remittance (#14).
+    crlf = both.demo.remits[1].replace("~", "~\r\n").encode()
+    a_says, b_says = (
+        both.client.post(
+            "/api/v1/remittances",
+            headers={"Authorization": f"Bearer {both.tokens[user]}"},
+            files={"file": ("b-again.835", crlf, "text/plain")},
+        )
+        for user in (A_USER, B_USER)
+    )
+    assert a_says.status_code == b_says.status_code == 202, a_says.text  # jobs
+    state = both.app.state
+    run_queued(state.sessions, JobContext(state.config, state.settings))
+    a_job, b_job = (
+        both.client.get(
+            r.headers["location"], headers={"Authorization": f"Bearer {both.tokens[u]}"}
+        ).json()
+        for r, u in ((a_says, A_USER), (b_says, B_USER))
+    )
+    assert a_job["state"] == "failed", a_job
+    assert "clinics outside those you act for" in a_job["errors"][0]["problem"]
+    assert "already posted" not in str(a_job)
+    assert b_job["state"] == "done" and b_job["result"]["already_posted"], b_job
+
+
+def test_an_export_holds_only_the_callers_clinics(benches: tuple[Bench, Bench]) -> None:
+    """`GET /api/v1/export` and the Export page: A's biller gets A's rows only (a row of no
+    clinic neither), B's key is not known to them; a company role gets both clinics'."""
+    import json
+
+    _, both = benches
+    for what in ("claims", "payments", "adjustments", "work-items"):
+        url = f"/api/v1/export?what={what}&format=jsonl"
+        mine = [json.loads(x) for x in both.get(url, A_USER).text.splitlines()]
+        every = [json.loads(x) for x in both.get(url, "manager").text.splitlines()]
+        assert {x["clinic"] for x in mine} <= {A}, what
+        assert mine == [x for x in every if x["clinic"] == A], what
+        if what != "work-items":
+            assert {x["clinic"] for x in every} >= {A, B}, what
+    r = both.get(f"/api/v1/export?what=claims&clinic={B}", A_USER)
+    assert r.status_code == 422 and B not in r.json()["error"]["fix"], r.text
+    both.login(A_USER)
+    page = both.client.get("/export").text
+    assert A in page and B not in page
+    r = both.client.get(f"/export/download?what=claims&format=jsonl&clinic={A}")
+    assert r.status_code == 200 and {json.loads(x)["clinic"] for x in r.text.splitlines()} == {A}
 
 
 def _money_of_b(both: Bench, patient: str) -> tuple[Any, ...]:

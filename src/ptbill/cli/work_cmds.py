@@ -19,6 +19,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import (
     EXIT_FOUND,
     out,
@@ -168,7 +169,6 @@ def worklist(
 ) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when,
     with a summary by denial reason (or only the groups, with --group-by)."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.ledger.scope import scope_of
     from ptbill.remit.worklist import (
         WorkFilter,
@@ -189,9 +189,9 @@ def worklist(
         until=until.date() if until else None,
         due=due,
     )
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         scope = scope_of(session, clinics)
-        day = as_of_or_latest(session, as_of.date() if as_of else None)
+        day = as_of_or_today(ctx, as_of)
         if fmt == "ids":
             found = selected_items(session, scope, filters, day, limit)
             for number in dict.fromkeys(ref for _, ref, claim in found if claim is not None):
@@ -269,13 +269,12 @@ def rescrub(
     """Code, scrub and price a claim not sent yet (blocked or ready) again from its stored
     visit, with today's configuration and reference data: it becomes ready, or stays blocked
     with new work items. Exit 1 when it is still blocked."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import rescrub as scrub_again
 
     config = run_config(ctx)
     with ledger_session(ctx) as session:
         _claim_in(session, clinics, claim)
-        day = as_of_or_latest(session, as_of.date() if as_of else None)
+        day = as_of_or_today(ctx, as_of)
         result = scrub_again(session, config, claim, as_of=day, who=who())
     if as_json:
         print_json(result.as_json())

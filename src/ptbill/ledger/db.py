@@ -5,10 +5,17 @@ version (Alembic, on first use and after an upgrade of ptbill), and sessions on 
 SQLite file `ptbill.db` in the current directory. A plain path means a SQLite file; `postgresql://...`
 means PostgreSQL through psycopg 3 (the URL and its engine: ptbill.ledger.engine; the schema's
 migrations: ptbill.ledger.migrate).
+
+The commands that only read (worklist, report, export, the lists) open it read-only
+(`Ledger(url, read_only=True)`): a SQLite file with SQLite's own read-only mode, so that a
+file the user may not write (a copy on read-only media, a backup, another user's ledger)
+serves them, and PostgreSQL in read-only transactions. No migration is attempted: a schema
+behind this ptbill's is a clear error that says how to upgrade it.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,27 +23,40 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.errors import InputError
-from ptbill.ledger.engine import FIX_URL, make_engine, normalize_url, safe_url
+from ptbill.ledger.engine import FIX_URL, make_engine, normalize_url, read_only_engine, safe_url
+
+
+def _cannot_open(url: str, error: BaseException) -> InputError:
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return InputError("--db", f"cannot open {safe_url(url)}: {first}", FIX_URL)
 
 
 class Ledger:
     """The database a command works on. `transaction()` commits at the end or, on any error,
-    rolls everything back: a command changes the whole of what it means to, or nothing."""
+    rolls everything back: a command changes the whole of what it means to, or nothing.
+    read_only: the database is opened so that nothing can be written, and not migrated."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, read_only: bool = False) -> None:
+        # alembic: loaded when a ledger opens
+        from ptbill.ledger.migrate import check_schema, ensure_schema
+
         self.url = normalize_url(url)
-        self.engine = make_engine(self.url)
-        from ptbill.ledger.migrate import ensure_schema  # alembic: loaded when a ledger opens
-
+        self.read_only = read_only
         try:
-            ensure_schema(self.engine)
+            self.engine = read_only_engine(self.url) if read_only else make_engine(self.url)
+        except sqlite3.Error as e:
+            raise _cannot_open(self.url, e) from None
+        try:
+            if read_only:
+                check_schema(self.engine, self.url)
+            else:
+                ensure_schema(self.engine)
         except OperationalError as e:
             self.engine.dispose()
-            raise InputError(
-                "--db",
-                f"cannot open {safe_url(self.url)}: {str(e.orig).strip().splitlines()[0]}",
-                FIX_URL,
-            ) from None
+            raise _cannot_open(self.url, e.orig or e) from None
+        except InputError:
+            self.engine.dispose()
+            raise
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -335,9 +335,12 @@ class Remittance(Base):
 
 
 class Payment(Base):
-    """One 835 transaction set: BPR/TRN."""
+    """One 835 transaction set: BPR/TRN. `identity` (ptbill.ledger.identity: payer, trace
+    number, amount, date) is unique: a payment posts once, whatever file it comes in (NULL: a
+    payment without a trace number, or one posted again before migration 0005)."""
 
     __tablename__ = "payments"
+    __table_args__ = (Index("ux_payments_identity", "identity", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     remittance_id: Mapped[int] = _fk("remittances.id")
     control_number: Mapped[str] = mapped_column(String(9))
@@ -349,13 +352,23 @@ class Payment(Base):
     payer_name: Mapped[str] = mapped_column(String(60))
     payer_identifier: Mapped[str] = mapped_column(String(80))
     payee_npi: Mapped[str | None] = mapped_column(String(10))
+    identity: Mapped[str | None] = mapped_column(String(64))
 
 
 class ClaimPayment(Base):
-    """One CLP: the payer's decision on one claim (claim_id NULL: matched no claim)."""
+    """One CLP: the payer's decision on one claim (claim_id NULL: matched no claim, or a
+    decision already posted that a later payment carried again).
+
+    `identity` (ptbill.ledger.identity: payer, CLP01, CLP07, charge and paid without sign) and
+    `occurrence` number the postings of one decision: its first posting is 1, and after a
+    reversal (reversal true, its own numbers) it may post again as 2. Unique together: two
+    postings of the same decision at once cannot both commit."""
 
     __tablename__ = "claim_payments"
-    __table_args__ = (UniqueConstraint("payment_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("payment_id", "seq"),
+        Index("ux_claim_payments_identity", "identity", "reversal", "occurrence", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     payment_id: Mapped[int] = _fk("payments.id", index=False)
     seq: Mapped[int] = mapped_column(Integer)  # position in the payment
@@ -374,6 +387,8 @@ class ClaimPayment(Base):
     # forwarded the claim to (NM1*TT name), which decide how the next payer is billed.
     remarks: Mapped[str | None] = mapped_column(String(200))
     crossover_to: Mapped[str | None] = mapped_column(String(80))
+    identity: Mapped[str | None] = mapped_column(String(64))
+    occurrence: Mapped[int | None] = mapped_column(Integer)
 
 
 class LinePayment(Base):
@@ -490,7 +505,8 @@ class AuditEntry(Base):
     )
 
 
-# The tables for talking to payers and for patients live in their own modules, on this
-# metadata.
+# The tables for talking to payers, for patients and of the job queue live in their own
+# modules, on this metadata.
+from ptbill.ledger import job_models as _job_models  # noqa: E402, F401
 from ptbill.ledger import patient_models as _patient_models  # noqa: E402, F401
 from ptbill.ledger import payer_models as _payer_models  # noqa: E402, F401

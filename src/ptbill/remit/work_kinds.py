@@ -25,7 +25,7 @@ Kind = Literal[
     "exchange",
     "crossover",
     "cob",
-    "refund",
+    "refund",  # money to give back: to a payer (over-payments) or a patient (credits)
     "collections",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)

@@ -6,6 +6,8 @@ from ptbill.web.api import (
     admin,
     claims,
     clinics,
+    export,
+    jobs,
     ledger_files,
     patient_money,
     patients,
@@ -30,6 +32,8 @@ for module in (
     patients,
     payers,
     clinics,
+    export,
     admin,
+    jobs,
 ):
     router.include_router(module.router)
