@@ -133,6 +133,29 @@ def test_reading_a_patient_is_in_the_access_log(bench: Workbench) -> None:
     assert all(e["clinic"] == B for e in events)
 
 
+def test_reading_a_patient_account_is_in_the_access_log(bench: Workbench) -> None:
+    """The account (balances, payments, coverages) is the patient's record too: its page and
+    its API write a read entry as the patient page does; a 404 writes none."""
+    with bench.sessions()() as s:
+        patient, clinic = s.execute(
+            select(m.Patient.id, m.Clinic.key)
+            .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+            .where(m.Clinic.key == B)
+        ).first()  # type: ignore[misc]
+    url = f"/api/v1/patients/{patient}/account"
+    assert bench.get(url, "oak-biller").status_code == 200
+    assert bench.get(url, "elm-biller").status_code == 404
+    with bench.signed_in("viewer"):
+        assert bench.client.get(f"/patients/{patient}/account").status_code == 200
+    log = f"/api/v1/admin/access-log?clinic={clinic}&patient_id={patient}&event=read-patient"
+    events = bench.get(log, "admin").json()["events"]
+    assert [(e["who"], e["detail"]) for e in events] == [
+        ("web:viewer", f"/patients/{patient}/account"),
+        ("web:oak-biller", url),
+    ]
+    assert all(e["clinic"] == B for e in events)
+
+
 def test_the_admin_api_and_pages(bench: Workbench) -> None:
     new = {"name": "dee", "role": "viewer", "clinics": [B], "password": "long enough!"}
     assert bench.post("/api/v1/admin/users", role="biller", json=new).status_code == 403
