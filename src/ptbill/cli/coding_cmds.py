@@ -158,7 +158,7 @@ def prepare_items(items: list[Item], as_of: dt.date | None) -> list[ClaimItem]:
     """Every visit made a claim as of `as_of` (see prepare_claim), the input one batch: the
     duplicate checks look across its visits."""
     with batch():
-        run = Batch(x.visit for x in items)
+        run = Batch((x.visit for x in items), (x.ctx for x in items))
         return [
             ClaimItem(x.origin, x.visit, x.ctx, prepare_claim(x.visit, x.ctx, as_of, batch=run))
             for x in items
