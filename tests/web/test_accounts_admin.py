@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -116,42 +117,26 @@ def test_logins_are_throttled_audited_and_unlocked_by_an_admin(bench: Workbench)
     assert bench.login("viewer", DEMO_PASSWORD).status_code == 303
 
 
-def test_reading_a_patient_is_in_the_access_log(bench: Workbench) -> None:
+@pytest.mark.parametrize("part", ["", "/account"])
+def test_reading_a_patient_is_in_the_access_log(bench: Workbench, part: str) -> None:
+    """The patient and its account (balances, payments, coverages: its record too), page and
+    API, each write a read entry; a patient of another clinic (404) writes none."""
     with bench.sessions()() as s:
         patient, clinic = s.execute(
             select(m.Patient.id, m.Clinic.key)
             .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
             .where(m.Clinic.key == B)
         ).first()  # type: ignore[misc]
-    assert bench.get(f"/api/v1/patients/{patient}", "oak-biller").status_code == 200
-    assert bench.get(f"/api/v1/patients/{patient}", "elm-biller").status_code == 404
+    api, page = f"/api/v1/patients/{patient}{part}", f"/patients/{patient}{part}"
+    assert bench.get(api, "oak-biller").status_code == 200
+    assert bench.get(api, "elm-biller").status_code == 404
     with bench.signed_in("viewer"):
-        assert bench.client.get(f"/patients/{patient}").status_code == 200
+        assert bench.client.get(page).status_code == 200
     url = f"/api/v1/admin/access-log?clinic={clinic}&patient_id={patient}&event=read-patient"
     events = bench.get(url, "admin").json()["events"]
-    assert [e["who"] for e in events] == ["web:viewer", "web:oak-biller"]
-    assert all(e["clinic"] == B for e in events)
-
-
-def test_reading_a_patient_account_is_in_the_access_log(bench: Workbench) -> None:
-    """The account (balances, payments, coverages) is the patient's record too: its page and
-    its API write a read entry as the patient page does; a 404 writes none."""
-    with bench.sessions()() as s:
-        patient, clinic = s.execute(
-            select(m.Patient.id, m.Clinic.key)
-            .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
-            .where(m.Clinic.key == B)
-        ).first()  # type: ignore[misc]
-    url = f"/api/v1/patients/{patient}/account"
-    assert bench.get(url, "oak-biller").status_code == 200
-    assert bench.get(url, "elm-biller").status_code == 404
-    with bench.signed_in("viewer"):
-        assert bench.client.get(f"/patients/{patient}/account").status_code == 200
-    log = f"/api/v1/admin/access-log?clinic={clinic}&patient_id={patient}&event=read-patient"
-    events = bench.get(log, "admin").json()["events"]
     assert [(e["who"], e["detail"]) for e in events] == [
-        ("web:viewer", f"/patients/{patient}/account"),
-        ("web:oak-biller", url),
+        ("web:viewer", page),
+        ("web:oak-biller", api),
     ]
     assert all(e["clinic"] == B for e in events)
 

@@ -76,8 +76,8 @@ def get_account(
     patient_id: RowId,
     request: Request,
     session: ReadDB,
-    who: Reader,
     scope: Access,
+    who: Reader,
     as_of: AsOf = None,
 ) -> LedgerJSON:
     """A patient's balance by visit and reason, its aging, credit, coverages, payments and
