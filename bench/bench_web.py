@@ -102,9 +102,9 @@ class MemoryWatch(threading.Thread):
             self.stop.wait(0.2)
 
 
-def _serve(db: Path, port: int, token: str) -> subprocess.Popen[bytes]:
-    """`ptbill serve` with 4 workers, once it answers for this ledger (a token of this ledger
-    accepted: not some other server that holds the port)."""
+def _serve(db: Path | str, port: int, token: str, workers: int = 4) -> subprocess.Popen[bytes]:
+    """`ptbill serve` with `workers` workers, once it answers for this ledger (a token of this
+    ledger accepted: not some other server that holds the port)."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -118,7 +118,7 @@ def _serve(db: Path, port: int, token: str) -> subprocess.Popen[bytes]:
             "--port",
             str(port),
             "--workers",
-            "4",
+            str(workers),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -23,6 +23,7 @@ from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.payer_sim.adjudicate import Decision, LineDecision
 from ptbill.payer_sim.read_837 import SimClaim, SimLine, read_837p
 from ptbill.payer_sim.write import remittance_claims, reversal_claims, write_835
+from ptbill.remit.post import PostSummary, post_text
 from tests.factories import timed, visit_dict
 
 WHO = "tester"
@@ -185,3 +186,18 @@ def table_counts(session: Session) -> dict[str, int]:
             ("lines", m.ClaimLine),
         )
     }
+
+
+def post_835(ledger: Ledger, config: Config, text: str, name: str = "r.835") -> PostSummary:
+    """Post an 835's text in a transaction of its own."""
+    with ledger.transaction() as s:
+        return post_text(s, text, name, who=WHO, config=config, as_of=None)
+
+
+def paid_in_full(c: SimClaim) -> list[LineDecision]:
+    """medicare_visit's lines paid: 97110 x2 ($96) allowed $60, 97140 ($47) allowed $20;
+    coinsurance 20%, sequestration 2% (CO-253)."""
+    return [
+        paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
+        paid(c.lines[1], D("20.00"), D("4.00"), D("0.32")),
+    ]

@@ -16,7 +16,7 @@ from ptbill.ledger.acks import apply_ack_file
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.states import State
 from ptbill.ledger.submit import SubmitResult
-from ptbill.remit.post import AlreadyPosted, post_text
+from ptbill.remit.post import post_text
 from ptbill.x12.envelope import CLAIM_ACK, InterchangeSettings, segment, write_interchange
 from tests.ledger.helpers import (
     WHO,
@@ -232,5 +232,8 @@ def test_an_interchange_repeated_in_an_835_posts_once(
     assert "repeats one earlier in the file" in summary.warnings[0]
     with ledger.transaction() as s:
         assert claim(s, "V-1").paid == summary.paid_total
-    with ledger.transaction() as s, pytest.raises(AlreadyPosted):
-        post_text(s, twice, "twice.835", who=WHO, config=config, as_of=None)
+    with ledger.transaction() as s:  # the same file again: already posted, nothing changes
+        again = post_text(s, twice, "twice.835", who=WHO, config=config, as_of=None)
+    assert again.wholly_posted_before and len(again.already_posted) == 1
+    with ledger.transaction() as s:
+        assert claim(s, "V-1").paid == summary.paid_total

@@ -37,10 +37,28 @@ def test_the_loop_from_the_command_line(db: str, tmp_path: Path) -> None:
     answer = simulate(out.read_text(), load_config(None), received=dt.date(2025, 3, 11))
     remit = tmp_path / "r.835"
     remit.write_text(answer.remit_835 or "")
-    r = run("post", str(remit), env={"PTBILL_DB": db})  # the database from PTBILL_DB
-    assert r.exit_code == 0, r.output
-    r = run("post", str(remit), env={"PTBILL_DB": db})
-    assert r.exit_code == 2 and "already posted" in r.output and "Traceback" not in r.output
+    r = run("post", str(remit), "--json", env={"PTBILL_DB": db})  # the database from PTBILL_DB
+    posted = json.loads(r.output)
+    assert posted["posted"] and posted["payments"] >= 1
+    # Exit 1 when a person has work from it (#19): claims unmatched or work items opened.
+    assert r.exit_code == (1 if posted["unmatched"] or posted["work_items"] else 0), r.output
+    # The same payments again, in the same bytes or re-saved with CRLF line ends: exit 0,
+    # already posted (#14).
+    crlf = tmp_path / "r-crlf.835"
+    crlf.write_bytes(remit.read_text().replace("~", "~\r\n").encode())
+    for again in (remit, crlf):
+        r = run("post", str(again), env={"PTBILL_DB": db})
+        assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+        assert f"already posted on {answer.paid_on} (trace SIM" in r.output
+        assert "nothing was changed" in r.output
+    r = run("--db", db, "post", str(crlf), "--json")
+    again_json = json.loads(r.output)
+    assert r.exit_code == 0 and not again_json["posted"] and again_json["paid_total"] == "0"
+    assert [e["posted_on"] for e in again_json["already_posted"]] == [str(answer.paid_on)] * len(
+        again_json["already_posted"]
+    )
+    r = run("--db", db, "report", "--json")
+    assert json.loads(r.output)["paid_total"] == posted["paid_total"]  # counted once
     r = run("--db", db, "worklist", "--json")
     assert r.exit_code == 0
     for item in json.loads(r.output):

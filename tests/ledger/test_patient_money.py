@@ -131,7 +131,12 @@ def test_non_covered_needs_an_abn(ledger: Ledger, config: Config, sent) -> None:
         _post(
             ledger,
             config,
-            remit([remittance_claims(decision(c, lines, icn="A1"))], number=5 if line is ga else 4),
+            # Two decisions (ICNs): the same ICN and amounts again would be the decision posted
+            # before, not applied twice (#14).
+            remit(
+                [remittance_claims(decision(c, lines, icn="A2" if line is ga else "A1"))],
+                number=5 if line is ga else 4,
+            ),
         )
         v = _owed(ledger).visits[0]
         assert v.by_reason["non_covered"] == expected_billable

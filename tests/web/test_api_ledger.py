@@ -48,10 +48,21 @@ def test_posting_an_835_posts_every_claim_payment_once(make_bench: MakeBench) ->
     assert Decimal(body["paid_total"]) > 0
     listed = bench.get("/api/v1/remittances").json()["remittances"]
     assert [x["file_name"] for x in listed] == ["payer.835"]
-    # The same file again is refused and changes nothing.
-    again = bench.post("/api/v1/remittances", files=files)
-    assert again.status_code == 422
-    assert "already posted" in again.json()["error"]["problem"]
+    # The same file again, or re-saved with CRLF line ends, posts nothing and says when it
+    # was posted (#14).
+    crlf = remit.replace("~", "~\r\n").encode()
+    paid_before = bench.get("/api/v1/reports").json()["paid_total"]
+    for data in (remit.encode(), crlf):
+        again = bench.post("/api/v1/remittances", files={"file": ("again.835", data, "text/plain")})
+        assert again.status_code == 200, again.text
+        body = again.json()
+        assert (body["posted"], body["payments"], body["paid_total"]) == (False, 0, "0")
+        assert body["already_posted"] and all(
+            e["remittance_id"] == listed[0]["id"] and e["message"].startswith("payment of ")
+            for e in body["already_posted"]
+        )
+        assert "already posted on" in body["already_posted"][0]["message"]
+    assert bench.get("/api/v1/reports").json()["paid_total"] == paid_before
     assert bench.get("/api/v1/remittances").json()["total"] == 1
 
 

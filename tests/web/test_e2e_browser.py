@@ -131,10 +131,16 @@ def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
         if "unsigned_note" in v.get("extensions", {}).get("synthetic", {}).get("mistakes", [])
     )
     number = visit["visit_id"]
-    card = page.locator(f"#claim-{number}")
-    assert "Fix:" in card.inner_text()
+    item = next(
+        i
+        for i in bench.get("/api/v1/worklist?kind=blocked&limit=200").json()["items"]
+        if i["claim_id"] == number
+    )
+    page.goto(f"{base}/worklist?kind=blocked&size=200")
+    row = page.locator(f"#item-{item['id']}")
+    assert "Fix:" in row.inner_text()
     _shot(page, "04-worklist")
-    card.locator("text=Fix the visit and scrub again").click()
+    row.locator("text=Fix the visit and scrub again").click()
     page.wait_for_url(f"{base}/visits/{number}/edit")
     fixed = copy.deepcopy(visit)
     fixed["signed"] = {
@@ -171,6 +177,74 @@ def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
     assert outside == [], f"the pages fetched from elsewhere: {outside}"
     assert errors == [], errors
     assert bench.get(f"/api/v1/claims/{number}").json()["audit"][-1]["who"] == "web:biller"
+
+
+def test_a_biller_filters_groups_and_writes_off_a_group_from_the_page(
+    served: tuple[Workbench, str], browser: Any
+) -> None:
+    """The work queue at work: filter it, group it by rule, write off a whole group with one
+    reason, then scrub again the items ticked on a page."""
+    bench, base = served
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    page.on("dialog", lambda d: d.accept())  # "Apply the action...?": yes
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "biller")
+    page.fill("input[name=password]", "ptbill-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    # The largest group of blocked claims by rule, as the API counts it.
+    groups = bench.get("/api/v1/worklist/groups?by=rule&kind=blocked").json()["groups"]
+    group = max(groups, key=lambda g: (g["claims"], g["count"]))
+    rule, count = group["key"]["rule"], group["count"]
+    assert group["claims"] >= 2
+
+    # Filter: blocked items of that rule.
+    page.goto(f"{base}/worklist")
+    page.select_option("#filters select[name=kind]", "blocked")
+    page.select_option("#filters select[name=rule]", rule)
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector(f"#selection:has-text('{count} open item(s)')")
+    assert page.locator("#items tbody tr[id^=item-]").count() == count
+    _shot(page, "10-worklist-filtered")
+
+    # Grouped by rule: the group's row, its figures from the database.
+    page.click("nav.tabs >> text=rule")
+    page.wait_for_selector("#groups")
+    row = page.locator("#groups tbody tr", has=page.locator(f"text={rule}"))
+    assert row.locator("td").nth(1).inner_text() == str(count)
+    _shot(page, "11-worklist-grouped")
+
+    # Write off the whole group with one reason.
+    row.locator("select[name=action]").select_option("writeoff")
+    row.locator("input[name=reason]").fill("filing limit passed: written off in bulk")
+    row.locator(f"button:has-text('Apply to {count}')").click()
+    page.wait_for_selector("h1:has-text('Write-off:')")
+    assert page.locator("h1").inner_text() == (
+        f"Write-off: {group['claims']} done, 0 refused, 0 failed"
+    )
+    _shot(page, "12-bulk-write-off")
+    numbers = [a.inner_text() for a in page.locator("#outcomes tbody tr td:nth-child(2) a").all()]
+    assert len(numbers) == group["claims"]
+    for n in numbers:
+        claim = bench.get(f"/api/v1/claims/{n}").json()
+        assert claim["state"] == "closed"
+        assert claim["audit"][-2]["who"] == "web:biller"
+        assert claim["audit"][-2]["why"].endswith(": filing limit passed: written off in bulk")
+
+    # Tick every item of a page and scrub them again.
+    page.goto(f"{base}/worklist?kind=blocked&size=5")
+    page.check("#items thead input[data-check-all]")
+    ticked = page.locator("#items tbody input[name=item]:checked").count()
+    assert ticked == 5
+    page.select_option("#bulk select[name=action]", "rescrub")
+    page.click("#bulk button:has-text('Apply to the ticked items')")
+    page.wait_for_selector("h1:has-text('Scrubbed again:')")
+    assert " 0 refused, 0 failed" in page.locator("h1").inner_text()
+    _shot(page, "13-bulk-rescrub")
+    assert errors == [], errors
 
 
 def _patients(bench: Workbench, clinic: str) -> list[dict[str, Any]]:

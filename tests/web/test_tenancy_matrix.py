@@ -310,6 +310,44 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
     assert "clinics outside those you act for" in r.json()["error"]["problem"]
     assert both.get("/api/v1/remittances", "manager").json()["total"] == remits
     assert both.get(f"/api/v1/claims/{b['claim_number'][0]}", "manager").json() == before
+    # B's 835 as posted, re-saved with CRLF, by A's biller: posted before, but for B, so A is
+    # refused like any 835 of B's, and told neither when nor in which remittance (#14).
+    crlf = both.demo.remits[1].replace("~", "~\r\n").encode()
+    a_says, b_says = (
+        both.client.post(
+            "/api/v1/remittances",
+            headers={"Authorization": f"Bearer {both.tokens[user]}"},
+            files={"file": ("b-again.835", crlf, "text/plain")},
+        )
+        for user in (A_USER, B_USER)
+    )
+    assert a_says.status_code == 422, a_says.text
+    assert "clinics outside those you act for" in a_says.json()["error"]["problem"]
+    assert "already posted" not in a_says.text
+    assert b_says.status_code == 200 and b_says.json()["already_posted"], b_says.text
+
+
+def test_an_export_holds_only_the_callers_clinics(benches: tuple[Bench, Bench]) -> None:
+    """`GET /api/v1/export` and the Export page: A's biller gets A's rows only (a row of no
+    clinic neither), B's key is not known to them; a company role gets both clinics'."""
+    import json
+
+    _, both = benches
+    for what in ("claims", "payments", "adjustments", "work-items"):
+        url = f"/api/v1/export?what={what}&format=jsonl"
+        mine = [json.loads(x) for x in both.get(url, A_USER).text.splitlines()]
+        every = [json.loads(x) for x in both.get(url, "manager").text.splitlines()]
+        assert {x["clinic"] for x in mine} <= {A}, what
+        assert mine == [x for x in every if x["clinic"] == A], what
+        if what != "work-items":
+            assert {x["clinic"] for x in every} >= {A, B}, what
+    r = both.get(f"/api/v1/export?what=claims&clinic={B}", A_USER)
+    assert r.status_code == 422 and B not in r.json()["error"]["fix"], r.text
+    both.login(A_USER)
+    page = both.client.get("/export").text
+    assert A in page and B not in page
+    r = both.client.get(f"/export/download?what=claims&format=jsonl&clinic={A}")
+    assert r.status_code == 200 and {json.loads(x)["clinic"] for x in r.text.splitlines()} == {A}
 
 
 def _money_of_b(both: Bench, patient: str) -> tuple[Any, ...]:

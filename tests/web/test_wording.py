@@ -15,9 +15,12 @@ from ptbill.web.wording import for_web
 from tests.web.conftest import MakeBench, Workbench
 from tests.web.test_pages import form_csrf
 
-# Commands with no page that does them: an admin's (reference data, users, tokens), a
-# developer's, and the talks with the clearinghouse (the pages show their answers).
+# Commands with no page that does them: an admin's (reference data, users, tokens, the
+# schema's upgrade and backups), a developer's, and the talks with the clearinghouse (the
+# pages show their answers).
 CLI_ONLY = (
+    "migrate",
+    "backup",
     "reference",
     "rules",
     "schema",
@@ -112,8 +115,9 @@ def test_a_timely_filing_item_offers_the_write_off_it_advises(make_bench: MakeBe
     items = bench.get("/api/v1/worklist?kind=blocked&category=timely_filing").json()["items"]
     assert ("V-LATE-0001", "write_off") in [(i["claim_id"], i["action"]) for i in items]
     bench.login("biller")
-    page = bench.client.get("/worklist").text
-    card = page.split('id="claim-V-LATE-0001"', 1)[1].split("</section>", 1)[0]
+    item = next(i for i in items if i["claim_id"] == "V-LATE-0001")
+    page = bench.client.get("/worklist?kind=blocked&rule=TIMELY-FILING").text
+    card = page.split(f'id="item-{item["id"]}"', 1)[1].split("</tr>", 1)[0]
     assert 'action="/claims/V-LATE-0001/writeoff"' in card
     token = form_csrf(bench, "/worklist", "/claims/V-LATE-0001/writeoff")
     reason = re.search(r'name="reason" value="([^"]+)"', card).group(1)  # type: ignore[union-attr]

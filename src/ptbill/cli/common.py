@@ -74,3 +74,20 @@ def run_config(ctx: click.Context) -> Config:
     what the command's coding, scrubbing and pricing read."""
     config = load_config(settings_of(ctx).get("config"))
     return config.with_reference(take_snapshot(data_dir(ctx)))
+
+
+# The bulk form of the actions on claims (ptbill.cli.work_cmds.run_bulk_command).
+from_stdin_option = click.option(
+    "--from-stdin",
+    "from_stdin",
+    is_flag=True,
+    help="Act on every claim id read from standard input, one a line (`ptbill worklist "
+    "--format ids`), each claim in its own transaction; exit 1 unless every one was done.",
+)
+
+
+def one_claim(claim: str | None, from_stdin: bool) -> str | None:
+    """The CLAIM argument, or None with --from-stdin (exactly one of them)."""
+    if bool(claim) == from_stdin:
+        raise click.UsageError("give one CLAIM, or --from-stdin (not both)")
+    return claim

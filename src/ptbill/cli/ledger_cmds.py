@@ -1,6 +1,7 @@
-"""The ledger's commands: import, submit, ack-apply, post, worklist, correct, appeal, writeoff
-and report. Each works on the database of `ptbill --db URL` (PTBILL_DB; default ptbill.db)
-in one transaction: it changes all it means to, or nothing.
+"""The ledger's commands: import, submit, ack-apply, post, correct, appeal, writeoff and report
+(the worklist and the bulk form of the actions: ptbill.cli.work_cmds). Each works on the
+database of `ptbill --db URL` (PTBILL_DB; default ptbill.db) in one transaction: it changes
+all it means to, or nothing.
 
 Without --as-of a command works as of the latest date the ledger has recorded (import: the
 latest date of service in its input), never the machine's clock.
@@ -27,11 +28,20 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, print_json, run_config, user_errors
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    EXIT_INPUT,
+    err,
+    from_stdin_option,
+    one_claim,
+    out,
+    print_json,
+    run_config,
+    user_errors,
+)
 from ptbill.cli.intake_opts import from_option, notify
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
-from ptbill.remit.work_kinds import KINDS
 
 # The services (SQLAlchemy, fpdf2...) are imported by the commands that use them, so that
 # every other `ptbill` command starts as fast as before.
@@ -113,12 +123,17 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def ledger_session(ctx: click.Context) -> Iterator[Any]:
+def ledger_session(
+    ctx: click.Context, *, per_claim: bool = False, read_only: bool = False
+) -> Iterator[Any]:
+    """One transaction for the command; `per_claim`: a session whose caller commits claim by
+    claim (a bulk action); `read_only`: for the commands that only read (the database opened
+    so that it cannot be written, and not migrated)."""
     from ptbill.ledger.db import Ledger
 
-    ledger = Ledger(ctx.obj.get("db"))
+    ledger = Ledger(ctx.obj.get("db"), read_only=read_only)
     try:
-        with ledger.transaction() as session:
+        with ledger.sessions() if per_claim else ledger.transaction() as session:
             yield session
     finally:
         ledger.close()
@@ -370,29 +385,42 @@ def post(
     as_json: bool,
     clinics: tuple[str, ...],
 ) -> None:
-    """Post an 835 remittance: all of it or nothing, once. Denials, underpayments and what
-    matches no claim go to the worklist."""
-    from ptbill.ledger.scope import remittance_clinics
+    """Post an 835 remittance: all of it or nothing, each payment once (a payment posted before,
+    in any file, is reported, not posted again). Denials, underpayments, overpayments and what
+    matches no claim go to the worklist. Exit 0 when posted or already posted, 1 when a claim
+    matched nothing or work items were opened, 2 for bad input."""
     from ptbill.remit.post import post_file
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
         summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
-        _held_to(session, clinics, file, remittance_clinics(session, summary.remittance_id))
+        _held_to(session, clinics, file, summary.clinics(session))
     if as_json:
         print_json(summary.as_json())
-        return
+    elif summary.wholly_posted_before:
+        for earlier in summary.already_posted:
+            out.print(f"{file}: {earlier.text()}", soft_wrap=True)
+        out.print("nothing was changed: every payment of the file was posted before")
+    else:
+        _render_posted(file, summary)
+    if summary.needs_a_person:
+        ctx.exit(EXIT_FOUND)
+
+
+def _render_posted(file: str, summary: Any) -> None:
     out.print(
         f"posted {file}: {summary.payments} payment(s), {summary.claims} claim(s), "
         f"{_money(summary.paid_total)} paid; {summary.matched} matched, "
         f"{len(summary.unmatched)} unmatched, {summary.reversals} reversal(s); "
-        f"{summary.denial_items} denial and {summary.underpayment_items} underpayment "
-        "work item(s)"
+        f"{summary.denial_items} denial, {summary.underpayment_items} underpayment and "
+        f"{summary.overpayment_items} overpayment work item(s)"
     )
     if summary.states:
         out.print(
             "  claims now: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
         )
+    for earlier in summary.already_posted:
+        out.print(f"  not posted again: {earlier.text()}", soft_wrap=True)
     for text in summary.imbalances[:10]:
         out.print(f"  [yellow]does not balance:[/] {text}")
     for text in summary.warnings:
@@ -402,83 +430,53 @@ def post(
 # --- worklist and actions ----------------------------------------------------------------------
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option(
-    "--kind",
-    type=click.Choice(KINDS),
-    default=None,
-)
-@click.option(
-    "--as-of", "as_of", type=DATE, default=None, help="Mark items due before this date as overdue."
-)
-@click.option("--details", is_flag=True, help="Show what each item is about and how to fix it.")
-@clinic_option
-@click.pass_context
-@user_errors
-@database_errors
-def worklist(
-    ctx: click.Context,
-    as_json: bool,
-    kind: str | None,
-    as_of: dt.datetime | None,
-    details: bool,
-    clinics: tuple[str, ...],
-) -> None:
-    """Open work items, earliest deadline first: what to do about each claim and by when."""
-    from ptbill.remit.worklist import open_items
+def claim_action(
+    name: str, *options: Callable[[Any], Any], json_help: str = "Machine-readable output."
+) -> Callable[[Callable[..., Any]], click.Command]:
+    """A claim action's command: CLAIM or --from-stdin, then `options`, --as-of, --json and
+    --clinic. The command's function acts on one CLAIM; --from-stdin runs the bulk action
+    `name` (ptbill.cli.work_cmds.run_bulk_command) on the claim ids of standard input instead
+    (with --clinic, a claim of another clinic is refused as not found)."""
 
-    with ledger_session(ctx) as session:
-        day = _day(as_of)
-        items = open_items(session, _scope(session, clinics), kind=kind, as_of=day)
-    if as_json:
-        print_json(items)
-        return
-    if not items:
-        out.print("the worklist is empty")
-        return
-    rows = []
-    for w in items:
-        codes = "/".join(x for x in (w["carc"], w["rarc"]) if x) or "-"
-        rows.append(
-            [
-                str(w["due_date"]) + (" overdue" if w["overdue"] else ""),
-                w["claim_id"],
-                w["kind"],
-                w["category"],
-                codes,
-                _money(w["amount"]),
-                w["action"],
-            ]
-        )
-    if not out.is_terminal:  # plain aligned lines for files and pipes
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        click.echo(f"{len(items)} open work item(s)")
-        for r, w in zip(rows, items, strict=True):
-            click.echo("  ".join(c.ljust(n) for c, n in zip(r, widths, strict=True)).rstrip())
-            if details:
-                click.echo(f"    {w['detail']}")
-        return
-    table = Table(title=f"{len(items)} open work item(s)", title_justify="left")
-    for col in ["Due", "Claim", "Kind", "Category", "CARC/RARC", "Amount", "Action"] + (
-        ["Detail"] if details else []
-    ):
-        table.add_column(col, overflow="fold")
-    for r, w in zip(rows, items, strict=True):
-        if w["overdue"]:
-            r[0] = f"[red]{r[0]}[/]"
-        table.add_row(*r, *([w["detail"]] if details else []))
-    out.print(table)
+    def wrap(fn: Callable[..., Any]) -> click.Command:
+        @functools.wraps(fn)
+        def one_or_bulk(
+            ctx: click.Context,
+            claim: str | None,
+            from_stdin: bool,
+            as_of: dt.datetime | None,
+            as_json: bool,
+            clinics: tuple[str, ...],
+            **extra: Any,
+        ) -> None:
+            if one_claim(claim, from_stdin) is not None:
+                fn(ctx, claim=claim, as_of=as_of, as_json=as_json, clinics=clinics, **extra)
+                return
+            from ptbill.cli.work_cmds import run_bulk_command
+
+            out_dir = extra.get("output_dir", ".")
+            reason = extra.get("reason", "")
+            run_bulk_command(ctx, name, as_of, as_json, clinics, reason=reason, out_dir=out_dir)
+
+        command: Callable[..., Any] = one_or_bulk
+        for deco in (
+            database_errors,
+            user_errors,
+            click.pass_context,
+            clinic_option,
+            click.option("--json", "as_json", is_flag=True, help=json_help),
+            click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP),
+            *reversed(options),
+            from_stdin_option,
+            click.argument("claim", required=False),
+        ):
+            command = deco(command)
+        return click.command()(command)
+
+    return wrap
 
 
-@click.command()
-@click.argument("claim")
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@clinic_option
-@click.pass_context
-@user_errors
-@database_errors
+@claim_action("correct")
 def correct(
     ctx: click.Context,
     claim: str,
@@ -516,22 +514,17 @@ def correct(
     )
 
 
-@click.command()
-@click.argument("claim")
-@click.option(
-    "-o",
-    "--output-dir",
-    default=".",
-    type=click.Path(file_okay=False),
-    show_default=True,
-    help="Where to write appeal-CLAIM.html and .pdf.",
+@claim_action(
+    "appeal",
+    click.option(
+        "-o",
+        "--output-dir",
+        default=".",
+        type=click.Path(file_okay=False),
+        show_default=True,
+        help="Where to write appeal-CLAIM.html and .pdf.",
+    ),
 )
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@clinic_option
-@click.pass_context
-@user_errors
-@database_errors
 def appeal(
     ctx: click.Context,
     claim: str,
@@ -559,16 +552,18 @@ def appeal(
     )
 
 
-@click.command()
-@click.argument("claim")
-@click.option("--reason", required=True, help="Why the balance is written off.")
-@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
-@clinic_option
-@click.pass_context
-@user_errors
-@database_errors
+@claim_action(
+    "writeoff",
+    click.option("--reason", required=True, help="Why the balance is written off."),
+    json_help="Machine-readable output (--from-stdin).",
+)
 def writeoff(
-    ctx: click.Context, claim: str, reason: str, as_of: dt.datetime | None, clinics: tuple[str, ...]
+    ctx: click.Context,
+    claim: str,
+    reason: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """Write off what is outstanding on a claim, and close it."""
     from ptbill.ledger.dates import as_of_or_latest
@@ -605,7 +600,7 @@ def report(
     from ptbill.ledger.dates import as_of_or_latest
     from ptbill.reports.report import build_report
 
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         day = as_of_or_latest(session, _day(as_of))
         data = build_report(session, day, _scope(session, clinics))
     if as_json:

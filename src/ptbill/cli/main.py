@@ -9,6 +9,7 @@ import click
 from ptbill import __version__
 from ptbill.cli.claim_cmds import claim
 from ptbill.cli.coding_cmds import code, units
+from ptbill.cli.data_cmds import backup, export, migrate
 from ptbill.cli.demo_cmds import demo_data
 from ptbill.cli.ledger_cmds import (
     ack_apply,
@@ -18,7 +19,6 @@ from ptbill.cli.ledger_cmds import (
     post,
     report,
     submit,
-    worklist,
     writeoff,
 )
 from ptbill.cli.listen_cmds import listen
@@ -35,6 +35,7 @@ from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
 from ptbill.cli.web_cmds import access_log, serve, token, user
+from ptbill.cli.work_cmds import rescrub, worklist
 from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
@@ -99,9 +100,13 @@ cli.add_command(ack_apply)
 cli.add_command(post)
 cli.add_command(worklist)
 cli.add_command(correct)
+cli.add_command(rescrub)
 cli.add_command(appeal)
 cli.add_command(writeoff)
 cli.add_command(report)
+cli.add_command(export)
+cli.add_command(backup)
+cli.add_command(migrate)
 cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)

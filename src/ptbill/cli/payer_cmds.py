@@ -216,7 +216,7 @@ def eligibility_list(ctx: click.Context, patient: str | None, as_json: bool) -> 
     """The latest eligibility answers in the ledger (of one patient with --patient)."""
     from ptbill.ledger.eligibility import recent_checks
 
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         checks = recent_checks(session, patient)
     if as_json:
         print_json(checks)
@@ -389,7 +389,7 @@ def exchange_runs(ctx: click.Context, as_json: bool) -> None:
     """The latest exchange runs, newest first."""
     from ptbill.exchange.run import runs
 
-    with ledger_session(ctx) as session:
+    with ledger_session(ctx, read_only=True) as session:
         items = runs(session)
     if as_json:
         print_json(items)

@@ -41,7 +41,7 @@ from ptbill.ledger.claim_status import apply_277
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.eligibility import apply_271
 from ptbill.ledger.outbound import AlreadyApplied, register_inbound
-from ptbill.remit.post import AlreadyPosted, post_file
+from ptbill.remit.post import AlreadyPosted, already_posted, post_file
 from ptbill.x12 import X12Error
 from ptbill.x12.recognize import HEAD, recognize
 
@@ -299,6 +299,8 @@ class _Run:
             )
         if kind == "835":
             posted = post_file(s, str(local), who=self.who, config=self.config)
+            if posted.wholly_posted_before:
+                raise already_posted(posted)
             return (
                 f"{posted.payments} payment(s), {posted.claims} claim(s), {posted.paid_total} "
                 f"paid; {len(posted.unmatched)} unmatched"

@@ -48,6 +48,7 @@ from ptbill.ledger.stored import Stored, coded_from_lines
 from ptbill.ledger.texts import Texts
 from ptbill.ledger.versions import (
     LINE_COLUMNS,
+    blocked_items,
     claim_money,
     delete_lines,
     line_rows,
@@ -585,29 +586,8 @@ class _Run:
         )
 
     def _blocked_items(self, i: _Item, claim_pk: int) -> list[dict[str, Any]]:
-        assert i.stored is not None
         due = i.visit.date_of_service + dt.timedelta(days=i.ctx.profile.timely_filing_days)
-        return [
-            {
-                "claim_id": claim_pk,
-                "reference": i.visit.visit_id,
-                "visit_id": i.visit.visit_id,
-                "kind": "blocked",
-                "category": f.category,
-                "carc": None,
-                "rarc": None,
-                "amount": i.stored.charge,
-                "action": "write_off" if f.category == "timely_filing" else "fix_and_reimport",
-                "detail": f"{f.rule}: {f.message}. Fix: {f.fix}",
-                "due_date": due,
-                "status": "open",
-                "created_on": self.as_of,
-                "closed_on": None,
-                "resolution": None,
-                "source": "import",
-            }
-            for f in i.stored.blockers
-        ]
+        return blocked_items(i.stored, claim_pk, i.visit.visit_id, due, self.as_of, "import")
 
 
 def _row(source: object, *names: str, **values: Any) -> dict[str, Any]:

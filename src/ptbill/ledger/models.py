@@ -343,9 +343,12 @@ class Remittance(Base):
 
 
 class Payment(Base):
-    """One 835 transaction set: BPR/TRN."""
+    """One 835 transaction set: BPR/TRN. `identity` (ptbill.ledger.identity: payer, trace
+    number, amount, date) is unique: a payment posts once, whatever file it comes in (NULL: a
+    payment without a trace number, or one posted again before migration 0005)."""
 
     __tablename__ = "payments"
+    __table_args__ = (Index("ux_payments_identity", "identity", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     remittance_id: Mapped[int] = _fk("remittances.id")
     control_number: Mapped[str] = mapped_column(String(9))
@@ -357,13 +360,23 @@ class Payment(Base):
     payer_name: Mapped[str] = mapped_column(String(60))
     payer_identifier: Mapped[str] = mapped_column(String(80))
     payee_npi: Mapped[str | None] = mapped_column(String(10))
+    identity: Mapped[str | None] = mapped_column(String(64))
 
 
 class ClaimPayment(Base):
-    """One CLP: the payer's decision on one claim (claim_id NULL: matched no claim)."""
+    """One CLP: the payer's decision on one claim (claim_id NULL: matched no claim, or a
+    decision already posted that a later payment carried again).
+
+    `identity` (ptbill.ledger.identity: payer, CLP01, CLP07, charge and paid without sign) and
+    `occurrence` number the postings of one decision: its first posting is 1, and after a
+    reversal (reversal true, its own numbers) it may post again as 2. Unique together: two
+    postings of the same decision at once cannot both commit."""
 
     __tablename__ = "claim_payments"
-    __table_args__ = (UniqueConstraint("payment_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("payment_id", "seq"),
+        Index("ux_claim_payments_identity", "identity", "reversal", "occurrence", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     payment_id: Mapped[int] = _fk("payments.id", index=False)
     seq: Mapped[int] = mapped_column(Integer)  # position in the payment
@@ -382,6 +395,8 @@ class ClaimPayment(Base):
     # forwarded the claim to (NM1*TT name), which decide how the next payer is billed.
     remarks: Mapped[str | None] = mapped_column(String(200))
     crossover_to: Mapped[str | None] = mapped_column(String(80))
+    identity: Mapped[str | None] = mapped_column(String(64))
+    occurrence: Mapped[int | None] = mapped_column(Integer)
 
 
 class LinePayment(Base):
@@ -433,17 +448,33 @@ class ProviderAdjustment(Base):
 # --- work -------------------------------------------------------------------------------------
 
 
+WORK_ITEM_INDEX = (
+    "status",
+    "due_date",
+    "kind",
+    "category",
+    "rule",
+    "carc",
+    "claim_id",
+    "amount",
+    "created_on",
+)
+
+
 class WorkItem(Base):
     __tablename__ = "work_items"
-    __table_args__ = (Index("ix_work_items_status_due", "status", "due_date"),)
+    # The open items by deadline, with what the work queue filters and groups them by: its
+    # counts and groups read this index alone, not the rows (ptbill.remit.worklist).
+    __table_args__ = (Index("ix_work_items_open", *WORK_ITEM_INDEX),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
     # The patient of an item of no claim about the patient's own money (refund, collections).
     patient_id: Mapped[int | None] = _fk("patients.id", nullable=True)
     reference: Mapped[str] = mapped_column(String(50))  # claim number, or CLP01 when unmatched
     visit_id: Mapped[str | None] = mapped_column(String(38))
-    kind: Mapped[str] = mapped_column(String(15))  # denial rejection underpayment unmatched blocked
+    kind: Mapped[str] = mapped_column(String(15))  # ptbill.remit.work_kinds
     category: Mapped[str] = mapped_column(String(30))
+    rule: Mapped[str | None] = mapped_column(String(40))  # the scrub rule of a blocked item
     carc: Mapped[str | None] = mapped_column(String(5))
     rarc: Mapped[str | None] = mapped_column(String(10))
     amount: Mapped[Decimal | None] = mapped_column(Money)

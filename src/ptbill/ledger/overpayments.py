@@ -6,7 +6,12 @@ work items with the amount.
 - **paid above the allowed amount**: a line of the decision in force paid more than the payer
   allowed for it (AMT*B6);
 - **a later payer paid more than was left**: a secondary or tertiary claim paid more than the
-  share the earlier payer left it.
+  share the earlier payer left it;
+- **paid above the charge**: the claim's payments add up to more than it charged, when none of
+  the causes above accounts for it (money counted once).
+
+A decision a new payment carries again (an 835 posted twice under other bytes) is not applied
+to its claim at all: posting opens its `paid_twice` item (ptbill.remit.post_batch).
 
 Each finding is one open item per claim and cause; a later posting that changes the amount
 replaces it, one that clears it closes it.
@@ -29,7 +34,7 @@ from ptbill.remit.post_match import select_in
 
 ZERO = Decimal(0)
 REFUND_DAYS = 60  # most payers ask an over-payment back within 60 days of finding it
-_CAUSES = ("paid_twice", "above_allowed", "more_than_left")
+_CAUSES = ("paid_twice", "above_allowed", "more_than_left", "above_charge")
 _LINES_SQL = (
     "SELECT claim_payment_id, code, paid, allowed FROM line_payments "
     "WHERE claim_payment_id IN ({}) AND allowed > 0 AND paid > allowed"
@@ -48,12 +53,15 @@ _ABOVE_SQL = (
     "AND line_payments.allowed > 0 AND line_payments.paid > line_payments.allowed"
 )
 
+_ABOVE_CHARGE_SQL = "SELECT id FROM claims WHERE id IN ({}) AND paid > charge"
+
 
 def candidates(conn: Connection, claim_ids: list[int]) -> list[int]:
-    """The claims that may hold an over-payment: paid more than once, a next payer's, or with
-    a line paid above its allowed amount."""
+    """The claims that may hold an over-payment: paid more than once, a next payer's, with
+    a line paid above its allowed amount, or paid above its charge."""
     out = {cid for (cid,) in select_in(conn, _CANDIDATES_SQL, claim_ids)}
-    out |= {cid for (cid,) in select_in(conn, _ABOVE_SQL, claim_ids)}
+    for sql in (_ABOVE_SQL, _ABOVE_CHARGE_SQL):
+        out |= {cid for (cid,) in select_in(conn, sql, claim_ids)}
     return sorted(out)
 
 
@@ -109,6 +117,11 @@ def find(
             found[(cid, "more_than_left")] = (
                 excess,
                 f"{c.claim_number}: paid {c.paid}, but the earlier payer left only {left[cid]}",
+            )
+        if c.paid > c.charge and not any((cid, cause) in found for cause in _CAUSES):
+            found[(cid, "above_charge")] = (
+                c.paid - c.charge,
+                f"{c.claim_number}: paid {c.paid} on a charge of {c.charge}",
             )
     return _sync(session, claims, found, on, source)
 

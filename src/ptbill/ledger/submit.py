@@ -460,6 +460,7 @@ def late_item(
         "visit_id": number,
         "kind": "blocked",
         "category": "timely_filing",
+        "rule": "TIMELY-FILING",
         "carc": None,
         "rarc": None,
         "amount": charge,

@@ -138,3 +138,33 @@ def claim_money(stored: Stored | None) -> dict[str, Any]:
         "expected_allowed": stored.expected_allowed,
         "expected_payment": stored.expected_payment,
     }
+
+
+def blocked_items(
+    stored: Stored | None, claim_pk: int, number: str, due: dt.date, on: dt.date, source: str
+) -> list[dict[str, Any]]:
+    """The `blocked` work items of a claim version the scrubber blocked: one per error
+    finding, with its rule, due by the timely-filing limit (`due`)."""
+    assert stored is not None
+    return [
+        {
+            "claim_id": claim_pk,
+            "reference": number,
+            "visit_id": number,
+            "kind": "blocked",
+            "category": f.category,
+            "rule": f.rule,
+            "carc": None,
+            "rarc": None,
+            "amount": stored.charge,
+            "action": "write_off" if f.category == "timely_filing" else "fix_and_reimport",
+            "detail": f"{f.rule}: {f.message}. Fix: {f.fix}",
+            "due_date": due,
+            "status": "open",
+            "created_on": on,
+            "closed_on": None,
+            "resolution": None,
+            "source": source,
+        }
+        for f in stored.blockers
+    ]

@@ -1,10 +1,13 @@
-"""What a biller does with a claim on the worklist: correct it, write it off (appeals are in
-ptbill.remit.appeal).
+"""What a biller does with a claim on the worklist: correct it, scrub it again, write it off
+(appeals are in ptbill.remit.appeal; the same on many claims at once in ptbill.remit.bulk_actions).
 
 `correct`: the claim is coded, scrubbed and priced again from its stored visit (re-import the
 fixed visit first) and becomes a new version: a replacement (frequency 7, REF*F8 the payer's
 claim control number) when the payer processed the original, a new original (frequency 1) when
 it never did (a front-end rejection). The claim moves to `corrected`; `ptbill submit` sends it.
+
+`rescrub`: a claim not sent yet is coded, scrubbed and priced again from its stored visit with
+today's configuration and reference data; it becomes ready, or stays blocked with new items.
 """
 
 from __future__ import annotations
@@ -17,33 +20,35 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ptbill.claim_pipeline import prepare_claim
-from ptbill.coding import resolve
+from ptbill.claim_pipeline import PreparedClaim, prepare_claim
+from ptbill.coding import VisitContext, resolve
 from ptbill.config.profiles import Config
+from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import versions
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.importer import same_day_history
-from ptbill.ledger.states import State, check, move
-from ptbill.ledger.stored import stored_of
+from ptbill.ledger.states import State, audit_row, check, move
+from ptbill.ledger.stored import Stored, stored_of
 from ptbill.ledger.submit import stored_visit
 from ptbill.ledger.texts import Texts
 from ptbill.scrub import Finding
 
 ZERO = Decimal(0)
 _OPEN_ITEMS = ("denial", "rejection", "underpayment", "blocked")
+RESCRUBBABLE = (State.BLOCKED, State.READY)
 
 
 def find_claim(session: Session, number: str) -> m.Claim:
     claim = session.scalar(select(m.Claim).where(m.Claim.claim_number == number).with_for_update())
     if claim is None:
         raise InputError(
-            f"claim {number}",
-            None,
-            None,
-            "no such claim in the ledger",
-            "use the claim id shown by `ptbill worklist` (the visit id)",
+            file=f"claim {number}",
+            visit_id=None,
+            field=None,
+            problem="no such claim in the ledger",
+            fix="use the claim id shown by `ptbill worklist` (the visit id)",
         )
     return claim
 
@@ -70,11 +75,11 @@ class CorrectionBlocked(InputError):
         self.findings = findings
         listing = "; ".join(f"{f.rule}: {f.message}" for f in findings if f.severity == "error")
         super().__init__(
-            f"claim {number}",
-            None,
-            None,
-            f"the corrected claim would still be blocked ({listing})",
-            "fix the visit, re-import it with `ptbill import`, then correct again",
+            file=f"claim {number}",
+            visit_id=None,
+            field=None,
+            problem=f"the corrected claim would still be blocked ({listing})",
+            fix="fix the visit, re-import it with `ptbill import`, then correct again",
         )
 
 
@@ -98,40 +103,33 @@ class Correction:
         }
 
 
-def correct(
-    session: Session, config: Config, number: str, *, as_of: dt.date, who: str
-) -> Correction:
-    claim = find_claim(session, number)
-    pending = claim.state == State.CORRECTED  # a replacement not sent yet: rebuild it
-    if not pending:
-        check(number, claim.state, State.CORRECTED, "a correction")
-    visit_row = session.get(m.Visit, claim.visit_pk)
-    assert visit_row is not None
-    frequency, original = (
-        ("7", claim.payer_control_number) if claim.payer_control_number else ("1", None)
-    )
-    visit = stored_visit(visit_row).model_copy(
-        update={"frequency_code": frequency, "original_claim_id": original}
-    )
-    ctx = resolve(visit, config, f"claim {number}")
-    history = same_day_history(
-        session, {(claim.patient_id, visit.date_of_service)}, {visit.visit_id}
-    )
-    prepared = prepare_claim(
-        visit, ctx, as_of, history.get((claim.patient_id, visit.date_of_service))
-    )
-    scrub = prepared.scrub
-    if scrub.blocked:
-        raise CorrectionBlocked(number, list(scrub.findings))
-    stored = stored_of(prepared.coded, scrub, prepared.priced)
+def _prepare(
+    session: Session, config: Config, claim: m.Claim, visit: Visit, as_of: dt.date
+) -> tuple[PreparedClaim, VisitContext]:
+    """The claim coded, scrubbed and priced again from `visit` as of `as_of`, with the other
+    visits of its patient and day (the duplicate checks)."""
+    ctx = resolve(visit, config, f"claim {claim.claim_number}")
+    day = (claim.patient_id, visit.date_of_service)
+    history = same_day_history(session, {day}, {visit.visit_id})
+    return prepare_claim(visit, ctx, as_of, history.get(day)), ctx
+
+
+def _write_version(
+    session: Session,
+    claim: m.Claim,
+    visit: Visit,
+    stored: Stored,
+    version_no: int,
+    on: dt.date,
+    reason: str,
+) -> None:
+    """Version `version_no` of the claim from `stored`: made again in place when it is the
+    claim's current version (not sent yet), else added; the claim's money follows it."""
     bulk = Bulk(session)
     texts = Texts(session, bulk)
     texts.store(versions.texts_of(stored))
-    version_no = claim.version if pending else claim.version + 1
-    row = versions.version_row(
-        claim.id, version_no, visit, stored, texts, as_of, f"correction by {who}"
-    )
-    if pending:
+    row = versions.version_row(claim.id, version_no, visit, stored, texts, on, reason)
+    if version_no == claim.version:
         version = session.scalar(
             select(m.ClaimVersion).where(
                 m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == version_no
@@ -149,11 +147,37 @@ def correct(
     bulk.insert_tuples(
         m.ClaimLine,
         versions.LINE_COLUMNS,
-        versions.line_rows(number, version_no, stored, version.id, visit.date_of_service, texts),
+        versions.line_rows(
+            claim.claim_number, version_no, stored, version.id, visit.date_of_service, texts
+        ),
     )
     claim.version = version_no
     for k, v in versions.claim_money(stored).items():
         setattr(claim, k, v)
+
+
+def correct(
+    session: Session, config: Config, number: str, *, as_of: dt.date, who: str
+) -> Correction:
+    claim = find_claim(session, number)
+    pending = claim.state == State.CORRECTED  # a replacement not sent yet: rebuild it
+    if not pending:
+        check(number, claim.state, State.CORRECTED, "a correction")
+    visit_row = session.get(m.Visit, claim.visit_pk)
+    assert visit_row is not None
+    frequency, original = (
+        ("7", claim.payer_control_number) if claim.payer_control_number else ("1", None)
+    )
+    visit = stored_visit(visit_row).model_copy(
+        update={"frequency_code": frequency, "original_claim_id": original}
+    )
+    prepared, _ = _prepare(session, config, claim, visit, as_of)
+    scrub = prepared.scrub
+    if scrub.blocked:
+        raise CorrectionBlocked(number, list(scrub.findings))
+    stored = stored_of(prepared.coded, scrub, prepared.priced)
+    version_no = claim.version if pending else claim.version + 1
+    _write_version(session, claim, visit, stored, version_no, as_of, f"correction by {who}")
     kind = (
         f"replacement (frequency 7) of payer claim {original}"
         if original
@@ -186,6 +210,57 @@ def correct(
     )
 
 
+@dataclass
+class Rescrub:
+    claim: str
+    state: str  # ready or blocked
+    rules: list[str]  # the rules that still block it
+
+    def as_json(self) -> dict[str, Any]:
+        return {"claim_id": self.claim, "state": self.state, "blocked_by": self.rules}
+
+
+def rescrub(session: Session, config: Config, number: str, *, as_of: dt.date, who: str) -> Rescrub:
+    """Code, scrub and price a claim not sent yet again from its stored visit, as of `as_of`
+    and with the configuration and reference data of now (after a payer profile, a rule's
+    data or the clinic's settings changed): its version is made again in place, it becomes
+    ready or stays (or becomes) blocked with new work items. A visit that must change is
+    edited and imported instead."""
+    claim = find_claim(session, number)
+    if claim.state not in RESCRUBBABLE:
+        raise InputError(
+            file=f"claim {number}",
+            visit_id=None,
+            field="state",
+            problem=f"the claim is {claim.state}: only a claim not sent yet (blocked or ready) "
+            "is scrubbed again",
+            fix="change a claim that was sent with a corrected claim (`ptbill correct`)",
+        )
+    visit_row = session.get(m.Visit, claim.visit_pk)
+    assert visit_row is not None
+    visit = stored_visit(visit_row)
+    prepared, ctx = _prepare(session, config, claim, visit, as_of)
+    stored = stored_of(prepared.coded, prepared.scrub, prepared.priced)
+    _write_version(session, claim, visit, stored, claim.version, as_of, f"scrubbed again by {who}")
+    visit_row.units_billed = stored.units_billed
+    rules = sorted({b.rule for b in stored.blockers})
+    why = f"scrubbed again as of {as_of}: " + (
+        f"{len(stored.blockers)} error(s): {', '.join(rules)}" if rules else "no errors"
+    )
+    close_items(session, claim, as_of, why, ("blocked",))
+    if stored.blocked:
+        due = visit.date_of_service + dt.timedelta(days=ctx.profile.timely_filing_days)
+        Bulk(session).insert(
+            m.WorkItem, versions.blocked_items(stored, claim.id, number, due, as_of, "rescrub")
+        )
+    wanted = State.BLOCKED if stored.blocked else State.READY
+    if claim.state == wanted:  # the same state: the audit trail still records the scrub
+        session.add(m.AuditEntry(**audit_row(claim.id, claim.state, wanted, who, as_of, why)))
+    else:
+        move(session, claim, wanted, who, as_of, why, "a scrub")
+    return Rescrub(number, str(wanted), rules)
+
+
 def outstanding(claim: m.Claim) -> Decimal:
     """What the payer still owes on the claim's charge: neither paid, nor the patient's, nor a
     contractual reduction, nor written off. Denied amounts stay outstanding until resolved."""
@@ -203,11 +278,11 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
     """Write off what is outstanding on the claim and close it; returns the amount."""
     if not reason.strip():
         raise InputError(
-            "--reason",
-            None,
-            None,
-            "a write-off needs a reason",
-            "say why, e.g. --reason 'timely filing passed'",
+            file="--reason",
+            visit_id=None,
+            field=None,
+            problem="a write-off needs a reason",
+            fix="say why, e.g. --reason 'timely filing passed'",
         )
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")

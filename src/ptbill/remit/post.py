@@ -1,9 +1,19 @@
-"""`ptbill post FILE.835`: post a remittance to the ledger, all of it or nothing.
+"""`ptbill post FILE.835`: post a remittance to the ledger, all of it or nothing, each payment
+once.
 
-- Idempotent: the file's sha256 is unique in `remittances`; the same file again is refused with
-  a clear message and changes nothing. Two processes posting the same file at once: the second
-  waits on the first's transaction (PostgreSQL: the unique index; SQLite: the write lock) and is
-  then refused, so the file posts once.
+- Once, whatever the bytes: a payment is known by its payer, trace number (TRN02), amount and
+  date, a claim payment by its payer, CLP01, the payer's control number (CLP07) and amounts
+  (ptbill.ledger.identity), not by the file's sha256. A payment posted before, in any file (the
+  same 835 re-saved with CRLF, sent again under a new ISA13, or beside a new payment), is not
+  posted again: the summary lists it as already posted, with the date and remittance it was
+  posted in. A file all of whose payments were posted before changes nothing (the same bytes
+  again are known by their sha256 without being read). A claim payment that a new payment
+  carries again is recorded with the new payment's money but not applied to its claim a second
+  time (a `refund` work item when it pays money: the payer paid twice); a reversal (CLP02
+  22) is applied once for each posting of the decision it reverses. The database holds it too
+  (unique indexes on the identities, migration 0005): of two processes posting the same
+  payment at once, the second waits for the first (PostgreSQL: the unique index; SQLite: the
+  write lock) and is then refused, or finds it posted.
 - Atomic: the caller runs this in one transaction; a file that stops being readable halfway
   (or any other error) rolls everything back.
 - Matching: each claim payment (CLP) to its claim by CLP01 (our CLM01, the claim number), else
@@ -17,7 +27,9 @@
   reference names one).
 - Every adjustment is classified (ptbill.remit.classify); denials become `denial` work items
   with their deadline; lines paid short of the expected payment beyond the payer's tolerance
-  become `underpayment` work items with their likely cause (ptbill.pricing).
+  become `underpayment` work items with their likely cause (ptbill.pricing); after the posting,
+  a claim paid twice, above what the payer allowed or above its charge becomes a `refund` work
+  item (ptbill.ledger.overpayments).
 
 Memory: the file is parsed as a stream, one payment at a time (ptbill.x12.read_835). Its text,
 which the ledger keeps (`remittances.content`), is in memory only while that row is inserted,
@@ -37,7 +49,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,11 +59,14 @@ from ptbill.config.profiles import Config
 from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.identity import payer_of, payment_identity
+from ptbill.ledger.scope import remittance_clinics
 from ptbill.ledger.secondary import CobSummary, after_posting
 from ptbill.pricing import Tolerance
 from ptbill.remit.cob_route import Router
 from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
+from ptbill.remit.post_once import ClaimPostings, Earlier, earlier_payment, earlier_payments
 from ptbill.x12 import RemittanceAdvice, X12Error, read_835
 from ptbill.x12.kinds import DAMAGED, input_error
 
@@ -72,15 +87,38 @@ class PostSummary:
     provider_adjustments: Decimal = ZERO
     denial_items: int = 0
     underpayment_items: int = 0
+    overpayment_items: int = 0
+    work_items: int = 0  # every item opened (denials, underpayments, overpayments, unmatched...)
+    already_posted: list[Earlier] = field(default_factory=list)
     states: Counter[str] = field(default_factory=Counter)
     imbalances: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # odd but readable: a repeated ISA13...
     cob: CobSummary = field(default_factory=CobSummary)
 
+    @property
+    def wholly_posted_before(self) -> bool:
+        """Nothing new: every payment of the file was posted before."""
+        return not self.payments and bool(self.already_posted)
+
+    def clinics(self, session: Session) -> set[int | None]:
+        """The clinics the file concerns (ptbill.ledger.scope): of what it posted, and of the
+        remittances its payments were posted with before -- a user held to some clinics is
+        told about a payment posted before only when they hold its clinic too."""
+        out: set[int | None] = set()
+        for rid in {self.remittance_id, *(e.remittance_id for e in self.already_posted)} - {0}:
+            out |= remittance_clinics(session, rid)
+        return out
+
+    @property
+    def needs_a_person(self) -> bool:
+        """Claims that matched nothing, or work items opened (`ptbill post` exits 1)."""
+        return bool(self.unmatched or self.work_items)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "file": self.file,
-            "remittance_id": self.remittance_id,
+            "posted": not self.wholly_posted_before,
+            "remittance_id": self.remittance_id or None,
             "payments": self.payments,
             "claims": self.claims,
             "matched": self.matched,
@@ -90,6 +128,10 @@ class PostSummary:
             "provider_adjustments": self.provider_adjustments,
             "denial_items": self.denial_items,
             "underpayment_items": self.underpayment_items,
+            "overpayment_items": self.overpayment_items,
+            "work_items": self.work_items,
+            "already_posted": [e.as_json() for e in self.already_posted],
+            "needs_a_person": self.needs_a_person,
             "states": dict(sorted(self.states.items())),
             "imbalances": self.imbalances,
             "warnings": self.warnings,
@@ -98,33 +140,40 @@ class PostSummary:
 
 
 class AlreadyPosted(InputError):
-    pass
+    """Of two postings of the same payment at once, the second (the first committed it); or,
+    for callers that take a file posted before as an error (the exchange), that file."""
 
 
-def _already(path: str, before: Any, sha: str) -> AlreadyPosted:
-    """`before`: the earlier remittance's id, received_on and claim_count (None: it is being
-    posted by another process)."""
-    when = (
-        f" on {before.received_on} (remittance #{before.id}, {before.claim_count} claims)"
-        if before is not None
-        else " by another process just now"
-    )
+def already_posted(summary: PostSummary) -> AlreadyPosted:
+    """The error for a file all of whose payments were posted before."""
+    said = "; ".join(e.text() for e in summary.already_posted[:5])
+    more = len(summary.already_posted) - 5
     return AlreadyPosted(
-        path,
-        None,
-        None,
-        f"this 835 (sha256 {sha[:12]}...) was already posted{when}; nothing was changed",
-        "nothing to do: a remittance posts once",
+        file=summary.file,
+        visit_id=None,
+        field=None,
+        problem=f"{said}{f'; and {more} more' if more > 0 else ''}; nothing was changed",
+        fix="nothing to do: a payment posts once",
+    )
+
+
+def _posted_meanwhile(path: str) -> AlreadyPosted:
+    return AlreadyPosted(
+        file=path,
+        visit_id=None,
+        field=None,
+        problem="a payment of this 835 was posted by another process just now; nothing was changed",
+        fix="post it again to see what was posted and whether anything is left to post",
     )
 
 
 def _changed(path: str) -> InputError:
     return InputError(
-        path,
-        None,
-        None,
-        "the file changed while it was being posted; nothing was posted",
-        "post it again once nothing is writing to it",
+        file=path,
+        visit_id=None,
+        field=None,
+        problem="the file changed while it was being posted; nothing was posted",
+        fix="post it again once nothing is writing to it",
     )
 
 
@@ -226,11 +275,11 @@ def _post(
     as_of: dt.date | None,
 ) -> PostSummary:
     r = m.Remittance
-    before = session.execute(
-        select(r.id, r.received_on, r.claim_count).where(r.sha256 == sha)
-    ).first()
-    if before is not None:
-        raise _already(name, before, sha)
+    before = session.scalar(select(r.id).where(r.sha256 == sha))
+    if before is not None:  # the same bytes: every payment was posted with them
+        summary = PostSummary(name)
+        summary.already_posted = earlier_payments(session.connection(), before)
+        return summary
     poster = Poster(session, name, who, config, as_of)
     poster.open(sha, content())
     try:
@@ -241,20 +290,36 @@ def _post(
                 poster.post(payment)
     except X12Error as e:
         raise input_error(name, e, "remit") from None
-    if not poster.summary.payments:
+    if not poster.summary.payments and not poster.summary.already_posted:
         raise InputError(
-            name, None, None, "the file holds no payment (835 transaction set)", FIX_835
+            file=name,
+            visit_id=None,
+            field=None,
+            problem="the file holds no payment (835 transaction set)",
+            fix=FIX_835,
         )
     poster.close()
-    if config is not None:  # the next payers, refunds and patient credits of what it decided
-        poster.summary.cob = after_posting(
+    if config is not None and poster.summary.remittance_id:
+        # The next payers, refunds and patient credits of what it decided.
+        source = f"remittance:{poster.remittance_id}"
+        summary = poster.summary
+        summary.cob = after_posting(
             session,
             config,
             list(poster.decided),
             as_of=as_of or poster.received_on,
             who=who,
-            source=f"remittance:{poster.remittance_id}",
+            source=source,
         )
+        refunds = session.scalar(
+            select(func.count()).where(
+                m.WorkItem.kind == "refund",
+                m.WorkItem.source == source,
+                m.WorkItem.status == "open",
+            )
+        )
+        summary.work_items += (refunds or 0) - summary.overpayment_items  # opened after
+        summary.overpayment_items = refunds or 0
     return poster.summary
 
 
@@ -300,7 +365,7 @@ class Poster:
         self.date = self.bulk.to_driver(m.ClaimPayment, "determined_on")
         self.flag = self.bulk.to_driver(m.ClaimPayment, "reversal")
         self._tolerances: dict[int, Tolerance] = {}
-        self.posted: dict[tuple[Any, ...], tuple[str, int]] = {}  # payments already posted
+        self.posted: dict[str, tuple[str, int]] = {}  # this file's payments: identity -> ST02..
 
     def open(self, sha: str, content: str) -> None:
         """The remittance's row, with the file's text, which is not kept after: inserted
@@ -319,13 +384,17 @@ class Poster:
                 insert(m.Remittance).values(**values, content=_text_value(self.conn, content))
             ).inserted_primary_key[0]
         except IntegrityError:
-            raise _already(self.name, None, sha) from None
+            raise _posted_meanwhile(self.name) from None
         finally:
             _text_value_done(self.conn)
         self.summary.remittance_id = self.remittance_id
 
     def close(self) -> None:
         s = self.summary
+        if s.wholly_posted_before:  # nothing new: the file leaves no trace
+            self.conn.execute(delete(m.Remittance).where(m.Remittance.id == self.remittance_id))
+            s.remittance_id = 0
+            return
         self.conn.execute(
             update(m.Remittance)
             .where(m.Remittance.id == self.remittance_id)
@@ -338,17 +407,38 @@ class Poster:
         )
         s.states = Counter(self.decided.values())
 
-    def post(self, p: RemittanceAdvice) -> None:
-        """One payment (an 835 transaction set); one that repeats a payment of the file (an
-        interchange sent twice) is not posted again: money is counted once."""
-        key = (p.payer_id, p.trace_number, p.trace_originator, p.amount, p.payment_date)
-        if self.posted.get(key) == (p.control_number, len(p.claims)):
+    def _posted_before(self, p: RemittanceAdvice, identity: str | None) -> bool:
+        """Whether the payment was posted before, earlier in this file or in another (noted
+        in the summary); money is counted once."""
+        if identity is None:
+            return False
+        if identity in self.posted:
+            st02, claims = self.posted[identity]
+            same = (st02, claims) == (p.control_number, len(p.claims))
             self.summary.warnings.append(
                 f"payment {p.trace_number} (ST02 {p.control_number}) repeats one earlier in "
-                "the file (same payer, trace number, amount, date and claims): posted once"
+                "the file (same payer, trace number, amount and date"
+                + (
+                    " and claims): posted once"
+                    if same
+                    else f") with other claims than ST02 {st02}: not posted; ask the payer "
+                    "which is right"
+                )
             )
+            return True
+        earlier = earlier_payment(self.conn, identity)
+        if earlier is not None:
+            self.summary.already_posted.append(earlier)
+            return True
+        self.posted[identity] = (p.control_number, len(p.claims))
+        return False
+
+    def post(self, p: RemittanceAdvice) -> None:
+        """One payment (an 835 transaction set), unless it was posted before."""
+        payer = payer_of(p.payer_id, p.payer)
+        identity = payment_identity(payer, p.trace_number, p.amount, p.payment_date)
+        if self._posted_before(p, identity):
             return
-        self.posted[key] = (p.control_number, len(p.claims))
         if not self.summary.payments:  # the first: its date is the remittance's
             received = self.as_of or p.production_date or p.payment_date
             if received is None:
@@ -362,7 +452,29 @@ class Poster:
             self.received_on = received
         determined = p.production_date or p.payment_date or self.received_on
         on = self.as_of or determined
-        payment_id = self.conn.execute(
+        try:
+            payment_id = self._insert_payment(p, identity, determined)
+        except IntegrityError:  # PostgreSQL: another posting of it committed meanwhile
+            raise _posted_meanwhile(self.name) from None
+        self.summary.payments += 1
+        self.summary.paid_total += p.amount
+        self.summary.imbalances += [f"payment {p.trace_number}: {i.message}" for i in p.imbalances]
+        routed = self.router.route(p, self.matcher.match(p.claims))
+        postings = ClaimPostings(self.conn, payer, p.claims)
+        batch = PostingBatch(self, p, payment_id, determined, on, postings)
+        for seq, (cp, (claim, wrong)) in enumerate(zip(p.claims, routed, strict=True), start=1):
+            batch.claim_payment(seq, cp, claim, wrong)
+        batch.provider_adjustments(p)
+        try:
+            batch.write()
+        except IntegrityError:  # a decision of it posted by another process meanwhile
+            raise _posted_meanwhile(self.name) from None
+        self.matcher.clear()
+
+    def _insert_payment(
+        self, p: RemittanceAdvice, identity: str | None, determined: dt.date
+    ) -> int:
+        return self.conn.execute(
             insert(m.Payment).values(
                 remittance_id=self.remittance_id,
                 control_number=p.control_number[:9],
@@ -374,18 +486,9 @@ class Poster:
                 payer_name=p.payer[:60],
                 payer_identifier=p.payer_id[:80],
                 payee_npi=p.payee_npi,
+                identity=identity,
             )
         ).inserted_primary_key[0]
-        self.summary.payments += 1
-        self.summary.paid_total += p.amount
-        self.summary.imbalances += [f"payment {p.trace_number}: {i.message}" for i in p.imbalances]
-        routed = self.router.route(p, self.matcher.match(p.claims))
-        batch = PostingBatch(self, p, payment_id, determined, on)
-        for seq, (cp, (claim, wrong)) in enumerate(zip(p.claims, routed, strict=True), start=1):
-            batch.claim_payment(seq, cp, claim, wrong)
-        batch.provider_adjustments(p)
-        batch.write()
-        self.matcher.clear()
 
     def tolerance(self, payer: m.Payer) -> Tolerance:
         if payer.id not in self._tolerances:

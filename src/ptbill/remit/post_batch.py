@@ -32,6 +32,7 @@ from ptbill.remit.classify import (
     payer_due_date,
 )
 from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
+from ptbill.remit.post_once import ClaimPostings, Earlier
 from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 ZERO = Decimal(0)
 # Work items a new decision on a claim replaces.
 DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover")
+# Money a payer paid twice, to give back: the kind ptbill.ledger.overpayments opens after a
+# posting for the other over-payments (above the charge or the allowed amount...).
+REFUND = "refund"
 _UNDERPAYMENT_ACTION = {"deductible": "bill_patient", "sequestration": "informational"}
 
 # Column order of the rows built below.
@@ -60,6 +64,8 @@ _PAYMENT_COLUMNS = (
     "state_after",
     "remarks",
     "crossover_to",
+    "identity",
+    "occurrence",
 )
 _LINE_COLUMNS = (
     "id",
@@ -162,8 +168,10 @@ class PostingBatch:
         payment_id: int,
         determined: dt.date,
         on: dt.date,
+        postings: ClaimPostings,
     ) -> None:
         self.p = poster
+        self.postings, self.trace = postings, payment.trace_number
         self.payment_id, self.determined, self.on = payment_id, determined, on
         self.source = f"remittance:{poster.remittance_id}"
         bulk = poster.bulk
@@ -191,8 +199,10 @@ class PostingBatch:
         payer: ptbill.remit.cob_route)."""
         summary = self.p.summary
         summary.claims += 1
-        if reason is not None:
-            claim = None
+        identity, occurrence, already = self.postings.take(seq, cp)
+        earlier = self.postings.earlier(seq, cp, self.trace) if already else None
+        if already or reason is not None:
+            claim = None  # recorded with this payment's money, not applied (again)
         elif claim is None:
             reason = "no claim has this claim number (CLP01) or these line control numbers"
         elif claim.state not in POSTABLE:
@@ -244,7 +254,9 @@ class PostingBatch:
                     (payment_id, line_id, k.group, k.carc, k.rarc, amount, k.category, k.action)
                 )
         state_after = None
-        if claim is None:
+        if already:
+            self._paid_again(cp, earlier)
+        elif claim is None:
             summary.unmatched.append(cp.claim_id)
             self._unmatched(cp, reason or "")
         else:
@@ -270,6 +282,8 @@ class PostingBatch:
                 state_after,
                 " ".join(cp.remarks)[:200] or None,
                 next((p.last_or_organization[:80] for p in cp.parties if p.entity == "TT"), None),
+                identity,
+                occurrence,
             )
         )
 
@@ -390,6 +404,47 @@ class PostingBatch:
             self.due_unmatched,
             reference=cp.claim_id,
         )
+
+    def _paid_again(self, cp: RemittanceClaim, earlier: Earlier | None) -> None:
+        """A decision posted before, carried again by this (new) payment: recorded with the
+        payment's money, not applied to its claim. Money paid again is an overpayment to
+        refund; money taken back again (a reversal) is for a person to look at."""
+        if earlier is None:
+            said = f"repeats a claim payment earlier in payment {self.trace}"
+        else:
+            self.p.summary.already_posted.append(earlier)
+            said = (
+                f"was posted on {earlier.posted_on} (trace {earlier.trace_number}, remittance "
+                f"#{earlier.remittance_id})"
+            )
+        self.p.summary.warnings.append(
+            f"claim {cp.claim_id} (payer claim {cp.payer_claim_control_number}, paid "
+            f"{cp.paid}) {said}: not applied again"
+        )
+        if not cp.paid:
+            return
+        what = (
+            ("unmatched", "reversed_twice", "review", "takes it back a second time")
+            if cp.is_reversal
+            else (REFUND, "paid_twice", "refund_payer", "pays it a second time")
+        )
+        kind, category, action, does = what
+        self._item(
+            None,
+            kind,
+            category,
+            None,
+            None,
+            cp.paid,
+            action,
+            f"835 claim {cp.claim_id} (payer claim {cp.payer_claim_control_number}, status "
+            f"{cp.status}, paid {cp.paid}) {said}; payment {self.trace} {does}: ask the payer "
+            "to take back the repeat, or return it",
+            self.due_unmatched,
+            reference=cp.claim_id,
+        )
+        if kind == REFUND:
+            self.p.summary.overpayment_items += 1
 
     def _due(
         self, action: str, payer: m.Payer, claim: PostedClaim, processed: bool = True
@@ -545,6 +600,7 @@ class PostingBatch:
         bulk.insert_values(m.AuditEntry, _AUDIT_COLUMNS, self.audit)
         bulk.insert_values(m.WorkItem, _WORK_COLUMNS, self.work)
         self.p.summary.denial_items += self.denials
+        self.p.summary.work_items += len(self.work)
 
     def _close_replaced_items(self) -> None:
         """A new decision on a claim closes the open items of the decision it replaces. The

@@ -36,6 +36,7 @@ class PostedClaim:
     version: int
     payer_id: int
     date_of_service: dt.date
+    charge: Decimal
     paid: Decimal
     patient_responsibility: Decimal
     contractual: Decimal
@@ -76,8 +77,8 @@ CLAIM_CHANGES = (
 )
 _CLAIM_SQL = (
     "SELECT claims.id, claims.claim_number, claims.state, claims.version, claims.payer_id, "
-    "claims.date_of_service, claims.paid, claims.patient_responsibility, claims.contractual, "
-    "claims.denied, claims.payer_control_number, claims.first_response, "
+    "claims.date_of_service, claims.charge, claims.paid, claims.patient_responsibility, "
+    "claims.contractual, claims.denied, claims.payer_control_number, claims.first_response, "
     "claims.first_determined_on, claims.determined_on FROM claims "
     "WHERE claims.claim_number IN ({})"
 )
@@ -162,6 +163,7 @@ class Matcher:
             version,
             payer,
             dos,
+            charge,
             paid,
             patient,
             contractual,
@@ -178,6 +180,7 @@ class Matcher:
                 version,
                 payer,
                 date(dos),
+                money(charge),
                 money(paid),
                 money(patient),
                 money(contractual),

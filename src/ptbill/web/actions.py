@@ -13,6 +13,7 @@ refused whole (posting stays one action: a company admin posts such a file).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from collections.abc import Iterator
@@ -39,15 +40,24 @@ from ptbill.ledger.scope import (
     clinic_of_claim,
     import_clinics,
     refuse_outside,
-    remittance_clinics,
 )
 from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.remit.actions import Correction, correct, writeoff
 from ptbill.remit.appeal import AppealResult, appeal
+from ptbill.remit.bulk_actions import (
+    BulkAction,
+    BulkResult,
+    ClaimOutcome,
+    GroupChanged,
+    Target,
+    item_targets,
+    run_bulk,
+)
 from ptbill.remit.post import PostSummary, post_text
+from ptbill.remit.worklist import WorkFilter
 from ptbill.web.accounts import Principal
 from ptbill.web.asof import latest_date
-from ptbill.web.errors import Forbidden, NotFound
+from ptbill.web.errors import Conflict, Forbidden, NotFound, WebError
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
 from ptbill.x12.kinds import WrongKindError
@@ -175,11 +185,12 @@ def _kind_named_for_the_web() -> Iterator[None]:
 def post_remittance(
     session: Session, config: Config, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> PostSummary:
-    """Post an uploaded 835 (all of it or nothing; the same file twice is refused)."""
+    """Post an uploaded 835 (all of it or nothing; a payment posted before is not posted
+    again)."""
     with _kind_named_for_the_web():
         summary = post_text(session, text, name, who=who.who, config=config, as_of=as_of)
     if not who.is_admin:
-        refuse_outside(name, who.writes, remittance_clinics(session, summary.remittance_id))
+        refuse_outside(name, who.writes, summary.clinics(session))
     return summary
 
 
@@ -303,3 +314,46 @@ def appeal_claim(
     writable_claim(session, who, claim_number)
     with tempfile.TemporaryDirectory(prefix="ptbill-appeal-") as scratch:
         return appeal(session, config, claim_number, as_of=as_of, who=who.who, out_dir=scratch)
+
+
+def bulk_targets(
+    session: Session,
+    who: Principal,
+    filters: WorkFilter,
+    as_of: dt.date | None,
+    ids: list[int] | None,
+    expect: tuple[int, str] | None,
+) -> tuple[list[Target], list[ClaimOutcome]]:
+    """The claims a bulk action acts on, of the user's clinics: of the items `ids` (another
+    clinic's item is as unknown), or of the whole group `filters` selects as the caller saw it
+    (`expect`: its count and version; 409 when it changed)."""
+    try:
+        return item_targets(session, who.scope, filters, as_of, ids=ids, expect=expect)
+    except GroupChanged as e:
+        raise Conflict(e.problem, e.fix, "version") from None
+
+
+def bulk_action(
+    session: Session,
+    config: Config,
+    who: Principal,
+    action: BulkAction,
+    targets: list[Target],
+    not_acted: list[ClaimOutcome],
+    as_of: dt.date,
+) -> BulkResult:
+    """The action on each claim, each in its own transaction (ptbill.remit.bulk_actions says
+    why); a claim the action does not apply to, or the user may not change, is refused. Appeal
+    letters are kept in the ledger (the files go to a scratch folder that is removed)."""
+    with tempfile.TemporaryDirectory(prefix="ptbill-appeal-") as scratch:
+        return run_bulk(
+            session,
+            config,
+            dataclasses.replace(action, out_dir=scratch),
+            targets,
+            as_of=as_of,
+            who=who.who,
+            check=lambda number: writable_claim(session, who, number),
+            refusals=(InputError, WebError),
+            done_before=not_acted,
+        )

@@ -31,6 +31,7 @@ SESSION_COOKIE = "ptbill_session"
 LOGIN_CSRF_COOKIE = "ptbill_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+BULK_FORM_FIELDS = 250  # a page of work items (at most 200) and the bulk form's own fields
 
 
 def db(request: Request) -> Iterator[Session]:
@@ -117,8 +118,8 @@ async def api_writer(request: Request, who: Annotated[Principal, Depends(reader)
     return who
 
 
-async def _check_form_csrf(request: Request, who: Principal) -> None:
-    form = await request.form(max_files=1, max_fields=10)
+async def _check_form_csrf(request: Request, who: Principal, max_fields: int = 10) -> None:
+    form = await request.form(max_files=1, max_fields=max_fields)
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not same_secret(sent, who.csrf):
         raise Forbidden(
@@ -136,6 +137,15 @@ async def page_writer(request: Request, who: Annotated[Principal, Depends(reader
     """A form post that changes the ledger: a biller or admin, with the CSRF token."""
     _check_writer(who)
     await _check_form_csrf(request, who)
+    return who
+
+
+async def page_bulk_writer(
+    request: Request, who: Annotated[Principal, Depends(reader)]
+) -> Principal:
+    """A page_writer whose form may name a page of work items (one field each)."""
+    _check_writer(who)
+    await _check_form_csrf(request, who, max_fields=BULK_FORM_FIELDS)
     return who
 
 
@@ -159,5 +169,6 @@ Reader = Annotated[Principal, Depends(reader)]
 ApiWriter = Annotated[Principal, Depends(api_writer)]
 PagePoster = Annotated[Principal, Depends(page_poster)]
 PageWriter = Annotated[Principal, Depends(page_writer)]
+PageBulkWriter = Annotated[Principal, Depends(page_bulk_writer)]
 ApiAdmin = Annotated[Principal, Depends(api_admin)]
 PageAdmin = Annotated[Principal, Depends(page_admin)]

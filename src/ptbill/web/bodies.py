@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ptbill.errors import InputError
 from ptbill.intake.load import loads
 from ptbill.web import errors
-from ptbill.web.auth import ApiAdmin, ApiWriter, PageAdmin, PageWriter, Reader
+from ptbill.web.auth import ApiAdmin, ApiWriter, PageAdmin, PageBulkWriter, PageWriter, Reader
 from ptbill.web.errors import TooLarge
 
 SMALL_BODY = 2 * 1024 * 1024  # a JSON body or a plain form: one visit at most
@@ -153,6 +153,10 @@ async def _page_form(request: Request, who: PageWriter) -> FormData:
     return await request.form()  # parsed (and bounded) by the CSRF check
 
 
+async def _page_bulk_form(request: Request, who: PageBulkWriter) -> FormData:
+    return await request.form()  # parsed (and bounded) by the CSRF check
+
+
 async def _admin_json(request: Request, who: ApiAdmin) -> Any:
     return await read_json(request) if await request.body() else {}
 
@@ -166,3 +170,4 @@ AdminJSON = Annotated[Any, Depends(_admin_json)]  # an empty body is {}
 AdminForm = Annotated[FormData, Depends(_admin_form)]
 WriterBody = Annotated[bytes, Depends(_writer_body)]
 PageForm = Annotated[FormData, Depends(_page_form)]
+PageBulkForm = Annotated[FormData, Depends(_page_bulk_form)]

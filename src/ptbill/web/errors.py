@@ -125,6 +125,12 @@ class NotFound(WebError):
         self.what, self.key = what, key
 
 
+class Conflict(WebError):
+    """The ledger changed since the caller looked (a group acted on as it was shown)."""
+
+    status = 409
+
+
 class TooLarge(WebError):
     status = 413
 

@@ -4,10 +4,14 @@ parameter, never an overflow deep in the database driver."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Depends, Path, Query
+from pydantic import BaseModel, BeforeValidator, Field
 
+from ptbill.remit.work_kinds import DUE_HELP, DueWindow, Kind
+from ptbill.remit.worklist import WorkFilter
 from ptbill.web.queries.common import MAX_LIMIT
 
 MAX_ID = 2**31 - 1  # the ledger's integer keys (PostgreSQL INTEGER)
@@ -37,3 +41,61 @@ ClaimNumber = Annotated[
 VisitId = ClaimNumber  # the same id
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1")]
 PatientFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="A patient's id")]
+
+
+# The work queue's filters (ptbill.remit.worklist.WorkFilter), the same for the API's and the
+# page's query and a bulk action's body. A form's "all" sends an empty value: the same as none.
+_KEY = r"^[^\x00-\x1f\x7f]+$"
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+Blank = BeforeValidator(_blank_is_none)
+
+
+class WorkFilterParams(BaseModel):
+    kind: Annotated[Kind | None, Blank] = Field(None, description="One kind of item")
+    category: Annotated[str | None, Blank] = Field(None, max_length=30, pattern=r"^[a-z0-9_]+$")
+    rule: Annotated[str | None, Blank] = Field(
+        None,
+        max_length=40,
+        pattern=r"^[A-Z0-9-]+$",
+        description="The scrub rule of blocked items (`-`: the items with none)",
+    )
+    carc: Annotated[str | None, Blank] = Field(
+        None,
+        max_length=5,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="The CARC of denials (`-`: the items with none)",
+    )
+    payer: Annotated[str | None, Blank] = Field(
+        None, max_length=64, pattern=_KEY, description="A payer's key"
+    )
+    clinic: Annotated[str | None, Blank] = Field(
+        None, max_length=64, pattern=_KEY, description="A clinic's key"
+    )
+    since: Annotated[dt.date | None, Blank] = Field(None, description="Created on or after")
+    until: Annotated[dt.date | None, Blank] = Field(None, description="Created on or before")
+    due: Annotated[DueWindow | None, Blank] = Field(None, description=DUE_HELP)
+
+    def to_filter(self) -> WorkFilter:
+        return WorkFilter(
+            kinds=(self.kind,) if self.kind else (),
+            category=self.category,
+            rule=self.rule,
+            carc=self.carc,
+            payers=(self.payer,) if self.payer else (),
+            clinics=(self.clinic,) if self.clinic else (),
+            since=self.since,
+            until=self.until,
+            due=self.due,
+        )
+
+
+def _work_filter(params: Annotated[WorkFilterParams, Query()]) -> WorkFilter:
+    return params.to_filter()
+
+
+WorkFilters = Annotated[WorkFilter, Depends(_work_filter)]

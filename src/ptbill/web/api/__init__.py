@@ -6,6 +6,7 @@ from ptbill.web.api import (
     admin,
     claims,
     clinics,
+    export,
     ledger_files,
     patient_money,
     patients,
@@ -30,6 +31,7 @@ for module in (
     patients,
     payers,
     clinics,
+    export,
     admin,
 ):
     router.include_router(module.router)

@@ -62,6 +62,25 @@ def file_body(description: str) -> dict[str, Any]:
     }
 
 
+def inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic model's JSON schema with its `$defs` put in place of their references (a
+    request body's schema sits inside the OpenAPI document, where `#/$defs/...` means
+    nothing)."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)  # type: ignore[no-any-return]
+
+
 def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {
         "requestBody": {

@@ -123,12 +123,15 @@ def get_remittance(
 def post_remittance(
     request: Request, session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None
 ) -> LedgerJSON:
-    """Post an 835 (multipart field `file`): the whole file or nothing; the same file twice is
-    refused (422). The answer says what posted and what did not match a claim."""
+    """Post an 835 (multipart field `file`): the whole file or nothing, each payment once. The
+    answer says what posted (201) and what did not match a claim; a payment posted before, in
+    any file, is listed in `already_posted` with the date, trace number and remittance it was
+    posted with, and not posted again. A file with nothing new answers 200 with `posted`
+    false and changes nothing."""
     state = request.app.state
     name, text = upload
     summary = actions.post_remittance(
         session, state.config, who, name, text, as_of or state.settings.as_of
     )
     session.commit()
-    return answer(summary.as_json(), status_code=201)
+    return answer(summary.as_json(), status_code=200 if summary.wholly_posted_before else 201)

@@ -1,23 +1,25 @@
 """The work queue and what a biller does about an item: a corrected claim, an appeal letter,
-a write-off."""
+a write-off; the queue filtered, grouped, and acted on in bulk."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ptbill.errors import InputErrors, validation_errors
-from ptbill.remit.work_kinds import Kind
-from ptbill.remit.worklist import count_open, open_items
+from ptbill.remit.bulk_actions import MAX_ITEMS, BulkAction
+from ptbill.remit.work_kinds import GROUP_HELP, BulkName, GroupBy
+from ptbill.remit.worklist import EVERY_ITEM, group_filter, open_groups, open_items, selection
 from ptbill.web import actions
-from ptbill.web.api.common import AsOf, LedgerJSON, answer, json_body
+from ptbill.web.api.common import AsOf, LedgerJSON, answer, inlined, json_body
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
+from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.bodies import WriterBody
-from ptbill.web.params import ClaimNumber, Limit, Offset
+from ptbill.web.params import MAX_ID, ClaimNumber, Limit, Offset, WorkFilterParams, WorkFilters
 from ptbill.web.queries.common import paged
 
 router = APIRouter(tags=["worklist"])
@@ -27,27 +29,129 @@ class WriteOff(BaseModel):
     reason: str = Field(min_length=1, max_length=200, description="Why the balance is written off")
 
 
+class Expect(BaseModel):
+    """The group as the caller saw it (`total` and `version` of GET /worklist, or a group's
+    `count` and `version` of GET /worklist/groups)."""
+
+    model_config = ConfigDict(extra="forbid")
+    count: int = Field(ge=0, le=10**9)
+    version: str = Field(min_length=1, max_length=64)
+
+
+class GroupFilter(WorkFilterParams):
+    """The filter of GET /worklist (its `filter`), or of a group of GET /worklist/groups."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Bulk(BaseModel):
+    """One action on many claims: of the `items` named, or of every item `filter` selects
+    (a group) with the `expect`ed count and version."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: BulkName
+    reason: str = Field("", max_length=200, description="A write-off's reason (required)")
+    items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        None, max_length=MAX_ITEMS, description="Work item ids"
+    )
+    filter: GroupFilter | None = Field(None, description="The group's filter")
+    expect: Expect | None = None
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> Bulk:
+        if (self.items is None) == (self.filter is None):
+            raise ValueError("send either items (ids) or a filter with expect")
+        if self.filter is not None and self.expect is None:
+            raise ValueError("a filter needs expect: the count and version it was shown with")
+        return self
+
+
+def _totals(whole: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: whole[k] for k in ("claims", "amount", "overdue", "version")}
+
+
 @router.get("/worklist", response_class=LedgerJSON)
 def get_worklist(
     request: Request,
     session: ReadDB,
-    scope: Access,
-    kind: Annotated[Kind | None, Query(description="One kind of item")] = None,
-    category: str | None = None,
+    who: Reader,
+    filters: WorkFilters,
     as_of: AsOf = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> LedgerJSON:
-    """A page of the open work items, the earliest deadline first (the items of
-    `ptbill worklist --json`): id, claim_id, visit_id, kind (denial, rejection,
-    underpayment, unmatched, blocked), category, carc, rarc, amount, action, detail,
-    due_date, overdue (as of the business date), payer, status, created_on, source."""
+    """A page of the open work items the filters select, the earliest deadline first (the
+    items of `ptbill worklist --json`): id, claim_id, visit_id, kind, category, rule, carc,
+    rarc, amount, action, detail, due_date, overdue (as of the business date), payer, clinic,
+    status, created_on, source. With them, over every item selected: `total`, `claims`,
+    `amount` at stake (a claim's charge counted once), `overdue` and the selection's `version`
+    (for a bulk action on all of them)."""
     day = business_date(session, request.app.state.settings, as_of)
-    items = open_items(
-        session, scope, kind=kind, category=category, as_of=day, limit=limit, offset=offset
+    items = open_items(session, who.scope, filters=filters, as_of=day, limit=limit, offset=offset)
+    whole = selection(session, who.scope, filters, day)
+    page = paged("items", items, limit=limit, offset=offset, total=whole["count"])
+    return answer({"as_of": day, "filter": filters.params(), **page, **_totals(whole)})
+
+
+@router.get("/worklist/groups", response_class=LedgerJSON)
+def get_groups(
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    filters: WorkFilters,
+    by: Annotated[GroupBy, Query(description=GROUP_HELP)] = "rule",
+    as_of: AsOf = None,
+) -> LedgerJSON:
+    """The open items the filters select, grouped `by` rule, reason (kind, category, CARC),
+    kind, category, payer or clinic, the largest amount first: each group's `key`, the
+    `filter` that lists its items (GET /worklist), `count`, `claims`, `amount`, `overdue` and
+    `version` (for a bulk action on the group), counted in the database. Every group, unpaged
+    (as many as the distinct keys)."""
+    day = business_date(session, request.app.state.settings, as_of)
+    groups = [
+        {**g, "filter": group_filter(filters, g["key"]).params()}
+        for g in open_groups(session, who.scope, by, filters=filters, as_of=day)
+    ]
+    whole = selection(session, who.scope, filters, day)
+    return answer(
+        {
+            "as_of": day,
+            "by": by,
+            "filter": filters.params(),
+            "groups": groups,
+            "total": whole["count"],
+            **_totals(whole),
+        }
     )
-    total = count_open(session, scope, kind=kind, category=category)
-    return answer({"as_of": day, **paged("items", items, limit=limit, offset=offset, total=total)})
+
+
+@router.post(
+    "/worklist/bulk",
+    response_class=LedgerJSON,
+    openapi_extra=json_body(inlined(Bulk.model_json_schema()), "The action and what it acts on"),
+)
+def bulk(
+    request: Request, session: DB, who: ApiWriter, body: WriterBody, as_of: AsOf = None
+) -> LedgerJSON:
+    """Write off (with one `reason`), correct, appeal or scrub again every claim of a
+    selection: the `items` named, or the whole group a `filter` selects as it was when the
+    caller looked (`expect`: its count and version; 409 and nothing done when the group
+    changed since). Each claim is its own transaction: the answer lists every claim as
+    `done` (with its result), `refused` (why, and the fix: the action does not apply to it)
+    or `failed` (nothing of it was changed), with the counts. Needs the role a single
+    write-off needs."""
+    try:
+        sent = Bulk.model_validate_json(body)
+    except ValidationError as e:
+        raise InputErrors(validation_errors(e, "request", None)) from None
+    state = request.app.state
+    day = actions.need_date(business_date(session, state.settings, as_of), "bulk action")
+    action = BulkAction(sent.action, sent.reason)
+    filters = sent.filter.to_filter() if sent.filter else EVERY_ITEM
+    expect = (sent.expect.count, sent.expect.version) if sent.expect else None
+    targets, not_acted = actions.bulk_targets(session, who, filters, day, sent.items, expect)
+    result = actions.bulk_action(session, state.config, who, action, targets, not_acted, day)
+    return answer({"as_of": day, **result.as_json()})
 
 
 @router.post("/claims/{claim_number:path}/correct", response_class=LedgerJSON, tags=["claims"])

@@ -8,6 +8,7 @@ from ptbill.web.pages import (
     dashboard,
     docs,
     exchange,
+    export,
     files,
     patient_money,
     patients,
@@ -25,6 +26,7 @@ for module in (
     patient_money,
     patients,
     exchange,
+    export,
     docs,
     admin,
 ):

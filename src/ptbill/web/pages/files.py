@@ -115,14 +115,16 @@ def upload_remittance(
     as_of = parse_day(form_text(form, "as_of", 10)) or state.settings.as_of
     summary = actions.post_remittance(session, state.config, who, name, text, as_of)
     session.commit()
-    detail = files.remittance_detail(session, who.scope, summary.remittance_id, limit=DETAIL_PAGE)
+    # Nothing new: the remittance the file's first payment was posted with.
+    shown = summary.remittance_id or summary.already_posted[0].remittance_id
+    detail = files.remittance_detail(session, who.scope, shown, limit=DETAIL_PAGE)
     return show(
         request,
         session,
         "remittance.html",
         remittance=detail,
         summary=summary,
-        just_posted=True,
+        just_posted=not summary.wholly_posted_before,
         page=1,
         size=DETAIL_PAGE,
     )

@@ -1,51 +1,162 @@
-"""The work pages: the queue of blocked claims (fix the visit, scrub again), and the denials,
+"""The work pages: the work queue (every open item, filtered, paged or grouped, with bulk
+actions: fix the visit and scrub again, write off, correct, appeal), and the denials,
 rejections and underpayments by category with their deadlines and actions."""
 
 from __future__ import annotations
 
 import json
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
 
-from ptbill.errors import InputError, InputErrors
+from ptbill.errors import InputError, InputErrors, clip, validation_errors
+from ptbill.remit.bulk_actions import BulkAction
+from ptbill.remit.work_kinds import BULK_ACTIONS, DUE_WINDOWS, GROUP_BYS, KINDS, GroupBy
+from ptbill.remit.worklist import EVERY_ITEM
 from ptbill.web import actions
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, Access, PageWriter, ReadDB
-from ptbill.web.bodies import PageForm, form_text
+from ptbill.web.auth import DB, Access, PageBulkWriter, PageWriter, ReadDB, Reader
+from ptbill.web.bodies import PageBulkForm, PageForm, form_text
 from ptbill.web.pages.common import back_to, parse_day, show
-from ptbill.web.params import ClaimNumber, PageNumber, VisitId
+from ptbill.web.params import (
+    MAX_ID,
+    ClaimNumber,
+    PageNumber,
+    VisitId,
+    WorkFilterParams,
+    WorkFilters,
+)
 from ptbill.web.queries import claims, visits
 from ptbill.web.queries import worklist as work
+from ptbill.web.queries.common import MAX_LIMIT
 from ptbill.web.uploads import PageVisits
 
 router = APIRouter(include_in_schema=False)
-QUEUE_PAGE = 25  # blocked claims a page
+QUEUE_PAGE = 100  # work items a page (`size`: up to MAX_LIMIT)
 DENIALS_PAGE = 100
+
+
+View = Literal["items", "groups"]
+PageSize = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items a page")]
+FILTER_FIELDS = tuple(WorkFilterParams.model_fields)
 
 
 @router.get("/worklist", response_class=HTMLResponse)
 def worklist_page(
-    request: Request, session: ReadDB, scope: Access, page: PageNumber = 1
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    filters: WorkFilters,
+    view: View = "items",
+    by: Annotated[GroupBy, Query()] = "rule",
+    page: PageNumber = 1,
+    size: PageSize = QUEUE_PAGE,
 ) -> HTMLResponse:
+    """The work queue: the open items of the user's clinics the filters select (`clinic`
+    narrows to some of them), a page of a compact table or their groups, with bulk actions on
+    a selection or a whole group."""
     day = business_date(session, request.app.state.settings)
-    queue, total = work.blocked_queue(
-        session, scope, day, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE
+    scope = who.scope
+    shown = (
+        work.queue_groups(session, scope, filters, by, day)
+        if view == "groups"
+        else work.queue_page(session, scope, filters, day, limit=size, offset=(page - 1) * size)
     )
-    others = {k: n for k, n in work.open_work_counts(session, scope).items() if k != "blocked"}
+    params = filters.params()
     return show(
         request,
         session,
         "worklist.html",
         as_of=day,
-        queue=queue,
-        total=total,
+        view=view,
+        by=by,
+        params=params,
+        filter_fields=FILTER_FIELDS,
         page=page,
-        size=QUEUE_PAGE,
-        others=others,
+        size=size,
+        choices=work.choices(session, scope, day),
+        kinds=KINDS,
+        due_windows=DUE_WINDOWS,
+        group_bys=GROUP_BYS,
+        actions=BULK_ACTIONS,
         max_bytes=request.app.state.settings.max_upload_bytes,
+        **shown,
     )
+
+
+def _form_error(field: str, problem: str, fix: str) -> InputError:
+    return InputError("form", None, field, problem, fix)
+
+
+def _form_filter(form: FormData) -> WorkFilterParams:
+    """The filter fields a bulk form carries (the list's or a group's)."""
+    sent = {k: form_text(form, k, 64) for k in FILTER_FIELDS if form.get(k)}
+    try:
+        return WorkFilterParams.model_validate(sent)
+    except ValidationError as e:
+        raise InputErrors(validation_errors(e, "form", None)) from None
+
+
+def _form_ids(form: FormData) -> list[int]:
+    ids = []
+    for value in form.getlist("item"):
+        if not isinstance(value, str) or not value.isdigit() or not 0 < int(value) <= MAX_ID:
+            raise _form_error(
+                "item",
+                f"{clip(value, 20, quote=True)} is not a work item id",
+                "tick the items in the list and send the form again",
+            )
+        ids.append(int(value))
+    if not ids:
+        raise _form_error(
+            "item",
+            "no item is selected",
+            "tick the items to act on, or act on all the items of the list",
+        )
+    return ids
+
+
+def _form_expect(form: FormData) -> tuple[int, str]:
+    count = form_text(form, "expect_count", 12)
+    version = form_text(form, "expect_version", 64)
+    if not count.isdigit() or not version:
+        raise _form_error(
+            "expect_version",
+            "the form does not say which group it was shown",
+            "reload the work queue and act on the group again",
+        )
+    return int(count), version
+
+
+@router.post("/worklist/bulk", response_class=HTMLResponse)
+def bulk(request: Request, session: DB, who: PageBulkWriter, form: PageBulkForm) -> HTMLResponse:
+    """A bulk action from the work queue: on the items ticked (`target=selected`), or on all
+    the items of the list or group as shown (`target=all`, with its count and version)."""
+    state = request.app.state
+    action = BulkAction(form_text(form, "action", 20), form_text(form, "reason", 200))
+    params = _form_filter(form)
+    shown_on = parse_day(form_text(form, "as_of", 10))
+    day = actions.need_date(business_date(session, state.settings), "bulk action")
+    target = form_text(form, "target", 10)
+    if target == "selected":
+        ids = _form_ids(form)
+        selected = actions.bulk_targets(session, who, EVERY_ITEM, shown_on or day, ids, None)
+    elif target == "all":
+        filters, expect = params.to_filter(), _form_expect(form)
+        selected = actions.bulk_targets(session, who, filters, shown_on or day, None, expect)
+    else:
+        raise _form_error(
+            "target",
+            "the form does not say what to act on",
+            "use the buttons of the work queue: the ticked items, or all the items",
+        )
+    result = actions.bulk_action(session, state.config, who, action, *selected, day)
+    back = {k: v for k, v in params.model_dump().items() if v}
+    return show(request, session, "bulk_result.html", result=result, back=back, action=action)
 
 
 @router.get("/denials", response_class=HTMLResponse)

@@ -1,107 +1,118 @@
-"""The work pages' queries over the shared worklist (ptbill.remit.worklist): the queue of
-blocked claims, a page of claims at a time; the follow-up of everything else (denials,
-rejections, underpayments, unmatched payments, eligibility, claim status, exchange files),
-with totals by category. Each page is one query of
-its rows; the totals are counted by the database, never by loading every item."""
+"""The work pages' queries over the shared worklist (ptbill.remit.worklist, whose one query
+reads every work item): the work queue (a page of the items a filter selects, or their groups,
+with the figures of the whole selection), and the follow-up of everything but blocked claims
+(denials, rejections, underpayments, unmatched payments, eligibility, claim status, exchange
+files) with totals by category. The counts and totals are computed by the database, never by
+loading every item."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
 from ptbill.remit.work_kinds import KINDS
-from ptbill.remit.worklist import count_open, open_items
-from ptbill.web.queries.claims import claim_facts, current_findings
+from ptbill.remit.worklist import (
+    EVERY_ITEM,
+    WorkFilter,
+    count_open,
+    group_filter,
+    open_groups,
+    open_items,
+    selection,
+)
+from ptbill.web.queries.claims import claim_facts
 
-# Every kind of open item but the blocked claims (the work queue's): the denials page's.
+# Every kind of open item but the blocked claims: the denials page's.
 FOLLOW_UP = tuple(k for k in KINDS if k != "blocked")
 
 
-def open_work_counts(session: Session, scope: Scope) -> dict[str, int]:
-    """Open work items by kind."""
-    return dict(
-        session.execute(
-            select(m.WorkItem.kind, func.count())
-            .where(m.WorkItem.status == "open", scope.work_items())
-            .group_by(m.WorkItem.kind)
-        ).all()
-    )
+def queue_page(
+    session: Session,
+    scope: Scope,
+    filters: WorkFilter,
+    as_of: dt.date | None,
+    *,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """A page of the items `filters` selects (the earliest deadline first) with their claims'
+    facts, and the figures of everything selected (`whole`: count, claims, amount, overdue,
+    version)."""
+    items = open_items(session, scope, filters=filters, as_of=as_of, limit=limit, offset=offset)
+    numbers = sorted({i["claim_id"] for i in items if i["kind"] != "unmatched"})
+    return {
+        "items": items,
+        "facts": claim_facts(session, scope, numbers),
+        "whole": selection(session, scope, filters, as_of),
+    }
 
 
-def blocked_queue(
-    session: Session, scope: Scope, as_of: dt.date | None, *, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of the blocked claims, the earliest deadline first, each with its open items
-    and its findings; and how many blocked claims there are in all."""
-    blocked = (m.WorkItem.status == "open") & (m.WorkItem.kind == "blocked") & scope.work_items()
-    by_claim = (
-        select(m.WorkItem.claim_id, func.min(m.WorkItem.due_date), func.min(m.WorkItem.id))
-        .where(blocked)
-        .group_by(m.WorkItem.claim_id)
-    )
-    total = session.scalar(select(func.count()).select_from(by_claim.subquery())) or 0
-    keys = [
-        key
-        for key, _, _ in session.execute(
-            by_claim.order_by(func.min(m.WorkItem.due_date), func.min(m.WorkItem.id))
-            .limit(limit)
-            .offset(offset)
-        )
-        if key is not None  # a blocked item always has its claim
+def queue_groups(
+    session: Session, scope: Scope, filters: WorkFilter, by: str, as_of: dt.date | None
+) -> dict[str, Any]:
+    """The groups of the items `filters` selects, each with the query that opens it."""
+    groups = [
+        {**g, "label": group_label(g["key"]), "params": group_filter(filters, g["key"]).params()}
+        for g in open_groups(session, scope, by, filters=filters, as_of=as_of)
     ]
-    items = open_items(session, scope, kind="blocked", claims=keys, as_of=as_of)
-    its: dict[str, list[Any]] = {}
-    for item in items:
-        its.setdefault(item["claim_id"], []).append(item)
+    return {"groups": groups, "whole": selection(session, scope, filters, as_of)}
 
-    def first(n: str) -> tuple[dt.date, int]:  # the page's order, as the query's
-        return min(i["due_date"] for i in its[n]), min(i["id"] for i in its[n])
 
-    numbers = sorted(its, key=first)
-    findings = current_findings(session, scope, numbers)
-    facts = claim_facts(session, scope, numbers)
-    queue = [
-        {
-            "claim": facts.get(n, {"claim_number": n}),
-            "due_date": min(i["due_date"] for i in its[n]),
-            "overdue": any(i["overdue"] for i in its[n]),
-            "items": its[n],
-            "findings": [f for f in findings.get(n, []) if f["severity"] != "info"],
-        }
-        for n in numbers
+def group_label(key: dict[str, str | None]) -> str:
+    """A group's key in words: "blocked · TIMELY-FILING", "denial · medical necessity ·
+    CARC 50", "denial · no rule"."""
+    words = []
+    for name, value in key.items():
+        if value is None:
+            words.append({"rule": "no rule", "carc": "no CARC"}.get(name, f"(no {name})"))
+        elif name == "carc":
+            words.append(f"CARC {value}")
+        elif name in ("kind", "category"):
+            words.append(value.replace("_", " "))
+        else:
+            words.append(value)
+    return " · ".join(words) or "everything"
+
+
+def choices(session: Session, scope: Scope, as_of: dt.date | None) -> dict[str, Any]:
+    """What the filters offer: the rules that hold open items of the scope (with their
+    counts), the payers and the scope's clinics."""
+    blocked = EVERY_ITEM.but(kinds=("blocked",))
+    rules = [
+        (g["key"]["rule"], g["count"])
+        for g in open_groups(session, scope, "rule", filters=blocked)
+        if g["key"]["rule"]
     ]
-    return queue, total
+    payers = session.execute(select(m.Payer.key, m.Payer.name).order_by(m.Payer.key)).all()
+    clinics = session.execute(
+        select(m.Clinic.key, m.Clinic.name).where(scope.clinic_rows()).order_by(m.Clinic.key)
+    ).all()
+    return {
+        "rules": sorted(rules),
+        "payers": [tuple(p) for p in payers],
+        "clinics": [tuple(c) for c in clinics],
+    }
 
 
 def follow_up_totals(session: Session, scope: Scope, as_of: dt.date | None) -> list[dict[str, Any]]:
     """Open follow-up items by category (count, amount, how many overdue), the largest
     amount first."""
-    overdue = func.sum(case((m.WorkItem.due_date < as_of, 1), else_=0)) if as_of else func.sum(0)
-    rows = session.execute(
-        select(
-            m.WorkItem.category,
-            func.count(),
-            func.coalesce(func.sum(m.WorkItem.amount), 0),
-            overdue,
-        )
-        .where(
-            m.WorkItem.status == "open",
-            m.WorkItem.kind.in_(FOLLOW_UP),
-            scope.work_items(),
-        )
-        .group_by(m.WorkItem.category)
-    ).all()
-    totals = [
-        {"category": c, "count": n, "amount": Decimal(amount), "overdue": int(late or 0)}
-        for c, n, amount, late in rows
+    follow = EVERY_ITEM.but(kinds=FOLLOW_UP)
+    groups = open_groups(session, scope, "category", filters=follow, as_of=as_of)
+    return [
+        {
+            "category": g["key"]["category"],
+            "count": g["count"],
+            "amount": g["amount"],
+            "overdue": g["overdue"],
+        }
+        for g in groups
     ]
-    return sorted(totals, key=lambda t: (-t["amount"], t["category"]))
 
 
 def follow_up(

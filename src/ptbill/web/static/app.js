@@ -9,7 +9,18 @@
       event.preventDefault();
       return;
     }
-    // One click, one post: disable the buttons while the page is sent.
+    // One click, one post: disable the buttons while the page is sent. A disabled button
+    // is not sent with the form: the one clicked (its name says what to act on) is copied.
+    var clicked = event.submitter;
+    form.querySelectorAll("input[data-clicked]").forEach(function (c) { c.remove(); });
+    if (clicked && clicked.name) {
+      var copy = document.createElement("input");
+      copy.setAttribute("data-clicked", "");
+      copy.type = "hidden";
+      copy.name = clicked.name;
+      copy.value = clicked.value;
+      form.appendChild(copy);
+    }
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
   });
   // Coming back to a page (the back button) finds its buttons usable again.
@@ -31,6 +42,14 @@
     }
     if (note) note.textContent = file.name + " (" + Math.ceil(file.size / 1024) + " KB)";
     input.reportValidity();
+  });
+  // Tick every box of a list at once (data-check-all="NAME": the boxes named NAME).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var name = box.getAttribute("data-check-all");
+    if (!name) return;
+    document.querySelectorAll("input[type=checkbox][name='" + name + "']").forEach(
+      function (b) { b.checked = box.checked; });
   });
   // Filter the rows of a table as one types (data-filter="table-id").
   document.addEventListener("input", function (event) {

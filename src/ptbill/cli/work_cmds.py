@@ -1,0 +1,374 @@
+"""The work queue's commands: `ptbill worklist` (filtered, grouped, as a table, CSV, claim ids
+or JSON), `ptbill rescrub`, and the bulk form of the actions: `ptbill worklist ... --format ids
+| ptbill writeoff --from-stdin --reason ...` (and `correct`, `appeal`, `rescrub`).
+
+A bulk action acts on each claim in its own transaction (ptbill.remit.bulk_actions says why)
+and prints each claim's outcome as it is decided: `done`, `refused` (why, and the fix) or
+`failed` (nothing of that claim changed); exit 0 when every claim was done, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import click
+from rich.table import Table
+
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    err,
+    out,
+    print_json,
+    run_config,
+    user_errors,
+)
+from ptbill.cli.ledger_cmds import (
+    AS_OF_HELP,
+    DATE,
+    _claim_in,
+    claim_action,
+    clinic_option,
+    database_errors,
+    ledger_session,
+    who,
+)
+from ptbill.errors import InputError
+from ptbill.remit.work_kinds import DUE_HELP, DUE_WINDOWS, GROUP_BYS, GROUP_HELP, KINDS
+
+ITEM_COLUMNS = (
+    "id",
+    "claim_id",
+    "visit_id",
+    "kind",
+    "category",
+    "rule",
+    "carc",
+    "rarc",
+    "amount",
+    "action",
+    "due_date",
+    "overdue",
+    "payer",
+    "clinic",
+    "created_on",
+    "source",
+    "detail",
+)
+GROUP_COLUMNS = ("count", "claims", "amount", "overdue", "version")
+_CLAIM_ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,38}$")
+MAX_STDIN = 4 * 1024 * 1024  # claim ids on standard input, at most
+
+
+def _money(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows(head: Sequence[str], rows: list[list[str]], title: str) -> None:
+    """A table: rich on a terminal, plain aligned lines for files and pipes."""
+    if not out.is_terminal:
+        widths = [max(len(r[i]) for r in [list(head), *rows]) for i in range(len(head))]
+        click.echo(title)
+        for r in [list(head), *rows]:
+            click.echo(
+                "  " + "  ".join(c.ljust(n) for c, n in zip(r, widths, strict=True)).rstrip()
+            )
+        return
+    table = Table(title=title, title_justify="left")
+    for col in head:
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*r)
+    out.print(table)
+
+
+def _group_rows(groups: list[Any], by: str) -> tuple[list[str], list[list[str]]]:
+    names = list(groups[0]["key"]) if groups else [by]
+    head = [*names, "items", "claims", "amount", "overdue"]
+    rows = [
+        [
+            *[_text(g["key"][n]) or "-" for n in names],
+            str(g["count"]),
+            str(g["claims"]),
+            _money(g["amount"]),
+            str(g["overdue"]),
+        ]
+        for g in groups
+    ]
+    return head, rows
+
+
+def _heading(whole: Any, day: dt.date | None, filters: Any) -> str:
+    given = ", ".join(f"{k}={v}" for k, v in filters.params().items())
+    return (
+        f"Worklist as of {day or '(no date)'}: {whole['count']} open item(s) on "
+        f"{whole['claims']} claim(s), {_money(whole['amount'])} at stake, "
+        f"{whole['overdue']} overdue" + (f" ({given})" if given else "")
+    )
+
+
+def _csv(columns: Sequence[str], rows: Iterator[dict[str, Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_text(row.get(c)) for c in columns])
+
+
+@click.command()
+@click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True, help="Repeatable.")
+@click.option("--category", default=None, help="One category (e.g. timely_filing).")
+@click.option("--rule", default=None, help="The scrub rule of blocked items ('-': none).")
+@click.option("--carc", default=None, help="The CARC of denials ('-': none).")
+@click.option("--payer", "payers", multiple=True, metavar="KEY", help="Repeatable.")
+@clinic_option
+@click.option("--since", type=DATE, default=None, help="Items created on or after this date.")
+@click.option("--until", type=DATE, default=None, help="Items created on or before this date.")
+@click.option("--due", type=click.Choice(DUE_WINDOWS), default=None, help=DUE_HELP + ".")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N items.")
+@click.option("--group-by", "group_by", type=click.Choice(GROUP_BYS), help=GROUP_HELP + ".")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "ids", "json"]),
+    default="text",
+    show_default=True,
+    help="ids: the claim ids, one a line (for `ptbill writeoff --from-stdin` and the like).",
+)
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.option("--details", is_flag=True, help="Show what each item is about and how to fix it.")
+@click.pass_context
+@user_errors
+@database_errors
+def worklist(
+    ctx: click.Context,
+    kinds: tuple[str, ...],
+    category: str | None,
+    rule: str | None,
+    carc: str | None,
+    payers: tuple[str, ...],
+    clinics: tuple[str, ...],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    due: str | None,
+    limit: int | None,
+    group_by: str | None,
+    fmt: str,
+    as_json: bool,
+    as_of: dt.datetime | None,
+    details: bool,
+) -> None:
+    """Open work items, earliest deadline first: what to do about each claim and by when,
+    with a summary by denial reason (or only the groups, with --group-by)."""
+    from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.ledger.scope import scope_of
+    from ptbill.remit.worklist import (
+        WorkFilter,
+        open_groups,
+        open_items,
+        selected_items,
+        selection,
+    )
+
+    fmt = "json" if as_json else fmt
+    filters = WorkFilter(
+        kinds=kinds,
+        category=category,
+        rule=rule,
+        carc=carc,
+        payers=payers,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        due=due,
+    )
+    with ledger_session(ctx, read_only=True) as session:
+        scope = scope_of(session, clinics)
+        day = as_of_or_latest(session, as_of.date() if as_of else None)
+        if fmt == "ids":
+            found = selected_items(session, scope, filters, day, limit)
+            for number in dict.fromkeys(ref for _, ref, claim in found if claim is not None):
+                click.echo(number)
+            return
+        if group_by:
+            groups = open_groups(session, scope, group_by, filters=filters, as_of=day)
+            items = []
+        else:
+            groups = open_groups(session, scope, "reason", filters=filters, as_of=day)
+            items = open_items(session, scope, filters=filters, as_of=day, limit=limit)
+        whole = selection(session, scope, filters, day)
+    if fmt == "json":
+        print_json(groups if group_by else items)
+    elif fmt == "csv" and group_by:
+        names = list(groups[0]["key"]) if groups else []
+        _csv([*names, *GROUP_COLUMNS], ({**g["key"], **g} for g in groups))
+    elif fmt == "csv":
+        _csv(ITEM_COLUMNS, iter(items))  # type: ignore[arg-type]
+    else:
+        _print_text(whole, day, filters, groups, group_by, items, details)
+
+
+def _print_text(
+    whole: Any,
+    day: dt.date | None,
+    filters: Any,
+    groups: list[Any],
+    group_by: str | None,
+    items: list[Any],
+    details: bool,
+) -> None:
+    if out.is_terminal:
+        out.print(f"[bold]{_heading(whole, day, filters)}[/]")
+    else:
+        click.echo(_heading(whole, day, filters))
+    if not whole["count"]:
+        return
+    head, rows = _group_rows(groups, group_by or "reason")
+    title = f"By {'denial reason' if (group_by or 'reason') == 'reason' else group_by}:"
+    click.echo()
+    _rows(head, rows, title)
+    if group_by or not items:
+        return
+    rows = []
+    for w in items:
+        codes = w["rule"] or "/".join(x for x in (w["carc"], w["rarc"]) if x) or "-"
+        rows.append(
+            [
+                _text(w["due_date"]) + (" overdue" if w["overdue"] else ""),
+                w["claim_id"],
+                w["payer"] or "-",
+                w["kind"],
+                w["category"],
+                codes,
+                _money(w["amount"]),
+                w["action"],
+                *([w["detail"]] if details else []),
+            ]
+        )
+    shown = f"{len(items)} of {whole['count']}" if len(items) < whole["count"] else "All"
+    head = ["Due", "Claim", "Payer", "Kind", "Category", "Rule/CARC", "Amount", "Action"]
+    click.echo()
+    _rows(head + (["Detail"] if details else []), rows, f"{shown} items, earliest deadline first:")
+
+
+# --- bulk actions ------------------------------------------------------------------------------
+
+
+def read_claim_ids(stream: Any) -> list[str]:
+    """The claim ids of standard input, one a line (blank lines skipped); a line that is not
+    a claim id stops everything before anything is done."""
+    text = stream.read(MAX_STDIN + 1)
+    if len(text) > MAX_STDIN:
+        raise InputError(
+            file="standard input",
+            visit_id=None,
+            field=None,
+            problem=f"more than {MAX_STDIN:,} characters of claim ids",
+            fix="act on fewer claims at a time (filter the worklist)",
+        )
+    ids = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if not _CLAIM_ID.match(line):
+            raise InputError(
+                file="standard input",
+                visit_id=None,
+                field=f"line {n}",
+                problem="not a claim id (1 to 38 characters, no spaces): nothing was done",
+                fix="send the claim ids one a line, as `ptbill worklist --format ids` prints",
+            )
+        ids.append(line)
+    return ids
+
+
+def run_bulk_command(
+    ctx: click.Context,
+    name: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...] = (),
+    *,
+    reason: str = "",
+    out_dir: str = ".",
+) -> None:
+    """`name` on every claim id of standard input; prints each outcome as it is decided (or
+    the whole answer as JSON) and exits 1 unless every claim was done. With `clinics`, a
+    claim of another clinic is refused (as not found)."""
+    from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.remit.bulk_actions import BulkAction, ClaimOutcome, claim_targets, run_bulk
+
+    action = BulkAction(name, reason, out_dir)
+    targets = claim_targets(read_claim_ids(sys.stdin))
+    config = run_config(ctx)
+
+    def tell(c: ClaimOutcome) -> None:
+        if as_json:
+            return
+        line = f"{c.outcome:<8} {c.claim_id}: {c.detail}" + (f". Fix: {c.fix}" if c.fix else "")
+        (click.echo if c.outcome == "done" else lambda t: click.echo(t, err=True))(line)
+
+    with ledger_session(ctx, per_claim=True) as session:
+        day = as_of_or_latest(session, as_of.date() if as_of else None)
+        session.commit()  # the date's read: each claim then has a transaction of its own
+        result = run_bulk(
+            session,
+            config,
+            action,
+            targets,
+            as_of=day,
+            who=who(),
+            check=lambda number: _claim_in(session, clinics, number),
+            progress=tell,
+        )
+    if as_json:
+        print_json({"as_of": day, **result.as_json()})
+    else:
+        err.print(
+            f"{name}: {result.count('done')} done, {result.count('refused')} refused, "
+            f"{result.count('failed')} failed",
+            highlight=False,
+        )
+    if result.count("done") != len(result.claims):
+        ctx.exit(EXIT_FOUND)
+
+
+@claim_action("rescrub")
+def rescrub(
+    ctx: click.Context,
+    claim: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
+    """Code, scrub and price a claim not sent yet (blocked or ready) again from its stored
+    visit, with today's configuration and reference data: it becomes ready, or stays blocked
+    with new work items. Exit 1 when it is still blocked."""
+    from ptbill.ledger.dates import as_of_or_latest
+    from ptbill.remit.actions import rescrub as scrub_again
+
+    config = run_config(ctx)
+    with ledger_session(ctx) as session:
+        _claim_in(session, clinics, claim)
+        day = as_of_or_latest(session, as_of.date() if as_of else None)
+        result = scrub_again(session, config, claim, as_of=day, who=who())
+    if as_json:
+        print_json(result.as_json())
+    else:
+        still = f": {', '.join(result.rules)}" if result.rules else ""
+        out.print(f"claim {claim} scrubbed again as of {day}: {result.state}{still}")
+    if result.rules:
+        ctx.exit(EXIT_FOUND)

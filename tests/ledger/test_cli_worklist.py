@@ -1,0 +1,190 @@
+"""`ptbill worklist` filtered and grouped (plain text when piped, CSV, claim ids, JSON), and the
+bulk actions it feeds: `ptbill worklist ... --format ids | ptbill writeoff --from-stdin`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+
+from ptbill.cli.main import cli
+from ptbill.ledger import models as m
+from ptbill.ledger.db import Ledger
+from ptbill.web.demo import build_demo_ledger
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), obj={}, input=stdin, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli-worklist")
+    build_demo_ledger(f"sqlite:///{folder / 'ledger.db'}", folder, visits=120, seed=7)
+    return folder / "ledger.db"
+
+
+@pytest.fixture
+def db(template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "ledger.db"
+    path.write_bytes(template.read_bytes())
+    return str(path)
+
+
+def _states(db: str, numbers: list[str]) -> dict[str, str]:
+    with Ledger(db) as ledger, ledger.transaction() as s:
+        return dict(
+            s.execute(
+                select(m.Claim.claim_number, m.Claim.state).where(m.Claim.claim_number.in_(numbers))
+            ).all()
+        )
+
+
+def test_the_worklist_has_headings_a_summary_and_its_items(db: str) -> None:
+    items = json.loads(run("--db", db, "worklist", "--json").output)
+    r = run("--db", db, "worklist", "--limit", "5")
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    claims = len({i["claim_id"] for i in items if i["kind"] != "unmatched"})
+    assert lines[0].startswith("Worklist as of ")
+    assert f": {len(items)} open item(s) on {claims} claim(s)" in lines[0]
+    assert "By denial reason:" in lines and "\x1b[" not in r.output  # plain text in a pipe
+    assert f"5 of {len(items)} items, earliest deadline first:" in lines
+    table = lines[lines.index(f"5 of {len(items)} items, earliest deadline first:") + 1 :]
+    assert table[0].split() == ["Due", "Claim", "Payer", "Kind", "Category", "Rule/CARC"] + [
+        "Amount",
+        "Action",
+    ]
+    assert [row.split()[1 if "overdue" not in row else 2] for row in table[1:]] == [
+        i["claim_id"] for i in items[:5]
+    ]
+
+
+def test_filters_groups_and_csv(db: str) -> None:
+    items = json.loads(run("--db", db, "worklist", "--json").output)
+    groups = json.loads(run("--db", db, "worklist", "--group-by", "rule", "--json").output)
+    blocked = [g for g in groups if g["key"]["kind"] == "blocked"]
+    assert sum(g["count"] for g in groups) == len(items) and blocked
+    rule = blocked[0]["key"]["rule"]
+    chosen = [i for i in items if i["rule"] == rule]
+    r = run("--db", db, "worklist", "--kind", "blocked", "--rule", rule, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.output)))
+    assert [int(row["id"]) for row in rows] == [i["id"] for i in chosen]
+    assert {row["rule"] for row in rows} == {rule} and rows[0]["amount"] == str(chosen[0]["amount"])
+    payer = chosen[0]["payer"]
+    r = run("--db", db, "worklist", "--payer", payer, "--due", "later", "--json")
+    assert {i["payer"] for i in json.loads(r.output)} <= {payer}
+    r = run("--db", db, "worklist", "--group-by", "payer", "--format", "csv")
+    by_payer = list(csv.DictReader(io.StringIO(r.output)))
+    assert sum(int(g["count"]) for g in by_payer) == len(items)
+    assert set(by_payer[0]) == {"payer", "count", "claims", "amount", "overdue", "version"}
+    r = run("--db", db, "worklist", "--group-by", "kind")
+    assert "By kind:" in r.output and "Due" not in r.output  # the groups only
+    r = run("--db", db, "worklist", "--due", "soon")
+    assert r.exit_code == 2 and "soon" in r.output
+
+
+def test_the_pipe_to_a_bulk_write_off(db: str) -> None:
+    items = json.loads(run("--db", db, "worklist", "--kind", "denial", "--json").output)
+    ids = run("--db", db, "worklist", "--kind", "denial", "--format", "ids", "--limit", "4")
+    numbers = ids.output.split()
+    assert numbers == list(dict.fromkeys(i["claim_id"] for i in items[:4]))
+    r = run("--db", db, "writeoff", "--from-stdin", "--reason", "small balance", stdin=ids.output)
+    assert r.exit_code == 0, r.output
+    for n in numbers:
+        assert f"done     {n}: wrote off " in r.output
+    assert f"writeoff: {len(numbers)} done, 0 refused, 0 failed" in r.output
+    assert set(_states(db, numbers).values()) == {"closed"}
+    # Again, with a claim id the ledger does not know: each is refused; exit 1.
+    again = run(
+        "--db",
+        db,
+        "writeoff",
+        "--from-stdin",
+        "--reason",
+        "again",
+        "--json",
+        stdin=ids.output + "\nV-NOPE\n",
+    )
+    assert again.exit_code == 1
+    answer = json.loads(again.output)
+    assert (answer["done"], answer["refused"]) == (0, len(numbers) + 1)
+    assert "no such claim" in answer["claims"][-1]["detail"]
+
+
+def test_bad_input_to_a_bulk_action_changes_nothing(db: str) -> None:
+    numbers = run("--db", db, "worklist", "--kind", "denial", "--format", "ids").output.split()
+    r = run(
+        "--db", db, "writeoff", "--from-stdin", "--reason", "x", stdin=f"{numbers[0]}\nnot one\n"
+    )
+    assert r.exit_code == 2 and "line 2" in r.output and "nothing was done" in r.output
+    assert _states(db, numbers[:1])[numbers[0]] != "closed"
+    r = run("--db", db, "writeoff", numbers[0], "--from-stdin", "--reason", "x")
+    assert r.exit_code == 2 and "not both" in r.output
+    r = run("--db", db, "correct")
+    assert r.exit_code == 2
+
+
+def test_a_real_shell_pipe(db: str) -> None:
+    """The two commands as a shell runs them, each its own process."""
+    ptbill = f"{sys.executable} -m ptbill --db {db}"
+    done = subprocess.run(
+        [
+            "sh",
+            "-c",
+            f"{ptbill} worklist --kind blocked --format ids --limit 3 "
+            f"| {ptbill} rescrub --from-stdin --json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PTBILL_USER": "pipe-test"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["action"] == "rescrub" and answer["done"] == len(answer["claims"]) >= 1
+    with Ledger(db) as ledger, ledger.transaction() as s:
+        whos = s.scalars(
+            select(m.AuditEntry.who).where(m.AuditEntry.why.like("scrubbed again as of %"))
+        ).all()
+    assert whos and set(whos) == {"pipe-test"}
+
+
+def test_clinic_narrows_the_worklist_and_its_bulk_actions(db: str) -> None:
+    """--clinic is every ledger command's: the worklist lists that clinic's items only, and a
+    bulk action given another clinic's claim refuses it as not found (the others are done)."""
+    items = json.loads(run("--db", db, "worklist", "--json").output)
+    elm = json.loads(run("--db", db, "worklist", "--json", "--clinic", "elm-street-pt").output)
+    assert elm and {i["clinic"] for i in elm} == {"elm-street-pt"}
+    assert {i["id"] for i in elm} == {i["id"] for i in items if i["clinic"] == "elm-street-pt"}
+    mine = run("--db", db, "worklist", "--kind", "blocked", "--clinic", "elm-street-pt")
+    assert mine.exit_code == 0 and "oak-avenue-pt" not in mine.output
+    ids = "--format", "ids", "--kind", "blocked", "--limit", "1"
+    ours = run("--db", db, "worklist", *ids, "--clinic", "elm-street-pt").output.split()
+    theirs = run("--db", db, "worklist", *ids, "--clinic", "oak-avenue-pt").output.split()
+    numbers = ours + theirs
+    before = _states(db, numbers)
+    r = run(
+        "--db",
+        db,
+        "writeoff",
+        "--from-stdin",
+        "--clinic",
+        "elm-street-pt",
+        "--reason",
+        "filing limit passed",
+        stdin="\n".join(numbers) + "\n",
+    )
+    assert r.exit_code == 1
+    assert f"no claim {theirs[0]!r} at elm-street-pt" in r.output
+    after = _states(db, numbers)
+    assert after[ours[0]] == "closed"
+    assert after[theirs[0]] == before[theirs[0]]
