@@ -29,6 +29,8 @@ from ptbill.ledger.scope import EVERYTHING, Scope, scope_of
 from ptbill.payer_sim.adjudicate import LineDecision
 from ptbill.payer_sim.write import remittance_claims
 from ptbill.remit.post import post_text
+from ptbill.remit.worklist import WorkFilter
+from ptbill.remit.worklist import open_items as open_items_of
 from ptbill.reports.statements import run_statements
 from tests.ledger.helpers import (
     PAID_DAY,
@@ -309,6 +311,13 @@ def test_each_clinics_patient_has_its_own_refund_item(
         assert _open_items(s, "refund", elm) == [D("4.00")]
         assert _open_items(s, "refund", oak) == [D("9.00")]
         assert _open_items(s, "refund", EVERYTHING) == [D("4.00"), D("9.00")]
+        # The work queue names the item's clinic and filters by it.
+        (queued,) = open_items_of(s, EVERYTHING, filters=WorkFilter(clinics=("oak-avenue-pt",)))
+        assert (queued["kind"], queued["clinic"], queued["amount"]) == (
+            "refund",
+            "oak-avenue-pt",
+            D("9.00"),
+        )
         refund(s, patient="P-1", amount=D("4.00"), **{**kw, "scope": elm})
         assert _open_items(s, "refund", elm) == []
         assert _open_items(s, "refund", oak) == [D("9.00")]
