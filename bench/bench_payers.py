@@ -3,9 +3,12 @@
     .venv/bin/python bench/bench_payers.py [--patients 20000] [--visits 1000] [--quick]
 
 1. 271 reading: a 271 the simulated payer wrote for `--patients` patients, read
-   (ptbill.x12.read_271) and read and summarised (+ ptbill.x12.benefits.summarize, what
-   `eligibility apply` does), with the 835 reader on an 835 of about as many bytes as the
-   anchor of the same run (the machine's speed at that moment). Goal: >= 10 MB/s.
+   (ptbill.x12.read_271), read and summarised (+ ptbill.x12.benefits.summarize, what
+   `eligibility apply` does), and summarised with every EB in words (what `eligibility read
+   --json` prints), with the 835 reader on an 835 of about as many bytes as the anchor of the
+   same run (the machine's speed at that moment). End to end: `ptbill eligibility read FILE
+   --json` as a process (start-up, reading, summary, JSON written to /dev/null) against
+   `ptbill remit FILE.835 --json` on the anchor's 835. Goal: >= 10 MB/s.
 2. Exchange: `--visits` visits imported and submitted in 25 submissions, the simulated payer's
    999, 277CA and 835 for each and 25 271s (40 patients each) in a local mailbox: 100 files of
    mixed types taken in by one `run_exchange`: download, recognise, apply, archive, each in its
@@ -20,6 +23,8 @@ import argparse
 import datetime as dt
 import io
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,41 +37,18 @@ from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import simulate
-from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
+from ptbill.payer_sim.eligibility import EligibilitySim, answer_270, sample_270
 from ptbill.x12.benefits import summarize
-from ptbill.x12.envelope import InterchangeSettings
 from ptbill.x12.read_271 import read_271
 from ptbill.x12.read_835 import read_835
 from ptbill.x12.synthetic import synthetic_835
-from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 
 DAY = dt.date(2026, 3, 2)
 
 
 def big_271(patients: int, number: int = 2) -> str:
-    config = load_config(None)
-    inquiries = [
-        EligibilityInquiry(
-            f"T{i}",
-            *(
-                ("MEDICARE PART B", "MEDICARE")
-                if i % 3 == 0
-                else ("COMMERCIAL PAYER", "COMMERCIAL")
-            ),
-            "ELM STREET PT",
-            "1234567893",
-            "37-1234567",
-            f"W{i:08d}",
-            Person("Doe", f"Jo{i}", dt.date(1950 + i % 40, 1 + i % 12, 1 + i % 28), "F"),
-            None,
-            DAY,
-            ("30", "PT"),
-        )
-        for i in range(patients)
-    ]
-    settings = InterchangeSettings("ELMST001", "CH", 1, 1, dt.datetime(2026, 3, 1))
     sim = EligibilitySim(inactive_rate=0.1, limit_rate=0.1, not_found_rate=0.05)
-    return answer_270(write_270(inquiries, settings), config, sim, number=number, when=DAY)
+    return answer_270(sample_270(patients, DAY), load_config(None), sim, number=number, when=DAY)
 
 
 def bench_271(patients: int, runs: int) -> dict[str, float]:
@@ -75,7 +57,12 @@ def bench_271(patients: int, runs: int) -> dict[str, float]:
     per_claim = len(synthetic_835(1000)) / 1000
     claims = max(1, int(len(text) / per_claim))
     remit = synthetic_835(claims)  # the machine's speed: the 835 reader on as many bytes
-    times: dict[str, list[float]] = {"anchor_835": [], "read": [], "read_and_summarize": []}
+    times: dict[str, list[float]] = {
+        "anchor_835": [],
+        "read": [],
+        "read_and_summarize": [],
+        "read_summarize_detail": [],
+    }
     for _ in range(runs):
         t = time.perf_counter()
         sum(len(p.claims) for p in read_835(io.StringIO(remit)))
@@ -86,15 +73,54 @@ def bench_271(patients: int, runs: int) -> dict[str, float]:
         t = time.perf_counter()
         summaries = [summarize(e, detail=False) for e in read_271(io.StringIO(text))]
         times["read_and_summarize"].append(time.perf_counter() - t)
-    assert len(people) == len(summaries) == patients
+        t = time.perf_counter()
+        detailed = [summarize(e) for e in read_271(io.StringIO(text))]
+        times["read_summarize_detail"].append(time.perf_counter() - t)
+    assert len(people) == len(summaries) == len(detailed) == patients
     best = {k: min(v) for k, v in times.items()}
+    mb_835 = len(remit.encode()) / 1e6
     return {
         "mb_271": round(size, 2),
-        "mb_835": round(len(remit.encode()) / 1e6, 2),
+        "mb_835": round(mb_835, 2),
         "patients": patients,
-        "anchor_835_mb_per_s": round(len(remit.encode()) / 1e6 / best["anchor_835"], 1),
+        "anchor_835_mb_per_s": round(mb_835 / best["anchor_835"], 1),
         "read_mb_per_s": round(size / best["read"], 1),
         "read_and_summarize_mb_per_s": round(size / best["read_and_summarize"], 1),
+        "read_summarize_detail_mb_per_s": round(size / best["read_summarize_detail"], 1),
+        **end_to_end(text, remit, runs),
+    }
+
+
+def _command(args: list[str]) -> float:
+    """Seconds of one `ptbill` process, its output thrown away (exit 1: someone inactive)."""
+    t = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "ptbill", *args], stdout=subprocess.DEVNULL, check=False
+    )
+    elapsed = time.perf_counter() - t
+    assert done.returncode in (0, 1), (args, done.returncode)
+    return elapsed
+
+
+def end_to_end(text: str, remit: str, runs: int) -> dict[str, float]:
+    """`ptbill eligibility read --json` and, as the anchor, `ptbill remit --json`: best of
+    `runs` processes each, alternated so that both see the same host."""
+    with tempfile.TemporaryDirectory() as work:
+        f271, f835 = Path(work) / "big.271", Path(work) / "big.835"
+        f271.write_text(text)
+        f835.write_text(remit)
+        startup = min(_command(["--version"]) for _ in range(runs))
+        times: dict[str, list[float]] = {"271": [], "835": []}
+        for _ in range(runs):
+            times["271"].append(_command(["eligibility", "read", str(f271), "--json"]))
+            times["835"].append(_command(["remit", str(f835), "--json"]))
+    mb_271, mb_835 = len(text.encode()) / 1e6, len(remit.encode()) / 1e6
+    return {
+        "cli_startup_s": round(startup, 2),
+        "cli_271_read_json_s": round(min(times["271"]), 2),
+        "cli_271_read_json_mb_per_s": round(mb_271 / min(times["271"]), 1),
+        "cli_835_remit_json_s": round(min(times["835"]), 2),
+        "cli_835_remit_json_mb_per_s": round(mb_835 / min(times["835"]), 1),
     }
 
 
@@ -148,10 +174,13 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only-271", action="store_true", help="Skip the exchange run.")
     args = parser.parse_args()
     if args.quick:
         args.patients, args.visits, args.runs = 2000, 200, 1
     print("271 reading:", bench_271(args.patients, args.runs), flush=True)
+    if args.only_271:
+        return
     with tempfile.TemporaryDirectory() as work:
         print("exchange run:", bench_exchange(args.visits, Path(work)), flush=True)
 

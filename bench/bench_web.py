@@ -102,6 +102,11 @@ class MemoryWatch(threading.Thread):
             self.stop.wait(0.2)
 
 
+def serve_args(port: int, workers: int = 4) -> list[str]:
+    """`ptbill serve` with `workers` uvicorn workers on 127.0.0.1:`port`."""
+    return ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+
+
 def _serve(db: Path | str, port: int, token: str, workers: int = 4) -> subprocess.Popen[bytes]:
     """`ptbill serve` with `workers` workers, once it answers for this ledger (a token of this
     ledger accepted: not some other server that holds the port)."""
@@ -112,13 +117,7 @@ def _serve(db: Path | str, port: int, token: str, workers: int = 4) -> subproces
             "ptbill",
             "--db",
             str(db),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
+            *serve_args(port, workers),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -160,6 +159,36 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
+def locust_command(
+    locustfile: Path, users: int, rate: float, seconds: int, port: int, csv_prefix: Path
+) -> list[str]:
+    """A headless locust run of `users` started at `rate` a second, for `seconds`, against
+    127.0.0.1:`port`, its figures in `csv_prefix`_stats.csv (and _failures.csv)."""
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(locustfile),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        f"{rate:.3f}",
+        "-t",
+        f"{seconds}s",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "--csv",
+        str(csv_prefix),
+        "--only-summary",
+        "--loglevel",
+        "ERROR",
+        "--stop-timeout",
+        "5",
+    ]
+
+
 def _locust(
     folder: Path,
     port: int,
@@ -182,29 +211,7 @@ def _locust(
     server_cpu = _cpu_seconds(server_pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "locust",
-            "-f",
-            str(folder / "locustfile.py"),
-            "--headless",
-            "-u",
-            str(users),
-            "-r",
-            f"{PACE / 0.618:.3f}",
-            "-t",
-            f"{seconds}s",
-            "--host",
-            f"http://127.0.0.1:{port}",
-            "--csv",
-            str(prefix),
-            "--only-summary",
-            "--loglevel",
-            "ERROR",
-            "--stop-timeout",
-            "5",
-        ],
+        locust_command(folder / "locustfile.py", users, PACE / 0.618, seconds, port, prefix),
         env=env,
         check=False,
         stdout=subprocess.DEVNULL,

@@ -49,6 +49,25 @@ def code_claim(visit: Visit, context: VisitContext) -> CodedVisit:
     )
 
 
+def scrub_claim(
+    visit: Visit,
+    context: VisitContext,
+    as_of: dt.date | None,
+    history: Sequence[CodedVisit] | None = None,
+    batch: Batch | Iterable[Visit] | None = None,
+    *,
+    coded: CodedVisit | None = None,
+) -> tuple[CodedVisit, ScrubResult]:
+    """The first two steps: the visit coded and scrubbed (for what needs no price: `ptbill
+    scrub --json`). The arguments are prepare_claim's."""
+    if coded is None:
+        coded = code_claim(visit, context)
+    scrub = scrub_visit(
+        visit, coded, context, as_of or visit.date_of_service, history=history, batch=batch
+    )
+    return coded, scrub
+
+
 def prepare_claim(
     visit: Visit,
     context: VisitContext,
@@ -72,11 +91,7 @@ def prepare_claim(
     `coded`: the visit already coded with this context (the importer codes a visit early, to
     derive the patient's next visit from it); coded here when None.
     """
-    if coded is None:
-        coded = code_claim(visit, context)
-    scrub = scrub_visit(
-        visit, coded, context, as_of or visit.date_of_service, history=history, batch=batch
-    )
+    coded, scrub = scrub_claim(visit, context, as_of, history, batch, coded=coded)
     if memo is None:
         priced = price_visit(
             coded,

@@ -115,6 +115,17 @@ def test_a_fhir_procedure_with_a_bad_period_names_the_element() -> None:
     assert "Procedure[2].performedPeriod.end" in error and "is not a FHIR dateTime" in error
 
 
+def test_a_fhir_given_name_sent_as_a_bare_string_is_the_whole_name(tmp_path: Path) -> None:
+    """FHIR's HumanName.given is a list; an export that sends one bare string means that name
+    (it was read as its first letter)."""
+    path = tmp_path / "bundle.json"
+    path.write_text(
+        (FIXTURES / "bundle.json").read_text().replace('"given": ["Ann"]', '"given": "Ann"')
+    )
+    [v] = load_visits(path, config=load_config())
+    assert v.patient.first_name == "Ann"
+
+
 def test_a_fhir_resource_that_breaks_the_r4_model_is_refused_when_validated_in_full() -> None:
     from ptbill.intake import fhir
 

@@ -73,7 +73,7 @@ def test_the_loop_from_the_command_line(db: str, tmp_path: Path) -> None:
             "action",
             "due_date",
         } <= set(item)
-    r = run("--db", db, "report", "--json")
+    r = run("--db", db, "report", "--json", env={"PTBILL_TODAY": "2025-04-30"})
     data = json.loads(r.output)
     assert data["claims_submitted"] == 2 and "medicare" in data["payers"]
     for key in (
@@ -89,14 +89,16 @@ def test_the_loop_from_the_command_line(db: str, tmp_path: Path) -> None:
         "denials_by_carc",
     ):
         assert key in data
-    assert data["as_of"] == str(answer.paid_on)  # the ledger's latest date, not the clock
+    assert data["as_of"] == "2025-04-30"  # today (the clock, frozen here)
     r = run("--db", db, "submit", "-o", str(tmp_path / "none.837"))
     assert r.exit_code == 0 and not (tmp_path / "none.837").exists()
 
 
-def test_blocked_visits_exit_1(db: str, tmp_path: Path) -> None:
+def test_blocked_visits_are_work_exit_1_only_with_strict(db: str, tmp_path: Path) -> None:
     path = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1", diagnoses=[])])
     r = run("--db", db, "import", path, "--as-of", "2025-03-10")
+    assert r.exit_code == 0 and "blocked V-1: DX-MISSING" in r.output
+    r = run("--db", db + "2", "import", path, "--as-of", "2025-03-10", "--strict")
     assert r.exit_code == 1 and "blocked V-1: DX-MISSING" in r.output
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from ptbill.config import load_config
 from ptbill.payer_sim import PayerSim, SimConfig, simulate
 from tests.ledger.helpers import medicare_visit, write_visits
@@ -14,7 +16,8 @@ from tests.ledger.test_cli import run
 from tests.x12.pyx12_check import assert_valid
 
 
-def test_the_patient_commands(tmp_path: Path) -> None:
+def test_the_patient_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTBILL_TODAY", "2025-04-30")  # the clock, frozen after both payments
     db = str(tmp_path / "cli.db")
     visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
     assert run("--db", db, "import", visits, "--as-of", "2025-03-10").exit_code == 0

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ptbill.config.profiles import Config
 from ptbill.demo.generator import generate
@@ -17,7 +17,7 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputErrors
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
-from ptbill.ledger.importer import ImportSummary, import_files
+from ptbill.ledger.importer import Batched, ImportSummary, import_files
 from ptbill.ledger.states import State
 from ptbill.remit.post import post_text
 from tests.ledger.helpers import (
@@ -245,6 +245,44 @@ def test_an_import_of_many_batches_is_the_import_of_one(
         single.close()
     assert (small.ready, small.blocked) == (one.ready, one.blocked)
     assert rows == expected
+
+
+def test_an_import_committed_batch_by_batch_lets_another_writer_in_between(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A batched import (the CLI's, a job's) commits after each batch, and goes on in a new
+    transaction: another import that wrote visits and claims in between does not collide with
+    the rows of its next batch (ids, on SQLite), and each file's claims are as imported alone."""
+    day = dt.date(2025, 3, 12)
+    visits = generate(30, 5, start=dt.date(2025, 3, 3), days=5)
+    path = write_visits(tmp_path / "v.jsonl", visits)
+    others = [medicare_visit(f"OTHER-{n}", patient=f"P-O{n}") for n in range(3)]
+    committed: list[int] = []
+
+    with ledger.sessions() as s:
+
+        def commit(done: int, summary: ImportSummary) -> None:
+            s.commit()
+            committed.append(done)
+            n = len(committed) - 1
+            if n < len(others):  # the workbench imports a visit between two batches
+                one = write_visits(tmp_path / f"o{n}.jsonl", [others[n]])
+                with ledger.transaction() as other:
+                    import_files(other, [one], as_of=day, config=config, who=WHO)
+
+        summary = import_files(
+            s, [path], as_of=day, config=config, who=WHO, batch_size=10, batched=Batched(commit)
+        )
+        s.commit()
+    assert committed == [10, 20, 30]
+    assert summary.new == 30
+    with ledger.transaction() as s:
+        numbers = s.scalars(select(m.Visit.visit_id)).all()
+        claims = s.scalar(select(func.count()).select_from(m.Claim))
+    assert sorted(numbers) == sorted(
+        [v["visit_id"] for v in visits] + ["OTHER-0", "OTHER-1", "OTHER-2"]
+    )
+    assert claims == 33
 
 
 def _duplicates(summary: ImportSummary) -> dict[str, list[str]]:

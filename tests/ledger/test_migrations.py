@@ -128,9 +128,9 @@ def _texts(s: Session) -> tuple[list[tuple[str, str | None]], list[tuple[str, st
 def test_patient_work_items_are_linked_to_their_patient_down_and_up(db_url: str) -> None:
     """Migration 0009 links the refund and collections items (no claim, reference
     `patient:ID`) to the patient of that id, when one clinic has it; an id two clinics share
-    stays unlinked (no guess), as do other items. Going back to 0007 drops the link only."""
+    stays unlinked (no guess), as do other items. Going back to 0008 drops the link only."""
     engine = make_engine(db_url) if db_url.startswith("sqlite") else create_engine(db_url)
-    upgrade(engine, "0007")
+    upgrade(engine, "0008")
     with engine.begin() as conn:
         for cid, key, npi in ((1, "elm", "1234567893"), (2, "oak", "1245319599")):
             conn.execute(
@@ -166,7 +166,7 @@ def test_patient_work_items_are_linked_to_their_patient_down_and_up(db_url: str)
     with engine.connect() as conn:
         linked = conn.execute(text("SELECT id, patient_id FROM work_items ORDER BY id")).all()
         assert [tuple(r) for r in linked] == [(1, None), (2, 3), (3, 4), (4, None)]
-    downgrade(engine, "0007")
+    downgrade(engine, "0008")
     with engine.connect() as conn:
         assert "patient_id" not in {c["name"] for c in inspect(conn).get_columns("work_items")}
         assert conn.execute(text("SELECT COUNT(*) FROM work_items")).scalar() == 4

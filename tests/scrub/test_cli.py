@@ -14,9 +14,11 @@ from ptbill.scrub.rulebook import rules_markdown
 from tests.scrub.helpers import CLINIC_TOML, base_dict
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    # a wide terminal, so that report cells are not wrapped into each other
-    r = CliRunner(env={"COLUMNS": "400"}).invoke(cli, list(args), obj={})
+def run(*args: str, today: str = "2026-03-02") -> tuple[int, str, str]:
+    # a wide terminal, so that report cells are not wrapped into each other; the clock frozen
+    # on the visits' day
+    env = {"COLUMNS": "400", "PTBILL_TODAY": today}
+    r = CliRunner(env=env).invoke(cli, list(args), obj={})
     return r.exit_code, r.stdout, r.stderr
 
 
@@ -71,15 +73,17 @@ def test_unreadable_input_exits_2_without_output(tmp_path: Path) -> None:
     assert code == 2 and "no such file" in err
 
 
-def test_as_of_defaults_to_the_latest_date_of_service(tmp_path: Path) -> None:
+def test_as_of_defaults_to_today(tmp_path: Path) -> None:
     path = write(tmp_path, [base_dict()])
     code, out, _ = run("scrub", "--json", path)
-    assert code == 0  # as of 2026-03-02: well within the filing limit
-    code, out, _ = run("scrub", "--json", "--as-of", "2027-06-01", path)
-    assert code == 1
+    assert code == 0  # today 2026-03-02: well within the filing limit
+    code, out, _ = run("scrub", "--json", path, today="2027-06-01")
+    assert code == 1  # the same file scrubbed a year later
     assert [f["rule"] for f in json.loads(out)[0]["findings"]] == ["TIMELY-FILING"]
+    code, out, _ = run("scrub", "--json", "--as-of", "2026-03-02", path, today="2027-06-01")
+    assert code == 0  # --as-of still rules
     _, help_text, _ = run("scrub", "--help")
-    assert "latest date of service" in " ".join(help_text.split())
+    assert "today in the clinic's time zone" in " ".join(help_text.split())
     code, _, err = run("scrub", "--as-of", "03/02/2026", path)
     assert code == 2
 
@@ -93,7 +97,7 @@ def test_human_report_names_rule_line_code_and_fix(tmp_path: Path) -> None:
     assert "V-TEST-2" in text and "BLOCKED" in text and "DOC-NOTE-MISSING" in text
     assert "2 97140" in text  # line number and code
     assert "document the purpose and response of 97140" in text
-    assert "2 visit(s): 1 ready, 1 blocked" in text and "latest date of service" in text
+    assert "2 visits as of 2026-03-02 (today in America/Chicago): 1 ready, 1 blocked" in text
     assert "V-TEST-1" not in text  # visits without findings only with --all
     _, out, _ = run("scrub", "--all", write(tmp_path, [base_dict()], "one.json"))
     assert "V-TEST-1" in out

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
 from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
+from ptbill.web.jobs import JobContext, run_queued
 
 VISITS = 160
 SEED = 7
@@ -95,6 +96,26 @@ class Workbench:
         finally:
             self.client.cookies.clear()
 
+    def run_jobs(self) -> list[int]:
+        """Run the queued jobs now, in the test's thread (the test client starts no
+        in-process worker: the app's lifespan does not run)."""
+        state = self.app.state
+        return run_queued(state.sessions, JobContext(state.config, state.settings))
+
+    def job(self, response: Any, role: str | None = "viewer") -> dict[str, Any]:
+        """The job a 202 answered, after running the queued jobs."""
+        assert response.status_code == 202, response.text
+        self.run_jobs()
+        return self.get(response.headers["location"], role=role).json()
+
+    def job_page(self, response: Any) -> Any:
+        """The page of the job an upload form queued (the form redirects to it), once the
+        queued jobs have run."""
+        assert response.status_code == 200, response.text[:800]
+        assert response.url.path.startswith("/jobs/"), response.url
+        self.run_jobs()
+        return self.client.get(response.url.path)
+
     def csrf(self) -> str:
         page = self.client.get("/claims")
         return page.text.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]
@@ -110,6 +131,8 @@ def make_bench(templates: Templates, tmp_path: Path) -> Iterator[MakeBench]:
     def make(which: str = "posted", **settings: Any) -> Workbench:
         db = tmp_path / f"{which}-{len(made)}.db"
         shutil.copyfile(getattr(templates, which), db)
+        # The clock frozen on the demo's last business day (the 835's payment date).
+        settings.setdefault("today", templates.demo.as_of)
         app = create_app(WebSettings(db=f"sqlite:///{db}", **settings))
         bench = Workbench(
             app, TestClient(app, base_url="http://127.0.0.1"), db, templates.tokens, templates
@@ -136,7 +159,7 @@ def shared_bench(
     """One workbench for read-only tests (they must not change the ledger)."""
     db = tmp_path_factory.mktemp("web-shared") / "shared.db"
     shutil.copyfile(templates.posted, db)
-    app = create_app(WebSettings(db=f"sqlite:///{db}"))
+    app = create_app(WebSettings(db=f"sqlite:///{db}", today=templates.demo.as_of))
     client = TestClient(app, base_url="http://127.0.0.1")
     yield Workbench(app, client, db, templates.tokens, templates)
     client.close()

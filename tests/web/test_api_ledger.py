@@ -38,8 +38,9 @@ def test_posting_an_835_posts_every_claim_payment_once(make_bench: MakeBench) ->
     clp = [s.split("*")[1] for s in remit.split("~") if s.strip().startswith("CLP*")]
     files = {"file": ("payer.835", remit.encode(), "text/plain")}
     r = bench.post("/api/v1/remittances", files=files)
-    assert r.status_code == 201, r.text
-    body = r.json()
+    job = bench.job(r)
+    assert job["state"] == "done" and job["kind"] == "post", job
+    body = job["result"]
     assert body["claims"] == len(clp)
     assert body["matched"] == len(clp)  # every CLP01 is one of our claim numbers
     assert body["unmatched"] == []
@@ -53,9 +54,11 @@ def test_posting_an_835_posts_every_claim_payment_once(make_bench: MakeBench) ->
     crlf = remit.replace("~", "~\r\n").encode()
     paid_before = bench.get("/api/v1/reports").json()["paid_total"]
     for data in (remit.encode(), crlf):
-        again = bench.post("/api/v1/remittances", files={"file": ("again.835", data, "text/plain")})
-        assert again.status_code == 200, again.text
-        body = again.json()
+        again = bench.job(
+            bench.post("/api/v1/remittances", files={"file": ("again.835", data, "text/plain")})
+        )
+        assert again["state"] == "done", again
+        body = again["result"]
         assert (body["posted"], body["payments"], body["paid_total"]) == (False, 0, "0")
         assert body["already_posted"] and all(
             e["remittance_id"] == listed[0]["id"] and e["message"].startswith("payment of ")
@@ -91,8 +94,13 @@ def test_a_bad_835_is_refused_with_the_problem_and_nothing_is_posted(make_bench:
     }
     for label, (name, data, words) in cases.items():
         r = bench.post("/api/v1/remittances", files={"file": (name, data, "text/plain")})
-        assert r.status_code == 422, (label, r.text)
-        error = r.json()["error"]
+        if label == "cut short":  # a file that passes the upload's checks: its job fails
+            job = bench.job(r)
+            assert job["state"] == "failed", (label, job)
+            error = job["errors"][0]
+        else:  # refused before any job
+            assert r.status_code == 422, (label, r.text)
+            error = r.json()["error"]
         assert error["problem"] and error["fix"], label
         if words:
             assert words in error["problem"], (label, error)
@@ -135,7 +143,7 @@ def test_scrub_answers_findings_for_one_visit(shared_bench: Workbench) -> None:
     }
     fixed = shared_bench.post("/api/v1/scrub", role="viewer", json=unsigned).json()
     assert fixed["status"] == "ready", fixed["findings"]
-    assert fixed["as_of"] == unsigned["date_of_service"]  # no clock: the date of service
+    assert fixed["as_of"] == shared_bench.templates.demo.as_of.isoformat()  # today (frozen)
 
 
 def test_scrub_refuses_bad_input_with_the_field(shared_bench: Workbench) -> None:
@@ -203,8 +211,8 @@ def test_importing_a_visit_file(make_bench: MakeBench) -> None:
     r = bench.post(
         "/api/v1/visits", files={"file": ("more.jsonl", lines.encode(), "application/json")}
     )
-    assert r.status_code == 201, r.text
-    assert r.json()["new"] == 1
+    job = bench.job(r)
+    assert job["state"] == "done" and job["result"]["new"] == 1, job
     stored = bench.get("/api/v1/visits/V-WEB-0001").json()
     assert stored["visit"]["visit_id"] == "V-WEB-0001"
     assert stored["source_file"].endswith("more.jsonl")
@@ -222,8 +230,9 @@ def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: Ma
     r = bench.post(
         "/api/v1/visits", files={"file": ("mixed.jsonl", text.encode(), "application/json")}
     )
-    assert r.status_code == 422
-    errors = r.json()["errors"]
+    job = bench.job(r)
+    assert job["state"] == "failed"
+    errors = job["errors"]
     assert [e["visit_id"] for e in errors] == ["V-WEB-BAD"]
     assert errors[0]["field"] == "date_of_service"
     assert bench.get("/api/v1/visits").json()["total"] == before
@@ -232,9 +241,11 @@ def test_a_bad_visit_file_imports_nothing_and_names_every_problem(make_bench: Ma
     assert wrong.status_code == 422
     assert "not a visit file" in wrong.json()["error"]["problem"]
     # A CSV is a charge export now (docs/intake.md): one without the visit columns says so.
-    csv = bench.post("/api/v1/visits", files={"file": ("visits.csv", b"a,b\n", "text/csv")})
-    assert csv.status_code == 422
-    assert "no column visit_id or code" in csv.json()["error"]["problem"]
+    csv = bench.job(
+        bench.post("/api/v1/visits", files={"file": ("visits.csv", b"a,b\n", "text/csv")})
+    )
+    assert csv["state"] == "failed"  # read by the job
+    assert "no column visit_id or code" in csv["errors"][0]["problem"]
 
 
 # --- submissions and acknowledgements ----------------------------------------------------------
@@ -351,13 +362,13 @@ def test_an_illegal_move_is_refused_and_named(make_bench: MakeBench) -> None:
 # --- reports and patients -------------------------------------------------------------------------
 
 
-def test_the_report_is_the_ledger_report_as_of_the_latest_date(shared_bench: Workbench) -> None:
+def test_the_report_is_the_ledger_report_as_of_today(shared_bench: Workbench) -> None:
     from ptbill.ledger.jsontext import to_json
     from ptbill.reports.report import build_report
 
     body = shared_bench.get("/api/v1/reports").json()
     as_of = shared_bench.templates.demo.as_of
-    assert body["as_of"] == as_of.isoformat()  # no clock: the day the 835 was paid
+    assert body["as_of"] == as_of.isoformat()  # today: the clock is frozen on the 835's day
     with shared_bench.sessions()() as s:
         assert body == json.loads(to_json(build_report(s, as_of)))
     earlier = shared_bench.get("/api/v1/reports?as_of=2026-02-03").json()

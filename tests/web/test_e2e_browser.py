@@ -114,9 +114,13 @@ def test_a_biller_posts_an_835_fixes_a_visit_and_appeals_a_denial(
     page.goto(f"{base}/remittances")
     page.set_input_files("#remit-file", str(remit))
     page.click("#upload-835 button[type=submit]")
-    page.wait_for_selector("h1:has-text('Posted remittance payer.835')")
+    # The posting is a job: its page refreshes itself until the in-process worker is done.
+    page.wait_for_selector("h1:has-text('Posting of an 835: payer.835')")
+    page.wait_for_selector("text=Open the remittance", timeout=120_000)
     assert "did not match a claim" in page.inner_text("main")
     _shot(page, "02-remittance-posted")
+    page.click("text=Open the remittance")
+    page.wait_for_selector("h1:has-text('remittance payer.835')")
 
     # The dashboard now has decided claims to chart.
     page.goto(f"{base}/")
@@ -280,3 +284,54 @@ def test_each_clinics_biller_sees_only_their_clinic(
         theirs = page.goto(f"{base}/patients/{patients[other][0]['id']}")
         assert theirs is not None and theirs.status == 404
         page.close()
+
+
+def test_a_biller_uploads_a_271_and_sees_the_patients_eligibility(
+    served: tuple[Workbench, str], browser: Any, tmp_path: Path
+) -> None:
+    """The patient's page asks the payer (a 270), the Payers page downloads it, and the 271
+    the payer answered with, uploaded there, shows on the patient's page."""
+    from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
+
+    bench, base = served
+    patient = _patients(bench, "elm-street-pt")[0]
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, accept_downloads=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/patients/{patient['id']}")
+    page.fill("input[name=username]", "elm-biller")
+    page.fill("input[name=password]", "ptbill-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/patients/{patient['id']}")
+    assert "No eligibility answer yet" in page.inner_text("main")
+
+    page.click("#ask-eligibility button[type=submit]")
+    page.wait_for_url(f"{base}/payers?done=inquiry_written")
+    row = page.locator("table.grid tbody tr").first.inner_text()
+    assert "not yet" in row and "\t1\t" in row  # one inquiry: one patient, one payer
+    with page.expect_download() as download:
+        page.locator("a:has-text('download 270-')").first.click()
+    asked = Path(download.value.path()).read_text(encoding="utf-8")
+    assert asked.startswith("ISA") and "\nST*270*" in asked
+    _shot(page, "10-payers-270-written")
+
+    sim = EligibilitySim(inactive_rate=1.0, limit_rate=0, not_found_rate=0)  # coverage ended
+    answer = tmp_path / "payer.271"
+    answer.write_text(
+        answer_270(asked, bench.app.state.config, sim, number=3, when=bench.templates.demo.as_of),
+        encoding="utf-8",
+    )
+    page.set_input_files("#answer-file", str(answer))
+    page.click("#upload-answer button[type=submit]")
+    page.wait_for_selector("h1:has-text('Applied the 271 payer.271')")
+    _shot(page, "11-payers-271-applied")
+
+    page.goto(f"{base}/patients/{patient['id']}")
+    eligibility = page.locator("h2:has-text('Eligibility') + form + table").inner_text()
+    assert "inactive" in eligibility.split("\n")[1]
+    _shot(page, "12-patient-eligibility")
+    assert errors == [], errors
+    checks = bench.get(f"/api/v1/patients/{patient['id']}/eligibility", role="manager").json()
+    assert checks["checks"][0]["active"] is False and checks["checks"][0]["plan_end"]
+    work = bench.get("/api/v1/worklist?kind=eligibility", role="manager").json()["items"]
+    assert any("coverage is not active" in w["detail"] for w in work)

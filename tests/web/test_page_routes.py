@@ -63,8 +63,10 @@ def test_importing_a_visit_file_through_the_work_queue_form(make_bench: MakeBenc
         data={"csrf_token": token},
         files={"file": ("new.jsonl", json.dumps(new).encode(), "application/json")},
     )
-    assert r.status_code == 200, r.text[:800]
-    assert "Imported new.jsonl" in r.text
+    assert "Waiting for a worker" in r.text  # the job's page, refreshing itself
+    done = bench.job_page(r)
+    assert "Import of visits: new.jsonl" in done.text and "visits read" in done.text
+    assert 'http-equiv="refresh"' not in done.text
     assert bench.get("/api/v1/visits/V-PAGE-0001").status_code == 200
 
 

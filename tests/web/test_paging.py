@@ -32,6 +32,8 @@ LISTS = {  # url: (its template in the OpenAPI document, the key of its rows)
     "/api/v1/eligibility": (None, "checks"),
     "/api/v1/patients/1/eligibility": ("/api/v1/patients/{patient_id}/eligibility", "checks"),
     "/api/v1/exchange/runs": (None, "runs"),
+    "/api/v1/inquiries": (None, "inquiries"),
+    "/api/v1/jobs": (None, "jobs"),
     "/api/v1/balances": (None, "patients"),
     "/api/v1/statements": (None, "statements"),
     "/api/v1/admin/access-log": (None, "events"),

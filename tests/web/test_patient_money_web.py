@@ -101,9 +101,9 @@ def test_a_secondary_coverage_makes_a_second_claim_shown_on_the_claim_page(
         assert r.status_code == 201, r.text
         assert r.json()[0]["payer"] == "medigap" and r.json()[0]["rank"] == 2
     files = {"file": ("payer.835", bench.templates.demo.remit_835.encode(), "text/plain")}
-    posted = bench.post("/api/v1/remittances", files=files)
-    assert posted.status_code == 201, posted.text
-    made = posted.json()["next_payers"]["secondary"]
+    posted = bench.job(bench.post("/api/v1/remittances", files=files))
+    assert posted["state"] == "done", posted
+    made = posted["result"]["next_payers"]["secondary"]
     assert made, "Medicare left coinsurance on some claims: they go on to the Medigap plan"
     number = made[0]
     payers = bench.get(f"/api/v1/claims/{number}/payers").json()["payers"]

@@ -40,6 +40,11 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
     blocked = bench.get("/api/v1/claims?state=blocked&limit=1").json()["claims"]
     made = bench.post(f"/api/v1/claims/{denied[1]['claim_number']}/appeal")
     assert made.status_code == 201, made.text
+    asked = bench.post(f"/api/v1/eligibility/requests?date={denied[0]['date_of_service']}")
+    assert asked.status_code == 201, asked.text
+    visit = bench.templates.demo.visits_path.read_text().splitlines()[0]
+    queued = bench.post("/api/v1/visits", files={"file": ("v.jsonl", visit, "application/json")})
+    assert queued.status_code == 202, queued.text
     return {
         "claim_number": [denied[0]["claim_number"], made.json()["claim_id"]],
         "visit_id": [blocked[0]["claim_number"]],
@@ -50,6 +55,8 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
         "appeal_id": [str(made.json()["appeal_id"])],
         "fmt": ["html", "pdf"],
         "run_id": ["1"],  # the demo ledger has no exchange run: a 404
+        "inquiry_id": [str(asked.json()["inquiry_id"])],
+        "job_id": [str(queued.json()["id"])],
         "statement_id": ["1"],  # no statement made yet: a 404
         "name": ["viewer"],  # a user (the admin's routes: the walk's biller is refused)
         "action": ["unlock"],
@@ -168,6 +175,12 @@ def test_no_route_answers_500_on_the_demo_ledger(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
     failures = _walk(bench, _product(_real_ids(bench)))
     assert failures == [], "\n".join(failures)
+    # The uploads the walk queued ran as jobs: none may end in an internal error either.
+    assert bench.run_jobs()
+    for job in bench.get("/api/v1/jobs?limit=200").json()["jobs"]:
+        detail = bench.get(f"/api/v1/jobs/{job['id']}").json()
+        problems = [e["problem"] for e in detail["errors"] or []]
+        assert not any("internal error" in p for p in problems), detail
 
 
 @pytest.mark.parametrize("role", ["viewer", "biller"])

@@ -30,12 +30,16 @@ from sqlalchemy import select
 
 from ptbill.config import load_config
 from ptbill.ledger import models as m
+from ptbill.ledger import payer_models as pm
+from ptbill.ledger.eligibility import ledger_visits
+from ptbill.ledger.eligibility import request as eligibility_request
 from ptbill.ledger.patient_models import PatientTransaction, Statement
-from ptbill.ledger.scope import scope_of
+from ptbill.ledger.scope import Scope, scope_of
 from ptbill.reports.statements import run_statements
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
 from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
+from ptbill.web.jobs import JobContext, run_queued
 from tests.ledger.test_patient_money import pdf_text
 from tests.web.test_route_walk import _names, _routes
 
@@ -92,10 +96,22 @@ def benches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bench, B
     """(A's ledger alone, A's and B's), on the same business date."""
     both = _bench(tmp_path_factory.mktemp("both"), [A, B])
     alone = _bench(tmp_path_factory.mktemp("alone"), [A], both.demo.as_of)
+    _ask_about(both, B)
     yield alone, both
     for bench in (alone, both):
         bench.client.close()
         bench.app.state.db.dispose()
+
+
+def _ask_about(bench: Bench, clinic: str) -> None:
+    """A 270 for one clinic's patients (B's alone: an inquiry of A's would carry an
+    interchange number that counts B's files, so the two ledgers could not answer A alike)."""
+    with bench.app.state.sessions.begin() as s:
+        cid = s.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+        day = s.scalar(select(m.Visit.date_of_service).where(m.Visit.clinic_id == cid))
+        assert cid is not None and day is not None
+        visits = ledger_visits(s, day, Scope.of([cid]))
+        eligibility_request(s, bench.app.state.config, visits, as_of=day, file_name="b.270")
 
 
 def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
@@ -126,6 +142,11 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
             .join(m.Patient, m.Patient.id == m.Claim.patient_id)
             .where(m.Patient.clinic_id == cid)
         )
+        inquiry = s.scalar(
+            select(pm.OutboundItem.outbound_id)
+            .join(m.Patient, m.Patient.id == pm.OutboundItem.patient_id)
+            .where(m.Patient.clinic_id == cid)
+        )
         remit = s.scalar(
             select(m.Payment.remittance_id)
             .join(m.ClaimPayment, m.ClaimPayment.payment_id == m.Payment.id)
@@ -150,6 +171,8 @@ def _ids(bench: Bench, clinic: str) -> dict[str, list[str]]:
         "appeal_id": ["1"],
         "fmt": ["html"],
         "run_id": ["1"],
+        "inquiry_id": [str(inquiry or 1)],  # A has none: B's, or none, is not found
+        "job_id": ["1"],  # no job queued: a 404 (who sees which job: tests/ledger/test_jobs.py)
         "name": [A_USER],
         "action": ["unlock"],
         "token_id": ["1"],
@@ -306,8 +329,12 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
         headers=token,
         files={"file": ("b.835", again.encode(), "text/plain")},
     )
-    assert r.status_code == 422, r.text
-    assert "clinics outside those you act for" in r.json()["error"]["problem"]
+    assert r.status_code == 202, r.text  # a job, which fails
+    state = both.app.state
+    run_queued(state.sessions, JobContext(state.config, state.settings))
+    job = both.client.get(r.headers["location"], headers=token).json()
+    assert job["state"] == "failed"
+    assert "clinics outside those you act for" in job["errors"][0]["problem"]
     assert both.get("/api/v1/remittances", "manager").json()["total"] == remits
     assert both.get(f"/api/v1/claims/{b['claim_number'][0]}", "manager").json() == before
     # B's 835 as posted, re-saved with CRLF, by A's biller: posted before, but for B, so A is
@@ -321,10 +348,19 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
         )
         for user in (A_USER, B_USER)
     )
-    assert a_says.status_code == 422, a_says.text
-    assert "clinics outside those you act for" in a_says.json()["error"]["problem"]
-    assert "already posted" not in a_says.text
-    assert b_says.status_code == 200 and b_says.json()["already_posted"], b_says.text
+    assert a_says.status_code == b_says.status_code == 202, a_says.text  # jobs
+    state = both.app.state
+    run_queued(state.sessions, JobContext(state.config, state.settings))
+    a_job, b_job = (
+        both.client.get(
+            r.headers["location"], headers={"Authorization": f"Bearer {both.tokens[u]}"}
+        ).json()
+        for r, u in ((a_says, A_USER), (b_says, B_USER))
+    )
+    assert a_job["state"] == "failed", a_job
+    assert "clinics outside those you act for" in a_job["errors"][0]["problem"]
+    assert "already posted" not in str(a_job)
+    assert b_job["state"] == "done" and b_job["result"]["already_posted"], b_job
 
 
 def test_an_export_holds_only_the_callers_clinics(benches: tuple[Bench, Bench]) -> None:

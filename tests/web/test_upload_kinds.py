@@ -71,7 +71,7 @@ def test_a_ta1_is_taken_as_an_acknowledgement(make_bench: MakeBench) -> None:
     }
 
 
-def test_a_271_uploaded_as_a_remittance_names_the_command_that_reads_it(
+def test_a_271_uploaded_as_a_remittance_names_where_the_workbench_takes_it(
     make_bench: MakeBench,
 ) -> None:
     from tests.payers.test_x12_payers import COB_271
@@ -80,4 +80,4 @@ def test_a_271_uploaded_as_a_remittance_names_the_command_that_reads_it(
     r = bench.post("/api/v1/remittances", files={"file": ("e.271", COB_271.encode(), "text/plain")})
     error = _refused(r)
     assert error["problem"].startswith("this is a 271 eligibility response")
-    assert "ptbill eligibility read" in error["fix"]
+    assert "Payers page" in error["fix"] and "/api/v1/eligibility/responses" in error["fix"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -126,12 +128,36 @@ def test_remit_reports_imbalances_and_exits_1(tmp_path):
     ]
 
 
-def test_remit_table():
+def test_remit_summary_and_claims():
     code, out, _ = run("remit", str(REMIT))
     assert code == 0
     assert "NORIDIAN JE PART B paid 70.02 by ACH" in out
+    assert "provider adjustment WO (ICN099): 10.00" in out
+    # Totals by claim status, from the file's CLP02/CLP03/CLP04/CLP05.
+    assert "1 processed as primary: 2, charge 243.00, paid 137.81, patient 37.30" in out
+    assert "4 denied: 1, charge 55.00, paid 0.00" in out
+    assert "CO-50: 55.00 in 1 adjustment(s)" in out.splitlines()[6]  # the largest first
+    assert "V-1" not in out  # claims only with --claims
+    code, out, _ = run("remit", str(REMIT), "--claims")
     for text in ("V-1", "CO-45 37.50", "N115", "provider adjustment WO (ICN099): 10.00"):
         assert text in out
+
+
+def test_remit_jsonl_and_csv_are_the_claims_of_the_json():
+    _, document, _ = run("remit", str(REMIT), "--json")
+    payments = json.loads(document)
+    claims = [c for p in payments for c in p["claims"]]
+    _, lines, _ = run("remit", str(REMIT), "--jsonl")
+    records = [json.loads(x) for x in lines.splitlines()]
+    assert [{k: r[k] for k in CLAIM_KEYS} for r in records] == claims
+    assert {r["trace_number"] for r in records} == {"EFT0001"}
+    _, text, _ = run("remit", str(REMIT), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["claim_id"], r["status"], r["charge"], r["paid"]) for r in rows] == [
+        (c["claim_id"], c["status"], c["charge"], c["paid"]) for c in claims
+    ]
+    assert rows[2]["adjustments"] == "CO-45:-20.00 PR-2:-20.00"
+    assert [int(r["lines"]) for r in rows] == [len(c["lines"]) for c in claims]
 
 
 def test_remit_unreadable_file_exits_2_with_where_and_what(tmp_path):

@@ -9,11 +9,16 @@ from pathlib import Path
 
 import click
 
-from ptbill.cli.common import data_dir, err, run_config, user_errors
+from ptbill.bulk import batch
+from ptbill.cli import visits
+from ptbill.cli.clock import as_of_or_today, one_clinic
+from ptbill.cli.common import EXIT_FOUND, data_dir, err, run_config, user_errors
 from ptbill.cli.intake_opts import from_option
-from ptbill.cli.scrub_cmds import DATE, scrub_files
+from ptbill.cli.output import quiet_option
+from ptbill.cli.progress import progress
+from ptbill.cli.scrub_cmds import DATE
 from ptbill.errors import InputError
-from ptbill.x12.claim import claims_from_visits
+from ptbill.x12.claim import claim_from_visit
 from ptbill.x12.envelope import InterchangeSettings
 from ptbill.x12.writer_837p import Receiver, write_837p
 
@@ -48,8 +53,8 @@ def next_control_number(folder: Path, sender_id: str) -> int:
     "as_of",
     type=DATE,
     default=None,
-    help="Scrub date and the interchange's date and time (00:00). Default: the "
-    "latest date of service in the input.",
+    help="Scrub date and the interchange's date and time (00:00). Default: today in the "
+    "clinic's time zone (`ptbill --today` freezes it).",
 )
 @click.option(
     "--control-number",
@@ -58,6 +63,7 @@ def next_control_number(folder: Path, sender_id: str) -> int:
     help="ISA13/GS06 to use (default: the next number kept for this submitter).",
 )
 @from_option
+@quiet_option
 @click.pass_context
 @user_errors
 def claim(
@@ -67,52 +73,60 @@ def claim(
     as_of: dt.datetime | None,
     control_number: int | None,
     fmt: str | None,
+    quiet: bool,
 ) -> None:
     """Write an X12 837P (005010X222A1) for every ready visit in FILE(s); blocked visits are
-    left out and listed on stderr with their findings."""
-    scrubbed, day = scrub_files(files, run_config(ctx), as_of.date() if as_of else None, fmt)
-    ready = [x for x in scrubbed if not x.claim.scrub.blocked]
-    blocked = [x for x in scrubbed if x.claim.scrub.blocked]
-    for item in blocked:
-        err.print(f"blocked: {item.visit.visit_id}", soft_wrap=True)
-        for f in item.claim.scrub.findings:
-            if f.severity == "error":
-                err.print(f"  {f.rule}: {f.message} Fix: {f.fix}", soft_wrap=True)
-    if not ready:
+    left out and listed on stderr with their findings. Exit 1 when any visit is blocked."""
+    with batch():
+        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
+        clinic = found.config.clinic(one_clinic(found.clinics) or "")
+        submitter = clinic.submitter if clinic else None
+        receiver = clinic.receiver if clinic else None
+        if len(found.clinics) != 1 or clinic is None or submitter is None or receiver is None:
+            raise InputError(
+                file=", ".join(files),
+                visit_id=None,
+                field="clinic",
+                problem="one 837P interchange needs one clinic with a submitter and a receiver "
+                "in the configuration",
+                fix="claim one clinic's visits at a time, and give the clinic `submitter` "
+                "and `receiver` (see docs/configuration.md)",
+            )
+        day = as_of_or_today(ctx, as_of, found.config, clinic.key)
+        claims, blocked = [], 0
+        with progress("claiming", found.count, quiet=quiet) as advance:
+            for x in visits.claims(found, day, advance, priced=False):
+                if x.scrub.blocked:
+                    blocked += 1
+                    _tell_blocked(x)
+                else:
+                    claims.append(claim_from_visit(x.visit, x.coded, x.ctx, ", ".join(files)))
+    if not claims:
         err.print("no ready visit: nothing written")
-        ctx.exit(1)
-    items = [(x.visit, x.coded, x.ctx) for x in ready]
-    clinics = {ictx.clinic.key if ictx.clinic else None for _, _, ictx in items}
-    first = items[0][2].clinic
-    if len(clinics) != 1 or first is None or first.submitter is None or first.receiver is None:
-        raise InputError(
-            ", ".join(files),
-            None,
-            "clinic",
-            "one 837P interchange needs one clinic with a submitter and a receiver "
-            "in the configuration",
-            "claim one clinic's visits at a time, and give the clinic `submitter` "
-            "and `receiver` (see docs/configuration.md)",
-        )
-    claims = claims_from_visits(items, ", ".join(files))
-    number = control_number or next_control_number(data_dir(ctx), first.submitter.id)
+        ctx.exit(EXIT_FOUND)
+    number = control_number or next_control_number(data_dir(ctx), submitter.id)
     settings = InterchangeSettings(
-        sender_id=first.submitter.id,
-        receiver_id=first.receiver.id,
+        sender_id=submitter.id,
+        receiver_id=receiver.id,
         interchange_control_number=number,
         group_control_number=number,
         created=dt.datetime.combine(day, dt.time()),
     )
-    text = write_837p(
-        claims, settings, first.submitter, Receiver(first.receiver.name, first.receiver.id)
-    )
+    text = write_837p(claims, settings, submitter, Receiver(receiver.name, receiver.id))
     out = Path(output)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="ascii")
     os.replace(tmp, out)  # never a half-written claim file
     err.print(
         f"{len(claims)} claim(s) written to {out} (interchange {number}); "
-        f"{len(blocked)} blocked visit(s) left out"
+        f"{blocked} blocked visit(s) left out"
     )
     if blocked:
-        ctx.exit(1)
+        ctx.exit(EXIT_FOUND)
+
+
+def _tell_blocked(x: visits.ClaimItem) -> None:
+    err.print(f"blocked: {x.visit.visit_id}", soft_wrap=True, markup=False)
+    for f in x.scrub.findings:
+        if f.severity == "error":
+            err.print(f"  {f.rule}: {f.message} Fix: {f.fix}", soft_wrap=True, markup=False)

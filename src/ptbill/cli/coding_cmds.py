@@ -1,27 +1,26 @@
-"""`ptbill units` and `ptbill code`, and loading the visits of the input files, which `ptbill
-scrub`, `price` and `claim` also make claims of (prepare_items)."""
+"""`ptbill units` (the 8-minute-rule calculator) and `ptbill code` (the visits of files coded)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import click
 from rich.table import Table
 
 from ptbill.bulk import batch
-from ptbill.claim_pipeline import PreparedClaim, code_claim, prepare_claim
-from ptbill.cli.common import EXIT_INPUT, err, out, print_json, run_config, user_errors
-from ptbill.cli.intake_opts import from_option, notify
-from ptbill.coding import VisitContext, resolve, units_for
+from ptbill.claim_pipeline import code_claim
+from ptbill.cli import visits
+from ptbill.cli.common import out, print_json, run_config, user_errors
+from ptbill.cli.intake_opts import from_option
+from ptbill.cli.output import JsonList, format_options, output_of, quiet_option
+from ptbill.cli.progress import progress
+from ptbill.cli.summary import Totals, dollars
+from ptbill.coding import units_for
 from ptbill.config import Config, PayerProfile
-from ptbill.domain import CodedVisit, Service, Visit
+from ptbill.domain import CodedVisit, Service
 from ptbill.errors import InputError
-from ptbill.intake import load_visits
 from ptbill.reference.catalog import lookup
-from ptbill.scrub import Batch
 
 ARG = re.compile(r"^([A-Za-z0-9]{5})=(\d{1,4})$")
 
@@ -122,51 +121,9 @@ def coded_json(c: CodedVisit) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One visit of the input, where it came from, and its context: its payer and clinic
-    resolved, and the run's reference snapshot."""
-
-    origin: str
-    visit: Visit
-    ctx: VisitContext
-
-
-def load_items(files: tuple[str, ...], config: Config, fmt: str | None = None) -> list[Item]:
-    """Load every file (in format `fmt`, or recognised from its content) and resolve every
-    visit: any input error stops all before any output."""
-    with batch():
-        loaded = [(f, v) for f in files for v in load_visits(f, fmt, config, notify)]
-        return [Item(origin, v, resolve(v, config, origin)) for origin, v in loaded]
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimItem:
-    """A visit of the input made a claim (coded, scrubbed and priced)."""
-
-    origin: str
-    visit: Visit
-    ctx: VisitContext
-    claim: PreparedClaim
-
-    @property
-    def coded(self) -> CodedVisit:
-        return self.claim.coded
-
-
-def prepare_items(items: list[Item], as_of: dt.date | None) -> list[ClaimItem]:
-    """Every visit made a claim as of `as_of` (see prepare_claim), the input one batch: the
-    duplicate checks look across its visits."""
-    with batch():
-        run = Batch((x.visit for x in items), (x.ctx for x in items))
-        return [
-            ClaimItem(x.origin, x.visit, x.ctx, prepare_claim(x.visit, x.ctx, as_of, batch=run))
-            for x in items
-        ]
-
-
 def code_files(files: tuple[str, ...], config: Config, fmt: str | None = None) -> list[CodedVisit]:
-    return [code_claim(x.visit, x.ctx) for x in load_items(files, config, fmt)]
+    """Every visit of the files coded, held in a list (the demo's one clinic day)."""
+    return [code_claim(x.visit, x.ctx) for x in visits.read(visits.check(files, config, fmt))]
 
 
 def render_coded(c: CodedVisit) -> None:
@@ -195,20 +152,62 @@ def render_coded(c: CodedVisit) -> None:
         out.print(f"  {note}")
 
 
+def coded_line(c: CodedVisit) -> str:
+    """A coded visit in one line: its billed lines as CODE xUNITS MODIFIERS, and the charge."""
+    billed = ", ".join(
+        f"{x.code} x{x.units}" + (f" {'-'.join(x.modifiers)}" if x.modifiers else "")
+        for x in c.billed_lines
+    )
+    unbilled = len(c.lines) - len(c.billed_lines)
+    rest = f" (+{unbilled} not billed)" if unbilled else ""
+    return (
+        f"{c.visit_id}  {c.date_of_service}  {c.payer}  {billed or 'nothing billed'}{rest}  "
+        f"{dollars(c.total_charge)}"
+    )
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@format_options("jsonl")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Every line with why (its units, modifiers and pointers); the default for one visit.",
+)
 @from_option
+@quiet_option
 @click.pass_context
 @user_errors
-def code(ctx: click.Context, files: tuple[str, ...], as_json: bool, fmt: str | None) -> None:
-    """Code the visits in FILE(s): lines, units, modifiers, pointers, charges and why."""
-    coded = code_files(files, run_config(ctx), fmt)
-    if as_json:
-        print_json([coded_json(c) for c in coded])
-        return
-    for c in coded:
-        render_coded(c)
-    if not coded:
-        err.print("no visits in the input")
-        ctx.exit(EXIT_INPUT)
+def code(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    output: str | None,
+    explain: bool,
+    fmt: str | None,
+    quiet: bool,
+) -> None:
+    """Code the visits in FILE(s): lines, units, modifiers, pointers, charges and why.
+
+    On a terminal: a line per visit and the totals (--explain: every decision); --json and
+    --jsonl: every visit in full, written as it is coded."""
+    with batch():
+        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
+        output = output_of(output)
+        explain = explain or found.count == 1
+        totals = Totals()
+        sink = JsonList(lines=output == "jsonl") if output != "text" else None
+        with progress("coding", found.count, quiet=quiet) as advance:
+            for x in visits.read(found):
+                c = code_claim(x.visit, x.ctx)
+                if sink is not None:
+                    sink.add(coded_json(c))
+                elif explain:
+                    render_coded(c)
+                else:
+                    out.print(coded_line(c), markup=False, highlight=False, soft_wrap=True)
+                totals.add_coded(c)
+                advance(1)
+        if sink is not None:
+            sink.close()
+        elif not quiet:
+            totals.show()

@@ -4,14 +4,14 @@ settings `ptbill` resolved (--config, --db, --data) and the run's configuration.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
+import orjson
 from rich.console import Console
 from rich.markup import escape
 
@@ -47,6 +47,8 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _default(value: Any) -> Any:
+    """What orjson does not know: decimals as strings (money is a decimal string), anything
+    with an isoformat (a time)."""
     if isinstance(value, Decimal):
         return str(value)
     if hasattr(value, "isoformat"):
@@ -54,8 +56,24 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def json_bytes(value: Any, *, pretty: bool = True) -> bytes:
+    """JSON as `json.dumps(value, indent=2)` writes it (or compact, one line), by orjson."""
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
+    return orjson.dumps(value, default=_default, option=option)
+
+
+def binary_stdout() -> IO[bytes]:
+    """The binary stream under sys.stdout (click's test runner gives one too), after the text
+    layer is flushed so that nothing printed before comes after."""
+    sys.stdout.flush()
+    return sys.stdout.buffer
+
+
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=_default))
+    """One JSON document, e.g. a command's summary."""
+    stream = binary_stdout()
+    stream.write(json_bytes(data) + b"\n")
+    stream.flush()
 
 
 def settings_of(ctx: click.Context) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 database of `ptbill --db URL` (PTBILL_DB; default ptbill.db) in one transaction: it changes
 all it means to, or nothing.
 
-Without --as-of a command works as of the latest date the ledger has recorded (import: the
-latest date of service in its input), never the machine's clock.
+Without --as-of a command works as of today in the clinic's time zone (ptbill.cli.clock;
+`ptbill --today DATE` or PTBILL_TODAY freezes the clock for a reproducible run).
 
 The command line runs with the database owner's rights; `--clinic KEY` (repeatable) narrows a
 command to some clinics: lists and reports show only theirs, actions reach only their claims
@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import (
     EXIT_FOUND,
     EXIT_INPUT,
@@ -40,6 +39,8 @@ from ptbill.cli.common import (
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option, notify
+from ptbill.cli.output import print_table, quiet_option
+from ptbill.cli.progress import progress
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
 
@@ -47,7 +48,7 @@ from ptbill.intake.load import file_format
 # every other `ptbill` command starts as fast as before.
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-AS_OF_HELP = "Business date of the action (default: the latest date the ledger has recorded)."
+AS_OF_HELP = "Business date of the action (default: today in the clinic's time zone)."
 clinic_option = click.option(
     "--clinic",
     "clinics",
@@ -135,6 +136,7 @@ def ledger_session(
     try:
         with ledger.sessions() if per_claim else ledger.transaction() as session:
             yield session
+            session.commit()
     finally:
         ledger.close()
 
@@ -161,7 +163,12 @@ def _percent(value: Decimal | None) -> str:
     "as_of",
     type=DATE,
     default=None,
-    help="The scrub date (timely filing...). Default: the latest date of service in the input.",
+    help="The scrub date (timely filing...). Default: today in the clinic's time zone.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when a visit is blocked (without it, blocked claims are work: exit 0).",
 )
 @click.option(
     "--workers",
@@ -174,6 +181,7 @@ def _percent(value: Decimal | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @from_option
 @clinic_option
+@quiet_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -181,16 +189,24 @@ def import_cmd(
     ctx: click.Context,
     files: tuple[str, ...],
     as_of: dt.datetime | None,
+    strict: bool,
     workers: int,
     as_json: bool,
     fmt: str | None,
     clinics: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Store visits (idempotent by visit id), derive missing episode context from history,
-    code, price and scrub them: each becomes a ready or blocked claim. Exit 1 when any visit
-    is blocked."""
-    from ptbill.ledger.importer import import_files
-    from ptbill.ledger.reading import count_visits, latest_date_of_service
+    code, price and scrub them: each becomes a ready or blocked claim.
+
+    Exit 0 when every visit was stored (blocked claims are work, counted in the summary and
+    listed by `ptbill worklist`), 1 with --strict when a visit is blocked, 2 for bad input
+    (nothing stored)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ptbill.errors import InputError, InputErrors
+    from ptbill.ledger.importer import Batched, import_files
+    from ptbill.ledger.reading import count_visits
     from ptbill.ledger.scope import import_clinics
 
     config = _config(ctx)
@@ -198,24 +214,48 @@ def import_cmd(
         chosen, recognised = file_format(f, fmt)
         if recognised and chosen != "json":
             notify(notice(f, chosen))
-    # Without a date of service to go by, the input is unreadable: the import says why.
-    day = _day(as_of) or latest_date_of_service(files, fmt, config) or dt.date.min
+    day = as_of_or_today(ctx, as_of, config)
     total = sum(n for f in files if (n := count_visits(f)) is not None)
-    with ledger_session(ctx) as session, _progress("importing", total) as advance:
-        summary = import_files(
-            session,
-            files,
-            as_of=day,
-            config=config,
-            who=who(),
-            progress=advance,
-            workers=workers,
-            fmt=fmt,
-        )
+    committed = [0]
+
+    def commit(done: int, _summary: Any) -> None:
+        # With --clinic, a batch that touched another clinic is refused before it commits.
         _held_to(session, clinics, ", ".join(files), import_clinics(session, files))
+        session.commit()
+        committed[0] = done
+
+    try:
+        with (
+            ledger_session(ctx, per_claim=True) as session,
+            progress("importing", total, quiet=quiet or as_json) as advance,
+        ):
+            summary = import_files(
+                session,
+                files,
+                as_of=day,
+                config=config,
+                who=who(),
+                progress=advance,
+                workers=workers,
+                fmt=fmt,
+                # Batch by batch, so that the ledger's other writers (the workbench) get
+                # their turn; the whole input is checked before the first batch commits.
+                batched=Batched(commit),
+            )
+            _held_to(session, clinics, ", ".join(files), import_clinics(session, files))
+            session.commit()
+    except (SQLAlchemyError, InputError, InputErrors):
+        if committed[0]:
+            err.print(
+                f"note: the first {committed[0]} visit(s) of the input were stored before the "
+                "error; run the import again to go on (they are found unchanged)",
+                markup=False,
+                soft_wrap=True,
+            )
+        raise
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
-    else:
+    elif not quiet:
         out.print(
             f"imported as of {day}: {summary.read} visit(s) read, {summary.new} new, "
             f"{summary.updated} updated, {summary.unchanged} unchanged; "
@@ -231,25 +271,8 @@ def import_cmd(
                 f"  {vid} was already submitted: the new visit is stored; send a "
                 f"replacement with `ptbill correct {vid}`"
             )
-    if summary.blocked:
+    if strict and summary.blocked:
         ctx.exit(EXIT_FOUND)
-
-
-@contextmanager
-def _progress(what: str, total: int) -> Iterator[Callable[[int], None] | None]:
-    if not err.is_terminal or total < 1000:
-        yield None
-        return
-    with Progress(
-        TextColumn(f"{what}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 # --- submit, acknowledgements, remittances ------------------------------------------------------
@@ -278,7 +301,6 @@ def submit(
 ) -> None:
     """Every ready (or corrected) claim (of the clinics given) into one 837P; the claims
     become submitted."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.ledger.submit import submit as submit_claims
 
     config = _config(ctx)
@@ -286,7 +308,7 @@ def submit(
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with ledger_session(ctx) as session:
-            day = as_of_or_latest(session, _day(as_of))
+            day = as_of_or_today(ctx, as_of, config)
             result = submit_claims(
                 session,
                 config,
@@ -342,11 +364,10 @@ def ack_apply(
     """Apply a 999 or 277CA acknowledgement to the ledger: rejected claims become rejected
     (with a work item), accepted ones accepted. (`ptbill ack FILE` only reads the file.)"""
     from ptbill.ledger.acks import apply_ack_file
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.ledger.scope import claim_clinics
 
     with ledger_session(ctx) as session:
-        day = as_of_or_latest(session, _day(as_of))
+        day = as_of_or_today(ctx, as_of)
         summary = apply_ack_file(session, file, as_of=day, who=who())
         numbers = summary.accepted + summary.rejected + summary.unchanged
         _held_to(session, clinics, file, claim_clinics(session, numbers))
@@ -415,6 +436,11 @@ def _render_posted(file: str, summary: Any) -> None:
         f"{summary.denial_items} denial, {summary.underpayment_items} underpayment and "
         f"{summary.overpayment_items} overpayment work item(s)"
     )
+    if summary.claims and not summary.matched:
+        out.print(
+            "  [yellow]nothing in this 835 matched a claim of the ledger:[/] is it for another "
+            "clinic or another database (--db)? See `ptbill worklist --kind unmatched`"
+        )
     if summary.states:
         out.print(
             "  claims now: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
@@ -487,7 +513,6 @@ def correct(
     """Make a corrected claim from the stored (re-imported) visit: a replacement (frequency 7,
     with the payer's claim number) or, if the payer never processed it, a new original.
     Exit 1 when the corrected claim would still be blocked (nothing changes)."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import CorrectionBlocked
     from ptbill.remit.actions import correct as correct_claim
 
@@ -495,7 +520,7 @@ def correct(
     try:
         with ledger_session(ctx) as session:
             _claim_in(session, clinics, claim)
-            day = as_of_or_latest(session, _day(as_of))
+            day = as_of_or_today(ctx, as_of, config)
             result = correct_claim(session, config, claim, as_of=day, who=who())
     except CorrectionBlocked as e:
         err.print(f"[red]blocked:[/] {e.render()}", markup=True, soft_wrap=True)
@@ -535,13 +560,12 @@ def appeal(
 ) -> None:
     """Write an appeal letter (HTML and PDF) for a denied or short-paid claim; the claim
     becomes appealed."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.appeal import appeal as appeal_claim
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
         _claim_in(session, clinics, claim)
-        day = as_of_or_latest(session, _day(as_of))
+        day = as_of_or_today(ctx, as_of, config)
         result = appeal_claim(session, config, claim, as_of=day, who=who(), out_dir=output_dir)
     if as_json:
         print_json(result.as_json())
@@ -566,12 +590,11 @@ def writeoff(
     clinics: tuple[str, ...],
 ) -> None:
     """Write off what is outstanding on a claim, and close it."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import writeoff as write_off
 
     with ledger_session(ctx) as session:
         _claim_in(session, clinics, claim)
-        day = as_of_or_latest(session, _day(as_of))
+        day = as_of_or_today(ctx, as_of)
         amount = write_off(session, claim, reason, as_of=day, who=who())
     out.print(f"claim {claim}: wrote off {_money(amount)} and closed it")
 
@@ -586,7 +609,7 @@ def writeoff(
     "as_of",
     type=DATE,
     default=None,
-    help="Report as of this date (default: the latest date the ledger recorded).",
+    help="Report as of this date (default: today in the clinic's time zone).",
 )
 @clinic_option
 @click.pass_context
@@ -597,11 +620,10 @@ def report(
 ) -> None:
     """Claims submitted, first-pass acceptance, clean claims, denials by category and CARC,
     paid, expected vs paid, A/R with aging and days in A/R: overall and per payer."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.reports.report import build_report
 
     with ledger_session(ctx, read_only=True) as session:
-        day = as_of_or_latest(session, _day(as_of))
+        day = as_of_or_today(ctx, as_of)
         data = build_report(session, day, _scope(session, clinics))
     if as_json:
         print_json(data)
@@ -610,36 +632,43 @@ def report(
 
 
 def render_report(data: dict[str, Any]) -> None:
-    """Two tables narrow enough for 80 columns: outcomes, then A/R with its aging."""
+    """Two tables, outcomes then A/R with its aging, split by columns where the terminal is
+    too narrow for them: money is never cut."""
     from ptbill.reports.report import BUCKETS
 
     rows = [("overall", data)] + list(data["payers"].items())
-    claims = Table(title=f"Claims as of {data['as_of']}", title_justify="left")
-    for col in ("", "Submitted", "1st pass", "Clean", "Denials", "Paid", "Expected"):
-        claims.add_column(col, justify="right" if col else "left")
-    for name, r in rows:
-        claims.add_row(
-            name,
-            str(r["claims_submitted"]),
-            _percent(r["first_pass_acceptance_rate"]),
-            _percent(r["clean_claim_rate"]),
-            _percent(r["denial_rate"]),
-            _money(r["paid_total"]),
-            # No claim with a known expected payment: unknown, not $0.00.
-            _money(r["expected_vs_paid"]["expected"]) if r["expected_vs_paid"]["claims"] else "-",
-        )
-    out.print(claims)
-    aging = Table(title="A/R by days since first submission", title_justify="left")
-    for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Days"):
-        aging.add_column(col, justify="right" if col else "left")
-    for name, r in rows:
-        aging.add_row(
-            name,
-            _money(r["ar_total"]),
-            *[_money(r["ar_aging"][b]) for b, _ in BUCKETS],
-            "-" if r["days_in_ar"] is None else str(r["days_in_ar"]),
-        )
-    out.print(aging)
+    print_table(
+        f"Claims as of {data['as_of']}",
+        ("", "Submitted", "1st pass", "Clean", "Denials", "Paid", "Expected"),
+        [
+            (
+                name,
+                str(r["claims_submitted"]),
+                _percent(r["first_pass_acceptance_rate"]),
+                _percent(r["clean_claim_rate"]),
+                _percent(r["denial_rate"]),
+                _money(r["paid_total"]),
+                # No claim with a known expected payment: unknown, not $0.00.
+                _money(r["expected_vs_paid"]["expected"])
+                if r["expected_vs_paid"]["claims"]
+                else "-",
+            )
+            for name, r in rows
+        ],
+    )
+    print_table(
+        "A/R by days since first submission",
+        ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Days"),
+        [
+            (
+                name,
+                _money(r["ar_total"]),
+                *[_money(r["ar_aging"][b]) for b, _ in BUCKETS],
+                "-" if r["days_in_ar"] is None else str(r["days_in_ar"]),
+            )
+            for name, r in rows
+        ],
+    )
     if data["denials_by_category"]:
         out.print(
             "denials by category: "
@@ -666,22 +695,24 @@ def render_patient_money(data: dict[str, Any]) -> None:
     """Patient A/R beside the insurance A/R, collections and the net collection rate."""
     from ptbill.reports.report import BUCKETS
 
-    ar = Table(title="Patient A/R by days since the payer decided", title_justify="left")
-    for col in ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Credits"):
-        ar.add_column(col, justify="right" if col else "left")
-    ar.add_row(
-        "patients",
-        _money(data["patient_ar_total"]),
-        *[_money(data["patient_ar_aging"][b]) for b, _ in BUCKETS],
-        _money(data["patient_credits"]),
+    print_table(
+        "Patient A/R by days since the payer decided",
+        ("", "A/R", "0-30", "31-60", "61-90", "91-120", ">120", "Credits"),
+        [
+            (
+                "patients",
+                _money(data["patient_ar_total"]),
+                *[_money(data["patient_ar_aging"][b]) for b, _ in BUCKETS],
+                _money(data["patient_credits"]),
+            ),
+            (
+                "insurance",
+                _money(data["ar_total"]),
+                *[_money(data["ar_aging"][b]) for b, _ in BUCKETS],
+                "",
+            ),
+        ],
     )
-    ar.add_row(
-        "insurance",
-        _money(data["ar_total"]),
-        *[_money(data["ar_aging"][b]) for b, _ in BUCKETS],
-        "",
-    )
-    out.print(ar)
     payers = ", ".join(f"{k} {_money(v)}" for k, v in data["collections_by_payer"].items())
     patients = sum(data["collections_by_patient"].values(), Decimal(0))
     out.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
@@ -11,6 +12,8 @@ from ptbill.cli.claim_cmds import claim
 from ptbill.cli.coding_cmds import code, units
 from ptbill.cli.data_cmds import backup, export, migrate
 from ptbill.cli.demo_cmds import demo_data
+from ptbill.cli.exit_codes import help_text
+from ptbill.cli.job_cmds import jobs, worker
 from ptbill.cli.ledger_cmds import (
     ack_apply,
     appeal,
@@ -34,13 +37,14 @@ from ptbill.cli.payer_cmds import eligibility, exchange, status
 from ptbill.cli.pricing_cmds import price
 from ptbill.cli.reference_cmds import reference
 from ptbill.cli.scrub_cmds import rules, scrub
+from ptbill.cli.show_cmds import show
 from ptbill.cli.web_cmds import access_log, serve, token, user
 from ptbill.cli.work_cmds import rescrub, worklist
 from ptbill.cli.x12_cmds import ack, remit
 from ptbill.domain.visit import Visit
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=help_text())
 @click.version_option(__version__, prog_name="ptbill")
 @click.option(
     "--config",
@@ -65,8 +69,23 @@ from ptbill.domain.visit import Visit
     help="The reference data folder (imported CMS releases, fee schedules). "
     "Default: ~/.local/share/ptbill.",
 )
+@click.option(
+    "--today",
+    "today",
+    envvar="PTBILL_TODAY",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Freeze the clock: the date commands work as of when given no --as-of "
+    "(default: today in the clinic's time zone).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db: str, data: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    config_path: str | None,
+    db: str,
+    data: str | None,
+    today: dt.datetime | None,
+) -> None:
     """ptbill: billing for outpatient physical therapy, from visit notes to paid claims."""
     # Every setting from the command line or the environment is resolved here, once; the
     # commands pass them down (the configuration with its reference snapshot: run_config).
@@ -74,6 +93,7 @@ def cli(ctx: click.Context, config_path: str | None, db: str, data: str | None) 
     ctx.obj["config"] = config_path
     ctx.obj["db"] = db
     ctx.obj["data"] = data
+    ctx.obj["today"] = today.date() if today else None
 
 
 @cli.command()
@@ -104,6 +124,7 @@ cli.add_command(rescrub)
 cli.add_command(appeal)
 cli.add_command(writeoff)
 cli.add_command(report)
+cli.add_command(show)
 cli.add_command(export)
 cli.add_command(backup)
 cli.add_command(migrate)
@@ -120,6 +141,8 @@ cli.add_command(pay)
 cli.add_command(refund)
 cli.add_command(patient_writeoff)
 cli.add_command(statements)
+cli.add_command(jobs)
+cli.add_command(worker)
 
 
 def main() -> None:

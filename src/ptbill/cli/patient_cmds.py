@@ -1,6 +1,6 @@
 """What follows the primary payer, from the command line: a patient's coverages, balances,
 payments, refunds and write-offs, and statements. Each works on the ledger of `ptbill --db`
-in one transaction; without --as-of, as of the latest date the ledger has recorded. `--clinic KEY`
+in one transaction; without --as-of, as of today (ptbill.cli.clock). `--clinic KEY`
 (repeatable) holds a command to those clinics, as with the other ledger commands: a patient of
 another clinic is not found, and the balances and statements are only theirs."""
 
@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import out, print_json, user_errors
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
@@ -56,12 +57,6 @@ def _patient_options(fn: Any) -> Any:
     ):
         fn = option(fn)
     return click.pass_context(user_errors(database_errors(fn)))
-
-
-def _as_of(session: Any, as_of: dt.datetime | None) -> dt.date:
-    from ptbill.ledger.dates import as_of_or_latest
-
-    return as_of_or_latest(session, _day(as_of))
 
 
 # --- coverages ---------------------------------------------------------------------------------
@@ -200,7 +195,7 @@ def balance(
     from ptbill.ledger.patient_pay import find_patient
 
     with ledger_session(ctx) as session:
-        day = _as_of(session, as_of)
+        day = as_of_or_today(ctx, as_of)
         scope = _scope(session, clinics)
         ids = [find_patient(session, patient, scope).id] if patient else None
         found = balances(session, day, ids, scope=scope)
@@ -251,7 +246,7 @@ def _record(
     clinics given, and what it did."""
     with ledger_session(ctx) as session:
         scope = _scope(session, clinics)
-        result = fn(session, on=_as_of(session, as_of), who=who(), scope=scope, **kwargs)
+        result = fn(session, on=as_of_or_today(ctx, as_of), who=who(), scope=scope, **kwargs)
     _show_applied(result, as_json)
 
 
@@ -383,7 +378,7 @@ def statements(
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
-        day = _as_of(session, as_of)
+        day = as_of_or_today(ctx, as_of)
         scope = _scope(session, clinics)
         run = run_statements(
             session, config, as_of=day, who=who(), out_dir=Path(output), scope=scope

@@ -4,26 +4,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
     _config,
-    _day,
     database_errors,
     ledger_session,
     who,
 )
-from ptbill.errors import InputError
+from ptbill.errors import InputError, unreadable
 
 TODAY = click.option(
     "--as-of", "as_of", type=DATE, default=None, help="Business date (default today)."
@@ -42,9 +44,9 @@ def _write(target: str, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _today(as_of: dt.datetime | None) -> dt.date:
-    """The business date: --as-of, else today (the command line is where the clock is read)."""
-    return _day(as_of) or dt.date.today()
+def _today(ctx: click.Context, as_of: dt.datetime | None) -> dt.date:
+    """The business date: --as-of, else today (ptbill.cli.clock)."""
+    return as_of_or_today(ctx, as_of)
 
 
 def _applies_a_file(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,16 +63,35 @@ def _applies_a_file(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            return f.read()
+    except OSError as e:
+        raise unreadable(path, e) from None
+
+
 def _apply(
     ctx: click.Context, file: str, as_of: dt.datetime | None, apply: Callable[..., Any]
 ) -> tuple[dt.date, Any]:
     """Apply an answer file (271 or 277) to the ledger, in one transaction."""
-    from ptbill.ledger.eligibility import read_file
-
-    day = _today(as_of)
-    text = read_file(file)
+    day = _today(ctx, as_of)
+    text = _read(file)
     with ledger_session(ctx) as session:
         return day, apply(session, text, file, as_of=day, who=who())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The garbage collector off while a 271 becomes a few objects a segment, none of them
+    garbage (its generational passes over them cost a third of the reading)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _money(value: Any) -> str:
@@ -118,7 +139,7 @@ def eligibility_request(
             "ptbill eligibility request visits.jsonl -o out.270, or --date 2026-03-02",
         )
     config = _config(ctx)
-    day = _today(as_of)
+    day = _today(ctx, as_of)
     visits = load_visits(visits_file) if visits_file else None
     with ledger_session(ctx) as session:
         if visits is None:
@@ -150,9 +171,10 @@ def eligibility_read(file: str, as_json: bool) -> None:
     out-of-pocket remaining, coinsurance and copay for PT, visits left, prior authorization,
     other payers, the payer's errors and, for Medicare, the therapy amount applied this year.
     Exit 1 when anyone's coverage is inactive or the payer returned errors."""
-    from ptbill.ledger.eligibility import read_271_text, read_file
+    from ptbill.x12.benefits import read_people
 
-    people = read_271_text(read_file(file), file)
+    with _collector_paused():
+        people = read_people(_read(file), file)
     if as_json:
         print_json(people)
     else:
@@ -261,7 +283,7 @@ def status_request(
     from ptbill.ledger.claim_status import request
 
     config = _config(ctx)
-    day = _today(as_of)
+    day = _today(ctx, as_of)
     with ledger_session(ctx) as session:
         written = request(session, config, as_of=day, file_name=output, claims=list(claims) or None)
         if written.text:
@@ -349,7 +371,9 @@ def exchange_run(
     while True:
         ledger = Ledger(ctx.obj.get("db"))
         try:
-            summary = run_exchange(ledger, config, house, as_of=_today(as_of), who=who(), base=base)
+            summary = run_exchange(
+                ledger, config, house, as_of=_today(ctx, as_of), who=who(), base=base
+            )
         finally:
             ledger.close()
         if as_json:

@@ -4,27 +4,29 @@ fees`."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
-from ptbill.cli.coding_cmds import load_items, prepare_items
+from ptbill.bulk import batch
+from ptbill.cli import visits
 from ptbill.cli.common import (
     EXIT_FOUND,
-    EXIT_INPUT,
     data_dir,
-    err,
     out,
-    print_json,
     run_config,
     settings_of,
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option
+from ptbill.cli.output import CsvRows, JsonList, format_options, output_of, quiet_option
+from ptbill.cli.progress import progress
 from ptbill.cli.reference_cmds import reference_import, report_import
-from ptbill.config import Config, load_config
+from ptbill.cli.summary import Totals
+from ptbill.config import load_config
 from ptbill.errors import InputError
 from ptbill.pricing import PricedVisit
 from ptbill.pricing.money import money
@@ -33,13 +35,6 @@ from ptbill.reference.importers.gpci import import_gpci, import_zip_localities
 from ptbill.reference.importers.pfs import Imported, import_pfs
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def price_files(
-    files: tuple[str, ...], config: Config, as_of: dt.date | None, fmt: str | None = None
-) -> list[PricedVisit]:
-    """Load every visit (all input errors first), then make each a claim: its prices."""
-    return [x.claim.priced for x in prepare_items(load_items(files, config, fmt), as_of)]
 
 
 def priced_json(p: PricedVisit) -> dict[str, Any]:
@@ -104,39 +99,118 @@ def render_priced(p: PricedVisit) -> None:
         out.print(f"  {note}")
 
 
+PRICE_COLUMNS = (
+    "visit_id",
+    "date_of_service",
+    "payer",
+    "pricing",
+    "locality",
+    "line",
+    "code",
+    "units",
+    "modifiers",
+    "charge",
+    "status",
+    "allowed",
+    "expected_payment",
+    "patient_responsibility",
+    "unit_fee",
+    "mppr_reduction",
+    "cq_reduction",
+    "deductible",
+    "coinsurance",
+    "sequestration",
+    "source",
+)
+
+
+def priced_rows(p: PricedVisit) -> Iterator[dict[str, Any]]:
+    """One CSV row per priced line, with its visit's id, date, payer and pricing."""
+    head = {
+        "visit_id": p.visit_id,
+        "date_of_service": p.date_of_service,
+        "payer": p.payer,
+        "pricing": p.pricing,
+        "locality": p.locality,
+    }
+    for number, line in enumerate(priced_json(p)["lines"], start=1):
+        yield {**head, "line": number, **line}
+
+
+def priced_line(p: PricedVisit) -> str:
+    """A priced visit in one line: its lines' allowed amounts and the three totals."""
+    lines = ", ".join(f"{x.code} x{x.units} {money(x.allowed)}" for x in p.lines)
+    told = "" if p.complete else "  INCOMPLETE: a line could not be priced"
+    return (
+        f"{p.visit_id}  {p.date_of_service}  {p.payer}  {lines}  allowed {money(p.allowed)}, "
+        f"payer {money(p.expected_payment)}, patient {money(p.patient_responsibility)}{told}"
+    )
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@format_options("jsonl", "csv")
 @click.option(
     "--as-of",
     "as_of",
     type=DATE,
     default=None,
     help="Leave out PFS releases published and contracts effective after DATE "
-    "(reproduce an earlier expectation).",
+    "(reproduce an earlier expectation). Default: every release the data folder holds.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Every line with how it was priced; the default for one visit.",
 )
 @from_option
+@quiet_option
 @click.pass_context
 @user_errors
 def price(
     ctx: click.Context,
     files: tuple[str, ...],
-    as_json: bool,
+    output: str | None,
     as_of: dt.datetime | None,
+    explain: bool,
     fmt: str | None,
+    quiet: bool,
 ) -> None:
     """Price the visits in FILE(s): per line the allowed amount, the payer's expected payment and
-    the patient's share, and how each was computed. Exit 1 when a line cannot be priced."""
-    priced = price_files(files, run_config(ctx), as_of.date() if as_of else None, fmt)
-    if not priced:
-        err.print("no visits in the input")
-        ctx.exit(EXIT_INPUT)
-    if as_json:
-        print_json([priced_json(p) for p in priced])
-    else:
-        for p in priced:
-            render_priced(p)
-    if not all(p.complete for p in priced):
+    the patient's share, and how each was computed.
+
+    On a terminal: a line per visit and the totals (--explain: how each line was priced);
+    --json, --jsonl and --format csv (a row per line): written as each visit is priced. Exit 1
+    when a line cannot be priced."""
+    output = output_of(output)
+    with batch():
+        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
+        explain = explain or found.count == 1
+        totals = Totals()
+        sink: JsonList | CsvRows | None = None
+        if output in ("json", "jsonl"):
+            sink = JsonList(lines=output == "jsonl")
+        elif output == "csv":
+            sink = CsvRows(PRICE_COLUMNS)
+        with progress("pricing", found.count, quiet=quiet) as advance:
+            for x in visits.claims(found, as_of.date() if as_of else None, advance):
+                p = x.priced
+                assert p is not None
+                if isinstance(sink, JsonList):
+                    sink.add(priced_json(p))
+                elif sink is not None:
+                    for row in priced_rows(p):
+                        sink.add(row)
+                elif explain:
+                    render_priced(p)
+                else:
+                    out.print(priced_line(p), markup=False, highlight=False, soft_wrap=True)
+                totals.add_claim(x.coded, None, p)
+        if sink is not None:
+            sink.close()
+        elif not quiet:
+            totals.show()
+    if totals.unpriced:
         ctx.exit(EXIT_FOUND)
 
 

@@ -10,43 +10,21 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ptbill.cli.coding_cmds import ClaimItem, load_items, prepare_items
-from ptbill.cli.common import (
-    EXIT_FOUND,
-    EXIT_INPUT,
-    err,
-    out,
-    print_json,
-    run_config,
-    user_errors,
-)
+from ptbill.bulk import batch
+from ptbill.cli import visits
+from ptbill.cli.clock import as_of_or_today, one_clinic
+from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, run_config, user_errors
 from ptbill.cli.intake_opts import from_option
-from ptbill.config import Config, load_config
+from ptbill.cli.output import JsonList, format_options, output_of, quiet_option
+from ptbill.cli.progress import progress
+from ptbill.cli.summary import Totals
+from ptbill.config import load_config
 from ptbill.domain import CodedVisit, Visit
-from ptbill.errors import InputError
 from ptbill.scrub import RULES, ScrubResult, active_rules
 from ptbill.scrub.rulebook import rules_markdown
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
-
-
-def scrub_files(
-    files: tuple[str, ...], config: Config, as_of: dt.date | None, fmt: str | None = None
-) -> tuple[list[ClaimItem], dt.date]:
-    """Load every visit (all input errors first), then make each a claim as of `as_of`
-    (default: the latest date of service), the input one batch."""
-    items = load_items(files, config, fmt)
-    if not items:
-        raise InputError(
-            ", ".join(files),
-            None,
-            None,
-            "no visits in the input",
-            "give files that hold at least one visit",
-        )
-    day = as_of or max(x.visit.date_of_service for x in items)
-    return prepare_items(items, day), day
 
 
 def result_json(v: Visit, r: ScrubResult) -> dict[str, Any]:
@@ -85,56 +63,72 @@ def render_result(v: Visit, c: CodedVisit, r: ScrubResult, show_info: bool) -> N
     out.print(table)
 
 
-def render_summary(results: list[ScrubResult], as_of: dt.date, defaulted: bool) -> None:
-    blocked = sum(r.blocked for r in results)
-    out.print(
-        f"\n[bold]{len(results)} visit(s): {len(results) - blocked} ready, {blocked} "
-        f"blocked[/] (as of {as_of}{', the latest date of service' if defaulted else ''})"
-    )
-    by_rule = Counter(f.rule for r in results for f in r.findings if f.severity == "error")
-    if by_rule:
-        out.print("errors by rule: " + ", ".join(f"{k} {n}" for k, n in by_rule.most_common()))
+AS_OF_HELP = (
+    "The day the claims would be sent (timely filing, signatures). Default: today in the "
+    "clinic's time zone (`ptbill --today` freezes it)."
+)
+
+
+def as_of_told(
+    ctx: click.Context, as_of: dt.datetime | None, found: visits.Input
+) -> tuple[dt.date, str]:
+    """The run's as-of date, and how the summary tells where it came from."""
+    config = found.config
+    clinic = one_clinic(found.clinics)
+    day = as_of_or_today(ctx, as_of, config, clinic)
+    if as_of is not None:
+        return day, ""
+    zone = config.zone(clinic)
+    return day, f" (today{f' in {zone.key}' if zone else ''})"
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=DATE,
-    default=None,
-    help="The day the claims would be sent (timely filing, signatures). Default: the "
-    "latest date of service in the input (there is no clock).",
-)
+@format_options("jsonl")
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option(
     "--all", "show_all", is_flag=True, help="Also list visits without findings, and info findings."
 )
 @from_option
+@quiet_option
 @click.pass_context
 @user_errors
 def scrub(
     ctx: click.Context,
     files: tuple[str, ...],
-    as_json: bool,
+    output: str | None,
     as_of: dt.datetime | None,
     show_all: bool,
     fmt: str | None,
+    quiet: bool,
 ) -> None:
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
 
-    Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable input."""
-    items, day = scrub_files(files, run_config(ctx), as_of.date() if as_of else None, fmt)
-    results = [x.claim.scrub for x in items]
-    if as_json:
-        print_json([result_json(x.visit, x.claim.scrub) for x in items])
-    else:
-        for x in items:
-            r = x.claim.scrub
-            if show_all or any(f.severity != "info" for f in r.findings):
-                render_result(x.visit, x.coded, r, show_all)
-        render_summary(results, day, as_of is None)
-    if any(r.blocked for r in results):
+    On a terminal: the visits with findings, and the totals (ready and blocked by category,
+    lines, charges, expected payment); --json and --jsonl: every visit's findings, written as
+    it is scrubbed. Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable
+    input (nothing printed)."""
+    with batch():
+        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
+        day, how = as_of_told(ctx, as_of, found)
+        output = output_of(output)
+        sink = JsonList(lines=output == "jsonl") if output != "text" else None
+        totals = Totals()
+        # Prices only for the summary's expected payment.
+        priced = sink is None and not quiet
+        with progress("scrubbing", found.count, quiet=quiet) as advance:
+            for x in visits.claims(found, day, advance, priced=priced):
+                r = x.scrub
+                if sink is not None:
+                    sink.add(result_json(x.visit, r))
+                elif show_all or any(f.severity != "info" for f in r.findings):
+                    render_result(x.visit, x.coded, r, show_all)
+                totals.add_claim(x.coded, r, x.priced)
+        if sink is not None:
+            sink.close()
+        elif not quiet:
+            totals.show(day, how)
+    if totals.blocked:
         ctx.exit(EXIT_FOUND)
 
 

@@ -50,8 +50,8 @@ def _database(ctx: click.Context) -> Database:
     "as_of",
     type=DATE,
     default=None,
-    help="The business date the pages and actions use. Default: the latest date in "
-    "the data (there is no clock).",
+    help="The business date the pages and actions use. Default: today in the company's "
+    "time zone (`ptbill --today` freezes it).",
 )
 @click.option(
     "--secure-cookies/--no-secure-cookies",
@@ -89,6 +89,8 @@ def serve(
     }
     if as_of is not None:
         changes["as_of"] = as_of.date()
+    if root.get("today") is not None:
+        changes["today"] = root["today"]
     if secure_cookies is not None:
         changes["secure_cookies"] = secure_cookies
     if max_upload_mb is not None:

@@ -20,6 +20,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import (
     EXIT_FOUND,
     err,
@@ -173,7 +174,6 @@ def worklist(
 ) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when,
     with a summary by denial reason (or only the groups, with --group-by)."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.ledger.scope import scope_of
     from ptbill.remit.worklist import (
         WorkFilter,
@@ -196,7 +196,7 @@ def worklist(
     )
     with ledger_session(ctx, read_only=True) as session:
         scope = scope_of(session, clinics)
-        day = as_of_or_latest(session, as_of.date() if as_of else None)
+        day = as_of_or_today(ctx, as_of)
         if fmt == "ids":
             found = selected_items(session, scope, filters, day, limit)
             for number in dict.fromkeys(ref for _, ref, claim in found if claim is not None):
@@ -308,7 +308,6 @@ def run_bulk_command(
     """`name` on every claim id of standard input; prints each outcome as it is decided (or
     the whole answer as JSON) and exits 1 unless every claim was done. With `clinics`, a
     claim of another clinic is refused (as not found)."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.bulk_actions import BulkAction, ClaimOutcome, claim_targets, run_bulk
 
     action = BulkAction(name, reason, out_dir)
@@ -322,7 +321,7 @@ def run_bulk_command(
         (click.echo if c.outcome == "done" else lambda t: click.echo(t, err=True))(line)
 
     with ledger_session(ctx, per_claim=True) as session:
-        day = as_of_or_latest(session, as_of.date() if as_of else None)
+        day = as_of_or_today(ctx, as_of)
         session.commit()  # the date's read: each claim then has a transaction of its own
         result = run_bulk(
             session,
@@ -357,13 +356,12 @@ def rescrub(
     """Code, scrub and price a claim not sent yet (blocked or ready) again from its stored
     visit, with today's configuration and reference data: it becomes ready, or stays blocked
     with new work items. Exit 1 when it is still blocked."""
-    from ptbill.ledger.dates import as_of_or_latest
     from ptbill.remit.actions import rescrub as scrub_again
 
     config = run_config(ctx)
     with ledger_session(ctx) as session:
         _claim_in(session, clinics, claim)
-        day = as_of_or_latest(session, as_of.date() if as_of else None)
+        day = as_of_or_today(ctx, as_of)
         result = scrub_again(session, config, claim, as_of=day, who=who())
     if as_json:
         print_json(result.as_json())

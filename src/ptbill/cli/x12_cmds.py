@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -10,7 +9,17 @@ from typing import Any, TypeVar
 import click
 from rich.table import Table
 
-from ptbill.cli.common import EXIT_FOUND, _default, err, out, print_json, user_errors
+from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
+from ptbill.cli.output import (
+    CsvRows,
+    JsonList,
+    Writer,
+    format_options,
+    held,
+    output_of,
+    page,
+    release,
+)
 from ptbill.errors import unreadable
 from ptbill.x12.errors import X12Error
 from ptbill.x12.kinds import input_error
@@ -46,6 +55,7 @@ def _warn(path: str, warnings: list[str]) -> None:
 
 
 _CENT = Decimal("0.01")
+ZERO = Decimal(0)
 
 
 def _money(value: Decimal | None) -> Decimal | None:
@@ -53,6 +63,20 @@ def _money(value: Decimal | None) -> Decimal | None:
     if value is None or value.as_tuple().exponent <= -2:  # type: ignore[operator]
         return value
     return value.quantize(_CENT)
+
+
+def _amount(value: Decimal | None) -> str | None:
+    """_money as text, for JSON and CSV (what the remit's JSON is written with: as fast as a
+    str(), a hundred thousand claims hold about a million amounts)."""
+    if value is None:
+        return None
+    text = str(value)
+    dot = text.find(".")
+    if dot < 0 and "E" not in text:
+        return text + ".00"
+    if dot >= 0 and len(text) - dot == 2:
+        return text + "0"
+    return text if dot >= 0 and "E" not in text else str(_money(value))
 
 
 def _count(value: Decimal | None) -> int | str | None:
@@ -67,7 +91,7 @@ def _adjustments(items: list[RemittanceAdjustment]) -> list[dict[str, Any]]:
         {
             "group": a.group,
             "reason": a.reason,
-            "amount": _money(a.amount),
+            "amount": _amount(a.amount),
             "quantity": _count(a.quantity),
         }
         for a in items
@@ -78,13 +102,34 @@ def _line_json(line: ServicePayment, claim: RemittanceClaim) -> dict[str, Any]:
     return {
         "code": line.code,
         "modifiers": line.modifiers,
-        "charge": _money(line.charge),
-        "paid": _money(line.paid),
+        "charge": _amount(line.charge),
+        "paid": _amount(line.paid),
         "units": _count(line.units),
         # A line without its own date is dated by the claim's statement period.
         "date_of_service": line.date_of_service or claim.statement_start,
         "adjustments": _adjustments(line.adjustments),
         "remarks": line.remarks,
+    }
+
+
+def _claim_head(c: RemittanceClaim) -> dict[str, Any]:
+    """A claim's own figures (what the JSON and the CSV row share)."""
+    return {
+        "claim_id": c.claim_id,
+        "status": c.status,
+        "charge": _amount(c.charge),
+        "paid": _amount(c.paid),
+        "patient_responsibility": _amount(c.patient_responsibility),
+        "payer_claim_control_number": c.payer_claim_control_number or None,
+    }
+
+
+def claim_json(c: RemittanceClaim) -> dict[str, Any]:
+    """A claim of a payment in the shape of the interfaces contract."""
+    return {
+        **_claim_head(c),
+        "adjustments": _adjustments(c.adjustments),
+        "lines": [_line_json(line, c) for line in c.lines],
     }
 
 
@@ -95,23 +140,11 @@ def payment_json(p: RemittanceAdvice) -> dict[str, Any]:
         "payee_npi": p.payee_npi,
         "trace_number": p.trace_number,
         "payment_date": p.payment_date,
-        "amount": _money(p.amount),
+        "amount": _amount(p.amount),
         "method": p.method,
-        "claims": [
-            {
-                "claim_id": c.claim_id,
-                "status": c.status,
-                "charge": _money(c.charge),
-                "paid": _money(c.paid),
-                "patient_responsibility": _money(c.patient_responsibility),
-                "payer_claim_control_number": c.payer_claim_control_number or None,
-                "adjustments": _adjustments(c.adjustments),
-                "lines": [_line_json(line, c) for line in c.lines],
-            }
-            for c in p.claims
-        ],
+        "claims": [claim_json(c) for c in p.claims],
         "provider_adjustments": [
-            {"reason": a.reason, "reference": a.reference or None, "amount": _money(a.amount)}
+            {"reason": a.reason, "reference": a.reference or None, "amount": _amount(a.amount)}
             for a in p.provider_adjustments
         ],
         "imbalances": [
@@ -119,8 +152,8 @@ def payment_json(p: RemittanceAdvice) -> dict[str, Any]:
                 "level": i.level,
                 "claim_id": i.claim_id,
                 "line": i.line,
-                "expected": _money(i.expected),
-                "found": _money(i.found),
+                "expected": _amount(i.expected),
+                "found": _amount(i.found),
                 "message": i.message,
             }
             for i in p.imbalances
@@ -128,83 +161,184 @@ def payment_json(p: RemittanceAdvice) -> dict[str, Any]:
     }
 
 
+def claim_record(p: RemittanceAdvice, c: RemittanceClaim) -> dict[str, Any]:
+    """A claim with its payment's payer, trace number and date: --jsonl's object a line."""
+    return {
+        "payer": p.payer,
+        "trace_number": p.trace_number,
+        "payment_date": p.payment_date,
+        **claim_json(c),
+    }
+
+
+CLAIM_COLUMNS = (
+    "payer",
+    "trace_number",
+    "payment_date",
+    "claim_id",
+    "status",
+    "charge",
+    "paid",
+    "patient_responsibility",
+    "payer_claim_control_number",
+    "adjustments",
+    "remarks",
+    "lines",
+)
+
+
+def claim_row(p: RemittanceAdvice, c: RemittanceClaim) -> dict[str, Any]:
+    """A claim as a CSV row: its adjustments as GROUP-REASON:AMOUNT, its line count."""
+    return {
+        "payer": p.payer,
+        "trace_number": p.trace_number,
+        "payment_date": p.payment_date,
+        **_claim_head(c),
+        "adjustments": [f"{a.group}-{a.reason}:{_amount(a.amount)}" for a in c.adjustments],
+        "remarks": c.remarks,
+        "lines": len(c.lines),
+    }
+
+
 def _adjustment_text(items: list[RemittanceAdjustment]) -> str:
-    return "\n".join(f"{a.group}-{a.reason} {_money(a.amount)}" for a in items)
+    return ", ".join(f"{a.group}-{a.reason} {_money(a.amount)}" for a in items)
 
 
-def _render_payment(p: RemittanceAdvice) -> None:
-    out.print(
-        f"[bold]{p.payer}[/] paid {_money(p.amount)} by {p.method} on {p.payment_date} "
+TOP_REASONS = 10
+
+
+def payment_summary(p: RemittanceAdvice) -> Iterator[str]:
+    """A payment for people: its header, its claims' totals by status, the top adjustment
+    reasons (claim and line level), provider adjustments and what does not balance."""
+    yield (
+        f"{p.payer} paid {_money(p.amount)} by {p.method} on {p.payment_date} "
         f"(trace {p.trace_number}) to NPI {p.payee_npi or '-'}"
     )
-    table = Table(title_justify="left")
-    for col in ("Claim", "Status / line", "Charge", "Paid", "Patient", "Adjustments", "Remarks"):
-        table.add_column(col, overflow="fold", no_wrap=col == "Adjustments")
+    by_status: dict[str, list[Any]] = {}
+    reasons: dict[str, list[Any]] = {}
     for c in p.claims:
-        table.add_row(
-            c.claim_id,
-            f"{c.status} {c.status_meaning}",
-            str(_money(c.charge)),
-            str(_money(c.paid)),
-            "" if c.patient_responsibility is None else str(_money(c.patient_responsibility)),
-            _adjustment_text(c.adjustments),
-            " ".join(c.remarks),
+        row = by_status.setdefault(f"{c.status} {c.status_meaning}", [0, ZERO, ZERO, ZERO])
+        row[0] += 1
+        row[1] += c.charge or ZERO
+        row[2] += c.paid or ZERO
+        row[3] += c.patient_responsibility or ZERO
+        for adj in [*c.adjustments, *(a for line in c.lines for a in line.adjustments)]:
+            r = reasons.setdefault(f"{adj.group}-{adj.reason}", [0, ZERO])
+            r[0] += 1
+            r[1] += adj.amount
+    yield f"  {len(p.claims):,} claim(s) by status:"
+    for status, (n, charge, paid, patient) in sorted(by_status.items(), key=lambda kv: -kv[1][0]):
+        yield (
+            f"    {status}: {n:,}, charge {_total(charge)}, paid {_total(paid)}, "
+            f"patient {_total(patient)}"
         )
-        for line in c.lines:
-            code = ":".join([line.code, *line.modifiers])
-            table.add_row(
-                "",
-                f"{code} x{_count(line.units)}",
-                str(_money(line.charge)),
-                str(_money(line.paid)),
-                "",
-                _adjustment_text(line.adjustments),
-                " ".join(line.remarks),
-            )
-    out.print(table)
+    if reasons:
+        top = sorted(reasons.items(), key=lambda kv: -abs(kv[1][1]))[:TOP_REASONS]
+        yield "  top adjustment reasons (by amount):"
+        for reason, (n, amount) in top:
+            yield f"    {reason}: {_total(amount)} in {n:,} adjustment(s)"
+        if len(reasons) > TOP_REASONS:
+            yield f"    ... and {len(reasons) - TOP_REASONS} more reason(s)"
     for a in p.provider_adjustments:
         ref = f" ({a.reference})" if a.reference else ""
-        out.print(f"  provider adjustment {a.reason}{ref}: {_money(a.amount)}")
+        yield f"  provider adjustment {a.reason}{ref}: {_money(a.amount)}"
     for i in p.imbalances:
-        out.print(f"  [red]does not balance:[/] {i.message}")
+        yield f"  does not balance: {i.message}"
 
 
-def _json_list(items: Iterator[str]) -> str:
-    parts = list(items)
-    return "[\n" + ",\n".join(parts) + "\n]" if parts else "[]"
+def _total(value: Decimal) -> str:
+    return f"{_money(value):,}"
+
+
+def _told(head: str, adjustments: list[RemittanceAdjustment], remarks: list[str]) -> str:
+    said = head + (f"; {_adjustment_text(adjustments)}" if adjustments else "")
+    return said + (f"; remarks {' '.join(remarks)}" if remarks else "")
+
+
+def claim_lines(c: RemittanceClaim) -> Iterator[str]:
+    """A claim for people (--claims): one line, then a line per service line."""
+    owed = c.patient_responsibility
+    patient = "" if owed is None else f", patient {_money(owed)}"
+    head = f"  {c.claim_id}  {c.status} {c.status_meaning}: charge {_money(c.charge)}, paid "
+    yield _told(f"{head}{_money(c.paid)}{patient}", c.adjustments, c.remarks)
+    for line in c.lines:
+        code = ":".join([line.code, *line.modifiers])
+        head = f"    {code} x{_count(line.units)}: charge {_money(line.charge)}, paid "
+        yield _told(f"{head}{_money(line.paid)}", line.adjustments, line.remarks)
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@format_options("jsonl", "csv")
+@click.option(
+    "--claims", "list_claims", is_flag=True, help="Also list every claim (paged on a terminal)."
+)
 @click.pass_context
 @user_errors
-def remit(ctx: click.Context, file: str, as_json: bool) -> None:
+def remit(ctx: click.Context, file: str, output: str | None, list_claims: bool) -> None:
     """Read an X12 835 remittance: payments, claims, lines, adjustments and whether the totals
-    balance. Exit status 1 when any total does not balance, 2 when the file cannot be read."""
+    balance.
+
+    For people: each payment's header, its claims' totals by status, the top adjustment
+    reasons and what does not balance (--claims: every claim too). --json: the payments (the
+    interfaces contract); --jsonl and --format csv: a claim a line, with its payment's payer,
+    trace number and date. Nothing is printed unless the whole file reads. Exit status 1 when
+    any total does not balance, 2 when the file cannot be read."""
+    output = output_of(output)
     warnings: list[str] = []
-    if as_json:
-        # Each payment becomes its JSON text as it is read, so memory follows the output,
-        # and nothing is printed unless the whole file reads.
-        unbalanced = False
+    unbalanced = False
+    with held() as spool:
 
-        def texts() -> Iterator[str]:
+        def write_all() -> None:
             nonlocal unbalanced
+            sink: JsonList | CsvRows | Writer
+            if output == "json":
+                sink = JsonList(lines=False, stream=spool)
+            elif output == "jsonl":
+                sink = JsonList(lines=True, stream=spool)
+            elif output == "csv":
+                sink = CsvRows(CLAIM_COLUMNS, stream=spool)
+            else:
+                sink = Writer(spool)
+            count = 0
             for p in read_835(file, warnings):
+                count += 1
                 unbalanced |= bool(p.imbalances)
-                yield json.dumps(payment_json(p), indent=2, default=_default)
+                if isinstance(sink, JsonList) and not sink.lines:
+                    sink.add(payment_json(p))
+                elif isinstance(sink, JsonList):
+                    for c in p.claims:
+                        sink.add(claim_record(p, c))
+                elif isinstance(sink, CsvRows):
+                    for c in p.claims:
+                        sink.add(claim_row(p, c))
+                else:
+                    _write_lines(sink, payment_summary(p), count > 1)
+                    if list_claims:
+                        _write_lines(sink, (t for c in p.claims for t in claim_lines(c)))
+            if isinstance(sink, Writer):
+                if not count:
+                    _write_lines(sink, iter(["no payments in the file"]))
+                sink.flush()
+            else:
+                sink.close()
 
-        click.echo(_read(file, "remit", lambda: _json_list(texts())))
-    else:
-        payments = _read(file, "remit", lambda: list(read_835(file, warnings)))
-        for p in payments:
-            _render_payment(p)
-        if not payments:
-            out.print("no payments in the file")
-        unbalanced = any(p.imbalances for p in payments)
+        _read(file, "remit", write_all)
+        if output == "text" and list_claims and out.is_terminal:
+            spool.seek(0)
+            page(line.decode("utf-8").rstrip("\n") for line in spool)
+        else:
+            release(spool)
     _warn(file, warnings)
     if unbalanced:
         ctx.exit(EXIT_FOUND)
+
+
+def _write_lines(w: Writer, lines: Iterator[str], gap: bool = False) -> None:
+    if gap:
+        w.write(b"\n")
+    for line in lines:
+        w.write(line.encode("utf-8") + b"\n")
 
 
 # --- ack ------------------------------------------------------------------------------------

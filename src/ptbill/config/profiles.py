@@ -14,8 +14,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +30,20 @@ from ptbill.config.intake import IntakeSettings
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.errors import InputError, describe_validation_error
 from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
+
+
+def _zone_name(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not a time zone: use an IANA name such as 'America/Chicago'"
+        ) from None
+    return name
+
+
+# An IANA time zone name: where "today" is, for the dates a command works as of.
+TimeZone = Annotated[str, AfterValidator(_zone_name)]
 
 
 class _Strict(BaseModel):
@@ -147,6 +163,7 @@ class Clinic(_Strict):
     submitter: Submitter | None = None
     receiver: Receiver | None = None
     clearinghouse: str | None = None  # the key of its [clearinghouses.KEY]
+    timezone: TimeZone | None = None  # None: the company's (Config.timezone)
     chargemaster: dict[str, Decimal] = {}
 
     def billing_provider(self) -> BillingProvider:
@@ -172,6 +189,8 @@ class Config(_Strict):
     payers: dict[str, PayerProfile]
     intake: IntakeSettings = IntakeSettings()  # how EMR exports map (ptbill.intake)
     clearinghouses: dict[str, Clearinghouse] = {}
+    # The company's time zone, for clinics that name none (None: the machine's own).
+    timezone: TimeZone | None = None
     reference: ReferenceSnapshot = BUNDLED_ONLY
 
     def with_reference(self, reference: ReferenceSnapshot) -> Config:
@@ -183,6 +202,13 @@ class Config(_Strict):
 
     def clinic(self, key: str) -> Clinic | None:
         return self.clinics.get(key)
+
+    def zone(self, clinic: str | None = None) -> ZoneInfo | None:
+        """The time zone of a clinic's "today": its own, else the company's; None when
+        neither is set (the machine's local time). The edges read the clock in it."""
+        found = self.clinics.get(clinic) if clinic else None
+        name = (found.timezone if found else None) or self.timezone
+        return ZoneInfo(name) if name else None
 
     def clinic_by_npi(self, npi: str) -> Clinic | None:
         """The configured clinic with this billing NPI (a visit that gives its billing provider
@@ -222,14 +248,15 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         k: {rid: (_bundled_origin(k), f"rules.{rid}") for rid in v.get("rules", {})}
         for k, v in raw_payers.items()
     }
-    unknown = set(data) - {"clinics", "payers", "clearinghouses", "intake"}
+    unknown = set(data) - {"clinics", "payers", "clearinghouses", "intake", "timezone"}
     if unknown:
         raise InputError(
             origin,
             None,
             ", ".join(sorted(unknown)),
             "unknown section",
-            "use only [clinics.KEY], [payers.KEY], [clearinghouses.KEY] and [intake] sections",
+            "use only [clinics.KEY], [payers.KEY], [clearinghouses.KEY] and [intake] sections "
+            "(and `timezone` above them)",
         )
     for key, override in data.get("payers", {}).items():
         override = dict(override)
@@ -264,6 +291,14 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
         intake = IntakeSettings.model_validate(data.get("intake", {}))
         houses = {k: Clearinghouse(**v) for k, v in data.get("clearinghouses", {}).items()}
+        config = Config(
+            source=origin,
+            clinics=clinics,
+            payers=payers,
+            clearinghouses=houses,
+            intake=intake,
+            timezone=data.get("timezone"),
+        )
     except ValidationError as e:
         field, problem = describe_validation_error(e)
         if e.title == "IntakeSettings":
@@ -283,9 +318,7 @@ def _build(data: dict[str, Any], origin: str) -> Config:
                 f"add [clearinghouses.{clinic.clearinghouse}] or name one of: "
                 f"{', '.join(sorted(houses)) or '(none)'}",
             )
-    return Config(
-        source=origin, clinics=clinics, payers=payers, clearinghouses=houses, intake=intake
-    )
+    return config
 
 
 @cache

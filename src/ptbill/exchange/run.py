@@ -24,9 +24,10 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,12 +39,18 @@ from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.acks import apply_ack_file
 from ptbill.ledger.claim_status import apply_277
-from ptbill.ledger.db import Ledger
 from ptbill.ledger.eligibility import apply_271
 from ptbill.ledger.outbound import AlreadyApplied, register_inbound
 from ptbill.remit.post import AlreadyPosted, already_posted, post_file
 from ptbill.x12 import X12Error
 from ptbill.x12.recognize import HEAD, recognize
+
+
+class Transactions(Protocol):
+    """Where a run keeps what it does: a ledger.db.Ledger, or the workbench's sessions."""
+
+    def transaction(self) -> AbstractContextManager[Session]: ...
+
 
 _APPLIED_KINDS = ("999", "TA1", "277CA", "277", "271", "835")
 
@@ -122,7 +129,7 @@ def clearinghouse_for(config: Config, key: str | None) -> tuple[str, Clearinghou
 class _Run:
     def __init__(
         self,
-        ledger: Ledger,
+        ledger: Transactions,
         config: Config,
         key: str,
         house: Clearinghouse,
@@ -375,7 +382,7 @@ def _first_line(e: Exception) -> str:
 
 
 def run_exchange(
-    ledger: Ledger,
+    ledger: Transactions,
     config: Config,
     clearinghouse: str | None = None,
     *,

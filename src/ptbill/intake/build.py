@@ -44,6 +44,28 @@ class Draft:
         target[keys[-1]] = value
         self.places[path] = place
 
+    def merge(self, fields: Mapping[str, Any], place: str) -> None:
+        """Visit fields sent as a JSON object (a ptbill extension, a Z-segment) over the
+        document's: an object over an object merges (its keys win), any other value replaces;
+        a dotted key sets the nested field, copying the parts on its way (they may be shared
+        with other visits' documents, never changed)."""
+        doc, places = self.doc, self.places
+        for key, value in fields.items():
+            old = doc.get(key)
+            if isinstance(old, dict) and isinstance(value, dict):
+                value = {**old, **value}
+            if "." not in key:
+                doc[key] = value
+            else:
+                target = doc
+                *parents, last = key.split(".")
+                for part in parents:
+                    inner = target.get(part)
+                    target[part] = inner = dict(inner) if isinstance(inner, dict) else {}
+                    target = inner
+                target[last] = value
+            places[key] = place
+
     def place_of(self, path: str) -> str | None:
         """The source place of a field path, or of the nearest enclosing part that has one."""
         if self.locate is not None:

@@ -69,7 +69,12 @@ def read(text: str, origin: str, config: Config, validate: Validate = "mapped") 
     if validate == "full":
         validate_models(resources, origin)
     index = Index(resources)
-    mapper = ClaimMapper(index, Recognise(config), origin)
+    try:  # it resolves the references that tie Procedures, Conditions, ChargeItems to visits
+        mapper = ClaimMapper(index, Recognise(config), origin)
+    except Fail as f:
+        raise InputError(
+            file=origin, visit_id=None, field=f.where, problem=f.problem, fix=f.fix
+        ) from None
     drafts: list[Draft] = []
     errors: list[InputError] = []
     units = [*index.of("Encounter"), *index.of("Claim")]

@@ -3,6 +3,7 @@ team). docs/intake.md has the element of every field."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +45,7 @@ class ClaimMapper(Mapper):
         self._billing(d, claim, claim.get("provider"), "provider")
         self._claim_coverages(d, claim)
         team: dict[int, tuple[str, Res]] = {}
-        for i, member in enumerate(claim.list("careTeam")):
+        for i, member in claim.objects("careTeam"):
             who = self.index.ref(
                 claim,
                 f"careTeam[{i}].provider",
@@ -52,7 +53,9 @@ class ClaimMapper(Mapper):
                 ("Practitioner", "Organization"),
             )
             role = code_in(member.get("role"), CARE_TEAM_ROLE) or any_code(member.get("role")) or ""
-            team[member.get("sequence")] = (role, who)
+            sequence = member.get("sequence")
+            if isinstance(sequence, Hashable):  # else no item can name it
+                team[sequence] = (role, who)
             field = _TEAM.get(role) or ("referring_provider" if role == _TEAM_REFERRING else None)
             if field is not None and field not in d.doc:
                 d.put(field, self._provider(who), claim.at(f"careTeam[{i}]"))
@@ -82,7 +85,7 @@ class ClaimMapper(Mapper):
             d.places[f"diagnoses[{n}]"] = claim.at(f"diagnosis[{i}]")
         services: list[dict[str, Any]] = []
         days: set[str] = set()
-        for i, item in enumerate(claim.list("item")):
+        for i, item in claim.objects("item"):
             where = f"item[{i}]"
             s: dict[str, Any] = {}
             code = code_in(item.get("productOrService"), CPT, HCPCS)
@@ -120,7 +123,7 @@ class ClaimMapper(Mapper):
                 )
             pointers = []
             for seq in item.get("diagnosisSequence") or ():
-                if seq not in position:
+                if not isinstance(seq, Hashable) or seq not in position:
                     raise Fail(
                         claim.at(f"{where}.diagnosisSequence"),
                         f"no diagnosis with sequence {seq}",
@@ -130,7 +133,7 @@ class ClaimMapper(Mapper):
             if pointers:
                 s["diagnosis_pointers"] = pointers
             for seq in item.get("careTeamSequence") or ():
-                role, _ = team.get(seq, ("", None))
+                role, _ = team.get(seq, ("", None)) if isinstance(seq, Hashable) else ("", None)
                 if role == "assist" and minutes is not None:
                     s["assistant_minutes"] = minutes
             day = item.get("servicedDate")
@@ -172,6 +175,12 @@ class ClaimMapper(Mapper):
         )
         entries = []
         for n, (i, ins) in enumerate(ordered):
+            if not isinstance(ins, dict):
+                raise Fail(
+                    claim.at(f"insurance[{i}]"),
+                    "expected an object",
+                    "send insurance as a list of JSON objects",
+                )
             cov = self.index.ref(
                 claim, f"insurance[{i}].coverage", ins.get("coverage"), ("Coverage",)
             )

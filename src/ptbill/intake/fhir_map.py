@@ -3,6 +3,7 @@ Claim's mapping is ptbill.intake.fhir_claim). docs/intake.md has the element of 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,22 @@ _PROCEDURE_ELEMENTS = {
 }
 
 
+_ENCOUNTER, _PATIENT, _ACCOUNT = ("Encounter",), ("Patient",), ("Account",)
+_LOCATION, _PRACTITIONER, _CONDITION = ("Location",), ("Practitioner",), ("Condition",)
+_PROVIDER = ("Organization", "Practitioner")
+
+
+def _refs(entries: list[Any], inner: str) -> tuple[str | int, ...]:
+    """What a list of entries that hold a Reference in `inner` points at, as a memo key: the
+    reference texts (an entry of another shape stands for itself, by its id)."""
+    out: list[str | int] = []
+    for e in entries:
+        node = e.get(inner) if isinstance(e, dict) else None
+        ref = node.get("reference") if isinstance(node, dict) else None
+        out.append(ref if isinstance(ref, str) else id(e))
+    return tuple(out)
+
+
 class Mapper:
     def __init__(self, index: Index, recognise: Recognise, origin: str) -> None:
         self.index, self.recognise, self.origin = index, recognise, origin
@@ -63,6 +80,9 @@ class Mapper:
         # visit, worked out once: (document fields, their places).
         self._memo: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, str]]] = {}
         self._providers: dict[int, dict[str, Any]] = {}
+        self._codes: dict[int, tuple[str, str]] = {}  # a Condition: its ICD-10-CM code, place
+        self._days: dict[str, str] = {}  # FHIR date(Time) text -> its ISO date
+        self._instants: dict[str, dt.datetime] = {}  # FHIR dateTime text -> its instant
         # Procedures, Conditions and ChargeItems by the Encounter/Procedure they belong to.
         self.procedures = self._children("Procedure", "encounter")
         self.conditions = self._children("Condition", "encounter")
@@ -74,35 +94,90 @@ class Mapper:
 
     def _children(self, kind: str, element: str) -> dict[int, list[Res]]:
         out: dict[int, list[Res]] = {}
+        find = self.index.find
         for res in self.index.of(kind):
-            parent = res.get(element)
+            parent = res.data.get(element)
             if parent is not None:
-                enc = self.index.ref(res, element, parent, ("Encounter",))
-                out.setdefault(id(enc), []).append(res)
+                enc = find(parent, _ENCOUNTER) or self.index.ref(res, element, parent, _ENCOUNTER)
+                found = out.get(id(enc))
+                if found is None:
+                    out[id(enc)] = [res]
+                else:
+                    found.append(res)
         return out
 
     # -- an Encounter and its resources -----------------------------------------------------
 
     def encounter(self, enc: Res) -> Draft:
-        vid = id_of(enc)
-        d = Draft({}, enc.label, elements=_PROCEDURE_ELEMENTS)
-        d.put("visit_id", vid, f"{enc.label}.identifier")
-        start = enc.get("period", "start")
+        data, label, index = enc.data, enc.label, self.index
+        doc: dict[str, Any] = {"visit_id": id_of(enc)}
+        places = {"visit_id": f"{label}.identifier"}
+        d = Draft(doc, label, places, elements=_PROCEDURE_ELEMENTS)
+        period = data.get("period")
+        start = period.get("start") if isinstance(period, dict) else None
         if start is None:
             raise Fail(enc.at("period.start"), "the Encounter has no date", "give period.start")
-        d.put("date_of_service", fhir_date(start, enc.at("period.start")), enc.at("period.start"))
-        locations = tuple(map(str, enc.list("location")))
-        self._shared(("pos", locations), d, lambda x: self._place_of_service(x, enc))
-        patient = self.index.ref(enc, "subject", enc.get("subject"), ("Patient",))
-        self._shared(("patient", id(patient)), d, lambda x: self._patient(x, patient))
-        account = str(enc.get("account")) if enc.get("account") else id(patient)
-        self._shared(("coverages", account), d, lambda x: self._coverages(x, enc, patient))
-        provider = str(enc.get("serviceProvider"))
-        self._shared(
-            ("billing", provider),
-            d,
-            lambda x: self._billing(x, enc, enc.get("serviceProvider"), "serviceProvider"),
-        )
+        places["date_of_service"] = at = f"{label}.period.start"
+        doc["date_of_service"] = self._day(start, at)
+        enc.list("location")  # checked: a list
+        key = ("pos", _refs(data.get("location") or [], "location"))
+        self._shared(key, d, self._place_of_service, enc)
+        patient = index.ref(enc, "subject", data.get("subject"), _PATIENT)
+        self._shared(("patient", id(patient)), d, self._patient, patient)
+        # The coverages depend on the first Account (else the patient's Coverages), the billing
+        # provider on its Organization: shared by the resource; an unresolved reference is
+        # worked out here, which raises its error.
+        account = data.get("account")
+        first = account[0] if isinstance(account, list) and account else None
+        found = index.find(first, _ACCOUNT) if first is not None else patient
+        if found is None:
+            self._coverages(d, enc, patient)
+        self._shared(("coverages", id(found)), d, self._coverages, enc, patient)
+        node = data.get("serviceProvider")
+        org = index.find(node, _PROVIDER) if node is not None else None
+        if node is not None and org is None:
+            self._billing(d, enc, node, "serviceProvider")
+        key = ("billing", id(org) if org is not None else None)
+        self._shared(key, d, self._billing, enc, node, "serviceProvider")
+        if "participant" in data:
+            self._participants(d, enc)
+        self._diagnoses(d, enc)
+        services: list[dict[str, Any]] = []
+        for proc in self.procedures.get(id(enc), ()):
+            services.append(self._procedure(d, proc, len(services)))
+        doc["services"] = services
+        places["services"] = f"{label} (its Procedures)"
+        if "extension" in data:
+            self._extras(d, enc, data)
+        return d
+
+    def _shared(
+        self, key: tuple[Any, ...], d: Draft, build: Callable[..., None], *args: Any
+    ) -> None:
+        part = self._memo.get(key)
+        if part is None:
+            scratch = Draft({}, d.where)
+            build(scratch, *args)
+            part = self._memo[key] = (scratch.doc, scratch.places)
+        d.doc.update(part[0])
+        d.places.update(part[1])
+
+    def _day(self, value: Any, where: str) -> str:
+        day = self._days.get(value) if isinstance(value, str) else None
+        if day is None:
+            day = fhir_date(value, where)
+            self._days[value] = day
+        return day
+
+    def _instant(self, res: Res, value: Any, element: str) -> dt.datetime:
+        found = self._instants.get(value) if isinstance(value, str) else None
+        if found is None:
+            found = instant(value, res.at(element))
+            self._instants[value] = found
+        return found
+
+    def _participants(self, d: Draft, enc: Res) -> None:
+        index = self.index
         for i, part in enumerate(enc.list("participant")):
             role = None
             for t in part.get("type") or () if isinstance(part, dict) else ():
@@ -110,26 +185,12 @@ class Mapper:
             if not isinstance(part, dict):
                 continue
             if role is not None:
-                who = self.index.ref(
-                    enc, f"participant[{i}].individual", part.get("individual"), ("Practitioner",)
+                node = part.get("individual")
+                who = index.find(node, _PRACTITIONER) or index.ref(
+                    enc, f"participant[{i}].individual", node, _PRACTITIONER
                 )
-                d.put(role, self._provider(who), who.label)
-        self._diagnoses(d, enc)
-        services: list[dict[str, Any]] = []
-        for proc in self.procedures.get(id(enc), []):
-            services.append(self._procedure(d, proc, len(services)))
-        d.put("services", services, f"{enc.label} (its Procedures)")
-        self._extras(d, enc, enc.data)
-        return d
-
-    def _shared(self, key: tuple[Any, ...], d: Draft, build: Callable[[Draft], None]) -> None:
-        part = self._memo.get(key)
-        if part is None:
-            scratch = Draft({}, d.where)
-            build(scratch)
-            part = self._memo[key] = (scratch.doc, scratch.places)
-        d.doc.update(part[0])
-        d.places.update(part[1])
+                d.doc[role] = self._provider(who)
+                d.places[role] = who.label
 
     def _place_of_service(self, d: Draft, enc: Res) -> None:
         for i, loc in enumerate(enc.list("location")):
@@ -146,10 +207,10 @@ class Mapper:
                     return
 
     def _patient(self, d: Draft, p: Res) -> None:
-        name = p.get("name", 0) or {}
+        first, family = p.name()
         d.put("patient.id", p.get("identifier", 0, "value") or p.data.get("id"), p.at("identifier"))
-        d.put("patient.first_name", (name.get("given") or [None])[0], p.at("name.given"))
-        d.put("patient.last_name", name.get("family"), p.at("name.family"))
+        d.put("patient.first_name", first, p.at("name.given"))
+        d.put("patient.last_name", family, p.at("name.family"))
         d.put("patient.birth_date", p.text("birthDate"), p.at("birthDate"))
         d.put("patient.sex", _SEX.get(p.text("gender") or "", p.get("gender")), p.at("gender"))
         address = address_of(p, "address")
@@ -229,10 +290,10 @@ class Mapper:
         holder = cov.get("subscriber")
         if holder is not None and sub.get("relationship", "self") != "self":
             person = self.index.ref(cov, "subscriber", holder, ("Patient", "RelatedPerson"))
-            name = person.get("name", 0) or {}
+            first, family = person.name()
             sub.update(
-                first_name=(name.get("given") or [None])[0],
-                last_name=name.get("family"),
+                first_name=first,
+                last_name=family,
                 birth_date=person.text("birthDate"),
             )
             if person.get("gender"):
@@ -270,11 +331,11 @@ class Mapper:
         return known
 
     def _read_provider(self, p: Res) -> dict[str, Any]:
-        name = p.get("name", 0) or {}
+        first, family = p.name()
         out: dict[str, Any] = {
             "npi": p.ident(NPI),
-            "first_name": (name.get("given") or [None])[0],
-            "last_name": name.get("family"),
+            "first_name": first,
+            "last_name": family,
         }
         for q in p.list("qualification"):
             concept = q.get("code") if isinstance(q, dict) else None
@@ -286,88 +347,88 @@ class Mapper:
         return {k: v for k, v in out.items() if v is not None}
 
     def _diagnoses(self, d: Draft, enc: Res) -> None:
-        ranked = []
-        for i, entry in enumerate(enc.list("diagnosis")):
-            cond = self.index.ref(
-                enc,
-                f"diagnosis[{i}].condition",
-                entry.get("condition") if isinstance(entry, dict) else None,
-                ("Condition",),
-            )
-            rank = entry.get("rank")
-            ranked.append((rank if isinstance(rank, int) else 99, i, cond))
-        conditions = [c for _, _, c in sorted(ranked, key=lambda x: x[:2])] or self.conditions.get(
-            id(enc), []
-        )
-        codes = []
-        self._positions = {}
-        for n, cond in enumerate(conditions):
-            code = code_in(cond.get("code"), ICD10CM)
-            if code is None:
-                raise Fail(
-                    cond.at("code"), "no ICD-10-CM coding", f"code the condition in {ICD10CM}"
+        index = self.index
+        entries = enc.list("diagnosis")
+        if entries:
+            ranked = []
+            for i, entry in enumerate(entries):
+                node = entry.get("condition") if isinstance(entry, dict) else None
+                cond = index.find(node, _CONDITION) or index.ref(
+                    enc, f"diagnosis[{i}].condition", node, _CONDITION
                 )
-            d.places[f"diagnoses[{n}]"] = cond.at("code")
-            codes.append(code)
-            self._positions[id(cond)] = n + 1
+                rank = entry.get("rank")
+                ranked.append((rank if isinstance(rank, int) else 99, i, cond))
+            ranked.sort()  # by rank, then order (never further: the order is unique)
+            conditions = [c for _, _, c in ranked]
+        else:
+            conditions = self.conditions.get(id(enc), [])
+        codes = []
+        positions: dict[int, int] = {}
+        places = d.places
+        for n, cond in enumerate(conditions):
+            found = self._codes.get(id(cond))
+            if found is None:
+                code = code_in(cond.data.get("code"), ICD10CM)
+                if code is None:
+                    raise Fail(
+                        cond.at("code"), "no ICD-10-CM coding", f"code the condition in {ICD10CM}"
+                    )
+                found = self._codes[id(cond)] = (code, cond.at("code"))
+            places[f"diagnoses[{n}]"] = found[1]
+            codes.append(found[0])
+            positions[id(cond)] = n + 1
+        self._positions = positions
         d.doc["diagnoses"] = codes
 
     def _procedure(self, d: Draft, proc: Res, n: int) -> dict[str, Any]:
-        at = f"services[{n}]"
         data = proc.data  # read directly: a bulk file has a Procedure per service
         code = code_in(data.get("code"), CPT, HCPCS)
         if code is None:
             raise Fail(proc.at("code"), "no CPT or HCPCS coding", f"code the procedure in {CPT}")
         s: dict[str, Any] = {"code": code}
-        d.places[at] = proc.label  # its fields' elements: _PROCEDURE_ELEMENTS
-        if "extension" in data:
+        at = f"services[{n}]"
+        places = d.places
+        places[at] = label = proc.label  # its fields' elements: _PROCEDURE_ELEMENTS
+        extended = "extension" in data
+        if extended:
             mods = extensions(data, EXT_MODIFIER, "valueCode")
             if mods:
                 s["modifiers"] = mods
         period = data.get("performedPeriod")
         if period is not None:
-            if not isinstance(period, dict):
-                period = {}
-            start = instant(period.get("start"), proc.at("performedPeriod.start"))
-            end = instant(period.get("end"), proc.at("performedPeriod.end"))
-            seconds = (end - start).total_seconds()
-            if seconds < 0:
-                raise Fail(
-                    proc.at("performedPeriod"),
-                    "the period ends before it starts",
-                    "correct start and end",
-                )
-            s["minutes"] = int(seconds // 60)
+            s["minutes"] = minutes = self._minutes(proc, period)
             performers = data.get("performer")
-            assistant = (
-                self._assistant_minutes(proc, s["minutes"])
-                if isinstance(performers, list)
-                and len(performers) > 1
-                or _has_assistant(performers)
-                else 0
-            )
-            if assistant:
-                s["assistant_minutes"] = assistant
-        pointers = []
-        for i, reason in enumerate(
-            proc.list("reasonReference") if "reasonReference" in data else ()
-        ):
-            cond = self.index.ref(proc, f"reasonReference[{i}]", reason, ("Condition",))
-            if id(cond) not in self._positions:
-                raise Fail(
-                    proc.at(f"reasonReference[{i}]"),
-                    "the Condition is not one of the Encounter's diagnoses",
-                    "list it in Encounter.diagnosis",
+            if isinstance(performers, list) and (len(performers) > 1 or _has_assistant(performers)):
+                assistant = self._assistant_minutes(proc, minutes)
+                if assistant:
+                    s["assistant_minutes"] = assistant
+        if "reasonReference" in data:
+            pointers = []
+            index, positions = self.index, self._positions
+            for i, reason in enumerate(proc.list("reasonReference")):
+                cond = index.find(reason, _CONDITION) or index.ref(
+                    proc, f"reasonReference[{i}]", reason, _CONDITION
                 )
-            pointers.append(self._positions[id(cond)])
-        if pointers:
-            s["diagnosis_pointers"] = pointers
-        purpose, response = proc.get("reasonCode", 0, "text"), proc.get("outcome", "text")
+                position = positions.get(id(cond))
+                if position is None:
+                    raise Fail(
+                        proc.at(f"reasonReference[{i}]"),
+                        "the Condition is not one of the Encounter's diagnoses",
+                        "list it in Encounter.diagnosis",
+                    )
+                pointers.append(position)
+            if pointers:
+                s["diagnosis_pointers"] = pointers
+        purpose = _first_text(data.get("reasonCode"))
+        outcome = data.get("outcome")
+        response = outcome.get("text") if isinstance(outcome, dict) else None
         if purpose is not None or response is not None:
-            s["note"] = {
-                k: v for k, v in (("purpose", purpose), ("response", response)) if v is not None
-            }
-        region = proc.get("bodySite", 0, "text")
+            note = s["note"] = {}
+            if purpose is not None:
+                note["purpose"] = purpose
+            if response is not None:
+                note["response"] = response
+        region = _first_text(data.get("bodySite"))
         if region is not None:
             s["body_region"] = region
         item = self.charges.get(id(proc))
@@ -375,15 +436,41 @@ class Mapper:
             quantity = item.get("quantity", "value")
             if quantity is not None:
                 s["units"] = quantity
-                d.places[f"{at}.units"] = item.at("quantity")
+                places[f"{at}.units"] = item.at("quantity")
             price = item.get("priceOverride", "value")
             if price is not None:
                 s["charge"] = money(price, item.at("priceOverride"))
-                d.places[f"{at}.charge"] = item.at("priceOverride")
-        extra = json_extension(proc, data, EXT_SERVICE, proc.label) if "extension" in data else {}
+                places[f"{at}.charge"] = item.at("priceOverride")
+        if not extended:
+            return s
+        extra = json_extension(proc, data, EXT_SERVICE, label)
+        if not extra:
+            return s
+        place = f"{label}.extension({EXT_SERVICE})"
         for key in extra:
-            d.places[f"{at}.{key}"] = f"{proc.label}.extension({EXT_SERVICE})"
+            places[f"{at}.{key}"] = place
         return {**s, **extra}
+
+    def _minutes(self, proc: Res, period: Any) -> int:
+        """A Procedure's performedPeriod in whole minutes."""
+        if not isinstance(period, dict):
+            period = {}
+        start = self._instant(proc, period.get("start"), "performedPeriod.start")
+        end = self._instant(proc, period.get("end"), "performedPeriod.end")
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            raise Fail(
+                proc.at("performedPeriod"),
+                "one end of the period has a time zone and the other has none",
+                "give both a time zone offset (or neither)",
+            )
+        seconds = (end - start).total_seconds()
+        if seconds < 0:
+            raise Fail(
+                proc.at("performedPeriod"),
+                "the period ends before it starts",
+                "correct start and end",
+            )
+        return int(seconds // 60)
 
     def _assistant_minutes(self, proc: Res, minutes: int) -> int:
         total, assistants, others = 0, 0, 0
@@ -400,14 +487,17 @@ class Mapper:
         return min(total, minutes) if assistants else 0
 
     def _extras(self, d: Draft, res: Res, node: Any) -> None:
-        for key, value in json_extension(res, node, EXT_VISIT, res.label).items():
-            old = d.doc.get(key)
-            merged = (
-                {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
-            )
-            d.put(key, merged, f"{res.label}.extension({EXT_VISIT})")
+        fields = json_extension(res, node, EXT_VISIT, res.label)
+        if fields:
+            d.merge(fields, f"{res.label}.extension({EXT_VISIT})")
 
     # -- a Claim ------------------------------------------------------------------------------
+
+
+def _first_text(node: Any) -> Any:
+    """The text of a list's first element (reasonCode[0].text, bodySite[0].text), or None."""
+    first = node[0] if isinstance(node, list) and node else None
+    return first.get("text") if isinstance(first, dict) else None
 
 
 def _has_assistant(performers: Any) -> bool:

@@ -78,6 +78,39 @@ class Res:
             raise Fail(self.at(name), "expected a list", f"send {name} as a JSON array")
         return value
 
+    def objects(self, name: str) -> list[tuple[int, dict[str, Any]]]:
+        """A list element whose entries must be objects (Claim.item, careTeam, insurance)."""
+        out = []
+        for i, entry in enumerate(self.list(name)):
+            if not isinstance(entry, dict):
+                raise Fail(
+                    self.at(f"{name}[{i}]"),
+                    "expected an object",
+                    f"send {name} as a list of JSON objects",
+                )
+            out.append((i, entry))
+        return out
+
+    def name(self) -> tuple[Any, Any]:
+        """The first given name and the family name of the resource's first HumanName."""
+        name = self.get("name", 0) or {}
+        if not isinstance(name, dict):
+            raise Fail(
+                self.at("name[0]"),
+                "expected a HumanName object",
+                "send name as a list of HumanName objects",
+            )
+        given = name.get("given") or [None]
+        if isinstance(given, str):  # FHIR says a list; some exports send the one name bare
+            return given, name.get("family")
+        if not isinstance(given, list):
+            raise Fail(
+                self.at("name[0].given"),
+                "expected a list of given names",
+                "send given as a JSON array",
+            )
+        return given[0], name.get("family")
+
     def ident(self, system: str) -> str | None:
         for entry in self.list("identifier"):
             if isinstance(entry, dict) and entry.get("system") == system:
@@ -93,10 +126,16 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
+def _list(node: dict[str, Any], key: str) -> Any:
+    """node[key] when it is a list, else () (an element of another type holds no entries)."""
+    value = node.get(key)
+    return value if isinstance(value, list) else ()
+
+
 def extension(node: Any, url: str, key: str = "valueString") -> Any:
     if not isinstance(node, dict):
         return None
-    for ext in node.get("extension") or ():
+    for ext in _list(node, "extension"):
         if isinstance(ext, dict) and ext.get("url") == url:
             return ext.get(key)
     return None
@@ -106,15 +145,13 @@ def extensions(node: Any, url: str, key: str) -> list[Any]:
     if not isinstance(node, dict):
         return []
     return [
-        e.get(key)
-        for e in node.get("extension") or ()
-        if isinstance(e, dict) and e.get("url") == url
+        e.get(key) for e in _list(node, "extension") if isinstance(e, dict) and e.get("url") == url
     ]
 
 
 def code_in(concept: Any, *systems: str) -> str | None:
     if isinstance(concept, dict):
-        for coding in concept.get("coding") or ():
+        for coding in _list(concept, "coding"):
             if isinstance(coding, dict) and coding.get("system") in systems:
                 code = coding.get("code")
                 return code if isinstance(code, str) else None
@@ -123,7 +160,7 @@ def code_in(concept: Any, *systems: str) -> str | None:
 
 def any_code(concept: Any) -> str | None:
     if isinstance(concept, dict):
-        for coding in concept.get("coding") or ():
+        for coding in _list(concept, "coding"):
             if isinstance(coding, dict) and isinstance(coding.get("code"), str):
                 return str(coding["code"])
     return None
@@ -153,13 +190,24 @@ def fhir_date(value: Any, where: str) -> str:
     raise Fail(where, f"{value!r} is not a FHIR date", "write the date as YYYY-MM-DD")
 
 
+_DECIMALS = json.JSONDecoder(parse_float=Decimal)
+
+
+def json_object(raw: str) -> Any:
+    """A JSON text as json.loads(raw, parse_float=Decimal) reads it (a float, such as money,
+    becomes a Decimal, never a binary float), by one decoder made once: json.loads makes a
+    decoder per call when given parse_float, which took half the time of a visit's extension
+    (orjson, then a walk for floats to read again with Decimals, took more than both)."""
+    return _DECIMALS.decode(raw)
+
+
 def json_extension(res: Res, node: Any, url: str, where: str) -> dict[str, Any]:
     raw = extension(node, url)
     if raw is None:
         return {}
-    try:  # a float in it (money) becomes a Decimal, never a binary float
-        value = json.loads(raw, parse_float=Decimal) if isinstance(raw, str) else None
-    except json.JSONDecodeError:
+    try:
+        value = json_object(raw) if isinstance(raw, str) else None
+    except (ValueError, RecursionError):  # not JSON; too deep; an integer too long
         value = None
     if not isinstance(value, dict):
         raise Fail(
@@ -214,7 +262,7 @@ def _resources(doc: Any, url: str | None, origin: str, where: str, out: Found) -
         out.append((doc, url))
         return
     kind = doc.get("type")
-    if kind not in _BUNDLE_TYPES:
+    if not isinstance(kind, str) or kind not in _BUNDLE_TYPES:
         raise InputError(
             file=origin,
             visit_id=None,
@@ -222,9 +270,11 @@ def _resources(doc: Any, url: str | None, origin: str, where: str, out: Found) -
             problem=f"a {kind!r} Bundle holds no clinical record to bill",
             fix="send a collection, transaction, searchset or document Bundle",
         )
+    append = out.append
     for i, entry in enumerate(doc.get("entry") or (), start=1):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if not isinstance(kind, str):
             raise InputError(
                 file=origin,
                 visit_id=None,
@@ -233,7 +283,10 @@ def _resources(doc: Any, url: str | None, origin: str, where: str, out: Found) -
                 fix="give each entry a resource",
             )
         full = entry.get("fullUrl")
-        _resources(resource, full if isinstance(full, str) else None, origin, where, out)
+        if kind == "Bundle":
+            _resources(resource, None, origin, where, out)
+        else:
+            append((resource, full if isinstance(full, str) else None))
 
 
 class Index:
@@ -242,23 +295,32 @@ class Index:
     def __init__(self, resources: Found) -> None:
         self.by_ref: dict[str, Res] = {}
         self.by_type: dict[str, list[Res]] = {}
+        by_ref, by_type = self.by_ref, self.by_type
         for data, url in resources:
             kind = data["resourceType"]
-            same = self.by_type.setdefault(kind, [])
+            same = by_type.get(kind)
+            if same is None:
+                same = by_type[kind] = []
             res = Res(data, f"{kind}[{len(same) + 1}]")
             same.append(res)
-            if isinstance(data.get("id"), str):
-                self.by_ref[f"{kind}/{data['id']}"] = res
+            rid = data.get("id")
+            if isinstance(rid, str):
+                by_ref[f"{kind}/{rid}"] = res
             if url is not None:
-                self.by_ref[url] = res
-                tail = url.rsplit("/", 2)[-2:]  # .../Patient/123 -> Patient/123
-                if len(tail) == 2:
-                    self.by_ref.setdefault("/".join(tail), res)
+                by_ref[url] = res
+                if url.count("/") > 1:  # .../Patient/123 -> Patient/123
+                    by_ref.setdefault("/".join(url.rsplit("/", 2)[-2:]), res)
 
-    def ref(self, owner: Res, element: str, node: Any, kinds: tuple[str, ...]) -> Res:
+    def find(self, node: Any, kinds: tuple[str, ...]) -> Res | None:
+        """The resource a Reference names, if it is one of `kinds` (else None)."""
         reference = node.get("reference") if isinstance(node, dict) else None
         found = self.by_ref.get(reference) if isinstance(reference, str) else None
-        if found is None or found.type not in kinds:
+        return found if found is not None and found.type in kinds else None
+
+    def ref(self, owner: Res, element: str, node: Any, kinds: tuple[str, ...]) -> Res:
+        found = self.find(node, kinds)
+        if found is None:
+            reference = node.get("reference") if isinstance(node, dict) else None
             raise Fail(
                 owner.at(element),
                 f"reference {reference!r} does not name a {' or '.join(kinds)} in the file",

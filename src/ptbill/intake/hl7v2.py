@@ -61,10 +61,13 @@ class Segment:
     """One segment split on the message's separators; fields are numbered as HL7 numbers them
     (MSH-1 is the field separator itself)."""
 
-    __slots__ = ("fields", "id", "label", "seps")
+    __slots__ = ("component", "escape", "fields", "id", "label", "repetition", "seps")
 
     def __init__(self, text: str, seps: str, label: str) -> None:
         self.seps, self.label = seps, label
+        # the separators `get` splits on, looked up once: it runs for every field read
+        self.component, self.repetition = seps[1], seps[2]
+        self.escape = seps[3] if len(seps) > 3 else "\\"
         self.fields = text.split(seps[0])
         self.id = self.fields[0]
         if self.id == "MSH":
@@ -85,18 +88,20 @@ class Segment:
 
     def get(self, n: int, component: int = 1) -> str | None:
         """Field n's first repetition's component (1-based), unescaped; None when empty."""
-        value = self.fields[n] if n < len(self.fields) else ""
+        fields = self.fields
+        value = fields[n] if n < len(fields) else ""
         if not value:
             return None
-        seps = self.seps
-        if seps[2] in value:
-            value = value.split(seps[2], 1)[0]
-        if seps[1] in value:
-            parts = value.split(seps[1])
+        if self.repetition in value:
+            value = value.split(self.repetition, 1)[0]
+        if self.component in value:
+            parts = value.split(self.component)
             value = parts[component - 1] if len(parts) >= component else ""
         elif component > 1:
             return None
-        return _unescape(value, seps) or None
+        if self.escape in value:
+            value = _unescape(value, self.seps)
+        return value or None
 
     def at(self, n: int) -> str:
         return f"{self.label}-{n}"
@@ -199,7 +204,7 @@ def _int(seg: Segment, n: int, component: int = 1) -> int | None:
     value = seg.get(n, component)
     if value is None:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # (int() refuses other scripts' digits: "²")
         return int(value)
     try:
         number = Decimal(value)

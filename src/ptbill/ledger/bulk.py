@@ -7,7 +7,9 @@ them) and hands plain tuples to the driver's executemany.
 
 Ids for new rows are allocated before the insert -- from the table's sequence on PostgreSQL,
 after the largest id on SQLite (where the transaction holds the write lock from its start,
-BEGIN IMMEDIATE) -- so no select is needed to learn them.
+BEGIN IMMEDIATE) -- so no select is needed to learn them. A run that commits between batches
+(a batched import) goes on in the session's next transaction: the connection is the session's
+current one, and SQLite's next ids are looked up again (another writer may have added rows).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Date, Table, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Column, Connection, Date, Table, func, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ptbill.ledger.models import Base
 from ptbill.ledger.types import CENT, Money
@@ -68,11 +70,15 @@ def _remembered(proc: Any) -> Callable[[Any], Any]:
 class Bulk:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.conn = session.connection()
-        self.dialect = self.conn.dialect
+        self.dialect = session.connection().dialect
         self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
         self._procs: dict[Column[Any], Any] = {}
         self._next: dict[str, int] = {}  # SQLite: the next free id per table
+        self._tx: SessionTransaction | None = None  # the transaction `_next` holds for
+
+    @property
+    def conn(self) -> Connection:
+        return self.session.connection()
 
     def _proc(self, col: Column[Any]) -> Any:
         if col not in self._procs:
@@ -118,6 +124,10 @@ class Bulk:
                 text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": seq, "n": n}
             )
             return [r[0] for r in rows]
+        tx = self.session.get_transaction()
+        if tx is not self._tx:
+            self._next.clear()
+            self._tx = tx
         start = self._next.get(table.name)
         if start is None:
             start = (self.conn.scalar(select(func.max(table.c.id))) or 0) + 1

@@ -28,10 +28,12 @@ from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.outbound import Written, record, register_inbound, settings, submitter_of
+from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.submit import stored_visit
 from ptbill.remit.classify import payer_due_date
 from ptbill.x12 import X12Error
+from ptbill.x12.kinds import WrongKind, WrongKindError
 from ptbill.x12.read_277 import ClaimStatus, read_277
 from ptbill.x12.write_270 import Person
 from ptbill.x12.write_276 import StatusInquiry, write_276
@@ -43,8 +45,11 @@ FIX_277 = (
 )
 
 
-def candidates(session: Session, config: Config, as_of: dt.date) -> list[m.Claim]:
-    """Claims to ask about on `as_of` (see the module doc), in claim order."""
+def candidates(
+    session: Session, config: Config, as_of: dt.date, scope: Scope = EVERYTHING
+) -> list[m.Claim]:
+    """Claims of `scope`'s clinics to ask about on `as_of` (see the module doc), in claim
+    order."""
     accepted = (
         select(m.AuditEntry.claim_id, func.max(m.AuditEntry.on_date).label("on"))
         .where(m.AuditEntry.to_state == str(State.ACCEPTED))
@@ -63,7 +68,7 @@ def candidates(session: Session, config: Config, as_of: dt.date) -> list[m.Claim
         .join(m.Payer, m.Payer.id == m.Claim.payer_id)
         .outerjoin(accepted, accepted.c.claim_id == m.Claim.id)
         .outerjoin(asked, asked.c.claim_id == m.Claim.id)
-        .where(m.Claim.state.in_(WITH_PAYER))
+        .where(m.Claim.state.in_(WITH_PAYER), scope.claims())
         .order_by(m.Claim.id)
     )
     out = []
@@ -86,8 +91,10 @@ def request(
     as_of: dt.date,
     file_name: str,
     claims: list[str] | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Written:
-    """The 276 for the claims given, or for every candidate (nothing to ask: empty text)."""
+    """The 276 for the claims given, or for every candidate of `scope`'s clinics (nothing to
+    ask: empty text)."""
     written = Written("276")
     if claims:
         chosen = list(session.scalars(select(m.Claim).where(m.Claim.claim_number.in_(claims))))
@@ -101,7 +108,7 @@ def request(
                 "use the claim id shown by `ptbill worklist` (the visit id)",
             )
     else:
-        chosen = candidates(session, config, as_of)
+        chosen = candidates(session, config, as_of, scope)
     if not chosen:
         return written
     submitter, _ = submitter_of(config)
@@ -182,6 +189,8 @@ class StatusSummary:
 def read_277_text(text: str, name: str) -> list[ClaimStatus]:
     try:
         return read_277(io.StringIO(text))
+    except WrongKind as e:  # another kind of file: named with what reads it
+        raise WrongKindError(name, e.where() or None, e.problem, e.found) from None
     except X12Error as e:
         raise InputError(name, None, e.where() or None, e.problem, FIX_277) from None
 

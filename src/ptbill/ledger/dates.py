@@ -1,8 +1,8 @@
-"""The ledger's own "today": the latest business date it has recorded.
+"""The ledger's latest business date: the latest date it has recorded (an import, a submission,
+an acknowledgement, a posted payment, a patient payment or statement, any claim change).
 
-Commands take an explicit --as-of; without one, they use the latest date the ledger has seen
-(an import, a submission, an acknowledgement, a posted payment, any claim change), never the
-machine's clock, so that running the same commands on the same files gives the same ledger.
+No command's default any more (that is today, ptbill.cli.clock); tests and benchmarks use it to
+work as of the end of a generated ledger.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 
@@ -31,18 +30,3 @@ def latest_date(session: Session) -> dt.date | None:
     ]
     dates = [d for d in found if d is not None]
     return max(dates) if dates else None
-
-
-def as_of_or_latest(session: Session, as_of: dt.date | None) -> dt.date:
-    if as_of is not None:
-        return as_of
-    latest = latest_date(session)
-    if latest is None:
-        raise InputError(
-            "--as-of",
-            None,
-            None,
-            "the ledger is empty, so it has no date to work as of",
-            "give --as-of YYYY-MM-DD",
-        )
-    return latest

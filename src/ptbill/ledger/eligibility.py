@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, unreadable
+from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.jsontext import to_json as dumps
@@ -34,10 +33,7 @@ from ptbill.ledger.outbound import Written, record, register_inbound, settings
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.submit import stored_visit
-from ptbill.x12 import X12Error
-from ptbill.x12.benefits import summarize
-from ptbill.x12.eligibility_codes import PT_SERVICE_TYPES
-from ptbill.x12.read_271 import read_271
+from ptbill.x12.benefits import read_people
 from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 
 # The summary's values an eligibility_checks row keeps, by the same names.
@@ -55,10 +51,6 @@ _CHECK_FIELDS = (
     "prior_authorization_required",
     "medicare",
     "therapy_amount_applied",
-)
-FIX_271 = (
-    "check that this is the whole 271 as the payer or clearinghouse sent it (005010X279A1); "
-    "if it was cut or altered, ask for it again"
 )
 
 
@@ -101,10 +93,23 @@ def inquiry_for(visit: Visit, config: Config, trace: str, origin: str) -> Eligib
     )
 
 
-def ledger_visits(session: Session, on: dt.date) -> list[Visit]:
-    """The ledger's visits on a date (the day's schedule), in visit id order."""
+def ledger_visits(session: Session, on: dt.date, scope: Scope = EVERYTHING) -> list[Visit]:
+    """The ledger's visits on a date (the day's schedule) of `scope`'s clinics, in visit id
+    order."""
     rows = session.scalars(
-        select(m.Visit).where(m.Visit.date_of_service == on).order_by(m.Visit.visit_id)
+        select(m.Visit)
+        .where(m.Visit.date_of_service == on, scope.visits())
+        .order_by(m.Visit.visit_id)
+    )
+    return [stored_visit(row) for row in rows]
+
+
+def patient_visits(session: Session, patient_id: int) -> list[Visit]:
+    """A patient's visits, the latest first (`request` asks about each payer's latest)."""
+    rows = session.scalars(
+        select(m.Visit)
+        .where(m.Visit.patient_id == patient_id)
+        .order_by(m.Visit.date_of_service.desc(), m.Visit.visit_id)
     )
     return [stored_visit(row) for row in rows]
 
@@ -184,22 +189,6 @@ class EligibilitySummary:
         }
 
 
-def read_271_text(text: str, name: str, detail: bool = True) -> list[dict[str, Any]]:
-    """The people a 271 answers, each as `summarize` reads it; InputError when unreadable."""
-    try:
-        return [summarize(e, PT_SERVICE_TYPES, detail) for e in read_271(io.StringIO(text))]
-    except X12Error as e:
-        raise InputError(name, None, e.where() or None, e.problem, FIX_271) from None
-
-
-def read_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
-            return f.read()
-    except OSError as e:
-        raise unreadable(path, e) from None
-
-
 def apply_271(
     session: Session,
     text: str,
@@ -210,7 +199,7 @@ def apply_271(
     run_id: int | None = None,
 ) -> EligibilitySummary:
     """Apply a 271 (its text) in the caller's transaction: all of it, once."""
-    people = read_271_text(text, name, detail=False)  # the 271 itself is kept, whole
+    people = read_people(text, name, detail=False)  # the 271 itself is kept, whole
     inbound = register_inbound(session, text, name, "271", as_of=as_of, run_id=run_id)
     summary = EligibilitySummary(name, inbound.id)
     traces = [p["trace"] for p in people if p["trace"]]

@@ -8,9 +8,15 @@ make each a claim (ready or blocked) -- idempotent by visit id.
 - A blocked claim gets one `blocked` work item per error finding, due by the timely-filing
   limit.
 
-The whole import is one transaction: an unreadable visit anywhere in the input means nothing is
-written and every bad visit is reported. Visits are processed in batches (bulk inserts) so the
-memory used does not grow with the file.
+Bad input means nothing is written: an unreadable visit anywhere in the input, and every bad
+visit is reported. Visits are processed in batches (bulk inserts) so the memory used does not
+grow with the file. By default the import is one transaction. Given `batched`, it commits after
+each batch instead, so that it never holds the database's write lock (SQLite has one) for its
+whole length: it then reads and checks the whole input first (parsed and its payer and clinic
+resolved: every error the import could find in it) before the first batch commits, so that bad
+input still stores nothing. An import stopped between batches (killed, the database gone) has
+stored the visits of its committed batches: run again, it finds them unchanged, and a job's
+retry goes on after them (`Batched.done`).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from ptbill.ledger.episode import (
 )
 from ptbill.ledger.precompute import Precompute
 from ptbill.ledger.prepare import Contexts, Prepared, Prices, compute, needs_history
+from ptbill.ledger.reading import raw_batches, validate_items
 from ptbill.ledger.refs import Refs
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import Stored, coded_from_lines
@@ -75,6 +82,20 @@ class ImportSummary:
     blocked: dict[str, list[str]] = field(default_factory=dict)  # visit id -> rule ids
     derived: int = 0
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImportSummary:
+        """The summary as_json() wrote (a job's checkpoint)."""
+        return cls(
+            read=data["read"],
+            new=data["new"],
+            updated=data["updated"],
+            unchanged=data["unchanged"],
+            held=list(data["held"]),
+            ready=data["ready"],
+            blocked={b["visit_id"]: list(b["rules"]) for b in data["blocked_visits"]},
+            derived=data["derived"],
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "read": self.read,
@@ -87,6 +108,18 @@ class ImportSummary:
             "derived": self.derived,
             "blocked_visits": [{"visit_id": k, "rules": v} for k, v in self.blocked.items()],
         }
+
+
+@dataclass
+class Batched:
+    """An import that commits batch by batch: `commit(done, summary)` is called once a batch
+    is written, with the input's items done so far (valid or not, in file order) and the
+    summary so far, and commits. `done` and `summary`: what an earlier run of the same input
+    already committed (its items are read again, not imported again)."""
+
+    commit: Callable[[int, ImportSummary], None]
+    done: int = 0
+    summary: ImportSummary | None = None
 
 
 @dataclass(slots=True)
@@ -120,28 +153,74 @@ def import_files(
     batch_size: int = BATCH,
     workers: int = 0,
     fmt: str | None = None,
+    batched: Batched | None = None,
 ) -> ImportSummary:
     """Import every visit of `paths`; raise InputErrors (the caller rolls back) when any visit
     cannot be read or resolved. `workers` processes code, scrub and price ahead when the input
     holds more than one batch (ptbill.ledger.precompute). `fmt` is the files' format (json,
-    fhir, hl7, csv), recognised from each file's content when None."""
+    fhir, hl7, csv), recognised from each file's content when None. `batched`: commit batch by
+    batch (the whole input is checked first)."""
+    if batched is not None and not batched.done:
+        check_input(paths, config, batch_size, fmt)
     run = _Run(session, config, as_of, who)
+    skip = batched.done if batched is not None else 0
+    if batched is not None and batched.summary is not None:
+        run.summary = batched.summary
     errors: list[InputError] = []
+    done = 0
     pool = Precompute(config, as_of, workers)
     with no_gc_pauses(), pool as pre:
         for path in paths:
             for prepared, bad in pre.batches(path, batch_size, fmt):
+                size = len(prepared) + len(bad)
+                done += size
+                if done <= skip:  # committed by an earlier run
+                    continue
                 errors.extend(bad)
                 if not errors:
                     try:
                         run.batch(path, prepared)
                     except InputErrors as e:
                         errors.extend(e.errors)
+                if batched is not None and not errors:
+                    batched.commit(done, run.summary)
                 if progress is not None:
-                    progress(len(prepared) + len(bad))
+                    progress(size)
     if errors:
         raise InputErrors(errors)
     return run.summary
+
+
+def check_input(
+    paths: Sequence[str], config: Config, batch_size: int = BATCH, fmt: str | None = None
+) -> None:
+    """Every error an import of `paths` could find in its input, raised together
+    (InputErrors): each visit parsed and its payer profile and billing provider resolved.
+    Nothing is kept: the import reads the input again. An input of one batch is left to the
+    import, which checks it before it writes anything."""
+    if len(paths) == 1 and _one_batch(paths[0], batch_size, fmt, config):
+        return
+    contexts = Contexts(config)
+    errors: list[InputError] = []
+    for path in paths:
+        for items in raw_batches(path, batch_size, fmt, config):
+            visits, bad = validate_items(path, items)
+            errors.extend(bad)
+            for visit in visits:
+                if visit is None:
+                    continue
+                try:
+                    contexts.of(visit, path)
+                except InputError as e:
+                    errors.append(e)
+    if errors:
+        raise InputErrors(errors)
+
+
+def _one_batch(path: str, size: int, fmt: str | None, config: Config) -> bool:
+    batches = raw_batches(path, size, fmt, config)
+    next(batches, None)
+    return next(batches, None) is None
 
 
 class _Run:

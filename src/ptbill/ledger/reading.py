@@ -7,14 +7,12 @@ import decides what an invalid batch means (nothing is written, every error is r
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from ptbill.config.profiles import Config
@@ -141,29 +139,3 @@ def validate_items(
             visits.append(None)
             errors.extend(_errors_of(path, label, item))
     return visits, errors
-
-
-def latest_date_of_service(
-    paths: Sequence[str], fmt: str | None = None, config: Config | None = None
-) -> dt.date | None:
-    """The latest date of service in the files (the import's default as-of date); None when
-    no visit can be read (the import then reports why)."""
-    latest: dt.date | None = None
-    for path in paths:
-        try:
-            for _, item in _raw_items(path, fmt, config):
-                if isinstance(item, Visit):
-                    dos = item.date_of_service
-                    latest = dos if latest is None or dos > latest else latest
-                    continue
-                doc = orjson.loads(item) if isinstance(item, str) else item  # 3x json's speed
-                value = doc.get("date_of_service") if isinstance(doc, dict) else None
-                try:
-                    day = dt.date.fromisoformat(value) if isinstance(value, str) else None
-                except ValueError:
-                    day = None
-                if day is not None and (latest is None or day > latest):
-                    latest = day
-        except (InputError, orjson.JSONDecodeError):
-            continue
-    return latest

@@ -25,10 +25,11 @@ from decimal import Decimal
 
 from ptbill.config.profiles import Config, PayerProfile
 from ptbill.payer_sim.write import answer_settings
-from ptbill.x12.envelope import segment, write_interchange
+from ptbill.x12.envelope import InterchangeSettings, segment, write_interchange
 from ptbill.x12.read_271 import RESPONSE
 from ptbill.x12.tokenizer import split_text
 from ptbill.x12.values import format_amount, format_date
+from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 
 SCENARIOS = ("active", "inactive", "visit_limit", "not_found")
 
@@ -247,3 +248,31 @@ def answer_270(
             body += [segment("HL", str(hl), str(hl - 1), "23", "0"), trn]
             body += _person(a, scenario, profile, sim.seed, "23")
     return write_interchange(answer_settings(sender, number, when), RESPONSE, [body])
+
+
+def sample_270(patients: int, on: dt.date, dependents_every: int = 0) -> str:
+    """A 270 of `patients` synthetic patients of Elm Street PT (a third Medicare, the rest
+    commercial; every `dependents_every`th a dependent), for benchmarks and tests."""
+    inquiries = [
+        EligibilityInquiry(
+            f"T{i}",
+            *(
+                ("MEDICARE PART B", "MEDICARE")
+                if i % 3 == 0
+                else ("COMMERCIAL PAYER", "COMMERCIAL")
+            ),
+            "ELM STREET PT",
+            "1234567893",
+            "37-1234567",
+            f"W{i:08d}",
+            Person("Doe", f"Jo{i}", dt.date(1950 + i % 40, 1 + i % 12, 1 + i % 28), "F"),
+            Person("Doe", f"Kid{i}", dt.date(2012, 1, 1), "M")
+            if dependents_every and i % dependents_every == 0
+            else None,
+            on,
+            ("30", "PT"),
+        )
+        for i in range(patients)
+    ]
+    settings = InterchangeSettings("ELMST001", "CH", 1, 1, dt.datetime.combine(on, dt.time()))
+    return write_270(inquiries, settings)

@@ -410,6 +410,17 @@ def _principal(session: Session, row: Any, via: str, **extra: Any) -> Principal 
     return Principal(user_id, name, company, grants, via, **extra)
 
 
+def user_principal(
+    session: Session, user_id: int, via: str, token_clinic: int | None = None
+) -> Principal | None:
+    """An active user as they are now (a job runs as the user who started it); None when
+    they are disabled or have no access left."""
+    row = session.execute(
+        select(User.id, User.name, User.role).where(User.id == user_id, User.active.is_(True))
+    ).first()
+    return _principal(session, row, via, token_clinic=token_clinic)
+
+
 def token_principal(session: Session, token: str) -> Principal | None:
     row = session.execute(
         select(User.id, User.name, User.role, ApiToken.clinic_id, ApiToken.expires_at)

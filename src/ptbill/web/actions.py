@@ -2,7 +2,8 @@
 transaction: the API and the pages both come through here, so a write is written once.
 
 Every write passes the signed-in user (`web:NAME`) as `who`, which the ledger records in its
-audit log. Business dates come from ptbill.web.asof, never the clock.
+audit log. Business dates come from ptbill.web.asof (by default today, in the company's time
+zone).
 
 Every write is held to the user's clinics (ptbill.ledger.scope): a claim or visit of a clinic
 the user cannot see is not found (404); one they only view is refused (403); a visit file
@@ -16,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -30,11 +31,11 @@ from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
-from ptbill.intake.detect import choose
-from ptbill.intake.load import parse_documents, read_visits
+from ptbill.intake.load import parse_documents
 from ptbill.ledger import models as m
 from ptbill.ledger.acks import AckSummary, apply_acks, read_ack_file
-from ptbill.ledger.importer import ImportSummary, import_files
+from ptbill.ledger.importer import Batched, ImportSummary, import_files
+from ptbill.ledger.reading import count_visits
 from ptbill.ledger.scope import (
     claim_clinics,
     clinic_of_claim,
@@ -56,37 +57,27 @@ from ptbill.remit.bulk_actions import (
 from ptbill.remit.post import PostSummary, post_text
 from ptbill.remit.worklist import WorkFilter
 from ptbill.web.accounts import Principal
-from ptbill.web.asof import latest_date
+from ptbill.web.asof import business_date
 from ptbill.web.errors import Conflict, Forbidden, NotFound, WebError
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
-from ptbill.x12.kinds import WrongKindError
+from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import (
+    KIND_270,
+    KIND_271,
+    KIND_276,
+    KIND_277,
+    KIND_277CA,
+    KIND_835,
+    KIND_837P,
+    KIND_999,
+    KIND_TA1,
+    WrongKindError,
+)
+from ptbill.x12.recognize import HEAD, recognize
 
-
-def _latest_dos(docs: list[Any]) -> dt.date | None:
-    days = []
-    for d in docs:
-        if isinstance(d, dict) and isinstance(d.get("date_of_service"), str):
-            try:
-                days.append(dt.date.fromisoformat(d["date_of_service"]))
-            except ValueError:
-                continue  # the importer reports it
-    return max(days, default=None)
-
-
-def import_date(
-    session: Session, settings: WebSettings, requested: dt.date | None, docs: list[Any]
-) -> dt.date:
-    """The as_of of an import: given, configured, or the latest date in the data including
-    the visits being imported (a visit is never scrubbed as if it were in the future)."""
-    if requested or settings.as_of:
-        return requested or settings.as_of  # type: ignore[return-value]
-    found = [d for d in (latest_date(session), _latest_dos(docs)) if d is not None]
-    if not found:
-        raise InputError(
-            "upload", None, "as_of", "no date to scrub the visits as of", "give as_of=YYYY-MM-DD"
-        )
-    return max(found)
+# A batch-by-batch import, made once the import's date and size are known.
+BatchesFor = Callable[[dt.date, int], Batched]
 
 
 def writable_claim(session: Session, who: Principal, claim_number: str, what: str = "claim") -> int:
@@ -111,21 +102,34 @@ def import_visits(
     text: str,
     as_of: dt.date | None,
     fmt: str | None = None,
+    *,
+    batched: BatchesFor | None = None,
 ) -> tuple[ImportSummary, dt.date]:
     """Import an uploaded visit file in any intake format (all of it, or nothing when any
-    visit is bad)."""
-    if choose(text, name, fmt)[0] == "json":
-        docs = parse_documents(text, name)
-    else:  # read once here for the dates (the import reads it again: uploads are small)
-        visits = read_visits(text, name, fmt, config)
-        docs = [{"date_of_service": v.date_of_service.isoformat()} for v in visits]
-    day = import_date(session, settings, as_of, docs)
+    visit is bad). `batched(as_of, visits)`: commit batch by batch (a job's import); a batch
+    that touched a clinic outside the user's is refused before it commits."""
+    day = business_date(session, settings, as_of)
     with saved(name, text) as upload:
+        files = [str(upload.path)]
+
+        def held_to_clinics() -> None:
+            if not who.is_admin:
+                refuse_outside(name, who.writes, import_clinics(session, files))
+
+        batches = None
+        if batched is not None:
+            batches = batched(day, count_visits(files[0]) or 0)  # 0: not known ahead
+            commit = batches.commit
+
+            def checked(done: int, summary: ImportSummary) -> None:
+                held_to_clinics()
+                commit(done, summary)
+
+            batches.commit = checked
         summary = import_files(
-            session, [str(upload.path)], as_of=day, config=config, who=who.who, fmt=fmt
+            session, files, as_of=day, config=config, who=who.who, fmt=fmt, batched=batches
         )
-        if not who.is_admin:
-            refuse_outside(name, who.writes, import_clinics(session, [str(upload.path)]))
+        held_to_clinics()
     return summary, day
 
 
@@ -166,11 +170,13 @@ def edit_visit(
 _UPLOAD_TO = {
     "ack": "upload it on the Acknowledgements page (API: POST /api/v1/acknowledgements)",
     "remit": "upload it on the Remittances page (API: POST /api/v1/remittances)",
+    "eligibility": "upload it on the Payers page (API: POST /api/v1/eligibility/responses)",
+    "status": "upload it on the Payers page (API: POST /api/v1/claim-status/responses)",
 }
 
 
 @contextmanager
-def _kind_named_for_the_web() -> Iterator[None]:
+def kind_named_for_the_web() -> Iterator[None]:
     """A file of another kind is refused with where the workbench takes it (the readers'
     fix names the command line's commands)."""
     try:
@@ -182,12 +188,32 @@ def _kind_named_for_the_web() -> Iterator[None]:
         raise e.reworded(upload) from None
 
 
+# The kinds recognize() names, for a remittance upload of another kind.
+_OTHER_KINDS = {
+    k.label[:3] if k.label.startswith("837") else k.label: k
+    for k in (KIND_999, KIND_TA1, KIND_277CA, KIND_277, KIND_271, KIND_837P, KIND_270, KIND_276)
+}
+
+
+def check_remittance(name: str, text: str) -> None:
+    """Refuse at once an upload to post that is an X12 file of another kind, named with where
+    the workbench takes it (its head only is read; the posting reads the rest)."""
+    try:
+        label = recognize(text[:HEAD])
+    except X12Error:
+        return  # the posting names what is wrong with it
+    found = _OTHER_KINDS.get(label)
+    if found is not None:
+        with kind_named_for_the_web():
+            raise WrongKindError(name, "GS01", f"this is {found.what}, not {KIND_835.what}", found)
+
+
 def post_remittance(
     session: Session, config: Config, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> PostSummary:
     """Post an uploaded 835 (all of it or nothing; a payment posted before is not posted
     again)."""
-    with _kind_named_for_the_web():
+    with kind_named_for_the_web():
         summary = post_text(session, text, name, who=who.who, config=config, as_of=as_of)
     if not who.is_admin:
         refuse_outside(name, who.writes, summary.clinics(session))
@@ -211,7 +237,7 @@ def apply_acknowledgement(
 ) -> AckSummary:
     as_of = need_date(as_of, name)
     warnings: list[str] = []
-    with saved(name, text) as upload, _kind_named_for_the_web():
+    with saved(name, text) as upload, kind_named_for_the_web():
         parsed = read_ack_file(str(upload.path), warnings)
     summary = apply_acks(session, parsed, as_of=as_of, who=who.who, file_name=name, content=text)
     summary.warnings += warnings
@@ -272,7 +298,7 @@ def scrub_document(
         raise InputErrors(
             validation_errors(e, "request", vid if isinstance(vid, str) else None)
         ) from None
-    day = as_of or settings.as_of or visit.date_of_service
+    day = as_of or settings.as_of or settings.current_date()
     claim = prepare_claim(visit, resolve(visit, config, "request"), day)
     coded = claim.coded
     return {

@@ -6,6 +6,7 @@ from the environment (`app_from_env`, a uvicorn factory).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from ptbill.reference.store import data_folder
 from ptbill.web import errors
 from ptbill.web.bodies import BodyLimit
 from ptbill.web.db import open_database
+from ptbill.web.jobs import InProcessWorker, JobContext
 from ptbill.web.rendering import STATIC
 from ptbill.web.settings import WebSettings
 
@@ -70,13 +72,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the reference data a scrub needs (the ICD-10-CM code set takes seconds to parse)
     when a server process starts, not on its first request; then freeze it out of the
     garbage collector's sight: millions of long-lived objects that a full collection would
-    otherwise rescan, stalling a request now and then for a tenth of a second."""
+    otherwise rescan, stalling a request now and then for a tenth of a second. Then start
+    the in-process job worker, unless `ptbill worker` processes run the jobs."""
     from ptbill.scrub import icd10
 
     await anyio.to_thread.run_sync(icd10.dx, "M17.11")
     gc.collect()
     gc.freeze()
-    yield
+    if not app.state.settings.job_worker:
+        yield
+        return
+    with InProcessWorker(app.state.sessions, JobContext(app.state.config, app.state.settings)):
+        yield
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -100,13 +107,16 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         lifespan=_lifespan,
     )
+    config = load_config(settings.config)
+    if settings.timezone is None:  # where the app's "today" is
+        settings = dataclasses.replace(settings, timezone=config.timezone)
     app.state.settings = settings
     app.state.db = db
     app.state.sessions = db.sessions
     app.state.read_sessions = db.read_sessions
     # The releases of the data folder as the app starts: every request works with them.
     reference = take_snapshot(data_folder(settings.data))
-    app.state.config = load_config(settings.config).with_reference(reference)
+    app.state.config = config.with_reference(reference)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

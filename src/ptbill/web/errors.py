@@ -62,6 +62,8 @@ class Problem:
             "problem": self.problem,
             "fix": self.fix,
         }
+        if self.file and self.field:  # the file too: a segment's name alone is not enough
+            out["file"] = self.file
         if self.visit_id:
             out["visit_id"] = self.visit_id
         return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from ptbill.errors import InputError
 
@@ -25,27 +26,41 @@ class WebSettings:
     # The reference data folder (None: PTBILL_DATA, ~/.local/share/ptbill); its releases are
     # read when the app starts (restart it after `ptbill reference import`).
     data: str | None = None
-    # The business date the app works on (never the clock). None: the latest date in the data.
+    # The business date the app works on: None, today (`today()`, in `timezone`).
     as_of: dt.date | None = None
+    # A frozen clock (PTBILL_TODAY, as `ptbill --today` for the command line): tests, demos.
+    today: dt.date | None = None
+    # Where today is: the configuration's company-wide time zone (create_app sets it; None:
+    # the machine's).
+    timezone: str | None = None
     secure_cookies: bool = False  # set the Secure flag: on whenever served over HTTPS
     max_upload_bytes: int = 20 * MiB
     session_hours: int = 12
     # How long a write waits for the database lock (another writer) before answering 503.
     lock_wait_seconds: float = 60.0
+    # Run jobs (imports, postings) in a thread of the app's process; off when `ptbill worker`
+    # processes run them.
+    job_worker: bool = True
+    # A running job whose worker has been silent this long is a dead worker's: run again.
+    job_lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls) -> WebSettings:
         env = os.environ
         as_of = env.get("PTBILL_AS_OF") or None
+        today = env.get("PTBILL_TODAY") or None
         return cls(
             db=env.get("PTBILL_DB") or None,
             config=env.get("PTBILL_CONFIG") or None,
             data=env.get("PTBILL_DATA") or None,
             as_of=parse_date(as_of, "PTBILL_AS_OF") if as_of else None,
+            today=parse_date(today, "PTBILL_TODAY") if today else None,
             secure_cookies=env.get("PTBILL_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
             max_upload_bytes=int(float(env.get("PTBILL_MAX_UPLOAD_MB", "20")) * MiB),
             session_hours=int(env.get("PTBILL_SESSION_HOURS", "12")),
             lock_wait_seconds=float(env.get("PTBILL_LOCK_WAIT_SECONDS", "60")),
+            job_worker=env.get("PTBILL_JOB_WORKER", "1").lower() in ("1", "true", "yes"),
+            job_lease_seconds=float(env.get("PTBILL_JOB_LEASE_SECONDS", "60")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -55,6 +70,8 @@ class WebSettings:
             "PTBILL_MAX_UPLOAD_MB": str(self.max_upload_bytes / MiB),
             "PTBILL_SESSION_HOURS": str(self.session_hours),
             "PTBILL_LOCK_WAIT_SECONDS": str(self.lock_wait_seconds),
+            "PTBILL_JOB_WORKER": "1" if self.job_worker else "0",
+            "PTBILL_JOB_LEASE_SECONDS": str(self.job_lease_seconds),
         }
         if self.db:
             out["PTBILL_DB"] = self.db
@@ -64,7 +81,18 @@ class WebSettings:
             out["PTBILL_DATA"] = self.data
         if self.as_of:
             out["PTBILL_AS_OF"] = self.as_of.isoformat()
+        if self.today:
+            out["PTBILL_TODAY"] = self.today.isoformat()
         return out
+
+    def current_date(self) -> dt.date:
+        """Today: the frozen date, else the clock read now in the company's time zone (the
+        web's one reading of the clock; the command line's is ptbill.cli.clock)."""
+        if self.today is not None:
+            return self.today
+        if self.timezone:
+            return dt.datetime.now(ZoneInfo(self.timezone)).date()
+        return dt.date.today()
 
 
 def parse_date(text: str, where: str) -> dt.date:

@@ -22,10 +22,12 @@ Pure: a function of the parsed 271 (ptbill.x12.read_271).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from ptbill.errors import InputError
 from ptbill.x12.eligibility_codes import (
     ACTIVE,
     BENEFIT_INFORMATION,
@@ -44,7 +46,9 @@ from ptbill.x12.eligibility_codes import (
     YEAR_TO_DATE,
     YEARLY,
 )
-from ptbill.x12.read_271 import Benefit, DateRange, Eligibility
+from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import WrongKind, WrongKindError
+from ptbill.x12.read_271 import Benefit, DateRange, Eligibility, read_271
 
 HUNDRED = Decimal(100)
 _NETWORK_RANK = {"Y": 0, "": 1, "W": 1, "U": 2, "N": 3}
@@ -52,6 +56,10 @@ _LEVEL_RANK = {"IND": 0, "": 1, "EMP": 1, "FAM": 2}
 _THERAPY_TYPES = frozenset({"PT", "AE"})
 _COVERAGE = ACTIVE | INACTIVE
 _LIMIT_PERIODS_NOT = REMAINING | {YEAR_TO_DATE}
+FIX_271 = (
+    "check that this is the whole 271 as the payer or clearinghouse sent it (005010X279A1); "
+    "if it was cut or altered, ask for it again"
+)
 
 
 Rank = tuple[int, int, int]
@@ -281,3 +289,15 @@ def summarize(
         "errors": [r.as_json() for r in e.errors],
         **({"benefits": [_benefit_json(b) for b in e.benefits]} if detail else {}),
     }
+
+
+def read_people(text: str, name: str, detail: bool = True) -> list[dict[str, Any]]:
+    """The people a 271 (its text) answers, each as `summarize` reads it; InputError naming
+    the file, the segment and the fix when it cannot be read (a file of another kind: what
+    reads it)."""
+    try:
+        return [summarize(e, PT_SERVICE_TYPES, detail) for e in read_271(io.StringIO(text))]
+    except WrongKind as e:
+        raise WrongKindError(name, e.where() or None, e.problem, e.found) from None
+    except X12Error as e:
+        raise InputError(name, None, e.where() or None, e.problem, FIX_271) from None

@@ -7,6 +7,7 @@ from ptbill.web.api import (
     claims,
     clinics,
     export,
+    jobs,
     ledger_files,
     patient_money,
     patients,
@@ -33,5 +34,6 @@ for module in (
     clinics,
     export,
     admin,
+    jobs,
 ):
     router.include_router(module.router)

@@ -14,8 +14,7 @@ AsOf = Annotated[
     dt.date | None,
     Query(
         description="Business date (YYYY-MM-DD); default: the "
-        "app's --as-of, else the latest date in "
-        "the data"
+        "app's --as-of, else today in the company's time zone"
     ),
 ]
 

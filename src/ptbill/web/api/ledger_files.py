@@ -8,8 +8,10 @@ from fastapi.responses import PlainTextResponse
 
 from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, file_body
+from ptbill.web.api.jobs import accepted
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
+from ptbill.web.jobs import POST, start
 from ptbill.web.params import Limit, Offset, RowId
 from ptbill.web.queries import files
 from ptbill.web.uploads import ApiX12
@@ -119,19 +121,16 @@ def get_remittance(
     )
 
 
-@router.post("/remittances", response_class=LedgerJSON, status_code=201, openapi_extra=X12_FILE)
-def post_remittance(
-    request: Request, session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None
-) -> LedgerJSON:
-    """Post an 835 (multipart field `file`): the whole file or nothing, each payment once. The
-    answer says what posted (201) and what did not match a claim; a payment posted before, in
-    any file, is listed in `already_posted` with the date, trace number and remittance it was
-    posted with, and not posted again. A file with nothing new answers 200 with `posted`
-    false and changes nothing."""
-    state = request.app.state
+@router.post("/remittances", response_class=LedgerJSON, status_code=202, openapi_extra=X12_FILE)
+def post_remittance(session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None) -> LedgerJSON:
+    """Post an 835 (multipart field `file`) as a job: the answer (202) is the job, queued
+    (`Location`: `/api/v1/jobs/{id}`). The whole file posts or nothing, once; the job's
+    `result` says what posted and what did not match a claim; a payment posted before, in any
+    file, is listed in its `already_posted` (with the date, trace number and remittance it was
+    posted with) and not posted again. A bad file: the job fails with the problem, and nothing
+    is posted."""
     name, text = upload
-    summary = actions.post_remittance(
-        session, state.config, who, name, text, as_of or state.settings.as_of
-    )
+    actions.check_remittance(name, text)
+    job_id = start(session, who, POST, name, text, as_of)
     session.commit()
-    return answer(summary.as_json(), status_code=200 if summary.wholly_posted_before else 201)
+    return accepted(session, who, job_id)

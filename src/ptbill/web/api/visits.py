@@ -8,8 +8,10 @@ from fastapi import APIRouter, Query, Request
 
 from ptbill.web import actions
 from ptbill.web.api.common import VISIT_BODY, AsOf, LedgerJSON, answer, file_body
+from ptbill.web.api.jobs import accepted
 from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
 from ptbill.web.bodies import WriterBody
+from ptbill.web.jobs import IMPORT, start
 from ptbill.web.params import Limit, Offset, VisitId
 from ptbill.web.queries import claims, visits
 from ptbill.web.uploads import ApiVisits
@@ -36,27 +38,25 @@ def get_visit(visit_id: VisitId, session: ReadDB, scope: Access) -> LedgerJSON:
 @router.post(
     "/visits",
     response_class=LedgerJSON,
-    status_code=201,
+    status_code=202,
     openapi_extra=file_body("Visit JSON or JSON Lines, FHIR R4, HL7 v2 DFT^P03 or CSV"),
 )
 def import_visits(
-    request: Request,
     session: DB,
     who: ApiWriter,
     upload: ApiVisits,
     as_of: AsOf = None,
     format: Annotated[IntakeFormat | None, Query(description=FORMAT_HELP)] = None,
 ) -> LedgerJSON:
-    """Import a visit file (multipart field `file`): each visit is stored, coded, priced and
-    scrubbed into a ready or blocked claim (idempotent by visit id). One bad visit: nothing
-    is imported (422)."""
-    state = request.app.state
+    """Import a visit file (multipart field `file`) as a job: the answer (202) is the job,
+    queued (`Location`: `/api/v1/jobs/{id}`). Each visit is stored, coded, priced and scrubbed
+    into a ready or blocked claim (idempotent by visit id); the job's `result` is the
+    import's summary. One bad visit: the job fails with every problem listed, and nothing is
+    imported."""
     name, text = upload
-    summary, day = actions.import_visits(
-        session, state.config, state.settings, who, name, text, as_of, format
-    )
+    job_id = start(session, who, IMPORT, name, text, as_of, fmt=format)
     session.commit()
-    return answer({**summary.as_json(), "as_of": day}, status_code=201)
+    return accepted(session, who, job_id)
 
 
 @router.put("/visits/{visit_id:path}", response_class=LedgerJSON, openapi_extra=VISIT_BODY)

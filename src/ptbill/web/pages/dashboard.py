@@ -26,8 +26,9 @@ def _pct(value: Decimal | float | int) -> str:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
     day = business_date(session, request.app.state.settings)
-    if day is None:
-        return show(request, session, "dashboard.html", as_of=None, report=None)
+    states = sorted(state_counts(session, scope).items(), key=lambda kv: -kv[1])
+    if not states:  # no claim yet: nothing to chart
+        return show(request, session, "dashboard.html", as_of=day, report=None)
     report = build_report(session, day, scope)
     decided = report["claims_decided"] or 0
     by_category = (
@@ -40,7 +41,6 @@ def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
         if decided
         else []
     )
-    states = sorted(state_counts(session, scope).items(), key=lambda kv: -kv[1])
     collections = collections_by_month(session, scope, day)
     svg = {
         "denials": charts.hbars(

@@ -4,12 +4,13 @@ in): the lists, the details, submitting ready claims and uploading payer files."
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ptbill.web import actions
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, PageWriter, ReadDB
 from ptbill.web.bodies import PageForm, form_text
+from ptbill.web.jobs import POST, start
 from ptbill.web.pages.common import back_to, parse_day, show
 from ptbill.web.params import PageNumber, RowId
 from ptbill.web.queries import files
@@ -105,29 +106,15 @@ def remittances_page(
     )
 
 
-@router.post("/remittances", response_class=HTMLResponse)
-def upload_remittance(
-    request: Request, session: DB, who: PageWriter, upload: PageX12, form: PageForm
-) -> HTMLResponse:
-    """Post an 835, then show what posted and what did not match."""
-    state = request.app.state
+@router.post("/remittances")
+def upload_remittance(session: DB, who: PageWriter, upload: PageX12, form: PageForm) -> Response:
+    """Queue the posting of an 835; the job's page shows what posted and what did not
+    match."""
     name, text = upload
-    as_of = parse_day(form_text(form, "as_of", 10)) or state.settings.as_of
-    summary = actions.post_remittance(session, state.config, who, name, text, as_of)
+    actions.check_remittance(name, text)
+    job_id = start(session, who, POST, name, text, parse_day(form_text(form, "as_of", 10)))
     session.commit()
-    # Nothing new: the remittance the file's first payment was posted with.
-    shown = summary.remittance_id or summary.already_posted[0].remittance_id
-    detail = files.remittance_detail(session, who.scope, shown, limit=DETAIL_PAGE)
-    return show(
-        request,
-        session,
-        "remittance.html",
-        remittance=detail,
-        summary=summary,
-        just_posted=not summary.wholly_posted_before,
-        page=1,
-        size=DETAIL_PAGE,
-    )
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
 @router.get("/remittances/{remittance_id}", response_class=HTMLResponse)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
@@ -21,6 +21,7 @@ from ptbill.web import actions
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, PageBulkWriter, PageWriter, ReadDB, Reader
 from ptbill.web.bodies import PageBulkForm, PageForm, form_text
+from ptbill.web.jobs import IMPORT, start
 from ptbill.web.pages.common import back_to, parse_day, show
 from ptbill.web.params import (
     MAX_ID,
@@ -245,21 +246,15 @@ def edit_visit(
     return back_to(f"/claims/{quote(visit_id)}", "held" if visit_id in summary.held else "edited")
 
 
-@router.post("/visits/import", response_class=HTMLResponse)
-def import_visits(
-    request: Request, session: DB, who: PageWriter, upload: PageVisits, form: PageForm
-) -> HTMLResponse:
-    state = request.app.state
+@router.post("/visits/import")
+def import_visits(session: DB, who: PageWriter, upload: PageVisits, form: PageForm) -> Response:
+    """Queue the import; the job's page shows its progress, then its result."""
     name, text = upload
     as_of = parse_day(form_text(form, "as_of", 10))
     fmt = form_text(form, "format", 10) or None
-    summary, day = actions.import_visits(
-        session, state.config, state.settings, who, name, text, as_of, fmt
-    )
+    job_id = start(session, who, IMPORT, name, text, as_of, fmt=fmt)
     session.commit()
-    return show(
-        request, session, "import_result.html", name=name, summary=summary, imported_as_of=day
-    )
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
 @router.post("/claims/{claim_number:path}/correct")

@@ -1,0 +1,143 @@
+"""The commands people run, end to end as a user runs them (a child process, output to a
+file), against their anchors measured in the same run (issue #19's goals):
+
+- `ptbill remit` of a synthetic 835 (ptbill.x12.synthetic, 100,000 claims): --json, --jsonl,
+  --format csv and the summary for people, against the 835 reader alone in a child process
+  (`read_835` of the same file, every claim counted). Goal: --json at least 10 MB/s (oxedi's
+  parse, the issue's anchor, is not available here: half its ~20 MB/s), and the summary no
+  slower than twice --json.
+- `ptbill scrub --json` and `--jsonl` of 50,000 generated visits, each its own patient, as of
+  the demo month's end, against `json.loads` of every line of the same file. Goal: at least
+  5,000 visits/s, within 5x of json.loads, peak memory at most 300 MB.
+
+    .venv/bin/python bench/bench_cli.py [--claims 100000] [--visits 50000] [--quick]
+
+Peak memory is the child's own (VmHWM); rates are by the child's CPU time (the host is
+shared: wall time is printed beside it). Files go to a temporary folder, removed after.
+The duplicates goal (3,000 copies of one visit) is bench/bench_duplicates.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ptbill.demo.generator import generate
+from ptbill.x12.synthetic import synthetic_835
+
+# The child's own high-water mark (VmHWM, KB: ru_maxrss would carry the parent's peak over
+# through fork and exec on Linux) and CPU seconds, on stderr as it ends. CPU time is what the
+# goals are judged on when the shared host is loaded (wall time is printed beside it).
+_REPORT = (
+    "    r = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "    hwm = next(x.split()[1] for x in open('/proc/self/status') if x.startswith('VmHWM:'))\n"
+    "    print('RSS', hwm, r.ru_utime + r.ru_stime, file=sys.stderr)\n"
+)
+CLI = (
+    "import resource, runpy, sys\n"
+    "sys.argv = ['ptbill', *sys.argv[1:]]\n"
+    "try:\n"
+    "    runpy.run_module('ptbill', run_name='__main__')\n"
+    "finally:\n" + _REPORT
+)
+READER = (
+    "import resource, sys\n"
+    "from ptbill.x12.read_835 import read_835\n"
+    "try:\n"
+    "    print(sum(len(p.claims) for p in read_835(sys.argv[1])))\n"
+    "finally:\n" + _REPORT
+)
+
+
+def _child(script: str, args: list[str], out: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak RSS (KB) of a child running `script` with `args`,
+    stdout to `out`."""
+    t0 = time.perf_counter()
+    with out.open("wb") as f:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args], stdout=f, stderr=subprocess.PIPE, text=True
+        )
+    seconds = time.perf_counter() - t0
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{args} failed: {done.stderr[-2000:]}")
+    rss = [line for line in done.stderr.splitlines() if line.startswith("RSS ")][-1].split()
+    return seconds, float(rss[2]), int(rss[1])
+
+
+def _row(name: str, wall: float, cpu: float, rss_kb: int, out: Path, rate: str) -> None:
+    size = out.stat().st_size / 1e6
+    print(
+        f"  {name:<26} wall {wall:6.2f} s  cpu {cpu:6.2f} s  {rate}  {rss_kb / 1024:5,.0f} MB"
+        f"  out {size:6.1f} MB"
+    )
+    sys.stdout.flush()
+
+
+def bench_remit(claims: int, seed: int, folder: Path) -> None:
+    path, out = folder / "big.835", folder / "out"
+    path.write_text(synthetic_835(claims, seed=seed))
+    mb = path.stat().st_size / 1e6
+    print(f"remit: {claims:,} claims, {mb:.1f} MB (synthetic 835, seed {seed})")
+    wall, cpu, rss = _child(READER, [str(path)], out)
+    _row("anchor: read_835 alone", wall, cpu, rss, out, f"{mb / cpu:5.1f} MB/s")
+    timed: dict[str, float] = {}
+    for name, extra in (
+        ("remit --json", ["--json"]),
+        ("remit --jsonl", ["--jsonl"]),
+        ("remit --format csv", ["--format", "csv"]),
+        ("remit (summary)", []),
+        ("remit --claims (piped)", ["--claims"]),
+    ):
+        wall, cpu, rss = _child(CLI, ["remit", str(path), *extra], out)
+        timed[name] = cpu
+        _row(name, wall, cpu, rss, out, f"{mb / cpu:5.1f} MB/s")
+    print(
+        f"  by CPU time: remit --json {mb / timed['remit --json']:.1f} MB/s (goal >= 10); "
+        f"summary {timed['remit (summary)'] / timed['remit --json']:.2f}x --json (goal <= 2)"
+    )
+
+
+def bench_scrub(n: int, seed: int, folder: Path) -> None:
+    path, out = folder / "visits.jsonl", folder / "out"
+    with path.open("w") as f:
+        for i, visit in enumerate(generate(n, seed)):
+            visit["patient"]["id"] = f"P-{i:07d}"  # each its own patient
+            f.write(json.dumps(visit) + "\n")
+    mb = path.stat().st_size / 1e6
+    t0, c0 = time.perf_counter(), time.process_time()
+    with path.open("rb") as f:
+        for line in f:
+            json.loads(line)
+    wall, anchor = time.perf_counter() - t0, time.process_time() - c0
+    print(f"scrub: {n:,} visits, {mb:.1f} MB of JSON Lines (demo generator, seed {seed})")
+    print(
+        f"  {'anchor: json.loads a line':<26} wall {wall:6.2f} s  cpu {anchor:6.2f} s  "
+        f"{n / anchor:6,.0f} visits/s"
+    )
+    for name in ("--json", "--jsonl"):
+        args = ["scrub", name, "--as-of", "2025-03-31", str(path)]
+        wall, cpu, rss = _child(CLI, args, out)
+        rate = f"{n / cpu:6,.0f} visits/s  {cpu / anchor:4.1f}x json.loads"
+        _row(f"scrub {name}", wall, cpu, rss, out, rate)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--claims", type=int, default=100_000)
+    ap.add_argument("--visits", type=int, default=50_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="5,000 claims and visits: a smoke run")
+    args = ap.parse_args(argv)
+    claims, visits = (5_000, 5_000) if args.quick else (args.claims, args.visits)
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_remit(claims, args.seed, Path(tmp))
+        bench_scrub(visits, args.seed, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""A progress bar on stderr for long work: only on a terminal, only past a few thousand items,
+never with --quiet. stdout stays the command's output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ptbill.cli.common import err
+
+# Fewer items than this finish before a bar would be worth reading.
+ITEMS = 2_000
+BYTES = 4 * 1024 * 1024  # about 2,000 visits of JSON
+_STEP = 256  # items counted before the bar is told (its lock costs microseconds)
+
+Advance = Callable[[int], None]
+
+
+def _nothing(n: int) -> None:
+    return None
+
+
+def shown(total: int, quiet: bool, threshold: int = ITEMS) -> bool:
+    return not quiet and err.is_terminal and total >= threshold
+
+
+@contextmanager
+def progress(what: str, total: int, *, quiet: bool, in_bytes: bool = False) -> Iterator[Advance]:
+    """`advance(n)` as n more items (or bytes) are done; a bar while it runs, gone after."""
+    if not shown(total, quiet, BYTES if in_bytes else ITEMS):
+        yield _nothing
+        return
+    count = DownloadColumn() if in_bytes else MofNCompleteColumn()
+    with Progress(
+        TextColumn(what),
+        BarColumn(),
+        count,
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=total)
+        pending = 0
+
+        def advance(n: int) -> None:
+            nonlocal pending
+            pending += n
+            if pending >= _STEP or in_bytes:
+                bar.advance(task, pending)
+                pending = 0
+
+        yield advance

@@ -1,0 +1,232 @@
+"""The visits of the batch commands (`code`, `scrub`, `price`, `claim`): checked whole first,
+then read again and made claims one at a time.
+
+Two promises are kept at once. An input error anywhere in the input prints nothing on stdout
+(the command exits 2 with every error), and memory does not grow with the input (results are
+written as they are made). So the files are read twice:
+
+1. `check` parses and validates every visit and resolves its payer and clinic, and keeps only
+   what the run needs of the whole input: how many visits, their clinics, the latest date of
+   service, and two hashes a visit (16 bytes) for the duplicate checks. A visit costs about a
+   third of its claim here (pydantic's JSON parser; ptbill.intake.stream).
+2. `claims` reads them again and makes each a claim (ptbill.claim_pipeline.prepare_claim),
+   which the command prints and forgets.
+
+The scrubber's duplicate check (DUP-IN-BATCH) looks across the run. The visits whose id, or
+whose patient and date of service, hash like another's are read once more between the two
+passes and kept, as the run's Batch (duplicates are few); every other visit is alone, and the
+Batch answers so for a visit it does not hold. A file that changes between the passes is
+refused (its size and modification time are compared) before anything is printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ptbill.claim_pipeline import prepare_claim, scrub_claim
+from ptbill.cli.intake_opts import notify
+from ptbill.cli.progress import Advance, progress
+from ptbill.coding import VisitContext
+from ptbill.config import Config
+from ptbill.domain import CodedVisit, Visit
+from ptbill.errors import InputError, InputErrors
+from ptbill.intake.detect import notice
+from ptbill.intake.load import file_format
+from ptbill.intake.stream import item_errors, parse_visit, raw_items
+from ptbill.ledger.prepare import Contexts
+from ptbill.pricing import PricedVisit
+from ptbill.pricing.memo import PriceMemo
+from ptbill.scrub import Batch, ScrubResult
+
+# Errors past this many are not looked for: the first ones are enough to fix the files.
+MAX_ERRORS = 1_000
+# Kinds of visit the run's price memo keeps (each a PricedVisit: a few KB at most).
+MEMO_KINDS = 16_384
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One visit of the input, where it came from, and its context: its payer and clinic
+    resolved, and the run's reference snapshot."""
+
+    origin: str
+    visit: Visit
+    ctx: VisitContext
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimItem:
+    """A visit of the input made a claim: coded, scrubbed and (unless the command needs no
+    price) priced."""
+
+    origin: str
+    visit: Visit
+    ctx: VisitContext
+    coded: CodedVisit
+    scrub: ScrubResult
+    priced: PricedVisit | None
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # raw_items says why it cannot be read
+    return st.st_size, st.st_mtime_ns
+
+
+@dataclass
+class Input:
+    """What the first pass learned of the whole input."""
+
+    files: tuple[str, ...]
+    config: Config
+    fmt: str | None = None  # --from: the files' format (None: recognised from each)
+    count: int = 0
+    clinics: set[str | None] = field(default_factory=set)
+    latest: dt.date | None = None
+    stamps: list[tuple[int, int] | None] = field(default_factory=list)
+    # Per visit, in order: hash of its visit_id and of (patient id, date of service).
+    ids: array = field(default_factory=lambda: array("q"))  # type: ignore[type-arg]
+    days: array = field(default_factory=lambda: array("q"))  # type: ignore[type-arg]
+    # The visits that may have a duplicate in the run (by position), and their Batch.
+    grouped: dict[int, Visit] = field(default_factory=dict)
+    batch: Batch = field(default_factory=lambda: Batch(()))
+
+    @property
+    def size(self) -> int:
+        return sum(s[0] for s in self.stamps if s is not None)
+
+
+def _raw(found: Input) -> Iterator[tuple[str, str, object]]:
+    for origin in found.files:
+        for label, raw in raw_items(origin, found.fmt, found.config):
+            yield origin, label, raw
+
+
+def check(
+    files: tuple[str, ...], config: Config, fmt: str | None = None, *, quiet: bool = False
+) -> Input:
+    """The first pass: every visit validated and resolved (InputErrors: all that is wrong, up
+    to MAX_ERRORS), nothing kept but what the run needs to know of the whole input. `fmt`:
+    the files' format (--from; None: recognised from each file, with a notice on stderr when
+    it is not ptbill's JSON)."""
+    found = Input(files, config, fmt, stamps=[_stamp(f) for f in files])
+    for f in files:
+        try:
+            chosen, recognised = file_format(f, fmt)
+        except InputError:
+            continue  # the file is unreadable: raw_items says why
+        if recognised and chosen != "json":
+            notify(notice(f, chosen))
+    contexts = Contexts(config)
+    errors: list[InputError] = []
+    with progress("checking", found.size, quiet=quiet, in_bytes=True) as advance:
+        for origin, label, raw in _raw(found):
+            advance(len(raw) if isinstance(raw, bytes) else 0)
+            try:
+                visit = parse_visit(raw)
+                ctx = contexts.of(visit, origin)
+            except InputError as e:
+                errors.append(e)
+            except ValueError:
+                errors.extend(item_errors(origin, label, raw))
+            else:
+                if not errors:
+                    _note(found, visit, ctx)
+                continue
+            if len(errors) >= MAX_ERRORS:
+                errors.append(
+                    InputError(
+                        file=origin,
+                        visit_id=None,
+                        field=None,
+                        problem=f"checking stopped after {MAX_ERRORS:,} errors",
+                        fix="fix these and run the command again",
+                    )
+                )
+                break
+    if errors:
+        raise InputErrors(errors)
+    if not found.count:
+        raise InputError(
+            file=", ".join(files),
+            visit_id=None,
+            field=None,
+            problem="no visits in the input",
+            fix="give files that hold at least one visit",
+        )
+    _group(found)
+    return found
+
+
+def _note(found: Input, visit: Visit, ctx: VisitContext) -> None:
+    found.count += 1
+    # The clinic it is billed as (named, or found by its billing provider's NPI).
+    found.clinics.add(ctx.clinic.key if ctx.clinic else None)
+    dos = visit.date_of_service
+    if found.latest is None or dos > found.latest:
+        found.latest = dos
+    found.ids.append(hash(visit.visit_id))
+    found.days.append(hash((visit.patient.id, dos)))
+
+
+def _repeated(hashes: array) -> set[int]:  # type: ignore[type-arg]
+    seen: set[int] = set()
+    again: set[int] = set()
+    for h in hashes:
+        if h in seen:
+            again.add(h)
+        else:
+            seen.add(h)
+    return again
+
+
+def _group(found: Input) -> None:
+    """Read the visits that may be duplicates into the run's Batch (none in the usual run)."""
+    ids, days = _repeated(found.ids), _repeated(found.days)
+    if not ids and not days:
+        return
+    for index, (_, _, raw) in enumerate(_raw(found)):
+        if found.ids[index] in ids or found.days[index] in days:
+            found.grouped[index] = parse_visit(raw)
+    found.batch = Batch(found.grouped.values())
+
+
+def read(found: Input) -> Iterator[Item]:
+    """The second pass: the visits again, in order, each with its context."""
+    if [_stamp(f) for f in found.files] != found.stamps:
+        changed = [f for f, s in zip(found.files, found.stamps, strict=True) if _stamp(f) != s]
+        raise InputError(
+            file=", ".join(changed),
+            visit_id=None,
+            field=None,
+            problem="the file changed while it was read",
+            fix="run the command again once the file is written",
+        )
+    # One context per payer and clinic: the price memo knows a billing provider by identity.
+    contexts = Contexts(found.config)
+    for index, (origin, _, raw) in enumerate(_raw(found)):
+        visit = found.grouped.get(index) or parse_visit(raw)
+        yield Item(origin, visit, contexts.of(visit, origin))
+
+
+def claims(
+    found: Input, as_of: dt.date | None, advance: Advance, *, priced: bool = True
+) -> Iterator[ClaimItem]:
+    """Each visit made a claim as of `as_of` (see prepare_claim; without `priced`, coded and
+    scrubbed only: scrub_claim), in input order: the input one run (its duplicates found
+    across the files, alike visits priced once)."""
+    memo: PriceMemo[None] = PriceMemo(as_of, size=MEMO_KINDS)  # type: ignore[arg-type]
+    for x in read(found):
+        if priced:
+            c = prepare_claim(x.visit, x.ctx, as_of, batch=found.batch, memo=memo)
+            yield ClaimItem(x.origin, x.visit, x.ctx, c.coded, c.scrub, c.priced)
+        else:
+            coded, scrub = scrub_claim(x.visit, x.ctx, as_of, batch=found.batch)
+            yield ClaimItem(x.origin, x.visit, x.ctx, coded, scrub, None)
+        advance(1)

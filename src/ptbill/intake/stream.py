@@ -1,0 +1,259 @@
+"""Visit files read one visit at a time, so that a command's memory does not grow with its
+input: JSON Lines a line at a time, a JSON list an element at a time (from a window of the
+file that slides past what was read), a single object whole. A file in another intake format
+(FHIR, HL7 v2, CSV: ptbill.intake.load.read_visits) is read and validated whole.
+
+`raw_items` gives each visit's raw form (its JSON text, or the parsed document), labelled by
+where it is in the file; `parse_visit` makes a Visit of it, and `item_errors` says what is
+wrong with one that fails, in the words ptbill.intake uses for a whole file (the file, the
+visit or its line, the field and the fix).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydantic import ValidationError
+
+from ptbill.config.profiles import Config
+from ptbill.domain.visit import Visit
+from ptbill.errors import InputError, unreadable, validation_errors
+from ptbill.intake.load import FIX_JSON, file_format, loads, read_file, read_visits
+
+# A JSON Lines line as read, a document parsed from a list or an object, or (another format)
+# a Visit already read.
+Raw = bytes | Any
+
+_CHUNK = 1 << 20
+# A visit bigger than this is not waited for: the decoder's complaint about it is the error.
+_LONGEST = 64 << 20
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+# A JSON value that is a number with a fraction or an exponent (or what looks like one in a
+# string). pydantic's JSON parser reads such numbers as floats ("48.50" is 48.5 to it), so a
+# line with one is read by json with exact decimals instead, as ptbill.intake reads files. (A
+# fraction inside a list, which no field of the visit format holds, is not looked for.)
+_MAYBE_FLOAT = re.compile(rb":\s*-?\d+[.eE]")
+
+
+def _not_utf8(origin: str, where: str | None = None) -> InputError:
+    return InputError(
+        file=origin, visit_id=None, field=where, problem="not UTF-8 text", fix=FIX_JSON
+    )
+
+
+def _open(path: str) -> BinaryIO:
+    try:
+        return Path(path).open("rb")
+    except OSError as e:
+        raise unreadable(path, e) from None
+
+
+def _head(f: BinaryIO) -> bytes:
+    """The first line with anything on it (the file is left where it was)."""
+    at = f.tell()
+    try:
+        for line in f:
+            if line.strip():
+                return line
+        return b""
+    finally:
+        f.seek(at)
+
+
+def is_json_lines(head: bytes) -> bool:
+    """Whether a file whose first non-blank line is `head` is JSON Lines: that line is a whole
+    JSON object by itself (a list, or an object over several lines, is not)."""
+    if head.lstrip().startswith((b"[", b"\xef\xbb\xbf[")):
+        return False
+    try:
+        return isinstance(json.loads(head.removeprefix(b"\xef\xbb\xbf")), dict)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def raw_items(
+    path: str, fmt: str | None = None, config: Config | None = None
+) -> Iterator[tuple[str, Raw]]:
+    """(label, raw visit) for each visit of the file, in order: 'line N' and the line's bytes
+    for JSON Lines, 'item N' and the parsed document for a list or a single object, 'visit N'
+    and the Visit for another format (`fmt`, else recognised; `config` maps it). Raises
+    InputError for what makes the file unreadable (missing, empty, not JSON)."""
+    with _open(path) as f:
+        head = _head(f)
+        if not head:
+            raise InputError(
+                file=path, visit_id=None, field=None, problem="the file is empty", fix=FIX_JSON
+            )
+        chosen = file_format(path, fmt)[0]
+        if chosen != "json":
+            text = read_file(path)
+            for index, visit in enumerate(read_visits(text, path, chosen, config), start=1):
+                yield f"visit {index}", visit
+            return
+        if is_json_lines(head):
+            for number, line in enumerate(f, start=1):
+                if number == 1:
+                    line = line.removeprefix(b"\xef\xbb\xbf")
+                if line.strip():
+                    yield f"line {number}", line
+            return
+        for index, doc in enumerate(_documents(f, path), start=1):
+            yield f"item {index}", doc
+
+
+class _Window:
+    """The part of a file being decoded: text read but not yet consumed, and where it starts
+    (line and column) so that an error names its place in the whole file."""
+
+    def __init__(self, f: BinaryIO, origin: str) -> None:
+        self.f, self.origin = f, origin
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.text, self.pos, self.eof = "", 0, False
+        self.line, self.column = 1, 0  # of text[0]: 1-based line, 0-based column
+
+    def more(self) -> bool:
+        """Read another chunk; False at the end of the file."""
+        if self.eof:
+            return False
+        chunk = self.f.read(_CHUNK)
+        try:
+            decoded = self.decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            raise _not_utf8(self.origin) from None
+        self.eof = not chunk
+        # Drop what was consumed, keeping count of its lines.
+        done = self.text[: self.pos]
+        newlines = done.count("\n")
+        if newlines:
+            self.line += newlines
+            self.column = len(done) - done.rfind("\n") - 1
+        else:
+            self.column += len(done)
+        self.text, self.pos = self.text[self.pos :] + decoded, 0
+        return bool(chunk) or bool(decoded)
+
+    def skip_space(self) -> str:
+        """The next character that is not white space ('' at the end of the file)."""
+        while True:
+            text, pos = self.text, self.pos
+            while pos < len(text) and text[pos] in " \t\r\n":
+                pos += 1
+            self.pos = pos
+            if pos < len(text):
+                return text[pos]
+            if not self.more():
+                return ""
+
+    def value(self) -> Any:
+        """The JSON value that starts here (waiting for more of the file while it is cut)."""
+        while True:
+            try:
+                doc, end = _DECODER.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as e:
+                if self.eof or len(self.text) - self.pos > _LONGEST or not self.more():
+                    raise self.error(e.msg, e.pos) from None
+                continue
+            except RecursionError:
+                raise self.error("nested too deeply", self.pos) from None
+            if end < len(self.text) or self.eof:  # a number could go on in the next chunk
+                self.pos = end
+                return doc
+            self.more()
+
+    def error(self, msg: str, at: int) -> InputError:
+        before = self.text[:at]
+        newlines = before.count("\n")
+        line = self.line + newlines
+        column = at - before.rfind("\n") if newlines else self.column + at + 1
+        return InputError(
+            file=self.origin,
+            visit_id=None,
+            field=f"line {line} column {column}",
+            problem=f"not valid JSON ({msg})",
+            fix=FIX_JSON,
+        )
+
+
+def _documents(f: BinaryIO, origin: str) -> Iterator[Any]:
+    """The documents of a JSON list (each element) or of a single JSON value."""
+    w = _Window(f, origin)
+    first = w.skip_space()
+    if first != "[":
+        doc = w.value()
+        if w.skip_space():
+            raise w.error("Extra data", w.pos)
+        yield doc
+        return
+    w.pos += 1
+    if w.skip_space() == "]":
+        w.pos += 1
+    else:
+        while True:
+            yield w.value()
+            after = w.skip_space()
+            w.pos += 1
+            if after == "]":
+                break
+            if after != ",":
+                raise w.error("Expecting ',' delimiter", w.pos - 1)
+            w.skip_space()
+    if w.skip_space():
+        raise w.error("Extra data", w.pos)
+
+
+def parse_visit(raw: Raw) -> Visit:
+    """A Visit of a raw item (raises pydantic's ValidationError, or ValueError for a line that
+    is not JSON or not UTF-8: item_errors says which). A JSON Lines line goes to pydantic's
+    JSON parser (about twice json's speed) unless it may hold a fraction."""
+    if isinstance(raw, Visit):
+        return raw
+    if isinstance(raw, bytes):
+        if _MAYBE_FLOAT.search(raw) is None:
+            try:
+                return Visit.model_validate_json(raw)
+            except ValidationError:
+                pass  # the error is told as json and the visit model tell it (item_errors)
+        raw = loads(raw)
+    return Visit.model_validate(raw)
+
+
+def item_errors(origin: str, label: str, raw: Raw) -> list[InputError]:
+    """What is wrong with a raw item that parse_visit refused."""
+    if isinstance(raw, bytes):
+        try:
+            raw = loads(raw)
+        except UnicodeDecodeError:
+            return [_not_utf8(origin, label)]
+        except json.JSONDecodeError as e:
+            return [
+                InputError(
+                    file=origin,
+                    visit_id=None,
+                    field=f"{label} column {e.colno}",
+                    problem=f"not valid JSON ({e.msg})",
+                    fix=FIX_JSON,
+                )
+            ]
+    if not isinstance(raw, dict):
+        return [
+            InputError(
+                file=origin,
+                visit_id=None,
+                field=label,
+                problem=f"expected a visit object, found {type(raw).__name__}",
+                fix="each visit is a JSON object",
+            )
+        ]
+    visit_id = raw.get("visit_id")
+    try:
+        Visit.model_validate(raw)
+    except ValidationError as e:
+        named = str(visit_id) if isinstance(visit_id, str | int) else label
+        return validation_errors(e, origin, named)
+    return []
