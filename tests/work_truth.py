@@ -49,6 +49,7 @@ def open_rows(s: Session) -> list[Row]:
         m.WorkItem.due_date,
         m.WorkItem.created_on,
         m.WorkItem.status,
+        m.WorkItem.patient_id,
     ).order_by(m.WorkItem.id)
     payer_of = dict(
         s.execute(
@@ -62,8 +63,18 @@ def open_rows(s: Session) -> list[Row]:
             .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
         ).all()
     )
+    # An item of no claim about a patient's own money (a refund) is its patient's clinic's.
+    patient_clinic = dict(
+        s.execute(
+            select(m.Patient.id, m.Clinic.key).join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+        ).all()
+    )
     return [
-        Row(*r[:10], payer_of.get(r[2]), clinic_of.get(r[2]))  # type: ignore[misc]
+        Row(
+            *r[:10],  # type: ignore[misc]
+            payer_of.get(r[2]),
+            clinic_of.get(r[2]) if r[2] is not None else patient_clinic.get(r[11]),
+        )
         for r in s.execute(q)
         if r[10] == "open"
     ]

@@ -283,3 +283,41 @@ def test_an_import_committed_batch_by_batch_lets_another_writer_in_between(
         [v["visit_id"] for v in visits] + ["OTHER-0", "OTHER-1", "OTHER-2"]
     )
     assert claims == 33
+
+
+def _duplicates(summary: ImportSummary) -> dict[str, list[str]]:
+    """The visits the import blocked for a duplicate, with those rules."""
+    found = {v: [r for r in rules if r.startswith("DUP-")] for v, rules in summary.blocked.items()}
+    return {v: rules for v, rules in found.items() if rules}
+
+
+def test_the_same_patient_id_at_two_clinics_is_not_a_duplicate(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A patient is a clinic's patient id: P-1 of the demo clinic and P-1 of another practice,
+    seen the same day for the same codes, are two patients, in one file (DUP-IN-BATCH) and in
+    two (DUP-BILLED-BEFORE); the same clinic's P-1 twice is still a duplicate."""
+    other = {
+        "name": "Oak Practice",
+        "npi": "1245319599",
+        "tax_id": "37-7654321",
+        "address": {"line1": "1 Oak St", "city": "Springfield", "state": "IL", "zip": "62701"},
+    }
+
+    def at_oak(visit_id: str) -> dict:
+        v = medicare_visit(visit_id, billing_provider=other)
+        del v["clinic"]
+        return v
+
+    def run(name: str, *visits: dict) -> dict[str, list[str]]:
+        return _duplicates(_import(ledger, config, write_visits(tmp_path / name, visits)))
+
+    assert run("a.jsonl", medicare_visit("V-1"), at_oak("V-2")) == {}
+    assert run("b.jsonl", at_oak("V-3")) == {"V-3": ["DUP-BILLED-BEFORE"]}  # oak's P-1 again
+    assert run("c.jsonl", medicare_visit("V-4"), medicare_visit("V-5")) == {
+        "V-4": ["DUP-BILLED-BEFORE", "DUP-IN-BATCH"],
+        "V-5": ["DUP-BILLED-BEFORE", "DUP-IN-BATCH"],
+    }
+    with ledger.transaction() as s:
+        clinics = s.scalars(select(m.Patient.clinic_id).where(m.Patient.external_id == "P-1"))
+        assert len(set(clinics)) == 2

@@ -124,3 +124,51 @@ def _texts(s: Session) -> tuple[list[tuple[str, str | None]], list[tuple[str, st
         .order_by(m.ClaimLine.id)
     )
     return [tuple(r) for r in versions], [tuple(r) for r in lines]
+
+
+def test_patient_work_items_are_linked_to_their_patient_down_and_up(db_url: str) -> None:
+    """Migration 0009 links the refund and collections items (no claim, reference
+    `patient:ID`) to the patient of that id, when one clinic has it; an id two clinics share
+    stays unlinked (no guess), as do other items. Going back to 0008 drops the link only."""
+    engine = make_engine(db_url) if db_url.startswith("sqlite") else create_engine(db_url)
+    upgrade(engine, "0008")
+    with engine.begin() as conn:
+        for cid, key, npi in ((1, "elm", "1234567893"), (2, "oak", "1245319599")):
+            conn.execute(
+                text(
+                    "INSERT INTO clinics (id, key, name, npi, tax_id) VALUES (:i, :k, :k, :n, '1')"
+                ),
+                {"i": cid, "k": key, "n": npi},
+            )
+        for pid, cid, ext in ((1, 1, "P-1"), (2, 2, "P-1"), (3, 2, "P-2"), (4, 1, "P-3")):
+            conn.execute(
+                text(
+                    "INSERT INTO patients (id, clinic_id, external_id, first_name, last_name, "
+                    "birth_date, sex) VALUES (:p, :c, :e, 'A', 'B', '1950-01-01', 'F')"
+                ),
+                {"p": pid, "c": cid, "e": ext},
+            )
+        items = [
+            (1, "patient:P-1", "refund", "patient"),  # two clinics' P-1: not linked
+            (2, "patient:P-2", "refund", "patient"),
+            (3, "patient:P-3", "collections", "statements"),
+            (4, "CLP-X", "unmatched", "remittance:1"),
+        ]
+        for wid, ref, kind, source in items:
+            conn.execute(
+                text(
+                    "INSERT INTO work_items (id, reference, kind, category, action, detail, "
+                    "due_date, status, created_on, source) VALUES (:w, :r, :k, 'c', 'a', 'd', "
+                    "'2025-01-01', 'open', '2025-01-01', :s)"
+                ),
+                {"w": wid, "r": ref, "k": kind, "s": source},
+            )
+    upgrade(engine, "0009")
+    with engine.connect() as conn:
+        linked = conn.execute(text("SELECT id, patient_id FROM work_items ORDER BY id")).all()
+        assert [tuple(r) for r in linked] == [(1, None), (2, 3), (3, 4), (4, None)]
+    downgrade(engine, "0008")
+    with engine.connect() as conn:
+        assert "patient_id" not in {c["name"] for c in inspect(conn).get_columns("work_items")}
+        assert conn.execute(text("SELECT COUNT(*) FROM work_items")).scalar() == 4
+    engine.dispose()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
 from ptbill.errors import InputError
@@ -24,10 +25,12 @@ from ptbill.ledger.balances import balances
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.patient_models import Statement
 from ptbill.ledger.patient_pay import pay, refund, write_off
-from ptbill.ledger.scope import scope_of
+from ptbill.ledger.scope import EVERYTHING, Scope, scope_of
 from ptbill.payer_sim.adjudicate import LineDecision
 from ptbill.payer_sim.write import remittance_claims
 from ptbill.remit.post import post_text
+from ptbill.remit.worklist import WorkFilter
+from ptbill.remit.worklist import open_items as open_items_of
 from ptbill.reports.statements import run_statements
 from tests.ledger.helpers import (
     PAID_DAY,
@@ -273,6 +276,65 @@ def test_each_clinics_statements_carry_its_own_clinic(
         assert theirs.name not in text and theirs.address.line1 not in text
         csv_text = (tmp_path / folder / f"statements-{PAID_DAY}.csv").read_text()
         assert csv_text.splitlines()[1].endswith(f",{mine.key}")
+
+
+def _open_items(s: Session, kind: str, scope: Scope) -> list[Decimal | None]:
+    """The amounts of the open items of this kind a caller of `scope` sees."""
+    q = select(m.WorkItem.amount).where(
+        m.WorkItem.kind == kind, m.WorkItem.status == "open", scope.work_items()
+    )
+    return sorted(s.scalars(q))  # type: ignore[type-var]
+
+
+def _two_clinics_owing(ledger: Ledger, config: Config, tmp_path: Path) -> None:
+    """P-1 at Elm Street and P-1 at Oak Avenue (each clinic's own id), each owing $16."""
+    oak_visit = medicare_visit("V-7", dos=dt.date(2025, 3, 5), clinic="oak-avenue-pt")
+    visits = [medicare_visit("V-1"), oak_visit]
+    sent = sim_claims(
+        import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits)).text
+    )
+    _post(ledger, config, _paid(sent, "V-1", "V-7"))
+
+
+def test_each_clinics_patient_has_its_own_refund_item(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A refund item (no claim) is its patient row's: Elm's and Oak's P-1 each hold a credit
+    and each their own item, which only its clinic (and the company) sees; Elm's refund closes
+    Elm's item and leaves Oak's open."""
+    _two_clinics_owing(ledger, config, tmp_path)
+    with ledger.transaction() as s:
+        elm, oak = scope_of(s, ["elm-street-pt"]), scope_of(s, ["oak-avenue-pt"])
+        for scope, amount in ((elm, "20.00"), (oak, "25.00")):
+            kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": scope}
+            pay(s, patient="P-1", amount=D(amount), **kw)
+        assert _open_items(s, "refund", elm) == [D("4.00")]
+        assert _open_items(s, "refund", oak) == [D("9.00")]
+        assert _open_items(s, "refund", EVERYTHING) == [D("4.00"), D("9.00")]
+        # The work queue names the item's clinic and filters by it.
+        (queued,) = open_items_of(s, EVERYTHING, filters=WorkFilter(clinics=("oak-avenue-pt",)))
+        assert (queued["kind"], queued["clinic"], queued["amount"]) == (
+            "refund",
+            "oak-avenue-pt",
+            D("9.00"),
+        )
+        refund(s, patient="P-1", amount=D("4.00"), **{**kw, "scope": elm})
+        assert _open_items(s, "refund", elm) == []
+        assert _open_items(s, "refund", oak) == [D("9.00")]
+
+
+def test_a_collections_item_is_its_patients_clinics(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """After the final notice, each clinic's P-1 gets a collections item of its own, seen by
+    its clinic's billers."""
+    _two_clinics_owing(ledger, config, tmp_path)
+    for days in (0, 30, 60, 90):
+        with ledger.transaction() as s:
+            run_statements(s, config, as_of=PAID_DAY + dt.timedelta(days=days), who=WHO)
+    with ledger.transaction() as s:
+        for key in ("elm-street-pt", "oak-avenue-pt"):
+            assert _open_items(s, "collections", scope_of(s, [key])) == [D("16.00")]
 
 
 def test_a_write_off_ends_the_cycle(ledger: Ledger, config: Config, sent, tmp_path: Path) -> None:

@@ -90,3 +90,33 @@ def test_one_billed_before_finding_however_many_copies_the_history_holds(n: int)
     if n > 1:
         assert f"already billed {(n + 2) // 3} times" in finding.message
         assert f"({n - (n + 2) // 3} visits: V-COPY-1, V-COPY-2, V-COPY-4" in finding.message
+
+
+def _billed_by(visit_id: str, npi: str | None) -> Visit:
+    """The base visit under another id, billed by the configured clinic (None) or by a
+    practice of this NPI given in full (a `billing_provider`)."""
+    d = base_dict()
+    d["visit_id"] = visit_id
+    if npi is not None:
+        del d["clinic"]
+        d["billing_provider"] = {
+            "name": "A Practice",
+            "npi": npi,
+            "tax_id": "37-7654321",
+            "address": {"line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
+        }
+    return Visit.model_validate(d)
+
+
+def test_the_same_patient_id_at_two_billing_providers_is_two_patients() -> None:
+    """A patient id is the clinic's own: two clinics' patients P-1 seen on one day for the
+    same codes are not duplicates of each other, whether the clinics are configured or given
+    in full; the configured clinic named by key or by its NPI is one clinic."""
+    elm, other = _billed_by("V-ELM", None), _billed_by("V-OTHER-PRACTICE", "1245319599")
+    assert _dup_findings(_scrub([elm, other]), "DUP-IN-BATCH") == [[], []]
+    two_practices = [_billed_by("V-A", "1245319599"), _billed_by("V-B", "1003000126")]
+    assert _dup_findings(_scrub(two_practices), "DUP-IN-BATCH") == [[], []]
+    by_npi = _billed_by("V-ELM-BY-NPI", "1234567893")  # the configured clinic's NPI
+    found = _dup_findings(_scrub([elm, by_npi]), "DUP-IN-BATCH")
+    assert [len(f) for f in found] == [1, 1]
+    assert "visit V-ELM-BY-NPI of the same patient" in found[0][0]

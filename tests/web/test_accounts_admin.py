@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -116,20 +117,27 @@ def test_logins_are_throttled_audited_and_unlocked_by_an_admin(bench: Workbench)
     assert bench.login("viewer", DEMO_PASSWORD).status_code == 303
 
 
-def test_reading_a_patient_is_in_the_access_log(bench: Workbench) -> None:
+@pytest.mark.parametrize("part", ["", "/account"])
+def test_reading_a_patient_is_in_the_access_log(bench: Workbench, part: str) -> None:
+    """The patient and its account (balances, payments, coverages: its record too), page and
+    API, each write a read entry; a patient of another clinic (404) writes none."""
     with bench.sessions()() as s:
         patient, clinic = s.execute(
             select(m.Patient.id, m.Clinic.key)
             .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
             .where(m.Clinic.key == B)
         ).first()  # type: ignore[misc]
-    assert bench.get(f"/api/v1/patients/{patient}", "oak-biller").status_code == 200
-    assert bench.get(f"/api/v1/patients/{patient}", "elm-biller").status_code == 404
+    api, page = f"/api/v1/patients/{patient}{part}", f"/patients/{patient}{part}"
+    assert bench.get(api, "oak-biller").status_code == 200
+    assert bench.get(api, "elm-biller").status_code == 404
     with bench.signed_in("viewer"):
-        assert bench.client.get(f"/patients/{patient}").status_code == 200
+        assert bench.client.get(page).status_code == 200
     url = f"/api/v1/admin/access-log?clinic={clinic}&patient_id={patient}&event=read-patient"
     events = bench.get(url, "admin").json()["events"]
-    assert [e["who"] for e in events] == ["web:viewer", "web:oak-biller"]
+    assert [(e["who"], e["detail"]) for e in events] == [
+        ("web:viewer", page),
+        ("web:oak-biller", api),
+    ]
     assert all(e["clinic"] == B for e in events)
 
 

@@ -26,6 +26,11 @@ class VisitContext:
         return self.clinic.chargemaster if self.clinic else {}
 
     @property
+    def clinic_key(self) -> str:
+        """The billing clinic: its key in configuration, else `npi:` and its NPI."""
+        return self.clinic.key if self.clinic else f"npi:{self.billing_provider.npi}"
+
+    @property
     def locality(self) -> str | None:
         return self.billing_provider.medicare_locality
 

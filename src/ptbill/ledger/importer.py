@@ -338,7 +338,7 @@ class _Run:
         clinic_ids = self.refs.ids(
             m.Clinic,
             ("key",),
-            [(_clinic_key(c),) for c in ctxs],
+            [(c.clinic_key,) for c in ctxs],
             lambda n: _clinic_row(ctxs[n]),
             refresh=("name", "npi", "tax_id"),
         )
@@ -485,7 +485,10 @@ class _Run:
                     sum(x.units for x in i.coded.billed_lines),
                     _therapy_entries(str(i.patient_id), i),
                 )
-        batch = Batch(i.effective for i in items if i.effective is not None)
+        batch = Batch(
+            (i.effective for i in items if i.effective is not None),
+            (i.ctx for i in items if i.effective is not None),
+        )
         same_day = same_day_history(
             self.s,
             {(i.patient_id, i.visit.date_of_service) for i in items},
@@ -687,13 +690,9 @@ def _row(source: object, *names: str, **values: Any) -> dict[str, Any]:
     return {**values, **{name: getattr(source, name) for name in names}}
 
 
-def _clinic_key(ctx: VisitContext) -> str:
-    return ctx.clinic.key if ctx.clinic else f"npi:{ctx.billing_provider.npi}"
-
-
 def _clinic_row(ctx: VisitContext) -> dict[str, Any]:
     bp = ctx.billing_provider
-    return {"key": _clinic_key(ctx), "name": bp.name, "npi": bp.npi, "tax_id": bp.tax_id}
+    return {"key": ctx.clinic_key, "name": bp.name, "npi": bp.npi, "tax_id": bp.tax_id}
 
 
 def same_day_history(

@@ -460,6 +460,8 @@ class WorkItem(Base):
     __table_args__ = (Index("ix_work_items_open", *WORK_ITEM_INDEX),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int | None] = _fk("claims.id", nullable=True)
+    # The patient of an item of no claim about the patient's own money (refund, collections).
+    patient_id: Mapped[int | None] = _fk("patients.id", nullable=True)
     reference: Mapped[str] = mapped_column(String(50))  # claim number, or CLP01 when unmatched
     visit_id: Mapped[str | None] = mapped_column(String(38))
     kind: Mapped[str] = mapped_column(String(15))  # ptbill.remit.work_kinds

@@ -331,13 +331,13 @@ def _finish(session: Session, p: m.Patient, result: Applied, on: dt.date) -> App
 
 
 def _sync_refund_item(session: Session, p: m.Patient, on: dt.date, who: str) -> None:
-    """One open `refund` work item per patient with a credit, for the credit's amount."""
+    """One open `refund` work item per patient with a credit, for the credit's amount. The
+    item is the patient row's (clinics may share an external id: each patient its own)."""
     credit = balances(session, on, [p.id])[p.id].credit
-    reference = f"patient:{p.external_id}"[:50]
     open_items = list(
         session.scalars(
             select(m.WorkItem).where(
-                m.WorkItem.reference == reference,
+                m.WorkItem.patient_id == p.id,
                 m.WorkItem.kind == "refund",
                 m.WorkItem.status == "open",
             )
@@ -359,7 +359,8 @@ def _sync_refund_item(session: Session, p: m.Patient, on: dt.date, who: str) -> 
         session.add(
             m.WorkItem(
                 claim_id=None,
-                reference=reference,
+                patient_id=p.id,
+                reference=f"patient:{p.external_id}"[:50],
                 visit_id=None,
                 kind="refund",
                 category="patient_credit",

@@ -10,8 +10,9 @@ What belongs to a clinic:
 
 - a patient and a visit (their `clinic_id`), and a claim through its patient; everything of
   a claim (versions, lines, work items, appeals, payments, audit entries) through the claim;
-- a work item with no claim: a payment that matched no claim belongs to the clinic its 835
-  paid (the payee's NPI); any other (an eligibility answer of no claim, an exchange file)
+- a work item with no claim: a patient's refund or collections item belongs to its patient's
+  clinic (`work_items.patient_id`); a payment that matched no claim belongs to the clinic its
+  835 paid (the payee's NPI); any other (an eligibility answer of no claim, an exchange file)
   belongs to no clinic: only an unscoped caller sees it;
 - a file that spans clinics is split for viewing: an 837P submission shows a scoped caller
   only the claims of its clinics (and is listed when it carries one of them), an
@@ -95,8 +96,9 @@ class Scope:
         return column.in_(select(m.Claim.id).where(self.claims()))
 
     def work_items(self) -> ColumnElement[bool]:
-        """Work items of these clinics: of their claims, and those of a payment that matched
-        no claim in an 835 paid to their NPI (by the item's source and CLP01)."""
+        """Work items of these clinics: of their claims, of their patients (refunds and
+        collections, no claim), and those of a payment that matched no claim in an 835 paid to
+        their NPI (by the item's source and CLP01)."""
         if self.clinics is None:
             return true()
         unmatched = (
@@ -109,7 +111,10 @@ class Scope:
         )
         return self.claim_ids(m.WorkItem.claim_id) | (
             m.WorkItem.claim_id.is_(None)
-            & tuple_(m.WorkItem.source, m.WorkItem.reference).in_(unmatched)
+            & (
+                self.patient_ids(m.WorkItem.patient_id)
+                | tuple_(m.WorkItem.source, m.WorkItem.reference).in_(unmatched)
+            )
         )
 
     def npis(self) -> Select[str]:

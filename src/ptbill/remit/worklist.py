@@ -218,8 +218,9 @@ def _query(
         q = q.outerjoin(m.Claim, m.Claim.id == m.WorkItem.claim_id)
     if payer:
         q = q.outerjoin(m.Payer, m.Payer.id == m.Claim.payer_id)
-    if clinic:
-        q = q.outerjoin(m.Patient, m.Patient.id == m.Claim.patient_id)
+    if clinic:  # the claim's patient, or the patient of an item of no claim (a refund)
+        patient = func.coalesce(m.Claim.patient_id, m.WorkItem.patient_id)
+        q = q.outerjoin(m.Patient, m.Patient.id == patient)
         q = q.outerjoin(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
     return _where(q, f, scope, as_of)
 

@@ -209,6 +209,7 @@ def _row(pid: int, on: dt.date, step: str, balance: Decimal, detail: dict[str, A
 def _collections_item(bal: PatientBalance, on: dt.date) -> m.WorkItem:
     return m.WorkItem(
         claim_id=None,
+        patient_id=bal.patient_id,
         reference=f"patient:{bal.external_id}"[:50],
         visit_id=None,
         kind="collections",

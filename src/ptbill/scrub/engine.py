@@ -48,5 +48,5 @@ def scrub_batch(
     as_of: dt.date,
 ) -> list[ScrubResult]:
     """Scrub the visits of one run against each other (duplicates in the batch)."""
-    batch = Batch(v for v, _, _ in items)
+    batch = Batch((v for v, _, _ in items), (ctx for _, _, ctx in items))
     return [scrub_visit(v, c, ctx, as_of, batch=batch) for v, c, ctx in items]

@@ -23,6 +23,19 @@ T = TypeVar("T")
 NAMED_MAX = 3
 
 
+# A patient's day: (billing clinic, the clinic's patient id, date of service). A patient id is
+# the clinic's own: the same id at two clinics is two patients.
+PatientDay = tuple[str, str, dt.date]
+
+
+def clinic_named(visit: Visit) -> str:
+    """The billing clinic a visit names: its configured key, else its billing provider's NPI."""
+    if visit.clinic is not None:
+        return visit.clinic
+    assert visit.billing_provider is not None  # the visit format asks for one or the other
+    return f"npi:{visit.billing_provider.npi}"
+
+
 class SameDay(NamedTuple):
     """The other visits of a visit's patient and day (other visit ids) that bill a code it
     bills: how many, the codes they share, and the first few of their visit ids."""
@@ -82,26 +95,42 @@ class _Day:
 class Batch:
     """The visits of one run, indexed once, so duplicate checks stay linear in the batch."""
 
-    def __init__(self, visits: Iterable[Visit]) -> None:
+    def __init__(
+        self, visits: Iterable[Visit], contexts: Iterable[VisitContext] | None = None
+    ) -> None:
+        """`contexts` (one per visit, when the caller resolved them) name each visit's billing
+        clinic as configured, so that a clinic's key and its NPI are one clinic; without them,
+        the clinic is the one the visit names."""
         # Values that depend only on reference data and their key (which names the reference
         # snapshot), shared by the run's visits.
         self.memo: dict[object, object] = {}
         self.by_id: dict[str, list[Visit]] = defaultdict(list)
-        self.by_patient_day: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
-        for v in visits:
+        self.by_patient_day: dict[PatientDay, list[Visit]] = defaultdict(list)
+        self._day_of: dict[int, PatientDay] = {}  # id(visit) -> its patient and day
+        visits = list(visits)
+        clinics = (
+            [c.clinic_key for c in contexts] if contexts is not None else map(clinic_named, visits)
+        )
+        for v, clinic in zip(visits, clinics, strict=True):
             self.by_id[v.visit_id].append(v)
-            self.by_patient_day[(v.patient.id, v.date_of_service)].append(v)
+            key = self._day_of[id(v)] = (clinic, v.patient.id, v.date_of_service)
+            self.by_patient_day[key].append(v)
         # By id(): the batch holds its visits, so no other live object has these ids.
-        self._members = {id(v) for vs in self.by_id.values() for v in vs}
+        self._members = set(self._day_of)
         # The usual visit: the only one with its visit_id and the only one of its patient that
         # day.
         self._alone = {
             id(vs[0])
             for vs in self.by_id.values()
-            if len(vs) == 1
-            and len(self.by_patient_day[(vs[0].patient.id, vs[0].date_of_service)]) == 1
+            if len(vs) == 1 and len(self.by_patient_day[self._day_of[id(vs[0])]]) == 1
         }
-        self._days: dict[tuple[str, dt.date], _Day] = {}
+        self._days: dict[PatientDay, _Day] = {}
+
+    def _key(self, visit: Visit) -> PatientDay:
+        found = self._day_of.get(id(visit))
+        if found is None:  # a visit not of the batch, looked up against it
+            return (clinic_named(visit), visit.patient.id, visit.date_of_service)
+        return found
 
     @classmethod
     def of(cls, batch: Batch | Iterable[Visit] | None) -> Batch | None:
@@ -125,7 +154,7 @@ class Batch:
         code it bills, or None."""
         if id(visit) in self._alone:
             return None
-        key = (visit.patient.id, visit.date_of_service)
+        key = self._key(visit)
         day = self._days.get(key)
         if day is None:
             visits = self.by_patient_day.get(key)
@@ -140,7 +169,7 @@ class Batch:
         if id(visit) in self._alone:
             return [], []
         by_id = self.by_id.get(visit.visit_id, ())
-        by_day = self.by_patient_day.get((visit.patient.id, visit.date_of_service), ())
+        by_day = self.by_patient_day.get(self._key(visit), ())
         if len(by_day) <= 1 and len(by_id) <= 1:  # the usual case: only the visit itself
             return [v for v in by_id if v is not visit], []
         same_id = [v for v in by_id if v is not visit]

@@ -44,6 +44,7 @@ def account(
     tx = PatientTransaction
     return {
         "id": p.id,
+        "clinic_id": p.clinic_id,
         "patient_id": p.external_id,
         "name": f"{p.last_name}, {p.first_name}",
         "as_of": as_of,

@@ -25,7 +25,8 @@ def dup_in_batch(r: Review, p: NoParams) -> Iterator[Hit]:
     same code.
 
     *What it checks*: among the other visits of the batch, none has this visit's `visit_id`,
-    and none of the same patient on the same date of service bills a code this visit bills.
+    and none of the same patient on the same date of service bills a code this visit bills (a
+    patient is a patient id at a billing clinic: the same id at two clinics is two patients).
     One finding per visit, however many copies: it counts them and names the first few.
     *Why payers care*: the second claim is denied as a duplicate (CARC 18, R-2), and a timed
     code is reported once per day on one line (U-21).

@@ -15,8 +15,9 @@ from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
+from ptbill.web.auth import DB, Access, ApiWriter, ReadDB, Reader
 from ptbill.web.params import ClaimNumber, Limit, Offset, RowId
+from ptbill.web.security import audit_read
 
 router = APIRouter(tags=["patients"])
 Amount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
@@ -72,12 +73,19 @@ def list_balances(
 
 @router.get("/patients/{patient_id}/account", response_class=LedgerJSON)
 def get_account(
-    patient_id: RowId, request: Request, session: ReadDB, scope: Access, as_of: AsOf = None
+    patient_id: RowId,
+    request: Request,
+    session: ReadDB,
+    scope: Access,
+    who: Reader,
+    as_of: AsOf = None,
 ) -> LedgerJSON:
     """A patient's balance by visit and reason, its aging, credit, coverages, payments and
-    statements."""
+    statements (the read is audited)."""
     day = business_date(session, request.app.state.settings, as_of)
-    return answer(money.account(session, scope, patient_id, day))
+    data = money.account(session, scope, patient_id, day)
+    audit_read(request, who, "read-patient", data["clinic_id"], patient_id)
+    return answer(data)
 
 
 def _record(

@@ -14,9 +14,10 @@ from ptbill.errors import InputError
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
-from ptbill.web.auth import DB, Access, PageWriter, ReadDB
+from ptbill.web.auth import DB, Access, PageWriter, ReadDB, Reader
 from ptbill.web.pages.common import DONE, back_to, show
 from ptbill.web.params import PageNumber, RowId
+from ptbill.web.security import audit_read
 
 router = APIRouter(include_in_schema=False)
 DONE.update(
@@ -65,11 +66,12 @@ def _record(
 
 @router.get("/patients/{patient_id}/account", response_class=HTMLResponse)
 def account_page(
-    patient_id: RowId, request: Request, session: ReadDB, scope: Access
+    patient_id: RowId, request: Request, session: ReadDB, who: Reader, scope: Access
 ) -> HTMLResponse:
     day = business_date(session, request.app.state.settings)
     payers = sorted(request.app.state.config.payers)
     data = money.account(session, scope, patient_id, day)
+    audit_read(request, who, "read-patient", data["clinic_id"], patient_id)
     return show(request, session, "account.html", account=data, payers=payers)
 
 
