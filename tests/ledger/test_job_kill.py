@@ -37,7 +37,10 @@ from ptbill.web.jobs import IMPORT, POST
 
 PTBILL = str(Path(sys.executable).with_name("ptbill"))
 LEASE = 3.0
-VISITS = 2500  # three batches
+# Eight batches of 1,000: the kill after the first must land while the worker writes the
+# later ones, on a fast idle machine too (with three, the job could end before the test saw
+# its first batch).
+VISITS = 7500
 DEADLINE = 600.0  # seconds any wait may take on a loaded machine
 
 
