@@ -205,7 +205,7 @@ def _config_file(path: Path) -> list[str]:
 
 
 def _ledger(url: str, folder: Path, config_path: Path, keys: list[str], base: int) -> Any:
-    from ptbill.web.demo import build_demo_ledger
+    from ptbill.demo.workbench import build_demo_ledger
 
     config = load_config(str(config_path))
     return build_demo_ledger(url, folder, visits=base, seed=7, days=20, post=False, config=config)

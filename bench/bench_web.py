@@ -41,9 +41,9 @@ import psutil
 from ptbill.config import load_config
 from ptbill.config.profiles import Config
 from ptbill.demo.generator import generate
+from ptbill.demo.workbench import build_demo_ledger, ensure_demo_users
 from ptbill.scrub.identifiers import npi_check_digit
 from ptbill.web.db import open_database
-from ptbill.web.demo import build_demo_ledger, ensure_demo_users
 
 # Locust users, each paced to PACE requests a second. They start 0.618 of a period apart (the
 # golden ratio spreads their beats over the period), so that requests arrive spread out, not in

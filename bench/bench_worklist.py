@@ -41,11 +41,11 @@ from sqlalchemy import create_engine, func, insert, select, text
 
 from bench_ledger import _reset_postgres
 from bench_web import _cpu_seconds, _free_port, _serve
+from ptbill.demo.workbench import build_demo_ledger, ensure_demo_users
 from ptbill.ledger import models as m
 from ptbill.ledger.dates import latest_date
 from ptbill.ledger.db import Ledger
 from ptbill.web.db import open_database
-from ptbill.web.demo import build_demo_ledger, ensure_demo_users
 
 ENDPOINTS = {
     "GET /healthz (anchor)": "/healthz",

@@ -18,8 +18,17 @@ def clip(value: object, limit: int = 40, quote: bool = False) -> str:
 
 
 class InputError(Exception):
+    """What is wrong with the input in `file` (of visit `visit_id`, at `field`, when known)
+    and the fix."""
+
     def __init__(
-        self, file: str, visit_id: str | None, field: str | None, problem: str, fix: str
+        self,
+        file: str,
+        problem: str,
+        fix: str,
+        *,
+        visit_id: str | None = None,
+        field: str | None = None,
     ) -> None:
         # A visit id is at most 38 characters; a longer one is input to be clipped.
         visit_id = clip(visit_id) if isinstance(visit_id, str) else visit_id
@@ -39,11 +48,9 @@ class InputError(Exception):
 def unreadable(path: str, error: OSError) -> InputError:
     """The InputError for a file that cannot be opened or read (missing, a folder, no access)."""
     if isinstance(error, FileNotFoundError):
-        return InputError(path, None, None, "cannot read the file: no such file", "check the path")
+        return InputError(path, "cannot read the file: no such file", "check the path")
     return InputError(
         path,
-        None,
-        None,
         f"cannot read the file ({error.strerror})",
         "check the path and its permissions",
     )
@@ -97,10 +104,10 @@ def validation_errors(e: ValidationError, file: str, visit_id: str | None) -> li
         out.append(
             InputError(
                 file,
-                visit_id,
-                field_path(loc) or "(visit)",
                 problem,
                 _FIXES.get(err["type"], "correct the value (see `ptbill schema visit`)"),
+                visit_id=visit_id,
+                field=field_path(loc) or "(visit)",
             )
         )
     return out

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from ptbill.cli import clock
 from ptbill.cli.main import cli
 from ptbill.config.profiles import _build, bundled_demo_config_text
+from ptbill.demo.workbench import ensure_demo_users
 from ptbill.errors import InputError
 from ptbill.web import WebSettings, create_app
-from ptbill.web.demo import ensure_demo_users
 from tests.ledger.helpers import medicare_visit, write_visits
 
 # 03:30 UTC on May 2nd: still May 1st in Chicago and Denver, already May 2nd in Tokyo.

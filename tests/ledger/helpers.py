@@ -23,7 +23,8 @@ from ptbill.ledger.submit import SubmitResult, submit
 from ptbill.payer_sim.adjudicate import Decision, LineDecision
 from ptbill.payer_sim.read_837 import SimClaim, SimLine, read_837p
 from ptbill.payer_sim.write import remittance_claims, reversal_claims, write_835
-from ptbill.remit.post import PostSummary, post_text
+from ptbill.remit.post import post_text
+from ptbill.remit.post_summary import PostSummary
 from tests.factories import timed, visit_dict
 
 WHO = "tester"

@@ -30,7 +30,8 @@ from sqlalchemy.exc import OperationalError
 from ptbill.cli.main import cli
 from ptbill.config.profiles import Config
 from ptbill.ledger import models as m
-from ptbill.ledger.db import Ledger, make_engine
+from ptbill.ledger.db import Ledger
+from ptbill.ledger.engine import make_engine
 from ptbill.ledger.migrate import upgrade
 from ptbill.payer_sim import simulate
 from ptbill.remit.post import post_text

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ptbill.remit.classify import classify, due_date, rejection_category
+from ptbill.denials.classify import classify, due_date, rejection_category
 
 # (group, CARC, RARC) -> (category, action): the usual fix of R-2's table, as R-3's actions.
 CASES = [

@@ -16,9 +16,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from ptbill.cli.main import cli
+from ptbill.demo.workbench import build_demo_ledger
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
-from ptbill.web.demo import build_demo_ledger
 
 
 def run(*args: str, stdin: str | None = None) -> Result:

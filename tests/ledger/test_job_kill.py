@@ -172,7 +172,7 @@ def test_a_posting_job_whose_worker_is_killed_mid_transaction_posts_once(
 ) -> None:
     if ledger.engine.dialect.name != "postgresql":
         pytest.skip("holds a PostgreSQL table lock to stop the posting half-way")
-    from ptbill.web.demo import build_demo_ledger
+    from ptbill.demo.workbench import build_demo_ledger
 
     demo = build_demo_ledger(ledger.url, tmp_path / "demo", visits=120, seed=3, post=False)
     clp = [s.split("*") for s in demo.remit_835.split("~") if s.strip().startswith("CLP*")]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ptbill.demo import run as demo_run
+from ptbill.demo import loop as demo_loop
 from ptbill.demo.loop import run_loop
 from ptbill.ledger.jsontext import to_json
 
@@ -63,7 +63,7 @@ def test_make_demos_month_has_expected_payments(
     # bundled 2025 PFS, and commercial and Acme claims by the demo clinic's SAMPLE contract
     # fees. Medicaid has no fee schedule to price from: unknown, never invented.
     monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))  # the bundled data only
-    result = run_loop(db_url, tmp_path / "out", demo_run.AS_OF, visits=200)
+    result = run_loop(db_url, tmp_path / "out", demo_loop.AS_OF, visits=200)
     payers = result["report"]["payers"]
     for key in ("medicare", "commercial", "acme-ppo"):
         ev = payers[key]["expected_vs_paid"]

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
 from ptbill.ledger import models as m
-from ptbill.ledger.db import Ledger, make_engine
+from ptbill.ledger.db import Ledger
+from ptbill.ledger.engine import make_engine
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.migrate import alembic_config, downgrade, upgrade
 from ptbill.ledger.models import Base
@@ -61,7 +62,7 @@ def test_the_models_and_the_migrations_agree(db_url: str) -> None:
 def test_an_older_schema_is_upgraded_on_open(db_url: str) -> None:
     from sqlalchemy import create_engine
 
-    from ptbill.ledger.db import make_engine
+    from ptbill.ledger.engine import make_engine
 
     engine = make_engine(db_url) if db_url.startswith("sqlite") else create_engine(db_url)
     upgrade(engine, "0001")  # the ledger as first released

@@ -354,13 +354,13 @@ def test_a_file_changed_while_it_is_read_posts_nothing(
 ) -> None:
     path = tmp_path / "r.835"
     path.write_text(remit_of([decision(sent["V-1"], _paid_in_full(sent["V-1"]))]))
-    real = posting.Poster.open
+    real = posting.RemittancePoster.open
 
-    def rewritten(self: posting.Poster, sha: str, content: str) -> None:
+    def rewritten(self: posting.RemittancePoster, sha: str, content: str) -> None:
         real(self, sha, content)  # the text stored matches the hash; what is parsed does not
         path.write_text(remit_of([decision(sent["V-2"], _paid_in_full(sent["V-2"]))]))
 
-    monkeypatch.setattr(posting.Poster, "open", rewritten)
+    monkeypatch.setattr(posting.RemittancePoster, "open", rewritten)
     _refused_as_changed(ledger, config, path)
     with ledger.transaction() as s:
         assert claim(s, "V-2").state == State.SUBMITTED
@@ -376,3 +376,21 @@ def test_the_garbage_collector_is_back_on_after_posting(
     assert gc.isenabled()
     _post(ledger, config, text)
     assert gc.isenabled()
+
+
+def test_the_batchs_rows_name_their_tables_columns() -> None:
+    # Bulk rows are NamedTuples whose fields are the columns they are inserted into; the audit
+    # row is made as ptbill.ledger.states.audit_row's dict, whose keys must be the same.
+    from ptbill.ledger.states import audit_row
+    from ptbill.remit import post_batch as pb
+
+    row = audit_row(1, None, State.DRAFT, "who", dt.date(2025, 1, 2), "why")
+    assert pb.AuditRow._fields == tuple(row)
+    for shape, model in (
+        (pb.PaymentRow, m.ClaimPayment),
+        (pb.LinePaymentRow, m.LinePayment),
+        (pb.AdjustmentRow, m.Adjustment),
+        (pb.WorkRow, m.WorkItem),
+        (pb.AuditRow, m.AuditEntry),
+    ):
+        assert set(shape._fields) <= set(model.__table__.columns.keys()), shape.__name__

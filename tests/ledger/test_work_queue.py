@@ -15,10 +15,12 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
+from ptbill.demo.workbench import build_demo_ledger
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.dates import latest_date
-from ptbill.ledger.db import Ledger, make_engine
+from ptbill.ledger.db import Ledger
+from ptbill.ledger.engine import make_engine
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.migrate import upgrade
 from ptbill.ledger.scope import EVERYTHING
@@ -42,7 +44,6 @@ from ptbill.remit.worklist import (
     selection,
     version_of,
 )
-from ptbill.web.demo import build_demo_ledger
 from tests import work_truth as truth
 from tests.ledger.helpers import DOS, medicare_visit, write_visits
 

@@ -15,9 +15,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from ptbill.demo.workbench import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
-from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
 from ptbill.web.jobs import JobContext, run_queued
 
 VISITS = 160

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from ptbill.cli.main import cli
+from ptbill.demo.workbench import DEMO_PASSWORD
 from ptbill.ledger import models as m
-from ptbill.web.demo import DEMO_PASSWORD
 from ptbill.web.models import ApiToken
 from ptbill.web.security import USER_LIMIT
 from tests.web.conftest import MakeBench, Workbench

@@ -270,8 +270,8 @@ def test_pages_carry_security_headers_and_are_not_cached(shared_bench: Workbench
 def test_an_empty_ledger_renders_every_page(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from ptbill.demo.workbench import DEMO_PASSWORD, ensure_demo_users
     from ptbill.web import WebSettings, create_app
-    from ptbill.web.demo import DEMO_PASSWORD, ensure_demo_users
 
     app = create_app(WebSettings(db=f"sqlite:///{tmp_path / 'empty.db'}"))
     try:

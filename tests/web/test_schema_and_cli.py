@@ -160,7 +160,7 @@ def test_the_tenancy_migration_keeps_what_each_user_could_reach(tmp_path: Path) 
     """Before 0006 a biller or viewer reached every clinic: after it, a grant at each."""
     from sqlalchemy import text
 
-    from ptbill.ledger.db import make_engine
+    from ptbill.ledger.engine import make_engine
     from ptbill.ledger.migrate import downgrade, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")

@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ptbill.config import load_config
+from ptbill.demo.workbench import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.eligibility import ledger_visits
@@ -38,7 +39,6 @@ from ptbill.ledger.scope import Scope, scope_of
 from ptbill.reports.statements import run_statements
 from ptbill.web import WebSettings, create_app
 from ptbill.web.db import open_database
-from ptbill.web.demo import DEMO_PASSWORD, DemoLedger, build_demo_ledger, ensure_demo_users
 from ptbill.web.jobs import JobContext, run_queued
 from tests.ledger.test_patient_money import pdf_text
 from tests.web.test_route_walk import _names, _routes

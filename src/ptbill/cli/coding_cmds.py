@@ -56,19 +56,17 @@ def units(method: str, as_json: bool, pairs: tuple[str, ...]) -> None:
         if not m:
             raise InputError(
                 "command line",
-                None,
-                pair,
                 "not CODE=MINUTES",
                 "write each service as e.g. 97110=24",
+                field=pair,
             )
         code = m.group(1).upper()
         if lookup(code) is None:
             raise InputError(
                 "command line",
-                None,
-                pair,
                 f"{code} is not in the PT code catalog",
                 "check the code (`ptbill units 97110=24 97140=13`)",
+                field=pair,
             )
         services.append(Service(code=code, minutes=int(m.group(2))))
     result = units_for(services, calculator_profile(method))

@@ -94,7 +94,7 @@ def run_config(ctx: click.Context) -> Config:
     return config.with_reference(take_snapshot(data_dir(ctx)))
 
 
-# The bulk form of the actions on claims (ptbill.cli.work_cmds.run_bulk_command).
+# The bulk form of the actions on claims (ptbill.cli.ledger_cmds.run_bulk_command).
 from_stdin_option = click.option(
     "--from-stdin",
     "from_stdin",

@@ -114,7 +114,8 @@ def backup(ctx: click.Context, file: str, as_json: bool) -> None:
 def migrate(ctx: click.Context) -> None:
     """Bring the ledger's schema up to this ptbill's (the commands that write do it on their
     own; the read-only ones refuse a schema that is behind)."""
-    from ptbill.ledger.db import Ledger, safe_url
+    from ptbill.ledger.db import Ledger
+    from ptbill.ledger.engine import safe_url
 
     with Ledger(ctx.obj.get("db")) as ledger:  # opening it migrates it
         out.print(f"{safe_url(ledger.url)}: the schema is this ptbill's")

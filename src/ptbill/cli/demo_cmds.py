@@ -59,8 +59,6 @@ def write_file(path: Path, visits: list[dict[str, Any]], text: str | None = None
         tmp.unlink(missing_ok=True)
         raise InputError(
             str(path),
-            None,
-            None,
             f"cannot write the file ({e.strerror})",
             "check that the folder exists and is writable",
         ) from None
@@ -141,3 +139,23 @@ def demo_data(
     else:
         write_file(output, visits, text)
     click.echo(summary_line(visits, seed, day, days), err=True)
+
+
+@click.command("demo")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+    help="The folder for the demo's files and its database (ptbill.db, made anew).",
+)
+@user_errors
+def demo(out: Path) -> None:
+    """The demo clinic end to end (`make demo`): a day of visits coded, a month of claims
+    through the whole loop (import, submit, the simulated payer's 999, 277CA and 835s, posting,
+    secondary claims, patient statements), one clearinghouse exchange cycle, and how to open the
+    workbench on the demo database. Every person is invented; no date comes from the clock."""
+    from ptbill.cli.demo_tour import run_demo  # the whole ledger: loaded when asked for
+
+    run_demo(out)

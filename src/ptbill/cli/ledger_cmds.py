@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import getpass
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ from ptbill.cli.common import (
 from ptbill.cli.intake_opts import from_option, notify
 from ptbill.cli.output import print_table, quiet_option
 from ptbill.cli.progress import progress
+from ptbill.errors import InputError
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
 
@@ -56,6 +58,9 @@ clinic_option = click.option(
     metavar="KEY",
     help="Only this clinic (repeat for several; default: every clinic).",
 )
+
+_CLAIM_ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,38}$")
+MAX_STDIN = 4 * 1024 * 1024  # claim ids on standard input, at most
 
 
 def _scope(session: Any, clinics: tuple[str, ...]) -> Any:
@@ -461,7 +466,7 @@ def claim_action(
 ) -> Callable[[Callable[..., Any]], click.Command]:
     """A claim action's command: CLAIM or --from-stdin, then `options`, --as-of, --json and
     --clinic. The command's function acts on one CLAIM; --from-stdin runs the bulk action
-    `name` (ptbill.cli.work_cmds.run_bulk_command) on the claim ids of standard input instead
+    `name` (run_bulk_command) on the claim ids of standard input instead
     (with --clinic, a claim of another clinic is refused as not found)."""
 
     def wrap(fn: Callable[..., Any]) -> click.Command:
@@ -478,8 +483,6 @@ def claim_action(
             if one_claim(claim, from_stdin) is not None:
                 fn(ctx, claim=claim, as_of=as_of, as_json=as_json, clinics=clinics, **extra)
                 return
-            from ptbill.cli.work_cmds import run_bulk_command
-
             out_dir = extra.get("output_dir", ".")
             reason = extra.get("reason", "")
             run_bulk_command(ctx, name, as_of, as_json, clinics, reason=reason, out_dir=out_dir)
@@ -719,3 +722,85 @@ def render_patient_money(data: dict[str, Any]) -> None:
         f"collections: {_money(data['collections_total'])} (payers: {payers or '-'}; patients "
         f"{_money(patients)}); net collection rate {_percent(data['net_collection_rate'])}"
     )
+
+
+# --- bulk actions ------------------------------------------------------------------------------
+
+
+def read_claim_ids(stream: Any) -> list[str]:
+    """The claim ids of standard input, one a line (blank lines skipped); a line that is not
+    a claim id stops everything before anything is done."""
+    text = stream.read(MAX_STDIN + 1)
+    if len(text) > MAX_STDIN:
+        raise InputError(
+            file="standard input",
+            visit_id=None,
+            field=None,
+            problem=f"more than {MAX_STDIN:,} characters of claim ids",
+            fix="act on fewer claims at a time (filter the worklist)",
+        )
+    ids = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if not _CLAIM_ID.match(line):
+            raise InputError(
+                file="standard input",
+                visit_id=None,
+                field=f"line {n}",
+                problem="not a claim id (1 to 38 characters, no spaces): nothing was done",
+                fix="send the claim ids one a line, as `ptbill worklist --format ids` prints",
+            )
+        ids.append(line)
+    return ids
+
+
+def run_bulk_command(
+    ctx: click.Context,
+    name: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...] = (),
+    *,
+    reason: str = "",
+    out_dir: str = ".",
+) -> None:
+    """`name` on every claim id of standard input; prints each outcome as it is decided (or
+    the whole answer as JSON) and exits 1 unless every claim was done. With `clinics`, a
+    claim of another clinic is refused (as not found)."""
+    from ptbill.remit.bulk_actions import BulkAction, ClaimOutcome, claim_targets, run_bulk
+
+    action = BulkAction(name, reason, out_dir)
+    targets = claim_targets(read_claim_ids(sys.stdin))
+    config = run_config(ctx)
+
+    def tell(c: ClaimOutcome) -> None:
+        if as_json:
+            return
+        line = f"{c.outcome:<8} {c.claim_id}: {c.detail}" + (f". Fix: {c.fix}" if c.fix else "")
+        (click.echo if c.outcome == "done" else lambda t: click.echo(t, err=True))(line)
+
+    with ledger_session(ctx, per_claim=True) as session:
+        day = as_of_or_today(ctx, as_of)
+        session.commit()  # the date's read: each claim then has a transaction of its own
+        result = run_bulk(
+            session,
+            config,
+            action,
+            targets,
+            as_of=day,
+            who=who(),
+            check=lambda number: _claim_in(session, clinics, number),
+            progress=tell,
+        )
+    if as_json:
+        print_json({"as_of": day, **result.as_json()})
+    else:
+        err.print(
+            f"{name}: {result.count('done')} done, {result.count('refused')} refused, "
+            f"{result.count('failed')} failed",
+            highlight=False,
+        )
+    if result.count("done") != len(result.claims):
+        ctx.exit(EXIT_FOUND)

@@ -11,7 +11,7 @@ from ptbill import __version__
 from ptbill.cli.claim_cmds import claim
 from ptbill.cli.coding_cmds import code, units
 from ptbill.cli.data_cmds import backup, export, migrate
-from ptbill.cli.demo_cmds import demo_data
+from ptbill.cli.demo_cmds import demo, demo_data
 from ptbill.cli.exit_codes import help_text
 from ptbill.cli.job_cmds import jobs, worker
 from ptbill.cli.ledger_cmds import (
@@ -107,6 +107,7 @@ cli.add_command(units)
 cli.add_command(code)
 cli.add_command(claim)
 cli.add_command(demo_data)
+cli.add_command(demo)
 cli.add_command(scrub)
 cli.add_command(rules)
 cli.add_command(reference)

@@ -129,7 +129,7 @@ def held() -> Iterator[IO[bytes]]:
     may still turn out bad): memory up to 8 MB, then a temporary file. `release` it to stdout
     once the whole input has read; an exception discards it."""
     with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
-        yield spool  # type: ignore[misc]
+        yield spool
 
 
 def release(spool: IO[bytes]) -> None:

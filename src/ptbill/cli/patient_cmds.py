@@ -108,7 +108,7 @@ def coverage_add(
     profile = coverages.profile_of(_config(ctx), payer, "command line")
     with ledger_session(ctx) as session:
         p = find_patient(session, patient, _scope(session, clinics))
-        sub = Subscriber(member_id=member_id, relationship=relationship, group_number=group_number)  # type: ignore[arg-type]
+        sub = Subscriber(member_id=member_id, relationship=relationship, group_number=group_number)
         coverages.record(
             session,
             patient_pk=p.id,

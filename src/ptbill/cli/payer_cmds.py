@@ -133,8 +133,6 @@ def eligibility_request(
     if (visits_file is None) == (on is None):
         raise InputError(
             "eligibility request",
-            None,
-            None,
             "give a visits file or --date (one of them)",
             "ptbill eligibility request visits.jsonl -o out.270, or --date 2026-03-02",
         )
@@ -327,9 +325,7 @@ def interval(value: str) -> int:
     """Seconds of an interval written 90s, 15m, 2h or 1d (a bare number is minutes)."""
     match = _INTERVAL.match(value.strip())
     if not match or int(match[1]) == 0:
-        raise InputError(
-            "--watch", None, None, f"{value!r} is not an interval", "write 15m, 1h or 90s"
-        )
+        raise InputError("--watch", f"{value!r} is not an interval", "write 15m, 1h or 90s")
     return int(match[1]) * _SECONDS[match[2]]
 
 

@@ -278,11 +278,10 @@ def import_fees_cmd(
     if config.payer(payer) is None:
         raise InputError(
             "command line",
-            None,
-            "PAYER",
             f"no payer profile {payer!r}",
             f"use one of {', '.join(sorted(config.payers))} or add the profile "
             f"to the configuration ({config.source})",
+            field="PAYER",
         )
     _report(
         import_fee_schedule(

@@ -56,7 +56,9 @@ def render_result(v: Visit, c: CodedVisit, r: ScrubResult, show_info: bool) -> N
     for f in shown:
         line = "" if f.line is None else f"{f.line} {c.lines[f.line - 1].code}"
         release = f.data_release and f.data_release not in f.message  # name it once
-        message = escape(f.message) + (f" [dim]\\[{escape(f.data_release)}][/]" if release else "")
+        message = escape(f.message) + (
+            f" [dim]\\[{escape(f.data_release or '')}][/]" if release else ""
+        )
         table.add_row(
             f"[{_STYLE[f.severity]}]{f.severity}[/]", f.rule, line, message, escape(f.fix)
         )

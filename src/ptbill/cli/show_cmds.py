@@ -148,7 +148,7 @@ def show(ctx: click.Context, claim: str, as_json: bool, clinics: tuple[str, ...]
             detail = claim_detail(session, _scope(session, clinics), claim)
         except NotFound:
             raise InputError(
-                "claim", None, claim, "no such claim", "give a claim number (the visit id)"
+                "claim", "no such claim", "give a claim number (the visit id)", field=claim
             ) from None
     if as_json:
         print_json(detail)

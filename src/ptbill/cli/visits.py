@@ -91,8 +91,8 @@ class Input:
     latest: dt.date | None = None
     stamps: list[tuple[int, int] | None] = field(default_factory=list)
     # Per visit, in order: hash of its visit_id and of (patient id, date of service).
-    ids: array = field(default_factory=lambda: array("q"))  # type: ignore[type-arg]
-    days: array = field(default_factory=lambda: array("q"))  # type: ignore[type-arg]
+    ids: array[int] = field(default_factory=lambda: array("q"))
+    days: array[int] = field(default_factory=lambda: array("q"))
     # The visits that may have a duplicate in the run (by position), and their Batch.
     grouped: dict[int, Visit] = field(default_factory=dict)
     batch: Batch = field(default_factory=lambda: Batch(()))
@@ -175,7 +175,7 @@ def _note(found: Input, visit: Visit, ctx: VisitContext) -> None:
     found.days.append(hash((visit.patient.id, dos)))
 
 
-def _repeated(hashes: array) -> set[int]:  # type: ignore[type-arg]
+def _repeated(hashes: array[int]) -> set[int]:
     seen: set[int] = set()
     again: set[int] = set()
     for h in hashes:

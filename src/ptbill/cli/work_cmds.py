@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -23,7 +22,6 @@ from rich.table import Table
 from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import (
     EXIT_FOUND,
-    err,
     out,
     print_json,
     run_config,
@@ -39,7 +37,6 @@ from ptbill.cli.ledger_cmds import (
     ledger_session,
     who,
 )
-from ptbill.errors import InputError
 from ptbill.remit.work_kinds import DUE_HELP, DUE_WINDOWS, GROUP_BYS, GROUP_HELP, KINDS
 
 ITEM_COLUMNS = (
@@ -62,8 +59,6 @@ ITEM_COLUMNS = (
     "detail",
 )
 GROUP_COLUMNS = ("count", "claims", "amount", "overdue", "version")
-_CLAIM_ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,38}$")
-MAX_STDIN = 4 * 1024 * 1024  # claim ids on standard input, at most
 
 
 def _money(value: Decimal | None) -> str:
@@ -261,88 +256,6 @@ def _print_text(
     head = ["Due", "Claim", "Payer", "Kind", "Category", "Rule/CARC", "Amount", "Action"]
     click.echo()
     _rows(head + (["Detail"] if details else []), rows, f"{shown} items, earliest deadline first:")
-
-
-# --- bulk actions ------------------------------------------------------------------------------
-
-
-def read_claim_ids(stream: Any) -> list[str]:
-    """The claim ids of standard input, one a line (blank lines skipped); a line that is not
-    a claim id stops everything before anything is done."""
-    text = stream.read(MAX_STDIN + 1)
-    if len(text) > MAX_STDIN:
-        raise InputError(
-            file="standard input",
-            visit_id=None,
-            field=None,
-            problem=f"more than {MAX_STDIN:,} characters of claim ids",
-            fix="act on fewer claims at a time (filter the worklist)",
-        )
-    ids = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        if not _CLAIM_ID.match(line):
-            raise InputError(
-                file="standard input",
-                visit_id=None,
-                field=f"line {n}",
-                problem="not a claim id (1 to 38 characters, no spaces): nothing was done",
-                fix="send the claim ids one a line, as `ptbill worklist --format ids` prints",
-            )
-        ids.append(line)
-    return ids
-
-
-def run_bulk_command(
-    ctx: click.Context,
-    name: str,
-    as_of: dt.datetime | None,
-    as_json: bool,
-    clinics: tuple[str, ...] = (),
-    *,
-    reason: str = "",
-    out_dir: str = ".",
-) -> None:
-    """`name` on every claim id of standard input; prints each outcome as it is decided (or
-    the whole answer as JSON) and exits 1 unless every claim was done. With `clinics`, a
-    claim of another clinic is refused (as not found)."""
-    from ptbill.remit.bulk_actions import BulkAction, ClaimOutcome, claim_targets, run_bulk
-
-    action = BulkAction(name, reason, out_dir)
-    targets = claim_targets(read_claim_ids(sys.stdin))
-    config = run_config(ctx)
-
-    def tell(c: ClaimOutcome) -> None:
-        if as_json:
-            return
-        line = f"{c.outcome:<8} {c.claim_id}: {c.detail}" + (f". Fix: {c.fix}" if c.fix else "")
-        (click.echo if c.outcome == "done" else lambda t: click.echo(t, err=True))(line)
-
-    with ledger_session(ctx, per_claim=True) as session:
-        day = as_of_or_today(ctx, as_of)
-        session.commit()  # the date's read: each claim then has a transaction of its own
-        result = run_bulk(
-            session,
-            config,
-            action,
-            targets,
-            as_of=day,
-            who=who(),
-            check=lambda number: _claim_in(session, clinics, number),
-            progress=tell,
-        )
-    if as_json:
-        print_json({"as_of": day, **result.as_json()})
-    else:
-        err.print(
-            f"{name}: {result.count('done')} done, {result.count('refused')} refused, "
-            f"{result.count('failed')} failed",
-            highlight=False,
-        )
-    if result.count("done") != len(result.claims):
-        ctx.exit(EXIT_FOUND)
 
 
 @claim_action("rescrub")

@@ -40,11 +40,11 @@ def resolve(visit: Visit, config: Config, origin: str) -> VisitContext:
     if profile is None:
         raise InputError(
             origin,
-            visit.visit_id,
-            "payer",
             f"no payer profile {visit.payer!r}",
             f"use one of {', '.join(sorted(config.payers))} or add it to the "
             f"configuration ({config.source})",
+            visit_id=visit.visit_id,
+            field="payer",
         )
     clinic = None
     if visit.clinic is not None:
@@ -52,11 +52,11 @@ def resolve(visit: Visit, config: Config, origin: str) -> VisitContext:
         if clinic is None:
             raise InputError(
                 origin,
-                visit.visit_id,
-                "clinic",
                 f"no clinic {visit.clinic!r}",
                 f"use one of {', '.join(sorted(config.clinics)) or '(none)'} or "
                 f"add it to the configuration ({config.source})",
+                visit_id=visit.visit_id,
+                field="clinic",
             )
     elif visit.billing_provider is not None:
         clinic = config.clinic_by_npi(visit.billing_provider.npi)

@@ -423,7 +423,7 @@ def code_visit(
     lines = _apply_cq(lines, profile)
     _apply_ncci(visit, profile, lines, reference)
 
-    notes = (method,)
+    notes: tuple[str, ...] = (method,)
     kx = False
     amount, basis = None, ""
     if profile.kx_threshold and any(line.units for line in lines):

@@ -220,7 +220,7 @@ def _read_toml(text: str, origin: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise InputError(origin, None, None, f"not valid TOML: {e}", "fix the TOML syntax") from e
+        raise InputError(origin, f"not valid TOML: {e}", "fix the TOML syntax") from e
 
 
 def _bundled_origin(key: str) -> str:
@@ -252,11 +252,10 @@ def _build(data: dict[str, Any], origin: str) -> Config:
     if unknown:
         raise InputError(
             origin,
-            None,
-            ", ".join(sorted(unknown)),
             "unknown section",
             "use only [clinics.KEY], [payers.KEY], [clearinghouses.KEY] and [intake] sections "
             "(and `timezone` above them)",
+            field=", ".join(sorted(unknown)),
         )
     for key, override in data.get("payers", {}).items():
         override = dict(override)
@@ -264,10 +263,9 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         if base not in raw_payers:
             raise InputError(
                 origin,
-                None,
-                f"payers.{key}.base",
                 f"no payer profile {base!r}",
                 f"base a profile on one of: {', '.join(sorted(raw_payers))}",
+                field=f"payers.{key}.base",
             )
         merged = {**raw_payers[base], **override}
         # Rule settings merge per rule: overriding one switch keeps the profile's others.
@@ -277,10 +275,9 @@ def _build(data: dict[str, Any], origin: str) -> Config:
             if not isinstance(settings, dict):
                 raise InputError(
                     origin,
-                    None,
-                    f"payers.{key}.rules.{rid}",
                     "not a table of rule settings",
                     f"write the settings under [payers.{key}.rules.{rid}] (see docs/rules.md)",
+                    field=f"payers.{key}.rules.{rid}",
                 )
             rules[rid] = {**rules.get(rid, {}), **settings}
             sources[key][rid] = (origin, f"payers.{key}.rules.{rid}")
@@ -304,7 +301,7 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         if e.title == "IntakeSettings":
             field = f"intake.{field}"
         raise InputError(
-            origin, None, field, problem, "correct that setting (see docs/configuration.md)"
+            origin, problem, "correct that setting (see docs/configuration.md)", field=field
         ) from None
     for k, profile in payers.items():
         profile._rule_sources = sources[k]
@@ -312,11 +309,10 @@ def _build(data: dict[str, Any], origin: str) -> Config:
         if clinic.clearinghouse is not None and clinic.clearinghouse not in houses:
             raise InputError(
                 origin,
-                None,
-                f"clinics.{clinic.key}.clearinghouse",
                 f"no clearinghouse {clinic.clearinghouse!r}",
                 f"add [clearinghouses.{clinic.clearinghouse}] or name one of: "
                 f"{', '.join(sorted(houses)) or '(none)'}",
+                field=f"clinics.{clinic.key}.clearinghouse",
             )
     return config
 
@@ -336,8 +332,6 @@ def load_config(path: str | None = None) -> Config:
     except OSError as e:
         raise InputError(
             str(p),
-            None,
-            None,
             f"cannot read the configuration: {e.strerror}",
             "check the path given with --config or PTBILL_CONFIG",
         ) from None

@@ -104,7 +104,8 @@ _ONE_DAY = dt.timedelta(days=1)
 
 def working_days(start: dt.date, days: int) -> list[dt.date]:
     """`days` Monday-to-Friday dates from `start` on (start itself when it is a weekday)."""
-    out, d = [], start
+    out: list[dt.date] = []
+    d = start
     while len(out) < days:
         if d.weekday() < 5:
             out.append(d)

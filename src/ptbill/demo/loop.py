@@ -34,7 +34,7 @@ from ptbill.config import load_config
 from ptbill.config.profiles import Config
 from ptbill.demo.coverage import crossovers, record_second_coverages, second_coverages
 from ptbill.demo.generator import generate
-from ptbill.ledger.acks import apply_ack_file
+from ptbill.ledger.acks import AckSummary, apply_ack_file
 from ptbill.ledger.balances import balances
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
@@ -44,6 +44,7 @@ from ptbill.ledger.submit import submit
 from ptbill.payer_sim import (
     PayerSim,
     SimConfig,
+    SimOutput,
     answer_crossovers,
     envelope_of,
     recoup,
@@ -51,13 +52,49 @@ from ptbill.payer_sim import (
 )
 from ptbill.remit.appeal import appeal
 from ptbill.remit.post import post_file
+from ptbill.remit.post_summary import PostSummary
 from ptbill.remit.worklist import open_items
 from ptbill.reports.report import build_report
 from ptbill.reports.statements import run_statements
 
 VISITS = 1000
 SEED = 2025  # the visit ids read V-2025-...: the demo month is in 2025
+AS_OF = dt.date(2025, 4, 24)  # `make demo`'s report date: its month of visits ends in March
+CODING_DAY = dt.date(2025, 3, 3)  # `make demo`'s day of coding: the bundled data prices 2025
 WHO = "demo"
+
+# Writes a file of the run (name, text) and returns its path.
+Write = Callable[[str, str], str]
+
+
+def answer_claims(
+    ledger: Ledger,
+    config: Config,
+    text_837: str,
+    write: Write,
+    stem: str,
+    *,
+    received: dt.date,
+    sim: SimConfig | None = None,
+    number: int = 1,
+    payer: PayerSim | None = None,
+) -> tuple[SimOutput, dict[str, AckSummary]]:
+    """The simulated payer's answer to an 837P received on `received`: its 999 and 277CA
+    written as `stem`.999 and `stem`.277 and applied to the ledger (a transaction each)."""
+    answer = simulate(text_837, config, sim, received=received, number=number, payer=payer)
+    applied: dict[str, AckSummary] = {}
+    for name, ack in ((f"{stem}.999", answer.ack_999), (f"{stem}.277", answer.ack_277)):
+        path = write(name, ack)
+        with ledger.transaction() as s:
+            applied[name] = apply_ack_file(s, path, as_of=received, who=WHO)
+    return answer, applied
+
+
+def post_remit(ledger: Ledger, config: Config, write: Write, name: str, text: str) -> PostSummary:
+    """An 835 written under `name` and posted in a transaction of its own."""
+    path = write(name, text)
+    with ledger.transaction() as s:
+        return post_file(s, path, who=WHO, config=config)
 
 
 def run_loop(
@@ -112,16 +149,15 @@ def run_loop(
             return _result(ledger, as_of, steps, files)
         write("claims.837", sent.text)
         payer = PayerSim(config, sim)
-        answer = simulate(sent.text, config, sim, received=received, payer=payer)
-        for name, text in (("ack.999", answer.ack_999), ("ack.277", answer.ack_277)):
-            path = write(name, text)
-            with ledger.transaction() as s:
-                done = apply_ack_file(s, path, as_of=received, who=WHO)
+        answer, applied = answer_claims(
+            ledger, config, sent.text, write, "ack", received=received, sim=sim, payer=payer
+        )
+        for name, done in applied.items():
             steps[name] = {"accepted": len(done.accepted), "rejected": len(done.rejected)}
         if answer.remit_835:
-            path = write("remit-1.835", answer.remit_835)
-            with ledger.transaction() as s:
-                steps["post-1"] = post_file(s, path, who=WHO, config=config).as_json()
+            steps["post-1"] = post_remit(
+                ledger, config, write, "remit-1.835", answer.remit_835
+            ).as_json()
             _next_payers(
                 ledger,
                 config,
@@ -140,9 +176,7 @@ def run_loop(
                 receiver=envelope_of(sent.text)[0],
             )
             if again:
-                path = write("remit-2.835", again)
-                with ledger.transaction() as s:
-                    steps["post-2"] = post_file(s, path, who=WHO, config=config).as_json()
+                steps["post-2"] = post_remit(ledger, config, write, "remit-2.835", again).as_json()
         _appeal_one(ledger, config, as_of, out, steps, files)
         _patients(ledger, config, as_of, out, steps, files)
         return _result(ledger, as_of, steps, files)
@@ -157,7 +191,7 @@ def _next_payers(
     decisions: list[Any],
     as_of: dt.date,
     receiver: str,
-    write: Callable[[str, str], str],
+    write: Write,
     steps: dict[str, Any],
 ) -> None:
     """The Medigap claims the primary 835 made, submitted and paid; Medicaid's crossovers."""
@@ -168,20 +202,16 @@ def _next_payers(
     if sent.text:
         write("secondary.837", sent.text)
         quick = PayerSim(config, dataclasses.replace(payer.sim, days_to_pay=3))
-        answer = simulate(sent.text, config, quick.sim, received=sent_on, number=11, payer=quick)
-        for name, text in (("secondary.999", answer.ack_999), ("secondary.277", answer.ack_277)):
-            path = write(name, text)
-            with ledger.transaction() as s:
-                apply_ack_file(s, path, as_of=sent_on, who=WHO)
+        answer, _ = answer_claims(
+            ledger, config, sent.text, write, "secondary", received=sent_on, number=11, payer=quick
+        )
         if answer.remit_835:
-            path = write("secondary.835", answer.remit_835)
-            with ledger.transaction() as s:
-                steps["secondary-835"] = post_file(s, path, who=WHO, config=config).as_json()
+            steps["secondary-835"] = post_remit(
+                ledger, config, write, "secondary.835", answer.remit_835
+            ).as_json()
     text, _ = answer_crossovers(payer, decisions, received=crossed_on, number=12, receiver=receiver)
     if text:
-        path = write("crossover.835", text)
-        with ledger.transaction() as s:
-            steps["crossover-835"] = post_file(s, path, who=WHO, config=config).as_json()
+        steps["crossover-835"] = post_remit(ledger, config, write, "crossover.835", text).as_json()
 
 
 def _patients(

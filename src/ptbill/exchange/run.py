@@ -112,8 +112,6 @@ def clearinghouse_for(config: Config, key: str | None) -> tuple[str, Clearinghou
     if key is None or key not in houses:
         raise InputError(
             config.source,
-            None,
-            "clearinghouses",
             f"no clearinghouse {key!r}"
             if key
             else "no clearinghouse is configured"
@@ -122,6 +120,7 @@ def clearinghouse_for(config: Config, key: str | None) -> tuple[str, Clearinghou
             "add [clearinghouses.KEY] to the configuration (docs/payers.md)"
             if not houses
             else f"name one with --clearinghouse: {', '.join(sorted(houses))}",
+            field="clearinghouses",
         )
     return key, houses[key]
 

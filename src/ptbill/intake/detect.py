@@ -46,7 +46,7 @@ def choose(text: str, origin: str, fmt: str | None) -> tuple[Format, bool]:
                 problem=f"unknown format {fmt!r}",
                 fix=f"use one of {', '.join(FORMATS)}",
             )
-        return fmt, False  # type: ignore[return-value]
+        return fmt, False
     found = sniff(text)
     if found is None:
         raise InputError(

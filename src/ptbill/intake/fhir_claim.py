@@ -44,7 +44,7 @@ class ClaimMapper(Mapper):
         self._patient(d, patient)
         self._billing(d, claim, claim.get("provider"), "provider")
         self._claim_coverages(d, claim)
-        team: dict[int, tuple[str, Res]] = {}
+        team: dict[Hashable, tuple[str, Res]] = {}  # careTeam sequence -> role, who
         for i, member in claim.objects("careTeam"):
             who = self.index.ref(
                 claim,

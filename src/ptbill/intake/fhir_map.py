@@ -120,7 +120,7 @@ class Mapper:
         places["date_of_service"] = at = f"{label}.period.start"
         doc["date_of_service"] = self._day(start, at)
         enc.list("location")  # checked: a list
-        key = ("pos", _refs(data.get("location") or [], "location"))
+        key: tuple[Any, ...] = ("pos", _refs(data.get("location") or [], "location"))
         self._shared(key, d, self._place_of_service, enc)
         patient = index.ref(enc, "subject", data.get("subject"), _PATIENT)
         self._shared(("patient", id(patient)), d, self._patient, patient)

@@ -4,6 +4,7 @@ accessors that check each element the mapping reads and name it when it is wrong
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
@@ -78,7 +79,7 @@ class Res:
             raise Fail(self.at(name), "expected a list", f"send {name} as a JSON array")
         return value
 
-    def objects(self, name: str) -> list[tuple[int, dict[str, Any]]]:
+    def objects(self, name: str) -> builtins.list[tuple[int, dict[str, Any]]]:
         """A list element whose entries must be objects (Claim.item, careTeam, insurance)."""
         out = []
         for i, entry in enumerate(self.list(name)):
@@ -274,7 +275,7 @@ def _resources(doc: Any, url: str | None, origin: str, where: str, out: Found) -
     for i, entry in enumerate(doc.get("entry") or (), start=1):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        if not isinstance(kind, str):
+        if not isinstance(resource, dict) or not isinstance(kind, str):
             raise InputError(
                 file=origin,
                 visit_id=None,

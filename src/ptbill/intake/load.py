@@ -42,17 +42,16 @@ def parse_documents(text: str, origin: str) -> list[Any]:
     """The raw visit objects in a file, in order, whatever of the three layouts it uses."""
     stripped = text.strip()
     if not stripped:
-        raise InputError(origin, None, None, "the file is empty", FIX_JSON)
+        raise InputError(origin, "the file is empty", FIX_JSON)
     try:
         doc = loads(stripped)
     except json.JSONDecodeError as first:
         if first.msg != "Extra data":
             raise InputError(
                 origin,
-                None,
-                f"line {first.lineno} column {first.colno}",
                 f"not valid JSON ({first.msg})",
                 FIX_JSON,
+                field=f"line {first.lineno} column {first.colno}",
             ) from None
         return _json_lines(text, origin)
     return doc if isinstance(doc, list) else [doc]
@@ -68,10 +67,9 @@ def _json_lines(text: str, origin: str) -> list[Any]:
         except json.JSONDecodeError as e:
             raise InputError(
                 origin,
-                None,
-                f"line {number} column {e.colno}",
                 f"not valid JSON ({e.msg})",
                 FIX_JSON,
+                field=f"line {number} column {e.colno}",
             ) from None
     return docs
 
@@ -84,10 +82,9 @@ def validate_visits(docs: list[Any], origin: str) -> list[Visit]:
             errors.append(
                 InputError(
                     origin,
-                    None,
-                    f"item {index}",
                     f"expected a visit object, found {type(doc).__name__}",
                     "each visit is a JSON object",
+                    field=f"item {index}",
                 )
             )
             continue
@@ -107,7 +104,7 @@ def read_file(path: str | Path) -> str:
     try:
         return Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(origin, None, None, "not UTF-8 text", FIX_JSON) from None
+        raise InputError(origin, "not UTF-8 text", FIX_JSON) from None
     except OSError as e:
         raise unreadable(origin, e) from None
 

@@ -141,4 +141,4 @@ def _bare_ack(code: str, control_id: str, reason: str) -> str:
 
 async def serve(listener: Listener, host: str, port: int) -> asyncio.Server:
     """Start listening (the server is returned started; close it to stop)."""
-    return await start_hl7_server(listener.connection, host, port)  # type: ignore[no-any-return]
+    return await start_hl7_server(listener.connection, host, port)

@@ -27,11 +27,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ptbill.denials.classify import payer_due_date, rejection_category
 from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.refs import bulk_insert
 from ptbill.ledger.states import State, allowed, audit_row
-from ptbill.remit.classify import payer_due_date, rejection_category
 from ptbill.x12 import Acknowledgments, ClaimAcknowledgment, X12Error
 from ptbill.x12.kinds import input_error
 from ptbill.x12.read_277ca import ProviderAck, ReceiverAck, rejecting
@@ -122,8 +122,6 @@ def _already(file_name: str, before: m.Acknowledgement | None) -> InputError:
     when = f" on {before.received_on} (acknowledgement #{before.id})" if before else ""
     return InputError(
         file_name,
-        None,
-        None,
         f"this acknowledgement was already applied{when}; nothing was changed",
         "nothing to do",
     )

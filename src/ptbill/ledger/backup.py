@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from ptbill.errors import InputError
-from ptbill.ledger.db import connect_read_only, normalize_url, sqlite_path
+from ptbill.ledger.engine import connect_read_only, normalize_url, sqlite_path
 
 
 @dataclass(frozen=True)

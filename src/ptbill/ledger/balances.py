@@ -320,12 +320,12 @@ def _credits(session: Session, patient_ids: list[int]) -> dict[int, Decimal]:
         )
         for pid, kind, total in session.execute(q):
             out[pid] = out.get(pid, ZERO) + (total if kind == "payment" else -total)
-        q = (
+        applied = (
             select(t.patient_id, func.sum(a.amount))
             .join(t, t.id == a.transaction_id)
             .where(t.patient_id.in_(part), t.kind == "payment")
             .group_by(t.patient_id)
         )
-        for pid, total in session.execute(q):
+        for pid, total in session.execute(applied):
             out[pid] = out.get(pid, ZERO) - total
     return out

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Date, Table, func, select, text
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from ptbill.ledger.models import Base
 from ptbill.ledger.types import CENT, Money
@@ -29,7 +30,9 @@ _MEMO_SIZE = 20_000  # distinct values a converter remembers (amounts, dates, fl
 
 
 def _table(model: type[Base]) -> Table:
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
+    table = model.__table__
+    assert isinstance(table, Table)  # a declarative model's is (FromClause in the stubs)
+    return table
 
 
 def _cents(value: Decimal) -> int:
@@ -82,6 +85,7 @@ class Bulk:
 
     def _proc(self, col: Column[Any]) -> Any:
         if col not in self._procs:
+            proc: Callable[[Any], Any] | None
             if isinstance(col.type, Money):  # the hot path: skip the TypeDecorator wrapper
                 proc = _cents if self.dialect.name == "sqlite" else _exact
             else:
@@ -108,7 +112,7 @@ class Bulk:
             if col.name in keys or col.primary_key or col.server_default is not None:
                 continue
             default = col.default
-            out[col.name] = default.arg if default is not None and default.is_scalar else None
+            out[col.name] = default.arg if isinstance(default, ScalarElementColumnDefault) else None
         return out
 
     def ids(self, model: type[Base], n: int) -> list[int]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.coding import resolve
 from ptbill.config.profiles import Config
+from ptbill.denials.classify import payer_due_date
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
@@ -31,7 +32,6 @@ from ptbill.ledger.outbound import Written, record, register_inbound, settings, 
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.submit import stored_visit
-from ptbill.remit.classify import payer_due_date
 from ptbill.x12 import X12Error
 from ptbill.x12.kinds import WrongKind, WrongKindError
 from ptbill.x12.read_277 import ClaimStatus, read_277
@@ -102,8 +102,6 @@ def request(
         if missing:
             raise InputError(
                 f"claim {missing[0]}",
-                None,
-                None,
                 "no such claim in the ledger",
                 "use the claim id shown by `ptbill worklist` (the visit id)",
             )
@@ -192,7 +190,7 @@ def read_277_text(text: str, name: str) -> list[ClaimStatus]:
     except WrongKind as e:  # another kind of file: named with what reads it
         raise WrongKindError(name, e.where() or None, e.problem, e.found) from None
     except X12Error as e:
-        raise InputError(name, None, e.where() or None, e.problem, FIX_277) from None
+        raise InputError(name, e.problem, FIX_277, field=e.where() or None) from None
 
 
 def status_json(c: ClaimStatus) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,14 +61,25 @@ def profile_of(config: Config, key: str, origin: str) -> PayerProfile:
     return profile
 
 
+def payer_row(p: PayerProfile) -> dict[str, Any]:
+    """The payers row of a profile (the import writes it too: ptbill.ledger.importer)."""
+    return {
+        "key": p.key,
+        "name": p.name,
+        "payer_id": p.payer_id,
+        "medicare": p.claim_filing_indicator == "MB",
+        "kx_threshold": p.kx_threshold,
+        "timely_filing_days": p.timely_filing_days,
+        "appeal_days": p.appeal_days,
+    }
+
+
 def payer_pk(session: Session, profile: PayerProfile) -> int:
     """The payers row of a profile, made when no visit of it was imported yet."""
     found = session.scalar(select(m.Payer.id).where(m.Payer.key == profile.key))
     if found is not None:
         return found
-    from ptbill.ledger.importer import _payer_row  # the import's own row (it imports us)
-
-    row = m.Payer(**_payer_row(profile))
+    row = m.Payer(**payer_row(profile))
     session.add(row)
     session.flush()
     return row.id

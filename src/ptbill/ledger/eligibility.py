@@ -69,10 +69,10 @@ def inquiry_for(visit: Visit, config: Config, trace: str, origin: str) -> Eligib
         if not sub.last_name or not sub.first_name:
             raise InputError(
                 origin,
-                visit.visit_id,
-                "subscriber.last_name",
                 "the subscriber is not the patient and has no name",
                 "add the subscriber's first and last name",
+                visit_id=visit.visit_id,
+                field="subscriber.last_name",
             )
         subscriber = _person(sub.first_name, sub.last_name, sub.birth_date, sub.sex)
         dependent = patient

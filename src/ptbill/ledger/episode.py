@@ -263,7 +263,7 @@ def load_histories(session: Session, patients: dict[int, str]) -> dict[str, Pati
             visits_authorized=auth.visits_authorized,
             units_authorized=auth.units_authorized,
         )
-    q = (
+    prior = (
         select(
             m.Visit.patient_id,
             m.Visit.visit_id,
@@ -282,7 +282,7 @@ def load_histories(session: Session, patients: dict[int, str]) -> dict[str, Pati
         .outerjoin(m.Authorization, m.Authorization.id == m.Visit.authorization_id)
         .where(m.Visit.patient_id.in_(ids))
     )
-    for pid, vid, dos, start, number, report, payer, key, units, av, au in session.execute(q):
+    for pid, vid, dos, start, number, report, payer, key, units, av, au in session.execute(prior):
         out[patients[pid]].visits[vid] = Prior(
             vid, dos, start, number, report, payer, key, units, (av, au) if av is not None else None
         )
@@ -303,6 +303,7 @@ def _load_eligibility(
         .order_by(c.checked_on, c.id)
     )
     for check, payer in session.execute(q):
+        assert check.patient_id is not None  # the query's: of these patients
         history = out[patients[check.patient_id]]
         history.eligibility[payer] = Eligibility(
             checked_on=check.checked_on,
@@ -348,6 +349,7 @@ def _load_therapy(
         m.LinePayment.claim_line_id.in_([r[2] for r in rows])
     )
     for line_id, allowed in session.execute(q):
+        assert line_id is not None  # the query's: of these lines
         remitted[line_id] = remitted.get(line_id, Decimal(0)) + allowed
     by_claim: dict[str, list[TherapyEntry]] = {}
     claims_remitted = {r[1] for r in rows if r[2] in remitted}

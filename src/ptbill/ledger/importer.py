@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from ptbill.bulk import batch as no_gc_pauses
 from ptbill.claim_pipeline import code_claim
 from ptbill.coding.context import VisitContext
-from ptbill.config.profiles import Config, PayerProfile
+from ptbill.config.profiles import Config
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
@@ -110,6 +110,16 @@ class ImportSummary:
         }
 
 
+class Existing(NamedTuple):
+    """A visit the ledger holds already: its row, its claim's, and the claim's current version."""
+
+    visit_pk: int
+    claim_pk: int
+    state: str
+    version_id: int
+    sha: str  # the sha256 of the visit's JSON as last imported
+
+
 @dataclass
 class Batched:
     """An import that commits batch by batch: `commit(done, summary)` is called once a batch
@@ -128,7 +138,7 @@ class _Item:
     ctx: VisitContext
     source_json: str
     sha: str
-    existing: Any = None  # (visit pk, claim pk, state, version id) when stored before
+    existing: Existing | None = None  # when imported before
     clinic_id: int = 0
     payer_id: int = 0
     patient_id: int = 0
@@ -140,6 +150,12 @@ class _Item:
     coded: CodedVisit | None = None
     priced: PricedVisit | None = None
     stored: Stored | None = None  # what the rows are made of
+
+    @property
+    def before(self) -> Existing:
+        """`existing`, of an item known to have been imported before."""
+        assert self.existing is not None
+        return self.existing
 
 
 def import_files(
@@ -248,7 +264,7 @@ class _Run:
         self._existing(items)
         todo = []
         for item in items:
-            if item.existing is not None and item.existing[4] == item.sha:
+            if item.existing is not None and item.existing.sha == item.sha:
                 self.summary.unchanged += 1
             else:
                 todo.append(item)
@@ -313,7 +329,7 @@ class _Run:
             .where(m.Visit.visit_id.in_(list(by_id)))
         )
         for vid, visit_pk, claim_pk, state, version_id, sha in self.s.execute(q):
-            by_id[vid].existing = (visit_pk, claim_pk, state, version_id, sha)
+            by_id[vid].existing = Existing(visit_pk, claim_pk, state, version_id, sha)
 
     def _refs(self, items: list[_Item]) -> None:
         """The ids of each visit's clinic, payer, providers, patient and coverage (rows made
@@ -330,7 +346,7 @@ class _Run:
             m.Payer,
             ("key",),
             [(c.profile.key,) for c in ctxs],
-            lambda n: _payer_row(ctxs[n].profile),
+            lambda n: coverages.payer_row(ctxs[n].profile),
             refresh=(
                 "name",
                 "payer_id",
@@ -404,7 +420,7 @@ class _Run:
         the run has not met)."""
         episodes = [i.effective.episode if i.effective else None for i in items]
         planned = [n for n, e in enumerate(episodes) if e and e.plan_of_care]
-        plans = [episodes[n].plan_of_care for n in planned]  # type: ignore[union-attr]
+        plans = [p for e in episodes if e and (p := e.plan_of_care)]  # in the order of planned
         plan_ids = self.refs.ids(
             m.PlanOfCare,
             ("patient_id", "start_date"),
@@ -421,7 +437,7 @@ class _Run:
         for n, pid in zip(planned, plan_ids, strict=True):
             items[n].plan_id = pid
         authorized = [n for n, e in enumerate(episodes) if e and e.authorization]
-        auths = [episodes[n].authorization for n in authorized]  # type: ignore[union-attr]
+        auths = [a for e in episodes if e and (a := e.authorization)]  # as authorized
         keys = [
             (items[n].patient_id, items[n].payer_id, auth_key(a.number, a.start_date))
             for n, a in zip(authorized, auths, strict=True)
@@ -480,10 +496,10 @@ class _Run:
         )
         for i in items:
             assert i.effective is not None
-            history = same_day.get((i.patient_id, i.visit.date_of_service))
-            if i.stored is None or history or batch.others(i.effective) != ([], []):
+            same_day_visits = same_day.get((i.patient_id, i.visit.date_of_service))
+            if i.stored is None or same_day_visits or batch.others(i.effective) != ([], []):
                 p = Prepared(i.effective, i.source_json, i.sha, i.coded)
-                compute(p, i.ctx, self.prices, batch, history)
+                compute(p, i.ctx, self.prices, batch, same_day_visits)
                 i.stored = p.stored
 
     # -- writing --------------------------------------------------------------------------------
@@ -491,17 +507,17 @@ class _Run:
     def _write(self, path: str, items: list[_Item]) -> None:
         s, as_of = self.s, self.as_of
         new = [i for i in items if i.existing is None]
-        editable = [i for i in items if i.existing is not None and i.existing[2] in EDITABLE]
-        held = [i for i in items if i.existing is not None and i.existing[2] not in EDITABLE]
+        editable = [i for i in items if i.existing is not None and i.existing.state in EDITABLE]
+        held = [i for i in items if i.existing is not None and i.existing.state not in EDITABLE]
         self.summary.new += len(new)
         self.summary.updated += len(editable) + len(held)
         self.summary.held += [i.visit.visit_id for i in held]
         if editable:
-            delete_lines(s, [i.existing[3] for i in editable])
+            delete_lines(s, [i.before.version_id for i in editable])
             s.execute(
                 update(m.WorkItem)
                 .where(
-                    m.WorkItem.claim_id.in_([i.existing[1] for i in editable]),
+                    m.WorkItem.claim_id.in_([i.before.claim_pk for i in editable]),
                     m.WorkItem.kind == "blocked",
                     m.WorkItem.status == "open",
                 )
@@ -516,7 +532,7 @@ class _Run:
         visit_rows = [self._visit_row(path, i) for i in new]
         bulk = self.bulk
         visit_ids = bulk.insert(m.Visit, visit_rows, with_ids=True)
-        changed = [{"id": i.existing[0], **self._visit_row(path, i)} for i in editable + held]
+        changed = [{"id": i.before.visit_pk, **self._visit_row(path, i)} for i in editable + held]
         if changed:
             bulk.update(m.Visit, changed)
         # claims
@@ -531,7 +547,7 @@ class _Run:
             )
         claim_updates = []
         for i in editable:
-            _, cid, state, _, _ = i.existing
+            cid, state = i.before.claim_pk, i.before.state
             to = self._state(i)
             if to != state:
                 audit.append(
@@ -548,7 +564,7 @@ class _Run:
         if claim_updates:
             bulk.update(m.Claim, claim_updates)
         for i in held:
-            _, cid, state, _, _ = i.existing
+            cid, state = i.before.claim_pk, i.before.state
             audit.append(
                 audit_row(
                     cid,
@@ -569,20 +585,20 @@ class _Run:
             bulk.update(
                 m.ClaimVersion,
                 [
-                    {"id": i.existing[3], **self._version_row(i, i.existing[1], path)}
+                    {"id": i.before.version_id, **self._version_row(i, i.before.claim_pk, path)}
                     for i in editable
                 ],
             )
         lines = []
         for i, version_id in zip(
-            new + editable, version_ids + [i.existing[3] for i in editable], strict=True
+            new + editable, version_ids + [i.before.version_id for i in editable], strict=True
         ):
             lines += self._line_rows(i, version_id)
         bulk.insert_tuples(m.ClaimLine, LINE_COLUMNS, lines)
         # blocked work items
         work = []
         for i, cid in zip(
-            new + editable, list(claim_ids) + [i.existing[1] for i in editable], strict=True
+            new + editable, list(claim_ids) + [i.before.claim_pk for i in editable], strict=True
         ):
             if self._state(i) == State.BLOCKED:
                 work += self._blocked_items(i, cid)
@@ -677,18 +693,6 @@ def _row(source: object, *names: str, **values: Any) -> dict[str, Any]:
 def _clinic_row(ctx: VisitContext) -> dict[str, Any]:
     bp = ctx.billing_provider
     return {"key": ctx.clinic_key, "name": bp.name, "npi": bp.npi, "tax_id": bp.tax_id}
-
-
-def _payer_row(p: PayerProfile) -> dict[str, Any]:
-    return {
-        "key": p.key,
-        "name": p.name,
-        "payer_id": p.payer_id,
-        "medicare": p.claim_filing_indicator == "MB",
-        "kx_threshold": p.kx_threshold,
-        "timely_filing_days": p.timely_filing_days,
-        "appeal_days": p.appeal_days,
-    }
 
 
 def same_day_history(

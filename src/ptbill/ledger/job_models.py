@@ -19,7 +19,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ptbill.ledger.models import Base
+from ptbill.ledger.base import Base
 
 
 class Job(Base):

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from ptbill.ledger.db import MIGRATIONS, make_engine, normalize_url
+from ptbill.errors import InputError
+from ptbill.ledger.engine import make_engine, normalize_url, safe_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def alembic_config() -> Config:
@@ -57,6 +62,57 @@ def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
         finally:
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys = ON")
+
+
+@cache
+def _heads() -> frozenset[str]:
+    """The latest revision of every migration branch shipped (the ledger's and, for example,
+    the web workbench's branch on top of it)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the schema to the latest migrations (nothing to do when it is there already)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        current = frozenset(MigrationContext.configure(conn).get_current_heads())
+        conn.rollback()
+    if current != _heads():
+        upgrade(engine)
+
+
+def check_schema(engine: Engine, url: str) -> None:
+    """Refuse a schema other than this ptbill's (read-only: no migration is attempted)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        current = frozenset(MigrationContext.configure(conn).get_current_heads())
+        conn.rollback()
+    wanted = _heads()
+    if current == wanted:
+        return
+    where = safe_url(url)
+    if not current:
+        problem = "the database holds no ledger (no schema)"
+        fix = "check --db (or PTBILL_DB); a new ledger is made by `ptbill import`"
+    else:
+        known = {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+        if current <= known:
+            problem = (
+                f"the ledger's schema is at migration {', '.join(sorted(current))}, behind this "
+                f"ptbill's {', '.join(sorted(wanted))}, and a read-only command does not migrate"
+            )
+            fix = "upgrade it once with `ptbill migrate` (which needs write access), then retry"
+        else:
+            problem = (
+                f"the ledger's schema ({', '.join(sorted(current))}) is newer than this ptbill"
+            )
+            fix = "use the ptbill version that wrote it, or a newer one"
+    raise InputError(where, problem, fix, field="--db")
 
 
 def main(argv: list[str] | None = None) -> None:

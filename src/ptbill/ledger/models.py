@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -27,18 +27,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import ColumnProperty, DeclarativeBase, Mapped, column_property, mapped_column
+from sqlalchemy.orm import Mapped, MappedSQLExpression, column_property, mapped_column
 
+from ptbill.ledger.base import Base, _fk
 from ptbill.ledger.types import Money
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-def _fk(target: str, nullable: bool = False, index: bool = True) -> Mapped[int]:
-    return mapped_column(Integer, ForeignKey(target), nullable=nullable, index=index)
-
 
 # --- who and what ---------------------------------------------------------------------------
 
@@ -218,7 +210,7 @@ def _text_id() -> Mapped[int | None]:
     return _fk("texts.id", nullable=True, index=False)
 
 
-def _text(column: Mapped[int | None]) -> ColumnProperty[str]:
+def _text(column: Mapped[int | None]) -> MappedSQLExpression[Any]:
     """The body of the text a column points to, read with the row (read-only)."""
     return column_property(select(StoredText.body).where(StoredText.id == column).scalar_subquery())
 

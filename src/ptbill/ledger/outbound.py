@@ -49,10 +49,9 @@ def submitter_of(config: Config) -> tuple[Submitter, str]:
             return clinic.submitter, receiver
     raise InputError(
         config.source,
-        None,
-        "clinics.*.submitter",
         "no clinic has a submitter (who sends the 270/276: name, id, contact, phone)",
         "add `submitter = {...}` to the clinic in the configuration",
+        field="clinics.*.submitter",
     )
 
 
@@ -138,8 +137,6 @@ def _already(name: str, before: pm.InboundFile | None) -> AlreadyApplied:
     when = f" on {before.received_on} (inbound file #{before.id})" if before else ""
     return AlreadyApplied(
         name,
-        None,
-        None,
         f"this file was already applied{when}; nothing was changed",
         "nothing to do: an answer applies once",
     )

@@ -158,7 +158,14 @@ def _sync(
             )
         )
     }
-    stale = [w.id for k, w in open_items.items() if found.get(k, (None,))[0] != w.amount]
+
+    def amount_found(claim_id: int | None, category: str) -> Decimal | None:
+        entry = found.get((claim_id, category)) if claim_id is not None else None
+        return entry[0] if entry is not None else None
+
+    stale = [
+        w.id for (cid, category), w in open_items.items() if amount_found(cid, category) != w.amount
+    ]
     if stale:
         session.execute(
             update(m.WorkItem)

@@ -230,11 +230,10 @@ def apply_credits(session: Session, patient_ids: Iterable[int], *, on: dt.date, 
                     v.applied += v.balance
         if bal.credit <= 0 or bal.balance <= 0:
             continue
-        for tx in _payments_with_credit(session, pid):
-            left = tx[1]
+        for tx_id, left in _payments_with_credit(session, pid):
             if left <= 0:
                 continue
-            row = session.get(PatientTransaction, tx[0])
+            row = session.get(PatientTransaction, tx_id)
             assert row is not None
             _apply(session, row, left, bal, on, None)
             if bal.balance <= 0:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, DateTime, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ptbill.ledger.models import Base, _fk
+from ptbill.ledger.base import Base, _fk
 from ptbill.ledger.types import Money
 
 

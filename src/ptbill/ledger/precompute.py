@@ -104,8 +104,6 @@ def _finish(
     except BrokenProcessPool:
         raise InputError(
             path,
-            None,
-            None,
             "a worker process of the import ended unexpectedly (killed, or out of memory); "
             "nothing was imported",
             "run the import again; `--workers 0` imports in one process",
@@ -143,7 +141,7 @@ def _compute(path: str, items: list[Any]) -> list[Done | None]:
             except ValidationError:
                 visits.append(None)
         last = {v.visit_id: n for n, v in enumerate(visits) if v is not None}
-        together = Batch(visits[n] for n in last.values())
+        together = Batch(v for n in last.values() if (v := visits[n]) is not None)
         out: list[Done | None] = []
         for n, v in enumerate(visits):
             if v is None:

@@ -71,7 +71,7 @@ def _raw_items(
         with _open(path) as f:
             text = f.read()
     except UnicodeDecodeError:
-        raise InputError(path, None, None, "not UTF-8 text", FIX_JSON) from None
+        raise InputError(path, "not UTF-8 text", FIX_JSON) from None
     for index, doc in enumerate(parse_documents(text, path), start=1):
         yield f"item {index}", doc
 
@@ -83,17 +83,16 @@ def _errors_of(path: str, label: str, item: str | Any) -> list[InputError]:
         except json.JSONDecodeError as e:
             return [
                 InputError(
-                    path, None, f"{label} column {e.colno}", f"not valid JSON ({e.msg})", FIX_JSON
+                    path, f"not valid JSON ({e.msg})", FIX_JSON, field=f"{label} column {e.colno}"
                 )
             ]
     if not isinstance(item, dict):
         return [
             InputError(
                 path,
-                None,
-                label,
                 f"expected a visit object, found {type(item).__name__}",
                 "each visit is a JSON object",
+                field=label,
             )
         ]
     vid = item.get("visit_id")

@@ -58,7 +58,7 @@ class Refs:
         cache: dict[Key, int],
         refresh: Sequence[str],
     ) -> None:
-        table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__
         cols = [table.c[c] for c in key_cols]
         items = list(wanted)
         for i in range(0, len(items), _CHUNK):

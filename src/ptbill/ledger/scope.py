@@ -78,7 +78,7 @@ class Scope:
     def visits(self) -> ColumnElement[bool]:
         return true() if self.clinics is None else m.Visit.clinic_id.in_(self._ids())
 
-    def _patient_ids(self) -> Select[tuple[int]]:
+    def _patient_ids(self) -> Select[int]:
         return select(m.Patient.id).where(m.Patient.clinic_id.in_(self._ids()))
 
     def patient_ids(self, column: Any) -> ColumnElement[bool]:
@@ -117,7 +117,7 @@ class Scope:
             )
         )
 
-    def npis(self) -> Select[tuple[str]]:
+    def npis(self) -> Select[str]:
         return select(m.Clinic.npi).where(m.Clinic.id.in_(self._ids()))
 
     def claim_payments(self) -> ColumnElement[bool]:

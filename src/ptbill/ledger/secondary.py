@@ -175,7 +175,7 @@ class Advance:
         out = []
         for i in range(0, len(wanted), 500):
             q = select(*_CLAIM_COLUMNS).where(m.Claim.id.in_(wanted[i : i + 500]))
-            out += [_Claim(*row) for row in self.s.execute(q)]
+            out += [_Claim(*row) for row in self.s.execute(q)]  # type: ignore[call-arg]  # the columns of _CLAIM_COLUMNS
         return out
 
     def next_claims(self, heads: list[int]) -> dict[tuple[int, int], _Claim]:
@@ -184,7 +184,7 @@ class Advance:
         for i in range(0, len(heads), 500):
             q = select(*_CLAIM_COLUMNS).where(m.Claim.primary_claim_id.in_(heads[i : i + 500]))
             for row in self.s.execute(q):
-                c = _Claim(*row)
+                c = _Claim(*row)  # type: ignore[call-arg]  # the columns of _CLAIM_COLUMNS
                 out[(c.head, c.sequence)] = c
         return out
 
@@ -590,7 +590,18 @@ _LINE_KEYS = (
 
 
 class _Line:
-    """A claim line's values as coded_from_lines reads them."""
+    """A claim line's values as coded_from_lines reads them (ptbill.ledger.stored.LineValues)."""
+
+    line_number: int
+    code: str
+    units: int
+    modifiers: str
+    pointers: str
+    minutes: int | None
+    assistant_minutes: int
+    charge: Decimal | None
+    date_of_service: dt.date
+    explanation_json: str
 
     def __init__(self, values: dict[str, Any], explanation_json: str) -> None:
         self.__dict__.update(values)

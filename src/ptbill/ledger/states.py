@@ -78,12 +78,11 @@ class IllegalTransition(InputError):
         allowed = sorted(TRANSITIONS.get(State(current), ()))
         super().__init__(
             f"claim {claim}",
-            None,
-            "state",
             f"{what} needs the claim to move from {current} to {wanted}, which the claim "
             f"lifecycle does not allow (from {current} it can go to: "
             f"{', '.join(allowed) or 'nowhere'})",
             "check the claim's state with `ptbill worklist` or `ptbill report`",
+            field="state",
         )
 
 

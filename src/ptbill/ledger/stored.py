@@ -5,9 +5,11 @@ be explained when its 835 is posted, without pricing the claim again) and coded 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from ptbill.domain.coded import CodedLine, CodedVisit
 from ptbill.ledger.jsontext import to_json
@@ -188,7 +190,41 @@ def priced_visit(
     )
 
 
-def coded_from_lines(visit_id: str, payer: str, lines: list[m.ClaimLine]) -> CodedVisit:
+class LineValues(Protocol):
+    """What coded_from_lines reads of a stored line (a claim_lines row, or its values)."""
+
+    @property
+    def line_number(self) -> int: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def units(self) -> int: ...
+
+    @property
+    def modifiers(self) -> str: ...
+
+    @property
+    def pointers(self) -> str: ...
+
+    @property
+    def minutes(self) -> int | None: ...
+
+    @property
+    def assistant_minutes(self) -> int: ...
+
+    @property
+    def charge(self) -> Decimal | None: ...
+
+    @property
+    def date_of_service(self) -> dt.date: ...
+
+    @property
+    def explanation_json(self) -> str: ...
+
+
+def coded_from_lines(visit_id: str, payer: str, lines: Sequence[LineValues]) -> CodedVisit:
     """A CodedVisit holding the stored billed lines, in their order (their line numbers)."""
     coded = tuple(
         CodedLine(

@@ -68,10 +68,9 @@ def next_number(session: Session, name: str) -> int:
     if row.value >= MAX_CONTROL_NUMBER:
         raise InputError(
             "ledger",
-            None,
-            f"counter {name}",
             "all 9-digit control numbers are used",
             "start a new ledger database for new interchanges",
+            field=f"counter {name}",
         )
     row.value += 1
     return row.value
@@ -96,7 +95,7 @@ def claim_for(
                 "original_claim_id": version.original_claim_id,
             }
         )
-    coded = coded_from_lines(claim_number, visit.payer, lines)  # type: ignore[arg-type]
+    coded = coded_from_lines(claim_number, visit.payer, lines)
     built = claim_from_visit(visit, coded, ctx, origin=f"ledger claim {claim_number}")
     ordered = sorted(lines, key=lambda x: x.line_number)
     return dataclasses.replace(
@@ -192,7 +191,7 @@ class _Submission:
         self.earlier: EarlierPayers | None = None
 
     def rows(self, ids: list[int]) -> list[Any]:
-        out = []
+        out: list[Any] = []
         for i in range(0, len(ids), 500):
             out += self.conn.execute(
                 select(*_CLAIM_FIELDS)
@@ -214,7 +213,7 @@ class _Submission:
             for row in self.conn.execute(
                 select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids[i : i + 500]))
             ):
-                out.setdefault(row[0], []).append(_LineRow(*row))
+                out.setdefault(row[0], []).append(_LineRow(*row))  # type: ignore[call-arg]  # _LINE_FIELDS
         return out
 
     def context(self, visit: Visit, number: str) -> VisitContext:
@@ -325,10 +324,9 @@ class _Submission:
             if self.submitter is None:
                 raise InputError(
                     self.config.source,
-                    None,
-                    "clinics.*.submitter",
                     "no clinic has a submitter (the 837P's 1000A: name, id, contact, phone)",
                     "add `submitter = {...}` to the clinic in the configuration",
+                    field="clinics.*.submitter",
                 )
             self.settings = InterchangeSettings(
                 sender_id=self.submitter.id[:15],

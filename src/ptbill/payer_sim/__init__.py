@@ -8,6 +8,7 @@ import datetime as dt
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from ptbill.config.profiles import Config
 from ptbill.payer_sim.adjudicate import Decision, PayerSim
@@ -60,9 +61,14 @@ def envelope_of(text: str) -> tuple[str, str]:
     return sender, gcn
 
 
+# A claim the 835 pays: its adjudication, the remark codes of the claim, what remittance_claims
+# made of it (the service lines' remarks and the patient's share).
+Remitted = tuple[SimClaim, list[str], tuple[list[str], Decimal]]
+
+
 def _remit(
     payer: PayerSim,
-    items: list[tuple[SimClaim, list[str], object]],
+    items: list[Remitted],
     receiver: str,
     number: int,
     when: dt.date,
@@ -99,7 +105,9 @@ def simulate(
         decisions, payer_name=payer_name, receiver=sender, number=number, when=received
     )
     paid_on = received + dt.timedelta(days=payer.sim.days_to_pay)
-    items = [(d.claim, [], remittance_claims(d)) for d in decisions if d.rejection is None]
+    items: list[Remitted] = [
+        (d.claim, [], remittance_claims(d)) for d in decisions if d.rejection is None
+    ]
     remit = _remit(payer, items, sender, number, paid_on) if items else None
     return SimOutput(ack_999, ack_277, remit, decisions, paid_on)
 
@@ -118,7 +126,9 @@ def recoup(
     if not chosen:
         return None, []
     corrected = [payer.correction(d, received) for d in chosen]
-    items = [(d.claim, [], reversal_claims(d, c)) for d, c in zip(chosen, corrected, strict=True)]
+    items: list[Remitted] = [
+        (d.claim, [], reversal_claims(d, c)) for d, c in zip(chosen, corrected, strict=True)
+    ]
     return _remit(payer, items, receiver, number, received), corrected
 
 
@@ -135,5 +145,5 @@ def answer_crossovers(
     ]
     if not answers:
         return None, []
-    items = [(d.claim, [], remittance_claims(d)) for d in answers]
+    items: list[Remitted] = [(d.claim, [], remittance_claims(d)) for d in answers]
     return _remit(payer, items, receiver, number, received), answers

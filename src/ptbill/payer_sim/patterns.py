@@ -124,8 +124,6 @@ class SimConfig:
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise InputError(
                 path,
-                None,
-                None,
                 f"cannot read the payer simulation settings: {e}",
                 "fix the TOML file",
             ) from None

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from typing import TypedDict
 
 from ptbill.config.profiles import PayerProfile
 from ptbill.domain.coded import CodedVisit
@@ -219,19 +220,30 @@ def _deductible_note(profile: PayerProfile, year: int, remaining: Decimal | None
     )
 
 
+class _LineKeys(TypedDict):
+    """What every priced line takes from its coded line, priced or not."""
+
+    index: int
+    code: str
+    units: int
+    modifiers: tuple[str, ...]
+    charge: Decimal | None
+    source: str
+
+
 def _settle(lines: list[PfsLine], deductible_remaining: Decimal | None) -> list[PricedLine]:
     remaining = deductible_remaining if deductible_remaining is not None else ZERO
     out = []
     for p in lines:
         line = p.line
-        common = dict(
-            index=p.index,
-            code=line.code,
-            units=line.units,
-            modifiers=line.modifiers,
-            charge=line.charge,
-            source=p.source,
-        )
+        common: _LineKeys = {
+            "index": p.index,
+            "code": line.code,
+            "units": line.units,
+            "modifiers": line.modifiers,
+            "charge": line.charge,
+            "source": p.source,
+        }
         if p.status == "not_paid":
             out.append(
                 PricedLine(

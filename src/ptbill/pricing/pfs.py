@@ -82,7 +82,7 @@ def cached_unit_amount(
     found = memo.get(key)
     if found is None:
         found = memo[key] = kx_unit_amount(code, year, locality, estimate, reference)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def unit_amount(

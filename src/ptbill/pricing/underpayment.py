@@ -144,11 +144,12 @@ def _fits(line: PricedLine, m: LineMath, paid: PaidLine) -> list[_Fit]:
             )
     allowed = line.allowed or ZERO
     _, floor = _payment(m, allowed)  # the whole allowed amount to the deductible
-    if floor - MATCH <= paid.paid < (line.expected_payment or ZERO):
+    expected = line.expected_payment or ZERO
+    if floor - MATCH <= paid.paid < expected:
         keep = HUNDRED - m.coinsurance_percent
         if m.applies_sequestration and m.sequestration_percent:
             keep = keep * (HUNDRED - m.sequestration_percent) / HUNDRED
-        applied = cents((line.expected_payment - paid.paid) * HUNDRED / keep) if keep else ZERO
+        applied = cents((expected - paid.paid) * HUNDRED / keep) if keep else ZERO
         fits.append(
             _Fit(
                 "deductible",

@@ -106,19 +106,17 @@ def check_release(
     if not store.RELEASE_NAME.match(name):
         raise InputError(
             "payer profile",
-            None,
-            setting,
             f"release name {name!r}: use letters, digits, '.', '_' or '-'",
             f"name an imported release such as {kind.removeprefix('ncci-')}-2026q3",
+            field=setting,
         )
     if name not in reference.names(kind):
         have = ", ".join(reference.names(kind)) or "none imported yet"
         raise InputError(
             f"reference data ({reference.where()})",
-            None,
-            f"{kind} release {name!r}",
             "no such release",
             f"import it with `ptbill reference import {command} FILE...` or name one of: {have}",
+            field=f"{kind} release {name!r}",
         )
 
 

@@ -68,7 +68,7 @@ class ReferenceSnapshot:
         if found is None:
             loaded = (load(self._checked(kind, name)) for name in self.names(kind))
             found = self._loaded[key] = [x for x in loaded if x is not None]
-        return found  # type: ignore[no-any-return]
+        return found
 
     def one(self, kind: str, name: str, load: Callable[[Path], T]) -> T:
         """The release `name` of `kind` read by `load`, read once. The caller checks that the
@@ -77,7 +77,7 @@ class ReferenceSnapshot:
         found = self._loaded.get(key)
         if found is None:
             found = self._loaded[key] = load(self._checked(kind, name))
-        return found  # type: ignore[no-any-return]
+        return found
 
     def memo(self, name: str) -> dict[Any, Any]:
         """A dictionary for values derived from this snapshot's data only (e.g. the unit
@@ -97,11 +97,10 @@ class ReferenceSnapshot:
         if now != self._index[kind][name]:
             raise InputError(
                 f"reference data ({self.folder})",
-                None,
-                f"{kind} release {name!r}",
                 "the release's file was replaced or removed after this run listed the "
                 "releases (imported again meanwhile?)",
                 "run the command again: it reads the releases as they are now",
+                field=f"{kind} release {name!r}",
             )
         return path
 

@@ -44,11 +44,9 @@ def find_claim(session: Session, number: str) -> m.Claim:
     claim = session.scalar(select(m.Claim).where(m.Claim.claim_number == number).with_for_update())
     if claim is None:
         raise InputError(
-            file=f"claim {number}",
-            visit_id=None,
-            field=None,
-            problem="no such claim in the ledger",
-            fix="use the claim id shown by `ptbill worklist` (the visit id)",
+            f"claim {number}",
+            "no such claim in the ledger",
+            "use the claim id shown by `ptbill worklist` (the visit id)",
         )
     return claim
 
@@ -75,11 +73,9 @@ class CorrectionBlocked(InputError):
         self.findings = findings
         listing = "; ".join(f"{f.rule}: {f.message}" for f in findings if f.severity == "error")
         super().__init__(
-            file=f"claim {number}",
-            visit_id=None,
-            field=None,
-            problem=f"the corrected claim would still be blocked ({listing})",
-            fix="fix the visit, re-import it with `ptbill import`, then correct again",
+            f"claim {number}",
+            f"the corrected claim would still be blocked ({listing})",
+            "fix the visit, re-import it with `ptbill import`, then correct again",
         )
 
 
@@ -278,11 +274,9 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
     """Write off what is outstanding on the claim and close it; returns the amount."""
     if not reason.strip():
         raise InputError(
-            file="--reason",
-            visit_id=None,
-            field=None,
-            problem="a write-off needs a reason",
-            fix="say why, e.g. --reason 'timely filing passed'",
+            "--reason",
+            "a write-off needs a reason",
+            "say why, e.g. --reason 'timely filing passed'",
         )
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")

@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session
 from ptbill.claim_pipeline import code_claim
 from ptbill.coding import VisitContext, resolve
 from ptbill.config.profiles import Config
+from ptbill.denials.classify import classify
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.states import State, check, move
 from ptbill.ledger.submit import stored_visit
+from ptbill.reference.adjustment_codes import GROUPS, carc_words, rarc_words
 from ptbill.remit.actions import close_items, find_claim
-from ptbill.remit.classify import classify
-from ptbill.remit.codes import GROUPS, carc_words, rarc_words
 from ptbill.remit.letter import Letter, to_html, to_pdf
 
 # The sources the letter cites (billing-rules.md "Sources"), in our words.
@@ -114,8 +114,6 @@ def appeal(
     if decision is None:
         raise InputError(
             f"claim {number}",
-            None,
-            None,
             "the payer has not decided this claim yet (no remittance posted)",
             "appeal after the 835 is posted",
         )

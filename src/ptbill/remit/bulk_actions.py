@@ -50,7 +50,7 @@ MAX_ITEMS = 20_000  # item ids a request may name
 
 
 def _bad(field: str, problem: str, fix: str) -> InputError:
-    return InputError("bulk action", None, field, problem, fix)
+    return InputError("bulk action", problem, fix, field=field)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ once.
   claim closes the work items of the decision it replaces.
 - Provider-level adjustments (PLB) are recorded against the payment (and the claim, when their
   reference names one).
-- Every adjustment is classified (ptbill.remit.classify); denials become `denial` work items
+- Every adjustment is classified (ptbill.denials.classify); denials become `denial` work items
   with their deadline; lines paid short of the expected payment beyond the payer's tolerance
   become `underpayment` work items with their likely cause (ptbill.pricing); after the posting,
   a claim paid twice, above what the payer allowed or above its charge becomes a `refund` work
@@ -45,7 +45,6 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -60,83 +59,18 @@ from ptbill.errors import InputError, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.identity import payer_of, payment_identity
-from ptbill.ledger.scope import remittance_clinics
-from ptbill.ledger.secondary import CobSummary, after_posting
+from ptbill.ledger.secondary import after_posting
 from ptbill.pricing import Tolerance
 from ptbill.remit.cob_route import Router
 from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
-from ptbill.remit.post_once import ClaimPostings, Earlier, earlier_payment, earlier_payments
+from ptbill.remit.post_once import ClaimPostings, earlier_payment, earlier_payments
+from ptbill.remit.post_summary import PostSummary
 from ptbill.x12 import RemittanceAdvice, X12Error, read_835
 from ptbill.x12.kinds import DAMAGED, input_error
 
 ZERO = Decimal(0)
 FIX_835 = DAMAGED["remit"]
-
-
-@dataclass
-class PostSummary:
-    file: str
-    remittance_id: int = 0
-    payments: int = 0
-    claims: int = 0
-    matched: int = 0
-    unmatched: list[str] = field(default_factory=list)
-    reversals: int = 0
-    paid_total: Decimal = ZERO
-    provider_adjustments: Decimal = ZERO
-    denial_items: int = 0
-    underpayment_items: int = 0
-    overpayment_items: int = 0
-    work_items: int = 0  # every item opened (denials, underpayments, overpayments, unmatched...)
-    already_posted: list[Earlier] = field(default_factory=list)
-    states: Counter[str] = field(default_factory=Counter)
-    imbalances: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # odd but readable: a repeated ISA13...
-    cob: CobSummary = field(default_factory=CobSummary)
-
-    @property
-    def wholly_posted_before(self) -> bool:
-        """Nothing new: every payment of the file was posted before."""
-        return not self.payments and bool(self.already_posted)
-
-    def clinics(self, session: Session) -> set[int | None]:
-        """The clinics the file concerns (ptbill.ledger.scope): of what it posted, and of the
-        remittances its payments were posted with before -- a user held to some clinics is
-        told about a payment posted before only when they hold its clinic too."""
-        out: set[int | None] = set()
-        for rid in {self.remittance_id, *(e.remittance_id for e in self.already_posted)} - {0}:
-            out |= remittance_clinics(session, rid)
-        return out
-
-    @property
-    def needs_a_person(self) -> bool:
-        """Claims that matched nothing, or work items opened (`ptbill post` exits 1)."""
-        return bool(self.unmatched or self.work_items)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "posted": not self.wholly_posted_before,
-            "remittance_id": self.remittance_id or None,
-            "payments": self.payments,
-            "claims": self.claims,
-            "matched": self.matched,
-            "unmatched": self.unmatched,
-            "reversals": self.reversals,
-            "paid_total": self.paid_total,
-            "provider_adjustments": self.provider_adjustments,
-            "denial_items": self.denial_items,
-            "underpayment_items": self.underpayment_items,
-            "overpayment_items": self.overpayment_items,
-            "work_items": self.work_items,
-            "already_posted": [e.as_json() for e in self.already_posted],
-            "needs_a_person": self.needs_a_person,
-            "states": dict(sorted(self.states.items())),
-            "imbalances": self.imbalances,
-            "warnings": self.warnings,
-            "next_payers": self.cob.as_json(),
-        }
 
 
 class AlreadyPosted(InputError):
@@ -215,7 +149,8 @@ def post_text(
 ) -> PostSummary:
     """Post an 835 given as text (an upload) in the caller's transaction."""
     sha = hashlib.sha256(text.encode()).hexdigest()
-    return _post(session, name, sha, _TextStream(text), lambda: text, who, config, as_of)
+    stream = _TextStream(text)  # read as a TextIO is (read(n), readline)
+    return _post(session, name, sha, stream, lambda: text, who, config, as_of)  # type: ignore[arg-type]
 
 
 class _HashedFile(io.FileIO):
@@ -280,7 +215,7 @@ def _post(
         summary = PostSummary(name)
         summary.already_posted = earlier_payments(session.connection(), before)
         return summary
-    poster = Poster(session, name, who, config, as_of)
+    poster = RemittancePoster(session, name, who, config, as_of)
     poster.open(sha, content())
     try:
         # Millions of objects that live for one payment, hardly any in a reference cycle: the
@@ -344,8 +279,9 @@ def _text_value_done(conn: Connection) -> None:
         sqlite.create_function(_TEXT_FUNCTION, 0, None)
 
 
-class Poster:
-    """Posts the payments of one remittance, one after the other."""
+class RemittancePoster:
+    """Posts the payments of one remittance, one after the other (the `Poster` each of its
+    PostingBatches reads: ptbill.remit.post_batch)."""
 
     def __init__(
         self, session: Session, name: str, who: str, config: Config | None, as_of: dt.date | None
@@ -382,7 +318,7 @@ class Poster:
         try:
             self.remittance_id = self.conn.execute(
                 insert(m.Remittance).values(**values, content=_text_value(self.conn, content))
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]  # an INSERT of one row: its key
         except IntegrityError:
             raise _posted_meanwhile(self.name) from None
         finally:
@@ -444,10 +380,9 @@ class Poster:
             if received is None:
                 raise InputError(
                     self.name,
-                    None,
-                    "BPR16",
                     "the payment has no date",
                     "give the posting date with --as-of",
+                    field="BPR16",
                 )
             self.received_on = received
         determined = p.production_date or p.payment_date or self.received_on
@@ -488,7 +423,7 @@ class Poster:
                 payee_npi=p.payee_npi,
                 identity=identity,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]  # an INSERT of one row: its key
 
     def tolerance(self, payer: m.Payer) -> Tolerance:
         if payer.id not in self._tolerances:

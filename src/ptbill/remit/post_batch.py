@@ -1,29 +1,24 @@
 """The rows one payment of an 835 writes (`ptbill post`, ptbill.remit.post): its claim payments,
 their lines and adjustments, the claims' new totals and states, audit rows and work items.
 
-Rows are built as tuples of the database driver's own values (Bulk.to_driver: each distinct
-amount or date converted once) and inserted in bulk when the payment is done. How an adjustment
-posts depends only on its group code, CARC and RARC, so that is worked out once per distinct
-combination (`_posting`).
+Rows are built as NamedTuples (one a table: its fields are the columns) of the database driver's
+own values (Bulk.to_driver: each distinct amount or date converted once) and inserted in bulk
+when the payment is done. How an adjustment posts depends only on its group code, CARC and
+RARC, so that is worked out once per distinct combination (`_posting`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import select, update
 
-from ptbill.ledger import models as m
-from ptbill.ledger.states import POSTABLE, State, allowed, audit_row
-from ptbill.ledger.stored import priced_line_from_json
-from ptbill.pricing import Adjustment as PricingAdjustment
-from ptbill.pricing import PaidLine, PricedVisit, find_underpayments
-from ptbill.remit.classify import (
+from ptbill.denials.classify import (
     HOUSEKEEPING_DAYS,
     NOT_DENIALS,
     UNPROCESSABLE,
@@ -31,12 +26,23 @@ from ptbill.remit.classify import (
     classify,
     payer_due_date,
 )
-from ptbill.remit.post_match import CLAIM_CHANGES, PostedClaim, PostedLine, match_lines, select_in
+from ptbill.ledger import models as m
+from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.states import POSTABLE, State, allowed, audit_row
+from ptbill.ledger.stored import priced_line_from_json
+from ptbill.pricing import Adjustment as PricingAdjustment
+from ptbill.pricing import PaidLine, PricedVisit, Tolerance, find_underpayments
+from ptbill.remit.post_match import (
+    CLAIM_CHANGES,
+    Matcher,
+    PostedClaim,
+    PostedLine,
+    match_lines,
+    select_in,
+)
 from ptbill.remit.post_once import ClaimPostings, Earlier
+from ptbill.remit.post_summary import PostSummary
 from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
-
-if TYPE_CHECKING:
-    from ptbill.remit.post import Poster
 
 ZERO = Decimal(0)
 # Work items a new decision on a claim replaces.
@@ -46,71 +52,100 @@ DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover")
 REFUND = "refund"
 _UNDERPAYMENT_ACTION = {"deductible": "bill_patient", "sequestration": "informational"}
 
-# Column order of the rows built below.
-_PAYMENT_COLUMNS = (
-    "id",
-    "payment_id",
-    "seq",
-    "claim_id",
-    "version",
-    "clp01",
-    "status",
-    "charge",
-    "paid",
-    "patient_responsibility",
-    "payer_control_number",
-    "reversal",
-    "determined_on",
-    "state_after",
-    "remarks",
-    "crossover_to",
-    "identity",
-    "occurrence",
-)
-_LINE_COLUMNS = (
-    "id",
-    "claim_payment_id",
-    "seq",
-    "claim_line_id",
-    "code",
-    "modifiers",
-    "charge",
-    "paid",
-    "allowed",
-    "units",
-    "control_number",
-    "remarks",
-    "date_of_service",
-)
-_ADJUSTMENT_COLUMNS = (
-    "claim_payment_id",
-    "line_payment_id",
-    "group_code",
-    "carc",
-    "rarc",
-    "amount",
-    "category",
-    "action",
-)
-_WORK_COLUMNS = (
-    "claim_id",
-    "reference",
-    "visit_id",
-    "kind",
-    "category",
-    "carc",
-    "rarc",
-    "amount",
-    "action",
-    "detail",
-    "due_date",
-    "status",
-    "created_on",
-    "closed_on",
-    "resolution",
-    "source",
-)
-_AUDIT_COLUMNS = tuple(audit_row(0, None, State.DRAFT, "", dt.date.min, ""))
+# The rows built below, one NamedTuple a table: its fields are the columns, in order. Values
+# are the driver's (Bulk.to_driver) where the column is money, a date or a flag.
+
+
+class PaymentRow(NamedTuple):
+    """claim_payments: one CLP."""
+
+    id: int
+    payment_id: int
+    seq: int
+    claim_id: int | None
+    version: int | None
+    clp01: str
+    status: str
+    charge: Any
+    paid: Any
+    patient_responsibility: Any
+    payer_control_number: str
+    reversal: Any
+    determined_on: Any
+    state_after: str | None
+    remarks: str | None
+    crossover_to: str | None
+    identity: str | None  # ptbill.ledger.identity (None: not stored as a posting)
+    occurrence: int | None  # which posting of its decision (ptbill.remit.post_once)
+
+
+class LinePaymentRow(NamedTuple):
+    """line_payments: one SVC."""
+
+    id: int
+    claim_payment_id: int
+    seq: int
+    claim_line_id: int | None
+    code: str
+    modifiers: str
+    charge: Any
+    paid: Any
+    allowed: Any
+    units: str
+    control_number: str | None
+    remarks: str
+    date_of_service: Any
+
+
+class AdjustmentRow(NamedTuple):
+    """adjustments: one CAS amount, of the claim (line_payment_id None) or of a line."""
+
+    claim_payment_id: int
+    line_payment_id: int | None
+    group_code: str
+    carc: str
+    rarc: str | None
+    amount: Any
+    category: str
+    action: str
+
+
+class WorkRow(NamedTuple):
+    """work_items: a denial, an underpayment, a payment that matched nothing or one paid twice."""
+
+    claim_id: int | None
+    reference: str
+    visit_id: str | None
+    kind: str
+    category: str
+    carc: str | None
+    rarc: str | None
+    amount: Any
+    action: str
+    detail: str
+    due_date: Any
+    status: str
+    created_on: Any
+    closed_on: Any
+    resolution: str | None
+    source: str
+
+
+class AuditRow(NamedTuple):
+    """audit_log: one move of a claim (ptbill.ledger.states.audit_row's keys)."""
+
+    claim_id: int
+    who: str
+    on_date: Any
+    from_state: str | None
+    to_state: str
+    why: str
+
+
+# The rows a claim payment makes by the thousand (claim payments, their lines, adjustments,
+# audit rows) are built as tuple.__new__(Row, values): the NamedTuple without its Python-level
+# __new__, which would cost posting (a hot path: bench/bench_ledger.py) a tenth of its speed.
+_row = tuple.__new__
 _CONTRACTUAL, _DENIED = 1, 2  # which claim total an adjustment adds to (0: neither)
 
 
@@ -158,6 +193,24 @@ def _posting(group: str, reason: str, rarc: str | None) -> _Posting:
     )
 
 
+class Poster(Protocol):
+    """What a batch reads and counts in the posting of its remittance (the poster:
+    ptbill.remit.post.RemittancePoster, which makes one batch a payment)."""
+
+    who: str
+    remittance_id: int
+    summary: PostSummary
+    payers: dict[int, m.Payer]
+    decided: dict[int, str]  # claims the file moved: id -> state
+    bulk: Bulk
+    matcher: Matcher
+    money: Callable[[Any], Any]  # Python values -> the driver's (Bulk.to_driver)
+    date: Callable[[Any], Any]
+    flag: Callable[[Any], Any]
+
+    def tolerance(self, payer: m.Payer) -> Tolerance: ...
+
+
 class PostingBatch:
     """The rows one payment writes, collected and then inserted in bulk."""
 
@@ -180,11 +233,11 @@ class PostingBatch:
         self.due_unmatched = self.date(on + dt.timedelta(days=HOUSEKEEPING_DAYS))
         self.payment_ids = iter(bulk.ids(m.ClaimPayment, len(payment.claims)))
         self.line_ids = iter(bulk.ids(m.LinePayment, sum(len(cp.lines) for cp in payment.claims)))
-        self.payments: list[tuple[Any, ...]] = []
-        self.lines: list[tuple[Any, ...]] = []
-        self.adjustments: list[tuple[Any, ...]] = []
-        self.audit: list[tuple[Any, ...]] = []
-        self.work: list[tuple[Any, ...]] = []
+        self.payments: list[PaymentRow] = []
+        self.lines: list[LinePaymentRow] = []
+        self.adjustments: list[AdjustmentRow] = []
+        self.audit: list[AuditRow] = []
+        self.work: list[WorkRow] = []
         self.denials = 0
         self.decided: set[int] = set()  # claims whose older decision items close
         self.touched: dict[int, PostedClaim] = {}
@@ -224,25 +277,40 @@ class PostingBatch:
             k = _posting(a.group, a.reason, claim_rarc)
             adjustments.append((None, k, a.amount))
             rows.append(
-                (payment_id, None, k.group, k.carc, k.rarc, money(a.amount), k.category, k.action)
+                _row(
+                    AdjustmentRow,
+                    (
+                        payment_id,
+                        None,
+                        k.group,
+                        k.carc,
+                        k.rarc,
+                        money(a.amount),
+                        k.category,
+                        k.action,
+                    ),
+                )
             )
         for n, (svc, line) in enumerate(zip(cp.lines, matches, strict=True), start=1):
             line_id = next(self.line_ids)
             self.lines.append(
-                (
-                    line_id,
-                    payment_id,
-                    n,
-                    line.id if line else None,
-                    svc.code[:8],
-                    " ".join(svc.modifiers)[:20],
-                    money(svc.charge),
-                    money(svc.paid),
-                    money(svc.allowed if svc.allowed is not None else _allowed(svc)),
-                    _units(svc.units),
-                    (svc.control_number or "")[:50] or None,
-                    " ".join(svc.remarks)[:200],
-                    date(svc.date_of_service or cp.statement_start),
+                _row(
+                    LinePaymentRow,
+                    (
+                        line_id,
+                        payment_id,
+                        n,
+                        line.id if line else None,
+                        svc.code[:8],
+                        " ".join(svc.modifiers)[:20],
+                        money(svc.charge),
+                        money(svc.paid),
+                        money(svc.allowed if svc.allowed is not None else _allowed(svc)),
+                        _units(svc.units),
+                        (svc.control_number or "")[:50] or None,
+                        " ".join(svc.remarks)[:200],
+                        date(svc.date_of_service or cp.statement_start),
+                    ),
                 )
             )
             rarc = svc.remarks[0] if svc.remarks else claim_rarc
@@ -251,7 +319,19 @@ class PostingBatch:
                 adjustments.append((n, k, a.amount))
                 amount = money(a.amount)
                 rows.append(
-                    (payment_id, line_id, k.group, k.carc, k.rarc, amount, k.category, k.action)
+                    _row(
+                        AdjustmentRow,
+                        (
+                            payment_id,
+                            line_id,
+                            k.group,
+                            k.carc,
+                            k.rarc,
+                            amount,
+                            k.category,
+                            k.action,
+                        ),
+                    )
                 )
         state_after = None
         if already:
@@ -265,25 +345,30 @@ class PostingBatch:
             if not cp.is_reversal:
                 self._work(claim, cp, adjustments, matches)
         self.payments.append(
-            (
-                payment_id,
-                self.payment_id,
-                seq,
-                claim.id if claim else None,
-                version,
-                cp.claim_id[:38],
-                cp.status[:2],
-                money(cp.charge),
-                money(cp.paid),
-                money(patient),
-                cp.payer_claim_control_number[:50],
-                self.flag(cp.is_reversal),
-                self.determined_value,
-                state_after,
-                " ".join(cp.remarks)[:200] or None,
-                next((p.last_or_organization[:80] for p in cp.parties if p.entity == "TT"), None),
-                identity,
-                occurrence,
+            _row(
+                PaymentRow,
+                (
+                    payment_id,
+                    self.payment_id,
+                    seq,
+                    claim.id if claim else None,
+                    version,
+                    cp.claim_id[:38],
+                    cp.status[:2],
+                    money(cp.charge),
+                    money(cp.paid),
+                    money(patient),
+                    cp.payer_claim_control_number[:50],
+                    self.flag(cp.is_reversal),
+                    self.determined_value,
+                    state_after,
+                    " ".join(cp.remarks)[:200] or None,
+                    next(
+                        (p.last_or_organization[:80] for p in cp.parties if p.entity == "TT"), None
+                    ),
+                    identity,
+                    occurrence,
+                ),
             )
         )
 
@@ -333,20 +418,18 @@ class PostingBatch:
             if _allowed_move(claim.state, to):
                 row = audit_row(claim.id, claim.state, to, self.p.who, self.on, why)
                 row["on_date"] = self.on_value
-                self.audit.append(tuple(row.values()))
+                self.audit.append(_row(AuditRow, row.values()))  # its keys are the fields
                 claim.state = to.value  # one shared str per state
             else:  # e.g. a second decision on a closed claim: money recorded, state kept
                 self._item(
                     claim,
-                    "unmatched",
-                    "other",
-                    None,
-                    None,
-                    cp.paid,
-                    "review",
-                    f"claim {claim.claim_number} is {claim.state}; the payer's new decision "
-                    f"({why}) needs a person to look",
-                    self.due_unmatched,
+                    kind="unmatched",
+                    category="other",
+                    amount=cp.paid,
+                    action="review",
+                    detail=f"claim {claim.claim_number} is {claim.state}; the payer's new "
+                    f"decision ({why}) needs a person to look",
+                    due=self.due_unmatched,
                 )
         self.touched[claim.id] = claim
         self.p.decided[claim.id] = claim.state
@@ -357,19 +440,21 @@ class PostingBatch:
     def _item(
         self,
         claim: PostedClaim | None,
+        *,
         kind: str,
         category: str,
-        carc: str | None,
-        rarc: str | None,
+        carc: str | None = None,
+        rarc: str | None = None,
         amount: Decimal | None,
         action: str,
         detail: str,
         due: Any,  # a driver value
         reference: str | None = None,
     ) -> None:
+        """An open work item about `claim` (None: a payment that matched no claim)."""
         number = claim.claim_number if claim else None
         self.work.append(
-            (
+            WorkRow(
                 claim.id if claim else None,
                 (reference or number or "")[:50],
                 number,
@@ -392,16 +477,14 @@ class PostingBatch:
     def _unmatched(self, cp: RemittanceClaim, reason: str) -> None:
         self._item(
             None,
-            "unmatched",
-            "unmatched",
-            None,
-            None,
-            cp.paid,
-            "review",
-            f"835 claim {cp.claim_id} (payer claim {cp.payer_claim_control_number or '-'}, "
+            kind="unmatched",
+            category="unmatched",
+            amount=cp.paid,
+            action="review",
+            detail=f"835 claim {cp.claim_id} (payer claim {cp.payer_claim_control_number or '-'}, "
             f"status {cp.status}, paid {cp.paid}): {reason}; find the claim and post it by "
             "hand, or return the money",
-            self.due_unmatched,
+            due=self.due_unmatched,
             reference=cp.claim_id,
         )
 
@@ -431,16 +514,14 @@ class PostingBatch:
         kind, category, action, does = what
         self._item(
             None,
-            kind,
-            category,
-            None,
-            None,
-            cp.paid,
-            action,
-            f"835 claim {cp.claim_id} (payer claim {cp.payer_claim_control_number}, status "
-            f"{cp.status}, paid {cp.paid}) {said}; payment {self.trace} {does}: ask the payer "
-            "to take back the repeat, or return it",
-            self.due_unmatched,
+            kind=kind,
+            category=category,
+            amount=cp.paid,
+            action=action,
+            detail=f"835 claim {cp.claim_id} (payer claim {cp.payer_claim_control_number}, "
+            f"status {cp.status}, paid {cp.paid}) {said}; payment {self.trace} {does}: ask the "
+            "payer to take back the repeat, or return it",
+            due=self.due_unmatched,
             reference=cp.claim_id,
         )
         if kind == REFUND:
@@ -479,14 +560,14 @@ class PostingBatch:
             due = self._due(c.action, payer, claim, k.processed)
             self._item(
                 claim,
-                "denial",
-                c.category,
-                k.carc,
-                k.rarc,
-                amount,
-                c.action,
-                f"{where}: {k.detail}",
-                self.date(due),
+                kind="denial",
+                category=c.category,
+                carc=k.carc,
+                rarc=k.rarc,
+                amount=amount,
+                action=c.action,
+                detail=f"{where}: {k.detail}",
+                due=self.date(due),
             )
             self.denials += 1
         short = [
@@ -546,14 +627,12 @@ class PostingBatch:
                 due = self._due(action, payer, claim)
                 self._item(
                     claim,
-                    "underpayment",
-                    u.likely_cause,
-                    None,
-                    None,
-                    u.gap,
-                    action,
-                    f"line {u.code} {' '.join(u.modifiers)}: {u.explanation}",
-                    self.date(due),
+                    kind="underpayment",
+                    category=u.likely_cause,
+                    amount=u.gap,
+                    action=action,
+                    detail=f"line {u.code} {' '.join(u.modifiers)}: {u.explanation}",
+                    due=self.date(due),
                 )
                 self.p.summary.underpayment_items += 1
 
@@ -589,16 +668,16 @@ class PostingBatch:
     def write(self) -> None:
         bulk = self.p.bulk
         self._underpayments()
-        bulk.insert_values(m.ClaimPayment, _PAYMENT_COLUMNS, self.payments)
-        bulk.insert_values(m.LinePayment, _LINE_COLUMNS, self.lines)
-        bulk.insert_values(m.Adjustment, _ADJUSTMENT_COLUMNS, self.adjustments)
+        bulk.insert_values(m.ClaimPayment, PaymentRow._fields, self.payments)
+        bulk.insert_values(m.LinePayment, LinePaymentRow._fields, self.lines)
+        bulk.insert_values(m.Adjustment, AdjustmentRow._fields, self.adjustments)
         self._close_replaced_items()
         money, date = self.money, self.date
         bulk.update_values(
             m.Claim, CLAIM_CHANGES, [c.changes(money, date) for c in self.touched.values()]
         )
-        bulk.insert_values(m.AuditEntry, _AUDIT_COLUMNS, self.audit)
-        bulk.insert_values(m.WorkItem, _WORK_COLUMNS, self.work)
+        bulk.insert_values(m.AuditEntry, AuditRow._fields, self.audit)
+        bulk.insert_values(m.WorkItem, WorkRow._fields, self.work)
         self.p.summary.denial_items += self.denials
         self.p.summary.work_items += len(self.work)
 

@@ -138,7 +138,7 @@ EVERY_ITEM = WorkFilter()
 
 
 def _bad(field: str, problem: str, fix: str) -> InputError:
-    return InputError("worklist", None, field, problem, fix)
+    return InputError("worklist", problem, fix, field=field)
 
 
 def _equal_or_none(column: Any, value: str) -> ColumnElement[bool]:

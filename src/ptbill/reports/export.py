@@ -34,6 +34,9 @@ from ptbill.ledger import models as m
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.reports.export_names import WHATS, Format, What
 
+# A query of any number of columns.
+Rows = Select[*tuple[Any, ...]]
+
 _BATCH = 1000  # rows fetched from the database at a time
 
 
@@ -92,7 +95,7 @@ class _ClaimOf:
     def __init__(self) -> None:
         self.claim, self.visit, self.clinic = aliased(m.Claim), aliased(m.Visit), aliased(m.Clinic)
 
-    def join(self, q: Select[Any], claim_id: Any) -> Select[Any]:
+    def join(self, q: Rows, claim_id: Any) -> Rows:
         return (
             q.outerjoin(self.claim, self.claim.id == claim_id)
             .outerjoin(self.visit, self.visit.id == self.claim.visit_pk)
@@ -106,11 +109,11 @@ class _ClaimOf:
         return func.coalesce(self.clinic.key, payee.scalar_subquery())
 
 
-def _clinic_keys(scope: Scope) -> Select[tuple[str]]:
+def _clinic_keys(scope: Scope) -> Select[str]:
     return select(m.Clinic.key).where(scope.clinic_rows())
 
 
-def _kept(q: Select[Any], date: Any, clinic: Any, query: ExportQuery) -> Select[Any]:
+def _kept(q: Rows, date: Any, clinic: Any, query: ExportQuery) -> Rows:
     """The rows of the query's date range and clinic, within its scope."""
     if query.since is not None:
         q = q.where(date >= query.since)
@@ -121,7 +124,7 @@ def _kept(q: Select[Any], date: Any, clinic: Any, query: ExportQuery) -> Select[
     return q.where(clinic == query.clinic) if query.clinic is not None else q
 
 
-def _claims(query: ExportQuery) -> Select[Any]:
+def _claims(query: ExportQuery) -> Rows:
     c, v, k, pay, pat = m.Claim, m.Visit, m.Clinic, m.Payer, m.Patient
     q = (
         select(
@@ -156,7 +159,7 @@ def _claims(query: ExportQuery) -> Select[Any]:
     return _kept(q, c.date_of_service, k.key, query)
 
 
-def _payments(query: ExportQuery) -> Select[Any]:
+def _payments(query: ExportQuery) -> Rows:
     cp, p, of = m.ClaimPayment, m.Payment, _ClaimOf()
     clinic = of.clinic_key(p)
     q = select(
@@ -181,7 +184,7 @@ def _payments(query: ExportQuery) -> Select[Any]:
     return _kept(of.join(q, cp.claim_id).order_by(cp.id), cp.determined_on, clinic, query)
 
 
-def _cas(query: ExportQuery) -> Select[Any]:
+def _cas(query: ExportQuery) -> Rows:
     a, cp, p, lp, of = m.Adjustment, m.ClaimPayment, m.Payment, m.LinePayment, _ClaimOf()
     clinic = of.clinic_key(p)
     q = (
@@ -209,7 +212,7 @@ def _cas(query: ExportQuery) -> Select[Any]:
     return _kept(of.join(q, cp.claim_id).order_by(a.id), cp.determined_on, clinic, query)
 
 
-def _plb(query: ExportQuery) -> Select[Any]:
+def _plb(query: ExportQuery) -> Rows:
     """The provider-level adjustments, in the columns of _cas."""
     pa, p, of = m.ProviderAdjustment, m.Payment, _ClaimOf()
     clinic = of.clinic_key(p)
@@ -233,7 +236,7 @@ def _plb(query: ExportQuery) -> Select[Any]:
     return _kept(of.join(q, pa.claim_id).order_by(pa.id), p.determined_on, clinic, query)
 
 
-def _work_items(query: ExportQuery) -> Select[Any]:
+def _work_items(query: ExportQuery) -> Rows:
     w, of = m.WorkItem, _ClaimOf()
     clinic = of.clinic_key()
     q = select(
@@ -258,7 +261,7 @@ def _work_items(query: ExportQuery) -> Select[Any]:
     return _kept(of.join(q, w.claim_id).order_by(w.id), w.created_on, clinic, query)
 
 
-def _selects(query: ExportQuery) -> list[Select[Any]]:
+def _selects(query: ExportQuery) -> list[Rows]:
     if query.what == "claims":
         return [_claims(query)]
     if query.what == "payments":

@@ -39,12 +39,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ptbill.denials.classify import NOT_DENIALS
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import BUCKETS, balances, cents
 from ptbill.ledger.patient_models import PatientTransaction
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.states import State
-from ptbill.remit.classify import NOT_DENIALS
 
 ZERO = Decimal(0)
 WINDOW_DAYS = 90
@@ -110,7 +110,7 @@ def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Cl
             sequence,
             primary,
         )
-    q = (
+    payments = (
         select(
             m.ClaimPayment.id,
             m.ClaimPayment.claim_id,
@@ -125,18 +125,18 @@ def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Cl
         .order_by(m.ClaimPayment.id)
     )
     unmatched = ZERO
-    for _, cid, paid, patient, reversal, version, state in session.execute(q):
-        if cid is None:
+    for _, claim_id, paid, patient, reversal, version, state in session.execute(payments):
+        if claim_id is None:
             unmatched += paid
             continue
-        c = claims[cid]
+        c = claims[claim_id]
         c.paid += paid
         c.patient += patient
         if not reversal:
             c.decided = True
             if c.first_state is None:
                 c.first_state, c.first_version = state, version
-    q = (
+    adjustments = (
         select(
             m.ClaimPayment.claim_id,
             m.Adjustment.group_code,
@@ -157,14 +157,15 @@ def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Cl
             m.Adjustment.category,
         )
     )
-    for cid, group, carc, category, amount in session.execute(q):
-        c = claims[cid]
+    for claim_id, group, carc, category, amount in session.execute(adjustments):
+        assert claim_id is not None  # the query's
+        c = claims[claim_id]
         if group != "PR" and category == "contractual" and not (c.primary and carc == "23"):
             c.contractual += amount  # OA-23 on a next payer's claim: the earlier payer's part
         if category not in NOT_DENIALS and amount > 0:
             key = (category, carc)
             c.denials[key] = c.denials.get(key, ZERO) + amount
-    q = (
+    acks = (
         select(m.AckResult.claim_id, m.AckResult.status, m.AckResult.version)
         .join(m.Acknowledgement, m.Acknowledgement.id == m.AckResult.ack_id)
         .where(
@@ -173,17 +174,18 @@ def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Cl
             scope.claim_ids(m.AckResult.claim_id),
         )
     )
-    for cid, status, version in session.execute(q):
+    for claim_id, status, version in session.execute(acks):
         if version == 1:
-            c = claims[cid]
+            assert claim_id is not None  # the query's
+            c = claims[claim_id]
             c.rejected_first |= status == "rejected"
             c.accepted_first |= status == "accepted"
-    q = select(m.AuditEntry.claim_id, m.AuditEntry.to_state).where(
+    moves = select(m.AuditEntry.claim_id, m.AuditEntry.to_state).where(
         m.AuditEntry.on_date <= as_of,
         m.AuditEntry.to_state.in_([State.WRITTEN_OFF, State.CORRECTED]),
         scope.claim_ids(m.AuditEntry.claim_id),
     )
-    for cid, to in session.execute(q):
+    for cid, to in session.execute(moves):
         if to == State.WRITTEN_OFF:
             claims[cid].written_off = True
         else:
@@ -259,7 +261,7 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
     days_in_ar = None
     if window > 0:
         days_in_ar = (ar_total / (window / WINDOW_DAYS)).quantize(Decimal("0.1"))
-    expected = sum((c.expected for c in known), ZERO)  # type: ignore[misc]
+    expected = sum((c.expected for c in known if c.expected is not None), ZERO)
     paid_known = sum((c.paid for c in known), ZERO)
     return {
         "claims_submitted": len(submitted),

@@ -93,7 +93,7 @@ def _next_step(history: list[Statement], as_of: dt.date) -> str | None:
         if history and history[-1].step == "collections":
             return None
         return "first"
-    cycle = []
+    cycle: list[Statement] = []
     for s in reversed(history):
         if s.step in ENDED:
             break

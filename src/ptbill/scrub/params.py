@@ -40,7 +40,7 @@ def param(default: T, doc: str) -> T:
     if isinstance(default, Mapping):
         frozen = MappingProxyType(dict(default))
         return field(default_factory=lambda: frozen, metadata={"doc": doc})  # type: ignore[return-value]
-    return field(default=default, metadata={"doc": doc})  # type: ignore[no-any-return]
+    return field(default=default, metadata={"doc": doc})
 
 
 class WrongValue(ValueError):

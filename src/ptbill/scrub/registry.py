@@ -213,10 +213,9 @@ def _settings(profile: PayerProfile, r: Rule) -> list[tuple[str, Mapping[str, An
         ids = " and ".join(rid for rid, _ in named)
         raise InputError(
             file,
-            None,
-            key,
             f"the rule {r.id} is set twice, as {ids} (former ids are aliases of {r.id})",
             f"keep one section, under the current id {r.id}",
+            field=key,
         )
     return named
 
@@ -228,24 +227,22 @@ def _checked(r: Rule, file: str, key: str, settings: Mapping[str, Any]) -> dict[
     if not isinstance(enabled, bool):
         raise InputError(
             file,
-            None,
-            f"{key}.enabled",
             f"{enabled!r} is not a boolean",
             "write enabled = true or enabled = false",
+            field=f"{key}.enabled",
         )
     if severity not in SEVERITIES:
         raise InputError(
             file,
-            None,
-            f"{key}.severity",
             f"{severity!r} is not a severity",
             "use error, warning or info",
+            field=f"{key}.severity",
         )
     params = {k: v for k, v in settings.items() if k not in SWITCHES}
     try:
         settle(r.params_type, r.parameters, params)
     except WrongValue as e:
-        raise InputError(file, None, f"{key}.{e.name}", f"{r.id}: {e.problem}", e.fix) from None
+        raise InputError(file, f"{r.id}: {e.problem}", e.fix, field=f"{key}.{e.name}") from None
     return dict(settings)
 
 
@@ -254,7 +251,7 @@ def _resolve(profile: PayerProfile) -> tuple[ActiveRule, ...]:
         if find_rule(rule_id) is None:
             file, key = profile.rule_source(rule_id)
             raise InputError(
-                file, None, key, "no scrub rule with that id", "use an id listed by `ptbill rules`"
+                file, "no scrub rule with that id", "use an id listed by `ptbill rules`", field=key
             )
     active = []
     for r in RULES.values():

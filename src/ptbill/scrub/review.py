@@ -189,7 +189,7 @@ class _PerVisit(Generic[T]):
 
     def __get__(self, review: Review, owner: type | None = None) -> T:
         if review is None:
-            return self  # type: ignore[return-value]  # looked up on the class
+            return self
         # Stored under the same name, the value shadows this descriptor from now on. Set as an
         # attribute: writing to review.__dict__ would turn every later attribute lookup on the
         # review into a slower dictionary lookup (CPython 3.11+).

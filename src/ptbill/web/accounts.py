@@ -26,7 +26,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from ptbill.errors import InputError
@@ -227,9 +227,11 @@ def grant(session: Session, name: str, clinic_id: int, role: str) -> None:
 def revoke(session: Session, name: str, clinic_id: int) -> bool:
     """Take away the user's role at one clinic; False when they had none there."""
     user = find_user(session, name)
-    gone = session.execute(
+    result = session.execute(
         delete(Grant).where(Grant.user_id == user.id, Grant.clinic_id == clinic_id)
-    ).rowcount
+    )
+    assert isinstance(result, CursorResult)  # a DELETE's result counts its rows
+    gone = result.rowcount
     session.flush()
     if gone:
         _after_loss(session, user, clinic_id)

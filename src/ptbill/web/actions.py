@@ -54,7 +54,8 @@ from ptbill.remit.bulk_actions import (
     item_targets,
     run_bulk,
 )
-from ptbill.remit.post import PostSummary, post_text
+from ptbill.remit.post import post_text
+from ptbill.remit.post_summary import PostSummary
 from ptbill.remit.worklist import WorkFilter
 from ptbill.web.accounts import Principal
 from ptbill.web.asof import business_date
@@ -149,18 +150,17 @@ def edit_visit(
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise InputError(
             origin,
-            visit_id,
-            None,
             "the edit must be one visit object",
             "send the visit as one JSON object",
+            visit_id=visit_id,
         )
     if docs[0].get("visit_id") != visit_id:
         raise InputError(
             origin,
-            visit_id,
-            "visit_id",
             f"the edited visit has visit_id {clip(docs[0].get('visit_id'), quote=True)}",
             f"keep visit_id {visit_id!r}: a new id is a new visit",
+            visit_id=visit_id,
+            field="visit_id",
         )
     writable_claim(session, who, visit_id, "visit")
     return import_visits(session, config, settings, who, f"edit-{visit_id}.json", text, as_of)
@@ -224,10 +224,9 @@ def need_date(as_of: dt.date | None, what: str) -> dt.date:
     if as_of is None:
         raise InputError(
             what,
-            None,
-            "as_of",
             "the ledger is empty, so there is no business date to work on",
             "import visits first, or give as_of=YYYY-MM-DD",
+            field="as_of",
         )
     return as_of
 
@@ -286,10 +285,9 @@ def scrub_document(
     if not isinstance(doc, dict):
         raise InputError(
             "request",
-            None,
-            "(body)",
             f"expected a visit object, found {type(doc).__name__}",
             "send one visit as a JSON object",
+            field="(body)",
         )
     try:
         visit = Visit.model_validate(doc)

@@ -116,7 +116,7 @@ async def read_json(request: Request, origin: str = "request") -> Any:
     except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
         why = e.msg if hasattr(e, "msg") else "not UTF-8"
         raise InputError(
-            origin, None, "(body)", f"not valid JSON ({why})", "send a JSON object"
+            origin, f"not valid JSON ({why})", "send a JSON object", field="(body)"
         ) from None
 
 
@@ -124,14 +124,13 @@ def form_text(form: FormData, name: str, max_length: int, default: str = "") -> 
     """A text field of a posted form."""
     value = form.get(name, default)
     if not isinstance(value, str):
-        raise InputError("form", None, name, "expected text, found a file", f"send {name} as text")
+        raise InputError("form", "expected text, found a file", f"send {name} as text", field=name)
     if len(value) > max_length:
         raise InputError(
             "form",
-            None,
-            name,
             f"{len(value):,} characters, over the limit of {max_length:,}",
             "send less",
+            field=name,
         )
     return value
 

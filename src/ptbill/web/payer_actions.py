@@ -67,10 +67,9 @@ def request_eligibility(
     if (on is None) == (patient_id is None):
         raise InputError(
             "eligibility request",
-            None,
-            "date",
             "give a date or a patient (one of them)",
             "ask for the visits of a date (date=YYYY-MM-DD) or for one patient (patient_id)",
+            field="date",
         )
     if patient_id is not None:
         _writable_patient(session, who, patient_id)
@@ -207,11 +206,10 @@ def clearinghouse_of(config: Config, clinic: str | None) -> str:
     if found is None or found.clearinghouse is None:
         raise InputError(
             config.source,
-            None,
-            f"clinics.{clinic}.clearinghouse",
             f"the clinic {clinic!r} has no clearinghouse in the configuration",
             f'add clearinghouse = "KEY" to [clinics.{clinic}] and a [clearinghouses.KEY] '
             "section (docs/payers.md)",
+            field=f"clinics.{clinic}.clearinghouse",
         )
     return found.clearinghouse
 

@@ -99,6 +99,4 @@ def parse_date(text: str, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError(
-            where, None, None, f"{text!r} is not a date", "write the date as YYYY-MM-DD"
-        ) from None
+        raise InputError(where, f"{text!r} is not a date", "write the date as YYYY-MM-DD") from None

@@ -75,7 +75,7 @@ def clean_name(name: str | None, kind: Kind) -> str:
 
 
 def _refuse(name: str, problem: str, fix: str) -> InputError:
-    return InputError(name, None, "file", problem, fix)
+    return InputError(name, problem, fix, field="file")
 
 
 async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[str, str]:
@@ -83,10 +83,9 @@ async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[
     if file is None or not isinstance(file, UploadFile):
         raise InputError(
             "upload",
-            None,
-            "file",
             "no file was sent",
             f"send {_WHAT[kind]} as the multipart field `file`",
+            field="file",
         )
     name = clean_name(file.filename, kind)
     suffix = Path(name).suffix.lower()

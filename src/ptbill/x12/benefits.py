@@ -300,4 +300,4 @@ def read_people(text: str, name: str, detail: bool = True) -> list[dict[str, Any
     except WrongKind as e:
         raise WrongKindError(name, e.where() or None, e.problem, e.found) from None
     except X12Error as e:
-        raise InputError(name, None, e.where() or None, e.problem, FIX_271) from None
+        raise InputError(name, e.problem, FIX_271, field=e.where() or None) from None

@@ -97,7 +97,7 @@ class _Refusals:
         self.origin, self.visit_id = origin, visit_id
 
     def __call__(self, field: str, problem: str, fix: str) -> InputError:
-        return InputError(self.origin, self.visit_id, field, problem, fix)
+        return InputError(self.origin, problem, fix, visit_id=self.visit_id, field=field)
 
     def identifier(self, value: str | None, field: str, limit: int) -> str | None:
         """Ids are written as given (they come back unchanged in 835s and 277CAs), so they

@@ -125,10 +125,10 @@ class WrongKindError(InputError):
 
     def __init__(self, file: str, field: str | None, problem: str, found: FileKind) -> None:
         self.found = found
-        super().__init__(file, None, field, problem, found.fix)
+        super().__init__(file, problem, found.fix, field=field)
 
     def reworded(self, fix: str) -> InputError:
-        return InputError(self.file, None, self.field, self.problem, fix)
+        return InputError(self.file, self.problem, fix, field=self.field)
 
 
 def input_error(file: str, error: X12Error, reader: str) -> InputError:
@@ -138,4 +138,4 @@ def input_error(file: str, error: X12Error, reader: str) -> InputError:
     where = error.where() or None
     if isinstance(error, WrongKind):
         return WrongKindError(file, where, error.problem, error.found)
-    return InputError(file, None, where, error.problem, error.fix or DAMAGED[reader])
+    return InputError(file, error.problem, error.fix or DAMAGED[reader], field=where)

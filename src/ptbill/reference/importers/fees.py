@@ -44,9 +44,7 @@ def fees_kind(payer: str) -> str:
 def parse_fee_schedule(text: str, origin: str) -> dict[tuple[str, str], Decimal]:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
-        raise InputError(
-            origin, None, None, "the file is empty", "a CSV with columns code, modifier, allowed"
-        )
+        raise InputError(origin, "the file is empty", "a CSV with columns code, modifier, allowed")
     header = [c.strip().lower() for c in rows[0]]
     cols: dict[str, int] = {}
     for column, names in _NAMES.items():
@@ -56,11 +54,10 @@ def parse_fee_schedule(text: str, origin: str) -> dict[tuple[str, str], Decimal]
     if "code" not in cols or "allowed" not in cols:
         raise InputError(
             origin,
-            None,
-            "header row",
             "needs a code column and an allowed "
             f"amount column (found: {', '.join(header) or 'nothing'})",
             "name the columns code, modifier, allowed",
+            field="header row",
         )
     out: dict[tuple[str, str], Decimal] = {}
     for number, r in enumerate(rows[1:], start=2):
@@ -71,10 +68,9 @@ def parse_fee_schedule(text: str, origin: str) -> dict[tuple[str, str], Decimal]
         if len(code) != 5 or not code.isalnum():
             raise InputError(
                 origin,
-                None,
-                f"{where}, code",
                 f"{code!r} is not a 5-character CPT/HCPCS code",
                 "write the code as e.g. 97110",
+                field=f"{where}, code",
             )
         modifier = (
             r[cols["modifier"]].strip().upper()
@@ -84,32 +80,29 @@ def parse_fee_schedule(text: str, origin: str) -> dict[tuple[str, str], Decimal]
         if modifier and (len(modifier) != 2 or not modifier.isalnum()):
             raise InputError(
                 origin,
-                None,
-                f"{where}, modifier",
                 f"{modifier!r} is not a modifier",
                 "write a 2-character modifier or leave it blank",
+                field=f"{where}, modifier",
             )
         cell = r[cols["allowed"]] if len(r) > cols["allowed"] else ""
         amount = decimal_cell(cell, origin, where, "allowed")
         if amount is None or amount < 0:
             raise InputError(
                 origin,
-                None,
-                f"{where}, allowed",
                 "missing or negative amount",
                 "write the allowed amount per unit, e.g. 31.50",
+                field=f"{where}, allowed",
             )
         if (code, modifier) in out:
             raise InputError(
                 origin,
-                None,
-                where,
                 f"{code} {modifier or '(no modifier)'} appears twice",
                 "keep one amount per code and modifier",
+                field=where,
             )
         out[(code, modifier)] = amount.quantize(Decimal("0.01"))
     if not out:
-        raise InputError(origin, None, None, "no fee rows", "add one row per code")
+        raise InputError(origin, "no fee rows", "add one row per code")
     return out
 
 
@@ -124,10 +117,9 @@ def import_fee_schedule(
     if not store.RELEASE_NAME.match(payer):
         raise InputError(
             origin,
-            None,
-            "PAYER",
             f"{payer!r} is not a payer key",
             "use the key of a payer profile, e.g. acme-ppo",
+            field="PAYER",
         )
     name = check_release_name(release or default_release_name(path), origin)
     amounts = parse_fee_schedule(read_text(path), origin)

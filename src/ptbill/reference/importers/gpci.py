@@ -73,8 +73,6 @@ def parse_gpci(text: str, origin: str, year: int | None = None) -> GpciFile:
     if header_at is None:
         raise InputError(
             origin,
-            None,
-            None,
             "no header row naming 'Locality Number'",
             "import CMS's GPCI addendum CSV (Addendum E / GPCIyyyy.csv)",
         )
@@ -92,10 +90,9 @@ def parse_gpci(text: str, origin: str, year: int | None = None) -> GpciFile:
     if missing:
         raise InputError(
             origin,
-            None,
-            f"header row {header_at + 1}",
             f"columns not found: {', '.join(missing)}",
             "import an unmodified GPCI addendum CSV",
+            field=f"header row {header_at + 1}",
         )
     cols = {k: v for k, v in found.items() if v is not None}
     title = " ".join(c.strip() for r in rows[:header_at] for c in r if c.strip())
@@ -103,7 +100,7 @@ def parse_gpci(text: str, origin: str, year: int | None = None) -> GpciFile:
         named = _YEAR.search(title) or _YEAR.search(" ".join(rows[header_at]))
         if named is None:
             raise InputError(
-                origin, None, "title row", "the file does not name its year", "pass --year YEAR"
+                origin, "the file does not name its year", "pass --year YEAR", field="title row"
             )
         year = int(named.group(1))
     out = []
@@ -120,10 +117,9 @@ def parse_gpci(text: str, origin: str, year: int | None = None) -> GpciFile:
         if pw is None or pe is None or mp is None or not cell["locality"].isdigit():
             raise InputError(
                 origin,
-                None,
-                where,
                 "a locality row without its number or GPCIs",
                 "import an unmodified GPCI addendum CSV",
+                field=where,
             )
         out.append(
             Gpci(
@@ -137,7 +133,7 @@ def parse_gpci(text: str, origin: str, year: int | None = None) -> GpciFile:
             )
         )
     if not out:
-        raise InputError(origin, None, None, "no locality rows", "import the complete file")
+        raise InputError(origin, "no locality rows", "import the complete file")
     return GpciFile(year, title, out)
 
 
@@ -221,10 +217,9 @@ def parse_zip5(text: str, origin: str) -> list[ZipLocality]:
         if not (zip5.isdigit() and carrier.isdigit() and locality.isdigit() and state.isalpha()):
             raise InputError(
                 origin,
-                None,
-                f"line {number}",
                 "not a ZIP5 record (state 1-2, ZIP 3-7, carrier 8-12, locality 13-14)",
                 "import CMS's ZIP5 fixed-width file (ZIP5_*.txt), not the xlsx",
+                field=f"line {number}",
             )
         year_quarter = line[75:80].strip()
         out.append(
@@ -239,7 +234,7 @@ def parse_zip5(text: str, origin: str) -> list[ZipLocality]:
             )
         )
     if not out:
-        raise InputError(origin, None, None, "no ZIP records", "import the complete ZIP5 file")
+        raise InputError(origin, "no ZIP records", "import the complete ZIP5 file")
     return out
 
 

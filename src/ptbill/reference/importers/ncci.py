@@ -104,22 +104,19 @@ def parse_ptp(text: str, origin: str) -> list[PtpRow]:
         elif rows:
             raise InputError(
                 origin,
-                None,
-                f"line {number}",
                 "not a PTP edit (expected column 1, "
                 "column 2, *, effective YYYYMMDD, deletion YYYYMMDD or *, modifier "
                 "indicator 0/1/9, rationale, separated by tabs)",
                 FIX_PTP,
+                field=f"line {number}",
             )
         elif "column 1" in line.lower() and "column 2" in line.lower():
             header = True
     if not rows:
-        raise InputError(origin, None, None, "no PTP edits found", FIX_PTP)
+        raise InputError(origin, "no PTP edits found", FIX_PTP)
     if not header:
         raise InputError(
             origin,
-            None,
-            None,
             "no 'Column 1 / Column 2' header before the edits: not a CMS PTP file",
             FIX_PTP,
         )
@@ -144,8 +141,6 @@ def parse_mue(text: str, origin: str) -> list[MueRow]:
     if at is None:
         raise InputError(
             origin,
-            None,
-            None,
             "no header record with 'MUE Values' in the first 10 records: not a CMS MUE table",
             FIX_MUE,
         )
@@ -153,10 +148,9 @@ def parse_mue(text: str, origin: str) -> list[MueRow]:
     if "practitioner" not in label.lower():
         raise InputError(
             origin,
-            None,
-            "header",
             f"this is the {label!r} table; ptbill bills practitioner services",
             "import the practitioner services MUE table",
+            field="header",
         )
     rows = []
     for number, r in enumerate(records[at + 1 :], start=at + 2):
@@ -168,11 +162,10 @@ def parse_mue(text: str, origin: str) -> list[MueRow]:
         if not CODE.match(code) or not value.isdigit() or (mai_text and mai_text[0] not in "123"):
             raise InputError(
                 origin,
-                None,
-                f"record {number}",
                 "not an MUE row (expected code, "
                 "MUE value, adjudication indicator 1/2/3, rationale)",
                 FIX_MUE,
+                field=f"record {number}",
             )
         rows.append(
             MueRow(
@@ -183,7 +176,7 @@ def parse_mue(text: str, origin: str) -> list[MueRow]:
             )
         )
     if not rows:
-        raise InputError(origin, None, None, "no MUE rows after the header", FIX_MUE)
+        raise InputError(origin, "no MUE rows after the header", FIX_MUE)
     return rows
 
 
@@ -202,10 +195,9 @@ def ptp_release_name(paths: Sequence[Path]) -> tuple[str, str, dt.date]:
         names = ", ".join(p.name for p in paths)
         raise InputError(
             names,
-            None,
-            "--release",
             "the file names do not give one NCCI version (ccipra-vXYrN)",
             "name the release with --release, e.g. ptp-2026q3",
+            field="--release",
         )
     major, minor, rev = found.pop()
     year, quarter = 1994 + int(major), int(minor) + 1
@@ -217,10 +209,10 @@ def _readable(paths: Iterable[str | Path], fix: str) -> list[Path]:
     out = []
     for p in map(Path, paths):
         if p.suffix.lower() == ".zip":
-            raise InputError(str(p), None, None, "a zip archive", f"unzip it first; {fix}")
+            raise InputError(str(p), "a zip archive", f"unzip it first; {fix}")
         out.append(p)
     if not out:
-        raise InputError("command line", None, "FILE", "no file given", fix)
+        raise InputError("command line", "no file given", fix, field="FILE")
     return out
 
 
@@ -278,10 +270,9 @@ def mue_release_name(path: Path) -> tuple[str, dt.date]:
     if m is None:
         raise InputError(
             path.name,
-            None,
-            "--release",
             "the file name does not give the effective date (..._Eff_MM-DD-YYYY.csv)",
             "name the release with --release, e.g. mue-2026q3",
+            field="--release",
         )
     month, year = int(m.group(1)), int(m.group(3))
     quarter = (month - 1) // 3 + 1
@@ -298,10 +289,9 @@ def import_mue(folder: Path, files: Sequence[str | Path], release: str | None = 
         if len(names) != 1:
             raise InputError(
                 ", ".join(p.name for p in paths),
-                None,
-                "--release",
                 "the files are of different quarters",
                 "import one quarter at a time",
+                field="--release",
             )
         release, effective = names.pop()
     check_release_name(release, ", ".join(p.name for p in paths))
@@ -311,10 +301,9 @@ def import_mue(folder: Path, files: Sequence[str | Path], release: str | None = 
             if row.code in by_code and by_code[row.code] != row:
                 raise InputError(
                     str(p),
-                    None,
-                    row.code,
                     "listed twice with different values",
                     "import the files of one table only",
+                    field=row.code,
                 )
             by_code[row.code] = row
     text = csv_text(

@@ -80,10 +80,9 @@ def check_release_name(name: str, origin: str) -> str:
     if not store.RELEASE_NAME.match(name):
         raise InputError(
             origin,
-            None,
-            "--release",
             f"release name {name!r} is not allowed",
             "use letters, digits, '.', '_' or '-' (at most 81 characters)",
+            field="--release",
         )
     return name
 
@@ -106,10 +105,9 @@ def decimal_cell(text: str, origin: str, where: str, column: str) -> Decimal | N
     except InvalidOperation:
         raise InputError(
             origin,
-            None,
-            f"{where}, {column}",
             f"{text!r} is not a number",
             "check that the file is the unmodified published layout",
+            field=f"{where}, {column}",
         ) from None
 
 
@@ -183,8 +181,6 @@ def parse_pprrvu(text: str, origin: str, year: int | None = None) -> PfsFile:
     if header_at is None:
         raise InputError(
             origin,
-            None,
-            None,
             "no header row starting with HCPCS in the first 40 rows: not a PPRRVU file",
             "import the PPRRVU*.csv file from CMS's RVU zip (not the .xlsx or .txt variant)",
         )
@@ -196,10 +192,9 @@ def parse_pprrvu(text: str, origin: str, year: int | None = None) -> PfsFile:
         if not hits:
             raise InputError(
                 origin,
-                None,
-                f"column {label}",
                 "not found in the header rows",
                 "import an unmodified PPRRVU CSV (10 header rows, then data)",
+                field=f"column {label}",
             )
         where[column] = hits[0]
     preamble = " ".join(c for r in rows[:header_at] for c in r if c.strip())
@@ -208,7 +203,7 @@ def parse_pprrvu(text: str, origin: str, year: int | None = None) -> PfsFile:
     if year is None:
         if title_m is None:
             raise InputError(
-                origin, None, "title row", "the file does not name its year", "pass --year YEAR"
+                origin, "the file does not name its year", "pass --year YEAR", field="title row"
             )
         year = int(title_m.group(1))
     released_m = _RELEASED.search(preamble)
@@ -229,10 +224,9 @@ def parse_pprrvu(text: str, origin: str, year: int | None = None) -> PfsFile:
         if len(r) <= max(where.values()):
             raise InputError(
                 origin,
-                None,
-                f"row {number}",
                 f"{len(r)} cells, fewer than the header",
                 "import an unmodified PPRRVU CSV",
+                field=f"row {number}",
             )
         cell = {c: r[i] for c, i in where.items()}
         values = {c: decimal_cell(cell[c], origin, f"row {number}", _LABELS[c]) for c in _DECIMALS}
@@ -253,16 +247,13 @@ def parse_pprrvu(text: str, origin: str, year: int | None = None) -> PfsFile:
             )
         )
     if not out:
-        raise InputError(
-            origin, None, None, "no code rows after the header", "import the complete PPRRVU CSV"
-        )
+        raise InputError(origin, "no code rows after the header", "import the complete PPRRVU CSV")
     if len(factors) > 1:
         raise InputError(
             origin,
-            None,
-            "CONV FACTOR",
             f"several conversion factors ({', '.join(map(str, sorted(factors)))})",
             "import one PPRRVU file per conversion factor (QPP and non-QPP apart)",
+            field="CONV FACTOR",
         )
     return PfsFile(
         year,
@@ -354,12 +345,16 @@ def _load(path: Path) -> PfsRelease | None:
     meta, stored_rows = found
     rows = {}
     for r in stored_rows:
+        work, nonfacility_pe, facility_pe, mp = (Decimal(r[c]) if r[c] else None for c in _DECIMALS)
         row = RvuRow(
             r["code"],
             r["modifier"],
             r["status"],
             r["not_used_for_medicare"] == "+",
-            *(Decimal(r[c]) if r[c] else None for c in _DECIMALS),
+            work,
+            nonfacility_pe,
+            facility_pe,
+            mp,
             r["mult_proc"],
         )
         rows[(row.code, row.modifier)] = row

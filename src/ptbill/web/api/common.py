@@ -77,7 +77,7 @@ def inlined(schema: dict[str, Any]) -> dict[str, Any]:
             return [resolve(v) for v in node]
         return node
 
-    return resolve(schema)  # type: ignore[no-any-return]
+    return resolve(schema)
 
 
 def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:

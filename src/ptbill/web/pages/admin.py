@@ -3,7 +3,7 @@ security audit; and every user's page of their clinics' configuration (read-only
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -32,7 +32,7 @@ def clinics_page(request: Request, session: ReadDB, scope: Access) -> HTMLRespon
     return show(request, session, "clinics.html", clinics=settings)
 
 
-def _admin_page(request: Request, session: ReadDB | DB, **extra: object) -> HTMLResponse:
+def _admin_page(request: Request, session: ReadDB | DB, **extra: Any) -> HTMLResponse:
     keys = session.scalars(select(m.Clinic.key).order_by(m.Clinic.key)).all()
     return show(
         request,

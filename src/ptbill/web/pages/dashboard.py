@@ -49,10 +49,13 @@ def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
         "aging": charts.vbars(
             [(k.replace("_", " "), v) for k, v in report["ar_aging"].items()],
             "A/R aging (days since first submission)",
-            fmt=money,
+            fmt=money,  # type: ignore[arg-type]  # the report's amounts: Decimal, never float
         ),
         "collections": charts.vbars(
-            collections, "Collections by month", fmt=money, color=charts.COLORS[1]
+            collections,
+            "Collections by month",
+            fmt=money,  # type: ignore[arg-type]  # the report's amounts: Decimal, never float
+            color=charts.COLORS[1],
         ),
         "states": charts.hbars([(label(k), v) for k, v in states], "Claims by state"),
         "clean": charts.gauge(report["clean_claim_rate"], "Clean-claim rate"),

@@ -90,7 +90,7 @@ def worklist_page(
 
 
 def _form_error(field: str, problem: str, fix: str) -> InputError:
-    return InputError("form", None, field, problem, fix)
+    return InputError("form", problem, fix, field=field)
 
 
 def _form_filter(form: FormData) -> WorkFilterParams:

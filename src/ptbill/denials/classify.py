@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
-from ptbill.remit.codes import carc_words, rarc_words
+from ptbill.reference.adjustment_codes import carc_words, rarc_words
 
 CATEGORIES = (
     "ncci_bundling",

@@ -1,6 +1,6 @@
 """A demo ledger for the workbench: generated visits of two clinics run through the whole claim
-loop (import, submit, a simulated payer's 999/277CA/835), plus one demo user per role and a
-biller of each clinic.
+loop (import, submit, a simulated payer's 999/277CA/835, by the demo loop's own steps:
+ptbill.demo.loop), plus one demo user per role and a biller of each clinic.
 
 The tests, the load benchmark and `make demo` use it. Dates come from the generated visits and
 the simulated payer, never the clock.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,21 +20,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from ptbill.config import load_config
 from ptbill.config.profiles import Config
 from ptbill.demo.generator import generate
-from ptbill.ledger.acks import apply_acks
+from ptbill.demo.loop import WHO, answer_claims, post_remit
+from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.models import Clinic
 from ptbill.ledger.scope import ensure_clinics, scope_of
 from ptbill.ledger.submit import submit
-from ptbill.payer_sim import simulate
-from ptbill.remit.post import post_text
 from ptbill.web.accounts import add_user, create_token
-from ptbill.web.db import open_database
 from ptbill.web.models import User
 from ptbill.web.settings import CLINIC_ROLES, COMPANY_ROLES
-from ptbill.x12 import read_277ca, read_999
 
 DEMO_PASSWORD = "ptbill-demo"  # printed by `make demo`; a demo database holds invented people
-WHO = "demo"
 
 
 @dataclass(frozen=True)
@@ -80,61 +76,41 @@ def build_demo_ledger(
     docs = generate(visits, seed, start, days)
     _spread(docs, sorted(config.clinics))
     keys = list(clinics) if clinics is not None else sorted({d["clinic"] for d in docs})
-    path = folder / "visits.jsonl"
     kept = [d for d in docs if d["clinic"] in keys]
-    path.write_text("".join(json.dumps(v) + "\n" for v in kept), encoding="utf-8")
+
+    def write(name: str, text: str) -> str:
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    path = Path(write("visits.jsonl", _lines(kept)))
     last_dos = max(dt.date.fromisoformat(v["date_of_service"]) for v in docs)
     sent_on = last_dos + dt.timedelta(days=1)
-    db = open_database(url)
-    sessions = db.sessions
     remits: list[str] = []
     paid_on = last_dos
-    try:
+    with Ledger(url) as ledger:
         for n, key in enumerate(keys, start=1):
-            part = folder / f"visits-{key}.jsonl"
-            part.write_text(
-                "".join(json.dumps(v) + "\n" for v in kept if v["clinic"] == key), "utf-8"
-            )
-            with sessions.begin() as s:
-                import_files(s, [str(part)], as_of=last_dos, config=config, who=WHO)
-            with sessions.begin() as s:
+            part = write(f"visits-{key}.jsonl", _lines(v for v in kept if v["clinic"] == key))
+            with ledger.transaction() as s:
+                import_files(s, [part], as_of=last_dos, config=config, who=WHO)
+            with ledger.transaction() as s:
                 scope = scope_of(s, [key])
                 text = submit(
                     s, config, as_of=sent_on, who=WHO, file_name=f"demo-{n}.837", scope=scope
                 ).text
             if not text:
                 continue
-            answer = simulate(text, config, received=sent_on)
-            with sessions.begin() as s:
-                for kind, reader, ack in (
-                    ("999", read_999, answer.ack_999),
-                    ("277", read_277ca, answer.ack_277),
-                ):
-                    apply_acks(
-                        s,
-                        reader(_stream(ack)),
-                        as_of=sent_on,
-                        who=WHO,
-                        file_name=f"demo-{n}.{kind}",
-                        content=ack,
-                    )
+            answer, _ = answer_claims(ledger, config, text, write, f"demo-{n}", received=sent_on)
             assert answer.remit_835 is not None and answer.paid_on is not None
             remits.append(answer.remit_835)
             paid_on = max(paid_on, answer.paid_on)
             if post:
-                with sessions.begin() as s:
-                    post_text(
-                        s, answer.remit_835, f"demo-{n}.835", who=WHO, config=config, as_of=None
-                    )
-    finally:
-        db.dispose()
+                post_remit(ledger, config, write, f"demo-{n}.835", answer.remit_835)
     return DemoLedger(url, path, tuple(remits), paid_on)
 
 
-def _stream(text: str):  # noqa: ANN202 (a text stream for the readers)
-    import io
-
-    return io.StringIO(text)
+def _lines(visits: Iterable[dict]) -> str:
+    return "".join(json.dumps(v) + "\n" for v in visits)
 
 
 def demo_users(session: Session) -> dict[str, tuple[str, list[int]]]:

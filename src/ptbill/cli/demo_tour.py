@@ -1,4 +1,4 @@
-"""`make demo`: the demo clinic end to end on an embedded SQLite database.
+"""`ptbill demo` (`make demo`): the demo clinic end to end on an embedded SQLite database.
 
 1. One clinic day generated and coded, with one visit explained line by line.
 2. The whole claim loop on a month of visits (ptbill.demo.loop): import (code, price, scrub),
@@ -6,12 +6,12 @@
    report.
 3. How to open the workbench on the demo database.
 
-Files land in out/demo/; the database is out/demo/ptbill.db, made anew each run.
+Files land in the output folder (out/demo/ by default); the database is its ptbill.db, made
+anew each run. The demo's data and steps are ptbill.demo's; this module only shows them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections import Counter
@@ -24,22 +24,19 @@ from rich.table import Table
 from ptbill.cli.coding_cmds import code_files, render_coded
 from ptbill.cli.ledger_cmds import render_report
 from ptbill.config import load_config
+from ptbill.demo.exchange import exchange_cycle
 from ptbill.demo.generator import generate
-from ptbill.demo.loop import SEED, run_loop
+from ptbill.demo.loop import AS_OF, CODING_DAY, SEED, run_loop
+from ptbill.demo.workbench import demo_hint, ensure_demo_users
 from ptbill.ledger.db import Ledger
-from ptbill.web.demo import demo_hint, ensure_demo_users
-
-DAY = dt.date(2025, 3, 3)  # the bundled reference data prices 2025 (no 2026 RVUs are bundled)
-AS_OF = dt.date(2025, 4, 24)  # the loop's report date: its month of visits ends in March
-OUT = Path("out/demo")
 
 
-def coding_day(console: Console) -> None:
-    path = OUT / "day.jsonl"
-    visits = generate(60, SEED, start=DAY, days=1)
+def coding_day(console: Console, out: Path) -> None:
+    path = out / "day.jsonl"
+    visits = generate(60, SEED, start=CODING_DAY, days=1)
     path.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
     coded = code_files((str(path),), load_config(None))
-    console.rule(f"[bold]1. Elm Street PT, {DAY}: {len(coded)} visits coded[/]")
+    console.rule(f"[bold]1. Elm Street PT, {CODING_DAY}: {len(coded)} visits coded[/]")
     console.print(
         f"(re-run with: .venv/bin/ptbill code {path}; scrub it with .venv/bin/ptbill scrub {path})"
     )
@@ -65,15 +62,15 @@ def coding_day(console: Console) -> None:
     render_coded(example)
 
 
-def claim_loop(console: Console) -> str:
-    db_path = OUT / "ptbill.db"
+def claim_loop(console: Console, out: Path) -> str:
+    db_path = out / "ptbill.db"
     db_path.unlink(missing_ok=True)
     db = f"sqlite:///{db_path}"
     console.rule("[bold]2. A month of claims: import, submit, payer answers, posting[/]")
     started = time.perf_counter()
-    result = run_loop(db, OUT, AS_OF)
+    result = run_loop(db, out, AS_OF)
     console.print(
-        f"done in {time.perf_counter() - started:.1f} s; files in {OUT}/: "
+        f"done in {time.perf_counter() - started:.1f} s; files in {out}/: "
         + ", ".join(sorted(Path(p).name for p in result["files"].values()))
     )
     for step, what in result["steps"].items():
@@ -134,32 +131,26 @@ def after_primary(console: Console, result: dict) -> None:
     )
 
 
-def mailbox_cycle(console: Console, db: str) -> None:
-    from ptbill.demo.exchange import exchange_cycle
-
+def mailbox_cycle(console: Console, db: str, out: Path) -> None:
     console.rule("[bold]3. The clearinghouse mailbox: one exchange cycle[/]")
-    done = exchange_cycle(db, OUT, AS_OF)
+    done = exchange_cycle(db, out, AS_OF)
     console.print(
         f"asked eligibility for {done['inquiries']} patient(s) of {done['eligibility_day']} and "
         f"the status of {done['status_requests']} claim(s); the payer answered "
-        f"{', '.join(done['served'].written) or 'nothing'} into {OUT}/mailbox"
+        f"{', '.join(done['served'].written) or 'nothing'} into {out}/mailbox"
     )
     for run in (done["sent"], done["taken"]):
         console.print(f"exchange run #{run.run_id}: {run.status}")
         for o in run.outcomes:
             console.print("  " + o.line(), markup=False)
-    console.print("(again: .venv/bin/ptbill --db out/demo/ptbill.db exchange runs)")
+    console.print(f"(again: .venv/bin/ptbill --db {out}/ptbill.db exchange runs)")
 
 
-def main() -> None:
+def run_demo(out: Path) -> None:
     console = Console(highlight=False)
-    OUT.mkdir(parents=True, exist_ok=True)
-    coding_day(console)
-    db = claim_loop(console)
-    mailbox_cycle(console, db)
+    out.mkdir(parents=True, exist_ok=True)
+    coding_day(console, out)
+    db = claim_loop(console, out)
+    mailbox_cycle(console, db, out)
     console.rule("[bold]4. The biller's workbench[/]")
     console.print(demo_hint(db))
-
-
-if __name__ == "__main__":
-    main()

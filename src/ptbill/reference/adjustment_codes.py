@@ -1,6 +1,6 @@
-"""CARC and RARC codes a PT clinic meets, in plain words (our own paraphrases; the code values
-are X12's, billing-rules.md R-2 [X12-CARC] [CODINGAHEAD-CARC]). A code missing here is still
-reported, with its value."""
+"""CARC and RARC codes a PT clinic meets, and the CAS adjustment groups, in plain words (our own
+paraphrases; the code values are X12's, billing-rules.md R-2 [X12-CARC] [CODINGAHEAD-CARC]). A
+code missing here is still reported, with its value."""
 
 from __future__ import annotations
 
