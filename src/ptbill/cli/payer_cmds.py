@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,19 +77,6 @@ def _apply(
     text = _read(file)
     with ledger_session(ctx) as session:
         return day, apply(session, text, file, as_of=day, who=who())
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The garbage collector off while a 271 becomes a few objects a segment, none of them
-    garbage (its generational passes over them cost a third of the reading)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _money(value: Any) -> str:
@@ -169,9 +154,10 @@ def eligibility_read(file: str, as_json: bool) -> None:
     out-of-pocket remaining, coinsurance and copay for PT, visits left, prior authorization,
     other payers, the payer's errors and, for Medicare, the therapy amount applied this year.
     Exit 1 when anyone's coverage is inactive or the payer returned errors."""
+    from ptbill.bulk import batch as gc_paused
     from ptbill.x12.benefits import read_people
 
-    with _collector_paused():
+    with gc_paused():  # a 271 becomes a few objects a segment, none of them garbage
         people = read_people(_read(file), file)
     if as_json:
         print_json(people)
