@@ -26,6 +26,7 @@ import os
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ptbill.claim_pipeline import prepare_claim, scrub_claim
 from ptbill.cli.intake_opts import notify
@@ -48,8 +49,7 @@ MAX_ERRORS = 1_000
 MEMO_KINDS = 16_384
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):  # a tuple: one is made per visit
     """One visit of the input, where it came from, and its context: its payer and clinic
     resolved, and the run's reference snapshot."""
 
@@ -58,8 +58,7 @@ class Item:
     ctx: VisitContext
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimItem:
+class ClaimItem(NamedTuple):
     """A visit of the input made a claim: coded, scrubbed and (unless the command needs no
     price) priced."""
 
