@@ -60,7 +60,9 @@ class JsonList:
             w.write(json_bytes(record, pretty=False) + b"\n")
         else:
             w.write(b"[\n  " if not self.count else b",\n  ")
-            w.write(json_bytes(record).replace(b"\n", b"\n  "))
+            # The record as an element of a list, indented by orjson: cheaper than indenting
+            # its text again (a --json of 100,000 remittance claims is 120 MB).
+            w.write(json_bytes([record])[4:-2])
         self.count += 1
 
     def close(self) -> None:
