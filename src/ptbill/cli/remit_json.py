@@ -75,8 +75,8 @@ def _adjustments(items: list[RemittanceAdjustment]) -> list[dict[str, Any]]:
     ]
 
 
-def claim_json(c: RemittanceClaim) -> dict[str, Any]:
-    """A claim of a payment in the shape of the interfaces contract."""
+def claim_head(c: RemittanceClaim) -> dict[str, Any]:
+    """A claim's own figures (what the JSON and the CSV row share)."""
     return {
         "claim_id": c.claim_id,
         "status": c.status,
@@ -84,22 +84,28 @@ def claim_json(c: RemittanceClaim) -> dict[str, Any]:
         "paid": amount(c.paid),
         "patient_responsibility": amount(c.patient_responsibility),
         "payer_claim_control_number": c.payer_claim_control_number or None,
-        "adjustments": _adjustments(c.adjustments) if c.adjustments else [],
-        "lines": [
-            {
-                "code": line.code,
-                "modifiers": line.modifiers,
-                "charge": amount(line.charge),
-                "paid": amount(line.paid),
-                "units": count(line.units),
-                # A line without its own date is dated by the claim's statement period.
-                "date_of_service": line.date_of_service or c.statement_start,
-                "adjustments": _adjustments(line.adjustments) if line.adjustments else [],
-                "remarks": line.remarks,
-            }
-            for line in c.lines
-        ],
     }
+
+
+def claim_json(c: RemittanceClaim) -> dict[str, Any]:
+    """A claim of a payment in the shape of the interfaces contract."""
+    claim = claim_head(c)  # and then, in this order:
+    claim["adjustments"] = _adjustments(c.adjustments) if c.adjustments else []
+    claim["lines"] = [
+        {
+            "code": line.code,
+            "modifiers": line.modifiers,
+            "charge": amount(line.charge),
+            "paid": amount(line.paid),
+            "units": count(line.units),
+            # A line without its own date is dated by the claim's statement period.
+            "date_of_service": line.date_of_service or c.statement_start,
+            "adjustments": _adjustments(line.adjustments) if line.adjustments else [],
+            "remarks": line.remarks,
+        }
+        for line in c.lines
+    ]
+    return claim
 
 
 def payment_json(p: RemittanceAdvice) -> dict[str, Any]:

@@ -107,42 +107,29 @@ def scrub(
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
 
     On a terminal: the visits with findings, and the totals (ready and blocked by category,
-    lines, charges, expected payment); --json and --jsonl: every visit's findings, written as
-    it is scrubbed. Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable
-    input (nothing printed)."""
+    lines, charges, expected payment); --json and --jsonl: every visit's findings, the input
+    read once (the output held in a temporary file until all of it has read). Exit 0 when
+    every visit is ready, 1 when any is blocked, 2 for unreadable input (nothing printed)."""
     output = output_of(output)
     with batch():
-        if output == "text":
-            blocked = _scrub_text(ctx, files, as_of, show_all, fmt, quiet)
-        else:
+        if output != "text":
             blocked = _scrub_json(ctx, files, as_of, output == "jsonl", fmt, quiet)
+        else:  # checked whole first, then each visit's findings printed as it is scrubbed
+            found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
+            day, how = as_of_told(ctx, as_of, found.config, found.clinics)
+            totals = Totals()
+            with progress("scrubbing", found.count, quiet=quiet) as advance:
+                # Prices only for the summary's expected payment.
+                for x in visits.claims(found, day, advance, priced=not quiet):
+                    r = x.scrub
+                    if show_all or any(f.severity != "info" for f in r.findings):
+                        render_result(x.visit, x.coded, r, show_all)
+                    totals.add_claim(x.coded, r, x.priced)
+            if not quiet:
+                totals.show(day, how)
+            blocked = totals.blocked
     if blocked:
         ctx.exit(EXIT_FOUND)
-
-
-def _scrub_text(
-    ctx: click.Context,
-    files: tuple[str, ...],
-    as_of: dt.datetime | None,
-    show_all: bool,
-    fmt: str | None,
-    quiet: bool,
-) -> int:
-    """For people: checked whole first, then each visit's findings printed as it is scrubbed,
-    then the totals. How many visits are blocked."""
-    found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
-    day, how = as_of_told(ctx, as_of, found.config, found.clinics)
-    totals = Totals()
-    with progress("scrubbing", found.count, quiet=quiet) as advance:
-        # Prices only for the summary's expected payment.
-        for x in visits.claims(found, day, advance, priced=not quiet):
-            r = x.scrub
-            if show_all or any(f.severity != "info" for f in r.findings):
-                render_result(x.visit, x.coded, r, show_all)
-            totals.add_claim(x.coded, r, x.priced)
-    if not quiet:
-        totals.show(day, how)
-    return totals.blocked
 
 
 def _scrub_json(

@@ -1,5 +1,5 @@
 """The visits of the batch commands (`code`, `scrub`, `price`, `claim`): checked whole first,
-then read again and made claims one at a time.
+then read again and made claims one at a time; or, where the output can be held, read once.
 
 Two promises are kept at once. An input error anywhere in the input prints nothing on stdout
 (the command exits 2 with every error), and memory does not grow with the input (results are
@@ -17,6 +17,11 @@ whose patient and date of service, hash like another's are read once more betwee
 passes and kept, as the run's Batch (duplicates are few); every other visit is alone, and the
 Batch answers so for a visit it does not hold. A file that changes between the passes is
 refused (its size and modification time are compared) before anything is printed.
+
+A command whose output may wait in a temporary file until the input has read (`scrub --json`
+and `--jsonl`: ptbill.cli.output.held) reads the input once instead: `claims_in_one_read`
+validates each visit and makes it a claim at once, and starts again the two-pass way only
+when the input turns out to hold duplicates (or clinics whose "today" differs).
 """
 
 from __future__ import annotations

@@ -21,7 +21,14 @@ from ptbill.cli.output import (
     page,
     release,
 )
-from ptbill.cli.remit_json import amount, claim_records, count, money, payment_json
+from ptbill.cli.remit_json import (
+    amount,
+    claim_head,
+    claim_records,
+    count,
+    money,
+    payment_json,
+)
 from ptbill.errors import unreadable
 from ptbill.x12.errors import X12Error
 from ptbill.x12.kinds import input_error
@@ -80,12 +87,7 @@ def claim_row(p: RemittanceAdvice, c: RemittanceClaim) -> dict[str, Any]:
         "payer": p.payer,
         "trace_number": p.trace_number,
         "payment_date": p.payment_date,
-        "claim_id": c.claim_id,
-        "status": c.status,
-        "charge": amount(c.charge),
-        "paid": amount(c.paid),
-        "patient_responsibility": amount(c.patient_responsibility),
-        "payer_claim_control_number": c.payer_claim_control_number or None,
+        **claim_head(c),
         "adjustments": [f"{a.group}-{a.reason}:{amount(a.amount)}" for a in c.adjustments],
         "remarks": c.remarks,
         "lines": len(c.lines),
