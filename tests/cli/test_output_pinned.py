@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -115,3 +116,22 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         for label, args in cases(Path(tmp)):
             sys.stdout.write(f"{label}\t{outcome(args)}\n")
+
+
+@pytest.mark.parametrize("to_file", [True, False])
+def test_a_held_output_past_memory_reaches_stdout_whole(tmp_path: Path, to_file: bool) -> None:
+    """A held output over 8 MB goes to a temporary file first, then to stdout by sendfile (a
+    file or a pipe): the same bytes as a test runner's stdout, which takes them by copying."""
+    path = tmp_path / "big.835"
+    path.write_text(synthetic_835(7_000, seed=5))
+    expected = CliRunner().invoke(cli, ["remit", str(path), "--json"], obj={}).stdout_bytes
+    assert len(expected) > 8 << 20
+    command = [sys.executable, "-m", "ptbill", "remit", str(path), "--json"]
+    if to_file:
+        out = tmp_path / "out.json"
+        with out.open("wb") as f:
+            subprocess.run(command, stdout=f, check=True)
+        assert out.read_bytes() == expected
+    else:
+        done = subprocess.run(command, stdout=subprocess.PIPE, check=True)
+        assert done.stdout == expected
