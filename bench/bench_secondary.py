@@ -41,9 +41,16 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed(fn: Any) -> tuple[Any, float, float]:
+PROFILE: list[Any] = []  # --profile: one cProfile.Profile over the timed next-payer steps
+
+
+def _timed(fn: Any, profiled: bool = False) -> tuple[Any, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
+    if profiled and PROFILE:
+        PROFILE[0].enable()
     value = fn()
+    if profiled and PROFILE:
+        PROFILE[0].disable()
     return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -76,7 +83,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5,000 visits")
     parser.add_argument("--visits", type=int, default=None)
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the next-payer steps (top 30 printed)"
+    )
     args = parser.parse_args(argv)
+    if args.profile:
+        import cProfile
+
+        PROFILE.append(cProfile.Profile())
     n = args.visits or (5000 if args.quick else 60_000)
     config = load_config(None)
     tmp = Path(tempfile.mkdtemp(prefix="ptbill-bench-secondary-"))
@@ -147,15 +161,20 @@ def main(argv: list[str] | None = None) -> None:
             with ledger.transaction() as s:
                 return advance(s, config, decided, as_of=POSTED, who="bench")
 
-        made, wall_a, cpu_a = _timed(next_payers)
+        made, wall_a, cpu_a = _timed(next_payers, profiled=True)
         count = len(made.secondary) + len(made.blocked)
         print(_line("next payers: make the claims", count, "claims", wall_a, cpu_a))
-        sent, wall_s, cpu_s = _timed(lambda: submit_all(POSTED, "secondary.837"))
+        sent, wall_s, cpu_s = _timed(lambda: submit_all(POSTED, "secondary.837"), profiled=True)
         print(_line("next payers: submit (837P)", len(sent.claims), "claims", wall_s, cpu_s))
         print(
             _line("next payers: both", len(sent.claims), "claims", wall_a + wall_s, cpu_a + cpu_s)
         )
         ledger.close()
+        if PROFILE:
+            import pstats
+
+            pstats.Stats(PROFILE[0]).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(PROFILE[0]).sort_stats("tottime").print_stats(30)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
