@@ -35,12 +35,10 @@ from ptbill.x12 import (
     InterchangeSettings,
     Receiver,
     claim_from_visit,
-    split_text,
-    write_837p,
 )
 from ptbill.x12.cob import SEQUENCE_CODES
-from ptbill.x12.envelope import CLAIM, segment, write_interchange
-from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET
+from ptbill.x12.envelope import CLAIM, write_interchange
+from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET, transaction_body
 
 # Where the 837P goes when the clinic names no `receiver`: one interchange for a clearinghouse,
 # which routes each claim to its payer (2010BB). ISA08 is at most 15 characters.
@@ -336,16 +334,10 @@ class _Submission:
                 created=dt.datetime.combine(self.as_of, dt.time(0, 0)),
             )
         assert self.submitter is not None
-        text = write_837p(claims, self.settings, self.submitter, self.receiver)
-        segments = split_text(text)
-        st = next(i for i, e in enumerate(segments) if e[0] == "ST")
-        se = max(i for i, e in enumerate(segments) if e[0] == "SE")
-        body = segments[st + 1 : se]
         number = len(self.bodies) + 1
-        for e in body:  # BHT03: this set's reference, as one write_837p call would number it
-            if e[0] == "BHT":
-                e[3] = f"{self.settings.interchange_control_number:09d}{number:04d}"
-        self.bodies.append([segment(*e) for e in body])
+        self.bodies.append(
+            transaction_body(claims, number, self.settings, self.submitter, self.receiver)
+        )
         self.transaction_sets += [f"{number:04d}"] * len(claims)
         self.total += sum((c.total_charge for c in claims), Decimal(0))
 
