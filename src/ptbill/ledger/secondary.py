@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ptbill.bulk import batch
 from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config
@@ -213,7 +214,9 @@ class Advance:
         basis = in_force(self.bulk.conn, [c.id for c in decided])
         existing = self.next_claims(list({c.head for c in decided}))
         coverage = cov.of_patients(self.s, [c.patient_id for c in decided])
-        decisions = read(self.bulk, [p for p in basis.values() if p is not None])
+        # The claim payments alone: their lines and adjustments are read (by self.earlier)
+        # only for the claims that go on.
+        decisions = read(self.bulk, [p for p in basis.values() if p is not None], details=False)
         new: list[tuple[_Claim, cov.InForce, Decided]] = []
         for c in decided:
             after = cov.at(coverage[c.patient_id], c.sequence + 1, c.date_of_service)
@@ -236,7 +239,7 @@ class Advance:
                     Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
                     for c, _, d in new
                 ],
-                decisions,
+                coverage,
             )
             self.make(new)
 
@@ -630,9 +633,8 @@ class EarlierPayers:
         self.decisions: dict[int, Decided] = {}
         self.coverage: dict[int, list[cov.InForce]] = {}
 
-    def load(self, steps: list[Step], known: dict[int, Decided] | None = None) -> None:
-        """Read what the steps need (`known`: decisions read already, by claim payment)."""
-        self.decisions.update(known or {})
+    def load(self, steps: list[Step], coverage: dict[int, list[cov.InForce]] | None = None) -> None:
+        """Read what the steps need (`coverage`: the patients' coverages, read already)."""
         heads = list({x.head for x in steps})
         for i in range(0, len(heads), 500):
             part = heads[i : i + 500]
@@ -648,7 +650,11 @@ class EarlierPayers:
         wanted = {p for p in self.basis.values() if p is not None}
         wanted |= {x.basis_payment_id for x in steps}
         self.decisions.update(read(self.bulk, wanted - set(self.decisions)))
-        self.coverage.update(cov.of_patients(self.s, {x.patient_id for x in steps}))
+        patients = {x.patient_id for x in steps}
+        if coverage is not None and patients <= coverage.keys():
+            self.coverage.update(coverage)
+        else:
+            self.coverage.update(cov.of_patients(self.s, patients))
 
     def of(
         self, step: Step, visit: Visit
@@ -747,7 +753,10 @@ def advance(
     source: str = "cob",
 ) -> CobSummary:
     """Send on to the next payer what these claims' decisions left (see the module)."""
-    return Advance(session, config, as_of, who, source).run(claim_ids)
+    # Thousands of visits, decisions and rows, none in a reference cycle: the cyclic
+    # collector would only rescan them again and again.
+    with batch():
+        return Advance(session, config, as_of, who, source).run(claim_ids)
 
 
 _WITH_NEXT_SQL = (

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ptbill.bulk import batch
 from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, Submitter
@@ -433,10 +434,11 @@ def submit(
     if not by_payer:
         return result
     run = _Submission(session, config, as_of, who, file_name)
-    for payer in sorted(by_payer):  # one transaction set (or more) per destination payer
-        ids = by_payer[payer]
-        for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
-            run.chunk(ids[i : i + MAX_CLAIMS_PER_SET])
+    with batch():  # visits, claims and segments, none in a reference cycle: no GC rescans
+        for payer in sorted(by_payer):  # one transaction set (or more) per destination payer
+            ids = by_payer[payer]
+            for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
+                run.chunk(ids[i : i + MAX_CLAIMS_PER_SET])
     run.finish(result)
     return result
 
