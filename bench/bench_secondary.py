@@ -1,8 +1,10 @@
 """After the primary pays: claims to the next payer made from the posted 835s and written as
 837P, and a run of patient statements (PDF batch, one PDF per patient, CSV), on SQLite.
 
-    python bench/bench_secondary.py            # 60,000 generated visits
+    python bench/bench_secondary.py            # 46,000 generated visits (~20,000 next-payer claims)
     python bench/bench_secondary.py --quick    # 5,000, a smoke run
+    python bench/bench_secondary.py --db postgresql+psycopg://USER:PW@/DB?host=...
+                                               # on PostgreSQL (its public schema dropped)
 
 Set-up, timed but not the subject: generate, import, submit and post the simulated payer's
 835 (without what follows a posting), then give each patient a second coverage (Medicare
@@ -30,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_ledger import _reset_postgres
 
 AS_OF = dt.date(2025, 4, 1)
 RECEIVED = dt.date(2025, 4, 2)
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5,000 visits")
     parser.add_argument("--visits", type=int, default=None)
+    parser.add_argument("--db", default=None, help="a PostgreSQL URL (default: SQLite)")
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the next-payer steps (top 30 printed)"
     )
@@ -91,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         import cProfile
 
         PROFILE.append(cProfile.Profile())
-    n = args.visits or (5000 if args.quick else 60_000)
+    n = args.visits or (5000 if args.quick else 46_000)
     config = load_config(None)
     tmp = Path(tempfile.mkdtemp(prefix="ptbill-bench-secondary-"))
     try:
@@ -99,7 +104,10 @@ def main(argv: list[str] | None = None) -> None:
         visits = generate(n, SEED, start=dt.date(2025, 3, 3), days=20)
         path = tmp / "v.jsonl"
         path.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
-        ledger = Ledger(f"sqlite:///{tmp / 'bench.db'}")
+        if args.db:
+            _reset_postgres(args.db)
+        ledger = Ledger(args.db or f"sqlite:///{tmp / 'bench.db'}")
+        print(f"  on {ledger.engine.dialect.name}")
         started = time.perf_counter()
         with ledger.transaction() as s:
             import_files(s, [str(path)], as_of=AS_OF, config=config, who="bench")

@@ -189,6 +189,21 @@ class Advance:
                 out[(c.head, c.sequence)] = c
         return out
 
+    def bases(self, claims: list[_Claim]) -> dict[int, int | None]:
+        """The decision each claim's current version was built from, by claim id."""
+        out: dict[int, int | None] = {}
+        v = m.ClaimVersion
+        for i in range(0, len(claims), 500):
+            part = claims[i : i + 500]
+            q = select(v.claim_id, v.version, v.basis_payment_id).where(
+                v.claim_id.in_([c.id for c in part])
+            )
+            current = {c.id: c.version for c in part}
+            for claim_id, version, basis in self.s.execute(q):
+                if current[claim_id] == version:
+                    out[claim_id] = basis
+        return out
+
     def context(self, visit: Visit, origin: str) -> VisitContext:
         bp = visit.billing_provider.model_dump_json() if visit.billing_provider else None
         key = (visit.payer, visit.clinic, bp)
@@ -213,6 +228,7 @@ class Advance:
             return
         basis = in_force(self.bulk.conn, [c.id for c in decided])
         existing = self.next_claims(list({c.head for c in decided}))
+        bases = self.bases(list(existing.values()))
         coverage = cov.of_patients(self.s, [c.patient_id for c in decided])
         # The claim payments alone: their lines and adjustments are read (by self.earlier)
         # only for the claims that go on.
@@ -231,7 +247,7 @@ class Advance:
             if nxt is None:
                 if d.patient > 0:
                     new.append((c, after, d))
-            else:
+            elif bases.get(nxt.id) not in (None, d.payment_id):
                 self.follow(c, nxt, d)
         if new:
             self.earlier.load(
@@ -267,7 +283,7 @@ class Advance:
         }
         lines = self.lines([c.id for c, _, _ in items])
         claim_ids = iter(self.bulk.ids(m.Claim, len(items)))
-        claims, versions, audit, work = [], [], [], []
+        claims, versions, audit, work, texts = [], [], [], [], []
         made: list[tuple[int, str, list[Any]]] = []
         for c, after, d in items:
             number = next_number(numbers[c.head], c.sequence + 1)
@@ -324,7 +340,7 @@ class Advance:
                 }
             )
             findings_json = to_json(findings)
-            self.texts.store([findings_json])
+            texts.append(findings_json)
             versions.append(
                 {
                     "claim_id": cid,
@@ -332,7 +348,7 @@ class Advance:
                     "frequency_code": "1",
                     "original_claim_id": None,
                     "scrub_status": "blocked" if blocked else "ready",
-                    "findings_text_id": self.texts.id(findings_json),
+                    "findings_text_id": findings_json,  # its id once stored, below
                     "pricing_notes_text_id": None,
                     "charge": charge,
                     "expected_payment": None,
@@ -382,6 +398,9 @@ class Advance:
                                 category=f["category"],
                             )
                         )
+        self.texts.store(texts)  # the findings, all at once
+        for v in versions:
+            v["findings_text_id"] = self.texts.id(v["findings_text_id"])
         self.bulk.insert(m.Claim, claims)
         version_ids = self.bulk.insert(m.ClaimVersion, versions, with_ids=True)
         rows = []
@@ -488,14 +507,13 @@ class Advance:
 
     def follow(self, earlier: _Claim, nxt: _Claim, d: Decided) -> None:
         """The earlier payer decided again (a reversal and its correction): correct the next
-        payer's claim if it was built from another decision."""
+        payer's claim, built from another decision (ptbill.ledger.secondary.Advance.bases)."""
         version = self.s.scalar(
             select(m.ClaimVersion).where(
                 m.ClaimVersion.claim_id == nxt.id, m.ClaimVersion.version == nxt.version
             )
         )
-        if version is None or version.basis_payment_id in (None, d.payment_id):
-            return
+        assert version is not None
         claim = self.s.get(m.Claim, nxt.id)
         assert claim is not None
         why = (
