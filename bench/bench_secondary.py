@@ -1,10 +1,12 @@
 """After the primary pays: claims to the next payer made from the posted 835s and written as
-837P, and a run of patient statements (PDF batch, one PDF per patient, CSV), on SQLite.
+837P, and a run of patient statements (PDF batch, one PDF per patient, CSV), on SQLite or
+PostgreSQL, in one process.
 
-    python bench/bench_secondary.py            # 46,000 generated visits (~20,000 next-payer claims)
+    python bench/bench_secondary.py            # 46,000 visits: about 20,000 next-payer claims
     python bench/bench_secondary.py --quick    # 5,000, a smoke run
     python bench/bench_secondary.py --db postgresql+psycopg://USER:PW@/DB?host=...
                                                # on PostgreSQL (its public schema dropped)
+    python bench/bench_secondary.py --quick --profile   # cProfile of the next-payer steps
 
 Set-up, timed but not the subject: generate, import, submit and post the simulated payer's
 835 (without what follows a posting), then give each patient a second coverage (Medicare
@@ -183,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
 
             pstats.Stats(PROFILE[0]).sort_stats("cumulative").print_stats(30)
             pstats.Stats(PROFILE[0]).sort_stats("tottime").print_stats(30)
+            pstats.Stats(PROFILE[0]).print_callees("chunk|make|scrub|claim_for")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
