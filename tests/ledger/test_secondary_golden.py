@@ -1,13 +1,13 @@
 """Claims to the next payers, pinned: for a varied set of posted primaries the next-payer claims
 (rows, versions, lines, audit, work items) and every 837P that sends them (and the primaries'
-837P) must stay byte for byte what they were before the bulk rewrite of ptbill.ledger.secondary (issue #18), and pyx12
-must accept each 837P.
+837P) must stay byte for byte what they were before the bulk rewrite of
+ptbill.ledger.secondary (issue #18), and pyx12 must accept each 837P.
 
 The primaries (Medicare, one patient each; the amounts of tests.ledger.helpers.medicare_visit):
 
 - V-1 Medigap next: several CAS groups on each line and a claim-level adjustment (CLP-level
   CAS OA-94, $2 less paid);
-- V-2 Medigap: 97110 partly paid (deductible and coinsurance), 97140 denied (CO-50);
+- V-2 Medigap: 97110 partly paid (deductible $20 and coinsurance $8), 97140 denied (CO-50);
 - V-3 Medigap then a commercial plan (rank 3): the Medigap plan pays half of what Medicare
   left, so a tertiary claim names both earlier payers;
 - V-4 Medicaid: Medicare crossed it over (MA18, NM1*TT): recorded, not sent;
@@ -31,8 +31,10 @@ import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ptbill.config import load_config
 from ptbill.config.profiles import Config
@@ -78,30 +80,11 @@ NEXT = {  # patient: the coverages after Medicare, by rank
 
 def _many_groups(c: SimClaim) -> Decision:
     """Each line: CO-45, PR-1 and PR-2, CO-253 and OA-23; and a claim-level OA-94 of $2."""
+    first = [("CO", "45", D(36)), ("PR", "1", D(5)), ("PR", "2", D(11)), ("CO", "253", D("0.5"))]
+    second = [("CO", "45", D(27)), ("PR", "2", D(4)), ("CO", "253", D("0.25"))]
     lines = [
-        LineDecision(
-            c.lines[0],
-            D("60.00"),
-            D("33.00"),
-            [
-                ("CO", "45", D("36.00")),
-                ("PR", "1", D("5.00")),
-                ("PR", "2", D("11.00")),
-                ("CO", "253", D("0.50")),
-                ("OA", "23", D("10.50")),
-            ],
-        ),
-        LineDecision(
-            c.lines[1],
-            D("20.00"),
-            D("12.00"),
-            [
-                ("CO", "45", D("27.00")),
-                ("PR", "2", D("4.00")),
-                ("CO", "253", D("0.25")),
-                ("OA", "23", D("3.75")),
-            ],
-        ),
+        LineDecision(c.lines[0], D(60), D(33), [*first, ("OA", "23", D("10.50"))]),
+        LineDecision(c.lines[1], D(20), D(12), [*second, ("OA", "23", D("3.75"))]),
     ]
     return decision(c, lines, icn="A1")
 
@@ -115,18 +98,20 @@ def _with_claim_adjustment(clp: tuple[list[str], Decimal]) -> tuple[list[str], D
 
 
 def _partly_and_denied(c: SimClaim) -> Decision:
-    partly = LineDecision(
-        c.lines[0],
-        D("60.00"),
-        D("39.20"),
-        [
-            ("CO", "45", D("36.00")),
-            ("PR", "1", D("10.00")),
-            ("PR", "2", D("10.00")),
-            ("CO", "253", D("0.80")),
-        ],
-    )
+    adjustments = [
+        ("CO", "45", D(36)),
+        ("PR", "1", D(20)),
+        ("PR", "2", D(8)),
+        ("CO", "253", D("0.64")),
+    ]
+    partly = LineDecision(c.lines[0], D(60), D("31.36"), adjustments)
     return decision(c, [partly, denied(c.lines[1], "CO", "50", "N115")], icn="A2")
+
+
+def _decided_again(c: SimClaim, icn: str) -> Decision:
+    """Medicare's corrected decision: 97140 allowed $25 (was $20)."""
+    again = [paid(c.lines[0], D(60), D(12), D("0.96")), paid(c.lines[1], D(25), D(5), D("0.40"))]
+    return decision(c, again, icn=icn)
 
 
 def _pays(c: SimClaim, earlier: Decision, share: Decimal, payer: str, icn: str) -> Decision:
@@ -190,15 +175,8 @@ def scenario(ledger: Ledger, config: Config, tmp_path: Path) -> str:
     entries = [remittance_claims(d) for d in first.values()]
     entries[0] = _with_claim_adjustment(entries[0])
     post_835(ledger, config, remit(entries))
-    # V-5: Medicare decides again before the secondary is sent: 97140 allowed $25.
-    again = decision(
-        c["V-5"],
-        [
-            paid(c["V-5"].lines[0], D("60.00"), D("12.00"), D("0.96")),
-            paid(c["V-5"].lines[1], D("25.00"), D("5.00"), D("0.40")),
-        ],
-        icn="A5B",
-    )
+    # V-5: Medicare decides again before the secondary is sent.
+    again = _decided_again(c["V-5"], "A5B")
     post_835(ledger, config, remit([reversal_claims(first["V-5"], again)], when=LATER, number=2))
     with ledger.transaction() as s:
         sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
@@ -211,15 +189,10 @@ def scenario(ledger: Ledger, config: Config, tmp_path: Path) -> str:
     ]
     post_835(ledger, config, _remit_from(MEDIGAP, [remittance_claims(d) for d in answers], 3))
     # V-6: Medicare decides again after the secondary was paid: a replacement.
-    corrected = decision(
-        c["V-6"],
-        [
-            paid(c["V-6"].lines[0], D("60.00"), D("12.00"), D("0.96")),
-            paid(c["V-6"].lines[1], D("25.00"), D("5.00"), D("0.40")),
-        ],
-        icn="A6B",
+    corrected = _decided_again(c["V-6"], "A6B")
+    post_835(
+        ledger, config, remit([reversal_claims(first["V-6"], corrected)], when=LATER, number=4)
     )
-    post_835(ledger, config, remit([reversal_claims(first["V-6"], corrected)], when=LATER, number=4))
     with ledger.transaction() as s:
         sent = submit(s, config, as_of=LATER, who=WHO, file_name="third.837")
     out.append(("third.837", assert_valid(sent.text)))
@@ -227,7 +200,7 @@ def scenario(ledger: Ledger, config: Config, tmp_path: Path) -> str:
         return "".join(f"== {name}\n{text}" for name, text in out) + "".join(_ledger(s))
 
 
-def _ledger(s: m.Session) -> Iterator[str]:  # type: ignore[name-defined]
+def _ledger(s: Session) -> Iterator[str]:
     """The next-payer claims as stored, without database ids."""
     payers = {p.id: p.key for p in s.scalars(select(m.Payer))}
     claims = s.scalars(
@@ -239,44 +212,39 @@ def _ledger(s: m.Session) -> Iterator[str]:  # type: ignore[name-defined]
             f"v{c.version} charge {_money(c.charge)} crossover {c.crossover} "
             f"submitted {c.first_submitted_on}/{c.last_submitted_on} created {c.created_on}\n"
         )
-        versions = s.scalars(
-            select(m.ClaimVersion)
-            .where(m.ClaimVersion.claim_id == c.id)
-            .order_by(m.ClaimVersion.version)
-        )
+        versions = _of(s, m.ClaimVersion.claim_id, c.id, m.ClaimVersion.version)
         for v in versions:
             basis = s.get(m.ClaimPayment, v.basis_payment_id) if v.basis_payment_id else None
-            yield (
-                f"  version {v.version} freq {v.frequency_code} original {v.original_claim_id} "
-                f"{v.scrub_status} charge {_money(v.charge)} on {v.created_on} basis "
-                f"{basis.payer_control_number if basis else None}\n"
-                f"    reason {v.reason}\n    findings {v.findings_json}\n"
-            )
-            lines = s.scalars(
-                select(m.ClaimLine)
-                .where(m.ClaimLine.version_id == v.id)
-                .order_by(m.ClaimLine.line_number)
-            )
+            icn = basis.payer_control_number if basis else None
+            yield _say("  version", v.version, "freq", v.frequency_code, "original")
+            yield _say("", v.original_claim_id, v.scrub_status, "charge", _money(v.charge), "on")
+            yield _say("", v.created_on, "basis", icn, "\n    reason", v.reason, "\n    findings")
+            yield _say("", v.findings_json, "\n")
+            lines = _of(s, m.ClaimLine.version_id, v.id, m.ClaimLine.line_number)
             for x in lines:
-                yield (
-                    f"    line {x.line_number} {x.code} {x.modifiers!r} x{x.units} "
-                    f"{_money(x.charge)} {x.pointers} {x.minutes}/{x.assistant_minutes} "
-                    f"{x.date_of_service} {x.control_number} {x.price_status} "
-                    f"{x.explanation_json}\n"
-                )
-        audit = s.scalars(
-            select(m.AuditEntry).where(m.AuditEntry.claim_id == c.id).order_by(m.AuditEntry.id)
-        )
+                yield _say("    line", x.line_number, x.code, repr(x.modifiers), f"x{x.units}")
+                yield _say("", _money(x.charge), x.pointers, f"{x.minutes}/{x.assistant_minutes}")
+                yield _say("", x.date_of_service, x.control_number, x.price_status)
+                yield _say("", x.explanation_json, "\n")
+        audit = _of(s, m.AuditEntry.claim_id, c.id, m.AuditEntry.id)
         for a in audit:
             yield f"  audit {a.on_date} {a.who} {a.from_state}->{a.to_state}: {a.why}\n"
-        items = s.scalars(
-            select(m.WorkItem).where(m.WorkItem.claim_id == c.id).order_by(m.WorkItem.id)
-        )
+        items = _of(s, m.WorkItem.claim_id, c.id, m.WorkItem.id)
         for w in items:
             yield (
                 f"  work {w.kind}/{w.category} {w.action} {_money(w.amount)} due {w.due_date} "
                 f"{w.status} {w.source}: {w.detail}\n"
             )
+
+
+def _say(*values: object) -> str:
+    """The values with a space between (each part of a row line; "\n" ends it)."""
+    return " ".join(map(str, values)).replace(" \n", "\n")
+
+
+def _of(s: Session, column: Any, value: int, order: Any) -> Any:
+    """The rows of column's table whose column is value, in order."""
+    return s.scalars(select(column.class_).where(column == value).order_by(order))
 
 
 def _money(value: Decimal | None) -> str:
