@@ -348,7 +348,7 @@ class Advance:
                     "frequency_code": "1",
                     "original_claim_id": None,
                     "scrub_status": "blocked" if blocked else "ready",
-                    "findings_text_id": findings_json,  # its id once stored, below
+                    "findings_text_id": None,  # once stored, below
                     "pricing_notes_text_id": None,
                     "charge": charge,
                     "expected_payment": None,
@@ -399,8 +399,8 @@ class Advance:
                             )
                         )
         self.texts.store(texts)  # the findings, all at once
-        for v in versions:
-            v["findings_text_id"] = self.texts.id(v["findings_text_id"])
+        for v, findings_json in zip(versions, texts, strict=True):
+            v["findings_text_id"] = self.texts.id(findings_json)
         self.bulk.insert(m.Claim, claims)
         version_ids = self.bulk.insert(m.ClaimVersion, versions, with_ids=True)
         rows = []
