@@ -1,0 +1,165 @@
+"""The connection budget of a server process, on SQLite and PostgreSQL: as many request
+threads as `web_threads`, a pool sized to them, no database work on the event loop (where a
+query waiting for the database, or for a connection, would stall every request of the
+process), and a request that cannot get a connection in time answered 503 with Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, update
+
+from ptbill.demo.generator import generate
+from ptbill.errors import InputError
+from ptbill.web import WebSettings, create_app
+from ptbill.web.accounts import add_user, create_token, digest
+from ptbill.web.models import ApiToken, User
+from tests.ledger.conftest import PG_ENV, _reset_postgres
+
+PASSWORD = "budget password"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    pg = os.environ.get(PG_ENV)
+    if not pg:
+        pytest.skip(f"{PG_ENV} is not set (CI sets it: see .ci/run)")
+    _reset_postgres(pg)
+    return pg
+
+
+@pytest.fixture
+def client(url: str) -> Iterator[TestClient]:
+    """A workbench of 3 request threads (its lifespan run), an admin with an API token
+    (the client's `token`), no job worker: a queued job stays queued."""
+    app = create_app(WebSettings(db=url, web_threads=3, job_worker=False, pool_wait_seconds=0.3))
+    with app.state.sessions.begin() as s:
+        add_user(s, "boss", "admin", PASSWORD)
+        token = create_token(s, "boss")
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        c.token = token  # type: ignore[attr-defined]
+        yield c
+    app.state.db.dispose()
+
+
+def _bearer(client: TestClient) -> dict[str, str]:
+    return {"Authorization": f"Bearer {client.token}"}  # type: ignore[attr-defined]
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_threads_and_pool_agree(client: TestClient) -> None:
+    app: Any = client.app
+    limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)  # type: ignore[union-attr]
+    assert limiter.total_tokens == 3
+    assert app.state.settings.pool_size == 6  # two connections a thread, no job worker
+    for engine in (app.state.db.engine, app.state.db.read_engine):
+        assert engine.pool.size() == 6
+        assert engine.pool._max_overflow == 0
+
+
+def test_no_statement_runs_on_the_event_loop(client: TestClient) -> None:
+    app: Any = client.app
+    on_loop: list[str] = []
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+        if _on_event_loop():
+            on_loop.append(statement.split()[0])
+
+    engines = {app.state.db.engine, app.state.db.read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        # A token; a clinic named (looked up); a queued job waited on (looked at again).
+        assert client.get("/api/v1/claims", headers=_bearer(client)).status_code == 200
+        r = client.get("/api/v1/claims?clinic=no-such-clinic", headers=_bearer(client))
+        assert r.status_code == 404
+        visits = "\n".join(json.dumps(v) for v in generate(2, 3)) + "\n"
+        r = client.post(
+            "/api/v1/visits",
+            headers=_bearer(client),
+            files={"file": ("visits.jsonl", visits.encode())},
+        )
+        assert r.status_code == 202, r.text
+        job = client.get(r.headers["location"] + "?wait=0.6", headers=_bearer(client))
+        assert job.json()["state"] == "queued"
+        # A session cookie: the login form, then a page and the API.
+        form = client.get("/login").text
+        csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        login = client.post(
+            "/login",
+            data={"username": "boss", "password": PASSWORD, "csrf_token": csrf, "next": "/"},
+            follow_redirects=False,
+        )
+        assert login.status_code == 303, login.text
+        assert client.get("/worklist").status_code == 200
+        assert client.get("/api/v1/jobs").status_code == 200
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+    assert len(seen) > 10
+    assert on_loop == []
+
+
+def test_revoked_tokens_and_disabled_users_are_refused_at_once(client: TestClient) -> None:
+    app: Any = client.app
+    assert client.get("/api/v1/claims", headers=_bearer(client)).status_code == 200
+    token = client.token  # type: ignore[attr-defined]
+    with app.state.sessions.begin() as s:
+        s.execute(
+            update(ApiToken).where(ApiToken.token_sha256 == digest(token)).values(revoked=True)
+        )
+    assert client.get("/api/v1/claims", headers=_bearer(client)).status_code == 401
+    with app.state.sessions.begin() as s:
+        s.execute(update(ApiToken).values(revoked=False))
+        s.execute(update(User).values(active=False))
+    assert client.get("/api/v1/claims", headers=_bearer(client)).status_code == 401
+
+
+def test_no_free_connection_in_time_answers_503(client: TestClient) -> None:
+    app: Any = client.app
+    with ExitStack() as held:  # every connection of the readers' pool taken
+        for _ in range(app.state.settings.pool_size):
+            held.enter_context(app.state.db.read_engine.connect())
+        r = client.get("/api/v1/claims", headers=_bearer(client))
+    assert r.status_code == 503
+    assert int(r.headers["retry-after"]) > 0
+    assert "busy" in r.json()["error"]["problem"]
+    assert client.get("/api/v1/claims", headers=_bearer(client)).status_code == 200
+
+
+def test_the_budget_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTBILL_WEB_THREADS", "4")
+    monkeypatch.setenv("PTBILL_POOL_WAIT_SECONDS", "2.5")
+    settings = WebSettings.from_env()
+    assert (settings.web_threads, settings.pool_size, settings.pool_wait_seconds) == (4, 11, 2.5)
+    monkeypatch.setenv("PTBILL_DB_POOL", "12")
+    assert WebSettings.from_env().pool_size == 12
+    for name, value in WebSettings.from_env().to_env().items():
+        monkeypatch.setenv(name, value)
+    assert WebSettings.from_env().pool_size == 12
+    monkeypatch.setenv("PTBILL_DB_POOL", "4")  # fewer connections than threads
+    with pytest.raises(InputError, match="PTBILL_DB_POOL"):
+        WebSettings.from_env()
+    monkeypatch.setenv("PTBILL_WEB_THREADS", "many")
+    with pytest.raises(InputError, match="PTBILL_WEB_THREADS"):
+        WebSettings.from_env()
