@@ -1,7 +1,8 @@
 """The connection budget of a server process, on SQLite and PostgreSQL: as many request
 threads as `web_threads`, a pool sized to them, no database work on the event loop (where a
 query waiting for the database, or for a connection, would stall every request of the
-process), and a request that cannot get a connection in time answered 503 with Retry-After."""
+process), and a request that cannot get a connection in time answered 503 with Retry-After.
+Also what the scale-out's load met: two postings of one 835 at once."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, update
+from sqlalchemy.exc import IntegrityError
 
 from ptbill.demo.generator import generate
 from ptbill.errors import InputError
-from ptbill.web import WebSettings, create_app
+from ptbill.remit.post import _posted_meanwhile
+from ptbill.web import WebSettings, actions, create_app
 from ptbill.web.accounts import add_user, create_token, digest
 from ptbill.web.models import ApiToken, User
 from tests.ledger.conftest import PG_ENV, _reset_postgres
+from tests.web.conftest import MakeBench
 
 PASSWORD = "budget password"
 
@@ -163,3 +167,29 @@ def test_the_budget_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("PTBILL_WEB_THREADS", "many")
     with pytest.raises(InputError, match="PTBILL_WEB_THREADS"):
         WebSettings.from_env()
+
+
+def test_a_posting_that_meets_another_posting_of_its_payment_runs_again(
+    make_bench: MakeBench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two billers of a clinic upload its 835 at once (the scale-out's load): the second
+    posting meets the first's committed row (IntegrityError, reported as AlreadyPosted). Its
+    job is given back to the queue and runs again, rather than failing."""
+    bench = make_bench("pending")
+    real = actions.post_remittance
+    calls: list[int] = []
+
+    def first_meets_another(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            try:  # as ptbill.remit.post reports a unique key broken by the other commit
+                raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
+            except IntegrityError:
+                raise _posted_meanwhile("payer.835") from None
+        return real(*args)
+
+    monkeypatch.setattr(actions, "post_remittance", first_meets_another)
+    remit = bench.templates.demo.remit_835
+    job = bench.job(bench.post("/api/v1/remittances", files={"file": ("payer.835", remit)}))
+    assert (job["state"], job["attempts"], len(calls)) == ("done", 2, 2), job
+    assert job["result"]["posted"] is True
