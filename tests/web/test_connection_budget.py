@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,9 +23,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ptbill.demo.generator import generate
 from ptbill.errors import InputError
+from ptbill.ledger import importer
 from ptbill.remit.post import _posted_meanwhile
 from ptbill.web import WebSettings, actions, create_app
 from ptbill.web.accounts import add_user, create_token, digest
+from ptbill.web.db import OTHERS, over_budget
 from ptbill.web.models import ApiToken, User
 from tests.ledger.conftest import PG_ENV, _reset_postgres
 from tests.web.conftest import MakeBench
@@ -193,3 +196,51 @@ def test_a_posting_that_meets_another_posting_of_its_payment_runs_again(
     job = bench.job(bench.post("/api/v1/remittances", files={"file": ("payer.835", remit)}))
     assert (job["state"], job["attempts"], len(calls)) == ("done", 2, 2), job
     assert job["result"]["posted"] is True
+
+
+def test_serve_warns_when_the_processes_could_open_more_than_the_server_accepts(
+    client: TestClient,
+) -> None:
+    engine = client.app.state.db.engine  # type: ignore[attr-defined]
+    assert over_budget(engine, 1, 16) is None
+    warning = over_budget(engine, 1000, 16)
+    if engine.url.get_backend_name() == "postgresql":
+        assert warning is not None and "may open 16015 connections" in warning
+    else:
+        assert warning is None  # SQLite: no server limit
+    # The defaults: 4 processes of 8 threads, two workers and a command fit PostgreSQL's
+    # default max_connections (100, of which 3 are kept for superusers).
+    assert 4 * WebSettings(job_worker=False).pool_size + OTHERS <= 100 - 3
+
+
+def test_an_import_job_holds_no_lock_while_it_checks_its_file(
+    make_bench: MakeBench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large import job checks the whole file before its first batch (minutes for 100,000
+    visits): meanwhile another writer takes SQLite's write lock at once (no transaction of
+    the job's is open)."""
+    bench = make_bench("pending")
+    real = importer.check_input
+    took_lock: list[bool] = []
+
+    def check_beside_a_writer(*args: Any) -> Any:
+        other = sqlite3.connect(bench.db, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            took_lock.append(True)
+        except sqlite3.OperationalError:
+            took_lock.append(False)
+        finally:
+            other.close()
+        return real(*args)
+
+    monkeypatch.setattr(importer, "check_input", check_beside_a_writer)
+    visits = generate(30, 11)
+    for v in visits:
+        v["visit_id"] = "CHK-" + v["visit_id"]
+    body = "\n".join(json.dumps(v) for v in visits) + "\n"
+    r = bench.post("/api/v1/visits", role="admin", files={"file": ("v.jsonl", body.encode())})
+    job = bench.job(r, role="admin")
+    assert job["state"] == "done", job
+    assert took_lock == [True]

@@ -105,3 +105,29 @@ def open_database(
     return Database(
         ledger.engine, ledger.sessions, reader, sessionmaker(reader, expire_on_commit=False)
     )
+
+
+# Connections a deployment needs besides the server's: a `ptbill worker` or command opens at
+# most DEFAULT_POOL each; room for two workers and a command.
+OTHERS = 3 * DEFAULT_POOL
+
+
+def over_budget(engine: Engine, processes: int, pool_size: int) -> str | None:
+    """What is wrong (None: nothing) when `processes` server processes of `pool_size`
+    connections each, with two workers and a command beside them, could open more connections
+    than the PostgreSQL server at `engine` accepts (SQLite has no such limit)."""
+    if engine.url.get_backend_name() != "postgresql":
+        return None
+    with engine.connect() as conn:
+        accepted = int(conn.exec_driver_sql("SHOW max_connections").scalar_one()) - int(
+            conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
+        )
+    needed = processes * pool_size + OTHERS
+    if needed <= accepted:
+        return None
+    return (
+        f"warning: {processes} server processes of {pool_size} connections each, with two "
+        f"workers and a command ({OTHERS}), may open {needed} connections; the database "
+        f"accepts {accepted} (max_connections less those reserved). Give fewer --workers or "
+        "PTBILL_WEB_THREADS, or raise max_connections"
+    )

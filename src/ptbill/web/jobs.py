@@ -128,6 +128,10 @@ def _import(ctx: JobContext, job: Running) -> dict[str, Any]:
     as_of = _day(before["as_of"]) if before else _day(job.claim.params.get("as_of"))
 
     def batches(day: dt.date, total: int) -> Batched:
+        # The whole file is checked next, before the first batch (minutes for 100,000
+        # visits), with no transaction open: it would hold SQLite's write lock (every web
+        # change waiting) or a PostgreSQL snapshot all that time. Nothing was written yet.
+        job.session.rollback()
         job.progress(before["done"] if before else 0, total)
         return Batched(
             lambda done, summary: job.commit(
