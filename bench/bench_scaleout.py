@@ -4,9 +4,11 @@ workers on this machine, loaded by 50 billers of 20 clinics while a large import
 bounded; not part of `make test`.
 
     .venv/bin/python bench/bench_scaleout.py [--big 20000] [--seconds 90] [--db URL]
+    .venv/bin/python bench/bench_scaleout.py --big 100000 --seconds 120   # the issue's run
 
 1. PostgreSQL: a cluster of its own in a temporary folder (initdb and pg_ctl as the postgres
-   user, as .ci/run does; a Unix socket, no TCP), or `--db URL` (its public schema is DROPPED).
+   user, as .ci/run does; a Unix socket, no TCP; PostgreSQL's default max_connections, 100),
+   or `--db URL` (its public schema is DROPPED).
 2. A ledger of 20 clinics (the bundled configuration's two and 18 copies with their own keys
    and NPIs): `--base` demo visits imported, submitted and acknowledged; each clinic's 835
    from the simulated payer kept unposted. 50 billers (biller of one clinic each, 2-3 a
@@ -19,8 +21,11 @@ bounded; not part of `make test`.
    job; the first upload of a clinic's 835 posts it, later ones post nothing: each of its
    payments was posted before, by design) and importing small visit files of their clinic
    (POST /api/v1/visits: a job).
-5. It waits (bounded) for the queued jobs, then prints locust's p50/p95/p99, failures and
-   throughput per request kind, and every job's wait and run time, from the jobs table.
+5. During the load it samples PostgreSQL's connections, lock waits and oldest transaction
+   and the load average each second; it counts the CPU time of the API processes, the
+   workers and PostgreSQL. It waits (bounded) for the queued jobs, then prints locust's
+   p50/p95/p99, failures (a 503, or no answer in CLIENT_TIMEOUT) and throughput per request
+   kind, and every job's wait and run time, from the jobs table.
 """
 
 from __future__ import annotations
