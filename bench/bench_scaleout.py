@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -362,14 +363,18 @@ class Watch:
                 clients, locked, oldest = conn.execute(query).one()
             self.samples.append((int(clients), int(locked), float(oldest), os.getloadavg()[0]))
 
-    def __enter__(self) -> Watch:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-        self.engine.dispose()
+    @classmethod
+    @contextlib.contextmanager
+    def over(cls, url: str) -> Iterator[Watch]:
+        """Sampling for the length of the block."""
+        watch = cls(url)
+        watch.thread.start()
+        try:
+            yield watch
+        finally:
+            watch.stop.set()
+            watch.thread.join(timeout=10)
+            watch.engine.dispose()
 
     def summary(self) -> str:
         if not self.samples:
@@ -579,7 +584,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
             cpu = [_cpu(groups)]
             t2 = time.monotonic()
-            with Watch(url) as watch:
+            with Watch.over(url) as watch:
                 rows, failures = _locust(folder, port, billers, args.seconds)
             cpu.append(_cpu(groups))
             t3 = time.monotonic()

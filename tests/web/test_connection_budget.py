@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -29,28 +27,20 @@ from ptbill.web import WebSettings, actions, create_app
 from ptbill.web.accounts import add_user, create_token, digest
 from ptbill.web.db import OTHERS, over_budget
 from ptbill.web.models import ApiToken, User
-from tests.ledger.conftest import PG_ENV, _reset_postgres
+from tests.ledger import conftest as ledger_fixtures
 from tests.web.conftest import MakeBench
 
 PASSWORD = "budget password"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    pg = os.environ.get(PG_ENV)
-    if not pg:
-        pytest.skip(f"{PG_ENV} is not set (CI sets it: see .ci/run)")
-    _reset_postgres(pg)
-    return pg
+db_url = ledger_fixtures.db_url  # SQLite, and PostgreSQL when PTBILL_TEST_PG is set
 
 
 @pytest.fixture
-def client(url: str) -> Iterator[TestClient]:
+def client(db_url: str) -> Iterator[TestClient]:
     """A workbench of 3 request threads (its lifespan run), an admin with an API token
     (the client's `token`), no job worker: a queued job stays queued."""
-    app = create_app(WebSettings(db=url, web_threads=3, job_worker=False, pool_wait_seconds=0.3))
+    app = create_app(WebSettings(db=db_url, web_threads=3, job_worker=False, pool_wait_seconds=0.3))
     with app.state.sessions.begin() as s:
         add_user(s, "boss", "admin", PASSWORD)
         token = create_token(s, "boss")
