@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ptbill.bulk import batch
 from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, Submitter
@@ -35,12 +36,10 @@ from ptbill.x12 import (
     InterchangeSettings,
     Receiver,
     claim_from_visit,
-    split_text,
-    write_837p,
 )
 from ptbill.x12.cob import SEQUENCE_CODES
-from ptbill.x12.envelope import CLAIM, segment, write_interchange
-from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET
+from ptbill.x12.envelope import CLAIM, write_interchange
+from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET, transaction_body
 
 # Where the 837P goes when the clinic names no `receiver`: one interchange for a clearinghouse,
 # which routes each claim to its payer (2010BB). ISA08 is at most 15 characters.
@@ -336,16 +335,10 @@ class _Submission:
                 created=dt.datetime.combine(self.as_of, dt.time(0, 0)),
             )
         assert self.submitter is not None
-        text = write_837p(claims, self.settings, self.submitter, self.receiver)
-        segments = split_text(text)
-        st = next(i for i, e in enumerate(segments) if e[0] == "ST")
-        se = max(i for i, e in enumerate(segments) if e[0] == "SE")
-        body = segments[st + 1 : se]
         number = len(self.bodies) + 1
-        for e in body:  # BHT03: this set's reference, as one write_837p call would number it
-            if e[0] == "BHT":
-                e[3] = f"{self.settings.interchange_control_number:09d}{number:04d}"
-        self.bodies.append([segment(*e) for e in body])
+        self.bodies.append(
+            transaction_body(claims, number, self.settings, self.submitter, self.receiver)
+        )
         self.transaction_sets += [f"{number:04d}"] * len(claims)
         self.total += sum((c.total_charge for c in claims), Decimal(0))
 
@@ -441,10 +434,11 @@ def submit(
     if not by_payer:
         return result
     run = _Submission(session, config, as_of, who, file_name)
-    for payer in sorted(by_payer):  # one transaction set (or more) per destination payer
-        ids = by_payer[payer]
-        for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
-            run.chunk(ids[i : i + MAX_CLAIMS_PER_SET])
+    with batch():  # visits, claims and segments, none in a reference cycle: no GC rescans
+        for payer in sorted(by_payer):  # one transaction set (or more) per destination payer
+            ids = by_payer[payer]
+            for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
+                run.chunk(ids[i : i + MAX_CLAIMS_PER_SET])
     run.finish(result)
     return result
 

@@ -308,6 +308,19 @@ def _transaction(
     return out
 
 
+def transaction_body(
+    claims: Sequence[Claim],
+    number: int,
+    settings: InterchangeSettings,
+    submitter: Submitter,
+    receiver: Receiver,
+) -> list[str]:
+    """The segments between ST and SE of the interchange's set `number` (1-based) holding
+    these claims, as write_837p writes it: for a caller that writes the sets one at a time."""
+    reference = f"{settings.interchange_control_number:09d}{number:04d}"
+    return _transaction(claims, reference, settings, submitter, receiver)
+
+
 def write_837p(
     claims: Sequence[Claim],
     settings: InterchangeSettings,
@@ -320,12 +333,10 @@ def write_837p(
         raise ValueError("no claims to write")
     if not 1 <= claims_per_set <= MAX_CLAIMS_PER_SET:
         raise ValueError(f"claims_per_set must be 1 to {MAX_CLAIMS_PER_SET}")
-    bodies = []
-    for number, first in enumerate(range(0, len(claims), claims_per_set), start=1):
-        reference = f"{settings.interchange_control_number:09d}{number:04d}"
-        bodies.append(
-            _transaction(
-                claims[first : first + claims_per_set], reference, settings, submitter, receiver
-            )
+    bodies = [
+        transaction_body(
+            claims[first : first + claims_per_set], number, settings, submitter, receiver
         )
+        for number, first in enumerate(range(0, len(claims), claims_per_set), start=1)
+    ]
     return write_interchange(settings, CLAIM, bodies)
