@@ -9,6 +9,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from ptbill.config.profiles import Config
 from ptbill.payer_sim.adjudicate import Decision, PayerSim
@@ -24,6 +25,7 @@ from ptbill.payer_sim.write import (
 from ptbill.x12.tokenizer import SegmentReader
 
 __all__ = [
+    "answer_files",
     "answer_crossovers",
     "DenialPattern",
     "PayerSim",
@@ -147,3 +149,31 @@ def answer_crossovers(
         return None, []
     items: list[Remitted] = [(d.claim, [], remittance_claims(d)) for d in answers]
     return _remit(payer, items, receiver, number, received), answers
+
+
+@dataclass
+class Answered:
+    files: list[Path]  # the 999, the 277CA and (when a claim was accepted) the 835
+    claims: int
+    paid_on: dt.date
+
+
+def answer_files(
+    path: Path,
+    folder: Path,
+    config: Config,
+    sim: SimConfig | None = None,
+    *,
+    received: dt.date,
+    number: int = 1,
+    payer: PayerSim | None = None,
+) -> Answered:
+    """TEMPORARY baseline: simulate() of the whole text."""
+    out = simulate(path.read_text(encoding="ascii"), config, sim, received=received, number=number, payer=payer)
+    files = []
+    for suffix, body in (("999", out.ack_999), ("277", out.ack_277), ("835", out.remit_835)):
+        if body is not None:
+            target = folder / f"{path.stem}.{suffix}"
+            target.write_text(body, encoding="ascii")
+            files.append(target)
+    return Answered(files, len(out.decisions), out.paid_on or received)
