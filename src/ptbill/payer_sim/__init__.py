@@ -169,7 +169,9 @@ def answer_files(
     payer: PayerSim | None = None,
 ) -> Answered:
     """TEMPORARY baseline: simulate() of the whole text."""
-    out = simulate(path.read_text(encoding="ascii"), config, sim, received=received, number=number, payer=payer)
+    out = simulate(
+        path.read_text(encoding="ascii"), config, sim, received=received, number=number, payer=payer
+    )
     files = []
     for suffix, body in (("999", out.ack_999), ("277", out.ack_277), ("835", out.remit_835)):
         if body is not None:
