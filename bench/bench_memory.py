@@ -68,7 +68,7 @@ def _child(script: str, args: list[str]) -> tuple[float, float, float]:
     )
     wall = time.perf_counter() - t0
     found = [x for x in done.stderr.splitlines() if x.startswith("RSS ")]
-    if done.returncode not in (0, 1) or not found:
+    if done.returncode != 0 or not found:
         raise SystemExit(f"{args[:2]} failed ({done.returncode}): {done.stderr[-2000:]}")
     _, kb, cpu = found[-1].split()
     return wall, float(cpu), int(kb) / 1024
@@ -103,11 +103,15 @@ def run_size(folder: Path, n: int, db: str, url: str) -> dict[str, tuple[float, 
     base = ["--db", url, "--today", AS_OF]
     answers = folder / f"answers{n}-{db}"
     answers.mkdir(exist_ok=True)
-    return {
-        "import": _child(CLI, [*base, "import", str(visits), "--quiet"]),
-        "submit": _child(CLI, [*base, "submit", "-o", str(claims)]),
-        "payer simulator": _child(PAYER, [str(claims), str(answers)]),
-    }
+    out = {"import": _child(CLI, [*base, "import", str(visits), "--quiet"])}
+    out["submit"] = _child(CLI, [*base, "submit", "-o", str(claims)])
+    out["payer simulator"] = _child(PAYER, [str(claims), str(answers)])
+    remit = answers / f"{claims.stem}.835"
+    print(
+        f"  {n:,} visits: 837P {claims.stat().st_size / 1e6:.1f} MB, "
+        f"835 {remit.stat().st_size / 1e6:.1f} MB"
+    )
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -324,7 +324,7 @@ def submit(
                 scope=_scope(session, clinics),
             )
             if result.text:
-                tmp.write_text(result.text, encoding="ascii")
+                write_text(tmp, result.text)
         if result.text:
             os.replace(tmp, target)  # after the commit: never a file the ledger did not record
     finally:
@@ -350,6 +350,13 @@ def submit(
         )
     for number in result.late:
         out.print(f"  {number}: past the timely filing limit, not sent (see the worklist)")
+
+
+def write_text(path: Path, text: str, piece: int = 1 << 20) -> None:
+    """`text` to `path` a megabyte at a time (never a second copy of a large file)."""
+    with path.open("w", encoding="ascii", newline="") as f:
+        for i in range(0, len(text), piece):
+            f.write(text[i : i + piece])
 
 
 @click.command("ack-apply")
