@@ -36,12 +36,10 @@ from ptbill.x12 import (
     InterchangeSettings,
     Receiver,
     claim_from_visit,
-    split_text,
-    write_837p,
 )
 from ptbill.x12.cob import SEQUENCE_CODES
-from ptbill.x12.envelope import CLAIM, InterchangeWriter, segment
-from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET
+from ptbill.x12.envelope import CLAIM, InterchangeWriter
+from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET, transaction_837p
 
 # Where the 837P goes when the clinic names no `receiver`: one interchange for a clearinghouse,
 # which routes each claim to its payer (2010BB). ISA08 is at most 15 characters.
@@ -187,6 +185,7 @@ class _Submission:
     ) -> None:
         self.s, self.config, self.as_of, self.who = session, config, as_of, who
         self.file_name, self.spool = file_name, spool
+        self.digest = hashlib.sha256()  # of the text as it is written
         self.conn = session.connection()
         self.bulk = Bulk(session)
         self.contexts: dict[tuple[str, str | None, str | None], VisitContext] = {}
@@ -342,7 +341,7 @@ class _Submission:
                 group_control_number=next_number(self.s, "group_control_number"),
                 created=dt.datetime.combine(self.as_of, dt.time(0, 0)),
             )
-            self.writer = InterchangeWriter(self.settings, CLAIM, self.spool.write)
+            self.writer = InterchangeWriter(self.settings, CLAIM, self._put)
             # Its row first, so that each set's claims are linked to it as the set is written;
             # the content, its digest and the totals are filled in by `finish`.
             self.submission = m.Submission(
@@ -358,17 +357,16 @@ class _Submission:
             self.s.add(self.submission)
             self.s.flush()
         assert self.submitter is not None and self.writer is not None
-        text = write_837p(claims, self.settings, self.submitter, self.receiver)
-        segments = split_text(text)
-        st = next(i for i, e in enumerate(segments) if e[0] == "ST")
-        se = max(i for i, e in enumerate(segments) if e[0] == "SE")
-        body = segments[st + 1 : se]
-        number = self.writer.sets + 1
-        for e in body:  # BHT03: this set's reference, as one write_837p call would number it
-            if e[0] == "BHT":
-                e[3] = f"{self.settings.interchange_control_number:09d}{number:04d}"
-        self.writer.add([segment(*e) for e in body])
+        # BHT03: this set's reference, as one write_837p call of every claim would number it.
+        reference = f"{self.settings.interchange_control_number:09d}{self.writer.sets + 1:04d}"
+        self.writer.add(
+            transaction_837p(claims, reference, self.settings, self.submitter, self.receiver)
+        )
         self.total += sum((c.total_charge for c in claims), Decimal(0))
+
+    def _put(self, text: str) -> None:
+        self.spool.write(text)
+        self.digest.update(text.encode("ascii"))
 
     def record(self, sent: list[tuple[Any, ...]]) -> None:
         """The claims of the set just written: submitted, linked to it, audited."""
@@ -435,7 +433,7 @@ class _Submission:
         self.spool.seek(0)
         text = self.spool.read()  # held once: the row stores it whole
         self.submission.content = text
-        self.submission.sha256 = hashlib.sha256(text.encode("ascii")).hexdigest()
+        self.submission.sha256 = self.digest.hexdigest()
         self.submission.claim_count = self.sent
         self.submission.total_charge = self.total
         self.s.flush()

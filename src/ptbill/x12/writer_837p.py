@@ -273,13 +273,15 @@ def loop_2400(number: int, line: ClaimLine) -> list[str]:
     ]
 
 
-def _transaction(
+def transaction_837p(
     claims: Sequence[Claim],
     reference: str,
     settings: InterchangeSettings,
     submitter: Submitter,
     receiver: Receiver,
 ) -> list[str]:
+    """The segments of one transaction set (between ST and SE) holding `claims`, its BHT03
+    `reference` (write_837p's: ISA13 and the set's number)."""
     when = settings.created
     out = [
         segment(
@@ -324,7 +326,7 @@ def write_837p(
     for number, first in enumerate(range(0, len(claims), claims_per_set), start=1):
         reference = f"{settings.interchange_control_number:09d}{number:04d}"
         bodies.append(
-            _transaction(
+            transaction_837p(
                 claims[first : first + claims_per_set], reference, settings, submitter, receiver
             )
         )
