@@ -202,7 +202,7 @@ def worklist(
         names = list(groups[0]["key"]) if groups else []
         write_csv([*names, *GROUP_COLUMNS], ({**g["key"], **g} for g in groups))
     elif fmt == "csv":
-        write_csv(ITEM_COLUMNS, items)
+        write_csv(ITEM_COLUMNS, items)  # type: ignore[arg-type]  # WorkItem: a TypedDict
     else:
         _print_text(whole, day, filters, groups, group_by, items, details)
 
