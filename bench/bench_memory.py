@@ -27,22 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_cli import _REPORT, CLI  # the child's peak (VmHWM) and CPU seconds, on stderr
+from bench_ledger import _reset_postgres
+
 AS_OF = "2025-04-01"  # the demo's visits are in March 2025: PFS 2025 prices them
 SEED = 2026
 
-# The child's own high-water mark (KB) and CPU seconds, on stderr as it ends.
-_REPORT = (
-    "    r = resource.getrusage(resource.RUSAGE_SELF)\n"
-    "    hwm = next(x.split()[1] for x in open('/proc/self/status') if x.startswith('VmHWM:'))\n"
-    "    print('RSS', hwm, r.ru_utime + r.ru_stime, file=sys.stderr)\n"
-)
-CLI = (
-    "import resource, runpy, sys\n"
-    "sys.argv = ['ptbill', *sys.argv[1:]]\n"
-    "try:\n"
-    "    runpy.run_module('ptbill', run_name='__main__')\n"
-    "finally:\n" + _REPORT
-)
 PAYER = (
     "import datetime as dt, resource, sys\n"
     "from pathlib import Path\n"
@@ -80,16 +70,6 @@ def _generate(path: Path, n: int) -> None:
     with path.open("w", encoding="utf-8") as f:
         for v in generate(n, SEED, start=dt.date(2025, 3, 3), days=20):
             f.write(json.dumps(v, separators=(",", ":")) + "\n")
-
-
-def _reset_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def run_size(folder: Path, n: int, db: str, url: str) -> dict[str, tuple[float, float, float]]:

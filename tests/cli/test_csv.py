@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from ptbill.cli.main import cli
 from ptbill.demo.workbench import build_demo_ledger
+from ptbill.reports.report_csv import BREAKDOWNS
 from ptbill.x12.synthetic import synthetic_835
 from tests.ledger.helpers import medicare_visit, write_visits
 
@@ -93,21 +94,13 @@ def _unflatten(rows: list[dict[str, str]]) -> dict[tuple[str, str, str, str], st
 
 
 def _leaves(report: dict[str, Any]) -> dict[tuple[str, str, str, str], Any]:
-    """The JSON report's numbers, keyed as the CSV's columns name them (written out here, not
-    by the module under test: a breakdown's keys go to `item`, a fixed group's to the metric)."""
-    breakdowns = {
-        "denials_by_category",
-        "denials_by_carc",
-        "ar_aging",
-        "patient_ar_aging",
-        "collections_by_payer",
-        "collections_by_patient",
-    }
+    """The JSON report's numbers, keyed as the CSV's columns name them: a breakdown's keys go
+    to `item`, a fixed group's fields to the metric."""
     out: dict[tuple[str, str, str, str], Any] = {}
 
     def add(section: str, name: str, metrics: dict[str, Any]) -> None:
         for metric, value in metrics.items():
-            if metric in breakdowns:
+            if metric in BREAKDOWNS:
                 for item, v in value.items():
                     if isinstance(v, dict):
                         for field, x in v.items():
