@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
@@ -46,6 +47,7 @@ from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET, transaction_837p
 RECEIVER = Receiver(name="CLAIMS CLEARINGHOUSE", id="CLEARINGHOUSE")
 MAX_CONTROL_NUMBER = 999_999_999
 SUBMITTABLE = (State.READY, State.CORRECTED)
+_READ = 500  # claims read and built at a time (a query's IN list, too)
 
 
 @dataclass
@@ -198,30 +200,26 @@ class _Submission:
         self.total = Decimal(0)
         self.earlier: EarlierPayers | None = None
 
-    def rows(self, ids: list[int]) -> list[Any]:
-        out: list[Any] = []
-        for i in range(0, len(ids), 500):
-            out += self.conn.execute(
-                select(*_CLAIM_FIELDS)
-                .join(
-                    m.ClaimVersion,
-                    (m.ClaimVersion.claim_id == m.Claim.id)
-                    & (m.ClaimVersion.version == m.Claim.version),
-                )
-                .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
-                .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-                .where(m.Claim.id.in_(ids[i : i + 500]))
-                .order_by(m.Claim.id)
-            ).all()
-        return out
+    def rows(self, ids: list[int]) -> Sequence[Any]:
+        return self.conn.execute(
+            select(*_CLAIM_FIELDS)
+            .join(
+                m.ClaimVersion,
+                (m.ClaimVersion.claim_id == m.Claim.id)
+                & (m.ClaimVersion.version == m.Claim.version),
+            )
+            .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
+            .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+            .where(m.Claim.id.in_(ids))
+            .order_by(m.Claim.id)
+        ).all()
 
     def lines(self, version_ids: list[int]) -> dict[int, list[_LineRow]]:
         out: dict[int, list[_LineRow]] = {}
-        for i in range(0, len(version_ids), 500):
-            for row in self.conn.execute(
-                select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids[i : i + 500]))
-            ):
-                out.setdefault(row[0], []).append(_LineRow(*row))  # type: ignore[call-arg]  # _LINE_FIELDS
+        for row in self.conn.execute(
+            select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids))
+        ):
+            out.setdefault(row[0], []).append(_LineRow(*row))  # type: ignore[call-arg]  # _LINE_FIELDS
         return out
 
     def context(self, visit: Visit, number: str) -> VisitContext:
@@ -236,10 +234,26 @@ class _Submission:
         return self.contexts[key]
 
     def chunk(self, ids: list[int], result: SubmitResult) -> None:
+        """One transaction set: its claims built from their rows, read _READ claims at a time
+        (the rows and visits of a whole set of 5,000 would cost tens of MB), then written."""
+        claims: list[Claim] = []
+        sent: list[tuple[Any, ...]] = []
+        for i in range(0, len(ids), _READ):
+            self.build(ids[i : i + _READ], claims, sent, result)
+        if claims:
+            self.write(claims)
+            self.record(sent)
+
+    def build(
+        self,
+        ids: list[int],
+        claims: list[Claim],
+        sent: list[tuple[Any, ...]],
+        result: SubmitResult,
+    ) -> None:
         rows = self.rows(ids)
         self.load_earlier(rows)
         lines = self.lines([r[6] for r in rows])
-        claims, sent = [], []
         for (
             cid,
             number,
@@ -277,9 +291,6 @@ class _Submission:
             claims.append(claim)
             sent.append((cid, state, first, vid, version, freq))
             result.claims.append(number)
-        if claims:
-            self.write(claims)
-            self.record(sent)
 
     def next_payer_visit(self, step: Step, visit: Visit, payer_key: str, number: str) -> Visit:
         """The visit as the claim to its next payer names it: that coverage's subscriber."""
@@ -313,7 +324,7 @@ class _Submission:
             ),
         )
 
-    def load_earlier(self, rows: list[Any]) -> None:
+    def load_earlier(self, rows: Sequence[Any]) -> None:
         """The earlier payers' decisions of the chunk's next-payer claims, read in bulk."""
         steps = [
             Step(r[14], r[13], r[15], r[3], r[16])
