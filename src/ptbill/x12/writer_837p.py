@@ -273,13 +273,15 @@ def loop_2400(number: int, line: ClaimLine) -> list[str]:
     ]
 
 
-def _transaction(
+def transaction_837p(
     claims: Sequence[Claim],
     reference: str,
     settings: InterchangeSettings,
     submitter: Submitter,
     receiver: Receiver,
 ) -> list[str]:
+    """The segments of one transaction set (between ST and SE) holding `claims`, its BHT03
+    `reference` (write_837p's: ISA13 and the set's number)."""
     when = settings.created
     out = [
         segment(
@@ -318,7 +320,7 @@ def transaction_body(
     """The segments between ST and SE of the interchange's set `number` (1-based) holding
     these claims, as write_837p writes it: for a caller that writes the sets one at a time."""
     reference = f"{settings.interchange_control_number:09d}{number:04d}"
-    return _transaction(claims, reference, settings, submitter, receiver)
+    return transaction_837p(claims, reference, settings, submitter, receiver)
 
 
 def write_837p(
