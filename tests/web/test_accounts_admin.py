@@ -141,6 +141,53 @@ def test_reading_a_patient_is_in_the_access_log(bench: Workbench, part: str) -> 
     assert all(e["clinic"] == B for e in events)
 
 
+def test_statements_read_are_in_the_access_log(bench: Workbench) -> None:
+    """A statement run's answer (each patient's statement) and a statement's PDF, API and
+    page, are reads of the patient's record; a statement of another clinic is not found (404)
+    and writes nothing."""
+    made = bench.post("/api/v1/statements", role="biller")
+    assert made.status_code == 201, made.text
+    listed = bench.get("/api/v1/statements?limit=200", "oak-biller").json()["statements"]
+    assert listed, "the demo leaves oak's patients a share to bill"
+    statement, patient = listed[0]["id"], listed[0]["patient_pk"]
+    api, page = f"/api/v1/statements/{statement}.pdf", f"/statements/{statement}.pdf"
+    assert bench.get(api, "oak-biller").status_code == 200
+    assert bench.get(api, "elm-biller").status_code == 404
+    with bench.signed_in("elm-biller"):
+        assert bench.client.get(page).status_code == 404
+    with bench.signed_in("viewer"):
+        assert bench.client.get(page).status_code == 200
+    url = f"/api/v1/admin/access-log?clinic={B}&patient_id={patient}&event=read-patient"
+    events = bench.get(url, "admin").json()["events"]
+    assert [(e["who"], e["detail"]) for e in events] == [
+        ("web:viewer", page),
+        ("web:oak-biller", api),
+        ("web:biller", "/api/v1/statements"),
+    ]
+    assert all(e["clinic"] == B for e in events)
+    # The run's answer named every patient it made a statement for, each under its clinic.
+    runs = bench.get("/api/v1/admin/access-log?limit=200&event=read-patient", "admin").json()
+    logged = {
+        (e["clinic"], e["patient_id"])
+        for e in runs["events"]
+        if e["detail"] == "/api/v1/statements"
+    }
+    with bench.sessions()() as s:
+        ids = {str(p["patient_id"]) for p in made.json()["statements"]}
+        expected = {
+            tuple(row)
+            for row in s.execute(
+                select(m.Clinic.key, m.Patient.id)
+                .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+                .where(m.Patient.external_id.in_(ids))
+            )
+        }
+    assert len(made.json()["statements"]) == len(logged) and logged == expected
+    with bench.signed_in("admin"):
+        shown = bench.client.get(f"/admin/access-log?clinic={B}&patient_id={patient}")
+        assert shown.status_code == 200 and page in shown.text and api in shown.text
+
+
 def test_the_admin_api_and_pages(bench: Workbench) -> None:
     new = {"name": "dee", "role": "viewer", "clinics": [B], "password": "long enough!"}
     assert bench.post("/api/v1/admin/users", role="biller", json=new).status_code == 403

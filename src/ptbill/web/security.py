@@ -25,6 +25,7 @@ from ptbill.web.models import LoginFailure, SecurityEvent
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 USER_LIMIT = 5  # failed logins of one user name in the window, then locked
 ADDRESS_LIMIT = 20  # failed logins from one address in the window, then locked
+READ_PATIENT = "read-patient"  # a read of a patient's record: its page, account, statements
 
 
 def _keys(name: str, address: str | None) -> list[tuple[str, int]]:
