@@ -27,10 +27,10 @@ from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
 from ptbill.ledger.scope import Scope
 from ptbill.reports.statements import STEPS, StatementRun, clinics_of, run_statements
 from ptbill.reports.statements import statement_pdf as render_statement
+from ptbill.web import security
 from ptbill.web.accounts import Principal
 from ptbill.web.errors import NotFound
 from ptbill.web.queries.patients import patient_row
-from ptbill.web import security
 
 SEQUENCE_NAMES = {1: "primary", 2: "secondary", 3: "tertiary"}
 
