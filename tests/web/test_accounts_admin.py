@@ -188,6 +188,25 @@ def test_statements_read_are_in_the_access_log(bench: Workbench) -> None:
         assert shown.status_code == 200 and page in shown.text and api in shown.text
 
 
+def test_exports_are_in_the_access_log(bench: Workbench) -> None:
+    """An export (API and page) is logged once per clinic whose rows it holds; one refused
+    (an unknown or another clinic's key) is not logged."""
+    assert bench.get("/api/v1/export?what=claims", "elm-biller").status_code == 200
+    assert bench.get(f"/api/v1/export?what=claims&clinic={B}", "elm-biller").status_code == 422
+    with bench.signed_in("manager"):
+        page = bench.client.get(f"/export/download?what=payments&clinic={B}&format=jsonl")
+        assert page.status_code == 200
+    assert bench.get("/api/v1/export?what=work-items", "manager").status_code == 200
+    events = bench.get("/api/v1/admin/access-log?event=export", "admin").json()["events"]
+    assert [(e["who"], e["clinic"], e["detail"]) for e in events] == [
+        ("web:manager", B, "ptbill-work-items.csv"),
+        ("web:manager", A, "ptbill-work-items.csv"),
+        ("web:manager", B, f"ptbill-payments-{B}.jsonl"),
+        ("web:elm-biller", A, "ptbill-claims.csv"),
+    ]
+    assert all(e["patient_id"] is None for e in events)
+
+
 def test_the_admin_api_and_pages(bench: Workbench) -> None:
     new = {"name": "dee", "role": "viewer", "clinics": [B], "password": "long enough!"}
     assert bench.post("/api/v1/admin/users", role="biller", json=new).status_code == 403

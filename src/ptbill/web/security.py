@@ -136,8 +136,22 @@ def events(
 def audit_read(
     request: Any, who: Any, event: str, clinic_id: int | None, patient_id: int | None
 ) -> None:
-    """Record that `who` read a patient's record (or exported): in a write transaction of
-    its own, since the read itself runs on a read-only connection."""
-    path = request.url.path[:200]
+    """Record that `who` read a patient's record: in a write transaction of its own, since
+    the read itself runs on a read-only connection."""
+    audit_reads(request, who, event, [clinic_id], patient_id, request.url.path)
+
+
+def audit_reads(
+    request: Any,
+    who: Any,
+    event: str,
+    clinic_ids: list[int | None],
+    patient_id: int | None,
+    detail: str,
+) -> None:
+    """`audit_read` of a read that spans clinics (an export): one entry per clinic."""
     with request.app.state.sessions.begin() as session:
-        record(session, who.who, event, clinic_id=clinic_id, patient_id=patient_id, detail=path)
+        for clinic_id in clinic_ids:
+            record(
+                session, who.who, event, clinic_id=clinic_id, patient_id=patient_id, detail=detail
+            )
