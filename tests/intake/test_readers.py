@@ -126,6 +126,24 @@ def test_a_fhir_given_name_sent_as_a_bare_string_is_the_whole_name(tmp_path: Pat
     assert v.patient.first_name == "Ann"
 
 
+def test_a_fhir_extension_with_a_number_too_large_for_a_decimal_is_refused() -> None:
+    """JSON reads 1e99999999999999999999 as a Decimal that cannot be made (it was a
+    traceback, decimal.InvalidOperation)."""
+    visit = '{\\"total_timed_minutes\\": 1e99999999999999999999}'
+    extension = (
+        '"extension": [{"url": "https://ptbill.dev/fhir/StructureDefinition/visit", '
+        f'"valueString": "{visit}"}}], '
+    )
+    text = (
+        (FIXTURES / "bundle.json")
+        .read_text()
+        .replace('"resourceType": "Encounter", ', '"resourceType": "Encounter", ' + extension)
+    )
+    [error] = _refusal(text, "fhir")
+    assert "Encounter[1].extension(https://ptbill.dev/fhir/StructureDefinition/visit)" in error
+    assert "expected a JSON object as valueString" in error
+
+
 def test_a_fhir_resource_that_breaks_the_r4_model_is_refused_when_validated_in_full() -> None:
     from ptbill.intake import fhir
 

@@ -18,9 +18,9 @@ python-hl7 for the MLLP framing and the acknowledgements.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -142,7 +142,7 @@ def messages(text: str) -> Iterator[tuple[int, list[str]]]:
     with CR, LF or CRLF; MLLP framing bytes and batch envelopes are ignored."""
     current: list[str] = []
     number = 0
-    for line in re.split(r"\r\n|\r|\n", text.strip("\x0b\x1c\r\n \t")):
+    for line in _lines(text.strip("\x0b\x1c\r\n \t")):
         line = line.strip("\x0b\x1c")
         if not line.strip() or line[:3] in _SKIP:
             continue
@@ -163,6 +163,14 @@ def messages(text: str) -> Iterator[tuple[int, list[str]]]:
             )
     if current:
         yield number, current
+
+
+def _lines(text: str) -> list[str]:
+    """The text split at each CRLF, CR or LF (as re.split(r"\\r\\n|\\r|\\n") splits it, in a
+    tenth of the time: a file of 50,000 messages has a million segments)."""
+    if "\n" in text:
+        text = text.replace("\r\n", "\r").replace("\n", "\r")
+    return text.split("\r")
 
 
 def split(lines: list[str], where: str) -> list[Segment]:
@@ -192,12 +200,21 @@ class _Fail(Exception):
 def _date(seg: Segment, n: int) -> str:
     """Field n of a segment as an ISO date (YYYYMMDD, any time after it ignored)."""
     value = seg.get(n)
-    if value and len(value) >= 8 and value[:8].isdigit():
+    day = _iso_day(value) if value else None
+    if day is None:
+        raise _Fail(seg.at(n), f"{value!r} is not an HL7 date", "write the date as YYYYMMDD")
+    return day
+
+
+@lru_cache(maxsize=65536)
+def _iso_day(value: str) -> str | None:
+    """An HL7 date's ISO date, or None (dates repeat down a file: each is read once)."""
+    if len(value) >= 8 and value[:8].isdigit():
         try:
             return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8])).isoformat()
         except ValueError:
             pass
-    raise _Fail(seg.at(n), f"{value!r} is not an HL7 date", "write the date as YYYYMMDD")
+    return None
 
 
 def _int(seg: Segment, n: int, component: int = 1) -> int | None:
