@@ -3,7 +3,7 @@ HL7 v2 DFT^P03 messages and a CSV charge export, then each read back, timed agai
 intake of the same visits (the anchor, measured in the same run). Goal (#17): each format
 within 2x the anchor.
 
-Two measures, each over interleaved rounds (json, fhir, hl7, csv, then again), the best round
+Three measures, each over interleaved rounds (json, fhir, hl7, csv, then again), the best round
 of each format kept; CPU time beside wall time, since the wall clock of a shared host moves
 with the other work on it:
 
@@ -20,7 +20,7 @@ fhir.resources R4B models (`validate="full"`), and python-hl7's own parser on th
     .venv/bin/python bench/bench_intake.py                  # 50,000 visits, in process
     .venv/bin/python bench/bench_intake.py --cli --rounds 2 # and end to end through the CLI
     .venv/bin/python bench/bench_intake.py --quick          # 5,000
-    .venv/bin/python bench/bench_intake.py --cli --import --rounds 1 --no-slow  # the issue's
+    .venv/bin/python bench/bench_intake.py --cli --import --rounds 1 --no-slow  # commands only
 """
 
 from __future__ import annotations
