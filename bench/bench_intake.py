@@ -20,7 +20,7 @@ fhir.resources R4B models (`validate="full"`), and python-hl7's own parser on th
     .venv/bin/python bench/bench_intake.py                  # 50,000 visits, in process
     .venv/bin/python bench/bench_intake.py --cli --rounds 2 # and end to end through the CLI
     .venv/bin/python bench/bench_intake.py --quick          # 5,000
-    .venv/bin/python bench/bench_intake.py --cli --import --rounds 1 --no-slow  # commands only
+    .venv/bin/python bench/bench_intake.py --cli --import --no-in-process --no-slow --rounds 1
 """
 
 from __future__ import annotations
