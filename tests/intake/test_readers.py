@@ -191,6 +191,15 @@ def test_a_csv_visit_whose_rows_disagree_is_refused() -> None:
     assert "row 3, column Patient Last" in error and "row 2" in error
 
 
+def test_a_csv_column_of_a_whole_field_beside_one_of_its_parts_is_refused() -> None:
+    """rendering_provider.npi cut to rendering_provider (found by the fuzzer: a traceback)."""
+    text = (FIXTURES / "charges_default.csv").read_text()
+    text = text.replace("rendering_provider.npi,", "rendering_provider,", 1)
+    [error] = _refusal(text)
+    assert "row 1, column rendering_provider" in error
+    assert "sets a part of it ('rendering_provider." in error
+
+
 def test_an_unknown_format_is_refused_with_the_choices() -> None:
     [error] = _refusal("hello world")
     assert "could not be recognised" in error and "--from json|fhir|hl7|csv" in error
