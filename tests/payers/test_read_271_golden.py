@@ -52,7 +52,7 @@ _EB_CHOICES: list[tuple[str, ...]] = [
     ("", "MB", "C1", "12", "43", "MA", "HN", "HM", "47"),
     ("", "GOLD PPO", "PART B"),
     ("", "21", "22", "23", "24", "25", "27", "29", "32", "33", "7"),
-    ("", "0", "25", "40.00", "600", "1500.5", "2210.43", "0.01"),
+    ("", "0", "25", "40.00", "40", "600", "1500.5", "2210.43", "0.01", "0.00"),
     ("", "0.2", "0.1", "0", "1", "20", "0.333"),
     ("", "VS", "P6", "99", "DY", "QA"),
     ("", "0", "12", "20", "30", "12.5"),
@@ -74,9 +74,17 @@ def _dtp(rng: random.Random, qualifiers: list[str]) -> str:
     return segment("DTP", q, "D8", _date(rng))
 
 
-def _eb_loop(rng: random.Random) -> list[str]:
-    elements = [rng.choice(c) if rng.random() < 0.6 else "" for c in _EB_CHOICES]
-    elements[0] = rng.choice(_EB_CHOICES[0])  # EB01 is required
+def _eb_loop(rng: random.Random, earlier: list[list[str]]) -> list[str]:
+    """An EB loop: a random EB, or (to make ties of rank) an earlier EB of the person again
+    with another amount, percent or quantity."""
+    if earlier and rng.random() < 0.35:
+        elements = rng.choice(earlier).copy()
+        for i in rng.sample((6, 7, 9), 2):
+            elements[i] = rng.choice(_EB_CHOICES[i][1:])
+    else:
+        elements = [rng.choice(c) if rng.random() < 0.6 else "" for c in _EB_CHOICES]
+        elements[0] = rng.choice(_EB_CHOICES[0])  # EB01 is required
+    earlier.append(elements)
     out = [segment("EB", *elements)]
     for _ in range(rng.choice((0, 0, 0, 1, 2))):
         out.append(
@@ -150,8 +158,9 @@ def random_271(seed: int, people: int) -> str:
                 body.append(segment("DMG", "D8", "19600101", "F"))
                 for _ in range(rng.choice((0, 1, 2, 3))):
                     body.append(_dtp(rng, _PERSON_DATES))
-                for _ in range(rng.randint(0, 14)):
-                    body += _eb_loop(rng)
+                earlier: list[list[str]] = []
+                for _ in range(rng.randint(0, 16)):
+                    body += _eb_loop(rng, earlier)
     head = [ISA + "^*00501*000000042*0*P*:", "GS*HB*PAYER*ELMST001*20260301*0800*42*X*005010X279A1"]
     st = ["ST*271*0001*005010X279A1", *body, f"SE*{len(body) + 2}*0001"]
     return "~\n".join([*head, *st, "GE*1*42", "IEA*1*000000042"]) + "~\n"
