@@ -39,7 +39,9 @@ from ptbill.errors import InputError
 from ptbill.payer_sim.eligibility import EligibilitySim, answer_270, sample_270
 from ptbill.x12.benefits import read_people
 from ptbill.x12.envelope import segment
+from ptbill.x12.read_271 import _Parser
 from tests.payers.test_x12_payers import COB_271, ISA
+from tests.x12.remit_outcome import Forgetful
 
 GOLDEN = Path(__file__).parent / "data" / "read_271.golden"
 DAY = dt.date(2026, 3, 2)
@@ -230,7 +232,18 @@ def golden() -> dict[str, str]:
     return dict(line.split("\t", 1) for line in GOLDEN.read_text().splitlines())
 
 
-def test_every_person_reads_as_before() -> None:
+@pytest.mark.parametrize("memo", [True, False], ids=["memo", "no memo"])
+def test_every_person_reads_as_before(memo: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With no memo every EB is read as for the first time; with it, a repeated text becomes
+    # what its first reading found, and must come to what a first reading would.
+    if not memo:
+        init = _Parser.__init__
+
+        def forgetful(self: _Parser) -> None:
+            init(self)
+            self.memo = Forgetful()
+
+        monkeypatch.setattr(_Parser, "__init__", forgetful)
     expected = golden()
     assert sorted(expected) == sorted(CASES), "the cases changed: write the golden again"
     different = [

@@ -16,10 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from ptbill.x12.eligibility_codes import FOLLOW_UPS, REJECT_REASONS
-from ptbill.x12.envelope import Handler, Kind, read_transactions
+from ptbill.x12.envelope import Handler, Kind, located, read_transactions
 from ptbill.x12.errors import X12Error
 from ptbill.x12.kinds import KIND_271
-from ptbill.x12.tokenizer import Delimiters, Source
+from ptbill.x12.tokenizer import Delimiters, Segments, Source
 from ptbill.x12.values import amount, date8, optional, parse_date8, shown, text
 
 RESPONSE = Kind("271 eligibility response", "HB", "271", "005010X279A1", KIND_271)
@@ -28,6 +28,7 @@ _AAA_LEVEL = {"source": "payer", "receiver": "provider", "subscriber": "subscrib
 
 DateRange = tuple[dt.date, dt.date | None]
 _PAD = [""] * 15
+_EB_MEMO_SIZE = 1 << 14  # distinct EB texts kept; past it the memo starts again
 
 
 def date_or_range(e: list[str]) -> DateRange:
@@ -159,6 +160,9 @@ class _Parser(OneBht):
     transaction = "271"
 
     def __init__(self) -> None:
+        # What each distinct EB text says, for the whole file (`body`).
+        self.memo: dict[str, tuple[Any, ...]] = {}
+        # The other segments of the body, each to its handler.
         self.handlers: Mapping[str, Handler] = {
             "BHT": self._bht,
             "HL": self._hl,
@@ -175,7 +179,6 @@ class _Parser(OneBht):
             "MPI": _ignore,
             "TRN": self._trn,
             "DTP": self._dtp,
-            "EB": self._eb,
             "HSD": _ignore,
             "MSG": self._msg,
             "III": _ignore,
@@ -300,14 +303,51 @@ class _Parser(OneBht):
         elif self.person is not None:
             self.person.dates[e[1]] = when
 
-    def _eb(self, e: list[str]) -> None:
-        if self.person is None:
-            raise X12Error("EB outside a subscriber or dependent")
+    def body(self, segments: Segments) -> list[str] | None:
+        """Read the segments of the transaction set up to the first that is not a 271 body
+        segment (its SE, or one out of place) and return that one (None at the end).
+
+        An EB (most of a 271) whose text was read before in the file only becomes a new
+        Benefit of what that reading found; another segment is split and goes to its handler."""
+        memo, handlers, sep = self.memo, self.handlers, segments.separator
+        remembered = memo.get
+        raw = "ST"  # the segment before the first of the body, should reading it fail
+        try:
+            while True:
+                for raw in segments.raws:
+                    fields = remembered(raw)
+                    if fields is None:
+                        e = raw.split(sep)
+                        if e[0] != "EB":
+                            handler = handlers.get(e[0])
+                            if handler is None:
+                                return e
+                            handler(e)
+                            continue
+                        if self.person is None:
+                            raise X12Error("EB outside a subscriber or dependent")
+                        fields = self._eb_fields(e)
+                        if len(memo) >= _EB_MEMO_SIZE:
+                            memo.clear()
+                        memo[raw] = fields
+                    person = self.person
+                    if person is None:
+                        raise X12Error("EB outside a subscriber or dependent")
+                    self.benefit = benefit = Benefit(*fields)
+                    self.in_entities = False
+                    person.benefits.append(benefit)
+                if not segments.advance():
+                    return None
+        except (X12Error, IndexError, ValueError, ArithmeticError) as exc:
+            raise located(exc, segments.number(), raw.split(sep)) from None
+
+    def _eb_fields(self, e: list[str]) -> tuple[Any, ...]:
+        """What an EB says, as Benefit's fields (its containers the shared empty ones)."""
         if len(e) < 15:
             e = e + _PAD[: 15 - len(e)]
         services = e[3]
         rep = self.repetition
-        self.benefit = Benefit(
+        return (
             e[1] or text(e, 1),
             e[2],
             tuple(s for s in services.split(rep) if s) if rep and services else (services,),
@@ -323,8 +363,6 @@ class _Parser(OneBht):
             e[13],
             *_EMPTY,
         )
-        self.in_entities = False
-        self.person.benefits.append(self.benefit)
 
     def _msg(self, e: list[str]) -> None:
         if self.benefit is not None:
