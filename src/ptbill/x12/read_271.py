@@ -10,9 +10,10 @@ another payer, 2120C). ptbill.x12.benefits reads what a PT biller needs out of t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from ptbill.x12.eligibility_codes import FOLLOW_UPS, REJECT_REASONS
@@ -110,6 +111,7 @@ class Benefit:
     authorization: str  # EB11: Y prior authorization or certification required
     in_network: str  # EB12: Y in network, N out of network, W not applicable, U unknown
     procedure: str  # EB13, e.g. HC:97110
+    text: str  # the EB segment as read: in one file, the same text says the same
     # Most EB segments come alone: these stay the shared empty values below until a DTP,
     # MSG, AAA, NM1 or REF of the benefit gives the parser something to put in them.
     dates: dict[str, DateRange] = field(default_factory=dict)
@@ -159,32 +161,14 @@ class Eligibility:
 class _Parser(OneBht):
     transaction = "271"
 
+    # read_transactions hands the segments to `body`, which hands all but EB to _HANDLERS
+    # (plain functions, not bound methods: a parser holding its own methods would be a cycle,
+    # and all it read would wait for the cyclic collector to be freed).
+    handlers: Mapping[str, Handler] = MappingProxyType({})
+
     def __init__(self) -> None:
         # What each distinct EB text says, for the whole file (`body`).
         self.memo: dict[str, tuple[Any, ...]] = {}
-        # The other segments of the body, each to its handler.
-        self.handlers: Mapping[str, Handler] = {
-            "BHT": self._bht,
-            "HL": self._hl,
-            "AAA": self._aaa,
-            "NM1": self._nm1,
-            "PER": _ignore,
-            "REF": self._ref,
-            "N3": _ignore,
-            "N4": _ignore,
-            "PRV": _ignore,
-            "DMG": self._dmg,
-            "INS": _ignore,
-            "HI": _ignore,
-            "MPI": _ignore,
-            "TRN": self._trn,
-            "DTP": self._dtp,
-            "HSD": _ignore,
-            "MSG": self._msg,
-            "III": _ignore,
-            "LS": self._ls,
-            "LE": self._le,
-        }
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None:
         self.repetition = delimiters.repetition
@@ -309,7 +293,7 @@ class _Parser(OneBht):
 
         An EB (most of a 271) whose text was read before in the file only becomes a new
         Benefit of what that reading found; another segment is split and goes to its handler."""
-        memo, handlers, sep = self.memo, self.handlers, segments.separator
+        memo, handlers, sep = self.memo, _HANDLERS, segments.separator
         remembered = memo.get
         raw = "ST"  # the segment before the first of the body, should reading it fail
         try:
@@ -322,11 +306,11 @@ class _Parser(OneBht):
                             handler = handlers.get(e[0])
                             if handler is None:
                                 return e
-                            handler(e)
+                            handler(self, e)
                             continue
                         if self.person is None:
                             raise X12Error("EB outside a subscriber or dependent")
-                        fields = self._eb_fields(e)
+                        fields = (*self._eb_fields(e), raw, *_EMPTY)
                         if len(memo) >= _EB_MEMO_SIZE:
                             memo.clear()
                         memo[raw] = fields
@@ -342,7 +326,7 @@ class _Parser(OneBht):
             raise located(exc, segments.number(), raw.split(sep)) from None
 
     def _eb_fields(self, e: list[str]) -> tuple[Any, ...]:
-        """What an EB says, as Benefit's fields (its containers the shared empty ones)."""
+        """What an EB says, as Benefit's fields from EB01 to EB13."""
         if len(e) < 15:
             e = e + _PAD[: 15 - len(e)]
         services = e[3]
@@ -361,7 +345,6 @@ class _Parser(OneBht):
             e[11],
             e[12],
             e[13],
-            *_EMPTY,
         )
 
     def _msg(self, e: list[str]) -> None:
@@ -380,8 +363,32 @@ class _Parser(OneBht):
 _EMPTY = tuple(_SHARED.values())
 
 
-def _ignore(e: list[str]) -> None:
+def _ignore(parser: _Parser, e: list[str]) -> None:
     return None
+
+
+_HANDLERS: dict[str, Callable[[_Parser, list[str]], None]] = {
+    "BHT": _Parser._bht,
+    "HL": _Parser._hl,
+    "AAA": _Parser._aaa,
+    "NM1": _Parser._nm1,
+    "PER": _ignore,
+    "REF": _Parser._ref,
+    "N3": _ignore,
+    "N4": _ignore,
+    "PRV": _ignore,
+    "DMG": _Parser._dmg,
+    "INS": _ignore,
+    "HI": _ignore,
+    "MPI": _ignore,
+    "TRN": _Parser._trn,
+    "DTP": _Parser._dtp,
+    "HSD": _ignore,
+    "MSG": _Parser._msg,
+    "III": _ignore,
+    "LS": _Parser._ls,
+    "LE": _Parser._le,
+}
 
 
 def read_271(source: Source) -> list[Eligibility]:
