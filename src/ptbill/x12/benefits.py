@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ptbill.bulk import batch
 from ptbill.errors import InputError
 from ptbill.x12.eligibility_codes import (
     ACTIVE,
@@ -122,13 +124,17 @@ def _int(b: Benefit | None) -> int | None:
     return int(b.quantity) if b is not None and b.quantity is not None else None
 
 
-class _Answers:
-    """What one person's EB segments answer, read in one pass over them: each EB is
-    classified once (which question it answers) and, where it matters, ranked once; of the
-    EBs answering a question the first best-ranked relevant one is kept (see the module doc)."""
+# What an EB text says for the summary: the question it answers (or None), its rank when it
+# answers one or flags prior authorization and is relevant to PT (else None), and whether it
+# is a therapy amount applied this year.
+_Said = tuple[str | None, int | None, bool]
 
-    def __init__(self, e: Eligibility, wanted: tuple[str, ...]) -> None:
-        relevant = (len(wanted) + 1) * 16  # ranks from here on: another service type's
+
+class _Answers:
+    """What one person's EB segments answer, read in one pass over them: of the EBs
+    answering a question the first best-ranked relevant one is kept (see the module doc)."""
+
+    def __init__(self, e: Eligibility, said: Callable[[Benefit], _Said]) -> None:
         self.active: bool | None = None
         self.medicare = False
         self.begin, self.end = _range(e.dates)
@@ -149,19 +155,10 @@ class _Answers:
                     self.begin, self.end = self.begin or b_begin, self.end or b_end
             elif code == "R":
                 self.other.append(b)
-            if (
-                b.period == YEAR_TO_DATE
-                and b.amount is not None
-                and code not in _NOT_THERAPY
-                and _THERAPY_TYPES.intersection(b.service_types)
-                and (self.therapy is None or b.amount > self.therapy)
-            ):
-                self.therapy = b.amount
-            question = _question(b) if code in _ASKED else None
-            if question is None and not b.authorization:
-                continue
-            rank = _rank(b, wanted)
-            if rank >= relevant:
+            question, rank, therapy = said(b)
+            if therapy and (self.therapy is None or b.amount > self.therapy):  # type: ignore[operator]
+                self.therapy = b.amount  # (`therapy` says it is an amount)
+            if rank is None:
                 continue
             if b.authorization:
                 authorization.add(b.authorization)
@@ -228,7 +225,8 @@ def _percent(value: Decimal | None) -> Decimal | None:
     return percent.quantize(Decimal(1)) if percent == percent.to_integral_value() else percent
 
 
-def _benefit_json(b: Benefit) -> dict[str, Any]:
+def _eb_json(b: Benefit) -> dict[str, Any]:
+    """An EB segment in plain words (without what qualifies it: its dates and messages)."""
     return {
         "code": b.code,
         "meaning": BENEFIT_INFORMATION.get(b.code, f"EB01 {b.code}"),
@@ -244,54 +242,107 @@ def _benefit_json(b: Benefit) -> dict[str, Any]:
         "authorization_required": {"Y": True, "N": False}.get(b.authorization),
         "in_network": {"Y": True, "N": False}.get(b.in_network),
         "procedure": b.procedure or None,
-        "dates": _dates_json(b.dates),
-        "messages": b.messages,
     }
+
+
+class Summary:
+    """Summaries of the people of one 271 file, each in the shape of `ptbill eligibility read
+    --json` (`detail` adds every EB segment in plain words, `benefits`).
+
+    What an EB text says (its question, rank and words) is worked out once in the file: a
+    271 repeats the same EB texts person after person. The benefits' words of one text are
+    one dict's copies, sharing its list of service types: the summaries are to be read (or
+    printed), not changed. One Summary serves one file (the same text may say another thing
+    under other delimiters)."""
+
+    def __init__(self, service_types: tuple[str, ...] = PT_SERVICE_TYPES, detail: bool = True):
+        self.wanted = service_types
+        self.detail = detail
+        self._said: dict[str, _Said] = {}
+        self._words: dict[str, dict[str, Any]] = {}
+
+    def said(self, b: Benefit) -> _Said:
+        said = self._said.get(b.text)
+        if said is None:
+            code = b.code
+            question = _question(b) if code in _ASKED else None
+            rank = _rank(b, self.wanted) if question is not None or b.authorization else None
+            if rank is not None and rank >= (len(self.wanted) + 1) * 16:
+                rank = None  # another service type's: not relevant to PT
+            therapy = (
+                b.period == YEAR_TO_DATE
+                and b.amount is not None
+                and code not in _NOT_THERAPY
+                and not _THERAPY_TYPES.isdisjoint(b.service_types)
+            )
+            said = self._said[b.text] = (question, rank, therapy)
+        return said
+
+    def words(self, b: Benefit) -> dict[str, Any]:
+        """Every element of a benefit in plain words, with its dates and messages."""
+        words = self._words.get(b.text)
+        if words is None:
+            words = self._words[b.text] = _eb_json(b)
+        return {**words, "dates": _dates_json(b.dates), "messages": b.messages}
+
+    def __call__(self, e: Eligibility) -> dict[str, Any]:
+        a = _Answers(e, self.said)
+        limit, used, remaining = a.visits()
+        coinsurance = a["coinsurance"]
+        other = [_other_payer(b) for b in a.other]
+        summary = {
+            "trace": e.trace,
+            "level": e.level,
+            "member_id": e.member_id,
+            "payer": e.payer_name or None,
+            "payer_id": e.payer_id or None,
+            "active": a.active,
+            "plan_begin": a.begin,
+            "plan_end": a.end,
+            "deductible": a.amount("deductible"),
+            "deductible_remaining": a.amount("deductible_remaining"),
+            "out_of_pocket_remaining": a.amount("out_of_pocket_remaining"),
+            "coinsurance_percent": _percent(coinsurance.percent) if coinsurance else None,
+            "copay": a.amount("copay"),
+            "visit_limit": limit,
+            "visits_used": used,
+            "visits_remaining": remaining,
+            "prior_authorization_required": a.authorization,
+            "medicare": a.medicare,
+            "therapy_amount_applied": a.therapy,
+            "other_payers": other,
+            "medicare_secondary_payer": [
+                p["meaning"] for p in other if p["medicare_secondary_payer"]
+            ],
+            "errors": [r.as_json() for r in e.errors],
+        }
+        if self.detail:
+            words = self.words
+            summary["benefits"] = [words(b) for b in e.benefits]
+        return summary
 
 
 def summarize(
     e: Eligibility, service_types: tuple[str, ...] = PT_SERVICE_TYPES, detail: bool = True
 ) -> dict[str, Any]:
-    """One person's answer in the shape of `ptbill eligibility read --json`; `detail` adds
-    every EB segment in plain words (`benefits`)."""
-    a = _Answers(e, service_types)
-    limit, used, remaining = a.visits()
-    coinsurance = a["coinsurance"]
-    other = [_other_payer(b) for b in a.other]
-    return {
-        "trace": e.trace,
-        "level": e.level,
-        "member_id": e.member_id,
-        "payer": e.payer_name or None,
-        "payer_id": e.payer_id or None,
-        "active": a.active,
-        "plan_begin": a.begin,
-        "plan_end": a.end,
-        "deductible": a.amount("deductible"),
-        "deductible_remaining": a.amount("deductible_remaining"),
-        "out_of_pocket_remaining": a.amount("out_of_pocket_remaining"),
-        "coinsurance_percent": _percent(coinsurance.percent) if coinsurance else None,
-        "copay": a.amount("copay"),
-        "visit_limit": limit,
-        "visits_used": used,
-        "visits_remaining": remaining,
-        "prior_authorization_required": a.authorization,
-        "medicare": a.medicare,
-        "therapy_amount_applied": a.therapy,
-        "other_payers": other,
-        "medicare_secondary_payer": [p["meaning"] for p in other if p["medicare_secondary_payer"]],
-        "errors": [r.as_json() for r in e.errors],
-        **({"benefits": [_benefit_json(b) for b in e.benefits]} if detail else {}),
-    }
+    """One person's answer in the shape of `ptbill eligibility read --json` (see Summary)."""
+    return Summary(service_types, detail)(e)
 
 
-def read_people(text: str, name: str, detail: bool = True) -> list[dict[str, Any]]:
-    """The people a 271 (its text) answers, each as `summarize` reads it; InputError naming
-    the file, the segment and the fix when it cannot be read (a file of another kind: what
-    reads it)."""
+def read_eligibility(text: str, name: str) -> list[Eligibility]:
+    """The people a 271 (its text) answers; InputError naming the file, the segment and the
+    fix when it cannot be read (a file of another kind: what reads it)."""
     try:
-        return [summarize(e, PT_SERVICE_TYPES, detail) for e in read_271(io.StringIO(text))]
+        return read_271(io.StringIO(text))
     except WrongKind as e:
         raise WrongKindError(name, e.where() or None, e.problem, e.found) from None
     except X12Error as e:
         raise InputError(name, e.problem, FIX_271, field=e.where() or None) from None
+
+
+def read_people(text: str, name: str, detail: bool = True) -> list[dict[str, Any]]:
+    """The people a 271 (its text) answers, each as `Summary` reads it (see read_eligibility
+    for its errors)."""
+    with batch():  # a 271 and its summaries are many small objects, none of them garbage
+        summary = Summary(PT_SERVICE_TYPES, detail)
+        return [summary(e) for e in read_eligibility(text, name)]
