@@ -202,14 +202,27 @@ def apply_271(
     people = read_people(text, name, detail=False)  # the 271 itself is kept, whole
     inbound = register_inbound(session, text, name, "271", as_of=as_of, run_id=run_id)
     summary = EligibilitySummary(name, inbound.id)
-    traces = [p["trace"] for p in people if p["trace"]]
-    items = {
-        i.trace: i
-        for i in session.scalars(select(pm.OutboundItem).where(pm.OutboundItem.trace.in_(traces)))
-    }
+    items = _inquiries(session, {p["trace"] for p in people if p["trace"]})
+    # Who an answer is about: its inquiry's patient, else the member id's coverage.
+    asked = {p["trace"]: items.get(p["trace"] or "") for p in people}
+    coverages = _coverages(
+        session,
+        {
+            p["member_id"]
+            for p in people
+            if p["member_id"] and getattr(asked[p["trace"]], "patient_id", None) is None
+        },
+    )
+    checks = []
     for person in people:
-        item = items.get(person["trace"] or "")
-        patient_id, payer_id = _who(session, item, person["member_id"])
+        item = asked[person["trace"]]
+        patient_id: int | None
+        if item is not None and item.patient_id is not None:
+            patient_id, payer_id = item.patient_id, item.payer_id
+        else:
+            patient_id, payer_id = coverages.get(
+                person["member_id"] or "", (None, item.payer_id if item else None)
+            )
         if item is None:
             summary.unmatched.append(person["trace"] or "(no trace)")
         check = pm.EligibilityCheck(
@@ -225,26 +238,43 @@ def apply_271(
             result_json=dumps(person),
         )
         session.add(check)
-        session.flush()
-        summary.people.append({**person, "check_id": check.id})
+        checks.append(check)
         _consequences(session, check, item, person, summary, as_of, who)
+    session.flush()  # the checks' ids, in one go (inserts in the order added)
+    summary.people = [
+        {**person, "check_id": check.id} for person, check in zip(people, checks, strict=True)
+    ]
     return summary
 
 
-def _who(
-    session: Session, item: pm.OutboundItem | None, member_id: str | None
-) -> tuple[int | None, int | None]:
-    if item is not None and item.patient_id is not None:
-        return item.patient_id, item.payer_id
-    if member_id:
-        row = session.execute(
-            select(m.Coverage.patient_id, m.Coverage.payer_id).where(
-                m.Coverage.member_id == member_id
-            )
-        ).first()
-        if row is not None:
-            return row[0], row[1]
-    return None, item.payer_id if item else None
+_IN_CHUNK = 500  # values in one IN (...) list
+
+
+def _inquiries(session: Session, traces: set[str]) -> dict[str, pm.OutboundItem]:
+    """The inquiries (270 traces) these answers name, by trace."""
+    ordered = sorted(traces)
+    items: dict[str, pm.OutboundItem] = {}
+    for i in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[i : i + _IN_CHUNK]
+        q = select(pm.OutboundItem).where(pm.OutboundItem.trace.in_(chunk))
+        items.update((item.trace, item) for item in session.scalars(q))
+    return items
+
+
+def _coverages(session: Session, member_ids: set[str]) -> dict[str, tuple[int, int]]:
+    """(patient id, payer id) of the ledger's first coverage of each member id: who an answer
+    that matches no inquiry of a known patient is about."""
+    ordered = sorted(member_ids)
+    found: dict[str, tuple[int, int]] = {}
+    for i in range(0, len(ordered), _IN_CHUNK):
+        q = (
+            select(m.Coverage.member_id, m.Coverage.patient_id, m.Coverage.payer_id)
+            .where(m.Coverage.member_id.in_(ordered[i : i + _IN_CHUNK]))
+            .order_by(m.Coverage.id)
+        )
+        for member_id, patient_id, payer_id in session.execute(q):
+            found.setdefault(member_id, (patient_id, payer_id))
+    return found
 
 
 def covers(check: pm.EligibilityCheck, on: dt.date) -> bool | None:
