@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -134,14 +133,15 @@ class _Answers:
     """What one person's EB segments answer, read in one pass over them: of the EBs
     answering a question the first best-ranked relevant one is kept (see the module doc)."""
 
-    def __init__(self, e: Eligibility, said: Callable[[Benefit], _Said]) -> None:
+    def __init__(self, e: Eligibility, summary: Summary) -> None:
         self.active: bool | None = None
         self.medicare = False
-        self.begin, self.end = _range(e.dates)
-        self.therapy: Decimal | None = None
+        begin, end = _range(e.dates)
+        therapy_amount: Decimal | None = None
         self.other: list[Benefit] = []
-        self.best: dict[str, tuple[int, Benefit]] = {}
+        self.best = best = dict[str, tuple[int, Benefit]]()
         authorization: set[str] = set()
+        known, said = summary.known.get, summary.said
         for b in e.benefits:
             code = b.code
             if code in _COVERAGE:
@@ -150,22 +150,23 @@ class _Answers:
                     self.medicare = self.medicare or b.insurance_type in MEDICARE
                 elif self.active is None:
                     self.active = False
-                if b.dates and (self.begin is None or self.end is None):
+                if b.dates and (begin is None or end is None):
                     b_begin, b_end = _range(b.dates)
-                    self.begin, self.end = self.begin or b_begin, self.end or b_end
+                    begin, end = begin or b_begin, end or b_end
             elif code == "R":
                 self.other.append(b)
-            question, rank, therapy = said(b)
-            if therapy and (self.therapy is None or b.amount > self.therapy):  # type: ignore[operator]
-                self.therapy = b.amount  # (`therapy` says it is an amount)
+            question, rank, therapy = known(b.text) or said(b)
+            if therapy and (therapy_amount is None or b.amount > therapy_amount):  # type: ignore[operator]
+                therapy_amount = b.amount  # (`therapy` says it is an amount)
             if rank is None:
                 continue
             if b.authorization:
                 authorization.add(b.authorization)
             if question is not None:
-                held = self.best.get(question)
+                held = best.get(question)
                 if held is None or rank < held[0]:
-                    self.best[question] = (rank, b)
+                    best[question] = (rank, b)
+        self.begin, self.end, self.therapy = begin, end, therapy_amount
         self.authorization = (
             True if "Y" in authorization else False if "N" in authorization else None
         )
@@ -258,11 +259,12 @@ class Summary:
     def __init__(self, service_types: tuple[str, ...] = PT_SERVICE_TYPES, detail: bool = True):
         self.wanted = service_types
         self.detail = detail
-        self._said: dict[str, _Said] = {}
+        self.known: dict[str, _Said] = {}  # what each EB text says (`said`)
         self._words: dict[str, dict[str, Any]] = {}
 
     def said(self, b: Benefit) -> _Said:
-        said = self._said.get(b.text)
+        """What the text of this EB says for the summary (worked out once per text)."""
+        said = self.known.get(b.text)
         if said is None:
             code = b.code
             question = _question(b) if code in _ASKED else None
@@ -275,18 +277,22 @@ class Summary:
                 and code not in _NOT_THERAPY
                 and not _THERAPY_TYPES.isdisjoint(b.service_types)
             )
-            said = self._said[b.text] = (question, rank, therapy)
+            said = self.known[b.text] = (question, rank, therapy)
         return said
 
-    def words(self, b: Benefit) -> dict[str, Any]:
-        """Every element of a benefit in plain words, with its dates and messages."""
-        words = self._words.get(b.text)
-        if words is None:
-            words = self._words[b.text] = _eb_json(b)
-        return {**words, "dates": _dates_json(b.dates), "messages": b.messages}
+    def words(self, benefits: list[Benefit]) -> list[dict[str, Any]]:
+        """Every element of each benefit in plain words, with its dates and messages."""
+        known, out = self._words, []
+        for b in benefits:
+            words = known.get(b.text)
+            if words is None:
+                words = known[b.text] = _eb_json(b)
+            dates = _dates_json(b.dates) if b.dates else {}
+            out.append({**words, "dates": dates, "messages": b.messages})
+        return out
 
     def __call__(self, e: Eligibility) -> dict[str, Any]:
-        a = _Answers(e, self.said)
+        a = _Answers(e, self)
         limit, used, remaining = a.visits()
         coinsurance = a["coinsurance"]
         other = [_other_payer(b) for b in a.other]
@@ -317,8 +323,7 @@ class Summary:
             "errors": [r.as_json() for r in e.errors],
         }
         if self.detail:
-            words = self.words
-            summary["benefits"] = [words(b) for b in e.benefits]
+            summary["benefits"] = self.words(e.benefits)
         return summary
 
 
