@@ -294,29 +294,28 @@ class _Parser(OneBht):
         An EB (most of a 271) whose text was read before in the file only becomes a new
         Benefit of what that reading found; another segment is split and goes to its handler."""
         memo, handlers, sep = self.memo, _HANDLERS, segments.separator
-        remembered = memo.get
+        remembered, eb = memo.get, "EB" + sep
         raw = "ST"  # the segment before the first of the body, should reading it fail
         try:
             while True:
                 for raw in segments.raws:
-                    fields = remembered(raw)
-                    if fields is None:
+                    if not raw.startswith(eb):
                         e = raw.split(sep)
-                        if e[0] != "EB":
-                            handler = handlers.get(e[0])
-                            if handler is None:
-                                return e
+                        handler = handlers.get(e[0])
+                        if handler is not None:
                             handler(self, e)
                             continue
-                        if self.person is None:
-                            raise X12Error("EB outside a subscriber or dependent")
-                        fields = (*self._eb_fields(e), raw, *_EMPTY)
-                        if len(memo) >= _EB_MEMO_SIZE:
-                            memo.clear()
-                        memo[raw] = fields
+                        if e[0] != "EB":
+                            return e
                     person = self.person
                     if person is None:
                         raise X12Error("EB outside a subscriber or dependent")
+                    fields = remembered(raw)
+                    if fields is None:
+                        fields = (*self._eb_fields(raw.split(sep)), raw, *_EMPTY)
+                        if len(memo) >= _EB_MEMO_SIZE:
+                            memo.clear()
+                        memo[raw] = fields
                     self.benefit = benefit = Benefit(*fields)
                     self.in_entities = False
                     person.benefits.append(benefit)
