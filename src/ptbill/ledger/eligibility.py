@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
+from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.jsontext import to_json as dumps
 from ptbill.ledger.outbound import Written, record, register_inbound, settings
 from ptbill.ledger.scope import EVERYTHING, Scope
@@ -213,7 +214,7 @@ def apply_271(
             if p["member_id"] and getattr(asked[p["trace"]], "patient_id", None) is None
         },
     )
-    checks = []
+    rows = []
     for person in people:
         item = asked[person["trace"]]
         patient_id: int | None
@@ -225,26 +226,46 @@ def apply_271(
             )
         if item is None:
             summary.unmatched.append(person["trace"] or "(no trace)")
-        check = pm.EligibilityCheck(
-            inbound_id=inbound.id,
-            trace=(person["trace"] or "")[:50] or None,
-            patient_id=patient_id,
-            payer_id=payer_id,
-            member_id=person["member_id"],
-            checked_on=as_of,
-            service_date=item.service_date if item else None,
-            **{name: person[name] for name in _CHECK_FIELDS},
-            errors=dumps(person["errors"]),
-            result_json=dumps(person),
+        rows.append(
+            {
+                "inbound_id": inbound.id,
+                "trace": (person["trace"] or "")[:50] or None,
+                "patient_id": patient_id,
+                "payer_id": payer_id,
+                "member_id": person["member_id"],
+                "checked_on": as_of,
+                "service_date": item.service_date if item else None,
+                **{name: person[name] for name in _CHECK_FIELDS},
+                "errors": dumps(person["errors"]),
+                "result_json": dumps(person),
+            }
         )
-        session.add(check)
-        checks.append(check)
-        _consequences(session, check, item, person, summary, as_of, who)
-    session.flush()  # the checks' ids, in one go (inserts in the order added)
-    summary.people = [
-        {**person, "check_id": check.id} for person, check in zip(people, checks, strict=True)
-    ]
+    # One bulk insert with its ids allocated ahead (ptbill.ledger.bulk), not an ORM object a row.
+    ids = Bulk(session).insert(pm.EligibilityCheck, rows, with_ids=True)
+    for person, row, check_id in zip(people, rows, ids, strict=True):
+        check = _Check(**{name: row[name] for name in _CHECK_READ})
+        summary.people.append({**person, "check_id": check_id})
+        _consequences(session, check, asked[person["trace"]], person, summary, as_of, who)
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """What an answer's consequences read of its eligibility_checks row."""
+
+    inbound_id: int
+    patient_id: int | None
+    payer_id: int | None
+    checked_on: dt.date
+    service_date: dt.date | None
+    active: bool | None
+    plan_begin: dt.date | None
+    plan_end: dt.date | None
+    visit_limit: int | None
+    visits_remaining: int | None
+
+
+_CHECK_READ = tuple(f.name for f in fields(_Check))
 
 
 _IN_CHUNK = 500  # values in one IN (...) list
@@ -277,7 +298,7 @@ def _coverages(session: Session, member_ids: set[str]) -> dict[str, tuple[int, i
     return found
 
 
-def covers(check: pm.EligibilityCheck, on: dt.date) -> bool | None:
+def covers(check: _Check, on: dt.date) -> bool | None:
     """Whether the answer says the coverage reaches `on` (None: it does not say)."""
     if check.plan_begin is not None and on < check.plan_begin:
         return False
@@ -291,7 +312,7 @@ def covers(check: pm.EligibilityCheck, on: dt.date) -> bool | None:
 
 def _consequences(
     session: Session,
-    check: pm.EligibilityCheck,
+    check: _Check,
     item: pm.OutboundItem | None,
     person: dict[str, Any],
     summary: EligibilitySummary,
@@ -358,9 +379,7 @@ def _first_claim(session: Session, numbers: list[str]) -> int | None:
     return session.scalar(select(m.Claim.id).where(m.Claim.claim_number == numbers[0]))
 
 
-def _block_uncovered(
-    session: Session, check: pm.EligibilityCheck, who: str, as_of: dt.date
-) -> list[str]:
+def _block_uncovered(session: Session, check: _Check, who: str, as_of: dt.date) -> list[str]:
     """Ready claims of the patient with this payer on dates the coverage does not reach."""
     if check.patient_id is None:
         return []
@@ -392,7 +411,7 @@ def _block_uncovered(
 
 def _item(
     session: Session,
-    check: pm.EligibilityCheck,
+    check: _Check,
     reference: str,
     claim_id: int | None,
     category: str,
