@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -21,6 +23,13 @@ router = APIRouter(include_in_schema=False)
 
 def _pct(value: Decimal | float | int) -> str:
     return f"{float(value) * 100:.1f}%"
+
+
+def _csv_url(day: dt.date, clinic: str | None) -> str:
+    """The report's CSV (`GET /api/v1/reports?format=csv`) as of the page's date, of the
+    clinics the page shows."""
+    query = {"format": "csv", "as_of": str(day)} | ({"clinic": clinic} if clinic else {})
+    return "/api/v1/reports?" + urlencode(query)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -67,5 +76,6 @@ def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
         as_of=day,
         report=report,
         svg=svg,
+        csv_url=_csv_url(day, request.query_params.get("clinic")),
         collected=sum((v for _, v in collections), Decimal(0)),
     )
