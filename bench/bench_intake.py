@@ -3,13 +3,16 @@ HL7 v2 DFT^P03 messages and a CSV charge export, then each read back, timed agai
 intake of the same visits (the anchor, measured in the same run). Goal (#17): each format
 within 2x the anchor.
 
-Two measures, each over interleaved rounds (json, fhir, hl7, csv, then again), the best round
+Three measures, each over interleaved rounds (json, fhir, hl7, csv, then again), the best round
 of each format kept; CPU time beside wall time, since the wall clock of a shared host moves
 with the other work on it:
 
 - the readers in process: `ptbill.intake.read_visits` into validated `Visit` objects;
 - with --cli, end to end through the CLI: `ptbill scrub --from FMT --as-of ... --json FILE`
-  in a new process per run (start-up, configuration, reading, coding, scrubbing, output).
+  in a new process per run (start-up, configuration, reading, coding, scrubbing, output);
+- with --import, `ptbill --db NEW.db import --from FMT --as-of ... --json FILE` into a new
+  SQLite ledger per run (reading, coding, pricing, scrubbing, storing), as a biller takes a
+  file in. Both give each run's peak memory (its process's maximum resident set).
 
 Also measured, on a subset (they are slow): FHIR with every resource validated by the
 fhir.resources R4B models (`validate="full"`), and python-hl7's own parser on the messages.
@@ -17,6 +20,7 @@ fhir.resources R4B models (`validate="full"`), and python-hl7's own parser on th
     .venv/bin/python bench/bench_intake.py                  # 50,000 visits, in process
     .venv/bin/python bench/bench_intake.py --cli --rounds 2 # and end to end through the CLI
     .venv/bin/python bench/bench_intake.py --quick          # 5,000
+    .venv/bin/python bench/bench_intake.py --cli --import --no-in-process --no-slow --rounds 1
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -47,10 +52,10 @@ def timed(label: str, fn: Any) -> tuple[float, Any]:
     return took, result
 
 
-Times = dict[str, list[tuple[float, float]]]  # format -> (wall, CPU) seconds of each round
+Times = dict[str, list[tuple[float, ...]]]  # format -> (wall, CPU[, peak MB]) of each round
 
 
-def rounds(formats: list[str], count: int, run: Callable[[str], tuple[float, float]]) -> Times:
+def rounds(formats: list[str], count: int, run: Callable[[str], tuple[float, ...]]) -> Times:
     out: Times = {fmt: [] for fmt in formats}
     for _ in range(count):
         for fmt in formats:
@@ -64,9 +69,10 @@ def report(title: str, n: int, times: Times) -> None:
     print(f"{title} (best of {len(times['json'])} rounds)")
     for fmt, runs in times.items():
         wall, cpu = min(t[0] for t in runs), min(t[1] for t in runs)
+        peak = f"peak {max(t[2] for t in runs):6,.0f} MB   " if len(runs[0]) > 2 else ""
         print(
             f"  {fmt:5} wall {wall:7.2f} s {wall / wall0:5.2f}x   CPU {cpu:7.2f} s "
-            f"{cpu / cpu0:5.2f}x   {n / cpu:7,.0f} visits/CPU-s   "
+            f"{cpu / cpu0:5.2f}x   {peak}{n / cpu:7,.0f} visits/CPU-s   "
             f"(all rounds' CPU: {', '.join(f'{t[1]:.2f}' for t in runs)})"
         )
 
@@ -83,19 +89,37 @@ def in_process(texts: dict[str, str], n: int, config: Any) -> Callable[[str], tu
     return run
 
 
-def through_cli(folder: Path, as_of: str) -> Callable[[str], tuple[float, float]]:
+def child(args: list[str], folder: Path) -> tuple[float, float, float]:
+    """A command's wall and CPU seconds and its peak memory (MB), in a new process."""
+    with (folder / "stderr").open("w+b") as err:
+        wall = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - wall
+        err.seek(0)
+        code = os.waitstatus_to_exitcode(status)
+        assert code in (0, 1), (args, err.read()[-500:])  # 1: some visit blocked
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def through_cli(folder: Path, as_of: str) -> Callable[[str], tuple[float, ...]]:
     ptbill = str(Path(sys.executable).with_name("ptbill"))
 
-    def run(fmt: str) -> tuple[float, float]:
+    def run(fmt: str) -> tuple[float, ...]:
         args = [ptbill, "scrub", "--from", fmt, "--as-of", as_of, "--json", str(folder / fmt)]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall = time.perf_counter()
-        done = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-        wall = time.perf_counter() - wall
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        assert done.returncode in (0, 1), (fmt, done.stderr[-500:])  # 1: some visit blocked
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        return wall, cpu
+        return child(args, folder)
+
+    return run
+
+
+def through_import(folder: Path, as_of: str) -> Callable[[str], tuple[float, ...]]:
+    ptbill = str(Path(sys.executable).with_name("ptbill"))
+
+    def run(fmt: str) -> tuple[float, ...]:
+        ledger = folder / f"{fmt}.db"
+        ledger.unlink(missing_ok=True)
+        args = [ptbill, "--db", str(ledger), "import", "--from", fmt, "--as-of", as_of]
+        return child([*args, "--json", "--quiet", str(folder / fmt)], folder)
 
     return run
 
@@ -106,6 +130,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cli", action="store_true", help="also end to end through the CLI")
+    parser.add_argument("--import", dest="imports", action="store_true", help="and the import")
+    parser.add_argument("--no-in-process", action="store_true", help="only the commands")
+    parser.add_argument("--no-slow", action="store_true", help="not the slow paths on a subset")
     parser.add_argument("--subset", type=int, default=2_000, help="visits for the slow paths")
     args = parser.parse_args()
     n = 5_000 if args.quick else args.visits
@@ -124,14 +151,22 @@ def main() -> None:
         f"{n:,} visits; sizes: " + ", ".join(f"{k} {len(t) / 1e6:.1f} MB" for k, t in texts.items())
     )
     formats = list(texts)
-    report("read_visits in process", n, rounds(formats, args.rounds, in_process(texts, n, config)))
-    if args.cli:
+    if not args.no_in_process:
+        inside = in_process(texts, n, config)
+        report("read_visits in process", n, rounds(formats, args.rounds, inside))
+    if args.cli or args.imports:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             for fmt, text in texts.items():
                 (folder / fmt).write_text(text, encoding="utf-8", newline="")
-            cli = through_cli(folder, as_of)
-            report(f"ptbill scrub --as-of {as_of}", n, rounds(formats, args.rounds, cli))
+            if args.cli:
+                cli = through_cli(folder, as_of)
+                report(f"ptbill scrub --as-of {as_of}", n, rounds(formats, args.rounds, cli))
+            if args.imports:
+                stored = through_import(folder, as_of)
+                report(f"ptbill import --as-of {as_of}", n, rounds(formats, args.rounds, stored))
+    if args.no_slow:
+        return
     sub = args.subset
     small = [Visit.model_validate(d) for d in docs[:sub]]
     sub_json = "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in docs[:sub])

@@ -3,12 +3,14 @@
     .venv/bin/python bench/bench_payers.py [--patients 20000] [--visits 1000] [--quick]
 
 1. 271 reading: a 271 the simulated payer wrote for `--patients` patients, read
-   (ptbill.x12.read_271), read and summarised (+ ptbill.x12.benefits.summarize, what
-   `eligibility apply` does), and summarised with every EB in words (what `eligibility read
-   --json` prints), with the 835 reader on an 835 of about as many bytes as the anchor of the
-   same run (the machine's speed at that moment). End to end: `ptbill eligibility read FILE
-   --json` as a process (start-up, reading, summary, JSON written to /dev/null) against
-   `ptbill remit FILE.835 --json` on the anchor's 835. Goal: >= 10 MB/s.
+   (ptbill.x12.read_271), read and summarised (ptbill.x12.benefits.read_people, detail=False:
+   what `eligibility apply` reads), and summarised with every EB in words (what `eligibility
+   read --json` prints), with the 835 reader on an 835 of about as many bytes as the anchor of
+   the same run (the machine's speed at that moment); wall and CPU time, best of `--runs`.
+   `eligibility apply`'s work in process (apply_271 into a new SQLite ledger). End to end:
+   `ptbill eligibility read FILE --json` as a process (start-up, reading, summary, JSON
+   written to /dev/null; wall, CPU and peak memory) against `ptbill remit FILE.835 --json`
+   on the anchor's 835. Goal: >= 10 MB/s.
 2. Exchange: `--visits` visits imported and submitted in 25 submissions, the simulated payer's
    999, 277CA and 835 for each and 25 271s (40 patients each) in a local mailbox: 100 files of
    mixed types taken in by one `run_exchange`: download, recognise, apply, archive, each in its
@@ -23,10 +25,12 @@ import argparse
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ptbill.config import load_config
@@ -34,11 +38,12 @@ from ptbill.config.profiles import Clearinghouse
 from ptbill.demo.generator import generate
 from ptbill.exchange.run import run_exchange
 from ptbill.ledger.db import Ledger
+from ptbill.ledger.eligibility import apply_271
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import simulate
 from ptbill.payer_sim.eligibility import EligibilitySim, answer_270, sample_270
-from ptbill.x12.benefits import summarize
+from ptbill.x12.benefits import read_people
 from ptbill.x12.read_271 import read_271
 from ptbill.x12.read_835 import read_835
 from ptbill.x12.synthetic import synthetic_835
@@ -51,55 +56,82 @@ def big_271(patients: int, number: int = 2) -> str:
     return answer_270(sample_270(patients, DAY), load_config(None), sim, number=number, when=DAY)
 
 
+def _timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def bench_271(patients: int, runs: int) -> dict[str, float]:
     text = big_271(patients)
     size = len(text.encode()) / 1e6
     per_claim = len(synthetic_835(1000)) / 1000
     claims = max(1, int(len(text) / per_claim))
     remit = synthetic_835(claims)  # the machine's speed: the 835 reader on as many bytes
-    times: dict[str, list[float]] = {
-        "anchor_835": [],
-        "read": [],
-        "read_and_summarize": [],
-        "read_summarize_detail": [],
+    steps: dict[str, Callable[[], object]] = {
+        "anchor_835": lambda: sum(len(p.claims) for p in read_835(io.StringIO(remit))),
+        "read": lambda: read_271(io.StringIO(text)),
+        # What `eligibility apply` reads (read_people, detail=False) and what `eligibility
+        # read --json` builds (every EB in words).
+        "read_and_summarize": lambda: read_people(text, "big.271", detail=False),
+        "read_summarize_detail": lambda: read_people(text, "big.271"),
     }
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in steps}
     for _ in range(runs):
-        t = time.perf_counter()
-        sum(len(p.claims) for p in read_835(io.StringIO(remit)))
-        times["anchor_835"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        people = read_271(io.StringIO(text))
-        times["read"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        summaries = [summarize(e, detail=False) for e in read_271(io.StringIO(text))]
-        times["read_and_summarize"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        detailed = [summarize(e) for e in read_271(io.StringIO(text))]
-        times["read_summarize_detail"].append(time.perf_counter() - t)
-    assert len(people) == len(summaries) == len(detailed) == patients
-    best = {k: min(v) for k, v in times.items()}
+        for name, step in steps.items():
+            times[name].append(_timed(step))
+    assert len(read_people(text, "big.271")) == patients
     mb_835 = len(remit.encode()) / 1e6
+    out: dict[str, float] = {"mb_271": round(size, 2), "mb_835": round(mb_835, 2)}
+    out["patients"] = patients
+    for name, measured in times.items():
+        wall, cpu = min(w for w, _ in measured), min(c for _, c in measured)
+        mb = mb_835 if name == "anchor_835" else size
+        out[f"{name}_mb_per_s"] = round(mb / wall, 1)
+        out[f"{name}_cpu_mb_per_s"] = round(mb / cpu, 1)
+    for name in steps:
+        if name != "anchor_835":
+            out[f"{name}_x_anchor_cpu"] = round(
+                out[f"{name}_cpu_mb_per_s"] / out["anchor_835_cpu_mb_per_s"], 2
+            )
+    return {**out, **apply_271_once(text), **end_to_end(text, remit, runs)}
+
+
+def apply_271_once(text: str) -> dict[str, float]:
+    """`eligibility apply`'s work in process: the 271 applied to a new SQLite ledger (no
+    inquiry matches: each answer is looked up by member id), one transaction."""
+    with tempfile.TemporaryDirectory() as work:
+        ledger = Ledger(f"sqlite:///{Path(work) / 'apply.db'}")
+        try:
+            with ledger.transaction() as s:
+                wall, cpu = _timed(lambda: apply_271(s, text, "big.271", as_of=DAY, who="bench"))
+        finally:
+            ledger.close()
+    mb = len(text.encode()) / 1e6
     return {
-        "mb_271": round(size, 2),
-        "mb_835": round(mb_835, 2),
-        "patients": patients,
-        "anchor_835_mb_per_s": round(mb_835 / best["anchor_835"], 1),
-        "read_mb_per_s": round(size / best["read"], 1),
-        "read_and_summarize_mb_per_s": round(size / best["read_and_summarize"], 1),
-        "read_summarize_detail_mb_per_s": round(size / best["read_summarize_detail"], 1),
-        **end_to_end(text, remit, runs),
+        "apply_s": round(wall, 2),
+        "apply_cpu_s": round(cpu, 2),
+        "apply_mb_per_s": round(mb / wall, 1),
     }
 
 
-def _command(args: list[str]) -> float:
-    """Seconds of one `ptbill` process, its output thrown away (exit 1: someone inactive)."""
-    t = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "ptbill", *args], stdout=subprocess.DEVNULL, check=False
-    )
-    elapsed = time.perf_counter() - t
-    assert done.returncode in (0, 1), (args, done.returncode)
-    return elapsed
+def _command(args: list[str]) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak MB) of one `ptbill` process, its output thrown away (exit 1:
+    someone inactive). The peak is /usr/bin/time's (a child forked by this large process
+    would report this process's pages as its own)."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        t = time.perf_counter()
+        child = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%M", "-o", peak.name, sys.executable, "-m", "ptbill", *args],
+            stdout=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - t
+        code = os.waitstatus_to_exitcode(status)
+        assert code in (0, 1), (args, code)
+        kb = int(peak.read().split()[-1])
+    return elapsed, usage.ru_utime + usage.ru_stime, kb / 1024
 
 
 def end_to_end(text: str, remit: str, runs: int) -> dict[str, float]:
@@ -109,19 +141,25 @@ def end_to_end(text: str, remit: str, runs: int) -> dict[str, float]:
         f271, f835 = Path(work) / "big.271", Path(work) / "big.835"
         f271.write_text(text)
         f835.write_text(remit)
-        startup = min(_command(["--version"]) for _ in range(runs))
-        times: dict[str, list[float]] = {"271": [], "835": []}
+        startup = [_command(["--version"]) for _ in range(runs)]
+        times: dict[str, list[tuple[float, float, float]]] = {"271": [], "835": []}
         for _ in range(runs):
             times["271"].append(_command(["eligibility", "read", str(f271), "--json"]))
             times["835"].append(_command(["remit", str(f835), "--json"]))
-    mb_271, mb_835 = len(text.encode()) / 1e6, len(remit.encode()) / 1e6
-    return {
-        "cli_startup_s": round(startup, 2),
-        "cli_271_read_json_s": round(min(times["271"]), 2),
-        "cli_271_read_json_mb_per_s": round(mb_271 / min(times["271"]), 1),
-        "cli_835_remit_json_s": round(min(times["835"]), 2),
-        "cli_835_remit_json_mb_per_s": round(mb_835 / min(times["835"]), 1),
+    mb = {"271": len(text.encode()) / 1e6, "835": len(remit.encode()) / 1e6}
+    out = {
+        "cli_startup_s": round(min(w for w, _, _ in startup), 2),
+        "cli_startup_cpu_s": round(min(c for _, c, _ in startup), 2),
     }
+    for kind, label in (("271", "cli_271_read_json"), ("835", "cli_835_remit_json")):
+        wall = min(w for w, _, _ in times[kind])
+        cpu = min(c for _, c, _ in times[kind])
+        out[f"{label}_s"] = round(wall, 2)
+        out[f"{label}_mb_per_s"] = round(mb[kind] / wall, 1)
+        out[f"{label}_cpu_s"] = round(cpu, 2)
+        out[f"{label}_cpu_mb_per_s"] = round(mb[kind] / cpu, 1)
+        out[f"{label}_peak_mb"] = round(max(p for _, _, p in times[kind]))
+    return out
 
 
 def bench_exchange(visits: int, work: Path) -> dict[str, float]:
@@ -178,7 +216,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.patients, args.visits, args.runs = 2000, 200, 1
+    print("load average:", os.getloadavg(), flush=True)
     print("271 reading:", bench_271(args.patients, args.runs), flush=True)
+    print("load average:", os.getloadavg(), flush=True)
     if args.only_271:
         return
     with tempfile.TemporaryDirectory() as work:

@@ -4,9 +4,11 @@ workers on this machine, loaded by 50 billers of 20 clinics while a large import
 bounded; not part of `make test`.
 
     .venv/bin/python bench/bench_scaleout.py [--big 20000] [--seconds 90] [--db URL]
+    .venv/bin/python bench/bench_scaleout.py --big 100000 --seconds 120   # the issue's run
 
 1. PostgreSQL: a cluster of its own in a temporary folder (initdb and pg_ctl as the postgres
-   user, as .ci/run does; a Unix socket, no TCP), or `--db URL` (its public schema is DROPPED).
+   user, as .ci/run does; a Unix socket, no TCP; PostgreSQL's default max_connections, 100),
+   or `--db URL` (its public schema is DROPPED).
 2. A ledger of 20 clinics (the bundled configuration's two and 18 copies with their own keys
    and NPIs): `--base` demo visits imported, submitted and acknowledged; each clinic's 835
    from the simulated payer kept unposted. 50 billers (biller of one clinic each, 2-3 a
@@ -19,13 +21,17 @@ bounded; not part of `make test`.
    job; the first upload of a clinic's 835 posts it, later ones post nothing: each of its
    payments was posted before, by design) and importing small visit files of their clinic
    (POST /api/v1/visits: a job).
-5. It waits (bounded) for the queued jobs, then prints locust's p50/p95/p99, failures and
-   throughput per request kind, and every job's wait and run time, from the jobs table.
+5. During the load it samples PostgreSQL's connections, lock waits and oldest transaction
+   and the load average each second; it counts the CPU time of the API processes, the
+   workers and PostgreSQL. It waits (bounded) for the queued jobs, then prints locust's
+   p50/p95/p99, failures (a 503, or no answer in CLIENT_TIMEOUT) and throughput per request
+   kind, and every job's wait and run time, from the jobs table.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -36,11 +42,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from sqlalchemy import create_engine, text
 
 from ptbill.config import load_config
@@ -55,7 +64,11 @@ from bench_web import locust_command, serve_args  # noqa: E402
 CLINICS = 20
 BILLERS = 50
 MAX_SECONDS = 120
-JOB_WAIT = 900  # seconds the run waits for the queued jobs after the load
+JOB_WAIT = 1200  # seconds the run waits for the queued jobs after the load
+CLIENT_TIMEOUT = 30  # seconds locust waits for an answer (its default is 60): then an error
+# PostgreSQL's default: the API processes' pools (4 x 2 x PTBILL_WEB_THREADS), the workers'
+# (2 x 5) and a command's (5) fit under it with room to spare.
+MAX_CONNECTIONS = 100
 
 LOCUSTFILE = r"""
 import itertools, json, os, random
@@ -68,6 +81,8 @@ NEXT = itertools.count()
 
 class Biller(FastHttpUser):
     wait_time = between(1, 3)
+    # A biller gives up on an answer after this long: a timeout counts as an error.
+    network_timeout = connection_timeout = float(os.environ["BENCH_CLIENT_TIMEOUT"])
 
     def on_start(self):
         self.n = next(NEXT)
@@ -154,7 +169,7 @@ class Postgres:
         self._as_owner(
             str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"
         )
-        options = f"-k {self.root} -c listen_addresses= -c max_connections=200"
+        options = f"-k {self.root} -c listen_addresses= -c max_connections={MAX_CONNECTIONS}"
         self._as_owner(
             str(self.bin / "pg_ctl"),
             "-D",
@@ -175,6 +190,9 @@ class Postgres:
             conn.execute(text("CREATE DATABASE bench OWNER ptbill"))
         admin.dispose()
         return f"postgresql+psycopg://ptbill:ptbill@/bench?host={self.root}"
+
+    def postmaster(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
 
     def stop(self) -> None:
         self._as_owner(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
@@ -322,13 +340,81 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             p.wait()
 
 
+class Watch:
+    """Samples, once a second while the load runs: PostgreSQL's client connections, those
+    waiting for a lock, the oldest open transaction, and the machine's load average."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url, pool_size=1, max_overflow=0)
+        self.samples: list[tuple[int, int, float, float]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        query = text(
+            "SELECT count(*) FILTER (WHERE backend_type = 'client backend'), "
+            "count(*) FILTER (WHERE wait_event_type = 'Lock'), "
+            "coalesce(extract(epoch FROM max(now() - xact_start) FILTER "
+            "(WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())), 0) "
+            "FROM pg_stat_activity"
+        )
+        while not self.stop.wait(1.0):
+            with self.engine.connect() as conn:
+                clients, locked, oldest = conn.execute(query).one()
+            self.samples.append((int(clients), int(locked), float(oldest), os.getloadavg()[0]))
+
+    @classmethod
+    @contextlib.contextmanager
+    def over(cls, url: str) -> Iterator[Watch]:
+        """Sampling for the length of the block."""
+        watch = cls(url)
+        watch.thread.start()
+        try:
+            yield watch
+        finally:
+            watch.stop.set()
+            watch.thread.join(timeout=10)
+            watch.engine.dispose()
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "no samples"
+        clients, locked, oldest, load = zip(*self.samples, strict=True)
+        return (
+            f"PostgreSQL client connections max {max(clients)} (of {MAX_CONNECTIONS}), "
+            f"waiting on a lock max {max(locked)} (seconds with any: "
+            f"{sum(1 for n in locked if n)} of {len(locked)}), oldest transaction max "
+            f"{max(oldest):.1f} s; load average (1 min) mean {sum(load) / len(load):.1f} "
+            f"max {max(load):.1f}"
+        )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its descendants, living and reaped."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = proc.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+    except psutil.NoSuchProcess:
+        pass
+    return total
+
+
+def _cpu(groups: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(_cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
+
+
 def _locust(
     folder: Path, port: int, billers: Path, seconds: int
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    env = {**os.environ, "BENCH_BILLERS": str(billers), "BENCH_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT)}
     (folder / "locustfile.py").write_text(LOCUSTFILE, encoding="utf-8")
     subprocess.run(
         locust_command(folder / "locustfile.py", BILLERS, 10, seconds, port, folder / "load"),
-        env={**os.environ, "BENCH_BILLERS": str(billers)},
+        env=env,
         check=False,
         stdout=subprocess.DEVNULL,
         stderr=(folder / "locust.log").open("wb"),
@@ -378,7 +464,9 @@ def _report(
 ) -> None:
     print(
         f"\n{CLINICS} clinics, {BILLERS} billers (locust FastHttpUser, 1-3 s between requests), "
-        f"{args.seconds} s; 4 uvicorn API workers and 2 ptbill workers on PostgreSQL"
+        f"{args.seconds} s, client timeout {CLIENT_TIMEOUT} s; 4 uvicorn API workers "
+        f"({os.environ.get('PTBILL_WEB_THREADS', '8')} request threads each) and 2 ptbill "
+        f"workers on PostgreSQL (max_connections {MAX_CONNECTIONS})"
     )
     print(
         f"{'request':<34}{'requests':>9}{'fail':>6}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
@@ -472,11 +560,14 @@ def main(argv: list[str] | None = None) -> None:
 
             port = _free_port()
             server = _ptbill(url, config, *serve_args(port), log=folder / "serve.log")
-            procs.append(server)
-            for n in range(2):
-                procs.append(
-                    _ptbill(url, config, "worker", "--poll", "0.5", log=folder / f"w{n}.log")
-                )
+            workers = [
+                _ptbill(url, config, "worker", "--poll", "0.5", log=folder / f"w{n}.log")
+                for n in range(2)
+            ]
+            procs += [server, *workers]
+            groups = {"4 API processes": [server.pid], "2 job workers": [w.pid for w in workers]}
+            if pg is not None:
+                groups["PostgreSQL"] = [pg.postmaster()]
             _wait_up(port, admin, server)
             with httpx.Client(
                 base_url=f"http://127.0.0.1:{port}",
@@ -491,9 +582,23 @@ def main(argv: list[str] | None = None) -> None:
                     f"big import of {args.big} visits queued as job {big_id}: answered 202 in "
                     f"{time.perf_counter() - t1:.1f} s ({big.stat().st_size / 2**20:.0f} MB)"
                 )
-            rows, failures = _locust(folder, port, billers, args.seconds)
+            cpu = [_cpu(groups)]
+            t2 = time.monotonic()
+            with Watch.over(url) as watch:
+                rows, failures = _locust(folder, port, billers, args.seconds)
+            cpu.append(_cpu(groups))
+            t3 = time.monotonic()
             jobs = _wait_jobs(url, time.monotonic() + JOB_WAIT)
+            cpu.append(_cpu(groups))
+            t4 = time.monotonic()
             _report(rows, failures, jobs, big_id, args)
+            print(watch.summary() + " (during the load)")
+            for name in groups:
+                print(
+                    f"CPU of {name}: {cpu[1][name] - cpu[0][name]:.0f} s in the "
+                    f"{t3 - t2:.0f} s of load, {cpu[2][name] - cpu[1][name]:.0f} s in the "
+                    f"{t4 - t3:.0f} s after it until the jobs ended"
+                )
         finally:
             _stop(procs)
             if pg is not None:

@@ -1,8 +1,12 @@
 """After the primary pays: claims to the next payer made from the posted 835s and written as
-837P, and a run of patient statements (PDF batch, one PDF per patient, CSV), on SQLite.
+837P, and a run of patient statements (PDF batch, one PDF per patient, CSV), on SQLite or
+PostgreSQL, in one process.
 
-    python bench/bench_secondary.py            # 60,000 generated visits
+    python bench/bench_secondary.py            # 46,000 visits: about 20,000 next-payer claims
     python bench/bench_secondary.py --quick    # 5,000, a smoke run
+    python bench/bench_secondary.py --db postgresql+psycopg://USER:PW@/DB?host=...
+                                               # on PostgreSQL (its public schema dropped)
+    python bench/bench_secondary.py --quick --profile   # cProfile of the next-payer steps
 
 Set-up, timed but not the subject: generate, import, submit and post the simulated payer's
 835 (without what follows a posting), then give each patient a second coverage (Medicare
@@ -31,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_ledger import _reset_postgres
+
 AS_OF = dt.date(2025, 4, 1)
 RECEIVED = dt.date(2025, 4, 2)
 POSTED = RECEIVED + dt.timedelta(days=14)
@@ -41,9 +47,16 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed(fn: Any) -> tuple[Any, float, float]:
+PROFILE: list[Any] = []  # --profile: one cProfile.Profile over the timed next-payer steps
+
+
+def _timed(fn: Any, profiled: bool = False) -> tuple[Any, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
+    if profiled and PROFILE:
+        PROFILE[0].enable()
     value = fn()
+    if profiled and PROFILE:
+        PROFILE[0].disable()
     return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -76,8 +89,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5,000 visits")
     parser.add_argument("--visits", type=int, default=None)
+    parser.add_argument("--db", default=None, help="a PostgreSQL URL (default: SQLite)")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the next-payer steps (top 30 printed)"
+    )
     args = parser.parse_args(argv)
-    n = args.visits or (5000 if args.quick else 60_000)
+    if args.profile:
+        import cProfile
+
+        PROFILE.append(cProfile.Profile())
+    n = args.visits or (5000 if args.quick else 46_000)
     config = load_config(None)
     tmp = Path(tempfile.mkdtemp(prefix="ptbill-bench-secondary-"))
     try:
@@ -85,7 +106,10 @@ def main(argv: list[str] | None = None) -> None:
         visits = generate(n, SEED, start=dt.date(2025, 3, 3), days=20)
         path = tmp / "v.jsonl"
         path.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
-        ledger = Ledger(f"sqlite:///{tmp / 'bench.db'}")
+        if args.db:
+            _reset_postgres(args.db)
+        ledger = Ledger(args.db or f"sqlite:///{tmp / 'bench.db'}")
+        print(f"  on {ledger.engine.dialect.name}")
         started = time.perf_counter()
         with ledger.transaction() as s:
             import_files(s, [str(path)], as_of=AS_OF, config=config, who="bench")
@@ -147,15 +171,21 @@ def main(argv: list[str] | None = None) -> None:
             with ledger.transaction() as s:
                 return advance(s, config, decided, as_of=POSTED, who="bench")
 
-        made, wall_a, cpu_a = _timed(next_payers)
+        made, wall_a, cpu_a = _timed(next_payers, profiled=True)
         count = len(made.secondary) + len(made.blocked)
         print(_line("next payers: make the claims", count, "claims", wall_a, cpu_a))
-        sent, wall_s, cpu_s = _timed(lambda: submit_all(POSTED, "secondary.837"))
+        sent, wall_s, cpu_s = _timed(lambda: submit_all(POSTED, "secondary.837"), profiled=True)
         print(_line("next payers: submit (837P)", len(sent.claims), "claims", wall_s, cpu_s))
         print(
             _line("next payers: both", len(sent.claims), "claims", wall_a + wall_s, cpu_a + cpu_s)
         )
         ledger.close()
+        if PROFILE:
+            import pstats
+
+            pstats.Stats(PROFILE[0]).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(PROFILE[0]).sort_stats("tottime").print_stats(30)
+            pstats.Stats(PROFILE[0]).print_callees("chunk|make|scrub|claim_for")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

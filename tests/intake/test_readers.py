@@ -105,6 +105,24 @@ def test_a_value_the_visit_format_refuses_is_reported_at_its_segment() -> None:
     assert any("message 1 (MSG0001), IN1[1]-36 (subscriber.member_id)" in e for e in errors)
 
 
+def test_a_zpv_field_of_one_message_changes_no_other_message() -> None:
+    """Messages 1 and 2 have the same rendering provider (PV1-7), read once; a ZPV-1 dotted
+    field of message 1 changed it in message 2 too."""
+    zpv = 'ZPV|{"rendering_provider.last_name": "Ortiz-Diaz"}'
+    text = _hl7().replace("|1EG4TE5MK73", f"|1EG4TE5MK73\r{zpv}")
+    first, second, _ = read_visits(text, "in.hl7", "hl7", load_config(str(EMR)))
+    assert first.rendering_provider.last_name == "Ortiz-Diaz"
+    assert second.rendering_provider.last_name == "Ortiz"
+    assert first.rendering_provider.npi == second.rendering_provider.npi == "1679576722"
+
+
+def test_a_zpv_field_under_a_value_that_is_not_an_object_is_refused() -> None:
+    """(It was a traceback: TypeError, 'str' object does not support item assignment.)"""
+    text = _hl7().replace("|1EG4TE5MK73", '|1EG4TE5MK73\rZPV|{"visit_id.x": 1}')
+    errors = _refusal(text, "hl7", load_config(str(EMR)))
+    assert any("message 1 (MSG0001)" in e and "(visit_id)" in e for e in errors)
+
+
 def test_a_fhir_procedure_with_a_bad_period_names_the_element() -> None:
     text = (
         (FIXTURES / "bundle.json")
@@ -124,6 +142,24 @@ def test_a_fhir_given_name_sent_as_a_bare_string_is_the_whole_name(tmp_path: Pat
     )
     [v] = load_visits(path, config=load_config())
     assert v.patient.first_name == "Ann"
+
+
+def test_a_fhir_extension_with_a_number_too_large_for_a_decimal_is_refused() -> None:
+    """JSON reads 1e99999999999999999999 as a Decimal that cannot be made (it was a
+    traceback, decimal.InvalidOperation)."""
+    visit = '{\\"total_timed_minutes\\": 1e99999999999999999999}'
+    extension = (
+        '"extension": [{"url": "https://ptbill.dev/fhir/StructureDefinition/visit", '
+        f'"valueString": "{visit}"}}], '
+    )
+    text = (
+        (FIXTURES / "bundle.json")
+        .read_text()
+        .replace('"resourceType": "Encounter", ', '"resourceType": "Encounter", ' + extension)
+    )
+    [error] = _refusal(text, "fhir")
+    assert "Encounter[1].extension(https://ptbill.dev/fhir/StructureDefinition/visit)" in error
+    assert "expected a JSON object as valueString" in error
 
 
 def test_a_fhir_resource_that_breaks_the_r4_model_is_refused_when_validated_in_full() -> None:
@@ -153,6 +189,15 @@ def test_a_csv_visit_whose_rows_disagree_is_refused() -> None:
     lines[2] = lines[2].replace(";Lee;", ";Leigh;")
     [error] = _refusal("\n".join(lines) + "\n", config=load_config(str(EMR)))
     assert "row 3, column Patient Last" in error and "row 2" in error
+
+
+def test_a_csv_column_of_a_whole_field_beside_one_of_its_parts_is_refused() -> None:
+    """rendering_provider.npi cut to rendering_provider (found by the fuzzer: a traceback)."""
+    text = (FIXTURES / "charges_default.csv").read_text()
+    text = text.replace("rendering_provider.npi,", "rendering_provider,", 1)
+    [error] = _refusal(text)
+    assert "row 1, column rendering_provider" in error
+    assert "sets a part of it ('rendering_provider." in error
 
 
 def test_an_unknown_format_is_refused_with_the_choices() -> None:

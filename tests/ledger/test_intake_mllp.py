@@ -11,6 +11,8 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +70,7 @@ def test_the_listener_acks_and_stores_each_message(db_url: str, config: Config) 
         "|medicare|medicare|", "|ACME-X|ACME-X|"
     )
     second = _message("V-MLLP-3")
-    store = ledger_store(db_url, config, dt.date(2026, 3, 10), "mllp-test")
+    store = ledger_store(db_url, config, lambda _visit: dt.date(2026, 3, 10), "mllp-test")
     heard: list[tuple[str, str, str | None, str]] = []
     listener = Listener(config, store, heard=lambda *a: heard.append(a))
 
@@ -108,22 +110,22 @@ def test_a_message_the_ledger_refuses_is_answered_ae_and_nothing_is_stored(
     """The ledger's own refusal (here: a visit of a clinic the configuration lacks) rolls the
     message's import back and answers AE with the reason."""
     elsewhere = Visit.model_validate({**visit_dict(timed("97110", 24)), "clinic": "nowhere"})
-    store = ledger_store(db_url, config, None, "mllp-test")
+    store = ledger_store(db_url, config, lambda v: v.date_of_service, "mllp-test")
     listener = Listener(config, lambda visit, cid: store(elsewhere, cid))
     ack = asyncio.run(listener.answer(_message("V-MLLP-9")))
     assert _msa(ack)[1] == "AE" and "no clinic 'nowhere'" in ack
     assert _visits(db_url) == []
 
 
-def test_ptbill_listen_answers_over_loopback_and_prints_json(tmp_path: Path) -> None:
-    """The command itself, as a clinic runs it: a process listening on a loopback port."""
+@contextmanager
+def _listening(db: str, *options: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """`ptbill listen` as a clinic runs it: a process on a free loopback port, stopped by Ctrl-C."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    db = f"sqlite:///{tmp_path / 'listen.db'}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ptbill", "--db", db, "listen", "--mllp", f"127.0.0.1:{port}",
-         "--json", "--as-of", "2026-03-10"],
+        [sys.executable, "-m", "ptbill", "--db", db, *options, "listen",
+         "--mllp", f"127.0.0.1:{port}", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -131,8 +133,19 @@ def test_ptbill_listen_answers_over_loopback_and_prints_json(tmp_path: Path) -> 
     try:
         assert proc.stderr is not None and proc.stdout is not None
         assert "listening" in proc.stderr.readline()
+        yield port, proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def test_ptbill_listen_answers_over_loopback_and_prints_json(tmp_path: Path) -> None:
+    """The command itself, as a clinic runs it: a process listening on a loopback port."""
+    db = f"sqlite:///{tmp_path / 'listen.db'}"
+    with _listening(db, "--today", "2026-03-10") as (port, proc):
         [answer] = asyncio.run(_exchange(port, [_message("V-CLI-1").encode()]))
         assert _msa(answer)[1] == "AA"
+        assert proc.stdout is not None
         line = json.loads(proc.stdout.readline())
         assert line == {
             "control_id": "DEMO00000001",
@@ -140,7 +153,20 @@ def test_ptbill_listen_answers_over_loopback_and_prints_json(tmp_path: Path) -> 
             "visit_id": "V-CLI-1",
             "problem": "",
         }
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
     assert _visits(db) == ["V-CLI-1"]
+
+
+def test_ptbill_listen_scrubs_each_message_as_of_the_day_it_arrives(tmp_path: Path) -> None:
+    """Without --as-of a message is scrubbed as of today (here frozen a year and a day after
+    its date of service: past Medicare's 12-month filing limit, 42 CFR 424.44), not as of its
+    own date of service, where every claim would be timely."""
+    visit = Visit.model_validate(visit_dict(timed("97110", 24)))
+    late = visit.date_of_service.replace(year=visit.date_of_service.year + 1) + dt.timedelta(1)
+    db = f"sqlite:///{tmp_path / 'listen.db'}"
+    with _listening(db, "--today", late.isoformat()) as (port, _proc):
+        [answer] = asyncio.run(_exchange(port, [_message("V-LATE-1").encode()]))
+        assert _msa(answer)[1] == "AA"  # stored: a late claim is work, not a refusal
+    with Ledger(db) as ledger, ledger.transaction() as s:
+        version = s.scalars(select(m.ClaimVersion)).one()
+        rules = {f["category"] for f in json.loads(version.findings_json)}
+    assert version.scrub_status == "blocked" and "timely_filing" in rules

@@ -127,18 +127,86 @@ def test_reading_a_patient_is_in_the_access_log(bench: Workbench, part: str) -> 
             .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
             .where(m.Clinic.key == B)
         ).first()  # type: ignore[misc]
+    assert clinic == B
     api, page = f"/api/v1/patients/{patient}{part}", f"/patients/{patient}{part}"
+    _read_as_b_only(bench, api, page)
+    assert _reads_of_b(bench, patient) == [("web:viewer", page), ("web:oak-biller", api)]
+
+
+def _read_as_b_only(bench: Workbench, api: str, page: str) -> None:
+    """Read `api` as oak's biller and `page` as the viewer; elm's biller is not shown it."""
     assert bench.get(api, "oak-biller").status_code == 200
     assert bench.get(api, "elm-biller").status_code == 404
     with bench.signed_in("viewer"):
         assert bench.client.get(page).status_code == 200
-    url = f"/api/v1/admin/access-log?clinic={clinic}&patient_id={patient}&event=read-patient"
+
+
+def _reads_of_b(bench: Workbench, patient: int) -> list[tuple[str, str]]:
+    """The access log's reads of a patient of clinic B, newest first: who and what."""
+    url = f"/api/v1/admin/access-log?clinic={B}&patient_id={patient}&event=read-patient"
     events = bench.get(url, "admin").json()["events"]
-    assert [(e["who"], e["detail"]) for e in events] == [
+    assert all(e["clinic"] == B for e in events)
+    return [(e["who"], e["detail"]) for e in events]
+
+
+def test_statements_read_are_in_the_access_log(bench: Workbench) -> None:
+    """A statement run's answer (each patient's statement) and a statement's PDF, API and
+    page, are reads of the patient's record; a statement of another clinic is not found (404)
+    and writes nothing."""
+    made = bench.post("/api/v1/statements", role="biller")
+    assert made.status_code == 201, made.text
+    listed = bench.get("/api/v1/statements?limit=200", "oak-biller").json()["statements"]
+    assert listed, "the demo leaves oak's patients a share to bill"
+    statement, patient = listed[0]["id"], listed[0]["patient_pk"]
+    api, page = f"/api/v1/statements/{statement}.pdf", f"/statements/{statement}.pdf"
+    _read_as_b_only(bench, api, page)
+    with bench.signed_in("elm-biller"):
+        assert bench.client.get(page).status_code == 404
+    assert _reads_of_b(bench, patient) == [
         ("web:viewer", page),
         ("web:oak-biller", api),
+        ("web:biller", "/api/v1/statements"),
     ]
-    assert all(e["clinic"] == B for e in events)
+    # The run's answer named every patient it made a statement for, each under its clinic.
+    runs = bench.get("/api/v1/admin/access-log?limit=200&event=read-patient", "admin").json()
+    logged = {
+        (e["clinic"], e["patient_id"])
+        for e in runs["events"]
+        if e["detail"] == "/api/v1/statements"
+    }
+    with bench.sessions()() as s:
+        ids = {str(p["patient_id"]) for p in made.json()["statements"]}
+        expected = {
+            tuple(row)
+            for row in s.execute(
+                select(m.Clinic.key, m.Patient.id)
+                .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
+                .where(m.Patient.external_id.in_(ids))
+            )
+        }
+    assert len(made.json()["statements"]) == len(logged) and logged == expected
+    with bench.signed_in("admin"):
+        shown = bench.client.get(f"/admin/access-log?clinic={B}&patient_id={patient}")
+        assert shown.status_code == 200 and page in shown.text and api in shown.text
+
+
+def test_exports_are_in_the_access_log(bench: Workbench) -> None:
+    """An export (API and page) is logged once per clinic whose rows it holds; one refused
+    (an unknown or another clinic's key) is not logged."""
+    assert bench.get("/api/v1/export?what=claims", "elm-biller").status_code == 200
+    assert bench.get(f"/api/v1/export?what=claims&clinic={B}", "elm-biller").status_code == 422
+    with bench.signed_in("manager"):
+        page = bench.client.get(f"/export/download?what=payments&clinic={B}&format=jsonl")
+        assert page.status_code == 200
+    assert bench.get("/api/v1/export?what=work-items", "manager").status_code == 200
+    events = bench.get("/api/v1/admin/access-log?event=export", "admin").json()["events"]
+    assert [(e["who"], e["clinic"], e["detail"]) for e in events] == [
+        ("web:manager", B, "ptbill-work-items.csv"),
+        ("web:manager", A, "ptbill-work-items.csv"),
+        ("web:manager", B, f"ptbill-payments-{B}.jsonl"),
+        ("web:elm-biller", A, "ptbill-claims.csv"),
+    ]
+    assert all(e["patient_id"] is None for e in events)
 
 
 def test_the_admin_api_and_pages(bench: Workbench) -> None:

@@ -49,6 +49,22 @@ def test_pages_send_an_anonymous_visitor_to_the_login_form(shared_bench: Workben
     assert form.status_code == 200 and 'name="password"' in form.text
 
 
+def test_the_dashboard_rolls_up_by_clinic_for_company_wide_roles(shared_bench: Workbench) -> None:
+    """The dashboard's figures are the report's (`GET /api/v1/reports`); the table by clinic
+    is a company-wide role's, the only one it is computed for."""
+    for user, rolled_up in (("manager", True), ("biller", False), ("elm-biller", False)):
+        report = shared_bench.get("/api/v1/reports", user).json()
+        page = shared_bench.get("/", user).text
+        assert f"of {report['claims_decided']} decided claims" in page
+        for key, p in report["payers"].items():
+            assert f'<td>{key}</td><td class="num">{p["claims_submitted"]}</td>' in page
+        assert ("<h2>By clinic</h2>" in page) is rolled_up, user
+        if rolled_up:
+            assert len(report["clinics"]) == 2
+            for key, c in report["clinics"].items():
+                assert f'<td>{key}</td><td class="num">{c["claims_submitted"]}</td>' in page
+
+
 def test_login_sets_a_protected_session_cookie_and_logout_ends_it(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
     r = bench.login("viewer")

@@ -17,6 +17,8 @@ B, of both and company-wide.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -447,3 +449,31 @@ def test_a_statement_pdf_shows_its_patients_clinic(
     assert clinics[theirs].name not in text
     other = _ids(both, theirs)["statement_id"][0]
     assert both.get(f"/api/v1/statements/{other}.pdf", user).status_code == 404
+
+
+def test_the_report_csv_and_the_dashboards_link_to_it_are_of_the_users_clinics(
+    benches: tuple[Bench, Bench],
+) -> None:
+    alone, both = benches
+    url = "/api/v1/reports?format=csv"
+    mine = both.get(url, A_USER)
+    assert mine.status_code == 200 and mine.headers["content-type"].startswith("text/csv")
+    assert "attachment" in mine.headers["content-disposition"]
+    assert mine.text == alone.get(url, A_USER).text  # nothing of B changes A's numbers
+    rows = list(csv.DictReader(io.StringIO(mine.text)))
+    assert {r["name"] for r in rows if r["section"] == "clinic"} == {A}
+    paid = next(r["value"] for r in rows if r["metric"] == "paid_total" and not r["name"])
+    assert paid == both.get("/api/v1/reports", A_USER).json()["paid_total"]
+    assert both.get(f"{url}&clinic={B}", A_USER).status_code == 404
+    everyone = list(csv.DictReader(io.StringIO(both.get(url, "manager").text)))
+    assert {r["name"] for r in everyone if r["section"] == "clinic"} == {A, B}
+    # The dashboard links to the CSV of what it shows: the clinic chosen, as of its date.
+    both.login("manager")
+    page = both.client.get(f"/?clinic={B}").text
+    link = re.search(r'href="(/api/v1/reports\?format=csv[^"]*)"[^>]*>Download CSV', page)
+    assert link is not None, "no Download CSV link"
+    href = link.group(1).replace("&amp;", "&")
+    assert f"clinic={B}" in href and f"as_of={both.demo.as_of}" in href
+    theirs = list(csv.DictReader(io.StringIO(both.client.get(href).text)))
+    assert {r["name"] for r in theirs if r["section"] == "clinic"} == {B}
+    both.client.cookies.clear()

@@ -31,6 +31,7 @@ from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import (
     EXIT_FOUND,
     EXIT_INPUT,
+    binary_stdout,
     err,
     from_stdin_option,
     one_claim,
@@ -40,7 +41,7 @@ from ptbill.cli.common import (
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option, notify
-from ptbill.cli.output import print_table, quiet_option
+from ptbill.cli.output import format_options, print_table, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.errors import InputError
 from ptbill.intake.detect import notice
@@ -323,7 +324,7 @@ def submit(
                 scope=_scope(session, clinics),
             )
             if result.text:
-                tmp.write_text(result.text, encoding="ascii")
+                write_text(tmp, result.text)
         if result.text:
             os.replace(tmp, target)  # after the commit: never a file the ledger did not record
     finally:
@@ -349,6 +350,13 @@ def submit(
         )
     for number in result.late:
         out.print(f"  {number}: past the timely filing limit, not sent (see the worklist)")
+
+
+def write_text(path: Path, text: str, piece: int = 1 << 20) -> None:
+    """`text` to `path` a megabyte at a time (never a second copy of a large file)."""
+    with path.open("w", encoding="ascii", newline="") as f:
+        for i in range(0, len(text), piece):
+            f.write(text[i : i + piece])
 
 
 @click.command("ack-apply")
@@ -606,7 +614,7 @@ def writeoff(
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@format_options("csv")
 @click.option(
     "--as-of",
     "as_of",
@@ -619,19 +627,27 @@ def writeoff(
 @user_errors
 @database_errors
 def report(
-    ctx: click.Context, as_json: bool, as_of: dt.datetime | None, clinics: tuple[str, ...]
+    ctx: click.Context, output: str | None, as_of: dt.datetime | None, clinics: tuple[str, ...]
 ) -> None:
     """Claims submitted, first-pass acceptance, clean claims, denials by category and CARC,
-    paid, expected vs paid, A/R with aging and days in A/R: overall and per payer."""
+    paid, expected vs paid, A/R with aging and days in A/R: overall, per payer and per clinic.
+
+    --format csv: one table in long form for a spreadsheet, a row per number (as_of, section,
+    name, metric, item, value; money as plain decimals)."""
     from ptbill.reports.report import build_report
+    from ptbill.reports.report_csv import report_csv
 
     with ledger_session(ctx, read_only=True) as session:
         day = as_of_or_today(ctx, as_of)
         data = build_report(session, day, _scope(session, clinics))
-    if as_json:
+    if output == "json":
         print_json(data)
-        return
-    render_report(data)
+    elif output == "csv":
+        stream = binary_stdout()
+        stream.write(report_csv(data).encode("utf-8"))
+        stream.flush()
+    else:
+        render_report(data)
 
 
 def render_report(data: dict[str, Any]) -> None:

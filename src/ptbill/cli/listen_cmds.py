@@ -10,10 +10,12 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from ptbill.cli.clock import today
 from ptbill.cli.common import err, user_errors
 from ptbill.cli.ledger_cmds import _day, who
 from ptbill.cli.scrub_cmds import DATE
@@ -26,9 +28,11 @@ from ptbill.intake.mllp import Listener, Store, serve
 ADDRESS = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[^:]+):(?P<port>\d{1,5})$")
 
 
-def ledger_store(db: str | None, config: Config, as_of: dt.date | None, actor: str) -> Store:
+def ledger_store(
+    db: str | None, config: Config, day: Callable[[Visit], dt.date], actor: str
+) -> Store:
     """Store one visit in the ledger as one import (one transaction: all of it or nothing),
-    scrubbed as of `as_of` or its own date of service."""
+    scrubbed as of `day(visit)`: the listener runs for days, so "today" is asked per message."""
     from ptbill.ledger.db import Ledger
     from ptbill.ledger.importer import import_files
 
@@ -43,7 +47,7 @@ def ledger_store(db: str | None, config: Config, as_of: dt.date | None, actor: s
                 import_files(
                     session,
                     [str(path)],
-                    as_of=as_of or visit.date_of_service,
+                    as_of=day(visit),
                     config=config,
                     who=actor,
                     fmt="json",
@@ -75,7 +79,8 @@ def parse_address(value: str) -> tuple[str, int]:
     "as_of",
     type=DATE,
     default=None,
-    help="Scrub date of the stored visits. Default: each visit's own date of service.",
+    help="Scrub date of the stored visits. Default: the day each message arrives, in its "
+    "clinic's time zone.",
 )
 @click.option(
     "--json",
@@ -90,9 +95,12 @@ def listen(ctx: click.Context, address: str, as_of: dt.datetime | None, as_json:
     answering AA (stored), AE with the reason (refused) or AR (unreadable). Ctrl-C stops."""
     host, port = parse_address(address)
     config = load_config(ctx.obj.get("config"))
-    store = ledger_store(
-        ctx.obj.get("db") or os.environ.get("PTBILL_DB"), config, _day(as_of), who()
-    )
+    fixed = _day(as_of)
+
+    def day(visit: Visit) -> dt.date:
+        return fixed or today(ctx, config, visit.clinic)
+
+    store = ledger_store(ctx.obj.get("db") or os.environ.get("PTBILL_DB"), config, day, who())
     listener = Listener(config, store, heard=_print_json if as_json else None)
 
     async def run() -> None:

@@ -185,7 +185,12 @@ def format_options(*formats: str) -> Callable[[Callable[..., Any]], Callable[...
             "output",
             type=click.Choice(choices),
             default=None,
-            help="Output format (default text; --json and --jsonl are short for two of them).",
+            help="Output format (default text; "
+            + (
+                "--json and --jsonl are short for two of them)."
+                if "jsonl" in formats
+                else "--json is short for json)."
+            ),
         )(fn)
         if "jsonl" in formats:
             fn = click.option(

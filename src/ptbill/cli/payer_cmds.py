@@ -7,14 +7,22 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ptbill.cli.clock import as_of_or_today
-from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    binary_stdout,
+    err,
+    json_bytes,
+    out,
+    print_json,
+    user_errors,
+)
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
@@ -155,17 +163,42 @@ def eligibility_read(file: str, as_json: bool) -> None:
     other payers, the payer's errors and, for Medicare, the therapy amount applied this year.
     Exit 1 when anyone's coverage is inactive or the payer returned errors."""
     from ptbill.bulk import batch as gc_paused
-    from ptbill.x12.benefits import read_people
+    from ptbill.x12.benefits import Summary, read_eligibility
 
     with gc_paused():  # a 271 becomes a few objects a segment, none of them garbage
-        people = read_people(_read(file), file)
-    if as_json:
-        print_json(people)
-    else:
-        for p in people:
-            _render_person(p)
-    if any(p["active"] is False or p["errors"] for p in people):
+        people = read_eligibility(_read(file), file)  # read whole: no half-written output
+        summary = Summary()
+        # Each person summarised, then printed: only one person's summary at a time in memory.
+        summaries = (summary(e) for e in people)
+        if as_json:
+            found = _print_json_array(summaries, _needs_attention)
+        else:
+            found = False
+            for p in summaries:
+                _render_person(p)
+                found = _needs_attention(p) or found
+        del people, summaries  # freed while the collector is still paused
+    if found:
         raise SystemExit(EXIT_FOUND)
+
+
+def _needs_attention(p: dict[str, Any]) -> bool:
+    return p["active"] is False or bool(p["errors"])
+
+
+def _print_json_array(items: Iterable[Any], flag: Callable[[Any], bool]) -> bool:
+    """Print the items as `print_json(list(items))` would, one item at a time (orjson
+    indents an item of a list as it indents it alone, two spaces further: a JSON string holds
+    no line break); whether `flag` said True of any."""
+    stream = binary_stdout()
+    flagged, opening = False, b"[\n  "
+    for item in items:
+        stream.write(opening + json_bytes(item).replace(b"\n", b"\n  "))
+        flagged = flag(item) or flagged
+        opening = b",\n  "
+    stream.write(b"[]\n" if opening == b"[\n  " else b"\n]\n")
+    stream.flush()
+    return flagged
 
 
 def _render_person(p: dict[str, Any]) -> None:

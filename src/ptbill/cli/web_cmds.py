@@ -78,7 +78,7 @@ def serve(
     """Run the biller's workbench (web pages and the REST API under /api/v1)."""
     import uvicorn
 
-    from ptbill.web.db import open_database
+    from ptbill.web.db import open_database, over_budget
 
     root = ctx.find_root().obj or {}
     settings = WebSettings.from_env()
@@ -98,7 +98,13 @@ def serve(
     settings = dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
     # Every worker process builds the app from the environment (ptbill.web.app_from_env).
     os.environ.update(settings.to_env())
-    open_database(root.get("db")).dispose()  # migrate once, before the workers start
+    database = open_database(root.get("db"))  # migrate once, before the workers start
+    try:
+        warning = over_budget(database.engine, workers, settings.pool_size)
+    finally:
+        database.dispose()
+    if warning:
+        err.print(warning)
     err.print(f"ptbill workbench on http://{host}:{port}/ (API docs: /api/docs)")
     uvicorn.run(
         "ptbill.web.app:app_from_env",

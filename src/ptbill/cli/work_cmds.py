@@ -9,10 +9,8 @@ and prints each claim's outcome as it is decided: `done`, `refused` (why, and th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +35,7 @@ from ptbill.cli.ledger_cmds import (
     ledger_session,
     who,
 )
+from ptbill.cli.output import write_csv
 from ptbill.remit.work_kinds import DUE_HELP, DUE_WINDOWS, GROUP_BYS, GROUP_HELP, KINDS
 
 ITEM_COLUMNS = (
@@ -114,13 +113,6 @@ def _heading(whole: Any, day: dt.date | None, filters: Any) -> str:
         f"{whole['claims']} claim(s), {_money(whole['amount'])} at stake, "
         f"{whole['overdue']} overdue" + (f" ({given})" if given else "")
     )
-
-
-def _csv(columns: Sequence[str], rows: Iterator[dict[str, Any]]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_text(row.get(c)) for c in columns])
 
 
 @click.command()
@@ -208,9 +200,9 @@ def worklist(
         print_json(groups if group_by else items)
     elif fmt == "csv" and group_by:
         names = list(groups[0]["key"]) if groups else []
-        _csv([*names, *GROUP_COLUMNS], ({**g["key"], **g} for g in groups))
+        write_csv([*names, *GROUP_COLUMNS], ({**g["key"], **g} for g in groups))
     elif fmt == "csv":
-        _csv(ITEM_COLUMNS, iter(items))  # type: ignore[arg-type]
+        write_csv(ITEM_COLUMNS, items)  # type: ignore[arg-type]  # WorkItem: a TypedDict
     else:
         _print_text(whole, day, filters, groups, group_by, items, details)
 

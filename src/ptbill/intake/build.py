@@ -37,12 +37,15 @@ class Draft:
 
     def put(self, path: str, value: Any, place: str) -> None:
         """Set a (dotted) field of the document and remember where its value came from."""
+        self.places[path] = place
+        if "." not in path:
+            self.doc[path] = value
+            return
         target = self.doc
         keys = path.split(".")
         for key in keys[:-1]:
             target = target.setdefault(key, {})
         target[keys[-1]] = value
-        self.places[path] = place
 
     def merge(self, fields: Mapping[str, Any], place: str) -> None:
         """Visit fields sent as a JSON object (a ptbill extension, a Z-segment) over the

@@ -245,6 +245,24 @@ def _places_of(d: Draft) -> dict[str, str]:
     return d.locate() if d.locate is not None else d.places
 
 
+def _refuse_overlaps(columns: list[_Column], origin: str) -> None:
+    """A column that sets a field whole (rendering_provider) and one that sets a part of it
+    (rendering_provider.last_name) cannot both be kept: say which two they are."""
+    parts = {col.path[:k]: col for col in columns for k in range(1, len(col.path))}
+    for col in columns:
+        inner = parts.get(col.path)
+        if inner is not None:
+            raise InputError(
+                file=origin,
+                visit_id=None,
+                field=f"row 1, column {col.theirs}",
+                problem=f"{col.mine!r} is a whole field and column {inner.theirs} sets a part of "
+                f"it ({inner.mine!r})",
+                fix="drop one of the two columns, or name the part this column holds "
+                f"(e.g. {inner.mine})",
+            )
+
+
 def read(text: str, origin: str, config: Config) -> list[Visit]:
     layout = config.intake.csv
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=layout.delimiter)
@@ -282,6 +300,7 @@ def read(text: str, origin: str, config: Config) -> list[Visit]:
                 fix="rename it in [intake.csv.columns], or drop the column",
             )
     columns = [_column(layout.columns.get(c, c).strip(), c) for c in header]
+    _refuse_overlaps(columns, origin)
     vid_at = next(n for n, c in enumerate(columns) if c.mine == "visit_id")
     width = len(header)
     groups: dict[str, list[tuple[int, list[str]]]] = {}

@@ -90,8 +90,9 @@ def in_force(conn: Connection, claim_ids: Iterable[int]) -> dict[int, int | None
     return out
 
 
-def read(bulk: Bulk, payment_ids: Iterable[int]) -> dict[int, Decided]:
-    """The decisions of these claim payments, with their lines and adjustments."""
+def read(bulk: Bulk, payment_ids: Iterable[int], details: bool = True) -> dict[int, Decided]:
+    """The decisions of these claim payments, with their lines and adjustments (`details`;
+    without: the claim payments alone, what a run needs to learn which claims go on)."""
     conn = bulk.conn
     money = bulk.from_driver(m.ClaimPayment, "paid")
     date = bulk.from_driver(m.ClaimPayment, "determined_on")
@@ -111,6 +112,8 @@ def read(bulk: Bulk, payment_ids: Iterable[int]) -> dict[int, Decided]:
             frozenset((remarks or "").split()),
             crossover,
         )
+    if not details:
+        return out
     lines: dict[int, DecidedLine] = {}
     for lid, pid, number, code, modifiers, units, charge, paid in select_in(conn, _LINE_SQL, ids):
         line = DecidedLine(

@@ -23,7 +23,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.errors import InputError
-from ptbill.ledger.engine import FIX_URL, make_engine, normalize_url, read_only_engine, safe_url
+from ptbill.ledger.engine import (
+    DEFAULT_POOL,
+    DEFAULT_POOL_WAIT,
+    FIX_URL,
+    make_engine,
+    normalize_url,
+    read_only_engine,
+    safe_url,
+)
 
 
 def _cannot_open(url: str, error: BaseException) -> InputError:
@@ -34,16 +42,29 @@ def _cannot_open(url: str, error: BaseException) -> InputError:
 class Ledger:
     """The database a command works on. `transaction()` commits at the end or, on any error,
     rolls everything back: a command changes the whole of what it means to, or nothing.
-    read_only: the database is opened so that nothing can be written, and not migrated."""
+    read_only: the database is opened so that nothing can be written, and not migrated.
+    pool_size, pool_wait: the most connections it opens, and how long a thread waits for one
+    (ptbill.ledger.engine.make_engine)."""
 
-    def __init__(self, url: str | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        read_only: bool = False,
+        pool_size: int = DEFAULT_POOL,
+        pool_wait: float = DEFAULT_POOL_WAIT,
+    ) -> None:
         # alembic: loaded when a ledger opens
         from ptbill.ledger.migrate import check_schema, ensure_schema
 
         self.url = normalize_url(url)
         self.read_only = read_only
         try:
-            self.engine = read_only_engine(self.url) if read_only else make_engine(self.url)
+            self.engine = (
+                read_only_engine(self.url)
+                if read_only
+                else make_engine(self.url, pool_size, pool_wait)
+            )
         except sqlite3.Error as e:
             raise _cannot_open(self.url, e) from None
         try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
+from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.jsontext import to_json as dumps
 from ptbill.ledger.outbound import Written, record, register_inbound, settings
 from ptbill.ledger.scope import EVERYTHING, Scope
@@ -202,52 +203,102 @@ def apply_271(
     people = read_people(text, name, detail=False)  # the 271 itself is kept, whole
     inbound = register_inbound(session, text, name, "271", as_of=as_of, run_id=run_id)
     summary = EligibilitySummary(name, inbound.id)
-    traces = [p["trace"] for p in people if p["trace"]]
-    items = {
-        i.trace: i
-        for i in session.scalars(select(pm.OutboundItem).where(pm.OutboundItem.trace.in_(traces)))
-    }
+    items = _inquiries(session, {p["trace"] for p in people if p["trace"]})
+    # Who an answer is about: its inquiry's patient, else the member id's coverage.
+    asked = {p["trace"]: items.get(p["trace"] or "") for p in people}
+    coverages = _coverages(
+        session,
+        {
+            p["member_id"]
+            for p in people
+            if p["member_id"] and getattr(asked[p["trace"]], "patient_id", None) is None
+        },
+    )
+    rows = []
     for person in people:
-        item = items.get(person["trace"] or "")
-        patient_id, payer_id = _who(session, item, person["member_id"])
+        item = asked[person["trace"]]
+        patient_id: int | None
+        if item is not None and item.patient_id is not None:
+            patient_id, payer_id = item.patient_id, item.payer_id
+        else:
+            patient_id, payer_id = coverages.get(
+                person["member_id"] or "", (None, item.payer_id if item else None)
+            )
         if item is None:
             summary.unmatched.append(person["trace"] or "(no trace)")
-        check = pm.EligibilityCheck(
-            inbound_id=inbound.id,
-            trace=(person["trace"] or "")[:50] or None,
-            patient_id=patient_id,
-            payer_id=payer_id,
-            member_id=person["member_id"],
-            checked_on=as_of,
-            service_date=item.service_date if item else None,
-            **{name: person[name] for name in _CHECK_FIELDS},
-            errors=dumps(person["errors"]),
-            result_json=dumps(person),
+        rows.append(
+            {
+                "inbound_id": inbound.id,
+                "trace": (person["trace"] or "")[:50] or None,
+                "patient_id": patient_id,
+                "payer_id": payer_id,
+                "member_id": person["member_id"],
+                "checked_on": as_of,
+                "service_date": item.service_date if item else None,
+                **{name: person[name] for name in _CHECK_FIELDS},
+                "errors": dumps(person["errors"]),
+                "result_json": dumps(person),
+            }
         )
-        session.add(check)
-        session.flush()
-        summary.people.append({**person, "check_id": check.id})
-        _consequences(session, check, item, person, summary, as_of, who)
+    # One bulk insert with its ids allocated ahead (ptbill.ledger.bulk), not an ORM object a row.
+    ids = Bulk(session).insert(pm.EligibilityCheck, rows, with_ids=True)
+    for person, row, check_id in zip(people, rows, ids, strict=True):
+        check = _Check(**{name: row[name] for name in _CHECK_READ})
+        summary.people.append({**person, "check_id": check_id})
+        _consequences(session, check, asked[person["trace"]], person, summary, as_of, who)
     return summary
 
 
-def _who(
-    session: Session, item: pm.OutboundItem | None, member_id: str | None
-) -> tuple[int | None, int | None]:
-    if item is not None and item.patient_id is not None:
-        return item.patient_id, item.payer_id
-    if member_id:
-        row = session.execute(
-            select(m.Coverage.patient_id, m.Coverage.payer_id).where(
-                m.Coverage.member_id == member_id
-            )
-        ).first()
-        if row is not None:
-            return row[0], row[1]
-    return None, item.payer_id if item else None
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """What an answer's consequences read of its eligibility_checks row."""
+
+    inbound_id: int
+    patient_id: int | None
+    payer_id: int | None
+    checked_on: dt.date
+    service_date: dt.date | None
+    active: bool | None
+    plan_begin: dt.date | None
+    plan_end: dt.date | None
+    visit_limit: int | None
+    visits_remaining: int | None
 
 
-def covers(check: pm.EligibilityCheck, on: dt.date) -> bool | None:
+_CHECK_READ = tuple(f.name for f in fields(_Check))
+
+
+_IN_CHUNK = 500  # values in one IN (...) list
+
+
+def _inquiries(session: Session, traces: set[str]) -> dict[str, pm.OutboundItem]:
+    """The inquiries (270 traces) these answers name, by trace."""
+    ordered = sorted(traces)
+    items: dict[str, pm.OutboundItem] = {}
+    for i in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[i : i + _IN_CHUNK]
+        q = select(pm.OutboundItem).where(pm.OutboundItem.trace.in_(chunk))
+        items.update((item.trace, item) for item in session.scalars(q))
+    return items
+
+
+def _coverages(session: Session, member_ids: set[str]) -> dict[str, tuple[int, int]]:
+    """(patient id, payer id) of the ledger's first coverage of each member id: who an answer
+    that matches no inquiry of a known patient is about."""
+    ordered = sorted(member_ids)
+    found: dict[str, tuple[int, int]] = {}
+    for i in range(0, len(ordered), _IN_CHUNK):
+        q = (
+            select(m.Coverage.member_id, m.Coverage.patient_id, m.Coverage.payer_id)
+            .where(m.Coverage.member_id.in_(ordered[i : i + _IN_CHUNK]))
+            .order_by(m.Coverage.id)
+        )
+        for member_id, patient_id, payer_id in session.execute(q):
+            found.setdefault(member_id, (patient_id, payer_id))
+    return found
+
+
+def covers(check: _Check, on: dt.date) -> bool | None:
     """Whether the answer says the coverage reaches `on` (None: it does not say)."""
     if check.plan_begin is not None and on < check.plan_begin:
         return False
@@ -261,7 +312,7 @@ def covers(check: pm.EligibilityCheck, on: dt.date) -> bool | None:
 
 def _consequences(
     session: Session,
-    check: pm.EligibilityCheck,
+    check: _Check,
     item: pm.OutboundItem | None,
     person: dict[str, Any],
     summary: EligibilitySummary,
@@ -328,9 +379,7 @@ def _first_claim(session: Session, numbers: list[str]) -> int | None:
     return session.scalar(select(m.Claim.id).where(m.Claim.claim_number == numbers[0]))
 
 
-def _block_uncovered(
-    session: Session, check: pm.EligibilityCheck, who: str, as_of: dt.date
-) -> list[str]:
+def _block_uncovered(session: Session, check: _Check, who: str, as_of: dt.date) -> list[str]:
     """Ready claims of the patient with this payer on dates the coverage does not reach."""
     if check.patient_id is None:
         return []
@@ -362,7 +411,7 @@ def _block_uncovered(
 
 def _item(
     session: Session,
-    check: pm.EligibilityCheck,
+    check: _Check,
     reference: str,
     claim_id: int | None,
     category: str,

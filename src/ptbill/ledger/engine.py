@@ -17,6 +17,12 @@ from sqlalchemy.exc import ArgumentError
 from ptbill.errors import InputError
 
 DEFAULT_DB = "ptbill.db"
+# A command's connections: its own, a job's heartbeat, a listener's few threads. The
+# workbench sizes its pool to its request threads (ptbill.web.settings.WebSettings.db_pool).
+DEFAULT_POOL = 5
+# Seconds a thread waits for a free connection of the pool before TimeoutError (the
+# workbench answers it 503 with Retry-After).
+DEFAULT_POOL_WAIT = 30.0
 FIX_URL = (
     "give --db (or PTBILL_DB) a SQLite file path, sqlite:///FILE or "
     "postgresql://USER:PASSWORD@HOST/DATABASE"
@@ -64,15 +70,27 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+def pool_options(pool_size: int, pool_wait: float) -> dict[str, Any]:
+    """A pool of exactly `pool_size` connections (no overflow beyond it: the budget a process
+    states is the most it opens), each waited for at most `pool_wait` seconds."""
+    return {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_wait}
+
+
+def make_engine(
+    url: str, pool_size: int = DEFAULT_POOL, pool_wait: float = DEFAULT_POOL_WAIT
+) -> Engine:
+    """The engine of `url`, opening at most `pool_size` connections (a SQLite file's too; one
+    in memory keeps SQLAlchemy's one connection a thread)."""
+    pool = pool_options(pool_size, pool_wait)
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise InputError("--db", "not a database URL", FIX_URL) from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        in_memory = parsed.database in (None, "", ":memory:")
+        if parsed.database and not in_memory:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": 60}, **({} if in_memory else pool))
         _sqlite_setup(engine)
         return engine
     if parsed.get_backend_name() != "postgresql":
@@ -82,7 +100,7 @@ def make_engine(url: str) -> Engine:
             FIX_URL,
         )
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **pool)
     except Exception as e:  # a missing driver, a bad option
         raise InputError("--db", f"cannot use {safe_url(url)}: {e}", FIX_URL) from None
 

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ptbill.bulk import batch
 from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config
@@ -188,6 +189,21 @@ class Advance:
                 out[(c.head, c.sequence)] = c
         return out
 
+    def bases(self, claims: list[_Claim]) -> dict[int, int | None]:
+        """The decision each claim's current version was built from, by claim id."""
+        out: dict[int, int | None] = {}
+        v = m.ClaimVersion
+        for i in range(0, len(claims), 500):
+            part = claims[i : i + 500]
+            q = select(v.claim_id, v.version, v.basis_payment_id).where(
+                v.claim_id.in_([c.id for c in part])
+            )
+            current = {c.id: c.version for c in part}
+            for claim_id, version, basis in self.s.execute(q):
+                if current[claim_id] == version:
+                    out[claim_id] = basis
+        return out
+
     def context(self, visit: Visit, origin: str) -> VisitContext:
         bp = visit.billing_provider.model_dump_json() if visit.billing_provider else None
         key = (visit.payer, visit.clinic, bp)
@@ -212,8 +228,11 @@ class Advance:
             return
         basis = in_force(self.bulk.conn, [c.id for c in decided])
         existing = self.next_claims(list({c.head for c in decided}))
+        bases = self.bases(list(existing.values()))
         coverage = cov.of_patients(self.s, [c.patient_id for c in decided])
-        decisions = read(self.bulk, [p for p in basis.values() if p is not None])
+        # The claim payments alone: their lines and adjustments are read (by self.earlier)
+        # only for the claims that go on.
+        decisions = read(self.bulk, [p for p in basis.values() if p is not None], details=False)
         new: list[tuple[_Claim, cov.InForce, Decided]] = []
         for c in decided:
             after = cov.at(coverage[c.patient_id], c.sequence + 1, c.date_of_service)
@@ -228,7 +247,7 @@ class Advance:
             if nxt is None:
                 if d.patient > 0:
                     new.append((c, after, d))
-            else:
+            elif bases.get(nxt.id) not in (None, d.payment_id):
                 self.follow(c, nxt, d)
         if new:
             self.earlier.load(
@@ -236,7 +255,7 @@ class Advance:
                     Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
                     for c, _, d in new
                 ],
-                decisions,
+                coverage,
             )
             self.make(new)
 
@@ -264,7 +283,7 @@ class Advance:
         }
         lines = self.lines([c.id for c, _, _ in items])
         claim_ids = iter(self.bulk.ids(m.Claim, len(items)))
-        claims, versions, audit, work = [], [], [], []
+        claims, versions, audit, work, texts = [], [], [], [], []
         made: list[tuple[int, str, list[Any]]] = []
         for c, after, d in items:
             number = next_number(numbers[c.head], c.sequence + 1)
@@ -321,7 +340,7 @@ class Advance:
                 }
             )
             findings_json = to_json(findings)
-            self.texts.store([findings_json])
+            texts.append(findings_json)
             versions.append(
                 {
                     "claim_id": cid,
@@ -329,7 +348,7 @@ class Advance:
                     "frequency_code": "1",
                     "original_claim_id": None,
                     "scrub_status": "blocked" if blocked else "ready",
-                    "findings_text_id": self.texts.id(findings_json),
+                    "findings_text_id": None,  # once stored, below
                     "pricing_notes_text_id": None,
                     "charge": charge,
                     "expected_payment": None,
@@ -379,6 +398,9 @@ class Advance:
                                 category=f["category"],
                             )
                         )
+        self.texts.store(texts)  # the findings, all at once
+        for v, findings_json in zip(versions, texts, strict=True):
+            v["findings_text_id"] = self.texts.id(findings_json)
         self.bulk.insert(m.Claim, claims)
         version_ids = self.bulk.insert(m.ClaimVersion, versions, with_ids=True)
         rows = []
@@ -485,14 +507,13 @@ class Advance:
 
     def follow(self, earlier: _Claim, nxt: _Claim, d: Decided) -> None:
         """The earlier payer decided again (a reversal and its correction): correct the next
-        payer's claim if it was built from another decision."""
+        payer's claim, built from another decision (ptbill.ledger.secondary.Advance.bases)."""
         version = self.s.scalar(
             select(m.ClaimVersion).where(
                 m.ClaimVersion.claim_id == nxt.id, m.ClaimVersion.version == nxt.version
             )
         )
-        if version is None or version.basis_payment_id in (None, d.payment_id):
-            return
+        assert version is not None
         claim = self.s.get(m.Claim, nxt.id)
         assert claim is not None
         why = (
@@ -630,9 +651,8 @@ class EarlierPayers:
         self.decisions: dict[int, Decided] = {}
         self.coverage: dict[int, list[cov.InForce]] = {}
 
-    def load(self, steps: list[Step], known: dict[int, Decided] | None = None) -> None:
-        """Read what the steps need (`known`: decisions read already, by claim payment)."""
-        self.decisions.update(known or {})
+    def load(self, steps: list[Step], coverage: dict[int, list[cov.InForce]] | None = None) -> None:
+        """Read what the steps need (`coverage`: the patients' coverages, read already)."""
         heads = list({x.head for x in steps})
         for i in range(0, len(heads), 500):
             part = heads[i : i + 500]
@@ -648,7 +668,11 @@ class EarlierPayers:
         wanted = {p for p in self.basis.values() if p is not None}
         wanted |= {x.basis_payment_id for x in steps}
         self.decisions.update(read(self.bulk, wanted - set(self.decisions)))
-        self.coverage.update(cov.of_patients(self.s, {x.patient_id for x in steps}))
+        patients = {x.patient_id for x in steps}
+        if coverage is not None and patients <= coverage.keys():
+            self.coverage.update(coverage)
+        else:
+            self.coverage.update(cov.of_patients(self.s, patients))
 
     def of(
         self, step: Step, visit: Visit
@@ -747,7 +771,10 @@ def advance(
     source: str = "cob",
 ) -> CobSummary:
     """Send on to the next payer what these claims' decisions left (see the module)."""
-    return Advance(session, config, as_of, who, source).run(claim_ids)
+    # Thousands of visits, decisions and rows, none in a reference cycle: the cyclic
+    # collector would only rescan them again and again.
+    with batch():
+        return Advance(session, config, as_of, who, source).run(claim_ids)
 
 
 _WITH_NEXT_SQL = (

@@ -11,13 +11,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ptbill.bulk import batch
 from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, Submitter
@@ -35,18 +38,17 @@ from ptbill.x12 import (
     InterchangeSettings,
     Receiver,
     claim_from_visit,
-    split_text,
-    write_837p,
 )
 from ptbill.x12.cob import SEQUENCE_CODES
-from ptbill.x12.envelope import CLAIM, segment, write_interchange
-from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET
+from ptbill.x12.envelope import CLAIM, InterchangeWriter
+from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET, transaction_body
 
 # Where the 837P goes when the clinic names no `receiver`: one interchange for a clearinghouse,
 # which routes each claim to its payer (2010BB). ISA08 is at most 15 characters.
 RECEIVER = Receiver(name="CLAIMS CLEARINGHOUSE", id="CLEARINGHOUSE")
 MAX_CONTROL_NUMBER = 999_999_999
 SUBMITTABLE = (State.READY, State.CORRECTED)
+_READ = 500  # claims read and built at a time (a query's IN list, too)
 
 
 @dataclass
@@ -170,50 +172,55 @@ _LINE_FIELDS = (
 
 
 class _Submission:
-    """One run of `submit`: claims read, built and written a transaction set at a time, so
-    that memory holds one set's claims, not the whole interchange's."""
+    """One run of `submit`: claims read, built, written and recorded a transaction set at a
+    time, so that memory holds one set's claims, not the whole interchange's. The interchange
+    goes to a temporary file as each set is made; its text is read back once at the end, to
+    be stored (submissions.content) and returned."""
 
     def __init__(
-        self, session: Session, config: Config, as_of: dt.date, who: str, file_name: str
+        self,
+        session: Session,
+        config: Config,
+        as_of: dt.date,
+        who: str,
+        file_name: str,
+        spool: IO[str],
     ) -> None:
         self.s, self.config, self.as_of, self.who = session, config, as_of, who
-        self.file_name = file_name
+        self.file_name, self.spool = file_name, spool
+        self.digest = hashlib.sha256()  # of the text as it is written
         self.conn = session.connection()
+        self.bulk = Bulk(session)
         self.contexts: dict[tuple[str, str | None, str | None], VisitContext] = {}
         self.submitter: Submitter | None = None
         self.receiver = RECEIVER
         self.settings: InterchangeSettings | None = None
-        self.bodies: list[list[str]] = []
-        self.sent: list[tuple[Any, ...]] = []  # (claim id, number, state, first, version)
-        self.late: list[tuple[Any, ...]] = []  # (claim id, number, state, charge, deadline)
+        self.writer: InterchangeWriter | None = None
+        self.submission: m.Submission | None = None
+        self.sent = 0
         self.total = Decimal(0)
-        self.transaction_sets: list[str] = []  # ST02 of each claim sent, in order
         self.earlier: EarlierPayers | None = None
 
-    def rows(self, ids: list[int]) -> list[Any]:
-        out: list[Any] = []
-        for i in range(0, len(ids), 500):
-            out += self.conn.execute(
-                select(*_CLAIM_FIELDS)
-                .join(
-                    m.ClaimVersion,
-                    (m.ClaimVersion.claim_id == m.Claim.id)
-                    & (m.ClaimVersion.version == m.Claim.version),
-                )
-                .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
-                .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-                .where(m.Claim.id.in_(ids[i : i + 500]))
-                .order_by(m.Claim.id)
-            ).all()
-        return out
+    def rows(self, ids: list[int]) -> Sequence[Any]:
+        return self.conn.execute(
+            select(*_CLAIM_FIELDS)
+            .join(
+                m.ClaimVersion,
+                (m.ClaimVersion.claim_id == m.Claim.id)
+                & (m.ClaimVersion.version == m.Claim.version),
+            )
+            .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
+            .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+            .where(m.Claim.id.in_(ids))
+            .order_by(m.Claim.id)
+        ).all()
 
     def lines(self, version_ids: list[int]) -> dict[int, list[_LineRow]]:
         out: dict[int, list[_LineRow]] = {}
-        for i in range(0, len(version_ids), 500):
-            for row in self.conn.execute(
-                select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids[i : i + 500]))
-            ):
-                out.setdefault(row[0], []).append(_LineRow(*row))  # type: ignore[call-arg]  # _LINE_FIELDS
+        for row in self.conn.execute(
+            select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids))
+        ):
+            out.setdefault(row[0], []).append(_LineRow(*row))  # type: ignore[call-arg]  # _LINE_FIELDS
         return out
 
     def context(self, visit: Visit, number: str) -> VisitContext:
@@ -227,17 +234,33 @@ class _Submission:
                     self.receiver = Receiver(ctx.clinic.receiver.name, ctx.clinic.receiver.id)
         return self.contexts[key]
 
-    def chunk(self, ids: list[int]) -> None:
+    def chunk(self, ids: list[int], result: SubmitResult) -> None:
+        """One transaction set: its claims built from their rows, read _READ claims at a time
+        (the rows and visits of a whole set of 5,000 would cost tens of MB), then written."""
+        claims: list[Claim] = []
+        sent: list[tuple[Any, ...]] = []
+        for i in range(0, len(ids), _READ):
+            self.build(ids[i : i + _READ], claims, sent, result)
+        if claims:
+            self.write(claims)
+            self.record(sent)
+
+    def build(
+        self,
+        ids: list[int],
+        claims: list[Claim],
+        sent: list[tuple[Any, ...]],
+        result: SubmitResult,
+    ) -> None:
         rows = self.rows(ids)
         self.load_earlier(rows)
         lines = self.lines([r[6] for r in rows])
-        claims = []
         for (
             cid,
             number,
             state,
             dos,
-            charge,
+            _charge,
             first,
             vid,
             version,
@@ -245,17 +268,13 @@ class _Submission:
             original,
             effective,
             source,
-            tf_days,
+            _tf_days,
             sequence,
             primary,
             patient,
             basis,
             payer_key,
         ) in rows:
-            deadline = dos + dt.timedelta(days=tf_days)
-            if state == State.READY and self.as_of > deadline:
-                self.late.append((cid, number, state, charge, deadline))
-                continue
             visit = given = Visit.model_validate_json(effective or source)
             step = None
             if sequence > 1 and primary is not None and basis is not None:
@@ -271,9 +290,8 @@ class _Submission:
             if step is not None:  # `given`: the visit as its primary claim named it
                 claim = self.with_earlier_payers(claim, step, given, number)
             claims.append(claim)
-            self.sent.append((cid, number, state, first, vid, version, freq))
-        if claims:
-            self.write(claims)
+            sent.append((cid, state, first, vid, version, freq))
+            result.claims.append(number)
 
     def next_payer_visit(self, step: Step, visit: Visit, payer_key: str, number: str) -> Visit:
         """The visit as the claim to its next payer names it: that coverage's subscriber."""
@@ -307,7 +325,7 @@ class _Submission:
             ),
         )
 
-    def load_earlier(self, rows: list[Any]) -> None:
+    def load_earlier(self, rows: Sequence[Any]) -> None:
         """The earlier payers' decisions of the chunk's next-payer claims, read in bulk."""
         steps = [
             Step(r[14], r[13], r[15], r[3], r[16])
@@ -335,62 +353,46 @@ class _Submission:
                 group_control_number=next_number(self.s, "group_control_number"),
                 created=dt.datetime.combine(self.as_of, dt.time(0, 0)),
             )
-        assert self.submitter is not None
-        text = write_837p(claims, self.settings, self.submitter, self.receiver)
-        segments = split_text(text)
-        st = next(i for i, e in enumerate(segments) if e[0] == "ST")
-        se = max(i for i, e in enumerate(segments) if e[0] == "SE")
-        body = segments[st + 1 : se]
-        number = len(self.bodies) + 1
-        for e in body:  # BHT03: this set's reference, as one write_837p call would number it
-            if e[0] == "BHT":
-                e[3] = f"{self.settings.interchange_control_number:09d}{number:04d}"
-        self.bodies.append([segment(*e) for e in body])
-        self.transaction_sets += [f"{number:04d}"] * len(claims)
+            self.writer = InterchangeWriter(self.settings, CLAIM, self._put)
+            # Its row first, so that each set's claims are linked to it as the set is written;
+            # the content, its digest and the totals are filled in by `finish`.
+            self.submission = m.Submission(
+                interchange_control_number=self.settings.interchange_control_number,
+                group_control_number=self.settings.group_control_number,
+                file_name=self.file_name[-300:],
+                sha256="",
+                content="",
+                created_on=self.as_of,
+                claim_count=0,
+                total_charge=Decimal(0),
+            )
+            self.s.add(self.submission)
+            self.s.flush()
+        assert self.submitter is not None and self.writer is not None
+        # The set numbered (BHT03) as one write_837p call of every claim would number it.
+        number = self.writer.sets + 1
+        self.writer.add(
+            transaction_body(claims, number, self.settings, self.submitter, self.receiver)
+        )
         self.total += sum((c.total_charge for c in claims), Decimal(0))
 
-    def finish(self, result: SubmitResult) -> None:
-        bulk = Bulk(self.s)
-        audit, as_of, who = [], self.as_of, self.who
-        for cid, number, state, _, deadline in self.late:
-            audit.append(
-                audit_row(
-                    cid,
-                    state,
-                    State.BLOCKED,
-                    who,
-                    as_of,
-                    f"not submitted: the timely filing limit ({deadline}) has passed",
-                )
-            )
-            result.late.append(number)
-        bulk.update(m.Claim, [{"id": c[0], "state": str(State.BLOCKED)} for c in self.late])
-        bulk.insert(m.WorkItem, [late_item(c[0], c[1], c[3], c[4], as_of) for c in self.late])
-        if self.settings is None:
-            bulk.insert(m.AuditEntry, audit)
-            return
-        icn = self.settings.interchange_control_number
-        text = write_interchange(self.settings, CLAIM, self.bodies)
-        submission = m.Submission(
-            interchange_control_number=icn,
-            group_control_number=self.settings.group_control_number,
-            file_name=self.file_name[-300:],
-            sha256=hashlib.sha256(text.encode()).hexdigest(),
-            content=text,
-            created_on=as_of,
-            claim_count=len(self.sent),
-            total_charge=self.total,
-        )
-        self.s.add(submission)
-        self.s.flush()
-        links, updates = [], []
-        for n, (cid, number, state, first, vid, version, freq) in enumerate(self.sent):
+    def _put(self, text: str) -> None:
+        self.spool.write(text)
+        self.digest.update(text.encode("ascii"))
+
+    def record(self, sent: list[tuple[Any, ...]]) -> None:
+        """The claims of the set just written: submitted, linked to it, audited."""
+        assert self.settings is not None and self.submission is not None
+        assert self.writer is not None
+        as_of, icn, st02 = self.as_of, self.settings.interchange_control_number, self.writer.sets
+        links, audit, updates = [], [], []
+        for cid, state, first, vid, version, freq in sent:
             links.append(
                 {
-                    "submission_id": submission.id,
+                    "submission_id": self.submission.id,
                     "claim_id": cid,
                     "version_id": vid,
-                    "transaction_set": self.transaction_sets[n],
+                    "transaction_set": f"{st02:04d}",
                 }
             )
             audit.append(
@@ -398,7 +400,7 @@ class _Submission:
                     cid,
                     state,
                     State.SUBMITTED,
-                    who,
+                    self.who,
                     as_of,
                     f"sent in interchange {icn:09d} ({self.file_name}), "
                     f"version {version}, frequency {freq}",
@@ -412,11 +414,43 @@ class _Submission:
                     "last_submitted_on": as_of,
                 }
             )
-            result.claims.append(number)
-        bulk.update(m.Claim, updates)
-        bulk.insert(m.SubmissionClaim, links)
-        bulk.insert(m.AuditEntry, audit)
-        result.text, result.interchange_control_number = text, icn
+        self.bulk.update(m.Claim, updates)
+        self.bulk.insert(m.SubmissionClaim, links)
+        self.bulk.insert(m.AuditEntry, audit)
+        self.sent += len(sent)
+
+    def block_late(self, late: list[tuple[Any, ...]]) -> None:
+        """Ready claims past their timely filing limit: blocked with a work item, not sent."""
+        self.bulk.update(m.Claim, [{"id": c[0], "state": str(State.BLOCKED)} for c in late])
+        self.bulk.insert(m.WorkItem, [late_item(c[0], c[1], c[3], c[4], self.as_of) for c in late])
+        self.bulk.insert(
+            m.AuditEntry,
+            [
+                audit_row(
+                    cid,
+                    state,
+                    State.BLOCKED,
+                    self.who,
+                    self.as_of,
+                    f"not submitted: the timely filing limit ({deadline}) has passed",
+                )
+                for cid, _, state, _, deadline in late
+            ],
+        )
+
+    def finish(self, result: SubmitResult) -> None:
+        if self.writer is None or self.submission is None:
+            return
+        self.writer.close()
+        self.spool.seek(0)
+        text = self.spool.read()  # held once: the row stores it whole
+        self.submission.content = text
+        self.submission.sha256 = self.digest.hexdigest()
+        self.submission.claim_count = self.sent
+        self.submission.total_charge = self.total
+        self.s.flush()
+        result.text = text
+        result.interchange_control_number = self.submission.interchange_control_number
         result.total_charge = self.total
 
 
@@ -432,20 +466,40 @@ def submit(
     """Every ready (or corrected) claim of the clinics of `scope` into one 837P."""
     result = SubmitResult()
     by_payer: dict[int, list[int]] = {}
-    for cid, payer in session.connection().execute(
-        select(m.Claim.id, m.Claim.payer_id)
+    # Ready claims past their timely filing limit, by payer as the sets are.
+    late_by_payer: dict[int, list[tuple[Any, ...]]] = {}
+    for cid, payer, number, state, dos, charge, tf_days in session.connection().execute(
+        select(
+            m.Claim.id,
+            m.Claim.payer_id,
+            m.Claim.claim_number,
+            m.Claim.state,
+            m.Claim.date_of_service,
+            m.Claim.charge,
+            m.Payer.timely_filing_days,
+        )
+        .join(m.Payer, m.Payer.id == m.Claim.payer_id)
         .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]), scope.claims())
         .order_by(m.Claim.id)
     ):
-        by_payer.setdefault(payer, []).append(cid)
-    if not by_payer:
+        deadline = dos + dt.timedelta(days=tf_days)
+        if state == State.READY and as_of > deadline:
+            late_by_payer.setdefault(payer, []).append((cid, number, state, charge, deadline))
+        else:
+            by_payer.setdefault(payer, []).append(cid)
+    if not by_payer and not late_by_payer:
         return result
-    run = _Submission(session, config, as_of, who, file_name)
-    for payer in sorted(by_payer):  # one transaction set (or more) per destination payer
-        ids = by_payer[payer]
-        for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
-            run.chunk(ids[i : i + MAX_CLAIMS_PER_SET])
-    run.finish(result)
+    late = [c for payer in sorted(late_by_payer) for c in late_by_payer[payer]]
+    with tempfile.TemporaryFile("w+", encoding="ascii", newline="") as spool:
+        run = _Submission(session, config, as_of, who, file_name, spool)
+        run.block_late(late)
+        result.late = [c[1] for c in late]
+        with batch():  # visits, claims and segments, none in a reference cycle: no GC rescans
+            for payer in sorted(by_payer):  # one transaction set (or more) per payer
+                ids = by_payer[payer]
+                for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
+                    run.chunk(ids[i : i + MAX_CLAIMS_PER_SET], result)
+        run.finish(result)
     return result
 
 

@@ -81,7 +81,7 @@ class PayerSim:
         self.sim = sim or SimConfig()
         self.by_payer_id = {p.payer_id: p for p in config.payers.values()}
         self.providers = {c.npi: c.billing_provider() for c in config.clinics.values()}
-        self.seen: dict[str, Decision] = {}  # claims adjudicated (frequency 1), by claim id
+        self.seen: set[str] = set()  # the ids of the claims adjudicated (frequency 1)
 
     def rng(self, claim: SimClaim, salt: str = "") -> random.Random:
         return random.Random(
@@ -112,15 +112,14 @@ class PayerSim:
             other = self.config.payers[crossover]
             decision.crossover = (other.payer_name, other.payer_id)
         deadline = claim.date_of_service + dt.timedelta(days=profile.timely_filing_days)
-        earlier = self.seen.get(claim.claim_id)
         if received > deadline:
             self._deny_all(decision, "CO", "29", None, "timely_filing")
-        elif earlier is not None and claim.frequency_code == "1":
+        elif claim.claim_id in self.seen and claim.frequency_code == "1":
             self._deny_all(decision, "CO", "18", None, "duplicate")
         else:
             self._patterns(decision, rng)
         if claim.frequency_code == "1":
-            self.seen.setdefault(claim.claim_id, decision)
+            self.seen.add(claim.claim_id)
         return decision
 
     # -- after another payer ----------------------------------------------------------------

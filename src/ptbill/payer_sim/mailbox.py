@@ -17,7 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from ptbill.config.profiles import Clearinghouse, Config
-from ptbill.payer_sim import SimConfig, simulate
+from ptbill.payer_sim import SimConfig, answer_files
+from ptbill.payer_sim.adjudicate import Decision
 from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
 from ptbill.payer_sim.status import SimClaimState, answer_276
 from ptbill.x12 import X12Error
@@ -82,29 +83,35 @@ def serve(
     claims = _load(root)
     served = Served()
     number = first_number + len(list(processed.iterdir()))
+    paid_on = received + dt.timedelta(days=(sim or SimConfig()).days_to_pay)
+
+    def remember(d: Decision) -> None:
+        claims[d.claim.claim_id] = SimClaimState(
+            "rejected" if d.rejection else ("denied" if d.status == "4" else "paid"),
+            d.icn,
+            d.claim.charge,
+            d.paid,
+            paid_on,
+        )
+
     for path in sorted(p for p in outbound.iterdir() if p.is_file() and not p.name.startswith(".")):
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open(encoding="utf-8", errors="replace") as f:
+            head = f.read(HEAD)
         try:
-            kind = recognize(text[:HEAD])
+            kind = recognize(head)
         except X12Error:
             kind = "unknown"
         answers: list[tuple[str, str]] = []
-        if kind == "837":
-            out = simulate(text, config, sim, received=received, number=number)
-            answers = [("999", out.ack_999), ("277", out.ack_277)]
-            if out.remit_835:
-                answers.append(("835", out.remit_835))
-            for d in out.decisions:
-                claims[d.claim.claim_id] = SimClaimState(
-                    "rejected" if d.rejection else ("denied" if d.status == "4" else "paid"),
-                    d.icn,
-                    d.claim.charge,
-                    d.paid,
-                    out.paid_on or received,
-                )
+        if kind == "837":  # read and answered a transaction set at a time, into the files
+            done = answer_files(
+                path, inbound, config, sim, received=received, number=number, each=remember
+            )
+            served.written += [f.name for f in done.files]
         elif kind == "270":
+            text = path.read_text(encoding="utf-8", errors="replace")
             answers = [("271", answer_270(text, config, eligibility, number=number, when=received))]
         elif kind == "276":
+            text = path.read_text(encoding="utf-8", errors="replace")
             answers = [("277", answer_276(text, claims, number=number, when=received))]
         for suffix, body in answers:
             target = inbound / f"{path.stem}.{suffix}"

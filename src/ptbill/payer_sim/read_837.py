@@ -5,6 +5,7 @@ envelope reader, so the envelope's counts and control numbers are checked as for
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -183,6 +184,11 @@ class _Parser:
             self.line.date_of_service = date8(e, 3)
 
 
+def transactions_837p(source: Source) -> Iterator[SimTransaction]:
+    """The transaction sets of an 837P file (a path or an open text stream), one at a time."""
+    return read_transactions(source, CLAIM, _Parser())
+
+
 def read_837p(source: Source) -> list[SimTransaction]:
     """Every transaction set of an 837P file (a path or an open text stream)."""
-    return list(read_transactions(source, CLAIM, _Parser()))
+    return list(transactions_837p(source))

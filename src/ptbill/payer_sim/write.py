@@ -5,7 +5,8 @@ with ptbill.x12's envelope writer; every value is synthetic."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ptbill.payer_sim.adjudicate import Decision, LineDecision
@@ -15,6 +16,7 @@ from ptbill.x12.envelope import (
     CLAIM_ACK,
     REMITTANCE,
     InterchangeSettings,
+    InterchangeWriter,
     segment,
     write_interchange,
 )
@@ -63,56 +65,94 @@ def write_999(
     return write_interchange(_settings(receiver, number, when), ACKNOWLEDGMENT, [body])
 
 
-def write_277ca(
-    decisions: Sequence[Decision], *, payer_name: str, receiver: str, number: int, when: dt.date
-) -> str:
-    """One 277CA: every claim accepted into adjudication (A2:20) or rejected (A6/A7...)."""
+@dataclass
+class AckCounts:
+    """What the 277CA's head says of all the claims: the payer named, the claims accepted and
+    rejected and their total charge."""
+
+    payer_name: str | None = None  # the first claim's payer
+    accepted: int = 0
+    rejected: int = 0
+    total: Decimal = Decimal(0)
+
+    def add(self, d: Decision) -> None:
+        if self.payer_name is None:
+            self.payer_name = d.claim.payer_name
+        self.total += d.claim.charge
+        if d.rejection is None:
+            self.accepted += 1
+        else:
+            self.rejected += 1
+
+
+def ack_277_claim(d: Decision, when: dt.date) -> list[str]:
+    """A claim's 277CA segments after its HL: the patient, the claim id, the status."""
     d8 = format_date(when)
-    accepted = [d for d in decisions if d.rejection is None]
-    rejected = [d for d in decisions if d.rejection is not None]
-    total = sum((d.claim.charge for d in decisions), Decimal(0))
-    body = [
+    c = d.claim
+    out = [_patient(c), segment("TRN", "2", c.claim_id)]
+    if d.rejection is None:
+        out.append(segment("STC", "A2:20:PR", d8, "WQ", format_amount(c.charge)))
+        out.append(segment("REF", "1K", d.icn))
+    else:
+        r = d.rejection
+        status = ":".join(x for x in (r.category, r.code, r.entity) if x)
+        out.append(segment("STC", status, d8, "U", format_amount(c.charge)))
+    out.append(segment("DTP", "472", "D8", format_date(c.date_of_service)))
+    return out
+
+
+ProviderClaims = Iterable[tuple[tuple[str, str], Iterable[list[str]]]]
+
+
+def ack_277_body(
+    counts: AckCounts, providers: ProviderClaims, *, receiver: str, number: int, when: dt.date
+) -> Iterator[str]:
+    """The 277CA's one transaction set: its head, then per billing provider (npi, name) its
+    claims, each the segments ack_277_claim made."""
+    d8 = format_date(when)
+    name = "PAYER" if counts.payer_name is None else counts.payer_name
+    yield from (
         segment("BHT", "0085", "08", f"SIM{number:09d}", d8, "0800", "TH"),
         segment("HL", "1", "", "20", "1"),
-        segment("NM1", "PR", "2", payer_name[:60], "", "", "", "", "PI", "PTBILLSIM"),
+        segment("NM1", "PR", "2", name[:60], "", "", "", "", "PI", "PTBILLSIM"),
         segment("TRN", "1", f"SIM{number:09d}"),
         segment("DTP", "050", "D8", d8),
         segment("DTP", "009", "D8", d8),
         segment("HL", "2", "1", "21", "1"),
         segment("NM1", "41", "2", "SUBMITTER", "", "", "", "", "46", receiver[:15]),
         segment("TRN", "2", f"SIM{number:09d}"),
-        segment("STC", "A1:19:PR", d8, "WQ", format_amount(total)),
-        segment("QTY", "90", str(len(accepted))),
-        segment("QTY", "AA", str(len(rejected))),
-    ]
+        segment("STC", "A1:19:PR", d8, "WQ", format_amount(counts.total)),
+        segment("QTY", "90", str(counts.accepted)),
+        segment("QTY", "AA", str(counts.rejected)),
+    )
     hl = 2
-    by_provider: dict[tuple[str, str], list[Decision]] = {}
-    for d in decisions:
-        by_provider.setdefault((d.claim.billing_npi, d.claim.billing_name), []).append(d)
-    for (npi, name), group in by_provider.items():
+    for (npi, name), claims in providers:
         hl += 1
         provider_hl = hl
-        body += [
-            segment("HL", str(hl), "2", "19", "1"),
-            segment("NM1", "85", "2", name[:60], "", "", "", "", "XX", npi),
-            segment("TRN", "1", "0"),
-        ]
-        for d in group:
+        yield segment("HL", str(hl), "2", "19", "1")
+        yield segment("NM1", "85", "2", name[:60], "", "", "", "", "XX", npi)
+        yield segment("TRN", "1", "0")
+        for claim in claims:
             hl += 1
-            c = d.claim
-            body += [
-                segment("HL", str(hl), str(provider_hl), "PT"),
-                _patient(c),
-            ]
-            body.append(segment("TRN", "2", c.claim_id))
-            if d.rejection is None:
-                body.append(segment("STC", "A2:20:PR", d8, "WQ", format_amount(c.charge)))
-                body.append(segment("REF", "1K", d.icn))
-            else:
-                r = d.rejection
-                status = ":".join(x for x in (r.category, r.code, r.entity) if x)
-                body.append(segment("STC", status, d8, "U", format_amount(c.charge)))
-            body.append(segment("DTP", "472", "D8", format_date(c.date_of_service)))
+            yield segment("HL", str(hl), str(provider_hl), "PT")
+            yield from claim
+
+
+def write_277ca(
+    decisions: Sequence[Decision], *, payer_name: str, receiver: str, number: int, when: dt.date
+) -> str:
+    """One 277CA: every claim accepted into adjudication (A2:20) or rejected (A6/A7...)."""
+    counts = AckCounts()
+    by_provider: dict[tuple[str, str], list[list[str]]] = {}
+    for d in decisions:
+        counts.add(d)
+    counts.payer_name = payer_name
+    for d in decisions:
+        key = (d.claim.billing_npi, d.claim.billing_name)
+        by_provider.setdefault(key, []).append(ack_277_claim(d, when))
+    body = list(
+        ack_277_body(counts, by_provider.items(), receiver=receiver, number=number, when=when)
+    )
     return write_interchange(_settings(receiver, number, when), CLAIM_ACK, [body])
 
 
@@ -206,6 +246,48 @@ def reversal_claims(original: Decision, corrected: Decision) -> tuple[list[str],
     return out, corrected.paid - original.paid
 
 
+Part = tuple[Decimal, Iterable[list[str]]]  # a payment's total paid, and its claims' segments
+
+
+def remit_bodies(
+    payments: Iterable[tuple[str, str, Iterable[Part]]],
+    *,
+    payee: tuple[str, str],
+    number: int,
+    when: dt.date,
+) -> Iterator[Iterator[str]]:
+    """The 835's transaction sets: per payer (name, id) its parts of at most
+    MAX_CLAIMS_PER_PAYMENT claims, each a payment whose BPR02 is the part's total."""
+    d8 = format_date(when)
+    trace = 0
+    for payer_name, payer_id, parts in payments:
+        for total, claims in parts:
+            trace += 1
+            yield _payment(total, claims, payer_name, payer_id, payee, d8, number, trace)
+
+
+def _payment(
+    total: Decimal,
+    claims: Iterable[list[str]],
+    payer_name: str,
+    payer_id: str,
+    payee: tuple[str, str],
+    d8: str,
+    number: int,
+    trace: int,
+) -> Iterator[str]:
+    yield from (
+        synthetic_bpr(format_amount(abs(total)), d8, total >= 0, "ACH" if total else "NON"),
+        segment("TRN", "1", f"SIM{number:06d}{trace:04d}", "1512345678"),
+        segment("DTM", "405", d8),
+        segment("N1", "PR", payer_name[:60], "XV", payer_id),
+        segment("N1", "PE", payee[0][:60], "XX", payee[1]),
+        segment("LX", "1"),
+    )
+    for segments in claims:
+        yield from segments
+
+
 def write_835(
     payments: Sequence[tuple[str, str, Sequence[tuple[list[str], Decimal]]]],
     *,
@@ -216,26 +298,19 @@ def write_835(
 ) -> str:
     """An 835 interchange: per (payer name, payer id, claims) one payment (transaction set),
     split at MAX_CLAIMS_PER_PAYMENT claims. BPR02 is the sum of the claims' payments."""
-    d8 = format_date(when)
-    bodies = []
-    trace = 0
-    for payer_name, payer_id, claims in payments:
+
+    def parts(claims: Sequence[tuple[list[str], Decimal]]) -> Iterator[Part]:
         for first in range(0, len(claims), MAX_CLAIMS_PER_PAYMENT):
             part = claims[first : first + MAX_CLAIMS_PER_PAYMENT]
-            trace += 1
-            total = sum((paid for _, paid in part), Decimal(0))
-            body = [
-                synthetic_bpr(format_amount(abs(total)), d8, total >= 0, "ACH" if total else "NON"),
-                segment("TRN", "1", f"SIM{number:06d}{trace:04d}", "1512345678"),
-                segment("DTM", "405", d8),
-                segment("N1", "PR", payer_name[:60], "XV", payer_id),
-                segment("N1", "PE", payee[0][:60], "XX", payee[1]),
-                segment("LX", "1"),
-            ]
-            for segments, _ in part:
-                body += segments
-            bodies.append(body)
-    return write_interchange(_settings(receiver, number, when), REMITTANCE, bodies)
+            yield sum((paid for _, paid in part), Decimal(0)), (x for x, _ in part)
+
+    parts_of = ((name, pid, parts(claims)) for name, pid, claims in payments)
+    parts_list: list[str] = []
+    writer = InterchangeWriter(_settings(receiver, number, when), REMITTANCE, parts_list.append)
+    for body in remit_bodies(parts_of, payee=payee, number=number, when=when):
+        writer.add(body)
+    writer.close()
+    return "".join(parts_list)
 
 
 def claims_of(decisions: Iterable[Decision]) -> list[SimClaim]:

@@ -287,8 +287,18 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def build_report(session: Session, as_of: dt.date, scope: Scope = EVERYTHING) -> dict[str, Any]:
-    """The report of the clinics of `scope` (default: the whole ledger)."""
+def build_report(
+    session: Session,
+    as_of: dt.date,
+    scope: Scope = EVERYTHING,
+    *,
+    patients: bool = True,
+    clinics: bool = True,
+) -> dict[str, Any]:
+    """The report of the clinics of `scope` (default: the whole ledger). A caller that shows
+    only part of it leaves out the rest, each a cost of its own: `patients` False, the
+    patients' money (patient_money: their balances, collections, the net collection rate);
+    `clinics` False, the roll-up per clinic."""
     claims, unmatched = _load(session, as_of, scope)
     by_payer: dict[str, list[_Claim]] = defaultdict(list)
     by_clinic: dict[str, list[_Claim]] = defaultdict(list)
@@ -297,13 +307,17 @@ def build_report(session: Session, as_of: dt.date, scope: Scope = EVERYTHING) ->
         by_clinic[c.clinic].append(c)
     overall = _metrics(list(claims.values()), as_of)
     overall["unmatched_paid"] = unmatched
-    patients = patient_money(session, as_of, list(claims.values()), scope)
+    money = patient_money(session, as_of, list(claims.values()), scope) if patients else {}
     return {
         "as_of": as_of,
         **overall,
-        **patients,
+        **money,
         "payers": {k: _metrics(v, as_of) for k, v in sorted(by_payer.items())},
-        "clinics": {k: _metrics(v, as_of) for k, v in sorted(by_clinic.items())},
+        **(
+            {"clinics": {k: _metrics(v, as_of) for k, v in sorted(by_clinic.items())}}
+            if clinics
+            else {}
+        ),
     }
 
 

@@ -71,6 +71,7 @@ CSV_COLUMNS = (
 class StatementRun:
     as_of: dt.date
     statements: list[dict[str, Any]] = field(default_factory=list)
+    patients: list[int] = field(default_factory=list)  # the ledger ids of `statements`' patients
     collections: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # a balance, but no step is due yet
@@ -193,6 +194,7 @@ def run_statements(
         detail = _detail(bal, step, as_of, addresses.get(bal.patient_id, {}))
         session.add(_row(bal.patient_id, as_of, step, bal.balance, detail))
         run.statements.append(detail)
+        run.patients.append(bal.patient_id)
         pages.append((detail, clinics.get(bal.patient_id)))
     session.flush()
     if out_dir is not None and pages:

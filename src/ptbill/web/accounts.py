@@ -67,9 +67,16 @@ class Principal:
     def is_admin(self) -> bool:
         return self.company_role == "admin" and self.token_clinic is None
 
-    @property
-    def scope(self) -> Scope:
-        """The clinics this user (through this token) may read."""
+    # Worked out once (a page asks `can_write` or `writes` for every row it shows; worked out
+    # each time, a user of many clinics paid for every grant on every row).
+    _scope: Scope = field(init=False, repr=False, compare=False)
+    _write_scope: Scope = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_scope", self._read_scope())
+        object.__setattr__(self, "_write_scope", self._writable())
+
+    def _read_scope(self) -> Scope:
         if self.company_role:
             return Scope.of(None if self.token_clinic is None else [self.token_clinic])
         ids = set(self.grants)
@@ -77,9 +84,21 @@ class Principal:
             ids &= {self.token_clinic}
         return Scope.of(ids)
 
+    def _writable(self) -> Scope:
+        if self.company_role == "admin":
+            return self._scope
+        if self.company_role:
+            return Scope.of(())
+        return Scope.of(c for c, r in self.grants.items() if r == "biller" and self.writes(c))
+
+    @property
+    def scope(self) -> Scope:
+        """The clinics this user (through this token) may read."""
+        return self._scope
+
     def writes(self, clinic_id: int | None) -> bool:
         """May this user change the rows of clinic `clinic_id` (None: of no clinic)?"""
-        if not self.scope.allows(clinic_id):
+        if not self._scope.allows(clinic_id):
             return False
         if self.company_role == "admin":
             return True
@@ -88,15 +107,11 @@ class Principal:
     @property
     def write_scope(self) -> Scope:
         """The clinics this user may change."""
-        if self.company_role == "admin":
-            return self.scope
-        if self.company_role:
-            return Scope.of(())
-        return Scope.of(c for c, r in self.grants.items() if r == "biller" and self.writes(c))
+        return self._write_scope
 
     @property
     def can_write(self) -> bool:
-        return self.company_role == "admin" or bool(self.write_scope.clinics)
+        return self.company_role == "admin" or bool(self._write_scope.clinics)
 
     @property
     def who(self) -> str:

@@ -73,9 +73,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     when a server process starts, not on its first request; then freeze it out of the
     garbage collector's sight: millions of long-lived objects that a full collection would
     otherwise rescan, stalling a request now and then for a tenth of a second. Then start
-    the in-process job worker, unless `ptbill worker` processes run the jobs."""
+    the in-process job worker, unless `ptbill worker` processes run the jobs.
+
+    The request threads (anyio's default limiter, which runs FastAPI's sync routes and
+    dependencies) are set to `web_threads`, the number the connection pool is sized for: a
+    request beyond them waits for a thread, holding no connection."""
     from ptbill.scrub import icd10
 
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.web_threads
     await anyio.to_thread.run_sync(icd10.dx, "M17.11")
     gc.collect()
     gc.freeze()
@@ -91,7 +96,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     from ptbill.web.pages import router as pages_router
 
     settings = settings or WebSettings.from_env()
-    db = open_database(settings.db, settings.lock_wait_seconds)
+    db = open_database(
+        settings.db, settings.lock_wait_seconds, settings.pool_size, settings.pool_wait_seconds
+    )
     app = FastAPI(
         title="ptbill workbench",
         version=__version__,

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Query, Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
@@ -42,27 +43,51 @@ def db(request: Request) -> Iterator[Session]:
 
 async def read_db(request: Request) -> AsyncIterator[Session]:
     """A session for a route that only reads (ptbill.web.db: it never waits on a writer).
-    Opening and closing it does no I/O worth a thread, so it stays on the event loop."""
-    with request.app.state.read_sessions() as session:
+    Opening it does no I/O, so it stays on the event loop; the route's queries run in its
+    thread. Closing a session that read ends its transaction (a round trip to the database):
+    that goes to a thread of its own, never the event loop, and never waits for a request
+    thread while it holds the connection."""
+    session = request.app.state.read_sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+        else:
+            session.close()
 
 
-def _principal(request: Request, session: Session) -> Principal | None:
+def _credentials(request: Request) -> tuple[str, str] | None:
+    """What the request proves itself with: ("token", the Bearer token) or ("session", the
+    session cookie); None without either."""
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
-        return token_principal(session, header[7:].strip())
+        return "token", header[7:].strip()
     cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        return session_principal(session, cookie)
-    return None
+    return ("session", cookie) if cookie else None
 
 
-async def current_user(
-    request: Request, session: Annotated[Session, Depends(read_db)]
-) -> Principal | None:
-    """Who is asking. One indexed lookup of well under a millisecond, run on the event loop
-    rather than handed to a worker thread (a thread hop costs more than the query)."""
-    who = _principal(request, session)
+def _look_up(sessions: sessionmaker[Session], via: str, secret: str) -> Principal | None:
+    """The user behind a token or a session cookie, as the database has them now (a revoked
+    token, an ended session, a disabled user: None), in a short session of its own whose
+    connection goes back to the pool before the route runs."""
+    with sessions() as session:
+        if via == "token":
+            return token_principal(session, secret)
+        return session_principal(session, secret)
+
+
+async def current_user(request: Request) -> Principal | None:
+    """Who is asking, looked up on every request in a request thread: never on the event
+    loop, where a query waiting for the database (or for a free connection) would stall every
+    other request of the process."""
+    credentials = _credentials(request)
+    who = None
+    if credentials is not None:
+        who = await anyio.to_thread.run_sync(
+            _look_up, request.app.state.read_sessions, *credentials
+        )
     request.state.principal = who
     return who
 
@@ -80,6 +105,10 @@ def _check_writer(who: Principal) -> None:
         )
 
 
+def _clinic_id(session: Session, key: str) -> int | None:
+    return session.scalar(select(m.Clinic.id).where(m.Clinic.key == key))
+
+
 async def access(
     who: Annotated[Principal, Depends(reader)],
     session: Annotated[Session, Depends(read_db)],
@@ -95,7 +124,7 @@ async def access(
     scope = who.scope
     if not clinic:
         return scope
-    clinic_id = session.scalar(select(m.Clinic.id).where(m.Clinic.key == clinic))
+    clinic_id = await anyio.to_thread.run_sync(_clinic_id, session, clinic)
     if clinic_id is None or not scope.allows(clinic_id):
         raise NotFound("clinic", clinic)
     return scope.narrow(clinic_id)

@@ -9,6 +9,10 @@ which SQLite's WAL mode lets run beside a writer, and is opened `query_only` so 
 write.
 On PostgreSQL both are the same engine.
 
+`pool_size` connections at most, each engine (the request threads' budget:
+ptbill.web.settings.WebSettings.web_threads), each waited for at most `pool_wait` seconds
+(past it SQLAlchemy's TimeoutError, answered 503 with Retry-After as well).
+
 `lock_wait` bounds how long a statement waits for a lock another writer holds (SQLite's
 busy_timeout, PostgreSQL's lock_timeout); past it the database raises OperationalError, which
 the app answers with 503 and Retry-After (ptbill.web.errors).
@@ -23,6 +27,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.ledger.db import Ledger
+from ptbill.ledger.engine import DEFAULT_POOL, DEFAULT_POOL_WAIT, pool_options
 from ptbill.web import models as _models  # noqa: F401  (the web tables on the ledger's Base)
 
 
@@ -55,9 +60,8 @@ def _lock_wait(engine: Engine, seconds: float) -> None:
             dbapi_connection.commit()  # psycopg opened a transaction for the SET
 
 
-def _sqlite_reader(url: str) -> Engine:
-    # As many connections as the worker threads that may read at once (anyio's default 40).
-    engine = create_engine(url, connect_args={"timeout": 60}, pool_size=40, max_overflow=10)
+def _sqlite_reader(url: str, pool_size: int, pool_wait: float) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 60}, **pool_options(pool_size, pool_wait))
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -76,17 +80,23 @@ def _sqlite_reader(url: str) -> Engine:
     return engine
 
 
-def open_database(url: str | None, lock_wait: float | None = None) -> Database:
+def open_database(
+    url: str | None,
+    lock_wait: float | None = None,
+    pool_size: int = DEFAULT_POOL,
+    pool_wait: float = DEFAULT_POOL_WAIT,
+) -> Database:
     """The ledger at `url` (a path or URL as `--db` takes it), migrated, with its sessions;
-    `lock_wait`: seconds a statement waits for another writer's lock (None: the ledger's)."""
-    ledger = Ledger(url)
+    `lock_wait`: seconds a statement waits for another writer's lock (None: the ledger's);
+    `pool_size`, `pool_wait`: the most connections it opens, and the wait for one."""
+    ledger = Ledger(url, pool_size=pool_size, pool_wait=pool_wait)
     reader = ledger.engine
     if ledger.engine.url.get_backend_name() == "sqlite" and ledger.engine.url.database not in (
         None,
         "",
         ":memory:",
     ):
-        reader = _sqlite_reader(ledger.url)
+        reader = _sqlite_reader(ledger.url, pool_size, pool_wait)
     if lock_wait is not None:
         for engine in {ledger.engine, reader}:
             _lock_wait(engine, lock_wait)
@@ -94,4 +104,30 @@ def open_database(url: str | None, lock_wait: float | None = None) -> Database:
                 engine.dispose()  # the migration's connections had the ledger's wait
     return Database(
         ledger.engine, ledger.sessions, reader, sessionmaker(reader, expire_on_commit=False)
+    )
+
+
+# Connections a deployment needs besides the server's: a `ptbill worker` or command opens at
+# most DEFAULT_POOL each; room for two workers and a command.
+OTHERS = 3 * DEFAULT_POOL
+
+
+def over_budget(engine: Engine, processes: int, pool_size: int) -> str | None:
+    """What is wrong (None: nothing) when `processes` server processes of `pool_size`
+    connections each, with two workers and a command beside them, could open more connections
+    than the PostgreSQL server at `engine` accepts (SQLite has no such limit)."""
+    if engine.url.get_backend_name() != "postgresql":
+        return None
+    with engine.connect() as conn:
+        accepted = int(conn.exec_driver_sql("SHOW max_connections").scalar_one()) - int(
+            conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
+        )
+    needed = processes * pool_size + OTHERS
+    if needed <= accepted:
+        return None
+    return (
+        f"warning: {processes} server processes of {pool_size} connections each, with two "
+        f"workers and a command ({OTHERS}), may open {needed} connections; the database "
+        f"accepts {accepted} (max_connections less those reserved). Give fewer --workers or "
+        "PTBILL_WEB_THREADS, or raise max_connections"
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ptbill.config.profiles import Config
@@ -26,6 +27,7 @@ from ptbill.ledger import jobs
 from ptbill.ledger.importer import Batched, ImportSummary
 from ptbill.ledger.job_runner import Handler, Running, Worker
 from ptbill.ledger.jobs import JobScope
+from ptbill.remit.post import AlreadyPosted
 from ptbill.web import actions
 from ptbill.web.accounts import Principal, user_principal
 from ptbill.web.settings import WebSettings
@@ -126,6 +128,10 @@ def _import(ctx: JobContext, job: Running) -> dict[str, Any]:
     as_of = _day(before["as_of"]) if before else _day(job.claim.params.get("as_of"))
 
     def batches(day: dt.date, total: int) -> Batched:
+        # The whole file is checked next, before the first batch (minutes for 100,000
+        # visits), with no transaction open: it would hold SQLite's write lock (every web
+        # change waiting) or a PostgreSQL snapshot all that time. Nothing was written yet.
+        job.session.rollback()
         job.progress(before["done"] if before else 0, total)
         return Batched(
             lambda done, summary: job.commit(
@@ -154,7 +160,16 @@ def _post(ctx: JobContext, job: Running) -> dict[str, Any]:
     who = _principal(job)
     name, text = job.input()
     as_of = _day(job.claim.params.get("as_of")) or ctx.settings.as_of
-    return actions.post_remittance(job.session, ctx.config, who, name, text, as_of).as_json()
+    try:
+        return actions.post_remittance(job.session, ctx.config, who, name, text, as_of).as_json()
+    except AlreadyPosted as e:
+        # Two postings of one payment at once (two billers of a clinic uploading its 835):
+        # the other committed first and this one met its row. Given back to the queue like any
+        # concurrent writer's row (ptbill.ledger.job_runner), it runs again and finds the
+        # payment posted: done, posting nothing, rather than failed.
+        if isinstance(e.__context__, IntegrityError):
+            raise e.__context__ from None
+        raise
 
 
 # --- the worker in the workbench's process ---------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
 from ptbill.ledger.scope import Scope
 from ptbill.reports.statements import STEPS, StatementRun, clinics_of, run_statements
 from ptbill.reports.statements import statement_pdf as render_statement
+from ptbill.web import security
 from ptbill.web.accounts import Principal
 from ptbill.web.errors import NotFound
 from ptbill.web.queries.patients import patient_row
@@ -210,19 +211,49 @@ def statements(session: Session, scope: Scope, limit: int, offset: int) -> dict[
     }
 
 
-def statement_pdf(session: Session, scope: Scope, config: Config, statement_id: int) -> bytes:
+class StatementFile(NamedTuple):
+    """A statement's PDF, and whose record it comes from (for the access log)."""
+
+    pdf: bytes
+    patient_id: int
+    clinic_id: int
+
+
+def statement_pdf(
+    session: Session, scope: Scope, config: Config, statement_id: int
+) -> StatementFile:
     """A statement as it was sent, as PDF (from what it listed), under its patient's clinic."""
-    s = session.scalar(
-        select(Statement).where(
-            Statement.id == statement_id,
-            Statement.step.in_(STEPS),
-            scope.patient_ids(Statement.patient_id),
-        )
-    )
-    if s is None:
+    row = session.execute(
+        select(Statement, m.Patient.clinic_id)
+        .join(m.Patient, m.Patient.id == Statement.patient_id)
+        .where(Statement.id == statement_id, Statement.step.in_(STEPS), scope.patients())
+    ).first()
+    if row is None:
         raise NotFound("statement", statement_id)
+    s, clinic_id = row
     clinic = clinics_of(session, config, [s.patient_id]).get(s.patient_id)
-    return render_statement(json.loads(s.detail_json), clinic)
+    return StatementFile(
+        render_statement(json.loads(s.detail_json), clinic), s.patient_id, clinic_id
+    )
+
+
+def record_statement_reads(session: Session, who: Principal, run: StatementRun, path: str) -> None:
+    """An answer that carries a run's statements (each patient's name, address and balance)
+    is a read of each patient's record: the access log's entries, in the run's transaction."""
+    clinics: dict[int, int] = {}
+    for i in range(0, len(run.patients), 500):
+        part = run.patients[i : i + 500]
+        q = select(m.Patient.id, m.Patient.clinic_id).where(m.Patient.id.in_(part))
+        clinics |= {pid: clinic for pid, clinic in session.execute(q)}
+    for pid in run.patients:
+        security.record(
+            session,
+            who.who,
+            security.READ_PATIENT,
+            clinic_id=clinics[pid],
+            patient_id=pid,
+            detail=path,
+        )
 
 
 def chain(session: Session, scope: Scope, claim_number: str) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from ptbill.web.models import LoginFailure, SecurityEvent
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 USER_LIMIT = 5  # failed logins of one user name in the window, then locked
 ADDRESS_LIMIT = 20  # failed logins from one address in the window, then locked
+READ_PATIENT = "read-patient"  # a read of a patient's record: its page, account, statements
 
 
 def _keys(name: str, address: str | None) -> list[tuple[str, int]]:
@@ -135,8 +136,22 @@ def events(
 def audit_read(
     request: Any, who: Any, event: str, clinic_id: int | None, patient_id: int | None
 ) -> None:
-    """Record that `who` read a patient's record (or exported): in a write transaction of
-    its own, since the read itself runs on a read-only connection."""
-    path = request.url.path[:200]
+    """Record that `who` read a patient's record: in a write transaction of its own, since
+    the read itself runs on a read-only connection."""
+    audit_reads(request, who, event, [clinic_id], patient_id, request.url.path)
+
+
+def audit_reads(
+    request: Any,
+    who: Any,
+    event: str,
+    clinic_ids: list[int | None],
+    patient_id: int | None,
+    detail: str,
+) -> None:
+    """`audit_read` of a read that spans clinics (an export): one entry per clinic."""
     with request.app.state.sessions.begin() as session:
-        record(session, who.who, event, clinic_id=clinic_id, patient_id=patient_id, detail=path)
+        for clinic_id in clinic_ids:
+            record(
+                session, who.who, event, clinic_id=clinic_id, patient_id=patient_id, detail=detail
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -43,12 +44,43 @@ class WebSettings:
     job_worker: bool = True
     # A running job whose worker has been silent this long is a dead worker's: run again.
     job_lease_seconds: float = 60.0
+    # The connection budget of one server process. Requests run at once: the threads that run
+    # the routes (and look up who is asking); past them a request waits for a thread, not for
+    # the database. Each of those threads holds at most two connections at once (the request's
+    # read snapshot and a write: the change, or the audit of a patient's record read), and the
+    # in-process job worker three (its job, its heartbeat, its end): `pool_size` is that sum
+    # unless `db_pool` says otherwise. 4 processes of 8 threads open at most 64 connections.
+    web_threads: int = 8
+    db_pool: int | None = None  # None: pool_size
+    # Seconds a request waits for a free connection before answering 503 with Retry-After.
+    pool_wait_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.web_threads < 1:
+            raise InputError("PTBILL_WEB_THREADS", "must be at least 1", "give a whole number >= 1")
+        if self.db_pool is not None and self.db_pool <= self.web_threads:
+            raise InputError(
+                "PTBILL_DB_POOL",
+                f"{self.db_pool} connections cannot serve {self.web_threads} request threads "
+                "(each may hold two at once: a request would wait for a connection another "
+                "thread holds)",
+                f"give at least {self.web_threads + 1} (the default is "
+                f"{2 * self.web_threads}), or fewer threads (PTBILL_WEB_THREADS)",
+            )
+
+    @property
+    def pool_size(self) -> int:
+        """The most connections one server process opens (see web_threads)."""
+        if self.db_pool is not None:
+            return self.db_pool
+        return 2 * self.web_threads + (3 if self.job_worker else 0)
 
     @classmethod
     def from_env(cls) -> WebSettings:
         env = os.environ
         as_of = env.get("PTBILL_AS_OF") or None
         today = env.get("PTBILL_TODAY") or None
+        threads = _whole(env, "PTBILL_WEB_THREADS")
         return cls(
             db=env.get("PTBILL_DB") or None,
             config=env.get("PTBILL_CONFIG") or None,
@@ -61,6 +93,9 @@ class WebSettings:
             lock_wait_seconds=float(env.get("PTBILL_LOCK_WAIT_SECONDS", "60")),
             job_worker=env.get("PTBILL_JOB_WORKER", "1").lower() in ("1", "true", "yes"),
             job_lease_seconds=float(env.get("PTBILL_JOB_LEASE_SECONDS", "60")),
+            web_threads=8 if threads is None else threads,
+            db_pool=_whole(env, "PTBILL_DB_POOL"),
+            pool_wait_seconds=float(env.get("PTBILL_POOL_WAIT_SECONDS", "10")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -72,7 +107,11 @@ class WebSettings:
             "PTBILL_LOCK_WAIT_SECONDS": str(self.lock_wait_seconds),
             "PTBILL_JOB_WORKER": "1" if self.job_worker else "0",
             "PTBILL_JOB_LEASE_SECONDS": str(self.job_lease_seconds),
+            "PTBILL_WEB_THREADS": str(self.web_threads),
+            "PTBILL_POOL_WAIT_SECONDS": str(self.pool_wait_seconds),
         }
+        if self.db_pool is not None:
+            out["PTBILL_DB_POOL"] = str(self.db_pool)
         if self.db:
             out["PTBILL_DB"] = self.db
         if self.config:
@@ -93,6 +132,18 @@ class WebSettings:
         if self.timezone:
             return dt.datetime.now(ZoneInfo(self.timezone)).date()
         return dt.date.today()
+
+
+def _whole(env: Mapping[str, str], name: str) -> int | None:
+    text = env.get(name) or None
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(
+            name, f"{text!r} is not a whole number", f"give {name} as 1, 2, ..."
+        ) from None
 
 
 def parse_date(text: str, where: str) -> dt.date:

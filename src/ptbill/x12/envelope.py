@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -382,6 +382,83 @@ def segment(*elements: str) -> str:
     return "*".join(elements).rstrip("*")
 
 
+class InterchangeWriter:
+    """An interchange written as it is made: the ISA and GS at once, a transaction set per
+    `add` (its segments may come from a generator: SE counts them as they go), the GE and IEA
+    at `close`. `write` takes each piece of text (a file's write, or a list's append)."""
+
+    def __init__(
+        self,
+        settings: InterchangeSettings,
+        kind: Kind,
+        write: Callable[[str], object],
+        line_breaks: bool = True,
+    ) -> None:
+        self.settings, self.kind, self.write = settings, kind, write
+        self.end = "~\n" if line_breaks else "~"
+        self.sets = 0
+        s, when = settings, settings.created
+        self._put(
+            segment(
+                "ISA",
+                "00",
+                " " * 10,
+                "00",
+                " " * 10,
+                s.sender_qualifier,
+                s.sender_id.ljust(15),
+                s.receiver_qualifier,
+                s.receiver_id.ljust(15),
+                when.strftime("%y%m%d"),
+                when.strftime("%H%M"),
+                "^",
+                "00501",
+                f"{s.interchange_control_number:09d}",
+                "1" if s.ack_requested else "0",
+                s.usage,
+                ":",
+            )
+        )
+        self._put(
+            segment(
+                "GS",
+                kind.functional_id,
+                s.sender_id,
+                s.receiver_id,
+                when.strftime("%Y%m%d"),
+                when.strftime("%H%M"),
+                str(s.group_control_number),
+                "X",
+                kind.version,
+            )
+        )
+
+    def _put(self, seg: str) -> None:
+        self.write(seg + self.end)
+
+    def add(self, body: Iterable[str]) -> None:
+        """One transaction set: the segments between its ST and SE (ST02 0001, 0002...)."""
+        self.sets += 1
+        st02 = f"{self.sets:04d}"
+        kind = self.kind
+        self._put(segment("ST", kind.transaction, st02, kind.version if kind.st03 else ""))
+        if isinstance(body, Sequence):  # in one piece (a generator's, a segment at a time)
+            n = len(body)
+            if n:
+                self.write(self.end.join(body) + self.end)
+        else:
+            n = 0
+            for seg in body:
+                self._put(seg)
+                n += 1
+        self._put(segment("SE", str(n + 2), st02))
+
+    def close(self) -> None:
+        s = self.settings
+        self._put(segment("GE", str(self.sets), str(s.group_control_number)))
+        self._put(segment("IEA", "1", f"{s.interchange_control_number:09d}"))
+
+
 def write_interchange(
     settings: InterchangeSettings,
     kind: Kind,
@@ -392,50 +469,12 @@ def write_interchange(
 
     A body is the list of segments between ST and SE; ST02 numbers the sets 0001, 0002...
     """
-    s = settings
-    when = s.created
-    isa = segment(
-        "ISA",
-        "00",
-        " " * 10,
-        "00",
-        " " * 10,
-        s.sender_qualifier,
-        s.sender_id.ljust(15),
-        s.receiver_qualifier,
-        s.receiver_id.ljust(15),
-        when.strftime("%y%m%d"),
-        when.strftime("%H%M"),
-        "^",
-        "00501",
-        f"{s.interchange_control_number:09d}",
-        "1" if s.ack_requested else "0",
-        s.usage,
-        ":",
-    )
-    out = [
-        isa,
-        segment(
-            "GS",
-            kind.functional_id,
-            s.sender_id,
-            s.receiver_id,
-            when.strftime("%Y%m%d"),
-            when.strftime("%H%M"),
-            str(s.group_control_number),
-            "X",
-            kind.version,
-        ),
-    ]
-    for number, body in enumerate(bodies, start=1):
-        st02 = f"{number:04d}"
-        out.append(segment("ST", kind.transaction, st02, kind.version if kind.st03 else ""))
-        out.extend(body)
-        out.append(segment("SE", str(len(body) + 2), st02))
-    out.append(segment("GE", str(len(bodies)), str(s.group_control_number)))
-    out.append(segment("IEA", "1", f"{s.interchange_control_number:09d}"))
-    end = "~\n" if line_breaks else "~"
-    return end.join(out) + end
+    parts: list[str] = []
+    writer = InterchangeWriter(settings, kind, parts.append, line_breaks)
+    for body in bodies:
+        writer.add(body)
+    writer.close()
+    return "".join(parts)
 
 
 def functional_group_of(source: Source) -> str | None:

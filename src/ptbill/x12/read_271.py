@@ -10,16 +10,17 @@ another payer, 2120C). ptbill.x12.benefits reads what a PT biller needs out of t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from ptbill.x12.eligibility_codes import FOLLOW_UPS, REJECT_REASONS
-from ptbill.x12.envelope import Handler, Kind, read_transactions
+from ptbill.x12.envelope import Handler, Kind, located, read_transactions
 from ptbill.x12.errors import X12Error
 from ptbill.x12.kinds import KIND_271
-from ptbill.x12.tokenizer import Delimiters, Source
+from ptbill.x12.tokenizer import Delimiters, Segments, Source
 from ptbill.x12.values import amount, date8, optional, parse_date8, shown, text
 
 RESPONSE = Kind("271 eligibility response", "HB", "271", "005010X279A1", KIND_271)
@@ -28,6 +29,7 @@ _AAA_LEVEL = {"source": "payer", "receiver": "provider", "subscriber": "subscrib
 
 DateRange = tuple[dt.date, dt.date | None]
 _PAD = [""] * 15
+_EB_MEMO_SIZE = 1 << 14  # distinct EB texts kept; past it the memo starts again
 
 
 def date_or_range(e: list[str]) -> DateRange:
@@ -109,6 +111,7 @@ class Benefit:
     authorization: str  # EB11: Y prior authorization or certification required
     in_network: str  # EB12: Y in network, N out of network, W not applicable, U unknown
     procedure: str  # EB13, e.g. HC:97110
+    text: str  # the EB segment as read: in one file, the same text says the same
     # Most EB segments come alone: these stay the shared empty values below until a DTP,
     # MSG, AAA, NM1 or REF of the benefit gives the parser something to put in them.
     dates: dict[str, DateRange] = field(default_factory=dict)
@@ -158,30 +161,14 @@ class Eligibility:
 class _Parser(OneBht):
     transaction = "271"
 
+    # read_transactions hands the segments to `body`, which hands all but EB to _HANDLERS
+    # (plain functions, not bound methods: a parser holding its own methods would be a cycle,
+    # and all it read would wait for the cyclic collector to be freed).
+    handlers: Mapping[str, Handler] = MappingProxyType({})
+
     def __init__(self) -> None:
-        self.handlers: Mapping[str, Handler] = {
-            "BHT": self._bht,
-            "HL": self._hl,
-            "AAA": self._aaa,
-            "NM1": self._nm1,
-            "PER": _ignore,
-            "REF": self._ref,
-            "N3": _ignore,
-            "N4": _ignore,
-            "PRV": _ignore,
-            "DMG": self._dmg,
-            "INS": _ignore,
-            "HI": _ignore,
-            "MPI": _ignore,
-            "TRN": self._trn,
-            "DTP": self._dtp,
-            "EB": self._eb,
-            "HSD": _ignore,
-            "MSG": self._msg,
-            "III": _ignore,
-            "LS": self._ls,
-            "LE": self._le,
-        }
+        # What each distinct EB text says, for the whole file (`body`).
+        self.memo: dict[str, tuple[Any, ...]] = {}
 
     def begin(self, st: list[str], delimiters: Delimiters) -> None:
         self.repetition = delimiters.repetition
@@ -300,14 +287,50 @@ class _Parser(OneBht):
         elif self.person is not None:
             self.person.dates[e[1]] = when
 
-    def _eb(self, e: list[str]) -> None:
-        if self.person is None:
-            raise X12Error("EB outside a subscriber or dependent")
+    def body(self, segments: Segments) -> list[str] | None:
+        """Read the segments of the transaction set up to the first that is not a 271 body
+        segment (its SE, or one out of place) and return that one (None at the end).
+
+        An EB (most of a 271) whose text was read before in the file only becomes a new
+        Benefit of what that reading found; another segment is split and goes to its handler."""
+        memo, handlers, sep = self.memo, _HANDLERS, segments.separator
+        remembered, eb = memo.get, "EB" + sep
+        raw = "ST"  # the segment before the first of the body, should reading it fail
+        try:
+            while True:
+                for raw in segments.raws:
+                    if not raw.startswith(eb):
+                        e = raw.split(sep)
+                        handler = handlers.get(e[0])
+                        if handler is not None:
+                            handler(self, e)
+                            continue
+                        if e[0] != "EB":
+                            return e
+                    person = self.person
+                    if person is None:
+                        raise X12Error("EB outside a subscriber or dependent")
+                    fields = remembered(raw)
+                    if fields is None:
+                        fields = (*self._eb_fields(raw.split(sep)), raw, *_EMPTY)
+                        if len(memo) >= _EB_MEMO_SIZE:
+                            memo.clear()
+                        memo[raw] = fields
+                    self.benefit = benefit = Benefit(*fields)
+                    self.in_entities = False
+                    person.benefits.append(benefit)
+                if not segments.advance():
+                    return None
+        except (X12Error, IndexError, ValueError, ArithmeticError) as exc:
+            raise located(exc, segments.number(), raw.split(sep)) from None
+
+    def _eb_fields(self, e: list[str]) -> tuple[Any, ...]:
+        """What an EB says, as Benefit's fields from EB01 to EB13."""
         if len(e) < 15:
             e = e + _PAD[: 15 - len(e)]
         services = e[3]
         rep = self.repetition
-        self.benefit = Benefit(
+        return (
             e[1] or text(e, 1),
             e[2],
             tuple(s for s in services.split(rep) if s) if rep and services else (services,),
@@ -321,10 +344,7 @@ class _Parser(OneBht):
             e[11],
             e[12],
             e[13],
-            *_EMPTY,
         )
-        self.in_entities = False
-        self.person.benefits.append(self.benefit)
 
     def _msg(self, e: list[str]) -> None:
         if self.benefit is not None:
@@ -342,8 +362,32 @@ class _Parser(OneBht):
 _EMPTY = tuple(_SHARED.values())
 
 
-def _ignore(e: list[str]) -> None:
+def _ignore(parser: _Parser, e: list[str]) -> None:
     return None
+
+
+_HANDLERS: dict[str, Callable[[_Parser, list[str]], None]] = {
+    "BHT": _Parser._bht,
+    "HL": _Parser._hl,
+    "AAA": _Parser._aaa,
+    "NM1": _Parser._nm1,
+    "PER": _ignore,
+    "REF": _Parser._ref,
+    "N3": _ignore,
+    "N4": _ignore,
+    "PRV": _ignore,
+    "DMG": _Parser._dmg,
+    "INS": _ignore,
+    "HI": _ignore,
+    "MPI": _ignore,
+    "TRN": _Parser._trn,
+    "DTP": _Parser._dtp,
+    "HSD": _ignore,
+    "MSG": _Parser._msg,
+    "III": _ignore,
+    "LS": _Parser._ls,
+    "LE": _Parser._le,
+}
 
 
 def read_271(source: Source) -> list[Eligibility]:

@@ -273,13 +273,15 @@ def loop_2400(number: int, line: ClaimLine) -> list[str]:
     ]
 
 
-def _transaction(
+def transaction_837p(
     claims: Sequence[Claim],
     reference: str,
     settings: InterchangeSettings,
     submitter: Submitter,
     receiver: Receiver,
 ) -> list[str]:
+    """The segments of one transaction set (between ST and SE) holding `claims`, its BHT03
+    `reference` (write_837p's: ISA13 and the set's number)."""
     when = settings.created
     out = [
         segment(
@@ -308,6 +310,19 @@ def _transaction(
     return out
 
 
+def transaction_body(
+    claims: Sequence[Claim],
+    number: int,
+    settings: InterchangeSettings,
+    submitter: Submitter,
+    receiver: Receiver,
+) -> list[str]:
+    """The segments between ST and SE of the interchange's set `number` (1-based) holding
+    these claims, as write_837p writes it: for a caller that writes the sets one at a time."""
+    reference = f"{settings.interchange_control_number:09d}{number:04d}"
+    return transaction_837p(claims, reference, settings, submitter, receiver)
+
+
 def write_837p(
     claims: Sequence[Claim],
     settings: InterchangeSettings,
@@ -320,12 +335,10 @@ def write_837p(
         raise ValueError("no claims to write")
     if not 1 <= claims_per_set <= MAX_CLAIMS_PER_SET:
         raise ValueError(f"claims_per_set must be 1 to {MAX_CLAIMS_PER_SET}")
-    bodies = []
-    for number, first in enumerate(range(0, len(claims), claims_per_set), start=1):
-        reference = f"{settings.interchange_control_number:09d}{number:04d}"
-        bodies.append(
-            _transaction(
-                claims[first : first + claims_per_set], reference, settings, submitter, receiver
-            )
+    bodies = [
+        transaction_body(
+            claims[first : first + claims_per_set], number, settings, submitter, receiver
         )
+        for number, first in enumerate(range(0, len(claims), claims_per_set), start=1)
+    ]
     return write_interchange(settings, CLAIM, bodies)

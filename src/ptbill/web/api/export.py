@@ -31,4 +31,4 @@ def export_rows(
     JSON Lines, per clinic and date range (inclusive), streamed as they are read. Money is a
     decimal string, dates YYYY-MM-DD; CSV holds the same values, empty where JSON has null.
     An unknown clinic is a 422 before any row."""
-    return export_download(request, session, what, format, clinic, since, until, who.scope)
+    return export_download(request, session, what, format, clinic, since, until, who)

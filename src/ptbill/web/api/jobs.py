@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query
@@ -52,6 +52,11 @@ def list_jobs(
     return answer(jobs.list_jobs(session, who, limit=limit, offset=offset, state=state, kind=kind))
 
 
+def _look_again(session: Session, who: Principal, job_id: int) -> dict[str, Any]:
+    session.rollback()  # a new snapshot: the look sees what committed since
+    return jobs.job_detail(session, who, job_id)
+
+
 @router.get("/jobs/{job_id}", response_class=LedgerJSON)
 async def get_job(job_id: RowId, session: ReadDB, who: Reader, wait: Wait = 0) -> LedgerJSON:
     """One job: its state and progress; when done, its `result` (what the request answered
@@ -61,8 +66,7 @@ async def get_job(job_id: RowId, session: ReadDB, who: Reader, wait: Wait = 0) -
     with anyio.move_on_after(wait):  # waits on the event loop, holding no thread
         while job["state"] not in FINISHED and wait:
             await anyio.sleep(0.25)
-            session.rollback()  # the next look sees what committed since
-            job = await anyio.to_thread.run_sync(jobs.job_detail, session, who, job_id)
+            job = await anyio.to_thread.run_sync(_look_again, session, who, job_id)
     return answer(job)
 
 

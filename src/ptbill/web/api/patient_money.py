@@ -163,9 +163,11 @@ def post_statements(
     request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
 ) -> LedgerJSON:
     """Make the statements due as of the date to the patients of the clinics the caller bills
-    for (the dunning cycle decides who gets one)."""
+    for (the dunning cycle decides who gets one). The answer carries each statement: a read of
+    each patient's record, audited."""
     day = _day(request, session, as_of, "statements")
     run = money.make_statements(session, request.app.state.config, who, day)
+    money.record_statement_reads(session, who, run, request.url.path)
     session.commit()
     return answer(run.as_json(), status_code=201)
 
@@ -180,11 +182,12 @@ def list_statements(
 
 @router.get("/statements/{statement_id}.pdf")
 def get_statement_pdf(
-    statement_id: RowId, request: Request, session: ReadDB, scope: Access
+    statement_id: RowId, request: Request, session: ReadDB, who: Reader, scope: Access
 ) -> Response:
-    """A statement as it was sent."""
-    pdf = money.statement_pdf(session, scope, request.app.state.config, statement_id)
-    return Response(pdf, media_type="application/pdf")
+    """A statement as it was sent (the read is audited)."""
+    doc = money.statement_pdf(session, scope, request.app.state.config, statement_id)
+    audit_read(request, who, "read-patient", doc.clinic_id, doc.patient_id)
+    return Response(doc.pdf, media_type="application/pdf")
 
 
 @router.get("/claims/{claim_number:path}/payers", response_class=LedgerJSON, tags=["claims"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
+from ptbill.reports.export_names import MEDIA_TYPES
 from ptbill.reports.report import build_report
+from ptbill.reports.report_csv import report_csv
 from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.asof import business_date
@@ -16,13 +19,35 @@ from ptbill.web.queries.reports import collections_by_month
 router = APIRouter(tags=["reports"])
 
 
-@router.get("/reports", response_class=LedgerJSON)
-def report(request: Request, session: ReadDB, scope: Access, as_of: AsOf = None) -> LedgerJSON:
+@router.get(
+    "/reports",
+    response_class=LedgerJSON,
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
+def report(
+    request: Request,
+    session: ReadDB,
+    scope: Access,
+    as_of: AsOf = None,
+    format: Annotated[  # noqa: A002 (the parameter's public name, as /export's)
+        Literal["json", "csv"],
+        Query(description="json, or csv: a row per number (`ptbill report --format csv`)"),
+    ] = "json",
+) -> Response:
     """Claims submitted, first-pass acceptance, clean-claim rate, denial rate by category and
     CARC, paid total, expected vs paid, A/R total and aging, days in A/R; also per payer and
-    per clinic (of the caller's clinics, or the one `clinic` names)."""
+    per clinic (of the caller's clinics, or the one `clinic` names). `format=csv`: the same
+    numbers as one table in long form (as_of, section, name, metric, item, value), a file
+    to open in a spreadsheet."""
     day = actions.need_date(business_date(session, request.app.state.settings, as_of), "report")
-    return answer(build_report(session, day, scope))
+    data = build_report(session, day, scope)
+    if format == "json":
+        return answer(data)
+    return Response(
+        report_csv(data),
+        media_type=MEDIA_TYPES["csv"],
+        headers={"Content-Disposition": f'attachment; filename="report-{day}.csv"'},
+    )
 
 
 @router.get("/reports/collections", response_class=LedgerJSON)

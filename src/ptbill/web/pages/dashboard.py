@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -23,13 +25,23 @@ def _pct(value: Decimal | float | int) -> str:
     return f"{float(value) * 100:.1f}%"
 
 
+def _csv_url(day: dt.date, clinic: str | None) -> str:
+    """The report's CSV (`GET /api/v1/reports?format=csv`) as of the page's date, of the
+    clinics the page shows."""
+    query = {"format": "csv", "as_of": str(day)} | ({"clinic": clinic} if clinic else {})
+    return "/api/v1/reports?" + urlencode(query)
+
+
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
+    """The report's claim figures, overall and by payer; the roll-up by clinic for the
+    company-wide roles (a billing company's view). The patients' money is not on it (the
+    balances page's), so it is not computed."""
     day = business_date(session, request.app.state.settings)
     states = sorted(state_counts(session, scope).items(), key=lambda kv: -kv[1])
     if not states:  # no claim yet: nothing to chart
         return show(request, session, "dashboard.html", as_of=day, report=None)
-    report = build_report(session, day, scope)
+    report = build_report(session, day, scope, patients=False, clinics=scope.everything)
     decided = report["claims_decided"] or 0
     by_category = (
         [
@@ -67,5 +79,6 @@ def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
         as_of=day,
         report=report,
         svg=svg,
+        csv_url=_csv_url(day, request.query_params.get("clinic")),
         collected=sum((v for _, v in collections), Decimal(0)),
     )

@@ -57,4 +57,4 @@ def export_file(
     until: FormDate = "",
 ) -> StreamingResponse:
     day_from, day_to = _day("since", since), _day("until", until)
-    return export_download(request, session, what, format, clinic, day_from, day_to, who.scope)
+    return export_download(request, session, what, format, clinic, day_from, day_to, who)

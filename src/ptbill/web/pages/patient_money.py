@@ -153,11 +153,12 @@ def statements_form(request: Request, session: DB, who: PageWriter) -> Response:
 
 @router.get("/statements/{statement_id}.pdf")
 def statement_file(
-    statement_id: RowId, request: Request, session: ReadDB, scope: Access
+    statement_id: RowId, request: Request, session: ReadDB, who: Reader, scope: Access
 ) -> Response:
-    pdf = money.statement_pdf(session, scope, request.app.state.config, statement_id)
+    doc = money.statement_pdf(session, scope, request.app.state.config, statement_id)
+    audit_read(request, who, "read-patient", doc.clinic_id, doc.patient_id)
     return Response(
-        pdf,
+        doc.pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="statement-{statement_id}.pdf"'},
     )
