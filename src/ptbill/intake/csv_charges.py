@@ -57,12 +57,22 @@ class _Fail(Exception):
         self.where, self.problem, self.fix = where, problem, fix
 
 
+class _Overlap(Exception):
+    """A cell sets a part of a field that another column of the row gives whole, or the
+    reverse (columns rendering_provider and rendering_provider.last_name)."""
+
+
 def _set(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     if len(path) == 1:
+        if isinstance(doc.get(path[0]), dict):
+            raise _Overlap
         doc[path[0]] = value
         return
     if len(path) == 2 and not path[1].isdigit():
-        doc.setdefault(path[0], {})[path[1]] = value
+        parent = doc.setdefault(path[0], {})
+        if not isinstance(parent, dict):
+            raise _Overlap
+        parent[path[1]] = value
         return
     node: Any = doc
     for i, key in enumerate(path[:-1]):
@@ -76,6 +86,8 @@ def _set(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
             node = node[index]
         else:
             node = node.setdefault(key, nxt)
+        if not isinstance(node, dict | list) or isinstance(node, list) != isinstance(nxt, list):
+            raise _Overlap
     last = path[-1]
     if isinstance(node, list):
         index = int(last)
@@ -84,6 +96,17 @@ def _set(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
         node[index] = value
     else:
         node[last] = value
+
+
+def _put(target: dict[str, Any], col: _Column, value: Any, number: int) -> None:
+    try:
+        _set(target, col.path, value)
+    except _Overlap:
+        raise _Fail(
+            _place(number, col),
+            f"{col.mine!r} and another column of the row give one field both whole and in parts",
+            "keep one of the two columns (or leave one of the cells empty)",
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +199,7 @@ class _Reader:
                     value = self.value(col, raw, number)
                     if col.path[0] == "modifiers":
                         value = [*service.get("modifiers", []), *value]
-                    _set(service, col.path, value)
+                    _put(service, col, value, number)
                     continue
                 before = seen.get(n)
                 if before is not None:
@@ -189,7 +212,7 @@ class _Reader:
                         )
                     continue
                 seen[n] = (number, raw)
-                _set(d.doc, col.path, self.value(col, raw, number))
+                _put(d.doc, col, self.value(col, raw, number), number)
             services.append(service)
         d.doc["services"] = services
         d.locate = lambda: _places(rows, columns)
@@ -245,24 +268,6 @@ def _places_of(d: Draft) -> dict[str, str]:
     return d.locate() if d.locate is not None else d.places
 
 
-def _refuse_overlaps(columns: list[_Column], origin: str) -> None:
-    """A column that sets a field whole (rendering_provider) and one that sets a part of it
-    (rendering_provider.last_name) cannot both be kept: say which two they are."""
-    parts = {col.path[:k]: col for col in columns for k in range(1, len(col.path))}
-    for col in columns:
-        inner = parts.get(col.path)
-        if inner is not None:
-            raise InputError(
-                file=origin,
-                visit_id=None,
-                field=f"row 1, column {col.theirs}",
-                problem=f"{col.mine!r} is a whole field and column {inner.theirs} sets a part of "
-                f"it ({inner.mine!r})",
-                fix="drop one of the two columns, or name the part this column holds "
-                f"(e.g. {inner.mine})",
-            )
-
-
 def read(text: str, origin: str, config: Config) -> list[Visit]:
     layout = config.intake.csv
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=layout.delimiter)
@@ -300,7 +305,6 @@ def read(text: str, origin: str, config: Config) -> list[Visit]:
                 fix="rename it in [intake.csv.columns], or drop the column",
             )
     columns = [_column(layout.columns.get(c, c).strip(), c) for c in header]
-    _refuse_overlaps(columns, origin)
     vid_at = next(n for n, c in enumerate(columns) if c.mine == "visit_id")
     width = len(header)
     groups: dict[str, list[tuple[int, list[str]]]] = {}
