@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ptbill.cli.common import _default
-from ptbill.cli.x12_cmds import acknowledgments_json, claim_acks_json, payment_json
+from ptbill.cli.remit_json import payment_json
+from ptbill.cli.x12_cmds import acknowledgments_json, claim_acks_json
 from ptbill.x12.envelope import functional_group_of
 from ptbill.x12.errors import X12Error
 from ptbill.x12.read_277ca import read_277ca

@@ -3,48 +3,80 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 
 import click
 
 from ptbill import __version__
-from ptbill.cli.claim_cmds import claim
-from ptbill.cli.coding_cmds import code, units
-from ptbill.cli.data_cmds import backup, export, migrate
-from ptbill.cli.demo_cmds import demo, demo_data
 from ptbill.cli.exit_codes import help_text
-from ptbill.cli.job_cmds import jobs, worker
-from ptbill.cli.ledger_cmds import (
-    ack_apply,
-    appeal,
-    correct,
-    import_cmd,
-    post,
-    report,
-    submit,
-    writeoff,
-)
-from ptbill.cli.listen_cmds import listen
-from ptbill.cli.patient_cmds import (
-    balance,
-    coverage,
-    patient_writeoff,
-    pay,
-    refund,
-    statements,
-)
-from ptbill.cli.payer_cmds import eligibility, exchange, status
-from ptbill.cli.pricing_cmds import price
-from ptbill.cli.reference_cmds import reference
-from ptbill.cli.scrub_cmds import rules, scrub
-from ptbill.cli.show_cmds import show
-from ptbill.cli.web_cmds import access_log, serve, token, user
-from ptbill.cli.work_cmds import rescrub, worklist
-from ptbill.cli.x12_cmds import ack, remit
-from ptbill.domain.visit import Visit
+
+# Each command by name, and where it is: a command's module is imported when the command runs
+# (or --help lists them), so that `ptbill remit` does not load the ledger, the web server and
+# every other command first (about a sixth of a second of every run).
+COMMANDS = {
+    "units": "coding_cmds:units",
+    "code": "coding_cmds:code",
+    "claim": "claim_cmds:claim",
+    "demo-data": "demo_cmds:demo_data",
+    "demo": "demo_cmds:demo",
+    "scrub": "scrub_cmds:scrub",
+    "rules": "scrub_cmds:rules",
+    "reference": "reference_cmds:reference",
+    "remit": "x12_cmds:remit",
+    "ack": "x12_cmds:ack",
+    "price": "pricing_cmds:price",
+    "import": "ledger_cmds:import_cmd",
+    "listen": "listen_cmds:listen",
+    "submit": "ledger_cmds:submit",
+    "ack-apply": "ledger_cmds:ack_apply",
+    "post": "ledger_cmds:post",
+    "worklist": "work_cmds:worklist",
+    "correct": "ledger_cmds:correct",
+    "rescrub": "work_cmds:rescrub",
+    "appeal": "ledger_cmds:appeal",
+    "writeoff": "ledger_cmds:writeoff",
+    "report": "ledger_cmds:report",
+    "show": "show_cmds:show",
+    "export": "data_cmds:export",
+    "backup": "data_cmds:backup",
+    "migrate": "data_cmds:migrate",
+    "serve": "web_cmds:serve",
+    "user": "web_cmds:user",
+    "token": "web_cmds:token",
+    "access-log": "web_cmds:access_log",
+    "eligibility": "payer_cmds:eligibility",
+    "status": "payer_cmds:status",
+    "exchange": "payer_cmds:exchange",
+    "coverage": "patient_cmds:coverage",
+    "balance": "patient_cmds:balance",
+    "pay": "patient_cmds:pay",
+    "refund": "patient_cmds:refund",
+    "patient-writeoff": "patient_cmds:patient_writeoff",
+    "statements": "patient_cmds:statements",
+    "jobs": "job_cmds:jobs",
+    "worker": "job_cmds:worker",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=help_text())
+class Commands(click.Group):
+    """The group whose commands (COMMANDS) are imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, name = COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(f"ptbill.cli.{module}"), name)
+            assert command.name == cmd_name, f"{COMMANDS[cmd_name]} is {command.name}"
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=help_text()
+)
 @click.version_option(__version__, prog_name="ptbill")
 @click.option(
     "--config",
@@ -100,50 +132,9 @@ def cli(
 @click.argument("what", type=click.Choice(["visit"]))
 def schema(what: str) -> None:
     """Print the JSON Schema of the visit format."""
+    from ptbill.domain.visit import Visit
+
     click.echo(json.dumps(Visit.model_json_schema(), indent=2))
-
-
-cli.add_command(units)
-cli.add_command(code)
-cli.add_command(claim)
-cli.add_command(demo_data)
-cli.add_command(demo)
-cli.add_command(scrub)
-cli.add_command(rules)
-cli.add_command(reference)
-cli.add_command(remit)
-cli.add_command(ack)
-cli.add_command(price)
-cli.add_command(import_cmd)
-cli.add_command(listen)
-cli.add_command(submit)
-cli.add_command(ack_apply)
-cli.add_command(post)
-cli.add_command(worklist)
-cli.add_command(correct)
-cli.add_command(rescrub)
-cli.add_command(appeal)
-cli.add_command(writeoff)
-cli.add_command(report)
-cli.add_command(show)
-cli.add_command(export)
-cli.add_command(backup)
-cli.add_command(migrate)
-cli.add_command(serve)
-cli.add_command(user)
-cli.add_command(token)
-cli.add_command(access_log)
-cli.add_command(eligibility)
-cli.add_command(status)
-cli.add_command(exchange)
-cli.add_command(coverage)
-cli.add_command(balance)
-cli.add_command(pay)
-cli.add_command(refund)
-cli.add_command(patient_writeoff)
-cli.add_command(statements)
-cli.add_command(jobs)
-cli.add_command(worker)
 
 
 def main() -> None:

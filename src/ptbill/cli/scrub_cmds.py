@@ -15,10 +15,10 @@ from ptbill.cli import visits
 from ptbill.cli.clock import as_of_or_today, one_clinic
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, out, run_config, user_errors
 from ptbill.cli.intake_opts import from_option
-from ptbill.cli.output import JsonList, format_options, output_of, quiet_option
+from ptbill.cli.output import JsonList, format_options, held, output_of, quiet_option, release
 from ptbill.cli.progress import progress
 from ptbill.cli.summary import Totals
-from ptbill.config import load_config
+from ptbill.config import Config, load_config
 from ptbill.domain import CodedVisit, Visit
 from ptbill.scrub import RULES, ScrubResult, active_rules
 from ptbill.scrub.rulebook import rules_markdown
@@ -72,11 +72,11 @@ AS_OF_HELP = (
 
 
 def as_of_told(
-    ctx: click.Context, as_of: dt.datetime | None, found: visits.Input
+    ctx: click.Context, as_of: dt.datetime | None, config: Config, clinics: set[str | None]
 ) -> tuple[dt.date, str]:
-    """The run's as-of date, and how the summary tells where it came from."""
-    config = found.config
-    clinic = one_clinic(found.clinics)
+    """The run's as-of date for an input of these clinics, and how the summary tells where it
+    came from."""
+    clinic = one_clinic(clinics)
     day = as_of_or_today(ctx, as_of, config, clinic)
     if as_of is not None:
         return day, ""
@@ -107,31 +107,67 @@ def scrub(
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
 
     On a terminal: the visits with findings, and the totals (ready and blocked by category,
-    lines, charges, expected payment); --json and --jsonl: every visit's findings, written as
-    it is scrubbed. Exit 0 when every visit is ready, 1 when any is blocked, 2 for unreadable
-    input (nothing printed)."""
+    lines, charges, expected payment); --json and --jsonl: every visit's findings, the input
+    read once (the output held in a temporary file until all of it has read). Exit 0 when
+    every visit is ready, 1 when any is blocked, 2 for unreadable input (nothing printed)."""
+    output = output_of(output)
     with batch():
-        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
-        day, how = as_of_told(ctx, as_of, found)
-        output = output_of(output)
-        sink = JsonList(lines=output == "jsonl") if output != "text" else None
-        totals = Totals()
-        # Prices only for the summary's expected payment.
-        priced = sink is None and not quiet
-        with progress("scrubbing", found.count, quiet=quiet) as advance:
-            for x in visits.claims(found, day, advance, priced=priced):
-                r = x.scrub
-                if sink is not None:
-                    sink.add(result_json(x.visit, r))
-                elif show_all or any(f.severity != "info" for f in r.findings):
-                    render_result(x.visit, x.coded, r, show_all)
-                totals.add_claim(x.coded, r, x.priced)
-        if sink is not None:
-            sink.close()
-        elif not quiet:
-            totals.show(day, how)
-    if totals.blocked:
+        if output != "text":
+            blocked = _scrub_json(ctx, files, as_of, output == "jsonl", fmt, quiet)
+        else:  # checked whole first, then each visit's findings printed as it is scrubbed
+            found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
+            day, how = as_of_told(ctx, as_of, found.config, found.clinics)
+            totals = Totals()
+            with progress("scrubbing", found.count, quiet=quiet) as advance:
+                # Prices only for the summary's expected payment.
+                for x in visits.claims(found, day, advance, priced=not quiet):
+                    r = x.scrub
+                    if show_all or any(f.severity != "info" for f in r.findings):
+                        render_result(x.visit, x.coded, r, show_all)
+                    totals.add_claim(x.coded, r, x.priced)
+            if not quiet:
+                totals.show(day, how)
+            blocked = totals.blocked
+    if blocked:
         ctx.exit(EXIT_FOUND)
+
+
+def _scrub_json(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    as_of: dt.datetime | None,
+    lines: bool,
+    fmt: str | None,
+    quiet: bool,
+) -> int:
+    """--json and --jsonl: the input read once, each visit's findings written as it is
+    scrubbed, held until the whole input has read (an input error prints nothing). How many
+    visits are blocked."""
+    config = run_config(ctx)
+    with held() as spool:
+        sink = JsonList(lines, stream=spool)
+        blocked = 0
+
+        def restart() -> None:
+            nonlocal sink, blocked
+            spool.seek(0)
+            spool.truncate()
+            sink, blocked = JsonList(lines, stream=spool), 0
+
+        for x in visits.claims_in_one_read(
+            files,
+            config,
+            fmt,
+            lambda clinics: as_of_told(ctx, as_of, config, clinics)[0],
+            restart,
+            priced=False,
+            quiet=quiet,
+        ):
+            sink.add(result_json(x.visit, x.scrub))
+            blocked += x.scrub.blocked
+        sink.close()
+        release(spool)
+    return blocked
 
 
 @click.command("rules")

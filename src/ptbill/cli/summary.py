@@ -60,7 +60,9 @@ class Totals:
             if scrub.blocked:
                 self.blocked += 1
                 errors = [f for f in scrub.findings if f.severity == "error"]
-                self.blocked_by.update({f.category for f in errors})
+                # Each category once a visit, in the findings' order (a set's order would make
+                # the summary's ties come out differently from run to run).
+                self.blocked_by.update(dict.fromkeys((f.category for f in errors), 1))
                 self.errors_by_rule.update(f.rule for f in errors)
         if priced is not None:
             self.add_priced(priced)

@@ -1,5 +1,5 @@
 """The visits of the batch commands (`code`, `scrub`, `price`, `claim`): checked whole first,
-then read again and made claims one at a time.
+then read again and made claims one at a time; or, where the output can be held, read once.
 
 Two promises are kept at once. An input error anywhere in the input prints nothing on stdout
 (the command exits 2 with every error), and memory does not grow with the input (results are
@@ -17,6 +17,11 @@ whose patient and date of service, hash like another's are read once more betwee
 passes and kept, as the run's Batch (duplicates are few); every other visit is alone, and the
 Batch answers so for a visit it does not hold. A file that changes between the passes is
 refused (its size and modification time are compared) before anything is printed.
+
+A command whose output may wait in a temporary file until the input has read (`scrub --json`
+and `--jsonl`: ptbill.cli.output.held) reads the input once instead: `claims_in_one_read`
+validates each visit and makes it a claim at once, and starts again the two-pass way only
+when the input turns out to hold duplicates (or clinics whose "today" differs).
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ptbill.claim_pipeline import prepare_claim, scrub_claim
 from ptbill.cli.intake_opts import notify
@@ -48,8 +54,7 @@ MAX_ERRORS = 1_000
 MEMO_KINDS = 16_384
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):  # a tuple: one is made per visit
     """One visit of the input, where it came from, and its context: its payer and clinic
     resolved, and the run's reference snapshot."""
 
@@ -58,8 +63,7 @@ class Item:
     ctx: VisitContext
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimItem:
+class ClaimItem(NamedTuple):
     """A visit of the input made a claim: coded, scrubbed and (unless the command needs no
     price) priced."""
 
@@ -116,16 +120,25 @@ def check(
     the files' format (--from; None: recognised from each file, with a notice on stderr when
     it is not ptbill's JSON)."""
     found = Input(files, config, fmt, stamps=[_stamp(f) for f in files])
-    for f in files:
+    for _ in _validated(found, "checking", quiet):
+        pass
+    _group(found)
+    return found
+
+
+def _validated(found: Input, what: str, quiet: bool) -> Iterator[Item]:
+    """Every visit of the input validated and resolved, and noted in `found`; each is yielded
+    until the first error, and the errors are raised at the end (see check)."""
+    for f in found.files:
         try:
-            chosen, recognised = file_format(f, fmt)
+            chosen, recognised = file_format(f, found.fmt)
         except InputError:
             continue  # the file is unreadable: raw_items says why
         if recognised and chosen != "json":
             notify(notice(f, chosen))
-    contexts = Contexts(config)
+    contexts = Contexts(found.config)
     errors: list[InputError] = []
-    with progress("checking", found.size, quiet=quiet, in_bytes=True) as advance:
+    with progress(what, found.size, quiet=quiet, in_bytes=True) as advance:
         for origin, label, raw in _raw(found):
             advance(len(raw) if isinstance(raw, bytes) else 0)
             try:
@@ -138,6 +151,7 @@ def check(
             else:
                 if not errors:
                     _note(found, visit, ctx)
+                    yield Item(origin, visit, ctx)
                 continue
             if len(errors) >= MAX_ERRORS:
                 errors.append(
@@ -154,14 +168,12 @@ def check(
         raise InputErrors(errors)
     if not found.count:
         raise InputError(
-            file=", ".join(files),
+            file=", ".join(found.files),
             visit_id=None,
             field=None,
             problem="no visits in the input",
             fix="give files that hold at least one visit",
         )
-    _group(found)
-    return found
 
 
 def _note(found: Input, visit: Visit, ctx: VisitContext) -> None:
@@ -215,18 +227,80 @@ def read(found: Input) -> Iterator[Item]:
         yield Item(origin, visit, contexts.of(visit, origin))
 
 
+def _claim(x: Item, as_of: dt.date | None, batch: Batch, memo: PriceMemo[None] | None) -> ClaimItem:
+    if memo is not None:
+        c = prepare_claim(x.visit, x.ctx, as_of, batch=batch, memo=memo)
+        return ClaimItem(x.origin, x.visit, x.ctx, c.coded, c.scrub, c.priced)
+    coded, scrub = scrub_claim(x.visit, x.ctx, as_of, batch=batch)
+    return ClaimItem(x.origin, x.visit, x.ctx, coded, scrub, None)
+
+
+def _memo(as_of: dt.date | None, priced: bool) -> PriceMemo[None] | None:
+    return PriceMemo(as_of, size=MEMO_KINDS) if priced else None  # type: ignore[arg-type]
+
+
 def claims(
     found: Input, as_of: dt.date | None, advance: Advance, *, priced: bool = True
 ) -> Iterator[ClaimItem]:
     """Each visit made a claim as of `as_of` (see prepare_claim; without `priced`, coded and
     scrubbed only: scrub_claim), in input order: the input one run (its duplicates found
     across the files, alike visits priced once)."""
-    memo: PriceMemo[None] = PriceMemo(as_of, size=MEMO_KINDS)  # type: ignore[arg-type]
+    memo = _memo(as_of, priced)
     for x in read(found):
-        if priced:
-            c = prepare_claim(x.visit, x.ctx, as_of, batch=found.batch, memo=memo)
-            yield ClaimItem(x.origin, x.visit, x.ctx, c.coded, c.scrub, c.priced)
-        else:
-            coded, scrub = scrub_claim(x.visit, x.ctx, as_of, batch=found.batch)
-            yield ClaimItem(x.origin, x.visit, x.ctx, coded, scrub, None)
+        yield _claim(x, as_of, found.batch, memo)
         advance(1)
+
+
+def claims_in_one_read(
+    files: tuple[str, ...],
+    config: Config,
+    fmt: str | None,
+    as_of_for: Callable[[set[str | None]], dt.date | None],
+    restart: Callable[[], None],
+    *,
+    priced: bool = True,
+    quiet: bool = False,
+) -> Iterator[ClaimItem]:
+    """`claims` of the input, each visit made a claim as it is read and validated: one read
+    (and one validation) of a visit, not check's and then claims'. For output held until the
+    whole input has read (ptbill.cli.output.held): an input error is raised (InputErrors) after
+    the claims of the visits before it.
+
+    A claim depends on the whole input in two ways: the visits it duplicates (DUP-IN-BATCH),
+    and the as-of date when it is today in the input's only clinic's time zone (`as_of_for`
+    gives the date for a set of clinics). The claims are made for an input without
+    duplicates and of the first visit's clinic; once the input shows otherwise, no more are
+    made, the rest is only checked, and at the end `restart()` is called (the caller forgets
+    what it was given) and every claim is made again as `claims` makes them.
+    """
+    found = Input(files, config, fmt, stamps=[_stamp(f) for f in files])
+    ids: set[int] = set()
+    days: set[int] = set()
+    as_of: dt.date | None = None
+    memo: PriceMemo[None] | None = None
+    alone = True  # no duplicate so far, and the as-of date as the first visit's clinic's
+    clinics = 0
+    for x in _validated(found, "scrubbing", quiet):
+        if not alone:
+            continue
+        same_id, same_day = found.ids[-1], found.days[-1]
+        if same_id in ids or same_day in days:
+            alone = False
+            continue
+        ids.add(same_id)
+        days.add(same_day)
+        if len(found.clinics) != clinics:
+            clinics = len(found.clinics)
+            if clinics == 1:
+                as_of = as_of_for(found.clinics)
+                memo = _memo(as_of, priced)
+            elif as_of_for(found.clinics) != as_of:
+                alone = False
+                continue
+        yield _claim(x, as_of, found.batch, memo)
+    if alone:
+        return
+    restart()
+    _group(found)
+    with progress("scrubbing", found.count, quiet=quiet) as advance:
+        yield from claims(found, as_of_for(found.clinics), advance, priced=priced)

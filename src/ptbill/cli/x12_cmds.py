@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 from rich.table import Table
 
+from ptbill.bulk import batch
 from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
 from ptbill.cli.output import (
     CsvRows,
@@ -19,6 +20,14 @@ from ptbill.cli.output import (
     output_of,
     page,
     release,
+)
+from ptbill.cli.remit_json import (
+    amount,
+    claim_head,
+    claim_records,
+    count,
+    money,
+    payment_json,
 )
 from ptbill.errors import unreadable
 from ptbill.x12.errors import X12Error
@@ -31,7 +40,6 @@ from ptbill.x12.remittance import (
     RemittanceAdjustment,
     RemittanceAdvice,
     RemittanceClaim,
-    ServicePayment,
 )
 
 T = TypeVar("T")
@@ -54,121 +62,7 @@ def _warn(path: str, warnings: list[str]) -> None:
         err.print(f"[yellow]warning:[/] {path}: {text}", markup=True, soft_wrap=True)
 
 
-_CENT = Decimal("0.01")
 ZERO = Decimal(0)
-
-
-def _money(value: Decimal | None) -> Decimal | None:
-    """An amount with at least two decimals (17.3 -> 17.30): zeros added, never rounded."""
-    if value is None or value.as_tuple().exponent <= -2:  # type: ignore[operator]
-        return value
-    return value.quantize(_CENT)
-
-
-def _amount(value: Decimal | None) -> str | None:
-    """_money as text, for JSON and CSV (what the remit's JSON is written with: as fast as a
-    str(), a hundred thousand claims hold about a million amounts)."""
-    if value is None:
-        return None
-    text = str(value)
-    dot = text.find(".")
-    if dot < 0 and "E" not in text:
-        return text + ".00"
-    if dot >= 0 and len(text) - dot == 2:
-        return text + "0"
-    return text if dot >= 0 and "E" not in text else str(_money(value))
-
-
-def _count(value: Decimal | None) -> int | str | None:
-    """Units and quantities: a whole number as a number, anything else as a decimal string."""
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else str(value)
-
-
-def _adjustments(items: list[RemittanceAdjustment]) -> list[dict[str, Any]]:
-    return [
-        {
-            "group": a.group,
-            "reason": a.reason,
-            "amount": _amount(a.amount),
-            "quantity": _count(a.quantity),
-        }
-        for a in items
-    ]
-
-
-def _line_json(line: ServicePayment, claim: RemittanceClaim) -> dict[str, Any]:
-    return {
-        "code": line.code,
-        "modifiers": line.modifiers,
-        "charge": _amount(line.charge),
-        "paid": _amount(line.paid),
-        "units": _count(line.units),
-        # A line without its own date is dated by the claim's statement period.
-        "date_of_service": line.date_of_service or claim.statement_start,
-        "adjustments": _adjustments(line.adjustments),
-        "remarks": line.remarks,
-    }
-
-
-def _claim_head(c: RemittanceClaim) -> dict[str, Any]:
-    """A claim's own figures (what the JSON and the CSV row share)."""
-    return {
-        "claim_id": c.claim_id,
-        "status": c.status,
-        "charge": _amount(c.charge),
-        "paid": _amount(c.paid),
-        "patient_responsibility": _amount(c.patient_responsibility),
-        "payer_claim_control_number": c.payer_claim_control_number or None,
-    }
-
-
-def claim_json(c: RemittanceClaim) -> dict[str, Any]:
-    """A claim of a payment in the shape of the interfaces contract."""
-    return {
-        **_claim_head(c),
-        "adjustments": _adjustments(c.adjustments),
-        "lines": [_line_json(line, c) for line in c.lines],
-    }
-
-
-def payment_json(p: RemittanceAdvice) -> dict[str, Any]:
-    """A payment in the shape of the interfaces contract, plus its imbalances."""
-    return {
-        "payer": p.payer,
-        "payee_npi": p.payee_npi,
-        "trace_number": p.trace_number,
-        "payment_date": p.payment_date,
-        "amount": _amount(p.amount),
-        "method": p.method,
-        "claims": [claim_json(c) for c in p.claims],
-        "provider_adjustments": [
-            {"reason": a.reason, "reference": a.reference or None, "amount": _amount(a.amount)}
-            for a in p.provider_adjustments
-        ],
-        "imbalances": [
-            {
-                "level": i.level,
-                "claim_id": i.claim_id,
-                "line": i.line,
-                "expected": _amount(i.expected),
-                "found": _amount(i.found),
-                "message": i.message,
-            }
-            for i in p.imbalances
-        ],
-    }
-
-
-def claim_record(p: RemittanceAdvice, c: RemittanceClaim) -> dict[str, Any]:
-    """A claim with its payment's payer, trace number and date: --jsonl's object a line."""
-    return {
-        "payer": p.payer,
-        "trace_number": p.trace_number,
-        "payment_date": p.payment_date,
-        **claim_json(c),
-    }
 
 
 CLAIM_COLUMNS = (
@@ -193,15 +87,15 @@ def claim_row(p: RemittanceAdvice, c: RemittanceClaim) -> dict[str, Any]:
         "payer": p.payer,
         "trace_number": p.trace_number,
         "payment_date": p.payment_date,
-        **_claim_head(c),
-        "adjustments": [f"{a.group}-{a.reason}:{_amount(a.amount)}" for a in c.adjustments],
+        **claim_head(c),
+        "adjustments": [f"{a.group}-{a.reason}:{amount(a.amount)}" for a in c.adjustments],
         "remarks": c.remarks,
         "lines": len(c.lines),
     }
 
 
 def _adjustment_text(items: list[RemittanceAdjustment]) -> str:
-    return ", ".join(f"{a.group}-{a.reason} {_money(a.amount)}" for a in items)
+    return ", ".join(f"{a.group}-{a.reason} {money(a.amount)}" for a in items)
 
 
 TOP_REASONS = 10
@@ -211,7 +105,7 @@ def payment_summary(p: RemittanceAdvice) -> Iterator[str]:
     """A payment for people: its header, its claims' totals by status, the top adjustment
     reasons (claim and line level), provider adjustments and what does not balance."""
     yield (
-        f"{p.payer} paid {_money(p.amount)} by {p.method} on {p.payment_date} "
+        f"{p.payer} paid {money(p.amount)} by {p.method} on {p.payment_date} "
         f"(trace {p.trace_number}) to NPI {p.payee_npi or '-'}"
     )
     by_status: dict[str, list[Any]] = {}
@@ -235,19 +129,19 @@ def payment_summary(p: RemittanceAdvice) -> Iterator[str]:
     if reasons:
         top = sorted(reasons.items(), key=lambda kv: -abs(kv[1][1]))[:TOP_REASONS]
         yield "  top adjustment reasons (by amount):"
-        for reason, (n, amount) in top:
-            yield f"    {reason}: {_total(amount)} in {n:,} adjustment(s)"
+        for reason, (n, total) in top:
+            yield f"    {reason}: {_total(total)} in {n:,} adjustment(s)"
         if len(reasons) > TOP_REASONS:
             yield f"    ... and {len(reasons) - TOP_REASONS} more reason(s)"
     for a in p.provider_adjustments:
         ref = f" ({a.reference})" if a.reference else ""
-        yield f"  provider adjustment {a.reason}{ref}: {_money(a.amount)}"
+        yield f"  provider adjustment {a.reason}{ref}: {money(a.amount)}"
     for i in p.imbalances:
         yield f"  does not balance: {i.message}"
 
 
 def _total(value: Decimal) -> str:
-    return f"{_money(value):,}"
+    return f"{money(value):,}"
 
 
 def _told(head: str, adjustments: list[RemittanceAdjustment], remarks: list[str]) -> str:
@@ -258,13 +152,13 @@ def _told(head: str, adjustments: list[RemittanceAdjustment], remarks: list[str]
 def claim_lines(c: RemittanceClaim) -> Iterator[str]:
     """A claim for people (--claims): one line, then a line per service line."""
     owed = c.patient_responsibility
-    patient = "" if owed is None else f", patient {_money(owed)}"
-    head = f"  {c.claim_id}  {c.status} {c.status_meaning}: charge {_money(c.charge)}, paid "
-    yield _told(f"{head}{_money(c.paid)}{patient}", c.adjustments, c.remarks)
+    patient = "" if owed is None else f", patient {money(owed)}"
+    head = f"  {c.claim_id}  {c.status} {c.status_meaning}: charge {money(c.charge)}, paid "
+    yield _told(f"{head}{money(c.paid)}{patient}", c.adjustments, c.remarks)
     for line in c.lines:
         code = ":".join([line.code, *line.modifiers])
-        head = f"    {code} x{_count(line.units)}: charge {_money(line.charge)}, paid "
-        yield _told(f"{head}{_money(line.paid)}", line.adjustments, line.remarks)
+        head = f"    {code} x{count(line.units)}: charge {money(line.charge)}, paid "
+        yield _told(f"{head}{money(line.paid)}", line.adjustments, line.remarks)
 
 
 @click.command()
@@ -300,30 +194,31 @@ def remit(ctx: click.Context, file: str, output: str | None, list_claims: bool) 
                 sink = CsvRows(CLAIM_COLUMNS, stream=spool)
             else:
                 sink = Writer(spool)
-            count = 0
+            payments = 0
             for p in read_835(file, warnings):
-                count += 1
+                payments += 1
                 unbalanced |= bool(p.imbalances)
                 if isinstance(sink, JsonList) and not sink.lines:
                     sink.add(payment_json(p))
                 elif isinstance(sink, JsonList):
-                    for c in p.claims:
-                        sink.add(claim_record(p, c))
+                    for record in claim_records(p):
+                        sink.add(record)
                 elif isinstance(sink, CsvRows):
                     for c in p.claims:
                         sink.add(claim_row(p, c))
                 else:
-                    _write_lines(sink, payment_summary(p), count > 1)
+                    _write_lines(sink, payment_summary(p), payments > 1)
                     if list_claims:
                         _write_lines(sink, (t for c in p.claims for t in claim_lines(c)))
             if isinstance(sink, Writer):
-                if not count:
+                if not payments:
                     _write_lines(sink, iter(["no payments in the file"]))
                 sink.flush()
             else:
                 sink.close()
 
-        _read(file, "remit", write_all)
+        with batch():  # a payment's claims are a few hundred thousand objects, no cycles
+            _read(file, "remit", write_all)
         if output == "text" and list_claims and out.is_terminal:
             spool.seek(0)
             page(line.decode("utf-8").rstrip("\n") for line in spool)
@@ -415,7 +310,7 @@ def _reports(reports: list[StatusReport]) -> list[dict[str, Any]]:
             "entity": s.entity or None,
             "message": s.message,
             "date": r.date,
-            "amount": _money(r.amount),
+            "amount": money(r.amount),
             "text": r.text or None,
         }
         for r in reports
@@ -429,8 +324,8 @@ def _level_json(level: Level) -> dict[str, Any]:
         "name": level.name,
         "status": level.status,
         "statuses": _reports(level.reports),
-        "quantities": {k: _count(v) for k, v in level.quantities.items()},
-        "amounts": {k: _money(v) for k, v in level.amounts.items()},
+        "quantities": {k: count(v) for k, v in level.quantities.items()},
+        "amounts": {k: money(v) for k, v in level.amounts.items()},
         "claims": level.claims,
     }
 
@@ -461,7 +356,7 @@ def claim_acks_json(acks: list[ClaimAcknowledgment]) -> dict[str, Any]:
                         "billing_npi": c.billing_npi,
                         "payer_claim_control_number": c.payer_claim_control_number,
                         "clearinghouse_trace": c.clearinghouse_trace,
-                        "total_charge": _money(c.total_charge),
+                        "total_charge": money(c.total_charge),
                         "service_start": c.service_start,
                         "service_end": c.service_end,
                         "statuses": _reports(c.reports),
@@ -469,8 +364,8 @@ def claim_acks_json(acks: list[ClaimAcknowledgment]) -> dict[str, Any]:
                             {
                                 "procedure": line.procedure,
                                 "control_number": line.control_number,
-                                "charge": _money(line.charge),
-                                "units": _count(line.units),
+                                "charge": money(line.charge),
+                                "units": count(line.units),
                                 "status": line.status,
                                 "statuses": _reports(line.reports),
                             }
@@ -515,8 +410,8 @@ def _render_999(a: Acknowledgments) -> None:
 
 
 def _render_level(what: str, level: Level) -> None:
-    counts = [f"QTY {k} {_count(v)}" for k, v in level.quantities.items()]
-    counts += [f"AMT {k} {_money(v)}" for k, v in level.amounts.items()]
+    counts = [f"QTY {k} {count(v)}" for k, v in level.quantities.items()]
+    counts += [f"AMT {k} {money(v)}" for k, v in level.amounts.items()]
     out.print(f"  {what}: {level.status}" + (f" ({', '.join(counts)})" if counts else ""))
     for r in level.reports:
         for s in r.statuses:
