@@ -58,3 +58,19 @@ def test_claim_and_import_take_from(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code in (0, 1), err
     assert json.loads(stdout)["read"] == 2
+
+
+def test_a_number_beyond_any_decimal_is_bad_json_in_every_json_layout(tmp_path: Path) -> None:
+    """1.5e1000000000000000000 fits no Decimal: it was a traceback (decimal.InvalidOperation)."""
+    number = "1.5e1000000000000000000"
+    layouts = {
+        "one.json": f'{{"visit_id": "V1", "units": {number}}}',
+        "list.json": f'[{{"visit_id": "V1", "units": {number}}}]',
+        "lines.jsonl": f'{{"visit_id": "V1", "units": {number}}}\n{{"visit_id": "V2"}}\n',
+    }
+    for name, text in layouts.items():
+        path = tmp_path / name
+        path.write_text(text)
+        code, out, err = _run("scrub", str(path), "--json")
+        assert code == 2 and out == "", (name, err)
+        assert f"{path}: line 1" in err and "a number is out of range" in err, (name, err)

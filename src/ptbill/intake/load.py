@@ -26,12 +26,14 @@ FIX_JSON = "save the file as JSON (one visit, a list of visits) or JSON Lines"
 
 
 def loads(text: str | bytes) -> Any:
-    """JSON with exact decimals; a number too long for Python or nesting too deep for its
-    parser is a JSONDecodeError like any other fault of the text (never a traceback)."""
+    """JSON with exact decimals; a number too long or too large for Python or nesting too deep
+    for its parser is a JSONDecodeError like any other fault of the text (never a traceback)."""
     try:
         return json.loads(text, parse_float=Decimal)
     except RecursionError:
         raise json.JSONDecodeError("nested too deeply", "", 0) from None
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond any Decimal's
+        raise json.JSONDecodeError("a number is out of range", "", 0) from None
     except ValueError as e:  # an integer of more than 4,300 digits (sys.int_info)
         if isinstance(e, json.JSONDecodeError | UnicodeDecodeError) or "digits" not in str(e):
             raise

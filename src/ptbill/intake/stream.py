@@ -161,6 +161,8 @@ class _Window:
                 continue
             except RecursionError:
                 raise self.error("nested too deeply", self.pos) from None
+            except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond any Decimal's
+                raise self.error("a number is out of range", self.pos) from None
             if end < len(self.text) or self.eof:  # a number could go on in the next chunk
                 self.pos = end
                 return doc
