@@ -5,9 +5,12 @@ grow with the number of copies; the same for DUP-BILLED-BEFORE against a history
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from ptbill.cli.main import cli
 from ptbill.domain import Visit
 from ptbill.scrub import Batch, ScrubResult, scrub_batch, scrub_visit
 from tests.scrub.helpers import AS_OF, base_dict, coded_for, context, profile_for
@@ -120,3 +123,17 @@ def test_the_same_patient_id_at_two_billing_providers_is_two_patients() -> None:
     found = _dup_findings(_scrub([elm, by_npi]), "DUP-IN-BATCH")
     assert [len(f) for f in found] == [1, 1]
     assert "visit V-ELM-BY-NPI of the same patient" in found[0][0]
+
+
+def test_the_cli_counts_a_clinic_named_by_key_and_by_npi_as_one(tmp_path: Path) -> None:
+    """`ptbill scrub` keeps only the possible duplicates between its passes: it too knows the
+    configured clinic named by its key and by its NPI as one clinic (it compared the names)."""
+    path = tmp_path / "visits.jsonl"
+    visits = [_billed_by("V-ELM", None), _billed_by("V-ELM-BY-NPI", "1234567893")]
+    path.write_text("".join(v.model_dump_json(exclude_unset=True) + "\n" for v in visits))
+    for output in ("--json", "--jsonl"):
+        r = CliRunner().invoke(cli, ["scrub", output, "--as-of", AS_OF.isoformat(), str(path)])
+        lines = r.stdout.splitlines()
+        results = json.loads(r.stdout) if output == "--json" else [json.loads(x) for x in lines]
+        rules = [[f["rule"] for f in v["findings"]] for v in results]
+        assert all("DUP-IN-BATCH" in found for found in rules), (output, rules)

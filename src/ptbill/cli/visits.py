@@ -203,10 +203,13 @@ def _group(found: Input) -> None:
     ids, days = _repeated(found.ids), _repeated(found.days)
     if not ids and not days:
         return
-    for index, (_, _, raw) in enumerate(_raw(found)):
+    contexts, resolved = Contexts(found.config), []
+    for index, (origin, _, raw) in enumerate(_raw(found)):
         if found.ids[index] in ids or found.days[index] in days:
-            found.grouped[index] = parse_visit(raw)
-    found.batch = Batch(found.grouped.values())
+            visit = found.grouped[index] = parse_visit(raw)
+            resolved.append(contexts.of(visit, origin))
+    # With their contexts: a clinic named by its key and by its NPI is one clinic.
+    found.batch = Batch(found.grouped.values(), resolved)
 
 
 def read(found: Input) -> Iterator[Item]:
