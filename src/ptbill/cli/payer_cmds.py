@@ -7,22 +7,14 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ptbill.cli.clock import as_of_or_today
-from ptbill.cli.common import (
-    EXIT_FOUND,
-    binary_stdout,
-    err,
-    json_bytes,
-    out,
-    print_json,
-    user_errors,
-)
+from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
@@ -31,6 +23,7 @@ from ptbill.cli.ledger_cmds import (
     ledger_session,
     who,
 )
+from ptbill.cli.output import JsonList
 from ptbill.errors import InputError, unreadable
 
 TODAY = click.option(
@@ -170,13 +163,16 @@ def eligibility_read(file: str, as_json: bool) -> None:
         summary = Summary()
         # Each person summarised, then printed: only one person's summary at a time in memory.
         summaries = (summary(e) for e in people)
-        if as_json:
-            found = _print_json_array(summaries, _needs_attention)
-        else:
-            found = False
-            for p in summaries:
+        sink = JsonList(lines=False) if as_json else None
+        found = False
+        for p in summaries:
+            if sink is not None:
+                sink.add(p)
+            else:
                 _render_person(p)
-                found = _needs_attention(p) or found
+            found = _needs_attention(p) or found
+        if sink is not None:
+            sink.close()
         del people, summaries  # freed while the collector is still paused
     if found:
         raise SystemExit(EXIT_FOUND)
@@ -184,21 +180,6 @@ def eligibility_read(file: str, as_json: bool) -> None:
 
 def _needs_attention(p: dict[str, Any]) -> bool:
     return p["active"] is False or bool(p["errors"])
-
-
-def _print_json_array(items: Iterable[Any], flag: Callable[[Any], bool]) -> bool:
-    """Print the items as `print_json(list(items))` would, one item at a time (orjson
-    indents an item of a list as it indents it alone, two spaces further: a JSON string holds
-    no line break); whether `flag` said True of any."""
-    stream = binary_stdout()
-    flagged, opening = False, b"[\n  "
-    for item in items:
-        stream.write(opening + json_bytes(item).replace(b"\n", b"\n  "))
-        flagged = flag(item) or flagged
-        opening = b",\n  "
-    stream.write(b"[]\n" if opening == b"[\n  " else b"\n]\n")
-    stream.flush()
-    return flagged
 
 
 def _render_person(p: dict[str, Any]) -> None:
