@@ -273,7 +273,7 @@ def loop_2400(number: int, line: ClaimLine) -> list[str]:
     ]
 
 
-def transaction_837p(
+def _transaction(
     claims: Sequence[Claim],
     reference: str,
     settings: InterchangeSettings,
@@ -320,7 +320,7 @@ def transaction_body(
     """The segments between ST and SE of the interchange's set `number` (1-based) holding
     these claims, as write_837p writes it: for a caller that writes the sets one at a time."""
     reference = f"{settings.interchange_control_number:09d}{number:04d}"
-    return transaction_837p(claims, reference, settings, submitter, receiver)
+    return _transaction(claims, reference, settings, submitter, receiver)
 
 
 def write_837p(
