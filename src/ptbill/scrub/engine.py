@@ -35,7 +35,7 @@ def scrub_visit(
     review = Review(visit, coded, ctx, as_of, history, Batch.of(batch))
     findings: list[Finding] = []
     blocked = False
-    for check, params, active in rule_steps(ctx.profile):
+    for check, params, active in rule_steps(ctx.profile, review.has):
         for hit in check(review, params):
             finding = active.finding(hit)
             findings.append(finding)

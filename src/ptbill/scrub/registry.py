@@ -59,6 +59,9 @@ class Rule:
     # The ptbill release that introduced the rule under this id, and its former ids.
     since: str = FIRST_RELEASE
     aliases: tuple[str, ...] = ()
+    # What a visit must have (any of these Needs bits) for the rule to find anything; 0: it
+    # runs on every visit.
+    needs: int = 0
 
     @property
     def title(self) -> str:
@@ -94,11 +97,14 @@ def rule(
     when: Callable[[PayerProfile], bool] | None = None,
     since: str = FIRST_RELEASE,
     aliases: tuple[str, ...] = (),
+    needs: int = 0,
 ) -> Callable[[Check], Check]:
     """Register a rule. `params` is its Params dataclass (the defaults a profile may override);
     `enabled=False` rules run only where a payer profile switches them on; `when` says from the
     profile alone whether the rule can apply (e.g. only payers that require authorization);
-    `since` and `aliases` version the rule id (module docstring)."""
+    `since` and `aliases` version the rule id (module docstring); `needs` (bits of
+    ptbill.scrub.review.Needs) says what a visit must have, one of them at least, for the rule
+    to find anything: the engine skips it for the others, which are most visits."""
 
     def register(fn: Check) -> Check:
         doc = inspect.cleandoc(fn.__doc__ or "")
@@ -147,6 +153,7 @@ def rule(
             when,
             since,
             tuple(aliases),
+            needs,
         )
         for alias in aliases:
             ALIASES[alias] = id
@@ -270,29 +277,51 @@ def _resolve(profile: PayerProfile) -> tuple[ActiveRule, ...]:
 # What the engine runs for an active rule: its check, its parameters, and the rule.
 Step = tuple[Check, Params, ActiveRule]
 
+
+class _Resolved:
+    """A profile's active rules, and its steps for each kind of visit (by what it has)."""
+
+    __slots__ = ("profile", "active", "steps", "by_has")
+
+    def __init__(self, profile: PayerProfile) -> None:
+        self.profile = profile
+        self.active = _resolve(profile)
+        self.steps: tuple[Step, ...] = tuple((a.check, a.params, a) for a in self.active)
+        # At most one entry per combination of Needs bits, of which visits show a few dozen.
+        self.by_has: dict[int, tuple[Step, ...]] = {}
+
+    def steps_for(self, has: int) -> tuple[Step, ...]:
+        steps = self.by_has.get(has)
+        if steps is None:
+            steps = self.by_has[has] = tuple(
+                s for s in self.steps if not s[2].rule.needs or s[2].rule.needs & has
+            )
+        return steps
+
+
 # Resolved once per profile object (profiles are frozen; the identity check guards id reuse).
-_ACTIVE: dict[int, tuple[PayerProfile, tuple[ActiveRule, ...], tuple[Step, ...]]] = {}
+_ACTIVE: dict[int, _Resolved] = {}
 
 
-def _resolved(
-    profile: PayerProfile,
-) -> tuple[PayerProfile, tuple[ActiveRule, ...], tuple[Step, ...]]:
+def _resolved(profile: PayerProfile) -> _Resolved:
     hit = _ACTIVE.get(id(profile))
-    if hit is not None and hit[0] is profile:
+    if hit is not None and hit.profile is profile:
         return hit
-    resolved = _resolve(profile)
+    entry = _Resolved(profile)
     if len(_ACTIVE) >= 256:  # profiles made on the fly (tests, tools): keep the cache small
         _ACTIVE.clear()
-    entry = (profile, resolved, tuple((a.check, a.params, a) for a in resolved))
     _ACTIVE[id(profile)] = entry
     return entry
 
 
 def active_rules(profile: PayerProfile) -> tuple[ActiveRule, ...]:
-    return _resolved(profile)[1]
+    return _resolved(profile).active
 
 
-def rule_steps(profile: PayerProfile) -> tuple[Step, ...]:
+def rule_steps(profile: PayerProfile, has: int | None = None) -> tuple[Step, ...]:
     """The active rules as (check, params, active rule), in catalog order: what the engine
-    loops over for every visit (unpacking a triple is cheaper than three attribute lookups)."""
-    return _resolved(profile)[2]
+    loops over for a visit (unpacking a triple is cheaper than three attribute lookups).
+    `has`: what the visit has (ptbill.scrub.review.Needs bits): then without the rules that
+    need something else; None: every active rule."""
+    resolved = _resolved(profile)
+    return resolved.steps if has is None else resolved.steps_for(has)

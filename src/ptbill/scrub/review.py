@@ -138,6 +138,11 @@ class Batch:
             return batch
         return cls(batch)
 
+    def may_repeat(self, visit: Visit) -> bool:
+        """Whether another visit of the batch may share this visit's id, or its patient and
+        day: False for a visit alone in its batch, and for every visit against an empty one."""
+        return bool(self._day_of) and id(visit) not in self._alone
+
     def alone(self, visit: Visit) -> bool:
         """Whether the visit is one of the batch's and has no other visit with its visit_id,
         nor of its patient on its day."""
@@ -175,6 +180,29 @@ class Batch:
         same_id = [v for v in by_id if v is not visit]
         same_day = [v for v in by_day if v is not visit and v.visit_id != visit.visit_id]
         return same_id, same_day
+
+
+class Needs:
+    """What a visit may have that some rules need before they can find anything (a bit each).
+    A rule registered with `needs` (ptbill.scrub.registry.rule) is skipped for a visit that
+    has none of them: it would have returned at its first test (tests/scrub/test_rule_needs.py
+    runs every such rule on visits without them)."""
+
+    EVALUATION = 1 << 0  # a billed evaluation or re-evaluation line (97161-97164)
+    DISTINCT = 1 << 1  # a billed line with 59 or an X modifier
+    UNBILLED = 1 << 2  # a coded line with no unit
+    NOTHING_BILLED = 1 << 3  # no billed line at all
+    REQUESTED_UNITS = 1 << 4  # a coded line with units the visit asked for
+    CHARGES = 1 << 5  # a service with the EMR's charge
+    ASSISTANT = 1 << 6  # a service with assistant minutes
+    SIGNED = 1 << 7  # a signature on the note
+    BATCH = 1 << 8  # other visits in the run that may repeat this one
+    HISTORY = 1 << 9  # the patient's prior claims
+    REPLACEMENT = 1 << 10  # a replacement or void claim (frequency 7 or 8)
+    ELIGIBILITY = 1 << 11  # an eligibility answer in the episode
+    AUTHORIZATION = 1 << 12  # an authorization in the episode
+    PLAN_OF_CARE = 1 << 13  # a plan of care in the episode
+    PROGRESS_REPORT = 1 << 14  # a progress report at this visit
 
 
 class _PerVisit(Generic[T]):
@@ -234,15 +262,47 @@ class Review:
         # every coded line's code -> its catalog entry (None: not in the catalog).
         self.code_info: dict[str, CodeInfo | None] = {}
         known = catalog()
+        has = 0  # what the visit has of Needs
         for n, line in enumerate(coded.lines, start=1):
             self.code_info[line.code] = known.get(line.code)
+            if line.requested_units is not None:
+                has |= Needs.REQUESTED_UNITS
             if line.units > 0:
                 self.billed.append((n, line))
                 self.billed_codes.setdefault(line.code, n)
                 if line.code in EVALUATION_CODES:
                     self.evaluation_lines.append((n, line))
+                    has |= Needs.EVALUATION
                 if not DISTINCT_MODIFIERS.isdisjoint(line.modifiers):
                     self.distinct_lines.append((n, line))
+                    has |= Needs.DISTINCT
+            else:
+                has |= Needs.UNBILLED
+        if not self.billed:
+            has |= Needs.NOTHING_BILLED
+        for s in visit.services:
+            if s.charge is not None:
+                has |= Needs.CHARGES
+            if s.assistant_minutes:
+                has |= Needs.ASSISTANT
+        if visit.signed is not None:
+            has |= Needs.SIGNED
+        if batch is not None and batch.may_repeat(visit):
+            has |= Needs.BATCH
+        if self.history:
+            has |= Needs.HISTORY
+        if visit.frequency_code in ("7", "8"):
+            has |= Needs.REPLACEMENT
+        if episode is not None:
+            if episode.eligibility is not None:
+                has |= Needs.ELIGIBILITY
+            if episode.authorization is not None:
+                has |= Needs.AUTHORIZATION
+            if episode.plan_of_care is not None:
+                has |= Needs.PLAN_OF_CARE
+            if episode.progress_report_this_visit:
+                has |= Needs.PROGRESS_REPORT
+        self.has = has
         self._shared: dict[str, object] = {}
 
     def shared(self, key: str, make: Callable[[Review], T]) -> T:

@@ -14,7 +14,7 @@ from ptbill.coding.units import FAMILY_OF
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._text import units
 from ptbill.scrub.rules.progress_report import ASSISTANT_CREDENTIALS, credential
 
@@ -31,6 +31,7 @@ _split_untimed = lru_cache(maxsize=4096)(split_untimed)
     "error",
     ("M-7", "M-9", "M-10", "CMS-CQEX"),
     when=lambda profile: bool(profile.assistant_modifier),
+    needs=Needs.ASSISTANT,
 )
 def cq_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """Assistant minutes above de minimis billed without CQ.
@@ -134,7 +135,13 @@ def provider_credential(r: Review, p: CredentialParams) -> Iterator[Hit]:
         )
 
 
-@rule("SUPERVISION-MISSING", "provider", "warning", ("D-12", "MBPM15-230.4", "SUMMIT-2025"))
+@rule(
+    "SUPERVISION-MISSING",
+    "provider",
+    "warning",
+    ("D-12", "MBPM15-230.4", "SUMMIT-2025"),
+    needs=Needs.ASSISTANT,
+)
 def supervision_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """Assistant minutes with no supervising therapist named.
 

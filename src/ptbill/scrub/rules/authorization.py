@@ -9,7 +9,7 @@ from ptbill.config.profiles import PayerProfile
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 
 
 def _needs_auth(profile: PayerProfile) -> bool:
@@ -36,7 +36,14 @@ def auth_missing(r: Review, p: NoParams) -> Iterator[Hit]:
         )
 
 
-@rule("AUTH-EXHAUSTED", "authorization", "error", ("R-2",), when=_needs_auth)
+@rule(
+    "AUTH-EXHAUSTED",
+    "authorization",
+    "error",
+    ("R-2",),
+    when=_needs_auth,
+    needs=Needs.AUTHORIZATION,
+)
 def auth_exhausted(r: Review, p: NoParams) -> Iterator[Hit]:
     """An authorization with no visits or units left for this visit.
 
@@ -78,7 +85,7 @@ def auth_exhausted(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
-@rule("AUTH-DATES", "authorization", "error", ("R-2",), when=_needs_auth)
+@rule("AUTH-DATES", "authorization", "error", ("R-2",), when=_needs_auth, needs=Needs.AUTHORIZATION)
 def auth_dates(r: Review, p: NoParams) -> Iterator[Hit]:
     """A date of service outside the authorization's date range.
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules.duplicates import REPLACEMENT_FREQUENCIES
 
 _FREQUENCY = {"7": "replacement", "8": "void"}
@@ -41,7 +41,7 @@ def charge_missing(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
-@rule("CHARGE-DIFFERS", "documentation", "info", ("C-11", "X12-837P-SV102"))
+@rule("CHARGE-DIFFERS", "documentation", "info", ("C-11", "X12-837P-SV102"), needs=Needs.CHARGES)
 def charge_differs(r: Review, p: NoParams) -> Iterator[Hit]:
     """A line whose charge the EMR sent differs from the clinic's chargemaster.
 
@@ -70,7 +70,9 @@ def charge_differs(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
-@rule("FREQ-ORIGINAL-MISSING", "duplicate", "error", ("C-10", "STEDI-FREQ"))
+@rule(
+    "FREQ-ORIGINAL-MISSING", "duplicate", "error", ("C-10", "STEDI-FREQ"), needs=Needs.REPLACEMENT
+)
 def original_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A replacement or void claim (frequency 7 or 8) that does not name the original claim.
 
@@ -92,7 +94,14 @@ def original_missing(r: Review, p: NoParams) -> Iterator[Hit]:
         )
 
 
-@rule("FREQ-REOPENING", "duplicate", "warning", ("C-10", "NORIDIAN-REOPEN"), enabled=False)
+@rule(
+    "FREQ-REOPENING",
+    "duplicate",
+    "warning",
+    ("C-10", "NORIDIAN-REOPEN"),
+    enabled=False,
+    needs=Needs.REPLACEMENT,
+)
 def reopening(r: Review, p: NoParams) -> Iterator[Hit]:
     """A replacement or void claim sent to a payer that corrects claims through reopenings.
 

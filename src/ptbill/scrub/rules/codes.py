@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._text import units
 
 
@@ -202,7 +202,7 @@ def code_needs_description(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
-@rule("CODE-TIMED-NO-MINUTES", "units", "error", ("U-1", "U-9", "D-9"))
+@rule("CODE-TIMED-NO-MINUTES", "units", "error", ("U-1", "U-9", "D-9"), needs=Needs.UNBILLED)
 def timed_no_minutes(r: Review, p: NoParams) -> Iterator[Hit]:
     """A timed code documented without minutes.
 

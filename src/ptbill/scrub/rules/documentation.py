@@ -10,7 +10,7 @@ from ptbill.reference.catalog import catalog
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._dates import days_after
 
 
@@ -44,6 +44,7 @@ class SignatureParams(Params):
     "error",
     ("D-9", "D-13", "MBPM15-220.3"),
     params=SignatureParams,
+    needs=Needs.SIGNED,
 )
 def signature_date(r: Review, p: SignatureParams) -> Iterator[Hit]:
     """A note signed before the visit, after the as-of date, or long after the visit.
@@ -77,7 +78,7 @@ def signature_date(r: Review, p: SignatureParams) -> Iterator[Hit]:
         )
 
 
-@rule("DOC-SIGNER", "documentation", "warning", ("D-9",))
+@rule("DOC-SIGNER", "documentation", "warning", ("D-9",), needs=Needs.SIGNED)
 def signer(r: Review, p: NoParams) -> Iterator[Hit]:
     """A note signed by someone other than the rendering or supervising provider.
 

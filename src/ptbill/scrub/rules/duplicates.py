@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import NAMED_MAX, Review
+from ptbill.scrub.review import NAMED_MAX, Needs, Review
 from ptbill.scrub.rules._text import listing
 
 REPLACEMENT_FREQUENCIES = ("7", "8")
@@ -19,7 +19,7 @@ def _named(count: int, first: tuple[str, ...] | list[str]) -> str:
     return listing(first) if more <= 0 else f"{', '.join(first)} and {more:,} more"
 
 
-@rule("DUP-IN-BATCH", "duplicate", "error", ("R-2", "U-21", "NGS-APPEALS"))
+@rule("DUP-IN-BATCH", "duplicate", "error", ("R-2", "U-21", "NGS-APPEALS"), needs=Needs.BATCH)
 def dup_in_batch(r: Review, p: NoParams) -> Iterator[Hit]:
     """The same visit twice in one run, or two visits of one patient on one day billing the
     same code.
@@ -58,7 +58,9 @@ def dup_in_batch(r: Review, p: NoParams) -> Iterator[Hit]:
         yield Hit("; ".join(said), "; ".join(fixes))
 
 
-@rule("DUP-BILLED-BEFORE", "duplicate", "error", ("R-2", "C-10", "NGS-APPEALS"))
+@rule(
+    "DUP-BILLED-BEFORE", "duplicate", "error", ("R-2", "C-10", "NGS-APPEALS"), needs=Needs.HISTORY
+)
 def dup_billed_before(r: Review, p: NoParams) -> Iterator[Hit]:
     """A code already billed for this patient on this date of service (given the history).
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 
 
-@rule("ELIGIBILITY-INACTIVE", "coverage", "error", ("X12-271-EB",))
+@rule("ELIGIBILITY-INACTIVE", "coverage", "error", ("X12-271-EB",), needs=Needs.ELIGIBILITY)
 def eligibility_inactive(r: Review, p: Mapping[str, Any]) -> Iterator[Hit]:
     """The latest eligibility answer says the coverage was not active on the date of service.
 

@@ -10,7 +10,7 @@ from ptbill.reference.catalog import INITIAL_EVALUATION_CODES, REEVALUATION_CODE
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._text import listing
 
 LEVELS = ("low", "moderate", "high")
@@ -18,7 +18,7 @@ LEVEL_OF_CODE = {"97161": 0, "97162": 1, "97163": 2}
 CODE_OF_LEVEL = {v: k for k, v in LEVEL_OF_CODE.items()}
 
 
-@rule("EVAL-MULTIPLE", "evaluation", "error", ("E-7",))
+@rule("EVAL-MULTIPLE", "evaluation", "error", ("E-7",), needs=Needs.EVALUATION)
 def eval_multiple(r: Review, p: NoParams) -> Iterator[Hit]:
     """More than one initial evaluation on one day.
 
@@ -44,7 +44,13 @@ def eval_multiple(r: Review, p: NoParams) -> Iterator[Hit]:
         )
 
 
-@rule("EVAL-WITH-REEVAL", "evaluation", "error", ("E-4", "E-7", "MBPM15-220.3C"))
+@rule(
+    "EVAL-WITH-REEVAL",
+    "evaluation",
+    "error",
+    ("E-4", "E-7", "MBPM15-220.3C"),
+    needs=Needs.EVALUATION,
+)
 def eval_with_reeval(r: Review, p: NoParams) -> Iterator[Hit]:
     """An initial evaluation and a re-evaluation billed the same day.
 
@@ -68,7 +74,13 @@ def eval_with_reeval(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
-@rule("REEVAL-NO-REASON", "evaluation", "warning", ("E-5", "MBPM15-220.3C", "NORIDIAN-97164-TPE"))
+@rule(
+    "REEVAL-NO-REASON",
+    "evaluation",
+    "warning",
+    ("E-5", "MBPM15-220.3C", "NORIDIAN-97164-TPE"),
+    needs=Needs.EVALUATION,
+)
 def reeval_no_reason(r: Review, p: NoParams) -> Iterator[Hit]:
     """A re-evaluation (97164) without the reason that makes it payable.
 
@@ -133,6 +145,7 @@ def _supported(c: EvaluationComponents) -> list[tuple[str, int]]:
     "evaluation",
     "error",
     ("E-1", "E-2", "E-3", "CLINICIENT-EVAL", "APTA-2017-EVAL"),
+    needs=Needs.EVALUATION,
 )
 def eval_complexity(r: Review, p: NoParams) -> Iterator[Hit]:
     """An evaluation level higher than its documented components support.

@@ -11,7 +11,7 @@ from ptbill.coding.modifiers import DISTINCT_MODIFIERS
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._text import listing
 
 X_MODIFIERS = frozenset({"XE", "XS", "XP", "XU"})
@@ -29,7 +29,11 @@ def _disciplines(modifiers: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @rule(
-    "MOD-DISTINCT-NO-EDIT", "modifier", "warning", ("M-14", "M-19", "CAHABA-59", "DENIALGUIDE-236")
+    "MOD-DISTINCT-NO-EDIT",
+    "modifier",
+    "warning",
+    ("M-14", "M-19", "CAHABA-59", "DENIALGUIDE-236"),
+    needs=Needs.DISTINCT,
 )
 def distinct_no_edit(r: Review, p: NoParams) -> Iterator[Hit]:
     """A distinct-service modifier on a code that no PTP edit of the day pairs.
@@ -60,7 +64,13 @@ def distinct_no_edit(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
-@rule("MOD-59-WITH-X", "modifier", "error", ("M-15", "MLN1783722", "HMSA-X", "MODA-X"))
+@rule(
+    "MOD-59-WITH-X",
+    "modifier",
+    "error",
+    ("M-15", "MLN1783722", "HMSA-X", "MODA-X"),
+    needs=Needs.DISTINCT,
+)
 def mod_59_with_x(r: Review, p: NoParams) -> Iterator[Hit]:
     """Modifier 59 and an X{EPSU} modifier on the same line.
 

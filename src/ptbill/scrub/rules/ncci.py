@@ -11,7 +11,7 @@ from ptbill.reference.ncci import PtpTable
 from ptbill.scrub.findings import Hit, Severity
 from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._evaluations import said_by_evaluation_rules
 from ptbill.scrub.rules._text import listing
 
@@ -121,7 +121,11 @@ def ncci_ptp(r: Review, p: PtpParams) -> Iterator[Hit]:
 
 
 @rule(
-    "NCCI-MODIFIER-UNSUPPORTED", "ncci", "error", ("M-15", "M-17", "M-19", "MLN1783722", "WEBPT-59")
+    "NCCI-MODIFIER-UNSUPPORTED",
+    "ncci",
+    "error",
+    ("M-15", "M-17", "M-19", "MLN1783722", "WEBPT-59"),
+    needs=Needs.DISTINCT,
 )
 def modifier_unsupported(r: Review, p: NoParams) -> Iterator[Hit]:
     """A distinct-service modifier (59, XE, XS, XP, XU) with nothing documented behind it.

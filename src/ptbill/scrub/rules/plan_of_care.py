@@ -12,7 +12,7 @@ from ptbill.reference.catalog import INITIAL_EVALUATION_CODES
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams, Params, param
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._dates import days_after
 
 
@@ -51,6 +51,7 @@ class CertificationParams(Params):
     "error",
     ("D-3", "D-6", "MBPM15-220.1.3"),
     params=CertificationParams,
+    needs=Needs.PLAN_OF_CARE,
 )
 def poc_not_certified(r: Review, p: CertificationParams) -> Iterator[Hit]:
     """A plan of care that no physician or NPP has certified.
@@ -81,6 +82,7 @@ def poc_not_certified(r: Review, p: CertificationParams) -> Iterator[Hit]:
     "error",
     ("D-3", "D-5", "MBPM15-220.1.3"),
     params=CertificationParams,
+    needs=Needs.PLAN_OF_CARE,
 )
 def poc_cert_late(r: Review, p: CertificationParams) -> Iterator[Hit]:
     """A plan of care certified more than 30 days after the first treatment, without the
@@ -117,7 +119,14 @@ class ExpiryParams(Params):
     warn_days: int = param(7, "report (info) this many days or fewer before the plan ends")
 
 
-@rule("POC-EXPIRED", "plan_of_care", "error", ("D-4", "MBPM15-220.1.3"), params=ExpiryParams)
+@rule(
+    "POC-EXPIRED",
+    "plan_of_care",
+    "error",
+    ("D-4", "MBPM15-220.1.3"),
+    params=ExpiryParams,
+    needs=Needs.PLAN_OF_CARE,
+)
 def poc_expired(r: Review, p: ExpiryParams) -> Iterator[Hit]:
     """A date of service outside the plan of care's certified period.
 
@@ -167,7 +176,13 @@ def _ends_why(poc: PlanOfCare, limit: dt.date, p: ExpiryParams) -> str:
     )
 
 
-@rule("POC-CERTIFIER-MISSING", "plan_of_care", "error", ("D-3", "D-7", "C-7", "NORIDIAN-CERTNPI"))
+@rule(
+    "POC-CERTIFIER-MISSING",
+    "plan_of_care",
+    "error",
+    ("D-3", "D-7", "C-7", "NORIDIAN-CERTNPI"),
+    needs=Needs.PLAN_OF_CARE,
+)
 def poc_certifier_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A certified plan of care that does not name the certifying practitioner.
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import Params, param
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 
 ASSISTANT_CREDENTIALS = ("PTA", "LPTA")
 
@@ -85,6 +85,7 @@ class ByAssistantParams(Params):
     "error",
     ("D-8", "MBPM15-220.3D"),
     params=ByAssistantParams,
+    needs=Needs.PROGRESS_REPORT,
 )
 def progress_by_assistant(r: Review, p: ByAssistantParams) -> Iterator[Hit]:
     """A progress report on a visit whose rendering provider is an assistant.

@@ -8,13 +8,19 @@ from ptbill.coding.units import FAMILY_OF
 from ptbill.scrub.findings import Hit
 from ptbill.scrub.params import NoParams
 from ptbill.scrub.registry import rule
-from ptbill.scrub.review import Review
+from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._text import listing, units
 
 _METHOD = {"cms": "CMS total-time (8-minute rule)", "ama": "AMA per-code (midpoint)"}
 
 
-@rule("UNITS-MINUTES-MISMATCH", "units", "warning", ("U-10", "U-16", "U-31", "U-34"))
+@rule(
+    "UNITS-MINUTES-MISMATCH",
+    "units",
+    "warning",
+    ("U-10", "U-16", "U-31", "U-34"),
+    needs=Needs.REQUESTED_UNITS,
+)
 def minutes_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
     """Units asked for on a timed code differ from what the documented minutes support.
 
@@ -122,7 +128,7 @@ def total_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
     )
 
 
-@rule("UNITS-NOT-BILLED", "units", "info", ("U-12", "U-14", "U-17", "U-30"))
+@rule("UNITS-NOT-BILLED", "units", "info", ("U-12", "U-14", "U-17", "U-30"), needs=Needs.UNBILLED)
 def not_billed(r: Review, p: NoParams) -> Iterator[Hit]:
     """A documented service that earns no unit today.
 
@@ -146,7 +152,7 @@ def not_billed(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
-@rule("UNITS-NOTHING-BILLED", "units", "error", ("U-12", "U-14"))
+@rule("UNITS-NOTHING-BILLED", "units", "error", ("U-12", "U-14"), needs=Needs.NOTHING_BILLED)
 def nothing_billed(r: Review, p: NoParams) -> Iterator[Hit]:
     """A visit with no line that earns a unit.
 
