@@ -10,7 +10,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ptbill.scrub import icd10
-from ptbill.scrub.icd10_index import _manifestations_in
+from ptbill.scrub.icd10_index import (
+    _manifestations_in,
+    manifestation_codes,
+    manifestation_codes_streamed,
+)
 
 # The 7th characters of category S72 (fracture of femur) in the tabular list.
 S72_CHARACTERS = "ABCDEFGHJKMNPQRS"
@@ -98,6 +102,13 @@ def test_built_7th_character_codes_are_described_as_parent_plus_extension() -> N
     # Q99.1 by its own title (and so each code built on it), Q99.3XXM by its extension's text;
     # Q99.2 has a table of its own, so Q99's does not apply to it.
     assert set(_manifestations_in(fragment, None)) == {"Q991", "Q991XXA", "Q991XXM", "Q993XXM"}
+
+
+def test_the_phrase_search_finds_what_streaming_the_whole_list_finds() -> None:
+    # Only the categories holding the phrase are parsed; the whole tabular list says the same.
+    found = manifestation_codes()
+    assert found == manifestation_codes_streamed()
+    assert len(found) > 200 and {"G63", "G992", "D7218"} <= found
 
 
 def test_lookups_do_not_import_the_package() -> None:
