@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import random
 import sys
@@ -31,8 +32,11 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from ptbill.cli.main import cli
+from ptbill.cli.output import JsonList
+from ptbill.cli.scrub_cmds import ResultText, result_json
 from ptbill.demo.generator import generate
 from ptbill.domain import Visit
+from ptbill.scrub import Finding, ScrubResult
 
 GOLDEN = Path(__file__).parent / "data" / "equivalence.golden"
 Doc = dict[str, Any]
@@ -279,3 +283,27 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         for label, args in cases(Path(tmp)):
             sys.stdout.write(f"{label}\t{outcome(args)}\n")
+
+
+@pytest.mark.parametrize("lines", [False, True])
+def test_the_result_text_is_what_json_list_writes(lines: bool) -> None:
+    """ResultText (scrub --json's writer) against JsonList.add of result_json: odd characters,
+    no findings, a finding shared by two visits, one with a data release."""
+    shared = Finding("DX-MISSING", "diagnosis", "error", None, 'no "dx" \u00e9\u2028', "fix\n")
+    other = Finding("NCCI-PTP", "ncci", "warning", 2, "m", "f", ("M-14", "M-16"), "2025Q1 \\")
+    base = Visit.model_validate(next(visits(1, 3)))
+    cases = [
+        (base.model_copy(update={"visit_id": 'V-"\u00fc\u4e2d'}), ()),
+        (base.model_copy(update={"payer": "acme-ppo"}), (shared,)),
+        (base, (shared, other)),
+    ]
+    expected, made = io.BytesIO(), io.BytesIO()
+    plain, fast = JsonList(lines, stream=expected), JsonList(lines, stream=made)
+    text = ResultText(lines)
+    for v, findings in cases:
+        r = ScrubResult(v.visit_id, "blocked" if findings else "ready", findings)
+        plain.add(result_json(v, r))
+        fast.add_text(text(v, r))
+    plain.close()
+    fast.close()
+    assert made.getvalue() == expected.getvalue()

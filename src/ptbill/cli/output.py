@@ -65,6 +65,17 @@ class JsonList:
             w.write(json_bytes([record])[4:-2])
         self.count += 1
 
+    def add_text(self, text: bytes) -> None:
+        """A record its caller wrote as JSON: as `add` would write it (indented as an element
+        of the list, or compact for a line), without the line's end."""
+        w = self.writer
+        if self.lines:
+            w.write(text + b"\n")
+        else:
+            w.write(b"[\n  " if not self.count else b",\n  ")
+            w.write(text)
+        self.count += 1
+
     def close(self) -> None:
         if not self.lines:
             self.writer.write(b"\n]\n" if self.count else b"[]\n")
