@@ -203,6 +203,10 @@ class Needs:
     AUTHORIZATION = 1 << 12  # an authorization in the episode
     PLAN_OF_CARE = 1 << 13  # a plan of care in the episode
     PROGRESS_REPORT = 1 << 14  # a progress report at this visit
+    UNKNOWN_CODE = 1 << 15  # a coded line whose code is not in the catalog
+    NO_MINUTES = 1 << 16  # a coded line without minutes
+    UNLISTED = 1 << 17  # a billed line of PFS status C (unlisted, contractor-priced)
+    UNTIMED_UNITS = 1 << 18  # a billed untimed code with more than one unit
 
 
 class _PerVisit(Generic[T]):
@@ -264,10 +268,19 @@ class Review:
         known = catalog()
         has = 0  # what the visit has of Needs
         for n, line in enumerate(coded.lines, start=1):
-            self.code_info[line.code] = known.get(line.code)
+            info = self.code_info[line.code] = known.get(line.code)
+            if info is None:
+                has |= Needs.UNKNOWN_CODE
             if line.requested_units is not None:
                 has |= Needs.REQUESTED_UNITS
+            if line.minutes is None:
+                has |= Needs.NO_MINUTES
             if line.units > 0:
+                if info is not None:
+                    if info.mpfs_status == "C":
+                        has |= Needs.UNLISTED
+                    if line.units > 1 and info.timed is False:
+                        has |= Needs.UNTIMED_UNITS
                 self.billed.append((n, line))
                 self.billed_codes.setdefault(line.code, n)
                 if line.code in EVALUATION_CODES:

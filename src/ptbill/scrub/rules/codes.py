@@ -13,7 +13,7 @@ from ptbill.scrub.review import Needs, Review
 from ptbill.scrub.rules._text import units
 
 
-@rule("CODE-UNKNOWN", "coverage", "error", ("U-3", "CMS-CPM5-20.2"))
+@rule("CODE-UNKNOWN", "coverage", "error", ("U-3", "CMS-CPM5-20.2"), needs=Needs.UNKNOWN_CODE)
 def code_unknown(r: Review, p: NoParams) -> Iterator[Hit]:
     """A billed code that is not in the PT code catalog.
 
@@ -176,7 +176,13 @@ def code_restricted(r: Review, p: RestrictedParams) -> Iterator[Hit]:
             )
 
 
-@rule("CODE-NEEDS-DESCRIPTION", "documentation", "error", ("U-3", "SOURCES.md §1a"))
+@rule(
+    "CODE-NEEDS-DESCRIPTION",
+    "documentation",
+    "error",
+    ("U-3", "SOURCES.md §1a"),
+    needs=Needs.UNLISTED,
+)
 def code_needs_description(r: Review, p: NoParams) -> Iterator[Hit]:
     """An unlisted or contractor-priced code (PFS status C) billed without a description.
 
@@ -233,7 +239,14 @@ class UntimedParams(Params):
     )
 
 
-@rule("UNITS-UNTIMED-MULTIPLE", "units", "error", ("U-2", "U-32", "C-11"), params=UntimedParams)
+@rule(
+    "UNITS-UNTIMED-MULTIPLE",
+    "units",
+    "error",
+    ("U-2", "U-32", "C-11"),
+    params=UntimedParams,
+    needs=Needs.UNTIMED_UNITS,
+)
 def untimed_multiple(r: Review, p: UntimedParams) -> Iterator[Hit]:
     """An untimed (service-based) code billed with more than one unit.
 

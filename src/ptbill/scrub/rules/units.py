@@ -56,7 +56,7 @@ def minutes_mismatch(r: Review, p: NoParams) -> Iterator[Hit]:
             )
 
 
-@rule("UNITS-UNCHECKED", "units", "warning", ("U-1", "U-9", "D-9"))
+@rule("UNITS-UNCHECKED", "units", "warning", ("U-1", "U-9", "D-9"), needs=Needs.NO_MINUTES)
 def units_unchecked(r: Review, p: NoParams) -> Iterator[Hit]:
     """A timed code billed with the units the EMR sent, without minutes to check them.
 
