@@ -157,6 +157,7 @@ def _manifestations_in(diag: ET.Element, inherited: dict[str, str] | None) -> It
 # A category's element (a <diag> with a three-character name), and any <diag> tag.
 _CATEGORY = re.compile(rb"<diag(?: [^>]*)?>\s*<name>[^<]{3}</name>")
 _DIAG_TAG = re.compile(rb"<diag(?: [^>]*)?>|</diag>")
+_PHRASE = re.compile(re.escape(MANIFESTATION_PHRASE.encode()), re.IGNORECASE)
 
 
 @cache
@@ -173,18 +174,14 @@ def manifestation_codes() -> frozenset[str]:
         data = f.read()
     if b"&#" in data:
         return manifestation_codes_streamed()
-    lowered = data.lower()
-    phrase = MANIFESTATION_PHRASE.encode()
     starts = [m.start() for m in _CATEGORY.finditer(data)]
     found: set[str] = set()
     done = -1
-    at = lowered.find(phrase)
-    while at >= 0:
-        i = bisect_right(starts, at) - 1
+    for at in _PHRASE.finditer(data):
+        i = bisect_right(starts, at.start()) - 1
         if i >= 0 and starts[i] != done:
             done = starts[i]
             found.update(_manifestations_in(ET.fromstring(_element(data, done)), None))
-        at = lowered.find(phrase, at + 1)
     return frozenset(found)
 
 
