@@ -11,6 +11,13 @@ file), against their anchors measured in the same run (issue #19's goals):
   5,000 visits/s, within 5x of json.loads, peak memory at most 300 MB.
 
     .venv/bin/python bench/bench_cli.py [--claims 100000] [--visits 50000] [--quick]
+        [--only scrub|remit] [--before SRC]
+
+`--before SRC` runs the scrub commands on another copy of ptbill's source too (SRC: the `src`
+folder of, say, `git archive main`), with this interpreter, in the same run: each "before" row
+beside its "after". Both copies are compiled to bytecode first, as an install is, so that no
+run compiles its modules again where the environment says not to write bytecode
+(PYTHONDONTWRITEBYTECODE, about 0.1 s of every command's start).
 
 Peak memory is the child's own (VmHWM); rates are by the child's CPU time (the host is
 shared: wall time is printed beside it). Files go to a temporary folder, removed after.
@@ -20,13 +27,16 @@ The duplicates goal (3,000 copies of one visit) is bench/bench_duplicates.py's.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import ptbill
 from ptbill.demo.generator import generate
 from ptbill.x12.synthetic import synthetic_835
 
@@ -54,13 +64,20 @@ READER = (
 )
 
 
-def _child(script: str, args: list[str], out: Path) -> tuple[float, float, int]:
+def _child(
+    script: str, args: list[str], out: Path, src: str | None = None
+) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds and peak RSS (KB) of a child running `script` with `args`,
-    stdout to `out`."""
+    stdout to `out` (`src`: the ptbill source it imports, else this checkout's)."""
+    env = dict(os.environ, PYTHONPATH=src) if src else None
     t0 = time.perf_counter()
     with out.open("wb") as f:
         done = subprocess.run(
-            [sys.executable, "-c", script, *args], stdout=f, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", script, *args],
+            stdout=f,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
     seconds = time.perf_counter() - t0
     if done.returncode not in (0, 1):
@@ -102,7 +119,12 @@ def bench_remit(claims: int, seed: int, folder: Path) -> None:
     )
 
 
-def bench_scrub(n: int, seed: int, folder: Path) -> None:
+def _compiled(src: Path) -> None:
+    """A copy of ptbill's source compiled to bytecode (its __pycache__ folders, as pip would)."""
+    compileall.compile_dir(src / "ptbill", quiet=1)
+
+
+def bench_scrub(n: int, seed: int, folder: Path, before: str | None = None) -> None:
     path, out = folder / "visits.jsonl", folder / "out"
     with path.open("w") as f:
         for i, visit in enumerate(generate(n, seed)):
@@ -122,10 +144,14 @@ def bench_scrub(n: int, seed: int, folder: Path) -> None:
     timed: dict[str, tuple[float, int]] = {}
     for name in ("--json", "--jsonl"):
         args = ["scrub", name, "--as-of", "2025-03-31", str(path)]
-        wall, cpu, rss = _child(CLI, args, out)
-        timed[name] = cpu, rss
-        rate = f"{n / cpu:6,.0f} visits/s  {cpu / anchor:4.1f}x json.loads"
-        _row(f"scrub {name}", wall, cpu, rss, out, rate)
+        for src, label in ((before, "before: "), (None, "")):
+            if label and src is None:
+                continue
+            wall, cpu, rss = _child(CLI, args, out, src)
+            if not label:
+                timed[name] = cpu, rss
+            rate = f"{n / cpu:6,.0f} visits/s  {cpu / anchor:4.1f}x json.loads"
+            _row(f"{label}scrub {name}", wall, cpu, rss, out, rate)
     cpu, rss = timed["--json"]
     print(
         f"  by CPU time: scrub --json {n / cpu:,.0f} visits/s (goal >= 5,000), "
@@ -139,11 +165,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--visits", type=int, default=50_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="5,000 claims and visits: a smoke run")
+    ap.add_argument("--only", choices=("scrub", "remit"), help="one of the two benches")
+    ap.add_argument("--before", help="another copy's src folder: its scrub rows too")
     args = ap.parse_args(argv)
     claims, visits = (5_000, 5_000) if args.quick else (args.claims, args.visits)
+    _compiled(Path(ptbill.__file__).parents[1])
+    if args.before:
+        _compiled(Path(args.before))
     with tempfile.TemporaryDirectory() as tmp:
-        bench_remit(claims, args.seed, Path(tmp))
-        bench_scrub(visits, args.seed, Path(tmp))
+        if args.only != "scrub":
+            bench_remit(claims, args.seed, Path(tmp))
+        if args.only != "remit":
+            bench_scrub(visits, args.seed, Path(tmp), args.before)
 
 
 if __name__ == "__main__":

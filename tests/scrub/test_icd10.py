@@ -12,6 +12,7 @@ import pytest
 from ptbill.scrub import icd10
 from ptbill.scrub.icd10_index import (
     _manifestations_in,
+    _phrase_at,
     manifestation_codes,
     manifestation_codes_streamed,
 )
@@ -109,6 +110,12 @@ def test_the_phrase_search_finds_what_streaming_the_whole_list_finds() -> None:
     found = manifestation_codes()
     assert found == manifestation_codes_streamed()
     assert len(found) > 200 and {"G63", "G992", "D7218"} <= found
+
+
+def test_the_phrase_is_found_across_the_search_windows_in_any_case() -> None:
+    phrase = b"In Diseases CLASSIFIED elsewhere"
+    data = b"x" * ((1 << 20) - 5) + phrase + b"y" * (1 << 20) + phrase.lower()
+    assert list(_phrase_at(data)) == [(1 << 20) - 5, 2 * (1 << 20) - 5 + len(phrase)]
 
 
 def test_lookups_do_not_import_the_package() -> None:
