@@ -47,7 +47,7 @@ class ResultText:
     # A finding as an element of the findings list, in --json's indentation.
     _PRETTY_HEAD = b'[\n  {\n    "findings": [\n      '
     _PRETTY_TAIL = b"\n    ]\n  }\n]"
-    _KEEP = 4096  # findings' texts kept (a run has a few hundred distinct findings)
+    _KEEP = 1024  # findings' texts kept (a run has a few hundred distinct findings)
 
     def __init__(self, lines: bool) -> None:
         self.lines = lines
