@@ -323,5 +323,9 @@ def rule_steps(profile: PayerProfile, has: int | None = None) -> tuple[Step, ...
     loops over for a visit (unpacking a triple is cheaper than three attribute lookups).
     `has`: what the visit has (ptbill.scrub.review.Needs bits): then without the rules that
     need something else; None: every active rule."""
-    resolved = _resolved(profile)
-    return resolved.steps if has is None else resolved.steps_for(has)
+    resolved = _ACTIVE.get(id(profile))  # _resolved's first look, inline: once a visit
+    if resolved is None or resolved.profile is not profile:
+        resolved = _resolved(profile)
+    if has is None:
+        return resolved.steps
+    return resolved.by_has.get(has) or resolved.steps_for(has)

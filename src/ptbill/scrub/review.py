@@ -207,6 +207,7 @@ class Needs:
     NO_MINUTES = 1 << 16  # a coded line without minutes
     UNLISTED = 1 << 17  # a billed line of PFS status C (unlisted, contractor-priced)
     UNTIMED_UNITS = 1 << 18  # a billed untimed code with more than one unit
+    NO_CHARGE = 1 << 19  # a billed line without a charge
 
 
 class _PerVisit(Generic[T]):
@@ -276,6 +277,8 @@ class Review:
             if line.minutes is None:
                 has |= Needs.NO_MINUTES
             if line.units > 0:
+                if line.charge is None:
+                    has |= Needs.NO_CHARGE
                 if info is not None:
                     if info.mpfs_status == "C":
                         has |= Needs.UNLISTED

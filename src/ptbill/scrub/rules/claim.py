@@ -14,7 +14,13 @@ from ptbill.scrub.rules.duplicates import REPLACEMENT_FREQUENCIES
 _FREQUENCY = {"7": "replacement", "8": "void"}
 
 
-@rule("CHARGE-MISSING", "documentation", "error", ("C-11", "X12-837P-SV102"))
+@rule(
+    "CHARGE-MISSING",
+    "documentation",
+    "error",
+    ("C-11", "X12-837P-SV102"),
+    needs=Needs.NO_CHARGE,
+)
 def charge_missing(r: Review, p: NoParams) -> Iterator[Hit]:
     """A billed line without a charge (no chargemaster entry for its code).
 
