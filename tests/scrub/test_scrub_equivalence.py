@@ -17,8 +17,6 @@ Write it again only for a change that means to change what a rule finds, and say
 from __future__ import annotations
 
 import copy
-import hashlib
-import io
 import json
 import random
 import sys
@@ -32,11 +30,9 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from ptbill.cli.main import cli
-from ptbill.cli.output import JsonList
-from ptbill.cli.scrub_cmds import ResultText, result_json
 from ptbill.demo.generator import generate
 from ptbill.domain import Visit
-from ptbill.scrub import Finding, ScrubResult
+from tests.cli.test_output_pinned import outcome
 
 GOLDEN = Path(__file__).parent / "data" / "equivalence.golden"
 Doc = dict[str, Any]
@@ -247,14 +243,8 @@ def cases(folder: Path) -> Iterator[tuple[str, list[str]]]:
             yield f"{name} {' '.join(args)}", [args[0], str(path), *args[1:]]
 
 
-def outcome(args: list[str]) -> str:
-    r = CliRunner(env={"PTBILL_TODAY": "2025-03-10"}).invoke(cli, args, obj={})
-    return f"{r.exit_code} {hashlib.sha256(r.stdout_bytes).hexdigest()}"
-
-
-def golden() -> dict[str, str]:
-    pairs = (line.rsplit("\t", 1) for line in GOLDEN.read_text().splitlines() if line)
-    return dict(pairs)
+# label -> "exit status, SHA-256 of stdout" (outcome's words, as tests/cli pins its runs)
+PINNED = dict(x.rsplit("\t", 1) for x in GOLDEN.read_text().splitlines() if x)
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +253,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
 
 
 def test_every_case_is_pinned(runs: dict[str, list[str]]) -> None:
-    assert sorted(runs) == sorted(golden())
+    assert sorted(runs) == sorted(PINNED)
 
 
 def test_the_changes_reach_many_rules(runs: dict[str, list[str]]) -> None:
@@ -274,36 +264,11 @@ def test_the_changes_reach_many_rules(runs: dict[str, list[str]]) -> None:
     assert len(found) >= 55, sorted(found)
 
 
-@pytest.mark.parametrize(("label", "expected"), golden().items())
+@pytest.mark.parametrize(("label", "expected"), PINNED.items())
 def test_the_output_is_what_it_was(runs: dict[str, list[str]], label: str, expected: str) -> None:
     assert outcome(runs[label]) == expected
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory() as tmp:
-        for label, args in cases(Path(tmp)):
-            sys.stdout.write(f"{label}\t{outcome(args)}\n")
-
-
-@pytest.mark.parametrize("lines", [False, True])
-def test_the_result_text_is_what_json_list_writes(lines: bool) -> None:
-    """ResultText (scrub --json's writer) against JsonList.add of result_json: odd characters,
-    no findings, a finding shared by two visits, one with a data release."""
-    shared = Finding("DX-MISSING", "diagnosis", "error", None, 'no "dx" \u00e9\u2028', "fix\n")
-    other = Finding("NCCI-PTP", "ncci", "warning", 2, "m", "f", ("M-14", "M-16"), "2025Q1 \\")
-    base = Visit.model_validate(next(visits(1, 3)))
-    cases = [
-        (base.model_copy(update={"visit_id": 'V-"\u00fc\u4e2d'}), ()),
-        (base.model_copy(update={"payer": "acme-ppo"}), (shared,)),
-        (base, (shared, other)),
-    ]
-    expected, made = io.BytesIO(), io.BytesIO()
-    plain, fast = JsonList(lines, stream=expected), JsonList(lines, stream=made)
-    text = ResultText(lines)
-    for v, findings in cases:
-        r = ScrubResult(v.visit_id, "blocked" if findings else "ready", findings)
-        plain.add(result_json(v, r))
-        fast.add_text(text(v, r))
-    plain.close()
-    fast.close()
-    assert made.getvalue() == expected.getvalue()
+    with tempfile.TemporaryDirectory() as folder:
+        sys.stdout.writelines(f"{k}\t{outcome(a)}\n" for k, a in cases(Path(folder)))
