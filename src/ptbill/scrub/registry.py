@@ -287,16 +287,20 @@ class _Resolved:
         self.profile = profile
         self.active = _resolve(profile)
         self.steps: tuple[Step, ...] = tuple((a.check, a.params, a) for a in self.active)
-        # At most one entry per combination of Needs bits, of which visits show a few dozen.
+        # One entry per combination of Needs bits met (visits show a few dozen), up to _KINDS.
         self.by_has: dict[int, tuple[Step, ...]] = {}
 
     def steps_for(self, has: int) -> tuple[Step, ...]:
         steps = self.by_has.get(has)
         if steps is None:
-            steps = self.by_has[has] = tuple(
-                s for s in self.steps if not s[2].rule.needs or s[2].rule.needs & has
-            )
+            steps = tuple(s for s in self.steps if not s[2].rule.needs or s[2].rule.needs & has)
+            if len(self.by_has) < _KINDS:
+                self.by_has[has] = steps
         return steps
+
+
+# Kinds of visit (combinations of Needs bits) whose steps a profile keeps.
+_KINDS = 1024
 
 
 # Resolved once per profile object (profiles are frozen; the identity check guards id reuse).
