@@ -115,14 +115,25 @@ def read(bulk: Bulk, payment_ids: Iterable[int], details: bool = True) -> dict[i
     if not details:
         return out
     lines: dict[int, DecidedLine] = {}
+    # Modifiers, units and adjustments repeat across thousands of lines (a run's 24,540
+    # adjustments are some 400 distinct ones): each is made once, and shared (immutable).
+    modifier_sets: dict[str, tuple[str, ...]] = {}
+    unit_counts: dict[object, Decimal] = {}
     for lid, pid, number, code, modifiers, units, charge, paid in select_in(conn, _LINE_SQL, ids):
-        line = DecidedLine(
-            number or 0, code, tuple(modifiers.split()), Decimal(units), money(charge), money(paid)
-        )
+        mods = modifier_sets.get(modifiers)
+        if mods is None:
+            mods = modifier_sets[modifiers] = tuple(modifiers.split())
+        count = unit_counts.get(units)
+        if count is None:
+            count = unit_counts[units] = Decimal(units)
+        line = DecidedLine(number or 0, code, mods, count, money(charge), money(paid))
         lines[lid] = line
         out[pid].lines.setdefault(line.line_number, []).append(line)
+    made: dict[tuple[str, str, object], CobAdjustment] = {}
     for pid, lid, group, carc, amount in select_in(conn, _ADJUSTMENT_SQL, ids):
-        a = CobAdjustment(group, carc, money(amount))
+        a = made.get((group, carc, amount))
+        if a is None:
+            a = made[(group, carc, amount)] = CobAdjustment(group, carc, money(amount))
         if lid is None:
             out[pid].adjustments.append(a)
         else:
