@@ -112,8 +112,16 @@ def read(bulk: Bulk, payment_ids: Iterable[int], details: bool = True) -> dict[i
             frozenset((remarks or "").split()),
             crossover,
         )
-    if not details:
-        return out
+    if details:
+        add_details(bulk, out)
+    return out
+
+
+def add_details(bulk: Bulk, decisions: dict[int, Decided]) -> None:
+    """Read the lines and adjustments of decisions read without them (by payment id)."""
+    conn, out = bulk.conn, decisions
+    money = bulk.from_driver(m.ClaimPayment, "paid")
+    ids = list(decisions)
     lines: dict[int, DecidedLine] = {}
     # Modifiers, units and adjustments repeat across thousands of lines (a run's 24,540
     # adjustments are some 400 distinct ones): each is made once, and shared (immutable).
@@ -138,7 +146,6 @@ def read(bulk: Bulk, payment_ids: Iterable[int], details: bool = True) -> dict[i
             out[pid].adjustments.append(a)
         else:
             lines[lid].adjustments.append(a)
-    return out
 
 
 @dataclass(slots=True)
