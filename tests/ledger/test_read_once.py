@@ -119,6 +119,25 @@ def test_each_command_reads_the_file_once_and_says_what_json_gives(
         assert (tmp_path / "json.837").read_bytes() == (tmp_path / f"{fmt}.837").read_bytes()
 
 
+def test_scrub_json_of_duplicates_reads_the_file_twice_and_says_what_json_gives(
+    tmp_path: Path, demos: dict[str, Path], reads: dict[str, int]
+) -> None:
+    """`scrub --json` reads its input once, and starts again when the input turns out to hold
+    duplicates (ptbill.cli.visits.claims_in_one_read): then the file is read once more, and
+    its visits' JSON kept for the last pass."""
+    outputs = []
+    for fmt in ("json", "hl7"):
+        twice = tmp_path / f"twice.{fmt}"  # every visit twice: DUP-IN-BATCH
+        twice.write_bytes(demos[fmt].read_bytes() * 2)
+        r = CliRunner(env={"PTBILL_TODAY": "2025-06-22"}).invoke(
+            cli, ["scrub", "--json", "--as-of", "2025-06-22", "--from", fmt, str(twice)], obj={}
+        )
+        assert r.exit_code == 1, r.output
+        outputs.append(r.stdout_bytes)
+    assert reads == {"fhir": 0, "hl7": 2, "csv": 0}
+    assert outputs[0] == outputs[1] and b"DUP-IN-BATCH" in outputs[0]
+
+
 @pytest.mark.parametrize("fmt", list(READERS))
 def test_a_visit_read_again_is_the_visit_read(
     config: Config, demos: dict[str, Path], fmt: str

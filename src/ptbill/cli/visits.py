@@ -319,7 +319,8 @@ def claims_in_one_read(
     made, the rest is only checked, and at the end `restart()` is called (the caller forgets
     what it was given) and every claim is made again as `claims` makes them.
     """
-    found = Input(files, config, fmt, stamps=[_stamp(f) for f in files])
+    # One pass unless it starts again: nothing kept of a FHIR, HL7 or CSV file until then.
+    found = Input(files, config, fmt, stamps=[_stamp(f) for f in files], once=Once(keep=False))
     ids: set[int] = set()
     days: set[int] = set()
     as_of: dt.date | None = None
@@ -347,6 +348,7 @@ def claims_in_one_read(
     if alone:
         return
     restart()
+    found.once = Once()  # read again by _group (and kept), not a third time by claims
     _group(found)
     with progress("scrubbing", found.count, quiet=quiet) as advance:
         yield from claims(found, as_of_for(found.clinics), advance, priced=priced)
