@@ -21,6 +21,9 @@ fhir.resources R4B models (`validate="full"`), and python-hl7's own parser on th
     .venv/bin/python bench/bench_intake.py --cli --rounds 2 # and end to end through the CLI
     .venv/bin/python bench/bench_intake.py --quick          # 5,000
     .venv/bin/python bench/bench_intake.py --cli --import --no-in-process --no-slow --rounds 1
+    # and another checkout's commands in the same rounds (before/after):
+    .venv/bin/python bench/bench_intake.py --quick --cli --import --no-in-process --no-slow \
+        --against /work/main/.venv/bin/ptbill
 """
 
 from __future__ import annotations
@@ -64,14 +67,16 @@ def rounds(formats: list[str], count: int, run: Callable[[str], tuple[float, ...
 
 
 def report(title: str, n: int, times: Times) -> None:
-    """The best round of each format, and its ratio to the JSON anchor's best round."""
-    wall0, cpu0 = (min(t[i] for t in times["json"]) for i in (0, 1))
+    """The best round of each format, and its ratio to the JSON anchor's best round (of the
+    same ptbill: a label `FMT@NAME` is measured with --against's)."""
     print(f"{title} (best of {len(times['json'])} rounds)")
     for fmt, runs in times.items():
+        anchor = times["json" + fmt[fmt.find("@") :] if "@" in fmt else "json"]
+        wall0, cpu0 = (min(t[i] for t in anchor) for i in (0, 1))
         wall, cpu = min(t[0] for t in runs), min(t[1] for t in runs)
         peak = f"peak {max(t[2] for t in runs):6,.0f} MB   " if len(runs[0]) > 2 else ""
         print(
-            f"  {fmt:5} wall {wall:7.2f} s {wall / wall0:5.2f}x   CPU {cpu:7.2f} s "
+            f"  {fmt:10} wall {wall:7.2f} s {wall / wall0:5.2f}x   CPU {cpu:7.2f} s "
             f"{cpu / cpu0:5.2f}x   {peak}{n / cpu:7,.0f} visits/CPU-s   "
             f"(all rounds' CPU: {', '.join(f'{t[1]:.2f}' for t in runs)})"
         )
@@ -90,33 +95,53 @@ def in_process(texts: dict[str, str], n: int, config: Any) -> Callable[[str], tu
 
 
 def child(args: list[str], folder: Path) -> tuple[float, float, float]:
-    """A command's wall and CPU seconds and its peak memory (MB), in a new process."""
+    """A command's wall and CPU seconds and its peak memory (MB), in a new process. The peak
+    is told by /usr/bin/time, whose own child is forked from a small process: a child forked
+    from this one starts with this one's resident set as its maximum (the texts of every
+    format), which hid the command's own."""
+    rss = folder / "maxrss"
     with (folder / "stderr").open("w+b") as err:
         wall = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%M", "-o", str(rss), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - wall
         err.seek(0)
         code = os.waitstatus_to_exitcode(status)
         assert code in (0, 1), (args, err.read()[-500:])  # 1: some visit blocked
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, int(rss.read_text().split()[-1]) / 1024
 
 
-def through_cli(folder: Path, as_of: str) -> Callable[[str], tuple[float, ...]]:
-    ptbill = str(Path(sys.executable).with_name("ptbill"))
+def _ptbill(label: str, against: str | None) -> tuple[str, str]:
+    """The ptbill that runs a label (`FMT`: this checkout's; `FMT@base`: --against's) and the
+    format."""
+    fmt, _, other = label.partition("@")
+    if other:
+        assert against is not None
+        return against, fmt
+    return str(Path(sys.executable).with_name("ptbill")), fmt
 
-    def run(fmt: str) -> tuple[float, ...]:
+
+def through_cli(
+    folder: Path, as_of: str, against: str | None = None
+) -> Callable[[str], tuple[float, ...]]:
+    def run(label: str) -> tuple[float, ...]:
+        ptbill, fmt = _ptbill(label, against)
         args = [ptbill, "scrub", "--from", fmt, "--as-of", as_of, "--json", str(folder / fmt)]
         return child(args, folder)
 
     return run
 
 
-def through_import(folder: Path, as_of: str) -> Callable[[str], tuple[float, ...]]:
-    ptbill = str(Path(sys.executable).with_name("ptbill"))
-
-    def run(fmt: str) -> tuple[float, ...]:
-        ledger = folder / f"{fmt}.db"
+def through_import(
+    folder: Path, as_of: str, against: str | None = None
+) -> Callable[[str], tuple[float, ...]]:
+    def run(label: str) -> tuple[float, ...]:
+        ptbill, fmt = _ptbill(label, against)
+        ledger = folder / f"{label}.db"
         ledger.unlink(missing_ok=True)
         args = [ptbill, "--db", str(ledger), "import", "--from", fmt, "--as-of", as_of]
         return child([*args, "--json", "--quiet", str(folder / fmt)], folder)
@@ -134,6 +159,11 @@ def main() -> None:
     parser.add_argument("--no-in-process", action="store_true", help="only the commands")
     parser.add_argument("--no-slow", action="store_true", help="not the slow paths on a subset")
     parser.add_argument("--subset", type=int, default=2_000, help="visits for the slow paths")
+    parser.add_argument(
+        "--against",
+        help="another checkout's ptbill (e.g. /work/main/.venv/bin/ptbill): its commands run "
+        "in the same rounds (labelled FMT@base, each against its own JSON anchor)",
+    )
     args = parser.parse_args()
     n = 5_000 if args.quick else args.visits
     config = load_config(None)
@@ -159,12 +189,13 @@ def main() -> None:
             folder = Path(tmp)
             for fmt, text in texts.items():
                 (folder / fmt).write_text(text, encoding="utf-8", newline="")
+            labels = formats + ([f"{f}@base" for f in formats] if args.against else [])
             if args.cli:
-                cli = through_cli(folder, as_of)
-                report(f"ptbill scrub --as-of {as_of}", n, rounds(formats, args.rounds, cli))
+                cli = through_cli(folder, as_of, args.against)
+                report(f"ptbill scrub --as-of {as_of}", n, rounds(labels, args.rounds, cli))
             if args.imports:
-                stored = through_import(folder, as_of)
-                report(f"ptbill import --as-of {as_of}", n, rounds(formats, args.rounds, stored))
+                stored = through_import(folder, as_of, args.against)
+                report(f"ptbill import --as-of {as_of}", n, rounds(labels, args.rounds, stored))
     if args.no_slow:
         return
     sub = args.subset

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ptbill.cli.main import cli
+from ptbill.intake.load import loads
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EMR = str(FIXTURES / "intake.toml")
@@ -74,3 +76,30 @@ def test_a_number_beyond_any_decimal_is_bad_json_in_every_json_layout(tmp_path: 
         code, out, err = _run("scrub", str(path), "--json")
         assert code == 2 and out == "", (name, err)
         assert f"{path}: line 1" in err and "a number is out of range" in err, (name, err)
+
+
+@pytest.mark.parametrize(
+    "command", [["scrub"], ["code", "--json"], ["import", "--as-of", "2025-03-10"]]
+)
+def test_a_number_beyond_any_decimal_is_named_at_its_line_and_column(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """In every JSON layout and command (`import` was a traceback, decimal.InvalidOperation,
+    for JSON Lines and a one-line object), the error names the number's line and column."""
+    number = "1e99999999999999999999"
+    layouts = {
+        "one.json": (f'{{"visit_id": "V1",\n "units": {number}}}', "line 2 column 11"),
+        "list.json": (f'[{{"visit_id": "V1"}},\n {{"units": {number}}}]', "line 2 column 12"),
+        "lines.jsonl": (f'{{"visit_id": "V0"}}\n{{"visit_id": "V1", "units": {number}}}\n',
+                        "line 2 column 29"),
+    }  # fmt: skip
+    for name, (text, where) in layouts.items():
+        path = tmp_path / name
+        path.write_text(text)
+        db = ["--db", f"sqlite:///{tmp_path / 'l.db'}"] if command[0] == "import" else []
+        code, out, err = _run(*db, *command, str(path))
+        assert code == 2 and out == "", (name, err)
+        assert f"{path}: {where}: not valid JSON (a number is out of range)" in err, (name, err)
+    with pytest.raises(json.JSONDecodeError) as caught:
+        loads(f'{{"a": [1, 2.5,\n  {number}]}}'.encode())
+    assert (caught.value.lineno, caught.value.colno) == (2, 3)

@@ -13,7 +13,7 @@ from ptbill.claim_pipeline import code_claim
 from ptbill.cli import visits
 from ptbill.cli.common import out, print_json, run_config, user_errors
 from ptbill.cli.intake_opts import from_option
-from ptbill.cli.output import JsonList, format_options, output_of, quiet_option
+from ptbill.cli.output import format_options, output_of, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.summary import Totals, dollars
 from ptbill.coding import units_for
@@ -187,25 +187,26 @@ def code(
     """Code the visits in FILE(s): lines, units, modifiers, pointers, charges and why.
 
     On a terminal: a line per visit and the totals (--explain: every decision); --json and
-    --jsonl: every visit in full, written as it is coded."""
+    --jsonl: every visit in full, the input read once (the output held until all of it has
+    read)."""
+    output = output_of(output)
     with batch():
+        if output != "text":  # read once, the output held until the whole input has read
+            with visits.held_list(lines=output == "jsonl") as sink:
+                for x in visits.read_once(files, run_config(ctx), fmt, "coding", quiet=quiet):
+                    sink.add(coded_json(code_claim(x.visit, x.ctx)))
+            return
         found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
-        output = output_of(output)
         explain = explain or found.count == 1
         totals = Totals()
-        sink = JsonList(lines=output == "jsonl") if output != "text" else None
         with progress("coding", found.count, quiet=quiet) as advance:
             for x in visits.read(found):
                 c = code_claim(x.visit, x.ctx)
-                if sink is not None:
-                    sink.add(coded_json(c))
-                elif explain:
+                if explain:
                     render_coded(c)
                 else:
                     out.print(coded_line(c), markup=False, highlight=False, soft_wrap=True)
                 totals.add_coded(c)
                 advance(1)
-        if sink is not None:
-            sink.close()
-        elif not quiet:
+        if not quiet:
             totals.show()

@@ -22,7 +22,7 @@ from ptbill.cli.common import (
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option
-from ptbill.cli.output import CsvRows, JsonList, format_options, output_of, quiet_option
+from ptbill.cli.output import CsvRows, format_options, output_of, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.reference_cmds import reference_import, report_import
 from ptbill.cli.summary import Totals
@@ -180,38 +180,57 @@ def price(
     the patient's share, and how each was computed.
 
     On a terminal: a line per visit and the totals (--explain: how each line was priced);
-    --json, --jsonl and --format csv (a row per line): written as each visit is priced. Exit 1
-    when a line cannot be priced."""
+    --json and --jsonl: the input read once (the output held until all of it has read);
+    --format csv (a row per line): written as each visit is priced. Exit 1 when a line cannot
+    be priced."""
     output = output_of(output)
+    day = as_of.date() if as_of else None
+    totals = Totals()
     with batch():
-        found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
-        explain = explain or found.count == 1
-        totals = Totals()
-        sink: JsonList | CsvRows | None = None
-        if output in ("json", "jsonl"):
-            sink = JsonList(lines=output == "jsonl")
-        elif output == "csv":
-            sink = CsvRows(PRICE_COLUMNS)
-        with progress("pricing", found.count, quiet=quiet) as advance:
-            for x in visits.claims(found, as_of.date() if as_of else None, advance):
-                p = x.priced
-                assert p is not None
-                if isinstance(sink, JsonList):
-                    sink.add(priced_json(p))
-                elif sink is not None:
-                    for row in priced_rows(p):
-                        sink.add(row)
-                elif explain:
-                    render_priced(p)
-                else:
-                    out.print(priced_line(p), markup=False, highlight=False, soft_wrap=True)
-                totals.add_claim(x.coded, None, p)
-        if sink is not None:
-            sink.close()
-        elif not quiet:
-            totals.show()
+        if output in ("json", "jsonl"):  # read once, the output held until all has read
+            with visits.held_list(lines=output == "jsonl") as held:
+                one_read = visits.read_once(files, run_config(ctx), fmt, "pricing", quiet=quiet)
+                for x in visits.priced_alone(one_read, day):
+                    assert x.priced is not None
+                    held.add(priced_json(x.priced))
+                    totals.add_claim(x.coded, None, x.priced)
+        else:
+            _price_shown(ctx, files, fmt, quiet, day, output == "csv", explain, totals)
     if totals.unpriced:
         ctx.exit(EXIT_FOUND)
+
+
+def _price_shown(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    fmt: str | None,
+    quiet: bool,
+    day: dt.date | None,
+    csv: bool,
+    explain: bool,
+    totals: Totals,
+) -> None:
+    """price on a terminal or as CSV: checked whole first, then each visit written as it is
+    priced."""
+    found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
+    explain = explain or found.count == 1
+    sink = CsvRows(PRICE_COLUMNS) if csv else None
+    with progress("pricing", found.count, quiet=quiet) as advance:
+        for x in visits.claims(found, day, advance):
+            p = x.priced
+            assert p is not None
+            if sink is not None:
+                for row in priced_rows(p):
+                    sink.add(row)
+            elif explain:
+                render_priced(p)
+            else:
+                out.print(priced_line(p), markup=False, highlight=False, soft_wrap=True)
+            totals.add_claim(x.coded, None, p)
+    if sink is not None:
+        sink.close()
+    elif not quiet:
+        totals.show()
 
 
 def _report(imported: Imported) -> None:

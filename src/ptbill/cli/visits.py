@@ -12,16 +12,22 @@ written as they are made). So the files are read twice:
 2. `claims` reads them again and makes each a claim (ptbill.claim_pipeline.prepare_claim),
    which the command prints and forgets.
 
+A FHIR, HL7 or CSV file is read (and mapped) by the first pass only: the later passes read
+the JSON of its visits that the first pass kept (`Input.once`, ptbill.intake.stream.Once),
+as they read a JSON Lines file.
+
 The scrubber's duplicate check (DUP-IN-BATCH) looks across the run. The visits whose id, or
 whose patient and date of service, hash like another's are read once more between the two
 passes and kept, as the run's Batch (duplicates are few); every other visit is alone, and the
 Batch answers so for a visit it does not hold. A file that changes between the passes is
 refused (its size and modification time are compared) before anything is printed.
 
-A command whose output may wait in a temporary file until the input has read (`scrub --json`
-and `--jsonl`: ptbill.cli.output.held) reads the input once instead: `claims_in_one_read`
-validates each visit and makes it a claim at once, and starts again the two-pass way only
-when the input turns out to hold duplicates (or clinics whose "today" differs).
+A command whose output may wait in a temporary file until the input has read (`held_list`,
+ptbill.cli.output.held) reads the input once instead: `scrub --json` and `--jsonl` through
+`claims_in_one_read`, which validates each visit and makes it a claim at once, and starts
+again the two-pass way only when the input turns out to hold duplicates (or clinics whose
+"today" differs); `code` and `price` --json and --jsonl through `read_once`, for a visit's
+coding and price do not depend on the others.
 """
 
 from __future__ import annotations
@@ -30,11 +36,13 @@ import datetime as dt
 import os
 from array import array
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ptbill.claim_pipeline import prepare_claim, scrub_claim
 from ptbill.cli.intake_opts import notify
+from ptbill.cli.output import JsonList, held, release
 from ptbill.cli.progress import Advance, progress
 from ptbill.coding import VisitContext
 from ptbill.config import Config
@@ -42,7 +50,7 @@ from ptbill.domain import CodedVisit, Visit
 from ptbill.errors import InputError, InputErrors
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
-from ptbill.intake.stream import item_errors, parse_visit, raw_items
+from ptbill.intake.stream import Once, item_errors, parse_visit, raw_items
 from ptbill.ledger.prepare import Contexts
 from ptbill.pricing import PricedVisit
 from ptbill.pricing.memo import PriceMemo
@@ -100,6 +108,8 @@ class Input:
     # The visits that may have a duplicate in the run (by position), and their Batch.
     grouped: dict[int, Visit] = field(default_factory=dict)
     batch: Batch = field(default_factory=lambda: Batch(()))
+    # A FHIR, HL7 or CSV file's visits as the first pass read them, for the later passes.
+    once: Once = field(default_factory=Once)
 
     @property
     def size(self) -> int:
@@ -108,7 +118,7 @@ class Input:
 
 def _raw(found: Input) -> Iterator[tuple[str, str, object]]:
     for origin in found.files:
-        for label, raw in raw_items(origin, found.fmt, found.config):
+        for label, raw in raw_items(origin, found.fmt, found.config, found.once):
             yield origin, label, raw
 
 
@@ -254,6 +264,39 @@ def claims(
         advance(1)
 
 
+def read_once(
+    files: tuple[str, ...], config: Config, fmt: str | None, what: str, *, quiet: bool = False
+) -> Iterator[Item]:
+    """Each visit of the input validated and resolved as it is read: one read, for a command
+    whose output for a visit does not depend on the others (`code`; `price`, whose pricing
+    does not look across visits) and is held until the whole input has read (`held_list`):
+    an input error is raised (InputErrors) after the visits before it."""
+    once = Once(keep=False)  # no later pass
+    return _validated(
+        Input(files, config, fmt, stamps=[_stamp(f) for f in files], once=once), what, quiet
+    )
+
+
+def priced_alone(items: Iterator[Item], as_of: dt.date | None) -> Iterator[ClaimItem]:
+    """Each item made a claim as `claims` makes it, priced, with no other visit of the input
+    looked at (its scrub does not see duplicates: for output that shows the price only)."""
+    memo = _memo(as_of, True)
+    alone = Batch(())
+    for x in items:
+        yield _claim(x, as_of, alone, memo)
+
+
+@contextmanager
+def held_list(lines: bool) -> Iterator[JsonList]:
+    """A JSON list (or JSON Lines) held until the block ends, then written to stdout; nothing
+    is written when the block raises (an input error met late)."""
+    with held() as spool:
+        sink = JsonList(lines, stream=spool)
+        yield sink
+        sink.close()
+        release(spool)
+
+
 def claims_in_one_read(
     files: tuple[str, ...],
     config: Config,
@@ -276,7 +319,8 @@ def claims_in_one_read(
     made, the rest is only checked, and at the end `restart()` is called (the caller forgets
     what it was given) and every claim is made again as `claims` makes them.
     """
-    found = Input(files, config, fmt, stamps=[_stamp(f) for f in files])
+    # One pass unless it starts again: nothing kept of a FHIR, HL7 or CSV file until then.
+    found = Input(files, config, fmt, stamps=[_stamp(f) for f in files], once=Once(keep=False))
     ids: set[int] = set()
     days: set[int] = set()
     as_of: dt.date | None = None
@@ -304,6 +348,7 @@ def claims_in_one_read(
     if alone:
         return
     restart()
+    found.once = Once()  # read again by _group (and kept), not a third time by claims
     _group(found)
     with progress("scrubbing", found.count, quiet=quiet) as advance:
         yield from claims(found, as_of_for(found.clinics), advance, priced=priced)

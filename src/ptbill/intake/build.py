@@ -10,7 +10,7 @@ visit format's field beside it: the biller fixes the EMR's export, not a file th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,11 +90,17 @@ def refuse(origin: str, where: str, problem: str, fix: str, visit_id: str | None
 def finish(drafts: Iterable[Draft], origin: str) -> list[Visit]:
     """Every draft validated into a Visit, or InputErrors for all the bad ones (nothing is
     returned when any is bad: a batch is stored whole or not at all)."""
-    visits: list[Visit] = []
+    return list(validated(drafts, origin))
+
+
+def validated(drafts: Iterable[Draft], origin: str) -> Iterator[Visit]:
+    """Each draft validated into a Visit as it comes, until the first bad one; the rest are
+    still validated, and InputErrors for all the bad ones is raised at the end (the caller
+    that stores visits as they come stores nothing before it has seen the end)."""
     errors: list[InputError] = []
     for d in drafts:
         try:
-            visits.append(Visit.model_validate(d.doc))
+            visit = Visit.model_validate(d.doc)
         except ValidationError as e:
             vid = d.doc.get("visit_id")
             for err in validation_errors(e, origin, vid if isinstance(vid, str) else None):
@@ -103,9 +109,11 @@ def finish(drafts: Iterable[Draft], origin: str) -> list[Visit]:
                 err.field = f"{d.where}, {place} ({path})" if place else f"{d.where} ({path})"
                 err.args = (err.render(),)
                 errors.append(err)
+            continue
+        if not errors:
+            yield visit
     if errors:
         raise InputErrors(errors)
-    return visits
 
 
 class Recognise:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,7 +25,7 @@ from ptbill.config.intake import CsvLayout
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Service, Visit
 from ptbill.errors import InputError, InputErrors
-from ptbill.intake.build import Draft, Recognise, finish, no_clinic
+from ptbill.intake.build import Draft, Recognise, no_clinic, validated
 
 SERVICE_FIELDS = frozenset(Service.model_fields)
 LISTS = frozenset({"diagnoses", "modifiers", "diagnosis_pointers"})
@@ -269,6 +269,15 @@ def _places_of(d: Draft) -> dict[str, str]:
 
 
 def read(text: str, origin: str, config: Config) -> list[Visit]:
+    """Every visit of the export, or the errors of all bad rows (nothing from a bad file)."""
+    return list(visits(text, origin, config))
+
+
+def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
+    """Each visit as its rows are mapped, until the first bad one; the rest are still read,
+    and the errors of all bad rows are raised at the end (as `read` raises them). The rows are
+    grouped by visit id first (a visit's rows need not be together), then each group mapped
+    and let go, so that the file's visits need not be held at once."""
     layout = config.intake.csv
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=layout.delimiter)
     try:
@@ -340,20 +349,37 @@ def read(text: str, origin: str, config: Config) -> list[Visit]:
         ) from None  # fmt: skip
     if not groups and not errors:
         raise InputError(file=origin, visit_id=None, field="row 2", problem="no rows", fix=FIX_CSV)
-    mapper = _Reader(layout, Recognise(config), origin)
-    drafts = []
-    for vid, visit_rows in groups.items():
+    return validated(
+        _drafts(groups, columns, _Reader(layout, Recognise(config), origin), errors), origin
+    )
+
+
+def _drafts(
+    groups: dict[str, list[tuple[int, list[str]]]],
+    columns: list[_Column],
+    mapper: _Reader,
+    errors: list[InputError],
+) -> Iterator[Draft]:
+    """Each group's draft while no row is bad (`errors`: the bad rows found so far); every
+    error raised at the end."""
+    for vid in list(groups):
+        visit_rows = groups.pop(vid)
         try:
-            drafts.append(mapper.visit(visit_rows, columns))
+            draft = mapper.visit(visit_rows, columns)
         except _Fail as f:
             errors.append(
-                InputError(file=origin, visit_id=vid, field=f.where, problem=f.problem, fix=f.fix)
+                InputError(
+                    file=mapper.origin, visit_id=vid, field=f.where, problem=f.problem, fix=f.fix
+                )
             )
+            continue
         except InputError as e:
             errors.append(e)
+            continue
+        if not errors:
+            yield draft
     if errors:
         raise InputErrors(errors)
-    return finish(drafts, origin)
 
 
 # -- writing (the demo data, the round-trip tests) ------------------------------------------------

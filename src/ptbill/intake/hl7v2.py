@@ -28,7 +28,7 @@ import orjson
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
-from ptbill.intake.build import Draft, Recognise, finish, no_clinic
+from ptbill.intake.build import Draft, Recognise, finish, no_clinic, validated
 
 FIX_HL7 = "send HL7 v2 DFT^P03 messages, each starting with an MSH segment"
 _SEX = {"F": "F", "M": "M"}
@@ -556,11 +556,34 @@ def read_message(lines: list[str], where: str, origin: str, mapper: _Mapper) -> 
 
 def read(text: str, origin: str, config: Config) -> list[Visit]:
     """Every message's visit, or the errors of all bad messages (nothing from a bad file)."""
-    mapper = _Mapper(config)
-    drafts: list[Draft] = []
+    return list(visits(text, origin, config))
+
+
+def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
+    """Each message's visit as it is read, until the first bad message; the rest are still
+    read, and the errors of all bad messages are raised at the end (as `read` raises them), so
+    that the file's visits need not be held at once."""
+    return validated(_drafts(text, origin, _Mapper(config)), origin)
+
+
+def _drafts(text: str, origin: str, mapper: _Mapper) -> Iterator[Draft]:
+    """Each message's draft until the first message that cannot be mapped; InputErrors for
+    all of those at the end, and a file that is not HL7 (no message, text before the first
+    MSH) refused alone."""
     errors: list[InputError] = []
+    found = False
     try:
-        found = list(messages(text))
+        for number, lines in messages(text):
+            found = True
+            cid = control_id(lines)
+            where = f"message {number}" + (f" ({cid})" if cid else "")
+            try:
+                draft = read_message(lines, where, origin, mapper)
+            except InputError as e:
+                errors.append(e)
+                continue
+            if not errors:
+                yield draft
     except InputError as e:
         e.file = origin
         e.args = (e.render(),)
@@ -573,16 +596,8 @@ def read(text: str, origin: str, config: Config) -> list[Visit]:
             problem="no HL7 message in the file",
             fix=FIX_HL7,
         )
-    for number, lines in found:
-        cid = control_id(lines)
-        where = f"message {number}" + (f" ({cid})" if cid else "")
-        try:
-            drafts.append(read_message(lines, where, origin, mapper))
-        except InputError as e:
-            errors.append(e)
     if errors:
         raise InputErrors(errors)
-    return finish(drafts, origin)
 
 
 def read_one(text: str, origin: str, config: Config) -> Visit:

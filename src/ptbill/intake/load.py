@@ -8,8 +8,10 @@ for all its bad visits and no result at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +24,39 @@ from ptbill.intake.detect import Format, choose, notice
 
 Notify = Callable[[str], None]
 
+# Visits of a FHIR, HL7 or CSV file read ahead of their use (see _ahead).
+AHEAD = 1000
+
 FIX_JSON = "save the file as JSON (one visit, a list of visits) or JSON Lines"
+
+
+# A JSON string (skipped whole) or a number with an exponent.
+_EXPONENT = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?[eE][-+]?\d+')
+
+
+def out_of_range_at(text: str, start: int = 0) -> int:
+    """Where in `text` (from `start`) the first number beyond any Decimal's range is (`start`
+    when none is found)."""
+    for m in _EXPONENT.finditer(text, start):
+        if m.group()[0] != '"':
+            try:
+                Decimal(m.group())
+            except ArithmeticError:
+                return m.start()
+    return start
 
 
 def loads(text: str | bytes) -> Any:
     """JSON with exact decimals; a number too long or too large for Python or nesting too deep
-    for its parser is a JSONDecodeError like any other fault of the text (never a traceback)."""
+    for its parser is a JSONDecodeError like any other fault of the text (never a traceback),
+    and says where it is."""
     try:
         return json.loads(text, parse_float=Decimal)
     except RecursionError:
         raise json.JSONDecodeError("nested too deeply", "", 0) from None
     except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond any Decimal's
-        raise json.JSONDecodeError("a number is out of range", "", 0) from None
+        doc = text if isinstance(text, str) else text.decode("utf-8-sig", "replace")
+        raise json.JSONDecodeError("a number is out of range", doc, out_of_range_at(doc)) from None
     except ValueError as e:  # an integer of more than 4,300 digits (sys.int_info)
         if isinstance(e, json.JSONDecodeError | UnicodeDecodeError) or "digits" not in str(e):
             raise
@@ -138,6 +161,39 @@ def read_visits(
     from ptbill.intake import csv_charges
 
     return csv_charges.read(text, origin, config)
+
+
+def visits_of(text: str, origin: str, fmt: Format, config: Config) -> Iterator[Visit]:
+    """The visits of a FHIR, HL7 v2 or CSV text, each as it is read and validated where the
+    reader allows (HL7, CSV; a FHIR Bundle is read whole): until the first bad one, with
+    InputError(s) for all the bad ones raised at the end, as read_visits raises them."""
+    if fmt == "fhir":
+        from ptbill.intake import fhir
+
+        read = fhir.read(text, origin, config)
+        read.reverse()  # each let go once given
+        while read:
+            yield read.pop()
+        return
+    if fmt == "hl7":
+        from ptbill.intake import hl7v2
+
+        yield from _ahead(hl7v2.visits(text, origin, config))
+        return
+    if fmt == "csv":
+        from ptbill.intake import csv_charges
+
+        yield from _ahead(csv_charges.visits(text, origin, config))
+        return
+    yield from validate_visits(parse_documents(text, origin), origin)
+
+
+def _ahead(visits: Iterator[Visit], size: int = AHEAD) -> Iterator[Visit]:
+    """The visits read `size` at a time before any is given: a reader's work and its caller's
+    interleaved visit by visit ran slower (`ptbill scrub --json` of 20,000 HL7 messages: 7.4 s
+    of CPU against 5.8 s for the file read whole, 5.4 s read a thousand at a time)."""
+    while chunk := list(islice(visits, size)):
+        yield from chunk
 
 
 def load_visits(

@@ -1,7 +1,8 @@
 """Visit files read one visit at a time, so that a command's memory does not grow with its
 input: JSON Lines a line at a time, a JSON list an element at a time (from a window of the
 file that slides past what was read), a single object whole. A file in another intake format
-(FHIR, HL7 v2, CSV: ptbill.intake.load.read_visits) is read and validated whole.
+(FHIR, HL7 v2, CSV) is read visit by visit where its reader allows (ptbill.intake.load.visits_of),
+and once a command however many passes the command makes (`Once`).
 
 `raw_items` gives each visit's raw form (its JSON text, or the parsed document), labelled by
 where it is in the file; `parse_visit` makes a Visit of it, and `item_errors` says what is
@@ -21,10 +22,11 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
-from ptbill.config.profiles import Config
+from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, unreadable, validation_errors
-from ptbill.intake.load import FIX_JSON, file_format, loads, read_file, read_visits
+from ptbill.intake.detect import Format
+from ptbill.intake.load import FIX_JSON, file_format, loads, out_of_range_at, read_file, visits_of
 
 # A JSON Lines line as read, a document parsed from a list or an object, or (another format)
 # a Visit already read.
@@ -77,13 +79,43 @@ def is_json_lines(head: bytes) -> bool:
         return False
 
 
+class Once:
+    """The FHIR, HL7 v2 and CSV files of one command, read once however many passes the
+    command makes over its input. The first pass reads a file, its visits validated as the
+    reader gives them (ptbill.intake.load.visits_of), and keeps each visit's JSON (the fields
+    the file set, as the ledger stores a visit: about the size of the visit in JSON Lines); a
+    later pass reads that JSON back as a JSON Lines line is read. A pass that stops early (an
+    input error) keeps nothing, and the next reads the file again."""
+
+    def __init__(self, keep: bool = True) -> None:
+        self.keep = keep  # False: a command of one pass
+        self.kept: dict[tuple[str, str], list[bytes]] = {}
+
+    def items(self, path: str, fmt: Format, config: Config | None) -> Iterator[tuple[str, Raw]]:
+        """('visit N', the Visit or its JSON) for each visit of a file in `fmt` (not json)."""
+        kept = self.kept.get((path, fmt))
+        if kept is not None:
+            for index, line in enumerate(kept, start=1):
+                yield f"visit {index}", line
+            return
+        new: list[bytes] = []
+        text = read_file(path)
+        for index, visit in enumerate(visits_of(text, path, fmt, config or load_config()), 1):
+            if self.keep:
+                new.append(visit.model_dump_json(exclude_unset=True).encode())
+            yield f"visit {index}", visit
+        if self.keep:
+            self.kept[(path, fmt)] = new
+
+
 def raw_items(
-    path: str, fmt: str | None = None, config: Config | None = None
+    path: str, fmt: str | None = None, config: Config | None = None, once: Once | None = None
 ) -> Iterator[tuple[str, Raw]]:
     """(label, raw visit) for each visit of the file, in order: 'line N' and the line's bytes
     for JSON Lines, 'item N' and the parsed document for a list or a single object, 'visit N'
-    and the Visit for another format (`fmt`, else recognised; `config` maps it). Raises
-    InputError for what makes the file unreadable (missing, empty, not JSON)."""
+    and the Visit (or, read again through `once`, its JSON) for another format (`fmt`, else
+    recognised; `config` maps it). Raises InputError for what makes the file unreadable
+    (missing, empty, not JSON)."""
     with _open(path) as f:
         head = _head(f)
         if not head:
@@ -92,9 +124,7 @@ def raw_items(
             )
         chosen = file_format(path, fmt)[0]
         if chosen != "json":
-            text = read_file(path)
-            for index, visit in enumerate(read_visits(text, path, chosen, config), start=1):
-                yield f"visit {index}", visit
+            yield from (once or Once(keep=False)).items(path, chosen, config)
             return
         if is_json_lines(head):
             for number, line in enumerate(f, start=1):
@@ -162,7 +192,8 @@ class _Window:
             except RecursionError:
                 raise self.error("nested too deeply", self.pos) from None
             except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond any Decimal's
-                raise self.error("a number is out of range", self.pos) from None
+                at = out_of_range_at(self.text, self.pos)
+                raise self.error("a number is out of range", at) from None
             if end < len(self.text) or self.eof:  # a number could go on in the next chunk
                 self.pos = end
                 return doc
@@ -226,8 +257,9 @@ def parse_visit(raw: Raw) -> Visit:
 
 
 def item_errors(origin: str, label: str, raw: Raw) -> list[InputError]:
-    """What is wrong with a raw item that parse_visit refused."""
-    if isinstance(raw, bytes):
+    """What is wrong with a raw item that parse_visit refused (or, from
+    ptbill.ledger.reading, a JSON Lines line read as text)."""
+    if isinstance(raw, bytes | str):
         try:
             raw = loads(raw)
         except UnicodeDecodeError:

@@ -36,6 +36,8 @@ from ptbill.config.profiles import Config
 from ptbill.domain.coded import CodedVisit
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
+from ptbill.intake.load import file_format
+from ptbill.intake.stream import Once
 from ptbill.ledger import coverages
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
@@ -176,8 +178,11 @@ def import_files(
     holds more than one batch (ptbill.ledger.precompute). `fmt` is the files' format (json,
     fhir, hl7, csv), recognised from each file's content when None. `batched`: commit batch by
     batch (the whole input is checked first)."""
-    if batched is not None and not batched.done:
-        check_input(paths, config, batch_size, fmt)
+    # A FHIR, HL7 or CSV file is read once, by the check, and its visits' JSON read again by
+    # the import (as a JSON Lines file's lines are).
+    once = Once() if batched is not None and not batched.done else None
+    if once is not None:
+        check_input(paths, config, batch_size, fmt, once)
     run = _Run(session, config, as_of, who)
     skip = batched.done if batched is not None else 0
     if batched is not None and batched.summary is not None:
@@ -187,7 +192,7 @@ def import_files(
     pool = Precompute(config, as_of, workers)
     with no_gc_pauses(), pool as pre:
         for path in paths:
-            for prepared, bad in pre.batches(path, batch_size, fmt):
+            for prepared, bad in pre.batches(path, batch_size, fmt, once):
                 size = len(prepared) + len(bad)
                 done += size
                 if done <= skip:  # committed by an earlier run
@@ -208,18 +213,23 @@ def import_files(
 
 
 def check_input(
-    paths: Sequence[str], config: Config, batch_size: int = BATCH, fmt: str | None = None
+    paths: Sequence[str],
+    config: Config,
+    batch_size: int = BATCH,
+    fmt: str | None = None,
+    once: Once | None = None,
 ) -> None:
     """Every error an import of `paths` could find in its input, raised together
     (InputErrors): each visit parsed and its payer profile and billing provider resolved.
-    Nothing is kept: the import reads the input again. An input of one batch is left to the
-    import, which checks it before it writes anything."""
-    if len(paths) == 1 and _one_batch(paths[0], batch_size, fmt, config):
+    Nothing is kept but, in `once`, the visits of a FHIR, HL7 or CSV file (the import reads
+    the input again). A JSON input of one batch is left to the import, which checks it before
+    it writes anything (another format is read here, once)."""
+    if len(paths) == 1 and _one_json_batch(paths[0], batch_size, fmt, config):
         return
     contexts = Contexts(config)
     errors: list[InputError] = []
     for path in paths:
-        for items in raw_batches(path, batch_size, fmt, config):
+        for items in raw_batches(path, batch_size, fmt, config, once):
             visits, bad = validate_items(path, items)
             errors.extend(bad)
             for visit in visits:
@@ -233,7 +243,9 @@ def check_input(
         raise InputErrors(errors)
 
 
-def _one_batch(path: str, size: int, fmt: str | None, config: Config) -> bool:
+def _one_json_batch(path: str, size: int, fmt: str | None, config: Config) -> bool:
+    if file_format(path, fmt)[0] != "json":
+        return False
     batches = raw_batches(path, size, fmt, config)
     next(batches, None)
     return next(batches, None) is None

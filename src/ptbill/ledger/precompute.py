@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
+from ptbill.intake.stream import Once
 from ptbill.ledger.prepare import (
     Contexts,
     Prepared,
@@ -66,14 +67,16 @@ class Precompute:
         if self.pool is not None:  # a worker that dies makes the import fail, never hang
             self.pool.shutdown(cancel_futures=True)
 
-    def batches(self, path: str, size: int, fmt: str | None = None) -> Batches:
+    def batches(
+        self, path: str, size: int, fmt: str | None = None, once: Once | None = None
+    ) -> Batches:
         """The file's batches of prepared visits (with what workers computed of them) and
-        input errors, in file order."""
+        input errors, in file order (a FHIR, HL7 or CSV file read through `once`)."""
         # Batches in flight, as the file's text: one a worker and one more, so that none
         # waits. (They are validated in turn: a thousand visits validated hold about 17 MB.)
         ahead = self.workers + 1 if self.workers else 0
         pending: deque[list[Any]] = deque()  # [items, job]
-        for n, items in enumerate(raw_batches(path, size, fmt, self.config)):
+        for n, items in enumerate(raw_batches(path, size, fmt, self.config, once)):
             pending.append([items, None])
             if n >= 1 and self.workers > 0:
                 for waiting in pending:  # the first batch too, once a second one shows

@@ -1,7 +1,8 @@
 """Reading visit files for import in batches, so that memory does not grow with the file.
 
 JSON Lines files are read a line at a time; a JSON list or a single pretty-printed object is
-read whole (ptbill.intake). Each batch is validated as ptbill.intake validates a file; the
+read whole (ptbill.intake); a FHIR, HL7 or CSV file once however many passes are made over it
+(ptbill.intake.stream.Once). Each batch is validated as ptbill.intake validates a file; the
 import decides what an invalid batch means (nothing is written, every error is reported).
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ from pydantic import ValidationError
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, unreadable, validation_errors
-from ptbill.intake.load import FIX_JSON, file_format, parse_documents, read_file, read_visits
+from ptbill.errors import InputError, unreadable
+from ptbill.intake.load import FIX_JSON, file_format, parse_documents
+from ptbill.intake.stream import Once, item_errors
 
 
 def _open(path: str) -> Any:
@@ -53,13 +54,14 @@ def count_visits(path: str) -> int | None:
 
 
 def _raw_items(
-    path: str, fmt: str | None = None, config: Config | None = None
+    path: str, fmt: str | None = None, config: Config | None = None, once: Once | None = None
 ) -> Iterator[tuple[str, str | Any]]:
-    """(label, JSON text, parsed document or, from another format, Visit) per visit, in file
-    order. A FHIR, HL7 or CSV file is read and validated whole (ptbill.intake)."""
-    if file_format(path, fmt)[0] != "json":
-        for index, visit in enumerate(read_visits(read_file(path), path, fmt, config), start=1):
-            yield f"visit {index}", visit
+    """(label, JSON text, parsed document or, from another format, Visit or its JSON) per
+    visit, in file order. A FHIR, HL7 or CSV file is read once through `once`, however many
+    times its items are asked for (ptbill.intake.stream.Once)."""
+    chosen = file_format(path, fmt)[0]
+    if chosen != "json":
+        yield from (once or Once(keep=False)).items(path, chosen, config)
         return
     try:
         if _is_json_lines(path):
@@ -76,39 +78,16 @@ def _raw_items(
         yield f"item {index}", doc
 
 
-def _errors_of(path: str, label: str, item: str | Any) -> list[InputError]:
-    if isinstance(item, str):
-        try:
-            item = json.loads(item, parse_float=Decimal)
-        except json.JSONDecodeError as e:
-            return [
-                InputError(
-                    path, f"not valid JSON ({e.msg})", FIX_JSON, field=f"{label} column {e.colno}"
-                )
-            ]
-    if not isinstance(item, dict):
-        return [
-            InputError(
-                path,
-                f"expected a visit object, found {type(item).__name__}",
-                "each visit is a JSON object",
-                field=label,
-            )
-        ]
-    vid = item.get("visit_id")
-    try:
-        Visit.model_validate(item)
-    except ValidationError as e:
-        return validation_errors(e, path, str(vid) if isinstance(vid, str | int) else label)
-    return []
-
-
 def raw_batches(
-    path: str, size: int, fmt: str | None = None, config: Config | None = None
+    path: str,
+    size: int,
+    fmt: str | None = None,
+    config: Config | None = None,
+    once: Once | None = None,
 ) -> Iterator[list[tuple[str, str | Any]]]:
     """The file's items (label, JSON text or parsed document), `size` at a time."""
     batch: list[tuple[str, str | Any]] = []
-    for item in _raw_items(path, fmt, config):
+    for item in _raw_items(path, fmt, config, once):
         batch.append(item)
         if len(batch) >= size:
             yield batch
@@ -119,7 +98,7 @@ def raw_batches(
 
 def parse_item(item: str | Any) -> Visit:
     """A visit from its JSON text or parsed document (raises pydantic's ValidationError)."""
-    if isinstance(item, str):
+    if isinstance(item, str | bytes):
         return Visit.model_validate_json(item)
     return Visit.model_validate(item)
 
@@ -136,5 +115,5 @@ def validate_items(
             visits.append(parse_item(item))
         except ValidationError:
             visits.append(None)
-            errors.extend(_errors_of(path, label, item))
+            errors.extend(item_errors(path, label, item))
     return visits, errors
