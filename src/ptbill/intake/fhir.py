@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
+from ptbill.intake import fhir_typed
 from ptbill.intake.build import Draft, Recognise, finish
 from ptbill.intake.fhir_claim import ClaimMapper
 from ptbill.intake.fhir_resources import FIX_FHIR, Fail, Found, Index, dotted, id_of, parse
@@ -65,6 +66,18 @@ def validate_models(resources: Found, origin: str) -> None:
 
 
 def read(text: str, origin: str, config: Config, validate: Validate = "mapped") -> list[Visit]:
+    if validate == "mapped":
+        visits = fhir_typed.read(text, config)  # a Bundle of Encounters it reads in full
+        if visits is not None:
+            return visits
+    return read_generic(text, origin, config, validate)
+
+
+def read_generic(
+    text: str, origin: str, config: Config, validate: Validate = "mapped"
+) -> list[Visit]:
+    """Any FHIR JSON file, as parsed JSON: the reader of the files ptbill.intake.fhir_typed
+    declines, which names each wrong element and its fix."""
     resources = parse(text, origin)
     if validate == "full":
         validate_models(resources, origin)

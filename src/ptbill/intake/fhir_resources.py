@@ -28,6 +28,7 @@ EXT_MODIFIER = PTBILL + "modifier"  # Procedure: valueCode, one per modifier
 EXT_MINUTES = PTBILL + "minutes"  # Procedure.performer, Claim.item: valueInteger
 FUNCTION = "https://ptbill.dev/fhir/CodeSystem/performer-function"  # therapist | assistant
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 CARE_TEAM_ROLE = "http://terminology.hl7.org/CodeSystem/claimcareteamrole"
 
 FIX_FHIR = "send FHIR R4 JSON: a Bundle (collection, transaction, searchset or document) or a Claim"

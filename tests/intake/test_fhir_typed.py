@@ -1,0 +1,57 @@
+"""The typed FHIR reader (ptbill.intake.fhir_typed) gives the generic reader's visits for every
+file it reads, and declines the others, which the generic reader then reads or refuses: on the
+differential harness's FHIR inputs (the fixtures, the demo Bundle and their damaged copies)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ptbill.errors import InputError, InputErrors
+from ptbill.intake import fhir, fhir_typed
+from tests.intake import differential
+
+CASES = [c for c in differential.cases() if c.fmt == "fhir"]
+CONFIGS = differential._configs()
+
+
+def _generic(case: differential.Case) -> object:
+    try:
+        return fhir.read_generic(case.text, "in.json", CONFIGS[case.emr])
+    except (InputError, InputErrors):
+        return "refused"
+
+
+def test_what_the_typed_reader_reads_the_generic_reader_reads_alike() -> None:
+    read = 0
+    for case in CASES:
+        visits = fhir_typed.read(case.text, CONFIGS[case.emr])
+        if visits is not None:
+            read += 1
+            assert visits == _generic(case), case.name
+    # the demo Bundle and most of its damaged copies that stay readable are read typed
+    assert read >= 100, read
+
+
+@pytest.mark.parametrize("name", ["bundle.json", "differential/demo.fhir.json"])
+def test_the_fixture_bundles_are_read_typed(name: str) -> None:
+    [case] = [c for c in CASES if c.name == name]
+    visits = fhir_typed.read(case.text, CONFIGS[case.emr])
+    assert visits is not None and visits == _generic(case)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ('"resourceType": "Bundle"', '"resourceType": "Bundle", "signature": {}'),  # undeclared
+        ('"rank": 1', '"rank": 1.0'),  # a float where the generic reader reads an int
+        ('"rank": 1', '"rank": 18446744073709551615'),  # beyond int64: orjson reads a float
+        ('"rank": 1', '"rank": true'),
+        ('"resourceType": "Bundle"', '"resourceType": "Bundle", "x": 1e999'),  # orjson refuses
+        ('"reference": "urn:uuid:9a1c0c1e-0001', '"reference": "urn:uuid:nope'),  # unresolved
+    ],
+)
+def test_a_file_it_does_not_read_in_full_is_declined(change: tuple[str, str]) -> None:
+    [case] = [c for c in CASES if c.name == "bundle.json"]
+    assert change[0] in case.text
+    text = case.text.replace(*change)
+    assert fhir_typed.read(text, CONFIGS[False]) is None
