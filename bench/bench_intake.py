@@ -7,7 +7,10 @@ Three measures, each over interleaved rounds (json, fhir, hl7, csv, then again),
 of each format kept; CPU time beside wall time, since the wall clock of a shared host moves
 with the other work on it:
 
-- the readers in process: `ptbill.intake.read_visits` into validated `Visit` objects;
+- the readers in process: `ptbill.intake.read_visits` into validated `Visit` objects, each
+  read in a new process that reads the text first (its peak memory: what the reading added
+  to that); and the FHIR Bundle by the generic reader alone (`fhir.read_generic`, which reads
+  the files the typed one declines);
 - with --cli, end to end through the CLI: `ptbill scrub --from FMT --as-of ... --json FILE`
   in a new process per run (start-up, configuration, reading, coding, scrubbing, output);
 - with --import, `ptbill --db NEW.db import --from FMT --as-of ... --json FILE` into a new
@@ -71,20 +74,51 @@ def report(title: str, n: int, times: Times) -> None:
         wall, cpu = min(t[0] for t in runs), min(t[1] for t in runs)
         peak = f"peak {max(t[2] for t in runs):6,.0f} MB   " if len(runs[0]) > 2 else ""
         print(
-            f"  {fmt:5} wall {wall:7.2f} s {wall / wall0:5.2f}x   CPU {cpu:7.2f} s "
+            f"  {fmt:12} wall {wall:7.2f} s {wall / wall0:5.2f}x   CPU {cpu:7.2f} s "
             f"{cpu / cpu0:5.2f}x   {peak}{n / cpu:7,.0f} visits/CPU-s   "
             f"(all rounds' CPU: {', '.join(f'{t[1]:.2f}' for t in runs)})"
         )
 
 
-def in_process(texts: dict[str, str], n: int, config: Any) -> Callable[[str], tuple[float, float]]:
-    def run(fmt: str) -> tuple[float, float]:
-        with batch():
-            wall, cpu = time.perf_counter(), time.process_time()
-            got = read_visits(texts[fmt], fmt, fmt, config)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        assert len(got) == n, (fmt, len(got))
-        return wall, cpu
+# One read in a new process: the text from its file, then read under batch() as the CLI reads;
+# its wall and CPU time and the peak memory the reading added (VmHWM less VmRSS before it).
+_ONE_READ = """
+import json, sys, time
+from ptbill.bulk import batch
+from ptbill.config import load_config
+from ptbill.intake import fhir, read_visits
+
+def memory(field):
+    with open("/proc/self/status") as f:
+        return int(next(x for x in f if x.startswith(field + ":")).split()[1]) / 1024
+
+path, fmt = sys.argv[1:]
+config = load_config(None)
+with open(path, encoding="utf-8", newline="") as f:
+    text = f.read()
+base = memory("VmRSS")
+with batch():
+    wall, cpu = time.perf_counter(), time.process_time()
+    if fmt == "fhir-generic":  # the reader of the files the typed FHIR reader declines
+        got = fhir.read_generic(text, path, config)
+    else:
+        got = read_visits(text, path, fmt, config)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+print(json.dumps([len(got), wall, cpu, memory("VmHWM") - base]))
+"""
+
+
+def in_process(folder: Path, n: int) -> Callable[[str], tuple[float, ...]]:
+    """Each read in a new process (so that its peak memory is its own)."""
+
+    def run(fmt: str) -> tuple[float, ...]:
+        path = folder / ("fhir" if fmt == "fhir-generic" else fmt)
+        args = [sys.executable, "-c", _ONE_READ, str(path), fmt]
+        got, wall, cpu, peak = json.loads(
+            subprocess.run(args, check=True, capture_output=True).stdout
+        )
+        assert got == n, (fmt, got)
+        return wall, cpu, peak
 
     return run
 
@@ -151,20 +185,20 @@ def main() -> None:
         f"{n:,} visits; sizes: " + ", ".join(f"{k} {len(t) / 1e6:.1f} MB" for k, t in texts.items())
     )
     formats = list(texts)
-    if not args.no_in_process:
-        inside = in_process(texts, n, config)
-        report("read_visits in process", n, rounds(formats, args.rounds, inside))
-    if args.cli or args.imports:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            for fmt, text in texts.items():
-                (folder / fmt).write_text(text, encoding="utf-8", newline="")
-            if args.cli:
-                cli = through_cli(folder, as_of)
-                report(f"ptbill scrub --as-of {as_of}", n, rounds(formats, args.rounds, cli))
-            if args.imports:
-                stored = through_import(folder, as_of)
-                report(f"ptbill import --as-of {as_of}", n, rounds(formats, args.rounds, stored))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for fmt, text in texts.items():
+            (folder / fmt).write_text(text, encoding="utf-8", newline="")
+        if not args.no_in_process:
+            inside = in_process(folder, n)
+            readers = [*formats, "fhir-generic"]
+            report("read_visits in process", n, rounds(readers, args.rounds, inside))
+        if args.cli:
+            cli = through_cli(folder, as_of)
+            report(f"ptbill scrub --as-of {as_of}", n, rounds(formats, args.rounds, cli))
+        if args.imports:
+            stored = through_import(folder, as_of)
+            report(f"ptbill import --as-of {as_of}", n, rounds(formats, args.rounds, stored))
     if args.no_slow:
         return
     sub = args.subset

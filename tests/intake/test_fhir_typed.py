@@ -4,10 +4,14 @@ differential harness's FHIR inputs (the fixtures, the demo Bundle and their dama
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 import pytest
 
 from ptbill.errors import InputError, InputErrors
 from ptbill.intake import fhir, fhir_typed
+from ptbill.intake.fhir_resources import json_object
 from tests.intake import differential
 
 CASES = [c for c in differential.cases() if c.fmt == "fhir"]
@@ -55,3 +59,29 @@ def test_a_file_it_does_not_read_in_full_is_declined(change: tuple[str, str]) ->
     assert change[0] in case.text
     text = case.text.replace(*change)
     assert fhir_typed.read(text, CONFIGS[False]) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-" + "9" * 4_300,  # the json module reads it, msgspec does not
+        "9" * 4_301,
+        '{"x": NaN, "y": -Infinity}',
+        '"\\udc00x"',
+        '"a\x01b"',
+        " [1.0e+2, 0.1E-3, 1.50, -0.0, 1E400] ",
+        '{"a": 1}{"b": 2}',
+        '{"a": {"b": [' * 200 + "]}}" * 200,
+        "",
+    ],
+)
+def test_an_extension_json_reads_as_the_json_module_reads_it(text: str) -> None:
+    try:
+        expected: object = json.loads(text, parse_float=Decimal)
+    except (ValueError, ArithmeticError, RecursionError) as e:
+        expected = type(e)
+    try:
+        got: object = json_object(text)
+    except (ValueError, ArithmeticError, RecursionError) as e:
+        got = type(e)
+    assert got == expected and repr(got) == repr(expected)

@@ -441,7 +441,8 @@ class TypedMapper:
         self._instants: dict[str, dt.datetime] = {}
 
     def ref(self, node: Ref | None, *kinds: type[Any]) -> Any:
-        found = self.by_ref.get(node.reference) if node and node.reference is not None else None
+        ref = node.reference if node is not None else None
+        found = self.by_ref.get(ref) if ref is not None else None
         if found is None or not isinstance(found, kinds):
             raise Declined
         return found
@@ -469,13 +470,14 @@ class TypedMapper:
         if start is None:
             raise Declined
         doc["date_of_service"] = self._day(start)
-        locations = tuple(loc.location for loc in enc.location or ())
-        key = ("pos", *(r.reference if r is not None else None for r in locations))
+        locations = [loc.location for loc in enc.location or ()]
+        key = ("pos", *[r.reference if r is not None else None for r in locations])
         self._shared(key, doc, self._place_of_service, locations)
         patient = self.ref(enc.subject, Patient)
         self._shared(("patient", id(patient)), doc, self._patient, patient)
         account = self.ref(enc.account[0], Account) if enc.account else None
-        self._shared(("coverages", id(account or patient)), doc, self._coverages, account, patient)
+        found = account if account is not None else patient
+        self._shared(("coverages", id(found)), doc, self._coverages, account, patient)
         node = enc.serviceProvider
         org = self.ref(node, Organization, Practitioner) if node is not None else None
         self._shared(("billing", id(org)), doc, self._billing, org)
@@ -505,7 +507,7 @@ class TypedMapper:
             self._instants[value] = found  # type: ignore[index]  # not None: instant raised
         return found
 
-    def _place_of_service(self, part: dict[str, Any], locations: tuple[Ref | None, ...]) -> None:
+    def _place_of_service(self, part: dict[str, Any], locations: list[Ref | None]) -> None:
         for node in locations:
             where: Location = self.ref(node, Location)
             for t in where.type or ():
@@ -667,8 +669,10 @@ class TypedMapper:
                     s["assistant_minutes"] = assistant
         if proc.reasonReference:
             pointers = []
+            by_ref, positions = self.by_ref, self._positions  # a Condition's: its position
             for reason in proc.reasonReference:
-                position = self._positions.get(id(self.ref(reason, Condition)))
+                cond = by_ref.get(reason.reference) if reason.reference is not None else None
+                position = positions.get(id(cond)) if isinstance(cond, Condition) else None
                 if position is None:
                     raise Declined
                 pointers.append(position)
@@ -679,14 +683,14 @@ class TypedMapper:
             proc.outcome.text if proc.outcome is not None else None,
             _first_text(proc.bodySite),
         )
-        item = self.charges.get(id(proc))
+        item = self.charges.get(id(proc)) if self.charges else None
         if item is not None:
             if item.quantity is not None and item.quantity.value is not None:
                 s["units"] = item.quantity.value
             price = item.priceOverride.value if item.priceOverride is not None else None
             if price is not None:
                 s["charge"] = _money(price)
-        extra = _json_extension(exts, fr.EXT_SERVICE)
+        extra = _json_extension(exts, fr.EXT_SERVICE) if exts else None
         return {**s, **extra} if extra else s
 
     def _minutes(self, period: Period) -> int:
