@@ -24,6 +24,7 @@ fhir.resources R4B models (`validate="full"`), and python-hl7's own parser on th
     .venv/bin/python bench/bench_intake.py --cli --rounds 2 # and end to end through the CLI
     .venv/bin/python bench/bench_intake.py --quick          # 5,000
     .venv/bin/python bench/bench_intake.py --cli --import --no-in-process --no-slow --rounds 1
+    .venv/bin/python bench/bench_intake.py --cli --import --cli-formats json,fhir --rounds 1
 """
 
 from __future__ import annotations
@@ -108,52 +109,69 @@ print(json.dumps([len(got), wall, cpu, memory("VmHWM") - base]))
 """
 
 
-def in_process(folder: Path, n: int) -> Callable[[str], tuple[float, ...]]:
+def _env(fmt: str, baseline: str | None) -> tuple[str, dict[str, str] | None]:
+    """A format's file name, and for FMT@base the environment that runs the baseline's code."""
+    name, _, base = fmt.partition("@")
+    return name, ({**os.environ, "PYTHONPATH": baseline} if base and baseline else None)
+
+
+def in_process(folder: Path, n: int, baseline: str | None) -> Callable[[str], tuple[float, ...]]:
     """Each read in a new process (so that its peak memory is its own)."""
 
     def run(fmt: str) -> tuple[float, ...]:
-        path = folder / ("fhir" if fmt == "fhir-generic" else fmt)
-        args = [sys.executable, "-c", _ONE_READ, str(path), fmt]
-        got, wall, cpu, peak = json.loads(
-            subprocess.run(args, check=True, capture_output=True).stdout
-        )
+        name, env = _env(fmt, baseline)
+        path = folder / ("fhir" if name == "fhir-generic" else name)
+        args = [sys.executable, "-c", _ONE_READ, str(path), name]
+        done = subprocess.run(args, check=True, capture_output=True, env=env)
+        got, wall, cpu, peak = json.loads(done.stdout)
         assert got == n, (fmt, got)
         return wall, cpu, peak
 
     return run
 
 
-def child(args: list[str], folder: Path) -> tuple[float, float, float]:
-    """A command's wall and CPU seconds and its peak memory (MB), in a new process."""
+def child(args: list[str], folder: Path, env: dict[str, str] | None) -> tuple[float, ...]:
+    """A command's wall and CPU seconds and its peak memory (MB), in a new process. The peak
+    is the one /usr/bin/time reports of the command it starts: a process this one starts
+    (by vfork) keeps this one's peak as its maximum resident set through exec."""
+    peak = folder / "maxrss"
     with (folder / "stderr").open("w+b") as err:
         wall = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        timed_args = ["/usr/bin/time", "-f", "%M", "-o", str(peak), *args]
+        proc = subprocess.Popen(timed_args, stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - wall
         err.seek(0)
         code = os.waitstatus_to_exitcode(status)
         assert code in (0, 1), (args, err.read()[-500:])  # 1: some visit blocked
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    kilobytes = int(peak.read_text().split()[-1])
+    return wall, usage.ru_utime + usage.ru_stime, kilobytes / 1024
 
 
-def through_cli(folder: Path, as_of: str) -> Callable[[str], tuple[float, ...]]:
+def through_cli(
+    folder: Path, as_of: str, baseline: str | None
+) -> Callable[[str], tuple[float, ...]]:
     ptbill = str(Path(sys.executable).with_name("ptbill"))
 
     def run(fmt: str) -> tuple[float, ...]:
-        args = [ptbill, "scrub", "--from", fmt, "--as-of", as_of, "--json", str(folder / fmt)]
-        return child(args, folder)
+        name, env = _env(fmt, baseline)
+        args = [ptbill, "scrub", "--from", name, "--as-of", as_of, "--json", str(folder / name)]
+        return child(args, folder, env)
 
     return run
 
 
-def through_import(folder: Path, as_of: str) -> Callable[[str], tuple[float, ...]]:
+def through_import(
+    folder: Path, as_of: str, baseline: str | None
+) -> Callable[[str], tuple[float, ...]]:
     ptbill = str(Path(sys.executable).with_name("ptbill"))
 
     def run(fmt: str) -> tuple[float, ...]:
-        ledger = folder / f"{fmt}.db"
+        name, env = _env(fmt, baseline)
+        ledger = folder / f"{name}.db"
         ledger.unlink(missing_ok=True)
-        args = [ptbill, "--db", str(ledger), "import", "--from", fmt, "--as-of", as_of]
-        return child([*args, "--json", "--quiet", str(folder / fmt)], folder)
+        args = [ptbill, "--db", str(ledger), "import", "--from", name, "--as-of", as_of]
+        return child([*args, "--json", "--quiet", str(folder / name)], folder, env)
 
     return run
 
@@ -166,6 +184,15 @@ def main() -> None:
     parser.add_argument("--cli", action="store_true", help="also end to end through the CLI")
     parser.add_argument("--import", dest="imports", action="store_true", help="and the import")
     parser.add_argument("--no-in-process", action="store_true", help="only the commands")
+    parser.add_argument(
+        "--cli-formats", default="json,fhir,hl7,csv", help="the formats the commands read"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also read FHIR with the code in SRC (e.g. a `git archive main src` unpacked): "
+        "fhir@base, in the same rounds",
+    )
     parser.add_argument("--no-slow", action="store_true", help="not the slow paths on a subset")
     parser.add_argument("--subset", type=int, default=2_000, help="visits for the slow paths")
     args = parser.parse_args()
@@ -189,16 +216,19 @@ def main() -> None:
         folder = Path(tmp)
         for fmt, text in texts.items():
             (folder / fmt).write_text(text, encoding="utf-8", newline="")
+        base = ["fhir@base"] if args.baseline else []
         if not args.no_in_process:
-            inside = in_process(folder, n)
-            readers = [*formats, "fhir-generic"]
+            inside = in_process(folder, n, args.baseline)
+            readers = [*formats, "fhir-generic", *base]
             report("read_visits in process", n, rounds(readers, args.rounds, inside))
+        commands = args.cli_formats.split(",")
+        commands += base if "fhir" in commands else []
         if args.cli:
-            cli = through_cli(folder, as_of)
-            report(f"ptbill scrub --as-of {as_of}", n, rounds(formats, args.rounds, cli))
+            cli = through_cli(folder, as_of, args.baseline)
+            report(f"ptbill scrub --as-of {as_of}", n, rounds(commands, args.rounds, cli))
         if args.imports:
-            stored = through_import(folder, as_of)
-            report(f"ptbill import --as-of {as_of}", n, rounds(formats, args.rounds, stored))
+            stored = through_import(folder, as_of, args.baseline)
+            report(f"ptbill import --as-of {as_of}", n, rounds(commands, args.rounds, stored))
     if args.no_slow:
         return
     sub = args.subset
