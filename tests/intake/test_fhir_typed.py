@@ -85,3 +85,37 @@ def test_an_extension_json_reads_as_the_json_module_reads_it(text: str) -> None:
     except (ValueError, ArithmeticError, RecursionError) as e:
         got = type(e)
     assert got == expected and repr(got) == repr(expected)
+
+
+def test_visits_one_at_a_time_are_the_visits_read_or_the_same_errors() -> None:
+    for case in CASES[::5]:
+        config = CONFIGS[case.emr]
+        try:
+            expected: object = fhir.read(case.text, "in.json", config)
+        except (InputError, InputErrors) as e:
+            expected = str(e)
+        try:
+            got: object = list(fhir.visits(case.text, "in.json", config))
+        except (InputError, InputErrors) as e:
+            got = str(e)
+        assert got == expected, case.name
+
+
+def test_a_file_declined_after_some_visits_gives_the_rest_from_the_generic_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    [case] = [c for c in CASES if c.name == "differential/demo.fhir.json"]
+    expected = fhir.read_generic(case.text, "in.json", CONFIGS[False])
+    assert len(expected) > 3
+    mapped = fhir_typed.TypedMapper.encounter
+    calls = []
+
+    def third_declined(self: fhir_typed.TypedMapper, enc: fhir_typed.Encounter) -> object:
+        calls.append(enc)
+        if len(calls) == 3:
+            raise fhir_typed.Declined
+        return mapped(self, enc)
+
+    monkeypatch.setattr(fhir_typed.TypedMapper, "encounter", third_declined)
+    assert list(fhir.visits(case.text, "in.json", CONFIGS[False])) == expected
+    assert len(calls) == 3
