@@ -41,7 +41,7 @@ from ptbill.intake.fhir_resources import Fail, fhir_date, instant, json_object, 
 Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
-class _Part(msgspec.Struct, forbid_unknown_fields=True):
+class _Part(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """A FHIR element: null is the element absent, as the generic reader reads it."""
 
 
