@@ -6,6 +6,7 @@ readers give what a PT biller needs. Expected values are the codes' meanings in 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from ptbill.x12 import X12Error
 from ptbill.x12.benefits import summarize
 from ptbill.x12.envelope import InterchangeSettings
 from ptbill.x12.read_271 import read_271
-from ptbill.x12.read_277 import read_277
+from ptbill.x12.read_277 import ClaimStatus, read_277
 from ptbill.x12.recognize import recognize
 from ptbill.x12.tr3 import check, loops
 from ptbill.x12.tr3_guides import GUIDES
@@ -229,6 +230,10 @@ def _status(trace: str, patient: Person | None = None, icn: str | None = None) -
     )
 
 
+def _alive(kind: type) -> int:
+    return sum(isinstance(o, kind) for o in gc.get_objects())
+
+
 def test_276_and_277_follow_the_tr3_and_the_277_reads_each_status() -> None:
     text = write_276(
         [_status("S1"), _status("S2", KID, "ICN2"), _status("S3"), _status("S4")], _settings()
@@ -250,6 +255,20 @@ def test_276_and_277_follow_the_tr3_and_the_277_reads_each_status() -> None:
     }
     assert got["V-S1"].statuses[0].paid == Decimal("90.5")
     assert got["V-S1"].trace == "S1" and got["V-S2"].payer_claim_control_number == "ICN2"
+
+    # What was read is freed when let go of, not held by the parser's handler cycle.
+    was = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        before = _alive(ClaimStatus)
+        read = read_277(io.StringIO(answer))
+        assert _alive(ClaimStatus) > before
+        del read
+        assert _alive(ClaimStatus) == before
+    finally:
+        if was:
+            gc.enable()
 
 
 def test_pyx12_has_no_usable_map_for_the_5010_277_claim_status_response() -> None:

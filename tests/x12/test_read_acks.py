@@ -262,3 +262,27 @@ def test_277ca_a_category_outside_the_code_list_leaves_the_verdict_to_the_action
 def test_277ca_a_known_category_wins_over_the_action():
     text = ACK277.replace("STC*A2:20:PR*20260306*WQ*110", "STC*A2:20:PR*20260306*U*110")
     assert read_277ca(io.StringIO(text))[0].claims[0].status == "accepted"
+
+
+def test_277ca_read_is_freed_without_the_cycle_collector():
+    """What the reader returns is freed when the caller lets go of it, not kept alive by
+    the parser's handler cycle until a collector pass."""
+    import gc
+
+    from ptbill.x12.read_277ca import ClaimAck
+
+    def alive() -> int:
+        return sum(isinstance(o, ClaimAck) for o in gc.get_objects())
+
+    was = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        before = alive()
+        acks = read_277ca(io.StringIO(ACK277))
+        assert alive() > before
+        del acks
+        assert alive() == before
+    finally:
+        if was:
+            gc.enable()

@@ -227,24 +227,34 @@ def of_patients(session: Session, patient_pks: Iterable[int]) -> dict[int, list[
     """Every recorded coverage of these patients, by patient, in rank and date order."""
     ids = list(dict.fromkeys(patient_pks))
     out: dict[int, list[InForce]] = {p: [] for p in ids}
+    pc = PatientCoverage
     for i in range(0, len(ids), 500):
-        q = (
-            select(PatientCoverage, m.Coverage.payer_id, m.Payer.key)
-            .join(m.Coverage, m.Coverage.id == PatientCoverage.coverage_id)
+        q = (  # columns, not entities: thousands of rows, none of them changed here
+            select(
+                pc.patient_id,
+                pc.rank,
+                m.Coverage.payer_id,
+                m.Payer.key,
+                pc.coverage_id,
+                pc.subscriber_json,
+                pc.start_date,
+                pc.end_date,
+            )
+            .join(m.Coverage, m.Coverage.id == pc.coverage_id)
             .join(m.Payer, m.Payer.id == m.Coverage.payer_id)
-            .where(PatientCoverage.patient_id.in_(ids[i : i + 500]))
-            .order_by(PatientCoverage.rank, PatientCoverage.start_date)
+            .where(pc.patient_id.in_(ids[i : i + 500]))
+            .order_by(pc.rank, pc.start_date)
         )
-        for row, payer, key in session.execute(q):
-            out[row.patient_id].append(
+        for patient, rank, payer, key, coverage, subscriber, start, end in session.execute(q):
+            out[patient].append(
                 InForce(
-                    row.rank,
+                    rank,
                     payer,
                     key,
-                    row.coverage_id,
-                    Subscriber.model_validate_json(row.subscriber_json),
-                    row.start_date,
-                    row.end_date,
+                    coverage,
+                    Subscriber.model_validate_json(subscriber),
+                    start,
+                    end,
                 )
             )
     return out

@@ -41,7 +41,7 @@ from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import overpayments
 from ptbill.ledger.bulk import Bulk
-from ptbill.ledger.cob_data import Decided, DecidedLine, in_force, read
+from ptbill.ledger.cob_data import Decided, DecidedLine, add_details, in_force, read
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import apply_credits
 from ptbill.ledger.states import DECIDED, State, audit_row, move
@@ -256,6 +256,8 @@ class Advance:
                     for c, _, d in new
                 ],
                 coverage,
+                basis,
+                {d.payment_id: d for _, _, d in new},
             )
             self.make(new)
 
@@ -651,8 +653,16 @@ class EarlierPayers:
         self.decisions: dict[int, Decided] = {}
         self.coverage: dict[int, list[cov.InForce]] = {}
 
-    def load(self, steps: list[Step], coverage: dict[int, list[cov.InForce]] | None = None) -> None:
-        """Read what the steps need (`coverage`: the patients' coverages, read already)."""
+    def load(
+        self,
+        steps: list[Step],
+        coverage: dict[int, list[cov.InForce]] | None = None,
+        basis: dict[int, int | None] | None = None,
+        decisions: dict[int, Decided] | None = None,
+    ) -> None:
+        """Read what the steps need. What the caller read already is not read again:
+        `coverage` the patients' coverages, `basis` claims' decisions in force (by claim id),
+        `decisions` claim payments read without their lines and adjustments (by payment id)."""
         heads = list({x.head for x in steps})
         for i in range(0, len(heads), 500):
             part = heads[i : i + 500]
@@ -663,11 +673,17 @@ class EarlierPayers:
             )
             for cid, primary, sequence, key in self.s.execute(q):
                 self.chains.setdefault(primary or cid, []).append((sequence, cid, key))
+        known = basis or {}
         ids = [cid for chain in self.chains.values() for _, cid, _ in chain]
-        self.basis.update(in_force(self.bulk.conn, ids))
+        self.basis.update({i: known[i] for i in ids if i in known})
+        self.basis.update(in_force(self.bulk.conn, [i for i in ids if i not in known]))
         wanted = {p for p in self.basis.values() if p is not None}
         wanted |= {x.basis_payment_id for x in steps}
-        self.decisions.update(read(self.bulk, wanted - set(self.decisions)))
+        wanted -= set(self.decisions)
+        given = {p: d for p, d in (decisions or {}).items() if p in wanted}
+        add_details(self.bulk, given)
+        self.decisions.update(given)
+        self.decisions.update(read(self.bulk, wanted - set(given)))
         patients = {x.patient_id for x in steps}
         if coverage is not None and patients <= coverage.keys():
             self.coverage.update(coverage)

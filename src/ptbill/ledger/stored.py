@@ -224,6 +224,11 @@ class LineValues(Protocol):
     def explanation_json(self) -> str: ...
 
 
+def _explanation(text: str) -> tuple[str, ...]:
+    # "[]": a next payer's claim and submit read none (no JSON parse for them).
+    return () if text == "[]" else tuple(json.loads(text))
+
+
 def coded_from_lines(visit_id: str, payer: str, lines: Sequence[LineValues]) -> CodedVisit:
     """A CodedVisit holding the stored billed lines, in their order (their line numbers)."""
     coded = tuple(
@@ -236,7 +241,7 @@ def coded_from_lines(visit_id: str, payer: str, lines: Sequence[LineValues]) -> 
             assistant_minutes=x.assistant_minutes,
             charge=x.charge,
             services=(),
-            explanation=tuple(json.loads(x.explanation_json)),
+            explanation=_explanation(x.explanation_json),
         )
         for x in sorted(lines, key=lambda x: x.line_number)
     )

@@ -39,7 +39,8 @@ from ptbill.x12 import (
     Receiver,
     claim_from_visit,
 )
-from ptbill.x12.cob import SEQUENCE_CODES
+from ptbill.x12.claim import ClaimLine
+from ptbill.x12.cob import SEQUENCE_CODES, LineAdjudication, OtherPayer
 from ptbill.x12.envelope import CLAIM, InterchangeWriter
 from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET, transaction_body
 
@@ -84,9 +85,15 @@ def stored_visit(visit: m.Visit) -> Visit:
 
 
 def claim_for(
-    claim_number: str, version: _Version, lines: list[_LineRow], visit: Visit, ctx: VisitContext
+    claim_number: str,
+    version: _Version,
+    lines: list[_LineRow],
+    visit: Visit,
+    ctx: VisitContext,
+    earlier: Earlier | None = None,
 ) -> Claim:
-    """The x12 Claim of one stored claim version."""
+    """The x12 Claim of one stored claim version (`earlier`: a next payer's claim, with the
+    earlier payers' decisions, loops 2320/2330/2430)."""
     if (
         version.frequency_code != visit.frequency_code
         or version.original_claim_id != visit.original_claim_id
@@ -100,13 +107,41 @@ def claim_for(
     coded = coded_from_lines(claim_number, visit.payer, lines)
     built = claim_from_visit(visit, coded, ctx, origin=f"ledger claim {claim_number}")
     ordered = sorted(lines, key=lambda x: x.line_number)
+    decided = earlier.lines if earlier is not None else {}
+    # Each line made once with its stored control number and its 2430s (a constructor call:
+    # dataclasses.replace, twice a line, cost more than the rest of the line's making).
+    own = tuple(
+        ClaimLine(
+            x.code,
+            x.modifiers,
+            x.charge,
+            x.units,
+            x.pointers,
+            x.date_of_service,
+            stored.control_number,
+            decided.get(n, ()),
+        )
+        for n, (x, stored) in enumerate(zip(built.lines, ordered, strict=True), start=1)
+    )
+    if earlier is None:
+        return dataclasses.replace(built, lines=own)
     return dataclasses.replace(
         built,
-        lines=tuple(
-            dataclasses.replace(x, control_number=stored.control_number)
-            for x, stored in zip(built.lines, ordered, strict=True)
-        ),
+        claim_id=claim_number,
+        sequence=earlier.sequence,
+        other_payers=earlier.others,
+        lines=own,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """A next payer's claim's earlier payers: its SBR01, loops 2320 and each line's 2430s (by
+    the line's position)."""
+
+    sequence: str
+    others: tuple[OtherPayer, ...]
+    lines: dict[int, tuple[LineAdjudication, ...]]
 
 
 @dataclass(slots=True)
@@ -132,7 +167,9 @@ class _LineRow:
     assistant_minutes: int
     date_of_service: dt.date
     control_number: str
-    explanation_json: str
+    # Why the line's units and modifiers: an 837P carries no explanation, so it is not read
+    # (a text per line, and its JSON parsed, for nothing).
+    explanation_json: str = "[]"
 
 
 _CLAIM_FIELDS = (
@@ -167,7 +204,6 @@ _LINE_FIELDS = (
     m.ClaimLine.assistant_minutes,
     m.ClaimLine.date_of_service,
     m.ClaimLine.control_number,
-    m.ClaimLine.explanation_json,
 )
 
 
@@ -220,7 +256,7 @@ class _Submission:
         for row in self.conn.execute(
             select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids))
         ):
-            out.setdefault(row[0], []).append(_LineRow(*row))  # type: ignore[call-arg]  # _LINE_FIELDS
+            out.setdefault(row[0], []).append(_LineRow(*row))  # _LINE_FIELDS, in order
         return out
 
     def context(self, visit: Visit, number: str) -> VisitContext:
@@ -286,9 +322,8 @@ class _Submission:
                 lines.get(vid, []),
                 visit,
                 self.context(visit, number),
+                None if step is None else self.earlier_payers(step, given),
             )
-            if step is not None:  # `given`: the visit as its primary claim named it
-                claim = self.with_earlier_payers(claim, step, given, number)
             claims.append(claim)
             sent.append((cid, state, first, vid, version, freq))
             result.claims.append(number)
@@ -310,20 +345,12 @@ class _Submission:
             )
         return for_payer(visit, payer_key, found.subscriber)
 
-    def with_earlier_payers(self, claim: Claim, step: Step, primary: Visit, number: str) -> Claim:
-        """The claim with the earlier payers' decisions (loops 2320/2330/2430)."""
+    def earlier_payers(self, step: Step, primary: Visit) -> Earlier:
+        """The earlier payers' decisions of a next payer's claim (`primary`: the visit as its
+        primary claim named it)."""
         assert self.earlier is not None
         others, decided = self.earlier.of(step, primary)
-        return dataclasses.replace(
-            claim,
-            claim_id=number,
-            sequence=SEQUENCE_CODES[step.sequence],
-            other_payers=tuple(others),
-            lines=tuple(
-                dataclasses.replace(x, adjudications=decided.get(n, ()))
-                for n, x in enumerate(claim.lines, start=1)
-            ),
-        )
+        return Earlier(SEQUENCE_CODES[step.sequence], tuple(others), decided)
 
     def load_earlier(self, rows: Sequence[Any]) -> None:
         """The earlier payers' decisions of the chunk's next-payer claims, read in bulk."""

@@ -84,9 +84,8 @@ def grouped(adjustments: Iterable[CobAdjustment]) -> list[list[str]]:
         for i in range(0, len(items), MAX_CAS_REASONS):
             elements = ["CAS", group]
             for a in items[i : i + MAX_CAS_REASONS]:
-                elements += [a.reason, format_amount(a.amount), ""]
-            while elements and elements[-1] == "":
-                elements.pop()
+                elements += (a.reason, format_amount(a.amount), "")
+            elements.pop()  # the last reason's quantity, empty (its amount never is)
             out.append(elements)
     return out
 

@@ -168,7 +168,11 @@ class _Parser(OneBht):
 
     def end(self) -> list[ClaimStatus]:
         self._check_bht()
-        return self.claims
+        # The handlers are bound methods (a cycle with the parser): let go of what was read,
+        # so the caller frees it when done with it, not at the collector's next pass.
+        claims, self.claims = self.claims, []
+        self.claim = self.line = None
+        return claims
 
     def _hl(self, e: list[str]) -> None:
         code = text(e, 3)

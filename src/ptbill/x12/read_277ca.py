@@ -251,7 +251,11 @@ class _Parser:
     def end(self) -> ClaimAcknowledgment:
         if not self.seen_bht:
             raise X12Error("the 277CA has no BHT")
-        return self.ack
+        # As read_277's parser: nothing read stays held by the parser's handler cycle.
+        ack = self.ack
+        del self.ack
+        self.receiver = self.provider = self.claim = self.line = None
+        return ack
 
     def _bht(self, e: list[str]) -> None:
         if self.seen_bht:

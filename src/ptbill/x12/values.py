@@ -180,4 +180,4 @@ def format_amount(value: Decimal) -> str:
 
 
 def format_date(value: dt.date) -> str:
-    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    return value.isoformat().replace("-", "")  # CCYYMMDD (years 1 to 9999: four digits)

@@ -35,8 +35,13 @@ class Receiver:
 
 def clean(value: str, limit: int) -> str:
     """Free text as X12 carries it: upper case ASCII, no delimiters, at most `limit` long."""
-    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return _SPACES.sub(" ", NOT_TEXT.sub(" ", ascii_text.upper())).strip()[:limit]
+    if value.isascii():  # most names and addresses: NFKD leaves ASCII as it is
+        text = value.upper()
+        if "  " not in text and NOT_TEXT.search(text) is None:
+            return text.strip()[:limit]
+    else:
+        text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().upper()
+    return _SPACES.sub(" ", NOT_TEXT.sub(" ", text)).strip()[:limit]
 
 
 def format_units(units: Decimal) -> str:
