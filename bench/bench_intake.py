@@ -7,7 +7,10 @@ Three measures, each over interleaved rounds (json, fhir, hl7, csv, then again),
 of each format kept; CPU time beside wall time, since the wall clock of a shared host moves
 with the other work on it:
 
-- the readers in process: `ptbill.intake.read_visits` into validated `Visit` objects;
+- the readers in process: `ptbill.intake.read_visits` into validated `Visit` objects, each
+  read in a new process that reads the text first (its peak memory: what the reading added
+  to that); and the FHIR Bundle by the generic reader alone (`fhir.read_generic`, which reads
+  the files the typed one declines);
 - with --cli, end to end through the CLI: `ptbill scrub --from FMT --as-of ... --json FILE`
   in a new process per run (start-up, configuration, reading, coding, scrubbing, output);
 - with --import, `ptbill --db NEW.db import --from FMT --as-of ... --json FILE` into a new
@@ -21,9 +24,10 @@ fhir.resources R4B models (`validate="full"`), and python-hl7's own parser on th
     .venv/bin/python bench/bench_intake.py --cli --rounds 2 # and end to end through the CLI
     .venv/bin/python bench/bench_intake.py --quick          # 5,000
     .venv/bin/python bench/bench_intake.py --cli --import --no-in-process --no-slow --rounds 1
-    # and another checkout's commands in the same rounds (before/after):
+    .venv/bin/python bench/bench_intake.py --cli --import --cli-formats json,fhir --rounds 1
+    # and another checkout's code in the same rounds (before/after, labelled FMT@base):
     .venv/bin/python bench/bench_intake.py --quick --cli --import --no-in-process --no-slow \
-        --against /work/main/.venv/bin/ptbill
+        --baseline /tmp/main-src   # e.g. `git archive main src | tar -x -C /tmp/main-src/..`
 """
 
 from __future__ import annotations
@@ -67,84 +71,110 @@ def rounds(formats: list[str], count: int, run: Callable[[str], tuple[float, ...
 
 
 def report(title: str, n: int, times: Times) -> None:
-    """The best round of each format, and its ratio to the JSON anchor's best round (of the
-    same ptbill: a label `FMT@NAME` is measured with --against's)."""
+    """The best round of each format, and its ratio to the JSON anchor's best round."""
+    wall0, cpu0 = (min(t[i] for t in times["json"]) for i in (0, 1))
     print(f"{title} (best of {len(times['json'])} rounds)")
     for fmt, runs in times.items():
-        anchor = times["json" + fmt[fmt.find("@") :] if "@" in fmt else "json"]
-        wall0, cpu0 = (min(t[i] for t in anchor) for i in (0, 1))
         wall, cpu = min(t[0] for t in runs), min(t[1] for t in runs)
         peak = f"peak {max(t[2] for t in runs):6,.0f} MB   " if len(runs[0]) > 2 else ""
         print(
-            f"  {fmt:10} wall {wall:7.2f} s {wall / wall0:5.2f}x   CPU {cpu:7.2f} s "
+            f"  {fmt:12} wall {wall:7.2f} s {wall / wall0:5.2f}x   CPU {cpu:7.2f} s "
             f"{cpu / cpu0:5.2f}x   {peak}{n / cpu:7,.0f} visits/CPU-s   "
             f"(all rounds' CPU: {', '.join(f'{t[1]:.2f}' for t in runs)})"
         )
 
 
-def in_process(texts: dict[str, str], n: int, config: Any) -> Callable[[str], tuple[float, float]]:
-    def run(fmt: str) -> tuple[float, float]:
-        with batch():
-            wall, cpu = time.perf_counter(), time.process_time()
-            got = read_visits(texts[fmt], fmt, fmt, config)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        assert len(got) == n, (fmt, len(got))
-        return wall, cpu
+# One read in a new process: the text from its file, then read under batch() as the CLI reads;
+# its wall and CPU time and the peak memory the reading added (VmHWM less VmRSS before it).
+_ONE_READ = """
+import json, sys, time
+from ptbill.bulk import batch
+from ptbill.config import load_config
+from ptbill.intake import fhir, read_visits
+
+def memory(field):
+    with open("/proc/self/status") as f:
+        return int(next(x for x in f if x.startswith(field + ":")).split()[1]) / 1024
+
+path, fmt = sys.argv[1:]
+config = load_config(None)
+with open(path, encoding="utf-8", newline="") as f:
+    text = f.read()
+base = memory("VmRSS")
+with batch():
+    wall, cpu = time.perf_counter(), time.process_time()
+    if fmt == "fhir-generic":  # the reader of the files the typed FHIR reader declines
+        got = fhir.read_generic(text, path, config)
+    else:
+        got = read_visits(text, path, fmt, config)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+print(json.dumps([len(got), wall, cpu, memory("VmHWM") - base]))
+"""
+
+
+def _env(fmt: str, baseline: str | None) -> tuple[str, dict[str, str] | None]:
+    """A format's file name, and for FMT@base the environment that runs the baseline's code."""
+    name, _, base = fmt.partition("@")
+    return name, ({**os.environ, "PYTHONPATH": baseline} if base and baseline else None)
+
+
+def in_process(folder: Path, n: int, baseline: str | None) -> Callable[[str], tuple[float, ...]]:
+    """Each read in a new process (so that its peak memory is its own)."""
+
+    def run(fmt: str) -> tuple[float, ...]:
+        name, env = _env(fmt, baseline)
+        path = folder / ("fhir" if name == "fhir-generic" else name)
+        args = [sys.executable, "-c", _ONE_READ, str(path), name]
+        done = subprocess.run(args, check=True, capture_output=True, env=env)
+        got, wall, cpu, peak = json.loads(done.stdout)
+        assert got == n, (fmt, got)
+        return wall, cpu, peak
 
     return run
 
 
-def child(args: list[str], folder: Path) -> tuple[float, float, float]:
+def child(args: list[str], folder: Path, env: dict[str, str] | None) -> tuple[float, ...]:
     """A command's wall and CPU seconds and its peak memory (MB), in a new process. The peak
-    is told by /usr/bin/time, whose own child is forked from a small process: a child forked
-    from this one starts with this one's resident set as its maximum (the texts of every
-    format), which hid the command's own."""
-    rss = folder / "maxrss"
+    is the one /usr/bin/time reports of the command it starts: a process this one starts
+    (by vfork) keeps this one's peak as its maximum resident set through exec."""
+    peak = folder / "maxrss"
     with (folder / "stderr").open("w+b") as err:
         wall = time.perf_counter()
-        proc = subprocess.Popen(
-            ["/usr/bin/time", "-f", "%M", "-o", str(rss), *args],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+        timed_args = ["/usr/bin/time", "-f", "%M", "-o", str(peak), *args]
+        proc = subprocess.Popen(timed_args, stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - wall
         err.seek(0)
         code = os.waitstatus_to_exitcode(status)
         assert code in (0, 1), (args, err.read()[-500:])  # 1: some visit blocked
-    return wall, usage.ru_utime + usage.ru_stime, int(rss.read_text().split()[-1]) / 1024
-
-
-def _ptbill(label: str, against: str | None) -> tuple[str, str]:
-    """The ptbill that runs a label (`FMT`: this checkout's; `FMT@base`: --against's) and the
-    format."""
-    fmt, _, other = label.partition("@")
-    if other:
-        assert against is not None
-        return against, fmt
-    return str(Path(sys.executable).with_name("ptbill")), fmt
+    kilobytes = int(peak.read_text().split()[-1])
+    return wall, usage.ru_utime + usage.ru_stime, kilobytes / 1024
 
 
 def through_cli(
-    folder: Path, as_of: str, against: str | None = None
+    folder: Path, as_of: str, baseline: str | None
 ) -> Callable[[str], tuple[float, ...]]:
-    def run(label: str) -> tuple[float, ...]:
-        ptbill, fmt = _ptbill(label, against)
-        args = [ptbill, "scrub", "--from", fmt, "--as-of", as_of, "--json", str(folder / fmt)]
-        return child(args, folder)
+    ptbill = str(Path(sys.executable).with_name("ptbill"))
+
+    def run(fmt: str) -> tuple[float, ...]:
+        name, env = _env(fmt, baseline)
+        args = [ptbill, "scrub", "--from", name, "--as-of", as_of, "--json", str(folder / name)]
+        return child(args, folder, env)
 
     return run
 
 
 def through_import(
-    folder: Path, as_of: str, against: str | None = None
+    folder: Path, as_of: str, baseline: str | None
 ) -> Callable[[str], tuple[float, ...]]:
-    def run(label: str) -> tuple[float, ...]:
-        ptbill, fmt = _ptbill(label, against)
-        ledger = folder / f"{label}.db"
+    ptbill = str(Path(sys.executable).with_name("ptbill"))
+
+    def run(fmt: str) -> tuple[float, ...]:
+        name, env = _env(fmt, baseline)
+        ledger = folder / f"{name}.db"
         ledger.unlink(missing_ok=True)
-        args = [ptbill, "--db", str(ledger), "import", "--from", fmt, "--as-of", as_of]
-        return child([*args, "--json", "--quiet", str(folder / fmt)], folder)
+        args = [ptbill, "--db", str(ledger), "import", "--from", name, "--as-of", as_of]
+        return child([*args, "--json", "--quiet", str(folder / name)], folder, env)
 
     return run
 
@@ -157,13 +187,17 @@ def main() -> None:
     parser.add_argument("--cli", action="store_true", help="also end to end through the CLI")
     parser.add_argument("--import", dest="imports", action="store_true", help="and the import")
     parser.add_argument("--no-in-process", action="store_true", help="only the commands")
+    parser.add_argument(
+        "--cli-formats", default="json,fhir,hl7,csv", help="the formats the commands read"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also run every format with the code in SRC (e.g. a `git archive main src` "
+        "unpacked): FMT@base, in the same rounds, each against its own JSON anchor",
+    )
     parser.add_argument("--no-slow", action="store_true", help="not the slow paths on a subset")
     parser.add_argument("--subset", type=int, default=2_000, help="visits for the slow paths")
-    parser.add_argument(
-        "--against",
-        help="another checkout's ptbill (e.g. /work/main/.venv/bin/ptbill): its commands run "
-        "in the same rounds (labelled FMT@base, each against its own JSON anchor)",
-    )
     args = parser.parse_args()
     n = 5_000 if args.quick else args.visits
     config = load_config(None)
@@ -181,21 +215,23 @@ def main() -> None:
         f"{n:,} visits; sizes: " + ", ".join(f"{k} {len(t) / 1e6:.1f} MB" for k, t in texts.items())
     )
     formats = list(texts)
-    if not args.no_in_process:
-        inside = in_process(texts, n, config)
-        report("read_visits in process", n, rounds(formats, args.rounds, inside))
-    if args.cli or args.imports:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            for fmt, text in texts.items():
-                (folder / fmt).write_text(text, encoding="utf-8", newline="")
-            labels = formats + ([f"{f}@base" for f in formats] if args.against else [])
-            if args.cli:
-                cli = through_cli(folder, as_of, args.against)
-                report(f"ptbill scrub --as-of {as_of}", n, rounds(labels, args.rounds, cli))
-            if args.imports:
-                stored = through_import(folder, as_of, args.against)
-                report(f"ptbill import --as-of {as_of}", n, rounds(labels, args.rounds, stored))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for fmt, text in texts.items():
+            (folder / fmt).write_text(text, encoding="utf-8", newline="")
+        based = [f"{f}@base" for f in formats] if args.baseline else []
+        if not args.no_in_process:
+            inside = in_process(folder, n, args.baseline)
+            readers = [*formats, "fhir-generic", *based]
+            report("read_visits in process", n, rounds(readers, args.rounds, inside))
+        commands = args.cli_formats.split(",")
+        commands += [f"{f}@base" for f in commands] if args.baseline else []
+        if args.cli:
+            cli = through_cli(folder, as_of, args.baseline)
+            report(f"ptbill scrub --as-of {as_of}", n, rounds(commands, args.rounds, cli))
+        if args.imports:
+            stored = through_import(folder, as_of, args.baseline)
+            report(f"ptbill import --as-of {as_of}", n, rounds(commands, args.rounds, stored))
     if args.no_slow:
         return
     sub = args.subset

@@ -21,7 +21,12 @@ from ptbill.ledger.importer import Batched, import_files
 from ptbill.ledger.prepare import source_of
 from tests.ledger.test_intake_formats import AS_OF, _claims, _demo, _fresh
 
-READERS = {"fhir": (fhir, "read"), "hl7": (hl7v2, "visits"), "csv": (csv_charges, "visits")}
+# Each format's readers of a whole file (FHIR's list and its visit-by-visit reader).
+READERS = {
+    "fhir": (fhir, ("read", "visits")),
+    "hl7": (hl7v2, ("visits",)),
+    "csv": (csv_charges, ("visits",)),
+}
 
 
 @pytest.fixture
@@ -36,8 +41,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
         return wrapper
 
-    for fmt, (module, name) in READERS.items():
-        monkeypatch.setattr(module, name, counted(fmt, getattr(module, name)))
+    for fmt, (module, names) in READERS.items():
+        for name in names:
+            monkeypatch.setattr(module, name, counted(fmt, getattr(module, name)))
     return counts
 
 

@@ -22,6 +22,7 @@ from ptbill.intake.fhir_resources import (
     NUCC,
     PARTICIPATION,
     POS,
+    SUBSCRIBER_RELATIONSHIP,
     Fail,
     Index,
     Res,
@@ -37,10 +38,10 @@ from ptbill.intake.fhir_resources import (
     money,
 )  # fmt: skip
 
-_SEX = {"female": "F", "male": "M", "other": "U", "unknown": "U"}
-_RELATIONSHIP = {"self": "self", "spouse": "spouse", "child": "child", "common": "spouse"}
+SEX = {"female": "F", "male": "M", "other": "U", "unknown": "U"}
+RELATIONSHIP = {"self": "self", "spouse": "spouse", "child": "child", "common": "spouse"}
 # Encounter.participant.type (v3 ParticipationType) -> the visit's provider field.
-_ROLES = {"PPRF": "rendering_provider", "SPRF": "supervising_provider", "REF": "referring_provider"}
+ROLES = {"PPRF": "rendering_provider", "SPRF": "supervising_provider", "REF": "referring_provider"}
 
 
 # Where a service's fields come from in its Procedure (the place of `services[n].FIELD`);
@@ -181,7 +182,7 @@ class Mapper:
         for i, part in enumerate(enc.list("participant")):
             role = None
             for t in part.get("type") or () if isinstance(part, dict) else ():
-                role = role or _ROLES.get(code_in(t, PARTICIPATION) or "")
+                role = role or ROLES.get(code_in(t, PARTICIPATION) or "")
             if not isinstance(part, dict):
                 continue
             if role is not None:
@@ -212,7 +213,7 @@ class Mapper:
         d.put("patient.first_name", first, p.at("name.given"))
         d.put("patient.last_name", family, p.at("name.family"))
         d.put("patient.birth_date", p.text("birthDate"), p.at("birthDate"))
-        d.put("patient.sex", _SEX.get(p.text("gender") or "", p.get("gender")), p.at("gender"))
+        d.put("patient.sex", SEX.get(p.text("gender") or "", p.get("gender")), p.at("gender"))
         address = address_of(p, "address")
         if address is not None:
             d.put("patient.address", address, p.at("address"))
@@ -279,11 +280,11 @@ class Mapper:
         sub: dict[str, Any] = {
             "member_id": cov.text("subscriberId") or cov.get("identifier", 0, "value")
         }
-        relationship = code_in(
-            cov.get("relationship"), "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
-        ) or any_code(cov.get("relationship"))
+        relationship = code_in(cov.get("relationship"), SUBSCRIBER_RELATIONSHIP) or any_code(
+            cov.get("relationship")
+        )
         if relationship:
-            sub["relationship"] = _RELATIONSHIP.get(relationship, "other")
+            sub["relationship"] = RELATIONSHIP.get(relationship, "other")
         for cls in cov.list("class"):
             if any_code(cls.get("type") if isinstance(cls, dict) else None) == "group":
                 sub["group_number"] = cls.get("value")
@@ -297,7 +298,7 @@ class Mapper:
                 birth_date=person.text("birthDate"),
             )
             if person.get("gender"):
-                sub["sex"] = _SEX.get(person.text("gender") or "", "U")
+                sub["sex"] = SEX.get(person.text("gender") or "", "U")
             sub["address"] = address_of(person, "address")
         d.places[f"coverages[{n}].payer"] = cov.at("payor")
         d.places[f"coverages[{n}].subscriber"] = cov.label
@@ -419,18 +420,13 @@ class Mapper:
                 pointers.append(position)
             if pointers:
                 s["diagnosis_pointers"] = pointers
-        purpose = _first_text(data.get("reasonCode"))
         outcome = data.get("outcome")
-        response = outcome.get("text") if isinstance(outcome, dict) else None
-        if purpose is not None or response is not None:
-            note = s["note"] = {}
-            if purpose is not None:
-                note["purpose"] = purpose
-            if response is not None:
-                note["response"] = response
-        region = _first_text(data.get("bodySite"))
-        if region is not None:
-            s["body_region"] = region
+        put_texts(
+            s,
+            _first_text(data.get("reasonCode")),
+            outcome.get("text") if isinstance(outcome, dict) else None,
+            _first_text(data.get("bodySite")),
+        )
         item = self.charges.get(id(proc))
         if item is not None:
             quantity = item.get("quantity", "value")
@@ -492,6 +488,19 @@ class Mapper:
             d.merge(fields, f"{res.label}.extension({EXT_VISIT})")
 
     # -- a Claim ------------------------------------------------------------------------------
+
+
+def put_texts(service: dict[str, Any], purpose: Any, response: Any, region: Any) -> None:
+    """A service's note (reasonCode[0].text, outcome.text) and body region (bodySite[0].text),
+    each when the Procedure has it."""
+    if purpose is not None or response is not None:
+        note = service["note"] = {}
+        if purpose is not None:
+            note["purpose"] = purpose
+        if response is not None:
+            note["response"] = response
+    if region is not None:
+        service["body_region"] = region
 
 
 def _first_text(node: Any) -> Any:

@@ -165,15 +165,13 @@ def read_visits(
 
 def visits_of(text: str, origin: str, fmt: Format, config: Config) -> Iterator[Visit]:
     """The visits of a FHIR, HL7 v2 or CSV text, each as it is read and validated where the
-    reader allows (HL7, CSV; a FHIR Bundle is read whole): until the first bad one, with
-    InputError(s) for all the bad ones raised at the end, as read_visits raises them."""
+    reader allows (HL7, CSV, a FHIR Bundle the typed reader reads; other FHIR files are read
+    whole): until the first bad one, with InputError(s) for all the bad ones raised at the
+    end, as read_visits raises them."""
     if fmt == "fhir":
         from ptbill.intake import fhir
 
-        read = fhir.read(text, origin, config)
-        read.reverse()  # each let go once given
-        while read:
-            yield read.pop()
+        yield from _ahead(fhir.visits(text, origin, config))
         return
     if fmt == "hl7":
         from ptbill.intake import hl7v2
