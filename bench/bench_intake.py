@@ -71,10 +71,12 @@ def rounds(formats: list[str], count: int, run: Callable[[str], tuple[float, ...
 
 
 def report(title: str, n: int, times: Times) -> None:
-    """The best round of each format, and its ratio to the JSON anchor's best round."""
-    wall0, cpu0 = (min(t[i] for t in times["json"]) for i in (0, 1))
+    """The best round of each format, and its ratio to the JSON anchor's best round (of the
+    same code: FMT@base against json@base)."""
     print(f"{title} (best of {len(times['json'])} rounds)")
     for fmt, runs in times.items():
+        anchor = times["json" + fmt[fmt.find("@") :] if "@" in fmt else "json"]
+        wall0, cpu0 = (min(t[i] for t in anchor) for i in (0, 1))
         wall, cpu = min(t[0] for t in runs), min(t[1] for t in runs)
         peak = f"peak {max(t[2] for t in runs):6,.0f} MB   " if len(runs[0]) > 2 else ""
         print(
