@@ -133,6 +133,15 @@ def test_a_fhir_procedure_with_a_bad_period_names_the_element() -> None:
     assert "Procedure[2].performedPeriod.end" in error and "is not a FHIR dateTime" in error
 
 
+def test_a_fhir_bundle_cut_short_names_the_line_where_it_breaks() -> None:
+    """A pretty-printed Bundle is not NDJSON: its error is where the document breaks, not
+    that its first line ('{') is no JSON of its own."""
+    text = (FIXTURES / "bundle.json").read_text()
+    cut = text[: len(text) // 2]
+    [error] = _refusal(cut)
+    assert f"line {cut.count(chr(10)) + 1}: not valid JSON (unexpected end of data" in error
+
+
 def test_a_fhir_given_name_sent_as_a_bare_string_is_the_whole_name(tmp_path: Path) -> None:
     """FHIR's HumanName.given is a list; an export that sends one bare string means that name
     (it was read as its first letter)."""

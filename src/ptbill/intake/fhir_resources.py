@@ -238,18 +238,23 @@ def parse(text: str, origin: str) -> Found:
     resource or Bundle a line, as FHIR bulk export writes)."""
     try:
         docs = [orjson.loads(text)]
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as whole:
         docs = []
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
                     docs.append(orjson.loads(line))
                 except orjson.JSONDecodeError as e:
+                    bad, at = e, number
+                    if not docs and "\n" in text.strip():
+                        # Not NDJSON (its first line is no JSON of its own): a document of
+                        # several lines, broken where the whole text's error says.
+                        bad, at = whole, whole.lineno
                     raise InputError(
                         file=origin,
                         visit_id=None,
-                        field=f"line {number}",
-                        problem=f"not valid JSON ({e})",
+                        field=f"line {at}",
+                        problem=f"not valid JSON ({bad})",
                         fix=FIX_FHIR,
                     ) from None
     out: Found = []
