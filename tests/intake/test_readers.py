@@ -214,6 +214,32 @@ def test_an_unknown_format_is_refused_with_the_choices() -> None:
     assert "could not be recognised" in error and "--from json|fhir|hl7|csv" in error
 
 
+@pytest.mark.parametrize(
+    ("name", "named", "reads"),
+    [
+        ("835-affect-nevada_medicaid_trimmed_isa.txt", "an 835 remittance", "ptbill remit"),
+        ("999-greenriver-ncdma-rejected.txt", "a 999 acknowledgment", "ptbill ack"),
+        ("277ca-hdi-277CA-all-fields.edi", "a 277CA claim acknowledgment", "ptbill ack"),
+        ("837p-badx12-X222-chiropractic.edi", "an 837P professional claim", "the 999, 277CA"),
+    ],
+)
+def test_an_x12_file_given_for_visits_is_named_with_what_reads_it(
+    name: str, named: str, reads: str
+) -> None:
+    corpus = Path(__file__).resolve().parents[2] / ".." / "shared" / "x12-corpus"
+    [error] = _refusal((corpus / name).read_text(encoding="latin-1"))
+    assert f"this is {named}, not a visit file" in error and reads in error
+
+
+def test_an_x12_interchange_of_a_kind_ptbill_does_not_take_is_not_a_visit_file() -> None:
+    head = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *"
+    envelope = (
+        f"{head}260101*1200*^*00501*000000001*0*P*:~GS*BE*A*B*20260101*1200*1*X*005010X220A1~"
+    )
+    [error] = _refusal(envelope)
+    assert "this is an X12 interchange, not a visit file" in error
+
+
 def test_a_visit_may_not_give_both_coverage_forms() -> None:
     [d] = json.loads((FIXTURES / "bundle.expected.json").read_text())
     d["payer"] = "medicare"

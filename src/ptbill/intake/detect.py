@@ -6,6 +6,9 @@ import re
 from typing import Literal
 
 from ptbill.errors import InputError
+from ptbill.x12.errors import X12Error
+from ptbill.x12.kinds import FileKind
+from ptbill.x12.recognize import FILE_KINDS, HEAD, recognize
 
 Format = Literal["json", "fhir", "hl7", "csv"]
 FORMATS: tuple[Format, ...] = ("json", "fhir", "hl7", "csv")
@@ -49,6 +52,7 @@ def choose(text: str, origin: str, fmt: str | None) -> tuple[Format, bool]:
         return fmt, False
     found = sniff(text)
     if found is None:
+        _refuse_x12(text, origin)
         raise InputError(
             file=origin,
             visit_id=None,
@@ -57,6 +61,23 @@ def choose(text: str, origin: str, fmt: str | None) -> tuple[Format, bool]:
             fix=f"give --from {'|'.join(FORMATS)}",
         )
     return found, True
+
+
+def _refuse_x12(text: str, origin: str) -> None:
+    """An X12 file given for visits is named, with the command that reads it."""
+    if not text.lstrip("\ufeff \t\r\n").startswith("ISA"):
+        return
+    try:
+        kind: FileKind | None = FILE_KINDS.get(recognize(text[:HEAD]))
+    except X12Error:
+        kind = None
+    raise InputError(
+        file=origin,
+        visit_id=None,
+        field=None,
+        problem=f"this is {kind.what if kind else 'an X12 interchange'}, not a visit file",
+        fix=kind.fix if kind else f"give the visits as {', '.join(NAMES.values())}",
+    )
 
 
 def notice(origin: str, fmt: Format) -> str:

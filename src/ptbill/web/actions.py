@@ -63,19 +63,8 @@ from ptbill.web.errors import Conflict, Forbidden, NotFound, WebError
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import saved
 from ptbill.x12.errors import X12Error
-from ptbill.x12.kinds import (
-    KIND_270,
-    KIND_271,
-    KIND_276,
-    KIND_277,
-    KIND_277CA,
-    KIND_835,
-    KIND_837P,
-    KIND_999,
-    KIND_TA1,
-    WrongKindError,
-)
-from ptbill.x12.recognize import HEAD, recognize
+from ptbill.x12.kinds import KIND_835, WrongKindError
+from ptbill.x12.recognize import FILE_KINDS, HEAD, recognize
 
 # A batch-by-batch import, made once the import's date and size are known.
 BatchesFor = Callable[[dt.date, int], Batched]
@@ -188,13 +177,6 @@ def kind_named_for_the_web() -> Iterator[None]:
         raise e.reworded(upload) from None
 
 
-# The kinds recognize() names, for a remittance upload of another kind.
-_OTHER_KINDS = {
-    k.label[:3] if k.label.startswith("837") else k.label: k
-    for k in (KIND_999, KIND_TA1, KIND_277CA, KIND_277, KIND_271, KIND_837P, KIND_270, KIND_276)
-}
-
-
 def check_remittance(name: str, text: str) -> None:
     """Refuse at once an upload to post that is an X12 file of another kind, named with where
     the workbench takes it (its head only is read; the posting reads the rest)."""
@@ -202,8 +184,8 @@ def check_remittance(name: str, text: str) -> None:
         label = recognize(text[:HEAD])
     except X12Error:
         return  # the posting names what is wrong with it
-    found = _OTHER_KINDS.get(label)
-    if found is not None:
+    found = FILE_KINDS.get(label)
+    if found is not None and found is not KIND_835:
         with kind_named_for_the_web():
             raise WrongKindError(name, "GS01", f"this is {found.what}, not {KIND_835.what}", found)
 

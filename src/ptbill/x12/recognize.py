@@ -9,13 +9,40 @@ from __future__ import annotations
 import io
 
 from ptbill.x12.errors import X12Error
-from ptbill.x12.kinds import kind_of_group
+from ptbill.x12.kinds import (
+    KIND_270,
+    KIND_271,
+    KIND_276,
+    KIND_277,
+    KIND_277CA,
+    KIND_835,
+    KIND_837P,
+    KIND_999,
+    KIND_TA1,
+    FileKind,
+    kind_of_group,
+)
 from ptbill.x12.tokenizer import SegmentReader
 
 # What an inbound file may be, by the label of its kind (ptbill.x12.kinds); 837 and its
 # variants, 270 and 276 are ptbill's own outbound files.
 KINDS = ("999", "TA1", "277CA", "277", "271", "835", "837", "270", "276")
 HEAD = 1 << 14
+# The kind of each label recognize() gives (an 837 of any variant as ptbill's own 837P).
+FILE_KINDS: dict[str, FileKind] = {
+    "837" if k.label.startswith("837") else k.label: k
+    for k in (
+        KIND_835,
+        KIND_999,
+        KIND_TA1,
+        KIND_277CA,
+        KIND_277,
+        KIND_271,
+        KIND_837P,
+        KIND_270,
+        KIND_276,
+    )
+}
 
 
 def recognize(head: str) -> str:
