@@ -4,7 +4,7 @@ Claim's mapping is ptbill.intake.fhir_claim). docs/intake.md has the element of 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ptbill.intake.build import Draft, Recognise, no_clinic
@@ -453,34 +453,22 @@ class Mapper:
             period = {}
         start = self._instant(proc, period.get("start"), "performedPeriod.start")
         end = self._instant(proc, period.get("end"), "performedPeriod.end")
-        if (start.tzinfo is None) != (end.tzinfo is None):
-            raise Fail(
-                proc.at("performedPeriod"),
-                "one end of the period has a time zone and the other has none",
-                "give both a time zone offset (or neither)",
-            )
-        seconds = (end - start).total_seconds()
-        if seconds < 0:
-            raise Fail(
-                proc.at("performedPeriod"),
-                "the period ends before it starts",
-                "correct start and end",
-            )
-        return int(seconds // 60)
+        try:
+            return period_minutes(start, end)
+        except PeriodFault as e:
+            raise Fail(proc.at("performedPeriod"), e.problem, e.fix) from None
 
     def _assistant_minutes(self, proc: Res, minutes: int) -> int:
-        total, assistants, others = 0, 0, 0
-        for performer in proc.list("performer"):
-            function = code_in(
-                performer.get("function") if isinstance(performer, dict) else None, FUNCTION
-            )
-            if function != "assistant":
-                others += 1
-                continue
-            assistants += 1
+        def function_and_own(performer: Any) -> tuple[str | None, int | None]:
+            if not isinstance(performer, dict):
+                return None, None
+            function = code_in(performer.get("function"), FUNCTION)
+            if function != "assistant":  # only an assistant's own minutes are read
+                return function, None
             own = extension(performer, EXT_MINUTES, "valueInteger")
-            total += own if isinstance(own, int) else (minutes if not others else 0)
-        return min(total, minutes) if assistants else 0
+            return function, own if isinstance(own, int) else None
+
+        return assistant_share(map(function_and_own, proc.list("performer")), minutes)
 
     def _extras(self, d: Draft, res: Res, node: Any) -> None:
         fields = json_extension(res, node, EXT_VISIT, res.label)
@@ -488,6 +476,41 @@ class Mapper:
             d.merge(fields, f"{res.label}.extension({EXT_VISIT})")
 
     # -- a Claim ------------------------------------------------------------------------------
+
+
+class PeriodFault(ValueError):
+    """A performedPeriod that gives no minutes: what is wrong and the fix."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
+def period_minutes(start: dt.datetime, end: dt.datetime) -> int:
+    """A Procedure's performedPeriod in whole minutes (PeriodFault when it gives none)."""
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        raise PeriodFault(
+            "one end of the period has a time zone and the other has none",
+            "give both a time zone offset (or neither)",
+        )
+    seconds = (end - start).total_seconds()
+    if seconds < 0:
+        raise PeriodFault("the period ends before it starts", "correct start and end")
+    return int(seconds // 60)
+
+
+def assistant_share(performers: Iterable[tuple[str | None, int | None]], minutes: int) -> int:
+    """The minutes of a Procedure done by assistants, from each performer's (function, own
+    minutes): an assistant's own minutes (the ptbill minutes extension), else the whole period
+    when it is listed before any other performer; at most the period; 0 without an assistant."""
+    total, assistants, others = 0, 0, 0
+    for function, own in performers:
+        if function != "assistant":
+            others += 1
+            continue
+        assistants += 1
+        total += own if own is not None else (minutes if not others else 0)
+    return min(total, minutes) if assistants else 0
 
 
 def put_texts(service: dict[str, Any], purpose: Any, response: Any, region: Any) -> None:

@@ -33,7 +33,15 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.intake import fhir_resources as fr
 from ptbill.intake.build import Draft, Recognise
-from ptbill.intake.fhir_map import RELATIONSHIP, ROLES, SEX, put_texts
+from ptbill.intake.fhir_map import (
+    RELATIONSHIP,
+    ROLES,
+    SEX,
+    PeriodFault,
+    assistant_share,
+    period_minutes,
+    put_texts,
+)
 from ptbill.intake.fhir_resources import Fail, fhir_date, instant, json_object, money
 
 # orjson reads an integer beyond 64 bits as a float, which the generic mapping does not take
@@ -711,13 +719,10 @@ class TypedMapper:
         return {**s, **extra} if extra else s
 
     def _minutes(self, period: Period) -> int:
-        start, end = self._instant(period.start), self._instant(period.end)
-        if (start.tzinfo is None) != (end.tzinfo is None):
-            raise Declined
-        seconds = (end - start).total_seconds()
-        if seconds < 0:
-            raise Declined
-        return int(seconds // 60)
+        try:
+            return period_minutes(self._instant(period.start), self._instant(period.end))
+        except PeriodFault:
+            raise Declined from None
 
 
 def _money(value: str | int | float) -> Decimal:
@@ -733,13 +738,11 @@ def _has_assistant(performers: list[Performer]) -> bool:
 
 
 def _assistant_minutes(performers: list[Performer], minutes: int) -> int:
-    total, assistants, others = 0, 0, 0
-    for performer in performers:
-        if _function(performer) != "assistant":
-            others += 1
-            continue
-        assistants += 1
+    def function_and_own(performer: Performer) -> tuple[str | None, int | None]:
+        function = _function(performer)
+        if function != "assistant":
+            return function, None
         ext = _extension(performer.extension, fr.EXT_MINUTES)
-        own = ext.valueInteger if ext is not None else None
-        total += own if own is not None else (minutes if not others else 0)
-    return min(total, minutes) if assistants else 0
+        return function, ext.valueInteger if ext is not None else None
+
+    return assistant_share(map(function_and_own, performers), minutes)
