@@ -24,11 +24,9 @@ from ptbill.x12.kinds import (
 )
 from ptbill.x12.tokenizer import SegmentReader
 
-# What an inbound file may be, by the label of its kind (ptbill.x12.kinds); 837 and its
-# variants, 270 and 276 are ptbill's own outbound files.
-KINDS = ("999", "TA1", "277CA", "277", "271", "835", "837", "270", "276")
 HEAD = 1 << 14
-# The kind of each label recognize() gives (an 837 of any variant as ptbill's own 837P).
+# What a file may be, by the label recognize() gives, and its kind (ptbill.x12.kinds): an 837
+# of any variant as ptbill's own 837P; 837, 270 and 276 are ptbill's own outbound files.
 FILE_KINDS: dict[str, FileKind] = {
     "837" if k.label.startswith("837") else k.label: k
     for k in (
@@ -46,8 +44,8 @@ FILE_KINDS: dict[str, FileKind] = {
 
 
 def recognize(head: str) -> str:
-    """The kind of the interchange whose text starts with `head` (one of KINDS). X12Error when
-    it is not X12, or an X12 kind ptbill does not take in."""
+    """The kind of the interchange whose text starts with `head` (a key of FILE_KINDS).
+    X12Error when it is not X12, or an X12 kind ptbill does not take in."""
     reader = SegmentReader(io.StringIO(head), chunk_size=HEAD)
     sep = reader.delimiters.element
     seen_ta1 = False
@@ -60,7 +58,7 @@ def recognize(head: str) -> str:
                 group = e[1] if len(e) > 1 else ""
                 kind = kind_of_group(group, e[8] if len(e) > 8 else "")
                 label = "837" if kind and kind.label.startswith("837") else kind and kind.label
-                if label in KINDS:
+                if label in FILE_KINDS:
                     return label
                 what = f"{kind.what}, which" if kind else f"functional group {group!r}:"
                 raise X12Error(f"{what} ptbill does not take in", element="GS01")
