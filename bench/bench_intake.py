@@ -50,6 +50,7 @@ from ptbill.config import load_config
 from ptbill.demo.generator import generate
 from ptbill.domain.visit import Visit
 from ptbill.intake import csv_charges, fhir, fhir_export, hl7v2, hl7v2_export, read_visits
+from timed_child import timed_command
 
 
 def timed(label: str, fn: Any) -> tuple[float, Any]:
@@ -135,24 +136,6 @@ def in_process(folder: Path, n: int, baseline: str | None) -> Callable[[str], tu
     return run
 
 
-def child(args: list[str], folder: Path, env: dict[str, str] | None) -> tuple[float, ...]:
-    """A command's wall and CPU seconds and its peak memory (MB), in a new process. The peak
-    is the one /usr/bin/time reports of the command it starts: a process this one starts
-    (by vfork) keeps this one's peak as its maximum resident set through exec."""
-    peak = folder / "maxrss"
-    with (folder / "stderr").open("w+b") as err:
-        wall = time.perf_counter()
-        timed_args = ["/usr/bin/time", "-f", "%M", "-o", str(peak), *args]
-        proc = subprocess.Popen(timed_args, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - wall
-        err.seek(0)
-        code = os.waitstatus_to_exitcode(status)
-        assert code in (0, 1), (args, err.read()[-500:])  # 1: some visit blocked
-    kilobytes = int(peak.read_text().split()[-1])
-    return wall, usage.ru_utime + usage.ru_stime, kilobytes / 1024
-
-
 def through_cli(
     folder: Path, as_of: str, baseline: str | None
 ) -> Callable[[str], tuple[float, ...]]:
@@ -161,7 +144,7 @@ def through_cli(
     def run(fmt: str) -> tuple[float, ...]:
         name, env = _env(fmt, baseline)
         args = [ptbill, "scrub", "--from", name, "--as-of", as_of, "--json", str(folder / name)]
-        return child(args, folder, env)
+        return timed_command(args, env)
 
     return run
 
@@ -176,7 +159,7 @@ def through_import(
         ledger = folder / f"{name}.db"
         ledger.unlink(missing_ok=True)
         args = [ptbill, "--db", str(ledger), "import", "--from", name, "--as-of", as_of]
-        return child([*args, "--json", "--quiet", str(folder / name)], folder, env)
+        return timed_command([*args, "--json", "--quiet", str(folder / name)], env)
 
     return run
 

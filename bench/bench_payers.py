@@ -26,7 +26,6 @@ import datetime as dt
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +46,7 @@ from ptbill.x12.benefits import read_people
 from ptbill.x12.read_271 import read_271
 from ptbill.x12.read_835 import read_835
 from ptbill.x12.synthetic import synthetic_835
+from timed_child import timed_command
 
 DAY = dt.date(2026, 3, 2)
 
@@ -117,21 +117,8 @@ def apply_271_once(text: str) -> dict[str, float]:
 
 
 def _command(args: list[str]) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak MB) of one `ptbill` process, its output thrown away (exit 1:
-    someone inactive). The peak is /usr/bin/time's (a child forked by this large process
-    would report this process's pages as its own)."""
-    with tempfile.NamedTemporaryFile("r") as peak:
-        t = time.perf_counter()
-        child = subprocess.Popen(
-            ["/usr/bin/time", "-f", "%M", "-o", peak.name, sys.executable, "-m", "ptbill", *args],
-            stdout=subprocess.DEVNULL,
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - t
-        code = os.waitstatus_to_exitcode(status)
-        assert code in (0, 1), (args, code)
-        kb = int(peak.read().split()[-1])
-    return elapsed, usage.ru_utime + usage.ru_stime, kb / 1024
+    """(wall s, CPU s, peak MB) of one `ptbill` process (exit 1: someone inactive)."""
+    return timed_command([sys.executable, "-m", "ptbill", *args])
 
 
 def end_to_end(text: str, remit: str, runs: int) -> dict[str, float]:
