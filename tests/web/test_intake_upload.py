@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 from ptbill.config import load_config
 from ptbill.domain.visit import Visit
@@ -64,3 +65,14 @@ def test_the_page_form_imports_a_csv_export(make_bench: MakeBench) -> None:
     )
     assert "done" in bench.job_page(r).text
     assert bench.get("/api/v1/visits/V-UP-csv-1").status_code == 200
+
+
+def test_an_x12_file_uploaded_as_visits_is_named_with_where_it_goes(make_bench: MakeBench) -> None:
+    bench = make_bench("posted")
+    corpus = Path(__file__).resolve().parents[2] / ".." / "shared" / "x12-corpus"
+    text = (corpus / "999-greenriver-ncdma-rejected.txt").read_bytes()
+    r = bench.post("/api/v1/visits", files={"file": ("answer.txt", text, "text/plain")})
+    assert r.status_code == 422, r.text
+    body = json.dumps(r.json())
+    assert "this is a 999 acknowledgment, not a visit file" in body
+    assert "Acknowledgements page" in body  # where the workbench takes it, not a command

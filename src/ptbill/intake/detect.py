@@ -7,7 +7,7 @@ from typing import Literal
 
 from ptbill.errors import InputError
 from ptbill.x12.errors import X12Error
-from ptbill.x12.kinds import FileKind
+from ptbill.x12.kinds import WrongKindError
 from ptbill.x12.recognize import FILE_KINDS, HEAD, recognize
 
 Format = Literal["json", "fhir", "hl7", "csv"]
@@ -52,8 +52,7 @@ def choose(text: str, origin: str, fmt: str | None) -> tuple[Format, bool]:
         return fmt, False
     found = sniff(text)
     if found is None:
-        _refuse_x12(text, origin)
-        raise InputError(
+        raise x12_refusal(text, origin) or InputError(
             file=origin,
             visit_id=None,
             field=None,
@@ -63,21 +62,24 @@ def choose(text: str, origin: str, fmt: str | None) -> tuple[Format, bool]:
     return found, True
 
 
-def _refuse_x12(text: str, origin: str) -> None:
-    """An X12 file given for visits is named, with the command that reads it."""
+def x12_refusal(text: str, origin: str) -> InputError | None:
+    """The refusal of an X12 file given where visits are read, naming what it is and what
+    reads it (a WrongKindError when ptbill reads its kind); None when it is not X12."""
     if not text.lstrip("\ufeff \t\r\n").startswith("ISA"):
-        return
+        return None
     try:
-        kind: FileKind | None = FILE_KINDS.get(recognize(text[:HEAD]))
+        kind = FILE_KINDS.get(recognize(text[:HEAD]))
     except X12Error:
         kind = None
-    raise InputError(
-        file=origin,
-        visit_id=None,
-        field=None,
-        problem=f"this is {kind.what if kind else 'an X12 interchange'}, not a visit file",
-        fix=kind.fix if kind else f"give the visits as {', '.join(NAMES.values())}",
-    )
+    if kind is None:
+        return InputError(
+            file=origin,
+            visit_id=None,
+            field=None,
+            problem="this is an X12 interchange, not a visit file",
+            fix=f"give the visits as {', '.join(NAMES.values())}",
+        )
+    return WrongKindError(origin, None, f"this is {kind.what}, not a visit file", kind)
 
 
 def notice(origin: str, fmt: Format) -> str:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -61,7 +60,7 @@ from ptbill.web.accounts import Principal
 from ptbill.web.asof import business_date
 from ptbill.web.errors import Conflict, Forbidden, NotFound, WebError
 from ptbill.web.settings import WebSettings
-from ptbill.web.uploads import saved
+from ptbill.web.uploads import kind_named_for_the_web, saved
 from ptbill.x12.errors import X12Error
 from ptbill.x12.kinds import KIND_835, WrongKindError
 from ptbill.x12.recognize import FILE_KINDS, HEAD, recognize
@@ -153,28 +152,6 @@ def edit_visit(
         )
     writable_claim(session, who, visit_id, "visit")
     return import_visits(session, config, settings, who, f"edit-{visit_id}.json", text, as_of)
-
-
-# Where the workbench takes each kind of file (ptbill.x12.kinds.FileKind.reads).
-_UPLOAD_TO = {
-    "ack": "upload it on the Acknowledgements page (API: POST /api/v1/acknowledgements)",
-    "remit": "upload it on the Remittances page (API: POST /api/v1/remittances)",
-    "eligibility": "upload it on the Payers page (API: POST /api/v1/eligibility/responses)",
-    "status": "upload it on the Payers page (API: POST /api/v1/claim-status/responses)",
-}
-
-
-@contextmanager
-def kind_named_for_the_web() -> Iterator[None]:
-    """A file of another kind is refused with where the workbench takes it (the readers'
-    fix names the command line's commands)."""
-    try:
-        yield
-    except WrongKindError as e:
-        upload = _UPLOAD_TO.get(e.found.reads or "")
-        if upload is None:  # no upload takes it: the command line's words stand
-            raise
-        raise e.reworded(upload) from None
 
 
 def check_remittance(name: str, text: str) -> None:

@@ -21,8 +21,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from ptbill.errors import InputError, InputErrors
-from ptbill.intake.detect import sniff
+from ptbill.intake.detect import sniff, x12_refusal
 from ptbill.web.auth import ApiWriter, PageWriter
+from ptbill.x12.kinds import WrongKindError
 
 Kind = Literal["x12", "visits"]
 _EXTENSIONS: dict[Kind, tuple[str, ...]] = {
@@ -74,6 +75,28 @@ def clean_name(name: str | None, kind: Kind) -> str:
     return base[-120:]
 
 
+# Where the workbench takes each kind of file (ptbill.x12.kinds.FileKind.reads).
+_UPLOAD_TO = {
+    "ack": "upload it on the Acknowledgements page (API: POST /api/v1/acknowledgements)",
+    "remit": "upload it on the Remittances page (API: POST /api/v1/remittances)",
+    "eligibility": "upload it on the Payers page (API: POST /api/v1/eligibility/responses)",
+    "status": "upload it on the Payers page (API: POST /api/v1/claim-status/responses)",
+}
+
+
+@contextmanager
+def kind_named_for_the_web() -> Iterator[None]:
+    """A file of another kind is refused with where the workbench takes it (the readers'
+    fix names the command line's commands)."""
+    try:
+        yield
+    except WrongKindError as e:
+        upload = _UPLOAD_TO.get(e.found.reads or "")
+        if upload is None:  # no upload takes it: the command line's words stand
+            raise
+        raise e.reworded(upload) from None
+
+
 def _refuse(name: str, problem: str, fix: str) -> InputError:
     return InputError(name, problem, fix, field="file")
 
@@ -123,6 +146,10 @@ async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[
             "upload the 835/999/277CA file exactly as the payer sent it",
         )
     if kind == "visits" and sniff(text) is None:
+        wrong = x12_refusal(text, name)
+        if wrong is not None:  # an 835, a 999...: named, with where the workbench takes it
+            with kind_named_for_the_web():
+                raise wrong
         raise _refuse(
             name,
             "the file is not visit JSON, FHIR R4 JSON, HL7 v2 or CSV",
