@@ -207,6 +207,7 @@ def loop_2300(claim: Claim) -> list[str]:
         out.append(_provider_name("DQ", claim.supervising))
     for other in claim.other_payers:
         out += loop_2320(other)
+    out += claim.cob_segments
     return out
 
 
@@ -275,6 +276,7 @@ def loop_2400(number: int, line: ClaimLine) -> list[str]:
         segment("DTP", "472", "D8", format_date(line.date_of_service)),
         segment("REF", "6R", line.control_number),
         *(s for a in line.adjudications for s in loop_2430(a)),
+        *line.cob_segments,
     ]
 
 
