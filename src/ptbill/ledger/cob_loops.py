@@ -22,15 +22,34 @@ from ptbill.x12.writer_837p import loop_2320, loop_2430
 Loops = tuple[tuple[str, ...], dict[int, tuple[str, ...]]]  # the 2320s, each line's 2430s
 
 
-def encode(others: Iterable[OtherPayer], lines: Mapping[int, Iterable[LineAdjudication]]) -> str:
-    """The stored text of these loops (`lines`: each line's adjudications by line number)."""
-    return json.dumps(
-        {
-            "2320": [s for other in others for s in loop_2320(other)],
-            "2430": {str(n): [s for a in ads for s in loop_2430(a)] for n, ads in lines.items()},
-        },
-        separators=(",", ":"),
-    )
+class Encoder:
+    """Makes the stored text of next-payer claims' loops. One earlier payer's decisions on
+    lines repeat across a run's claims (one 835's date, fee-schedule amounts, shared
+    adjustments): each distinct line adjudication's 2430 is written once (a bounded memo)."""
+
+    def __init__(self) -> None:
+        self.written: dict[LineAdjudication, list[str]] = {}
+
+    def line(self, a: LineAdjudication) -> list[str]:
+        found = self.written.get(a)
+        if found is None:
+            if len(self.written) >= 65536:
+                self.written.clear()
+            found = self.written[a] = loop_2430(a)
+        return found
+
+    def __call__(
+        self, others: Iterable[OtherPayer], lines: Mapping[int, Iterable[LineAdjudication]]
+    ) -> str:
+        """The stored text of these loops (`lines`: each line's adjudications by number)."""
+        line = self.line
+        return json.dumps(
+            {
+                "2320": [s for other in others for s in loop_2320(other)],
+                "2430": {str(n): [s for a in ads for s in line(a)] for n, ads in lines.items()},
+            },
+            separators=(",", ":"),
+        )
 
 
 def decode(text: str) -> Loops:

@@ -168,6 +168,7 @@ class Advance:
         self.contexts: dict[tuple[str, str | None, str | None], VisitContext] = {}
         self.payer_keys = {p.id: p.key for p in session.scalars(select(m.Payer))}
         self.earlier = EarlierPayers(session, self.bulk, config)
+        self.encode = cob_loops.Encoder()
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -478,7 +479,7 @@ class Advance:
         balance = cob_findings(
             others, lines, [(x["line_number"], x["charge"] or ZERO) for x in own]
         )
-        return findings + balance, cob_loops.encode(others, lines)
+        return findings + balance, self.encode(others, lines)
 
     def item(
         self,

@@ -254,30 +254,37 @@ def loop_2320(other: OtherPayer) -> list[str]:
     return out
 
 
+# The segments of a service line are written whole (what `segment` would join, with its
+# trailing empty elements dropped): a claim file has several lines a claim.
+
+
 def loop_2430(a: LineAdjudication) -> list[str]:
     """2430 line adjudication: what one earlier payer paid and adjusted on the line."""
     procedure = ":".join(("HC", a.code, *a.modifiers))
+    paid, units = format_amount(a.paid), format_units(a.units)
     return [
-        segment("SVD", a.payer_id, format_amount(a.paid), procedure, "", format_units(a.units)),
+        f"SVD*{a.payer_id}*{paid}*{procedure}**{units}".rstrip("*"),
         *(segment(*elements) for elements in grouped(a.adjustments)),
-        segment("DTP", "573", "D8", format_date(a.adjudicated_on)),
+        f"DTP*573*D8*{format_date(a.adjudicated_on)}",
     ]
 
 
 def loop_2400(number: int, line: ClaimLine) -> list[str]:
     """2400 service line: LX, SV1, DTP*472, REF*6R."""
     procedure = ":".join(("HC", line.code, *line.modifiers))
-    pointers = ":".join(str(p) for p in line.pointers)
-    return [
-        segment("LX", str(number)),
-        segment(
-            "SV1", procedure, format_amount(line.charge), "UN", str(line.units), "", "", pointers
-        ),
-        segment("DTP", "472", "D8", format_date(line.date_of_service)),
-        segment("REF", "6R", line.control_number),
-        *(s for a in line.adjudications for s in loop_2430(a)),
-        *line.cob_segments,
+    pointers = ":".join(map(str, line.pointers))
+    charge = format_amount(line.charge)
+    out = [
+        f"LX*{number}",
+        f"SV1*{procedure}*{charge}*UN*{line.units}***{pointers}".rstrip("*"),
+        f"DTP*472*D8*{format_date(line.date_of_service)}",
+        f"REF*6R*{line.control_number}".rstrip("*"),
     ]
+    for a in line.adjudications:
+        out += loop_2430(a)
+    if line.cob_segments:
+        out += line.cob_segments
+    return out
 
 
 def _transaction(
