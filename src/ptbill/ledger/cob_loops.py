@@ -13,8 +13,9 @@ segments without terminators (ptbill.x12.writer_837p: loop_2320, loop_2430).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
+
+import orjson
 
 from ptbill.x12.cob import LineAdjudication, OtherPayer
 from ptbill.x12.writer_837p import loop_2320, loop_2430
@@ -43,15 +44,14 @@ class Encoder:
     ) -> str:
         """The stored text of these loops (`lines`: each line's adjudications by number)."""
         line = self.line
-        return json.dumps(
+        return orjson.dumps(
             {
                 "2320": [s for other in others for s in loop_2320(other)],
                 "2430": {str(n): [s for a in ads for s in line(a)] for n, ads in lines.items()},
-            },
-            separators=(",", ":"),
-        )
+            }
+        ).decode()
 
 
 def decode(text: str) -> Loops:
-    data = json.loads(text)
+    data = orjson.loads(text)
     return tuple(data["2320"]), {int(n): tuple(s) for n, s in data["2430"].items()}

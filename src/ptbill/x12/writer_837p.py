@@ -214,43 +214,21 @@ def loop_2300(claim: Claim) -> list[str]:
 def loop_2320(other: OtherPayer) -> list[str]:
     """2320 other subscriber information (an earlier payer's decision on the claim), 2330A
     other subscriber and 2330B other payer (ptbill.x12.cob)."""
+    last, first = clean(other.subscriber_last, 60), clean(other.subscriber_first, 35)
     out = [
-        segment(
-            "SBR",
-            other.sequence,
-            other.relationship,
-            other.group_number or "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            other.filing_indicator,
-        ),
+        f"SBR*{other.sequence}*{other.relationship}*{other.group_number or ''}******"
+        f"{other.filing_indicator}".rstrip("*"),
         *(segment(*elements) for elements in grouped(other.adjustments)),
-        segment("AMT", "D", format_amount(other.paid)),
-        segment("AMT", "EAF", format_amount(other.patient_liability)),
-        segment("OI", "", "", "Y", "P", "", "Y"),
-        segment(
-            "NM1",
-            "IL",
-            "1",
-            clean(other.subscriber_last, 60),
-            clean(other.subscriber_first, 35),
-            "",
-            "",
-            "",
-            "MI",
-            other.member_id,
-        ),
+        f"AMT*D*{format_amount(other.paid)}",
+        f"AMT*EAF*{format_amount(other.patient_liability)}",
+        "OI***Y*P**Y",
+        f"NM1*IL*1*{last}*{first}****MI*{other.member_id}".rstrip("*"),
     ]
     if other.subscriber_address is not None:
         out += _address(other.subscriber_address)
-    out.append(
-        segment("NM1", "PR", "2", clean(other.payer_name, 60), "", "", "", "", "PI", other.payer_id)
-    )
+    out.append(f"NM1*PR*2*{clean(other.payer_name, 60)}*****PI*{other.payer_id}".rstrip("*"))
     if other.claim_control_number:
-        out.append(segment("REF", "F8", clean(other.claim_control_number, 50)))
+        out.append(f"REF*F8*{clean(other.claim_control_number, 50)}".rstrip("*"))
     return out
 
 
