@@ -439,7 +439,7 @@ class Advance:
     def lines(self, claim_ids: list[int]) -> dict[int, list[_Line]]:
         """The billed lines of each claim's current version, as claim_lines values (without
         ids, version and control number)."""
-        out: dict[int, list[dict[str, Any]]] = {c: [] for c in claim_ids}
+        out: dict[int, list[_Line]] = {c: [] for c in claim_ids}
         x = m.ClaimLine
         for i in range(0, len(claim_ids), 500):
             q = (
