@@ -235,22 +235,31 @@ class Advance:
         decided = [c for c in self.claims(claim_ids) if c.state in _DECIDED]
         if not decided:
             return
-        basis = in_force(self.bulk.conn, [c.id for c in decided])
-        existing = self.next_claims(list({c.head for c in decided}))
-        bases = self.bases(list(existing.values()))
+        # The claims a next coverage may concern first: a posting's claims of patients with
+        # one payer read no more than their coverages.
         coverage = cov.of_patients(self.s, [c.patient_id for c in decided])
+        going: list[tuple[_Claim, cov.InForce]] = []
+        for c in decided:
+            after = cov.at(coverage[c.patient_id], c.sequence + 1, c.date_of_service)
+            if after is None or after.payer_pk == c.payer_id:
+                continue
+            mine = cov.at(coverage[c.patient_id], c.sequence, c.date_of_service)
+            if mine is not None and mine.payer_pk != c.payer_id:
+                continue  # the claim's payer is not the patient's coverage at that rank
+            going.append((c, after))
+        if not going:
+            return
+        basis = in_force(self.bulk.conn, [c.id for c, _ in going])
+        existing = self.next_claims(list({c.head for c, _ in going}))
+        bases = self.bases(list(existing.values()))
         # The claim payments alone: their lines and adjustments are read (by self.earlier)
         # only for the claims that go on.
         decisions = read(self.bulk, [p for p in basis.values() if p is not None], details=False)
         new: list[tuple[_Claim, cov.InForce, Decided]] = []
-        for c in decided:
-            after = cov.at(coverage[c.patient_id], c.sequence + 1, c.date_of_service)
-            mine = cov.at(coverage[c.patient_id], c.sequence, c.date_of_service)
+        for c, after in going:
             payment = basis.get(c.id)
-            if after is None or payment is None or after.payer_pk == c.payer_id:
+            if payment is None:
                 continue
-            if mine is not None and mine.payer_pk != c.payer_id:
-                continue  # the claim's payer is not the patient's coverage at that rank
             d = decisions[payment]
             nxt = existing.get((c.head, c.sequence + 1))
             if nxt is None:
