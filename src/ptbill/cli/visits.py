@@ -27,7 +27,9 @@ ptbill.cli.output.held) reads the input once instead: `scrub --json` and `--json
 `claims_in_one_read`, which validates each visit and makes it a claim at once, and starts
 again the two-pass way only when the input turns out to hold duplicates (or clinics whose
 "today" differs); `code` and `price` --json and --jsonl through `read_once`, for a visit's
-coding and price do not depend on the others.
+coding and price do not depend on the others. A big JSON Lines input of `scrub --json` is
+made claims the same way in worker processes (ptbill.cli.parallel), which fall back to
+`claims_in_one_read` in one process when the input shows anything else.
 """
 
 from __future__ import annotations
