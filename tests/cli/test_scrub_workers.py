@@ -7,6 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -227,3 +231,49 @@ def test_how_many_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert parallel.workers_for((lines,), None, None) == min(
         len(os.sched_getaffinity(0)), parallel.MAX_WORKERS
     )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_a_stopped_command_leaves_no_worker_and_no_output(tmp_path: Path, sig: int) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group) or a kill of the command itself, while
+    its workers scrub: nothing on stdout, and the workers end (they ignore Ctrl-C: the command
+    stops them; a killed command's workers end when they find it gone)."""
+    path = write_visits(tmp_path / "v.jsonl", _visits(6000))
+    out = tmp_path / "out.json"
+    env = dict(os.environ, PTBILL_TODAY="2025-03-10", PTBILL_WORKERS="2")
+    with out.open("wb") as f:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "ptbill", "scrub", "--json", path],
+            stdout=f,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # its own process group, as a terminal's job
+        )
+        workers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and child.poll() is None and time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{child.pid}/task/{child.pid}/children", encoding="ascii") as c:
+                    workers = {int(x) for x in c.read().split()}
+            except FileNotFoundError:
+                break
+            time.sleep(0.005)
+        assert len(workers) == 2, "the workers were not seen at work"
+        if sig == signal.SIGINT:
+            os.killpg(child.pid, sig)
+        else:
+            os.kill(child.pid, sig)
+        code = child.wait(timeout=60)
+    assert code != 0 and out.read_bytes() == b""
+    deadline = time.monotonic() + 30
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_alive, workers))

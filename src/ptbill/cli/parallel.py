@@ -170,17 +170,24 @@ def _work(job: _Job, origin: str, start: int, end: int, contexts: Contexts, memo
     return _Chunk(texts, tallies.tobytes(), ids.tobytes(), days.tobytes(), list(clinics))
 
 
-def _worker(job: _Job, conn: Connection) -> None:
+def _worker(job: _Job, conn: Connection, parents: list[Connection]) -> None:
     """A worker's life: chunks (path, start, end) in, _Chunk (or None: it failed) out, until
-    None comes in."""
+    None comes in. `parents`: the parent's ends of the pipes, which the fork copied: closed,
+    so that a worker finds the parent gone (killed) when it is."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it (Ctrl-C reaches both)
+    for end in parents:
+        end.close()
     contexts, memo = Contexts(job.config), price_memo(job.as_of, job.priced)
-    while (task := conn.recv()) is not None:
-        try:
-            origin, start, end = task
-            conn.send(_work(job, origin, start, end, contexts, memo))
-        except Exception:  # a bad visit or a failure: the parent reads the input again alone
-            conn.send(None)
+    try:
+        while (task := conn.recv()) is not None:
+            try:
+                origin, start, end = task
+                answer = _work(job, origin, start, end, contexts, memo)
+            except Exception:  # a bad visit or a failure: the parent reads the input again
+                answer = None
+            conn.send(answer)
+    except (EOFError, OSError):  # the parent is gone (killed): nothing to answer
+        return
 
 
 def _chunks(files: tuple[str, ...]) -> Iterator[tuple[str, int, int]]:
@@ -241,10 +248,10 @@ def _in_workers(
     try:
         for _ in range(workers):
             mine, theirs = fork.Pipe()
-            proc = fork.Process(target=_worker, args=(job, theirs), daemon=True)
+            pipes.append(mine)
+            proc = fork.Process(target=_worker, args=(job, theirs, pipes), daemon=True)
             proc.start()
             theirs.close()
-            pipes.append(mine)
             procs.append(proc)
         ids: set[int] = set()
         days: set[int] = set()
@@ -291,7 +298,7 @@ def _in_workers(
 def _stop(pipes: list[Connection], procs: list[Any], finished: bool) -> None:
     """Every worker ended and waited for, none left behind whatever happened: told to end
     when the input is done, else (a fallback, Ctrl-C, an error) terminated at once."""
-    for conn, proc in zip(pipes, procs, strict=True):
+    for conn, proc in zip(pipes, procs, strict=False):  # a pipe more when a start failed
         try:
             if finished:
                 conn.send(None)
