@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from ptbill.cli.progress import progress
@@ -256,24 +256,13 @@ def _in_workers(
         ids: set[int] = set()
         days: set[int] = set()
         seen = 0
-        tasks = _chunks(files)
-        pending: deque[tuple[int, int]] = deque()  # (worker, bytes) of each chunk handed out
-        total = sum(s[0] for s in stamps)
-        with progress("scrubbing", total, quiet=quiet, in_bytes=True) as advance:
-            for n, task in zip(range(workers * IN_FLIGHT), tasks, strict=False):
-                pipes[n % workers].send(task)
-                pending.append((n % workers, task[2] - task[1]))
-            turn = len(pending)
-            while pending:
-                worker, size = pending.popleft()
-                chunk: _Chunk | None = pipes[worker].recv()
+        handing = _Handing(pipes, _chunks(files))
+        with progress(
+            "scrubbing", sum(s[0] for s in stamps), quiet=quiet, in_bytes=True
+        ) as advance:
+            for chunk, size in handing.answers():
                 if chunk is None:
                     return False
-                more = next(tasks, None)
-                if more is not None:
-                    pipes[turn % workers].send(more)
-                    pending.append((turn % workers, more[2] - more[1]))
-                    turn += 1
                 count = len(chunk.texts)
                 seen += count
                 ids.update(array("q", chunk.ids))
@@ -293,6 +282,53 @@ def _in_workers(
         return False
     finally:
         _stop(pipes, procs, finished)
+
+
+class _Handing:
+    """The chunks handed out to the workers and their answers taken back in input order. A
+    worker is given another chunk as soon as it answers (so a worker slowed by another
+    process on its core gets fewer), each has up to IN_FLIGHT at a time, and the answers read
+    but not yet used are at most a window of chunks past the one written: memory stays flat
+    however far one worker lags."""
+
+    def __init__(self, pipes: list[Connection], tasks: Iterator[tuple[str, int, int]]) -> None:
+        self.pipes, self.tasks = pipes, tasks
+        self.window = len(pipes) * IN_FLIGHT * 2
+        self.queued: list[deque[int]] = [deque() for _ in pipes]  # each worker's, in order
+        self.sizes: dict[int, int] = {}
+        self.handed = self.written = 0
+
+    def _hand(self, worker: int) -> bool:
+        task = next(self.tasks, None)
+        if task is None:
+            return False
+        self.pipes[worker].send(task)
+        self.queued[worker].append(self.handed)
+        self.sizes[self.handed] = task[2] - task[1]
+        self.handed += 1
+        return True
+
+    def answers(self) -> Iterator[tuple[_Chunk | None, int]]:
+        """(answer, the chunk's bytes) of each chunk in order; an answer None: it failed."""
+        done: dict[int, _Chunk | None] = {}
+        workers = dict(zip(self.pipes, range(len(self.pipes)), strict=True))
+        while True:
+            while self.written in done:
+                yield done.pop(self.written), self.sizes.pop(self.written)
+                self.written += 1
+            for worker, queued in enumerate(self.queued):
+                while (
+                    len(queued) < IN_FLIGHT
+                    and self.handed - self.written < self.window
+                    and self._hand(worker)
+                ):
+                    pass
+            busy = [conn for conn, queued in zip(self.pipes, self.queued, strict=True) if queued]
+            if not busy:
+                return
+            for conn in wait(busy):
+                assert isinstance(conn, Connection)
+                done[self.queued[workers[conn]].popleft()] = conn.recv()
 
 
 def _stop(pipes: list[Connection], procs: list[Any], finished: bool) -> None:
