@@ -86,6 +86,7 @@ class Run(NamedTuple):
     own: float
     rss: float
     pss: float
+    out_mb: float = 0.0  # what it wrote
 
 
 def _child(script: str, args: list[str], out: Path, src: str | None = None) -> Run:
@@ -105,11 +106,12 @@ def _child(script: str, args: list[str], out: Path, src: str | None = None) -> R
     if code not in (0, 1):
         raise SystemExit(f"{args} failed: {said[-2000:]}")
     rss = [line for line in said.splitlines() if line.startswith("RSS ")][-1].split()
-    return Run(seconds, float(rss[2]), int(rss[1]) / 1024, tree.rss, tree.pss)
+    own = int(rss[1]) / 1024
+    return Run(seconds, float(rss[2]), own, tree.rss, tree.pss, out.stat().st_size / 1e6)
 
 
-def _row(name: str, run: Run, out: Path, rate: str) -> None:
-    size = out.stat().st_size / 1e6
+def _row(name: str, run: Run, rate: str) -> None:
+    size = run.out_mb
     print(
         f"  {name:<28} wall {run.wall:6.2f} s  cpu {run.cpu:6.2f} s  {rate}  "
         f"peak {run.own:4,.0f} MB own, {run.rss:4,.0f} MB RSS / {run.pss:4,.0f} MB PSS in all"
@@ -124,7 +126,7 @@ def bench_remit(claims: int, seed: int, folder: Path) -> None:
     mb = path.stat().st_size / 1e6
     print(f"remit: {claims:,} claims, {mb:.1f} MB (synthetic 835, seed {seed})")
     run = _child(READER, [str(path)], out)
-    _row("anchor: read_835 alone", run, out, f"{mb / run.cpu:5.1f} MB/s")
+    _row("anchor: read_835 alone", run, f"{mb / run.cpu:5.1f} MB/s")
     timed: dict[str, float] = {}
     for name, extra in (
         ("remit --json", ["--json"]),
@@ -135,7 +137,7 @@ def bench_remit(claims: int, seed: int, folder: Path) -> None:
     ):
         run = _child(CLI, ["remit", str(path), *extra], out)
         timed[name] = run.cpu
-        _row(name, run, out, f"{mb / run.cpu:5.1f} MB/s")
+        _row(name, run, f"{mb / run.cpu:5.1f} MB/s")
     print(
         f"  by CPU time: remit --json {mb / timed['remit --json']:.1f} MB/s (goal >= 10); "
         f"summary {timed['remit (summary)'] / timed['remit --json']:.2f}x --json (goal <= 2)"
@@ -188,7 +190,7 @@ def bench_scrub(
             f"{n / run.wall:6,.0f}/s {run.wall / anchor.wall:4.1f}x by wall, "
             f"{n / run.cpu:6,.0f}/s {run.cpu / anchor.cpu:4.1f}x by CPU"
         )
-        _row(label, run, out, rate)
+        _row(label, run, rate)
     run = timed["scrub --json"]
     print(
         f"  scrub --json: {n / run.wall:,.0f} visits/s by wall, {n / run.cpu:,.0f} by CPU "
