@@ -277,3 +277,18 @@ def test_a_stopped_command_leaves_no_worker_and_no_output(tmp_path: Path, sig: i
     while any(map(_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(map(_alive, workers))
+
+
+def test_several_files_with_a_bom_blank_lines_and_crlf(
+    tmp_path: Path, outcomes: list[bool]
+) -> None:
+    """Lines cut into chunks anywhere: the files are read as one process reads them (a byte
+    order mark at the start, blank lines, CRLF ends) and in order."""
+    items = [json.dumps(v).encode() for v in _visits()]
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(items[:100]) + b"\r\n\r\n  \n")
+    second.write_bytes(b"\n\n" + b"\n\n".join(items[100:]))  # no end of line at the end
+    one = run("scrub", "--jsonl", str(first), str(second), "--workers", "1")
+    many = run("scrub", "--jsonl", str(first), str(second), "--workers", "2")
+    assert outcomes == [True] and one == many
+    assert [json.loads(x)["visit_id"] for x in many[1].splitlines()] == [f"V-{i}" for i in range(N)]
