@@ -79,8 +79,9 @@ def _json_lines(path: str, fmt: str | None) -> bool:
 def workers_for(files: tuple[str, ...], fmt: str | None, asked: int | None) -> int:
     """How many worker processes to use: `asked` (--workers), else the usable CPUs (at most
     MAX_WORKERS) for an input of at least AUTO_BYTES; 1 (this process alone) for a small input
-    and for anything but regular files of JSON Lines."""
-    if asked == 1 or not all(_json_lines(f, fmt) for f in files):
+    and for anything but regular files of JSON Lines, or where processes cannot be forked."""
+    forks = "fork" in multiprocessing.get_all_start_methods() and hasattr(os, "sched_getaffinity")
+    if asked == 1 or not forks or not all(_json_lines(f, fmt) for f in files):
         return 1
     if asked is not None:
         return asked
