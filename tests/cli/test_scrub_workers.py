@@ -246,7 +246,7 @@ def test_a_stopped_command_leaves_no_worker_and_no_output(tmp_path: Path, sig: i
     """Ctrl-C (SIGINT to the terminal's process group) or a kill of the command itself, while
     its workers scrub: nothing on stdout, and the workers end (they ignore Ctrl-C: the command
     stops them; a killed command's workers end when they find it gone)."""
-    path = write_visits(tmp_path / "v.jsonl", _visits(6000))
+    path = write_visits(tmp_path / "v.jsonl", _visits(12_000))  # about 1 s of work
     out = tmp_path / "out.json"
     env = dict(os.environ, PTBILL_TODAY="2025-03-10", PTBILL_WORKERS="2")
     with out.open("wb") as f:
