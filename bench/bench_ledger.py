@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from timed_child import TreeMemory
+
 AS_OF = dt.date(2025, 4, 1)  # the demo's visits are in March 2025: PFS 2025 prices them
 RECEIVED = dt.date(2025, 4, 2)
 SEED = 2026
@@ -37,49 +39,6 @@ SEED = 2026
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class TreeMemory:
-    """Samples, every 50 ms, the memory of this process and its children (the import's
-    workers): the peak of their summed PSS (shared pages split between the processes that
-    share them) and of their summed RSS (shared pages counted in each: an upper bound)."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self.pss = self.rss = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.05):
-            pss = rss = 0.0
-            for pid in [os.getpid(), *_children(os.getpid())]:
-                try:
-                    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
-                        for line in f:
-                            if line.startswith(("Pss:", "Rss:")):
-                                kb = int(line.split()[1]) / 1024
-                                pss, rss = (pss + kb, rss) if line[0] == "P" else (pss, rss + kb)
-                except OSError:
-                    continue  # a worker that just ended
-            self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 def _timed(fn: Any) -> tuple[Any, float, float]:

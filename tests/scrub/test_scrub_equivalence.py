@@ -29,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
+from ptbill.cli import parallel
 from ptbill.cli.main import cli
 from ptbill.demo.generator import generate
 from ptbill.domain import Visit
@@ -267,6 +268,19 @@ def test_the_changes_reach_many_rules(runs: dict[str, list[str]]) -> None:
 @pytest.mark.parametrize(("label", "expected"), PINNED.items())
 def test_the_output_is_what_it_was(runs: dict[str, list[str]], label: str, expected: str) -> None:
     assert outcome(runs[label]) == expected
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"), [(k, v) for k, v in PINNED.items() if " scrub " in k]
+)
+def test_worker_processes_write_the_same(
+    runs: dict[str, list[str]], label: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scrub --json and --jsonl in worker processes (ptbill.cli.parallel), the input cut into
+    chunks of about 30 visits: the same bytes (doubled.jsonl: its duplicates are found
+    across chunks, and the input made claims again in one process)."""
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 64 << 10)
+    assert outcome([*runs[label], "--workers", "3"]) == expected
 
 
 if __name__ == "__main__":

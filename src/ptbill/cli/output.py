@@ -228,6 +228,16 @@ quiet_option = click.option(
     "-q", "--quiet", is_flag=True, help="No progress bar and no summary (the results only)."
 )
 
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="PTBILL_WORKERS",
+    help="Processes that make the --json and --jsonl output of JSON Lines files (the same "
+    "bytes however many). Default: the usable CPUs (at most 8) for an input of 8 MB or more "
+    "(about 4,000 visits), else 1; other formats always 1. Also PTBILL_WORKERS.",
+)
+
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A table for people whose cells are never cut (money above all): when it is wider than

@@ -11,11 +11,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from ptbill.bulk import batch
-from ptbill.cli import visits
+from ptbill.cli import parallel, visits
 from ptbill.cli.clock import as_of_or_today, one_clinic
 from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, json_bytes, out, run_config, user_errors
 from ptbill.cli.intake_opts import from_option
-from ptbill.cli.output import JsonList, format_options, held, output_of, quiet_option, release
+from ptbill.cli.output import (
+    JsonList,
+    format_options,
+    held,
+    output_of,
+    quiet_option,
+    release,
+    workers_option,
+)
 from ptbill.cli.progress import progress
 from ptbill.cli.summary import Totals
 from ptbill.config import Config, load_config
@@ -141,6 +149,7 @@ def as_of_told(
 )
 @from_option
 @quiet_option
+@workers_option
 @click.pass_context
 @user_errors
 def scrub(
@@ -151,17 +160,20 @@ def scrub(
     show_all: bool,
     fmt: str | None,
     quiet: bool,
+    workers: int | None,
 ) -> None:
     """Scrub the visits in FILE(s): every payer rule that would deny or claw back a line.
 
     On a terminal: the visits with findings, and the totals (ready and blocked by category,
     lines, charges, expected payment); --json and --jsonl: every visit's findings, the input
-    read once (the output held in a temporary file until all of it has read). Exit 0 when
+    read once (the output held in a temporary file until all of it has read; a big JSON Lines
+    input scrubbed by --workers processes, the same output). Exit 0 when
     every visit is ready, 1 when any is blocked, 2 for unreadable input (nothing printed)."""
     output = output_of(output)
     with batch():
         if output != "text":
-            blocked = _scrub_json(ctx, files, as_of, output == "jsonl", fmt, quiet)
+            how_many = parallel.workers_for(files, fmt, workers)
+            blocked = _scrub_json(ctx, files, as_of, output == "jsonl", fmt, quiet, how_many)
         else:  # checked whole first, then each visit's findings printed as it is scrubbed
             found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
             day, how = as_of_told(ctx, as_of, found.config, found.clinics)
@@ -187,10 +199,11 @@ def _scrub_json(
     lines: bool,
     fmt: str | None,
     quiet: bool,
+    workers: int,
 ) -> int:
     """--json and --jsonl: the input read once, each visit's findings written as it is
-    scrubbed, held until the whole input has read (an input error prints nothing). How many
-    visits are blocked."""
+    scrubbed (in `workers` processes: ptbill.cli.parallel), held until the whole input has
+    read (an input error prints nothing). How many visits are blocked."""
     config = run_config(ctx)
     text = ResultText(lines)
     with held() as spool:
@@ -203,17 +216,19 @@ def _scrub_json(
             spool.truncate()
             sink, blocked = JsonList(lines, stream=spool), 0
 
-        for x in visits.claims_in_one_read(
+        for made, tally in parallel.texts_in_one_read(
             files,
             config,
             fmt,
             lambda clinics: as_of_told(ctx, as_of, config, clinics)[0],
             restart,
+            lambda x: (text(x.visit, x.scrub), x.scrub.blocked),
+            workers=workers,
             priced=False,
             quiet=quiet,
         ):
-            sink.add_text(text(x.visit, x.scrub))
-            blocked += x.scrub.blocked
+            sink.add_text(made)
+            blocked += tally
         sink.close()
         release(spool)
     return blocked

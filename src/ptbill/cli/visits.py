@@ -27,7 +27,9 @@ ptbill.cli.output.held) reads the input once instead: `scrub --json` and `--json
 `claims_in_one_read`, which validates each visit and makes it a claim at once, and starts
 again the two-pass way only when the input turns out to hold duplicates (or clinics whose
 "today" differs); `code` and `price` --json and --jsonl through `read_once`, for a visit's
-coding and price do not depend on the others.
+coding and price do not depend on the others. A big JSON Lines input of `scrub --json` is
+made claims the same way in worker processes (ptbill.cli.parallel), which fall back to
+`claims_in_one_read` in one process when the input shows anything else.
 """
 
 from __future__ import annotations
@@ -186,15 +188,26 @@ def _validated(found: Input, what: str, quiet: bool) -> Iterator[Item]:
         )
 
 
+def clinic_of(ctx: VisitContext) -> str | None:
+    """The clinic a visit is billed as (named, or found by its billing provider's NPI)."""
+    return ctx.clinic.key if ctx.clinic else None
+
+
+def hashes_of(visit: Visit) -> tuple[int, int]:
+    """What the duplicate checks compare: the hash of the visit's id and of its patient's id
+    and date of service."""
+    return hash(visit.visit_id), hash((visit.patient.id, visit.date_of_service))
+
+
 def _note(found: Input, visit: Visit, ctx: VisitContext) -> None:
     found.count += 1
-    # The clinic it is billed as (named, or found by its billing provider's NPI).
-    found.clinics.add(ctx.clinic.key if ctx.clinic else None)
+    found.clinics.add(clinic_of(ctx))
     dos = visit.date_of_service
     if found.latest is None or dos > found.latest:
         found.latest = dos
-    found.ids.append(hash(visit.visit_id))
-    found.days.append(hash((visit.patient.id, dos)))
+    same_id, same_day = hashes_of(visit)
+    found.ids.append(same_id)
+    found.days.append(same_day)
 
 
 def _repeated(hashes: array[int]) -> set[int]:
@@ -240,7 +253,9 @@ def read(found: Input) -> Iterator[Item]:
         yield Item(origin, visit, contexts.of(visit, origin))
 
 
-def _claim(x: Item, as_of: dt.date | None, batch: Batch, memo: PriceMemo[None] | None) -> ClaimItem:
+def claim_of(
+    x: Item, as_of: dt.date | None, batch: Batch, memo: PriceMemo[None] | None
+) -> ClaimItem:
     if memo is not None:
         c = prepare_claim(x.visit, x.ctx, as_of, batch=batch, memo=memo)
         return ClaimItem(x.origin, x.visit, x.ctx, c.coded, c.scrub, c.priced)
@@ -248,7 +263,7 @@ def _claim(x: Item, as_of: dt.date | None, batch: Batch, memo: PriceMemo[None] |
     return ClaimItem(x.origin, x.visit, x.ctx, coded, scrub, None)
 
 
-def _memo(as_of: dt.date | None, priced: bool) -> PriceMemo[None] | None:
+def price_memo(as_of: dt.date | None, priced: bool) -> PriceMemo[None] | None:
     return PriceMemo(as_of, size=MEMO_KINDS) if priced else None  # type: ignore[arg-type]
 
 
@@ -258,9 +273,9 @@ def claims(
     """Each visit made a claim as of `as_of` (see prepare_claim; without `priced`, coded and
     scrubbed only: scrub_claim), in input order: the input one run (its duplicates found
     across the files, alike visits priced once)."""
-    memo = _memo(as_of, priced)
+    memo = price_memo(as_of, priced)
     for x in read(found):
-        yield _claim(x, as_of, found.batch, memo)
+        yield claim_of(x, as_of, found.batch, memo)
         advance(1)
 
 
@@ -280,10 +295,10 @@ def read_once(
 def priced_alone(items: Iterator[Item], as_of: dt.date | None) -> Iterator[ClaimItem]:
     """Each item made a claim as `claims` makes it, priced, with no other visit of the input
     looked at (its scrub does not see duplicates: for output that shows the price only)."""
-    memo = _memo(as_of, True)
+    memo = price_memo(as_of, True)
     alone = Batch(())
     for x in items:
-        yield _claim(x, as_of, alone, memo)
+        yield claim_of(x, as_of, alone, memo)
 
 
 @contextmanager
@@ -340,11 +355,11 @@ def claims_in_one_read(
             clinics = len(found.clinics)
             if clinics == 1:
                 as_of = as_of_for(found.clinics)
-                memo = _memo(as_of, priced)
+                memo = price_memo(as_of, priced)
             elif as_of_for(found.clinics) != as_of:
                 alone = False
                 continue
-        yield _claim(x, as_of, found.batch, memo)
+        yield claim_of(x, as_of, found.batch, memo)
     if alone:
         return
     restart()
