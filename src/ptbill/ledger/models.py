@@ -235,9 +235,6 @@ class ClaimVersion(Base):
     # A secondary or tertiary claim's version: the earlier payer's decision (claim payment)
     # its loops 2320/2430 carry (migration 0004).
     basis_payment_id: Mapped[int | None] = _fk("claim_payments.id", nullable=True, index=False)
-    # ... and those loops as the 837P writes them, made with the claim from that decision
-    # (ptbill.ledger.cob_loops; migration 0010). NULL: submit reads the decisions again.
-    cob_loops: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ClaimLine(Base):

@@ -37,9 +37,9 @@ from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Subscriber, Visit
-from ptbill.ledger import cob_loops, overpayments
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
+from ptbill.ledger import overpayments
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.cob_data import Decided, DecidedLine, add_details, in_force, read
 from ptbill.ledger.jsontext import to_json
@@ -176,7 +176,6 @@ class Advance:
         self.contexts: dict[tuple[str, str | None, str | None], VisitContext] = {}
         self.payer_keys = {p.id: p.key for p in session.scalars(select(m.Payer))}
         self.earlier = EarlierPayers(session, self.bulk, config)
-        self.encode = cob_loops.Encoder()
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -324,10 +323,8 @@ class Advance:
             visit = for_payer(visits[c.visit_pk], after.payer_key, after.subscriber)
             own = lines[c.id]
             step = Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
-            findings, loops = (
-                ([], None)
-                if d.crossed_over
-                else self.scrub(visit, number, own, step, visits[c.visit_pk])
+            findings = (
+                [] if d.crossed_over else self.scrub(visit, number, own, step, visits[c.visit_pk])
             )
             blocked = any(f["severity"] == "error" for f in findings)
             state = (
@@ -378,7 +375,6 @@ class Advance:
                     "reason": f"the balance {numbers[c.id]}'s payer left (decision of "
                     f"{d.determined_on}, payer claim {d.payer_control_number or '-'})",
                     "basis_payment_id": d.payment_id,
-                    "cob_loops": loops,
                 }
             )
             made.append((cid, number, own))
@@ -481,9 +477,8 @@ class Advance:
 
     def scrub(
         self, visit: Visit, number: str, own: list[_Line], step: Step, primary: Visit
-    ) -> tuple[list[dict[str, Any]], str]:
-        """The next payer's scrub rules on the claim's lines, and the COB balancing rules;
-        with the earlier payers' loops they balanced, as the version stores them."""
+    ) -> list[dict[str, Any]]:
+        """The next payer's scrub rules on the claim's lines, and the COB balancing rules."""
         ctx = self.context(visit, f"ledger claim {number}")
         coded = coded_from_lines(number, visit.payer, own)
         review = Review(visit, coded, ctx, self.as_of, None, None)
@@ -493,8 +488,9 @@ class Advance:
             for hit in check(review, params)
         ]
         others, lines = self.earlier.of(step, primary)
-        balance = cob_findings(others, lines, [(x.line_number, x.charge or ZERO) for x in own])
-        return findings + balance, self.encode(others, lines)
+        return findings + cob_findings(
+            others, lines, [(x.line_number, x.charge or ZERO) for x in own]
+        )
 
     def item(
         self,
@@ -545,7 +541,6 @@ class Advance:
         )
         if claim.state in _NOT_SENT:
             version.basis_payment_id = d.payment_id
-            version.cob_loops = None  # made again from the new decision by submit
             if d.patient <= 0:
                 self._move(claim, State.WRITTEN_OFF, why + "; nothing is left for this payer")
             self.summary.corrected.append(claim.claim_number)

@@ -27,10 +27,8 @@ from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, Submitter
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
-from ptbill.ledger import cob_loops
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
-from ptbill.ledger.coverages import InForce, of_patients
 from ptbill.ledger.coverages import at as coverage_at
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.secondary import EarlierPayers, Step, for_payer
@@ -111,7 +109,6 @@ def claim_for(
     built = claim_from_visit(visit, coded, ctx, origin=f"ledger claim {claim_number}")
     ordered = sorted(lines, key=lambda x: x.line_number)
     decided = earlier.lines if earlier is not None else {}
-    written = earlier.line_segments if earlier is not None else {}
     # Each line made once with its stored control number and its 2430s (a constructor call:
     # dataclasses.replace, twice a line, cost more than the rest of the line's making).
     own = tuple(
@@ -124,7 +121,6 @@ def claim_for(
             x.date_of_service,
             stored.control_number,
             decided.get(n, ()),
-            written.get(n, ()),
         )
         for n, (x, stored) in enumerate(zip(built.lines, ordered, strict=True), start=1)
     )
@@ -135,7 +131,6 @@ def claim_for(
         claim_id=claim_number,
         sequence=earlier.sequence,
         other_payers=earlier.others,
-        cob_segments=earlier.segments,
         lines=own,
     )
 
@@ -154,13 +149,11 @@ def _replaced(claim: Claim, **changes: Any) -> Claim:
 @dataclass(frozen=True, slots=True)
 class Earlier:
     """A next payer's claim's earlier payers: its SBR01, loops 2320 and each line's 2430s (by
-    the line's position), as decisions or as the segments its version stores."""
+    the line's position)."""
 
     sequence: str
-    others: tuple[OtherPayer, ...] = ()
-    lines: dict[int, tuple[LineAdjudication, ...]] = field(default_factory=dict)
-    segments: tuple[str, ...] = ()
-    line_segments: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    others: tuple[OtherPayer, ...]
+    lines: dict[int, tuple[LineAdjudication, ...]]
 
 
 @dataclass(slots=True)
@@ -210,7 +203,6 @@ _CLAIM_FIELDS = (
     m.Claim.patient_id,
     m.ClaimVersion.basis_payment_id,
     m.Payer.key,
-    m.ClaimVersion.cob_loops,
 )
 _LINE_FIELDS = (
     m.ClaimLine.version_id,
@@ -256,7 +248,6 @@ class _Submission:
         self.sent = 0
         self.total = Decimal(0)
         self.earlier: EarlierPayers | None = None
-        self.coverage: dict[int, list[InForce]] = {}
 
     def rows(self, ids: list[int]) -> Sequence[Any]:
         return self.conn.execute(
@@ -331,7 +322,6 @@ class _Submission:
             patient,
             basis,
             payer_key,
-            loops,
         ) in rows:
             visit = given = Visit.model_validate_json(effective or source)
             step = None
@@ -344,7 +334,7 @@ class _Submission:
                 lines.get(vid, []),
                 visit,
                 self.context(visit, number),
-                None if step is None else self.earlier_payers(step, given, loops),
+                None if step is None else self.earlier_payers(step, given),
             )
             claims.append(claim)
             sent.append((cid, state, first, vid, version, freq))
@@ -352,8 +342,9 @@ class _Submission:
 
     def next_payer_visit(self, step: Step, visit: Visit, payer_key: str, number: str) -> Visit:
         """The visit as the claim to its next payer names it: that coverage's subscriber."""
+        assert self.earlier is not None
         found = coverage_at(
-            self.coverage.get(step.patient_id, []), step.sequence, step.date_of_service
+            self.earlier.coverage.get(step.patient_id, []), step.sequence, step.date_of_service
         )
         if found is None or found.payer_key != payer_key:
             raise InputError(
@@ -366,32 +357,24 @@ class _Submission:
             )
         return for_payer(visit, payer_key, found.subscriber)
 
-    def earlier_payers(self, step: Step, primary: Visit, loops: str | None) -> Earlier:
-        """The earlier payers' decisions of a next payer's claim: the loops its version stores,
-        else made from the decisions (`primary`: the visit as its primary claim named it)."""
-        sequence = SEQUENCE_CODES[step.sequence]
-        if loops is not None:
-            segments, lines = cob_loops.decode(loops)
-            return Earlier(sequence, segments=segments, line_segments=lines)
+    def earlier_payers(self, step: Step, primary: Visit) -> Earlier:
+        """The earlier payers' decisions of a next payer's claim (`primary`: the visit as its
+        primary claim named it)."""
         assert self.earlier is not None
         others, decided = self.earlier.of(step, primary)
-        return Earlier(sequence, tuple(others), decided)
+        return Earlier(SEQUENCE_CODES[step.sequence], tuple(others), decided)
 
     def load_earlier(self, rows: Sequence[Any]) -> None:
-        """The coverages of the chunk's next-payer claims, and the earlier payers' decisions
-        of those whose version stores no loops, read in bulk."""
+        """The earlier payers' decisions of the chunk's next-payer claims, read in bulk."""
         steps = [
-            (Step(r[14], r[13], r[15], r[3], r[16]), r[18])
+            Step(r[14], r[13], r[15], r[3], r[16])
             for r in rows
             if r[13] > 1 and r[14] is not None and r[16] is not None
         ]
         if not steps:
             return
-        self.coverage = of_patients(self.s, {x.patient_id for x, _ in steps})
-        unstored = [x for x, loops in steps if loops is None]
-        if unstored:
-            self.earlier = EarlierPayers(self.s, Bulk(self.s), self.config)
-            self.earlier.load(unstored, self.coverage)
+        self.earlier = EarlierPayers(self.s, Bulk(self.s), self.config)
+        self.earlier.load(steps)
 
     def write(self, claims: list[Claim]) -> None:
         if self.settings is None:

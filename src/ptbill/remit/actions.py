@@ -125,7 +125,6 @@ def _write_version(
     texts = Texts(session, bulk)
     texts.store(versions.texts_of(stored))
     row = versions.version_row(claim.id, version_no, visit, stored, texts, on, reason)
-    row["cob_loops"] = None  # lines coded again: a next payer's loops are made at submit
     if version_no == claim.version:
         version = session.scalar(
             select(m.ClaimVersion).where(

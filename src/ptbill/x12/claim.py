@@ -58,9 +58,6 @@ class ClaimLine:
     control_number: str  # REF*6R: unique per line; it comes back in the 835's REF*6R
     # 2430: the earlier payers' decisions on the line (a secondary or tertiary claim).
     adjudications: tuple[LineAdjudication, ...] = ()
-    # ... or its 2430 loops already written (the segments, without terminators), as a
-    # next-payer claim stores them when it is made (ptbill.ledger.cob_loops).
-    cob_segments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +84,6 @@ class Claim:
     supervising: ClaimProvider | None = None  # 2310D, when not the rendering provider
     sequence: str = "P"  # SBR01: P primary, S secondary, T tertiary (ptbill.x12.cob)
     other_payers: tuple[OtherPayer, ...] = ()  # 2320/2330A/2330B, in the order they paid
-    cob_segments: tuple[str, ...] = ()  # ... or those loops already written (as ClaimLine's)
 
     @property
     def total_charge(self) -> Decimal:

@@ -175,7 +175,6 @@ def loop_2300(claim: Claim) -> list[str]:
         out.append(_provider_name("DQ", claim.supervising))
     for other in claim.other_payers:
         out += loop_2320(other)
-    out += claim.cob_segments
     return out
 
 
@@ -228,8 +227,6 @@ def loop_2400(number: int, line: ClaimLine) -> list[str]:
     ]
     for a in line.adjudications:
         out += loop_2430(a)
-    if line.cob_segments:
-        out += line.cob_segments
     return out
 
 
