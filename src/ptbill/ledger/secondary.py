@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,17 +69,25 @@ _DECIDED = frozenset(str(s) for s in DECIDED)
 # are the ones the primary decided (a COB claim repeats them as billed); the visit's
 # authorization is the primary payer's.
 NEXT_PAYER_CATEGORIES = frozenset({"patient", "provider", "timely_filing", "coverage"})
-_STEPS: dict[str, tuple[RuleStep, ...]] = {}
+# By profile (its identity, checked: profiles are frozen) and what the visit has.
+_STEPS: dict[tuple[int, int | None], tuple[Any, tuple[RuleStep, ...]]] = {}
 
 
-def next_payer_steps(profile: Any) -> tuple[RuleStep, ...]:
-    """The payer's active scrub rules of the categories that concern a next payer's claim."""
-    found = _STEPS.get(profile.key)
-    if found is None or len(_STEPS) > 256:
-        found = _STEPS[profile.key] = tuple(
-            x for x in rule_steps(profile) if x[2].rule.category in NEXT_PAYER_CATEGORIES
+def next_payer_steps(profile: Any, has: int | None = None) -> tuple[RuleStep, ...]:
+    """The payer's active scrub rules of the categories that concern a next payer's claim
+    (`has`: what the visit has, ptbill.scrub.review.Needs: without the rules that need
+    something else, as the scrub engine runs them)."""
+    key = (id(profile), has)
+    found = _STEPS.get(key)
+    if found is None or found[0] is not profile:
+        if len(_STEPS) > 1024:
+            _STEPS.clear()
+        steps = rule_steps(profile, has)
+        found = _STEPS[key] = (
+            profile,
+            tuple(x for x in steps if x[2].rule.category in NEXT_PAYER_CATEGORIES),
         )
-    return found
+    return found[1]
 
 
 _NOT_SENT = frozenset({str(State.READY), str(State.BLOCKED), str(State.DRAFT)})
@@ -226,22 +234,31 @@ class Advance:
         decided = [c for c in self.claims(claim_ids) if c.state in _DECIDED]
         if not decided:
             return
-        basis = in_force(self.bulk.conn, [c.id for c in decided])
-        existing = self.next_claims(list({c.head for c in decided}))
-        bases = self.bases(list(existing.values()))
+        # The claims a next coverage may concern first: a posting's claims of patients with
+        # one payer read no more than their coverages.
         coverage = cov.of_patients(self.s, [c.patient_id for c in decided])
+        going: list[tuple[_Claim, cov.InForce]] = []
+        for c in decided:
+            after = cov.at(coverage[c.patient_id], c.sequence + 1, c.date_of_service)
+            if after is None or after.payer_pk == c.payer_id:
+                continue
+            mine = cov.at(coverage[c.patient_id], c.sequence, c.date_of_service)
+            if mine is not None and mine.payer_pk != c.payer_id:
+                continue  # the claim's payer is not the patient's coverage at that rank
+            going.append((c, after))
+        if not going:
+            return
+        basis = in_force(self.bulk.conn, [c.id for c, _ in going])
+        existing = self.next_claims(list({c.head for c, _ in going}))
+        bases = self.bases(list(existing.values()))
         # The claim payments alone: their lines and adjustments are read (by self.earlier)
         # only for the claims that go on.
         decisions = read(self.bulk, [p for p in basis.values() if p is not None], details=False)
         new: list[tuple[_Claim, cov.InForce, Decided]] = []
-        for c in decided:
-            after = cov.at(coverage[c.patient_id], c.sequence + 1, c.date_of_service)
-            mine = cov.at(coverage[c.patient_id], c.sequence, c.date_of_service)
+        for c, after in going:
             payment = basis.get(c.id)
-            if after is None or payment is None or after.payer_pk == c.payer_id:
+            if payment is None:
                 continue
-            if mine is not None and mine.payer_pk != c.payer_id:
-                continue  # the claim's payer is not the patient's coverage at that rank
             d = decisions[payment]
             nxt = existing.get((c.head, c.sequence + 1))
             if nxt is None:
@@ -314,7 +331,7 @@ class Advance:
                 State.SUBMITTED if d.crossed_over else (State.BLOCKED if blocked else State.READY)
             )
             cid = next(claim_ids)
-            charge = sum((x["charge"] or ZERO for x in own), ZERO)
+            charge = sum((x.charge or ZERO for x in own), ZERO)
             claims.append(
                 {
                     "id": cid,
@@ -405,29 +422,29 @@ class Advance:
             v["findings_text_id"] = self.texts.id(findings_json)
         self.bulk.insert(m.Claim, claims)
         version_ids = self.bulk.insert(m.ClaimVersion, versions, with_ids=True)
-        rows = []
-        for vid, (_, number, own) in zip(version_ids, made, strict=True):
-            for x in own:
-                rows.append(
-                    {
-                        **x,
-                        "version_id": vid,
-                        "control_number": control_number(number, 1, x["line_number"]),
-                        "price_status": "unpriced",
-                        "expected_allowed": None,
-                        "expected_payment": None,
-                        "expected_patient": None,
-                        "price_text_id": None,
-                    }
-                )
-        self.bulk.insert(m.ClaimLine, rows)
+        self.insert_lines(
+            (x, vid, number, 1)
+            for vid, (_, number, own) in zip(version_ids, made, strict=True)
+            for x in own
+        )
         self.bulk.insert(m.AuditEntry, audit)
         self.bulk.insert(m.WorkItem, work)
 
-    def lines(self, claim_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    def insert_lines(self, lines: Iterable[tuple[_Line, int, str, int]]) -> None:
+        """Claim lines as copies of `_Line`s: (line, its version's id, claim number, version)."""
+        self.bulk.insert_tuples(
+            m.ClaimLine,
+            _LINE_COLUMNS,
+            [
+                (*x, vid, control_number(number, version, x.line_number), "unpriced")
+                for x, vid, number, version in lines
+            ],
+        )
+
+    def lines(self, claim_ids: list[int]) -> dict[int, list[_Line]]:
         """The billed lines of each claim's current version, as claim_lines values (without
         ids, version and control number)."""
-        out: dict[int, list[dict[str, Any]]] = {c: [] for c in claim_ids}
+        out: dict[int, list[_Line]] = {c: [] for c in claim_ids}
         x = m.ClaimLine
         for i in range(0, len(claim_ids), 500):
             q = (
@@ -455,24 +472,24 @@ class Advance:
             )
             for row in self.s.execute(q):
                 claim_id, *values = row
-                out[claim_id].append(dict(zip(_LINE_KEYS, values, strict=True)))
+                out[claim_id].append(_Line(*values))
         return out
 
     def scrub(
-        self, visit: Visit, number: str, own: list[dict[str, Any]], step: Step, primary: Visit
+        self, visit: Visit, number: str, own: list[_Line], step: Step, primary: Visit
     ) -> list[dict[str, Any]]:
         """The next payer's scrub rules on the claim's lines, and the COB balancing rules."""
         ctx = self.context(visit, f"ledger claim {number}")
-        coded = coded_from_lines(number, visit.payer, [_Line(x, "[]") for x in own])
+        coded = coded_from_lines(number, visit.payer, own)
         review = Review(visit, coded, ctx, self.as_of, None, None)
         findings = [
             active.finding(hit).to_json()
-            for check, params, active in next_payer_steps(ctx.profile)
+            for check, params, active in next_payer_steps(ctx.profile, review.has)
             for hit in check(review, params)
         ]
         others, lines = self.earlier.of(step, primary)
         return findings + cob_findings(
-            others, lines, [(x["line_number"], x["charge"] or ZERO) for x in own]
+            others, lines, [(x.line_number, x.charge or ZERO) for x in own]
         )
 
     def item(
@@ -569,24 +586,8 @@ class Advance:
             )
         )
         assert new is not None
-        lines = self.lines([claim.id])[claim.id]
-        self.bulk.insert(
-            m.ClaimLine,
-            [
-                {
-                    **x,
-                    "version_id": new.id,
-                    "control_number": control_number(
-                        claim.claim_number, new.version, x["line_number"]
-                    ),
-                    "price_status": "unpriced",
-                    "expected_allowed": None,
-                    "expected_payment": None,
-                    "expected_patient": None,
-                    "price_text_id": None,
-                }
-                for x in lines
-            ],
+        self.insert_lines(
+            (x, new.id, claim.claim_number, new.version) for x in self.lines([claim.id])[claim.id]
         )
         claim.version = new.version
         self._move(
@@ -598,37 +599,30 @@ class Advance:
         move(self.s, claim, to, self.who, self.as_of, why, "correct the next payer's claim")
 
 
-_LINE_KEYS = (
-    "line_number",
-    "code",
-    "modifiers",
-    "units",
-    "charge",
-    "pointers",
-    "minutes",
-    "assistant_minutes",
-    "date_of_service",
-    "explanation_text_id",
-)
-
-
-class _Line:
-    """A claim line's values as coded_from_lines reads them (ptbill.ledger.stored.LineValues)."""
+class _Line(NamedTuple):
+    """A billed line of a claim's current version, as claim_lines keeps it (without its ids,
+    version and control number) and as coded_from_lines reads it (ptbill.ledger.stored
+    .LineValues)."""
 
     line_number: int
     code: str
-    units: int
     modifiers: str
+    units: int
+    charge: Decimal | None
     pointers: str
     minutes: int | None
     assistant_minutes: int
-    charge: Decimal | None
     date_of_service: dt.date
-    explanation_json: str
+    explanation_text_id: int | None
 
-    def __init__(self, values: dict[str, Any], explanation_json: str) -> None:
-        self.__dict__.update(values)
-        self.explanation_json = explanation_json
+    @property
+    def explanation_json(self) -> str:
+        return "[]"  # the next payer's rules read no explanation: none is read
+
+
+# A copied line's columns: _Line's, its version, control number and price status (unpriced;
+# the other price columns stay NULL).
+_LINE_COLUMNS = (*_Line._fields, "version_id", "control_number", "price_status")
 
 
 @dataclass(frozen=True, slots=True)

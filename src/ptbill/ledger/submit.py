@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 from typing import IO, Any
 
 from sqlalchemy import select
@@ -124,14 +125,25 @@ def claim_for(
         for n, (x, stored) in enumerate(zip(built.lines, ordered, strict=True), start=1)
     )
     if earlier is None:
-        return dataclasses.replace(built, lines=own)
-    return dataclasses.replace(
+        return _replaced(built, lines=own)
+    return _replaced(
         built,
         claim_id=claim_number,
         sequence=earlier.sequence,
         other_payers=earlier.others,
         lines=own,
     )
+
+
+_CLAIM_NAMES = tuple(f.name for f in dataclasses.fields(Claim))
+_CLAIM_VALUES = attrgetter(*_CLAIM_NAMES)
+
+
+def _replaced(claim: Claim, **changes: Any) -> Claim:
+    """dataclasses.replace of a Claim without its checks of each field (a claim each)."""
+    values = dict(zip(_CLAIM_NAMES, _CLAIM_VALUES(claim), strict=True))
+    values.update(changes)
+    return Claim(**values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import TypeVar
 from ptbill.x12.errors import X12Error
 
 T = TypeVar("T")
+K = TypeVar("K")
 _NUMBER_CHARS = "0123456789.-"
 _MAX_NUMBER = 18  # X12 type R: at most 18 digits
 _CENT = Decimal("0.01")
@@ -79,7 +80,7 @@ _EXACT = Context(prec=60)  # scaling by 100 never rounds, whatever the caller's 
 MONEY: dict[str, tuple[Decimal, Cents]] = {}
 
 
-def _remember(memo: dict[str, T], key: str, value: T) -> T:
+def _remember(memo: dict[K, T], key: K, value: T) -> T:
     if len(memo) >= _MEMO_SIZE:  # bounded: a file of all-different values cannot grow it
         memo.clear()
     memo[key] = value
@@ -168,16 +169,28 @@ def parse_date8(s: str, element: str) -> dt.date:
     raise X12Error("not a date written CCYYMMDD" if s else "the date is missing", element=element)
 
 
+# Amounts and dates written, as their text: a claim file repeats fee-schedule amounts and
+# dates of service as a remittance does (bounded as MONEY; only amounts of whole cents, which
+# no rounding context can change).
+AMOUNT_TEXTS: dict[Decimal, str] = {}
+DATE_TEXTS: dict[dt.date, str] = {}
+
+
 def format_amount(value: Decimal) -> str:
     """An amount as X12 writes it: no trailing zeros after the point (96, 96.5, 96.25)."""
+    try:
+        return AMOUNT_TEXTS[value]
+    except (KeyError, TypeError):  # TypeError: a signaling NaN, refused below
+        pass
     if not value.is_finite():
         raise ValueError(f"not an amount: {value}")
     q = value.quantize(_CENT)
-    if not q:
-        return "0"
-    s = format(q, "f")
-    return s.rstrip("0").rstrip(".")
+    s = format(q, "f").rstrip("0").rstrip(".") if q else "0"
+    return _remember(AMOUNT_TEXTS, value, s) if q == value else s
 
 
 def format_date(value: dt.date) -> str:
-    return value.isoformat().replace("-", "")  # CCYYMMDD (years 1 to 9999: four digits)
+    try:
+        return DATE_TEXTS[value]
+    except KeyError:  # CCYYMMDD (years 1 to 9999: four digits)
+        return _remember(DATE_TEXTS, value, value.isoformat().replace("-", ""))

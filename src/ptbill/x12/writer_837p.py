@@ -51,32 +51,34 @@ def format_units(units: Decimal) -> str:
 
 
 def _digits(value: str) -> str:
-    return "".join(c for c in value if c.isdigit())
+    return "".join(filter(str.isdigit, value))
+
+
+# The segments each claim has are written whole, as `segment` would join them (trailing
+# empty elements dropped): a claim file has some 20 of them a claim.
 
 
 def _address(a: Address) -> list[str]:
+    line1, line2 = clean(a.line1, 55), clean(a.line2 or "", 55)
     return [
-        segment("N3", clean(a.line1, 55), clean(a.line2 or "", 55)),
-        segment("N4", clean(a.city, 30), a.state, _digits(a.zip)),
+        f"N3*{line1}*{line2}".rstrip("*"),
+        f"N4*{clean(a.city, 30)}*{a.state}*{_digits(a.zip)}".rstrip("*"),
     ]
 
 
 def _person(entity: str, p: Person, id_qualifier: str = "", ident: str = "") -> str:
-    return segment(
-        "NM1", entity, "1", clean(p.last, 60), clean(p.first, 35), "", "", "", id_qualifier, ident
-    )
+    last, first = clean(p.last, 60), clean(p.first, 35)
+    return f"NM1*{entity}*1*{last}*{first}****{id_qualifier}*{ident}".rstrip("*")
 
 
 def _provider_name(entity: str, p: ClaimProvider) -> str:
-    return segment(
-        "NM1", entity, "1", clean(p.last, 60), clean(p.first, 35), "", "", "", "XX", p.npi
-    )
+    return _person(entity, Person(p.last, p.first, None, None, None), "XX", p.npi)
 
 
 def _demographics(p: Person) -> str:
     if p.birth_date is None or p.sex is None:
         raise ValueError("birth date and sex are required for DMG")
-    return segment("DMG", "D8", format_date(p.birth_date), p.sex)
+    return f"DMG*D8*{format_date(p.birth_date)}*{p.sex}".rstrip("*")
 
 
 def loop_1000(submitter: Submitter, receiver: Receiver) -> list[str]:
@@ -118,40 +120,19 @@ def loop_2000a(hl: int, billing: BillingProvider, pay_to: Address | None) -> lis
 def loop_2000b(hl: int, parent: int, claim: Claim) -> list[str]:
     """2000B subscriber level (SBR), 2010BA subscriber, 2010BB payer."""
     self_pay = claim.patient is None
+    relationship = "18" if self_pay else ""
     out = [
-        segment("HL", str(hl), str(parent), "22", "0" if self_pay else "1"),
-        segment(
-            "SBR",
-            claim.sequence,
-            "18" if self_pay else "",
-            claim.group_number or "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            claim.filing_indicator,
-        ),
+        f"HL*{hl}*{parent}*22*{0 if self_pay else 1}",
+        f"SBR*{claim.sequence}*{relationship}*{claim.group_number or ''}******"
+        f"{claim.filing_indicator}".rstrip("*"),
         _person("IL", claim.subscriber, "MI", claim.member_id),
     ]
     if claim.subscriber.address is not None:
         out += _address(claim.subscriber.address)
     if self_pay:
         out.append(_demographics(claim.subscriber))
-    out.append(
-        segment(
-            "NM1",
-            "PR",
-            "2",
-            clean(claim.payer_name, 60),
-            "",
-            "",
-            "",
-            "",
-            "PI",
-            clean(claim.payer_id, 80),
-        )
-    )
+    payer_name, payer_id = clean(claim.payer_name, 60), clean(claim.payer_id, 80)
+    out.append(f"NM1*PR*2*{payer_name}*****PI*{payer_id}".rstrip("*"))
     return out
 
 
@@ -161,8 +142,8 @@ def loop_2000c(hl: int, parent: int, claim: Claim) -> list[str]:
     if patient is None or patient.address is None:
         raise ValueError("the patient loop needs a patient with an address")
     return [
-        segment("HL", str(hl), str(parent), "23", "0"),
-        segment("PAT", claim.relationship),
+        f"HL*{hl}*{parent}*23*0",
+        f"PAT*{claim.relationship}".rstrip("*"),
         _person("QC", patient),
         *_address(patient.address),
         _demographics(patient),
@@ -173,20 +154,7 @@ def loop_2300(claim: Claim) -> list[str]:
     """2300 claim (CLM, REF, HI) and its 2310A referring, 2310B rendering and 2310D
     supervising providers."""
     facility = f"{claim.place_of_service}:B:{claim.frequency_code}"
-    out = [
-        segment(
-            "CLM",
-            claim.claim_id,
-            format_amount(claim.total_charge),
-            "",
-            "",
-            facility,
-            "Y",
-            "A",
-            "Y",
-            "Y",
-        )
-    ]
+    out = [f"CLM*{claim.claim_id}*{format_amount(claim.total_charge)}***{facility}*Y*A*Y*Y"]
     if claim.prior_authorization:
         out.append(segment("REF", "G1", claim.prior_authorization))
     if claim.frequency_code in ("7", "8"):
@@ -213,69 +181,53 @@ def loop_2300(claim: Claim) -> list[str]:
 def loop_2320(other: OtherPayer) -> list[str]:
     """2320 other subscriber information (an earlier payer's decision on the claim), 2330A
     other subscriber and 2330B other payer (ptbill.x12.cob)."""
+    last, first = clean(other.subscriber_last, 60), clean(other.subscriber_first, 35)
     out = [
-        segment(
-            "SBR",
-            other.sequence,
-            other.relationship,
-            other.group_number or "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            other.filing_indicator,
-        ),
+        f"SBR*{other.sequence}*{other.relationship}*{other.group_number or ''}******"
+        f"{other.filing_indicator}".rstrip("*"),
         *(segment(*elements) for elements in grouped(other.adjustments)),
-        segment("AMT", "D", format_amount(other.paid)),
-        segment("AMT", "EAF", format_amount(other.patient_liability)),
-        segment("OI", "", "", "Y", "P", "", "Y"),
-        segment(
-            "NM1",
-            "IL",
-            "1",
-            clean(other.subscriber_last, 60),
-            clean(other.subscriber_first, 35),
-            "",
-            "",
-            "",
-            "MI",
-            other.member_id,
-        ),
+        f"AMT*D*{format_amount(other.paid)}",
+        f"AMT*EAF*{format_amount(other.patient_liability)}",
+        "OI***Y*P**Y",
+        f"NM1*IL*1*{last}*{first}****MI*{other.member_id}".rstrip("*"),
     ]
     if other.subscriber_address is not None:
         out += _address(other.subscriber_address)
-    out.append(
-        segment("NM1", "PR", "2", clean(other.payer_name, 60), "", "", "", "", "PI", other.payer_id)
-    )
+    out.append(f"NM1*PR*2*{clean(other.payer_name, 60)}*****PI*{other.payer_id}".rstrip("*"))
     if other.claim_control_number:
-        out.append(segment("REF", "F8", clean(other.claim_control_number, 50)))
+        out.append(f"REF*F8*{clean(other.claim_control_number, 50)}".rstrip("*"))
     return out
+
+
+# The segments of a service line are written whole (what `segment` would join, with its
+# trailing empty elements dropped): a claim file has several lines a claim.
 
 
 def loop_2430(a: LineAdjudication) -> list[str]:
     """2430 line adjudication: what one earlier payer paid and adjusted on the line."""
     procedure = ":".join(("HC", a.code, *a.modifiers))
+    paid, units = format_amount(a.paid), format_units(a.units)
     return [
-        segment("SVD", a.payer_id, format_amount(a.paid), procedure, "", format_units(a.units)),
+        f"SVD*{a.payer_id}*{paid}*{procedure}**{units}".rstrip("*"),
         *(segment(*elements) for elements in grouped(a.adjustments)),
-        segment("DTP", "573", "D8", format_date(a.adjudicated_on)),
+        f"DTP*573*D8*{format_date(a.adjudicated_on)}",
     ]
 
 
 def loop_2400(number: int, line: ClaimLine) -> list[str]:
     """2400 service line: LX, SV1, DTP*472, REF*6R."""
     procedure = ":".join(("HC", line.code, *line.modifiers))
-    pointers = ":".join(str(p) for p in line.pointers)
-    return [
-        segment("LX", str(number)),
-        segment(
-            "SV1", procedure, format_amount(line.charge), "UN", str(line.units), "", "", pointers
-        ),
-        segment("DTP", "472", "D8", format_date(line.date_of_service)),
-        segment("REF", "6R", line.control_number),
-        *(s for a in line.adjudications for s in loop_2430(a)),
+    pointers = ":".join(map(str, line.pointers))
+    charge = format_amount(line.charge)
+    out = [
+        f"LX*{number}",
+        f"SV1*{procedure}*{charge}*UN*{line.units}***{pointers}".rstrip("*"),
+        f"DTP*472*D8*{format_date(line.date_of_service)}",
+        f"REF*6R*{line.control_number}".rstrip("*"),
     ]
+    for a in line.adjudications:
+        out += loop_2430(a)
+    return out
 
 
 def _transaction(
