@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.acks import apply_ack_file
 from ptbill.ledger.db import Ledger
+from ptbill.ledger.importer import import_files
 from ptbill.ledger.states import State
 from ptbill.ledger.submit import submit
 from ptbill.payer_sim import envelope_of
@@ -205,3 +207,36 @@ def test_large_submissions_are_split_into_transaction_sets(
     with ledger.transaction() as s:
         summary = apply_ack_file(s, str(path), as_of=ACK_DAY, who=WHO)
     assert sorted(summary.rejected) == ["V-2", "V-3"]
+
+
+def test_the_progress_is_told_the_claims_to_send_and_counts_them_all(
+    ledger: Ledger, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the command line's progress bar is given: the claims that will be built (not the
+    blocked one), then each batch as it is built, to the total."""
+    import contextlib
+
+    import ptbill.ledger.submit as submitting
+
+    monkeypatch.setattr(submitting, "_READ", 2)  # batches of 2, so the counts are several
+    visits = [medicare_visit(f"V-{n}", patient=f"P-{n}") for n in range(5)]
+    visits.append(medicare_visit("V-9", patient="P-9", diagnoses=[]))  # blocked: not sent
+    told: list[tuple[str, int]] = []
+
+    @contextlib.contextmanager
+    def progress(total: int) -> Iterator[Callable[[int], None]]:
+        told.append(("total", total))
+        yield lambda n: told.append(("built", n))
+
+    with ledger.transaction() as s:
+        import_files(
+            s,
+            [write_visits(tmp_path / "v.jsonl", visits)],
+            as_of=SUBMIT_DAY,
+            config=config,
+            who=WHO,
+        )
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=SUBMIT_DAY, who=WHO, file_name="p.837", progress=progress)
+    assert len(sent.claims) == 5
+    assert told == [("total", 5), ("built", 2), ("built", 2), ("built", 1)]

@@ -295,6 +295,7 @@ def import_cmd(
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @clinic_option
+@quiet_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -304,6 +305,7 @@ def submit(
     as_of: dt.datetime | None,
     as_json: bool,
     clinics: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Every ready (or corrected) claim (of the clinics given) into one 837P; the claims
     become submitted."""
@@ -322,6 +324,7 @@ def submit(
                 who=who(),
                 file_name=output,
                 scope=_scope(session, clinics),
+                progress=lambda total: progress("submitting", total, quiet=quiet or as_json),
             )
             if result.text:
                 write_text(tmp, result.text)

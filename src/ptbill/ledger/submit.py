@@ -12,7 +12,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import attrgetter
@@ -51,6 +52,15 @@ RECEIVER = Receiver(name="CLAIMS CLEARINGHOUSE", id="CLEARINGHOUSE")
 MAX_CONTROL_NUMBER = 999_999_999
 SUBMITTABLE = (State.READY, State.CORRECTED)
 _READ = 500  # claims read and built at a time (a query's IN list, too)
+
+Advance = Callable[[int], object]  # told how many more claims were built
+# Given how many claims will be sent: a context whose value is told as each batch is built
+# (the command line's progress bar).
+Progress = Callable[[int], AbstractContextManager[Advance]]
+
+
+def _untold(n: int) -> None:
+    return None
 
 
 @dataclass
@@ -245,6 +255,7 @@ class _Submission:
         self.settings: InterchangeSettings | None = None
         self.writer: InterchangeWriter | None = None
         self.submission: m.Submission | None = None
+        self.advance: Advance = _untold  # until `submit` is given a progress
         self.sent = 0
         self.total = Decimal(0)
         self.earlier: EarlierPayers | None = None
@@ -289,6 +300,7 @@ class _Submission:
         sent: list[tuple[Any, ...]] = []
         for i in range(0, len(ids), _READ):
             self.build(ids[i : i + _READ], claims, sent, result)
+            self.advance(len(ids[i : i + _READ]))
         if claims:
             self.write(claims)
             self.record(sent)
@@ -501,8 +513,10 @@ def submit(
     who: str,
     file_name: str,
     scope: Scope = EVERYTHING,
+    progress: Progress | None = None,
 ) -> SubmitResult:
-    """Every ready (or corrected) claim of the clinics of `scope` into one 837P."""
+    """Every ready (or corrected) claim of the clinics of `scope` into one 837P (`progress`:
+    told how many claims will be sent, then as they are built)."""
     result = SubmitResult()
     by_payer: dict[int, list[int]] = {}
     # Ready claims past their timely filing limit, by payer as the sets are.
@@ -533,7 +547,10 @@ def submit(
         run = _Submission(session, config, as_of, who, file_name, spool)
         run.block_late(late)
         result.late = [c[1] for c in late]
-        with batch():  # visits, claims and segments, none in a reference cycle: no GC rescans
+        total = sum(map(len, by_payer.values()))
+        shown = progress(total) if progress else nullcontext(run.advance)
+        # visits, claims and segments, none in a reference cycle: no GC rescans
+        with batch(), shown as run.advance:
             for payer in sorted(by_payer):  # one transaction set (or more) per payer
                 ids = by_payer[payer]
                 for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
