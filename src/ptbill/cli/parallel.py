@@ -105,7 +105,7 @@ def texts_in_one_read(
     """`make` of each claim of claims_in_one_read, in input order (see its `restart`): in
     `workers` processes when more than one, else in this one."""
     if workers > 1:
-        done = yield from _in_workers(files, config, fmt, as_of_for, make, workers, priced, quiet)
+        done = yield from _in_workers(files, config, as_of_for, make, workers, priced, quiet)
         if done:
             return
         restart()
@@ -201,7 +201,6 @@ def _chunks(files: tuple[str, ...]) -> Iterator[tuple[str, int, int]]:
 def _first(
     files: tuple[str, ...],
     config: Config,
-    fmt: str | None,
     as_of_for: Callable[[set[str | None]], dt.date | None],
     make: Make,
     priced: bool,
@@ -226,7 +225,6 @@ def _stamps(files: tuple[str, ...]) -> list[tuple[int, int]]:
 def _in_workers(
     files: tuple[str, ...],
     config: Config,
-    fmt: str | None,
     as_of_for: Callable[[set[str | None]], dt.date | None],
     make: Make,
     workers: int,
@@ -237,7 +235,7 @@ def _in_workers(
     yielded) when the input must be made claims again in one process."""
     try:
         stamps = _stamps(files)
-        first, as_of = _first(files, config, fmt, as_of_for, make, priced)
+        first, as_of = _first(files, config, as_of_for, make, priced)
     except Exception:  # the one process tells what is wrong
         return False
     clinics: set[str | None] = {first}

@@ -54,8 +54,8 @@ def _digits(value: str) -> str:
     return "".join(filter(str.isdigit, value))
 
 
-# The segments each claim has are written whole, as `segment` would join them (trailing
-# empty elements dropped): a claim file has some 20 of them a claim.
+# The segments each claim and service line has are written whole, as `segment` would join
+# them (trailing empty elements dropped): a claim file has some 20 of them a claim.
 
 
 def _address(a: Address) -> list[str]:
@@ -197,10 +197,6 @@ def loop_2320(other: OtherPayer) -> list[str]:
     if other.claim_control_number:
         out.append(f"REF*F8*{clean(other.claim_control_number, 50)}".rstrip("*"))
     return out
-
-
-# The segments of a service line are written whole (what `segment` would join, with its
-# trailing empty elements dropped): a claim file has several lines a claim.
 
 
 def loop_2430(a: LineAdjudication) -> list[str]:
