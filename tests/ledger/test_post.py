@@ -394,3 +394,31 @@ def test_the_batchs_rows_name_their_tables_columns() -> None:
         (pb.AuditRow, m.AuditEntry),
     ):
         assert set(shape._fields) <= set(model.__table__.columns.keys()), shape.__name__
+
+
+def test_the_progress_is_told_the_files_bytes_in_step_with_its_claims(
+    ledger: Ledger, config: Config, sent: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the command line's progress bar is given: the file's size, then the bytes posted,
+    told as the claims of a payment post (an 835 of one payment moves the bar too), to the
+    size and never backwards."""
+    import contextlib
+    from collections.abc import Iterator
+
+    monkeypatch.setattr(posting, "_TELL_EVERY", 1)
+    path = tmp_path / "r.835"
+    path.write_text(remit_of([decision(c, _paid_in_full(c)) for c in sent.values()]))
+    told: list[int] = []
+    sizes: list[int] = []
+
+    @contextlib.contextmanager
+    def progress(size: int) -> Iterator[Callable[[int], None]]:
+        sizes.append(size)
+        yield told.append
+
+    with ledger.transaction() as s:
+        summary = posting.post_file(s, str(path), who=WHO, config=config, progress=progress)
+    assert (summary.payments, summary.claims, summary.matched) == (1, 3, 3)
+    assert sizes == [path.stat().st_size]
+    assert sum(told) == sizes[0] and min(told) > 0
+    assert len(told) >= 4  # after each of the 3 claims, then the payment's rows written

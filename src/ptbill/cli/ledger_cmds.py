@@ -411,6 +411,7 @@ def ack_apply(
     help="Posting date (default: the 835's production or payment date).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@quiet_option
 @clinic_option
 @click.pass_context
 @user_errors
@@ -420,6 +421,7 @@ def post(
     file: str,
     as_of: dt.datetime | None,
     as_json: bool,
+    quiet: bool,
     clinics: tuple[str, ...],
 ) -> None:
     """Post an 835 remittance: all of it or nothing, each payment once (a payment posted before,
@@ -430,7 +432,14 @@ def post(
 
     config = _config(ctx)
     with ledger_session(ctx) as session:
-        summary = post_file(session, file, who=who(), config=config, as_of=_day(as_of))
+        summary = post_file(
+            session,
+            file,
+            who=who(),
+            config=config,
+            as_of=_day(as_of),
+            progress=lambda size: progress("posting", size, quiet=quiet or as_json, in_bytes=True),
+        )
         _held_to(session, clinics, file, summary.clinics(session))
     if as_json:
         print_json(summary.as_json())

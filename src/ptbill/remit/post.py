@@ -41,10 +41,12 @@ ptbill.remit.post_match, the rows of a payment in ptbill.remit.post_batch.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -71,6 +73,12 @@ from ptbill.x12.kinds import DAMAGED, input_error
 
 ZERO = Decimal(0)
 FIX_835 = DAMAGED["remit"]
+_TELL_EVERY = 512  # claims posted between two words to the progress bar
+
+Told = Callable[[int], object]  # told how many more bytes of the file are posted
+# Given the file's size: a context whose value is told as its payments post (the command
+# line's progress bar).
+Progress = Callable[[int], AbstractContextManager[Told]]
 
 
 class AlreadyPosted(InputError):
@@ -118,23 +126,31 @@ def post_file(
     who: str,
     config: Config | None = None,
     as_of: dt.date | None = None,
+    progress: Progress | None = None,
 ) -> PostSummary:
     """Post the 835 at `path` in the caller's transaction (which the caller commits)."""
     try:
         with open(path, "rb") as f:
             sha = hashlib.file_digest(f, "sha256").hexdigest()
+            size = f.tell()
         raw = _HashedFile(path)
     except OSError as e:
         raise unreadable(path, e) from None
     # Decoded as the text kept for the ledger is: undecodable bytes become U+FFFD.
-    with io.TextIOWrapper(
-        io.BufferedReader(raw), encoding="utf-8", errors="replace", newline=""
-    ) as stream:
-        summary = _post(session, path, sha, stream, lambda: _content(path, sha), who, config, as_of)
+    with (
+        io.TextIOWrapper(
+            io.BufferedReader(raw), encoding="utf-8", errors="replace", newline=""
+        ) as stream,
+        progress(size) if progress else nullcontext(_untold) as told,
+    ):
+        bar = _Bar(raw, told)
+        content = functools.partial(_content, path, sha)
+        summary = _post(session, path, sha, stream, content, who, config, as_of, bar)
         while stream.read(1 << 20):  # whatever follows the last payment is hashed too
             pass
         if raw.sha.hexdigest() != sha:
             raise _changed(path)
+        bar.to(size)
     return summary
 
 
@@ -154,22 +170,51 @@ def post_text(
 
 
 class _HashedFile(io.FileIO):
-    """A file whose bytes are hashed as they are read."""
+    """A file whose bytes are hashed (and counted) as they are read."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path, "rb")
         self.sha = hashlib.sha256()
+        self.read_so_far = 0
 
     def readinto(self, buffer: Any) -> int | None:
         n = super().readinto(buffer)
         if n:
             self.sha.update(memoryview(buffer)[:n])
+            self.read_so_far += n
         return n
 
     def readall(self) -> bytes:
         data = super().readall()
         self.sha.update(data)
+        self.read_so_far += len(data)
         return data
+
+
+def _untold(n: int) -> None:
+    return None
+
+
+class _Bar:
+    """The file's bytes told to a progress bar as its payments post: a payment's share is what
+    was read for it (roughly: the reader reads a little ahead), told in step with its claims, so
+    that an 835 of one payment of 100,000 claims moves the bar too."""
+
+    def __init__(self, raw: _HashedFile, told: Told) -> None:
+        self.raw, self.told = raw, told
+        self.done = self.start = self.share = 0
+
+    def payment(self) -> None:
+        """A payment was read: its claims post next."""
+        self.start, self.share = self.done, max(self.raw.read_so_far - self.done, 0)
+
+    def claims(self, posted: int, of: int) -> None:
+        self.to(self.start + self.share * posted // max(of, 1))
+
+    def to(self, at: int) -> None:
+        if at > self.done:
+            self.told(at - self.done)
+            self.done = at
 
 
 class _TextStream(io.TextIOBase):
@@ -208,6 +253,7 @@ def _post(
     who: str,
     config: Config | None,
     as_of: dt.date | None,
+    bar: _Bar | None = None,
 ) -> PostSummary:
     r = m.Remittance
     before = session.scalar(select(r.id).where(r.sha256 == sha))
@@ -216,6 +262,7 @@ def _post(
         summary.already_posted = earlier_payments(session.connection(), before)
         return summary
     poster = RemittancePoster(session, name, who, config, as_of)
+    poster.bar = bar
     poster.open(sha, content())
     try:
         # Millions of objects that live for one payment, hardly any in a reference cycle: the
@@ -302,6 +349,7 @@ class RemittancePoster:
         self.flag = self.bulk.to_driver(m.ClaimPayment, "reversal")
         self._tolerances: dict[int, Tolerance] = {}
         self.posted: dict[str, tuple[str, int]] = {}  # this file's payments: identity -> ST02..
+        self.bar: _Bar | None = None
 
     def open(self, sha: str, content: str) -> None:
         """The remittance's row, with the file's text, which is not kept after: inserted
@@ -397,13 +445,20 @@ class RemittancePoster:
         routed = self.router.route(p, self.matcher.match(p.claims))
         postings = ClaimPostings(self.conn, payer, p.claims)
         batch = PostingBatch(self, p, payment_id, determined, on, postings)
+        bar, count = self.bar, len(p.claims)
+        if bar:
+            bar.payment()
         for seq, (cp, (claim, wrong)) in enumerate(zip(p.claims, routed, strict=True), start=1):
             batch.claim_payment(seq, cp, claim, wrong)
+            if bar and not seq % _TELL_EVERY:
+                bar.claims(seq, count + 1)  # the last share when its rows are written
         batch.provider_adjustments(p)
         try:
             batch.write()
         except IntegrityError:  # a decision of it posted by another process meanwhile
             raise _posted_meanwhile(self.name) from None
+        if bar:
+            bar.claims(1, 1)
         self.matcher.clear()
 
     def _insert_payment(
