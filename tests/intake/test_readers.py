@@ -221,6 +221,10 @@ def test_an_unknown_format_is_refused_with_the_choices() -> None:
         ("999-greenriver-ncdma-rejected.txt", "a 999 acknowledgment", "ptbill ack"),
         ("277ca-hdi-277CA-all-fields.edi", "a 277CA claim acknowledgment", "ptbill ack"),
         ("837p-badx12-X222-chiropractic.edi", "an 837P professional claim", "the 999, 277CA"),
+        # ISA16 '|' (a CSV separator) in the first line: still X12, not CSV charges.
+        ("999-herophilus-accepted.txt", "a 999 acknowledgment", "ptbill ack"),
+        ("277ca-imsweb-x12_277CA_rejected.txt", "a 277CA claim acknowledgment", "ptbill ack"),
+        ("ta1-uhin-TA1.edi", "a TA1 interchange acknowledgment", "ptbill ack"),
     ],
 )
 def test_an_x12_file_given_for_visits_is_named_with_what_reads_it(
@@ -229,6 +233,14 @@ def test_an_x12_file_given_for_visits_is_named_with_what_reads_it(
     corpus = Path(__file__).resolve().parents[2] / ".." / "shared" / "x12-corpus"
     [error] = _refusal((corpus / name).read_text(encoding="latin-1"))
     assert f"this is {named}, not a visit file" in error and reads in error
+
+
+@pytest.mark.parametrize("text", ["", "\n  \n", "\ufeff"])
+def test_an_empty_file_is_named_empty_whatever_reads_it(text: str) -> None:
+    """`ptbill import` recognises the format before reading: an empty file is still empty,
+    not a format to choose with --from."""
+    [error] = _refusal(text)
+    assert "the file is empty" in error and "--from" not in error
 
 
 def test_an_x12_interchange_of_a_kind_ptbill_does_not_take_is_not_a_visit_file() -> None:

@@ -7,6 +7,8 @@ import copy
 import json
 from pathlib import Path
 
+import pytest
+
 from ptbill.config import load_config
 from ptbill.domain.visit import Visit
 from ptbill.intake import csv_charges, fhir_export, hl7v2_export
@@ -67,10 +69,17 @@ def test_the_page_form_imports_a_csv_export(make_bench: MakeBench) -> None:
     assert bench.get("/api/v1/visits/V-UP-csv-1").status_code == 200
 
 
-def test_an_x12_file_uploaded_as_visits_is_named_with_where_it_goes(make_bench: MakeBench) -> None:
+@pytest.mark.parametrize(
+    # the second's ISA16 is '|', a CSV separator: still a 999, not a CSV charge export
+    "name",
+    ["999-greenriver-ncdma-rejected.txt", "999-herophilus-accepted.txt"],
+)
+def test_an_x12_file_uploaded_as_visits_is_named_with_where_it_goes(
+    make_bench: MakeBench, name: str
+) -> None:
     bench = make_bench("posted")
     corpus = Path(__file__).resolve().parents[2] / ".." / "shared" / "x12-corpus"
-    text = (corpus / "999-greenriver-ncdma-rejected.txt").read_bytes()
+    text = (corpus / name).read_bytes()
     r = bench.post("/api/v1/visits", files={"file": ("answer.txt", text, "text/plain")})
     assert r.status_code == 422, r.text
     body = json.dumps(r.json())

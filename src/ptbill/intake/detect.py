@@ -18,6 +18,7 @@ NAMES: dict[str, str] = {
     "hl7": "HL7 v2 (DFT^P03)",
     "csv": "CSV charges",
 }
+_GIVE_VISITS = f"give the visits as {', '.join(NAMES.values())}"
 _RESOURCE = re.compile(r'"resourceType"\s*:')
 _VISIT = re.compile(r'"visit_id"\s*:')
 
@@ -25,6 +26,8 @@ _VISIT = re.compile(r'"visit_id"\s*:')
 def sniff(text: str) -> Format | None:
     """The format the start of `text` shows, or None."""
     head = text[:8192].lstrip("\ufeff \t\r\n\x0b")
+    if head[:3] == "ISA":  # X12, whose first line may hold a CSV separator (ISA16 '|')
+        return None
     if head[:3] in ("MSH", "FHS", "BHS"):
         return "hl7"
     if head[:1] in ("{", "["):
@@ -50,6 +53,8 @@ def choose(text: str, origin: str, fmt: str | None) -> tuple[Format, bool]:
                 fix=f"use one of {', '.join(FORMATS)}",
             )
         return fmt, False
+    if not text.lstrip("\ufeff \t\r\n\x0b"):
+        raise InputError(origin, "the file is empty", _GIVE_VISITS)
     found = sniff(text)
     if found is None:
         raise x12_refusal(text, origin) or InputError(
@@ -77,7 +82,7 @@ def x12_refusal(text: str, origin: str) -> InputError | None:
             visit_id=None,
             field=None,
             problem="this is an X12 interchange, not a visit file",
-            fix=f"give the visits as {', '.join(NAMES.values())}",
+            fix=_GIVE_VISITS,
         )
     return WrongKindError(origin, None, f"this is {kind.what}, not a visit file", kind)
 
