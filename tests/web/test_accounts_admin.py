@@ -249,6 +249,17 @@ def test_the_admin_api_and_pages(bench: Workbench) -> None:
     assert next(u for u in users if u["name"] == "dee")["clinics"] == {A: "biller", B: "viewer"}
 
 
+def test_the_tokens_of_a_user_who_does_not_exist_are_refused(bench: Workbench) -> None:
+    """A mistyped name is a mistake to name (as every other `user`/`token` command names it),
+    not an empty list that reads as "this user has no tokens"."""
+    code, out = _run(bench.db, "token", "list", "elm-bilner")
+    assert code == 2 and "no user 'elm-bilner'" in out
+    r = bench.get("/api/v1/admin/tokens?user=elm-bilner", "admin")
+    assert r.status_code == 422 and "no user 'elm-bilner'" in r.json()["error"]["problem"]
+    code, out = _run(bench.db, "token", "list", "elm-biller", "--json")
+    assert code == 0 and {t["user"] for t in json.loads(out)} == {"elm-biller"}
+
+
 def test_each_clinics_configuration_is_shown_masked(bench: Workbench, tmp_path: Path) -> None:
     elm = bench.get("/api/v1/clinics", "elm-biller").json()["clinics"]
     assert [c["key"] for c in elm] == [A]

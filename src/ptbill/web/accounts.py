@@ -348,7 +348,7 @@ def list_tokens(session: Session, name: str | None = None) -> list[dict[str, Any
     keys = dict(session.execute(select(lm.Clinic.id, lm.Clinic.key)).all())
     q = select(ApiToken, User.name).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
     if name is not None:
-        q = q.where(User.name == name)
+        q = q.where(ApiToken.user_id == find_user(session, name).id)  # a typo is named
     return [
         {
             "id": t.id,
