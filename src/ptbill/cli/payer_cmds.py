@@ -341,7 +341,7 @@ def exchange() -> None:
     "as_of",
     type=DATE,
     default=None,
-    help=AS_OF_HELP.replace("the latest date the ledger has recorded", "today"),
+    help=AS_OF_HELP,
 )
 @click.option("--watch", "watch", default=None, help="Run again every interval (15m, 1h).")
 @JSON
