@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ptbill.cli.main import cli
+from ptbill.x12.synthetic import synthetic_835
 from tests.x12.helpers import DATA
 
 REMIT = DATA / "remit_basic.835"
@@ -141,6 +142,16 @@ def test_remit_summary_and_claims():
     code, out, _ = run("remit", str(REMIT), "--claims")
     for text in ("V-1", "CO-45 37.50", "N115", "provider adjustment WO (ICN099): 10.00"):
         assert text in out
+
+
+def test_remit_summary_writes_every_amount_of_a_payment_alike(tmp_path):
+    """The payment's header shows its amount as the totals under it do (1,006.87, not
+    1006.87): a biller compares the two at a glance."""
+    path = write(tmp_path, "big.835", synthetic_835(60, claims_per_payment=25))
+    code, out, _ = run("remit", path)
+    assert code == 0
+    assert "SYNTHETIC MAC PART B paid 1,006.87 by ACH" in out
+    assert "paid 1,149.11 by ACH" in out and "paid 243.38 by ACH" in out
 
 
 def test_remit_jsonl_and_csv_are_the_claims_of_the_json():

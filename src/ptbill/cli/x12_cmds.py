@@ -105,7 +105,7 @@ def payment_summary(p: RemittanceAdvice) -> Iterator[str]:
     """A payment for people: its header, its claims' totals by status, the top adjustment
     reasons (claim and line level), provider adjustments and what does not balance."""
     yield (
-        f"{p.payer} paid {money(p.amount)} by {p.method} on {p.payment_date} "
+        f"{p.payer} paid {_total(p.amount)} by {p.method} on {p.payment_date} "
         f"(trace {p.trace_number}) to NPI {p.payee_npi or '-'}"
     )
     by_status: dict[str, list[Any]] = {}
@@ -135,7 +135,7 @@ def payment_summary(p: RemittanceAdvice) -> Iterator[str]:
             yield f"    ... and {len(reasons) - TOP_REASONS} more reason(s)"
     for a in p.provider_adjustments:
         ref = f" ({a.reference})" if a.reference else ""
-        yield f"  provider adjustment {a.reason}{ref}: {money(a.amount)}"
+        yield f"  provider adjustment {a.reason}{ref}: {_total(a.amount)}"
     for i in p.imbalances:
         yield f"  does not balance: {i.message}"
 
