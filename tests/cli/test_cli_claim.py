@@ -75,3 +75,17 @@ def test_control_numbers_persist_between_runs(tmp_path, monkeypatch) -> None:
         assert r.exit_code == 0, r.stderr
         numbers.append((tmp_path / name).read_text().split("*")[13])
     assert numbers == ["000000001", "000000002"]
+
+
+def test_claim_into_a_folder_that_does_not_exist_exits_2(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PTBILL_DATA", str(tmp_path / "data"))
+    f = tmp_path / "v.jsonl"
+    good = visit_dict(
+        timed("97110", 24), visit_id="GOOD-1", total_timed_minutes=24, total_treatment_minutes=30
+    )
+    f.write_text(json.dumps(good) + "\n")
+    target = tmp_path / "no-such-folder" / "out.837"
+    r = run("claim", str(f), "-o", str(target), "--as-of", "2026-03-10")
+    assert r.exit_code == 2, r.output
+    assert f"{target}: cannot write the file" in r.stderr
+    assert not isinstance(r.exception, OSError)  # said, not a traceback

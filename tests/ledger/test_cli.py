@@ -124,3 +124,27 @@ def test_unknown_claim_and_illegal_moves_exit_2(db: str, tmp_path: Path) -> None
 def test_an_unreachable_database_exits_2(tmp_path: Path) -> None:
     r = run("--db", "postgresql://nobody:secret@127.0.0.1:1/none", "report")
     assert r.exit_code == 2 and "cannot open" in r.output and "secret" not in r.output
+
+
+def test_an_output_file_that_cannot_be_written_exits_2_and_changes_nothing(
+    db: str, tmp_path: Path
+) -> None:
+    """-o into a folder that does not exist: the file and the reason named, no traceback, no
+    temporary file left, and the ledger as it was (the claims still ready)."""
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    assert run("--db", db, "import", visits, "--as-of", "2025-03-10").exit_code == 0
+    gone = tmp_path / "no-such-folder"
+
+    def refused(*args: str, name: str) -> None:
+        r = CliRunner().invoke(cli, ["--db", db, *args, "-o", str(gone / name)], obj={})
+        assert r.exit_code == 2, r.output
+        assert f"{gone / name}: cannot write the file" in r.output
+        assert not isinstance(r.exception, OSError)  # said, not a traceback
+
+    refused("submit", "--as-of", "2025-03-10", name="c.837")
+    assert json.loads(run("--db", db, "show", "V-1", "--json").output)["state"] == "ready"
+    refused("eligibility", "request", visits, name="e.270")
+    out = tmp_path / "c.837"
+    assert run("--db", db, "submit", "-o", str(out), "--as-of", "2025-03-10").exit_code == 0
+    refused("status", "request", "--claim", "V-1", name="s.276")
+    assert not gone.exists() and not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]

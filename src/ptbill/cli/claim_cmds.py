@@ -12,7 +12,7 @@ import click
 from ptbill.bulk import batch
 from ptbill.cli import visits
 from ptbill.cli.clock import as_of_or_today, one_clinic
-from ptbill.cli.common import EXIT_FOUND, data_dir, err, run_config, user_errors
+from ptbill.cli.common import EXIT_FOUND, data_dir, err, run_config, unwritable, user_errors
 from ptbill.cli.intake_opts import from_option
 from ptbill.cli.output import quiet_option
 from ptbill.cli.progress import progress
@@ -115,8 +115,12 @@ def claim(
     text = write_837p(claims, settings, submitter, Receiver(receiver.name, receiver.id))
     out = Path(output)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="ascii")
-    os.replace(tmp, out)  # never a half-written claim file
+    try:
+        tmp.write_text(text, encoding="ascii")
+        os.replace(tmp, out)  # never a half-written claim file
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise unwritable(out, e) from None
     err.print(
         f"{len(claims)} claim(s) written to {out} (interchange {number}); "
         f"{blocked} blocked visit(s) left out"

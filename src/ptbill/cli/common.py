@@ -46,6 +46,16 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def unwritable(path: str | Path, e: OSError) -> InputError:
+    """The error for an output file that cannot be written (its folder missing, no
+    permission, the disk full): named, never a traceback."""
+    return InputError(
+        str(path),
+        f"cannot write the file ({e.strerror})",
+        "check that the folder exists and is writable",
+    )
+
+
 def _default(value: Any) -> Any:
     """What orjson does not know: decimals as strings (money is a decimal string), anything
     with an isoformat (a time)."""

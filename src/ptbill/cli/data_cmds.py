@@ -12,9 +12,8 @@ from typing import Any
 
 import click
 
-from ptbill.cli.common import err, out, print_json, user_errors
+from ptbill.cli.common import err, out, print_json, unwritable, user_errors
 from ptbill.cli.ledger_cmds import DATE, _day, database_errors, ledger_session
-from ptbill.errors import InputError
 from ptbill.reports.export_names import FORMATS, WHATS
 
 
@@ -74,13 +73,7 @@ def _write_file(session: Any, query: Any, fmt: Any, target: Path) -> int:
             count = write(session, query, fmt, f)
         os.replace(tmp, target)
     except OSError as e:
-        raise InputError(
-            file=str(target),
-            visit_id=None,
-            field=None,
-            problem=f"cannot write the file ({e.strerror})",
-            fix="check the path and its folder's permissions",
-        ) from None
+        raise unwritable(target, e) from None
     finally:
         tmp.unlink(missing_ok=True)
     return count

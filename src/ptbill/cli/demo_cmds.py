@@ -11,9 +11,8 @@ from typing import Any, TextIO
 
 import click
 
-from ptbill.cli.common import user_errors
+from ptbill.cli.common import unwritable, user_errors
 from ptbill.demo.generator import START, generate, summarize
-from ptbill.errors import InputError
 
 
 def summary_line(visits: list[dict[str, Any]], seed: int, start: dt.date, days: int) -> str:
@@ -57,11 +56,7 @@ def write_file(path: Path, visits: list[dict[str, Any]], text: str | None = None
         tmp.replace(path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise InputError(
-            str(path),
-            f"cannot write the file ({e.strerror})",
-            "check that the folder exists and is writable",
-        ) from None
+        raise unwritable(path, e) from None
 
 
 @click.command("demo-data")

@@ -38,6 +38,7 @@ from ptbill.cli.common import (
     out,
     print_json,
     run_config,
+    unwritable,
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option, notify
@@ -327,7 +328,10 @@ def submit(
                 progress=lambda total: progress("submitting", total, quiet=quiet or as_json),
             )
             if result.text:
-                write_text(tmp, result.text)
+                try:
+                    write_text(tmp, result.text)
+                except OSError as e:  # the transaction rolls back: the claims stay ready
+                    raise unwritable(target, e) from None
         if result.text:
             os.replace(tmp, target)  # after the commit: never a file the ledger did not record
     finally:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ptbill.cli.clock import as_of_or_today
-from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
+from ptbill.cli.common import EXIT_FOUND, err, out, print_json, unwritable, user_errors
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
@@ -39,6 +39,8 @@ def _write(target: str, text: str) -> None:
     try:
         tmp.write_text(text, encoding="ascii")
         os.replace(tmp, path)
+    except OSError as e:  # inside the ledger's transaction: nothing of it is kept
+        raise unwritable(path, e) from None
     finally:
         tmp.unlink(missing_ok=True)
 
