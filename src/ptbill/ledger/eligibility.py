@@ -424,6 +424,7 @@ def _item(
     session.add(
         m.WorkItem(
             claim_id=claim_id,
+            patient_id=check.patient_id,  # the patient's clinic's work, with or without a claim
             reference=reference[:50],
             visit_id=reference[:38] if not reference.startswith("271 #") else None,
             kind="eligibility",
