@@ -188,3 +188,49 @@ def test_clinic_narrows_the_worklist_and_its_bulk_actions(db: str) -> None:
     after = _states(db, numbers)
     assert after[ours[0]] == "closed"
     assert after[theirs[0]] == before[theirs[0]]
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_on_a_narrow_terminal_no_amount_is_cut(monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    """The tables are wider than the terminal: their cells fold, but an amount stays whole on
+    one line ("1,234,5" over "67.89" reads as two figures), and nothing runs off the edge."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from rich.console import Console
+
+    from ptbill.cli import work_cmds
+    from ptbill.remit.worklist import WorkFilter
+
+    big = Decimal("1234567.89")
+    item = {
+        "due_date": dt.date(2024, 4, 9),
+        "overdue": True,
+        "claim_id": "V-2025-000517",
+        "payer": "commercial-blue-cross",
+        "kind": "underpayment",
+        "category": "medical_necessity",
+        "rule": "DX-EXTERNAL-CAUSE-FIRST",
+        "carc": None,
+        "rarc": None,
+        "amount": big,
+        "action": "request_more_visits",
+        "detail": "",
+    }
+    group = {
+        "key": {"kind": "underpayment", "category": "medical_necessity", "carc": "45"},
+        "count": 20,
+        "claims": 20,
+        "amount": big,
+        "overdue": 1,
+    }
+    whole = {"count": 1, "claims": 1, "amount": big, "overdue": 1}
+    console = Console(width=width, force_terminal=True, color_system=None)
+    monkeypatch.setattr(work_cmds, "out", console)
+    with console.capture() as captured:
+        work_cmds._print_text(
+            whole, dt.date(2025, 4, 30), WorkFilter(), [group], None, [item], False
+        )
+    lines = captured.get().splitlines()
+    assert max(len(line) for line in lines) <= width and not any("…" in line for line in lines)
+    assert sum("1,234,567.89" in line for line in lines) == 3  # heading, group, item

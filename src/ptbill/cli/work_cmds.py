@@ -72,6 +72,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+# A narrow terminal folds the cells, but never money (a figure cut in two reads as two).
+_WHOLE = frozenset({"Amount", "amount"})
+
+
 def _rows(head: Sequence[str], rows: list[list[str]], title: str) -> None:
     """A table: rich on a terminal, plain aligned lines for files and pipes."""
     if not out.is_terminal:
@@ -84,7 +88,7 @@ def _rows(head: Sequence[str], rows: list[list[str]], title: str) -> None:
         return
     table = Table(title=title, title_justify="left")
     for col in head:
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in _WHOLE)
     for r in rows:
         table.add_row(*r)
     out.print(table)
