@@ -12,7 +12,15 @@ import click
 from ptbill.bulk import batch
 from ptbill.cli import visits
 from ptbill.cli.clock import as_of_or_today, one_clinic
-from ptbill.cli.common import EXIT_FOUND, data_dir, err, run_config, unwritable, user_errors
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    FileReadTwice,
+    data_dir,
+    err,
+    run_config,
+    unwritable,
+    user_errors,
+)
 from ptbill.cli.intake_opts import from_option
 from ptbill.cli.output import quiet_option
 from ptbill.cli.progress import progress
@@ -40,7 +48,7 @@ def next_control_number(folder: Path, sender_id: str) -> int:
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=FileReadTwice())
 @click.option(
     "-o",
     "--output",

@@ -11,7 +11,7 @@ from rich.table import Table
 from ptbill.bulk import batch
 from ptbill.claim_pipeline import code_claim
 from ptbill.cli import visits
-from ptbill.cli.common import out, print_json, run_config, user_errors
+from ptbill.cli.common import FileReadTwice, out, print_json, run_config, user_errors
 from ptbill.cli.intake_opts import from_option
 from ptbill.cli.output import format_options, output_of, quiet_option
 from ptbill.cli.progress import progress
@@ -165,7 +165,7 @@ def coded_line(c: CodedVisit) -> str:
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=FileReadTwice())
 @format_options("jsonl")
 @click.option(
     "--explain",

@@ -4,6 +4,8 @@ settings `ptbill` resolved (--config, --db, --data) and the run's configuration.
 from __future__ import annotations
 
 import functools
+import os
+import stat
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -44,6 +46,31 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_INPUT)
 
     return wrapper
+
+
+class FileReadTwice(click.Path):
+    """An input file a command reads more than once (all of it checked before anything is
+    printed or stored, then read again): a pipe (`/dev/stdin`, a shell's `<(...)`) reads once,
+    so it is refused by name rather than met as an empty file or an illegal seek."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return path  # the command names a file that cannot be read
+        if not stat.S_ISREG(mode):
+            self.fail(
+                f"{path} is a pipe or a device, not a file: this command reads its input "
+                "more than once (it checks all of it before it prints or stores anything). "
+                "Fix: save it to a file first (... > FILE) and give that file",
+                param,
+                ctx,
+            )
+        return path
 
 
 def unwritable(path: str | Path, e: OSError) -> InputError:

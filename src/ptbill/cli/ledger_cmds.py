@@ -31,6 +31,7 @@ from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import (
     EXIT_FOUND,
     EXIT_INPUT,
+    FileReadTwice,
     binary_stdout,
     err,
     from_stdin_option,
@@ -164,7 +165,7 @@ def _percent(value: Decimal | None) -> str:
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=FileReadTwice())
 @click.option(
     "--as-of",
     "as_of",
@@ -367,7 +368,7 @@ def write_text(path: Path, text: str, piece: int = 1 << 20) -> None:
 
 
 @click.command("ack-apply")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=FileReadTwice())
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @clinic_option
@@ -406,7 +407,7 @@ def ack_apply(
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=FileReadTwice())
 @click.option(
     "--as-of",
     "as_of",

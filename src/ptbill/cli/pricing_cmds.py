@@ -15,6 +15,7 @@ from ptbill.bulk import batch
 from ptbill.cli import visits
 from ptbill.cli.common import (
     EXIT_FOUND,
+    FileReadTwice,
     data_dir,
     out,
     run_config,
@@ -148,7 +149,7 @@ def priced_line(p: PricedVisit) -> str:
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=FileReadTwice())
 @format_options("jsonl", "csv")
 @click.option(
     "--as-of",

@@ -13,7 +13,16 @@ from rich.table import Table
 from ptbill.bulk import batch
 from ptbill.cli import parallel, visits
 from ptbill.cli.clock import as_of_or_today, one_clinic
-from ptbill.cli.common import EXIT_FOUND, EXIT_INPUT, err, json_bytes, out, run_config, user_errors
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    EXIT_INPUT,
+    FileReadTwice,
+    err,
+    json_bytes,
+    out,
+    run_config,
+    user_errors,
+)
 from ptbill.cli.intake_opts import from_option
 from ptbill.cli.output import (
     JsonList,
@@ -141,7 +150,7 @@ def as_of_told(
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=FileReadTwice())
 @format_options("jsonl")
 @click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
 @click.option(

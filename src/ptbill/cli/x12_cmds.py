@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from ptbill.bulk import batch
-from ptbill.cli.common import EXIT_FOUND, err, out, print_json, user_errors
+from ptbill.cli.common import EXIT_FOUND, FileReadTwice, err, out, print_json, user_errors
 from ptbill.cli.output import (
     CsvRows,
     JsonList,
@@ -444,7 +444,7 @@ def _render_277(acks: list[ClaimAcknowledgment]) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=FileReadTwice())
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 @user_errors
