@@ -120,6 +120,25 @@ def test_the_pipe_to_a_bulk_write_off(db: str) -> None:
     assert "no such claim" in answer["claims"][-1]["detail"]
 
 
+def test_a_list_of_ids_saved_on_windows_is_read_as_any(db: str) -> None:
+    """A file of ids saved by Notepad or a spreadsheet (a byte-order mark, CRLF line ends) and
+    given on standard input: each id is the claim it names."""
+    numbers = run("--db", db, "worklist", "--kind", "denial", "--format", "ids").output.split()
+    r = run(
+        "--db",
+        db,
+        "writeoff",
+        "--from-stdin",
+        "--reason",
+        "small balance",
+        "--json",
+        stdin="\ufeff" + "\r\n".join(numbers[:2]) + "\r\n",
+    )
+    answer = json.loads(r.output)
+    assert [c["claim_id"] for c in answer["claims"]] == numbers[:2]
+    assert (r.exit_code, answer["done"]) == (0, 2), r.output
+
+
 def test_bad_input_to_a_bulk_action_changes_nothing(db: str) -> None:
     numbers = run("--db", db, "worklist", "--kind", "denial", "--format", "ids").output.split()
     r = run(

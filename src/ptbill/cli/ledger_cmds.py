@@ -773,6 +773,7 @@ def read_claim_ids(stream: Any) -> list[str]:
             fix="act on fewer claims at a time (filter the worklist)",
         )
     ids = []
+    text = text.removeprefix("\ufeff")  # a list saved by Notepad or a spreadsheet
     for n, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line:
