@@ -64,8 +64,9 @@ class FileReadTwice(click.Path):
             return path  # the command names a file that cannot be read
         if not stat.S_ISREG(mode):
             self.fail(
-                f"{path} is a pipe or a device, not a file: this command reads its input "
-                "more than once (it checks all of it before it prints or stores anything). "
+                f"{click.format_filename(path)} is a pipe or a device, not a file: this command "
+                "reads its input more than once (it checks all of it before it prints or stores "
+                "anything). "
                 "Fix: save it to a file first (... > FILE) and give that file",
                 param,
                 ctx,
