@@ -97,31 +97,14 @@ def test_the_payers_errors_become_a_work_item(
         assert item.category == "eligibility_error" and "not found" in item.detail
         claim = s.scalar(select(m.Claim).where(m.Claim.claim_number == "V-2"))
         assert claim is not None and claim.state == State.READY  # an error blocks nothing
-
-
-def test_an_eligibility_item_belongs_to_its_patients_clinic(
-    ledger: Ledger, config: Config, tmp_path: Path
-) -> None:
-    """An answer about a clinic's patient that blocks no claim (an error, no visits left) is
-    that clinic's work: its billers see it in their work queue (web and `worklist --clinic`),
-    with the clinic named, as they see the patient; another clinic's scope does not."""
-    _import(ledger, config, write_visits(tmp_path / "v.jsonl", [commercial_visit("V-2")]))
-    with ledger.transaction() as s:
-        written = eligibility_request(s, config, ledger_visits(s, DOS), as_of=DOS, file_name="x")
-    sim = EligibilitySim(scenarios={"XYH123456789": "not_found"})
-    with ledger.transaction() as s:
-        apply_271(
-            s, answer_270(written.text, config, sim, number=4, when=DOS), "x", as_of=DOS, who=WHO
-        )
-    with ledger.transaction() as s:
-        claim = s.scalar(select(m.Claim).where(m.Claim.claim_number == "V-2"))
-        assert claim is not None
+        # With no claim blocked, it is still the work of the patient's clinic: its billers see
+        # it (web work queue, `worklist --clinic`), with the clinic named; another clinic not.
         patient = s.get(m.Patient, claim.patient_id)
         assert patient is not None
         clinic = s.get(m.Clinic, patient.clinic_id)
         assert clinic is not None
-        (item,) = open_items(s, Scope.of([clinic.id]), kind="eligibility")
-        assert (item["category"], item["clinic"]) == ("eligibility_error", clinic.key)
+        (seen,) = open_items(s, Scope.of([clinic.id]), kind="eligibility")
+        assert (seen["category"], seen["clinic"]) == ("eligibility_error", clinic.key)
         assert open_items(s, Scope.of([clinic.id + 1]), kind="eligibility") == []
 
 
