@@ -72,3 +72,29 @@ def test_the_cli_and_the_web_agree_on_what_is_overdue(tmp_path: Path) -> None:
     assert body["as_of"] == "2026-06-01"
     assert {x["claim_id"]: x["overdue"] for x in body["items"]} == cli_items
     app.state.db.dispose()
+
+
+def test_import_works_as_of_today_in_its_one_clinics_time_zone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Import reads the clock once its input is checked: in the zone of the input's only clinic
+    (Denver: still May 1st), else the company's (Tokyo: May 2nd), as scrub does."""
+    monkeypatch.setattr("ptbill.cli.clock.dt.datetime", _Clock)
+    text = bundled_demo_config_text().replace(
+        'timezone = "America/Chicago"', 'timezone = "Asia/Tokyo"', 1
+    )
+    text = text.replace(
+        "[clinics.elm-street-pt]\n", '[clinics.elm-street-pt]\ntimezone = "America/Denver"\n', 1
+    )
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    elm = write_visits(tmp_path / "elm.jsonl", [medicare_visit("V-1")])
+    both = write_visits(
+        tmp_path / "both.jsonl",
+        [medicare_visit("V-2"), medicare_visit("V-3", patient="P-3", clinic="oak-avenue-pt")],
+    )
+    for visits, day in ((elm, "2026-05-01"), (both, "2026-05-02")):
+        args = ["--config", str(config), "--db", str(tmp_path / "l.db"), "import", visits]
+        r = CliRunner().invoke(cli, [*args, "--json"], obj={})
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output)["as_of"] == day

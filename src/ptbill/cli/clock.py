@@ -37,6 +37,12 @@ def as_of_or_today(
     return as_of.date() if as_of is not None else today(ctx, config, clinic)
 
 
+def given_day(ctx: click.Context, as_of: dt.datetime | None) -> dt.date | None:
+    """--as-of, else the frozen date: a date that needs no clock (None: today, which an input's
+    clinics decide)."""
+    return as_of.date() if as_of is not None else settings_of(ctx).get("today")
+
+
 def one_clinic(clinics: set[str | None]) -> str | None:
     """The clinic whose "today" an input is worked as of: its only clinic, else the company's
     (None)."""

@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 
-from ptbill.cli.clock import as_of_or_today
+from ptbill.cli.clock import as_of_or_today, given_day, one_clinic, today
 from ptbill.cli.common import (
     EXIT_FOUND,
     EXIT_INPUT,
@@ -222,7 +222,13 @@ def import_cmd(
         chosen, recognised = file_format(f, fmt)
         if recognised and chosen != "json":
             notify(notice(f, chosen))
-    day = as_of_or_today(ctx, as_of, config)
+    # Today is read once the input is checked, in its one clinic's time zone.
+    given, days = given_day(ctx, as_of), []
+
+    def day_of(clinics: set[str | None]) -> dt.date:
+        days.append(today(ctx, config, one_clinic(clinics)))
+        return days[0]
+
     total = sum(n for f in files if (n := count_visits(f)) is not None)
     committed = [0]
 
@@ -240,7 +246,7 @@ def import_cmd(
             summary = import_files(
                 session,
                 files,
-                as_of=day,
+                as_of=given or day_of,
                 config=config,
                 who=who(),
                 progress=advance,
@@ -261,6 +267,7 @@ def import_cmd(
                 soft_wrap=True,
             )
         raise
+    day = given or days[0]
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
     elif not quiet:

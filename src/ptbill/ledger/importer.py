@@ -71,6 +71,7 @@ from ptbill.scrub import Batch
 BATCH = 1000
 EDITABLE = frozenset({State.DRAFT, State.BLOCKED, State.READY})
 Progress = Callable[[int], None]
+AsOfFor = Callable[[set[str | None]], dt.date]  # the as-of date of an input of these clinics
 
 
 @dataclass
@@ -164,7 +165,7 @@ def import_files(
     session: Session,
     paths: Sequence[str],
     *,
-    as_of: dt.date,
+    as_of: dt.date | AsOfFor,
     config: Config,
     who: str,
     progress: Progress | None = None,
@@ -177,12 +178,17 @@ def import_files(
     cannot be read or resolved. `workers` processes code, scrub and price ahead when the input
     holds more than one batch (ptbill.ledger.precompute). `fmt` is the files' format (json,
     fhir, hl7, csv), recognised from each file's content when None. `batched`: commit batch by
-    batch (the whole input is checked first)."""
+    batch (the whole input is checked first). `as_of`: the date, or what gives it for the
+    input's clinics (today in its one clinic's time zone), asked once the input is checked
+    and before anything is made of it."""
     # A FHIR, HL7 or CSV file is read once, by the check, and its visits' JSON read again by
     # the import (as a JSON Lines file's lines are).
     once = Once() if batched is not None and not batched.done else None
-    if once is not None:
-        check_input(paths, config, batch_size, fmt, once)
+    if once is not None or callable(as_of):
+        clinics = check_input(paths, config, batch_size, fmt, once, whole=callable(as_of))
+        if callable(as_of):
+            as_of = as_of(clinics)
+    assert not callable(as_of)
     run = _Run(session, config, as_of, who)
     skip = batched.done if batched is not None else 0
     if batched is not None and batched.summary is not None:
@@ -218,14 +224,18 @@ def check_input(
     batch_size: int = BATCH,
     fmt: str | None = None,
     once: Once | None = None,
-) -> None:
+    *,
+    whole: bool = False,
+) -> set[str | None]:
     """Every error an import of `paths` could find in its input, raised together
     (InputErrors): each visit parsed and its payer profile and billing provider resolved.
     Nothing is kept but, in `once`, the visits of a FHIR, HL7 or CSV file (the import reads
     the input again). A JSON input of one batch is left to the import, which checks it before
-    it writes anything (another format is read here, once)."""
-    if len(paths) == 1 and _one_json_batch(paths[0], batch_size, fmt, config):
-        return
+    it writes anything (another format is read here, once), unless `whole`. Returns the
+    clinics of the visits checked (their keys; None: no clinic of the configuration)."""
+    clinics: set[str | None] = set()
+    if not whole and len(paths) == 1 and _one_json_batch(paths[0], batch_size, fmt, config):
+        return clinics
     contexts = Contexts(config)
     errors: list[InputError] = []
     for path in paths:
@@ -236,11 +246,14 @@ def check_input(
                 if visit is None:
                     continue
                 try:
-                    contexts.of(visit, path)
+                    ctx = contexts.of(visit, path)
                 except InputError as e:
                     errors.append(e)
+                else:
+                    clinics.add(ctx.clinic.key if ctx.clinic else None)
     if errors:
         raise InputErrors(errors)
+    return clinics
 
 
 def _one_json_batch(path: str, size: int, fmt: str | None, config: Config) -> bool:
