@@ -370,6 +370,22 @@ def test_bad_amounts_and_methods_are_refused(ledger: Ledger, config: Config, sen
         pay(s, patient="P-404", amount=D("5"), method="card", reference="", on=PAID_DAY, who=WHO)
 
 
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "1e30", "10000000000.00"])
+def test_amounts_that_are_no_dollars_and_cents_are_refused_plainly(
+    ledger: Ledger, config: Config, sent, amount: str
+) -> None:
+    """Not a number, infinite, or beyond the ledger's money (12 digits, as the visit format's
+    and the API's amounts): an input error, never an arithmetic or database error."""
+    kw = {"patient": "P-1", "reference": "", "on": PAID_DAY, "who": WHO}
+    with ledger.transaction() as s, pytest.raises(InputError, match="AMOUNT"):
+        pay(s, amount=D(amount), method="card", **kw)
+    with ledger.transaction() as s, pytest.raises(InputError, match="AMOUNT"):
+        refund(s, amount=D(amount), method="check", **kw)
+    _post(ledger, config, _paid(sent, "V-1"))
+    with ledger.transaction() as s, pytest.raises(InputError, match="AMOUNT"):
+        write_off(s, patient="P-1", reason="x", on=PAID_DAY, who=WHO, amount=D(amount))
+
+
 def test_the_report_counts_each_dollar_once(ledger: Ledger, config: Config, sent) -> None:
     """V-1: Medicare paid 62.72 and left 16.00 to the Medigap plan, then the plan paid it.
     V-2 is still with Medicare (143.00)."""

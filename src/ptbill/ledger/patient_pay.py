@@ -27,6 +27,7 @@ from ptbill.ledger.scope import EVERYTHING, Scope
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999.99")
 METHODS = ("card", "cash", "check")
 REFUND_DAYS = 30  # the refund work item's deadline (ptbill's housekeeping default)
 
@@ -82,9 +83,13 @@ def find_patient(session: Session, external_id: str, scope: Scope = EVERYTHING) 
 
 
 def _amount(value: Decimal, name: str = "AMOUNT") -> Decimal:
-    if value <= 0 or value != value.quantize(CENT):
+    """Dollars and cents above 0 and within the ledger's money (12 digits, as the visit
+    format's amounts); NaN and Infinity, which Decimal reads, are none."""
+    if not (value.is_finite() and 0 < value <= MAX_AMOUNT) or value != value.quantize(CENT):
         raise _refuse(
-            name, f"{value} is not an amount of dollars and cents above 0", "give e.g. 25.00"
+            name,
+            f"{value} is not an amount of dollars and cents above 0 (at most {MAX_AMOUNT})",
+            "give e.g. 25.00",
         )
     return value
 
