@@ -337,6 +337,30 @@ def test_a_collections_item_is_its_patients_clinics(
             assert _open_items(s, "collections", scope_of(s, [key])) == [D("16.00")]
 
 
+def test_a_balance_paid_after_collections_ends_it_and_a_new_balance_starts_a_new_cycle(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """V-1's $16 goes through first, reminder, final and collections; the patient then pays
+    it: the collections item is done (nothing is owed), the cycle is closed, and V-2's $16,
+    decided later, gets a first statement of a new cycle (docs/ledger.md, Statements)."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    for days in (0, 30, 60, 90):
+        with ledger.transaction() as s:
+            run_statements(s, config, as_of=PAID_DAY + dt.timedelta(days=days), who=WHO)
+    paid_on = PAID_DAY + dt.timedelta(days=95)
+    with ledger.transaction() as s:
+        assert [i.amount for i in open_items(s) if i.kind == "collections"] == [D("16.00")]
+        pay(s, patient="P-1", amount=D("16.00"), method="cash", reference="", on=paid_on, who=WHO)
+        assert [i for i in open_items(s) if i.kind == "collections"] == []
+    with ledger.transaction() as s:
+        run = run_statements(s, config, as_of=paid_on + dt.timedelta(days=5), who=WHO)
+        assert (run.statements, run.closed) == ([], ["P-1"])
+    _post(ledger, config, _paid(sent, "V-2", number=2))
+    with ledger.transaction() as s:
+        run = run_statements(s, config, as_of=paid_on + dt.timedelta(days=10), who=WHO)
+    assert [(x["step"], x["balance"]) for x in run.statements] == [("first", D("16.00"))]
+
+
 def test_a_write_off_ends_the_cycle(ledger: Ledger, config: Config, sent, tmp_path: Path) -> None:
     _post(ledger, config, _paid(sent, "V-1"))
     with ledger.transaction() as s:

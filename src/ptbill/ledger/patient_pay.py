@@ -332,7 +332,22 @@ def _finish(session: Session, p: m.Patient, result: Applied, on: dt.date) -> App
     session.flush()
     bal = balances(session, on, [p.id])[p.id]
     result.credit, result.balance = bal.credit, bal.balance
+    if bal.balance <= 0:
+        end_collections(session, p.id, on, f"the balance was settled ({result.kind})")
     return result
+
+
+def end_collections(session: Session, patient_id: int, on: dt.date, why: str) -> None:
+    """A patient who owes nothing is no collections work: their open item is done."""
+    session.execute(
+        update(m.WorkItem)
+        .where(
+            m.WorkItem.patient_id == patient_id,
+            m.WorkItem.kind == "collections",
+            m.WorkItem.status == "open",
+        )
+        .values(status="done", closed_on=on, resolution=why)
+    )
 
 
 def _sync_refund_item(session: Session, p: m.Patient, on: dt.date, who: str) -> None:
