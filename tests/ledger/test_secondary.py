@@ -390,3 +390,50 @@ def test_no_next_payer_when_the_claims_payer_is_not_the_patients_at_its_rank(
     _add_coverage(ledger, config, "medigap", "MG123")
     first = decision(primary, _primary_lines(primary), icn="A1")
     assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == []
+
+
+def test_a_secondary_whose_coverage_changed_before_submit_is_held_then_billed_to_the_new_plan(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """V-1-S was made for the Medigap plan; before it is sent the biller records that the
+    patient's secondary is Medicaid from an earlier date. The claim is not sent to a plan the
+    patient no longer has, nor does it stop the other claims' submission: it is blocked with
+    a work item; scrubbed again, it is addressed to Medicaid (its member id in 2010BA) and
+    sent with Medicare's decision in 2320/2430 as before."""
+    from ptbill.ledger.secondary import hold_changed
+    from ptbill.remit.actions import rescrub
+
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        assert patient is not None
+        coverages.record(
+            s,
+            patient_pk=patient,
+            profile=config.payers["medicaid"],
+            subscriber=Subscriber(member_id="MCD555"),
+            rank=2,
+            start=DOS - dt.timedelta(days=30),
+            source="test",
+        )
+        # What `ptbill coverage add` and the account page do after recording it.
+        assert hold_changed(s, patient, as_of=PAID_DAY, who=WHO) == ["V-1-S"]
+    with ledger.transaction() as s:
+        assert claim(s, "V-1-S").state == State.BLOCKED
+        (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "blocked"]
+        assert "medicaid" in item.detail and "medigap" in item.detail
+        assert submit(s, config, as_of=PAID_DAY, who=WHO, file_name="x.837").claims == []
+    with ledger.transaction() as s:
+        assert rescrub(s, config, "V-1-S", as_of=PAID_DAY, who=WHO).state == "ready"
+        sec = claim(s, "V-1-S")
+        assert s.get(m.Payer, sec.payer_id).key == "medicaid"
+        assert sec.expected_payment is None  # not Medicare's price: the next payer's claim
+        assert [i for i in open_items(s, "V-1-S") if i.kind == "blocked"] == []
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    assert sent.claims == ["V-1-S"]
+    segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]
+    assert "NM1*IL*1*LEE*ANN****MI*MCD555" in segs  # 2010BA: the Medicaid member
+    assert "AMT*D*62.72" in segs and "AMT*EAF*16" in segs  # 2320: Medicare's decision

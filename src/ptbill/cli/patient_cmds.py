@@ -104,6 +104,7 @@ def coverage_add(
     from ptbill.domain.visit import Subscriber
     from ptbill.ledger import coverages
     from ptbill.ledger.patient_pay import find_patient
+    from ptbill.ledger.secondary import hold_changed
 
     profile = coverages.profile_of(_config(ctx), payer, "command line")
     with ledger_session(ctx) as session:
@@ -119,8 +120,9 @@ def coverage_add(
             end=_day(end),
             source=f"by {who()}",
         )
+        held = hold_changed(session, p.id, as_of=as_of_or_today(ctx, None), who=who())
         rows = _coverage_rows(session, p.id)
-    _show_coverages(patient, rows, as_json)
+    _show_coverages(patient, rows, as_json, held)
 
 
 @coverage.command("list")
@@ -158,9 +160,13 @@ def _coverage_rows(session: Any, patient_pk: int) -> list[dict[str, Any]]:
     ]
 
 
-def _show_coverages(patient: str, rows: list[dict[str, Any]], as_json: bool) -> None:
+def _show_coverages(
+    patient: str, rows: list[dict[str, Any]], as_json: bool, held: list[str] | None = None
+) -> None:
+    """The coverages, and the next payers' claims not sent yet that a change held (blocked:
+    their payer is no longer the patient's at their rank)."""
     if as_json:
-        print_json({"patient_id": patient, "coverages": rows})
+        print_json({"patient_id": patient, "coverages": rows, "held": held or []})
         return
     table = Table(title=f"Coverages of {patient}", title_justify="left")
     for col in ("Rank", "Payer", "Member id", "From", "To"):
@@ -174,6 +180,8 @@ def _show_coverages(patient: str, rows: list[dict[str, Any]], as_json: bool) -> 
             str(r["end_date"] or ""),
         )
     out.print(table)
+    for number in held or []:
+        out.print(f"{number}: held (blocked): its payer is not the coverage now; `ptbill rescrub`")
 
 
 # --- balances ----------------------------------------------------------------------------------

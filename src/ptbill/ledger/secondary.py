@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ptbill.bulk import batch
@@ -37,6 +37,7 @@ from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Subscriber, Visit
+from ptbill.errors import InputError
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import overpayments
@@ -785,6 +786,134 @@ def advance(
     # collector would only rescan them again and again.
     with batch():
         return Advance(session, config, as_of, who, source).run(claim_ids)
+
+
+COVERAGE_CHANGED = "COB-COVERAGE-CHANGED"
+_UNSENT = (str(State.READY), str(State.BLOCKED))
+
+
+def hold_changed(session: Session, patient_pk: int, *, as_of: dt.date, who: str) -> list[str]:
+    """The patient's next-payer claims not sent yet whose payer is no longer the patient's
+    coverage at their rank on their date of service (a coverage recorded since they were
+    made): blocked, each with a work item, rather than sent to a plan the patient no longer
+    has (nor stopping the other claims' submission); `ptbill rescrub` addresses one to the
+    coverage in force now (rescrub_next). Returns their claim numbers."""
+    found = cov.of_patients(session, [patient_pk])[patient_pk]
+    keys = {pk: key for pk, key in session.execute(select(m.Payer.id, m.Payer.key))}
+    held = []
+    for c in session.scalars(
+        select(m.Claim).where(
+            m.Claim.patient_id == patient_pk,
+            m.Claim.primary_claim_id.is_not(None),
+            m.Claim.state.in_(_UNSENT),
+        )
+    ):
+        now = cov.at(found, c.sequence, c.date_of_service)
+        if now is not None and now.payer_pk == c.payer_id:
+            continue
+        fix = (
+            f"scrub it again (`ptbill rescrub {c.claim_number}`) to bill {now.payer_key}"
+            if now is not None
+            else "record the coverage (`ptbill coverage add`), or write the claim off"
+        )
+        detail = (
+            f"{COVERAGE_CHANGED}: the patient's coverage at rank {c.sequence} on "
+            f"{c.date_of_service} is {now.payer_key if now else 'none'} now, not "
+            f"{keys[c.payer_id]}, which this claim was made for. Fix: {fix}"
+        )
+        close_blocked(session, c.id, as_of, "the coverage changed again", COVERAGE_CHANGED)
+        session.add(
+            m.WorkItem(
+                claim_id=c.id,
+                reference=c.claim_number[:50],
+                visit_id=c.claim_number[:38],
+                kind="blocked",
+                category="coverage",
+                rule=COVERAGE_CHANGED,
+                amount=c.charge,
+                action="fix_and_reimport",
+                detail=detail,
+                due_date=as_of + dt.timedelta(days=30),
+                status="open",
+                created_on=as_of,
+                source="coverage",
+            )
+        )
+        if c.state == State.READY:
+            move(session, c, State.BLOCKED, who, as_of, detail, "a coverage change")
+        held.append(c.claim_number)
+    return held
+
+
+def rescrub_next(
+    session: Session, config: Config, claim: m.Claim, *, as_of: dt.date, who: str
+) -> list[dict[str, Any]]:
+    """A next payer's claim not sent yet, scrubbed again as it was made (Advance.make): under
+    the patient's coverage at its rank on its date of service now -- which may be another
+    payer than before (hold_changed) -- with that payer's rules for a next payer's claim and
+    the COB balancing rules against the decision it was built from. Its version's findings
+    are replaced; returns the work items of its errors."""
+    coverage = cov.of_patients(session, [claim.patient_id])
+    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
+    if now is None:
+        raise InputError(
+            file=f"claim {claim.claim_number}",
+            visit_id=None,
+            field="coverage",
+            problem=f"the patient has no coverage at rank {claim.sequence} on "
+            f"{claim.date_of_service} for this claim to go to",
+            fix="record the coverage (`ptbill coverage add`), or write the claim off",
+        )
+    version = session.scalar(
+        select(m.ClaimVersion).where(
+            m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version
+        )
+    )
+    assert version is not None and version.basis_payment_id is not None  # made by Advance
+    run = Advance(session, config, as_of, who, "rescrub")
+    step = Step(
+        claim.primary_claim_id or claim.id,
+        claim.sequence,
+        claim.patient_id,
+        claim.date_of_service,
+        version.basis_payment_id,
+    )
+    run.earlier.load([step], coverage)
+    row = session.get(m.Visit, claim.visit_pk)
+    assert row is not None
+    primary = stored_visit(row.effective_json, row.source_json)
+    visit = for_payer(primary, now.payer_key, now.subscriber)
+    findings = run.scrub(visit, claim.claim_number, run.lines([claim.id])[claim.id], step, primary)
+    errors = [f for f in findings if f["severity"] == "error"]
+    text = to_json(findings)
+    run.texts.store([text])
+    version.findings_text_id = run.texts.id(text)
+    version.scrub_status = "blocked" if errors else "ready"
+    claim.payer_id = now.payer_pk
+    return [
+        run.item(
+            claim.id,
+            claim.claim_number,
+            "blocked",
+            "correct_and_resubmit",
+            claim.charge,
+            f"{f['rule']}: {f['message']}",
+            category=f["category"],
+        )
+        | {"rule": f["rule"]}
+        for f in errors
+    ]
+
+
+def close_blocked(
+    session: Session, claim_id: int, on: dt.date, why: str, rule: str | None = None
+) -> None:
+    """A claim's open `blocked` work items done (of one rule, when given)."""
+    w = m.WorkItem
+    q = update(w).where(w.claim_id == claim_id, w.kind == "blocked", w.status == "open")
+    if rule is not None:
+        q = q.where(w.rule == rule)
+    session.execute(q.values(status="done", closed_on=on, resolution=why))
 
 
 _WITH_NEXT_SQL = (

@@ -29,6 +29,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger import versions
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.importer import same_day_history
+from ptbill.ledger.secondary import rescrub_next
 from ptbill.ledger.states import State, audit_row, check, move
 from ptbill.ledger.stored import Stored, stored_of
 from ptbill.ledger.submit import stored_visit
@@ -232,6 +233,29 @@ def rescrub(session: Session, config: Config, number: str, *, as_of: dt.date, wh
             "is scrubbed again",
             fix="change a claim that was sent with a corrected claim (`ptbill correct`)",
         )
+    if claim.primary_claim_id is not None:  # a next payer's: its own scrub, its own payer
+        items = rescrub_next(session, config, claim, as_of=as_of, who=who)
+    else:
+        items = _rescrub_visit(session, config, claim, as_of, who)
+    rules = sorted({i["rule"] for i in items})
+    why = f"scrubbed again as of {as_of}: " + (
+        f"{len(items)} error(s): {', '.join(rules)}" if rules else "no errors"
+    )
+    close_items(session, claim, as_of, why, ("blocked",))
+    Bulk(session).insert(m.WorkItem, items)
+    wanted = State.BLOCKED if items else State.READY
+    if claim.state == wanted:  # the same state: the audit trail still records the scrub
+        session.add(m.AuditEntry(**audit_row(claim.id, claim.state, wanted, who, as_of, why)))
+    else:
+        move(session, claim, wanted, who, as_of, why, "a scrub")
+    return Rescrub(number, str(wanted), rules)
+
+
+def _rescrub_visit(
+    session: Session, config: Config, claim: m.Claim, as_of: dt.date, who: str
+) -> list[dict[str, Any]]:
+    """A claim coded, scrubbed and priced again from its stored visit, its version made again
+    in place; the work items of what blocks it."""
     visit_row = session.get(m.Visit, claim.visit_pk)
     assert visit_row is not None
     visit = stored_visit(visit_row)
@@ -239,22 +263,10 @@ def rescrub(session: Session, config: Config, number: str, *, as_of: dt.date, wh
     stored = stored_of(prepared.coded, prepared.scrub, prepared.priced)
     _write_version(session, claim, visit, stored, claim.version, as_of, f"scrubbed again by {who}")
     visit_row.units_billed = stored.units_billed
-    rules = sorted({b.rule for b in stored.blockers})
-    why = f"scrubbed again as of {as_of}: " + (
-        f"{len(stored.blockers)} error(s): {', '.join(rules)}" if rules else "no errors"
-    )
-    close_items(session, claim, as_of, why, ("blocked",))
-    if stored.blocked:
-        due = visit.date_of_service + dt.timedelta(days=ctx.profile.timely_filing_days)
-        Bulk(session).insert(
-            m.WorkItem, versions.blocked_items(stored, claim.id, number, due, as_of, "rescrub")
-        )
-    wanted = State.BLOCKED if stored.blocked else State.READY
-    if claim.state == wanted:  # the same state: the audit trail still records the scrub
-        session.add(m.AuditEntry(**audit_row(claim.id, claim.state, wanted, who, as_of, why)))
-    else:
-        move(session, claim, wanted, who, as_of, why, "a scrub")
-    return Rescrub(number, str(wanted), rules)
+    if not stored.blocked:
+        return []
+    due = visit.date_of_service + dt.timedelta(days=ctx.profile.timely_filing_days)
+    return versions.blocked_items(stored, claim.id, claim.claim_number, due, as_of, "rescrub")
 
 
 def outstanding(claim: m.Claim) -> Decimal:

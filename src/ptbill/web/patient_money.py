@@ -25,6 +25,7 @@ from ptbill.ledger.balances import balances
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
 from ptbill.ledger.scope import Scope
+from ptbill.ledger.secondary import hold_changed
 from ptbill.reports.statements import STEPS, StatementRun, clinics_of, run_statements
 from ptbill.reports.statements import statement_pdf as render_statement
 from ptbill.web import security
@@ -154,8 +155,15 @@ def record(
 
 
 def add_coverage(
-    session: Session, config: Config, who: Principal, patient_id: int, body: dict[str, Any]
-) -> None:
+    session: Session,
+    config: Config,
+    who: Principal,
+    patient_id: int,
+    body: dict[str, Any],
+    day: dt.date,
+) -> list[str]:
+    """Record a coverage; the next payers' claims not sent yet that it changes are held
+    (ptbill.ledger.secondary.hold_changed: their numbers)."""
     p = patient_row(session, who.write_scope, patient_id)
     profile = coverages.profile_of(config, body["payer"], "request")
     coverages.record(
@@ -172,6 +180,7 @@ def add_coverage(
         end=body.get("end_date") or None,
         source=f"by {who.who}",
     )
+    return hold_changed(session, p.id, as_of=day, who=who.who)
 
 
 def make_statements(session: Session, config: Config, who: Principal, day: dt.date) -> StatementRun:

@@ -152,7 +152,8 @@ def post_coverage(
     body: Annotated[NewCoverage, Body()],
 ) -> LedgerJSON:
     """Record a coverage at a rank from a date (it replaces the one at that rank)."""
-    money.add_coverage(session, request.app.state.config, who, patient_id, body.model_dump())
+    day = _day(request, session, None, "a coverage")
+    money.add_coverage(session, request.app.state.config, who, patient_id, body.model_dump(), day)
     session.commit()
     coverages = money.account(session, who.write_scope, patient_id, None)["coverages"]
     return answer(coverages, status_code=201)

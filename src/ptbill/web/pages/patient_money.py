@@ -129,7 +129,8 @@ def coverage_form(
     rank: Annotated[int, Form(ge=1, le=3)] = 2,
 ) -> Response:
     body = {"payer": payer, "member_id": member_id, "start_date": start_date, "rank": rank}
-    money.add_coverage(session, request.app.state.config, who, patient_id, body)
+    day = _day(request, session, "a coverage")
+    money.add_coverage(session, request.app.state.config, who, patient_id, body, day)
     session.commit()
     return back_to(f"/patients/{patient_id}/account", "coverage_added")
 
