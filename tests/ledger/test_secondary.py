@@ -437,3 +437,22 @@ def test_a_secondary_whose_coverage_changed_before_submit_is_held_then_billed_to
     segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]
     assert "NM1*IL*1*LEE*ANN****MI*MCD555" in segs  # 2010BA: the Medicaid member
     assert "AMT*D*62.72" in segs and "AMT*EAF*16" in segs  # 2320: Medicare's decision
+
+
+def test_a_coverage_recorded_from_the_same_day_replaces_the_one_at_its_rank(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The biller entered the Medigap plan from 2025-01-02, then corrects it: the secondary is
+    Medicaid from that same day. Medicaid is the coverage at rank 2 from then on, and the
+    claim after Medicare goes to it."""
+    _add_coverage(ledger, config, "medigap", "MG123")
+    _add_coverage(ledger, config, "medicaid", "MCD555")
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        found = coverages.of_patients(s, [patient])[patient]
+        now = coverages.at(found, 2, DOS)
+        assert now is not None and now.payer_key == "medicaid"
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == ["V-1-S"]
+    with ledger.transaction() as s:
+        assert s.get(m.Payer, claim(s, "V-1-S").payer_id).key == "medicaid"
