@@ -194,6 +194,32 @@ def test_a_refund_pays_the_credit_back_and_no_more(ledger: Ledger, config: Confi
         assert [i for i in open_items(s) if i.kind == "refund"] == []
 
 
+def test_the_same_payment_recorded_twice_is_refused_and_counted_once(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """The desk records card payment AUTH1 of $10, then again (a double click, a command run
+    twice): the second is refused, the balance is lowered once. A payment without a
+    reference cannot be told from another and is recorded; another card authorization is
+    another payment."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    kw = {"patient": "P-1", "on": PAID_DAY, "who": WHO}
+    with ledger.transaction() as s:
+        pay(s, amount=D("10.00"), method="card", reference="AUTH1", **kw)
+    with ledger.transaction() as s, pytest.raises(InputError, match="AUTH1.*2025-03-24"):
+        pay(s, amount=D("10.00"), method="card", reference="AUTH1", **kw)
+    assert (_owed(ledger).balance, _owed(ledger).credit) == (D("6.00"), D(0))
+    with ledger.transaction() as s:
+        pay(s, amount=D("1.00"), method="cash", reference="", **kw)
+        pay(s, amount=D("1.00"), method="cash", reference="", **kw)
+        done = pay(s, amount=D("10.00"), method="card", reference="AUTH2", **kw)
+    assert (done.balance, done.credit) == (D(0), D("6.00"))
+    with ledger.transaction() as s:
+        refund(s, amount=D("3.00"), method="check", reference="1001", **kw)
+    with ledger.transaction() as s, pytest.raises(InputError, match="1001"):
+        refund(s, amount=D("3.00"), method="check", reference="1001", **kw)
+    assert _owed(ledger).credit == D("3.00")
+
+
 def test_a_payment_to_a_chosen_claim(ledger: Ledger, config: Config, sent) -> None:
     _post(ledger, config, _paid(sent, "V-1", "V-2"))
     with ledger.transaction() as s:

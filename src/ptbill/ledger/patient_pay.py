@@ -95,14 +95,39 @@ def _amount(value: Decimal, name: str = "AMOUNT") -> Decimal:
 
 
 def _money_in(
-    session: Session, patient: str, scope: Scope, amount: Decimal, method: str, what: str
+    session: Session,
+    patient: str,
+    scope: Scope,
+    amount: Decimal,
+    method: str,
+    what: str,
+    reference: str,
 ) -> tuple[m.Patient, Decimal]:
-    """The patient and amount of a payment or refund, refused when either is wrong."""
+    """The patient and amount of a payment or refund (`what`), refused when either is wrong
+    or when the same one was recorded before: a card authorization or check number names one
+    payment or refund (without a reference, nothing tells two apart)."""
     if method not in METHODS:
         raise _refuse(
             "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
         )
-    return find_patient(session, patient, scope), _amount(amount)
+    p, money = find_patient(session, patient, scope), _amount(amount)
+    t = PatientTransaction
+    earlier = reference and session.scalar(
+        select(t).where(
+            t.patient_id == p.id,
+            t.kind == what,
+            t.method == method,
+            t.reference == reference[:50],
+        )
+    )
+    if earlier:
+        raise _refuse(
+            "--ref",
+            f"the {what} by {method} {reference!r} was recorded on {earlier.on_date} "
+            f"({earlier.amount}); it counts once",
+            f"if this is another {what}, give its own reference",
+        )
+    return p, money
 
 
 def _claim_of(session: Session, patient: m.Patient, number: str) -> int:
@@ -151,7 +176,7 @@ def pay(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Record a patient payment and apply it (oldest balance first, or to `claim`)."""
-    p, amount = _money_in(session, patient, scope, amount, method, "payment")
+    p, amount = _money_in(session, patient, scope, amount, method, "payment", reference)
     only = _claim_of(session, p, claim) if claim else None
     tx = _transaction(session, p, "payment", amount, method, reference, on, who, "")
     result = _result(session, p, "payment", amount, on)
@@ -203,7 +228,7 @@ def refund(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Pay back part or all of the patient's credit."""
-    p, amount = _money_in(session, patient, scope, amount, method, "refund")
+    p, amount = _money_in(session, patient, scope, amount, method, "refund", reference)
     credit = balances(session, on, [p.id])[p.id].credit
     if amount > credit:
         raise _refuse(
