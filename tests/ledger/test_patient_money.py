@@ -349,6 +349,27 @@ def test_each_clinics_patient_has_its_own_refund_item(
         assert _open_items(s, "refund", oak) == [D("9.00")]
 
 
+def test_collections_by_patient_keep_two_clinics_patients_of_one_id_apart(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """Elm's P-1 pays $20 and Oak's P-1 $25: a company-wide report names each by its clinic
+    rather than adding them up as one patient's $45; a clinic's report names its P-1 alone."""
+    from ptbill.reports.report import build_report
+
+    _two_clinics_owing(ledger, config, tmp_path)
+    with ledger.transaction() as s:
+        elm, oak = scope_of(s, ["elm-street-pt"]), scope_of(s, ["oak-avenue-pt"])
+        for scope, amount in ((elm, "20.00"), (oak, "25.00")):
+            kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": scope}
+            pay(s, patient="P-1", amount=D(amount), **kw)
+        everyone = build_report(s, PAID_DAY)
+        assert everyone["collections_by_patient"] == {
+            "elm-street-pt/P-1": D("20.00"),
+            "oak-avenue-pt/P-1": D("25.00"),
+        }
+        assert build_report(s, PAID_DAY, oak)["collections_by_patient"] == {"P-1": D("25.00")}
+
+
 def test_a_collections_item_is_its_patients_clinics(
     ledger: Ledger, config: Config, tmp_path: Path
 ) -> None:
