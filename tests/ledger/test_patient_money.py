@@ -220,6 +220,34 @@ def test_the_same_payment_recorded_twice_is_refused_and_counted_once(
     assert _owed(ledger).credit == D("3.00")
 
 
+def test_balances_and_the_report_as_of_an_earlier_date_show_what_was_known_then(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """Medicare decides V-1 on PAID_DAY ($16 coinsurance); the patient pays $20 ten days
+    later ($4 credit). As of the day before the decision nothing is owed yet (the claim is
+    with Medicare); as of five days after it, $16 is owed and there is no credit; from the
+    payment on, nothing is owed and $4 is credit. The report of each date agrees (docs/ledger.md:
+    a report as of an earlier date shows what was known then)."""
+    from ptbill.reports.report import build_report
+
+    _post(ledger, config, _paid(sent, "V-1"))
+    paid_on = PAID_DAY + dt.timedelta(days=10)
+    with ledger.transaction() as s:
+        pay(s, patient="P-1", amount=D("20.00"), method="cash", reference="", on=paid_on, who=WHO)
+    expected = [
+        (PAID_DAY - dt.timedelta(days=1), D(0), D(0), D(0)),
+        (PAID_DAY + dt.timedelta(days=5), D("16.00"), D(0), D(0)),
+        (paid_on, D(0), D("4.00"), D("20.00")),
+    ]
+    for day, owed, credit, collected in expected:
+        found = _owed(ledger, day)
+        assert (found.balance, found.credit) == (owed, credit), day
+        with ledger.transaction() as s:
+            r = build_report(s, day)
+        assert (r["patient_ar_total"], r["patient_credits"]) == (owed, credit), day
+        assert sum(r["collections_by_patient"].values(), D(0)) == collected, day
+
+
 def test_a_payment_to_a_chosen_claim(ledger: Ledger, config: Config, sent) -> None:
     _post(ledger, config, _paid(sent, "V-1", "V-2"))
     with ledger.transaction() as s:

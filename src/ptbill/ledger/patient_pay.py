@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ptbill.errors import InputError
@@ -242,10 +242,24 @@ def refund(
 
 
 def apply_credits(session: Session, patient_ids: Iterable[int], *, on: dt.date, who: str) -> None:
-    """Credits to new balances, and over-applied visits back to credit (after a posting)."""
+    """Credits to new balances, and over-applied visits back to credit (after a posting).
+    A patient's money moves on `on`, or on the day of their latest payment or refund when
+    that is later (an 835 dated before a payment recorded since): a balance as of any date
+    then counts each application with the payment it comes from."""
     ids = list(dict.fromkeys(patient_ids))
-    if not ids:
-        return
+    t = PatientTransaction
+    days: dict[dt.date, list[int]] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        q = select(t.patient_id, func.max(t.on_date)).where(t.patient_id.in_(part))
+        latest = {pid: day for pid, day in session.execute(q.group_by(t.patient_id))}
+        for pid in part:
+            days.setdefault(max(on, latest.get(pid) or on), []).append(pid)
+    for day, group in sorted(days.items()):
+        _apply_credits(session, group, day, who)
+
+
+def _apply_credits(session: Session, ids: list[int], on: dt.date, who: str) -> None:
     for pid, bal in balances(session, on, ids).items():
         for v in bal.visits:
             if v.balance < 0 and not v.pending_with:  # a later decision lowered the share
