@@ -85,6 +85,8 @@ def test_the_patient_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert r.exit_code == 2 and "owes 0" in r.output and "Traceback" not in r.output
     r = run("--db", db, "pay", "P-1", "ten", "--method", "cash")
     assert r.exit_code == 2 and "not an amount" in r.output
+    r = run("--db", db, "pay", "P-1", "5.00", "--method", "cash", "--as-of", "2025-05-01")
+    assert r.exit_code == 2 and "2025-05-01 is after today (2025-04-30)" in r.output, r.output
     for odd in ("NaN", "Infinity", "1e30"):  # Decimal reads them: still no dollars and cents
         r = run("--db", db, "pay", "P-1", odd, "--method", "cash")
         assert r.exit_code == 2 and "AMOUNT" in r.output, r.output

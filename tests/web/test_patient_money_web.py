@@ -35,6 +35,9 @@ def test_a_payment_through_the_api_lowers_the_balance_once(bench: Workbench) -> 
     assert viewer.status_code == 403
     bad = bench.post(f"/api/v1/patients/{p['id']}/payments", json={**body, "amount": "-3"})
     assert bad.status_code == 422
+    again = {**body, "reference": "AUTH-2"}
+    later = bench.post(f"/api/v1/patients/{p['id']}/payments?as_of=2099-01-01", json=again)
+    assert later.status_code == 422 and "after today" in later.text, later.text
 
 
 def test_the_account_page_records_a_payment_from_its_form(make_bench: MakeBench) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ptbill.cli.clock import as_of_or_today
+from ptbill.cli.clock import as_of_or_today, today
 from ptbill.cli.common import out, print_json, user_errors
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
@@ -29,6 +29,7 @@ from ptbill.cli.ledger_cmds import (
     who,
 )
 from ptbill.errors import InputError
+from ptbill.ledger.patient_pay import recorded_on
 
 JSON_HELP = "Machine-readable output."
 
@@ -252,9 +253,10 @@ def _record(
 ) -> None:
     """A payment, refund or write-off (`fn` of ptbill.ledger.patient_pay) to a patient of the
     clinics given, and what it did."""
+    on = recorded_on(as_of_or_today(ctx, as_of), today(ctx), "--as-of")
     with ledger_session(ctx) as session:
         scope = _scope(session, clinics)
-        result = fn(session, on=as_of_or_today(ctx, as_of), who=who(), scope=scope, **kwargs)
+        result = fn(session, on=on, who=who(), scope=scope, **kwargs)
     _show_applied(result, as_json)
 
 

@@ -62,6 +62,19 @@ def _refuse(field_name: str, problem: str, fix: str) -> InputError:
     )
 
 
+def recorded_on(day: dt.date, today: dt.date, field_name: str) -> dt.date:
+    """The day a payment, refund or write-off is recorded on: not after today (the edges read
+    the clock), so that no balance of today misses money recorded for a later date."""
+    if day > today:
+        raise _refuse(
+            field_name,
+            f"{day} is after today ({today}): the patient's money is recorded on the day it "
+            "comes in or goes out",
+            "give today's date or an earlier one",
+        )
+    return day
+
+
 def find_patient(session: Session, external_id: str, scope: Scope = EVERYTHING) -> m.Patient:
     """The patient of this id at the clinics of `scope` (a patient of another clinic is not
     found, as if it did not exist)."""

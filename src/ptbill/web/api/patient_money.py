@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from ptbill.ledger.patient_pay import recorded_on
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
@@ -98,7 +99,9 @@ def _record(
     as_of: dt.date | None,
 ) -> LedgerJSON:
     """A payment, refund or write-off (ptbill.web.patient_money.record), committed."""
-    day = _day(request, session, as_of, kind)
+    day = recorded_on(
+        _day(request, session, as_of, kind), request.app.state.settings.current_date(), "as_of"
+    )
     result = money.record(session, who, patient_id, kind, body, day)
     session.commit()
     return answer(result.as_json(), status_code=201)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ptbill.errors import InputError
+from ptbill.ledger.patient_pay import recorded_on
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
@@ -59,7 +60,9 @@ def _record(
     body: dict[str, Any],
     done: str,
 ) -> Response:
-    money.record(session, who, patient_id, kind, body, _day(request, session, kind))
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, kind), today, "as_of")
+    money.record(session, who, patient_id, kind, body, day)
     session.commit()
     return back_to(f"/patients/{patient_id}/account", done)
 
