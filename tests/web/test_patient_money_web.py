@@ -84,6 +84,10 @@ def test_statements_are_made_listed_and_shown_as_pdf(bench: Workbench) -> None:
     made = r.json()["statements"]
     assert sorted(s["patient_id"] for s in made) == sorted(p["patient_id"] for p in due)
     assert {s["step"] for s in made} == {"first"}
+    for s in made:  # money as every answer has it: a decimal string with its two places
+        amounts = [s["balance"], s["credit"], *s["aging"].values()]
+        amounts += [v[k] for v in s["visits"] for k in ("charges", "you_paid", "owed")]
+        assert all(re.fullmatch(r"-?\d+\.\d\d", a) for a in amounts), s
     again = bench.post("/api/v1/statements").json()  # the same day: nothing new is due
     assert again["statements"] == [] and len(again["waiting"]) == len(due)
     listed = bench.get("/api/v1/statements").json()

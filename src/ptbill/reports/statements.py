@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Clinic, Config
 from ptbill.ledger import models as m
-from ptbill.ledger.balances import BUCKETS, PatientBalance, balances
+from ptbill.ledger.balances import BUCKETS, PatientBalance, balances, cents
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import apply_credits, end_collections
@@ -81,7 +81,7 @@ class StatementRun:
     def as_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of,
-            "statements": self.statements,
+            "statements": cents(self.statements),  # amounts with their two places
             "collections": self.collections,
             "closed": self.closed,
             "waiting": self.waiting,
