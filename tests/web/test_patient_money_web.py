@@ -128,3 +128,23 @@ def test_a_secondary_coverage_makes_a_second_claim_shown_on_the_claim_page(
     assert payers[0]["claim_id"] + "-S" == number
     page = bench.get(f"/claims/{payers[0]['claim_id']}")
     assert "Payers of this visit" in page.text and number in page.text
+
+
+def test_a_visit_the_patient_owes_nothing_on_is_not_called_paid(make_bench: MakeBench) -> None:
+    """A visit whose payer left the patient no share (a denial, a write-off, paid in full)
+    says so on the account page, rather than "paid" as if the patient had paid it."""
+    bench = make_bench("posted")
+    bench.login("biller")
+    for p in bench.get("/api/v1/balances?limit=200").json()["patients"]:
+        zero = [
+            v
+            for v in p["visits"]
+            if D(v["patient_share"]) == 0 and D(v["applied"]) == 0 and not v["pending_with"]
+        ]
+        if zero:
+            break
+    else:
+        raise AssertionError("the demo ledger has a visit that leaves the patient nothing")
+    page = bench.client.get(f"/patients/{p['id']}/account").text
+    row = page.split(f">{zero[0]['claim_id']}</a>", 1)[1].split("</tr>", 1)[0]
+    assert "nothing owed" in row and ">paid<" not in row
