@@ -456,3 +456,60 @@ def test_a_coverage_recorded_from_the_same_day_replaces_the_one_at_its_rank(
     assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == ["V-1-S"]
     with ledger.transaction() as s:
         assert s.get(m.Payer, claim(s, "V-1-S").payer_id).key == "medicaid"
+
+
+def _secondary_denied(ledger: Ledger, config: Config, primary, carc: str):  # type: ignore[no-untyped-def]
+    """V-1-S sent to the Medigap plan, which denies it (CO-`carc` on each line)."""
+    first = _secondary_sent(ledger, config, primary, paid_by_plan=False)
+    with ledger.transaction() as s:
+        sent = s.scalar(select(m.Submission.content).order_by(m.Submission.id.desc()))
+    sec = sim_claims(sent)["V-1-S"]
+    lines = [LineDecision(x, D(0), D(0), [("CO", carc, x.charge)]) for x in sec.lines]
+    answer = Decision(sec, "commercial", "MG1", SECOND_DAY, status="4", lines=lines)
+    _post(ledger, config, _remit_from("MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [answer], SECOND_DAY))
+    return first
+
+
+@pytest.mark.parametrize("new_plan", [False, True])
+def test_a_corrected_secondary_goes_to_the_next_payer_not_to_the_primary(
+    ledger: Ledger, config: Config, primary, new_plan: bool
+) -> None:
+    """The Medigap plan denies V-1-S. Corrected as it is (CO-16), it is a replacement to the
+    plan (frequency 7, REF*F8 the plan's claim number); after the biller records that the
+    secondary is Medicaid (CO-27: the plan had ended), a new original to Medicaid (its payer
+    never processed it). Either way Medicare's decision rides in 2320, and the claim is never
+    sent to Medicare as a primary claim again."""
+    from ptbill.ledger.secondary import hold_changed
+    from ptbill.remit.actions import correct
+
+    _secondary_denied(ledger, config, primary, "27" if new_plan else "16")
+    if new_plan:
+        with ledger.transaction() as s:
+            patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+            assert patient is not None
+            coverages.record(
+                s,
+                patient_pk=patient,
+                profile=config.payers["medicaid"],
+                subscriber=Subscriber(member_id="MCD555"),
+                rank=2,
+                start=DOS - dt.timedelta(days=60),
+                source="test",
+            )
+            assert hold_changed(s, patient, as_of=LATER, who=WHO) == []  # sent: not held
+    with ledger.transaction() as s:
+        done = correct(s, config, "V-1-S", as_of=LATER, who=WHO)
+        assert (done.frequency_code, done.original_claim_id) == (
+            ("1", None) if new_plan else ("7", "MG1")
+        )
+        assert claim(s, "V-1-S").state == State.CORRECTED
+    with ledger.transaction() as s:
+        again = submit(s, config, as_of=LATER, who=WHO, file_name="again.837")
+    assert again.claims == ["V-1-S"]
+    segs = ["*".join(e) for e in split_text(assert_valid(again.text))]
+    plan = "NM1*PR*2*STATE MEDICAID" if new_plan else "NM1*PR*2*MEDICARE SUPPLEMENT PLAN"
+    assert any(x.startswith(plan) for x in segs)
+    assert f"CLM*V-1-S*143***11:B:{done.frequency_code}*Y*A*Y*Y" in segs
+    assert segs.count("SBR*S*18*******" + ("MC" if new_plan else "CI")) == 1
+    assert "SBR*P*18*******MB" in segs and "AMT*D*62.72" in segs  # 2320: Medicare's decision
+    assert ("REF*F8*MG1" in segs) is not new_plan

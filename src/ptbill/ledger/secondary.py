@@ -40,7 +40,7 @@ from ptbill.domain.visit import Subscriber, Visit
 from ptbill.errors import InputError
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
-from ptbill.ledger import overpayments
+from ptbill.ledger import overpayments, versions
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.cob_data import Decided, DecidedLine, add_details, in_force, read
 from ptbill.ledger.jsontext import to_json
@@ -903,6 +903,83 @@ def rescrub_next(
         | {"rule": f["rule"]}
         for f in errors
     ]
+
+
+class NextCorrection(NamedTuple):
+    version: int
+    frequency_code: str
+    original_claim_id: str | None
+    findings: list[dict[str, Any]]
+
+
+def correct_next(
+    session: Session, config: Config, claim: m.Claim, *, as_of: dt.date, who: str
+) -> NextCorrection:
+    """A corrected next payer's claim (`ptbill correct`): its lines again, built from the
+    earlier payer's decision in force, to the patient's coverage at its rank now -- a
+    replacement (frequency 7, its payer's claim number) to the payer that processed it, a new
+    original (frequency 1) to another payer (the coverage was changed since). Scrubbed as a
+    next payer's claim; the version is not written when an error blocks it (the findings
+    say why). A claim already corrected and not sent yet is made again in place."""
+    coverage = cov.of_patients(session, [claim.patient_id])
+    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
+    head = claim.primary_claim_id or claim.id
+    earlier = session.scalar(
+        select(m.Claim.id).where(
+            ((m.Claim.id == head) | (m.Claim.primary_claim_id == head))
+            & (m.Claim.sequence == claim.sequence - 1)
+        )
+    )
+    basis = in_force(session.connection(), [earlier]).get(earlier) if earlier else None
+    if now is None or basis is None:
+        raise InputError(
+            file=f"claim {claim.claim_number}",
+            visit_id=None,
+            field="coverage" if now is None else "earlier payer",
+            problem=f"the patient has no coverage at rank {claim.sequence} on "
+            f"{claim.date_of_service}"
+            if now is None
+            else "the earlier payer's decision was reversed and not made again",
+            fix="record the coverage (`ptbill coverage add`), or write the claim off"
+            if now is None
+            else "wait for the earlier payer's new decision (its 835), then correct",
+        )
+    same = now.payer_pk == claim.payer_id and claim.payer_control_number
+    frequency, original = ("7", claim.payer_control_number) if same else ("1", None)
+    run = Advance(session, config, as_of, who, "correct")
+    step = Step(head, claim.sequence, claim.patient_id, claim.date_of_service, basis)
+    run.earlier.load([step], coverage)
+    row = session.get(m.Visit, claim.visit_pk)
+    assert row is not None
+    primary = stored_visit(row.effective_json, row.source_json)
+    visit = for_payer(primary, now.payer_key, now.subscriber)
+    own = run.lines([claim.id])[claim.id]
+    findings = run.scrub(visit, claim.claim_number, own, step, primary)
+    pending = claim.state == State.CORRECTED  # not sent yet: made again in place
+    number = claim.version if pending else claim.version + 1
+    if any(f["severity"] == "error" for f in findings):
+        return NextCorrection(number, frequency, original, findings)
+    text = to_json(findings)
+    run.texts.store([text])
+    version = session.scalar(
+        select(m.ClaimVersion).where(
+            m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == number
+        )
+    )
+    if version is None:
+        version = m.ClaimVersion(claim_id=claim.id, version=number, created_on=as_of)
+        session.add(version)
+    else:
+        versions.delete_lines(session, [version.id])
+    version.frequency_code, version.original_claim_id = frequency, original
+    version.scrub_status, version.findings_text_id = "ready", run.texts.id(text)
+    version.pricing_notes_text_id, version.expected_payment = None, None
+    version.charge, version.basis_payment_id = claim.charge, basis
+    version.reason = f"correction by {who}"
+    session.flush()
+    run.insert_lines((x, version.id, claim.claim_number, number) for x in own)
+    claim.version, claim.payer_id = number, now.payer_pk
+    return NextCorrection(number, frequency, original, findings)
 
 
 def close_blocked(

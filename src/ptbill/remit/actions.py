@@ -29,7 +29,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger import versions
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.importer import same_day_history
-from ptbill.ledger.secondary import rescrub_next
+from ptbill.ledger.secondary import correct_next, rescrub_next
 from ptbill.ledger.states import State, audit_row, check, move
 from ptbill.ledger.stored import Stored, stored_of
 from ptbill.ledger.submit import stored_visit
@@ -160,6 +160,8 @@ def correct(
     pending = claim.state == State.CORRECTED  # a replacement not sent yet: rebuild it
     if not pending:
         check(number, claim.state, State.CORRECTED, "a correction")
+    if claim.primary_claim_id is not None:
+        return _correct_next(session, config, claim, as_of, who, pending)
     visit_row = session.get(m.Visit, claim.visit_pk)
     assert visit_row is not None
     frequency, original = (
@@ -180,6 +182,27 @@ def correct(
         if original
         else "new original claim (the payer never processed the first)"
     )
+    _corrected(session, claim, version_no, kind, pending, as_of, who)
+    return Correction(
+        number,
+        version_no,
+        frequency,
+        original,
+        stored.charge,
+        [f.to_json() for f in scrub.findings],
+    )
+
+
+def _corrected(
+    session: Session,
+    claim: m.Claim,
+    version_no: int,
+    kind: str,
+    pending: bool,
+    as_of: dt.date,
+    who: str,
+) -> None:
+    """The claim corrected (unless it was already, not sent yet), its payer's answers done."""
     if not pending:
         move(
             session,
@@ -197,13 +220,31 @@ def correct(
         f"corrected: version {version_no}, {kind}",
         ("denial", "rejection", "underpayment"),
     )
+
+
+def _correct_next(
+    session: Session, config: Config, claim: m.Claim, as_of: dt.date, who: str, pending: bool
+) -> Correction:
+    """A next payer's claim corrected from its lines and the earlier payer's decision, to the
+    coverage at its rank now (ptbill.ledger.secondary.correct_next), never from the visit as
+    its primary claim."""
+    done = correct_next(session, config, claim, as_of=as_of, who=who)
+    findings = [Finding(**{**f, "citation": tuple(f["citation"])}) for f in done.findings]
+    if any(f.severity == "error" for f in findings):
+        raise CorrectionBlocked(claim.claim_number, findings)
+    kind = (
+        f"replacement (frequency 7) of payer claim {done.original_claim_id}"
+        if done.original_claim_id
+        else "new original claim to the payer at its rank"
+    )
+    _corrected(session, claim, done.version, kind, pending, as_of, who)
     return Correction(
-        number,
-        version_no,
-        frequency,
-        original,
-        stored.charge,
-        [f.to_json() for f in scrub.findings],
+        claim.claim_number,
+        done.version,
+        done.frequency_code,
+        done.original_claim_id,
+        claim.charge,
+        done.findings,
     )
 
 
