@@ -513,3 +513,26 @@ def test_a_corrected_secondary_goes_to_the_next_payer_not_to_the_primary(
     assert segs.count("SBR*S*18*******" + ("MC" if new_plan else "CI")) == 1
     assert "SBR*P*18*******MB" in segs and "AMT*D*62.72" in segs  # 2320: Medicare's decision
     assert ("REF*F8*MG1" in segs) is not new_plan
+
+
+def test_writing_off_a_denied_secondary_leaves_the_patient_the_share_it_was_sent_for(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The plan denies V-1-S (its coverage had ended, CO-27) and the biller writes that claim
+    off: the $16 Medicare left is the patient's (docs/ledger.md: a next payer that denied the
+    claim leaves the earlier payer's share to the patient), before and after the write-off;
+    the write-off is what the plan was billed for, not the visit's whole charge again."""
+    from ptbill.ledger.balances import balances
+    from ptbill.remit.actions import writeoff
+
+    _secondary_denied(ledger, config, primary, "27")
+
+    def owed() -> Decimal:
+        with ledger.transaction() as s:
+            patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+            return balances(s, LATER, [patient])[patient].balance
+
+    assert owed() == D("16.00")
+    with ledger.transaction() as s:
+        assert writeoff(s, "V-1-S", "the plan had ended", as_of=LATER, who=WHO) == D("16.00")
+    assert owed() == D("16.00")

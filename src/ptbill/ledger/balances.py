@@ -259,8 +259,8 @@ def _visit(
         if row[3] in _DECIDED and payment is not None:
             d = decided[payment]
             paid += d.paid
-            if row[4] > 1 and row[3] == State.DENIED and last is not None:
-                continue  # the next payer denied: the earlier payer's share stands
+            if row[4] > 1 and d.denied and last is not None:
+                continue  # the next payer denied (written off since or not): the share stands
             last, pending = d, None
         elif row[3] not in _GONE:
             pending = row[8]

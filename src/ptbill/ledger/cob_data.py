@@ -180,10 +180,11 @@ class Share:
 
     paid: Decimal
     determined_on: dt.date
+    denied: bool  # the decision denied the claim (its state after it), whatever came later
     patient: list[tuple[str, Decimal, tuple[str, ...]]] = field(default_factory=list)
 
 
-_SHARE_SQL = "SELECT id, paid, determined_on FROM claim_payments WHERE id IN ({})"
+_SHARE_SQL = "SELECT id, paid, determined_on, state_after FROM claim_payments WHERE id IN ({})"
 _PR_SQL = (
     "SELECT adjustments.claim_payment_id, adjustments.carc, adjustments.amount, "
     "line_payments.modifiers FROM adjustments "
@@ -198,7 +199,10 @@ def shares(bulk: Bulk, payment_ids: Iterable[int]) -> dict[int, Share]:
     money = bulk.from_driver(m.ClaimPayment, "paid")
     date = bulk.from_driver(m.ClaimPayment, "determined_on")
     ids = list(dict.fromkeys(payment_ids))
-    out = {pid: Share(money(paid), date(on)) for pid, paid, on in select_ids(conn, _SHARE_SQL, ids)}
+    out = {
+        pid: Share(money(paid), date(on), state == "denied")
+        for pid, paid, on, state in select_ids(conn, _SHARE_SQL, ids)
+    }
     for pid, carc, amount, modifiers in select_ids(conn, _PR_SQL, ids):
         out[pid].patient.append((carc, money(amount), tuple((modifiers or "").split())))
     return out

@@ -310,9 +310,15 @@ def _rescrub_visit(
     return versions.blocked_items(stored, claim.id, claim.claim_number, due, as_of, "rescrub")
 
 
-def outstanding(claim: m.Claim) -> Decimal:
+def outstanding(claim: m.Claim, sent_for: Decimal | None = None) -> Decimal:
     """What the payer still owes on the claim's charge: neither paid, nor the patient's, nor a
-    contractual reduction, nor written off. Denied amounts stay outstanding until resolved."""
+    contractual reduction, nor written off. Denied amounts stay outstanding until resolved.
+    A next payer's claim (`sent_for`: the share the payer before it left, what it was billed
+    for) owes that share less what it paid and left the patient: its charge repeats the
+    visit's, and its adjustments are mostly the earlier payer's part (OA-23)."""
+    if sent_for is not None:
+        owed = sent_for - claim.paid - claim.patient_responsibility - claim.written_off
+        return max(owed, ZERO)
     value = (
         claim.charge
         - claim.paid
@@ -321,6 +327,18 @@ def outstanding(claim: m.Claim) -> Decimal:
         - claim.written_off
     )
     return max(value, ZERO)
+
+
+def sent_for(session: Session, claim: m.Claim) -> Decimal | None:
+    """What a next payer's claim was billed for: the share left by the decision its current
+    version was built from (None: a primary claim)."""
+    basis = session.scalar(
+        select(m.ClaimVersion.basis_payment_id).where(
+            m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version
+        )
+    )
+    decision = session.get(m.ClaimPayment, basis) if basis is not None else None
+    return decision.patient_responsibility if decision is not None else None
 
 
 def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who: str) -> Decimal:
@@ -333,7 +351,7 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
         )
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")
-    amount = outstanding(claim)
+    amount = outstanding(claim, sent_for(session, claim))
     claim.written_off += amount
     move(
         session,
