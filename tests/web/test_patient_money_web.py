@@ -128,6 +128,13 @@ def test_a_secondary_coverage_makes_a_second_claim_shown_on_the_claim_page(
     assert payers[0]["claim_id"] + "-S" == number
     page = bench.get(f"/claims/{payers[0]['claim_id']}")
     assert "Payers of this visit" in page.text and number in page.text
+    # The plan is owed what Medicare left the patient, not the visit's charge again.
+    left = D(payers[0]["patient_responsibility"])
+    assert 0 < left < D(payers[1]["charge"])
+    for url in (f"/api/v1/claims?q={number}", f"/api/v1/claims/{number}"):
+        found = bench.get(url).json()
+        row = found["claims"][0] if "claims" in found else found
+        assert (row["claim_number"], D(row["balance"])) == (number, left), url
 
 
 def test_a_visit_the_patient_owes_nothing_on_is_not_called_paid(make_bench: MakeBench) -> None:

@@ -329,16 +329,19 @@ def outstanding(claim: m.Claim, sent_for: Decimal | None = None) -> Decimal:
     return max(value, ZERO)
 
 
-def sent_for(session: Session, claim: m.Claim) -> Decimal | None:
-    """What a next payer's claim was billed for: the share left by the decision its current
-    version was built from (None: a primary claim)."""
-    basis = session.scalar(
-        select(m.ClaimVersion.basis_payment_id).where(
-            m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version
-        )
+def sent_for(session: Session, claims: list[m.Claim]) -> dict[int, Decimal]:
+    """What each next payer's claim of these was billed for, by claim id: the share left by
+    the decision its current version was built from (primary claims are not in it)."""
+    v, cp = m.ClaimVersion, m.ClaimPayment
+    versions_of = {c.id: c.version for c in claims if c.primary_claim_id is not None}
+    if not versions_of:
+        return {}
+    q = (
+        select(v.claim_id, v.version, cp.patient_responsibility)
+        .join(cp, cp.id == v.basis_payment_id)
+        .where(v.claim_id.in_(list(versions_of)))
     )
-    decision = session.get(m.ClaimPayment, basis) if basis is not None else None
-    return decision.patient_responsibility if decision is not None else None
+    return {cid: left for cid, version, left in session.execute(q) if versions_of[cid] == version}
 
 
 def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who: str) -> Decimal:
@@ -351,7 +354,7 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
         )
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")
-    amount = outstanding(claim, sent_for(session, claim))
+    amount = outstanding(claim, sent_for(session, [claim]).get(claim.id))
     claim.written_off += amount
     move(
         session,
