@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Subscriber
+from ptbill.errors import InputError
 from ptbill.ledger import coverages
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import balances
@@ -122,6 +123,10 @@ def _money(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
+# The command line's names of what the ledger refuses, as the request names them.
+_FIELDS = {"AMOUNT": "amount", "--method": "method", "--ref": "reference", "--claim": "claim"}
+
+
 def record(
     session: Session,
     who: Principal,
@@ -131,7 +136,25 @@ def record(
     day: dt.date,
 ) -> Applied:
     """A patient's payment, refund or write-off (`kind`), from a request's fields; a patient
-    of a clinic the writer does not bill for is not found."""
+    of a clinic the writer does not bill for is not found. What the ledger refuses is said
+    in the request's words (its field names, not the command line's)."""
+    try:
+        return _record(session, who, patient_id, kind, body, day)
+    except InputError as e:
+        if e.file != "command line":
+            raise
+        field = _FIELDS.get(e.field or "", e.field)
+        raise InputError("request", e.problem, e.fix, field=field) from None
+
+
+def _record(
+    session: Session,
+    who: Principal,
+    patient_id: int,
+    kind: str,
+    body: dict[str, Any],
+    day: dt.date,
+) -> Applied:
     p = patient_row(session, who.write_scope, patient_id)
     common: dict[str, Any] = {
         "patient": p.external_id,
