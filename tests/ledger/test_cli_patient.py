@@ -94,6 +94,42 @@ def test_the_patient_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert r.exit_code == 0 and json.loads(r.output)["statements"] == []
 
 
+def test_statements_to_a_folder_that_cannot_be_written_record_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o names a folder under a file: the error names it (exit 2, no traceback) and no
+    statement is recorded, so the next run with a good folder sends them."""
+    from ptbill.ledger.db import Ledger
+    from tests.ledger.helpers import (
+        PAID_DAY,
+        decision,
+        import_and_submit,
+        paid_in_full,
+        post_835,
+        remit_of,
+        sim_claims,
+    )
+
+    db = str(tmp_path / "cli.db")
+    config = load_config(None)
+    ledger = Ledger(db)
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    claim = sim_claims(sent.text)["V-1"]
+    post_835(ledger, config, remit_of([decision(claim, paid_in_full(claim))]))
+    ledger.close()
+    monkeypatch.setenv("PTBILL_TODAY", str(PAID_DAY))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    r = run("--db", db, "statements", "-o", str(blocked / "st"))
+    assert r.exit_code == 2 and "cannot write" in r.output and str(blocked) in r.output, r.output
+    r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--json")
+    assert r.exit_code == 0 and [s["patient_id"] for s in json.loads(r.output)["statements"]] == [
+        "P-1"
+    ]
+
+
 def test_the_patient_commands_held_to_a_clinic(tmp_path: Path) -> None:
     """A patient P-1 at each clinic: --clinic says whose (and holds the lists to it)."""
     db = str(tmp_path / "cli.db")

@@ -387,12 +387,21 @@ def statements(
     from ptbill.reports.statements import run_statements
 
     config = _config(ctx)
-    with ledger_session(ctx) as session:
-        day = as_of_or_today(ctx, as_of)
-        scope = _scope(session, clinics)
-        run = run_statements(
-            session, config, as_of=day, who=who(), out_dir=Path(output), scope=scope
-        )
+    try:
+        with ledger_session(ctx) as session:
+            day = as_of_or_today(ctx, as_of)
+            scope = _scope(session, clinics)
+            run = run_statements(
+                session, config, as_of=day, who=who(), out_dir=Path(output), scope=scope
+            )
+    except OSError as e:  # the files are written before the ledger commits: nothing recorded
+        raise InputError(
+            file=output,
+            visit_id=None,
+            field="--output",
+            problem=f"cannot write the statements there ({e.strerror}); none was recorded",
+            fix="give a folder that can be written, and run it again",
+        ) from None
     if as_json:
         print_json(run.as_json())
         return
