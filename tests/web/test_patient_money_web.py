@@ -132,6 +132,21 @@ def test_a_secondary_coverage_makes_a_second_claim_shown_on_the_claim_page(
     assert payers[0]["claim_id"] + "-S" == number
     page = bench.get(f"/claims/{payers[0]['claim_id']}")
     assert "Payers of this visit" in page.text and number in page.text
+    # The biller records Medicaid as this patient's secondary instead: the claim not sent
+    # yet is held, and the work queue says to scrub it again (not to edit a visit V-...-S).
+    pid = next(c["patient_id"] for c in claims if c["claim_number"] == payers[0]["claim_id"])
+    r = bench.post(
+        f"/api/v1/patients/{pid}/coverages",
+        json={"payer": "medicaid", "member_id": f"MCD{pid}", "start_date": "2024-01-01"},
+    )
+    assert r.status_code == 201, r.text
+    assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "blocked"
+    listed = bench.get("/api/v1/worklist?kind=blocked&rule=COB-COVERAGE-CHANGED").json()
+    assert number in [i["claim_id"] for i in listed["items"]], listed
+    bench.login("biller")
+    queue = bench.client.get("/worklist?kind=blocked&rule=COB-COVERAGE-CHANGED").text
+    assert f">{number}</a>" in queue and "(&#34;Scrub again&#34; on the work queue)" in queue
+    assert f"/visits/{number}/edit" not in queue
     # The plan is owed what Medicare left the patient, not the visit's charge again.
     left = D(payers[0]["patient_responsibility"])
     assert 0 < left < D(payers[1]["charge"])

@@ -831,7 +831,7 @@ def hold_changed(session: Session, patient_pk: int, *, as_of: dt.date, who: str)
                 category="coverage",
                 rule=COVERAGE_CHANGED,
                 amount=c.charge,
-                action="fix_and_reimport",
+                action="review",  # the coverage, then scrub again: nothing to re-import
                 detail=detail,
                 due_date=as_of + dt.timedelta(days=30),
                 status="open",

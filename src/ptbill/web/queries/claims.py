@@ -401,6 +401,7 @@ def claim_facts(
                 pt.id,
                 pt.last_name,
                 pt.first_name,
+                c.primary_claim_id,
             )
             .join(p, p.id == c.payer_id)
             .join(pt, pt.id == c.patient_id)
@@ -417,8 +418,10 @@ def claim_facts(
             pid,
             last,
             first,
+            primary,
         ) in session.execute(q):
             out[number] = {
+                "next_payer": primary is not None,  # its visit is the primary claim's
                 "claim_number": number,
                 "state": state,
                 "date_of_service": dos,
