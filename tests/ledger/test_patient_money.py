@@ -350,6 +350,15 @@ def _two_clinics_owing(ledger: Ledger, config: Config, tmp_path: Path) -> None:
     _post(ledger, config, _paid(sent, "V-1", "V-7"))
 
 
+def _each_clinics_p1_pays(s: Session) -> tuple[Scope, Scope]:
+    """Elm's P-1 pays $20 and Oak's P-1 $25 (each owes $16); their clinics' scopes."""
+    elm, oak = scope_of(s, ["elm-street-pt"]), scope_of(s, ["oak-avenue-pt"])
+    for scope, amount in ((elm, "20.00"), (oak, "25.00")):
+        kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": scope}
+        pay(s, patient="P-1", amount=D(amount), **kw)
+    return elm, oak
+
+
 def test_each_clinics_patient_has_its_own_refund_item(
     ledger: Ledger, config: Config, tmp_path: Path
 ) -> None:
@@ -358,10 +367,7 @@ def test_each_clinics_patient_has_its_own_refund_item(
     Elm's item and leaves Oak's open."""
     _two_clinics_owing(ledger, config, tmp_path)
     with ledger.transaction() as s:
-        elm, oak = scope_of(s, ["elm-street-pt"]), scope_of(s, ["oak-avenue-pt"])
-        for scope, amount in ((elm, "20.00"), (oak, "25.00")):
-            kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": scope}
-            pay(s, patient="P-1", amount=D(amount), **kw)
+        elm, oak = _each_clinics_p1_pays(s)
         assert _open_items(s, "refund", elm) == [D("4.00")]
         assert _open_items(s, "refund", oak) == [D("9.00")]
         assert _open_items(s, "refund", EVERYTHING) == [D("4.00"), D("9.00")]
@@ -372,7 +378,8 @@ def test_each_clinics_patient_has_its_own_refund_item(
             "oak-avenue-pt",
             D("9.00"),
         )
-        refund(s, patient="P-1", amount=D("4.00"), **{**kw, "scope": elm})
+        kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": elm}
+        refund(s, patient="P-1", amount=D("4.00"), **kw)
         assert _open_items(s, "refund", elm) == []
         assert _open_items(s, "refund", oak) == [D("9.00")]
 
@@ -386,10 +393,7 @@ def test_collections_by_patient_keep_two_clinics_patients_of_one_id_apart(
 
     _two_clinics_owing(ledger, config, tmp_path)
     with ledger.transaction() as s:
-        elm, oak = scope_of(s, ["elm-street-pt"]), scope_of(s, ["oak-avenue-pt"])
-        for scope, amount in ((elm, "20.00"), (oak, "25.00")):
-            kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": scope}
-            pay(s, patient="P-1", amount=D(amount), **kw)
+        elm, oak = _each_clinics_p1_pays(s)
         everyone = build_report(s, PAID_DAY)
         assert everyone["collections_by_patient"] == {
             "elm-street-pt/P-1": D("20.00"),

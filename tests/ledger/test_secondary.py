@@ -392,20 +392,11 @@ def test_no_next_payer_when_the_claims_payer_is_not_the_patients_at_its_rank(
     assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == []
 
 
-def test_a_secondary_whose_coverage_changed_before_submit_is_held_then_billed_to_the_new_plan(
-    ledger: Ledger, config: Config, primary
-) -> None:
-    """V-1-S was made for the Medigap plan; before it is sent the biller records that the
-    patient's secondary is Medicaid from an earlier date. The claim is not sent to a plan the
-    patient no longer has, nor does it stop the other claims' submission: it is blocked with
-    a work item; scrubbed again, it is addressed to Medicaid (its member id in 2010BA) and
-    sent with Medicare's decision in 2320/2430 as before."""
+def _medicaid_instead(ledger: Ledger, config: Config, on: dt.date) -> list[str]:
+    """The biller records that P-1's secondary is Medicaid (from before the visit), as
+    `ptbill coverage add` does: the next payers' claims it holds."""
     from ptbill.ledger.secondary import hold_changed
-    from ptbill.remit.actions import rescrub
 
-    _add_coverage(ledger, config, "medigap", "MG123")
-    first = decision(primary, _primary_lines(primary), icn="A1")
-    _post(ledger, config, remit([remittance_claims(first)]))
     with ledger.transaction() as s:
         patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
         assert patient is not None
@@ -418,8 +409,23 @@ def test_a_secondary_whose_coverage_changed_before_submit_is_held_then_billed_to
             start=DOS - dt.timedelta(days=30),
             source="test",
         )
-        # What `ptbill coverage add` and the account page do after recording it.
-        assert hold_changed(s, patient, as_of=PAID_DAY, who=WHO) == ["V-1-S"]
+        return hold_changed(s, patient, as_of=on, who=WHO)
+
+
+def test_a_secondary_whose_coverage_changed_before_submit_is_held_then_billed_to_the_new_plan(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """V-1-S was made for the Medigap plan; before it is sent the biller records that the
+    patient's secondary is Medicaid from an earlier date. The claim is not sent to a plan the
+    patient no longer has, nor does it stop the other claims' submission: it is blocked with
+    a work item; scrubbed again, it is addressed to Medicaid (its member id in 2010BA) and
+    sent with Medicare's decision in 2320/2430 as before."""
+    from ptbill.remit.actions import rescrub
+
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    assert _medicaid_instead(ledger, config, PAID_DAY) == ["V-1-S"]
     with ledger.transaction() as s:
         assert claim(s, "V-1-S").state == State.BLOCKED
         (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "blocked"]
@@ -479,24 +485,11 @@ def test_a_corrected_secondary_goes_to_the_next_payer_not_to_the_primary(
     secondary is Medicaid (CO-27: the plan had ended), a new original to Medicaid (its payer
     never processed it). Either way Medicare's decision rides in 2320, and the claim is never
     sent to Medicare as a primary claim again."""
-    from ptbill.ledger.secondary import hold_changed
     from ptbill.remit.actions import correct
 
     _secondary_denied(ledger, config, primary, "27" if new_plan else "16")
     if new_plan:
-        with ledger.transaction() as s:
-            patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
-            assert patient is not None
-            coverages.record(
-                s,
-                patient_pk=patient,
-                profile=config.payers["medicaid"],
-                subscriber=Subscriber(member_id="MCD555"),
-                rank=2,
-                start=DOS - dt.timedelta(days=60),
-                source="test",
-            )
-            assert hold_changed(s, patient, as_of=LATER, who=WHO) == []  # sent: not held
+        assert _medicaid_instead(ledger, config, LATER) == []  # sent: not held
     with ledger.transaction() as s:
         done = correct(s, config, "V-1-S", as_of=LATER, who=WHO)
         assert (done.frequency_code, done.original_claim_id) == (

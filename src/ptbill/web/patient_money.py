@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -138,8 +140,14 @@ def record(
     """A patient's payment, refund or write-off (`kind`), from a request's fields; a patient
     of a clinic the writer does not bill for is not found. What the ledger refuses is said
     in the request's words (its field names, not the command line's)."""
-    try:
+    with _in_request_words():
         return _record(session, who, patient_id, kind, body, day)
+
+
+@contextmanager
+def _in_request_words() -> Iterator[None]:
+    try:
+        yield
     except InputError as e:
         if e.file != "command line":
             raise
@@ -148,12 +156,7 @@ def record(
 
 
 def _record(
-    session: Session,
-    who: Principal,
-    patient_id: int,
-    kind: str,
-    body: dict[str, Any],
-    day: dt.date,
+    session: Session, who: Principal, patient_id: int, kind: str, body: dict[str, Any], day: dt.date
 ) -> Applied:
     p = patient_row(session, who.write_scope, patient_id)
     common: dict[str, Any] = {
