@@ -124,6 +124,8 @@ def test_statements_to_a_folder_that_cannot_be_written_record_nothing(
     blocked.write_text("")
     r = run("--db", db, "statements", "-o", str(blocked / "st"))
     assert r.exit_code == 2 and "cannot write" in r.output and str(blocked) in r.output, r.output
+    r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--as-of", "2026-03-24")
+    assert r.exit_code == 2 and "after today" in r.output, r.output  # a typo of a year
     r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--json")
     assert r.exit_code == 0 and [s["patient_id"] for s in json.loads(r.output)["statements"]] == [
         "P-1"

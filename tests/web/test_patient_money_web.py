@@ -83,6 +83,8 @@ def test_statements_are_made_listed_and_shown_as_pdf(bench: Workbench) -> None:
         owing += page["patients"]
         offset = page["next_offset"]
     due = [p for p in owing if D(p["balance"]) > 0]
+    later = bench.post("/api/v1/statements?as_of=2099-01-01")  # would move the cycle on
+    assert later.status_code == 422 and "after today" in later.text, later.text
     r = bench.post("/api/v1/statements")
     assert r.status_code == 201, r.text
     made = r.json()["statements"]

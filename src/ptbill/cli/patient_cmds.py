@@ -29,7 +29,7 @@ from ptbill.cli.ledger_cmds import (
     who,
 )
 from ptbill.errors import InputError
-from ptbill.ledger.patient_pay import recorded_on
+from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
 
 JSON_HELP = "Machine-readable output."
 
@@ -387,9 +387,9 @@ def statements(
     from ptbill.reports.statements import run_statements
 
     config = _config(ctx)
+    day = recorded_on(as_of_or_today(ctx, as_of), today(ctx), "--as-of", STATEMENT_DAY)
     try:
         with ledger_session(ctx) as session:
-            day = as_of_or_today(ctx, as_of)
             scope = _scope(session, clinics)
             run = run_statements(
                 session, config, as_of=day, who=who(), out_dir=Path(output), scope=scope

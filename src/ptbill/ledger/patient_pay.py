@@ -62,14 +62,18 @@ def _refuse(field_name: str, problem: str, fix: str) -> InputError:
     )
 
 
-def recorded_on(day: dt.date, today: dt.date, field_name: str) -> dt.date:
-    """The day a payment, refund or write-off is recorded on: not after today (the edges read
-    the clock), so that no balance of today misses money recorded for a later date."""
+MONEY_DAY = "the patient's money is recorded on the day it comes in or goes out"
+STATEMENT_DAY = "a statement is dated the day it is made (a later date moves the dunning on)"
+
+
+def recorded_on(day: dt.date, today: dt.date, field_name: str, why: str = MONEY_DAY) -> dt.date:
+    """The day a payment, refund or write-off (or a statement run) is recorded on: not after
+    today (the edges read the clock), so that no balance of today misses money recorded for a
+    later date, and no statement moves the dunning cycle ahead of its time."""
     if day > today:
         raise _refuse(
             field_name,
-            f"{day} is after today ({today}): the patient's money is recorded on the day it "
-            "comes in or goes out",
+            f"{day} is after today ({today}): {why}",
             "give today's date or an earlier one",
         )
     return day

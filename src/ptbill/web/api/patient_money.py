@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ptbill.ledger.patient_pay import recorded_on
+from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
@@ -169,7 +169,8 @@ def post_statements(
     """Make the statements due as of the date to the patients of the clinics the caller bills
     for (the dunning cycle decides who gets one). The answer carries each statement: a read of
     each patient's record, audited."""
-    day = _day(request, session, as_of, "statements")
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, as_of, "statements"), today, "as_of", STATEMENT_DAY)
     run = money.make_statements(session, request.app.state.config, who, day)
     money.record_statement_reads(session, who, run, request.url.path)
     session.commit()

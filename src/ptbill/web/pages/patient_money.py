@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ptbill.errors import InputError
-from ptbill.ledger.patient_pay import recorded_on
+from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
@@ -148,9 +148,9 @@ def statements_page(
 
 @router.post("/statements")
 def statements_form(request: Request, session: DB, who: PageWriter) -> Response:
-    money.make_statements(
-        session, request.app.state.config, who, _day(request, session, "statements")
-    )
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, "statements"), today, "as_of", STATEMENT_DAY)
+    money.make_statements(session, request.app.state.config, who, day)
     session.commit()
     return back_to("/statements", "statements")
 
