@@ -529,3 +529,42 @@ def test_writing_off_a_denied_secondary_leaves_the_patient_the_share_it_was_sent
     with ledger.transaction() as s:
         assert writeoff(s, "V-1-S", "the plan had ended", as_of=LATER, who=WHO) == D("16.00")
     assert owed() == D("16.00")
+
+
+def test_submit_holds_a_secondary_whose_coverage_changed_and_sends_the_rest(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """The coverage changed without the hold that `coverage add` makes (a visit imported
+    since listed another plan, another program wrote it): submit sends V-2 to Medicare and
+    holds V-1-S (blocked, its work item), rather than refusing the whole file."""
+    result = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    first_claim = sim_claims(result.text)["V-1"]
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(first_claim, _primary_lines(first_claim), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        assert patient is not None
+        coverages.record(
+            s,
+            patient_pk=patient,
+            profile=config.payers["medicaid"],
+            subscriber=Subscriber(member_id="MCD555"),
+            rank=2,
+            start=DOS - dt.timedelta(days=30),
+            source="test",
+        )
+    later = write_visits(tmp_path / "v2.jsonl", [medicare_visit("V-2", dos=DOS + dt.timedelta(2))])
+    with ledger.transaction() as s:
+        from ptbill.ledger.importer import import_files
+
+        import_files(s, [later], as_of=PAID_DAY, config=config, who=WHO)
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="x.837")
+    assert (sent.claims, sent.held) == (["V-2"], ["V-1-S"])
+    with ledger.transaction() as s:
+        assert claim(s, "V-1-S").state == State.BLOCKED
+        (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "blocked"]
+        assert item.rule == "COB-COVERAGE-CHANGED"
