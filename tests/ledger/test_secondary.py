@@ -392,9 +392,10 @@ def test_no_next_payer_when_the_claims_payer_is_not_the_patients_at_its_rank(
     assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == []
 
 
-def _medicaid_instead(ledger: Ledger, config: Config, on: dt.date) -> list[str]:
+def _medicaid_instead(ledger: Ledger, config: Config, on: dt.date | None) -> list[str]:
     """The biller records that P-1's secondary is Medicaid (from before the visit), as
-    `ptbill coverage add` does: the next payers' claims it holds."""
+    `ptbill coverage add` does as of `on`: the next payers' claims it holds (`on` None: the
+    coverage alone, held by nothing)."""
     from ptbill.ledger.secondary import hold_changed
 
     with ledger.transaction() as s:
@@ -409,7 +410,7 @@ def _medicaid_instead(ledger: Ledger, config: Config, on: dt.date) -> list[str]:
             start=DOS - dt.timedelta(days=30),
             source="test",
         )
-        return hold_changed(s, patient, as_of=on, who=WHO)
+        return [] if on is None else hold_changed(s, patient, as_of=on, who=WHO)
 
 
 def test_a_secondary_whose_coverage_changed_before_submit_is_held_then_billed_to_the_new_plan(
@@ -544,18 +545,7 @@ def test_submit_holds_a_secondary_whose_coverage_changed_and_sends_the_rest(
     _add_coverage(ledger, config, "medigap", "MG123")
     first = decision(first_claim, _primary_lines(first_claim), icn="A1")
     _post(ledger, config, remit([remittance_claims(first)]))
-    with ledger.transaction() as s:
-        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
-        assert patient is not None
-        coverages.record(
-            s,
-            patient_pk=patient,
-            profile=config.payers["medicaid"],
-            subscriber=Subscriber(member_id="MCD555"),
-            rank=2,
-            start=DOS - dt.timedelta(days=30),
-            source="test",
-        )
+    assert _medicaid_instead(ledger, config, None) == []
     later = write_visits(tmp_path / "v2.jsonl", [medicare_visit("V-2", dos=DOS + dt.timedelta(2))])
     with ledger.transaction() as s:
         from ptbill.ledger.importer import import_files
