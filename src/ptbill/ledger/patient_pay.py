@@ -362,24 +362,6 @@ def _transaction(
     return tx
 
 
-def _undo(session: Session, tx: PatientTransaction) -> None:
-    for row in session.scalars(
-        select(PatientApplication).where(PatientApplication.transaction_id == tx.id)
-    ):
-        session.delete(row)
-    session.flush()
-
-
-def _applications_of(session: Session, tx: PatientTransaction) -> list[dict[str, Any]]:
-    q = (
-        select(m.Claim.claim_number, PatientApplication.amount)
-        .join(m.Claim, m.Claim.id == PatientApplication.claim_id)
-        .where(PatientApplication.transaction_id == tx.id)
-        .order_by(PatientApplication.id)
-    )
-    return [{"claim_id": number, "amount": amount} for number, amount in session.execute(q)]
-
-
 def _result(session: Session, p: m.Patient, kind: str, amount: Decimal, on: dt.date) -> Applied:
     return Applied(p.external_id, kind, amount)
 
