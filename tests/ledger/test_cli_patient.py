@@ -85,8 +85,51 @@ def test_the_patient_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert r.exit_code == 2 and "owes 0" in r.output and "Traceback" not in r.output
     r = run("--db", db, "pay", "P-1", "ten", "--method", "cash")
     assert r.exit_code == 2 and "not an amount" in r.output
+    r = run("--db", db, "pay", "P-1", "5.00", "--method", "cash", "--as-of", "2025-05-01")
+    assert r.exit_code == 2 and "2025-05-01 is after today (2025-04-30)" in r.output, r.output
+    for odd in ("NaN", "Infinity", "1e30"):  # Decimal reads them: still no dollars and cents
+        r = run("--db", db, "pay", "P-1", odd, "--method", "cash")
+        assert r.exit_code == 2 and "AMOUNT" in r.output, r.output
     r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--json")
     assert r.exit_code == 0 and json.loads(r.output)["statements"] == []
+
+
+def test_statements_to_a_folder_that_cannot_be_written_record_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o names a folder under a file: the error names it (exit 2, no traceback) and no
+    statement is recorded, so the next run with a good folder sends them."""
+    from ptbill.ledger.db import Ledger
+    from tests.ledger.helpers import (
+        PAID_DAY,
+        decision,
+        import_and_submit,
+        paid_in_full,
+        post_835,
+        remit_of,
+        sim_claims,
+    )
+
+    db = str(tmp_path / "cli.db")
+    config = load_config(None)
+    ledger = Ledger(db)
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    claim = sim_claims(sent.text)["V-1"]
+    post_835(ledger, config, remit_of([decision(claim, paid_in_full(claim))]))
+    ledger.close()
+    monkeypatch.setenv("PTBILL_TODAY", str(PAID_DAY))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    r = run("--db", db, "statements", "-o", str(blocked / "st"))
+    assert r.exit_code == 2 and "cannot write" in r.output and str(blocked) in r.output, r.output
+    r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--as-of", "2026-03-24")
+    assert r.exit_code == 2 and "after today" in r.output, r.output  # a typo of a year
+    r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--json")
+    assert r.exit_code == 0 and [s["patient_id"] for s in json.loads(r.output)["statements"]] == [
+        "P-1"
+    ]
 
 
 def test_the_patient_commands_held_to_a_clinic(tmp_path: Path) -> None:

@@ -194,6 +194,60 @@ def test_a_refund_pays_the_credit_back_and_no_more(ledger: Ledger, config: Confi
         assert [i for i in open_items(s) if i.kind == "refund"] == []
 
 
+def test_the_same_payment_recorded_twice_is_refused_and_counted_once(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """The desk records card payment AUTH1 of $10, then again (a double click, a command run
+    twice): the second is refused, the balance is lowered once. A payment without a
+    reference cannot be told from another and is recorded; another card authorization is
+    another payment."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    kw = {"patient": "P-1", "on": PAID_DAY, "who": WHO}
+    with ledger.transaction() as s:
+        pay(s, amount=D("10.00"), method="card", reference="AUTH1", **kw)
+    with ledger.transaction() as s, pytest.raises(InputError, match="AUTH1.*2025-03-24"):
+        pay(s, amount=D("10.00"), method="card", reference="AUTH1", **kw)
+    assert (_owed(ledger).balance, _owed(ledger).credit) == (D("6.00"), D(0))
+    with ledger.transaction() as s:
+        pay(s, amount=D("1.00"), method="cash", reference="", **kw)
+        pay(s, amount=D("1.00"), method="cash", reference="", **kw)
+        done = pay(s, amount=D("10.00"), method="card", reference="AUTH2", **kw)
+    assert (done.balance, done.credit) == (D(0), D("6.00"))
+    with ledger.transaction() as s:
+        refund(s, amount=D("3.00"), method="check", reference="1001", **kw)
+    with ledger.transaction() as s, pytest.raises(InputError, match="1001"):
+        refund(s, amount=D("3.00"), method="check", reference="1001", **kw)
+    assert _owed(ledger).credit == D("3.00")
+
+
+def test_balances_and_the_report_as_of_an_earlier_date_show_what_was_known_then(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """Medicare decides V-1 on PAID_DAY ($16 coinsurance); the patient pays $20 ten days
+    later ($4 credit). As of the day before the decision nothing is owed yet (the claim is
+    with Medicare); as of five days after it, $16 is owed and there is no credit; from the
+    payment on, nothing is owed and $4 is credit. The report of each date agrees (docs/ledger.md:
+    a report as of an earlier date shows what was known then)."""
+    from ptbill.reports.report import build_report
+
+    _post(ledger, config, _paid(sent, "V-1"))
+    paid_on = PAID_DAY + dt.timedelta(days=10)
+    with ledger.transaction() as s:
+        pay(s, patient="P-1", amount=D("20.00"), method="cash", reference="", on=paid_on, who=WHO)
+    expected = [
+        (PAID_DAY - dt.timedelta(days=1), D(0), D(0), D(0)),
+        (PAID_DAY + dt.timedelta(days=5), D("16.00"), D(0), D(0)),
+        (paid_on, D(0), D("4.00"), D("20.00")),
+    ]
+    for day, owed, credit, collected in expected:
+        found = _owed(ledger, day)
+        assert (found.balance, found.credit) == (owed, credit), day
+        with ledger.transaction() as s:
+            r = build_report(s, day)
+        assert (r["patient_ar_total"], r["patient_credits"]) == (owed, credit), day
+        assert sum(r["collections_by_patient"].values(), D(0)) == collected, day
+
+
 def test_a_payment_to_a_chosen_claim(ledger: Ledger, config: Config, sent) -> None:
     _post(ledger, config, _paid(sent, "V-1", "V-2"))
     with ledger.transaction() as s:
@@ -296,6 +350,15 @@ def _two_clinics_owing(ledger: Ledger, config: Config, tmp_path: Path) -> None:
     _post(ledger, config, _paid(sent, "V-1", "V-7"))
 
 
+def _each_clinics_p1_pays(s: Session) -> tuple[Scope, Scope]:
+    """Elm's P-1 pays $20 and Oak's P-1 $25 (each owes $16); their clinics' scopes."""
+    elm, oak = scope_of(s, ["elm-street-pt"]), scope_of(s, ["oak-avenue-pt"])
+    for scope, amount in ((elm, "20.00"), (oak, "25.00")):
+        kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": scope}
+        pay(s, patient="P-1", amount=D(amount), **kw)
+    return elm, oak
+
+
 def test_each_clinics_patient_has_its_own_refund_item(
     ledger: Ledger, config: Config, tmp_path: Path
 ) -> None:
@@ -304,10 +367,7 @@ def test_each_clinics_patient_has_its_own_refund_item(
     Elm's item and leaves Oak's open."""
     _two_clinics_owing(ledger, config, tmp_path)
     with ledger.transaction() as s:
-        elm, oak = scope_of(s, ["elm-street-pt"]), scope_of(s, ["oak-avenue-pt"])
-        for scope, amount in ((elm, "20.00"), (oak, "25.00")):
-            kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": scope}
-            pay(s, patient="P-1", amount=D(amount), **kw)
+        elm, oak = _each_clinics_p1_pays(s)
         assert _open_items(s, "refund", elm) == [D("4.00")]
         assert _open_items(s, "refund", oak) == [D("9.00")]
         assert _open_items(s, "refund", EVERYTHING) == [D("4.00"), D("9.00")]
@@ -318,9 +378,28 @@ def test_each_clinics_patient_has_its_own_refund_item(
             "oak-avenue-pt",
             D("9.00"),
         )
-        refund(s, patient="P-1", amount=D("4.00"), **{**kw, "scope": elm})
+        kw = {"method": "cash", "reference": "", "on": PAID_DAY, "who": WHO, "scope": elm}
+        refund(s, patient="P-1", amount=D("4.00"), **kw)
         assert _open_items(s, "refund", elm) == []
         assert _open_items(s, "refund", oak) == [D("9.00")]
+
+
+def test_collections_by_patient_keep_two_clinics_patients_of_one_id_apart(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """Elm's P-1 pays $20 and Oak's P-1 $25: a company-wide report names each by its clinic
+    rather than adding them up as one patient's $45; a clinic's report names its P-1 alone."""
+    from ptbill.reports.report import build_report
+
+    _two_clinics_owing(ledger, config, tmp_path)
+    with ledger.transaction() as s:
+        elm, oak = _each_clinics_p1_pays(s)
+        everyone = build_report(s, PAID_DAY)
+        assert everyone["collections_by_patient"] == {
+            "elm-street-pt/P-1": D("20.00"),
+            "oak-avenue-pt/P-1": D("25.00"),
+        }
+        assert build_report(s, PAID_DAY, oak)["collections_by_patient"] == {"P-1": D("25.00")}
 
 
 def test_a_collections_item_is_its_patients_clinics(
@@ -335,6 +414,30 @@ def test_a_collections_item_is_its_patients_clinics(
     with ledger.transaction() as s:
         for key in ("elm-street-pt", "oak-avenue-pt"):
             assert _open_items(s, "collections", scope_of(s, [key])) == [D("16.00")]
+
+
+def test_a_balance_paid_after_collections_ends_it_and_a_new_balance_starts_a_new_cycle(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """V-1's $16 goes through first, reminder, final and collections; the patient then pays
+    it: the collections item is done (nothing is owed), the cycle is closed, and V-2's $16,
+    decided later, gets a first statement of a new cycle (docs/ledger.md, Statements)."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    for days in (0, 30, 60, 90):
+        with ledger.transaction() as s:
+            run_statements(s, config, as_of=PAID_DAY + dt.timedelta(days=days), who=WHO)
+    paid_on = PAID_DAY + dt.timedelta(days=95)
+    with ledger.transaction() as s:
+        assert [i.amount for i in open_items(s) if i.kind == "collections"] == [D("16.00")]
+        pay(s, patient="P-1", amount=D("16.00"), method="cash", reference="", on=paid_on, who=WHO)
+        assert [i for i in open_items(s) if i.kind == "collections"] == []
+    with ledger.transaction() as s:
+        run = run_statements(s, config, as_of=paid_on + dt.timedelta(days=5), who=WHO)
+        assert (run.statements, run.closed) == ([], ["P-1"])
+    _post(ledger, config, _paid(sent, "V-2", number=2))
+    with ledger.transaction() as s:
+        run = run_statements(s, config, as_of=paid_on + dt.timedelta(days=10), who=WHO)
+    assert [(x["step"], x["balance"]) for x in run.statements] == [("first", D("16.00"))]
 
 
 def test_a_write_off_ends_the_cycle(ledger: Ledger, config: Config, sent, tmp_path: Path) -> None:
@@ -368,6 +471,22 @@ def test_bad_amounts_and_methods_are_refused(ledger: Ledger, config: Config, sen
         pay(s, patient="P-1", amount=D("5"), method="bitcoin", reference="", on=PAID_DAY, who=WHO)
     with ledger.transaction() as s, pytest.raises(InputError, match="no patient"):
         pay(s, patient="P-404", amount=D("5"), method="card", reference="", on=PAID_DAY, who=WHO)
+
+
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "1e30", "10000000000.00"])
+def test_amounts_that_are_no_dollars_and_cents_are_refused_plainly(
+    ledger: Ledger, config: Config, sent, amount: str
+) -> None:
+    """Not a number, infinite, or beyond the ledger's money (12 digits, as the visit format's
+    and the API's amounts): an input error, never an arithmetic or database error."""
+    kw = {"patient": "P-1", "reference": "", "on": PAID_DAY, "who": WHO}
+    with ledger.transaction() as s, pytest.raises(InputError, match="AMOUNT"):
+        pay(s, amount=D(amount), method="card", **kw)
+    with ledger.transaction() as s, pytest.raises(InputError, match="AMOUNT"):
+        refund(s, amount=D(amount), method="check", **kw)
+    _post(ledger, config, _paid(sent, "V-1"))
+    with ledger.transaction() as s, pytest.raises(InputError, match="AMOUNT"):
+        write_off(s, patient="P-1", reason="x", on=PAID_DAY, who=WHO, amount=D(amount))
 
 
 def test_the_report_counts_each_dollar_once(ledger: Ledger, config: Config, sent) -> None:

@@ -390,3 +390,171 @@ def test_no_next_payer_when_the_claims_payer_is_not_the_patients_at_its_rank(
     _add_coverage(ledger, config, "medigap", "MG123")
     first = decision(primary, _primary_lines(primary), icn="A1")
     assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == []
+
+
+def _medicaid_instead(ledger: Ledger, config: Config, on: dt.date | None) -> list[str]:
+    """The biller records that P-1's secondary is Medicaid (from before the visit), as
+    `ptbill coverage add` does as of `on`: the next payers' claims it holds (`on` None: the
+    coverage alone, held by nothing)."""
+    from ptbill.ledger.secondary import hold_changed
+
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        assert patient is not None
+        coverages.record(
+            s,
+            patient_pk=patient,
+            profile=config.payers["medicaid"],
+            subscriber=Subscriber(member_id="MCD555"),
+            rank=2,
+            start=DOS - dt.timedelta(days=30),
+            source="test",
+        )
+        return [] if on is None else hold_changed(s, patient, as_of=on, who=WHO)
+
+
+def test_a_secondary_whose_coverage_changed_before_submit_is_held_then_billed_to_the_new_plan(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """V-1-S was made for the Medigap plan; before it is sent the biller records that the
+    patient's secondary is Medicaid from an earlier date. The claim is not sent to a plan the
+    patient no longer has, nor does it stop the other claims' submission: it is blocked with
+    a work item; scrubbed again, it is addressed to Medicaid (its member id in 2010BA) and
+    sent with Medicare's decision in 2320/2430 as before."""
+    from ptbill.remit.actions import rescrub
+
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    assert _medicaid_instead(ledger, config, PAID_DAY) == ["V-1-S"]
+    with ledger.transaction() as s:
+        assert claim(s, "V-1-S").state == State.BLOCKED
+        (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "blocked"]
+        assert "medicaid" in item.detail and "medigap" in item.detail
+        assert submit(s, config, as_of=PAID_DAY, who=WHO, file_name="x.837").claims == []
+    with ledger.transaction() as s:
+        assert rescrub(s, config, "V-1-S", as_of=PAID_DAY, who=WHO).state == "ready"
+        sec = claim(s, "V-1-S")
+        assert s.get(m.Payer, sec.payer_id).key == "medicaid"
+        assert sec.expected_payment is None  # not Medicare's price: the next payer's claim
+        assert [i for i in open_items(s, "V-1-S") if i.kind == "blocked"] == []
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="second.837")
+    assert sent.claims == ["V-1-S"]
+    segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]
+    assert "NM1*IL*1*LEE*ANN****MI*MCD555" in segs  # 2010BA: the Medicaid member
+    assert "AMT*D*62.72" in segs and "AMT*EAF*16" in segs  # 2320: Medicare's decision
+
+
+def test_a_coverage_recorded_from_the_same_day_replaces_the_one_at_its_rank(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The biller entered the Medigap plan from 2025-01-02, then corrects it: the secondary is
+    Medicaid from that same day. Medicaid is the coverage at rank 2 from then on, and the
+    claim after Medicare goes to it."""
+    _add_coverage(ledger, config, "medigap", "MG123")
+    _add_coverage(ledger, config, "medicaid", "MCD555")
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        found = coverages.of_patients(s, [patient])[patient]
+        now = coverages.at(found, 2, DOS)
+        assert now is not None and now.payer_key == "medicaid"
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    assert _post(ledger, config, remit([remittance_claims(first)])).cob.secondary == ["V-1-S"]
+    with ledger.transaction() as s:
+        assert s.get(m.Payer, claim(s, "V-1-S").payer_id).key == "medicaid"
+
+
+def _secondary_denied(ledger: Ledger, config: Config, primary, carc: str):  # type: ignore[no-untyped-def]
+    """V-1-S sent to the Medigap plan, which denies it (CO-`carc` on each line)."""
+    first = _secondary_sent(ledger, config, primary, paid_by_plan=False)
+    with ledger.transaction() as s:
+        sent = s.scalar(select(m.Submission.content).order_by(m.Submission.id.desc()))
+    sec = sim_claims(sent)["V-1-S"]
+    lines = [LineDecision(x, D(0), D(0), [("CO", carc, x.charge)]) for x in sec.lines]
+    answer = Decision(sec, "commercial", "MG1", SECOND_DAY, status="4", lines=lines)
+    _post(ledger, config, _remit_from("MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [answer], SECOND_DAY))
+    return first
+
+
+@pytest.mark.parametrize("new_plan", [False, True])
+def test_a_corrected_secondary_goes_to_the_next_payer_not_to_the_primary(
+    ledger: Ledger, config: Config, primary, new_plan: bool
+) -> None:
+    """The Medigap plan denies V-1-S. Corrected as it is (CO-16), it is a replacement to the
+    plan (frequency 7, REF*F8 the plan's claim number); after the biller records that the
+    secondary is Medicaid (CO-27: the plan had ended), a new original to Medicaid (its payer
+    never processed it). Either way Medicare's decision rides in 2320, and the claim is never
+    sent to Medicare as a primary claim again."""
+    from ptbill.remit.actions import correct
+
+    _secondary_denied(ledger, config, primary, "27" if new_plan else "16")
+    if new_plan:
+        assert _medicaid_instead(ledger, config, LATER) == []  # sent: not held
+    with ledger.transaction() as s:
+        done = correct(s, config, "V-1-S", as_of=LATER, who=WHO)
+        assert (done.frequency_code, done.original_claim_id) == (
+            ("1", None) if new_plan else ("7", "MG1")
+        )
+        assert claim(s, "V-1-S").state == State.CORRECTED
+    with ledger.transaction() as s:
+        again = submit(s, config, as_of=LATER, who=WHO, file_name="again.837")
+    assert again.claims == ["V-1-S"]
+    segs = ["*".join(e) for e in split_text(assert_valid(again.text))]
+    plan = "NM1*PR*2*STATE MEDICAID" if new_plan else "NM1*PR*2*MEDICARE SUPPLEMENT PLAN"
+    assert any(x.startswith(plan) for x in segs)
+    assert f"CLM*V-1-S*143***11:B:{done.frequency_code}*Y*A*Y*Y" in segs
+    assert segs.count("SBR*S*18*******" + ("MC" if new_plan else "CI")) == 1
+    assert "SBR*P*18*******MB" in segs and "AMT*D*62.72" in segs  # 2320: Medicare's decision
+    assert ("REF*F8*MG1" in segs) is not new_plan
+
+
+def test_writing_off_a_denied_secondary_leaves_the_patient_the_share_it_was_sent_for(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The plan denies V-1-S (its coverage had ended, CO-27) and the biller writes that claim
+    off: the $16 Medicare left is the patient's (docs/ledger.md: a next payer that denied the
+    claim leaves the earlier payer's share to the patient), before and after the write-off;
+    the write-off is what the plan was billed for, not the visit's whole charge again."""
+    from ptbill.ledger.balances import balances
+    from ptbill.remit.actions import writeoff
+
+    _secondary_denied(ledger, config, primary, "27")
+
+    def owed() -> Decimal:
+        with ledger.transaction() as s:
+            patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+            return balances(s, LATER, [patient])[patient].balance
+
+    assert owed() == D("16.00")
+    with ledger.transaction() as s:
+        assert writeoff(s, "V-1-S", "the plan had ended", as_of=LATER, who=WHO) == D("16.00")
+    assert owed() == D("16.00")
+
+
+def test_submit_holds_a_secondary_whose_coverage_changed_and_sends_the_rest(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """The coverage changed without the hold that `coverage add` makes (a visit imported
+    since listed another plan, another program wrote it): submit sends V-2 to Medicare and
+    holds V-1-S (blocked, its work item), rather than refusing the whole file."""
+    result = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    first_claim = sim_claims(result.text)["V-1"]
+    _add_coverage(ledger, config, "medigap", "MG123")
+    first = decision(first_claim, _primary_lines(first_claim), icn="A1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    assert _medicaid_instead(ledger, config, None) == []
+    later = write_visits(tmp_path / "v2.jsonl", [medicare_visit("V-2", dos=DOS + dt.timedelta(2))])
+    with ledger.transaction() as s:
+        from ptbill.ledger.importer import import_files
+
+        import_files(s, [later], as_of=PAID_DAY, config=config, who=WHO)
+    with ledger.transaction() as s:
+        sent = submit(s, config, as_of=PAID_DAY, who=WHO, file_name="x.837")
+    assert (sent.claims, sent.held) == (["V-2"], ["V-1-S"])
+    with ledger.transaction() as s:
+        assert claim(s, "V-1-S").state == State.BLOCKED
+        (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "blocked"]
+        assert item.rule == "COB-COVERAGE-CHANGED"

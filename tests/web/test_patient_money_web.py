@@ -35,6 +35,13 @@ def test_a_payment_through_the_api_lowers_the_balance_once(bench: Workbench) -> 
     assert viewer.status_code == 403
     bad = bench.post(f"/api/v1/patients/{p['id']}/payments", json={**body, "amount": "-3"})
     assert bad.status_code == 422
+    twice = bench.post(f"/api/v1/patients/{p['id']}/payments", json=body)  # AUTH-1 again
+    assert twice.status_code == 422 and "recorded on" in twice.text, twice.text
+    error = twice.json()["error"]  # in the request's words, not the command line's
+    assert error["field"] == "reference" and "command line" not in twice.text
+    again = {**body, "reference": "AUTH-2"}
+    later = bench.post(f"/api/v1/patients/{p['id']}/payments?as_of=2099-01-01", json=again)
+    assert later.status_code == 422 and "after today" in later.text, later.text
 
 
 def test_the_account_page_records_a_payment_from_its_form(make_bench: MakeBench) -> None:
@@ -56,6 +63,13 @@ def test_the_account_page_records_a_payment_from_its_form(make_bench: MakeBench)
     assert D(bench.get(f"/api/v1/patients/{p['id']}/account").json()["balance"]) == D(
         p["balance"]
     ) - D("2.50")
+    for odd in ("NaN", "Infinity"):  # Decimal reads them: an error page, not a 500
+        r = bench.client.post(
+            f"/patients/{p['id']}/payments",
+            data={"csrf_token": token, "amount": odd, "method": "cash"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 422 and "not an amount of dollars and cents" in r.text, r.text
     patient_page = bench.client.get(f"/patients/{p['id']}").text
     assert f"/patients/{p['id']}/account" in patient_page
     owes = patient_page.split('id="patient-owes"', 1)[1].split("</strong>", 1)[0]
@@ -69,11 +83,17 @@ def test_statements_are_made_listed_and_shown_as_pdf(bench: Workbench) -> None:
         owing += page["patients"]
         offset = page["next_offset"]
     due = [p for p in owing if D(p["balance"]) > 0]
+    later = bench.post("/api/v1/statements?as_of=2099-01-01")  # would move the cycle on
+    assert later.status_code == 422 and "after today" in later.text, later.text
     r = bench.post("/api/v1/statements")
     assert r.status_code == 201, r.text
     made = r.json()["statements"]
     assert sorted(s["patient_id"] for s in made) == sorted(p["patient_id"] for p in due)
     assert {s["step"] for s in made} == {"first"}
+    for s in made:  # money as every answer has it: a decimal string with its two places
+        amounts = [s["balance"], s["credit"], *s["aging"].values()]
+        amounts += [v[k] for v in s["visits"] for k in ("charges", "you_paid", "owed")]
+        assert all(re.fullmatch(r"-?\d+\.\d\d", a) for a in amounts), s
     again = bench.post("/api/v1/statements").json()  # the same day: nothing new is due
     assert again["statements"] == [] and len(again["waiting"]) == len(due)
     listed = bench.get("/api/v1/statements").json()
@@ -114,3 +134,45 @@ def test_a_secondary_coverage_makes_a_second_claim_shown_on_the_claim_page(
     assert payers[0]["claim_id"] + "-S" == number
     page = bench.get(f"/claims/{payers[0]['claim_id']}")
     assert "Payers of this visit" in page.text and number in page.text
+    # The biller records Medicaid as this patient's secondary instead: the claim not sent
+    # yet is held, and the work queue says to scrub it again (not to edit a visit V-...-S).
+    pid = next(c["patient_id"] for c in claims if c["claim_number"] == payers[0]["claim_id"])
+    r = bench.post(
+        f"/api/v1/patients/{pid}/coverages",
+        json={"payer": "medicaid", "member_id": f"MCD{pid}", "start_date": "2024-01-01"},
+    )
+    assert r.status_code == 201, r.text
+    assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "blocked"
+    listed = bench.get("/api/v1/worklist?kind=blocked&rule=COB-COVERAGE-CHANGED").json()
+    assert number in [i["claim_id"] for i in listed["items"]], listed
+    bench.login("biller")
+    queue = bench.client.get("/worklist?kind=blocked&rule=COB-COVERAGE-CHANGED").text
+    assert f">{number}</a>" in queue and "(&#34;Scrub again&#34; on the work queue)" in queue
+    assert f"/visits/{number}/edit" not in queue
+    # The plan is owed what Medicare left the patient, not the visit's charge again.
+    left = D(payers[0]["patient_responsibility"])
+    assert 0 < left < D(payers[1]["charge"])
+    for url in (f"/api/v1/claims?q={number}", f"/api/v1/claims/{number}"):
+        found = bench.get(url).json()
+        row = found["claims"][0] if "claims" in found else found
+        assert (row["claim_number"], D(row["balance"])) == (number, left), url
+
+
+def test_a_visit_the_patient_owes_nothing_on_is_not_called_paid(make_bench: MakeBench) -> None:
+    """A visit whose payer left the patient no share (a denial, a write-off, paid in full)
+    says so on the account page, rather than "paid" as if the patient had paid it."""
+    bench = make_bench("posted")
+    bench.login("biller")
+    for p in bench.get("/api/v1/balances?limit=200").json()["patients"]:
+        zero = [
+            v
+            for v in p["visits"]
+            if D(v["patient_share"]) == 0 and D(v["applied"]) == 0 and not v["pending_with"]
+        ]
+        if zero:
+            break
+    else:
+        raise AssertionError("the demo ledger has a visit that leaves the patient nothing")
+    page = bench.client.get(f"/patients/{p['id']}/account").text
+    row = page.split(f">{zero[0]['claim_id']}</a>", 1)[1].split("</tr>", 1)[0]
+    assert "nothing owed" in row and ">paid<" not in row

@@ -353,6 +353,7 @@ def submit(
                 "claims": result.claims,
                 "total_charge": result.total_charge,
                 "late": result.late,
+                "held": result.held,
             }
         )
         return
@@ -365,6 +366,8 @@ def submit(
         )
     for number in result.late:
         out.print(f"  {number}: past the timely filing limit, not sent (see the worklist)")
+    for number in result.held:
+        out.print(f"  {number}: its payer is not the patient's coverage now, held (the worklist)")
 
 
 def write_text(path: Path, text: str, piece: int = 1 << 20) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ptbill.cli.clock import as_of_or_today
+from ptbill.cli.clock import as_of_or_today, today
 from ptbill.cli.common import out, print_json, user_errors
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
@@ -29,6 +29,7 @@ from ptbill.cli.ledger_cmds import (
     who,
 )
 from ptbill.errors import InputError
+from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
 
 JSON_HELP = "Machine-readable output."
 
@@ -104,6 +105,7 @@ def coverage_add(
     from ptbill.domain.visit import Subscriber
     from ptbill.ledger import coverages
     from ptbill.ledger.patient_pay import find_patient
+    from ptbill.ledger.secondary import hold_changed
 
     profile = coverages.profile_of(_config(ctx), payer, "command line")
     with ledger_session(ctx) as session:
@@ -119,8 +121,9 @@ def coverage_add(
             end=_day(end),
             source=f"by {who()}",
         )
+        held = hold_changed(session, p.id, as_of=as_of_or_today(ctx, None), who=who())
         rows = _coverage_rows(session, p.id)
-    _show_coverages(patient, rows, as_json)
+    _show_coverages(patient, rows, as_json, held)
 
 
 @coverage.command("list")
@@ -158,9 +161,13 @@ def _coverage_rows(session: Any, patient_pk: int) -> list[dict[str, Any]]:
     ]
 
 
-def _show_coverages(patient: str, rows: list[dict[str, Any]], as_json: bool) -> None:
+def _show_coverages(
+    patient: str, rows: list[dict[str, Any]], as_json: bool, held: list[str] | None = None
+) -> None:
+    """The coverages, and the next payers' claims not sent yet that a change held (blocked:
+    their payer is no longer the patient's at their rank)."""
     if as_json:
-        print_json({"patient_id": patient, "coverages": rows})
+        print_json({"patient_id": patient, "coverages": rows, "held": held or []})
         return
     table = Table(title=f"Coverages of {patient}", title_justify="left")
     for col in ("Rank", "Payer", "Member id", "From", "To"):
@@ -174,6 +181,8 @@ def _show_coverages(patient: str, rows: list[dict[str, Any]], as_json: bool) -> 
             str(r["end_date"] or ""),
         )
     out.print(table)
+    for number in held or []:
+        out.print(f"{number}: held (blocked): its payer is not the coverage now; `ptbill rescrub`")
 
 
 # --- balances ----------------------------------------------------------------------------------
@@ -244,9 +253,10 @@ def _record(
 ) -> None:
     """A payment, refund or write-off (`fn` of ptbill.ledger.patient_pay) to a patient of the
     clinics given, and what it did."""
+    on = recorded_on(as_of_or_today(ctx, as_of), today(ctx), "--as-of")
     with ledger_session(ctx) as session:
         scope = _scope(session, clinics)
-        result = fn(session, on=as_of_or_today(ctx, as_of), who=who(), scope=scope, **kwargs)
+        result = fn(session, on=on, who=who(), scope=scope, **kwargs)
     _show_applied(result, as_json)
 
 
@@ -377,12 +387,21 @@ def statements(
     from ptbill.reports.statements import run_statements
 
     config = _config(ctx)
-    with ledger_session(ctx) as session:
-        day = as_of_or_today(ctx, as_of)
-        scope = _scope(session, clinics)
-        run = run_statements(
-            session, config, as_of=day, who=who(), out_dir=Path(output), scope=scope
-        )
+    day = recorded_on(as_of_or_today(ctx, as_of), today(ctx), "--as-of", STATEMENT_DAY)
+    try:
+        with ledger_session(ctx) as session:
+            scope = _scope(session, clinics)
+            run = run_statements(
+                session, config, as_of=day, who=who(), out_dir=Path(output), scope=scope
+            )
+    except OSError as e:  # the files are written before the ledger commits: nothing recorded
+        raise InputError(
+            file=output,
+            visit_id=None,
+            field="--output",
+            problem=f"cannot write the statements there ({e.strerror}); none was recorded",
+            fix="give a folder that can be written, and run it again",
+        ) from None
     if as_json:
         print_json(run.as_json())
         return

@@ -12,8 +12,9 @@ other. A Medicare line denied as non-covered may be billed to the patient only w
 file (modifier GA); without one (GZ, or no GA) it may not: the amount is not billable and a
 write-off is suggested (billing-rules: ABN, Medicare Claims Processing Manual ch. 30 §40.3).
 
-Computed from the ledger on each call, never stored: the money is counted once. What the
-patient paid is applied to visits (patient_applications); what is not applied is a credit.
+Computed from the ledger on each call, never stored: the money is counted once. As of a date,
+from the decisions and the patient's money of that date and before. What the patient paid is
+applied to visits (patient_applications); what is not applied is a credit.
 """
 
 from __future__ import annotations
@@ -219,9 +220,9 @@ def balances(
     chains: dict[int, list[Any]] = {}
     for row in rows:
         chains.setdefault(row[5] or row[0], []).append(row)
-    basis = in_force(conn, [r[0] for r in rows])
+    basis = in_force(conn, [r[0] for r in rows], as_of)
     decided = shares(bulk, [p for p in basis.values() if p is not None])
-    applied = _applied(session, list(chains))
+    applied = _applied(session, list(chains), as_of)
     for head, chain in chains.items():
         chain.sort(key=lambda r: r[4])
         first = chain[0]
@@ -232,7 +233,7 @@ def balances(
             continue
         v.applied = applied.get(head, ZERO)
         patients[first[2]].visits.append(v)
-    for pid, credit in _credits(session, list(patients)).items():
+    for pid, credit in _credits(session, list(patients), as_of).items():
         patients[pid].credit = credit
     for p in patients.values():
         p.visits.sort(key=lambda v: (v.date_of_service, v.claim_number))
@@ -258,8 +259,8 @@ def _visit(
         if row[3] in _DECIDED and payment is not None:
             d = decided[payment]
             paid += d.paid
-            if row[4] > 1 and row[3] == State.DENIED and last is not None:
-                continue  # the next payer denied: the earlier payer's share stands
+            if row[4] > 1 and d.denied and last is not None:
+                continue  # the next payer denied (written off since or not): the share stands
             last, pending = d, None
         elif row[3] not in _GONE:
             pending = row[8]
@@ -295,27 +296,29 @@ def _visit(
     )
 
 
-def _applied(session: Session, heads: list[int]) -> dict[int, Decimal]:
+def _applied(session: Session, heads: list[int], as_of: dt.date) -> dict[int, Decimal]:
     out: dict[int, Decimal] = {}
+    a = PatientApplication
     for i in range(0, len(heads), 500):
         q = (
-            select(PatientApplication.claim_id, func.sum(PatientApplication.amount))
-            .where(PatientApplication.claim_id.in_(heads[i : i + 500]))
-            .group_by(PatientApplication.claim_id)
+            select(a.claim_id, func.sum(a.amount))
+            .where(a.claim_id.in_(heads[i : i + 500]), a.on_date <= as_of)
+            .group_by(a.claim_id)
         )
         out.update({cid: total for cid, total in session.execute(q)})
     return out
 
 
-def _credits(session: Session, patient_ids: list[int]) -> dict[int, Decimal]:
-    """Payments not applied, less refunds paid, per patient (write-offs are always applied)."""
+def _credits(session: Session, patient_ids: list[int], as_of: dt.date) -> dict[int, Decimal]:
+    """Payments not applied, less refunds paid, per patient (write-offs are always applied),
+    as of a date."""
     out: dict[int, Decimal] = {}
     t, a = PatientTransaction, PatientApplication
     for i in range(0, len(patient_ids), 500):
         part = patient_ids[i : i + 500]
         q = (
             select(t.patient_id, t.kind, func.sum(t.amount))
-            .where(t.patient_id.in_(part), t.kind != "writeoff")
+            .where(t.patient_id.in_(part), t.kind != "writeoff", t.on_date <= as_of)
             .group_by(t.patient_id, t.kind)
         )
         for pid, kind, total in session.execute(q):
@@ -323,7 +326,7 @@ def _credits(session: Session, patient_ids: list[int]) -> dict[int, Decimal]:
         applied = (
             select(t.patient_id, func.sum(a.amount))
             .join(t, t.id == a.transaction_id)
-            .where(t.patient_id.in_(part), t.kind == "payment")
+            .where(t.patient_id.in_(part), t.kind == "payment", a.on_date <= as_of)
             .group_by(t.patient_id)
         )
         for pid, total in session.execute(applied):

@@ -63,7 +63,8 @@ class Decided:
 
 
 _IN_FORCE_SQL = (
-    "SELECT claim_id, id, reversal FROM claim_payments WHERE claim_id IN ({}) ORDER BY id"
+    "SELECT claim_id, id, reversal, determined_on FROM claim_payments WHERE claim_id IN ({}) "
+    "ORDER BY id"
 )
 _PAYMENT_SQL = (
     "SELECT id, claim_id, charge, paid, patient_responsibility, payer_control_number, "
@@ -94,13 +95,24 @@ def select_ids(conn: Connection, sql: str, ids: list[Any]) -> Iterator[Any]:
         yield from conn.exec_driver_sql(query, (ids[i : i + CHUNK],)).fetchall()
 
 
-def in_force(conn: Connection, claim_ids: Iterable[int]) -> dict[int, int | None]:
-    """Each claim's decision in force: its latest claim payment, or None when that was a
-    reversal (CLP02 22) not yet followed by the corrected decision, or when it has none."""
+def in_force(
+    conn: Connection, claim_ids: Iterable[int], as_of: dt.date | None = None
+) -> dict[int, int | None]:
+    """Each claim's decision in force (as of a date: among those the payer made by then): its
+    latest claim payment, or None when that was a reversal (CLP02 22) not yet followed by the
+    corrected decision, or when it has none."""
     out: dict[int, int | None] = {}
-    for claim_id, payment_id, reversal in select_ids(conn, _IN_FORCE_SQL, list(claim_ids)):
+    rows = select_ids(conn, _IN_FORCE_SQL, list(claim_ids))
+    for claim_id, payment_id, reversal, on in rows:
+        if as_of is not None and _day(on) > as_of:
+            continue
         out[claim_id] = None if reversal else payment_id
     return out
+
+
+def _day(value: Any) -> dt.date:
+    """A date column as the driver gives it (SQLite: ISO text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def read(bulk: Bulk, payment_ids: Iterable[int], details: bool = True) -> dict[int, Decided]:
@@ -168,10 +180,11 @@ class Share:
 
     paid: Decimal
     determined_on: dt.date
+    denied: bool  # the decision denied the claim (its state after it), whatever came later
     patient: list[tuple[str, Decimal, tuple[str, ...]]] = field(default_factory=list)
 
 
-_SHARE_SQL = "SELECT id, paid, determined_on FROM claim_payments WHERE id IN ({})"
+_SHARE_SQL = "SELECT id, paid, determined_on, state_after FROM claim_payments WHERE id IN ({})"
 _PR_SQL = (
     "SELECT adjustments.claim_payment_id, adjustments.carc, adjustments.amount, "
     "line_payments.modifiers FROM adjustments "
@@ -186,7 +199,10 @@ def shares(bulk: Bulk, payment_ids: Iterable[int]) -> dict[int, Share]:
     money = bulk.from_driver(m.ClaimPayment, "paid")
     date = bulk.from_driver(m.ClaimPayment, "determined_on")
     ids = list(dict.fromkeys(payment_ids))
-    out = {pid: Share(money(paid), date(on)) for pid, paid, on in select_ids(conn, _SHARE_SQL, ids)}
+    out = {
+        pid: Share(money(paid), date(on), state == "denied")
+        for pid, paid, on, state in select_ids(conn, _SHARE_SQL, ids)
+    }
     for pid, carc, amount, modifiers in select_ids(conn, _PR_SQL, ids):
         out[pid].patient.append((carc, money(amount), tuple((modifiers or "").split())))
     return out

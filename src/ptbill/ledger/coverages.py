@@ -4,8 +4,9 @@ Each row is one coverage (payer and member id) at one rank -- 1 primary, 2 secon
 tertiary -- from a start date to an end date (inclusive; open while in force). A visit that
 lists its coverages records them (ranks from 1, dates from its date of service on); a biller
 adds one by hand (`ptbill coverage add`). A new coverage at a rank ends the one it replaces the
-day before it starts. The claims to the next payers of a visit (ptbill.ledger.secondary) follow
-the ranks in force on its date of service.
+day before it starts (one that began the same day is replaced: it never was in force). The
+claims to the next payers of a visit (ptbill.ledger.secondary) follow the ranks in force on its
+date of service.
 """
 
 from __future__ import annotations
@@ -148,8 +149,11 @@ def record(
                 row.end_date = end
             return row
     for row in rows:
-        if row.coverage_id != coverage and row.start_date < start and _open_on(row, start):
-            row.end_date = start - ONE_DAY  # replaced at this rank
+        if row.coverage_id != coverage and row.start_date <= start and _open_on(row, start):
+            if row.start_date == start:  # replaced from its first day: it never was in force
+                session.delete(row)
+            else:
+                row.end_date = start - ONE_DAY  # replaced at this rank
     same = next((r for r in rows if r.coverage_id == coverage and r.start_date == start), None)
     if same is not None:
         same.end_date, same.subscriber_json = end, text

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ptbill.errors import InputError
@@ -27,6 +27,7 @@ from ptbill.ledger.scope import EVERYTHING, Scope
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999.99")
 METHODS = ("card", "cash", "check")
 REFUND_DAYS = 30  # the refund work item's deadline (ptbill's housekeeping default)
 
@@ -61,6 +62,23 @@ def _refuse(field_name: str, problem: str, fix: str) -> InputError:
     )
 
 
+MONEY_DAY = "the patient's money is recorded on the day it comes in or goes out"
+STATEMENT_DAY = "a statement is dated the day it is made (a later date moves the dunning on)"
+
+
+def recorded_on(day: dt.date, today: dt.date, field_name: str, why: str = MONEY_DAY) -> dt.date:
+    """The day a payment, refund or write-off (or a statement run) is recorded on: not after
+    today (the edges read the clock), so that no balance of today misses money recorded for a
+    later date, and no statement moves the dunning cycle ahead of its time."""
+    if day > today:
+        raise _refuse(
+            field_name,
+            f"{day} is after today ({today}): {why}",
+            "give today's date or an earlier one",
+        )
+    return day
+
+
 def find_patient(session: Session, external_id: str, scope: Scope = EVERYTHING) -> m.Patient:
     """The patient of this id at the clinics of `scope` (a patient of another clinic is not
     found, as if it did not exist)."""
@@ -82,22 +100,51 @@ def find_patient(session: Session, external_id: str, scope: Scope = EVERYTHING) 
 
 
 def _amount(value: Decimal, name: str = "AMOUNT") -> Decimal:
-    if value <= 0 or value != value.quantize(CENT):
+    """Dollars and cents above 0 and within the ledger's money (12 digits, as the visit
+    format's amounts); NaN and Infinity, which Decimal reads, are none."""
+    if not (value.is_finite() and 0 < value <= MAX_AMOUNT) or value != value.quantize(CENT):
         raise _refuse(
-            name, f"{value} is not an amount of dollars and cents above 0", "give e.g. 25.00"
+            name,
+            f"{value} is not an amount of dollars and cents above 0 (at most {MAX_AMOUNT})",
+            "give e.g. 25.00",
         )
     return value
 
 
 def _money_in(
-    session: Session, patient: str, scope: Scope, amount: Decimal, method: str, what: str
+    session: Session,
+    patient: str,
+    scope: Scope,
+    amount: Decimal,
+    method: str,
+    what: str,
+    reference: str,
 ) -> tuple[m.Patient, Decimal]:
-    """The patient and amount of a payment or refund, refused when either is wrong."""
+    """The patient and amount of a payment or refund (`what`), refused when either is wrong
+    or when the same one was recorded before: a card authorization or check number names one
+    payment or refund (without a reference, nothing tells two apart)."""
     if method not in METHODS:
         raise _refuse(
             "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
         )
-    return find_patient(session, patient, scope), _amount(amount)
+    p, money = find_patient(session, patient, scope), _amount(amount)
+    t = PatientTransaction
+    earlier = reference and session.scalar(
+        select(t).where(
+            t.patient_id == p.id,
+            t.kind == what,
+            t.method == method,
+            t.reference == reference[:50],
+        )
+    )
+    if earlier:
+        raise _refuse(
+            "--ref",
+            f"the {what} by {method} {reference!r} was recorded on {earlier.on_date} "
+            f"({earlier.amount}); it counts once",
+            f"if this is another {what}, give its own reference",
+        )
+    return p, money
 
 
 def _claim_of(session: Session, patient: m.Patient, number: str) -> int:
@@ -146,7 +193,7 @@ def pay(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Record a patient payment and apply it (oldest balance first, or to `claim`)."""
-    p, amount = _money_in(session, patient, scope, amount, method, "payment")
+    p, amount = _money_in(session, patient, scope, amount, method, "payment", reference)
     only = _claim_of(session, p, claim) if claim else None
     tx = _transaction(session, p, "payment", amount, method, reference, on, who, "")
     result = _result(session, p, "payment", amount, on)
@@ -198,7 +245,7 @@ def refund(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Pay back part or all of the patient's credit."""
-    p, amount = _money_in(session, patient, scope, amount, method, "refund")
+    p, amount = _money_in(session, patient, scope, amount, method, "refund", reference)
     credit = balances(session, on, [p.id])[p.id].credit
     if amount > credit:
         raise _refuse(
@@ -212,10 +259,24 @@ def refund(
 
 
 def apply_credits(session: Session, patient_ids: Iterable[int], *, on: dt.date, who: str) -> None:
-    """Credits to new balances, and over-applied visits back to credit (after a posting)."""
+    """Credits to new balances, and over-applied visits back to credit (after a posting).
+    A patient's money moves on `on`, or on the day of their latest payment or refund when
+    that is later (an 835 dated before a payment recorded since): a balance as of any date
+    then counts each application with the payment it comes from."""
     ids = list(dict.fromkeys(patient_ids))
-    if not ids:
-        return
+    t = PatientTransaction
+    days: dict[dt.date, list[int]] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        q = select(t.patient_id, func.max(t.on_date)).where(t.patient_id.in_(part))
+        latest = {pid: day for pid, day in session.execute(q.group_by(t.patient_id))}
+        for pid in part:
+            days.setdefault(max(on, latest.get(pid) or on), []).append(pid)
+    for day, group in sorted(days.items()):
+        _apply_credits(session, group, day, who)
+
+
+def _apply_credits(session: Session, ids: list[int], on: dt.date, who: str) -> None:
     for pid, bal in balances(session, on, ids).items():
         for v in bal.visits:
             if v.balance < 0 and not v.pending_with:  # a later decision lowered the share
@@ -301,24 +362,6 @@ def _transaction(
     return tx
 
 
-def _undo(session: Session, tx: PatientTransaction) -> None:
-    for row in session.scalars(
-        select(PatientApplication).where(PatientApplication.transaction_id == tx.id)
-    ):
-        session.delete(row)
-    session.flush()
-
-
-def _applications_of(session: Session, tx: PatientTransaction) -> list[dict[str, Any]]:
-    q = (
-        select(m.Claim.claim_number, PatientApplication.amount)
-        .join(m.Claim, m.Claim.id == PatientApplication.claim_id)
-        .where(PatientApplication.transaction_id == tx.id)
-        .order_by(PatientApplication.id)
-    )
-    return [{"claim_id": number, "amount": amount} for number, amount in session.execute(q)]
-
-
 def _result(session: Session, p: m.Patient, kind: str, amount: Decimal, on: dt.date) -> Applied:
     return Applied(p.external_id, kind, amount)
 
@@ -327,7 +370,22 @@ def _finish(session: Session, p: m.Patient, result: Applied, on: dt.date) -> App
     session.flush()
     bal = balances(session, on, [p.id])[p.id]
     result.credit, result.balance = bal.credit, bal.balance
+    if bal.balance <= 0:
+        end_collections(session, p.id, on, f"the balance was settled ({result.kind})")
     return result
+
+
+def end_collections(session: Session, patient_id: int, on: dt.date, why: str) -> None:
+    """A patient who owes nothing is no collections work: their open item is done."""
+    session.execute(
+        update(m.WorkItem)
+        .where(
+            m.WorkItem.patient_id == patient_id,
+            m.WorkItem.kind == "collections",
+            m.WorkItem.status == "open",
+        )
+        .values(status="done", closed_on=on, resolution=why)
+    )
 
 
 def _sync_refund_item(session: Session, p: m.Patient, on: dt.date, who: str) -> None:

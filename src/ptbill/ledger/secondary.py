@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ptbill.bulk import batch
@@ -37,9 +37,10 @@ from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Subscriber, Visit
+from ptbill.errors import InputError
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
-from ptbill.ledger import overpayments
+from ptbill.ledger import overpayments, versions
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.cob_data import Decided, DecidedLine, add_details, in_force, read
 from ptbill.ledger.jsontext import to_json
@@ -785,6 +786,211 @@ def advance(
     # collector would only rescan them again and again.
     with batch():
         return Advance(session, config, as_of, who, source).run(claim_ids)
+
+
+COVERAGE_CHANGED = "COB-COVERAGE-CHANGED"
+_UNSENT = (str(State.READY), str(State.BLOCKED))
+
+
+def hold_changed(session: Session, patient_pk: int, *, as_of: dt.date, who: str) -> list[str]:
+    """The patient's next-payer claims not sent yet whose payer is no longer the patient's
+    coverage at their rank on their date of service (a coverage recorded since they were
+    made): blocked, each with a work item, rather than sent to a plan the patient no longer
+    has (nor stopping the other claims' submission); `ptbill rescrub` addresses one to the
+    coverage in force now (rescrub_next). Returns their claim numbers."""
+    found = cov.of_patients(session, [patient_pk])[patient_pk]
+    keys = {pk: key for pk, key in session.execute(select(m.Payer.id, m.Payer.key))}
+    held = []
+    for c in session.scalars(
+        select(m.Claim).where(
+            m.Claim.patient_id == patient_pk,
+            m.Claim.primary_claim_id.is_not(None),
+            m.Claim.state.in_(_UNSENT),
+        )
+    ):
+        now = cov.at(found, c.sequence, c.date_of_service)
+        if now is not None and now.payer_pk == c.payer_id:
+            continue
+        fix = (
+            f"scrub it again (`ptbill rescrub {c.claim_number}`) to bill {now.payer_key}"
+            if now is not None
+            else "record the coverage (`ptbill coverage add`), or write the claim off"
+        )
+        detail = (
+            f"{COVERAGE_CHANGED}: the patient's coverage at rank {c.sequence} on "
+            f"{c.date_of_service} is {now.payer_key if now else 'none'} now, not "
+            f"{keys[c.payer_id]}, which this claim was made for. Fix: {fix}"
+        )
+        close_blocked(session, c.id, as_of, "the coverage changed again", COVERAGE_CHANGED)
+        session.add(
+            m.WorkItem(
+                claim_id=c.id,
+                reference=c.claim_number[:50],
+                visit_id=c.claim_number[:38],
+                kind="blocked",
+                category="coverage",
+                rule=COVERAGE_CHANGED,
+                amount=c.charge,
+                action="review",  # the coverage, then scrub again: nothing to re-import
+                detail=detail,
+                due_date=as_of + dt.timedelta(days=30),
+                status="open",
+                created_on=as_of,
+                source="coverage",
+            )
+        )
+        if c.state == State.READY:
+            move(session, c, State.BLOCKED, who, as_of, detail, "a coverage change")
+        held.append(c.claim_number)
+    return held
+
+
+def rescrub_next(
+    session: Session, config: Config, claim: m.Claim, *, as_of: dt.date, who: str
+) -> list[dict[str, Any]]:
+    """A next payer's claim not sent yet, scrubbed again as it was made (Advance.make): under
+    the patient's coverage at its rank on its date of service now -- which may be another
+    payer than before (hold_changed) -- with that payer's rules for a next payer's claim and
+    the COB balancing rules against the decision it was built from. Its version's findings
+    are replaced; returns the work items of its errors."""
+    coverage = cov.of_patients(session, [claim.patient_id])
+    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
+    if now is None:
+        raise InputError(
+            file=f"claim {claim.claim_number}",
+            visit_id=None,
+            field="coverage",
+            problem=f"the patient has no coverage at rank {claim.sequence} on "
+            f"{claim.date_of_service} for this claim to go to",
+            fix="record the coverage (`ptbill coverage add`), or write the claim off",
+        )
+    version = session.scalar(
+        select(m.ClaimVersion).where(
+            m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version
+        )
+    )
+    assert version is not None and version.basis_payment_id is not None  # made by Advance
+    run = Advance(session, config, as_of, who, "rescrub")
+    step = Step(
+        claim.primary_claim_id or claim.id,
+        claim.sequence,
+        claim.patient_id,
+        claim.date_of_service,
+        version.basis_payment_id,
+    )
+    run.earlier.load([step], coverage)
+    row = session.get(m.Visit, claim.visit_pk)
+    assert row is not None
+    primary = stored_visit(row.effective_json, row.source_json)
+    visit = for_payer(primary, now.payer_key, now.subscriber)
+    findings = run.scrub(visit, claim.claim_number, run.lines([claim.id])[claim.id], step, primary)
+    errors = [f for f in findings if f["severity"] == "error"]
+    text = to_json(findings)
+    run.texts.store([text])
+    version.findings_text_id = run.texts.id(text)
+    version.scrub_status = "blocked" if errors else "ready"
+    claim.payer_id = now.payer_pk
+    return [
+        run.item(
+            claim.id,
+            claim.claim_number,
+            "blocked",
+            "correct_and_resubmit",
+            claim.charge,
+            f"{f['rule']}: {f['message']}",
+            category=f["category"],
+        )
+        | {"rule": f["rule"]}
+        for f in errors
+    ]
+
+
+class NextCorrection(NamedTuple):
+    version: int
+    frequency_code: str
+    original_claim_id: str | None
+    findings: list[dict[str, Any]]
+
+
+def correct_next(
+    session: Session, config: Config, claim: m.Claim, *, as_of: dt.date, who: str
+) -> NextCorrection:
+    """A corrected next payer's claim (`ptbill correct`): its lines again, built from the
+    earlier payer's decision in force, to the patient's coverage at its rank now -- a
+    replacement (frequency 7, its payer's claim number) to the payer that processed it, a new
+    original (frequency 1) to another payer (the coverage was changed since). Scrubbed as a
+    next payer's claim; the version is not written when an error blocks it (the findings
+    say why). A claim already corrected and not sent yet is made again in place."""
+    coverage = cov.of_patients(session, [claim.patient_id])
+    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
+    head = claim.primary_claim_id or claim.id
+    earlier = session.scalar(
+        select(m.Claim.id).where(
+            ((m.Claim.id == head) | (m.Claim.primary_claim_id == head))
+            & (m.Claim.sequence == claim.sequence - 1)
+        )
+    )
+    basis = in_force(session.connection(), [earlier]).get(earlier) if earlier else None
+    if now is None or basis is None:
+        raise InputError(
+            file=f"claim {claim.claim_number}",
+            visit_id=None,
+            field="coverage" if now is None else "earlier payer",
+            problem=f"the patient has no coverage at rank {claim.sequence} on "
+            f"{claim.date_of_service}"
+            if now is None
+            else "the earlier payer's decision was reversed and not made again",
+            fix="record the coverage (`ptbill coverage add`), or write the claim off"
+            if now is None
+            else "wait for the earlier payer's new decision (its 835), then correct",
+        )
+    same = now.payer_pk == claim.payer_id and claim.payer_control_number
+    frequency, original = ("7", claim.payer_control_number) if same else ("1", None)
+    run = Advance(session, config, as_of, who, "correct")
+    step = Step(head, claim.sequence, claim.patient_id, claim.date_of_service, basis)
+    run.earlier.load([step], coverage)
+    row = session.get(m.Visit, claim.visit_pk)
+    assert row is not None
+    primary = stored_visit(row.effective_json, row.source_json)
+    visit = for_payer(primary, now.payer_key, now.subscriber)
+    own = run.lines([claim.id])[claim.id]
+    findings = run.scrub(visit, claim.claim_number, own, step, primary)
+    pending = claim.state == State.CORRECTED  # not sent yet: made again in place
+    number = claim.version if pending else claim.version + 1
+    if any(f["severity"] == "error" for f in findings):
+        return NextCorrection(number, frequency, original, findings)
+    text = to_json(findings)
+    run.texts.store([text])
+    version = session.scalar(
+        select(m.ClaimVersion).where(
+            m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == number
+        )
+    )
+    if version is None:
+        version = m.ClaimVersion(claim_id=claim.id, version=number, created_on=as_of)
+        session.add(version)
+    else:
+        versions.delete_lines(session, [version.id])
+    version.frequency_code, version.original_claim_id = frequency, original
+    version.scrub_status, version.findings_text_id = "ready", run.texts.id(text)
+    version.pricing_notes_text_id, version.expected_payment = None, None
+    version.charge, version.basis_payment_id = claim.charge, basis
+    version.reason = f"correction by {who}"
+    session.flush()
+    run.insert_lines((x, version.id, claim.claim_number, number) for x in own)
+    claim.version, claim.payer_id = number, now.payer_pk
+    return NextCorrection(number, frequency, original, findings)
+
+
+def close_blocked(
+    session: Session, claim_id: int, on: dt.date, why: str, rule: str | None = None
+) -> None:
+    """A claim's open `blocked` work items done (of one rule, when given)."""
+    w = m.WorkItem
+    q = update(w).where(w.claim_id == claim_id, w.kind == "blocked", w.status == "open")
+    if rule is not None:
+        q = q.where(w.rule == rule)
+    session.execute(q.values(status="done", closed_on=on, resolution=why))
 
 
 _WITH_NEXT_SQL = (

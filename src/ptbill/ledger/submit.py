@@ -32,7 +32,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.coverages import at as coverage_at
 from ptbill.ledger.scope import EVERYTHING, Scope
-from ptbill.ledger.secondary import EarlierPayers, Step, for_payer
+from ptbill.ledger.secondary import EarlierPayers, Step, for_payer, hold_changed
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.x12 import (
@@ -70,6 +70,7 @@ class SubmitResult:
     claims: list[str] = field(default_factory=list)
     total_charge: Decimal = Decimal(0)
     late: list[str] = field(default_factory=list)  # past timely filing: blocked, not sent
+    held: list[str] = field(default_factory=list)  # next payers' whose coverage changed: blocked
 
 
 def next_number(session: Session, name: str) -> int:
@@ -258,6 +259,7 @@ class _Submission:
         self.advance: Advance = _untold  # until `submit` is given a progress
         self.sent = 0
         self.total = Decimal(0)
+        self.held: list[int] = []  # patients of next payers' claims whose coverage changed
         self.earlier: EarlierPayers | None = None
 
     def rows(self, ids: list[int]) -> Sequence[Any]:
@@ -339,7 +341,11 @@ class _Submission:
             step = None
             if sequence > 1 and primary is not None and basis is not None:
                 step = Step(primary, sequence, patient, dos, basis)
-                visit = self.next_payer_visit(step, visit, payer_key, number)
+                found = self.next_payer_visit(step, visit, payer_key)
+                if found is None:  # not to a plan the patient no longer has: held, below
+                    self.held.append(patient)
+                    continue
+                visit = found
             claim = claim_for(
                 number,
                 _Version(vid, version, freq, original),
@@ -352,21 +358,15 @@ class _Submission:
             sent.append((cid, state, first, vid, version, freq))
             result.claims.append(number)
 
-    def next_payer_visit(self, step: Step, visit: Visit, payer_key: str, number: str) -> Visit:
-        """The visit as the claim to its next payer names it: that coverage's subscriber."""
+    def next_payer_visit(self, step: Step, visit: Visit, payer_key: str) -> Visit | None:
+        """The visit as the claim to its next payer names it: that coverage's subscriber
+        (None: the patient's coverage at its rank is another now)."""
         assert self.earlier is not None
         found = coverage_at(
             self.earlier.coverage.get(step.patient_id, []), step.sequence, step.date_of_service
         )
         if found is None or found.payer_key != payer_key:
-            raise InputError(
-                file="ledger",
-                visit_id=visit.visit_id,
-                field=f"claim {number}",
-                problem=f"the patient has no {payer_key} coverage at rank {step.sequence} on "
-                f"{step.date_of_service} any more",
-                fix="record the coverage again (`ptbill coverage add`) or write the claim off",
-            )
+            return None
         return for_payer(visit, payer_key, found.subscriber)
 
     def earlier_payers(self, step: Step, primary: Visit) -> Earlier:
@@ -556,6 +556,8 @@ def submit(
                 for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
                     run.chunk(ids[i : i + MAX_CLAIMS_PER_SET], result)
         run.finish(result)
+    for patient in dict.fromkeys(run.held):  # blocked, each with a work item
+        result.held += hold_changed(session, patient, as_of=as_of, who=who)
     return result
 
 

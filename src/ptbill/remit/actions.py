@@ -29,6 +29,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger import versions
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.importer import same_day_history
+from ptbill.ledger.secondary import correct_next, rescrub_next
 from ptbill.ledger.states import State, audit_row, check, move
 from ptbill.ledger.stored import Stored, stored_of
 from ptbill.ledger.submit import stored_visit
@@ -159,6 +160,8 @@ def correct(
     pending = claim.state == State.CORRECTED  # a replacement not sent yet: rebuild it
     if not pending:
         check(number, claim.state, State.CORRECTED, "a correction")
+    if claim.primary_claim_id is not None:
+        return _correct_next(session, config, claim, as_of, who, pending)
     visit_row = session.get(m.Visit, claim.visit_pk)
     assert visit_row is not None
     frequency, original = (
@@ -179,6 +182,27 @@ def correct(
         if original
         else "new original claim (the payer never processed the first)"
     )
+    _corrected(session, claim, version_no, kind, pending, as_of, who)
+    return Correction(
+        number,
+        version_no,
+        frequency,
+        original,
+        stored.charge,
+        [f.to_json() for f in scrub.findings],
+    )
+
+
+def _corrected(
+    session: Session,
+    claim: m.Claim,
+    version_no: int,
+    kind: str,
+    pending: bool,
+    as_of: dt.date,
+    who: str,
+) -> None:
+    """The claim corrected (unless it was already, not sent yet), its payer's answers done."""
     if not pending:
         move(
             session,
@@ -196,13 +220,31 @@ def correct(
         f"corrected: version {version_no}, {kind}",
         ("denial", "rejection", "underpayment"),
     )
+
+
+def _correct_next(
+    session: Session, config: Config, claim: m.Claim, as_of: dt.date, who: str, pending: bool
+) -> Correction:
+    """A next payer's claim corrected from its lines and the earlier payer's decision, to the
+    coverage at its rank now (ptbill.ledger.secondary.correct_next), never from the visit as
+    its primary claim."""
+    done = correct_next(session, config, claim, as_of=as_of, who=who)
+    findings = [Finding(**{**f, "citation": tuple(f["citation"])}) for f in done.findings]
+    if any(f.severity == "error" for f in findings):
+        raise CorrectionBlocked(claim.claim_number, findings)
+    kind = (
+        f"replacement (frequency 7) of payer claim {done.original_claim_id}"
+        if done.original_claim_id
+        else "new original claim to the payer at its rank"
+    )
+    _corrected(session, claim, done.version, kind, pending, as_of, who)
     return Correction(
-        number,
-        version_no,
-        frequency,
-        original,
-        stored.charge,
-        [f.to_json() for f in scrub.findings],
+        claim.claim_number,
+        done.version,
+        done.frequency_code,
+        done.original_claim_id,
+        claim.charge,
+        done.findings,
     )
 
 
@@ -232,24 +274,17 @@ def rescrub(session: Session, config: Config, number: str, *, as_of: dt.date, wh
             "is scrubbed again",
             fix="change a claim that was sent with a corrected claim (`ptbill correct`)",
         )
-    visit_row = session.get(m.Visit, claim.visit_pk)
-    assert visit_row is not None
-    visit = stored_visit(visit_row)
-    prepared, ctx = _prepare(session, config, claim, visit, as_of)
-    stored = stored_of(prepared.coded, prepared.scrub, prepared.priced)
-    _write_version(session, claim, visit, stored, claim.version, as_of, f"scrubbed again by {who}")
-    visit_row.units_billed = stored.units_billed
-    rules = sorted({b.rule for b in stored.blockers})
+    if claim.primary_claim_id is not None:  # a next payer's: its own scrub, its own payer
+        items = rescrub_next(session, config, claim, as_of=as_of, who=who)
+    else:
+        items = _rescrub_visit(session, config, claim, as_of, who)
+    rules = sorted({i["rule"] for i in items})
     why = f"scrubbed again as of {as_of}: " + (
-        f"{len(stored.blockers)} error(s): {', '.join(rules)}" if rules else "no errors"
+        f"{len(items)} error(s): {', '.join(rules)}" if rules else "no errors"
     )
     close_items(session, claim, as_of, why, ("blocked",))
-    if stored.blocked:
-        due = visit.date_of_service + dt.timedelta(days=ctx.profile.timely_filing_days)
-        Bulk(session).insert(
-            m.WorkItem, versions.blocked_items(stored, claim.id, number, due, as_of, "rescrub")
-        )
-    wanted = State.BLOCKED if stored.blocked else State.READY
+    Bulk(session).insert(m.WorkItem, items)
+    wanted = State.BLOCKED if items else State.READY
     if claim.state == wanted:  # the same state: the audit trail still records the scrub
         session.add(m.AuditEntry(**audit_row(claim.id, claim.state, wanted, who, as_of, why)))
     else:
@@ -257,9 +292,33 @@ def rescrub(session: Session, config: Config, number: str, *, as_of: dt.date, wh
     return Rescrub(number, str(wanted), rules)
 
 
-def outstanding(claim: m.Claim) -> Decimal:
+def _rescrub_visit(
+    session: Session, config: Config, claim: m.Claim, as_of: dt.date, who: str
+) -> list[dict[str, Any]]:
+    """A claim coded, scrubbed and priced again from its stored visit, its version made again
+    in place; the work items of what blocks it."""
+    visit_row = session.get(m.Visit, claim.visit_pk)
+    assert visit_row is not None
+    visit = stored_visit(visit_row)
+    prepared, ctx = _prepare(session, config, claim, visit, as_of)
+    stored = stored_of(prepared.coded, prepared.scrub, prepared.priced)
+    _write_version(session, claim, visit, stored, claim.version, as_of, f"scrubbed again by {who}")
+    visit_row.units_billed = stored.units_billed
+    if not stored.blocked:
+        return []
+    due = visit.date_of_service + dt.timedelta(days=ctx.profile.timely_filing_days)
+    return versions.blocked_items(stored, claim.id, claim.claim_number, due, as_of, "rescrub")
+
+
+def outstanding(claim: m.Claim, sent_for: Decimal | None = None) -> Decimal:
     """What the payer still owes on the claim's charge: neither paid, nor the patient's, nor a
-    contractual reduction, nor written off. Denied amounts stay outstanding until resolved."""
+    contractual reduction, nor written off. Denied amounts stay outstanding until resolved.
+    A next payer's claim (`sent_for`: the share the payer before it left, what it was billed
+    for) owes that share less what it paid and left the patient: its charge repeats the
+    visit's, and its adjustments are mostly the earlier payer's part (OA-23)."""
+    if sent_for is not None:
+        owed = sent_for - claim.paid - claim.patient_responsibility - claim.written_off
+        return max(owed, ZERO)
     value = (
         claim.charge
         - claim.paid
@@ -268,6 +327,21 @@ def outstanding(claim: m.Claim) -> Decimal:
         - claim.written_off
     )
     return max(value, ZERO)
+
+
+def sent_for(session: Session, claims: list[m.Claim]) -> dict[int, Decimal]:
+    """What each next payer's claim of these was billed for, by claim id: the share left by
+    the decision its current version was built from (primary claims are not in it)."""
+    v, cp = m.ClaimVersion, m.ClaimPayment
+    versions_of = {c.id: c.version for c in claims if c.primary_claim_id is not None}
+    if not versions_of:
+        return {}
+    q = (
+        select(v.claim_id, v.version, cp.patient_responsibility)
+        .join(cp, cp.id == v.basis_payment_id)
+        .where(v.claim_id.in_(list(versions_of)))
+    )
+    return {cid: left for cid, version, left in session.execute(q) if versions_of[cid] == version}
 
 
 def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who: str) -> Decimal:
@@ -280,7 +354,7 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
         )
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")
-    amount = outstanding(claim)
+    amount = outstanding(claim, sent_for(session, [claim]).get(claim.id))
     claim.written_off += amount
     move(
         session,

@@ -334,13 +334,19 @@ def patient_money(
     by_patient: dict[str, Decimal] = defaultdict(lambda: ZERO)
     t = PatientTransaction
     q = (
-        select(m.Patient.external_id, t.kind, func.sum(t.amount))
+        select(m.Clinic.key, m.Patient.external_id, t.kind, func.sum(t.amount))
         .join(m.Patient, m.Patient.id == t.patient_id)
+        .join(m.Clinic, m.Clinic.id == m.Patient.clinic_id)
         .where(t.on_date <= as_of, t.kind != "writeoff", scope.patients())
-        .group_by(m.Patient.external_id, t.kind)
+        .group_by(m.Clinic.key, m.Patient.external_id, t.kind)
     )
-    for patient, kind, total in session.execute(q):
-        by_patient[patient] += total if kind == "payment" else -total
+    rows = session.execute(q).all()
+    clinics_of: dict[str, set[str]] = defaultdict(set)
+    for clinic, patient, _, _ in rows:
+        clinics_of[patient].add(clinic)
+    for clinic, patient, kind, total in rows:  # clinics may share an id: then named by clinic
+        name = patient if len(clinics_of[patient]) == 1 else f"{clinic}/{patient}"
+        by_patient[name] += total if kind == "payment" else -total
     by_payer: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for c in claims:
         if c.paid:

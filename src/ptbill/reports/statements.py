@@ -5,7 +5,8 @@ vendor, with the clinic's key), and the dunning cycle that follows each balance.
 The cycle: a first statement; a reminder 30 days after it; a final notice at 60 days; 30 days
 after the final notice, a `collections` work item and no more statements. Between those steps a
 run sends nothing to that patient. A balance paid or written off ends the cycle (a `closed`
-row): a later balance starts a new one. Credits are applied before (ptbill.ledger.patient_pay).
+row), after collections too (its work item is done): a later balance starts a new one. Credits
+are applied before (ptbill.ledger.patient_pay).
 
 A run reaches the patients of the clinics it is given (`--clinic`; on the web, those the writer
 bills for). Each statement lists its patient's clinic (as configured), the patient, each visit
@@ -30,10 +31,10 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Clinic, Config
 from ptbill.ledger import models as m
-from ptbill.ledger.balances import BUCKETS, PatientBalance, balances
+from ptbill.ledger.balances import BUCKETS, PatientBalance, balances, cents
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_models import PatientTransaction, Statement
-from ptbill.ledger.patient_pay import apply_credits
+from ptbill.ledger.patient_pay import apply_credits, end_collections
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.remit.letter import latin1
 from ptbill.reports.pdftext import Page, write_pdf
@@ -80,7 +81,7 @@ class StatementRun:
     def as_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of,
-            "statements": self.statements,
+            "statements": cents(self.statements),  # amounts with their two places
             "collections": self.collections,
             "closed": self.closed,
             "waiting": self.waiting,
@@ -174,8 +175,9 @@ def run_statements(
     for pid, bal in sorted(owed.items(), key=lambda kv: kv[1].external_id):
         past = history.get(pid, [])
         if bal.balance <= 0:
-            if past and past[-1].step not in ENDED:
+            if past and past[-1].step != "closed":  # a cycle, or collections, ends
                 session.add(_row(pid, as_of, "closed", ZERO, {"reason": "paid or written off"}))
+                end_collections(session, pid, as_of, "paid or written off")
                 run.closed.append(bal.external_id)
             continue
         step = _next_step(past, as_of)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -19,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Subscriber
+from ptbill.errors import InputError
 from ptbill.ledger import coverages
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import balances
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
 from ptbill.ledger.scope import Scope
+from ptbill.ledger.secondary import hold_changed
 from ptbill.reports.statements import STEPS, StatementRun, clinics_of, run_statements
 from ptbill.reports.statements import statement_pdf as render_statement
 from ptbill.web import security
@@ -121,6 +125,10 @@ def _money(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
+# The command line's names of what the ledger refuses, as the request names them.
+_FIELDS = {"AMOUNT": "amount", "--method": "method", "--ref": "reference", "--claim": "claim"}
+
+
 def record(
     session: Session,
     who: Principal,
@@ -130,7 +138,26 @@ def record(
     day: dt.date,
 ) -> Applied:
     """A patient's payment, refund or write-off (`kind`), from a request's fields; a patient
-    of a clinic the writer does not bill for is not found."""
+    of a clinic the writer does not bill for is not found. What the ledger refuses is said
+    in the request's words (its field names, not the command line's)."""
+    with _in_request_words():
+        return _record(session, who, patient_id, kind, body, day)
+
+
+@contextmanager
+def _in_request_words() -> Iterator[None]:
+    try:
+        yield
+    except InputError as e:
+        if e.file != "command line":
+            raise
+        field = _FIELDS.get(e.field or "", e.field)
+        raise InputError("request", e.problem, e.fix, field=field) from None
+
+
+def _record(
+    session: Session, who: Principal, patient_id: int, kind: str, body: dict[str, Any], day: dt.date
+) -> Applied:
     p = patient_row(session, who.write_scope, patient_id)
     common: dict[str, Any] = {
         "patient": p.external_id,
@@ -154,8 +181,15 @@ def record(
 
 
 def add_coverage(
-    session: Session, config: Config, who: Principal, patient_id: int, body: dict[str, Any]
-) -> None:
+    session: Session,
+    config: Config,
+    who: Principal,
+    patient_id: int,
+    body: dict[str, Any],
+    day: dt.date,
+) -> list[str]:
+    """Record a coverage; the next payers' claims not sent yet that it changes are held
+    (ptbill.ledger.secondary.hold_changed: their numbers)."""
     p = patient_row(session, who.write_scope, patient_id)
     profile = coverages.profile_of(config, body["payer"], "request")
     coverages.record(
@@ -172,6 +206,7 @@ def add_coverage(
         end=body.get("end_date") or None,
         source=f"by {who.who}",
     )
+    return hold_changed(session, p.id, as_of=day, who=who.who)
 
 
 def make_statements(session: Session, config: Config, who: Principal, day: dt.date) -> StatementRun:

@@ -36,6 +36,7 @@ _PAGES = {
     "refund": '"Record the refund" on the patient\'s account page',
     "patient-writeoff": '"Write off the balance" on the patient\'s account page',
     "coverage": '"Add the coverage" on the patient\'s account page',
+    "rescrub": '"Scrub again" on the work queue',
     "statements": "the Statements page",
 }
 _NAMES = "|".join(map(re.escape, _PAGES))

@@ -44,6 +44,7 @@ def create_submission(
             "claims": result.claims,
             "total_charge": result.total_charge,
             "late": result.late,
+            "held": result.held,
             "as_of": day,
         },
         status_code=201,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
@@ -98,7 +99,9 @@ def _record(
     as_of: dt.date | None,
 ) -> LedgerJSON:
     """A payment, refund or write-off (ptbill.web.patient_money.record), committed."""
-    day = _day(request, session, as_of, kind)
+    day = recorded_on(
+        _day(request, session, as_of, kind), request.app.state.settings.current_date(), "as_of"
+    )
     result = money.record(session, who, patient_id, kind, body, day)
     session.commit()
     return answer(result.as_json(), status_code=201)
@@ -152,7 +155,8 @@ def post_coverage(
     body: Annotated[NewCoverage, Body()],
 ) -> LedgerJSON:
     """Record a coverage at a rank from a date (it replaces the one at that rank)."""
-    money.add_coverage(session, request.app.state.config, who, patient_id, body.model_dump())
+    day = _day(request, session, None, "a coverage")
+    money.add_coverage(session, request.app.state.config, who, patient_id, body.model_dump(), day)
     session.commit()
     coverages = money.account(session, who.write_scope, patient_id, None)["coverages"]
     return answer(coverages, status_code=201)
@@ -165,7 +169,8 @@ def post_statements(
     """Make the statements due as of the date to the patients of the clinics the caller bills
     for (the dunning cycle decides who gets one). The answer carries each statement: a read of
     each patient's record, audited."""
-    day = _day(request, session, as_of, "statements")
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, as_of, "statements"), today, "as_of", STATEMENT_DAY)
     run = money.make_statements(session, request.app.state.config, who, day)
     money.record_statement_reads(session, who, run, request.url.path)
     session.commit()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ptbill.errors import InputError
+from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
@@ -59,7 +60,9 @@ def _record(
     body: dict[str, Any],
     done: str,
 ) -> Response:
-    money.record(session, who, patient_id, kind, body, _day(request, session, kind))
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, kind), today, "as_of")
+    money.record(session, who, patient_id, kind, body, day)
     session.commit()
     return back_to(f"/patients/{patient_id}/account", done)
 
@@ -129,7 +132,8 @@ def coverage_form(
     rank: Annotated[int, Form(ge=1, le=3)] = 2,
 ) -> Response:
     body = {"payer": payer, "member_id": member_id, "start_date": start_date, "rank": rank}
-    money.add_coverage(session, request.app.state.config, who, patient_id, body)
+    day = _day(request, session, "a coverage")
+    money.add_coverage(session, request.app.state.config, who, patient_id, body, day)
     session.commit()
     return back_to(f"/patients/{patient_id}/account", "coverage_added")
 
@@ -144,9 +148,9 @@ def statements_page(
 
 @router.post("/statements")
 def statements_form(request: Request, session: DB, who: PageWriter) -> Response:
-    money.make_statements(
-        session, request.app.state.config, who, _day(request, session, "statements")
-    )
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, "statements"), today, "as_of", STATEMENT_DAY)
+    money.make_statements(session, request.app.state.config, who, day)
     session.commit()
     return back_to("/statements", "statements")
 

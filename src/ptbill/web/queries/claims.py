@@ -4,6 +4,7 @@ findings of many claims at once for the work pages."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
-from ptbill.remit.actions import outstanding
+from ptbill.remit.actions import outstanding, sent_for
 from ptbill.remit.worklist import claim_items
 from ptbill.web.errors import NotFound
 from ptbill.web.queries.common import PAGE, adjustment, claim_status, paged, patient_name
@@ -26,7 +27,11 @@ def _current_version(session: Session, claim: m.Claim) -> m.ClaimVersion:
     ).one()
 
 
-def claim_row(c: m.Claim, payer: m.Payer, patient: m.Patient) -> dict[str, Any]:
+def claim_row(
+    c: m.Claim, payer: m.Payer, patient: m.Patient, sent: dict[int, Decimal] | None = None
+) -> dict[str, Any]:
+    """A claim as the lists show it (`sent`: what next payers' claims were billed for, by
+    claim id: their balance is owed out of that, not out of the visit's charge)."""
     return {
         "claim_number": c.claim_number,
         "visit_id": c.claim_number,
@@ -41,7 +46,7 @@ def claim_row(c: m.Claim, payer: m.Payer, patient: m.Patient) -> dict[str, Any]:
         "expected_payment": c.expected_payment,
         "paid": c.paid,
         "patient_responsibility": c.patient_responsibility,
-        "balance": outstanding(c),
+        "balance": outstanding(c, (sent or {}).get(c.id)),
         "first_submitted_on": c.first_submitted_on,
         "determined_on": c.determined_on,
     }
@@ -76,7 +81,8 @@ def list_claims(
     rows = session.execute(
         q.order_by(m.Claim.date_of_service.desc(), m.Claim.claim_number).limit(limit).offset(offset)
     ).all()
-    claims = [claim_row(c, p, pt) for c, p, pt in rows]
+    sent = sent_for(session, [c for c, _, _ in rows])
+    claims = [claim_row(c, p, pt, sent) for c, p, pt in rows]
     return paged("claims", claims, limit=limit, offset=offset, total=total)
 
 
@@ -132,7 +138,7 @@ def claim_detail(session: Session, scope: Scope, claim_number: str) -> dict[str,
         .where(m.ClaimLine.version_id == version.id)
         .order_by(m.ClaimLine.line_number)
     ).all()
-    out = claim_row(c, payer, patient)
+    out = claim_row(c, payer, patient, sent_for(session, [c]))
     visit = session.get(m.Visit, c.visit_pk)
     assert visit is not None
     out.update(
@@ -395,6 +401,7 @@ def claim_facts(
                 pt.id,
                 pt.last_name,
                 pt.first_name,
+                c.primary_claim_id,
             )
             .join(p, p.id == c.payer_id)
             .join(pt, pt.id == c.patient_id)
@@ -411,8 +418,10 @@ def claim_facts(
             pid,
             last,
             first,
+            primary,
         ) in session.execute(q):
             out[number] = {
+                "next_payer": primary is not None,  # its visit is the primary claim's
                 "claim_number": number,
                 "state": state,
                 "date_of_service": dos,
