@@ -546,3 +546,30 @@ def test_a_long_statement_goes_on_over_pages_and_the_batch_holds_every_page() ->
     pdf = statement_pdf(detail, clinic)
     assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
     assert pdf.count(b"/Type /Page ") == 2 and b"/Count 2" in pdf
+
+
+def test_a_reversal_without_its_correction_leaves_nothing_negative_pending(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """The patient paid V-1's $16.00 coinsurance; then Medicare's 835 reverses its decision
+    (CLP02 22) and the corrected decision has not come yet. The visit is back with Medicare:
+    the patient owes nothing on it now, and nothing is waiting on insurance beyond what was
+    paid -- never a negative amount pending insurance (the payment stays with the visit)."""
+    from ptbill.payer_sim.write import reversal_claims
+    from ptbill.reports.report import build_report
+
+    first = decision(sent["V-1"], _primary_lines(sent["V-1"]), icn="AV-1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        pay(
+            s, patient="P-1", amount=D("16.00"), method="card", reference="A1", on=PAID_DAY, who=WHO
+        )
+    segments, _ = reversal_claims(first, first)
+    second = next(i for i, x in enumerate(segments) if i and x.startswith("CLP*"))
+    later = PAID_DAY + dt.timedelta(days=10)
+    _post(ledger, config, remit([(segments[:second], -first.paid)], when=later, number=2))
+    owed = _owed(ledger, later)
+    assert owed.visits[0].pending_with == "medicare"
+    assert (owed.balance, owed.credit, owed.pending) == (D(0), D(0), D(0))
+    with ledger.transaction() as s:
+        assert build_report(s, later)["patient_pending_insurance"] == D(0)
