@@ -176,3 +176,15 @@ def test_a_visit_the_patient_owes_nothing_on_is_not_called_paid(make_bench: Make
     page = bench.client.get(f"/patients/{p['id']}/account").text
     row = page.split(f">{zero[0]['claim_id']}</a>", 1)[1].split("</tr>", 1)[0]
     assert "nothing owed" in row and ">paid<" not in row
+
+
+def test_the_account_pages_aging_is_in_words(make_bench: MakeBench) -> None:
+    """The aging buckets read as days ('over 120 days'), never the API's key ('over_120')."""
+    bench = make_bench("posted")
+    bench.login("biller")
+    p = _owing(bench)
+    page = bench.client.get(f"/patients/{p['id']}/account").text
+    aging = page.split("Aging", 1)[1].split("</p>", 1)[0]
+    assert "over_120" not in aging
+    for words in ("0-30 days", "31-60 days", "61-90 days", "91-120 days", "over 120 days"):
+        assert words in aging
