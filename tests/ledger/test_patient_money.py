@@ -573,3 +573,22 @@ def test_a_reversal_without_its_correction_leaves_nothing_negative_pending(
     assert (owed.balance, owed.credit, owed.pending) == (D(0), D(0), D(0))
     with ledger.transaction() as s:
         assert build_report(s, later)["patient_pending_insurance"] == D(0)
+
+
+def test_statement_files_are_left_only_for_a_run_the_ledger_recorded(
+    ledger: Ledger, config: Config, sent, tmp_path: Path
+) -> None:
+    """A run whose transaction does not commit (the database refuses it) leaves no PDF or CSV
+    behind to be mailed for statements the ledger never recorded; a run that commits leaves
+    each file under its own name and no partial one."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    failed = tmp_path / "failed"
+    with pytest.raises(RuntimeError), ledger.transaction() as s:
+        assert run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=failed).statements
+        raise RuntimeError("the commit failed")
+    assert [p.name for p in failed.iterdir()] == []
+    with ledger.transaction() as s:
+        assert s.scalars(select(Statement)).all() == []
+        run = run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=tmp_path / "ok")
+    written = sorted(p.name for p in (tmp_path / "ok").iterdir())
+    assert written == sorted(Path(f).name for f in run.files) and len(written) == 3
