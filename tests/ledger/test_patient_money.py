@@ -41,6 +41,7 @@ from tests.ledger.helpers import (
     open_items,
     paid,
     remit,
+    reversal,
     sim_claims,
     write_visits,
 )
@@ -592,3 +593,26 @@ def test_statement_files_are_left_only_for_a_run_the_ledger_recorded(
         run = run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=tmp_path / "ok")
     written = sorted(p.name for p in (tmp_path / "ok").iterdir())
     assert written == sorted(Path(f).name for f in run.files) and len(written) == 3
+
+
+def test_a_share_lowered_after_the_patient_paid_is_a_credit_with_its_refund_item(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """The patient paid V-1's $16.00 coinsurance; Medicare then reverses and decides again
+    with $6.00 + $2.00 coinsurance. The $8.00 the patient no longer owes is their credit, and
+    (nothing else owed to apply it to) one open refund item says so, as for any credit."""
+    c = sent["V-1"]
+    first = decision(c, _primary_lines(c), icn="AV-1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        pay(
+            s, patient="P-1", amount=D("16.00"), method="card", reference="A1", on=PAID_DAY, who=WHO
+        )
+    corrected = decision(c, _primary_lines(c, (D("6.00"), D("2.00"))), icn="AV-2")
+    later = PAID_DAY + dt.timedelta(days=10)
+    _post(ledger, config, reversal(first, corrected, when=later, number=2))
+    owed = _owed(ledger, later)
+    assert (owed.balance, owed.credit) == (D(0), D("8.00"))
+    with ledger.transaction() as s:
+        items = [(i.category, i.amount) for i in open_items(s) if i.kind == "refund"]
+    assert items == [("patient_credit", D("8.00"))]
