@@ -366,6 +366,12 @@ def _money(value: Any) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
+def batch_pdf(pages: list[tuple[dict[str, Any], Clinic | None]], on: dt.date) -> bytes:
+    """A day's statements as one PDF to print (from what each listed: stored statements)."""
+    streams = [x.stream() for detail, clinic in pages for x in render(detail, clinic)]
+    return write_pdf(streams, f"Statements {on.isoformat()}", on)
+
+
 def statement_pdf(detail: dict[str, Any], clinic: Clinic | None) -> bytes:
     """One statement as PDF, from what it listed (a stored statement's detail)."""
     on = dt.date.fromisoformat(str(detail["statement_date"]))

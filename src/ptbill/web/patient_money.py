@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ptbill.config.profiles import Config
+from ptbill.config.profiles import Clinic, Config
 from ptbill.domain.visit import Subscriber
 from ptbill.errors import InputError
 from ptbill.ledger import coverages
@@ -29,7 +30,14 @@ from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
 from ptbill.ledger.scope import Scope
 from ptbill.ledger.secondary import hold_changed
-from ptbill.reports.statements import STEPS, StatementRun, clinics_of, run_statements
+from ptbill.reports.statements import (
+    STEPS,
+    StatementRun,
+    batch_pdf,
+    clinics_of,
+    run_statements,
+    to_csv,
+)
 from ptbill.reports.statements import statement_pdf as render_statement
 from ptbill.web import security
 from ptbill.web.accounts import Principal
@@ -269,6 +277,52 @@ def statement_pdf(
     clinic = clinics_of(session, config, [s.patient_id]).get(s.patient_id)
     return StatementFile(
         render_statement(json.loads(s.detail_json), clinic), s.patient_id, clinic_id
+    )
+
+
+class StatementBatch(NamedTuple):
+    """A day's statements (what each listed, under its clinic), and whose records they are
+    (clinic, patient: for the access log)."""
+
+    pages: list[tuple[dict[str, Any], Clinic | None]]
+    records: list[tuple[int, int]]
+
+
+def statements_of_day(
+    session: Session, scope: Scope, config: Config, day: dt.date
+) -> StatementBatch:
+    """The statements sent on a day to the patients of `scope`, in the order they were made
+    (the batch PDF and the mail vendor's CSV, as `ptbill statements` writes them)."""
+    rows = session.execute(
+        select(Statement, m.Patient.clinic_id)
+        .join(m.Patient, m.Patient.id == Statement.patient_id)
+        .where(Statement.statement_date == day, Statement.step.in_(STEPS), scope.patients())
+        .order_by(Statement.id)
+    ).all()
+    if not rows:
+        raise NotFound("statements of", day.isoformat())
+    clinics = clinics_of(session, config, [s.patient_id for s, _ in rows])
+    return StatementBatch(
+        [(json.loads(s.detail_json), clinics.get(s.patient_id)) for s, _ in rows],
+        [(clinic_id, s.patient_id) for s, clinic_id in rows],
+    )
+
+
+def statement_batch(
+    request: Any, session: Session, who: Principal, scope: Scope, day: dt.date, kind: str
+) -> Response:
+    """A day's statements as the batch PDF (`pdf`) or the mail vendor's CSV (`csv`); each
+    patient's record read (the access log)."""
+    batch = statements_of_day(session, scope, request.app.state.config, day)
+    for clinic_id, patient_id in batch.records:
+        security.audit_read(request, who, security.READ_PATIENT, clinic_id, patient_id)
+    if kind == "csv":
+        body, media = to_csv(batch.pages).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body, media = batch_pdf(batch.pages, day), "application/pdf"
+    name = f"statements-{day.isoformat()}.{kind}"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
     )
 
 
