@@ -213,7 +213,7 @@ def test_an_import_job_holds_no_lock_while_it_checks_its_file(
     real = importer.check_input
     took_lock: list[bool] = []
 
-    def check_beside_a_writer(*args: Any) -> Any:
+    def check_beside_a_writer(*args: Any, **kw: Any) -> Any:
         other = sqlite3.connect(bench.db, timeout=0, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")
@@ -223,7 +223,7 @@ def test_an_import_job_holds_no_lock_while_it_checks_its_file(
             took_lock.append(False)
         finally:
             other.close()
-        return real(*args)
+        return real(*args, **kw)
 
     monkeypatch.setattr(importer, "check_input", check_beside_a_writer)
     visits = generate(30, 11)
