@@ -14,8 +14,9 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ from ptbill.reports.statements import (
 from ptbill.reports.statements import statement_pdf as render_statement
 from ptbill.web import security
 from ptbill.web.accounts import Principal
+from ptbill.web.auth import Access, ReadDB, Reader
 from ptbill.web.errors import NotFound
 from ptbill.web.queries.patients import patient_row
 
@@ -309,10 +311,16 @@ def statements_of_day(
 
 
 def statement_batch(
-    request: Any, session: Session, who: Principal, scope: Scope, day: dt.date, kind: str
+    day: dt.date,
+    kind: Literal["pdf", "csv"],
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    scope: Access,
 ) -> Response:
-    """A day's statements as the batch PDF (`pdf`) or the mail vendor's CSV (`csv`); each
-    patient's record read (the access log)."""
+    """The statements sent on a day as one PDF to print (`pdf`) or the mail vendor's CSV
+    (`csv`), as `ptbill statements` writes them (each patient's record read: the access log).
+    The route of the API and of the pages."""
     batch = statements_of_day(session, scope, request.app.state.config, day)
     for clinic_id, patient_id in batch.records:
         security.audit_read(request, who, security.READ_PATIENT, clinic_id, patient_id)

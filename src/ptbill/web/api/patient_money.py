@@ -185,18 +185,7 @@ def list_statements(
     return answer(money.statements(session, scope, limit, offset))
 
 
-@router.get("/statements/batch/{day}.{kind}")
-def get_statement_batch(
-    day: dt.date,
-    kind: Literal["pdf", "csv"],
-    request: Request,
-    session: ReadDB,
-    who: Reader,
-    scope: Access,
-) -> Response:
-    """The statements sent on a day as one PDF to print (`pdf`) or the mail vendor's CSV
-    (`csv`), as `ptbill statements` writes them (each patient's record read: the access log)."""
-    return money.statement_batch(request, session, who, scope, day, kind)
+router.get("/statements/batch/{day}.{kind}")(money.statement_batch)
 
 
 @router.get("/statements/{statement_id}.pdf")

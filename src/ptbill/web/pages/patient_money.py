@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -155,16 +155,7 @@ def statements_form(request: Request, session: DB, who: PageWriter) -> Response:
     return back_to("/statements", "statements")
 
 
-@router.get("/statements/batch/{day}.{kind}")
-def statement_batch_file(
-    day: dt.date,
-    kind: Literal["pdf", "csv"],
-    request: Request,
-    session: ReadDB,
-    who: Reader,
-    scope: Access,
-) -> Response:
-    return money.statement_batch(request, session, who, scope, day, kind)
+router.get("/statements/batch/{day}.{kind}")(money.statement_batch)
 
 
 @router.get("/statements/{statement_id}.pdf")
