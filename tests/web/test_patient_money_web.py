@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from sqlalchemy import select
+
+from ptbill.web.models import SecurityEvent
 from tests.web.conftest import MakeBench, Workbench
 
 D = Decimal
@@ -211,6 +214,14 @@ def test_a_days_statements_as_the_batch_pdf_and_the_mail_vendors_csv(
     assert rows[0].startswith("patient_id,name,address_line1,") and len(rows) == len(made) + 1
     assert sorted(r.split(",")[0] for r in rows[1:]) == sorted(s["patient_id"] for s in made)
     assert bench.get("/api/v1/statements/batch/2001-01-01.csv").status_code == 404
+    with bench.sessions()() as s:  # each patient's record read, in the access log
+        read = s.scalars(
+            select(SecurityEvent.patient_id).where(
+                SecurityEvent.event == "read-patient",
+                SecurityEvent.detail == f"/api/v1/statements/batch/{day}.csv",
+            )
+        ).all()
+    assert len(read) == len(made) == len(set(read))
     bench.login("biller")
     page = bench.client.get("/statements").text
     assert f"/statements/batch/{day}.pdf" in page and f"/statements/batch/{day}.csv" in page

@@ -322,8 +322,16 @@ def statement_batch(
     (`csv`), as `ptbill statements` writes them (each patient's record read: the access log).
     The route of the API and of the pages."""
     batch = statements_of_day(session, scope, request.app.state.config, day)
-    for clinic_id, patient_id in batch.records:
-        security.audit_read(request, who, security.READ_PATIENT, clinic_id, patient_id)
+    with request.app.state.sessions.begin() as audit:  # one write for the whole batch
+        for clinic_id, patient_id in batch.records:
+            security.record(
+                audit,
+                who.who,
+                security.READ_PATIENT,
+                clinic_id=clinic_id,
+                patient_id=patient_id,
+                detail=request.url.path,
+            )
     if kind == "csv":
         body, media = to_csv(batch.pages).encode("utf-8"), "text/csv; charset=utf-8"
     else:
