@@ -41,6 +41,7 @@ from tests.ledger.helpers import (
     open_items,
     paid,
     remit,
+    reversal,
     sim_claims,
     write_visits,
 )
@@ -546,3 +547,72 @@ def test_a_long_statement_goes_on_over_pages_and_the_batch_holds_every_page() ->
     pdf = statement_pdf(detail, clinic)
     assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
     assert pdf.count(b"/Type /Page ") == 2 and b"/Count 2" in pdf
+
+
+def test_a_reversal_without_its_correction_leaves_nothing_negative_pending(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """The patient paid V-1's $16.00 coinsurance; then Medicare's 835 reverses its decision
+    (CLP02 22) and the corrected decision has not come yet. The visit is back with Medicare:
+    the patient owes nothing on it now, and nothing is waiting on insurance beyond what was
+    paid -- never a negative amount pending insurance (the payment stays with the visit)."""
+    from ptbill.payer_sim.write import reversal_claims
+    from ptbill.reports.report import build_report
+
+    first = decision(sent["V-1"], _primary_lines(sent["V-1"]), icn="AV-1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        pay(
+            s, patient="P-1", amount=D("16.00"), method="card", reference="A1", on=PAID_DAY, who=WHO
+        )
+    segments, _ = reversal_claims(first, first)
+    second = next(i for i, x in enumerate(segments) if i and x.startswith("CLP*"))
+    later = PAID_DAY + dt.timedelta(days=10)
+    _post(ledger, config, remit([(segments[:second], -first.paid)], when=later, number=2))
+    owed = _owed(ledger, later)
+    assert owed.visits[0].pending_with == "medicare"
+    assert (owed.balance, owed.credit, owed.pending) == (D(0), D(0), D(0))
+    with ledger.transaction() as s:
+        assert build_report(s, later)["patient_pending_insurance"] == D(0)
+
+
+def test_statement_files_are_left_only_for_a_run_the_ledger_recorded(
+    ledger: Ledger, config: Config, sent, tmp_path: Path
+) -> None:
+    """A run whose transaction does not commit (the database refuses it) leaves no PDF or CSV
+    behind to be mailed for statements the ledger never recorded; a run that commits leaves
+    each file under its own name and no partial one."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    failed = tmp_path / "failed"
+    with pytest.raises(RuntimeError), ledger.transaction() as s:
+        assert run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=failed).statements
+        raise RuntimeError("the commit failed")
+    assert [p.name for p in failed.iterdir()] == []
+    with ledger.transaction() as s:
+        assert s.scalars(select(Statement)).all() == []
+        run = run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=tmp_path / "ok")
+    written = sorted(p.name for p in (tmp_path / "ok").iterdir())
+    assert written == sorted(Path(f).name for f in run.files) and len(written) == 3
+
+
+def test_a_share_lowered_after_the_patient_paid_is_a_credit_with_its_refund_item(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """The patient paid V-1's $16.00 coinsurance; Medicare then reverses and decides again
+    with $6.00 + $2.00 coinsurance. The $8.00 the patient no longer owes is their credit, and
+    (nothing else owed to apply it to) one open refund item says so, as for any credit."""
+    c = sent["V-1"]
+    first = decision(c, _primary_lines(c), icn="AV-1")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    with ledger.transaction() as s:
+        pay(
+            s, patient="P-1", amount=D("16.00"), method="card", reference="A1", on=PAID_DAY, who=WHO
+        )
+    corrected = decision(c, _primary_lines(c, (D("6.00"), D("2.00"))), icn="AV-2")
+    later = PAID_DAY + dt.timedelta(days=10)
+    _post(ledger, config, reversal(first, corrected, when=later, number=2))
+    owed = _owed(ledger, later)
+    assert (owed.balance, owed.credit) == (D(0), D("8.00"))
+    with ledger.transaction() as s:
+        items = [(i.category, i.amount) for i in open_items(s) if i.kind == "refund"]
+    assert items == [("patient_credit", D("8.00"))]

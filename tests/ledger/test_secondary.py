@@ -558,3 +558,57 @@ def test_submit_holds_a_secondary_whose_coverage_changed_and_sends_the_rest(
         assert claim(s, "V-1-S").state == State.BLOCKED
         (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "blocked"]
         assert item.rule == "COB-COVERAGE-CHANGED"
+
+
+def test_a_crossover_not_answered_in_the_window_is_asked_of_its_payer(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """Medicare crossed V-1 over to Medicaid, and Medicaid's 835 has not come within its
+    window (status_after_days): the claim status request (276) about it goes to Medicaid, for
+    the patient's Medicaid member id, naming the claim as Medicaid received it (Medicare
+    forwarded V-1) -- not to Medicare, which decided it, about a claim V-1-S it never had."""
+    from ptbill.ledger.claim_status import apply_277
+    from ptbill.ledger.claim_status import request as status_request
+    from ptbill.payer_sim.status import answer_276
+    from ptbill.remit.actions import correct
+
+    _add_coverage(ledger, config, "medicaid", "MCD555")
+    first = decision(primary, _primary_lines(primary), icn="A1")
+    first.crossover = ("STATE MEDICAID", "MEDICAID")
+    _post(ledger, config, remit([remittance_claims(first)]))
+    due = PAID_DAY + dt.timedelta(days=config.payers["medicaid"].status_after_days)
+    with ledger.transaction() as s:
+        asked = status_request(s, config, as_of=due, file_name="s.276", claims=["V-1-S"])
+    segs = ["*".join(e) for e in split_text(asked.text)]
+    assert "NM1*PR*2*STATE MEDICAID*****PI*MEDICAID" in segs
+    assert any(x.startswith("NM1*IL*1*") and x.endswith("*MI*MCD555") for x in segs), segs
+    assert "REF*EJ*V-1" in segs and not any("MEDICARE" in x for x in segs if "NM1*PR" in x)
+    # The work item's advice, followed: Medicaid answers it has no such claim; the claim is
+    # then sent to it by hand (`ptbill correct`, `ptbill submit`) as an 837P of its own.
+    with ledger.transaction() as s:
+        (item,) = [i for i in open_items(s, "V-1-S") if i.kind == "crossover"]
+        assert "ptbill status request --claim V-1-S" in item.detail
+        assert "ptbill correct V-1-S" in item.detail
+        apply_277(s, answer_276(asked.text, {}, number=5, when=due), "s.277", as_of=due, who=WHO)
+        assert claim(s, "V-1-S").state == State.REJECTED
+        correct(s, config, "V-1-S", as_of=due, who=WHO)
+        sent = submit(s, config, as_of=due, who=WHO, file_name="mine.837")
+    segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]
+    assert sent.claims == ["V-1-S"] and "CLM*V-1-S*143***11:B:1*Y*A*Y*Y" in segs
+    assert "NM1*PR*2*STATE MEDICAID*****PI*MEDICAID" in segs and "SBR*S*18*******MC" in segs
+
+
+def test_a_secondary_claim_is_asked_of_its_own_payer(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """V-1-S was sent to the Medigap plan and not answered: the 276 goes to the plan, for the
+    patient's Medigap member id, about V-1-S."""
+    from ptbill.ledger.claim_status import request as status_request
+
+    _secondary_sent(ledger, config, primary, paid_by_plan=False)
+    with ledger.transaction() as s:
+        asked = status_request(s, config, as_of=LATER, file_name="s.276", claims=["V-1-S"])
+    segs = ["*".join(e) for e in split_text(asked.text)]
+    assert "NM1*PR*2*MEDICARE SUPPLEMENT PLAN*****PI*MEDIGAP" in segs
+    assert any(x.startswith("NM1*IL*1*") and x.endswith("*MI*MG123") for x in segs), segs
+    assert "REF*EJ*V-1-S" in segs

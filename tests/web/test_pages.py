@@ -65,6 +65,37 @@ def test_the_dashboard_rolls_up_by_clinic_for_company_wide_roles(shared_bench: W
                 assert f'<td>{key}</td><td class="num">{c["claims_submitted"]}</td>' in page
 
 
+def test_the_dashboard_shows_the_patients_money_beside_the_insurance_ar(
+    shared_bench: Workbench,
+) -> None:
+    """Issue #18's report on the dashboard, as `ptbill report` prints it: patient A/R and its
+    aging beside insurance A/R, collections by payer and from patients, and the net
+    collection rate -- the report's figures (`GET /api/v1/reports`)."""
+    from decimal import Decimal
+
+    from ptbill.web.rendering import money, percent
+
+    report = shared_bench.get("/api/v1/reports", "biller").json()
+    page = shared_bench.get("/", "biller").text
+    table = page.split('id="ar-by-whom"', 1)[1].split("</table>", 1)[0]
+    patients = table.split("<td>patients</td>", 1)[1].split("</tr>", 1)[0]
+    insurance = table.split("<td>insurance</td>", 1)[1].split("</tr>", 1)[0]
+    for row, total, aging in (
+        (patients, "patient_ar_total", "patient_ar_aging"),
+        (insurance, "ar_total", "ar_aging"),
+    ):
+        cells = [money(Decimal(report[total]))]
+        cells += [money(Decimal(v)) for v in report[aging].values()]
+        assert re.findall(r'<td class="num">([^<]*)</td>', row)[:6] == cells, row
+    assert Decimal(report["patient_ar_total"]) > 0
+    collections = page.split('id="collections-by-payer"', 1)[1].split("</p>", 1)[0]
+    for payer, amount in report["collections_by_payer"].items():
+        assert f"{payer} {money(Decimal(amount))}" in collections
+    from_patients = sum((Decimal(v) for v in report["collections_by_patient"].values()), Decimal(0))
+    assert f"patients {money(from_patients)}" in collections
+    assert f"net collection rate {percent(Decimal(report['net_collection_rate']))}" in page
+
+
 def test_login_sets_a_protected_session_cookie_and_logout_ends_it(make_bench: MakeBench) -> None:
     bench = make_bench("posted")
     r = bench.login("viewer")

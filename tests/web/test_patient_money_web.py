@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from sqlalchemy import select
+
+from ptbill.web.models import SecurityEvent
 from tests.web.conftest import MakeBench, Workbench
 
 D = Decimal
@@ -176,3 +179,51 @@ def test_a_visit_the_patient_owes_nothing_on_is_not_called_paid(make_bench: Make
     page = bench.client.get(f"/patients/{p['id']}/account").text
     row = page.split(f">{zero[0]['claim_id']}</a>", 1)[1].split("</tr>", 1)[0]
     assert "nothing owed" in row and ">paid<" not in row
+
+
+def test_the_account_pages_aging_is_in_words(make_bench: MakeBench) -> None:
+    """The aging buckets read as days ('over 120 days'), never the API's key ('over_120')."""
+    bench = make_bench("posted")
+    bench.login("biller")
+    p = _owing(bench)
+    page = bench.client.get(f"/patients/{p['id']}/account").text
+    aging = page.split("Aging", 1)[1].split("</p>", 1)[0]
+    assert "over_120" not in aging
+    for words in ("0-30 days", "31-60 days", "61-90 days", "91-120 days", "over 120 days"):
+        assert words in aging
+
+
+def test_a_days_statements_as_the_batch_pdf_and_the_mail_vendors_csv(
+    make_bench: MakeBench,
+) -> None:
+    """Statements made from the workbench are printed as the command line's are: one batch
+    PDF of the day's statements and the mail vendor's CSV (API and the statements page)."""
+    from tests.ledger.test_patient_money import pdf_text
+
+    bench = make_bench("posted")
+    made = bench.post("/api/v1/statements").json()["statements"]
+    assert made, "the demo ledger's posted 835 leaves patients a balance"
+    day = made[0]["statement_date"]
+    pdf = bench.get(f"/api/v1/statements/batch/{day}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = pdf_text(pdf.content)
+    assert all(f"Account: {s['patient_id']}" in text for s in made)
+    csv = bench.get(f"/api/v1/statements/batch/{day}.csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    rows = csv.text.splitlines()
+    assert rows[0].startswith("patient_id,name,address_line1,") and len(rows) == len(made) + 1
+    assert sorted(r.split(",")[0] for r in rows[1:]) == sorted(s["patient_id"] for s in made)
+    assert bench.get("/api/v1/statements/batch/2001-01-01.csv").status_code == 404
+    with bench.sessions()() as s:  # each patient's record read, in the access log
+        read = s.scalars(
+            select(SecurityEvent.patient_id).where(
+                SecurityEvent.event == "read-patient",
+                SecurityEvent.detail == f"/api/v1/statements/batch/{day}.csv",
+            )
+        ).all()
+    assert len(read) == len(made) == len(set(read))
+    bench.login("biller")
+    page = bench.client.get("/statements").text
+    assert f"/statements/batch/{day}.pdf" in page and f"/statements/batch/{day}.csv" in page
+    printed = bench.client.get(f"/statements/batch/{day}.pdf")
+    assert printed.status_code == 200 and printed.content == pdf.content

@@ -58,6 +58,8 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
         "inquiry_id": [str(asked.json()["inquiry_id"])],
         "job_id": [str(queued.json()["id"])],
         "statement_id": ["1"],  # no statement made yet: a 404
+        "day": ["2025-04-24"],  # nor statements of a day
+        "kind": ["pdf", "csv"],
         "name": ["viewer"],  # a user (the admin's routes: the walk's biller is refused)
         "action": ["unlock"],
         "token_id": ["1"],

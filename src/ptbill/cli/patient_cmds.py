@@ -394,7 +394,7 @@ def statements(
             run = run_statements(
                 session, config, as_of=day, who=who(), out_dir=Path(output), scope=scope
             )
-    except OSError as e:  # the files are written before the ledger commits: nothing recorded
+    except OSError as e:  # the files are written (under temporary names) before the commit
         raise InputError(
             file=output,
             visit_id=None,

@@ -118,7 +118,9 @@ class PatientBalance:
 
     @property
     def pending(self) -> Decimal:
-        return sum((v.share - v.applied for v in self.visits if v.pending_with), ZERO)
+        """The shares waiting on insurance, less what was paid on them: never below 0 (a
+        visit paid and then reversed, its corrected decision still to come, waits on nothing)."""
+        return sum((max(v.share - v.applied, ZERO) for v in self.visits if v.pending_with), ZERO)
 
     def by_reason(self) -> dict[str, Decimal]:
         """What the patient owes now, by reason (each visit's, net of what was paid on it)."""

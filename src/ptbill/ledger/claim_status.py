@@ -4,6 +4,8 @@
   submission, or acceptance, is at least the payer's `status_after_days` ago, and that no 276
   asked about within that window.
 - `request`: the 276 for them (ptbill.x12.write_276), kept with each claim's trace number.
+  A next payer's claim is asked of its payer, for the patient's member id with it; a
+  crossover by the claim number the earlier payer forwarded.
 - `apply_277`: each claim answered becomes a `claim_status_checks` row, found by its trace
   number (else by our claim id, REF*EJ):
   pending: a submitted claim is in adjudication, so it becomes accepted;
@@ -25,11 +27,14 @@ from sqlalchemy.orm import Session
 from ptbill.coding import resolve
 from ptbill.config.profiles import Config
 from ptbill.denials.classify import payer_due_date
+from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
+from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.outbound import Written, record, register_inbound, settings, submitter_of
 from ptbill.ledger.scope import EVERYTHING, Scope
+from ptbill.ledger.secondary import for_payer
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.submit import stored_visit
 from ptbill.x12 import X12Error
@@ -111,11 +116,12 @@ def request(
         return written
     submitter, _ = submitter_of(config)
     s = settings(session, config, as_of)
+    coverage = cov.of_patients(session, [c.patient_id for c in chosen if c.sequence > 1])
     requests, rows = [], []
     for n, claim in enumerate(chosen, start=1):
         visit_row = session.get(m.Visit, claim.visit_pk)
         assert visit_row is not None
-        visit = stored_visit(visit_row)
+        visit = _as_billed(stored_visit(visit_row), claim, coverage)
         ctx = resolve(visit, config, f"claim {claim.claim_number}")
         p, sub = visit.patient, visit.subscriber
         patient = Person(p.last_name, p.first_name, p.birth_date, p.sex)
@@ -134,7 +140,7 @@ def request(
                 member_id=sub.member_id,
                 subscriber=subscriber,
                 patient=None if self_pay else patient,
-                claim_id=claim.claim_number,
+                claim_id=_as_received(session, claim),
                 payer_claim_control_number=claim.payer_control_number,
                 charge=claim.charge,
                 service_from=claim.date_of_service,
@@ -157,6 +163,25 @@ def request(
     written.interchange_control_number = s.interchange_control_number
     record(session, written, file_name, as_of, rows)
     return written
+
+
+def _as_billed(visit: Visit, claim: m.Claim, coverage: dict[int, list[cov.InForce]]) -> Visit:
+    """The visit as its claim's payer has it: a next payer's claim (a secondary, a crossover)
+    is asked of that payer, for the subscriber of the patient's coverage with it."""
+    if claim.sequence == 1:
+        return visit
+    mine = [c for c in coverage.get(claim.patient_id, []) if c.payer_pk == claim.payer_id]
+    found = next((c for c in mine if c.covers(claim.date_of_service)), mine[-1] if mine else None)
+    return visit if found is None else for_payer(visit, found.payer_key, found.subscriber)
+
+
+def _as_received(session: Session, claim: m.Claim) -> str:
+    """The claim's id as its payer received it: a crossover is the claim the earlier payer
+    forwarded (its number), any other claim our own."""
+    if claim.crossover and claim.primary_claim_id is not None:
+        head = session.get(m.Claim, claim.primary_claim_id)
+        return head.claim_number if head is not None else claim.claim_number
+    return claim.claim_number
 
 
 # --- applying a 277 -------------------------------------------------------------------------

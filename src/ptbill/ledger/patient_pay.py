@@ -278,6 +278,7 @@ def apply_credits(session: Session, patient_ids: Iterable[int], *, on: dt.date, 
 
 def _apply_credits(session: Session, ids: list[int], on: dt.date, who: str) -> None:
     for pid, bal in balances(session, on, ids).items():
+        returned = False  # to the credit: its refund item says the new amount
         for v in bal.visits:
             if v.balance < 0 and not v.pending_with:  # a later decision lowered the share
                 tx = _latest_payment_applied(session, v.claim_id)
@@ -289,16 +290,19 @@ def _apply_credits(session: Session, ids: list[int], on: dt.date, who: str) -> N
                     )
                     bal.credit -= v.balance
                     v.applied += v.balance
+                    returned = True
         if bal.credit <= 0 or bal.balance <= 0:
-            continue
-        for tx_id, left in _payments_with_credit(session, pid):
-            if left <= 0:
+            if not returned:
                 continue
-            row = session.get(PatientTransaction, tx_id)
-            assert row is not None
-            _apply(session, row, left, bal, on, None)
-            if bal.balance <= 0:
-                break
+        else:
+            for tx_id, left in _payments_with_credit(session, pid):
+                if left <= 0:
+                    continue
+                row = session.get(PatientTransaction, tx_id)
+                assert row is not None
+                _apply(session, row, left, bal, on, None)
+                if bal.balance <= 0:
+                    break
         patient = session.get(m.Patient, pid)
         assert patient is not None
         _sync_refund_item(session, patient, on, who)

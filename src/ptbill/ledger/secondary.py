@@ -395,8 +395,9 @@ class Advance:
                         d.patient,
                         f"{numbers[c.id]} was crossed over to {self.payer_keys[after.payer_pk]} "
                         f"({', '.join(sorted(d.remarks)) or 'NM1*TT'}): wait for its 835; if "
-                        "none has come by the due date, ask the payer (claim status) or send the "
-                        "claim to it yourself",
+                        "none has come by the due date, ask that payer (`ptbill status request "
+                        f"--claim {number}`); if it has no such claim, send it the claim "
+                        f"yourself (`ptbill correct {number}`, then `ptbill submit`)",
                         due=d.determined_on + dt.timedelta(days=wait),
                     )
                 )

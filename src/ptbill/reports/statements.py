@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Clinic, Config
@@ -200,7 +200,7 @@ def run_statements(
         pages.append((detail, clinics.get(bal.patient_id)))
     session.flush()
     if out_dir is not None and pages:
-        run.files = write_files(pages, as_of, out_dir)
+        run.files = write_files(pages, as_of, out_dir, Staged(session))
     return run
 
 
@@ -267,12 +267,46 @@ def _detail(
 # -- files ----------------------------------------------------------------------------------
 
 
+class Staged:
+    """Files written under a temporary name (`.NAME.part`), given their names once the
+    session's transaction commits and removed when it does not: no statement is left to be
+    mailed for a run the ledger did not record."""
+
+    def __init__(self, session: Session) -> None:
+        self.paths: list[Path] = []
+        event.listen(session, "after_commit", self._publish)
+        event.listen(session, "after_transaction_end", self._discard)
+
+    @staticmethod
+    def _part(path: Path) -> Path:
+        return path.with_name(f".{path.name}.part")
+
+    def write(self, path: Path, data: bytes) -> None:
+        self.paths.append(path)
+        self._part(path).write_bytes(data)
+
+    def _publish(self, session: Session) -> None:
+        for path in self.paths:
+            self._part(path).replace(path)
+        self.paths = []
+
+    def _discard(self, session: Session, transaction: Any) -> None:
+        if transaction.parent is None:  # the transaction itself, not a savepoint in it
+            for path in self.paths:
+                self._part(path).unlink(missing_ok=True)
+            self.paths = []
+
+
 def write_files(
-    pages: list[tuple[dict[str, Any], Clinic | None]], as_of: dt.date, out_dir: Path
+    pages: list[tuple[dict[str, Any], Clinic | None]],
+    as_of: dt.date,
+    out_dir: Path,
+    staged: Staged,
 ) -> list[str]:
     """One PDF per patient (named by its clinic's key and the patient's id), one batch PDF
     with every statement, and the mail vendor's CSV; each statement under its clinic. Each
-    page is rendered once (ptbill.reports.pdftext) and written into both PDFs."""
+    page is rendered once (ptbill.reports.pdftext) and written into both PDFs, under a
+    temporary name until the ledger commits (`staged`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     day = as_of.isoformat()
     streams: list[bytes] = []
@@ -282,12 +316,12 @@ def write_files(
         streams += mine
         whose = f"{clinic.key}-" if clinic is not None else ""  # clinics may share patient ids
         path = out_dir / f"statement-{_safe(whose + page['patient_id'])}-{day}.pdf"
-        path.write_bytes(write_pdf(mine, f"Statement {page['patient_id']}", as_of))
+        staged.write(path, write_pdf(mine, f"Statement {page['patient_id']}", as_of))
         files.append(str(path))
     batch_path = out_dir / f"statements-{day}.pdf"
-    batch_path.write_bytes(write_pdf(streams, f"Statements {day}", as_of))
+    staged.write(batch_path, write_pdf(streams, f"Statements {day}", as_of))
     csv_path = out_dir / f"statements-{day}.csv"
-    csv_path.write_text(to_csv(pages), encoding="utf-8")
+    staged.write(csv_path, to_csv(pages).encode("utf-8"))
     return [str(batch_path), str(csv_path), *files]
 
 
@@ -330,6 +364,12 @@ def _plain(value: Any) -> str:
 def _money(value: Any) -> str:
     """An amount as the statement prints it (a Decimal, or its text in a stored statement)."""
     return f"{Decimal(str(value)):,.2f}"
+
+
+def batch_pdf(pages: list[tuple[dict[str, Any], Clinic | None]], on: dt.date) -> bytes:
+    """A day's statements as one PDF to print (from what each listed: stored statements)."""
+    streams = [x.stream() for detail, clinic in pages for x in render(detail, clinic)]
+    return write_pdf(streams, f"Statements {on.isoformat()}", on)
 
 
 def statement_pdf(detail: dict[str, Any], clinic: Clinic | None) -> bytes:

@@ -14,12 +14,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ptbill.config.profiles import Config
+from ptbill.config.profiles import Clinic, Config
 from ptbill.domain.visit import Subscriber
 from ptbill.errors import InputError
 from ptbill.ledger import coverages
@@ -29,10 +31,18 @@ from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
 from ptbill.ledger.scope import Scope
 from ptbill.ledger.secondary import hold_changed
-from ptbill.reports.statements import STEPS, StatementRun, clinics_of, run_statements
+from ptbill.reports.statements import (
+    STEPS,
+    StatementRun,
+    batch_pdf,
+    clinics_of,
+    run_statements,
+    to_csv,
+)
 from ptbill.reports.statements import statement_pdf as render_statement
 from ptbill.web import security
 from ptbill.web.accounts import Principal
+from ptbill.web.auth import Access, ReadDB, Reader
 from ptbill.web.errors import NotFound
 from ptbill.web.queries.patients import patient_row
 
@@ -269,6 +279,66 @@ def statement_pdf(
     clinic = clinics_of(session, config, [s.patient_id]).get(s.patient_id)
     return StatementFile(
         render_statement(json.loads(s.detail_json), clinic), s.patient_id, clinic_id
+    )
+
+
+class StatementBatch(NamedTuple):
+    """A day's statements (what each listed, under its clinic), and whose records they are
+    (clinic, patient: for the access log)."""
+
+    pages: list[tuple[dict[str, Any], Clinic | None]]
+    records: list[tuple[int, int]]
+
+
+def statements_of_day(
+    session: Session, scope: Scope, config: Config, day: dt.date
+) -> StatementBatch:
+    """The statements sent on a day to the patients of `scope`, in the order they were made
+    (the batch PDF and the mail vendor's CSV, as `ptbill statements` writes them)."""
+    rows = session.execute(
+        select(Statement, m.Patient.clinic_id)
+        .join(m.Patient, m.Patient.id == Statement.patient_id)
+        .where(Statement.statement_date == day, Statement.step.in_(STEPS), scope.patients())
+        .order_by(Statement.id)
+    ).all()
+    if not rows:
+        raise NotFound("statements of", day.isoformat())
+    clinics = clinics_of(session, config, [s.patient_id for s, _ in rows])
+    return StatementBatch(
+        [(json.loads(s.detail_json), clinics.get(s.patient_id)) for s, _ in rows],
+        [(clinic_id, s.patient_id) for s, clinic_id in rows],
+    )
+
+
+def statement_batch(
+    day: dt.date,
+    kind: Literal["pdf", "csv"],
+    request: Request,
+    session: ReadDB,
+    who: Reader,
+    scope: Access,
+) -> Response:
+    """The statements sent on a day as one PDF to print (`pdf`) or the mail vendor's CSV
+    (`csv`), as `ptbill statements` writes them (each patient's record read: the access log).
+    The route of the API and of the pages."""
+    batch = statements_of_day(session, scope, request.app.state.config, day)
+    with request.app.state.sessions.begin() as audit:  # one write for the whole batch
+        for clinic_id, patient_id in batch.records:
+            security.record(
+                audit,
+                who.who,
+                security.READ_PATIENT,
+                clinic_id=clinic_id,
+                patient_id=patient_id,
+                detail=request.url.path,
+            )
+    if kind == "csv":
+        body, media = to_csv(batch.pages).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body, media = batch_pdf(batch.pages, day), "application/pdf"
+    name = f"statements-{day.isoformat()}.{kind}"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
     )
 
 

@@ -185,6 +185,9 @@ def list_statements(
     return answer(money.statements(session, scope, limit, offset))
 
 
+router.get("/statements/batch/{day}.{kind}")(money.statement_batch)
+
+
 @router.get("/statements/{statement_id}.pdf")
 def get_statement_pdf(
     statement_id: RowId, request: Request, session: ReadDB, who: Reader, scope: Access

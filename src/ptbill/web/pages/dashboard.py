@@ -34,14 +34,15 @@ def _csv_url(day: dt.date, clinic: str | None) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
-    """The report's claim figures, overall and by payer; the roll-up by clinic for the
-    company-wide roles (a billing company's view). The patients' money is not on it (the
-    balances page's), so it is not computed."""
+    """The report's claim figures, overall and by payer; the patients' money beside the
+    insurance A/R (patient A/R and its aging, collections by payer and from patients, the net
+    collection rate); the roll-up by clinic for the company-wide roles (a billing company's
+    view)."""
     day = business_date(session, request.app.state.settings)
     states = sorted(state_counts(session, scope).items(), key=lambda kv: -kv[1])
     if not states:  # no claim yet: nothing to chart
         return show(request, session, "dashboard.html", as_of=day, report=None)
-    report = build_report(session, day, scope, patients=False, clinics=scope.everything)
+    report = build_report(session, day, scope, clinics=scope.everything)
     decided = report["claims_decided"] or 0
     by_category = (
         [
@@ -81,4 +82,5 @@ def dashboard(request: Request, session: ReadDB, scope: Access) -> HTMLResponse:
         svg=svg,
         csv_url=_csv_url(day, request.query_params.get("clinic")),
         collected=sum((v for _, v in collections), Decimal(0)),
+        from_patients=sum(report["collections_by_patient"].values(), Decimal(0)),
     )

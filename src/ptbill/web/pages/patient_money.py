@@ -155,6 +155,9 @@ def statements_form(request: Request, session: DB, who: PageWriter) -> Response:
     return back_to("/statements", "statements")
 
 
+router.get("/statements/batch/{day}.{kind}")(money.statement_batch)
+
+
 @router.get("/statements/{statement_id}.pdf")
 def statement_file(
     statement_id: RowId, request: Request, session: ReadDB, who: Reader, scope: Access
