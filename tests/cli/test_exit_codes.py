@@ -4,6 +4,7 @@ README's chains on a day with a blocked visit, and the table the same in README 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,45 @@ def test_post_exits_0_when_posted_or_already_posted_and_1_when_nothing_matched(
     (tmp_path / "cut.835").write_text((answer.remit_835 or "")[:200])
     r = run("--db", str(tmp_path / "other.db"), "post", str(tmp_path / "cut.835"))
     assert r.exit_code == 2
+
+
+def test_an_answer_applied_before_exits_0_saying_when(tmp_path: Path) -> None:
+    """A nightly script going over a mailbox folder again: the 999 and the 277 applied before
+    are no failure (exit 0, as `post` of a posted 835), told with the date and the record."""
+    from ptbill.payer_sim.status import answer_276
+
+    db = str(tmp_path / "l.db")
+    visits, sent = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")]), tmp_path / "c.837"
+    assert run("--db", db, "import", visits).exit_code == 0
+    assert run("--db", db, "submit", "-o", str(sent)).exit_code == 0
+    answer = simulate(sent.read_text(), load_config(None), received=dt.date(2025, 3, 11))
+    ack = tmp_path / "a.999"
+    ack.write_text(answer.ack_999)
+    assert run("--db", db, "ack-apply", str(ack), "--as-of", "2025-03-11").exit_code == 0
+    r = run("--db", db, "ack-apply", str(ack))
+    assert r.exit_code == 0, r.output
+    assert r.output == (
+        f"{ack}: already applied on 2025-03-11 (acknowledgement #1); nothing was changed\n"
+    )
+    r = run("--db", db, "ack-apply", str(ack), "--json")
+    assert r.exit_code == 0 and json.loads(r.output) == {
+        "file": str(ack),
+        "applied": False,
+        "already_applied": True,
+        "applied_on": "2025-03-11",
+        "acknowledgement_id": 1,
+        "message": "already applied on 2025-03-11 (acknowledgement #1); nothing was changed",
+    }
+    ask = tmp_path / "s.276"
+    assert run("--db", db, "status", "request", "-o", str(ask), "--claim", "V-1").exit_code == 0
+    status = tmp_path / "s.277"
+    status.write_text(answer_276(ask.read_text(), {}, number=3, when=dt.date(2025, 3, 12)))
+    assert run("--db", db, "status", "read", str(status), "--as-of", "2025-03-12").exit_code == 0
+    r = run("--db", db, "status", "read", str(status), "--json")
+    assert r.exit_code == 0, r.output
+    said = json.loads(r.output)
+    assert (said["already_applied"], said["applied_on"]) == (True, "2025-03-12")
+    assert said["inbound_file_id"] >= 1 and "acknowledgement_id" not in said
 
 
 def test_scrub_and_claim_exit_1_when_a_visit_is_blocked(tmp_path: Path) -> None:

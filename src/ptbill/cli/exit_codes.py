@@ -32,6 +32,12 @@ EXIT_CODES: tuple[tuple[str, str, str, str], ...] = (
         "(denials, underpayments, overpayments)",
         "bad input: nothing posted",
     ),
+    (
+        "ack-apply, status read, eligibility apply",
+        "applied, or applied before (said with its date; nothing changes)",
+        "-",
+        "bad input: nothing applied",
+    ),
     ("remit", "read", "a total does not balance", "bad input"),
     ("ack", "read", "a claim or the file was rejected", "bad input"),
     (
