@@ -372,3 +372,22 @@ def test_a_clinics_biller_lists_groups_and_acts_on_their_clinics_items_only(
     for item in oak[:3]:
         claim = bench.get(f"/api/v1/claims/{item['claim_id']}").json()
         assert claim["state"] != "closed"
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("payer=medicar", "no payer profile 'medicar'"),
+        ("since=2025-03-10&until=2025-03-01", "2025-03-10 is after until 2025-03-01"),
+    ],
+)
+def test_a_filter_that_can_select_nothing_is_refused(
+    shared_bench: Workbench, query: str, problem: str
+) -> None:
+    """As `ptbill worklist` refuses them (exit 2): a payer no profile knows, or a since after
+    the until, listed nothing as if there were no work."""
+    for path in ("/api/v1/worklist", "/api/v1/worklist/groups"):
+        r = shared_bench.get(f"{path}?{query}")
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["problem"].startswith(problem)
+    assert shared_bench.get("/api/v1/worklist?payer=medicare").status_code == 200

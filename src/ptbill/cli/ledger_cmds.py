@@ -40,12 +40,14 @@ from ptbill.cli.common import (
     out,
     print_json,
     run_config,
+    settings_of,
     unwritable,
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option, notify
 from ptbill.cli.output import format_options, print_table, quiet_option
 from ptbill.cli.progress import progress
+from ptbill.config import Config, load_config
 from ptbill.errors import AlreadyApplied, InputError
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
@@ -68,9 +70,19 @@ MAX_STDIN = 4 * 1024 * 1024  # claim ids on standard input, at most
 
 
 def _scope(session: Any, clinics: tuple[str, ...]) -> Any:
+    """The scope of --clinic (of the configuration's clinics, one not imported yet is told
+    so rather than unknown)."""
     from ptbill.ledger.scope import scope_of
 
-    return scope_of(session, clinics)
+    if not clinics:
+        return scope_of(session, clinics)
+    return scope_of(session, clinics, profiles(click.get_current_context()).clinics)
+
+
+def profiles(ctx: click.Context) -> Config:
+    """The configuration (--config): its clinics and payer profiles, without the reference
+    data a command's coding reads (run_config)."""
+    return load_config(settings_of(ctx).get("config"))
 
 
 def _held_to(session: Any, clinics: tuple[str, ...], name: str, touched: set[int | None]) -> None:

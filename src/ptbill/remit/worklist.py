@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypedDict, TypeVar
@@ -39,7 +39,7 @@ from typing import Any, TypedDict, TypeVar
 from sqlalchemy import ColumnElement, Select, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
-from ptbill.errors import InputError
+from ptbill.errors import InputError, clip
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
 from ptbill.remit.work_kinds import CHARGE_KINDS, DUE_WINDOWS, GROUP_BYS, NONE
@@ -135,6 +135,26 @@ class WorkFilter:
 
 
 EVERY_ITEM = WorkFilter()
+
+
+def check_filter(f: WorkFilter, payers: Collection[str], named: Callable[[str], str] = str) -> None:
+    """Refuse a filter that can only select nothing by a slip of the user: a payer no profile
+    knows (`payers`: the configuration's keys), a `since` after the `until`. `named`: the
+    option's name where the user gave it (the command line's --payer, the API's payer)."""
+    for key in f.payers:
+        if key != NONE and key not in payers:
+            raise InputError(
+                named("payer"),
+                f"no payer profile {clip(key, quote=True)}",
+                f"use one of: {', '.join(sorted(payers))} ('{NONE}': the items of no payer)",
+            )
+    if f.since and f.until and f.since > f.until:
+        since, until = named("since"), named("until")
+        raise InputError(
+            since,
+            f"{f.since} is after {until} {f.until}: no item can be in between",
+            f"give a {since} on or before the {until}",
+        )
 
 
 def _bad(field: str, problem: str, fix: str) -> InputError:
