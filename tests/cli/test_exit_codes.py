@@ -43,6 +43,16 @@ def test_the_table_is_the_same_in_the_readme_and_the_help() -> None:
         assert f"  {command}\n" in text and f"0 {ok}" in text and f"2 {bad}" in text
 
 
+def test_every_command_that_exits_1_has_its_row() -> None:
+    """The table says 'every other command' exits 0 or 2: each command that can exit 1 (see
+    its --help) has its own row, so that a script's author reading the table is not misled."""
+    rows = {row[0]: row for row in EXIT_CODES}
+    for command in ("rescrub", "jobs show", "writeoff, appeal, rescrub, correct --from-stdin"):
+        assert command in rows and rows[command][2] != "-", command
+    text = run("--help").output
+    assert "    1 a claim was refused or failed" in text and "    1 it failed or was cancelled" in text
+
+
 def test_import_and_submit_chain_on_a_day_with_a_blocked_visit(tmp_path: Path) -> None:
     db = str(tmp_path / "l.db")
     visits, out = _day(tmp_path), tmp_path / "batch.837"
