@@ -295,3 +295,15 @@ def test_a_clinic_the_ledger_does_not_have_is_said_once(db: str, tmp_path: Path)
         "error: --clinic: clinic 'pine-pt' is configured but has nothing in the ledger yet. "
         "Fix: import its visits first"
     )
+
+
+def test_an_action_that_does_not_apply_is_refused_with_a_fix_that_helps(db: str) -> None:
+    """An appeal of a blocked claim (never sent: nothing to appeal) is refused per claim; its
+    fix points at the claim's story, whose work items say what it needs, not at `ptbill
+    report` (which shows no claim's state)."""
+    ids = ("--kind", "blocked", "--format", "ids", "--limit", "1")
+    [number] = run("--db", db, "worklist", *ids).output.split()
+    r = run("--db", db, "appeal", "--from-stdin", stdin=f"{number}\n")
+    assert r.exit_code == 1
+    assert f"Fix: its work items say what it needs: `ptbill show {number}`" in r.output
+    assert "ptbill report" not in r.output
