@@ -358,9 +358,9 @@ def test_a_clinics_biller_lists_groups_and_acts_on_their_clinics_items_only(
     assert {i["id"] for i in mine["items"]} == {i["id"] for i in elm}
     groups = bench.get("/api/v1/worklist/groups?by=clinic", role="elm-biller").json()["groups"]
     assert {g["key"]["clinic"] for g in groups} == {"elm-street-pt"}
-    # Their clinic named as a filter is no way in either.
-    named = bench.get("/api/v1/worklist?clinic=oak-avenue-pt", role="elm-biller").json()
-    assert named["total"] == 0 and named["items"] == []
+    # Their clinic named as a filter is no way in either: refused as no clinic of theirs.
+    named = bench.get("/api/v1/worklist?clinic=oak-avenue-pt", role="elm-biller")
+    assert named.status_code == 422 and "oak" not in named.json()["error"]["fix"]
     page = bench.get("/worklist", role="elm-biller").text
     assert "oak-avenue-pt" not in page and "elm-street-pt" in page
     # Oak's items by id, acted on by elm's biller: unknown to them, nothing changed.
@@ -391,3 +391,20 @@ def test_a_filter_that_can_select_nothing_is_refused(
         assert r.status_code == 422, r.text
         assert r.json()["error"]["problem"].startswith(problem)
     assert shared_bench.get("/api/v1/worklist?payer=medicare").status_code == 200
+
+
+def test_a_clinic_filter_naming_no_clinic_of_the_user_is_refused(shared_bench: Workbench) -> None:
+    """`clinic=nowhere` listed nothing (200, 0 items) where `ptbill worklist --clinic nowhere`
+    refuses it: refused (422), the fix naming the clinics the user sees, and only those (a
+    clinic's biller is not told the other clinics' keys)."""
+    r = shared_bench.get("/api/v1/worklist?clinic=nowhere", role="manager")
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["problem"] == "no clinic 'nowhere'"
+    assert error["fix"] == "use one of: elm-street-pt, oak-avenue-pt ('-': the items of no clinic)"
+    r = shared_bench.get("/api/v1/worklist/groups?clinic=oak-avenue-pt", role="elm-biller")
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["fix"] == "use one of: elm-street-pt ('-': the items of no clinic)"
+    assert shared_bench.get("/api/v1/worklist?clinic=-", role="manager").status_code == 200
+    mine = shared_bench.get("/api/v1/worklist?clinic=elm-street-pt", role="elm-biller")
+    assert mine.status_code == 200 and mine.json()["total"] > 0

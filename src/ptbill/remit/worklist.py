@@ -441,7 +441,9 @@ class Selection(TypedDict):
 def selection(
     session: Session, scope: Scope, filters: WorkFilter, as_of: dt.date | None = None
 ) -> Selection:
-    """Everything `filters` selects, as one group (its figures and version)."""
+    """Everything `filters` selects, as one group (its figures and version). A clinic of the
+    filter that is none of `scope`'s is refused (InputError): it could only select nothing."""
+    _check_clinics(session, scope, filters)
     (whole,) = _aggregate(session, scope, (), filters, as_of)  # no GROUP BY: always one row
     return {
         "count": whole["count"],
@@ -450,6 +452,19 @@ def selection(
         "overdue": whole["overdue"],
         "version": whole["version"],
     }
+
+
+def _check_clinics(session: Session, scope: Scope, f: WorkFilter) -> None:
+    if not f.clinics:
+        return
+    keys = set(session.scalars(select(m.Clinic.key).where(scope.clinic_rows())))
+    for key in f.clinics:
+        if key != NONE and key not in keys:
+            raise InputError(
+                "clinic",
+                f"no clinic {clip(key, quote=True)}",
+                f"use one of: {', '.join(sorted(keys))} ('{NONE}': the items of no clinic)",
+            )
 
 
 def selected_items(
