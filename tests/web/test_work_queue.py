@@ -408,3 +408,11 @@ def test_a_clinic_filter_naming_no_clinic_of_the_user_is_refused(shared_bench: W
     assert shared_bench.get("/api/v1/worklist?clinic=-", role="manager").status_code == 200
     mine = shared_bench.get("/api/v1/worklist?clinic=elm-street-pt", role="elm-biller")
     assert mine.status_code == 200 and mine.json()["total"] > 0
+
+
+def test_an_empty_selection_says_its_amount_with_two_places(shared_bench: Workbench) -> None:
+    """Money in the answers has its two places (as every amount of the worklist): an empty
+    selection's amount at stake is "0.00", not a bare "0" beside "49798.20"."""
+    r = shared_bench.get("/api/v1/worklist?since=2099-01-01")
+    assert r.status_code == 200 and r.json()["total"] == 0
+    assert r.json()["amount"] == "0.00"

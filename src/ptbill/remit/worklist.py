@@ -46,6 +46,7 @@ from ptbill.remit.work_kinds import CHARGE_KINDS, DUE_WINDOWS, GROUP_BYS, NONE
 
 SelectT = TypeVar("SelectT", bound=Select[Any])
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 
 
 class WorkItem(TypedDict):
@@ -388,7 +389,7 @@ def _aggregate(
                 "key": {name: v for (name, _), v in zip(keys, values, strict=True)},
                 "count": int(count),
                 "claims": int(claims),
-                "amount": Decimal(amount or ZERO),
+                "amount": Decimal(amount or ZERO).quantize(CENT),  # "0.00" when none
                 "overdue": int(late_n or 0),
                 "version": _version(int(count), int(ids)),
             }
