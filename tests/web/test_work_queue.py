@@ -416,3 +416,14 @@ def test_an_empty_selection_says_its_amount_with_two_places(shared_bench: Workbe
     r = shared_bench.get("/api/v1/worklist?since=2099-01-01")
     assert r.status_code == 200 and r.json()["total"] == 0
     assert r.json()["amount"] == "0.00"
+
+
+def test_a_page_past_the_last_is_not_said_to_have_nothing_open(shared_bench: Workbench) -> None:
+    """After a bulk write-off, 'Back to the work queue' (or a bookmark) may open a page that
+    no longer exists: it said 'Nothing open.' above a header counting the open items."""
+    page = shared_bench.get("/worklist?page=999", role="manager").text
+    assert "Nothing open" not in page
+    assert "No item on page 999" in page and 'href="/worklist?size=' in page
+    # The business date's tooltip says what the default is: today, not the data's last date.
+    assert "the latest date in the data" not in page
+    assert "default: today in the company's time zone" in page
