@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from ptbill.cli.exit_codes import EXIT_CODES, markdown_table
 from ptbill.cli.main import cli
 from ptbill.config import load_config
-from ptbill.payer_sim import simulate
+from ptbill.payer_sim import SimOutput, simulate
 from tests.ledger.helpers import medicare_visit, write_visits
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -73,14 +73,20 @@ def test_import_and_submit_chain_on_a_day_with_a_blocked_visit(tmp_path: Path) -
     assert r.output.strip() == "[]"
 
 
-def test_post_exits_0_when_posted_or_already_posted_and_1_when_nothing_matched(
-    tmp_path: Path,
-) -> None:
+def _one_claim_answered(tmp_path: Path) -> tuple[str, SimOutput]:
+    """A ledger that sent one claim, and the simulated payer's answers to it."""
     db = str(tmp_path / "l.db")
     visits, sent = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")]), tmp_path / "c.837"
     assert run("--db", db, "import", visits).exit_code == 0
     assert run("--db", db, "submit", "-o", str(sent)).exit_code == 0
     answer = simulate(sent.read_text(), load_config(None), received=dt.date(2025, 3, 11))
+    return db, answer
+
+
+def test_post_exits_0_when_posted_or_already_posted_and_1_when_nothing_matched(
+    tmp_path: Path,
+) -> None:
+    db, answer = _one_claim_answered(tmp_path)
     remit = tmp_path / "r.835"
     remit.write_text(answer.remit_835 or "")
     r = run("--db", db, "post", str(remit))
@@ -103,11 +109,7 @@ def test_an_answer_applied_before_exits_0_saying_when(tmp_path: Path) -> None:
     are no failure (exit 0, as `post` of a posted 835), told with the date and the record."""
     from ptbill.payer_sim.status import answer_276
 
-    db = str(tmp_path / "l.db")
-    visits, sent = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")]), tmp_path / "c.837"
-    assert run("--db", db, "import", visits).exit_code == 0
-    assert run("--db", db, "submit", "-o", str(sent)).exit_code == 0
-    answer = simulate(sent.read_text(), load_config(None), received=dt.date(2025, 3, 11))
+    db, answer = _one_claim_answered(tmp_path)
     ack = tmp_path / "a.999"
     ack.write_text(answer.ack_999)
     assert run("--db", db, "ack-apply", str(ack), "--as-of", "2025-03-11").exit_code == 0
