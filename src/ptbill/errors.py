@@ -45,6 +45,31 @@ class InputError(Exception):
         return f"{': '.join(where)}: {self.problem}. Fix: {self.fix}"
 
 
+class AlreadyApplied(InputError):
+    """An answer file (999, 277CA, 271, 277) whose content was applied before: nothing to do.
+    The commands take it as done (exit 0), saying when: `record` is the row that keeps it
+    ("acknowledgement", "inbound file"), `record_id` its id; None when another process
+    applied it just now."""
+
+    def __init__(
+        self, file: str, what: str, record: str, applied_on: object, record_id: int | None
+    ) -> None:
+        self.record, self.applied_on, self.record_id = record, applied_on, record_id
+        when = f" on {applied_on} ({record} #{record_id})" if record_id is not None else ""
+        self.said = f"already applied{when}; nothing was changed"
+        super().__init__(file, f"this {what} was {self.said}", "nothing to do: it applies once")
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "applied": False,
+            "already_applied": True,
+            "applied_on": self.applied_on,
+            f"{self.record.replace(' ', '_')}_id": self.record_id,
+            "message": self.said,
+        }
+
+
 def unreadable(path: str, error: OSError) -> InputError:
     """The InputError for a file that cannot be opened or read (missing, a folder, no access)."""
     if isinstance(error, FileNotFoundError):

@@ -4,6 +4,7 @@ README's chains on a day with a blocked visit, and the table the same in README 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from click.testing import CliRunner, Result
 from ptbill.cli.exit_codes import EXIT_CODES, markdown_table
 from ptbill.cli.main import cli
 from ptbill.config import load_config
-from ptbill.payer_sim import simulate
+from ptbill.payer_sim import SimOutput, simulate
 from tests.ledger.helpers import medicare_visit, write_visits
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -42,6 +43,17 @@ def test_the_table_is_the_same_in_the_readme_and_the_help() -> None:
         assert f"  {command}\n" in text and f"0 {ok}" in text and f"2 {bad}" in text
 
 
+def test_every_command_that_exits_1_has_its_row() -> None:
+    """The table says 'every other command' exits 0 or 2: each command that can exit 1 (see
+    its --help) has its own row, so that a script's author reading the table is not misled."""
+    rows = {row[0]: row for row in EXIT_CODES}
+    for command in ("rescrub", "jobs show", "writeoff, appeal, rescrub, correct --from-stdin"):
+        assert command in rows and rows[command][2] != "-", command
+    text = run("--help").output
+    assert "    1 a claim was refused or failed" in text
+    assert "    1 it failed or was cancelled" in text
+
+
 def test_import_and_submit_chain_on_a_day_with_a_blocked_visit(tmp_path: Path) -> None:
     db = str(tmp_path / "l.db")
     visits, out = _day(tmp_path), tmp_path / "batch.837"
@@ -61,14 +73,20 @@ def test_import_and_submit_chain_on_a_day_with_a_blocked_visit(tmp_path: Path) -
     assert r.output.strip() == "[]"
 
 
-def test_post_exits_0_when_posted_or_already_posted_and_1_when_nothing_matched(
-    tmp_path: Path,
-) -> None:
+def _one_claim_answered(tmp_path: Path) -> tuple[str, SimOutput]:
+    """A ledger that sent one claim, and the simulated payer's answers to it."""
     db = str(tmp_path / "l.db")
     visits, sent = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")]), tmp_path / "c.837"
     assert run("--db", db, "import", visits).exit_code == 0
     assert run("--db", db, "submit", "-o", str(sent)).exit_code == 0
     answer = simulate(sent.read_text(), load_config(None), received=dt.date(2025, 3, 11))
+    return db, answer
+
+
+def test_post_exits_0_when_posted_or_already_posted_and_1_when_nothing_matched(
+    tmp_path: Path,
+) -> None:
+    db, answer = _one_claim_answered(tmp_path)
     remit = tmp_path / "r.835"
     remit.write_text(answer.remit_835 or "")
     r = run("--db", db, "post", str(remit))
@@ -84,6 +102,41 @@ def test_post_exits_0_when_posted_or_already_posted_and_1_when_nothing_matched(
     (tmp_path / "cut.835").write_text((answer.remit_835 or "")[:200])
     r = run("--db", str(tmp_path / "other.db"), "post", str(tmp_path / "cut.835"))
     assert r.exit_code == 2
+
+
+def test_an_answer_applied_before_exits_0_saying_when(tmp_path: Path) -> None:
+    """A nightly script going over a mailbox folder again: the 999 and the 277 applied before
+    are no failure (exit 0, as `post` of a posted 835), told with the date and the record."""
+    from ptbill.payer_sim.status import answer_276
+
+    db, answer = _one_claim_answered(tmp_path)
+    ack = tmp_path / "a.999"
+    ack.write_text(answer.ack_999)
+    assert run("--db", db, "ack-apply", str(ack), "--as-of", "2025-03-11").exit_code == 0
+    r = run("--db", db, "ack-apply", str(ack))
+    assert r.exit_code == 0, r.output
+    assert r.output == (
+        f"{ack}: already applied on 2025-03-11 (acknowledgement #1); nothing was changed\n"
+    )
+    r = run("--db", db, "ack-apply", str(ack), "--json")
+    assert r.exit_code == 0 and json.loads(r.output) == {
+        "file": str(ack),
+        "applied": False,
+        "already_applied": True,
+        "applied_on": "2025-03-11",
+        "acknowledgement_id": 1,
+        "message": "already applied on 2025-03-11 (acknowledgement #1); nothing was changed",
+    }
+    ask = tmp_path / "s.276"
+    assert run("--db", db, "status", "request", "-o", str(ask), "--claim", "V-1").exit_code == 0
+    status = tmp_path / "s.277"
+    status.write_text(answer_276(ask.read_text(), {}, number=3, when=dt.date(2025, 3, 12)))
+    assert run("--db", db, "status", "read", str(status), "--as-of", "2025-03-12").exit_code == 0
+    r = run("--db", db, "status", "read", str(status), "--json")
+    assert r.exit_code == 0, r.output
+    said = json.loads(r.output)
+    assert (said["already_applied"], said["applied_on"]) == (True, "2025-03-12")
+    assert said["inbound_file_id"] >= 1 and "acknowledgement_id" not in said
 
 
 def test_scrub_and_claim_exit_1_when_a_visit_is_blocked(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from ptbill.cli.main import cli
+from ptbill.config.profiles import bundled_demo_config_text
 from ptbill.demo.workbench import build_demo_ledger
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
@@ -253,3 +255,55 @@ def test_on_a_narrow_terminal_no_amount_is_cut(monkeypatch: pytest.MonkeyPatch, 
     lines = captured.get().splitlines()
     assert max(len(line) for line in lines) <= width and not any("…" in line for line in lines)
     assert sum("1,234,567.89" in line for line in lines) == 3  # heading, group, item
+
+
+def test_a_filter_that_can_select_nothing_is_refused(db: str, tmp_path: Path) -> None:
+    """A payer no profile knows, or --since after --until, used to list nothing (exit 0): a
+    typo read as 'no work'. Refused, exit 2, naming the option and the fix."""
+    r = run("--db", db, "worklist", "--payer", "medicar")
+    assert r.exit_code == 2
+    assert "error: --payer: no payer profile 'medicar'. Fix: use one of: " in r.output
+    assert "medicare" in r.output and "medigap" in r.output
+    assert run("--db", db, "worklist", "--payer", "medicare").exit_code == 0
+    assert run("--db", db, "worklist", "--payer", "-").exit_code == 0  # the items of no payer
+    r = run("--db", db, "worklist", "--since", "2025-03-10", "--until", "2025-03-01")
+    assert r.exit_code == 2
+    assert r.output.startswith(
+        "error: --since: 2025-03-10 is after --until 2025-03-01: no item can be in between. "
+        "Fix: give a --since on or before the --until"
+    )
+    day = run("--db", db, "worklist", "--since", "2025-03-10", "--until", "2025-03-10")
+    assert day.exit_code == 0
+
+
+def test_a_clinic_the_ledger_does_not_have_is_said_once(db: str, tmp_path: Path) -> None:
+    """The --clinic message says what is wrong and the fix once: not 'clinic: --clinic:', and
+    a clinic of the configuration not imported yet is not 'no clinic'."""
+    r = run("--db", db, "worklist", "--clinic", "nowhere")
+    assert r.exit_code == 2
+    assert r.output.startswith(
+        "error: --clinic: no clinic 'nowhere'. Fix: use one of: elm-street-pt, oak-avenue-pt"
+    )
+    demo = bundled_demo_config_text()
+    oak = re.search(r"^\[clinics\.oak-avenue-pt\].*?(?=^\[(?!clinics\.oak)|\Z)", demo, re.M | re.S)
+    assert oak is not None
+    config = tmp_path / "three.toml"
+    config.write_text(demo + "\n" + oak.group(0).replace("oak-avenue-pt", "pine-pt"))
+    r = run("--config", str(config), "--db", db, "worklist", "--clinic", "pine-pt")
+    assert r.exit_code == 2
+    assert r.output.startswith(
+        "error: --clinic: clinic 'pine-pt' is configured but has nothing in the ledger yet. "
+        "Fix: import its visits first"
+    )
+
+
+def test_an_action_that_does_not_apply_is_refused_with_a_fix_that_helps(db: str) -> None:
+    """An appeal of a blocked claim (never sent: nothing to appeal) is refused per claim; its
+    fix points at the claim's story, whose work items say what it needs, not at `ptbill
+    report` (which shows no claim's state)."""
+    ids = ("--kind", "blocked", "--format", "ids", "--limit", "1")
+    [number] = run("--db", db, "worklist", *ids).output.split()
+    r = run("--db", db, "appeal", "--from-stdin", stdin=f"{number}\n")
+    assert r.exit_code == 1
+    assert f"Fix: its work items say what it needs: `ptbill show {number}`" in r.output
+    assert "ptbill report" not in r.output

@@ -62,8 +62,9 @@ def test_eligibility_through_the_command_line(tmp_path: Path) -> None:
         "--json",
     )
     assert code == 0 and json.loads(out)["blocked_claims"] == ["V-2"]
-    code, _, err = _run("--db", db, "eligibility", "apply", str(tmp_path / "d.271"))
-    assert code == 2 and "already applied" in err and "Traceback" not in err
+    code, out, err = _run("--db", db, "eligibility", "apply", str(tmp_path / "d.271"))
+    assert code == 0 and f"already applied on {DOS} (inbound file #" in out, err
+    assert out.endswith("; nothing was changed\n")
     code, out, _ = _run("--db", db, "eligibility", "list", "--patient", "P-9", "--json")
     assert code == 0 and json.loads(out)[0]["active"] is False
     code, out, _ = _run("--db", db, "worklist", "--kind", "eligibility", "--json")

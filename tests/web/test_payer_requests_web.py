@@ -76,9 +76,12 @@ def test_a_biller_asks_about_a_days_visits_and_applies_the_271(bench: Workbench)
     checks = bench.get("/api/v1/eligibility?limit=200").json()["checks"]
     assert all(c["patient"] for c in checks)  # each found its patient by its trace
     assert sum(1 for c in checks if c["active"] is False) == len(people)
-    # Once only: the same file again is refused, nothing added.
+    # Once only: the same file again changes nothing, and is said applied before (not an error,
+    # as `ptbill eligibility apply` exits 0).
     again = _upload(bench, "/api/v1/eligibility/responses", "copy.271", answer)
-    assert again.status_code == 422 and "already applied" in again.json()["error"]["problem"]
+    assert again.status_code == 200, again.text
+    assert again.json()["already_applied"] is True and again.json()["applied"] is False
+    assert again.json()["applied_on"] == applied.json()["as_of"] and again.json()["inbound_file_id"]
     assert len(bench.get("/api/v1/eligibility?limit=200").json()["checks"]) == len(checks)
 
 

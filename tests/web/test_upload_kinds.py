@@ -81,3 +81,33 @@ def test_a_271_uploaded_as_a_remittance_names_where_the_workbench_takes_it(
     error = _refused(r)
     assert error["problem"].startswith("this is a 271 eligibility response")
     assert "Payers page" in error["fix"] and "/api/v1/eligibility/responses" in error["fix"]
+
+
+def test_an_acknowledgement_uploaded_again_is_said_applied_before(make_bench: MakeBench) -> None:
+    """As `ptbill ack-apply` says it (exit 0): no error, the date and the record it was kept
+    as, nothing changed; the page says the same words."""
+    bench = make_bench("pending")
+    first = bench.post("/api/v1/acknowledgements", files={"file": ("a.999", ACK_999, "text/plain")})
+    assert first.status_code == 201, first.text
+    listed = bench.get("/api/v1/acknowledgements").json()["acknowledgements"]
+    again = bench.post("/api/v1/acknowledgements", files={"file": ("b.999", ACK_999, "text/plain")})
+    assert again.status_code == 200, again.text
+    kept = listed[0]
+    said = f"already applied on {kept['received_on']} (acknowledgement #{kept['id']})"
+    assert again.json() == {
+        "file": "b.999",
+        "applied": False,
+        "already_applied": True,
+        "applied_on": kept["received_on"],
+        "acknowledgement_id": kept["id"],
+        "message": f"{said}; nothing was changed",
+    }
+    assert bench.get("/api/v1/acknowledgements").json()["acknowledgements"] == listed
+    bench.login("biller")
+    r = bench.client.post(
+        "/acknowledgements",
+        data={"csrf_token": bench.csrf()},
+        files={"file": ("c.999", ACK_999, "text/plain")},
+    )
+    assert r.status_code == 200 and f"{said}; nothing was changed" in r.text
+    assert "error" not in r.text.lower().split("<main", 1)[-1][:2000]

@@ -358,9 +358,9 @@ def test_a_clinics_biller_lists_groups_and_acts_on_their_clinics_items_only(
     assert {i["id"] for i in mine["items"]} == {i["id"] for i in elm}
     groups = bench.get("/api/v1/worklist/groups?by=clinic", role="elm-biller").json()["groups"]
     assert {g["key"]["clinic"] for g in groups} == {"elm-street-pt"}
-    # Their clinic named as a filter is no way in either.
-    named = bench.get("/api/v1/worklist?clinic=oak-avenue-pt", role="elm-biller").json()
-    assert named["total"] == 0 and named["items"] == []
+    # Their clinic named as a filter is no way in either: refused as no clinic of theirs.
+    named = bench.get("/api/v1/worklist?clinic=oak-avenue-pt", role="elm-biller")
+    assert named.status_code == 422 and "oak" not in named.json()["error"]["fix"]
     page = bench.get("/worklist", role="elm-biller").text
     assert "oak-avenue-pt" not in page and "elm-street-pt" in page
     # Oak's items by id, acted on by elm's biller: unknown to them, nothing changed.
@@ -372,3 +372,58 @@ def test_a_clinics_biller_lists_groups_and_acts_on_their_clinics_items_only(
     for item in oak[:3]:
         claim = bench.get(f"/api/v1/claims/{item['claim_id']}").json()
         assert claim["state"] != "closed"
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("payer=medicar", "no payer profile 'medicar'"),
+        ("since=2025-03-10&until=2025-03-01", "2025-03-10 is after until 2025-03-01"),
+    ],
+)
+def test_a_filter_that_can_select_nothing_is_refused(
+    shared_bench: Workbench, query: str, problem: str
+) -> None:
+    """As `ptbill worklist` refuses them (exit 2): a payer no profile knows, or a since after
+    the until, listed nothing as if there were no work."""
+    for path in ("/api/v1/worklist", "/api/v1/worklist/groups"):
+        r = shared_bench.get(f"{path}?{query}")
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["problem"].startswith(problem)
+    assert shared_bench.get("/api/v1/worklist?payer=medicare").status_code == 200
+
+
+def test_a_clinic_filter_naming_no_clinic_of_the_user_is_refused(shared_bench: Workbench) -> None:
+    """`clinic=nowhere` listed nothing (200, 0 items) where `ptbill worklist --clinic nowhere`
+    refuses it: refused (422), the fix naming the clinics the user sees, and only those (a
+    clinic's biller is not told the other clinics' keys)."""
+    r = shared_bench.get("/api/v1/worklist?clinic=nowhere", role="manager")
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["problem"] == "no clinic 'nowhere'"
+    assert error["fix"] == "use one of: elm-street-pt, oak-avenue-pt ('-': the items of no clinic)"
+    r = shared_bench.get("/api/v1/worklist/groups?clinic=oak-avenue-pt", role="elm-biller")
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["fix"] == "use one of: elm-street-pt ('-': the items of no clinic)"
+    assert shared_bench.get("/api/v1/worklist?clinic=-", role="manager").status_code == 200
+    mine = shared_bench.get("/api/v1/worklist?clinic=elm-street-pt", role="elm-biller")
+    assert mine.status_code == 200 and mine.json()["total"] > 0
+
+
+def test_an_empty_selection_says_its_amount_with_two_places(shared_bench: Workbench) -> None:
+    """Money in the answers has its two places (as every amount of the worklist): an empty
+    selection's amount at stake is "0.00", not a bare "0" beside "49798.20"."""
+    r = shared_bench.get("/api/v1/worklist?since=2099-01-01")
+    assert r.status_code == 200 and r.json()["total"] == 0
+    assert r.json()["amount"] == "0.00"
+
+
+def test_a_page_past_the_last_is_not_said_to_have_nothing_open(shared_bench: Workbench) -> None:
+    """After a bulk write-off, 'Back to the work queue' (or a bookmark) may open a page that
+    no longer exists: it said 'Nothing open.' above a header counting the open items."""
+    page = shared_bench.get("/worklist?page=999", role="manager").text
+    assert "Nothing open" not in page
+    assert "No item on page 999" in page and 'href="/worklist?size=' in page
+    # The business date's tooltip says what the default is: today, not the data's last date.
+    assert "the latest date in the data" not in page
+    assert "default: today in the company's time zone" in page

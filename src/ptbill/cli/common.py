@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ptbill.config import Config, load_config
-from ptbill.errors import InputError, InputErrors
+from ptbill.errors import AlreadyApplied, InputError, InputErrors
 from ptbill.reference.snapshot import take_snapshot
 from ptbill.reference.store import data_folder
 
@@ -46,6 +46,16 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_INPUT)
 
     return wrapper
+
+
+def applied_before(e: AlreadyApplied, as_json: bool) -> None:
+    """An answer file (999, 277CA, 271, 277) applied before: done, nothing changed, said with
+    its date as `post` says a payment posted before; the command exits 0 (a nightly script
+    going over a mailbox folder again is not failing)."""
+    if as_json:
+        print_json(e.as_json())
+    else:
+        out.print(f"{escape(e.file)}: {e.said}", soft_wrap=True)
 
 
 class FileReadTwice(click.Path):

@@ -32,6 +32,12 @@ EXIT_CODES: tuple[tuple[str, str, str, str], ...] = (
         "(denials, underpayments, overpayments)",
         "bad input: nothing posted",
     ),
+    (
+        "ack-apply, status read, eligibility apply",
+        "applied, or applied before (said with its date; nothing changes)",
+        "-",
+        "bad input: nothing applied",
+    ),
     ("remit", "read", "a total does not balance", "bad input"),
     ("ack", "read", "a claim or the file was rejected", "bad input"),
     (
@@ -42,6 +48,14 @@ EXIT_CODES: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("exchange run", "done", "a file had problems", "the exchange failed"),
     ("correct", "corrected", "the corrected claim would still be blocked", "bad input"),
+    ("rescrub", "ready now", "still blocked (its findings are work items)", "bad input"),
+    (
+        "writeoff, appeal, rescrub, correct --from-stdin",
+        "every claim was done",
+        "a claim was refused or failed (each listed; the others were done)",
+        "bad input: nothing done",
+    ),
+    ("jobs show", "queued, running or done", "it failed or was cancelled", "bad input"),
     (
         "every other command",
         "done",

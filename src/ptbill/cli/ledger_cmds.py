@@ -32,6 +32,7 @@ from ptbill.cli.common import (
     EXIT_FOUND,
     EXIT_INPUT,
     FileReadTwice,
+    applied_before,
     binary_stdout,
     err,
     from_stdin_option,
@@ -39,13 +40,15 @@ from ptbill.cli.common import (
     out,
     print_json,
     run_config,
+    settings_of,
     unwritable,
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option, notify
 from ptbill.cli.output import format_options, print_table, quiet_option
 from ptbill.cli.progress import progress
-from ptbill.errors import InputError
+from ptbill.config import Config, load_config
+from ptbill.errors import AlreadyApplied, InputError
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
 
@@ -67,9 +70,19 @@ MAX_STDIN = 4 * 1024 * 1024  # claim ids on standard input, at most
 
 
 def _scope(session: Any, clinics: tuple[str, ...]) -> Any:
+    """The scope of --clinic (of the configuration's clinics, one not imported yet is told
+    so rather than unknown)."""
     from ptbill.ledger.scope import scope_of
 
-    return scope_of(session, clinics)
+    if not clinics:
+        return scope_of(session, clinics)
+    return scope_of(session, clinics, profiles(click.get_current_context()).clinics)
+
+
+def profiles(ctx: click.Context) -> Config:
+    """The configuration (--config): its clinics and payer profiles, without the reference
+    data a command's coding reads (run_config)."""
+    return load_config(settings_of(ctx).get("config"))
 
 
 def _held_to(session: Any, clinics: tuple[str, ...], name: str, touched: set[int | None]) -> None:
@@ -393,15 +406,21 @@ def ack_apply(
     clinics: tuple[str, ...],
 ) -> None:
     """Apply a 999 or 277CA acknowledgement to the ledger: rejected claims become rejected
-    (with a work item), accepted ones accepted. (`ptbill ack FILE` only reads the file.)"""
+    (with a work item), accepted ones accepted. (`ptbill ack FILE` only reads the file.)
+    Exit 0 when applied, or applied before (said with its date; nothing changes), 2 for bad
+    input."""
     from ptbill.ledger.acks import apply_ack_file
     from ptbill.ledger.scope import claim_clinics
 
-    with ledger_session(ctx) as session:
-        day = as_of_or_today(ctx, as_of)
-        summary = apply_ack_file(session, file, as_of=day, who=who())
-        numbers = summary.accepted + summary.rejected + summary.unchanged
-        _held_to(session, clinics, file, claim_clinics(session, numbers))
+    try:
+        with ledger_session(ctx) as session:
+            day = as_of_or_today(ctx, as_of)
+            summary = apply_ack_file(session, file, as_of=day, who=who())
+            numbers = summary.accepted + summary.rejected + summary.unchanged
+            _held_to(session, clinics, file, claim_clinics(session, numbers))
+    except AlreadyApplied as e:
+        applied_before(e, as_json)
+        return
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return

@@ -14,7 +14,15 @@ from typing import Any
 import click
 
 from ptbill.cli.clock import as_of_or_today
-from ptbill.cli.common import EXIT_FOUND, err, out, print_json, unwritable, user_errors
+from ptbill.cli.common import (
+    EXIT_FOUND,
+    applied_before,
+    err,
+    out,
+    print_json,
+    unwritable,
+    user_errors,
+)
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
@@ -24,7 +32,7 @@ from ptbill.cli.ledger_cmds import (
     who,
 )
 from ptbill.cli.output import JsonList
-from ptbill.errors import InputError, unreadable
+from ptbill.errors import AlreadyApplied, InputError, unreadable
 
 TODAY = click.option(
     "--as-of", "as_of", type=DATE, default=None, help="Business date (default today)."
@@ -73,13 +81,22 @@ def _read(path: str) -> str:
 
 
 def _apply(
-    ctx: click.Context, file: str, as_of: dt.datetime | None, apply: Callable[..., Any]
+    ctx: click.Context,
+    file: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    apply: Callable[..., Any],
 ) -> tuple[dt.date, Any]:
-    """Apply an answer file (271 or 277) to the ledger, in one transaction."""
+    """Apply an answer file (271 or 277) to the ledger, in one transaction. A file applied
+    before is said so (common.applied_before) and the command ends there, exit 0."""
     day = _today(ctx, as_of)
     text = _read(file)
-    with ledger_session(ctx) as session:
-        return day, apply(session, text, file, as_of=day, who=who())
+    try:
+        with ledger_session(ctx) as session:
+            return day, apply(session, text, file, as_of=day, who=who())
+    except AlreadyApplied as e:
+        applied_before(e, as_json)
+        ctx.exit(0)
 
 
 def _money(value: Any) -> str:
@@ -214,10 +231,12 @@ def eligibility_apply(
 ) -> None:
     """Apply a 271 to the ledger, once: each answer is kept with its patient; inactive
     coverage, no visits left and the payer's errors become work items (ready claims the
-    coverage does not reach are blocked); Medicare's therapy amount feeds the KX tracker."""
+    coverage does not reach are blocked); Medicare's therapy amount feeds the KX tracker.
+    Exit 0 when applied, or applied before (said with its date; nothing changes), 2 for bad
+    input."""
     from ptbill.ledger.eligibility import apply_271
 
-    day, summary = _apply(ctx, file, as_of, apply_271)
+    day, summary = _apply(ctx, file, as_of, as_json, apply_271)
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return
@@ -301,10 +320,11 @@ def status_request(
 def status_read(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Apply a 277 claim status response to the claims, once: pending claims become accepted,
     finalized or denied ones get a work item to post their remittance, claims the payer has
-    not on file become rejected with a resubmission work item."""
+    not on file become rejected with a resubmission work item. Exit 0 when applied, or
+    applied before (said with its date; nothing changes), 2 for bad input."""
     from ptbill.ledger.claim_status import apply_277
 
-    day, summary = _apply(ctx, file, as_of, apply_277)
+    day, summary = _apply(ctx, file, as_of, as_json, apply_277)
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return

@@ -29,10 +29,12 @@ from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
     _claim_in,
+    _scope,
     claim_action,
     clinic_option,
     database_errors,
     ledger_session,
+    profiles,
     who,
 )
 from ptbill.cli.output import write_csv
@@ -165,9 +167,9 @@ def worklist(
 ) -> None:
     """Open work items, earliest deadline first: what to do about each claim and by when,
     with a summary by denial reason (or only the groups, with --group-by)."""
-    from ptbill.ledger.scope import scope_of
     from ptbill.remit.worklist import (
         WorkFilter,
+        check_filter,
         open_groups,
         open_items,
         selected_items,
@@ -185,8 +187,9 @@ def worklist(
         until=until.date() if until else None,
         due=due,
     )
+    check_filter(filters, profiles(ctx).payers, lambda name: f"--{name}")
     with ledger_session(ctx, read_only=True) as session:
-        scope = scope_of(session, clinics)
+        scope = _scope(session, clinics)
         day = as_of_or_today(ctx, as_of)
         if fmt == "ids":
             found = selected_items(session, scope, filters, day, limit)

@@ -33,14 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Clearinghouse, Config
-from ptbill.errors import InputError
+from ptbill.errors import AlreadyApplied, InputError
 from ptbill.exchange.mailbox import Mailbox, MailboxError, RemoteFile, open_mailbox
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.acks import apply_ack_file
 from ptbill.ledger.claim_status import apply_277
 from ptbill.ledger.eligibility import apply_271
-from ptbill.ledger.outbound import AlreadyApplied, register_inbound
+from ptbill.ledger.outbound import register_inbound
 from ptbill.remit.post import AlreadyPosted, already_posted, post_file
 from ptbill.x12 import X12Error
 from ptbill.x12.recognize import HEAD, recognize
@@ -281,8 +281,6 @@ class _Run:
         except (AlreadyApplied, AlreadyPosted) as e:
             return self._known(f, text, kind, e.render())
         except InputError as e:
-            if "already applied" in e.problem:
-                return self._known(f, text, kind, e.render())
             return self.set_aside(f, text, kind, e.render())
         except Exception as e:  # the database or the disk: keep the file for the next run
             self.note(

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ptbill.denials.classify import payer_due_date, rejection_category
-from ptbill.errors import InputError, unreadable
+from ptbill.errors import AlreadyApplied, unreadable
 from ptbill.ledger import models as m
 from ptbill.ledger.refs import bulk_insert
 from ptbill.ledger.states import State, allowed, audit_row
@@ -118,12 +118,11 @@ def _digits(text: str, most: int) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= most
 
 
-def _already(file_name: str, before: m.Acknowledgement | None) -> InputError:
-    when = f" on {before.received_on} (acknowledgement #{before.id})" if before else ""
-    return InputError(
-        file_name,
-        f"this acknowledgement was already applied{when}; nothing was changed",
-        "nothing to do",
+def _already(file_name: str, before: m.Acknowledgement | None) -> AlreadyApplied:
+    if before is None:
+        return AlreadyApplied(file_name, "acknowledgement", "acknowledgement", None, None)
+    return AlreadyApplied(
+        file_name, "acknowledgement", "acknowledgement", before.received_on, before.id
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config, Submitter
-from ptbill.errors import InputError
+from ptbill.errors import AlreadyApplied, InputError
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.submit import RECEIVER, next_number
 from ptbill.x12.envelope import InterchangeSettings
@@ -91,10 +91,6 @@ def record(
     return row
 
 
-class AlreadyApplied(InputError):
-    pass
-
-
 def sha_of(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -134,9 +130,6 @@ def register_inbound(
 
 
 def _already(name: str, before: pm.InboundFile | None) -> AlreadyApplied:
-    when = f" on {before.received_on} (inbound file #{before.id})" if before else ""
-    return AlreadyApplied(
-        name,
-        f"this file was already applied{when}; nothing was changed",
-        "nothing to do: an answer applies once",
-    )
+    if before is None:
+        return AlreadyApplied(name, "file", "inbound file", None, None)
+    return AlreadyApplied(name, "file", "inbound file", before.received_on, before.id)

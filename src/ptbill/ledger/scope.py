@@ -179,22 +179,29 @@ def clinic_of_claim(session: Session, claim_number: str) -> int | None:
     )
 
 
-def clinic_ids(session: Session, keys: Iterable[str], what: str = "--clinic") -> list[int]:
+def clinic_ids(
+    session: Session, keys: Iterable[str], what: str = "--clinic", configured: Iterable[str] = ()
+) -> list[int]:
     """The ids of the clinics with these keys; an unknown key is an InputError naming the
-    clinics the ledger knows."""
+    clinics the ledger knows (`what`: the option or field that named it), and one of the
+    `configured` clinics the ledger has not met yet says so."""
     keys = list(dict.fromkeys(keys))
     found = dict(
         session.execute(select(m.Clinic.key, m.Clinic.id).where(m.Clinic.key.in_(keys))).all()
     )
     missing = [k for k in keys if k not in found]
+    if missing and missing[0] in configured:
+        raise InputError(
+            what,
+            f"clinic {missing[0]!r} is configured but has nothing in the ledger yet",
+            "import its visits first",
+        )
     if missing:
         known = session.scalars(select(m.Clinic.key).order_by(m.Clinic.key)).all()
         raise InputError(
-            file="clinic",
-            visit_id=None,
-            field=what,
-            problem=f"no clinic {missing[0]!r} in the ledger",
-            fix=f"use one of: {', '.join(known) or '(none yet: import its visits first)'}",
+            what,
+            f"no clinic {missing[0]!r}",
+            f"use one of: {', '.join(known) or '(none yet: import its visits first)'}",
         )
     return [found[k] for k in keys]
 
@@ -211,10 +218,11 @@ def ensure_clinics(session: Session, config: Config, keys: Iterable[str]) -> Non
     session.flush()
 
 
-def scope_of(session: Session, keys: Iterable[str]) -> Scope:
-    """The scope of the command line's `--clinic KEY ...` (none given: every clinic)."""
+def scope_of(session: Session, keys: Iterable[str], configured: Iterable[str] = ()) -> Scope:
+    """The scope of the command line's `--clinic KEY ...` (none given: every clinic;
+    `configured`: the configuration's clinics, for the message of one not imported yet)."""
     keys = list(keys)
-    return EVERYTHING if not keys else Scope.of(clinic_ids(session, keys))
+    return EVERYTHING if not keys else Scope.of(clinic_ids(session, keys, configured=configured))
 
 
 # --- what a change touched (a change held to some clinics is refused whole past them) ------------

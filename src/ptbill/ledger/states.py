@@ -81,7 +81,7 @@ class IllegalTransition(InputError):
             f"{what} needs the claim to move from {current} to {wanted}, which the claim "
             f"lifecycle does not allow (from {current} it can go to: "
             f"{', '.join(allowed) or 'nowhere'})",
-            "check the claim's state with `ptbill worklist` or `ptbill report`",
+            f"its work items say what it needs: `ptbill show {claim}`",
             field="state",
         )
 

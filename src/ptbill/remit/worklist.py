@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypedDict, TypeVar
@@ -39,13 +39,14 @@ from typing import Any, TypedDict, TypeVar
 from sqlalchemy import ColumnElement, Select, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
-from ptbill.errors import InputError
+from ptbill.errors import InputError, clip
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
 from ptbill.remit.work_kinds import CHARGE_KINDS, DUE_WINDOWS, GROUP_BYS, NONE
 
 SelectT = TypeVar("SelectT", bound=Select[Any])
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 
 
 class WorkItem(TypedDict):
@@ -135,6 +136,26 @@ class WorkFilter:
 
 
 EVERY_ITEM = WorkFilter()
+
+
+def check_filter(f: WorkFilter, payers: Collection[str], named: Callable[[str], str] = str) -> None:
+    """Refuse a filter that can only select nothing by a slip of the user: a payer no profile
+    knows (`payers`: the configuration's keys), a `since` after the `until`. `named`: the
+    option's name where the user gave it (the command line's --payer, the API's payer)."""
+    for key in f.payers:
+        if key != NONE and key not in payers:
+            raise InputError(
+                named("payer"),
+                f"no payer profile {clip(key, quote=True)}",
+                f"use one of: {', '.join(sorted(payers))} ('{NONE}': the items of no payer)",
+            )
+    if f.since and f.until and f.since > f.until:
+        since, until = named("since"), named("until")
+        raise InputError(
+            since,
+            f"{f.since} is after {until} {f.until}: no item can be in between",
+            f"give a {since} on or before the {until}",
+        )
 
 
 def _bad(field: str, problem: str, fix: str) -> InputError:
@@ -368,7 +389,7 @@ def _aggregate(
                 "key": {name: v for (name, _), v in zip(keys, values, strict=True)},
                 "count": int(count),
                 "claims": int(claims),
-                "amount": Decimal(amount or ZERO),
+                "amount": Decimal(amount or ZERO).quantize(CENT),  # "0.00" when none
                 "overdue": int(late_n or 0),
                 "version": _version(int(count), int(ids)),
             }
@@ -421,7 +442,9 @@ class Selection(TypedDict):
 def selection(
     session: Session, scope: Scope, filters: WorkFilter, as_of: dt.date | None = None
 ) -> Selection:
-    """Everything `filters` selects, as one group (its figures and version)."""
+    """Everything `filters` selects, as one group (its figures and version). A clinic of the
+    filter that is none of `scope`'s is refused (InputError): it could only select nothing."""
+    _check_clinics(session, scope, filters)
     (whole,) = _aggregate(session, scope, (), filters, as_of)  # no GROUP BY: always one row
     return {
         "count": whole["count"],
@@ -430,6 +453,19 @@ def selection(
         "overdue": whole["overdue"],
         "version": whole["version"],
     }
+
+
+def _check_clinics(session: Session, scope: Scope, f: WorkFilter) -> None:
+    if not f.clinics:
+        return
+    keys = set(session.scalars(select(m.Clinic.key).where(scope.clinic_rows())))
+    for key in f.clinics:
+        if key != NONE and key not in keys:
+            raise InputError(
+                "clinic",
+                f"no clinic {clip(key, quote=True)}",
+                f"use one of: {', '.join(sorted(keys))} ('{NONE}': the items of no clinic)",
+            )
 
 
 def selected_items(

@@ -5,13 +5,14 @@ parameter, never an overflow deep in the database driver."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field
 
 from ptbill.remit.work_kinds import DUE_HELP, DueWindow, Kind
-from ptbill.remit.worklist import WorkFilter
+from ptbill.remit.worklist import WorkFilter, check_filter
 from ptbill.web.queries.common import MAX_LIMIT
 
 MAX_ID = 2**31 - 1  # the ledger's integer keys (PostgreSQL INTEGER)
@@ -80,8 +81,10 @@ class WorkFilterParams(BaseModel):
     until: Annotated[dt.date | None, Blank] = Field(None, description="Created on or before")
     due: Annotated[DueWindow | None, Blank] = Field(None, description=DUE_HELP)
 
-    def to_filter(self) -> WorkFilter:
-        return WorkFilter(
+    def to_filter(self, payers: Collection[str]) -> WorkFilter:
+        """The filter; refused (422) when it can only select nothing by a slip: a payer no
+        profile of `payers` knows, a `since` after the `until` (check_filter)."""
+        f = WorkFilter(
             kinds=(self.kind,) if self.kind else (),
             category=self.category,
             rule=self.rule,
@@ -92,10 +95,12 @@ class WorkFilterParams(BaseModel):
             until=self.until,
             due=self.due,
         )
+        check_filter(f, payers)
+        return f
 
 
-def _work_filter(params: Annotated[WorkFilterParams, Query()]) -> WorkFilter:
-    return params.to_filter()
+def _work_filter(request: Request, params: Annotated[WorkFilterParams, Query()]) -> WorkFilter:
+    return params.to_filter(request.app.state.config.payers)
 
 
 WorkFilters = Annotated[WorkFilter, Depends(_work_filter)]

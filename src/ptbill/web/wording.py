@@ -30,6 +30,7 @@ _PAGES = {
     "remit": "the Remittances page",
     "worklist": "the work queue",
     "report": "the dashboard",
+    "show": "the claim's page",
     "export": "the Export page",
     "balance": "the patient's account page",
     "pay": '"Record the payment" on the patient\'s account page',

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
+from ptbill.errors import AlreadyApplied
 from ptbill.web import actions
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, file_body
 from ptbill.web.api.jobs import accepted
@@ -94,11 +95,16 @@ def apply_acknowledgement(
     request: Request, session: DB, who: ApiWriter, upload: ApiX12, as_of: AsOf = None
 ) -> LedgerJSON:
     """Apply a 999 or 277CA (multipart field `file`): rejected claims become rejections in
-    the work queue."""
+    the work queue (201). A file applied before changes nothing: 200, with `already_applied`
+    and the date and acknowledgement it was applied as."""
     state = request.app.state
     name, text = upload
     day = business_date(session, state.settings, as_of)
-    summary = actions.apply_acknowledgement(session, who, name, text, day)
+    try:
+        summary = actions.apply_acknowledgement(session, who, name, text, day)
+    except AlreadyApplied as e:
+        session.rollback()
+        return answer(e.as_json())  # done before, nothing changed: no error (as the CLI, exit 0)
     session.commit()
     return answer(summary.as_json(), status_code=201)
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
+from ptbill.errors import AlreadyApplied
 from ptbill.exchange.run import run_json, runs
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.eligibility import latest_checks, recent_checks
@@ -117,7 +118,8 @@ def apply_eligibility(
 ) -> LedgerJSON:
     """Apply a 271 (multipart field `file`), once: each answer kept with its patient;
     inactive coverage, no visit left and the payer's errors become work items. Refused whole
-    (422) when it answers about another clinic's patients, or was applied before."""
+    (422) when it answers about another clinic's patients; applied before: 200 with
+    `already_applied` and the date and inbound file it was applied as, nothing changed."""
     return _applied(request, session, who, upload, as_of, payer_actions.apply_eligibility)
 
 
@@ -132,7 +134,8 @@ def apply_claim_status(
 ) -> LedgerJSON:
     """Apply a 277 claim status response (multipart field `file`), once: pending claims
     become accepted, finalized ones get a work item to post their 835, claims not on file are
-    rejected with a resubmission work item."""
+    rejected with a resubmission work item. Applied before: 200 with `already_applied`, as a
+    271."""
     return _applied(request, session, who, upload, as_of, payer_actions.apply_status)
 
 
@@ -147,7 +150,11 @@ def _applied(
     """An uploaded answer applied in the request's transaction; 201 with its summary."""
     name, text = upload
     day = business_date(session, request.app.state.settings, as_of)
-    summary = apply(session, who, name, text, day)
+    try:
+        summary = apply(session, who, name, text, day)
+    except AlreadyApplied as e:
+        session.rollback()
+        return answer(e.as_json())  # done before, nothing changed: no error (as the CLI, exit 0)
     session.commit()
     return answer({"as_of": day, **summary.as_json()}, status_code=201)
 

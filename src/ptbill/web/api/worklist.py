@@ -147,7 +147,7 @@ def bulk(
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings, as_of), "bulk action")
     action = BulkAction(sent.action, sent.reason)
-    filters = sent.filter.to_filter() if sent.filter else EVERY_ITEM
+    filters = sent.filter.to_filter(state.config.payers) if sent.filter else EVERY_ITEM
     expect = (sent.expect.count, sent.expect.version) if sent.expect else None
     targets, not_acted = actions.bulk_targets(session, who, filters, day, sent.items, expect)
     result = actions.bulk_action(session, state.config, who, action, targets, not_acted, day)

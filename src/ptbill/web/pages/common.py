@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from ptbill.errors import AlreadyApplied
 from ptbill.web.asof import business_date
 from ptbill.web.rendering import page
 
@@ -47,6 +48,15 @@ def show(
     if done in DONE and "flash" not in context:
         context["flash"] = DONE[done]
     return page(request, template, status_code=status_code, **context)
+
+
+def applied_before(
+    request: Request, session: Session, e: AlreadyApplied, back: str
+) -> HTMLResponse:
+    """An answer file uploaded again: nothing changed, said with the date it was applied (as
+    `ptbill ack-apply` says it, exit 0), not an error."""
+    session.rollback()
+    return show(request, session, "applied_before.html", name=e.file, said=e.said, back=back)
 
 
 def back_to(url: str, done: str) -> RedirectResponse:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ptbill.errors import AlreadyApplied
 from ptbill.web import actions
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, PageWriter, ReadDB
 from ptbill.web.bodies import PageForm, form_text
 from ptbill.web.jobs import POST, start
-from ptbill.web.pages.common import back_to, parse_day, show
+from ptbill.web.pages.common import applied_before, back_to, parse_day, show
 from ptbill.web.params import PageNumber, RowId
 from ptbill.web.queries import files
 from ptbill.web.queries.claims import state_counts
@@ -76,7 +77,10 @@ def upload_ack(
     state = request.app.state
     name, text = upload
     day = business_date(session, state.settings, parse_day(form_text(form, "as_of", 10)))
-    summary = actions.apply_acknowledgement(session, who, name, text, day)
+    try:
+        summary = actions.apply_acknowledgement(session, who, name, text, day)
+    except AlreadyApplied as e:
+        return applied_before(request, session, e, "/acknowledgements")
     session.commit()
     return show(request, session, "ack_result.html", name=name, summary=summary)
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from ptbill.errors import AlreadyApplied
 from ptbill.ledger.eligibility import recent_checks
 from ptbill.web import payer_actions
 from ptbill.web.actions import need_date
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, PageWriter, ReadDB
 from ptbill.web.bodies import PageForm, form_text
-from ptbill.web.pages.common import back_to, parse_day, show
+from ptbill.web.pages.common import applied_before, back_to, parse_day, show
 from ptbill.web.pages.exchange import exchange_context
 from ptbill.web.params import MAX_ID, PageNumber
 from ptbill.web.queries.common import PAGE
@@ -85,7 +86,10 @@ def apply_response(
     state = request.app.state
     name, text = upload
     day = business_date(session, state.settings, parse_day(form_text(form, "as_of", 10)))
-    kind, summary = payer_actions.apply_answer(session, who, name, text, day)
+    try:
+        kind, summary = payer_actions.apply_answer(session, who, name, text, day)
+    except AlreadyApplied as e:
+        return applied_before(request, session, e, "/payers")
     session.commit()
     return show(
         request, session, "payer_answer.html", name=name, kind=kind, summary=summary.as_json()

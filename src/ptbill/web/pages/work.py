@@ -147,7 +147,7 @@ def bulk(request: Request, session: DB, who: PageBulkWriter, form: PageBulkForm)
         ids = _form_ids(form)
         selected = actions.bulk_targets(session, who, EVERY_ITEM, shown_on or day, ids, None)
     elif target == "all":
-        filters, expect = params.to_filter(), _form_expect(form)
+        filters, expect = params.to_filter(state.config.payers), _form_expect(form)
         selected = actions.bulk_targets(session, who, filters, shown_on or day, None, expect)
     else:
         raise _form_error(
