@@ -13,8 +13,8 @@ import datetime as dt
 
 import click
 
-from ptbill.cli.common import settings_of
-from ptbill.config import Config, load_config
+from ptbill.cli.common import profiles, settings_of
+from ptbill.config import Config
 
 
 def today(ctx: click.Context, config: Config | None = None, clinic: str | None = None) -> dt.date:
@@ -23,7 +23,7 @@ def today(ctx: click.Context, config: Config | None = None, clinic: str | None =
     frozen: dt.date | None = settings_of(ctx).get("today")
     if frozen is not None:
         return frozen
-    zone = (config or load_config(settings_of(ctx).get("config"))).zone(clinic)
+    zone = (config or profiles(ctx)).zone(clinic)
     return dt.datetime.now(zone).date() if zone is not None else dt.date.today()
 
 

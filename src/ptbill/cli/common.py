@@ -135,11 +135,16 @@ def data_dir(ctx: click.Context) -> Path:
     return data_folder(settings_of(ctx).get("data"))
 
 
+def profiles(ctx: click.Context) -> Config:
+    """The configuration (--config): its clinics, time zones and payer profiles, without the
+    reference data a command's coding reads (run_config)."""
+    return load_config(settings_of(ctx).get("config"))
+
+
 def run_config(ctx: click.Context) -> Config:
     """The configuration (--config) over a snapshot of the reference data folder taken now:
     what the command's coding, scrubbing and pricing read."""
-    config = load_config(settings_of(ctx).get("config"))
-    return config.with_reference(take_snapshot(data_dir(ctx)))
+    return profiles(ctx).with_reference(take_snapshot(data_dir(ctx)))
 
 
 # The bulk form of the actions on claims (ptbill.cli.ledger_cmds.run_bulk_command).

@@ -39,15 +39,14 @@ from ptbill.cli.common import (
     one_claim,
     out,
     print_json,
+    profiles,
     run_config,
-    settings_of,
     unwritable,
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option, notify
 from ptbill.cli.output import format_options, print_table, quiet_option
 from ptbill.cli.progress import progress
-from ptbill.config import Config, load_config
 from ptbill.errors import AlreadyApplied, InputError
 from ptbill.intake.detect import notice
 from ptbill.intake.load import file_format
@@ -77,12 +76,6 @@ def _scope(session: Any, clinics: tuple[str, ...]) -> Any:
     if not clinics:
         return scope_of(session, clinics)
     return scope_of(session, clinics, profiles(click.get_current_context()).clinics)
-
-
-def profiles(ctx: click.Context) -> Config:
-    """The configuration (--config): its clinics and payer profiles, without the reference
-    data a command's coding reads (run_config)."""
-    return load_config(settings_of(ctx).get("config"))
 
 
 def _held_to(session: Any, clinics: tuple[str, ...], name: str, touched: set[int | None]) -> None:

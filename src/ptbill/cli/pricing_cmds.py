@@ -18,8 +18,8 @@ from ptbill.cli.common import (
     FileReadTwice,
     data_dir,
     out,
+    profiles,
     run_config,
-    settings_of,
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option
@@ -27,7 +27,6 @@ from ptbill.cli.output import CsvRows, format_options, output_of, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.reference_cmds import reference_import, report_import
 from ptbill.cli.summary import Totals
-from ptbill.config import load_config
 from ptbill.errors import InputError
 from ptbill.pricing import PricedVisit
 from ptbill.pricing.money import money
@@ -294,7 +293,7 @@ def import_fees_cmd(
     ctx: click.Context, payer: str, file: str, release: str | None, effective: dt.datetime | None
 ) -> None:
     """Import PAYER's contracted fee schedule (CSV: code, modifier, allowed)."""
-    config = load_config(settings_of(ctx).get("config"))
+    config = profiles(ctx)
     if config.payer(payer) is None:
         raise InputError(
             "command line",

@@ -22,6 +22,7 @@ from ptbill.cli.common import (
     EXIT_FOUND,
     out,
     print_json,
+    profiles,
     run_config,
     user_errors,
 )
@@ -34,7 +35,6 @@ from ptbill.cli.ledger_cmds import (
     clinic_option,
     database_errors,
     ledger_session,
-    profiles,
     who,
 )
 from ptbill.cli.output import write_csv

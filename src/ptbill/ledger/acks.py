@@ -119,11 +119,8 @@ def _digits(text: str, most: int) -> bool:
 
 
 def _already(file_name: str, before: m.Acknowledgement | None) -> AlreadyApplied:
-    if before is None:
-        return AlreadyApplied(file_name, "acknowledgement", "acknowledgement", None, None)
-    return AlreadyApplied(
-        file_name, "acknowledgement", "acknowledgement", before.received_on, before.id
-    )
+    on, row = (before.received_on, before.id) if before else (None, None)
+    return AlreadyApplied(file_name, "acknowledgement", "acknowledgement", on, row)
 
 
 class _Apply:

@@ -130,6 +130,5 @@ def register_inbound(
 
 
 def _already(name: str, before: pm.InboundFile | None) -> AlreadyApplied:
-    if before is None:
-        return AlreadyApplied(name, "file", "inbound file", None, None)
-    return AlreadyApplied(name, "file", "inbound file", before.received_on, before.id)
+    on, row = (before.received_on, before.id) if before else (None, None)
+    return AlreadyApplied(name, "file", "inbound file", on, row)
