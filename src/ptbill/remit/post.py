@@ -261,8 +261,7 @@ def _post(
         summary = PostSummary(name)
         summary.already_posted = earlier_payments(session.connection(), before)
         return summary
-    poster = RemittancePoster(session, name, who, config, as_of)
-    poster.bar = bar
+    poster = RemittancePoster(session, name, who, config, as_of, bar)
     poster.open(sha, content())
     try:
         # Millions of objects that live for one payment, hardly any in a reference cycle: the
@@ -331,9 +330,16 @@ class RemittancePoster:
     PostingBatches reads: ptbill.remit.post_batch)."""
 
     def __init__(
-        self, session: Session, name: str, who: str, config: Config | None, as_of: dt.date | None
+        self,
+        session: Session,
+        name: str,
+        who: str,
+        config: Config | None,
+        as_of: dt.date | None,
+        bar: _Bar | None = None,
     ) -> None:
         self.name, self.who, self.config, self.as_of = name, who, config, as_of
+        self.bar = bar  # the command line's progress bar, told as claims post
         self.summary = PostSummary(name)
         self.remittance_id = 0
         self.received_on = dt.date.min
@@ -349,7 +355,6 @@ class RemittancePoster:
         self.flag = self.bulk.to_driver(m.ClaimPayment, "reversal")
         self._tolerances: dict[int, Tolerance] = {}
         self.posted: dict[str, tuple[str, int]] = {}  # this file's payments: identity -> ST02..
-        self.bar: _Bar | None = None
 
     def open(self, sha: str, content: str) -> None:
         """The remittance's row, with the file's text, which is not kept after: inserted
@@ -458,7 +463,7 @@ class RemittancePoster:
         except IntegrityError:  # a decision of it posted by another process meanwhile
             raise _posted_meanwhile(self.name) from None
         if bar:
-            bar.claims(1, 1)
+            bar.claims(count + 1, count + 1)  # its rows written: the payment's whole share
         self.matcher.clear()
 
     def _insert_payment(
