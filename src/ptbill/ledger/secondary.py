@@ -879,12 +879,7 @@ def rescrub_next(
         claim.date_of_service,
         version.basis_payment_id,
     )
-    run.earlier.load([step], coverage)
-    row = session.get(m.Visit, claim.visit_pk)
-    assert row is not None
-    primary = stored_visit(row.effective_json, row.source_json)
-    visit = for_payer(primary, now.payer_key, now.subscriber)
-    findings = run.scrub(visit, claim.claim_number, run.lines([claim.id])[claim.id], step, primary)
+    _, findings = _scrub_next(run, claim, now, step, coverage)
     errors = [f for f in findings if f["severity"] == "error"]
     text = to_json(findings)
     run.texts.store([text])
@@ -904,6 +899,24 @@ def rescrub_next(
         | {"rule": f["rule"]}
         for f in errors
     ]
+
+
+def _scrub_next(
+    run: Advance,
+    claim: m.Claim,
+    now: cov.InForce,
+    step: Step,
+    coverage: dict[int, list[cov.InForce]],
+) -> tuple[list[_Line], list[dict[str, Any]]]:
+    """A next payer's claim's lines, and their scrub (Advance.scrub) as a claim to the
+    coverage `now`, against the earlier payers' decisions of `step`."""
+    run.earlier.load([step], coverage)
+    row = run.s.get(m.Visit, claim.visit_pk)
+    assert row is not None
+    primary = stored_visit(row.effective_json, row.source_json)
+    visit = for_payer(primary, now.payer_key, now.subscriber)
+    own = run.lines([claim.id])[claim.id]
+    return own, run.scrub(visit, claim.claim_number, own, step, primary)
 
 
 class NextCorrection(NamedTuple):
@@ -949,13 +962,7 @@ def correct_next(
     frequency, original = ("7", claim.payer_control_number) if same else ("1", None)
     run = Advance(session, config, as_of, who, "correct")
     step = Step(head, claim.sequence, claim.patient_id, claim.date_of_service, basis)
-    run.earlier.load([step], coverage)
-    row = session.get(m.Visit, claim.visit_pk)
-    assert row is not None
-    primary = stored_visit(row.effective_json, row.source_json)
-    visit = for_payer(primary, now.payer_key, now.subscriber)
-    own = run.lines([claim.id])[claim.id]
-    findings = run.scrub(visit, claim.claim_number, own, step, primary)
+    own, findings = _scrub_next(run, claim, now, step, coverage)
     pending = claim.state == State.CORRECTED  # not sent yet: made again in place
     number = claim.version if pending else claim.version + 1
     if any(f["severity"] == "error" for f in findings):
