@@ -800,7 +800,6 @@ def hold_changed(session: Session, patient_pk: int, *, as_of: dt.date, who: str)
     has (nor stopping the other claims' submission); `ptbill rescrub` addresses one to the
     coverage in force now (rescrub_next). Returns their claim numbers."""
     found = cov.of_patients(session, [patient_pk])[patient_pk]
-    keys = {pk: key for pk, key in session.execute(select(m.Payer.id, m.Payer.key))}
     held = []
     for c in session.scalars(
         select(m.Claim).where(
@@ -817,10 +816,12 @@ def hold_changed(session: Session, patient_pk: int, *, as_of: dt.date, who: str)
             if now is not None
             else "record the coverage (`ptbill coverage add`), or write the claim off"
         )
+        was = session.get(m.Payer, c.payer_id)  # only a held claim's payer is read
+        assert was is not None
         detail = (
             f"{COVERAGE_CHANGED}: the patient's coverage at rank {c.sequence} on "
             f"{c.date_of_service} is {now.payer_key if now else 'none'} now, not "
-            f"{keys[c.payer_id]}, which this claim was made for. Fix: {fix}"
+            f"{was.key}, which this claim was made for. Fix: {fix}"
         )
         close_blocked(session, c.id, as_of, "the coverage changed again", COVERAGE_CHANGED)
         session.add(
