@@ -938,6 +938,15 @@ def correct_next(
     say why). A claim already corrected and not sent yet is made again in place."""
     coverage = cov.of_patients(session, [claim.patient_id])
     now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
+    if now is None:
+        raise InputError(
+            file=f"claim {claim.claim_number}",
+            visit_id=None,
+            field="coverage",
+            problem=f"the patient has no coverage at rank {claim.sequence} on "
+            f"{claim.date_of_service}",
+            fix="record the coverage (`ptbill coverage add`), or write the claim off",
+        )
     head = claim.primary_claim_id or claim.id
     earlier = session.scalar(
         select(m.Claim.id).where(
@@ -946,18 +955,13 @@ def correct_next(
         )
     )
     basis = in_force(session.connection(), [earlier]).get(earlier) if earlier else None
-    if now is None or basis is None:
+    if basis is None:
         raise InputError(
             file=f"claim {claim.claim_number}",
             visit_id=None,
-            field="coverage" if now is None else "earlier payer",
-            problem=f"the patient has no coverage at rank {claim.sequence} on "
-            f"{claim.date_of_service}"
-            if now is None
-            else "the earlier payer's decision was reversed and not made again",
-            fix="record the coverage (`ptbill coverage add`), or write the claim off"
-            if now is None
-            else "wait for the earlier payer's new decision (its 835), then correct",
+            field="earlier payer",
+            problem="the earlier payer's decision was reversed and not made again",
+            fix="wait for the earlier payer's new decision (its 835), then correct",
         )
     same = now.payer_pk == claim.payer_id and claim.payer_control_number
     frequency, original = ("7", claim.payer_control_number) if same else ("1", None)
