@@ -855,17 +855,7 @@ def rescrub_next(
     payer than before (hold_changed) -- with that payer's rules for a next payer's claim and
     the COB balancing rules against the decision it was built from. Its version's findings
     are replaced; returns the work items of its errors."""
-    coverage = cov.of_patients(session, [claim.patient_id])
-    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
-    if now is None:
-        raise InputError(
-            file=f"claim {claim.claim_number}",
-            visit_id=None,
-            field="coverage",
-            problem=f"the patient has no coverage at rank {claim.sequence} on "
-            f"{claim.date_of_service} for this claim to go to",
-            fix="record the coverage (`ptbill coverage add`), or write the claim off",
-        )
+    coverage, now = _coverage_now(session, claim, " for this claim to go to")
     version = session.scalar(
         select(m.ClaimVersion).where(
             m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version
@@ -902,6 +892,25 @@ def rescrub_next(
     ]
 
 
+def _coverage_now(
+    session: Session, claim: m.Claim, purpose: str = ""
+) -> tuple[dict[int, list[cov.InForce]], cov.InForce]:
+    """The patient's coverages, and the one at the claim's rank on its date of service now;
+    refused when there is none."""
+    coverage = cov.of_patients(session, [claim.patient_id])
+    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
+    if now is None:
+        raise InputError(
+            file=f"claim {claim.claim_number}",
+            visit_id=None,
+            field="coverage",
+            problem=f"the patient has no coverage at rank {claim.sequence} on "
+            f"{claim.date_of_service}{purpose}",
+            fix="record the coverage (`ptbill coverage add`), or write the claim off",
+        )
+    return coverage, now
+
+
 def _scrub_next(
     run: Advance,
     claim: m.Claim,
@@ -936,17 +945,7 @@ def correct_next(
     original (frequency 1) to another payer (the coverage was changed since). Scrubbed as a
     next payer's claim; the version is not written when an error blocks it (the findings
     say why). A claim already corrected and not sent yet is made again in place."""
-    coverage = cov.of_patients(session, [claim.patient_id])
-    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
-    if now is None:
-        raise InputError(
-            file=f"claim {claim.claim_number}",
-            visit_id=None,
-            field="coverage",
-            problem=f"the patient has no coverage at rank {claim.sequence} on "
-            f"{claim.date_of_service}",
-            fix="record the coverage (`ptbill coverage add`), or write the claim off",
-        )
+    coverage, now = _coverage_now(session, claim)
     head = claim.primary_claim_id or claim.id
     earlier = session.scalar(
         select(m.Claim.id).where(
