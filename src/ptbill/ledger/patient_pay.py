@@ -291,10 +291,7 @@ def _apply_credits(session: Session, ids: list[int], on: dt.date, who: str) -> N
                     bal.credit -= v.balance
                     v.applied += v.balance
                     returned = True
-        if bal.credit <= 0 or bal.balance <= 0:
-            if not returned:
-                continue
-        else:
+        if bal.credit > 0 and bal.balance > 0:
             for tx_id, left in _payments_with_credit(session, pid):
                 if left <= 0:
                     continue
@@ -303,6 +300,8 @@ def _apply_credits(session: Session, ids: list[int], on: dt.date, who: str) -> N
                 _apply(session, row, left, bal, on, None)
                 if bal.balance <= 0:
                     break
+        elif not returned:
+            continue
         patient = session.get(m.Patient, pid)
         assert patient is not None
         _sync_refund_item(session, patient, on, who)

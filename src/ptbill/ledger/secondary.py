@@ -800,7 +800,6 @@ def hold_changed(session: Session, patient_pk: int, *, as_of: dt.date, who: str)
     has (nor stopping the other claims' submission); `ptbill rescrub` addresses one to the
     coverage in force now (rescrub_next). Returns their claim numbers."""
     found = cov.of_patients(session, [patient_pk])[patient_pk]
-    keys = {pk: key for pk, key in session.execute(select(m.Payer.id, m.Payer.key))}
     held = []
     for c in session.scalars(
         select(m.Claim).where(
@@ -817,10 +816,12 @@ def hold_changed(session: Session, patient_pk: int, *, as_of: dt.date, who: str)
             if now is not None
             else "record the coverage (`ptbill coverage add`), or write the claim off"
         )
+        was = session.get(m.Payer, c.payer_id)  # only a held claim's payer is read
+        assert was is not None
         detail = (
             f"{COVERAGE_CHANGED}: the patient's coverage at rank {c.sequence} on "
             f"{c.date_of_service} is {now.payer_key if now else 'none'} now, not "
-            f"{keys[c.payer_id]}, which this claim was made for. Fix: {fix}"
+            f"{was.key}, which this claim was made for. Fix: {fix}"
         )
         close_blocked(session, c.id, as_of, "the coverage changed again", COVERAGE_CHANGED)
         session.add(
@@ -854,17 +855,7 @@ def rescrub_next(
     payer than before (hold_changed) -- with that payer's rules for a next payer's claim and
     the COB balancing rules against the decision it was built from. Its version's findings
     are replaced; returns the work items of its errors."""
-    coverage = cov.of_patients(session, [claim.patient_id])
-    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
-    if now is None:
-        raise InputError(
-            file=f"claim {claim.claim_number}",
-            visit_id=None,
-            field="coverage",
-            problem=f"the patient has no coverage at rank {claim.sequence} on "
-            f"{claim.date_of_service} for this claim to go to",
-            fix="record the coverage (`ptbill coverage add`), or write the claim off",
-        )
+    coverage, now = _coverage_now(session, claim, " for this claim to go to")
     version = session.scalar(
         select(m.ClaimVersion).where(
             m.ClaimVersion.claim_id == claim.id, m.ClaimVersion.version == claim.version
@@ -879,12 +870,7 @@ def rescrub_next(
         claim.date_of_service,
         version.basis_payment_id,
     )
-    run.earlier.load([step], coverage)
-    row = session.get(m.Visit, claim.visit_pk)
-    assert row is not None
-    primary = stored_visit(row.effective_json, row.source_json)
-    visit = for_payer(primary, now.payer_key, now.subscriber)
-    findings = run.scrub(visit, claim.claim_number, run.lines([claim.id])[claim.id], step, primary)
+    _, findings = _scrub_next(run, claim, now, step, coverage)
     errors = [f for f in findings if f["severity"] == "error"]
     text = to_json(findings)
     run.texts.store([text])
@@ -906,6 +892,43 @@ def rescrub_next(
     ]
 
 
+def _coverage_now(
+    session: Session, claim: m.Claim, purpose: str = ""
+) -> tuple[dict[int, list[cov.InForce]], cov.InForce]:
+    """The patient's coverages, and the one at the claim's rank on its date of service now;
+    refused when there is none."""
+    coverage = cov.of_patients(session, [claim.patient_id])
+    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
+    if now is None:
+        raise InputError(
+            file=f"claim {claim.claim_number}",
+            visit_id=None,
+            field="coverage",
+            problem=f"the patient has no coverage at rank {claim.sequence} on "
+            f"{claim.date_of_service}{purpose}",
+            fix="record the coverage (`ptbill coverage add`), or write the claim off",
+        )
+    return coverage, now
+
+
+def _scrub_next(
+    run: Advance,
+    claim: m.Claim,
+    now: cov.InForce,
+    step: Step,
+    coverage: dict[int, list[cov.InForce]],
+) -> tuple[list[_Line], list[dict[str, Any]]]:
+    """A next payer's claim's lines, and their scrub (Advance.scrub) as a claim to the
+    coverage `now`, against the earlier payers' decisions of `step`."""
+    run.earlier.load([step], coverage)
+    row = run.s.get(m.Visit, claim.visit_pk)
+    assert row is not None
+    primary = stored_visit(row.effective_json, row.source_json)
+    visit = for_payer(primary, now.payer_key, now.subscriber)
+    own = run.lines([claim.id])[claim.id]
+    return own, run.scrub(visit, claim.claim_number, own, step, primary)
+
+
 class NextCorrection(NamedTuple):
     version: int
     frequency_code: str
@@ -922,8 +945,7 @@ def correct_next(
     original (frequency 1) to another payer (the coverage was changed since). Scrubbed as a
     next payer's claim; the version is not written when an error blocks it (the findings
     say why). A claim already corrected and not sent yet is made again in place."""
-    coverage = cov.of_patients(session, [claim.patient_id])
-    now = cov.at(coverage[claim.patient_id], claim.sequence, claim.date_of_service)
+    coverage, now = _coverage_now(session, claim)
     head = claim.primary_claim_id or claim.id
     earlier = session.scalar(
         select(m.Claim.id).where(
@@ -932,30 +954,19 @@ def correct_next(
         )
     )
     basis = in_force(session.connection(), [earlier]).get(earlier) if earlier else None
-    if now is None or basis is None:
+    if basis is None:
         raise InputError(
             file=f"claim {claim.claim_number}",
             visit_id=None,
-            field="coverage" if now is None else "earlier payer",
-            problem=f"the patient has no coverage at rank {claim.sequence} on "
-            f"{claim.date_of_service}"
-            if now is None
-            else "the earlier payer's decision was reversed and not made again",
-            fix="record the coverage (`ptbill coverage add`), or write the claim off"
-            if now is None
-            else "wait for the earlier payer's new decision (its 835), then correct",
+            field="earlier payer",
+            problem="the earlier payer's decision was reversed and not made again",
+            fix="wait for the earlier payer's new decision (its 835), then correct",
         )
     same = now.payer_pk == claim.payer_id and claim.payer_control_number
     frequency, original = ("7", claim.payer_control_number) if same else ("1", None)
     run = Advance(session, config, as_of, who, "correct")
     step = Step(head, claim.sequence, claim.patient_id, claim.date_of_service, basis)
-    run.earlier.load([step], coverage)
-    row = session.get(m.Visit, claim.visit_pk)
-    assert row is not None
-    primary = stored_visit(row.effective_json, row.source_json)
-    visit = for_payer(primary, now.payer_key, now.subscriber)
-    own = run.lines([claim.id])[claim.id]
-    findings = run.scrub(visit, claim.claim_number, own, step, primary)
+    own, findings = _scrub_next(run, claim, now, step, coverage)
     pending = claim.state == State.CORRECTED  # not sent yet: made again in place
     number = claim.version if pending else claim.version + 1
     if any(f["severity"] == "error" for f in findings):
