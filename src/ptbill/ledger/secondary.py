@@ -150,6 +150,8 @@ def next_number(primary_number: str, sequence: int) -> str:
 
 
 def stored_visit(effective: str | None, source: str) -> Visit:
+    """A stored visit as its claims are made from it: its effective JSON (with the episode
+    derived at import), else the JSON it came as."""
     return Visit.model_validate_json(effective or source)
 
 

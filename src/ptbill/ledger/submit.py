@@ -33,6 +33,7 @@ from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.coverages import at as coverage_at
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.secondary import EarlierPayers, Step, for_payer, hold_changed
+from ptbill.ledger.secondary import stored_visit as parsed_visit
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.x12 import (
@@ -93,7 +94,7 @@ def next_number(session: Session, name: str) -> int:
 
 def stored_visit(visit: m.Visit) -> Visit:
     """The visit as the claim was made from it (with its derived episode)."""
-    return Visit.model_validate_json(visit.effective_json or visit.source_json)
+    return parsed_visit(visit.effective_json, visit.source_json)
 
 
 def claim_for(
@@ -337,7 +338,7 @@ class _Submission:
             basis,
             payer_key,
         ) in rows:
-            visit = given = Visit.model_validate_json(effective or source)
+            visit = given = parsed_visit(effective, source)
             step = None
             if sequence > 1 and primary is not None and basis is not None:
                 step = Step(primary, sequence, patient, dos, basis)
