@@ -179,7 +179,7 @@ def phase_payer(claims_837: str, remit: str) -> dict[str, Any]:
 
 
 def phase_read_835(remit: str) -> dict[str, Any]:
-    from ptbill.x12 import read_835
+    from ptbill.x12.read_835 import read_835
 
     count, wall, cpu = _timed(lambda: sum(len(p.claims) for p in read_835(remit)))
     return {"count": count, "wall": wall, "cpu": cpu, "peak_mb": _peak_mb()}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ptbill.remit.post import RemittancePoster
 
 def later():
-    from ptbill.x12 import read_835
+    from ptbill.x12.read_835 import read_835
 """
 
 

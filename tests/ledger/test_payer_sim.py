@@ -11,7 +11,9 @@ from ptbill.demo.generator import generate
 from ptbill.ledger.db import Ledger
 from ptbill.payer_sim import PayerSim, SimConfig, simulate
 from ptbill.payer_sim.patterns import DenialPattern
-from ptbill.x12 import read_277ca, read_835, read_999
+from ptbill.x12.read_277ca import read_277ca
+from ptbill.x12.read_835 import read_835
+from ptbill.x12.read_999 import read_999
 from tests.ledger.helpers import import_and_submit, write_visits
 
 RECEIVED = dt.date(2025, 4, 1)

@@ -17,7 +17,7 @@ from ptbill.payer_sim.write import write_277ca
 from ptbill.remit.actions import writeoff
 from ptbill.remit.post import post_text
 from ptbill.reports.report import build_report
-from ptbill.x12 import read_277ca
+from ptbill.x12.read_277ca import read_277ca
 from tests.ledger.helpers import (
     WHO,
     claim,

@@ -68,8 +68,9 @@ from ptbill.remit.post_batch import PostingBatch
 from ptbill.remit.post_match import Matcher
 from ptbill.remit.post_once import ClaimPostings, earlier_payment, earlier_payments
 from ptbill.remit.post_summary import PostSummary
-from ptbill.x12 import RemittanceAdvice, X12Error, read_835
+from ptbill.x12 import RemittanceAdvice, X12Error
 from ptbill.x12.kinds import DAMAGED, input_error
+from ptbill.x12.read_835 import read_835
 
 ZERO = Decimal(0)
 FIX_835 = DAMAGED["remit"]
