@@ -18,6 +18,7 @@ from ptbill.errors import InputErrors
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import Batched, ImportSummary, import_files
+from ptbill.ledger.reading import raw_batches
 from ptbill.ledger.states import State
 from ptbill.remit.post import post_text
 from tests.ledger.helpers import (
@@ -140,6 +141,32 @@ def test_bad_input_writes_nothing_and_names_every_bad_visit(
     assert any("V-3" in r and "minuts" in r for r in rendered)
     with ledger.transaction() as s:
         assert table_counts(s)["visits"] == 0 and table_counts(s)["claims"] == 0
+
+
+def test_a_charge_finer_than_a_cent_is_refused_as_scrub_refuses_it(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    # The visit format's money has at most two decimals (docs/visit-format.md). A JSON number
+    # read as a float would be 48.5 and pass; read exactly it has 16 decimals.
+    visit = medicare_visit("V-1")
+    visit["services"][0]["charge"] = "CHARGE"
+    path = tmp_path / "v.jsonl"
+    path.write_text(json.dumps(visit).replace('"CHARGE"', "48.5000000000000001") + "\n")
+    with pytest.raises(InputErrors) as e:
+        _import(ledger, config, str(path))
+    assert any("services[0].charge" in x.render() for x in e.value.errors)
+    with ledger.transaction() as s:
+        assert table_counts(s)["visits"] == 0
+
+
+def test_a_json_list_is_read_an_element_at_a_time(tmp_path: Path) -> None:
+    # A list is not read whole (an 80 MB list on one line took some 600 MB): its first batch
+    # comes before the broken end of the file is met.
+    visits = [json.dumps(medicare_visit(f"V-{n}")) for n in range(20)]
+    path = tmp_path / "list.json"
+    path.write_text("[" + ",".join(visits) + ", {oops")
+    batches = raw_batches(str(path), 10)
+    assert [label for label, _ in next(batches)] == [f"item {n}" for n in range(1, 11)]
 
 
 def test_an_unknown_payer_is_refused(ledger: Ledger, config: Config, tmp_path: Path) -> None:

@@ -28,12 +28,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from pydantic import ValidationError
-
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
-from ptbill.intake.stream import Once
+from ptbill.intake.stream import Once, parse_visit
 from ptbill.ledger.prepare import (
     Contexts,
     Prepared,
@@ -42,7 +40,7 @@ from ptbill.ledger.prepare import (
     needs_history,
     source_of,
 )
-from ptbill.ledger.reading import parse_item, raw_batches, validate_items
+from ptbill.ledger.reading import raw_batches, validate_items
 from ptbill.ledger.stored import Stored
 from ptbill.scrub import Batch
 
@@ -140,8 +138,8 @@ def _compute(path: str, items: list[Any]) -> list[Done | None]:
         visits: list[Visit | None] = []
         for item in items:
             try:
-                visits.append(parse_item(item))
-            except ValidationError:
+                visits.append(parse_visit(item))
+            except ValueError:  # pydantic's ValidationError is one
                 visits.append(None)
         last = {v.visit_id: n for n, v in enumerate(visits) if v is not None}
         together = Batch(v for n in last.values() if (v := visits[n]) is not None)
