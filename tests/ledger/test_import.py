@@ -159,6 +159,20 @@ def test_a_charge_finer_than_a_cent_is_refused_as_scrub_refuses_it(
         assert table_counts(s)["visits"] == 0
 
 
+def test_a_json_lines_file_saved_with_a_bom_is_imported_as_scrub_reads_it(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    # Windows tools save UTF-8 with a byte order mark; scrub read such a file, import refused
+    # it ("Unexpected UTF-8 BOM").
+    path = tmp_path / "v.jsonl"
+    write_visits(path, [medicare_visit("V-1"), medicare_visit("V-2")])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    summary = _import(ledger, config, str(path))
+    assert summary.new == 2
+    with ledger.transaction() as s:
+        assert table_counts(s)["visits"] == 2
+
+
 def test_a_json_list_is_read_an_element_at_a_time(tmp_path: Path) -> None:
     # A list is not read whole (an 80 MB list on one line took some 600 MB): its first batch
     # comes before the broken end of the file is met.
