@@ -103,3 +103,43 @@ def test_a_number_beyond_any_decimal_is_named_at_its_line_and_column(
     with pytest.raises(json.JSONDecodeError) as caught:
         loads(f'{{"a": [1, 2.5,\n  {number}]}}'.encode())
     assert (caught.value.lineno, caught.value.colno) == (2, 3)
+
+
+def _packaged(kind: str, path: Path) -> Path:
+    visit = b"{\"visit_id\": \"V-1\"}\n"
+    if kind == "gzip":
+        import gzip
+
+        path.write_bytes(gzip.compress(visit))
+    elif kind == "zip":
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("visits.jsonl", visit)
+    elif kind == "pdf":
+        path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    else:
+        path.write_bytes(visit.decode().encode("utf-16"))  # with its byte order mark
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "named", "fix"),
+    [
+        ("gzip", "a gzip-compressed file", "gunzip"),
+        ("zip", "a ZIP archive (an Excel .xlsx workbook is one)", "save the sheet as CSV"),
+        ("pdf", "a PDF document", "not a printout"),
+        ("utf16", "UTF-16 text", "save it as UTF-8"),
+    ],
+)
+@pytest.mark.parametrize("command", ["scrub", "import"])
+def test_a_compressed_archived_pdf_or_utf16_file_is_named(
+    tmp_path: Path, kind: str, named: str, fix: str, command: str
+) -> None:
+    # EMR exports come zipped, as spreadsheets or in Windows' UTF-16: "not recognised" or
+    # "not UTF-8" said nothing of what the file is nor what to do.
+    path = _packaged(kind, tmp_path / f"visits.{kind}")
+    db = ("--db", f"sqlite:///{tmp_path / 'l.db'}")
+    code, _, err = _run(*db, command, str(path), "--as-of", "2026-03-10")
+    assert code == 2
+    assert f"this is {named}, not visits" in err and fix in err

@@ -23,6 +23,35 @@ _RESOURCE = re.compile(r'"resourceType"\s*:')
 _VISIT = re.compile(r'"visit_id"\s*:')
 
 
+# What a file that is no text at all (or text in another encoding) starts with, as EMRs and
+# people send them: named, with what to do, rather than "not recognised" or "not UTF-8".
+_PACKAGED: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip FILE) and give that"),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (an Excel .xlsx workbook is one)",
+        "unzip it and give the files inside; from a spreadsheet, save the sheet as CSV",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "an Office document (an Excel .xls workbook?)",
+        "save the sheet as CSV (UTF-8)",
+    ),
+    (b"%PDF", "a PDF document", "give the visits' data, exported from the EMR, not a printout"),
+    (b"\xff\xfe", "UTF-16 text", "save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text", "save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"),
+)
+
+
+def packaged_refusal(head: bytes, origin: str) -> InputError | None:
+    """The refusal of a file whose first bytes show it is compressed, an archive, an office
+    document, a PDF or UTF-16 text; None for anything else."""
+    for magic, what, fix in _PACKAGED:
+        if head.startswith(magic):
+            return InputError(origin, f"this is {what}, not visits", fix)
+    return None
+
+
 def sniff(text: str) -> Format | None:
     """The format the start of `text` shows, or None."""
     head = text[:8192].lstrip("\ufeff \t\r\n\x0b")

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, unreadable, validation_errors
-from ptbill.intake.detect import Format, choose, notice
+from ptbill.intake.detect import Format, choose, notice, packaged_refusal
 
 Notify = Callable[[str], None]
 
@@ -210,8 +210,12 @@ def file_format(path: str | Path, fmt: str | None = None) -> tuple[Format, bool]
     if fmt is not None:
         return choose("", str(path), fmt)
     try:
-        with Path(path).open(encoding="utf-8-sig", errors="replace") as f:
+        with Path(path).open("rb") as f:
             head = f.read(8192)
     except OSError as e:
         raise unreadable(str(path), e) from None
-    return choose(head, str(path), None)
+    packaged = packaged_refusal(head, str(path))
+    if packaged is not None:
+        raise packaged
+    text = head.decode("utf-8-sig", errors="replace")
+    return choose(text.replace("\r\n", "\n").replace("\r", "\n"), str(path), None)
