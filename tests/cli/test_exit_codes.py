@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ptbill.cli.exit_codes import EXIT_CODES, markdown_table
+from ptbill.cli.exit_codes import EXIT_CODES, OUTPUT_FAILED, markdown_table
 from ptbill.cli.main import cli
 from ptbill.config import load_config
 from ptbill.payer_sim import SimOutput, simulate
@@ -38,7 +38,9 @@ def _day(tmp_path: Path) -> str:
 
 def test_the_table_is_the_same_in_the_readme_and_the_help() -> None:
     assert markdown_table() in README.read_text(encoding="utf-8")
+    assert OUTPUT_FAILED in README.read_text(encoding="utf-8")
     text = run("--help").output
+    assert " ".join(OUTPUT_FAILED.split()) in " ".join(text.split())
     for command, ok, _, bad in EXIT_CODES:
         assert f"  {command}\n" in text and f"0 {ok}" in text and f"2 {bad}" in text
 

@@ -22,6 +22,7 @@ from ptbill.cli.common import (
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option
+from ptbill.cli.outfile import written_whole
 from ptbill.cli.output import quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.scrub_cmds import DATE
@@ -122,12 +123,10 @@ def claim(
     )
     text = write_837p(claims, settings, submitter, Receiver(receiver.name, receiver.id))
     out = Path(output)
-    tmp = out.with_name(out.name + ".tmp")
     try:
-        tmp.write_text(text, encoding="ascii")
-        os.replace(tmp, out)  # never a half-written claim file
+        with written_whole(out) as tmp:  # never a half-written claim file
+            tmp.write_text(text, encoding="ascii")
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise unwritable(out, e) from None
     err.print(
         f"{len(claims)} claim(s) written to {out} (interchange {number}); "

@@ -5,7 +5,6 @@ migrate` (bring the schema up to this ptbill's, for the read-only commands)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import click
 
 from ptbill.cli.common import err, out, print_json, unwritable, user_errors
 from ptbill.cli.ledger_cmds import DATE, _day, database_errors, ledger_session
+from ptbill.cli.outfile import written_whole
 from ptbill.reports.export_names import FORMATS, WHATS
 
 
@@ -67,16 +67,11 @@ def _write_file(session: Any, query: Any, fmt: Any, target: Path) -> int:
     """Written beside the target, then renamed: never half an export under its name."""
     from ptbill.reports.export import write
 
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            count = write(session, query, fmt, f)
-        os.replace(tmp, target)
+        with written_whole(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+            return write(session, query, fmt, f)
     except OSError as e:
         raise unwritable(target, e) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return count
 
 
 @click.command()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -12,6 +11,7 @@ from typing import Any, TextIO
 import click
 
 from ptbill.cli.common import unwritable, user_errors
+from ptbill.cli.outfile import written_whole
 from ptbill.demo.generator import START, generate, summarize
 
 
@@ -46,16 +46,13 @@ def export(visits: list[dict[str, Any]], fmt: str) -> str:
 
 def write_file(path: Path, visits: list[dict[str, Any]], text: str | None = None) -> None:
     """Write the whole file or nothing: a temporary file beside it, renamed into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8", newline="") as f:
+        with written_whole(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
             if text is None:
                 write_lines(f, visits)
             else:
                 f.write(text)
-        tmp.replace(path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise unwritable(path, e) from None
 
 

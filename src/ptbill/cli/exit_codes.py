@@ -65,6 +65,13 @@ EXIT_CODES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+# Whatever the command: its output (the terminal, a pipe's file, -o) could not be written.
+OUTPUT_FAILED = (
+    "Any command exits 2 when its output cannot be written (a full disk, a failing device), "
+    "saying so on stderr; what it stored before that stays stored."
+)
+
+
 def markdown_table() -> str:
     rows = ["| command | 0 | 1 | 2 |", "| --- | --- | --- | --- |"]
     rows += [f"| {' | '.join(row)} |" for row in EXIT_CODES]
@@ -77,4 +84,4 @@ def help_text() -> str:
     for command, ok, found, bad in EXIT_CODES:
         lines.append(f"  {command}")
         lines += [f"    0 {ok}", *([f"    1 {found}"] if found != "-" else []), f"    2 {bad}"]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n\n" + OUTPUT_FAILED

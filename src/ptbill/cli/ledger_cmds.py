@@ -45,6 +45,7 @@ from ptbill.cli.common import (
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option, notify
+from ptbill.cli.outfile import written_whole
 from ptbill.cli.output import format_options, print_table, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.errors import AlreadyApplied, InputError
@@ -328,28 +329,23 @@ def submit(
 
     config = _config(ctx)
     target = Path(output)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with ledger_session(ctx) as session:
-            day = as_of_or_today(ctx, as_of, config)
-            result = submit_claims(
-                session,
-                config,
-                as_of=day,
-                who=who(),
-                file_name=output,
-                scope=_scope(session, clinics),
-                progress=lambda total: progress("submitting", total, quiet=quiet or as_json),
-            )
-            if result.text:
-                try:
-                    write_text(tmp, result.text)
-                except OSError as e:  # the transaction rolls back: the claims stay ready
-                    raise unwritable(target, e) from None
+    # Put in place after the commit: never a file the ledger did not record.
+    with written_whole(target) as tmp, ledger_session(ctx) as session:
+        day = as_of_or_today(ctx, as_of, config)
+        result = submit_claims(
+            session,
+            config,
+            as_of=day,
+            who=who(),
+            file_name=output,
+            scope=_scope(session, clinics),
+            progress=lambda total: progress("submitting", total, quiet=quiet or as_json),
+        )
         if result.text:
-            os.replace(tmp, target)  # after the commit: never a file the ledger did not record
-    finally:
-        tmp.unlink(missing_ok=True)
+            try:
+                write_text(tmp, result.text)
+            except OSError as e:  # the transaction rolls back: the claims stay ready
+                raise unwritable(target, e) from None
     if as_json:
         print_json(
             {

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import importlib
 import json
+import os
+import sys
 
 import click
 
@@ -137,5 +140,23 @@ def schema(what: str) -> None:
     click.echo(json.dumps(Visit.model_json_schema(), indent=2))
 
 
+# A device that cannot take the output: not a bug of ptbill's, so not a traceback.
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
 def main() -> None:
-    cli(obj={})
+    try:
+        cli(obj={})
+    except OSError as e:
+        if e.errno not in _OUTPUT_ERRORS:
+            raise
+        # What is still buffered for stdout cannot be written either: dropped, so that the
+        # interpreter's exit does not fail again writing it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        where = f" to {e.filename}" if e.filename else ""
+        click.echo(
+            f"error: the output could not be written{where} ({e.strerror}): what was stored "
+            "before stays stored. Fix: free some space, or write it elsewhere",
+            err=True,
+        )
+        sys.exit(2)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from ptbill.cli.ledger_cmds import (
     ledger_session,
     who,
 )
+from ptbill.cli.outfile import written_whole
 from ptbill.cli.output import JsonList
 from ptbill.errors import AlreadyApplied, InputError, unreadable
 
@@ -43,14 +43,11 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable ou
 def _write(target: str, text: str) -> None:
     """Write the file whole (a temporary name, then renamed): never half a file."""
     path = Path(target)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="ascii")
-        os.replace(tmp, path)
+        with written_whole(path) as tmp:
+            tmp.write_text(text, encoding="ascii")
     except OSError as e:  # inside the ledger's transaction: nothing of it is kept
         raise unwritable(path, e) from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _today(ctx: click.Context, as_of: dt.datetime | None) -> dt.date:
