@@ -143,3 +143,40 @@ def test_a_compressed_archived_pdf_or_utf16_file_is_named(
     code, _, err = _run(*db, command, str(path), "--as-of", "2026-03-10")
     assert code == 2
     assert f"this is {named}, not visits" in err and fix in err
+
+
+def _too_long_files(tmp_path: Path) -> dict[str, Path]:
+    from tests.ledger.helpers import medicare_visit
+
+    fine, big = medicare_visit("V-1"), medicare_visit("V-2")
+    big["extensions"] = {"scanned_note": "A" * (3 << 20)}  # a document carried in the visit
+    files = {
+        "lines": tmp_path / "v.jsonl",
+        "list": tmp_path / "v.json",
+    }
+    files["lines"].write_text(json.dumps(fine) + "\n" + json.dumps(big) + "\n")
+    files["list"].write_text(json.dumps([fine, big]))
+    return files
+
+
+@pytest.mark.parametrize(
+    ("layout", "args", "where"),
+    [
+        ("lines", ["scrub", "--json"], "line 2"),
+        ("lines", ["scrub", "--json", "--workers", "2"], "line 2"),
+        ("lines", ["import"], "line 2"),
+        ("list", ["scrub", "--json"], "line 1 column"),
+        ("list", ["import"], "line 1 column"),
+    ],
+)
+def test_a_visit_longer_than_the_bound_is_refused_by_name(
+    tmp_path: Path, layout: str, args: list[str], where: str
+) -> None:
+    # A visit's JSON may take 2 MB (docs/visit-format.md): a 150 MB line was read whole, made
+    # a visit and scrubbed in 90 s and 480 MB.
+    path = _too_long_files(tmp_path)[layout]
+    db = ("--db", f"sqlite:///{tmp_path / 'l.db'}")
+    code, out, err = _run(*db, *args, str(path), "--as-of", "2025-03-10")
+    assert code == 2 and out == ""
+    assert f"{path}: {where}" in err and "a visit longer than 2 MB" in err
+    assert "keep documents and other large data out of it" in err

@@ -46,7 +46,7 @@ from ptbill.cli.visits import (
 from ptbill.config import Config
 from ptbill.errors import InputError
 from ptbill.intake.load import file_format
-from ptbill.intake.stream import is_json_lines, parse_visit
+from ptbill.intake.stream import first_line, is_json_lines, line_of, parse_visit
 from ptbill.ledger.prepare import Contexts
 from ptbill.scrub import Batch
 
@@ -70,7 +70,7 @@ def _json_lines(path: str, fmt: str | None) -> bool:
         if not stat.S_ISREG(os.stat(path).st_mode) or file_format(path, fmt)[0] != "json":
             return False
         with open(path, "rb") as f:
-            head = next((line for line in f if line.strip()), b"")
+            head = first_line(f)
     except (OSError, ValueError, InputError):  # the one process says what is wrong
         return False
     return bool(head) and is_json_lines(head)
@@ -136,13 +136,14 @@ class _Chunk:
 
 
 def _lines(path: str, start: int, end: int) -> Generator[bytes, None, None]:
-    """The lines of the file that start in [start, end), as raw_items gives them."""
+    """The lines of the file that start in [start, end), as raw_items gives them (a line
+    longer than a visit may be: VisitTooLong, and the one process says so)."""
     with open(path, "rb") as f:
         if start:
             f.seek(start - 1)
             f.readline()  # the end of the line before, which the chunk before holds
         at = f.tell()
-        for line in f:
+        while line := line_of(f):
             if at >= end:
                 return
             size = len(line)

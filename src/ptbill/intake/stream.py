@@ -33,8 +33,30 @@ from ptbill.intake.load import FIX_JSON, file_format, loads, out_of_range_at, re
 Raw = bytes | Any
 
 _CHUNK = 1 << 20
-# A visit bigger than this is not waited for: the decoder's complaint about it is the error.
-_LONGEST = 64 << 20
+# The most a visit's JSON may take (docs/visit-format.md): a visit is a few KB, its notes and
+# extensions leave room to spare; past it the file is refused, read no further than that (a
+# 150 MB line was read whole, made a visit and scrubbed, in 90 s and 480 MB).
+MAX_VISIT_BYTES = 2 << 20
+_TOO_LONG = f"a visit longer than {MAX_VISIT_BYTES >> 20} MB"
+_FIX_TOO_LONG = (
+    "a visit holds its own fields: keep documents and other large data out of it "
+    "(extensions included), or split the file's lines if several visits ran together"
+)
+
+
+class VisitTooLong(ValueError):
+    """A JSON Lines line longer than MAX_VISIT_BYTES."""
+
+
+def line_of(f: BinaryIO) -> bytes:
+    """The next line of a JSON Lines file (b"" at its end), read no further than a visit may
+    take: VisitTooLong past it."""
+    line = f.readline(MAX_VISIT_BYTES + 1)
+    if len(line) > MAX_VISIT_BYTES:
+        raise VisitTooLong(_TOO_LONG)
+    return line
+
+
 _DECODER = json.JSONDecoder(parse_float=Decimal)
 # A JSON value that is a number with a fraction or an exponent (or what looks like one in a
 # string). pydantic's JSON parser reads such numbers as floats ("48.50" is 48.5 to it), so a
@@ -56,11 +78,12 @@ def _open(path: str) -> BinaryIO:
         raise unreadable(path, e) from None
 
 
-def _head(f: BinaryIO) -> bytes:
+def first_line(f: BinaryIO) -> bytes:
     """The first line with anything on it (the file is left where it was)."""
     at = f.tell()
     try:
-        for line in f:
+        # Read no further than a visit may take: a longer line is no line of JSON Lines.
+        while line := f.readline(MAX_VISIT_BYTES + 1):
             if line.strip():
                 return line
         return b""
@@ -117,7 +140,7 @@ def raw_items(
     recognised; `config` maps it). Raises InputError for what makes the file unreadable
     (missing, empty, not JSON)."""
     with _open(path) as f:
-        head = _head(f)
+        head = first_line(f)
         if not head:
             raise InputError(
                 file=path, visit_id=None, field=None, problem="the file is empty", fix=FIX_JSON
@@ -127,11 +150,18 @@ def raw_items(
             yield from (once or Once(keep=False)).items(path, chosen, config)
             return
         if is_json_lines(head):
-            for number, line in enumerate(f, start=1):
-                if number == 1:
-                    line = line.removeprefix(b"\xef\xbb\xbf")
-                if line.strip():
-                    yield f"line {number}", line
+            number = 0
+            try:
+                while line := line_of(f):
+                    number += 1
+                    if number == 1:
+                        line = line.removeprefix(b"\xef\xbb\xbf")
+                    if line.strip():
+                        yield f"line {number}", line
+            except VisitTooLong:
+                raise InputError(
+                    path, _TOO_LONG, _FIX_TOO_LONG, field=f"line {number + 1}"
+                ) from None
             return
         for index, doc in enumerate(_documents(f, path), start=1):
             yield f"item {index}", doc
@@ -186,7 +216,9 @@ class _Window:
             try:
                 doc, end = _DECODER.raw_decode(self.text, self.pos)
             except json.JSONDecodeError as e:
-                if self.eof or len(self.text) - self.pos > _LONGEST or not self.more():
+                if len(self.text) - self.pos > MAX_VISIT_BYTES:
+                    raise self.error(_TOO_LONG, self.pos, _FIX_TOO_LONG) from None
+                if self.eof or not self.more():
                     raise self.error(e.msg, e.pos) from None
                 continue
             except RecursionError:
@@ -194,12 +226,14 @@ class _Window:
             except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond any Decimal's
                 at = out_of_range_at(self.text, self.pos)
                 raise self.error("a number is out of range", at) from None
+            if end - self.pos > MAX_VISIT_BYTES:
+                raise self.error(_TOO_LONG, self.pos, _FIX_TOO_LONG)
             if end < len(self.text) or self.eof:  # a number could go on in the next chunk
                 self.pos = end
                 return doc
             self.more()
 
-    def error(self, msg: str, at: int) -> InputError:
+    def error(self, msg: str, at: int, fix: str | None = None) -> InputError:
         before = self.text[:at]
         newlines = before.count("\n")
         line = self.line + newlines
@@ -208,8 +242,8 @@ class _Window:
             file=self.origin,
             visit_id=None,
             field=f"line {line} column {column}",
-            problem=f"not valid JSON ({msg})",
-            fix=FIX_JSON,
+            problem=f"not valid JSON ({msg})" if fix is None else msg,
+            fix=FIX_JSON if fix is None else fix,
         )
 
 

@@ -10,45 +10,36 @@ error is reported).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, unreadable
-from ptbill.intake.stream import Once, Raw, item_errors, parse_visit, raw_items
-
-
-def _open(path: str) -> Any:
-    try:
-        return Path(path).open(encoding="utf-8")
-    except OSError as e:
-        raise unreadable(path, e) from None
-
-
-def _is_json_lines(path: str) -> bool:
-    with _open(path) as f:
-        for line in f:
-            if line.strip():
-                if line.lstrip().startswith("["):
-                    return False
-                try:
-                    return isinstance(json.loads(line), dict)
-                except json.JSONDecodeError:
-                    return False
-    return False
+from ptbill.errors import InputError
+from ptbill.intake.stream import (
+    Once,
+    Raw,
+    first_line,
+    is_json_lines,
+    item_errors,
+    line_of,
+    parse_visit,
+    raw_items,
+)
 
 
 def count_visits(path: str) -> int | None:
-    """How many visits a JSON Lines file holds (for a progress bar); None for other layouts."""
+    """How many visits a JSON Lines file holds (for a progress bar); None for other layouts
+    (and for a file ptbill.intake.stream will refuse, which says why)."""
     try:
-        if not _is_json_lines(path):
-            return None
-        with _open(path) as f:
-            return sum(1 for line in f if line.strip())
-    except (InputError, UnicodeDecodeError):
+        with Path(path).open("rb") as f:
+            if not is_json_lines(first_line(f)):
+                return None
+            count = 0
+            while line := line_of(f):
+                count += bool(line.strip())
+            return count
+    except (OSError, ValueError):
         return None
 
 
