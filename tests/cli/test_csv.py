@@ -173,3 +173,45 @@ def test_remit_claims_are_the_json_claims(tmp_path: Path) -> None:
         same(row, {k: v for k, v in claim.items() if not isinstance(v, list)})
         assert row["trace_number"] == payment["trace_number"]
         assert int(row["lines"]) == len(claim["lines"])
+
+
+def test_text_a_spreadsheet_would_run_is_written_as_text(tmp_path: Path) -> None:
+    # OWASP "CSV injection": a cell starting with = + - @ is a formula to Excel, LibreOffice
+    # and Google Sheets. The visit id comes from the EMR; written with a leading apostrophe it
+    # is text to them. Numbers (negative money) stay numbers.
+    visits = [medicare_visit("=1+2"), medicare_visit("@SUM(A1)", patient="P-2")]
+    path = write_visits(tmp_path / "v.jsonl", visits)
+    rows = rows_of(run("price", path, "--format", "csv"))
+    assert {r["visit_id"] for r in rows} == {"'=1+2", "'@SUM(A1)"}
+    assert all(r["visit_id"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+1 Main St", "'+1 Main St"),
+        ("-cmd", "'-cmd"),
+        ("@A1", "'@A1"),
+        ("\t=1", "'\t=1"),
+        ("-16.00", "-16.00"),
+        ("+5", "+5"),
+        ("Smith", "Smith"),
+        ("", ""),
+    ],
+)
+def test_every_csv_writer_makes_formulas_text(text: str, cell: str) -> None:
+    from ptbill.cli.output import csv_cell
+    from ptbill.ledger.balances import BUCKETS
+    from ptbill.reports.export import _cell
+    from ptbill.reports.statements import to_csv
+
+    assert csv_cell(text) == cell and _cell(text) == cell
+    page = {
+        "patient_id": "P-1", "name": text, "statement_date": "2025-04-24", "step": "first",
+        "balance": "16.00", "aging": {name: "0" for name, _ in BUCKETS},
+        "pay_by": "2025-05-24", "visits": [],
+        "address": {"line1": text, "city": "Springfield", "state": "IL", "zip": "62704"},
+    }  # fmt: skip
+    [row] = rows_of(to_csv([(page, None)]))
+    assert row["name"] == cell and row["address_line1"] == cell

@@ -22,6 +22,7 @@ from typing import IO, Any
 import click
 
 from ptbill.cli.common import binary_stdout, json_bytes, out
+from ptbill.reports.cells import spreadsheet_text
 
 _BLOCK = 64 * 1024
 
@@ -93,7 +94,8 @@ def write_json_list(records: Iterable[Any], lines: bool) -> int:
 
 def csv_cell(value: Any) -> str:
     """A value as CSV shows it: as JSON would (decimals and dates as text), lists joined by
-    spaces, None empty."""
+    spaces, None empty, text that a spreadsheet would run as a formula made plain text
+    (ptbill.reports.cells)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -102,7 +104,7 @@ def csv_cell(value: Any) -> str:
         return " ".join(csv_cell(x) for x in value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return spreadsheet_text(str(value))
 
 
 class CsvRows:

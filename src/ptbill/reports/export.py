@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, aliased
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import EVERYTHING, Scope
+from ptbill.reports.cells import spreadsheet_text
 from ptbill.reports.export_names import WHATS, Format, What
 
 # A query of any number of columns.
@@ -303,7 +304,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return spreadsheet_text(str(value))
 
 
 def chunks(

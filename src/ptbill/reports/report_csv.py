@@ -20,6 +20,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from ptbill.reports.cells import spreadsheet_row
+
 COLUMNS = ("as_of", "section", "name", "metric", "item", "value")
 # The breakdowns keyed by what they count (rows get an item); every other dict is a fixed
 # group of fields (a dotted metric).
@@ -79,5 +81,5 @@ def report_csv(data: dict[str, Any]) -> str:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(report_rows(data))
+    writer.writerows(spreadsheet_row(row) for row in report_rows(data))
     return text.getvalue()

@@ -37,6 +37,7 @@ from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import apply_credits, end_collections
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.remit.letter import latin1
+from ptbill.reports.cells import spreadsheet_row
 from ptbill.reports.pdftext import Page, write_pdf
 
 ZERO = Decimal(0)
@@ -336,22 +337,24 @@ def to_csv(pages: list[tuple[dict[str, Any], Clinic | None]]) -> str:
     for p, clinic in pages:
         a = p["address"]
         w.writerow(
-            [
-                p["patient_id"],
-                p["name"],
-                a.get("line1", ""),
-                a.get("line2") or "",
-                a.get("city", ""),
-                a.get("state", ""),
-                a.get("zip", ""),
-                p["statement_date"],
-                p["step"],
-                _plain(p["balance"]),
-                *(_plain(p["aging"][name]) for name, _ in BUCKETS),
-                p["pay_by"],
-                len(p["visits"]),
-                clinic.key if clinic is not None else "",
-            ]
+            spreadsheet_row(
+                [
+                    p["patient_id"],
+                    p["name"],
+                    a.get("line1", ""),
+                    a.get("line2") or "",
+                    a.get("city", ""),
+                    a.get("state", ""),
+                    a.get("zip", ""),
+                    p["statement_date"],
+                    p["step"],
+                    _plain(p["balance"]),
+                    *(_plain(p["aging"][name]) for name, _ in BUCKETS),
+                    p["pay_by"],
+                    len(p["visits"]),
+                    clinic.key if clinic is not None else "",
+                ]
+            )
         )
     return buffer.getvalue()
 
