@@ -98,6 +98,12 @@ def cas_segments(adjustments: Iterable[CobAdjustment]) -> int:
     return sum(-(-n // MAX_CAS_REASONS) for n in counts.values())
 
 
+def _too_many_cas(adjustments: Sequence[CobAdjustment]) -> bool:
+    """More CAS segments than a 2320 or 2430 holds (five reasons or fewer always fit: a
+    segment holds at least one, so they are not counted by group, a claim's lines each)."""
+    return len(adjustments) > MAX_CAS_SEGMENTS and cas_segments(adjustments) > MAX_CAS_SEGMENTS
+
+
 def patient_liability(adjustments: Iterable[CobAdjustment]) -> Decimal:
     """What a payer left the patient to pay: its PR adjustments."""
     return sum((a.amount for a in adjustments if a.group == "PR"), ZERO)
@@ -124,8 +130,9 @@ def imbalances(
                     "(the claim to the next payer needs exactly one per line)"
                 )
                 continue
-            cas = sum((a.amount for a in mine[0].adjustments), ZERO)
-            if cas_segments(mine[0].adjustments) > MAX_CAS_SEGMENTS:
+            adjustments = mine[0].adjustments
+            cas = sum((a.amount for a in adjustments), ZERO)
+            if _too_many_cas(adjustments):
                 problems.append(f"line {number}: more CAS segments than the 5 a 2430 holds")
             line_cas += cas
             if mine[0].paid + cas != line_charge:
@@ -139,7 +146,7 @@ def imbalances(
                 f"claim: charge {charge} - adjustments {claim_cas + line_cas} is not "
                 f"{other.payer_name}'s paid {other.paid}"
             )
-        if cas_segments(other.adjustments) > MAX_CAS_SEGMENTS:
+        if _too_many_cas(other.adjustments):
             problems.append(
                 f"claim: more CAS segments than the 5 a 2320 holds ({other.payer_name})"
             )
