@@ -35,13 +35,36 @@ class Receiver:
 
 def clean(value: str, limit: int) -> str:
     """Free text as X12 carries it: upper case ASCII, no delimiters, at most `limit` long."""
+    return _cleaned(value)[:limit]
+
+
+def _cleaned(value: str) -> str:
     if value.isascii():  # most names and addresses: NFKD leaves ASCII as it is
         text = value.upper()
         if "  " not in text and NOT_TEXT.search(text) is None:
-            return text.strip()[:limit]
+            return text.strip()
     else:
         text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().upper()
-    return _SPACES.sub(" ", NOT_TEXT.sub(" ", text)).strip()[:limit]
+    return _SPACES.sub(" ", NOT_TEXT.sub(" ", text)).strip()
+
+
+# Names, addresses and payers repeat across a transaction set's claims (a patient's visits,
+# the clinic's providers, the payers): the set's loops clean each text once. Kept only while
+# a set is written (names and addresses are patient data: _transaction empties it), bounded.
+_CLEANED: dict[str, str] = {}
+_CLEANED_SIZE = 20_000
+
+
+def _clean_once(value: str, limit: int) -> str:
+    """clean, for the loops of a set being written."""
+    try:
+        return _CLEANED[value][:limit]
+    except KeyError:
+        pass
+    if len(_CLEANED) >= _CLEANED_SIZE:
+        _CLEANED.clear()
+    _CLEANED[value] = text = _cleaned(value)
+    return text[:limit]
 
 
 def format_units(units: Decimal) -> str:
@@ -59,15 +82,15 @@ def _digits(value: str) -> str:
 
 
 def _address(a: Address) -> list[str]:
-    line1, line2 = clean(a.line1, 55), clean(a.line2 or "", 55)
+    line1, line2 = _clean_once(a.line1, 55), _clean_once(a.line2 or "", 55)
     return [
         f"N3*{line1}*{line2}".rstrip("*"),
-        f"N4*{clean(a.city, 30)}*{a.state}*{_digits(a.zip)}".rstrip("*"),
+        f"N4*{_clean_once(a.city, 30)}*{a.state}*{_digits(a.zip)}".rstrip("*"),
     ]
 
 
 def _person(entity: str, p: Person, id_qualifier: str = "", ident: str = "") -> str:
-    last, first = clean(p.last, 60), clean(p.first, 35)
+    last, first = _clean_once(p.last, 60), _clean_once(p.first, 35)
     return f"NM1*{entity}*1*{last}*{first}****{id_qualifier}*{ident}".rstrip("*")
 
 
@@ -88,17 +111,26 @@ def loop_1000(submitter: Submitter, receiver: Receiver) -> list[str]:
             "NM1",
             "41",
             "2",
-            clean(submitter.name, 60),
+            _clean_once(submitter.name, 60),
             "",
             "",
             "",
             "",
             "46",
-            clean(submitter.id, 80),
+            _clean_once(submitter.id, 80),
         ),
-        segment("PER", "IC", clean(submitter.contact, 60), "TE", _digits(submitter.phone)),
+        segment("PER", "IC", _clean_once(submitter.contact, 60), "TE", _digits(submitter.phone)),
         segment(
-            "NM1", "40", "2", clean(receiver.name, 60), "", "", "", "", "46", clean(receiver.id, 80)
+            "NM1",
+            "40",
+            "2",
+            _clean_once(receiver.name, 60),
+            "",
+            "",
+            "",
+            "",
+            "46",
+            _clean_once(receiver.id, 80),
         ),
     ]
 
@@ -108,7 +140,7 @@ def loop_2000a(hl: int, billing: BillingProvider, pay_to: Address | None) -> lis
     out = [
         segment("HL", str(hl), "", "20", "1"),
         segment("PRV", "BI", "PXC", billing.taxonomy),
-        segment("NM1", "85", "2", clean(billing.name, 60), "", "", "", "", "XX", billing.npi),
+        segment("NM1", "85", "2", _clean_once(billing.name, 60), "", "", "", "", "XX", billing.npi),
         *_address(billing.address),
         segment("REF", "EI", _digits(billing.tax_id)),
     ]
@@ -131,7 +163,7 @@ def loop_2000b(hl: int, parent: int, claim: Claim) -> list[str]:
         out += _address(claim.subscriber.address)
     if self_pay:
         out.append(_demographics(claim.subscriber))
-    payer_name, payer_id = clean(claim.payer_name, 60), clean(claim.payer_id, 80)
+    payer_name, payer_id = _clean_once(claim.payer_name, 60), _clean_once(claim.payer_id, 80)
     out.append(f"NM1*PR*2*{payer_name}*****PI*{payer_id}".rstrip("*"))
     return out
 
@@ -181,7 +213,7 @@ def loop_2300(claim: Claim) -> list[str]:
 def loop_2320(other: OtherPayer) -> list[str]:
     """2320 other subscriber information (an earlier payer's decision on the claim), 2330A
     other subscriber and 2330B other payer (ptbill.x12.cob)."""
-    last, first = clean(other.subscriber_last, 60), clean(other.subscriber_first, 35)
+    last, first = _clean_once(other.subscriber_last, 60), _clean_once(other.subscriber_first, 35)
     out = [
         f"SBR*{other.sequence}*{other.relationship}*{other.group_number or ''}******"
         f"{other.filing_indicator}".rstrip("*"),
@@ -193,9 +225,9 @@ def loop_2320(other: OtherPayer) -> list[str]:
     ]
     if other.subscriber_address is not None:
         out += _address(other.subscriber_address)
-    out.append(f"NM1*PR*2*{clean(other.payer_name, 60)}*****PI*{other.payer_id}".rstrip("*"))
+    out.append(f"NM1*PR*2*{_clean_once(other.payer_name, 60)}*****PI*{other.payer_id}".rstrip("*"))
     if other.claim_control_number:
-        out.append(f"REF*F8*{clean(other.claim_control_number, 50)}".rstrip("*"))
+        out.append(f"REF*F8*{_clean_once(other.claim_control_number, 50)}".rstrip("*"))
     return out
 
 
@@ -235,6 +267,19 @@ def _transaction(
 ) -> list[str]:
     """The segments of one transaction set (between ST and SE) holding `claims`, its BHT03
     `reference` (write_837p's: ISA13 and the set's number)."""
+    try:
+        return _segments(claims, reference, settings, submitter, receiver)
+    finally:
+        _CLEANED.clear()
+
+
+def _segments(
+    claims: Sequence[Claim],
+    reference: str,
+    settings: InterchangeSettings,
+    submitter: Submitter,
+    receiver: Receiver,
+) -> list[str]:
     when = settings.created
     out = [
         segment(
