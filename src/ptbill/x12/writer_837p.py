@@ -17,7 +17,7 @@ from decimal import Decimal
 from ptbill.config.profiles import Submitter
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.x12.claim import Claim, ClaimLine, ClaimProvider, Person
-from ptbill.x12.cob import LineAdjudication, OtherPayer, grouped
+from ptbill.x12.cob import MAX_CAS_REASONS, CobAdjustment, LineAdjudication, OtherPayer
 from ptbill.x12.envelope import CLAIM, InterchangeSettings, segment, write_interchange
 from ptbill.x12.values import NOT_TEXT, format_amount, format_date
 
@@ -210,6 +210,25 @@ def loop_2300(claim: Claim) -> list[str]:
     return out
 
 
+def _cas(adjustments: Sequence[CobAdjustment]) -> list[str]:
+    """The CAS segments of some adjustments, as x12.cob.grouped gives their elements (one
+    segment per group, six reasons at most in each) and `segment` joins them: written whole,
+    each reason's text once (the 2320 and every 2430 of a next payer's claim have some)."""
+    by_group: dict[str, list[str]] = {}
+    for a in adjustments:
+        reason = f"{a.reason}*{format_amount(a.amount)}"  # an amount is never empty
+        found = by_group.get(a.group)
+        if found is None:
+            by_group[a.group] = [reason]
+        else:
+            found.append(reason)
+    out = []
+    for group, reasons in by_group.items():
+        for i in range(0, len(reasons), MAX_CAS_REASONS):
+            out.append(f"CAS*{group}*" + "**".join(reasons[i : i + MAX_CAS_REASONS]))
+    return out
+
+
 def loop_2320(other: OtherPayer) -> list[str]:
     """2320 other subscriber information (an earlier payer's decision on the claim), 2330A
     other subscriber and 2330B other payer (ptbill.x12.cob)."""
@@ -217,7 +236,7 @@ def loop_2320(other: OtherPayer) -> list[str]:
     out = [
         f"SBR*{other.sequence}*{other.relationship}*{other.group_number or ''}******"
         f"{other.filing_indicator}".rstrip("*"),
-        *(segment(*elements) for elements in grouped(other.adjustments)),
+        *_cas(other.adjustments),
         f"AMT*D*{format_amount(other.paid)}",
         f"AMT*EAF*{format_amount(other.patient_liability)}",
         "OI***Y*P**Y",
@@ -237,7 +256,7 @@ def loop_2430(a: LineAdjudication) -> list[str]:
     paid, units = format_amount(a.paid), format_units(a.units)
     return [
         f"SVD*{a.payer_id}*{paid}*{procedure}**{units}".rstrip("*"),
-        *(segment(*elements) for elements in grouped(a.adjustments)),
+        *_cas(a.adjustments),
         f"DTP*573*D8*{format_date(a.adjudicated_on)}",
     ]
 
