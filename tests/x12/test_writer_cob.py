@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from ptbill.x12.cob import CobAdjustment, LineAdjudication, OtherPayer, grouped, imbalances
+from ptbill.x12.cob import CobAdjustment, LineAdjudication, OtherPayer, imbalances
 from ptbill.x12.writer_837p import loop_2430
 from tests.x12.helpers import claim, joined, line, write
 
@@ -185,34 +185,6 @@ def test_imbalances_name_the_line_and_the_claim():
     ) == ["claim: charge 193.00 - adjustments 130.12 is not MEDICARE PART B's paid 60.00"]
     missing = imbalances(c.total_charge, [x.charge for x in c.lines], c.other_payers, [(), (), ()])
     assert missing[0].startswith("line 1: 0 decisions of MEDICARE PART B")
-
-
-def test_more_than_six_reasons_of_a_group_continue_in_another_cas():
-    many = [adj("CO", str(r), "1.00") for r in (45, 253, 97, 59, 16, 18, 22)]
-    assert grouped(many) == [
-        [
-            "CAS",
-            "CO",
-            "45",
-            "1",
-            "",
-            "253",
-            "1",
-            "",
-            "97",
-            "1",
-            "",
-            "59",
-            "1",
-            "",
-            "16",
-            "1",
-            "",
-            "18",
-            "1",
-        ],
-        ["CAS", "CO", "22", "1"],
-    ]
 
 
 def test_cas_segments_one_per_group_six_reasons_each_in_first_seen_order():

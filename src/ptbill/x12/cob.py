@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ptbill.domain.visit import Address
-from ptbill.x12.values import format_amount
 
 ZERO = Decimal(0)
 # SBR01 for the payer at each position: 1 primary, 2 secondary, 3 tertiary.
@@ -73,25 +72,9 @@ class OtherPayer:
     claim_control_number: str | None  # REF*F8 in 2330B: that payer's claim number
 
 
-def grouped(adjustments: Iterable[CobAdjustment]) -> list[list[str]]:
-    """The CAS segments' elements for some adjustments: one segment per group code, at most
-    six reasons in each (a group with more continues in another segment)."""
-    by_group: dict[str, list[CobAdjustment]] = {}
-    for a in adjustments:
-        by_group.setdefault(a.group, []).append(a)
-    out = []
-    for group, items in by_group.items():
-        for i in range(0, len(items), MAX_CAS_REASONS):
-            elements = ["CAS", group]
-            for a in items[i : i + MAX_CAS_REASONS]:
-                elements += (a.reason, format_amount(a.amount), "")
-            elements.pop()  # the last reason's quantity, empty (its amount never is)
-            out.append(elements)
-    return out
-
-
 def cas_segments(adjustments: Iterable[CobAdjustment]) -> int:
-    """How many CAS segments `grouped` writes for these adjustments."""
+    """How many CAS segments these adjustments need: one per group, six reasons in each (a
+    group with more continues in another segment)."""
     counts: dict[str, int] = {}
     for a in adjustments:
         counts[a.group] = counts.get(a.group, 0) + 1

@@ -211,9 +211,9 @@ def loop_2300(claim: Claim) -> list[str]:
 
 
 def _cas(adjustments: Sequence[CobAdjustment]) -> list[str]:
-    """The CAS segments of some adjustments, as x12.cob.grouped gives their elements (one
-    segment per group, six reasons at most in each) and `segment` joins them: written whole,
-    each reason's text once (the 2320 and every 2430 of a next payer's claim have some)."""
+    """The CAS segments of some adjustments: one per group (in the order first seen), six
+    reasons at most in each (a group with more continues in another), each reason's quantity
+    empty. Written whole: the 2320 and every 2430 of a next payer's claim have some."""
     by_group: dict[str, list[str]] = {}
     for a in adjustments:
         reason = f"{a.reason}*{format_amount(a.amount)}"  # an amount is never empty
