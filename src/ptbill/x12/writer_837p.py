@@ -50,7 +50,7 @@ def _cleaned(value: str) -> str:
 
 # Names, addresses and payers repeat across a transaction set's claims (a patient's visits,
 # the clinic's providers, the payers): the set's loops clean each text once. Kept only while
-# a set is written (names and addresses are patient data: _transaction empties it), bounded.
+# a set is written (names and addresses are patient data: transaction_body empties it), bounded.
 _CLEANED: dict[str, str] = {}
 _CLEANED_SIZE = 20_000
 
@@ -286,19 +286,6 @@ def _transaction(
 ) -> list[str]:
     """The segments of one transaction set (between ST and SE) holding `claims`, its BHT03
     `reference` (write_837p's: ISA13 and the set's number)."""
-    try:
-        return _segments(claims, reference, settings, submitter, receiver)
-    finally:
-        _CLEANED.clear()
-
-
-def _segments(
-    claims: Sequence[Claim],
-    reference: str,
-    settings: InterchangeSettings,
-    submitter: Submitter,
-    receiver: Receiver,
-) -> list[str]:
     when = settings.created
     out = [
         segment(
@@ -337,7 +324,10 @@ def transaction_body(
     """The segments between ST and SE of the interchange's set `number` (1-based) holding
     these claims, as write_837p writes it: for a caller that writes the sets one at a time."""
     reference = f"{settings.interchange_control_number:09d}{number:04d}"
-    return _transaction(claims, reference, settings, submitter, receiver)
+    try:
+        return _transaction(claims, reference, settings, submitter, receiver)
+    finally:
+        _CLEANED.clear()  # the set's names and addresses: patient data
 
 
 def write_837p(
