@@ -289,7 +289,7 @@ class Advance:
         heads = {c.head for c, _, _ in items} - numbers.keys()
         if heads:
             q = select(m.Claim.id, m.Claim.claim_number).where(m.Claim.id.in_(heads))
-            numbers.update(self.s.execute(q).tuples().all())
+            numbers.update(self.s.execute(q).all())
         wanted = {next_number(numbers[c.head], c.sequence + 1) for c, _, _ in items}
         taken = set(
             self.s.scalars(select(m.Claim.claim_number).where(m.Claim.claim_number.in_(wanted)))
