@@ -7,6 +7,8 @@ PostgreSQL, in one process.
     python bench/bench_secondary.py --db postgresql+psycopg://USER:PW@/DB?host=...
                                                # on PostgreSQL (its public schema dropped)
     python bench/bench_secondary.py --quick --profile   # cProfile of the next-payer steps
+    valgrind --tool=callgrind --instr-atstart=no python bench/bench_secondary.py \
+        --visits 1000 --callgrind     # instructions of the two steps: one dump each
 
 Set-up, timed but not the subject: generate, import, submit and post the simulated payer's
 835 (without what follows a posting), then give each patient a second coverage (Medicare
@@ -27,8 +29,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,16 +52,31 @@ def _peak_mb() -> float:
 
 
 PROFILE: list[Any] = []  # --profile: one cProfile.Profile over the timed next-payer steps
+CALLGRIND: list[bool] = []  # --callgrind: instructions counted in the next-payer steps only
 
 
-def _timed(fn: Any, profiled: bool = False) -> tuple[Any, float, float]:
+def _callgrind(*args: str) -> None:
+    """Tell the callgrind running this process (callgrind_control: instrumentation, dumps)."""
+    if CALLGRIND:
+        subprocess.run(
+            ["callgrind_control", *args, str(os.getpid())], check=True, capture_output=True
+        )
+
+
+def _timed(fn: Any, profiled: bool = False, step: str = "") -> tuple[Any, float, float]:
+    if profiled:  # counted from here (what came before goes to a dump of its own)
+        _callgrind("--instr=on")
+        _callgrind(f"--dump=before {step}")
     wall, cpu = time.perf_counter(), time.process_time()
     if profiled and PROFILE:
         PROFILE[0].enable()
     value = fn()
     if profiled and PROFILE:
         PROFILE[0].disable()
-    return value, time.perf_counter() - wall, time.process_time() - cpu
+    took = time.perf_counter() - wall, time.process_time() - cpu
+    if profiled:
+        _callgrind(f"--dump={step}")
+    return value, *took
 
 
 def _line(name: str, count: int, unit: str, wall: float, cpu: float) -> str:
@@ -93,7 +112,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the next-payer steps (top 30 printed)"
     )
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under valgrind --tool=callgrind --instr-atstart=no: count the next-payer steps",
+    )
     args = parser.parse_args(argv)
+    if args.callgrind:
+        CALLGRIND.append(True)
     if args.profile:
         import cProfile
 
@@ -171,10 +197,12 @@ def main(argv: list[str] | None = None) -> None:
             with ledger.transaction() as s:
                 return advance(s, config, decided, as_of=POSTED, who="bench")
 
-        made, wall_a, cpu_a = _timed(next_payers, profiled=True)
+        made, wall_a, cpu_a = _timed(next_payers, profiled=True, step="make")
         count = len(made.secondary) + len(made.blocked)
         print(_line("next payers: make the claims", count, "claims", wall_a, cpu_a))
-        sent, wall_s, cpu_s = _timed(lambda: submit_all(POSTED, "secondary.837"), profiled=True)
+        sent, wall_s, cpu_s = _timed(
+            lambda: submit_all(POSTED, "secondary.837"), profiled=True, step="submit"
+        )
         print(_line("next payers: submit (837P)", len(sent.claims), "claims", wall_s, cpu_s))
         print(
             _line("next payers: both", len(sent.claims), "claims", wall_a + wall_s, cpu_a + cpu_s)

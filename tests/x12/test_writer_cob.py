@@ -8,7 +8,8 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from ptbill.x12.cob import CobAdjustment, LineAdjudication, OtherPayer, grouped, imbalances
+from ptbill.x12.cob import CobAdjustment, LineAdjudication, OtherPayer, imbalances
+from ptbill.x12.writer_837p import loop_2430
 from tests.x12.helpers import claim, joined, line, write
 
 D = Decimal
@@ -186,29 +187,37 @@ def test_imbalances_name_the_line_and_the_claim():
     assert missing[0].startswith("line 1: 0 decisions of MEDICARE PART B")
 
 
-def test_more_than_six_reasons_of_a_group_continue_in_another_cas():
-    many = [adj("CO", str(r), "1.00") for r in (45, 253, 97, 59, 16, 18, 22)]
-    assert grouped(many) == [
-        [
-            "CAS",
-            "CO",
-            "45",
-            "1",
-            "",
-            "253",
-            "1",
-            "",
-            "97",
-            "1",
-            "",
-            "59",
-            "1",
-            "",
-            "16",
-            "1",
-            "",
-            "18",
-            "1",
-        ],
-        ["CAS", "CO", "22", "1"],
+def test_cas_segments_one_per_group_six_reasons_each_in_first_seen_order():
+    # 005010X222A1 2430 CAS: CAS01 the group, then up to six reason/amount/quantity triples;
+    # a seventh reason of a group opens another CAS of that group.
+    adjustments = (
+        adj("CO", "45", "10.50"),
+        adj("PR", "2", "4.00"),
+        *(adj("CO", str(r), "1.00") for r in (253, 97, 59, 16, 18, 22)),
+    )
+    segments = loop_2430(
+        LineAdjudication("MEDICARE", D("20"), "97110", (), D(1), adjustments, PAID_ON)
+    )
+    assert segments == [
+        "SVD*MEDICARE*20*HC:97110**1",
+        "CAS*CO*45*10.5**253*1**97*1**59*1**16*1**18*1",
+        "CAS*CO*22*1",
+        "CAS*PR*2*4",
+        "DTP*573*D8*20260320",
     ]
+
+
+def test_more_cas_segments_than_a_2430_holds_is_an_imbalance():
+    # Five segments at most in a 2430 (and a 2320): six groups need six.
+    six = tuple(adj(g, "1", "1.00") for g in ("CO", "PR", "OA", "PI", "CR", "XX"))
+    five = six[:5]
+    payer = medicare("94.00")
+
+    def problems(adjustments: tuple[CobAdjustment, ...]) -> list[str]:
+        decided = LineAdjudication("MEDICARE", D("94.00"), "97110", (), D(1), adjustments, PAID_ON)
+        charge = D("94.00") + sum((a.amount for a in adjustments), D(0))
+        claim_payer = dataclasses.replace(payer, paid=D("94.00"))
+        return imbalances(charge, [charge], [claim_payer], [[decided]])
+
+    assert problems(five) == []
+    assert problems(six) == ["line 1: more CAS segments than the 5 a 2430 holds"]

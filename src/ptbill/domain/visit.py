@@ -24,9 +24,10 @@ from pydantic import (
 
 def _iso_date(value: Any) -> Any:
     # Dates are ISO strings in files (or date objects in memory), never numbers or datetimes.
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+    # The string first: each stored visit parsed again (submit, next payers) has some six.
     if isinstance(value, str) and len(value) == 10:
+        return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     raise ValueError("expected a date written as YYYY-MM-DD")
 
@@ -39,6 +40,8 @@ _NOT_IN_ID = frozenset("/\\")
 
 
 def _travels(value: str) -> str:
+    if value.isprintable() and _NOT_IN_ID.isdisjoint(value):
+        return value  # the usual case, without a set of the id's characters
     bad = sorted({c for c in value if c in _NOT_IN_ID or not c.isprintable()})
     if bad:
         shown = ", ".join(repr(c) for c in bad)

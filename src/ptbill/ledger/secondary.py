@@ -284,13 +284,12 @@ class Advance:
     # -- new claims to the next payer ---------------------------------------------------------
 
     def make(self, items: list[tuple[_Claim, cov.InForce, Decided]]) -> None:
-        heads = {c.head for c, _, _ in items} | {c.id for c, _, _ in items}
-        numbers: dict[int, str] = {
-            cid: number
-            for cid, number in self.s.execute(
-                select(m.Claim.id, m.Claim.claim_number).where(m.Claim.id.in_(heads))
-            )
-        }
+        # The claims' numbers are read already; a tertiary's head (the primary) is not.
+        numbers = {c.id: c.number for c, _, _ in items}
+        heads = {c.head for c, _, _ in items} - numbers.keys()
+        if heads:
+            q = select(m.Claim.id, m.Claim.claim_number).where(m.Claim.id.in_(heads))
+            numbers.update(self.s.execute(q).all())
         wanted = {next_number(numbers[c.head], c.sequence + 1) for c, _, _ in items}
         taken = set(
             self.s.scalars(select(m.Claim.claim_number).where(m.Claim.claim_number.in_(wanted)))

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from ptbill.domain.coded import CodedLine, CodedVisit
@@ -224,6 +225,21 @@ class LineValues(Protocol):
     def explanation_json(self) -> str: ...
 
 
+# A run's lines have a few modifier and pointer texts ("GP", "1,2"): each is split once (the
+# tuples are shared: immutable). Bounded, like any memo of stored values.
+_SPLIT: dict[str, tuple[str, ...]] = {}
+_POINTERS: dict[str, tuple[int, ...]] = {}
+_MEMO_SIZE = 4096
+_line_number = attrgetter("line_number")
+
+
+def _remember(memo: dict[str, T], text: str, value: T) -> T:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[text] = value
+    return value
+
+
 def _explanation(text: str) -> tuple[str, ...]:
     # "[]": a next payer's claim and submit read none (no JSON parse for them).
     return () if text == "[]" else tuple(json.loads(text))
@@ -231,19 +247,26 @@ def _explanation(text: str) -> tuple[str, ...]:
 
 def coded_from_lines(visit_id: str, payer: str, lines: Sequence[LineValues]) -> CodedVisit:
     """A CodedVisit holding the stored billed lines, in their order (their line numbers)."""
-    coded = tuple(
-        CodedLine(
-            code=x.code,
-            units=x.units,
-            modifiers=tuple(x.modifiers.split()),
-            diagnosis_pointers=tuple(int(p) for p in x.pointers.split(",") if p),
-            minutes=x.minutes,
-            assistant_minutes=x.assistant_minutes,
-            charge=x.charge,
-            services=(),
-            explanation=_explanation(x.explanation_json),
+    coded = []
+    for x in sorted(lines, key=_line_number):
+        modifiers, pointers = _SPLIT.get(x.modifiers), _POINTERS.get(x.pointers)
+        if modifiers is None:
+            modifiers = _remember(_SPLIT, x.modifiers, tuple(x.modifiers.split()))
+        if pointers is None:
+            text = x.pointers
+            pointers = _remember(_POINTERS, text, tuple(int(p) for p in text.split(",") if p))
+        coded.append(
+            CodedLine(
+                code=x.code,
+                units=x.units,
+                modifiers=modifiers,
+                diagnosis_pointers=pointers,
+                minutes=x.minutes,
+                assistant_minutes=x.assistant_minutes,
+                charge=x.charge,
+                services=(),
+                explanation=_explanation(x.explanation_json),
+            )
         )
-        for x in sorted(lines, key=lambda x: x.line_number)
-    )
     dos = min(x.date_of_service for x in lines)
-    return CodedVisit(visit_id, dos, payer, "cms", 0, 0, coded)
+    return CodedVisit(visit_id, dos, payer, "cms", 0, 0, tuple(coded))

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ptbill.domain.visit import Address
-from ptbill.x12.values import format_amount
 
 ZERO = Decimal(0)
 # SBR01 for the payer at each position: 1 primary, 2 secondary, 3 tertiary.
@@ -73,29 +72,19 @@ class OtherPayer:
     claim_control_number: str | None  # REF*F8 in 2330B: that payer's claim number
 
 
-def grouped(adjustments: Iterable[CobAdjustment]) -> list[list[str]]:
-    """The CAS segments' elements for some adjustments: one segment per group code, at most
-    six reasons in each (a group with more continues in another segment)."""
-    by_group: dict[str, list[CobAdjustment]] = {}
-    for a in adjustments:
-        by_group.setdefault(a.group, []).append(a)
-    out = []
-    for group, items in by_group.items():
-        for i in range(0, len(items), MAX_CAS_REASONS):
-            elements = ["CAS", group]
-            for a in items[i : i + MAX_CAS_REASONS]:
-                elements += (a.reason, format_amount(a.amount), "")
-            elements.pop()  # the last reason's quantity, empty (its amount never is)
-            out.append(elements)
-    return out
-
-
 def cas_segments(adjustments: Iterable[CobAdjustment]) -> int:
-    """How many CAS segments `grouped` writes for these adjustments."""
+    """How many CAS segments these adjustments need: one per group, six reasons in each (a
+    group with more continues in another segment)."""
     counts: dict[str, int] = {}
     for a in adjustments:
         counts[a.group] = counts.get(a.group, 0) + 1
     return sum(-(-n // MAX_CAS_REASONS) for n in counts.values())
+
+
+def _too_many_cas(adjustments: Sequence[CobAdjustment]) -> bool:
+    """More CAS segments than a 2320 or 2430 holds (five reasons or fewer always fit: a
+    segment holds at least one, so they are not counted by group, a claim's lines each)."""
+    return len(adjustments) > MAX_CAS_SEGMENTS and cas_segments(adjustments) > MAX_CAS_SEGMENTS
 
 
 def patient_liability(adjustments: Iterable[CobAdjustment]) -> Decimal:
@@ -124,8 +113,9 @@ def imbalances(
                     "(the claim to the next payer needs exactly one per line)"
                 )
                 continue
-            cas = sum((a.amount for a in mine[0].adjustments), ZERO)
-            if cas_segments(mine[0].adjustments) > MAX_CAS_SEGMENTS:
+            adjustments = mine[0].adjustments
+            cas = sum((a.amount for a in adjustments), ZERO)
+            if _too_many_cas(adjustments):
                 problems.append(f"line {number}: more CAS segments than the 5 a 2430 holds")
             line_cas += cas
             if mine[0].paid + cas != line_charge:
@@ -139,7 +129,7 @@ def imbalances(
                 f"claim: charge {charge} - adjustments {claim_cas + line_cas} is not "
                 f"{other.payer_name}'s paid {other.paid}"
             )
-        if cas_segments(other.adjustments) > MAX_CAS_SEGMENTS:
+        if _too_many_cas(other.adjustments):
             problems.append(
                 f"claim: more CAS segments than the 5 a 2320 holds ({other.payer_name})"
             )

@@ -17,7 +17,7 @@ from decimal import Decimal
 from ptbill.config.profiles import Submitter
 from ptbill.domain.visit import Address, BillingProvider
 from ptbill.x12.claim import Claim, ClaimLine, ClaimProvider, Person
-from ptbill.x12.cob import LineAdjudication, OtherPayer, grouped
+from ptbill.x12.cob import MAX_CAS_REASONS, CobAdjustment, LineAdjudication, OtherPayer
 from ptbill.x12.envelope import CLAIM, InterchangeSettings, segment, write_interchange
 from ptbill.x12.values import NOT_TEXT, format_amount, format_date
 
@@ -35,13 +35,36 @@ class Receiver:
 
 def clean(value: str, limit: int) -> str:
     """Free text as X12 carries it: upper case ASCII, no delimiters, at most `limit` long."""
+    return _cleaned(value)[:limit]
+
+
+def _cleaned(value: str) -> str:
     if value.isascii():  # most names and addresses: NFKD leaves ASCII as it is
         text = value.upper()
         if "  " not in text and NOT_TEXT.search(text) is None:
-            return text.strip()[:limit]
+            return text.strip()
     else:
         text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().upper()
-    return _SPACES.sub(" ", NOT_TEXT.sub(" ", text)).strip()[:limit]
+    return _SPACES.sub(" ", NOT_TEXT.sub(" ", text)).strip()
+
+
+# Names, addresses and payers repeat across a transaction set's claims (a patient's visits,
+# the clinic's providers, the payers): the set's loops clean each text once. Kept only while
+# a set is written (names and addresses are patient data: transaction_body empties it), bounded.
+_CLEANED: dict[str, str] = {}
+_CLEANED_SIZE = 20_000
+
+
+def _clean_once(value: str, limit: int) -> str:
+    """clean, for the loops of a set being written."""
+    try:
+        return _CLEANED[value][:limit]
+    except KeyError:
+        pass
+    if len(_CLEANED) >= _CLEANED_SIZE:
+        _CLEANED.clear()
+    _CLEANED[value] = text = _cleaned(value)
+    return text[:limit]
 
 
 def format_units(units: Decimal) -> str:
@@ -59,15 +82,15 @@ def _digits(value: str) -> str:
 
 
 def _address(a: Address) -> list[str]:
-    line1, line2 = clean(a.line1, 55), clean(a.line2 or "", 55)
+    line1, line2 = _clean_once(a.line1, 55), _clean_once(a.line2 or "", 55)
     return [
         f"N3*{line1}*{line2}".rstrip("*"),
-        f"N4*{clean(a.city, 30)}*{a.state}*{_digits(a.zip)}".rstrip("*"),
+        f"N4*{_clean_once(a.city, 30)}*{a.state}*{_digits(a.zip)}".rstrip("*"),
     ]
 
 
 def _person(entity: str, p: Person, id_qualifier: str = "", ident: str = "") -> str:
-    last, first = clean(p.last, 60), clean(p.first, 35)
+    last, first = _clean_once(p.last, 60), _clean_once(p.first, 35)
     return f"NM1*{entity}*1*{last}*{first}****{id_qualifier}*{ident}".rstrip("*")
 
 
@@ -88,17 +111,26 @@ def loop_1000(submitter: Submitter, receiver: Receiver) -> list[str]:
             "NM1",
             "41",
             "2",
-            clean(submitter.name, 60),
+            _clean_once(submitter.name, 60),
             "",
             "",
             "",
             "",
             "46",
-            clean(submitter.id, 80),
+            _clean_once(submitter.id, 80),
         ),
-        segment("PER", "IC", clean(submitter.contact, 60), "TE", _digits(submitter.phone)),
+        segment("PER", "IC", _clean_once(submitter.contact, 60), "TE", _digits(submitter.phone)),
         segment(
-            "NM1", "40", "2", clean(receiver.name, 60), "", "", "", "", "46", clean(receiver.id, 80)
+            "NM1",
+            "40",
+            "2",
+            _clean_once(receiver.name, 60),
+            "",
+            "",
+            "",
+            "",
+            "46",
+            _clean_once(receiver.id, 80),
         ),
     ]
 
@@ -108,7 +140,7 @@ def loop_2000a(hl: int, billing: BillingProvider, pay_to: Address | None) -> lis
     out = [
         segment("HL", str(hl), "", "20", "1"),
         segment("PRV", "BI", "PXC", billing.taxonomy),
-        segment("NM1", "85", "2", clean(billing.name, 60), "", "", "", "", "XX", billing.npi),
+        segment("NM1", "85", "2", _clean_once(billing.name, 60), "", "", "", "", "XX", billing.npi),
         *_address(billing.address),
         segment("REF", "EI", _digits(billing.tax_id)),
     ]
@@ -131,7 +163,7 @@ def loop_2000b(hl: int, parent: int, claim: Claim) -> list[str]:
         out += _address(claim.subscriber.address)
     if self_pay:
         out.append(_demographics(claim.subscriber))
-    payer_name, payer_id = clean(claim.payer_name, 60), clean(claim.payer_id, 80)
+    payer_name, payer_id = _clean_once(claim.payer_name, 60), _clean_once(claim.payer_id, 80)
     out.append(f"NM1*PR*2*{payer_name}*****PI*{payer_id}".rstrip("*"))
     return out
 
@@ -178,14 +210,33 @@ def loop_2300(claim: Claim) -> list[str]:
     return out
 
 
+def _cas(adjustments: Sequence[CobAdjustment]) -> list[str]:
+    """The CAS segments of some adjustments: one per group (in the order first seen), six
+    reasons at most in each (a group with more continues in another), each reason's quantity
+    empty. Written whole: the 2320 and every 2430 of a next payer's claim have some."""
+    by_group: dict[str, list[str]] = {}
+    for a in adjustments:
+        reason = f"{a.reason}*{format_amount(a.amount)}"  # an amount is never empty
+        found = by_group.get(a.group)
+        if found is None:
+            by_group[a.group] = [reason]
+        else:
+            found.append(reason)
+    out = []
+    for group, reasons in by_group.items():
+        for i in range(0, len(reasons), MAX_CAS_REASONS):
+            out.append(f"CAS*{group}*" + "**".join(reasons[i : i + MAX_CAS_REASONS]))
+    return out
+
+
 def loop_2320(other: OtherPayer) -> list[str]:
     """2320 other subscriber information (an earlier payer's decision on the claim), 2330A
     other subscriber and 2330B other payer (ptbill.x12.cob)."""
-    last, first = clean(other.subscriber_last, 60), clean(other.subscriber_first, 35)
+    last, first = _clean_once(other.subscriber_last, 60), _clean_once(other.subscriber_first, 35)
     out = [
         f"SBR*{other.sequence}*{other.relationship}*{other.group_number or ''}******"
         f"{other.filing_indicator}".rstrip("*"),
-        *(segment(*elements) for elements in grouped(other.adjustments)),
+        *_cas(other.adjustments),
         f"AMT*D*{format_amount(other.paid)}",
         f"AMT*EAF*{format_amount(other.patient_liability)}",
         "OI***Y*P**Y",
@@ -193,9 +244,9 @@ def loop_2320(other: OtherPayer) -> list[str]:
     ]
     if other.subscriber_address is not None:
         out += _address(other.subscriber_address)
-    out.append(f"NM1*PR*2*{clean(other.payer_name, 60)}*****PI*{other.payer_id}".rstrip("*"))
+    out.append(f"NM1*PR*2*{_clean_once(other.payer_name, 60)}*****PI*{other.payer_id}".rstrip("*"))
     if other.claim_control_number:
-        out.append(f"REF*F8*{clean(other.claim_control_number, 50)}".rstrip("*"))
+        out.append(f"REF*F8*{_clean_once(other.claim_control_number, 50)}".rstrip("*"))
     return out
 
 
@@ -205,7 +256,7 @@ def loop_2430(a: LineAdjudication) -> list[str]:
     paid, units = format_amount(a.paid), format_units(a.units)
     return [
         f"SVD*{a.payer_id}*{paid}*{procedure}**{units}".rstrip("*"),
-        *(segment(*elements) for elements in grouped(a.adjustments)),
+        *_cas(a.adjustments),
         f"DTP*573*D8*{format_date(a.adjudicated_on)}",
     ]
 
@@ -273,7 +324,10 @@ def transaction_body(
     """The segments between ST and SE of the interchange's set `number` (1-based) holding
     these claims, as write_837p writes it: for a caller that writes the sets one at a time."""
     reference = f"{settings.interchange_control_number:09d}{number:04d}"
-    return _transaction(claims, reference, settings, submitter, receiver)
+    try:
+        return _transaction(claims, reference, settings, submitter, receiver)
+    finally:
+        _CLEANED.clear()  # the set's names and addresses: patient data
 
 
 def write_837p(
