@@ -87,9 +87,14 @@ def test_the_patient_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert r.exit_code == 2 and "not an amount" in r.output
     r = run("--db", db, "pay", "P-1", "5.00", "--method", "cash", "--as-of", "2025-05-01")
     assert r.exit_code == 2 and "2025-05-01 is after today (2025-04-30)" in r.output, r.output
-    for odd in ("NaN", "Infinity", "1e30"):  # Decimal reads them: still no dollars and cents
+    for odd in ("NaN", "Infinity", "1e30", "1e2", "0x10", "1,00"):  # Decimal reads the first
         r = run("--db", db, "pay", "P-1", odd, "--method", "cash")
         assert r.exit_code == 2 and "AMOUNT" in r.output, r.output
+    # As a person types it at the desk: a dollar sign and thousands separators.
+    r = run("--db", db, "pay", "P-1", "$1,250.00", "--method", "cash", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["credit"] == "1250.00", r.output
+    r = run("--db", db, "refund", "P-1", "1,250", "--method", "check", "--ref", "1002", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["credit"] == "0.00", r.output
     r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--json")
     assert r.exit_code == 0 and json.loads(r.output)["statements"] == []
 

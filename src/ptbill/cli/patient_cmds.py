@@ -7,7 +7,7 @@ another clinic is not found, and the balances and statements are only theirs."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +29,22 @@ from ptbill.cli.ledger_cmds import (
     who,
 )
 from ptbill.errors import InputError
-from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
+from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on, typed_amount
 
 JSON_HELP = "Machine-readable output."
 
 
 def _amount(value: str) -> Decimal:
-    try:
-        return Decimal(value)
-    except InvalidOperation:
+    amount = typed_amount(value)
+    if amount is None:
         raise InputError(
             file="command line",
             visit_id=None,
             field="AMOUNT",
             problem=f"{value!r} is not an amount",
-            fix="give dollars and cents, e.g. 25.00",
-        ) from None
+            fix="give dollars and cents, e.g. 25.00 or 1,250.00",
+        )
+    return amount
 
 
 def _patient_options(fn: Any) -> Any:

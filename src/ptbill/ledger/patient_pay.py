@@ -11,6 +11,7 @@ applied to it gives the difference back to the credit (a negative application).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,6 +29,9 @@ from ptbill.ledger.scope import EVERYTHING, Scope
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")
+# An amount as a person types it at the desk: 25, 25.50, $25.50, 1,250.00 (thousands grouped by
+# threes). Not 1e2, 0x19 or NaN, which Decimal would read.
+_TYPED = re.compile(r"\$?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
 METHODS = ("card", "cash", "check")
 REFUND_DAYS = 30  # the refund work item's deadline (ptbill's housekeeping default)
 
@@ -97,6 +101,15 @@ def find_patient(session: Session, external_id: str, scope: Scope = EVERYTHING) 
             "name the clinic with --clinic",
         )
     return found[0]
+
+
+def typed_amount(text: str) -> Decimal | None:
+    """The amount a person typed (see _TYPED), or None when it is none; whether it is dollars
+    and cents within the ledger's money is checked where it is recorded."""
+    found = _TYPED.fullmatch(text.strip())
+    if found is None:
+        return None
+    return Decimal(found[1].replace(",", "") + (found[2] or ""))
 
 
 def _amount(value: Decimal, name: str = "AMOUNT") -> Decimal:

@@ -4,14 +4,13 @@ statements, and the claim page's chain of payers (ptbill.web.patient_money)."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ptbill.errors import InputError
-from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
+from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on, typed_amount
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
@@ -34,16 +33,15 @@ Text = Annotated[str, Form(max_length=200)]
 
 
 def _amount(text: str) -> str:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
+    value = typed_amount(text)
+    if value is None:
         raise InputError(
             file="form",
             visit_id=None,
             field="amount",
             problem=f"{text!r} is not an amount",
-            fix="type dollars and cents, e.g. 25.00",
-        ) from None
+            fix="type dollars and cents, e.g. 25.00 or 1,250.00",
+        )
     return str(value)
 
 
