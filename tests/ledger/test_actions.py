@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ptbill.config.profiles import Config
+from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
@@ -167,3 +168,29 @@ def test_write_off_closes_the_claim(ledger: Ledger, config: Config, denied_claim
         assert moves[1][0] == "closed"
     with ledger.transaction() as s, pytest.raises(IllegalTransition):
         writeoff(s, denied_claim, "again", as_of=LATER, who=WHO)
+
+
+def test_a_write_off_with_nothing_left_for_the_payer_is_refused_saying_what_the_patient_owes(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """PR-119 on 97140: the payer assigned the line to the patient, so nothing is outstanding
+    with the payer (143 charge - 47.04 paid - 59 patient (12 coinsurance, 47 PR-119) - 36.96
+    contractual). A write-off of 0.00 that closes the claim would hide that the patient is
+    still billed: it is refused, naming what the patient owes, and nothing changes."""
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    c = sim_claims(sent.text)["V-1"]
+    lines = [paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")), denied(c.lines[1], "PR", "119")]
+    with ledger.transaction() as s:
+        post_text(s, remit_of([decision(c, lines)]), "r.835", who=WHO, config=config, as_of=None)
+    with ledger.transaction() as s:
+        before = (claim(s, "V-1").state, len(open_items(s, "V-1")))
+        with pytest.raises(InputError) as refused:
+            writeoff(s, "V-1", "patient responsibility", as_of=LATER, who=WHO)
+    message = refused.value.render()
+    assert "nothing to write off" in message and "the patient owes 59.00" in message
+    assert "patient-writeoff P-1 --claim V-1" in message
+    with ledger.transaction() as s:
+        assert (claim(s, "V-1").state, len(open_items(s, "V-1"))) == before
+        assert claim(s, "V-1").written_off == 0

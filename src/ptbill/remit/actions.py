@@ -27,6 +27,7 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import versions
+from ptbill.ledger.balances import CENT, balances
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.importer import same_day_history
 from ptbill.ledger.secondary import correct_next, rescrub_next
@@ -344,8 +345,34 @@ def sent_for(session: Session, claims: list[m.Claim]) -> dict[int, Decimal]:
     return {cid: left for cid, version, left in session.execute(q) if versions_of[cid] == version}
 
 
+def _nothing_to_write_off(session: Session, claim: m.Claim, as_of: dt.date) -> InputError:
+    """The refusal of a write-off that would write off 0.00: the payer owes nothing (what is
+    left is the patient's share, PR), so closing the claim would only hide that the patient is
+    billed. It names what the patient owes on the visit and the command that forgives it."""
+    patient = session.get(m.Patient, claim.patient_id)
+    assert patient is not None
+    head = claim.primary_claim_id or claim.id
+    visits = balances(session, as_of, [claim.patient_id]).get(claim.patient_id)
+    visit = next((v for v in visits.visits if v.claim_id == head), None) if visits else None
+    if visit is not None and visit.pending_with:
+        owes = f"the patient's share waits on {visit.pending_with}"
+    else:
+        owed = visit.balance if visit is not None else ZERO
+        owes = f"the patient owes {max(owed, ZERO).quantize(CENT)} on this visit"
+    return InputError(
+        file=f"claim {claim.claim_number}",
+        field="balance",
+        problem=f"nothing to write off: the payer owes nothing on it ({owes}); nothing was "
+        "changed",
+        fix="the patient's share is billed on their statements; to forgive it instead: "
+        f"`ptbill patient-writeoff {patient.external_id} --claim {claim.claim_number} "
+        "--reason ...`",
+    )
+
+
 def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who: str) -> Decimal:
-    """Write off what is outstanding on the claim and close it; returns the amount."""
+    """Write off what is outstanding on the claim and close it; returns the amount. Refused
+    when nothing is outstanding (the rest is the patient's: `_nothing_to_write_off`)."""
     if not reason.strip():
         raise InputError(
             "--reason",
@@ -355,6 +382,8 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")
     amount = outstanding(claim, sent_for(session, [claim]).get(claim.id))
+    if amount <= 0:
+        raise _nothing_to_write_off(session, claim, as_of)
     claim.written_off += amount
     move(
         session,
