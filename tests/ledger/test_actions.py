@@ -62,9 +62,21 @@ def denied_claim(ledger: Ledger, config: Config, tmp_path: Path) -> str:
     return "V-1"
 
 
+def _reimport_changed(ledger: Ledger, config: Config, tmp_path: Path) -> None:
+    """V-1's documentation fixed after the denial (97140's note completed) and
+    imported again: stored, held for a replacement."""
+    fixed = medicare_visit("V-1")
+    fixed["services"][1]["note"]["response"] = "tolerated well; re-documented after review"
+    with ledger.transaction() as s:
+        import_files(
+            s, [write_visits(tmp_path / "fixed.jsonl", [fixed])], as_of=LATER, config=config, who=WHO
+        )
+
+
 def test_a_correction_is_a_replacement_with_the_payers_claim_number(
-    ledger: Ledger, config: Config, denied_claim: str
+    ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path
 ) -> None:
+    _reimport_changed(ledger, config, tmp_path)
     with ledger.transaction() as s:
         result = correct(s, config, denied_claim, as_of=LATER, who=WHO)
         assert (result.version, result.frequency_code, result.original_claim_id) == (
@@ -83,6 +95,30 @@ def test_a_correction_is_a_replacement_with_the_payers_claim_number(
     assert [x.control_number for x in resent.lines] == ["V-1-v2-1", "V-1-v2-2"]
     with ledger.transaction() as s:
         assert claim(s, denied_claim).state == State.SUBMITTED
+
+
+def test_a_replacement_with_nothing_changed_is_refused(
+    ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path
+) -> None:
+    """The payer processed V-1; neither its visit (not imported again since it was sent) nor
+    its lines (the same codes, modifiers, units, charges and pointers) changed: a frequency-7
+    claim of the same content would only get the same decision (or a duplicate denial, CO-18),
+    so `correct` refuses it and changes nothing. Once the fixed visit is imported, it goes."""
+    with ledger.transaction() as s:
+        before = table_counts(s)
+    with ledger.transaction() as s, pytest.raises(InputError) as refused:
+        correct(s, config, denied_claim, as_of=LATER, who=WHO)
+    message = refused.value.render()
+    assert "no change" in message and "ptbill import" in message and "ptbill appeal" in message
+    with ledger.transaction() as s:
+        assert table_counts(s) == before
+        assert (claim(s, denied_claim).state, claim(s, denied_claim).version) == (
+            State.PARTIALLY_PAID,
+            1,
+        )
+    _reimport_changed(ledger, config, tmp_path)
+    with ledger.transaction() as s:
+        assert correct(s, config, denied_claim, as_of=LATER, who=WHO).version == 2
 
 
 def test_a_rejected_claim_is_sent_again_as_a_new_original(

@@ -176,6 +176,8 @@ def correct(
     if scrub.blocked:
         raise CorrectionBlocked(number, list(scrub.findings))
     stored = stored_of(prepared.coded, scrub, prepared.priced)
+    if original and not pending and _unchanged(session, claim, stored):
+        raise _no_change(number)
     version_no = claim.version if pending else claim.version + 1
     _write_version(session, claim, visit, stored, version_no, as_of, f"correction by {who}")
     kind = (
@@ -191,6 +193,48 @@ def correct(
         original,
         stored.charge,
         [f.to_json() for f in scrub.findings],
+    )
+
+
+_REIMPORTED = "visit re-imported from %"  # the importer's audit row of a held visit
+
+
+def _unchanged(session: Session, claim: m.Claim, stored: Stored) -> bool:
+    """Whether a replacement would say what the payer already has: the visit was not imported
+    again since the claim was last sent, and the lines come out the same (code, modifiers,
+    units, charge, pointers)."""
+    a = m.AuditEntry
+    last_sent = session.scalar(
+        select(a.id)
+        .where(a.claim_id == claim.id, a.to_state == str(State.SUBMITTED))
+        .order_by(a.id.desc())
+        .limit(1)
+    )
+    reimported = session.scalar(
+        select(a.id).where(a.claim_id == claim.id, a.id > (last_sent or 0), a.why.like(_REIMPORTED))
+    )
+    if reimported is not None:
+        return False
+    x, v = m.ClaimLine, m.ClaimVersion
+    sent = session.execute(
+        select(x.code, x.modifiers, x.units, x.charge, x.pointers)
+        .join(v, v.id == x.version_id)
+        .where(v.claim_id == claim.id, v.version == claim.version)
+        .order_by(x.line_number)
+    ).all()
+    new = [(n.code, n.modifiers, n.units, n.charge, n.pointers) for n in stored.lines]
+    return [tuple(row) for row in sent] == new
+
+
+def _no_change(number: str) -> InputError:
+    return InputError(
+        file=f"claim {number}",
+        field="visit",
+        problem="no change: the replacement would be what the payer already processed (the "
+        "visit was not imported again since the claim was sent, and its lines come out the "
+        "same); nothing was changed",
+        fix="fix the visit and import it again (`ptbill import`), then correct; if the payer's "
+        "decision is wrong, appeal it (`ptbill appeal`)",
     )
 
 
