@@ -596,6 +596,13 @@ def test_a_crossover_not_answered_in_the_window_is_asked_of_its_payer(
     segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]
     assert sent.claims == ["V-1-S"] and "CLM*V-1-S*143***11:B:1*Y*A*Y*Y" in segs
     assert "NM1*PR*2*STATE MEDICAID*****PI*MEDICAID" in segs and "SBR*S*18*******MC" in segs
+    # Sent by hand, the crossover's wait is over: its item is done, naming what was sent (the
+    # claim now waits on its 835 as any claim sent does), not left open until the 835 posts.
+    with ledger.transaction() as s:
+        assert [i.kind for i in open_items(s, "V-1-S")] == []
+        done = s.scalars(select(m.WorkItem).where(m.WorkItem.id == item.id)).one()
+        assert (done.status, done.closed_on) == ("done", due)
+        assert "sent by hand" in done.resolution and "mine.837" in done.resolution
 
 
 def test_a_secondary_claim_is_asked_of_its_own_payer(
