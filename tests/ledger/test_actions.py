@@ -69,7 +69,11 @@ def _reimport_changed(ledger: Ledger, config: Config, tmp_path: Path) -> None:
     fixed["services"][1]["note"]["response"] = "tolerated well; re-documented after review"
     with ledger.transaction() as s:
         import_files(
-            s, [write_visits(tmp_path / "fixed.jsonl", [fixed])], as_of=LATER, config=config, who=WHO
+            s,
+            [write_visits(tmp_path / "fixed.jsonl", [fixed])],
+            as_of=LATER,
+            config=config,
+            who=WHO,
         )
 
 

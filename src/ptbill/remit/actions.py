@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.claim_pipeline import PreparedClaim, prepare_claim
@@ -35,10 +35,10 @@ from ptbill.ledger.states import State, audit_row, check, move
 from ptbill.ledger.stored import Stored, stored_of
 from ptbill.ledger.submit import stored_visit
 from ptbill.ledger.texts import Texts
+from ptbill.ledger.work_items import close_open
 from ptbill.scrub import Finding
 
 ZERO = Decimal(0)
-_OPEN_ITEMS = ("denial", "rejection", "underpayment", "blocked")
 RESCRUBBABLE = (State.BLOCKED, State.READY)
 
 
@@ -51,23 +51,6 @@ def find_claim(session: Session, number: str) -> m.Claim:
             "use the claim id shown by `ptbill worklist` (the visit id)",
         )
     return claim
-
-
-def close_items(
-    session: Session,
-    claim: m.Claim,
-    on: dt.date,
-    resolution: str,
-    kinds: tuple[str, ...] = _OPEN_ITEMS,
-) -> int:
-    result = session.execute(
-        update(m.WorkItem)
-        .where(
-            m.WorkItem.claim_id == claim.id, m.WorkItem.status == "open", m.WorkItem.kind.in_(kinds)
-        )
-        .values(status="done", closed_on=on, resolution=resolution)
-    )
-    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 class CorrectionBlocked(InputError):
@@ -258,12 +241,12 @@ def _corrected(
             f"version {version_no}: {kind}",
             "a correction",
         )
-    close_items(
+    close_open(
         session,
-        claim,
         as_of,
         f"corrected: version {version_no}, {kind}",
         ("denial", "rejection", "underpayment"),
+        claims=[claim.id],
     )
 
 
@@ -327,7 +310,7 @@ def rescrub(session: Session, config: Config, number: str, *, as_of: dt.date, wh
     why = f"scrubbed again as of {as_of}: " + (
         f"{len(items)} error(s): {', '.join(rules)}" if rules else "no errors"
     )
-    close_items(session, claim, as_of, why, ("blocked",))
+    close_open(session, as_of, why, ("blocked",), claims=[claim.id])
     Bulk(session).insert(m.WorkItem, items)
     wanted = State.BLOCKED if items else State.READY
     if claim.state == wanted:  # the same state: the audit trail still records the scrub
@@ -406,8 +389,7 @@ def _nothing_to_write_off(session: Session, claim: m.Claim, as_of: dt.date) -> I
     return InputError(
         file=f"claim {claim.claim_number}",
         field="balance",
-        problem=f"nothing to write off: the payer owes nothing on it ({owes}); nothing was "
-        "changed",
+        problem=f"nothing to write off: the payer owes nothing on it ({owes}); nothing was changed",
         fix="the patient's share is billed on their statements; to forgive it instead: "
         f"`ptbill patient-writeoff {patient.external_id} --claim {claim.claim_number} "
         "--reason ...`",
@@ -440,11 +422,11 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
     )
     move(session, claim, State.CLOSED, who, as_of, "closed after the write-off", "closing")
     claim.closed_on = as_of
-    close_items(
+    close_open(
         session,
-        claim,
         as_of,
         f"written off ({amount}): {reason}",
         ("denial", "rejection", "underpayment", "blocked", "unmatched"),
+        claims=[claim.id],
     )
     return amount
