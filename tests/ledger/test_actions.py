@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ptbill.config.profiles import Config
+from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
@@ -61,9 +62,25 @@ def denied_claim(ledger: Ledger, config: Config, tmp_path: Path) -> str:
     return "V-1"
 
 
+def _reimport_changed(ledger: Ledger, config: Config, tmp_path: Path) -> None:
+    """V-1's documentation fixed after the denial (97140's note completed) and
+    imported again: stored, held for a replacement."""
+    fixed = medicare_visit("V-1")
+    fixed["services"][1]["note"]["response"] = "tolerated well; re-documented after review"
+    with ledger.transaction() as s:
+        import_files(
+            s,
+            [write_visits(tmp_path / "fixed.jsonl", [fixed])],
+            as_of=LATER,
+            config=config,
+            who=WHO,
+        )
+
+
 def test_a_correction_is_a_replacement_with_the_payers_claim_number(
-    ledger: Ledger, config: Config, denied_claim: str
+    ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path
 ) -> None:
+    _reimport_changed(ledger, config, tmp_path)
     with ledger.transaction() as s:
         result = correct(s, config, denied_claim, as_of=LATER, who=WHO)
         assert (result.version, result.frequency_code, result.original_claim_id) == (
@@ -82,6 +99,30 @@ def test_a_correction_is_a_replacement_with_the_payers_claim_number(
     assert [x.control_number for x in resent.lines] == ["V-1-v2-1", "V-1-v2-2"]
     with ledger.transaction() as s:
         assert claim(s, denied_claim).state == State.SUBMITTED
+
+
+def test_a_replacement_with_nothing_changed_is_refused(
+    ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path
+) -> None:
+    """The payer processed V-1; neither its visit (not imported again since it was sent) nor
+    its lines (the same codes, modifiers, units, charges and pointers) changed: a frequency-7
+    claim of the same content would only get the same decision (or a duplicate denial, CO-18),
+    so `correct` refuses it and changes nothing. Once the fixed visit is imported, it goes."""
+    with ledger.transaction() as s:
+        before = table_counts(s)
+    with ledger.transaction() as s, pytest.raises(InputError) as refused:
+        correct(s, config, denied_claim, as_of=LATER, who=WHO)
+    message = refused.value.render()
+    assert "no change" in message and "ptbill import" in message and "ptbill appeal" in message
+    with ledger.transaction() as s:
+        assert table_counts(s) == before
+        assert (claim(s, denied_claim).state, claim(s, denied_claim).version) == (
+            State.PARTIALLY_PAID,
+            1,
+        )
+    _reimport_changed(ledger, config, tmp_path)
+    with ledger.transaction() as s:
+        assert correct(s, config, denied_claim, as_of=LATER, who=WHO).version == 2
 
 
 def test_a_rejected_claim_is_sent_again_as_a_new_original(
@@ -167,3 +208,29 @@ def test_write_off_closes_the_claim(ledger: Ledger, config: Config, denied_claim
         assert moves[1][0] == "closed"
     with ledger.transaction() as s, pytest.raises(IllegalTransition):
         writeoff(s, denied_claim, "again", as_of=LATER, who=WHO)
+
+
+def test_a_write_off_with_nothing_left_for_the_payer_is_refused_saying_what_the_patient_owes(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """PR-119 on 97140: the payer assigned the line to the patient, so nothing is outstanding
+    with the payer (143 charge - 47.04 paid - 59 patient (12 coinsurance, 47 PR-119) - 36.96
+    contractual). A write-off of 0.00 that closes the claim would hide that the patient is
+    still billed: it is refused, naming what the patient owes, and nothing changes."""
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    c = sim_claims(sent.text)["V-1"]
+    lines = [paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")), denied(c.lines[1], "PR", "119")]
+    with ledger.transaction() as s:
+        post_text(s, remit_of([decision(c, lines)]), "r.835", who=WHO, config=config, as_of=None)
+    with ledger.transaction() as s:
+        before = (claim(s, "V-1").state, len(open_items(s, "V-1")))
+        with pytest.raises(InputError) as refused:
+            writeoff(s, "V-1", "patient responsibility", as_of=LATER, who=WHO)
+    message = refused.value.render()
+    assert "nothing to write off" in message and "the patient owes 59.00" in message
+    assert "patient-writeoff P-1 --claim V-1" in message
+    with ledger.transaction() as s:
+        assert (claim(s, "V-1").state, len(open_items(s, "V-1"))) == before
+        assert claim(s, "V-1").written_off == 0

@@ -94,9 +94,14 @@ def test_filters_groups_and_csv(db: str) -> None:
     assert r.exit_code == 2 and "soon" in r.output
 
 
+# Denials with money still owed by the payer (a PR-119 denial's balance is the patient's:
+# its write-off is refused, test_actions).
+PAYER_DENIALS = ("--kind", "denial", "--category", "medical_necessity")
+
+
 def test_the_pipe_to_a_bulk_write_off(db: str) -> None:
-    items = json.loads(run("--db", db, "worklist", "--kind", "denial", "--json").output)
-    ids = run("--db", db, "worklist", "--kind", "denial", "--format", "ids", "--limit", "4")
+    items = json.loads(run("--db", db, "worklist", *PAYER_DENIALS, "--json").output)
+    ids = run("--db", db, "worklist", *PAYER_DENIALS, "--format", "ids", "--limit", "4")
     numbers = ids.output.split()
     assert numbers == list(dict.fromkeys(i["claim_id"] for i in items[:4]))
     r = run("--db", db, "writeoff", "--from-stdin", "--reason", "small balance", stdin=ids.output)
@@ -125,7 +130,7 @@ def test_the_pipe_to_a_bulk_write_off(db: str) -> None:
 def test_a_list_of_ids_saved_on_windows_is_read_as_any(db: str) -> None:
     """A file of ids saved by Notepad or a spreadsheet (a byte-order mark, CRLF line ends) and
     given on standard input: each id is the claim it names."""
-    numbers = run("--db", db, "worklist", "--kind", "denial", "--format", "ids").output.split()
+    numbers = run("--db", db, "worklist", *PAYER_DENIALS, "--format", "ids").output.split()
     r = run(
         "--db",
         db,

@@ -209,9 +209,10 @@ def test_no_secondary_without_a_next_coverage_or_a_balance(
         assert s.scalar(select(m.Claim).where(m.Claim.claim_number == "V-1-S")) is None
 
 
-def test_a_reversal_after_the_secondary_was_paid_replaces_it(
-    ledger: Ledger, config: Config, primary
-) -> None:
+def _secondary_paid_then_primary_corrected(ledger: Ledger, config: Config, primary):  # type: ignore[no-untyped-def]
+    """Medicare pays V-1 (share $16), the Medigap plan pays the $16, then Medicare reverses
+    and decides again: 97140 allowed $25 (coinsurance $5), so it pays more ($66.64) and the
+    patient's share the secondary was billed for changes to $17: V-1-S is corrected."""
     _add_coverage(ledger, config, "medigap", "MG123")
     first = decision(primary, _primary_lines(primary), icn="A1")
     _post(ledger, config, remit([remittance_claims(first)]))
@@ -225,8 +226,6 @@ def test_a_reversal_after_the_secondary_was_paid_replaces_it(
             "MEDICARE SUPPLEMENT PLAN", "MEDIGAP", [_secondary_pays(sec_sim, first)], SECOND_DAY
         ),
     )
-    # Medicare reverses and decides again: 97140 allowed $25 (coinsurance $5), so it pays more
-    # and the patient's share the secondary was billed for changes to $17.
     corrected = decision(
         primary,
         [
@@ -235,7 +234,13 @@ def test_a_reversal_after_the_secondary_was_paid_replaces_it(
         ],
         icn="A2",
     )
-    summary = _post(ledger, config, reversal(first, corrected, when=LATER, number=3))
+    return _post(ledger, config, reversal(first, corrected, when=LATER, number=3))
+
+
+def test_a_reversal_after_the_secondary_was_paid_replaces_it(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    summary = _secondary_paid_then_primary_corrected(ledger, config, primary)
     assert summary.cob.corrected == ["V-1-S"]
     with ledger.transaction() as s:
         sec = claim(s, "V-1-S")
@@ -255,6 +260,31 @@ def test_a_reversal_after_the_secondary_was_paid_replaces_it(
     assert "CLM*V-1-S*143***11:B:7*Y*A*Y*Y" in segs and "REF*F8*MG1" in segs
     assert "AMT*D*66.64" in segs and "AMT*EAF*17" in segs  # from the corrected decision
     assert "REF*F8*A2" in segs  # 2330B: the primary's new claim number
+
+
+def test_a_corrected_secondary_keeps_its_payers_earlier_payment_in_the_account(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """While V-1-S's replacement waits on the plan, the plan's $16 stays paid (the clinic holds
+    it until the plan's new decision replaces it): insurance paid is Medicare's $66.64 and the
+    plan's $16, and what waits on insurance is the $1 of the $17 share the plan has not paid --
+    neither the $16 twice (paid and waiting) nor gone from both."""
+    from ptbill.ledger.balances import balances
+
+    _secondary_paid_then_primary_corrected(ledger, config, primary)
+    with ledger.transaction() as s:
+        assert claim(s, "V-1-S").state == "corrected"
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        bal = balances(s, LATER, [patient])[patient]
+    (visit,) = bal.visits
+    assert (visit.insurance_paid, visit.share, visit.pending_with) == (
+        D("82.64"),
+        D("1.00"),
+        "medigap",
+    )
+    # 143 charge = 82.64 paid + 59.36 taken off (CO-45 58, CO-253 1.36) + 1.00 waiting
+    assert visit.adjustments == D("59.36")
+    assert (bal.pending, bal.balance) == (D("1.00"), D("0"))
 
 
 def test_a_reversal_before_the_secondary_was_sent_rebuilds_it_in_place(
@@ -596,6 +626,13 @@ def test_a_crossover_not_answered_in_the_window_is_asked_of_its_payer(
     segs = ["*".join(e) for e in split_text(assert_valid(sent.text))]
     assert sent.claims == ["V-1-S"] and "CLM*V-1-S*143***11:B:1*Y*A*Y*Y" in segs
     assert "NM1*PR*2*STATE MEDICAID*****PI*MEDICAID" in segs and "SBR*S*18*******MC" in segs
+    # Sent by hand, the crossover's wait is over: its item is done, naming what was sent (the
+    # claim now waits on its 835 as any claim sent does), not left open until the 835 posts.
+    with ledger.transaction() as s:
+        assert [i.kind for i in open_items(s, "V-1-S")] == []
+        done = s.scalars(select(m.WorkItem).where(m.WorkItem.id == item.id)).one()
+        assert (done.status, done.closed_on) == ("done", due)
+        assert "sent by hand" in done.resolution and "mine.837" in done.resolution
 
 
 def test_a_secondary_claim_is_asked_of_its_own_payer(

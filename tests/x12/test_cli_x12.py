@@ -34,6 +34,7 @@ CLAIM_KEYS = {
     "payer_claim_control_number",
     "adjustments",
     "lines",
+    "remarks",  # claim-level RARCs (MOA/MIA): added to the contract's keys
 }
 LINE_KEYS = {
     "code",
@@ -111,6 +112,7 @@ def test_remit_json_has_exactly_the_contract_shape():
         ],
     }
     assert payment["claims"][1]["lines"][0]["remarks"] == ["N115"]
+    assert claim["remarks"] == ["MA01"]  # MOA05, as `remit --claims` shows it
     assert payment["provider_adjustments"] == [
         {"reason": "WO", "reference": "ICN099", "amount": "10.00"},
         {"reason": "L6", "reference": None, "amount": "-2.21"},
@@ -168,6 +170,7 @@ def test_remit_jsonl_and_csv_are_the_claims_of_the_json():
         (c["claim_id"], c["status"], c["charge"], c["paid"]) for c in claims
     ]
     assert rows[2]["adjustments"] == "CO-45:-20.00 PR-2:-20.00"
+    assert [r["remarks"] for r in rows] == [" ".join(c["remarks"]) for c in claims]
     assert [int(r["lines"]) for r in rows] == [len(c["lines"]) for c in claims]
 
 

@@ -558,7 +558,9 @@ def correct(
 ) -> None:
     """Make a corrected claim from the stored (re-imported) visit: a replacement (frequency 7,
     with the payer's claim number) or, if the payer never processed it, a new original.
-    Exit 1 when the corrected claim would still be blocked (nothing changes)."""
+    Exit 1 when the corrected claim would still be blocked (nothing changes); a replacement
+    with no change (the visit not imported again since it was sent, the same lines) is
+    refused (exit 2)."""
     from ptbill.remit.actions import CorrectionBlocked
     from ptbill.remit.actions import correct as correct_claim
 

@@ -105,6 +105,9 @@ def claim_json(c: RemittanceClaim) -> dict[str, Any]:
         }
         for line in c.lines
     ]
+    # Added to the contract's keys, last (its order unchanged): the claim-level remark codes
+    # (MOA/MIA RARCs, e.g. MA18: forwarded to the secondary), as the CSV and --claims show.
+    claim["remarks"] = c.remarks
     return claim
 
 

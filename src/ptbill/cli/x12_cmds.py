@@ -175,8 +175,9 @@ def remit(ctx: click.Context, file: str, output: str | None, list_claims: bool) 
 
     For people: each payment's header, its claims' totals by status, the top adjustment
     reasons and what does not balance (--claims: every claim too). --json: the payments (the
-    interfaces contract); --jsonl and --format csv: a claim a line, with its payment's payer,
-    trace number and date. Nothing is printed unless the whole file reads. Exit status 1 when
+    interfaces contract, each claim with its claim-level remark codes, MOA/MIA, as `remarks`
+    too); --jsonl and --format csv: a claim a line, with its payment's payer, trace number and
+    date. Nothing is printed unless the whole file reads. Exit status 1 when
     any total does not balance, 2 when the file cannot be read."""
     output = output_of(output)
     warnings: list[str] = []

@@ -70,14 +70,9 @@ class VisitBalance:
     def owed_by_reason(self) -> dict[str, Decimal]:
         """The balance by reason: what was applied pays the reasons in REASON_NAMES order
         (the deductible first)."""
-        out = {r: ZERO for r in REASON_NAMES}
         if self.pending_with or self.balance <= 0:
-            return out
-        paid = self.applied
-        for r in REASON_NAMES:
-            take = min(paid, self.by_reason[r]) if paid > 0 else ZERO
-            out[r], paid = self.by_reason[r] - take, paid - take
-        return out
+            return {r: ZERO for r in REASON_NAMES}
+        return _less(self.by_reason, self.applied)
 
     @property
     def balance(self) -> Decimal:
@@ -186,6 +181,16 @@ def _share(d: Share, medicare: bool) -> tuple[dict[str, Decimal], Decimal]:
     return out, not_billable
 
 
+def _less(share: dict[str, Decimal], paid: Decimal) -> dict[str, Decimal]:
+    """The share by reason less what a payer paid of it (the deductible first, as a patient's
+    payments are applied), never below 0."""
+    out = {}
+    for r in REASON_NAMES:
+        take = min(paid, share[r]) if paid > 0 else ZERO
+        out[r], paid = share[r] - take, paid - take
+    return out
+
+
 _CLAIMS_SQL = (
     "SELECT claims.id, claims.claim_number, claims.patient_id, claims.state, claims.sequence, "
     "claims.primary_claim_id, claims.date_of_service, claims.charge, payers.key, "
@@ -254,6 +259,7 @@ def _visit(
     if not live:
         return None
     paid = ZERO
+    paid_pending = ZERO  # paid by a payer that has the claim again (corrected, appealed)
     last: Share | None = None
     pending = None
     for row in live:
@@ -263,9 +269,12 @@ def _visit(
             paid += d.paid
             if row[4] > 1 and d.denied and last is not None:
                 continue  # the next payer denied (written off since or not): the share stands
-            last, pending = d, None
+            last, pending, paid_pending = d, None, ZERO
         elif row[3] not in _GONE:
             pending = row[8]
+            if payment is not None:  # its earlier payment stands until its new decision
+                paid += decided[payment].paid
+                paid_pending += decided[payment].paid
     if last is None:
         return VisitBalance(
             first[0],
@@ -281,6 +290,8 @@ def _visit(
             pending or first[8],
         )
     share, not_billable = _share(last, bool(chain[0][9]))
+    if paid_pending:  # what waits on the payer is what it has not paid of the share yet
+        share = _less(share, paid_pending)
     charge = money(first[7])
     adjustments = charge - paid - sum(share.values(), ZERO)
     return VisitBalance(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, Table, func, select, text
+from sqlalchemy import Column, Connection, Date, Dialect, Table, func, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -68,6 +68,19 @@ def _remembered(proc: Any) -> Callable[[Any], Any]:
             return proc(value)
 
     return convert
+
+
+def from_driver(dialect: Dialect, model: type[Base], name: str) -> Callable[[Any], Any]:
+    """The driver's value of a Money or Date column -> the Python value SQLAlchemy would
+    return, for rows read with exec_driver_sql (SQLite gives a date as ISO text)."""
+    col = _table(model).c[name]
+    if isinstance(col.type, Money):
+        money = col.type
+        return _remembered(lambda v: money.process_result_value(v, dialect))
+    if not isinstance(col.type, Date):
+        raise TypeError(f"{col} is neither Money nor Date")
+    proc = col.type._cached_result_processor(dialect, None)  # noqa: SLF001
+    return _same if proc is None else _remembered(proc)
 
 
 class Bulk:
@@ -203,14 +216,7 @@ class Bulk:
     def from_driver(self, model: type[Base], name: str) -> Callable[[Any], Any]:
         """The driver's value of a Money or Date column -> the Python value SQLAlchemy would
         return, for rows read with exec_driver_sql."""
-        col = _table(model).c[name]
-        if isinstance(col.type, Money):
-            money = col.type
-            return _remembered(lambda v: money.process_result_value(v, self.dialect))
-        if not isinstance(col.type, Date):
-            raise TypeError(f"{col} is neither Money nor Date")
-        proc = col.type._cached_result_processor(self.dialect, None)  # noqa: SLF001
-        return _same if proc is None else _remembered(proc)
+        return from_driver(self.dialect, model, name)
 
     def insert_values(
         self, model: type[Base], names: Sequence[str], rows: Sequence[Sequence[Any]]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from ptbill.ledger import models as m
-from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.bulk import Bulk, from_driver
 from ptbill.remit.post_match import CHUNK, select_in
 from ptbill.x12.cob import CobAdjustment
 
@@ -102,17 +102,13 @@ def in_force(
     latest claim payment, or None when that was a reversal (CLP02 22) not yet followed by the
     corrected decision, or when it has none."""
     out: dict[int, int | None] = {}
+    day = from_driver(conn.dialect, m.ClaimPayment, "determined_on")
     rows = select_ids(conn, _IN_FORCE_SQL, list(claim_ids))
     for claim_id, payment_id, reversal, on in rows:
-        if as_of is not None and _day(on) > as_of:
+        if as_of is not None and day(on) > as_of:
             continue
         out[claim_id] = None if reversal else payment_id
     return out
-
-
-def _day(value: Any) -> dt.date:
-    """A date column as the driver gives it (SQLite: ISO text)."""
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def read(bulk: Bulk, payment_ids: Iterable[int], details: bool = True) -> dict[int, Decided]:

@@ -25,6 +25,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger.balances import PatientBalance, balances, cents
 from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
 from ptbill.ledger.scope import EVERYTHING, Scope
+from ptbill.ledger.work_items import close_open
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -393,15 +394,7 @@ def _finish(session: Session, p: m.Patient, result: Applied, on: dt.date) -> App
 
 def end_collections(session: Session, patient_id: int, on: dt.date, why: str) -> None:
     """A patient who owes nothing is no collections work: their open item is done."""
-    session.execute(
-        update(m.WorkItem)
-        .where(
-            m.WorkItem.patient_id == patient_id,
-            m.WorkItem.kind == "collections",
-            m.WorkItem.status == "open",
-        )
-        .values(status="done", closed_on=on, resolution=why)
-    )
+    close_open(session, on, why, ("collections",), patient=patient_id)
 
 
 def _sync_refund_item(session: Session, p: m.Patient, on: dt.date, who: str) -> None:

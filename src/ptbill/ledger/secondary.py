@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.bulk import batch
@@ -49,6 +49,7 @@ from ptbill.ledger.states import DECIDED, State, audit_row, move
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.ledger.texts import Texts
 from ptbill.ledger.versions import control_number
+from ptbill.ledger.work_items import close_open
 from ptbill.remit.post_match import select_in
 from ptbill.scrub.registry import Step as RuleStep
 from ptbill.scrub.registry import rule_steps
@@ -824,7 +825,14 @@ def hold_changed(session: Session, patient_pk: int, *, as_of: dt.date, who: str)
             f"{c.date_of_service} is {now.payer_key if now else 'none'} now, not "
             f"{was.key}, which this claim was made for. Fix: {fix}"
         )
-        close_blocked(session, c.id, as_of, "the coverage changed again", COVERAGE_CHANGED)
+        close_open(
+            session,
+            as_of,
+            "the coverage changed again",
+            ("blocked",),
+            claims=[c.id],
+            rule=COVERAGE_CHANGED,
+        )
         session.add(
             m.WorkItem(
                 claim_id=c.id,
@@ -993,17 +1001,6 @@ def correct_next(
     run.insert_lines((x, version.id, claim.claim_number, number) for x in own)
     claim.version, claim.payer_id = number, now.payer_pk
     return NextCorrection(number, frequency, original, findings)
-
-
-def close_blocked(
-    session: Session, claim_id: int, on: dt.date, why: str, rule: str | None = None
-) -> None:
-    """A claim's open `blocked` work items done (of one rule, when given)."""
-    w = m.WorkItem
-    q = update(w).where(w.claim_id == claim_id, w.kind == "blocked", w.status == "open")
-    if rule is not None:
-        q = q.where(w.rule == rule)
-    session.execute(q.values(status="done", closed_on=on, resolution=why))
 
 
 _WITH_NEXT_SQL = (

@@ -36,6 +36,7 @@ from ptbill.ledger.secondary import EarlierPayers, Step, for_payer, hold_changed
 from ptbill.ledger.secondary import stored_visit as parsed_visit
 from ptbill.ledger.states import State, audit_row
 from ptbill.ledger.stored import coded_from_lines
+from ptbill.ledger.work_items import close_open
 from ptbill.x12 import (
     Claim,
     InterchangeSettings,
@@ -470,6 +471,16 @@ class _Submission:
         self.bulk.insert(m.SubmissionClaim, links)
         self.bulk.insert(m.AuditEntry, audit)
         self.sent += len(sent)
+        by_hand = [row[0] for row in sent if row[1] == State.CORRECTED]
+        if by_hand:  # a crossover the next payer never had, sent to it by hand: no more waiting
+            close_open(
+                self.s,
+                as_of,
+                f"sent by hand in interchange {icn:09d} ({self.file_name}): its 835 is awaited "
+                "as any sent claim's",
+                ("crossover",),
+                claims=by_hand,
+            )
 
     def block_late(self, late: list[tuple[Any, ...]]) -> None:
         """Ready claims past their timely filing limit: blocked with a work item, not sent."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.claim_pipeline import PreparedClaim, prepare_claim
@@ -27,6 +27,7 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger import versions
+from ptbill.ledger.balances import CENT, balances
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.importer import same_day_history
 from ptbill.ledger.secondary import correct_next, rescrub_next
@@ -34,10 +35,10 @@ from ptbill.ledger.states import State, audit_row, check, move
 from ptbill.ledger.stored import Stored, stored_of
 from ptbill.ledger.submit import stored_visit
 from ptbill.ledger.texts import Texts
+from ptbill.ledger.work_items import close_open
 from ptbill.scrub import Finding
 
 ZERO = Decimal(0)
-_OPEN_ITEMS = ("denial", "rejection", "underpayment", "blocked")
 RESCRUBBABLE = (State.BLOCKED, State.READY)
 
 
@@ -50,23 +51,6 @@ def find_claim(session: Session, number: str) -> m.Claim:
             "use the claim id shown by `ptbill worklist` (the visit id)",
         )
     return claim
-
-
-def close_items(
-    session: Session,
-    claim: m.Claim,
-    on: dt.date,
-    resolution: str,
-    kinds: tuple[str, ...] = _OPEN_ITEMS,
-) -> int:
-    result = session.execute(
-        update(m.WorkItem)
-        .where(
-            m.WorkItem.claim_id == claim.id, m.WorkItem.status == "open", m.WorkItem.kind.in_(kinds)
-        )
-        .values(status="done", closed_on=on, resolution=resolution)
-    )
-    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 class CorrectionBlocked(InputError):
@@ -175,6 +159,8 @@ def correct(
     if scrub.blocked:
         raise CorrectionBlocked(number, list(scrub.findings))
     stored = stored_of(prepared.coded, scrub, prepared.priced)
+    if original and not pending and _unchanged(session, claim, stored):
+        raise _no_change(number)
     version_no = claim.version if pending else claim.version + 1
     _write_version(session, claim, visit, stored, version_no, as_of, f"correction by {who}")
     kind = (
@@ -190,6 +176,48 @@ def correct(
         original,
         stored.charge,
         [f.to_json() for f in scrub.findings],
+    )
+
+
+_REIMPORTED = "visit re-imported from %"  # the importer's audit row of a held visit
+
+
+def _unchanged(session: Session, claim: m.Claim, stored: Stored) -> bool:
+    """Whether a replacement would say what the payer already has: the visit was not imported
+    again since the claim was last sent, and the lines come out the same (code, modifiers,
+    units, charge, pointers)."""
+    a = m.AuditEntry
+    last_sent = session.scalar(
+        select(a.id)
+        .where(a.claim_id == claim.id, a.to_state == str(State.SUBMITTED))
+        .order_by(a.id.desc())
+        .limit(1)
+    )
+    reimported = session.scalar(
+        select(a.id).where(a.claim_id == claim.id, a.id > (last_sent or 0), a.why.like(_REIMPORTED))
+    )
+    if reimported is not None:
+        return False
+    x, v = m.ClaimLine, m.ClaimVersion
+    sent = session.execute(
+        select(x.code, x.modifiers, x.units, x.charge, x.pointers)
+        .join(v, v.id == x.version_id)
+        .where(v.claim_id == claim.id, v.version == claim.version)
+        .order_by(x.line_number)
+    ).all()
+    new = [(n.code, n.modifiers, n.units, n.charge, n.pointers) for n in stored.lines]
+    return [tuple(row) for row in sent] == new
+
+
+def _no_change(number: str) -> InputError:
+    return InputError(
+        file=f"claim {number}",
+        field="visit",
+        problem="no change: the replacement would be what the payer already processed (the "
+        "visit was not imported again since the claim was sent, and its lines come out the "
+        "same); nothing was changed",
+        fix="fix the visit and import it again (`ptbill import`), then correct; if the payer's "
+        "decision is wrong, appeal it (`ptbill appeal`)",
     )
 
 
@@ -213,12 +241,12 @@ def _corrected(
             f"version {version_no}: {kind}",
             "a correction",
         )
-    close_items(
+    close_open(
         session,
-        claim,
         as_of,
         f"corrected: version {version_no}, {kind}",
         ("denial", "rejection", "underpayment"),
+        claims=[claim.id],
     )
 
 
@@ -282,7 +310,7 @@ def rescrub(session: Session, config: Config, number: str, *, as_of: dt.date, wh
     why = f"scrubbed again as of {as_of}: " + (
         f"{len(items)} error(s): {', '.join(rules)}" if rules else "no errors"
     )
-    close_items(session, claim, as_of, why, ("blocked",))
+    close_open(session, as_of, why, ("blocked",), claims=[claim.id])
     Bulk(session).insert(m.WorkItem, items)
     wanted = State.BLOCKED if items else State.READY
     if claim.state == wanted:  # the same state: the audit trail still records the scrub
@@ -344,8 +372,33 @@ def sent_for(session: Session, claims: list[m.Claim]) -> dict[int, Decimal]:
     return {cid: left for cid, version, left in session.execute(q) if versions_of[cid] == version}
 
 
+def _nothing_to_write_off(session: Session, claim: m.Claim, as_of: dt.date) -> InputError:
+    """The refusal of a write-off that would write off 0.00: the payer owes nothing (what is
+    left is the patient's share, PR), so closing the claim would only hide that the patient is
+    billed. It names what the patient owes on the visit and the command that forgives it."""
+    patient = session.get(m.Patient, claim.patient_id)
+    assert patient is not None
+    head = claim.primary_claim_id or claim.id
+    visits = balances(session, as_of, [claim.patient_id]).get(claim.patient_id)
+    visit = next((v for v in visits.visits if v.claim_id == head), None) if visits else None
+    if visit is not None and visit.pending_with:
+        owes = f"the patient's share waits on {visit.pending_with}"
+    else:
+        owed = visit.balance if visit is not None else ZERO
+        owes = f"the patient owes {max(owed, ZERO).quantize(CENT)} on this visit"
+    return InputError(
+        file=f"claim {claim.claim_number}",
+        field="balance",
+        problem=f"nothing to write off: the payer owes nothing on it ({owes}); nothing was changed",
+        fix="the patient's share is billed on their statements; to forgive it instead: "
+        f"`ptbill patient-writeoff {patient.external_id} --claim {claim.claim_number} "
+        "--reason ...`",
+    )
+
+
 def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who: str) -> Decimal:
-    """Write off what is outstanding on the claim and close it; returns the amount."""
+    """Write off what is outstanding on the claim and close it; returns the amount. Refused
+    when nothing is outstanding (the rest is the patient's: `_nothing_to_write_off`)."""
     if not reason.strip():
         raise InputError(
             "--reason",
@@ -355,6 +408,8 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")
     amount = outstanding(claim, sent_for(session, [claim]).get(claim.id))
+    if amount <= 0:
+        raise _nothing_to_write_off(session, claim, as_of)
     claim.written_off += amount
     move(
         session,
@@ -367,11 +422,11 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
     )
     move(session, claim, State.CLOSED, who, as_of, "closed after the write-off", "closing")
     claim.closed_on = as_of
-    close_items(
+    close_open(
         session,
-        claim,
         as_of,
         f"written off ({amount}): {reason}",
         ("denial", "rejection", "underpayment", "blocked", "unmatched"),
+        claims=[claim.id],
     )
     return amount

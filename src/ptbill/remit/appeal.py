@@ -31,8 +31,9 @@ from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.states import State, check, move
 from ptbill.ledger.submit import stored_visit
+from ptbill.ledger.work_items import close_open
 from ptbill.reference.adjustment_codes import GROUPS, carc_words, rarc_words
-from ptbill.remit.actions import close_items, find_claim
+from ptbill.remit.actions import find_claim
 from ptbill.remit.letter import Letter, to_html, to_pdf
 
 # The sources the letter cites (billing-rules.md "Sources"), in our words.
@@ -144,8 +145,12 @@ def appeal(
         f"{level} (appeal #{row.id}), due {due}",
         "an appeal",
     )
-    close_items(
-        session, claim, as_of, f"appealed on {as_of} (appeal #{row.id})", ("denial", "underpayment")
+    close_open(
+        session,
+        as_of,
+        f"appealed on {as_of} (appeal #{row.id})",
+        ("denial", "underpayment"),
+        claims=[claim.id],
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
