@@ -101,28 +101,30 @@ def test_a_correction_is_a_replacement_with_the_payers_claim_number(
         assert claim(s, denied_claim).state == State.SUBMITTED
 
 
-def test_a_replacement_with_nothing_changed_is_refused(
+def test_a_replacement_with_nothing_changed_is_made_with_a_warning(
     ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path
 ) -> None:
     """The payer processed V-1; neither its visit (not imported again since it was sent) nor
     its lines (the same codes, modifiers, units, charges and pointers) changed: a frequency-7
-    claim of the same content would only get the same decision (or a duplicate denial, CO-18),
-    so `correct` refuses it and changes nothing. Once the fixed visit is imported, it goes."""
+    claim of the same content may be denied as a duplicate (CO-18), unless what was fixed is
+    in the configuration (a clinic's NPI), which the check does not see. So the replacement is
+    made and the biller warned; once the fixed visit is imported, correcting again makes the
+    replacement anew, without the warning."""
     with ledger.transaction() as s:
-        before = table_counts(s)
-    with ledger.transaction() as s, pytest.raises(InputError) as refused:
-        correct(s, config, denied_claim, as_of=LATER, who=WHO)
-    message = refused.value.render()
-    assert "no change" in message and "ptbill import" in message and "ptbill appeal" in message
+        first = correct(s, config, denied_claim, as_of=LATER, who=WHO)
+    assert first.warnings[0]["rule"] == "CORRECT-UNCHANGED"
+    assert "duplicate (CO-18)" in first.warnings[0]["message"]
+    assert "import the fixed visit" in first.warnings[0]["fix"]
     with ledger.transaction() as s:
-        assert table_counts(s) == before
         assert (claim(s, denied_claim).state, claim(s, denied_claim).version) == (
-            State.PARTIALLY_PAID,
-            1,
+            State.CORRECTED,
+            2,
         )
     _reimport_changed(ledger, config, tmp_path)
     with ledger.transaction() as s:
-        assert correct(s, config, denied_claim, as_of=LATER, who=WHO).version == 2
+        again = correct(s, config, denied_claim, as_of=LATER, who=WHO)
+    assert again.version == 2  # the replacement not sent yet, made again
+    assert all(w["rule"] != "CORRECT-UNCHANGED" for w in again.warnings)
 
 
 def test_a_rejected_claim_is_sent_again_as_a_new_original(

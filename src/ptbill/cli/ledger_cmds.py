@@ -585,6 +585,9 @@ def correct(
         f"claim {claim} version {result.version}: {what}, {_money(result.charge)}; "
         "send it with `ptbill submit`"
     )
+    for w in result.warnings:
+        if w["severity"] == "warning":
+            click.echo(f"warning: {w['message']}. Fix: {w['fix']}", err=True)
 
 
 @claim_action(

@@ -159,8 +159,7 @@ def correct(
     if scrub.blocked:
         raise CorrectionBlocked(number, list(scrub.findings))
     stored = stored_of(prepared.coded, scrub, prepared.priced)
-    if original and not pending and _unchanged(session, claim, stored):
-        raise _no_change(number)
+    same = bool(original) and not pending and _unchanged(session, claim, stored)
     version_no = claim.version if pending else claim.version + 1
     _write_version(session, claim, visit, stored, version_no, as_of, f"correction by {who}")
     kind = (
@@ -175,7 +174,7 @@ def correct(
         frequency,
         original,
         stored.charge,
-        [f.to_json() for f in scrub.findings],
+        [*([UNCHANGED.to_json()] if same else []), *(f.to_json() for f in scrub.findings)],
     )
 
 
@@ -209,16 +208,20 @@ def _unchanged(session: Session, claim: m.Claim, stored: Stored) -> bool:
     return [tuple(row) for row in sent] == new
 
 
-def _no_change(number: str) -> InputError:
-    return InputError(
-        file=f"claim {number}",
-        field="visit",
-        problem="no change: the replacement would be what the payer already processed (the "
-        "visit was not imported again since the claim was sent, and its lines come out the "
-        "same); nothing was changed",
-        fix="fix the visit and import it again (`ptbill import`), then correct; if the payer's "
-        "decision is wrong, appeal it (`ptbill appeal`)",
-    )
+# Said, not refused: what changed may be outside the visit and its lines (a clinic's NPI,
+# taxonomy or address fixed in the configuration), which this check does not see.
+UNCHANGED = Finding(
+    "CORRECT-UNCHANGED",
+    "claim",
+    "warning",
+    None,
+    "the visit was not imported again since the claim was sent and its lines come out the "
+    "same: unless the fix was in the configuration (the clinic's NPI, taxonomy, address), the "
+    "payer may deny this replacement as a duplicate (CO-18)",
+    "if the visit was to be fixed, import the fixed visit and correct again before `ptbill "
+    "submit` (the replacement not sent yet is made again); if the payer's decision is wrong, "
+    "appeal it (`ptbill appeal`)",
+)
 
 
 def _corrected(
