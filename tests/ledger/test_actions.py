@@ -19,6 +19,7 @@ from ptbill.ledger.submit import submit
 from ptbill.remit.actions import CorrectionBlocked, correct, writeoff
 from ptbill.remit.appeal import appeal
 from ptbill.remit.post import post_text
+from ptbill.reports.statements import run_statements
 from tests.ledger.helpers import (
     PAID_DAY,
     WHO,
@@ -236,3 +237,14 @@ def test_a_write_off_with_nothing_left_for_the_payer_is_refused_saying_what_the_
     with ledger.transaction() as s:
         assert (claim(s, "V-1").state, len(open_items(s, "V-1"))) == before
         assert claim(s, "V-1").written_off == 0
+        items = open_items(s, "V-1")
+        assert [(i.carc, i.action) for i in items] == [("119", "bill_patient")]
+    # The item's work is the patient's bill: the statement that bills the visit closes it.
+    with ledger.transaction() as s:
+        run = run_statements(s, config, as_of=LATER, who=WHO)
+        assert [p["balance"] for p in run.statements] == [D("59.00")]
+        assert open_items(s, "V-1") == []
+        done = s.scalars(select(m.WorkItem).where(m.WorkItem.reference == "V-1")).all()
+        assert [i.resolution for i in done] == [
+            f"billed to the patient on the statement of {LATER.isoformat()}"
+        ]

@@ -36,6 +36,7 @@ from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import apply_credits, end_collections
 from ptbill.ledger.scope import EVERYTHING, Scope
+from ptbill.ledger.work_items import close_open
 from ptbill.remit.letter import latin1
 from ptbill.reports.cells import spreadsheet_row
 from ptbill.reports.pdftext import Page, write_pdf
@@ -51,6 +52,8 @@ NOTICE = {
     "final": "Final notice: unless this balance is paid or arranged within 30 days, the account "
     "may be referred to collections.",
 }
+_IN_CHUNK = 1000  # claim ids a query names at most (SQLite's limit on parameters)
+
 CSV_COLUMNS = (
     "patient_id",
     "name",
@@ -199,10 +202,31 @@ def run_statements(
         run.statements.append(detail)
         run.patients.append(bal.patient_id)
         pages.append((detail, clinics.get(bal.patient_id)))
+    _billed(session, [v.claim_id for bal, _ in due for v in bal.visits if v.balance > 0], as_of)
     session.flush()
     if out_dir is not None and pages:
         run.files = write_files(pages, as_of, out_dir, Staged(session))
     return run
+
+
+def _billed(session: Session, heads: list[int], on: dt.date) -> None:
+    """The "bill the patient" denial items (PR-96, PR-119 ...: the payer gave the line to the
+    patient) of the visits a statement now bills are done: no write-off applies to them (the
+    payer owes nothing) and the statement is their work."""
+    c = m.Claim
+    for i in range(0, len(heads), _IN_CHUNK):
+        part = heads[i : i + _IN_CHUNK]
+        chain = session.scalars(
+            select(c.id).where(c.id.in_(part) | c.primary_claim_id.in_(part))
+        ).all()
+        close_open(
+            session,
+            on,
+            f"billed to the patient on the statement of {on.isoformat()}",
+            ("denial",),
+            claims=chain,
+            action="bill_patient",
+        )
 
 
 def _row(pid: int, on: dt.date, step: str, balance: Decimal, detail: dict[str, Any]) -> Statement:
