@@ -189,7 +189,7 @@ def test_text_a_spreadsheet_would_run_is_written_as_text(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("text", "cell"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1 Main St", "'+1 Main St"),
         ("-cmd", "'-cmd"),
         ("@A1", "'@A1"),

@@ -106,7 +106,7 @@ def test_a_number_beyond_any_decimal_is_named_at_its_line_and_column(
 
 
 def _packaged(kind: str, path: Path) -> Path:
-    visit = b"{\"visit_id\": \"V-1\"}\n"
+    visit = b'{"visit_id": "V-1"}\n'
     if kind == "gzip":
         import gzip
 
