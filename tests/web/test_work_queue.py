@@ -427,3 +427,39 @@ def test_a_page_past_the_last_is_not_said_to_have_nothing_open(shared_bench: Wor
     # The business date's tooltip says what the default is: today, not the data's last date.
     assert "the latest date in the data" not in page
     assert "default: today in the company's time zone" in page
+
+
+def test_back_to_the_work_queue_after_a_group_action_is_the_view_it_was_sent_from(
+    make_bench: MakeBench,
+) -> None:
+    """A group acted on from the grouped view: the way back is that view with the list's own
+    filters (not the items of the group just acted on); from a page of the table, its
+    filters and page size."""
+    bench = make_bench("posted")
+    bench.login("biller")
+    html = bench.client.get("/worklist?view=groups&by=rule&kind=blocked").text
+    fields = _form(html, 'id="group-1"')
+    assert fields["rule"]  # the group's form narrows to its rule
+    send = {**fields, "action": "rescrub", "target": "all"}
+    r = bench.client.post("/worklist/bulk", data=send)
+    assert r.status_code == 200, r.text[:500]
+    back = re.search(r'<a href="(/worklist[^"]*)">Back to the work queue', r.text)
+    assert back is not None
+    assert dict(parse_qsl(htmllib.unescape(back.group(1)).split("?", 1)[1])) == {
+        "view": "groups",
+        "by": "rule",
+        "kind": "blocked",
+    }
+    html = bench.client.get("/worklist?kind=blocked&size=2&page=2").text
+    fields = _form(html, 'value="selected">Apply to the ticked items</button>')
+    ticked = re.findall(r'name="item" value="(\d+)" form="bulk"', html)[:1]
+    r = bench.client.post(
+        "/worklist/bulk", data={**fields, "action": "rescrub", "target": "selected", "item": ticked}
+    )
+    back = re.search(r'<a href="(/worklist[^"]*)">Back to the work queue', r.text)
+    assert back is not None
+    assert dict(parse_qsl(htmllib.unescape(back.group(1)).split("?", 1)[1])) == {
+        "kind": "blocked",
+        "size": "2",
+        "page": "2",
+    }

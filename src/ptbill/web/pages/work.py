@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Literal
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -72,6 +72,7 @@ def worklist_page(
         request,
         session,
         "worklist.html",
+        shown_query=_shown_query(params, view, by, page, size),
         as_of=day,
         view=view,
         by=by,
@@ -87,6 +88,33 @@ def worklist_page(
         max_bytes=request.app.state.settings.max_upload_bytes,
         **shown,
     )
+
+
+def _shown_query(
+    params: dict[str, str], view: View, by: str, page: int, size: int
+) -> dict[str, str]:
+    """The query of the work queue as shown: where a bulk action's answer leads back to."""
+    if view == "groups":
+        return {"view": view, "by": by, **params}
+    paged = {"size": str(size)} if size != QUEUE_PAGE else {}
+    return {**params, **paged, **({"page": str(page)} if page > 1 else {})}
+
+
+def _back(form: FormData, params: WorkFilterParams) -> dict[str, str]:
+    """The work queue as the bulk form was sent from (its `back` field, checked), else the
+    list of the form's filters."""
+    sent = dict(parse_qsl(form_text(form, "back", 1000)))
+    view, by = sent.pop("view", "items"), sent.pop("by", "rule")
+    paging: dict[str, str] = {k: sent.pop(k) for k in ("page", "size") if k in sent}
+    try:
+        shown = WorkFilterParams.model_validate(sent)
+    except ValidationError:
+        shown = None
+    fine = all(v.isdigit() and 0 < int(v) <= 10**6 for v in paging.values())
+    if shown is None or not fine or view not in ("items", "groups") or by not in GROUP_BYS:
+        return {k: str(v) for k, v in params.model_dump().items() if v}
+    back = {k: str(v) for k, v in shown.model_dump(mode="json").items() if v}
+    return {"view": view, "by": by, **back} if view == "groups" else {**back, **paging}
 
 
 def _form_error(field: str, problem: str, fix: str) -> InputError:
@@ -156,7 +184,7 @@ def bulk(request: Request, session: DB, who: PageBulkWriter, form: PageBulkForm)
             "use the buttons of the work queue: the ticked items, or all the items",
         )
     result = actions.bulk_action(session, state.config, who, action, *selected, day)
-    back = {k: v for k, v in params.model_dump().items() if v}
+    back = _back(form, params)
     return show(request, session, "bulk_result.html", result=result, back=back, action=action)
 
 
