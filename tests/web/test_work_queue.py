@@ -463,3 +463,15 @@ def test_back_to_the_work_queue_after_a_group_action_is_the_view_it_was_sent_fro
         "size": "2",
         "page": "2",
     }
+
+
+def test_a_rule_with_nothing_open_stays_chosen_in_the_filter(shared_bench: Workbench) -> None:
+    """The rule list offers the rules that hold open items; a rule whose items were all done
+    (a group written off, then 'Back to the work queue') is still the filter in use: shown
+    chosen, so that the list, said to be empty for these filters, and the form agree, and
+    filtering again keeps it."""
+    with shared_bench.signed_in("biller"):
+        html = shared_bench.client.get("/worklist?kind=blocked&rule=NO-SUCH-RULE").text
+    rules = html.split('name="rule"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'<option value="NO-SUCH-RULE" selected>', rules), rules[:300]
+    assert "Nothing open for these filters" in html
