@@ -307,3 +307,22 @@ def test_the_cli_narrows_to_a_clinic(bench: Workbench) -> None:
 
 def _claims(bench: Workbench, clinic: str) -> list[dict]:
     return bench.get(f"/api/v1/claims?clinic={clinic}&limit=200", "manager").json()["claims"]
+
+
+@pytest.mark.parametrize("action", ["grant", "revoke"])
+def test_a_grant_or_revoke_without_a_clinic_is_named_on_the_admin_page(
+    bench: Workbench, action: str
+) -> None:
+    """The admin page's clinic list starts at "-": a grant or revoke sent without choosing
+    one says so (422, the clinic named), not an internal error; nothing changes."""
+    before = bench.get("/api/v1/admin/users", "admin").json()["users"]
+    with bench.signed_in("admin"):
+        r = bench.client.post(
+            "/admin/users/change",
+            data={"csrf_token": bench.csrf(), "name": "viewer", "action": action, "clinic": "",
+                  "role": "biller"},
+            follow_redirects=False,
+        )  # fmt: skip
+    assert r.status_code == 422, r.text[:300]
+    assert "clinic" in r.text and "no clinic was chosen" in r.text
+    assert bench.get("/api/v1/admin/users", "admin").json()["users"] == before
