@@ -475,3 +475,47 @@ def test_a_rule_with_nothing_open_stays_chosen_in_the_filter(shared_bench: Workb
     rules = html.split('name="rule"', 1)[1].split("</select>", 1)[0]
     assert re.search(r'<option value="NO-SUCH-RULE" selected>', rules), rules[:300]
     assert "Nothing open for these filters" in html
+
+
+def test_a_write_off_from_a_row_of_the_queue_returns_to_the_queue_as_it_was(
+    make_bench: MakeBench,
+) -> None:
+    """The row's own Write off button (an item that advises it): the biller comes back to
+    the work queue with its filters and page, told it was written off, not to the claim's
+    page (a queue worked row by row lost its place at every claim)."""
+    bench = make_bench("posted")
+    bench.login("biller")
+    advised = [
+        i
+        for i in bench.get("/api/v1/worklist?limit=200").json()["items"]
+        if i["action"] == "write_off"
+    ]
+    assert advised, "the demo ledger has an item that advises a write-off"
+    item = advised[0]
+    query = f"kind={item['kind']}&payer={item['payer']}&size=1"
+    ids = [i["id"] for i in _walk(bench, query.replace("&size=1", ""))]
+    page = ids.index(item["id"]) + 1
+    html = bench.client.get(f"/worklist?{query}&page={page}").text
+    action = f"/claims/{item['claim_id']}/writeoff"
+    fields = _form(html, f'action="{action}"')
+    r = bench.client.post(action, data=fields, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    path, _, back = r.headers["location"].partition("?")
+    assert path == "/worklist"
+    paged = {"page": str(page)} if page > 1 else {}
+    assert dict(parse_qsl(back)) == {
+        "kind": item["kind"],
+        "payer": item["payer"],
+        "size": "1",
+        **paged,
+        "done": "written_off",
+    }
+    assert bench.get(f"/api/v1/claims/{item['claim_id']}").json()["state"] == "closed"
+    # Sent back anywhere but the work queue, the answer is the claim's page.
+    fields["back"] = "https://elsewhere.example/"
+    other = advised[1] if len(advised) > 1 else None
+    if other is not None and other["claim_id"] != item["claim_id"]:
+        r = bench.client.post(
+            f"/claims/{other['claim_id']}/writeoff", data=fields, follow_redirects=False
+        )
+        assert r.headers["location"].startswith(f"/claims/{other['claim_id']}?")
