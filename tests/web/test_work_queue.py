@@ -475,6 +475,12 @@ def test_a_rule_with_nothing_open_stays_chosen_in_the_filter(shared_bench: Workb
     rules = html.split('name="rule"', 1)[1].split("</select>", 1)[0]
     assert re.search(r'<option value="NO-SUCH-RULE" selected>', rules), rules[:300]
     assert "Nothing open for these filters" in html
+    # So do the groups of no payer and of no clinic ("-", what their groups open).
+    with shared_bench.signed_in("manager"):
+        html = shared_bench.client.get("/worklist?payer=-&clinic=-").text
+    for name in ("payer", "clinic"):
+        listed = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+        assert re.search(r'<option value="-" selected>', listed), (name, listed[:300])
 
 
 def test_a_write_off_from_a_row_of_the_queue_returns_to_the_queue_as_it_was(
