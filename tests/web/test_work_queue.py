@@ -429,6 +429,13 @@ def test_a_page_past_the_last_is_not_said_to_have_nothing_open(shared_bench: Wor
     assert "default: today in the company's time zone" in page
 
 
+def _way_back(html: str) -> dict[str, str]:
+    """The query of the answer's "Back to the work queue" link."""
+    back = re.search(r'<a href="(/worklist[^"]*)">Back to the work queue', html)
+    assert back is not None
+    return dict(parse_qsl(htmllib.unescape(back.group(1)).split("?", 1)[1]))
+
+
 def test_back_to_the_work_queue_after_a_group_action_is_the_view_it_was_sent_from(
     make_bench: MakeBench,
 ) -> None:
@@ -443,9 +450,7 @@ def test_back_to_the_work_queue_after_a_group_action_is_the_view_it_was_sent_fro
     send = {**fields, "action": "rescrub", "target": "all"}
     r = bench.client.post("/worklist/bulk", data=send)
     assert r.status_code == 200, r.text[:500]
-    back = re.search(r'<a href="(/worklist[^"]*)">Back to the work queue', r.text)
-    assert back is not None
-    assert dict(parse_qsl(htmllib.unescape(back.group(1)).split("?", 1)[1])) == {
+    assert _way_back(r.text) == {
         "view": "groups",
         "by": "rule",
         "kind": "blocked",
@@ -456,9 +461,7 @@ def test_back_to_the_work_queue_after_a_group_action_is_the_view_it_was_sent_fro
     r = bench.client.post(
         "/worklist/bulk", data={**fields, "action": "rescrub", "target": "selected", "item": ticked}
     )
-    back = re.search(r'<a href="(/worklist[^"]*)">Back to the work queue', r.text)
-    assert back is not None
-    assert dict(parse_qsl(htmllib.unescape(back.group(1)).split("?", 1)[1])) == {
+    assert _way_back(r.text) == {
         "kind": "blocked",
         "size": "2",
         "page": "2",
