@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -307,3 +308,48 @@ def test_the_cli_narrows_to_a_clinic(bench: Workbench) -> None:
 
 def _claims(bench: Workbench, clinic: str) -> list[dict]:
     return bench.get(f"/api/v1/claims?clinic={clinic}&limit=200", "manager").json()["claims"]
+
+
+@pytest.mark.parametrize("action", ["grant", "revoke"])
+def test_a_grant_or_revoke_without_a_clinic_is_named_on_the_admin_page(
+    bench: Workbench, action: str
+) -> None:
+    """The admin page's clinic list starts at "-": a grant or revoke sent without choosing
+    one says so (422, the clinic named), not an internal error; nothing changes."""
+    before = bench.get("/api/v1/admin/users", "admin").json()["users"]
+    with bench.signed_in("admin"):
+        r = bench.client.post(
+            "/admin/users/change",
+            data={"csrf_token": bench.csrf(), "name": "viewer", "action": action, "clinic": "",
+                  "role": "biller"},
+            follow_redirects=False,
+        )  # fmt: skip
+    assert r.status_code == 422, r.text[:300]
+    assert "clinic" in r.text and "no clinic was chosen" in r.text
+    assert bench.get("/api/v1/admin/users", "admin").json()["users"] == before
+
+
+def test_the_last_active_admin_is_kept(bench: Workbench) -> None:
+    """An admin who sets their own company role to none, or disables themselves, on the admin
+    page would leave the company with no one to manage users from the web (each is one
+    choice in the same form as a change of any other user): the last active admin is kept,
+    said as such; with a second admin the change is made."""
+
+    def change(action: str, role: str = "") -> Any:
+        return bench.client.post(
+            "/admin/users/change",
+            data={"csrf_token": bench.csrf(), "name": "admin", "action": action, "role": role},
+            follow_redirects=False,
+        )
+
+    with bench.signed_in("admin"):
+        for action, role in (("role", "none"), ("role", "manager"), ("disable", "")):
+            r = change(action, role)
+            assert r.status_code == 422, (action, r.text[:300])
+            assert "the last active company admin" in r.text
+        assert bench.client.get("/admin").status_code == 200  # still an admin
+    made = bench.post("/api/v1/admin/users/manager/role", role="admin", json={"role": "admin"})
+    assert made.status_code == 200, made.text
+    with bench.signed_in("admin"):
+        assert change("role", "none").status_code == 303
+    assert bench.get("/api/v1/admin/users", "manager").status_code == 200

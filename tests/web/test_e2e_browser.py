@@ -251,6 +251,43 @@ def test_a_biller_filters_groups_and_writes_off_a_group_from_the_page(
     assert errors == [], errors
 
 
+def test_acting_on_the_whole_list_asks_about_the_whole_list(
+    served: tuple[Workbench, str], browser: Any
+) -> None:
+    """A biller who ticked two items and clicks "Apply to all N items of the list" is asked
+    about all N, not "the chosen claims" (which reads as the two ticked); saying no does
+    nothing."""
+    bench, base = served
+    page = browser.new_page()
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "biller")
+    page.fill("input[name=password]", "ptbill-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/worklist?kind=blocked")
+    whole = bench.get("/api/v1/worklist?kind=blocked&limit=1").json()["total"]
+    assert whole > 2
+    boxes = page.locator("#items tbody input[name=item]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.select_option("#bulk select[name=action]", "writeoff")
+    page.fill("#bulk input[name=reason]", "small balance")
+    page.click(f"#bulk button:has-text('Apply to all {whole} items of the list')")
+    page.click("#bulk button:has-text('Apply to the ticked items')")
+    assert len(asked) == 2, asked
+    assert f"all {whole} items of the list" in asked[0] and "ticked or not" in asked[0]
+    assert "ticked" in asked[1] and "chosen" not in asked[1]
+    assert page.url.endswith("/worklist?kind=blocked")  # dismissed: nothing was sent
+    assert bench.get("/api/v1/worklist?kind=blocked&limit=1").json()["total"] == whole
+
+
 def _patients(bench: Workbench, clinic: str) -> list[dict[str, Any]]:
     url = f"/api/v1/patients?clinic={clinic}&limit=200"
     return bench.get(url, role="manager").json()["patients"]

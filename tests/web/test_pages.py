@@ -231,6 +231,25 @@ def test_a_form_without_its_csrf_token_is_refused(make_bench: MakeBench) -> None
     assert bench.get(f"/api/v1/claims/{number}").json()["state"] == "closed"
 
 
+def test_every_form_that_posts_carries_the_sessions_csrf_token(make_bench: MakeBench) -> None:
+    """What a browser sends is the form's own hidden field: a form rendered without it (a
+    template that imports the macro without its context) is refused on every click."""
+    bench = make_bench("posted")
+    bench.login("admin")
+    token = bench.csrf()
+    number = bench.get("/api/v1/claims?state=denied&limit=1").json()["claims"][0]["claim_number"]
+    pages = [*PAGES, "/admin", "/worklist?view=groups", f"/claims/{number}", "/payers"]
+    for url in pages:
+        html = bench.client.get(url).text
+        for form in re.findall(r'<form[^>]*method="post".*?</form>', html, re.S):
+            assert _csrf(form) == token, (url, form[:120])
+    r = bench.client.post(
+        "/admin/tokens",
+        data={"csrf_token": form_csrf(bench, "/admin", "/admin/tokens"), "user": "viewer"},
+    )
+    assert r.status_code == 200 and 'id="new-token">ptb_' in r.text
+
+
 def test_uploading_a_bad_835_shows_the_problem_and_posts_nothing(make_bench: MakeBench) -> None:
     bench = make_bench("pending")
     bench.login("biller")

@@ -427,3 +427,104 @@ def test_a_page_past_the_last_is_not_said_to_have_nothing_open(shared_bench: Wor
     # The business date's tooltip says what the default is: today, not the data's last date.
     assert "the latest date in the data" not in page
     assert "default: today in the company's time zone" in page
+
+
+def _way_back(html: str) -> dict[str, str]:
+    """The query of the answer's "Back to the work queue" link."""
+    back = re.search(r'<a href="(/worklist[^"]*)">Back to the work queue', html)
+    assert back is not None
+    return dict(parse_qsl(htmllib.unescape(back.group(1)).split("?", 1)[1]))
+
+
+def test_back_to_the_work_queue_after_a_group_action_is_the_view_it_was_sent_from(
+    make_bench: MakeBench,
+) -> None:
+    """A group acted on from the grouped view: the way back is that view with the list's own
+    filters (not the items of the group just acted on); from a page of the table, its
+    filters and page size."""
+    bench = make_bench("posted")
+    bench.login("biller")
+    html = bench.client.get("/worklist?view=groups&by=rule&kind=blocked").text
+    fields = _form(html, 'id="group-1"')
+    assert fields["rule"]  # the group's form narrows to its rule
+    send = {**fields, "action": "rescrub", "target": "all"}
+    r = bench.client.post("/worklist/bulk", data=send)
+    assert r.status_code == 200, r.text[:500]
+    assert _way_back(r.text) == {
+        "view": "groups",
+        "by": "rule",
+        "kind": "blocked",
+    }
+    html = bench.client.get("/worklist?kind=blocked&size=2&page=2").text
+    fields = _form(html, 'value="selected">Apply to the ticked items</button>')
+    ticked = re.findall(r'name="item" value="(\d+)" form="bulk"', html)[:1]
+    r = bench.client.post(
+        "/worklist/bulk", data={**fields, "action": "rescrub", "target": "selected", "item": ticked}
+    )
+    assert _way_back(r.text) == {
+        "kind": "blocked",
+        "size": "2",
+        "page": "2",
+    }
+
+
+def test_a_rule_with_nothing_open_stays_chosen_in_the_filter(shared_bench: Workbench) -> None:
+    """The rule list offers the rules that hold open items; a rule whose items were all done
+    (a group written off, then 'Back to the work queue') is still the filter in use: shown
+    chosen, so that the list, said to be empty for these filters, and the form agree, and
+    filtering again keeps it."""
+    with shared_bench.signed_in("biller"):
+        html = shared_bench.client.get("/worklist?kind=blocked&rule=NO-SUCH-RULE").text
+    rules = html.split('name="rule"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'<option value="NO-SUCH-RULE" selected>', rules), rules[:300]
+    assert "Nothing open for these filters" in html
+    # So do the groups of no payer and of no clinic ("-", what their groups open).
+    with shared_bench.signed_in("manager"):
+        html = shared_bench.client.get("/worklist?payer=-&clinic=-").text
+    for name in ("payer", "clinic"):
+        listed = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+        assert re.search(r'<option value="-" selected>', listed), (name, listed[:300])
+
+
+def test_a_write_off_from_a_row_of_the_queue_returns_to_the_queue_as_it_was(
+    make_bench: MakeBench,
+) -> None:
+    """The row's own Write off button (an item that advises it): the biller comes back to
+    the work queue with its filters and page, told it was written off, not to the claim's
+    page (a queue worked row by row lost its place at every claim)."""
+    bench = make_bench("posted")
+    bench.login("biller")
+    advised = [
+        i
+        for i in bench.get("/api/v1/worklist?limit=200").json()["items"]
+        if i["action"] == "write_off"
+    ]
+    assert advised, "the demo ledger has an item that advises a write-off"
+    item = advised[0]
+    query = f"kind={item['kind']}&payer={item['payer']}&size=1"
+    ids = [i["id"] for i in _walk(bench, query.replace("&size=1", ""))]
+    page = ids.index(item["id"]) + 1
+    html = bench.client.get(f"/worklist?{query}&page={page}").text
+    action = f"/claims/{item['claim_id']}/writeoff"
+    fields = _form(html, f'action="{action}"')
+    r = bench.client.post(action, data=fields, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    path, _, back = r.headers["location"].partition("?")
+    assert path == "/worklist"
+    paged = {"page": str(page)} if page > 1 else {}
+    assert dict(parse_qsl(back)) == {
+        "kind": item["kind"],
+        "payer": item["payer"],
+        "size": "1",
+        **paged,
+        "done": "written_off",
+    }
+    assert bench.get(f"/api/v1/claims/{item['claim_id']}").json()["state"] == "closed"
+    # Sent back anywhere but the work queue, the answer is the claim's page.
+    fields["back"] = "https://elsewhere.example/"
+    other = advised[1] if len(advised) > 1 else None
+    if other is not None and other["claim_id"] != item["claim_id"]:
+        r = bench.client.post(
+            f"/claims/{other['claim_id']}/writeoff", data=fields, follow_redirects=False
+        )
+        assert r.headers["location"].startswith(f"/claims/{other['claim_id']}?")

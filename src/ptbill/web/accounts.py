@@ -26,7 +26,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ptbill.errors import InputError
@@ -253,6 +253,20 @@ def revoke(session: Session, name: str, clinic_id: int) -> bool:
     return bool(gone)
 
 
+def _keep_an_admin(session: Session, user: User) -> None:
+    """Refuse to take the admin role (or the account) from the last active company admin:
+    no one could manage users from the web or the API after it."""
+    if user.role != "admin" or not user.active:
+        return
+    others = select(func.count()).where(User.role == "admin", User.active, User.id != user.id)
+    if not session.scalar(others):
+        raise _problem(
+            "NAME",
+            f"{user.name} is the last active company admin",
+            "make another user a company admin first (the role `admin`), then change this one",
+        )
+
+
 def set_company_role(session: Session, name: str, role: str) -> None:
     """Set the user's company-wide role (admin, manager), or `none` to leave them only their
     clinics' roles."""
@@ -265,6 +279,8 @@ def set_company_role(session: Session, name: str, role: str) -> None:
         )
     user = find_user(session, name)
     before = user.role
+    if role != "admin":
+        _keep_an_admin(session, user)
     user.role = NO_COMPANY_ROLE if role == "none" else role
     session.flush()
     if before == "admin" and user.role != "admin" or user.role == NO_COMPANY_ROLE != before:
@@ -274,6 +290,8 @@ def set_company_role(session: Session, name: str, role: str) -> None:
 def set_active(session: Session, name: str, active: bool) -> None:
     """Disable a user (refused at once: sessions ended, tokens refused) or enable them."""
     user = find_user(session, name)
+    if not active:
+        _keep_an_admin(session, user)
     user.active = active
     if not active:
         end_sessions(session, user.id)

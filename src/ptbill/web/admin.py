@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config
+from ptbill.errors import InputError
 from ptbill.ledger.scope import clinic_ids, ensure_clinics
 from ptbill.web import accounts
 from ptbill.web.security import clear_failures, record
@@ -21,6 +22,19 @@ def _ids(session: Session, config: Config, keys: Iterable[str]) -> list[int]:
     keys = [k for k in keys if k]
     ensure_clinics(session, config, keys)
     return clinic_ids(session, keys)
+
+
+def _clinic_id(session: Session, config: Config, clinic: str) -> int:
+    """The one clinic a grant or revoke is about (a blank: none was chosen)."""
+    if not clinic:
+        raise InputError(
+            "user change",
+            "no clinic was chosen",
+            "choose the clinic the role is given at (grant) or taken away at (revoke)",
+            field="clinic",
+        )
+    (clinic_id,) = _ids(session, config, [clinic])
+    return clinic_id
 
 
 def add_user(
@@ -38,13 +52,13 @@ def add_user(
 
 
 def grant(session: Session, config: Config, actor: str, name: str, clinic: str, role: str) -> None:
-    (clinic_id,) = _ids(session, config, [clinic])
+    clinic_id = _clinic_id(session, config, clinic)
     accounts.grant(session, name, clinic_id, role)
     record(session, actor, "grant", clinic_id=clinic_id, detail=f"{name} {role}")
 
 
 def revoke(session: Session, config: Config, actor: str, name: str, clinic: str) -> bool:
-    (clinic_id,) = _ids(session, config, [clinic])
+    clinic_id = _clinic_id(session, config, clinic)
     had = accounts.revoke(session, name, clinic_id)
     record(session, actor, "revoke", clinic_id=clinic_id, detail=name)
     return had

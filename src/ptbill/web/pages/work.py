@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Literal
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -72,6 +72,7 @@ def worklist_page(
         request,
         session,
         "worklist.html",
+        shown_query=_shown_query(params, view, by, page, size),
         as_of=day,
         view=view,
         by=by,
@@ -87,6 +88,42 @@ def worklist_page(
         max_bytes=request.app.state.settings.max_upload_bytes,
         **shown,
     )
+
+
+def _shown_query(
+    params: dict[str, str], view: View, by: str, page: int, size: int
+) -> dict[str, str]:
+    """The query of the work queue as shown: where a bulk action's answer leads back to."""
+    if view == "groups":
+        return {"view": view, "by": by, **params}
+    paged = {"size": str(size)} if size != QUEUE_PAGE else {}
+    return {**params, **paged, **({"page": str(page)} if page > 1 else {})}
+
+
+def _queue_query(text: str) -> dict[str, str] | None:
+    """A work queue's query as a page sent it (`_shown_query`), checked as the page checks its
+    parameters; None when it is not one."""
+    sent = dict(parse_qsl(text, keep_blank_values=True))
+    view, by = sent.pop("view", "items"), sent.pop("by", "rule")
+    paging: dict[str, str] = {k: sent.pop(k) for k in ("page", "size") if k in sent}
+    try:
+        shown = WorkFilterParams.model_validate(sent)
+    except ValidationError:
+        return None
+    fine = all(v.isdigit() and 0 < int(v) <= 10**6 for v in paging.values())
+    if set(sent) - set(FILTER_FIELDS) or not fine or view not in ("items", "groups"):
+        return None
+    if by not in GROUP_BYS:
+        return None
+    back = {k: str(v) for k, v in shown.model_dump(mode="json").items() if v}
+    return {"view": view, "by": by, **back} if view == "groups" else {**back, **paging}
+
+
+def _back(form: FormData, params: WorkFilterParams) -> dict[str, str]:
+    """The work queue as the bulk form was sent from (its `back` field), else the list of the
+    form's filters."""
+    shown = _queue_query(form_text(form, "back", 1000))
+    return shown if shown is not None else {k: str(v) for k, v in params.model_dump().items() if v}
 
 
 def _form_error(field: str, problem: str, fix: str) -> InputError:
@@ -156,7 +193,7 @@ def bulk(request: Request, session: DB, who: PageBulkWriter, form: PageBulkForm)
             "use the buttons of the work queue: the ticked items, or all the items",
         )
     result = actions.bulk_action(session, state.config, who, action, *selected, day)
-    back = {k: v for k, v in params.model_dump().items() if v}
+    back = _back(form, params)
     return show(request, session, "bulk_result.html", result=result, back=back, action=action)
 
 
@@ -274,6 +311,9 @@ def write_off(
     day = actions.need_date(business_date(session, request.app.state.settings), claim_number)
     actions.write_off_claim(session, who, claim_number, reason, day)
     session.commit()
+    queue = _queue_query(form_text(form, "back", 1000)) if form.get("back") else None
+    if queue is not None:  # the work queue's row: back to the queue as it was
+        return back_to(f"/worklist?{urlencode(queue)}" if queue else "/worklist", "written_off")
     return back_to(f"/claims/{quote(claim_number)}", "written_off")
 
 

@@ -4,7 +4,9 @@
   // Ask before an action that cannot be undone (write-off).
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var question = form.getAttribute("data-confirm");
+    // The button's own question first: "all the items" and "the ticked ones" differ.
+    var asker = event.submitter && event.submitter.getAttribute("data-confirm");
+    var question = asker || form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();
       return;
