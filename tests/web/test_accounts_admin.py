@@ -87,12 +87,25 @@ def test_the_cli_administers_users_and_tokens(make_bench: MakeBench) -> None:
 
 
 def test_an_expired_token_is_refused(bench: Workbench) -> None:
-    code, token = _run(bench.db, "token", "create", "viewer", "--expires", "2020-01-01")
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).date()
+    code, token = _run(bench.db, "token", "create", "viewer", "--expires", f"{tomorrow}")
     assert code == 0
+    assert bench.client.get("/api/v1/claims", headers=_bearer(token.strip())).status_code == 200
+    with bench.sessions()() as s:  # its day comes
+        t = s.scalars(select(ApiToken).order_by(ApiToken.id.desc())).first()
+        assert t is not None and t.expires_at == dt.datetime.combine(tomorrow, dt.time())
+        t.expires_at = dt.datetime(2020, 1, 1)
+        s.commit()
     assert bench.client.get("/api/v1/claims", headers=_bearer(token.strip())).status_code == 401
+
+
+def test_a_token_expiring_on_a_day_past_is_not_made(bench: Workbench) -> None:
     with bench.sessions()() as s:
-        expiry = s.scalar(select(ApiToken.expires_at).order_by(ApiToken.id.desc()))
-    assert expiry == dt.datetime(2020, 1, 1)
+        before = len(s.scalars(select(ApiToken)).all())
+    code, out = _run(bench.db, "token", "create", "viewer", "--expires", "2020-01-01")
+    assert code == 2 and "2020-01-01 has passed" in out and "Traceback" not in out
+    with bench.sessions()() as s:
+        assert len(s.scalars(select(ApiToken)).all()) == before
 
 
 def test_losing_access_ends_the_session(bench: Workbench) -> None:

@@ -336,6 +336,12 @@ def create_token(
     """A new API token for user `name` (narrowed to one clinic, expiring, when asked); the
     plain token is returned once and never stored."""
     user = find_user(session, name)
+    if expires_at is not None and expires_at <= now():
+        raise _problem(
+            "expires",
+            f"{expires_at:%Y-%m-%d} has passed: a token expiring then would never work",
+            "give a day after today, or no expiry",
+        )
     if clinic_id is not None and user.role == NO_COMPANY_ROLE:
         held = session.scalar(
             select(Grant.id).where(Grant.user_id == user.id, Grant.clinic_id == clinic_id)
