@@ -35,16 +35,9 @@ JSON_HELP = "Machine-readable output."
 
 
 def _amount(value: str) -> Decimal:
-    amount = typed_amount(value)
-    if amount is None:
-        raise InputError(
-            file="command line",
-            visit_id=None,
-            field="AMOUNT",
-            problem=f"{value!r} is not an amount",
-            fix="give dollars and cents, e.g. 25.00 or 1,250.00",
-        )
-    return amount
+    return typed_amount(
+        value, "command line", "AMOUNT", "give dollars and cents, e.g. 25.00 or 1,250.00"
+    )
 
 
 def _patient_options(fn: Any) -> Any:

@@ -69,6 +69,9 @@ from ptbill.pricing.kx import TherapyEntry
 from ptbill.scrub import Batch
 
 BATCH = 1000
+# How the audit trail starts the row of a visit imported again after its claim was sent (held
+# for a replacement): remit.actions.correct looks for it.
+HELD_AFTER_SUBMISSION = "visit re-imported from "
 EDITABLE = frozenset({State.DRAFT, State.BLOCKED, State.READY})
 Progress = Callable[[int], None]
 AsOfFor = Callable[[set[str | None]], dt.date]  # the as-of date of an input of these clinics
@@ -597,7 +600,7 @@ class _Run:
                     state,
                     self.who,
                     as_of,
-                    f"visit re-imported from {path} after submission: stored; "
+                    f"{HELD_AFTER_SUBMISSION}{path} after submission: stored; "
                     "send a replacement with `ptbill correct`",
                 )
             )

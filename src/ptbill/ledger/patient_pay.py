@@ -104,12 +104,19 @@ def find_patient(session: Session, external_id: str, scope: Scope = EVERYTHING) 
     return found[0]
 
 
-def typed_amount(text: str) -> Decimal | None:
-    """The amount a person typed (see _TYPED), or None when it is none; whether it is dollars
-    and cents within the ledger's money is checked where it is recorded."""
+def typed_amount(text: str, file: str, field_name: str, fix: str) -> Decimal:
+    """The amount a person typed (see _TYPED) in `field_name` of `file` (the command line, a
+    form), else the InputError saying so with `fix`; whether it is dollars and cents within
+    the ledger's money is checked where it is recorded."""
     found = _TYPED.fullmatch(text.strip())
     if found is None:
-        return None
+        raise InputError(
+            file=file,
+            visit_id=None,
+            field=field_name,
+            problem=f"{text!r} is not an amount",
+            fix=fix,
+        )
     return Decimal(found[1].replace(",", "") + (found[2] or ""))
 
 

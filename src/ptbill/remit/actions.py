@@ -29,7 +29,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger import versions
 from ptbill.ledger.balances import CENT, balances
 from ptbill.ledger.bulk import Bulk
-from ptbill.ledger.importer import same_day_history
+from ptbill.ledger.importer import HELD_AFTER_SUBMISSION, same_day_history
 from ptbill.ledger.secondary import correct_next, rescrub_next
 from ptbill.ledger.states import State, audit_row, check, move
 from ptbill.ledger.stored import Stored, stored_of
@@ -178,9 +178,6 @@ def correct(
     )
 
 
-_REIMPORTED = "visit re-imported from %"  # the importer's audit row of a held visit
-
-
 def _unchanged(session: Session, claim: m.Claim, stored: Stored) -> bool:
     """Whether a replacement would say what the payer already has: the visit was not imported
     again since the claim was last sent, and the lines come out the same (code, modifiers,
@@ -193,7 +190,11 @@ def _unchanged(session: Session, claim: m.Claim, stored: Stored) -> bool:
         .limit(1)
     )
     reimported = session.scalar(
-        select(a.id).where(a.claim_id == claim.id, a.id > (last_sent or 0), a.why.like(_REIMPORTED))
+        select(a.id).where(
+            a.claim_id == claim.id,
+            a.id > (last_sent or 0),
+            a.why.startswith(HELD_AFTER_SUBMISSION, autoescape=True),
+        )
     )
     if reimported is not None:
         return False

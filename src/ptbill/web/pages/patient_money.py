@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ptbill.errors import InputError
 from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on, typed_amount
 from ptbill.web import actions
 from ptbill.web import patient_money as money
@@ -33,16 +32,9 @@ Text = Annotated[str, Form(max_length=200)]
 
 
 def _amount(text: str) -> str:
-    value = typed_amount(text)
-    if value is None:
-        raise InputError(
-            file="form",
-            visit_id=None,
-            field="amount",
-            problem=f"{text!r} is not an amount",
-            fix="type dollars and cents, e.g. 25.00 or 1,250.00",
-        )
-    return str(value)
+    return str(
+        typed_amount(text, "form", "amount", "type dollars and cents, e.g. 25.00 or 1,250.00")
+    )
 
 
 def _day(request: Request, session: Any, what: str) -> dt.date:
