@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ptbill.config.profiles import Config
+from ptbill.config.profiles import Config, StatementContact
+from ptbill.domain.visit import Address
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import balances
@@ -31,7 +32,7 @@ from ptbill.payer_sim.write import remittance_claims
 from ptbill.remit.post import post_text
 from ptbill.remit.worklist import WorkFilter
 from ptbill.remit.worklist import open_items as open_items_of
-from ptbill.reports.statements import run_statements
+from ptbill.reports.statements import phone_text, run_statements
 from tests.ledger.helpers import (
     PAID_DAY,
     WHO,
@@ -291,9 +292,72 @@ def test_statements_follow_the_dunning_cycle(
 
 
 def pdf_text(pdf: bytes) -> str:
-    """The text drawn on a PDF's pages (its content streams, inflated)."""
+    """The text drawn on a PDF's pages (its content streams, inflated, strings unescaped)."""
     streams = re.findall(rb"/FlateDecode >>\nstream\n(.*?)\nendstream", pdf, re.DOTALL)
-    return "\n".join(zlib.decompress(x).decode("latin-1") for x in streams)
+    text = "\n".join(zlib.decompress(x).decode("latin-1") for x in streams)
+    return re.sub(r"\\([()\\])", r"\1", text)
+
+
+def _statement_text(ledger: Ledger, config: Config, folder: Path) -> str:
+    with ledger.transaction() as s:
+        run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=folder)
+    return pdf_text((folder / f"statement-elm-street-pt-P-1-{PAID_DAY}.pdf").read_bytes())
+
+
+def test_a_statement_says_what_the_share_is_for_whom_to_pay_and_whom_to_call(
+    ledger: Ledger, config: Config, sent, tmp_path: Path
+) -> None:
+    """V-1's $16 is Medicare's PR-2 coinsurance (the module's visit). Checks are payable to the
+    clinic by name at its address, and the phone is the submitter's (demo-clinic.toml:
+    2175550100), written as people read it."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    text = _statement_text(ledger, config, tmp_path / "own")
+    assert "What you owe is for: coinsurance 16.00." in text
+    assert "payable to Elm Street Physical Therapy" in text
+    assert "to 100 Elm St, Springfield, IL 62701-1234. Write your account number (P-1)" in text
+    assert "Questions about this statement: call (217) 555-0100." in text
+
+
+def test_a_clinics_statement_contact_sends_checks_and_calls_elsewhere(
+    ledger: Ledger, config: Config, sent, tmp_path: Path
+) -> None:
+    """A billing company's lockbox and phone line (`statements` of the clinic's configuration)
+    on the statement; the clinic's own name and address stay its heading."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    elm = config.clinics["elm-street-pt"]
+    lockbox = StatementContact(
+        payable_to="Keystone Billing LLC",
+        address=Address(
+            line1="PO Box 4410", line2="Dept 7", city="Chicago", state="IL", zip="60680"
+        ),
+        phone="312-555-0199 ext 4",
+    )
+    mine = config.model_copy(
+        update={
+            "clinics": {**config.clinics, elm.key: elm.model_copy(update={"statements": lockbox})}
+        }
+    )
+    text = _statement_text(ledger, mine, tmp_path / "lockbox")
+    assert "payable to Keystone Billing LLC" in text
+    assert "to PO Box 4410, Dept 7, Chicago, IL 60680." in text
+    assert "call 312-555-0199 ext 4." in text  # an extension: as configured
+    assert elm.name in text and "100 Elm St, Springfield" in text  # the heading
+    assert "payable to Elm Street" not in text and "(217) 555-0100" not in text
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2175550100", "(217) 555-0100"),
+        ("1-217-555-0100", "(217) 555-0100"),
+        ("(217) 555-0100", "(217) 555-0100"),
+        ("+44 20 7946 0958", "+44 20 7946 0958"),  # not a US number
+        ("555-0100", "555-0100"),
+        ("2175550100x12", "2175550100x12"),
+    ],
+)
+def test_a_phone_number_is_written_as_people_read_it(written: str, read: str) -> None:
+    assert phone_text(written) == read
 
 
 def test_each_clinics_statements_carry_its_own_clinic(

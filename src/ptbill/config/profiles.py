@@ -152,6 +152,16 @@ class Clearinghouse(_Strict):
     timeout_seconds: int = Field(30, ge=1)
 
 
+class StatementContact(_Strict):
+    """Where a clinic's patient statements send payments and questions (docs/configuration.md),
+    e.g. a billing company's lockbox and phone line. Each one unset is the clinic's own: its
+    name, its address, its submitter's phone."""
+
+    payable_to: str | None = None
+    address: Address | None = None
+    phone: str | None = None
+
+
 class Clinic(_Strict):
     key: str
     name: str
@@ -165,6 +175,7 @@ class Clinic(_Strict):
     clearinghouse: str | None = None  # the key of its [clearinghouses.KEY]
     timezone: TimeZone | None = None  # None: the company's (Config.timezone)
     chargemaster: dict[str, Decimal] = {}
+    statements: StatementContact = StatementContact()
 
     def billing_provider(self) -> BillingProvider:
         return BillingProvider(

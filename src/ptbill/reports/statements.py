@@ -272,6 +272,8 @@ def _detail(
         "credit": bal.credit,
         "aging": bal.aging(as_of),
         "pay_by": as_of + dt.timedelta(days=DUE_DAYS),
+        # The balance by reason (each listed visit's, net of what the patient paid on it).
+        "owed_for": {k: v for k, v in bal.by_reason().items() if v > 0},
         "visits": [
             {
                 "claim_id": v.claim_number,
@@ -469,13 +471,54 @@ def render(p: dict[str, Any], clinic: Clinic | None) -> list[Page]:
     line(f"Amount due: ${_money(p['balance'])}    Please pay by {p['pay_by']}", 11, True, 6)
     aging = "   ".join(f"{k.replace('_', ' ')}: {_money(v)}" for k, v in p["aging"].items())
     line(f"Aging (days since insurance decided): {aging}", 8.5, step=8)
-    pay = "Pay by card or cash at the front desk, or mail a check payable to the clinic"
-    if clinic is not None:
-        a = clinic.address
-        pay += f" to {a.line1}, {a.city}, {a.state} {a.zip}"
-    line(pay + ".", 9, step=4.5)
-    tail = f"Write your account number ({p['patient_id']}) on the check."
-    if clinic is not None and clinic.submitter is not None and clinic.submitter.phone:
-        tail += f" Questions: call {clinic.submitter.phone}."
-    line(tail, 9)
+    owed_for = p.get("owed_for")  # not in statements stored before it was listed
+    if owed_for:
+        parts = ", ".join(f"{REASON_WORDS.get(k, k)} {_money(v)}" for k, v in owed_for.items())
+        line(f"What you owe is for: {parts}.", 9, step=6)
+    for text in how_to_pay(clinic, p["patient_id"]):
+        line(text, 9, step=4.5)
     return pages
+
+
+# How a statement names the reasons of a patient's share (ptbill.ledger.balances.REASON_NAMES).
+REASON_WORDS = {
+    "deductible": "deductible",
+    "coinsurance": "coinsurance",
+    "copay": "copay",
+    "non_covered": "services your plan does not cover",
+    "other": "other (see your insurer's explanation of benefits)",
+}
+
+
+def how_to_pay(clinic: Clinic | None, account: str) -> list[str]:
+    """The statement's last lines: to whom and where a check goes, and whom to call (the
+    clinic's `statements` contact, else the clinic's own name, address and submitter phone)."""
+    if clinic is None:
+        return [
+            "Pay by card or cash at the front desk, or mail a check payable to the clinic.",
+            f"Write your account number ({account}) on the check.",
+        ]
+    contact = clinic.statements
+    a = contact.address or clinic.address
+    street = ", ".join(x for x in (a.line1, a.line2) if x)
+    lines = [
+        "Pay by card or cash at the front desk, or mail a check payable to "
+        f"{contact.payable_to or clinic.name}",
+        f"to {street}, {a.city}, {a.state} {a.zip}. "
+        f"Write your account number ({account}) on the check.",
+    ]
+    phone = contact.phone or (clinic.submitter.phone if clinic.submitter else "")
+    if phone:
+        lines.append(f"Questions about this statement: call {phone_text(phone)}.")
+    return lines
+
+
+def phone_text(phone: str) -> str:
+    """A phone number as people read it: ten digits (a US number, as the 837P's PER carries
+    it) as (217) 555-0100; anything else as written."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    if len(digits) != 10 or set(phone) - set("0123456789 -().+"):
+        return phone  # an extension, a number abroad: as the configuration writes it
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
