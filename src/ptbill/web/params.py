@@ -41,7 +41,6 @@ ClaimNumber = Annotated[
 ]
 VisitId = ClaimNumber  # the same id
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1")]
-PatientFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="A patient's id")]
 
 
 # The work queue's filters (ptbill.remit.worklist.WorkFilter), the same for the API's and the
@@ -54,6 +53,10 @@ def _blank_is_none(value: object) -> object:
 
 
 Blank = BeforeValidator(_blank_is_none)
+# Blank (a pager link carries every filter, set or not): no filter.
+PatientFilter = Annotated[
+    Annotated[int, Field(ge=1, le=MAX_ID)] | None, Blank, Query(description="A patient's id")
+]
 
 
 class WorkFilterParams(BaseModel):
