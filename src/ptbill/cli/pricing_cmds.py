@@ -1,11 +1,9 @@
-"""`ptbill price` and the pricing importers `ptbill reference import pfs | gpci | zip-locality |
-fees`."""
+"""`ptbill price`: what a payer would allow and pay for each visit, and why."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import click
@@ -16,23 +14,16 @@ from ptbill.cli import visits
 from ptbill.cli.common import (
     EXIT_FOUND,
     FileReadTwice,
-    data_dir,
     out,
-    profiles,
     run_config,
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option
 from ptbill.cli.output import CsvRows, format_options, output_of, quiet_option
 from ptbill.cli.progress import progress
-from ptbill.cli.reference_cmds import reference_import, report_import
 from ptbill.cli.summary import Totals
-from ptbill.errors import InputError
 from ptbill.pricing import PricedVisit
 from ptbill.pricing.money import money
-from ptbill.reference.importers.fees import import_fee_schedule
-from ptbill.reference.importers.gpci import import_gpci, import_zip_localities
-from ptbill.reference.importers.pfs import Imported, import_pfs
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -231,83 +222,3 @@ def _price_shown(
         sink.close()
     elif not quiet:
         totals.show()
-
-
-def _report(imported: Imported) -> None:
-    report_import(imported)
-    m = imported.manifest
-    facts = ", ".join(
-        f"{k.replace('_', ' ')} {m[k]}"
-        for k in ("year", "year_quarter", "payer", "released", "effective", "conversion_factor")
-        if m.get(k)
-    )
-    if facts:
-        click.echo(f"  {facts}")
-
-
-@click.command("pfs")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default: the file name without extension).")
-@click.option("--year", type=int, help="The PFS year, when the file's title row lacks it.")
-@click.pass_context
-@user_errors
-def import_pfs_cmd(ctx: click.Context, file: str, release: str | None, year: int | None) -> None:
-    """Import CMS's PFS Relative Value File (PPRRVU*.csv); the DESCRIPTION column is dropped."""
-    _report(import_pfs(data_dir(ctx), Path(file), release, year))
-
-
-@click.command("gpci")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default: the file name without extension).")
-@click.option("--year", type=int, help="The year, when the file's title row lacks it.")
-@click.pass_context
-@user_errors
-def import_gpci_cmd(ctx: click.Context, file: str, release: str | None, year: int | None) -> None:
-    """Import CMS's GPCI addendum (Addendum E / GPCIyyyy.csv)."""
-    _report(import_gpci(data_dir(ctx), Path(file), release, year))
-
-
-@click.command("zip-locality")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default: the file name without extension).")
-@click.pass_context
-@user_errors
-def import_zip_cmd(ctx: click.Context, file: str, release: str | None) -> None:
-    """Import CMS's ZIP code to carrier locality file (ZIP5, fixed width)."""
-    _report(import_zip_localities(data_dir(ctx), Path(file), release))
-
-
-@click.command("fees")
-@click.argument("payer")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default: the file name without extension).")
-@click.option(
-    "--effective",
-    type=DATE,
-    default=None,
-    help="First date of service the contract amounts apply to.",
-)
-@click.pass_context
-@user_errors
-def import_fees_cmd(
-    ctx: click.Context, payer: str, file: str, release: str | None, effective: dt.datetime | None
-) -> None:
-    """Import PAYER's contracted fee schedule (CSV: code, modifier, allowed)."""
-    config = profiles(ctx)
-    if config.payer(payer) is None:
-        raise InputError(
-            "command line",
-            f"no payer profile {payer!r}",
-            f"use one of {', '.join(sorted(config.payers))} or add the profile "
-            f"to the configuration ({config.source})",
-            field="PAYER",
-        )
-    _report(
-        import_fee_schedule(
-            data_dir(ctx), payer, Path(file), release, effective.date() if effective else None
-        )
-    )
-
-
-for _command in (import_pfs_cmd, import_gpci_cmd, import_zip_cmd, import_fees_cmd):
-    reference_import.add_command(_command)

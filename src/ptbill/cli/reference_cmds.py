@@ -1,24 +1,33 @@
 """`ptbill reference`: the reference data releases, and `ptbill reference import KIND FILE...`
 to store CMS's quarterly files as dated, versioned releases.
 
-This module owns the `reference` and `reference import` groups; other modules add their
-importers to `reference_import` (pricing adds pfs, gpci, zip-locality and fees).
+Every subcommand of these groups is defined here: `ptbill` imports a command's module only when
+the command is asked for, so a subcommand another module added would be missing from a real run.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import click
 from rich.table import Table
 
-from ptbill.cli.common import data_dir, out, user_errors
+from ptbill.cli.common import data_dir, out, profiles, user_errors
+from ptbill.errors import InputError
 from ptbill.reference import store
+from ptbill.reference.importers.fees import import_fee_schedule
+from ptbill.reference.importers.gpci import import_gpci, import_zip_localities
 from ptbill.reference.importers.ncci import import_mue, import_ptp
-from ptbill.reference.importers.pfs import Imported
+from ptbill.reference.importers.pfs import Imported, import_pfs
 
 
 @click.group()
 def reference() -> None:
     """Reference data: CMS releases imported into the data folder (--data, $PTBILL_DATA)."""
+
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @reference.group("import")
@@ -73,6 +82,82 @@ def import_ncci_mue(ctx: click.Context, files: tuple[str, ...], release: str | N
 
     Name the release in a payer profile's `[rules.MUE-UNITS] table` to use it."""
     report_import(import_mue(data_dir(ctx), files, release))
+
+
+def _report(imported: Imported) -> None:
+    report_import(imported)
+    m = imported.manifest
+    facts = ", ".join(
+        f"{k.replace('_', ' ')} {m[k]}"
+        for k in ("year", "year_quarter", "payer", "released", "effective", "conversion_factor")
+        if m.get(k)
+    )
+    if facts:
+        click.echo(f"  {facts}")
+
+
+@reference_import.command("pfs")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--release", help="Release name (default: the file name without extension).")
+@click.option("--year", type=int, help="The PFS year, when the file's title row lacks it.")
+@click.pass_context
+@user_errors
+def import_pfs_cmd(ctx: click.Context, file: str, release: str | None, year: int | None) -> None:
+    """Import CMS's PFS Relative Value File (PPRRVU*.csv); the DESCRIPTION column is dropped."""
+    _report(import_pfs(data_dir(ctx), Path(file), release, year))
+
+
+@reference_import.command("gpci")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--release", help="Release name (default: the file name without extension).")
+@click.option("--year", type=int, help="The year, when the file's title row lacks it.")
+@click.pass_context
+@user_errors
+def import_gpci_cmd(ctx: click.Context, file: str, release: str | None, year: int | None) -> None:
+    """Import CMS's GPCI addendum (Addendum E / GPCIyyyy.csv)."""
+    _report(import_gpci(data_dir(ctx), Path(file), release, year))
+
+
+@reference_import.command("zip-locality")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--release", help="Release name (default: the file name without extension).")
+@click.pass_context
+@user_errors
+def import_zip_cmd(ctx: click.Context, file: str, release: str | None) -> None:
+    """Import CMS's ZIP code to carrier locality file (ZIP5, fixed width)."""
+    _report(import_zip_localities(data_dir(ctx), Path(file), release))
+
+
+@reference_import.command("fees")
+@click.argument("payer")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--release", help="Release name (default: the file name without extension).")
+@click.option(
+    "--effective",
+    type=DATE,
+    default=None,
+    help="First date of service the contract amounts apply to.",
+)
+@click.pass_context
+@user_errors
+def import_fees_cmd(
+    ctx: click.Context, payer: str, file: str, release: str | None, effective: dt.datetime | None
+) -> None:
+    """Import PAYER's contracted fee schedule (CSV: code, modifier, allowed)."""
+    config = profiles(ctx)
+    if config.payer(payer) is None:
+        raise InputError(
+            "command line",
+            f"no payer profile {payer!r}",
+            f"use one of {', '.join(sorted(config.payers))} or add the profile "
+            f"to the configuration ({config.source})",
+            field="PAYER",
+        )
+    _report(
+        import_fee_schedule(
+            data_dir(ctx), payer, Path(file), release, effective.date() if effective else None
+        )
+    )
 
 
 @reference.command("list")
