@@ -24,6 +24,7 @@ from tests.ledger.helpers import (
     PAID_DAY,
     WHO,
     claim,
+    commercial_visit,
     decision,
     denied,
     import_and_submit,
@@ -191,6 +192,45 @@ def test_an_appeal_letter_in_html_and_pdf(
     pdf = Path(result.pdf_path).read_bytes()
     assert pdf.startswith(b"%PDF") and stored.pdf == pdf
     assert b"/CreationDate (D:20250327" in pdf  # dated as of the appeal, not the clock
+
+
+def test_an_appeal_to_a_payer_other_than_medicare_cites_its_own_rules(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A commercial plan (AMA per-code units, billing-rules U-30/U-31) denies 97140 CO-50: the
+    letter cites the CPT time rule for the units, not Medicare's total-time section, and no
+    Medicare contractor's guidance (Noridian's CO-50 page, NGS's appeals or KX pages); it names
+    the billing office's phone (the submitter's, demo-clinic.toml) as Medicare's letter does."""
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [commercial_visit("V-9")])
+    )
+    c = sim_claims(sent.text)["V-9"]
+    lines = [paid(c.lines[0], D("60.00"), D("0"), D("0")), denied(c.lines[1], "CO", "50")]
+    with ledger.transaction() as s:
+        post_text(
+            s,
+            remit_of([decision(c, lines, icn="ICN-9")]),
+            "r.835",
+            who=WHO,
+            config=config,
+            as_of=None,
+        )
+        result = appeal(s, config, "V-9", as_of=LATER, who=WHO, out_dir=str(tmp_path / "out"))
+    html = Path(result.html_path).read_text()
+    assert "reconsideration" in html and "CPT-TIME" in html and "per-code" in html
+    for medicare_only in ("CMS-CPM5-20.2", "NORIDIAN", "NGS-", "redetermination"):
+        assert medicare_only not in html, medicare_only
+    assert "(217) 555-0100" in html
+
+
+def test_an_appeal_names_the_billing_offices_phone(
+    ledger: Ledger, config: Config, denied_claim: str, tmp_path: Path
+) -> None:
+    with ledger.transaction() as s:
+        result = appeal(s, config, denied_claim, as_of=LATER, who=WHO, out_dir=str(tmp_path))
+    assert "call the billing office of Elm Street Physical Therapy at (217) 555-0100" in (
+        Path(result.html_path).read_text()
+    )
 
 
 def test_write_off_closes_the_claim(ledger: Ledger, config: Config, denied_claim: str) -> None:

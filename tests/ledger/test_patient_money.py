@@ -29,10 +29,11 @@ from ptbill.ledger.patient_pay import pay, refund, write_off
 from ptbill.ledger.scope import EVERYTHING, Scope, scope_of
 from ptbill.payer_sim.adjudicate import LineDecision
 from ptbill.payer_sim.write import remittance_claims
+from ptbill.remit.letter import phone_text
 from ptbill.remit.post import post_text
 from ptbill.remit.worklist import WorkFilter
 from ptbill.remit.worklist import open_items as open_items_of
-from ptbill.reports.statements import phone_text, run_statements
+from ptbill.reports.statements import run_statements
 from tests.ledger.helpers import (
     PAID_DAY,
     WHO,

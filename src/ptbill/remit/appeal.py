@@ -34,12 +34,15 @@ from ptbill.ledger.submit import stored_visit
 from ptbill.ledger.work_items import close_open
 from ptbill.reference.adjustment_codes import GROUPS, carc_words, rarc_words
 from ptbill.remit.actions import find_claim
-from ptbill.remit.letter import Letter, to_html, to_pdf
+from ptbill.remit.letter import Letter, phone_text, to_html, to_pdf
 
 # The sources the letter cites (billing-rules.md "Sources"), in our words.
 CITATIONS = {
     "CMS-CPM5-20.2": "CMS Pub. 100-04, Medicare Claims Processing Manual, ch. 5, section 20.2: "
     "units of 15-minute timed codes from the total timed minutes",
+    "CPT-TIME": "CPT's time rule: a unit of time is reached once its midpoint is passed (8 "
+    "minutes of a 15-minute unit), each code by its own minutes (as quoted in Premera Blue "
+    "Cross, Billing for Time, 2019)",
     "MBPM15-220.3E": "CMS Pub. 100-02, Medicare Benefit Policy Manual, ch. 15, section "
     "220.3.E: what each treatment note documents (services, minutes, "
     "signature)",
@@ -62,8 +65,12 @@ _BY_CATEGORY = {
     "ncci_bundling": ("MLN1783722",),
     "benefit_maximum": ("NGS-KX-2024",),
 }
+# A Medicare contractor's guidance, cited to Medicare only.
+_MEDICARE_ONLY = frozenset({"NORIDIAN-CO50", "NGS-KX-2024", "NGS-APPEALS"})
+# The units' rule, by the payer's unit method (billing-rules U-10, U-30/U-31).
+_UNITS = {"cms": ("the CMS total-time (8-minute) rule", "CMS-CPM5-20.2")}
+_PER_CODE = ("the CPT per-code midpoint rule", "CPT-TIME")
 _BASE = (
-    "CMS-CPM5-20.2",
     "MBPM15-220.3E",
     "MBPM15-220.1.2",
     "MBPM15-220.1.3",
@@ -225,11 +232,16 @@ def _letter(
         ]
     )
     asked = "a redetermination" if payer.medicare else "a reconsideration"
+    standard = (
+        "as the rules cited at the end require"
+        if payer.medicare
+        else "to the standard of the Medicare rules cited at the end, which we keep for every payer"
+    )
     letter.para(
         f"We ask for {asked} of the decision of {decision.determined_on} on the "
         "services below. The treatment record shows that each billed service was "
-        "skilled physical therapy under a certified plan of care, furnished and "
-        "documented as the rules cited at the end require."
+        "skilled physical therapy under a certified plan of care, furnished and documented "
+        f"{standard}."
     )
     denials = _denials(session, decision)
     letter.heading("What was denied, in plain words")
@@ -271,13 +283,16 @@ def _letter(
             ]
         )
     letter.table(rows)
-    _documentation(letter, session, claim, visit, ctx)
+    units_rule = _UNITS.get(profile.unit_method, _PER_CODE)
+    _documentation(letter, session, claim, visit, ctx, units_rule, payer.medicare)
     letter.heading("Citations")
-    keys = list(_BASE)
+    keys = [units_rule[1], *_BASE]
     for cat in sorted(categories):
         keys += [k for k in _BY_CATEGORY.get(cat, ()) if k not in keys]
     if payer.medicare:
         keys.append("NGS-APPEALS")
+    else:
+        keys = [k for k in keys if k not in _MEDICARE_ONLY]
     letter.items([f"[{k}] {CITATIONS[k]}" for k in keys])
     letter.heading("Enclosures")
     enclosures = [
@@ -290,16 +305,24 @@ def _letter(
     elif e and e.last_progress_report_visit:
         enclosures.append(f"Latest progress report (visit {e.last_progress_report_visit})")
     letter.items(enclosures)
+    clinic = config.clinic_by_npi(bp.npi)
+    phone = clinic.submitter.phone if clinic and clinic.submitter else ""
     letter.para(
-        "Please reprocess the claim and pay the services as billed. For questions, "
-        f"contact the billing office of {bp.name}."
+        "Please reprocess the claim and pay the services as billed. For questions, call the "
+        f"billing office of {bp.name}" + (f" at {phone_text(phone)}." if phone else ".")
     )
     letter.lines("Sincerely,", "", f"Billing office, {bp.name}")
     return letter
 
 
 def _documentation(
-    letter: Letter, session: Session, claim: m.Claim, visit: Visit, ctx: VisitContext
+    letter: Letter,
+    session: Session,
+    claim: m.Claim,
+    visit: Visit,
+    ctx: VisitContext,
+    units_rule: tuple[str, str],
+    medicare: bool,
 ) -> None:
     version = session.scalar(
         select(m.ClaimVersion).where(
@@ -342,15 +365,11 @@ def _documentation(
     letter.table(rows)
     timed = visit.total_timed_minutes
     total = visit.total_treatment_minutes
-    method = (
-        "the CMS total-time (8-minute) rule"
-        if ctx.profile.unit_method == "cms"
-        else "the CPT per-code midpoint rule"
-    )
+    method, source = units_rule
     letter.para(
         f"Total timed minutes {timed if timed is not None else '-'}, total treatment "
         f"minutes {total if total is not None else '-'}; the units follow {method} "
-        f"[CMS-CPM5-20.2]. Diagnoses treated: {', '.join(visit.diagnoses) or '-'}."
+        f"[{source}]. Diagnoses treated: {', '.join(visit.diagnoses) or '-'}."
     )
     e = visit.episode
     facts = []
@@ -375,7 +394,7 @@ def _documentation(
             f"Authorization {e.authorization.number} "
             f"({e.authorization.start_date} to {e.authorization.end_date})"
         )
-    if e and e.kx_medical_necessity_documented:
+    if medicare and e and e.kx_medical_necessity_documented:  # KX is Medicare's
         facts.append(
             "The medical necessity of therapy above the yearly threshold is "
             "documented (KX) [NGS-KX-2024]"

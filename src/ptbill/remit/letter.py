@@ -98,6 +98,17 @@ def latin1(text: str) -> str:
     return text.encode("latin-1", "ignore").decode("latin-1")
 
 
+def phone_text(phone: str) -> str:
+    """A phone number as people read it: ten digits (a US number, as the 837P's PER carries
+    it) as (217) 555-0100; anything else as written."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    if len(digits) != 10 or set(phone) - set("0123456789 -().+"):
+        return phone  # an extension, a number abroad: as the configuration writes it
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
 def to_pdf(letter: Letter) -> bytes:
     pdf = FPDF(format="Letter")
     pdf.set_creation_date(dt.datetime.combine(letter.on, dt.time(0, 0), tzinfo=dt.UTC))

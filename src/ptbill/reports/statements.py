@@ -37,7 +37,7 @@ from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import apply_credits, end_collections
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.work_items import close_open
-from ptbill.remit.letter import latin1
+from ptbill.remit.letter import latin1, phone_text
 from ptbill.reports.cells import spreadsheet_row
 from ptbill.reports.pdftext import Page, write_pdf
 
@@ -511,14 +511,3 @@ def how_to_pay(clinic: Clinic | None, account: str) -> list[str]:
     if phone:
         lines.append(f"Questions about this statement: call {phone_text(phone)}.")
     return lines
-
-
-def phone_text(phone: str) -> str:
-    """A phone number as people read it: ten digits (a US number, as the 837P's PER carries
-    it) as (217) 555-0100; anything else as written."""
-    digits = "".join(c for c in phone if c.isdigit())
-    if len(digits) == 11 and digits[0] == "1":
-        digits = digits[1:]
-    if len(digits) != 10 or set(phone) - set("0123456789 -().+"):
-        return phone  # an extension, a number abroad: as the configuration writes it
-    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
