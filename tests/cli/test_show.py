@@ -45,3 +45,43 @@ def test_show_tells_a_claim_from_import_to_payment(tmp_path: Path) -> None:
 
     r = run("--db", db, "show", "NOPE")
     assert r.exit_code == 2 and "no such claim" in r.output
+
+
+def test_show_names_the_patient_and_the_claims_chain_of_payers(tmp_path: Path) -> None:
+    """P-1 has Medigap behind Medicare: once Medicare's 835 is posted, the balance goes to
+    Medigap as a claim of its own (docs/ledger.md); `show` of either tells both, in order, as
+    the claim page and GET /api/v1/claims/{claim}/payers do, and names the patient by the
+    clinic's id, not the ledger's row number."""
+    db = str(tmp_path / "l.db")
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    sent, remit = tmp_path / "c.837", tmp_path / "r.835"
+    assert run("--db", db, "import", visits).exit_code == 0
+    added = run(
+        "--db",
+        db,
+        "coverage",
+        "add",
+        "P-1",
+        "medigap",
+        "--member-id",
+        "MG1",
+        "--rank",
+        "2",
+        "--from",
+        "2025-01-01",
+    )
+    assert added.exit_code == 0, added.output
+    assert run("--db", db, "submit", "-o", str(sent)).exit_code == 0
+    answer = simulate(sent.read_text(), load_config(None), received=dt.date(2025, 3, 11))
+    remit.write_text(answer.remit_835 or "")
+    assert run("--db", db, "post", str(remit)).exit_code in (0, 1)
+
+    story = json.loads(run("--db", db, "show", "V-1", "--json").output)
+    assert story["patient_external_id"] == "P-1"
+    chain = [(p["role"], p["payer"], p["this"]) for p in story["payers"]]
+    assert chain == [("primary", "medicare", True), ("secondary", "medigap", False)]
+    second = story["payers"][1]["claim_id"]
+    text = run("--db", db, "show", second).output
+    assert "patient P-1 " in text
+    assert "\npayers (2)" in text and f"secondary medigap {second}" in text
+    assert "primary medicare V-1 " in text

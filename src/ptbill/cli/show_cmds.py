@@ -1,7 +1,7 @@
 """`ptbill show CLAIM`: one claim's whole story from the ledger, for a person or (--json) a
-program: the claim, its lines, versions, findings, submissions, acknowledgements, payments,
-work items, appeals and audit trail. The same record the web's claim page and
-`GET /api/v1/claims/{claim}` show (ptbill.web.queries.claims.claim_detail)."""
+program: the claim, its chain of payers, its lines, versions, findings, submissions,
+acknowledgements, payments, work items, appeals and audit trail. The same record the web's
+claim page and `GET /api/v1/claims/{claim}` show (ptbill.web.queries.claims.claim_detail)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def render(d: dict[str, Any]) -> None:
     )
     _say(
         f"{_text(d['date_of_service'])}  {d['payer']} ({d['payer_name']})  patient "
-        f"{d['patient_id']}"
+        f"{d['patient_external_id']} {d['patient']}"
     )
     _say(
         f"charge {_text(d['charge'])}, expected {_text(d['expected_payment'])}, paid "
@@ -55,6 +55,16 @@ def render(d: dict[str, Any]) -> None:
     )
     if d.get("payer_control_number"):
         _say(f"payer claim number {d['payer_control_number']}")
+    _section(
+        "payers",
+        [
+            f"{p['role']} {p['payer']} {p['claim_id']} {p['state']}"
+            + (" (crossover)" if p["crossover"] else "")
+            + f", paid {_text(p['paid'])} of {_text(p['charge'])}"
+            + ("  <- this claim" if p["this"] else "")
+            for p in d["payers"]
+        ],
+    )
     _section(
         "lines",
         [

@@ -44,9 +44,8 @@ from ptbill.web import security
 from ptbill.web.accounts import Principal
 from ptbill.web.auth import Access, ReadDB, Reader
 from ptbill.web.errors import NotFound
+from ptbill.web.queries.claims import SEQUENCE_NAMES, payer_chain
 from ptbill.web.queries.patients import patient_row
-
-SEQUENCE_NAMES = {1: "primary", 2: "secondary", 3: "tertiary"}
 
 
 def account(
@@ -368,25 +367,4 @@ def chain(session: Session, scope: Scope, claim_number: str) -> list[dict[str, A
     )
     if claim is None:
         raise NotFound("claim", claim_number)
-    head = claim.primary_claim_id or claim.id
-    q = (
-        select(m.Claim, m.Payer.key)
-        .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-        .where((m.Claim.id == head) | (m.Claim.primary_claim_id == head))
-        .order_by(m.Claim.sequence)
-    )
-    return [
-        {
-            "claim_id": c.claim_number,
-            "sequence": c.sequence,
-            "role": SEQUENCE_NAMES.get(c.sequence, str(c.sequence)),
-            "payer": key,
-            "state": c.state,
-            "crossover": c.crossover,
-            "charge": c.charge,
-            "paid": c.paid,
-            "patient_responsibility": c.patient_responsibility,
-            "this": c.id == claim.id,
-        }
-        for c, key in session.execute(q)
-    ]
+    return payer_chain(session, claim)

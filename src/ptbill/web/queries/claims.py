@@ -27,6 +27,35 @@ def _current_version(session: Session, claim: m.Claim) -> m.ClaimVersion:
     ).one()
 
 
+SEQUENCE_NAMES = {1: "primary", 2: "secondary", 3: "tertiary"}
+
+
+def payer_chain(session: Session, claim: m.Claim) -> list[dict[str, Any]]:
+    """The claims of `claim`'s visit, one per payer in order (primary, secondary...)."""
+    head = claim.primary_claim_id or claim.id
+    q = (
+        select(m.Claim, m.Payer.key)
+        .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+        .where((m.Claim.id == head) | (m.Claim.primary_claim_id == head))
+        .order_by(m.Claim.sequence)
+    )
+    return [
+        {
+            "claim_id": c.claim_number,
+            "sequence": c.sequence,
+            "role": SEQUENCE_NAMES.get(c.sequence, str(c.sequence)),
+            "payer": key,
+            "state": c.state,
+            "crossover": c.crossover,
+            "charge": c.charge,
+            "paid": c.paid,
+            "patient_responsibility": c.patient_responsibility,
+            "this": c.id == claim.id,
+        }
+        for c, key in session.execute(q)
+    ]
+
+
 def claim_row(
     c: m.Claim, payer: m.Payer, patient: m.Patient, sent: dict[int, Decimal] | None = None
 ) -> dict[str, Any]:
@@ -130,7 +159,8 @@ def _claim(session: Session, scope: Scope, claim_number: str) -> tuple[m.Claim, 
 
 def claim_detail(session: Session, scope: Scope, claim_number: str) -> dict[str, Any]:
     """Everything about one claim: lines (units explained, modifiers, price), findings,
-    versions, audit trail, submissions, acknowledgements, payments, work and appeals."""
+    versions, audit trail, submissions, acknowledgements, payments, work, appeals and the
+    visit's chain of payers."""
     c, payer, patient = _claim(session, scope, claim_number)
     version = _current_version(session, c)
     lines = session.scalars(
@@ -143,6 +173,7 @@ def claim_detail(session: Session, scope: Scope, claim_number: str) -> dict[str,
     assert visit is not None
     out.update(
         {
+            "patient_external_id": patient.external_id,
             "clinic_id": patient.clinic_id,
             "contractual": c.contractual,
             "denied": c.denied,
@@ -230,6 +261,7 @@ def claim_detail(session: Session, scope: Scope, claim_number: str) -> dict[str,
                     select(m.Appeal).where(m.Appeal.claim_id == c.id).order_by(m.Appeal.id)
                 )
             ],
+            "payers": payer_chain(session, c),
         }
     )
     return out
