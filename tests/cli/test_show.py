@@ -56,20 +56,8 @@ def test_show_names_the_patient_and_the_claims_chain_of_payers(tmp_path: Path) -
     visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
     sent, remit = tmp_path / "c.837", tmp_path / "r.835"
     assert run("--db", db, "import", visits).exit_code == 0
-    added = run(
-        "--db",
-        db,
-        "coverage",
-        "add",
-        "P-1",
-        "medigap",
-        "--member-id",
-        "MG1",
-        "--rank",
-        "2",
-        "--from",
-        "2025-01-01",
-    )
+    medigap = ["P-1", "medigap", "--member-id", "MG1", "--rank", "2", "--from", "2025-01-01"]
+    added = run("--db", db, "coverage", "add", *medigap)
     assert added.exit_code == 0, added.output
     assert run("--db", db, "submit", "-o", str(sent)).exit_code == 0
     answer = simulate(sent.read_text(), load_config(None), received=dt.date(2025, 3, 11))

@@ -16,6 +16,7 @@ from ptbill.ledger.db import Ledger
 from ptbill.ledger.importer import import_files
 from ptbill.ledger.states import IllegalTransition, State
 from ptbill.ledger.submit import submit
+from ptbill.payer_sim.adjudicate import Decision
 from ptbill.remit.actions import CorrectionBlocked, correct, writeoff
 from ptbill.remit.appeal import appeal
 from ptbill.remit.post import post_text
@@ -52,16 +53,13 @@ def denied_claim(ledger: Ledger, config: Config, tmp_path: Path) -> str:
         paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
         denied(c.lines[1], "CO", "50", "N115"),
     ]
-    with ledger.transaction() as s:
-        post_text(
-            s,
-            remit_of([decision(c, lines, icn="ICN-1")]),
-            "r.835",
-            who=WHO,
-            config=config,
-            as_of=None,
-        )
+    _post_decision(ledger, config, decision(c, lines, icn="ICN-1"))
     return "V-1"
+
+
+def _post_decision(ledger: Ledger, config: Config, claim_decision: Decision) -> None:
+    with ledger.transaction() as s:
+        post_text(s, remit_of([claim_decision]), "r.835", who=WHO, config=config, as_of=None)
 
 
 def _reimport_changed(ledger: Ledger, config: Config, tmp_path: Path) -> None:
@@ -206,15 +204,8 @@ def test_an_appeal_to_a_payer_other_than_medicare_cites_its_own_rules(
     )
     c = sim_claims(sent.text)["V-9"]
     lines = [paid(c.lines[0], D("60.00"), D("0"), D("0")), denied(c.lines[1], "CO", "50")]
+    _post_decision(ledger, config, decision(c, lines, icn="ICN-9"))
     with ledger.transaction() as s:
-        post_text(
-            s,
-            remit_of([decision(c, lines, icn="ICN-9")]),
-            "r.835",
-            who=WHO,
-            config=config,
-            as_of=None,
-        )
         result = appeal(s, config, "V-9", as_of=LATER, who=WHO, out_dir=str(tmp_path / "out"))
     html = Path(result.html_path).read_text()
     assert "reconsideration" in html and "CPT-TIME" in html and "per-code" in html
