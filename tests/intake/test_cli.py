@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ptbill.cli.main import cli
-from ptbill.intake.load import loads
+from ptbill.intake.numbers import loads
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EMR = str(FIXTURES / "intake.toml")

@@ -26,6 +26,7 @@ from ptbill.config.profiles import Config
 from ptbill.domain.visit import Service, Visit
 from ptbill.errors import InputError, InputErrors
 from ptbill.intake.build import Draft, Recognise, no_clinic, validated
+from ptbill.intake.numbers import json_object
 
 SERVICE_FIELDS = frozenset(Service.model_fields)
 LISTS = frozenset({"diagnoses", "modifiers", "diagnosis_pointers"})
@@ -175,8 +176,8 @@ class _Reader:
                 )
             return day
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            return json_object(raw)  # its numbers exact, as a JSON visit's are
+        except (ValueError, ArithmeticError, RecursionError):  # not JSON, 1E999999999, too deep
             raise _Fail(_place(number, col), "not valid JSON", "write the column as JSON") from None
 
     def visit(self, rows: list[tuple[int, list[str]]], columns: list[_Column]) -> Draft:

@@ -42,7 +42,8 @@ from ptbill.intake.fhir_map import (
     period_minutes,
     put_texts,
 )
-from ptbill.intake.fhir_resources import Fail, fhir_date, instant, json_object, money
+from ptbill.intake.fhir_resources import Fail, fhir_date, instant, money
+from ptbill.intake.numbers import json_object
 
 # orjson reads an integer beyond 64 bits as a float, which the generic mapping does not take
 # for an int: a file with an integer beyond int64 is declined.
@@ -240,7 +241,7 @@ class Quantity(_Part):
 
 
 class Money(_Part):
-    value: str | Int | float | None = None
+    value: Decimal | None = None  # as written (a float would round 17 digits), or a string
     currency: str | None = None
 
 
@@ -725,7 +726,7 @@ class TypedMapper:
             raise Declined from None
 
 
-def _money(value: str | int | float) -> Decimal:
+def _money(value: Decimal) -> Decimal:
     return money(value, "")
 
 

@@ -23,12 +23,11 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
 from ptbill.intake.build import Draft, Recognise, finish, no_clinic, validated
+from ptbill.intake.numbers import exact, json_object
 
 FIX_HL7 = "send HL7 v2 DFT^P03 messages, each starting with an MSH segment"
 _SEX = {"F": "F", "M": "M"}
@@ -242,7 +241,7 @@ def _int(seg: Segment, n: int, component: int = 1) -> int | None:
     if value.isascii() and value.isdigit():  # (int() refuses other scripts' digits: "²")
         return int(value)
     try:
-        number = Decimal(value)
+        number = exact(value)  # (1E999999999 is refused: made an int, it took minutes)
     except InvalidOperation:
         raise _Fail(seg.at(n), f"{value!r} is not a number", "send a whole number") from None
     if not number.is_finite() or number != number.to_integral_value():
@@ -529,8 +528,8 @@ def _json(seg: Segment, n: int) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        value = json_object(raw)  # its numbers exact: a charge in ZSV-4 is not rounded
+    except (ValueError, ArithmeticError, RecursionError):  # not JSON, 1E999999999, too deep
         value = None
     if not isinstance(value, dict):
         raise _Fail(
