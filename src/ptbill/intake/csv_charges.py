@@ -291,12 +291,21 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
         raise InputError(
             file=origin, visit_id=None, field="row 1", problem="no header row", fix=FIX_CSV
         )
-    names = {}  # ptbill's column -> the export's
+    names: dict[str, str] = {}  # ptbill's column -> the export's
     for column in header:
-        names[layout.columns.get(column, column).strip()] = column
+        mine = layout.columns.get(column, column).strip()
+        if mine and mine in names:  # the later cell was read, the earlier one dropped
+            raise InputError(
+                file=origin,
+                visit_id=None,
+                field=f"row 1, column {column}",
+                problem=f"{mine!r} is given twice (also by column {names[mine]})",
+                fix="keep one of the two columns, or map only one of them in [intake.csv.columns]",
+            )
+        names[mine] = column
     if "visit_id" not in names or "code" not in names:
         missing = [c for c in ("visit_id", "code") if c not in names]
-        raise InputError(
+        raise _other_delimiter(header, layout, origin) or InputError(
             file=origin,
             visit_id=None,
             field="row 1",
@@ -319,15 +328,22 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
     width = len(header)
     groups: dict[str, list[tuple[int, list[str]]]] = {}
     errors: list[InputError] = []
+    number, starts = 1, rows.line_num + 1  # the row being read, and its first line
     try:
         for number, row in enumerate(rows, start=2):
-            if not row:
+            begun, starts = starts, rows.line_num + 1
+            if not row or (len(row) == 1 and not row[0].strip()):
                 continue
-            if len(row) > width:
+            if any("\n" in c or "\r" in c for c in row):
+                _closed(text, begun, number, layout.delimiter, origin)
+            if len(row) != width:
                 raise InputError(
                     file=origin, visit_id=None, field=f"row {number}",
                     problem=f"{len(row)} cells for {width} columns",
-                    fix="quote cells that hold the delimiter",
+                    fix="quote cells that hold the delimiter"
+                    if len(row) > width
+                    else "give the row a cell for each column (empty between two delimiters), "
+                    "and quote a cell that holds a line break",
                 )  # fmt: skip
             cells = [c.strip() for c in row]
             vid = cells[vid_at] if vid_at < len(cells) else ""
@@ -353,6 +369,47 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
     return validated(
         _drafts(groups, columns, _Reader(layout, Recognise(config), origin), errors), origin
     )
+
+
+def _other_delimiter(header: list[str], layout: CsvLayout, origin: str) -> InputError | None:
+    """The refusal of an export whose header is one column that another common delimiter (a
+    European Excel's ';', a tab) splits into the columns needed: it names the setting."""
+    delimiter, columns = layout.delimiter, layout.columns
+    if len(header) != 1:
+        return None
+    for other in (";", "\t", ",", "|"):
+        names = {c.strip() for c in header[0].split(other)}
+        if other != delimiter and {"visit_id", "code"} <= {columns.get(n, n) for n in names}:
+            return InputError(
+                file=origin,
+                visit_id=None,
+                field="row 1",
+                problem=f"the header is one column: the export's cells are delimited by "
+                f"{other!r}, not {delimiter!r}",
+                fix=f"set [intake.csv] delimiter = {other!r} in the configuration",
+            )
+    return None
+
+
+def _closed(text: str, line: int, number: int, delimiter: str, origin: str) -> None:
+    """Refuse a row holding a line break (a quoted cell's) when its quote is never closed: the
+    csv module reads such a cell to the end of the file, taking in every row after it (only
+    the file's last row can be one; `line` is where it starts)."""
+    tail = "".join(io.StringIO(text, newline="").readlines()[line - 1 :])
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as e:
+        if "unexpected end of data" not in str(e):
+            return
+        raise InputError(
+            file=origin,
+            visit_id=None,
+            field=f"row {number}",
+            problem="a quote mark opens a cell that is never closed: the rest of the file "
+            "would be read into that one cell",
+            fix='close the quoted cell (a quote mark inside a quoted cell is written twice: "")',
+        ) from None
 
 
 def _drafts(
