@@ -180,3 +180,17 @@ def test_a_visit_longer_than_the_bound_is_refused_by_name(
     assert code == 2 and out == ""
     assert f"{path}: {where}" in err and "a visit longer than 2 MB" in err
     assert "keep documents and other large data out of it" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hl7", "json"])
+def test_a_file_not_in_utf8_says_where_and_how_to_save_it(tmp_path: Path, fmt: str) -> None:
+    """A Windows-1252 export (Zoë) was told to 'save the file as JSON', whatever it was."""
+    source = {"csv": "charges_default.csv", "hl7": "dft_p03.hl7", "json": "bundle.json"}[fmt]
+    text = (FIXTURES / source).read_text(encoding="utf-8").replace("Ann", "Zo\u00eb", 1)
+    path = tmp_path / f"export.{fmt}"
+    path.write_bytes(text.encode("cp1252"))
+    code, _, err = _run("--config", EMR, "scrub", str(path), "--as-of", "2026-03-10")
+    assert code == 2
+    at = text.encode("cp1252").index(b"\xeb") + 1
+    assert f"not UTF-8 text (byte {at})" in err and "save it as UTF-8" in err, err
+    assert "as JSON" not in err

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, unreadable, validation_errors
-from ptbill.intake.detect import Format, choose, notice, packaged_refusal
+from ptbill.intake.detect import Format, choose, not_utf8, notice, packaged_refusal
 from ptbill.intake.numbers import loads
 
 Notify = Callable[[str], None]
@@ -94,8 +94,8 @@ def read_file(path: str | Path) -> str:
     origin = str(path)
     try:
         return Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(origin, "not UTF-8 text", FIX_JSON) from None
+    except UnicodeDecodeError as e:
+        raise not_utf8(origin, e) from None
     except OSError as e:
         raise unreadable(origin, e) from None
 

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, unreadable, validation_errors
-from ptbill.intake.detect import Format
+from ptbill.intake.detect import Format, not_utf8
 from ptbill.intake.load import FIX_JSON, file_format, read_file, visits_of
 from ptbill.intake.numbers import exact, loads, out_of_range_at
 
@@ -66,9 +66,7 @@ _MAYBE_FLOAT = re.compile(rb":\s*-?\d+[.eE]")
 
 
 def _not_utf8(origin: str, where: str | None = None) -> InputError:
-    return InputError(
-        file=origin, visit_id=None, field=where, problem="not UTF-8 text", fix=FIX_JSON
-    )
+    return not_utf8(origin, field=where)
 
 
 def _open(path: str) -> BinaryIO:
