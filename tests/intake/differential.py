@@ -5,7 +5,9 @@ against the outcomes recorded from the readers as they were before their speed w
 purpose: a FHIR given name sent as a bare string is that name, not its first letter; bundle.json's
 ChargeItem charge 96.00 is read as written, no longer as a float's 96.0; and 35 refused CSV
 copies are refused with clearer words: a row of fewer cells than columns, such as a stray word
-on the last line, is named as that, and an amount that is not one says how to write it).
+on the last line, is named as that, and an amount that is not one says how to write it; and
+7 FHIR copies that give two resources one fullUrl or Type/id, two of them read before with
+the reference resolved to either, are refused naming both).
 
 The damaged copies are made by a seeded generator, so the same cases come back every run:
 FHIR by editing the parsed JSON (an element deleted, set to another type or value, a reference

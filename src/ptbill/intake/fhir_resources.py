@@ -301,9 +301,9 @@ class Index:
             same.append(res)
             rid = data.get("id")
             if isinstance(rid, str):
-                by_ref[f"{kind}/{rid}"] = res
+                _name(by_ref, f"{kind}/{rid}", res)
             if url is not None:
-                by_ref[url] = res
+                _name(by_ref, url, res)
                 if url.count("/") > 1:  # .../Patient/123 -> Patient/123
                     by_ref.setdefault("/".join(url.rsplit("/", 2)[-2:]), res)
 
@@ -331,6 +331,18 @@ class Index:
 
     def of(self, kind: str) -> list[Res]:
         return self.by_type.get(kind, [])
+
+
+def _name(by_ref: dict[str, Res], name: str, res: Res) -> None:
+    """Index a resource by a name (its fullUrl, Type/id); another resource of that name is
+    refused (a reference to it would pick one in silence), the same one sent twice is one."""
+    before = by_ref.setdefault(name, res)
+    if before is not res and before.data != res.data:
+        raise Fail(
+            res.label,
+            f"{name!r} is {before.label}'s name too, with other content",
+            "give each resource its own fullUrl and id (they are unique in a Bundle)",
+        )
 
 
 def id_of(res: Res) -> str | None:

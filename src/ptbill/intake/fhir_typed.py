@@ -342,6 +342,14 @@ def read(text: str, config: Config) -> list[Visit] | None:
         return None
 
 
+def _index(by_ref: dict[str, Resource], name: str, res: Resource) -> None:
+    """Index a resource by a name; one that names another resource too declines the file (the
+    generic reader refuses it), the same one sent twice is one."""
+    before = by_ref.setdefault(name, res)
+    if before is not res and before != res:
+        raise Declined
+
+
 def _code_in(concept: Concept | None, *systems: str) -> str | None:
     if concept is not None and concept.coding:
         for coding in concept.coding:
@@ -441,9 +449,9 @@ class TypedMapper:
             if same is not None:
                 same.append(res)
             if res.id is not None:
-                by_ref[f"{type(res).__name__}/{res.id}"] = res
+                _index(by_ref, f"{type(res).__name__}/{res.id}", res)
             if url is not None:
-                by_ref[url] = res
+                _index(by_ref, url, res)
                 if url.count("/") > 1:  # .../Patient/123 -> Patient/123
                     by_ref.setdefault("/".join(url.rsplit("/", 2)[-2:]), res)
         self.by_ref = by_ref
