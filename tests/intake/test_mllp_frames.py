@@ -111,3 +111,16 @@ def test_a_sender_that_resets_or_stalls_stops_no_other_sender() -> None:
 
     stored = _run(body)
     assert ("V-OTHER", "Lee") in stored and all(vid != "V-HALF" for vid, _ in stored)
+
+
+def test_a_message_of_another_type_is_rejected_ar_as_hl7_answers_an_unsupported_type() -> None:
+    """HL7 v2's acknowledgment rules answer a message type the receiver does not support with
+    AR (application reject); AE, an error in a message of a type it takes, was answered."""
+    admission = _message("V-ADT").replace(b"|DFT^P03|", b"|ADT^A01|", 1)
+
+    async def body(port: int, stored: list[tuple[str, str]]) -> None:
+        [answer] = await _answers(port, _frame(admission), 1)
+        msa = _msa(answer)
+        assert msa[1] == "AR" and "MSH-9" in msa[3] and "ADT" in msa[3]
+
+    assert _run(body) == []

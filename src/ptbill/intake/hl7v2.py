@@ -622,6 +622,7 @@ def read_one(text: str, origin: str, config: Config) -> Visit:
         [visit] = finish([read_message(lines, f"message {cid}", origin, _Mapper(config))], origin)
     except InputErrors as e:
         raise Refused(cid, e.errors, unreadable=False) from None
-    except InputError as e:
-        raise Refused(cid, [e], unreadable=not lines) from None
+    except InputError as e:  # no message, or one of a type not taken: HL7 rejects it (AR)
+        unsupported = (e.field or "").endswith("MSH-9")
+        raise Refused(cid, [e], unreadable=not lines or unsupported) from None
     return visit

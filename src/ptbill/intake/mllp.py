@@ -5,7 +5,7 @@ by the caller's `store` (the ledger, as one import), and answered with an HL7 AC
 - AE: the message was read but refused (the reason in MSA-3 and ERR): an unknown payer, a
   field that is wrong, an input the ledger refused. Nothing of it was stored;
 - AR: the message could not be read at all (no MSH, not an MLLP frame, not UTF-8, longer
-  than MAX_MESSAGE_BYTES).
+  than MAX_MESSAGE_BYTES), or is not a DFT^P03 (HL7 rejects a type the receiver does not take).
 
 Each message gets one answer, in order (a sender pairs them so: a second answer to one message
 would be taken for the next one's). A refused message never stops the listener, a sender that
