@@ -71,3 +71,10 @@ def test_a_charge_with_a_currency_sign_or_grouping_says_how_to_write_it(amount: 
     cells[header.index("charge")] = f'"{amount}"'
     [error] = _errors("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
     assert "column charge" in error and "1234.50" in error
+
+
+def test_a_spreadsheet_day_number_in_a_date_column_is_named_so() -> None:
+    lines = _default().splitlines()
+    lines[1] = lines[1].replace("2026-03-02", "46083", 1)  # the serial Excel shows as 3/2/2026
+    [error] = _errors("\n".join(lines) + "\n")
+    assert "'46083'" in error and "day number" in error and "format the column as a date" in error

@@ -168,6 +168,13 @@ class _Reader:
             return [x.strip() for x in raw.split(self.layout.list_separator) if x.strip()]
         if kind == "date":
             day = _date(raw, self.formats)
+            # 46083 is 2026-03-02 in Excel (10000 to 73050: from 1927 to 2099)
+            if day is None and raw.isdigit() and 10000 <= int(raw) <= 73050:
+                raise _Fail(
+                    _place(number, col),
+                    f"{raw!r} is a spreadsheet's day number, not a date",
+                    "format the column as a date in the spreadsheet before saving it as CSV",
+                )
             if day is None:
                 raise _Fail(
                     _place(number, col),

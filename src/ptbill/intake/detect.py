@@ -58,6 +58,23 @@ def not_utf8(
     return InputError(origin, f"not UTF-8 text{at}", NOT_UTF8_FIX, field=field)
 
 
+def nul_refusal(data: bytes | str, origin: str) -> InputError | None:
+    """The refusal of a file holding NUL bytes (binary data: no visit format has them, and a
+    name with one goes on a claim as it is); None for text without."""
+    if isinstance(data, str):
+        at = data.find("\x00")
+        at = len(data[:at].encode("utf-8")) if at >= 0 else at
+    else:
+        at = data.find(b"\x00")
+    if at < 0:
+        return None
+    return InputError(
+        origin,
+        f"the file holds binary data (NUL bytes, the first at byte {at + 1})",
+        f"{_GIVE_VISITS}, as text the way the EMR exports them",
+    )
+
+
 def packaged_refusal(head: bytes, origin: str) -> InputError | None:
     """The refusal of a file whose first bytes show it is compressed, an archive, an office
     document, a PDF or UTF-16 text; None for anything else."""

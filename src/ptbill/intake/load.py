@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, unreadable, validation_errors
-from ptbill.intake.detect import Format, choose, not_utf8, notice, packaged_refusal
+from ptbill.intake.detect import (
+    Format,
+    choose,
+    not_utf8,
+    notice,
+    nul_refusal,
+    packaged_refusal,
+)
 from ptbill.intake.numbers import loads
 
 Notify = Callable[[str], None]
@@ -93,11 +100,15 @@ def validate_visits(docs: list[Any], origin: str) -> list[Visit]:
 def read_file(path: str | Path) -> str:
     origin = str(path)
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
+        text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise not_utf8(origin, e) from None
     except OSError as e:
         raise unreadable(origin, e) from None
+    binary = nul_refusal(text, origin)
+    if binary is not None:
+        raise binary
+    return text
 
 
 def read_visits(
