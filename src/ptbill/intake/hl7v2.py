@@ -421,11 +421,20 @@ class _Mapper:
             s["units"] = units
         amount = ft1.get(11)
         if amount is not None:
+            # a CP: its first component an MO, amount & currency (96.00&USD^UP)
+            sent = amount
+            amount, _, currency = amount.partition(ft1.seps[4] if len(ft1.seps) > 4 else "&")
+            if currency and currency.upper() != "USD":
+                raise _Fail(
+                    ft1.at(11),
+                    f"the charge is in {currency!r}",
+                    "send charges in US dollars (96.00&USD, or the amount alone)",
+                )
             try:
                 s["charge"] = Decimal(amount)
             except InvalidOperation:
                 raise _Fail(
-                    ft1.at(11), f"{amount!r} is not an amount", "send the charge as 123.45"
+                    ft1.at(11), f"{sent!r} is not an amount", "send the charge as 123.45"
                 ) from None
         pointers = []
         for first in ft1.firsts(19):
