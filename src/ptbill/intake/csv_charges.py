@@ -302,13 +302,9 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
     for column in header:
         mine = layout.columns.get(column, column).strip()
         if mine and mine in names:  # the later cell was read, the earlier one dropped
-            raise InputError(
-                file=origin,
-                visit_id=None,
-                field=f"row 1, column {column}",
-                problem=f"{mine!r} is given twice (also by column {names[mine]})",
-                fix="keep one of the two columns, or map only one of them in [intake.csv.columns]",
-            )
+            twice = f"{mine!r} is given twice (also by column {names[mine]})"
+            keep = "keep one of the two columns, or map only one of them in [intake.csv.columns]"
+            raise InputError(origin, twice, keep, field=f"row 1, column {column}")
         names[mine] = column
     if "visit_id" not in names or "code" not in names:
         missing = [c for c in ("visit_id", "code") if c not in names]
@@ -387,14 +383,11 @@ def _other_delimiter(header: list[str], layout: CsvLayout, origin: str) -> Input
     for other in (";", "\t", ",", "|"):
         names = {c.strip() for c in header[0].split(other)}
         if other != delimiter and {"visit_id", "code"} <= {columns.get(n, n) for n in names}:
-            return InputError(
-                file=origin,
-                visit_id=None,
-                field="row 1",
-                problem=f"the header is one column: the export's cells are delimited by "
-                f"{other!r}, not {delimiter!r}",
-                fix=f"set [intake.csv] delimiter = {other!r} in the configuration",
+            problem = (
+                f"the header is one column: its cells are delimited by {other!r}, not {delimiter!r}"
             )
+            setting = f"set [intake.csv] delimiter = {other!r} in the configuration"
+            return InputError(origin, problem, setting, field="row 1")
     return None
 
 
@@ -409,14 +402,10 @@ def _closed(text: str, line: int, number: int, delimiter: str, origin: str) -> N
     except csv.Error as e:
         if "unexpected end of data" not in str(e):
             return
-        raise InputError(
-            file=origin,
-            visit_id=None,
-            field=f"row {number}",
-            problem="a quote mark opens a cell that is never closed: the rest of the file "
-            "would be read into that one cell",
-            fix='close the quoted cell (a quote mark inside a quoted cell is written twice: "")',
-        ) from None
+        problem = "a quote mark opens a cell that is never closed: the rest of the file would be"
+        problem += " read into it"
+        close = 'close the quoted cell (a quote mark inside a quoted cell is written twice: "")'
+        raise InputError(origin, problem, close, field=f"row {number}") from None
 
 
 def _drafts(

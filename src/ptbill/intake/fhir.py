@@ -119,13 +119,9 @@ def read_generic(
     if not units:
         said = _outcome(index)
         if said is not None:
-            raise InputError(
-                file=origin,
-                visit_id=None,
-                field="OperationOutcome",
-                problem=f"this is the EMR's error answer, not visits: {said}",
-                fix="correct what it reports, then export the visits again",
-            )
+            answer = f"this is the EMR's error answer, not visits: {said}"
+            again = "correct what it reports, then export the visits again"
+            raise InputError(origin, answer, again, field="OperationOutcome")
         raise InputError(
             file=origin,
             visit_id=None,
