@@ -331,14 +331,19 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
     width = len(header)
     groups: dict[str, list[tuple[int, list[str]]]] = {}
     errors: list[InputError] = []
-    number, starts = 1, rows.line_num + 1  # the row being read, and its first line
+    # A row holding a line break (its first line, its number): the last one is checked for a
+    # quote never closed, which would have taken in every row after it (only the file's last
+    # row can be one), as is a row of the wrong width (the check reads the file's lines again).
+    number, starts, broken = 1, rows.line_num + 1, (0, 0)
     try:
         for number, row in enumerate(rows, start=2):
             begun, starts = starts, rows.line_num + 1
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
-            if any("\n" in c or "\r" in c for c in row):
-                _closed(text, begun, number, layout.delimiter, origin)
+            if rows.line_num > begun:  # the row took several lines
+                broken = (begun, number)
+                if len(row) != width:
+                    _closed(text, begun, number, layout.delimiter, origin)
             if len(row) != width:
                 raise InputError(
                     file=origin, visit_id=None, field=f"row {number}",
@@ -367,6 +372,8 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
             file=origin, visit_id=None, field=f"row {rows.line_num}",
             problem=f"not valid CSV ({e})", fix=FIX_CSV,
         ) from None  # fmt: skip
+    if broken[1] == number:  # the file's last row
+        _closed(text, broken[0], number, layout.delimiter, origin)
     if not groups and not errors:
         raise InputError(file=origin, visit_id=None, field="row 2", problem="no rows", fix=FIX_CSV)
     return validated(
@@ -393,8 +400,8 @@ def _other_delimiter(header: list[str], layout: CsvLayout, origin: str) -> Input
 
 def _closed(text: str, line: int, number: int, delimiter: str, origin: str) -> None:
     """Refuse a row holding a line break (a quoted cell's) when its quote is never closed: the
-    csv module reads such a cell to the end of the file, taking in every row after it (only
-    the file's last row can be one; `line` is where it starts)."""
+    csv module reads such a cell to the end of the file, taking in every row after it. `line`
+    is where the row starts; the file's lines are read again from there."""
     tail = "".join(io.StringIO(text, newline="").readlines()[line - 1 :])
     try:
         for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):

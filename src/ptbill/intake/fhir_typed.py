@@ -9,9 +9,10 @@ type, a Claim, a nested Bundle, NDJSON; a reference, date or code the mapping ca
 visit the visit format refuses). A declined file is read by the generic reader
 (ptbill.intake.fhir_map over the parsed JSON), which names the element and the fix. The
 structs forbid undeclared elements because one skipped unread would go unchecked, where the
-generic reader's parser checks every value (orjson refuses a number beyond a double's range,
-for one). When both read a file they give the same visits (tests/intake/test_fhir_typed.py, on
-the differential harness's 753 FHIR inputs); docs/intake.md maps each element to its field.
+generic reader's parser checks every value (ptbill.intake.numbers refuses a number beyond
+10^4300, for one). When both read a file they give the same visits
+(tests/intake/test_fhir_typed.py, on the differential harness's 753 FHIR inputs);
+docs/intake.md maps each element to its field.
 
 Measured on 5,000 demo visits (docs/benchmarks/intake.md), CPU: the typed decoding 0.07-0.10 s
 against 0.22-0.25 s for orjson's parse into dicts and the walk of the entries, the index and
@@ -45,8 +46,8 @@ from ptbill.intake.fhir_map import (
 from ptbill.intake.fhir_resources import Fail, fhir_date, instant, money
 from ptbill.intake.numbers import json_object
 
-# orjson reads an integer beyond 64 bits as a float, which the generic mapping does not take
-# for an int: a file with an integer beyond int64 is declined.
+# A file with an integer beyond int64 is declined: the generic reader reads it whole
+# (ptbill.intake.numbers) and names the element it is wrong for.
 Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
