@@ -31,12 +31,16 @@ def test_the_fixture_is_several_visits() -> None:
     assert len(visits) >= 2
 
 
-def test_a_quote_left_open_does_not_swallow_the_rows_after_it() -> None:
+@pytest.mark.parametrize("last_column", [False, True])
+def test_a_quote_left_open_does_not_swallow_the_rows_after_it(last_column: bool) -> None:
     """A note that starts with a quote mark and has no closing one ran, as one cell, to the end
     of the file: the visits of every later row were dropped and the rest imported."""
     lines = _default().splitlines()
     assert lines[1].endswith('"3x10 with cues, less pain",2026-02-16,2026-02-20,6,null')
-    lines[1] = lines[1].replace('"3x10 with cues, less pain"', '"3x10 with cues')
+    if last_column:  # the row keeps its width: only the end of the file shows the fault
+        lines[1] = lines[1].removesuffix(",null") + ',"null'
+    else:
+        lines[1] = lines[1].replace('"3x10 with cues, less pain"', '"3x10 with cues')
     [error] = _errors("\n".join(lines) + "\n")
     assert "export.csv: row 2" in error and "quote" in error and "never closed" in error
 
