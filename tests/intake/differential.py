@@ -3,9 +3,10 @@ damaged copies of them (its visits, or every error's file, visit, field, problem
 against the outcomes recorded from the readers as they were before their speed work
 (fixtures/differential/golden.json, written from main at 0158d14; some cases since changed on
 purpose: a FHIR given name sent as a bare string is that name, not its first letter; bundle.json's
-ChargeItem charge 96.00 is read as written, no longer as a float's 96.0; and 35 refused CSV
+ChargeItem charge 96.00 is read as written, no longer as a float's 96.0; 37 refused CSV
 copies are refused with clearer words: a row of fewer cells than columns, such as a stray word
-on the last line, is named as that, and an amount that is not one says how to write it; and
+on the last line, is named as that, an amount that is not one says how to write it, a visit of
+one row names its row once ('row 4, column DOS', not 'row 4, row 4, column DOS'); and
 7 FHIR copies that give two resources one fullUrl or Type/id, two of them read before with
 the reference resolved to either, are refused naming both).
 

@@ -82,3 +82,17 @@ def test_a_spreadsheet_day_number_in_a_date_column_is_named_so() -> None:
     lines[1] = lines[1].replace("2026-03-02", "46083", 1)  # the serial Excel shows as 3/2/2026
     [error] = _errors("\n".join(lines) + "\n")
     assert "'46083'" in error and "day number" in error and "format the column as a date" in error
+
+
+def test_a_visit_of_one_row_names_its_row_once() -> None:
+    text = "\n".join(
+        [
+            "visit_id,date_of_service,payer,clinic,patient.id,patient.first_name,"
+            "patient.last_name,patient.birth_date,patient.sex,subscriber.member_id,"
+            "rendering_provider.npi,code,minutes",
+            "V-1,2026-03-02,medicare,elm-street-pt,P-1,Ann,Lee,1951-04-09,F,1EG4TE5MK73,"
+            "1679576722,97110,twenty",
+        ]
+    )
+    [error] = _errors(text + "\n")
+    assert "visit V-1: row 2, column minutes (services[0].minutes)" in error, error
