@@ -101,6 +101,7 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+_CENTS = "write the amount in dollars and cents, e.g. 1234.50 (at most 2 decimal places, 12 digits)"
 _FIXES = {
     "extra_forbidden": "remove the key or check its spelling (custom data goes under 'extensions')",
     "missing": "add the field",
@@ -108,6 +109,12 @@ _FIXES = {
     "date_parsing": "write the date as YYYY-MM-DD",
     "literal_error": "use one of the allowed values",
     "string_pattern_mismatch": "use the documented format",
+    # money (every Decimal field of the visit format, the API's bodies): dollars and cents
+    "decimal_parsing": "write the amount as a plain number of dollars and cents, e.g. 1234.50 "
+    "(no currency sign or thousands separator)",
+    "decimal_max_places": _CENTS,
+    "decimal_max_digits": _CENTS,
+    "decimal_whole_digits": _CENTS,
 }
 
 

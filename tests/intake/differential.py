@@ -1,8 +1,14 @@
 """The intake readers' differential harness: what each reader makes of the fixtures and of many
 damaged copies of them (its visits, or every error's file, visit, field, problem and fix),
 against the outcomes recorded from the readers as they were before their speed work
-(fixtures/differential/golden.json, written from main at 0158d14; two cases since changed on
-purpose: a FHIR given name sent as a bare string is that name, not its first letter).
+(fixtures/differential/golden.json, written from main at 0158d14; some cases since changed on
+purpose: a FHIR given name sent as a bare string is that name, not its first letter; bundle.json's
+ChargeItem charge 96.00 is read as written, no longer as a float's 96.0; 37 refused CSV
+copies are refused with clearer words: a row of fewer cells than columns, such as a stray word
+on the last line, is named as that, an amount that is not one says how to write it, a visit of
+one row names its row once ('row 4, column DOS', not 'row 4, row 4, column DOS'); and
+7 FHIR copies that give two resources one fullUrl or Type/id, two of them read before with
+the reference resolved to either, are refused naming both).
 
 The damaged copies are made by a seeded generator, so the same cases come back every run:
 FHIR by editing the parsed JSON (an element deleted, set to another type or value, a reference

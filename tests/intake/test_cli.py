@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ptbill.cli.main import cli
-from ptbill.intake.load import loads
+from ptbill.intake.numbers import loads
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EMR = str(FIXTURES / "intake.toml")
@@ -180,3 +180,35 @@ def test_a_visit_longer_than_the_bound_is_refused_by_name(
     assert code == 2 and out == ""
     assert f"{path}: {where}" in err and "a visit longer than 2 MB" in err
     assert "keep documents and other large data out of it" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hl7", "json"])
+def test_a_file_not_in_utf8_says_where_and_how_to_save_it(tmp_path: Path, fmt: str) -> None:
+    """A Windows-1252 export (Zoë) was told to 'save the file as JSON', whatever it was."""
+    source = {"csv": "charges_default.csv", "hl7": "dft_p03.hl7", "json": "bundle.json"}[fmt]
+    text = (FIXTURES / source).read_text(encoding="utf-8").replace("Ann", "Zo\u00eb", 1)
+    path = tmp_path / f"export.{fmt}"
+    path.write_bytes(text.encode("cp1252"))
+    code, _, err = _run("--config", EMR, "scrub", str(path), "--as-of", "2026-03-10")
+    assert code == 2
+    at = text.encode("cp1252").index(b"\xeb") + 1
+    assert f"not UTF-8 text (byte {at})" in err and "save it as UTF-8" in err, err
+    assert "as JSON" not in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hl7"])
+def test_a_file_holding_nul_bytes_is_refused_as_the_workbench_refuses_it(
+    tmp_path: Path, fmt: str
+) -> None:
+    """The upload refused it ('binary data (NUL bytes)'); the command line billed a patient
+    named 'A\\x00nn'."""
+    source = {"csv": "charges_default.csv", "hl7": "dft_p03.hl7"}[fmt]
+    with (FIXTURES / source).open(encoding="utf-8", newline="") as f:
+        text = f.read().replace("Ann", "A\x00nn", 1)
+    path = tmp_path / f"export.{fmt}"
+    path.write_text(text, encoding="utf-8", newline="")
+    config = ("--config", EMR) if fmt == "hl7" else ()
+    code, _, err = _run(*config, "scrub", str(path), "--as-of", "2026-03-10")
+    assert code == 2
+    at = text.encode().index(b"\x00") + 1
+    assert f"the file holds binary data (NUL bytes, the first at byte {at})" in err, err

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from ptbill.intake.fhir_resources import json_object
+from ptbill.intake.numbers import json_object
 from tests.intake import differential
 
 GOLDEN = json.loads(differential.GOLDEN.read_text(encoding="utf-8"))

@@ -85,3 +85,27 @@ def test_an_x12_file_uploaded_as_visits_is_named_with_where_it_goes(
     body = json.dumps(r.json())
     assert "this is a 999 acknowledgment, not a visit file" in body
     assert "Acknowledgements page" in body  # where the workbench takes it, not a command
+
+
+def test_an_upload_fails_as_the_command_line_fails_on_a_workbook_or_windows_text(
+    make_bench: MakeBench,
+) -> None:
+    """An .xlsx renamed .csv was 'binary data (NUL bytes)' to the workbench, a ZIP archive (an
+    Excel workbook) with what to do to the command line; a Windows-1252 export was told to
+    'save it as UTF-8 a visit file'."""
+    from ptbill.intake.detect import NOT_UTF8_FIX
+
+    bench = make_bench("posted")
+    workbook = b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64
+    r = bench.post("/api/v1/visits", files={"file": ("export.csv", workbook, "text/csv")})
+    assert r.status_code == 422
+    body = json.dumps(r.json())
+    assert (
+        "ZIP archive (an Excel .xlsx workbook is one)" in body and "save the sheet as CSV" in body
+    )
+    latin = "visit_id,code\nV-1,97110 Zo\u00eb\n".encode("cp1252")
+    r = bench.post("/api/v1/visits", files={"file": ("export.csv", latin, "text/csv")})
+    assert r.status_code == 422
+    at = latin.index(b"\xeb") + 1
+    assert r.json()["error"]["problem"] == f"not UTF-8 text (byte {at})"
+    assert r.json()["error"]["fix"] == NOT_UTF8_FIX

@@ -106,6 +106,8 @@ def validated(drafts: Iterable[Draft], origin: str) -> Iterator[Visit]:
             for err in validation_errors(e, origin, vid if isinstance(vid, str) else None):
                 path = err.field or ""
                 place = d.place_of(path)
+                if place is not None and place.startswith(f"{d.where}, "):
+                    place = place.removeprefix(f"{d.where}, ")  # a CSV visit of one row
                 err.field = f"{d.where}, {place} ({path})" if place else f"{d.where} ({path})"
                 err.args = (err.render(),)
                 errors.append(err)

@@ -26,6 +26,7 @@ from ptbill.config.profiles import Config
 from ptbill.domain.visit import Service, Visit
 from ptbill.errors import InputError, InputErrors
 from ptbill.intake.build import Draft, Recognise, no_clinic, validated
+from ptbill.intake.numbers import json_object
 
 SERVICE_FIELDS = frozenset(Service.model_fields)
 LISTS = frozenset({"diagnoses", "modifiers", "diagnosis_pointers"})
@@ -167,6 +168,13 @@ class _Reader:
             return [x.strip() for x in raw.split(self.layout.list_separator) if x.strip()]
         if kind == "date":
             day = _date(raw, self.formats)
+            # 46083 is 2026-03-02 in Excel (10000 to 73050: from 1927 to 2099)
+            if day is None and raw.isdigit() and 10000 <= int(raw) <= 73050:
+                raise _Fail(
+                    _place(number, col),
+                    f"{raw!r} is a spreadsheet's day number, not a date",
+                    "format the column as a date in the spreadsheet before saving it as CSV",
+                )
             if day is None:
                 raise _Fail(
                     _place(number, col),
@@ -175,8 +183,8 @@ class _Reader:
                 )
             return day
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            return json_object(raw)  # its numbers exact, as a JSON visit's are
+        except (ValueError, ArithmeticError, RecursionError):  # not JSON, 1E999999999, too deep
             raise _Fail(_place(number, col), "not valid JSON", "write the column as JSON") from None
 
     def visit(self, rows: list[tuple[int, list[str]]], columns: list[_Column]) -> Draft:
@@ -290,12 +298,17 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
         raise InputError(
             file=origin, visit_id=None, field="row 1", problem="no header row", fix=FIX_CSV
         )
-    names = {}  # ptbill's column -> the export's
+    names: dict[str, str] = {}  # ptbill's column -> the export's
     for column in header:
-        names[layout.columns.get(column, column).strip()] = column
+        mine = layout.columns.get(column, column).strip()
+        if mine and mine in names:  # the later cell was read, the earlier one dropped
+            twice = f"{mine!r} is given twice (also by column {names[mine]})"
+            keep = "keep one of the two columns, or map only one of them in [intake.csv.columns]"
+            raise InputError(origin, twice, keep, field=f"row 1, column {column}")
+        names[mine] = column
     if "visit_id" not in names or "code" not in names:
         missing = [c for c in ("visit_id", "code") if c not in names]
-        raise InputError(
+        raise _other_delimiter(header, layout, origin) or InputError(
             file=origin,
             visit_id=None,
             field="row 1",
@@ -318,15 +331,27 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
     width = len(header)
     groups: dict[str, list[tuple[int, list[str]]]] = {}
     errors: list[InputError] = []
+    # A row holding a line break (its first line, its number): the last one is checked for a
+    # quote never closed, which would have taken in every row after it (only the file's last
+    # row can be one), as is a row of the wrong width (the check reads the file's lines again).
+    number, starts, broken = 1, rows.line_num + 1, (0, 0)
     try:
         for number, row in enumerate(rows, start=2):
-            if not row:
+            begun, starts = starts, rows.line_num + 1
+            if not row or (len(row) == 1 and not row[0].strip()):
                 continue
-            if len(row) > width:
+            if rows.line_num > begun:  # the row took several lines
+                broken = (begun, number)
+                if len(row) != width:
+                    _closed(text, begun, number, layout.delimiter, origin)
+            if len(row) != width:
                 raise InputError(
                     file=origin, visit_id=None, field=f"row {number}",
                     problem=f"{len(row)} cells for {width} columns",
-                    fix="quote cells that hold the delimiter",
+                    fix="quote cells that hold the delimiter"
+                    if len(row) > width
+                    else "give the row a cell for each column (empty between two delimiters), "
+                    "and quote a cell that holds a line break",
                 )  # fmt: skip
             cells = [c.strip() for c in row]
             vid = cells[vid_at] if vid_at < len(cells) else ""
@@ -347,11 +372,47 @@ def visits(text: str, origin: str, config: Config) -> Iterator[Visit]:
             file=origin, visit_id=None, field=f"row {rows.line_num}",
             problem=f"not valid CSV ({e})", fix=FIX_CSV,
         ) from None  # fmt: skip
+    if broken[1] == number:  # the file's last row
+        _closed(text, broken[0], number, layout.delimiter, origin)
     if not groups and not errors:
         raise InputError(file=origin, visit_id=None, field="row 2", problem="no rows", fix=FIX_CSV)
     return validated(
         _drafts(groups, columns, _Reader(layout, Recognise(config), origin), errors), origin
     )
+
+
+def _other_delimiter(header: list[str], layout: CsvLayout, origin: str) -> InputError | None:
+    """The refusal of an export whose header is one column that another common delimiter (a
+    European Excel's ';', a tab) splits into the columns needed: it names the setting."""
+    delimiter, columns = layout.delimiter, layout.columns
+    if len(header) != 1:
+        return None
+    for other in (";", "\t", ",", "|"):
+        names = {c.strip() for c in header[0].split(other)}
+        if other != delimiter and {"visit_id", "code"} <= {columns.get(n, n) for n in names}:
+            problem = (
+                f"the header is one column: its cells are delimited by {other!r}, not {delimiter!r}"
+            )
+            setting = f"set [intake.csv] delimiter = {other!r} in the configuration"
+            return InputError(origin, problem, setting, field="row 1")
+    return None
+
+
+def _closed(text: str, line: int, number: int, delimiter: str, origin: str) -> None:
+    """Refuse a row holding a line break (a quoted cell's) when its quote is never closed: the
+    csv module reads such a cell to the end of the file, taking in every row after it. `line`
+    is where the row starts; the file's lines are read again from there."""
+    tail = "".join(io.StringIO(text, newline="").readlines()[line - 1 :])
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as e:
+        if "unexpected end of data" not in str(e):
+            return
+        problem = "a quote mark opens a cell that is never closed: the rest of the file would be"
+        problem += " read into it"
+        close = 'close the quoted cell (a quote mark inside a quoted cell is written twice: "")'
+        raise InputError(origin, problem, close, field=f"row {number}") from None
 
 
 def _drafts(

@@ -43,6 +43,38 @@ _PACKAGED: tuple[tuple[bytes, str, str], ...] = (
 )
 
 
+# What to do with text in another encoding than UTF-8 (a Windows export's, most often).
+NOT_UTF8_FIX = (
+    "save it as UTF-8 text (from Excel: Save As, CSV UTF-8; else e.g. "
+    "iconv -f WINDOWS-1252 -t UTF-8)"
+)
+
+
+def not_utf8(
+    origin: str, e: UnicodeDecodeError | None = None, field: str | None = None
+) -> InputError:
+    """The refusal of a file that is not UTF-8 text, at its first byte that is not (when known)."""
+    at = f" (byte {e.start + 1})" if e is not None else ""
+    return InputError(origin, f"not UTF-8 text{at}", NOT_UTF8_FIX, field=field)
+
+
+def nul_refusal(data: bytes | str, origin: str) -> InputError | None:
+    """The refusal of a file holding NUL bytes (binary data: no visit format has them, and a
+    name with one goes on a claim as it is); None for text without."""
+    if isinstance(data, str):
+        at = data.find("\x00")
+        at = len(data[:at].encode("utf-8")) if at >= 0 else at
+    else:
+        at = data.find(b"\x00")
+    if at < 0:
+        return None
+    return InputError(
+        origin,
+        f"the file holds binary data (NUL bytes, the first at byte {at + 1})",
+        f"{_GIVE_VISITS}, as text the way the EMR exports them",
+    )
+
+
 def packaged_refusal(head: bytes, origin: str) -> InputError | None:
     """The refusal of a file whose first bytes show it is compressed, an archive, an office
     document, a PDF or UTF-16 text; None for anything else."""

@@ -106,8 +106,8 @@ def read_generic(
     resources = parse(text, origin)
     if validate == "full":
         validate_models(resources, origin)
-    index = Index(resources)
     try:  # it resolves the references that tie Procedures, Conditions, ChargeItems to visits
+        index = Index(resources)
         mapper = ClaimMapper(index, Recognise(config), origin)
     except Fail as f:
         raise InputError(
@@ -117,6 +117,11 @@ def read_generic(
     errors: list[InputError] = []
     units = [*index.of("Encounter"), *index.of("Claim")]
     if not units:
+        said = _outcome(index)
+        if said is not None:
+            answer = f"this is the EMR's error answer, not visits: {said}"
+            again = "correct what it reports, then export the visits again"
+            raise InputError(origin, answer, again, field="OperationOutcome")
         raise InputError(
             file=origin,
             visit_id=None,
@@ -138,3 +143,19 @@ def read_generic(
     if errors:
         raise InputErrors(errors)
     return finish(drafts, origin)
+
+
+def _outcome(index: Index) -> str | None:
+    """What a file's OperationOutcome says (its issues' text), or None when it has none."""
+    outcomes = index.of("OperationOutcome")
+    if not outcomes:
+        return None
+    said = []
+    for issue in outcomes[0].get("issue") or ():
+        if isinstance(issue, dict):
+            details = issue.get("details")
+            text = issue.get("diagnostics") or (
+                details.get("text") if isinstance(details, dict) else None
+            )
+            said.append(f"{issue.get('severity', 'issue')}: {text or issue.get('code', '?')}")
+    return "; ".join(map(str, said))[:500] or "no issue given"

@@ -10,10 +10,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import msgspec
-import orjson
-
 from ptbill.errors import InputError
+from ptbill.intake.numbers import json_object, loads
 
 NPI = "http://hl7.org/fhir/sid/us-npi"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -193,23 +191,6 @@ def fhir_date(value: Any, where: str) -> str:
     raise Fail(where, f"{value!r} is not a FHIR date", "write the date as YYYY-MM-DD")
 
 
-_DECIMALS = json.JSONDecoder(parse_float=Decimal)
-_FAST_DECIMALS = msgspec.json.Decoder(float_hook=Decimal)
-
-
-def json_object(raw: str) -> Any:
-    """A JSON text as json.loads(raw, parse_float=Decimal) reads it (a float, such as money,
-    becomes a Decimal, never a binary float). msgspec reads it first (a third of the json
-    module's time), with each float's text made a Decimal as the json module makes it; what
-    msgspec refuses and the json module may read (NaN, a lone surrogate, an integer of 4,300
-    digits), the json module reads or refuses. One decoder of each, made once: json.loads
-    makes a decoder per call when given parse_float."""
-    try:
-        return _FAST_DECIMALS.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return _DECIMALS.decode(raw)
-
-
 def json_extension(res: Res, node: Any, url: str, where: str) -> dict[str, Any]:
     raw = extension(node, url)
     if raw is None:
@@ -235,16 +216,17 @@ Found = list[tuple[dict[str, Any], str | None]]  # each resource and its Bundle 
 
 def parse(text: str, origin: str) -> Found:
     """The resources of a FHIR JSON file: a Bundle's entries, a lone resource, or NDJSON (one
-    resource or Bundle a line, as FHIR bulk export writes)."""
+    resource or Bundle a line, as FHIR bulk export writes). Its numbers are read exactly
+    (ptbill.intake.numbers): money as the Decimal it is written as."""
     try:
-        docs = [orjson.loads(text)]
-    except orjson.JSONDecodeError as whole:
+        docs = [loads(text)]
+    except json.JSONDecodeError as whole:
         docs = []
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    docs.append(orjson.loads(line))
-                except orjson.JSONDecodeError as e:
+                    docs.append(loads(line))
+                except json.JSONDecodeError as e:
                     bad, at = e, number
                     if not docs and "\n" in text.strip():
                         # Not NDJSON (its first line is no JSON of its own): a document of
@@ -319,9 +301,9 @@ class Index:
             same.append(res)
             rid = data.get("id")
             if isinstance(rid, str):
-                by_ref[f"{kind}/{rid}"] = res
+                _name(by_ref, f"{kind}/{rid}", res)
             if url is not None:
-                by_ref[url] = res
+                _name(by_ref, url, res)
                 if url.count("/") > 1:  # .../Patient/123 -> Patient/123
                     by_ref.setdefault("/".join(url.rsplit("/", 2)[-2:]), res)
 
@@ -351,6 +333,18 @@ class Index:
         return self.by_type.get(kind, [])
 
 
+def _name(by_ref: dict[str, Res], name: str, res: Res) -> None:
+    """Index a resource by a name (its fullUrl, Type/id); another resource of that name is
+    refused (a reference to it would pick one in silence), the same one sent twice is one."""
+    before = by_ref.setdefault(name, res)
+    if before is not res and before.data != res.data:
+        raise Fail(
+            res.label,
+            f"{name!r} is {before.label}'s name too, with other content",
+            "give each resource its own fullUrl and id (they are unique in a Bundle)",
+        )
+
+
 def id_of(res: Res) -> str | None:
     ident = res.get("identifier", 0, "value")
     value = ident if isinstance(ident, str) else res.data.get("id")
@@ -374,7 +368,7 @@ def address_of(res: Res, element: str) -> dict[str, Any] | None:
 
 def money(value: Any, where: str) -> Decimal:
     try:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
             raise InvalidOperation
         return Decimal(str(value))
     except InvalidOperation:

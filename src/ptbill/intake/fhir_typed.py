@@ -9,9 +9,10 @@ type, a Claim, a nested Bundle, NDJSON; a reference, date or code the mapping ca
 visit the visit format refuses). A declined file is read by the generic reader
 (ptbill.intake.fhir_map over the parsed JSON), which names the element and the fix. The
 structs forbid undeclared elements because one skipped unread would go unchecked, where the
-generic reader's parser checks every value (orjson refuses a number beyond a double's range,
-for one). When both read a file they give the same visits (tests/intake/test_fhir_typed.py, on
-the differential harness's 753 FHIR inputs); docs/intake.md maps each element to its field.
+generic reader's parser checks every value (ptbill.intake.numbers refuses a number beyond
+10^4300, for one). When both read a file they give the same visits
+(tests/intake/test_fhir_typed.py, on the differential harness's 753 FHIR inputs);
+docs/intake.md maps each element to its field.
 
 Measured on 5,000 demo visits (docs/benchmarks/intake.md), CPU: the typed decoding 0.07-0.10 s
 against 0.22-0.25 s for orjson's parse into dicts and the walk of the entries, the index and
@@ -42,10 +43,11 @@ from ptbill.intake.fhir_map import (
     period_minutes,
     put_texts,
 )
-from ptbill.intake.fhir_resources import Fail, fhir_date, instant, json_object, money
+from ptbill.intake.fhir_resources import Fail, fhir_date, instant, money
+from ptbill.intake.numbers import json_object
 
-# orjson reads an integer beyond 64 bits as a float, which the generic mapping does not take
-# for an int: a file with an integer beyond int64 is declined.
+# A file with an integer beyond int64 is declined: the generic reader reads it whole
+# (ptbill.intake.numbers) and names the element it is wrong for.
 Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
@@ -240,7 +242,7 @@ class Quantity(_Part):
 
 
 class Money(_Part):
-    value: str | Int | float | None = None
+    value: Decimal | None = None  # as written (a float would round 17 digits), or a string
     currency: str | None = None
 
 
@@ -339,6 +341,14 @@ def read(text: str, config: Config) -> list[Visit] | None:
         return list(mapper.visits()) if mapper is not None else None
     except DECLINES:
         return None
+
+
+def _index(by_ref: dict[str, Resource], name: str, res: Resource) -> None:
+    """Index a resource by a name; one that names another resource too declines the file (the
+    generic reader refuses it), the same one sent twice is one."""
+    before = by_ref.setdefault(name, res)
+    if before is not res and before != res:
+        raise Declined
 
 
 def _code_in(concept: Concept | None, *systems: str) -> str | None:
@@ -440,9 +450,9 @@ class TypedMapper:
             if same is not None:
                 same.append(res)
             if res.id is not None:
-                by_ref[f"{type(res).__name__}/{res.id}"] = res
+                _index(by_ref, f"{type(res).__name__}/{res.id}", res)
             if url is not None:
-                by_ref[url] = res
+                _index(by_ref, url, res)
                 if url.count("/") > 1:  # .../Patient/123 -> Patient/123
                     by_ref.setdefault("/".join(url.rsplit("/", 2)[-2:]), res)
         self.by_ref = by_ref
@@ -725,7 +735,7 @@ class TypedMapper:
             raise Declined from None
 
 
-def _money(value: str | int | float) -> Decimal:
+def _money(value: Decimal) -> Decimal:
     return money(value, "")
 
 

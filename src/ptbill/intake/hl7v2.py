@@ -23,12 +23,11 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
 from ptbill.intake.build import Draft, Recognise, finish, no_clinic, validated
+from ptbill.intake.numbers import exact, json_object
 
 FIX_HL7 = "send HL7 v2 DFT^P03 messages, each starting with an MSH segment"
 _SEX = {"F": "F", "M": "M"}
@@ -242,7 +241,7 @@ def _int(seg: Segment, n: int, component: int = 1) -> int | None:
     if value.isascii() and value.isdigit():  # (int() refuses other scripts' digits: "²")
         return int(value)
     try:
-        number = Decimal(value)
+        number = exact(value)  # (1E999999999 is refused: made an int, it took minutes)
     except InvalidOperation:
         raise _Fail(seg.at(n), f"{value!r} is not a number", "send a whole number") from None
     if not number.is_finite() or number != number.to_integral_value():
@@ -422,11 +421,20 @@ class _Mapper:
             s["units"] = units
         amount = ft1.get(11)
         if amount is not None:
+            # a CP: its first component an MO, amount & currency (96.00&USD^UP)
+            sent = amount
+            amount, _, currency = amount.partition(ft1.seps[4] if len(ft1.seps) > 4 else "&")
+            if currency and currency.upper() != "USD":
+                raise _Fail(
+                    ft1.at(11),
+                    f"the charge is in {currency!r}",
+                    "send charges in US dollars (96.00&USD, or the amount alone)",
+                )
             try:
                 s["charge"] = Decimal(amount)
             except InvalidOperation:
                 raise _Fail(
-                    ft1.at(11), f"{amount!r} is not an amount", "send the charge as 123.45"
+                    ft1.at(11), f"{sent!r} is not an amount", "send the charge as 123.45"
                 ) from None
         pointers = []
         for first in ft1.firsts(19):
@@ -529,8 +537,8 @@ def _json(seg: Segment, n: int) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        value = json_object(raw)  # its numbers exact: a charge in ZSV-4 is not rounded
+    except (ValueError, ArithmeticError, RecursionError):  # not JSON, 1E999999999, too deep
         value = None
     if not isinstance(value, dict):
         raise _Fail(
@@ -623,6 +631,7 @@ def read_one(text: str, origin: str, config: Config) -> Visit:
         [visit] = finish([read_message(lines, f"message {cid}", origin, _Mapper(config))], origin)
     except InputErrors as e:
         raise Refused(cid, e.errors, unreadable=False) from None
-    except InputError as e:
-        raise Refused(cid, [e], unreadable=not lines) from None
+    except InputError as e:  # no message, or one of a type not taken: HL7 rejects it (AR)
+        unsupported = (e.field or "").endswith("MSH-9")
+        raise Refused(cid, [e], unreadable=not lines or unsupported) from None
     return visit

@@ -8,9 +8,7 @@ for all its bad visits and no result at all.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,15 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors, unreadable, validation_errors
-from ptbill.intake.detect import Format, choose, notice, packaged_refusal
+from ptbill.intake.detect import (
+    Format,
+    choose,
+    not_utf8,
+    notice,
+    nul_refusal,
+    packaged_refusal,
+)
+from ptbill.intake.numbers import loads
 
 Notify = Callable[[str], None]
 
@@ -28,39 +34,6 @@ Notify = Callable[[str], None]
 AHEAD = 1000
 
 FIX_JSON = "save the file as JSON (one visit, a list of visits) or JSON Lines"
-
-
-# A JSON string (skipped whole) or a number with an exponent.
-_EXPONENT = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?[eE][-+]?\d+')
-
-
-def out_of_range_at(text: str, start: int = 0) -> int:
-    """Where in `text` (from `start`) the first number beyond any Decimal's range is (`start`
-    when none is found)."""
-    for m in _EXPONENT.finditer(text, start):
-        if m.group()[0] != '"':
-            try:
-                Decimal(m.group())
-            except ArithmeticError:
-                return m.start()
-    return start
-
-
-def loads(text: str | bytes) -> Any:
-    """JSON with exact decimals; a number too long or too large for Python or nesting too deep
-    for its parser is a JSONDecodeError like any other fault of the text (never a traceback),
-    and says where it is."""
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except RecursionError:
-        raise json.JSONDecodeError("nested too deeply", "", 0) from None
-    except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond any Decimal's
-        doc = text if isinstance(text, str) else text.decode("utf-8-sig", "replace")
-        raise json.JSONDecodeError("a number is out of range", doc, out_of_range_at(doc)) from None
-    except ValueError as e:  # an integer of more than 4,300 digits (sys.int_info)
-        if isinstance(e, json.JSONDecodeError | UnicodeDecodeError) or "digits" not in str(e):
-            raise
-        raise json.JSONDecodeError("a number has too many digits", "", 0) from None
 
 
 def parse_documents(text: str, origin: str) -> list[Any]:
@@ -127,11 +100,15 @@ def validate_visits(docs: list[Any], origin: str) -> list[Visit]:
 def read_file(path: str | Path) -> str:
     origin = str(path)
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(origin, "not UTF-8 text", FIX_JSON) from None
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise not_utf8(origin, e) from None
     except OSError as e:
         raise unreadable(origin, e) from None
+    binary = nul_refusal(text, origin)
+    if binary is not None:
+        raise binary
+    return text
 
 
 def read_visits(

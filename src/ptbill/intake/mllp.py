@@ -4,11 +4,15 @@ by the caller's `store` (the ledger, as one import), and answered with an HL7 AC
 - AA: the visit was stored;
 - AE: the message was read but refused (the reason in MSA-3 and ERR): an unknown payer, a
   field that is wrong, an input the ledger refused. Nothing of it was stored;
-- AR: the message could not be read at all (no MSH, not a frame of text).
+- AR: the message could not be read at all (no MSH, not an MLLP frame, not UTF-8, longer
+  than MAX_MESSAGE_BYTES), or is not a DFT^P03 (HL7 rejects a type the receiver does not take).
 
-A refused message never stops the listener, and a message is stored whole or not at all
-(`store` runs in one database transaction). python-hl7 frames the messages (hl7.mllp) and
-builds the acknowledgements; ptbill.intake.hl7v2 maps the message.
+Each message gets one answer, in order (a sender pairs them so: a second answer to one message
+would be taken for the next one's). A refused message never stops the listener, a sender that
+goes quiet or away stops no other, and a message is stored whole or not at all (`store` runs
+in one database transaction). The frames are read here, on python-hl7's stream (hl7.mllp), whose
+own readblock answered a long message once for every 64 KB of it; python-hl7 builds the
+acknowledgements, and ptbill.intake.hl7v2 maps the message.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import hl7
-from hl7.mllp import HL7StreamReader, HL7StreamWriter, InvalidBlockError, start_hl7_server
+from hl7.mllp import HL7StreamReader, HL7StreamWriter, start_hl7_server
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
@@ -31,6 +35,51 @@ Store = Callable[[Visit, str], None]  # raises InputError(s) to refuse
 # Hears each answer: (control id, ACK code, visit id or None, the reason or "").
 Heard = Callable[[str, str, str | None, str], None]
 _MAX_TEXT = 900  # MSA-3 / ERR-8 length kept (ACK receivers truncate long text)
+START, END = b"\x0b", b"\x1c\r"  # an MLLP frame: <VT> message <FS><CR>
+# The longest message read (a DFT^P03 is one visit, a few KB: its notes and ZPV fields have
+# room to spare, as a JSON visit has within the same bound); a longer one is answered AR and
+# passed over to its end, never held whole.
+MAX_MESSAGE_BYTES = 2 << 20
+
+
+class _Unreadable(Exception):
+    """A frame answered AR without reading it: the reason, and what of it was seen."""
+
+    def __init__(self, reason: str, seen: bytes) -> None:
+        super().__init__(reason)
+        self.reason, self.seen = reason, seen
+
+
+async def read_frame(reader: asyncio.StreamReader) -> str:
+    """The next frame's message (IncompleteReadError when the sender closes the connection
+    first), or _Unreadable: not a frame, longer than MAX_MESSAGE_BYTES (read past to its end),
+    not UTF-8."""
+    try:
+        block = await reader.readuntil(END)
+    except asyncio.LimitOverrunError as e:
+        seen = await reader.readexactly(e.consumed)
+        while True:  # pass over the rest of the message, a buffer at a time
+            try:
+                await reader.readuntil(END)
+                break
+            except asyncio.LimitOverrunError as more:
+                await reader.readexactly(more.consumed)
+        raise _Unreadable(
+            f"the message is longer than {MAX_MESSAGE_BYTES >> 20} MB, the most a visit may take: "
+            "it was not read. Fix: send one visit a message (keep documents out of it)",
+            seen.lstrip(b" \t\r\n" + START),
+        ) from None
+    block = block[: -len(END)].lstrip(b" \t\r\n")  # (a line end between frames is no fault)
+    if not block.startswith(START):
+        raise _Unreadable("not an MLLP frame: it does not begin with <VT> (0x0B)", block)
+    try:
+        return block[1:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _Unreadable(
+            f"the message is not UTF-8 text (byte {e.start + 1} is 0x{block[1 + e.start]:02X}). "
+            "Fix: send it in UTF-8 (the interface's character set)",
+            block[1:],
+        ) from None
 
 
 @dataclass
@@ -53,17 +102,23 @@ class Listener:
         try:
             while True:
                 try:
-                    block = await reader.readblock()
+                    text = await read_frame(reader)
                 except asyncio.IncompleteReadError:
-                    return  # the sender closed the connection
-                except (InvalidBlockError, ValueError) as e:
+                    return  # the sender closed the connection (a message cut short is dropped)
+                except _Unreadable as e:
                     self.tally.unreadable += 1
-                    writer.writeblock(_bare_ack("AR", "", f"not an MLLP frame: {e}").encode())
-                    await writer.drain()
-                    continue
-                text = block.decode("utf-8", errors="replace")
-                writer.writeblock((await self.answer(text)).encode())
+                    # its MSH, if it has one, names it in the answer
+                    seen = e.seen[:4096].split(b"\r", 1)[0].decode("utf-8", errors="replace")
+                    log.info("a message could not be read: %s", e.reason.split(":")[0])
+                    reply = ack(seen, "AR", e.reason)
+                    if self.heard is not None:
+                        self.heard(hl7v2.control_id(seen.split("\r")), "AR", None, e.reason)
+                else:
+                    reply = await self.answer(text)
+                writer.writeblock(reply.encode())
                 await writer.drain()
+        except ConnectionError:  # the sender went away with its answer unsent
+            log.info("a sender's connection was lost")
         finally:
             writer.close()
 
@@ -141,4 +196,4 @@ def _bare_ack(code: str, control_id: str, reason: str) -> str:
 
 async def serve(listener: Listener, host: str, port: int) -> asyncio.Server:
     """Start listening (the server is returned started; close it to stop)."""
-    return await start_hl7_server(listener.connection, host, port)
+    return await start_hl7_server(listener.connection, host, port, limit=MAX_MESSAGE_BYTES)

@@ -16,7 +16,6 @@ import codecs
 import json
 import re
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,8 +24,9 @@ from pydantic import ValidationError
 from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, unreadable, validation_errors
-from ptbill.intake.detect import Format
-from ptbill.intake.load import FIX_JSON, file_format, loads, out_of_range_at, read_file, visits_of
+from ptbill.intake.detect import Format, not_utf8
+from ptbill.intake.load import FIX_JSON, file_format, read_file, visits_of
+from ptbill.intake.numbers import exact, loads, out_of_range_at
 
 # A JSON Lines line as read, a document parsed from a list or an object, or (another format)
 # a Visit already read.
@@ -57,7 +57,7 @@ def line_of(f: BinaryIO) -> bytes:
     return line
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal)
+_DECODER = json.JSONDecoder(parse_float=exact)
 # A JSON value that is a number with a fraction or an exponent (or what looks like one in a
 # string). pydantic's JSON parser reads such numbers as floats ("48.50" is 48.5 to it), so a
 # line with one is read by json with exact decimals instead, as ptbill.intake reads files. (A
@@ -66,9 +66,7 @@ _MAYBE_FLOAT = re.compile(rb":\s*-?\d+[.eE]")
 
 
 def _not_utf8(origin: str, where: str | None = None) -> InputError:
-    return InputError(
-        file=origin, visit_id=None, field=where, problem="not UTF-8 text", fix=FIX_JSON
-    )
+    return not_utf8(origin, field=where)
 
 
 def _open(path: str) -> BinaryIO:

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ptbill.errors import InputError
-from ptbill.intake.load import loads
+from ptbill.intake.numbers import loads
 from ptbill.web import errors
 from ptbill.web.auth import ApiAdmin, ApiWriter, PageAdmin, PageBulkWriter, PageWriter, Reader
 from ptbill.web.errors import TooLarge

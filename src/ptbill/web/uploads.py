@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from ptbill.errors import InputError, InputErrors
-from ptbill.intake.detect import sniff, x12_refusal
+from ptbill.intake.detect import not_utf8, nul_refusal, packaged_refusal, sniff, x12_refusal
 from ptbill.web.auth import ApiWriter, PageWriter
 from ptbill.x12.kinds import WrongKindError
 
@@ -130,14 +130,18 @@ async def read_upload(file: UploadFile | None, kind: Kind, limit: int) -> tuple[
         )
     if not data.strip():
         raise _refuse(name, "the file is empty", f"upload {_WHAT[kind]}")
-    if b"\x00" in data:
-        raise _refuse(name, "the file holds binary data (NUL bytes)", f"upload {_WHAT[kind]}")
+    packaged = packaged_refusal(data[:8], name) if kind == "visits" else None
+    if packaged is not None:  # a workbook, an archive, a PDF: named as the command line names it
+        raise _refuse(name, packaged.problem, packaged.fix)
+    binary = nul_refusal(data, name)
+    if binary is not None:
+        raise _refuse(name, binary.problem, f"upload {_WHAT[kind]}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise _refuse(
-            name, f"not UTF-8 text (byte {e.start + 1})", f"save it as UTF-8 {_WHAT[kind]}"
-        ) from None
+        refused = not_utf8(name, e)
+        fix = refused.fix if kind == "visits" else "upload the file exactly as the payer sent it"
+        raise _refuse(name, refused.problem, fix) from None
     head = text.lstrip()[:3]
     if kind == "x12" and head != "ISA":
         raise _refuse(
