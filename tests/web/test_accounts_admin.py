@@ -366,3 +366,31 @@ def test_the_last_active_admin_is_kept(bench: Workbench) -> None:
     with bench.signed_in("admin"):
         assert change("role", "none").status_code == 303
     assert bench.get("/api/v1/admin/users", "manager").status_code == 200
+
+
+def test_a_refresh_after_making_a_token_makes_no_other(bench: Workbench) -> None:
+    """The token form answers with a redirect (post/redirect/get): a browser's refresh of the
+    page it lands on repeats the GET, not the POST, so it makes no second token. The new
+    token's secret is on that page once; the refresh no longer shows it."""
+
+    def dees_tokens() -> int:
+        return len(bench.get("/api/v1/admin/tokens?user=dee", "admin").json()["tokens"])
+
+    new = {"name": "dee", "role": "viewer", "password": "a long password", "clinics": [B]}
+    assert bench.post("/api/v1/admin/users", role="admin", json=new).status_code == 201
+    with bench.signed_in("admin"):
+        r = bench.client.post(
+            "/admin/tokens",
+            data={"csrf_token": bench.csrf(), "user": "dee", "clinic": "", "expires": ""},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:300]
+        assert "ptb_" not in r.headers["location"]  # the secret is never in the address
+        landed = bench.client.get(r.headers["location"])
+        assert landed.status_code == 200 and 'id="new-token">ptb_' in landed.text
+        secret = landed.text.split('id="new-token">', 1)[1].split("<", 1)[0]
+        assert bench.client.get("/api/v1/claims", headers=_bearer(secret)).status_code == 200
+        again = bench.client.get(r.headers["location"])  # the refresh
+        assert again.status_code == 200 and secret not in again.text
+        assert 'id="new-token"' not in again.text
+    assert dees_tokens() == 1

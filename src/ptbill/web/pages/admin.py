@@ -4,9 +4,10 @@ security audit; and every user's page of their clinics' configuration (read-only
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from ptbill.ledger import models as m
@@ -24,6 +25,11 @@ from ptbill.web.settings import CLINIC_ROLES, COMPANY_ROLES
 router = APIRouter(include_in_schema=False)
 LOG_PAGE = 100
 ACTIONS = ("grant", "revoke", "role", "disable", "enable", "password", "unlock")
+# The token just made, carried from the form's POST to the page its redirect lands on (so a
+# refresh repeats the GET, never the POST): a cookie for the admin pages only, read once and
+# cleared by that page, expiring on its own soon if the redirect is never followed.
+NEW_TOKEN_COOKIE = "ptbill_new_token"
+NEW_TOKEN_SECONDS = 120
 
 
 @router.get("/clinics", response_class=HTMLResponse)
@@ -51,7 +57,19 @@ def _admin_page(request: Request, session: ReadDB | DB, **extra: Any) -> HTMLRes
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, session: ReadDB, who: Admin) -> HTMLResponse:
-    return _admin_page(request, session)
+    carried = request.cookies.get(NEW_TOKEN_COOKIE)
+    if not carried:
+        return _admin_page(request, session)
+    made = parse_qs(carried)
+    response = _admin_page(
+        request,
+        session,
+        new_token=made.get("token", [""])[0],
+        new_token_user=made.get("user", [""])[0],
+        flash="The token was made.",
+    )
+    response.delete_cookie(NEW_TOKEN_COOKIE, path="/admin")
+    return response
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -107,9 +125,17 @@ def create_token(request: Request, session: DB, who: PageAdmin, form: AdminForm)
         parse_day(form_text(form, "expires", 10)),
     )
     session.commit()
-    return _admin_page(
-        request, session, new_token=value, new_token_user=user, flash="The token was made."
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(
+        NEW_TOKEN_COOKIE,
+        urlencode({"user": user, "token": value}),
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.secure_cookies,
+        path="/admin",
+        max_age=NEW_TOKEN_SECONDS,
     )
+    return response
 
 
 @router.post("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
