@@ -210,6 +210,11 @@ class Config(_Strict):
         name = (found.timezone if found else None) or self.timezone
         return ZoneInfo(name) if name else None
 
+    def input_zone(self, clinics: set[str | None]) -> ZoneInfo | None:
+        """The time zone of an input's "today": its only clinic's, else the company's (the
+        command line's import and scrub, and the workbench's import, read the clock in it)."""
+        return self.zone(one_clinic(clinics))
+
     def clinic_by_npi(self, npi: str) -> Clinic | None:
         """The configured clinic with this billing NPI (a visit that gives its billing provider
         in full is billed as that clinic: its chargemaster, locality and submitter)."""
@@ -336,3 +341,9 @@ def load_config(path: str | None = None) -> Config:
             "check the path given with --config or PTBILL_CONFIG",
         ) from None
     return _build(_read_toml(text, str(p)), str(p))
+
+
+def one_clinic(clinics: set[str | None]) -> str | None:
+    """The clinic whose "today" an input is worked as of: its only clinic, else the company's
+    (None)."""
+    return next(iter(clinics)) if len(clinics) == 1 else None
