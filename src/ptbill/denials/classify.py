@@ -20,12 +20,19 @@ Deadlines:
   from the date of service, which such a claim does not stop (C-8);
 - write_off, bill_patient, review: 30 days from the determination (ptbill's own housekeeping
   default: nothing in the rules sets it).
+
+A Medicare line denied as not covered may be billed to the patient only with an ABN on file
+(modifier GA); without one (GZ, or no GA) the patient may not be billed, whoever the 835 gives
+the amount to: the clinic writes it off (billing-rules: CARC 96 and the ABN route, M-6;
+Medicare Claims Processing Manual ch. 30 §40.3). `without_abn` says when; `no_abn` is the
+work item's classification then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Protocol
 
@@ -55,6 +62,7 @@ ACTIONS = (
     "review",
 )
 NOT_DENIALS = frozenset({"contractual", "patient_responsibility"})
+ABN_ON_FILE, NO_ABN = "GA", "GZ"
 HOUSEKEEPING_DAYS = 30
 MEDICARE_REOPENING_DAYS = 365
 UNPROCESSABLE = frozenset({"MA130"})
@@ -243,6 +251,23 @@ def classify(group: str, carc: str, rarc: str | None = None) -> Classification:
     if rarc:
         plain += f"; {rarc_words(rarc)}"
     return Classification(category, action, advice, plain)
+
+
+def without_abn(medicare: bool, modifiers: Collection[str]) -> bool:
+    """A line of a Medicare claim with no ABN on file (GZ, or no GA): a non-covered amount on
+    it may not be billed to the patient."""
+    return medicare and (NO_ABN in modifiers or ABN_ON_FILE not in modifiers)
+
+
+def no_abn(c: Classification) -> Classification:
+    """A non-covered adjustment the payer gave the patient (PR-96, PR-204) on a line with no
+    ABN on file: the clinic's to write off, never the patient's to pay."""
+    return replace(
+        c,
+        action="write_off",
+        advice="not covered, and no ABN on file (GZ, or no GA): the patient may not be "
+        "billed for it; write it off",
+    )
 
 
 def due_date(

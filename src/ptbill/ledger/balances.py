@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ptbill.denials.classify import without_abn
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.cob_data import Share, in_force, shares
@@ -44,7 +45,6 @@ REASON_NAMES = ("deductible", "coinsurance", "copay", "non_covered", "other")
 BUCKETS = (("0-30", 30), ("31-60", 60), ("61-90", 90), ("91-120", 120), ("over_120", None))
 _DECIDED = frozenset(str(s) for s in DECIDED) | {str(State.CLOSED)}
 _GONE = frozenset({str(State.WRITTEN_OFF)})
-ABN_ON_FILE, NO_ABN = "GA", "GZ"
 
 
 @dataclass
@@ -170,11 +170,7 @@ def _share(d: Share, medicare: bool) -> tuple[dict[str, Decimal], Decimal]:
     not_billable = ZERO
     for carc, amount, modifiers in d.patient:
         reason = REASONS.get(carc, "other")
-        if (
-            reason == "non_covered"
-            and medicare
-            and (NO_ABN in modifiers or ABN_ON_FILE not in modifiers)
-        ):
+        if reason == "non_covered" and without_abn(medicare, modifiers):
             not_billable += amount
             continue
         out[reason] += amount
