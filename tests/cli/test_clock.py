@@ -75,12 +75,9 @@ def test_the_cli_and_the_web_agree_on_what_is_overdue(tmp_path: Path) -> None:
     app.state.db.dispose()
 
 
-def test_import_works_as_of_today_in_its_one_clinics_time_zone(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """Import reads the clock once its input is checked: in the zone of the input's only clinic
-    (Denver: still May 1st), else the company's (Tokyo: May 2nd), as scrub does."""
-    monkeypatch.setattr("ptbill.cli.clock.dt.datetime", _Clock)
+def _tokyo_with_denver(tmp_path: Path) -> tuple[Path, str, str]:
+    """A configuration whose company is in Tokyo and whose Elm Street clinic is in Denver;
+    a visit file of Elm's alone, and one of both clinics."""
     text = bundled_demo_config_text().replace(
         'timezone = "America/Chicago"', 'timezone = "Asia/Tokyo"', 1
     )
@@ -94,6 +91,16 @@ def test_import_works_as_of_today_in_its_one_clinics_time_zone(
         tmp_path / "both.jsonl",
         [medicare_visit("V-2"), medicare_visit("V-3", patient="P-3", clinic="oak-avenue-pt")],
     )
+    return config, elm, both
+
+
+def test_import_works_as_of_today_in_its_one_clinics_time_zone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Import reads the clock once its input is checked: in the zone of the input's only clinic
+    (Denver: still May 1st), else the company's (Tokyo: May 2nd), as scrub does."""
+    monkeypatch.setattr("ptbill.cli.clock.dt.datetime", _Clock)
+    config, elm, both = _tokyo_with_denver(tmp_path)
     for visits, day in ((elm, "2026-05-01"), (both, "2026-05-02")):
         args = ["--config", str(config), "--db", str(tmp_path / "l.db"), "import", visits]
         r = CliRunner().invoke(cli, [*args, "--json"], obj={})
@@ -110,19 +117,7 @@ def test_a_web_import_works_as_of_the_same_day_as_the_cli(
     else the company's (Tokyo: already May 2nd)."""
     monkeypatch.setattr("ptbill.cli.clock.dt.datetime", _Clock)
     monkeypatch.setattr("ptbill.web.settings.dt.datetime", _Clock)
-    text = bundled_demo_config_text().replace(
-        'timezone = "America/Chicago"', 'timezone = "Asia/Tokyo"', 1
-    )
-    text = text.replace(
-        "[clinics.elm-street-pt]\n", '[clinics.elm-street-pt]\ntimezone = "America/Denver"\n', 1
-    )
-    config = tmp_path / "c.toml"
-    config.write_text(text)
-    elm = write_visits(tmp_path / "elm.jsonl", [medicare_visit("V-1")])
-    both = write_visits(
-        tmp_path / "both.jsonl",
-        [medicare_visit("V-2"), medicare_visit("V-3", patient="P-3", clinic="oak-avenue-pt")],
-    )
+    config, elm, both = _tokyo_with_denver(tmp_path)
     app = create_app(WebSettings(db=f"sqlite:///{tmp_path / 'web.db'}", config=str(config)))
     token = ensure_demo_users(app.state.sessions)["admin"]
     admin = {"Authorization": f"Bearer {token}"}
