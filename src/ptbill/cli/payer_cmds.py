@@ -411,7 +411,8 @@ def _render_run(summary: Any) -> None:
         f"exchange run #{data['run_id']} with {data['clearinghouse']} on {data['run_on']}: "
         f"[{colour}]{summary.status}[/]; {data['uploaded']} uploaded, {data['downloaded']} "
         f"downloaded, {data['applied']} applied, {data['duplicates']} already applied, "
-        f"{data['set_aside']} set aside, {data['failed']} failed"
+        f"{data['set_aside']} set aside, {data['waiting']} waiting for the next run, "
+        f"{data['failed']} failed"
     )
     for o in summary.outcomes:
         out.print("  " + o.line(), markup=False)

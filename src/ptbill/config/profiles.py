@@ -150,6 +150,9 @@ class Clearinghouse(_Strict):
     upload_name: str = "{kind}-{control:09d}.x12"  # {kind} {control} {sha}
     receiver_id: str | None = None  # only files whose ISA08 is this go here (None: all)
     timeout_seconds: int = Field(30, ge=1)
+    # A file over this is not downloaded (set aside, said with its size): a stray export of
+    # gigabytes would otherwise take the run's memory, run after run.
+    max_file_mb: float = Field(100, gt=0)
 
 
 class Clinic(_Strict):
