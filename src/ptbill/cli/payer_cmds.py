@@ -330,7 +330,7 @@ def status_read(ctx: click.Context, file: str, as_of: dt.datetime | None, as_jso
     out.print(
         f"277 applied as of {day}: {len(summary.claims)} claim(s), {len(summary.accepted)} now "
         f"accepted, {len(summary.rejected)} not on file (to resubmit), {summary.work_items} "
-        "work item(s)"
+        f"work item(s), {len(summary.unmatched)} matching no claim in this ledger"
     )
 
 

@@ -349,7 +349,7 @@ class _Run:
         st = apply_277(s, text, name, as_of=self.as_of, who=self.who, run_id=self.run_id)
         return (
             f"{len(st.claims)} claim(s): {len(st.accepted)} accepted, {len(st.rejected)} not "
-            f"on file, {st.work_items} work item(s)"
+            f"on file, {st.work_items} work item(s), {len(st.unmatched)} matching no claim"
         )
 
     def _known(self, f: RemoteFile, text: str, kind: str, why: str) -> bool:
