@@ -331,7 +331,7 @@ def test_a_file_too_large_is_set_aside_unread_and_the_others_go_on(
         ledger.close()
 
 
-def test_a_missing_key_file_or_an_unknown_server_is_named(
+def test_a_key_that_cannot_be_used_or_an_unknown_server_is_named(
     tmp_path: Path, config: Config, sshd: SshServer
 ) -> None:
     ledger = Ledger(f"sqlite:///{tmp_path / 'keys.db'}")
@@ -345,5 +345,13 @@ def test_a_missing_key_file_or_an_unknown_server_is_named(
         house = sshd.house(known_hosts=str(empty))
         (o,) = run_exchange(ledger, _config(config, house), as_of=DOS, who=WHO).outcomes
         assert "host key" in o.detail and str(empty) in o.detail and "ssh-keyscan" in o.detail
+        garbage = tmp_path / "not_a_key"
+        garbage.write_text("hello, not a key\n")
+        house = sshd.house(key_file=str(garbage))
+        (o,) = run_exchange(ledger, _config(config, house), as_of=DOS, who=WHO).outcomes
+        assert "not a private key" in o.detail and str(garbage) in o.detail, o.detail
+        house = sshd.house(key_file=None)  # and no password either
+        (o,) = run_exchange(ledger, _config(config, house), as_of=DOS, who=WHO).outcomes
+        assert "key_file, password_env or password_file" in o.detail, o.detail
     finally:
         ledger.close()

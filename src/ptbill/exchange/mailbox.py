@@ -299,16 +299,32 @@ class SftpMailbox:
 
 
 def _key_file(house: Clearinghouse) -> str | None:
-    """The private key's path, refused at once when it cannot be read (paramiko would say
-    only "No such file or directory", as if the server were missing)."""
+    """The private key's path, refused at once when it cannot be read or is not a key
+    (paramiko would say "No such file or directory" or "not a valid key file", as if the
+    server were missing); a key with a passphrase goes on to fail as authentication."""
+    import paramiko
+
     if not house.key_file:
+        if not house.password_env and not house.password_file:
+            raise MailboxError(
+                f"the clearinghouse at {house.host} has no way to log in: give it key_file, "
+                "password_env or password_file"
+            )
         return None
     path = Path(house.key_file).expanduser()
     try:
-        path.open("rb").close()
+        paramiko.PKey.from_path(path)
     except OSError as e:
         raise MailboxError(
             f"cannot read the key file {house.key_file} (key_file): {e.strerror or e}"
+        ) from None
+    except paramiko.PasswordRequiredException:
+        pass
+    except (paramiko.SSHException, ValueError, paramiko.pkey.UnknownKeyType):
+        raise MailboxError(
+            f"the key file {house.key_file} (key_file) is not a private key ptbill can use: "
+            "name the private key the clearinghouse has the public half of (OpenSSH or PEM; "
+            "not the .pub file)"
         ) from None
     return str(path)
 
