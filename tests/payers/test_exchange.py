@@ -21,6 +21,8 @@ from ptbill.ledger.eligibility import request as eligibility_request
 from ptbill.payer_sim.eligibility import answer_270
 from ptbill.payer_sim.mailbox import serve
 from ptbill.x12.envelope import InterchangeSettings
+from ptbill.x12.tr3 import check
+from ptbill.x12.tr3_guides import GUIDES
 from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 from tests.ledger.helpers import (
     DOS,
@@ -31,6 +33,7 @@ from tests.ledger.helpers import (
     write_visits,
 )
 from tests.payers.sshd import SshServer
+from tests.x12.pyx12_check import assert_valid
 
 RECEIVED = SUBMIT_DAY + dt.timedelta(days=1)
 PAID = RECEIVED + dt.timedelta(days=30)
@@ -57,8 +60,21 @@ def _cycle(ledger: Ledger, config: Config, root: Path, house: Clearinghouse) -> 
     first = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO)
     assert first.status == "ok", first.as_json()
     assert sorted(o.kind for o in first.outcomes if o.action == "upload") == ["270", "837"]
+    # What the clearinghouse received, byte for byte: the 837P valid to pyx12, the 270 to its
+    # TR3 (pyx12 has no 5010 270 map).
+    sent = {p.name[:3]: p.read_text() for p in (root / house.outbound.strip("/")).iterdir()}
+    assert sorted(sent) == ["270", "837"]
+    assert_valid(sent["837"])
+    assert check(sent["270"], GUIDES["270"]) == []
     served = serve(root, house, config, received=RECEIVED)
     assert len(served.answered) == 2
+    answers = {p.suffix: p.read_text() for p in (root / house.inbound[0].strip("/")).iterdir()}
+    assert sorted(answers) == [".271", ".277", ".835", ".999"]
+    # The payer's 835 and 999 to pyx12 (its 005010X214 277CA map refuses the TR3's own
+    # example, so the 277CA is left to ptbill's reader).
+    for suffix in (".835", ".999"):
+        assert_valid(answers[suffix])
+    assert check(answers[".271"], GUIDES["271"]) == []
     second = run_exchange(ledger, config, as_of=PAID, who=WHO)
     assert second.status == "ok", second.as_json()
     applied = sorted(o.kind for o in second.outcomes if o.action == "apply")
@@ -249,7 +265,7 @@ def test_a_file_cut_short_for_good_is_set_aside_on_the_second_look(
         config = _config(config, sshd.house())
         inbound = _answered(ledger, config, tmp_path, sshd)
         era = _era(inbound)
-        era.write_text(era.read_text()[:700])
+        era.write_text(era.read_text()[:-200])
         run_exchange(ledger, config, as_of=PAID, who=WHO)
         again = run_exchange(ledger, config, as_of=PAID, who=WHO)
         (o,) = [o for o in again.outcomes if o.action == "apply"]
@@ -257,7 +273,7 @@ def test_a_file_cut_short_for_good_is_set_aside_on_the_second_look(
         with ledger.transaction() as s:
             (item,) = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "exchange"))
         assert str(era) in item.detail and "ptbill-exchange-" not in item.detail, item.detail
-        assert "cut short" in item.detail and _count(ledger, m.Payment) == 0
+        assert "the whole 835" in item.detail and _count(ledger, m.Payment) == 0, item.detail
     finally:
         ledger.close()
 

@@ -47,8 +47,9 @@ from ptbill.remit.post_summary import PostSummary
 from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
 
 ZERO = Decimal(0)
-# Work items a new decision on a claim replaces.
-DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover")
+# Work items a new decision on a claim replaces (`status`: a 277's "get the 835 and post it",
+# ptbill.ledger.claim_status, done once an 835 decides the claim).
+DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover", "status")
 # Money a payer paid twice, to give back: the kind ptbill.ledger.overpayments opens after a
 # posting for the other over-payments (above the charge or the allowed amount...).
 REFUND = "refund"
