@@ -198,3 +198,26 @@ def test_the_835_a_277_sent_for_closes_its_status_item(
     with ledger.transaction() as s:
         (item,) = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "status"))
         assert item.status == "done" and "remittance" in (item.resolution or ""), item.resolution
+
+
+def test_a_claim_finalized_again_by_a_later_277_keeps_one_status_item(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """The 835 still missing a window later, the claim is asked about again and the payer
+    says finalized again: the open `status` item stands (one item to work, said as of the
+    latest answer), not a second one beside it."""
+    path = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    import_and_submit(ledger, config, path)
+    window = dt.timedelta(days=config.payers["medicare"].status_after_days)
+    first = SUBMIT_DAY + window
+    for n, asked_on in enumerate((first, first + window), start=5):
+        with ledger.transaction() as s:
+            written = status_request(s, config, as_of=asked_on, file_name=f"s{n}.276")
+        assert [i["claim_id"] for i in written.items] == ["V-1"]
+        known = {"V-1": SimClaimState("paid", "ICN1", D(143), D(90), first - dt.timedelta(days=3))}
+        answer = answer_276(written.text, known, number=n, when=asked_on)
+        with ledger.transaction() as s:
+            apply_277(s, answer, f"s{n}.277", as_of=asked_on, who=WHO)
+    with ledger.transaction() as s:
+        items = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "status")).all()
+        assert [(i.status, i.category) for i in items] == [("open", "awaiting_remittance")]
