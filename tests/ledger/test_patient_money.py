@@ -147,14 +147,17 @@ def test_non_covered_needs_an_abn(ledger: Ledger, config: Config, sent) -> None:
         assert v.not_billable == D("47.00") - expected_billable
 
 
-def _gz_denied(ledger: Ledger, config: Config, sent: dict, modifiers: tuple[str, ...]) -> None:
+def _gz_denied(
+    ledger: Ledger, config: Config, sent: dict, modifiers: tuple[str, ...], carc: str = "96"
+) -> None:
     """V-1 decided by Medicare: 97110 paid (coinsurance $12), 97140 ($47) denied as not
-    covered and given to the patient (PR-96), the line billed with `modifiers`."""
+    covered (or past the benefit maximum: `carc` 119) and given to the patient (PR), the line
+    billed with `modifiers`."""
     c = sent["V-1"]
     line = dataclasses.replace(c.lines[1], modifiers=modifiers)
     lines = [
         paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
-        LineDecision(line, D(0), D(0), [("PR", "96", D("47.00"))]),
+        LineDecision(line, D(0), D(0), [("PR", carc, D("47.00"))]),
     ]
     _post(ledger, config, remit([remittance_claims(decision(c, lines, icn="A1"))]))
 
@@ -190,6 +193,24 @@ def test_a_non_covered_line_without_an_abn_is_written_off_never_billed(
         assert [i for i in open_items(s, "V-1") if i.kind == "denial"] == []
     v = _owed(ledger).visits[0]
     assert (v.balance, v.by_reason["non_covered"]) == (D("12.00"), D(0))
+
+
+def test_a_line_past_the_therapy_threshold_without_an_abn_is_written_off(
+    ledger: Ledger, config: Config, sent, tmp_path: Path
+) -> None:
+    """PR-119 on a Medicare line without KX and without an ABN on file: the patient is liable
+    only with a valid ABN (billing-rules M-6, CARC 119), so, as for PR-96, the item says
+    write off, no statement bills it, and the claim's write-off takes it."""
+    _gz_denied(ledger, config, sent, ("GP",), carc="119")
+    with ledger.transaction() as s:
+        (item,) = [i for i in open_items(s, "V-1") if i.carc == "119"]
+        assert (item.action, item.amount) == ("write_off", D("47.00")) and "ABN" in item.detail
+        run = run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=tmp_path / "st")
+        assert [x["balance"] for x in run.statements] == [D("12.00")]
+    with ledger.transaction() as s:
+        assert writeoff(s, "V-1", "no ABN on file", as_of=PAID_DAY, who=WHO) == D("47.00")
+    v = _owed(ledger).visits[0]
+    assert (v.balance, v.not_billable) == (D("12.00"), D("47.00"))
 
 
 def test_a_non_covered_line_with_an_abn_is_the_patients(

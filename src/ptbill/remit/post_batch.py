@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import select, update
 
 from ptbill.denials.classify import (
+    ABN_REASONS,
     HOUSEKEEPING_DAYS,
     NOT_DENIALS,
     UNPROCESSABLE,
@@ -202,9 +203,9 @@ def _detail(group: str, carc: str, c: Classification) -> str:
 
 
 def _barred(k: _Posting, medicare: bool, modifiers: Collection[str]) -> bool:
-    """A non-covered amount given to the patient on a line with no ABN on file: the patient
-    may not be billed for it (ptbill.denials.classify.no_abn)."""
-    return k.group == "PR" and k.category == "non_covered" and without_abn(medicare, modifiers)
+    """An amount the patient owes only with an ABN, given to them on a line with none: the
+    patient may not be billed for it (ptbill.denials.classify.no_abn)."""
+    return k.group == "PR" and k.carc in ABN_REASONS and without_abn(medicare, modifiers)
 
 
 class Poster(Protocol):
