@@ -221,3 +221,27 @@ def test_a_claim_finalized_again_by_a_later_277_keeps_one_status_item(
     with ledger.transaction() as s:
         items = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "status")).all()
         assert [(i.status, i.category) for i in items] == [("open", "awaiting_remittance")]
+
+
+def test_asking_again_about_a_visit_keeps_one_item_per_problem(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """The day's visits asked about twice (the 270 written again, a second check before the
+    visit) and the payer twice saying the coverage is not active: one open item for the
+    visit, said as of the latest answer, not one per answer."""
+    _import(ledger, config, write_visits(tmp_path / "v.jsonl", [commercial_visit("V-2")]))
+    sim = EligibilitySim(scenarios={"XYH123456789": "inactive"})
+    for n in (3, 4):
+        with ledger.transaction() as s:
+            written = eligibility_request(
+                s, config, ledger_visits(s, DOS), as_of=DOS, file_name=f"day{n}.270"
+            )
+        answer = answer_270(written.text, config, sim, number=n, when=DOS)
+        with ledger.transaction() as s:
+            apply_271(s, answer, f"day{n}.271", as_of=DOS, who=WHO)
+    with ledger.transaction() as s:
+        items = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "eligibility")).all()
+        assert [(i.reference, i.category, i.status) for i in items] == [
+            ("V-2", "coverage_inactive", "open")
+        ]
+        assert len(s.scalars(select(pm.EligibilityCheck)).all()) == 2  # each answer is kept
