@@ -51,6 +51,7 @@ from ptbill.ledger.outbound import register_inbound
 from ptbill.remit.post import AlreadyPosted, already_posted, post_text
 from ptbill.x12 import X12Error
 from ptbill.x12.recognize import HEAD, recognize
+from ptbill.x12.tokenizer import ISA_LENGTH, read_isa
 
 
 class Transactions(Protocol):
@@ -275,7 +276,7 @@ class _Run:
                 )
             )
             return True
-        if _unfinished(text) and not self._waited(f, sha):
+        if unfinished(text) and not self._waited(f, sha):
             self.note(
                 Outcome(
                     "apply",
@@ -443,7 +444,7 @@ class _Run:
 _NEXT_RUN = "left in the mailbox for the next run"
 
 
-def _unfinished(text: str) -> bool:
+def unfinished(text: str) -> bool:
     """An empty file, or an X12 interchange that ends before its IEA trailer: what a server
     still writing a file shows."""
     body = text.strip()
@@ -451,11 +452,12 @@ def _unfinished(text: str) -> bool:
         return True
     if not body.startswith("ISA"):
         return False  # not X12: recognising it says what it is
-    if len(body) < 106:
-        return True  # not even its ISA segment yet
-    terminator = body[105]
-    last = body.rstrip(terminator + "\r\n").rsplit(terminator, 1)[-1].strip()
-    return not last.startswith("IEA" + body[3])
+    try:
+        d = read_isa(body[:HEAD])
+    except X12Error:
+        return len(body) < ISA_LENGTH  # not even its ISA yet; else reading it says what is wrong
+    last = body.rstrip(d.segment + "\r\n").rsplit(d.segment, 1)[-1].strip()
+    return not last.startswith("IEA" + d.element)
 
 
 def _first_line(e: Exception) -> str:
