@@ -5,6 +5,9 @@ The CLI prints these and exits 2; nothing is ever half-written when one is raise
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pydantic import ValidationError
 
 
@@ -79,6 +82,27 @@ def unreadable(path: str, error: OSError) -> InputError:
         f"cannot read the file ({error.strerror})",
         "check the path and its permissions",
     )
+
+
+@contextmanager
+def named(temp: str, name: str) -> Iterator[None]:
+    """The input errors of the block about the temporary file `temp` (an upload, a download)
+    said of `name`, the file as its user knows it."""
+
+    def rename(err: InputError) -> None:
+        if err.file == temp or err.file.startswith(temp):
+            err.file = name + err.file[len(temp) :]
+        err.args = (err.render(),)
+
+    try:
+        yield
+    except InputErrors as e:
+        for err in e.errors:
+            rename(err)
+        raise InputErrors(e.errors) from None
+    except InputError as e:
+        rename(e)
+        raise
 
 
 class InputErrors(Exception):

@@ -19,6 +19,7 @@ from ptbill.config.profiles import _build, bundled_demo_config_text
 from ptbill.demo.workbench import ensure_demo_users
 from ptbill.errors import InputError
 from ptbill.web import WebSettings, create_app
+from ptbill.web.jobs import JobContext, run_queued
 from tests.ledger.helpers import medicare_visit, write_visits
 
 # 03:30 UTC on May 2nd: still May 1st in Chicago and Denver, already May 2nd in Tokyo.
@@ -74,12 +75,9 @@ def test_the_cli_and_the_web_agree_on_what_is_overdue(tmp_path: Path) -> None:
     app.state.db.dispose()
 
 
-def test_import_works_as_of_today_in_its_one_clinics_time_zone(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """Import reads the clock once its input is checked: in the zone of the input's only clinic
-    (Denver: still May 1st), else the company's (Tokyo: May 2nd), as scrub does."""
-    monkeypatch.setattr("ptbill.cli.clock.dt.datetime", _Clock)
+def _tokyo_with_denver(tmp_path: Path) -> tuple[Path, str, str]:
+    """A configuration whose company is in Tokyo and whose Elm Street clinic is in Denver;
+    a visit file of Elm's alone, and one of both clinics."""
     text = bundled_demo_config_text().replace(
         'timezone = "America/Chicago"', 'timezone = "Asia/Tokyo"', 1
     )
@@ -93,8 +91,54 @@ def test_import_works_as_of_today_in_its_one_clinics_time_zone(
         tmp_path / "both.jsonl",
         [medicare_visit("V-2"), medicare_visit("V-3", patient="P-3", clinic="oak-avenue-pt")],
     )
+    return config, elm, both
+
+
+def test_import_works_as_of_today_in_its_one_clinics_time_zone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Import reads the clock once its input is checked: in the zone of the input's only clinic
+    (Denver: still May 1st), else the company's (Tokyo: May 2nd), as scrub does."""
+    monkeypatch.setattr("ptbill.cli.clock.dt.datetime", _Clock)
+    config, elm, both = _tokyo_with_denver(tmp_path)
     for visits, day in ((elm, "2026-05-01"), (both, "2026-05-02")):
         args = ["--config", str(config), "--db", str(tmp_path / "l.db"), "import", visits]
         r = CliRunner().invoke(cli, [*args, "--json"], obj={})
         assert r.exit_code == 0, r.output
         assert json.loads(r.output)["as_of"] == day
+
+
+def test_a_web_import_works_as_of_the_same_day_as_the_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Near midnight the clinic's day and the company's differ: the workbench's import (the
+    API's and, through the same job, the page's) and its scrub of a visit take the day the
+    command line takes, today in the zone of the file's only clinic (Denver: still May 1st),
+    else the company's (Tokyo: already May 2nd)."""
+    monkeypatch.setattr("ptbill.cli.clock.dt.datetime", _Clock)
+    monkeypatch.setattr("ptbill.web.settings.dt.datetime", _Clock)
+    config, elm, both = _tokyo_with_denver(tmp_path)
+    app = create_app(WebSettings(db=f"sqlite:///{tmp_path / 'web.db'}", config=str(config)))
+    token = ensure_demo_users(app.state.sessions)["admin"]
+    admin = {"Authorization": f"Bearer {token}"}
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        for visits, day in ((elm, "2026-05-01"), (both, "2026-05-02")):
+            args = ["--config", str(config), "--db", str(tmp_path / "l.db"), "import", visits]
+            r = CliRunner().invoke(cli, [*args, "--json"], obj={})
+            assert r.exit_code == 0, r.output
+            assert json.loads(r.output)["as_of"] == day
+            with open(visits, "rb") as f:
+                queued = client.post("/api/v1/visits", headers=admin, files={"file": f})
+            assert queued.status_code == 202, queued.text
+            run_queued(app.state.sessions, JobContext(app.state.config, app.state.settings))
+            job = client.get(queued.headers["location"], headers=admin).json()
+            assert job["state"] == "done", job
+            assert job["result"]["as_of"] == day
+        # A visit scrubbed as given (nothing stored): its clinic's today too, as `ptbill scrub`.
+        visit = json.loads(Path(elm).read_text().splitlines()[0])
+        r = CliRunner().invoke(cli, ["--config", str(config), "scrub", elm], obj={})
+        assert "1 visit as of 2026-05-01 (today in America/Denver)" in r.output, r.output
+        scrubbed = client.post("/api/v1/scrub", headers=admin, json=visit)
+        assert scrubbed.status_code == 200, scrubbed.text
+        assert scrubbed.json()["as_of"] == "2026-05-01"
+    app.state.db.dispose()

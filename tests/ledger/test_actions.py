@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -247,15 +248,18 @@ def test_write_off_closes_the_claim(ledger: Ledger, config: Config, denied_claim
 def test_a_write_off_with_nothing_left_for_the_payer_is_refused_saying_what_the_patient_owes(
     ledger: Ledger, config: Config, tmp_path: Path
 ) -> None:
-    """PR-119 on 97140: the payer assigned the line to the patient, so nothing is outstanding
-    with the payer (143 charge - 47.04 paid - 59 patient (12 coinsurance, 47 PR-119) - 36.96
-    contractual). A write-off of 0.00 that closes the claim would hide that the patient is
-    still billed: it is refused, naming what the patient owes, and nothing changes."""
+    """PR-119 on 97140, billed with an ABN on file (GA): the payer assigned the line to the
+    patient, who is liable for it with that ABN (billing-rules, CARC 119), so nothing is
+    outstanding with the payer (143 charge - 47.04 paid - 59 patient (12 coinsurance, 47
+    PR-119) - 36.96 contractual). A write-off of 0.00 that closes the claim would hide that the
+    patient is still billed: it is refused, naming what the patient owes, and nothing changes.
+    (Without the ABN the 47 is the clinic's to write off: tests.ledger.test_patient_money.)"""
     sent = import_and_submit(
         ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
     )
     c = sim_claims(sent.text)["V-1"]
-    lines = [paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")), denied(c.lines[1], "PR", "119")]
+    with_abn = dataclasses.replace(c.lines[1], modifiers=(*c.lines[1].modifiers, "GA"))
+    lines = [paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")), denied(with_abn, "PR", "119")]
     with ledger.transaction() as s:
         post_text(s, remit_of([decision(c, lines)]), "r.835", who=WHO, config=config, as_of=None)
     with ledger.transaction() as s:

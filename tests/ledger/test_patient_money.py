@@ -29,6 +29,7 @@ from ptbill.ledger.patient_pay import pay, refund, write_off
 from ptbill.ledger.scope import EVERYTHING, Scope, scope_of
 from ptbill.payer_sim.adjudicate import LineDecision
 from ptbill.payer_sim.write import remittance_claims
+from ptbill.remit.actions import writeoff
 from ptbill.remit.letter import phone_text
 from ptbill.remit.post import post_text
 from ptbill.remit.worklist import WorkFilter
@@ -146,6 +147,86 @@ def test_non_covered_needs_an_abn(ledger: Ledger, config: Config, sent) -> None:
         v = _owed(ledger).visits[0]
         assert v.by_reason["non_covered"] == expected_billable
         assert v.not_billable == D("47.00") - expected_billable
+
+
+def _gz_denied(
+    ledger: Ledger, config: Config, sent: dict, modifiers: tuple[str, ...], carc: str = "96"
+) -> None:
+    """V-1 decided by Medicare: 97110 paid (coinsurance $12), 97140 ($47) denied as not
+    covered (or past the benefit maximum: `carc` 119) and given to the patient (PR), the line
+    billed with `modifiers`."""
+    c = sent["V-1"]
+    line = dataclasses.replace(c.lines[1], modifiers=modifiers)
+    lines = [
+        paid(c.lines[0], D("60.00"), D("12.00"), D("0.96")),
+        LineDecision(line, D(0), D(0), [("PR", carc, D("47.00"))]),
+    ]
+    _post(ledger, config, remit([remittance_claims(decision(c, lines, icn="A1"))]))
+
+
+@pytest.mark.parametrize("modifiers", [("GP", "GZ"), ("GP",)])
+def test_a_non_covered_line_without_an_abn_is_written_off_never_billed(
+    ledger: Ledger, config: Config, sent, tmp_path: Path, modifiers: tuple[str, ...]
+) -> None:
+    """Without an ABN on file (GZ, or no GA) the patient may not be billed for a Medicare line
+    denied as not covered, whoever the 835 gives it to (billing-rules: the ABN route, CARC 96):
+    the clinic writes it off. The denial's work item says so (write_off, not bill_patient), a
+    statement bills the patient's coinsurance only and leaves that item open, and the claim's
+    write-off writes off the $47 -- counted once: the claim's totals still add up to its
+    charge -- and closes the item; the patient still owes the $12."""
+    _gz_denied(ledger, config, sent, modifiers)
+    with ledger.transaction() as s:
+        (item,) = [i for i in open_items(s, "V-1") if i.carc == "96"]
+        assert (item.kind, item.action, item.amount) == ("denial", "write_off", D("47.00"))
+        assert "ABN" in item.detail and "bill the patient" not in item.detail
+        adjustment = s.scalars(select(m.Adjustment).where(m.Adjustment.carc == "96")).one()
+        assert adjustment.action == "write_off"  # as the claim page shows it
+        run = run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=tmp_path / "st")
+        assert [x["balance"] for x in run.statements] == [D("12.00")]
+        assert [i.id for i in open_items(s, "V-1") if i.carc == "96"] == [item.id]
+    with ledger.transaction() as s:
+        assert writeoff(s, "V-1", "no ABN on file", as_of=PAID_DAY, who=WHO) == D("47.00")
+    with ledger.transaction() as s:
+        claim = s.scalars(select(m.Claim).where(m.Claim.claim_number == "V-1")).one()
+        assert claim.state == "closed" and claim.written_off == D("47.00")
+        assert claim.patient_responsibility == D("12.00")
+        parts = claim.paid + claim.patient_responsibility + claim.contractual + claim.written_off
+        assert parts == claim.charge
+        assert [i for i in open_items(s, "V-1") if i.kind == "denial"] == []
+    v = _owed(ledger).visits[0]
+    assert (v.balance, v.by_reason["non_covered"]) == (D("12.00"), D(0))
+
+
+def test_a_line_past_the_therapy_threshold_without_an_abn_is_written_off(
+    ledger: Ledger, config: Config, sent, tmp_path: Path
+) -> None:
+    """PR-119 on a Medicare line without KX and without an ABN on file: the patient is liable
+    only with a valid ABN (billing-rules M-6, CARC 119), so, as for PR-96, the item says
+    write off, no statement bills it, and the claim's write-off takes it."""
+    _gz_denied(ledger, config, sent, ("GP",), carc="119")
+    with ledger.transaction() as s:
+        (item,) = [i for i in open_items(s, "V-1") if i.carc == "119"]
+        assert (item.action, item.amount) == ("write_off", D("47.00")) and "ABN" in item.detail
+        run = run_statements(s, config, as_of=PAID_DAY, who=WHO, out_dir=tmp_path / "st")
+        assert [x["balance"] for x in run.statements] == [D("12.00")]
+    with ledger.transaction() as s:
+        assert writeoff(s, "V-1", "no ABN on file", as_of=PAID_DAY, who=WHO) == D("47.00")
+    v = _owed(ledger).visits[0]
+    assert (v.balance, v.not_billable) == (D("12.00"), D("47.00"))
+
+
+def test_a_non_covered_line_with_an_abn_is_the_patients(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """With GA (an ABN on file) the PR-96 line is the patient's to pay: the item says bill the
+    patient, and there is nothing for the clinic to write off."""
+    _gz_denied(ledger, config, sent, ("GP", "GA"))
+    with ledger.transaction() as s:
+        (item,) = [i for i in open_items(s, "V-1") if i.carc == "96"]
+        assert item.action == "bill_patient"
+    with ledger.transaction() as s, pytest.raises(InputError, match="nothing to write off"):
+        writeoff(s, "V-1", "no ABN on file", as_of=PAID_DAY, who=WHO)
+    assert _owed(ledger).visits[0].balance == D("59.00")
 
 
 def test_payments_apply_oldest_first_and_leave_a_credit(

@@ -105,3 +105,28 @@ def test_claim_status_and_exchange_commands(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)[0]["status"] == "ok"
     code, _, err = _run("--db", db, "exchange", "run", "--watch", "soon")
     assert code == 2 and "--watch" in err
+
+
+def test_a_277_about_claims_the_ledger_does_not_hold_says_so(tmp_path: Path) -> None:
+    """A 277 applied to the wrong ledger (or about another office's claims) matches none of
+    its claims: the command says how many matched no claim, as the workbench's page does,
+    rather than "0 work item(s)" alone."""
+    from ptbill.payer_sim.status import answer_276
+
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    assert _run("--db", db, "import", visits, "--as-of", "2025-03-10")[0] == 0
+    assert (
+        _run("--db", db, "submit", "-o", str(tmp_path / "c.837"), "--as-of", "2025-03-10")[0] == 0
+    )
+    asked = _run(
+        "--db", db, "status", "request", "-o", str(tmp_path / "s.276"), "--as-of", "2025-04-10"
+    )
+    assert asked[0] == 0, asked
+    answer = answer_276((tmp_path / "s.276").read_text(), {}, number=3, when=dt.date(2025, 4, 11))
+    (tmp_path / "s.277").write_text(answer)
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    code, out, _ = _run(
+        "--db", other, "status", "read", str(tmp_path / "s.277"), "--as-of", "2025-04-11"
+    )
+    assert code == 0 and "1 matching no claim in this ledger" in " ".join(out.split()), out

@@ -21,6 +21,8 @@ from ptbill.ledger.eligibility import request as eligibility_request
 from ptbill.payer_sim.eligibility import answer_270
 from ptbill.payer_sim.mailbox import serve
 from ptbill.x12.envelope import InterchangeSettings
+from ptbill.x12.tr3 import check
+from ptbill.x12.tr3_guides import GUIDES
 from ptbill.x12.write_270 import EligibilityInquiry, Person, write_270
 from tests.ledger.helpers import (
     DOS,
@@ -31,6 +33,7 @@ from tests.ledger.helpers import (
     write_visits,
 )
 from tests.payers.sshd import SshServer
+from tests.x12.pyx12_check import assert_valid
 
 RECEIVED = SUBMIT_DAY + dt.timedelta(days=1)
 PAID = RECEIVED + dt.timedelta(days=30)
@@ -57,8 +60,21 @@ def _cycle(ledger: Ledger, config: Config, root: Path, house: Clearinghouse) -> 
     first = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO)
     assert first.status == "ok", first.as_json()
     assert sorted(o.kind for o in first.outcomes if o.action == "upload") == ["270", "837"]
+    # What the clearinghouse received, byte for byte: the 837P valid to pyx12, the 270 to its
+    # TR3 (pyx12 has no 5010 270 map).
+    sent = {p.name[:3]: p.read_text() for p in (root / house.outbound.strip("/")).iterdir()}
+    assert sorted(sent) == ["270", "837"]
+    assert_valid(sent["837"])
+    assert check(sent["270"], GUIDES["270"]) == []
     served = serve(root, house, config, received=RECEIVED)
     assert len(served.answered) == 2
+    answers = {p.suffix: p.read_text() for p in (root / house.inbound[0].strip("/")).iterdir()}
+    assert sorted(answers) == [".271", ".277", ".835", ".999"]
+    # The payer's 835 and 999 to pyx12 (its 005010X214 277CA map refuses the TR3's own
+    # example, so the 277CA is left to ptbill's reader).
+    for suffix in (".835", ".999"):
+        assert_valid(answers[suffix])
+    assert check(answers[".271"], GUIDES["271"]) == []
     second = run_exchange(ledger, config, as_of=PAID, who=WHO)
     assert second.status == "ok", second.as_json()
     applied = sorted(o.kind for o in second.outcomes if o.action == "apply")
@@ -185,3 +201,173 @@ def test_a_wrong_password_is_a_clear_error(
     assert "authentication failed" in outcome.detail
     assert "PTBILL_TEST_CH_PASSWORD" in outcome.detail
     assert "not-the-password-42" not in outcome.detail
+
+
+# --- what a billing company meets in the inbox ------------------------------------------------
+
+
+def _answered(ledger: Ledger, config: Config, tmp_path: Path, sshd: SshServer) -> Path:
+    """The claims and a 270 sent through the server and answered by the simulated payer: its
+    inbound folder holds a 999, a 277CA, a 271 and an 835, not yet taken."""
+    _ledger_with_work(ledger, config, tmp_path)
+    assert run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO).status == "ok"
+    local = config.clearinghouses["ch"].model_copy(
+        update={"outbound": "to-payer", "inbound": ("from-payer",), "archive": "archive"}
+    )
+    serve(sshd.root, local, config, received=RECEIVED)
+    return sshd.root / "from-payer"
+
+
+def _era(inbound: Path) -> Path:
+    (era,) = inbound.glob("*.835")
+    return era
+
+
+def test_a_file_the_server_is_still_writing_waits_for_the_next_run(
+    tmp_path: Path, config: Config, sshd: SshServer
+) -> None:
+    """An 835 taken while the clearinghouse is still writing it (it ends before its IEA) is
+    neither applied nor set aside: it stays in the mailbox, and the run after it is whole
+    posts it, once. The stored names are the mailbox's, not the run's temporary files."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'half.db'}")
+    try:
+        config = _config(config, sshd.house())
+        inbound = _answered(ledger, config, tmp_path, sshd)
+        era = _era(inbound)
+        whole = era.read_text()
+        era.write_text(whole[: len(whole) // 2])
+        first = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        (waiting,) = [o for o in first.outcomes if o.action == "apply" and o.file == str(era)]
+        assert waiting.outcome == "waiting" and "next run" in waiting.detail, waiting
+        assert first.status == "ok", first.as_json()
+        assert era.exists() and _count(ledger, m.Payment) == 0
+        with ledger.transaction() as s:
+            assert s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "exchange")).all() == []
+        era.write_text(whole)  # the server is done
+        second = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        assert second.status == "ok" and second.count("apply", "ok") == 1, second.as_json()
+        assert _count(ledger, m.Payment) == 1 and not era.exists()
+        with ledger.transaction() as s:
+            names = s.scalars(select(m.Remittance.file_name)).all()
+            names += s.scalars(select(m.Acknowledgement.file_name)).all()
+        assert len(names) == 3 and all(n.startswith(str(inbound)) for n in names), names
+    finally:
+        ledger.close()
+
+
+def test_a_file_cut_short_for_good_is_set_aside_on_the_second_look(
+    tmp_path: Path, config: Config, sshd: SshServer
+) -> None:
+    """A file that still ends before its IEA on the next run is not being written: it is set
+    aside, with a work item naming it as the mailbox has it (not a temporary file)."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'cut.db'}")
+    try:
+        config = _config(config, sshd.house())
+        inbound = _answered(ledger, config, tmp_path, sshd)
+        era = _era(inbound)
+        era.write_text(era.read_text()[:-200])
+        run_exchange(ledger, config, as_of=PAID, who=WHO)
+        again = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        (o,) = [o for o in again.outcomes if o.action == "apply"]
+        assert o.outcome == "set_aside" and again.status == "problems", again.as_json()
+        with ledger.transaction() as s:
+            (item,) = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "exchange"))
+        assert str(era) in item.detail and "ptbill-exchange-" not in item.detail, item.detail
+        assert "the whole 835" in item.detail and _count(ledger, m.Payment) == 0, item.detail
+    finally:
+        ledger.close()
+
+
+def test_a_file_growing_while_downloaded_waits_and_the_others_go_on(
+    tmp_path: Path, config: Config, sshd: SshServer
+) -> None:
+    """A file the server appends to while it is downloaded is not the file listed: it waits
+    for the next run, and the files after it are taken in this one."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'grow.db'}")
+    try:
+        config = _config(config, sshd.house())
+        inbound = _answered(ledger, config, tmp_path, sshd)
+        first = sorted(inbound.iterdir())[0]
+        whole = first.read_text()
+        first.write_text(whole[:-40])
+        grown: list[bool] = []
+
+        def grow(event: str, done: int) -> None:
+            if event == "download" and not grown:
+                grown.append(True)
+                first.write_text(whole)
+
+        run = run_exchange(ledger, config, as_of=PAID, who=WHO, hook=grow)
+        (o,) = [o for o in run.outcomes if o.file.endswith(first.name)]
+        assert o.outcome == "waiting" and "changed" in o.detail, run.as_json()
+        assert run.count("apply", "ok") == 3 and first.exists(), run.as_json()
+        again = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        assert again.count("apply", "ok") == 1 and again.status == "ok", again.as_json()
+    finally:
+        ledger.close()
+
+
+def test_a_file_named_in_capitals_is_taken(tmp_path: Path, config: Config, sshd: SshServer) -> None:
+    """Clearinghouses name files in capitals as often as not: `*.835` and `*.x12` patterns
+    take ERA.X12 (it is not left in the mailbox, unseen, run after run)."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'caps.db'}")
+    try:
+        config = _config(config, sshd.house(patterns=("*.x12", "*.999", "*.277", "*.271")))
+        inbound = _answered(ledger, config, tmp_path, sshd)
+        era = _era(inbound)
+        era.rename(inbound / "ERA.X12")
+        run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        assert run.count("apply", "ok") == 4 and _count(ledger, m.Payment) == 1, run.as_json()
+    finally:
+        ledger.close()
+
+
+def test_a_file_too_large_is_set_aside_unread_and_the_others_go_on(
+    tmp_path: Path, config: Config, sshd: SshServer
+) -> None:
+    """A file over the clearinghouse's `max_file_mb` (a stray export of gigabytes would take
+    the run's memory, run after run) is not downloaded: set aside with a work item saying its
+    size, archived; the other files are taken."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'big.db'}")
+    try:
+        config = _config(config, sshd.house(max_file_mb=0.01))
+        inbound = _answered(ledger, config, tmp_path, sshd)
+        (inbound / "dump.x12").write_bytes(b"ISA" + b"x" * 20_000)
+        run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        (o,) = [o for o in run.outcomes if o.action == "apply" and o.file.endswith("dump.x12")]
+        assert o.outcome == "set_aside" and "20,003 bytes" in o.detail, o
+        dump = str(inbound / "dump.x12")
+        assert [o.action for o in run.outcomes if o.file == dump] == ["apply", "archive"]
+        assert run.count("apply", "ok") == 4 and run.status == "problems"
+        assert (sshd.root / "archive" / "dump.x12").exists()
+        with ledger.transaction() as s:
+            (item,) = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "exchange"))
+        assert item.reference == "dump.x12" and "max_file_mb" in item.detail
+    finally:
+        ledger.close()
+
+
+def test_a_key_that_cannot_be_used_or_an_unknown_server_is_named(
+    tmp_path: Path, config: Config, sshd: SshServer
+) -> None:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'keys.db'}")
+    try:
+        missing = tmp_path / "no_such_key"
+        house = sshd.house(key_file=str(missing))
+        (o,) = run_exchange(ledger, _config(config, house), as_of=DOS, who=WHO).outcomes
+        assert "key file" in o.detail and str(missing) in o.detail, o.detail
+        empty = tmp_path / "known_hosts"
+        empty.write_text("")
+        house = sshd.house(known_hosts=str(empty))
+        (o,) = run_exchange(ledger, _config(config, house), as_of=DOS, who=WHO).outcomes
+        assert "host key" in o.detail and str(empty) in o.detail and "ssh-keyscan" in o.detail
+        garbage = tmp_path / "not_a_key"
+        garbage.write_text("hello, not a key\n")
+        house = sshd.house(key_file=str(garbage))
+        (o,) = run_exchange(ledger, _config(config, house), as_of=DOS, who=WHO).outcomes
+        assert "not a private key" in o.detail and str(garbage) in o.detail, o.detail
+        house = sshd.house(key_file=None)  # and no password either
+        (o,) = run_exchange(ledger, _config(config, house), as_of=DOS, who=WHO).outcomes
+        assert "key_file, password_env or password_file" in o.detail, o.detail
+    finally:
+        ledger.close()

@@ -24,6 +24,7 @@ from ptbill.ledger.scope import Scope
 from ptbill.ledger.states import State
 from ptbill.payer_sim.eligibility import EligibilitySim, answer_270
 from ptbill.payer_sim.status import SimClaimState, answer_276
+from ptbill.payer_sim.write import remittance_claims
 from ptbill.remit.worklist import open_items
 from ptbill.x12.tr3 import check
 from ptbill.x12.tr3_guides import GUIDES
@@ -33,8 +34,13 @@ from tests.ledger.helpers import (
     WHO,
     D,
     commercial_visit,
+    decision,
     import_and_submit,
     medicare_visit,
+    paid_in_full,
+    post_835,
+    remit,
+    sim_claims,
     write_visits,
 )
 
@@ -168,3 +174,74 @@ def test_the_latest_271_reaches_the_scrubber_and_the_kx_tracker(
         v6 = s.scalar(select(m.ClaimVersion).join(m.Claim).where(m.Claim.claim_number == "V-6"))
         assert v6 is not None and v6.scrub_status == "blocked"
         assert "ELIGIBILITY-INACTIVE" in v6.findings_json
+
+
+def test_the_835_a_277_sent_for_closes_its_status_item(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A 277 that says the payer finalized a claim (paid, no 835 yet) opens a `status` item:
+    get the 835 and post it. Posting that 835 is its work: the item is done then, not left
+    open asking for a remittance already posted."""
+    path = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    sent = sim_claims(import_and_submit(ledger, config, path).text)
+    asked_on = SUBMIT_DAY + dt.timedelta(days=config.payers["medicare"].status_after_days)
+    with ledger.transaction() as s:
+        written = status_request(s, config, as_of=asked_on, file_name="status.276")
+    known = {"V-1": SimClaimState("paid", "ICN1", D(143), D(90), asked_on - dt.timedelta(days=3))}
+    answer = answer_276(written.text, known, number=5, when=asked_on)
+    with ledger.transaction() as s:
+        apply_277(s, answer, "status.277", as_of=asked_on, who=WHO)
+        (item,) = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "status"))
+        assert item.status == "open" and item.category == "awaiting_remittance"
+    c = sent["V-1"]
+    post_835(ledger, config, remit([remittance_claims(decision(c, paid_in_full(c)))]))
+    with ledger.transaction() as s:
+        (item,) = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "status"))
+        assert item.status == "done" and "remittance" in (item.resolution or ""), item.resolution
+
+
+def test_a_claim_finalized_again_by_a_later_277_keeps_one_status_item(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """The 835 still missing a window later, the claim is asked about again and the payer
+    says finalized again: the open `status` item stands (one item to work, said as of the
+    latest answer), not a second one beside it."""
+    path = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    import_and_submit(ledger, config, path)
+    window = dt.timedelta(days=config.payers["medicare"].status_after_days)
+    first = SUBMIT_DAY + window
+    for n, asked_on in enumerate((first, first + window), start=5):
+        with ledger.transaction() as s:
+            written = status_request(s, config, as_of=asked_on, file_name=f"s{n}.276")
+        assert [i["claim_id"] for i in written.items] == ["V-1"]
+        known = {"V-1": SimClaimState("paid", "ICN1", D(143), D(90), first - dt.timedelta(days=3))}
+        answer = answer_276(written.text, known, number=n, when=asked_on)
+        with ledger.transaction() as s:
+            apply_277(s, answer, f"s{n}.277", as_of=asked_on, who=WHO)
+    with ledger.transaction() as s:
+        items = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "status")).all()
+        assert [(i.status, i.category) for i in items] == [("open", "awaiting_remittance")]
+
+
+def test_asking_again_about_a_visit_keeps_one_item_per_problem(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """The day's visits asked about twice (the 270 written again, a second check before the
+    visit) and the payer twice saying the coverage is not active: one open item for the
+    visit, said as of the latest answer, not one per answer."""
+    _import(ledger, config, write_visits(tmp_path / "v.jsonl", [commercial_visit("V-2")]))
+    sim = EligibilitySim(scenarios={"XYH123456789": "inactive"})
+    for n in (3, 4):
+        with ledger.transaction() as s:
+            written = eligibility_request(
+                s, config, ledger_visits(s, DOS), as_of=DOS, file_name=f"day{n}.270"
+            )
+        answer = answer_270(written.text, config, sim, number=n, when=DOS)
+        with ledger.transaction() as s:
+            apply_271(s, answer, f"day{n}.271", as_of=DOS, who=WHO)
+    with ledger.transaction() as s:
+        items = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "eligibility")).all()
+        assert [(i.reference, i.category, i.status) for i in items] == [
+            ("V-2", "coverage_inactive", "open")
+        ]
+        assert len(s.scalars(select(pm.EligibilityCheck)).all()) == 2  # each answer is kept

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -366,3 +367,91 @@ def test_the_last_active_admin_is_kept(bench: Workbench) -> None:
     with bench.signed_in("admin"):
         assert change("role", "none").status_code == 303
     assert bench.get("/api/v1/admin/users", "manager").status_code == 200
+
+
+def test_a_refresh_after_making_a_token_makes_no_other(bench: Workbench) -> None:
+    """The token form answers with a redirect (post/redirect/get): a browser's refresh of the
+    page it lands on repeats the GET, not the POST, so it makes no second token. The new
+    token's secret is on that page once; the refresh no longer shows it."""
+
+    def dees_tokens() -> int:
+        return len(bench.get("/api/v1/admin/tokens?user=dee", "admin").json()["tokens"])
+
+    new = {"name": "dee", "role": "viewer", "password": "a long password", "clinics": [B]}
+    assert bench.post("/api/v1/admin/users", role="admin", json=new).status_code == 201
+    with bench.signed_in("admin"):
+        r = bench.client.post(
+            "/admin/tokens",
+            data={"csrf_token": bench.csrf(), "user": "dee", "clinic": "", "expires": ""},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:300]
+        assert "ptb_" not in r.headers["location"]  # the secret is never in the address
+        landed = bench.client.get(r.headers["location"])
+        assert landed.status_code == 200 and 'id="new-token">ptb_' in landed.text
+        secret = landed.text.split('id="new-token">', 1)[1].split("<", 1)[0]
+        assert bench.client.get("/api/v1/claims", headers=_bearer(secret)).status_code == 200
+        again = bench.client.get(r.headers["location"])  # the refresh
+        assert again.status_code == 200 and secret not in again.text
+        assert 'id="new-token"' not in again.text
+    assert dees_tokens() == 1
+
+
+def _said(html: str) -> str:
+    """The error block of a page."""
+    return html.split('<div class="flash error"', 1)[1].split("</div>", 1)[0]
+
+
+# (form, the fields posted, what the page names: the form's label of the field at fault)
+ADMIN_FORM_SLIPS = [
+    ("/admin/users", {"name": "ed", "role": "biller", "password": "a long password"}, "Clinics"),
+    (
+        "/admin/users",
+        {"name": "ed", "role": "admin", "password": "a long password", "clinic": A},
+        "Clinics",
+    ),
+    ("/admin/users", {"name": "e d", "role": "viewer", "password": "a long password"}, "Name"),
+    ("/admin/users", {"name": "ed", "role": "boss", "password": "a long password"}, "Role"),
+    (
+        "/admin/users/change",
+        {"name": "viewer", "action": "grant", "clinic": "nowhere", "role": "viewer"},
+        "Clinic",
+    ),  # fmt: skip
+    ("/admin/users/change", {"name": "viewer", "action": "role", "role": "biller"}, "Role"),
+    ("/admin/users/change", {"name": "nobody", "action": "unlock"}, "User"),
+    ("/admin/tokens", {"user": "elm-biller", "clinic": B}, "Clinic"),
+    ("/admin/tokens", {"user": "nobody", "clinic": ""}, "User"),
+    ("/admin/tokens", {"user": "viewer", "expires": "2020-01-01"}, "Expires"),
+]
+
+
+@pytest.mark.parametrize(("url", "fields", "label"), ADMIN_FORM_SLIPS)
+def test_admin_page_errors_name_the_form_field(
+    bench: Workbench, url: str, fields: dict[str, str], label: str
+) -> None:
+    """A slip on the admin page is named by the field of the form the admin filled in (its
+    label), never by the command line's option (--role, --clinic) or command."""
+    with bench.signed_in("admin"):
+        r = bench.client.post(url, data={"csrf_token": bench.csrf(), **fields})
+    assert r.status_code == 422, r.text[:300]
+    said = _said(r.text)
+    assert re.search(rf"(>|: ){label}: ", said), said
+    assert "--" not in said and "ptbill" not in said and "NAME" not in said, said
+
+
+def test_admin_api_errors_name_the_body_field(bench: Workbench) -> None:
+    """The API names the field of its JSON body (`clinics` of a new user, `user` of a token),
+    not the command line's option; the command line keeps its options' names."""
+    new = {"name": "ed", "role": "biller", "password": "a long password", "clinics": []}
+    error = bench.post("/api/v1/admin/users", role="admin", json=new).json()["error"]
+    assert error["field"] == "clinics" and "--" not in error["fix"], error
+    token = {"user": "elm-biller", "clinic": B}
+    error = bench.post("/api/v1/admin/tokens", role="admin", json=token).json()["error"]
+    assert error["field"] == "clinic" and "ptbill" not in error["fix"], error
+    error = bench.post("/api/v1/admin/tokens", role="admin", json={"user": "nobody"}).json()
+    assert error["error"]["field"] == "user" and "ptbill" not in error["error"]["fix"], error
+    code, out = _run(bench.db, "token", "create", "elm-biller", "--clinic", B)
+    assert code == 2 and "--clinic" in out and "has no role at that clinic" in out
+    code, out = _run(bench.db, "user", "add", "ed", "--role", "biller", "--password-stdin",
+                     stdin="a long password\n")  # fmt: skip
+    assert code == 2 and "--clinic" in out

@@ -8,7 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ptbill.payer_sim.adjudicate import LineDecision
+from ptbill.payer_sim.write import remittance_claims
 from ptbill.web.models import SecurityEvent
+from tests.ledger.helpers import decision, remit, sim_claims
 from tests.web.conftest import MakeBench, Workbench
 
 D = Decimal
@@ -227,3 +230,45 @@ def test_a_days_statements_as_the_batch_pdf_and_the_mail_vendors_csv(
     assert f"/statements/batch/{day}.pdf" in page and f"/statements/batch/{day}.csv" in page
     printed = bench.client.get(f"/statements/batch/{day}.pdf")
     assert printed.status_code == 200 and printed.content == pdf.content
+
+
+def test_a_non_covered_line_without_an_abn_is_written_off_from_the_queue(
+    make_bench: MakeBench,
+) -> None:
+    """Medicare gives a line with no ABN on file (no GA) to the patient as not covered (PR-96):
+    the patient may not be billed for it (billing-rules: the ABN route). The work queue's item
+    says write it off, with the queue's Write off button; the API's write-off of the claim
+    writes off that line's charge, and the patient's balance never held it."""
+    bench = make_bench("pending")
+    subs = bench.get("/api/v1/submissions", "manager").json()["submissions"]
+    texts = [bench.get(f"/api/v1/submissions/{s['id']}/837", "manager").text for s in subs]
+    claim = next(
+        c
+        for text in texts
+        for c in sim_claims(text).values()
+        if c.filing_indicator == "MB" and c.billing_npi == "1234567893" and len(c.lines) > 1
+        and all("GA" not in line.modifiers for line in c.lines)
+    )  # fmt: skip
+    *covered, denied = claim.lines
+    lines = [LineDecision(line, line.charge, line.charge, []) for line in covered]
+    lines.append(LineDecision(denied, Decimal(0), Decimal(0), [("PR", "96", denied.charge)]))
+    text = remit([remittance_claims(decision(claim, lines, icn="GZ1"))], number=77)
+    queued = bench.post("/api/v1/remittances", role="elm-biller", files={"file": ("gz.835", text)})
+    assert bench.job(queued, "elm-biller")["state"] == "done"
+    number = claim.claim_id
+    items = bench.get("/api/v1/worklist?kind=denial&carc=96&limit=200", "elm-biller").json()
+    (item,) = [i for i in items["items"] if i["claim_id"] == number]
+    assert item["action"] == "write_off" and "ABN" in item["detail"]
+    with bench.signed_in("elm-biller"):
+        page = bench.client.get("/worklist?kind=denial&carc=96")
+        assert f'action="/claims/{number}/writeoff"' in page.text
+    shown = bench.get(f"/api/v1/claims/{number}", "elm-biller").json()
+    account = bench.get(f"/api/v1/patients/{shown['patient_id']}/account", "elm-biller").json()
+    (visit,) = [v for v in account["visits"] if v["claim_id"] == number]
+    assert Decimal(visit["not_billable"]) == denied.charge
+    assert Decimal(visit["by_reason"]["non_covered"]) == 0
+    done = bench.post(
+        f"/api/v1/claims/{number}/writeoff", role="elm-biller", json={"reason": "no ABN on file"}
+    )
+    assert done.status_code == 200, done.text
+    assert Decimal(done.json()["written_off"]) == denied.charge

@@ -426,3 +426,22 @@ def _assert_refused(entry: Entry, code: int, out: str, err: str) -> None:
     assert out == ""
     assert err.startswith(f"error: {entry.path}: segment "), err
     assert re.search(r": segment \d+", err) and "Fix:" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in MANIFEST if e.expect != "reject"], ids=lambda e: e.file
+)
+def test_the_exchange_takes_each_whole_file_as_finished_and_half_of_it_as_not(
+    entry: Entry,
+) -> None:
+    """`ptbill exchange` leaves a file that ends before its IEA for the next run (the server
+    may still be writing it): never a whole file, trimmed ISA or not; always one cut before
+    its last IEA, and the first half of one holding a single interchange (a file of several
+    cut between two is whole interchanges: they post, and the rest posts once it comes)."""
+    from ptbill.exchange.run import unfinished
+
+    text = text_of(entry.path)
+    assert not unfinished(text)
+    assert unfinished(text[: text.rindex("IEA")])
+    if text.count("IEA") == 1:
+        assert unfinished(text[: len(text) // 2])

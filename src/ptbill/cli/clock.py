@@ -15,6 +15,9 @@ import click
 
 from ptbill.cli.common import profiles, settings_of
 from ptbill.config import Config
+from ptbill.config.profiles import one_clinic
+
+__all__ = ["as_of_or_today", "given_day", "one_clinic", "today"]
 
 
 def today(ctx: click.Context, config: Config | None = None, clinic: str | None = None) -> dt.date:
@@ -41,9 +44,3 @@ def given_day(ctx: click.Context, as_of: dt.datetime | None) -> dt.date | None:
     """--as-of, else the frozen date: a date that needs no clock (None: today, which an input's
     clinics decide)."""
     return as_of.date() if as_of is not None else settings_of(ctx).get("today")
-
-
-def one_clinic(clinics: set[str | None]) -> str | None:
-    """The clinic whose "today" an input is worked as of: its only clinic, else the company's
-    (None)."""
-    return next(iter(clinics)) if len(clinics) == 1 else None

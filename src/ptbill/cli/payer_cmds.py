@@ -330,7 +330,7 @@ def status_read(ctx: click.Context, file: str, as_of: dt.datetime | None, as_jso
     out.print(
         f"277 applied as of {day}: {len(summary.claims)} claim(s), {len(summary.accepted)} now "
         f"accepted, {len(summary.rejected)} not on file (to resubmit), {summary.work_items} "
-        "work item(s)"
+        f"work item(s), {len(summary.unmatched)} matching no claim in this ledger"
     )
 
 
@@ -411,7 +411,8 @@ def _render_run(summary: Any) -> None:
         f"exchange run #{data['run_id']} with {data['clearinghouse']} on {data['run_on']}: "
         f"[{colour}]{summary.status}[/]; {data['uploaded']} uploaded, {data['downloaded']} "
         f"downloaded, {data['applied']} applied, {data['duplicates']} already applied, "
-        f"{data['set_aside']} set aside, {data['failed']} failed"
+        f"{data['set_aside']} set aside, {data['waiting']} waiting for the next run, "
+        f"{data['failed']} failed"
     )
     for o in summary.outcomes:
         out.print("  " + o.line(), markup=False)

@@ -132,10 +132,13 @@ def _password_from_stdin(usage: str) -> str:
 
 @contextmanager
 def _admin_session(ctx: click.Context) -> Iterator[Any]:
-    """One transaction on the ledger for a user or token command."""
+    """One transaction on the ledger for a user or token command; what it refuses is named
+    by the command's options."""
+    from ptbill.web.admin import CLI_WORDS, named_as
+
     db = _database(ctx)
     try:
-        with db.sessions.begin() as session:
+        with named_as(CLI_WORDS), db.sessions.begin() as session:
             yield session
     finally:
         db.dispose()

@@ -150,6 +150,9 @@ class Clearinghouse(_Strict):
     upload_name: str = "{kind}-{control:09d}.x12"  # {kind} {control} {sha}
     receiver_id: str | None = None  # only files whose ISA08 is this go here (None: all)
     timeout_seconds: int = Field(30, ge=1)
+    # A file over this is not downloaded (set aside, said with its size): a stray export of
+    # gigabytes would otherwise take the run's memory, run after run.
+    max_file_mb: float = Field(100, gt=0)
 
 
 class StatementContact(_Strict):
@@ -220,6 +223,11 @@ class Config(_Strict):
         found = self.clinics.get(clinic) if clinic else None
         name = (found.timezone if found else None) or self.timezone
         return ZoneInfo(name) if name else None
+
+    def input_zone(self, clinics: set[str | None]) -> ZoneInfo | None:
+        """The time zone of an input's "today": its only clinic's, else the company's (the
+        command line's import and scrub, and the workbench's import, read the clock in it)."""
+        return self.zone(one_clinic(clinics))
 
     def clinic_by_npi(self, npi: str) -> Clinic | None:
         """The configured clinic with this billing NPI (a visit that gives its billing provider
@@ -347,3 +355,9 @@ def load_config(path: str | None = None) -> Config:
             "check the path given with --config or PTBILL_CONFIG",
         ) from None
     return _build(_read_toml(text, str(p)), str(p))
+
+
+def one_clinic(clinics: set[str | None]) -> str | None:
+    """The clinic whose "today" an input is worked as of: its only clinic, else the company's
+    (None)."""
+    return next(iter(clinics)) if len(clinics) == 1 else None

@@ -28,6 +28,10 @@ class MailboxError(Exception):
     """The mailbox cannot be reached or a transfer failed (a clear, secret-free message)."""
 
 
+class FileChanged(MailboxError):
+    """A file downloaded was not the file listed: the server was still writing it."""
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteFile:
     folder: str
@@ -54,7 +58,12 @@ class Mailbox(Protocol):
 
 
 def _taken(name: str, patterns: tuple[str, ...]) -> bool:
-    return not name.startswith(".") and any(fnmatch.fnmatch(name, p) for p in patterns)
+    """A file the patterns take, whatever the case of its name (ERA.X12 and era.x12 alike);
+    never a hidden one (a `.NAME.part` being uploaded)."""
+    folded = name.lower()
+    return not name.startswith(".") and any(
+        fnmatch.fnmatchcase(folded, p.lower()) for p in patterns
+    )
 
 
 class LocalMailbox:
@@ -157,13 +166,14 @@ class SftpMailbox:
                 "there (ssh-keyscan) or name the file with known_hosts"
             ) from None
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        key_file = _key_file(house)
         try:
             client.connect(
                 house.host or "",
                 port=house.port,
                 username=house.user,
                 password=password_of(house),
-                key_filename=str(Path(house.key_file).expanduser()) if house.key_file else None,
+                key_filename=key_file,
                 timeout=house.timeout_seconds,
                 banner_timeout=house.timeout_seconds,
                 auth_timeout=house.timeout_seconds,
@@ -180,8 +190,21 @@ class SftpMailbox:
             raise MailboxError(
                 f"authentication failed for {where}: check the user name and {how}"
             ) from None
+        except paramiko.BadHostKeyException:
+            client.close()
+            raise MailboxError(
+                f"the host key of {house.host}:{house.port} is not the one in {known}: the server "
+                "changed its key, or is not the clearinghouse; ask the clearinghouse before "
+                "replacing the key there"
+            ) from None
         except paramiko.SSHException as e:
             client.close()
+            if "not found in known_hosts" in str(e):
+                raise MailboxError(
+                    f"the host key of {house.host}:{house.port} is not in {known}: check its "
+                    "fingerprint with the clearinghouse, then add it (ssh-keyscan -p "
+                    f"{house.port} {house.host} >> {known})"
+                ) from None
             raise MailboxError(f"cannot connect to {where}: {e}") from None
         except OSError as e:
             client.close()
@@ -220,8 +243,15 @@ class SftpMailbox:
                 f"download of {f.path} failed",
                 lambda: self.sftp.getfo(f.path, out, callback=self._progress("download")),
             )
-        if tmp.stat().st_size != f.size:
+        got = tmp.stat().st_size
+        if got != f.size:
             tmp.unlink(missing_ok=True)
+            now = self._call(f"cannot look at {f.path}", lambda: self.sftp.stat(f.path)).st_size
+            if now != f.size:
+                raise FileChanged(
+                    f"{f.path} changed while it was downloaded ({f.size:,} bytes listed, "
+                    f"{got:,} read): the server is still writing it"
+                )
             raise MailboxError(f"download of {f.path} is incomplete: the connection dropped")
         os.replace(tmp, local)
 
@@ -266,6 +296,37 @@ class SftpMailbox:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _key_file(house: Clearinghouse) -> str | None:
+    """The private key's path, refused at once when it cannot be read or is not a key
+    (paramiko would say "No such file or directory" or "not a valid key file", as if the
+    server were missing); a key with a passphrase goes on to fail as authentication."""
+    import paramiko
+
+    if not house.key_file:
+        if not house.password_env and not house.password_file:
+            raise MailboxError(
+                f"the clearinghouse at {house.host} has no way to log in: give it key_file, "
+                "password_env or password_file"
+            )
+        return None
+    path = Path(house.key_file).expanduser()
+    try:
+        paramiko.PKey.from_path(path)
+    except OSError as e:
+        raise MailboxError(
+            f"cannot read the key file {house.key_file} (key_file): {e.strerror or e}"
+        ) from None
+    except paramiko.PasswordRequiredException:
+        pass
+    except (paramiko.SSHException, ValueError, paramiko.pkey.UnknownKeyType):
+        raise MailboxError(
+            f"the key file {house.key_file} (key_file) is not a private key ptbill can use: "
+            "name the private key the clearinghouse has the public half of (OpenSSH or PEM; "
+            "not the .pub file)"
+        ) from None
+    return str(path)
 
 
 def _is_dir(attr: Any) -> bool:

@@ -15,6 +15,13 @@ file whose application fails for another reason (the database) is left in the ma
 tried again by the next run. A lost connection ends the run: nothing half-done is recorded,
 and the next run finishes the work. Every outcome is a line of the run's summary and a row of
 the exchange's audit trail (`exchange_events`).
+
+A file the server is still writing waits for the next run (`waiting`, not a problem): one
+that changes while it is downloaded, or an X12 file that ends before its interchange trailer
+(IEA), or an empty one. Found the same on the next run, it is not being written: it is read
+as it is (and set aside, being cut short). A file over the clearinghouse's `max_file_mb` is
+set aside without being downloaded. What is stored and said names each file as the mailbox
+has it, never the run's temporary copy.
 """
 
 from __future__ import annotations
@@ -33,17 +40,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Clearinghouse, Config
-from ptbill.errors import AlreadyApplied, InputError
-from ptbill.exchange.mailbox import Mailbox, MailboxError, RemoteFile, open_mailbox
+from ptbill.errors import AlreadyApplied, InputError, named
+from ptbill.exchange.mailbox import FileChanged, Mailbox, MailboxError, RemoteFile, open_mailbox
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
-from ptbill.ledger.acks import apply_ack_file
+from ptbill.ledger.acks import apply_acks, read_ack_file
 from ptbill.ledger.claim_status import apply_277
 from ptbill.ledger.eligibility import apply_271
 from ptbill.ledger.outbound import register_inbound
-from ptbill.remit.post import AlreadyPosted, already_posted, post_file
+from ptbill.remit.post import AlreadyPosted, already_posted, post_text
 from ptbill.x12 import X12Error
 from ptbill.x12.recognize import HEAD, recognize
+from ptbill.x12.tokenizer import ISA_LENGTH, read_isa
 
 
 class Transactions(Protocol):
@@ -60,7 +68,7 @@ class Outcome:
     action: str  # connect upload download apply archive
     file: str
     kind: str
-    outcome: str  # ok, duplicate, set_aside, failed
+    outcome: str  # ok, duplicate, set_aside, waiting (for the next run), failed
     detail: str
 
     def line(self) -> str:
@@ -99,6 +107,7 @@ class RunSummary:
             "applied": self.count("apply", "ok"),
             "duplicates": self.count("apply", "duplicate"),
             "set_aside": self.count("apply", "set_aside"),
+            "waiting": sum(1 for o in self.outcomes if o.outcome == "waiting"),
             "failed": sum(1 for o in self.outcomes if o.outcome == "failed"),
             "outcomes": [o.as_json() for o in self.outcomes],
         }
@@ -229,12 +238,20 @@ class _Run:
     # --- downloads -------------------------------------------------------------------------
 
     def download_all(self, box: Mailbox) -> None:
+        limit = int(self.house.max_file_mb * 1024 * 1024)
         for f in box.inbound():
-            local = self.work / f"{len(self.summary.outcomes):05d}-{f.name}"
-            box.download(f, local)
-            self.note(Outcome("download", f.path, "", "ok", f"{f.size:,} bytes"))
-            archived = self.apply(local, f)
-            if archived:
+            if f.size > limit:
+                done = self.too_large(f, limit)
+            else:
+                local = self.work / f"{len(self.summary.outcomes):05d}-{f.name}"
+                try:
+                    box.download(f, local)
+                except FileChanged as e:
+                    self.note(Outcome("download", f.path, "", "waiting", f"{e}; {_NEXT_RUN}"))
+                    continue
+                self.note(Outcome("download", f.path, "", "ok", f"{f.size:,} bytes"))
+                done = self.apply(local, f)
+            if done:
                 where = box.archive(f)
                 if where is not None:
                     self.note(Outcome("archive", f.path, "", "ok", f"moved to {where}"))
@@ -259,6 +276,18 @@ class _Run:
                 )
             )
             return True
+        if unfinished(text) and not self._waited(f, sha):
+            self.note(
+                Outcome(
+                    "apply",
+                    f.path,
+                    "",
+                    "waiting",
+                    f"{'empty' if not text.strip() else 'it ends before its IEA trailer'}: the "
+                    f"server may still be writing it (sha256 {sha[:16]}); {_NEXT_RUN}",
+                )
+            )
+            return False
         try:
             kind = recognize(text[:HEAD])
         except X12Error as e:
@@ -266,7 +295,7 @@ class _Run:
         if kind not in _APPLIED_KINDS:
             return self.set_aside(f, text, kind, f"a {kind} is sent to payers, not received")
         try:
-            with self.ledger.transaction() as s:
+            with self.ledger.transaction() as s, named(str(local), f.path):
                 detail = self._apply(s, kind, local, text, f.path)
                 if kind in ("271", "277"):  # their entry points keep the file themselves
                     row = s.scalar(select(pm.InboundFile).where(pm.InboundFile.sha256 == sha))
@@ -296,13 +325,16 @@ class _Run:
 
     def _apply(self, s: Session, kind: str, local: Path, text: str, name: str) -> str:
         if kind in ("999", "TA1", "277CA"):
-            ack = apply_ack_file(s, str(local), as_of=self.as_of, who=self.who)
+            parsed = read_ack_file(str(local))
+            ack = apply_acks(
+                s, parsed, as_of=self.as_of, who=self.who, file_name=name, content=text
+            )
             return (
                 f"{len(ack.accepted)} accepted, {len(ack.rejected)} rejected, "
                 f"{len(ack.unknown)} not in the ledger"
             )
         if kind == "835":
-            posted = post_file(s, str(local), who=self.who, config=self.config)
+            posted = post_text(s, text, name, who=self.who, config=self.config, as_of=None)
             if posted.wholly_posted_before:
                 raise already_posted(posted)
             return (
@@ -318,7 +350,7 @@ class _Run:
         st = apply_277(s, text, name, as_of=self.as_of, who=self.who, run_id=self.run_id)
         return (
             f"{len(st.claims)} claim(s): {len(st.accepted)} accepted, {len(st.rejected)} not "
-            f"on file, {st.work_items} work item(s)"
+            f"on file, {st.work_items} work item(s), {len(st.unmatched)} matching no claim"
         )
 
     def _known(self, f: RemoteFile, text: str, kind: str, why: str) -> bool:
@@ -337,29 +369,64 @@ class _Run:
         self.note(Outcome("apply", f.path, kind, status, why), s)
         return row
 
+    def _waited(self, f: RemoteFile, sha: str) -> bool:
+        """Whether an earlier run left this very content of the file waiting (so it is not
+        being written: it stays as it is)."""
+        e = pm.ExchangeEvent
+        with self.ledger.transaction() as s:
+            q = select(e.id).where(
+                e.action == "apply",
+                e.outcome == "waiting",
+                e.file == f.path[-300:],
+                e.detail.contains(sha[:16]),
+            )
+            return s.scalar(q.limit(1)) is not None
+
     def set_aside(self, f: RemoteFile, text: str, kind: str, why: str) -> bool:
         with self.ledger.transaction() as s:
             row = self._keep(s, f, text, kind, "set_aside", why)
-            s.add(
-                m.WorkItem(
-                    claim_id=None,
-                    reference=f.name[-50:],
-                    visit_id=None,
-                    kind="exchange",
-                    category="unreadable_file",
-                    carc=None,
-                    rarc=None,
-                    amount=None,
-                    action="review_file",
-                    detail=f"{f.path} from {self.key} was set aside: {why}. Its text is kept "
-                    f"(inbound file #{row.id}); ask the clearinghouse what it is",
-                    due_date=self.as_of + dt.timedelta(days=7),
-                    status="open",
-                    created_on=self.as_of,
-                    source=f"exchange:{self.run_id}",
-                )
+            self._review(
+                s,
+                f,
+                "unreadable_file",
+                f"{f.path} from {self.key} was set aside: {why}. Its text is kept "
+                f"(inbound file #{row.id}); ask the clearinghouse what it is",
             )
         return True
+
+    def too_large(self, f: RemoteFile, limit: int) -> bool:
+        """A file over max_file_mb: set aside unread (archived when there is an archive; an
+        open work item about it is not made again)."""
+        why = (
+            f"{f.size:,} bytes, over the clearinghouse's limit of {limit:,} (max_file_mb): "
+            "not downloaded"
+        )
+        with self.ledger.transaction() as s:
+            self.note(Outcome("apply", f.path, "", "set_aside", why), s)
+            self._review(
+                s,
+                f,
+                "file_too_large",
+                f"{f.path} from {self.key} was set aside: {why}. Ask the clearinghouse what it "
+                "is; if ptbill should take it, raise max_file_mb for this clearinghouse",
+            )
+        return True
+
+    def _review(self, s: Session, f: RemoteFile, category: str, detail: str) -> None:
+        """An `exchange` work item about the file, unless one is open already."""
+        w = m.WorkItem
+        open_before = select(w.id).where(
+            w.kind == "exchange",
+            w.category == category,
+            w.reference == f.name[-50:],
+            w.status == "open",
+        )
+        if s.scalar(open_before.limit(1)) is not None:
+            return
+        item = w(kind="exchange", category=category, action="review_file", detail=detail)
+        item.reference, item.status, item.source = f.name[-50:], "open", f"exchange:{self.run_id}"
+        item.created_on, item.due_date = self.as_of, self.as_of + dt.timedelta(days=7)
+        s.add(item)
 
     def finish(self, status: str) -> RunSummary:
         self.summary.status = status
@@ -372,6 +439,25 @@ class _Run:
                 setattr(run, name, counts[name])
             run.detail = json.dumps([o.as_json() for o in self.summary.outcomes])
         return self.summary
+
+
+_NEXT_RUN = "left in the mailbox for the next run"
+
+
+def unfinished(text: str) -> bool:
+    """An empty file, or an X12 interchange that ends before its IEA trailer: what a server
+    still writing a file shows."""
+    body = text.strip()
+    if not body:
+        return True
+    if not body.startswith("ISA"):
+        return False  # not X12: recognising it says what it is
+    try:
+        d = read_isa(body[:HEAD])
+    except X12Error:
+        return len(body) < ISA_LENGTH  # not even its ISA yet; else reading it says what is wrong
+    last = body.rstrip(d.segment + "\r\n").rsplit(d.segment, 1)[-1].strip()
+    return not last.startswith("IEA" + d.element)
 
 
 def _first_line(e: Exception) -> str:

@@ -8,9 +8,10 @@ the claim (submitted, crossed over, ready to send), the share is pending insuran
 billed. A secondary that denied the claim leaves the earlier payer's share to the patient.
 
 Reasons: deductible (PR-1), coinsurance (PR-2), copay (PR-3), non-covered (PR-96, PR-204),
-other. A Medicare line denied as non-covered may be billed to the patient only with an ABN on
-file (modifier GA); without one (GZ, or no GA) it may not: the amount is not billable and a
-write-off is suggested (billing-rules: ABN, Medicare Claims Processing Manual ch. 30 §40.3).
+other. A Medicare line denied as non-covered, or past the therapy threshold (PR-119), may be
+billed to the patient only with an ABN on file (modifier GA); without one (GZ, or no GA) it
+may not: the amount is not billable and a write-off is suggested (billing-rules: ABN, Medicare
+Claims Processing Manual ch. 30 §40.3; ptbill.denials.classify.ABN_REASONS).
 
 Computed from the ledger on each call, never stored: the money is counted once. As of a date,
 from the decisions and the patient's money of that date and before. What the patient paid is
@@ -28,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ptbill.denials.classify import ABN_REASONS, without_abn
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
 from ptbill.ledger.cob_data import Share, in_force, shares
@@ -44,7 +46,6 @@ REASON_NAMES = ("deductible", "coinsurance", "copay", "non_covered", "other")
 BUCKETS = (("0-30", 30), ("31-60", 60), ("61-90", 90), ("91-120", 120), ("over_120", None))
 _DECIDED = frozenset(str(s) for s in DECIDED) | {str(State.CLOSED)}
 _GONE = frozenset({str(State.WRITTEN_OFF)})
-ABN_ON_FILE, NO_ABN = "GA", "GZ"
 
 
 @dataclass
@@ -170,11 +171,7 @@ def _share(d: Share, medicare: bool) -> tuple[dict[str, Decimal], Decimal]:
     not_billable = ZERO
     for carc, amount, modifiers in d.patient:
         reason = REASONS.get(carc, "other")
-        if (
-            reason == "non_covered"
-            and medicare
-            and (NO_ABN in modifiers or ABN_ON_FILE not in modifiers)
-        ):
+        if carc in ABN_REASONS and without_abn(medicare, modifiers):
             not_billable += amount
             continue
         out[reason] += amount

@@ -314,14 +314,26 @@ def _apply_one(
     elif status in ("finalized", "denied"):
         paid = f", paid {data['paid']}" if data["paid"] is not None else ""
         check = f" (check or EFT {data['check_number']})" if data["check_number"] else ""
+        category = "awaiting_remittance" if status == "finalized" else "denied_per_277"
+        detail = (
+            f"the payer finalized the claim ({answer.detail}{paid}){check} but no 835 was "
+            "posted: get the remittance from the clearinghouse or the payer and post it"
+        )
+        w = m.WorkItem
+        open_item = session.scalar(
+            select(w).where(w.claim_id == claim.id, w.kind == "status", w.status == "open")
+        )
+        if open_item is not None:  # asked again, still no 835: the one item, as of now
+            open_item.category, open_item.detail = category, detail
+            open_item.source = f"277:{inbound_id}"
+            return
         _work(
             session,
             claim,
             "status",
-            "awaiting_remittance" if status == "finalized" else "denied_per_277",
+            category,
             "get_remittance",
-            f"the payer finalized the claim ({answer.detail}{paid}){check} but no 835 was "
-            "posted: get the remittance from the clearinghouse or the payer and post it",
+            detail,
             as_of + dt.timedelta(days=14),
             as_of,
             inbound_id,

@@ -421,6 +421,22 @@ def _item(
     as_of: dt.date,
     summary: EligibilitySummary,
 ) -> None:
+    """An `eligibility` item; a visit asked about again with the same problem keeps its one
+    open item, said as of the latest answer."""
+    w = m.WorkItem
+    before = session.scalar(
+        select(w).where(
+            w.kind == "eligibility",
+            w.status == "open",
+            w.reference == reference[:50],
+            w.category == category,
+            w.patient_id == check.patient_id,
+        )
+    )
+    if before is not None:
+        before.detail, before.source = detail, f"271:{check.inbound_id}"
+        before.claim_id = claim_id or before.claim_id
+        return
     session.add(
         m.WorkItem(
             claim_id=claim_id,

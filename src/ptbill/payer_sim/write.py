@@ -281,6 +281,10 @@ def _payment(
         segment("TRN", "1", f"SIM{number:06d}{trace:04d}", "1512345678"),
         segment("DTM", "405", d8),
         segment("N1", "PR", payer_name[:60], "XV", payer_id),
+        # The payer's address and its EDI contact (required in 1000A; invented: a simulator).
+        segment("N3", "PO BOX 1"),
+        segment("N4", "SPRINGFIELD", "IL", "62701"),
+        segment("PER", "BL", "EDI HELP", "TE", "8005550100"),
         segment("N1", "PE", payee[0][:60], "XX", payee[1]),
         segment("LX", "1"),
     )

@@ -400,9 +400,24 @@ def _nothing_to_write_off(session: Session, claim: m.Claim, as_of: dt.date) -> I
     )
 
 
+def not_billable(session: Session, claim: m.Claim, as_of: dt.date) -> Decimal:
+    """What the payer gave the patient of a primary claim's visit that the patient may not be
+    billed (non-covered with no ABN on file: ptbill.ledger.balances): the clinic's to write
+    off. Nothing while a later payer has the visit (its decision may change the share)."""
+    if claim.primary_claim_id is not None:
+        return ZERO
+    visits = balances(session, as_of, [claim.patient_id]).get(claim.patient_id)
+    visit = next((v for v in visits.visits if v.claim_id == claim.id), None) if visits else None
+    if visit is None or visit.pending_with:
+        return ZERO
+    return visit.not_billable
+
+
 def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who: str) -> Decimal:
-    """Write off what is outstanding on the claim and close it; returns the amount. Refused
-    when nothing is outstanding (the rest is the patient's: `_nothing_to_write_off`)."""
+    """Write off what is outstanding on the claim, and the share its patient may not be billed
+    (`not_billable`: it leaves the claim's patient responsibility, so that the claim's totals
+    still add up to its charge), and close it; returns the amount. Refused when there is
+    neither (the rest is the patient's: `_nothing_to_write_off`)."""
     if not reason.strip():
         raise InputError(
             "--reason",
@@ -411,10 +426,12 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
         )
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")
-    amount = outstanding(claim, sent_for(session, [claim]).get(claim.id))
+    barred = not_billable(session, claim, as_of)
+    amount = outstanding(claim, sent_for(session, [claim]).get(claim.id)) + barred
     if amount <= 0:
         raise _nothing_to_write_off(session, claim, as_of)
     claim.written_off += amount
+    claim.patient_responsibility -= barred
     move(
         session,
         claim,

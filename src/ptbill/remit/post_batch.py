@@ -10,7 +10,7 @@ RARC, so that is worked out once per distinct combination (`_posting`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -19,12 +19,15 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import select, update
 
 from ptbill.denials.classify import (
+    ABN_REASONS,
     HOUSEKEEPING_DAYS,
     NOT_DENIALS,
     UNPROCESSABLE,
     Classification,
     classify,
+    no_abn,
     payer_due_date,
+    without_abn,
 )
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
@@ -45,8 +48,9 @@ from ptbill.remit.post_summary import PostSummary
 from ptbill.x12 import RemittanceAdjustment, RemittanceAdvice, RemittanceClaim, ServicePayment
 
 ZERO = Decimal(0)
-# Work items a new decision on a claim replaces.
-DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover")
+# Work items a new decision on a claim replaces (`status`: a 277's "get the 835 and post it",
+# ptbill.ledger.claim_status, done once an 835 decides the claim).
+DECISION_ITEMS = ("denial", "underpayment", "rejection", "crossover", "status")
 # Money a payer paid twice, to give back: the kind ptbill.ledger.overpayments opens after a
 # posting for the other over-payments (above the charge or the allowed amount...).
 REFUND = "refund"
@@ -188,9 +192,20 @@ def _posting(group: str, reason: str, rarc: str | None) -> _Posting:
         c.category not in NOT_DENIALS,
         c.category != "contractual" and stored_group != "PR",
         w if w.is_denial else None,
-        f"{stored_group}-{carc} {w.plain}. {w.advice[:1].upper()}{w.advice[1:]}",
+        _detail(stored_group, carc, w),
         rarc not in UNPROCESSABLE,
     )
+
+
+def _detail(group: str, carc: str, c: Classification) -> str:
+    """A denial work item's text after "line X: "."""
+    return f"{group}-{carc} {c.plain}. {c.advice[:1].upper()}{c.advice[1:]}"
+
+
+def _barred(k: _Posting, medicare: bool, modifiers: Collection[str]) -> bool:
+    """An amount the patient owes only with an ABN, given to them on a line with none: the
+    patient may not be billed for it (ptbill.denials.classify.no_abn)."""
+    return k.group == "PR" and k.carc in ABN_REASONS and without_abn(medicare, modifiers)
 
 
 class Poster(Protocol):
@@ -273,6 +288,7 @@ class PostingBatch:
         adjustments: list[tuple[int | None, _Posting, Decimal]] = []
         rows = self.adjustments
         claim_rarc = cp.remarks[0] if cp.remarks else None
+        medicare = claim is not None and self.p.payers[claim.payer_id].medicare
         for a in cp.adjustments:
             k = _posting(a.group, a.reason, claim_rarc)
             adjustments.append((None, k, a.amount))
@@ -287,7 +303,7 @@ class PostingBatch:
                         k.rarc,
                         money(a.amount),
                         k.category,
-                        k.action,
+                        "write_off" if _barred(k, medicare, ()) else k.action,
                     ),
                 )
             )
@@ -329,7 +345,7 @@ class PostingBatch:
                             k.rarc,
                             amount,
                             k.category,
-                            k.action,
+                            "write_off" if _barred(k, medicare, svc.modifiers) else k.action,
                         ),
                     )
                 )
@@ -557,6 +573,11 @@ class PostingBatch:
             where = (
                 f"line {cp.lines[line_seq - 1].code[:8]}" if line_seq is not None else "the claim"
             )
+            detail = k.detail
+            modifiers = cp.lines[line_seq - 1].modifiers if line_seq is not None else ()
+            if _barred(k, payer.medicare, modifiers):
+                c = no_abn(c)  # the patient may not be billed: the clinic writes it off
+                detail = _detail(k.group, k.carc, c)
             due = self._due(c.action, payer, claim, k.processed)
             self._item(
                 claim,
@@ -566,7 +587,7 @@ class PostingBatch:
                 rarc=k.rarc,
                 amount=amount,
                 action=c.action,
-                detail=f"{where}: {k.detail}",
+                detail=f"{where}: {detail}",
                 due=self.date(due),
             )
             self.denials += 1

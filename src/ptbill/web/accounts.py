@@ -141,19 +141,19 @@ def _check_password(password: str) -> None:
 def _check_role(role: str, clinic_ids: list[int]) -> None:
     if role not in COMPANY_ROLES + CLINIC_ROLES:
         raise _problem(
-            "--role", f"no role {role!r}", f"use one of {', '.join(COMPANY_ROLES + CLINIC_ROLES)}"
+            "role", f"no role {role!r}", f"use one of {', '.join(COMPANY_ROLES + CLINIC_ROLES)}"
         )
     if role in COMPANY_ROLES and clinic_ids:
         raise _problem(
-            "--clinic",
+            "clinic",
             f"{role} is a company-wide role: it reaches every clinic",
-            "leave out --clinic, or give a clinic role (biller, viewer)",
+            "name no clinic, or give a clinic role (biller, viewer)",
         )
     if role in CLINIC_ROLES and not clinic_ids:
         raise _problem(
-            "--clinic",
+            "clinic",
             f"{role} is a role at a clinic: no clinic was named",
-            f"name the clinic: --role {role} --clinic KEY (repeat --clinic for several)",
+            "name the clinic (or clinics) where the user has the role",
         )
 
 
@@ -165,13 +165,13 @@ def add_user(
     clinic_ids = list(clinic_ids or [])
     if not _NAME.match(name):
         raise _problem(
-            "NAME",
+            "name",
             f"{name!r} is not a valid user name",
             "use 1 to 64 letters, digits, '.', '_', '@' or '-'",
         )
     _check_password(password)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise _problem("NAME", f"user {name!r} exists already", "pick another name")
+        raise _problem("name", f"user {name!r} exists already", "pick another name")
     _check_role(role, clinic_ids)
     user = User(
         name=name,
@@ -191,11 +191,7 @@ def add_user(
 def find_user(session: Session, name: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise _problem(
-            "NAME",
-            f"no user {name!r}",
-            "add it with `ptbill user add NAME --role ROLE [--clinic KEY] --password-stdin`",
-        )
+        raise _problem("name", f"no user {name!r}", "check the name, or add the user first")
     return user
 
 
@@ -261,7 +257,7 @@ def _keep_an_admin(session: Session, user: User) -> None:
     others = select(func.count()).where(User.role == "admin", User.active, User.id != user.id)
     if not session.scalar(others):
         raise _problem(
-            "NAME",
+            "name",
             f"{user.name} is the last active company admin",
             "make another user a company admin first (the role `admin`), then change this one",
         )
@@ -272,10 +268,10 @@ def set_company_role(session: Session, name: str, role: str) -> None:
     clinics' roles."""
     if role not in (*COMPANY_ROLES, "none"):
         raise _problem(
-            "ROLE",
+            "role",
             f"no company-wide role {role!r}",
-            f"use one of {', '.join(COMPANY_ROLES)} or none (a clinic's role is given with "
-            "`ptbill user grant NAME --clinic KEY --role biller|viewer`)",
+            f"use one of {', '.join(COMPANY_ROLES)} or none (a clinic's role, biller or "
+            "viewer, is given by a grant at the clinic)",
         )
     user = find_user(session, name)
     before = user.role
@@ -348,9 +344,9 @@ def create_token(
         )
         if held is None:
             raise _problem(
-                "--clinic",
+                "clinic",
                 f"user {name!r} has no role at that clinic",
-                "grant one first (`ptbill user grant NAME --clinic KEY --role ROLE`)",
+                "grant the user a role at that clinic first",
             )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
@@ -398,9 +394,9 @@ def revoke_token(session: Session, token_id: int) -> str:
         raise InputError(
             file="token",
             visit_id=None,
-            field="ID",
+            field="id",
             problem=f"no token {token_id}",
-            fix="see the ids with `ptbill token list`",
+            fix="check the token's id in the list of tokens",
         )
     row[0].revoked = True
     session.flush()

@@ -3,7 +3,8 @@ transaction: the API and the pages both come through here, so a write is written
 
 Every write passes the signed-in user (`web:NAME`) as `who`, which the ledger records in its
 audit log. Business dates come from ptbill.web.asof (by default today, in the company's time
-zone).
+zone; an import's and a scrub's in the time zone of its visits' one clinic, as the command
+line's).
 
 Every write is held to the user's clinics (ptbill.ledger.scope): a claim or visit of a clinic
 the user cannot see is not found (404); one they only view is refused (403); a visit file
@@ -57,7 +58,7 @@ from ptbill.remit.post import post_text
 from ptbill.remit.post_summary import PostSummary
 from ptbill.remit.worklist import WorkFilter
 from ptbill.web.accounts import Principal
-from ptbill.web.asof import business_date
+from ptbill.web.asof import import_day
 from ptbill.web.errors import Conflict, Forbidden, NotFound, WebError
 from ptbill.web.settings import WebSettings
 from ptbill.web.uploads import kind_named_for_the_web, saved
@@ -65,8 +66,9 @@ from ptbill.x12.errors import X12Error
 from ptbill.x12.kinds import KIND_835, WrongKindError
 from ptbill.x12.recognize import FILE_KINDS, HEAD, recognize
 
-# A batch-by-batch import, made once the import's date and size are known.
-BatchesFor = Callable[[dt.date, int], Batched]
+# A batch-by-batch import, made once the import's size is known, with what gives its date
+# (known once the input is checked, before the first batch commits).
+BatchesFor = Callable[[Callable[[], dt.date], int], Batched]
 
 
 def writable_claim(session: Session, who: Principal, claim_number: str, what: str = "claim") -> int:
@@ -95,9 +97,17 @@ def import_visits(
     batched: BatchesFor | None = None,
 ) -> tuple[ImportSummary, dt.date]:
     """Import an uploaded visit file in any intake format (all of it, or nothing when any
-    visit is bad). `batched(as_of, visits)`: commit batch by batch (a job's import); a batch
-    that touched a clinic outside the user's is refused before it commits."""
-    day = business_date(session, settings, as_of)
+    visit is bad). `batched(day, visits)`: commit batch by batch (a job's import; `day()` is the
+    import's date once the input is checked); a batch that touched a clinic outside the
+    user's is refused before it commits."""
+    given = import_day(settings, config, as_of)
+    days = [given] if isinstance(given, dt.date) else []
+
+    def day_of(clinics: set[str | None]) -> dt.date:
+        assert not isinstance(given, dt.date)
+        days.append(given(clinics))
+        return days[0]
+
     with saved(name, text) as upload:
         files = [str(upload.path)]
 
@@ -107,7 +117,8 @@ def import_visits(
 
         batches = None
         if batched is not None:
-            batches = batched(day, count_visits(files[0]) or 0)  # 0: not known ahead
+            # The day is known once the input is checked, before its first batch commits.
+            batches = batched(lambda: days[0], count_visits(files[0]) or 0)  # 0: not known
             commit = batches.commit
 
             def checked(done: int, summary: ImportSummary) -> None:
@@ -116,10 +127,16 @@ def import_visits(
 
             batches.commit = checked
         summary = import_files(
-            session, files, as_of=day, config=config, who=who.who, fmt=fmt, batched=batches
+            session,
+            files,
+            as_of=days[0] if days else day_of,
+            config=config,
+            who=who.who,
+            fmt=fmt,
+            batched=batches,
         )
         held_to_clinics()
-    return summary, day
+    return summary, days[0]
 
 
 def edit_visit(
@@ -255,7 +272,9 @@ def scrub_document(
         raise InputErrors(
             validation_errors(e, "request", vid if isinstance(vid, str) else None)
         ) from None
-    day = as_of or settings.as_of or settings.current_date()
+    day = import_day(settings, config, as_of)
+    if not isinstance(day, dt.date):
+        day = day({visit.clinic})  # today in the visit's clinic's time zone
     claim = prepare_claim(visit, resolve(visit, config, "request"), day)
     coded = claim.coded
     return {

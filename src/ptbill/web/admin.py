@@ -2,12 +2,17 @@
 it: each change made through ptbill.web.accounts and written to the security audit with who
 made it and the clinic concerned. Clinics are named by their keys; a configured clinic the
 ledger has not met yet is added (so that users can be set up before the first import).
+
+What is refused names what is at fault by what it is (name, role, clinic, password, expires,
+id); `named_as` says it in the words of the surface that asked: the command line's options,
+the API's fields, the admin page's form labels.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
@@ -17,11 +22,33 @@ from ptbill.ledger.scope import clinic_ids, ensure_clinics
 from ptbill.web import accounts
 from ptbill.web.security import clear_failures, record
 
+# The command line's names of what an administration error is about.
+CLI_WORDS = {
+    "name": "NAME",
+    "role": "--role",
+    "clinic": "--clinic",
+    "expires": "--expires",
+    "id": "ID",
+}
+
+
+@contextmanager
+def named_as(words: Mapping[str, str]) -> Iterator[None]:
+    """An InputError of the block with what it is about (its field, or its file when that
+    names it) in `words`."""
+    try:
+        yield
+    except InputError as e:
+        field = words.get(e.field, e.field) if e.field else None
+        raise InputError(
+            words.get(e.file, e.file), e.problem, e.fix, visit_id=e.visit_id, field=field
+        ) from None
+
 
 def _ids(session: Session, config: Config, keys: Iterable[str]) -> list[int]:
     keys = [k for k in keys if k]
     ensure_clinics(session, config, keys)
-    return clinic_ids(session, keys)
+    return clinic_ids(session, keys, "clinic")
 
 
 def _clinic_id(session: Session, config: Config, clinic: str) -> int:

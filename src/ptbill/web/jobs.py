@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -127,7 +128,7 @@ def _import(ctx: JobContext, job: Running) -> dict[str, Any]:
     before = job.claim.checkpoint
     as_of = _day(before["as_of"]) if before else _day(job.claim.params.get("as_of"))
 
-    def batches(day: dt.date, total: int) -> Batched:
+    def batches(day: Callable[[], dt.date], total: int) -> Batched:
         # The whole file is checked next, before the first batch (minutes for 100,000
         # visits), with no transaction open: it would hold SQLite's write lock (every web
         # change waiting) or a PostgreSQL snapshot all that time. Nothing was written yet.
@@ -135,7 +136,7 @@ def _import(ctx: JobContext, job: Running) -> dict[str, Any]:
         job.progress(before["done"] if before else 0, total)
         return Batched(
             lambda done, summary: job.commit(
-                done, {"as_of": day.isoformat(), "done": done, "summary": summary.as_json()}
+                done, {"as_of": day().isoformat(), "done": done, "summary": summary.as_json()}
             ),
             done=before["done"] if before else 0,
             summary=ImportSummary.from_json(before["summary"]) if before else None,

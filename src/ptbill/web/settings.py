@@ -124,14 +124,15 @@ class WebSettings:
             out["PTBILL_TODAY"] = self.today.isoformat()
         return out
 
-    def current_date(self) -> dt.date:
-        """Today: the frozen date, else the clock read now in the company's time zone (the
-        web's one reading of the clock; the command line's is ptbill.cli.clock)."""
+    def current_date(self, zone: ZoneInfo | None = None) -> dt.date:
+        """Today: the frozen date, else the clock read now in `zone` (a clinic's), else in
+        the company's time zone (the web's one reading of the clock; the command line's is
+        ptbill.cli.clock)."""
         if self.today is not None:
             return self.today
-        if self.timezone:
-            return dt.datetime.now(ZoneInfo(self.timezone)).date()
-        return dt.date.today()
+        if zone is None and self.timezone:
+            zone = ZoneInfo(self.timezone)
+        return dt.datetime.now(zone).date() if zone is not None else dt.date.today()
 
 
 def _whole(env: Mapping[str, str], name: str) -> int | None:

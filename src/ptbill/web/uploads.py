@@ -20,7 +20,7 @@ from fastapi import Depends
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from ptbill.errors import InputError, InputErrors
+from ptbill.errors import InputError, named
 from ptbill.intake.detect import not_utf8, nul_refusal, packaged_refusal, sniff, x12_refusal
 from ptbill.web.auth import ApiWriter, PageWriter
 from ptbill.x12.kinds import WrongKindError
@@ -212,20 +212,7 @@ def saved(name: str, text: str) -> Iterator[Upload]:
     path = folder / name
     try:
         path.write_text(text, encoding="utf-8")
-        try:
+        with named(str(path), name):
             yield Upload(name, path, text)
-        except InputErrors as e:
-            for err in e.errors:
-                _rename(err, str(path), name)
-            raise InputErrors(e.errors) from None
-        except InputError as e:
-            _rename(e, str(path), name)
-            raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _rename(err: InputError, temp: str, name: str) -> None:
-    if err.file == temp or err.file.startswith(temp):
-        err.file = name + err.file[len(temp) :]
-    err.args = (err.render(),)

@@ -84,7 +84,8 @@ def add_user(request: Request, session: DB, who: ApiAdmin, doc: AdminJSON) -> Le
     the clinics named."""
     new = _parse(NewUser, doc)
     config = request.app.state.config
-    admin.add_user(session, config, who.who, new.name, new.role, new.password, new.clinics)
+    with admin.named_as({"clinic": "clinics"}):
+        admin.add_user(session, config, who.who, new.name, new.role, new.password, new.clinics)
     session.commit()
     return answer({"name": new.name}, status_code=201)
 
@@ -134,9 +135,10 @@ def create_token(request: Request, session: DB, who: ApiAdmin, doc: AdminJSON) -
     """A new API token for a user (narrowed to one clinic, expiring, when asked); the answer
     holds it, shown this once."""
     new = _parse(NewToken, doc)
-    value = admin.create_token(
-        session, request.app.state.config, who.who, new.user, new.clinic, new.expires
-    )
+    with admin.named_as({"name": "user"}):
+        value = admin.create_token(
+            session, request.app.state.config, who.who, new.user, new.clinic, new.expires
+        )
     session.commit()
     return answer({"user": new.user, "token": value}, status_code=201)
 

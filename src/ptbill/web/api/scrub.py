@@ -20,7 +20,8 @@ def scrub(
 ) -> LedgerJSON:
     """Code and scrub one visit (JSON body: a visit in the interchange format). The answer is
     `ptbill scrub --json`'s: visit_id, status (ready or blocked) and the findings, plus the
-    coded lines. as_of defaults to the app's --as-of, else the visit's date of service."""
+    coded lines. as_of defaults to the app's --as-of, else today in the visit's clinic's time
+    zone."""
     state = request.app.state
     actions.check_scrub_clinic(session, who, doc)
     return answer(actions.scrub_document(state.config, doc, as_of, state.settings))
