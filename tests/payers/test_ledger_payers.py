@@ -245,3 +245,32 @@ def test_asking_again_about_a_visit_keeps_one_item_per_problem(
             ("V-2", "coverage_inactive", "open")
         ]
         assert len(s.scalars(select(pm.EligibilityCheck)).all()) == 2  # each answer is kept
+
+
+def test_a_later_answer_of_active_coverage_settles_the_item_and_frees_the_claim(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """The payer first says V-2's coverage is not active (the claim is blocked, an item
+    opened); the front desk gets the plan's record fixed and asks again: the payer now says
+    active, reaching the date of service. The item is done, saying so, and the claim the first
+    answer blocked is ready again, with an audit entry; nothing else is touched."""
+    _import(ledger, config, write_visits(tmp_path / "v.jsonl", [commercial_visit("V-2")]))
+    answers = {3: "inactive", 4: "active"}
+    for n, scenario in answers.items():
+        with ledger.transaction() as s:
+            written = eligibility_request(
+                s, config, ledger_visits(s, DOS), as_of=DOS, file_name=f"day{n}.270"
+            )
+        sim = EligibilitySim(scenarios={"XYH123456789": scenario})
+        answer = answer_270(written.text, config, sim, number=n, when=DOS)
+        with ledger.transaction() as s:
+            summary = apply_271(s, answer, f"day{n}.271", as_of=DOS, who=WHO)
+    assert summary.released_claims == ["V-2"] and summary.blocked_claims == []
+    with ledger.transaction() as s:
+        (item,) = s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "eligibility"))
+        assert item.status == "done" and "active" in (item.resolution or "")
+        v2 = s.scalar(select(m.Claim).where(m.Claim.claim_number == "V-2"))
+        assert v2 is not None and v2.state == State.READY
+        audit = s.scalars(select(m.AuditEntry).where(m.AuditEntry.claim_id == v2.id)).all()
+        assert [a.to_state for a in audit][-2:] == ["blocked", "ready"]
+        assert "reaches" in audit[-1].why

@@ -240,6 +240,7 @@ def eligibility_apply(
     out.print(
         f"271 applied as of {day}: {len(summary.people)} answer(s), {summary.work_items} work "
         f"item(s), {len(summary.blocked_claims)} claim(s) blocked, "
+        f"{len(summary.released_claims)} ready again, "
         f"{len(summary.unmatched)} not matched to an inquiry"
     )
 

@@ -345,7 +345,7 @@ class _Run:
             e = apply_271(s, text, name, as_of=self.as_of, who=self.who, run_id=self.run_id)
             return (
                 f"{len(e.people)} answer(s), {e.work_items} work item(s), "
-                f"{len(e.blocked_claims)} claim(s) blocked"
+                f"{len(e.blocked_claims)} claim(s) blocked, {len(e.released_claims)} ready again"
             )
         st = apply_277(s, text, name, as_of=self.as_of, who=self.who, run_id=self.run_id)
         return (

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ptbill.coding import resolve
@@ -177,6 +177,8 @@ class EligibilitySummary:
     people: list[dict[str, Any]] = field(default_factory=list)
     work_items: int = 0
     blocked_claims: list[str] = field(default_factory=list)
+    # Claims an earlier answer blocked that this one says the coverage reaches: ready again.
+    released_claims: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)  # traces that match no inquiry
 
     def as_json(self) -> dict[str, Any]:
@@ -186,6 +188,7 @@ class EligibilitySummary:
             "subscribers": self.people,
             "work_items": self.work_items,
             "blocked_claims": self.blocked_claims,
+            "released_claims": self.released_claims,
             "unmatched": self.unmatched,
         }
 
@@ -357,7 +360,12 @@ def _consequences(
             as_of,
             summary,
         )
-    elif check.visits_remaining == 0:
+        return
+    # The coverage is active: what an earlier answer about this visit found is settled.
+    settled = ["coverage_inactive", "eligibility_error"] if check.active else []
+    if check.active:
+        summary.released_claims += _release_covered(session, check, who, as_of)
+    if check.visits_remaining == 0:
         _item(
             session,
             check,
@@ -371,12 +379,35 @@ def _consequences(
             as_of,
             summary,
         )
+    elif check.active:
+        settled.append("visit_limit")
+    if not settled:
+        return
+    w = m.WorkItem
+    session.execute(
+        update(w)
+        .where(
+            w.kind == "eligibility",
+            w.status == "open",
+            w.reference == reference[:50],
+            w.patient_id == check.patient_id,
+            w.category.in_(settled),
+        )
+        .values(
+            status="done",
+            closed_on=as_of,
+            resolution=f"the payer's 271 applied on {as_of} says the coverage is active",
+        )
+    )
 
 
 def _first_claim(session: Session, numbers: list[str]) -> int | None:
     if not numbers:
         return None
     return session.scalar(select(m.Claim.id).where(m.Claim.claim_number == numbers[0]))
+
+
+_BLOCKED_WHY = "eligibility: the 271"  # how a claim blocked by an answer is audited
 
 
 def _block_uncovered(session: Session, check: _Check, who: str, as_of: dt.date) -> list[str]:
@@ -399,7 +430,7 @@ def _block_uncovered(session: Session, check: _Check, who: str, as_of: dt.date) 
                         State.BLOCKED,
                         who,
                         as_of,
-                        f"eligibility: the 271 applied on {as_of} says coverage does not reach "
+                        f"{_BLOCKED_WHY} applied on {as_of} says coverage does not reach "
                         f"{claim.date_of_service}",
                     )
                 )
@@ -407,6 +438,44 @@ def _block_uncovered(session: Session, check: _Check, who: str, as_of: dt.date) 
             claim.state = str(State.BLOCKED)
             blocked.append(claim.claim_number)
     return blocked
+
+
+def _release_covered(session: Session, check: _Check, who: str, as_of: dt.date) -> list[str]:
+    """Claims of the patient with this payer that an earlier 271 blocked (their last move) on
+    dates this answer's coverage reaches: ready again."""
+    if check.patient_id is None:
+        return []
+    q = select(m.Claim).where(
+        m.Claim.patient_id == check.patient_id, m.Claim.state == str(State.BLOCKED)
+    )
+    if check.payer_id is not None:
+        q = q.where(m.Claim.payer_id == check.payer_id)
+    released = []
+    for claim in session.scalars(q.order_by(m.Claim.date_of_service)):
+        last = session.scalar(
+            select(m.AuditEntry.why)
+            .where(m.AuditEntry.claim_id == claim.id)
+            .order_by(m.AuditEntry.id.desc())
+            .limit(1)
+        )
+        if not (last or "").startswith(_BLOCKED_WHY) or not covers(check, claim.date_of_service):
+            continue
+        session.add(
+            m.AuditEntry(
+                **audit_row(
+                    claim.id,
+                    claim.state,
+                    State.READY,
+                    who,
+                    as_of,
+                    f"eligibility: the 271 applied on {as_of} says coverage reaches "
+                    f"{claim.date_of_service}",
+                )
+            )
+        )
+        claim.state = str(State.READY)
+        released.append(claim.claim_number)
+    return released
 
 
 def _item(
