@@ -371,3 +371,23 @@ def test_a_key_that_cannot_be_used_or_an_unknown_server_is_named(
         assert "key_file, password_env or password_file" in o.detail, o.detail
     finally:
         ledger.close()
+
+
+def test_a_file_no_clearinghouse_takes_is_said_not_left_silently(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """The only clearinghouse takes files for receiver OTHERCH (its receiver_id) while the
+    clinic's files are addressed to DEMOCH01 (its receiver, ISA08): nothing is sent, and each
+    run says which files go nowhere and how to fix it, instead of an 'ok' run."""
+    root = tmp_path / "mailbox"
+    house = Clearinghouse(
+        local=str(root), inbound=("outbound",), outbound="inbound", receiver_id="OTHERCH"
+    )
+    config = _config(config, house)
+    _ledger_with_work(ledger, config, tmp_path)
+    run = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO)
+    held = [o for o in run.outcomes if o.action == "upload"]
+    assert sorted(o.kind for o in held) == ["270", "837"]
+    assert {o.outcome for o in held} == {"set_aside"} and run.status == "problems"
+    assert all("DEMOCH01" in o.detail and "receiver_id" in o.detail for o in held)
+    assert not (root / "inbound").exists() or not list((root / "inbound").iterdir())

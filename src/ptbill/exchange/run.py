@@ -207,12 +207,22 @@ class _Run:
                 text = s.scalar(select(table.content).where(table.id == source)) or ""
             if self._for_this_house(text):
                 yield kind, source, icn, sha, text
+            elif not any(_takes(h, text) for h in self.config.clearinghouses.values()):
+                self.note(
+                    Outcome(
+                        "upload",
+                        f"{kind} interchange {icn}",
+                        kind,
+                        "set_aside",
+                        f"addressed to receiver {_receiver(text)} (ISA08), which is no "
+                        "clearinghouse's receiver_id: it is sent nowhere. Fix: set that "
+                        "clearinghouse's receiver_id to it, or the clinic's receiver id to "
+                        "the clearinghouse's (docs/payers.md)",
+                    )
+                )
 
     def _for_this_house(self, text: str) -> bool:
-        wanted = self.house.receiver_id
-        if wanted is None:
-            return True
-        return text[:106][54:69].strip() == wanted  # ISA08
+        return _takes(self.house, text)
 
     def upload_all(self, box: Mailbox) -> None:
         for kind, source, icn, sha, text in self.pending():
@@ -462,6 +472,15 @@ def unfinished(text: str) -> bool:
 
 def _first_line(e: Exception) -> str:
     return (str(e).strip().splitlines() or [""])[0][:200]
+
+
+def _receiver(text: str) -> str:
+    return text[:106][54:69].strip()  # ISA08
+
+
+def _takes(house: Clearinghouse, text: str) -> bool:
+    """Whether `house` takes this interchange (a receiver_id, when it has one, is its ISA08)."""
+    return house.receiver_id is None or _receiver(text) == house.receiver_id
 
 
 def run_exchange(
