@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -412,70 +413,70 @@ _BLOCKED_WHY = "eligibility: the 271"  # how a claim blocked by an answer is aud
 
 def _block_uncovered(session: Session, check: _Check, who: str, as_of: dt.date) -> list[str]:
     """Ready claims of the patient with this payer on dates the coverage does not reach."""
-    if check.patient_id is None:
-        return []
-    q = select(m.Claim).where(
-        m.Claim.patient_id == check.patient_id, m.Claim.state == str(State.READY)
+    return _move(
+        session,
+        check,
+        (State.READY, State.BLOCKED),
+        lambda claim: covers(check, claim.date_of_service) is False,
+        who,
+        f"{_BLOCKED_WHY} applied on {as_of} says coverage does not reach",
+        as_of,
     )
-    if check.payer_id is not None:
-        q = q.where(m.Claim.payer_id == check.payer_id)
-    blocked = []
-    for claim in session.scalars(q.order_by(m.Claim.date_of_service)):
-        if covers(check, claim.date_of_service) is False:
-            session.add(
-                m.AuditEntry(
-                    **audit_row(
-                        claim.id,
-                        claim.state,
-                        State.BLOCKED,
-                        who,
-                        as_of,
-                        f"{_BLOCKED_WHY} applied on {as_of} says coverage does not reach "
-                        f"{claim.date_of_service}",
-                    )
-                )
-            )
-            claim.state = str(State.BLOCKED)
-            blocked.append(claim.claim_number)
-    return blocked
 
 
 def _release_covered(session: Session, check: _Check, who: str, as_of: dt.date) -> list[str]:
     """Claims of the patient with this payer that an earlier 271 blocked (their last move) on
     dates this answer's coverage reaches: ready again."""
-    if check.patient_id is None:
-        return []
-    q = select(m.Claim).where(
-        m.Claim.patient_id == check.patient_id, m.Claim.state == str(State.BLOCKED)
-    )
-    if check.payer_id is not None:
-        q = q.where(m.Claim.payer_id == check.payer_id)
-    released = []
-    for claim in session.scalars(q.order_by(m.Claim.date_of_service)):
+
+    def blocked_by_a_271(claim: m.Claim) -> bool:
         last = session.scalar(
             select(m.AuditEntry.why)
             .where(m.AuditEntry.claim_id == claim.id)
             .order_by(m.AuditEntry.id.desc())
             .limit(1)
         )
-        if not (last or "").startswith(_BLOCKED_WHY) or not covers(check, claim.date_of_service):
+        return (last or "").startswith(_BLOCKED_WHY) and covers(
+            check, claim.date_of_service
+        ) is True
+
+    return _move(
+        session,
+        check,
+        (State.BLOCKED, State.READY),
+        blocked_by_a_271,
+        who,
+        f"eligibility: the 271 applied on {as_of} says coverage reaches",
+        as_of,
+    )
+
+
+def _move(
+    session: Session,
+    check: _Check,
+    move: tuple[State, State],
+    chosen: Callable[[m.Claim], bool],
+    who: str,
+    why: str,
+    as_of: dt.date,
+) -> list[str]:
+    """The patient's claims with this payer in move[0] that `chosen` picks, moved to move[1]
+    in date order, each audited "`why` DATE OF SERVICE"; their numbers."""
+    if check.patient_id is None:
+        return []
+    q = select(m.Claim).where(m.Claim.patient_id == check.patient_id, m.Claim.state == str(move[0]))
+    if check.payer_id is not None:
+        q = q.where(m.Claim.payer_id == check.payer_id)
+    moved = []
+    for claim in session.scalars(q.order_by(m.Claim.date_of_service)):
+        if not chosen(claim):
             continue
-        session.add(
-            m.AuditEntry(
-                **audit_row(
-                    claim.id,
-                    claim.state,
-                    State.READY,
-                    who,
-                    as_of,
-                    f"eligibility: the 271 applied on {as_of} says coverage reaches "
-                    f"{claim.date_of_service}",
-                )
-            )
+        row = audit_row(
+            claim.id, claim.state, move[1], who, as_of, f"{why} {claim.date_of_service}"
         )
-        claim.state = str(State.READY)
-        released.append(claim.claim_number)
-    return released
+        session.add(m.AuditEntry(**row))
+        claim.state = str(move[1])
+        moved.append(claim.claim_number)
+    return moved
 
 
 def _item(
