@@ -8,6 +8,7 @@ the command is asked for, so a subcommand another module added would be missing 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -96,9 +97,16 @@ def _report(imported: Imported) -> None:
         click.echo(f"  {facts}")
 
 
+def file_and_release(command: Callable[..., None]) -> Callable[..., None]:
+    """The FILE argument and --release option every single-file import takes."""
+    command = click.option(
+        "--release", help="Release name (default: the file name without extension)."
+    )(command)
+    return click.argument("file", type=click.Path(dir_okay=False))(command)
+
+
 @reference_import.command("pfs")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default: the file name without extension).")
+@file_and_release
 @click.option("--year", type=int, help="The PFS year, when the file's title row lacks it.")
 @click.pass_context
 @user_errors
@@ -108,8 +116,7 @@ def import_pfs_cmd(ctx: click.Context, file: str, release: str | None, year: int
 
 
 @reference_import.command("gpci")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default: the file name without extension).")
+@file_and_release
 @click.option("--year", type=int, help="The year, when the file's title row lacks it.")
 @click.pass_context
 @user_errors
@@ -119,8 +126,7 @@ def import_gpci_cmd(ctx: click.Context, file: str, release: str | None, year: in
 
 
 @reference_import.command("zip-locality")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default: the file name without extension).")
+@file_and_release
 @click.pass_context
 @user_errors
 def import_zip_cmd(ctx: click.Context, file: str, release: str | None) -> None:
@@ -130,8 +136,7 @@ def import_zip_cmd(ctx: click.Context, file: str, release: str | None) -> None:
 
 @reference_import.command("fees")
 @click.argument("payer")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--release", help="Release name (default: the file name without extension).")
+@file_and_release
 @click.option(
     "--effective",
     type=DATE,

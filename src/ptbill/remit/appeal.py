@@ -305,8 +305,7 @@ def _letter(
     elif e and e.last_progress_report_visit:
         enclosures.append(f"Latest progress report (visit {e.last_progress_report_visit})")
     letter.items(enclosures)
-    clinic = config.clinic_by_npi(bp.npi)
-    phone = clinic.submitter.phone if clinic and clinic.submitter else ""
+    phone = ctx.clinic.submitter.phone if ctx.clinic and ctx.clinic.submitter else ""
     letter.para(
         "Please reprocess the claim and pay the services as billed. For questions, call the "
         f"billing office of {bp.name}" + (f" at {phone_text(phone)}." if phone else ".")

@@ -14,7 +14,6 @@ from ptbill.web.auth import Access, ReadDB
 from ptbill.web.errors import NotFound
 from ptbill.web.pages.common import show
 from ptbill.web.params import ClaimNumber, PageNumber, PatientFilter, RowId
-from ptbill.web.patient_money import chain
 from ptbill.web.queries import claims
 from ptbill.web.queries.common import PAGE
 
@@ -102,5 +101,5 @@ def claim_page(
         "claim.html",
         claim=claim,
         segments=claims.claim_segments(session, scope, claim_number),
-        payers=chain(session, scope, claim_number),
+        payers=claim["payers"],  # claim_detail's chain of payers
     )
