@@ -5,6 +5,7 @@ The CLI prints these and exits 2; nothing is ever half-written when one is raise
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,6 +19,25 @@ def clip(value: object, limit: int = 40, quote: bool = False) -> str:
     short = text if len(text) <= limit else text[:limit]
     shown = repr(short) if quote and isinstance(value, str) else short
     return shown if short is text else f"{shown}… ({len(text):,} characters)"
+
+
+# Acronyms read letter by letter whose first letter sounds a vowel ("an HL7", "an MSH").
+_VOWEL_LETTERS = frozenset("AEFHILMNORSX")
+
+
+def a_or_an(word: str) -> str:
+    """`word` after its indefinite article, as a message says it: "an ADT^A01", "an 837",
+    "an Encounter", "a Patient", "a 999"."""
+    first = word[:1]
+    head = re.match(r"[A-Z0-9]+", word)
+    acronym = head is not None and len(head.group()) > 1 and not word[1:2].islower()
+    sounds_vowel = (
+        first in "8"
+        or word.startswith(("11", "18"))
+        or (acronym and first in _VOWEL_LETTERS)
+        or (not acronym and first.lower() in "aeio")
+    )
+    return f"{'an' if sounds_vowel else 'a'} {word}"
 
 
 class InputError(Exception):

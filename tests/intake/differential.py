@@ -8,7 +8,8 @@ copies are refused with clearer words: a row of fewer cells than columns, such a
 on the last line, is named as that, an amount that is not one says how to write it, a visit of
 one row names its row once ('row 4, column DOS', not 'row 4, row 4, column DOS'); and
 7 FHIR copies that give two resources one fullUrl or Type/id, two of them read before with
-the reference resolved to either, are refused naming both).
+the reference resolved to either, are refused naming both; the article before a name
+follows its sound: 'an Encounter', 'an ADT^A01 message', 'a Bundle without a type').
 
 The damaged copies are made by a seeded generator, so the same cases come back every run:
 FHIR by editing the parsed JSON (an element deleted, set to another type or value, a reference

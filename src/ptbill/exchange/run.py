@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Clearinghouse, Config
-from ptbill.errors import AlreadyApplied, InputError, named
+from ptbill.errors import AlreadyApplied, InputError, a_or_an, named
 from ptbill.exchange.mailbox import FileChanged, Mailbox, MailboxError, RemoteFile, open_mailbox
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
@@ -303,7 +303,7 @@ class _Run:
         except X12Error as e:
             return self.set_aside(f, text, "other", f"not an X12 file ptbill takes in: {e}")
         if kind not in _APPLIED_KINDS:
-            return self.set_aside(f, text, kind, f"a {kind} is sent to payers, not received")
+            return self.set_aside(f, text, kind, f"{a_or_an(kind)} is sent to payers, not received")
         try:
             with self.ledger.transaction() as s, named(str(local), f.path):
                 detail = self._apply(s, kind, local, text, f.path)

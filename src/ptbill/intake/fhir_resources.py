@@ -10,7 +10,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ptbill.errors import InputError
+from ptbill.errors import InputError, a_or_an, clip
 from ptbill.intake.numbers import json_object, loads
 
 NPI = "http://hl7.org/fhir/sid/us-npi"
@@ -263,7 +263,12 @@ def _resources(doc: Any, url: str | None, origin: str, where: str, out: Found) -
             file=origin,
             visit_id=None,
             field=f"{where}: Bundle.type",
-            problem=f"a {kind!r} Bundle holds no clinical record to bill",
+            problem=(
+                f"a Bundle of type {clip(kind, quote=True)}"
+                if kind is not None
+                else "a Bundle without a type"
+            )
+            + " holds no clinical record to bill",
             fix="send a collection, transaction, searchset or document Bundle",
         )
     append = out.append
@@ -319,7 +324,7 @@ class Index:
             reference = node.get("reference") if isinstance(node, dict) else None
             raise Fail(
                 owner.at(element),
-                f"reference {reference!r} does not name a {' or '.join(kinds)} in the file",
+                f"reference {reference!r} does not name {a_or_an(' or '.join(kinds))} in the file",
                 "include the referenced resource in the Bundle",
             )
         return found
@@ -375,3 +380,9 @@ def money(value: Any, where: str) -> Decimal:
         raise Fail(
             where, f"{value!r} is not an amount", "send the amount as a decimal number"
         ) from None
+
+
+def _bundle_named(kind: object) -> str:
+    if kind is None:
+        return "a Bundle without a type"
+    return f"a Bundle of type {clip(kind, quote=True)}"

@@ -25,7 +25,7 @@ from typing import Any
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, InputErrors
+from ptbill.errors import InputError, InputErrors, a_or_an
 from ptbill.intake.build import Draft, Recognise, finish, no_clinic, validated
 from ptbill.intake.numbers import exact, json_object
 
@@ -266,7 +266,8 @@ class _Mapper:
         msh = segs[0]
         kind = f"{msh.get(9, 1)}^{msh.get(9, 2)}"
         if kind != "DFT^P03":
-            raise _Fail("MSH-9", f"a {kind} message is not a charge", "send DFT^P03 messages")
+            not_charge = f"{a_or_an(kind)} message is not a charge"
+            raise _Fail("MSH-9", not_charge, "send DFT^P03 messages")
         d = Draft({}, where, elements=_FT1_FIELDS)
         by_id: dict[str, list[Segment]] = {}
         for s in segs:
