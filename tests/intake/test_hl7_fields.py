@@ -35,3 +35,28 @@ def test_a_charge_in_another_currency_is_refused() -> None:
     with pytest.raises((InputError, InputErrors)) as caught:
         _read(_message().replace("|96.00|", "|96.00&CAD|", 1))
     assert "FT1[1]-11" in str(caught.value) and "CAD" in str(caught.value)
+
+
+def _patient(message: str) -> tuple[str | None, str | None]:
+    config = load_config(str(FIXTURES / "intake.toml"))
+    [visit] = read_visits(message, "in.hl7", "hl7", config)
+    return visit.patient.last_name, visit.patient.first_name
+
+
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [
+        # HL7 v2.5 §2.7.4: \Xhh..\ is hexadecimal data; the text is UTF-8, so é is C3 A9
+        ("Jos\\XC3A9\\", "José"),
+        # \H\ and \N\ start and end highlighting, which a claim does not carry
+        ("\\H\\Ann\\N\\", "Ann"),
+        ("Ann\\T\\Lee", "Ann&Lee"),
+        # not hex, or bytes that are no UTF-8 letter: kept as written
+        ("Ann\\XZZ\\", "Ann\\XZZ\\"),
+        ("Ann\\X0D\\", "Ann\\X0D\\"),
+    ],
+)
+def test_escape_sequences_in_a_name_are_what_they_stand_for(written: str, name: str) -> None:
+    message = _message()
+    assert "|Lee^Ann^Q|" in message
+    assert _patient(message.replace("|Lee^Ann^Q|", f"|Lee^{written}^Q|", 1)) == ("Lee", name)

@@ -133,10 +133,30 @@ def _unescape(text: str, seps: str) -> str:
     out.append(parts[0])
     for i in range(1, len(parts), 2):
         code = parts[i]
-        out.append(_ESCAPES.get(code, f"{esc}{code}{esc}" if i + 1 < len(parts) else esc + code))
-        if i + 1 < len(parts):
-            out.append(parts[i + 1])
+        meant = _ESCAPES.get(code)
+        if i + 1 == len(parts):  # an escape character never closed: kept as written
+            out.append(esc + code)
+            break
+        if meant is None:
+            meant = _hex_or_mark(code)
+        out.append(f"{esc}{code}{esc}" if meant is None else meant)
+        out.append(parts[i + 1])
     return "".join(out)
+
+
+def _hex_or_mark(code: str) -> str | None:
+    """What `\\code\\` stands for beyond the separators (HL7 v2.5 §2.7.4): \\Xhh..\\ is bytes
+    in hex (the message's text is UTF-8: an accented letter comes as \\XC3A9\\), \\H\\ and \\N\\
+    start and end highlighting (nothing in a claim). None: kept as written."""
+    if code in ("H", "N"):
+        return ""
+    if code[:1] != "X" or len(code) < 3:
+        return None
+    try:
+        text = bytes.fromhex(code[1:]).decode("utf-8")
+    except ValueError:  # not hex, or not UTF-8
+        return None
+    return text if text.isprintable() else None
 
 
 def unescape(text: str) -> str:
