@@ -60,3 +60,23 @@ def test_escape_sequences_in_a_name_are_what_they_stand_for(written: str, name: 
     message = _message()
     assert "|Lee^Ann^Q|" in message
     assert _patient(message.replace("|Lee^Ann^Q|", f"|Lee^{written}^Q|", 1)) == ("Lee", name)
+
+
+@pytest.mark.parametrize("amount", ["1E2", "1_000", "NaN", "Infinity", "96.00 USD"])
+def test_a_charge_that_is_no_hl7_number_is_refused(amount: str) -> None:
+    # HL7 v2.5 §2.A.47, NM: an optional sign, digits and an optional decimal point; Decimal()
+    # would take "1E2" as 100 and "1_000" as 1000
+    with pytest.raises((InputError, InputErrors)) as caught:
+        _read(_message().replace("|96.00|", f"|{amount}|", 1))
+    assert "FT1[1]-11" in str(caught.value) and "is not an amount" in str(caught.value)
+
+
+@pytest.mark.parametrize("units", ["1E0", "9" * 5_000])
+def test_units_that_are_no_whole_hl7_number_are_refused(units: str) -> None:
+    ft1 = next(s for s in _message().split("\r") if s.startswith("FT1|"))
+    fields = ft1.split("|")
+    assert fields[10] == "2"  # FT1-10, the quantity
+    changed = "|".join([*fields[:10], units, *fields[11:]])
+    with pytest.raises((InputError, InputErrors)) as caught:
+        _read(_message().replace(ft1, changed, 1))
+    assert "FT1[1]-10" in str(caught.value)

@@ -18,16 +18,17 @@ python-hl7 for the MLLP framing and the acknowledgements.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from ptbill.config.profiles import Config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, InputErrors, a_or_an
+from ptbill.errors import InputError, InputErrors, a_or_an, clip
 from ptbill.intake.build import Draft, Recognise, finish, no_clinic, validated
-from ptbill.intake.numbers import exact, json_object
+from ptbill.intake.numbers import json_object
 
 FIX_HL7 = "send HL7 v2 DFT^P03 messages, each starting with an MSH segment"
 _SEX = {"F": "F", "M": "M"}
@@ -258,15 +259,26 @@ def _int(seg: Segment, n: int, component: int = 1) -> int | None:
     value = seg.get(n, component)
     if value is None:
         return None
+    if len(value) > 18:  # (no count of units or minutes is near; int() refuses 4,300 digits)
+        raise _Fail(seg.at(n), f"{clip(value)} is too large", "send a whole number")
     if value.isascii() and value.isdigit():  # (int() refuses other scripts' digits: "²")
         return int(value)
-    try:
-        number = exact(value)  # (1E999999999 is refused: made an int, it took minutes)
-    except InvalidOperation:
-        raise _Fail(seg.at(n), f"{value!r} is not a number", "send a whole number") from None
-    if not number.is_finite() or number != number.to_integral_value():
+    number = _nm(value)
+    if number is None:
+        raise _Fail(seg.at(n), f"{value!r} is not a number", "send a whole number")
+    if number != number.to_integral_value():
         raise _Fail(seg.at(n), f"{value!r} is not a whole number", "send a whole number")
     return int(number)
+
+
+# HL7 v2.5 §2.A.47, NM: an optional sign, digits and an optional decimal point (no exponent,
+# no "NaN" or "Infinity", no digit separators, as Decimal() would take).
+_NM = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)", re.ASCII)
+
+
+def _nm(value: str) -> Decimal | None:
+    """The number an NM value writes; None when it is no NM (1E2, 1_000, NaN)."""
+    return Decimal(value) if _NM.fullmatch(value) else None
 
 
 def _place(spec: str) -> tuple[str, int, int]:
@@ -451,12 +463,9 @@ class _Mapper:
                     f"the charge is in {currency!r}",
                     "send charges in US dollars (96.00&USD, or the amount alone)",
                 )
-            try:
-                s["charge"] = Decimal(amount)
-            except InvalidOperation:
-                raise _Fail(
-                    ft1.at(11), f"{sent!r} is not an amount", "send the charge as 123.45"
-                ) from None
+            s["charge"] = _nm(amount)
+            if s["charge"] is None:
+                raise _Fail(ft1.at(11), f"{sent!r} is not an amount", "send the charge as 123.45")
         pointers = []
         for first in ft1.firsts(19):
             if not first:
