@@ -69,7 +69,7 @@ def charge_differs(r: Review, p: NoParams) -> Iterator[Hit]:
         expected = per_unit * line.units
         if line.charge != expected:
             yield Hit(
-                f"{line.code}: the EMR's charge {line.charge} is billed; the chargemaster "
+                f"{line.code}: the EMR's charge {line.charge:.2f} is billed; the chargemaster "
                 f"says {expected} ({line.units} x {per_unit})",
                 "nothing if the EMR's charge is right; else correct the EMR or the chargemaster",
                 n,
