@@ -51,10 +51,14 @@ async def _answers(port: int, payload: bytes, count: int, wait: float = 10) -> l
     return [a.removeprefix(START) for a in received.split(END) if a]
 
 
-def _run(body: Callable[[int, list[tuple[str, str]]], Awaitable[None]]) -> list[tuple[str, str]]:
+def _run(
+    body: Callable[[int, list[tuple[str, str]]], Awaitable[None]], frame_seconds: float = 60
+) -> list[tuple[str, str]]:
     stored: list[tuple[str, str]] = []
     listener = Listener(
-        load_config(None), lambda v, cid: stored.append((v.visit_id, v.patient.last_name))
+        load_config(None),
+        lambda v, cid: stored.append((v.visit_id, v.patient.last_name)),
+        frame_seconds=frame_seconds,
     )
 
     async def main() -> None:
@@ -111,6 +115,25 @@ def test_a_sender_that_resets_or_stalls_stops_no_other_sender() -> None:
 
     stored = _run(body)
     assert ("V-OTHER", "Lee") in stored and all(vid != "V-HALF" for vid, _ in stored)
+
+
+def test_a_sender_that_stops_within_a_message_is_closed_one_quiet_between_messages_is_not() -> None:
+    async def body(port: int, stored: list[tuple[str, str]]) -> None:
+        stalled = await asyncio.open_connection("127.0.0.1", port)
+        stalled[1].write(START + _message("V-HALF")[:40])
+        quiet = await asyncio.open_connection("127.0.0.1", port)
+        quiet[1].write(_frame(_message("V-FIRST")) + b"\r\n")  # a line end, then nothing
+        await asyncio.gather(stalled[1].drain(), quiet[1].drain())
+        assert _msa(await asyncio.wait_for(quiet[0].readuntil(END), 5))[1] == "AA"
+        # the stalled sender's connection is closed once its frame is past the bound
+        assert await asyncio.wait_for(stalled[0].read(), 5) == b""
+        await asyncio.sleep(1)  # the quiet one, three bounds later, is still heard
+        quiet[1].write(_frame(_message("V-LATER")))
+        assert _msa(await asyncio.wait_for(quiet[0].readuntil(END), 5))[1] == "AA"
+        for _, writer in (stalled, quiet):
+            writer.close()
+
+    assert _run(body, frame_seconds=0.3) == [("V-FIRST", "Lee"), ("V-LATER", "Lee")]
 
 
 def test_a_message_of_another_type_is_rejected_ar_as_hl7_answers_an_unsupported_type() -> None:

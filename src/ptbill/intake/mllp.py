@@ -36,10 +36,14 @@ Store = Callable[[Visit, str], None]  # raises InputError(s) to refuse
 Heard = Callable[[str, str, str | None, str], None]
 _MAX_TEXT = 900  # MSA-3 / ERR-8 length kept (ACK receivers truncate long text)
 START, END = b"\x0b", b"\x1c\r"  # an MLLP frame: <VT> message <FS><CR>
+_BETWEEN = frozenset((b" ", b"\t", b"\r", b"\n"))  # passed over between frames (not <VT>)
 # The longest message read (a DFT^P03 is one visit, a few KB: its notes and ZPV fields have
 # room to spare, as a JSON visit has within the same bound); a longer one is answered AR and
 # passed over to its end, never held whole.
 MAX_MESSAGE_BYTES = 2 << 20
+# A frame begun must end within this (2 MB at a slow 100 KB/s takes 20 s): a sender that stops
+# in the middle of a message is closed, its connection not held for ever.
+FRAME_SECONDS = 60.0
 
 
 class _Unreadable(Exception):
@@ -50,14 +54,23 @@ class _Unreadable(Exception):
         self.reason, self.seen = reason, seen
 
 
-async def read_frame(reader: asyncio.StreamReader) -> str:
+async def read_frame(reader: asyncio.StreamReader, frame_seconds: float = FRAME_SECONDS) -> str:
     """The next frame's message (IncompleteReadError when the sender closes the connection
-    first), or _Unreadable: not a frame, longer than MAX_MESSAGE_BYTES (read past to its end),
-    not UTF-8."""
+    first; TimeoutError when a frame begun is not ended within `frame_seconds`), or
+    _Unreadable: not a frame, longer than MAX_MESSAGE_BYTES (read past to its end), not UTF-8.
+    Between frames a sender may stay quiet as long as it likes."""
+    head = await reader.readexactly(1)
+    while head in _BETWEEN:  # (a line end between frames is no fault)
+        head = await reader.readexactly(1)
+    async with asyncio.timeout(frame_seconds):
+        return await _rest_of_frame(reader, head)
+
+
+async def _rest_of_frame(reader: asyncio.StreamReader, head: bytes) -> str:
     try:
-        block = await reader.readuntil(END)
+        block = head + await reader.readuntil(END)
     except asyncio.LimitOverrunError as e:
-        seen = await reader.readexactly(e.consumed)
+        seen = head + await reader.readexactly(e.consumed)
         while True:  # pass over the rest of the message, a buffer at a time
             try:
                 await reader.readuntil(END)
@@ -91,9 +104,15 @@ class Tally:
 
 class Listener:
     def __init__(
-        self, config: Config, store: Store, origin: str = "mllp", heard: Heard | None = None
+        self,
+        config: Config,
+        store: Store,
+        origin: str = "mllp",
+        heard: Heard | None = None,
+        frame_seconds: float = FRAME_SECONDS,
     ) -> None:
         self.config, self.store, self.origin, self.heard = config, store, origin, heard
+        self.frame_seconds = frame_seconds
         self.lock = asyncio.Lock()  # one message stored at a time (one ledger writer)
         self.tally = Tally()
 
@@ -102,9 +121,12 @@ class Listener:
         try:
             while True:
                 try:
-                    text = await read_frame(reader)
+                    text = await read_frame(reader, self.frame_seconds)
                 except asyncio.IncompleteReadError:
                     return  # the sender closed the connection (a message cut short is dropped)
+                except TimeoutError:
+                    log.info("a sender stopped within a message: its connection was closed")
+                    return
                 except _Unreadable as e:
                     self.tally.unreadable += 1
                     # its MSH, if it has one, names it in the answer
