@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -130,3 +133,41 @@ def test_a_277_about_claims_the_ledger_does_not_hold_says_so(tmp_path: Path) -> 
         "--db", other, "status", "read", str(tmp_path / "s.277"), "--as-of", "2025-04-11"
     )
     assert code == 0 and "1 matching no claim in this ledger" in " ".join(out.split()), out
+
+
+def test_a_watch_waits_out_a_database_that_fails_after_its_first_run(tmp_path: Path) -> None:
+    config = tmp_path / "clinic.toml"
+    config.write_text(bundled_demo_config_text() + '\n[clearinghouses.box]\nlocal = "box"\n')
+    db_file = tmp_path / "l.db"
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    argv = [sys.executable, "-m", "ptbill", "--config", str(config), "--db", f"sqlite:///{db_file}"]
+    with out.open("w") as o, err.open("w") as e:
+        watch = subprocess.Popen([*argv, "exchange", "run", "--watch", "1s"], stdout=o, stderr=e)
+    try:
+
+        def seen(path: Path, text: str, times: int = 1) -> None:
+            deadline = time.monotonic() + 60
+            while path.read_text().count(text) < times:
+                assert watch.poll() is None, err.read_text()  # still watching
+                assert time.monotonic() < deadline, (out.read_text(), err.read_text())
+                time.sleep(0.1)
+
+        seen(out, "exchange run #1")
+        db_file.rename(tmp_path / "kept.db")
+        db_file.mkdir()  # a database that cannot be opened, for a while
+        seen(err, "the run did not happen: database:")
+        assert "Traceback" not in err.read_text()
+        db_file.rmdir()
+        (tmp_path / "kept.db").rename(db_file)
+        seen(out, "exchange run #", times=2)  # and it goes on
+    finally:
+        watch.kill()
+        watch.wait()
+
+
+def test_a_watch_whose_database_never_opens_stops_at_once(tmp_path: Path) -> None:
+    (tmp_path / "l.db").mkdir()
+    code, _, err = _run(
+        "--db", f"sqlite:///{tmp_path / 'l.db'}", "exchange", "run", "--watch", "1s"
+    )
+    assert code == 2 and "cannot open" in err and "Traceback" not in err

@@ -125,10 +125,8 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except SQLAlchemyError as e:
-            orig = getattr(e, "orig", None) or e
-            first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
             err.print(
-                f"[red]error:[/] database: {first}. Nothing was changed. Fix: check the "
+                f"[red]error:[/] {database_problem(e)}. Nothing was changed. Fix: check the "
                 "database given with --db / PTBILL_DB",
                 markup=True,
                 soft_wrap=True,
@@ -136,6 +134,13 @@ def database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_INPUT)
 
     return wrapper
+
+
+def database_problem(e: Exception) -> str:
+    """What the database said, in one line and without the statement's parameters (they may
+    hold patient data)."""
+    orig = getattr(e, "orig", None) or e
+    return "database: " + (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 @contextmanager

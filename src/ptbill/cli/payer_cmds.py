@@ -27,6 +27,7 @@ from ptbill.cli.ledger_cmds import (
     DATE,
     _config,
     database_errors,
+    database_problem,
     ledger_session,
     who,
 )
@@ -378,27 +379,48 @@ def exchange_run(
     """Upload every submission, 270 and 276 not yet sent; download every new file, recognise
     it (999, TA1, 277CA, 277, 271, 835) and apply it, each file exactly once; archive what was
     processed. Exit 1 when a file was set aside or failed, 2 when the mailbox cannot be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from ptbill.exchange.run import run_exchange
     from ptbill.ledger.db import Ledger
 
     config = _config(ctx)
     every = interval(watch) if watch else None
     base = Path(config.source).parent if Path(config.source).exists() else Path.cwd()
+    summary = None
     while True:
-        ledger = Ledger(ctx.obj.get("db"))
+        ledger = None
         try:
+            ledger = Ledger(ctx.obj.get("db"))
             summary = run_exchange(
                 ledger, config, house, as_of=_today(ctx, as_of), who=who(), base=base
             )
-        finally:
-            ledger.close()
-        if as_json:
-            print_json(summary.as_json())
+        except (SQLAlchemyError, InputError) as e:
+            # Watching, a database that fails after a first good run (a restart, a network
+            # blip) is waited out, not the end of the watch; the first run's failure is told
+            # at once (a wrong --db never heals), as is any fault of the input.
+            database = isinstance(e, SQLAlchemyError) or ledger is None  # (None: not opened)
+            if every is None or summary is None or not database:
+                raise
+            problem = f"database: {e.problem}" if isinstance(e, InputError) else database_problem(e)
+            err.print(
+                f"[yellow]warning:[/] {dt.datetime.now():%Y-%m-%d %H:%M:%S} the run did not "
+                f"happen: {problem}. It is tried again in {watch}",
+                markup=True,
+                soft_wrap=True,
+            )
         else:
-            _render_run(summary)
+            if as_json:
+                print_json(summary.as_json())
+            else:
+                _render_run(summary)
+        finally:
+            if ledger is not None:
+                ledger.close()
         if every is None:
             break
         time.sleep(every)
+    assert summary is not None
     if summary.status == "failed":
         ctx.exit(2)
     if summary.status == "problems":
