@@ -62,9 +62,18 @@ def coding_day(console: Console, out: Path) -> None:
     render_coded(example)
 
 
+def remove_sqlite(db_path: Path) -> None:
+    """A SQLite database gone with the files SQLite keeps beside it: a workbench still open on
+    the last demo's database keeps its write-ahead log, which a new database of the same name
+    would take for its own ("disk I/O error"); that workbench goes on showing the old database
+    until restarted."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+
+
 def claim_loop(console: Console, out: Path) -> str:
     db_path = out / "ptbill.db"
-    db_path.unlink(missing_ok=True)
+    remove_sqlite(db_path)
     db = f"sqlite:///{db_path}"
     console.rule("[bold]2. A month of claims: import, submit, payer answers, posting[/]")
     started = time.perf_counter()
@@ -76,7 +85,7 @@ def claim_loop(console: Console, out: Path) -> str:
     for step, what in result["steps"].items():
         if isinstance(what, dict):
             shown = ", ".join(
-                f"{k} {v}"
+                f"{k} {v:,.2f}" if isinstance(v, Decimal) else f"{k} {v}"
                 for k, v in what.items()
                 if isinstance(v, int | str | Decimal) and len(str(v)) < 40
             )
@@ -88,9 +97,10 @@ def claim_loop(console: Console, out: Path) -> str:
     for (kind, category), n in kinds.most_common():
         console.print(f"  {n:4d}  {kind:<12} {category or ''}")
     for w in items[:5]:
+        carc = f" CARC {w['carc']}" if w["carc"] else ""
         console.print(
-            f"  e.g. {w['claim_id']}: {w['kind']} {w['category'] or ''} "
-            f"CARC {w['carc'] or '-'} -> {w['action']} by {w['due_date']}"
+            f"  e.g. {w['claim_id']}: {w['kind']} {w['category'] or ''}{carc} "
+            f"-> {w['action']} by {w['due_date']}"
         )
     console.print()
     render_report(result["report"])

@@ -1,0 +1,44 @@
+"""`ptbill demo` makes its database anew while a workbench may still be open on the last one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from ptbill.cli.demo_tour import remove_sqlite
+from ptbill.ledger.db import Ledger
+
+# The last demo's workbench: another process writing to the database, then holding it open.
+_WORKBENCH = """
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA journal_mode=wal")
+c.execute("CREATE TABLE IF NOT EXISTS seen (n INTEGER)")
+for n in range(50):
+    c.execute("INSERT INTO seen VALUES (?)", (n,))
+    c.commit()
+print("open", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_new_database_opens_while_a_workbench_holds_the_last_one(tmp_path: Path) -> None:
+    db_path = tmp_path / "ptbill.db"
+    with Ledger(f"sqlite:///{db_path}"):
+        pass
+    workbench = subprocess.Popen(
+        [sys.executable, "-c", _WORKBENCH, str(db_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert workbench.stdout is not None and workbench.stdout.readline() == "open\n"
+        assert (tmp_path / "ptbill.db-wal").exists()
+        remove_sqlite(db_path)
+        with Ledger(f"sqlite:///{db_path}") as ledger, ledger.transaction() as s:
+            tables = s.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'table'"))
+            assert tables.scalar() > 0  # made, migrated and readable
+    finally:
+        workbench.kill()
+        workbench.wait()
