@@ -53,7 +53,7 @@ def test_the_loop_from_the_command_line(db: str, tmp_path: Path) -> None:
         assert "nothing was changed" in r.output
     r = run("--db", db, "post", str(crlf), "--json")
     again_json = json.loads(r.output)
-    assert r.exit_code == 0 and not again_json["posted"] and again_json["paid_total"] == "0"
+    assert r.exit_code == 0 and not again_json["posted"] and again_json["paid_total"] == "0.00"
     assert [e["posted_on"] for e in again_json["already_posted"]] == [str(answer.paid_on)] * len(
         again_json["already_posted"]
     )
@@ -148,3 +148,13 @@ def test_an_output_file_that_cannot_be_written_exits_2_and_changes_nothing(
     assert run("--db", db, "submit", "-o", str(out), "--as-of", "2025-03-10").exit_code == 0
     refused("status", "request", "--claim", "V-1", name="s.276")
     assert not gone.exists() and not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+def test_posted_money_is_told_in_cents_whatever_the_835_wrote() -> None:
+    # X12 decimals drop trailing zeros (BPR02 "2598.2"); what was posted is 2598.20
+    from decimal import Decimal
+
+    from ptbill.remit.post_summary import PostSummary
+
+    told = PostSummary("in.835", paid_total=Decimal("2598.2")).as_json()
+    assert (str(told["paid_total"]), str(told["provider_adjustments"])) == ("2598.20", "0.00")

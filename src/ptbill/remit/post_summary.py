@@ -16,6 +16,7 @@ from ptbill.ledger.secondary import CobSummary
 from ptbill.remit.post_once import Earlier
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")  # posted money is in cents ("2598.2" in an 835 is 2598.20)
 
 
 @dataclass
@@ -68,8 +69,8 @@ class PostSummary:
             "matched": self.matched,
             "unmatched": self.unmatched,
             "reversals": self.reversals,
-            "paid_total": self.paid_total,
-            "provider_adjustments": self.provider_adjustments,
+            "paid_total": self.paid_total.quantize(CENT),
+            "provider_adjustments": self.provider_adjustments.quantize(CENT),
             "denial_items": self.denial_items,
             "underpayment_items": self.underpayment_items,
             "overpayment_items": self.overpayment_items,
