@@ -15,6 +15,7 @@ import click
 from ptbill.cli.clock import as_of_or_today
 from ptbill.cli.common import (
     EXIT_FOUND,
+    FileReadTwice,
     applied_before,
     err,
     out,
@@ -70,12 +71,25 @@ def _applies_a_file(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+# The most of a 271 or 277 read (the exchange's default max_file_mb): an answer about ten
+# thousand patients is a few MB; a device or a wrong file is not read on without end.
+MAX_ANSWER_BYTES = 100 << 20
+
+
 def _read(path: str) -> str:
     try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
-            return f.read()
+        with open(path, "rb") as f:
+            data = f.read(MAX_ANSWER_BYTES + 1)
     except OSError as e:
         raise unreadable(path, e) from None
+    if len(data) > MAX_ANSWER_BYTES:
+        raise InputError(
+            path,
+            f"the file is larger than {MAX_ANSWER_BYTES >> 20} MB, more than an eligibility or "
+            "claim status answer holds: it was not read",
+            "check that it is the payer's 271 or 277 (or ask for the answers in smaller files)",
+        )
+    return data.decode("utf-8", errors="replace")
 
 
 def _apply(
@@ -110,7 +124,7 @@ def eligibility() -> None:
 
 
 @eligibility.command("request")
-@click.argument("visits_file", required=False, type=click.Path(dir_okay=False))
+@click.argument("visits_file", required=False, type=FileReadTwice())
 @click.option("--date", "on", type=DATE, default=None, help="The ledger's visits on this date.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The 270.")
 @TODAY

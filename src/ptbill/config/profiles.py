@@ -336,6 +336,10 @@ def _build(data: dict[str, Any], origin: str) -> Config:
     return config
 
 
+# A company's configuration of a few hundred clinics is some hundreds of KB.
+MAX_CONFIG_BYTES = 16 << 20
+
+
 @cache
 def load_config(path: str | None = None) -> Config:
     """The configuration at `path` (the edges resolve `--config` and $PTBILL_CONFIG), else
@@ -347,12 +351,27 @@ def load_config(path: str | None = None) -> Config:
         )
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as e:
         raise InputError(
             str(p),
             f"cannot read the configuration: {e.strerror}",
             "check the path given with --config or PTBILL_CONFIG",
+        ) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InputError(
+            str(p),
+            f"the configuration is larger than {MAX_CONFIG_BYTES >> 20} MB: it was not read",
+            "check the path given with --config or PTBILL_CONFIG (a TOML file)",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            str(p),
+            f"the configuration is not UTF-8 text (byte {e.start + 1})",
+            "save it as UTF-8 (a TOML file)",
         ) from None
     return _build(_read_toml(text, str(p)), str(p))
 

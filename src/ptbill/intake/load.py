@@ -97,14 +97,30 @@ def validate_visits(docs: list[Any], origin: str) -> list[Visit]:
     return visits
 
 
+# The most of a file read whole (a FHIR Bundle, an HL7 batch, a CSV export): a busy day of a
+# billing company's clinics is some tens of MB; JSON Lines is read a visit at a time, unbounded.
+MAX_DOCUMENT_BYTES = 256 << 20
+
+
 def read_file(path: str | Path) -> str:
     origin = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise not_utf8(origin, e) from None
+        with open(path, "rb") as f:
+            data = f.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as e:
         raise unreadable(origin, e) from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            origin,
+            f"the file is larger than {MAX_DOCUMENT_BYTES >> 20} MB, the most of a FHIR, HL7 or "
+            "CSV export read whole: it was not read",
+            "export a day or a clinic a file, or the visits as JSON Lines (read a visit at a "
+            "time, of any size)",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise not_utf8(origin, e) from None
     binary = nul_refusal(text, origin)
     if binary is not None:
         raise binary

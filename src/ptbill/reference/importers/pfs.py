@@ -58,12 +58,25 @@ MPPR_INDICATOR = "5"  # MULT PROC 5: the therapy multiple procedure payment redu
 # ---- helpers shared by the pricing importers -------------------------------------------------
 
 
+# The largest reference file read: CMS's biggest, an NCCI PTP practitioner file, is some 100 MB
+# a quarter; a device or a wrong file is refused rather than read into memory without end.
+MAX_REFERENCE_BYTES = 512 << 20
+
+
 def read_text(path: Path) -> str:
     """A CMS or contract file as text: UTF-8 (with or without BOM), else Windows-1252."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read(MAX_REFERENCE_BYTES + 1)
     except OSError as e:
         raise unreadable(str(path), e) from None
+    if len(data) > MAX_REFERENCE_BYTES:
+        raise InputError(
+            str(path),
+            f"the file is larger than {MAX_REFERENCE_BYTES >> 20} MB, more than any CMS or "
+            "contract file: it was not read",
+            "check that it is the release's file (unzipped, one file at a time)",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
