@@ -162,12 +162,6 @@ _FIXES = {
 }
 
 
-def describe_validation_error(e: ValidationError) -> tuple[str, str]:
-    """(field path, problem) for the first error of a pydantic ValidationError."""
-    err = e.errors(include_url=False)[0]
-    return field_path(tuple(err["loc"])), err["msg"]
-
-
 def validation_errors(e: ValidationError, file: str, visit_id: str | None) -> list[InputError]:
     out = []
     for err in e.errors(include_url=False):

@@ -59,7 +59,7 @@ def test_posting_an_835_posts_every_claim_payment_once(make_bench: MakeBench) ->
         )
         assert again["state"] == "done", again
         body = again["result"]
-        assert (body["posted"], body["payments"], body["paid_total"]) == (False, 0, "0")
+        assert (body["posted"], body["payments"], body["paid_total"]) == (False, 0, "0.00")
         assert body["already_posted"] and all(
             e["remittance_id"] == listed[0]["id"] and e["message"].startswith("payment of ")
             for e in body["already_posted"]

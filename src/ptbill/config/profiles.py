@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,7 +30,7 @@ from pydantic import (
 
 from ptbill.config.intake import IntakeSettings
 from ptbill.domain.visit import Address, BillingProvider
-from ptbill.errors import InputError, describe_validation_error
+from ptbill.errors import InputError, field_path
 from ptbill.reference.snapshot import BUNDLED_ONLY, ReferenceSnapshot
 
 
@@ -302,11 +304,23 @@ def _build(data: dict[str, Any], origin: str) -> Config:
             sources[key][rid] = (origin, f"payers.{key}.rules.{rid}")
         merged["rules"] = rules
         raw_payers[key] = merged
-    try:
-        payers = {k: PayerProfile(key=k, **v) for k, v in raw_payers.items()}
-        clinics = {k: Clinic(key=k, **v) for k, v in data.get("clinics", {}).items()}
-        intake = IntakeSettings.model_validate(data.get("intake", {}))
-        houses = {k: Clearinghouse(**v) for k, v in data.get("clearinghouses", {}).items()}
+    with _settings_of(origin, "payers"):
+        payers = {
+            k: _section(f"payers.{k}", PayerProfile, key=k, **v) for k, v in raw_payers.items()
+        }
+    with _settings_of(origin, "clinics"):
+        clinics = {
+            k: _section(f"clinics.{k}", Clinic, key=k, **v)
+            for k, v in data.get("clinics", {}).items()
+        }
+    with _settings_of(origin, "intake"):
+        intake = _section("intake", IntakeSettings, **data.get("intake", {}))
+    with _settings_of(origin, "clearinghouses"):
+        houses = {
+            k: _section(f"clearinghouses.{k}", Clearinghouse, **v)
+            for k, v in data.get("clearinghouses", {}).items()
+        }
+    with _settings_of(origin, ""):
         config = Config(
             source=origin,
             clinics=clinics,
@@ -315,13 +329,6 @@ def _build(data: dict[str, Any], origin: str) -> Config:
             intake=intake,
             timezone=data.get("timezone"),
         )
-    except ValidationError as e:
-        field, problem = describe_validation_error(e)
-        if e.title == "IntakeSettings":
-            field = f"intake.{field}"
-        raise InputError(
-            origin, problem, "correct that setting (see docs/configuration.md)", field=field
-        ) from None
     for k, profile in payers.items():
         profile._rule_sources = sources[k]
     for clinic in clinics.values():
@@ -334,6 +341,44 @@ def _build(data: dict[str, Any], origin: str) -> Config:
                 field=f"clinics.{clinic.key}.clearinghouse",
             )
     return config
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _SectionError(Exception):
+    def __init__(self, section: str, error: ValidationError) -> None:
+        self.section, self.error = section, error
+
+
+def _section(section: str, model: type[M], **values: Any) -> M:
+    """`model` made of a section's settings; a fault is told with the section's path (a
+    company's fifty clinics each have an `npi`: the error says whose)."""
+    try:
+        return model(**values)
+    except ValidationError as e:
+        raise _SectionError(section, e) from None
+
+
+@contextmanager
+def _settings_of(origin: str, section: str) -> Iterator[None]:
+    """A fault in the settings as an InputError naming the setting's whole path, the first of
+    them (and how many more there are)."""
+    try:
+        yield
+    except (_SectionError, ValidationError) as e:
+        where, error = (e.section, e.error) if isinstance(e, _SectionError) else (section, e)
+        faults = error.errors(include_url=False)
+        first = faults[0]
+        field = ".".join(x for x in (where, field_path(tuple(first["loc"]))) if x)
+        unknown = first["type"] == "extra_forbidden"
+        problem = "an unknown setting" if unknown else first["msg"]
+        if len(faults) > 1:
+            problem += f" (and {len(faults) - 1} more in [{where or 'the file'}])"
+        fix = "remove it or check its spelling" if unknown else "correct that setting"
+        raise InputError(
+            origin, problem, f"{fix} (see docs/configuration.md)", field=field
+        ) from None
 
 
 # A company's configuration of a few hundred clinics is some hundreds of KB.
