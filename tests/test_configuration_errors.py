@@ -38,3 +38,17 @@ def test_an_unknown_setting_is_named_with_its_path_and_the_fix(tmp_path: Path) -
     assert "check its spelling" in told
     told = _refused(tmp_path, demo + '\n[intake.csv]\ndelimiterr = ";"\n')
     assert "intake.csv.delimiterr: an unknown setting" in told
+
+
+def test_ptbill_clinics_is_the_check_to_run_after_editing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ptbill.cli.main import cli
+
+    path = tmp_path / "clinic.toml"
+    path.write_text(bundled_demo_config_text().replace("npi = ", "npii = ", 1), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--config", str(path), "clinics"], obj={})
+    assert r.exit_code == 2 and "clinics.elm-street-pt.npi: Field required" in r.stderr
+    path.write_text(bundled_demo_config_text(), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--config", str(path), "clinics"], obj={})
+    assert r.exit_code == 0 and "2 clinic(s), 5 payer profile(s)" in r.stdout

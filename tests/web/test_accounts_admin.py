@@ -304,6 +304,16 @@ def test_the_clearinghouse_account_is_masked(make_bench: MakeBench, tmp_path: Pa
     shown = json.dumps(account)
     assert account["clearinghouse_account"]["host"] == "sftp.example.test"
     assert "/secret/elm_ed25519" not in shown and "ELM_SFTP_PASSWORD" not in shown
+    assert account["timezone_in_force"] == "America/Chicago"  # the company's, in the file
+    with bench.signed_in("elm-biller"):
+        assert "America/Chicago" in bench.client.get("/clinics").text
+    # the command line shows the same configuration, masked as well
+    for args in (["clinics"], ["clinics", "--json", "--clinic", A]):
+        code, out = _run(bench.db, "--config", str(config), *args)
+        assert code == 0 and "sftp.example.test" in out and "America/Chicago" in out
+        assert "/secret/elm_ed25519" not in out and "ELM_SFTP_PASSWORD" not in out
+    shown_cli = json.loads(out)["clinics"]
+    assert [c["key"] for c in shown_cli] == [A] and shown_cli[0]["npi"] == "1234567893"
 
 
 def test_the_cli_narrows_to_a_clinic(bench: Workbench) -> None:

@@ -41,6 +41,7 @@ COMMANDS = {
     "writeoff": "ledger_cmds:writeoff",
     "report": "ledger_cmds:report",
     "show": "show_cmds:show",
+    "clinics": "clinic_cmds:clinics",
     "export": "data_cmds:export",
     "backup": "data_cmds:backup",
     "migrate": "data_cmds:migrate",

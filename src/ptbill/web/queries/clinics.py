@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ptbill.config.profiles import Config
+from ptbill.config.profiles import Clinic, Config
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
 
@@ -55,21 +55,26 @@ def clinic_settings(session: Session, scope: Scope, config: Config) -> list[dict
         clinic = config.clinic(key)
         if clinic is None:
             out.append({"key": key, "name": name, "npi": npi, "configured": False})
-            continue
-        house = config.clearinghouses.get(clinic.clearinghouse or "")
-        account = None
-        if house is not None:
-            account = house.model_dump(mode="json")
-            for secret in SECRETS:
-                if account.get(secret):
-                    account[secret] = MASKED
-        out.append(
-            {
-                **clinic.model_dump(mode="json", exclude={"chargemaster"}),
-                "configured": True,
-                "chargemaster": {code: str(v) for code, v in sorted(clinic.chargemaster.items())},
-                "clearinghouse_account": account,
-                "payers": [_payer(p) for _, p in sorted(config.payers.items())],
-            }
-        )
+        else:
+            out.append(configured_clinic(config, clinic))
     return out
+
+
+def configured_clinic(config: Config, clinic: Clinic) -> dict[str, Any]:
+    """A configured clinic's settings, its clearinghouse account's secrets masked."""
+    house = config.clearinghouses.get(clinic.clearinghouse or "")
+    account = None
+    if house is not None:
+        account = house.model_dump(mode="json")
+        for secret in SECRETS:
+            if account.get(secret):
+                account[secret] = MASKED
+    return {
+        **clinic.model_dump(mode="json", exclude={"chargemaster"}),
+        "configured": True,
+        # the time zone of its "today": its own, else the company's, else the machine's
+        "timezone_in_force": str(config.zone(clinic.key) or "the machine's local time"),
+        "chargemaster": {code: str(v) for code, v in sorted(clinic.chargemaster.items())},
+        "clearinghouse_account": account,
+        "payers": [_payer(p) for _, p in sorted(config.payers.items())],
+    }
