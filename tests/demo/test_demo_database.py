@@ -42,3 +42,25 @@ def test_a_new_database_opens_while_a_workbench_holds_the_last_one(tmp_path: Pat
     finally:
         workbench.kill()
         workbench.wait()
+
+
+def test_a_database_deleted_under_a_workbench_is_told_with_its_cause(tmp_path: Path) -> None:
+    import pytest
+
+    from ptbill.errors import InputError
+
+    db_path = tmp_path / "ptbill.db"
+    with Ledger(f"sqlite:///{db_path}"):
+        pass
+    workbench = subprocess.Popen(
+        [sys.executable, "-c", _WORKBENCH, str(db_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert workbench.stdout is not None and workbench.stdout.readline() == "open\n"
+        db_path.unlink()  # by hand, its -wal and -shm left to the workbench
+        with pytest.raises(InputError) as caught, Ledger(f"sqlite:///{db_path}"):
+            pass
+        assert "disk I/O error" in str(caught.value) and "stop that process" in str(caught.value)
+    finally:
+        workbench.kill()
+        workbench.wait()

@@ -36,7 +36,17 @@ from ptbill.ledger.engine import (
 
 def _cannot_open(url: str, error: BaseException) -> InputError:
     first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return InputError("--db", f"cannot open {safe_url(url)}: {first}", FIX_URL)
+    fix = FIX_URL
+    if first == "disk I/O error" and url.startswith("sqlite"):
+        # The usual cause: the file was deleted (or replaced) while a process, such as a
+        # workbench, still had it open; its write-ahead log beside the new file is not the
+        # new file's.
+        fix = (
+            "if the database file was deleted or replaced while a workbench or another ptbill "
+            "still had it open, stop that process (it holds the old file's -wal and -shm "
+            "beside the new one); else check the disk"
+        )
+    return InputError("--db", f"cannot open {safe_url(url)}: {first}", fix)
 
 
 class Ledger:
