@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from ptbill.cli.demo_tour import remove_sqlite
+from ptbill.errors import InputError
 from ptbill.ledger.db import Ledger
 
 # The last demo's workbench: another process writing to the database, then holding it open.
@@ -45,10 +47,6 @@ def test_a_new_database_opens_while_a_workbench_holds_the_last_one(tmp_path: Pat
 
 
 def test_a_database_deleted_under_a_workbench_is_told_with_its_cause(tmp_path: Path) -> None:
-    import pytest
-
-    from ptbill.errors import InputError
-
     db_path = tmp_path / "ptbill.db"
     with Ledger(f"sqlite:///{db_path}"):
         pass
