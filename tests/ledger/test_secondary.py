@@ -287,6 +287,26 @@ def test_a_corrected_secondary_keeps_its_payers_earlier_payment_in_the_account(
     assert (bal.pending, bal.balance) == (D("1.00"), D("0"))
 
 
+def test_the_report_counts_a_corrected_secondarys_unpaid_share_as_insurance_ar(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The $1 that waits on the plan's replacement (its $17 share less the $16 it paid) is
+    owed by insurance: the report's A/R holds it, as the patient's pending insurance does.
+    Medicare's V-1 owes nothing: 143 - 66.64 paid - 17 share - 59.36 taken off."""
+    from ptbill.reports.report import build_report
+
+    _secondary_paid_then_primary_corrected(ledger, config, primary)
+    with ledger.transaction() as s:
+        r = build_report(s, LATER)
+    assert r["patient_pending_insurance"] == D("1.00")
+    assert (r["ar_total"], r["ar_claims"]) == (D("1.00"), 1)
+    assert r["payers"]["medigap"]["ar_total"] == D("1.00")
+    assert r["payers"]["medicare"]["ar_total"] == D(0)
+    # Before the correction the plan's decision settled its share: nothing owed.
+    with ledger.transaction() as s:
+        assert build_report(s, LATER - dt.timedelta(days=1))["ar_total"] == D(0)
+
+
 def test_a_reversal_before_the_secondary_was_sent_rebuilds_it_in_place(
     ledger: Ledger, config: Config, primary
 ) -> None:

@@ -17,8 +17,9 @@ write-offs on or before `as_of`), so a report as of an earlier date shows what w
   reductions (denied amounts stay until written off or paid); aged from the first submission
   in buckets 0-30, 31-60, 61-90, 91-120 and over 120 days. days_in_ar = A/R / the average daily
   charges of the 90 days up to as_of (claims by date of service). A secondary or tertiary
-  claim (ptbill.ledger.secondary) is owed the share the payer before it left, until it decides;
-  its charge repeats the visit's and is not counted again.
+  claim (ptbill.ledger.secondary) is owed the share the payer before it left, until it decides,
+  and what it has not paid of it while asked again (corrected, appealed, its decision
+  reversed); its charge repeats the visit's and is not counted again.
 - patient A/R: what patients owe (ptbill.ledger.balances: the share the last payer left, less
   their payments), with its aging from the payer's decision, and the credits they hold.
 - collections: what came in, by payer (835 payments, reversals net) and by patient (payments
@@ -44,10 +45,11 @@ from ptbill.ledger import models as m
 from ptbill.ledger.balances import BUCKETS, balances, cents
 from ptbill.ledger.patient_models import PatientTransaction
 from ptbill.ledger.scope import EVERYTHING, Scope
-from ptbill.ledger.states import State
+from ptbill.ledger.states import DECIDED, State
 
 ZERO = Decimal(0)
 WINDOW_DAYS = 90
+_SETTLED = frozenset({*DECIDED, State.CLOSED, State.WRITTEN_OFF})
 
 
 @dataclass
@@ -72,6 +74,7 @@ class _Claim:
     written_off: bool = False
     denials: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (category, carc)
     left_by_earlier: Decimal | None = None  # a next payer's claim: the share it was sent for
+    state: str | None = None  # a next payer's claim: its state as of the date
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
@@ -190,6 +193,18 @@ def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Cl
             claims[cid].written_off = True
         else:
             claims[cid].corrected = True
+    next_payers = (
+        select(m.AuditEntry.claim_id, m.AuditEntry.to_state)
+        .join(m.Claim, m.Claim.id == m.AuditEntry.claim_id)
+        .where(
+            m.AuditEntry.on_date <= as_of,
+            m.Claim.primary_claim_id.is_not(None),
+            scope.claim_ids(m.AuditEntry.claim_id),
+        )
+        .order_by(m.AuditEntry.on_date, m.AuditEntry.id)
+    )
+    for cid, to in session.execute(next_payers):
+        claims[cid].state = to  # the last move of the date stands
     _chains(claims)
     return claims, unmatched
 
@@ -206,8 +221,10 @@ def _chains(claims: dict[int, _Claim]) -> None:
 def _outstanding(c: _Claim) -> Decimal:
     if c.left_by_earlier is None:
         return c.charge - c.paid - c.patient - c.contractual
-    if c.decided:  # what the next payer did not pay is the patient's (or written off)
+    if c.decided and c.state in _SETTLED:  # what it did not pay is the patient's (or written off)
         return ZERO
+    # not decided yet, or asked again (corrected, appealed, its decision reversed): owed the
+    # share less what it paid, as the patient's pending insurance (ptbill.ledger.balances)
     return c.left_by_earlier - c.paid - c.patient
 
 
