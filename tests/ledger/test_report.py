@@ -126,3 +126,29 @@ def test_a_write_off_leaves_the_ar(month: Ledger) -> None:
     with month.transaction() as s:
         assert build_report(s, dt.date(2025, 4, 20))["ar_total"] == D("190.00")
         assert build_report(s, dt.date(2025, 4, 15))["ar_total"] == D("333.00")
+
+
+MONEY = ("paid_total", "ar_total", "unmatched_paid", "patient_ar_total", "collections_total")
+
+
+def _money_cells(r: dict) -> list[tuple[str, D]]:  # type: ignore[type-arg]
+    """Every amount of a report section: its totals, A/R buckets, denials' and expected vs
+    paid's amounts (not its rates, counts or days)."""
+    cells = [(k, r[k]) for k in MONEY if k in r]
+    cells += [(f"ar_aging.{k}", v) for k, v in r["ar_aging"].items()]
+    cells += [(f"denials.{k}", v["amount"]) for k, v in r["denials_by_carc"].items()]
+    cells += [(f"expected_vs_paid.{k}", r["expected_vs_paid"][k]) for k in ("paid", "difference")]
+    return cells
+
+
+@pytest.mark.parametrize("day", [dt.date(2025, 3, 9), dt.date(2025, 4, 15)])
+def test_every_amount_has_dollars_and_cents_zero_too(month: Ledger, day: dt.date) -> None:
+    """An amount is written as dollars and cents (`0.00`, as the patients' aging is), not
+    `0` beside `333.00` in the same aging: the JSON and the CSV show what the ledger holds."""
+    with month.transaction() as s:
+        r = build_report(s, day)
+    sections = [r, *r["payers"].values(), *r["clinics"].values()]
+    wrong = [
+        (k, str(v)) for sec in sections for k, v in _money_cells(sec) if v.as_tuple().exponent != -2
+    ]
+    assert wrong == []

@@ -287,19 +287,25 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
         "claims_decided": len(decided),
         "clean_claim_rate": _rate(len(clean), len(decided)),
         "denial_rate": _rate(len(denied), len(decided)),
-        "denials_by_category": dict(sorted(by_category.items())),
-        "denials_by_carc": dict(sorted(by_carc.items(), key=lambda kv: (len(kv[0]), kv[0]))),
-        "paid_total": sum((c.paid for c in claims), ZERO),
-        "expected_vs_paid": {
-            "claims": len(known),
-            "expected": expected,
-            "paid": paid_known,
-            "difference": paid_known - expected,
-            "claims_without_expected": len(decided) - len(known),
-        },
-        "ar_total": ar_total,
-        "ar_claims": ar_claims,
-        "ar_aging": aging,
+        **cents(  # amounts in dollars and cents, 0.00 too (the rates and days keep theirs)
+            {
+                "denials_by_category": dict(sorted(by_category.items())),
+                "denials_by_carc": dict(
+                    sorted(by_carc.items(), key=lambda kv: (len(kv[0]), kv[0]))
+                ),
+                "paid_total": sum((c.paid for c in claims), ZERO),
+                "expected_vs_paid": {
+                    "claims": len(known),
+                    "expected": expected,
+                    "paid": paid_known,
+                    "difference": paid_known - expected,
+                    "claims_without_expected": len(decided) - len(known),
+                },
+                "ar_total": ar_total,
+                "ar_claims": ar_claims,
+                "ar_aging": aging,
+            }
+        ),
         "days_in_ar": days_in_ar,
     }
 
@@ -323,7 +329,7 @@ def build_report(
         by_payer[c.payer].append(c)
         by_clinic[c.clinic].append(c)
     overall = _metrics(list(claims.values()), as_of)
-    overall["unmatched_paid"] = unmatched
+    overall["unmatched_paid"] = cents(unmatched)
     money = patient_money(session, as_of, list(claims.values()), scope) if patients else {}
     return {
         "as_of": as_of,
