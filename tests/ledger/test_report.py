@@ -7,8 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from ptbill.config.profiles import Config
+from ptbill.ledger import models as m
 from ptbill.ledger.acks import apply_acks
 from ptbill.ledger.db import Ledger
 from ptbill.payer_sim.adjudicate import Decision
@@ -152,3 +154,51 @@ def test_every_amount_has_dollars_and_cents_zero_too(month: Ledger, day: dt.date
         (k, str(v)) for sec in sections for k, v in _money_cells(sec) if v.as_tuple().exponent != -2
     ]
     assert wrong == []
+
+
+def _with_plb(text: str, plbs: list[tuple[str, str]]) -> str:
+    """The 835 with PLB pairs (reason:reference, amount) added to its payment: BPR02 is the
+    claims' payments less the PLB amounts (positive: taken back), as an 835 balances."""
+    segs = text.split("~\n")
+    bpr = next(i for i, x in enumerate(segs) if x.startswith("BPR*"))
+    se = next(i for i, x in enumerate(segs) if x.startswith("SE*"))
+    fields = segs[bpr].split("*")
+    total = D(fields[2]) - sum((D(a) for _, a in plbs), D(0))
+    fields[2] = f"{total:.2f}"
+    segs[bpr] = "*".join(fields)
+    pairs = "*".join(f"{r}*{a}" for r, a in plbs)
+    count = segs[se].split("*")
+    segs[se] = f"SE*{int(count[1]) + 1}*{count[2]}"
+    segs.insert(se, f"PLB*1234567893*20251231*{pairs}")
+    return "~\n".join(segs)
+
+
+def test_collections_are_the_money_the_payer_sent_with_its_provider_adjustments(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """Medicare pays V-1 62.72 and, in the same payment, takes back 10.00 it overpaid
+    elsewhere (PLB WO) and pays 2.50 of interest (PLB L6): the check is 55.22. Paid on claims
+    stays 62.72; collected from Medicare is 55.22, the payment's BPR02 (835 TR3: BPR02 = the
+    claims' CLP04 less the PLB amounts), and the net collection rate counts that."""
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    v1 = sim_claims(sent.text)["V-1"]
+    lines = [
+        paid(v1.lines[0], D("60.00"), D("12.00"), D("0.96")),
+        paid(v1.lines[1], D("20.00"), D("4.00"), D("0.32")),
+    ]
+    text = _with_plb(remit_of([decision(v1, lines)]), [("WO:OLD-ICN", "10.00"), ("L6", "-2.50")])
+    with ledger.transaction() as s:
+        post_text(s, text, "r.835", who=WHO, config=config, as_of=None)
+        r = build_report(s, dt.date(2025, 4, 15))
+        bpr02 = sum(p.amount for p in s.scalars(select(m.Payment)))
+    assert bpr02 == D("55.22")
+    assert r["paid_total"] == D("62.72")
+    assert r["provider_adjustments"] == D("7.50")
+    assert r["collections_by_payer"] == {"medicare": D("55.22")}
+    assert r["collections_total"] == D("55.22")
+    # 55.22 / (143.00 charge - 64.28 CO-45 and CO-253)
+    assert r["net_collection_rate"] == D("0.7015")
+    with ledger.transaction() as s:  # before the payer decided: nothing collected
+        assert build_report(s, dt.date(2025, 3, 20))["collections_by_payer"] == {}

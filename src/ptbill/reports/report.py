@@ -22,8 +22,9 @@ write-offs on or before `as_of`), so a report as of an earlier date shows what w
   reversed); its charge repeats the visit's and is not counted again.
 - patient A/R: what patients owe (ptbill.ledger.balances: the share the last payer left, less
   their payments), with its aging from the payer's decision, and the credits they hold.
-- collections: what came in, by payer (835 payments, reversals net) and by patient (payments
-  less refunds). net_collection_rate = all collections / (charges - contractual reductions).
+- collections: what came in, by payer (835 payments, reversals net, less the PLB provider
+  adjustments: the payments' BPR02) and by patient (payments less refunds).
+  net_collection_rate = all collections / (charges - contractual reductions).
 
 A report covers the clinics of its `Scope` (ptbill.ledger.scope; `ptbill report --clinic`,
 the web's `clinic=`): overall, per payer, and per clinic (the roll-up of a billing company).
@@ -209,6 +210,42 @@ def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Cl
     return claims, unmatched
 
 
+def _provider_adjustments(
+    session: Session, as_of: dt.date, scope: Scope, claims: dict[int, _Claim]
+) -> dict[str, Decimal]:
+    """The PLB amounts of the payments decided on or before as_of, by payer (positive: money
+    the payer took back outside claims, negative: paid extra, as interest): of its claim's
+    payer, else of the payer of the payment's claims, else of the payer profile with the
+    payment's payer id, else under that id."""
+    pa, pay = m.ProviderAdjustment, m.Payment
+    rows = session.execute(
+        select(pa.claim_id, pa.amount, pay.id, pay.payer_identifier)
+        .join(pay, pay.id == pa.payment_id)
+        .where(pay.determined_on <= as_of, scope.provider_adjustments())
+    ).all()
+    loose = {r[2] for r in rows if r[0] not in claims}
+    payers_of: dict[int, set[str]] = defaultdict(set)
+    if loose:
+        for payment, key in session.execute(
+            select(m.ClaimPayment.payment_id, m.Payer.key)
+            .join(m.Claim, m.Claim.id == m.ClaimPayment.claim_id)
+            .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+            .where(m.ClaimPayment.payment_id.in_(loose))
+        ):
+            payers_of[payment].add(key)
+    by_id: dict[str, set[str]] = defaultdict(set)
+    for key, payer_id in session.execute(select(m.Payer.key, m.Payer.payer_id)):
+        by_id[payer_id].add(key)
+    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for claim_id, amount, payment, identifier in rows:
+        if claim_id in claims:
+            out[claims[claim_id].payer] += amount
+            continue
+        keys = payers_of.get(payment) or by_id.get(identifier) or {identifier}
+        out[min(keys) if len(keys) == 1 else identifier] += amount
+    return out
+
+
 def _chains(claims: dict[int, _Claim]) -> None:
     """Each next payer's claim: the share the payer before it left (what it is owed)."""
     by_step = {(c.primary or cid, c.sequence): c for cid, c in claims.items()}
@@ -330,7 +367,9 @@ def build_report(
         by_clinic[c.clinic].append(c)
     overall = _metrics(list(claims.values()), as_of)
     overall["unmatched_paid"] = cents(unmatched)
-    money = patient_money(session, as_of, list(claims.values()), scope) if patients else {}
+    taken = _provider_adjustments(session, as_of, scope, claims)
+    overall["provider_adjustments"] = cents(sum(taken.values(), ZERO))
+    money = patient_money(session, as_of, list(claims.values()), scope, taken) if patients else {}
     return {
         "as_of": as_of,
         **overall,
@@ -345,10 +384,16 @@ def build_report(
 
 
 def patient_money(
-    session: Session, as_of: dt.date, claims: list[_Claim], scope: Scope = EVERYTHING
+    session: Session,
+    as_of: dt.date,
+    claims: list[_Claim],
+    scope: Scope = EVERYTHING,
+    taken: dict[str, Decimal] | None = None,
 ) -> dict[str, Any]:
     """Patient A/R and its aging, collections by payer and by patient, the net collection
-    rate, of the patients of `scope`."""
+    rate, of the patients of `scope`. A payer's collections are what it paid on claims less
+    what it `taken` back outside them (PLB; negative: paid extra): the money its payments
+    brought (BPR02)."""
     owed = balances(session, as_of, scope=scope)
     aging = {name: ZERO for name, _ in BUCKETS}
     for p in owed.values():
@@ -374,6 +419,8 @@ def patient_money(
     for c in claims:
         if c.paid:
             by_payer[c.payer] += c.paid
+    for payer, amount in (taken or {}).items():
+        by_payer[payer] -= amount
     collected = sum(by_payer.values(), ZERO) + sum(by_patient.values(), ZERO)
     submitted = [c for c in claims if c.submitted]
     charges = sum((c.charge for c in submitted if c.sequence == 1), ZERO)
