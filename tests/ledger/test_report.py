@@ -30,6 +30,7 @@ from tests.ledger.helpers import (
     paid,
     remit_of,
     sim_claims,
+    with_plb,
     write_visits,
 )
 
@@ -156,23 +157,6 @@ def test_every_amount_has_dollars_and_cents_zero_too(month: Ledger, day: dt.date
     assert wrong == []
 
 
-def _with_plb(text: str, plbs: list[tuple[str, str]]) -> str:
-    """The 835 with PLB pairs (reason:reference, amount) added to its payment: BPR02 is the
-    claims' payments less the PLB amounts (positive: taken back), as an 835 balances."""
-    segs = text.split("~\n")
-    bpr = next(i for i, x in enumerate(segs) if x.startswith("BPR*"))
-    se = next(i for i, x in enumerate(segs) if x.startswith("SE*"))
-    fields = segs[bpr].split("*")
-    total = D(fields[2]) - sum((D(a) for _, a in plbs), D(0))
-    fields[2] = f"{total:.2f}"
-    segs[bpr] = "*".join(fields)
-    pairs = "*".join(f"{r}*{a}" for r, a in plbs)
-    count = segs[se].split("*")
-    segs[se] = f"SE*{int(count[1]) + 1}*{count[2]}"
-    segs.insert(se, f"PLB*1234567893*20251231*{pairs}")
-    return "~\n".join(segs)
-
-
 def test_collections_are_the_money_the_payer_sent_with_its_provider_adjustments(
     ledger: Ledger, config: Config, tmp_path: Path
 ) -> None:
@@ -188,7 +172,7 @@ def test_collections_are_the_money_the_payer_sent_with_its_provider_adjustments(
         paid(v1.lines[0], D("60.00"), D("12.00"), D("0.96")),
         paid(v1.lines[1], D("20.00"), D("4.00"), D("0.32")),
     ]
-    text = _with_plb(remit_of([decision(v1, lines)]), [("WO:OLD-ICN", "10.00"), ("L6", "-2.50")])
+    text = with_plb(remit_of([decision(v1, lines)]), [("WO:OLD-ICN", "10.00"), ("L6", "-2.50")])
     with ledger.transaction() as s:
         post_text(s, text, "r.835", who=WHO, config=config, as_of=None)
         r = build_report(s, dt.date(2025, 4, 15))
