@@ -150,6 +150,23 @@ def remit_of(decisions: list[Decision], **kwargs: Any) -> str:
     return remit([remittance_claims(d) for d in decisions], **kwargs)
 
 
+def with_plb(text: str, plbs: list[tuple[str, str]]) -> str:
+    """The 835 with PLB pairs (reason:reference, amount) added to its payment: BPR02 is the
+    claims' payments less the PLB amounts (positive: taken back), as an 835 balances."""
+    segs = text.split("~\n")
+    bpr = next(i for i, x in enumerate(segs) if x.startswith("BPR*"))
+    se = next(i for i, x in enumerate(segs) if x.startswith("SE*"))
+    fields = segs[bpr].split("*")
+    total = Decimal(fields[2]) - sum((Decimal(a) for _, a in plbs), Decimal(0))
+    fields[2] = f"{total:.2f}"
+    segs[bpr] = "*".join(fields)
+    pairs = "*".join(f"{r}*{a}" for r, a in plbs)
+    count = segs[se].split("*")
+    segs[se] = f"SE*{int(count[1]) + 1}*{count[2]}"
+    segs.insert(se, f"PLB*1234567893*20251231*{pairs}")
+    return "~\n".join(segs)
+
+
 def reversal(original: Decision, corrected: Decision, **kwargs: Any) -> str:
     return remit([reversal_claims(original, corrected)], **kwargs)
 

@@ -304,6 +304,21 @@ def test_the_same_payment_recorded_twice_is_refused_and_counted_once(
     assert _owed(ledger).credit == D("3.00")
 
 
+@pytest.mark.parametrize("again", [" AUTH1 ", "auth1", "AUTH1\t"])
+def test_the_same_reference_typed_again_with_spaces_or_in_lower_case_counts_once(
+    ledger: Ledger, config: Config, sent, again: str
+) -> None:
+    """Card authorization AUTH1 keyed in again with a stray space or in lower case is the
+    same authorization: refused, and V-1's $16.00 share is lowered by $10 once ($6 owed)."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    kw = {"patient": "P-1", "on": PAID_DAY, "who": WHO}
+    with ledger.transaction() as s:
+        pay(s, amount=D("10.00"), method="card", reference="AUTH1", **kw)
+    with ledger.transaction() as s, pytest.raises(InputError, match="AUTH1.*2025-03-24"):
+        pay(s, amount=D("10.00"), method="card", reference=again, **kw)
+    assert (_owed(ledger).balance, _owed(ledger).credit) == (D("6.00"), D(0))
+
+
 def test_balances_and_the_report_as_of_an_earlier_date_show_what_was_known_then(
     ledger: Ledger, config: Config, sent
 ) -> None:

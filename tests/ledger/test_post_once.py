@@ -44,6 +44,7 @@ from tests.ledger.helpers import (
     remit_of,
     sim_claims,
     table_counts,
+    with_plb,
     write_visits,
 )
 
@@ -236,6 +237,30 @@ def test_a_second_decision_paying_again_is_one_refund(
         assert c.paid == D("62.72") + c.charge
     assert _refunds(ledger) == [("paid_twice", D("62.72"), "refund_payer")]
     assert summary.overpayment_items == 1 and summary.needs_a_person
+
+
+@pytest.mark.parametrize(
+    ("taken", "left"),
+    [("20.00", [("paid_twice", D("42.72"), "refund_payer")]), ("62.72", [])],
+    ids=["part of it", "all of it"],
+)
+def test_an_overpayment_the_payer_takes_back_with_a_plb_is_not_refunded_again(
+    ledger: Ledger, config: Config, sent: dict, taken: str, left: list
+) -> None:
+    """V-1 paid 62.72 twice (the refund item above); the payer's next payment, for V-2,
+    takes money back for V-1 (PLB WO, its reference the claim's ICN A9): what it took back
+    is no longer to refund -- the item says what is left, or closes -- or the clinic would
+    return it a second time."""
+    v1, v2 = sent["V-1"], sent["V-2"]
+    _post(ledger, config, remit_of([decision(v1, _in_full(v1), icn="A1")]))
+    again = [paid(x, x.charge) for x in v1.lines]
+    _post(ledger, config, remit_of([decision(v1, again, icn="A9")], number=4), "b.835")
+    assert _refunds(ledger) == [("paid_twice", D("62.72"), "refund_payer")]
+    text = remit_of([decision(v2, _in_full(v2), icn="B1")], number=5)
+    _post(ledger, config, with_plb(text, [("WO:A9", taken)]), "c.835")
+    assert _refunds(ledger) == left
+    with ledger.transaction() as s:
+        assert s.scalar(select(m.ProviderAdjustment.claim_id)) == claim(s, "V-1").id
 
 
 def _line_paid(sent_claim: SimClaim, allowed: str, paid_: str, co45: str) -> list[LineDecision]:

@@ -7,8 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from ptbill.config.profiles import Config
+from ptbill.ledger import models as m
 from ptbill.ledger.acks import apply_acks
 from ptbill.ledger.db import Ledger
 from ptbill.payer_sim.adjudicate import Decision
@@ -28,6 +30,7 @@ from tests.ledger.helpers import (
     paid,
     remit_of,
     sim_claims,
+    with_plb,
     write_visits,
 )
 
@@ -126,3 +129,60 @@ def test_a_write_off_leaves_the_ar(month: Ledger) -> None:
     with month.transaction() as s:
         assert build_report(s, dt.date(2025, 4, 20))["ar_total"] == D("190.00")
         assert build_report(s, dt.date(2025, 4, 15))["ar_total"] == D("333.00")
+
+
+MONEY = ("paid_total", "ar_total", "unmatched_paid", "patient_ar_total", "collections_total")
+
+
+def _money_cells(r: dict) -> list[tuple[str, D]]:  # type: ignore[type-arg]
+    """Every amount of a report section: its totals, A/R buckets, denials' and expected vs
+    paid's amounts (not its rates, counts or days)."""
+    cells = [(k, r[k]) for k in MONEY if k in r]
+    cells += [(f"ar_aging.{k}", v) for k, v in r["ar_aging"].items()]
+    cells += [(f"denials.{k}", v["amount"]) for k, v in r["denials_by_carc"].items()]
+    cells += [(f"expected_vs_paid.{k}", r["expected_vs_paid"][k]) for k in ("paid", "difference")]
+    return cells
+
+
+@pytest.mark.parametrize("day", [dt.date(2025, 3, 9), dt.date(2025, 4, 15)])
+def test_every_amount_has_dollars_and_cents_zero_too(month: Ledger, day: dt.date) -> None:
+    """An amount is written as dollars and cents (`0.00`, as the patients' aging is), not
+    `0` beside `333.00` in the same aging: the JSON and the CSV show what the ledger holds."""
+    with month.transaction() as s:
+        r = build_report(s, day)
+    sections = [r, *r["payers"].values(), *r["clinics"].values()]
+    wrong = [
+        (k, str(v)) for sec in sections for k, v in _money_cells(sec) if v.as_tuple().exponent != -2
+    ]
+    assert wrong == []
+
+
+def test_collections_are_the_money_the_payer_sent_with_its_provider_adjustments(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """Medicare pays V-1 62.72 and, in the same payment, takes back 10.00 it overpaid
+    elsewhere (PLB WO) and pays 2.50 of interest (PLB L6): the check is 55.22. Paid on claims
+    stays 62.72; collected from Medicare is 55.22, the payment's BPR02 (835 TR3: BPR02 = the
+    claims' CLP04 less the PLB amounts), and the net collection rate counts that."""
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    v1 = sim_claims(sent.text)["V-1"]
+    lines = [
+        paid(v1.lines[0], D("60.00"), D("12.00"), D("0.96")),
+        paid(v1.lines[1], D("20.00"), D("4.00"), D("0.32")),
+    ]
+    text = with_plb(remit_of([decision(v1, lines)]), [("WO:OLD-ICN", "10.00"), ("L6", "-2.50")])
+    with ledger.transaction() as s:
+        post_text(s, text, "r.835", who=WHO, config=config, as_of=None)
+        r = build_report(s, dt.date(2025, 4, 15))
+        bpr02 = sum(p.amount for p in s.scalars(select(m.Payment)))
+    assert bpr02 == D("55.22")
+    assert r["paid_total"] == D("62.72")
+    assert r["provider_adjustments"] == D("7.50")
+    assert r["collections_by_payer"] == {"medicare": D("55.22")}
+    assert r["collections_total"] == D("55.22")
+    # 55.22 / (143.00 charge - 64.28 CO-45 and CO-253)
+    assert r["net_collection_rate"] == D("0.7015")
+    with ledger.transaction() as s:  # before the payer decided: nothing collected
+        assert build_report(s, dt.date(2025, 3, 20))["collections_by_payer"] == {}

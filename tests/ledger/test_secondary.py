@@ -8,6 +8,7 @@ $62.72 and leaves the patient $16.00, which the secondary is billed for."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -287,6 +288,26 @@ def test_a_corrected_secondary_keeps_its_payers_earlier_payment_in_the_account(
     assert (bal.pending, bal.balance) == (D("1.00"), D("0"))
 
 
+def test_the_report_counts_a_corrected_secondarys_unpaid_share_as_insurance_ar(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The $1 that waits on the plan's replacement (its $17 share less the $16 it paid) is
+    owed by insurance: the report's A/R holds it, as the patient's pending insurance does.
+    Medicare's V-1 owes nothing: 143 - 66.64 paid - 17 share - 59.36 taken off."""
+    from ptbill.reports.report import build_report
+
+    _secondary_paid_then_primary_corrected(ledger, config, primary)
+    with ledger.transaction() as s:
+        r = build_report(s, LATER)
+    assert r["patient_pending_insurance"] == D("1.00")
+    assert (r["ar_total"], r["ar_claims"]) == (D("1.00"), 1)
+    assert r["payers"]["medigap"]["ar_total"] == D("1.00")
+    assert r["payers"]["medicare"]["ar_total"] == D(0)
+    # Before the correction the plan's decision settled its share: nothing owed.
+    with ledger.transaction() as s:
+        assert build_report(s, LATER - dt.timedelta(days=1))["ar_total"] == D(0)
+
+
 def test_a_reversal_before_the_secondary_was_sent_rebuilds_it_in_place(
     ledger: Ledger, config: Config, primary
 ) -> None:
@@ -560,6 +581,36 @@ def test_writing_off_a_denied_secondary_leaves_the_patient_the_share_it_was_sent
     with ledger.transaction() as s:
         assert writeoff(s, "V-1-S", "the plan had ended", as_of=LATER, who=WHO) == D("16.00")
     assert owed() == D("16.00")
+
+
+def test_writing_off_a_rejected_secondary_leaves_the_patient_the_share_not_pending(
+    ledger: Ledger, config: Config, primary
+) -> None:
+    """The plan's 277CA rejects V-1-S (never decided) and the biller writes it off: as for a
+    denied one, the $16 Medicare left is the patient's to pay -- not waiting on the plan
+    forever, neither billed nor in anyone's A/R."""
+    from ptbill.ledger.acks import apply_acks
+    from ptbill.ledger.balances import balances
+    from ptbill.payer_sim.patterns import Rejection
+    from ptbill.payer_sim.write import write_277ca
+    from ptbill.remit.actions import writeoff
+    from ptbill.x12.read_277ca import read_277ca
+
+    _secondary_sent(ledger, config, primary, paid_by_plan=False)
+    with ledger.transaction() as s:
+        sent = s.scalar(select(m.Submission.content).order_by(m.Submission.id.desc()))
+    sec = sim_claims(sent)["V-1-S"]
+    reject = Decision(sec, "commercial", "MG1", SECOND_DAY, Rejection("A7", "164", "IL"))
+    text = write_277ca([reject], payer_name="MEDIGAP", receiver="X", number=1, when=SECOND_DAY)
+    with ledger.transaction() as s:
+        apply_acks(s, read_277ca(io.StringIO(text)), as_of=SECOND_DAY, who=WHO, content=text)
+        assert claim(s, "V-1-S").state == State.REJECTED
+    with ledger.transaction() as s:
+        assert writeoff(s, "V-1-S", "the plan will not take it", as_of=LATER, who=WHO) == D("16.00")
+    with ledger.transaction() as s:
+        patient = s.scalar(select(m.Patient.id).where(m.Patient.external_id == "P-1"))
+        owed = balances(s, LATER, [patient])[patient]
+    assert (owed.balance, owed.pending) == (D("16.00"), D(0))
 
 
 def test_submit_holds_a_secondary_whose_coverage_changed_and_sends_the_rest(

@@ -290,6 +290,25 @@ def test_uploading_an_835_shows_what_posted_and_what_did_not_match(make_bench: M
     assert [i["claim_id"] for i in unmatched] == ["V-NOT-OURS"]
 
 
+def test_collections_by_month_are_what_the_report_counts_paid_on_claims(
+    make_bench: MakeBench,
+) -> None:
+    """A payment that matched no claim is the report's `unmatched_paid`, not its paid total;
+    the collections by month (the dashboard's chart, "payers paid on claims") add up to the
+    paid total, not to the paid total and the unmatched payment as well."""
+    from decimal import Decimal
+
+    bench = make_bench("pending")
+    bench.login("biller")
+    remit = bench.templates.demo.remit_835
+    first = remit[remit.index("CLP*") :].split("*", 2)[1]
+    bench.job_page(_upload_835(bench, "payer.835", remit.replace(first, "V-NOT-OURS")))
+    report = bench.get("/api/v1/reports").json()
+    assert Decimal(report["unmatched_paid"]) > 0
+    months = bench.get("/api/v1/reports/collections").json()["months"]
+    assert sum(Decimal(m["paid"]) for m in months) == Decimal(report["paid_total"])
+
+
 def test_uploading_an_835_posted_before_in_other_bytes_posts_nothing(
     make_bench: MakeBench,
 ) -> None:

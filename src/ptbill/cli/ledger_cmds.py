@@ -779,9 +779,16 @@ def render_patient_money(data: dict[str, Any]) -> None:
     )
     payers = ", ".join(f"{k} {_money(v)}" for k, v in data["collections_by_payer"].items())
     patients = sum(data["collections_by_patient"].values(), Decimal(0))
+    plb = data.get("provider_adjustments") or Decimal(0)
+    outside = (
+        f" (less {_money(plb)} of provider adjustments, PLB: taken back, or paid extra below 0)"
+        if plb
+        else ""
+    )
     out.print(
-        f"collections: {_money(data['collections_total'])} (payers: {payers or '-'}; patients "
-        f"{_money(patients)}); net collection rate {_percent(data['net_collection_rate'])}"
+        f"collections: {_money(data['collections_total'])} (payers: {payers or '-'}{outside}; "
+        f"patients {_money(patients)}); net collection rate "
+        f"{_percent(data['net_collection_rate'])}"
     )
 
 

@@ -5,7 +5,8 @@ A visit's patient share is the share its last payer left: the PR adjustments of 
 force of the last claim of the chain that a payer decided (a secondary's decision replaces the
 primary's: what the secondary paid is no longer the patient's). While a later payer still has
 the claim (submitted, crossed over, ready to send), the share is pending insurance and not
-billed. A secondary that denied the claim leaves the earlier payer's share to the patient.
+billed. A secondary that denied the claim, or was written off undecided, leaves the earlier
+payer's share to the patient.
 
 Reasons: deductible (PR-1), coinsurance (PR-2), copay (PR-3), non-covered (PR-96, PR-204),
 other. A Medicare line denied as non-covered, or past the therapy threshold (PR-119), may be
@@ -45,7 +46,9 @@ REASONS["204"] = "non_covered"
 REASON_NAMES = ("deductible", "coinsurance", "copay", "non_covered", "other")
 BUCKETS = (("0-30", 30), ("31-60", 60), ("61-90", 90), ("91-120", 120), ("over_120", None))
 _DECIDED = frozenset(str(s) for s in DECIDED) | {str(State.CLOSED)}
-_GONE = frozenset({str(State.WRITTEN_OFF)})
+# A claim written off (`writeoff` then closes it) waits on no payer: without a decision in
+# force it is no part of the chain (the earlier payer's share is the patient's).
+_GONE = frozenset({str(State.WRITTEN_OFF), str(State.CLOSED)})
 
 
 @dataclass

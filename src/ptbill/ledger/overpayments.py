@@ -10,6 +10,10 @@ work items with the amount.
 - **paid above the charge**: the claim's payments add up to more than it charged, when none of
   the causes above accounts for it (money counted once).
 
+What the payer took back outside claims for a claim (PLB amounts whose reference names it,
+net: a WO offset) is no longer to refund: it lowers the claim's over-payments, in the order
+above, and an item it settles closes.
+
 A decision a new payment carries again (an 835 posted twice under other bytes) is not applied
 to its claim at all: posting opens its `paid_twice` item (ptbill.remit.post_batch).
 
@@ -23,7 +27,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -123,7 +127,40 @@ def find(
                 c.paid - c.charge,
                 f"{c.claim_number}: paid {c.paid} on a charge of {c.charge}",
             )
+    _less_taken_back(session, found)
     return _sync(session, claims, found, on, source)
+
+
+def _less_taken_back(session: Session, found: dict[tuple[int, str], tuple[Decimal, str]]) -> None:
+    """`found` less what the payer took back for each claim outside claims (PLB, net), in
+    the order of _CAUSES; a cause it settles is dropped."""
+    ids = list({cid for cid, _ in found})
+    pa = m.ProviderAdjustment
+    taken = {
+        cid: total
+        for i in range(0, len(ids), 500)
+        for cid, total in session.execute(
+            select(pa.claim_id, func.sum(pa.amount))
+            .where(pa.claim_id.in_(ids[i : i + 500]))
+            .group_by(pa.claim_id)
+        )
+    }
+    for cid, total in taken.items():
+        assert cid is not None  # the query's: claim_id IN ids
+        left = total
+        for cause in _CAUSES:
+            if left <= 0 or (cid, cause) not in found:
+                continue
+            amount, detail = found[(cid, cause)]
+            take = min(left, amount)
+            left -= take
+            if take == amount:
+                del found[(cid, cause)]
+            else:
+                found[(cid, cause)] = (
+                    amount - take,
+                    f"{detail}; the payer took back {take} (PLB): {amount - take} is left",
+                )
 
 
 def _left_for_next(session: Session, claims: list[m.Claim]) -> dict[int, Decimal]:

@@ -143,7 +143,8 @@ def _money_in(
 ) -> tuple[m.Patient, Decimal]:
     """The patient and amount of a payment or refund (`what`), refused when either is wrong
     or when the same one was recorded before: a card authorization or check number names one
-    payment or refund (without a reference, nothing tells two apart)."""
+    payment or refund (without a reference, nothing tells two apart), whatever its case and the
+    spaces around it (callers record it stripped: `reference.strip()`)."""
     if method not in METHODS:
         raise _refuse(
             "--method", f"{method!r} is not a {what} method", f"use one of {', '.join(METHODS)}"
@@ -155,13 +156,13 @@ def _money_in(
             t.patient_id == p.id,
             t.kind == what,
             t.method == method,
-            t.reference == reference[:50],
+            func.upper(t.reference) == reference[:50].upper(),
         )
     )
     if earlier:
         raise _refuse(
             "--ref",
-            f"the {what} by {method} {reference!r} was recorded on {earlier.on_date} "
+            f"the {what} by {method} {earlier.reference!r} was recorded on {earlier.on_date} "
             f"({earlier.amount}); it counts once",
             f"if this is another {what}, give its own reference",
         )
@@ -214,6 +215,7 @@ def pay(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Record a patient payment and apply it (oldest balance first, or to `claim`)."""
+    reference = reference.strip()
     p, amount = _money_in(session, patient, scope, amount, method, "payment", reference)
     only = _claim_of(session, p, claim) if claim else None
     tx = _transaction(session, p, "payment", amount, method, reference, on, who, "")
@@ -266,6 +268,7 @@ def refund(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Pay back part or all of the patient's credit."""
+    reference = reference.strip()
     p, amount = _money_in(session, patient, scope, amount, method, "refund", reference)
     credit = balances(session, on, [p.id])[p.id].credit
     if amount > credit:

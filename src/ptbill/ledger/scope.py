@@ -129,6 +129,15 @@ class Scope:
             m.ClaimPayment.claim_id.is_(None) & m.Payment.payee_npi.in_(self.npis())
         )
 
+    def provider_adjustments(self) -> ColumnElement[bool]:
+        """PLB adjustments of these clinics: of their claims, or of no claim in a payment to
+        their NPI. The query must join `m.Payment`."""
+        if self.clinics is None:
+            return true()
+        return self.claim_ids(m.ProviderAdjustment.claim_id) | (
+            m.ProviderAdjustment.claim_id.is_(None) & m.Payment.payee_npi.in_(self.npis())
+        )
+
     def payments(self) -> ColumnElement[bool]:
         """Payments (BPR/TRN) to these clinics' NPIs, or paying one of their claims."""
         if self.clinics is None:

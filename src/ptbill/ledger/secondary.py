@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -1022,15 +1022,18 @@ def after_posting(
     as_of: dt.date,
     who: str,
     source: str,
+    recouped: Sequence[int] = (),
 ) -> CobSummary:
     """What follows a posting: claims to the next payers, insurance over-payments to refund,
     and the patients' credits applied to their new balances. Each step first narrows the
     claims to those it can concern (a patient with a next coverage, a claim paid more than
-    once...), so that a posting of claims with one payer and no patient money stays as fast."""
+    once...), so that a posting of claims with one payer and no patient money stays as fast.
+    `recouped`: the claims a PLB of the posting names, whose over-payment it may offset."""
     conn = session.connection()
     with_next = [cid for (cid,) in select_in(conn, _WITH_NEXT_SQL, claim_ids)]
     summary = advance(session, config, with_next, as_of=as_of, who=who, source=source)
-    overpayments.find(session, overpayments.candidates(conn, claim_ids), on=as_of, source=source)
+    owing = set(overpayments.candidates(conn, claim_ids)) | set(recouped)  # PLB: an offset
+    overpayments.find(session, sorted(owing), on=as_of, source=source)
     paying = [pid for (pid,) in select_in(conn, _PAYING_PATIENTS_SQL, claim_ids)]
     apply_credits(session, paying, on=as_of, who=who)
     return summary

@@ -289,6 +289,7 @@ def _post(
             session,
             config,
             list(poster.decided),
+            recouped=sorted(poster.recouped),
             as_of=as_of or poster.received_on,
             who=who,
             source=source,
@@ -346,6 +347,7 @@ class RemittancePoster:
         self.received_on = dt.date.min
         self.payers: dict[int, m.Payer] = {p.id: p for p in session.scalars(select(m.Payer))}
         self.decided: dict[int, str] = {}  # claims the file moved: id -> state
+        self.recouped: set[int] = set()  # claims a PLB of the file names (an offset)
         self.bulk = Bulk(session)
         self.conn = self.bulk.conn
         self.matcher = Matcher(self.bulk)

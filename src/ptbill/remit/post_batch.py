@@ -217,6 +217,7 @@ class Poster(Protocol):
     summary: PostSummary
     payers: dict[int, m.Payer]
     decided: dict[int, str]  # claims the file moved: id -> state
+    recouped: set[int]  # claims a PLB of the file names (an offset)
     bulk: Bulk
     matcher: Matcher
     money: Callable[[Any], Any]  # Python values -> the driver's (Bulk.to_driver)
@@ -682,6 +683,9 @@ class PostingBatch:
             for a in p.provider_adjustments
         ]
         self.p.bulk.insert(m.ProviderAdjustment, rows)
+        self.p.recouped.update(
+            claims[a.reference] for a in p.provider_adjustments if a.reference in claims
+        )
         self.p.summary.provider_adjustments += sum((a.amount for a in p.provider_adjustments), ZERO)
 
     # -- writing ------------------------------------------------------------------------------

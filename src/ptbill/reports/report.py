@@ -17,12 +17,14 @@ write-offs on or before `as_of`), so a report as of an earlier date shows what w
   reductions (denied amounts stay until written off or paid); aged from the first submission
   in buckets 0-30, 31-60, 61-90, 91-120 and over 120 days. days_in_ar = A/R / the average daily
   charges of the 90 days up to as_of (claims by date of service). A secondary or tertiary
-  claim (ptbill.ledger.secondary) is owed the share the payer before it left, until it decides;
-  its charge repeats the visit's and is not counted again.
+  claim (ptbill.ledger.secondary) is owed the share the payer before it left, until it decides,
+  and what it has not paid of it while asked again (corrected, appealed, its decision
+  reversed); its charge repeats the visit's and is not counted again.
 - patient A/R: what patients owe (ptbill.ledger.balances: the share the last payer left, less
   their payments), with its aging from the payer's decision, and the credits they hold.
-- collections: what came in, by payer (835 payments, reversals net) and by patient (payments
-  less refunds). net_collection_rate = all collections / (charges - contractual reductions).
+- collections: what came in, by payer (835 payments, reversals net, less the PLB provider
+  adjustments: the payments' BPR02) and by patient (payments less refunds).
+  net_collection_rate = all collections / (charges - contractual reductions).
 
 A report covers the clinics of its `Scope` (ptbill.ledger.scope; `ptbill report --clinic`,
 the web's `clinic=`): overall, per payer, and per clinic (the roll-up of a billing company).
@@ -44,10 +46,11 @@ from ptbill.ledger import models as m
 from ptbill.ledger.balances import BUCKETS, balances, cents
 from ptbill.ledger.patient_models import PatientTransaction
 from ptbill.ledger.scope import EVERYTHING, Scope
-from ptbill.ledger.states import State
+from ptbill.ledger.states import DECIDED, State
 
 ZERO = Decimal(0)
 WINDOW_DAYS = 90
+_SETTLED = frozenset({*DECIDED, State.CLOSED, State.WRITTEN_OFF})
 
 
 @dataclass
@@ -72,6 +75,7 @@ class _Claim:
     written_off: bool = False
     denials: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (category, carc)
     left_by_earlier: Decimal | None = None  # a next payer's claim: the share it was sent for
+    state: str | None = None  # a next payer's claim: its state as of the date
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
@@ -190,8 +194,56 @@ def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Cl
             claims[cid].written_off = True
         else:
             claims[cid].corrected = True
+    next_payers = (
+        select(m.AuditEntry.claim_id, m.AuditEntry.to_state)
+        .join(m.Claim, m.Claim.id == m.AuditEntry.claim_id)
+        .where(
+            m.AuditEntry.on_date <= as_of,
+            m.Claim.primary_claim_id.is_not(None),
+            scope.claim_ids(m.AuditEntry.claim_id),
+        )
+        .order_by(m.AuditEntry.on_date, m.AuditEntry.id)
+    )
+    for cid, to in session.execute(next_payers):
+        claims[cid].state = to  # the last move of the date stands
     _chains(claims)
     return claims, unmatched
+
+
+def _provider_adjustments(
+    session: Session, as_of: dt.date, scope: Scope, claims: dict[int, _Claim]
+) -> dict[str, Decimal]:
+    """The PLB amounts of the payments decided on or before as_of, by payer (positive: money
+    the payer took back outside claims, negative: paid extra, as interest): of its claim's
+    payer, else of the payer of the payment's claims, else of the payer profile with the
+    payment's payer id, else under that id."""
+    pa, pay = m.ProviderAdjustment, m.Payment
+    rows = session.execute(
+        select(pa.claim_id, pa.amount, pay.id, pay.payer_identifier)
+        .join(pay, pay.id == pa.payment_id)
+        .where(pay.determined_on <= as_of, scope.provider_adjustments())
+    ).all()
+    loose = {r[2] for r in rows if r[0] not in claims}
+    payers_of: dict[int, set[str]] = defaultdict(set)
+    if loose:
+        for payment, key in session.execute(
+            select(m.ClaimPayment.payment_id, m.Payer.key)
+            .join(m.Claim, m.Claim.id == m.ClaimPayment.claim_id)
+            .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+            .where(m.ClaimPayment.payment_id.in_(loose))
+        ):
+            payers_of[payment].add(key)
+    by_id: dict[str, set[str]] = defaultdict(set)
+    for key, payer_id in session.execute(select(m.Payer.key, m.Payer.payer_id)):
+        by_id[payer_id].add(key)
+    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for claim_id, amount, payment, identifier in rows:
+        if claim_id in claims:
+            out[claims[claim_id].payer] += amount
+            continue
+        keys = payers_of.get(payment) or by_id.get(identifier) or {identifier}
+        out[min(keys) if len(keys) == 1 else identifier] += amount
+    return out
 
 
 def _chains(claims: dict[int, _Claim]) -> None:
@@ -206,8 +258,10 @@ def _chains(claims: dict[int, _Claim]) -> None:
 def _outstanding(c: _Claim) -> Decimal:
     if c.left_by_earlier is None:
         return c.charge - c.paid - c.patient - c.contractual
-    if c.decided:  # what the next payer did not pay is the patient's (or written off)
+    if c.decided and c.state in _SETTLED:  # what it did not pay is the patient's (or written off)
         return ZERO
+    # not decided yet, or asked again (corrected, appealed, its decision reversed): owed the
+    # share less what it paid, as the patient's pending insurance (ptbill.ledger.balances)
     return c.left_by_earlier - c.paid - c.patient
 
 
@@ -270,19 +324,25 @@ def _metrics(claims: list[_Claim], as_of: dt.date) -> dict[str, Any]:
         "claims_decided": len(decided),
         "clean_claim_rate": _rate(len(clean), len(decided)),
         "denial_rate": _rate(len(denied), len(decided)),
-        "denials_by_category": dict(sorted(by_category.items())),
-        "denials_by_carc": dict(sorted(by_carc.items(), key=lambda kv: (len(kv[0]), kv[0]))),
-        "paid_total": sum((c.paid for c in claims), ZERO),
-        "expected_vs_paid": {
-            "claims": len(known),
-            "expected": expected,
-            "paid": paid_known,
-            "difference": paid_known - expected,
-            "claims_without_expected": len(decided) - len(known),
-        },
-        "ar_total": ar_total,
-        "ar_claims": ar_claims,
-        "ar_aging": aging,
+        **cents(  # amounts in dollars and cents, 0.00 too (the rates and days keep theirs)
+            {
+                "denials_by_category": dict(sorted(by_category.items())),
+                "denials_by_carc": dict(
+                    sorted(by_carc.items(), key=lambda kv: (len(kv[0]), kv[0]))
+                ),
+                "paid_total": sum((c.paid for c in claims), ZERO),
+                "expected_vs_paid": {
+                    "claims": len(known),
+                    "expected": expected,
+                    "paid": paid_known,
+                    "difference": paid_known - expected,
+                    "claims_without_expected": len(decided) - len(known),
+                },
+                "ar_total": ar_total,
+                "ar_claims": ar_claims,
+                "ar_aging": aging,
+            }
+        ),
         "days_in_ar": days_in_ar,
     }
 
@@ -306,8 +366,10 @@ def build_report(
         by_payer[c.payer].append(c)
         by_clinic[c.clinic].append(c)
     overall = _metrics(list(claims.values()), as_of)
-    overall["unmatched_paid"] = unmatched
-    money = patient_money(session, as_of, list(claims.values()), scope) if patients else {}
+    overall["unmatched_paid"] = cents(unmatched)
+    taken = _provider_adjustments(session, as_of, scope, claims)
+    overall["provider_adjustments"] = cents(sum(taken.values(), ZERO))
+    money = patient_money(session, as_of, list(claims.values()), scope, taken) if patients else {}
     return {
         "as_of": as_of,
         **overall,
@@ -322,10 +384,16 @@ def build_report(
 
 
 def patient_money(
-    session: Session, as_of: dt.date, claims: list[_Claim], scope: Scope = EVERYTHING
+    session: Session,
+    as_of: dt.date,
+    claims: list[_Claim],
+    scope: Scope = EVERYTHING,
+    taken: dict[str, Decimal] | None = None,
 ) -> dict[str, Any]:
     """Patient A/R and its aging, collections by payer and by patient, the net collection
-    rate, of the patients of `scope`."""
+    rate, of the patients of `scope`. A payer's collections are what it paid on claims less
+    what it `taken` back outside them (PLB; negative: paid extra): the money its payments
+    brought (BPR02)."""
     owed = balances(session, as_of, scope=scope)
     aging = {name: ZERO for name, _ in BUCKETS}
     for p in owed.values():
@@ -351,6 +419,8 @@ def patient_money(
     for c in claims:
         if c.paid:
             by_payer[c.payer] += c.paid
+    for payer, amount in (taken or {}).items():
+        by_payer[payer] -= amount
     collected = sum(by_payer.values(), ZERO) + sum(by_patient.values(), ZERO)
     submitted = [c for c in claims if c.submitted]
     charges = sum((c.charge for c in submitted if c.sequence == 1), ZERO)

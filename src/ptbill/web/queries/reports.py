@@ -16,7 +16,8 @@ def collections_by_month(
     session: Session, scope: Scope, as_of: dt.date, months: int = 6
 ) -> list[tuple[str, Decimal]]:
     """What payers paid on claims (reversals net), by month of the payer's decision, for the
-    `months` months up to as_of."""
+    `months` months up to as_of; as the report's paid_total, a payment that matched no claim
+    is not among them (the report's unmatched_paid)."""
     first = dt.date(as_of.year, as_of.month, 1)
     for _ in range(months - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
@@ -27,6 +28,7 @@ def collections_by_month(
         .where(
             m.ClaimPayment.determined_on >= first,
             m.ClaimPayment.determined_on <= as_of,
+            m.ClaimPayment.claim_id.is_not(None),
             scope.claim_payments(),
         )
     )
