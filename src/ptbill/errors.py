@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -102,6 +103,22 @@ def unreadable(path: str, error: OSError) -> InputError:
         f"cannot read the file ({error.strerror})",
         "check the path and its permissions",
     )
+
+
+def read_bounded(path: str | Path, limit: int, what: str, fix: str) -> bytes:
+    """A file read whole, at most `limit` bytes: a larger one (or a device such as /dev/zero)
+    is refused unread, as "the file is larger than N MB, {what}: it was not read", and one
+    that cannot be read is `unreadable`."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise unreadable(str(path), e) from None
+    if len(data) > limit:
+        raise InputError(
+            str(path), f"the file is larger than {limit >> 20} MB, {what}: it was not read", fix
+        )
+    return data
 
 
 @contextmanager

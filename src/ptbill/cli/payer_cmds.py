@@ -34,7 +34,7 @@ from ptbill.cli.ledger_cmds import (
 )
 from ptbill.cli.outfile import written_whole
 from ptbill.cli.output import JsonList
-from ptbill.errors import AlreadyApplied, InputError, unreadable
+from ptbill.errors import AlreadyApplied, InputError, read_bounded
 
 TODAY = click.option(
     "--as-of", "as_of", type=DATE, default=None, help="Business date (default today)."
@@ -77,18 +77,12 @@ MAX_ANSWER_BYTES = 100 << 20
 
 
 def _read(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_ANSWER_BYTES + 1)
-    except OSError as e:
-        raise unreadable(path, e) from None
-    if len(data) > MAX_ANSWER_BYTES:
-        raise InputError(
-            path,
-            f"the file is larger than {MAX_ANSWER_BYTES >> 20} MB, more than an eligibility or "
-            "claim status answer holds: it was not read",
-            "check that it is the payer's 271 or 277 (or ask for the answers in smaller files)",
-        )
+    data = read_bounded(
+        path,
+        MAX_ANSWER_BYTES,
+        "more than an eligibility or claim status answer holds",
+        "check that it is the payer's 271 or 277 (or ask for the answers in smaller files)",
+    )
     return data.decode("utf-8", errors="replace")
 
 

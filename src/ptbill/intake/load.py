@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
-from ptbill.errors import InputError, InputErrors, unreadable, validation_errors
+from ptbill.errors import InputError, InputErrors, read_bounded, unreadable, validation_errors
 from ptbill.intake.detect import (
     Format,
     choose,
@@ -104,19 +104,13 @@ MAX_DOCUMENT_BYTES = 256 << 20
 
 def read_file(path: str | Path) -> str:
     origin = str(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as e:
-        raise unreadable(origin, e) from None
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise InputError(
-            origin,
-            f"the file is larger than {MAX_DOCUMENT_BYTES >> 20} MB, the most of a FHIR, HL7 or "
-            "CSV export read whole: it was not read",
-            "export a day or a clinic a file, or the visits as JSON Lines (read a visit at a "
-            "time, of any size)",
-        )
+    data = read_bounded(
+        origin,
+        MAX_DOCUMENT_BYTES,
+        "the most of a FHIR, HL7 or CSV export read whole",
+        "export a day or a clinic a file, or the visits as JSON Lines (read a visit at a time, "
+        "of any size)",
+    )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ptbill.errors import InputError, unreadable
+from ptbill.errors import InputError, read_bounded
 from ptbill.reference import store
 from ptbill.reference.snapshot import ReferenceSnapshot
 
@@ -65,18 +65,12 @@ MAX_REFERENCE_BYTES = 512 << 20
 
 def read_text(path: Path) -> str:
     """A CMS or contract file as text: UTF-8 (with or without BOM), else Windows-1252."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_REFERENCE_BYTES + 1)
-    except OSError as e:
-        raise unreadable(str(path), e) from None
-    if len(data) > MAX_REFERENCE_BYTES:
-        raise InputError(
-            str(path),
-            f"the file is larger than {MAX_REFERENCE_BYTES >> 20} MB, more than any CMS or "
-            "contract file: it was not read",
-            "check that it is the release's file (unzipped, one file at a time)",
-        )
+    data = read_bounded(
+        path,
+        MAX_REFERENCE_BYTES,
+        "more than any CMS or contract file",
+        "check that it is the release's file (unzipped, one file at a time)",
+    )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
