@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,9 @@ time.sleep(120)
 """
 
 
-def test_a_new_database_opens_while_a_workbench_holds_the_last_one(tmp_path: Path) -> None:
+@pytest.fixture
+def held(tmp_path: Path) -> Iterator[Path]:
+    """A ledger that another process (the last demo's workbench) has open and writes to."""
     db_path = tmp_path / "ptbill.db"
     with Ledger(f"sqlite:///{db_path}"):
         pass
@@ -37,28 +40,21 @@ def test_a_new_database_opens_while_a_workbench_holds_the_last_one(tmp_path: Pat
     try:
         assert workbench.stdout is not None and workbench.stdout.readline() == "open\n"
         assert (tmp_path / "ptbill.db-wal").exists()
-        remove_sqlite(db_path)
-        with Ledger(f"sqlite:///{db_path}") as ledger, ledger.transaction() as s:
-            tables = s.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'table'"))
-            assert tables.scalar() > 0  # made, migrated and readable
+        yield db_path
     finally:
         workbench.kill()
         workbench.wait()
 
 
-def test_a_database_deleted_under_a_workbench_is_told_with_its_cause(tmp_path: Path) -> None:
-    db_path = tmp_path / "ptbill.db"
-    with Ledger(f"sqlite:///{db_path}"):
+def test_a_new_database_opens_while_a_workbench_holds_the_last_one(held: Path) -> None:
+    remove_sqlite(held)
+    with Ledger(f"sqlite:///{held}") as ledger, ledger.transaction() as s:
+        tables = s.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'table'"))
+        assert tables.scalar() > 0  # made, migrated and readable
+
+
+def test_a_database_deleted_under_a_workbench_is_told_with_its_cause(held: Path) -> None:
+    held.unlink()  # by hand, its -wal and -shm left to the workbench
+    with pytest.raises(InputError) as caught, Ledger(f"sqlite:///{held}"):
         pass
-    workbench = subprocess.Popen(
-        [sys.executable, "-c", _WORKBENCH, str(db_path)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert workbench.stdout is not None and workbench.stdout.readline() == "open\n"
-        db_path.unlink()  # by hand, its -wal and -shm left to the workbench
-        with pytest.raises(InputError) as caught, Ledger(f"sqlite:///{db_path}"):
-            pass
-        assert "disk I/O error" in str(caught.value) and "stop that process" in str(caught.value)
-    finally:
-        workbench.kill()
-        workbench.wait()
+    assert "disk I/O error" in str(caught.value) and "stop that process" in str(caught.value)
