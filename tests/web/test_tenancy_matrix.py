@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -371,7 +372,6 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
 def test_an_export_holds_only_the_callers_clinics(benches: tuple[Bench, Bench]) -> None:
     """`GET /api/v1/export` and the Export page: A's biller gets A's rows only (a row of no
     clinic neither), B's key is not known to them; a company role gets both clinics'."""
-    import json
 
     _, both = benches
     for what in ("claims", "payments", "adjustments", "work-items"):
@@ -522,3 +522,30 @@ def test_a_token_narrowed_to_clinic_a_reaches_nothing_of_b(benches: tuple[Bench,
             if any(x in both.get(url, user).text and x not in url for x in foreign)
         ]
         assert leaks == [], user
+
+
+def test_clinic_a_cannot_take_clinic_bs_visit_id(benches: tuple[Bench, Bench]) -> None:
+    """A's biller uploading a visit of A's that carries one of B's visit ids: the job fails
+    naming the visit id, and B's visit stays B's (it was moved to A and A's patient, under
+    B's claim: A's biller could then read it and B's billers got 404)."""
+    _, both = benches
+    theirs = _ids(both, B)["claim_number"][0]
+    lines = both.demo.visits_path.read_text().splitlines()
+    visit = json.loads(next(line for line in lines if A in line))
+    visit["visit_id"] = theirs
+    before = both.get(f"/api/v1/visits/{theirs}", "manager").json()
+    r = both.client.post(
+        "/api/v1/visits",
+        headers={"Authorization": f"Bearer {both.tokens[A_USER]}"},
+        files={"file": ("a.jsonl", json.dumps(visit).encode(), "application/json")},
+    )
+    assert r.status_code == 202, r.text
+    state = both.app.state
+    run_queued(state.sessions, JobContext(state.config, state.settings))
+    job = both.get(r.headers["location"], A_USER).json()
+    assert job["state"] == "failed", job
+    assert [(e["visit_id"], e["field"]) for e in job["errors"]] == [(theirs, "visit_id")]
+    assert B not in json.dumps(job)
+    assert both.get(f"/api/v1/visits/{theirs}", "manager").json() == before
+    assert both.get(f"/api/v1/visits/{theirs}", B_USER).status_code == 200
+    assert both.get(f"/api/v1/visits/{theirs}", A_USER).status_code == 404
