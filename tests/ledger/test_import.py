@@ -362,3 +362,34 @@ def test_the_same_patient_id_at_two_clinics_is_not_a_duplicate(
     with ledger.transaction() as s:
         clinics = s.scalars(select(m.Patient.clinic_id).where(m.Patient.external_id == "P-1"))
         assert len(set(clinics)) == 2
+
+
+def test_a_visit_id_stored_at_another_clinic_is_refused(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A visit id is one visit of one clinic: a file of another clinic's visit carrying it
+    (a biller of that clinic, or their typo) is refused, naming the visit and the field; it
+    moved the stored visit to the other clinic and its patient, under the first clinic's claim
+    (a biller of clinic A rewrote clinic B's visit, then read it, and B's billers lost it)."""
+    other = {
+        "name": "Oak Practice",
+        "npi": "1245319599",
+        "tax_id": "37-7654321",
+        "address": {"line1": "1 Oak St", "city": "Springfield", "state": "IL", "zip": "62701"},
+    }
+    at_oak = medicare_visit("V-1", billing_provider=other)
+    del at_oak["clinic"]
+    _import(ledger, config, write_visits(tmp_path / "oak.jsonl", [at_oak]))
+    with ledger.transaction() as s:
+        before = s.execute(select(m.Visit.clinic_id, m.Visit.patient_id, m.Visit.source_sha256))
+        stored = before.one()
+    theirs = medicare_visit("V-1", date_of_service="2025-03-04")
+    with pytest.raises(InputErrors) as e:
+        _import(ledger, config, write_visits(tmp_path / "elm.jsonl", [theirs]))
+    [error] = e.value.errors
+    assert error.visit_id == "V-1" and error.field == "visit_id"
+    assert "another clinic" in error.problem and "Oak" not in error.render()
+    with ledger.transaction() as s:
+        after = s.execute(select(m.Visit.clinic_id, m.Visit.patient_id, m.Visit.source_sha256))
+        assert after.one() == stored
+        assert s.scalar(select(func.count()).select_from(m.Visit)) == 1

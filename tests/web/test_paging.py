@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from ptbill.ledger import models as m
+from ptbill.web.params import MAX_SEARCH
 from tests.web.conftest import MakeBench, Workbench
 
 MAX = 200
@@ -187,3 +188,18 @@ def test_a_blank_patient_filter_is_no_filter(shared_bench: Workbench, url: str) 
     with shared_bench.signed_in("viewer"):
         r = shared_bench.client.get(url)
     assert r.status_code == 200, r.text[:300]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/claims", "/api/v1/patients", "/claims", "/patients"])
+def test_a_search_longer_than_any_name_or_id_is_named(shared_bench: Workbench, path: str) -> None:
+    """A search (`q`) is bounded at the edge: 60,000 characters made SQLite's LIKE fail ("pattern
+    too complex"), answered 503 "the ledger is busy", which it was not. A search of the
+    longest that is allowed still answers."""
+    with shared_bench.signed_in("viewer"):
+        long = shared_bench.client.get(path, params={"q": "x" * 60_000})
+        most = shared_bench.client.get(path, params={"q": "x" * MAX_SEARCH})
+        over = shared_bench.client.get(path, params={"q": "x" * (MAX_SEARCH + 1)})
+    assert long.status_code == over.status_code == 422, long.text[:300]
+    assert "query.q" in long.text and f"{MAX_SEARCH}" in long.text
+    assert "x" * 100 not in long.text  # the value is not echoed whole
+    assert most.status_code == 200, most.text[:300]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.scope import Scope, scope_of
 from ptbill.reports.statements import run_statements
 from ptbill.web import WebSettings, create_app
+from ptbill.web.accounts import create_token
 from ptbill.web.db import open_database
 from ptbill.web.jobs import JobContext, run_queued
 from tests.ledger.test_patient_money import pdf_text
@@ -370,7 +372,6 @@ def test_clinic_a_cannot_change_clinic_b(benches: tuple[Bench, Bench]) -> None:
 def test_an_export_holds_only_the_callers_clinics(benches: tuple[Bench, Bench]) -> None:
     """`GET /api/v1/export` and the Export page: A's biller gets A's rows only (a row of no
     clinic neither), B's key is not known to them; a company role gets both clinics'."""
-    import json
 
     _, both = benches
     for what in ("claims", "payments", "adjustments", "work-items"):
@@ -479,3 +480,72 @@ def test_the_report_csv_and_the_dashboards_link_to_it_are_of_the_users_clinics(
     theirs = list(csv.DictReader(io.StringIO(both.client.get(href).text)))
     assert {r["name"] for r in theirs if r["section"] == "clinic"} == {B}
     both.client.cookies.clear()
+
+
+def test_a_token_narrowed_to_clinic_a_reaches_nothing_of_b(benches: tuple[Bench, Bench]) -> None:
+    """A user of both clinics (and a company-wide one) with a token narrowed to A (an
+    integration of A's): no API answer names B's rows, with A's ids or B's, and a job the
+    same user started for B with their full token is not found through it (nor cancelled)."""
+    _, both = benches
+    with both.app.state.sessions.begin() as s:
+        a = s.scalar(select(m.Clinic.id).where(m.Clinic.key == A))
+        narrowed = [f"{user}@{A}" for user in ("biller", "manager", "admin")]
+        for name in narrowed:
+            both.tokens[name] = create_token(s, name.split("@")[0], a)
+    lines = both.demo.visits_path.read_text().splitlines()
+    visit = next(line for line in lines if B in line)
+    for user in ("biller", "admin"):  # a job for A and B, and one for every clinic
+        r = both.client.post(
+            "/api/v1/visits",
+            headers={"Authorization": f"Bearer {both.tokens[user]}"},
+            files={"file": (f"{B}.jsonl", visit.encode(), "application/json")},
+        )
+        assert r.status_code == 202, r.text
+        state = both.app.state
+        run_queued(state.sessions, JobContext(state.config, state.settings))
+        job = r.headers["location"]
+        assert both.get(job, user).json()["state"] == "done"
+        token = {"Authorization": f"Bearer {both.tokens[f'{user}@{A}']}"}
+        assert both.client.get(job, headers=token).status_code == 404
+        assert both.client.post(f"{job}/cancel", headers=token).status_code == 404
+        listed = both.client.get("/api/v1/jobs", headers=token).json()
+        assert r.json()["id"] not in {j["id"] for j in listed["jobs"]}
+    foreign = _markers(both, B)
+    search = sorted(foreign)[0][:-1]
+    paths = [p for p in _gets(both) if p.startswith("/api/")]
+    for user in narrowed:
+        leaks = [
+            url
+            for path in paths
+            for ids in (_ids(both, A), _ids(both, B))
+            for url in _variants(_fill(path, ids), search)
+            if any(x in both.get(url, user).text and x not in url for x in foreign)
+        ]
+        assert leaks == [], user
+
+
+def test_clinic_a_cannot_take_clinic_bs_visit_id(benches: tuple[Bench, Bench]) -> None:
+    """A's biller uploading a visit of A's that carries one of B's visit ids: the job fails
+    naming the visit id, and B's visit stays B's (it was moved to A and A's patient, under
+    B's claim: A's biller could then read it and B's billers got 404)."""
+    _, both = benches
+    theirs = _ids(both, B)["claim_number"][0]
+    lines = both.demo.visits_path.read_text().splitlines()
+    visit = json.loads(next(line for line in lines if A in line))
+    visit["visit_id"] = theirs
+    before = both.get(f"/api/v1/visits/{theirs}", "manager").json()
+    r = both.client.post(
+        "/api/v1/visits",
+        headers={"Authorization": f"Bearer {both.tokens[A_USER]}"},
+        files={"file": ("a.jsonl", json.dumps(visit).encode(), "application/json")},
+    )
+    assert r.status_code == 202, r.text
+    state = both.app.state
+    run_queued(state.sessions, JobContext(state.config, state.settings))
+    job = both.get(r.headers["location"], A_USER).json()
+    assert job["state"] == "failed", job
+    assert [(e["visit_id"], e["field"]) for e in job["errors"]] == [(theirs, "visit_id")]
+    assert B not in json.dumps(job)
+    assert both.get(f"/api/v1/visits/{theirs}", "manager").json() == before
+    assert both.get(f"/api/v1/visits/{theirs}", B_USER).status_code == 200
+    assert both.get(f"/api/v1/visits/{theirs}", A_USER).status_code == 404

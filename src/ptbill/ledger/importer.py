@@ -289,7 +289,7 @@ class _Run:
         self.summary.read += len(prepared)
         unique = {p.visit.visit_id: p for p in prepared}  # the last copy of a visit id wins
         items = self._items(path, list(unique.values()))
-        self._existing(items)
+        self._existing(path, items)
         todo = []
         for item in items:
             if item.existing is not None and item.existing.sha == item.sha:
@@ -337,7 +337,11 @@ class _Run:
             raise InputErrors(errors)
         return items
 
-    def _existing(self, items: list[_Item]) -> None:
+    def _existing(self, path: str, items: list[_Item]) -> None:
+        """Mark the visits imported before. A visit id stored at another clinic is refused:
+        updated, the visit would move to this clinic and its patient under the other
+        clinic's claim (and a biller of one clinic would rewrite another's). The refusal says
+        the id is taken, not whose it is."""
         by_id = {i.visit.visit_id: i for i in items}
         q = (
             select(
@@ -347,6 +351,7 @@ class _Run:
                 m.Claim.state,
                 m.ClaimVersion.id,
                 m.Visit.source_sha256,
+                m.Clinic.key,
             )
             .join(m.Claim, m.Claim.visit_pk == m.Visit.id)
             .join(
@@ -354,10 +359,25 @@ class _Run:
                 (m.ClaimVersion.claim_id == m.Claim.id)
                 & (m.ClaimVersion.version == m.Claim.version),
             )
+            .outerjoin(m.Clinic, m.Clinic.id == m.Visit.clinic_id)
             .where(m.Visit.visit_id.in_(list(by_id)))
         )
-        for vid, visit_pk, claim_pk, state, version_id, sha in self.s.execute(q):
+        taken = []
+        for vid, visit_pk, claim_pk, state, version_id, sha, clinic in self.s.execute(q):
+            if clinic != by_id[vid].ctx.clinic_key:
+                taken.append(
+                    InputError(
+                        path,
+                        "this visit id is another clinic's visit in the ledger (a visit id "
+                        "names one visit of one clinic)",
+                        "give the visit its own id (the EHR's visit or encounter number)",
+                        visit_id=vid,
+                        field="visit_id",
+                    )
+                )
             by_id[vid].existing = Existing(visit_pk, claim_pk, state, version_id, sha)
+        if taken:
+            raise InputErrors(taken)
 
     def _refs(self, items: list[_Item]) -> None:
         """The ids of each visit's clinic, payer, providers, patient and coverage (rows made

@@ -16,9 +16,11 @@ JobLost) and rolls back: the work is never applied twice. A job that commits in 
 long import) records in each batch's transaction what the batches so far did (`checkpoint`),
 so that a retry goes on from the last committed batch.
 
-Who sees a job (`JobScope`): the user who started it, and anyone whose clinics include every
-clinic it works for; a job for every clinic (no clinic recorded: started by a company-wide
-user or at the command line) only a company-wide user.
+Who sees a job (`JobScope`): whoever reads every clinic it works for, its own user included
+only while they do (a token of theirs narrowed to one clinic, or a grant taken away, no longer
+reaches a job that works for another: its result and errors name that clinic's visits); a job
+for every clinic (no clinic recorded: started by a company-wide user or at the command line)
+only a company-wide user.
 """
 
 from __future__ import annotations
@@ -67,22 +69,19 @@ def worker_name() -> str:
 
 @dataclass(frozen=True, slots=True)
 class JobScope:
-    """Whose jobs a caller sees: `clinics` None sees every job; else the jobs `user_id`
-    started and those all of whose clinics are in `clinics`."""
+    """Whose jobs a caller sees: `clinics` None sees every job; else those all of whose
+    clinics are in `clinics` (who started it does not matter: the clinics do)."""
 
     clinics: frozenset[int] | None = None
-    user_id: int | None = None
 
     def predicate(self) -> ColumnElement[bool]:
         if self.clinics is None:
             return true()
-        own = Job.user_id == self.user_id if self.user_id is not None else None
         has_clinics = exists().where(JobClinic.job_id == Job.id)
         outside = exists().where(
             JobClinic.job_id == Job.id, JobClinic.clinic_id.not_in(sorted(self.clinics))
         )
-        theirs = has_clinics & not_(outside)
-        return theirs if own is None else own | theirs
+        return has_clinics & not_(outside)
 
 
 EVERYONE = JobScope()

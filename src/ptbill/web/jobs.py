@@ -41,9 +41,10 @@ WHAT = {IMPORT: "Import of visits", POST: "Posting of an 835"}
 
 
 def job_scope(who: Principal) -> JobScope:
-    """The jobs `who` sees: their own, and those whose clinics are all among the clinics
-    they read (a company-wide user: every job)."""
-    return JobScope(clinics=who.scope.clinics, user_id=who.user_id)
+    """The jobs `who` sees: those whose clinics are all among the clinics they read now,
+    through this token (a company-wide user: every job). Their own job for a clinic out of
+    reach is not among them: its result names that clinic's visits."""
+    return JobScope(clinics=who.scope.clinics)
 
 
 def job_clinics(who: Principal) -> frozenset[int] | None:

@@ -18,6 +18,7 @@ from ptbill.web.queries.common import MAX_LIMIT
 MAX_ID = 2**31 - 1  # the ledger's integer keys (PostgreSQL INTEGER)
 MAX_OFFSET = 1_000_000_000
 MAX_PAGE = 1_000_000
+MAX_SEARCH = 100  # characters of a search: longer than any name or id it could match
 
 # A row's number in the ledger: a patient, a submission, an acknowledgement, a remittance,
 # an appeal letter.
@@ -41,6 +42,12 @@ ClaimNumber = Annotated[
 ]
 VisitId = ClaimNumber  # the same id
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1")]
+# A search: bounded, since the database matches it as a LIKE pattern (SQLite fails one of
+# 50,000 characters, a failure the app could only answer as a busy ledger).
+Search = Annotated[
+    str | None,
+    Query(max_length=MAX_SEARCH, description=f"Part of a name or id (at most {MAX_SEARCH})"),
+]
 
 
 # The work queue's filters (ptbill.remit.worklist.WorkFilter), the same for the API's and the

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from ptbill.ledger.states import State
 from ptbill.web.api.common import LedgerJSON, answer
 from ptbill.web.auth import Access, ReadDB
-from ptbill.web.params import ClaimNumber, Limit, Offset, PatientFilter
+from ptbill.web.params import ClaimNumber, Limit, Offset, PatientFilter, Search
 from ptbill.web.queries import claims
 
 # A claim's own routes come before `/claims/{claim_number:path}`, which would match them too.
@@ -23,7 +23,7 @@ def list_claims(
     state: Annotated[State | None, Query(description="Claim state")] = None,
     payer: str | None = None,
     patient_id: PatientFilter = None,
-    q: Annotated[str | None, Query(description="Part of a claim number")] = None,
+    q: Search = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> LedgerJSON:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from ptbill.web.api.common import AsOf, LedgerJSON, answer
 from ptbill.web.auth import Access, ReadDB, Reader
-from ptbill.web.params import Limit, Offset, RowId
+from ptbill.web.params import Limit, Offset, RowId, Search
 from ptbill.web.patient_status import patient_view
 from ptbill.web.queries import patients
 from ptbill.web.security import audit_read
@@ -16,7 +16,7 @@ router = APIRouter(tags=["patients"])
 
 @router.get("/patients", response_class=LedgerJSON)
 def list_patients(
-    session: ReadDB, scope: Access, q: str | None = None, limit: Limit = 50, offset: Offset = 0
+    session: ReadDB, scope: Access, q: Search = None, limit: Limit = 50, offset: Offset = 0
 ) -> LedgerJSON:
     """A page of patients by name (search `q`: part of a name or the patient's own id)."""
     return answer(patients.list_patients(session, scope, search=q, limit=limit, offset=offset))

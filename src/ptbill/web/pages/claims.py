@@ -13,7 +13,7 @@ from ptbill.ledger.states import State
 from ptbill.web.auth import Access, ReadDB
 from ptbill.web.errors import NotFound
 from ptbill.web.pages.common import show
-from ptbill.web.params import ClaimNumber, PageNumber, PatientFilter, RowId
+from ptbill.web.params import ClaimNumber, PageNumber, PatientFilter, RowId, Search
 from ptbill.web.queries import claims
 from ptbill.web.queries.common import PAGE
 
@@ -28,7 +28,7 @@ def claims_page(
     scope: Access,
     state: str | None = None,
     payer: str | None = None,
-    q: str | None = None,
+    q: Search = None,
     patient_id: PatientFilter = None,
     page: PageNumber = 1,
 ) -> HTMLResponse:

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from ptbill.ledger.eligibility import latest_checks
 from ptbill.web.auth import Access, ReadDB, Reader
 from ptbill.web.pages.common import show
-from ptbill.web.params import PageNumber, RowId
+from ptbill.web.params import PageNumber, RowId, Search
 from ptbill.web.patient_money import balance_of
 from ptbill.web.patient_status import patient_view
 from ptbill.web.queries.common import PAGE
@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/patients", response_class=HTMLResponse)
 def patients_page(
-    request: Request, session: ReadDB, scope: Access, q: str | None = None, page: PageNumber = 1
+    request: Request, session: ReadDB, scope: Access, q: Search = None, page: PageNumber = 1
 ) -> HTMLResponse:
     data = list_patients(session, scope, search=q or None, limit=PAGE, offset=(page - 1) * PAGE)
     return show(request, session, "patients.html", data=data, q=q, page=page, size=PAGE)
