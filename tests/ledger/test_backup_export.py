@@ -67,17 +67,9 @@ def posted(db_url: str, config: Config, tmp_path: Path) -> str:
         answer = simulate(sent.text, config, received=dt.date(2025, 3, 11))
         with ledger.transaction() as s:
             post_text(s, answer.remit_835 or "", "r.835", who=WHO, config=config, as_of=None)
-        with ledger.transaction() as s:  # the patients' money: a payment
-            paid_on = dt.date(2025, 3, 12)
-            pay(
-                s,
-                patient="P-1",
-                amount=Decimal("5.00"),
-                method="cash",
-                reference="",
-                on=paid_on,
-                who=WHO,
-            )
+        with ledger.transaction() as s:  # the patients' money: a payment in cash
+            cash = {"method": "cash", "reference": "", "who": WHO}
+            pay(s, patient="P-1", amount=Decimal("5.00"), on=dt.date(2025, 3, 12), **cash)
     return db_url
 
 

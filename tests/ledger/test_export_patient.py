@@ -34,7 +34,9 @@ PAY_DAY = PAID_DAY + dt.timedelta(days=1)
 OFF_DAY = PAID_DAY + dt.timedelta(days=2)
 
 
-def _money_moves(ledger: Ledger, config: Config, sent: dict) -> None:  # noqa: F811
+@pytest.fixture
+def moved(ledger: Ledger, config: Config, sent: dict) -> Ledger:  # noqa: F811
+    """The ledger after P-1's money moved (the module's docstring)."""
     _post(ledger, config, _paid(sent, "V-1"))
     with ledger.transaction() as s:
         pay(s, patient="P-1", amount=D("10.00"), method="card", reference="A1", on=PAY_DAY, who=WHO)
@@ -46,6 +48,7 @@ def _money_moves(ledger: Ledger, config: Config, sent: dict) -> None:  # noqa: F
     assert _owed(ledger, OFF_DAY).balance == D("6.00")  # 16.00 less the 10.00 credit
     with ledger.transaction() as s:
         write_off(s, patient="P-1", reason="hardship", on=OFF_DAY, who=WHO)
+    return ledger
 
 
 def _export(ledger: Ledger, fmt: Any, **kw: Any) -> list[dict[str, Any]]:
@@ -59,12 +62,8 @@ def _export(ledger: Ledger, fmt: Any, **kw: Any) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def test_each_payment_refund_and_write_off_with_what_it_paid(
-    ledger: Ledger,
-    config: Config,
-    sent: dict,  # noqa: F811
-) -> None:
-    _money_moves(ledger, config, sent)
+def test_each_payment_refund_and_write_off_with_what_it_paid(moved: Ledger) -> None:
+    ledger = moved
     with ledger.transaction() as s:
         clinic = s.scalar(select(m.Clinic.key).join(m.Visit, m.Visit.clinic_id == m.Clinic.id))
     expected = [
@@ -90,12 +89,8 @@ def test_each_payment_refund_and_write_off_with_what_it_paid(
         _export(ledger, "csv", clinic="nowhere")
 
 
-def test_the_export_reconciles_with_the_reports_patient_collections(
-    ledger: Ledger,
-    config: Config,
-    sent: dict,  # noqa: F811
-) -> None:
-    _money_moves(ledger, config, sent)
+def test_the_export_reconciles_with_the_reports_patient_collections(moved: Ledger) -> None:
+    ledger = moved
     with ledger.transaction() as s:
         report = build_report(s, OFF_DAY)
     collected = sum((D(r["collected"]) for r in _export(ledger, "jsonl")), D(0))

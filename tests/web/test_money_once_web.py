@@ -85,6 +85,12 @@ def test_a_bad_key_is_refused_naming_the_header(bench: Workbench) -> None:
         assert r.status_code == 422, r.text
         assert r.json()["error"]["field"] == KEY
     assert D(_account(bench, p["id"])["balance"]) == D(p["balance"])
+    paths = bench.get("/api/v1/openapi.json").json()["paths"]
+    for path in ("payments", "refunds", "writeoff"):
+        route = paths[f"/api/v1/patients/{{patient_id}}/{path}"]["post"]
+        assert KEY in [q["name"] for q in route["parameters"]], path
+    claim = paths["/api/v1/claims/{claim_number}/writeoff"]["post"]
+    assert KEY in [q["name"] for q in claim["parameters"]]
 
 
 def test_refund_and_write_offs_retried_with_their_key_count_once(bench: Workbench) -> None:

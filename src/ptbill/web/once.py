@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,20 @@ from ptbill.web.accounts import Principal
 HEADER = "Idempotency-Key"
 FORM_FIELD = "once"
 _KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY}}}")  # printable ASCII, no spaces
+
+# The header in the OpenAPI document of each route that takes it (`openapi_extra`).
+OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY},
+            "description": "One per request (e.g. a UUID): the same request sent again with it "
+            "records nothing more and gets the first answer; another request with it: 422.",
+        }
+    ]
+}
 
 Answer = tuple[int, str]  # the status, and the JSON (API) or the redirect (pages)
 

@@ -18,7 +18,7 @@ from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, answer_text
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, ApiWriter, ReadDB, Reader
-from ptbill.web.once import api_refusal, header_key, run_once
+from ptbill.web.once import OPENAPI, api_refusal, header_key, run_once
 from ptbill.web.params import ClaimNumber, Limit, Offset, RowId
 from ptbill.web.security import audit_read
 
@@ -115,7 +115,12 @@ def _record(
     return answer_text(text, status)
 
 
-@router.post("/patients/{patient_id}/payments", response_class=LedgerJSON, status_code=201)
+@router.post(
+    "/patients/{patient_id}/payments",
+    response_class=LedgerJSON,
+    status_code=201,
+    openapi_extra=OPENAPI,
+)
 def post_payment(
     patient_id: RowId,
     request: Request,
@@ -128,7 +133,12 @@ def post_payment(
     return _record("payment", patient_id, request, session, who, body.model_dump(), as_of)
 
 
-@router.post("/patients/{patient_id}/refunds", response_class=LedgerJSON, status_code=201)
+@router.post(
+    "/patients/{patient_id}/refunds",
+    response_class=LedgerJSON,
+    status_code=201,
+    openapi_extra=OPENAPI,
+)
 def post_refund(
     patient_id: RowId,
     request: Request,
@@ -141,7 +151,12 @@ def post_refund(
     return _record("refund", patient_id, request, session, who, body.model_dump(), as_of)
 
 
-@router.post("/patients/{patient_id}/writeoff", response_class=LedgerJSON, status_code=201)
+@router.post(
+    "/patients/{patient_id}/writeoff",
+    response_class=LedgerJSON,
+    status_code=201,
+    openapi_extra=OPENAPI,
+)
 def post_patient_writeoff(
     patient_id: RowId,
     request: Request,

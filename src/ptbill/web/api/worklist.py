@@ -21,7 +21,7 @@ from ptbill.web.api.common import AsOf, LedgerJSON, answer, answer_text, inlined
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.bodies import WriterBody
-from ptbill.web.once import api_refusal, header_key, run_once
+from ptbill.web.once import OPENAPI, api_refusal, header_key, run_once
 from ptbill.web.params import MAX_ID, ClaimNumber, Limit, Offset, WorkFilterParams, WorkFilters
 from ptbill.web.queries.common import paged
 
@@ -198,7 +198,8 @@ def appeal_claim(
     "/claims/{claim_number:path}/writeoff",
     response_class=LedgerJSON,
     tags=["claims"],
-    openapi_extra=json_body(WriteOff.model_json_schema(), "Why the balance is written off"),
+    openapi_extra=json_body(WriteOff.model_json_schema(), "Why the balance is written off")
+    | OPENAPI,
 )
 def write_off(
     claim_number: ClaimNumber,
