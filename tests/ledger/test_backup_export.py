@@ -33,6 +33,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.engine import make_engine
 from ptbill.ledger.migrate import upgrade
+from ptbill.ledger.patient_pay import pay
 from ptbill.payer_sim import simulate
 from ptbill.remit.post import post_text
 from ptbill.reports.export_names import WHATS
@@ -53,7 +54,8 @@ def run(*args: str) -> Result:
 
 @pytest.fixture
 def posted(db_url: str, config: Config, tmp_path: Path) -> str:
-    """A ledger with claims of two dates of service, submitted, answered and posted."""
+    """A ledger with claims of two dates of service, submitted, answered and posted, and a
+    patient's payment."""
     visits = [
         medicare_visit("V-1"),
         medicare_visit("V-2", patient="P-2", dos=DOS + dt.timedelta(days=7)),
@@ -65,6 +67,9 @@ def posted(db_url: str, config: Config, tmp_path: Path) -> str:
         answer = simulate(sent.text, config, received=dt.date(2025, 3, 11))
         with ledger.transaction() as s:
             post_text(s, answer.remit_835 or "", "r.835", who=WHO, config=config, as_of=None)
+        with ledger.transaction() as s:  # the patients' money: a payment in cash
+            cash = {"method": "cash", "reference": "", "who": WHO}
+            pay(s, patient="P-1", amount=Decimal("5.00"), on=dt.date(2025, 3, 12), **cash)
     return db_url
 
 

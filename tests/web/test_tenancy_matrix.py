@@ -215,7 +215,11 @@ def _variants(url: str, search: str) -> list[str]:
     return [url, f"{url}?clinic={B}", f"{url}?q={search}", f"{url}?patient={search}"]
 
 
-_CSRF = re.compile(r'((?:name="csrf_token" value|name="csrf-token" content)=")[^"]*"')
+# The session's CSRF token and each money form's one-time token (ptbill.web.once) differ on
+# every run: not what a clinic's user sees of another clinic.
+_CSRF = re.compile(
+    r'((?:name="csrf_token" value|name="csrf-token" content|name="once" value)=")[^"]*"'
+)
 
 
 def _normal(r: Any, folder: str = "") -> tuple[int, str]:

@@ -1,6 +1,7 @@
-"""The ledger's data as files: `ptbill export` (claims, payments, adjustments, work items as
-CSV or JSON Lines), `ptbill backup FILE` (a consistent copy of a SQLite ledger) and `ptbill
-migrate` (bring the schema up to this ptbill's, for the read-only commands)."""
+"""The ledger's data as files: `ptbill export` (claims, payments, adjustments, work items,
+patients' money as CSV or JSON Lines), `ptbill backup FILE` (a consistent copy of a SQLite
+ledger) and `ptbill migrate` (bring the schema up to this ptbill's, for the read-only
+commands)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from ptbill.reports.export_names import FORMATS, WHATS
     type=click.Choice(WHATS),
     required=True,
     help="claims (by date of service), payments (one row per claim payment, by decision "
-    "date), adjustments (CAS and PLB), work-items (by the day opened).",
+    "date), adjustments (CAS and PLB), work-items (by the day opened), patient-transactions "
+    "(patients' payments, refunds and write-offs, by the day recorded).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--clinic", default=None, help="Only this clinic (its key in the configuration).")

@@ -507,8 +507,9 @@ class AuditEntry(Base):
     )
 
 
-# The tables for talking to payers, for patients and of the job queue live in their own
-# modules, on this metadata.
+# The tables for talking to payers, for patients, of the job queue and of the requests that
+# recorded money (ptbill.ledger.once) live in their own modules, on this metadata.
 from ptbill.ledger import job_models as _job_models  # noqa: E402, F401
+from ptbill.ledger import once as _once  # noqa: E402, F401
 from ptbill.ledger import patient_models as _patient_models  # noqa: E402, F401
 from ptbill.ledger import payer_models as _payer_models  # noqa: E402, F401

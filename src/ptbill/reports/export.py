@@ -1,6 +1,6 @@
-"""`ptbill export`: the ledger's claims, payments, adjustments and work items as CSV or JSON
-Lines, per clinic and date range, streamed (memory flat in the ledger's size: rows are read
-from the database a batch at a time and written as they come).
+"""`ptbill export`: the ledger's claims, payments, adjustments, work items and the patients'
+money as CSV or JSON Lines, per clinic and date range, streamed (memory flat in the ledger's
+size: rows are read from the database a batch at a time and written as they come).
 
 - claims: one row per claim; the date range is the date of service.
 - payments: one row per claim payment (CLP) with the payment (BPR/TRN) it came in; the date
@@ -10,6 +10,12 @@ from the database a batch at a time and written as they come).
   line) and the provider-level adjustments (PLB, level provider); the date is the payment's.
 - work-items: one row per work item, open or done; the date is the day it was opened. An item
   of no claim (a payment that matched none) has no clinic.
+- patient-transactions: one row per payment, refund or write-off of a patient (ptbill pay,
+  refund, patient-writeoff); the date is the day it was recorded, the clinic the patient's.
+  `collected` is what it brought in (a payment's amount, a refund's less, a write-off's
+  nothing): its sum over a range is the report's collections by patient as of its end.
+  `applied_to` is what it paid, by claim ("V-1 6.00; V-2 10.00", net of what a later
+  decision gave back to the credit); what a payment did not pay is the patient's credit.
 
 Both formats hold the same values: money as a decimal string (12.30), dates as YYYY-MM-DD,
 flags true/false; in CSV an empty cell where JSON has null.
@@ -24,6 +30,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from typing import Any, TextIO
 
 from sqlalchemy import Select, case, func, literal, null, select
@@ -31,6 +38,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.reports.cells import spreadsheet_text
 from ptbill.reports.export_names import WHATS, Format, What
@@ -39,6 +47,7 @@ from ptbill.reports.export_names import WHATS, Format, What
 Rows = Select[*tuple[Any, ...]]
 
 _BATCH = 1000  # rows fetched from the database at a time
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -262,6 +271,56 @@ def _work_items(query: ExportQuery) -> Rows:
     return _kept(of.join(q, w.claim_id).order_by(w.id), w.created_on, clinic, query)
 
 
+def _patient_transactions(query: ExportQuery) -> Rows:
+    """The columns `collected` and `applied_to` are filled in by _applied."""
+    t, pat, k = PatientTransaction, m.Patient, m.Clinic
+    q = (
+        select(
+            t.id,
+            t.on_date,
+            k.key.label("clinic"),
+            pat.external_id.label("patient"),
+            t.kind,
+            t.method,
+            t.reference,
+            t.amount,
+            null().label("collected"),
+            null().label("applied_to"),
+            t.note,
+            t.who,
+        )
+        .join(pat, pat.id == t.patient_id)
+        .join(k, k.id == pat.clinic_id)
+        .order_by(t.id)
+    )
+    return _kept(q, t.on_date, k.key, query)
+
+
+_COLLECTED = {"payment": 1, "refund": -1, "writeoff": 0}
+
+
+def _applied(session: Session, data: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Each patient transaction with what it brought in and what it paid, by claim (read for
+    a batch of transactions at a time)."""
+    while batch := list(islice(data, _BATCH)):
+        a, c = PatientApplication, m.Claim
+        q = (
+            select(a.transaction_id, c.claim_number, func.sum(a.amount))
+            .join(c, c.id == a.claim_id)
+            .where(a.transaction_id.in_([r["id"] for r in batch]))
+            .group_by(a.transaction_id, c.claim_number)
+            .order_by(a.transaction_id, func.min(a.id))
+        )
+        paid: dict[int, list[str]] = {}
+        for tx, claim, amount in session.execute(q):
+            if amount:
+                paid.setdefault(tx, []).append(f"{claim} {Decimal(amount).quantize(_CENT)}")
+        for r in batch:
+            r["collected"] = (r["amount"] * _COLLECTED[r["kind"]]).quantize(_CENT)
+            r["applied_to"] = "; ".join(paid.get(r["id"], []))
+            yield r
+
+
 def _selects(query: ExportQuery) -> list[Rows]:
     if query.what == "claims":
         return [_claims(query)]
@@ -269,6 +328,8 @@ def _selects(query: ExportQuery) -> list[Rows]:
         return [_payments(query)]
     if query.what == "adjustments":
         return [_cas(query), _plb(query)]
+    if query.what == "patient-transactions":
+        return [_patient_transactions(query)]
     return [_work_items(query)]
 
 
@@ -282,8 +343,8 @@ def rows(session: Session, query: ExportQuery) -> Iterator[dict[str, Any]]:
     for q in _selects(query):
         result = session.execute(q.execution_options(yield_per=_BATCH))
         names = list(result.keys())
-        for row in result:
-            yield dict(zip(names, row, strict=True))
+        data = (dict(zip(names, row, strict=True)) for row in result)
+        yield from _applied(session, data) if query.what == "patient-transactions" else data
 
 
 # --- the formats ----------------------------------------------------------------------------

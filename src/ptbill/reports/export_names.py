@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-What = Literal["claims", "payments", "adjustments", "work-items"]
+What = Literal["claims", "payments", "adjustments", "work-items", "patient-transactions"]
 Format = Literal["csv", "jsonl"]
 WHATS: tuple[str, ...] = get_args(What)
 FORMATS: tuple[str, ...] = get_args(Format)

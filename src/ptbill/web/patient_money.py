@@ -138,6 +138,11 @@ def _money(value: Any) -> Decimal | None:
 _FIELDS = {"AMOUNT": "amount", "--method": "method", "--ref": "reference", "--claim": "claim"}
 
 
+def clinic_of(session: Session, who: Principal, patient_id: int) -> int:
+    """The clinic of a patient whose money the writer records (another clinic's: not found)."""
+    return patient_row(session, who.write_scope, patient_id).clinic_id
+
+
 def record(
     session: Session,
     who: Principal,

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from ptbill.web.once import form_token
 from ptbill.web.wording import for_web
 
 HERE = Path(__file__).parent
@@ -48,6 +49,7 @@ def label(value: str | None) -> str:
 
 templates.env.filters.update(money=money, percent=percent, day=day, label=label, for_web=for_web)
 templates.env.globals["Markup"] = Markup
+templates.env.globals["form_token"] = form_token
 
 
 def page(

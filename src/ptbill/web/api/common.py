@@ -32,6 +32,11 @@ def answer(data: Any, status_code: int = 200) -> LedgerJSON:
     return LedgerJSON(data, status_code=status_code)
 
 
+def answer_text(text: str, status_code: int) -> Response:
+    """An answer already written as JSON (the first answer to a request sent again)."""
+    return Response(text, status_code=status_code, media_type="application/json")
+
+
 def app_state(request: Request) -> Any:
     return request.app.state
 

@@ -27,8 +27,9 @@ def export_rows(
     until: Until = None,
 ) -> StreamingResponse:
     """Claims (by date of service), payments (one row per claim payment, by decision date),
-    adjustments (CAS and PLB, by decision date) or work items (by the day opened), as CSV or
-    JSON Lines, per clinic and date range (inclusive), streamed as they are read. Money is a
+    adjustments (CAS and PLB, by decision date), work items (by the day opened) or patient
+    transactions (payments, refunds and write-offs, by the day recorded), as CSV or JSON
+    Lines, per clinic and date range (inclusive), streamed as they are read. Money is a
     decimal string, dates YYYY-MM-DD; CSV holds the same values, empty where JSON has null.
     An unknown clinic is a 422 before any row."""
     return export_download(request, session, what, format, clinic, since, until, who)

@@ -11,12 +11,14 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
 from ptbill.web import actions
 from ptbill.web import patient_money as money
-from ptbill.web.api.common import AsOf, LedgerJSON, answer
+from ptbill.web.api.common import AsOf, LedgerJSON, answer, answer_text
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, ApiWriter, ReadDB, Reader
+from ptbill.web.once import OPENAPI, api_refusal, header_key, run_once
 from ptbill.web.params import ClaimNumber, Limit, Offset, RowId
 from ptbill.web.security import audit_read
 
@@ -97,17 +99,28 @@ def _record(
     who: Any,
     body: dict[str, Any],
     as_of: dt.date | None,
-) -> LedgerJSON:
-    """A payment, refund or write-off (ptbill.web.patient_money.record), committed."""
-    day = recorded_on(
-        _day(request, session, as_of, kind), request.app.state.settings.current_date(), "as_of"
-    )
-    result = money.record(session, who, patient_id, kind, body, day)
-    session.commit()
-    return answer(result.as_json(), status_code=201)
+) -> Response:
+    """A payment, refund or write-off (ptbill.web.patient_money.record), committed; once per
+    Idempotency-Key (ptbill.web.once)."""
+    key = header_key(request)
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, as_of, kind), today, "as_of")
+    clinic_id = money.clinic_of(session, who, patient_id)
+
+    def run() -> tuple[int, str]:
+        return 201, to_json(money.record(session, who, patient_id, kind, body, day).as_json())
+
+    asked = (f"POST {request.url.path}", {**body, "as_of": as_of})
+    status, text = run_once(session, who, key, asked, clinic_id, today, run, api_refusal)
+    return answer_text(text, status)
 
 
-@router.post("/patients/{patient_id}/payments", response_class=LedgerJSON, status_code=201)
+@router.post(
+    "/patients/{patient_id}/payments",
+    response_class=LedgerJSON,
+    status_code=201,
+    openapi_extra=OPENAPI,
+)
 def post_payment(
     patient_id: RowId,
     request: Request,
@@ -115,12 +128,17 @@ def post_payment(
     who: ApiWriter,
     body: Annotated[Payment, Body()],
     as_of: AsOf = None,
-) -> LedgerJSON:
+) -> Response:
     """A patient payment: applied oldest balance first (or to `claim`); the rest is credit."""
     return _record("payment", patient_id, request, session, who, body.model_dump(), as_of)
 
 
-@router.post("/patients/{patient_id}/refunds", response_class=LedgerJSON, status_code=201)
+@router.post(
+    "/patients/{patient_id}/refunds",
+    response_class=LedgerJSON,
+    status_code=201,
+    openapi_extra=OPENAPI,
+)
 def post_refund(
     patient_id: RowId,
     request: Request,
@@ -128,12 +146,17 @@ def post_refund(
     who: ApiWriter,
     body: Annotated[Refund, Body()],
     as_of: AsOf = None,
-) -> LedgerJSON:
+) -> Response:
     """Pay back part or all of a patient's credit."""
     return _record("refund", patient_id, request, session, who, body.model_dump(), as_of)
 
 
-@router.post("/patients/{patient_id}/writeoff", response_class=LedgerJSON, status_code=201)
+@router.post(
+    "/patients/{patient_id}/writeoff",
+    response_class=LedgerJSON,
+    status_code=201,
+    openapi_extra=OPENAPI,
+)
 def post_patient_writeoff(
     patient_id: RowId,
     request: Request,
@@ -141,7 +164,7 @@ def post_patient_writeoff(
     who: ApiWriter,
     body: Annotated[PatientWriteOff, Body()],
     as_of: AsOf = None,
-) -> LedgerJSON:
+) -> Response:
     """Write off what the patient owes (all, a claim's, or an amount)."""
     return _record("writeoff", patient_id, request, session, who, body.model_dump(), as_of)
 

@@ -8,17 +8,20 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ptbill.errors import InputErrors, validation_errors
+from ptbill.ledger.jsontext import to_json
 from ptbill.remit.bulk_actions import MAX_ITEMS, BulkAction
 from ptbill.remit.work_kinds import GROUP_HELP, BulkName, GroupBy
 from ptbill.remit.worklist import EVERY_ITEM, group_filter, open_groups, open_items, selection
 from ptbill.web import actions
-from ptbill.web.api.common import AsOf, LedgerJSON, answer, inlined, json_body
+from ptbill.web.api.common import AsOf, LedgerJSON, answer, answer_text, inlined, json_body
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.bodies import WriterBody
+from ptbill.web.once import OPENAPI, api_refusal, header_key, run_once
 from ptbill.web.params import MAX_ID, ClaimNumber, Limit, Offset, WorkFilterParams, WorkFilters
 from ptbill.web.queries.common import paged
 
@@ -195,7 +198,8 @@ def appeal_claim(
     "/claims/{claim_number:path}/writeoff",
     response_class=LedgerJSON,
     tags=["claims"],
-    openapi_extra=json_body(WriteOff.model_json_schema(), "Why the balance is written off"),
+    openapi_extra=json_body(WriteOff.model_json_schema(), "Why the balance is written off")
+    | OPENAPI,
 )
 def write_off(
     claim_number: ClaimNumber,
@@ -204,14 +208,23 @@ def write_off(
     who: ApiWriter,
     body: WriterBody,
     as_of: AsOf = None,
-) -> LedgerJSON:
-    """Write off what is outstanding on the claim, with a reason, and close it."""
+) -> Response:
+    """Write off what is outstanding on the claim, with a reason, and close it (once per
+    Idempotency-Key)."""
+    key = header_key(request)
     try:
         reason = WriteOff.model_validate_json(body).reason
     except ValidationError as e:
         raise InputErrors(validation_errors(e, "request", None)) from None
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings, as_of), claim_number)
-    amount = actions.write_off_claim(session, who, claim_number, reason, day)
-    session.commit()
-    return answer({"claim_id": claim_number, "written_off": amount})
+    clinic_id = actions.writable_claim(session, who, claim_number)
+
+    def run() -> tuple[int, str]:
+        amount = actions.write_off_claim(session, who, claim_number, reason, day)
+        return 200, to_json({"claim_id": claim_number, "written_off": amount})
+
+    asked = (f"POST {request.url.path}", {"reason": reason, "as_of": as_of})
+    today = state.settings.current_date()
+    status, text = run_once(session, who, key, asked, clinic_id, today, run, api_refusal)
+    return answer_text(text, status)

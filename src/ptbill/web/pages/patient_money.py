@@ -7,13 +7,15 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ptbill.ledger.once import MAX_KEY
 from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on, typed_amount
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, PageWriter, ReadDB, Reader
+from ptbill.web.once import form_key, form_refusal, run_once
 from ptbill.web.pages.common import DONE, back_to, show
 from ptbill.web.params import PageNumber, RowId
 from ptbill.web.security import audit_read
@@ -29,6 +31,7 @@ DONE.update(
     }
 )
 Text = Annotated[str, Form(max_length=200)]
+Once = Annotated[str, Form(max_length=MAX_KEY)]  # the form's one-time token (ptbill.web.once)
 
 
 def _amount(text: str) -> str:
@@ -49,12 +52,22 @@ def _record(
     who: Any,
     body: dict[str, Any],
     done: str,
+    once: str,
 ) -> Response:
+    """Record the money once per form (its one-time token: a second submit of the same form
+    goes where the first went)."""
+    key = form_key(once)
     today = request.app.state.settings.current_date()
     day = recorded_on(_day(request, session, kind), today, "as_of")
-    money.record(session, who, patient_id, kind, body, day)
-    session.commit()
-    return back_to(f"/patients/{patient_id}/account", done)
+    clinic_id = money.clinic_of(session, who, patient_id)
+
+    def run() -> tuple[int, str]:
+        money.record(session, who, patient_id, kind, body, day)
+        return 303, back_to(f"/patients/{patient_id}/account", done).headers["location"]
+
+    asked = (f"form {request.url.path}", body)
+    _, location = run_once(session, who, key, asked, clinic_id, today, run, form_refusal)
+    return RedirectResponse(location, status_code=303)
 
 
 @router.get("/patients/{patient_id}/account", response_class=HTMLResponse)
@@ -78,9 +91,10 @@ def pay_form(
     method: Annotated[str, Form(max_length=10)],
     reference: Text = "",
     claim: Text = "",
+    once: Once = "",
 ) -> Response:
     body = {"amount": _amount(amount), "method": method, "reference": reference, "claim": claim}
-    return _record("payment", patient_id, request, session, who, body, "paid")
+    return _record("payment", patient_id, request, session, who, body, "paid", once)
 
 
 @router.post("/patients/{patient_id}/refunds")
@@ -92,9 +106,10 @@ def refund_form(
     amount: Annotated[str, Form(max_length=20)],
     method: Annotated[str, Form(max_length=10)],
     reference: Text = "",
+    once: Once = "",
 ) -> Response:
     body = {"amount": _amount(amount), "method": method, "reference": reference}
-    return _record("refund", patient_id, request, session, who, body, "refunded")
+    return _record("refund", patient_id, request, session, who, body, "refunded", once)
 
 
 @router.post("/patients/{patient_id}/writeoff")
@@ -105,9 +120,11 @@ def writeoff_form(
     who: PageWriter,
     reason: Annotated[str, Form(min_length=1, max_length=200)],
     claim: Text = "",
+    once: Once = "",
 ) -> Response:
     body = {"reason": reason, "claim": claim}
-    return _record("writeoff", patient_id, request, session, who, body, "patient_written_off")
+    done = "patient_written_off"
+    return _record("writeoff", patient_id, request, session, who, body, done, once)
 
 
 @router.post("/patients/{patient_id}/coverages")

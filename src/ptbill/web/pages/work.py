@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
+from ptbill.ledger.once import MAX_KEY
 from ptbill.remit.bulk_actions import BulkAction
 from ptbill.remit.work_kinds import BULK_ACTIONS, DUE_WINDOWS, GROUP_BYS, KINDS, GroupBy
 from ptbill.remit.worklist import EVERY_ITEM
@@ -22,6 +23,7 @@ from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, PageBulkWriter, PageWriter, ReadDB, Reader
 from ptbill.web.bodies import PageBulkForm, PageForm, form_text
 from ptbill.web.jobs import IMPORT, start
+from ptbill.web.once import FORM_FIELD, form_key, form_refusal, run_once
 from ptbill.web.pages.common import back_to, parse_day, show
 from ptbill.web.params import (
     MAX_ID,
@@ -307,14 +309,26 @@ def correct(claim_number: ClaimNumber, request: Request, session: DB, who: PageW
 def write_off(
     claim_number: ClaimNumber, request: Request, session: DB, who: PageWriter, form: PageForm
 ) -> Response:
+    """Write off the claim, once per form (its one-time token: ptbill.web.once)."""
+    key = form_key(form_text(form, FORM_FIELD, MAX_KEY))
     reason = form_text(form, "reason", 200)
-    day = actions.need_date(business_date(session, request.app.state.settings), claim_number)
-    actions.write_off_claim(session, who, claim_number, reason, day)
-    session.commit()
+    settings = request.app.state.settings
+    day = actions.need_date(business_date(session, settings), claim_number)
+    clinic_id = actions.writable_claim(session, who, claim_number)
     queue = _queue_query(form_text(form, "back", 1000)) if form.get("back") else None
-    if queue is not None:  # the work queue's row: back to the queue as it was
-        return back_to(f"/worklist?{urlencode(queue)}" if queue else "/worklist", "written_off")
-    return back_to(f"/claims/{quote(claim_number)}", "written_off")
+
+    def run() -> tuple[int, str]:
+        actions.write_off_claim(session, who, claim_number, reason, day)
+        if queue is not None:  # the work queue's row: back to the queue as it was
+            back = f"/worklist?{urlencode(queue)}" if queue else "/worklist"
+        else:
+            back = f"/claims/{quote(claim_number)}"
+        return 303, back_to(back, "written_off").headers["location"]
+
+    asked = (f"form {request.url.path}", {"reason": reason})
+    today = settings.current_date()
+    _, location = run_once(session, who, key, asked, clinic_id, today, run, form_refusal)
+    return RedirectResponse(location, status_code=303)
 
 
 @router.post("/claims/{claim_number:path}/appeal")
