@@ -174,3 +174,7 @@ def test_the_command_line_records_a_refund(ledger: Ledger, db_url: str, paid_twi
     again = _cli(db_url, " 5001")  # the same check, typed with a space
     assert again.exit_code == 2 and "--ref" in again.output and "counts once" in again.output
     assert _refund_items(ledger) == [("paid_twice", D("42.72"))]
+    text = _cli(db_url, "5002")
+    assert text.exit_code == 0, text.output
+    assert "refund of 20.00 to medicare for V-1 (check 5002); still owed back 22.72" in text.output
+    assert _refund_items(ledger) == [("paid_twice", D("22.72"))]

@@ -256,7 +256,7 @@ def _record(
         print_json(result.as_json())
     elif isinstance(result, Refunded):
         out.print(
-            f"refund of {_money(result.amount)} to {result.payer} for {result.claim} "
+            f"refund of {_money(result.amount)} to {result.payer} for {result.claim_id} "
             f"({result.method} {result.reference}); still owed back {_money(result.left)}"
         )
     else:

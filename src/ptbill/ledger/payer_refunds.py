@@ -12,7 +12,7 @@ trace) counts once at the claim's clinic, whatever its case and the spaces aroun
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -34,28 +34,17 @@ METHODS = ("check", "eft")
 class Refunded:
     """What a refund to a payer did: the amount owed back before it and what is left."""
 
-    claim: str
+    claim_id: str  # the claim number
     payer: str
     amount: Decimal
     method: str
     reference: str
     on: dt.date
-    owed: Decimal  # what the claim's open refund items said before
+    owed_before: Decimal  # what the claim's open refund items said before
     left: Decimal  # what they say now
 
     def as_json(self) -> dict[str, Any]:
-        return cents(
-            {
-                "claim_id": self.claim,
-                "payer": self.payer,
-                "amount": self.amount,
-                "method": self.method,
-                "reference": self.reference,
-                "on": self.on,
-                "owed_before": self.owed,
-                "left": self.left,
-            }
-        )
+        return cents(asdict(self))
 
 
 def _refuse(field_name: str, problem: str, fix: str) -> InputError:
