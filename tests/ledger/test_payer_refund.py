@@ -136,7 +136,7 @@ def test_a_claim_of_another_clinic_is_not_found(ledger: Ledger, paid_twice: dict
 
 
 def test_the_report_counts_a_refund_as_money_given_back(
-    ledger: Ledger, config: Config, paid_twice: dict
+    ledger: Ledger, config: Config, db_url: str, paid_twice: dict
 ) -> None:
     """collections = 835 payments - PLB - refunds to the payer: V-1 62.72 + 143.00, V-2 62.72;
     a PLB takes 20.00 back for V-1; the clinic refunds the 42.72 left."""
@@ -159,6 +159,10 @@ def test_the_report_counts_a_refund_as_money_given_back(
     assert r["net_collection_rate"] == (collected / (D("286.00") - contractual)).quantize(
         D("0.0001")
     )
+    shown = CliRunner().invoke(cli, ["--db", db_url, "report", "--as-of", LATER.isoformat()])
+    assert shown.exit_code == 0, shown.output
+    words = " ".join(shown.output.split())  # the table wraps lines to the terminal
+    assert "collections: 205.72" in words and "less 42.72 refunded to payers" in words
 
 
 def _cli(db_url: str, reference: str, *more: str) -> Result:

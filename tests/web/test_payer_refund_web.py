@@ -85,3 +85,6 @@ def test_the_claim_page_records_a_refund_to_the_payer(make_bench: MakeBench) -> 
     assert "The refund to the payer was recorded" in shown
     assert 'id="payer-refund"' not in shown  # nothing is owed back any more
     assert _owed(bench, number) == []
+    dashboard = bench.client.get("/").text
+    shown = dashboard.split('id="collections-by-payer"', 1)[1].split("</p>", 1)[0]
+    assert f"(less ${charge:,.2f} refunded to payers for over-payments)" in shown, shown
