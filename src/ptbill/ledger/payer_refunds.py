@@ -79,7 +79,10 @@ def record_payer_refund(
     """Record a refund sent to the payer of `claim` (a claim number of the clinics of
     `scope`): at most what its open refund items say is owed back; then the items are found
     again with it counted."""
-    c = session.scalar(select(m.Claim).where(m.Claim.claim_number == claim, scope.claims()))
+    # The claim's row locked (PostgreSQL) until the refund commits: two refunds at once are
+    # checked against what is owed one after the other, not both against the same amount.
+    q = select(m.Claim).where(m.Claim.claim_number == claim, scope.claims())
+    c = session.scalar(q.with_for_update(of=m.Claim))
     if c is None:
         where = "in the ledger" if scope.everything else "at the clinics given"
         raise _refuse("CLAIM", f"no claim {claim!r} {where}", "check the claim number")
