@@ -785,6 +785,9 @@ def render_patient_money(data: dict[str, Any]) -> None:
         if plb
         else ""
     )
+    refunded = data.get("payer_refunds") or Decimal(0)
+    if refunded:
+        outside += f" (less {_money(refunded)} refunded to payers for over-payments)"
     out.print(
         f"collections: {_money(data['collections_total'])} (payers: {payers or '-'}{outside}; "
         f"patients {_money(patients)}); net collection rate "

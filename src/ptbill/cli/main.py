@@ -56,6 +56,7 @@ COMMANDS = {
     "balance": "patient_cmds:balance",
     "pay": "patient_cmds:pay",
     "refund": "patient_cmds:refund",
+    "payer-refund": "patient_cmds:payer_refund",
     "patient-writeoff": "patient_cmds:patient_writeoff",
     "statements": "patient_cmds:statements",
     "jobs": "job_cmds:jobs",

@@ -245,18 +245,25 @@ def _record(
     **kwargs: Any,
 ) -> None:
     """A payment, refund or write-off (`fn` of ptbill.ledger.patient_pay) to a patient of the
-    clinics given, and what it did."""
+    clinics given, or a refund to a payer (ptbill.ledger.payer_refunds), and what it did."""
+    from ptbill.ledger.payer_refunds import Refunded
+
     on = recorded_on(as_of_or_today(ctx, as_of), today(ctx), "--as-of")
     with ledger_session(ctx) as session:
         scope = _scope(session, clinics)
         result = fn(session, on=on, who=who(), scope=scope, **kwargs)
-    _show_applied(result, as_json)
-
-
-def _show_applied(result: Any, as_json: bool) -> None:
     if as_json:
         print_json(result.as_json())
-        return
+    elif isinstance(result, Refunded):
+        out.print(
+            f"refund of {_money(result.amount)} to {result.payer} for {result.claim_id} "
+            f"({result.method} {result.reference}); still owed back {_money(result.left)}"
+        )
+    else:
+        _show_applied(result)
+
+
+def _show_applied(result: Any) -> None:
     out.print(f"{result.kind} of {_money(result.amount)} for patient {result.patient}")
     for a in result.applied:
         out.print(f"  applied {_money(a['amount'])} to {a['claim_id']}")
@@ -313,6 +320,30 @@ def refund(
 
     money = {"amount": _amount(amount), "method": method, "reference": reference}
     _record(ctx, record, as_of, as_json, clinics, patient=patient, **money)
+
+
+@click.command("payer-refund")
+@click.argument("claim")
+@click.argument("amount")
+@click.option("--method", type=click.Choice(["check", "eft"]), required=True)
+@click.option("--ref", "reference", required=True, help="The check number or the EFT trace.")
+@_patient_options
+def payer_refund(
+    ctx: click.Context,
+    claim: str,
+    amount: str,
+    method: str,
+    reference: str,
+    as_of: dt.datetime | None,
+    clinics: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Record a refund sent to a payer for CLAIM's over-payment (at most what its refund
+    work items say is owed back): the items say what is left, or close."""
+    from ptbill.ledger.payer_refunds import record_payer_refund as record
+
+    money = {"amount": _amount(amount), "method": method, "reference": reference}
+    _record(ctx, record, as_of, as_json, clinics, claim=claim, **money)
 
 
 @click.command("patient-writeoff")

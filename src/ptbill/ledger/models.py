@@ -437,6 +437,25 @@ class ProviderAdjustment(Base):
     fiscal_period_end: Mapped[dt.date] = mapped_column(Date)
 
 
+class PayerRefund(Base):
+    """Money the clinic sent back to a payer for a claim's over-payment (a check or an EFT):
+    it settles the claim's `refund` items (ptbill.ledger.payer_refunds). Its reference (the
+    check number, the EFT trace) counts once at its clinic: `reference_key` is it stripped and
+    upper-cased, unique with the clinic."""
+
+    __tablename__ = "payer_refunds"
+    __table_args__ = (UniqueConstraint("clinic_id", "reference_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = _fk("claims.id")
+    clinic_id: Mapped[int] = _fk("clinics.id", index=False)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(5))  # check, eft
+    reference: Mapped[str] = mapped_column(String(50))
+    reference_key: Mapped[str] = mapped_column(String(50))
+    who: Mapped[str] = mapped_column(String(64))
+
+
 # --- work -------------------------------------------------------------------------------------
 
 

@@ -11,8 +11,9 @@ work items with the amount.
   the causes above accounts for it (money counted once).
 
 What the payer took back outside claims for a claim (PLB amounts whose reference names it,
-net: a WO offset) is no longer to refund: it lowers the claim's over-payments, in the order
-above, and an item it settles closes.
+net: a WO offset), and what the clinic refunded it (ptbill.ledger.payer_refunds), is no
+longer to refund: it lowers the claim's over-payments, in the order above, and an item it
+settles closes.
 
 A decision a new payment carries again (an 835 posted twice under other bytes) is not applied
 to its claim at all: posting opens its `paid_twice` item (ptbill.remit.post_batch).
@@ -132,21 +133,21 @@ def find(
 
 
 def _less_taken_back(session: Session, found: dict[tuple[int, str], tuple[Decimal, str]]) -> None:
-    """`found` less what the payer took back for each claim outside claims (PLB, net), in
-    the order of _CAUSES; a cause it settles is dropped."""
+    """`found` less what the payer took back for each claim outside claims (PLB, net) and
+    what the clinic refunded it, in the order of _CAUSES; a cause it settles is dropped."""
     ids = list({cid for cid, _ in found})
-    pa = m.ProviderAdjustment
-    taken = {
-        cid: total
-        for i in range(0, len(ids), 500)
-        for cid, total in session.execute(
-            select(pa.claim_id, func.sum(pa.amount))
-            .where(pa.claim_id.in_(ids[i : i + 500]))
-            .group_by(pa.claim_id)
-        )
-    }
+    taken: dict[int, Decimal] = {}
+    for table in (m.ProviderAdjustment, m.PayerRefund):
+        for i in range(0, len(ids), 500):
+            q = (
+                select(table.claim_id, func.sum(table.amount))
+                .where(table.claim_id.in_(ids[i : i + 500]))
+                .group_by(table.claim_id)
+            )
+            for cid, total in session.execute(q):
+                assert cid is not None  # the query's: claim_id IN ids
+                taken[cid] = taken.get(cid, ZERO) + total
     for cid, total in taken.items():
-        assert cid is not None  # the query's: claim_id IN ids
         left = total
         for cause in _CAUSES:
             if left <= 0 or (cid, cause) not in found:
@@ -159,7 +160,7 @@ def _less_taken_back(session: Session, found: dict[tuple[int, str], tuple[Decima
             else:
                 found[(cid, cause)] = (
                     amount - take,
-                    f"{detail}; the payer took back {take} (PLB): {amount - take} is left",
+                    f"{detail}; {take} was taken back (PLB) or refunded: {amount - take} is left",
                 )
 
 
@@ -224,7 +225,9 @@ def _sync(
             rarc=None,
             amount=amount,
             action="refund_payer",
-            detail=detail + ": confirm with the payer, then refund it or let it offset (PLB)",
+            detail=detail
+            + ": confirm with the payer, then refund it (record it: ptbill payer-refund) or let"
+            " it offset (PLB)",
             due_date=on + dt.timedelta(days=REFUND_DAYS),
             status="open",
             created_on=on,

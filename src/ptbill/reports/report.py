@@ -23,7 +23,8 @@ write-offs on or before `as_of`), so a report as of an earlier date shows what w
 - patient A/R: what patients owe (ptbill.ledger.balances: the share the last payer left, less
   their payments), with its aging from the payer's decision, and the credits they hold.
 - collections: what came in, by payer (835 payments, reversals net, less the PLB provider
-  adjustments: the payments' BPR02) and by patient (payments less refunds).
+  adjustments: the payments' BPR02, less the refunds the clinic sent the payer for its
+  over-payments: payer_refunds) and by patient (payments less refunds).
   net_collection_rate = all collections / (charges - contractual reductions).
 
 A report covers the clinics of its `Scope` (ptbill.ledger.scope; `ptbill report --clinic`,
@@ -246,6 +247,20 @@ def _provider_adjustments(
     return out
 
 
+def _payer_refunds(
+    session: Session, as_of: dt.date, claims: dict[int, _Claim]
+) -> dict[str, Decimal]:
+    """The refunds sent to payers on or before as_of for the claims of the report, by the
+    claim's payer."""
+    r = m.PayerRefund
+    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    q = select(r.claim_id, r.amount).where(r.on_date <= as_of)
+    for claim_id, amount in session.execute(q):
+        if claim_id in claims:
+            out[claims[claim_id].payer] += amount
+    return out
+
+
 def _chains(claims: dict[int, _Claim]) -> None:
     """Each next payer's claim: the share the payer before it left (what it is owed)."""
     by_step = {(c.primary or cid, c.sequence): c for cid, c in claims.items()}
@@ -369,6 +384,10 @@ def build_report(
     overall["unmatched_paid"] = cents(unmatched)
     taken = _provider_adjustments(session, as_of, scope, claims)
     overall["provider_adjustments"] = cents(sum(taken.values(), ZERO))
+    refunded = _payer_refunds(session, as_of, claims)
+    overall["payer_refunds"] = cents(sum(refunded.values(), ZERO))
+    for payer, amount in refunded.items():  # money given back, as a PLB taking it back
+        taken[payer] = taken.get(payer, ZERO) + amount
     money = patient_money(session, as_of, list(claims.values()), scope, taken) if patients else {}
     return {
         "as_of": as_of,
@@ -392,8 +411,8 @@ def patient_money(
 ) -> dict[str, Any]:
     """Patient A/R and its aging, collections by payer and by patient, the net collection
     rate, of the patients of `scope`. A payer's collections are what it paid on claims less
-    what it `taken` back outside them (PLB; negative: paid extra): the money its payments
-    brought (BPR02)."""
+    what it `taken` back outside them (PLB; negative: paid extra) and what the clinic
+    refunded it: the money its payments brought (BPR02) less the money given back."""
     owed = balances(session, as_of, scope=scope)
     aging = {name: ZERO for name, _ in BUCKETS}
     for p in owed.values():

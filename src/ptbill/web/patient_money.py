@@ -29,6 +29,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger.balances import balances
 from ptbill.ledger.patient_models import PatientTransaction, Statement
 from ptbill.ledger.patient_pay import Applied, pay, refund, write_off
+from ptbill.ledger.payer_refunds import Refunded, record_payer_refund
 from ptbill.ledger.scope import Scope
 from ptbill.ledger.secondary import hold_changed
 from ptbill.reports.statements import (
@@ -42,6 +43,7 @@ from ptbill.reports.statements import (
 from ptbill.reports.statements import statement_pdf as render_statement
 from ptbill.web import security
 from ptbill.web.accounts import Principal
+from ptbill.web.actions import writable_claim
 from ptbill.web.auth import Access, ReadDB, Reader
 from ptbill.web.errors import NotFound
 from ptbill.web.queries.claims import SEQUENCE_NAMES, payer_chain
@@ -156,6 +158,25 @@ def record(
     in the request's words (its field names, not the command line's)."""
     with _in_request_words():
         return _record(session, who, patient_id, kind, body, day)
+
+
+def refund_payer(
+    session: Session, who: Principal, claim_number: str, body: dict[str, Any], day: dt.date
+) -> Refunded:
+    """A refund sent to the payer of a claim the user may change (another clinic's claim is
+    not found), from a request's fields, refused in the request's words."""
+    clinic_id = writable_claim(session, who, claim_number)
+    with _in_request_words():
+        return record_payer_refund(
+            session,
+            claim=claim_number,
+            amount=Decimal(str(body["amount"])),
+            method=body["method"],
+            reference=body.get("reference") or "",
+            on=day,
+            who=who.who,
+            scope=who.write_scope.narrow(clinic_id),
+        )
 
 
 @contextmanager

@@ -40,6 +40,12 @@ class Refund(BaseModel):
     reference: str = Field("", max_length=50)
 
 
+class PayerRefund(BaseModel):
+    amount: Amount
+    method: Literal["check", "eft"]
+    reference: str = Field(min_length=1, max_length=50, description="Check number or EFT trace")
+
+
 class PatientWriteOff(BaseModel):
     reason: str = Field(min_length=1, max_length=200)
     claim: str | None = Field(None, max_length=38)
@@ -167,6 +173,32 @@ def post_patient_writeoff(
 ) -> Response:
     """Write off what the patient owes (all, a claim's, or an amount)."""
     return _record("writeoff", patient_id, request, session, who, body.model_dump(), as_of)
+
+
+@router.post(
+    "/claims/{claim_number:path}/payer-refunds",
+    response_class=LedgerJSON,
+    status_code=201,
+    tags=["claims"],
+)
+def post_payer_refund(
+    claim_number: ClaimNumber,
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    body: Annotated[PayerRefund, Body()],
+    as_of: AsOf = None,
+) -> LedgerJSON:
+    """A refund sent to the claim's payer for its over-payment: at most what the claim's open
+    refund items say is owed back; they say what is left, or close."""
+    day = recorded_on(
+        _day(request, session, as_of, claim_number),
+        request.app.state.settings.current_date(),
+        "as_of",
+    )
+    result = money.refund_payer(session, who, claim_number, body.model_dump(), day)
+    session.commit()
+    return answer(result.as_json(), status_code=201)
 
 
 @router.post("/patients/{patient_id}/coverages", response_class=LedgerJSON, status_code=201)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +18,7 @@ from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, PageWriter, ReadDB, Reader
 from ptbill.web.once import form_key, form_refusal, run_once
 from ptbill.web.pages.common import DONE, back_to, show
-from ptbill.web.params import PageNumber, RowId
+from ptbill.web.params import ClaimNumber, PageNumber, RowId
 from ptbill.web.security import audit_read
 
 router = APIRouter(include_in_schema=False)
@@ -25,6 +26,9 @@ DONE.update(
     {
         "paid": "The payment was recorded and applied.",
         "refunded": "The refund was recorded.",
+        "payer_refunded": (
+            "The refund to the payer was recorded; the claim's refund items say what is left."
+        ),
         "patient_written_off": "The patient's balance was written off.",
         "coverage_added": "The coverage was recorded.",
         "statements": "The statements due were made.",
@@ -110,6 +114,25 @@ def refund_form(
 ) -> Response:
     body = {"amount": _amount(amount), "method": method, "reference": reference}
     return _record("refund", patient_id, request, session, who, body, "refunded", once)
+
+
+@router.post("/claims/{claim_number:path}/payer-refunds")
+def payer_refund_form(
+    claim_number: ClaimNumber,
+    request: Request,
+    session: DB,
+    who: PageWriter,
+    amount: Annotated[str, Form(max_length=20)],
+    method: Annotated[str, Form(max_length=10)],
+    reference: Annotated[str, Form(max_length=50)] = "",
+) -> Response:
+    """The claim page's form: a refund sent to the payer for the claim's over-payment."""
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, claim_number), today, "as_of")
+    body = {"amount": _amount(amount), "method": method, "reference": reference}
+    money.refund_payer(session, who, claim_number, body, day)
+    session.commit()
+    return back_to(f"/claims/{quote(claim_number)}", "payer_refunded")
 
 
 @router.post("/patients/{patient_id}/writeoff")
