@@ -125,14 +125,23 @@ def payer_refund_form(
     amount: Annotated[str, Form(max_length=20)],
     method: Annotated[str, Form(max_length=10)],
     reference: Annotated[str, Form(max_length=50)] = "",
+    once: Once = "",
 ) -> Response:
-    """The claim page's form: a refund sent to the payer for the claim's over-payment."""
+    """The claim page's form: a refund sent to the payer for the claim's over-payment, once
+    per form (its one-time token: a second submit goes where the first went)."""
     today = request.app.state.settings.current_date()
     day = recorded_on(_day(request, session, claim_number), today, "as_of")
     body = {"amount": _amount(amount), "method": method, "reference": reference}
-    money.refund_payer(session, who, claim_number, body, day)
-    session.commit()
-    return back_to(f"/claims/{quote(claim_number)}", "payer_refunded")
+    clinic_id = actions.writable_claim(session, who, claim_number)
+
+    def run() -> tuple[int, str]:
+        money.refund_payer(session, who, claim_number, body, day)
+        return 303, back_to(f"/claims/{quote(claim_number)}", "payer_refunded").headers["location"]
+
+    asked = (f"form {request.url.path}", body)
+    key = form_key(once)
+    _, location = run_once(session, who, key, asked, clinic_id, today, run, form_refusal)
+    return RedirectResponse(location, status_code=303)
 
 
 @router.post("/patients/{patient_id}/writeoff")

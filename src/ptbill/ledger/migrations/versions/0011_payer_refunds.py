@@ -2,8 +2,8 @@
 claim's refunds settle its `refund` work items and count in the report's collections; a
 reference (check number, EFT trace) counts once at its clinic.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 from ptbill.ledger.types import Money
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
