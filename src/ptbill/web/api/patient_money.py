@@ -4,6 +4,7 @@ statements, and a claim's chain of payers (ptbill.web.patient_money)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -108,16 +109,40 @@ def _record(
 ) -> Response:
     """A payment, refund or write-off (ptbill.web.patient_money.record), committed; once per
     Idempotency-Key (ptbill.web.once)."""
-    key = header_key(request)
     today = request.app.state.settings.current_date()
     day = recorded_on(_day(request, session, as_of, kind), today, "as_of")
     clinic_id = money.clinic_of(session, who, patient_id)
+    return _once(
+        request,
+        session,
+        who,
+        body,
+        as_of,
+        clinic_id,
+        lambda: money.record(session, who, patient_id, kind, body, day).as_json(),
+    )
+
+
+def _once(
+    request: Request,
+    session: DB,
+    who: Any,
+    body: dict[str, Any],
+    as_of: dt.date | None,
+    clinic_id: int,
+    record: Callable[[], dict[str, Any]],
+) -> Response:
+    """What `record` records, committed and answered 201, once per Idempotency-Key
+    (ptbill.web.once: the same request sent again gets the first answer)."""
 
     def run() -> tuple[int, str]:
-        return 201, to_json(money.record(session, who, patient_id, kind, body, day).as_json())
+        return 201, to_json(record())
 
+    today = request.app.state.settings.current_date()
     asked = (f"POST {request.url.path}", {**body, "as_of": as_of})
-    status, text = run_once(session, who, key, asked, clinic_id, today, run, api_refusal)
+    status, text = run_once(
+        session, who, header_key(request), asked, clinic_id, today, run, api_refusal
+    )
     return answer_text(text, status)
 
 
@@ -180,6 +205,7 @@ def post_patient_writeoff(
     response_class=LedgerJSON,
     status_code=201,
     tags=["claims"],
+    openapi_extra=OPENAPI,
 )
 def post_payer_refund(
     claim_number: ClaimNumber,
@@ -188,17 +214,22 @@ def post_payer_refund(
     who: ApiWriter,
     body: Annotated[PayerRefund, Body()],
     as_of: AsOf = None,
-) -> LedgerJSON:
+) -> Response:
     """A refund sent to the claim's payer for its over-payment: at most what the claim's open
-    refund items say is owed back; they say what is left, or close."""
-    day = recorded_on(
-        _day(request, session, as_of, claim_number),
-        request.app.state.settings.current_date(),
-        "as_of",
+    refund items say is owed back; they say what is left, or close. Once per Idempotency-Key."""
+    today = request.app.state.settings.current_date()
+    day = recorded_on(_day(request, session, as_of, claim_number), today, "as_of")
+    fields = body.model_dump()
+    clinic_id = actions.writable_claim(session, who, claim_number)
+    return _once(
+        request,
+        session,
+        who,
+        fields,
+        as_of,
+        clinic_id,
+        lambda: money.refund_payer(session, who, claim_number, fields, day).as_json(),
     )
-    result = money.refund_payer(session, who, claim_number, body.model_dump(), day)
-    session.commit()
-    return answer(result.as_json(), status_code=201)
 
 
 @router.post("/patients/{patient_id}/coverages", response_class=LedgerJSON, status_code=201)

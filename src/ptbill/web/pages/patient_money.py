@@ -4,6 +4,7 @@ statements, and the claim page's chain of payers (ptbill.web.patient_money)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -60,16 +61,42 @@ def _record(
 ) -> Response:
     """Record the money once per form (its one-time token: a second submit of the same form
     goes where the first went)."""
-    key = form_key(once)
     today = request.app.state.settings.current_date()
     day = recorded_on(_day(request, session, kind), today, "as_of")
     clinic_id = money.clinic_of(session, who, patient_id)
+    back = back_to(f"/patients/{patient_id}/account", done).headers["location"]
+    return _once(
+        request,
+        session,
+        who,
+        body,
+        once,
+        clinic_id,
+        lambda: money.record(session, who, patient_id, kind, body, day),
+        back,
+    )
+
+
+def _once(
+    request: Request,
+    session: Any,
+    who: Any,
+    body: dict[str, Any],
+    once: str,
+    clinic_id: int,
+    record: Callable[[], object],
+    back: str,
+) -> Response:
+    """What `record` records, then back to `back`, once per form (its one-time token: a
+    second submit of the same form goes where the first went; ptbill.web.once)."""
 
     def run() -> tuple[int, str]:
-        money.record(session, who, patient_id, kind, body, day)
-        return 303, back_to(f"/patients/{patient_id}/account", done).headers["location"]
+        record()
+        return 303, back
 
+    today = request.app.state.settings.current_date()
     asked = (f"form {request.url.path}", body)
+    key = form_key(once)
     _, location = run_once(session, who, key, asked, clinic_id, today, run, form_refusal)
     return RedirectResponse(location, status_code=303)
 
@@ -133,15 +160,17 @@ def payer_refund_form(
     day = recorded_on(_day(request, session, claim_number), today, "as_of")
     body = {"amount": _amount(amount), "method": method, "reference": reference}
     clinic_id = actions.writable_claim(session, who, claim_number)
-
-    def run() -> tuple[int, str]:
-        money.refund_payer(session, who, claim_number, body, day)
-        return 303, back_to(f"/claims/{quote(claim_number)}", "payer_refunded").headers["location"]
-
-    asked = (f"form {request.url.path}", body)
-    key = form_key(once)
-    _, location = run_once(session, who, key, asked, clinic_id, today, run, form_refusal)
-    return RedirectResponse(location, status_code=303)
+    back = back_to(f"/claims/{quote(claim_number)}", "payer_refunded").headers["location"]
+    return _once(
+        request,
+        session,
+        who,
+        body,
+        once,
+        clinic_id,
+        lambda: money.refund_payer(session, who, claim_number, body, day),
+        back,
+    )
 
 
 @router.post("/patients/{patient_id}/writeoff")
