@@ -91,3 +91,24 @@ def test_the_claim_page_records_a_refund_to_the_payer(make_bench: MakeBench) -> 
     dashboard = bench.client.get("/").text
     shown = dashboard.split('id="collections-by-payer"', 1)[1].split("</p>", 1)[0]
     assert f"(less ${charge:,.2f} refunded to payers for over-payments)" in shown, shown
+
+
+def test_a_refund_to_the_payer_retried_with_its_key_is_recorded_once(
+    make_bench: MakeBench,
+) -> None:
+    """An API client that timed out sends the same POST with the same Idempotency-Key: it
+    gets the first answer, and the refund is recorded once."""
+    bench = make_bench("pending")
+    number, charge = _paid_twice(bench)
+    url = f"/api/v1/claims/{number}/payer-refunds"
+    body = {"amount": "10.00", "method": "check", "reference": "CHK-7"}
+    headers = {**bench.as_role("elm-biller"), "Idempotency-Key": "refund-1"}
+    first = bench.client.post(url, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = bench.client.post(url, json=body, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert _owed(bench, number) == [charge - 10]
+    other = bench.client.post(url, json={**body, "amount": "5.00"}, headers=headers)
+    assert other.status_code == 422 and other.json()["error"]["field"] == "Idempotency-Key"
+    assert _owed(bench, number) == [charge - 10]
