@@ -78,6 +78,21 @@ def test_a_partial_refund_leaves_the_rest_on_the_item(ledger: Ledger, paid_twice
         assert any("20.00" in why and "1001" in why for why in audit)
 
 
+def test_what_is_left_after_a_partial_refund_keeps_its_deadline(
+    ledger: Ledger, paid_twice: dict
+) -> None:
+    """The payer is owed the over-payment back within 60 days of its being found (42 CFR
+    401.305(b) for Medicare): refunding part of it later does not give the rest 60 more."""
+    with ledger.transaction() as s:
+        (found,) = [w for w in h.open_items(s, "V-1") if w.kind == "refund"]
+        due, created = found.due_date, found.created_on
+    assert due == created + dt.timedelta(days=60)
+    _refund(ledger, "20.00")  # 10 days later
+    with ledger.transaction() as s:
+        (rest,) = [w for w in h.open_items(s, "V-1") if w.kind == "refund"]
+        assert (rest.amount, rest.due_date) == (D("42.72"), due)
+
+
 def test_a_later_posting_does_not_reopen_what_was_refunded(
     ledger: Ledger, config: Config, paid_twice: dict
 ) -> None:

@@ -18,8 +18,9 @@ settles closes.
 A decision a new payment carries again (an 835 posted twice under other bytes) is not applied
 to its claim at all: posting opens its `paid_twice` item (ptbill.remit.post_batch).
 
-Each finding is one open item per claim and cause; a later posting that changes the amount
-replaces it, one that clears it closes it.
+Each finding is one open item per claim and cause; a later posting or refund that changes the
+amount replaces it, due by the date the one it replaces was (the days run from when the
+over-payment was found); one that clears it closes it.
 """
 
 from __future__ import annotations
@@ -212,8 +213,14 @@ def _sync(
         )
     made = []
     for (cid, cause), (amount, detail) in found.items():
-        if (cid, cause) in open_items and open_items[(cid, cause)].id not in stale:
+        replaced = open_items.get((cid, cause))
+        if replaced is not None and replaced.id not in stale:
             continue
+        # What is left of an over-payment found earlier (after a partial refund or offset)
+        # is owed by the date it was owed by: the 60 days run from when it was found.
+        due = on + dt.timedelta(days=REFUND_DAYS)
+        if replaced is not None and replaced.due_date is not None:
+            due = min(due, replaced.due_date)
         c = claims[cid]
         item = m.WorkItem(
             claim_id=cid,
@@ -228,7 +235,7 @@ def _sync(
             detail=detail
             + ": confirm with the payer, then refund it (record it: ptbill payer-refund) or let"
             " it offset (PLB)",
-            due_date=on + dt.timedelta(days=REFUND_DAYS),
+            due_date=due,
             status="open",
             created_on=on,
             closed_on=None,
