@@ -179,7 +179,11 @@ _FIXES = {
 }
 
 
-def validation_errors(e: ValidationError, file: str, visit_id: str | None) -> list[InputError]:
+def validation_errors(
+    e: ValidationError, file: str, visit_id: str | None, about: str = "`ptbill schema visit`"
+) -> list[InputError]:
+    """Each error of a validation, in our words; `about`: where the expected shape is told
+    (a visit's schema; an API request's documentation)."""
     out = []
     for err in e.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -192,7 +196,7 @@ def validation_errors(e: ValidationError, file: str, visit_id: str | None) -> li
             InputError(
                 file,
                 problem,
-                _FIXES.get(err["type"], "correct the value (see `ptbill schema visit`)"),
+                _FIXES.get(err["type"], f"correct the value (see {about})"),
                 visit_id=visit_id,
                 field=field_path(loc) or "(visit)",
             )

@@ -37,6 +37,7 @@ COMMANDS = {
     "worklist": "work_cmds:worklist",
     "correct": "ledger_cmds:correct",
     "rescrub": "work_cmds:rescrub",
+    "resolve": "work_cmds:resolve",
     "appeal": "ledger_cmds:appeal",
     "writeoff": "ledger_cmds:writeoff",
     "report": "ledger_cmds:report",

@@ -282,3 +282,43 @@ def rescrub(
         out.print(f"claim {claim} scrubbed again as of {day}: {result.state}{still}")
     if result.rules:
         ctx.exit(EXIT_FOUND)
+
+
+@click.command()
+@click.argument("items", nargs=-1, required=True, type=click.IntRange(min=1), metavar="ITEM...")
+@click.option("--note", required=True, help="What was done about it (1 to 500 characters).")
+@click.option("--as-of", "as_of", type=DATE, default=None, help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
+@click.pass_context
+@user_errors
+@database_errors
+def resolve(
+    ctx: click.Context,
+    items: tuple[int, ...],
+    note: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
+    """Close work items by hand (ids from `ptbill worklist`), with a note of what was done
+    outside ptbill: an unmatched payment posted by hand or returned, a payer called, a file
+    looked at. All or nothing: an item not found, already closed, or one a command settles
+    (a blocked claim, money still owed) is refused, exit 2, and none is closed."""
+    from ptbill.ledger.work_items import close_by_hand, closed_row
+
+    with ledger_session(ctx) as session:
+        day = as_of_or_today(ctx, as_of)
+        scope = _scope(session, clinics)
+        closed = [close_by_hand(session, i, scope, note=note, on=day, who=who()) for i in items]
+        rows = [closed_row(w) for w in closed]
+    if as_json:
+        print_json({"closed": rows})
+        return
+    for row in rows:
+        out.print(
+            f"closed work item {row['id']} ({row['kind']}, {row['category']}, "
+            f"{row['claim_id']}) on {row['closed_on']}",
+            markup=False,
+            highlight=False,
+        )

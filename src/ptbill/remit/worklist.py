@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from ptbill.errors import InputError, clip
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
+from ptbill.ledger.work_items import closed_by_command
 from ptbill.remit.work_kinds import CHARGE_KINDS, DUE_WINDOWS, GROUP_BYS, NONE
 
 SelectT = TypeVar("SelectT", bound=Select[Any])
@@ -70,6 +71,7 @@ class WorkItem(TypedDict):
     closed_on: dt.date | None
     resolution: str | None
     source: str
+    closes_by_hand: bool  # a person may close it with a note (`ptbill resolve`)
 
 
 def work_item(
@@ -96,6 +98,7 @@ def work_item(
         "closed_on": w.closed_on,
         "resolution": w.resolution,
         "source": w.source,
+        "closes_by_hand": w.status == "open" and closed_by_command(w) is None,
     }
 
 

@@ -43,6 +43,7 @@ from ptbill.ledger.scope import (
     refuse_outside,
 )
 from ptbill.ledger.submit import SubmitResult, submit
+from ptbill.ledger.work_items import close_by_hand, find_item
 from ptbill.remit.actions import Correction, correct, writeoff
 from ptbill.remit.appeal import AppealResult, appeal
 from ptbill.remit.bulk_actions import (
@@ -306,6 +307,18 @@ def write_off_claim(
 ) -> Decimal:
     writable_claim(session, who, claim_number)
     return writeoff(session, claim_number, reason[:200], as_of=as_of, who=who.who)
+
+
+def resolve_item(
+    session: Session, who: Principal, item_id: int, note: str, as_of: dt.date
+) -> m.WorkItem:
+    """Close a work item by hand with a note: another clinic's is not found, one of a clinic
+    the user only views is refused."""
+    if find_item(session, item_id, who.scope) is None:
+        raise NotFound("work item", item_id)
+    if find_item(session, item_id, who.write_scope) is None:
+        raise Forbidden("your role at this item's clinic cannot change it; ask for the biller role")
+    return close_by_hand(session, item_id, who.write_scope, note=note, on=as_of, who=who.who)
 
 
 def appeal_claim(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ptbill.errors import InputErrors, validation_errors
 from ptbill.ledger.scope import clinic_ids
 from ptbill.web import accounts, admin
-from ptbill.web.api.common import LedgerJSON, answer, json_body
+from ptbill.web.api.common import API_DOCS, LedgerJSON, answer, json_body
 from ptbill.web.auth import DB, Admin, ApiAdmin, ReadDB
 from ptbill.web.bodies import AdminJSON
 from ptbill.web.params import Limit, Offset, RowId
@@ -54,7 +54,7 @@ def _parse(model: type[BaseModel], doc: Any) -> Any:
     try:
         return model.model_validate(doc)
     except ValidationError as e:
-        raise InputErrors(validation_errors(e, "request", None)) from None
+        raise InputErrors(validation_errors(e, "request", None, API_DOCS)) from None
 
 
 def _need(value: str | None, name: str) -> str:

@@ -95,6 +95,9 @@ def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     }
 
 
+# Where a request body's shape is told (the fix of a body the API refuses).
+API_DOCS = "the API's documentation at /api/docs"
+
 VISIT_BODY = json_body(
     {"type": "object", "description": "a visit in the interchange format (`ptbill schema visit`)"},
     "One visit, at most 2 MiB",

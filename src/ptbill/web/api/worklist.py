@@ -13,16 +13,33 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ptbill.errors import InputErrors, validation_errors
 from ptbill.ledger.jsontext import to_json
+from ptbill.ledger.work_items import MAX_NOTE, closed_row
 from ptbill.remit.bulk_actions import MAX_ITEMS, BulkAction
 from ptbill.remit.work_kinds import GROUP_HELP, BulkName, GroupBy
 from ptbill.remit.worklist import EVERY_ITEM, group_filter, open_groups, open_items, selection
 from ptbill.web import actions
-from ptbill.web.api.common import AsOf, LedgerJSON, answer, answer_text, inlined, json_body
+from ptbill.web.api.common import (
+    API_DOCS,
+    AsOf,
+    LedgerJSON,
+    answer,
+    answer_text,
+    inlined,
+    json_body,
+)
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, ApiWriter, ReadDB, Reader
 from ptbill.web.bodies import WriterBody
 from ptbill.web.once import OPENAPI, api_refusal, header_key, run_once
-from ptbill.web.params import MAX_ID, ClaimNumber, Limit, Offset, WorkFilterParams, WorkFilters
+from ptbill.web.params import (
+    MAX_ID,
+    ClaimNumber,
+    Limit,
+    Offset,
+    RowId,
+    WorkFilterParams,
+    WorkFilters,
+)
 from ptbill.web.queries.common import paged
 
 router = APIRouter(tags=["worklist"])
@@ -30,6 +47,11 @@ router = APIRouter(tags=["worklist"])
 
 class WriteOff(BaseModel):
     reason: str = Field(min_length=1, max_length=200, description="Why the balance is written off")
+
+
+class Resolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(min_length=1, max_length=MAX_NOTE, description="What was done about it")
 
 
 class Expect(BaseModel):
@@ -146,7 +168,7 @@ def bulk(
     try:
         sent = Bulk.model_validate_json(body)
     except ValidationError as e:
-        raise InputErrors(validation_errors(e, "request", None)) from None
+        raise InputErrors(validation_errors(e, "request", None, API_DOCS)) from None
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings, as_of), "bulk action")
     action = BulkAction(sent.action, sent.reason)
@@ -155,6 +177,33 @@ def bulk(
     targets, not_acted = actions.bulk_targets(session, who, filters, day, sent.items, expect)
     result = actions.bulk_action(session, state.config, who, action, targets, not_acted, day)
     return answer({"as_of": day, **result.as_json()})
+
+
+@router.post(
+    "/worklist/items/{item_id}/resolve",
+    response_class=LedgerJSON,
+    openapi_extra=json_body(Resolve.model_json_schema(), "What was done about the item"),
+)
+def resolve_item(
+    item_id: RowId,
+    request: Request,
+    session: DB,
+    who: ApiWriter,
+    body: WriterBody,
+    as_of: AsOf = None,
+) -> LedgerJSON:
+    """Close a work item by hand, with a note of what was done outside ptbill (an unmatched
+    payment posted by hand or returned, a payer called, a file looked at). Refused (422,
+    nothing changed): an item already closed, or one a command settles (a blocked claim,
+    money still owed: the answer names the command). An item of a claim gets an audit entry."""
+    try:
+        note = Resolve.model_validate_json(body).note
+    except ValidationError as e:
+        raise InputErrors(validation_errors(e, "request", None, API_DOCS)) from None
+    day = actions.need_date(business_date(session, request.app.state.settings, as_of), "item")
+    item = actions.resolve_item(session, who, item_id, note, day)
+    session.commit()
+    return answer(closed_row(item))
 
 
 @router.post("/claims/{claim_number:path}/correct", response_class=LedgerJSON, tags=["claims"])
@@ -215,7 +264,7 @@ def write_off(
     try:
         reason = WriteOff.model_validate_json(body).reason
     except ValidationError as e:
-        raise InputErrors(validation_errors(e, "request", None)) from None
+        raise InputErrors(validation_errors(e, "request", None, API_DOCS)) from None
     state = request.app.state
     day = actions.need_date(business_date(session, state.settings, as_of), claim_number)
     clinic_id = actions.writable_claim(session, who, claim_number)

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
 from ptbill.ledger.once import MAX_KEY
+from ptbill.ledger.work_items import MAX_NOTE
 from ptbill.remit.bulk_actions import BulkAction
 from ptbill.remit.work_kinds import BULK_ACTIONS, DUE_WINDOWS, GROUP_BYS, KINDS, GroupBy
 from ptbill.remit.worklist import EVERY_ITEM
@@ -29,6 +30,7 @@ from ptbill.web.params import (
     MAX_ID,
     ClaimNumber,
     PageNumber,
+    RowId,
     VisitId,
     WorkFilterParams,
     WorkFilters,
@@ -329,6 +331,22 @@ def write_off(
     today = settings.current_date()
     _, location = run_once(session, who, key, asked, clinic_id, today, run, form_refusal)
     return RedirectResponse(location, status_code=303)
+
+
+@router.post("/worklist/items/{item_id}/resolve")
+def resolve_item(
+    item_id: RowId, request: Request, session: DB, who: PageWriter, form: PageForm
+) -> Response:
+    """Close a work item with a note; back to the page it was closed from (the work queue as
+    it was shown, or the denials)."""
+    note = form_text(form, "note", MAX_NOTE)
+    day = actions.need_date(business_date(session, request.app.state.settings), "item")
+    actions.resolve_item(session, who, item_id, note, day)
+    session.commit()
+    if form_text(form, "to", 10) == "denials":
+        return back_to("/denials", "closed")
+    queue = _queue_query(form_text(form, "back", 1000)) if form.get("back") else None
+    return back_to(f"/worklist?{urlencode(queue)}" if queue else "/worklist", "closed")
 
 
 @router.post("/claims/{claim_number:path}/appeal")
