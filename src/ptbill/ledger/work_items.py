@@ -84,7 +84,7 @@ def close_by_hand(
     note = " ".join(note.split())
     if not note or len(note) > MAX_NOTE:
         raise InputError(
-            "command line",
+            f"work item {item_id}",
             f"a note of {len(note)} characters",
             f"say in 1 to {MAX_NOTE} characters what was done about the item",
             field="note",
