@@ -61,12 +61,14 @@ def test_the_worklist_has_headings_a_summary_and_its_items(db: str) -> None:
     assert "By denial reason:" in lines and "\x1b[" not in r.output  # plain text in a pipe
     assert f"5 of {len(items)} items, earliest deadline first:" in lines
     table = lines[lines.index(f"5 of {len(items)} items, earliest deadline first:") + 1 :]
-    assert table[0].split() == ["Due", "Claim", "Payer", "Kind", "Category", "Rule/CARC"] + [
+    assert table[0].split() == ["Item", "Due", "Claim", "Payer", "Kind", "Category"] + [
+        "Rule/CARC",
         "Amount",
         "Action",
     ]
-    assert [row.split()[1 if "overdue" not in row else 2] for row in table[1:]] == [
-        i["claim_id"] for i in items[:5]
+    rows = [row.split() for row in table[1:]]  # the id (for `ptbill resolve`), due, claim
+    assert [(int(r[0]), r[2 if "overdue" not in r else 3]) for r in rows] == [
+        (i["id"], i["claim_id"]) for i in items[:5]
     ]
 
 
@@ -230,6 +232,7 @@ def test_on_a_narrow_terminal_no_amount_is_cut(monkeypatch: pytest.MonkeyPatch, 
 
     big = Decimal("1234567.89")
     item = {
+        "id": 123456,
         "due_date": dt.date(2024, 4, 9),
         "overdue": True,
         "claim_id": "V-2025-000517",

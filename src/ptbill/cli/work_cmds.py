@@ -240,6 +240,7 @@ def _print_text(
         codes = w["rule"] or "/".join(x for x in (w["carc"], w["rarc"]) if x) or "-"
         rows.append(
             [
+                str(w["id"]),
                 _text(w["due_date"]) + (" overdue" if w["overdue"] else ""),
                 w["claim_id"],
                 w["payer"] or "-",
@@ -252,7 +253,7 @@ def _print_text(
             ]
         )
     shown = f"{len(items)} of {whole['count']}" if len(items) < whole["count"] else "All"
-    head = ["Due", "Claim", "Payer", "Kind", "Category", "Rule/CARC", "Amount", "Action"]
+    head = ["Item", "Due", "Claim", "Payer", "Kind", "Category", "Rule/CARC", "Amount", "Action"]
     click.echo()
     _rows(head + (["Detail"] if details else []), rows, f"{shown} items, earliest deadline first:")
 
