@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
@@ -59,3 +61,40 @@ def test_rows_in_driver_values_store_what_the_orm_stores(ledger: Ledger) -> None
             (r.total_paid, r.received_on) for r in (orm, one, two)
         ]
         assert read_money(None) is None and read_date(None) is None
+
+
+def test_bulk_inserts_keep_any_text_and_fail_as_an_insert_does(ledger: Ledger) -> None:
+    """On PostgreSQL the rows go by COPY: its text format's special characters (tab, newline,
+    backslash, \\N) are values like any other, and a row that breaks a
+    constraint fails with SQLAlchemy's IntegrityError, as an INSERT (which posting catches)."""
+    odd = "a\tb\nc\\d \\N é\r"
+    with ledger.transaction() as s:
+        bulk = Bulk(s)
+        rows = [
+            {
+                "sha256": "d" * 64,
+                "file_name": "\\N",
+                "content": odd,
+                "received_on": dt.date(2025, 3, 1),
+                "total_paid": D("-12.30"),
+                "payment_count": 2,
+            },
+            {
+                "sha256": "e" * 64,
+                "file_name": "",
+                "content": "",
+                "received_on": dt.date(2025, 3, 2),
+                "total_paid": D("0.07"),
+                "payment_count": 0,
+            },
+        ]
+        ids = bulk.insert(m.Remittance, rows, with_ids=True)
+    with ledger.transaction() as s:
+        one, two = s.scalars(select(m.Remittance).order_by(m.Remittance.id)).all()
+        assert [one.id, two.id] == ids
+        assert (one.file_name, one.content, one.total_paid) == ("\\N", odd, D("-12.30"))
+        assert (two.file_name, two.content, two.total_paid) == ("", "", D("0.07"))
+        assert (one.payment_count, two.claim_count) == (2, 0)
+    with pytest.raises(IntegrityError), ledger.transaction() as s:
+        row = (ids[0], "f" * 64, "x", "y", dt.date(2025, 3, 3), D("1"))
+        Bulk(s).insert_tuples(m.Remittance, COLUMNS, [row])
