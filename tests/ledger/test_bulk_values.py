@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk
@@ -66,7 +66,9 @@ def test_rows_in_driver_values_store_what_the_orm_stores(ledger: Ledger) -> None
 def test_bulk_inserts_keep_any_text_and_fail_as_an_insert_does(ledger: Ledger) -> None:
     """On PostgreSQL the rows go by COPY: its text format's special characters (tab, newline,
     backslash, \\N) are values like any other, and a row that breaks a
-    constraint fails with SQLAlchemy's IntegrityError, as an INSERT (which posting catches)."""
+    constraint fails with SQLAlchemy's IntegrityError, as an INSERT (which posting catches).
+    Updates go as one statement of arrays there: the same values stored, the last of an id
+    given twice winning."""
     odd = "a\tb\nc\\d \\N é\r"
     with ledger.transaction() as s:
         bulk = Bulk(s)
@@ -95,6 +97,31 @@ def test_bulk_inserts_keep_any_text_and_fail_as_an_insert_does(ledger: Ledger) -
         assert (one.file_name, one.content, one.total_paid) == ("\\N", odd, D("-12.30"))
         assert (two.file_name, two.content, two.total_paid) == ("", "", D("0.07"))
         assert (one.payment_count, two.claim_count) == (2, 0)
+    with ledger.transaction() as s:  # PostgreSQL: one statement of arrays, unless an id repeats
+        Bulk(s).update(
+            m.Remittance,
+            [
+                {"id": ids[0], "content": "\\N\t", "received_on": dt.date(2024, 2, 29)},
+                {"id": ids[1], "content": odd, "received_on": dt.date(2025, 12, 31)},
+            ],
+        )
+        twice = [{"id": ids[1], "total_paid": D("1.00")}, {"id": ids[1], "total_paid": D("2.50")}]
+        Bulk(s).update(m.Remittance, twice)
+    with ledger.transaction() as s:
+        one, two = s.scalars(select(m.Remittance).order_by(m.Remittance.id)).all()
+        assert (one.content, one.received_on, one.total_paid) == (
+            "\\N\t",
+            dt.date(2024, 2, 29),
+            D("-12.30"),
+        )
+        assert (two.content, two.received_on, two.total_paid) == (
+            odd,
+            dt.date(2025, 12, 31),
+            D("2.50"),
+        )
+    if ledger.engine.dialect.name == "postgresql":  # (SQLite keeps any length)
+        with pytest.raises(DataError), ledger.transaction() as s:  # refused, not cut short
+            Bulk(s).update(m.Remittance, [{"id": ids[0], "file_name": "x" * 301}])
     with pytest.raises(IntegrityError), ledger.transaction() as s:
         row = (ids[0], "f" * 64, "x", "y", dt.date(2025, 3, 3), D("1"))
         Bulk(s).insert_tuples(m.Remittance, COLUMNS, [row])

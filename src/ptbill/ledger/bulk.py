@@ -14,6 +14,7 @@ current one, and SQLite's next ids are looked up again (another writer may have 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from ptbill.ledger.models import Base
 from ptbill.ledger.types import CENT, Money
 
 _CHUNK = 5000
+_BASE = re.compile(r"\(.*\)")  # a type's length or precision
 _MEMO_SIZE = 20_000  # distinct values a converter remembers (amounts, dates, flags repeat)
 
 
@@ -201,8 +203,7 @@ class Bulk:
             f"WHERE id = {self.mark}"
         )
         values = self._rows([[*[row[k] for k in keys], row["id"]] for row in rows], procs)
-        for i in range(0, len(values), _CHUNK):
-            self.conn.exec_driver_sql(sql, values[i : i + _CHUNK])
+        self._update(table, keys, sql, values)
 
     # -- rows in the driver's own values (for the hottest paths: no per-row conversion pass) --
 
@@ -270,5 +271,30 @@ class Bulk:
             f"UPDATE {table.name} SET {', '.join(f'{k} = {self.mark}' for k in names)} "
             f"WHERE id = {self.mark}"
         )
+        self._update(table, names, sql, rows)
+
+    def _update(
+        self, table: Table, names: Sequence[str], sql: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Rows of driver values (`names`' then the id) updated by `sql` (an UPDATE ... WHERE
+        id), _CHUNK at a time; on PostgreSQL each chunk in one statement, the values as one
+        array a column (a statement a row costs the server and the driver several times
+        more), unless an id repeats (then row after row, the last one winning)."""
+        if self.dialect.name != "postgresql" or len({row[-1] for row in rows}) != len(rows):
+            for i in range(0, len(rows), _CHUNK):
+                self.conn.exec_driver_sql(sql, rows[i : i + _CHUNK])
+            return
+        columns = [table.c[k] for k in (*names, "id")]
+        # Each array of the column's type without its length or precision: an explicit cast
+        # to varchar(20) would cut a longer text; the column's own assignment refuses it.
+        arrays = ", ".join(
+            f"unnest(%s::{_BASE.sub('', c.type.compile(dialect=self.dialect))}[]) AS {c.name}"
+            for c in columns
+        )
+        one = (
+            f"UPDATE {table.name} SET {', '.join(f'{k} = v.{k}' for k in names)} "
+            f"FROM (SELECT {arrays}) AS v WHERE {table.name}.id = v.id"
+        )
         for i in range(0, len(rows), _CHUNK):
-            self.conn.exec_driver_sql(sql, rows[i : i + _CHUNK])
+            by_column = zip(*rows[i : i + _CHUNK], strict=True)
+            self.conn.exec_driver_sql(one, tuple(list(values) for values in by_column))
