@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ptbill.ledger import models as m
-from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.bulk import Bulk, among
 from ptbill.ledger.db import Ledger
 
 D = Decimal
@@ -125,3 +125,28 @@ def test_bulk_inserts_keep_any_text_and_fail_as_an_insert_does(ledger: Ledger) -
     with pytest.raises(IntegrityError), ledger.transaction() as s:
         row = (ids[0], "f" * 64, "x", "y", dt.date(2025, 3, 3), D("1"))
         Bulk(s).insert_tuples(m.Remittance, COLUMNS, [row])
+
+
+def test_among_finds_what_in_finds_and_never_a_cut_text(ledger: Ledger) -> None:
+    """`among` (IN, or = ANY of one array on PostgreSQL) matches the values given: a text
+    longer than the column is not cut to a stored one's length."""
+    with ledger.transaction() as s:
+        row = m.Remittance(
+            sha256="f" * 64,
+            file_name="x" * 300,
+            content="",
+            received_on=dt.date(2025, 3, 1),
+            total_paid=D(0),
+        )
+        s.add(row)
+        s.flush()
+        dialect = s.connection().dialect
+        name = m.Remittance.file_name
+        assert (
+            s.scalars(select(m.Remittance.id).where(among(dialect, name, ["x" * 301]))).all() == []
+        )
+        found = select(m.Remittance.id).where(among(dialect, name, ["y", "x" * 300]))
+        assert s.scalars(found).all() == [row.id]
+        by_id = select(m.Remittance.id).where(among(dialect, m.Remittance.id, [row.id, -1]))
+        assert s.scalars(by_id).all() == [row.id]
+        assert s.scalars(select(m.Remittance.id).where(among(dialect, name, []))).all() == []
