@@ -88,6 +88,29 @@ def _line(name: str, count: int, unit: str, wall: float, cpu: float) -> str:
     )
 
 
+KEPT = ("claims", "claim_versions", "claim_lines", "texts", "audit_log", "work_items")
+KEPT += ("submissions", "submission_claims", "patient_coverages", "counters")
+
+
+def _keep(to: Path, ledger: Any, primary: str, secondary: str, tmp: Path) -> None:
+    """--keep: the 837Ps and the rows of the tables the steps write (but the audit's clock
+    time; the run's temporary directory named TMP), in id order, one line a row."""
+    from sqlalchemy import select
+
+    from ptbill.ledger.models import Base
+
+    to.mkdir(parents=True, exist_ok=True)
+    (to / "primary.837").write_text(primary, encoding="ascii")
+    (to / "secondary.837").write_text(secondary, encoding="ascii")
+    with ledger.transaction() as s, open(to / "rows.txt", "w", encoding="utf-8") as f:
+        for name in KEPT:
+            table = Base.metadata.tables[name]
+            cols = [c for c in table.columns if c.name != "recorded_at"]
+            key = table.c.id if "id" in table.c else cols[0]
+            for row in s.execute(select(*cols).order_by(key)):
+                f.write(f"{name} {tuple(row)!r}\n".replace(str(tmp), "TMP"))
+
+
 def main(argv: list[str] | None = None) -> None:
     from sqlalchemy import select
 
@@ -116,6 +139,12 @@ def main(argv: list[str] | None = None) -> None:
         "--callgrind",
         action="store_true",
         help="under valgrind --tool=callgrind --instr-atstart=no: count the next-payer steps",
+    )
+    parser.add_argument(
+        "--keep",
+        default=None,
+        help="a directory: the two 837Ps and the ledger's rows after the steps written there "
+        "(to compare two runs: cmp)",
     )
     args = parser.parse_args(argv)
     if args.callgrind:
@@ -172,9 +201,9 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         with ledger.transaction() as s:
             rows = s.execute(
-                select(m.Claim.patient_id, m.Payer.key, m.Claim.id, m.Claim.state).join(
-                    m.Payer, m.Payer.id == m.Claim.payer_id
-                )
+                select(m.Claim.patient_id, m.Payer.key, m.Claim.id, m.Claim.state)
+                .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+                .order_by(m.Claim.id)  # the same order on every run and database
             ).all()
             decided = [cid for _, _, cid, state in rows if state in {str(x) for x in DECIDED}]
             firsts = {pid: key for pid, key, _, _ in rows}
@@ -207,6 +236,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             _line("next payers: both", len(sent.claims), "claims", wall_a + wall_s, cpu_a + cpu_s)
         )
+        if args.keep:
+            _keep(Path(args.keep), ledger, first.text, sent.text, tmp)
         ledger.close()
         if PROFILE:
             import pstats

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ptbill.ledger import models as m
-from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.bulk import Bulk, among
 from ptbill.ledger.db import Ledger
 
 D = Decimal
@@ -59,3 +61,92 @@ def test_rows_in_driver_values_store_what_the_orm_stores(ledger: Ledger) -> None
             (r.total_paid, r.received_on) for r in (orm, one, two)
         ]
         assert read_money(None) is None and read_date(None) is None
+
+
+def test_bulk_inserts_keep_any_text_and_fail_as_an_insert_does(ledger: Ledger) -> None:
+    """On PostgreSQL the rows go by COPY: its text format's special characters (tab, newline,
+    backslash, \\N) are values like any other, and a row that breaks a
+    constraint fails with SQLAlchemy's IntegrityError, as an INSERT (which posting catches).
+    Updates go as one statement of arrays there: the same values stored, the last of an id
+    given twice winning."""
+    odd = "a\tb\nc\\d \\N é\r"
+    with ledger.transaction() as s:
+        bulk = Bulk(s)
+        rows = [
+            {
+                "sha256": "d" * 64,
+                "file_name": "\\N",
+                "content": odd,
+                "received_on": dt.date(2025, 3, 1),
+                "total_paid": D("-12.30"),
+                "payment_count": 2,
+            },
+            {
+                "sha256": "e" * 64,
+                "file_name": "",
+                "content": "",
+                "received_on": dt.date(2025, 3, 2),
+                "total_paid": D("0.07"),
+                "payment_count": 0,
+            },
+        ]
+        ids = bulk.insert(m.Remittance, rows, with_ids=True)
+    with ledger.transaction() as s:
+        one, two = s.scalars(select(m.Remittance).order_by(m.Remittance.id)).all()
+        assert [one.id, two.id] == ids
+        assert (one.file_name, one.content, one.total_paid) == ("\\N", odd, D("-12.30"))
+        assert (two.file_name, two.content, two.total_paid) == ("", "", D("0.07"))
+        assert (one.payment_count, two.claim_count) == (2, 0)
+    with ledger.transaction() as s:  # PostgreSQL: one statement of arrays, unless an id repeats
+        Bulk(s).update(
+            m.Remittance,
+            [
+                {"id": ids[0], "content": "\\N\t", "received_on": dt.date(2024, 2, 29)},
+                {"id": ids[1], "content": odd, "received_on": dt.date(2025, 12, 31)},
+            ],
+        )
+        twice = [{"id": ids[1], "total_paid": D("1.00")}, {"id": ids[1], "total_paid": D("2.50")}]
+        Bulk(s).update(m.Remittance, twice)
+    with ledger.transaction() as s:
+        one, two = s.scalars(select(m.Remittance).order_by(m.Remittance.id)).all()
+        assert (one.content, one.received_on, one.total_paid) == (
+            "\\N\t",
+            dt.date(2024, 2, 29),
+            D("-12.30"),
+        )
+        assert (two.content, two.received_on, two.total_paid) == (
+            odd,
+            dt.date(2025, 12, 31),
+            D("2.50"),
+        )
+    if ledger.engine.dialect.name == "postgresql":  # (SQLite keeps any length)
+        with pytest.raises(DataError), ledger.transaction() as s:  # refused, not cut short
+            Bulk(s).update(m.Remittance, [{"id": ids[0], "file_name": "x" * 301}])
+    with pytest.raises(IntegrityError), ledger.transaction() as s:
+        row = (ids[0], "f" * 64, "x", "y", dt.date(2025, 3, 3), D("1"))
+        Bulk(s).insert_tuples(m.Remittance, COLUMNS, [row])
+
+
+def test_among_finds_what_in_finds_and_never_a_cut_text(ledger: Ledger) -> None:
+    """`among` (IN, or = ANY of one array on PostgreSQL) matches the values given: a text
+    longer than the column is not cut to a stored one's length."""
+    with ledger.transaction() as s:
+        row = m.Remittance(
+            sha256="f" * 64,
+            file_name="x" * 300,
+            content="",
+            received_on=dt.date(2025, 3, 1),
+            total_paid=D(0),
+        )
+        s.add(row)
+        s.flush()
+        dialect = s.connection().dialect
+        name = m.Remittance.file_name
+        assert (
+            s.scalars(select(m.Remittance.id).where(among(dialect, name, ["x" * 301]))).all() == []
+        )
+        found = select(m.Remittance.id).where(among(dialect, name, ["y", "x" * 300]))
+        assert s.scalars(found).all() == [row.id]
+        by_id = select(m.Remittance.id).where(among(dialect, m.Remittance.id, [row.id, -1]))
+        assert s.scalars(by_id).all() == [row.id]
+        assert s.scalars(select(m.Remittance.id).where(among(dialect, name, []))).all() == []

@@ -3,7 +3,9 @@
 SQLAlchemy's executemany spends most of its time building each row's parameters; for the tens
 of thousands of rows an import or an 835 writes, this module converts the values once with each
 column's own bind processor (so Money, Date and Boolean are stored exactly as SQLAlchemy stores
-them) and hands plain tuples to the driver's executemany.
+them) and hands plain tuples to the driver's executemany (on PostgreSQL: COPY for inserts,
+one statement of arrays a chunk for updates, where psycopg's executemany sends a statement a
+row).
 
 Ids for new rows are allocated before the insert -- from the table's sequence on PostgreSQL,
 after the largest id on SQLite (where the transaction holds the write lock from its start,
@@ -14,11 +16,27 @@ current one, and SQLite's next ids are looked up again (another writer may have 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, Dialect, Table, func, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Date,
+    Dialect,
+    String,
+    Table,
+    any_,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -26,6 +44,7 @@ from ptbill.ledger.models import Base
 from ptbill.ledger.types import CENT, Money
 
 _CHUNK = 5000
+_BASE = re.compile(r"\(.*\)")  # a type's length or precision
 _MEMO_SIZE = 20_000  # distinct values a converter remembers (amounts, dates, flags repeat)
 
 
@@ -81,6 +100,18 @@ def from_driver(dialect: Dialect, model: type[Base], name: str) -> Callable[[Any
         raise TypeError(f"{col} is neither Money nor Date")
     proc = col.type._cached_result_processor(dialect, None)  # noqa: SLF001
     return _same if proc is None else _remembered(proc)
+
+
+def among(dialect: Dialect, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`, on PostgreSQL `= ANY` of one array: psycopg parses a query's
+    placeholders at each run (some 1.6 us a value: ptbill.ledger.cob_data.select_ids), and
+    the hot reads of a run of claims name some 15 ids a claim."""
+    if dialect.name == "postgresql":
+        # A text's array without the column's length: a varchar(38) cast would cut a longer
+        # value to one that may match.
+        kind = String() if isinstance(column.type, String) else column.type
+        return column == any_(literal(list(values), ARRAY(kind)))
+    return column.in_(values)
 
 
 class Bulk:
@@ -184,9 +215,7 @@ class Bulk:
             raw = [(i, *row, *extra) for i, row in zip(ids, rows, strict=True)]
         else:
             raw = [(*row, *extra) for row in rows]
-        values = self._rows(raw, procs)
-        for i in range(0, len(values), _CHUNK):
-            self.conn.exec_driver_sql(sql, values[i : i + _CHUNK])
+        self._insert(table, columns, sql, self._rows(raw, procs))
         return ids
 
     def update(self, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
@@ -202,8 +231,7 @@ class Bulk:
             f"WHERE id = {self.mark}"
         )
         values = self._rows([[*[row[k] for k in keys], row["id"]] for row in rows], procs)
-        for i in range(0, len(values), _CHUNK):
-            self.conn.exec_driver_sql(sql, values[i : i + _CHUNK])
+        self._update(table, keys, sql, values)
 
     # -- rows in the driver's own values (for the hottest paths: no per-row conversion pass) --
 
@@ -235,8 +263,30 @@ class Bulk:
         )
         if extra:
             rows = [(*row, *extra) for row in rows]
-        for i in range(0, len(rows), _CHUNK):
-            self.conn.exec_driver_sql(sql, rows[i : i + _CHUNK])
+        self._insert(table, columns, sql, rows)
+
+    def _insert(
+        self, table: Table, columns: Sequence[str], sql: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Rows of driver values inserted by `sql` (an INSERT of `columns`), _CHUNK at a time;
+        on PostgreSQL by COPY: the same values stored, for about a third of the time a row
+        takes executemany on this host (the driver's per-row messages and the server's per-row
+        statements; docs/benchmarks/secondary.md). An error is SQLAlchemy's, as an INSERT's."""
+        if self.dialect.name != "postgresql":
+            for i in range(0, len(rows), _CHUNK):
+                self.conn.exec_driver_sql(sql, rows[i : i + _CHUNK])
+            return
+        import psycopg  # the driver of the PostgreSQL URLs (ptbill.ledger.engine)
+
+        copy_sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        raw = self.conn.connection.dbapi_connection
+        assert isinstance(raw, psycopg.Connection)
+        try:
+            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as e:
+            raise DBAPIError.instance(copy_sql, None, e, psycopg.Error, dialect=self.dialect) from e
 
     def update_values(
         self, model: type[Base], names: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -249,5 +299,30 @@ class Bulk:
             f"UPDATE {table.name} SET {', '.join(f'{k} = {self.mark}' for k in names)} "
             f"WHERE id = {self.mark}"
         )
+        self._update(table, names, sql, rows)
+
+    def _update(
+        self, table: Table, names: Sequence[str], sql: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Rows of driver values (`names`' then the id) updated by `sql` (an UPDATE ... WHERE
+        id), _CHUNK at a time; on PostgreSQL each chunk in one statement, the values as one
+        array a column (a statement a row costs the server and the driver several times
+        more), unless an id repeats (then row after row, the last one winning)."""
+        if self.dialect.name != "postgresql" or len({row[-1] for row in rows}) != len(rows):
+            for i in range(0, len(rows), _CHUNK):
+                self.conn.exec_driver_sql(sql, rows[i : i + _CHUNK])
+            return
+        columns = [table.c[k] for k in (*names, "id")]
+        # Each array of the column's type without its length or precision: an explicit cast
+        # to varchar(20) would cut a longer text; the column's own assignment refuses it.
+        arrays = ", ".join(
+            f"unnest(%s::{_BASE.sub('', c.type.compile(dialect=self.dialect))}[]) AS {c.name}"
+            for c in columns
+        )
+        one = (
+            f"UPDATE {table.name} SET {', '.join(f'{k} = v.{k}' for k in names)} "
+            f"FROM (SELECT {arrays}) AS v WHERE {table.name}.id = v.id"
+        )
         for i in range(0, len(rows), _CHUNK):
-            self.conn.exec_driver_sql(sql, rows[i : i + _CHUNK])
+            by_column = zip(*rows[i : i + _CHUNK], strict=True)
+            self.conn.exec_driver_sql(one, tuple(list(values) for values in by_column))

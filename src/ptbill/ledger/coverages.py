@@ -23,6 +23,7 @@ from ptbill.config.profiles import Config, PayerProfile
 from ptbill.domain.visit import Subscriber, Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger.bulk import among
 from ptbill.ledger.patient_models import PatientCoverage
 
 MAX_RANK = 3  # primary, secondary, tertiary (SBR01 P, S, T)
@@ -246,7 +247,7 @@ def of_patients(session: Session, patient_pks: Iterable[int]) -> dict[int, list[
             )
             .join(m.Coverage, m.Coverage.id == pc.coverage_id)
             .join(m.Payer, m.Payer.id == m.Coverage.payer_id)
-            .where(pc.patient_id.in_(ids[i : i + 500]))
+            .where(among(session.connection().dialect, pc.patient_id, ids[i : i + 500]))
             .order_by(pc.rank, pc.start_date)
         )
         for patient, rank, payer, key, coverage, subscriber, start, end in session.execute(q):

@@ -41,7 +41,7 @@ from ptbill.errors import InputError
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import overpayments, versions
-from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.bulk import Bulk, among
 from ptbill.ledger.cob_data import Decided, DecidedLine, add_details, in_force, read
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import apply_credits
@@ -187,7 +187,7 @@ class Advance:
         wanted = list(dict.fromkeys(ids))
         out = []
         for i in range(0, len(wanted), 500):
-            q = select(*_CLAIM_COLUMNS).where(m.Claim.id.in_(wanted[i : i + 500]))
+            q = select(*_CLAIM_COLUMNS).where(self.among(m.Claim.id, wanted[i : i + 500]))
             out += [_Claim(*row) for row in self.s.execute(q)]  # type: ignore[call-arg]  # the columns of _CLAIM_COLUMNS
         return out
 
@@ -195,7 +195,9 @@ class Advance:
         """The next-payer claims of these primaries, by (primary id, sequence)."""
         out = {}
         for i in range(0, len(heads), 500):
-            q = select(*_CLAIM_COLUMNS).where(m.Claim.primary_claim_id.in_(heads[i : i + 500]))
+            q = select(*_CLAIM_COLUMNS).where(
+                self.among(m.Claim.primary_claim_id, heads[i : i + 500])
+            )
             for row in self.s.execute(q):
                 c = _Claim(*row)  # type: ignore[call-arg]  # the columns of _CLAIM_COLUMNS
                 out[(c.head, c.sequence)] = c
@@ -208,13 +210,16 @@ class Advance:
         for i in range(0, len(claims), 500):
             part = claims[i : i + 500]
             q = select(v.claim_id, v.version, v.basis_payment_id).where(
-                v.claim_id.in_([c.id for c in part])
+                self.among(v.claim_id, [c.id for c in part])
             )
             current = {c.id: c.version for c in part}
             for claim_id, version, basis in self.s.execute(q):
                 if current[claim_id] == version:
                     out[claim_id] = basis
         return out
+
+    def among(self, column: Any, values: list[Any]) -> Any:
+        return among(self.bulk.dialect, column, values)
 
     def context(self, visit: Visit, origin: str) -> VisitContext:
         bp = visit.billing_provider.model_dump_json() if visit.billing_provider else None
@@ -289,17 +294,19 @@ class Advance:
         numbers = {c.id: c.number for c, _, _ in items}
         heads = {c.head for c, _, _ in items} - numbers.keys()
         if heads:
-            q = select(m.Claim.id, m.Claim.claim_number).where(m.Claim.id.in_(heads))
+            q = select(m.Claim.id, m.Claim.claim_number).where(self.among(m.Claim.id, list(heads)))
             numbers.update(self.s.execute(q).all())
         wanted = {next_number(numbers[c.head], c.sequence + 1) for c, _, _ in items}
         taken = set(
-            self.s.scalars(select(m.Claim.claim_number).where(m.Claim.claim_number.in_(wanted)))
+            self.s.scalars(
+                select(m.Claim.claim_number).where(self.among(m.Claim.claim_number, list(wanted)))
+            )
         )
         visits = {
             pk: stored_visit(e, s)
             for pk, e, s in self.s.execute(
                 select(m.Visit.id, m.Visit.effective_json, m.Visit.source_json).where(
-                    m.Visit.id.in_({c.visit_pk for c, _, _ in items})
+                    self.among(m.Visit.id, list({c.visit_pk for c, _, _ in items}))
                 )
             )
         }
@@ -471,7 +478,7 @@ class Advance:
                     (m.Claim.id == m.ClaimVersion.claim_id)
                     & (m.Claim.version == m.ClaimVersion.version),
                 )
-                .where(m.Claim.id.in_(claim_ids[i : i + 500]))
+                .where(self.among(m.Claim.id, claim_ids[i : i + 500]))
                 .order_by(x.line_number)
             )
             for row in self.s.execute(q):
@@ -667,7 +674,10 @@ class EarlierPayers:
             q = (
                 select(m.Claim.id, m.Claim.primary_claim_id, m.Claim.sequence, m.Payer.key)
                 .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-                .where(m.Claim.id.in_(part) | m.Claim.primary_claim_id.in_(part))
+                .where(
+                    among(self.bulk.dialect, m.Claim.id, part)
+                    | among(self.bulk.dialect, m.Claim.primary_claim_id, part)
+                )
             )
             for cid, primary, sequence, key in self.s.execute(q):
                 self.chains.setdefault(primary or cid, []).append((sequence, cid, key))

@@ -29,7 +29,7 @@ from ptbill.config.profiles import Config, Submitter
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
-from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.bulk import Bulk, among
 from ptbill.ledger.coverages import at as coverage_at
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.secondary import EarlierPayers, Step, for_payer, hold_changed
@@ -274,14 +274,16 @@ class _Submission:
             )
             .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
             .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-            .where(m.Claim.id.in_(ids))
+            .where(among(self.bulk.dialect, m.Claim.id, ids))
             .order_by(m.Claim.id)
         ).all()
 
     def lines(self, version_ids: list[int]) -> dict[int, list[_LineRow]]:
         out: dict[int, list[_LineRow]] = {}
         for row in self.conn.execute(
-            select(*_LINE_FIELDS).where(m.ClaimLine.version_id.in_(version_ids))
+            select(*_LINE_FIELDS).where(
+                among(self.bulk.dialect, m.ClaimLine.version_id, version_ids)
+            )
         ):
             out.setdefault(row[0], []).append(_LineRow(*row))  # _LINE_FIELDS, in order
         return out
