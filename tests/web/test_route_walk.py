@@ -43,6 +43,7 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
     asked = bench.post(f"/api/v1/eligibility/requests?date={denied[0]['date_of_service']}")
     assert asked.status_code == 201, asked.text
     visit = bench.templates.demo.visits_path.read_text().splitlines()[0]
+    items = bench.get("/api/v1/worklist?kind=denial&limit=2").json()["items"]
     queued = bench.post("/api/v1/visits", files={"file": ("v.jsonl", visit, "application/json")})
     assert queued.status_code == 202, queued.text
     return {
@@ -57,6 +58,7 @@ def _real_ids(bench: Workbench) -> dict[str, list[str]]:
         "run_id": ["1"],  # the demo ledger has no exchange run: a 404
         "inquiry_id": [str(asked.json()["inquiry_id"])],
         "job_id": [str(queued.json()["id"])],
+        "item_id": [str(i["id"]) for i in items],
         "statement_id": ["1"],  # no statement made yet: a 404
         "day": ["2025-04-24"],  # nor statements of a day
         "kind": ["pdf", "csv"],

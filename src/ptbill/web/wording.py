@@ -39,6 +39,8 @@ _PAGES = {
     "coverage": '"Add the coverage" on the patient\'s account page',
     "rescrub": '"Scrub again" on the work queue',
     "statements": "the Statements page",
+    "payer-refund": '"Record the refund to the payer" on the claim\'s page',
+    "resolve": '"Close with a note" on the work queue',
 }
 _NAMES = "|".join(map(re.escape, _PAGES))
 _COMMAND = re.compile(rf"`ptbill ({_NAMES})(?: [^`]*)?`")
