@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from ptbill.bulk import batch
 from ptbill.cli import parallel, visits
@@ -103,6 +102,8 @@ class ResultText:
 
 
 def render_result(v: Visit, c: CodedVisit, r: ScrubResult, show_info: bool) -> None:
+    from rich.table import Table  # here: --json and --jsonl print no table
+
     counts = Counter(f.severity for f in r.findings)
     shown = [f for f in r.findings if show_info or f.severity != "info"]
     state = "[red]BLOCKED[/]" if r.blocked else "[green]ready[/]"
@@ -250,6 +251,8 @@ def _scrub_json(
 @user_errors
 def rules(ctx: click.Context, markdown: bool, payer: str | None) -> None:
     """List the scrub rules: id, category, severity and what each finds."""
+    from rich.table import Table  # here: `ptbill scrub --json` prints no table
+
     if markdown:
         click.echo(rules_markdown(), nl=False)
         return
