@@ -72,11 +72,23 @@ def _not_utf8(origin: str, where: str | None = None) -> InputError:
     return not_utf8(origin, field=where)
 
 
+# A JSON Lines file's read buffer: a few dozen visits. With the default 8 KB, one line in four
+# of a 2 KB visit crosses the buffer's end, and readline then gathers it in pieces (a line
+# read in 1.9 us instead of 0.75).
+READ_BUFFER = 1 << 16
+
+
 def _open(path: str) -> BinaryIO:
     try:
-        return Path(path).open("rb")
+        return Path(path).open("rb", buffering=READ_BUFFER)
     except OSError as e:
         raise unreadable(path, e) from None
+
+
+def blank(line: bytes) -> bool:
+    """Whether a line holds nothing but white space, as `not line.strip()` says, without the
+    copy of the line that strip makes (1.8 us of a 2 KB visit's line)."""
+    return not line or line.isspace()
 
 
 def first_line(f: BinaryIO) -> bytes:
@@ -157,7 +169,7 @@ def raw_items(
                     number += 1
                     if number == 1:
                         line = line.removeprefix(b"\xef\xbb\xbf")
-                    if line.strip():
+                    if not blank(line):
                         yield f"line {number}", line
             except VisitTooLong:
                 raise InputError(
