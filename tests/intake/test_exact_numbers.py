@@ -17,6 +17,7 @@ import pytest
 from ptbill.config import load_config
 from ptbill.errors import InputError, InputErrors
 from ptbill.intake import read_visits
+from ptbill.intake.stream import parse_visit
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLE = Path(__file__).parents[2] / "examples" / "visit-complete.json"
@@ -114,3 +115,15 @@ def test_an_hl7_quantity_of_absurd_exponent_is_refused_at_once(tmp_path: Path) -
     done = _scrub(path, "hl7", "--config", str(FIXTURES / "intake.toml"))
     assert done.returncode == 2, done.stderr
     assert "FT1[1]-10" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("spelled", ["48.50", "  48.50", "\t48.50", "4850E-2", "4850e-2"])
+def test_a_json_lines_charge_written_as_a_number_is_read_exactly(spelled: str) -> None:
+    # A line whose number has a fraction or an exponent, however it is spaced, is read by json
+    # with exact decimals: pydantic's JSON parser would make "48.50" the float 48.5.
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    doc["services"][0]["charge"] = "CHARGE"
+    line = json.dumps(doc).replace(' "CHARGE"', spelled).encode()
+    visit = parse_visit(line)
+    assert str(visit.services[0].charge) == "48.50"
+    assert visit.services[0].charge == Decimal("48.50")

@@ -17,6 +17,7 @@ from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, InputErrors
 from ptbill.intake import load_visits, read_visits
 from ptbill.intake.detect import sniff
+from ptbill.intake.stream import blank
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EMR = FIXTURES / "intake.toml"
@@ -275,3 +276,11 @@ def test_a_code_the_visit_format_refuses_names_ft1_7() -> None:
     text = _hl7().replace("|CG|97140^Manual therapy^CPT4|", "|CG|97-140|")
     [error] = _refusal(text, config=load_config(str(EMR)))
     assert "message 1 (MSG0001), FT1[2]-7 (services[1].code)" in error
+
+
+def test_a_blank_line_is_what_strip_leaves_empty() -> None:
+    # JSON Lines readers skip blank lines without copying each line (bytes.strip copies it).
+    lines = [b"", b"\xef\xbb\xbf", b" \t\r\n\x0b\x0c", b"{}\n", b" {} ", b"\xa0\n", b"\x85\n"]
+    lines += [bytes([c]) for c in range(256)] + [bytes([c]) + b"\n" for c in range(256)]
+    for line in lines:
+        assert blank(line) == (not line.strip()), line

@@ -46,7 +46,14 @@ from ptbill.cli.visits import (
 from ptbill.config import Config
 from ptbill.errors import InputError
 from ptbill.intake.load import file_format
-from ptbill.intake.stream import first_line, is_json_lines, line_of, parse_visit
+from ptbill.intake.stream import (
+    READ_BUFFER,
+    blank,
+    first_line,
+    is_json_lines,
+    line_of,
+    parse_visit,
+)
 from ptbill.ledger.prepare import Contexts
 from ptbill.scrub import Batch
 
@@ -138,7 +145,7 @@ class _Chunk:
 def _lines(path: str, start: int, end: int) -> Generator[bytes, None, None]:
     """The lines of the file that start in [start, end), as raw_items gives them (a line
     longer than a visit may be: VisitTooLong, and the one process says so)."""
-    with open(path, "rb") as f:
+    with open(path, "rb", buffering=READ_BUFFER) as f:
         if start:
             f.seek(start - 1)
             f.readline()  # the end of the line before, which the chunk before holds
@@ -150,7 +157,7 @@ def _lines(path: str, start: int, end: int) -> Generator[bytes, None, None]:
             if not at:  # the file's first line
                 line = line.removeprefix(b"\xef\xbb\xbf")
             at += size
-            if line.strip():
+            if not blank(line):
                 yield line
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from ptbill.bulk import batch
 from ptbill.cli import parallel, visits
@@ -70,6 +69,17 @@ class ResultText:
         self.lines = lines
         # id(finding) -> (the finding, kept so that its id is not reused; its text)
         self.texts: dict[int, tuple[Finding, bytes]] = {}
+        # The few values of a date of service, a payer and a status -> their JSON (keyed by
+        # value: a date, a string or None, never a number, whose 1 would be True's).
+        self.values: dict[object, bytes] = {}
+
+    def _value(self, x: dt.date | str | None) -> bytes:
+        known = self.values.get(x)
+        if known is None:
+            if len(self.values) >= self._KEEP:
+                self.values.clear()
+            known = self.values[x] = json_bytes(x, pretty=False)
+        return known
 
     def _finding(self, f: Finding) -> bytes:
         known = self.texts.get(id(f))
@@ -86,8 +96,11 @@ class ResultText:
         return text
 
     def __call__(self, v: Visit, r: ScrubResult) -> bytes:
-        visit_id, dos, payer, status = (
-            json_bytes(x, pretty=False) for x in (r.visit_id, v.date_of_service, v.payer, r.status)
+        visit_id = json_bytes(r.visit_id, pretty=False)
+        dos, payer, status = (
+            self._value(v.date_of_service),
+            self._value(v.payer),
+            self._value(r.status),
         )
         found = [self._finding(f) for f in r.findings]
         if self.lines:
@@ -103,6 +116,8 @@ class ResultText:
 
 
 def render_result(v: Visit, c: CodedVisit, r: ScrubResult, show_info: bool) -> None:
+    from rich.table import Table  # here: --json and --jsonl print no table
+
     counts = Counter(f.severity for f in r.findings)
     shown = [f for f in r.findings if show_info or f.severity != "info"]
     state = "[red]BLOCKED[/]" if r.blocked else "[green]ready[/]"
@@ -250,6 +265,8 @@ def _scrub_json(
 @user_errors
 def rules(ctx: click.Context, markdown: bool, payer: str | None) -> None:
     """List the scrub rules: id, category, severity and what each finds."""
+    from rich.table import Table  # here: `ptbill scrub --json` prints no table
+
     if markdown:
         click.echo(rules_markdown(), nl=False)
         return

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from bisect import bisect_right
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib.metadata import distribution
@@ -187,15 +186,24 @@ def manifestation_codes() -> frozenset[str]:
         data = f.read()
     if b"&#" in data:
         return manifestation_codes_streamed()
-    starts = [m.start() for m in _CATEGORY.finditer(data)]
     found: set[str] = set()
     done = -1
     for at in _phrase_at(data):
-        i = bisect_right(starts, at) - 1
-        if i >= 0 and starts[i] != done:
-            done = starts[i]
+        start = _category_before(data, at)
+        if start >= 0 and start != done:
+            done = start
             found.update(_manifestations_in(ET.fromstring(_element(data, done)), None))
     return frozenset(found)
+
+
+def _category_before(data: bytes, at: int) -> int:
+    """Where the last category's element that starts at or before `at` starts (-1: none):
+    the nearest <diag> that is a category's, looked for from `at` back, for the few hundred
+    places the phrase is at, not by finding the file's 1,900 categories (0.01 s)."""
+    tag = data.rfind(b"<diag", 0, at + len(b"<diag"))
+    while tag >= 0 and not _CATEGORY.match(data, tag):
+        tag = data.rfind(b"<diag", 0, tag)
+    return tag
 
 
 def _element(data: bytes, start: int) -> bytes:
