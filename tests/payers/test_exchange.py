@@ -391,3 +391,39 @@ def test_a_file_no_clearinghouse_takes_is_said_not_left_silently(
     assert {o.outcome for o in held} == {"set_aside"} and run.status == "problems"
     assert all("DEMOCH01" in o.detail and "receiver_id" in o.detail for o in held)
     assert not (root / "inbound").exists() or not list((root / "inbound").iterdir())
+
+
+def _answered_locally(
+    ledger: Ledger, config: Config, tmp_path: Path, *folders: str
+) -> tuple[Config, Path]:
+    """As _answered, through a local folder mailbox (inbound `outbound` and any `folders`):
+    the config and the mailbox's root."""
+    root = tmp_path / "mailbox"
+    house = Clearinghouse(local=str(root), inbound=("outbound", *folders), outbound="inbound")
+    config = _config(config, house)
+    _ledger_with_work(ledger, config, tmp_path)
+    assert run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO).status == "ok"
+    serve(root, house.model_copy(update={"inbound": ("outbound",)}), config, received=RECEIVED)
+    return config, root
+
+
+def _exchange_items(ledger: Ledger) -> list[m.WorkItem]:
+    with ledger.transaction() as s:
+        return list(s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "exchange")))
+
+
+def test_a_zip_or_binary_file_is_set_aside_and_the_others_go_on(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A zip (its bytes hold NULs, which PostgreSQL's text refuses) is set aside like any file
+    that is not X12, with its work item; the run goes on to the answers after it."""
+    config, root = _answered_locally(ledger, config, tmp_path)
+    (root / "outbound" / "000-era.zip").write_bytes(b"PK\x03\x04\x14\x00\x00\x00 ISA*00\x00\xff")
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    (o,) = [o for o in run.outcomes if o.action == "apply" and o.file.endswith(".zip")]
+    assert o.outcome == "set_aside" and "not an X12 file" in o.detail, o
+    assert run.count("apply", "ok") == 4 and run.status == "problems", run.as_json()
+    assert _count(ledger, m.Payment) == 1
+    (item,) = _exchange_items(ledger)
+    assert item.reference == "000-era.zip" and "outbound/000-era.zip" in item.detail
+    assert not list((root / "outbound").iterdir())

@@ -270,7 +270,9 @@ class _Run:
         """Apply one downloaded file; True when it is done with (applied, a duplicate, or set
         aside), False when it should stay in the mailbox for the next run."""
         data = local.read_bytes()
-        text = data.decode("utf-8", errors="replace")
+        # What is not text (a zip's NULs, which PostgreSQL's text refuses) is kept as U+FFFD:
+        # no X12 file holds either, and the file is set aside whatever its bytes.
+        text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
         sha = hashlib.sha256(text.encode()).hexdigest()
         with self.ledger.transaction() as s:
             before = s.scalar(select(pm.InboundFile).where(pm.InboundFile.sha256 == sha))
