@@ -427,3 +427,24 @@ def test_a_zip_or_binary_file_is_set_aside_and_the_others_go_on(
     (item,) = _exchange_items(ledger)
     assert item.reference == "000-era.zip" and "outbound/000-era.zip" in item.detail
     assert not list((root / "outbound").iterdir())
+
+
+def test_two_bad_files_of_one_name_in_two_folders_are_each_named(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """`ERR.835` in two inbound folders are two files: each set aside gets its own work item
+    naming its folder (the second was folded into the first's, and never named)."""
+    config, root = _answered_locally(ledger, config, tmp_path, "outbound2")
+    (root / "outbound2").mkdir(exist_ok=True)
+    (root / "outbound" / "ERR.835").write_text("<html>502 Bad Gateway</html>")
+    (root / "outbound2" / "ERR.835").write_text("<html>503 Service Unavailable</html>")
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    assert run.count("apply", "set_aside") == 2 and run.count("apply", "ok") == 4
+    details = sorted(i.detail.split(" from ")[0] for i in _exchange_items(ledger))
+    assert details == ["outbound/ERR.835", "outbound2/ERR.835"], details
+    archived = sorted(p.name for p in (root / "archive").glob("ERR.835*"))
+    assert archived == ["ERR.835", "ERR.835.2"]
+    # The same path set aside again while its item is open: no second item.
+    (root / "outbound" / "ERR.835").write_text("<html>504 Gateway Timeout</html>")
+    assert run_exchange(ledger, config, as_of=PAID, who=WHO).count("apply", "set_aside") == 1
+    assert len(_exchange_items(ledger)) == 2

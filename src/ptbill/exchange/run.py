@@ -425,12 +425,14 @@ class _Run:
         return True
 
     def _review(self, s: Session, f: RemoteFile, category: str, detail: str) -> None:
-        """An `exchange` work item about the file, unless one is open already."""
+        """An `exchange` work item about the file, unless one is open already (the same path:
+        a file of the same name in another folder is another file)."""
         w = m.WorkItem
         open_before = select(w.id).where(
             w.kind == "exchange",
             w.category == category,
             w.reference == f.name[-50:],
+            w.detail.startswith(f"{f.path} from {self.key} ", autoescape=True),
             w.status == "open",
         )
         if s.scalar(open_before.limit(1)) is not None:
