@@ -6,13 +6,16 @@ password is a clear error."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from ptbill.config.profiles import Clearinghouse, Config
-from ptbill.exchange.run import run_exchange
+from ptbill.exchange.run import Interrupted, run_exchange
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.db import Ledger
@@ -448,3 +451,91 @@ def test_two_bad_files_of_one_name_in_two_folders_are_each_named(
     (root / "outbound" / "ERR.835").write_text("<html>504 Gateway Timeout</html>")
     assert run_exchange(ledger, config, as_of=PAID, who=WHO).count("apply", "set_aside") == 1
     assert len(_exchange_items(ledger)) == 2
+
+
+def _interrupt_on_the_835(monkeypatch: pytest.MonkeyPatch, how: Callable[[], None]) -> None:
+    import ptbill.exchange.run as exchange_run
+
+    def post_text(*args: object, **kwargs: object) -> None:
+        how()
+
+    monkeypatch.setattr(exchange_run, "post_text", post_text)
+
+
+def _ctrl_c() -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_run_interrupted_midway_says_so_and_the_next_does_the_rest_once(
+    ledger: Ledger, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the 835 is posted: the files before it stay applied and archived, the 835
+    is not half-posted and stays in the mailbox; the run's row says it was interrupted (not
+    `running` for ever); the next run applies the 835 and the 999, each once."""
+    config, root = _answered_locally(ledger, config, tmp_path)
+    with monkeypatch.context() as patch:
+        _interrupt_on_the_835(patch, _ctrl_c)
+        with pytest.raises(Interrupted) as stopped:
+            run_exchange(ledger, config, as_of=PAID, who=WHO)
+    summary = stopped.value.summary
+    assert summary.status == "failed" and summary.count("apply", "ok") == 2
+    assert "interrupted" in summary.outcomes[-1].detail, summary.as_json()
+    with ledger.transaction() as s:
+        row = s.get(pm.ExchangeRun, summary.run_id)
+        assert row is not None and row.status == "failed" and row.applied == 2
+    assert _count(ledger, m.Payment) == 0
+    left = sorted(p.suffix for p in (root / "outbound").iterdir())
+    assert left == [".835", ".999"]
+    again = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    assert sorted(o.kind for o in again.outcomes if o.action == "apply") == ["835", "999"]
+    assert again.status == "ok" and _count(ledger, m.Payment) == 1, again.as_json()
+    assert run_exchange(ledger, config, as_of=PAID, who=WHO).outcomes == []
+
+
+def test_sigterm_ends_the_command_like_ctrl_c(
+    ledger: Ledger, db_url: str, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ptbill exchange run` stopped by SIGTERM (a service manager, a cron timeout) records
+    what it did and says so, as with Ctrl-C; it is not killed between a file's apply and its
+    record. (A guard handler catches SIGTERM here if the command does not.)"""
+    import os
+    import signal
+
+    from click.testing import CliRunner
+
+    from ptbill.cli.main import cli
+    from ptbill.config.profiles import bundled_demo_config_text
+
+    _, root = _answered_locally(ledger, config, tmp_path)
+    toml = tmp_path / "clinic.toml"
+    toml.write_text(
+        bundled_demo_config_text()
+        + f'\n[clearinghouses.ch]\nlocal = "{root}"\ninbound = ["outbound"]\n'
+        'outbound = "inbound"\n'
+    )
+
+    def unhandled(*_: object) -> None:
+        raise AssertionError("SIGTERM reached no handler of the command")
+
+    guard = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        _interrupt_on_the_835(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        args = [
+            "--config",
+            str(toml),
+            "--db",
+            db_url,
+            "exchange",
+            "run",
+            "--as-of",
+            PAID.isoformat(),
+        ]
+        result = CliRunner().invoke(cli, [*args, "--json"], obj={})
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # put back
+    finally:
+        signal.signal(signal.SIGTERM, guard)
+    assert result.exit_code == 2, (result.output, result.exception)
+    data = json.loads(result.stdout)
+    assert data["status"] == "failed" and data["applied"] == 2
+    assert "interrupted" in data["outcomes"][-1]["detail"]
+    assert "Traceback" not in result.output

@@ -113,6 +113,15 @@ class RunSummary:
         }
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run ended by Ctrl-C or SIGTERM, recorded as failed: `summary` says what it did (each
+    file's apply is whole or not at all, so the next run does the rest, once)."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__(f"exchange run #{summary.run_id} interrupted")
+        self.summary = summary
+
+
 def clearinghouse_for(config: Config, key: str | None) -> tuple[str, Clearinghouse]:
     """The clearinghouse named, else the only one configured."""
     houses = config.clearinghouses
@@ -513,6 +522,10 @@ def run_exchange(
         except MailboxError as e:
             run.note(Outcome("transfer", key, "", "failed", f"{e}; the next run finishes the work"))
             return run.finish("failed")
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI makes it one)
+            why = "interrupted: what is listed above is done and kept; the next run does the rest"
+            run.note(Outcome("run", key, "", "failed", why))
+            raise Interrupted(run.finish("failed")) from None
         finally:
             box.close()
         problems = any(o.outcome in ("failed", "set_aside") for o in run.summary.outcomes)
