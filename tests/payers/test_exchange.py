@@ -539,3 +539,42 @@ def test_sigterm_ends_the_command_like_ctrl_c(
     assert data["status"] == "failed" and data["applied"] == 2
     assert "interrupted" in data["outcomes"][-1]["detail"]
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("where", ["local", "sftp"])
+def test_a_file_grown_past_its_listed_size_is_not_read_on(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A file listed small (under max_file_mb) that has grown to megabytes by its download
+    (the clearinghouse still writing a huge file) is not the file listed: the download stops
+    just past the listed size, never taking the rest into memory or over the wire, and says
+    it changed (the run leaves it waiting; the next run sees its size)."""
+    import tracemalloc
+
+    from ptbill.exchange.mailbox import FileChanged, open_mailbox
+
+    if where == "sftp":
+        sshd: SshServer = request.getfixturevalue("sshd")
+        house, inbound = sshd.house(), sshd.root / "from-payer"
+    else:
+        house = Clearinghouse(local=str(tmp_path / "box"), inbound=("in",), outbound="out")
+        inbound = tmp_path / "box" / "in"
+    moved: list[int] = []
+    box = open_mailbox(house, hook=lambda event, done: moved.append(done))
+    try:
+        inbound.mkdir(parents=True, exist_ok=True)
+        (inbound / "era.835").write_bytes(b"ISA" + b"*" * 997)
+        (listed,) = box.inbound()
+        (inbound / "era.835").write_bytes(b"ISA" + b"*" * (8 << 20))
+        tracemalloc.start()
+        try:
+            with pytest.raises(FileChanged, match="changed while it was downloaded"):
+                box.download(listed, tmp_path / "copy.835")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    finally:
+        box.close()
+    assert peak < 2 << 20, f"{peak:,} bytes taken into memory"
+    assert max(moved, default=0) < 1 << 20, f"{max(moved):,} bytes downloaded"
+    assert not list(tmp_path.glob("*copy.835*"))

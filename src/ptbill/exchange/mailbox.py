@@ -88,7 +88,10 @@ class LocalMailbox:
         return out
 
     def download(self, f: RemoteFile, local: Path) -> None:
-        data = (self._dir(f.folder) / f.name).read_bytes()
+        with open(self._dir(f.folder) / f.name, "rb") as source:
+            data = source.read(f.size + 1)  # no more: a file grown since it was listed
+        if len(data) != f.size:
+            raise FileChanged(_changed(f, len(data)))
         _write_whole(local, data)
 
     def upload(self, name: str, data: bytes) -> str:
@@ -109,6 +112,16 @@ class LocalMailbox:
 
     def close(self) -> None:
         return None
+
+
+_CHUNK = 32768
+
+
+def _changed(f: RemoteFile, got: int) -> str:
+    return (
+        f"{f.path} changed while it was downloaded ({f.size:,} bytes listed, "
+        f"{'more than that' if got > f.size else f'{got:,}'} read): the server is still writing it"
+    )
 
 
 def _write_whole(target: Path, data: bytes) -> None:
@@ -239,21 +252,30 @@ class SftpMailbox:
     def download(self, f: RemoteFile, local: Path) -> None:
         tmp = local.with_name(f".{local.name}.part")
         with open(tmp, "wb") as out:
-            self._call(
-                f"download of {f.path} failed",
-                lambda: self.sftp.getfo(f.path, out, callback=self._progress("download")),
-            )
-        got = tmp.stat().st_size
+            got = self._call(f"download of {f.path} failed", lambda: self._fetch(f, out))
         if got != f.size:
             tmp.unlink(missing_ok=True)
             now = self._call(f"cannot look at {f.path}", lambda: self.sftp.stat(f.path)).st_size
-            if now != f.size:
-                raise FileChanged(
-                    f"{f.path} changed while it was downloaded ({f.size:,} bytes listed, "
-                    f"{got:,} read): the server is still writing it"
-                )
+            if got > f.size or now != f.size:
+                raise FileChanged(_changed(f, got))
             raise MailboxError(f"download of {f.path} is incomplete: the connection dropped")
         os.replace(tmp, local)
+
+    def _fetch(self, f: RemoteFile, out: Any) -> int:
+        """The file's bytes into `out`, up to one past its listed size (a file grown since it
+        was listed is not taken in whole: it may be gigabytes by now); how many there were."""
+        progress, got = self._progress("download"), 0
+        with self.sftp.open(f.path, "rb") as remote:
+            remote.prefetch(f.size)
+            while got <= f.size:
+                chunk = remote.read(min(_CHUNK, f.size + 1 - got))
+                if not chunk:
+                    break
+                out.write(chunk)
+                got += len(chunk)
+                if progress is not None:
+                    progress(got, f.size)
+        return got
 
     def upload(self, name: str, data: bytes) -> str:
         import io
