@@ -578,3 +578,33 @@ def test_a_file_grown_past_its_listed_size_is_not_read_on(
     assert peak < 2 << 20, f"{peak:,} bytes taken into memory"
     assert max(moved, default=0) < 1 << 20, f"{max(moved):,} bytes downloaded"
     assert not list(tmp_path.glob("*copy.835*"))
+
+
+@pytest.mark.parametrize("where", ["local", "sftp"])
+def test_a_file_name_not_in_utf8_is_taken_and_named(
+    where: str, tmp_path: Path, config: Config, request: pytest.FixtureRequest
+) -> None:
+    """A file named in Latin-1 (`caf\\xe9.835`, from a Windows system) among the answers: the
+    listing does not fail on it (SFTP's listing failed whole, run after run), it is read, set
+    aside and named with U+FFFD for its bad byte, and the good files are applied."""
+    import os
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'names.db'}")
+    try:
+        if where == "sftp":
+            sshd: SshServer = request.getfixturevalue("sshd")
+            config = _config(config, sshd.house())
+            inbound, archive = _answered(ledger, config, tmp_path, sshd), sshd.root / "archive"
+        else:
+            config, root = _answered_locally(ledger, config, tmp_path)
+            inbound, archive = root / "outbound", root / "archive"
+        (inbound / os.fsdecode(b"caf\xe9.835")).write_text("<html>not found</html>")
+        run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        assert run.count("apply", "ok") == 4, run.as_json()
+        (o,) = [o for o in run.outcomes if o.action == "apply" and o.outcome == "set_aside"]
+        assert o.file.endswith("caf\ufffd.835"), o
+        assert not list(inbound.iterdir()) and (archive / "caf\ufffd.835").exists()
+        (item,) = _exchange_items(ledger)
+        assert item.reference == "caf\ufffd.835"
+    finally:
+        ledger.close()

@@ -35,12 +35,20 @@ class FileChanged(MailboxError):
 @dataclass(frozen=True, slots=True)
 class RemoteFile:
     folder: str
-    name: str
+    name: str  # as said and stored: a name not in UTF-8 shows U+FFFD for its bad bytes
     size: int
+    raw: bytes = b""  # such a name's own bytes, which reach the file
 
     @property
     def path(self) -> str:
         return posixpath.join(self.folder, self.name)
+
+
+def _file(folder: str, raw: bytes, size: int) -> RemoteFile:
+    """The file named `raw` (a Latin-1 name from a Windows system is not UTF-8: it is shown
+    with U+FFFD, which the database takes, and reached by its bytes)."""
+    name = raw.decode("utf-8", errors="replace")
+    return RemoteFile(folder, name, size, b"" if name.encode() == raw else raw)
 
 
 class Mailbox(Protocol):
@@ -83,12 +91,16 @@ class LocalMailbox:
         out = []
         for folder in self.house.inbound:
             for entry in sorted(self._dir(folder).iterdir()):
-                if entry.is_file() and _taken(entry.name, self.house.patterns):
-                    out.append(RemoteFile(folder, entry.name, entry.stat().st_size))
+                f = _file(folder, os.fsencode(entry.name), 0)
+                if entry.is_file() and _taken(f.name, self.house.patterns):
+                    out.append(RemoteFile(f.folder, f.name, entry.stat().st_size, f.raw))
         return out
 
+    def _at(self, f: RemoteFile) -> Path:
+        return self._dir(f.folder) / (os.fsdecode(f.raw) if f.raw else f.name)
+
     def download(self, f: RemoteFile, local: Path) -> None:
-        with open(self._dir(f.folder) / f.name, "rb") as source:
+        with open(self._at(f), "rb") as source:
             data = source.read(f.size + 1)  # no more: a file grown since it was listed
         if len(data) != f.size:
             raise FileChanged(_changed(f, len(data)))
@@ -107,7 +119,7 @@ class LocalMailbox:
             return None
         folder = self._dir(self.house.archive)
         target = _free_name(f.name, lambda n: (folder / n).exists())
-        os.replace(self._dir(f.folder) / f.name, folder / target)
+        os.replace(self._at(f), folder / target)
         return posixpath.join(self.house.archive, target)
 
     def close(self) -> None:
@@ -243,11 +255,40 @@ class SftpMailbox:
     def inbound(self) -> list[RemoteFile]:
         out = []
         for folder in self.house.inbound:
-            entries = self._call(f"cannot list {folder}", partial(self.sftp.listdir_attr, folder))
-            for a in sorted(entries, key=lambda a: a.filename):
-                if _taken(a.filename, self.house.patterns) and not _is_dir(a):
-                    out.append(RemoteFile(folder, a.filename, a.st_size or 0))
+            entries = self._call(f"cannot list {folder}", partial(self._entries, folder))
+            for raw, a in sorted(entries, key=lambda e: e[0]):
+                f = _file(folder, raw, a.st_size or 0)
+                if _taken(f.name, self.house.patterns) and not _is_dir(a):
+                    out.append(f)
         return out
+
+    def _entries(self, folder: str) -> list[tuple[bytes, Any]]:
+        """Each entry's name (its bytes) and attributes: paramiko's listdir_attr decodes the
+        names as UTF-8 and fails the whole listing on one that is not."""
+        from paramiko.sftp import CMD_CLOSE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
+        from paramiko.sftp_attr import SFTPAttributes
+
+        sftp, out = self.sftp, []
+        handle = sftp._request(CMD_OPENDIR, folder)[1].get_binary()
+        try:
+            while True:
+                try:
+                    kind, msg = sftp._request(CMD_READDIR, handle)
+                except EOFError:  # the end of the listing
+                    break
+                if kind != CMD_NAME:
+                    raise MailboxError(f"cannot list {folder}: the server answered no names")
+                for _ in range(msg.get_int()):
+                    raw, _long = msg.get_string(), msg.get_string()
+                    attrs = SFTPAttributes._from_msg(msg)
+                    if raw not in (b".", b".."):
+                        out.append((raw, attrs))
+        finally:
+            sftp._request(CMD_CLOSE, handle)
+        return out
+
+    def _at(self, f: RemoteFile) -> str | bytes:
+        return posixpath.join(f.folder.encode(), f.raw) if f.raw else f.path
 
     def download(self, f: RemoteFile, local: Path) -> None:
         tmp = local.with_name(f".{local.name}.part")
@@ -255,7 +296,9 @@ class SftpMailbox:
             got = self._call(f"download of {f.path} failed", lambda: self._fetch(f, out))
         if got != f.size:
             tmp.unlink(missing_ok=True)
-            now = self._call(f"cannot look at {f.path}", lambda: self.sftp.stat(f.path)).st_size
+            now = self._call(
+                f"cannot look at {f.path}", lambda: self.sftp.stat(self._at(f))
+            ).st_size
             if got > f.size or now != f.size:
                 raise FileChanged(_changed(f, got))
             raise MailboxError(f"download of {f.path} is incomplete: the connection dropped")
@@ -265,7 +308,7 @@ class SftpMailbox:
         """The file's bytes into `out`, up to one past its listed size (a file grown since it
         was listed is not taken in whole: it may be gigabytes by now); how many there were."""
         progress, got = self._progress("download"), 0
-        with self.sftp.open(f.path, "rb") as remote:
+        with self.sftp.open(self._at(f), "rb") as remote:
             remote.prefetch(f.size)
             while got <= f.size:
                 chunk = remote.read(min(_CHUNK, f.size + 1 - got))
@@ -307,7 +350,7 @@ class SftpMailbox:
         self._call(f"cannot make {folder}", lambda: self._ensure(folder))
         existing = set(self._call(f"cannot list {folder}", lambda: self.sftp.listdir(folder)))
         target = posixpath.join(folder, _free_name(f.name, existing.__contains__))
-        self._call(f"cannot archive {f.path}", lambda: self.sftp.posix_rename(f.path, target))
+        self._call(f"cannot archive {f.path}", lambda: self.sftp.posix_rename(self._at(f), target))
         return target
 
     def _ensure(self, folder: str) -> None:
