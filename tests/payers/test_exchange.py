@@ -608,3 +608,38 @@ def test_a_file_name_not_in_utf8_is_taken_and_named(
         assert item.reference == "caf\ufffd.835"
     finally:
         ledger.close()
+
+
+@pytest.mark.parametrize("where", ["local", "sftp"])
+def test_a_file_gone_between_listing_and_download_waits_and_the_others_go_on(
+    where: str, tmp_path: Path, config: Config, request: pytest.FixtureRequest
+) -> None:
+    """A file listed, then moved away before its download (another run, the clearinghouse's
+    own clean-up) is said, and the run goes on to the other files (the local folder's was a
+    traceback, SFTP's ended the run)."""
+    import ptbill.exchange.mailbox as mailbox
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'gone.db'}")
+    try:
+        if where == "sftp":
+            sshd: SshServer = request.getfixturevalue("sshd")
+            config = _config(config, sshd.house())
+            inbound = _answered(ledger, config, tmp_path, sshd)
+            box_class: type = mailbox.SftpMailbox
+        else:
+            config, root = _answered_locally(ledger, config, tmp_path)
+            inbound, box_class = root / "outbound", mailbox.LocalMailbox
+        listing = box_class.inbound
+
+        def inbound_then_gone(self: object) -> list[mailbox.RemoteFile]:
+            files = listing(self)
+            _era(inbound).unlink()
+            return files
+
+        request.getfixturevalue("monkeypatch").setattr(box_class, "inbound", inbound_then_gone)
+        run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        (o,) = [o for o in run.outcomes if o.file.endswith(".835")]
+        assert o.outcome == "waiting" and "no longer" in o.detail, run.as_json()
+        assert run.count("apply", "ok") == 3 and run.status == "ok", run.as_json()
+    finally:
+        ledger.close()

@@ -32,6 +32,13 @@ class FileChanged(MailboxError):
     """A file downloaded was not the file listed: the server was still writing it."""
 
 
+class FileGone(FileChanged):
+    """A file listed was no longer there to download (moved by another run, or the server)."""
+
+    def __init__(self, f: RemoteFile) -> None:
+        super().__init__(f"{f.path} is no longer in the mailbox: it was moved since it was listed")
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteFile:
     folder: str
@@ -100,8 +107,13 @@ class LocalMailbox:
         return self._dir(f.folder) / (os.fsdecode(f.raw) if f.raw else f.name)
 
     def download(self, f: RemoteFile, local: Path) -> None:
-        with open(self._at(f), "rb") as source:
-            data = source.read(f.size + 1)  # no more: a file grown since it was listed
+        try:
+            with open(self._at(f), "rb") as source:
+                data = source.read(f.size + 1)  # no more: a file grown since it was listed
+        except FileNotFoundError:
+            raise FileGone(f) from None
+        except OSError as e:
+            raise MailboxError(f"cannot read {f.path}: {e.strerror}") from None
         if len(data) != f.size:
             raise FileChanged(_changed(f, len(data)))
         _write_whole(local, data)
@@ -119,7 +131,10 @@ class LocalMailbox:
             return None
         folder = self._dir(self.house.archive)
         target = _free_name(f.name, lambda n: (folder / n).exists())
-        os.replace(self._at(f), folder / target)
+        try:
+            os.replace(self._at(f), folder / target)
+        except OSError as e:
+            raise MailboxError(f"cannot archive {f.path}: {e.strerror}") from None
         return posixpath.join(self.house.archive, target)
 
     def close(self) -> None:
@@ -308,7 +323,11 @@ class SftpMailbox:
         """The file's bytes into `out`, up to one past its listed size (a file grown since it
         was listed is not taken in whole: it may be gigabytes by now); how many there were."""
         progress, got = self._progress("download"), 0
-        with self.sftp.open(self._at(f), "rb") as remote:
+        try:
+            remote = self.sftp.open(self._at(f), "rb")
+        except FileNotFoundError:
+            raise FileGone(f) from None
+        with remote:
             remote.prefetch(f.size)
             while got <= f.size:
                 chunk = remote.read(min(_CHUNK, f.size + 1 - got))

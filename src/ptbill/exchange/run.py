@@ -41,7 +41,14 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Clearinghouse, Config
 from ptbill.errors import AlreadyApplied, InputError, a_or_an, named
-from ptbill.exchange.mailbox import FileChanged, Mailbox, MailboxError, RemoteFile, open_mailbox
+from ptbill.exchange.mailbox import (
+    FileChanged,
+    FileGone,
+    Mailbox,
+    MailboxError,
+    RemoteFile,
+    open_mailbox,
+)
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.acks import apply_acks, read_ack_file
@@ -266,7 +273,8 @@ class _Run:
                 try:
                     box.download(f, local)
                 except FileChanged as e:
-                    self.note(Outcome("download", f.path, "", "waiting", f"{e}; {_NEXT_RUN}"))
+                    then = "" if isinstance(e, FileGone) else f"; {_NEXT_RUN}"
+                    self.note(Outcome("download", f.path, "", "waiting", f"{e}{then}"))
                     continue
                 self.note(Outcome("download", f.path, "", "ok", f"{f.size:,} bytes"))
                 done = self.apply(local, f)
