@@ -641,5 +641,6 @@ def test_a_file_gone_between_listing_and_download_waits_and_the_others_go_on(
         (o,) = [o for o in run.outcomes if o.file.endswith(".835")]
         assert o.outcome == "waiting" and "no longer" in o.detail, run.as_json()
         assert run.count("apply", "ok") == 3 and run.status == "ok", run.as_json()
+        assert run.as_json()["downloaded"] == 3  # not the one that was not there
     finally:
         ledger.close()

@@ -110,7 +110,7 @@ class RunSummary:
             "run_on": self.run_on,
             "status": self.status,
             "uploaded": self.count("upload", "ok"),
-            "downloaded": sum(1 for o in self.outcomes if o.action == "download"),
+            "downloaded": self.count("download", "ok"),
             "applied": self.count("apply", "ok"),
             "duplicates": self.count("apply", "duplicate"),
             "set_aside": self.count("apply", "set_aside"),
