@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ptbill.config.profiles import Clearinghouse, Config
+from ptbill.exchange.mailbox import RemoteFile
 from ptbill.exchange.run import Interrupted, run_exchange
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
@@ -642,5 +643,41 @@ def test_a_file_gone_between_listing_and_download_waits_and_the_others_go_on(
         assert o.outcome == "waiting" and "no longer" in o.detail, run.as_json()
         assert run.count("apply", "ok") == 3 and run.status == "ok", run.as_json()
         assert run.as_json()["downloaded"] == 3  # not the one that was not there
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("where", ["local", "sftp"])
+def test_a_file_another_run_archived_first_ends_nothing(
+    where: str, tmp_path: Path, config: Config, request: pytest.FixtureRequest
+) -> None:
+    """Two runs at once (a cron run still going when the next starts) both take the 835: the
+    one that archives it second finds it gone, says so, and goes on to the 999 after it (it
+    ended the run as failed)."""
+    import ptbill.exchange.run as exchange_run
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'twice.db'}")
+    try:
+        if where == "sftp":
+            sshd: SshServer = request.getfixturevalue("sshd")
+            config = _config(config, sshd.house())
+            inbound = _answered(ledger, config, tmp_path, sshd)
+        else:
+            config, root = _answered_locally(ledger, config, tmp_path)
+            inbound = root / "outbound"
+        era = _era(inbound)
+        apply = exchange_run._Run.apply
+
+        def apply_then_taken(self: exchange_run._Run, local: Path, f: RemoteFile) -> bool:
+            done = apply(self, local, f)
+            if f.name == era.name:
+                era.rename(tmp_path / "taken-by-the-other-run.835")
+            return done
+
+        request.getfixturevalue("monkeypatch").setattr(exchange_run._Run, "apply", apply_then_taken)
+        run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+        (o,) = [o for o in run.outcomes if o.action == "archive" and o.file.endswith(".835")]
+        assert "another run" in o.detail, o
+        assert run.count("apply", "ok") == 4 and run.status == "ok", run.as_json()
     finally:
         ledger.close()

@@ -33,7 +33,8 @@ class FileChanged(MailboxError):
 
 
 class FileGone(FileChanged):
-    """A file listed was no longer there to download (moved by another run, or the server)."""
+    """A file listed was no longer there to download or archive (moved by another run at the
+    same time, or by the server)."""
 
     def __init__(self, f: RemoteFile) -> None:
         super().__init__(f"{f.path} is no longer in the mailbox: it was moved since it was listed")
@@ -134,6 +135,8 @@ class LocalMailbox:
         try:
             os.replace(self._at(f), folder / target)
         except OSError as e:
+            if not self._at(f).exists():
+                raise FileGone(f) from None
             raise MailboxError(f"cannot archive {f.path}: {e.strerror}") from None
         return posixpath.join(self.house.archive, target)
 
@@ -369,7 +372,12 @@ class SftpMailbox:
         self._call(f"cannot make {folder}", lambda: self._ensure(folder))
         existing = set(self._call(f"cannot list {folder}", lambda: self.sftp.listdir(folder)))
         target = posixpath.join(folder, _free_name(f.name, existing.__contains__))
-        self._call(f"cannot archive {f.path}", lambda: self.sftp.posix_rename(self._at(f), target))
+        try:
+            self.sftp.posix_rename(self._at(f), target)
+        except FileNotFoundError:
+            raise FileGone(f) from None
+        except (OSError, EOFError, self._paramiko.SSHException) as e:
+            raise MailboxError(f"cannot archive {f.path}: {e}") from None
         return target
 
     def _ensure(self, folder: str) -> None:

@@ -279,7 +279,10 @@ class _Run:
                 self.note(Outcome("download", f.path, "", "ok", f"{f.size:,} bytes"))
                 done = self.apply(local, f)
             if done:
-                where = box.archive(f)
+                try:
+                    where = box.archive(f)
+                except FileGone:  # another run at the same time took it: it is done with
+                    where = "elsewhere already (by another run)"
                 if where is not None:
                     self.note(Outcome("archive", f.path, "", "ok", f"moved to {where}"))
 
