@@ -600,6 +600,8 @@ def test_a_file_name_not_in_utf8_is_taken_and_named(
             config, root = _answered_locally(ledger, config, tmp_path)
             inbound, archive = root / "outbound", root / "archive"
         (inbound / os.fsdecode(b"caf\xe9.835")).write_text("<html>not found</html>")
+        archive.mkdir(exist_ok=True)  # and one in the archive, put there by another tool
+        (archive / os.fsdecode(b"old\xe9.835")).write_text("")
         run = run_exchange(ledger, config, as_of=PAID, who=WHO)
         assert run.count("apply", "ok") == 4, run.as_json()
         (o,) = [o for o in run.outcomes if o.action == "apply" and o.outcome == "set_aside"]

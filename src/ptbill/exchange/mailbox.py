@@ -370,7 +370,8 @@ class SftpMailbox:
         if not folder:
             return None
         self._call(f"cannot make {folder}", lambda: self._ensure(folder))
-        existing = set(self._call(f"cannot list {folder}", lambda: self.sftp.listdir(folder)))
+        entries = self._call(f"cannot list {folder}", lambda: self._entries(folder))
+        existing = {_file(folder, raw, 0).name for raw, _ in entries}
         target = posixpath.join(folder, _free_name(f.name, existing.__contains__))
         try:
             self.sftp.posix_rename(self._at(f), target)
