@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -411,6 +411,26 @@ def _answered_locally(
     return config, root
 
 
+@pytest.fixture(params=["local", "sftp"])
+def answered(
+    request: pytest.FixtureRequest, config: Config, tmp_path: Path
+) -> Iterator[tuple[Ledger, Config, Path]]:
+    """A ledger (SQLite: the mailbox is what these try) whose answers wait in the inbound
+    folder (beside the archive) of a local folder mailbox, or of the SFTP server: the ledger,
+    the config and that folder."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'own.db'}")
+    try:
+        if request.param == "sftp":
+            sshd: SshServer = request.getfixturevalue("sshd")
+            config = _config(config, sshd.house())
+            yield ledger, config, _answered(ledger, config, tmp_path, sshd)
+        else:
+            config, root = _answered_locally(ledger, config, tmp_path)
+            yield ledger, config, root / "outbound"
+    finally:
+        ledger.close()
+
+
 def _exchange_items(ledger: Ledger) -> list[m.WorkItem]:
     with ledger.transaction() as s:
         return list(s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "exchange")))
@@ -581,105 +601,74 @@ def test_a_file_grown_past_its_listed_size_is_not_read_on(
     assert not list(tmp_path.glob("*copy.835*"))
 
 
-@pytest.mark.parametrize("where", ["local", "sftp"])
 def test_a_file_name_not_in_utf8_is_taken_and_named(
-    where: str, tmp_path: Path, config: Config, request: pytest.FixtureRequest
+    answered: tuple[Ledger, Config, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file named in Latin-1 (`caf\\xe9.835`, from a Windows system) among the answers: the
     listing does not fail on it (SFTP's listing failed whole, run after run), it is read, set
     aside and named with U+FFFD for its bad byte, and the good files are applied."""
     import os
 
-    ledger = Ledger(f"sqlite:///{tmp_path / 'names.db'}")
-    try:
-        if where == "sftp":
-            sshd: SshServer = request.getfixturevalue("sshd")
-            config = _config(config, sshd.house())
-            inbound, archive = _answered(ledger, config, tmp_path, sshd), sshd.root / "archive"
-        else:
-            config, root = _answered_locally(ledger, config, tmp_path)
-            inbound, archive = root / "outbound", root / "archive"
-        (inbound / os.fsdecode(b"caf\xe9.835")).write_text("<html>not found</html>")
-        archive.mkdir(exist_ok=True)  # and one in the archive, put there by another tool
-        (archive / os.fsdecode(b"old\xe9.835")).write_text("")
-        run = run_exchange(ledger, config, as_of=PAID, who=WHO)
-        assert run.count("apply", "ok") == 4, run.as_json()
-        (o,) = [o for o in run.outcomes if o.action == "apply" and o.outcome == "set_aside"]
-        assert o.file.endswith("caf\ufffd.835"), o
-        assert not list(inbound.iterdir()) and (archive / "caf\ufffd.835").exists()
-        (item,) = _exchange_items(ledger)
-        assert item.reference == "caf\ufffd.835"
-    finally:
-        ledger.close()
+    ledger, config, inbound = answered
+    archive = inbound.parent / "archive"
+    (inbound / os.fsdecode(b"caf\xe9.835")).write_text("<html>not found</html>")
+    archive.mkdir(exist_ok=True)  # and one in the archive, put there by another tool
+    (archive / os.fsdecode(b"old\xe9.835")).write_text("")
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    assert run.count("apply", "ok") == 4, run.as_json()
+    (o,) = [o for o in run.outcomes if o.action == "apply" and o.outcome == "set_aside"]
+    assert o.file.endswith("caf\ufffd.835"), o
+    assert not list(inbound.iterdir()) and (archive / "caf\ufffd.835").exists()
+    (item,) = _exchange_items(ledger)
+    assert item.reference == "caf\ufffd.835"
 
 
-@pytest.mark.parametrize("where", ["local", "sftp"])
 def test_a_file_gone_between_listing_and_download_waits_and_the_others_go_on(
-    where: str, tmp_path: Path, config: Config, request: pytest.FixtureRequest
+    answered: tuple[Ledger, Config, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file listed, then moved away before its download (another run, the clearinghouse's
     own clean-up) is said, and the run goes on to the other files (the local folder's was a
     traceback, SFTP's ended the run)."""
     import ptbill.exchange.mailbox as mailbox
 
-    ledger = Ledger(f"sqlite:///{tmp_path / 'gone.db'}")
-    try:
-        if where == "sftp":
-            sshd: SshServer = request.getfixturevalue("sshd")
-            config = _config(config, sshd.house())
-            inbound = _answered(ledger, config, tmp_path, sshd)
-            box_class: type = mailbox.SftpMailbox
-        else:
-            config, root = _answered_locally(ledger, config, tmp_path)
-            inbound, box_class = root / "outbound", mailbox.LocalMailbox
-        listing = box_class.inbound
+    ledger, config, inbound = answered
+    local = config.clearinghouses["ch"].local
+    box_class: type = mailbox.LocalMailbox if local else mailbox.SftpMailbox
+    listing = box_class.inbound
 
-        def inbound_then_gone(self: object) -> list[mailbox.RemoteFile]:
-            files = listing(self)
-            _era(inbound).unlink()
-            return files
+    def inbound_then_gone(self: object) -> list[mailbox.RemoteFile]:
+        files = listing(self)
+        _era(inbound).unlink()
+        return files
 
-        request.getfixturevalue("monkeypatch").setattr(box_class, "inbound", inbound_then_gone)
-        run = run_exchange(ledger, config, as_of=PAID, who=WHO)
-        (o,) = [o for o in run.outcomes if o.file.endswith(".835")]
-        assert o.outcome == "waiting" and "no longer" in o.detail, run.as_json()
-        assert run.count("apply", "ok") == 3 and run.status == "ok", run.as_json()
-        assert run.as_json()["downloaded"] == 3  # not the one that was not there
-    finally:
-        ledger.close()
+    monkeypatch.setattr(box_class, "inbound", inbound_then_gone)
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    (o,) = [o for o in run.outcomes if o.file.endswith(".835")]
+    assert o.outcome == "waiting" and "no longer" in o.detail, run.as_json()
+    assert run.count("apply", "ok") == 3 and run.status == "ok", run.as_json()
+    assert run.as_json()["downloaded"] == 3  # not the one that was not there
 
 
-@pytest.mark.parametrize("where", ["local", "sftp"])
 def test_a_file_another_run_archived_first_ends_nothing(
-    where: str, tmp_path: Path, config: Config, request: pytest.FixtureRequest
+    answered: tuple[Ledger, Config, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two runs at once (a cron run still going when the next starts) both take the 835: the
     one that archives it second finds it gone, says so, and goes on to the 999 after it (it
     ended the run as failed)."""
     import ptbill.exchange.run as exchange_run
 
-    ledger = Ledger(f"sqlite:///{tmp_path / 'twice.db'}")
-    try:
-        if where == "sftp":
-            sshd: SshServer = request.getfixturevalue("sshd")
-            config = _config(config, sshd.house())
-            inbound = _answered(ledger, config, tmp_path, sshd)
-        else:
-            config, root = _answered_locally(ledger, config, tmp_path)
-            inbound = root / "outbound"
-        era = _era(inbound)
-        apply = exchange_run._Run.apply
+    ledger, config, inbound = answered
+    era = _era(inbound)
+    apply = exchange_run._Run.apply
 
-        def apply_then_taken(self: exchange_run._Run, local: Path, f: RemoteFile) -> bool:
-            done = apply(self, local, f)
-            if f.name == era.name:
-                era.rename(tmp_path / "taken-by-the-other-run.835")
-            return done
+    def apply_then_taken(self: exchange_run._Run, local: Path, f: RemoteFile) -> bool:
+        done = apply(self, local, f)
+        if f.name == era.name:
+            era.rename(tmp_path / "taken-by-the-other-run.835")
+        return done
 
-        request.getfixturevalue("monkeypatch").setattr(exchange_run._Run, "apply", apply_then_taken)
-        run = run_exchange(ledger, config, as_of=PAID, who=WHO)
-        (o,) = [o for o in run.outcomes if o.action == "archive" and o.file.endswith(".835")]
-        assert "another run" in o.detail, o
-        assert run.count("apply", "ok") == 4 and run.status == "ok", run.as_json()
-    finally:
-        ledger.close()
+    monkeypatch.setattr(exchange_run._Run, "apply", apply_then_taken)
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    (o,) = [o for o in run.outcomes if o.action == "archive" and o.file.endswith(".835")]
+    assert "another run" in o.detail, o
+    assert run.count("apply", "ok") == 4 and run.status == "ok", run.as_json()
