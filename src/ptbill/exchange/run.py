@@ -281,10 +281,11 @@ class _Run:
             if done:
                 try:
                     where = box.archive(f)
+                    moved = f"moved to {where}"
                 except FileGone:  # another run at the same time took it: it is done with
-                    where = "elsewhere already (by another run)"
+                    where = moved = "already moved away (by another run at the same time)"
                 if where is not None:
-                    self.note(Outcome("archive", f.path, "", "ok", f"moved to {where}"))
+                    self.note(Outcome("archive", f.path, "", "ok", moved))
 
     def apply(self, local: Path, f: RemoteFile) -> bool:
         """Apply one downloaded file; True when it is done with (applied, a duplicate, or set
