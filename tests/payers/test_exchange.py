@@ -6,13 +6,17 @@ password is a clear error."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from ptbill.config.profiles import Clearinghouse, Config
-from ptbill.exchange.run import run_exchange
+from ptbill.exchange.mailbox import RemoteFile
+from ptbill.exchange.run import Interrupted, run_exchange
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.db import Ledger
@@ -391,3 +395,280 @@ def test_a_file_no_clearinghouse_takes_is_said_not_left_silently(
     assert {o.outcome for o in held} == {"set_aside"} and run.status == "problems"
     assert all("DEMOCH01" in o.detail and "receiver_id" in o.detail for o in held)
     assert not (root / "inbound").exists() or not list((root / "inbound").iterdir())
+
+
+def _answered_locally(
+    ledger: Ledger, config: Config, tmp_path: Path, *folders: str
+) -> tuple[Config, Path]:
+    """As _answered, through a local folder mailbox (inbound `outbound` and any `folders`):
+    the config and the mailbox's root."""
+    root = tmp_path / "mailbox"
+    house = Clearinghouse(local=str(root), inbound=("outbound", *folders), outbound="inbound")
+    config = _config(config, house)
+    _ledger_with_work(ledger, config, tmp_path)
+    assert run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO).status == "ok"
+    serve(root, house.model_copy(update={"inbound": ("outbound",)}), config, received=RECEIVED)
+    return config, root
+
+
+@pytest.fixture(params=["local", "sftp"])
+def answered(
+    request: pytest.FixtureRequest, config: Config, tmp_path: Path
+) -> Iterator[tuple[Ledger, Config, Path]]:
+    """A ledger (SQLite: the mailbox is what these try) whose answers wait in the inbound
+    folder (beside the archive) of a local folder mailbox, or of the SFTP server: the ledger,
+    the config and that folder."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'own.db'}")
+    try:
+        if request.param == "sftp":
+            sshd: SshServer = request.getfixturevalue("sshd")
+            config = _config(config, sshd.house())
+            yield ledger, config, _answered(ledger, config, tmp_path, sshd)
+        else:
+            config, root = _answered_locally(ledger, config, tmp_path)
+            yield ledger, config, root / "outbound"
+    finally:
+        ledger.close()
+
+
+def _exchange_items(ledger: Ledger) -> list[m.WorkItem]:
+    with ledger.transaction() as s:
+        return list(s.scalars(select(m.WorkItem).where(m.WorkItem.kind == "exchange")))
+
+
+def test_a_zip_or_binary_file_is_set_aside_and_the_others_go_on(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """A zip (its bytes hold NULs, which PostgreSQL's text refuses) is set aside like any file
+    that is not X12, with its work item; the run goes on to the answers after it."""
+    config, root = _answered_locally(ledger, config, tmp_path)
+    (root / "outbound" / "000-era.zip").write_bytes(b"PK\x03\x04\x14\x00\x00\x00 ISA*00\x00\xff")
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    (o,) = [o for o in run.outcomes if o.action == "apply" and o.file.endswith(".zip")]
+    assert o.outcome == "set_aside" and "not an X12 file" in o.detail, o
+    assert run.count("apply", "ok") == 4 and run.status == "problems", run.as_json()
+    assert _count(ledger, m.Payment) == 1
+    (item,) = _exchange_items(ledger)
+    assert item.reference == "000-era.zip" and "outbound/000-era.zip" in item.detail
+    assert not list((root / "outbound").iterdir())
+
+
+def test_two_bad_files_of_one_name_in_two_folders_are_each_named(
+    ledger: Ledger, config: Config, tmp_path: Path
+) -> None:
+    """`ERR.835` in two inbound folders are two files: each set aside gets its own work item
+    naming its folder (the second was folded into the first's, and never named)."""
+    config, root = _answered_locally(ledger, config, tmp_path, "outbound2")
+    (root / "outbound2").mkdir(exist_ok=True)
+    (root / "outbound" / "ERR.835").write_text("<html>502 Bad Gateway</html>")
+    (root / "outbound2" / "ERR.835").write_text("<html>503 Service Unavailable</html>")
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    assert run.count("apply", "set_aside") == 2 and run.count("apply", "ok") == 4
+    details = sorted(i.detail.split(" from ")[0] for i in _exchange_items(ledger))
+    assert details == ["outbound/ERR.835", "outbound2/ERR.835"], details
+    archived = sorted(p.name for p in (root / "archive").glob("ERR.835*"))
+    assert archived == ["ERR.835", "ERR.835.2"]
+    # The same path set aside again while its item is open: no second item.
+    (root / "outbound" / "ERR.835").write_text("<html>504 Gateway Timeout</html>")
+    assert run_exchange(ledger, config, as_of=PAID, who=WHO).count("apply", "set_aside") == 1
+    assert len(_exchange_items(ledger)) == 2
+
+
+def _interrupt_on_the_835(monkeypatch: pytest.MonkeyPatch, how: Callable[[], None]) -> None:
+    import ptbill.exchange.run as exchange_run
+
+    def post_text(*args: object, **kwargs: object) -> None:
+        how()
+
+    monkeypatch.setattr(exchange_run, "post_text", post_text)
+
+
+def _ctrl_c() -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_run_interrupted_midway_says_so_and_the_next_does_the_rest_once(
+    ledger: Ledger, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the 835 is posted: the files before it stay applied and archived, the 835
+    is not half-posted and stays in the mailbox; the run's row says it was interrupted (not
+    `running` for ever); the next run applies the 835 and the 999, each once."""
+    config, root = _answered_locally(ledger, config, tmp_path)
+    with monkeypatch.context() as patch:
+        _interrupt_on_the_835(patch, _ctrl_c)
+        with pytest.raises(Interrupted) as stopped:
+            run_exchange(ledger, config, as_of=PAID, who=WHO)
+    summary = stopped.value.summary
+    assert summary.status == "failed" and summary.count("apply", "ok") == 2
+    assert "interrupted" in summary.outcomes[-1].detail, summary.as_json()
+    with ledger.transaction() as s:
+        row = s.get(pm.ExchangeRun, summary.run_id)
+        assert row is not None and row.status == "failed" and row.applied == 2
+    assert _count(ledger, m.Payment) == 0
+    left = sorted(p.suffix for p in (root / "outbound").iterdir())
+    assert left == [".835", ".999"]
+    again = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    assert sorted(o.kind for o in again.outcomes if o.action == "apply") == ["835", "999"]
+    assert again.status == "ok" and _count(ledger, m.Payment) == 1, again.as_json()
+    assert run_exchange(ledger, config, as_of=PAID, who=WHO).outcomes == []
+
+
+def test_sigterm_ends_the_command_like_ctrl_c(
+    ledger: Ledger, db_url: str, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ptbill exchange run` stopped by SIGTERM (a service manager, a cron timeout) records
+    what it did and says so, as with Ctrl-C; it is not killed between a file's apply and its
+    record. (A guard handler catches SIGTERM here if the command does not.)"""
+    import os
+    import signal
+
+    from click.testing import CliRunner
+
+    from ptbill.cli.main import cli
+    from ptbill.config.profiles import bundled_demo_config_text
+
+    _, root = _answered_locally(ledger, config, tmp_path)
+    toml = tmp_path / "clinic.toml"
+    toml.write_text(
+        bundled_demo_config_text()
+        + f'\n[clearinghouses.ch]\nlocal = "{root}"\ninbound = ["outbound"]\n'
+        'outbound = "inbound"\n'
+    )
+
+    def unhandled(*_: object) -> None:
+        raise AssertionError("SIGTERM reached no handler of the command")
+
+    guard = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        _interrupt_on_the_835(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        args = [
+            "--config",
+            str(toml),
+            "--db",
+            db_url,
+            "exchange",
+            "run",
+            "--as-of",
+            PAID.isoformat(),
+        ]
+        result = CliRunner().invoke(cli, [*args, "--json"], obj={})
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # put back
+    finally:
+        signal.signal(signal.SIGTERM, guard)
+    assert result.exit_code == 2, (result.output, result.exception)
+    data = json.loads(result.stdout)
+    assert data["status"] == "failed" and data["applied"] == 2
+    assert "interrupted" in data["outcomes"][-1]["detail"]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("where", ["local", "sftp"])
+def test_a_file_grown_past_its_listed_size_is_not_read_on(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A file listed small (under max_file_mb) that has grown to megabytes by its download
+    (the clearinghouse still writing a huge file) is not the file listed: the download stops
+    just past the listed size, never taking the rest into memory or over the wire, and says
+    it changed (the run leaves it waiting; the next run sees its size)."""
+    import tracemalloc
+
+    from ptbill.exchange.mailbox import FileChanged, open_mailbox
+
+    if where == "sftp":
+        sshd: SshServer = request.getfixturevalue("sshd")
+        house, inbound = sshd.house(), sshd.root / "from-payer"
+    else:
+        house = Clearinghouse(local=str(tmp_path / "box"), inbound=("in",), outbound="out")
+        inbound = tmp_path / "box" / "in"
+    moved: list[int] = []
+    box = open_mailbox(house, hook=lambda event, done: moved.append(done))
+    try:
+        inbound.mkdir(parents=True, exist_ok=True)
+        (inbound / "era.835").write_bytes(b"ISA" + b"*" * 997)
+        (listed,) = box.inbound()
+        (inbound / "era.835").write_bytes(b"ISA" + b"*" * (8 << 20))
+        tracemalloc.start()
+        try:
+            with pytest.raises(FileChanged, match="changed while it was downloaded"):
+                box.download(listed, tmp_path / "copy.835")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    finally:
+        box.close()
+    assert peak < 2 << 20, f"{peak:,} bytes taken into memory"
+    assert max(moved, default=0) < 1 << 20, f"{max(moved):,} bytes downloaded"
+    assert not list(tmp_path.glob("*copy.835*"))
+
+
+def test_a_file_name_not_in_utf8_is_taken_and_named(
+    answered: tuple[Ledger, Config, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file named in Latin-1 (`caf\\xe9.835`, from a Windows system) among the answers: the
+    listing does not fail on it (SFTP's listing failed whole, run after run), it is read, set
+    aside and named with U+FFFD for its bad byte, and the good files are applied."""
+    import os
+
+    ledger, config, inbound = answered
+    archive = inbound.parent / "archive"
+    (inbound / os.fsdecode(b"caf\xe9.835")).write_text("<html>not found</html>")
+    archive.mkdir(exist_ok=True)  # and one in the archive, put there by another tool
+    (archive / os.fsdecode(b"old\xe9.835")).write_text("")
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    assert run.count("apply", "ok") == 4, run.as_json()
+    (o,) = [o for o in run.outcomes if o.action == "apply" and o.outcome == "set_aside"]
+    assert o.file.endswith("caf\ufffd.835"), o
+    assert not list(inbound.iterdir()) and (archive / "caf\ufffd.835").exists()
+    (item,) = _exchange_items(ledger)
+    assert item.reference == "caf\ufffd.835"
+
+
+def test_a_file_gone_between_listing_and_download_waits_and_the_others_go_on(
+    answered: tuple[Ledger, Config, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file listed, then moved away before its download (another run, the clearinghouse's
+    own clean-up) is said, and the run goes on to the other files (the local folder's was a
+    traceback, SFTP's ended the run)."""
+    import ptbill.exchange.mailbox as mailbox
+
+    ledger, config, inbound = answered
+    local = config.clearinghouses["ch"].local
+    box_class: type = mailbox.LocalMailbox if local else mailbox.SftpMailbox
+    listing = box_class.inbound
+
+    def inbound_then_gone(self: object) -> list[mailbox.RemoteFile]:
+        files = listing(self)
+        _era(inbound).unlink()
+        return files
+
+    monkeypatch.setattr(box_class, "inbound", inbound_then_gone)
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    (o,) = [o for o in run.outcomes if o.file.endswith(".835")]
+    assert o.outcome == "waiting" and "no longer" in o.detail, run.as_json()
+    assert run.count("apply", "ok") == 3 and run.status == "ok", run.as_json()
+    assert run.as_json()["downloaded"] == 3  # not the one that was not there
+
+
+def test_a_file_another_run_archived_first_ends_nothing(
+    answered: tuple[Ledger, Config, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs at once (a cron run still going when the next starts) both take the 835: the
+    one that archives it second finds it gone, says so, and goes on to the 999 after it (it
+    ended the run as failed)."""
+    import ptbill.exchange.run as exchange_run
+
+    ledger, config, inbound = answered
+    era = _era(inbound)
+    apply = exchange_run._Run.apply
+
+    def apply_then_taken(self: exchange_run._Run, local: Path, f: RemoteFile) -> bool:
+        done = apply(self, local, f)
+        if f.name == era.name:
+            era.rename(tmp_path / "taken-by-the-other-run.835")
+        return done
+
+    monkeypatch.setattr(exchange_run._Run, "apply", apply_then_taken)
+    run = run_exchange(ledger, config, as_of=PAID, who=WHO)
+    (o,) = [o for o in run.outcomes if o.action == "archive" and o.file.endswith(".835")]
+    assert "another run" in o.detail, o
+    assert run.count("apply", "ok") == 4 and run.status == "ok", run.as_json()

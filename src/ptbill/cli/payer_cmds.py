@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -386,15 +387,52 @@ def exchange_run(
 ) -> None:
     """Upload every submission, 270 and 276 not yet sent; download every new file, recognise
     it (999, TA1, 277CA, 277, 271, 835) and apply it, each file exactly once; archive what was
-    processed. Exit 1 when a file was set aside or failed, 2 when the mailbox cannot be used."""
+    processed. Exit 1 when a file was set aside or failed, 2 when the mailbox cannot be used
+    or the run was interrupted (Ctrl-C, SIGTERM: the next run does the rest)."""
+    from ptbill.exchange.run import Interrupted
+
+    config = _config(ctx)
+    every = interval(watch) if watch else None
+    base = Path(config.source).parent if Path(config.source).exists() else Path.cwd()
+    # SIGTERM (a service manager, a cron timeout) ends a run as Ctrl-C does: recorded and
+    # said, never killed between a file's apply and its record.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        summary = _exchange_runs(ctx, config, house, as_of, every, watch, base, as_json)
+    except Interrupted as stopped:
+        summary = stopped.summary
+        if as_json:
+            print_json(summary.as_json())
+        else:
+            _render_run(summary)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if summary.status == "failed":
+        ctx.exit(2)
+    if summary.status == "problems":
+        ctx.exit(EXIT_FOUND)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _exchange_runs(
+    ctx: click.Context,
+    config: Any,
+    house: str | None,
+    as_of: dt.datetime | None,
+    every: int | None,
+    watch: str | None,
+    base: Path,
+    as_json: bool,
+) -> Any:
+    """The run, or the runs every `every` seconds until stopped; the last one's summary."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from ptbill.exchange.run import run_exchange
     from ptbill.ledger.db import Ledger
 
-    config = _config(ctx)
-    every = interval(watch) if watch else None
-    base = Path(config.source).parent if Path(config.source).exists() else Path.cwd()
     summary = None
     while True:
         ledger = None
@@ -429,10 +467,7 @@ def exchange_run(
             break
         time.sleep(every)
     assert summary is not None
-    if summary.status == "failed":
-        ctx.exit(2)
-    if summary.status == "problems":
-        ctx.exit(EXIT_FOUND)
+    return summary
 
 
 def _render_run(summary: Any) -> None:

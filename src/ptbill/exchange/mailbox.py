@@ -32,15 +32,31 @@ class FileChanged(MailboxError):
     """A file downloaded was not the file listed: the server was still writing it."""
 
 
+class FileGone(FileChanged):
+    """A file listed was no longer there to download or archive (moved by another run at the
+    same time, or by the server)."""
+
+    def __init__(self, f: RemoteFile) -> None:
+        super().__init__(f"{f.path} is no longer in the mailbox: it was moved since it was listed")
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteFile:
     folder: str
-    name: str
+    name: str  # as said and stored: a name not in UTF-8 shows U+FFFD for its bad bytes
     size: int
+    raw: bytes = b""  # such a name's own bytes, which reach the file
 
     @property
     def path(self) -> str:
         return posixpath.join(self.folder, self.name)
+
+
+def _file(folder: str, raw: bytes, size: int) -> RemoteFile:
+    """The file named `raw` (a Latin-1 name from a Windows system is not UTF-8: it is shown
+    with U+FFFD, which the database takes, and reached by its bytes)."""
+    name = raw.decode("utf-8", errors="replace")
+    return RemoteFile(folder, name, size, b"" if name.encode() == raw else raw)
 
 
 class Mailbox(Protocol):
@@ -83,12 +99,24 @@ class LocalMailbox:
         out = []
         for folder in self.house.inbound:
             for entry in sorted(self._dir(folder).iterdir()):
-                if entry.is_file() and _taken(entry.name, self.house.patterns):
-                    out.append(RemoteFile(folder, entry.name, entry.stat().st_size))
+                f = _file(folder, os.fsencode(entry.name), 0)
+                if entry.is_file() and _taken(f.name, self.house.patterns):
+                    out.append(RemoteFile(f.folder, f.name, entry.stat().st_size, f.raw))
         return out
 
+    def _at(self, f: RemoteFile) -> Path:
+        return self._dir(f.folder) / (os.fsdecode(f.raw) if f.raw else f.name)
+
     def download(self, f: RemoteFile, local: Path) -> None:
-        data = (self._dir(f.folder) / f.name).read_bytes()
+        try:
+            with open(self._at(f), "rb") as source:
+                data = source.read(f.size + 1)  # no more: a file grown since it was listed
+        except FileNotFoundError:
+            raise FileGone(f) from None
+        except OSError as e:
+            raise MailboxError(f"cannot read {f.path}: {e.strerror}") from None
+        if len(data) != f.size:
+            raise FileChanged(_changed(f, len(data)))
         _write_whole(local, data)
 
     def upload(self, name: str, data: bytes) -> str:
@@ -104,11 +132,26 @@ class LocalMailbox:
             return None
         folder = self._dir(self.house.archive)
         target = _free_name(f.name, lambda n: (folder / n).exists())
-        os.replace(self._dir(f.folder) / f.name, folder / target)
+        try:
+            os.replace(self._at(f), folder / target)
+        except OSError as e:
+            if not self._at(f).exists():
+                raise FileGone(f) from None
+            raise MailboxError(f"cannot archive {f.path}: {e.strerror}") from None
         return posixpath.join(self.house.archive, target)
 
     def close(self) -> None:
         return None
+
+
+_CHUNK = 32768
+
+
+def _changed(f: RemoteFile, got: int) -> str:
+    return (
+        f"{f.path} changed while it was downloaded ({f.size:,} bytes listed, "
+        f"{'more than that' if got > f.size else f'{got:,}'} read): the server is still writing it"
+    )
 
 
 def _write_whole(target: Path, data: bytes) -> None:
@@ -230,30 +273,74 @@ class SftpMailbox:
     def inbound(self) -> list[RemoteFile]:
         out = []
         for folder in self.house.inbound:
-            entries = self._call(f"cannot list {folder}", partial(self.sftp.listdir_attr, folder))
-            for a in sorted(entries, key=lambda a: a.filename):
-                if _taken(a.filename, self.house.patterns) and not _is_dir(a):
-                    out.append(RemoteFile(folder, a.filename, a.st_size or 0))
+            entries = self._call(f"cannot list {folder}", partial(self._entries, folder))
+            for raw, a in sorted(entries, key=lambda e: e[0]):
+                f = _file(folder, raw, a.st_size or 0)
+                if _taken(f.name, self.house.patterns) and not _is_dir(a):
+                    out.append(f)
         return out
+
+    def _entries(self, folder: str) -> list[tuple[bytes, Any]]:
+        """Each entry's name (its bytes) and attributes: paramiko's listdir_attr decodes the
+        names as UTF-8 and fails the whole listing on one that is not."""
+        from paramiko.sftp import CMD_CLOSE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
+        from paramiko.sftp_attr import SFTPAttributes
+
+        sftp, out = self.sftp, []
+        handle = sftp._request(CMD_OPENDIR, folder)[1].get_binary()
+        try:
+            while True:
+                try:
+                    kind, msg = sftp._request(CMD_READDIR, handle)
+                except EOFError:  # the end of the listing
+                    break
+                if kind != CMD_NAME:
+                    raise MailboxError(f"cannot list {folder}: the server answered no names")
+                for _ in range(msg.get_int()):
+                    raw, _long = msg.get_string(), msg.get_string()
+                    attrs = SFTPAttributes._from_msg(msg)
+                    if raw not in (b".", b".."):
+                        out.append((raw, attrs))
+        finally:
+            sftp._request(CMD_CLOSE, handle)
+        return out
+
+    def _at(self, f: RemoteFile) -> str | bytes:
+        return posixpath.join(f.folder.encode(), f.raw) if f.raw else f.path
 
     def download(self, f: RemoteFile, local: Path) -> None:
         tmp = local.with_name(f".{local.name}.part")
         with open(tmp, "wb") as out:
-            self._call(
-                f"download of {f.path} failed",
-                lambda: self.sftp.getfo(f.path, out, callback=self._progress("download")),
-            )
-        got = tmp.stat().st_size
+            got = self._call(f"download of {f.path} failed", lambda: self._fetch(f, out))
         if got != f.size:
             tmp.unlink(missing_ok=True)
-            now = self._call(f"cannot look at {f.path}", lambda: self.sftp.stat(f.path)).st_size
-            if now != f.size:
-                raise FileChanged(
-                    f"{f.path} changed while it was downloaded ({f.size:,} bytes listed, "
-                    f"{got:,} read): the server is still writing it"
-                )
+            now = self._call(
+                f"cannot look at {f.path}", lambda: self.sftp.stat(self._at(f))
+            ).st_size
+            if got > f.size or now != f.size:
+                raise FileChanged(_changed(f, got))
             raise MailboxError(f"download of {f.path} is incomplete: the connection dropped")
         os.replace(tmp, local)
+
+    def _fetch(self, f: RemoteFile, out: Any) -> int:
+        """The file's bytes into `out`, up to one past its listed size (a file grown since it
+        was listed is not taken in whole: it may be gigabytes by now); how many there were."""
+        progress, got = self._progress("download"), 0
+        try:
+            remote = self.sftp.open(self._at(f), "rb")
+        except FileNotFoundError:
+            raise FileGone(f) from None
+        with remote:
+            remote.prefetch(f.size)
+            while got <= f.size:
+                chunk = remote.read(min(_CHUNK, f.size + 1 - got))
+                if not chunk:
+                    break
+                out.write(chunk)
+                got += len(chunk)
+                if progress is not None:
+                    progress(got, f.size)
+        return got
 
     def upload(self, name: str, data: bytes) -> str:
         import io
@@ -283,9 +370,15 @@ class SftpMailbox:
         if not folder:
             return None
         self._call(f"cannot make {folder}", lambda: self._ensure(folder))
-        existing = set(self._call(f"cannot list {folder}", lambda: self.sftp.listdir(folder)))
+        entries = self._call(f"cannot list {folder}", lambda: self._entries(folder))
+        existing = {_file(folder, raw, 0).name for raw, _ in entries}
         target = posixpath.join(folder, _free_name(f.name, existing.__contains__))
-        self._call(f"cannot archive {f.path}", lambda: self.sftp.posix_rename(f.path, target))
+        try:
+            self.sftp.posix_rename(self._at(f), target)
+        except FileNotFoundError:
+            raise FileGone(f) from None
+        except (OSError, EOFError, self._paramiko.SSHException) as e:
+            raise MailboxError(f"cannot archive {f.path}: {e}") from None
         return target
 
     def _ensure(self, folder: str) -> None:

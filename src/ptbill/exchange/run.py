@@ -41,7 +41,14 @@ from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Clearinghouse, Config
 from ptbill.errors import AlreadyApplied, InputError, a_or_an, named
-from ptbill.exchange.mailbox import FileChanged, Mailbox, MailboxError, RemoteFile, open_mailbox
+from ptbill.exchange.mailbox import (
+    FileChanged,
+    FileGone,
+    Mailbox,
+    MailboxError,
+    RemoteFile,
+    open_mailbox,
+)
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.acks import apply_acks, read_ack_file
@@ -103,7 +110,7 @@ class RunSummary:
             "run_on": self.run_on,
             "status": self.status,
             "uploaded": self.count("upload", "ok"),
-            "downloaded": sum(1 for o in self.outcomes if o.action == "download"),
+            "downloaded": self.count("download", "ok"),
             "applied": self.count("apply", "ok"),
             "duplicates": self.count("apply", "duplicate"),
             "set_aside": self.count("apply", "set_aside"),
@@ -111,6 +118,15 @@ class RunSummary:
             "failed": sum(1 for o in self.outcomes if o.outcome == "failed"),
             "outcomes": [o.as_json() for o in self.outcomes],
         }
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run ended by Ctrl-C or SIGTERM, recorded as failed: `summary` says what it did (each
+    file's apply is whole or not at all, so the next run does the rest, once)."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__(f"exchange run #{summary.run_id} interrupted")
+        self.summary = summary
 
 
 def clearinghouse_for(config: Config, key: str | None) -> tuple[str, Clearinghouse]:
@@ -257,20 +273,27 @@ class _Run:
                 try:
                     box.download(f, local)
                 except FileChanged as e:
-                    self.note(Outcome("download", f.path, "", "waiting", f"{e}; {_NEXT_RUN}"))
+                    then = "" if isinstance(e, FileGone) else f"; {_NEXT_RUN}"
+                    self.note(Outcome("download", f.path, "", "waiting", f"{e}{then}"))
                     continue
                 self.note(Outcome("download", f.path, "", "ok", f"{f.size:,} bytes"))
                 done = self.apply(local, f)
             if done:
-                where = box.archive(f)
+                try:
+                    where = box.archive(f)
+                    moved = f"moved to {where}"
+                except FileGone:  # another run at the same time took it: it is done with
+                    where = moved = "already moved away (by another run at the same time)"
                 if where is not None:
-                    self.note(Outcome("archive", f.path, "", "ok", f"moved to {where}"))
+                    self.note(Outcome("archive", f.path, "", "ok", moved))
 
     def apply(self, local: Path, f: RemoteFile) -> bool:
         """Apply one downloaded file; True when it is done with (applied, a duplicate, or set
         aside), False when it should stay in the mailbox for the next run."""
         data = local.read_bytes()
-        text = data.decode("utf-8", errors="replace")
+        # What is not text (a zip's NULs, which PostgreSQL's text refuses) is kept as U+FFFD:
+        # no X12 file holds either, and the file is set aside whatever its bytes.
+        text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
         sha = hashlib.sha256(text.encode()).hexdigest()
         with self.ledger.transaction() as s:
             before = s.scalar(select(pm.InboundFile).where(pm.InboundFile.sha256 == sha))
@@ -423,12 +446,14 @@ class _Run:
         return True
 
     def _review(self, s: Session, f: RemoteFile, category: str, detail: str) -> None:
-        """An `exchange` work item about the file, unless one is open already."""
+        """An `exchange` work item about the file, unless one is open already (the same path:
+        a file of the same name in another folder is another file)."""
         w = m.WorkItem
         open_before = select(w.id).where(
             w.kind == "exchange",
             w.category == category,
             w.reference == f.name[-50:],
+            w.detail.startswith(f"{f.path} from {self.key} ", autoescape=True),
             w.status == "open",
         )
         if s.scalar(open_before.limit(1)) is not None:
@@ -509,6 +534,10 @@ def run_exchange(
         except MailboxError as e:
             run.note(Outcome("transfer", key, "", "failed", f"{e}; the next run finishes the work"))
             return run.finish("failed")
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI makes it one)
+            why = "interrupted: what is listed above is done and kept; the next run does the rest"
+            run.note(Outcome("run", key, "", "failed", why))
+            raise Interrupted(run.finish("failed")) from None
         finally:
             box.close()
         problems = any(o.outcome in ("failed", "set_aside") for o in run.summary.outcomes)
