@@ -28,7 +28,10 @@ write-offs on or before `as_of`), so a report as of an earlier date shows what w
   net_collection_rate = all collections / (charges - contractual reductions).
 
 A report covers the clinics of its `Scope` (ptbill.ledger.scope; `ptbill report --clinic`,
-the web's `clinic=`): overall, per payer, and per clinic (the roll-up of a billing company).
+the web's `clinic=`): overall, per payer, and per clinic (the roll-up of a billing company,
+with each clinic's collections and net collection rate: a PLB is of the clinic of the claim it
+names, else of the payee NPI's; the clinics' collections add up to the whole's, less
+provider_adjustments_of_no_clinic).
 """
 
 from __future__ import annotations
