@@ -135,3 +135,26 @@ def test_the_csv_has_a_row_per_clinic_figure(ledger: Ledger, two_clinics: None) 
     assert got == {(ELM, ""): "77.72", (OAK, ""): "196.72"}
     rates = {r[2]: r[5] for r in rows if r[1] == "clinic" and r[3] == "net_collection_rate"}
     assert rates[ELM] == "0.9873"
+
+
+def test_a_plb_of_no_claim_to_an_npi_no_clinic_has_is_the_wholes_alone(
+    ledger: Ledger, two_clinics: None
+) -> None:
+    """The 835s paid to an NPI of no clinic: the 5.00 naming no claim leaves Elm's row and is
+    told apart overall; the 10.00 naming V-7 stays Oak's."""
+    from sqlalchemy import update
+
+    from ptbill.ledger import models as m
+
+    with ledger.transaction() as s:
+        s.execute(update(m.Payment).values(payee_npi="1000000004"))
+        r = build_report(s, LATER)
+    clinics = r["clinics"]
+    assert (clinics[ELM]["provider_adjustments"], clinics[OAK]["provider_adjustments"]) == (
+        D("0.00"),
+        D("10.00"),
+    )
+    assert r["provider_adjustments_of_no_clinic"] == D("5.00")
+    assert clinics[ELM]["collections_total"] == D("62.72") + D("20.00")
+    each = clinics[ELM]["collections_total"] + clinics[OAK]["collections_total"]
+    assert each - D("5.00") == r["collections_total"] == D("274.44")
