@@ -158,3 +158,21 @@ def test_a_plb_of_no_claim_to_an_npi_no_clinic_has_is_the_wholes_alone(
     assert clinics[ELM]["collections_total"] == D("62.72") + D("20.00")
     each = clinics[ELM]["collections_total"] + clinics[OAK]["collections_total"]
     assert each - D("5.00") == r["collections_total"] == D("274.44")
+
+
+def test_the_command_line_shows_each_clinics_collections(db_url: str, two_clinics: None) -> None:
+    from click.testing import CliRunner
+
+    from ptbill.cli.main import cli
+
+    args = ["--db", db_url, "report", "--as-of", LATER.isoformat()]
+    shown = CliRunner().invoke(cli, args)
+    assert shown.exit_code == 0, shown.output
+    assert "Collections by clinic" in shown.output
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in shown.output.splitlines()]
+    rows = {c[0]: c[1:] for c in cells if c and c[0] in (ELM, OAK)}
+    # payers (net of PLB and refunds), PLB, refunds, patients, collected, net collection rate
+    assert rows[ELM] == ["57.72", "5.00", "0.00", "20.00", "77.72", "98.7%"]  # 77.72 / 78.72
+    assert rows[OAK] == ["171.72", "10.00", "30.00", "25.00", "196.72", "249.9%"]  # / 78.72
+    as_json = CliRunner().invoke(cli, [*args, "--json"])
+    assert '"collections_total": "196.72"' in as_json.output
