@@ -407,9 +407,7 @@ def build_report(
     overall["provider_adjustments"] = cents(sum(taken.values(), ZERO))
     refunded = _payer_refunds(session, as_of, claims)
     overall["payer_refunds"] = cents(sum(refunded.values(), ZERO))
-    given_back: _GivenBack = defaultdict(lambda: ZERO, taken)
-    for key, amount in refunded.items():  # money given back, as a PLB taking it back
-        given_back[key] += amount
+    given_back = _merged(taken, refunded)
     paid_by = _patient_collections(session, as_of, scope) if patients else {}
     money = {}
     if patients:
@@ -444,16 +442,21 @@ def _clinic_money(
     """A clinic's collections (of its claims, PLB and refunds, patients' payments): the
     figures of the whole, of this clinic alone; the clinics' add up to the whole's (less the
     PLB of no clinic)."""
-    given_back: _GivenBack = defaultdict(lambda: ZERO, taken)
-    for key, amount in refunded.items():
-        given_back[key] += amount
     return cents(
         {
             "provider_adjustments": sum(taken.values(), ZERO),
             "payer_refunds": sum(refunded.values(), ZERO),
             "collections_from_patients": from_patients,
         }
-    ) | _collections(claims, given_back, from_patients)
+    ) | _collections(claims, _merged(taken, refunded), from_patients)
+
+
+def _merged(taken: _GivenBack, refunded: _GivenBack) -> _GivenBack:
+    """The PLB and the refunds: money given back to the payer (a refund as a PLB taking it)."""
+    out: _GivenBack = defaultdict(lambda: ZERO, taken)
+    for key, amount in refunded.items():
+        out[key] += amount
+    return out
 
 
 def _patient_collections(
