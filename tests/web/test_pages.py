@@ -51,7 +51,13 @@ def test_pages_send_an_anonymous_visitor_to_the_login_form(shared_bench: Workben
 
 def test_the_dashboard_rolls_up_by_clinic_for_company_wide_roles(shared_bench: Workbench) -> None:
     """The dashboard's figures are the report's (`GET /api/v1/reports`); the table by clinic
-    is a company-wide role's, the only one it is computed for."""
+    is a company-wide role's, the only one it is computed for, with each clinic's collections
+    and net collection rate (they add up to the whole's, less a PLB of no clinic); a clinic's
+    user gets its row alone from the API."""
+    from decimal import Decimal
+
+    from ptbill.web.rendering import money, percent
+
     for user, rolled_up in (("manager", True), ("biller", False), ("elm-biller", False)):
         report = shared_bench.get("/api/v1/reports", user).json()
         page = shared_bench.get("/", user).text
@@ -59,10 +65,24 @@ def test_the_dashboard_rolls_up_by_clinic_for_company_wide_roles(shared_bench: W
         for key, p in report["payers"].items():
             assert f'<td>{key}</td><td class="num">{p["claims_submitted"]}</td>' in page
         assert ("<h2>By clinic</h2>" in page) is rolled_up, user
+        if user == "elm-biller":
+            assert list(report["clinics"]) == ["elm-street-pt"]
         if rolled_up:
             assert len(report["clinics"]) == 2
+            table = page.split('id="by-clinic"', 1)[1].split("</table>", 1)[0]
             for key, c in report["clinics"].items():
                 assert f'<td>{key}</td><td class="num">{c["claims_submitted"]}</td>' in page
+                row = table.split(f"<td>{key}</td>", 1)[1].split("</tr>", 1)[0]
+                assert re.findall(r'<td class="num">([^<]*)</td>', row)[-5:] == [
+                    money(Decimal(c["collections_total"])),
+                    money(Decimal(c["provider_adjustments"])),
+                    money(Decimal(c["payer_refunds"])),
+                    money(Decimal(c["collections_from_patients"])),
+                    percent(Decimal(c["net_collection_rate"])),
+                ]
+            each = sum((Decimal(c["collections_total"]) for c in report["clinics"].values()), 0)
+            no_clinic = Decimal(report["provider_adjustments_of_no_clinic"])
+            assert each - no_clinic == Decimal(report["collections_total"]) > 0
 
 
 def test_the_dashboard_shows_the_patients_money_beside_the_insurance_ar(

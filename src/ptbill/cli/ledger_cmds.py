@@ -793,6 +793,36 @@ def render_patient_money(data: dict[str, Any]) -> None:
         f"patients {_money(patients)}); net collection rate "
         f"{_percent(data['net_collection_rate'])}"
     )
+    render_clinic_money(data)
+
+
+def render_clinic_money(data: dict[str, Any]) -> None:
+    """Each clinic's collections and net collection rate (a billing company's comparison):
+    they add up to the whole's, less a PLB of no clinic."""
+    clinics = {k: v for k, v in data.get("clinics", {}).items() if "collections_total" in v}
+    if not clinics:
+        return
+    print_table(
+        "Collections by clinic (payers net of PLB and refunds)",
+        ("", "Payers", "PLB", "Refunds", "Patients", "Collected", "Net rate"),
+        [
+            (
+                name,
+                _money(r["collections_total"] - r["collections_from_patients"]),
+                _money(r["provider_adjustments"]),
+                _money(r["payer_refunds"]),
+                _money(r["collections_from_patients"]),
+                _money(r["collections_total"]),
+                _percent(r["net_collection_rate"]),
+            )
+            for name, r in clinics.items()
+        ],
+    )
+    if data.get("provider_adjustments_of_no_clinic"):
+        out.print(
+            f"{_money(data['provider_adjustments_of_no_clinic'])} of PLB in payments to an NPI "
+            "of no clinic: in the collections above, in no clinic's"
+        )
 
 
 # --- bulk actions ------------------------------------------------------------------------------

@@ -28,7 +28,10 @@ write-offs on or before `as_of`), so a report as of an earlier date shows what w
   net_collection_rate = all collections / (charges - contractual reductions).
 
 A report covers the clinics of its `Scope` (ptbill.ledger.scope; `ptbill report --clinic`,
-the web's `clinic=`): overall, per payer, and per clinic (the roll-up of a billing company).
+the web's `clinic=`): overall, per payer, and per clinic (the roll-up of a billing company,
+with each clinic's collections and net collection rate: a PLB is of the clinic of the claim it
+names, else of the payee NPI's; the clinics' collections add up to the whole's, less
+provider_adjustments_of_no_clinic).
 """
 
 from __future__ import annotations
@@ -211,21 +214,28 @@ def _load(session: Session, as_of: dt.date, scope: Scope) -> tuple[dict[int, _Cl
     return claims, unmatched
 
 
+# Money given back to payers outside their claims' payments, by (payer, clinic): the clinic
+# None where no clinic of the report is its own (a PLB of no claim to an NPI no clinic has).
+_GivenBack = dict[tuple[str, str | None], Decimal]
+
+
 def _provider_adjustments(
     session: Session, as_of: dt.date, scope: Scope, claims: dict[int, _Claim]
-) -> dict[str, Decimal]:
-    """The PLB amounts of the payments decided on or before as_of, by payer (positive: money
-    the payer took back outside claims, negative: paid extra, as interest): of its claim's
-    payer, else of the payer of the payment's claims, else of the payer profile with the
-    payment's payer id, else under that id."""
+) -> _GivenBack:
+    """The PLB amounts of the payments decided on or before as_of, by payer and clinic
+    (positive: money the payer took back outside claims, negative: paid extra, as interest).
+    The payer: of its claim, else of the payment's claims, else of the payer profile with the
+    payment's payer id, else that id. The clinic: of its claim, else of the payment's payee NPI
+    (of the clinics of the report, the first by key where clinics share the NPI)."""
     pa, pay = m.ProviderAdjustment, m.Payment
     rows = session.execute(
-        select(pa.claim_id, pa.amount, pay.id, pay.payer_identifier)
+        select(pa.claim_id, pa.amount, pay.id, pay.payer_identifier, pay.payee_npi)
         .join(pay, pay.id == pa.payment_id)
         .where(pay.determined_on <= as_of, scope.provider_adjustments())
     ).all()
     loose = {r[2] for r in rows if r[0] not in claims}
     payers_of: dict[int, set[str]] = defaultdict(set)
+    clinic_of_npi: dict[str | None, str] = {}
     if loose:
         for payment, key in session.execute(
             select(m.ClaimPayment.payment_id, m.Payer.key)
@@ -234,31 +244,42 @@ def _provider_adjustments(
             .where(m.ClaimPayment.payment_id.in_(loose))
         ):
             payers_of[payment].add(key)
+        clinic_of_npi = dict(
+            session.execute(
+                select(m.Clinic.npi, func.min(m.Clinic.key))
+                .where(scope.clinic_rows())
+                .group_by(m.Clinic.npi)
+            ).all()
+        )
     by_id: dict[str, set[str]] = defaultdict(set)
     for key, payer_id in session.execute(select(m.Payer.key, m.Payer.payer_id)):
         by_id[payer_id].add(key)
-    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for claim_id, amount, payment, identifier in rows:
+    out: _GivenBack = defaultdict(lambda: ZERO)
+    for claim_id, amount, payment, identifier, npi in rows:
         if claim_id in claims:
-            out[claims[claim_id].payer] += amount
+            c = claims[claim_id]
+            out[c.payer, c.clinic] += amount
             continue
         keys = payers_of.get(payment) or by_id.get(identifier) or {identifier}
-        out[min(keys) if len(keys) == 1 else identifier] += amount
+        out[min(keys) if len(keys) == 1 else identifier, clinic_of_npi.get(npi)] += amount
     return out
 
 
-def _payer_refunds(
-    session: Session, as_of: dt.date, claims: dict[int, _Claim]
-) -> dict[str, Decimal]:
+def _payer_refunds(session: Session, as_of: dt.date, claims: dict[int, _Claim]) -> _GivenBack:
     """The refunds sent to payers on or before as_of for the claims of the report, by the
-    claim's payer."""
+    claim's payer and clinic."""
     r = m.PayerRefund
-    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    out: _GivenBack = defaultdict(lambda: ZERO)
     q = select(r.claim_id, r.amount).where(r.on_date <= as_of)
     for claim_id, amount in session.execute(q):
         if claim_id in claims:
-            out[claims[claim_id].payer] += amount
+            c = claims[claim_id]
+            out[c.payer, c.clinic] += amount
     return out
+
+
+def _of(given: _GivenBack, clinic: str | None) -> _GivenBack:
+    return {k: v for k, v in given.items() if k[1] == clinic}
 
 
 def _chains(claims: dict[int, _Claim]) -> None:
@@ -372,8 +393,8 @@ def build_report(
 ) -> dict[str, Any]:
     """The report of the clinics of `scope` (default: the whole ledger). A caller that shows
     only part of it leaves out the rest, each a cost of its own: `patients` False, the
-    patients' money (patient_money: their balances, collections, the net collection rate);
-    `clinics` False, the roll-up per clinic."""
+    patients' money (patient_money: their balances, collections, the net collection rate;
+    per clinic too); `clinics` False, the roll-up per clinic."""
     claims, unmatched = _load(session, as_of, scope)
     by_payer: dict[str, list[_Claim]] = defaultdict(list)
     by_clinic: dict[str, list[_Claim]] = defaultdict(list)
@@ -386,39 +407,63 @@ def build_report(
     overall["provider_adjustments"] = cents(sum(taken.values(), ZERO))
     refunded = _payer_refunds(session, as_of, claims)
     overall["payer_refunds"] = cents(sum(refunded.values(), ZERO))
-    for payer, amount in refunded.items():  # money given back, as a PLB taking it back
-        taken[payer] = taken.get(payer, ZERO) + amount
-    money = patient_money(session, as_of, list(claims.values()), scope, taken) if patients else {}
-    return {
-        "as_of": as_of,
-        **overall,
-        **money,
-        "payers": {k: _metrics(v, as_of) for k, v in sorted(by_payer.items())},
-        **(
-            {"clinics": {k: _metrics(v, as_of) for k, v in sorted(by_clinic.items())}}
-            if clinics
-            else {}
-        ),
-    }
+    given_back = _merged(taken, refunded)
+    paid_by = _patient_collections(session, as_of, scope) if patients else {}
+    money = {}
+    if patients:
+        money = patient_money(session, as_of, list(claims.values()), scope, given_back, paid_by)
+    report = {"as_of": as_of, **overall, **money}
+    report["payers"] = {k: _metrics(v, as_of) for k, v in sorted(by_payer.items())}
+    if not clinics:
+        return report
+    per_clinic = {k: _metrics(v, as_of) for k, v in by_clinic.items()}
+    if patients:
+        report["provider_adjustments_of_no_clinic"] = cents(sum(_of(taken, None).values(), ZERO))
+        from_patients: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for (clinic, _), amount in paid_by.items():
+            from_patients[clinic] += amount
+        with_money = {*from_patients, *(c for _, c in given_back if c is not None)}
+        for clinic in with_money - per_clinic.keys():
+            per_clinic[clinic] = _metrics([], as_of)  # money, no claim: a clinic all the same
+        for clinic, figures in per_clinic.items():
+            figures |= _clinic_money(
+                by_clinic.get(clinic, []),
+                _of(taken, clinic),
+                _of(refunded, clinic),
+                from_patients.get(clinic, ZERO),
+            )
+    report["clinics"] = dict(sorted(per_clinic.items()))
+    return report
 
 
-def patient_money(
-    session: Session,
-    as_of: dt.date,
-    claims: list[_Claim],
-    scope: Scope = EVERYTHING,
-    taken: dict[str, Decimal] | None = None,
+def _clinic_money(
+    claims: list[_Claim], taken: _GivenBack, refunded: _GivenBack, from_patients: Decimal
 ) -> dict[str, Any]:
-    """Patient A/R and its aging, collections by payer and by patient, the net collection
-    rate, of the patients of `scope`. A payer's collections are what it paid on claims less
-    what it `taken` back outside them (PLB; negative: paid extra) and what the clinic
-    refunded it: the money its payments brought (BPR02) less the money given back."""
-    owed = balances(session, as_of, scope=scope)
-    aging = {name: ZERO for name, _ in BUCKETS}
-    for p in owed.values():
-        for name, amount in p.aging(as_of).items():
-            aging[name] += amount
-    by_patient: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    """A clinic's collections (of its claims, PLB and refunds, patients' payments): the
+    figures of the whole, of this clinic alone; the clinics' add up to the whole's (less the
+    PLB of no clinic)."""
+    return cents(
+        {
+            "provider_adjustments": sum(taken.values(), ZERO),
+            "payer_refunds": sum(refunded.values(), ZERO),
+            "collections_from_patients": from_patients,
+        }
+    ) | _collections(claims, _merged(taken, refunded), from_patients)
+
+
+def _merged(taken: _GivenBack, refunded: _GivenBack) -> _GivenBack:
+    """The PLB and the refunds: money given back to the payer (a refund as a PLB taking it)."""
+    out: _GivenBack = defaultdict(lambda: ZERO, taken)
+    for key, amount in refunded.items():
+        out[key] += amount
+    return out
+
+
+def _patient_collections(
+    session: Session, as_of: dt.date, scope: Scope
+) -> dict[tuple[str, str], Decimal]:
+    """What patients paid on or before as_of less the refunds they got, by (clinic, patient
+    id)."""
     t = PatientTransaction
     q = (
         select(m.Clinic.key, m.Patient.external_id, t.kind, func.sum(t.amount))
@@ -427,25 +472,61 @@ def patient_money(
         .where(t.on_date <= as_of, t.kind != "writeoff", scope.patients())
         .group_by(m.Clinic.key, m.Patient.external_id, t.kind)
     )
-    rows = session.execute(q).all()
-    clinics_of: dict[str, set[str]] = defaultdict(set)
-    for clinic, patient, _, _ in rows:
-        clinics_of[patient].add(clinic)
-    for clinic, patient, kind, total in rows:  # clinics may share an id: then named by clinic
-        name = patient if len(clinics_of[patient]) == 1 else f"{clinic}/{patient}"
-        by_patient[name] += total if kind == "payment" else -total
+    out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for clinic, patient, kind, total in session.execute(q):
+        out[clinic, patient] += total if kind == "payment" else -total
+    return out
+
+
+def _collections(
+    claims: list[_Claim], given_back: _GivenBack, from_patients: Decimal
+) -> dict[str, Any]:
+    """Collections by payer (what it paid on `claims` less what was `given_back` to it: PLB
+    taken back, negative: paid extra, and refunds), with `from_patients` their total, and
+    the net collection rate: the total / (charges of the submitted claims - their contractual
+    reductions)."""
     by_payer: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for c in claims:
         if c.paid:
             by_payer[c.payer] += c.paid
-    for payer, amount in (taken or {}).items():
+    for (payer, _), amount in given_back.items():
         by_payer[payer] -= amount
-    collected = sum(by_payer.values(), ZERO) + sum(by_patient.values(), ZERO)
+    collected = sum(by_payer.values(), ZERO) + from_patients
     submitted = [c for c in claims if c.submitted]
     charges = sum((c.charge for c in submitted if c.sequence == 1), ZERO)
     contractual = sum((c.contractual for c in submitted), ZERO)
     base = charges - contractual
     rate = None if base <= 0 else (collected / base).quantize(Decimal("0.0001"))
+    return cents(
+        {"collections_by_payer": dict(sorted(by_payer.items())), "collections_total": collected}
+    ) | {"net_collection_rate": rate}
+
+
+def patient_money(
+    session: Session,
+    as_of: dt.date,
+    claims: list[_Claim],
+    scope: Scope,
+    given_back: _GivenBack,
+    paid_by: dict[tuple[str, str], Decimal],
+) -> dict[str, Any]:
+    """Patient A/R and its aging, collections by payer and by patient, the net collection
+    rate, of the patients of `scope`. A payer's collections are what it paid on claims less
+    what was `given_back` to it (ptbill.reports.report._collections): the money its payments
+    brought (BPR02) less the money sent back; a patient's (`paid_by`, by clinic and id), what
+    they paid less their refunds."""
+    owed = balances(session, as_of, scope=scope)
+    aging = {name: ZERO for name, _ in BUCKETS}
+    for p in owed.values():
+        for name, amount in p.aging(as_of).items():
+            aging[name] += amount
+    clinics_of: dict[str, set[str]] = defaultdict(set)
+    for clinic, patient in paid_by:
+        clinics_of[patient].add(clinic)
+    by_patient: dict[str, Decimal] = {}
+    for (clinic, patient), total in paid_by.items():  # clinics may share an id: then by clinic
+        by_patient[patient if len(clinics_of[patient]) == 1 else f"{clinic}/{patient}"] = total
+    collections = _collections(claims, given_back, sum(by_patient.values(), ZERO))
     return cents(
         {
             "patient_ar_total": sum((p.balance for p in owed.values()), ZERO),
@@ -453,8 +534,8 @@ def patient_money(
             "patient_ar_aging": aging,
             "patient_credits": sum((p.credit for p in owed.values()), ZERO),
             "patient_pending_insurance": sum((p.pending for p in owed.values()), ZERO),
-            "collections_by_payer": dict(sorted(by_payer.items())),
+            "collections_by_payer": collections["collections_by_payer"],
             "collections_by_patient": dict(sorted(by_patient.items())),
-            "collections_total": collected,
+            "collections_total": collections["collections_total"],
         }
-    ) | {"net_collection_rate": rate}
+    ) | {"net_collection_rate": collections["net_collection_rate"]}

@@ -35,8 +35,10 @@ def report(
     ] = "json",
 ) -> Response:
     """Claims submitted, first-pass acceptance, clean-claim rate, denial rate by category and
-    CARC, paid total, expected vs paid, A/R total and aging, days in A/R; also per payer and
-    per clinic (of the caller's clinics, or the one `clinic` names). `format=csv`: the same
+    CARC, paid total, expected vs paid, A/R total and aging, days in A/R; patient A/R,
+    collections and the net collection rate; also per payer and per clinic (of the caller's
+    clinics, or the one `clinic` names; a clinic's with its collections and net collection
+    rate). `format=csv`: the same
     numbers as one table in long form (as_of, section, name, metric, item, value), a file
     to open in a spreadsheet."""
     day = actions.need_date(business_date(session, request.app.state.settings, as_of), "report")
