@@ -150,7 +150,15 @@ def test_the_command_line_closes_all_or_nothing(
     args = ["--db", db_url, "resolve", "--note", "called the payer", "--as-of", "2025-04-20"]
     both = run(cli, [*args, str(items["denial"]), str(items["blocked"])])
     assert both.exit_code == 2 and "is not closed by hand" in both.output, both.output
+    one = run(cli, [*args, "--as-of", "2025-04-20", str(items["owed"] + 10**6)])
+    assert one.exit_code == 2 and f"no work item {items['owed'] + 10**6}" in one.output
     assert _status(ledger, items["denial"]) == ("open", None)  # nothing closed
+    said = run(cli, [*args, str(items["denial"])], env={"COLUMNS": "30"})
+    assert said.exit_code == 0, said.output
+    assert said.output == (  # one line, however narrow the terminal
+        f"closed work item {items['denial']} (denial, medical_necessity, V-3) on 2025-04-20\n"
+    )
+    # The same close again (the same person and note) is done; with another item, both said.
     done = run(cli, [*args, "--json", str(items["denial"]), str(items["repeat"])])
     assert done.exit_code == 0, done.output
     closed = json.loads(done.output)["closed"]

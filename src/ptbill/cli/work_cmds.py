@@ -317,9 +317,7 @@ def resolve(
         print_json({"closed": rows})
         return
     for row in rows:
-        out.print(
+        click.echo(  # one line each, whatever the terminal's width (a script reads them)
             f"closed work item {row['id']} ({row['kind']}, {row['category']}, "
-            f"{row['claim_id']}) on {row['closed_on']}",
-            markup=False,
-            highlight=False,
+            f"{row['claim_id']}) on {row['closed_on']}"
         )
