@@ -45,7 +45,8 @@ def close_open(
 # held back or money still owed, which closing the item would hide.
 _CLOSED_BY = {
     "blocked": "the claim stays blocked while its finding holds: fix the visit and import it "
-    "again (`ptbill rescrub CLAIM`), or `ptbill writeoff CLAIM`",
+    "again (`ptbill import`), scrub it again after the rule's data changed (`ptbill rescrub "
+    "CLAIM`), or `ptbill writeoff CLAIM`",
     "collections": "the patient still owes it: record a payment (`ptbill pay`) or forgive it "
     "(`ptbill patient-writeoff`)",
 }
