@@ -314,9 +314,9 @@ def resolve_item(
 ) -> m.WorkItem:
     """Close a work item by hand with a note: another clinic's is not found, one of a clinic
     the user only views is refused."""
-    if find_item(session, item_id, who.scope) is None:
-        raise NotFound("work item", item_id)
-    if find_item(session, item_id, who.write_scope) is None:
+    if find_item(session, item_id, who.write_scope) is None:  # else: why not, in a 2nd read
+        if find_item(session, item_id, who.scope) is None:
+            raise NotFound("work item", item_id)
         raise Forbidden("your role at this item's clinic cannot change it; ask for the biller role")
     return close_by_hand(session, item_id, who.write_scope, note=note, on=as_of, who=who.who)
 
