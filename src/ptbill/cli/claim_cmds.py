@@ -22,7 +22,7 @@ from ptbill.cli.common import (
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option
-from ptbill.cli.outfile import written_whole
+from ptbill.cli.outfile import refuse_precious, written_whole
 from ptbill.cli.output import quiet_option
 from ptbill.cli.progress import progress
 from ptbill.cli.scrub_cmds import DATE
@@ -86,6 +86,7 @@ def claim(
 ) -> None:
     """Write an X12 837P (005010X222A1) for every ready visit in FILE(s); blocked visits are
     left out and listed on stderr with their findings. Exit 1 when any visit is blocked."""
+    refuse_precious(Path(output), files)  # before its control number is taken
     with batch():
         found = visits.check(files, run_config(ctx), fmt, quiet=quiet)
         clinic = found.config.clinic(one_clinic(found.clinics) or "")
@@ -124,7 +125,7 @@ def claim(
     text = write_837p(claims, settings, submitter, Receiver(receiver.name, receiver.id))
     out = Path(output)
     try:
-        with written_whole(out) as tmp:  # never a half-written claim file
+        with written_whole(out, files) as tmp:  # never a half-written claim file
             tmp.write_text(text, encoding="ascii")
     except OSError as e:
         raise unwritable(out, e) from None
