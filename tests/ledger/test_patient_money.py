@@ -319,6 +319,24 @@ def test_the_same_reference_typed_again_with_spaces_or_in_lower_case_counts_once
     assert (_owed(ledger).balance, _owed(ledger).credit) == (D("6.00"), D(0))
 
 
+def test_a_reference_longer_than_the_ledger_keeps_is_refused_not_cut(
+    ledger: Ledger, config: Config, sent
+) -> None:
+    """Two check numbers of 51 characters that differ only in the last one are two payments;
+    cut to the 50 the ledger keeps, the second would be refused as the first (or a refund's
+    reference lost): a reference is kept whole or refused, naming --ref."""
+    _post(ledger, config, _paid(sent, "V-1"))
+    kw = {"patient": "P-1", "on": PAID_DAY, "who": WHO}
+    with ledger.transaction() as s, pytest.raises(InputError, match="51 characters") as e:
+        pay(s, amount=D("10.00"), method="check", reference="9" * 50 + "1", **kw)
+    assert e.value.field == "--ref"
+    with ledger.transaction() as s:
+        pay(s, amount=D("10.00"), method="check", reference="9" * 50, **kw)
+    with ledger.transaction() as s, pytest.raises(InputError, match="--ref|51 characters"):
+        refund(s, amount=D("1.00"), method="check", reference="8" * 51, **kw)
+    assert (_owed(ledger).balance, _owed(ledger).credit) == (D("6.00"), D(0))
+
+
 def test_balances_and_the_report_as_of_an_earlier_date_show_what_was_known_then(
     ledger: Ledger, config: Config, sent
 ) -> None:

@@ -114,6 +114,7 @@ def test_a_later_posting_does_not_reopen_what_was_refunded(
         ("10.001", "1001", "check", "V-1", "AMOUNT"),
         ("10.00", "1001", "wire", "V-1", "--method"),
         ("10.00", "  ", "check", "V-1", "--ref"),
+        ("10.00", "T" * 51, "check", "V-1", "--ref"),  # kept whole or refused, never cut
         ("10.00", "1001", "check", "V-2", "AMOUNT"),  # nothing owed back on V-2
         ("10.00", "1001", "check", "V-404", "CLAIM"),
     ],

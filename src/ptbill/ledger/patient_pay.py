@@ -132,6 +132,23 @@ def _amount(value: Decimal, name: str = "AMOUNT") -> Decimal:
     return value
 
 
+MAX_REFERENCE = 50  # the ledger's column (PatientTransaction.reference, PayerRefund.reference)
+
+
+def checked_reference(reference: str) -> str:
+    """The reference stripped, refused when longer than the ledger keeps: cut, two check
+    numbers alike in their first 50 characters would be taken for one payment."""
+    reference = reference.strip()
+    if len(reference) > MAX_REFERENCE:
+        raise _refuse(
+            "--ref",
+            f"the reference has {len(reference)} characters; the ledger keeps {MAX_REFERENCE}",
+            f"give the check number, card authorization or trace number (at most "
+            f"{MAX_REFERENCE} characters)",
+        )
+    return reference
+
+
 def _money_in(
     session: Session,
     patient: str,
@@ -156,7 +173,7 @@ def _money_in(
             t.patient_id == p.id,
             t.kind == what,
             t.method == method,
-            func.upper(t.reference) == reference[:50].upper(),
+            func.upper(t.reference) == reference.upper(),
         )
     )
     if earlier:
@@ -215,7 +232,7 @@ def pay(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Record a patient payment and apply it (oldest balance first, or to `claim`)."""
-    reference = reference.strip()
+    reference = checked_reference(reference)
     p, amount = _money_in(session, patient, scope, amount, method, "payment", reference)
     only = _claim_of(session, p, claim) if claim else None
     tx = _transaction(session, p, "payment", amount, method, reference, on, who, "")
@@ -268,7 +285,7 @@ def refund(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Pay back part or all of the patient's credit."""
-    reference = reference.strip()
+    reference = checked_reference(reference)
     p, amount = _money_in(session, patient, scope, amount, method, "refund", reference)
     credit = balances(session, on, [p.id])[p.id].credit
     if amount > credit:

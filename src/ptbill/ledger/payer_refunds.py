@@ -23,6 +23,7 @@ from ptbill.errors import InputError
 from ptbill.ledger import models as m
 from ptbill.ledger.balances import cents
 from ptbill.ledger.overpayments import find
+from ptbill.ledger.patient_pay import checked_reference
 from ptbill.ledger.scope import EVERYTHING, Scope
 
 ZERO = Decimal(0)
@@ -102,7 +103,7 @@ def record_payer_refund(
             f"{amount}",
             "refund at most what is owed (`ptbill worklist --kind refund`)",
         )
-    reference = reference.strip()[:50]
+    reference = checked_reference(reference)
     if not reference:
         raise _refuse("--ref", "no reference", "give the check number or the EFT trace number")
     clinic_id = session.scalar(select(m.Patient.clinic_id).where(m.Patient.id == c.patient_id))
