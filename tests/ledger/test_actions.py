@@ -245,6 +245,19 @@ def test_write_off_closes_the_claim(ledger: Ledger, config: Config, denied_claim
         writeoff(s, denied_claim, "again", as_of=LATER, who=WHO)
 
 
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 201])
+def test_a_write_off_reason_is_said_in_1_to_200_characters(
+    ledger: Ledger, config: Config, denied_claim: str, reason: str
+) -> None:
+    """The reason goes into the claim's audit trail and its closed items: the API and the
+    pages take 1 to 200 characters, and so does the command line (it took 5,000)."""
+    with ledger.transaction() as s, pytest.raises(InputError, match="1 to 200 characters") as e:
+        writeoff(s, denied_claim, reason, as_of=LATER, who=WHO)
+    assert e.value.field == "--reason"
+    with ledger.transaction() as s:
+        assert claim(s, denied_claim).state != State.CLOSED
+
+
 def test_a_write_off_with_nothing_left_for_the_payer_is_refused_saying_what_the_patient_owes(
     ledger: Ledger, config: Config, tmp_path: Path
 ) -> None:

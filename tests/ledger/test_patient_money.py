@@ -337,6 +337,16 @@ def test_a_reference_longer_than_the_ledger_keeps_is_refused_not_cut(
     assert (_owed(ledger).balance, _owed(ledger).credit) == (D("6.00"), D(0))
 
 
+@pytest.mark.parametrize("reason", ["", "x" * 201])
+def test_a_patient_write_off_reason_is_said_in_1_to_200_characters(
+    ledger: Ledger, config: Config, sent, reason: str
+) -> None:
+    _post(ledger, config, _paid(sent, "V-1"))
+    with ledger.transaction() as s, pytest.raises(InputError, match="1 to 200 characters"):
+        write_off(s, patient="P-1", reason=reason, on=PAID_DAY, who=WHO)
+    assert _owed(ledger).balance == D("16.00")
+
+
 def test_balances_and_the_report_as_of_an_earlier_date_show_what_was_known_then(
     ledger: Ledger, config: Config, sent
 ) -> None:

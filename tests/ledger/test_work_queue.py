@@ -298,6 +298,8 @@ def test_one_claim_failing_does_not_undo_the_others(
 def test_a_bulk_action_is_checked_before_anything_is_done() -> None:
     with pytest.raises(InputError, match="needs a reason"):
         BulkAction("writeoff", "  ")
+    with pytest.raises(InputError, match="201 characters"):  # `--reason` of the CLI's pipe
+        BulkAction("writeoff", "x" * 201)
     with pytest.raises(InputError, match="no action"):
         BulkAction("delete")
     with pytest.raises(InputError, match="over the limit"):

@@ -25,7 +25,7 @@ from ptbill.ledger import models as m
 from ptbill.ledger.balances import PatientBalance, balances, cents
 from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
 from ptbill.ledger.scope import EVERYTHING, Scope
-from ptbill.ledger.work_items import close_open
+from ptbill.ledger.work_items import checked_reason, close_open
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -254,6 +254,7 @@ def write_off(
     scope: Scope = EVERYTHING,
 ) -> Applied:
     """Write off the patient's balance (all of it, a visit's, or an amount)."""
+    reason = checked_reason(reason, f"patient {patient}")
     p = find_patient(session, patient, scope)
     only = _claim_of(session, p, claim) if claim else None
     bal = balances(session, on, [p.id])[p.id]

@@ -57,6 +57,21 @@ _REFUND_CLOSED_BY = {
     "or let it pay a later balance",
 }
 MAX_NOTE = 500
+MAX_REASON = 200  # a write-off's reason: the API's and the pages' bound too
+
+
+def checked_reason(reason: str, what: str) -> str:
+    """A write-off's reason (it goes into audit trails and closed items), refused unless it
+    says something in at most MAX_REASON characters."""
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > MAX_REASON:
+        raise InputError(
+            what,
+            f"a reason of {len(reason)} characters",
+            f"say why in 1 to {MAX_REASON} characters, e.g. --reason 'timely filing passed'",
+            field="--reason",
+        )
+    return reason
 
 
 def closed_by_command(item: m.WorkItem) -> str | None:

@@ -35,7 +35,7 @@ from ptbill.ledger.states import State, audit_row, check, move
 from ptbill.ledger.stored import Stored, stored_of
 from ptbill.ledger.submit import stored_visit
 from ptbill.ledger.texts import Texts
-from ptbill.ledger.work_items import close_open
+from ptbill.ledger.work_items import checked_reason, close_open
 from ptbill.scrub import Finding
 
 ZERO = Decimal(0)
@@ -418,12 +418,7 @@ def writeoff(session: Session, number: str, reason: str, *, as_of: dt.date, who:
     (`not_billable`: it leaves the claim's patient responsibility, so that the claim's totals
     still add up to its charge), and close it; returns the amount. Refused when there is
     neither (the rest is the patient's: `_nothing_to_write_off`)."""
-    if not reason.strip():
-        raise InputError(
-            "--reason",
-            "a write-off needs a reason",
-            "say why, e.g. --reason 'timely filing passed'",
-        )
+    reason = checked_reason(reason, f"claim {number}")
     claim = find_claim(session, number)
     check(number, claim.state, State.WRITTEN_OFF, "a write-off")
     barred = not_billable(session, claim, as_of)

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from ptbill.config.profiles import Config
 from ptbill.errors import InputError, clip
 from ptbill.ledger.scope import Scope
+from ptbill.ledger.work_items import MAX_REASON
 from ptbill.remit.actions import correct, rescrub, writeoff
 from ptbill.remit.appeal import appeal
 from ptbill.remit.work_kinds import BULK_ACTIONS
@@ -66,11 +67,12 @@ class BulkAction:
                 f"no action {clip(self.name, 20, quote=True)}",
                 f"use one of: {', '.join(BULK_ACTIONS)}",
             )
-        if self.name == "writeoff" and not self.reason.strip():
+        reason = " ".join(self.reason.split())
+        if self.name == "writeoff" and not 0 < len(reason) <= MAX_REASON:
             raise _bad(
                 "reason",
-                "a write-off needs a reason",
-                "say why, e.g. reason 'timely filing passed'",
+                f"a write-off needs a reason (this one has {len(reason)} characters)",
+                f"say why in 1 to {MAX_REASON} characters, e.g. reason 'timely filing passed'",
             )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on
+from ptbill.ledger.work_items import MAX_REASON
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, answer_text
@@ -48,7 +49,7 @@ class PayerRefund(BaseModel):
 
 
 class PatientWriteOff(BaseModel):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=MAX_REASON)
     claim: str | None = Field(None, max_length=38)
     amount: Amount | None = None
 

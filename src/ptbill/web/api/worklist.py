@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ptbill.errors import InputErrors, validation_errors
 from ptbill.ledger.jsontext import to_json
-from ptbill.ledger.work_items import MAX_NOTE, closed_row
+from ptbill.ledger.work_items import MAX_NOTE, MAX_REASON, closed_row
 from ptbill.remit.bulk_actions import MAX_ITEMS, BulkAction
 from ptbill.remit.work_kinds import GROUP_HELP, BulkName, GroupBy
 from ptbill.remit.worklist import EVERY_ITEM, group_filter, open_groups, open_items, selection
@@ -46,7 +46,9 @@ router = APIRouter(tags=["worklist"])
 
 
 class WriteOff(BaseModel):
-    reason: str = Field(min_length=1, max_length=200, description="Why the balance is written off")
+    reason: str = Field(
+        min_length=1, max_length=MAX_REASON, description="Why the balance is written off"
+    )
 
 
 class Resolve(BaseModel):
@@ -75,7 +77,7 @@ class Bulk(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     action: BulkName
-    reason: str = Field("", max_length=200, description="A write-off's reason (required)")
+    reason: str = Field("", max_length=MAX_REASON, description="A write-off's reason (required)")
     items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
         None, max_length=MAX_ITEMS, description="Work item ids"
     )

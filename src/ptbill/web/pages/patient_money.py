@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ptbill.ledger.once import MAX_KEY
 from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on, typed_amount
+from ptbill.ledger.work_items import MAX_REASON
 from ptbill.web import actions
 from ptbill.web import patient_money as money
 from ptbill.web.asof import business_date
@@ -179,7 +180,7 @@ def writeoff_form(
     request: Request,
     session: DB,
     who: PageWriter,
-    reason: Annotated[str, Form(min_length=1, max_length=200)],
+    reason: Annotated[str, Form(min_length=1, max_length=MAX_REASON)],
     claim: Text = "",
     once: Once = "",
 ) -> Response:

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from ptbill.errors import InputError, InputErrors, clip, validation_errors
 from ptbill.ledger.once import MAX_KEY
-from ptbill.ledger.work_items import MAX_NOTE
+from ptbill.ledger.work_items import MAX_NOTE, MAX_REASON
 from ptbill.remit.bulk_actions import BulkAction
 from ptbill.remit.work_kinds import BULK_ACTIONS, DUE_WINDOWS, GROUP_BYS, KINDS, GroupBy
 from ptbill.remit.worklist import EVERY_ITEM
@@ -179,7 +179,7 @@ def bulk(request: Request, session: DB, who: PageBulkWriter, form: PageBulkForm)
     """A bulk action from the work queue: on the items ticked (`target=selected`), or on all
     the items of the list or group as shown (`target=all`, with its count and version)."""
     state = request.app.state
-    action = BulkAction(form_text(form, "action", 20), form_text(form, "reason", 200))
+    action = BulkAction(form_text(form, "action", 20), form_text(form, "reason", MAX_REASON))
     params = _form_filter(form)
     shown_on = parse_day(form_text(form, "as_of", 10))
     day = actions.need_date(business_date(session, state.settings), "bulk action")
@@ -313,7 +313,7 @@ def write_off(
 ) -> Response:
     """Write off the claim, once per form (its one-time token: ptbill.web.once)."""
     key = form_key(form_text(form, FORM_FIELD, MAX_KEY))
-    reason = form_text(form, "reason", 200)
+    reason = form_text(form, "reason", MAX_REASON)
     settings = request.app.state.settings
     day = actions.need_date(business_date(session, settings), claim_number)
     clinic_id = actions.writable_claim(session, who, claim_number)
