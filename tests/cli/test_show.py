@@ -73,3 +73,16 @@ def test_show_names_the_patient_and_the_claims_chain_of_payers(tmp_path: Path) -
     assert "patient P-1 " in text
     assert "\npayers (2)" in text and f"secondary medigap {second}" in text
     assert "primary medicare V-1 " in text
+
+
+def test_an_audit_entry_that_kept_the_state_says_so() -> None:
+    """A work item closed by hand, a refund to the payer: the claim's state is unchanged and
+    the line says so, rather than "paid -> paid"."""
+    from ptbill.cli.show_cmds import audit_line
+
+    kept = {"on_date": "2025-04-01", "who": "ann", "from_state": "paid", "to_state": "paid"}
+    assert audit_line({**kept, "why": "work item 7 closed: called"}) == (
+        "2025-04-01 ann: paid (unchanged) (work item 7 closed: called)"
+    )
+    moved = {**kept, "from_state": None, "to_state": "draft", "why": ""}
+    assert audit_line(moved) == "2025-04-01 ann: - -> draft"

@@ -131,12 +131,18 @@ def render(d: dict[str, Any]) -> None:
     )
     _section(
         "audit trail",
-        [
-            f"{_text(a['on_date'])} {a['who']}: {a['from_state'] or '-'} -> {a['to_state']}"
-            + (f" ({a['why']})" if a["why"] else "")
-            for a in d["audit"]
-        ],
+        [audit_line(a) for a in d["audit"]],
     )
+
+
+def audit_line(a: dict[str, Any]) -> str:
+    """One audit entry; one that kept the state (a work item closed by hand, a refund to the
+    payer) says so rather than "paid -> paid"."""
+    if a["from_state"] == a["to_state"]:
+        move = f"{a['to_state']} (unchanged)"
+    else:
+        move = f"{a['from_state'] or '-'} -> {a['to_state']}"
+    return f"{_text(a['on_date'])} {a['who']}: {move}" + (f" ({a['why']})" if a["why"] else "")
 
 
 @click.command()
