@@ -195,3 +195,14 @@ def test_the_report_never_cuts_money_in_80_columns(monkeypatch: pytest.MonkeyPat
     # expected-vs-paid line's two.
     assert text.count("2,898,296.12") == 2 * 2 + 2 * (1 + len(BUCKETS)) + 2
     assert text.count("commercial-blue-cross-blue-shield") >= 2  # each split table names it
+
+
+def test_a_summary_cut_to_a_screen_says_how_many_more() -> None:
+    """ack-apply of a 277CA rejecting 674 claims listed 20 and stopped, as if there were 20."""
+    from ptbill.cli.ledger_cmds import some_lines
+
+    lines = [f"rejected V-{i}" for i in range(25)]
+    shown = some_lines(lines, "see `ptbill worklist --kind rejection`")
+    assert shown[:2] == ["  rejected V-0", "  rejected V-1"] and len(shown) == 21
+    assert shown[-1] == "  ... and 5 more (see `ptbill worklist --kind rejection`)"
+    assert some_lines(lines[:20], "x") == [f"  rejected V-{i}" for i in range(20)]

@@ -289,17 +289,32 @@ def import_cmd(
             f"{summary.ready} ready, {len(summary.blocked)} blocked; episode context "
             f"derived for {summary.derived}"
         )
-        for vid, rules in list(summary.blocked.items())[:20]:
-            out.print(f"  blocked {vid}: {', '.join(rules)}")
-        if len(summary.blocked) > 20:
-            out.print(f"  ... and {len(summary.blocked) - 20} more (see `ptbill worklist`)")
-        for vid in summary.held[:20]:
-            out.print(
-                f"  {vid} was already submitted: the new visit is stored; send a "
+        blocked = [f"blocked {vid}: {', '.join(rules)}" for vid, rules in summary.blocked.items()]
+        _print_some(blocked, "see `ptbill worklist`")
+        _print_some(
+            [
+                f"{vid} was already submitted: the new visit is stored; send a "
                 f"replacement with `ptbill correct {vid}`"
-            )
+                for vid in summary.held
+            ],
+            "see `ptbill worklist`",
+        )
     if strict and summary.blocked:
         ctx.exit(EXIT_FOUND)
+
+
+def some_lines(lines: list[str], more: str, limit: int = 20) -> list[str]:
+    """The first `limit` lines of a list and, when there are more, how many and where to see
+    them: a summary stays a screen long, and never hides that it is cut."""
+    cut = [f"  {line}" for line in lines[:limit]]
+    if len(lines) > limit:
+        cut.append(f"  ... and {len(lines) - limit:,} more ({more})")
+    return cut
+
+
+def _print_some(lines: list[str], more: str, limit: int = 20) -> None:
+    for line in some_lines(lines, more, limit):
+        out.print(line)
 
 
 # --- submit, acknowledgements, remittances ------------------------------------------------------
@@ -423,8 +438,13 @@ def ack_apply(
         f"{len(summary.rejected)} rejected, {len(summary.unchanged)} unchanged, "
         f"{len(summary.unknown)} not in the ledger"
     )
-    for number in summary.rejected[:20]:
-        out.print(f"  rejected {number} (see `ptbill worklist --kind rejection`)")
+    _print_some(
+        [
+            f"rejected {number} (see `ptbill worklist --kind rejection`)"
+            for number in summary.rejected
+        ],
+        "see `ptbill worklist --kind rejection`",
+    )
     for text in summary.warnings:
         out.print(f"  [yellow]warning:[/] {text}")
 
@@ -500,8 +520,11 @@ def _render_posted(file: str, summary: Any) -> None:
         )
     for earlier in summary.already_posted:
         out.print(f"  not posted again: {earlier.text()}", soft_wrap=True)
-    for text in summary.imbalances[:10]:
-        out.print(f"  [yellow]does not balance:[/] {text}")
+    _print_some(
+        [f"[yellow]does not balance:[/] {text}" for text in summary.imbalances],
+        f"see `ptbill remit {file}`",
+        limit=10,
+    )
     for text in summary.warnings:
         out.print(f"  [yellow]warning:[/] {text}")
 
