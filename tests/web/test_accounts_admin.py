@@ -465,3 +465,21 @@ def test_admin_api_errors_name_the_body_field(bench: Workbench) -> None:
     code, out = _run(bench.db, "user", "add", "ed", "--role", "biller", "--password-stdin",
                      stdin="a long password\n")  # fmt: skip
     assert code == 2 and "--clinic" in out
+
+
+def test_importing_the_accounts_hashes_no_password() -> None:
+    """`ptbill show` reaches ptbill.web.accounts through the web's error types: the argon2
+    hash a login of an unknown user verifies against took ~0.3 s of every such command at
+    import. It is made when a server starts (or at the first login), not at import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import argon2; calls = []; real = argon2.PasswordHasher.hash\n"
+        "argon2.PasswordHasher.hash = lambda self, p, **k: calls.append(1) or real(self, p, **k)\n"
+        "import ptbill.web.accounts as a\n"
+        "assert calls == [], calls\n"
+        "assert a.verify_password(None, 'x') is False and calls == [1]\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -16,6 +16,7 @@ is made. Every function takes the caller's SQLAlchemy session and leaves committ
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -39,8 +40,14 @@ TOKEN_PREFIX = "ptb_"
 MIN_PASSWORD = 8
 _NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so that a login takes as long either way.
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Verified against when the user does not exist, so that a login takes as long either
+    way. Made once, when the server starts (`create_app`), not at import: commands that
+    reach this module (`ptbill show`) would pay for an argon2 hash they never use."""
+    return _hasher.hash("not a password anyone has")
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,7 +425,7 @@ def verify_password(stored: tuple[int, str] | None, password: str) -> bool:
     """Does `password` match (the same work when there is no such user)? Run outside any
     database transaction: argon2 takes tens of milliseconds."""
     try:
-        _hasher.verify(stored[1] if stored else _DUMMY_HASH, password)
+        _hasher.verify(stored[1] if stored else dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return stored is not None

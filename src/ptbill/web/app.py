@@ -21,6 +21,7 @@ from ptbill.config import load_config
 from ptbill.reference.snapshot import take_snapshot
 from ptbill.reference.store import data_folder
 from ptbill.web import errors
+from ptbill.web.accounts import dummy_hash
 from ptbill.web.bodies import BodyLimit
 from ptbill.web.db import open_database
 from ptbill.web.jobs import InProcessWorker, JobContext
@@ -96,6 +97,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     from ptbill.web.pages import router as pages_router
 
     settings = settings or WebSettings.from_env()
+    dummy_hash()  # before the first login: an unknown user's takes as long as a known one's
     db = open_database(
         settings.db, settings.lock_wait_seconds, settings.pool_size, settings.pool_wait_seconds
     )
