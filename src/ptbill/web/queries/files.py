@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
@@ -29,7 +29,8 @@ def _count(session: Session, model: Any, *where: Any) -> int:
 def _visible(session: Session, model: Any, key: int, seen: Any, what: str) -> Any:
     """The row of `model` whose id is `key` if the scope's predicate `seen` reaches it, else
     NotFound (a file of another clinic is answered as one that does not exist)."""
-    row = session.scalar(select(model).where(model.id == key, seen))
+    # The file's text is read only where it is shown (its download): a day's 837P is MBs.
+    row = session.scalar(select(model).options(defer(model.content)).where(model.id == key, seen))
     if row is None:
         raise NotFound(what, key)
     return row
@@ -76,6 +77,7 @@ def list_submissions(
     """The 837P interchanges sent, the newest first."""
     rows = session.scalars(
         select(m.Submission)
+        .options(defer(m.Submission.content))
         .where(scope.submissions())
         .order_by(m.Submission.id.desc())
         .limit(limit)
@@ -144,6 +146,7 @@ def list_acknowledgements(
     """The acknowledgements applied, the newest first, with their result counts."""
     acks = session.scalars(
         select(m.Acknowledgement)
+        .options(defer(m.Acknowledgement.content))
         .where(scope.acknowledgements())
         .order_by(m.Acknowledgement.id.desc())
         .limit(limit)
@@ -255,6 +258,7 @@ def list_remittances(
     """The 835s posted, the newest first (a scoped caller: its clinics' part of each)."""
     remits = session.scalars(
         select(m.Remittance)
+        .options(defer(m.Remittance.content))
         .where(scope.remittances())
         .order_by(m.Remittance.id.desc())
         .limit(limit)
