@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import event
 
 from ptbill.config.profiles import Config
+from ptbill.ledger import payer_models as pm
 from ptbill.ledger.acks import apply_ack_file
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.scope import EVERYTHING
 from ptbill.payer_sim import simulate
-from ptbill.web.queries import files
+from ptbill.web.queries import files, inquiries
 from tests.ledger import helpers as h
 
 
@@ -50,7 +51,20 @@ def test_file_lists_and_pages_read_no_file_text(
     with ledger.transaction() as s:
         apply_ack_file(s, str(tmp_path / "a.277"), as_of=dt.date(2025, 3, 11), who=h.WHO)
     h.post_835(ledger, config, answer.remit_835 or "")
+    with ledger.transaction() as s:  # a 270 written (its content: the file's text)
+        s.add(
+            pm.OutboundFile(
+                kind="270",
+                interchange_control_number=7,
+                sha256="0" * 64,
+                file_name="270-7.x12",
+                content="ISA*...",
+                created_on=h.PAID_DAY,
+                item_count=0,
+            )
+        )
     with ledger.transaction() as s, _statements(ledger) as seen:
+        assert inquiries.list_inquiries(s, EVERYTHING)["inquiries"][0]["item_count"] == 0
         sub = files.list_submissions(s, EVERYTHING)["submissions"][0]
         files.submission_detail(s, EVERYTHING, sub["id"])
         ack = files.list_acknowledgements(s, EVERYTHING)["acknowledgements"][0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.scope import Scope
@@ -53,6 +53,7 @@ def list_inquiries(
     sent = exists(select(pm.Upload.id).where(pm.Upload.sha256 == pm.OutboundFile.sha256))
     rows = session.execute(
         select(pm.OutboundFile, sent)
+        .options(defer(pm.OutboundFile.content))  # the text is read by its download alone
         .where(seen)
         .order_by(pm.OutboundFile.id.desc())
         .limit(limit)
