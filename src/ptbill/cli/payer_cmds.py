@@ -387,8 +387,11 @@ def exchange_run(
 ) -> None:
     """Upload every submission, 270 and 276 not yet sent; download every new file, recognise
     it (999, TA1, 277CA, 277, 271, 835) and apply it, each file exactly once; archive what was
-    processed. Exit 1 when a file was set aside or failed, 2 when the mailbox cannot be used
-    or the run was interrupted (Ctrl-C, SIGTERM: the next run does the rest)."""
+    processed. One run of a clearinghouse at a time: while another is going this one is
+    refused, doing nothing. Exit 1 when a file was set aside or failed, 2 when the mailbox
+    cannot be used, the run was interrupted (Ctrl-C, SIGTERM: the next run does the rest) or
+    refused."""
+    from ptbill.exchange.lease import RunGoing
     from ptbill.exchange.run import Interrupted
 
     config = _config(ctx)
@@ -405,6 +408,9 @@ def exchange_run(
             print_json(summary.as_json())
         else:
             _render_run(summary)
+    except RunGoing as going:
+        _render_refused(going, as_json)
+        ctx.exit(2)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if summary.status == "failed":
@@ -430,6 +436,7 @@ def _exchange_runs(
     """The run, or the runs every `every` seconds until stopped; the last one's summary."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ptbill.exchange.lease import RunGoing
     from ptbill.exchange.run import run_exchange
     from ptbill.ledger.db import Ledger
 
@@ -441,6 +448,10 @@ def _exchange_runs(
             summary = run_exchange(
                 ledger, config, house, as_of=_today(ctx, as_of), who=who(), base=base
             )
+        except RunGoing as going:
+            if every is None:
+                raise
+            _render_refused(going, as_json)  # watching: that run does the work; wait for it
         except (SQLAlchemyError, InputError) as e:
             # Watching, a database that fails after a first good run (a restart, a network
             # blip) is waited out, not the end of the watch; the first run's failure is told
@@ -470,6 +481,13 @@ def _exchange_runs(
     return summary
 
 
+def _render_refused(going: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(going.as_json())
+    else:
+        err.print(f"[yellow]refused:[/] {going}", markup=True, soft_wrap=True)
+
+
 def _render_run(summary: Any) -> None:
     data = summary.as_json()
     colour = {"ok": "green", "problems": "yellow", "failed": "red"}[summary.status]
@@ -487,23 +505,38 @@ def _render_run(summary: Any) -> None:
 
 
 @exchange.command("runs")
+@click.option("--run", "run_id", type=click.IntRange(1), default=None, help="One run, in full.")
 @JSON
 @click.pass_context
 @user_errors
 @database_errors
-def exchange_runs(ctx: click.Context, as_json: bool) -> None:
-    """The latest exchange runs, newest first."""
-    from ptbill.exchange.run import runs
+def exchange_runs(ctx: click.Context, run_id: int | None, as_json: bool) -> None:
+    """The latest exchange runs, newest first; with --run, one run and what it did, file by
+    file (a run `running` says since when, or that it stopped without finishing)."""
+    from ptbill.exchange.run import Outcome, run_json, runs
+    from ptbill.ledger import payer_models as pm
 
     with ledger_session(ctx, read_only=True) as session:
-        items = runs(session)
+        if run_id is None:
+            items = runs(session)
+        else:
+            row = session.get(pm.ExchangeRun, run_id)
+            if row is None:
+                raise InputError("--run", f"no exchange run #{run_id}", "see ptbill exchange runs")
+            items = [run_json(row, with_outcomes=True)]
     if as_json:
-        print_json(items)
+        print_json(items[0] if run_id is not None else items)
         return
     if not items:
         out.print("no exchange run yet")
     for r in items:
+        going = f" ({r['going']['detail']})" if r.get("going") else ""
         out.print(
-            f"#{r['id']} {r['run_on']} {r['clearinghouse']}: {r['status']}; {r['uploaded']} "
-            f"uploaded, {r['applied']} applied, {r['set_aside']} set aside, {r['failed']} failed"
+            f"#{r['id']} {r['run_on']} {r['clearinghouse']} by {r['who']}: {r['status']}{going}; "
+            f"{r['uploaded']} uploaded, {r['applied']} applied, {r['set_aside']} set aside, "
+            f"{r['failed']} failed",
+            markup=False,
+            soft_wrap=True,
         )
+        for o in r.get("outcomes", []):
+            out.print("  " + Outcome(**o).line(), markup=False, soft_wrap=True)
