@@ -74,7 +74,7 @@ def _submission(ledger: Ledger) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("where", ["local", "sftp"])
-@pytest.mark.parametrize("step", ["sending", "placed", "renamed"])
+@pytest.mark.parametrize("step", ["sending", "placed", "renamed", "taken"])
 def test_a_run_killed_at_any_step_of_an_upload_sends_it_once(
     ledger: Ledger,
     db_url: str,
@@ -86,13 +86,16 @@ def test_a_run_killed_at_any_step_of_an_upload_sends_it_once(
 ) -> None:
     """kill -9 between the upload's steps: before it is recorded whole (`sending`), before its
     rename (`placed`), after the rename and before its record (`renamed`, the window that sent
-    an 837 twice). The next run takes the dead run's lease over at once (its process is gone),
-    closes its row as failed, and leaves exactly one copy of each file in the mailbox."""
+    an 837 twice), and that with the clearinghouse taking the file before the next run
+    (`taken`: neither it nor its temporary copy is there; placed whole and gone, it was renamed,
+    since only the rename takes the temporary copy away). The next run takes the dead run's
+    lease over at once (its process is gone), closes its row as failed, and each file reaches
+    the clearinghouse exactly once."""
     house, outbox = _house(where, tmp_path, request)
     config = _config(config, house)
     _ledger_with_work(ledger, config, tmp_path)
     name, text = _submission(ledger)
-    dead = _victim(db_url, house, step)
+    dead = _victim(db_url, house, "renamed" if step == "taken" else step)
     _, err = dead.communicate(timeout=120)
     assert dead.returncode == -signal.SIGKILL, err
     with ledger.transaction() as s:
@@ -101,20 +104,27 @@ def test_a_run_killed_at_any_step_of_an_upload_sends_it_once(
         dead_run = s.scalars(select(pm.ExchangeRun)).one()
         assert dead_run.status == "running" and dead_run.who == "cron"
     left = sorted(p.name for p in outbox.iterdir())
-    assert left == ([name] if step == "renamed" else [f".{name}.part"])
+    assert left == ([name] if step in ("renamed", "taken") else [f".{name}.part"])
+    if step == "taken":
+        (outbox / name).unlink()
 
     again = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO)
     assert again.status == "ok", again.as_json()
     took = again.outcomes[0]
     assert took.action == "run" and f"run #{dead_run.id} by cron" in took.detail, took
     assert "no longer exists" in took.detail
-    (sent,) = [o for o in again.outcomes if o.action == "upload" and o.kind == "837"]
+    uploads = {o.kind: o for o in again.outcomes if o.action == "upload"}
+    sent = uploads["837"].detail
     if step == "renamed":
-        assert "found whole in the mailbox" in sent.detail and "not sent again" in sent.detail
+        assert "found whole in the mailbox" in sent and "not sent again" in sent
+    elif step == "taken":
+        assert "the clearinghouse has taken it since" in sent and "not sent again" in sent
     else:
-        assert sent.detail.startswith(f"sent as {name}") and " again: " in sent.detail, sent
-    assert sorted(p.name for p in outbox.iterdir()) == sorted([name, sent_270(again)])
-    assert (outbox / name).read_text() == text
+        assert sent.startswith(f"sent as {name}") and " again: " in sent, sent
+    there = sorted(p.name for p in outbox.iterdir())
+    assert there == sorted([uploads["270"].file.rsplit("/", 1)[-1], *[name][: step != "taken"]])
+    if step != "taken":
+        assert (outbox / name).read_text() == text
     with ledger.transaction() as s:
         assert set(s.scalars(select(pm.Upload.state))) == {"sent"}
         assert s.scalar(select(func.count()).select_from(pm.Upload)) == 2
@@ -123,37 +133,7 @@ def test_a_run_killed_at_any_step_of_an_upload_sends_it_once(
         last = json.loads(closed.detail)[-1]
         assert "stopped without finishing" in last["detail"], last
         assert s.scalar(select(func.count()).select_from(pm.ExchangeLease)) == 0
-    assert [o for o in run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO).outcomes] == []
-
-
-def sent_270(run: object) -> str:
-    (o,) = [o for o in run.outcomes if o.action == "upload" and o.kind == "270"]  # type: ignore[attr-defined]
-    return str(o.file)
-
-
-@pytest.mark.parametrize("where", ["local", "sftp"])
-def test_a_file_renamed_then_taken_by_the_clearinghouse_is_not_sent_again(
-    ledger: Ledger,
-    db_url: str,
-    config: Config,
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-    where: str,
-) -> None:
-    """Killed after the rename, and the clearinghouse picked the 837 up before the next run:
-    neither it nor its temporary copy is there. Placed whole and gone: it was renamed (only
-    the rename takes the temporary copy away), so it is recorded as sent, not sent again."""
-    house, outbox = _house(where, tmp_path, request)
-    config = _config(config, house)
-    _ledger_with_work(ledger, config, tmp_path)
-    name, _ = _submission(ledger)
-    dead = _victim(db_url, house, "renamed")
-    dead.communicate(timeout=120)
-    (outbox / name).unlink()  # the clearinghouse took it
-    again = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO)
-    (sent,) = [o for o in again.outcomes if o.action == "upload" and o.kind == "837"]
-    assert "the clearinghouse has taken it since" in sent.detail and sent.outcome == "ok"
-    assert sorted(p.name for p in outbox.iterdir()) == [sent_270(again)]
+    assert run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO).outcomes == []
 
 
 def test_another_file_of_the_same_name_is_not_overwritten_nor_taken_for_this_one(
