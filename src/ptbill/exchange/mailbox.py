@@ -373,8 +373,19 @@ class SftpMailbox:
             ),
         )
         placed()
-        self._call(f"cannot rename {tmp}", lambda: self.sftp.posix_rename(tmp, target))
+        self._call(f"cannot rename {tmp}", lambda: self._rename(tmp, target))
         return target
+
+    def _rename(self, old: str | bytes, new: str) -> None:
+        """OpenSSH's posix-rename; on a server without it (another SFTP server answering
+        "operation unsupported"), SFTP's own rename, which refuses a target that exists:
+        neither the upload's nor the archive's does."""
+        try:
+            self.sftp.posix_rename(old, new)
+        except OSError as e:
+            if e.errno is not None:  # no such file, permission denied: the file's own answer
+                raise
+            self.sftp.rename(old, new)
 
     def outbound_file(self, name: str) -> bytes | None:
         import io
@@ -406,7 +417,7 @@ class SftpMailbox:
         existing = {_file(folder, raw, 0).name for raw, _ in entries}
         target = posixpath.join(folder, _free_name(f.name, existing.__contains__))
         try:
-            self.sftp.posix_rename(self._at(f), target)
+            self._rename(self._at(f), target)
         except FileNotFoundError:
             raise FileGone(f) from None
         except (OSError, EOFError, self._paramiko.SSHException) as e:
