@@ -402,6 +402,8 @@ def exchange_run(
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = _exchange_runs(ctx, config, house, as_of, every, watch, base, as_json)
+        if summary is None:  # a watch stopped between runs, as asked
+            return
     except Interrupted as stopped:
         summary = stopped.summary
         if as_json:
@@ -433,7 +435,8 @@ def _exchange_runs(
     base: Path,
     as_json: bool,
 ) -> Any:
-    """The run, or the runs every `every` seconds until stopped; the last one's summary."""
+    """The run, or the runs every `every` seconds until stopped: the last one's summary, or None
+    for a watch stopped between runs."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from ptbill.exchange.lease import RunGoing
@@ -476,8 +479,15 @@ def _exchange_runs(
                 ledger.close()
         if every is None:
             break
-        time.sleep(every)
-    assert summary is not None
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (`systemctl stop`) between runs: done
+            err.print(
+                f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} the watch stopped while waiting for the "
+                "next run (no run was going)",
+                soft_wrap=True,
+            )
+            return None
     return summary
 
 
