@@ -330,3 +330,39 @@ def test_a_run_whose_lease_was_taken_over_stops(
         run = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO, clock=clock)
     assert run.status == "failed" and run.count("upload", "ok") == 1, run.as_json()
     assert "another run took the clearinghouse ch over" in run.outcomes[-1].detail
+
+
+def test_sigterm_as_a_run_starts_leaves_nothing_held(
+    ledger: Ledger,
+    db_url: str,
+    config: Config,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGTERM just after the lease was taken (before any file): exit 2 saying nothing was
+    done (it said "Aborted!" with 1, a file's problem), the lease given back, and the run's row
+    closed as failed by the next run, which sends everything once."""
+    house, outbox = _house("local", tmp_path, request)
+    config = _config(config, house)
+    _ledger_with_work(ledger, config, tmp_path)
+    guard = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        monkeypatch.setattr(
+            Lease, "started", lambda self, run_id: os.kill(os.getpid(), signal.SIGTERM)
+        )
+        args = ["--config", str(_toml(tmp_path, house)), "--db", db_url, "exchange", "run"]
+        result = CliRunner().invoke(cli, args, obj={})
+    finally:
+        signal.signal(signal.SIGTERM, guard)
+    monkeypatch.undo()
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "interrupted as the run was starting" in result.stderr
+    assert "Aborted" not in result.output and "Traceback" not in result.output
+    with ledger.transaction() as s:
+        assert s.get(pm.ExchangeLease, "ch") is None
+    again = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO)
+    assert (
+        again.outcomes[0].action == "run" and "ended without saying so" in again.outcomes[0].detail
+    )
+    assert again.count("upload", "ok") == 2 and len(list(outbox.iterdir())) == 2

@@ -413,6 +413,9 @@ def exchange_run(
     except RunGoing as going:
         _render_refused(going, as_json)
         ctx.exit(2)
+    except KeyboardInterrupt:  # as the run was starting (its lease, its row): nothing done
+        err.print("[red]error:[/] interrupted as the run was starting: nothing was sent or taken in")
+        ctx.exit(2)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if summary.status == "failed":
