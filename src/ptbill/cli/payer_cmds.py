@@ -414,7 +414,10 @@ def exchange_run(
         _render_refused(going, as_json)
         ctx.exit(2)
     except KeyboardInterrupt:  # as the run was starting (its lease, its row): nothing done
-        err.print("[red]error:[/] interrupted as the run was starting: nothing was sent or taken in")
+        err.print(
+            "[red]error:[/] interrupted as the run was starting: nothing was sent or taken in",
+            markup=True,
+        )
         ctx.exit(2)
     finally:
         signal.signal(signal.SIGTERM, previous)
