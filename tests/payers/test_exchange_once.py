@@ -366,3 +366,57 @@ def test_sigterm_as_a_run_starts_leaves_nothing_held(
         again.outcomes[0].action == "run" and "ended without saying so" in again.outcomes[0].detail
     )
     assert again.count("upload", "ok") == 2 and len(list(outbox.iterdir())) == 2
+
+
+def test_a_drop_folder_that_cannot_be_read_back_is_judged_by_size(
+    ledger: Ledger,
+    db_url: str,
+    config: Config,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """An outbound folder the clearinghouse lets us write and list but not read (a drop box):
+    a killed run's file is known by its size, which is this file's, so it is recorded as
+    sent, not sent again (reading it back failed the run, every run); one of another size is
+    another file, not overwritten."""
+    import paramiko
+
+    house, outbox = _house("sftp", tmp_path, request)
+    config = _config(config, house)
+    _ledger_with_work(ledger, config, tmp_path)
+    name, _ = _submission(ledger)
+    _victim(db_url, house, "renamed").communicate(timeout=120)
+
+    def denied(self: object, path: str, out: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paramiko.SFTPClient, "getfo", denied)
+        again = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO)
+        (o,) = [o for o in again.outcomes if o.kind == "837"]
+        assert o.outcome == "ok" and "found in the mailbox at its size" in o.detail, o
+        assert "not sent again" in o.detail and again.status == "ok"
+        with ledger.transaction() as s:
+            s.execute(pm.Upload.__table__.delete())  # as if it had not been recorded
+        (outbox / name).write_text("shorter")
+        other = run_exchange(ledger, config, as_of=SUBMIT_DAY, who=WHO)
+        failed = [o for o in other.outcomes if o.outcome == "failed"]
+        assert [o.kind for o in failed] == ["837"] and "another file named" in failed[0].detail
+    assert (outbox / name).read_text() == "shorter"
+
+
+def test_a_run_whose_process_died_is_shown_stopped_not_going(
+    ledger: Ledger, db_url: str, config: Config, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Before the next run takes its lease over, `exchange runs` says a killed run stopped
+    without finishing (its process is gone), not that it is going."""
+    house, _ = _house("local", tmp_path, request)
+    config = _config(config, house)
+    _ledger_with_work(ledger, config, tmp_path)
+    _victim(db_url, house, "placed").communicate(timeout=120)
+    args = ["--config", str(_toml(tmp_path, house)), "--db", db_url, "exchange", "runs"]
+    (row,) = json.loads(CliRunner().invoke(cli, [*args, "--json"], obj={}).stdout)
+    assert row["status"] == "running" and row["going"]["since"] is None
+    assert row["going"]["detail"].startswith("stopped without finishing"), row
+    one = CliRunner().invoke(cli, [*args, "--run", str(row["id"])], obj={})
+    assert one.exit_code == 0 and "stopped without finishing" in one.stdout, one.output

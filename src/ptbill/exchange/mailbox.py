@@ -3,8 +3,9 @@
 Both do the same things, so that the exchange does not care which it talks to: list the
 inbound files, download one (whole or not at all), upload one (written under a temporary name,
 `part_name`, and renamed, so the clearinghouse never picks up half a file; `placed` is called
-between the two), read back an upload or tell whether its temporary copy is there, and move a
-file it has processed to the archive folder.
+between the two), read back an upload (its size and, where the server lets it be read, its
+bytes) or tell whether its temporary copy is there, and move a file it has processed to the
+archive folder.
 
 Secrets stay secret: a password is read from the environment variable or the file the
 configuration names, never from the configuration itself, and no message shows it. The server's
@@ -69,7 +70,7 @@ class Mailbox(Protocol):
 
     def exists(self, name: str) -> bool: ...
 
-    def outbound_file(self, name: str) -> bytes | None: ...
+    def outbound_file(self, name: str) -> tuple[int, bytes | None] | None: ...
 
     def archive(self, f: RemoteFile) -> str | None: ...
 
@@ -133,11 +134,18 @@ class LocalMailbox:
     def exists(self, name: str) -> bool:
         return (self._dir(self.house.outbound) / name).exists()
 
-    def outbound_file(self, name: str) -> bytes | None:
+    def outbound_file(self, name: str) -> tuple[int, bytes | None] | None:
+        path = self._dir(self.house.outbound) / name
         try:
-            return (self._dir(self.house.outbound) / name).read_bytes()
+            size = path.stat().st_size
         except FileNotFoundError:
             return None
+        except OSError as e:
+            raise MailboxError(f"cannot look into {self.house.outbound}: {e.strerror}") from None
+        try:
+            return size, path.read_bytes()
+        except PermissionError:
+            return size, None
         except OSError as e:
             raise MailboxError(f"cannot read {self.house.outbound}/{name}: {e.strerror}") from None
 
@@ -387,17 +395,23 @@ class SftpMailbox:
                 raise
             self.sftp.rename(old, new)
 
-    def outbound_file(self, name: str) -> bytes | None:
+    def outbound_file(self, name: str) -> tuple[int, bytes | None] | None:
         import io
 
-        out = io.BytesIO()
+        path, out = posixpath.join(self.house.outbound, name), io.BytesIO()
         try:
-            self.sftp.getfo(posixpath.join(self.house.outbound, name), out)
+            size = self.sftp.stat(path).st_size or 0
         except FileNotFoundError:
             return None
         except (OSError, EOFError, self._paramiko.SSHException) as e:
+            raise MailboxError(f"cannot look into {self.house.outbound}: {e}") from None
+        try:
+            self.sftp.getfo(path, out)
+        except PermissionError:  # a drop folder the clearinghouse lets us write, not read
+            return size, None
+        except (OSError, EOFError, self._paramiko.SSHException) as e:
             raise MailboxError(f"cannot read {self.house.outbound}/{name}: {e}") from None
-        return out.getvalue()
+        return size, out.getvalue()
 
     def exists(self, name: str) -> bool:
         try:

@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session, object_session
 
 from ptbill.config.profiles import Clearinghouse, Config
 from ptbill.errors import AlreadyApplied, InputError, a_or_an, named
-from ptbill.exchange.lease import Lease, LeaseLost, local_time, utc_now
+from ptbill.exchange.lease import Lease, LeaseLost, local_time, stale, utc_now
 from ptbill.exchange.mailbox import (
     FileChanged,
     FileGone,
@@ -319,26 +319,32 @@ class _Run:
             earlier = (row.state, row.run_id) if row is not None else None
         by = f"run #{earlier[1]}" if earlier and earlier[1] else "an earlier run"
         there = box.outbound_file(name)
-        if there is not None and there != data:
+        size, content = there if there is not None else (0, None)
+        if there is not None and (size != len(data) or content not in (None, data)):
             self.note(
                 Outcome(
                     "upload",
                     name,
                     kind,
                     "failed",
-                    f"another file named {name} is in {self.house.outbound} ({len(there):,} "
-                    f"bytes, not this {kind}'s {len(data):,}): not overwritten, tried again by "
-                    "the next run. If it stays there, make upload_name unique with {control} "
-                    "or {sha} (docs/payers.md)",
+                    f"another file named {name} is in {self.house.outbound} ({size:,} bytes"
+                    f"{'' if size != len(data) else ', other bytes'} than this {kind}'s "
+                    f"{len(data):,}): not overwritten, tried again by the next run. If it stays "
+                    "there, make upload_name unique with {control} or {sha} (docs/payers.md)",
                 )
             )
             return
         if there is not None:
+            found = (
+                "found whole in the mailbox"
+                if content is not None
+                else "found in the mailbox at its size (the server does not let it be read back)"
+            )
             detail = (
-                f"found whole in the mailbox: {by} put it there and stopped before recording "
-                "it; recorded as sent, not sent again"
+                f"{found}: {by} put it there and stopped before recording it; recorded as sent, "
+                "not sent again"
                 if earlier
-                else "already in the mailbox (sent by an earlier run): recorded as sent"
+                else f"{found} (sent by an earlier run): recorded as sent"
             )
         elif earlier and earlier[0] == "placed" and not box.exists(part_name(name)):
             detail = (
@@ -717,7 +723,7 @@ def _going(r: pm.ExchangeRun) -> dict[str, Any]:
     session = object_session(r)
     assert session is not None
     held = session.scalar(select(pm.ExchangeLease).where(pm.ExchangeLease.run_id == r.id))
-    if held is None:
+    if held is None or stale(held, utc_now()):
         return {
             "since": None,
             "detail": "stopped without finishing (its process ended): the next run of "
