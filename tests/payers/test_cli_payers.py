@@ -171,3 +171,60 @@ def test_a_watch_whose_database_never_opens_stops_at_once(tmp_path: Path) -> Non
         "--db", f"sqlite:///{tmp_path / 'l.db'}", "exchange", "run", "--watch", "1s"
     )
     assert code == 2 and "cannot open" in err and "Traceback" not in err
+
+
+def test_a_watch_waits_out_a_run_going_and_stops_cleanly_when_told(tmp_path: Path) -> None:
+    """`exchange run --watch` as a service: a tick while another run is going is refused and
+    said (the watch goes on, and runs at its next tick once that run ended); SIGTERM while it
+    waits between runs (`systemctl stop`) ends it with 0, saying so, not "Aborted!" with 1,
+    which left the service failed after every stop."""
+    import os
+    import signal
+    import socket
+
+    from ptbill.exchange.lease import LEASE, utc_now
+    from ptbill.ledger import payer_models as pm
+    from ptbill.ledger.db import Ledger
+
+    config = tmp_path / "clinic.toml"
+    config.write_text(bundled_demo_config_text() + '\n[clearinghouses.box]\nlocal = "box"\n')
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    now = utc_now()
+    with Ledger(db) as ledger, ledger.transaction() as s:
+        s.add(
+            pm.ExchangeLease(
+                clearinghouse="box",
+                token="w" * 32,
+                who="web:biller",
+                host=socket.gethostname(),
+                pid=os.getpid(),  # alive: this test's process
+                started_at=now,
+                expires_at=now + LEASE,
+            )
+        )
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    argv = [sys.executable, "-m", "ptbill", "--config", str(config), "--db", db]
+    with out.open("w") as o, err.open("w") as e:
+        watch = subprocess.Popen([*argv, "exchange", "run", "--watch", "2s"], stdout=o, stderr=e)
+    try:
+
+        def seen(path: Path, text: str) -> None:
+            deadline = time.monotonic() + 60
+            while text not in path.read_text():
+                assert watch.poll() is None, err.read_text()  # still watching
+                assert time.monotonic() < deadline, (out.read_text(), err.read_text())
+                time.sleep(0.1)
+
+        seen(err, "refused: a run of the clearinghouse box is going since")
+        assert "exchange run #" not in out.read_text()
+        with Ledger(db) as ledger, ledger.transaction() as s:
+            s.delete(s.get(pm.ExchangeLease, "box"))
+        seen(out, "exchange run #1")
+        watch.send_signal(signal.SIGTERM)  # at once: it waits 2 s for its next run
+        assert watch.wait(60) == 0, err.read_text()
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+    said = err.read_text()
+    assert "stopped while waiting for the next run" in said and "Aborted" not in said, said

@@ -130,6 +130,23 @@ def test_an_sftp_mailbox_cycle(
     _cycle(ledger, config, sshd.root, local)
 
 
+def test_a_server_without_openssh_posix_rename_is_served_by_the_plain_rename(
+    ledger: Ledger, config: Config, tmp_path: Path, sshd: SshServer
+) -> None:
+    """A server that does not offer OpenSSH's posix-rename extension (it answers "operation
+    unsupported", as other SFTP servers than OpenSSH may): the upload's rename and the
+    archive's move use SFTP's own rename, which needs no extension (neither target exists),
+    instead of failing every run."""
+    import paramiko
+
+    def unsupported(self: object, old: str, new: str) -> None:
+        raise OSError("Operation unsupported")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paramiko.SFTPClient, "posix_rename", unsupported)
+        test_an_sftp_mailbox_cycle(ledger, config, tmp_path, sshd)
+
+
 def _big_271(n: int, config: Config) -> str:
     """A 271 answering n patients (some 200 kB: a transfer of many chunks)."""
     inquiries = [

@@ -299,3 +299,51 @@ def test_the_pages_ask_download_apply_and_run(bench: Workbench, tmp_path: Path) 
     with bench.signed_in("viewer"):
         page = bench.client.get("/payers")
         assert page.status_code == 200 and "Write the 270" not in page.text
+
+
+def test_a_run_asked_for_while_one_is_going_is_refused_by_the_api_and_the_page(
+    bench: Workbench, tmp_path: Path
+) -> None:
+    """A cron run of the clearinghouse is going (its lease held by a live process): the API
+    answers 409 naming it, the button's page says "not started" with since when and by whom,
+    and the runs list shows it going; nothing is recorded for the refused run."""
+    import os
+    import socket
+
+    from ptbill.exchange.lease import LEASE, utc_now
+
+    _with_mailbox(bench, tmp_path / "box")
+    now = utc_now()
+    with bench.sessions().begin() as s:
+        going = pm.ExchangeRun(clearinghouse="ch", run_on=now.date(), who="cron", status="running")
+        s.add(going)
+        s.flush()
+        run_id = going.id
+        s.add(
+            pm.ExchangeLease(
+                clearinghouse="ch",
+                token="c" * 32,
+                run_id=run_id,
+                who="cron",
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                started_at=now,
+                expires_at=now + LEASE,
+            )
+        )
+    r = bench.post("/api/v1/exchange/runs", role="admin")
+    assert r.status_code == 409, r.text
+    problem = r.json()["error"]["problem"]
+    assert problem.startswith(f"run #{run_id} of the clearinghouse ch is going since ")
+    assert "by cron" in problem and "did nothing" in problem
+    runs = bench.get("/api/v1/exchange/runs", role="manager").json()["runs"]
+    assert [x["id"] for x in runs] == [run_id] and runs[0]["going"]["since"] is not None
+    for role in ("biller", "admin"):  # (the runs are the company's: the admin sees them)
+        with bench.signed_in(role):
+            page = _form(bench, "/exchange", {"clinic": ELM})
+            assert page.status_code == 409
+            said = f"Not started: run #{run_id} of the clearinghouse ch is going since"
+            assert said in page.text
+    assert f"Run #{run_id}" in page.text and '</span> <span class="muted">going since' in page.text
+    with bench.sessions()() as s:
+        assert s.scalar(select(func.count()).select_from(pm.ExchangeRun)) == 1

@@ -46,7 +46,13 @@ EXIT_CODES: tuple[tuple[str, str, str, str], ...] = (
         "someone's coverage is inactive, or the payer returned errors",
         "bad input",
     ),
-    ("exchange run", "done", "a file had problems", "the exchange failed"),
+    (
+        "exchange run",
+        "done",
+        "a file had problems",
+        "the exchange failed (the mailbox could not be used, or the run was interrupted), or "
+        "it was refused: another run of that clearinghouse is going (nothing done)",
+    ),
     ("correct", "corrected", "the corrected claim would still be blocked", "bad input"),
     ("rescrub", "ready now", "still blocked (its findings are work items)", "bad input"),
     (

@@ -387,8 +387,11 @@ def exchange_run(
 ) -> None:
     """Upload every submission, 270 and 276 not yet sent; download every new file, recognise
     it (999, TA1, 277CA, 277, 271, 835) and apply it, each file exactly once; archive what was
-    processed. Exit 1 when a file was set aside or failed, 2 when the mailbox cannot be used
-    or the run was interrupted (Ctrl-C, SIGTERM: the next run does the rest)."""
+    processed. One run of a clearinghouse at a time: while another is going this one is
+    refused, doing nothing. Exit 1 when a file was set aside or failed, 2 when the mailbox
+    cannot be used, the run was interrupted (Ctrl-C, SIGTERM: the next run does the rest) or
+    refused."""
+    from ptbill.exchange.lease import RunGoing
     from ptbill.exchange.run import Interrupted
 
     config = _config(ctx)
@@ -399,12 +402,23 @@ def exchange_run(
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = _exchange_runs(ctx, config, house, as_of, every, watch, base, as_json)
+        if summary is None:  # a watch stopped between runs, as asked
+            return
     except Interrupted as stopped:
         summary = stopped.summary
         if as_json:
             print_json(summary.as_json())
         else:
             _render_run(summary)
+    except RunGoing as going:
+        _render_refused(going, as_json)
+        ctx.exit(2)
+    except KeyboardInterrupt:  # as the run was starting (its lease, its row): nothing done
+        err.print(
+            "[red]error:[/] interrupted as the run was starting: nothing was sent or taken in",
+            markup=True,
+        )
+        ctx.exit(2)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if summary.status == "failed":
@@ -427,9 +441,11 @@ def _exchange_runs(
     base: Path,
     as_json: bool,
 ) -> Any:
-    """The run, or the runs every `every` seconds until stopped; the last one's summary."""
+    """The run, or the runs every `every` seconds until stopped: the last one's summary, or None
+    for a watch stopped between runs."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ptbill.exchange.lease import RunGoing
     from ptbill.exchange.run import run_exchange
     from ptbill.ledger.db import Ledger
 
@@ -441,6 +457,10 @@ def _exchange_runs(
             summary = run_exchange(
                 ledger, config, house, as_of=_today(ctx, as_of), who=who(), base=base
             )
+        except RunGoing as going:
+            if every is None:
+                raise
+            _render_refused(going, as_json)  # watching: that run does the work; wait for it
         except (SQLAlchemyError, InputError) as e:
             # Watching, a database that fails after a first good run (a restart, a network
             # blip) is waited out, not the end of the watch; the first run's failure is told
@@ -465,9 +485,23 @@ def _exchange_runs(
                 ledger.close()
         if every is None:
             break
-        time.sleep(every)
-    assert summary is not None
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (`systemctl stop`) between runs: done
+            err.print(
+                f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} the watch stopped while waiting for the "
+                "next run (no run was going)",
+                soft_wrap=True,
+            )
+            return None
     return summary
+
+
+def _render_refused(going: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(going.as_json())
+    else:
+        err.print(f"[yellow]refused:[/] {going}", markup=True, soft_wrap=True)
 
 
 def _render_run(summary: Any) -> None:
@@ -487,23 +521,38 @@ def _render_run(summary: Any) -> None:
 
 
 @exchange.command("runs")
+@click.option("--run", "run_id", type=click.IntRange(1), default=None, help="One run, in full.")
 @JSON
 @click.pass_context
 @user_errors
 @database_errors
-def exchange_runs(ctx: click.Context, as_json: bool) -> None:
-    """The latest exchange runs, newest first."""
-    from ptbill.exchange.run import runs
+def exchange_runs(ctx: click.Context, run_id: int | None, as_json: bool) -> None:
+    """The latest exchange runs, newest first; with --run, one run and what it did, file by
+    file (a run `running` says since when, or that it stopped without finishing)."""
+    from ptbill.exchange.run import Outcome, run_json, runs
+    from ptbill.ledger import payer_models as pm
 
     with ledger_session(ctx, read_only=True) as session:
-        items = runs(session)
+        if run_id is None:
+            items = runs(session)
+        else:
+            row = session.get(pm.ExchangeRun, run_id)
+            if row is None:
+                raise InputError("--run", f"no exchange run #{run_id}", "see ptbill exchange runs")
+            items = [run_json(row, with_outcomes=True)]
     if as_json:
-        print_json(items)
+        print_json(items[0] if run_id is not None else items)
         return
     if not items:
         out.print("no exchange run yet")
     for r in items:
+        going = f" ({r['going']['detail']})" if r.get("going") else ""
         out.print(
-            f"#{r['id']} {r['run_on']} {r['clearinghouse']}: {r['status']}; {r['uploaded']} "
-            f"uploaded, {r['applied']} applied, {r['set_aside']} set aside, {r['failed']} failed"
+            f"#{r['id']} {r['run_on']} {r['clearinghouse']} by {r['who']}: {r['status']}{going}; "
+            f"{r['uploaded']} uploaded, {r['applied']} applied, {r['set_aside']} set aside, "
+            f"{r['failed']} failed",
+            markup=False,
+            soft_wrap=True,
         )
+        for o in r.get("outcomes", []):
+            out.print("  " + Outcome(**o).line(), markup=False, soft_wrap=True)

@@ -1,9 +1,11 @@
 """The clearinghouse mailbox: an SFTP server (paramiko), or a local folder standing in for one.
 
-Both do the same five things, so that the exchange does not care which it talks to: list the
-inbound files, download one (whole or not at all), upload one (written under a temporary name
-and renamed, so the clearinghouse never picks up half a file), tell whether an upload is
-already there, and move a file it has processed to the archive folder.
+Both do the same things, so that the exchange does not care which it talks to: list the
+inbound files, download one (whole or not at all), upload one (written under a temporary name,
+`part_name`, and renamed, so the clearinghouse never picks up half a file; `placed` is called
+between the two), read back an upload (its size and, where the server lets it be read, its
+bytes) or tell whether its temporary copy is there, and move a file it has processed to the
+archive folder.
 
 Secrets stay secret: a password is read from the environment variable or the file the
 configuration names, never from the configuration itself, and no message shows it. The server's
@@ -64,9 +66,11 @@ class Mailbox(Protocol):
 
     def download(self, f: RemoteFile, local: Path) -> None: ...
 
-    def upload(self, name: str, data: bytes) -> str: ...
+    def upload(self, name: str, data: bytes, placed: Callable[[], None]) -> str: ...
 
     def exists(self, name: str) -> bool: ...
+
+    def outbound_file(self, name: str) -> tuple[int, bytes | None] | None: ...
 
     def archive(self, f: RemoteFile) -> str | None: ...
 
@@ -119,13 +123,31 @@ class LocalMailbox:
             raise FileChanged(_changed(f, len(data)))
         _write_whole(local, data)
 
-    def upload(self, name: str, data: bytes) -> str:
+    def upload(self, name: str, data: bytes, placed: Callable[[], None]) -> str:
         target = self._dir(self.house.outbound) / name
-        _write_whole(target, data)
+        tmp = target.with_name(part_name(name))
+        tmp.write_bytes(data)
+        placed()
+        os.replace(tmp, target)
         return posixpath.join(self.house.outbound, name)
 
     def exists(self, name: str) -> bool:
         return (self._dir(self.house.outbound) / name).exists()
+
+    def outbound_file(self, name: str) -> tuple[int, bytes | None] | None:
+        path = self._dir(self.house.outbound) / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise MailboxError(f"cannot look into {self.house.outbound}: {e.strerror}") from None
+        try:
+            return size, path.read_bytes()
+        except PermissionError:
+            return size, None
+        except OSError as e:
+            raise MailboxError(f"cannot read {self.house.outbound}/{name}: {e.strerror}") from None
 
     def archive(self, f: RemoteFile) -> str | None:
         if not self.house.archive:
@@ -154,8 +176,13 @@ def _changed(f: RemoteFile, got: int) -> str:
     )
 
 
+def part_name(name: str) -> str:
+    """The hidden name a file is written under before it is renamed to `name`."""
+    return f".{name}.part"
+
+
 def _write_whole(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.part")
+    tmp = target.with_name(part_name(target.name))
     tmp.write_bytes(data)
     os.replace(tmp, target)
 
@@ -342,19 +369,49 @@ class SftpMailbox:
                     progress(got, f.size)
         return got
 
-    def upload(self, name: str, data: bytes) -> str:
+    def upload(self, name: str, data: bytes, placed: Callable[[], None]) -> str:
         import io
 
         target = posixpath.join(self.house.outbound, name)
-        tmp = posixpath.join(self.house.outbound, f".{name}.part")
+        tmp = posixpath.join(self.house.outbound, part_name(name))
         self._call(
             f"upload of {name} failed",
             lambda: self.sftp.putfo(
                 io.BytesIO(data), tmp, file_size=len(data), callback=self._progress("upload")
             ),
         )
-        self._call(f"cannot rename {tmp}", lambda: self.sftp.posix_rename(tmp, target))
+        placed()
+        self._call(f"cannot rename {tmp}", lambda: self._rename(tmp, target))
         return target
+
+    def _rename(self, old: str | bytes, new: str) -> None:
+        """OpenSSH's posix-rename; on a server without it (another SFTP server answering
+        "operation unsupported"), SFTP's own rename, which refuses a target that exists:
+        neither the upload's nor the archive's does."""
+        try:
+            self.sftp.posix_rename(old, new)
+        except OSError as e:
+            if e.errno is not None:  # no such file, permission denied: the file's own answer
+                raise
+            self.sftp.rename(old, new)
+
+    def outbound_file(self, name: str) -> tuple[int, bytes | None] | None:
+        import io
+
+        path, out = posixpath.join(self.house.outbound, name), io.BytesIO()
+        try:
+            size = self.sftp.stat(path).st_size or 0
+        except FileNotFoundError:
+            return None
+        except (OSError, EOFError, self._paramiko.SSHException) as e:
+            raise MailboxError(f"cannot look into {self.house.outbound}: {e}") from None
+        try:
+            self.sftp.getfo(path, out)
+        except PermissionError:  # a drop folder the clearinghouse lets us write, not read
+            return size, None
+        except (OSError, EOFError, self._paramiko.SSHException) as e:
+            raise MailboxError(f"cannot read {self.house.outbound}/{name}: {e}") from None
+        return size, out.getvalue()
 
     def exists(self, name: str) -> bool:
         try:
@@ -374,7 +431,7 @@ class SftpMailbox:
         existing = {_file(folder, raw, 0).name for raw, _ in entries}
         target = posixpath.join(folder, _free_name(f.name, existing.__contains__))
         try:
-            self.sftp.posix_rename(self._at(f), target)
+            self._rename(self._at(f), target)
         except FileNotFoundError:
             raise FileGone(f) from None
         except (OSError, EOFError, self._paramiko.SSHException) as e:

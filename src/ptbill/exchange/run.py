@@ -1,8 +1,15 @@
 """`ptbill exchange run`: one cycle with the clearinghouse's mailbox.
 
+0. Take the clearinghouse's lease (ptbill.exchange.lease): one run of a clearinghouse at a
+   time; a second is refused (`RunGoing`), a dead one's lease is taken over and its run row,
+   left `running`, is closed as failed with what its audit trail says it did.
 1. Upload every 837P submission, 270 and 276 the ledger holds and has not sent (by sha256 in
-   `exchange_uploads`). A file already in the outbound folder under its name counts as sent
-   (a run that lost the connection after the rename and before recording it).
+   `exchange_uploads`). Its row is written before each step (sending, placed: whole under its
+   temporary name, sent: renamed), so that a run killed between the server's rename and the
+   record leaves an unfinished row the next run reconciles: the very file (byte for byte) in
+   the outbound folder, or a placed file gone from there with its temporary copy (the
+   clearinghouse took it), is recorded as sent and not sent again; else it is sent again. A
+   file of the same name and other content is not overwritten.
 2. Download every inbound file, recognise it from its content (999, TA1, 277CA, 277, 271,
    835) and apply it with the command's own entry point (ack-apply, status, eligibility,
    post), each in its own transaction together with its `inbound_files` row: a file applies
@@ -37,10 +44,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ptbill.config.profiles import Clearinghouse, Config
 from ptbill.errors import AlreadyApplied, InputError, a_or_an, named
+from ptbill.exchange.lease import Lease, LeaseLost, local_time, stale, utc_now
 from ptbill.exchange.mailbox import (
     FileChanged,
     FileGone,
@@ -48,6 +56,7 @@ from ptbill.exchange.mailbox import (
     MailboxError,
     RemoteFile,
     open_mailbox,
+    part_name,
 )
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
@@ -160,22 +169,71 @@ class _Run:
         as_of: dt.date,
         who: str,
         work: Path,
+        lease: Lease,
     ) -> None:
         self.ledger, self.config, self.key, self.house = ledger, config, key, house
-        self.as_of, self.who, self.work = as_of, who, work
+        self.as_of, self.who, self.work, self.lease = as_of, who, work, lease
         with ledger.transaction() as s:
             run = pm.ExchangeRun(clearinghouse=key, run_on=as_of, who=who, status="running")
             s.add(run)
             s.flush()
             self.run_id = run.id
         self.summary = RunSummary(self.run_id, key, as_of)
+        lease.started(self.run_id)
+        self.close_dead_runs()
 
-    def note(self, o: Outcome, session: Session | None = None) -> None:
+    def close_dead_runs(self) -> None:
+        """Runs of this clearinghouse left `running` (their process died: this run holds the
+        lease): failed, with the counts and outcomes their audit trail holds."""
+        with self.ledger.transaction() as s:
+            dead = s.scalars(
+                select(pm.ExchangeRun).where(
+                    pm.ExchangeRun.clearinghouse == self.key,
+                    pm.ExchangeRun.status == "running",
+                    pm.ExchangeRun.id != self.run_id,
+                )
+            ).all()
+            why = self.lease.taken_over or "its process ended without saying so"
+            for run in dead:
+                events = s.scalars(
+                    select(pm.ExchangeEvent)
+                    .where(pm.ExchangeEvent.run_id == run.id)
+                    .order_by(pm.ExchangeEvent.id)
+                )
+                summary = RunSummary(run.id, run.clearinghouse, run.run_on)
+                summary.outcomes = [
+                    Outcome(e.action, e.file, e.kind, e.outcome, e.detail) for e in events
+                ]
+                stopped = Outcome(
+                    "run",
+                    self.key,
+                    "",
+                    "failed",
+                    f"stopped without finishing (killed, or its machine stopped): {why}. Run "
+                    f"#{self.run_id} found it so; what is listed above is done and kept, and "
+                    "the runs after it do the rest, each file once",
+                )
+                self.note(stopped, s, run.id)
+                summary.outcomes.append(stopped)
+                _store(run, summary, "failed")
+                self.summary.outcomes.append(
+                    Outcome(
+                        "run",
+                        self.key,
+                        "",
+                        "ok",
+                        f"run #{run.id} by {run.who} had stopped without finishing ({why}): "
+                        "closed as failed; this run does the rest",
+                    )
+                )
+
+    def note(self, o: Outcome, session: Session | None = None, run_id: int | None = None) -> None:
         """An outcome: a summary line and an audit row (in `session`, with the work it
-        records, or on its own)."""
-        self.summary.outcomes.append(o)
+        records, or on its own); of another run (`run_id`: a dead run closed): its row only."""
+        if run_id is None:
+            self.summary.outcomes.append(o)
         row = pm.ExchangeEvent(
-            run_id=self.run_id,
+            run_id=run_id or self.run_id,
             action=o.action,
             file=o.file[-300:],
             kind=o.kind,
@@ -193,7 +251,7 @@ class _Run:
     def pending(self) -> Iterator[tuple[str, int, int, str, str]]:
         """(kind, source id, control number, sha256, text) of every file not yet sent."""
         with self.ledger.transaction() as s:
-            sent = set(s.scalars(select(pm.Upload.sha256)))
+            sent = set(s.scalars(select(pm.Upload.sha256).where(pm.Upload.state == "sent")))
             rows: list[tuple[str, int, int, str]] = [
                 ("837", i, icn, sha)
                 for i, icn, sha in s.execute(
@@ -242,30 +300,88 @@ class _Run:
 
     def upload_all(self, box: Mailbox) -> None:
         for kind, source, icn, sha, text in self.pending():
-            name = self.house.upload_name.format(kind=kind, control=icn, sha=sha[:12])
-            if box.exists(name):
-                detail = "already in the mailbox (sent by an earlier run): recorded as sent"
-            else:
-                box.upload(name, text.encode("utf-8"))
-                detail = f"sent as {name} ({len(text):,} bytes)"
-            with self.ledger.transaction() as s:
-                s.add(
-                    pm.Upload(
-                        sha256=sha,
-                        kind=kind,
-                        source_id=source,
-                        remote_name=name,
-                        uploaded_on=self.as_of,
-                        run_id=self.run_id,
-                    )
+            self.lease.renew()
+            self.upload(
+                box,
+                kind,
+                source,
+                sha,
+                text,
+                name=self.house.upload_name.format(kind=kind, control=icn, sha=sha[:12]),
+            )
+
+    def upload(self, box: Mailbox, kind: str, source: int, sha: str, text: str, name: str) -> None:
+        """Send one file, or record it as sent when an earlier run sent it and died before
+        recording it (see the module doc)."""
+        data = text.encode("utf-8")
+        with self.ledger.transaction() as s:
+            row = s.scalar(select(pm.Upload).where(pm.Upload.sha256 == sha))
+            earlier = (row.state, row.run_id) if row is not None else None
+        by = f"run #{earlier[1]}" if earlier and earlier[1] else "an earlier run"
+        there = box.outbound_file(name)
+        size, content = there if there is not None else (0, None)
+        if there is not None and (size != len(data) or content not in (None, data)):
+            self.note(
+                Outcome(
+                    "upload",
+                    name,
+                    kind,
+                    "failed",
+                    f"another file named {name} is in {self.house.outbound} ({size:,} bytes"
+                    f"{'' if size != len(data) else ', other bytes'} than this {kind}'s "
+                    f"{len(data):,}): not overwritten, tried again by the next run. If it stays "
+                    "there, make upload_name unique with {control} or {sha} (docs/payers.md)",
                 )
-                self.note(Outcome("upload", name, kind, "ok", detail), s)
+            )
+            return
+        if there is not None:
+            found = (
+                "found whole in the mailbox"
+                if content is not None
+                else "found in the mailbox at its size (the server does not let it be read back)"
+            )
+            detail = (
+                f"{found}: {by} put it there and stopped before recording it; recorded as sent, "
+                "not sent again"
+                if earlier
+                else f"{found} (sent by an earlier run): recorded as sent"
+            )
+        elif earlier and earlier[0] == "placed" and not box.exists(part_name(name)):
+            detail = (
+                f"{by} put it in the mailbox and stopped before recording it; the "
+                "clearinghouse has taken it since (neither it nor its temporary copy is "
+                "there): recorded as sent, not sent again"
+            )
+        else:
+            self._intent(sha, kind, source, name, "sending")
+            box.upload(name, data, lambda: self._intent(sha, kind, source, name, "placed"))
+            again = f" again: {by} stopped before it was whole in the mailbox" if earlier else ""
+            detail = f"sent as {name} ({len(data):,} bytes){again}"
+        with self.ledger.transaction() as s:
+            self._intent(sha, kind, source, name, "sent", s)
+            self.note(Outcome("upload", name, kind, "ok", detail), s)
+
+    def _intent(
+        self, sha: str, kind: str, source: int, name: str, state: str, s: Session | None = None
+    ) -> None:
+        """The upload's row in `state` (in `s`, or committed at once: before the step)."""
+        if s is None:
+            with self.ledger.transaction() as own:
+                return self._intent(sha, kind, source, name, state, own)
+        row = s.scalar(select(pm.Upload).where(pm.Upload.sha256 == sha))
+        if row is None:
+            row = pm.Upload(sha256=sha, kind=kind, source_id=source)
+            s.add(row)
+        row.remote_name, row.uploaded_on, row.run_id = name, self.as_of, self.run_id
+        row.state, row.clearinghouse = state, self.key
+        return None
 
     # --- downloads -------------------------------------------------------------------------
 
     def download_all(self, box: Mailbox) -> None:
         limit = int(self.house.max_file_mb * 1024 * 1024)
         for f in box.inbound():
+            self.lease.renew()
             if f.size > limit:
                 done = self.too_large(f, limit)
             else:
@@ -464,16 +580,21 @@ class _Run:
         s.add(item)
 
     def finish(self, status: str) -> RunSummary:
-        self.summary.status = status
-        counts = self.summary.as_json()
         with self.ledger.transaction() as s:
             run = s.get(pm.ExchangeRun, self.run_id)
             assert run is not None
-            run.status = status
-            for name in ("uploaded", "downloaded", "applied", "duplicates", "set_aside", "failed"):
-                setattr(run, name, counts[name])
-            run.detail = json.dumps([o.as_json() for o in self.summary.outcomes])
+            _store(run, self.summary, status)
         return self.summary
+
+
+def _store(run: pm.ExchangeRun, summary: RunSummary, status: str) -> None:
+    """A run's row as its summary says, ended with `status`."""
+    summary.status = status
+    counts = summary.as_json()
+    run.status = status
+    for name in ("uploaded", "downloaded", "applied", "duplicates", "set_aside", "failed"):
+        setattr(run, name, counts[name])
+    run.detail = json.dumps([o.as_json() for o in summary.outcomes])
 
 
 _NEXT_RUN = "left in the mailbox for the next run"
@@ -517,31 +638,56 @@ def run_exchange(
     who: str,
     base: Path | None = None,
     hook: Callable[[str, int], None] | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
 ) -> RunSummary:
-    """One exchange cycle (see the module doc). Raises nothing for a mailbox that fails: the
-    run's status says `failed` and its summary why."""
+    """One exchange cycle (see the module doc). Raises RunGoing, doing nothing, while another
+    run of the clearinghouse is going; nothing for a mailbox that fails: the run's status says
+    `failed` and its summary why. `clock`: UTC now, for the lease."""
     key, house = clearinghouse_for(config, clearinghouse)
-    with tempfile.TemporaryDirectory(prefix="ptbill-exchange-") as work:
-        run = _Run(ledger, config, key, house, as_of, who, Path(work))
-        try:
-            box = open_mailbox(house, base, hook)
-        except MailboxError as e:
-            run.note(Outcome("connect", key, "", "failed", str(e)))
-            return run.finish("failed")
-        try:
-            run.upload_all(box)
-            run.download_all(box)
-        except MailboxError as e:
-            run.note(Outcome("transfer", key, "", "failed", f"{e}; the next run finishes the work"))
-            return run.finish("failed")
-        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI makes it one)
-            why = "interrupted: what is listed above is done and kept; the next run does the rest"
-            run.note(Outcome("run", key, "", "failed", why))
-            raise Interrupted(run.finish("failed")) from None
-        finally:
-            box.close()
-        problems = any(o.outcome in ("failed", "set_aside") for o in run.summary.outcomes)
-        return run.finish("problems" if problems else "ok")
+    lease = Lease(ledger, key, who, clock)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ptbill-exchange-") as work:
+            run = _Run(ledger, config, key, house, as_of, who, Path(work), lease)
+            return _cycle(run, base, _renewing(lease, hook))
+    finally:
+        lease.release()
+
+
+def _renewing(lease: Lease, hook: Callable[[str, int], None] | None) -> Callable[[str, int], None]:
+    """The transfer hook, renewing the lease as bytes move (a long download is a live run)."""
+
+    def moved(event: str, nbytes: int) -> None:
+        if hook is not None:
+            hook(event, nbytes)
+        lease.renew()
+
+    return moved
+
+
+def _cycle(run: _Run, base: Path | None, hook: Callable[[str, int], None]) -> RunSummary:
+    key = run.key
+    try:
+        box = open_mailbox(run.house, base, hook)
+    except MailboxError as e:
+        run.note(Outcome("connect", key, "", "failed", str(e)))
+        return run.finish("failed")
+    try:
+        run.upload_all(box)
+        run.download_all(box)
+    except MailboxError as e:
+        run.note(Outcome("transfer", key, "", "failed", f"{e}; the next run finishes the work"))
+        return run.finish("failed")
+    except LeaseLost as e:
+        run.note(Outcome("run", key, "", "failed", str(e)))
+        return run.finish("failed")
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI makes it one)
+        why = "interrupted: what is listed above is done and kept; the next run does the rest"
+        run.note(Outcome("run", key, "", "failed", why))
+        raise Interrupted(run.finish("failed")) from None
+    finally:
+        box.close()
+    problems = any(o.outcome in ("failed", "set_aside") for o in run.summary.outcomes)
+    return run.finish("problems" if problems else "ok")
 
 
 def runs(session: Session, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
@@ -564,6 +710,27 @@ def run_json(r: pm.ExchangeRun, with_outcomes: bool = False) -> dict[str, Any]:
         "set_aside": r.set_aside,
         "failed": r.failed,
     }
+    if r.status == "running":
+        out["going"] = _going(r)
     if with_outcomes:
         out["outcomes"] = json.loads(r.detail or "[]")
     return out
+
+
+def _going(r: pm.ExchangeRun) -> dict[str, Any]:
+    """A run `running`: going since when, where; or stopped without finishing (no lease holds
+    it: its process died, and no run has closed it yet)."""
+    session = object_session(r)
+    assert session is not None
+    held = session.scalar(select(pm.ExchangeLease).where(pm.ExchangeLease.run_id == r.id))
+    if held is None or stale(held, utc_now()):
+        return {
+            "since": None,
+            "detail": "stopped without finishing (its process ended): the next run of "
+            f"{r.clearinghouse} closes it as failed and does the rest",
+        }
+    return {
+        "since": held.started_at.replace(tzinfo=dt.UTC).isoformat(),
+        "detail": f"going since {local_time(held.started_at)} by {held.who} ({held.host}, "
+        f"process {held.pid})",
+    }

@@ -110,6 +110,28 @@ class Upload(Base):
     remote_name: Mapped[str] = mapped_column(String(300))
     uploaded_on: Mapped[dt.date] = mapped_column(Date)
     run_id: Mapped[int | None] = _fk("exchange_runs.id", nullable=True, index=False)
+    # Migration 0012: the upload's progress, recorded before each step so that a run killed
+    # between the server's rename and this row's `sent` is reconciled by the next run (sending:
+    # the whole file may not be on the server yet; placed: written whole under its temporary
+    # name, the rename next; sent) and the clearinghouse whose mailbox it goes to.
+    state: Mapped[str] = mapped_column(String(8), server_default="sent")
+    clearinghouse: Mapped[str | None] = mapped_column(String(64))
+
+
+class ExchangeLease(Base):
+    """The run of a clearinghouse going now (migration 0012): one row a clearinghouse, so a
+    second run is refused; renewed as the run works, taken over once its process is known
+    dead or it is not renewed before `expires_at` (ptbill.exchange.lease)."""
+
+    __tablename__ = "exchange_leases"
+    clearinghouse: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    who: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
 
 
 class EligibilityCheck(Base):

@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from ptbill.errors import AlreadyApplied
+from ptbill.exchange.lease import RunGoing
 from ptbill.exchange.run import run_json, runs
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.eligibility import latest_checks, recent_checks
@@ -22,7 +23,7 @@ from ptbill.web.actions import need_date
 from ptbill.web.api.common import AsOf, LedgerJSON, answer, file_body
 from ptbill.web.asof import business_date
 from ptbill.web.auth import DB, Access, ApiWriter, ReadDB
-from ptbill.web.errors import NotFound
+from ptbill.web.errors import Conflict, NotFound
 from ptbill.web.params import MAX_ID, Limit, Offset, RowId
 from ptbill.web.queries.common import get_or_404, paged
 from ptbill.web.queries.inquiries import inquiry_text, list_inquiries
@@ -217,7 +218,14 @@ def start_run(
     state = request.app.state
     payer_actions.check_exchange_runner(session, who)
     day = need_date(business_date(session, state.settings, as_of), "exchange")
-    summary = payer_actions.run_clearinghouse(state.sessions, state.config, who, clinic, day)
+    try:
+        summary = payer_actions.run_clearinghouse(state.sessions, state.config, who, clinic, day)
+    except RunGoing as going:
+        raise Conflict(
+            str(going),
+            "wait for that run to end (GET /api/exchange/runs shows it), then run again",
+            "clearinghouse",
+        ) from None
     return answer(summary.as_json(), status_code=201)
 
 

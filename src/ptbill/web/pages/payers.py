@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ptbill.errors import AlreadyApplied
+from ptbill.exchange.lease import RunGoing
 from ptbill.ledger.eligibility import recent_checks
 from ptbill.web import payer_actions
 from ptbill.web.actions import need_date
@@ -105,7 +106,21 @@ def run_exchange(
     payer_actions.check_exchange_runner(session, who)
     clinic = form_text(form, "clinic", 64).strip() or None
     day = need_date(business_date(session, state.settings), "exchange")
-    summary = payer_actions.run_clearinghouse(state.sessions, state.config, who, clinic, day)
+    try:
+        summary = payer_actions.run_clearinghouse(state.sessions, state.config, who, clinic, day)
+    except RunGoing as going:  # said on the page, with the runs (the one going among them)
+        session.rollback()
+        context = exchange_context(session, scope, going.run_id)
+        return show(
+            request,
+            session,
+            "exchange.html",
+            **context,
+            config=state.config,
+            flash=f"Not started: {going}.",
+            flash_kind="warn",
+            status_code=409,
+        )
     session.rollback()  # a new snapshot: the runs list shows this run
     context = exchange_context(session, scope, None, summary)
     return show(request, session, "exchange.html", **context, config=state.config)
