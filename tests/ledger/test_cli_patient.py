@@ -93,6 +93,8 @@ def test_the_patient_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     # As a person types it at the desk: a dollar sign and thousands separators.
     r = run("--db", db, "pay", "P-1", "$1,250.00", "--method", "cash", "--json")
     assert r.exit_code == 0 and json.loads(r.output)["credit"] == "1250.00", r.output
+    narrow = run("--db", db, "balance", env={"COLUMNS": "40"})  # money is never cut
+    assert "1,250.00" in narrow.output and "…" not in narrow.output, narrow.output
     r = run("--db", db, "refund", "P-1", "1,250", "--method", "check", "--ref", "1002", "--json")
     assert r.exit_code == 0 and json.loads(r.output)["credit"] == "0.00", r.output
     r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--json")

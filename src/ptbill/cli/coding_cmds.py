@@ -86,7 +86,7 @@ def units(method: str, as_json: bool, pairs: tuple[str, ...]) -> None:
         caption_justify="left",
     )
     for col in ("Code", "Units", "Why"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for code, n in result.units.items():
         table.add_row(code, str(n), "\n".join(result.explanation[code]))
     out.print(table)

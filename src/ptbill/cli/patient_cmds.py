@@ -28,6 +28,7 @@ from ptbill.cli.ledger_cmds import (
     ledger_session,
     who,
 )
+from ptbill.cli.output import print_table
 from ptbill.errors import InputError
 from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on, typed_amount
 
@@ -164,7 +165,7 @@ def _show_coverages(
         return
     table = Table(title=f"Coverages of {patient}", title_justify="left")
     for col in ("Rank", "Payer", "Member id", "From", "To"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # a member id folded, never cut
     for r in rows:
         table.add_row(
             str(r["rank"]),
@@ -179,6 +180,9 @@ def _show_coverages(
 
 
 # --- balances ----------------------------------------------------------------------------------
+
+
+_REASON_COLUMNS = ("deductible", "coinsurance", "copay", "non_covered")
 
 
 @click.command()
@@ -206,8 +210,7 @@ def balance(
     if as_json:
         print_json({"as_of": day, "patients": [b.as_json(day) for b in shown]})
         return
-    table = Table(title=f"Patient balances as of {day}", title_justify="left")
-    for col in (
+    columns = [
         "Patient",
         "Owes",
         "Credit",
@@ -216,21 +219,14 @@ def balance(
         "Coins.",
         "Copay",
         "Non-cov.",
-    ):
-        table.add_column(col, justify="left" if col == "Patient" else "right")
+    ]
+    rows = []
     for b in shown:
         r = b.by_reason()
-        table.add_row(
-            b.external_id,
-            _money(b.balance),
-            _money(b.credit),
-            _money(b.pending),
-            _money(r["deductible"]),
-            _money(r["coinsurance"]),
-            _money(r["copay"]),
-            _money(r["non_covered"]),
-        )
-    out.print(table)
+        money = (b.balance, b.credit, b.pending, *(r[k] for k in _REASON_COLUMNS))
+        rows.append([b.external_id, *(_money(x) for x in money)])
+    # Never a cell cut (money above all): a narrow terminal gets the columns in two tables.
+    print_table(f"Patient balances as of {day}", columns, rows)
 
 
 # --- payments ----------------------------------------------------------------------------------

@@ -265,7 +265,7 @@ def _scrub_json(
 @user_errors
 def rules(ctx: click.Context, markdown: bool, payer: str | None) -> None:
     """List the scrub rules: id, category, severity and what each finds."""
-    from rich.table import Table  # here: `ptbill scrub --json` prints no table
+    from rich.table import Column, Table  # here: `ptbill scrub --json` prints no table
 
     if markdown:
         click.echo(rules_markdown(), nl=False)
@@ -283,11 +283,9 @@ def rules(ctx: click.Context, markdown: bool, payer: str | None) -> None:
             ctx.exit(EXIT_INPUT)
         active = {a.rule.id: a for a in active_rules(profile)}
     table = Table(
-        "Rule",
-        "Category",
-        "Severity",
-        "On",
-        "What it finds",
+        # Folded, never cut: the id is what a configuration names.
+        *(Column(h, overflow="fold") for h in ("Rule", "Category", "Severity", "On")),
+        Column("What it finds", overflow="fold"),
         title=f"Scrub rules{f' for {payer}' if payer else ''} (details: docs/rules.md)",
         title_justify="left",
     )
