@@ -50,7 +50,8 @@ class Writer:
 
 
 class JsonList:
-    """A JSON list written element by element: `add` each record as it is made."""
+    """A JSON list written element by element: `add` each record as it is made. `count`:
+    how many were added (a run of records given to add_text at once counts as one)."""
 
     def __init__(self, lines: bool, stream: IO[bytes] | None = None) -> None:
         self.lines, self.writer, self.count = lines, Writer(stream), 0
