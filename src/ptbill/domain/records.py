@@ -43,5 +43,5 @@ def quick_init(cls: type[T]) -> type[T]:
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     init.__annotations__ = {**cls.__init__.__annotations__}
-    cls.__init__ = init
+    cls.__init__ = init  # type: ignore[method-assign]
     return cls
