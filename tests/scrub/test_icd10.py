@@ -148,9 +148,10 @@ def _made_again() -> tuple[frozenset[str], tuple[str, dict[str, tuple[int, int]]
 
 
 @pytest.fixture
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+def cache_home(tmp_path: Path) -> Iterator[Path]:
+    icd10_index.keep_index_in(tmp_path / "ptbill")
     yield tmp_path / "ptbill" / icd10_index.CACHE_FILE
+    icd10_index.keep_index_in(None)
     _made_again()  # forget this test's index
 
 
@@ -196,14 +197,30 @@ def test_a_cache_file_that_is_not_right_is_made_again(cache_home: Path, damage: 
         assert cache_home.read_bytes() == good  # written again
 
 
-def test_a_cache_folder_that_cannot_be_written_is_no_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    blocked = tmp_path / "file"
-    blocked.write_text("a file where the cache folder would be")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+def test_a_cache_folder_that_cannot_be_written_is_no_error(cache_home: Path) -> None:
+    cache_home.parent.parent.rmdir()
+    cache_home.parent.parent.write_text("a file where the cache folder would be")
     expected = (manifestation_codes_searched(), read_code_list())
     assert _made_again() == expected
     assert icd10.dx("G63").manifestation
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    _made_again()
+
+
+def test_the_command_line_keeps_the_index_in_the_users_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from ptbill.cli.main import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    try:
+        result = CliRunner().invoke(cli, ["code", "--json", "--help"])
+        assert result.exit_code == 0
+        assert icd10_index.cache_path() is None  # only the commands that scrub name it
+        visit = Path(__file__).parents[2] / "examples" / "visit-complete.json"
+        result = CliRunner().invoke(cli, ["scrub", "--json", "--as-of", "2026-05-01", str(visit)])
+        assert result.exit_code in (0, 1), result.output
+        assert icd10_index.cache_path() == tmp_path / "ptbill" / icd10_index.CACHE_FILE
+    finally:
+        icd10_index.keep_index_in(None)
+        _made_again()

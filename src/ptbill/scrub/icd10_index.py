@@ -14,12 +14,12 @@ two files, in place, into far less:
 
 Both take about 330M instructions (some 70 ms, a sixth of `ptbill scrub`'s start): what they
 make (the code list's text, each category's span and the manifestation codes, 0.7 MB) is kept
-in the user's cache folder (CACHE_FILE) for the next process, read back in under a
-millisecond. The file is used only when it holds what it should and its key matches: the
-size and modification time of the two release files and of this module's source, as Python
-checks its bytecode cache. Missing, stale, unreadable or malformed: the index is made from the
-release files again (and the file written again); a folder that cannot be written is no
-error.
+in a cache folder, when the edge names one (`keep_index_in`; the command line names the user's,
+docs/configuration.md), for the next process, read back in under a millisecond. The file is
+used only when it holds what it should and its key matches: the size and modification time of
+the two release files and of this module's source, as Python checks its bytecode cache.
+Missing, stale, unreadable or malformed: the index is made from the release files again (and
+the file written again); a folder that cannot be written is no error.
 """
 
 from __future__ import annotations
@@ -65,17 +65,23 @@ def dotted(code: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
-# The index kept between processes: $XDG_CACHE_HOME/ptbill (default ~/.cache/ptbill).
+# The index kept between processes, in the folder the edge names (None: made in each process).
 CACHE_FILE = "icd10-index.marshal"
 _CACHE_FORMAT = 1  # bump when what is kept changes shape
+_cache_folder: Path | None = None
 
 Spans = dict[str, tuple[int, int]]
 Index = tuple[frozenset[str], str, Spans]
 
 
-def cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ptbill" / CACHE_FILE
+def keep_index_in(folder: Path | None) -> None:
+    """Keep the index in `folder` (made if missing) for the next process; None: do not."""
+    global _cache_folder
+    _cache_folder = folder
+
+
+def cache_path() -> Path | None:
+    return None if _cache_folder is None else _cache_folder / CACHE_FILE
 
 
 def _cache_key() -> tuple[object, ...]:
@@ -131,7 +137,10 @@ def _write_cache(path: Path, key: tuple[object, ...], index: Index) -> None:
 def _index() -> Index:
     """The manifestation codes, the code list's text and its categories' spans: from the
     cache file when it is current, else made from the release files (and kept)."""
-    path, key = cache_path(), _cache_key()
+    path = cache_path()
+    if path is None:
+        return (manifestation_codes_searched(), *read_code_list())
+    key = _cache_key()
     found = _read_cache(path, key)
     if found is None:
         found = (manifestation_codes_searched(), *read_code_list())
