@@ -150,13 +150,24 @@ def test_two_clinics(tmp_path: Path, dates_differ: bool, outcomes: list[bool]) -
             texts.clear()  # the caller forgets what it was given
 
         for text in parallel.texts_in_one_read(
-            (path,), config, None, as_of_for, restart, make, workers=workers, priced=False
+            (path,),
+            config,
+            None,
+            as_of_for,
+            restart,
+            make,
+            workers=workers,
+            sep=b"\n",
+            priced=False,
         ):
             texts.append(text)
         return texts, len(restarts)
 
     (one, once), (many, restarts) = made(1), made(2)
-    assert one == many and len(one) == N
+    # A worker's chunk comes as one text (its claims' joined by `sep`), its tallies summed.
+    assert len(one) == N
+    assert b"\n".join(t for t, _ in one) == b"\n".join(t for t, _ in many)
+    assert sum(t for _, t in one) == sum(t for _, t in many)
     assert outcomes == [not dates_differ]
     # Started again by the workers' read, then by the one process's.
     assert (once, restarts) == ((1, 2) if dates_differ else (0, 0))
@@ -190,7 +201,7 @@ def test_ctrl_c_leaves_no_worker_and_no_output(
     add_text = JsonList.add_text
 
     def interrupted(self: JsonList, text: bytes) -> None:
-        if self.count == 100:
+        if self.count == 10:  # a worker's chunk (here a few visits) is added at once
             raise KeyboardInterrupt
         add_text(self, text)
 

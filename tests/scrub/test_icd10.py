@@ -3,18 +3,23 @@ list, the release simple-icd-10-cm 1.5.0 ships."""
 
 from __future__ import annotations
 
+import marshal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from ptbill.scrub import icd10
+from ptbill.scrub import icd10, icd10_index
 from ptbill.scrub.icd10_index import (
     _manifestations_in,
     _phrase_at,
     manifestation_codes,
+    manifestation_codes_searched,
     manifestation_codes_streamed,
+    read_code_list,
 )
 
 # The 7th characters of category S72 (fracture of femur) in the tabular list.
@@ -107,8 +112,8 @@ def test_built_7th_character_codes_are_described_as_parent_plus_extension() -> N
 
 def test_the_phrase_search_finds_what_streaming_the_whole_list_finds() -> None:
     # Only the categories holding the phrase are parsed; the whole tabular list says the same.
-    found = manifestation_codes()
-    assert found == manifestation_codes_streamed()
+    found = manifestation_codes_searched()
+    assert found == manifestation_codes_streamed() == manifestation_codes()
     assert len(found) > 200 and {"G63", "G992", "D7218"} <= found
 
 
@@ -132,3 +137,90 @@ def test_release_names_the_code_set_and_package() -> None:
     assert icd10.code_set_release() == (
         "ICD-10-CM FY2026 (April 1, 2026 update), simple-icd-10-cm 1.5.0"
     )
+
+
+def _made_again() -> tuple[frozenset[str], tuple[str, dict[str, tuple[int, int]]]]:
+    """The index as a new process finds it (nothing kept in memory)."""
+    icd10_index._index.cache_clear()
+    icd10_index._category_run.cache_clear()
+    icd10.dx.cache_clear()
+    return manifestation_codes(), icd10_index._code_list()
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path) -> Iterator[Path]:
+    icd10_index.keep_index_in(tmp_path / "ptbill")
+    yield tmp_path / "ptbill" / icd10_index.CACHE_FILE
+    icd10_index.keep_index_in(None)
+    _made_again()  # forget this test's index
+
+
+def test_the_index_is_kept_for_the_next_process_and_read_back_the_same(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = (manifestation_codes_searched(), read_code_list())
+    assert _made_again() == expected and cache_home.is_file()
+    # The next process reads the file: nothing is made from the release files.
+    monkeypatch.setattr(icd10_index, "manifestation_codes_searched", _never)
+    monkeypatch.setattr(icd10_index, "read_code_list", _never)
+    assert _made_again() == expected
+    assert icd10.dx("G63").manifestation and icd10.dx("M17.1").status == "not_billable"
+
+
+def _never() -> None:
+    raise AssertionError("made from the release files, not read from the cache")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated", "garbage", "another key", "wrong shape", "a folder in its place"],
+)
+def test_a_cache_file_that_is_not_right_is_made_again(cache_home: Path, damage: str) -> None:
+    expected = (manifestation_codes_searched(), read_code_list())
+    _made_again()
+    good = cache_home.read_bytes()
+    if damage == "truncated":
+        cache_home.write_bytes(good[: len(good) // 2])
+    elif damage == "garbage":
+        cache_home.write_bytes(b"\x00not marshal data" * 10)
+    elif damage == "another key":  # a release file or this module changed since
+        key, *index = marshal.loads(good)
+        cache_home.write_bytes(marshal.dumps(((*key[:-1], ("x", 1, 1)), *index)))
+    elif damage == "wrong shape":
+        key, codes, text, spans = marshal.loads(good)
+        cache_home.write_bytes(marshal.dumps((key, codes, text, {"M17": [1, 2]})))
+    else:
+        cache_home.unlink()
+        cache_home.mkdir()
+    assert _made_again() == expected
+    if damage != "a folder in its place":
+        assert cache_home.read_bytes() == good  # written again
+
+
+def test_a_cache_folder_that_cannot_be_written_is_no_error(cache_home: Path) -> None:
+    cache_home.parent.parent.rmdir()
+    cache_home.parent.parent.write_text("a file where the cache folder would be")
+    expected = (manifestation_codes_searched(), read_code_list())
+    assert _made_again() == expected
+    assert icd10.dx("G63").manifestation
+
+
+def test_the_command_line_keeps_the_index_in_the_users_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from ptbill.cli.main import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    try:
+        result = CliRunner().invoke(cli, ["code", "--json", "--help"])
+        assert result.exit_code == 0
+        assert icd10_index.cache_path() is None  # only the commands that scrub name it
+        visit = Path(__file__).parents[2] / "examples" / "visit-complete.json"
+        result = CliRunner().invoke(cli, ["scrub", "--json", "--as-of", "2026-05-01", str(visit)])
+        assert result.exit_code in (0, 1), result.output
+        assert icd10_index.cache_path() == tmp_path / "ptbill" / icd10_index.CACHE_FILE
+    finally:
+        icd10_index.keep_index_in(None)
+        _made_again()

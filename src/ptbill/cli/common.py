@@ -143,7 +143,12 @@ def profiles(ctx: click.Context) -> Config:
 
 def run_config(ctx: click.Context) -> Config:
     """The configuration (--config) over a snapshot of the reference data folder taken now:
-    what the command's coding, scrubbing and pricing read."""
+    what the command's coding, scrubbing and pricing read. Their ICD-10-CM index is kept in
+    the user's cache folder for the next command (ptbill.scrub.icd10_index)."""
+    from ptbill.scrub.icd10_index import keep_index_in  # here: the commands that scrub
+
+    cache = settings_of(ctx).get("cache")
+    keep_index_in(Path(cache) / "ptbill" if cache else None)
     return profiles(ctx).with_reference(take_snapshot(data_dir(ctx)))
 
 

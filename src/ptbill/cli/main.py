@@ -132,6 +132,8 @@ def cli(
     ctx.obj["db"] = db
     ctx.obj["data"] = data
     ctx.obj["today"] = today.date() if today else None
+    # Where derived indexes are kept between commands (ptbill.cli.common.run_config).
+    ctx.obj["cache"] = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
 
 
 @cli.command()

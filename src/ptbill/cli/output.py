@@ -50,7 +50,8 @@ class Writer:
 
 
 class JsonList:
-    """A JSON list written element by element: `add` each record as it is made."""
+    """A JSON list written element by element: `add` each record as it is made. `count`:
+    how many were added (a run of records given to add_text at once counts as one)."""
 
     def __init__(self, lines: bool, stream: IO[bytes] | None = None) -> None:
         self.lines, self.writer, self.count = lines, Writer(stream), 0
@@ -66,9 +67,15 @@ class JsonList:
             w.write(json_bytes([record])[4:-2])
         self.count += 1
 
+    @property
+    def between(self) -> bytes:
+        """What this list writes between two records."""
+        return b"\n" if self.lines else b",\n  "
+
     def add_text(self, text: bytes) -> None:
         """A record its caller wrote as JSON: as `add` would write it (indented as an element
-        of the list, or compact for a line), without the line's end."""
+        of the list, or compact for a line), without the line's end. Or several records in a
+        row, joined by `between`: the same bytes as adding them one by one."""
         w = self.writer
         if self.lines:
             w.write(text + b"\n")

@@ -7,7 +7,9 @@ its range) and hands a few chunks per worker out at a time (memory stays flat in
 size); a worker reads its chunk from the file itself and sends back, per chunk, each claim's
 output text (already serialised) and its tally (e.g. blocked or not), with what the parent
 needs to know of the whole input: the two hashes a visit of the duplicate check and the
-clinics, in the order they appear. The parent writes the texts in order.
+clinics, in the order they appear. A chunk's texts come back joined by the output's separator
+(one write a chunk for the parent, whose CPU the workers share). The parent writes the texts
+in order.
 
 The claims are made as the one read makes them: for an input without duplicates, as of its
 first visit's clinic's date. When the input shows otherwise (a duplicate, clinics whose date
@@ -106,13 +108,16 @@ def texts_in_one_read(
     make: Make,
     *,
     workers: int,
+    sep: bytes,
     priced: bool = True,
     quiet: bool = False,
 ) -> Iterator[Made]:
     """`make` of each claim of claims_in_one_read, in input order (see its `restart`): in
-    `workers` processes when more than one, else in this one."""
+    `workers` processes when more than one, else in this one. A Made may hold the texts of
+    several claims in a row, joined by `sep` (what the output puts between two texts), with
+    their tallies summed: a worker's chunk comes as one."""
     if workers > 1:
-        done = yield from _in_workers(files, config, as_of_for, make, workers, priced, quiet)
+        done = yield from _in_workers(files, config, as_of_for, make, workers, sep, priced, quiet)
         if done:
             return
         restart()
@@ -127,16 +132,19 @@ class _Job:
     config: Config
     as_of: dt.date | None
     make: Make
+    sep: bytes
     priced: bool
 
 
 @dataclass
 class _Chunk:
-    """A worker's answer for a chunk: each claim's text and tally, the visits' hashes (as
-    hashes_of gives them) and their clinics in the order they first appear."""
+    """A worker's answer for a chunk: its claims' texts joined by the job's `sep`, how many
+    claims and their tallies summed, the visits' hashes (as hashes_of gives them) and their
+    clinics in the order they first appear."""
 
-    texts: list[bytes]
-    tallies: bytes
+    text: bytes
+    count: int
+    tally: int
     ids: bytes
     days: bytes
     clinics: list[str | None]
@@ -163,7 +171,8 @@ def _lines(path: str, start: int, end: int) -> Generator[bytes, None, None]:
 
 def _work(job: _Job, origin: str, start: int, end: int, contexts: Contexts, memo: Any) -> _Chunk:
     texts: list[bytes] = []
-    tallies, ids, days = array("q"), array("q"), array("q")
+    tally = 0
+    ids, days = array("q"), array("q")
     clinics: dict[str | None, None] = {}
     alone = Batch(())
     for line in _lines(origin, start, end):
@@ -173,10 +182,12 @@ def _work(job: _Job, origin: str, start: int, end: int, contexts: Contexts, memo
         ids.append(same_id)
         days.append(same_day)
         clinics[clinic_of(ctx)] = None
-        text, tally = job.make(claim_of(Item(origin, visit, ctx), job.as_of, alone, memo))
+        text, n = job.make(claim_of(Item(origin, visit, ctx), job.as_of, alone, memo))
         texts.append(text)
-        tallies.append(tally)
-    return _Chunk(texts, tallies.tobytes(), ids.tobytes(), days.tobytes(), list(clinics))
+        tally += n
+    return _Chunk(
+        job.sep.join(texts), len(texts), tally, ids.tobytes(), days.tobytes(), list(clinics)
+    )
 
 
 def _worker(job: _Job, conn: Connection, parents: list[Connection]) -> None:
@@ -236,6 +247,7 @@ def _in_workers(
     as_of_for: Callable[[set[str | None]], dt.date | None],
     make: Make,
     workers: int,
+    sep: bytes,
     priced: bool,
     quiet: bool,
 ) -> Generator[Made, None, bool]:
@@ -247,7 +259,7 @@ def _in_workers(
     except Exception:  # the one process tells what is wrong
         return False
     clinics: set[str | None] = {first}
-    job = _Job(config, as_of, make, priced)
+    job = _Job(config, as_of, make, sep, priced)
     fork = multiprocessing.get_context("fork")
     pipes: list[Connection] = []
     procs = []
@@ -270,7 +282,7 @@ def _in_workers(
             for chunk, size in handing.answers():
                 if chunk is None:
                     return False
-                count = len(chunk.texts)
+                count = chunk.count
                 seen += count
                 ids.update(array("q", chunk.ids))
                 days.update(array("q", chunk.days))
@@ -281,7 +293,8 @@ def _in_workers(
                         clinics.add(clinic)
                         if as_of_for(clinics) != as_of:
                             return False
-                yield from zip(chunk.texts, array("q", chunk.tallies), strict=True)
+                if count:  # a chunk may hold no line's start
+                    yield chunk.text, chunk.tally
                 advance(size)
         finished = True
         return bool(seen) and _stamps(files) == stamps

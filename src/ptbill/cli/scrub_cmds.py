@@ -248,6 +248,7 @@ def _scrub_json(
             restart,
             lambda x: (text(x.visit, x.scrub), x.scrub.blocked),
             workers=workers,
+            sep=sink.between,
             priced=False,
             quiet=quiet,
         ):

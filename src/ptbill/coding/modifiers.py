@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Distinct
 from ptbill.reference.constants import KX_THRESHOLD, constant
 from ptbill.reference.ncci import PtpTable
@@ -17,6 +18,7 @@ X_BY_KIND = {"session": "XE", "structure": "XS", "practitioner": "XP", "time_blo
 UNPAID_STATUSES = frozenset({"B", "I", "N", "X", "E", "P"})
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DistinctEvidence:
     kind: str | None
@@ -42,6 +44,7 @@ def distinct_modifier(style: str, kind: str | None) -> str:
     return "59"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class NcciHit:
     column1: str
@@ -86,6 +89,7 @@ def _pairs_with_rows(table: PtpTable, codes: list[str]) -> tuple[tuple[str, str]
     )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class KxDecision:
     apply: bool

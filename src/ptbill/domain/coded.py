@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from ptbill.domain.records import quick_init
+
 UnitMethod = Literal["cms", "ama"]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CodedLine:
     code: str
@@ -33,6 +36,7 @@ class CodedLine:
     reason: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CodedVisit:
     visit_id: str

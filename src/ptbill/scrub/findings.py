@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from ptbill.domain.records import quick_init
+
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
@@ -41,6 +43,7 @@ class Hit(NamedTuple):
     data_release: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
@@ -69,6 +72,7 @@ class Finding:
         return out
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ScrubResult:
     visit_id: str

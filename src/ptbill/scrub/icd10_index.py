@@ -11,11 +11,23 @@ two files, in place, into far less:
   preceding code that is a prefix of it.
 - the tabular list XML is streamed once, only for the codes whose title reads "in diseases
   classified elsewhere" (manifestations).
+
+Both take about 330M instructions (some 70 ms, a sixth of `ptbill scrub`'s start): what they
+make (the code list's text, each category's span and the manifestation codes, 0.7 MB) is kept
+in a cache folder, when the edge names one (`keep_index_in`; the command line names the user's,
+docs/configuration.md), for the next process, read back in under a millisecond. The file is
+used only when it holds what it should and its key matches: the size and modification time of
+the two release files and of this module's source, as Python checks its bytecode cache.
+Missing, stale, unreadable or malformed: the index is made from the release files again (and
+the file written again); a folder that cannot be written is no error.
 """
 
 from __future__ import annotations
 
+import marshal
+import os
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from functools import cache, lru_cache
@@ -53,9 +65,97 @@ def dotted(code: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
+# The index kept between processes, in the folder the edge names (None: made in each process).
+CACHE_FILE = "icd10-index.marshal"
+_CACHE_FORMAT = 1  # bump when what is kept changes shape
+_cache_folder: Path | None = None
+
+Spans = dict[str, tuple[int, int]]
+Index = tuple[frozenset[str], str, Spans]
+
+
+def keep_index_in(folder: Path | None) -> None:
+    """Keep the index in `folder` (made if missing) for the next process; None: do not."""
+    global _cache_folder
+    _cache_folder = folder
+
+
+def cache_path() -> Path | None:
+    return None if _cache_folder is None else _cache_folder / CACHE_FILE
+
+
+def _cache_key() -> tuple[object, ...]:
+    files = (data_file(CODE_LIST_FILE), data_file(TABULAR_FILE), Path(__file__))
+    return (_CACHE_FORMAT, *((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+
+
+def _well_formed(found: object, key: tuple[object, ...]) -> bool:
+    if not (isinstance(found, tuple) and len(found) == 4 and found[0] == key):
+        return False
+    _, codes, text, spans = found
+    return (
+        isinstance(codes, frozenset)
+        and all(type(c) is str for c in codes)
+        and type(text) is str
+        and type(spans) is dict
+        and all(
+            type(k) is str
+            and type(v) is tuple
+            and len(v) == 2
+            and type(v[0]) is int
+            and type(v[1]) is int
+            for k, v in spans.items()
+        )
+    )
+
+
+def _read_cache(path: Path, key: tuple[object, ...]) -> Index | None:
+    try:
+        found = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return found[1:] if _well_formed(found, key) else None
+
+
+def _write_cache(path: Path, key: tuple[object, ...], index: Index) -> None:
+    """Written whole or not at all (a temporary file renamed), whatever else runs."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{CACHE_FILE}.")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(marshal.dumps((key, *index)))  # type: ignore[arg-type]
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        pass  # no cache: the next process makes the index again
+
+
 @cache
-def _code_list() -> tuple[str, dict[str, tuple[int, int]]]:
+def _index() -> Index:
+    """The manifestation codes, the code list's text and its categories' spans: from the
+    cache file when it is current, else made from the release files (and kept)."""
+    path = cache_path()
+    if path is None:
+        return (manifestation_codes_searched(), *read_code_list())
+    key = _cache_key()
+    found = _read_cache(path, key)
+    if found is None:
+        found = (manifestation_codes_searched(), *read_code_list())
+        _write_cache(path, key, found)
+    return found
+
+
+def _code_list() -> tuple[str, Spans]:
     """The code list's text and, per category, the character span of its run of lines."""
+    _, text, spans = _index()
+    return text, spans
+
+
+def read_code_list() -> tuple[str, Spans]:
+    """_code_list made from the release file."""
     text = data_file(CODE_LIST_FILE).read_text(encoding="utf-8").rstrip("\n")
     heads = [m.span() for m in _HEAD_LINE.finditer(text)]
     spans: dict[str, tuple[int, int]] = {}
@@ -172,8 +272,13 @@ def _phrase_at(data: bytes) -> Iterator[int]:
             at = window.find(phrase, at + 1)
 
 
-@cache
 def manifestation_codes() -> frozenset[str]:
+    """Dotless codes whose description (as simple-icd-10-cm gives it) reads "in diseases
+    classified elsewhere" (manifestation_codes_searched's, kept in the cache file)."""
+    return _index()[0]
+
+
+def manifestation_codes_searched() -> frozenset[str]:
     """Dotless codes whose description (as simple-icd-10-cm gives it) reads "in diseases
     classified elsewhere".
 
