@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from ptbill.cli.clock import as_of_or_today, given_day, one_clinic, today
 from ptbill.cli.common import (
@@ -289,12 +290,14 @@ def import_cmd(
             f"{summary.ready} ready, {len(summary.blocked)} blocked; episode context "
             f"derived for {summary.derived}"
         )
-        blocked = [f"blocked {vid}: {', '.join(rules)}" for vid, rules in summary.blocked.items()]
+        blocked = [
+            f"blocked {escape(vid)}: {', '.join(rules)}" for vid, rules in summary.blocked.items()
+        ]
         _print_some(blocked, "see `ptbill worklist`")
         _print_some(
             [
-                f"{vid} was already submitted: the new visit is stored; send a "
-                f"replacement with `ptbill correct {vid}`"
+                f"{escape(vid)} was already submitted: the new visit is stored; send a "
+                f"replacement with `ptbill correct {escape(vid)}`"
                 for vid in summary.held
             ],
             "see `ptbill worklist`",
@@ -440,7 +443,7 @@ def ack_apply(
     )
     _print_some(
         [
-            f"rejected {number} (see `ptbill worklist --kind rejection`)"
+            f"rejected {escape(number)} (see `ptbill worklist --kind rejection`)"
             for number in summary.rejected
         ],
         "see `ptbill worklist --kind rejection`",

@@ -125,7 +125,7 @@ def render_result(v: Visit, c: CodedVisit, r: ScrubResult, show_info: bool) -> N
         f"{n} {s}{'s' if n > 1 else ''}" for s in ("error", "warning", "info") if (n := counts[s])
     )
     out.print(
-        f"\n[bold]{r.visit_id}[/]  {v.date_of_service}  {v.payer}  {state}"
+        f"\n[bold]{escape(r.visit_id)}[/]  {v.date_of_service}  {v.payer}  {state}"
         + (f"  ({tally})" if tally else "")
     )
     if not shown:
