@@ -397,7 +397,7 @@ def _transaction(
         kind=kind,
         amount=amount,
         method=method,
-        reference=reference[:50],
+        reference=reference,  # checked_reference: at most MAX_REFERENCE
         on_date=on,
         who=who[:64],
         note=note,
