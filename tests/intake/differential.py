@@ -9,7 +9,8 @@ on the last line, is named as that, an amount that is not one says how to write 
 one row names its row once ('row 4, column DOS', not 'row 4, row 4, column DOS'); and
 7 FHIR copies that give two resources one fullUrl or Type/id, two of them read before with
 the reference resolved to either, are refused naming both; the article before a name
-follows its sound: 'an Encounter', 'an ADT^A01 message', 'a Bundle without a type').
+follows its sound: 'an Encounter', 'an ADT^A01 message', 'a Bundle without a type'; an HL7
+message type is named as written, 'a D message', no longer 'a D^None message').
 
 The damaged copies are made by a seeded generator, so the same cases come back every run:
 FHIR by editing the parsed JSON (an element deleted, set to another type or value, a reference

@@ -80,3 +80,19 @@ def test_units_that_are_no_whole_hl7_number_are_refused(units: str) -> None:
     with pytest.raises((InputError, InputErrors)) as caught:
         _read(_message().replace(ft1, changed, 1))
     assert "FT1[1]-10" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("msh9", "said"),
+    [
+        ("ADT^A01", "an ADT^A01 message is not a charge"),
+        ("DFT", "a DFT message is not a charge"),  # no trigger event
+        ("", "a message without a type is not a charge"),
+    ],
+)
+def test_a_message_of_another_type_is_named_as_written(msh9: str, said: str) -> None:
+    assert "|DFT^P03|" in _message()
+    with pytest.raises((InputError, InputErrors)) as caught:
+        _read(_message().replace("|DFT^P03|", f"|{msh9}|", 1))
+    assert "MSH-9" in str(caught.value) and said in str(caught.value)
+    assert "None" not in str(caught.value)

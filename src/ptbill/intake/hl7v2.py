@@ -296,9 +296,12 @@ class _Mapper:
 
     def message(self, segs: list[Segment], where: str, origin: str) -> Draft:
         msh = segs[0]
-        kind = f"{msh.get(9, 1)}^{msh.get(9, 2)}"
-        if kind != "DFT^P03":
-            not_charge = f"{a_or_an(kind)} message is not a charge"
+        code, event = msh.get(9, 1), msh.get(9, 2)
+        if (code, event) != ("DFT", "P03"):
+            # the type as written: 'a D message', not 'a D^None message'
+            kind = "^".join(part for part in (code, event) if part)
+            what = f"{a_or_an(kind)} message" if kind else "a message without a type"
+            not_charge = f"{what} is not a charge"
             raise _Fail("MSH-9", not_charge, "send DFT^P03 messages")
         d = Draft({}, where, elements=_FT1_FIELDS)
         by_id: dict[str, list[Segment]] = {}
