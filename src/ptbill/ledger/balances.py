@@ -22,7 +22,7 @@ applied to visits (patient_applications); what is not applied is a credit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -66,10 +66,12 @@ class VisitBalance:
     applied: Decimal  # the patient's payments and write-offs applied to it
     determined_on: dt.date | None  # when the share was set (aging)
     pending_with: str | None  # the payer that still has the claim, if any
+    # the billable share: by_reason's total, summed once (a report asks for it 5 times a
+    # visit; by_reason is not changed once made, `applied` is)
+    share: Decimal = field(init=False)
 
-    @property
-    def share(self) -> Decimal:
-        return sum(self.by_reason.values(), ZERO)
+    def __post_init__(self) -> None:
+        self.share = sum(self.by_reason.values(), ZERO)
 
     def owed_by_reason(self) -> dict[str, Decimal]:
         """The balance by reason: what was applied pays the reasons in REASON_NAMES order
@@ -113,7 +115,8 @@ class PatientBalance:
 
     @property
     def balance(self) -> Decimal:
-        return sum((v.balance for v in self.visits if v.balance > 0), ZERO)
+        owed = (v.balance for v in self.visits)
+        return sum((b for b in owed if b > 0), ZERO)
 
     @property
     def pending(self) -> Decimal:
@@ -215,13 +218,13 @@ def balances(
     q = select(m.Patient.id, m.Patient.external_id, m.Patient.first_name, m.Patient.last_name)
     if wanted is not None:
         q = q.where(m.Patient.id.in_(wanted))
-    for pid, ext, first, last in session.execute(q.where(scope.patients())):
+    for pid, ext, first, last in conn.execute(q.where(scope.patients())):
         patients[pid] = PatientBalance(pid, ext, f"{first} {last}")
     if wanted is None and not scope.everything:
         wanted = list(patients)  # their claims alone, read in chunks below
     rows: list[Any] = []
     if wanted is None:
-        rows = list(conn.exec_driver_sql(_CLAIMS_SQL))
+        rows = conn.exec_driver_sql(_CLAIMS_SQL).fetchall()  # not a row a fetch
     else:
         rows = list(select_in(conn, _CLAIMS_SQL + "WHERE claims.patient_id IN ({})", wanted))
     chains: dict[int, list[Any]] = {}
@@ -229,7 +232,8 @@ def balances(
         chains.setdefault(row[5] or row[0], []).append(row)
     basis = in_force(conn, [r[0] for r in rows], as_of)
     decided = shares(bulk, [p for p in basis.values() if p is not None])
-    applied = _applied(session, list(chains), as_of)
+    # The whole ledger's sums are one query each, not one per 500 claims or patients.
+    applied = _applied(session, None if wanted is None else list(chains), as_of)
     for head, chain in chains.items():
         chain.sort(key=lambda r: r[4])
         first = chain[0]
@@ -240,8 +244,9 @@ def balances(
             continue
         v.applied = applied.get(head, ZERO)
         patients[first[2]].visits.append(v)
-    for pid, credit in _credits(session, list(patients), as_of).items():
-        patients[pid].credit = credit
+    for pid, credit in _credits(session, None if wanted is None else list(patients), as_of):
+        if pid in patients:
+            patients[pid].credit = credit
     for p in patients.values():
         p.visits.sort(key=lambda v: (v.date_of_service, v.claim_number))
     return patients
@@ -309,39 +314,48 @@ def _visit(
     )
 
 
-def _applied(session: Session, heads: list[int], as_of: dt.date) -> dict[int, Decimal]:
+def _parts(ids: list[int] | None) -> Iterator[list[int] | None]:
+    """`ids` 500 at a time; None (every row) as one part."""
+    if ids is None:
+        yield None
+        return
+    for i in range(0, len(ids), 500):
+        yield ids[i : i + 500]
+
+
+def _applied(session: Session, heads: list[int] | None, as_of: dt.date) -> dict[int, Decimal]:
+    """What patients' payments and write-offs applied to each claim (of `heads`; None: to
+    every claim), as of a date."""
     out: dict[int, Decimal] = {}
     a = PatientApplication
-    for i in range(0, len(heads), 500):
-        q = (
-            select(a.claim_id, func.sum(a.amount))
-            .where(a.claim_id.in_(heads[i : i + 500]), a.on_date <= as_of)
-            .group_by(a.claim_id)
-        )
-        out.update({cid: total for cid, total in session.execute(q)})
+    for part in _parts(heads):
+        q = select(a.claim_id, func.sum(a.amount)).where(a.on_date <= as_of)
+        if part is not None:
+            q = q.where(a.claim_id.in_(part))
+        out.update({cid: total for cid, total in session.execute(q.group_by(a.claim_id))})
     return out
 
 
-def _credits(session: Session, patient_ids: list[int], as_of: dt.date) -> dict[int, Decimal]:
-    """Payments not applied, less refunds paid, per patient (write-offs are always applied),
-    as of a date."""
-    out: dict[int, Decimal] = {}
+def _credits(
+    session: Session, patient_ids: list[int] | None, as_of: dt.date
+) -> Iterator[tuple[int, Decimal]]:
+    """Payments not applied, less refunds paid, per patient (of `patient_ids`; None: every
+    patient; write-offs are always applied), as of a date."""
     t, a = PatientTransaction, PatientApplication
-    for i in range(0, len(patient_ids), 500):
-        part = patient_ids[i : i + 500]
-        q = (
-            select(t.patient_id, t.kind, func.sum(t.amount))
-            .where(t.patient_id.in_(part), t.kind != "writeoff", t.on_date <= as_of)
-            .group_by(t.patient_id, t.kind)
+    for part in _parts(patient_ids):
+        out: dict[int, Decimal] = {}
+        q = select(t.patient_id, t.kind, func.sum(t.amount)).where(
+            t.kind != "writeoff", t.on_date <= as_of
         )
-        for pid, kind, total in session.execute(q):
-            out[pid] = out.get(pid, ZERO) + (total if kind == "payment" else -total)
         applied = (
             select(t.patient_id, func.sum(a.amount))
             .join(t, t.id == a.transaction_id)
-            .where(t.patient_id.in_(part), t.kind == "payment", a.on_date <= as_of)
-            .group_by(t.patient_id)
+            .where(t.kind == "payment", a.on_date <= as_of)
         )
-        for pid, total in session.execute(applied):
+        if part is not None:
+            q, applied = q.where(t.patient_id.in_(part)), applied.where(t.patient_id.in_(part))
+        for pid, kind, total in session.execute(q.group_by(t.patient_id, t.kind)):
+            out[pid] = out.get(pid, ZERO) + (total if kind == "payment" else -total)
+        for pid, total in session.execute(applied.group_by(t.patient_id)):
             out[pid] = out.get(pid, ZERO) - total
-    return out
+        yield from out.items()
