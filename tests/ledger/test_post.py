@@ -329,6 +329,36 @@ def test_a_file_is_stored_as_read_with_its_sha256(
         assert claim(s, "V-1").paid == D("62.72")
 
 
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"A" * (3 << 20), "does not start with an ISA segment"),  # a big file of another kind
+        (b"\xef\xbb\xbf\r\n" + b"x" * 5_000, "does not start with an ISA segment"),
+        (b" \r\n\t" * 100, "the file is empty"),
+    ],
+)
+def test_a_file_that_is_no_x12_is_refused_before_it_is_read_whole(
+    ledger: Ledger,
+    config: Config,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    data: bytes,
+    said: str,
+) -> None:
+    path = tmp_path / "r.835"
+    path.write_bytes(data)
+
+    def read_whole(where: str, sha: str) -> str:
+        raise AssertionError("the file's text was read to be kept")
+
+    monkeypatch.setattr(posting, "_content", read_whole)
+    with pytest.raises(InputError) as e:
+        _post_file(ledger, config, path)
+    assert said in e.value.render() and "r.835" in e.value.render()
+    with ledger.transaction() as s:
+        assert table_counts(s)["remittances"] == 0
+
+
 def _refused_as_changed(ledger: Ledger, config: Config, path: Path) -> None:
     message = "changed while it was being posted"
     _posts_nothing(ledger, lambda: _post_file(ledger, config, path), message)

@@ -120,6 +120,15 @@ def open_source(source: Source) -> tuple[TextIO, bool]:
     return open(Path(source), encoding="utf-8", errors="replace", newline=""), True  # noqa: SIM115
 
 
+def opening(head: str) -> Delimiters:
+    """The delimiters of the interchange whose text starts with `head` (past a byte-order
+    mark and blank lines); X12Error when it is empty or starts with no ISA segment."""
+    head = head.lstrip("\ufeff \t\r\n")
+    if not head:
+        raise X12Error("the file is empty")
+    return read_isa(head)
+
+
 class SegmentReader:
     """The segments of one X12 stream, in batches of raw segment strings."""
 
@@ -133,9 +142,7 @@ class SegmentReader:
                 break
             first += more
         first = first.lstrip("\ufeff \t\r\n")
-        if not first:
-            raise X12Error("the file is empty")
-        self.delimiters = read_isa(first)
+        self.delimiters = opening(first)
         term = self.delimiters.segment
         # Line breaks after terminators are layout, unless a line break is the terminator.
         self._breaks = tuple(c for c in "\r\n" if c != term)
