@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -86,3 +88,15 @@ def test_an_audit_entry_that_kept_the_state_says_so() -> None:
     )
     moved = {**kept, "from_state": None, "to_state": "draft", "why": ""}
     assert audit_line(moved) == "2025-04-01 ann: - -> draft"
+
+
+def test_the_queries_shared_with_the_workbench_load_no_web_stack() -> None:
+    """`ptbill show` (and any command reading a claim's story) raises the workbench's NotFound
+    without loading FastAPI and Starlette (a tenth of a second of each run)."""
+    code = (
+        "import sys; import ptbill.cli.show_cmds, ptbill.web.queries.claims, "
+        "ptbill.web.queries.files, ptbill.web.queries.patients; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'starlette'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,6 +1,7 @@
-"""The workbench's lists and pages of files (837Ps sent, acknowledgements, 835s posted) read
-each file's figures, never its text: a day's 837P of 35,000 claims is 20 MB, and a page of 50
-of them read whole for a table of numbers. The text is read where it is shown (a download)."""
+"""The workbench's lists and pages of files (837Ps sent, acknowledgements, 835s posted), and a
+claim's page (and `ptbill show`), read each file's figures, never its text: a day's 837P of
+35,000 claims is 20 MB, and a page of 50 of them read whole for a table of numbers. The text
+is read where it is shown (a download)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ptbill.ledger.acks import apply_ack_file
 from ptbill.ledger.db import Ledger
 from ptbill.ledger.scope import EVERYTHING
 from ptbill.payer_sim import simulate
-from ptbill.web.queries import files, inquiries
+from ptbill.web.queries import claims, files, inquiries
 from tests.ledger import helpers as h
 
 
@@ -71,6 +72,8 @@ def test_file_lists_and_pages_read_no_file_text(
         files.acknowledgement_detail(s, EVERYTHING, ack["id"])
         remit = files.list_remittances(s, EVERYTHING)["remittances"][0]
         files.remittance_detail(s, EVERYTHING, remit["id"])
+        detail = claims.claim_detail(s, EVERYTHING, "V-1")  # its page, `ptbill show`
+    assert detail["submissions"] and detail["acknowledgements"] and detail["payments"]
     assert _selects_content(seen) == []
     with ledger.transaction() as s:  # the download still has the text
         name, text = files.submission_text(s, EVERYTHING, sub["id"])

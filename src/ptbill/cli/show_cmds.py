@@ -156,7 +156,7 @@ def show(ctx: click.Context, claim: str, as_json: bool, clinics: tuple[str, ...]
     """One claim's whole story: its lines, versions, findings, submissions, acknowledgements,
     payments, work items, appeals and audit trail. With --clinic, another clinic's claim is
     not found."""
-    from ptbill.web.errors import NotFound
+    from ptbill.web.problems import NotFound
     from ptbill.web.queries.claims import claim_detail
 
     with ledger_session(ctx) as session:

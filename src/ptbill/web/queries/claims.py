@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
 from ptbill.remit.actions import outstanding, sent_for
 from ptbill.remit.worklist import claim_items
-from ptbill.web.errors import NotFound
+from ptbill.web.problems import NotFound
 from ptbill.web.queries.common import PAGE, adjustment, claim_status, paged, patient_name
 from ptbill.web.segments import claim_segments_835, claim_segments_837
 
@@ -234,6 +234,7 @@ def claim_detail(session: Session, scope: Scope, claim_number: str) -> dict[str,
                 for sc, s in session.execute(
                     select(m.SubmissionClaim, m.Submission)
                     .join(m.Submission, m.Submission.id == m.SubmissionClaim.submission_id)
+                    .options(defer(m.Submission.content))  # a day's 837P: 20 MB, not shown
                     .where(m.SubmissionClaim.claim_id == c.id)
                     .order_by(m.Submission.id)
                 )
@@ -249,6 +250,7 @@ def claim_detail(session: Session, scope: Scope, claim_number: str) -> dict[str,
                 for r, a in session.execute(
                     select(m.AckResult, m.Acknowledgement)
                     .join(m.Acknowledgement, m.Acknowledgement.id == m.AckResult.ack_id)
+                    .options(defer(m.Acknowledgement.content))
                     .where(m.AckResult.claim_id == c.id)
                     .order_by(m.AckResult.id)
                 )

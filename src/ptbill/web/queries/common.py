@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
-from ptbill.web.errors import NotFound
+from ptbill.web.problems import NotFound
 from ptbill.x12.codes import CLAIM_STATUS
 
 Row = TypeVar("Row")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, defer
 
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.scope import Scope
-from ptbill.web.errors import NotFound
+from ptbill.web.problems import NotFound
 from ptbill.web.queries.common import PAGE, paged
 
 

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from ptbill.ledger import jobs
 from ptbill.web.accounts import Principal
-from ptbill.web.errors import NotFound
 from ptbill.web.jobs import job_scope
+from ptbill.web.problems import NotFound
 from ptbill.web.queries.common import paged
 
 

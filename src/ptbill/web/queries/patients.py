@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.ledger import models as m
 from ptbill.ledger.scope import Scope
-from ptbill.web.errors import NotFound
+from ptbill.web.problems import NotFound
 from ptbill.web.queries.common import PAGE, paged, patient_name
 
 
