@@ -164,12 +164,16 @@ class Bulk:
         return out
 
     def _defaults(self, table: Table, keys: Sequence[str]) -> dict[str, Any]:
+        """The scalar defaults of the columns not given. A column without one is left out of
+        the INSERT: NULL by the table's definition (on SQLite, a NULL bound costs the driver
+        some 0.5 us, the error of its adapter lookup made and dropped each time)."""
         out = {}
         for col in table.columns:
             if col.name in keys or col.primary_key or col.server_default is not None:
                 continue
             default = col.default
-            out[col.name] = default.arg if isinstance(default, ScalarElementColumnDefault) else None
+            if isinstance(default, ScalarElementColumnDefault):
+                out[col.name] = default.arg
         return out
 
     def ids(self, model: type[Base], n: int) -> list[int]:

@@ -352,9 +352,7 @@ class Advance:
                     "state": str(state),
                     "version": 1,
                     "date_of_service": c.date_of_service,
-                    "charge": charge,
-                    "expected_allowed": None,
-                    "expected_payment": None,
+                    "charge": charge,  # expected_allowed, expected_payment: NULL (not priced)
                     "paid": ZERO,
                     "patient_responsibility": ZERO,
                     "contractual": ZERO,
@@ -374,13 +372,10 @@ class Advance:
                 {
                     "claim_id": cid,
                     "version": 1,
-                    "frequency_code": "1",
-                    "original_claim_id": None,
+                    "frequency_code": "1",  # original_claim_id: NULL, as the price columns
                     "scrub_status": "blocked" if blocked else "ready",
                     "findings_text_id": None,  # once stored, below
-                    "pricing_notes_text_id": None,
                     "charge": charge,
-                    "expected_payment": None,
                     "created_on": self.as_of,
                     "reason": f"the balance {numbers[c.id]}'s payer left (decision of "
                     f"{d.determined_on}, payer claim {d.payer_control_number or '-'})",
@@ -519,17 +514,13 @@ class Advance:
             "reference": number[:50],
             "visit_id": number[:38],
             "kind": kind,
-            "category": category,
-            "carc": None,
-            "rarc": None,
+            "category": category,  # carc, rarc, closed_on, resolution: NULL
             "amount": amount,
             "action": action,
             "detail": detail,
             "due_date": due or self.as_of + dt.timedelta(days=30),
             "status": "open",
             "created_on": self.as_of,
-            "closed_on": None,
-            "resolution": None,
             "source": self.source[:40],
         }
 
