@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from ptbill.ledger.models import Base
@@ -125,6 +126,14 @@ def among(dialect: Dialect, column: Any, values: Sequence[Any]) -> ColumnElement
 def plain(values: Sequence[Any]) -> bool:
     """Each value an int or a str: what a JSON array gives back as it is (json_each)."""
     return all(type(v) is int or type(v) is str for v in values)
+
+
+def columns(session: Session, query: Executable) -> Any:
+    """The rows of a select of columns (not entities) through the session's connection,
+    without the ORM's processing of each row (some 1.5 us a row of a dozen columns); the
+    session's pending changes are flushed first, as its own execute does."""
+    session.flush()
+    return session.connection().execute(query)
 
 
 class Bulk:

@@ -41,7 +41,7 @@ from ptbill.errors import InputError
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import overpayments, versions
-from ptbill.ledger.bulk import Bulk, among
+from ptbill.ledger.bulk import Bulk, among, columns
 from ptbill.ledger.cob_data import Decided, DecidedLine, add_details, in_force, read
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import apply_credits
@@ -188,7 +188,7 @@ class Advance:
         out = []
         for i in range(0, len(wanted), 500):
             q = select(*_CLAIM_COLUMNS).where(self.among(m.Claim.id, wanted[i : i + 500]))
-            out += [_Claim(*row) for row in self.s.execute(q)]  # type: ignore[call-arg]  # the columns of _CLAIM_COLUMNS
+            out += [_Claim(*row) for row in columns(self.s, q)]  # the columns of _CLAIM_COLUMNS
         return out
 
     def next_claims(self, heads: list[int]) -> dict[tuple[int, int], _Claim]:
@@ -198,8 +198,8 @@ class Advance:
             q = select(*_CLAIM_COLUMNS).where(
                 self.among(m.Claim.primary_claim_id, heads[i : i + 500])
             )
-            for row in self.s.execute(q):
-                c = _Claim(*row)  # type: ignore[call-arg]  # the columns of _CLAIM_COLUMNS
+            for row in columns(self.s, q):
+                c = _Claim(*row)  # the columns of _CLAIM_COLUMNS
                 out[(c.head, c.sequence)] = c
         return out
 
@@ -213,7 +213,7 @@ class Advance:
                 self.among(v.claim_id, [c.id for c in part])
             )
             current = {c.id: c.version for c in part}
-            for claim_id, version, basis in self.s.execute(q):
+            for claim_id, version, basis in columns(self.s, q):
                 if current[claim_id] == version:
                     out[claim_id] = basis
         return out
@@ -295,19 +295,21 @@ class Advance:
         heads = {c.head for c, _, _ in items} - numbers.keys()
         if heads:
             q = select(m.Claim.id, m.Claim.claim_number).where(self.among(m.Claim.id, list(heads)))
-            numbers.update(self.s.execute(q).all())
+            numbers.update(columns(self.s, q).all())
         wanted = {next_number(numbers[c.head], c.sequence + 1) for c, _, _ in items}
         taken = set(
-            self.s.scalars(
-                select(m.Claim.claim_number).where(self.among(m.Claim.claim_number, list(wanted)))
-            )
+            columns(
+                self.s,
+                select(m.Claim.claim_number).where(self.among(m.Claim.claim_number, list(wanted))),
+            ).scalars()
         )
         visits = {
             pk: stored_visit(e, s)
-            for pk, e, s in self.s.execute(
+            for pk, e, s in columns(
+                self.s,
                 select(m.Visit.id, m.Visit.effective_json, m.Visit.source_json).where(
                     self.among(m.Visit.id, list({c.visit_pk for c, _, _ in items}))
-                )
+                ),
             )
         }
         lines = self.lines([c.id for c, _, _ in items])
@@ -476,7 +478,7 @@ class Advance:
                 .where(self.among(m.Claim.id, claim_ids[i : i + 500]))
                 .order_by(x.line_number)
             )
-            for row in self.s.execute(q):
+            for row in columns(self.s, q):
                 claim_id, *values = row
                 out[claim_id].append(_Line(*values))
         return out
@@ -670,7 +672,7 @@ class EarlierPayers:
                     | among(self.bulk.dialect, m.Claim.primary_claim_id, part)
                 )
             )
-            for cid, primary, sequence, key in self.s.execute(q):
+            for cid, primary, sequence, key in columns(self.s, q):
                 self.chains.setdefault(primary or cid, []).append((sequence, cid, key))
         known = basis or {}
         ids = [cid for chain in self.chains.values() for _, cid, _ in chain]
