@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config, PayerProfile
+from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Subscriber, Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
@@ -30,6 +31,7 @@ MAX_RANK = 3  # primary, secondary, tertiary (SBR01 P, S, T)
 ONE_DAY = dt.timedelta(days=1)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InForce:
     """A coverage in force on a date: its rank, payer and subscriber."""

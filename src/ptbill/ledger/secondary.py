@@ -36,6 +36,7 @@ from ptbill.bulk import batch
 from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config
+from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Subscriber, Visit
 from ptbill.errors import InputError
 from ptbill.ledger import coverages as cov
@@ -629,6 +630,7 @@ class _Line(NamedTuple):
 _LINE_COLUMNS = (*_Line._fields, "version_id", "control_number", "price_status")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Step:
     """A claim to the payer at `sequence` of a visit's chain, before it is made or sent."""
