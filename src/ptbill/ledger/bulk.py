@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -123,9 +124,14 @@ def among(dialect: Dialect, column: Any, values: Sequence[Any]) -> ColumnElement
     return column.in_(values)
 
 
+# json_each is built into SQLite from 3.38 (before, only where it was compiled in).
+JSON_EACH = sqlite3.sqlite_version_info >= (3, 38, 0)
+
+
 def plain(values: Sequence[Any]) -> bool:
-    """Each value an int or a str: what a JSON array gives back as it is (json_each)."""
-    return all(type(v) is int or type(v) is str for v in values)
+    """Each value an int or a str, what a JSON array gives back as it is, and SQLite's
+    json_each at hand."""
+    return JSON_EACH and all(type(v) is int or type(v) is str for v in values)
 
 
 def columns(session: Session, query: Executable) -> Any:
