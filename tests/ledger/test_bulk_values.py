@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 
+from ptbill.ledger import bulk as bulk_module
 from ptbill.ledger import models as m
 from ptbill.ledger.bulk import Bulk, among
 from ptbill.ledger.db import Ledger
@@ -150,3 +151,37 @@ def test_among_finds_what_in_finds_and_never_a_cut_text(ledger: Ledger) -> None:
         by_id = select(m.Remittance.id).where(among(dialect, m.Remittance.id, [row.id, -1]))
         assert s.scalars(by_id).all() == [row.id]
         assert s.scalars(select(m.Remittance.id).where(among(dialect, name, []))).all() == []
+
+
+def test_among_takes_any_text_dates_and_an_sqlite_without_json_each(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite ids and texts go as one JSON array (json_each): a text with quotes, a
+    backslash and accents matches itself only; dates, and an SQLite older than 3.38, go as
+    an IN list with the same answers."""
+    odd = "caf\u00e9 \"x\" \\ 'y'"
+    with ledger.transaction() as s:
+        rows = [
+            m.Remittance(
+                sha256=c * 64,
+                file_name=f,
+                content="",
+                received_on=dt.date(2025, 3, d),
+                total_paid=D(0),
+            )
+            for c, f, d in (("a", odd, 1), ("b", "plain", 2))
+        ]
+        s.add_all(rows)
+        s.flush()
+        dialect = s.connection().dialect
+        name, day = m.Remittance.file_name, m.Remittance.received_on
+
+        def found(column: object, values: list[object]) -> list[int]:
+            return s.scalars(select(m.Remittance.id).where(among(dialect, column, values))).all()
+
+        for json_each in (True, False):
+            monkeypatch.setattr(bulk_module, "JSON_EACH", json_each)
+            assert found(name, [odd]) == [rows[0].id]
+            assert found(name, [odd[:-1], "plain"]) == [rows[1].id]
+            assert found(day, [dt.date(2025, 3, 2)]) == [rows[1].id]
+            assert sorted(found(m.Remittance.id, [r.id for r in rows])) == [r.id for r in rows]

@@ -20,16 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ptbill.config.profiles import Config, PayerProfile
+from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Subscriber, Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
-from ptbill.ledger.bulk import among
+from ptbill.ledger.bulk import among, columns
 from ptbill.ledger.patient_models import PatientCoverage
 
 MAX_RANK = 3  # primary, secondary, tertiary (SBR01 P, S, T)
 ONE_DAY = dt.timedelta(days=1)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InForce:
     """A coverage in force on a date: its rank, payer and subscriber."""
@@ -250,7 +252,7 @@ def of_patients(session: Session, patient_pks: Iterable[int]) -> dict[int, list[
             .where(among(session.connection().dialect, pc.patient_id, ids[i : i + 500]))
             .order_by(pc.rank, pc.start_date)
         )
-        for patient, rank, payer, key, coverage, subscriber, start, end in session.execute(q):
+        for patient, rank, payer, key, coverage, subscriber, start, end in columns(session, q):
             out[patient].append(
                 InForce(
                     rank,

@@ -36,12 +36,13 @@ from ptbill.bulk import batch
 from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config
+from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Subscriber, Visit
 from ptbill.errors import InputError
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import overpayments, versions
-from ptbill.ledger.bulk import Bulk, among
+from ptbill.ledger.bulk import Bulk, among, columns
 from ptbill.ledger.cob_data import Decided, DecidedLine, add_details, in_force, read
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import apply_credits
@@ -188,7 +189,7 @@ class Advance:
         out = []
         for i in range(0, len(wanted), 500):
             q = select(*_CLAIM_COLUMNS).where(self.among(m.Claim.id, wanted[i : i + 500]))
-            out += [_Claim(*row) for row in self.s.execute(q)]  # type: ignore[call-arg]  # the columns of _CLAIM_COLUMNS
+            out += [_Claim(*row) for row in columns(self.s, q)]  # the columns of _CLAIM_COLUMNS
         return out
 
     def next_claims(self, heads: list[int]) -> dict[tuple[int, int], _Claim]:
@@ -198,8 +199,8 @@ class Advance:
             q = select(*_CLAIM_COLUMNS).where(
                 self.among(m.Claim.primary_claim_id, heads[i : i + 500])
             )
-            for row in self.s.execute(q):
-                c = _Claim(*row)  # type: ignore[call-arg]  # the columns of _CLAIM_COLUMNS
+            for row in columns(self.s, q):
+                c = _Claim(*row)  # the columns of _CLAIM_COLUMNS
                 out[(c.head, c.sequence)] = c
         return out
 
@@ -213,7 +214,7 @@ class Advance:
                 self.among(v.claim_id, [c.id for c in part])
             )
             current = {c.id: c.version for c in part}
-            for claim_id, version, basis in self.s.execute(q):
+            for claim_id, version, basis in columns(self.s, q):
                 if current[claim_id] == version:
                     out[claim_id] = basis
         return out
@@ -295,19 +296,21 @@ class Advance:
         heads = {c.head for c, _, _ in items} - numbers.keys()
         if heads:
             q = select(m.Claim.id, m.Claim.claim_number).where(self.among(m.Claim.id, list(heads)))
-            numbers.update(self.s.execute(q).all())
+            numbers.update(columns(self.s, q).all())
         wanted = {next_number(numbers[c.head], c.sequence + 1) for c, _, _ in items}
         taken = set(
-            self.s.scalars(
-                select(m.Claim.claim_number).where(self.among(m.Claim.claim_number, list(wanted)))
-            )
+            columns(
+                self.s,
+                select(m.Claim.claim_number).where(self.among(m.Claim.claim_number, list(wanted))),
+            ).scalars()
         )
         visits = {
             pk: stored_visit(e, s)
-            for pk, e, s in self.s.execute(
+            for pk, e, s in columns(
+                self.s,
                 select(m.Visit.id, m.Visit.effective_json, m.Visit.source_json).where(
                     self.among(m.Visit.id, list({c.visit_pk for c, _, _ in items}))
-                )
+                ),
             )
         }
         lines = self.lines([c.id for c, _, _ in items])
@@ -352,9 +355,7 @@ class Advance:
                     "state": str(state),
                     "version": 1,
                     "date_of_service": c.date_of_service,
-                    "charge": charge,
-                    "expected_allowed": None,
-                    "expected_payment": None,
+                    "charge": charge,  # expected_allowed, expected_payment: NULL (not priced)
                     "paid": ZERO,
                     "patient_responsibility": ZERO,
                     "contractual": ZERO,
@@ -374,13 +375,10 @@ class Advance:
                 {
                     "claim_id": cid,
                     "version": 1,
-                    "frequency_code": "1",
-                    "original_claim_id": None,
+                    "frequency_code": "1",  # original_claim_id: NULL, as the price columns
                     "scrub_status": "blocked" if blocked else "ready",
                     "findings_text_id": None,  # once stored, below
-                    "pricing_notes_text_id": None,
                     "charge": charge,
-                    "expected_payment": None,
                     "created_on": self.as_of,
                     "reason": f"the balance {numbers[c.id]}'s payer left (decision of "
                     f"{d.determined_on}, payer claim {d.payer_control_number or '-'})",
@@ -481,7 +479,7 @@ class Advance:
                 .where(self.among(m.Claim.id, claim_ids[i : i + 500]))
                 .order_by(x.line_number)
             )
-            for row in self.s.execute(q):
+            for row in columns(self.s, q):
                 claim_id, *values = row
                 out[claim_id].append(_Line(*values))
         return out
@@ -519,17 +517,13 @@ class Advance:
             "reference": number[:50],
             "visit_id": number[:38],
             "kind": kind,
-            "category": category,
-            "carc": None,
-            "rarc": None,
+            "category": category,  # carc, rarc, closed_on, resolution: NULL
             "amount": amount,
             "action": action,
             "detail": detail,
             "due_date": due or self.as_of + dt.timedelta(days=30),
             "status": "open",
             "created_on": self.as_of,
-            "closed_on": None,
-            "resolution": None,
             "source": self.source[:40],
         }
 
@@ -636,6 +630,7 @@ class _Line(NamedTuple):
 _LINE_COLUMNS = (*_Line._fields, "version_id", "control_number", "price_status")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Step:
     """A claim to the payer at `sequence` of a visit's chain, before it is made or sent."""
@@ -679,7 +674,7 @@ class EarlierPayers:
                     | among(self.bulk.dialect, m.Claim.primary_claim_id, part)
                 )
             )
-            for cid, primary, sequence, key in self.s.execute(q):
+            for cid, primary, sequence, key in columns(self.s, q):
                 self.chains.setdefault(primary or cid, []).append((sequence, cid, key))
         known = basis or {}
         ids = [cid for chain in self.chains.values() for _, cid, _ in chain]

@@ -26,6 +26,7 @@ from ptbill.bulk import batch
 from ptbill.coding import resolve
 from ptbill.coding.context import VisitContext
 from ptbill.config.profiles import Config, Submitter
+from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
@@ -159,6 +160,7 @@ def _replaced(claim: Claim, **changes: Any) -> Claim:
     return Claim(**values)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Earlier:
     """A next payer's claim's earlier payers: its SBR01, loops 2320 and each line's 2430s (by

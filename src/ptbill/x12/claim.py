@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from ptbill.coding.context import VisitContext
 from ptbill.domain.coded import CodedVisit
+from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Address, BillingProvider, Provider, Visit
 from ptbill.errors import InputError
 from ptbill.x12.cob import LineAdjudication, OtherPayer
@@ -28,6 +29,7 @@ _ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z]{1,5}$")  # without the point
 RELATIONSHIP_CODES = {"spouse": "01", "child": "19", "other": "G8"}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Person:
     last: str
@@ -37,6 +39,8 @@ class Person:
     sex: str | None
 
 
+@quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ClaimProvider:
     """A referring, rendering or supervising provider (an individual, identified by NPI)."""
@@ -47,6 +51,8 @@ class ClaimProvider:
     taxonomy: str | None = None
 
 
+@quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ClaimLine:
     code: str
@@ -60,6 +66,7 @@ class ClaimLine:
     adjudications: tuple[LineAdjudication, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Claim:
     claim_id: str  # CLM01; the 835 returns it in CLP01

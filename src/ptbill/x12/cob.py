@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Address
 
 ZERO = Decimal(0)
@@ -30,6 +31,7 @@ MAX_CAS_REASONS = 6  # reasons in one CAS segment
 MAX_CAS_SEGMENTS = 5  # CAS segments in a 2320 or 2430 loop
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CobAdjustment:
     """One CAS reason of an earlier payer: group (CO, PR, OA, PI), CARC and amount."""
@@ -39,6 +41,7 @@ class CobAdjustment:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineAdjudication:
     """Loop 2430: what one earlier payer decided on one line."""
@@ -52,6 +55,7 @@ class LineAdjudication:
     adjudicated_on: dt.date  # DTP*573
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OtherPayer:
     """Loops 2320, 2330A and 2330B: an earlier payer and the coverage it paid under."""
