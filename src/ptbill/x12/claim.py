@@ -40,7 +40,6 @@ class Person:
 
 
 @quick_init
-@quick_init
 @dataclass(frozen=True, slots=True)
 class ClaimProvider:
     """A referring, rendering or supervising provider (an individual, identified by NPI)."""
@@ -51,7 +50,6 @@ class ClaimProvider:
     taxonomy: str | None = None
 
 
-@quick_init
 @quick_init
 @dataclass(frozen=True, slots=True)
 class ClaimLine:
