@@ -22,7 +22,7 @@ applied to visits (patient_applications); what is not applied is a credit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -222,7 +222,7 @@ def balances(
         patients[pid] = PatientBalance(pid, ext, f"{first} {last}")
     if wanted is None and not scope.everything:
         wanted = list(patients)  # their claims alone, read in chunks below
-    rows: list[Any] = []
+    rows: Sequence[Any]
     if wanted is None:
         rows = conn.exec_driver_sql(_CLAIMS_SQL).fetchall()  # not a row a fetch
     else:
