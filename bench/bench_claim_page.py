@@ -24,14 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_ledger import (  # noqa: E402
-    _in_child,
-    phase_generate,
-    phase_import,
-    phase_payer,
-    phase_post,
-    phase_submit,
-)
+from bench_ledger import _in_child, posted_ledger  # noqa: E402
 
 
 def _ms(times: list[float]) -> str:
@@ -94,13 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         args.visits, args.claims = 2000, 20
     tmp = Path(tempfile.mkdtemp(prefix="ptbill-bench-claim-page-"))
     try:
-        url = f"sqlite:///{tmp / 'ledger.db'}"
-        visits, claims, remit = (str(tmp / x) for x in ("v.jsonl", "c.837", "r.835"))
-        _in_child(phase_generate, visits, args.visits)
-        _in_child(phase_import, url, visits, args.visits, 0)
-        _in_child(phase_submit, url, claims)
-        _in_child(phase_payer, claims, remit)
-        _in_child(phase_post, url, remit)
+        url, claims, remit = posted_ledger(tmp, args.visits)
         mb = (Path(claims).stat().st_size + Path(remit).stat().st_size) / 2**20
         r = _in_child(measure, url, args.claims)
         print(

@@ -21,15 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_ledger import (  # noqa: E402
-    _in_child,
-    _timed,
-    phase_generate,
-    phase_import,
-    phase_payer,
-    phase_post,
-    phase_submit,
-)
+from bench_ledger import _in_child, _timed, posted_ledger  # noqa: E402
 
 
 def phase_export(url: str, what: str, out: str) -> dict[str, Any]:
@@ -79,13 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         for n in args.visits:
             base = tmp / str(n)
             base.mkdir()
-            url = f"sqlite:///{base / 'ledger.db'}"
-            visits, claims, remit = (str(base / x) for x in ("v.jsonl", "c.837", "r.835"))
-            _in_child(phase_generate, visits, n)
-            _in_child(phase_import, url, visits, n, 0)
-            _in_child(phase_submit, url, claims)
-            _in_child(phase_payer, claims, remit)
-            _in_child(phase_post, url, remit)
+            url, _, _ = posted_ledger(base, n)
             size = (base / "ledger.db").stat().st_size
             print(f"{n:,} visits: ledger {size / 2**20:,.0f} MB")
             for what in ("claims", "payments", "adjustments", "work-items"):

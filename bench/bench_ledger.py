@@ -231,6 +231,20 @@ def _in_child(fn: Any, *args: Any) -> dict[str, Any]:
     return value
 
 
+def posted_ledger(tmp: Path, visits: int) -> tuple[str, str, str]:
+    """A SQLite ledger in `tmp` with `visits` generated visits imported, submitted in one
+    837P, answered by the simulated payer and posted, each phase in a fresh interpreter:
+    (its URL, the 837P's path, the 835's path)."""
+    url = f"sqlite:///{tmp / 'ledger.db'}"
+    jsonl, claims, remit = (str(tmp / x) for x in ("v.jsonl", "c.837", "r.835"))
+    _in_child(phase_generate, jsonl, visits)
+    _in_child(phase_import, url, jsonl, visits, 0)
+    _in_child(phase_submit, url, claims)
+    _in_child(phase_payer, claims, remit)
+    _in_child(phase_post, url, remit)
+    return url, claims, remit
+
+
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 

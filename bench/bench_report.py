@@ -33,14 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_ledger import (  # noqa: E402
-    _in_child,
-    phase_generate,
-    phase_import,
-    phase_payer,
-    phase_post,
-    phase_submit,
-)
+from bench_ledger import posted_ledger  # noqa: E402
 
 AS_OF = dt.date(2025, 5, 15)  # after the simulated payer's decisions: patients owe
 
@@ -144,13 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         args.visits = 2000
     tmp = Path(tempfile.mkdtemp(prefix="ptbill-bench-report-"))
     try:
-        url = f"sqlite:///{tmp / 'ledger.db'}"
-        visits, claims, remit = (str(tmp / x) for x in ("v.jsonl", "c.837", "r.835"))
-        _in_child(phase_generate, visits, args.visits)
-        _in_child(phase_import, url, visits, args.visits, 0)
-        _in_child(phase_submit, url, claims)
-        _in_child(phase_payer, claims, remit)
-        _in_child(phase_post, url, remit)
+        url, _, _ = posted_ledger(tmp, args.visits)
         codes = [("this copy", None)]
         if args.before:
             codes.insert(0, ("before: " + args.before, args.before))
