@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ptbill.denials.classify import ABN_REASONS, without_abn
 from ptbill.ledger import models as m
-from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.bulk import Bulk, columns
 from ptbill.ledger.cob_data import Share, in_force, shares
 from ptbill.ledger.patient_models import PatientApplication, PatientTransaction
 from ptbill.ledger.scope import EVERYTHING, Scope
@@ -218,7 +218,7 @@ def balances(
     q = select(m.Patient.id, m.Patient.external_id, m.Patient.first_name, m.Patient.last_name)
     if wanted is not None:
         q = q.where(m.Patient.id.in_(wanted))
-    for pid, ext, first, last in conn.execute(q.where(scope.patients())):
+    for pid, ext, first, last in columns(session, q.where(scope.patients())):
         patients[pid] = PatientBalance(pid, ext, f"{first} {last}")
     if wanted is None and not scope.everything:
         wanted = list(patients)  # their claims alone, read in chunks below

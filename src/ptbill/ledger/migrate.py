@@ -97,32 +97,26 @@ def _heads() -> frozenset[str]:
     return frozenset(revisions - followed)
 
 
-def _current(engine: Engine) -> frozenset[str] | None:
-    """The revisions the database is at, read from alembic's table; None when it cannot be
-    read (no table yet: alembic's own reading then decides)."""
+def _current(engine: Engine) -> frozenset[str]:
+    """The revisions the database is at, read from alembic's table; where that cannot be read
+    (no table yet, or no database), alembic's own reading decides."""
     try:
         with engine.connect() as conn:
             rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
             conn.rollback()
+        return frozenset(r[0] for r in rows)
     except DBAPIError:
-        return None
-    return frozenset(r[0] for r in rows)
+        from alembic.migration import MigrationContext
 
-
-def _current_by_alembic(engine: Engine) -> frozenset[str]:
-    from alembic.migration import MigrationContext
-
-    with engine.connect() as conn:
-        current = frozenset(MigrationContext.configure(conn).get_current_heads())
-        conn.rollback()
-    return current
+        with engine.connect() as conn:
+            current = frozenset(MigrationContext.configure(conn).get_current_heads())
+            conn.rollback()
+        return current
 
 
 def ensure_schema(engine: Engine) -> None:
     """Bring the schema to the latest migrations (nothing to do when it is there already)."""
     current = _current(engine)
-    if current is None:
-        current = _current_by_alembic(engine)
     if current != _heads():
         upgrade(engine)
 
@@ -130,8 +124,6 @@ def ensure_schema(engine: Engine) -> None:
 def check_schema(engine: Engine, url: str) -> None:
     """Refuse a schema other than this ptbill's (read-only: no migration is attempted)."""
     current = _current(engine)
-    if current is None:
-        current = _current_by_alembic(engine)
     wanted = _heads()
     if current == wanted:
         return

@@ -71,7 +71,7 @@ from ptbill.remit.post_summary import PostSummary
 from ptbill.x12 import RemittanceAdvice, X12Error
 from ptbill.x12.kinds import DAMAGED, input_error
 from ptbill.x12.read_835 import read_835
-from ptbill.x12.tokenizer import CHUNK_SIZE, opening
+from ptbill.x12.tokenizer import CHUNK_SIZE, LEADING, opening
 
 ZERO = Decimal(0)
 FIX_835 = DAMAGED["remit"]
@@ -143,7 +143,7 @@ def post_file(
     # A file that is no X12 is refused before its text is read whole to be kept (a 200 MB
     # file of something else took 685 MB and 5 s to be refused): as the reader refuses it.
     start = head.decode("utf-8", errors="replace")
-    if start.strip("\ufeff \t\r\n") or len(head) < CHUNK_SIZE:
+    if start.strip(LEADING) or len(head) < CHUNK_SIZE:
         try:
             opening(start)
         except X12Error as e:

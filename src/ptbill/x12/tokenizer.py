@@ -25,6 +25,7 @@ ISA_LENGTH = 106
 # Where the element separator must stand in the fixed-length ISA (0-based).
 _ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 CHUNK_SIZE = 1 << 20
+LEADING = "\ufeff \t\r\n"  # a byte-order mark and blank lines, before the ISA
 MAX_SEGMENT = 1 << 20  # far longer than any real segment: past it, the terminator is wrong
 _SPACES_LOOKED_AT = 2048  # per chunk, before one search for a terminator and a space
 
@@ -123,7 +124,7 @@ def open_source(source: Source) -> tuple[TextIO, bool]:
 def opening(head: str) -> Delimiters:
     """The delimiters of the interchange whose text starts with `head` (past a byte-order
     mark and blank lines); X12Error when it is empty or starts with no ISA segment."""
-    head = head.lstrip("\ufeff \t\r\n")
+    head = head.lstrip(LEADING)
     if not head:
         raise X12Error("the file is empty")
     return read_isa(head)
@@ -141,7 +142,7 @@ class SegmentReader:
             if not more:
                 break
             first += more
-        first = first.lstrip("\ufeff \t\r\n")
+        first = first.lstrip(LEADING)
         self.delimiters = opening(first)
         term = self.delimiters.segment
         # Line breaks after terminators are layout, unless a line break is the terminator.
