@@ -700,3 +700,19 @@ def test_a_secondary_claim_is_asked_of_its_own_payer(
     assert "NM1*PR*2*MEDICARE SUPPLEMENT PLAN*****PI*MEDIGAP" in segs
     assert any(x.startswith("NM1*IL*1*") and x.endswith("*MI*MG123") for x in segs), segs
     assert "REF*EJ*V-1-S" in segs
+
+
+def test_the_claims_of_a_run_come_in_the_order_they_were_asked_for(
+    ledger: Ledger, config: Config, tmp_path: Path
+):
+    """The next-payer claims are numbered in the order their primaries are read: a database
+    that returns rows in another order (PostgreSQL may) must not reorder them between runs."""
+    from ptbill.ledger.secondary import Advance
+
+    visits = [medicare_visit(f"V-{i}", patient=f"P-{i}") for i in range(1, 6)]
+    import_and_submit(ledger, config, write_visits(tmp_path / "v.jsonl", visits))
+    with ledger.transaction() as s:
+        ids = list(s.scalars(select(m.Claim.id)))
+        wanted = sorted(ids, reverse=True)[:3] + sorted(ids)[:2]
+        advance = Advance(s, config, PAID_DAY, WHO, "test")
+        assert [c.id for c in advance.claims(wanted + wanted[:1])] == wanted

@@ -185,12 +185,16 @@ class Advance:
     # -- reading ------------------------------------------------------------------------------
 
     def claims(self, ids: Iterable[int]) -> list[_Claim]:
+        """The claims in the order asked for: their next-payer claims are numbered in that
+        order, the same on every database (PostgreSQL returns an IN list's rows in any order)."""
+        found: dict[int, _Claim] = {}
         wanted = list(dict.fromkeys(ids))
-        out = []
         for i in range(0, len(wanted), 500):
             q = select(*_CLAIM_COLUMNS).where(self.among(m.Claim.id, wanted[i : i + 500]))
-            out += [_Claim(*row) for row in columns(self.s, q)]  # the columns of _CLAIM_COLUMNS
-        return out
+            for row in columns(self.s, q):
+                c = _Claim(*row)  # the columns of _CLAIM_COLUMNS
+                found[c.id] = c
+        return [found[i] for i in wanted if i in found]
 
     def next_claims(self, heads: list[int]) -> dict[tuple[int, int], _Claim]:
         """The next-payer claims of these primaries, by (primary id, sequence)."""
