@@ -76,3 +76,38 @@ def test_jobs_are_listed_run_by_a_worker_and_shown(tmp_path: Path) -> None:
 
     missing = run(db, "jobs", "show", "999")
     assert missing.exit_code == 2 and "no job 999" in missing.output
+
+
+def test_the_jobs_held_to_a_clinic(tmp_path: Path) -> None:
+    """--clinic shows the jobs that work for those clinics only, as a clinic's biller sees them
+    on the Jobs page: another clinic's job, or a company-wide one, is not found."""
+    from sqlalchemy import select
+
+    from ptbill.ledger import models as m
+    from tests.ledger.helpers import write_visits
+
+    db = str(tmp_path / "jobs.db")
+    oak = medicare_visit("V-2", "P-2", clinic="oak-avenue-pt")
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1"), oak])
+    assert run(db, "import", visits, "--as-of", "2025-03-10").exit_code == 0
+    with Ledger(db) as ledger, ledger.transaction() as s:
+        clinic = dict(s.execute(select(m.Clinic.key, m.Clinic.id)).tuples().all())
+        elm_job, oak_job, company_job = (
+            jobs.enqueue(s, IMPORT, name, {}, who="web:x", clinics=ids)
+            for name, ids in (
+                ("elm.jsonl", [clinic["elm-street-pt"]]),
+                ("oak.jsonl", [clinic["oak-avenue-pt"]]),
+                ("all.jsonl", None),
+            )
+        )
+    oak_only = ("--clinic", "oak-avenue-pt")
+    listed = json.loads(run(db, "jobs", "list", "--json", *oak_only).output)
+    assert [j["id"] for j in listed["jobs"]] == [oak_job] and listed["total"] == 1
+    assert len(json.loads(run(db, "jobs", "list", "--json").output)["jobs"]) == 3
+    for other in (elm_job, company_job):
+        for verb in ("show", "cancel"):
+            r = run(db, "jobs", verb, str(other), *oak_only)
+            assert r.exit_code == 2 and f"no job {other}" in r.output
+    assert run(db, "jobs", "show", str(oak_job), *oak_only).exit_code == 0
+    r = run(db, "jobs", "list", "--clinic", "no-such")
+    assert r.exit_code == 2 and "no clinic 'no-such'" in r.output

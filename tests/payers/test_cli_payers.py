@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ptbill.cli.main import cli
@@ -228,3 +229,109 @@ def test_a_watch_waits_out_a_run_going_and_stops_cleanly_when_told(tmp_path: Pat
             watch.wait()
     said = err.read_text()
     assert "stopped while waiting for the next run" in said and "Aborted" not in said, said
+
+
+def test_the_payer_commands_held_to_a_clinic(tmp_path: Path) -> None:
+    """A billing company's command line for one clinic (--clinic, as worklist and submit have
+    it): it asks about that clinic's patients and claims only, and an answer about another
+    clinic's is refused whole (nothing of it kept)."""
+    from ptbill.payer_sim.status import answer_276
+
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    elm = medicare_visit("V-1", patient="P-1")
+    oak = medicare_visit("V-2", patient="P-2", clinic="oak-avenue-pt")
+    visits = write_visits(tmp_path / "v.jsonl", [elm, oak])
+    assert _run("--db", db, "import", visits, "--as-of", "2025-03-10")[0] == 0
+    assert (
+        _run("--db", db, "submit", "-o", str(tmp_path / "c.837"), "--as-of", "2025-03-10")[0] == 0
+    )
+    oak_only = ("--clinic", "oak-avenue-pt")
+
+    code, out, err = _run(
+        "--db", db, "eligibility", "request", "--date", DOS.isoformat(),
+        "-o", str(tmp_path / "d.270"), "--json", *oak_only,
+    )  # fmt: skip
+    assert code == 0, err
+    assert [i["visit_id"] for i in json.loads(out)["items"]] == ["V-2"]
+    code, _, err = _run(
+        "--db", db, "eligibility", "request", visits, "-o", str(tmp_path / "e.270"), *oak_only
+    )
+    assert code == 2 and "--clinic" in err and not (tmp_path / "e.270").exists()
+
+    later = "2025-04-10"
+    code, out, err = _run(
+        "--db", db, "status", "request", "-o", str(tmp_path / "s.276"), "--as-of", later,
+        "--json", *oak_only,
+    )  # fmt: skip
+    assert code == 0, err
+    assert [i["claim_id"] for i in json.loads(out)["items"]] == ["V-2"]
+    code, _, err = _run(
+        "--db", db, "status", "request", "-o", str(tmp_path / "t.276"), "--claim", "V-1",
+        *oak_only,
+    )  # fmt: skip
+    assert code == 2 and "no claim 'V-1' at oak-avenue-pt" in " ".join(err.split())
+    assert not (tmp_path / "t.276").exists()
+
+    # A 277 about the other clinic's claim (V-2 was asked about above): refused whole for one
+    # clinic, so that it is applied, not "already applied", without --clinic.
+    code, _, err = _run(
+        "--db", db, "status", "request", "-o", str(tmp_path / "elm.276"), "--as-of", later
+    )
+    assert code == 0, err
+    answer = answer_276((tmp_path / "elm.276").read_text(), {}, number=3, when=dt.date(2025, 4, 11))
+    (tmp_path / "s.277").write_text(answer)
+    code, _, err = _run("--db", db, "status", "read", str(tmp_path / "s.277"), *oak_only)
+    assert code == 2 and "clinics outside those you act for" in " ".join(err.split())
+    code, out, err = _run("--db", db, "status", "read", str(tmp_path / "s.277"), "--json")
+    assert code == 0 and [c["claim_id"] for c in json.loads(out)["claims"]] == ["V-1"], err
+
+    # A 271 about the elm patient: refused for oak, applied for elm, listed for elm only.
+    elm_only = ("--clinic", "elm-street-pt")
+    code, _, err = _run(
+        "--db", db, "eligibility", "request", "--date", DOS.isoformat(),
+        "-o", str(tmp_path / "elm.270"), *elm_only,
+    )  # fmt: skip
+    assert code == 0, err
+    text = answer_270((tmp_path / "elm.270").read_text(), load_config(None), EligibilitySim(),
+                      number=5, when=DOS)  # fmt: skip
+    (tmp_path / "elm.271").write_text(text)
+    code, _, err = _run("--db", db, "eligibility", "apply", str(tmp_path / "elm.271"), *oak_only)
+    assert code == 2 and "clinics outside those you act for" in " ".join(err.split())
+    code, _, err = _run("--db", db, "eligibility", "apply", str(tmp_path / "elm.271"), *elm_only)
+    assert code == 0, err
+    code, out, _ = _run("--db", db, "eligibility", "list", "--json", *oak_only)
+    assert code == 0 and json.loads(out) == []
+    code, out, _ = _run("--db", db, "eligibility", "list", "--json", *elm_only)
+    assert code == 0 and [c["patient"] for c in json.loads(out)] == ["P-1"]
+    code, _, err = _run("--db", db, "status", "request", "-o", "x.276", "--clinic", "no-such")
+    assert code == 2 and "no clinic 'no-such'" in err
+
+
+def test_a_sigterm_as_the_watch_closes_its_ledger_stops_it_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`systemctl stop` landing as a run's database connection closes: the interrupt used to
+    be raised inside the driver's close, where the connection pool swallowed it with a
+    traceback in the log, and the watch ended with exit 2 saying that nothing was done. It
+    is held until the ledger is closed, then stops the watch as between runs."""
+    import os
+    import signal
+
+    from ptbill.ledger.db import Ledger
+
+    config = tmp_path / "clinic.toml"
+    config.write_text(bundled_demo_config_text() + '\n[clearinghouses.box]\nlocal = "box"\n')
+    close = Ledger.close
+
+    def close_while_stopped(self: Ledger) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        close(self)
+
+    monkeypatch.setattr(Ledger, "close", close_while_stopped)
+    code, out, err = _run(
+        "--config", str(config), "--db", f"sqlite:///{tmp_path / 'l.db'}",
+        "exchange", "run", "--watch", "1h",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "exchange run #1" in out and "stopped while waiting for the next run" in err
+    assert "Traceback" not in err and "nothing was sent" not in err

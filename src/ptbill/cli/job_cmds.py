@@ -1,7 +1,8 @@
 """`ptbill jobs list|show|cancel` (the job queue, as the API's /jobs and the Jobs page show it)
 and `ptbill worker` (a standalone worker that runs the queued jobs).
 
-At the command line the database's owner sees every job.
+At the command line the database's owner sees every job; `--clinic KEY` (repeatable) shows
+those that work for these clinics only, as a biller of them sees them on the Jobs page.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import click
 
 from ptbill.cli.common import EXIT_FOUND, err, out, print_json, run_config, user_errors
-from ptbill.cli.ledger_cmds import database_errors, ledger_session
+from ptbill.cli.ledger_cmds import _scope, clinic_option, database_errors, ledger_session
 from ptbill.errors import InputError
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -26,6 +27,13 @@ STATES = ("queued", "running", "done", "failed", "cancelled")
 @click.group()
 def jobs() -> None:
     """The job queue: imports and postings the workbench queued, their progress and results."""
+
+
+def _jobs_of(session: Any, clinics: tuple[str, ...]) -> Any:
+    """The jobs --clinic reaches (ptbill.ledger.jobs.JobScope): every job without it."""
+    from ptbill.ledger.jobs import JobScope
+
+    return JobScope(_scope(session, clinics).clinics)
 
 
 def _line(job: dict[str, Any]) -> str:
@@ -44,6 +52,7 @@ def _line(job: dict[str, Any]) -> str:
 @click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -54,13 +63,14 @@ def list_cmd(
     limit: int,
     offset: int,
     as_json: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """The jobs, the newest first."""
-    from ptbill.ledger.jobs import EVERYONE, list_jobs
+    from ptbill.ledger.jobs import list_jobs
 
     with ledger_session(ctx) as session:
         rows, total = list_jobs(
-            session, EVERYONE, limit=limit, offset=offset, state=state, kind=kind
+            session, _jobs_of(session, clinics), limit=limit, offset=offset, state=state, kind=kind
         )
     if as_json:
         more = offset + limit < total
@@ -93,12 +103,12 @@ def _no_job(job_id: int) -> InputError:
     )
 
 
-def _detail(ctx: click.Context, job_id: int) -> dict[str, Any]:
-    from ptbill.ledger.jobs import EVERYONE, job_detail
+def _detail(ctx: click.Context, job_id: int, clinics: tuple[str, ...]) -> dict[str, Any]:
+    from ptbill.ledger.jobs import job_detail
 
     with ledger_session(ctx) as session:
         try:
-            return job_detail(session, job_id, EVERYONE)
+            return job_detail(session, job_id, _jobs_of(session, clinics))
         except LookupError:
             raise _no_job(job_id) from None
 
@@ -112,19 +122,22 @@ def _detail(ctx: click.Context, job_id: int) -> dict[str, Any]:
     help="Seconds to wait for the job to finish first.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def show(ctx: click.Context, job_id: int, wait: float, as_json: bool) -> None:
+def show(
+    ctx: click.Context, job_id: int, wait: float, as_json: bool, clinics: tuple[str, ...]
+) -> None:
     """One job: its state, progress, result or problems. Exit 1 when it failed or was
     cancelled."""
     from ptbill.ledger.jobs import FINISHED
 
     deadline = time.monotonic() + wait
-    job = _detail(ctx, job_id)
+    job = _detail(ctx, job_id, clinics)
     while job["state"] not in FINISHED and time.monotonic() < deadline:
         time.sleep(0.5)
-        job = _detail(ctx, job_id)
+        job = _detail(ctx, job_id, clinics)
     if as_json:
         print_json(job)
     else:
@@ -144,21 +157,21 @@ def show(ctx: click.Context, job_id: int, wait: float, as_json: bool) -> None:
 @jobs.command("cancel")
 @click.argument("job_id", type=click.IntRange(1, 2**31 - 1))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def cancel(ctx: click.Context, job_id: int, as_json: bool) -> None:
+def cancel(ctx: click.Context, job_id: int, as_json: bool, clinics: tuple[str, ...]) -> None:
     """Cancel a queued job, or ask a running one to stop (an import stops after the batch it
     is writing: the batches before stay imported; a posting rolls back)."""
-    from ptbill.ledger.jobs import EVERYONE
     from ptbill.ledger.jobs import cancel as cancel_job
 
     with ledger_session(ctx) as session:
         try:
-            state = cancel_job(session, job_id, EVERYONE)
+            state = cancel_job(session, job_id, _jobs_of(session, clinics))
         except LookupError:
             raise _no_job(job_id) from None
-    job = _detail(ctx, job_id)
+    job = _detail(ctx, job_id, clinics)
     if as_json:
         print_json(job)
         return

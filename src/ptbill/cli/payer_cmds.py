@@ -7,7 +7,8 @@ import datetime as dt
 import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,11 @@ from ptbill.cli.common import (
 from ptbill.cli.ledger_cmds import (
     AS_OF_HELP,
     DATE,
+    _claim_in,
     _config,
+    _held_to,
+    _scope,
+    clinic_option,
     database_errors,
     database_problem,
     ledger_session,
@@ -64,6 +69,7 @@ def _applies_a_file(fn: Callable[..., Any]) -> Callable[..., Any]:
         database_errors,
         user_errors,
         click.pass_context,
+        clinic_option,
         JSON,
         TODAY,
         click.argument("file", type=click.Path(dir_okay=False)),
@@ -92,15 +98,20 @@ def _apply(
     file: str,
     as_of: dt.datetime | None,
     as_json: bool,
+    clinics: tuple[str, ...],
     apply: Callable[..., Any],
+    touched: Callable[[Any, int], set[int | None]],
 ) -> tuple[dt.date, Any]:
     """Apply an answer file (271 or 277) to the ledger, in one transaction. A file applied
-    before is said so (common.applied_before) and the command ends there, exit 0."""
+    before is said so (common.applied_before) and the command ends there, exit 0. With
+    --clinic, a file that answers about another clinic's patients or claims is refused whole."""
     day = _today(ctx, as_of)
     text = _read(file)
     try:
         with ledger_session(ctx) as session:
-            return day, apply(session, text, file, as_of=day, who=who())
+            summary = apply(session, text, file, as_of=day, who=who())
+            _held_to(session, clinics, file, touched(session, summary.inbound_id))
+            return day, summary
     except AlreadyApplied as e:
         applied_before(e, as_json)
         ctx.exit(0)
@@ -124,6 +135,7 @@ def eligibility() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The 270.")
 @TODAY
 @JSON
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -134,11 +146,12 @@ def eligibility_request(
     output: str,
     as_of: dt.datetime | None,
     as_json: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """Write a 270 (005010X279A1) for the patients of VISITS_FILE, or of the ledger's visits on
-    --date: one inquiry per patient and payer, for the service types the payer profile names.
-    The ledger keeps each inquiry's trace number, so that `eligibility apply` finds the
-    patient of each answer."""
+    --date (of the clinics given with --clinic): one inquiry per patient and payer, for the
+    service types the payer profile names. The ledger keeps each inquiry's trace number, so
+    that `eligibility apply` finds the patient of each answer."""
     from ptbill.intake.load import load_visits
     from ptbill.ledger.eligibility import ledger_visits, request
 
@@ -148,13 +161,20 @@ def eligibility_request(
             "give a visits file or --date (one of them)",
             "ptbill eligibility request visits.jsonl -o out.270, or --date 2026-03-02",
         )
+    if visits_file is not None and clinics:
+        raise InputError(
+            "--clinic",
+            "--clinic chooses among the ledger's visits of a date; a visits file is asked "
+            "about whole",
+            "give --date instead of the file, or leave out --clinic",
+        )
     config = _config(ctx)
     day = _today(ctx, as_of)
     visits = load_visits(visits_file) if visits_file else None
     with ledger_session(ctx) as session:
         if visits is None:
             assert on is not None
-            visits = ledger_visits(session, on.date())
+            visits = ledger_visits(session, on.date(), _scope(session, clinics))
         written = request(
             session, config, visits, as_of=day, file_name=output, origin=visits_file or "ledger"
         )
@@ -234,7 +254,11 @@ def _render_person(p: dict[str, Any]) -> None:
 @eligibility.command("apply")
 @_applies_a_file
 def eligibility_apply(
-    ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool
+    ctx: click.Context,
+    file: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """Apply a 271 to the ledger, once: each answer is kept with its patient; inactive
     coverage, no visits left and the payer's errors become work items (ready claims the
@@ -242,8 +266,9 @@ def eligibility_apply(
     Exit 0 when applied, or applied before (said with its date; nothing changes), 2 for bad
     input."""
     from ptbill.ledger.eligibility import apply_271
+    from ptbill.ledger.scope import eligibility_clinics
 
-    day, summary = _apply(ctx, file, as_of, as_json, apply_271)
+    day, summary = _apply(ctx, file, as_of, as_json, clinics, apply_271, eligibility_clinics)
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return
@@ -258,15 +283,19 @@ def eligibility_apply(
 @eligibility.command("list")
 @click.option("--patient", "patient", default=None, help="A patient id (as in the visits).")
 @JSON
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
-def eligibility_list(ctx: click.Context, patient: str | None, as_json: bool) -> None:
-    """The latest eligibility answers in the ledger (of one patient with --patient)."""
+def eligibility_list(
+    ctx: click.Context, patient: str | None, as_json: bool, clinics: tuple[str, ...]
+) -> None:
+    """The latest eligibility answers in the ledger (of one patient with --patient; of the
+    patients of the clinics given with --clinic)."""
     from ptbill.ledger.eligibility import recent_checks
 
     with ledger_session(ctx, read_only=True) as session:
-        checks = recent_checks(session, patient)
+        checks = recent_checks(session, patient, scope=_scope(session, clinics))
     if as_json:
         print_json(checks)
         return
@@ -294,6 +323,7 @@ def status() -> None:
 @click.option("--claim", "claims", multiple=True, help="Ask about this claim (repeatable).")
 @TODAY
 @JSON
+@clinic_option
 @click.pass_context
 @user_errors
 @database_errors
@@ -303,16 +333,26 @@ def status_request(
     claims: tuple[str, ...],
     as_of: dt.datetime | None,
     as_json: bool,
+    clinics: tuple[str, ...],
 ) -> None:
     """Write a 276 (005010X212) for the claims the payer has not answered within its window
     (`status_after_days` of the payer profile, after submission or acceptance), or for the
-    claims named with --claim."""
+    claims named with --claim (with --clinic: of those clinics only)."""
     from ptbill.ledger.claim_status import request
 
     config = _config(ctx)
     day = _today(ctx, as_of)
     with ledger_session(ctx) as session:
-        written = request(session, config, as_of=day, file_name=output, claims=list(claims) or None)
+        for number in claims:
+            _claim_in(session, clinics, number)
+        written = request(
+            session,
+            config,
+            as_of=day,
+            file_name=output,
+            claims=list(claims) or None,
+            scope=_scope(session, clinics),
+        )
         if written.text:
             _write(output, written.text)
     if as_json:
@@ -325,14 +365,21 @@ def status_request(
 
 @status.command("read")
 @_applies_a_file
-def status_read(ctx: click.Context, file: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def status_read(
+    ctx: click.Context,
+    file: str,
+    as_of: dt.datetime | None,
+    as_json: bool,
+    clinics: tuple[str, ...],
+) -> None:
     """Apply a 277 claim status response to the claims, once: pending claims become accepted,
     finalized or denied ones get a work item to post their remittance, claims the payer has
     not on file become rejected with a resubmission work item. Exit 0 when applied, or
     applied before (said with its date; nothing changes), 2 for bad input."""
     from ptbill.ledger.claim_status import apply_277
+    from ptbill.ledger.scope import status_clinics
 
-    day, summary = _apply(ctx, file, as_of, as_json, apply_277)
+    day, summary = _apply(ctx, file, as_of, as_json, clinics, apply_277, status_clinics)
     if as_json:
         print_json({"as_of": day, **summary.as_json()})
         return
@@ -427,8 +474,36 @@ def exchange_run(
         ctx.exit(EXIT_FOUND)
 
 
+class _Stop:
+    """SIGTERM as Ctrl-C, held (not raised) while a run's output is written and its ledger
+    closed: raised there, the interrupt lands inside the database driver's close, where the
+    connection pool swallows it with a traceback, and the watch ends saying nothing was done."""
+
+    held = False
+    asked = False
+
+
 def _interrupt(*_: object) -> None:
+    if _Stop.held:
+        _Stop.asked = True
+        return
     raise KeyboardInterrupt
+
+
+@contextmanager
+def _held() -> Iterator[None]:
+    _Stop.held = True
+    try:
+        yield
+    finally:
+        _Stop.held = False
+
+
+def _stop_if_asked() -> None:
+    """The SIGTERM held by `_held`, raised now that the run is over."""
+    if _Stop.asked:
+        _Stop.asked = False
+        raise KeyboardInterrupt
 
 
 def _exchange_runs(
@@ -476,16 +551,20 @@ def _exchange_runs(
                 soft_wrap=True,
             )
         else:
-            if as_json:
-                print_json(summary.as_json())
-            else:
-                _render_run(summary)
+            with _held():
+                if as_json:
+                    print_json(summary.as_json())
+                else:
+                    _render_run(summary)
         finally:
             if ledger is not None:
-                ledger.close()
+                with _held():
+                    ledger.close()
         if every is None:
+            _Stop.asked = False  # the run is done and said: nothing is left to stop
             break
         try:
+            _stop_if_asked()
             time.sleep(every)
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM (`systemctl stop`) between runs: done
             err.print(

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from ptbill.config.profiles import Config
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
+from ptbill.ledger import payer_models as pm
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +280,28 @@ def import_clinics(session: Session, files: Iterable[str]) -> set[int | None]:
     return set(
         session.scalars(select(m.Visit.clinic_id).where(m.Visit.source_file.in_(names)).distinct())
     )
+
+
+def eligibility_clinics(session: Session, inbound_id: int) -> set[int | None]:
+    """The clinics of the patients a 271 answered about."""
+    return set(
+        session.scalars(
+            select(m.Patient.clinic_id)
+            .join(pm.EligibilityCheck, pm.EligibilityCheck.patient_id == m.Patient.id)
+            .where(pm.EligibilityCheck.inbound_id == inbound_id)
+            .distinct()
+        )
+    )
+
+
+def status_clinics(session: Session, inbound_id: int) -> set[int | None]:
+    """The clinics of the claims a 277 answered about."""
+    numbers = session.scalars(
+        select(m.Claim.claim_number)
+        .join(pm.ClaimStatusCheck, pm.ClaimStatusCheck.claim_id == m.Claim.id)
+        .where(pm.ClaimStatusCheck.inbound_id == inbound_id)
+    )
+    return claim_clinics(session, numbers)
 
 
 def refuse_outside(name: str, allowed: Any, clinics: set[int | None]) -> None:

@@ -30,7 +30,7 @@ from ptbill.ledger import claim_status, eligibility
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
 from ptbill.ledger.outbound import Written
-from ptbill.ledger.scope import claim_clinics, refuse_outside
+from ptbill.ledger.scope import eligibility_clinics, refuse_outside, status_clinics
 from ptbill.web.accounts import Principal
 from ptbill.web.actions import kind_named_for_the_web, need_date, writable_claim
 from ptbill.web.errors import Forbidden, NotFound
@@ -132,33 +132,11 @@ def _held(
     return summary
 
 
-def _patients_clinics(session: Session, inbound_id: int) -> set[int | None]:
-    """The clinics of the patients a 271 answered about."""
-    return set(
-        session.scalars(
-            select(m.Patient.clinic_id)
-            .join(pm.EligibilityCheck, pm.EligibilityCheck.patient_id == m.Patient.id)
-            .where(pm.EligibilityCheck.inbound_id == inbound_id)
-            .distinct()
-        )
-    )
-
-
-def _claims_clinics(session: Session, inbound_id: int) -> set[int | None]:
-    """The clinics of the claims a 277 answered about."""
-    numbers = session.scalars(
-        select(m.Claim.claim_number)
-        .join(pm.ClaimStatusCheck, pm.ClaimStatusCheck.claim_id == m.Claim.id)
-        .where(pm.ClaimStatusCheck.inbound_id == inbound_id)
-    )
-    return claim_clinics(session, numbers)
-
-
 def apply_eligibility(
     session: Session, who: Principal, name: str, text: str, as_of: dt.date | None
 ) -> eligibility.EligibilitySummary:
     """Apply a 271 (once); refused whole when it answers about another clinic's patients."""
-    return _held(session, who, name, text, as_of, eligibility.apply_271, _patients_clinics)
+    return _held(session, who, name, text, as_of, eligibility.apply_271, eligibility_clinics)
 
 
 def apply_status(
@@ -166,7 +144,7 @@ def apply_status(
 ) -> claim_status.StatusSummary:
     """Apply a 277 claim status response (once); refused whole when it answers about another
     clinic's claims."""
-    return _held(session, who, name, text, as_of, claim_status.apply_277, _claims_clinics)
+    return _held(session, who, name, text, as_of, claim_status.apply_277, status_clinics)
 
 
 def apply_answer(
