@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ptbill.ledger import bulk as bulk_module
@@ -185,3 +185,54 @@ def test_among_takes_any_text_dates_and_an_sqlite_without_json_each(
             assert found(name, [odd[:-1], "plain"]) == [rows[1].id]
             assert found(day, [dt.date(2025, 3, 2)]) == [rows[1].id]
             assert sorted(found(m.Remittance.id, [r.id for r in rows])) == [r.id for r in rows]
+
+
+def test_a_column_none_in_every_row_is_left_to_the_table(ledger: Ledger) -> None:
+    """A nullable column given None in every row is left out of the INSERT (NULL by the
+    table's definition, no NULL bound); one None among values is written; a column with a
+    default given None stays in (None is not its default: here a NOT NULL refuses it)."""
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(ledger.engine, "before_cursor_execute", seen)
+    try:
+        with ledger.transaction() as s:
+            bulk = Bulk(s)
+            bulk.insert(
+                m.Provider,
+                [
+                    {
+                        "npi": "1000000004",
+                        "first_name": None,
+                        "last_name": "Ode",
+                        "credential": None,
+                    },
+                    {
+                        "npi": "1000000012",
+                        "first_name": None,
+                        "last_name": None,
+                        "credential": None,
+                    },
+                ],
+            )
+    finally:
+        event.remove(ledger.engine, "before_cursor_execute", seen)
+    if ledger.engine.dialect.name == "sqlite":  # (PostgreSQL's rows go by COPY, unseen here)
+        inserts = [x for x in statements if x.startswith("INSERT INTO providers")]
+        assert inserts and all("first_name" not in x and "credential" not in x for x in inserts)
+        assert all("last_name" in x for x in inserts)
+    with ledger.transaction() as s:
+        rows = s.execute(
+            select(
+                m.Provider.npi, m.Provider.first_name, m.Provider.last_name, m.Provider.credential
+            ).order_by(m.Provider.npi)
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("1000000004", None, "Ode", None),
+            ("1000000012", None, None, None),
+        ]
+    row = {"sha256": "g" * 64, "file_name": "x", "content": "y", "received_on": dt.date(2025, 1, 2)}
+    with pytest.raises(IntegrityError), ledger.transaction() as s:
+        Bulk(s).insert(m.Remittance, [{**row, "payment_count": None}])

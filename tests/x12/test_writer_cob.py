@@ -9,8 +9,9 @@ import datetime as dt
 from decimal import Decimal
 
 from ptbill.x12.cob import CobAdjustment, LineAdjudication, OtherPayer, imbalances
-from ptbill.x12.writer_837p import loop_2430
-from tests.x12.helpers import claim, joined, line, write
+from ptbill.x12.tokenizer import split_text
+from ptbill.x12.writer_837p import loop_2430, write_837p
+from tests.x12.helpers import RECEIVER, SETTINGS, claim, joined, line, submitter, write
 
 D = Decimal
 PAID_ON = dt.date(2026, 3, 20)
@@ -221,3 +222,29 @@ def test_more_cas_segments_than_a_2430_holds_is_an_imbalance():
 
     assert problems(five) == []
     assert problems(six) == ["line 1: more CAS segments than the 5 a 2430 holds"]
+
+
+def test_a_2430_met_again_is_written_as_at_first_and_a_negative_zero_as_its_own():
+    """The writer writes each distinct 2430 of a set once, by value: a decision equal to an
+    earlier one (amounts written with other exponents) gives the same segments as its own
+    writing; units of -0, equal to 0, keep their own text."""
+    first = decided("97110", "40.00", adj("CO", "45", "56.00"))
+    again = dataclasses.replace(first, paid=D("40.0"), units=D("1.00"))
+    zero = dataclasses.replace(first, units=D("0"))
+    minus = dataclasses.replace(first, units=D("-0"))
+    assert again == first and minus == zero and loop_2430(minus) != loop_2430(zero)
+    base = claim(line("97110", 2, "96.00"))
+    claims = [
+        dataclasses.replace(
+            base,
+            claim_id=f"CLAIM{n}",
+            sequence="S",
+            other_payers=(medicare("40.00"),),
+            lines=tuple(dataclasses.replace(x, adjudications=(a,)) for x in base.lines),
+        )
+        for n, a in enumerate((first, again, zero, minus, first))
+    ]
+    segments = joined(split_text(write_837p(claims, SETTINGS, submitter(), RECEIVER)))
+    svd = [s for s in segments if s.startswith("SVD*")]
+    assert svd == [loop_2430(a)[0] for a in (first, again, zero, minus, first)]
+    assert svd[3].endswith("**-0") and svd[2].endswith("**0")

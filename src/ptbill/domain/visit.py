@@ -455,13 +455,13 @@ class Visit(Strict):
 
     def _one_coverage_form(self) -> None:
         if self.coverages is None:
+            if self.payer is not None and self.subscriber is not None:
+                return  # the usual case first: each stored visit is parsed again by next payers
             missing = [k for k in ("payer", "subscriber") if getattr(self, k) is None]
-            if missing:
-                raise ValueError(
-                    f"{' and '.join(repr(k) for k in missing)} missing: give 'payer' and "
-                    "'subscriber', or 'coverages'"
-                )
-            return
+            raise ValueError(
+                f"{' and '.join(repr(k) for k in missing)} missing: give 'payer' and "
+                "'subscriber', or 'coverages'"
+            )
         if "payer" in self.model_fields_set or "subscriber" in self.model_fields_set:
             raise ValueError(
                 "give either 'payer' and 'subscriber' (one coverage) or 'coverages', not both"

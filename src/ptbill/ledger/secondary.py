@@ -43,7 +43,7 @@ from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import overpayments, versions
 from ptbill.ledger.bulk import Bulk, among, columns
-from ptbill.ledger.cob_data import Decided, DecidedLine, add_details, in_force, read
+from ptbill.ledger.cob_data import Decided, add_details, in_force, read
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import apply_credits
 from ptbill.ledger.states import DECIDED, State, audit_row, move
@@ -151,10 +151,15 @@ def next_number(primary_number: str, sequence: int) -> str:
     return f"{primary_number}-{SEQUENCE_CODES[sequence]}"
 
 
+# Visit.model_validate_json without its wrapper (a Python call and five keywords): each
+# stored visit is parsed again by make and by submit.
+_VISIT_JSON = Visit.__pydantic_validator__.validate_json
+
+
 def stored_visit(effective: str | None, source: str) -> Visit:
     """A stored visit as its claims are made from it: its effective JSON (with the episode
     derived at import), else the JSON it came as."""
-    return Visit.model_validate_json(effective or source)
+    return _VISIT_JSON(effective or source)
 
 
 def for_payer(visit: Visit, payer_key: str, subscriber: Subscriber) -> Visit:
@@ -720,11 +725,18 @@ class EarlierPayers:
                 )
                 sub = found.subscriber if found is not None else sub
             others.append(earlier_payer(d, SEQUENCE_CODES[sequence], visit, sub, profile))
+            payer_id, on = profile.payer_id, d.determined_on
             for number, decided in d.lines.items():
-                lines[number] = (
-                    *lines.get(number, ()),
-                    *(_adjudication(x, profile.payer_id, d.determined_on) for x in decided),
+                made = tuple(
+                    [
+                        LineAdjudication(
+                            payer_id, x.paid, x.code, x.modifiers, x.units, tuple(x.adjustments), on
+                        )
+                        for x in decided
+                    ]
                 )
+                before = lines.get(number)
+                lines[number] = made if before is None else before + made
         return others, lines
 
 
@@ -735,6 +747,10 @@ def earlier_payer(
     coverage it paid under)."""
     patient = visit.patient
     self_insured = sub.relationship == "self"
+    every = list(d.adjustments)  # the claim's and each line's
+    for decided in d.lines.values():
+        for x in decided:
+            every += x.adjustments
     return OtherPayer(
         sequence=sequence,
         relationship="18" if self_insured else RELATIONSHIP_CODES.get(sub.relationship, "G8"),
@@ -747,17 +763,9 @@ def earlier_payer(
         payer_name=profile.payer_name,
         payer_id=profile.payer_id,
         paid=d.paid,
-        patient_liability=patient_liability(
-            [*d.adjustments, *(a for ls in d.lines.values() for x in ls for a in x.adjustments)]
-        ),
+        patient_liability=patient_liability(every),
         adjustments=tuple(d.adjustments),
         claim_control_number=d.payer_control_number or None,
-    )
-
-
-def _adjudication(x: DecidedLine, payer_id: str, on: dt.date) -> LineAdjudication:
-    return LineAdjudication(
-        payer_id, x.paid, x.code, x.modifiers, x.units, tuple(x.adjustments), on
     )
 
 

@@ -240,14 +240,10 @@ def _remember(memo: dict[str, T], text: str, value: T) -> T:
     return value
 
 
-def _explanation(text: str) -> tuple[str, ...]:
-    # "[]": a next payer's claim and submit read none (no JSON parse for them).
-    return () if text == "[]" else tuple(json.loads(text))
-
-
 def coded_from_lines(visit_id: str, payer: str, lines: Sequence[LineValues]) -> CodedVisit:
     """A CodedVisit holding the stored billed lines, in their order (their line numbers)."""
     coded = []
+    dos = None
     for x in sorted(lines, key=_line_number):
         modifiers, pointers = _SPLIT.get(x.modifiers), _POINTERS.get(x.pointers)
         if modifiers is None:
@@ -255,18 +251,24 @@ def coded_from_lines(visit_id: str, payer: str, lines: Sequence[LineValues]) -> 
         if pointers is None:
             text = x.pointers
             pointers = _remember(_POINTERS, text, tuple(int(p) for p in text.split(",") if p))
+        explanation = x.explanation_json  # "[]": a next payer's claim and submit read none
+        # CodedLine's fields in order: code, units, modifiers, diagnosis_pointers, minutes,
+        # assistant_minutes, charge, services, explanation.
         coded.append(
             CodedLine(
-                code=x.code,
-                units=x.units,
-                modifiers=modifiers,
-                diagnosis_pointers=pointers,
-                minutes=x.minutes,
-                assistant_minutes=x.assistant_minutes,
-                charge=x.charge,
-                services=(),
-                explanation=_explanation(x.explanation_json),
+                x.code,
+                x.units,
+                modifiers,
+                pointers,
+                x.minutes,
+                x.assistant_minutes,
+                x.charge,
+                (),
+                () if explanation == "[]" else tuple(json.loads(explanation)),
             )
         )
-    dos = min(x.date_of_service for x in lines)
+        if dos is None or x.date_of_service < dos:
+            dos = x.date_of_service
+    if dos is None:
+        raise ValueError(f"{visit_id}: no stored line")  # as min() of none
     return CodedVisit(visit_id, dos, payer, "cms", 0, 0, tuple(coded))

@@ -44,7 +44,7 @@ from ptbill.x12 import (
     Receiver,
     claim_from_visit,
 )
-from ptbill.x12.claim import ClaimLine
+from ptbill.x12.claim import StoredLines
 from ptbill.x12.cob import SEQUENCE_CODES, LineAdjudication, OtherPayer
 from ptbill.x12.envelope import CLAIM, InterchangeWriter
 from ptbill.x12.writer_837p import MAX_CLAIMS_PER_SET, transaction_body
@@ -120,35 +120,21 @@ def claim_for(
             }
         )
     coded = coded_from_lines(claim_number, visit.payer, lines)
-    built = claim_from_visit(visit, coded, ctx, origin=f"ledger claim {claim_number}")
-    ordered = sorted(lines, key=lambda x: x.line_number)
-    decided = earlier.lines if earlier is not None else {}
-    # Each line made once with its stored control number and its 2430s (a constructor call:
-    # dataclasses.replace, twice a line, cost more than the rest of the line's making).
-    own = tuple(
-        ClaimLine(
-            x.code,
-            x.modifiers,
-            x.charge,
-            x.units,
-            x.pointers,
-            x.date_of_service,
-            stored.control_number,
-            decided.get(n, ()),
-        )
-        for n, (x, stored) in enumerate(zip(built.lines, ordered, strict=True), start=1)
+    # Each line made once, with its stored control number and its 2430s (not made, then made
+    # again with them: a second ClaimLine a line and a second Claim a primary claim).
+    ordered = sorted(lines, key=_line_number)
+    stored = StoredLines(
+        [x.control_number for x in ordered], earlier.lines if earlier is not None else {}
     )
+    built = claim_from_visit(visit, coded, ctx, f"ledger claim {claim_number}", stored)
     if earlier is None:
-        return _replaced(built, lines=own)
+        return built
     return _replaced(
-        built,
-        claim_id=claim_number,
-        sequence=earlier.sequence,
-        other_payers=earlier.others,
-        lines=own,
+        built, claim_id=claim_number, sequence=earlier.sequence, other_payers=earlier.others
     )
 
 
+_line_number = attrgetter("line_number")
 _CLAIM_NAMES = tuple(f.name for f in dataclasses.fields(Claim))
 _CLAIM_VALUES = attrgetter(*_CLAIM_NAMES)
 

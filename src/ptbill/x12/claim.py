@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ptbill.coding.context import VisitContext
 from ptbill.domain.coded import CodedVisit
@@ -129,8 +130,25 @@ def _provider(p: Provider | None, role: str, refuse: _Refusals) -> ClaimProvider
     return ClaimProvider(p.npi, p.last_name, p.first_name or "", p.taxonomy)
 
 
+# The diagnosis lists found good, as given -> as written (a patient's visits repeat theirs; a
+# run of claims checks each distinct list once). Bounded; immutable values, shared.
+_WRITTEN: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _diagnoses(visit: Visit, refuse: _Refusals) -> tuple[str, ...]:
-    codes = tuple(d.replace(".", "").upper() for d in visit.diagnoses)
+    given = tuple(visit.diagnoses)
+    found = _WRITTEN.get(given)
+    if found is not None:
+        return found
+    codes = _checked_diagnoses(given, refuse)
+    if len(_WRITTEN) >= 4096:
+        _WRITTEN.clear()
+    _WRITTEN[given] = codes
+    return codes
+
+
+def _checked_diagnoses(given: tuple[str, ...], refuse: _Refusals) -> tuple[str, ...]:
+    codes = tuple(d.replace(".", "").upper() for d in given)
     if not codes:
         raise refuse("diagnoses", "no diagnosis", "add the ICD-10-CM codes treated")
     if len(codes) > MAX_DIAGNOSES:
@@ -151,7 +169,11 @@ def _diagnoses(visit: Visit, refuse: _Refusals) -> tuple[str, ...]:
 
 
 def _lines(
-    visit: Visit, coded: CodedVisit, diagnoses: int, refuse: _Refusals
+    visit: Visit,
+    coded: CodedVisit,
+    diagnoses: int,
+    refuse: _Refusals,
+    stored: StoredLines | None,
 ) -> tuple[ClaimLine, ...]:
     billed = coded.billed_lines
     if not billed:
@@ -159,6 +181,10 @@ def _lines(
             "services",
             "no billable line (every line has 0 units)",
             "document billable services or do not bill this visit",
+        )
+    if stored is not None and len(stored.control_numbers) != len(billed):
+        raise ValueError(
+            f"{len(stored.control_numbers)} stored control numbers for {len(billed)} lines"
         )
     out = []
     for number, line in enumerate(billed, start=1):
@@ -187,7 +213,10 @@ def _lines(
                 line.units,
                 line.diagnosis_pointers,
                 visit.date_of_service,
-                f"{visit.visit_id}-{number}",
+                f"{visit.visit_id}-{number}"
+                if stored is None
+                else stored.control_numbers[number - 1],
+                () if stored is None else stored.adjudications.get(number, ()),
             )
         )
     return tuple(out)
@@ -212,14 +241,28 @@ def _people(visit: Visit, refuse: _Refusals) -> tuple[Person, Person | None]:
     return Person(sub.last_name, sub.first_name, sub.address, None, None), person
 
 
+class StoredLines(NamedTuple):
+    """What a stored claim's lines carry besides its coding: each billed line's control
+    number (REF*6R, in line order) and its earlier payers' decisions (2430s, by line number)."""
+
+    control_numbers: Sequence[str]
+    adjudications: Mapping[int, tuple[LineAdjudication, ...]]
+
+
 def claim_from_visit(
-    visit: Visit, coded: CodedVisit, ctx: VisitContext, origin: str = "visit"
+    visit: Visit,
+    coded: CodedVisit,
+    ctx: VisitContext,
+    origin: str = "visit",
+    stored: StoredLines | None = None,
 ) -> Claim:
-    """The 837P claim for one coded visit (billed lines only, units > 0)."""
+    """The 837P claim for one coded visit (billed lines only, units > 0); `stored`: the lines
+    as a ledger's claim keeps them (else the control numbers are the visit id and the line
+    number, and no line has a 2430)."""
     refuse = _Refusals(origin, visit.visit_id)
     refuse.identifier(visit.visit_id, "visit_id", 38)
     diagnoses = _diagnoses(visit, refuse)
-    lines = _lines(visit, coded, len(diagnoses), refuse)
+    lines = _lines(visit, coded, len(diagnoses), refuse, stored)
     if visit.frequency_code in ("7", "8") and not visit.original_claim_id:
         raise refuse(
             "original_claim_id",

@@ -93,7 +93,7 @@ def _too_many_cas(adjustments: Sequence[CobAdjustment]) -> bool:
 
 def patient_liability(adjustments: Iterable[CobAdjustment]) -> Decimal:
     """What a payer left the patient to pay: its PR adjustments."""
-    return sum((a.amount for a in adjustments if a.group == "PR"), ZERO)
+    return sum([a.amount for a in adjustments if a.group == "PR"], ZERO)
 
 
 def imbalances(
