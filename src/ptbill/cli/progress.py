@@ -5,6 +5,8 @@ a pipe shows none)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -23,7 +25,18 @@ def _nothing(n: int) -> None:
 
 
 def shown(total: int, quiet: bool, threshold: int = ITEMS) -> bool:
-    return not quiet and err.is_terminal and total >= threshold
+    return not quiet and total >= threshold and not _plainly_no_terminal() and err.is_terminal
+
+
+def _plainly_no_terminal() -> bool:
+    """stderr is no terminal and no setting of rich's says to take it for one (TTY_COMPATIBLE,
+    FORCE_COLOR): what rich's `is_terminal` answers then, without making the console (and
+    importing rich) for output to a file or a pipe."""
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one: rich says False too
+        tty = False
+    return not tty and not {"TTY_COMPATIBLE", "FORCE_COLOR"} & os.environ.keys()
 
 
 @contextmanager
@@ -49,7 +62,7 @@ def progress(what: str, total: int, *, quiet: bool, in_bytes: bool = False) -> I
         count,
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=err.console,
         transient=True,
     ) as bar:
         task = bar.add_task(what, total=total)

@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from ptbill.bulk import batch
 from ptbill.cli import parallel, visits
@@ -17,6 +16,7 @@ from ptbill.cli.common import (
     EXIT_INPUT,
     FileReadTwice,
     err,
+    escape,
     json_bytes,
     out,
     run_config,

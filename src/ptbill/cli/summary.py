@@ -8,9 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rich.markup import escape
-
-from ptbill.cli.common import out
+from ptbill.cli.common import escape, out
 from ptbill.domain import CodedVisit
 from ptbill.pricing import PricedVisit
 from ptbill.scrub import ScrubResult

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
-
-import msgspec
 
 # The largest power of ten a number may have, either way: as many digits as Python reads into
 # an int from text (sys.int_info.default_max_str_digits), far past any field of a visit.
@@ -29,7 +28,17 @@ def exact(text: str) -> Decimal:
 
 
 _DECIMALS = json.JSONDecoder(parse_float=exact)
-_FAST_DECIMALS = msgspec.json.Decoder(float_hook=exact)
+
+
+@cache
+def _fast_decimals() -> tuple[Any, tuple[type[Exception], ...]]:
+    """msgspec's decoder with `exact` floats and the errors it raises: msgspec imported when
+    first needed (its import is about 9% of the start of a command whose JSON Lines visits
+    hold no fraction, read by pydantic's parser alone: ptbill.intake.stream.parse_visit)."""
+    import msgspec
+
+    decoder = msgspec.json.Decoder(float_hook=exact)
+    return decoder, (msgspec.DecodeError, msgspec.ValidationError)
 
 
 def json_object(raw: str | bytes) -> Any:
@@ -40,9 +49,10 @@ def json_object(raw: str | bytes) -> Any:
     json.loads makes a decoder per call when given parse_float. Raises ValueError (JSON that is
     not valid, an integer of too many digits), ArithmeticError (a number out of range) or
     RecursionError."""
+    decoder, refused = _fast_decimals()
     try:
-        return _FAST_DECIMALS.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        return decoder.decode(raw)
+    except refused:
         if isinstance(raw, str):
             return _DECIMALS.decode(raw)
         return json.loads(raw, parse_float=exact)  # (bytes: in UTF-8, 16 or 32, as json reads)

@@ -28,11 +28,14 @@ import marshal
 import os
 import re
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib.metadata import distribution
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where the index is made: a command that finds it kept does not
+    import xml.etree.ElementTree as ET
 
 PACKAGE = "simple-icd-10-cm"
 # The two release files of simple-icd-10-cm 1.5.0 (CMS ICD-10-CM FY2026, April 1, 2026 update).
@@ -287,6 +290,8 @@ def manifestation_codes_searched() -> frozenset[str]:
     for the phrase as bytes and only those categories, a few hundred of its 1,900, are parsed
     (0.02 s; the whole tabular list streamed took 0.2 s of every command's start). A file with
     character references, which a byte search would not read, is streamed whole."""
+    import xml.etree.ElementTree as ET
+
     with data_file(TABULAR_FILE).open("rb") as f:
         data = f.read()
     if b"&#" in data:
@@ -324,6 +329,8 @@ def _element(data: bytes, start: int) -> bytes:
 def manifestation_codes_streamed() -> frozenset[str]:
     """manifestation_codes, by streaming the whole tabular list a category at a time (each
     cleared once read): what the search above must agree with (tests/scrub/test_icd10.py)."""
+    import xml.etree.ElementTree as ET
+
     found: set[str] = set()
     with data_file(TABULAR_FILE).open("rb") as stream:
         for _, element in ET.iterparse(stream):
