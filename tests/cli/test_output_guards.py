@@ -96,3 +96,16 @@ def test_a_refused_claim_file_takes_no_control_number(tmp_path: Path) -> None:
     done = _ptbill(["claim", visits, "-o", str(tmp_path / "b.837")], tmp_path, tmp_path / "q.db")
     assert done.returncode == 0, done.stderr
     assert "(interchange 1)" in done.stderr
+
+
+def test_a_message_to_a_pipe_is_one_line_whatever_its_length(tmp_path: Path) -> None:
+    """What a command says on stderr, read by a script through a pipe, is not wrapped at 80
+    columns: a long output path used to be cut over three lines (`grep` of the interchange
+    number failed), so this test's own outcome hung on the length of pytest's temp folder."""
+    visits = write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 4)
+    folder.mkdir()
+    target = folder / "batch.837"
+    done = _ptbill(["claim", visits, "-o", str(target)], tmp_path, tmp_path / "q.db")
+    assert done.returncode == 0, done.stderr
+    assert f"1 claim(s) written to {target} (interchange 1); 0 blocked" in done.stderr

@@ -47,7 +47,9 @@ class LazyConsole:
 
 
 out = LazyConsole(highlight=False, soft_wrap=False)
-err = LazyConsole(stderr=True, highlight=False)
+# Messages on stderr are never wrapped by rich: a terminal wraps them itself, and a script
+# reading them through a pipe (rich's 80 columns) would find a long path cut over lines.
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def escape(text: str) -> str:
