@@ -170,3 +170,18 @@ def test_ptbill_listen_scrubs_each_message_as_of_the_day_it_arrives(tmp_path: Pa
         version = s.scalars(select(m.ClaimVersion)).one()
         rules = {f["category"] for f in json.loads(version.findings_json)}
     assert version.scrub_status == "blocked" and "timely_filing" in rules
+
+
+def test_ptbill_listen_stops_on_sigterm_as_on_ctrl_c(tmp_path: Path) -> None:
+    """`systemctl stop` sends SIGTERM: the listener stops as Ctrl-C stops it, saying what it
+    stored (it was killed without a word, its tally lost), and exits 0."""
+    db = f"sqlite:///{tmp_path / 'listen.db'}"
+    with _listening(db, "--today", "2026-03-10") as (port, proc):
+        [answer] = asyncio.run(_exchange(port, [_message("V-TERM-1").encode()]))
+        assert _msa(answer)[1] == "AA"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert proc.stderr is not None
+        said = proc.stderr.read()
+        assert "stopped: 1 stored, 0 refused, 0 unreadable" in said and "Traceback" not in said
+    assert _visits(db) == ["V-TERM-1"]

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -92,7 +93,8 @@ def parse_address(value: str) -> tuple[str, int]:
 @user_errors
 def listen(ctx: click.Context, address: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Receive DFT^P03 charge messages over MLLP and store each in the ledger as one import,
-    answering AA (stored), AE with the reason (refused) or AR (unreadable). Ctrl-C stops."""
+    answering AA (stored), AE with the reason (refused) or AR (unreadable). Ctrl-C or SIGTERM
+    stops it."""
     host, port = parse_address(address)
     config = load_config(ctx.obj.get("config"))
     fixed = _day(as_of)
@@ -105,9 +107,12 @@ def listen(ctx: click.Context, address: str, as_of: dt.datetime | None, as_json:
 
     async def run() -> None:
         server = await serve(listener, host, port)
-        err.print(f"listening for HL7 v2 (MLLP) on {host}:{port}; Ctrl-C stops")
+        # SIGTERM (`systemctl stop`) stops it as Ctrl-C does: the port closed, the tally said.
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        err.print(f"listening for HL7 v2 (MLLP) on {host}:{port}; Ctrl-C or SIGTERM stops")
         async with server:
-            await server.serve_forever()
+            await stop.wait()
 
     try:
         asyncio.run(run())
