@@ -72,12 +72,15 @@ MAX_STDIN = 4 * 1024 * 1024  # claim ids on standard input, at most
 
 def _scope(session: Any, clinics: tuple[str, ...]) -> Any:
     """The scope of --clinic (of the configuration's clinics, one not imported yet is told
-    so rather than unknown)."""
+    so rather than unknown), looked up once a session: a command checks each claim it is
+    given against it (a clinic's id never changes once found)."""
     from ptbill.ledger.scope import scope_of
 
-    if not clinics:
-        return scope_of(session, clinics)
-    return scope_of(session, clinics, profiles(click.get_current_context()).clinics)
+    found = session.info.setdefault("ptbill.scopes", {})
+    if clinics not in found:
+        configured = profiles(click.get_current_context()).clinics if clinics else ()
+        found[clinics] = scope_of(session, clinics, configured)
+    return found[clinics]
 
 
 def _held_to(session: Any, clinics: tuple[str, ...], name: str, touched: set[int | None]) -> None:

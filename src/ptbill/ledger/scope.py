@@ -296,12 +296,15 @@ def eligibility_clinics(session: Session, inbound_id: int) -> set[int | None]:
 
 def status_clinics(session: Session, inbound_id: int) -> set[int | None]:
     """The clinics of the claims a 277 answered about."""
-    numbers = session.scalars(
-        select(m.Claim.claim_number)
-        .join(pm.ClaimStatusCheck, pm.ClaimStatusCheck.claim_id == m.Claim.id)
-        .where(pm.ClaimStatusCheck.inbound_id == inbound_id)
+    return set(
+        session.scalars(
+            select(m.Patient.clinic_id)
+            .join(m.Claim, m.Claim.patient_id == m.Patient.id)
+            .join(pm.ClaimStatusCheck, pm.ClaimStatusCheck.claim_id == m.Claim.id)
+            .where(pm.ClaimStatusCheck.inbound_id == inbound_id)
+            .distinct()
+        )
     )
-    return claim_clinics(session, numbers)
 
 
 def refuse_outside(name: str, allowed: Any, clinics: set[int | None]) -> None:

@@ -16,6 +16,7 @@ from ptbill.domain.coded import CodedLine, CodedVisit
 from ptbill.ledger.jsontext import to_json
 from ptbill.pricing.model import LineMath, PricedLine, PricedVisit
 from ptbill.scrub import ScrubResult
+from ptbill.x12.values import remember
 
 if TYPE_CHECKING:  # workers of an import compute texts without loading the database layer
     from ptbill.ledger import models as m
@@ -230,27 +231,22 @@ class LineValues(Protocol):
 _SPLIT: dict[str, tuple[str, ...]] = {}
 _POINTERS: dict[str, tuple[int, ...]] = {}
 _MEMO_SIZE = 4096
-_line_number = attrgetter("line_number")
-
-
-def _remember(memo: dict[str, T], text: str, value: T) -> T:
-    if len(memo) >= _MEMO_SIZE:
-        memo.clear()
-    memo[text] = value
-    return value
+by_line_number = attrgetter("line_number")
 
 
 def coded_from_lines(visit_id: str, payer: str, lines: Sequence[LineValues]) -> CodedVisit:
     """A CodedVisit holding the stored billed lines, in their order (their line numbers)."""
     coded = []
     dos = None
-    for x in sorted(lines, key=_line_number):
+    for x in sorted(lines, key=by_line_number):
         modifiers, pointers = _SPLIT.get(x.modifiers), _POINTERS.get(x.pointers)
         if modifiers is None:
-            modifiers = _remember(_SPLIT, x.modifiers, tuple(x.modifiers.split()))
+            modifiers = remember(_SPLIT, x.modifiers, tuple(x.modifiers.split()), _MEMO_SIZE)
         if pointers is None:
             text = x.pointers
-            pointers = _remember(_POINTERS, text, tuple(int(p) for p in text.split(",") if p))
+            pointers = remember(
+                _POINTERS, text, tuple(int(p) for p in text.split(",") if p), _MEMO_SIZE
+            )
         explanation = x.explanation_json  # "[]": a next payer's claim and submit read none
         # CodedLine's fields in order: code, units, modifiers, diagnosis_pointers, minutes,
         # assistant_minutes, charge, services, explanation.

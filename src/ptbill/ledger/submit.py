@@ -36,7 +36,7 @@ from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.secondary import EarlierPayers, Step, for_payer, hold_changed
 from ptbill.ledger.secondary import stored_visit as parsed_visit
 from ptbill.ledger.states import State, audit_row
-from ptbill.ledger.stored import coded_from_lines
+from ptbill.ledger.stored import by_line_number, coded_from_lines
 from ptbill.ledger.work_items import close_open
 from ptbill.x12 import (
     Claim,
@@ -122,7 +122,7 @@ def claim_for(
     coded = coded_from_lines(claim_number, visit.payer, lines)
     # Each line made once, with its stored control number and its 2430s (not made, then made
     # again with them: a second ClaimLine a line and a second Claim a primary claim).
-    ordered = sorted(lines, key=_line_number)
+    ordered = sorted(lines, key=by_line_number)
     stored = StoredLines(
         [x.control_number for x in ordered], earlier.lines if earlier is not None else {}
     )
@@ -134,7 +134,6 @@ def claim_for(
     )
 
 
-_line_number = attrgetter("line_number")
 _CLAIM_NAMES = tuple(f.name for f in dataclasses.fields(Claim))
 _CLAIM_VALUES = attrgetter(*_CLAIM_NAMES)
 

@@ -20,7 +20,7 @@ from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Address, BillingProvider, Provider, Visit
 from ptbill.errors import InputError
 from ptbill.x12.cob import LineAdjudication, OtherPayer
-from ptbill.x12.values import NOT_TEXT
+from ptbill.x12.values import NOT_TEXT, remember
 
 MAX_DIAGNOSES = 12  # HI in loop 2300 (billing-rules C-2)
 MAX_POINTERS = 4  # SV107
@@ -140,11 +140,7 @@ def _diagnoses(visit: Visit, refuse: _Refusals) -> tuple[str, ...]:
     found = _WRITTEN.get(given)
     if found is not None:
         return found
-    codes = _checked_diagnoses(given, refuse)
-    if len(_WRITTEN) >= 4096:
-        _WRITTEN.clear()
-    _WRITTEN[given] = codes
-    return codes
+    return remember(_WRITTEN, given, _checked_diagnoses(given, refuse), 4096)
 
 
 def _checked_diagnoses(given: tuple[str, ...], refuse: _Refusals) -> tuple[str, ...]:

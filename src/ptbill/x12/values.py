@@ -80,8 +80,10 @@ _EXACT = Context(prec=60)  # scaling by 100 never rounds, whatever the caller's 
 MONEY: dict[str, tuple[Decimal, Cents]] = {}
 
 
-def _remember(memo: dict[K, T], key: K, value: T) -> T:
-    if len(memo) >= _MEMO_SIZE:  # bounded: a file of all-different values cannot grow it
+def remember(memo: dict[K, T], key: K, value: T, size: int = _MEMO_SIZE) -> T:
+    """`value` kept in `memo` under `key`, and returned. Bounded: past `size` entries the memo
+    starts again, so an input of all-different values cannot grow it."""
+    if len(memo) >= size:
         memo.clear()
     memo[key] = value
     return value
@@ -109,7 +111,7 @@ def money(e: list[str], i: int) -> tuple[Decimal, Cents]:
         except InvalidOperation:
             pass
         else:
-            return _remember(MONEY, s, (value, _cents(value)))
+            return remember(MONEY, s, (value, _cents(value)))
     problem = f"{shown(s)} is not a decimal number" if s else "a required number is missing"
     raise X12Error(problem, element=element_name(e, i))
 
@@ -165,7 +167,7 @@ def parse_date8(s: str, element: str) -> dt.date:
         except ValueError:
             pass
         else:
-            return _remember(DATES, s, value)
+            return remember(DATES, s, value)
     raise X12Error("not a date written CCYYMMDD" if s else "the date is missing", element=element)
 
 
@@ -186,11 +188,11 @@ def format_amount(value: Decimal) -> str:
         raise ValueError(f"not an amount: {value}")
     q = value.quantize(_CENT)
     s = format(q, "f").rstrip("0").rstrip(".") if q else "0"
-    return _remember(AMOUNT_TEXTS, value, s) if q == value else s
+    return remember(AMOUNT_TEXTS, value, s) if q == value else s
 
 
 def format_date(value: dt.date) -> str:
     try:
         return DATE_TEXTS[value]
     except KeyError:  # CCYYMMDD (years 1 to 9999: four digits)
-        return _remember(DATE_TEXTS, value, value.isoformat().replace("-", ""))
+        return remember(DATE_TEXTS, value, value.isoformat().replace("-", ""))

@@ -19,7 +19,7 @@ from ptbill.domain.visit import Address, BillingProvider
 from ptbill.x12.claim import Claim, ClaimLine, ClaimProvider, Person
 from ptbill.x12.cob import MAX_CAS_REASONS, CobAdjustment, LineAdjudication, OtherPayer
 from ptbill.x12.envelope import CLAIM, InterchangeSettings, segment, write_interchange
-from ptbill.x12.values import NOT_TEXT, format_amount, format_date
+from ptbill.x12.values import NOT_TEXT, format_amount, format_date, remember
 
 MAX_CLAIMS_PER_SET = 5000
 _SPACES = re.compile(r" {2,}")
@@ -61,10 +61,7 @@ def _clean_once(value: str, limit: int) -> str:
         return _CLEANED[value][:limit]
     except KeyError:
         pass
-    if len(_CLEANED) >= _CLEANED_SIZE:
-        _CLEANED.clear()
-    _CLEANED[value] = text = _cleaned(value)
-    return text[:limit]
+    return remember(_CLEANED, value, _cleaned(value), _CLEANED_SIZE)[:limit]
 
 
 def format_units(units: Decimal) -> str:
@@ -275,9 +272,7 @@ def _loop_2430_once(a: LineAdjudication) -> Sequence[str]:
     except TypeError:  # a signaling NaN (no hash): refused by loop_2430, as without the memo
         return loop_2430(a)
     if found is None:
-        if len(_WRITTEN_2430) >= _CLEANED_SIZE:
-            _WRITTEN_2430.clear()
-        found = _WRITTEN_2430[key] = tuple(loop_2430(a))
+        found = remember(_WRITTEN_2430, key, tuple(loop_2430(a)), _CLEANED_SIZE)
     return found
 
 
