@@ -164,3 +164,49 @@ def test_the_patient_commands_held_to_a_clinic(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "no patient 'P-404' at the clinics given" in r.output
     r = run("--db", db, "statements", "-o", str(tmp_path / "st"), "--clinic", "no-such")
     assert r.exit_code == 2 and "no clinic 'no-such'" in r.output
+
+
+def test_one_patients_balance_shows_each_visit_and_its_aging(tmp_path: Path) -> None:
+    """`balance PATIENT` for people answers the desk's question, which visits and how old:
+    each visit's charge, what the payers paid and took off, the share, what was applied and
+    what is owed, then the aging (the docstring promised it; only --json had it)."""
+    from ptbill.ledger.db import Ledger
+    from tests.ledger.helpers import (
+        PAID_DAY,
+        decision,
+        import_and_submit,
+        paid_in_full,
+        post_835,
+        remit_of,
+        sim_claims,
+    )
+
+    db = str(tmp_path / "cli.db")
+    config = load_config(None)
+    ledger = Ledger(db)
+    sent = import_and_submit(
+        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
+    )
+    claim = sim_claims(sent.text)["V-1"]
+    # 97110 x2 $96 + 97140 $47; allowed 60 + 20, coinsurance 12 + 4 (paid_in_full).
+    post_835(ledger, config, remit_of([decision(claim, paid_in_full(claim))]))
+    ledger.close()
+    day = PAID_DAY + dt.timedelta(days=40)  # decided 40 days before: the 31-60 bucket
+    r = run("--db", db, "balance", "P-1", "--as-of", str(day), env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if "V-1" in line)
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    # claim, date of service, charge, insurance paid, adjustments, share, applied, owes
+    assert cells[:8] == ["V-1", "2025-03-03", "143.00", "62.72", "64.28", "16.00", "0.00", "16.00"]
+    aging = next(line for line in r.output.splitlines() if "31-60" in line)
+    values = r.output.splitlines()[r.output.splitlines().index(aging) + 2]
+    assert [c.strip() for c in values.strip("│ ").split("│")] == [
+        "P-1",
+        "0.00",
+        "16.00",
+        "0.00",
+        "0.00",
+        "0.00",
+    ]
+    listing = run("--db", db, "balance", "--as-of", str(day))  # every patient: totals only
+    assert listing.exit_code == 0 and "V-1" not in listing.output, listing.output

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -31,6 +31,9 @@ from ptbill.cli.ledger_cmds import (
 from ptbill.cli.output import print_table
 from ptbill.errors import InputError
 from ptbill.ledger.patient_pay import STATEMENT_DAY, recorded_on, typed_amount
+
+if TYPE_CHECKING:
+    from ptbill.ledger.balances import PatientBalance
 
 JSON_HELP = "Machine-readable output."
 
@@ -227,6 +230,35 @@ def balance(
         rows.append([b.external_id, *(_money(x) for x in money)])
     # Never a cell cut (money above all): a narrow terminal gets the columns in two tables.
     print_table(f"Patient balances as of {day}", columns, rows)
+    if patient and shown:  # the desk's question: which visits, and how old
+        _show_visits(shown[0], day)
+
+
+def _show_visits(b: PatientBalance, day: dt.date) -> None:
+    """One patient's visits (what each cost, what the payers did, what is owed) and aging."""
+    from ptbill.ledger.balances import BUCKETS
+
+    columns = ["Claim", "Service", "Charge", "Ins. paid", "Adjust.", "Share", "Applied", "Owes"]
+    rows = [
+        [
+            v.claim_number,
+            str(v.date_of_service),
+            *map(_money, (v.charge, v.insurance_paid, v.adjustments, v.share, v.applied)),
+            _money(v.balance),
+            v.pending_with or "",
+        ]
+        for v in sorted(b.visits, key=lambda v: (v.date_of_service, v.claim_number))
+    ]
+    print_table(f"Visits of {b.external_id}", [*columns, "Pending with"], rows)
+    if b.balance <= 0:
+        return  # nothing owed: no aging to show
+    aging = b.aging(day)
+    labels = [">120" if name == "over_120" else name for name, _ in BUCKETS]
+    print_table(
+        "Aging (days since the payer decided)",
+        ["Patient", *labels],
+        [[b.external_id, *(_money(aging[name]) for name, _ in BUCKETS)]],
+    )
 
 
 # --- payments ----------------------------------------------------------------------------------
