@@ -16,6 +16,8 @@ def test_a_command_end_leaves_the_heap_to_the_exit(
     monkeypatch: pytest.MonkeyPatch, argv: list[str]
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["ptbill", *argv])
+    # The test process's dataclasses left as they are (ptbill.cli.code_cache has tests of its own).
+    monkeypatch.setattr("ptbill.cli.main.keep_compiled_code", lambda: None)
     gc.unfreeze()
     try:
         with pytest.raises(SystemExit):

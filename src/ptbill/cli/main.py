@@ -14,8 +14,8 @@ import click
 
 from ptbill import __version__
 from ptbill.bulk import batch
+from ptbill.cli.code_cache import keep_compiled_code
 from ptbill.cli.exit_codes import help_text
-from ptbill.cli.method_cache import keep_compiled_methods
 
 # Each command by name, and where it is: a command's module is imported when the command runs
 # (or --help lists them), so that `ptbill remit` does not load the ledger, the web server and
@@ -158,8 +158,8 @@ _OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 def main() -> None:
     """The process's command: what it runs, then its end left to the exit (`_leave`)."""
-    # Before the command's modules make their dataclasses (each imported when it runs).
-    keep_compiled_methods()
+    # Before the command's modules make their dataclasses and models (imported when it runs).
+    keep_compiled_code()
     try:
         _main()
     finally:
