@@ -11,7 +11,7 @@ import pytest
 
 from ptbill.config import load_config
 from ptbill.payer_sim import PayerSim, SimConfig, simulate
-from tests.ledger.helpers import medicare_visit, write_visits
+from tests.ledger.helpers import PAID_DAY, medicare_visit, write_visits
 from tests.ledger.test_cli import run
 from tests.x12.pyx12_check import assert_valid
 
@@ -101,14 +101,11 @@ def test_the_patient_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert r.exit_code == 0 and json.loads(r.output)["statements"] == []
 
 
-def test_statements_to_a_folder_that_cannot_be_written_record_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """-o names a folder under a file: the error names it (exit 2, no traceback) and no
-    statement is recorded, so the next run with a good folder sends them."""
+def _primary_paid(tmp_path: Path) -> str:
+    """A ledger (its path) with medicare_visit V-1 of P-1 sent and paid by Medicare on
+    PAID_DAY (paid_in_full), no next coverage."""
     from ptbill.ledger.db import Ledger
     from tests.ledger.helpers import (
-        PAID_DAY,
         decision,
         import_and_submit,
         paid_in_full,
@@ -126,6 +123,15 @@ def test_statements_to_a_folder_that_cannot_be_written_record_nothing(
     claim = sim_claims(sent.text)["V-1"]
     post_835(ledger, config, remit_of([decision(claim, paid_in_full(claim))]))
     ledger.close()
+    return db
+
+
+def test_statements_to_a_folder_that_cannot_be_written_record_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o names a folder under a file: the error names it (exit 2, no traceback) and no
+    statement is recorded, so the next run with a good folder sends them."""
+    db = _primary_paid(tmp_path)
     monkeypatch.setenv("PTBILL_TODAY", str(PAID_DAY))
     blocked = tmp_path / "a-file"
     blocked.write_text("")
@@ -170,27 +176,8 @@ def test_one_patients_balance_shows_each_visit_and_its_aging(tmp_path: Path) -> 
     """`balance PATIENT` for people answers the desk's question, which visits and how old:
     each visit's charge, what the payers paid and took off, the share, what was applied and
     what is owed, then the aging (the docstring promised it; only --json had it)."""
-    from ptbill.ledger.db import Ledger
-    from tests.ledger.helpers import (
-        PAID_DAY,
-        decision,
-        import_and_submit,
-        paid_in_full,
-        post_835,
-        remit_of,
-        sim_claims,
-    )
-
-    db = str(tmp_path / "cli.db")
-    config = load_config(None)
-    ledger = Ledger(db)
-    sent = import_and_submit(
-        ledger, config, write_visits(tmp_path / "v.jsonl", [medicare_visit("V-1")])
-    )
-    claim = sim_claims(sent.text)["V-1"]
     # 97110 x2 $96 + 97140 $47; allowed 60 + 20, coinsurance 12 + 4 (paid_in_full).
-    post_835(ledger, config, remit_of([decision(claim, paid_in_full(claim))]))
-    ledger.close()
+    db = _primary_paid(tmp_path)
     day = PAID_DAY + dt.timedelta(days=40)  # decided 40 days before: the 31-60 bucket
     r = run("--db", db, "balance", "P-1", "--as-of", str(day), env={"COLUMNS": "200"})
     assert r.exit_code == 0, r.output
