@@ -266,6 +266,8 @@ def test_submitting_sends_every_ready_claim(make_bench: MakeBench) -> None:
     r = bench.post("/api/v1/submissions")
     assert r.status_code == 201, r.text
     assert r.json()["claims"] == ready
+    (sent,) = r.json()["interchanges"]  # one clinic's claim: one interchange, its account's
+    assert (sent["claims"], sent["sender"], sent["receiver"]) == (1, "ELMST001", "DEMOCH01")
     assert _claims(bench, state="ready") == []
     subs = bench.get("/api/v1/submissions").json()["submissions"]
     assert len(subs) == len(bench.templates.demo.remits) + 1 and subs[0]["claim_count"] == 1

@@ -20,7 +20,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from ptbill.cli.common import (
     user_errors,
 )
 from ptbill.cli.intake_opts import from_option, notify
-from ptbill.cli.outfile import written_whole
+from ptbill.cli.outfile import refuse_precious, special, written_whole
 from ptbill.cli.output import format_options, print_table, quiet_option
 from ptbill.cli.progress import progress
 from ptbill.errors import AlreadyApplied, InputError
@@ -349,14 +349,16 @@ def submit(
     clinics: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """Every ready (or corrected) claim (of the clinics given) into one 837P; the claims
-    become submitted."""
+    """Every ready (or corrected) claim (of the clinics given) into an 837P; the claims become
+    submitted. Clinics that send as different submitters or to different clearinghouses get an
+    interchange each: OUTPUT.SUBMITTER-RECEIVER.837."""
     from ptbill.ledger.submit import submit as submit_claims
 
     config = _config(ctx)
     target = Path(output)
-    # Put in place after the commit: never a file the ledger did not record.
-    with written_whole(target) as tmp, ledger_session(ctx) as session:
+    refuse_precious(target)
+    # Each file put in place after the commit: never a file the ledger did not record.
+    with ExitStack() as files, ledger_session(ctx) as session:
         day = as_of_or_today(ctx, as_of, config)
         result = submit_claims(
             session,
@@ -367,31 +369,44 @@ def submit(
             scope=_scope(session, clinics),
             progress=lambda total: progress("submitting", total, quiet=quiet or as_json),
         )
-        if result.text:
+        for sent in result.interchanges:  # a device takes them one after the other
+            path = target if special(target) else Path(sent.file_name)
+            tmp = files.enter_context(written_whole(path))
             try:
-                write_text(tmp, result.text)
+                write_text(tmp, sent.text)
             except OSError as e:  # the transaction rolls back: the claims stay ready
-                raise unwritable(target, e) from None
+                raise unwritable(path, e) from None
     if as_json:
         print_json(
             {
                 "as_of": day,
-                "file": output if result.text else None,
+                "file": output if result.interchanges else None,
                 "interchange_control_number": result.interchange_control_number,
                 "claims": result.claims,
                 "total_charge": result.total_charge,
                 "late": result.late,
                 "held": result.held,
+                "interchanges": [sent.as_json() for sent in result.interchanges],
             }
         )
         return
     if not result.claims:
         out.print("no ready claim to submit: nothing written")
-    else:
+    elif len(result.interchanges) == 1:
         out.print(
             f"{len(result.claims)} claim(s), {_money(result.total_charge)} billed, written "
             f"to {output} (interchange {result.interchange_control_number:09d})"
         )
+    else:  # the clinics send as different submitters, or to different clearinghouses
+        out.print(
+            f"{len(result.claims)} claim(s), {_money(result.total_charge)} billed, in "
+            f"{len(result.interchanges)} interchanges (one for each submitter and receiver):"
+        )
+        for sent in result.interchanges:
+            out.print(
+                f"  {sent.file_name}: {sent.claims} claim(s), {_money(sent.total_charge)}, "
+                f"from {sent.sender} to {sent.receiver} (interchange {sent.control_number:09d})"
+            )
     for number in result.late:
         out.print(f"  {number}: past the timely filing limit, not sent (see the worklist)")
     for number in result.held:

@@ -19,7 +19,8 @@ from ptbill.errors import InputError
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def _special(target: Path) -> bool:
+def special(target: Path) -> bool:
+    """Whether `target` is written itself (a device or a pipe), not replaced by a file."""
     return target.exists() and not target.is_file()
 
 
@@ -57,7 +58,7 @@ def written_whole(target: Path, inputs: tuple[str, ...] = ()) -> Iterator[Path]:
     the block ends, and dropped when it fails (nothing written: nothing put in place).
     `inputs` are the files the command reads: never a target."""
     refuse_precious(target, inputs)
-    if _special(target):
+    if special(target):
         yield target
         return
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

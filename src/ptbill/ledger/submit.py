@@ -1,4 +1,6 @@
-"""`ptbill submit`: every ready claim (and every corrected one) into one 837P interchange.
+"""`ptbill submit`: every ready claim (and every corrected one) into an 837P interchange, one for
+each submitter and receiver the claims' clinics send as and to (1000A/ISA06, 1000B/ISA08: a
+clinic's clearinghouse account), so that no clinic's claims go out under another's account.
 
 The claims become `submitted`, the interchange is stored with its control numbers (ISA13 and
 GS06 come from persistent counters: each number is used once, ever) and each claim's version
@@ -17,6 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import attrgetter
+from pathlib import PurePath
 from typing import IO, Any
 
 from sqlalchemy import select
@@ -66,14 +69,47 @@ def _untold(n: int) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One interchange written: its control number (ISA13), the file name it was recorded
+    under, its text, and whom it is from and to (ISA06, ISA08)."""
+
+    control_number: int
+    file_name: str
+    text: str
+    claims: int
+    total_charge: Decimal
+    sender: str
+    receiver: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "interchange_control_number": self.control_number,
+            "file": self.file_name,
+            "claims": self.claims,
+            "total_charge": self.total_charge,
+            "sender": self.sender,
+            "receiver": self.receiver,
+        }
+
+
 @dataclass
 class SubmitResult:
-    text: str = ""
-    interchange_control_number: int | None = None
+    interchanges: list[Sent] = field(default_factory=list)  # by sender, then receiver
     claims: list[str] = field(default_factory=list)
     total_charge: Decimal = Decimal(0)
     late: list[str] = field(default_factory=list)  # past timely filing: blocked, not sent
     held: list[str] = field(default_factory=list)  # next payers' whose coverage changed: blocked
+
+    @property
+    def text(self) -> str:
+        """The interchanges' texts one after the other (one interchange: its text)."""
+        return "".join(i.text for i in self.interchanges)
+
+    @property
+    def interchange_control_number(self) -> int | None:
+        """The first interchange's (the only one unless the clinics send as several)."""
+        return self.interchanges[0].control_number if self.interchanges else None
 
 
 def next_number(session: Session, name: str) -> int:
@@ -233,6 +269,7 @@ class _Submission:
         who: str,
         file_name: str,
         spool: IO[str],
+        addressee: Addressee | None = None,
     ) -> None:
         self.s, self.config, self.as_of, self.who = session, config, as_of, who
         self.file_name, self.spool = file_name, spool
@@ -240,8 +277,9 @@ class _Submission:
         self.conn = session.connection()
         self.bulk = Bulk(session)
         self.contexts: dict[tuple[str, str | None, str | None], VisitContext] = {}
-        self.submitter: Submitter | None = None
-        self.receiver = RECEIVER
+        # The clinics' account, or (claims of no configured clinic) the first clinic's met.
+        self.submitter: Submitter | None = addressee[0] if addressee else None
+        self.receiver = addressee[1] if addressee else RECEIVER
         self.settings: InterchangeSettings | None = None
         self.writer: InterchangeWriter | None = None
         self.submission: m.Submission | None = None
@@ -471,25 +509,6 @@ class _Submission:
                 claims=by_hand,
             )
 
-    def block_late(self, late: list[tuple[Any, ...]]) -> None:
-        """Ready claims past their timely filing limit: blocked with a work item, not sent."""
-        self.bulk.update(m.Claim, [{"id": c[0], "state": str(State.BLOCKED)} for c in late])
-        self.bulk.insert(m.WorkItem, [late_item(c[0], c[1], c[3], c[4], self.as_of) for c in late])
-        self.bulk.insert(
-            m.AuditEntry,
-            [
-                audit_row(
-                    cid,
-                    state,
-                    State.BLOCKED,
-                    self.who,
-                    self.as_of,
-                    f"not submitted: the timely filing limit ({deadline}) has passed",
-                )
-                for cid, _, state, _, deadline in late
-            ],
-        )
-
     def finish(self, result: SubmitResult) -> None:
         if self.writer is None or self.submission is None:
             return
@@ -501,9 +520,48 @@ class _Submission:
         self.submission.claim_count = self.sent
         self.submission.total_charge = self.total
         self.s.flush()
-        result.text = text
-        result.interchange_control_number = self.submission.interchange_control_number
-        result.total_charge = self.total
+        assert self.settings is not None
+        result.interchanges.append(
+            Sent(
+                self.submission.interchange_control_number,
+                self.file_name,
+                text,
+                self.sent,
+                self.total,
+                self.settings.sender_id,
+                self.settings.receiver_id,
+            )
+        )
+        result.total_charge += self.total
+
+
+# Whom an interchange is from and to: the clinic's submitter (None: the first configured
+# clinic's met, for claims of a billing provider no clinic is) and its receiver.
+Addressee = tuple[Submitter | None, Receiver]
+
+
+def addressee_of(config: Config, clinic_key: str | None) -> Addressee | None:
+    """A configured clinic's submitter and receiver; None for a clinic not configured."""
+    clinic = config.clinic(clinic_key) if clinic_key else None
+    if clinic is None:
+        return None
+    receiver = clinic.receiver
+    return clinic.submitter, Receiver(receiver.name, receiver.id) if receiver else RECEIVER
+
+
+def _sender_order(addressee: Addressee | None) -> tuple[str, str]:
+    if addressee is None:
+        return "", ""
+    submitter, receiver = addressee
+    return submitter.id if submitter else "", receiver.id
+
+
+def file_name_of(file_name: str, addressee: Addressee | None) -> str:
+    """The name an interchange is recorded (and written) under when a submission makes several:
+    `file_name` with its sender and receiver before the suffix (batch.ELMST001-DEMOCH01.837)."""
+    sender, receiver = _sender_order(addressee)
+    path = PurePath(file_name)
+    return str(path.with_name(f"{path.stem}.{sender or 'NOSUBMITTER'}-{receiver}{path.suffix}"))
 
 
 def submit(
@@ -516,13 +574,17 @@ def submit(
     scope: Scope = EVERYTHING,
     progress: Progress | None = None,
 ) -> SubmitResult:
-    """Every ready (or corrected) claim of the clinics of `scope` into one 837P (`progress`:
-    told how many claims will be sent, then as they are built)."""
+    """Every ready (or corrected) claim of the clinics of `scope` into 837Ps, one interchange
+    for each submitter and receiver their clinics send as and to, recorded as `file_name`
+    (several: file_name_of) (`progress`: told how many claims will be sent, then as they are
+    built)."""
     result = SubmitResult()
-    by_payer: dict[int, list[int]] = {}
+    # By addressee (a clinic's account), then by payer as the sets are.
+    by_addressee: dict[Addressee | None, dict[int, list[int]]] = {}
     # Ready claims past their timely filing limit, by payer as the sets are.
     late_by_payer: dict[int, list[tuple[Any, ...]]] = {}
-    for cid, payer, number, state, dos, charge, tf_days in session.connection().execute(
+    addressees: dict[str | None, Addressee | None] = {}
+    for cid, payer, number, state, dos, charge, tf_days, clinic in session.connection().execute(
         select(
             m.Claim.id,
             m.Claim.payer_id,
@@ -531,35 +593,68 @@ def submit(
             m.Claim.date_of_service,
             m.Claim.charge,
             m.Payer.timely_filing_days,
+            m.Clinic.key,
         )
         .join(m.Payer, m.Payer.id == m.Claim.payer_id)
+        .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
+        .join(m.Clinic, m.Clinic.id == m.Visit.clinic_id)
         .where(m.Claim.state.in_([str(s) for s in SUBMITTABLE]), scope.claims())
         .order_by(m.Claim.id)
     ):
         deadline = dos + dt.timedelta(days=tf_days)
         if state == State.READY and as_of > deadline:
             late_by_payer.setdefault(payer, []).append((cid, number, state, charge, deadline))
-        else:
-            by_payer.setdefault(payer, []).append(cid)
-    if not by_payer and not late_by_payer:
+            continue
+        if clinic not in addressees:
+            addressees[clinic] = addressee_of(config, clinic)
+        by_payer = by_addressee.setdefault(addressees[clinic], {})
+        by_payer.setdefault(payer, []).append(cid)
+    if not by_addressee and not late_by_payer:
         return result
     late = [c for payer in sorted(late_by_payer) for c in late_by_payer[payer]]
-    with tempfile.TemporaryFile("w+", encoding="ascii", newline="") as spool:
-        run = _Submission(session, config, as_of, who, file_name, spool)
-        run.block_late(late)
-        result.late = [c[1] for c in late]
-        total = sum(map(len, by_payer.values()))
-        shown = progress(total) if progress else nullcontext(run.advance)
-        # visits, claims and segments, none in a reference cycle: no GC rescans
-        with batch(), shown as run.advance:
-            for payer in sorted(by_payer):  # one transaction set (or more) per payer
-                ids = by_payer[payer]
-                for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
-                    run.chunk(ids[i : i + MAX_CLAIMS_PER_SET], result)
-        run.finish(result)
-    for patient in dict.fromkeys(run.held):  # blocked, each with a work item
+    _block_late(session, as_of, who, late)
+    held: list[int] = []
+    total = sum(len(ids) for by_payer in by_addressee.values() for ids in by_payer.values())
+    shown = progress(total) if progress else nullcontext(_untold)
+    # visits, claims and segments, none in a reference cycle: no GC rescans
+    with batch(), shown as advance:
+        for addressee in sorted(by_addressee, key=_sender_order):
+            name = file_name if len(by_addressee) == 1 else file_name_of(file_name, addressee)
+            with tempfile.TemporaryFile("w+", encoding="ascii", newline="") as spool:
+                run = _Submission(session, config, as_of, who, name, spool, addressee)
+                run.advance = advance
+                by_payer = by_addressee[addressee]
+                for payer in sorted(by_payer):  # one transaction set (or more) per payer
+                    ids = by_payer[payer]
+                    for i in range(0, len(ids), MAX_CLAIMS_PER_SET):
+                        run.chunk(ids[i : i + MAX_CLAIMS_PER_SET], result)
+                run.finish(result)
+                held += run.held
+    result.late = [c[1] for c in late]
+    for patient in dict.fromkeys(held):  # blocked, each with a work item
         result.held += hold_changed(session, patient, as_of=as_of, who=who)
     return result
+
+
+def _block_late(session: Session, as_of: dt.date, who: str, late: list[tuple[Any, ...]]) -> None:
+    """Ready claims past their timely filing limit: blocked with a work item, not sent."""
+    bulk = Bulk(session)
+    bulk.update(m.Claim, [{"id": c[0], "state": str(State.BLOCKED)} for c in late])
+    bulk.insert(m.WorkItem, [late_item(c[0], c[1], c[3], c[4], as_of) for c in late])
+    bulk.insert(
+        m.AuditEntry,
+        [
+            audit_row(
+                cid,
+                state,
+                State.BLOCKED,
+                who,
+                as_of,
+                f"not submitted: the timely filing limit ({deadline}) has passed",
+            )
+            for cid, _, state, _, deadline in late
+        ],
+    )
 
 
 def late_item(

@@ -33,8 +33,10 @@ def list_submissions(
 def create_submission(
     request: Request, session: DB, who: ApiWriter, as_of: AsOf = None
 ) -> LedgerJSON:
-    """Send every ready (and corrected) claim in one 837P; claims past the timely-filing limit
-    are blocked instead. The answer names the claims sent and the interchange number."""
+    """Send every ready (and corrected) claim in an 837P, one interchange for each submitter and
+    receiver the clinics send as and to; claims past the timely-filing limit are blocked
+    instead. The answer names the claims sent and the interchanges (`interchange_control_number`:
+    the first's)."""
     state = request.app.state
     day = business_date(session, state.settings, as_of)
     result = actions.submit_claims(session, state.config, who, day)
@@ -47,6 +49,7 @@ def create_submission(
             "late": result.late,
             "held": result.held,
             "as_of": day,
+            "interchanges": [sent.as_json() for sent in result.interchanges],
         },
         status_code=201,
     )

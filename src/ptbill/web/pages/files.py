@@ -56,6 +56,8 @@ def submit(request: Request, session: DB, who: PageWriter) -> Response:
     session.commit()
     if result.interchange_control_number is None:
         return back_to("/submissions", "nothing_to_submit")
+    if len(result.interchanges) > 1:  # one for each clinic account: the list shows them
+        return back_to("/submissions", "submitted")
     submission = files.list_submissions(session, who.scope, limit=1)["submissions"][0]
     return back_to(f"/submissions/{submission['id']}", "submitted")
 
