@@ -62,12 +62,17 @@ def test_each_clinic_is_sent_under_its_own_submitter(tmp_path: Path) -> None:
 
 
 def test_one_account_one_file_as_named(tmp_path: Path) -> None:
+    """One account: the file named -o; its line for people on one line when piped (rich wrapped
+    stdout at 80 columns: a script's grep of the path failed on a long one)."""
     db = str(tmp_path / "l.db")
     path = write_visits(
         tmp_path / "v.jsonl", [medicare_visit("V-1"), medicare_visit("V-2", patient="P-2")]
     )
     assert run("--db", db, "import", path, "--as-of", "2025-03-10").exit_code == 0
-    r = run("--db", db, "submit", "-o", str(tmp_path / "batch.837"), "--as-of", "2025-03-10")
-    assert r.exit_code == 0 and "written to" in r.output, r.output
-    assert _envelope((tmp_path / "batch.837").read_text()) == ("ELMST001", "DEMOCH01", {ELM})
-    assert [p.name for p in tmp_path.glob("batch*")] == ["batch.837"]
+    folder = tmp_path / ("a-folder-name-long-enough-to-pass-eighty-columns-" * 2)
+    folder.mkdir()
+    r = run("--db", db, "submit", "-o", str(folder / "batch.837"), "--as-of", "2025-03-10")
+    assert r.exit_code == 0, r.output
+    assert f"written to {folder / 'batch.837'} (interchange 000000001)" in r.output.splitlines()[0]
+    assert _envelope((folder / "batch.837").read_text()) == ("ELMST001", "DEMOCH01", {ELM})
+    assert [p.name for p in folder.iterdir()] == ["batch.837"]

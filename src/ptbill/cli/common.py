@@ -46,9 +46,10 @@ class LazyConsole:
         return getattr(self.console, name)
 
 
-out = LazyConsole(highlight=False, soft_wrap=False)
-# Messages on stderr are never wrapped by rich: a terminal wraps them itself, and a script
-# reading them through a pipe (rich's 80 columns) would find a long path cut over lines.
+# Messages are never wrapped by rich, on stdout as on stderr: a terminal wraps them itself, and
+# a script reading them through a pipe (rich's 80 columns) would find a long path or a count cut
+# over lines. Tables keep their width (print_table splits a wide one; no cell is cut).
+out = LazyConsole(highlight=False, soft_wrap=True)
 err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
