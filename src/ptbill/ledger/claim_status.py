@@ -32,6 +32,7 @@ from ptbill.errors import InputError
 from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import payer_models as pm
+from ptbill.ledger.bulk import among
 from ptbill.ledger.outbound import Written, record, register_inbound, settings, submitter_of
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.secondary import for_payer
@@ -114,8 +115,13 @@ def request(
         chosen = candidates(session, config, as_of, scope)
     if not chosen:
         return written
-    submitter, _ = submitter_of(config)
-    s = settings(session, config, as_of)
+    clinics = session.scalars(
+        select(m.Clinic.key)
+        .join(m.Visit, m.Visit.clinic_id == m.Clinic.id)
+        .where(among(session.get_bind().dialect, m.Visit.id, sorted({c.visit_pk for c in chosen})))
+    ).all()
+    submitter, _ = submitter_of(config, clinics)
+    s = settings(session, config, as_of, clinics)
     coverage = cov.of_patients(session, [c.patient_id for c in chosen if c.sequence > 1])
     requests, rows = [], []
     for n, claim in enumerate(chosen, start=1):

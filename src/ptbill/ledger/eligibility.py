@@ -134,7 +134,7 @@ def request(
         return written
     patients = _patient_ids(session, [v.patient.id for v in chosen.values()])
     payers = {p.key: p.id for p in session.scalars(select(m.Payer))}
-    s = settings(session, config, as_of)
+    s = settings(session, config, as_of, (v.clinic for v in chosen.values()))
     inquiries, rows = [], []
     for n, v in enumerate(chosen.values(), start=1):
         trace = f"E{s.interchange_control_number:09d}{n:04d}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from ptbill.config.profiles import Config, Submitter
 from ptbill.errors import AlreadyApplied, InputError
 from ptbill.ledger import payer_models as pm
-from ptbill.ledger.submit import RECEIVER, next_number
+from ptbill.ledger.submit import RECEIVER, addressee_of, next_number
 from ptbill.x12.envelope import InterchangeSettings
 
 
@@ -41,12 +42,29 @@ class Written:
         }
 
 
-def submitter_of(config: Config) -> tuple[Submitter, str]:
-    """(the submitter, the receiver id) of the first clinic that has one, as `submit` does."""
+def submitter_of(config: Config, clinics: Iterable[str | None] = ()) -> tuple[Submitter, str]:
+    """(the submitter, the receiver id) a request about the `clinics`' patients or claims is
+    sent as and to: their clinic's account (claims of a billing provider no clinic is: the
+    first clinic's that has one, as `submit` does). Clinics of different accounts are refused:
+    one interchange goes out under one account (ptbill.ledger.submit.addressee_of)."""
+    accounts = {a for a in (addressee_of(config, key) for key in set(clinics)) if a}
+    if len(accounts) > 1:
+        shown = ", ".join(sorted(f"{_id(s)} to {r.id}" for s, r in accounts))
+        raise InputError(
+            "request",
+            f"the clinics asked about send as different accounts ({shown}): one request "
+            "goes out under one",
+            "ask for one clinic at a time (--clinic KEY)",
+            field="clinic",
+        )
+    if accounts:
+        ((submitter, receiver),) = accounts
+        if submitter is not None:
+            return submitter, receiver.id
     for clinic in config.clinics.values():
         if clinic.submitter is not None:
-            receiver = clinic.receiver.id if clinic.receiver else RECEIVER.id
-            return clinic.submitter, receiver
+            receiver_id = clinic.receiver.id if clinic.receiver else RECEIVER.id
+            return clinic.submitter, receiver_id
     raise InputError(
         config.source,
         "no clinic has a submitter (who sends the 270/276: name, id, contact, phone)",
@@ -55,8 +73,14 @@ def submitter_of(config: Config) -> tuple[Submitter, str]:
     )
 
 
-def settings(session: Session, config: Config, as_of: dt.date) -> InterchangeSettings:
-    submitter, receiver = submitter_of(config)
+def _id(submitter: Submitter | None) -> str:
+    return submitter.id if submitter else "no submitter"
+
+
+def settings(
+    session: Session, config: Config, as_of: dt.date, clinics: Iterable[str | None] = ()
+) -> InterchangeSettings:
+    submitter, receiver = submitter_of(config, clinics)
     return InterchangeSettings(
         sender_id=submitter.id[:15],
         receiver_id=receiver[:15],
