@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -130,20 +130,13 @@ class _Claim:
         return self.primary_claim_id or self.id
 
 
-_CLAIM_COLUMNS = (
-    m.Claim.id,
-    m.Claim.claim_number,
-    m.Claim.state,
-    m.Claim.version,
-    m.Claim.payer_id,
-    m.Claim.patient_id,
-    m.Claim.visit_pk,
-    m.Claim.date_of_service,
-    m.Claim.sequence,
-    m.Claim.primary_claim_id,
-    m.Claim.crossover,
-    m.Claim.payer_control_number,
+# _Claim's columns, of the claims whose id (or primary_claim_id) is among some ids.
+_CLAIM_SQL = (
+    "SELECT id, claim_number, state, version, payer_id, patient_id, visit_pk, date_of_service, "
+    "sequence, primary_claim_id, crossover, payer_control_number FROM claims WHERE {} IN ({{}})"
 )
+_CLAIMS_SQL = _CLAIM_SQL.format("id")
+_NEXT_CLAIMS_SQL = _CLAIM_SQL.format("primary_claim_id")
 
 
 def next_number(primary_number: str, sequence: int) -> str:
@@ -188,32 +181,29 @@ class Advance:
         self.earlier = EarlierPayers(session, self.bulk, config)
         self.line_money = self.bulk.from_driver(m.ClaimLine, "charge")
         self.line_day = self.bulk.from_driver(m.ClaimLine, "date_of_service")
+        self.claim_day = self.bulk.from_driver(m.Claim, "date_of_service")
 
     # -- reading ------------------------------------------------------------------------------
 
     def claims(self, ids: Iterable[int]) -> list[_Claim]:
         """The claims in the order asked for: their next-payer claims are numbered in that
         order, the same on every database (PostgreSQL returns an IN list's rows in any order)."""
-        found: dict[int, _Claim] = {}
         wanted = list(dict.fromkeys(ids))
-        for i in range(0, len(wanted), 500):
-            q = select(*_CLAIM_COLUMNS).where(self.among(m.Claim.id, wanted[i : i + 500]))
-            for row in columns(self.s, q):
-                c = _Claim(*row)  # the columns of _CLAIM_COLUMNS
-                found[c.id] = c
+        found = {c.id: c for c in self._claims(_CLAIMS_SQL, wanted)}
         return [found[i] for i in wanted if i in found]
 
     def next_claims(self, heads: list[int]) -> dict[tuple[int, int], _Claim]:
         """The next-payer claims of these primaries, by (primary id, sequence)."""
-        out = {}
-        for i in range(0, len(heads), 500):
-            q = select(*_CLAIM_COLUMNS).where(
-                self.among(m.Claim.primary_claim_id, heads[i : i + 500])
-            )
-            for row in columns(self.s, q):
-                c = _Claim(*row)  # the columns of _CLAIM_COLUMNS
-                out[(c.head, c.sequence)] = c
-        return out
+        return {(c.head, c.sequence): c for c in self._claims(_NEXT_CLAIMS_SQL, heads)}
+
+    def _claims(self, sql: str, ids: list[int]) -> Iterator[_Claim]:
+        """_Claims in plain SQL, each distinct date converted once (a run reads every decided
+        claim of a posting)."""
+        day = self.claim_day
+        for row in self.select(sql, ids):
+            c = _Claim(*row)  # the columns of _CLAIMS_SQL
+            c.date_of_service, c.crossover = day(c.date_of_service), bool(c.crossover)
+            yield c
 
     def bases(self, claims: list[_Claim]) -> dict[int, int | None]:
         """The decision each claim's current version was built from, by claim id."""
@@ -229,6 +219,12 @@ class Advance:
                 if current[claim_id] == version:
                     out[claim_id] = basis
         return out
+
+    def select(self, sql: str, ids: list[Any]) -> Iterator[Any]:
+        """The rows of plain `sql` whose "IN ({})" takes the ids (cob_data.select_ids), the
+        session's pending changes flushed first (as `columns` does)."""
+        self.s.flush()
+        return select_ids(self.bulk.conn, sql, ids)
 
     def among(self, column: Any, values: list[Any]) -> Any:
         return among(self.bulk.dialect, column, values)
@@ -469,9 +465,19 @@ class Advance:
         # Plain SQL, each distinct charge and date converted once: through SQLAlchemy each
         # row's Money and Date went through their result processors (make reads some 2.7
         # lines a claim).
-        for claim_id, number, code, mods, units, charge, ptrs, mins, assist, on, text in select_ids(
-            self.bulk.conn, _LINES_SQL, claim_ids
-        ):
+        for (
+            claim_id,
+            number,
+            code,
+            mods,
+            units,
+            charge,
+            ptrs,
+            mins,
+            assist,
+            on,
+            text,
+        ) in self.select(_LINES_SQL, claim_ids):
             out[claim_id].append(
                 _Line(number, code, mods, units, money(charge), ptrs, mins, assist, day(on), text)
             )
