@@ -46,7 +46,7 @@ from ptbill.ledger.bulk import Bulk, among, columns
 from ptbill.ledger.cob_data import Decided, add_details, in_force, read, select_ids
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import apply_credits
-from ptbill.ledger.states import DECIDED, State, audit_row, move
+from ptbill.ledger.states import AUDIT_COLUMNS, DECIDED, State, move
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.ledger.texts import Texts
 from ptbill.ledger.versions import control_number
@@ -182,6 +182,10 @@ class Advance:
         self.line_money = self.bulk.from_driver(m.ClaimLine, "charge")
         self.line_day = self.bulk.from_driver(m.ClaimLine, "date_of_service")
         self.claim_day = self.bulk.from_driver(m.Claim, "date_of_service")
+        # Python values -> the driver's (Money, Date and Boolean alike in every table).
+        self.money = self.bulk.to_driver(m.Claim, "charge")
+        self.day = self.bulk.to_driver(m.Claim, "date_of_service")
+        self.flag = self.bulk.to_driver(m.Claim, "crossover")
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -323,6 +327,9 @@ class Advance:
         lines = self.lines([c.id for c, _, _ in items])
         claim_ids = iter(self.bulk.ids(m.Claim, len(items)))
         claims, versions, audit, work, texts = [], [], [], [], []
+        # The rows in the driver's values (Bulk.insert_values), each distinct one made once.
+        money, day, flag = self.money, self.day, self.flag
+        today, zeros = day(self.as_of), (money(ZERO),) * 5
         made: list[tuple[int, str, list[Any]]] = []
         for c, after, d in items:
             number = next_number(numbers[c.head], c.sequence + 1)
@@ -352,53 +359,27 @@ class Advance:
             )
             cid = next(claim_ids)
             charge = sum((x.charge or ZERO for x in own), ZERO)
+            # expected_allowed, expected_payment: NULL (not priced)
+            sent = today if d.crossed_over else None
             claims.append(
-                {
-                    "id": cid,
-                    "claim_number": number,
-                    "visit_pk": c.visit_pk,
-                    "patient_id": c.patient_id,
-                    "payer_id": after.payer_pk,
-                    "state": str(state),
-                    "version": 1,
-                    "date_of_service": c.date_of_service,
-                    "charge": charge,  # expected_allowed, expected_payment: NULL (not priced)
-                    "paid": ZERO,
-                    "patient_responsibility": ZERO,
-                    "contractual": ZERO,
-                    "denied": ZERO,
-                    "written_off": ZERO,
-                    "first_submitted_on": self.as_of if d.crossed_over else None,
-                    "last_submitted_on": self.as_of if d.crossed_over else None,
-                    "created_on": self.as_of,
-                    "sequence": c.sequence + 1,
-                    "primary_claim_id": c.head,
-                    "crossover": d.crossed_over,
-                }
+                (cid, number, c.visit_pk, c.patient_id, after.payer_pk, str(state), 1)
+                + (day(c.date_of_service), money(charge), *zeros, sent, sent, today)
+                + (c.sequence + 1, c.head, flag(d.crossed_over))
             )
             findings_json = to_json(findings)
             texts.append(findings_json)
-            versions.append(
-                {
-                    "claim_id": cid,
-                    "version": 1,
-                    "frequency_code": "1",  # original_claim_id: NULL, as the price columns
-                    "scrub_status": "blocked" if blocked else "ready",
-                    "findings_text_id": None,  # once stored, below
-                    "charge": charge,
-                    "created_on": self.as_of,
-                    "reason": f"the balance {numbers[c.id]}'s payer left (decision of "
-                    f"{d.determined_on}, payer claim {d.payer_control_number or '-'})",
-                    "basis_payment_id": d.payment_id,
-                }
+            reason = (
+                f"the balance {numbers[c.id]}'s payer left (decision of "
+                f"{d.determined_on}, payer claim {d.payer_control_number or '-'})"
             )
+            versions.append((cid, "blocked" if blocked else "ready", money(charge), reason, d))
             made.append((cid, number, own))
             if d.crossed_over:
                 why = (
                     f"forwarded by the payer of {numbers[c.id]} to "
                     f"{d.crossover_to or self.payer_keys[after.payer_pk]} (crossover)"
                 )
-                audit.append(audit_row(cid, None, State.SUBMITTED, self.who, self.as_of, why))
+                audit.append((cid, self.who, today, None, str(State.SUBMITTED), why))
                 wait = self.config.payers[after.payer_key].status_after_days
                 work.append(
                     self.item(
@@ -418,7 +399,7 @@ class Advance:
                 self.summary.crossover.append(number)
             else:
                 why = f"claim to the next payer after {numbers[c.id]}'s decision"
-                audit.append(audit_row(cid, None, state, self.who, self.as_of, why))
+                audit.append((cid, self.who, today, None, str(state), why))
                 (self.summary.blocked if blocked else self.summary.secondary).append(number)
                 for f in findings:
                     if f["severity"] == "error":
@@ -434,25 +415,38 @@ class Advance:
                             )
                         )
         self.texts.store(texts)  # the findings, all at once
-        for v, findings_json in zip(versions, texts, strict=True):
-            v["findings_text_id"] = self.texts.id(findings_json)
-        self.bulk.insert(m.Claim, claims)
-        version_ids = self.bulk.insert(m.ClaimVersion, versions, with_ids=True)
+        version_ids = self.bulk.ids(m.ClaimVersion, len(versions))
+        self.bulk.insert_values(m.Claim, _CLAIM_ROW, claims)
+        self.bulk.insert_values(
+            m.ClaimVersion,
+            _VERSION_ROW,
+            [
+                # frequency 1 (an original); original_claim_id: NULL, as the price columns
+                (vid, cid, 1, "1", status, self.texts.id(findings), charge, today, reason)
+                + (d.payment_id,)
+                for vid, (cid, status, charge, reason, d), findings in zip(
+                    version_ids, versions, texts, strict=True
+                )
+            ],
+        )
         self.insert_lines(
             (x, vid, number, 1)
             for vid, (_, number, own) in zip(version_ids, made, strict=True)
             for x in own
         )
-        self.bulk.insert(m.AuditEntry, audit)
+        self.bulk.insert_values(m.AuditEntry, AUDIT_COLUMNS, audit)
         self.bulk.insert(m.WorkItem, work)
 
     def insert_lines(self, lines: Iterable[tuple[_Line, int, str, int]]) -> None:
         """Claim lines as copies of `_Line`s: (line, its version's id, claim number, version)."""
-        self.bulk.insert_tuples(
+        money, day = self.money, self.day
+        self.bulk.insert_values(
             m.ClaimLine,
             _LINE_COLUMNS,
             [
-                (*x, vid, control_number(number, version, x.line_number), "unpriced")
+                (x.line_number, x.code, x.modifiers, x.units, money(x.charge), x.pointers)
+                + (x.minutes, x.assistant_minutes, day(x.date_of_service), x.explanation_text_id)
+                + (vid, control_number(number, version, x.line_number), "unpriced")
                 for x, vid, number, version in lines
             ],
         )
@@ -633,6 +627,17 @@ _LINES_SQL = (
     "JOIN claims ON claims.id = claim_versions.claim_id "
     "AND claims.version = claim_versions.version "
     "WHERE claims.id IN ({}) ORDER BY claim_lines.line_number"
+)
+# make's rows, as insert_values takes them (a version's id first).
+_CLAIM_ROW = (
+    *("id", "claim_number", "visit_pk", "patient_id", "payer_id", "state", "version"),
+    *("date_of_service", "charge", "paid", "patient_responsibility", "contractual"),
+    *("denied", "written_off", "first_submitted_on", "last_submitted_on", "created_on"),
+    *("sequence", "primary_claim_id", "crossover"),
+)
+_VERSION_ROW = (
+    *("id", "claim_id", "version", "frequency_code", "scrub_status", "findings_text_id"),
+    *("charge", "created_on", "reason", "basis_payment_id"),
 )
 # A copied line's columns: _Line's, its version, control number and price status (unpriced;
 # the other price columns stay NULL).
