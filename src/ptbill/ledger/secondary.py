@@ -196,10 +196,6 @@ class Advance:
         found = {c.id: c for c in self._claims(_CLAIMS_SQL, wanted)}
         return [found[i] for i in wanted if i in found]
 
-    def next_claims(self, heads: list[int]) -> dict[tuple[int, int], _Claim]:
-        """The next-payer claims of these primaries, by (primary id, sequence)."""
-        return {(c.head, c.sequence): c for c in self._claims(_NEXT_CLAIMS_SQL, heads)}
-
     def _claims(self, sql: str, ids: list[int]) -> Iterator[_Claim]:
         """_Claims in plain SQL, each distinct date converted once (a run reads every decided
         claim of a posting)."""
@@ -270,7 +266,8 @@ class Advance:
         if not going:
             return
         basis = in_force(self.bulk.conn, [c.id for c, _ in going])
-        existing = self.next_claims(list({c.head for c, _ in going}))
+        nexts = list(self._claims(_NEXT_CLAIMS_SQL, list({c.head for c, _ in going})))
+        existing = {(c.head, c.sequence): c for c in nexts}  # by (primary id, sequence)
         bases = self.bases(list(existing.values()))
         # The claim payments alone: their lines and adjustments are read (by self.earlier)
         # only for the claims that go on.
@@ -296,8 +293,25 @@ class Advance:
                 coverage,
                 basis,
                 {d.payment_id: d for _, _, d in new},
+                self.chains({c.head for c, _, _ in new}, decided, nexts),
             )
             self.make(new)
+
+    def chains(
+        self, heads: set[int], decided: list[_Claim], nexts: list[_Claim]
+    ) -> dict[int, list[tuple[int, int, str]]]:
+        """The chains (EarlierPayers.chains) of the heads whose primary claim is among the
+        claims read: it and the next claims of it."""
+        by_id = {c.id: c for c in decided}
+        out = {
+            head: [(c.sequence, c.id, self.payer_keys[c.payer_id])]
+            for head in heads
+            if (c := by_id.get(head)) is not None
+        }
+        for c in nexts:
+            if c.head in out:
+                out[c.head].append((c.sequence, c.id, self.payer_keys[c.payer_id]))
+        return out
 
     # -- new claims to the next payer ---------------------------------------------------------
 
@@ -673,11 +687,14 @@ class EarlierPayers:
         coverage: dict[int, list[cov.InForce]] | None = None,
         basis: dict[int, int | None] | None = None,
         decisions: dict[int, Decided] | None = None,
+        chains: dict[int, list[tuple[int, int, str]]] | None = None,
     ) -> None:
         """Read what the steps need. What the caller read already is not read again:
         `coverage` the patients' coverages, `basis` claims' decisions in force (by claim id),
-        `decisions` claim payments read without their lines and adjustments (by payment id)."""
-        heads = list({x.head for x in steps})
+        `decisions` claim payments read without their lines and adjustments (by payment id),
+        `chains` some heads' chains (as self.chains)."""
+        self.chains.update(chains or {})
+        heads = list({x.head for x in steps} - (chains or {}).keys())
         for i in range(0, len(heads), 500):
             part = heads[i : i + 500]
             q = (
