@@ -130,6 +130,8 @@ class _Claim:
         return self.primary_claim_id or self.id
 
 
+_VISITS_SQL = "SELECT id, effective_json, source_json FROM visits WHERE id IN ({})"
+_BASES_SQL = "SELECT claim_id, version, basis_payment_id FROM claim_versions WHERE claim_id IN ({})"
 # _Claim's columns, of the claims whose id (or primary_claim_id) is among some ids.
 _CLAIM_SQL = (
     "SELECT id, claim_number, state, version, payer_id, patient_id, visit_pk, date_of_service, "
@@ -208,16 +210,10 @@ class Advance:
     def bases(self, claims: list[_Claim]) -> dict[int, int | None]:
         """The decision each claim's current version was built from, by claim id."""
         out: dict[int, int | None] = {}
-        v = m.ClaimVersion
-        for i in range(0, len(claims), 500):
-            part = claims[i : i + 500]
-            q = select(v.claim_id, v.version, v.basis_payment_id).where(
-                self.among(v.claim_id, [c.id for c in part])
-            )
-            current = {c.id: c.version for c in part}
-            for claim_id, version, basis in columns(self.s, q):
-                if current[claim_id] == version:
-                    out[claim_id] = basis
+        current = {c.id: c.version for c in claims}
+        for claim_id, version, basis in self.select(_BASES_SQL, list(current)):
+            if current[claim_id] == version:
+                out[claim_id] = basis
         return out
 
     def select(self, sql: str, ids: list[Any]) -> Iterator[Any]:
@@ -331,12 +327,7 @@ class Advance:
         )
         visits = {
             pk: stored_visit(e, s)
-            for pk, e, s in columns(
-                self.s,
-                select(m.Visit.id, m.Visit.effective_json, m.Visit.source_json).where(
-                    self.among(m.Visit.id, list({c.visit_pk for c, _, _ in items}))
-                ),
-            )
+            for pk, e, s in self.select(_VISITS_SQL, list({c.visit_pk for c, _, _ in items}))
         }
         lines = self.lines([c.id for c, _, _ in items])
         claim_ids = iter(self.bulk.ids(m.Claim, len(items)))
