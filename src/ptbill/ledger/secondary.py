@@ -281,17 +281,18 @@ class Advance:
             elif bases.get(nxt.id) not in (None, d.payment_id):
                 self.follow(c, nxt, d)
         if new:
+            steps = [
+                Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
+                for c, _, d in new
+            ]
             self.earlier.load(
-                [
-                    Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
-                    for c, _, d in new
-                ],
+                steps,
                 coverage,
                 basis,
                 {d.payment_id: d for _, _, d in new},
                 self.chains({c.head for c, _, _ in new}, decided, nexts),
             )
-            self.make(new)
+            self.make(new, steps)
 
     def chains(
         self, heads: set[int], decided: list[_Claim], nexts: list[_Claim]
@@ -311,7 +312,9 @@ class Advance:
 
     # -- new claims to the next payer ---------------------------------------------------------
 
-    def make(self, items: list[tuple[_Claim, cov.InForce, Decided]]) -> None:
+    def make(self, items: list[tuple[_Claim, cov.InForce, Decided]], steps: list[Step]) -> None:
+        """The claims to the next payers of `items` (each claim, its next coverage and the
+        decision in force), `steps` as EarlierPayers.load read them."""
         # The claims' numbers are read already; a tertiary's head (the primary) is not.
         numbers = {c.id: c.number for c, _, _ in items}
         heads = {c.head for c, _, _ in items} - numbers.keys()
@@ -336,7 +339,7 @@ class Advance:
         money, day, flag = self.money, self.day, self.flag
         today, zeros = day(self.as_of), (money(ZERO),) * 5
         made: list[tuple[int, str, list[Any]]] = []
-        for c, after, d in items:
+        for (c, after, d), step in zip(items, steps, strict=True):
             number = next_number(numbers[c.head], c.sequence + 1)
             if len(number) > MAX_NUMBER or number in taken:
                 work.append(
@@ -354,22 +357,18 @@ class Advance:
                 continue
             visit = for_payer(visits[c.visit_pk], after.payer_key, after.subscriber)
             own = lines[c.id]
-            step = Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
-            findings = (
-                [] if d.crossed_over else self.scrub(visit, number, own, step, visits[c.visit_pk])
-            )
+            crossed = d.crossed_over
+            findings = [] if crossed else self.scrub(visit, number, own, step, visits[c.visit_pk])
             blocked = any(f["severity"] == "error" for f in findings)
-            state = (
-                State.SUBMITTED if d.crossed_over else (State.BLOCKED if blocked else State.READY)
-            )
+            state = State.SUBMITTED if crossed else (State.BLOCKED if blocked else State.READY)
             cid = next(claim_ids)
             charge = sum((x.charge or ZERO for x in own), ZERO)
             # expected_allowed, expected_payment: NULL (not priced)
-            sent = today if d.crossed_over else None
+            sent = today if crossed else None
             claims.append(
                 (cid, number, c.visit_pk, c.patient_id, after.payer_pk, str(state), 1)
                 + (day(c.date_of_service), money(charge), *zeros, sent, sent, today)
-                + (c.sequence + 1, c.head, flag(d.crossed_over))
+                + (c.sequence + 1, c.head, flag(crossed))
             )
             findings_json = to_json(findings)
             texts.append(findings_json)
@@ -379,7 +378,7 @@ class Advance:
             )
             versions.append((cid, "blocked" if blocked else "ready", money(charge), reason, d))
             made.append((cid, number, own))
-            if d.crossed_over:
+            if crossed:
                 why = (
                     f"forwarded by the payer of {numbers[c.id]} to "
                     f"{d.crossover_to or self.payer_keys[after.payer_pk]} (crossover)"
