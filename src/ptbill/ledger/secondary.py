@@ -93,6 +93,7 @@ def next_payer_steps(profile: Any, has: int | None = None) -> tuple[RuleStep, ..
     return found[1]
 
 
+_tuple_new = tuple.__new__  # a NamedTuple made from its values without a Python-level call
 _NOT_SENT = frozenset({str(State.READY), str(State.BLOCKED), str(State.DRAFT)})
 
 
@@ -463,22 +464,10 @@ class Advance:
         # Plain SQL, each distinct charge and date converted once: through SQLAlchemy each
         # row's Money and Date went through their result processors (make reads some 2.7
         # lines a claim).
-        for (
-            claim_id,
-            number,
-            code,
-            mods,
-            units,
-            charge,
-            ptrs,
-            mins,
-            assist,
-            on,
-            text,
-        ) in self.select(_LINES_SQL, claim_ids):
-            out[claim_id].append(
-                _Line(number, code, mods, units, money(charge), ptrs, mins, assist, day(on), text)
-            )
+        for row in self.select(_LINES_SQL, claim_ids):
+            claim_id, number, code, mods, units, charge, ptrs, mins, assist, on, text = row
+            values = (number, code, mods, units, money(charge), ptrs, mins, assist, day(on), text)
+            out[claim_id].append(_tuple_new(_Line, values))  # _Line without its Python __new__
         return out
 
     def scrub(
