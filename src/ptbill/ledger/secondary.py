@@ -637,6 +637,14 @@ _VERSION_ROW = (
 _LINE_COLUMNS = (*_Line._fields, "version_id", "control_number", "price_status")
 
 
+# A chain's claims in plain SQL: the primaries by id, the next claims by their primary.
+_CHAIN_SQLS = tuple(
+    "SELECT claims.id, claims.primary_claim_id, claims.sequence, payers.key FROM claims "
+    f"JOIN payers ON payers.id = claims.payer_id WHERE claims.{column} IN ({{}})"
+    for column in ("id", "primary_claim_id")
+)
+
+
 @quick_init
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -674,17 +682,9 @@ class EarlierPayers:
         `chains` some heads' chains (as self.chains)."""
         self.chains.update(chains or {})
         heads = list({x.head for x in steps} - (chains or {}).keys())
-        for i in range(0, len(heads), 500):
-            part = heads[i : i + 500]
-            q = (
-                select(m.Claim.id, m.Claim.primary_claim_id, m.Claim.sequence, m.Payer.key)
-                .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-                .where(
-                    among(self.bulk.dialect, m.Claim.id, part)
-                    | among(self.bulk.dialect, m.Claim.primary_claim_id, part)
-                )
-            )
-            for cid, primary, sequence, key in columns(self.s, q):
+        self.s.flush()  # as a query through the session would
+        for sql in _CHAIN_SQLS:  # the heads, then their next claims (a head has no primary)
+            for cid, primary, sequence, key in select_ids(self.bulk.conn, sql, heads):
                 self.chains.setdefault(primary or cid, []).append((sequence, cid, key))
         known = basis or {}
         ids = [cid for chain in self.chains.values() for _, cid, _ in chain]
