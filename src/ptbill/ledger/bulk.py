@@ -308,11 +308,13 @@ class Bulk:
         self, model: type[Base], names: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
         """Insert rows already in driver values (see to_driver), in the order of `names`; ids,
-        when wanted, are among them (from ids())."""
+        when wanted, are among them (from ids()). A column None in every row is left out, as
+        insert_tuples does."""
         if not rows:
             return
         table = _table(model)
         defaults = self._defaults(table, names)  # columns not given: their scalar default
+        names, rows = _without_nulls(table, names, rows)
         extra = tuple(self.to_driver(model, k)(v) for k, v in defaults.items())
         columns = [*names, *defaults]
         sql = (

@@ -24,7 +24,8 @@ from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Subscriber, Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
-from ptbill.ledger.bulk import among, columns
+from ptbill.ledger.bulk import from_driver
+from ptbill.ledger.cob_data import select_ids
 from ptbill.ledger.patient_models import PatientCoverage
 
 MAX_RANK = 3  # primary, secondary, tertiary (SBR01 P, S, T)
@@ -230,40 +231,33 @@ def record_imported(session: Session, config: Config, items: Iterable[tuple[int,
             )
 
 
+_COVERAGES_SQL = (
+    "SELECT patient_coverages.patient_id, patient_coverages.rank, coverages.payer_id, "
+    "payers.key, patient_coverages.coverage_id, patient_coverages.subscriber_json, "
+    "patient_coverages.start_date, patient_coverages.end_date FROM patient_coverages "
+    "JOIN coverages ON coverages.id = patient_coverages.coverage_id "
+    "JOIN payers ON payers.id = coverages.payer_id "
+    "WHERE patient_coverages.patient_id IN ({}) "
+    "ORDER BY patient_coverages.rank, patient_coverages.start_date"
+)
+# Subscriber.model_validate_json without its wrapper (a run of next payers reads thousands).
+_SUBSCRIBER_JSON = Subscriber.__pydantic_validator__.validate_json
+
+
 def of_patients(session: Session, patient_pks: Iterable[int]) -> dict[int, list[InForce]]:
     """Every recorded coverage of these patients, by patient, in rank and date order."""
     ids = list(dict.fromkeys(patient_pks))
     out: dict[int, list[InForce]] = {p: [] for p in ids}
-    pc = PatientCoverage
-    for i in range(0, len(ids), 500):
-        q = (  # columns, not entities: thousands of rows, none of them changed here
-            select(
-                pc.patient_id,
-                pc.rank,
-                m.Coverage.payer_id,
-                m.Payer.key,
-                pc.coverage_id,
-                pc.subscriber_json,
-                pc.start_date,
-                pc.end_date,
-            )
-            .join(m.Coverage, m.Coverage.id == pc.coverage_id)
-            .join(m.Payer, m.Payer.id == m.Coverage.payer_id)
-            .where(among(session.connection().dialect, pc.patient_id, ids[i : i + 500]))
-            .order_by(pc.rank, pc.start_date)
+    session.flush()  # as a query through the session would
+    conn = session.connection()
+    day = from_driver(conn.dialect, PatientCoverage, "start_date")
+    # Plain SQL, each distinct date converted once: thousands of rows, none changed here.
+    for patient, rank, payer, key, coverage, subscriber, start, end in select_ids(
+        conn, _COVERAGES_SQL, ids
+    ):
+        out[patient].append(
+            InForce(rank, payer, key, coverage, _SUBSCRIBER_JSON(subscriber), day(start), day(end))
         )
-        for patient, rank, payer, key, coverage, subscriber, start, end in columns(session, q):
-            out[patient].append(
-                InForce(
-                    rank,
-                    payer,
-                    key,
-                    coverage,
-                    Subscriber.model_validate_json(subscriber),
-                    start,
-                    end,
-                )
-            )
     return out
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -43,10 +43,10 @@ from ptbill.ledger import coverages as cov
 from ptbill.ledger import models as m
 from ptbill.ledger import overpayments, versions
 from ptbill.ledger.bulk import Bulk, among, columns
-from ptbill.ledger.cob_data import Decided, add_details, in_force, read
+from ptbill.ledger.cob_data import Decided, add_details, in_force, read, select_ids
 from ptbill.ledger.jsontext import to_json
 from ptbill.ledger.patient_pay import apply_credits
-from ptbill.ledger.states import DECIDED, State, audit_row, move
+from ptbill.ledger.states import AUDIT_COLUMNS, DECIDED, State, move
 from ptbill.ledger.stored import coded_from_lines
 from ptbill.ledger.texts import Texts
 from ptbill.ledger.versions import control_number
@@ -93,6 +93,7 @@ def next_payer_steps(profile: Any, has: int | None = None) -> tuple[RuleStep, ..
     return found[1]
 
 
+_tuple_new = tuple.__new__  # a NamedTuple made from its values without a Python-level call
 _NOT_SENT = frozenset({str(State.READY), str(State.BLOCKED), str(State.DRAFT)})
 
 
@@ -130,20 +131,15 @@ class _Claim:
         return self.primary_claim_id or self.id
 
 
-_CLAIM_COLUMNS = (
-    m.Claim.id,
-    m.Claim.claim_number,
-    m.Claim.state,
-    m.Claim.version,
-    m.Claim.payer_id,
-    m.Claim.patient_id,
-    m.Claim.visit_pk,
-    m.Claim.date_of_service,
-    m.Claim.sequence,
-    m.Claim.primary_claim_id,
-    m.Claim.crossover,
-    m.Claim.payer_control_number,
+_VISITS_SQL = "SELECT id, effective_json, source_json FROM visits WHERE id IN ({})"
+_BASES_SQL = "SELECT claim_id, version, basis_payment_id FROM claim_versions WHERE claim_id IN ({})"
+# _Claim's columns, of the claims whose id (or primary_claim_id) is among some ids.
+_CLAIM_SQL = (
+    "SELECT id, claim_number, state, version, payer_id, patient_id, visit_pk, date_of_service, "
+    "sequence, primary_claim_id, crossover, payer_control_number FROM claims WHERE {} IN ({{}})"
 )
+_CLAIMS_SQL = _CLAIM_SQL.format("id")
+_NEXT_CLAIMS_SQL = _CLAIM_SQL.format("primary_claim_id")
 
 
 def next_number(primary_number: str, sequence: int) -> str:
@@ -186,47 +182,46 @@ class Advance:
         self.contexts: dict[tuple[str, str | None, str | None], VisitContext] = {}
         self.payer_keys = {p.id: p.key for p in session.scalars(select(m.Payer))}
         self.earlier = EarlierPayers(session, self.bulk, config)
+        self.line_money = self.bulk.from_driver(m.ClaimLine, "charge")
+        self.line_day = self.bulk.from_driver(m.ClaimLine, "date_of_service")
+        self.claim_day = self.bulk.from_driver(m.Claim, "date_of_service")
+        # Python values -> the driver's (Money, Date and Boolean alike in every table).
+        self.money = self.bulk.to_driver(m.Claim, "charge")
+        self.day = self.bulk.to_driver(m.Claim, "date_of_service")
+        self.flag = self.bulk.to_driver(m.Claim, "crossover")
 
     # -- reading ------------------------------------------------------------------------------
 
     def claims(self, ids: Iterable[int]) -> list[_Claim]:
         """The claims in the order asked for: their next-payer claims are numbered in that
         order, the same on every database (PostgreSQL returns an IN list's rows in any order)."""
-        found: dict[int, _Claim] = {}
         wanted = list(dict.fromkeys(ids))
-        for i in range(0, len(wanted), 500):
-            q = select(*_CLAIM_COLUMNS).where(self.among(m.Claim.id, wanted[i : i + 500]))
-            for row in columns(self.s, q):
-                c = _Claim(*row)  # the columns of _CLAIM_COLUMNS
-                found[c.id] = c
+        found = {c.id: c for c in self._claims(_CLAIMS_SQL, wanted)}
         return [found[i] for i in wanted if i in found]
 
-    def next_claims(self, heads: list[int]) -> dict[tuple[int, int], _Claim]:
-        """The next-payer claims of these primaries, by (primary id, sequence)."""
-        out = {}
-        for i in range(0, len(heads), 500):
-            q = select(*_CLAIM_COLUMNS).where(
-                self.among(m.Claim.primary_claim_id, heads[i : i + 500])
-            )
-            for row in columns(self.s, q):
-                c = _Claim(*row)  # the columns of _CLAIM_COLUMNS
-                out[(c.head, c.sequence)] = c
-        return out
+    def _claims(self, sql: str, ids: list[int]) -> Iterator[_Claim]:
+        """_Claims in plain SQL, each distinct date converted once (a run reads every decided
+        claim of a posting)."""
+        day = self.claim_day
+        for row in self.select(sql, ids):
+            c = _Claim(*row)  # the columns of _CLAIMS_SQL
+            c.date_of_service, c.crossover = day(c.date_of_service), bool(c.crossover)
+            yield c
 
     def bases(self, claims: list[_Claim]) -> dict[int, int | None]:
         """The decision each claim's current version was built from, by claim id."""
         out: dict[int, int | None] = {}
-        v = m.ClaimVersion
-        for i in range(0, len(claims), 500):
-            part = claims[i : i + 500]
-            q = select(v.claim_id, v.version, v.basis_payment_id).where(
-                self.among(v.claim_id, [c.id for c in part])
-            )
-            current = {c.id: c.version for c in part}
-            for claim_id, version, basis in columns(self.s, q):
-                if current[claim_id] == version:
-                    out[claim_id] = basis
+        current = {c.id: c.version for c in claims}
+        for claim_id, version, basis in self.select(_BASES_SQL, list(current)):
+            if current[claim_id] == version:
+                out[claim_id] = basis
         return out
+
+    def select(self, sql: str, ids: list[Any]) -> Iterator[Any]:
+        """The rows of plain `sql` whose "IN ({})" takes the ids (cob_data.select_ids), the
+        session's pending changes flushed first (as `columns` does)."""
+        self.s.flush()
+        return select_ids(self.bulk.conn, sql, ids)
 
     def among(self, column: Any, values: list[Any]) -> Any:
         return among(self.bulk.dialect, column, values)
@@ -268,7 +263,8 @@ class Advance:
         if not going:
             return
         basis = in_force(self.bulk.conn, [c.id for c, _ in going])
-        existing = self.next_claims(list({c.head for c, _ in going}))
+        nexts = list(self._claims(_NEXT_CLAIMS_SQL, list({c.head for c, _ in going})))
+        existing = {(c.head, c.sequence): c for c in nexts}  # by (primary id, sequence)
         bases = self.bases(list(existing.values()))
         # The claim payments alone: their lines and adjustments are read (by self.earlier)
         # only for the claims that go on.
@@ -286,20 +282,40 @@ class Advance:
             elif bases.get(nxt.id) not in (None, d.payment_id):
                 self.follow(c, nxt, d)
         if new:
+            steps = [
+                Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
+                for c, _, d in new
+            ]
             self.earlier.load(
-                [
-                    Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
-                    for c, _, d in new
-                ],
+                steps,
                 coverage,
                 basis,
                 {d.payment_id: d for _, _, d in new},
+                self.chains({c.head for c, _, _ in new}, decided, nexts),
             )
-            self.make(new)
+            self.make(new, steps)
+
+    def chains(
+        self, heads: set[int], decided: list[_Claim], nexts: list[_Claim]
+    ) -> dict[int, list[tuple[int, int, str]]]:
+        """The chains (EarlierPayers.chains) of the heads whose primary claim is among the
+        claims read: it and the next claims of it."""
+        by_id = {c.id: c for c in decided}
+        out = {
+            head: [(c.sequence, c.id, self.payer_keys[c.payer_id])]
+            for head in heads
+            if (c := by_id.get(head)) is not None
+        }
+        for c in nexts:
+            if c.head in out:
+                out[c.head].append((c.sequence, c.id, self.payer_keys[c.payer_id]))
+        return out
 
     # -- new claims to the next payer ---------------------------------------------------------
 
-    def make(self, items: list[tuple[_Claim, cov.InForce, Decided]]) -> None:
+    def make(self, items: list[tuple[_Claim, cov.InForce, Decided]], steps: list[Step]) -> None:
+        """The claims to the next payers of `items` (each claim, its next coverage and the
+        decision in force), `steps` as EarlierPayers.load read them."""
         # The claims' numbers are read already; a tertiary's head (the primary) is not.
         numbers = {c.id: c.number for c, _, _ in items}
         heads = {c.head for c, _, _ in items} - numbers.keys()
@@ -315,18 +331,16 @@ class Advance:
         )
         visits = {
             pk: stored_visit(e, s)
-            for pk, e, s in columns(
-                self.s,
-                select(m.Visit.id, m.Visit.effective_json, m.Visit.source_json).where(
-                    self.among(m.Visit.id, list({c.visit_pk for c, _, _ in items}))
-                ),
-            )
+            for pk, e, s in self.select(_VISITS_SQL, list({c.visit_pk for c, _, _ in items}))
         }
         lines = self.lines([c.id for c, _, _ in items])
         claim_ids = iter(self.bulk.ids(m.Claim, len(items)))
         claims, versions, audit, work, texts = [], [], [], [], []
+        # The rows in the driver's values (Bulk.insert_values), each distinct one made once.
+        money, day, flag = self.money, self.day, self.flag
+        today, zeros = day(self.as_of), (money(ZERO),) * 5
         made: list[tuple[int, str, list[Any]]] = []
-        for c, after, d in items:
+        for (c, after, d), step in zip(items, steps, strict=True):
             number = next_number(numbers[c.head], c.sequence + 1)
             if len(number) > MAX_NUMBER or number in taken:
                 work.append(
@@ -344,63 +358,33 @@ class Advance:
                 continue
             visit = for_payer(visits[c.visit_pk], after.payer_key, after.subscriber)
             own = lines[c.id]
-            step = Step(c.head, c.sequence + 1, c.patient_id, c.date_of_service, d.payment_id)
-            findings = (
-                [] if d.crossed_over else self.scrub(visit, number, own, step, visits[c.visit_pk])
-            )
+            crossed = d.crossed_over
+            findings = [] if crossed else self.scrub(visit, number, own, step, visits[c.visit_pk])
             blocked = any(f["severity"] == "error" for f in findings)
-            state = (
-                State.SUBMITTED if d.crossed_over else (State.BLOCKED if blocked else State.READY)
-            )
+            state = State.SUBMITTED if crossed else (State.BLOCKED if blocked else State.READY)
             cid = next(claim_ids)
             charge = sum((x.charge or ZERO for x in own), ZERO)
+            # expected_allowed, expected_payment: NULL (not priced)
+            sent = today if crossed else None
             claims.append(
-                {
-                    "id": cid,
-                    "claim_number": number,
-                    "visit_pk": c.visit_pk,
-                    "patient_id": c.patient_id,
-                    "payer_id": after.payer_pk,
-                    "state": str(state),
-                    "version": 1,
-                    "date_of_service": c.date_of_service,
-                    "charge": charge,  # expected_allowed, expected_payment: NULL (not priced)
-                    "paid": ZERO,
-                    "patient_responsibility": ZERO,
-                    "contractual": ZERO,
-                    "denied": ZERO,
-                    "written_off": ZERO,
-                    "first_submitted_on": self.as_of if d.crossed_over else None,
-                    "last_submitted_on": self.as_of if d.crossed_over else None,
-                    "created_on": self.as_of,
-                    "sequence": c.sequence + 1,
-                    "primary_claim_id": c.head,
-                    "crossover": d.crossed_over,
-                }
+                (cid, number, c.visit_pk, c.patient_id, after.payer_pk, str(state), 1)
+                + (day(c.date_of_service), money(charge), *zeros, sent, sent, today)
+                + (c.sequence + 1, c.head, flag(crossed))
             )
             findings_json = to_json(findings)
             texts.append(findings_json)
-            versions.append(
-                {
-                    "claim_id": cid,
-                    "version": 1,
-                    "frequency_code": "1",  # original_claim_id: NULL, as the price columns
-                    "scrub_status": "blocked" if blocked else "ready",
-                    "findings_text_id": None,  # once stored, below
-                    "charge": charge,
-                    "created_on": self.as_of,
-                    "reason": f"the balance {numbers[c.id]}'s payer left (decision of "
-                    f"{d.determined_on}, payer claim {d.payer_control_number or '-'})",
-                    "basis_payment_id": d.payment_id,
-                }
+            reason = (
+                f"the balance {numbers[c.id]}'s payer left (decision of "
+                f"{d.determined_on}, payer claim {d.payer_control_number or '-'})"
             )
+            versions.append((cid, "blocked" if blocked else "ready", money(charge), reason, d))
             made.append((cid, number, own))
-            if d.crossed_over:
+            if crossed:
                 why = (
                     f"forwarded by the payer of {numbers[c.id]} to "
                     f"{d.crossover_to or self.payer_keys[after.payer_pk]} (crossover)"
                 )
-                audit.append(audit_row(cid, None, State.SUBMITTED, self.who, self.as_of, why))
+                audit.append((cid, self.who, today, None, str(State.SUBMITTED), why))
                 wait = self.config.payers[after.payer_key].status_after_days
                 work.append(
                     self.item(
@@ -420,7 +404,7 @@ class Advance:
                 self.summary.crossover.append(number)
             else:
                 why = f"claim to the next payer after {numbers[c.id]}'s decision"
-                audit.append(audit_row(cid, None, state, self.who, self.as_of, why))
+                audit.append((cid, self.who, today, None, str(state), why))
                 (self.summary.blocked if blocked else self.summary.secondary).append(number)
                 for f in findings:
                     if f["severity"] == "error":
@@ -436,25 +420,38 @@ class Advance:
                             )
                         )
         self.texts.store(texts)  # the findings, all at once
-        for v, findings_json in zip(versions, texts, strict=True):
-            v["findings_text_id"] = self.texts.id(findings_json)
-        self.bulk.insert(m.Claim, claims)
-        version_ids = self.bulk.insert(m.ClaimVersion, versions, with_ids=True)
+        version_ids = self.bulk.ids(m.ClaimVersion, len(versions))
+        self.bulk.insert_values(m.Claim, _CLAIM_ROW, claims)
+        self.bulk.insert_values(
+            m.ClaimVersion,
+            _VERSION_ROW,
+            [
+                # frequency 1 (an original); original_claim_id: NULL, as the price columns
+                (vid, cid, 1, "1", status, self.texts.id(findings), charge, today, reason)
+                + (d.payment_id,)
+                for vid, (cid, status, charge, reason, d), findings in zip(
+                    version_ids, versions, texts, strict=True
+                )
+            ],
+        )
         self.insert_lines(
             (x, vid, number, 1)
             for vid, (_, number, own) in zip(version_ids, made, strict=True)
             for x in own
         )
-        self.bulk.insert(m.AuditEntry, audit)
+        self.bulk.insert_values(m.AuditEntry, AUDIT_COLUMNS, audit)
         self.bulk.insert(m.WorkItem, work)
 
     def insert_lines(self, lines: Iterable[tuple[_Line, int, str, int]]) -> None:
         """Claim lines as copies of `_Line`s: (line, its version's id, claim number, version)."""
-        self.bulk.insert_tuples(
+        money, day = self.money, self.day
+        self.bulk.insert_values(
             m.ClaimLine,
             _LINE_COLUMNS,
             [
-                (*x, vid, control_number(number, version, x.line_number), "unpriced")
+                (x.line_number, x.code, x.modifiers, x.units, money(x.charge), x.pointers)
+                + (x.minutes, x.assistant_minutes, day(x.date_of_service), x.explanation_text_id)
+                + (vid, control_number(number, version, x.line_number), "unpriced")
                 for x, vid, number, version in lines
             ],
         )
@@ -463,34 +460,14 @@ class Advance:
         """The billed lines of each claim's current version, as claim_lines values (without
         ids, version and control number)."""
         out: dict[int, list[_Line]] = {c: [] for c in claim_ids}
-        x = m.ClaimLine
-        for i in range(0, len(claim_ids), 500):
-            q = (
-                select(
-                    m.ClaimVersion.claim_id,
-                    x.line_number,
-                    x.code,
-                    x.modifiers,
-                    x.units,
-                    x.charge,
-                    x.pointers,
-                    x.minutes,
-                    x.assistant_minutes,
-                    x.date_of_service,
-                    x.explanation_text_id,
-                )
-                .join(m.ClaimVersion, m.ClaimVersion.id == x.version_id)
-                .join(
-                    m.Claim,
-                    (m.Claim.id == m.ClaimVersion.claim_id)
-                    & (m.Claim.version == m.ClaimVersion.version),
-                )
-                .where(self.among(m.Claim.id, claim_ids[i : i + 500]))
-                .order_by(x.line_number)
-            )
-            for row in columns(self.s, q):
-                claim_id, *values = row
-                out[claim_id].append(_Line(*values))
+        money, day = self.line_money, self.line_day
+        # Plain SQL, each distinct charge and date converted once: through SQLAlchemy each
+        # row's Money and Date went through their result processors (make reads some 2.7
+        # lines a claim).
+        for row in self.select(_LINES_SQL, claim_ids):
+            claim_id, number, code, mods, units, charge, ptrs, mins, assist, on, text = row
+            values = (number, code, mods, units, money(charge), ptrs, mins, assist, day(on), text)
+            out[claim_id].append(_tuple_new(_Line, values))  # _Line without its Python __new__
         return out
 
     def scrub(
@@ -634,9 +611,38 @@ class _Line(NamedTuple):
         return "[]"  # the next payer's rules read no explanation: none is read
 
 
+_LINES_SQL = (
+    "SELECT claim_versions.claim_id, claim_lines.line_number, claim_lines.code, "
+    "claim_lines.modifiers, claim_lines.units, claim_lines.charge, claim_lines.pointers, "
+    "claim_lines.minutes, claim_lines.assistant_minutes, claim_lines.date_of_service, "
+    "claim_lines.explanation_text_id FROM claim_lines "
+    "JOIN claim_versions ON claim_versions.id = claim_lines.version_id "
+    "JOIN claims ON claims.id = claim_versions.claim_id "
+    "AND claims.version = claim_versions.version "
+    "WHERE claims.id IN ({}) ORDER BY claim_lines.line_number"
+)
+# make's rows, as insert_values takes them (a version's id first).
+_CLAIM_ROW = (
+    *("id", "claim_number", "visit_pk", "patient_id", "payer_id", "state", "version"),
+    *("date_of_service", "charge", "paid", "patient_responsibility", "contractual"),
+    *("denied", "written_off", "first_submitted_on", "last_submitted_on", "created_on"),
+    *("sequence", "primary_claim_id", "crossover"),
+)
+_VERSION_ROW = (
+    *("id", "claim_id", "version", "frequency_code", "scrub_status", "findings_text_id"),
+    *("charge", "created_on", "reason", "basis_payment_id"),
+)
 # A copied line's columns: _Line's, its version, control number and price status (unpriced;
 # the other price columns stay NULL).
 _LINE_COLUMNS = (*_Line._fields, "version_id", "control_number", "price_status")
+
+
+# A chain's claims in plain SQL: the primaries by id, the next claims by their primary.
+_CHAIN_SQLS = tuple(
+    "SELECT claims.id, claims.primary_claim_id, claims.sequence, payers.key FROM claims "
+    f"JOIN payers ON payers.id = claims.payer_id WHERE claims.{column} IN ({{}})"
+    for column in ("id", "primary_claim_id")
+)
 
 
 @quick_init
@@ -668,22 +674,17 @@ class EarlierPayers:
         coverage: dict[int, list[cov.InForce]] | None = None,
         basis: dict[int, int | None] | None = None,
         decisions: dict[int, Decided] | None = None,
+        chains: dict[int, list[tuple[int, int, str]]] | None = None,
     ) -> None:
         """Read what the steps need. What the caller read already is not read again:
         `coverage` the patients' coverages, `basis` claims' decisions in force (by claim id),
-        `decisions` claim payments read without their lines and adjustments (by payment id)."""
-        heads = list({x.head for x in steps})
-        for i in range(0, len(heads), 500):
-            part = heads[i : i + 500]
-            q = (
-                select(m.Claim.id, m.Claim.primary_claim_id, m.Claim.sequence, m.Payer.key)
-                .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-                .where(
-                    among(self.bulk.dialect, m.Claim.id, part)
-                    | among(self.bulk.dialect, m.Claim.primary_claim_id, part)
-                )
-            )
-            for cid, primary, sequence, key in columns(self.s, q):
+        `decisions` claim payments read without their lines and adjustments (by payment id),
+        `chains` some heads' chains (as self.chains)."""
+        self.chains.update(chains or {})
+        heads = list({x.head for x in steps} - (chains or {}).keys())
+        self.s.flush()  # as a query through the session would
+        for sql in _CHAIN_SQLS:  # the heads, then their next claims (a head has no primary)
+            for cid, primary, sequence, key in select_ids(self.bulk.conn, sql, heads):
                 self.chains.setdefault(primary or cid, []).append((sequence, cid, key))
         known = basis or {}
         ids = [cid for chain in self.chains.values() for _, cid, _ in chain]

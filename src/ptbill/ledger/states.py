@@ -97,6 +97,10 @@ def check(claim: str, current: str | None, wanted: str, what: str) -> None:
         raise IllegalTransition(claim, current or "(new)", wanted, what)
 
 
+# audit_row's keys, in the order of a row given as a tuple (Bulk.insert_values).
+AUDIT_COLUMNS = ("claim_id", "who", "on_date", "from_state", "to_state", "why")
+
+
 def audit_row(
     claim_id: int, current: str | None, wanted: str, who: str, on: dt.date, why: str
 ) -> dict[str, Any]:

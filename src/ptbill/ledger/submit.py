@@ -33,12 +33,13 @@ from ptbill.domain.records import quick_init
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError
 from ptbill.ledger import models as m
-from ptbill.ledger.bulk import Bulk, among
+from ptbill.ledger.bulk import Bulk
+from ptbill.ledger.cob_data import select_ids
 from ptbill.ledger.coverages import at as coverage_at
 from ptbill.ledger.scope import EVERYTHING, Scope
 from ptbill.ledger.secondary import EarlierPayers, Step, for_payer, hold_changed
 from ptbill.ledger.secondary import stored_visit as parsed_visit
-from ptbill.ledger.states import State, audit_row
+from ptbill.ledger.states import AUDIT_COLUMNS, State, audit_row
 from ptbill.ledger.stored import by_line_number, coded_from_lines
 from ptbill.ledger.work_items import close_open
 from ptbill.x12 import (
@@ -220,38 +221,25 @@ class _LineRow:
     explanation_json: str = "[]"
 
 
-_CLAIM_FIELDS = (
-    m.Claim.id,
-    m.Claim.claim_number,
-    m.Claim.state,
-    m.Claim.date_of_service,
-    m.Claim.charge,
-    m.Claim.first_submitted_on,
-    m.ClaimVersion.id,
-    m.ClaimVersion.version,
-    m.ClaimVersion.frequency_code,
-    m.ClaimVersion.original_claim_id,
-    m.Visit.effective_json,
-    m.Visit.source_json,
-    m.Payer.timely_filing_days,
-    m.Claim.sequence,
-    m.Claim.primary_claim_id,
-    m.Claim.patient_id,
-    m.ClaimVersion.basis_payment_id,
-    m.Payer.key,
+# A claim's current version, visit and payer, in claim order (its ids: _READ at most).
+_ROWS_SQL = (
+    "SELECT claims.id, claims.claim_number, claims.state, claims.date_of_service, "
+    "claims.charge, claims.first_submitted_on, claim_versions.id, claim_versions.version, "
+    "claim_versions.frequency_code, claim_versions.original_claim_id, visits.effective_json, "
+    "visits.source_json, payers.timely_filing_days, claims.sequence, claims.primary_claim_id, "
+    "claims.patient_id, claim_versions.basis_payment_id, payers.key FROM claims "
+    "JOIN claim_versions ON claim_versions.claim_id = claims.id "
+    "AND claim_versions.version = claims.version "
+    "JOIN visits ON visits.id = claims.visit_pk JOIN payers ON payers.id = claims.payer_id "
+    "WHERE claims.id IN ({}) ORDER BY claims.id"
 )
-_LINE_FIELDS = (
-    m.ClaimLine.version_id,
-    m.ClaimLine.line_number,
-    m.ClaimLine.code,
-    m.ClaimLine.modifiers,
-    m.ClaimLine.units,
-    m.ClaimLine.charge,
-    m.ClaimLine.pointers,
-    m.ClaimLine.minutes,
-    m.ClaimLine.assistant_minutes,
-    m.ClaimLine.date_of_service,
-    m.ClaimLine.control_number,
+# What `record` writes: a claim sent (the id last), its link to the submission.
+_SENT_COLUMNS = ("state", "first_submitted_on", "last_submitted_on")
+_LINK_COLUMNS = ("submission_id", "claim_id", "version_id", "transaction_set")
+_LINES_SQL = (
+    "SELECT version_id, line_number, code, modifiers, units, charge, pointers, minutes, "
+    "assistant_minutes, date_of_service, control_number FROM claim_lines "
+    "WHERE version_id IN ({})"
 )
 
 
@@ -288,29 +276,26 @@ class _Submission:
         self.total = Decimal(0)
         self.held: list[int] = []  # patients of next payers' claims whose coverage changed
         self.earlier: EarlierPayers | None = None
+        self.line_money = self.bulk.from_driver(m.ClaimLine, "charge")
+        self.line_day = self.bulk.from_driver(m.ClaimLine, "date_of_service")
+        self.claim_day = self.bulk.from_driver(m.Claim, "date_of_service")
 
     def rows(self, ids: list[int]) -> Sequence[Any]:
-        return self.conn.execute(
-            select(*_CLAIM_FIELDS)
-            .join(
-                m.ClaimVersion,
-                (m.ClaimVersion.claim_id == m.Claim.id)
-                & (m.ClaimVersion.version == m.Claim.version),
-            )
-            .join(m.Visit, m.Visit.id == m.Claim.visit_pk)
-            .join(m.Payer, m.Payer.id == m.Claim.payer_id)
-            .where(among(self.bulk.dialect, m.Claim.id, ids))
-            .order_by(m.Claim.id)
-        ).all()
+        """The claims' _ROWS_SQL rows, their date of service a date (first_submitted_on stays
+        the driver's value, as `record` writes it back)."""
+        day = self.claim_day
+        return [(*r[:3], day(r[3]), *r[4:]) for r in select_ids(self.conn, _ROWS_SQL, ids)]
 
     def lines(self, version_ids: list[int]) -> dict[int, list[_LineRow]]:
         out: dict[int, list[_LineRow]] = {}
-        for row in self.conn.execute(
-            select(*_LINE_FIELDS).where(
-                among(self.bulk.dialect, m.ClaimLine.version_id, version_ids)
-            )
+        money, day = self.line_money, self.line_day
+        # Plain SQL, each distinct charge and date converted once (SQLAlchemy ran each row's
+        # Money and Date result processors).
+        for vid, number, code, mods, units, charge, ptrs, mins, assist, on, control in select_ids(
+            self.conn, _LINES_SQL, version_ids
         ):
-            out.setdefault(row[0], []).append(_LineRow(*row))  # _LINE_FIELDS, in order
+            row = (vid, number, code, mods, units, money(charge), ptrs, mins, assist, day(on))
+            out.setdefault(vid, []).append(_LineRow(*row, control))
         return out
 
     def context(self, visit: Visit, number: str) -> VisitContext:
@@ -466,37 +451,20 @@ class _Submission:
         assert self.writer is not None
         as_of, icn, st02 = self.as_of, self.settings.interchange_control_number, self.writer.sets
         links, audit, updates = [], [], []
+        # The rows in the driver's values (Bulk.insert_values, update_values).
+        today = self.bulk.to_driver(m.Claim, "last_submitted_on")(as_of)
+        submitted = str(State.SUBMITTED)
         for cid, state, first, vid, version, freq in sent:
-            links.append(
-                {
-                    "submission_id": self.submission.id,
-                    "claim_id": cid,
-                    "version_id": vid,
-                    "transaction_set": f"{st02:04d}",
-                }
+            links.append((self.submission.id, cid, vid, f"{st02:04d}"))
+            why = (
+                f"sent in interchange {icn:09d} ({self.file_name}), "
+                f"version {version}, frequency {freq}"
             )
-            audit.append(
-                audit_row(
-                    cid,
-                    state,
-                    State.SUBMITTED,
-                    self.who,
-                    as_of,
-                    f"sent in interchange {icn:09d} ({self.file_name}), "
-                    f"version {version}, frequency {freq}",
-                )
-            )
-            updates.append(
-                {
-                    "id": cid,
-                    "state": str(State.SUBMITTED),
-                    "first_submitted_on": first or as_of,
-                    "last_submitted_on": as_of,
-                }
-            )
-        self.bulk.update(m.Claim, updates)
-        self.bulk.insert(m.SubmissionClaim, links)
-        self.bulk.insert(m.AuditEntry, audit)
+            audit.append((cid, self.who, today, state, submitted, why))
+            updates.append((submitted, first or today, today, cid))
+        self.bulk.update_values(m.Claim, _SENT_COLUMNS, updates)
+        self.bulk.insert_values(m.SubmissionClaim, _LINK_COLUMNS, links)
+        self.bulk.insert_values(m.AuditEntry, AUDIT_COLUMNS, audit)
         self.sent += len(sent)
         by_hand = [row[0] for row in sent if row[1] == State.CORRECTED]
         if by_hand:  # a crossover the next payer never had, sent to it by hand: no more waiting
