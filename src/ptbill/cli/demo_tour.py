@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ptbill.cli.coding_cmds import code_files, render_coded
+from ptbill.cli.common import out as stdout
 from ptbill.cli.ledger_cmds import render_report
 from ptbill.config import load_config
 from ptbill.demo.exchange import exchange_cycle
@@ -157,7 +158,7 @@ def mailbox_cycle(console: Console, db: str, out: Path) -> None:
 
 
 def run_demo(out: Path) -> None:
-    console = Console(highlight=False)
+    console = stdout.console  # messages unwrapped when piped, as every command's
     out.mkdir(parents=True, exist_ok=True)
     coding_day(console, out)
     db = claim_loop(console, out)
