@@ -42,16 +42,20 @@ _ISO_DATE = cs.chain_schema(
 )
 
 
-def _stricter(node: Any) -> Any:
-    """A copy of a core schema (dicts and lists; other values shared) that refuses floats."""
+def _stricter(node: Any, models: set[type]) -> Any:
+    """A copy of a core schema (dicts and lists; other values shared) that refuses floats, and
+    the model classes it builds added to `models`."""
     if isinstance(node, list):
-        return [_stricter(x) for x in node]
+        return [_stricter(x, models) for x in node]
     if not isinstance(node, dict):
         return node
-    node = {key: _stricter(value) for key, value in node.items()}
+    # (metadata, the JSON schema's descriptions, validates nothing: shared as it is)
+    node = {k: v if k == "metadata" else _stricter(v, models) for k, v in node.items()}
     kind = node.get("type")
     if kind in ("int", "bool"):
         node["strict"] = True
+    elif kind == "model":
+        models.add(node["cls"])
     elif kind == "float":
         raise TypeError("a float field: the visit format reads numbers exactly")
     elif kind == "decimal":
@@ -64,27 +68,16 @@ def _stricter(node: Any) -> Any:
     return node
 
 
-def _models(node: Any) -> set[type]:
-    """The model classes a core schema builds."""
-    if isinstance(node, list):
-        return set().union(*map(_models, node)) if node else set()
-    if not isinstance(node, dict):
-        return set()
-    found = {node["cls"]} if node.get("type") == "model" else set()
-    return found.union(*map(_models, node.values()))
-
-
 def _validator() -> SchemaValidator:
-    schema = Visit.__pydantic_core_schema__
-    stricter = _stricter(schema)
+    models: set[type] = set()
+    stricter = _stricter(Visit.__pydantic_core_schema__, models)
     # pydantic-core builds a nested model with the validator its class already has (the lax
     # one) when the class is complete: it is marked incomplete while the copy is built, so
     # that the copy's nested models are the stricter ones. (At import, before any thread.)
     # Not Visit, whose validator (a model validator after) is never reused: a class changed
     # loses its entries in CPython's attribute cache, and the visit's attributes are the most
     # read (a visit scrubbed costs 12k instructions more with it, 1.5%).
-    nested = _models(schema) - {Visit}
-    complete = {model: model.__dict__.get("__pydantic_complete__") for model in nested}
+    complete = {m: m.__dict__.get("__pydantic_complete__") for m in models - {Visit}}
     for model in complete:
         type.__setattr__(model, "__pydantic_complete__", False)
     try:
