@@ -22,8 +22,9 @@ from pydantic import (
 )
 
 
-def _iso_date(value: Any) -> Any:
-    # Dates are ISO strings in files (or date objects in memory), never numbers or datetimes.
+def iso_date(value: Any) -> Any:
+    """A date's value as the visit format takes it: an ISO string in a file (or a date object in
+    memory), never a number or a datetime (ptbill.intake.exact_json reads the JSON form in Rust)."""
     # The string first: each stored visit parsed again (submit, next payers) has some six.
     if isinstance(value, str) and len(value) == 10:
         return value
@@ -32,7 +33,7 @@ def _iso_date(value: Any) -> Any:
     raise ValueError("expected a date written as YYYY-MM-DD")
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[dt.date, BeforeValidator(iso_date)]
 
 # A visit id is the claim's id in web addresses, where a slash or a backslash would split the
 # path (the X12 delimiters are refused where the 837P is built).

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,6 +24,7 @@ from ptbill.config.profiles import Config, load_config
 from ptbill.domain.visit import Visit
 from ptbill.errors import InputError, unreadable, validation_errors
 from ptbill.intake.detect import Format, not_utf8
+from ptbill.intake.exact_json import visit_json
 from ptbill.intake.load import FIX_JSON, file_format, read_file, visits_of
 from ptbill.intake.numbers import exact, loads, out_of_range_at
 
@@ -58,18 +58,6 @@ def line_of(f: BinaryIO) -> bytes:
 
 
 _DECODER = json.JSONDecoder(parse_float=exact)
-# A JSON value that is a number with a fraction or an exponent (or what looks like one in a
-# string). pydantic's JSON parser reads such numbers as floats ("48.50" is 48.5 to it), so a
-# line with one is read by json with exact decimals instead, as ptbill.intake reads files. (A
-# fraction inside a list, which no field of the visit format holds, is not looked for.) The
-# quantifiers are possessive (what they took is never given back: giving back a blank or a
-# digit could not make the rest match), so each of a line's some eighty colons costs one try,
-# not several: 3 us a line instead of 5.
-_MAYBE_FLOAT = re.compile(rb":\s*+-?\d++[.eE]")
-
-
-# Visit.model_validate_json without its wrapper (a Python call and six keywords a line).
-_VALIDATE_JSON = Visit.__pydantic_validator__.validate_json
 
 
 def _not_utf8(origin: str, where: str | None = None) -> InputError:
@@ -294,15 +282,15 @@ def _documents(f: BinaryIO, origin: str) -> Iterator[Any]:
 def parse_visit(raw: Raw) -> Visit:
     """A Visit of a raw item (raises pydantic's ValidationError, or ValueError for a line that
     is not JSON or not UTF-8: item_errors says which). A JSON Lines line goes to pydantic's
-    JSON parser (about twice json's speed) unless it may hold a fraction."""
+    JSON parser (about twice json's speed) unless it holds a number that parser would read as a
+    float (ptbill.intake.exact_json)."""
     if isinstance(raw, Visit):
         return raw
     if isinstance(raw, bytes):
-        if _MAYBE_FLOAT.search(raw) is None:
-            try:
-                return _VALIDATE_JSON(raw)
-            except ValidationError:
-                pass  # the error is told as json and the visit model tell it (item_errors)
+        visit = visit_json(raw)
+        if visit is not None:
+            return visit
+        # A float, a lax value or an error: read exactly, the model's answer (or its errors).
         raw = loads(raw)
     return Visit.model_validate(raw)
 

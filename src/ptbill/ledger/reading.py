@@ -1,7 +1,7 @@
 """Reading visit files for import in batches, so that memory does not grow with the file.
 
 The items are ptbill.intake.stream's, as scrub reads them: JSON Lines a line at a time (a line
-that may hold a fraction read with exact decimals), a JSON list an element at a time (an 80 MB
+that holds a fraction read with exact decimals), a JSON list an element at a time (an 80 MB
 list on one line was read whole: some 600 MB), a FHIR, HL7 or CSV file once however many passes
 are made over it (ptbill.intake.stream.Once). Each batch is validated as ptbill.intake
 validates a file; the import decides what an invalid batch means (nothing is written, every
