@@ -76,3 +76,25 @@ def test_one_account_one_file_as_named(tmp_path: Path) -> None:
     assert f"written to {folder / 'batch.837'} (interchange 000000001)" in r.output.splitlines()[0]
     assert _envelope((folder / "batch.837").read_text()) == ("ELMST001", "DEMOCH01", {ELM})
     assert [p.name for p in folder.iterdir()] == ["batch.837"]
+
+
+def test_clinics_of_one_account_share_an_interchange(tmp_path: Path) -> None:
+    """A billing company's clinics under its one submitter id (each spelling its name): one
+    interchange, one file; eligibility questions about both go out together."""
+    from ptbill.config.profiles import bundled_demo_config_text
+
+    config = tmp_path / "company.toml"
+    config.write_text(
+        bundled_demo_config_text().replace('id = "OAKAV001"', 'id = "ELMST001"'), "utf-8"
+    )
+    db = str(tmp_path / "l.db")
+    visits = [medicare_visit("V-1", clinic="oak-avenue-pt"), medicare_visit("V-2", patient="P-2")]
+    path = write_visits(tmp_path / "v.jsonl", visits)
+    base = ("--config", str(config), "--db", db)
+    assert run(*base, "import", path, "--as-of", "2025-03-10").exit_code == 0
+    r = run(*base, "submit", "-o", str(tmp_path / "batch.837"), "--as-of", "2025-03-10")
+    assert r.exit_code == 0, r.output
+    assert _envelope((tmp_path / "batch.837").read_text()) == ("ELMST001", "DEMOCH01", {ELM, OAK})
+    day = "2025-03-03"  # medicare_visit's date of service
+    r = run(*base, "eligibility", "request", "--date", day, "-o", str(tmp_path / "d.270"))
+    assert r.exit_code == 0, r.output

@@ -47,9 +47,12 @@ def submitter_of(config: Config, clinics: Iterable[str | None] = ()) -> tuple[Su
     sent as and to: their clinic's account (claims of a billing provider no clinic is: the
     first clinic's that has one, as `submit` does). Clinics of different accounts are refused:
     one interchange goes out under one account (ptbill.ledger.submit.addressee_of)."""
-    accounts = {a for a in (addressee_of(config, key) for key in set(clinics)) if a}
+    # By their ids (ISA06, ISA08): two clinics of one account may spell its name apart.
+    accounts = {
+        (_id(a[0]), a[1].id): a for a in (addressee_of(config, key) for key in set(clinics)) if a
+    }
     if len(accounts) > 1:
-        shown = ", ".join(sorted(f"{_id(s)} to {r.id}" for s, r in accounts))
+        shown = ", ".join(f"{sender} to {receiver}" for sender, receiver in sorted(accounts))
         raise InputError(
             "request",
             f"the clinics asked about send as different accounts ({shown}): one request "
@@ -58,7 +61,7 @@ def submitter_of(config: Config, clinics: Iterable[str | None] = ()) -> tuple[Su
             field="clinic",
         )
     if accounts:
-        ((submitter, receiver),) = accounts
+        ((submitter, receiver),) = accounts.values()
         if submitter is not None:
             return submitter, receiver.id
     for clinic in config.clinics.values():

@@ -551,7 +551,8 @@ def submit(
     by_addressee: dict[Addressee | None, dict[int, list[int]]] = {}
     # Ready claims past their timely filing limit, by payer as the sets are.
     late_by_payer: dict[int, list[tuple[Any, ...]]] = {}
-    addressees: dict[str | None, Addressee | None] = {}
+    addressees: dict[str | None, Addressee | None] = {}  # by clinic key
+    accounts: dict[tuple[str, str], Addressee | None] = {}  # by sender and receiver id
     for cid, payer, number, state, dos, charge, tf_days, clinic in session.connection().execute(
         select(
             m.Claim.id,
@@ -574,7 +575,9 @@ def submit(
             late_by_payer.setdefault(payer, []).append((cid, number, state, charge, deadline))
             continue
         if clinic not in addressees:
-            addressees[clinic] = addressee_of(config, clinic)
+            # One interchange an account (its ids): clinics of one may spell its name apart.
+            found = addressee_of(config, clinic)
+            addressees[clinic] = accounts.setdefault(_sender_order(found), found)
         by_payer = by_addressee.setdefault(addressees[clinic], {})
         by_payer.setdefault(payer, []).append(cid)
     if not by_addressee and not late_by_payer:
