@@ -255,14 +255,6 @@ def test_the_payer_commands_held_to_a_clinic(tmp_path: Path) -> None:
     assert [i["visit_id"] for i in json.loads(out)["items"]] == ["V-2"]
     # Sent under Oak's own account (ISA06), not the first configured clinic's.
     assert (tmp_path / "d.270").read_text().split("*")[6].strip() == "OAKAV001"
-    # Both clinics' visits of the day: one 270 goes out under one account, so it is refused.
-    code, _, err = _run(
-        "--db", db, "eligibility", "request", "--date", DOS.isoformat(),
-        "-o", str(tmp_path / "both.270"),
-    )  # fmt: skip
-    said = " ".join(err.split())
-    assert code == 2 and "ELMST001 to DEMOCH01, OAKAV001 to DEMOCH01" in said, err
-    assert "--clinic KEY" in said and not (tmp_path / "both.270").exists()
     code, _, err = _run(
         "--db", db, "eligibility", "request", visits, "-o", str(tmp_path / "e.270"), *oak_only
     )

@@ -44,23 +44,15 @@ class Written:
 
 def submitter_of(config: Config, clinics: Iterable[str | None] = ()) -> tuple[Submitter, str]:
     """(the submitter, the receiver id) a request about the `clinics`' patients or claims is
-    sent as and to: their clinic's account (claims of a billing provider no clinic is: the
-    first clinic's that has one, as `submit` does). Clinics of different accounts are refused:
-    one interchange goes out under one account (ptbill.ledger.submit.addressee_of)."""
+    sent as and to: their clinic's account when they have one (ptbill.ledger.submit's
+    addressee_of), else the first clinic's that has one, as before. A request that spans
+    clinics of different accounts still goes under that first clinic's: one interchange, one
+    account (the workbench's company-wide users cannot choose a clinic; `--clinic` does)."""
     # By their ids (ISA06, ISA08): two clinics of one account may spell its name apart.
     accounts = {
         (_id(a[0]), a[1].id): a for a in (addressee_of(config, key) for key in set(clinics)) if a
     }
-    if len(accounts) > 1:
-        shown = ", ".join(f"{sender} to {receiver}" for sender, receiver in sorted(accounts))
-        raise InputError(
-            "request",
-            f"the clinics asked about send as different accounts ({shown}): one request "
-            "goes out under one",
-            "ask for one clinic at a time (--clinic KEY)",
-            field="clinic",
-        )
-    if accounts:
+    if len(accounts) == 1:
         ((submitter, receiver),) = accounts.values()
         if submitter is not None:
             return submitter, receiver.id
